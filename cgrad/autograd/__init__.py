@@ -1,0 +1,65 @@
+"""cgrad.autograd: PyTorch's torch.autograd surface over cgrad's C engine."""
+from cgrad import _C
+from cgrad._C import Tensor
+from cgrad.autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabled,
+                                      is_inference_mode_enabled, no_grad, set_grad_enabled)
+
+__all__ = ["backward", "grad", "no_grad", "enable_grad", "set_grad_enabled", "inference_mode",
+           "is_grad_enabled", "is_inference_mode_enabled"]
+
+
+def _tensor_or_tensors(x, what):
+    if x is None:
+        return None
+    if isinstance(x, Tensor):
+        return (x,)
+    try:
+        return tuple(x)
+    except TypeError:
+        raise TypeError(f"{what} must be a Tensor or a sequence of Tensors, not {type(x).__name__}") from None
+
+
+def _grads_for(outputs, grads, what):
+    if grads is None:
+        return (None,) * len(outputs)
+    grads = (grads,) if isinstance(grads, Tensor) else tuple(grads)
+    if len(grads) != len(outputs):
+        raise RuntimeError(f"{what} should be a sequence of length {len(outputs)} but got {len(grads)}")
+    return grads
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, grad_variables=None,
+             inputs=None):
+    """Accumulate the gradients of `tensors` into the .grad of the leaves
+    (or of `inputs` only, when given)."""
+    if grad_variables is not None:
+        grad_tensors = grad_variables
+    tensors = _tensor_or_tensors(tensors, "tensors")
+    if inputs is not None:
+        inputs = _tensor_or_tensors(inputs, "inputs")
+        if len(inputs) == 0:
+            raise RuntimeError("'inputs' argument to backward() cannot be empty.")
+    grads = _grads_for(tensors, grad_tensors, "grad_tensors")
+    _C._run_backward(tensors, grads, retain_graph, create_graph, inputs, False, True)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
+         only_inputs=True, allow_unused=None, is_grads_batched=False, materialize_grads=False):
+    """The gradients of `outputs` with respect to `inputs`, returned rather
+    than accumulated into .grad."""
+    if is_grads_batched:
+        raise NotImplementedError("is_grads_batched=True is not supported by cgrad")
+    if allow_unused is None:
+        allow_unused = materialize_grads
+    elif materialize_grads and not allow_unused:
+        raise ValueError("Expected allow_unused to be True or not passed when materialize_grads=True, "
+                         "but got: allow_unused=False.")
+    outputs = _tensor_or_tensors(outputs, "outputs")
+    inputs = _tensor_or_tensors(inputs, "inputs")
+    if len(inputs) == 0:
+        raise RuntimeError("grad requires non-empty inputs.")
+    grads = _grads_for(outputs, grad_outputs, "grad_outputs")
+    result = _C._run_backward(outputs, grads, retain_graph, create_graph, inputs, allow_unused, False)
+    if materialize_grads:
+        result = [_C.zeros_like(i) if g is None else g for g, i in zip(result, inputs)]
+    return tuple(result)

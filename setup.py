@@ -1,0 +1,72 @@
+"""Build of cgrad's compiled core.
+
+All Cython sources live in src/cgrad/ (the directory mirrors the module's
+name, cgrad._C, which is where Cython looks for its _C.pxd). They form one
+extension module: src/cgrad/_C.pyx includes the .pxi file of each layer (see
+the comment at its top), so every kernel, node and op calls the others
+directly at C speed. Files named *.pxi.tp are Tempita templates (the scheme
+scikit-learn uses for its loss kernels); they are rendered into
+src/_generated/ before cythonize runs.
+"""
+import os
+import sys
+
+import numpy
+from Cython.Build import cythonize
+from Cython.Tempita import sub as tempita_sub
+from setuptools import Extension, setup
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SRC = os.path.join(HERE, "src")
+CORE = os.path.join(SRC, "cgrad")
+GENERATED = os.path.join(SRC, "_generated")
+
+
+def render_templates():
+    os.makedirs(GENERATED, exist_ok=True)
+    for name in sorted(os.listdir(CORE)):
+        if not name.endswith(".pxi.tp"):
+            continue
+        src_path = os.path.join(CORE, name)
+        out_path = os.path.join(GENERATED, name[: -len(".tp")])
+        with open(src_path, encoding="utf-8") as f:
+            text = tempita_sub(f.read())
+        old = None
+        if os.path.exists(out_path):
+            with open(out_path, encoding="utf-8") as f:
+                old = f.read()
+        if old != text:  # keep mtimes stable so unchanged builds stay incremental
+            with open(out_path, "w", encoding="utf-8") as f:
+                f.write(text)
+
+
+def extensions():
+    render_templates()
+    if sys.platform == "win32":
+        extra_compile_args = ["/O2"]
+    else:
+        # -O3 lets gcc/clang vectorise the contiguous kernel loops; no
+        # -march=native (wheels must run on any CPU of their platform) and no
+        # -ffast-math (results must follow IEEE like PyTorch's: NaN and inf).
+        extra_compile_args = ["-O3", "-Wno-unused-function", "-Wno-unreachable-code"]
+    ext = Extension(
+        "cgrad._C",
+        sources=[os.path.join("src", "cgrad", "_C.pyx")],
+        include_dirs=[numpy.get_include()],
+        define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
+        extra_compile_args=extra_compile_args,
+    )
+    return cythonize(
+        [ext],
+        include_path=[SRC, CORE, GENERATED],
+        compiler_directives={
+            "language_level": 3,
+            # C division semantics everywhere: kernels divide in their inner
+            # loops, and the Python layer normalises negative dims explicitly.
+            "cdivision": True,
+            "embedsignature": True,
+        },
+    )
+
+
+setup(ext_modules=extensions())

@@ -1,0 +1,40 @@
+# cython: language_level=3
+"""cgrad's compiled core: one extension module built from the layers below.
+
+Layers, each in its own include file, lowest first:
+
+  common            C imports, dtypes, thread-local grad mode, PyTorch's errors
+  storage           Storage: the bytes (inline for tiny tensors, malloc'ed or
+                    borrowed from numpy otherwise) and the version counter
+  tensor_core       making tensors, views and copies; numpy bridges
+  node              Node (grad_fn): edges, sequence numbers, saved tensors
+  kernels_*         nogil row kernels and the elementwise iteration that
+                    drives them (broadcasting, strides, GIL release)
+  pointwise_kernels generated row kernels of the binary/compare/cast ops
+  ops_*             the differentiable ops: forward kernel call, its node
+                    (backward) beside it, the grad_fn name PyTorch gives it
+  engine            the backward pass: an iterative max-heap walk over nodes
+  tensor            the Tensor class, PyTorch's surface over the ops
+  creation          tensor(), factories, random numbers
+  functions         the cgrad.* functions mirroring Tensor methods
+
+The Python package (cgrad/) re-exports this module and adds the parts that
+need no C speed: printing, grad-mode context managers, autograd.Function.
+"""
+
+include "common.pxi"
+include "storage.pxi"
+include "tensor_core.pxi"
+include "node.pxi"
+include "kernels_iter.pxi"
+include "kernels_math.pxi"
+include "pointwise_kernels.pxi"
+include "ops_pointwise.pxi"
+include "ops_unary.pxi"
+include "ops_reduce.pxi"
+include "ops_shape.pxi"
+include "ops_linalg.pxi"
+include "engine.pxi"
+include "tensor.pxi"
+include "creation.pxi"
+include "functions.pxi"

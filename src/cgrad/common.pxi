@@ -1,0 +1,253 @@
+# Common layer: C imports, dtypes, the thread-local grad mode, the error
+# helpers that give PyTorch's exception types and texts, and small shape
+# utilities shared by every op.
+
+cimport cython
+cimport numpy as cnp
+from cpython.ref cimport PyObject, Py_INCREF, Py_DECREF, Py_XDECREF
+from cpython.weakref cimport PyWeakref_NewRef, PyWeakref_GetObject
+from libc.stdint cimport int64_t, uint8_t, int8_t, int16_t, int32_t, uint64_t
+from libc.stdlib cimport malloc, calloc, free, realloc
+from libc.string cimport memcpy, memset
+from libc cimport math as cmath
+
+import numpy as np
+import operator as _operator
+
+cnp.import_array()
+
+cdef extern from "Python.h":
+    Py_ssize_t Py_REFCNT(object o)
+
+# ---------------------------------------------------------------------------
+# Grad mode. PyTorch keeps it per thread; so do we, in C thread-local storage,
+# so that every op can test it for the price of a load.
+cdef extern from *:
+    """
+    #if defined(_MSC_VER)
+    #  define CGRAD_TLS __declspec(thread)
+    #else
+    #  define CGRAD_TLS __thread
+    #endif
+    static CGRAD_TLS int cgrad_grad_enabled = 1;
+    static CGRAD_TLS int cgrad_inference_mode = 0;
+    static CGRAD_TLS int cgrad_anomaly_mode = 0;
+    """
+    int cgrad_grad_enabled
+    int cgrad_inference_mode
+    int cgrad_anomaly_mode
+
+
+def is_grad_enabled():
+    return bool(cgrad_grad_enabled)
+
+
+def _set_grad_enabled(bint mode):
+    global cgrad_grad_enabled
+    cgrad_grad_enabled = mode
+
+
+def is_inference_mode_enabled():
+    return bool(cgrad_inference_mode)
+
+
+def _set_inference_mode(bint mode):
+    global cgrad_inference_mode
+    cgrad_inference_mode = mode
+
+
+def is_anomaly_enabled():
+    return bool(cgrad_anomaly_mode)
+
+
+def _set_anomaly_enabled(bint mode):
+    global cgrad_anomaly_mode
+    cgrad_anomaly_mode = mode
+
+
+# ---------------------------------------------------------------------------
+# dtypes. The integer codes index the tables below; kernels switch on them.
+cdef enum:
+    F32 = 0
+    F64 = 1
+    I64 = 2
+    BOOL = 3
+    NUM_DTYPES = 4
+
+cdef int ITEMSIZE[NUM_DTYPES]
+ITEMSIZE[:] = [4, 8, 8, 1]
+
+# PyTorch's promotion categories: bool < integral < floating.
+cdef enum:
+    CAT_BOOL = 0
+    CAT_INT = 1
+    CAT_FLOAT = 2
+
+cdef int CATEGORY[NUM_DTYPES]
+CATEGORY[:] = [CAT_FLOAT, CAT_FLOAT, CAT_INT, CAT_BOOL]
+
+cdef int NPY_TYPE[NUM_DTYPES]
+NPY_TYPE[:] = [cnp.NPY_FLOAT32, cnp.NPY_FLOAT64, cnp.NPY_INT64, cnp.NPY_BOOL]
+
+
+cdef class dtype:
+    """A tensor element type: cgrad.float32, float64, int64, bool."""
+    cdef readonly int _code
+    cdef readonly str _name
+    cdef readonly str _legacy  # the legacy type name PyTorch shows in some errors
+
+    @property
+    def itemsize(self):
+        return ITEMSIZE[self._code]
+
+    @property
+    def is_floating_point(self):
+        return CATEGORY[self._code] == CAT_FLOAT
+
+    @property
+    def is_complex(self):
+        return False
+
+    @property
+    def is_signed(self):
+        return self._code != BOOL
+
+    def __repr__(self):
+        return "cgrad." + self._name
+
+    def __reduce__(self):
+        return (_dtype_from_name, (self._name,))
+
+
+cdef dtype _make_dtype(int code, str name, str legacy):
+    cdef dtype d = dtype.__new__(dtype)
+    d._code = code
+    d._name = name
+    d._legacy = legacy
+    return d
+
+
+cdef list DTYPES = [
+    _make_dtype(F32, "float32", "FloatTensor"),
+    _make_dtype(F64, "float64", "DoubleTensor"),
+    _make_dtype(I64, "int64", "LongTensor"),
+    _make_dtype(BOOL, "bool", "BoolTensor"),
+]
+
+float32 = DTYPES[F32]
+float64 = DTYPES[F64]
+int64 = DTYPES[I64]
+bool_ = DTYPES[BOOL]
+
+cdef str legacy_type_name(int code):
+    return (<dtype>DTYPES[code])._legacy
+
+
+cdef dict _DTYPE_BY_NAME = {d._name: d for d in DTYPES}
+
+
+def _dtype_from_name(name):
+    return _DTYPE_BY_NAME[name]
+
+
+cdef int DEFAULT_FLOAT = F32
+
+
+cdef int dtype_code(object d) except -1:
+    """The code of a user-given dtype: a cgrad dtype, a numpy dtype or type,
+    or a Python type (float, int, bool)."""
+    if isinstance(d, dtype):
+        return (<dtype>d)._code
+    if d is float:
+        return F64  # PyTorch maps Python's float to float64
+    if d is int:
+        return I64
+    if d is bool:
+        return BOOL
+    try:
+        nd = np.dtype(d)
+    except TypeError:
+        raise TypeError(f"dtype must be a cgrad.dtype, not {type(d).__name__}")
+    return dtype_from_numpy(nd)
+
+
+cdef int dtype_from_numpy(object nd) except -1:
+    kind = nd.kind
+    size = nd.itemsize
+    if kind == "f" and size == 4:
+        return F32
+    if kind == "f" and size == 8:
+        return F64
+    if kind == "i" and size == 8:
+        return I64
+    if kind == "b":
+        return BOOL
+    raise TypeError(
+        f"can't convert np.ndarray of type numpy.{nd.name}. The only supported types are: "
+        "float64, float32, int64, and bool.")
+
+
+cdef inline bint is_float(int code) noexcept nogil:
+    return CATEGORY[code] == CAT_FLOAT
+
+
+cdef inline int promote_types(int a, int b) noexcept nogil:
+    """The result dtype of two tensors of the same standing (PyTorch's table
+    restricted to our dtypes: the higher category wins, then the wider type)."""
+    if a == b:
+        return a
+    if CATEGORY[a] != CATEGORY[b]:
+        return a if CATEGORY[a] > CATEGORY[b] else b
+    return a if ITEMSIZE[a] >= ITEMSIZE[b] else b
+
+
+# ---------------------------------------------------------------------------
+# Errors with PyTorch's types and texts.
+
+cdef str shape_str(const Py_ssize_t* shape, int ndim):
+    return "[" + ", ".join([str(shape[i]) for i in range(ndim)]) + "]"
+
+
+cdef inline int wrap_dim(Py_ssize_t dim, int ndim) except -100:
+    """Normalise a possibly negative dim, raising PyTorch's IndexError."""
+    cdef int n = ndim if ndim > 0 else 1
+    if dim < -n or dim >= n:
+        raise IndexError(
+            f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})")
+    if dim < 0:
+        dim += n
+    return <int>dim
+
+
+cdef Py_ssize_t as_index(object v, str what) except? -1:
+    """An integer argument (int, numpy integer, 0-d int tensor); bools and
+    floats are rejected as PyTorch rejects them."""
+    if isinstance(v, bool) or isinstance(v, float):
+        raise TypeError(f"{what} must be int, not {type(v).__name__}")
+    try:
+        return _operator.index(v)
+    except TypeError:
+        raise TypeError(f"{what} must be int, not {type(v).__name__}") from None
+
+
+cdef tuple parse_shape_args(tuple args, str what="size"):
+    """Accept f(2, 3), f((2, 3)), f([2, 3]) and f(cgrad.Size([2, 3]))."""
+    if len(args) == 1 and not isinstance(args[0], (int, np.integer)) and hasattr(args[0], "__len__"):
+        args = tuple(args[0])
+    cdef list out = []
+    for a in args:
+        out.append(as_index(a, what))
+    return tuple(out)
+
+
+# ---------------------------------------------------------------------------
+# Sequence numbers order the nodes of every graph by creation; a node's inputs
+# always come before it, so running the newest ready node first is a
+# topological order. One counter for all threads keeps that true for graphs
+# that span threads.
+cdef long long _next_seq = 0
+
+cdef inline long long next_seq() noexcept:
+    global _next_seq
+    _next_seq += 1
+    return _next_seq

@@ -1,0 +1,441 @@
+# Engine layer: the backward pass. It is iterative, never recursive: a
+# max-heap of (node, gradient) entries keyed by the node's sequence number.
+# A node's inputs are always older than the node, so when the newest entry
+# is popped every gradient that node will ever get is already in the heap,
+# right behind it: the entries for one node are popped together and summed
+# (in place when the engine owns the first buffer). No dependency count, no
+# per-graph dictionary, no Python frame per built-in node.
+
+
+cdef struct HeapEntry:
+    long long seq
+    int nr
+    PyObject* node   # owned reference
+    PyObject* grad   # owned reference
+
+
+cdef class ReadyHeap:
+    cdef HeapEntry* items
+    cdef Py_ssize_t size
+    cdef Py_ssize_t cap
+
+    def __dealloc__(self):
+        cdef Py_ssize_t i
+        for i in range(self.size):
+            Py_XDECREF(self.items[i].node)
+            Py_XDECREF(self.items[i].grad)
+        free(self.items)
+
+    cdef int push(self, Node node, int nr, object grad) except -1:
+        cdef HeapEntry* grown
+        cdef Py_ssize_t i, parent
+        cdef HeapEntry e
+        if self.size == self.cap:
+            self.cap = 16 if self.cap == 0 else self.cap * 2
+            grown = <HeapEntry*>realloc(self.items, self.cap * sizeof(HeapEntry))
+            if grown == NULL:
+                raise MemoryError()
+            self.items = grown
+        e.seq = node.seq
+        e.nr = nr
+        e.node = <PyObject*>node
+        e.grad = <PyObject*>grad
+        Py_INCREF(node)
+        Py_INCREF(grad)
+        i = self.size
+        self.size += 1
+        while i > 0:
+            parent = (i - 1) >> 1
+            if self.items[parent].seq >= e.seq:
+                break
+            self.items[i] = self.items[parent]
+            i = parent
+        self.items[i] = e
+        return 0
+
+    cdef HeapEntry pop(self) noexcept:
+        """Remove the newest entry; the caller owns its two references."""
+        cdef HeapEntry top = self.items[0]
+        cdef HeapEntry last
+        cdef Py_ssize_t i = 0, child
+        self.size -= 1
+        if self.size > 0:
+            last = self.items[self.size]
+            while True:
+                child = 2 * i + 1
+                if child >= self.size:
+                    break
+                if child + 1 < self.size and self.items[child + 1].seq > self.items[child].seq:
+                    child += 1
+                if self.items[child].seq <= last.seq:
+                    break
+                self.items[i] = self.items[child]
+                i = child
+            self.items[i] = last
+        return top
+
+
+cdef inline object take(PyObject* p):
+    """Turn an owned reference from the heap into a Python object."""
+    cdef object o = <object>p
+    Py_XDECREF(p)
+    return o
+
+
+# ---------------------------------------------------------------------------
+# Gradient accumulation
+
+
+cdef bint is_private_buffer(Tensor t) noexcept:
+    """Whether `t` owns its memory outright: not a view, its storage its own
+    and not borrowed, contiguous, no history. Combined with a reference
+    count showing that only the engine holds it, adding into it in place is
+    invisible to the user."""
+    return (t._base is None
+            and t._grad_fn is None
+            and t._contiguous
+            and Py_REFCNT(t._storage) == 1
+            and t._storage.owner is None)
+
+
+cdef Tensor sum_gradients(Tensor acc, Tensor g):
+    """acc + g, written into acc when only the engine holds acc (its one
+    reference is the caller's variable) and no graph is being built."""
+    if (not cgrad_grad_enabled and Py_REFCNT(acc) == 1 and is_private_buffer(acc)
+            and acc._dtype == g._dtype and same_shape(acc, g)):
+        add_into(acc, g)
+        return acc
+    return op_add(acc, g)
+
+
+cdef class AccumulateGrad(Node):
+    """The node at a leaf: adds the incoming gradient into `variable.grad`."""
+    cdef readonly Tensor variable
+
+    cdef tuple apply(self, object grads):
+        accumulate_into_leaf(self.variable, <Tensor>grads, False)
+        return ()
+
+
+cdef void accumulate_into_leaf(Tensor var, Tensor g, bint engine_owned) except *:
+    """PyTorch's AccumulateGrad. The first gradient becomes .grad: stolen
+    when `engine_owned` (the caller holds the only reference) and it owns its
+    buffer, else copied contiguous. Later ones add in place, or out of place
+    while building a graph (create_graph)."""
+    cdef Tensor grad
+    if var._hooks:
+        g = run_tensor_hooks(var._hooks, g)
+        engine_owned = False
+    if g._dtype != var._dtype:
+        g = cast_tensor(g, var._dtype)
+        engine_owned = True
+    grad = var._grad
+    if grad is None:
+        if engine_owned and not cgrad_grad_enabled and is_private_buffer(g) and same_shape(g, var):
+            var._grad = g
+        else:
+            var._grad = op_clone_contiguous(g)
+    elif not cgrad_grad_enabled:
+        if grad._contiguous and same_shape(grad, g) and grad._grad_fn is None:
+            add_into(grad, g)
+        else:
+            var._grad = op_add(grad, g)
+    else:
+        var._grad = op_add(grad, g)
+
+
+cdef Tensor run_tensor_hooks(list hooks, Tensor g):
+    """Tensor hooks: each may return a replacement gradient."""
+    cdef object r
+    for fn in list(hooks):
+        r = fn(g)
+        if r is not None:
+            if not isinstance(r, Tensor):
+                raise TypeError(f"hook returned an object of type {type(r).__name__}, expected a Tensor")
+            g = <Tensor>r
+    return g
+
+
+# ---------------------------------------------------------------------------
+# The pass
+
+
+cdef list run_engine(list roots, list root_grads, bint keep_graph, bint create_graph,
+                     list inputs, bint accumulate, bint allow_unused):
+    """Backpropagate root_grads from roots. Without `inputs`, every node runs
+    and leaves accumulate into .grad. With `inputs`, only nodes on a path to
+    one of them run; their gradients are returned (accumulate=False, as
+    autograd.grad) or accumulated into their .grad (accumulate=True, as
+    backward(inputs=...))."""
+    cdef ReadyHeap heap = ReadyHeap()
+    cdef HeapEntry e, e2
+    cdef Node node, nxt
+    cdef Tensor t, g
+    cdef tuple out, edges, nrs
+    cdef object grads
+    cdef list slots
+    cdef int i, n
+    cdef int prev_mode = cgrad_grad_enabled
+    cdef dict targets = None          # node -> list of (nr, input index)
+    cdef set runnable = None          # nodes that lead to a target
+    cdef list captured = None
+    cdef bint is_target
+    global cgrad_grad_enabled
+
+    for i in range(len(roots)):
+        t = <Tensor>roots[i]
+        node = grad_edge(t)
+        if node is None:
+            raise RuntimeError(f"element {i} of tensors does not require grad and does not have a grad_fn")
+        heap.push(node, t._output_nr, root_grads[i])
+    root_grads.clear()   # the heap now holds the only engine reference to each
+
+    if inputs is not None:
+        targets = {}
+        captured = [None] * len(inputs)
+        for i in range(len(inputs)):
+            t = <Tensor>inputs[i]
+            node = grad_edge(t)
+            if node is None:
+                raise RuntimeError("One of the differentiated Tensors does not require grad")
+            targets.setdefault(node, []).append((t._output_nr, i))
+        runnable = nodes_leading_to(heap, targets)
+
+    cgrad_grad_enabled = create_graph
+    try:
+        while heap.size:
+            e = heap.pop()
+            node = <Node>take(e.node)
+            if node.num_outputs == 1:
+                grads = take(e.grad)
+                while heap.size and heap.items[0].node == <PyObject*>node:
+                    e2 = heap.pop()
+                    Py_XDECREF(e2.node)
+                    grads = sum_gradients(<Tensor>grads, <Tensor>take(e2.grad))
+            else:
+                slots = [None] * node.num_outputs
+                slots[e.nr] = take(e.grad)
+                while heap.size and heap.items[0].node == <PyObject*>node:
+                    e2 = heap.pop()
+                    Py_XDECREF(e2.node)
+                    if slots[e2.nr] is None:
+                        slots[e2.nr] = take(e2.grad)
+                    else:
+                        slots[e2.nr] = sum_gradients(<Tensor>slots[e2.nr], <Tensor>take(e2.grad))
+                grads = slots
+                slots = None
+
+            if node.pre_hooks:
+                grads = run_pre_hooks(node, grads)
+
+            is_target = targets is not None and node in targets
+            if is_target:
+                capture_gradients(node, grads, targets[node], inputs, captured, accumulate)
+                if not accumulate and type(node) is AccumulateGrad:
+                    continue
+            if runnable is not None and node not in runnable:
+                if accumulate and is_target and type(node) is AccumulateGrad:
+                    pass  # a listed leaf: accumulate below
+                else:
+                    continue
+
+            if type(node) is AccumulateGrad:
+                if inputs is not None and not is_target:
+                    continue
+                accumulate_into_leaf((<AccumulateGrad>node).variable, <Tensor>grads,
+                                     Py_REFCNT(grads) == 1)
+                grads = None
+                continue
+
+            out = node.apply(grads)
+            if node.post_hooks:
+                out = run_post_hooks(node, out, grads)
+            grads = None
+            if not keep_graph:
+                node.release_saved()
+                node.saved_freed = True
+            if cgrad_anomaly_mode:
+                check_anomaly(node, out)
+            edges = node.next_edges
+            nrs = node.next_nrs
+            n = len(out)
+            for i in range(n):
+                g_obj = out[i]
+                if g_obj is None:
+                    continue
+                nxt = <Node>edges[i]
+                if nxt is None:
+                    continue
+                if runnable is not None and nxt not in runnable and nxt not in targets:
+                    continue
+                heap.push(nxt, 0 if nrs is None else <int>nrs[i], g_obj)
+            out = None
+            g_obj = None
+    finally:
+        cgrad_grad_enabled = prev_mode
+
+    if inputs is None or accumulate:
+        return None
+    for i in range(len(inputs)):
+        if captured[i] is None and not allow_unused:
+            raise RuntimeError(
+                "One of the differentiated Tensors appears to not have been used in the graph. "
+                "Set allow_unused=True if this is the desired behavior.")
+    return captured
+
+
+cdef set nodes_leading_to(ReadyHeap heap, dict targets):
+    """The nodes reachable from the heap's roots that have a path to a target
+    node (targets themselves included only when they lead to another). Found
+    by an explicit-stack walk, then resolved oldest first: a node's inputs
+    are older, so they are resolved before it."""
+    cdef list stack = []
+    cdef set seen = set()
+    cdef list order = []
+    cdef set runnable = set()
+    cdef Node node
+    cdef Py_ssize_t i
+    for i in range(heap.size):
+        node = <Node>heap.items[i].node
+        if node not in seen:
+            seen.add(node)
+            stack.append(node)
+    while stack:
+        node = stack.pop()
+        order.append(node)
+        for nxt in node.next_edges:
+            if nxt is not None and nxt not in seen:
+                seen.add(nxt)
+                stack.append(nxt)
+    order.sort(key=_node_seq)
+    for node in order:
+        for nxt in node.next_edges:
+            if nxt is not None and (nxt in targets or nxt in runnable):
+                runnable.add(node)
+                break
+    return runnable
+
+
+def _node_seq(Node n):
+    return n.seq
+
+
+cdef void capture_gradients(Node node, object grads, list entries, list inputs, list captured,
+                            bint accumulate) except *:
+    cdef Tensor g, t
+    for nr, idx in entries:
+        if node.num_outputs == 1:
+            g = <Tensor>grads
+        else:
+            g = (<list>grads)[nr]
+        if g is None:
+            continue
+        if accumulate:
+            t = <Tensor>inputs[idx]
+            if t._grad_fn is not None:   # a non-leaf input: its .grad is filled like a leaf's
+                accumulate_into_leaf(t, g, False)
+        else:
+            captured[idx] = g
+
+
+cdef object run_pre_hooks(Node node, object grads):
+    cdef object r
+    for fn in list(node.pre_hooks):
+        if node.num_outputs == 1:
+            r = fn((grads,))
+            if r is not None:
+                grads = r[0]
+        else:
+            r = fn(tuple(grads))
+            if r is not None:
+                grads = list(r)
+    return grads
+
+
+cdef tuple run_post_hooks(Node node, tuple out, object grads):
+    cdef object r
+    cdef tuple grad_outputs = (grads,) if node.num_outputs == 1 else tuple(grads)
+    for fn in list(node.post_hooks):
+        r = fn(out, grad_outputs)
+        if r is not None:
+            out = tuple(r)
+    return out
+
+
+cdef void check_anomaly(Node node, tuple out) except *:
+    for i, g in enumerate(out):
+        if g is not None and has_nan(<Tensor>g):
+            raise RuntimeError(f"Function '{type(node).__name__}' returned nan values in its {i}th output.")
+
+
+# ---------------------------------------------------------------------------
+# Entry point used by Tensor.backward, autograd.backward and autograd.grad
+
+
+cdef list make_root_grads(list outputs, object grad_outputs, bint implicit_ok=True):
+    """PyTorch's _make_grads: check given gradients, or create ones for
+    scalar outputs."""
+    cdef list grads = []
+    cdef Tensor out, g
+    cdef int i
+    for i in range(len(outputs)):
+        out = <Tensor>outputs[i]
+        gi = None if grad_outputs is None else grad_outputs[i]
+        if gi is None:
+            if not out._requires_grad:
+                grads.append(None)
+                continue
+            if out._numel != 1:
+                raise RuntimeError("grad can be implicitly created only for scalar outputs")
+            if not is_float(out._dtype):
+                raise RuntimeError(
+                    f"grad can be implicitly created only for real scalar outputs but got {DTYPES[out._dtype]!r}")
+            g = new_tensor(out._ndim, out._shape, out._dtype)
+            fill_scalar(g, 1.0)
+            grads.append(g)
+            continue
+        if not isinstance(gi, Tensor):
+            raise TypeError(
+                f"gradients can be either Tensors or None, but got {type(gi).__name__}")
+        g = <Tensor>gi
+        if not same_shape(g, out):
+            raise RuntimeError(
+                f"Mismatch in shape: grad_output[{i}] has a shape of {Size(shape_tuple(g))!r} and "
+                f"output[{i}] has a shape of {Size(shape_tuple(out))!r}.")
+        if g._dtype != out._dtype:
+            if not is_float(g._dtype):
+                raise RuntimeError(
+                    f"Function backward returned an invalid gradient at index {i} - expected dtype "
+                    f"{DTYPES[out._dtype]!r} but got {DTYPES[g._dtype]!r}")
+            g = cast_tensor(g, out._dtype)
+        grads.append(g)
+    return grads
+
+
+def _run_backward(tensors, grad_tensors, retain_graph, bint create_graph, inputs, bint allow_unused,
+                  bint accumulate_grad):
+    """The engine's Python entry: tensors and grad_tensors are sequences of
+    equal length (None entries mean implicit ones)."""
+    cdef list outs = list(tensors)
+    cdef list roots = []
+    cdef list grads
+    cdef list root_grads = []
+    cdef list input_list = None
+    cdef bint keep_graph = create_graph if retain_graph is None else bool(retain_graph)
+    for o in outs:
+        if not isinstance(o, Tensor):
+            raise TypeError(f"expected a Tensor, got {type(o).__name__}")
+    grads = make_root_grads(outs, grad_tensors)
+    for i in range(len(outs)):
+        if not (<Tensor>outs[i])._requires_grad:
+            raise RuntimeError(f"element {i} of tensors does not require grad and does not have a grad_fn")
+        roots.append(outs[i])
+        root_grads.append(grads[i])
+    grads = None
+    if inputs is not None:
+        input_list = list(inputs)
+        for x in input_list:
+            if not isinstance(x, Tensor):
+                raise TypeError(f"expected a Tensor in inputs, got {type(x).__name__}")
+    return run_engine(roots, root_grads, keep_graph, create_graph, input_list, accumulate_grad,
+                      allow_unused)

@@ -1,0 +1,191 @@
+# The cgrad.* functions of PyTorch's torch.* namespace that mirror Tensor
+# methods: argument checks, then the same op_* calls.
+
+
+cdef Tensor input_arg(object x, str fname):
+    if isinstance(x, Tensor):
+        return <Tensor>x
+    raise TypeError(f"{fname}(): argument 'input' (position 1) must be Tensor, not {type(x).__name__}")
+
+
+cdef object check_other(object other, str fname):
+    if isinstance(other, Tensor) or is_scalar(other):
+        return normalize_scalar(other)
+    raise TypeError(f"{fname}(): argument 'other' (position 2) must be Tensor, not {type(other).__name__}")
+
+
+def add(input, other, *, alpha=1, out=None):
+    cdef Tensor a = input_arg(input, "add")
+    other = check_other(other, "add")
+    if isinstance(other, Tensor):
+        return op_add(a, <Tensor>other, alpha)
+    return op_add_scalar(a, other, alpha)
+
+
+def sub(input, other, *, alpha=1, out=None):
+    cdef Tensor a = input_arg(input, "sub")
+    other = check_other(other, "sub")
+    if isinstance(other, Tensor):
+        return op_sub(a, <Tensor>other, alpha)
+    return op_sub_scalar(a, other, alpha)
+
+
+subtract = sub
+
+
+def rsub(input, other, *, alpha=1):
+    """other - alpha * input"""
+    cdef Tensor a = input_arg(input, "rsub")
+    other = check_other(other, "rsub")
+    if isinstance(other, Tensor):
+        return op_sub(<Tensor>other, a, alpha)
+    return op_rsub_scalar(a, other, alpha)
+
+
+def mul(input, other, *, out=None):
+    cdef Tensor a = input_arg(input, "mul")
+    other = check_other(other, "mul")
+    if isinstance(other, Tensor):
+        return op_mul(a, <Tensor>other)
+    return op_mul_scalar(a, other)
+
+
+multiply = mul
+
+
+def div(input, other, *, rounding_mode=None, out=None):
+    cdef Tensor a = input_arg(input, "div")
+    if rounding_mode is not None:
+        raise NotImplementedError("div(rounding_mode=...) is not supported by cgrad")
+    other = check_other(other, "div")
+    if isinstance(other, Tensor):
+        return op_div(a, <Tensor>other)
+    return op_div_scalar(a, other)
+
+
+divide = div
+true_divide = div
+
+
+def pow(input, exponent, *, out=None):
+    """input ** exponent; either (not both) may be a Python number."""
+    if isinstance(input, Tensor):
+        exponent = check_other(exponent, "pow")
+        if isinstance(exponent, Tensor):
+            return op_pow(<Tensor>input, <Tensor>exponent)
+        return op_pow_scalar(<Tensor>input, exponent)
+    if is_scalar(input) and isinstance(exponent, Tensor):
+        return op_rpow_scalar(<Tensor>exponent, normalize_scalar(input))
+    raise TypeError(f"pow(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+
+
+def neg(input):
+    return op_neg(input_arg(input, "neg"))
+
+
+negative = neg
+
+
+def abs(input):
+    return op_abs(input_arg(input, "abs"))
+
+
+def sign(input):
+    return op_sign(input_arg(input, "sign"))
+
+
+def exp(input):
+    return op_exp(input_arg(input, "exp"))
+
+
+def log(input):
+    return op_log(input_arg(input, "log"))
+
+
+def sqrt(input):
+    return op_sqrt(input_arg(input, "sqrt"))
+
+
+def sin(input):
+    return op_sin(input_arg(input, "sin"))
+
+
+def cos(input):
+    return op_cos(input_arg(input, "cos"))
+
+
+def tanh(input):
+    return op_tanh(input_arg(input, "tanh"))
+
+
+def sigmoid(input):
+    return op_sigmoid(input_arg(input, "sigmoid"))
+
+
+def relu(input):
+    return op_relu(input_arg(input, "relu"))
+
+
+def reciprocal(input):
+    return op_reciprocal(input_arg(input, "reciprocal"))
+
+
+def sum(input, dim=None, keepdim=False, *, dtype=None):
+    return op_sum(input_arg(input, "sum"), dim, keepdim, dtype)
+
+
+def mean(input, dim=None, keepdim=False, *, dtype=None):
+    return op_mean(input_arg(input, "mean"), dim, keepdim, dtype)
+
+
+def mm(input, mat2):
+    return op_mm(input_arg(input, "mm"), tensor_arg(mat2, "mm", "mat2"))
+
+
+def mv(input, vec):
+    return op_mv(input_arg(input, "mv"), tensor_arg(vec, "mv", "vec"))
+
+
+def dot(input, tensor):
+    return op_dot(input_arg(input, "dot"), tensor_arg(tensor, "dot", "tensor"))
+
+
+def matmul(input, other):
+    return op_matmul(input_arg(input, "matmul"), tensor_arg(other, "matmul"))
+
+
+def t(input):
+    return op_t(input_arg(input, "t"))
+
+
+def reshape(input, shape):
+    return op_reshape(input_arg(input, "reshape"), tuple(shape))
+
+
+def permute(input, dims):
+    return op_permute(input_arg(input, "permute"), tuple(dims))
+
+
+def transpose(input, dim0, dim1):
+    return op_transpose(input_arg(input, "transpose"), dim0, dim1)
+
+
+def unsqueeze(input, dim):
+    return op_unsqueeze(input_arg(input, "unsqueeze"), dim)
+
+
+def squeeze(input, dim=None):
+    cdef Tensor x = input_arg(input, "squeeze")
+    return op_squeeze_all(x) if dim is None else op_squeeze_dim(x, dim, False)
+
+
+def clone(input, *, memory_format=None):
+    return op_clone(input_arg(input, "clone"))
+
+
+def is_tensor(obj):
+    return isinstance(obj, Tensor)
+
+
+def numel(input):
+    return input_arg(input, "numel")._numel

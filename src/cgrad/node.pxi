@@ -1,0 +1,232 @@
+# Graph layer: the Node base class, how ops wire a new node to the nodes of
+# their inputs, and how nodes keep and check the tensors they save.
+
+
+cdef class Node:
+    """Base of every grad_fn. Built-in subclasses implement apply() in C; the
+    engine calls it through the vtable, never through Python."""
+
+    cdef tuple apply(self, object grads):
+        raise NotImplementedError(f"{type(self).__name__} has no backward")
+
+    cdef void release_saved(self) noexcept:
+        pass
+
+    # --- the Python surface PyTorch's grad_fn objects have ---------------
+    def name(self):
+        return type(self).__name__
+
+    @property
+    def next_functions(self):
+        cdef int i
+        if self.next_edges is None:
+            return ()
+        nrs = self.next_nrs
+        return tuple([(self.next_edges[i], 0 if nrs is None else nrs[i])
+                      for i in range(len(self.next_edges))])
+
+    @property
+    def metadata(self):
+        if self._metadata is None:
+            self._metadata = {}
+        return self._metadata
+
+    def _sequence_nr(self):
+        return self.seq
+
+    def __call__(self, *grads):
+        """Run this node's backward on the given output gradients."""
+        if self.num_outputs == 1:
+            if len(grads) != 1:
+                raise TypeError(f"{self.name()} expects 1 gradient, got {len(grads)}")
+            return self.apply(grads[0])
+        return self.apply(list(grads))
+
+    def register_hook(self, fn):
+        """fn(grad_inputs, grad_outputs) runs after this node's backward; it
+        may return replacement grad_inputs."""
+        if self.post_hooks is None:
+            self.post_hooks = []
+        return _HookHandle(self.post_hooks, fn)
+
+    def register_prehook(self, fn):
+        """fn(grad_outputs) runs before this node's backward; it may return
+        replacement grad_outputs."""
+        if self.pre_hooks is None:
+            self.pre_hooks = []
+        return _HookHandle(self.pre_hooks, fn)
+
+    def __repr__(self):
+        return f"<{type(self).__name__} object at {id(self):#x}>"
+
+
+class _HookHandle:
+    """What register_hook returns: remove() takes the hook out again."""
+    _next_id = 0
+
+    def __init__(self, hooks, fn):
+        self._hooks = hooks
+        self._fn = fn
+        hooks.append(fn)
+        _HookHandle._next_id += 1
+        self.id = _HookHandle._next_id
+
+    def remove(self):
+        hooks = self._hooks
+        if hooks is not None:
+            for i, h in enumerate(hooks):
+                if h is self._fn:
+                    del hooks[i]
+                    break
+        self._hooks = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+
+
+# ---------------------------------------------------------------------------
+# Wiring. An edge of a node points at the node that receives the gradient of
+# one input: its grad_fn, or for a leaf that requires grad its AccumulateGrad.
+
+
+cdef Node accumulator_of(Tensor t):
+    """The AccumulateGrad node of leaf `t`: one per leaf while any graph
+    holds it (the tensor refers to it weakly; it refers to the tensor)."""
+    cdef PyObject* obj
+    cdef AccumulateGrad acc
+    if t._accumulator is not None:
+        obj = PyWeakref_GetObject(t._accumulator)
+        if obj != <PyObject*>None:
+            return <Node>obj
+    acc = AccumulateGrad.__new__(AccumulateGrad)
+    acc.variable = t
+    acc.next_edges = ()
+    acc.num_outputs = 1
+    acc.seq = next_seq()
+    t._accumulator = PyWeakref_NewRef(acc, None)
+    return acc
+
+
+cdef inline Node grad_edge(Tensor t):
+    if t._grad_fn is not None:
+        return t._grad_fn
+    if t._requires_grad:
+        return accumulator_of(t)
+    return None
+
+
+cdef inline void wire1(Node n, Tensor a):
+    """Connect a new single-input node; its seq is taken after the input's
+    accumulator exists so the order stays topological."""
+    n.next_edges = (grad_edge(a),)
+    if a._output_nr:
+        n.next_nrs = (a._output_nr,)
+    n.num_outputs = 1
+    n.seq = next_seq()
+
+
+cdef inline void wire2(Node n, Tensor a, Tensor b):
+    n.next_edges = (grad_edge(a), grad_edge(b))
+    if a._output_nr or b._output_nr:
+        n.next_nrs = (a._output_nr, b._output_nr)
+    n.num_outputs = 1
+    n.seq = next_seq()
+
+
+cdef void wire_many(Node n, list inputs, int num_outputs):
+    """Connect a node to any number of inputs; None entries (non-tensor
+    arguments) get no edge."""
+    cdef list edges = []
+    cdef list nrs = []
+    cdef bint any_nr = False
+    cdef Tensor t
+    for x in inputs:
+        if x is None:
+            edges.append(None)
+            nrs.append(0)
+        else:
+            t = <Tensor>x
+            edges.append(grad_edge(t))
+            nrs.append(t._output_nr)
+            any_nr = any_nr or t._output_nr != 0
+    n.next_edges = tuple(edges)
+    if any_nr:
+        n.next_nrs = tuple(nrs)
+    n.num_outputs = num_outputs
+    n.seq = next_seq()
+
+
+cdef inline void set_history(Tensor out, Node n, int output_nr=0) noexcept:
+    out._grad_fn = n
+    out._requires_grad = True
+    out._output_nr = output_nr
+
+
+cdef inline bint needs_grad(Tensor a) noexcept:
+    return cgrad_grad_enabled and a._requires_grad
+
+
+cdef inline bint needs_grad2(Tensor a, Tensor b) noexcept:
+    return cgrad_grad_enabled and (a._requires_grad or b._requires_grad)
+
+
+cdef inline bint wants_grad(Node n, int i) noexcept:
+    """Whether input i of node n needs a gradient (needs_input_grad)."""
+    return n.next_edges[i] is not None
+
+
+# ---------------------------------------------------------------------------
+# Saved tensors. A node saves an input as the tensor itself (no cycle: the
+# input's history is upstream) and an output as a detached alias (the output
+# refers to the node, so the node must not refer back). Each keeps the
+# version of its storage at save time; a mismatch at backward means the
+# tensor was modified in place in between.
+
+cdef str FREED_MSG = (
+    "Trying to backward through the graph a second time (or directly access saved tensors after "
+    "they have already been freed). Saved intermediate values of the graph are freed when you "
+    "call .backward() or autograd.grad(). Specify retain_graph=True if you need to backward "
+    "through the graph a second time or if you need to access saved tensors after calling backward.")
+
+
+cdef str type_description(Tensor t):
+    return f"[cgrad.{legacy_type_name(t._dtype)} {shape_str(t._shape, t._ndim)}]"
+
+
+cdef object version_error(Node node, Tensor t, long long saved_version, bint is_output):
+    cdef str where = ""
+    if is_output:
+        where = f", which is output 0 of {type(node).__name__},"
+    elif t._grad_fn is not None:
+        where = f", which is output {t._output_nr} of {type(t._grad_fn).__name__},"
+    return RuntimeError(
+        "one of the variables needed for gradient computation has been modified by an inplace "
+        f"operation: {type_description(t)}{where} is at version {t._storage.version}; expected "
+        f"version {saved_version} instead. Hint: enable anomaly detection to find the operation "
+        "that failed to compute its gradient, with cgrad.autograd.set_detect_anomaly(True).")
+
+
+cdef inline Tensor unpack_input(Node node, Tensor saved, long long version):
+    if saved is None:
+        raise RuntimeError(FREED_MSG)
+    if saved._storage.version != version:
+        raise version_error(node, saved, version, False)
+    return saved
+
+
+cdef inline Tensor unpack_output(Node node, Tensor saved, long long version):
+    """A saved output; under create_graph it gets its grad_fn back so the
+    backward formula is differentiable through it."""
+    cdef Tensor t
+    if saved is None:
+        raise RuntimeError(FREED_MSG)
+    if saved._storage.version != version:
+        raise version_error(node, saved, version, True)
+    if cgrad_grad_enabled:
+        t = alias_detached(saved)
+        set_history(t, node, 0)
+        return t
+    return saved

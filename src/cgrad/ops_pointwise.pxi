@@ -1,0 +1,734 @@
+# Pointwise op layer: dtype promotion, the drivers that run row kernels over
+# tensors, and the binary ops with their nodes. Each binary op's backward
+# is a formula over differentiable ops (as in PyTorch's derivatives.yaml),
+# so the same code gives plain gradients (grad mode off during backward) and
+# differentiable ones (grad mode on under create_graph); reduce_grad() undoes
+# broadcasting and promotion in one place for every op.
+
+
+# ---------------------------------------------------------------------------
+# Promotion
+
+
+cdef int tensor_result_type(Tensor a, Tensor b) noexcept:
+    """PyTorch's promotion of two tensors: zero-dim tensors only count when
+    their category is above that of the dimensioned one."""
+    cdef int da = a._dtype, db = b._dtype
+    if da == db:
+        return da
+    if (a._ndim == 0) == (b._ndim == 0):
+        return promote_types(da, db)
+    if a._ndim == 0:
+        return da if CATEGORY[da] > CATEGORY[db] else db
+    return db if CATEGORY[db] > CATEGORY[da] else da
+
+
+cdef int scalar_category(object s) except -1:
+    if isinstance(s, bool):
+        return CAT_BOOL
+    if isinstance(s, int):
+        return CAT_INT
+    return CAT_FLOAT
+
+
+cdef int scalar_result_type(int dt, object s) except -1:
+    """A tensor of dtype dt against a Python scalar: the scalar only lifts
+    the category (to int64 or the default float), never the width."""
+    cdef int cat = scalar_category(s)
+    if cat <= CATEGORY[dt]:
+        return dt
+    return DEFAULT_FLOAT if cat == CAT_FLOAT else I64
+
+
+cdef bint is_scalar(object s):
+    return isinstance(s, (float, int)) or isinstance(s, (np.floating, np.integer, np.bool_))
+
+
+cdef object normalize_scalar(object s):
+    if isinstance(s, (np.floating,)):
+        return float(s)
+    if isinstance(s, np.bool_):
+        return bool(s)
+    if isinstance(s, np.integer):
+        return int(s)
+    return s
+
+
+cdef union ScalarBuf:
+    float f32
+    double f64
+    int64_t i64
+    uint8_t b8
+
+
+cdef int store_scalar(ScalarBuf* buf, object s, int dt) except -1:
+    """Write Python scalar s into buf as dtype dt."""
+    if dt == F32:
+        buf.f32 = <float>(<double>s)
+    elif dt == F64:
+        buf.f64 = <double>s
+    elif dt == I64:
+        if isinstance(s, float):
+            buf.i64 = <int64_t>(<double>s)
+        else:
+            buf.i64 = <int64_t>s
+    else:
+        buf.b8 = 1 if s else 0
+    return 0
+
+
+# ---------------------------------------------------------------------------
+# Drivers (no autograd here)
+
+
+cdef inline int run_unary(RowFn fn, Tensor out, Tensor x) except -1:
+    cdef Operand ops[2]
+    ops[0] = operand_of(out)
+    ops[1] = operand_of(x)
+    return run_elementwise(fn, 2, ops, out._ndim, out._shape, out._numel, NULL)
+
+
+cdef Tensor unary_backward(RowFn* rows, Tensor g, Tensor saved):
+    """Fused backward of a unary op: OUT a new gradient of g's shape, IN g
+    and (when the rule reads one) the saved input or output."""
+    cdef Tensor out
+    cdef Operand ops[3]
+    if saved is not None and g._dtype != saved._dtype:
+        g = cast_tensor(g, saved._dtype)
+    out = new_tensor(g._ndim, g._shape, g._dtype)
+    ops[0] = operand_of(out)
+    ops[1] = operand_of(g)
+    if saved is None:
+        run_elementwise(rows[g._dtype], 2, ops, out._ndim, out._shape, out._numel, NULL)
+    else:
+        ops[2] = operand_of(saved)
+        run_elementwise(rows[g._dtype], 3, ops, out._ndim, out._shape, out._numel, NULL)
+    return out
+
+
+cdef Tensor cast_tensor(Tensor x, int dt):
+    """A contiguous copy of x as dtype dt (no history)."""
+    cdef Tensor out = new_tensor(x._ndim, x._shape, dt)
+    run_unary(CAST_ROWS[x._dtype][dt], out, x)
+    return out
+
+
+cdef Tensor contiguous_copy(Tensor x):
+    return cast_tensor(x, x._dtype)
+
+
+cdef int copy_into(Tensor dst, Tensor src) except -1:
+    """dst[...] = src, src broadcast to dst's shape, converted to dst's dtype."""
+    cdef Operand ops[2]
+    ops[0] = operand_of(dst)
+    ops[1] = operand_of(src)
+    return run_elementwise(CAST_ROWS[src._dtype][dst._dtype], 2, ops, dst._ndim, dst._shape,
+                           dst._numel, NULL)
+
+
+cdef int fill_scalar(Tensor t, object value) except -1:
+    cdef ScalarBuf buf
+    cdef Operand ops[1]
+    store_scalar(&buf, value, t._dtype)
+    ops[0] = operand_of(t)
+    return run_elementwise(FILL_ROWS[t._dtype], 1, ops, t._ndim, t._shape, t._numel, &buf)
+
+
+cdef int add_into(Tensor acc, Tensor g) except -1:
+    """acc += g in place (same dtype; g broadcast to acc's shape)."""
+    cdef Operand ops[3]
+    ops[0] = operand_of(acc)
+    ops[1] = operand_of(acc)
+    ops[2] = operand_of(g)
+    return run_elementwise(ADD_ROWS[acc._dtype], 3, ops, acc._ndim, acc._shape, acc._numel, NULL)
+
+
+cdef Tensor binary_kernel(RowFn* rows, Tensor a, Tensor b, int compute_dt, int out_dt, str opname):
+    """OUT a new tensor of the broadcast shape: rows[compute_dt](a, b), with
+    a and b converted to compute_dt first when needed (no history)."""
+    cdef Py_ssize_t shape[MAX_DIMS]
+    cdef int nd = broadcast_shapes(a._ndim, a._shape, b._ndim, b._shape, shape)
+    cdef Tensor out
+    cdef Operand ops[3]
+    cdef RowFn fn = rows[compute_dt]
+    if fn == NULL:
+        raise RuntimeError(f"\"{opname}\" not implemented for '{dtype_title(compute_dt)}'")
+    if a._dtype != compute_dt:
+        a = cast_tensor(a, compute_dt)
+    if b._dtype != compute_dt:
+        b = cast_tensor(b, compute_dt)
+    out = new_tensor(nd, shape, out_dt)
+    ops[0] = operand_of(out)
+    ops[1] = operand_of(a)
+    ops[2] = operand_of(b)
+    run_elementwise(fn, 3, ops, nd, shape, out._numel, NULL)
+    return out
+
+
+cdef Tensor scalar_kernel(RowFn* rows, Tensor a, object s, bint scalar_first, int compute_dt,
+                          int out_dt, str opname):
+    """OUT a new tensor of a's shape: rows[compute_dt](a, s) or (s, a)."""
+    cdef ScalarBuf buf
+    cdef Tensor out
+    cdef Operand ops[3]
+    cdef RowFn fn = rows[compute_dt]
+    if fn == NULL:
+        raise RuntimeError(f"\"{opname}\" not implemented for '{dtype_title(compute_dt)}'")
+    if a._dtype != compute_dt:
+        a = cast_tensor(a, compute_dt)
+    store_scalar(&buf, s, compute_dt)
+    out = new_tensor(a._ndim, a._shape, out_dt)
+    ops[0] = operand_of(out)
+    ops[1 + scalar_first] = operand_of(a)
+    ops[2 - scalar_first] = operand_of_scalar(&buf, ITEMSIZE[compute_dt])
+    run_elementwise(fn, 3, ops, out._ndim, out._shape, out._numel, NULL)
+    return out
+
+
+cdef str dtype_title(int dt):
+    return {F32: "Float", F64: "Double", I64: "Long", BOOL: "Bool"}[dt]
+
+
+# ---------------------------------------------------------------------------
+# Undoing broadcasting and promotion in gradients
+
+
+cdef struct InputMeta:
+    int dtype
+    bint broadcast      # the input's shape differs from the output's
+
+
+cdef inline void note_input(InputMeta* m, Tensor t, Tensor out) noexcept:
+    m.dtype = t._dtype
+    m.broadcast = not same_shape(t, out)
+
+
+cdef class BinaryNode(Node):
+    """Base of the nodes of broadcasting binary ops: what each input looked
+    like, so its gradient can be summed and cast back to it."""
+    cdef InputMeta ma, mb
+    cdef tuple shape_a, shape_b
+
+    cdef void note_inputs(self, Tensor a, Tensor b, Tensor out) except *:
+        note_input(&self.ma, a, out)
+        note_input(&self.mb, b, out)
+        if self.ma.broadcast:
+            self.shape_a = shape_tuple(a)
+        if self.mb.broadcast:
+            self.shape_b = shape_tuple(b)
+
+    cdef Tensor grad_a(self, Tensor g):
+        return reduce_grad(g, &self.ma, self.shape_a)
+
+    cdef Tensor grad_b(self, Tensor g):
+        return reduce_grad(g, &self.mb, self.shape_b)
+
+
+cdef Tensor reduce_grad(Tensor g, InputMeta* m, tuple shape):
+    """The gradient of an input from the gradient of a broadcast, promoted
+    output: summed over the broadcast dims, cast back to the input's dtype."""
+    if m.broadcast:
+        g = op_sum_to(g, shape)
+    if g._dtype != m.dtype:
+        g = op_to_dtype(g, m.dtype)
+    return g
+
+
+# ---------------------------------------------------------------------------
+# Binary ops. Each has its node (a grad_fn named as in PyTorch) beside its
+# forward. Scalar operands are Python numbers kept as objects.
+
+
+cdef int check_bool_sub(Tensor a, object b) except -1:
+    if a._dtype == BOOL and (b is True or b is False or (isinstance(b, Tensor) and (<Tensor>b)._dtype == BOOL)):
+        if isinstance(b, Tensor):
+            raise RuntimeError(
+                "Subtraction, the `-` operator, with two bool tensors is not supported. "
+                "Use the `^` or `logical_xor()` operator instead.")
+    if (isinstance(b, bool) or (isinstance(b, Tensor) and (<Tensor>b)._dtype == BOOL)) or a._dtype == BOOL:
+        raise RuntimeError(
+            "Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying "
+            "to invert a mask, use the `~` or `logical_not()` operator instead.")
+    return 0
+
+
+cdef class AddBackward0(BinaryNode):
+    cdef object alpha
+
+    cdef tuple apply(self, object grads):
+        cdef Tensor g = <Tensor>grads
+        cdef object ga = None, gb = None
+        if wants_grad(self, 0):
+            ga = self.grad_a(g)
+        if len(self.next_edges) > 1 and wants_grad(self, 1):
+            gb = g if self.alpha is None else op_mul_scalar(g, self.alpha)
+            gb = self.grad_b(<Tensor>gb)
+        return (ga, gb)
+
+
+cdef class SubBackward0(BinaryNode):
+    cdef object alpha
+
+    cdef tuple apply(self, object grads):
+        cdef Tensor g = <Tensor>grads
+        cdef object ga = None, gb = None
+        if wants_grad(self, 0):
+            ga = self.grad_a(g)
+        if len(self.next_edges) > 1 and wants_grad(self, 1):
+            gb = op_neg(g) if self.alpha is None else op_mul_scalar(g, -self.alpha)
+            gb = self.grad_b(<Tensor>gb)
+        return (ga, gb)
+
+
+cdef class RsubBackward1(Node):
+    """scalar - tensor."""
+    cdef InputMeta ma
+    cdef object alpha
+
+    cdef tuple apply(self, object grads):
+        cdef Tensor g = <Tensor>grads
+        g = op_neg(g) if self.alpha is None else op_mul_scalar(g, -self.alpha)
+        return (reduce_grad(g, &self.ma, None),)
+
+
+cdef class MulBackward0(BinaryNode):
+    cdef Tensor self_, other
+    cdef long long self_version, other_version
+    cdef object other_scalar     # set when `other` was a Python number
+
+    cdef tuple apply(self, object grads):
+        cdef Tensor g = <Tensor>grads
+        cdef object ga = None, gb = None
+        if self.other is None and self.other_scalar is not None:
+            return (reduce_grad(op_mul_scalar(g, self.other_scalar), &self.ma, None),)
+        if wants_grad(self, 0):
+            ga = self.grad_a(op_mul(g, unpack_input(self, self.other, self.other_version)))
+        if wants_grad(self, 1):
+            gb = self.grad_b(op_mul(g, unpack_input(self, self.self_, self.self_version)))
+        return (ga, gb)
+
+    cdef void release_saved(self) noexcept:
+        self.self_ = None
+        self.other = None
+
+
+cdef class DivBackward0(BinaryNode):
+    cdef Tensor self_, other
+    cdef long long self_version, other_version
+    cdef object other_scalar
+
+    cdef tuple apply(self, object grads):
+        cdef Tensor g = <Tensor>grads
+        cdef Tensor a, b
+        cdef object ga = None, gb = None
+        if self.other is None and self.other_scalar is not None:
+            return (reduce_grad(op_div_scalar(g, self.other_scalar), &self.ma, None),)
+        b = unpack_input(self, self.other, self.other_version)
+        if wants_grad(self, 0):
+            ga = self.grad_a(op_div(g, b))
+        if wants_grad(self, 1):
+            a = unpack_input(self, self.self_, self.self_version)
+            # -g * a / b**2, in PyTorch's order of operations
+            gb = self.grad_b(op_mul(op_neg(g), op_div(op_div(a, b), b)))
+        return (ga, gb)
+
+    cdef void release_saved(self) noexcept:
+        self.self_ = None
+        self.other = None
+
+
+cdef Tensor op_add(Tensor a, Tensor b, object alpha=None):
+    cdef int dt = tensor_result_type(a, b)
+    cdef Tensor out
+    cdef AddBackward0 node
+    if alpha is None or alpha == 1:
+        alpha = None
+        out = binary_kernel(ADD_ROWS, a, b, dt, dt, "add")
+    else:
+        out = binary_kernel(ADD_ROWS, a, scalar_kernel(MUL_ROWS, b, alpha, False, dt, dt, "mul"),
+                            dt, dt, "add")
+    if needs_grad2(a, b):
+        node = AddBackward0.__new__(AddBackward0)
+        wire2(node, a, b)
+        node.note_inputs(a, b, out)
+        node.alpha = alpha
+        set_history(out, node)
+    return out
+
+
+cdef Tensor op_sub(Tensor a, Tensor b, object alpha=None):
+    cdef int dt = tensor_result_type(a, b)
+    cdef Tensor out
+    cdef SubBackward0 node
+    if a._dtype == BOOL or b._dtype == BOOL:
+        check_bool_sub(a, b)
+    if alpha is None or alpha == 1:
+        alpha = None
+        out = binary_kernel(SUB_ROWS, a, b, dt, dt, "sub")
+    else:
+        out = binary_kernel(SUB_ROWS, a, scalar_kernel(MUL_ROWS, b, alpha, False, dt, dt, "mul"),
+                            dt, dt, "sub")
+    if needs_grad2(a, b):
+        node = SubBackward0.__new__(SubBackward0)
+        wire2(node, a, b)
+        node.note_inputs(a, b, out)
+        node.alpha = alpha
+        set_history(out, node)
+    return out
+
+
+cdef Tensor op_mul(Tensor a, Tensor b):
+    cdef int dt = tensor_result_type(a, b)
+    cdef Tensor out = binary_kernel(MUL_ROWS, a, b, dt, dt, "mul")
+    cdef MulBackward0 node
+    if needs_grad2(a, b):
+        node = MulBackward0.__new__(MulBackward0)
+        wire2(node, a, b)
+        node.note_inputs(a, b, out)
+        if b._requires_grad:
+            node.self_ = a
+            node.self_version = a._storage.version
+        if a._requires_grad:
+            node.other = b
+            node.other_version = b._storage.version
+        set_history(out, node)
+    return out
+
+
+cdef Tensor op_div(Tensor a, Tensor b):
+    cdef int dt = tensor_result_type(a, b)
+    cdef Tensor out
+    cdef DivBackward0 node
+    if not is_float(dt):
+        dt = DEFAULT_FLOAT
+    out = binary_kernel(DIV_ROWS, a, b, dt, dt, "div")
+    if needs_grad2(a, b):
+        node = DivBackward0.__new__(DivBackward0)
+        wire2(node, a, b)
+        node.note_inputs(a, b, out)
+        if b._requires_grad:
+            node.self_ = a
+            node.self_version = a._storage.version
+        node.other = b
+        node.other_version = b._storage.version
+        set_history(out, node)
+    return out
+
+
+# Tensor-and-scalar forms. The scalar never promotes the width, only the
+# category (see scalar_result_type); the node is the same as the tensor
+# form's, as in PyTorch.
+
+cdef Tensor op_add_scalar(Tensor a, object s, object alpha=None):
+    cdef int dt = scalar_result_type(a._dtype, s)
+    cdef Tensor out
+    cdef AddBackward0 node
+    if alpha is not None and alpha != 1:
+        s = s * alpha
+    out = scalar_kernel(ADD_ROWS, a, s, False, dt, dt, "add")
+    if needs_grad(a):
+        node = AddBackward0.__new__(AddBackward0)
+        wire1(node, a)
+        node.ma.dtype = a._dtype
+        set_history(out, node)
+    return out
+
+
+cdef Tensor op_sub_scalar(Tensor a, object s, object alpha=None):
+    cdef int dt = scalar_result_type(a._dtype, s)
+    cdef Tensor out
+    cdef SubBackward0 node
+    if a._dtype == BOOL or isinstance(s, bool):
+        check_bool_sub(a, s)
+    if alpha is not None and alpha != 1:
+        s = s * alpha
+    out = scalar_kernel(SUB_ROWS, a, s, False, dt, dt, "sub")
+    if needs_grad(a):
+        node = SubBackward0.__new__(SubBackward0)
+        wire1(node, a)
+        node.ma.dtype = a._dtype
+        set_history(out, node)
+    return out
+
+
+cdef Tensor op_rsub_scalar(Tensor a, object s, object alpha=None):
+    """s - alpha * a"""
+    cdef int dt = scalar_result_type(a._dtype, s)
+    cdef Tensor out
+    cdef RsubBackward1 node
+    if a._dtype == BOOL or isinstance(s, bool):
+        check_bool_sub(a, s)
+    if alpha is not None and alpha != 1:
+        out = scalar_kernel(SUB_ROWS, scalar_kernel(MUL_ROWS, a, alpha, False, dt, dt, "mul"), s,
+                            True, dt, dt, "sub")
+    else:
+        alpha = None
+        out = scalar_kernel(SUB_ROWS, a, s, True, dt, dt, "sub")
+    if needs_grad(a):
+        node = RsubBackward1.__new__(RsubBackward1)
+        wire1(node, a)
+        node.ma.dtype = a._dtype
+        node.alpha = alpha
+        set_history(out, node)
+    return out
+
+
+cdef Tensor op_mul_scalar(Tensor a, object s):
+    cdef int dt = scalar_result_type(a._dtype, s)
+    cdef Tensor out = scalar_kernel(MUL_ROWS, a, s, False, dt, dt, "mul")
+    cdef MulBackward0 node
+    if needs_grad(a):
+        node = MulBackward0.__new__(MulBackward0)
+        wire1(node, a)
+        node.ma.dtype = a._dtype
+        node.other_scalar = s
+        set_history(out, node)
+    return out
+
+
+cdef Tensor op_div_scalar(Tensor a, object s):
+    cdef int dt = scalar_result_type(a._dtype, s)
+    cdef Tensor out
+    cdef DivBackward0 node
+    if not is_float(dt):
+        dt = DEFAULT_FLOAT
+    out = scalar_kernel(DIV_ROWS, a, s, False, dt, dt, "div")
+    if needs_grad(a):
+        node = DivBackward0.__new__(DivBackward0)
+        wire1(node, a)
+        node.ma.dtype = a._dtype
+        node.other_scalar = s
+        set_history(out, node)
+    return out
+
+
+cdef Tensor op_rdiv_scalar(Tensor a, object s):
+    """s / a, which PyTorch computes as reciprocal(a) * s."""
+    return op_mul_scalar(op_reciprocal(a), s)
+
+
+# ---------------------------------------------------------------------------
+# pow: tensor ** scalar (PowBackward0), tensor ** tensor (PowBackward1),
+# scalar ** tensor (PowBackward2).
+
+
+cdef class PowBackward0(Node):
+    cdef Tensor self_
+    cdef long long self_version
+    cdef object exponent
+
+    cdef tuple apply(self, object grads):
+        cdef Tensor g = <Tensor>grads
+        cdef Tensor x = unpack_input(self, self.self_, self.self_version)
+        cdef object e = self.exponent
+        if e == 0:
+            return (op_zeros_like(x),)
+        # grad * e * x ** (e - 1), in PyTorch's order
+        return (op_mul(g, op_mul_scalar(op_pow_scalar(x, e - 1), e)),)
+
+    cdef void release_saved(self) noexcept:
+        self.self_ = None
+
+
+cdef class PowBackward1(BinaryNode):
+    cdef Tensor self_, exponent, result
+    cdef long long self_version, exponent_version, result_version
+
+    cdef tuple apply(self, object grads):
+        cdef Tensor g = <Tensor>grads
+        cdef Tensor a = unpack_input(self, self.self_, self.self_version)
+        cdef Tensor b = unpack_input(self, self.exponent, self.exponent_version)
+        cdef Tensor y, ga_t, gb_t
+        cdef object ga = None, gb = None
+        if wants_grad(self, 0):
+            # grad * b * a ** (b - 1), zero where b == 0
+            ga_t = op_mul(op_mul(g, b), op_pow(a, op_sub_scalar(b, 1)))
+            ga_t = op_where(op_eq_scalar(b, 0), op_zeros_like(ga_t), ga_t)
+            ga = self.grad_a(ga_t)
+        if wants_grad(self, 1):
+            y = unpack_output(self, self.result, self.result_version)
+            # grad * y * log(a), zero where a == 0 and b >= 0
+            gb_t = op_mul(op_mul(g, y), op_log(a))
+            gb_t = op_where(op_logical_and(op_eq_scalar(a, 0), op_ge_scalar(b, 0)),
+                            op_zeros_like(gb_t), gb_t)
+            gb = self.grad_b(gb_t)
+        return (ga, gb)
+
+    cdef void release_saved(self) noexcept:
+        self.self_ = None
+        self.exponent = None
+        self.result = None
+
+
+cdef class PowBackward2(Node):
+    cdef Tensor result
+    cdef long long result_version
+    cdef object base
+    cdef int dtype
+
+    cdef tuple apply(self, object grads):
+        cdef Tensor g = <Tensor>grads
+        cdef Tensor y = unpack_output(self, self.result, self.result_version)
+        cdef Tensor gb
+        if self.base == 0:
+            # d/dx 0**x is 0 where x >= 0 (PyTorch masks log(0) there)
+            gb = op_mul_scalar(op_mul(g, y), 0.0)
+        else:
+            gb = op_mul_scalar(op_mul(g, y), float(np.log(self.base)))
+        if gb._dtype != self.dtype:
+            gb = op_to_dtype(gb, self.dtype)
+        return (gb,)
+
+    cdef void release_saved(self) noexcept:
+        self.result = None
+
+
+cdef Tensor op_pow_scalar(Tensor a, object e):
+    cdef int dt = scalar_result_type(a._dtype, e)
+    cdef Tensor out
+    cdef PowBackward0 node
+    if CATEGORY[dt] != CAT_FLOAT and not isinstance(e, bool) and e < 0:
+        raise RuntimeError("Integers to negative integer powers are not allowed.")
+    if dt == BOOL:
+        dt = I64 if not isinstance(e, bool) else BOOL
+        if dt == BOOL:
+            raise RuntimeError("\"pow\" not implemented for 'Bool'")
+    out = scalar_kernel(POW_ROWS, a, e, False, dt, dt, "pow")
+    if needs_grad(a):
+        node = PowBackward0.__new__(PowBackward0)
+        wire1(node, a)
+        node.self_ = a
+        node.self_version = a._storage.version
+        node.exponent = e
+        set_history(out, node)
+    return out
+
+
+cdef Tensor op_pow(Tensor a, Tensor b):
+    cdef int dt = tensor_result_type(a, b)
+    cdef Tensor out
+    cdef PowBackward1 node
+    if dt == BOOL:
+        dt = I64
+    out = binary_kernel(POW_ROWS, a, b, dt, dt, "pow")
+    if needs_grad2(a, b):
+        node = PowBackward1.__new__(PowBackward1)
+        wire2(node, a, b)
+        node.note_inputs(a, b, out)
+        node.self_ = a
+        node.self_version = a._storage.version
+        node.exponent = b
+        node.exponent_version = b._storage.version
+        if b._requires_grad:
+            node.result = alias_detached(out)
+        set_history(out, node)
+    return out
+
+
+cdef Tensor op_rpow_scalar(Tensor b, object base):
+    """base ** b for a Python number base."""
+    cdef int dt = scalar_result_type(b._dtype, base)
+    cdef Tensor out
+    cdef PowBackward2 node
+    if dt == BOOL:
+        dt = I64
+    out = scalar_kernel(POW_ROWS, b, base, True, dt, dt, "pow")
+    if needs_grad(b):
+        node = PowBackward2.__new__(PowBackward2)
+        wire1(node, b)
+        node.result = alias_detached(out)
+        node.base = base
+        node.dtype = b._dtype
+        set_history(out, node)
+    return out
+
+
+# ---------------------------------------------------------------------------
+# Comparisons: bool results, no history.
+
+cdef Tensor compare(RowFn* rows, Tensor a, object b, str name):
+    cdef int dt
+    if isinstance(b, Tensor):
+        dt = tensor_result_type(a, <Tensor>b)
+        return binary_kernel(rows, a, <Tensor>b, dt, BOOL, name)
+    dt = scalar_result_type(a._dtype, b)
+    return scalar_kernel(rows, a, b, False, dt, BOOL, name)
+
+
+cdef Tensor op_gt_scalar(Tensor a, object s):
+    return compare(GT_ROWS, a, s, "gt")
+
+
+cdef Tensor op_ge_scalar(Tensor a, object s):
+    return compare(GE_ROWS, a, s, "ge")
+
+
+cdef Tensor op_eq_scalar(Tensor a, object s):
+    return compare(EQ_ROWS, a, s, "eq")
+
+
+cdef Tensor op_logical_and(Tensor a, Tensor b):
+    return binary_kernel(MUL_ROWS, cast_tensor(a, BOOL) if a._dtype != BOOL else a,
+                         cast_tensor(b, BOOL) if b._dtype != BOOL else b, BOOL, BOOL, "logical_and")
+
+
+cdef str bool_unary_message(str name):
+    if name == "neg":
+        return ("Negation, the `-` operator, on a bool tensor is not supported. If you are trying "
+                "to invert a mask, use the `~` or `logical_not()` operator instead.")
+    if name == "relu":
+        return "Boolean inputs not supported for relu"
+    return f"\"{name}_cpu\" not implemented for 'Bool'"
+
+
+# ---------------------------------------------------------------------------
+# where(cond, a, b)
+
+
+cdef class WhereBackward0(BinaryNode):
+    cdef Tensor condition
+
+    cdef tuple apply(self, object grads):
+        cdef Tensor g = <Tensor>grads
+        cdef Tensor zeros = op_zeros_like(g)
+        cdef object ga = None, gb = None
+        if wants_grad(self, 0):
+            ga = self.grad_a(op_where(self.condition, g, zeros))
+        if wants_grad(self, 1):
+            gb = self.grad_b(op_where(self.condition, zeros, g))
+        return (ga, gb)
+
+    cdef void release_saved(self) noexcept:
+        self.condition = None
+
+
+cdef Tensor op_where(Tensor cond, Tensor a, Tensor b):
+    """Elements of a where cond is true, else of b; all three broadcast."""
+    cdef Py_ssize_t shape1[MAX_DIMS]
+    cdef Py_ssize_t shape[MAX_DIMS]
+    cdef int dt = tensor_result_type(a, b)
+    cdef int nd
+    cdef Tensor out
+    cdef Operand ops[4]
+    cdef WhereBackward0 node
+    if cond._dtype != BOOL:
+        raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype {dtype_title(cond._dtype)}")
+    nd = broadcast_shapes(a._ndim, a._shape, b._ndim, b._shape, shape1)
+    nd = broadcast_shapes(cond._ndim, cond._shape, nd, shape1, shape)
+    if a._dtype != dt:
+        a = op_to_dtype(a, dt)
+    if b._dtype != dt:
+        b = op_to_dtype(b, dt)
+    out = new_tensor(nd, shape, dt)
+    ops[0] = operand_of(out)
+    ops[1] = operand_of(cond)
+    ops[2] = operand_of(a)
+    ops[3] = operand_of(b)
+    run_elementwise(WHERE_ROWS[dt], 4, ops, nd, shape, out._numel, NULL)
+    if needs_grad2(a, b):
+        node = WhereBackward0.__new__(WhereBackward0)
+        wire2(node, a, b)
+        node.condition = cond
+        node.note_inputs(a, b, out)
+        set_history(out, node)
+    return out

@@ -1,0 +1,281 @@
+# Reductions: sum and mean over all dims or a set of dims.
+#
+# Kernel: the accumulator is an operand whose reduced dims have size 1, so
+# run_elementwise broadcasts it (stride 0) against the input: a row kernel
+# sees either a reduced inner dim (stride 0: one running sum) or a kept one
+# (o[i] += x[i], vectorised). float32 accumulates in float64, which makes
+# its sums at least as accurate as PyTorch's cascade summation.
+
+ctypedef fused sum_in_t:
+    float
+    double
+    int64_t
+    uint8_t
+
+
+cdef inline void sum_row_impl(sum_in_t* x, char** p, const Py_ssize_t* s, Py_ssize_t n) noexcept nogil:
+    cdef Py_ssize_t i, sx = s[1]
+    cdef double d0 = 0, d1 = 0, d2 = 0, d3 = 0
+    cdef int64_t k0 = 0
+    cdef double* od
+    cdef int64_t* oi
+    if sum_in_t is float or sum_in_t is double:
+        od = <double*>p[0]
+        if s[0] == 0:
+            # four partial sums: shorter dependency chains, smaller rounding error
+            i = 0
+            if sx == 1:
+                while i + 4 <= n:
+                    d0 += x[i]
+                    d1 += x[i + 1]
+                    d2 += x[i + 2]
+                    d3 += x[i + 3]
+                    i += 4
+            while i < n:
+                d0 += x[i * sx]
+                i += 1
+            od[0] += (d0 + d1) + (d2 + d3)
+        else:
+            for i in range(n):
+                od[i * s[0]] += x[i * sx]
+    else:
+        oi = <int64_t*>p[0]
+        if s[0] == 0:
+            for i in range(n):
+                k0 += x[i * sx]
+            oi[0] += k0
+        else:
+            for i in range(n):
+                oi[i * s[0]] += x[i * sx]
+
+
+cdef void sum_row_F32(char** p, const Py_ssize_t* s, Py_ssize_t n, void* ctx) noexcept nogil:
+    sum_row_impl(<float*>p[1], p, s, n)
+
+cdef void sum_row_F64(char** p, const Py_ssize_t* s, Py_ssize_t n, void* ctx) noexcept nogil:
+    sum_row_impl(<double*>p[1], p, s, n)
+
+cdef void sum_row_I64(char** p, const Py_ssize_t* s, Py_ssize_t n, void* ctx) noexcept nogil:
+    sum_row_impl(<int64_t*>p[1], p, s, n)
+
+cdef void sum_row_BOOL(char** p, const Py_ssize_t* s, Py_ssize_t n, void* ctx) noexcept nogil:
+    sum_row_impl(<uint8_t*>p[1], p, s, n)
+
+
+cdef RowFn SUM_ROWS[NUM_DTYPES]
+SUM_ROWS[F32] = sum_row_F32
+SUM_ROWS[F64] = sum_row_F64
+SUM_ROWS[I64] = sum_row_I64
+SUM_ROWS[BOOL] = sum_row_BOOL
+
+
+cdef int parse_dims(object dim, int ndim, bint* mask) except -1:
+    """Fill mask[d] for the dims to reduce. dim: None, an int or a sequence
+    (empty meaning all, as in PyTorch). Returns the number of reduced dims."""
+    cdef int d, count = 0
+    for d in range(ndim):
+        mask[d] = False
+    if dim is None:
+        for d in range(ndim):
+            mask[d] = True
+        return ndim
+    if isinstance(dim, (list, tuple)):
+        if len(dim) == 0:
+            for d in range(ndim):
+                mask[d] = True
+            return ndim
+        for item in dim:
+            d = wrap_dim(as_index(item, "dim"), ndim)
+            if ndim == 0:
+                continue
+            if mask[d]:
+                raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
+            mask[d] = True
+            count += 1
+        return count
+    d = wrap_dim(as_index(dim, "dim"), ndim)
+    if ndim > 0:
+        mask[d] = True
+        return 1
+    return 0
+
+
+cdef Tensor sum_kernel(Tensor x, const bint* mask, bint keepdim, bint mean):
+    """OUT the sum (or mean) of x over the masked dims (no history)."""
+    cdef Py_ssize_t kshape[MAX_DIMS]
+    cdef Py_ssize_t oshape[MAX_DIMS]
+    cdef int d, ond = 0
+    cdef Py_ssize_t count = 1
+    cdef int acc_dt = F64 if is_float(x._dtype) else I64
+    cdef int out_dt = x._dtype if is_float(x._dtype) else I64
+    cdef Tensor acc, out
+    cdef Operand ops[2]
+    for d in range(x._ndim):
+        if mask[d]:
+            kshape[d] = 1
+            count *= x._shape[d]
+            if keepdim:
+                oshape[ond] = 1
+                ond += 1
+        else:
+            kshape[d] = x._shape[d]
+            oshape[ond] = x._shape[d]
+            ond += 1
+    acc = new_tensor(x._ndim, kshape, acc_dt, True)
+    ops[0] = operand_of(acc)
+    ops[1] = operand_of(x)
+    run_elementwise(SUM_ROWS[x._dtype], 2, ops, x._ndim, x._shape, x._numel, NULL)
+    if mean:
+        acc = scalar_kernel(DIV_ROWS, acc, <double>count, False, F64, F64, "div")
+    if acc_dt == out_dt:
+        out = acc
+    else:
+        out = cast_tensor(acc, out_dt)
+    # drop the reduced dims (or keep them as 1s): same buffer, new shape
+    init_dims_reshape(out, ond, oshape)
+    return out
+
+
+cdef void init_dims_reshape(Tensor t, int ndim, const Py_ssize_t* shape) except *:
+    """Give a fresh contiguous tensor a new shape of the same numel."""
+    cdef int i
+    if t._shape != t._dims:
+        free(t._shape)
+    init_dims(t, ndim)
+    for i in range(ndim):
+        t._shape[i] = shape[i]
+    set_contiguous_strides(t)
+
+
+cdef class SumBackward0(Node):
+    cdef tuple self_sizes
+
+    cdef tuple apply(self, object grads):
+        return (op_expand(<Tensor>grads, self.self_sizes),)
+
+
+cdef class SumBackward1(Node):
+    cdef tuple self_sizes
+    cdef tuple dims        # reduced dims, ascending
+    cdef bint keepdim
+
+    cdef tuple apply(self, object grads):
+        cdef Tensor g = <Tensor>grads
+        if not self.keepdim:
+            g = unsqueeze_dims(g, self.dims)
+        return (op_expand(g, self.self_sizes),)
+
+
+cdef class MeanBackward0(Node):
+    cdef tuple self_sizes
+    cdef Py_ssize_t count
+
+    cdef tuple apply(self, object grads):
+        return (op_div_scalar(op_expand(<Tensor>grads, self.self_sizes), self.count),)
+
+
+cdef class MeanBackward1(Node):
+    cdef tuple self_sizes
+    cdef tuple dims
+    cdef bint keepdim
+    cdef Py_ssize_t count
+
+    cdef tuple apply(self, object grads):
+        cdef Tensor g = <Tensor>grads
+        if not self.keepdim:
+            g = unsqueeze_dims(g, self.dims)
+        return (op_div_scalar(op_expand(g, self.self_sizes), self.count),)
+
+
+cdef Tensor unsqueeze_dims(Tensor g, tuple dims):
+    for d in dims:
+        g = op_unsqueeze(g, d)
+    return g
+
+
+cdef tuple masked_dims(const bint* mask, int ndim):
+    cdef int d
+    return tuple([d for d in range(ndim) if mask[d]])
+
+
+cdef Tensor op_sum(Tensor x, object dim=None, bint keepdim=False, object dtype=None):
+    cdef bint mask[MAX_DIMS]
+    cdef Tensor out
+    cdef SumBackward0 n0
+    cdef SumBackward1 n1
+    if dtype is not None:
+        x = op_to_dtype(x, dtype_code(dtype))
+    parse_dims(dim, x._ndim, mask)
+    out = sum_kernel(x, mask, keepdim, False)
+    if needs_grad(x):
+        if dim is None:
+            n0 = SumBackward0.__new__(SumBackward0)
+            wire1(n0, x)
+            n0.self_sizes = shape_tuple(x)
+            set_history(out, n0)
+        else:
+            n1 = SumBackward1.__new__(SumBackward1)
+            wire1(n1, x)
+            n1.self_sizes = shape_tuple(x)
+            n1.dims = masked_dims(mask, x._ndim)
+            n1.keepdim = keepdim
+            set_history(out, n1)
+    return out
+
+
+cdef Tensor op_mean(Tensor x, object dim=None, bint keepdim=False, object dtype=None):
+    cdef bint mask[MAX_DIMS]
+    cdef Tensor out
+    cdef MeanBackward0 n0
+    cdef MeanBackward1 n1
+    cdef Py_ssize_t count = 1
+    cdef int d
+    if dtype is not None:
+        x = op_to_dtype(x, dtype_code(dtype))
+    if not is_float(x._dtype):
+        raise RuntimeError(
+            "mean(): could not infer output dtype. Input dtype must be either a floating point or "
+            f"complex dtype. Got: {dtype_title(x._dtype)}")
+    parse_dims(dim, x._ndim, mask)
+    for d in range(x._ndim):
+        if mask[d]:
+            count *= x._shape[d]
+    out = sum_kernel(x, mask, keepdim, True)
+    if needs_grad(x):
+        if dim is None:
+            n0 = MeanBackward0.__new__(MeanBackward0)
+            wire1(n0, x)
+            n0.self_sizes = shape_tuple(x)
+            n0.count = count
+            set_history(out, n0)
+        else:
+            n1 = MeanBackward1.__new__(MeanBackward1)
+            wire1(n1, x)
+            n1.self_sizes = shape_tuple(x)
+            n1.dims = masked_dims(mask, x._ndim)
+            n1.keepdim = keepdim
+            n1.count = count
+            set_history(out, n1)
+    return out
+
+
+cdef Tensor op_sum_to(Tensor g, tuple shape):
+    """Sum g down to `shape` (which g's shape broadcasts from): the leading
+    extra dims and the dims where shape has 1."""
+    cdef int lead = g._ndim - len(shape)
+    cdef list dims = list(range(lead))
+    cdef int i
+    for i in range(len(shape)):
+        if shape[i] == 1 and g._shape[lead + i] != 1:
+            dims.append(lead + i)
+    if dims:
+        g = op_sum(g, tuple(dims), True)
+    if lead > 0 or g._ndim != len(shape):
+        g = op_view(g, shape)
+    return g
+
+
+cdef bint has_nan(Tensor t):
+    if not is_float(t._dtype):
+        return False
+    return bool(np.isnan(ndarray_view(t)).any())

@@ -1,0 +1,212 @@
+# Tensor core: making tensors, views and copies at C level, and the bridges
+# to numpy. Nothing here records autograd history; ops do that on top.
+
+
+cdef inline void init_dims(Tensor t, int ndim) except *:
+    t._ndim = ndim
+    if ndim <= INLINE_DIMS:
+        t._shape = t._dims
+        t._strides = t._dims + INLINE_DIMS
+    else:
+        if ndim > MAX_DIMS:
+            raise RuntimeError(f"number of dimensions cannot be greater than {MAX_DIMS}")
+        t._shape = <Py_ssize_t*>malloc(2 * ndim * sizeof(Py_ssize_t))
+        if t._shape == NULL:
+            raise MemoryError()
+        t._strides = t._shape + ndim
+
+
+cdef inline void set_contiguous_strides(Tensor t) noexcept:
+    cdef Py_ssize_t st = 1
+    cdef int i
+    for i in range(t._ndim - 1, -1, -1):
+        t._strides[i] = st
+        st *= t._shape[i] if t._shape[i] > 0 else 1
+    t._contiguous = True
+
+
+cdef inline bint strides_are_contiguous(int ndim, const Py_ssize_t* shape, const Py_ssize_t* strides) noexcept:
+    cdef Py_ssize_t expected = 1
+    cdef int i
+    for i in range(ndim - 1, -1, -1):
+        if shape[i] == 0:
+            return True
+        if shape[i] != 1 and strides[i] != expected:
+            return False
+        expected *= shape[i]
+    return True
+
+
+cdef Py_ssize_t checked_numel(int ndim, const Py_ssize_t* shape) except -1:
+    cdef Py_ssize_t n = 1
+    cdef int i
+    for i in range(ndim):
+        if shape[i] < 0:
+            raise RuntimeError(
+                f"Trying to create tensor with negative dimension {shape[i]}: {shape_str(shape, ndim)}")
+    for i in range(ndim):
+        if shape[i] == 0:
+            return 0
+    for i in range(ndim):
+        if n > (<Py_ssize_t>1 << 62) // shape[i]:
+            raise RuntimeError(f"numel: integer multiplication overflow for shape {shape_str(shape, ndim)}")
+        n *= shape[i]
+    return n
+
+
+cdef Tensor new_tensor(int ndim, const Py_ssize_t* shape, int dt, bint zeroed=False):
+    """A fresh contiguous tensor of the given shape and dtype, no history."""
+    cdef Tensor t = Tensor.__new__(Tensor)
+    cdef int i
+    init_dims(t, ndim)
+    for i in range(ndim):
+        t._shape[i] = shape[i]
+    t._numel = checked_numel(ndim, shape)
+    t._dtype = dt
+    set_contiguous_strides(t)
+    t._storage = new_storage(t._numel * ITEMSIZE[dt], zeroed)
+    t._data = t._storage.ptr
+    return t
+
+
+cdef inline Tensor empty_like_tensor(Tensor t, int dt):
+    return new_tensor(t._ndim, t._shape, dt)
+
+
+cdef Tensor new_tensor_from_tuple(tuple shape, int dt, bint zeroed=False):
+    cdef Py_ssize_t dims[MAX_DIMS]
+    cdef int n = len(shape)
+    cdef int i
+    if n > MAX_DIMS:
+        raise RuntimeError(f"number of dimensions cannot be greater than {MAX_DIMS}")
+    for i in range(n):
+        dims[i] = shape[i]
+    return new_tensor(n, dims, dt, zeroed)
+
+
+cdef Tensor make_view(Tensor base, int ndim, const Py_ssize_t* shape, const Py_ssize_t* strides,
+                      Py_ssize_t offset):
+    """A tensor sharing base's storage with new geometry; no history."""
+    cdef Tensor t = Tensor.__new__(Tensor)
+    cdef int i
+    init_dims(t, ndim)
+    for i in range(ndim):
+        t._shape[i] = shape[i]
+        t._strides[i] = strides[i]
+    t._numel = checked_numel(ndim, shape)
+    t._dtype = base._dtype
+    t._storage = base._storage
+    t._offset = offset
+    t._data = base._storage.ptr + offset * ITEMSIZE[base._dtype]
+    t._contiguous = strides_are_contiguous(ndim, shape, strides)
+    t._base = base._base if base._base is not None else base
+    t._is_inference = base._is_inference
+    return t
+
+
+cdef Tensor alias_detached(Tensor src):
+    """Same storage and geometry, no history and no _base: what a node keeps
+    of a tensor it saves when keeping the tensor itself would make a cycle."""
+    cdef Tensor t = Tensor.__new__(Tensor)
+    cdef int i
+    init_dims(t, src._ndim)
+    for i in range(src._ndim):
+        t._shape[i] = src._shape[i]
+        t._strides[i] = src._strides[i]
+    t._numel = src._numel
+    t._dtype = src._dtype
+    t._storage = src._storage
+    t._offset = src._offset
+    t._data = src._data
+    t._contiguous = src._contiguous
+    t._is_inference = src._is_inference
+    return t
+
+
+cdef bint same_shape(Tensor a, Tensor b) noexcept:
+    if a._ndim != b._ndim:
+        return False
+    cdef int i
+    for i in range(a._ndim):
+        if a._shape[i] != b._shape[i]:
+            return False
+    return True
+
+
+cdef bint shape_equals(Tensor a, int ndim, const Py_ssize_t* shape) noexcept:
+    if a._ndim != ndim:
+        return False
+    cdef int i
+    for i in range(ndim):
+        if a._shape[i] != shape[i]:
+            return False
+    return True
+
+
+cdef tuple shape_tuple(Tensor t):
+    cdef int i
+    return tuple([t._shape[i] for i in range(t._ndim)])
+
+
+# ---------------------------------------------------------------------------
+# numpy bridges
+
+cdef object ndarray_view(Tensor t):
+    """A numpy array sharing t's memory (any strides); keeps t's storage alive."""
+    cdef cnp.npy_intp dims[MAX_DIMS]
+    cdef cnp.npy_intp strides[MAX_DIMS]
+    cdef int i
+    cdef int isz = ITEMSIZE[t._dtype]
+    for i in range(t._ndim):
+        dims[i] = t._shape[i]
+        strides[i] = t._strides[i] * isz
+    arr = cnp.PyArray_New(cnp.ndarray, t._ndim, dims, NPY_TYPE[t._dtype], strides,
+                          <void*>t._data, isz, cnp.NPY_ARRAY_WRITEABLE, None)
+    cnp.set_array_base(arr, t._storage)
+    return arr
+
+
+cdef Tensor tensor_from_ndarray(object arr, bint share):
+    """A tensor over a numpy array's memory (share) or over a fresh copy.
+    The dtype must be one cgrad has; strides must be non-negative multiples
+    of the itemsize when sharing."""
+    cdef cnp.ndarray a = <cnp.ndarray>arr
+    cdef int dt = dtype_from_numpy(a.dtype)
+    cdef int ndim = cnp.PyArray_NDIM(a)
+    cdef int isz = ITEMSIZE[dt]
+    cdef Py_ssize_t shape[MAX_DIMS]
+    cdef Py_ssize_t strides[MAX_DIMS]
+    cdef int i
+    cdef Tensor t
+    if not a.dtype.isnative:
+        if share:
+            raise ValueError("given numpy array has byte order different from the native byte order. "
+                             "Conversion between byte orders is currently not supported.")
+        a = a.astype(a.dtype.newbyteorder("="))
+    if not share:
+        t = new_tensor(ndim, <Py_ssize_t*>cnp.PyArray_DIMS(a), dt)
+        np.copyto(ndarray_view(t), a, casting="no")
+        return t
+    for i in range(ndim):
+        shape[i] = cnp.PyArray_DIMS(a)[i]
+        if cnp.PyArray_STRIDES(a)[i] < 0:
+            raise ValueError(
+                "At least one stride in the given numpy array is negative, and tensors with negative "
+                "strides are not currently supported. (You can probably work around this by making "
+                "a copy of your array  with array.copy().) ")
+        if cnp.PyArray_STRIDES(a)[i] % isz != 0:
+            raise ValueError(
+                "given numpy array strides not a multiple of the element byte size. Copy the numpy "
+                "array to reallocate the memory.")
+        strides[i] = cnp.PyArray_STRIDES(a)[i] // isz
+    t = Tensor.__new__(Tensor)
+    init_dims(t, ndim)
+    for i in range(ndim):
+        t._shape[i] = shape[i]
+        t._strides[i] = strides[i]
+    t._numel = checked_numel(ndim, shape)
+    t._dtype = dt
+    t._storage = borrowed_storage(<char*>cnp.PyArray_DATA(a), cnp.PyArray_NBYTES(a), a)
+    t._data = t._storage.ptr
+    t._contiguous = strides_are_contiguous(ndim, shape, strides)
+    return t
