@@ -63,3 +63,6 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     if materialize_grads:
         result = [_C.zeros_like(i) if g is None else g for g, i in zip(result, inputs)]
     return tuple(result)
+
+
+from cgrad.autograd.gradcheck import GradcheckError, gradcheck, gradgradcheck  # noqa: E402

@@ -18,6 +18,9 @@ cnp.import_array()
 
 cdef extern from "Python.h":
     Py_ssize_t Py_REFCNT(object o)
+    void PyObject_GC_UnTrack(void* o)
+    void PyObject_GC_Track(void* o)
+    int PyObject_GC_IsTracked(object o)
 
 # ---------------------------------------------------------------------------
 # Grad mode. PyTorch keeps it per thread; so do we, in C thread-local storage,

@@ -85,7 +85,7 @@ cdef Tensor tensor_from_data(object data, object dtype_arg):
             t = cast_tensor(t, dtype_code(dtype_arg))
         return t
     if isinstance(data, np.ndarray):
-        t = tensor_from_ndarray(np.ascontiguousarray(data), False)
+        t = tensor_from_ndarray(data, False)
         if dtype_arg is not None:
             t = cast_tensor(t, dtype_code(dtype_arg))
         return t
@@ -274,7 +274,7 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
         n = max(0, -((start - end) // step))
         values = np.arange(n, dtype=np.int64) * step + start
     else:
-        n = max(0, <Py_ssize_t>np.ceil((float(end) - float(start)) / float(step)))
+        n = max(0, int(np.ceil((float(end) - float(start)) / float(step))))
         values = float(start) + np.arange(n, dtype=np.float64) * float(step)
     cdef Tensor t = new_tensor_from_tuple((n,), dt)
     if n:

@@ -4,6 +4,9 @@
 # owner alive through `owner`.
 
 
+# Not seen by the cyclic GC: a Storage refers only to its memory's owner (a
+# numpy array or another Storage), which never refers back.
+@cython.no_gc
 @cython.freelist(1024)
 cdef class Storage:
 

@@ -789,6 +789,7 @@ cdef object register_nonleaf_hook(Tensor t, object fn):
     cdef Node node = t._grad_fn
     h.output_nr = t._output_nr
     h.fn = fn
+    track(node)
     if node.pre_hooks is None:
         node.pre_hooks = []
     # retain_grad's hook always runs last, after user hooks, as in PyTorch

@@ -2,6 +2,16 @@
 # to numpy. Nothing here records autograd history; ops do that on top.
 
 
+cdef inline Tensor fresh_tensor():
+    """A new Tensor object for a C-level result. Like built-in nodes it is
+    kept out of the cyclic GC's view until it gets user objects (hooks, a
+    __dict__ entry through Python): its own references (storage, nodes,
+    other tensors) never form a cycle."""
+    cdef Tensor t = Tensor.__new__(Tensor)
+    PyObject_GC_UnTrack(<void*>t)
+    return t
+
+
 cdef inline void init_dims(Tensor t, int ndim) except *:
     t._ndim = ndim
     if ndim <= INLINE_DIMS:
@@ -56,7 +66,7 @@ cdef Py_ssize_t checked_numel(int ndim, const Py_ssize_t* shape) except -1:
 
 cdef Tensor new_tensor(int ndim, const Py_ssize_t* shape, int dt, bint zeroed=False):
     """A fresh contiguous tensor of the given shape and dtype, no history."""
-    cdef Tensor t = Tensor.__new__(Tensor)
+    cdef Tensor t = fresh_tensor()
     cdef int i
     init_dims(t, ndim)
     for i in range(ndim):
@@ -87,7 +97,7 @@ cdef Tensor new_tensor_from_tuple(tuple shape, int dt, bint zeroed=False):
 cdef Tensor make_view(Tensor base, int ndim, const Py_ssize_t* shape, const Py_ssize_t* strides,
                       Py_ssize_t offset):
     """A tensor sharing base's storage with new geometry; no history."""
-    cdef Tensor t = Tensor.__new__(Tensor)
+    cdef Tensor t = fresh_tensor()
     cdef int i
     init_dims(t, ndim)
     for i in range(ndim):
@@ -107,7 +117,7 @@ cdef Tensor make_view(Tensor base, int ndim, const Py_ssize_t* shape, const Py_s
 cdef Tensor alias_detached(Tensor src):
     """Same storage and geometry, no history and no _base: what a node keeps
     of a tensor it saves when keeping the tensor itself would make a cycle."""
-    cdef Tensor t = Tensor.__new__(Tensor)
+    cdef Tensor t = fresh_tensor()
     cdef int i
     init_dims(t, src._ndim)
     for i in range(src._ndim):
@@ -199,7 +209,7 @@ cdef Tensor tensor_from_ndarray(object arr, bint share):
                 "given numpy array strides not a multiple of the element byte size. Copy the numpy "
                 "array to reallocate the memory.")
         strides[i] = cnp.PyArray_STRIDES(a)[i] // isz
-    t = Tensor.__new__(Tensor)
+    t = fresh_tensor()
     init_dims(t, ndim)
     for i in range(ndim):
         t._shape[i] = shape[i]

@@ -1,0 +1,141 @@
+"""gradcheck and gradgradcheck: compare the gradients autograd computes
+with finite differences, as torch.autograd.gradcheck does in its default
+(slow) mode: the full Jacobian of every output with respect to every input
+that requires grad, numerical by central differences, analytical by one
+backward pass per output element."""
+import numpy as np
+
+from cgrad import _C
+from cgrad._C import Tensor
+from cgrad.autograd.grad_mode import no_grad
+
+__all__ = ["gradcheck", "gradgradcheck", "GradcheckError"]
+
+
+class GradcheckError(RuntimeError):
+    """Raised by gradcheck and gradgradcheck when a check fails."""
+
+
+def _as_tuple(x):
+    if isinstance(x, Tensor):
+        return (x,)
+    return tuple(x)
+
+
+def _differentiable_outputs(outputs):
+    return [o for o in _as_tuple(outputs) if isinstance(o, Tensor) and o.requires_grad]
+
+
+def _numerical_jacobians(func, inputs, diff_idx, eps):
+    """For each differentiable input, a list (one per output) of numpy
+    Jacobians of shape (input numel, output numel)."""
+    with no_grad():
+        outputs = [o for o in _as_tuple(func(*inputs)) if isinstance(o, Tensor)]
+    out_sizes = [o.numel() for o in outputs]
+    result = []
+    for i in diff_idx:
+        flat = inputs[i].detach().numpy().reshape(-1)  # a view: perturbs the input in place
+        jac = [np.zeros((flat.size, n)) for n in out_sizes]
+        for k in range(flat.size):
+            orig = flat[k]
+            flat[k] = orig - eps
+            with no_grad():
+                minus = [o.detach().numpy().astype(np.float64).reshape(-1).copy()
+                         for o in _as_tuple(func(*inputs)) if isinstance(o, Tensor)]
+            flat[k] = orig + eps
+            with no_grad():
+                plus = [o.detach().numpy().astype(np.float64).reshape(-1).copy()
+                        for o in _as_tuple(func(*inputs)) if isinstance(o, Tensor)]
+            flat[k] = orig
+            for j in range(len(out_sizes)):
+                jac[j][k] = (plus[j] - minus[j]) / (2 * eps)
+        result.append(jac)
+    return result
+
+
+def _analytical_jacobians(func, inputs, diff_idx):
+    outputs = [o for o in _as_tuple(func(*inputs)) if isinstance(o, Tensor)]
+    diff_inputs = [inputs[i] for i in diff_idx]
+    result = [[np.zeros((inputs[i].numel(), o.numel())) for o in outputs] for i in diff_idx]
+    for j, out in enumerate(outputs):
+        if not out.requires_grad:
+            continue
+        for k in range(out.numel()):
+            one_hot = _C.zeros_like(out)
+            one_hot.detach().numpy().reshape(-1)[k] = 1
+            grads = _C_grad(out, diff_inputs, one_hot)
+            for pos, g in enumerate(grads):
+                if g is not None:
+                    result[pos][j][:, k] = g.detach().numpy().astype(np.float64).reshape(-1)
+    return result
+
+
+def _C_grad(out, inputs, grad_output):
+    from cgrad.autograd import grad
+    return grad(out, inputs, grad_output, retain_graph=True, allow_unused=True)
+
+
+def _fmt(a):
+    return np.array2string(a, precision=4, floatmode="fixed")
+
+
+def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True,
+              nondet_tol=0.0, check_undefined_grad=True, check_grad_dtypes=False,
+              check_batched_grad=False, check_batched_forward_grad=False, check_forward_ad=False,
+              check_backward_ad=True, fast_mode=False, masked=None):
+    """True when the analytical Jacobians of func at inputs match the
+    numerical ones within atol + rtol * |numerical|; otherwise raise
+    GradcheckError (or return False when raise_exception=False)."""
+    inputs = _as_tuple(inputs)
+    diff_idx = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
+    if not diff_idx:
+        raise ValueError("gradcheck expects at least one input tensor to require gradient, "
+                         "but none of the them have requires_grad=True.")
+    for i in diff_idx:
+        if inputs[i].dtype != _C.float64:
+            import warnings
+            warnings.warn(f"Input #{i} requires gradient and is not a double precision floating point "
+                          "or complex. This check will likely fail if all the inputs are not of double "
+                          "precision floating point or complex. ")
+    numerical = _numerical_jacobians(func, inputs, diff_idx, eps)
+    analytical = _analytical_jacobians(func, inputs, diff_idx)
+    for pos, i in enumerate(diff_idx):
+        for j in range(len(numerical[pos])):
+            n, a = numerical[pos][j], analytical[pos][j]
+            if not np.allclose(a, n, rtol=rtol, atol=atol):
+                msg = (f"Jacobian mismatch for output {j} with respect to input {i},\n"
+                       f"numerical:{_fmt(n)}\nanalytical:{_fmt(a)}\n")
+                if raise_exception:
+                    raise GradcheckError(msg)
+                return False
+    return True
+
+
+def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=1e-3,
+                  gen_non_contig_grad_outputs=False, raise_exception=True, nondet_tol=0.0,
+                  check_undefined_grad=True, check_grad_dtypes=False, check_batched_grad=False,
+                  check_fwd_over_rev=False, check_rev_over_rev=True, fast_mode=False, masked=False):
+    """gradcheck of the gradients of func: second derivatives checked
+    against finite differences of the first."""
+    from cgrad.autograd import grad
+    inputs = _as_tuple(inputs)
+    diff_idx = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
+    if grad_outputs is None:
+        outputs = _differentiable_outputs(func(*inputs))
+        rng = np.random.default_rng(0)
+        grad_outputs = tuple(
+            _C.tensor(rng.standard_normal(tuple(o.shape)), dtype=o.dtype, requires_grad=True)
+            for o in outputs)
+    else:
+        grad_outputs = _as_tuple(grad_outputs)
+    n_in = len(inputs)
+
+    def first_order(*args):
+        ins, gos = args[:n_in], args[n_in:]
+        outs = _differentiable_outputs(func(*ins))
+        diff_inputs = [ins[i] for i in diff_idx]
+        grads = grad(outs, diff_inputs, gos, create_graph=True, allow_unused=True)
+        return tuple(g for g in grads if g is not None)
+
+    return gradcheck(first_order, inputs + tuple(grad_outputs), eps=eps, atol=atol, rtol=rtol,
+                     raise_exception=raise_exception)
