@@ -16,6 +16,7 @@ from cgrad._C import (Generator, Size, Tensor, abs, add, arange, as_tensor, clon
                       zeros_like)
 from cgrad._C import float32, float64, int64
 from cgrad import autograd
+from cgrad._tensor_str import set_printoptions
 from cgrad.autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabled,
                                       is_inference_mode_enabled, no_grad, set_grad_enabled)
 
