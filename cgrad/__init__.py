@@ -7,13 +7,20 @@ re-exports it under PyTorch's names and adds the pure-Python parts.
 import builtins as _builtins
 
 from cgrad import _C
-from cgrad._C import (Generator, Size, Tensor, abs, add, arange, as_tensor, clone, cos, device,
-                      div, divide, dot, dtype, empty, empty_like, exp, from_numpy, full, full_like,
-                      initial_seed, is_tensor, log, manual_seed, matmul, mean, mm, mul, multiply,
-                      mv, neg, negative, numel, ones, ones_like, permute, pow, rand, randn,
-                      reciprocal, relu, reshape, rsub, seed, sigmoid, sign, sin, sqrt, squeeze, sub,
-                      subtract, sum, t, tanh, tensor, transpose, true_divide, unsqueeze, zeros,
-                      zeros_like)
+
+
+def _is_public(name, obj):
+    """Every public function, class and dtype the compiled core defines is
+    cgrad's own (tensor, zeros, add, matmul, Tensor, Size, ...), except the
+    engine's internals (grad_fn classes, storage, the ready heap)."""
+    if name.startswith("_") or name in ("Storage", "ReadyHeap", "bool_"):
+        return False
+    if isinstance(obj, type) and issubclass(obj, _C.Node):
+        return False
+    return getattr(obj, "__module__", None) == "cgrad._C" or isinstance(obj, _C.dtype)
+
+
+globals().update({name: obj for name, obj in vars(_C).items() if _is_public(name, obj)})
 from cgrad._C import float32, float64, int64
 from cgrad import autograd
 from cgrad._tensor_str import set_printoptions

@@ -11,8 +11,11 @@ Layers, each in its own include file, lowest first:
   kernels_*         nogil row kernels and the elementwise iteration that
                     drives them (broadcasting, strides, GIL release)
   pointwise_kernels generated row kernels of the binary/compare/cast ops
-  ops_*             the differentiable ops: forward kernel call, its node
-                    (backward) beside it, the grad_fn name PyTorch gives it
+  ops_*             the differentiable ops, one file per family (pointwise,
+                    unary, reduce, shape, linalg, compare, select, join,
+                    index, nn): forward kernel call, its node (backward)
+                    beside it, the grad_fn name PyTorch gives it, and the
+                    cgrad.* functions of the family
   engine            the backward pass: an iterative max-heap walk over nodes
   tensor            the Tensor class, PyTorch's surface over the ops
   creation          tensor(), factories, random numbers
@@ -34,6 +37,11 @@ include "ops_unary.pxi"
 include "ops_reduce.pxi"
 include "ops_shape.pxi"
 include "ops_linalg.pxi"
+include "ops_compare.pxi"
+include "ops_select.pxi"
+include "ops_join.pxi"
+include "ops_index.pxi"
+include "ops_nn.pxi"
 include "engine.pxi"
 include "tensor.pxi"
 include "creation.pxi"

@@ -629,12 +629,18 @@ cdef class Tensor:
     def reciprocal(self):
         return op_reciprocal(self)
 
+    # --- comparisons, clamping, maximum/minimum, where ---------------------------
+    # (methods of ops_compare.pxi go here)
+
     # --- reductions -------------------------------------------------------------
     def sum(self, dim=None, keepdim=False, *, dtype=None):
         return op_sum(self, dim, keepdim, dtype)
 
     def mean(self, dim=None, keepdim=False, *, dtype=None):
         return op_mean(self, dim, keepdim, dtype)
+
+    # (methods of ops_select.pxi go here: prod, max, min, amax, amin, argmax,
+    # argmin, var, std, logsumexp)
 
     # --- linear algebra -----------------------------------------------------------
     def mm(self, mat2):
@@ -648,6 +654,8 @@ cdef class Tensor:
 
     def matmul(self, other):
         return op_matmul(self, tensor_arg(other, "matmul"))
+
+    # (bmm and batched matmul methods go here)
 
     # --- shape ------------------------------------------------------------------------
     def view(self, *shape):
@@ -704,6 +712,15 @@ cdef class Tensor:
         if dim is None:
             return op_squeeze_all(self)
         return op_squeeze_dim(self, dim, False)
+
+    # (methods of ops_join.pxi and further shape methods go here: flatten,
+    # cat/stack helpers, split, chunk, ...)
+
+    # --- indexing ---------------------------------------------------------------------
+    # (__getitem__, __setitem__ and index methods of ops_index.pxi go here)
+
+    # --- neural-net functions ---------------------------------------------------------
+    # (softmax, log_softmax and friends of ops_nn.pxi go here)
 
 
 cdef void adopt(Tensor t, Tensor src) except *:

@@ -1,0 +1,1 @@
+# Comparisons (lt, le, gt, ge, eq, ne), clamp, maximum, minimum, where.

@@ -1,0 +1,1 @@
+# Neural-net functions: softmax, log_softmax, losses, linear.
