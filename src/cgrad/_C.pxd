@@ -59,6 +59,7 @@ cdef class Tensor:
     cdef bint _retains_grad
     cdef bint _is_inference
     cdef int _output_nr
+    cdef long long _view_version  # storage version when a view's grad_fn was set (-1: made in no_grad)
     cdef Node _grad_fn
     cdef Tensor _grad
     cdef Tensor _base             # the tensor this one is a view of

@@ -17,6 +17,7 @@ Layers, each in its own include file, lowest first:
                     beside it, the grad_fn name PyTorch gives it, and the
                     cgrad.* functions of the family
   engine            the backward pass: an iterative max-heap walk over nodes
+  inplace           in-place ops: rebasing history, CopySlices for views
   tensor            the Tensor class, PyTorch's surface over the ops
   creation          tensor(), factories, random numbers
   functions         the cgrad.* functions mirroring Tensor methods
@@ -43,6 +44,7 @@ include "ops_join.pxi"
 include "ops_index.pxi"
 include "ops_nn.pxi"
 include "engine.pxi"
+include "inplace.pxi"
 include "tensor.pxi"
 include "creation.pxi"
 include "functions.pxi"

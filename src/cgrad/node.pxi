@@ -136,7 +136,15 @@ cdef Node accumulator_of(Tensor t):
     return acc
 
 
+cdef inline void refresh_view(Tensor t) except *:
+    """Views whose memory was written in place since their history was set
+    get a history reading the base's current value (see inplace.pxi)."""
+    if t._base is not None and t._view_version != t._storage.version and t._view_version >= 0:
+        refresh_view_slow(t)
+
+
 cdef inline Node grad_edge(Tensor t):
+    refresh_view(t)
     if t._grad_fn is not None:
         return t._grad_fn
     if t._requires_grad:
@@ -159,6 +167,17 @@ cdef inline void wire2(Node n, Tensor a, Tensor b):
     n.next_edges = (grad_edge(a), grad_edge(b))
     if a._output_nr or b._output_nr:
         n.next_nrs = (a._output_nr, b._output_nr)
+    n.num_outputs = 1
+    n.seq = next_seq()
+    untrack(n)
+
+
+cdef inline void wire_scalar(Node n, Tensor a):
+    """A binary op with a Python number as its second operand: PyTorch wraps
+    the number as a tensor input, which shows as a (None, 0) edge."""
+    n.next_edges = (grad_edge(a), None)
+    if a._output_nr:
+        n.next_nrs = (a._output_nr, 0)
     n.num_outputs = 1
     n.seq = next_seq()
     untrack(n)
@@ -194,12 +213,19 @@ cdef inline void set_history(Tensor out, Node n, int output_nr=0) noexcept:
     out._output_nr = output_nr
 
 
-cdef inline bint needs_grad(Tensor a) noexcept:
-    return cgrad_grad_enabled and a._requires_grad
+cdef inline bint needs_grad(Tensor a) except -1:
+    if not cgrad_grad_enabled:
+        return False
+    refresh_view(a)
+    return a._requires_grad
 
 
-cdef inline bint needs_grad2(Tensor a, Tensor b) noexcept:
-    return cgrad_grad_enabled and (a._requires_grad or b._requires_grad)
+cdef inline bint needs_grad2(Tensor a, Tensor b) except -1:
+    if not cgrad_grad_enabled:
+        return False
+    refresh_view(a)
+    refresh_view(b)
+    return a._requires_grad or b._requires_grad
 
 
 cdef inline bint wants_grad(Node n, int i) noexcept:
@@ -225,17 +251,26 @@ cdef str type_description(Tensor t):
     return f"[cgrad.{legacy_type_name(t._dtype)} {shape_str(t._shape, t._ndim)}]"
 
 
+cdef str forward_name(Node node):
+    """The forward op a node records, as PyTorch names it in errors:
+    TanhBackward0 -> Tanh."""
+    cdef str name = type(node).__name__
+    cdef int i = name.rfind("Backward")
+    return name[:i] if i > 0 else name
+
+
 cdef object version_error(Node node, Tensor t, long long saved_version, bint is_output):
     cdef str where = ""
     if is_output:
-        where = f", which is output 0 of {type(node).__name__},"
+        where = f", which is output 0 of {forward_name(node)},"
     elif t._grad_fn is not None:
-        where = f", which is output {t._output_nr} of {type(t._grad_fn).__name__},"
+        where = f", which is output {t._output_nr} of {forward_name(t._grad_fn)},"
     return RuntimeError(
         "one of the variables needed for gradient computation has been modified by an inplace "
         f"operation: {type_description(t)}{where} is at version {t._storage.version}; expected "
         f"version {saved_version} instead. Hint: enable anomaly detection to find the operation "
-        "that failed to compute its gradient, with cgrad.autograd.set_detect_anomaly(True).")
+        "that failed to compute its gradient, with cgrad.autograd.set_detect_anomaly(True, "
+        "check_nan=False).")
 
 
 cdef inline Tensor unpack_input(Node node, Tensor saved, long long version):

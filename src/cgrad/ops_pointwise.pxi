@@ -260,7 +260,7 @@ cdef class AddBackward0(BinaryNode):
         cdef object ga = None, gb = None
         if wants_grad(self, 0):
             ga = self.grad_a(g)
-        if len(self.next_edges) > 1 and wants_grad(self, 1):
+        if wants_grad(self, 1):
             gb = g if self.alpha is None else op_mul_scalar(g, self.alpha)
             gb = self.grad_b(<Tensor>gb)
         return (ga, gb)
@@ -274,7 +274,7 @@ cdef class SubBackward0(BinaryNode):
         cdef object ga = None, gb = None
         if wants_grad(self, 0):
             ga = self.grad_a(g)
-        if len(self.next_edges) > 1 and wants_grad(self, 1):
+        if wants_grad(self, 1):
             gb = op_neg(g) if self.alpha is None else op_mul_scalar(g, -self.alpha)
             gb = self.grad_b(<Tensor>gb)
         return (ga, gb)
@@ -428,7 +428,7 @@ cdef Tensor op_add_scalar(Tensor a, object s, object alpha=None):
     out = scalar_kernel(ADD_ROWS, a, s, False, dt, dt, "add")
     if needs_grad(a):
         node = AddBackward0.__new__(AddBackward0)
-        wire1(node, a)
+        wire_scalar(node, a)
         node.ma.dtype = a._dtype
         set_history(out, node)
     return out
@@ -445,7 +445,7 @@ cdef Tensor op_sub_scalar(Tensor a, object s, object alpha=None):
     out = scalar_kernel(SUB_ROWS, a, s, False, dt, dt, "sub")
     if needs_grad(a):
         node = SubBackward0.__new__(SubBackward0)
-        wire1(node, a)
+        wire_scalar(node, a)
         node.ma.dtype = a._dtype
         set_history(out, node)
     return out
@@ -479,7 +479,7 @@ cdef Tensor op_mul_scalar(Tensor a, object s):
     cdef MulBackward0 node
     if needs_grad(a):
         node = MulBackward0.__new__(MulBackward0)
-        wire1(node, a)
+        wire_scalar(node, a)
         node.ma.dtype = a._dtype
         node.other_scalar = s
         set_history(out, node)
@@ -495,7 +495,7 @@ cdef Tensor op_div_scalar(Tensor a, object s):
     out = scalar_kernel(DIV_ROWS, a, s, False, dt, dt, "div")
     if needs_grad(a):
         node = DivBackward0.__new__(DivBackward0)
-        wire1(node, a)
+        wire_scalar(node, a)
         node.ma.dtype = a._dtype
         node.other_scalar = s
         set_history(out, node)

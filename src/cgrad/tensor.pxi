@@ -247,6 +247,7 @@ cdef class Tensor:
     # --- autograd attributes ------------------------------------------------
     @property
     def requires_grad(self):
+        refresh_view(self)
         return self._requires_grad
 
     @requires_grad.setter
@@ -259,10 +260,12 @@ cdef class Tensor:
 
     @property
     def is_leaf(self):
+        refresh_view(self)
         return self._grad_fn is None
 
     @property
     def grad_fn(self):
+        refresh_view(self)
         return self._grad_fn
 
     @property
@@ -547,16 +550,16 @@ cdef class Tensor:
         return op_abs(self)
 
     def __iadd__(self, other):
-        return inplace_binary(0, self, other, None)
+        return inplace_arith(IP_ADD, self, other, None)
 
     def __isub__(self, other):
-        return inplace_binary(1, self, other, None)
+        return inplace_arith(IP_SUB, self, other, None)
 
     def __imul__(self, other):
-        return inplace_binary(2, self, other, None)
+        return inplace_arith(IP_MUL, self, other, None)
 
     def __itruediv__(self, other):
-        return inplace_binary(3, self, other, None)
+        return inplace_arith(IP_DIV, self, other, None)
 
     def add(self, other, *, alpha=1):
         return add(self, other, alpha=alpha)
@@ -574,24 +577,25 @@ cdef class Tensor:
         return pow(self, exponent)
 
     def add_(self, other, *, alpha=1):
-        return inplace_binary(0, self, other, alpha)
+        return inplace_arith(IP_ADD, self, other, alpha)
 
     def sub_(self, other, *, alpha=1):
-        return inplace_binary(1, self, other, alpha)
+        return inplace_arith(IP_SUB, self, other, alpha)
 
     def mul_(self, other):
-        return inplace_binary(2, self, other, None)
+        return inplace_arith(IP_MUL, self, other, None)
 
     def div_(self, other):
-        return inplace_binary(3, self, other, None)
+        return inplace_arith(IP_DIV, self, other, None)
 
     def zero_(self):
-        return inplace_fill(self, 0)
+        return inplace_zero(self)
 
     def fill_(self, value):
-        if isinstance(value, Tensor):
-            value = (<Tensor>value).item()
-        return inplace_fill(self, normalize_scalar(value))
+        return inplace_fill(self, value)
+
+    def copy_(self, src, non_blocking=False):
+        return inplace_copy(self, src)
 
     def neg(self):
         return op_neg(self)
@@ -827,148 +831,3 @@ cdef void register_retain_grad_hook(Tensor t) except *:
     if node.pre_hooks is None:
         node.pre_hooks = []
     node.pre_hooks.append(h)
-
-
-# ---------------------------------------------------------------------------
-# In-place arithmetic
-
-
-cdef str leaf_inplace_msg = "a leaf Variable that requires grad is being used in an in-place operation."
-
-
-cdef int check_inplace(Tensor self) except -1:
-    if cgrad_grad_enabled and self._requires_grad and self._grad_fn is None:
-        raise RuntimeError(leaf_inplace_msg)
-    if self._is_inference and not cgrad_inference_mode:
-        raise RuntimeError("Inplace update to inference tensor outside InferenceMode is not allowed."
-                           "You can make a clone to get a normal tensor before doing inplace update."
-                           "See https://github.com/pytorch/rfcs/pull/17 for more details.")
-    return 0
-
-
-cdef Tensor inplace_binary(int which, Tensor self, object other, object alpha):
-    """self op= other. Without history it runs the kernel straight into
-    self's buffer; with history the op is recorded on a snapshot of self's
-    old value and self takes over the new node (PyTorch's rebase_history)."""
-    cdef Tensor ot = None
-    cdef Tensor result
-    cdef int dt
-    cdef RowFn* rows
-    cdef Py_ssize_t shape[MAX_DIMS]
-    cdef Operand ops[3]
-    cdef ScalarBuf buf
-    if isinstance(other, Tensor):
-        ot = <Tensor>other
-    elif is_scalar(other):
-        other = normalize_scalar(other)
-    else:
-        return NotImplemented
-    check_inplace(self)
-    if alpha is not None and alpha == 1:
-        alpha = None
-    dt = tensor_result_type(self, ot) if ot is not None else scalar_result_type(self._dtype, other)
-    if which == 3 and not is_float(dt):
-        dt = DEFAULT_FLOAT
-    if CATEGORY[dt] > CATEGORY[self._dtype]:
-        raise RuntimeError(
-            f"result type {dtype_title(dt)} can't be cast to the desired output type {dtype_title(self._dtype)}")
-    if ot is not None:
-        nd = broadcast_shapes(self._ndim, self._shape, ot._ndim, ot._shape, shape)
-        if not shape_equals(self, nd, shape):
-            raise RuntimeError(
-                f"output with shape {shape_str(self._shape, self._ndim)} doesn't match the broadcast "
-                f"shape {shape_str(shape, nd)}")
-    if which == 1 and (self._dtype == BOOL or (ot is not None and ot._dtype == BOOL) or isinstance(other, bool)):
-        check_bool_sub(self, other)
-    if cgrad_grad_enabled and (self._requires_grad or (ot is not None and ot._requires_grad)):
-        return inplace_with_history(which, self, ot, other, alpha)
-    # no history: compute in self's dtype straight into self
-    rows = binary_rows(which)
-    if ot is not None:
-        if alpha is not None:
-            ot = scalar_kernel(MUL_ROWS, ot, alpha, False, ot._dtype, ot._dtype, "mul")
-        if ot._dtype != self._dtype:
-            ot = cast_tensor(ot, self._dtype)
-        if rows[self._dtype] == NULL:
-            raise RuntimeError(f"\"{binary_name(which)}\" not implemented for '{dtype_title(self._dtype)}'")
-        ops[0] = operand_of(self)
-        ops[1] = operand_of(self)
-        ops[2] = operand_of(ot)
-        run_elementwise(rows[self._dtype], 3, ops, self._ndim, self._shape, self._numel, NULL)
-    else:
-        if alpha is not None:
-            other = other * alpha
-        if rows[self._dtype] == NULL:
-            raise RuntimeError(f"\"{binary_name(which)}\" not implemented for '{dtype_title(self._dtype)}'")
-        store_scalar(&buf, other, self._dtype)
-        ops[0] = operand_of(self)
-        ops[1] = operand_of(self)
-        ops[2] = operand_of_scalar(&buf, ITEMSIZE[self._dtype])
-        run_elementwise(rows[self._dtype], 3, ops, self._ndim, self._shape, self._numel, NULL)
-    self._storage.version += 1
-    return self
-
-
-cdef RowFn* binary_rows(int which) noexcept:
-    if which == 0:
-        return ADD_ROWS
-    if which == 1:
-        return SUB_ROWS
-    if which == 2:
-        return MUL_ROWS
-    return DIV_ROWS
-
-
-cdef str binary_name(int which):
-    return ("add", "sub", "mul", "div")[which]
-
-
-cdef Tensor inplace_with_history(int which, Tensor self, Tensor ot, object other, object alpha):
-    cdef Tensor old, result
-    if self._base is not None:
-        raise RuntimeError(
-            "in-place operations with autograd history on views are not supported by cgrad yet")
-    # The op is recorded on `old`: self's old value with self's history. Add
-    # and sub save nothing, so an alias will do; mul and div may save self,
-    # so they get a private copy that the write below cannot touch.
-    if which <= 1:
-        old = alias_detached(self)
-    else:
-        old = contiguous_copy(self)
-    old._grad_fn = self._grad_fn
-    old._output_nr = self._output_nr
-    old._requires_grad = self._requires_grad
-    if ot is not None:
-        if which == 0:
-            result = op_add(old, ot, alpha)
-        elif which == 1:
-            result = op_sub(old, ot, alpha)
-        elif which == 2:
-            result = op_mul(old, ot)
-        else:
-            result = op_div(old, ot)
-    else:
-        if which == 0:
-            result = op_add_scalar(old, other, alpha)
-        elif which == 1:
-            result = op_sub_scalar(old, other, alpha)
-        elif which == 2:
-            result = op_mul_scalar(old, other)
-        else:
-            result = op_div_scalar(old, other)
-    copy_into(self, result)
-    self._storage.version += 1
-    self._grad_fn = result._grad_fn
-    self._output_nr = result._output_nr
-    self._requires_grad = True
-    return self
-
-
-cdef Tensor inplace_fill(Tensor self, object value):
-    check_inplace(self)
-    if cgrad_grad_enabled and self._requires_grad:
-        raise RuntimeError(leaf_inplace_msg if self._grad_fn is None else
-                           "in-place fill of a tensor with history is not supported by cgrad yet")
-    fill_scalar(self, value)
-    self._storage.version += 1
-    return self

@@ -111,6 +111,7 @@ cdef Tensor make_view(Tensor base, int ndim, const Py_ssize_t* shape, const Py_s
     t._contiguous = strides_are_contiguous(ndim, shape, strides)
     t._base = base._base if base._base is not None else base
     t._is_inference = base._is_inference
+    t._view_version = base._storage.version if cgrad_grad_enabled else -1
     return t
 
 

@@ -1,0 +1,444 @@
+# In-place ops and their autograd history, as PyTorch defines it.
+#
+# Without history (no_grad, or nothing requires grad) an in-place op runs its
+# kernel straight into the tensor's memory and bumps the version counter.
+# With history it is recorded out of place on `old`, a stand-in for the
+# tensor's value before the op that carries the tensor's history (an alias,
+# or a private copy when the recorded node saves it), and commit_inplace()
+# writes the result into the tensor and rebases the history onto the new
+# node. For a view, the view's base gets a CopySlices node (the gradient of
+# the written region goes through the recorded op, the rest passes through)
+# and the view an AsStridedBackward0 node over the base; other views of the
+# base notice the version change and regenerate their grad_fn the same way
+# the next time autograd looks at them (refresh_view).
+
+
+cdef enum:
+    IP_ADD = 0
+    IP_SUB = 1
+    IP_MUL = 2
+    IP_DIV = 3
+
+cdef str LEAF_INPLACE = "a leaf Variable that requires grad is being used in an in-place operation."
+cdef str LEAF_VIEW_INPLACE = ("a view of a leaf Variable that requires grad is being used in an "
+                              "in-place operation.")
+
+
+cdef int check_inplace(Tensor self) except -1:
+    if cgrad_grad_enabled:
+        if self._requires_grad and self._grad_fn is None and self._base is None:
+            raise RuntimeError(LEAF_INPLACE)
+        if (self._base is not None and self._base._requires_grad and self._base._grad_fn is None
+                and self._view_version >= 0):
+            raise RuntimeError(LEAF_VIEW_INPLACE)
+    if self._is_inference and not cgrad_inference_mode:
+        raise RuntimeError("Inplace update to inference tensor outside InferenceMode is not allowed."
+                           "You can make a clone to get a normal tensor before doing inplace update."
+                           "See https://github.com/pytorch/rfcs/pull/17 for more details.")
+    return 0
+
+
+cdef inline bint records(Tensor self, object other):
+    return cgrad_grad_enabled and (self._requires_grad or
+                                   (isinstance(other, Tensor) and (<Tensor>other)._requires_grad))
+
+
+cdef Tensor old_value(Tensor self, bint private_copy):
+    """self's value before an in-place op, with self's history."""
+    cdef Tensor old
+    refresh_view(self)
+    old = contiguous_copy(self) if private_copy else alias_detached(self)
+    old._grad_fn = self._grad_fn
+    old._output_nr = self._output_nr
+    old._requires_grad = self._requires_grad
+    return old
+
+
+cdef Tensor commit_inplace(Tensor self, Tensor result):
+    """Write `result` (computed on old_value(self)) into self, then make
+    self's history, and for a view its base's, start at result's node."""
+    cdef Tensor base = self._base
+    cdef CopySlices cs
+    copy_into(self, result)
+    self._storage.version += 1
+    if result._grad_fn is None:
+        return self
+    if base is None:
+        set_history(self, result._grad_fn, result._output_nr)
+        return self
+    cs = CopySlices.__new__(CopySlices)
+    refresh_view(base)
+    wire2(cs, base, result)
+    cs.geometry = view_geometry(base, self)
+    set_history(base, cs, 0)
+    set_view_history(self, base)
+    return self
+
+
+# ---------------------------------------------------------------------------
+# Views and their geometry in the base storage's frame
+
+
+cdef class Geometry:
+    """Where a view's elements sit in its base's storage, and where the
+    base's do: enough to scatter a view's gradient into a base-shaped one and
+    to gather it back."""
+    cdef tuple base_size, base_stride, view_size, view_stride
+    cdef Py_ssize_t base_offset, view_offset, extent
+    cdef int dtype
+
+
+cdef tuple strides_tuple(Tensor t):
+    cdef int i
+    return tuple([t._strides[i] for i in range(t._ndim)])
+
+
+cdef Py_ssize_t storage_extent(Tensor t) noexcept:
+    cdef Py_ssize_t e = t._offset + 1
+    cdef int i
+    if t._numel == 0:
+        return t._offset
+    for i in range(t._ndim):
+        e += (t._shape[i] - 1) * t._strides[i]
+    return e
+
+
+cdef Geometry view_geometry(Tensor base, Tensor view):
+    cdef Geometry g = Geometry.__new__(Geometry)
+    g.base_size = shape_tuple(base)
+    g.base_stride = strides_tuple(base)
+    g.base_offset = base._offset
+    g.view_size = shape_tuple(view)
+    g.view_stride = strides_tuple(view)
+    g.view_offset = view._offset
+    g.extent = max(storage_extent(base), storage_extent(view))
+    g.dtype = base._dtype
+    return g
+
+
+cdef Tensor frame_tensor(Storage buf, int dt, tuple size, tuple stride, Py_ssize_t offset):
+    """A tensor over `buf` with the given geometry (no history, no _base)."""
+    cdef Tensor t = fresh_tensor()
+    cdef int i, nd = len(size)
+    init_dims(t, nd)
+    for i in range(nd):
+        t._shape[i] = size[i]
+        t._strides[i] = stride[i]
+    t._numel = checked_numel(nd, t._shape)
+    t._dtype = dt
+    t._storage = buf
+    t._offset = offset
+    t._data = buf.ptr + offset * ITEMSIZE[dt]
+    t._contiguous = strides_are_contiguous(nd, t._shape, t._strides)
+    return t
+
+
+cdef Tensor scatter_view_grad(Tensor g, Geometry geo):
+    """A base-shaped gradient: zeros, with g in the view's region."""
+    cdef Storage buf = new_storage(geo.extent * ITEMSIZE[geo.dtype], True)
+    cdef Tensor region = frame_tensor(buf, geo.dtype, geo.view_size, geo.view_stride, geo.view_offset)
+    copy_into(region, g)
+    return frame_tensor(buf, geo.dtype, geo.base_size, geo.base_stride, geo.base_offset)
+
+
+cdef tuple split_view_grad(Tensor g, Geometry geo):
+    """(g with the view's region zeroed, the view's region of g): the two
+    parts of a base-shaped gradient, as new tensors."""
+    cdef Storage buf = new_storage(geo.extent * ITEMSIZE[geo.dtype], True)
+    cdef Tensor frame = frame_tensor(buf, geo.dtype, geo.base_size, geo.base_stride, geo.base_offset)
+    cdef Tensor region = frame_tensor(buf, geo.dtype, geo.view_size, geo.view_stride, geo.view_offset)
+    cdef Tensor inside
+    copy_into(frame, g)
+    inside = contiguous_copy(region)
+    fill_scalar(region, 0)
+    return (frame, inside)
+
+
+cdef class AsStridedBackward0(Node):
+    """The history of a view whose base was modified in place: the view is
+    read out of the base's current value."""
+    cdef Geometry geometry
+
+    cdef tuple apply(self, object grads):
+        return (op_view_scatter(<Tensor>grads, self.geometry),)
+
+
+cdef class AsStridedScatterBackward0(Node):
+    """Backward of scattering a view-shaped gradient into a base-shaped one
+    (only met in higher-order gradients)."""
+    cdef Geometry geometry
+
+    cdef tuple apply(self, object grads):
+        return (op_view_gather(<Tensor>grads, self.geometry),)
+
+
+cdef Tensor op_view_scatter(Tensor g, Geometry geo):
+    cdef Tensor out = scatter_view_grad(g, geo)
+    cdef AsStridedScatterBackward0 node
+    if needs_grad(g):
+        node = AsStridedScatterBackward0.__new__(AsStridedScatterBackward0)
+        wire1(node, g)
+        node.geometry = geo
+        set_history(out, node)
+    return out
+
+
+cdef Tensor op_view_gather(Tensor g, Geometry geo):
+    cdef Tensor out = <Tensor>split_view_grad(g, geo)[1]
+    cdef AsStridedBackward0 node
+    if needs_grad(g):
+        node = AsStridedBackward0.__new__(AsStridedBackward0)
+        wire1(node, g)
+        node.geometry = geo
+        set_history(out, node)
+    return out
+
+
+cdef class CopySlices(Node):
+    """A base whose view was modified in place: the view's region of the
+    gradient goes to the recorded op (edge 1), the rest to the base's
+    previous history (edge 0)."""
+    cdef Geometry geometry
+
+    cdef tuple apply(self, object grads):
+        cdef Tensor g = <Tensor>grads
+        cdef Tensor region
+        if cgrad_grad_enabled:
+            region = op_view_gather(g, self.geometry)
+            return (op_sub(g, op_view_scatter(region, self.geometry)), region)
+        return split_view_grad(g, self.geometry)
+
+
+cdef void set_view_history(Tensor view, Tensor base) except *:
+    cdef AsStridedBackward0 node = AsStridedBackward0.__new__(AsStridedBackward0)
+    wire1(node, base)
+    node.geometry = view_geometry(base, view)
+    set_history(view, node, 0)
+    view._view_version = view._storage.version
+
+
+cdef void refresh_view_slow(Tensor t) except *:
+    """A view whose memory was written since its history was set: its
+    grad_fn becomes a read of the base's current history."""
+    cdef Tensor base = t._base
+    t._view_version = t._storage.version
+    if base._requires_grad:
+        set_view_history(t, base)
+
+
+# ---------------------------------------------------------------------------
+# The arithmetic in-place ops: add_, sub_, mul_, div_ and += -= *= /=
+
+
+cdef Tensor inplace_arith(int which, Tensor self, object other, object alpha):
+    cdef Tensor ot = None
+    cdef int dt, nd
+    cdef RowFn* rows
+    cdef Py_ssize_t shape[MAX_DIMS]
+    cdef Operand ops[3]
+    cdef ScalarBuf buf
+    if isinstance(other, Tensor):
+        ot = <Tensor>other
+    elif is_scalar(other):
+        other = normalize_scalar(other)
+    else:
+        return NotImplemented
+    check_inplace(self)
+    if alpha is not None and alpha == 1:
+        alpha = None
+    dt = tensor_result_type(self, ot) if ot is not None else scalar_result_type(self._dtype, other)
+    if which == IP_DIV and not is_float(dt):
+        dt = DEFAULT_FLOAT
+    if CATEGORY[dt] > CATEGORY[self._dtype]:
+        raise RuntimeError(
+            f"result type {dtype_title(dt)} can't be cast to the desired output type {dtype_title(self._dtype)}")
+    if ot is not None:
+        nd = broadcast_shapes(self._ndim, self._shape, ot._ndim, ot._shape, shape)
+        if not shape_equals(self, nd, shape):
+            raise RuntimeError(
+                f"output with shape {shape_str(self._shape, self._ndim)} doesn't match the broadcast "
+                f"shape {shape_str(shape, nd)}")
+    if which == IP_SUB and (self._dtype == BOOL or (ot is not None and ot._dtype == BOOL)
+                            or isinstance(other, bool)):
+        check_bool_sub(self, other)
+    if records(self, other):
+        return commit_inplace(self, arith_on(which, old_value(self, saves_self(which, ot)), ot, other,
+                                             alpha))
+    rows = binary_rows(which)
+    if rows[self._dtype] == NULL:
+        raise RuntimeError(f"\"{binary_name(which)}\" not implemented for '{dtype_title(self._dtype)}'")
+    ops[0] = operand_of(self)
+    ops[1] = operand_of(self)
+    if ot is not None:
+        if alpha is not None:
+            ot = scalar_kernel(MUL_ROWS, ot, alpha, False, ot._dtype, ot._dtype, "mul")
+        if ot._dtype != self._dtype:
+            ot = cast_tensor(ot, self._dtype)
+        ops[2] = operand_of(ot)
+    else:
+        store_scalar(&buf, other * alpha if alpha is not None else other, self._dtype)
+        ops[2] = operand_of_scalar(&buf, ITEMSIZE[self._dtype])
+    run_elementwise(rows[self._dtype], 3, ops, self._ndim, self._shape, self._numel, NULL)
+    self._storage.version += 1
+    return self
+
+
+cdef inline bint saves_self(int which, Tensor ot):
+    """Whether the recorded node keeps the old value (then it must be a
+    private copy, or the in-place write would invalidate it)."""
+    return (which == IP_MUL or which == IP_DIV) and ot is not None and ot._requires_grad
+
+
+cdef Tensor arith_on(int which, Tensor old, Tensor ot, object other, object alpha):
+    if ot is not None:
+        if which == IP_ADD:
+            return op_add(old, ot, alpha)
+        if which == IP_SUB:
+            return op_sub(old, ot, alpha)
+        if which == IP_MUL:
+            return op_mul(old, ot)
+        return op_div(old, ot)
+    if which == IP_ADD:
+        return op_add_scalar(old, other, alpha)
+    if which == IP_SUB:
+        return op_sub_scalar(old, other, alpha)
+    if which == IP_MUL:
+        return op_mul_scalar(old, other)
+    return op_div_scalar(old, other)
+
+
+cdef RowFn* binary_rows(int which) noexcept:
+    if which == IP_ADD:
+        return ADD_ROWS
+    if which == IP_SUB:
+        return SUB_ROWS
+    if which == IP_MUL:
+        return MUL_ROWS
+    return DIV_ROWS
+
+
+cdef str binary_name(int which):
+    return ("add", "sub", "mul", "div")[which]
+
+
+# ---------------------------------------------------------------------------
+# zero_, fill_, copy_
+
+
+cdef class ZeroBackward0(Node):
+    cdef tuple apply(self, object grads):
+        return (op_zeros_like(<Tensor>grads),)
+
+
+cdef class FillBackward2(Node):
+    """fill_ with a number: the old value gets no gradient."""
+    cdef tuple apply(self, object grads):
+        return (op_zeros_like(<Tensor>grads),)
+
+
+cdef class FillBackward3(Node):
+    """fill_ with a 0-d tensor: it gets the sum of the gradient."""
+    cdef int value_dtype
+
+    cdef tuple apply(self, object grads):
+        cdef Tensor g = <Tensor>grads
+        return (op_zeros_like(g), op_to_dtype(op_sum(g), self.value_dtype))
+
+
+cdef class CopyBackwards(Node):
+    """copy_: the old value gets no gradient, the source gets it summed to
+    its shape and cast to its dtype."""
+    cdef tuple src_shape
+    cdef int src_dtype
+
+    cdef tuple apply(self, object grads):
+        cdef Tensor g = <Tensor>grads
+        cdef object gs = None
+        if wants_grad(self, 1):
+            gs = g
+            if shape_tuple(g) != self.src_shape:
+                gs = op_sum_to(g, self.src_shape)
+            gs = op_to_dtype(<Tensor>gs, self.src_dtype)
+        return (op_zeros_like(g) if wants_grad(self, 0) else None, gs)
+
+
+cdef Tensor inplace_zero(Tensor self):
+    cdef Tensor old, result
+    cdef ZeroBackward0 node
+    check_inplace(self)
+    if records(self, None):
+        old = old_value(self, False)
+        result = op_zeros_like(old)
+        node = ZeroBackward0.__new__(ZeroBackward0)
+        wire1(node, old)
+        set_history(result, node)
+        return commit_inplace(self, result)
+    fill_scalar(self, 0)
+    self._storage.version += 1
+    return self
+
+
+cdef Tensor inplace_fill(Tensor self, object value):
+    cdef Tensor old, result, vt = None
+    cdef Node node
+    if isinstance(value, Tensor):
+        vt = <Tensor>value
+        if vt._ndim != 0:
+            raise RuntimeError(
+                f"fill_ only supports 0-dimension value tensor but got tensor with {vt._ndim} dimensions.")
+    elif is_scalar(value):
+        value = normalize_scalar(value)
+    else:
+        raise TypeError(f"fill_(): argument 'value' (position 1) must be Number, not {type(value).__name__}")
+    check_inplace(self)
+    if records(self, vt):
+        old = old_value(self, False)
+        result = new_tensor(self._ndim, self._shape, self._dtype)
+        if vt is not None:
+            copy_into(result, vt)
+            node = FillBackward3.__new__(FillBackward3)
+            (<FillBackward3>node).value_dtype = vt._dtype
+            wire2(node, old, vt)
+        else:
+            fill_scalar(result, value)
+            node = FillBackward2.__new__(FillBackward2)
+            wire1(node, old)
+        set_history(result, node)
+        return commit_inplace(self, result)
+    if vt is not None:
+        copy_into(self, vt)
+    else:
+        fill_scalar(self, value)
+    self._storage.version += 1
+    return self
+
+
+cdef Tensor inplace_copy(Tensor self, object src_arg):
+    cdef Tensor src, old, result
+    cdef CopyBackwards node
+    cdef Py_ssize_t shape[MAX_DIMS]
+    cdef int nd
+    if not isinstance(src_arg, Tensor):
+        raise TypeError(f"copy_(): argument 'src' (position 1) must be Tensor, not {type(src_arg).__name__}")
+    src = <Tensor>src_arg
+    nd = broadcast_shapes(self._ndim, self._shape, src._ndim, src._shape, shape)
+    if not shape_equals(self, nd, shape):
+        raise RuntimeError(
+            f"output with shape {shape_str(self._shape, self._ndim)} doesn't match the broadcast "
+            f"shape {shape_str(shape, nd)}")
+    check_inplace(self)
+    if records(self, src):
+        old = old_value(self, False)
+        result = new_tensor(self._ndim, self._shape, self._dtype)
+        copy_into(result, src)
+        node = CopyBackwards.__new__(CopyBackwards)
+        wire2(node, old, src)
+        node.src_shape = shape_tuple(src)
+        node.src_dtype = src._dtype
+        set_history(result, node)
+        return commit_inplace(self, result)
+    if src._storage is self._storage and not (src._data == self._data and same_shape(src, self)):
+        src = contiguous_copy(src)   # overlapping copy: read everything before writing
+    copy_into(self, src)
+    self._storage.version += 1
+    return self
