@@ -18,6 +18,7 @@ Layers, each in its own include file, lowest first:
                     cgrad.* functions of the family
   engine            the backward pass: an iterative max-heap walk over nodes
   inplace           in-place ops: rebasing history, CopySlices for views
+  function          FunctionNode: the node (and ctx) of user-defined Functions
   tensor            the Tensor class, PyTorch's surface over the ops
   creation          tensor(), factories, random numbers
   functions         the cgrad.* functions mirroring Tensor methods
@@ -45,6 +46,7 @@ include "ops_index.pxi"
 include "ops_nn.pxi"
 include "engine.pxi"
 include "inplace.pxi"
+include "function.pxi"
 include "tensor.pxi"
 include "creation.pxi"
 include "functions.pxi"

@@ -35,10 +35,12 @@ cdef extern from *:
     static CGRAD_TLS int cgrad_grad_enabled = 1;
     static CGRAD_TLS int cgrad_inference_mode = 0;
     static CGRAD_TLS int cgrad_anomaly_mode = 0;
+    static CGRAD_TLS int cgrad_anomaly_check_nan = 1;
     """
     int cgrad_grad_enabled
     int cgrad_inference_mode
     int cgrad_anomaly_mode
+    int cgrad_anomaly_check_nan
 
 
 def is_grad_enabled():
@@ -63,9 +65,14 @@ def is_anomaly_enabled():
     return bool(cgrad_anomaly_mode)
 
 
-def _set_anomaly_enabled(bint mode):
-    global cgrad_anomaly_mode
+def _set_anomaly_enabled(bint mode, bint check_nan=True):
+    global cgrad_anomaly_mode, cgrad_anomaly_check_nan
     cgrad_anomaly_mode = mode
+    cgrad_anomaly_check_nan = check_nan
+
+
+def is_anomaly_check_nan_enabled():
+    return bool(cgrad_anomaly_check_nan)
 
 
 # ---------------------------------------------------------------------------

@@ -247,15 +247,16 @@ cdef list run_engine(list roots, list root_grads, bint keep_graph, bint create_g
                 grads = None
                 continue
 
-            out = node.apply(grads)
+            if cgrad_anomaly_mode:
+                out = apply_with_anomaly_check(node, grads)
+            else:
+                out = node.apply(grads)
             if node.post_hooks:
                 out = run_post_hooks(node, out, grads)
             grads = None
             if not keep_graph:
                 node.release_saved()
                 node.saved_freed = True
-            if cgrad_anomaly_mode:
-                check_anomaly(node, out)
             edges = node.next_edges
             nrs = node.next_nrs
             n = len(out)
@@ -362,10 +363,29 @@ cdef tuple run_post_hooks(Node node, tuple out, object grads):
     return out
 
 
-cdef void check_anomaly(Node node, tuple out) except *:
-    for i, g in enumerate(out):
-        if g is not None and has_nan(<Tensor>g):
-            raise RuntimeError(f"Function '{type(node).__name__}' returned nan values in its {i}th output.")
+cdef tuple apply_with_anomaly_check(Node node, object grads):
+    """Anomaly mode: a failing node, or one returning NaN, is reported with
+    the traceback of the forward call that created it."""
+    cdef tuple out
+    try:
+        out = node.apply(grads)
+        if cgrad_anomaly_check_nan:
+            for i, g in enumerate(out):
+                if g is not None and has_nan(<Tensor>g):
+                    raise RuntimeError(
+                        f"Function '{type(node).__name__}' returned nan values in its {i}th output.")
+    except Exception:
+        import warnings
+        trace = node._metadata.get("traceback_") if node._metadata else None
+        if trace:
+            warnings.warn(f"Error detected in {type(node).__name__}. Traceback of forward call that "
+                          "caused the error:\n" + "".join(trace), UserWarning, stacklevel=3)
+        else:
+            warnings.warn(f"Error detected in {type(node).__name__}. No forward pass information "
+                          "available. Enable detect anomaly during forward pass for more information.",
+                          UserWarning, stacklevel=3)
+        raise
+    return out
 
 
 # ---------------------------------------------------------------------------

@@ -98,11 +98,21 @@ class _HookHandle:
 # A node that gets user objects (hooks, metadata) is tracked again, so
 # cycles through those stay collectable.
 
-cdef inline void untrack(Node n) noexcept:
+cdef inline void untrack(Node n) except *:
     """Take a new node and its edge tuple (which CPython would otherwise
-    keep tracked forever, since it holds GC objects) out of the GC's view."""
+    keep tracked forever, since it holds GC objects) out of the GC's view.
+    Every node passes here once, when wired: in anomaly mode it also keeps
+    the traceback of the forward call that made it."""
     PyObject_GC_UnTrack(<void*>n)
     PyObject_GC_UnTrack(<void*>n.next_edges)
+    if cgrad_anomaly_mode:
+        record_forward_trace(n)
+
+
+cdef void record_forward_trace(Node n) except *:
+    import traceback
+    track(n)
+    n.metadata["traceback_"] = traceback.format_stack()   # from C: the innermost frame is the caller
 
 
 cdef inline void track(Node n) noexcept:

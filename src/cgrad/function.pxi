@@ -1,0 +1,244 @@
+# User-defined autograd Functions (cgrad.autograd.Function). As in PyTorch,
+# the ctx passed to forward and backward IS the graph node: each Function
+# subclass gets a Python subclass of FunctionNode named <Name>Backward, whose
+# C-level apply() calls the user's backward. This is the one place the
+# engine calls Python per node (besides hooks).
+
+
+cdef class FunctionNode(Node):
+    cdef dict __dict__              # user attributes on ctx (ctx.k = 3)
+    cdef public tuple needs_input_grad
+    cdef tuple to_save              # what save_for_backward received
+    cdef tuple saved                # what backward will unpack (aliases for outputs)
+    cdef tuple saved_versions
+    cdef tuple saved_output_nr      # output index of each saved tensor, -1 for non-outputs
+    cdef tuple arg_is_tensor        # per forward argument
+    cdef tuple input_shapes         # per tensor input
+    cdef tuple input_dtypes
+    cdef tuple output_shapes        # per output, for materialising missing gradients
+    cdef tuple output_dtypes
+    cdef set non_differentiable     # ids of outputs marked non-differentiable
+    cdef set dirty                  # ids of inputs marked dirty (modified in place)
+    cdef bint materialize_grads
+
+    def __cinit__(self, *args, **kwargs):
+        self.materialize_grads = True
+        self.non_differentiable = set()
+        self.dirty = set()
+
+    # --- the ctx API ----------------------------------------------------
+    def save_for_backward(self, *tensors):
+        for t in tensors:
+            if t is not None and not isinstance(t, Tensor):
+                raise TypeError(
+                    f"save_for_backward can only save variables, but argument {len(tensors)} is of type "
+                    f"{type(t).__name__}")
+        self.to_save = tensors
+
+    def save_for_forward(self, *tensors):
+        pass
+
+    def mark_non_differentiable(self, *tensors):
+        for t in tensors:
+            self.non_differentiable.add(id(t))
+
+    def mark_dirty(self, *tensors):
+        for t in tensors:
+            self.dirty.add(id(t))
+
+    def set_materialize_grads(self, bint value):
+        self.materialize_grads = value
+
+    @property
+    def saved_tensors(self):
+        cdef list out = []
+        cdef Tensor t, alias
+        cdef int i
+        if self.saved_freed:
+            raise RuntimeError(FREED_MSG)
+        if self.saved is None:
+            return ()
+        for i in range(len(self.saved)):
+            if self.saved[i] is None:
+                out.append(None)
+                continue
+            t = <Tensor>self.saved[i]
+            if t._storage.version != self.saved_versions[i]:
+                raise version_error(self, t, self.saved_versions[i], self.saved_output_nr[i] >= 0)
+            if self.saved_output_nr[i] >= 0 and cgrad_grad_enabled:
+                alias = alias_detached(t)
+                set_history(alias, self, self.saved_output_nr[i])
+                t = alias
+            out.append(t)
+        return tuple(out)
+
+    @property
+    def saved_variables(self):
+        return self.saved_tensors
+
+    # --- the node ---------------------------------------------------------
+    cdef void release_saved(self) noexcept:
+        self.saved = None
+
+    cdef tuple apply(self, object grads):
+        cdef list gs
+        cdef int i
+        if self.num_outputs == 1:
+            gs = [grads]
+        else:
+            gs = list(grads)
+        for i in range(len(gs)):
+            if gs[i] is None and self.materialize_grads:
+                gs[i] = new_tensor_from_tuple(self.output_shapes[i], self.output_dtypes[i], True)
+        result = type(self)._forward_cls.backward(self, *gs)
+        return self.check_grads(result)
+
+    cdef tuple check_grads(self, object result):
+        """PyTorch's checks of what a Function's backward returns: one
+        gradient per forward argument (extra trailing Nones allowed), None
+        or a tensor expandable to the input's shape; cast to its dtype."""
+        cdef list out = []
+        cdef int nargs = len(self.arg_is_tensor)
+        cdef int i, k = 0
+        cdef Tensor g
+        cdef str name = type(self).__name__
+        if not isinstance(result, tuple):
+            result = (result,)
+        if len(result) != nargs:
+            if len(result) > nargs and all(r is None for r in result[nargs:]):
+                result = result[:nargs]
+            else:
+                raise RuntimeError(f"function {name} returned an incorrect number of gradients "
+                                   f"(expected {nargs}, got {len(result)})")
+        for i in range(nargs):
+            if not self.arg_is_tensor[i]:
+                continue
+            r = result[i]
+            if r is None or not wants_grad(self, k):
+                out.append(None)
+                k += 1
+                continue
+            if not isinstance(r, Tensor):
+                raise TypeError(f"expected Tensor or None as gradient {i} of {name}, got {type(r).__name__}")
+            g = <Tensor>r
+            if shape_tuple(g) != self.input_shapes[k]:
+                if not expandable(self.input_shapes[k], g):
+                    raise RuntimeError(
+                        f"Function {name} returned an invalid gradient at index {i} - got "
+                        f"{shape_str(g._shape, g._ndim)} but expected shape compatible with "
+                        f"{list_str(list(self.input_shapes[k]))}")
+                g = op_sum_to(g, self.input_shapes[k])
+            if g._dtype != self.input_dtypes[k]:
+                g = op_to_dtype(g, self.input_dtypes[k])
+            out.append(g)
+            k += 1
+        return tuple(out)
+
+    def __repr__(self):
+        return f"<{type(self).__module__}.{type(self).__name__} object at {id(self):#x}>"
+
+
+cdef bint expandable(tuple shape, Tensor g):
+    """Whether `shape` broadcasts to g's shape."""
+    cdef int lead = g._ndim - len(shape)
+    cdef int i
+    if lead < 0:
+        return False
+    for i in range(len(shape)):
+        if shape[i] != 1 and shape[i] != g._shape[lead + i]:
+            return False
+    return True
+
+
+def _function_apply(cls, tuple args, dict kwargs):
+    """Function.apply: run forward without recording, then make the ctx the
+    grad_fn of the outputs (the engine will call the user's backward)."""
+    cdef FunctionNode ctx = cls._backward_cls()
+    cdef list tensor_inputs = [a for a in args if isinstance(a, Tensor)]
+    cdef bint executable = cgrad_grad_enabled and any(
+        (<Tensor>t)._requires_grad for t in tensor_inputs)
+    cdef int prev = cgrad_grad_enabled
+    cdef Tensor t
+    global cgrad_grad_enabled
+    ctx.arg_is_tensor = tuple([isinstance(a, Tensor) for a in args])
+    ctx.needs_input_grad = tuple([isinstance(a, Tensor) and (<Tensor>a)._requires_grad and executable
+                                  for a in args])
+    cgrad_grad_enabled = 0
+    try:
+        if getattr(cls, "_uses_setup_context", False):
+            outputs = cls.forward(*args, **kwargs)
+            cls.setup_context(ctx, args, outputs)
+        else:
+            outputs = cls.forward(ctx, *args, **kwargs)
+    finally:
+        cgrad_grad_enabled = prev
+    if not executable:
+        return outputs
+    single = not isinstance(outputs, tuple)
+    outs = [outputs] if single else list(outputs)
+    inputs_by_id = {id(a): a for a in tensor_inputs}
+    for i in range(len(outs)):
+        o = outs[i]
+        if not isinstance(o, Tensor):
+            continue
+        t = <Tensor>o
+        if id(t) in ctx.dirty:
+            if t._requires_grad and t._grad_fn is None and t._base is None:
+                raise RuntimeError("a leaf Variable that requires grad has been used in an in-place operation.")
+        elif id(t) in inputs_by_id:
+            # an input returned as it is: the output is a new alias, so the
+            # input keeps its own history
+            t = make_view(t, t._ndim, t._shape, t._strides, t._offset)
+            outs[i] = t
+    wire_many(ctx, tensor_inputs, len(outs))
+    track(ctx)    # a Python object that may hold anything: visible to the cyclic GC
+    ctx.input_shapes = tuple([shape_tuple(<Tensor>a) for a in tensor_inputs])
+    ctx.input_dtypes = tuple([(<Tensor>a)._dtype for a in tensor_inputs])
+    shapes, dtypes = [], []
+    for i in range(len(outs)):
+        o = outs[i]
+        if not isinstance(o, Tensor):
+            shapes.append(())
+            dtypes.append(DEFAULT_FLOAT)
+            continue
+        t = <Tensor>o
+        shapes.append(shape_tuple(t))
+        dtypes.append(t._dtype)
+        if id(o) in ctx.non_differentiable or not is_float(t._dtype):
+            t._requires_grad = False
+            continue
+        set_history(t, ctx, i)
+        if t._base is not None:
+            t._view_version = t._storage.version
+    ctx.output_shapes = tuple(shapes)
+    ctx.output_dtypes = tuple(dtypes)
+    save_function_tensors(ctx, outs)
+    return outs[0] if single else tuple(outs)
+
+
+cdef void save_function_tensors(FunctionNode ctx, list outs) except *:
+    """Keep what save_for_backward got: outputs as detached aliases (no
+    cycle through ctx), everything with its version at save time."""
+    cdef list saved = [], versions = [], nrs = []
+    cdef dict out_index = {id(o): i for i, o in enumerate(outs) if isinstance(o, Tensor)}
+    cdef Tensor t
+    if ctx.to_save is None:
+        return
+    for x in ctx.to_save:
+        if x is None:
+            saved.append(None)
+            versions.append(0)
+            nrs.append(-1)
+            continue
+        t = <Tensor>x
+        if id(t) in out_index:
+            saved.append(alias_detached(t))
+            nrs.append(out_index[id(t)])
+        else:
+            saved.append(t)
+            nrs.append(-1)
+        versions.append(t._storage.version)
+    ctx.saved = tuple(saved)
+    ctx.saved_versions = tuple(versions)
+    ctx.saved_output_nr = tuple(nrs)
+    ctx.to_save = None
