@@ -24,7 +24,7 @@ def _grads_for(outputs, grads, what):
         return (None,) * len(outputs)
     grads = (grads,) if isinstance(grads, Tensor) else tuple(grads)
     if len(grads) != len(outputs):
-        raise RuntimeError(f"{what} should be a sequence of length {len(outputs)} but got {len(grads)}")
+        raise RuntimeError(f"got {len(outputs)} tensors and {len(grads)} gradients")
     return grads
 
 
@@ -57,7 +57,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     outputs = _tensor_or_tensors(outputs, "outputs")
     inputs = _tensor_or_tensors(inputs, "inputs")
     if len(inputs) == 0:
-        raise RuntimeError("grad requires non-empty inputs.")
+        raise RuntimeError("`inputs` argument to `grad()` cannot be empty.")
     grads = _grads_for(outputs, grad_outputs, "grad_outputs")
     result = _C._run_backward(outputs, grads, retain_graph, create_graph, inputs, allow_unused, False)
     if materialize_grads:

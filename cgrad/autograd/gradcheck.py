@@ -7,7 +7,6 @@ import numpy as np
 
 from cgrad import _C
 from cgrad._C import Tensor
-from cgrad.autograd.grad_mode import no_grad
 
 __all__ = ["gradcheck", "gradgradcheck", "GradcheckError"]
 
@@ -29,8 +28,9 @@ def _differentiable_outputs(outputs):
 def _numerical_jacobians(func, inputs, diff_idx, eps):
     """For each differentiable input, a list (one per output) of numpy
     Jacobians of shape (input numel, output numel)."""
-    with no_grad():
-        outputs = [o for o in _as_tuple(func(*inputs)) if isinstance(o, Tensor)]
+    # func runs with grad mode as the caller has it: gradgradcheck's function
+    # differentiates inside
+    outputs = [o for o in _as_tuple(func(*inputs)) if isinstance(o, Tensor)]
     out_sizes = [o.numel() for o in outputs]
     result = []
     for i in diff_idx:
@@ -39,13 +39,11 @@ def _numerical_jacobians(func, inputs, diff_idx, eps):
         for k in range(flat.size):
             orig = flat[k]
             flat[k] = orig - eps
-            with no_grad():
-                minus = [o.detach().numpy().astype(np.float64).reshape(-1).copy()
-                         for o in _as_tuple(func(*inputs)) if isinstance(o, Tensor)]
+            minus = [o.detach().numpy().astype(np.float64).reshape(-1).copy()
+                     for o in _as_tuple(func(*inputs)) if isinstance(o, Tensor)]
             flat[k] = orig + eps
-            with no_grad():
-                plus = [o.detach().numpy().astype(np.float64).reshape(-1).copy()
-                        for o in _as_tuple(func(*inputs)) if isinstance(o, Tensor)]
+            plus = [o.detach().numpy().astype(np.float64).reshape(-1).copy()
+                    for o in _as_tuple(func(*inputs)) if isinstance(o, Tensor)]
             flat[k] = orig
             for j in range(len(out_sizes)):
                 jac[j][k] = (plus[j] - minus[j]) / (2 * eps)

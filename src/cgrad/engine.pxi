@@ -137,7 +137,7 @@ cdef void accumulate_into_leaf(Tensor var, Tensor g, bint engine_owned) except *
             var._grad = op_clone_contiguous(g)
     elif not cgrad_grad_enabled:
         if grad._contiguous and same_shape(grad, g) and grad._grad_fn is None:
-            add_into(grad, g)
+            add_into(grad, g, True)
         else:
             var._grad = op_add(grad, g)
     else:
@@ -150,10 +150,25 @@ cdef Tensor run_tensor_hooks(list hooks, Tensor g):
     for fn in list(hooks):
         r = fn(g)
         if r is not None:
-            if not isinstance(r, Tensor):
-                raise TypeError(f"hook returned an object of type {type(r).__name__}, expected a Tensor")
-            g = <Tensor>r
+            g = checked_hook_result(fn, g, r)
     return g
+
+
+cdef Tensor checked_hook_result(object fn, Tensor old, object r):
+    """A hook's replacement gradient must look like the one it replaces."""
+    cdef Tensor t
+    cdef str name = getattr(fn, "__name__", type(fn).__name__)
+    if not isinstance(r, Tensor):
+        raise TypeError(f"expected Tensor or None, but hook '{name}' returned an object of type "
+                        f"{type(r).__name__}")
+    t = <Tensor>r
+    if not same_shape(t, old):
+        raise RuntimeError(f"hook '{name}' has changed the size of value")
+    if t._dtype != old._dtype:
+        raise RuntimeError(
+            f"hook '{name}' has changed the type of value (was cgrad.{legacy_type_name(old._dtype)} got "
+            f"cgrad.{legacy_type_name(t._dtype)})")
+    return t
 
 
 # ---------------------------------------------------------------------------
@@ -280,7 +295,7 @@ cdef list run_engine(list roots, list root_grads, bint keep_graph, bint create_g
     for i in range(len(inputs)):
         if captured[i] is None and not allow_unused:
             raise RuntimeError(
-                "One of the differentiated Tensors appears to not have been used in the graph. "
+                f"The differentiated Tensor at index {i} appears to not have been used in the graph. "
                 "Set allow_unused=True if this is the desired behavior.")
     return captured
 

@@ -172,11 +172,15 @@ def _function_apply(cls, tuple args, dict kwargs):
             outputs = cls.forward(ctx, *args, **kwargs)
     finally:
         cgrad_grad_enabled = prev
-    if not executable:
-        return outputs
     single = not isinstance(outputs, tuple)
     outs = [outputs] if single else list(outputs)
     inputs_by_id = {id(a): a for a in tensor_inputs}
+    if not executable:
+        for i in range(len(outs)):
+            if isinstance(outs[i], Tensor) and id(outs[i]) in inputs_by_id and id(outs[i]) not in ctx.dirty:
+                t = <Tensor>outs[i]
+                outs[i] = make_view(t, t._ndim, t._shape, t._strides, t._offset)
+        return outs[0] if single else tuple(outs)
     for i in range(len(outs)):
         o = outs[i]
         if not isinstance(o, Tensor):
@@ -237,7 +241,7 @@ cdef void save_function_tensors(FunctionNode ctx, list outs) except *:
         else:
             saved.append(t)
             nrs.append(-1)
-        versions.append(t._storage.version)
+        versions.append(save_version(t))
     ctx.saved = tuple(saved)
     ctx.saved_versions = tuple(versions)
     ctx.saved_output_nr = tuple(nrs)

@@ -135,6 +135,29 @@ cdef int run_elementwise(RowFn fn, int nops, Operand* ops, int ndim, const Py_ss
     return 0
 
 
+cdef int run_elementwise_holding_gil(RowFn fn, int nops, Operand* ops, int ndim,
+                                    const Py_ssize_t* shape, Py_ssize_t numel, void* ctx) except -1:
+    """run_elementwise without releasing the GIL: for writes into buffers
+    other threads may write too (a shared leaf's .grad), where the GIL is
+    the lock."""
+    cdef Py_ssize_t s[MAX_OPERANDS]
+    cdef char* p[MAX_OPERANDS]
+    cdef bint flat = True
+    cdef int k
+    if numel == 0:
+        return 0
+    for k in range(nops):
+        p[k] = ops[k].data
+        if ops[k].numel == 1:
+            s[k] = 0
+        elif ops[k].contiguous and ops[k].numel == numel:
+            s[k] = 1
+        else:
+            flat = False
+    run_loops(fn, flat, p, s, nops, ops, ndim, shape, numel, ctx)
+    return 0
+
+
 cdef inline void run_loops(RowFn fn, bint flat, char** p, Py_ssize_t* s, int nops, Operand* ops,
                            int ndim, const Py_ssize_t* shape, Py_ssize_t numel, void* ctx) noexcept nogil:
     if flat:

@@ -283,6 +283,20 @@ cdef object version_error(Node node, Tensor t, long long saved_version, bint is_
         "check_nan=False).")
 
 
+cdef str INFERENCE_SAVE_MSG = (
+    "Inference tensors cannot be saved for backward. Please do not use Tensors created in inference "
+    "mode in computation tracked by autograd. To work around this, you can make a clone to get a "
+    "normal tensor and use it in autograd, or use `cgrad.no_grad()` instead of `cgrad.inference_mode()`.")
+
+
+cdef inline long long save_version(Tensor t) except? -1:
+    """The version to keep beside a tensor a node saves (every save site
+    calls this, so it is also where inference tensors are refused)."""
+    if t._is_inference:
+        raise RuntimeError(INFERENCE_SAVE_MSG)
+    return t._storage.version
+
+
 cdef inline Tensor unpack_input(Node node, Tensor saved, long long version):
     if saved is None:
         raise RuntimeError(FREED_MSG)

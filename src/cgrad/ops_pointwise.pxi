@@ -134,12 +134,17 @@ cdef int fill_scalar(Tensor t, object value) except -1:
     return run_elementwise(FILL_ROWS[t._dtype], 1, ops, t._ndim, t._shape, t._numel, &buf)
 
 
-cdef int add_into(Tensor acc, Tensor g) except -1:
-    """acc += g in place (same dtype; g broadcast to acc's shape)."""
+cdef int add_into(Tensor acc, Tensor g, bint shared=False) except -1:
+    """acc += g in place (same dtype; g broadcast to acc's shape). A
+    `shared` buffer (a leaf's .grad, which backward passes in other threads
+    may add into too) is written holding the GIL."""
     cdef Operand ops[3]
     ops[0] = operand_of(acc)
     ops[1] = operand_of(acc)
     ops[2] = operand_of(g)
+    if shared:
+        return run_elementwise_holding_gil(ADD_ROWS[acc._dtype], 3, ops, acc._ndim, acc._shape,
+                                           acc._numel, NULL)
     return run_elementwise(ADD_ROWS[acc._dtype], 3, ops, acc._ndim, acc._shape, acc._numel, NULL)
 
 
@@ -387,10 +392,10 @@ cdef Tensor op_mul(Tensor a, Tensor b):
         node.note_inputs(a, b, out)
         if b._requires_grad:
             node.self_ = a
-            node.self_version = a._storage.version
+            node.self_version = save_version(a)
         if a._requires_grad:
             node.other = b
-            node.other_version = b._storage.version
+            node.other_version = save_version(b)
         set_history(out, node)
     return out
 
@@ -408,9 +413,9 @@ cdef Tensor op_div(Tensor a, Tensor b):
         node.note_inputs(a, b, out)
         if b._requires_grad:
             node.self_ = a
-            node.self_version = a._storage.version
+            node.self_version = save_version(a)
         node.other = b
-        node.other_version = b._storage.version
+        node.other_version = save_version(b)
         set_history(out, node)
     return out
 
@@ -598,7 +603,7 @@ cdef Tensor op_pow_scalar(Tensor a, object e):
         node = PowBackward0.__new__(PowBackward0)
         wire1(node, a)
         node.self_ = a
-        node.self_version = a._storage.version
+        node.self_version = save_version(a)
         node.exponent = e
         set_history(out, node)
     return out
@@ -616,9 +621,9 @@ cdef Tensor op_pow(Tensor a, Tensor b):
         wire2(node, a, b)
         node.note_inputs(a, b, out)
         node.self_ = a
-        node.self_version = a._storage.version
+        node.self_version = save_version(a)
         node.exponent = b
-        node.exponent_version = b._storage.version
+        node.exponent_version = save_version(b)
         if b._requires_grad:
             node.result = alias_detached(out)
         set_history(out, node)

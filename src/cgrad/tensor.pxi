@@ -270,7 +270,7 @@ cdef class Tensor:
 
     @property
     def grad(self):
-        if self._grad_fn is not None and not self._retains_grad:
+        if self._grad is None and self._grad_fn is not None and not self._retains_grad:
             warn_nonleaf_grad()
         return self._grad
 
@@ -315,7 +315,6 @@ cdef class Tensor:
     def output_nr(self):
         return self._output_nr
 
-    @property
     def is_inference(self):
         return self._is_inference
 
@@ -755,6 +754,8 @@ cdef int set_requires_grad(Tensor t, bint value) except -1:
             "variable in a subgraph that doesn't require differentiation use var_no_grad = var.detach().")
     if value and not is_float(t._dtype):
         raise RuntimeError("only Tensors of floating point dtype can require gradients")
+    if value and t._is_inference and not cgrad_inference_mode:
+        raise RuntimeError("Setting requires_grad=True on inference tensor outside InferenceMode is not allowed.")
     t._requires_grad = value
     return 0
 
@@ -779,12 +780,12 @@ cdef class _OutputHook:
 
     def __call__(self, grads):
         cdef list gs = list(grads)
+        if gs[self.output_nr] is None:
+            return None
         r = self.fn(gs[self.output_nr])
         if r is None:
             return None
-        if not isinstance(r, Tensor):
-            raise TypeError(f"hook returned an object of type {type(r).__name__}, expected a Tensor")
-        gs[self.output_nr] = r
+        gs[self.output_nr] = checked_hook_result(self.fn, <Tensor>gs[self.output_nr], r)
         return tuple(gs)
 
 

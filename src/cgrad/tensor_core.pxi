@@ -76,6 +76,7 @@ cdef Tensor new_tensor(int ndim, const Py_ssize_t* shape, int dt, bint zeroed=Fa
     set_contiguous_strides(t)
     t._storage = new_storage(t._numel * ITEMSIZE[dt], zeroed)
     t._data = t._storage.ptr
+    t._is_inference = cgrad_inference_mode
     return t
 
 
