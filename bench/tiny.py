@@ -41,7 +41,6 @@ def main():
     results = {"cgrad": us_per_op(cgrad, args.repeat)}
     try:
         import torch
-        torch.set_num_threads(1)
     except ImportError:
         torch = None
     if torch is not None:
