@@ -22,6 +22,7 @@ Layers, each in its own include file, lowest first:
   tensor            the Tensor class, PyTorch's surface over the ops
   creation          tensor(), factories, random numbers
   functions         the cgrad.* functions mirroring Tensor methods
+  optim_kernels     the optimizers' per-parameter update kernels
 
 The Python package (cgrad/) re-exports this module and adds the parts that
 need no C speed: printing, grad-mode context managers, autograd.Function.
@@ -50,3 +51,4 @@ include "function.pxi"
 include "tensor.pxi"
 include "creation.pxi"
 include "functions.pxi"
+include "optim_kernels.pxi"

@@ -1,0 +1,77 @@
+"""Adam and AdamW: PyTorch's update rules (bias corrections computed in
+Python floats as PyTorch does), run by a Cython kernel per parameter."""
+import math
+
+from cgrad import _C
+from cgrad.optim.optimizer import Optimizer
+from cgrad.optim.sgd import _write_back
+
+__all__ = ["Adam", "AdamW"]
+
+
+class Adam(Optimizer):
+    _decoupled = False
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False,
+                 *, foreach=None, maximize=False, capturable=False, differentiable=False, fused=None,
+                 decoupled_weight_decay=False):
+        if not 0.0 <= lr:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if not 0.0 <= eps:
+            raise ValueError(f"Invalid epsilon value: {eps}")
+        if not 0.0 <= betas[0] < 1.0:
+            raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
+        if not 0.0 <= betas[1] < 1.0:
+            raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
+        if not 0.0 <= weight_decay:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
+                        maximize=maximize, foreach=foreach, capturable=capturable,
+                        differentiable=differentiable, fused=fused)
+        if self._decoupled or decoupled_weight_decay:
+            defaults["decoupled_weight_decay"] = True
+        super().__init__(params, defaults)
+
+    def step(self, closure=None):
+        loss = None
+        if closure is not None:
+            from cgrad.autograd.grad_mode import enable_grad
+            with enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            beta1, beta2 = group["betas"]
+            decoupled = group.get("decoupled_weight_decay", False)
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                grad = p.grad if p.grad.is_contiguous() else p.grad.contiguous()
+                state = self._param_state(p)
+                if not state:
+                    state["step"] = _C.tensor(0.0)
+                    state["exp_avg"] = _C.zeros_like(p)
+                    state["exp_avg_sq"] = _C.zeros_like(p)
+                    if group["amsgrad"]:
+                        state["max_exp_avg_sq"] = _C.zeros_like(p)
+                state["step"].add_(1)
+                step = state["step"].item()
+                bias_correction1 = 1 - beta1 ** step
+                bias_correction2 = 1 - beta2 ** step
+                step_size = group["lr"] / bias_correction1
+                target = p if p.is_contiguous() else p.detach().contiguous()
+                _C._adam_update(target, grad, state["exp_avg"],
+                                state["exp_avg_sq"], state.get("max_exp_avg_sq"), group["lr"], beta1,
+                                beta2, group["eps"], group["weight_decay"], decoupled,
+                                group["maximize"], step_size, math.sqrt(bias_correction2))
+                _write_back(p, target)
+        return loss
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (default 1e-2)."""
+    _decoupled = True
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False,
+                 *, maximize=False, foreach=None, capturable=False, differentiable=False, fused=None):
+        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
+                         maximize=maximize, foreach=foreach, capturable=capturable,
+                         differentiable=differentiable, fused=fused)
