@@ -48,14 +48,17 @@ def extensions():
         # -O3 lets gcc/clang vectorise the contiguous kernel loops; no
         # -march=native (wheels must run on any CPU of their platform) and no
         # -ffast-math (results must follow IEEE like PyTorch's: NaN and inf).
-        extra_compile_args = ["-O3", "-Wno-unused-function", "-Wno-unreachable-code"]
+        # -ffp-contract=off: a*b+c stays two roundings unless the code asks
+        # for fma() (the optimizer kernels do, where PyTorch fuses).
+        extra_compile_args = ["-O3", "-ffp-contract=off", "-Wno-unused-function",
+                              "-Wno-unreachable-code"]
         if os.environ.get("CGRAD_QUICK_BUILD"):
             # for edit-compile-test cycles only: builds several times faster
             extra_compile_args[0] = "-O0"
     ext = Extension(
         "cgrad._C",
         sources=[os.path.join("src", "cgrad", "_C.pyx")],
-        include_dirs=[numpy.get_include()],
+        include_dirs=[numpy.get_include(), CORE],
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
         extra_compile_args=extra_compile_args,
     )

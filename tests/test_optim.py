@@ -94,3 +94,23 @@ def test_zero_grad_modes():
     assert p.grad.tolist() == [0.0, 0.0]
     opt.zero_grad()
     assert p.grad is None
+
+
+@requires_torch
+@pytest.mark.parametrize("name,kwargs", CONFIGS)
+def test_updates_bit_for_bit_in_float64(name, kwargs):
+    """With the same gradients, the float64 updates are identical to torch's
+    (PyTorch's CPU kernels fuse multiply-adds; ours fuse the same ones)."""
+    rng = np.random.default_rng(0)
+    p0 = rng.standard_normal(37)
+    grads = [rng.standard_normal(37) for _ in range(6)]
+    out = []
+    for lib in (cgrad, torch):
+        p = lib.tensor(p0.copy(), requires_grad=True)
+        opt = getattr(lib.optim, name)([p], **kwargs)
+        for g in grads:
+            opt.zero_grad()
+            (p * lib.tensor(g)).sum().backward()
+            opt.step()
+        out.append(p.detach().numpy().copy())
+    assert np.array_equal(out[0], out[1])

@@ -1,6 +1,5 @@
 """Adam and AdamW: PyTorch's update rules (bias corrections computed in
 Python floats as PyTorch does), run by a Cython kernel per parameter."""
-import math
 
 from cgrad import _C
 from cgrad.optim.optimizer import Optimizer
@@ -61,7 +60,7 @@ class Adam(Optimizer):
                 _C._adam_update(target, grad, state["exp_avg"],
                                 state["exp_avg_sq"], state.get("max_exp_avg_sq"), group["lr"], beta1,
                                 beta2, group["eps"], group["weight_decay"], decoupled,
-                                group["maximize"], step_size, math.sqrt(bias_correction2))
+                                group["maximize"], step_size, bias_correction2 ** 0.5)
                 _write_back(p, target)
         return loss
 

@@ -1,71 +1,21 @@
-# Optimizer update kernels: one nogil pass over a parameter's buffers per
-# step, following PyTorch's single-tensor update rules operation by operation
-# (same order, same rounding: scalars are cast to the parameter's dtype first,
-# as PyTorch's CPU kernels do), so float64 runs track torch's to the last bits.
-# The Python classes in cgrad/optim/ only loop over parameters.
+# Optimizer updates: the kernels (optim_kernels.h, in C for its fused
+# multiply-adds) make one nogil pass over a parameter's buffers per step,
+# following PyTorch's single-tensor update rules operation by operation; the
+# wrappers here check the buffers. The Python classes in cgrad/optim/ only
+# loop over parameters.
 
 
-cdef void sgd_kernel(real_t* p, const real_t* g, real_t* buf, Py_ssize_t n, double lr,
-                     double momentum, double dampening, double weight_decay, bint nesterov,
-                     bint maximize, bint first) noexcept nogil:
-    # IN/OUT p (param), IN g (grad), IN/OUT buf (momentum buffer, or NULL)
-    cdef Py_ssize_t i
-    cdef real_t d, b
-    cdef real_t wd = <real_t>weight_decay, mom = <real_t>momentum
-    cdef real_t one_minus_damp = <real_t>(1 - dampening), neg_lr = <real_t>(-lr)
-    for i in range(n):
-        d = -g[i] if maximize else g[i]
-        if weight_decay != 0:
-            d = d + wd * p[i]
-        if momentum != 0:
-            if first:
-                b = d
-            else:
-                b = buf[i] * mom
-                b = b + one_minus_damp * d
-            buf[i] = b
-            if nesterov:
-                d = d + mom * b
-            else:
-                d = b
-        p[i] = p[i] + neg_lr * d
-
-
-cdef void adam_kernel(real_t* p, const real_t* g, real_t* m, real_t* v, real_t* vmax, Py_ssize_t n,
-                      double lr, double beta1, double beta2, double eps, double weight_decay,
-                      bint decoupled, bint maximize, double step_size, double bc2_sqrt) noexcept nogil:
-    # IN/OUT p, m (exp_avg), v (exp_avg_sq), vmax (max_exp_avg_sq or NULL); IN g
-    cdef Py_ssize_t i
-    cdef real_t d, mi, vi, denom
-    cdef real_t wd = <real_t>weight_decay, decay = <real_t>(1 - lr * weight_decay)
-    cdef real_t w1 = <real_t>(1 - beta1), b2 = <real_t>beta2, w2 = <real_t>(1 - beta2)
-    cdef real_t c2 = <real_t>bc2_sqrt, e = <real_t>eps, neg_step = <real_t>(-step_size)
-    cdef bint lerp_low = (1 - beta1) < 0.5
-    for i in range(n):
-        d = -g[i] if maximize else g[i]
-        if weight_decay != 0:
-            if decoupled:
-                p[i] = p[i] * decay
-            else:
-                d = d + wd * p[i]
-        # exp_avg.lerp_(grad, 1 - beta1), with lerp's two formulas
-        if lerp_low:
-            mi = m[i] + w1 * (d - m[i])
-        else:
-            mi = d - (d - m[i]) * (1 - w1)
-        m[i] = mi
-        vi = v[i] * b2
-        vi = vi + w2 * d * d          # addcmul_: self + value * t1 * t2, left to right
-        v[i] = vi
-        if vmax != NULL:
-            if vi > vmax[i] or vi != vi:
-                vmax[i] = vi
-            vi = vmax[i]
-        if real_t is float:
-            denom = cmath.sqrtf(vi) / c2 + e
-        else:
-            denom = cmath.sqrt(vi) / c2 + e
-        p[i] = p[i] + neg_step * mi / denom   # addcdiv_: self + value * t1 / t2
+cdef extern from "optim_kernels.h" nogil:
+    void cgrad_sgd_f32(float* p, const float* g, float* buf, Py_ssize_t n, double lr, double momentum,
+                       double dampening, double weight_decay, int nesterov, int maximize, int first)
+    void cgrad_sgd_f64(double* p, const double* g, double* buf, Py_ssize_t n, double lr, double momentum,
+                       double dampening, double weight_decay, int nesterov, int maximize, int first)
+    void cgrad_adam_f32(float* p, const float* g, float* m, float* v, float* vmax, Py_ssize_t n,
+                        double lr, double beta1, double beta2, double eps, double weight_decay,
+                        int decoupled, int maximize, double step_size, double bc2_sqrt)
+    void cgrad_adam_f64(double* p, const double* g, double* m, double* v, double* vmax, Py_ssize_t n,
+                        double lr, double beta1, double beta2, double eps, double weight_decay,
+                        int decoupled, int maximize, double step_size, double bc2_sqrt)
 
 
 cdef int check_update_operands(list tensors) except -1:
@@ -89,11 +39,11 @@ def _sgd_update(Tensor param, Tensor grad, Tensor buf, double lr, double momentu
     cdef char* bp = NULL if buf is None else buf._data
     with nogil:
         if param._dtype == F32:
-            sgd_kernel(<float*>param._data, <float*>grad._data, <float*>bp, n, lr, momentum,
-                       dampening, weight_decay, nesterov, maximize, first)
+            cgrad_sgd_f32(<float*>param._data, <float*>grad._data, <float*>bp, n, lr, momentum,
+                          dampening, weight_decay, nesterov, maximize, first)
         else:
-            sgd_kernel(<double*>param._data, <double*>grad._data, <double*>bp, n, lr, momentum,
-                       dampening, weight_decay, nesterov, maximize, first)
+            cgrad_sgd_f64(<double*>param._data, <double*>grad._data, <double*>bp, n, lr, momentum,
+                          dampening, weight_decay, nesterov, maximize, first)
     param._storage.version += 1
     if buf is not None:
         buf._storage.version += 1
@@ -110,13 +60,13 @@ def _adam_update(Tensor param, Tensor grad, Tensor exp_avg, Tensor exp_avg_sq, T
     cdef char* vm = NULL if max_exp_avg_sq is None else max_exp_avg_sq._data
     with nogil:
         if param._dtype == F32:
-            adam_kernel(<float*>param._data, <float*>grad._data, <float*>exp_avg._data,
-                        <float*>exp_avg_sq._data, <float*>vm, n, lr, beta1, beta2, eps, weight_decay,
-                        decoupled, maximize, step_size, bc2_sqrt)
+            cgrad_adam_f32(<float*>param._data, <float*>grad._data, <float*>exp_avg._data,
+                           <float*>exp_avg_sq._data, <float*>vm, n, lr, beta1, beta2, eps,
+                           weight_decay, decoupled, maximize, step_size, bc2_sqrt)
         else:
-            adam_kernel(<double*>param._data, <double*>grad._data, <double*>exp_avg._data,
-                        <double*>exp_avg_sq._data, <double*>vm, n, lr, beta1, beta2, eps, weight_decay,
-                        decoupled, maximize, step_size, bc2_sqrt)
+            cgrad_adam_f64(<double*>param._data, <double*>grad._data, <double*>exp_avg._data,
+                           <double*>exp_avg_sq._data, <double*>vm, n, lr, beta1, beta2, eps,
+                           weight_decay, decoupled, maximize, step_size, bc2_sqrt)
     for t in (param, exp_avg, exp_avg_sq, max_exp_avg_sq):
         if t is not None:
             (<Tensor>t)._storage.version += 1
