@@ -446,6 +446,40 @@ cdef class Tensor:
             _format_tensor = format_tensor
         return _format_tensor(self)
 
+    # --- copying and pickling ------------------------------------------------
+    def __deepcopy__(self, memo):
+        if self._grad_fn is not None:
+            raise RuntimeError(
+                "Only Tensors created explicitly by the user (graph leaves) support the deepcopy "
+                "protocol at the moment.  If you were attempting to deepcopy a module, this may be "
+                "because of a torch.nn.utils.weight_norm usage, see "
+                "https://github.com/pytorch/pytorch/pull/103001")
+        if id(self) in memo:
+            return memo[id(self)]
+        cdef Tensor new = contiguous_copy(self)
+        if type(self) is not Tensor:
+            new = Tensor._make_subclass(type(self), new, self._requires_grad)
+        new._requires_grad = self._requires_grad
+        memo[id(self)] = new
+        if self._grad is not None:
+            new._grad = self._grad.__deepcopy__(memo)
+        attrs = getattr(self, "__dict__", None)
+        if attrs:
+            import copy
+            getattr(new, "__dict__").update(copy.deepcopy(attrs, memo))
+        return new
+
+    def __copy__(self):
+        return self.__deepcopy__({})
+
+    def __reduce_ex__(self, protocol):
+        """Pickled as its values (a numpy array), dtype and requires_grad;
+        history and .grad are not kept, as in PyTorch."""
+        cdef object arr = ndarray_view(self).copy()
+        attrs = getattr(self, "__dict__", None)
+        state = dict(attrs) if attrs else None
+        return (_rebuild_tensor, (type(self), arr, self._requires_grad, state))
+
     def to(self, *args, **kwargs):
         """to(dtype), to(device), to(other), to(device, dtype); copy=True
         forces a new tensor."""
@@ -724,6 +758,18 @@ cdef class Tensor:
 
     # --- neural-net functions ---------------------------------------------------------
     # (softmax, log_softmax and friends of ops_nn.pxi go here)
+
+
+def _rebuild_tensor(cls, arr, requires_grad, state=None):
+    """Unpickling: a tensor from saved values (numpy keeps the bytes)."""
+    cdef Tensor t = tensor_from_data(arr, None)
+    if cls is not Tensor:
+        t = Tensor._make_subclass(cls, t, requires_grad)
+    else:
+        check_requires_grad(t, requires_grad)
+    if state:
+        getattr(t, "__dict__").update(state)
+    return t
 
 
 cdef void adopt(Tensor t, Tensor src) except *:
