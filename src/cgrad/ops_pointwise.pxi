@@ -297,7 +297,7 @@ cdef class RsubBackward1(Node):
 
 
 cdef class MulBackward0(BinaryNode):
-    cdef Tensor self_, other
+    cdef readonly Tensor self_, other
     cdef long long self_version, other_version
     cdef object other_scalar     # set when `other` was a Python number
 
@@ -318,7 +318,7 @@ cdef class MulBackward0(BinaryNode):
 
 
 cdef class DivBackward0(BinaryNode):
-    cdef Tensor self_, other
+    cdef readonly Tensor self_, other
     cdef long long self_version, other_version
     cdef object other_scalar
 
@@ -518,7 +518,7 @@ cdef Tensor op_rdiv_scalar(Tensor a, object s):
 
 
 cdef class PowBackward0(Node):
-    cdef Tensor self_
+    cdef readonly Tensor self_
     cdef long long self_version
     cdef object exponent
 
@@ -536,7 +536,7 @@ cdef class PowBackward0(Node):
 
 
 cdef class PowBackward1(BinaryNode):
-    cdef Tensor self_, exponent, result
+    cdef readonly Tensor self_, exponent, result
     cdef long long self_version, exponent_version, result_version
 
     cdef tuple apply(self, object grads):
@@ -566,7 +566,7 @@ cdef class PowBackward1(BinaryNode):
 
 
 cdef class PowBackward2(Node):
-    cdef Tensor result
+    cdef readonly Tensor result
     cdef long long result_version
     cdef object base
     cdef int dtype
@@ -691,7 +691,7 @@ cdef str bool_unary_message(str name):
 
 
 cdef class WhereBackward0(BinaryNode):
-    cdef Tensor condition
+    cdef readonly Tensor condition
 
     cdef tuple apply(self, object grads):
         cdef Tensor g = <Tensor>grads
