@@ -1,0 +1,23 @@
+"""nn.Parameter: a leaf tensor that a Module registers as a parameter."""
+from cgrad._C import Tensor
+
+__all__ = ["Parameter"]
+
+
+class Parameter(Tensor):
+    """A Tensor that is a module parameter: requires_grad=True by default,
+    shares memory with the data it is made from."""
+
+    def __new__(cls, data=None, requires_grad=True):
+        if data is None:
+            from cgrad import _C
+            data = _C.empty(0)
+        if not isinstance(data, Tensor):
+            raise TypeError(f"Parameter data must be a Tensor, not {type(data).__name__}")
+        return Tensor._make_subclass(cls, data.detach(), requires_grad)
+
+    def __init__(self, data=None, requires_grad=True):
+        pass
+
+    def __repr__(self):
+        return "Parameter containing:\n" + super().__repr__()
