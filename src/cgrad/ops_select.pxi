@@ -598,6 +598,14 @@ cdef object take_kw(dict kwargs, str name):
     return kwargs.pop(name, NO_ARG)
 
 
+cdef int no_out(dict kwargs, str fname) except -1:
+    """out= is accepted as None only: cgrad's ops return new tensors."""
+    out = kwargs.pop("out", None)
+    if out is not None:
+        raise NotImplementedError(f"{fname}(out=...) is not supported by cgrad")
+    return 0
+
+
 cdef int no_extra_kwargs(dict kwargs, str fname) except -1:
     for k in kwargs:
         raise TypeError(f"{fname}() got an unexpected keyword argument '{k}'")
@@ -853,23 +861,26 @@ cdef Tensor op_argmax(Tensor x, object dim, bint keepdim, bint is_max):
 # all elements with several zeros and no graph being built, zeros.
 
 cdef Tensor prod_safe_formula(Tensor g, Tensor x, object dim):
-    """The product of the other elements times g, as differentiable ops:
-    where(x == 0, (one zero in the slice) ? prod(x with the zero as 1) : 0,
-          (no zero in the slice) ? prod(x) / x : 0)."""
+    """g times the product of the other elements of each slice, as
+    differentiable ops (used under create_graph when x has zeros). With
+    p = the product of the slice's nonzero elements and z = that of its
+    zeros (0 when there are any, but with the right derivatives):
+      at a nonzero x_k:  p / x_k * z                 (the exact product)
+      at a zero x_k:     p * (the product of the other zeros), which is
+                         1 for one zero, the other zero for two, and 0 for
+                         more (exact up to second derivatives)."""
     cdef Tensor zero = scalar_tensor(0, x._dtype)
     cdef Tensor one = scalar_tensor(1, x._dtype)
     cdef Tensor nz = compare(EQ_ROWS, x, 0, "eq")
+    cdef bint keep = dim is not None
     cdef Tensor cnt = op_sum(nz, dim, True, None)
     cdef Tensor x_safe = op_where(nz, one, x)
-    cdef Tensor p_safe
-    cdef Tensor at_zero, elsewhere
-    if dim is None:
-        p_safe = op_prod(x_safe, None, False, None)
-    else:
-        p_safe = op_prod(x_safe, dim, True, None)
-    at_zero = op_where(compare(EQ_ROWS, cnt, 1, "eq"), p_safe, zero)
-    elsewhere = op_where(compare(EQ_ROWS, cnt, 0, "eq"), op_div(p_safe, x_safe), zero)
-    return op_mul(g, op_where(nz, at_zero, elsewhere))
+    cdef Tensor p = op_prod(x_safe, dim, keep, None)
+    cdef Tensor z = op_prod(op_where(nz, x, one), dim, keep, None)
+    cdef Tensor zsum = op_sum(op_where(nz, x, zero), dim, True, None)
+    cdef Tensor other_zeros = op_where(compare(EQ_ROWS, cnt, 1, "eq"), one,
+                                       op_where(compare(EQ_ROWS, cnt, 2, "eq"), op_sub(zsum, x), zero))
+    return op_mul(g, op_where(nz, op_mul(p, other_zeros), op_mul(op_div(p, x_safe), z)))
 
 
 cdef void prod_safe_dispatch(KernelArgs* a) noexcept nogil:
@@ -1101,7 +1112,7 @@ cdef Tensor op_var(Tensor x, object dim, object correction, bint keepdim, bint t
         import warnings
         warnings.warn(
             f"{fname}(): degrees of freedom is <= 0. Correction should be strictly less than the "
-            "reduction factor (input numel divided by output numel).", UserWarning, stacklevel=3)
+            "reduction factor (input numel divided by output numel).", UserWarning, stacklevel=1)
     run_reduce_kernel(K_STD if take_sqrt else K_VAR, src, out, &plan, corr)
     if needs_grad(x):
         node = StdBackward0.__new__(StdBackward0) if take_sqrt else VarBackward0.__new__(VarBackward0)
@@ -1258,20 +1269,18 @@ cdef object max_min_impl(bint is_max, Tensor x, tuple args, dict kwargs, bint me
     dim = take_kw(kw, "dim")
     keepdim = take_kw(kw, "keepdim")
     other = take_kw(kw, "other")
-    out = take_kw(kw, "out")
+    no_out(kw, fname)
     if kw:
         raise invalid_combination(fname, shown, kwargs, sigs)
-    if out is not NO_ARG and out is not None:
-        raise NotImplementedError(f"{fname}(out=...) is not supported by cgrad")
     if len(args) > 2:
         raise invalid_combination(fname, shown, kwargs, sigs)
     if len(args) >= 1:
         if dim is not NO_ARG or other is not NO_ARG:
-            if dim is not NO_ARG and is_int_arg(args[0]):
+            if dim is not NO_ARG and is_int_arg(args[0]) and not isinstance(args[0], Tensor):
                 raise TypeError(f"{fname}() got multiple values for argument 'dim'")
             raise invalid_combination(fname, shown, kwargs, sigs)
-        if isinstance(args[0], Tensor) and not is_int_arg(args[0]):
-            other = args[0]
+        if isinstance(args[0], Tensor):
+            other = args[0]      # even a 0-d integer tensor, as in PyTorch (dim=t is a dim)
         else:
             dim = args[0]
     if len(args) == 2:
@@ -1302,7 +1311,7 @@ cdef object amax_impl(bint is_max, Tensor x, tuple args, dict kwargs, bint metho
     cdef dict kw = dict(kwargs)
     dim = take_kw(kw, "dim")
     keepdim = take_kw(kw, "keepdim")
-    take_kw(kw, "out")
+    no_out(kw, fname)
     no_extra_kwargs(kw, fname)
     if len(args) > 2:
         raise TypeError(f"{fname}() takes from {base} to {base + 2} positional arguments but "
@@ -1333,7 +1342,7 @@ cdef object argmax_impl(bint is_max, Tensor x, tuple args, dict kwargs, bint met
     cdef dict kw = dict(kwargs)
     dim = take_kw(kw, "dim")
     keepdim = take_kw(kw, "keepdim")
-    take_kw(kw, "out")
+    no_out(kw, fname)
     no_extra_kwargs(kw, fname)
     if len(args) > 2:
         raise TypeError(f"{fname}() takes from {base} to {base + 2} positional arguments but "
@@ -1373,7 +1382,7 @@ cdef object prod_impl(Tensor x, tuple args, dict kwargs, bint method):
     dim = take_kw(kw, "dim")
     keepdim = take_kw(kw, "keepdim")
     dtype = take_kw(kw, "dtype")
-    take_kw(kw, "out")
+    no_out(kw, "prod")
     if kw:
         raise invalid_combination("prod", shown, kwargs, sigs)
     if len(args) > 2:
@@ -1395,6 +1404,8 @@ cdef object prod_impl(Tensor x, tuple args, dict kwargs, bint method):
         raise TypeError(arg_error("prod", "dtype", 0, "torch.dtype", dtype))
     if dim is NO_ARG:
         if keepdim is not NO_ARG:
+            if not method:
+                raise invalid_combination("prod", shown, kwargs, sigs)
             raise TypeError('prod() missing 1 required positional arguments: "dim"')
         return op_prod(x, None, False, dtype)
     if not is_int_arg(dim):
@@ -1435,7 +1446,7 @@ cdef object var_impl(bint take_sqrt, Tensor x, tuple args, dict kwargs, bint met
     unbiased = take_kw(kw, "unbiased")
     keepdim = take_kw(kw, "keepdim")
     correction = take_kw(kw, "correction")
-    take_kw(kw, "out")
+    no_out(kw, fname)
     bad = invalid_combination(fname, shown, kwargs, sigs)
     if kw or len(args) > 3:
         raise bad
@@ -1488,7 +1499,7 @@ cdef object logsumexp_impl(Tensor x, tuple args, dict kwargs, bint method):
     cdef dict kw = dict(kwargs)
     dim = take_kw(kw, "dim")
     keepdim = take_kw(kw, "keepdim")
-    take_kw(kw, "out")
+    no_out(kw, "logsumexp")
     no_extra_kwargs(kw, "logsumexp")
     if len(args) > 2:
         raise TypeError(f"logsumexp() takes from {base + 1} to {base + 2} positional arguments but "
@@ -1515,8 +1526,15 @@ cdef object logsumexp_impl(Tensor x, tuple args, dict kwargs, bint method):
 # ---------------------------------------------------------------------------
 # cgrad.* functions
 
-cdef Tensor required_input(tuple args, dict kwargs, str fname, list sigs):
-    cdef Tensor x = input_of(args, kwargs, fname)
+cdef Tensor required_input(tuple args, dict kwargs, str fname, list sigs, bint combo=False):
+    """The input tensor. A non-tensor input is PyTorch's "must be Tensor"
+    error, or its "invalid combination" one (combo) when several overloads
+    take that many arguments."""
+    cdef Tensor x
+    if combo and ((args and not isinstance(args[0], Tensor)) or
+                  (not args and "input" in kwargs and not isinstance(kwargs["input"], Tensor))):
+        raise invalid_combination(fname, args, kwargs, sigs)
+    x = input_of(args, kwargs, fname)
     if x is None:
         if sigs is not None:
             raise invalid_combination(fname, args, kwargs, sigs)
@@ -1587,7 +1605,7 @@ def prod(*args, **kwargs):
 def var(*args, **kwargs):
     """var(input, dim=None, *, correction=1, keepdim=False); also
     var(input, dim, unbiased, keepdim) and var(input, unbiased)."""
-    cdef Tensor x = required_input(args, kwargs, "var", VAR_SIGS_FUNC)
+    cdef Tensor x = required_input(args, kwargs, "var", VAR_SIGS_FUNC, True)
     a, kw = rest_args(args, kwargs)
     return var_impl(False, x, a, kw, False)
 
@@ -1595,7 +1613,7 @@ def var(*args, **kwargs):
 def std(*args, **kwargs):
     """std(input, dim=None, *, correction=1, keepdim=False); also
     std(input, dim, unbiased, keepdim) and std(input, unbiased)."""
-    cdef Tensor x = required_input(args, kwargs, "std", VAR_SIGS_FUNC)
+    cdef Tensor x = required_input(args, kwargs, "std", VAR_SIGS_FUNC, True)
     a, kw = rest_args(args, kwargs)
     return var_impl(True, x, a, kw, False)
 
