@@ -792,3 +792,34 @@ def test_kernels_run_in_threads():
     for r in results:
         for x, y in zip(r, expected):
             np.testing.assert_array_equal(x, y)
+
+
+# ---------------------------------------------------------------------------
+# Inputs laid out in memory in another order than their dims (permuted
+# views): read in place, outputs reordered
+
+@requires_torch
+@pytest.mark.parametrize("perm", [(0, 2, 1), (1, 0, 2), (2, 1, 0), (1, 2, 0), (2, 0, 1)])
+@pytest.mark.parametrize("dim", [0, 1, 2, (0, 1), (1, 2), (0, 2)])
+@pytest.mark.parametrize("name", ["max", "argmin", "amax", "prod", "var", "logsumexp"])
+def test_permuted_layouts(perm, dim, name):
+    data = distinct(3, 4, 5, seed=95)
+    if name == "prod":
+        data = nonzero(3, 4, 5, seed=95)
+    if name in ("max", "argmin", "prod") and isinstance(dim, tuple):
+        dim = dim[0]
+
+    def fn(lib, a):
+        v = a.permute(*perm)
+        outs = []
+        for r in (getattr(v, name)(dim), getattr(v, name)(dim, True)):
+            outs.extend(r if isinstance(r, tuple) else [r])
+        return tuple(outs)
+    compare_with_torch(fn, data)
+
+
+@requires_torch
+@pytest.mark.parametrize("perm", [(1, 0, 2), (2, 1, 0), (1, 2, 0)])
+def test_permuted_flat_argmax(perm):
+    compare_with_torch(lambda lib, a: (a.permute(*perm).argmax(), a.permute(*perm).argmin(None, True)),
+                       distinct(3, 4, 5, seed=96))

@@ -23,19 +23,34 @@ cdef struct RedPlan:
     Py_ssize_t outer
     Py_ssize_t n
     Py_ssize_t inner
+    # reorder: the block's kept dims are not in the output's order; the
+    # kernel then writes a scratch tensor of shape kshape (the kept dims in
+    # memory order) that is copied into the output, whose strides for those
+    # dims are kstride (see finish_reorder)
+    bint reorder
+    int nkept
+    Py_ssize_t kshape[MAX_DIMS]
+    Py_ssize_t kstride[MAX_DIMS]
 
 
-cdef Tensor plan_reduction(Tensor x, const bint* mask, RedPlan* plan):
+cdef Tensor plan_reduction(Tensor x, const bint* mask, RedPlan* plan, bint logical=False):
     """x's elements as a contiguous [outer, n, inner] block with the masked
-    dims in the middle (x itself, a view of it, or a contiguous copy)."""
+    dims in the middle: x's own memory when it can be read so (its dims in
+    some order are contiguous and the reduced ones are adjacent), else a
+    contiguous copy with the reduced dims last. `logical`: the n reduced
+    elements must come in C order (argmax's flat index)."""
     cdef Py_ssize_t shape[MAX_DIMS]
     cdef Py_ssize_t strides[MAX_DIMS]
-    cdef int d, k = 0, first_r = -1, last_r = -1
-    cdef bint run = True
-    cdef Py_ssize_t outer = 1, n = 1, inner = 1
-    cdef Tensor v
+    cdef int order[MAX_DIMS]
+    cdef int d, e, j, t, k = 0, nd = 0, first_r = -1, last_r = -1
+    cdef bint run = True, same_order = True
+    cdef Py_ssize_t outer = 1, n = 1, inner = 1, expected
+    plan.reorder = False
     # dims of size 1 change nothing in the layout: leave them out
     for d in range(x._ndim):
+        if x._shape[d] != 1:
+            order[nd] = d
+            nd += 1
         if x._shape[d] != 1 and not mask[d]:
             shape[k] = x._shape[d]
             strides[k] = x._strides[d]
@@ -47,32 +62,80 @@ cdef Tensor plan_reduction(Tensor x, const bint* mask, RedPlan* plan):
             strides[k] = x._strides[d]
             k += 1
             n *= x._shape[d]
-            if first_r < 0:
-                first_r = d
-            last_r = d
     plan.n = n
-    if strides_are_contiguous(k, shape, strides):
-        plan.outer = outer
-        plan.inner = 1
-        return make_view(x, k, shape, strides, x._offset)
-    if x._contiguous:
-        # a contiguous x whose reduced dims form one run: [before, run, after]
-        for d in range(first_r, last_r + 1):
-            if x._shape[d] != 1 and not mask[d]:
-                run = False
-        if run:
-            outer = 1
-            for d in range(first_r):
-                outer *= x._shape[d]
-            for d in range(last_r + 1, x._ndim):
-                inner *= x._shape[d]
-            plan.outer = outer
-            plan.inner = inner
-            return x
     plan.outer = outer
     plan.inner = 1
-    v = make_view(x, k, shape, strides, x._offset)
-    return contiguous_copy(v)
+    if strides_are_contiguous(k, shape, strides):
+        return make_view(x, k, shape, strides, x._offset)
+    if x._numel > 0 and not logical:
+        # memory order: the dims by decreasing stride (insertion sort)
+        for j in range(1, nd):
+            t = order[j]
+            e = j - 1
+            while e >= 0 and x._strides[order[e]] < x._strides[t]:
+                order[e + 1] = order[e]
+                e -= 1
+            order[e + 1] = t
+        expected = 1
+        for j in range(nd - 1, -1, -1):
+            if x._strides[order[j]] != expected:
+                run = False
+            expected *= x._shape[order[j]]
+            if mask[order[j]]:
+                if last_r < 0:
+                    last_r = j
+                first_r = j
+        if first_r < 0:
+            run = False         # nothing reduced: the copy below is the layout
+        else:
+            for j in range(first_r, last_r + 1):
+                if not mask[order[j]]:
+                    run = False
+        if run:
+            outer = 1
+            inner = 1
+            for j in range(first_r):
+                outer *= x._shape[order[j]]
+            for j in range(last_r + 1, nd):
+                inner *= x._shape[order[j]]
+            plan.outer = outer
+            plan.inner = inner
+            # the kept dims in memory order, and whether that is their order
+            t = 0
+            e = -1
+            for j in range(nd):
+                if mask[order[j]]:
+                    continue
+                if order[j] < e:
+                    same_order = False
+                e = order[j]
+                plan.kshape[t] = x._shape[order[j]]
+                t += 1
+            plan.nkept = t
+            if not same_order:
+                plan.reorder = True
+                t = 0
+                for j in range(nd):
+                    if mask[order[j]]:
+                        continue
+                    expected = 1
+                    for e in range(order[j] + 1, x._ndim):
+                        if not mask[e]:
+                            expected *= x._shape[e]
+                    plan.kstride[t] = expected
+                    t += 1
+            return x
+    return contiguous_copy(make_view(x, k, shape, strides, x._offset))
+
+
+cdef Tensor reorder_scratch(Tensor out, RedPlan* p):
+    return new_tensor(p.nkept, p.kshape, out._dtype) if p.reorder else out
+
+
+cdef int finish_reorder(Tensor out, Tensor scratch, RedPlan* p) except -1:
+    if p.reorder:
+        copy_into(make_view(out, p.nkept, p.kshape, p.kstride, out._offset), scratch)
+    return 0
 
 
 cdef Tensor reduced_output(Tensor x, const bint* mask, bint keepdim, int dt):
@@ -116,6 +179,55 @@ ctypedef fused sel_t:
     uint8_t
 
 
+cdef inline sel_t pick(sel_t v, sel_t b, bint is_max) noexcept nogil:
+    """The extreme of v and b, v when it is NaN (branch-free)."""
+    if sel_t is float or sel_t is double:
+        if is_max:
+            return v if (v > b or v != v) else b
+        return v if (v < b or v != v) else b
+    else:
+        if is_max:
+            return v if v > b else b
+        return v if v < b else b
+
+
+cdef inline bint beats(sel_t v, sel_t b, bint is_max) noexcept nogil:
+    """v replaces the running extreme b (strictly better, or the first NaN)."""
+    if sel_t is float or sel_t is double:
+        if is_max:
+            return v > b or (v != v and b == b)
+        return v < b or (v != v and b == b)
+    else:
+        if is_max:
+            return v > b
+        return v < b
+
+
+cdef sel_t extreme_of_row(const sel_t* x, Py_ssize_t n, bint is_max) noexcept nogil:
+    """The extreme of n >= 1 contiguous values, over 8 independent lanes."""
+    cdef sel_t m[8]
+    cdef sel_t r
+    cdef Py_ssize_t i = 8, j
+    if n < 16:
+        r = x[0]
+        for i in range(1, n):
+            r = pick(x[i], r, is_max)
+        return r
+    for j in range(8):
+        m[j] = x[j]
+    while i + 8 <= n:
+        for j in range(8):
+            m[j] = pick(x[i + j], m[j], is_max)
+        i += 8
+    r = m[0]
+    for j in range(1, 8):
+        r = pick(m[j], r, is_max)
+    while i < n:
+        r = pick(x[i], r, is_max)
+        i += 1
+    return r
+
+
 cdef void extreme_kernel(const sel_t* x, sel_t* vals, int64_t* idx, Py_ssize_t outer, Py_ssize_t n,
                          Py_ssize_t inner, bint is_max) noexcept nogil:
     """vals[o, i] = max (or min) over k of x[o, k, i], NaN winning; idx (when
@@ -125,31 +237,43 @@ cdef void extreme_kernel(const sel_t* x, sel_t* vals, int64_t* idx, Py_ssize_t o
     cdef sel_t* ov
     cdef int64_t* oi = NULL
     cdef sel_t v, b
-    cdef bint upd
+    cdef int64_t bi
+    cdef bint c
     for o in range(outer):
         row = x + o * n * inner
         ov = vals + o * inner
+        if inner == 1:
+            if idx == NULL:
+                ov[0] = extreme_of_row(row, n, is_max)
+                continue
+            b = row[0]
+            bi = 0
+            for k in range(1, n):
+                if beats(row[k], b, is_max):
+                    b = row[k]
+                    bi = k
+            ov[0] = b
+            idx[o] = bi
+            continue
         for i in range(inner):
             ov[i] = row[i]
-        if idx != NULL:
-            oi = idx + o * inner
-            for i in range(inner):
-                oi[i] = 0
+        if idx == NULL:
+            for k in range(1, n):
+                row = x + (o * n + k) * inner
+                for i in range(inner):
+                    ov[i] = pick(row[i], ov[i], is_max)
+            continue
+        oi = idx + o * inner
+        for i in range(inner):
+            oi[i] = 0
         for k in range(1, n):
             row = x + (o * n + k) * inner
             for i in range(inner):
                 v = row[i]
                 b = ov[i]
-                if is_max:
-                    upd = v > b
-                else:
-                    upd = v < b
-                if sel_t is float or sel_t is double:
-                    upd = upd or (v != v and b == b)
-                if upd:
-                    ov[i] = v
-                    if idx != NULL:
-                        oi[i] = k
+                c = beats(v, b, is_max)
+                ov[i] = v if c else b
+                oi[i] = k if c else oi[i]
 
 
 cdef struct KernelArgs:
@@ -199,15 +323,22 @@ cdef inline void plan_args(KernelArgs* a, RedPlan* p) noexcept:
 
 cdef int run_extreme(Tensor src, RedPlan* p, Tensor vals, Tensor idx, bint is_max) except -1:
     cdef KernelArgs a
+    cdef Tensor v, ix = None
     if p.outer * p.inner == 0:
         return 0
-    a.idx = NULL if idx is None else <int64_t*>idx._data
+    v = reorder_scratch(vals, p)
+    if idx is not None:
+        ix = reorder_scratch(idx, p)
+    a.idx = NULL if ix is None else <int64_t*>ix._data
     a.dtype = src._dtype
     a.x = src._data
-    a.out = vals._data
+    a.out = v._data
     a.is_max = is_max
     plan_args(&a, p)
     run_dispatch(extreme_dispatch, &a)
+    finish_reorder(vals, v, p)
+    if idx is not None:
+        finish_reorder(idx, ix, p)
     return 0
 
 
@@ -220,9 +351,17 @@ cdef void prod_kernel_float(const real_t* x, real_t* out, double* acc, Py_ssize_
     for o in range(outer):
         if inner == 1:
             row = x + o * n
-            a = 1.0
-            for k in range(n):
+            for i in range(4):
+                acc[i] = 1.0
+            k = 0
+            while k + 4 <= n:
+                for i in range(4):
+                    acc[i] *= row[k + i]
+                k += 4
+            a = (acc[0] * acc[1]) * (acc[2] * acc[3])
+            while k < n:
                 a *= row[k]
+                k += 1
             out[o] = <real_t>a
             continue
         for i in range(inner):
@@ -270,14 +409,29 @@ cdef void var_kernel(const real_t* x, real_t* out, double* acc, Py_ssize_t outer
     for o in range(outer):
         if inner == 1:
             row = x + o * n
-            s = 0
-            for k in range(n):
+            for i in range(8):
+                acc[i] = 0
+            k = 0
+            while k + 4 <= n:
+                for i in range(4):
+                    acc[i] += row[k + i]
+                k += 4
+            s = (acc[0] + acc[1]) + (acc[2] + acc[3])
+            while k < n:
                 s += row[k]
+                k += 1
             m = s / n
-            m2 = 0
-            for k in range(n):
+            k = 0
+            while k + 4 <= n:
+                for i in range(4):
+                    d = row[k + i] - m
+                    acc[4 + i] += d * d
+                k += 4
+            m2 = (acc[4] + acc[5]) + (acc[6] + acc[7])
+            while k < n:
                 d = row[k] - m
                 m2 += d * d
+                k += 1
             v = m2 / divisor
             out[o] = <real_t>(cmath.sqrt(v) if take_sqrt else v)
             continue
@@ -325,7 +479,7 @@ cdef void logsumexp_kernel(const real_t* x, real_t* out, double* acc, Py_ssize_t
                 m = 0
             s = 0
             for k in range(n):
-                s += cmath.exp(row[k] - m)
+                s += c_exp(row[k] - <real_t>m)
             out[o] = <real_t>(cmath.log(s) + m)
             continue
         row = x + o * n * inner
@@ -344,7 +498,7 @@ cdef void logsumexp_kernel(const real_t* x, real_t* out, double* acc, Py_ssize_t
         for k in range(n):
             row = x + (o * n + k) * inner
             for i in range(inner):
-                ss[i] += cmath.exp(row[i] - ms[i])
+                ss[i] += c_exp(row[i] - <real_t>ms[i])
         for i in range(inner):
             out[o * inner + i] = <real_t>(cmath.log(ss[i]) + ms[i])
 
@@ -429,18 +583,20 @@ cdef void reduce_dispatch(KernelArgs* a) noexcept nogil:
 cdef int run_reduce_kernel(int kind, Tensor src, Tensor out, RedPlan* p, double corr) except -1:
     """out = prod/var/std/logsumexp of src seen as [outer, n, inner]."""
     cdef KernelArgs a
-    cdef Tensor acc
+    cdef Tensor acc, o
     if p.outer * p.inner == 0:
         return 0
-    acc = double_buffer(2 * p.inner)
+    acc = double_buffer(8 * p.inner)
+    o = reorder_scratch(out, p)
     a.kind = kind
     a.dtype = src._dtype
     a.x = src._data
-    a.out = out._data
+    a.out = o._data
     a.acc = <double*>acc._data
     a.correction = corr
     plan_args(&a, p)
     run_dispatch(reduce_dispatch, &a)
+    finish_reorder(out, o, p)
     return 0
 
 
@@ -847,7 +1003,7 @@ cdef Tensor op_argmax(Tensor x, object dim, bint keepdim, bint is_max):
     if x._dtype == BOOL:
         raise RuntimeError(f"{fname}(): does not support bool input")
     parse_dims(None if dim is None else d, x._ndim, mask)
-    src = plan_reduction(x, mask, &plan)
+    src = plan_reduction(x, mask, &plan, dim is None)   # a flat index counts in C order
     vals = reduced_output(x, mask, keepdim, x._dtype)
     idx = reduced_output(x, mask, keepdim, I64)
     run_extreme(src, &plan, vals, idx, is_max)
@@ -1139,6 +1295,27 @@ cdef Tensor op_var(Tensor x, object dim, object correction, bint keepdim, bint t
 # ---------------------------------------------------------------------------
 # logsumexp (LogsumexpBackward0): grad * exp(x - result).
 
+cdef void lse_bwd_F32(char** p, const Py_ssize_t* s, Py_ssize_t n, void* ctx) noexcept nogil:
+    # OUT grad of x; IN g, x, result: g * exp(x - result)
+    cdef float* o = <float*>p[0]
+    cdef const float* g = <const float*>p[1]
+    cdef const float* x = <const float*>p[2]
+    cdef const float* y = <const float*>p[3]
+    cdef Py_ssize_t i
+    for i in range(n):
+        o[i * s[0]] = g[i * s[1]] * c_exp(x[i * s[2]] - y[i * s[3]])
+
+
+cdef void lse_bwd_F64(char** p, const Py_ssize_t* s, Py_ssize_t n, void* ctx) noexcept nogil:
+    cdef double* o = <double*>p[0]
+    cdef const double* g = <const double*>p[1]
+    cdef const double* x = <const double*>p[2]
+    cdef const double* y = <const double*>p[3]
+    cdef Py_ssize_t i
+    for i in range(n):
+        o[i * s[0]] = g[i * s[1]] * c_exp(x[i * s[2]] - y[i * s[3]])
+
+
 cdef class LogsumexpBackward0(Node):
     cdef Tensor self_, result
     cdef long long self_version
@@ -1149,10 +1326,22 @@ cdef class LogsumexpBackward0(Node):
         cdef Tensor g = <Tensor>grads
         cdef Tensor x = unpack_input(self, self.self_, self.self_version)
         cdef Tensor y = unpack_output(self, self.result, 0)
+        cdef Tensor out
+        cdef Operand ops[4]
         if not self.keepdim and x._ndim != 0:
             g = unsqueeze_dims(g, self.dims)
             y = unsqueeze_dims(y, self.dims)
-        return (op_mul(g, op_exp(op_sub(x, y))),)
+        if cgrad_grad_enabled or g._dtype != x._dtype:
+            return (op_mul(g, op_exp(op_sub(x, y))),)
+        # fused: one pass, g and y broadcast over the reduced dims
+        out = new_tensor(x._ndim, x._shape, x._dtype)
+        ops[0] = operand_of(out)
+        ops[1] = operand_of(g)
+        ops[2] = operand_of(x)
+        ops[3] = operand_of(y)
+        run_elementwise(lse_bwd_F32 if x._dtype == F32 else lse_bwd_F64, 4, ops, x._ndim, x._shape,
+                        x._numel, NULL)
+        return (out,)
 
     cdef void release_saved(self) noexcept:
         self.self_ = None
