@@ -183,8 +183,8 @@ cdef inline sel_t pick(sel_t v, sel_t b, bint is_max) noexcept nogil:
     """The extreme of v and b, v when it is NaN (branch-free)."""
     if sel_t is float or sel_t is double:
         if is_max:
-            return v if (v > b or v != v) else b
-        return v if (v < b or v != v) else b
+            return v if ((v > b) | (v != v)) else b
+        return v if ((v < b) | (v != v)) else b
     else:
         if is_max:
             return v if v > b else b
@@ -195,8 +195,8 @@ cdef inline bint beats(sel_t v, sel_t b, bint is_max) noexcept nogil:
     """v replaces the running extreme b (strictly better, or the first NaN)."""
     if sel_t is float or sel_t is double:
         if is_max:
-            return v > b or (v != v and b == b)
-        return v < b or (v != v and b == b)
+            return (v > b) | ((v != v) & (b == b))
+        return (v < b) | ((v != v) & (b == b))
     else:
         if is_max:
             return v > b
@@ -347,18 +347,19 @@ cdef void prod_kernel_float(const real_t* x, real_t* out, double* acc, Py_ssize_
     """out[o, i] = product over k of x[o, k, i], accumulated in float64."""
     cdef Py_ssize_t o, k, i
     cdef const real_t* row
-    cdef double a
+    cdef double a, a0, a1, a2, a3
     for o in range(outer):
         if inner == 1:
             row = x + o * n
-            for i in range(4):
-                acc[i] = 1.0
+            a0 = a1 = a2 = a3 = 1.0
             k = 0
             while k + 4 <= n:
-                for i in range(4):
-                    acc[i] *= row[k + i]
+                a0 *= row[k]
+                a1 *= row[k + 1]
+                a2 *= row[k + 2]
+                a3 *= row[k + 3]
                 k += 4
-            a = (acc[0] * acc[1]) * (acc[2] * acc[3])
+            a = (a0 * a1) * (a2 * a3)
             while k < n:
                 a *= row[k]
                 k += 1
@@ -402,32 +403,39 @@ cdef void var_kernel(const real_t* x, real_t* out, double* acc, Py_ssize_t outer
     """Two-pass variance in float64: sum((x - mean)^2) / max(0, n - correction)."""
     cdef Py_ssize_t o, k, i
     cdef const real_t* row
-    cdef double s, m, d, m2, v
+    cdef double s, m, d, m2, v, a0, a1, a2, a3
     cdef double divisor = n - correction if n - correction > 0 else 0.0
     cdef double* sums = acc
     cdef double* m2s = acc + inner
     for o in range(outer):
         if inner == 1:
             row = x + o * n
-            for i in range(8):
-                acc[i] = 0
+            a0 = a1 = a2 = a3 = 0
             k = 0
             while k + 4 <= n:
-                for i in range(4):
-                    acc[i] += row[k + i]
+                a0 += row[k]
+                a1 += row[k + 1]
+                a2 += row[k + 2]
+                a3 += row[k + 3]
                 k += 4
-            s = (acc[0] + acc[1]) + (acc[2] + acc[3])
+            s = (a0 + a1) + (a2 + a3)
             while k < n:
                 s += row[k]
                 k += 1
             m = s / n
+            a0 = a1 = a2 = a3 = 0
             k = 0
             while k + 4 <= n:
-                for i in range(4):
-                    d = row[k + i] - m
-                    acc[4 + i] += d * d
+                d = row[k] - m
+                a0 += d * d
+                d = row[k + 1] - m
+                a1 += d * d
+                d = row[k + 2] - m
+                a2 += d * d
+                d = row[k + 3] - m
+                a3 += d * d
                 k += 4
-            m2 = (acc[4] + acc[5]) + (acc[6] + acc[7])
+            m2 = (a0 + a1) + (a2 + a3)
             while k < n:
                 d = row[k] - m
                 m2 += d * d
