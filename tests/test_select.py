@@ -348,6 +348,7 @@ def test_prod_dtypes():
     compare_with_torch(lambda lib, a: a.prod(), np.array([[True, False], [True, True]]))
     compare_with_torch(lambda lib, a: a.prod(dtype=lib.float32), np.array([True, True]))
     compare_with_torch(lambda lib, a: a.prod(dtype=lib.bool), np.array([1, 2]))
+    compare_with_torch(lambda lib, a: a.prod(1, True, dtype=float), np.array([[1.5, 2.0]]))
     compare_with_torch(lambda lib, a: a.prod(1, dtype=lib.int64), np.array([[1.5, 2.0]]),
                        requires_grad=False)
     # prod(dtype=...) records ProdBackward0 on the input itself; the input's grad keeps its dtype
@@ -650,6 +651,7 @@ ERRORS_EXACT = {
     "argmax input": lambda lib: lib.argmax(3.0),
     "logsumexp input": lambda lib: lib.logsumexp(3.0, 1),
     "prod input": lambda lib: lib.prod([1.0]),
+    "prod dtype str": lambda lib: lib.ones(2).prod(dtype="float32"),
     "prod int dtype grad": lambda lib: lib.ones(2, requires_grad=True).prod(dtype=lib.int64),
     "prod dim int dtype grad": lambda lib: lib.ones(2, requires_grad=True).prod(0, dtype=lib.int64),
 }

@@ -1564,10 +1564,10 @@ cdef object argmax_impl(bint is_max, Tensor x, tuple args, dict kwargs, bint met
     return op_argmax(x, dim, kd, is_max)
 
 
-cdef list PROD_SIGS_METHOD = ["(*, torch.dtype dtype = None)",
-                              "(int dim, bool keepdim = False, *, torch.dtype dtype = None)"]
-cdef list PROD_SIGS_FUNC = ["(Tensor input, *, torch.dtype dtype = None)",
-                            "(Tensor input, int dim, bool keepdim = False, *, torch.dtype dtype = None, "
+cdef list PROD_SIGS_METHOD = ["(*, cgrad.dtype dtype = None)",
+                              "(int dim, bool keepdim = False, *, cgrad.dtype dtype = None)"]
+cdef list PROD_SIGS_FUNC = ["(Tensor input, *, cgrad.dtype dtype = None)",
+                            "(Tensor input, int dim, bool keepdim = False, *, cgrad.dtype dtype = None, "
                             "Tensor out = None)"]
 
 
@@ -1597,8 +1597,8 @@ cdef object prod_impl(Tensor x, tuple args, dict kwargs, bint method):
         kpos = base + 2
     if dtype is NO_ARG:
         dtype = None
-    elif dtype is not None and not isinstance(dtype, dtype_cls):
-        raise TypeError(arg_error("prod", "dtype", 0, "torch.dtype", dtype))
+    elif dtype is not None and not isinstance(dtype, dtype_cls) and dtype not in (float, int, bool):
+        raise invalid_combination("prod", shown, kwargs, sigs)
     if dim is NO_ARG:
         if keepdim is not NO_ARG:
             if not method:
