@@ -678,6 +678,49 @@ cdef class Tensor:
 
     # (methods of ops_select.pxi go here: prod, max, min, amax, amin, argmax,
     # argmin, var, std, logsumexp)
+    def prod(self, *args, **kwargs):
+        """prod(*, dtype=None); prod(dim, keepdim=False, *, dtype=None)."""
+        return prod_impl(self, args, kwargs, True)
+
+    def max(self, *args, **kwargs):
+        """max() -> Tensor; max(dim, keepdim=False) -> (values, indices);
+        max(other) -> maximum(self, other)."""
+        return max_min_impl(True, self, args, kwargs, True)
+
+    def min(self, *args, **kwargs):
+        """min() -> Tensor; min(dim, keepdim=False) -> (values, indices);
+        min(other) -> minimum(self, other)."""
+        return max_min_impl(False, self, args, kwargs, True)
+
+    def amax(self, *args, **kwargs):
+        """amax(dim=(), keepdim=False)."""
+        return amax_impl(True, self, args, kwargs, True)
+
+    def amin(self, *args, **kwargs):
+        """amin(dim=(), keepdim=False)."""
+        return amax_impl(False, self, args, kwargs, True)
+
+    def argmax(self, *args, **kwargs):
+        """argmax(dim=None, keepdim=False)."""
+        return argmax_impl(True, self, args, kwargs, True)
+
+    def argmin(self, *args, **kwargs):
+        """argmin(dim=None, keepdim=False)."""
+        return argmax_impl(False, self, args, kwargs, True)
+
+    def var(self, *args, **kwargs):
+        """var(dim=None, *, correction=1, keepdim=False); var(dim, unbiased,
+        keepdim); var(unbiased)."""
+        return var_impl(False, self, args, kwargs, True)
+
+    def std(self, *args, **kwargs):
+        """std(dim=None, *, correction=1, keepdim=False); std(dim, unbiased,
+        keepdim); std(unbiased)."""
+        return var_impl(True, self, args, kwargs, True)
+
+    def logsumexp(self, *args, **kwargs):
+        """logsumexp(dim, keepdim=False)."""
+        return logsumexp_impl(self, args, kwargs, True)
 
     # --- linear algebra -----------------------------------------------------------
     def mm(self, mat2):
