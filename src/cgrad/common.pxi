@@ -251,6 +251,21 @@ cdef tuple parse_shape_args(tuple args, str what="size"):
 
 
 # ---------------------------------------------------------------------------
+# Publishing functions named like Python builtins (sum, abs, pow, max, ...).
+# A module-level `def sum` would make every `sum(...)` in the compiled code of
+# _C call it instead of the builtin; defined under another name and put into
+# the module's namespace at import time, compiled code keeps the builtin.
+
+cdef dict _MODULE_NAMESPACE = globals()
+
+
+cdef void export_as(str name, object fn) except *:
+    fn.__name__ = name
+    fn.__qualname__ = name
+    _MODULE_NAMESPACE[name] = fn
+
+
+# ---------------------------------------------------------------------------
 # Sequence numbers order the nodes of every graph by creation; a node's inputs
 # always come before it, so running the newest ready node first is a
 # topological order. One counter for all threads keeps that true for graphs

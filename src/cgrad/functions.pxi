@@ -67,7 +67,7 @@ divide = div
 true_divide = div
 
 
-def pow(input, exponent, *, out=None):
+def _pow(input, exponent, *, out=None):
     """input ** exponent; either (not both) may be a Python number."""
     if isinstance(input, Tensor):
         exponent = check_other(exponent, "pow")
@@ -86,7 +86,7 @@ def neg(input):
 negative = neg
 
 
-def abs(input):
+def _abs(input):
     return op_abs(input_arg(input, "abs"))
 
 
@@ -130,7 +130,7 @@ def reciprocal(input):
     return op_reciprocal(input_arg(input, "reciprocal"))
 
 
-def sum(input, dim=None, keepdim=False, *, dtype=None):
+def _sum(input, dim=None, keepdim=False, *, dtype=None):
     return op_sum(input_arg(input, "sum"), dim, keepdim, dtype)
 
 
@@ -189,3 +189,8 @@ def is_tensor(obj):
 
 def numel(input):
     return input_arg(input, "numel")._numel
+
+
+export_as("pow", _pow)
+export_as("abs", _abs)
+export_as("sum", _sum)

@@ -1450,7 +1450,7 @@ cdef object call_maximum(bint is_max, Tensor x, Tensor other):
     """max(a, b) is maximum(a, b): the elementwise op of ops_compare.pxi,
     reached through the module's `maximum` function when it exists."""
     cdef str name = "maximum" if is_max else "minimum"
-    fn = _SELECT_GLOBALS.get(name)
+    fn = _MODULE_NAMESPACE.get(name)
     if fn is None:
         raise TypeError(f"{'max' if is_max else 'min'}(input, other): the elementwise form needs "
                         f"cgrad.{name}, which this build of cgrad does not have")
@@ -1827,10 +1827,5 @@ def logsumexp(*args, **kwargs):
 # would also shadow Python's builtins for every other .pxi file of _C (which
 # may call max(a, b) on ints): they are put in the module's namespace under
 # those names at import time instead, where compiled code never looks.
-_max.__name__ = "max"
-_max.__qualname__ = "max"
-_min.__name__ = "min"
-_min.__qualname__ = "min"
-cdef dict _SELECT_GLOBALS = globals()
-_SELECT_GLOBALS["max"] = _max
-_SELECT_GLOBALS["min"] = _min
+export_as("max", _max)
+export_as("min", _min)

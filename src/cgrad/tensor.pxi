@@ -607,7 +607,7 @@ cdef class Tensor:
         return div(self, other)
 
     def pow(self, exponent):
-        return pow(self, exponent)
+        return _pow(self, exponent)
 
     def add_(self, other, *, alpha=1):
         return inplace_arith(IP_ADD, self, other, alpha)
