@@ -875,3 +875,46 @@ def second_order_gradcheck(fn, arrays, eps=1e-6):
 def test_second_order_gradcheck(name):
     fn, arrays = SECOND_ORDER[name]
     second_order_gradcheck(fn, arrays)
+
+
+# ---------------------------------------------------------------------------
+# Large copies between layouts (the tiled transpose copy)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int64, np.bool_])
+def test_large_layout_copies(dtype):
+    a = (np.random.default_rng(0).standard_normal((33, 70, 45)) * 10).astype(dtype)
+    x = cgrad.tensor(a)
+    for perm in [(1, 0, 2), (2, 1, 0), (0, 2, 1), (2, 0, 1), (1, 2, 0)]:
+        v = x.permute(*perm)
+        ref = np.transpose(a, perm)
+        c = v.contiguous()
+        assert c.is_contiguous() and c._base is None
+        np.testing.assert_array_equal(c.numpy(), ref)
+        k = v.clone()
+        assert k.stride() == v.stride()
+        np.testing.assert_array_equal(k.numpy(), ref)
+        np.testing.assert_array_equal(v.reshape(-1).numpy(), ref.reshape(-1))
+    e = x.narrow(1, 3, 1).expand(33, 70, 45).transpose(0, 2)
+    np.testing.assert_array_equal(e.contiguous().numpy(), np.broadcast_to(a[:, 3:4], a.shape).transpose(2, 1, 0))
+    s = x.narrow(2, 1, 40).transpose(1, 2)
+    np.testing.assert_array_equal(s.contiguous().numpy(), a[:, :, 1:41].transpose(0, 2, 1))
+    np.testing.assert_array_equal(s.clone().numpy(), a[:, :, 1:41].transpose(0, 2, 1))
+
+
+@requires_torch
+@pytest.mark.parametrize("expr", ["x.narrow(2, 1, 40).transpose(1, 2).clone()",
+                                  "x.permute(2, 0, 1).narrow(0, 0, 30).clone()",
+                                  "x.transpose(0, 2).unsqueeze(1).expand(45, 2, 70, 33).clone()",
+                                  "x.permute(1, 2, 0).contiguous()", "x.transpose(0, 1).reshape(70, -1)"])
+def test_large_layout_copies_match_torch(expr):
+    compare_all(lambda lib, x: eval(expr), rand(33, 70, 45))
+
+
+@requires_torch
+@pytest.mark.parametrize("expr", ["lib.cat([x.transpose(0, 1), y.transpose(0, 1)], 1)",
+                                  "lib.cat([x.permute(2, 0, 1), y.permute(2, 0, 1)], 0)",
+                                  "lib.stack([x.transpose(1, 2), y.transpose(1, 2)], 1)",
+                                  "lib.cat([x.transpose(0, 2), y.transpose(0, 2).double()], 2)"])
+def test_large_cat_of_transposed(expr):
+    compare_all(lambda lib, x, y: eval(expr), rand(33, 70, 45), rand(33, 70, 45, seed=1))

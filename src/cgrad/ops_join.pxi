@@ -96,6 +96,10 @@ cdef int copy_into_segment(Tensor out, int dim, Py_ssize_t start, Tensor src) ex
     for i in range(out._ndim):
         seg_shape[i] = out._shape[i]
     seg_shape[dim] = src._shape[dim]
+    if src._numel >= TILED_COPY_MIN and src._dtype == out._dtype and not src._contiguous:
+        # a differently laid out source (e.g. transposed): the tiled copy
+        return copy_layout(make_view(out, out._ndim, seg_shape, out._strides,
+                                     out._offset + start * out._strides[dim]), src)
     ops[0].data = out._data + start * out._strides[dim] * ITEMSIZE[out._dtype]
     ops[0].ndim = out._ndim
     ops[0].itemsize = ITEMSIZE[out._dtype]

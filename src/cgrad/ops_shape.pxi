@@ -15,6 +15,8 @@
 # The argument parsers at the top give PyTorch's TypeErrors for bad Python
 # arguments of the shape methods and functions.
 
+from libc.stdint cimport uint32_t
+
 
 # ---------------------------------------------------------------------------
 # Argument parsing (PyTorch's python_arg_parser texts)
@@ -283,6 +285,93 @@ cdef void infer_dense_strides(int nd, const Py_ssize_t* shape, const Py_ssize_t*
             cur *= shape[perm[i]]
 
 
+# A copy between layouts whose fastest dims differ (a transpose) walks one
+# side with a large stride; copying in square tiles keeps both sides in
+# cache (PyTorch does the same), several times faster on large tensors.
+
+cdef enum:
+    COPY_TILE = 32
+    TILED_COPY_MIN = 4096      # below this many elements the plain loop is as fast
+
+ctypedef fused copy_t:
+    uint8_t
+    uint32_t
+    uint64_t
+
+
+cdef void tiled_copy_impl(copy_t* d, const copy_t* s, int nd, const Py_ssize_t* shape,
+                          const Py_ssize_t* dst_st, const Py_ssize_t* src_st, int a, int b) noexcept nogil:
+    # OUT d, IN s (element pointers, strides in elements): every element,
+    # dims other than a and b in an outer odometer, the (a, b) plane in
+    # tiles; a is d's fastest dim, b is s's.
+    cdef Py_ssize_t idx[MAX_DIMS]
+    cdef Py_ssize_t na = shape[a], nb = shape[b]
+    cdef Py_ssize_t da = dst_st[a], db = dst_st[b], sa = src_st[a], sb = src_st[b]
+    cdef Py_ssize_t i0, j0, i, j, iend, jend, doff, soff
+    cdef int k
+    for k in range(nd):
+        idx[k] = 0
+    while True:
+        doff = 0
+        soff = 0
+        for k in range(nd):
+            doff += idx[k] * dst_st[k]
+            soff += idx[k] * src_st[k]
+        j0 = 0
+        while j0 < nb:
+            jend = j0 + COPY_TILE if j0 + COPY_TILE < nb else nb
+            i0 = 0
+            while i0 < na:
+                iend = i0 + COPY_TILE if i0 + COPY_TILE < na else na
+                for j in range(j0, jend):
+                    for i in range(i0, iend):
+                        d[doff + i * da + j * db] = s[soff + i * sa + j * sb]
+                i0 = iend
+            j0 = jend
+        k = nd - 1
+        while k >= 0:
+            if k != a and k != b:
+                idx[k] += 1
+                if idx[k] < shape[k]:
+                    break
+                idx[k] = 0
+            k -= 1
+        if k < 0:
+            break
+
+
+cdef int fastest_dim(int nd, const Py_ssize_t* shape, const Py_ssize_t* strides) noexcept:
+    """The dim of size > 1 with the smallest non-zero stride, or -1."""
+    cdef int k, best = -1
+    for k in range(nd):
+        if shape[k] > 1 and strides[k] != 0 and (best < 0 or strides[k] < strides[best]):
+            best = k
+    return best
+
+
+cdef int copy_layout(Tensor dst, Tensor src) except -1:
+    """dst[...] = src for tensors of one shape and dtype, dst dense: tiled
+    when the two layouts have different fastest dims."""
+    cdef int a, b, isz = ITEMSIZE[src._dtype]
+    if dst._numel < TILED_COPY_MIN or dst._ndim < 2:
+        return copy_into(dst, src)
+    a = fastest_dim(dst._ndim, dst._shape, dst._strides)
+    b = fastest_dim(src._ndim, src._shape, src._strides)
+    if a < 0 or b < 0 or a == b or src._strides[a] == 0:
+        return copy_into(dst, src)
+    with nogil:
+        if isz == 4:
+            tiled_copy_impl(<uint32_t*>dst._data, <const uint32_t*>src._data, dst._ndim, dst._shape,
+                            dst._strides, src._strides, a, b)
+        elif isz == 8:
+            tiled_copy_impl(<uint64_t*>dst._data, <const uint64_t*>src._data, dst._ndim, dst._shape,
+                            dst._strides, src._strides, a, b)
+        else:
+            tiled_copy_impl(<uint8_t*>dst._data, <const uint8_t*>src._data, dst._ndim, dst._shape,
+                            dst._strides, src._strides, a, b)
+    return 0
+
+
 cdef Tensor new_strided(int nd, const Py_ssize_t* shape, const Py_ssize_t* strides, int dt):
     """A fresh tensor with the given dense (permuted) strides, no history."""
     cdef Tensor t = new_tensor(nd, shape, dt)
@@ -446,8 +535,12 @@ cdef Tensor clone_kernel(Tensor x, bint contiguous):
     non-overlapping and dense, else dense strides in x's dim order)."""
     cdef Py_ssize_t strides[MAX_DIMS]
     cdef Tensor out
-    if contiguous or x._ndim == 0:
+    if x._ndim == 0 or (contiguous and x._contiguous):
         return contiguous_copy(x)
+    if contiguous:
+        out = new_tensor(x._ndim, x._shape, x._dtype)
+        copy_layout(out, x)
+        return out
     if non_overlapping_and_dense(x._ndim, x._shape, x._strides):
         out = new_strided(x._ndim, x._shape, x._strides, x._dtype)
         if x._numel:
@@ -460,7 +553,7 @@ cdef Tensor clone_kernel(Tensor x, bint contiguous):
         return out
     infer_dense_strides(x._ndim, x._shape, x._strides, strides)
     out = new_strided(x._ndim, x._shape, strides, x._dtype)
-    copy_into(out, x)
+    copy_layout(out, x)
     return out
 
 
