@@ -323,6 +323,7 @@ def test_transpose_property_warnings(expr, ndim):
         if lib is cgrad:
             assert msgs == [expected]
             assert all(m.category is UserWarning for m in w)
+            assert w[0].filename == "<string>"   # the eval of the user's line
         else:
             assert msgs in ([], [expected])
 

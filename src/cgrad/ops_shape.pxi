@@ -712,7 +712,7 @@ cdef Tensor op_transpose(Tensor x, object dim0, object dim1):
 
 cdef void warn_user(str msg) except *:
     import warnings
-    warnings.warn(msg, UserWarning, stacklevel=3)
+    warnings.warn(msg, UserWarning, stacklevel=1)
 
 
 cdef Tensor op_numpy_T(Tensor x):
