@@ -121,7 +121,7 @@ cdef inline bint cat_skipped(Tensor t) noexcept:
     return t._ndim == 1 and t._shape[0] == 0
 
 
-cdef int cat_wrap_dim(list tensors, Py_ssize_t dim) except -100:
+cdef int cat_wrap_dim(list tensors, Py_ssize_t dim) except? -100:
     """PyTorch's legacy_cat_wrap_dim: dim wraps against the first input that
     is not a legacy empty tensor (unchecked when there is none)."""
     cdef Tensor t
