@@ -139,19 +139,19 @@ def mean(input, dim=None, keepdim=False, *, dtype=None):
 
 
 def mm(input, mat2):
-    return op_mm(input_arg(input, "mm"), tensor_arg(mat2, "mm", "mat2"))
+    return op_mm(input_arg(input, "mm"), tensor_param(mat2, "mm", "mat2", 2))
 
 
 def mv(input, vec):
-    return op_mv(input_arg(input, "mv"), tensor_arg(vec, "mv", "vec"))
+    return op_mv(input_arg(input, "mv"), tensor_param(vec, "mv", "vec", 2))
 
 
 def dot(input, tensor):
-    return op_dot(input_arg(input, "dot"), tensor_arg(tensor, "dot", "tensor"))
+    return op_dot(input_arg(input, "dot"), tensor_param(tensor, "dot", "tensor", 2))
 
 
 def matmul(input, other):
-    return op_matmul(input_arg(input, "matmul"), tensor_arg(other, "matmul"))
+    return op_matmul(input_arg(input, "matmul"), tensor_param(other, "matmul", "other", 2))
 
 
 def t(input):
@@ -159,24 +159,28 @@ def t(input):
 
 
 def reshape(input, shape):
-    return op_reshape(input_arg(input, "reshape"), tuple(shape))
+    cdef Tensor x = input_arg(input, "reshape")
+    return op_reshape(x, int_list_value(shape, "reshape", "shape", 2))
 
 
 def permute(input, dims):
-    return op_permute(input_arg(input, "permute"), tuple(dims))
+    cdef Tensor x = input_arg(input, "permute")
+    return op_permute(x, int_list_value(dims, "permute", "dims", 2))
 
 
 def transpose(input, dim0, dim1):
-    return op_transpose(input_arg(input, "transpose"), dim0, dim1)
+    cdef Tensor x = input_arg(input, "transpose")
+    return op_transpose(x, int_arg(dim0, "transpose", "dim0", 2), int_arg(dim1, "transpose", "dim1", 3))
 
 
 def unsqueeze(input, dim):
-    return op_unsqueeze(input_arg(input, "unsqueeze"), dim)
+    cdef Tensor x = input_arg(input, "unsqueeze")
+    return op_unsqueeze(x, int_arg(dim, "unsqueeze", "dim", 2))
 
 
-def squeeze(input, dim=None):
+def squeeze(input, *args, **kwargs):
     cdef Tensor x = input_arg(input, "squeeze")
-    return op_squeeze_all(x) if dim is None else op_squeeze_dim(x, dim, False)
+    return op_squeeze_any(x, squeeze_dim_args(args, kwargs, True))
 
 
 def clone(input, *, memory_format=None):

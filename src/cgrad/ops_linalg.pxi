@@ -1,21 +1,31 @@
-# Linear algebra: mm, mv, dot and matmul. Large products go to BLAS through
-# numpy's matmul on views of our buffers: a transposed operand is passed as
-# a transposed (Fortran-ordered) view, which numpy hands to gemm as a
-# transpose flag, so no transpose is ever materialised. Tiny products, where
-# numpy's call overhead would dominate, use a typed triple loop.
+# Linear algebra: mm, mv, dot, bmm and matmul. Large products go to BLAS
+# through numpy's matmul on views of our buffers: a transposed operand is
+# passed as a transposed (Fortran-ordered) view, which numpy hands to gemm
+# as a transpose flag, so no transpose is ever materialised; batched operands
+# go as 3-D views (numpy loops over the batch and calls gemm per matrix, any
+# batch stride, 0 included). An operand whose matrices are not BLAS-shaped
+# (e.g. an inner dim of stride 0) is copied first, so numpy never falls back
+# to its naive loop on a large product. Tiny products, where numpy's call
+# overhead would dominate, use a typed triple loop (per matrix of a batch).
 
 cdef object _np_matmul = np.matmul
 
 cdef enum:
     SMALL_MM_FLOPS = 4096    # m*k*n at or below this runs the typed loop
+    MM_NOGIL_FLOPS = 65536   # typed loops this large release the GIL
+
+ctypedef fused mm_t:
+    float
+    double
+    int64_t
 
 
-cdef void mm_small_impl(real_t* o, const real_t* a, const real_t* b,
+cdef void mm_small_impl(mm_t* o, const mm_t* a, const mm_t* b,
                         Py_ssize_t m, Py_ssize_t k, Py_ssize_t n,
                         Py_ssize_t sa0, Py_ssize_t sa1, Py_ssize_t sb0, Py_ssize_t sb1) noexcept nogil:
     # OUT o (m x n, contiguous); IN a (m x k), b (k x n), any strides
     cdef Py_ssize_t i, j, p
-    cdef real_t av
+    cdef mm_t av
     for i in range(m * n):
         o[i] = 0
     for i in range(m):
@@ -25,24 +35,86 @@ cdef void mm_small_impl(real_t* o, const real_t* a, const real_t* b,
                 o[i * n + j] += av * b[p * sb0 + j * sb1]
 
 
-cdef int mm_into(Tensor out, Tensor a, Tensor b) except -1:
-    """out = a @ b for 2-D tensors of one dtype (out contiguous m x n)."""
-    cdef Py_ssize_t m = a._shape[0], k = a._shape[1], n = b._shape[1]
+cdef void bmm_small_impl(mm_t* o, const mm_t* a, const mm_t* b, Py_ssize_t batch,
+                         Py_ssize_t m, Py_ssize_t k, Py_ssize_t n,
+                         Py_ssize_t sab, Py_ssize_t sa0, Py_ssize_t sa1,
+                         Py_ssize_t sbb, Py_ssize_t sb0, Py_ssize_t sb1) noexcept nogil:
+    # OUT o (batch x m x n, contiguous); IN a (batch x m x k), b (batch x k x n)
+    cdef Py_ssize_t q
+    for q in range(batch):
+        mm_small_impl(o + q * m * n, a + q * sab, b + q * sbb, m, k, n, sa0, sa1, sb0, sb1)
+
+
+cdef int small_products(Tensor out, Tensor a, Tensor b, Py_ssize_t batch, Py_ssize_t m, Py_ssize_t k,
+                        Py_ssize_t n, Py_ssize_t sab, Py_ssize_t sa0, Py_ssize_t sa1,
+                        Py_ssize_t sbb, Py_ssize_t sb0, Py_ssize_t sb1) except -1:
+    cdef bint release = batch * m * k * n > MM_NOGIL_FLOPS
+    cdef int dt = a._dtype
+    if dt == F32:
+        if release:
+            with nogil:
+                bmm_small_impl(<float*>out._data, <float*>a._data, <float*>b._data, batch, m, k, n,
+                               sab, sa0, sa1, sbb, sb0, sb1)
+        else:
+            bmm_small_impl(<float*>out._data, <float*>a._data, <float*>b._data, batch, m, k, n,
+                           sab, sa0, sa1, sbb, sb0, sb1)
+    elif dt == F64:
+        if release:
+            with nogil:
+                bmm_small_impl(<double*>out._data, <double*>a._data, <double*>b._data, batch, m, k, n,
+                               sab, sa0, sa1, sbb, sb0, sb1)
+        else:
+            bmm_small_impl(<double*>out._data, <double*>a._data, <double*>b._data, batch, m, k, n,
+                           sab, sa0, sa1, sbb, sb0, sb1)
+    else:
+        if release:
+            with nogil:
+                bmm_small_impl(<int64_t*>out._data, <int64_t*>a._data, <int64_t*>b._data, batch, m, k, n,
+                               sab, sa0, sa1, sbb, sb0, sb1)
+        else:
+            bmm_small_impl(<int64_t*>out._data, <int64_t*>a._data, <int64_t*>b._data, batch, m, k, n,
+                           sab, sa0, sa1, sbb, sb0, sb1)
+    return 0
+
+
+cdef inline bint blas_shaped(Tensor t) noexcept:
+    """Whether the matrices of t (its last two dims) can go to gemm as they
+    are: one unit stride and the other at least the row length (numpy's
+    is_blasable2d, either order). Vectors always can (gemv/dot cost)."""
+    cdef Py_ssize_t r = t._shape[t._ndim - 2], c = t._shape[t._ndim - 1]
+    cdef Py_ssize_t s0 = t._strides[t._ndim - 2], s1 = t._strides[t._ndim - 1]
+    if r <= 1 or c <= 1:
+        return True
+    return (s1 == 1 and s0 >= c) or (s0 == 1 and s1 >= r)
+
+
+cdef int matmul_into(Tensor out, Tensor a, Tensor b) except -1:
+    """out = a @ b for 2-D or 3-D (batched) operands of one dtype (F32, F64
+    or I64); out contiguous of the product's shape."""
+    cdef int nd = a._ndim
+    cdef Py_ssize_t batch = a._shape[0] if nd == 3 else 1
+    cdef Py_ssize_t m = a._shape[nd - 2], k = a._shape[nd - 1], n = b._shape[nd - 1]
     if out._numel == 0:
         return 0
     if k == 0:
         fill_scalar(out, 0)
         return 0
-    if m * k * n <= SMALL_MM_FLOPS and is_float(a._dtype):
-        if a._dtype == F32:
-            mm_small_impl(<float*>out._data, <float*>a._data, <float*>b._data, m, k, n,
-                          a._strides[0], a._strides[1], b._strides[0], b._strides[1])
-        else:
-            mm_small_impl(<double*>out._data, <double*>a._data, <double*>b._data, m, k, n,
-                          a._strides[0], a._strides[1], b._strides[0], b._strides[1])
+    if m * k * n <= SMALL_MM_FLOPS or a._dtype == I64:
+        small_products(out, a, b, batch, m, k, n,
+                       a._strides[0] if nd == 3 else 0, a._strides[nd - 2], a._strides[nd - 1],
+                       b._strides[0] if nd == 3 else 0, b._strides[nd - 2], b._strides[nd - 1])
         return 0
+    if not blas_shaped(a):
+        a = contiguous_copy(a)
+    if not blas_shaped(b):
+        b = contiguous_copy(b)
     _np_matmul(ndarray_view(a), ndarray_view(b), out=ndarray_view(out))
     return 0
+
+
+cdef int mm_into(Tensor out, Tensor a, Tensor b) except -1:
+    """out = a @ b for 2-D tensors of one dtype (out contiguous m x n)."""
+    return matmul_into(out, a, b)
 
 
 cdef dict C_TYPE_NAME = {F32: "float", F64: "double", I64: "long int", BOOL: "bool"}
@@ -54,6 +126,23 @@ cdef int check_same_dtype(Tensor a, Tensor b, str n1, str n2) except -1:
             f"expected {n1} and {n2} to have the same dtype, but got: "
             f"{C_TYPE_NAME[a._dtype]} != {C_TYPE_NAME[b._dtype]}")
     return 0
+
+
+cdef int check_not_bool(Tensor a, str kernel) except -1:
+    if a._dtype == BOOL:
+        raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
+    return 0
+
+
+cdef Tensor tensor_param(object x, str fname, str argname, int pos):
+    """A Tensor argument of a cgrad.* function (PyTorch's TypeError text)."""
+    if isinstance(x, Tensor):
+        return <Tensor>x
+    raise TypeError(f"{fname}(): argument '{argname}' (position {pos}) must be Tensor, not {type(x).__name__}")
+
+
+# ---------------------------------------------------------------------------
+# mm / mv / dot
 
 
 cdef class MmBackward0(Node):
@@ -87,10 +176,11 @@ cdef Tensor op_mm(Tensor a, Tensor b):
             f"mat1 and mat2 shapes cannot be multiplied ({a._shape[0]}x{a._shape[1]} and "
             f"{b._shape[0]}x{b._shape[1]})")
     check_same_dtype(a, b, "m1", "m2")
+    check_not_bool(a, "addmm_impl_cpu_")
     shape[0] = a._shape[0]
     shape[1] = b._shape[1]
     out = new_tensor(2, shape, a._dtype)
-    mm_into(out, a, b)
+    matmul_into(out, a, b)
     if needs_grad2(a, b):
         node = MmBackward0.__new__(MmBackward0)
         wire2(node, a, b)
@@ -130,13 +220,16 @@ cdef Tensor op_mv(Tensor a, Tensor v):
     cdef Tensor out, col
     cdef MvBackward0 node
     if a._ndim != 2 or v._ndim != 1:
-        raise RuntimeError(
-            f"vector + matrix @ vector expected, got {v._ndim}, {a._ndim}, {v._ndim}")
+        raise RuntimeError(f"vector + matrix @ vector expected, got 1, {a._ndim}, {v._ndim}")
     if a._shape[1] != v._shape[0]:
         raise RuntimeError(
             f"size mismatch, got input ({a._shape[0]}), mat ({a._shape[0]}x{a._shape[1]}), "
             f"vec ({v._shape[0]})")
-    check_same_dtype(a, v, "m1", "m2")
+    if a._dtype != v._dtype:
+        raise RuntimeError(
+            "addmv input tensors must have the same dtype, but got "
+            f"{dtype_title(v._dtype)}, {dtype_title(a._dtype)}, and {dtype_title(v._dtype)}")
+    check_not_bool(a, "addmv_impl_cpu")
     shape[0] = a._shape[0]
     shape[1] = 1
     out = new_tensor(2, shape, a._dtype)
@@ -145,7 +238,7 @@ cdef Tensor op_mv(Tensor a, Tensor v):
     col_strides[0] = v._strides[0]
     col_strides[1] = 1
     col = make_view(v, 2, col_shape, col_strides, v._offset)
-    mm_into(out, a, col)
+    matmul_into(out, a, col)
     init_dims_reshape(out, 1, shape)
     if needs_grad2(a, v):
         node = MvBackward0.__new__(MvBackward0)
@@ -196,6 +289,7 @@ cdef Tensor op_dot(Tensor a, Tensor b):
         raise RuntimeError(
             "dot : expected both vectors to have same dtype, but found "
             f"{dtype_title(a._dtype)} and {dtype_title(b._dtype)}")
+    check_not_bool(a, "dot")
     row_shape[0] = 1
     row_shape[1] = a._shape[0]
     row_strides[0] = a._shape[0] * a._strides[0]
@@ -209,7 +303,7 @@ cdef Tensor op_dot(Tensor a, Tensor b):
     col_shape[0] = 1   # now the 1 x 1 shape of the product
     out = new_tensor(2, col_shape, a._dtype)
     col_shape[0] = b._shape[0]
-    mm_into(out, row, col)
+    matmul_into(out, row, col)
     init_dims_reshape(out, 0, NULL)
     if needs_grad2(a, b):
         node = DotBackward0.__new__(DotBackward0)
@@ -224,13 +318,104 @@ cdef Tensor op_dot(Tensor a, Tensor b):
     return out
 
 
+# ---------------------------------------------------------------------------
+# bmm
+
+
+cdef class BmmBackward0(Node):
+    cdef Tensor self_, mat2
+    cdef long long self_version, mat2_version
+
+    cdef tuple apply(self, object grads):
+        cdef Tensor g = <Tensor>grads
+        cdef object ga = None, gb = None
+        if wants_grad(self, 0):
+            ga = op_bmm(g, op_transpose(unpack_input(self, self.mat2, self.mat2_version), 1, 2))
+        if wants_grad(self, 1):
+            gb = op_bmm(op_transpose(unpack_input(self, self.self_, self.self_version), 1, 2), g)
+        return (ga, gb)
+
+    cdef void release_saved(self) noexcept:
+        self.self_ = None
+        self.mat2 = None
+
+
+cdef Tensor op_bmm(Tensor a, Tensor b):
+    cdef Py_ssize_t shape[3]
+    cdef Tensor out
+    cdef BmmBackward0 node
+    if a._ndim != 3:
+        raise RuntimeError("batch1 must be a 3D tensor")
+    if b._ndim != 3:
+        raise RuntimeError("batch2 must be a 3D tensor")
+    if b._shape[0] != a._shape[0] or b._shape[1] != a._shape[2]:
+        raise RuntimeError(
+            f"Expected size for first two dimensions of batch2 tensor to be: [{a._shape[0]}, "
+            f"{a._shape[2]}] but got: [{b._shape[0]}, {b._shape[1]}].")
+    if a._dtype != b._dtype:
+        raise RuntimeError(
+            f"expected scalar type {dtype_title(a._dtype)} but found {dtype_title(b._dtype)}")
+    check_not_bool(a, "bmm")
+    shape[0] = a._shape[0]
+    shape[1] = a._shape[1]
+    shape[2] = b._shape[2]
+    out = new_tensor(3, shape, a._dtype)
+    matmul_into(out, a, b)
+    if needs_grad2(a, b):
+        node = BmmBackward0.__new__(BmmBackward0)
+        wire2(node, a, b)
+        if b._requires_grad:
+            node.self_ = a
+            node.self_version = a._storage.version
+        if a._requires_grad:
+            node.mat2 = b
+            node.mat2_version = b._storage.version
+        set_history(out, node)
+    return out
+
+
+# ---------------------------------------------------------------------------
+# matmul: composed exactly as PyTorch's _matmul_impl composes it, so results
+# carry the same grad_fn chains (which depend on requires_grad, as there).
+
+
+cdef bint should_fold(Tensor a, Tensor b) noexcept:
+    """PyTorch's should_fold: fold the batch dims of the larger operand into
+    an mm/mv when that needs no copy, or when the smaller one requires grad
+    (the gradient then is one mm, not a sum over a broadcast bmm)."""
+    cdef bint a_larger = a._ndim >= b._ndim
+    cdef Tensor t1 = a if a_larger else b
+    cdef int dim_t1 = t1._ndim
+    cdef int dim_t2 = b._ndim if a_larger else a._ndim
+    cdef Py_ssize_t shape[MAX_DIMS]
+    cdef Py_ssize_t strides[MAX_DIMS]
+    cdef int i
+    if not (dim_t1 >= 3 and dim_t2 <= 2):
+        return False
+    if (b._requires_grad if a_larger else a._requires_grad):
+        return True
+    if a._ndim == 2:
+        return False
+    if t1._numel == 0:
+        return True
+    for i in range(dim_t1):
+        shape[i] = t1._shape[i]
+        strides[i] = t1._strides[i]
+    if not a_larger:   # t1 is b.mT
+        shape[dim_t1 - 2], shape[dim_t1 - 1] = shape[dim_t1 - 1], shape[dim_t1 - 2]
+        strides[dim_t1 - 2], strides[dim_t1 - 1] = strides[dim_t1 - 1], strides[dim_t1 - 2]
+    for i in range(dim_t1 - 2):
+        if strides[i] != strides[i + 1] * shape[i + 1]:
+            return False
+    return True
+
+
 cdef Tensor op_matmul(Tensor a, Tensor b):
-    """PyTorch's matmul, composed the way PyTorch composes it (so results
-    carry the same grad_fn): dot, mv, mm, unsqueeze-mm-squeeze for 1-D @
-    2-D, and folding the batch dims of a >= 3-D left operand into mm."""
     cdef int da = a._ndim, db = b._ndim
-    cdef tuple out_shape
-    cdef Tensor folded, result
+    cdef bint transpose, t2_is_matrix
+    cdef Tensor t1, t2, folded, output
+    cdef tuple sizes_1, output_shape
+    cdef Py_ssize_t folded_dim1 = 1
     if da == 0 or db == 0:
         raise RuntimeError(
             f"both arguments to matmul need to be at least 1D, but they are {da}D and {db}D")
@@ -239,30 +424,75 @@ cdef Tensor op_matmul(Tensor a, Tensor b):
     if da == 2 and db == 1:
         return op_mv(a, b)
     if da == 1 and db == 2:
-        return op_squeeze_dim(op_mm(op_unsqueeze(a, 0), b), 0, True)
+        # PyTorch squeezes the mm result in place (squeeze_): not a view
+        output = op_squeeze_dim(op_mm(op_unsqueeze(a, 0), b), 0, True)
+        output._base = None
+        return output
     if da == 2 and db == 2:
         return op_mm(a, b)
-    if da >= 3 and db <= 2:
-        out_shape = shape_tuple(a)[:-1] + ((b._shape[1],) if db == 2 else ())
-        folded = op_reshape(a, (-1, a._shape[da - 1]))
-        result = op_mm(folded, b if db == 2 else op_unsqueeze(b, 1))
-        return op_unsafe_view(result, out_shape)
+    if should_fold(a, b):
+        transpose = db > da
+        t1 = op_transpose(b, -2, -1) if transpose else a
+        t2 = (op_t(a) if da == 2 else a) if transpose else b
+        sizes_1 = shape_tuple(t1)
+        output_shape = sizes_1[:-1]
+        for s in output_shape:
+            folded_dim1 *= s
+        t2_is_matrix = t2._ndim == 2
+        if t2_is_matrix:
+            output_shape = output_shape + (t2._shape[1],)
+        folded = op_reshape(t1, (folded_dim1, sizes_1[len(sizes_1) - 1]))
+        if t2_is_matrix:
+            output = op_unsafe_view(op_mm(folded, t2), output_shape)
+            return op_contiguous(op_transpose(output, -2, -1)) if transpose else output
+        return op_unsafe_view(op_mv(folded, t2), output_shape)
     return op_batched_matmul(a, b)
 
 
-cdef Tensor op_unsafe_view(Tensor x, tuple shape):
-    """A view of a fresh result under a new shape, recorded as PyTorch's
-    _unsafe_view (UnsafeViewBackward0)."""
-    cdef Tensor out = view_as_shape(x, shape, True)
-    cdef UnsafeViewBackward0 node
-    out._base = None
-    if needs_grad(x):
-        node = UnsafeViewBackward0.__new__(UnsafeViewBackward0)
-        wire1(node, x)
-        node.self_sizes = shape_tuple(x)
-        set_history(out, node)
-    return out
-
-
 cdef Tensor op_batched_matmul(Tensor a, Tensor b):
-    raise RuntimeError("batched matmul with a batched right operand is not supported yet")
+    """matmul with a >= 3-D operand that is not folded: batch dims broadcast
+    (expand), flattened (reshape) and multiplied with bmm, the result viewed
+    back (_unsafe_view)."""
+    cdef int da = a._ndim, db = b._ndim
+    cdef Py_ssize_t n = a._shape[da - 2] if da > 1 else 1
+    cdef Py_ssize_t m1 = a._shape[da - 1]
+    cdef Py_ssize_t m2 = b._shape[db - 2] if db > 1 else b._shape[0]
+    cdef Py_ssize_t p = b._shape[db - 1] if db > 1 else 1
+    cdef int nb1 = da - 2 if da > 2 else 0
+    cdef int nb2 = db - 2 if db > 2 else 0
+    cdef Py_ssize_t batch[MAX_DIMS]
+    cdef int nbatch, i
+    cdef Py_ssize_t product = 1
+    cdef tuple batch_shape, output_shape
+    cdef Tensor a_exp, b_exp, result
+    cdef bint vector_rhs = db == 1
+    if da == 3 and db == 3 and a._shape[0] != b._shape[0]:
+        if a._shape[0] == 1 and a._requires_grad:
+            return op_matmul(op_squeeze_dim(a, 0, False), b)
+        if b._shape[0] == 1 and b._requires_grad:
+            return op_matmul(a, op_squeeze_dim(b, 0, False))
+    nbatch = broadcast_shapes(nb1, a._shape, nb2, b._shape, batch)
+    batch_shape = tuple([batch[i] for i in range(nbatch)])
+    for i in range(nbatch):
+        product *= batch[i]
+    a_exp = op_reshape(op_expand(a, batch_shape + (n, m1)), (product, n, m1))
+    if vector_rhs:
+        b_exp = op_unsqueeze(op_reshape(op_expand(b, batch_shape + (m2,)), (product, m2)), 2)
+    else:
+        b_exp = op_reshape(op_expand(b, batch_shape + (m2, p)), (product, m2, p))
+    output_shape = batch_shape
+    if da > 1:
+        output_shape = output_shape + (n,)
+    if db > 1:
+        output_shape = output_shape + (p,)
+    result = op_bmm(a_exp, b_exp)
+    if vector_rhs:
+        result = op_squeeze_dim(result, -1, False)
+    return op_unsafe_view(result, output_shape)
+
+
+def bmm(input, mat2, *, out=None):
+    """Batched matrix product of two 3-D tensors (PyTorch's torch.bmm)."""
+    if out is not None:
+        raise NotImplementedError("bmm(out=...) is not supported by cgrad")
+    return op_bmm(tensor_param(input, "bmm", "input", 1), tensor_param(mat2, "bmm", "mat2", 2))

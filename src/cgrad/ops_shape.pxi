@@ -1,10 +1,151 @@
 # Shape and view ops. Views share their base's storage (and so its version
 # counter) and only change shape, strides and offset; copies happen only in
-# reshape/contiguous when no view can express the result, as in PyTorch.
+# reshape/contiguous/clone, exactly where PyTorch copies:
+#
+#   view        always a view (ViewBackward0), or PyTorch's error
+#   reshape     contiguous input: view (ViewBackward0); other viewable
+#               geometry: _reshape_alias (ReshapeAliasBackward0); else a
+#               contiguous clone under _unsafe_view (CloneBackward0 under
+#               UnsafeViewBackward0)
+#   flatten     reshape of the merged dims; the input itself when
+#               start_dim == end_dim
+#   clone       preserves the input's layout (PyTorch's preserve_format)
+#   contiguous  the input itself when contiguous, else a contiguous clone
+#
+# The argument parsers at the top give PyTorch's TypeErrors for bad Python
+# arguments of the shape methods and functions.
+
+from libc.stdint cimport uint32_t
+
+
+# ---------------------------------------------------------------------------
+# Argument parsing (PyTorch's python_arg_parser texts)
+
+
+cdef bint is_int_like(object v, bint strict):
+    """An integer argument: int, numpy integer or 0-d int64 tensor. bool
+    passes only where PyTorch lets it (not as the first element of a size)."""
+    if isinstance(v, bool):
+        return not strict
+    if isinstance(v, (int, np.integer)):
+        return True
+    if isinstance(v, Tensor):
+        return (<Tensor>v)._ndim == 0 and (<Tensor>v)._dtype == I64
+    return False
+
+
+cdef Py_ssize_t int_arg(object v, str fname, str argname, int pos) except? -1:
+    """An `int` parameter; pos is its 1-based position for the message."""
+    if not is_int_like(v, True):
+        raise TypeError(f"{fname}(): argument '{argname}' (position {pos}) must be int, not {type(v).__name__}")
+    return _operator.index(v)
+
+
+cdef tuple int_list_value(object v, str fname, str argname, int pos):
+    """A `tuple of ints` parameter given as one object (a tuple, list or Size)."""
+    cdef list out
+    cdef Py_ssize_t i
+    if not isinstance(v, (tuple, list)):
+        raise TypeError(
+            f"{fname}(): argument '{argname}' (position {pos}) must be tuple of ints, not {type(v).__name__}")
+    out = []
+    for i in range(len(v)):
+        e = v[i]
+        if not is_int_like(e, i == 0):
+            if i == 0:
+                raise TypeError(
+                    f"{fname}(): argument '{argname}' (position {pos}) must be tuple of ints, but found "
+                    f"element of type {type(e).__name__} at pos 0")
+            raise TypeError(
+                f"{fname}(): argument '{argname}' failed to unpack the object at pos {i + 1} with error "
+                f"\"type must be tuple of ints,but got {type(e).__name__}\"")
+        out.append(_operator.index(e))
+    return tuple(out)
+
+
+cdef tuple int_list_varargs(tuple args, str fname, str argname):
+    """A `tuple of ints` parameter of a method that also takes it spread out:
+    x.reshape(2, 3), x.reshape((2, 3)), x.reshape([2, 3]), x.reshape(Size)."""
+    if len(args) == 0:
+        raise TypeError(f'{fname}() missing 1 required positional arguments: "{argname}"')
+    if len(args) == 1:
+        if is_int_like(args[0], True):
+            return (_operator.index(args[0]),)
+        return int_list_value(args[0], fname, argname, 1)
+    if not is_int_like(args[0], True):
+        raise TypeError(f"{fname}() takes 1 positional argument but {len(args)} were given")
+    return int_list_value(args, fname, argname, 1)
+
+
+cdef str arg_types(tuple args):
+    return ", ".join([type(a).__name__ for a in args])
+
+
+cdef tuple view_size_args(tuple args):
+    """Tensor.view's size argument, with the messages of its two overloads."""
+    cdef str head, types
+    if len(args) == 1 and isinstance(args[0], (tuple, list)):
+        try:
+            return int_list_value(args[0], "view", "size", 1)
+        except TypeError as e:
+            if "failed to unpack" in str(e):
+                raise
+            types = "tuple of (" + arg_types(tuple(args[0])) + ")"
+            raise TypeError(
+                f"view() received an invalid combination of arguments - got (tuple), but expected one of:\n"
+                f" * (cgrad.dtype dtype)\n      didn't match because some of the arguments have invalid types: (!{types}!)\n"
+                f" * (tuple of ints size)\n      didn't match because some of the arguments have invalid types: (!{types}!)\n") from None
+    if len(args) >= 1 and is_int_like(args[0], True):
+        return int_list_value(args, "view", "size", 1)
+    head = f"view() received an invalid combination of arguments - got ({arg_types(args)}), but expected one of:\n"
+    if len(args) == 1:
+        types = type(args[0]).__name__
+        raise TypeError(
+            head + f" * (cgrad.dtype dtype)\n      didn't match because some of the arguments have invalid types: (!{types}!)\n"
+            f" * (tuple of ints size)\n      didn't match because some of the arguments have invalid types: (!{types}!)\n")
+    raise TypeError(head + " * (cgrad.dtype dtype)\n * (tuple of ints size)\n")
+
+
+cdef object squeeze_dim_args(tuple args, dict kwargs, bint function):
+    """squeeze()'s overloads: () -> None, (int dim) -> int, (tuple of ints
+    dim) or squeeze(0, 1) -> tuple. `function`: torch.squeeze(input, ...)."""
+    cdef object v
+    if kwargs:
+        if set(kwargs) != {"dim"} or args:
+            raise TypeError(f"squeeze() got an unexpected keyword argument '{next(iter(kwargs))}'"
+                            if set(kwargs) != {"dim"} else "squeeze() got multiple values for argument 'dim'")
+        args = (kwargs["dim"],)
+    if len(args) == 0:
+        return None
+    if len(args) > 1:
+        return int_list_value(args, "squeeze", "dim", 1)
+    v = args[0]
+    if is_int_like(v, True):
+        return _operator.index(v)
+    if isinstance(v, (tuple, list)):
+        return int_list_value(v, "squeeze", "dim", 2 if function else 1)
+    if function:
+        t = type(v).__name__
+        raise TypeError(
+            f"squeeze() received an invalid combination of arguments - got (Tensor, {t}), but expected one of:\n"
+            " * (Tensor input)\n"
+            f" * (Tensor input, int dim)\n      didn't match because some of the arguments have invalid types: (Tensor, !{t}!)\n"
+            f" * (Tensor input, tuple of ints dim)\n      didn't match because some of the arguments have invalid types: (Tensor, !{t}!)\n")
+    t = type(v).__name__
+    raise TypeError(
+        f"squeeze() received an invalid combination of arguments - got ({t}), but expected one of:\n"
+        f" * ()\n      didn't match because some of the arguments have invalid types: (!{t}!)\n"
+        f" * (int dim)\n      didn't match because some of the arguments have invalid types: (!{t}!)\n"
+        f" * (tuple of ints dim)\n      didn't match because some of the arguments have invalid types: (!{t}!)\n")
+
+
+# ---------------------------------------------------------------------------
+# Geometry helpers
 
 
 cdef tuple infer_size(object shape_arg, Py_ssize_t numel):
-    """Resolve a requested shape with at most one -1 against numel."""
+    """Resolve a requested shape with at most one -1 against numel
+    (PyTorch's infer_size)."""
     cdef list shape = [as_index(s, "size") for s in shape_arg]
     cdef Py_ssize_t known = 1
     cdef int infer_at = -1
@@ -14,17 +155,19 @@ cdef tuple infer_size(object shape_arg, Py_ssize_t numel):
             if infer_at >= 0:
                 raise RuntimeError("only one dimension can be inferred")
             infer_at = i
-        elif shape[i] < 0:
-            raise RuntimeError(f"invalid shape dimension {shape[i]}")
-        else:
+        elif shape[i] >= 0:
             known *= shape[i]
-    if infer_at >= 0:
-        if known == 0 or numel % known != 0:
-            raise RuntimeError(f"shape '{list_str(shape)}' is invalid for input of size {numel}")
-        shape[infer_at] = numel // known
-    elif known != numel:
-        raise RuntimeError(f"shape '{list_str(shape)}' is invalid for input of size {numel}")
-    return tuple(shape)
+        else:
+            raise RuntimeError(f"invalid shape dimension {shape[i]} at index {i} of shape {list_str(shape)}")
+    if numel == known or (infer_at >= 0 and known > 0 and numel % known == 0):
+        if infer_at >= 0:
+            if known == 0:
+                raise RuntimeError(
+                    f"cannot reshape tensor of 0 elements into shape {list_str(shape)} because the "
+                    "unspecified dimension size -1 can be any value and is ambiguous")
+            shape[infer_at] = numel // known
+        return tuple(shape)
+    raise RuntimeError(f"shape '{list_str(shape)}' is invalid for input of size {numel}")
 
 
 cdef str list_str(list xs):
@@ -38,7 +181,15 @@ cdef bint view_strides(Tensor x, int nd, const Py_ssize_t* shape, Py_ssize_t* ou
     cdef int view_d = nd - 1
     cdef int tensor_d, d
     cdef Py_ssize_t chunk_base_stride, tensor_numel = 1, view_numel = 1, st
-    if x._numel == 0 or x._ndim == 0:
+    if x._ndim == 0:
+        for d in range(nd):
+            out[d] = 1
+        return True
+    if x._numel == 0:
+        if shape_equals(x, nd, shape):
+            for d in range(nd):
+                out[d] = x._strides[d]
+            return True
         st = 1
         for d in range(nd - 1, -1, -1):
             out[d] = st
@@ -62,7 +213,198 @@ cdef bint view_strides(Tensor x, int nd, const Py_ssize_t* shape, Py_ssize_t* ou
     return view_d == -1
 
 
+cdef bint non_overlapping_and_dense(int nd, const Py_ssize_t* shape, const Py_ssize_t* strides) noexcept:
+    """PyTorch's is_non_overlapping_and_dense: some permutation of the dims
+    is contiguous (size-0/1 dims ignored)."""
+    cdef int perm[MAX_DIMS]
+    cdef int i, j, t
+    cdef Py_ssize_t require = 1
+    for i in range(nd):
+        perm[i] = i
+    # insertion sort by stride, dims of size < 2 last
+    for i in range(1, nd):
+        j = i
+        while j > 0 and dim_before(perm[j], perm[j - 1], shape, strides):
+            t = perm[j]
+            perm[j] = perm[j - 1]
+            perm[j - 1] = t
+            j -= 1
+    for i in range(nd):
+        if shape[perm[i]] < 2:
+            return True
+        if strides[perm[i]] != require:
+            return False
+        require *= shape[perm[i]]
+    return True
+
+
+cdef inline bint dim_before(int a, int b, const Py_ssize_t* shape, const Py_ssize_t* strides) noexcept:
+    if shape[a] < 2:
+        return False
+    if shape[b] < 2:
+        return True
+    return strides[a] < strides[b]
+
+
+cdef void infer_dense_strides(int nd, const Py_ssize_t* shape, const Py_ssize_t* strides,
+                              Py_ssize_t* out) noexcept:
+    """Dense strides keeping the layout (dim order) of `strides` (PyTorch's
+    infer_dense_strides: TensorIterator's stable ordering, stride-0 dims
+    keep their place)."""
+    cdef int perm[MAX_DIMS]
+    cdef int i, j, dim0, dim1, cmp, t
+    cdef Py_ssize_t s0, s1, cur = 1
+    for i in range(nd):
+        perm[i] = nd - 1 - i
+    for i in range(1, nd):
+        dim1 = i
+        for j in range(1, i + 1):
+            dim0 = i - j
+            s0 = strides[perm[dim0]]
+            s1 = strides[perm[dim1]]
+            if s0 == 0 or s1 == 0:
+                cmp = 0
+            elif s0 < s1:
+                cmp = -1
+            elif s0 > s1:
+                cmp = 1
+            elif shape[perm[dim0]] > shape[perm[dim1]]:
+                cmp = 1
+            else:
+                cmp = 0
+            if cmp > 0:
+                t = perm[dim0]
+                perm[dim0] = perm[dim1]
+                perm[dim1] = t
+                dim1 = dim0
+            elif cmp < 0:
+                break
+    for i in range(nd):
+        out[perm[i]] = cur
+        if shape[perm[i]] > 1:
+            cur *= shape[perm[i]]
+
+
+# A copy between layouts whose fastest dims differ (a transpose) walks one
+# side with a large stride; copying in square tiles keeps both sides in
+# cache (PyTorch does the same), several times faster on large tensors.
+
+cdef enum:
+    COPY_TILE = 32
+    TILED_COPY_MIN = 4096      # below this many elements the plain loop is as fast
+
+ctypedef fused copy_t:
+    uint8_t
+    uint32_t
+    uint64_t
+
+
+cdef void tiled_copy_impl(copy_t* d, const copy_t* s, int nd, const Py_ssize_t* shape,
+                          const Py_ssize_t* dst_st, const Py_ssize_t* src_st, int a, int b) noexcept nogil:
+    # OUT d, IN s (element pointers, strides in elements): every element,
+    # dims other than a and b in an outer odometer, the (a, b) plane in
+    # tiles; a is d's fastest dim, b is s's.
+    cdef Py_ssize_t idx[MAX_DIMS]
+    cdef Py_ssize_t na = shape[a], nb = shape[b]
+    cdef Py_ssize_t da = dst_st[a], db = dst_st[b], sa = src_st[a], sb = src_st[b]
+    cdef Py_ssize_t i0, j0, i, j, iend, jend, doff, soff
+    cdef int k
+    for k in range(nd):
+        idx[k] = 0
+    while True:
+        doff = 0
+        soff = 0
+        for k in range(nd):
+            doff += idx[k] * dst_st[k]
+            soff += idx[k] * src_st[k]
+        j0 = 0
+        while j0 < nb:
+            jend = j0 + COPY_TILE if j0 + COPY_TILE < nb else nb
+            i0 = 0
+            while i0 < na:
+                iend = i0 + COPY_TILE if i0 + COPY_TILE < na else na
+                for j in range(j0, jend):
+                    for i in range(i0, iend):
+                        d[doff + i * da + j * db] = s[soff + i * sa + j * sb]
+                i0 = iend
+            j0 = jend
+        k = nd - 1
+        while k >= 0:
+            if k != a and k != b:
+                idx[k] += 1
+                if idx[k] < shape[k]:
+                    break
+                idx[k] = 0
+            k -= 1
+        if k < 0:
+            break
+
+
+cdef int fastest_dim(int nd, const Py_ssize_t* shape, const Py_ssize_t* strides) noexcept:
+    """The dim of size > 1 with the smallest non-zero stride, or -1."""
+    cdef int k, best = -1
+    for k in range(nd):
+        if shape[k] > 1 and strides[k] != 0 and (best < 0 or strides[k] < strides[best]):
+            best = k
+    return best
+
+
+cdef int copy_layout(Tensor dst, Tensor src) except -1:
+    """dst[...] = src for tensors of one shape and dtype, dst dense: tiled
+    when the two layouts have different fastest dims."""
+    cdef int a, b, isz = ITEMSIZE[src._dtype]
+    if dst._numel < TILED_COPY_MIN or dst._ndim < 2:
+        return copy_into(dst, src)
+    a = fastest_dim(dst._ndim, dst._shape, dst._strides)
+    b = fastest_dim(src._ndim, src._shape, src._strides)
+    if a < 0 or b < 0 or a == b or src._strides[a] == 0:
+        return copy_into(dst, src)
+    with nogil:
+        if isz == 4:
+            tiled_copy_impl(<uint32_t*>dst._data, <const uint32_t*>src._data, dst._ndim, dst._shape,
+                            dst._strides, src._strides, a, b)
+        elif isz == 8:
+            tiled_copy_impl(<uint64_t*>dst._data, <const uint64_t*>src._data, dst._ndim, dst._shape,
+                            dst._strides, src._strides, a, b)
+        else:
+            tiled_copy_impl(<uint8_t*>dst._data, <const uint8_t*>src._data, dst._ndim, dst._shape,
+                            dst._strides, src._strides, a, b)
+    return 0
+
+
+cdef Tensor new_strided(int nd, const Py_ssize_t* shape, const Py_ssize_t* strides, int dt):
+    """A fresh tensor with the given dense (permuted) strides, no history."""
+    cdef Tensor t = new_tensor(nd, shape, dt)
+    cdef int i
+    for i in range(nd):
+        t._strides[i] = strides[i]
+    t._contiguous = t._numel == 0 or strides_are_contiguous(nd, shape, strides)
+    return t
+
+
+cdef inline Tensor shape_view(Tensor base, int ndim, const Py_ssize_t* shape, const Py_ssize_t* strides,
+                              Py_ssize_t offset):
+    """make_view, with an empty result always contiguous as in PyTorch (the
+    core's strides_are_contiguous misses empty shapes whose zero-size dim
+    comes before a non-unit stride)."""
+    cdef Tensor t = make_view(base, ndim, shape, strides, offset)
+    if t._numel == 0:
+        t._contiguous = True
+    return t
+
+
+# ---------------------------------------------------------------------------
+# view / reshape / flatten
+
+
 cdef class ViewBackward0(Node):
+    cdef tuple self_sizes
+
+    cdef tuple apply(self, object grads):
+        return (op_reshape(<Tensor>grads, self.self_sizes),)
+
+
+cdef class ReshapeAliasBackward0(Node):
     cdef tuple self_sizes
 
     cdef tuple apply(self, object grads):
@@ -92,7 +434,7 @@ cdef Tensor view_as_shape(Tensor x, tuple shape, bint raise_error):
                 "view size is not compatible with input tensor's size and stride (at least one "
                 "dimension spans across two contiguous subspaces). Use .reshape(...) instead.")
         return None
-    return make_view(x, nd, dims, strides, x._offset)
+    return shape_view(x, nd, dims, strides, x._offset)
 
 
 cdef Tensor op_view(Tensor x, object shape_arg):
@@ -108,29 +450,78 @@ cdef Tensor op_view(Tensor x, object shape_arg):
 
 
 cdef Tensor op_reshape(Tensor x, object shape_arg):
-    """A view when one exists (ViewBackward0), else a copy (PyTorch:
-    clone then _unsafe_view, so CloneBackward0 under UnsafeViewBackward0)."""
-    cdef tuple shape = infer_size(shape_arg, x._numel)
-    cdef Tensor out = view_as_shape(x, shape, False)
-    cdef Tensor copy
-    cdef ViewBackward0 vnode
-    cdef UnsafeViewBackward0 unode
-    if out is not None:
-        if needs_grad(x):
-            vnode = ViewBackward0.__new__(ViewBackward0)
-            wire1(vnode, x)
-            vnode.self_sizes = shape_tuple(x)
-            set_history(out, vnode)
-        return out
-    copy = op_clone(x)
-    out = view_as_shape(copy, shape, True)
-    out._base = None   # the copy is private: the result owns it, as _unsafe_view does
-    if needs_grad(copy):
-        unode = UnsafeViewBackward0.__new__(UnsafeViewBackward0)
-        wire1(unode, copy)
-        unode.self_sizes = shape_tuple(copy)
-        set_history(out, unode)
+    """PyTorch's reshape: view for a contiguous input (ViewBackward0),
+    _reshape_alias when the geometry allows a view (ReshapeAliasBackward0),
+    else a contiguous clone under _unsafe_view."""
+    cdef tuple shape
+    cdef Tensor out
+    cdef ReshapeAliasBackward0 node
+    if x._contiguous:
+        return op_view(x, shape_arg)
+    shape = infer_size(shape_arg, x._numel)
+    out = view_as_shape(x, shape, False)
+    if out is None:
+        return op_unsafe_view(op_clone_contiguous(x), shape)
+    if needs_grad(x):
+        node = ReshapeAliasBackward0.__new__(ReshapeAliasBackward0)
+        wire1(node, x)
+        node.self_sizes = shape_tuple(x)
+        set_history(out, node)
     return out
+
+
+cdef Tensor op_unsafe_view(Tensor x, tuple shape):
+    """A fresh result under a new shape, recorded as PyTorch's _unsafe_view
+    (UnsafeViewBackward0); the result is not a view (no _base)."""
+    cdef Tensor out = view_as_shape(x, shape, True)
+    cdef UnsafeViewBackward0 node
+    out._base = None
+    if needs_grad(x):
+        node = UnsafeViewBackward0.__new__(UnsafeViewBackward0)
+        wire1(node, x)
+        node.self_sizes = shape_tuple(x)
+        set_history(out, node)
+    return out
+
+
+cdef Tensor op_flatten(Tensor x, object start_dim, object end_dim):
+    cdef int s = wrap_dim(start_dim, x._ndim)
+    cdef int e = wrap_dim(end_dim, x._ndim)
+    cdef int i
+    cdef Py_ssize_t n = 1
+    cdef list shape
+    if s > e:
+        raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+    if x._ndim == 0:
+        return op_reshape(x, (1,))
+    if s == e:
+        return x
+    for i in range(s, e + 1):
+        n *= x._shape[i]
+    shape = [x._shape[i] for i in range(s)]
+    shape.append(n)
+    shape.extend([x._shape[i] for i in range(e + 1, x._ndim)])
+    return op_reshape(x, tuple(shape))
+
+
+cdef Tensor op_unflatten(Tensor x, object dim, tuple sizes):
+    cdef int d = wrap_dim(dim, x._ndim)
+    cdef tuple inferred
+    if len(sizes) == 0:
+        raise RuntimeError("unflatten: sizes must be non-empty")
+    try:
+        inferred = infer_size(sizes, x._shape[d])
+    except RuntimeError as err:
+        if "shape '" in str(err):
+            raise RuntimeError(
+                f"unflatten: Provided sizes {list_str(list(sizes))} don't multiply up to the size of dim {d} "
+                f"({x._shape[d]}) in the input tensor") from None
+        raise RuntimeError(f"unflatten got an unexpected error:\n{err}") from None
+    return op_view(x, shape_tuple(x)[:d] + inferred + shape_tuple(x)[d + 1:])
+
+
+# ---------------------------------------------------------------------------
+# clone / contiguous / dtype conversion
 
 
 cdef class CloneBackward0(Node):
@@ -138,8 +529,36 @@ cdef class CloneBackward0(Node):
         return (grads,)
 
 
-cdef Tensor op_clone(Tensor x):
-    cdef Tensor out = contiguous_copy(x)
+cdef Tensor clone_kernel(Tensor x, bint contiguous):
+    """A copy of x (no history): contiguous, or with x's layout preserved
+    as PyTorch's preserve_format clone does (same strides when x is
+    non-overlapping and dense, else dense strides in x's dim order)."""
+    cdef Py_ssize_t strides[MAX_DIMS]
+    cdef Tensor out
+    if x._ndim == 0 or (contiguous and x._contiguous):
+        return contiguous_copy(x)
+    if contiguous:
+        out = new_tensor(x._ndim, x._shape, x._dtype)
+        copy_layout(out, x)
+        return out
+    if non_overlapping_and_dense(x._ndim, x._shape, x._strides):
+        out = new_strided(x._ndim, x._shape, x._strides, x._dtype)
+        if x._numel:
+            # same layout, one dense block each: a straight copy of the bytes
+            if x._numel * ITEMSIZE[x._dtype] < (1 << 20):
+                memcpy(out._data, x._data, x._numel * ITEMSIZE[x._dtype])
+            else:
+                with nogil:
+                    memcpy(out._data, x._data, x._numel * ITEMSIZE[x._dtype])
+        return out
+    infer_dense_strides(x._ndim, x._shape, x._strides, strides)
+    out = new_strided(x._ndim, x._shape, strides, x._dtype)
+    copy_layout(out, x)
+    return out
+
+
+cdef Tensor clone_with_history(Tensor x, bint contiguous):
+    cdef Tensor out = clone_kernel(x, contiguous)
     cdef CloneBackward0 node
     if needs_grad(x):
         node = CloneBackward0.__new__(CloneBackward0)
@@ -148,16 +567,21 @@ cdef Tensor op_clone(Tensor x):
     return out
 
 
+cdef Tensor op_clone(Tensor x):
+    """x.clone(): PyTorch's default preserve_format."""
+    return clone_with_history(x, False)
+
+
 cdef Tensor op_contiguous(Tensor x):
     if x._contiguous:
         return x
-    return op_clone(x)
+    return clone_with_history(x, True)
 
 
 cdef Tensor op_clone_contiguous(Tensor g):
-    """A contiguous copy of a gradient for .grad (differentiable under
-    create_graph, like PyTorch's)."""
-    return op_clone(g)
+    """A contiguous copy (clone(memory_format=contiguous_format)), e.g. of a
+    gradient for .grad (differentiable under create_graph, like PyTorch's)."""
+    return clone_with_history(g, True)
 
 
 cdef class ToCopyBackward0(Node):
@@ -181,6 +605,10 @@ cdef Tensor op_to_dtype(Tensor x, int dt):
     return out
 
 
+# ---------------------------------------------------------------------------
+# t / permute / transpose / T / mT
+
+
 cdef class TBackward0(Node):
     cdef tuple apply(self, object grads):
         return (op_t(<Tensor>grads),)
@@ -194,13 +622,13 @@ cdef Tensor op_t(Tensor x):
     if x._ndim > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {x._ndim}D")
     if x._ndim < 2:
-        out = make_view(x, x._ndim, x._shape, x._strides, x._offset)
+        out = shape_view(x, x._ndim, x._shape, x._strides, x._offset)
     else:
         shape[0] = x._shape[1]
         shape[1] = x._shape[0]
         strides[0] = x._strides[1]
         strides[1] = x._strides[0]
-        out = make_view(x, 2, shape, strides, x._offset)
+        out = shape_view(x, 2, shape, strides, x._offset)
     if needs_grad(x):
         node = TBackward0.__new__(TBackward0)
         wire1(node, x)
@@ -242,7 +670,7 @@ cdef Tensor op_permute(Tensor x, tuple dims_arg):
         dims.append(d)
         shape[i] = x._shape[d]
         strides[i] = x._strides[d]
-    out = make_view(x, x._ndim, shape, strides, x._offset)
+    out = shape_view(x, x._ndim, shape, strides, x._offset)
     if needs_grad(x):
         node = PermuteBackward0.__new__(PermuteBackward0)
         wire1(node, x)
@@ -272,7 +700,7 @@ cdef Tensor op_transpose(Tensor x, object dim0, object dim1):
     if x._ndim > 0:
         shape[d0], shape[d1] = x._shape[d1], x._shape[d0]
         strides[d0], strides[d1] = x._strides[d1], x._strides[d0]
-    out = make_view(x, x._ndim, shape, strides, x._offset)
+    out = shape_view(x, x._ndim, shape, strides, x._offset)
     if needs_grad(x):
         node = TransposeBackward0.__new__(TransposeBackward0)
         wire1(node, x)
@@ -280,6 +708,63 @@ cdef Tensor op_transpose(Tensor x, object dim0, object dim1):
         node.dim1 = d1
         set_history(out, node)
     return out
+
+
+cdef void warn_user(str msg) except *:
+    import warnings
+    warnings.warn(msg, UserWarning, stacklevel=1)
+
+
+cdef Tensor op_numpy_T(Tensor x):
+    """x.T: all dims reversed (PermuteBackward0), with PyTorch's warnings."""
+    if x._ndim == 0:
+        warn_user("Tensor.T is deprecated on 0-D tensors. This function is the identity in these cases.")
+    elif x._ndim != 2:
+        warn_user(
+            "The use of `x.T` on tensors of dimension other than 2 to reverse their shape is "
+            "deprecated and it will throw an error in a future release. Consider `x.mT` to "
+            "transpose batches of matrices or `x.permute(*torch.arange(x.ndim - 1, -1, -1))` to "
+            "reverse the dimensions of a tensor.")
+    return op_permute(x, tuple(range(x._ndim - 1, -1, -1)))
+
+
+cdef Tensor op_matrix_T(Tensor x, str name):
+    """x.mT / x.mH (real tensors: the same): the last two dims swapped."""
+    if x._ndim == 0:
+        if name == "mT":
+            warn_user("Tensor.mT is deprecated on 0-D tensors. This function is the identity in these cases.")
+        else:
+            warn_user(f"Tensor.{name} is deprecated on 0-D tensors. Consider using x.conj().")
+        return x
+    if x._ndim < 2:
+        raise RuntimeError(
+            f"tensor.{name} is only supported on matrices or batches of matrices. Got {x._ndim}-D tensor.")
+    return op_transpose(x, -2, -1)
+
+
+cdef Tensor op_adjoint(Tensor x):
+    if x._ndim == 0:
+        warn_user("adjoint() is deprecated on 0-D tensors. Consider using x.conj().")
+        return x
+    if x._ndim < 2:
+        raise RuntimeError(
+            f"tensor.adjoint() is only supported on matrices or batches of matrices. Got {x._ndim}-D tensor.")
+    return op_transpose(x, -2, -1)
+
+
+cdef Tensor op_H(Tensor x):
+    if x._ndim == 0:
+        warn_user("Tensor.H is deprecated on 0-D tensors. Consider using x.conj().")
+        return x
+    if x._ndim != 2:
+        raise RuntimeError(
+            f"tensor.H is only supported on matrices (2-D tensors). Got {x._ndim}-D tensor."
+            + (" For batches of matrices, consider using tensor.mH" if x._ndim > 2 else ""))
+    return op_transpose(x, -2, -1)
+
+
+# ---------------------------------------------------------------------------
+# expand
 
 
 cdef class ExpandBackward0(Node):
@@ -290,49 +775,65 @@ cdef class ExpandBackward0(Node):
 
 
 cdef Tensor op_expand(Tensor x, tuple sizes):
-    """x broadcast to `sizes` as a view (stride 0 on expanded dims); -1
-    keeps a dim."""
+    """x broadcast to `sizes` as a view (PyTorch's inferExpandGeometry:
+    stride 0 on expanded dims, -1 keeps a dim, errors from the last dim)."""
     cdef Py_ssize_t shape[MAX_DIMS]
     cdef Py_ssize_t strides[MAX_DIMS]
     cdef int nd = len(sizes)
-    cdef int lead = nd - x._ndim
-    cdef int i
-    cdef Py_ssize_t want
+    cdef int tdim = x._ndim
+    cdef int i, d
+    cdef Py_ssize_t want, size, stride
     cdef Tensor out
     cdef ExpandBackward0 node
-    if lead < 0:
+    if nd < tdim:
         raise RuntimeError(
-            f"expand({type_description(x)}{{}}, size={list_str(list(sizes))}): the number of sizes "
-            f"provided ({nd}) must be greater or equal to the number of dimensions in the tensor ({x._ndim})")
-    for i in range(nd):
+            f"expand(cgrad.{legacy_type_name(x._dtype)}{{{shape_str(x._shape, tdim)}}}, "
+            f"size={list_str(list(sizes))}): the number of sizes provided ({nd}) must be greater or "
+            f"equal to the number of dimensions in the tensor ({tdim})")
+    if nd > MAX_DIMS:
+        raise RuntimeError(f"number of dimensions cannot be greater than {MAX_DIMS}")
+    for i in range(nd - 1, -1, -1):
         want = as_index(sizes[i], "size")
-        if i < lead:
-            if want < 0:
-                raise RuntimeError(
-                    f"The expanded size of the tensor ({want}) isn't allowed in a leading, "
-                    "non-existing dimension 0")
+        if tdim == 0:
             shape[i] = want
             strides[i] = 0
-        elif want == -1 or want == x._shape[i - lead]:
-            shape[i] = x._shape[i - lead]
-            strides[i] = x._strides[i - lead]
-        elif x._shape[i - lead] == 1:
-            if want < 0:
-                raise RuntimeError(f"The expanded size of the tensor ({want}) isn't allowed")
-            shape[i] = want
-            strides[i] = 0
+            continue
+        d = tdim - nd + i
+        size = x._shape[d] if d >= 0 else 1
+        if d >= 0:
+            stride = x._strides[d]
         else:
-            raise RuntimeError(
-                f"The expanded size of the tensor ({want}) must match the existing size "
-                f"({x._shape[i - lead]}) at non-singleton dimension {i}.  Target sizes: "
-                f"{list_str(list(sizes))}.  Tensor sizes: {shape_str(x._shape, x._ndim)}")
-    out = make_view(x, nd, shape, strides, x._offset)
+            stride = shape[i + 1] * strides[i + 1]
+        if want == -1:
+            if d < 0:
+                raise RuntimeError(
+                    f"The expanded size of the tensor (-1) isn't allowed in a leading, non-existing "
+                    f"dimension {i}")
+            want = size
+        if size != want:
+            if size != 1:
+                raise RuntimeError(
+                    f"The expanded size of the tensor ({want}) must match the existing size ({size}) "
+                    f"at non-singleton dimension {i}.  Target sizes: {list_str(list(sizes))}.  "
+                    f"Tensor sizes: {shape_str(x._shape, tdim)}")
+            size = want
+            stride = 0
+        shape[i] = size
+        strides[i] = stride
+    for i in range(nd):
+        if shape[i] < 0:
+            raise RuntimeError("numel: integer multiplication overflow")
+    out = shape_view(x, nd, shape, strides, x._offset)
     if needs_grad(x):
         node = ExpandBackward0.__new__(ExpandBackward0)
         wire1(node, x)
         node.self_sizes = shape_tuple(x)
         set_history(out, node)
     return out
+
+
+# ---------------------------------------------------------------------------
+# unsqueeze / squeeze
 
 
 cdef class UnsqueezeBackward0(Node):
@@ -349,6 +850,8 @@ cdef Tensor op_unsqueeze(Tensor x, object dim):
     cdef int i, j = 0
     cdef Tensor out
     cdef UnsqueezeBackward0 node
+    if x._ndim + 1 > MAX_DIMS:
+        raise RuntimeError(f"number of dimensions cannot be greater than {MAX_DIMS}")
     for i in range(x._ndim + 1):
         if i == d:
             shape[i] = 1
@@ -357,7 +860,7 @@ cdef Tensor op_unsqueeze(Tensor x, object dim):
             shape[i] = x._shape[j]
             strides[i] = x._strides[j]
             j += 1
-    out = make_view(x, x._ndim + 1, shape, strides, x._offset)
+    out = shape_view(x, x._ndim + 1, shape, strides, x._offset)
     if needs_grad(x):
         node = UnsqueezeBackward0.__new__(UnsqueezeBackward0)
         wire1(node, x)
@@ -367,6 +870,7 @@ cdef Tensor op_unsqueeze(Tensor x, object dim):
 
 
 cdef class SqueezeBackward0(Node):
+    """squeeze(): every size-1 dim dropped."""
     cdef tuple self_sizes
 
     cdef tuple apply(self, object grads):
@@ -374,6 +878,7 @@ cdef class SqueezeBackward0(Node):
 
 
 cdef class SqueezeBackward1(Node):
+    """squeeze(dim)."""
     cdef tuple self_sizes
     cdef int dim
 
@@ -384,25 +889,41 @@ cdef class SqueezeBackward1(Node):
         return (g,)
 
 
+cdef class SqueezeBackward2(Node):
+    """squeeze(dims) with a tuple of dims."""
+    cdef tuple self_sizes
+
+    cdef tuple apply(self, object grads):
+        return (op_reshape(<Tensor>grads, self.self_sizes),)
+
+
 cdef class SqueezeBackward4(SqueezeBackward1):
     """The in-place squeeze_(dim) matmul uses on 1-D @ 2-D."""
     pass
 
 
-cdef Tensor op_squeeze_dim(Tensor x, object dim, bint inplace_name):
+cdef Tensor squeeze_view(Tensor x, const bint* drop):
     cdef Py_ssize_t shape[MAX_DIMS]
     cdef Py_ssize_t strides[MAX_DIMS]
-    cdef int d = wrap_dim(as_index(dim, "dim"), x._ndim)
     cdef int i, nd = 0
-    cdef Tensor out
-    cdef SqueezeBackward1 node
     for i in range(x._ndim):
-        if i == d and x._shape[i] == 1:
+        if drop[i] and x._shape[i] == 1:
             continue
         shape[nd] = x._shape[i]
         strides[nd] = x._strides[i]
         nd += 1
-    out = make_view(x, nd, shape, strides, x._offset)
+    return shape_view(x, nd, shape, strides, x._offset)
+
+
+cdef Tensor op_squeeze_dim(Tensor x, object dim, bint inplace_name):
+    cdef bint drop[MAX_DIMS]
+    cdef int d = wrap_dim(as_index(dim, "dim"), x._ndim)
+    cdef int i
+    cdef Tensor out
+    cdef SqueezeBackward1 node
+    for i in range(x._ndim):
+        drop[i] = i == d
+    out = squeeze_view(x, drop)
     if needs_grad(x):
         node = (SqueezeBackward4.__new__(SqueezeBackward4) if inplace_name
                 else SqueezeBackward1.__new__(SqueezeBackward1))
@@ -413,22 +934,79 @@ cdef Tensor op_squeeze_dim(Tensor x, object dim, bint inplace_name):
     return out
 
 
+cdef Tensor op_squeeze_dims(Tensor x, tuple dims):
+    cdef bint drop[MAX_DIMS]
+    cdef int i, d
+    cdef Tensor out
+    cdef SqueezeBackward2 node
+    for i in range(MAX_DIMS):
+        drop[i] = False
+    for v in dims:
+        d = wrap_dim(as_index(v, "dim"), x._ndim)
+        if drop[d]:
+            raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
+        drop[d] = True
+    out = squeeze_view(x, drop)
+    if needs_grad(x):
+        node = SqueezeBackward2.__new__(SqueezeBackward2)
+        wire1(node, x)
+        node.self_sizes = shape_tuple(x)
+        set_history(out, node)
+    return out
+
+
 cdef Tensor op_squeeze_all(Tensor x):
-    cdef Py_ssize_t shape[MAX_DIMS]
-    cdef Py_ssize_t strides[MAX_DIMS]
-    cdef int i, nd = 0
+    cdef bint drop[MAX_DIMS]
+    cdef int i
     cdef Tensor out
     cdef SqueezeBackward0 node
     for i in range(x._ndim):
-        if x._shape[i] == 1:
-            continue
-        shape[nd] = x._shape[i]
-        strides[nd] = x._strides[i]
-        nd += 1
-    out = make_view(x, nd, shape, strides, x._offset)
+        drop[i] = True
+    out = squeeze_view(x, drop)
     if needs_grad(x):
         node = SqueezeBackward0.__new__(SqueezeBackward0)
         wire1(node, x)
         node.self_sizes = shape_tuple(x)
         set_history(out, node)
     return out
+
+
+cdef Tensor op_squeeze_any(Tensor x, object dim):
+    """squeeze with the parsed dim argument: None, an int or a tuple."""
+    if dim is None:
+        return op_squeeze_all(x)
+    if isinstance(dim, tuple):
+        return op_squeeze_dims(x, <tuple>dim)
+    return op_squeeze_dim(x, dim, False)
+
+
+# ---------------------------------------------------------------------------
+# cgrad.* functions of this family
+
+
+def flatten(input, start_dim=0, end_dim=-1):
+    cdef Tensor x = input_arg(input, "flatten")
+    return op_flatten(x, int_arg(start_dim, "flatten", "start_dim", 2), int_arg(end_dim, "flatten", "end_dim", 3))
+
+
+def unflatten(input, dim, sizes):
+    cdef Tensor x = input_arg(input, "unflatten")
+    return op_unflatten(x, int_arg(dim, "unflatten", "dim", 2), int_list_value(sizes, "unflatten", "sizes", 3))
+
+
+def ravel(input):
+    return op_view(op_contiguous(input_arg(input, "ravel")), (-1,))
+
+
+def swapaxes(input, axis0, axis1):
+    cdef Tensor x = input_arg(input, "swapaxes")
+    return op_transpose(x, int_arg(axis0, "swapaxes", "axis0", 2), int_arg(axis1, "swapaxes", "axis1", 3))
+
+
+def swapdims(input, dim0, dim1):
+    cdef Tensor x = input_arg(input, "swapdims")
+    return op_transpose(x, int_arg(dim0, "swapdims", "dim0", 2), int_arg(dim1, "swapdims", "dim1", 3))
+
+
+def adjoint(input):
+    return op_adjoint(input_arg(input, "adjoint"))

@@ -735,66 +735,121 @@ cdef class Tensor:
     def matmul(self, other):
         return op_matmul(self, tensor_arg(other, "matmul"))
 
-    # (bmm and batched matmul methods go here)
+    def bmm(self, mat2):
+        return op_bmm(self, tensor_arg(mat2, "bmm", "mat2"))
 
     # --- shape ------------------------------------------------------------------------
-    def view(self, *shape):
+    def view(self, *shape, **kwargs):
+        if kwargs:
+            if set(kwargs) != {"size"} or shape:
+                raise TypeError(f"view() got an unexpected keyword argument '{next(iter(kwargs))}'")
+            shape = (kwargs["size"],)
+            if not isinstance(shape[0], (tuple, list)):
+                raise TypeError(
+                    f"view() received an invalid combination of arguments - got (size={type(shape[0]).__name__}, ), "
+                    "but expected one of:\n * (cgrad.dtype dtype)\n      didn't match because some of the keywords "
+                    "were incorrect: size\n * (tuple of ints size)\n      didn't match because some of the "
+                    f"arguments have invalid types: (!size={type(shape[0]).__name__}!, )\n")
         if len(shape) == 1 and isinstance(shape[0], dtype):
             raise NotImplementedError("view(dtype) is not supported by cgrad")
-        return op_view(self, shape_arg(shape))
+        return op_view(self, view_size_args(shape))
 
     def view_as(self, other):
         return op_view(self, shape_tuple(tensor_arg(other, "view_as")))
 
-    def reshape(self, *shape):
-        return op_reshape(self, shape_arg(shape))
+    def reshape(self, *shape, **kwargs):
+        if kwargs:
+            if set(kwargs) != {"shape"} or shape:
+                raise TypeError(f"reshape() got an unexpected keyword argument '{next(iter(kwargs))}'")
+            return op_reshape(self, int_list_value(kwargs["shape"], "reshape", "shape", 1))
+        return op_reshape(self, int_list_varargs(shape, "reshape", "shape"))
 
     def reshape_as(self, other):
         return op_reshape(self, shape_tuple(tensor_arg(other, "reshape_as")))
+
+    def flatten(self, start_dim=0, end_dim=-1):
+        return op_flatten(self, int_arg(start_dim, "flatten", "start_dim", 1),
+                          int_arg(end_dim, "flatten", "end_dim", 2))
+
+    def unflatten(self, dim, sizes):
+        return op_unflatten(self, int_arg(dim, "unflatten", "dim", 1),
+                            int_list_value(sizes, "unflatten", "sizes", 2))
+
+    def ravel(self):
+        return op_view(op_contiguous(self), (-1,))
 
     def t(self):
         return op_t(self)
 
     @property
     def T(self):
-        if self._ndim != 2 and self._ndim != 0:
-            import warnings
-            warnings.warn(
-                "The use of `x.T` on tensors of dimension other than 2 to reverse their shape is "
-                "deprecated and it will throw an error in a future release. Consider `x.mT` to "
-                "transpose batches of matrices or `x.permute(*torch.arange(x.ndim - 1, -1, -1))` to "
-                "reverse the dimensions of a tensor.", UserWarning, stacklevel=2)
-        return op_permute(self, tuple(range(self._ndim - 1, -1, -1)))
+        return op_numpy_T(self)
 
     @property
     def mT(self):
-        if self._ndim < 2:
-            raise RuntimeError(
-                f"tensor.mT is only supported on matrices or batches of matrices. Got {self._ndim}-D tensor.")
-        return op_transpose(self, -2, -1)
+        return op_matrix_T(self, "mT")
 
-    def permute(self, *dims):
-        return op_permute(self, dims_arg(dims))
+    @property
+    def mH(self):
+        return op_matrix_T(self, "mH")
+
+    @property
+    def H(self):
+        return op_H(self)
+
+    def adjoint(self):
+        return op_adjoint(self)
+
+    def permute(self, *dims, **kwargs):
+        if kwargs:
+            if set(kwargs) != {"dims"} or dims:
+                raise TypeError(f"permute() got an unexpected keyword argument '{next(iter(kwargs))}'")
+            return op_permute(self, int_list_value(kwargs["dims"], "permute", "dims", 1))
+        return op_permute(self, int_list_varargs(dims, "permute", "dims"))
 
     def transpose(self, dim0, dim1):
-        return op_transpose(self, dim0, dim1)
+        return op_transpose(self, int_arg(dim0, "transpose", "dim0", 1), int_arg(dim1, "transpose", "dim1", 2))
 
-    def expand(self, *sizes):
-        return op_expand(self, shape_arg(sizes))
+    def swapaxes(self, axis0, axis1):
+        return op_transpose(self, int_arg(axis0, "swapaxes", "axis0", 1), int_arg(axis1, "swapaxes", "axis1", 2))
+
+    def swapdims(self, dim0, dim1):
+        return op_transpose(self, int_arg(dim0, "swapdims", "dim0", 1), int_arg(dim1, "swapdims", "dim1", 2))
+
+    def expand(self, *sizes, **kwargs):
+        if kwargs:
+            kwargs.pop("implicit", None)
+        if kwargs:
+            if set(kwargs) != {"size"} or sizes:
+                raise TypeError(f"expand() got an unexpected keyword argument '{next(iter(kwargs))}'")
+            return op_expand(self, int_list_value(kwargs["size"], "expand", "size", 1))
+        return op_expand(self, int_list_varargs(sizes, "expand", "size"))
 
     def expand_as(self, other):
         return op_expand(self, shape_tuple(tensor_arg(other, "expand_as")))
 
     def unsqueeze(self, dim):
-        return op_unsqueeze(self, dim)
+        return op_unsqueeze(self, int_arg(dim, "unsqueeze", "dim", 1))
 
-    def squeeze(self, dim=None):
-        if dim is None:
-            return op_squeeze_all(self)
-        return op_squeeze_dim(self, dim, False)
+    def squeeze(self, *args, **kwargs):
+        return op_squeeze_any(self, squeeze_dim_args(args, kwargs, False))
 
-    # (methods of ops_join.pxi and further shape methods go here: flatten,
-    # cat/stack helpers, split, chunk, ...)
+    # --- joining and splitting (ops_join.pxi) -----------------------------------------
+    def split(self, split_size, dim=0):
+        return do_split(self, split_size, dim, False)
+
+    def split_with_sizes(self, split_sizes, dim=0):
+        return op_split_with_sizes(self, int_list_value(split_sizes, "split_with_sizes", "split_sizes", 1),
+                                   int_arg(dim, "split_with_sizes", "dim", 2))
+
+    def chunk(self, chunks, dim=0):
+        return op_chunk(self, int_arg(chunks, "chunk", "chunks", 1), int_arg(dim, "chunk", "dim", 2))
+
+    def unbind(self, dim=0):
+        return op_unbind(self, int_arg(dim, "unbind", "dim", 1))
+
+    def narrow(self, dim, start, length):
+        return do_narrow(self, dim, start, length, False)
 
     # --- indexing ---------------------------------------------------------------------
     # (__getitem__, __setitem__ and index methods of ops_index.pxi go here)
