@@ -146,7 +146,7 @@ cdef Tensor tensor_param(object x, str fname, str argname, int pos):
 
 
 cdef class MmBackward0(Node):
-    cdef Tensor self_, mat2
+    cdef readonly Tensor self_, mat2
     cdef long long self_version, mat2_version
 
     cdef tuple apply(self, object grads):
@@ -186,16 +186,16 @@ cdef Tensor op_mm(Tensor a, Tensor b):
         wire2(node, a, b)
         if b._requires_grad:
             node.self_ = a
-            node.self_version = a._storage.version
+            node.self_version = save_version(a)
         if a._requires_grad:
             node.mat2 = b
-            node.mat2_version = b._storage.version
+            node.mat2_version = save_version(b)
         set_history(out, node)
     return out
 
 
 cdef class MvBackward0(Node):
-    cdef Tensor self_, vec
+    cdef readonly Tensor self_, vec
     cdef long long self_version, vec_version
 
     cdef tuple apply(self, object grads):
@@ -245,16 +245,16 @@ cdef Tensor op_mv(Tensor a, Tensor v):
         wire2(node, a, v)
         if v._requires_grad:
             node.self_ = a
-            node.self_version = a._storage.version
+            node.self_version = save_version(a)
         if a._requires_grad:
             node.vec = v
-            node.vec_version = v._storage.version
+            node.vec_version = save_version(v)
         set_history(out, node)
     return out
 
 
 cdef class DotBackward0(Node):
-    cdef Tensor self_, tensor
+    cdef readonly Tensor self_, tensor
     cdef long long self_version, tensor_version
 
     cdef tuple apply(self, object grads):
@@ -310,10 +310,10 @@ cdef Tensor op_dot(Tensor a, Tensor b):
         wire2(node, a, b)
         if b._requires_grad:
             node.self_ = a
-            node.self_version = a._storage.version
+            node.self_version = save_version(a)
         if a._requires_grad:
             node.tensor = b
-            node.tensor_version = b._storage.version
+            node.tensor_version = save_version(b)
         set_history(out, node)
     return out
 
@@ -323,7 +323,7 @@ cdef Tensor op_dot(Tensor a, Tensor b):
 
 
 cdef class BmmBackward0(Node):
-    cdef Tensor self_, mat2
+    cdef readonly Tensor self_, mat2
     cdef long long self_version, mat2_version
 
     cdef tuple apply(self, object grads):
@@ -366,10 +366,10 @@ cdef Tensor op_bmm(Tensor a, Tensor b):
         wire2(node, a, b)
         if b._requires_grad:
             node.self_ = a
-            node.self_version = a._storage.version
+            node.self_version = save_version(a)
         if a._requires_grad:
             node.mat2 = b
-            node.mat2_version = b._storage.version
+            node.mat2_version = save_version(b)
         set_history(out, node)
     return out
 
