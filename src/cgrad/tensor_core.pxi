@@ -38,9 +38,10 @@ cdef inline void set_contiguous_strides(Tensor t) noexcept:
 cdef inline bint strides_are_contiguous(int ndim, const Py_ssize_t* shape, const Py_ssize_t* strides) noexcept:
     cdef Py_ssize_t expected = 1
     cdef int i
-    for i in range(ndim - 1, -1, -1):
+    for i in range(ndim):
         if shape[i] == 0:
-            return True
+            return True     # empty tensors are contiguous whatever their strides, as in PyTorch
+    for i in range(ndim - 1, -1, -1):
         if shape[i] != 1 and strides[i] != expected:
             return False
         expected *= shape[i]
