@@ -217,16 +217,16 @@ cdef tuple CMP_NAMES = ("lt", "le", "gt", "ge", "eq", "ne")
 
 cdef inline RowFn* cmp_rows(int op) noexcept:
     if op == CMP_LT:
-        return LT_ROWS
+        return LT2_ROWS
     if op == CMP_LE:
-        return LE_ROWS
+        return LE2_ROWS
     if op == CMP_GT:
-        return GT_ROWS
+        return GT2_ROWS
     if op == CMP_GE:
-        return GE_ROWS
+        return GE2_ROWS
     if op == CMP_EQ:
-        return EQ_ROWS
-    return NE_ROWS
+        return EQ2_ROWS
+    return NE2_ROWS
 
 
 cdef Tensor op_compare(int op, Tensor a, object b):
@@ -487,9 +487,9 @@ cdef Tensor op_maxmin(int kind, Tensor a, Tensor b):
     check_broadcast2(a, b)
     dt = tensor_result_type(a, b)
     if kind == MM_MAXIMUM:
-        rows = MAXIMUM_ROWS
+        rows = MAX2_ROWS
     elif kind == MM_MINIMUM:
-        rows = MINIMUM_ROWS
+        rows = MIN2_ROWS
     elif kind == MM_FMAX:
         rows = FMAX_ROWS
     else:
@@ -770,9 +770,9 @@ cdef Tensor op_clamp_tensor(Tensor x, Tensor lo, Tensor hi, int which):
         ops[3] = operand_of(hs)
         run_elementwise(CLAMP_TENSOR_ROWS[dt], 4, ops, nd, shape, out._numel, NULL)
     elif lo is not None:
-        out = binary_kernel(MAXIMUM_ROWS, x, lo, dt, dt, "clamp")
+        out = binary_kernel(MAX2_ROWS, x, lo, dt, dt, "clamp")
     else:
-        out = binary_kernel(MINIMUM_ROWS, x, hi, dt, dt, "clamp")
+        out = binary_kernel(MIN2_ROWS, x, hi, dt, dt, "clamp")
     if cgrad_grad_enabled and (x._requires_grad or (lo is not None and lo._requires_grad)
                                or (hi is not None and hi._requires_grad)):
         if which == CL_CLAMP:
@@ -993,7 +993,7 @@ cdef Tensor op_where_full(Tensor cond, object a, object b):
     ops[1] = operand_of(cond)
     ops[2] = operand_of(ac)
     ops[3] = operand_of(bc)
-    run_elementwise(WHERE_ROWS[dt], 4, ops, nd, shape, out._numel, NULL)
+    run_elementwise(WHERE2_ROWS[dt], 4, ops, nd, shape, out._numel, NULL)
     if cgrad_grad_enabled and ((a_t and at._requires_grad) or (b_t and bt._requires_grad)):
         node = WhereBackward0.__new__(WhereBackward0)
         wire_many(node, [a if a_t else None, b if b_t else None], 1)
