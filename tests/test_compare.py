@@ -709,3 +709,59 @@ def test_bitwise_inplace(op):
     x = cgrad.tensor([True, False])
     x &= cgrad.tensor([False, True])
     assert x.tolist() == [False, False]
+
+
+# ---------------------------------------------------------------------------
+# Large (GIL-released, vectorised) and strided inputs
+
+def _big(seed, nan=True):
+    a = ties(200, 170, seed=seed)
+    if nan:
+        a[::7, ::5] = NAN
+    return a
+
+
+LARGE = {
+    "lt_scalar": lambda lib, x, y, c: x.t() < 0.5,
+    "ge_tensor": lambda lib, x, y, c: x >= y,
+    "eq_strided": lambda lib, x, y, c: x.t() == y.t(),
+    "ne_bcast": lambda lib, x, y, c: x != y.sum(0, keepdim=True),
+    "maximum": lambda lib, x, y, c: lib.maximum(x, y) * x,
+    "minimum_strided": lambda lib, x, y, c: lib.minimum(x.t(), y.t()) * y.t(),
+    "fmax_bcast": lambda lib, x, y, c: lib.fmax(x, y.sum(0)),
+    "fmin": lambda lib, x, y, c: lib.fmin(x, y) * x,
+    "clamp_tensor": lambda lib, x, y, c: x.clamp(y, y + 1),
+    "clamp_min_tensor": lambda lib, x, y, c: x.clamp_min(y.t().t()),
+    "where": lambda lib, x, y, c: lib.where(c, x, y),
+    "where_scalar": lambda lib, x, y, c: lib.where(c, x, 0.25),
+    "where_scalar_first": lambda lib, x, y, c: lib.where(c.t(), -1.0, y.t()),
+    "where_strided": lambda lib, x, y, c: lib.where(c.t(), x.t(), y.t()),
+    "logical_and": lambda lib, x, y, c: lib.logical_and(x, y),
+    "logical_not": lambda lib, x, y, c: lib.logical_not(x.t()),
+    "bitwise": lambda lib, x, y, c: (c & (x > 0)) | (~c ^ (y < 0)).t().t(),
+}
+
+
+@requires_torch
+@pytest.mark.parametrize("name", sorted(LARGE))
+def test_large_and_strided_inputs(name):
+    c = np.random.default_rng(40).integers(0, 2, size=(200, 170)).astype(bool)
+    compare_with_torch(LARGE[name], _big(41), _big(42), c)
+    compare_with_torch(LARGE[name], _big(41, nan=False).astype(np.float64), _big(42, nan=False), c)
+
+
+@requires_torch
+def test_inplace_on_strided_views_without_history():
+    for lib in (cgrad, torch):
+        base = lib.tensor(ties(3, 4, seed=43))
+        with lib.no_grad():
+            base.t().clamp_(-0.5, 0.5)
+        m = lib.tensor(ties(4, 3, seed=44) > 0)
+        v = m.t()
+        v &= lib.tensor(ties(3, 4, seed=45) > 0)
+        if lib is cgrad:
+            got = (base.numpy().copy(), m.numpy().copy())
+        else:
+            want = (base.numpy().copy(), m.numpy().copy())
+    np.testing.assert_array_equal(got[0], want[0])
+    np.testing.assert_array_equal(got[1], want[1])
