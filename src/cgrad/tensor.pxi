@@ -667,7 +667,154 @@ cdef class Tensor:
         return op_reciprocal(self)
 
     # --- comparisons, clamping, maximum/minimum, where ---------------------------
-    # (methods of ops_compare.pxi go here)
+    def __lt__(self, other):
+        return compare_operator(CMP_LT, self, other)
+
+    def __le__(self, other):
+        return compare_operator(CMP_LE, self, other)
+
+    def __gt__(self, other):
+        return compare_operator(CMP_GT, self, other)
+
+    def __ge__(self, other):
+        return compare_operator(CMP_GE, self, other)
+
+    def __eq__(self, other):
+        return compare_operator(CMP_EQ, self, other)
+
+    def __ne__(self, other):
+        return compare_operator(CMP_NE, self, other)
+
+    def lt(self, other):
+        return compare_method(CMP_LT, self, other, "lt")
+
+    def le(self, other):
+        return compare_method(CMP_LE, self, other, "le")
+
+    def gt(self, other):
+        return compare_method(CMP_GT, self, other, "gt")
+
+    def ge(self, other):
+        return compare_method(CMP_GE, self, other, "ge")
+
+    def eq(self, other):
+        return compare_method(CMP_EQ, self, other, "eq")
+
+    def ne(self, other):
+        return compare_method(CMP_NE, self, other, "ne")
+
+    def less(self, other):
+        return compare_method(CMP_LT, self, other, "less")
+
+    def less_equal(self, other):
+        return compare_method(CMP_LE, self, other, "less_equal")
+
+    def greater(self, other):
+        return compare_method(CMP_GT, self, other, "greater")
+
+    def greater_equal(self, other):
+        return compare_method(CMP_GE, self, other, "greater_equal")
+
+    def not_equal(self, other):
+        return compare_method(CMP_NE, self, other, "not_equal")
+
+    def equal(self, other):
+        return op_equal(self, need_tensor(other, "equal", "other", 1))
+
+    def clamp(self, min=None, max=None):
+        return clamp_dispatch(self, min, max, CL_CLAMP, "clamp", True)
+
+    def clip(self, min=None, max=None):
+        return clamp_dispatch(self, min, max, CL_CLAMP, "clip", True)
+
+    def clamp_min(self, min):
+        return clamp_dispatch(self, min, None, CL_MIN, "clamp_min", True)
+
+    def clamp_max(self, max):
+        return clamp_dispatch(self, None, max, CL_MAX, "clamp_max", True)
+
+    def clamp_(self, min=None, max=None):
+        return clamp_inplace(self, min, max, CL_CLAMP, "clamp_")
+
+    def clip_(self, min=None, max=None):
+        return clamp_inplace(self, min, max, CL_CLAMP, "clip_")
+
+    def clamp_min_(self, min):
+        return clamp_inplace(self, min, None, CL_MIN, "clamp_min_")
+
+    def clamp_max_(self, max):
+        return clamp_inplace(self, None, max, CL_MAX, "clamp_max_")
+
+    def maximum(self, other):
+        return op_maxmin(MM_MAXIMUM, self, need_tensor(other, "maximum", "other", 1))
+
+    def minimum(self, other):
+        return op_maxmin(MM_MINIMUM, self, need_tensor(other, "minimum", "other", 1))
+
+    def fmax(self, other):
+        return op_maxmin(MM_FMAX, self, need_tensor(other, "fmax", "other", 1))
+
+    def fmin(self, other):
+        return op_maxmin(MM_FMIN, self, need_tensor(other, "fmin", "other", 1))
+
+    def where(self, condition, other):
+        if not isinstance(condition, Tensor) or not tensor_or_number(other):
+            raise invalid_arguments("where", (condition, other), WHERE_METHOD_OPTIONS)
+        return op_where_full(<Tensor>condition, self, normalize_scalar(other))
+
+    def logical_not(self):
+        return op_logical_not(self)
+
+    def logical_and(self, other):
+        return op_logical(LG_AND, self, need_tensor(other, "logical_and", "other", 1))
+
+    def logical_or(self, other):
+        return op_logical(LG_OR, self, need_tensor(other, "logical_or", "other", 1))
+
+    def logical_xor(self, other):
+        return op_logical(LG_XOR, self, need_tensor(other, "logical_xor", "other", 1))
+
+    def bitwise_not(self):
+        return op_bitwise_not(self)
+
+    def bitwise_and(self, other):
+        return bitwise_method(BW_AND, self, other)
+
+    def bitwise_or(self, other):
+        return bitwise_method(BW_OR, self, other)
+
+    def bitwise_xor(self, other):
+        return bitwise_method(BW_XOR, self, other)
+
+    def __invert__(self):
+        return op_invert(self)
+
+    def __and__(self, other):
+        return bitwise_operator(BW_AND, self, other)
+
+    def __rand__(self, other):
+        return bitwise_operator(BW_AND, self, other)
+
+    def __or__(self, other):
+        return bitwise_operator(BW_OR, self, other)
+
+    def __ror__(self, other):
+        return bitwise_operator(BW_OR, self, other)
+
+    def __xor__(self, other):
+        return bitwise_operator(BW_XOR, self, other)
+
+    def __rxor__(self, other):
+        return bitwise_operator(BW_XOR, self, other)
+
+    def __iand__(self, other):
+        return bitwise_inplace(BW_AND, self, other)
+
+    def __ior__(self, other):
+        return bitwise_inplace(BW_OR, self, other)
+
+    def __ixor__(self, other):
+        return bitwise_inplace(BW_XOR, self, other)
 
     # --- reductions -------------------------------------------------------------
     def sum(self, dim=None, keepdim=False, *, dtype=None):
