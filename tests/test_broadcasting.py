@@ -86,12 +86,6 @@ def is_bool(spec):
     return isinstance(value, bool) if kind == "scalar" else value.dtype == bool
 
 
-def known_foundation_bug(name, a, b):
-    """Cases where the foundation ops (ops_pointwise.pxi, outside this
-    family) differ from torch; each is pinned by a strict xfail below."""
-    return name in ("sub", "pow") and is_bool(a) and is_bool(b)
-
-
 def mismatched_dims(sa, sb):
     n = max(len(sa), len(sb))
     sa = (1,) * (n - len(sa)) + tuple(sa)
@@ -156,13 +150,10 @@ def test_binary_broadcast_and_promotion(name, shapes, da, db, kind, scalar_first
     b = spec_of(rng, kind, db, shapes[1])
     if scalar_first and kind not in ("tensor", "zerodim"):
         a, b = b, a
-    assume(not known_foundation_bug(name, a, b))
     check_against_torch(BINARY[name], a, b)
 
 
 @pytest.mark.parametrize("case", ["t-s", "s-t", "t**s", "s**t", "t**t"])
-@pytest.mark.xfail(strict=True, reason="ops_pointwise.pxi (outside this family): bool - bool gives the "
-                                       "one-bool-tensor message; bool ** bool differs from torch")
 def test_foundation_bool_bool_cases(case):
     fn = {"t-s": lambda lib, a, b: a - b, "s-t": lambda lib, a, b: b - a, "t**s": lambda lib, a, b: a ** b,
           "s**t": lambda lib, a, b: b ** a, "t**t": lambda lib, a, b: a ** a}[case]
@@ -187,11 +178,6 @@ def test_tensor_binary_broadcast_and_promotion(name, shapes, da, db, zerodim, se
 @given(name=st.sampled_from(sorted(BINARY) + sorted(TENSOR_BINARY)), shapes=shape_pairs(False),
        seed=st.integers(0, 2 ** 16))
 def test_shapes_that_do_not_broadcast(name, shapes, seed):
-    # The foundation ops (add ... pow) share kernels_iter.broadcast_shapes,
-    # which names the leftmost mismatching dimension where torch names the
-    # rightmost: those cases are checked separately below (xfail).
-    if name in FOUNDATION_OPS and len(mismatched_dims(*shapes)) > 1:
-        shapes = (shapes[0][-1:], shapes[1][-1:])
     rng = np.random.default_rng(seed)
     fn = BINARY.get(name) or TENSOR_BINARY[name]
     check_against_torch(fn, spec_of(rng, "tensor", "float32", shapes[0]),
@@ -199,8 +185,6 @@ def test_shapes_that_do_not_broadcast(name, shapes, seed):
 
 
 @pytest.mark.parametrize("name", sorted(FOUNDATION_OPS))
-@pytest.mark.xfail(strict=True, reason="kernels_iter.broadcast_shapes (outside this family) reports "
-                                       "the leftmost mismatching dimension; torch the rightmost")
 def test_foundation_ops_name_the_rightmost_mismatch(name):
     rng = np.random.default_rng(0)
     check_against_torch(BINARY[name], spec_of(rng, "tensor", "float32", (2, 3)),

@@ -169,11 +169,12 @@ cdef inline void run_loops(RowFn fn, bint flat, char** p, Py_ssize_t* s, int nop
 cdef int broadcast_shapes(int andim, const Py_ssize_t* ashape, int bndim, const Py_ssize_t* bshape,
                           Py_ssize_t* out) except -1:
     """numpy's broadcasting of two shapes into `out`; returns the rank.
-    Raises PyTorch's RuntimeError on a mismatch."""
+    Raises PyTorch's RuntimeError naming the rightmost mismatch, as PyTorch
+    checks from the last dim."""
     cdef int nd = andim if andim > bndim else bndim
     cdef int i, ia, ib
     cdef Py_ssize_t da, db
-    for i in range(nd):
+    for i in range(nd - 1, -1, -1):
         ia = andim - nd + i
         ib = bndim - nd + i
         da = ashape[ia] if ia >= 0 else 1

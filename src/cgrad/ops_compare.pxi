@@ -190,13 +190,6 @@ cdef object checked_int64(object s, int dt):
     return s
 
 
-cdef Tensor scalar_tensor(object s, int dt):
-    """A zero-dim tensor holding number s as dtype dt."""
-    cdef Tensor t = new_tensor(0, NULL, dt)
-    fill_scalar(t, s)
-    return t
-
-
 cdef inline Tensor as_dtype(Tensor t, int dt):
     return t if t._dtype == dt else cast_tensor(t, dt)
 

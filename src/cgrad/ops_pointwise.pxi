@@ -134,6 +134,13 @@ cdef int fill_scalar(Tensor t, object value) except -1:
     return run_elementwise(FILL_ROWS[t._dtype], 1, ops, t._ndim, t._shape, t._numel, &buf)
 
 
+cdef Tensor scalar_tensor(object s, int dt):
+    """A zero-dim tensor holding number s as dtype dt."""
+    cdef Tensor t = new_tensor(0, NULL, dt)
+    fill_scalar(t, s)
+    return t
+
+
 cdef int add_into(Tensor acc, Tensor g, bint shared=False) except -1:
     """acc += g in place (same dtype; g broadcast to acc's shape). A
     `shared` buffer (a leaf's .grad, which backward passes in other threads
@@ -157,7 +164,7 @@ cdef Tensor binary_kernel(RowFn* rows, Tensor a, Tensor b, int compute_dt, int o
     cdef Operand ops[3]
     cdef RowFn fn = rows[compute_dt]
     if fn == NULL:
-        raise RuntimeError(f"\"{opname}\" not implemented for '{dtype_title(compute_dt)}'")
+        raise NotImplementedError(f"\"{opname}\" not implemented for '{dtype_title(compute_dt)}'")
     if a._dtype != compute_dt:
         a = cast_tensor(a, compute_dt)
     if b._dtype != compute_dt:
@@ -178,7 +185,7 @@ cdef Tensor scalar_kernel(RowFn* rows, Tensor a, object s, bint scalar_first, in
     cdef Operand ops[3]
     cdef RowFn fn = rows[compute_dt]
     if fn == NULL:
-        raise RuntimeError(f"\"{opname}\" not implemented for '{dtype_title(compute_dt)}'")
+        raise NotImplementedError(f"\"{opname}\" not implemented for '{dtype_title(compute_dt)}'")
     if a._dtype != compute_dt:
         a = cast_tensor(a, compute_dt)
     store_scalar(&buf, s, compute_dt)
@@ -245,12 +252,14 @@ cdef Tensor reduce_grad(Tensor g, InputMeta* m, tuple shape):
 
 
 cdef int check_bool_sub(Tensor a, object b) except -1:
-    if a._dtype == BOOL and (b is True or b is False or (isinstance(b, Tensor) and (<Tensor>b)._dtype == BOOL)):
-        if isinstance(b, Tensor):
-            raise RuntimeError(
-                "Subtraction, the `-` operator, with two bool tensors is not supported. "
-                "Use the `^` or `logical_xor()` operator instead.")
-    if (isinstance(b, bool) or (isinstance(b, Tensor) and (<Tensor>b)._dtype == BOOL)) or a._dtype == BOOL:
+    """PyTorch refuses subtraction involving bool: two bools (tensors or
+    Python bools) get one message, a bool with anything else another."""
+    cdef bint b_bool = isinstance(b, bool) or (isinstance(b, Tensor) and (<Tensor>b)._dtype == BOOL)
+    if a._dtype == BOOL and b_bool:
+        raise RuntimeError(
+            "Subtraction, the `-` operator, with two bool tensors is not supported. "
+            "Use the `^` or `logical_xor()` operator instead.")
+    if a._dtype == BOOL or b_bool:
         raise RuntimeError(
             "Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying "
             "to invert a mask, use the `~` or `logical_not()` operator instead.")
@@ -595,9 +604,12 @@ cdef Tensor op_pow_scalar(Tensor a, object e):
     if CATEGORY[dt] != CAT_FLOAT and not isinstance(e, bool) and e < 0:
         raise RuntimeError("Integers to negative integer powers are not allowed.")
     if dt == BOOL:
-        dt = I64 if not isinstance(e, bool) else BOOL
-        if dt == BOOL:
-            raise RuntimeError("\"pow\" not implemented for 'Bool'")
+        # bool ** bool: PyTorch's special cases x ** 1 (a copy) and x ** 0 (ones)
+        if e:
+            return contiguous_copy(a)
+        out = new_tensor(a._ndim, a._shape, BOOL)
+        fill_scalar(out, True)
+        return out
     out = scalar_kernel(POW_ROWS, a, e, False, dt, dt, "pow")
     if needs_grad(a):
         node = PowBackward0.__new__(PowBackward0)
@@ -613,8 +625,6 @@ cdef Tensor op_pow(Tensor a, Tensor b):
     cdef int dt = tensor_result_type(a, b)
     cdef Tensor out
     cdef PowBackward1 node
-    if dt == BOOL:
-        dt = I64
     out = binary_kernel(POW_ROWS, a, b, dt, dt, "pow")
     if needs_grad2(a, b):
         node = PowBackward1.__new__(PowBackward1)
@@ -635,8 +645,6 @@ cdef Tensor op_rpow_scalar(Tensor b, object base):
     cdef int dt = scalar_result_type(b._dtype, base)
     cdef Tensor out
     cdef PowBackward2 node
-    if dt == BOOL:
-        dt = I64
     out = scalar_kernel(POW_ROWS, b, base, True, dt, dt, "pow")
     if needs_grad(b):
         node = PowBackward2.__new__(PowBackward2)

@@ -89,7 +89,7 @@ cdef object take_kw(dict kwargs, str name):
     return kwargs.pop(name, NO_ARG)
 
 
-cdef int no_out(dict kwargs, str fname) except -1:
+cdef int pop_out_kwarg(dict kwargs, str fname) except -1:
     """out= is accepted as None only: cgrad's ops return new tensors."""
     out = kwargs.pop("out", None)
     if out is not None:
@@ -186,7 +186,7 @@ cdef object max_min_impl(bint is_max, Tensor x, tuple args, dict kwargs, bint me
     dim = take_kw(kw, "dim")
     keepdim = take_kw(kw, "keepdim")
     other = take_kw(kw, "other")
-    no_out(kw, fname)
+    pop_out_kwarg(kw, fname)
     if kw:
         raise invalid_combination(fname, shown, kwargs, sigs)
     if len(args) > 2:
@@ -228,7 +228,7 @@ cdef object amax_impl(bint is_max, Tensor x, tuple args, dict kwargs, bint metho
     cdef dict kw = dict(kwargs)
     dim = take_kw(kw, "dim")
     keepdim = take_kw(kw, "keepdim")
-    no_out(kw, fname)
+    pop_out_kwarg(kw, fname)
     no_extra_kwargs(kw, fname)
     if len(args) > 2:
         raise TypeError(f"{fname}() takes from {base} to {base + 2} positional arguments but "
@@ -259,7 +259,7 @@ cdef object argmax_impl(bint is_max, Tensor x, tuple args, dict kwargs, bint met
     cdef dict kw = dict(kwargs)
     dim = take_kw(kw, "dim")
     keepdim = take_kw(kw, "keepdim")
-    no_out(kw, fname)
+    pop_out_kwarg(kw, fname)
     no_extra_kwargs(kw, fname)
     if len(args) > 2:
         raise TypeError(f"{fname}() takes from {base} to {base + 2} positional arguments but "
@@ -299,7 +299,7 @@ cdef object prod_impl(Tensor x, tuple args, dict kwargs, bint method):
     dim = take_kw(kw, "dim")
     keepdim = take_kw(kw, "keepdim")
     dtype = take_kw(kw, "dtype")
-    no_out(kw, "prod")
+    pop_out_kwarg(kw, "prod")
     if kw:
         raise invalid_combination("prod", shown, kwargs, sigs)
     if len(args) > 2:
@@ -363,7 +363,7 @@ cdef object var_impl(bint take_sqrt, Tensor x, tuple args, dict kwargs, bint met
     unbiased = take_kw(kw, "unbiased")
     keepdim = take_kw(kw, "keepdim")
     correction = take_kw(kw, "correction")
-    no_out(kw, fname)
+    pop_out_kwarg(kw, fname)
     bad = invalid_combination(fname, shown, kwargs, sigs)
     if kw or len(args) > 3:
         raise bad
@@ -416,7 +416,7 @@ cdef object logsumexp_impl(Tensor x, tuple args, dict kwargs, bint method):
     cdef dict kw = dict(kwargs)
     dim = take_kw(kw, "dim")
     keepdim = take_kw(kw, "keepdim")
-    no_out(kw, "logsumexp")
+    pop_out_kwarg(kw, "logsumexp")
     no_extra_kwargs(kw, "logsumexp")
     if len(args) > 2:
         raise TypeError(f"logsumexp() takes from {base + 1} to {base + 2} positional arguments but "

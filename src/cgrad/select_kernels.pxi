@@ -159,12 +159,6 @@ cdef inline bint big_work(RedPlan* p) noexcept:
     return p.outer * p.n * p.inner >= GIL_RELEASE_NUMEL
 
 
-cdef Tensor scalar_tensor(double value, int dt):
-    cdef Tensor t = new_tensor(0, NULL, dt)
-    fill_scalar(t, value)
-    return t
-
-
 cdef Tensor double_buffer(Py_ssize_t count):
     """Scratch space for the kernels' float64 accumulators."""
     cdef Py_ssize_t n = count if count > 0 else 1
