@@ -40,6 +40,29 @@ def render_templates():
                 f.write(text)
 
 
+def openmp_flags():
+    """Compile and link flags for OpenMP when the compiler supports it; the
+    kernels' prange loops run serially otherwise. CGRAD_NO_OPENMP=1 opts out."""
+    if os.environ.get("CGRAD_NO_OPENMP"):
+        return [], []
+    if sys.platform == "win32":
+        return ["/openmp"], []
+    import subprocess
+    import sysconfig
+    import tempfile
+    cc = (sysconfig.get_config_var("CC") or "cc").split()
+    with tempfile.TemporaryDirectory() as tmp:
+        src = os.path.join(tmp, "omp.c")
+        with open(src, "w") as f:
+            f.write("#include <omp.h>\nint main(void) { return omp_get_max_threads() > 0 ? 0 : 1; }\n")
+        try:
+            ok = subprocess.run(cc + ["-fopenmp", src, "-o", os.path.join(tmp, "omp")],
+                                capture_output=True).returncode == 0
+        except OSError:
+            ok = False
+    return (["-fopenmp"], ["-fopenmp"]) if ok else ([], [])
+
+
 def extensions():
     render_templates()
     if sys.platform == "win32":
@@ -55,12 +78,14 @@ def extensions():
         if os.environ.get("CGRAD_QUICK_BUILD"):
             # for edit-compile-test cycles only: builds several times faster
             extra_compile_args[0] = "-O0"
+    omp_compile, omp_link = openmp_flags()
     ext = Extension(
         "cgrad._C",
         sources=[os.path.join("src", "cgrad", "_C.pyx")],
         include_dirs=[numpy.get_include(), CORE],
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
-        extra_compile_args=extra_compile_args,
+        extra_compile_args=extra_compile_args + omp_compile,
+        extra_link_args=omp_link,
     )
     return cythonize(
         [ext],

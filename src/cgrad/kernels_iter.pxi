@@ -5,8 +5,11 @@
 #
 # Layers: run_elementwise() picks the flat fast path (every operand
 # contiguous or a single element: one call, strides 1 or 0) or the strided
-# path (broadcast strides, size-1 dims dropped, adjacent dims coalesced,
-# then one call per row). The GIL is released when the work is large.
+# path (plan_strided: broadcast strides, size-1 dims dropped, adjacent dims
+# coalesced; run_rows: one call per row). Large work releases the GIL and is
+# split over threads (run_parallel).
+
+from cython.parallel cimport prange
 
 ctypedef void (*RowFn)(char** p, const Py_ssize_t* s, Py_ssize_t n, void* ctx) noexcept nogil
 
@@ -49,14 +52,22 @@ cdef inline Operand operand_of_scalar(void* value, int itemsize) noexcept:
     return o
 
 
-cdef void run_strided(RowFn fn, int nops, Operand* ops, int ndim, const Py_ssize_t* shape,
-                      Py_ssize_t numel, void* ctx) noexcept nogil:
-    cdef Py_ssize_t st[MAX_OPERANDS][MAX_DIMS]
-    cdef Py_ssize_t sh[MAX_DIMS]
-    cdef Py_ssize_t idx[MAX_DIMS]
-    cdef Py_ssize_t inner_s[MAX_OPERANDS]
-    cdef char* p[MAX_OPERANDS]
-    cdef Py_ssize_t stride, n, rows, r
+cdef struct StridedPlan:
+    # the iteration after broadcasting, dropping size-1 dims and merging
+    # adjacent dims: `rows` rows of `n` elements
+    int nops
+    int nd
+    Py_ssize_t n
+    Py_ssize_t rows
+    Py_ssize_t sh[MAX_DIMS]
+    Py_ssize_t st[MAX_OPERANDS][MAX_DIMS]    # outer strides, in bytes
+    Py_ssize_t inner_s[MAX_OPERANDS]          # inner strides, in elements
+    char* base[MAX_OPERANDS]
+
+
+cdef void plan_strided(StridedPlan* pl, int nops, Operand* ops, int ndim, const Py_ssize_t* shape,
+                       Py_ssize_t numel) noexcept nogil:
+    cdef Py_ssize_t stride
     cdef int k, d, od, nd = 0
     cdef bint mergeable
     for d in range(ndim):
@@ -67,56 +78,150 @@ cdef void run_strided(RowFn fn, int nops, Operand* ops, int ndim, const Py_ssize
             for k in range(nops):
                 od = d - (ndim - ops[k].ndim)
                 stride = 0 if od < 0 or ops[k].shape[od] == 1 else ops[k].strides[od]
-                if st[k][nd - 1] != stride * shape[d]:
+                if pl.st[k][nd - 1] != stride * shape[d]:
                     mergeable = False
                     break
         for k in range(nops):
             od = d - (ndim - ops[k].ndim)
             stride = 0 if od < 0 or ops[k].shape[od] == 1 else ops[k].strides[od]
-            st[k][nd - 1 if mergeable else nd] = stride
+            pl.st[k][nd - 1 if mergeable else nd] = stride
         if mergeable:
-            sh[nd - 1] *= shape[d]
+            pl.sh[nd - 1] *= shape[d]
         else:
-            sh[nd] = shape[d]
+            pl.sh[nd] = shape[d]
             nd += 1
     if nd == 0:
-        sh[0] = 1
+        pl.sh[0] = 1
         for k in range(nops):
-            st[k][0] = 0
+            pl.st[k][0] = 0
         nd = 1
     for k in range(nops):
-        p[k] = ops[k].data
-        inner_s[k] = st[k][nd - 1]
+        pl.base[k] = ops[k].data
+        pl.inner_s[k] = pl.st[k][nd - 1]
         for d in range(nd):
-            st[k][d] *= ops[k].itemsize      # outer strides in bytes from here on
-    n = sh[nd - 1]
-    rows = numel // n
-    for d in range(nd):
-        idx[d] = 0
-    for r in range(rows):
-        fn(p, inner_s, n, ctx)
+            pl.st[k][d] *= ops[k].itemsize
+    pl.nops = nops
+    pl.nd = nd
+    pl.n = pl.sh[nd - 1]
+    pl.rows = numel // pl.n
+
+
+cdef void run_rows(RowFn fn, const StridedPlan* pl, Py_ssize_t r0, Py_ssize_t r1,
+                   void* ctx) noexcept nogil:
+    """Rows r0..r1-1 of a plan: pointers start at row r0's position."""
+    cdef Py_ssize_t idx[MAX_DIMS]
+    cdef char* p[MAX_OPERANDS]
+    cdef Py_ssize_t rest = r0, r
+    cdef int k, d, nd = pl.nd
+    for k in range(pl.nops):
+        p[k] = pl.base[k]
+    for d in range(nd - 2, -1, -1):
+        idx[d] = rest % pl.sh[d]
+        rest = rest // pl.sh[d]
+        for k in range(pl.nops):
+            p[k] += idx[d] * pl.st[k][d]
+    for r in range(r0, r1):
+        fn(p, pl.inner_s, pl.n, ctx)
         d = nd - 2
         while d >= 0:
             idx[d] += 1
-            for k in range(nops):
-                p[k] += st[k][d]
-            if idx[d] < sh[d]:
+            for k in range(pl.nops):
+                p[k] += pl.st[k][d]
+            if idx[d] < pl.sh[d]:
                 break
-            for k in range(nops):
-                p[k] -= st[k][d] * sh[d]
+            for k in range(pl.nops):
+                p[k] -= pl.st[k][d] * pl.sh[d]
             idx[d] = 0
             d -= 1
+
+
+cdef void run_flat_chunk(RowFn fn, int nops, char** p, Py_ssize_t* s, Operand* ops, Py_ssize_t start,
+                         Py_ssize_t count, void* ctx) noexcept nogil:
+    cdef char* q[MAX_OPERANDS]
+    cdef int k
+    for k in range(nops):
+        q[k] = p[k] + start * s[k] * ops[k].itemsize
+    fn(q, s, count, ctx)
+
+
+# ---------------------------------------------------------------------------
+# Threads. Large elementwise work is split over threads (OpenMP, when the
+# compiler has it; otherwise prange runs serially). Only work whose output
+# receives each element once is split: reductions accumulate into shared
+# outputs and stay on one thread.
+
+cdef enum:
+    MIN_NUMEL_PER_THREAD = 1 << 16
+
+cdef int _num_threads = 1
+
+
+def set_num_threads(int n):
+    """The number of threads cgrad's kernels use for large tensors."""
+    global _num_threads
+    if n < 1:
+        raise RuntimeError(f"set_num_threads expects a positive integer, but got {n}")
+    _num_threads = n
+
+
+def get_num_threads():
+    return _num_threads
+
+
+def _default_num_threads():
+    import os
+    env = os.environ.get("OMP_NUM_THREADS", "")
+    if env.isdigit() and int(env) > 0:
+        return int(env)
+    return os.cpu_count() or 1
+
+
+_num_threads = _default_num_threads()
+
+
+cdef inline int threads_for(Py_ssize_t numel) noexcept nogil:
+    cdef Py_ssize_t t = numel // MIN_NUMEL_PER_THREAD
+    if t > _num_threads:
+        t = _num_threads
+    return <int>t if t > 1 else 1
+
+
+cdef void run_parallel(RowFn fn, bint flat, char** p, Py_ssize_t* s, int nops, Operand* ops,
+                       int ndim, const Py_ssize_t* shape, Py_ssize_t numel, void* ctx,
+                       int nthreads) noexcept nogil:
+    cdef StridedPlan pl
+    cdef Py_ssize_t chunk, t, start, count, per
+    if flat:
+        chunk = (numel + nthreads - 1) // nthreads
+        for t in prange(nthreads, num_threads=nthreads, schedule="static"):
+            start = t * chunk
+            count = min(chunk, numel - start)
+            if count > 0:
+                run_flat_chunk(fn, nops, p, s, ops, start, count, ctx)
+        return
+    plan_strided(&pl, nops, ops, ndim, shape, numel)
+    if pl.rows < nthreads:
+        run_rows(fn, &pl, 0, pl.rows, ctx)
+        return
+    per = (pl.rows + nthreads - 1) // nthreads
+    for t in prange(nthreads, num_threads=nthreads, schedule="static"):
+        start = t * per
+        count = min(per, pl.rows - start)
+        if count > 0:
+            run_rows(fn, &pl, start, start + count, ctx)
 
 
 cdef int run_elementwise(RowFn fn, int nops, Operand* ops, int ndim, const Py_ssize_t* shape,
                          Py_ssize_t numel, void* ctx) except -1:
     """Apply `fn` over `numel` elements of the broadcast shape. ops[0] is the
-    output: contiguous, of exactly that shape. The other operands are
-    right-aligned against the shape and broadcast (checked by the caller)."""
+    output, broadcast like the others (a stride-0 output accumulates: a
+    reduction); the other operands are right-aligned against the shape and
+    broadcast (checked by the caller). Large work releases the GIL and,
+    when each output element is written once, is split over threads."""
     cdef Py_ssize_t s[MAX_OPERANDS]
     cdef char* p[MAX_OPERANDS]
     cdef bint flat = True
-    cdef int k
+    cdef int k, nthreads
     if numel == 0:
         return 0
     for k in range(nops):
@@ -129,8 +234,12 @@ cdef int run_elementwise(RowFn fn, int nops, Operand* ops, int ndim, const Py_ss
             flat = False
     if numel < GIL_RELEASE_NUMEL:
         run_loops(fn, flat, p, s, nops, ops, ndim, shape, numel, ctx)
-    else:
-        with nogil:
+        return 0
+    nthreads = threads_for(numel) if ops[0].numel == numel else 1
+    with nogil:
+        if nthreads > 1:
+            run_parallel(fn, flat, p, s, nops, ops, ndim, shape, numel, ctx, nthreads)
+        else:
             run_loops(fn, flat, p, s, nops, ops, ndim, shape, numel, ctx)
     return 0
 
@@ -160,10 +269,12 @@ cdef int run_elementwise_holding_gil(RowFn fn, int nops, Operand* ops, int ndim,
 
 cdef inline void run_loops(RowFn fn, bint flat, char** p, Py_ssize_t* s, int nops, Operand* ops,
                            int ndim, const Py_ssize_t* shape, Py_ssize_t numel, void* ctx) noexcept nogil:
+    cdef StridedPlan pl
     if flat:
         fn(p, s, numel, ctx)
     else:
-        run_strided(fn, nops, ops, ndim, shape, numel, ctx)
+        plan_strided(&pl, nops, ops, ndim, shape, numel)
+        run_rows(fn, &pl, 0, pl.rows, ctx)
 
 
 cdef int broadcast_shapes(int andim, const Py_ssize_t* ashape, int bndim, const Py_ssize_t* bshape,
