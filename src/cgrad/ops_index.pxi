@@ -138,27 +138,47 @@ cdef extern from *:
        pointers ip, strides ist[k * nbd + d] over the broadcast dims, 0 where
        broadcast). Negative indices wrap. Returns -1, or the number k of the
        first index tensor holding an out-of-range value (stored in *bad),
-       checking element by element as PyTorch's kernel does. */
+       checking element by element as PyTorch's kernel does. Rows along the
+       last broadcast dim run in a tight loop. */
     static int cg_index_table(int m, char* const* ip, const Py_ssize_t* ist, int nbd,
                               const Py_ssize_t* bshape, const Py_ssize_t* sizes,
                               const Py_ssize_t* sst, Py_ssize_t nb, int64_t* out, int64_t* bad) {
-        char* cur[CG_MAXD];
+        const char* cur[CG_MAXD];
+        Py_ssize_t last[CG_MAXD];
         Py_ssize_t bidx[CG_MAXD];
-        Py_ssize_t j;
+        Py_ssize_t j, n, rows, r, pos = 0;
         int k, d;
-        for (k = 0; k < m; k++) cur[k] = ip[k];
+        if (nb == 0) return -1;
+        n = nbd > 0 ? bshape[nbd - 1] : 1;
+        rows = nb / n;
+        for (k = 0; k < m; k++) {
+            cur[k] = ip[k];
+            last[k] = nbd > 0 ? ist[k * nbd + nbd - 1] : 0;
+        }
         for (d = 0; d < nbd; d++) bidx[d] = 0;
-        for (j = 0; j < nb; j++) {
-            int64_t off = 0;
-            for (k = 0; k < m; k++) {
-                int64_t v = *(const int64_t*)cur[k];
-                int64_t s = (int64_t)sizes[k];
-                if (v < -s || v >= s) { *bad = v; return k; }
-                if (v < 0) v += s;
-                off += v * (int64_t)sst[k];
+        for (r = 0; r < rows; r++) {
+            if (m == 1) {
+                const int64_t* p0 = (const int64_t*)cur[0];
+                const Py_ssize_t s0 = last[0];
+                const int64_t size = (int64_t)sizes[0], stride = (int64_t)sst[0];
+                for (j = 0; j < n; j++) {
+                    int64_t v = p0[j * s0];
+                    if (v < -size || v >= size) { *bad = v; return 0; }
+                    out[pos++] = (v < 0 ? v + size : v) * stride;
+                }
+            } else {
+                for (j = 0; j < n; j++) {
+                    int64_t off = 0;
+                    for (k = 0; k < m; k++) {
+                        int64_t v = ((const int64_t*)cur[k])[j * last[k]];
+                        int64_t s = (int64_t)sizes[k];
+                        if (v < -s || v >= s) { *bad = v; return k; }
+                        off += (v < 0 ? v + s : v) * (int64_t)sst[k];
+                    }
+                    out[pos++] = off;
+                }
             }
-            out[j] = off;
-            for (d = nbd - 1; d >= 0; d--) {
+            for (d = nbd - 2; d >= 0; d--) {
                 for (k = 0; k < m; k++) cur[k] += ist[k * nbd + d] * 8;
                 if (++bidx[d] < bshape[d]) break;
                 for (k = 0; k < m; k++) cur[k] -= ist[k * nbd + d] * 8 * bshape[d];
@@ -200,22 +220,39 @@ cdef extern from *:
         return -1;
     }
 
-    /* nonzero() of a bool tensor: the count, then the coordinates (C order)
-       written to outs[d][i] for each dim d. */
+    /* nonzero() of a bool tensor: the count (outs NULL), or the coordinates
+       (C order) written to outs[d][i] for each dim d. Rows along the last
+       dim are walked in a tight loop. */
     static Py_ssize_t cg_mask_walk(const uint8_t* p, int nd, const Py_ssize_t* shape,
                                    const Py_ssize_t* st, Py_ssize_t numel, int64_t** outs) {
         Py_ssize_t idx[CG_MAXD];
-        Py_ssize_t i, c = 0, off = 0;
+        Py_ssize_t c = 0, off = 0, rows, r, j, n, s;
         int d;
+        if (numel == 0) return 0;
+        n = shape[nd - 1];
+        s = st[nd - 1];
+        rows = numel / n;
         for (d = 0; d < nd; d++) idx[d] = 0;
-        for (i = 0; i < numel; i++) {
-            if (p[off]) {
-                if (outs != NULL) {
-                    for (d = 0; d < nd; d++) outs[d][c] = idx[d];
+        for (r = 0; r < rows; r++) {
+            const uint8_t* row = p + off;
+            if (outs == NULL) {
+                if (s == 1) { for (j = 0; j < n; j++) c += row[j] != 0; }
+                else { for (j = 0; j < n; j++) c += row[j * s] != 0; }
+            } else {
+                /* branch-free: write at c always, advance c on true (the
+                   output arrays have one spare slot) */
+                for (d = 0; d < nd - 1; d++) {
+                    int64_t v = idx[d];
+                    int64_t* o = outs[d];
+                    Py_ssize_t c2 = c;
+                    for (j = 0; j < n; j++) { o[c2] = v; c2 += row[j * s] != 0; }
                 }
-                c++;
+                {
+                    int64_t* o = outs[nd - 1];
+                    for (j = 0; j < n; j++) { o[c] = j; c += row[j * s] != 0; }
+                }
             }
-            for (d = nd - 1; d >= 0; d--) {
+            for (d = nd - 2; d >= 0; d--) {
                 off += st[d];
                 if (++idx[d] < shape[d]) break;
                 off -= st[d] * shape[d];
@@ -637,6 +674,10 @@ cdef int step_slice(_Parsed p, int dim, object sl, bint optimize) except -1:
     if g.ndim == 0:
         raise IndexError("slice() cannot be applied to a 0-dim tensor.")
     if dim >= g.ndim:
+        # past the last dim (several Ellipses): PyTorch skips a full slice
+        # there without looking at the size, else slice() rejects the dim
+        if optimize and start == 0 and stop == SSIZE_MAX and step == 1:
+            return 0
         wrap_dim(dim, g.ndim)
     length = g.shape[dim]
     if optimize and start == 0 and stop >= length and step == 1:
@@ -925,7 +966,9 @@ cdef list mask_coordinates(Tensor mask):
     cdef int d
     count = cg_mask_walk(<uint8_t*>mask._data, mask._ndim, mask._shape, mask._strides, mask._numel, NULL)
     for d in range(mask._ndim):
-        c = new_tensor_from_tuple((count,), I64)
+        c = new_tensor_from_tuple((count + 1,), I64)     # a spare slot for the branch-free walk
+        c._shape[0] = count
+        c._numel = count
         coords.append(c)
         outs[d] = <int64_t*>c._data
     if count:
@@ -1347,6 +1390,14 @@ cdef Tensor value_to_tensor(Tensor self, object value):
     return t
 
 
+cdef inline bint write_needs_history(Tensor self, Tensor v) noexcept:
+    """An in-place write is recorded when grad mode is on and the result is
+    differentiable: self floating point, and self or the value requiring
+    grad."""
+    return (cgrad_grad_enabled and is_float(self._dtype)
+            and (self._requires_grad or (v is not None and v._requires_grad)))
+
+
 cdef int check_setitem_leaf(Tensor self, bint through_view) except -1:
     """In-place writes that need history: PyTorch's errors on leaves and
     views of leaves; views with history are not supported yet."""
@@ -1424,7 +1475,7 @@ cdef int setitem_basic(Tensor self, _Parsed p, Tensor v) except -1:
     cdef Tensor src, value_in
     cdef InplaceFn fn
     cdef CopySlices cs
-    cdef bint history = cgrad_grad_enabled and (self._requires_grad or v._requires_grad)
+    cdef bint history = write_needs_history(self, v)
     if not same_shape(dst, v):
         if v._ndim == 0:
             fill = True
@@ -1491,7 +1542,7 @@ cdef int setitem_advanced(Tensor self, _Parsed p, Tensor v) except -1:
     """index_put_(self[basic part], indices, v with its leading ones dropped)."""
     cdef Tensor sliced = self if not p.steps else make_view(self, p.g.ndim, p.g.shape, p.g.strides,
                                                               p.g.offset)
-    cdef bint history = cgrad_grad_enabled and (self._requires_grad or v._requires_grad)
+    cdef bint history = write_needs_history(self, v)
     cdef int lead = strip_leading_ones(v)
     cdef Tensor vs = stripped_view(v, lead)
     cdef Tensor mask, t, value_in
@@ -1739,7 +1790,7 @@ cdef Tensor masked_fill_inplace(Tensor self, Tensor mask, object value, Tensor v
     if not shape_equals(self, nd, shape):
         raise RuntimeError(f"output with shape {shape_str(self._shape, self._ndim)} doesn't match the "
                            f"broadcast shape {shape_str(shape, nd)}")
-    history = cgrad_grad_enabled and (self._requires_grad or (vt is not None and vt._requires_grad))
+    history = write_needs_history(self, vt)
     if history:
         check_setitem_leaf(self, False)
     else:
