@@ -76,6 +76,8 @@ def getitem_outcome(lib, arr, index_fn, base_fn=None, requires_grad=True):
         out["version_shared"] = r._version == x._version
     else:
         out["contiguous"] = r.is_contiguous()
+        if r.numel():
+            out["stride"] = r.stride()
     if r.requires_grad:
         g = np.random.default_rng(7).standard_normal(tuple(r.shape))
         r.backward(lib.tensor(g))
@@ -224,11 +226,7 @@ BASES = {
 def test_getitem_on_views_matches_torch(base, index):
     """Views of views keep the first base and its storage; strides and
     offsets compose; gradients flow back through the whole chain."""
-    c = getitem_outcome(cgrad, A, index, BASES[base])
-    t = getitem_outcome(torch, A, index, BASES[base])
-    c.pop("contiguous", None)   # layout of advanced-indexing copies: see test_advanced_results_are_contiguous
-    t.pop("contiguous", None)
-    assert_same(c, t)
+    compare_getitem(A, index, BASES[base])
 
 
 @requires_torch
@@ -263,6 +261,20 @@ def test_advanced_results_are_contiguous():
     for index in [[0, 1], (slice(None), [0, 1]), ([0, 1], slice(None), [1, 2])]:
         r = x[index]
         assert r.is_contiguous() and r._base is None and not r._is_view()
+
+
+@requires_torch
+@pytest.mark.parametrize("base", [lambda x: x.transpose(0, 2), lambda x: x.permute(1, 2, 0), lambda x: x[:, ::2],
+                                  lambda x: x.transpose(1, 2)[1:], lambda x: x[:, :1].expand(3, 6, 5)])
+@pytest.mark.parametrize("index", [
+    lambda lib: [1, 0], lambda lib: (slice(None), [0, 1]), lambda lib: (Ellipsis, [2, 2, 0]),
+    lambda lib: ([0, 1], slice(None), [1, 0]), lambda lib: (lib.tensor([[0, 1, 1], [1, 0, 0]]).t(),),
+    lambda lib: (slice(None), lib.tensor([[0, 1, 1], [1, 0, 0]]).t()), lambda lib: ([[0], [1]], [0, 1]),
+    lambda lib: (1, slice(None), [0, 0, 1]), lambda lib: (None, [1], None, Ellipsis, [0]),
+])
+def test_advanced_result_layout_matches_torch(base, index):
+    """index() lays its result out as TensorIterator orders the inputs' dims."""
+    compare_getitem(A, index, base)
 
 
 # ---------------------------------------------------------------------------
@@ -303,7 +315,7 @@ def index_specs(draw, shape):
             vals = draw(st.lists(st.integers(-size, max(size - 1, -size)), min_size=k, max_size=k))
             if draw(st.integers(0, 15)) == 0:
                 vals.append(size)      # out of range
-            form = draw(st.sampled_from(["flat", "col", "row"])) if kind == "ltensor" else "flat"
+            form = draw(st.sampled_from(["flat", "col", "row", "tcol"])) if kind == "ltensor" else "flat"
             comps.append((kind, vals, form))
             consumed += 1
         else:
@@ -318,7 +330,7 @@ def index_specs(draw, shape):
     return comps, as_tuple
 
 
-def build_index(lib, spec):
+def build_index(lib, spec, plain_layout=False):
     comps, as_tuple = spec
     out = []
     for c in comps:
@@ -336,6 +348,8 @@ def build_index(lib, spec):
             out.append(list(c[1]))
         elif c[0] == "ltensor":
             t = lib.tensor(c[1], dtype=lib.int64)
+            if c[2] == "tcol" and not plain_layout:   # a non-contiguous (k, 2) index: a transposed (2, k) tensor
+                t = lib.tensor([list(c[1]), list(c[1])[::-1]], dtype=lib.int64).t()
             out.append(t.reshape(-1, 1) if c[2] == "col" else (t.reshape(1, -1) if c[2] == "row" else t))
         else:
             out.append(lib.tensor(np.array(c[2], dtype=bool).reshape(c[1])))
@@ -352,6 +366,19 @@ def test_getitem_random_matches_torch(data, shape):
     spec = data.draw(index_specs(shape))
     arr = np.random.default_rng(3).standard_normal(shape)
     compare_getitem(arr, lambda lib: build_index(lib, spec))
+
+
+@requires_torch
+@settings(max_examples=100 * SCALE, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data(), shape=st.lists(st.integers(1, 4), min_size=2, max_size=4).map(tuple))
+def test_getitem_random_on_permuted_base_matches_torch(data, shape):
+    """Non-contiguous sources: view strides compose, copies take torch's layout."""
+    perm = data.draw(st.permutations(range(len(shape))))
+    step = data.draw(st.integers(1, 2))
+    arr = np.random.default_rng(3).standard_normal(shape)
+    permuted = tuple(shape[p] for p in perm)
+    spec = data.draw(index_specs((-(-permuted[0] // step),) + permuted[1:]))
+    compare_getitem(arr, lambda lib: build_index(lib, spec), lambda x: x.permute(*perm)[::step])
 
 
 def setitem_outcome(lib, arr, index_fn, value_fn, mode):
@@ -463,7 +490,7 @@ def test_setitem_random_matches_torch(data, shape, mode):
     spec = data.draw(index_specs(shape))
     arr = np.random.default_rng(4).standard_normal(shape)
     try:
-        target = tuple(torch.zeros(shape)[build_index(torch, spec)].shape)
+        target = tuple(torch.zeros(shape)[build_index(torch, spec, True)].shape)
     except Exception:  # noqa: BLE001 - the setitem then fails the same way
         target = ()
     kind = data.draw(st.sampled_from(["scalar", "full", "suffix", "ones_prefix"]))
@@ -480,7 +507,9 @@ def test_setitem_random_matches_torch(data, shape, mode):
     def value(lib):
         return 1.5 if vshape is None else lib.tensor(vals)
 
-    compare_setitem(arr, lambda lib: build_index(lib, spec), value, mode)
+    # C-order index layouts only: with repeated indices, which write wins
+    # follows torch's iteration order (see test_repeated_writes_follow_c_order)
+    compare_setitem(arr, lambda lib: build_index(lib, spec, True), value, mode)
 
 
 # ---------------------------------------------------------------------------
@@ -581,6 +610,15 @@ def test_sequence_as_tuple_warning_matches_torch():
     t = getitem_outcome(torch, A, lambda lib: [0, None])
     assert c["warnings"] == tuple(w.replace("x[torch.tensor(seq)]", "x[cgrad.tensor(seq)]") for w in t["warnings"])
     assert len(c["warnings"]) == 1
+
+
+def test_repeated_writes_follow_c_order():
+    """Repeated indices in a (non-accumulating) write: the last one in C
+    order of the broadcast index wins (torch agrees for C-ordered index
+    tensors; it calls the result undefined)."""
+    x = cgrad.zeros(3)
+    x[cgrad.tensor([[0, 1], [1, 0]]).t()] = cgrad.tensor([1.0, 2.0])
+    assert np.array_equal(x.numpy(), [2.0, 1.0, 0.0])
 
 
 def test_bad_index_input_leaves_tensor_unchanged():

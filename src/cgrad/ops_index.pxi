@@ -1161,10 +1161,107 @@ cdef int adv_run(_AdvIndex ai, int op, Tensor a, Tensor dense) except -1:
     return 0
 
 
-cdef Tensor adv_gather(Tensor src, _AdvIndex ai):
+cdef Tensor adv_gather(Tensor src, _AdvIndex ai, bint iterator_layout=False):
+    """src[indices] as a new tensor: contiguous, or (iterator_layout) laid
+    out as PyTorch's index() lays out its result."""
     cdef Tensor out = new_tensor_from_tuple(ai.result_shape, src._dtype)
+    if iterator_layout and out._ndim > 1:
+        index_output_strides(ai, src, out)
     adv_run(ai, K_GATHER, src, out)
     return out
+
+
+cdef int index_output_strides(_AdvIndex ai, Tensor src, Tensor out) except -1:
+    """Give `out` (fresh, dense) the strides TensorIterator gives index()'s
+    output: the result dims ordered fastest-first as the inputs order them
+    (the source restrided with zeros on the index dims, then each index
+    tensor expanded to the broadcast shape and reshaped with ones around
+    it), then packed densely in that order."""
+    cdef int R = out._ndim, nops = 1 + ai.m, before, r, k, d, i, j, dim0, dim1, tmp, cmp
+    cdef int perm[MAX_DIMS]
+    cdef Py_ssize_t est[MAX_DIMS]
+    cdef Py_ssize_t ones_shape[MAX_DIMS]
+    cdef Py_ssize_t vst[MAX_DIMS]
+    cdef Py_ssize_t next_stride
+    cdef Py_ssize_t* st = <Py_ssize_t*>malloc(nops * R * sizeof(Py_ssize_t))
+    cdef Py_ssize_t s0, s1
+    cdef Tensor t, tmpv
+    cdef bint inverted
+    if st == NULL:
+        raise MemoryError()
+    try:
+        before = ai.first if ai.adjacent else 0
+        # operand 0: the source restrided over the result dims (bytes)
+        for r in range(before):
+            st[r] = src._strides[r] * ITEMSIZE[src._dtype]
+        for r in range(before, before + ai.nbd):
+            st[r] = 0
+        r = before + ai.nbd
+        for d in range(before, src._ndim):
+            if ai.idx[d] is None:
+                st[r] = src._strides[d] * ITEMSIZE[src._dtype]
+                r += 1
+        # operands 1..m: the index tensors, expanded then reshaped
+        k = 1
+        for d in range(src._ndim):
+            if ai.idx[d] is None:
+                continue
+            t = <Tensor>ai.idx[d]
+            for j in range(ai.nbd):
+                i = j - (ai.nbd - t._ndim)
+                est[j] = 0 if i < 0 or (t._shape[i] == 1 and ai.bshape[j] != 1) else t._strides[i]
+            tmpv = make_view(t, ai.nbd, ai.bshape, est, t._offset)
+            for r in range(R):
+                ones_shape[r] = ai.bshape[r - before] if before <= r < before + ai.nbd else 1
+            if not view_strides(tmpv, R, ones_shape, vst):
+                next_stride = 1
+                for r in range(R - 1, -1, -1):
+                    vst[r] = next_stride
+                    next_stride *= ones_shape[r] if ones_shape[r] > 0 else 1
+            for r in range(R):
+                st[k * R + r] = 0 if (ones_shape[r] == 1 and out._shape[r] != 1) else vst[r] * 8
+            k += 1
+        # TensorIterator's reorder_dimensions: insertion sort, fastest first
+        for i in range(R):
+            perm[i] = R - 1 - i
+        for i in range(1, R):
+            dim1 = i
+            for dim0 in range(i - 1, -1, -1):
+                cmp = 0
+                for k in range(nops):
+                    s0 = st[k * R + perm[dim0]]
+                    s1 = st[k * R + perm[dim1]]
+                    if s0 == 0 or s1 == 0:
+                        continue
+                    if s0 < s1:
+                        cmp = -1
+                        break
+                    if s0 > s1:
+                        cmp = 1
+                        break
+                    if out._shape[perm[dim0]] > out._shape[perm[dim1]]:
+                        cmp = 1
+                        break
+                if cmp > 0:
+                    tmp = perm[dim0]
+                    perm[dim0] = perm[dim1]
+                    perm[dim1] = tmp
+                    dim1 = dim0
+                elif cmp < 0:
+                    break
+        inverted = True
+        for i in range(R):
+            if perm[i] != R - 1 - i:
+                inverted = False
+        if not inverted:
+            next_stride = 1
+            for i in range(R):
+                out._strides[perm[i]] = next_stride
+                next_stride *= out._shape[perm[i]]
+            out._contiguous = out._numel == 0 or strides_are_contiguous(R, out._shape, out._strides)
+    finally:
+        free(st)
+    return 0
 
 
 # ---------------------------------------------------------------------------
@@ -1189,7 +1286,7 @@ cdef class IndexBackward0(Node):
 
 cdef Tensor op_index_ai(Tensor src, _AdvIndex ai):
     """src[indices] (a copy), IndexBackward0."""
-    cdef Tensor out = adv_gather(src, ai)
+    cdef Tensor out = adv_gather(src, ai, True)
     cdef IndexBackward0 node
     if needs_grad(src):
         node = IndexBackward0.__new__(IndexBackward0)
