@@ -207,15 +207,13 @@ cdef extern from *:
         }
     }
 
-    /* index_select's table: no wrapping; returns -1 or the position of the
+    /* index_select's bounds (no wrapping): -1, or the position of the
        first index outside [0, size). */
-    static Py_ssize_t cg_select_table(const int64_t* ip, Py_ssize_t ist, Py_ssize_t n,
-                                      int64_t size, Py_ssize_t sst, int64_t* out) {
+    static Py_ssize_t cg_select_check(const int64_t* ip, Py_ssize_t ist, Py_ssize_t n, int64_t size) {
         Py_ssize_t j;
         for (j = 0; j < n; j++) {
             int64_t v = ip[j * ist];
             if (v < 0 || v >= size) return j;
-            out[j] = v * (int64_t)sst;
         }
         return -1;
     }
@@ -283,8 +281,7 @@ cdef extern from *:
                        int64_t* bad) nogil
     void cg_dense_table(int nbd, const Py_ssize_t* bshape, const Py_ssize_t* st, Py_ssize_t nb,
                         int64_t* out) nogil
-    Py_ssize_t cg_select_table(const int64_t* ip, Py_ssize_t ist, Py_ssize_t n, int64_t size,
-                               Py_ssize_t sst, int64_t* out) nogil
+    Py_ssize_t cg_select_check(const int64_t* ip, Py_ssize_t ist, Py_ssize_t n, int64_t size) nogil
     Py_ssize_t cg_mask_walk(const uint8_t* p, int nd, const Py_ssize_t* shape, const Py_ssize_t* st,
                             Py_ssize_t numel, int64_t** outs) nogil
 
@@ -1571,7 +1568,6 @@ cdef int setitem_basic(Tensor self, _Parsed p, Tensor v) except -1:
     cdef Py_ssize_t estrides[MAX_DIMS]
     cdef Tensor src, value_in
     cdef InplaceFn fn
-    cdef CopySlices cs
     cdef bint history = write_needs_history(self, v)
     if not same_shape(dst, v):
         if v._ndim == 0:
@@ -1647,8 +1643,6 @@ cdef int setitem_advanced(Tensor self, _Parsed p, Tensor v) except -1:
     cdef Py_ssize_t rshape[MAX_DIMS]
     cdef int i, R, d
     cdef IndexPutBackward0 fn
-    cdef ScalarBuf buf
-    cdef Operand ops[2]
     if history:
         check_setitem_leaf(self, bool(p.steps))
     elif self._is_inference and not cgrad_inference_mode:
@@ -1985,7 +1979,6 @@ cdef _AdvIndex select_plan(Tensor x, int dim, Tensor index):
 
 
 cdef int check_select_bounds(Tensor x, int dim, Tensor index) except -1:
-    cdef int64_t* tab
     cdef Py_ssize_t bad, n = index._numel
     cdef Py_ssize_t ist = index._strides[0] if index._ndim else 1
     cdef int64_t size
@@ -2001,11 +1994,7 @@ cdef int check_select_bounds(Tensor x, int dim, Tensor index) except -1:
             size = x._shape[dim]
     else:
         size = x._numel
-    tab = <int64_t*>malloc((n + 1) * sizeof(int64_t))
-    if tab == NULL:
-        raise MemoryError()
-    bad = cg_select_table(<int64_t*>index._data, ist, n, size, 1, tab)
-    free(tab)
+    bad = cg_select_check(<int64_t*>index._data, ist, n, size)
     if bad >= 0:
         v = (<int64_t*>index._data)[bad * ist]
         if x._ndim > 1 and (dim == 1 or x._numel == 0):
