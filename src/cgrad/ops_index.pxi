@@ -778,8 +778,8 @@ cdef Tensor sequence_to_index(object seq):
         if seq.dtype == np.bool_ or seq.dtype == np.uint8:
             if seq.dtype == np.uint8:
                 import warnings
-                warnings.warn("indexing with dtype torch.uint8 is now deprecated, please use a dtype "
-                              "torch.bool instead.", UserWarning, stacklevel=1)
+                warnings.warn("indexing with dtype cgrad.uint8 is now deprecated, please use a dtype "
+                              "cgrad.bool instead.", UserWarning, stacklevel=1)
             return tensor_from_ndarray(np.array(seq, dtype=np.bool_), False)
         try:
             arr = np.asarray(seq, dtype=np.int64)
