@@ -999,7 +999,30 @@ cdef class Tensor:
         return do_narrow(self, dim, start, length, False)
 
     # --- indexing ---------------------------------------------------------------------
-    # (__getitem__, __setitem__ and index methods of ops_index.pxi go here)
+    def __getitem__(self, index):
+        return tensor_getitem(self, index)
+
+    def __setitem__(self, index, value):
+        tensor_setitem(self, index, value)
+
+    def __delitem__(self, index):
+        raise TypeError("Tensor does not support deleting items")
+
+    def __iter__(self):
+        if self._ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return iter([tensor_getitem(self, i) for i in range(self._shape[0])])
+
+    def index_select(self, dim, index):
+        return index_select_checked(self, dim, index)
+
+    def masked_fill(self, mask, value):
+        v, vt = masked_fill_value(value, "masked_fill_")
+        return op_masked_fill(self, tensor_arg(mask, "masked_fill", "mask"), v, vt)
+
+    def masked_fill_(self, mask, value):
+        v, vt = masked_fill_value(value, "masked_fill_")
+        return masked_fill_inplace(self, tensor_arg(mask, "masked_fill_", "mask"), v, vt)
 
     # --- neural-net functions ---------------------------------------------------------
     # (softmax, log_softmax and friends of ops_nn.pxi go here)
