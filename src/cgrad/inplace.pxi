@@ -57,22 +57,31 @@ cdef Tensor old_value(Tensor self, bint private_copy):
 cdef Tensor commit_inplace(Tensor self, Tensor result):
     """Write `result` (computed on old_value(self)) into self, then make
     self's history, and for a view its base's, start at result's node."""
-    cdef Tensor base = self._base
-    cdef CopySlices cs
     copy_into(self, result)
     self._storage.version += 1
-    if result._grad_fn is None:
-        return self
-    if base is None:
-        set_history(self, result._grad_fn, result._output_nr)
-        return self
-    cs = CopySlices.__new__(CopySlices)
-    refresh_view(base)
-    wire2(cs, base, result)
-    cs.geometry = view_geometry(base, self)
-    set_history(base, cs, 0)
-    set_view_history(self, base)
+    if result._grad_fn is not None:
+        rebase_after_write(self, result._grad_fn)
     return self
+
+
+cdef void rebase_after_write(Tensor written, Node fn) except *:
+    """`written` was just written in place by the op recorded as fn (whose
+    input 0 is written's old value). A tensor that is not a view takes fn as
+    its history. For a view, its base takes CopySlices(fn): the gradient of
+    the written region goes through fn, the rest to the base's previous
+    history; the view then reads the base's new history (AsStridedBackward0),
+    and other views of the base regenerate theirs when next used."""
+    cdef Tensor base = written._base
+    cdef CopySlices cs
+    if base is None:
+        set_history(written, fn, 0)
+        return
+    cs = CopySlices.__new__(CopySlices)
+    cs.fn = fn
+    cs.geometry = view_geometry(base, written)
+    wire_copyslices(cs, base, fn)
+    set_history(base, cs, 0)
+    set_view_history(written, base)
 
 
 # ---------------------------------------------------------------------------
@@ -195,18 +204,47 @@ cdef Tensor op_view_gather(Tensor g, Geometry geo):
 
 
 cdef class CopySlices(Node):
-    """A base whose view was modified in place: the view's region of the
-    gradient goes to the recorded op (edge 1), the rest to the base's
-    previous history (edge 0)."""
+    """A base whose region (a view) was modified in place by the op recorded
+    as fn. Edge 0 is the base's previous history, the others are fn's other
+    inputs (as in PyTorch): the region's gradient goes through fn, whose
+    gradient for the region's old value goes back into the base's."""
+    cdef readonly Node fn
     cdef Geometry geometry
 
     cdef tuple apply(self, object grads):
         cdef Tensor g = <Tensor>grads
-        cdef Tensor region
+        cdef Tensor region, rest, old_grad
+        cdef tuple fn_grads, parts
         if cgrad_grad_enabled:
             region = op_view_gather(g, self.geometry)
-            return (op_sub(g, op_view_scatter(region, self.geometry)), region)
-        return split_view_grad(g, self.geometry)
+            fn_grads = self.fn.apply(region)
+            rest = op_sub(g, op_view_scatter(region, self.geometry))
+            if fn_grads[0] is not None:
+                rest = op_add(rest, op_view_scatter(<Tensor>fn_grads[0], self.geometry))
+            return (rest,) + fn_grads[1:]
+        parts = split_view_grad(g, self.geometry)
+        rest = <Tensor>parts[0]
+        fn_grads = self.fn.apply(<Tensor>parts[1])
+        if fn_grads[0] is not None:
+            old_grad = <Tensor>fn_grads[0]
+            copy_into(frame_tensor(rest._storage, rest._dtype, self.geometry.view_size,
+                                   self.geometry.view_stride, self.geometry.view_offset), old_grad)
+        return (rest,) + fn_grads[1:]
+
+    cdef void release_saved(self) noexcept:
+        if self.fn is not None:
+            self.fn.release_saved()
+
+
+cdef void wire_copyslices(CopySlices cs, Tensor base, Node fn) except *:
+    cdef tuple fn_nrs = fn.next_nrs
+    cs.next_edges = (grad_edge(base),) + fn.next_edges[1:]
+    if base._output_nr or fn_nrs is not None:
+        cs.next_nrs = (base._output_nr,) + (fn_nrs[1:] if fn_nrs is not None
+                                             else (0,) * (len(fn.next_edges) - 1))
+    cs.num_outputs = 1
+    cs.seq = next_seq()
+    untrack(cs)
 
 
 cdef void set_view_history(Tensor view, Tensor base) except *:
@@ -325,41 +363,53 @@ cdef str binary_name(int which):
 # zero_, fill_, copy_
 
 
-cdef class ZeroBackward0(Node):
-    cdef tuple apply(self, object grads):
-        return (op_zeros_like(<Tensor>grads),)
+cdef class InplaceFn(Node):
+    """Nodes of writes (zero_, fill_, copy_, __setitem__): from the gradient
+    of the written tensor, the gradient of its old value (grad_self_part;
+    None: zeros, it was overwritten) and of the written value
+    (grad_other_part)."""
 
+    cdef object grad_self_part(self, Tensor g):
+        return None
 
-cdef class FillBackward2(Node):
-    """fill_ with a number: the old value gets no gradient."""
-    cdef tuple apply(self, object grads):
-        return (op_zeros_like(<Tensor>grads),)
-
-
-cdef class FillBackward3(Node):
-    """fill_ with a 0-d tensor: it gets the sum of the gradient."""
-    cdef int value_dtype
+    cdef object grad_other_part(self, Tensor g):
+        return None
 
     cdef tuple apply(self, object grads):
         cdef Tensor g = <Tensor>grads
-        return (op_zeros_like(g), op_to_dtype(op_sum(g), self.value_dtype))
+        cdef object ga = None, gb = None
+        if wants_grad(self, 0):
+            ga = self.grad_self_part(g)
+            if ga is None:
+                ga = op_zeros_like(g)
+        if len(self.next_edges) == 1:
+            return (ga,)
+        if wants_grad(self, 1):
+            gb = self.grad_other_part(g)
+        return (ga, gb)
 
 
-cdef class CopyBackwards(Node):
-    """copy_: the old value gets no gradient, the source gets it summed to
-    its shape and cast to its dtype."""
-    cdef tuple src_shape
+cdef class CopyBackwards(InplaceFn):
     cdef int src_dtype
 
-    cdef tuple apply(self, object grads):
-        cdef Tensor g = <Tensor>grads
-        cdef object gs = None
-        if wants_grad(self, 1):
-            gs = g
-            if shape_tuple(g) != self.src_shape:
-                gs = op_sum_to(g, self.src_shape)
-            gs = op_to_dtype(<Tensor>gs, self.src_dtype)
-        return (op_zeros_like(g) if wants_grad(self, 0) else None, gs)
+    cdef object grad_other_part(self, Tensor g):
+        return op_to_dtype(g, self.src_dtype)
+
+
+cdef class FillBackward3(InplaceFn):
+    cdef int value_dtype
+
+    cdef object grad_other_part(self, Tensor g):
+        return op_to_dtype(op_sum(g), self.value_dtype)
+
+
+cdef class ZeroBackward0(InplaceFn):
+    pass
+
+
+cdef class FillBackward2(InplaceFn):
+    """fill_ with a number: the old value gets no gradient."""
+    pass
 
 
 cdef Tensor inplace_zero(Tensor self):
@@ -398,7 +448,7 @@ cdef Tensor inplace_fill(Tensor self, object value):
             copy_into(result, vt)
             node = FillBackward3.__new__(FillBackward3)
             (<FillBackward3>node).value_dtype = vt._dtype
-            wire2(node, old, vt)
+            wire_many(node, [old, vt], 1)
         else:
             fill_scalar(result, value)
             node = FillBackward2.__new__(FillBackward2)
@@ -432,9 +482,10 @@ cdef Tensor inplace_copy(Tensor self, object src_arg):
         result = new_tensor(self._ndim, self._shape, self._dtype)
         copy_into(result, src)
         node = CopyBackwards.__new__(CopyBackwards)
-        wire2(node, old, src)
-        node.src_shape = shape_tuple(src)
         node.src_dtype = src._dtype
+        # the source as the write saw it: broadcast to self's shape (its
+        # gradient is summed back by ExpandBackward0)
+        wire_many(node, [old, src if same_shape(src, self) else op_expand(src, shape_tuple(self))], 1)
         set_history(result, node)
         return commit_inplace(self, result)
     if src._storage is self._storage and not (src._data == self._data and same_shape(src, self)):

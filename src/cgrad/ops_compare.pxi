@@ -896,21 +896,10 @@ def clip_(input, min=None, max=None):
 
 
 # ---------------------------------------------------------------------------
-# In place: the op runs out of place (on a private snapshot of self when
-# the result gets history) and its result is written back into self, which
-# takes over the result's history (as inplace_with_history in tensor.pxi).
-
-
-cdef Tensor history_snapshot(Tensor self):
-    cdef Tensor old
-    if self._base is not None:
-        raise RuntimeError(
-            "in-place operations with autograd history on views are not supported by cgrad yet")
-    old = contiguous_copy(self)
-    old._grad_fn = self._grad_fn
-    old._output_nr = self._output_nr
-    old._requires_grad = self._requires_grad
-    return old
+# In place: the op runs out of place (on old_value(self), a private copy
+# carrying self's history, when the result gets history) and its result is
+# written back into self by commit_inplace (inplace.pxi), which rebases the
+# history, views included.
 
 
 cdef int check_inplace_result(Tensor self, Tensor result, bint scalar_clamp) except -1:
@@ -925,16 +914,6 @@ cdef int check_inplace_result(Tensor self, Tensor result, bint scalar_clamp) exc
     return 0
 
 
-cdef Tensor write_back(Tensor self, Tensor result):
-    copy_into(self, result)
-    self._storage.version += 1
-    if result._grad_fn is not None:
-        self._grad_fn = result._grad_fn
-        self._output_nr = result._output_nr
-        self._requires_grad = True
-    return self
-
-
 cdef Tensor clamp_inplace(Tensor self, object lo, object hi, int which, str fname):
     cdef Tensor src = self, result
     cdef bint history
@@ -943,10 +922,14 @@ cdef Tensor clamp_inplace(Tensor self, object lo, object hi, int which, str fnam
         self._requires_grad or (isinstance(lo, Tensor) and (<Tensor>lo)._requires_grad)
         or (isinstance(hi, Tensor) and (<Tensor>hi)._requires_grad))
     if history:
-        src = history_snapshot(self)
+        src = old_value(self, True)     # clamp's node saves its input: a private copy
     result = clamp_dispatch(src, lo, hi, which, fname, True)
     check_inplace_result(self, result, not isinstance(lo, Tensor) and not isinstance(hi, Tensor))
-    return write_back(self, result)
+    if history:
+        return commit_inplace(self, result)
+    copy_into(self, result)
+    self._storage.version += 1
+    return self
 
 
 # ---------------------------------------------------------------------------

@@ -333,8 +333,6 @@ cdef str MASKED_FILL_EXPANDED_MSG = (
     "performing this operation. This also applies to advanced indexing e.g. tensor[mask] = scalar")
 cdef str VIEW_LEAF_INPLACE_MSG = (
     "a view of a leaf Variable that requires grad is being used in an in-place operation.")
-cdef str VIEW_HISTORY_MSG = (
-    "in-place operations with autograd history on views are not supported by cgrad yet")
 
 cdef Py_ssize_t SSIZE_MAX = 0x7FFFFFFFFFFFFFFF
 cdef Py_ssize_t SSIZE_MIN = -SSIZE_MAX - 1
@@ -1294,44 +1292,6 @@ cdef Tensor op_index_ai(Tensor src, _AdvIndex ai):
     return out
 
 
-cdef class InplaceFn(Node):
-    """Nodes of the writes __setitem__ records: the gradient of the
-    overwritten tensor (None: zeros where written) and of the written value,
-    from the gradient of the written-to region. CopySlices uses them on the
-    region of its base."""
-
-    cdef object grad_self_part(self, Tensor g):
-        return None
-
-    cdef object grad_other_part(self, Tensor g):
-        return None
-
-    cdef tuple apply(self, object grads):
-        cdef Tensor g = <Tensor>grads
-        cdef object ga = None, gb = None
-        if wants_grad(self, 0):
-            ga = self.grad_self_part(g)
-            if ga is None:
-                ga = op_zeros_like(g)
-        if len(self.next_edges) > 1 and wants_grad(self, 1):
-            gb = self.grad_other_part(g)
-        return (ga, gb)
-
-
-cdef class CopyBackwards(InplaceFn):
-    cdef int src_dtype
-
-    cdef object grad_other_part(self, Tensor g):
-        return op_to_dtype(g, self.src_dtype)
-
-
-cdef class FillBackward3(InplaceFn):
-    cdef int value_dtype
-
-    cdef object grad_other_part(self, Tensor g):
-        return op_to_dtype(op_sum(g), self.value_dtype)
-
-
 cdef class IndexPutBackward0(InplaceFn):
     cdef _AdvIndex ai
     cdef tuple values_sizes
@@ -1386,50 +1346,6 @@ cdef Tensor op_index_put_ai(Tensor self, _AdvIndex ai, Tensor values, bint accum
         node.accumulate = accumulate
         set_history(out, node)
     return out
-
-
-cdef class CopySlices(InplaceFn):
-    """A write into a view of a tensor, seen from the tensor: the gradient
-    of the base passes through except in the written region, where fn (the
-    node of the write) decides; fn's value gradient goes to the value."""
-    cdef tuple base_sizes
-    cdef list steps
-    cdef InplaceFn fn
-
-    cdef tuple apply(self, object grads):
-        cdef Tensor g = <Tensor>grads
-        cdef Tensor result, region, mask
-        cdef object ga = None, gb = None, part
-        if not cgrad_grad_enabled:
-            result = contiguous_copy(g)
-            region = apply_steps(result, self.steps)
-            if wants_grad(self, 1):
-                gb = self.fn.grad_other_part(contiguous_copy(region))
-            if wants_grad(self, 0):
-                part = self.fn.grad_self_part(region)
-                if part is None:
-                    fill_scalar(region, 0)
-                else:
-                    copy_into(region, <Tensor>part)
-                ga = result
-            return (ga, gb)
-        # create_graph: differentiable pieces
-        region = apply_steps(g, self.steps)
-        if wants_grad(self, 1):
-            gb = self.fn.grad_other_part(region)
-        if wants_grad(self, 0):
-            part = self.fn.grad_self_part(region)
-            mask = new_tensor_from_tuple(self.base_sizes, BOOL, True)
-            fill_scalar(apply_steps(mask, self.steps), True)
-            if part is None:
-                ga = op_where(mask, zeros_scalar(g._dtype), g)
-            else:
-                ga = op_where(mask, unapply_steps(<Tensor>part, self.base_sizes, self.steps), g)
-        return (ga, gb)
-
-    cdef void release_saved(self) noexcept:
-        if self.fn is not None:
-            self.fn.release_saved()
 
 
 # ---------------------------------------------------------------------------
@@ -1494,18 +1410,16 @@ cdef inline bint write_needs_history(Tensor self, Tensor v) noexcept:
 
 cdef int check_setitem_leaf(Tensor self, bint through_view) except -1:
     """In-place writes that need history: PyTorch's errors on leaves and
-    views of leaves; views with history are not supported yet."""
+    views of leaves."""
     cdef Tensor base = self._base
     if self._grad_fn is None and self._requires_grad:
-        raise RuntimeError(VIEW_LEAF_INPLACE_MSG if through_view else leaf_inplace_msg)
+        raise RuntimeError(VIEW_LEAF_INPLACE_MSG if through_view else LEAF_INPLACE)
     if base is not None and base._grad_fn is None and base._requires_grad:
         raise RuntimeError(VIEW_LEAF_INPLACE_MSG)
     if self._is_inference and not cgrad_inference_mode:
         raise RuntimeError("Inplace update to inference tensor outside InferenceMode is not allowed."
                            "You can make a clone to get a normal tensor before doing inplace update."
                            "See https://github.com/pytorch/rfcs/pull/17 for more details.")
-    if base is not None:
-        raise RuntimeError(VIEW_HISTORY_MSG)
     return 0
 
 
@@ -1616,18 +1530,15 @@ cdef int setitem_basic(Tensor self, _Parsed p, Tensor v) except -1:
 
 
 cdef int record_write(Tensor self, _Parsed p, InplaceFn fn, Tensor value_in) except -1:
-    """Give self the history of a write into it (or into its view region)."""
-    cdef CopySlices cs
-    if not p.steps:
-        wire_many(fn, [self, value_in], 1)
-        set_history(self, fn)
-        return 0
-    cs = CopySlices.__new__(CopySlices)
-    cs.fn = fn
-    cs.steps = p.steps
-    cs.base_sizes = shape_tuple(self)
-    wire_many(cs, [self, value_in], 1)
-    set_history(self, cs)
+    """Give self the history of a write into it (or into its region, a view:
+    then its base gets CopySlices; see inplace.pxi)."""
+    cdef Tensor region = self if not p.steps else make_view(self, p.g.ndim, p.g.shape, p.g.strides,
+                                                              p.g.offset)
+    wire_many(fn, [self, value_in], 1)
+    rebase_after_write(region, fn)
+    if self._base is not None and region is not self:
+        # self (a view) looked at its base's history before the rebase
+        set_view_history(self, self._base)
     return 0
 
 

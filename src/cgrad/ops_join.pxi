@@ -505,32 +505,6 @@ cdef tuple op_unbind(Tensor x, Py_ssize_t dim_arg):
 # narrow (a slice along one dim: SliceBackward0)
 
 
-cdef class SliceBackward0(Node):
-    cdef tuple self_sizes
-    cdef int dim
-    cdef Py_ssize_t start, end
-
-    cdef tuple apply(self, object grads):
-        cdef Tensor g = <Tensor>grads
-        cdef Tensor out
-        cdef list parts, piece
-        cdef Py_ssize_t total = self.self_sizes[self.dim]
-        if not cgrad_grad_enabled:
-            out = new_tensor_from_tuple(self.self_sizes, g._dtype, True)
-            copy_into_segment(out, self.dim, self.start, g)
-            return (out,)
-        parts = []
-        piece = list(self.self_sizes)
-        if self.start > 0:
-            piece[self.dim] = self.start
-            parts.append(zeros_like_shape(tuple(piece), g._dtype))
-        parts.append(g)
-        if self.end < total:
-            piece[self.dim] = total - self.end
-            parts.append(zeros_like_shape(tuple(piece), g._dtype))
-        return (op_cat(parts, self.dim) if len(parts) > 1 else g,)
-
-
 cdef Tensor op_narrow(Tensor x, Py_ssize_t dim_arg, Py_ssize_t start, Py_ssize_t length):
     cdef Py_ssize_t shape[MAX_DIMS]
     cdef int dim, i
@@ -549,19 +523,7 @@ cdef Tensor op_narrow(Tensor x, Py_ssize_t dim_arg, Py_ssize_t start, Py_ssize_t
         start += cur
     if start > cur - length:
         raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({cur}).")
-    for i in range(x._ndim):
-        shape[i] = x._shape[i]
-    shape[dim] = length
-    out = shape_view(x, x._ndim, shape, x._strides, x._offset + start * x._strides[dim])
-    if needs_grad(x):
-        node = SliceBackward0.__new__(SliceBackward0)
-        wire1(node, x)
-        node.self_sizes = shape_tuple(x)
-        node.dim = dim
-        node.start = start
-        node.end = start + length
-        set_history(out, node)
-    return out
+    return op_slice(x, dim, start, start + length, 1)
 
 
 # ---------------------------------------------------------------------------

@@ -213,39 +213,6 @@ cdef bint view_strides(Tensor x, int nd, const Py_ssize_t* shape, Py_ssize_t* ou
     return view_d == -1
 
 
-cdef bint non_overlapping_and_dense(int nd, const Py_ssize_t* shape, const Py_ssize_t* strides) noexcept:
-    """PyTorch's is_non_overlapping_and_dense: some permutation of the dims
-    is contiguous (size-0/1 dims ignored)."""
-    cdef int perm[MAX_DIMS]
-    cdef int i, j, t
-    cdef Py_ssize_t require = 1
-    for i in range(nd):
-        perm[i] = i
-    # insertion sort by stride, dims of size < 2 last
-    for i in range(1, nd):
-        j = i
-        while j > 0 and dim_before(perm[j], perm[j - 1], shape, strides):
-            t = perm[j]
-            perm[j] = perm[j - 1]
-            perm[j - 1] = t
-            j -= 1
-    for i in range(nd):
-        if shape[perm[i]] < 2:
-            return True
-        if strides[perm[i]] != require:
-            return False
-        require *= shape[perm[i]]
-    return True
-
-
-cdef inline bint dim_before(int a, int b, const Py_ssize_t* shape, const Py_ssize_t* strides) noexcept:
-    if shape[a] < 2:
-        return False
-    if shape[b] < 2:
-        return True
-    return strides[a] < strides[b]
-
-
 cdef void infer_dense_strides(int nd, const Py_ssize_t* shape, const Py_ssize_t* strides,
                               Py_ssize_t* out) noexcept:
     """Dense strides keeping the layout (dim order) of `strides` (PyTorch's
