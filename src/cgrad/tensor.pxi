@@ -720,7 +720,13 @@ cdef class Tensor:
     # (__getitem__, __setitem__ and index methods of ops_index.pxi go here)
 
     # --- neural-net functions ---------------------------------------------------------
-    # (softmax, log_softmax and friends of ops_nn.pxi go here)
+    def softmax(self, *args, **kwargs):
+        """softmax(dim, dtype=None)"""
+        return nn_softmax_call("softmax", self, args, kwargs, False, True)
+
+    def log_softmax(self, *args, **kwargs):
+        """log_softmax(dim, dtype=None)"""
+        return nn_softmax_call("log_softmax", self, args, kwargs, True, True)
 
 
 cdef void adopt(Tensor t, Tensor src) except *:
