@@ -252,7 +252,7 @@ cdef Tensor cre_new_preserving(int ndim, const Py_ssize_t* shape, const Py_ssize
             t._strides[i] = strides[i]
     else:
         cre_infer_dense_strides(ndim, shape, strides, t._strides)
-    t._contiguous = strides_are_contiguous(ndim, t._shape, t._strides)
+    t._contiguous = t._numel == 0 or strides_are_contiguous(ndim, t._shape, t._strides)
     return t
 
 

@@ -112,6 +112,218 @@ cdef void nn_split_dim(Tensor x, int dim, Py_ssize_t* outer, Py_ssize_t* n, Py_s
 # softmax and log_softmax over one dim: max-subtracted, sums in double.
 # The last-dim kernel walks contiguous rows; the other walks `inner`
 # columns at a time (unit stride) with per-column max and sum buffers.
+#
+# The float32 loops that call exp are C (below) so that the compiler
+# vectorises them: a branch-free exp (Cephes' polynomial on a reduced
+# argument, scaled by two exponent-built powers of 2 so that subnormal
+# results come out right; < 1 ulp from the exact value, as PyTorch's SLEEF
+# exp) over whole rows. GCC only if-converts its clamps when FP traps are
+# assumed off for these functions, which changes no result.
+
+cdef extern from *:
+    """
+    #include <string.h>
+    #if defined(__SSE2__)
+    #include <emmintrin.h>
+    #endif
+    #if defined(__GNUC__) && !defined(__clang__)
+    #pragma GCC push_options
+    #pragma GCC optimize ("no-trapping-math")
+    #endif
+    #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+    /* an AVX2 copy of each loop, picked at load time; no FMA, so both copies
+       round identically */
+    #define CGRAD_NN_CLONES __attribute__((target_clones("avx2", "default")))
+    #else
+    #define CGRAD_NN_CLONES
+    #endif
+
+    static inline float cgrad_nn_expf(float x) {
+        float xc = x > -104.0f ? x : -104.0f;
+        xc = xc < 89.0f ? xc : 89.0f;
+        float n = (xc * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
+        float r = xc - n * 0.693359375f;
+        r = r - n * -2.12194440e-4f;
+        float z = r * r;
+        float p = 1.9875691500E-4f;
+        p = p * r + 1.3981999507E-3f;
+        p = p * r + 8.3334519073E-3f;
+        p = p * r + 4.1665795894E-2f;
+        p = p * r + 1.6666665459E-1f;
+        p = p * r + 5.0000001201E-1f;
+        p = p * z + r + 1.0f;
+        int ni = (int)n;
+        int n1 = ni >> 1, n2 = ni - n1;
+        int b1 = (n1 + 127) << 23, b2 = (n2 + 127) << 23;
+        float s1, s2;
+        memcpy(&s1, &b1, sizeof(float));
+        memcpy(&s2, &b2, sizeof(float));
+        float res = p * s1 * s2;
+        return x == x ? res : x;
+    }
+
+    /* max of x[0:n], n >= 1. A NaN may be skipped here, but then it makes
+       the row's sum of exponentials NaN, and with it every output. */
+    static float cgrad_nn_max_f32(const float* x, Py_ssize_t n) {
+        float m = x[0];
+        Py_ssize_t i = 0;
+    #if defined(__SSE2__)
+        if (n >= 16) {
+            __m128 a0 = _mm_set1_ps(m), a1 = a0, a2 = a0, a3 = a0;
+            for (; i + 16 <= n; i += 16) {
+                a0 = _mm_max_ps(_mm_loadu_ps(x + i), a0);
+                a1 = _mm_max_ps(_mm_loadu_ps(x + i + 4), a1);
+                a2 = _mm_max_ps(_mm_loadu_ps(x + i + 8), a2);
+                a3 = _mm_max_ps(_mm_loadu_ps(x + i + 12), a3);
+            }
+            float lanes[4];
+            _mm_storeu_ps(lanes, _mm_max_ps(_mm_max_ps(a0, a1), _mm_max_ps(a2, a3)));
+            for (int j = 0; j < 4; j++) m = lanes[j] > m ? lanes[j] : m;
+        }
+    #endif
+        for (; i < n; i++) m = x[i] > m ? x[i] : m;
+        return m;
+    }
+
+    /* sum of x[0:n] in double, eight lanes */
+    CGRAD_NN_CLONES static double cgrad_nn_sum_f32(const float* x, Py_ssize_t n) {
+        double acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+        Py_ssize_t i = 0;
+        int j;
+        for (; i + 8 <= n; i += 8)
+            for (j = 0; j < 8; j++) acc[j] += (double)x[i + j];
+        double s = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+        for (; i < n; i++) s += (double)x[i];
+        return s;
+    }
+
+    /* one row of (log_)softmax: out = exp(x - max) / sum, or
+       (x - max) - log(sum) */
+    CGRAD_NN_CLONES static void cgrad_nn_softmax_row_f32(const float* restrict x, float* restrict out,
+                                                         Py_ssize_t n, int log) {
+        float m = cgrad_nn_max_f32(x, n);
+        Py_ssize_t i;
+        for (i = 0; i < n; i++) out[i] = cgrad_nn_expf(x[i] - m);
+        double s = cgrad_nn_sum_f32(out, n);
+        if (log) {
+            float c = (float)__builtin_log(s);
+            for (i = 0; i < n; i++) out[i] = (x[i] - m) - c;
+        } else {
+            float c = (float)(1.0 / s);
+            for (i = 0; i < n; i++) out[i] = out[i] * c;
+        }
+    }
+
+    /* mx[i] = max(mx[i], x[i]) (a skipped NaN makes its column NaN through sm) */
+    CGRAD_NN_CLONES static void cgrad_nn_max_into_f32(const float* restrict x, float* restrict mx,
+                                                      Py_ssize_t n) {
+        for (Py_ssize_t i = 0; i < n; i++) {
+            float v = x[i], m = mx[i];
+            mx[i] = v > m ? v : m;
+        }
+    }
+
+    /* e = exp(x[i] - mx[i]); out[i] = e unless log; sm[i] += e */
+    CGRAD_NN_CLONES static void cgrad_nn_exp_cols_f32(const float* restrict x, const float* restrict mx,
+                                                      float* restrict out, double* restrict sm,
+                                                      Py_ssize_t n, int log) {
+        Py_ssize_t i;
+        if (log) {
+            for (i = 0; i < n; i++) sm[i] += (double)cgrad_nn_expf(x[i] - mx[i]);
+        } else {
+            for (i = 0; i < n; i++) {
+                float e = cgrad_nn_expf(x[i] - mx[i]);
+                out[i] = e;
+                sm[i] += (double)e;
+            }
+        }
+    }
+
+    /* gx[i] = g[i] - exp(y[i]) * c (log_softmax's backward, one row) */
+    CGRAD_NN_CLONES static void cgrad_nn_lsm_bwd_f32(const float* restrict g, const float* restrict y,
+                                                     float* restrict gx, Py_ssize_t n, float c) {
+        for (Py_ssize_t i = 0; i < n; i++) gx[i] = g[i] - cgrad_nn_expf(y[i]) * c;
+    }
+
+    /* gx[i] = g[i] - exp(y[i]) * c[i] (log_softmax's backward, columns) */
+    CGRAD_NN_CLONES static void cgrad_nn_lsm_bwd_cols_f32(const float* restrict g, const float* restrict y,
+                                                          float* restrict gx, const double* restrict c,
+                                                          Py_ssize_t n) {
+        for (Py_ssize_t i = 0; i < n; i++) gx[i] = g[i] - cgrad_nn_expf(y[i]) * (float)c[i];
+    }
+    /* sum of (x[i] - t[i])^2, each square in the input precision, summed in
+       double over eight lanes */
+    #define CGRAD_NN_SQDIFF(NAME, T)                                                       \
+    CGRAD_NN_CLONES static double NAME(const T* x, const T* t, Py_ssize_t n) {             \
+        double acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};                                          \
+        Py_ssize_t i = 0;                                                                  \
+        int j;                                                                             \
+        for (; i + 8 <= n; i += 8)                                                         \
+            for (j = 0; j < 8; j++) { T d = x[i + j] - t[i + j]; acc[j] += (double)(d * d); } \
+        double s = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7])); \
+        for (; i < n; i++) { T d = x[i] - t[i]; s += (double)(d * d); }                   \
+        return s;                                                                          \
+    }
+    CGRAD_NN_SQDIFF(cgrad_nn_sqdiff_sum_f32, float)
+    CGRAD_NN_SQDIFF(cgrad_nn_sqdiff_sum_f64, double)
+    #if defined(__GNUC__) && !defined(__clang__)
+    #pragma GCC pop_options
+    #endif
+    """
+    double cgrad_nn_sqdiff_sum_f32(const float* x, const float* t, Py_ssize_t n) noexcept nogil
+    double cgrad_nn_sqdiff_sum_f64(const double* x, const double* t, Py_ssize_t n) noexcept nogil
+    float cgrad_nn_expf(float x) noexcept nogil
+    float cgrad_nn_max_f32(const float* x, Py_ssize_t n) noexcept nogil
+    double cgrad_nn_sum_f32(const float* x, Py_ssize_t n) noexcept nogil
+    void cgrad_nn_softmax_row_f32(const float* x, float* out, Py_ssize_t n, int log) noexcept nogil
+    void cgrad_nn_max_into_f32(const float* x, float* mx, Py_ssize_t n) noexcept nogil
+    void cgrad_nn_exp_cols_f32(const float* x, const float* mx, float* out, double* sm, Py_ssize_t n,
+                               int log) noexcept nogil
+    void cgrad_nn_lsm_bwd_f32(const float* g, const float* y, float* gx, Py_ssize_t n, float c) noexcept nogil
+    void cgrad_nn_lsm_bwd_cols_f32(const float* g, const float* y, float* gx, const double* c,
+                                   Py_ssize_t n) noexcept nogil
+
+
+cdef inline real_t nn_exp(real_t x) noexcept nogil:
+    if real_t is float:
+        return cgrad_nn_expf(x)
+    else:
+        return cmath.exp(x)
+
+
+cdef inline double nn_row_sum(const real_t* v, Py_ssize_t n) noexcept nogil:
+    """sum of v[0:n] in double, in partial sums."""
+    cdef double d0 = 0, d1 = 0, d2 = 0, d3 = 0
+    cdef Py_ssize_t i = 0
+    if real_t is float:
+        d0 = cgrad_nn_sum_f32(v, n)
+    else:
+        while i + 4 <= n:
+            d0 += v[i]
+            d1 += v[i + 1]
+            d2 += v[i + 2]
+            d3 += v[i + 3]
+            i += 4
+        while i < n:
+            d0 += v[i]
+            i += 1
+    return (d0 + d1) + (d2 + d3)
+
+
+cdef inline real_t nn_row_max(const real_t* x, Py_ssize_t n) noexcept nogil:
+    """max of x[0:n] (n >= 1), NaN winning."""
+    cdef real_t m = x[0], v
+    cdef Py_ssize_t k
+    if real_t is float:
+        m = cgrad_nn_max_f32(x, n)
+    else:
+        for k in range(1, n):
+            v = x[k]
+            if v > m or v != v:
+                m = v
+                if v != v:
+                    break
+    return m
 
 
 cdef void nn_softmax_lastdim(real_t* out, const real_t* x, Py_ssize_t rows, Py_ssize_t n,
@@ -119,31 +331,26 @@ cdef void nn_softmax_lastdim(real_t* out, const real_t* x, Py_ssize_t rows, Py_s
     cdef Py_ssize_t r, k
     cdef const real_t* xr
     cdef real_t* orow
-    cdef real_t m, v, c
+    cdef real_t m, c
     cdef double s
     for r in range(rows):
         xr = x + r * n
         orow = out + r * n
-        m = xr[0]
-        for k in range(1, n):
-            v = xr[k]
-            if not (v <= m):   # also takes NaN, so that it propagates
-                m = v
-        s = 0
-        if log:
-            for k in range(n):
-                s += c_exp(xr[k] - m)
-            c = <real_t>cmath.log(s)
-            for k in range(n):
-                orow[k] = (xr[k] - m) - c
+        if real_t is float:
+            cgrad_nn_softmax_row_f32(xr, orow, n, log)
         else:
+            m = nn_row_max(xr, n)
             for k in range(n):
-                v = c_exp(xr[k] - m)
-                orow[k] = v
-                s += v
-            c = <real_t>(1.0 / s)
-            for k in range(n):
-                orow[k] = orow[k] * c
+                orow[k] = cmath.exp(xr[k] - m)
+            s = nn_row_sum(orow, n)
+            if log:
+                c = <real_t>cmath.log(s)
+                for k in range(n):
+                    orow[k] = (xr[k] - m) - c
+            else:
+                c = <real_t>(1.0 / s)
+                for k in range(n):
+                    orow[k] = orow[k] * c
 
 
 cdef void nn_softmax_inner(real_t* out, const real_t* x, Py_ssize_t outer, Py_ssize_t n,
@@ -162,18 +369,24 @@ cdef void nn_softmax_inner(real_t* out, const real_t* x, Py_ssize_t outer, Py_ss
             sm[i] = 0
         for k in range(1, n):
             row = xo + k * inner
-            for i in range(inner):
-                v = row[i]
-                if not (v <= mx[i]):
-                    mx[i] = v
+            if real_t is float:
+                cgrad_nn_max_into_f32(row, mx, inner)
+            else:
+                for i in range(inner):
+                    v = row[i]
+                    if not (v <= mx[i] or mx[i] != mx[i]):
+                        mx[i] = v
         for k in range(n):
             row = xo + k * inner
             orow = oo + k * inner
-            for i in range(inner):
-                v = c_exp(row[i] - mx[i])
-                if not log:
-                    orow[i] = v
-                sm[i] += v
+            if real_t is float:
+                cgrad_nn_exp_cols_f32(row, mx, orow, sm, inner, log)
+            else:
+                for i in range(inner):
+                    v = cmath.exp(row[i] - mx[i])
+                    if not log:
+                        orow[i] = v
+                    sm[i] += v
         if log:
             for i in range(inner):
                 sm[i] = cmath.log(sm[i])
@@ -195,25 +408,50 @@ cdef void nn_softmax_bwd_impl(real_t* gx, const real_t* g, const real_t* y, Py_s
                               Py_ssize_t n, Py_ssize_t inner, bint log, double* sm) noexcept nogil:
     """softmax:     gx = y * (g - sum(g * y))
        log_softmax: gx = g - exp(y) * sum(g)          (sums over the dim)"""
-    cdef Py_ssize_t o, k, i, base
+    cdef Py_ssize_t o, k, i, base, j
     cdef real_t c
+    cdef double acc
     for o in range(outer):
         base = o * n * inner
+        if inner == 1:
+            if log:
+                acc = nn_row_sum(g + base, n)
+            else:
+                acc = 0
+                for k in range(n):
+                    acc += g[base + k] * y[base + k]
+            c = <real_t>acc
+            if log:
+                if real_t is float:
+                    cgrad_nn_lsm_bwd_f32(g + base, y + base, gx + base, n, c)
+                else:
+                    for k in range(n):
+                        gx[base + k] = g[base + k] - cmath.exp(y[base + k]) * c
+            else:
+                for k in range(n):
+                    gx[base + k] = y[base + k] * (g[base + k] - c)
+            continue
         for i in range(inner):
             sm[i] = 0
         for k in range(n):
+            j = base + k * inner
             for i in range(inner):
                 if log:
-                    sm[i] += g[base + k * inner + i]
+                    sm[i] += g[j + i]
                 else:
-                    sm[i] += g[base + k * inner + i] * y[base + k * inner + i]
+                    sm[i] += g[j + i] * y[j + i]
         for k in range(n):
+            j = base + k * inner
+            if real_t is float:
+                if log:
+                    cgrad_nn_lsm_bwd_cols_f32(g + j, y + j, gx + j, sm, inner)
+                    continue
             for i in range(inner):
                 c = <real_t>sm[i]
                 if log:
-                    gx[base + k * inner + i] = g[base + k * inner + i] - c_exp(y[base + k * inner + i]) * c
+                    gx[j + i] = g[j + i] - nn_exp(y[j + i]) * c
                 else:
-                    gx[base + k * inner + i] = y[base + k * inner + i] * (g[base + k * inner + i] - c)
+                    gx[j + i] = y[j + i] * (g[j + i] - c)
 
 
 cdef void nn_softmax_run(int dt, char* out, const char* x, Py_ssize_t outer, Py_ssize_t n,
@@ -888,6 +1126,12 @@ cdef inline void nn_mse_fwd_impl(real_t* o, char** p, const Py_ssize_t* s, Py_ss
     cdef Py_ssize_t i
     cdef real_t d
     cdef double a = 0
+    if acc and s[1] == 1 and s[2] == 1:
+        if real_t is float:
+            (<double*>p[0])[0] += cgrad_nn_sqdiff_sum_f32(x, t, n)
+        else:
+            (<double*>p[0])[0] += cgrad_nn_sqdiff_sum_f64(x, t, n)
+        return
     for i in range(n):
         d = x[i * s[1]] - t[i * s[2]]
         if acc:
@@ -918,7 +1162,17 @@ cdef inline void nn_mse_bwd_impl(real_t* o, char** p, const Py_ssize_t* s, Py_ss
     cdef const real_t* b = <const real_t*>p[2]
     cdef const real_t* g = <const real_t*>p[3]
     cdef real_t norm = <real_t>c.norm
+    cdef real_t gv
     cdef Py_ssize_t i
+    if s[0] == 1 and s[1] == 1 and s[2] == 1:
+        if s[3] == 0:
+            gv = g[0]
+            for i in range(n):
+                o[i] = norm * (a[i] - b[i]) * gv
+        else:
+            for i in range(n):
+                o[i] = norm * (a[i] - b[i]) * g[i * s[3]]
+        return
     for i in range(n):
         o[i * s[0]] = norm * (a[i * s[1]] - b[i * s[2]]) * g[i * s[3]]
 
@@ -1349,6 +1603,11 @@ cdef Tensor op_addmm(Tensor bias, Tensor m1, Tensor m2):
             f"{m2._shape[0]}x{m2._shape[1]})")
     shape[0] = m1._shape[0]
     shape[1] = m2._shape[1]
+    if bias._ndim > 2:
+        raise RuntimeError(
+            f"expand(cgrad.{legacy_type_name(bias._dtype)}{{{shape_str(bias._shape, bias._ndim)}}}, "
+            f"size=[{shape[0]}, {shape[1]}]): the number of sizes provided (2) must be greater or equal "
+            f"to the number of dimensions in the tensor ({bias._ndim})")
     b = op_expand(alias_detached(bias), (shape[0], shape[1]))
     out = new_tensor(2, shape, m1._dtype)
     mm_into(out, m1, m2)
@@ -1394,7 +1653,8 @@ cdef Tensor nn_linear(Tensor x, Tensor w, Tensor b):
                            f"{x._ndim}D and {w._ndim}D")
     if b is not None and x._ndim == 2:
         return op_addmm(b, x, op_t(w))
-    if b is not None and x._contiguous and b._ndim >= 1 and b._numel == b._shape[b._ndim - 1]:
+    if b is not None and (x._contiguous or x._numel == 0) and b._ndim >= 1 and \
+            b._numel == b._shape[b._ndim - 1]:
         for d in range(x._ndim - 1):
             flat *= x._shape[d]
         r = op_addmm(b, op_reshape(x, (flat, x._shape[x._ndim - 1])), op_t(w))
