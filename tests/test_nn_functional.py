@@ -7,6 +7,7 @@ import warnings
 
 import numpy as np
 import pytest
+from hypothesis import given, settings, strategies as st
 
 import cgrad
 import cgrad.nn.functional as CF
@@ -103,6 +104,33 @@ SOFTMAX_FORMS = {
 @pytest.mark.parametrize("shape,dim", SOFTMAX_SHAPES)
 def test_softmax_like_torch(form, shape, dim):
     compare_with_torch(lambda lib, x: SOFTMAX_FORMS[form](lib, x, dim), rand(*shape, seed=3, low=-6, high=6))
+
+
+@requires_torch
+@settings(max_examples=40, deadline=None)
+@given(shape=st.lists(st.integers(0, 4), max_size=4), data=st.data())
+def test_softmax_random_shapes_and_dims(shape, data):
+    n = max(len(shape), 1)
+    dim = data.draw(st.integers(-n, n - 1))
+    log = data.draw(st.booleans())
+    compare_with_torch(lambda lib, x: lib.log_softmax(x, dim) if log else x.softmax(dim),
+                       rand(*shape, seed=len(shape), low=-5, high=5))
+
+
+@requires_torch
+@settings(max_examples=40, deadline=None)
+@given(batch=st.lists(st.integers(0, 3), max_size=3), classes=st.integers(1, 4), data=st.data())
+def test_cross_entropy_random_shapes(batch, classes, data):
+    unbatched = len(batch) == 0
+    shape = (classes,) if unbatched else (batch[0], classes) + tuple(batch[1:])
+    tshape = () if unbatched else (batch[0],) + tuple(batch[1:])
+    rng = np.random.default_rng(classes)
+    t = rng.integers(0, classes, tshape).astype(np.int64)
+    reduction = data.draw(st.sampled_from(REDUCTIONS))
+    smoothing = data.draw(st.sampled_from([0.0, 0.2]))
+    compare_with_torch(lambda lib, x, t: F(lib).cross_entropy(x, t, reduction=reduction,
+                                                               label_smoothing=smoothing),
+                       rand(*shape, seed=2), t)
 
 
 @requires_torch
@@ -320,6 +348,14 @@ def test_nll_loss_double_backward_like_torch():
         grads.append((g.detach().numpy(), gg.numpy()))
     np.testing.assert_allclose(grads[0][0], grads[1][0], rtol=1e-12)
     np.testing.assert_allclose(grads[0][1], grads[1][1], rtol=1e-12)
+
+
+def test_nll_loss_saved_weight_version_check():
+    w = cgrad.ones(5)
+    loss = CF.nll_loss(cgrad.ones(3, 5, requires_grad=True), cgrad.tensor([1, 0, 4]), weight=w)
+    w.mul_(2)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        loss.backward()
 
 
 CLASS_ERRORS = {
@@ -723,6 +759,9 @@ def test_relu_inplace_like_torch():
         assert outcome(cgrad, fn) == outcome(torch, fn), name
     x = cgrad.tensor([-1.0, 2.0])
     assert CF.relu(x, inplace=True) is x and x.tolist() == [0.0, 2.0]
+    y = cgrad.tensor([[-3, 1]])
+    assert y.relu_() is y and y.tolist() == [[0, 1]]
+    compare_with_torch(lambda lib, x: (x * 1).relu_(), rand(2, 3, seed=4))
     # the saved result is the input itself: changing it afterwards is caught
     a = cgrad.tensor([-1.0, 2.0], requires_grad=True)
     b = a * 1

@@ -632,7 +632,7 @@ def log_softmax(*args, **kwargs):
 # NllLossBackwardBackward0 just runs the loss on the incoming gradient.
 
 
-cdef class NllSpec:
+cdef class _NllSpec:
     """The fixed part of one nll_loss call, shared by its nodes."""
     cdef Py_ssize_t N, C, S
     cdef int64_t ignore_index
@@ -700,7 +700,7 @@ cdef void nn_nll_bwd_impl(real_t* gx, const real_t* g, const int64_t* t, const r
 
 
 cdef int nn_nll_fwd_run(int dt, char* out, char* total, const char* x, const int64_t* t,
-                        const char* w, NllSpec spec, int64_t* bad) noexcept nogil:
+                        const char* w, _NllSpec spec, int64_t* bad) noexcept nogil:
     if dt == F32:
         return nn_nll_fwd_impl(<float*>out, <float*>total, <const float*>x, t, <const float*>w,
                                spec.N, spec.C, spec.S, spec.ignore_index, spec.reduction,
@@ -710,7 +710,7 @@ cdef int nn_nll_fwd_run(int dt, char* out, char* total, const char* x, const int
                            spec.per_element, bad)
 
 
-cdef tuple nn_nll_forward_kernel(Tensor x, Tensor target, Tensor weight, NllSpec spec):
+cdef tuple nn_nll_forward_kernel(Tensor x, Tensor target, Tensor weight, _NllSpec spec):
     """(loss, total_weight) of x (the spec's layout) and target (int64); no
     history. Raises PyTorch's IndexError for an out-of-range target."""
     cdef Tensor out = new_tensor_from_tuple(spec.out_shape, x._dtype)
@@ -736,7 +736,7 @@ cdef tuple nn_nll_forward_kernel(Tensor x, Tensor target, Tensor weight, NllSpec
 
 
 cdef void nn_nll_bwd_run(int dt, char* gx, const char* g, const int64_t* t, const char* w,
-                         const char* total, NllSpec spec) noexcept nogil:
+                         const char* total, _NllSpec spec) noexcept nogil:
     if dt == F32:
         nn_nll_bwd_impl(<float*>gx, <const float*>g, t, <const float*>w, (<const float*>total)[0],
                         spec.N, spec.C, spec.S, spec.ignore_index, spec.reduction, spec.per_element)
@@ -747,7 +747,7 @@ cdef void nn_nll_bwd_run(int dt, char* gx, const char* g, const int64_t* t, cons
 
 
 cdef Tensor nn_nll_backward_kernel(Tensor g, Tensor target, Tensor weight, Tensor total, int dt,
-                                   NllSpec spec):
+                                   _NllSpec spec):
     """The gradient of the loss's input (the spec's in_shape, dtype dt)."""
     cdef Tensor gx = new_tensor_from_tuple(spec.in_shape, dt, True)
     cdef char* wp = NULL
@@ -770,18 +770,19 @@ cdef Tensor nn_nll_backward_kernel(Tensor g, Tensor target, Tensor weight, Tenso
 
 cdef class NllLossBackward0(Node):
     cdef Tensor target, weight, total_weight
-    cdef long long target_version
-    cdef NllSpec spec
+    cdef long long target_version, weight_version
+    cdef _NllSpec spec
     cdef int self_dtype
 
     cdef tuple apply(self, object grads):
         cdef Tensor g = <Tensor>grads
         cdef Tensor target = unpack_input(self, self.target, self.target_version)
+        cdef Tensor weight = self.weight
+        if weight is not None:
+            weight = unpack_input(self, weight, self.weight_version)
         if cgrad_grad_enabled:
-            return (op_nll_backward(g, target, self.weight, self.total_weight, self.self_dtype,
-                                    self.spec),)
-        return (nn_nll_backward_kernel(g, target, self.weight, self.total_weight, self.self_dtype,
-                                       self.spec),)
+            return (op_nll_backward(g, target, weight, self.total_weight, self.self_dtype, self.spec),)
+        return (nn_nll_backward_kernel(g, target, weight, self.total_weight, self.self_dtype, self.spec),)
 
     cdef void release_saved(self) noexcept:
         self.target = None
@@ -797,7 +798,7 @@ cdef class NllLossBackwardBackward0(Node):
     """The gradient of nll_loss's gradient with respect to grad_output: the
     loss itself, applied to the incoming gradient."""
     cdef Tensor target, weight
-    cdef NllSpec spec
+    cdef _NllSpec spec
 
     cdef tuple apply(self, object grads):
         if self.target is None:
@@ -813,7 +814,7 @@ cdef class NllLoss2DBackwardBackward0(NllLossBackwardBackward0):
     pass
 
 
-cdef tuple op_nll(Tensor x, Tensor target, Tensor weight, NllSpec spec):
+cdef tuple op_nll(Tensor x, Tensor target, Tensor weight, _NllSpec spec):
     """(loss, total_weight): the checked core of nll_loss / nll_loss2d."""
     cdef tuple res = nn_nll_forward_kernel(x, target, weight, spec)
     cdef Tensor out = <Tensor>res[0]
@@ -825,6 +826,8 @@ cdef tuple op_nll(Tensor x, Tensor target, Tensor weight, NllSpec spec):
         node.target = target
         node.target_version = target._storage.version
         node.weight = weight
+        if weight is not None:
+            node.weight_version = weight._storage.version
         node.total_weight = <Tensor>res[1]
         node.spec = spec
         node.self_dtype = x._dtype
@@ -833,7 +836,7 @@ cdef tuple op_nll(Tensor x, Tensor target, Tensor weight, NllSpec spec):
 
 
 cdef Tensor op_nll_backward(Tensor g, Tensor target, Tensor weight, Tensor total, int dt,
-                            NllSpec spec):
+                            _NllSpec spec):
     cdef Tensor gx = nn_nll_backward_kernel(g, target, weight, total, dt, spec)
     cdef NllLossBackwardBackward0 node
     if needs_grad(g):
@@ -868,7 +871,7 @@ cdef int nn_check_weight_dtype(Tensor x, Tensor w) except -1:
 
 cdef tuple nn_nll_loss(Tensor x, Tensor t, Tensor w, int reduction, int64_t ignore):
     """nll_loss on a 1-D (C) or 2-D (N, C) input."""
-    cdef NllSpec spec = NllSpec.__new__(NllSpec)
+    cdef _NllSpec spec = _NllSpec.__new__(_NllSpec)
     cdef Py_ssize_t C = x._shape[x._ndim - 1]
     nn_check_weight_no_grad(w, "nll_loss_forward")
     if t._ndim > 1:
@@ -900,7 +903,7 @@ cdef tuple nn_nll_loss2d(Tensor x, Tensor t, Tensor w, int reduction, int64_t ig
                          Py_ssize_t S, bint viewed):
     """nll_loss2d on a 4-D input (viewed=False), or on a 3-D / >4-D input
     PyTorch views as (N, C, 1, S) with its target as (N, 1, S)."""
-    cdef NllSpec spec = NllSpec.__new__(NllSpec)
+    cdef _NllSpec spec = _NllSpec.__new__(_NllSpec)
     cdef Py_ssize_t C = x._shape[1]
     nn_check_weight_no_grad(w, "nll_loss2d_forward")
     if not viewed:

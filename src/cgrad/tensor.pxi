@@ -728,6 +728,10 @@ cdef class Tensor:
         """log_softmax(dim, dtype=None)"""
         return nn_softmax_call("log_softmax", self, args, kwargs, True, True)
 
+    def relu_(self):
+        """relu in place."""
+        return nn_relu_(self)
+
 
 cdef void adopt(Tensor t, Tensor src) except *:
     """Make t a tensor over src's storage and geometry (t is fresh)."""
