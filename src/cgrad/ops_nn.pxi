@@ -239,10 +239,29 @@ cdef extern from *:
         }
     }
 
-    /* gx[i] = g[i] - exp(y[i]) * c (log_softmax's backward, one row) */
-    CGRAD_NN_CLONES static void cgrad_nn_lsm_bwd_f32(const float* restrict g, const float* restrict y,
-                                                     float* restrict gx, Py_ssize_t n, float c) {
-        for (Py_ssize_t i = 0; i < n; i++) gx[i] = g[i] - cgrad_nn_expf(y[i]) * c;
+    /* one row of the backward: softmax gx = y * (g - sum(g * y)),
+       log_softmax gx = g - exp(y) * sum(g); sums in double over eight lanes */
+    CGRAD_NN_CLONES static void cgrad_nn_softmax_bwd_row_f32(const float* restrict g,
+                                                             const float* restrict y,
+                                                             float* restrict gx, Py_ssize_t n, int log) {
+        double acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+        Py_ssize_t i = 0;
+        int j;
+        if (log) {
+            for (; i + 8 <= n; i += 8)
+                for (j = 0; j < 8; j++) acc[j] += (double)g[i + j];
+        } else {
+            for (; i + 8 <= n; i += 8)
+                for (j = 0; j < 8; j++) acc[j] += (double)(g[i + j] * y[i + j]);
+        }
+        double s = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+        for (; i < n; i++) s += log ? (double)g[i] : (double)(g[i] * y[i]);
+        float c = (float)s;
+        if (log) {
+            for (i = 0; i < n; i++) gx[i] = g[i] - cgrad_nn_expf(y[i]) * c;
+        } else {
+            for (i = 0; i < n; i++) gx[i] = y[i] * (g[i] - c);
+        }
     }
 
     /* gx[i] = g[i] - exp(y[i]) * c[i] (log_softmax's backward, columns) */
@@ -279,7 +298,8 @@ cdef extern from *:
     void cgrad_nn_max_into_f32(const float* x, float* mx, Py_ssize_t n) noexcept nogil
     void cgrad_nn_exp_cols_f32(const float* x, const float* mx, float* out, double* sm, Py_ssize_t n,
                                int log) noexcept nogil
-    void cgrad_nn_lsm_bwd_f32(const float* g, const float* y, float* gx, Py_ssize_t n, float c) noexcept nogil
+    void cgrad_nn_softmax_bwd_row_f32(const float* g, const float* y, float* gx, Py_ssize_t n,
+                                      int log) noexcept nogil
     void cgrad_nn_lsm_bwd_cols_f32(const float* g, const float* y, float* gx, const double* c,
                                    Py_ssize_t n) noexcept nogil
 
@@ -414,22 +434,22 @@ cdef void nn_softmax_bwd_impl(real_t* gx, const real_t* g, const real_t* y, Py_s
     for o in range(outer):
         base = o * n * inner
         if inner == 1:
-            if log:
-                acc = nn_row_sum(g + base, n)
+            if real_t is float:
+                cgrad_nn_softmax_bwd_row_f32(g + base, y + base, gx + base, n, log)
             else:
-                acc = 0
-                for k in range(n):
-                    acc += g[base + k] * y[base + k]
-            c = <real_t>acc
-            if log:
-                if real_t is float:
-                    cgrad_nn_lsm_bwd_f32(g + base, y + base, gx + base, n, c)
+                if log:
+                    acc = nn_row_sum(g + base, n)
                 else:
+                    acc = 0
+                    for k in range(n):
+                        acc += g[base + k] * y[base + k]
+                c = <real_t>acc
+                if log:
                     for k in range(n):
                         gx[base + k] = g[base + k] - cmath.exp(y[base + k]) * c
-            else:
-                for k in range(n):
-                    gx[base + k] = y[base + k] * (g[base + k] - c)
+                else:
+                    for k in range(n):
+                        gx[base + k] = y[base + k] * (g[base + k] - c)
             continue
         for i in range(inner):
             sm[i] = 0
