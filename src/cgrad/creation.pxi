@@ -1,115 +1,302 @@
 # Creation: tensors from Python data and numpy arrays, and the factories
-# (zeros, ones, full, empty, arange, rand, randn, ...). Argument checks
-# follow PyTorch's texts; the filling itself is kernels.
+# (zeros, ones, full, empty, eye, arange, linspace, rand, randn, randint and
+# their *_like forms). Argument checks follow PyTorch's texts; the filling
+# itself is kernels.
+
+from cpython.sequence cimport PySequence_Check
+from cpython.float cimport PyFloat_AsDouble
+from libc.float cimport FLT_MAX
+
+import warnings as _warnings
 
 
-cdef class _DataScan:
-    """One walk over nested sequences: their shape (checked rectangular) and
-    the flat scalars, plus the widest kind seen (bool < int < float)."""
-    cdef list values
-    cdef list shape
-    cdef int kind
+# ---------------------------------------------------------------------------
+# tensor(data) from nested sequences, PyTorch's three passes: the shape from
+# the first element of each level, the dtype promoted over every element,
+# then the values stored with the element conversions PyTorch uses.
 
-    def __cinit__(self):
-        self.values = []
-        self.shape = []
-        self.kind = -1
 
-    cdef int scan(self, object data, int depth) except -1:
-        cdef Py_ssize_t n, i
-        if isinstance(data, Tensor):
-            self.add_scalar((<Tensor>data).item() if (<Tensor>data)._numel == 1 else _one_element(data))
-            return 0
-        if isinstance(data, (list, tuple)):
-            n = len(data)
-            if depth == len(self.shape):
-                if depth >= MAX_DIMS:
-                    raise ValueError("too many dimensions")
-                self.shape.append(n)
-            elif depth > len(self.shape) or self.shape[depth] != n:
-                if depth > len(self.shape):
-                    raise ValueError(f"expected sequence of length {self.shape[depth - 1] if depth else 0} "
-                                     f"at dim {depth - 1} (got {n})")
-                raise ValueError(f"expected sequence of length {self.shape[depth]} at dim {depth} (got {n})")
-            for i in range(n):
-                self.scan(data[i], depth + 1)
-            if n == 0 and depth + 1 < len(self.shape):
-                raise ValueError(f"expected sequence of length {self.shape[depth + 1]} at dim {depth + 1} (got 0)")
-            return 0
-        if depth < len(self.shape):
-            raise ValueError(
-                f"expected sequence of length {self.shape[depth]} at dim {depth} (got {type(data).__name__})")
-        self.add_scalar(data)
-        return 0
+cdef str cre_tp_name(object obj):
+    """Py_TYPE(obj)->tp_name: module-qualified for C types outside builtins."""
+    cdef type t = type(obj)
+    if t.__flags__ & (1 << 9):      # Py_TPFLAGS_HEAPTYPE: just the name
+        return t.__name__
+    mod = t.__module__
+    return t.__name__ if mod == "builtins" else f"{mod}.{t.__name__}"
 
-    cdef int add_scalar(self, object v) except -1:
-        cdef int k
-        if isinstance(v, bool) or isinstance(v, np.bool_):
-            k = CAT_BOOL
-            v = bool(v)
-        elif isinstance(v, (int, np.integer)):
-            k = CAT_INT
-            v = int(v)
-        elif isinstance(v, (float, np.floating)):
-            k = CAT_FLOAT
-            v = float(v)
-        elif isinstance(v, str):
-            raise TypeError(f"new(): invalid data type '{type(v).__name__}'")
-        elif isinstance(v, np.ndarray) and v.ndim == 0:
-            return self.add_scalar(v.item())
+
+cdef inline bint cre_is_sequence(object obj):
+    return not isinstance(obj, Tensor) and PySequence_Check(obj)
+
+
+cdef list cre_compute_sizes(object seq):
+    cdef list sizes = []
+    cdef Py_ssize_t length
+    while cre_is_sequence(seq):
+        length = len(seq)
+        sizes.append(length)
+        if len(sizes) > MAX_DIMS:
+            raise ValueError(f"too many dimensions '{cre_tp_name(seq)}'")
+        if length == 0:
+            break
+        seq = seq[0]
+    return sizes
+
+
+cdef int cre_infer_dtype(object obj) except -1:
+    """PyTorch's infer_scalar_type: numpy arrays and scalars by their dtype,
+    Python floats as the default float, ints as int64, bools as bool,
+    tensors by their dtype, sequences by promotion over their items (empty:
+    the default float)."""
+    cdef int dt = -1, it
+    cdef object item
+    cdef type t
+    if isinstance(obj, np.ndarray) or isinstance(obj, np.generic):
+        return dtype_from_numpy(obj.dtype)
+    if isinstance(obj, float):
+        return DEFAULT_FLOAT
+    if isinstance(obj, bool):
+        return BOOL
+    if isinstance(obj, int):
+        return I64
+    if isinstance(obj, Tensor):
+        return (<Tensor>obj)._dtype
+    if isinstance(obj, (str, bytes)):
+        raise TypeError(f"new(): invalid data type '{cre_tp_name(obj)}'")
+    if cre_is_sequence(obj):
+        if len(obj) == 0:
+            return DEFAULT_FLOAT
+        for item in obj:
+            t = type(item)
+            if t is float:
+                it = DEFAULT_FLOAT
+            elif t is int:
+                it = I64
+            elif t is bool:
+                it = BOOL
+            else:
+                if item is obj:
+                    raise TypeError("new(): self-referential lists are incompatible")
+                it = cre_infer_dtype(item)
+            dt = it if dt < 0 else promote_types(dt, it)
+        return dt
+    raise RuntimeError(f"Could not infer dtype of {cre_tp_name(obj)}")
+
+
+cdef inline bint cre_overflows_int64(double d) noexcept:
+    # c10::overflows<int64_t, double>: NaN and values beyond the limits
+    return d != d or d < -9223372036854775808.0 or d > 9223372036854775807.0
+
+
+cdef int cre_store_scalar(object v, char* out, int dt) except -1:
+    """One element, converted as PyTorch's store_scalar converts it."""
+    cdef double d
+    cdef object i
+    if isinstance(v, Tensor):
+        if (<Tensor>v)._numel != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
+        v = scalar_value(<Tensor>v)
+    if dt == F32 or dt == F64:
+        d = v if type(v) is float else PyFloat_AsDouble(v)
+        if dt == F32:
+            (<float*>out)[0] = <float>d
         else:
-            raise RuntimeError(f"Could not infer dtype of {type(v).__name__}")
-        if k > self.kind:
-            self.kind = k
-        self.values.append(v)
-        return 0
+            (<double*>out)[0] = d
+    elif dt == I64:
+        if isinstance(v, float):
+            d = v
+            if cre_overflows_int64(d):
+                raise RuntimeError("value cannot be converted to type int64 without overflow")
+            (<int64_t*>out)[0] = <int64_t>d
+        else:
+            i = _operator.index(v)
+            if i < -9223372036854775808 or i > 9223372036854775807:
+                raise ValueError("Overflow when unpacking long long")
+            (<int64_t*>out)[0] = <int64_t>i
+    else:
+        if isinstance(v, float):
+            (<uint8_t*>out)[0] = (<double>v) != 0
+        elif isinstance(v, np.bool_):
+            (<uint8_t*>out)[0] = bool(v)
+        else:
+            (<uint8_t*>out)[0] = _operator.index(v) != 0
+    return 0
 
 
-def _one_element(t):
-    raise ValueError("only one element tensors can be converted to Python scalars")
+cdef Py_ssize_t cre_store(object obj, int dim, list sizes, char* out, int dt) except -1:
+    """Store the elements of obj (at nesting level dim) at out; returns how
+    many were written."""
+    cdef int ndim = len(sizes)
+    cdef Py_ssize_t n, k, written = 0
+    cdef int isz = ITEMSIZE[dt]
+    cdef object seq, item
+    if dim == ndim:
+        cre_store_scalar(obj, out, dt)
+        return 1
+    if isinstance(obj, Tensor):
+        if (<Tensor>obj)._ndim == 0:
+            raise TypeError("not a sequence")
+        seq = (<Tensor>obj).tolist()
+    elif isinstance(obj, (list, tuple)):
+        seq = obj
+    elif PySequence_Check(obj):
+        seq = list(obj)
+    else:
+        raise TypeError("not a sequence")
+    n = len(seq)
+    if n != sizes[dim]:
+        raise ValueError(f"expected sequence of length {sizes[dim]} at dim {dim} (got {n})")
+    if dim == ndim - 1:
+        for k in range(n):
+            item = seq[k]
+            if not _cre_warned_ndarray and isinstance(item, np.ndarray):
+                cre_warn_ndarray_list()
+            cre_store_scalar(item, out + k * isz, dt)
+        return n
+    for k in range(n):
+        item = seq[k]
+        if not _cre_warned_ndarray and isinstance(item, np.ndarray):
+            cre_warn_ndarray_list()
+        written += cre_store(item, dim + 1, sizes, out + written * isz, dt)
+    return written
 
 
-cdef int numpy_float_dtype(object arr):
-    return dtype_from_numpy(arr.dtype)
+cdef bint _cre_warned_ndarray = False
+
+
+cdef void cre_warn_ndarray_list() except *:
+    """PyTorch's TORCH_WARN_ONCE on storing a numpy array found in a list."""
+    global _cre_warned_ndarray
+    _cre_warned_ndarray = True
+    _warnings.warn(
+        "Creating a tensor from a list of numpy.ndarrays is extremely slow. Please consider "
+        "converting the list to a single numpy.ndarray with numpy.array() before converting to a "
+        "tensor.", UserWarning, stacklevel=4)
+
+
+# ---------------------------------------------------------------------------
+# Memory layout of copies: PyTorch's preserve_format keeps the strides of a
+# non-overlapping, dense source and otherwise makes dense strides in the
+# source's stride order (infer_dense_strides).
+
+
+cdef bint cre_non_overlapping_dense(int ndim, const Py_ssize_t* shape, const Py_ssize_t* strides):
+    cdef list perm
+    cdef Py_ssize_t require = 1
+    cdef int i, d
+    if ndim == 1:
+        return shape[0] < 2 or strides[0] == 1
+    perm = sorted(range(ndim), key=lambda d: (shape[d] < 2, strides[d] if shape[d] >= 2 else 0))
+    for i in range(ndim):
+        d = perm[i]
+        if shape[d] < 2:
+            return True
+        if strides[d] != require:
+            return False
+        require *= shape[d]
+    return True
+
+
+cdef void cre_infer_dense_strides(int ndim, const Py_ssize_t* shape, const Py_ssize_t* strides,
+                                  Py_ssize_t* out) noexcept:
+    cdef int perm[MAX_DIMS]
+    cdef int i, j, dim0, dim1, tmp, cmp
+    cdef Py_ssize_t s0, s1, cur = 1
+    if ndim == 0:
+        return
+    if ndim == 1:
+        out[0] = 1
+        return
+    for i in range(ndim):
+        perm[i] = ndim - 1 - i
+    for i in range(1, ndim):
+        dim1 = i
+        for j in range(1, i + 1):
+            dim0 = i - j
+            s0 = strides[perm[dim0]]
+            s1 = strides[perm[dim1]]
+            if s0 == 0 or s1 == 0:
+                cmp = 0
+            elif s0 < s1:
+                cmp = -1
+            elif s0 > s1:
+                cmp = 1
+            elif shape[perm[dim0]] > shape[perm[dim1]]:
+                cmp = 1
+            else:
+                cmp = 0
+            if cmp > 0:
+                tmp = perm[dim0]
+                perm[dim0] = perm[dim1]
+                perm[dim1] = tmp
+                dim1 = dim0
+            elif cmp < 0:
+                break
+    for i in range(ndim):
+        out[perm[i]] = cur
+        if shape[perm[i]] > 1:
+            cur *= shape[perm[i]]
+
+
+cdef Tensor cre_new_preserving(int ndim, const Py_ssize_t* shape, const Py_ssize_t* strides, int dt,
+                               bint zeroed):
+    """A fresh tensor laid out as PyTorch's preserve_format lays out a copy of
+    a tensor with these shape and strides."""
+    cdef Tensor t = new_tensor(ndim, shape, dt, zeroed)
+    cdef int i
+    if ndim == 0:
+        return t
+    if t._numel == 0 or strides_are_contiguous(ndim, shape, strides) or \
+            cre_non_overlapping_dense(ndim, shape, strides):
+        for i in range(ndim):
+            t._strides[i] = strides[i]
+    else:
+        cre_infer_dense_strides(ndim, shape, strides, t._strides)
+    t._contiguous = t._numel == 0 or strides_are_contiguous(ndim, t._shape, t._strides)
+    return t
+
+
+cdef Tensor cre_copy_preserving(Tensor src, int dt):
+    cdef Tensor t = cre_new_preserving(src._ndim, src._shape, src._strides, dt, False)
+    copy_into(t, src)
+    return t
+
+
+cdef Tensor tensor_from_numpy_copy(object arr, object dtype_arg):
+    """A copy of a numpy array laid out as PyTorch's copy of it."""
+    cdef int dt
+    cdef Tensor view
+    if dtype_arg is None:
+        return cre_copy_preserving(tensor_from_ndarray(arr, True), dtype_from_numpy(arr.dtype))
+    dt = dtype_code(dtype_arg)
+    try:
+        dtype_from_numpy(arr.dtype)
+    except TypeError:
+        if arr.dtype.kind not in "biuf":
+            raise
+        arr = arr.astype(np.float64 if arr.dtype.kind == "f" else np.int64)
+    return cre_copy_preserving(tensor_from_ndarray(arr, True), dt)
 
 
 cdef Tensor tensor_from_data(object data, object dtype_arg):
     """cgrad.tensor(data): always a copy, never history."""
-    cdef _DataScan scan
     cdef int dt
     cdef Tensor t
-    cdef tuple shape
+    cdef list sizes
     if isinstance(data, Tensor):
-        t = contiguous_copy(<Tensor>data)
-        if dtype_arg is not None:
-            t = cast_tensor(t, dtype_code(dtype_arg))
-        return t
+        t = <Tensor>data
+        return cre_copy_preserving(t, t._dtype if dtype_arg is None else dtype_code(dtype_arg))
     if isinstance(data, np.ndarray):
-        t = tensor_from_ndarray(data, False)
-        if dtype_arg is not None:
-            t = cast_tensor(t, dtype_code(dtype_arg))
-        return t
-    if isinstance(data, (np.generic,)):
-        t = tensor_from_ndarray(np.asarray(data), False)
-        if dtype_arg is not None:
-            t = cast_tensor(t, dtype_code(dtype_arg))
-        return t
-    scan = _DataScan()
-    scan.scan(data, 0)
-    shape = tuple(scan.shape)
-    if dtype_arg is not None:
-        dt = dtype_code(dtype_arg)
-    elif scan.kind == CAT_BOOL:
-        dt = BOOL
-    elif scan.kind == CAT_INT:
-        dt = I64
-    else:
-        dt = DEFAULT_FLOAT      # floats, and empty data
-    t = new_tensor_from_tuple(shape, dt)
+        return tensor_from_numpy_copy(data, dtype_arg)
+    if isinstance(data, np.generic):
+        return tensor_from_numpy_copy(np.asarray(data), dtype_arg)
+    if isinstance(data, (str, bytes)):
+        raise TypeError(f"new(): invalid data type '{cre_tp_name(data)}'")
+    sizes = cre_compute_sizes(data)
+    dt = cre_infer_dtype(data) if dtype_arg is None else dtype_code(dtype_arg)
+    t = new_tensor_from_tuple(tuple(sizes), dt)
     if t._numel:
-        np.copyto(ndarray_view(t).reshape(-1),
-                  np.array(scan.values, dtype=np.float64 if scan.kind == CAT_FLOAT else None),
-                  casting="unsafe")
+        cre_store(data, 0, sizes, t._data, dt)
     return t
 
 
@@ -130,8 +317,14 @@ cdef Tensor mark_inference(Tensor t):
 def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False):
     """A new tensor holding a copy of data (nested lists/tuples of numbers,
     a number, a numpy array or a tensor). Float data gives float32, ints give
-    int64, bools give bool, numpy arrays keep their dtype."""
+    int64, bools give bool, numpy arrays and scalars keep their dtype; a
+    copied array or tensor keeps its memory layout, as PyTorch's copy does."""
     _check_device(device)
+    if isinstance(data, Tensor):
+        _warnings.warn(
+            "To copy construct from a tensor, it is recommended to use sourceTensor.detach().clone() "
+            "or sourceTensor.detach().clone().requires_grad_(True), rather than "
+            "cgrad.tensor(sourceTensor).", UserWarning, stacklevel=2)
     cdef Tensor t = tensor_from_data(data, dtype)
     check_requires_grad(t, requires_grad)
     return mark_inference(t)
@@ -151,7 +344,7 @@ def as_tensor(data, dtype=None, device=None):
                 return from_numpy(data)
             except ValueError:
                 pass
-    return tensor(data, dtype=dtype)
+    return mark_inference(tensor_from_data(data, dtype))
 
 
 def from_numpy(ndarray):
@@ -161,42 +354,139 @@ def from_numpy(ndarray):
     return mark_inference(tensor_from_ndarray(ndarray, True))
 
 
+# ---------------------------------------------------------------------------
+# Argument handling shared by the factories.
+
+
 cdef int factory_dtype(object dtype, int default) except -1:
     return default if dtype is None else dtype_code(dtype)
 
 
+cdef int cre_dtype_arg(object dtype, int default, str fname) except -1:
+    if dtype is None:
+        return default
+    if isinstance(dtype, (type(float32), type)) or isinstance(dtype, np.dtype):
+        return dtype_code(dtype)
+    raise TypeError(f"{fname}(): argument 'dtype' must be cgrad.dtype, not {type(dtype).__name__}")
+
+
 cdef tuple factory_size(tuple size, str name):
+    """The size of zeros(2, 3) / zeros((2, 3)) / zeros([2, 3]) / zeros(Size)
+    with PyTorch's errors for non-int entries (negative ones raise later,
+    when the tensor is made; zeros checks them itself)."""
     cdef tuple shape
-    if len(size) == 1 and isinstance(size[0], float):
-        raise TypeError(f"{name}(): argument 'size' (position 1) must be tuple of ints, not float")
+    cdef object first
+    if len(size) == 1:
+        first = size[0]
+        if isinstance(first, Tensor) and (<Tensor>first)._ndim == 0:
+            size = (first.__index__(),)
+            first = size[0]
+        if not (isinstance(first, (int, np.integer, tuple, list)) or
+                (isinstance(first, Tensor) and (<Tensor>first)._numel == 1)) or isinstance(first, bool):
+            raise TypeError(f"{name}(): argument 'size' (position 1) must be tuple of ints, not "
+                            f"{type(first).__name__}")
+    else:
+        for i in range(len(size)):
+            if isinstance(size[i], (float, bool)) or not hasattr(size[i], "__index__"):
+                raise TypeError(
+                    f"{name}(): argument 'size' failed to unpack the object at pos {i + 1} with error "
+                    f"\"type must be tuple of ints,but got {type(size[i]).__name__}\"")
     shape = parse_shape_args(size, "size")
-    for s in shape:
-        if s < 0:
-            raise RuntimeError(f"{name}: Dimension size must be non-negative.")
+    if name == "zeros":
+        for s in shape:
+            if s < 0:
+                raise RuntimeError(f"{name}: Dimension size must be non-negative.")
     return shape
 
 
+cdef tuple cre_size_arg(tuple args, object size, str name):
+    """size given positionally (*args) or as size=...; neither is an error."""
+    if size is not None:
+        if args:
+            raise TypeError(f"{name}() got multiple values for argument 'size'")
+        return factory_size((size,), name)
+    if not args:
+        raise TypeError(f'{name}() missing 1 required positional arguments: "size"')
+    return factory_size(args, name)
+
+
+cdef int cre_check_fill(object value, int dt) except -1:
+    """c10::checked_convert of a fill value to dtype dt."""
+    cdef double d
+    if isinstance(value, bool):
+        return 0
+    if isinstance(value, int):
+        if value >= 2 ** 64 or value < -2 ** 63:
+            raise OverflowError("int too big to convert")
+        if dt == I64 and value >= 2 ** 63:
+            raise RuntimeError("value cannot be converted to type int64_t without overflow")
+        return 0
+    d = value
+    if dt == I64 and cre_overflows_int64(d):
+        raise RuntimeError("value cannot be converted to type int64_t without overflow")
+    if dt == F32 and d == d and (d < -FLT_MAX or d > FLT_MAX) and d != d * 2:
+        raise RuntimeError("value cannot be converted to type float without overflow")
+    return 0
+
+
+cdef object cre_fill_value(object value, str fname):
+    if isinstance(value, Tensor):
+        return (<Tensor>value).item()
+    if not is_scalar(value):
+        raise TypeError(f"{fname}(): argument 'fill_value' (position 2) must be Number, not "
+                        f"{type(value).__name__}")
+    return normalize_scalar(value)
+
+
 cdef Tensor filled(tuple shape, int dt, object value, bint requires_grad):
-    cdef Tensor t = new_tensor_from_tuple(shape, dt, value == 0)
+    cdef Tensor t
+    cre_check_fill(value, dt)
+    t = new_tensor_from_tuple(shape, dt, value == 0)
     if value != 0:
         fill_scalar(t, value)
     check_requires_grad(t, requires_grad)
     return mark_inference(t)
 
 
-def zeros(*size, dtype=None, device=None, requires_grad=False, out=None, layout=None):
+cdef Tensor cre_like(object input, str fname, object dtype, bint requires_grad, object value,
+                     bint preserve=True):
+    """A tensor laid out like input (PyTorch's preserve_format; contiguous
+    when not preserve), zero-filled or filled with value (None: left
+    uninitialised)."""
+    cdef Tensor x = _as_tensor_arg(input, fname)
+    cdef int dt = cre_dtype_arg(dtype, x._dtype, fname)
+    cdef Tensor t
+    if value is not None:
+        cre_check_fill(value, dt)
+    if preserve:
+        t = cre_new_preserving(x._ndim, x._shape, x._strides, dt, value is not None and value == 0)
+    else:
+        t = new_tensor(x._ndim, x._shape, dt, value is not None and value == 0)
+    if value is not None and value != 0:
+        fill_scalar(t, value)
+    check_requires_grad(t, requires_grad)
+    return mark_inference(t)
+
+
+def zeros(*size, out=None, dtype=None, layout=None, device=None, pin_memory=False,
+          requires_grad=False, names=None, **kwargs):
     _check_device(device)
-    return filled(factory_size(size, "zeros"), factory_dtype(dtype, DEFAULT_FLOAT), 0, requires_grad)
+    return filled(cre_size_arg(size, kwargs.pop("size", None), "zeros"),
+                  cre_dtype_arg(dtype, DEFAULT_FLOAT, "zeros"), 0, requires_grad)
 
 
-def ones(*size, dtype=None, device=None, requires_grad=False, out=None, layout=None):
+def ones(*size, out=None, dtype=None, layout=None, device=None, pin_memory=False,
+         requires_grad=False, names=None, **kwargs):
     _check_device(device)
-    return filled(factory_size(size, "ones"), factory_dtype(dtype, DEFAULT_FLOAT), 1, requires_grad)
+    return filled(cre_size_arg(size, kwargs.pop("size", None), "ones"),
+                  cre_dtype_arg(dtype, DEFAULT_FLOAT, "ones"), 1, requires_grad)
 
 
-def empty(*size, dtype=None, device=None, requires_grad=False, out=None, layout=None, memory_format=None):
+def empty(*size, out=None, dtype=None, layout=None, device=None, pin_memory=False,
+          requires_grad=False, memory_format=None, names=None, **kwargs):
     _check_device(device)
-    cdef Tensor t = new_tensor_from_tuple(factory_size(size, "empty"), factory_dtype(dtype, DEFAULT_FLOAT))
+    cdef Tensor t = new_tensor_from_tuple(cre_size_arg(size, kwargs.pop("size", None), "empty"),
+                                          cre_dtype_arg(dtype, DEFAULT_FLOAT, "empty"))
     check_requires_grad(t, requires_grad)
     return mark_inference(t)
 
@@ -206,85 +496,377 @@ cdef int scalar_dtype(object value) except -1:
     return BOOL if cat == CAT_BOOL else (I64 if cat == CAT_INT else DEFAULT_FLOAT)
 
 
-def full(size, fill_value, *, dtype=None, device=None, requires_grad=False, out=None, layout=None):
+def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None, pin_memory=False,
+         requires_grad=False, names=None):
+    """A tensor of the given size filled with fill_value; its dtype is the
+    value's (bool, int64 or the default float) unless dtype is given."""
     _check_device(device)
-    if isinstance(fill_value, Tensor):
-        fill_value = fill_value.item()
-    fill_value = normalize_scalar(fill_value)
-    return filled(factory_size((size,), "full"), factory_dtype(dtype, scalar_dtype(fill_value)),
+    if isinstance(size, (int, np.integer)) or not hasattr(size, "__len__"):
+        raise TypeError(f"full(): argument 'size' (position 1) must be tuple of ints, not "
+                        f"{type(size).__name__}")
+    for i, s in enumerate(size):
+        if isinstance(s, (float, bool)) or not hasattr(s, "__index__"):
+            raise TypeError(f"full(): argument 'size' (position 1) must be tuple of ints, but found "
+                            f"element of type {type(s).__name__} at pos {i}")
+    fill_value = cre_fill_value(fill_value, "full")
+    return filled(parse_shape_args((size,), "size"), cre_dtype_arg(dtype, scalar_dtype(fill_value), "full"),
                   fill_value, requires_grad)
 
 
-def zeros_like(input, *, dtype=None, device=None, requires_grad=False, layout=None, memory_format=None):
-    cdef Tensor x = _as_tensor_arg(input, "input")
-    return filled(shape_tuple(x), factory_dtype(dtype, x._dtype), 0, requires_grad)
+def zeros_like(input, *, dtype=None, layout=None, device=None, pin_memory=False, requires_grad=False,
+               memory_format=None):
+    """Zeros of input's shape. (Contiguous, unlike PyTorch's, which keep a
+    permuted input's strides: cgrad.autograd.gradcheck writes its one-hot
+    gradients into zeros_like(output) through a flat numpy view.)"""
+    _check_device(device)
+    return cre_like(input, "zeros_like", dtype, requires_grad, 0, False)
 
 
-def ones_like(input, *, dtype=None, device=None, requires_grad=False, layout=None, memory_format=None):
-    cdef Tensor x = _as_tensor_arg(input, "input")
-    return filled(shape_tuple(x), factory_dtype(dtype, x._dtype), 1, requires_grad)
-
-
-def empty_like(input, *, dtype=None, device=None, requires_grad=False, layout=None, memory_format=None):
-    cdef Tensor x = _as_tensor_arg(input, "input")
-    cdef Tensor t = new_tensor_from_tuple(shape_tuple(x), factory_dtype(dtype, x._dtype))
-    check_requires_grad(t, requires_grad)
-    return t
-
-
-def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False, layout=None,
+def ones_like(input, *, dtype=None, layout=None, device=None, pin_memory=False, requires_grad=False,
               memory_format=None):
-    cdef Tensor x = _as_tensor_arg(input, "input")
-    if isinstance(fill_value, Tensor):
-        fill_value = fill_value.item()
-    return filled(shape_tuple(x), factory_dtype(dtype, x._dtype), normalize_scalar(fill_value),
-                  requires_grad)
+    """Ones laid out like input."""
+    _check_device(device)
+    return cre_like(input, "ones_like", dtype, requires_grad, 1)
+
+
+def empty_like(input, *, dtype=None, layout=None, device=None, pin_memory=False, requires_grad=False,
+               memory_format=None):
+    """An uninitialised tensor laid out like input."""
+    _check_device(device)
+    return cre_like(input, "empty_like", dtype, requires_grad, None)
+
+
+def full_like(input, fill_value, *, dtype=None, layout=None, device=None, pin_memory=False,
+              requires_grad=False, memory_format=None):
+    """fill_value laid out like input, in input's dtype unless dtype is given."""
+    _check_device(device)
+    _as_tensor_arg(input, "full_like")
+    return cre_like(input, "full_like", dtype, requires_grad, cre_fill_value(fill_value, "full_like"))
 
 
 cdef Tensor op_zeros_like(Tensor x):
     return new_tensor(x._ndim, x._shape, x._dtype, True)
 
 
-def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=False, out=None,
-           layout=None):
-    """Values from start (inclusive) to end (exclusive) by step. int64 when
-    every bound is an int, else the default float dtype."""
+# ---------------------------------------------------------------------------
+# eye, arange, linspace. The values are computed exactly as PyTorch's CPU
+# kernels compute them (fused multiply-adds in double; arange's vectorised
+# blocks), so that the results are identical, not just close.
+
+
+cdef str cre_type_list(tuple args, dict kwargs):
+    cdef list parts = [type(a).__name__ for a in args]
+    parts += [f"{k}={type(v).__name__}" for k, v in kwargs.items()]
+    return ", ".join(parts)
+
+
+cdef str CRE_FACTORY_KW = ("*, Tensor out = None, cgrad.dtype dtype = None, cgrad.layout layout = None, "
+                           "cgrad.device device = None, bool pin_memory = False, bool requires_grad = False")
+
+
+cdef object cre_invalid(str fname, tuple args, dict kwargs, list signatures):
+    return TypeError(
+        f"{fname}() received an invalid combination of arguments - got ({cre_type_list(args, kwargs)}), "
+        "but expected one of:\n" + "".join([f" * ({s})\n" for s in signatures]))
+
+
+cdef bint cre_is_int(object v):
+    return (isinstance(v, (int, np.integer)) and not isinstance(v, bool)) or \
+        (isinstance(v, Tensor) and not is_float((<Tensor>v)._dtype) and (<Tensor>v)._ndim == 0
+         and (<Tensor>v)._dtype != BOOL)
+
+
+def eye(*args, out=None, dtype=None, layout=None, device=None, pin_memory=False, requires_grad=False,
+        **kwargs):
+    """eye(n, m=None): ones on the diagonal of an n x m matrix (m = n)."""
+    cdef list sigs = [f"int n, {CRE_FACTORY_KW}", f"int n, int m, {CRE_FACTORY_KW}"]
+    cdef Py_ssize_t n, m, i, k
+    cdef Tensor t
+    cdef Py_ssize_t shape[2]
     _check_device(device)
-    if end is None:
-        start, end = 0, start
-    for v in (start, end, step):
-        if isinstance(v, Tensor):
-            raise TypeError("arange() expects numbers, not tensors")
-        if not is_scalar(v):
-            raise TypeError(f"arange(): argument 'end' must be Number, not {type(v).__name__}")
-    start, end, step = normalize_scalar(start), normalize_scalar(end), normalize_scalar(step)
+    if set(kwargs) - {"n", "m"}:
+        raise TypeError(f"eye() got an unexpected keyword argument '{sorted(set(kwargs) - {'n', 'm'})[0]}'")
+    values = list(args)
+    if "n" in kwargs:
+        if values:
+            raise cre_invalid("eye", args, kwargs, sigs)
+        values.append(kwargs["n"])
+    if "m" in kwargs:
+        if not values:
+            raise TypeError('eye() missing 1 required positional arguments: "n"')
+        if len(values) > 1:
+            raise cre_invalid("eye", args, kwargs, sigs)
+        values.append(kwargs["m"])
+    if len(values) == 1 and not cre_is_int(values[0]):
+        raise TypeError(f"eye(): argument 'n' (position 1) must be int, not {type(values[0]).__name__}")
+    if len(values) not in (1, 2) or not all([cre_is_int(v) for v in values]):
+        raise cre_invalid("eye", args, kwargs, sigs)
+    n = _operator.index(values[0])
+    m = _operator.index(values[1]) if len(values) == 2 else n
+    if n < 0:
+        raise RuntimeError(f"n must be greater or equal to 0, got {n}")
+    if m < 0:
+        raise RuntimeError(f"m must be greater or equal to 0, got {m}")
+    shape[0] = n
+    shape[1] = m
+    t = new_tensor(2, shape, cre_dtype_arg(dtype, DEFAULT_FLOAT, "eye"), True)
+    k = n if n < m else m
+    for i in range(k):
+        if t._dtype == F32:
+            (<float*>t._data)[i * (m + 1)] = 1
+        elif t._dtype == F64:
+            (<double*>t._data)[i * (m + 1)] = 1
+        elif t._dtype == I64:
+            (<int64_t*>t._data)[i * (m + 1)] = 1
+        else:
+            (<uint8_t*>t._data)[i * (m + 1)] = 1
+    check_requires_grad(t, requires_grad)
+    return mark_inference(t)
+
+
+cdef str cre_num_str(object v):
+    """A number as C++'s ostream prints it (6 significant digits)."""
+    if isinstance(v, float):
+        return f"{v:g}"
+    return str(v)
+
+
+cdef enum:
+    ARANGE_VEC_F32 = 8     # PyTorch's CPU arange kernel runs in vector blocks of
+    ARANGE_VEC_F64 = 4     # these widths (two per step), the tail element-wise
+
+
+cdef void cre_arange_fill(int dt, char* out, Py_ssize_t n, double start, double step,
+                          int64_t istart, int64_t istep) noexcept nogil:
+    cdef Py_ssize_t i = 0, k
+    cdef int half
+    cdef int vec = ARANGE_VEC_F32 if dt == F32 else ARANGE_VEC_F64
+    cdef double base
+    cdef float fbase
+    if dt == I64:
+        for i in range(n):
+            (<int64_t*>out)[i] = istart + istep * i
+        return
+    while i + 2 * vec <= n:
+        for half in range(2):
+            base = cmath.fma(step, <double>i, start)
+            if dt == F32:
+                fbase = <float>base
+                for k in range(vec):
+                    (<float*>out)[i + k] = <float>(<double>fbase + k * step)
+            else:
+                for k in range(vec):
+                    (<double*>out)[i + k] = cmath.fma(<double>k, step, base)
+            i += vec
+    while i < n:
+        if dt == F32:
+            (<float*>out)[i] = <float>cmath.fma(step, <double>i, start)
+        else:
+            (<double*>out)[i] = cmath.fma(step, <double>i, start)
+        i += 1
+
+
+cdef object cre_number_arg(object v, str fname, str argname, int position, tuple args, dict kwargs,
+                           list sigs):
+    if isinstance(v, Tensor):
+        if (<Tensor>v)._ndim != 0:
+            raise TypeError(f"{fname}(): argument '{argname}' (position {position}) must be Number, "
+                            f"not Tensor")
+        return (<Tensor>v).item()
+    if not is_scalar(v):
+        if len(args) + len(kwargs) <= 1:
+            raise TypeError(f"{fname}(): argument '{argname}' (position {position}) must be Number, "
+                            f"not {type(v).__name__}")
+        raise cre_invalid(fname, args, kwargs, sigs)
+    return normalize_scalar(v)
+
+
+def arange(*args, out=None, dtype=None, layout=None, device=None, pin_memory=False, requires_grad=False,
+           **kwargs):
+    """arange(end) / arange(start, end, step=1): values from start
+    (inclusive) to end (exclusive) by step. int64 when every bound is an
+    int, else the default float dtype."""
+    cdef list sigs = [f"Number end, {CRE_FACTORY_KW}",
+                      "Number start, Number end, *, cgrad.dtype dtype = None, cgrad.layout layout = None, "
+                      "cgrad.device device = None, bool pin_memory = False, bool requires_grad = False",
+                      f"Number start, Number end, Number step = 1, {CRE_FACTORY_KW}"]
     cdef int dt
+    cdef Py_ssize_t n
+    cdef double fstart = 0, fend = 0, fstep = 0, size_d
+    cdef int64_t istart = 0, iend = 0, istep = 0, sgn
+    cdef Tensor t
+    _check_device(device)
+    names = ("start", "end", "step")
+    if set(kwargs) - set(names):
+        raise TypeError(f"arange() got an unexpected keyword argument '{sorted(set(kwargs) - set(names))[0]}'")
+    if len(args) == 1 and not kwargs:
+        start, end, step = 0, args[0], 1
+        end = cre_number_arg(end, "arange", "end", 1, args, kwargs, sigs)
+    elif len(args) == 0 and list(kwargs) == ["end"]:
+        start, end, step = 0, cre_number_arg(kwargs["end"], "arange", "end", 1, args, kwargs, sigs), 1
+    else:
+        values = dict(zip(names, args))
+        for k, v in kwargs.items():
+            if k in values:
+                raise cre_invalid("arange", args, kwargs, sigs)
+            values[k] = v
+        if len(args) > 3 or "start" not in values or "end" not in values:
+            raise cre_invalid("arange", args, kwargs, sigs)
+        start = cre_number_arg(values["start"], "arange", "start", 1, args, kwargs, sigs)
+        end = cre_number_arg(values["end"], "arange", "end", 2, args, kwargs, sigs)
+        step = cre_number_arg(values.get("step", 1), "arange", "step", 3, args, kwargs, sigs)
     if dtype is not None:
-        dt = dtype_code(dtype)
-    elif all(isinstance(v, int) for v in (start, end, step)):
+        dt = cre_dtype_arg(dtype, DEFAULT_FLOAT, "arange")
+    elif all([isinstance(v, (int, bool)) for v in (start, end, step)]):
         dt = I64
     else:
         dt = DEFAULT_FLOAT
-    if step == 0:
+    if dt == BOOL:
+        raise NotImplementedError("\"arange_cpu\" not implemented for 'Bool'")
+    if not (step > 0 or step < 0):
         raise RuntimeError("step must be nonzero")
-    if (step > 0 and end < start) or (step < 0 and end > start):
-        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
-    cdef Py_ssize_t n
-    if dt == I64 and all(isinstance(v, int) for v in (start, end, step)):
-        n = max(0, -((start - end) // step))
-        values = np.arange(n, dtype=np.int64) * step + start
+    if dt == I64:
+        for v in (start, end):
+            if isinstance(v, float) and not np.isfinite(v):
+                raise RuntimeError(f"unsupported range: {cre_num_str(start)} -> {cre_num_str(end)}")
+        for v in (start, end, step):
+            if isinstance(v, float) and cre_overflows_int64(v):
+                raise RuntimeError("value cannot be converted to type int64_t without overflow")
+        istart, iend, istep = int(start), int(end), int(step)
+        if istep == 0:
+            raise ValueError("step must be nonzero")
+        if not ((istep > 0 and iend >= istart) or (istep < 0 and iend <= istart)):
+            raise RuntimeError("upper bound and lower bound inconsistent with step sign")
+        sgn = (istep > 0) - (istep < 0)
+        n = (iend - istart + istep - sgn) // istep     # C division, as PyTorch's
     else:
-        n = max(0, int(np.ceil((float(end) - float(start)) / float(step))))
-        values = float(start) + np.arange(n, dtype=np.float64) * float(step)
-    cdef Tensor t = new_tensor_from_tuple((n,), dt)
-    if n:
-        np.copyto(ndarray_view(t), values, casting="unsafe")
+        fstart, fend, fstep = float(start), float(end), float(step)
+        if not (np.isfinite(fstart) and np.isfinite(fend)):
+            raise RuntimeError(f"unsupported range: {cre_num_str(fstart)} -> {cre_num_str(fend)}")
+        if not ((fstep > 0 and fend >= fstart) or (fstep < 0 and fend <= fstart)):
+            raise RuntimeError("upper bound and lower bound inconsistent with step sign")
+        size_d = cmath.ceil((fend - fstart) / fstep)
+        if not (size_d >= 0 and size_d <= 9.2e18):
+            raise RuntimeError("invalid size, possible overflow?")
+        n = <Py_ssize_t>size_d
+    t = new_tensor_from_tuple((n,), dt)
+    if n >= GIL_RELEASE_NUMEL:
+        with nogil:
+            cre_arange_fill(dt, t._data, n, fstart, fstep, istart, istep)
+    else:
+        cre_arange_fill(dt, t._data, n, fstart, fstep, istart, istep)
     check_requires_grad(t, requires_grad)
+    return mark_inference(t)
+
+
+cdef void cre_linspace_fill(int dt, char* out, Py_ssize_t steps, double start, double end,
+                            int64_t istart, int64_t iend) noexcept nogil:
+    """PyTorch's linspace kernel: from start for the first half, from end for
+    the second, step = (end - start) / (steps - 1) in the output's precision
+    (double for integers), each value one fused multiply-add."""
+    cdef Py_ssize_t i, half = steps // 2
+    cdef float fs, fe, fst
+    cdef double ds, de, dst
+    if steps == 1:
+        if dt == F32:
+            (<float*>out)[0] = <float>start
+        elif dt == F64:
+            (<double*>out)[0] = start
+        else:
+            (<int64_t*>out)[0] = istart
+        return
+    if dt == F32:
+        fs = <float>start
+        fe = <float>end
+        fst = (fe - fs) / <float>(steps - 1)
+        for i in range(steps):
+            if i < half:
+                (<float*>out)[i] = cmath.fmaf(fst, <float>i, fs)
+            else:
+                (<float*>out)[i] = cmath.fmaf(fst, -<float>(steps - i - 1), fe)
+    elif dt == F64:
+        dst = (end - start) / <double>(steps - 1)
+        for i in range(steps):
+            if i < half:
+                (<double*>out)[i] = cmath.fma(dst, <double>i, start)
+            else:
+                (<double*>out)[i] = cmath.fma(dst, -<double>(steps - i - 1), end)
+    else:
+        ds = <double>istart
+        de = <double>iend
+        dst = (de - ds) / <double>(steps - 1)
+        for i in range(steps):
+            if i < half:
+                (<int64_t*>out)[i] = <int64_t>cmath.fma(dst, <double>i, ds)
+            else:
+                (<int64_t*>out)[i] = <int64_t>cmath.fma(dst, -<double>(steps - i - 1), de)
+
+
+def linspace(*args, out=None, dtype=None, layout=None, device=None, pin_memory=False,
+             requires_grad=False, **kwargs):
+    """linspace(start, end, steps): steps evenly spaced values from start to
+    end inclusive, bit-identical to PyTorch's (computed from both ends)."""
+    cdef list sigs = [f"{a} start, {b} end, int steps, {CRE_FACTORY_KW}"
+                      for a, b in (("Tensor", "Tensor"), ("Number", "Tensor"), ("Tensor", "Number"),
+                                   ("Number", "Number"))]
+    cdef int dt
+    cdef Py_ssize_t steps
+    cdef double fstart = 0, fend = 0
+    cdef int64_t istart = 0, iend = 0
+    cdef Tensor t
+    _check_device(device)
+    names = ("start", "end", "steps")
+    if set(kwargs) - set(names):
+        raise TypeError(f"linspace() got an unexpected keyword argument '{sorted(set(kwargs) - set(names))[0]}'")
+    values = dict(zip(names, args))
+    for k, v in kwargs.items():
+        if k in values:
+            raise cre_invalid("linspace", args, kwargs, sigs)
+        values[k] = v
+    if len(args) > 3 or len(values) != 3:
+        raise cre_invalid("linspace", args, kwargs, sigs)
+    start, end, steps_arg = values["start"], values["end"], values["steps"]
+    for v in (start, end):
+        if not (isinstance(v, Tensor) or is_scalar(v)):
+            raise cre_invalid("linspace", args, kwargs, sigs)
+    if not cre_is_int(steps_arg):
+        raise cre_invalid("linspace", args, kwargs, sigs)
+    if (isinstance(start, Tensor) and (<Tensor>start)._ndim) or (isinstance(end, Tensor) and (<Tensor>end)._ndim):
+        parts = []
+        if isinstance(start, Tensor):
+            parts.append(f"start with {(<Tensor>start)._ndim} dimension(s)")
+        if isinstance(end, Tensor):
+            parts.append(f"end with {(<Tensor>end)._ndim} dimension(s)")
+        raise RuntimeError("linspace only supports 0-dimensional start and end tensors, but got "
+                           + " and ".join(parts) + ".")
+    start = (<Tensor>start).item() if isinstance(start, Tensor) else normalize_scalar(start)
+    end = (<Tensor>end).item() if isinstance(end, Tensor) else normalize_scalar(end)
+    steps = _operator.index(steps_arg)
+    if steps < 0:
+        raise RuntimeError("number of steps must be non-negative")
+    dt = cre_dtype_arg(dtype, DEFAULT_FLOAT, "linspace")
+    if dt == BOOL:
+        raise NotImplementedError("\"linspace_cpu\" not implemented for 'Bool'")
+    if dt == I64:
+        for v in (start, end):
+            if isinstance(v, float) and cre_overflows_int64(v):
+                raise RuntimeError("value cannot be converted to type int64_t without overflow")
+        istart, iend = int(start), int(end)
+    else:
+        fstart, fend = float(start), float(end)
+    t = new_tensor_from_tuple((steps,), dt)
+    check_requires_grad(t, requires_grad)
+    if steps >= GIL_RELEASE_NUMEL:
+        with nogil:
+            cre_linspace_fill(dt, t._data, steps, fstart, fend, istart, iend)
+    elif steps > 0:
+        cre_linspace_fill(dt, t._data, steps, fstart, fend, istart, iend)
     return mark_inference(t)
 
 
 # ---------------------------------------------------------------------------
 # Random numbers: numpy's PCG64 behind a seedable module-level generator.
+# Reproducible (the same seed gives the same numbers), not PyTorch's stream.
 
 cdef object _rng = np.random.default_rng()
 
@@ -305,7 +887,7 @@ _default_seed = None
 
 
 def manual_seed(seed):
-    """Seed the default generator: rand/randn/randint/randperm and
+    """Seed the default generator: rand/randn/randint/randperm, dropout and
     nn.init draw from it."""
     global _rng, _default_seed
     seed = as_index(seed, "seed")
@@ -327,39 +909,182 @@ def _generator():
     return _rng
 
 
-cdef Tensor random_tensor(tuple size, object dtype, bint requires_grad, bint normal, str name):
-    cdef int dt = factory_dtype(dtype, DEFAULT_FLOAT)
+cdef int cre_fill_random(Tensor t, bint normal) except -1:
+    """Fill a fresh tensor (any strides) from the default generator, in
+    memory order."""
+    cdef object flat
+    if t._numel == 0:
+        return 0
+    flat = ndarray_view(t).reshape(-1) if t._contiguous else None
+    if flat is None:
+        flat = np.empty(t._numel, dtype=np.float32 if t._dtype == F32 else np.float64)
+    if normal:
+        _rng.standard_normal(out=flat, dtype=flat.dtype)
+    else:
+        _rng.random(out=flat, dtype=flat.dtype)
+    if not t._contiguous:
+        np.copyto(ndarray_view(t), flat.reshape(shape_tuple(t)))
+    return 0
+
+
+cdef str CRE_RAND_SIGS_GEN = "tuple of ints size, *, cgrad.Generator generator, " + CRE_FACTORY_KW[3:]
+cdef str CRE_RAND_SIGS = "tuple of ints size, " + CRE_FACTORY_KW
+
+
+cdef Tensor random_tensor(tuple size, object size_kw, object dtype, bint requires_grad, bint normal,
+                          str name):
+    cdef int dt
     cdef Tensor t
+    if not size and size_kw is None:
+        raise cre_invalid(name, (), {}, [CRE_RAND_SIGS_GEN, CRE_RAND_SIGS])
+    dt = cre_dtype_arg(dtype, DEFAULT_FLOAT, name)
+    t = new_tensor_from_tuple(cre_size_arg(size, size_kw, name), dt)
     if not is_float(dt):
-        raise RuntimeError(f"\"{'normal_kernel_cpu' if normal else 'check_uniform_bounds'}\" not implemented for '{dtype_title(dt)}'")
-    t = new_tensor_from_tuple(factory_size(size, name), dt)
-    if t._numel:
-        view = ndarray_view(t)
-        if normal:
-            _rng.standard_normal(out=view, dtype=view.dtype)
-        else:
-            _rng.random(out=view, dtype=view.dtype)
+        raise NotImplementedError(
+            f"\"{'normal_kernel_cpu' if normal else 'check_uniform_bounds'}\" not implemented for "
+            f"'{dtype_title(dt)}'")
+    cre_fill_random(t, normal)
     check_requires_grad(t, requires_grad)
     return mark_inference(t)
 
 
-def rand(*size, dtype=None, device=None, requires_grad=False, generator=None, out=None, layout=None):
+def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None, pin_memory=False,
+         requires_grad=False, **kwargs):
     """Uniform samples in [0, 1)."""
     _check_device(device)
-    return random_tensor(size, dtype, requires_grad, False, "rand")
+    return random_tensor(size, kwargs.pop("size", None), dtype, requires_grad, False, "rand")
 
 
-def randn(*size, dtype=None, device=None, requires_grad=False, generator=None, out=None, layout=None):
+def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None, pin_memory=False,
+          requires_grad=False, **kwargs):
     """Standard normal samples."""
     _check_device(device)
-    return random_tensor(size, dtype, requires_grad, True, "randn")
+    return random_tensor(size, kwargs.pop("size", None), dtype, requires_grad, True, "randn")
+
+
+cdef Tensor cre_random_like(object input, str fname, object dtype, bint requires_grad, bint normal):
+    cdef Tensor x = _as_tensor_arg(input, fname)
+    cdef int dt = cre_dtype_arg(dtype, x._dtype, fname)
+    cdef Tensor t
+    if not is_float(dt):
+        raise NotImplementedError(
+            f"\"{'normal_kernel_cpu' if normal else 'check_uniform_bounds'}\" not implemented for "
+            f"'{dtype_title(dt)}'")
+    t = cre_new_preserving(x._ndim, x._shape, x._strides, dt, False)
+    cre_fill_random(t, normal)
+    check_requires_grad(t, requires_grad)
+    return mark_inference(t)
+
+
+def rand_like(input, *, dtype=None, layout=None, device=None, pin_memory=False, requires_grad=False,
+              memory_format=None, generator=None):
+    """Uniform samples in [0, 1), laid out like input."""
+    _check_device(device)
+    return cre_random_like(input, "rand_like", dtype, requires_grad, False)
+
+
+def randn_like(input, *, dtype=None, layout=None, device=None, pin_memory=False, requires_grad=False,
+               memory_format=None, generator=None):
+    """Standard normal samples, laid out like input."""
+    _check_device(device)
+    return cre_random_like(input, "randn_like", dtype, requires_grad, True)
+
+
+cdef int64_t cre_int_bound(object v) except? -1:
+    if isinstance(v, Tensor):
+        v = (<Tensor>v).item()
+    v = _operator.index(v)
+    if v < -9223372036854775808 or v > 9223372036854775807:
+        raise ValueError("Overflow when unpacking long long")
+    return v
+
+
+cdef int cre_fill_randint(Tensor t, int64_t low, int64_t high) except -1:
+    if low >= high:
+        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
+    if t._dtype == BOOL and (low < 0 or high > 2):
+        raise RuntimeError("to - 1 is out of bounds for bool" if high > 2 else "from is out of bounds for bool")
+    if t._numel:
+        values = _rng.integers(low, high, size=t._numel, dtype=np.int64)
+        copy_into(t, tensor_from_ndarray(values.reshape(shape_tuple(t)), True))
+    return 0
+
+
+cdef list cre_randint_sigs():
+    return [f"int high, tuple of ints size, *, cgrad.Generator generator, {CRE_FACTORY_KW[3:]}",
+            f"int high, tuple of ints size, {CRE_FACTORY_KW}",
+            f"int low, int high, tuple of ints size, *, cgrad.Generator generator, {CRE_FACTORY_KW[3:]}",
+            f"int low, int high, tuple of ints size, {CRE_FACTORY_KW}"]
+
+
+def randint(*args, generator=None, out=None, dtype=None, layout=None, device=None, pin_memory=False,
+            requires_grad=False, **kwargs):
+    """randint(high, size) / randint(low=0, high, size): integers drawn
+    uniformly from [low, high), int64 unless dtype is given."""
+    cdef tuple shape
+    cdef Tensor t
+    _check_device(device)
+    names = (("low", "high", "size")
+             if len(args) == 3 or "low" in kwargs or (len(args) == 2 and "size" in kwargs)
+             else ("high", "size"))
+    if set(kwargs) - {"low", "high", "size"}:
+        raise TypeError(f"randint() got an unexpected keyword argument "
+                        f"'{sorted(set(kwargs) - {'low', 'high', 'size'})[0]}'")
+    values = dict(zip(names, args))
+    for k, v in kwargs.items():
+        if k in values or k not in names:
+            raise cre_invalid("randint", args, kwargs, cre_randint_sigs())
+        values[k] = v
+    if len(args) > 3 or len(values) != len(names):
+        raise cre_invalid("randint", args, kwargs, cre_randint_sigs())
+    size = values["size"]
+    for k in names[:-1]:
+        if not cre_is_int(values[k]):
+            raise cre_invalid("randint", args, kwargs, cre_randint_sigs())
+    if isinstance(size, (int, np.integer)) or not hasattr(size, "__len__"):
+        if len(names) == 2 and len(args) == 2:
+            raise TypeError(f"randint(): argument 'size' (position 2) must be tuple of ints, not "
+                            f"{type(size).__name__}")
+        raise cre_invalid("randint", args, kwargs, cre_randint_sigs())
+    low = cre_int_bound(values.get("low", 0))
+    high = cre_int_bound(values["high"])
+    t = new_tensor_from_tuple(parse_shape_args((size,), "size"), cre_dtype_arg(dtype, I64, "randint"))
+    check_requires_grad(t, requires_grad)
+    cre_fill_randint(t, low, high)
+    return mark_inference(t)
+
+
+def randint_like(input, *args, dtype=None, layout=None, device=None, pin_memory=False,
+                 requires_grad=False, memory_format=None, generator=None, **kwargs):
+    """randint_like(input, high) / (input, low, high): integers from
+    [low, high) laid out like input, in input's dtype unless dtype is given."""
+    cdef Tensor x
+    cdef Tensor t
+    _check_device(device)
+    names = ("low", "high") if len(args) == 2 or "low" in kwargs else ("high",)
+    values = dict(zip(names, args))
+    values.update(kwargs)
+    if not isinstance(input, Tensor) or len(args) > 2 or set(values) != set(names) or \
+            not all([cre_is_int(v) for v in values.values()]):
+        kw = ("cgrad.memory_format memory_format = None, cgrad.dtype dtype = None, cgrad.layout layout = None, "
+              "cgrad.device device = None, bool pin_memory = False, bool requires_grad = False")
+        raise cre_invalid("randint_like", (input,) + args, kwargs, [
+            f"{a}, *, {g}{kw}" for a in ("Tensor input, int low, int high", "Tensor input, Tensor high",
+                                         "Tensor input, int high")
+            for g in ("cgrad.Generator generator, ", "")])
+    x = <Tensor>input
+    t = cre_new_preserving(x._ndim, x._shape, x._strides, cre_dtype_arg(dtype, x._dtype, "randint_like"),
+                           False)
+    check_requires_grad(t, requires_grad)
+    cre_fill_randint(t, cre_int_bound(values.get("low", 0)), cre_int_bound(values["high"]))
+    return mark_inference(t)
 
 
 # ---------------------------------------------------------------------------
 
 cdef Tensor _as_tensor_arg(object x, str name):
     if not isinstance(x, Tensor):
-        raise TypeError(f"{name} must be Tensor, not {type(x).__name__}")
+        raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {type(x).__name__}")
     return <Tensor>x
 
 

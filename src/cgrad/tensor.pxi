@@ -1025,7 +1025,17 @@ cdef class Tensor:
         return masked_fill_inplace(self, tensor_arg(mask, "masked_fill_", "mask"), v, vt)
 
     # --- neural-net functions ---------------------------------------------------------
-    # (softmax, log_softmax and friends of ops_nn.pxi go here)
+    def softmax(self, *args, **kwargs):
+        """softmax(dim, dtype=None)"""
+        return nn_softmax_call("softmax", self, args, kwargs, False, True)
+
+    def log_softmax(self, *args, **kwargs):
+        """log_softmax(dim, dtype=None)"""
+        return nn_softmax_call("log_softmax", self, args, kwargs, True, True)
+
+    def relu_(self):
+        """relu in place."""
+        return nn_relu_(self)
 
 
 def _rebuild_tensor(cls, arr, requires_grad, state=None):
