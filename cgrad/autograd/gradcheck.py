@@ -59,7 +59,7 @@ def _analytical_jacobians(func, inputs, diff_idx):
         if not out.requires_grad:
             continue
         for k in range(out.numel()):
-            one_hot = _C.zeros_like(out)
+            one_hot = _C.zeros(tuple(out.shape), dtype=out.dtype)
             one_hot.detach().numpy().reshape(-1)[k] = 1
             grads = _C_grad(out, diff_inputs, one_hot)
             for pos, g in enumerate(grads):

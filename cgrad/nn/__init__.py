@@ -1,4 +1,10 @@
 """cgrad.nn: neural-network building blocks (PyTorch's torch.nn)."""
-from cgrad.nn import functional
+from cgrad.nn import functional, init
+from cgrad.nn.modules import (CrossEntropyLoss, Dropout, Flatten, Identity, Linear, LogSoftmax,
+                              Module, ModuleDict, ModuleList, MSELoss, NLLLoss, ReLU, Sequential,
+                              Sigmoid, Softmax, Tanh)
+from cgrad.nn.parameter import Parameter
 
-__all__ = ["functional"]
+__all__ = ["functional", "init", "Parameter", "Module", "Linear", "Identity", "Flatten", "Sequential",
+           "ModuleList", "ModuleDict", "ReLU", "Tanh", "Sigmoid", "Softmax", "LogSoftmax", "Dropout",
+           "MSELoss", "CrossEntropyLoss", "NLLLoss"]

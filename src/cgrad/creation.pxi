@@ -515,11 +515,10 @@ def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None, pi
 
 def zeros_like(input, *, dtype=None, layout=None, device=None, pin_memory=False, requires_grad=False,
                memory_format=None):
-    """Zeros of input's shape. (Contiguous, unlike PyTorch's, which keep a
-    permuted input's strides: cgrad.autograd.gradcheck writes its one-hot
-    gradients into zeros_like(output) through a flat numpy view.)"""
+    """Zeros of input's shape, keeping a permuted input's strides as
+    PyTorch does."""
     _check_device(device)
-    return cre_like(input, "zeros_like", dtype, requires_grad, 0, False)
+    return cre_like(input, "zeros_like", dtype, requires_grad, 0, True)
 
 
 def ones_like(input, *, dtype=None, layout=None, device=None, pin_memory=False, requires_grad=False,

@@ -1731,7 +1731,7 @@ cdef Tensor nn_dropout(Tensor x, double p, bint train, bint inplace):
             else:
                 nn_dropout_noise_impl(<double*>noise._data, up, n, keep)
     if inplace:
-        return inplace_binary(2, x, noise, None)
+        return inplace_arith(IP_MUL, x, noise, None)
     return op_mul(x, noise)
 
 
@@ -1750,8 +1750,9 @@ def dropout(input, p, train):
 
 
 # ---------------------------------------------------------------------------
-# relu_ (F.relu(inplace=True)): the result written into x, which takes over
-# the ReluBackward0 node; the node saves x itself at its new version.
+# relu_ (F.relu(inplace=True)): recorded out of place and written into x
+# (commit_inplace, views included); the node saves x itself at its new
+# version.
 
 
 cdef Tensor nn_relu_(Tensor x):
@@ -1760,20 +1761,11 @@ cdef Tensor nn_relu_(Tensor x):
     if x._dtype == BOOL:
         raise RuntimeError(bool_unary_message("relu"))
     if cgrad_grad_enabled and x._requires_grad:
-        if x._base is not None:
-            raise RuntimeError(
-                "in-place operations with autograd history on views are not supported by cgrad yet")
-        old = alias_detached(x)
-        old._grad_fn = x._grad_fn
-        old._output_nr = x._output_nr
-        old._requires_grad = True
-        r = op_relu(old)
-        copy_into(x, r)
-        x._storage.version += 1
-        (<ReluBackward0>r._grad_fn).saved = alias_detached(x)
+        r = op_relu(old_value(x, False))
+        commit_inplace(x, r)
+        # PyTorch's relu_ saves x itself, at its new version
+        (<ReluBackward0>r._grad_fn).result = alias_detached(x)
         (<ReluBackward0>r._grad_fn).saved_version = x._storage.version
-        x._grad_fn = r._grad_fn
-        x._output_nr = 0
         return x
     run_unary(RELU_FWD[x._dtype], x, x)
     x._storage.version += 1
