@@ -153,8 +153,12 @@ cdef class Tensor:
 
     @staticmethod
     def _make_subclass(cls, Tensor data, bint require_grad=False):
-        """A `cls` instance sharing data's storage (how Parameter is made)."""
-        cdef Tensor t = cls.__new__(cls)
+        """A `cls` instance sharing data's storage (how Parameter is made).
+        The object comes from Tensor's own allocator: cls.__new__ may be a
+        Python __new__ that calls _make_subclass itself (Parameter's)."""
+        if not (isinstance(cls, type) and issubclass(cls, Tensor)):
+            raise TypeError(f"_make_subclass: {cls!r} is not a subclass of Tensor")
+        cdef Tensor t = Tensor.__new__(cls)
         adopt(t, data)
         t._base = None
         check_requires_grad(t, require_grad)
