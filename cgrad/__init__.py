@@ -22,7 +22,7 @@ def _is_public(name, obj):
 
 globals().update({name: obj for name, obj in vars(_C).items() if _is_public(name, obj)})
 from cgrad._C import float32, float64, int64
-from cgrad import autograd, nn, optim
+from cgrad import autograd, nn, optim, viz
 from cgrad.serialization import load, save
 from cgrad._tensor_str import set_printoptions
 from cgrad.autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabled,
