@@ -13,7 +13,7 @@ def _is_public(name, obj):
     """Every public function, class and dtype the compiled core defines is
     cgrad's own (tensor, zeros, add, matmul, Tensor, Size, ...), except the
     engine's internals (grad_fn classes, storage, the ready heap)."""
-    if name.startswith("_") or name in ("Storage", "ReadyHeap", "bool_"):
+    if name.startswith("_") or name in ("Storage", "ReadyHeap", "Geometry", "bool_"):
         return False
     if isinstance(obj, type) and issubclass(obj, _C.Node):
         return False
