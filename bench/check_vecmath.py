@@ -394,6 +394,9 @@ def cmd_vec(args):
             f.write(VEC_SRC)
         p = subprocess.run(["gcc", *CFLAGS, "-fopt-info-vec-optimized", "-I", INCLUDE, "-c", src,
                             "-o", os.path.join(tmp, "vec.o")], capture_output=True, text=True)
+        if p.returncode:
+            print(p.stderr)
+            return 1
         done = {int(m.group(1)) for m in re.finditer(r"vec\.c:(\d+):\d+: optimized: loop vectorized", p.stderr)}
     bad = 0
     for i, line in enumerate(VEC_SRC.splitlines(), 1):
