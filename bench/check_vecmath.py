@@ -19,7 +19,9 @@
         recomputes the polynomial coefficients of vecmath.h (mpmath).
     python bench/check_vecmath.py vec
         shows which of the header's loops gcc vectorises (-fopt-info-vec).
-    python bench/check_vecmath.py timing [--n 4194304] [--repeat 15]
+    python bench/check_vecmath.py kernels [--n 4194304] [--repeat 9]
+        the math alone in C: the header's loops vs libm's, ns per element.
+    python bench/check_vecmath.py timing [--n 4194304] [--repeat 15] [--min]
         cgrad vs torch (default threads and 1 thread), forward and
         forward+backward of exp, tanh, sigmoid, log on float32 and float64.
 """
@@ -407,6 +409,58 @@ def cmd_vec(args):
     return 1 if bad else 0
 
 
+KERNELS_SRC = r"""
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include "vecmath.h"
+/* the sigmoid cgrad had before vecmath.h: two branches around libm */
+static inline float sig_libm_f(float x) { if (x >= 0) return 1 / (1 + expf(-x)); float e = expf(x); return e / (1 + e); }
+static inline double sig_libm(double x) { if (x >= 0) return 1 / (1 + exp(-x)); double e = exp(x); return e / (1 + e); }
+#define K(name, T, f) __attribute__((noinline)) static void name(const T* x, T* y, long n) \
+    { for (long i = 0; i < n; i++) y[i] = f(x[i]); }
+K(vexpf, float, vm_expf) K(vlogf, float, vm_logf) K(vtanhf, float, vm_tanhf) K(vsigf, float, vm_sigmoidf)
+K(lexpf, float, expf) K(llogf, float, logf) K(ltanhf, float, tanhf) K(lsigf, float, sig_libm_f)
+K(vexp, double, vm_exp) K(vlog, double, vm_log) K(vtanh, double, vm_tanh) K(vsig, double, vm_sigmoid)
+K(lexp, double, exp) K(llog, double, log) K(ltanh, double, tanh) K(lsig, double, sig_libm)
+static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec + 1e-9 * t.tv_nsec; }
+#define BEST(call) ({ double b = 1e9; for (int r = 0; r < reps; r++) { double t0 = now(); call; t0 = now() - t0; if (t0 < b) b = t0; } b * 1e9 / n; })
+int main(int argc, char** argv)
+{
+    long n = atol(argv[1]); int reps = atoi(argv[2]);
+    float *xf = malloc(n * 4), *yf = malloc(n * 4); double *xd = malloc(n * 8), *yd = malloc(n * 8);
+    srand(1);
+    for (long i = 0; i < n; i++) { xd[i] = (rand() / (double)RAND_MAX - 0.5) * 8; xf[i] = (float)xd[i]; }
+    const char* names[] = {"exp", "log", "tanh", "sigmoid"};
+    void (*v32[])(const float*, float*, long) = {vexpf, vlogf, vtanhf, vsigf};
+    void (*l32[])(const float*, float*, long) = {lexpf, llogf, ltanhf, lsigf};
+    void (*v64[])(const double*, double*, long) = {vexp, vlog, vtanh, vsig};
+    void (*l64[])(const double*, double*, long) = {lexp, llog, ltanh, lsig};
+    for (int k = 0; k < 4; k++) {
+        if (k == 1) for (long i = 0; i < n; i++) { xd[i] = fabs(xd[i]) + 0.01; xf[i] = (float)xd[i]; }
+        double a = BEST(v32[k](xf, yf, n)), b = BEST(l32[k](xf, yf, n));
+        double c = BEST(v64[k](xd, yd, n)), d = BEST(l64[k](xd, yd, n));
+        printf("%-8s float32: vecmath %5.2f ns/elem, libm %5.2f | float64: vecmath %5.2f, libm %5.2f\n",
+               names[k], a, b, c, d);
+    }
+    return 0;
+}
+"""
+
+
+def cmd_kernels(args):
+    """The math alone: the header's loops against libm's (what cgrad had),
+    on arrays in memory, no allocation; best of `repeat`."""
+    with tempfile.TemporaryDirectory() as tmp:
+        src = os.path.join(tmp, "kernels.c")
+        exe = os.path.join(tmp, "kernels")
+        with open(src, "w") as f:
+            f.write(KERNELS_SRC)
+        subprocess.run(["gcc", *CFLAGS, "-I", INCLUDE, src, "-o", exe, "-lm"], check=True)
+        subprocess.run([exe, str(args.n), str(args.repeat)], check=True)
+
+
 def cmd_timing(args):
     import numpy as np
     import torch
@@ -468,6 +522,9 @@ def main(argv=None):
     sub.add_parser("refcheck")
     sub.add_parser("fit")
     sub.add_parser("vec")
+    k = sub.add_parser("kernels")
+    k.add_argument("--n", type=int, default=4 * 1024 * 1024)
+    k.add_argument("--repeat", type=int, default=9)
     t = sub.add_parser("timing")
     t.add_argument("--n", type=int, default=4 * 1024 * 1024)
     t.add_argument("--repeat", type=int, default=15)
@@ -475,7 +532,7 @@ def main(argv=None):
                    "(steadier on a busy machine)")
     args = ap.parse_args(argv)
     cmd = {"check": cmd_check, "refcheck": cmd_refcheck, "fit": cmd_fit, "vec": cmd_vec,
-           "timing": cmd_timing}.get(args.cmd or "check")
+           "timing": cmd_timing, "kernels": cmd_kernels}.get(args.cmd or "check")
     if args.cmd is None:
         args = ap.parse_args(["check"] + (argv or sys.argv[1:]))
     return cmd(args) or 0
