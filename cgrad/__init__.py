@@ -5,8 +5,22 @@ engine, the kernels) lives in the compiled module cgrad._C; this package
 re-exports it under PyTorch's names and adds the pure-Python parts.
 """
 import builtins as _builtins
+import os as _os
 
-from cgrad import _C
+# The kernels' OpenMP threads sleep between parallel regions instead of
+# spinning (unless the user chose otherwise): spinning threads fight with
+# numpy's BLAS threads and with the rest of the program for the cores, and a
+# spinning pool made small ops 100x slower on a loaded 2-core machine. The
+# variable is read once, when the OpenMP runtime loads with cgrad._C, and is
+# put back right after so other libraries see the environment as it was.
+_omp_policy_set = "OMP_WAIT_POLICY" not in _os.environ
+if _omp_policy_set:
+    _os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
+try:
+    from cgrad import _C
+finally:
+    if _omp_policy_set:
+        del _os.environ["OMP_WAIT_POLICY"]
 
 
 def _is_public(name, obj):
