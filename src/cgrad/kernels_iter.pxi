@@ -151,7 +151,9 @@ cdef void run_flat_chunk(RowFn fn, int nops, char** p, Py_ssize_t* s, Operand* o
 # outputs and stay on one thread.
 
 cdef enum:
-    MIN_NUMEL_PER_THREAD = 1 << 16
+    # Each thread gets at least this much work: a parallel region can wait a
+    # whole scheduler slice for a busy core, so only large work is split.
+    MIN_NUMEL_PER_THREAD = 1 << 18
 
 cdef int _num_threads = 1
 
