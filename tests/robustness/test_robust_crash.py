@@ -189,6 +189,10 @@ HUGE = {
                                           "overflowed'")),
     "cat overflowing size": ("result = lib.cat([lib.ones(1).expand(2**62), lib.ones(1).expand(2**62)])", []),
     "view huge": ("result = lib.ones(4).view(2**62, -1)", []),
+    "repr of an expanded 2**24": ("result = repr(lib.ones(1).expand(2**24))", []),
+    "repr of an expanded 2**62": ("result = repr(lib.ones(1).expand(2**62))",
+                                  xfail("repr() of a tensor expanded to 2**62 elements raises numpy's ValueError 'array "
+                                        "is too big'; torch prints it summarised")),
     "ones(2**45) (out of memory)": ("result = lib.ones(2**45)", "type"),
     "ones(2**40) bool (out of memory)": ("result = lib.ones(2**40, dtype=lib.bool)", "type"),
     "comparison of expanded (out of memory)": ("result = lib.ones(1).expand(2**62) > 0", "type"),
@@ -354,15 +358,14 @@ CALL_MSG = "calling a grad_fn: wrong-count, wrong-shape or int gradients give ot
 
 GRAD_FN_CALLS = {}
 for op_name, expr in {"mul": "x * x", "exp": "x.exp()", "sum": "x.sum()", "softmax": "x.softmax(0)",
-                      "mean": "x.mean()", "getitem": "x[[0, 1]]", "where": "lib.where(x > 0, x, 0.0)"}.items():
+                      "mean": "x.mean()", "getitem": "x[[0, 1]]", "where": "lib.where(x > 0, x, 0.0)",
+                      "view": "x.view(3, 1)"}.items():
+    # not run: x.expand(2, 3).grad_fn(<non-tensor>) reads garbage sizes and may allocate until the OOM killer ends
+    # it (seen with 5 and with a list: ~40-50 s and all the RAM), or overflow a stack buffer in parse_dims ('a')
     for arg_name, arg in {"None": "None", "int": "5", "str": "'a'", "list": "[1.0, 2.0, 3.0]"}.items():
-        if op_name in ("exp", "sum", "softmax", "mean", "getitem") and arg_name == "None":
-            reason = JUNK_CALL
-        else:
-            reason = JUNK_CALL
         GRAD_FN_CALLS[f"{op_name} grad_fn({arg_name})"] = (
             f"x = lib.ones(3, requires_grad=True); y = {expr}\nr = y.grad_fn({arg})\n"
-            "result = [None if t is None else tuple(t.shape) for t in r]", xfail(reason))
+            "result = [None if t is None else tuple(t.shape) for t in r]", xfail(JUNK_CALL))
 GRAD_FN_CALLS.update({
     "mul grad_fn(no args)": ("x = lib.ones(3, requires_grad=True); y = x * x\nresult = y.grad_fn()", xfail(CALL_MSG)),
     "mul grad_fn(ones(3))": ("x = lib.ones(3, requires_grad=True); y = x * 2\n"
