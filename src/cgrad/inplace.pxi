@@ -302,6 +302,11 @@ cdef Tensor inplace_arith(int which, Tensor self, object other, object alpha):
     if records(self, other):
         return commit_inplace(self, arith_on(which, old_value(self, saves_self(which, ot)), ot, other,
                                              alpha))
+    if self._dtype == F16 and (which == IP_MUL or which == IP_DIV) and (ot is None or ot._numel == 1):
+        # float16 by a scalar: the scalar's own value (op_mul/op_div), then stored
+        copy_into(self, arith_on(which, self, ot, other, alpha))
+        self._storage.version += 1
+        return self
     rows = binary_rows(which)
     if rows[self._dtype] == NULL:
         raise RuntimeError(f"\"{binary_name(which)}\" not implemented for '{dtype_title(self._dtype)}'")

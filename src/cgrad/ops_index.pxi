@@ -337,7 +337,7 @@ cdef str VIEW_LEAF_INPLACE_MSG = (
 cdef Py_ssize_t SSIZE_MAX = 0x7FFFFFFFFFFFFFFF
 cdef Py_ssize_t SSIZE_MIN = -SSIZE_MAX - 1
 
-cdef dict SCALAR_TYPE_NAME = {F32: "float", F64: "double", I64: "int64_t", BOOL: "bool"}
+cdef tuple SCALAR_TYPE_NAME = C_SCALAR_NAMES
 
 
 cdef str tp_name(object o):

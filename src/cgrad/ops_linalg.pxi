@@ -117,7 +117,7 @@ cdef int mm_into(Tensor out, Tensor a, Tensor b) except -1:
     return matmul_into(out, a, b)
 
 
-cdef dict C_TYPE_NAME = {F32: "float", F64: "double", I64: "long int", BOOL: "bool"}
+cdef tuple C_TYPE_NAME = CPP_TYPE_NAMES
 
 
 cdef int check_same_dtype(Tensor a, Tensor b, str n1, str n2) except -1:

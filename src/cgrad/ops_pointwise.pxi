@@ -59,22 +59,101 @@ cdef union ScalarBuf:
     double f64
     int64_t i64
     uint8_t b8
+    uint16_t f16
+    int8_t i8
+    int16_t i16
+    int32_t i32
+    uint8_t u8
 
 
 cdef int store_scalar(ScalarBuf* buf, object s, int dt) except -1:
-    """Write Python scalar s into buf as dtype dt."""
+    """Write Python scalar s into buf as dtype dt, converted as PyTorch's
+    Scalar.to<T>() converts it unchecked: integers wrap around, floats go
+    to integers as the cast kernels take them, double to half via float."""
+    cdef double d
+    cdef int64_t i
+    if dt == BOOL:
+        buf.b8 = 1 if s else 0
+        return 0
+    if isinstance(s, float):
+        d = <double>s
+        if dt == F32:
+            buf.f32 = <float>d
+        elif dt == F64:
+            buf.f64 = d
+        elif dt == F16:
+            buf.f16 = cg_d2h(d)
+        elif dt == I64:
+            buf.i64 = cg_d2i64(d)
+        elif dt == U8:
+            buf.u8 = <uint8_t>cg_d2i64(d)
+        elif dt == I32:
+            buf.i32 = cg_d2i32(d)
+        elif dt == I16:
+            buf.i16 = <int16_t>cg_d2i32(d)
+        else:
+            buf.i8 = <int8_t>cg_d2i32(d)
+        return 0
     if dt == F32:
         buf.f32 = <float>(<double>s)
     elif dt == F64:
         buf.f64 = <double>s
-    elif dt == I64:
-        if isinstance(s, float):
-            buf.i64 = <int64_t>(<double>s)
-        else:
-            buf.i64 = <int64_t>s
+    elif dt == F16:
+        buf.f16 = cg_f2h(<float>(<double>s))
     else:
-        buf.b8 = 1 if s else 0
+        i = <int64_t>s
+        if dt == I64:
+            buf.i64 = i
+        elif dt == I32:
+            buf.i32 = <int32_t>i
+        elif dt == I16:
+            buf.i16 = <int16_t>i
+        elif dt == I8:
+            buf.i8 = <int8_t>i
+        else:
+            buf.u8 = <uint8_t>i
     return 0
+
+
+cdef double element_as_double(const char* p, int dt) noexcept nogil:
+    """One element of dtype dt as a double (exact except int64 beyond 2^53)."""
+    if dt == F32:
+        return (<const float*>p)[0]
+    if dt == F64:
+        return (<const double*>p)[0]
+    if dt == I64:
+        return <double>(<const int64_t*>p)[0]
+    if dt == F16:
+        return cg_h2f((<const uint16_t*>p)[0])
+    if dt == I8:
+        return (<const int8_t*>p)[0]
+    if dt == I16:
+        return (<const int16_t*>p)[0]
+    if dt == I32:
+        return (<const int32_t*>p)[0]
+    return (<const uint8_t*>p)[0]
+
+
+cdef inline float scalar_operand_as_float(Tensor b) noexcept:
+    """A one-element operand as PyTorch's iter.original_scalar_value<float>
+    reads it (int64 via float directly)."""
+    if b._dtype == I64:
+        return <float>(<int64_t*>b._data)[0]
+    return <float>element_as_double(b._data, b._dtype)
+
+
+cdef Tensor f16_scalar_kernel(RowFn fn, Tensor a, int nd, const Py_ssize_t* shape, float value):
+    """OUT a float16 tensor of the given (broadcast) shape: fn(a, value),
+    a converted to float16 first when needed (mul/div by a scalar)."""
+    cdef Tensor out
+    cdef Operand ops[2]
+    if a._dtype != F16:
+        a = cast_tensor(a, F16)
+    out = new_tensor(nd, shape, F16)
+    ops[0] = operand_of(out)
+    ops[1] = operand_of(a)
+    run_elementwise(fn, 2, ops, nd, shape, out._numel, &value)
+    return out
 
 
 # ---------------------------------------------------------------------------
@@ -195,10 +274,6 @@ cdef Tensor scalar_kernel(RowFn* rows, Tensor a, object s, bint scalar_first, in
     ops[2 - scalar_first] = operand_of_scalar(&buf, ITEMSIZE[compute_dt])
     run_elementwise(fn, 3, ops, out._ndim, out._shape, out._numel, NULL)
     return out
-
-
-cdef str dtype_title(int dt):
-    return {F32: "Float", F64: "Double", I64: "Long", BOOL: "Bool"}[dt]
 
 
 # ---------------------------------------------------------------------------
@@ -393,8 +468,15 @@ cdef Tensor op_sub(Tensor a, Tensor b, object alpha=None):
 
 cdef Tensor op_mul(Tensor a, Tensor b):
     cdef int dt = tensor_result_type(a, b)
-    cdef Tensor out = binary_kernel(MUL_ROWS, a, b, dt, dt, "mul")
+    cdef Tensor out
     cdef MulBackward0 node
+    cdef Py_ssize_t shape[MAX_DIMS]
+    cdef int nd
+    if dt == F16 and b._numel == 1:
+        nd = broadcast_shapes(a._ndim, a._shape, b._ndim, b._shape, shape)
+        out = f16_scalar_kernel(mul_scalar_row_F16, a, nd, shape, scalar_operand_as_float(b))
+    else:
+        out = binary_kernel(MUL_ROWS, a, b, dt, dt, "mul")
     if needs_grad2(a, b):
         node = MulBackward0.__new__(MulBackward0)
         wire2(node, a, b)
@@ -413,9 +495,15 @@ cdef Tensor op_div(Tensor a, Tensor b):
     cdef int dt = tensor_result_type(a, b)
     cdef Tensor out
     cdef DivBackward0 node
+    cdef Py_ssize_t shape[MAX_DIMS]
+    cdef int nd
     if not is_float(dt):
         dt = DEFAULT_FLOAT
-    out = binary_kernel(DIV_ROWS, a, b, dt, dt, "div")
+    if dt == F16 and b._numel == 1:
+        nd = broadcast_shapes(a._ndim, a._shape, b._ndim, b._shape, shape)
+        out = f16_scalar_kernel(div_scalar_row_F16, a, nd, shape, scalar_operand_as_float(b))
+    else:
+        out = binary_kernel(DIV_ROWS, a, b, dt, dt, "div")
     if needs_grad2(a, b):
         node = DivBackward0.__new__(DivBackward0)
         wire2(node, a, b)
@@ -489,8 +577,12 @@ cdef Tensor op_rsub_scalar(Tensor a, object s, object alpha=None):
 
 cdef Tensor op_mul_scalar(Tensor a, object s):
     cdef int dt = scalar_result_type(a._dtype, s)
-    cdef Tensor out = scalar_kernel(MUL_ROWS, a, s, False, dt, dt, "mul")
+    cdef Tensor out
     cdef MulBackward0 node
+    if dt == F16:
+        out = f16_scalar_kernel(mul_scalar_row_F16, a, a._ndim, a._shape, <float>(<double>s))
+    else:
+        out = scalar_kernel(MUL_ROWS, a, s, False, dt, dt, "mul")
     if needs_grad(a):
         node = MulBackward0.__new__(MulBackward0)
         wire_scalar(node, a)
@@ -506,7 +598,10 @@ cdef Tensor op_div_scalar(Tensor a, object s):
     cdef DivBackward0 node
     if not is_float(dt):
         dt = DEFAULT_FLOAT
-    out = scalar_kernel(DIV_ROWS, a, s, False, dt, dt, "div")
+    if dt == F16:
+        out = f16_scalar_kernel(div_scalar_row_F16, a, a._ndim, a._shape, <float>(<double>s))
+    else:
+        out = scalar_kernel(DIV_ROWS, a, s, False, dt, dt, "div")
     if needs_grad(a):
         node = DivBackward0.__new__(DivBackward0)
         wire_scalar(node, a)

@@ -120,7 +120,17 @@ cdef object scalar_value(Tensor t):
         return (<double*>t._data)[0]
     if t._dtype == I64:
         return (<int64_t*>t._data)[0]
-    return (<uint8_t*>t._data)[0] != 0
+    if t._dtype == BOOL:
+        return (<uint8_t*>t._data)[0] != 0
+    if t._dtype == F16:
+        return <double>cg_h2f((<uint16_t*>t._data)[0])
+    if t._dtype == I32:
+        return (<int32_t*>t._data)[0]
+    if t._dtype == I16:
+        return (<int16_t*>t._data)[0]
+    if t._dtype == I8:
+        return (<int8_t*>t._data)[0]
+    return (<uint8_t*>t._data)[0]
 
 
 @cython.freelist(1024)
@@ -516,6 +526,21 @@ cdef class Tensor:
 
     def bool(self):
         return op_to_dtype(self, BOOL)
+
+    def half(self):
+        return op_to_dtype(self, F16)
+
+    def int(self):
+        return op_to_dtype(self, I32)
+
+    def short(self):
+        return op_to_dtype(self, I16)
+
+    def char(self):
+        return op_to_dtype(self, I8)
+
+    def byte(self):
+        return op_to_dtype(self, U8)
 
     def cpu(self):
         return self
