@@ -445,6 +445,8 @@ cdef Tensor inplace_fill(Tensor self, object value):
         value = normalize_scalar(value)
     else:
         raise TypeError(f"fill_(): argument 'value' (position 1) must be Number, not {type(value).__name__}")
+    if vt is None:
+        cre_check_fill(value, self._dtype, self._numel)
     check_inplace(self)
     if records(self, vt):
         old = old_value(self, False)

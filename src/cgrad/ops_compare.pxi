@@ -177,16 +177,18 @@ cdef object wrapped_int(object s, int tensor_dt, int dt):
     if is_uint64_int(s):
         if tensor_dt == BOOL:
             raise uint64_promotion_error("Bool", "UInt64")
-        if dt == I64:
+        if is_int(dt):
             return s - UINT64_END_PY
     return s
 
 
 cdef object checked_int64(object s, int dt):
-    """A number as Scalar.to<dtype>(): int64 values must fit."""
+    """A number as where() converts it to dtype dt: Scalar.to<dtype>()'s
+    check for integer and float32 results (PyTorch does not check float16
+    ones there)."""
     check_py_int(s)
-    if dt == I64 and isinstance(s, int) and s >= INT64_END_PY:
-        raise RuntimeError("value cannot be converted to type int64_t without overflow")
+    if is_int(dt) or dt == F32:
+        check_scalar_convert(s, dt)
     return s
 
 
@@ -634,11 +636,13 @@ cdef Tensor op_clamp_scalar(Tensor x, object lo, object hi, int which):
     dt = clamp_scalar_dtype(x, lo, hi)
     if dt == BOOL:
         raise NotImplementedError(f"\"{clamp_kernel_name(lo, hi)}\" not implemented for 'Bool'")
-    if dt == I64:
-        lo = None if lo is None else checked_int64(lo, dt)
-        hi = None if hi is None else checked_int64(hi, dt)
-        bounds.ilo = INT64_MIN_PY if lo is None else lo
-        bounds.ihi = (INT64_END_PY - 1) if hi is None else hi
+    if lo is not None:
+        check_scalar_convert(lo, dt)
+    if hi is not None:
+        check_scalar_convert(hi, dt)
+    if is_int(dt):
+        bounds.ilo = INT64_MIN_PY if lo is None else wrap_int(lo, dt)
+        bounds.ihi = (INT64_END_PY - 1) if hi is None else wrap_int(hi, dt)
     else:
         bounds.flo = -cmath.INFINITY if lo is None else <double>lo
         bounds.fhi = cmath.INFINITY if hi is None else <double>hi

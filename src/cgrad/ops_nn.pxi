@@ -489,11 +489,19 @@ cdef void nn_softmax_run(int dt, char* out, const char* x, Py_ssize_t outer, Py_
 
 
 cdef int nn_softmax_kernel(Tensor out, Tensor x, int dim, bint log) except -1:
-    """out = (log_)softmax(x) over dim; both contiguous, same float dtype."""
+    """out = (log_)softmax(x) over dim; both contiguous, same float dtype.
+    float16 runs the float32 kernel and rounds once, as PyTorch's CPU
+    kernel computes Half in float."""
     cdef Py_ssize_t outer, n, inner
     cdef void* mx = NULL
     cdef double* sm = NULL
+    cdef Tensor out32
     if x._numel == 0:
+        return 0
+    if x._dtype == F16:
+        out32 = new_tensor(out._ndim, out._shape, F32)
+        nn_softmax_kernel(out32, cast_tensor(x, F32), dim, log)
+        copy_into(out, out32)
         return 0
     nn_split_dim(x, dim, &outer, &n, &inner)
     if inner > 1:
@@ -526,6 +534,8 @@ cdef Tensor nn_softmax_backward_kernel(Tensor g, Tensor y, int dim, bint log):
     cdef Py_ssize_t outer, n, inner
     cdef double* sm
     cdef Tensor gx
+    if y._dtype == F16:
+        return cast_tensor(nn_softmax_backward_kernel(cast_tensor(g, F32), cast_tensor(y, F32), dim, log), F16)
     if g._dtype != y._dtype:
         g = cast_tensor(g, y._dtype)
     g = nn_contiguous(g)
@@ -732,12 +742,20 @@ cdef int nn_nll_fwd_run(int dt, char* out, char* total, const char* x, const int
 
 cdef tuple nn_nll_forward_kernel(Tensor x, Tensor target, Tensor weight, _NllSpec spec):
     """(loss, total_weight) of x (the spec's layout) and target (int64); no
-    history. Raises PyTorch's IndexError for an out-of-range target."""
-    cdef Tensor out = new_tensor_from_tuple(spec.out_shape, x._dtype)
-    cdef Tensor total = new_tensor(0, NULL, x._dtype, True)
+    history. Raises PyTorch's IndexError for an out-of-range target.
+    float16 is computed in float32 and rounded."""
+    cdef Tensor out, total
     cdef char* wp = NULL
     cdef int64_t bad = 0
     cdef int rc
+    if x._dtype == F16:
+        out, total = nn_nll_forward_kernel(cast_tensor(x, F32), target,
+                                           None if weight is None else cast_tensor(weight, F32), spec)
+        return cast_tensor(out, F16), cast_tensor(total, F16)
+    if target._dtype != I64:
+        target = cast_tensor(target, I64)
+    out = new_tensor_from_tuple(spec.out_shape, x._dtype)
+    total = new_tensor(0, NULL, x._dtype, True)
     x = nn_contiguous(x)
     target = nn_contiguous(target)
     if weight is not None:
@@ -769,8 +787,15 @@ cdef void nn_nll_bwd_run(int dt, char* gx, const char* g, const int64_t* t, cons
 cdef Tensor nn_nll_backward_kernel(Tensor g, Tensor target, Tensor weight, Tensor total, int dt,
                                    _NllSpec spec):
     """The gradient of the loss's input (the spec's in_shape, dtype dt)."""
-    cdef Tensor gx = new_tensor_from_tuple(spec.in_shape, dt, True)
+    cdef Tensor gx
     cdef char* wp = NULL
+    if dt == F16:
+        return cast_tensor(nn_nll_backward_kernel(
+            g, target, None if weight is None else cast_tensor(weight, F32),
+            cast_tensor(total, F32), F32, spec), F16)
+    if target._dtype != I64:
+        target = cast_tensor(target, I64)
+    gx = new_tensor_from_tuple(spec.in_shape, dt, True)
     if g._dtype != dt:
         g = cast_tensor(g, dt)
     g = nn_contiguous(g)
@@ -896,7 +921,7 @@ cdef tuple nn_nll_loss(Tensor x, Tensor t, Tensor w, int reduction, int64_t igno
     nn_check_weight_no_grad(w, "nll_loss_forward")
     if t._ndim > 1:
         raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
-    if t._dtype != I64:
+    if t._dtype != I64 and t._dtype != U8:
         raise RuntimeError(nn_target_dtype_msg(t))
     if x._ndim == 1 and t._ndim == 1 and t._shape[0] != 1:
         raise ValueError(f"For 1D input, 1D target must have size 1, but got target size: {t._shape[0]}")
@@ -931,7 +956,7 @@ cdef tuple nn_nll_loss2d(Tensor x, Tensor t, Tensor w, int reduction, int64_t ig
             raise RuntimeError(
                 "only batches of spatial targets supported (3D tensors) but got targets of "
                 f"dimension: {t._ndim}")
-    if t._dtype != I64:
+    if t._dtype != I64 and t._dtype != U8:
         raise RuntimeError(nn_target_dtype_msg(t))
     if w is not None and w._numel != C:
         raise RuntimeError("weight tensor should be defined either for all or no classes")
@@ -1214,6 +1239,8 @@ cdef Tensor nn_loss_result(int dt, double value, bint mean, Py_ssize_t numel):
         value = value / <double>numel
     if dt == F32:
         (<float*>out._data)[0] = <float>value
+    elif dt == F16:
+        (<uint16_t*>out._data)[0] = cg_d2h(value)
     else:
         (<double*>out._data)[0] = value
     return out
@@ -1240,6 +1267,8 @@ cdef Tensor nn_mse_grad(Tensor a, Tensor b, Tensor g, int dt, double norm, int o
     cdef Tensor out
     cdef Operand ops[4]
     cdef NnLossCtx c
+    if dt == F16:
+        dt = F32            # computed in float32, rounded to out_dt
     if a._dtype != dt:
         a = cast_tensor(a, dt)
     if b._dtype != dt:
@@ -1292,6 +1321,7 @@ cdef Tensor op_mse_loss(Tensor x, Tensor t, int reduction):
     """mean/sum/none of (x - t)^2; x and t of one shape (F.mse_loss
     broadcasts them first), computed in their promoted dtype."""
     cdef int dt = tensor_result_type(x, t)
+    cdef int cdt
     cdef Tensor xc = x, tc = t, out
     cdef Operand ops[3]
     cdef MseLossBackward0 node
@@ -1300,16 +1330,19 @@ cdef Tensor op_mse_loss(Tensor x, Tensor t, int reduction):
                            f"{shape_str(t._shape, t._ndim)} must have the same shape")
     if not is_float(dt):
         raise NotImplementedError(f"\"mse_cpu\" not implemented for '{dtype_title(dt)}'")
-    if xc._dtype != dt:
-        xc = cast_tensor(xc, dt)
-    if tc._dtype != dt:
-        tc = cast_tensor(tc, dt)
+    cdt = F32 if dt == F16 else dt      # float16: computed in float32, rounded at the end
+    if xc._dtype != cdt:
+        xc = cast_tensor(xc, cdt)
+    if tc._dtype != cdt:
+        tc = cast_tensor(tc, cdt)
     ops[1] = operand_of(xc)
     ops[2] = operand_of(tc)
-    if dt == F32:
-        out = nn_run_loss(nn_mse_fwd_F32, nn_mse_acc_F32, 3, ops, xc, dt, reduction, NULL)
+    if cdt == F32:
+        out = nn_run_loss(nn_mse_fwd_F32, nn_mse_acc_F32, 3, ops, xc, cdt, reduction, NULL)
     else:
-        out = nn_run_loss(nn_mse_fwd_F64, nn_mse_acc_F64, 3, ops, xc, dt, reduction, NULL)
+        out = nn_run_loss(nn_mse_fwd_F64, nn_mse_acc_F64, 3, ops, xc, cdt, reduction, NULL)
+    if out._dtype != dt:
+        out = cast_tensor(out, dt)
     if needs_grad2(x, t):
         node = MseLossBackward0.__new__(MseLossBackward0)
         wire2(node, x, t)
@@ -1448,9 +1481,14 @@ cdef void nn_bce_weight_F64(char** p, const Py_ssize_t* s, Py_ssize_t n, void* c
 
 
 cdef Tensor nn_bce_grad(Tensor g, Tensor x, Tensor t, Tensor w, int reduction, bint wrt_target):
-    cdef Tensor out = new_tensor(x._ndim, x._shape, x._dtype)
+    cdef Tensor out
     cdef Operand ops[4]
     cdef NnLossCtx c
+    if x._dtype == F16:
+        return cast_tensor(nn_bce_grad(cast_tensor(g, F32), cast_tensor(x, F32), cast_tensor(t, F32),
+                                       None if w is None else cast_tensor(w, F32), reduction, wrt_target),
+                           F16)
+    out = new_tensor(x._ndim, x._shape, x._dtype)
     if g._dtype != x._dtype:
         g = cast_tensor(g, x._dtype)
     c.has_weight = w is not None
@@ -1525,7 +1563,7 @@ cdef Tensor nn_bce_scale(Tensor v, Tensor w, int reduction, Py_ssize_t numel):
 cdef Tensor op_binary_cross_entropy(Tensor x, Tensor t, Tensor w, int reduction):
     cdef Py_ssize_t shape[MAX_DIMS]
     cdef int nd
-    cdef Tensor out, wc = None
+    cdef Tensor out, wc = None, xk, tk, wk
     cdef Operand ops[4]
     cdef NnLossCtx c
     cdef BinaryCrossEntropyBackward0 node
@@ -1548,13 +1586,22 @@ cdef Tensor op_binary_cross_entropy(Tensor x, Tensor t, Tensor w, int reduction)
         wc = w if w._dtype == x._dtype else cast_tensor(w, x._dtype)
     c.bad = 0
     c.has_weight = wc is not None
-    ops[1] = operand_of(x)
-    ops[2] = operand_of(t)
-    ops[3] = operand_of(wc) if wc is not None else operand_of_scalar(&c.norm, sizeof(double))
-    if x._dtype == F32:
-        out = nn_run_loss(nn_bce_fwd_F32, nn_bce_acc_F32, 4, ops, x, x._dtype, reduction, &c)
+    xk, tk, wk = x, t, wc
+    if x._dtype == F16:
+        # computed in float32, rounded at the end
+        xk = cast_tensor(x, F32)
+        tk = cast_tensor(t, F32)
+        if wc is not None:
+            wk = cast_tensor(wc, F32)
+    ops[1] = operand_of(xk)
+    ops[2] = operand_of(tk)
+    ops[3] = operand_of(wk) if wk is not None else operand_of_scalar(&c.norm, sizeof(double))
+    if xk._dtype == F32:
+        out = nn_run_loss(nn_bce_fwd_F32, nn_bce_acc_F32, 4, ops, xk, F32, reduction, &c)
     else:
-        out = nn_run_loss(nn_bce_fwd_F64, nn_bce_acc_F64, 4, ops, x, x._dtype, reduction, &c)
+        out = nn_run_loss(nn_bce_fwd_F64, nn_bce_acc_F64, 4, ops, xk, F64, reduction, &c)
+    if out._dtype != x._dtype:
+        out = cast_tensor(out, x._dtype)
     if c.bad:
         raise RuntimeError(f"all elements of {'input' if c.bad == 1 else 'target'} should be between 0 and 1")
     if needs_grad2(x, t):
@@ -1722,14 +1769,16 @@ cdef Tensor nn_dropout(Tensor x, double p, bint train, bint inplace):
         if not is_float(x._dtype):
             raise RuntimeError(f"result type Float can't be cast to the desired output type "
                                f"{dtype_title(x._dtype)}")
-        noise = new_tensor(x._ndim, x._shape, x._dtype)
+        noise = new_tensor(x._ndim, x._shape, F32 if x._dtype == F16 else x._dtype)
         u = np.ascontiguousarray(_generator().random(n))
         up = <const double*>cnp.PyArray_DATA(<cnp.ndarray>u)
         with nogil:
-            if x._dtype == F32:
+            if noise._dtype == F32:
                 nn_dropout_noise_impl(<float*>noise._data, up, n, keep)
             else:
                 nn_dropout_noise_impl(<double*>noise._data, up, n, keep)
+        if x._dtype == F16:
+            noise = cast_tensor(noise, F16)
     if inplace:
         return inplace_arith(IP_MUL, x, noise, None)
     return op_mul(x, noise)

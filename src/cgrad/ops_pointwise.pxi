@@ -101,6 +101,8 @@ cdef int store_scalar(ScalarBuf* buf, object s, int dt) except -1:
     elif dt == F16:
         buf.f16 = cg_f2h(<float>(<double>s))
     else:
+        if s >= (1 << 63):
+            s = s - (1 << 64)       # a uint64 Scalar: wraps around to the type
         i = <int64_t>s
         if dt == I64:
             buf.i64 = i
@@ -113,6 +115,61 @@ cdef int store_scalar(ScalarBuf* buf, object s, int dt) except -1:
         else:
             buf.u8 = <uint8_t>i
     return 0
+
+
+cdef tuple INT_LIMITS = ((0, 0), (0, 0), (-(1 << 63), (1 << 63) - 1), (0, 1), (0, 0), (-128, 127),
+                         (-32768, 32767), (-(1 << 31), (1 << 31) - 1), (0, 255))
+cdef double HALF_MAX = 65504.0
+cdef double FLOAT_MAX = 3.4028234663852886e38
+
+
+cdef bint scalar_overflows(object s, int dt) except -1:
+    """c10::overflows<T>(value): whether Scalar.to<T>() of the Python number
+    s refuses it. Integers: out of the type's range (uint8 also takes
+    -255..-1, wrapping around); floats: out of range, and NaN and inf for
+    integer types."""
+    cdef double d
+    if isinstance(s, bool) or dt == BOOL or dt == F64:
+        return False
+    if isinstance(s, int):
+        if is_int(dt):
+            lo, hi = INT_LIMITS[dt]
+            if dt == U8 and s < 0:
+                return s < -255
+            return s < lo or s > hi
+        if dt == F16:
+            return s > HALF_MAX or s < -HALF_MAX
+        return False
+    d = <double>s
+    if is_int(dt):
+        lo, hi = INT_LIMITS[dt]
+        return d != d or d < lo or d > hi
+    if d != d or d == cmath.INFINITY or d == -cmath.INFINITY:
+        return False
+    if dt == F16:
+        return d > HALF_MAX or d < -HALF_MAX
+    return d > FLOAT_MAX or d < -FLOAT_MAX
+
+
+cdef int check_scalar_convert(object s, int dt, str name=None) except -1:
+    """Scalar.to<T>()'s checked conversion: PyTorch's RuntimeError naming the
+    C type (or `name`) when s does not fit dtype dt."""
+    if isinstance(s, int) and not isinstance(s, bool) and (s >= (1 << 64) or s < -(1 << 63)):
+        raise OverflowError("int too big to convert")
+    if scalar_overflows(s, dt):
+        raise RuntimeError(
+            f"value cannot be converted to type {C_SCALAR_NAMES[dt] if name is None else name} "
+            "without overflow")
+    return 0
+
+
+cdef object wrap_int(object s, int dt):
+    """An integer as the integer dtype dt holds it (C's wrap-around)."""
+    cdef object bits = ITEMSIZE[dt] * 8      # a Python int: the shifts exceed C's int
+    cdef object v = int(s) & ((1 << bits) - 1)
+    if dt != U8 and v >= (1 << (bits - 1)):
+        v -= 1 << bits
+    return v
 
 
 cdef double element_as_double(const char* p, int dt) noexcept nogil:

@@ -11,6 +11,9 @@ ctypedef fused sum_in_t:
     double
     int64_t
     uint8_t
+    int8_t
+    int16_t
+    int32_t
 
 
 cdef inline void sum_row_impl(sum_in_t* x, char** p, const Py_ssize_t* s, Py_ssize_t n) noexcept nogil:
@@ -61,12 +64,41 @@ cdef void sum_row_I64(char** p, const Py_ssize_t* s, Py_ssize_t n, void* ctx) no
 cdef void sum_row_BOOL(char** p, const Py_ssize_t* s, Py_ssize_t n, void* ctx) noexcept nogil:
     sum_row_impl(<uint8_t*>p[1], p, s, n)
 
+cdef void sum_row_I8(char** p, const Py_ssize_t* s, Py_ssize_t n, void* ctx) noexcept nogil:
+    sum_row_impl(<int8_t*>p[1], p, s, n)
+
+cdef void sum_row_I16(char** p, const Py_ssize_t* s, Py_ssize_t n, void* ctx) noexcept nogil:
+    sum_row_impl(<int16_t*>p[1], p, s, n)
+
+cdef void sum_row_I32(char** p, const Py_ssize_t* s, Py_ssize_t n, void* ctx) noexcept nogil:
+    sum_row_impl(<int32_t*>p[1], p, s, n)
+
+
+cdef void sum_row_F16(char** p, const Py_ssize_t* s, Py_ssize_t n, void* ctx) noexcept nogil:
+    # float16 accumulates in float64 like float32 (PyTorch: float32), rounded once at the end
+    cdef const uint16_t* x = <const uint16_t*>p[1]
+    cdef double* od = <double*>p[0]
+    cdef Py_ssize_t i, sx = s[1]
+    cdef double d0 = 0
+    if s[0] == 0:
+        for i in range(n):
+            d0 += cg_h2f(x[i * sx])
+        od[0] += d0
+    else:
+        for i in range(n):
+            od[i * s[0]] += cg_h2f(x[i * sx])
+
 
 cdef RowFn SUM_ROWS[NUM_DTYPES]
 SUM_ROWS[F32] = sum_row_F32
 SUM_ROWS[F64] = sum_row_F64
 SUM_ROWS[I64] = sum_row_I64
 SUM_ROWS[BOOL] = sum_row_BOOL
+SUM_ROWS[F16] = sum_row_F16
+SUM_ROWS[I8] = sum_row_I8
+SUM_ROWS[I16] = sum_row_I16
+SUM_ROWS[I32] = sum_row_I32
+SUM_ROWS[U8] = sum_row_BOOL
 
 
 cdef int parse_dims(object dim, int ndim, bint* mask) except -1:

@@ -274,6 +274,7 @@ cdef Tensor prod_safe_formula(Tensor g, Tensor x, object dim):
 
 
 cdef void prod_safe_dispatch(KernelArgs* a) noexcept nogil:
+    # float16 comes as float32 (prod_safe_kernel_grad)
     if a.dtype == F32:
         prod_safe_kernel(<const float*>a.x, <const float*>a.g, <float*>a.out, a.acc, a.outer, a.n,
                          a.inner)
@@ -285,9 +286,12 @@ cdef void prod_safe_dispatch(KernelArgs* a) noexcept nogil:
 cdef Tensor prod_safe_kernel_grad(Tensor g, Tensor x, RedPlan* p):
     """The fused prod_safe_zeros_backward over x seen as [outer, n, inner]
     (x contiguous, g contiguous of outer*inner elements)."""
-    cdef Tensor out = new_tensor(x._ndim, x._shape, x._dtype)
-    cdef Tensor acc = double_buffer(p.inner)
+    cdef Tensor out, acc
     cdef KernelArgs a
+    if x._dtype == F16:
+        return cast_tensor(prod_safe_kernel_grad(cast_tensor(g, F32), cast_tensor(x, F32), p), F16)
+    out = new_tensor(x._ndim, x._shape, x._dtype)
+    acc = double_buffer(p.inner)
     a.dtype = x._dtype
     a.x = x._data
     a.g = g._data
@@ -565,7 +569,7 @@ cdef class LogsumexpBackward0(Node):
         if not self.keepdim and x._ndim != 0:
             g = unsqueeze_dims(g, self.dims)
             y = unsqueeze_dims(y, self.dims)
-        if cgrad_grad_enabled or g._dtype != x._dtype:
+        if cgrad_grad_enabled or g._dtype != x._dtype or x._dtype == F16:
             return (op_mul(g, op_exp(op_sub(x, y))),)
         # fused: one pass, g and y broadcast over the reduced dims
         out = new_tensor(x._ndim, x._shape, x._dtype)
