@@ -941,21 +941,25 @@ def linspace(*args, out=None, dtype=None, layout=None, device=None, pin_memory=F
         raise RuntimeError("number of steps must be non-negative")
     dt = cre_dtype_arg(dtype, DEFAULT_FLOAT, "linspace")
     if dt == BOOL:
-        raise NotImplementedError("\"linspace_cpu\" not implemented for 'Bool'")
-    if dt == I64:
-        for v in (start, end):
-            if isinstance(v, float) and cre_overflows_int64(v):
-                raise RuntimeError("value cannot be converted to type int64_t without overflow")
-        istart, iend = int(start), int(end)
-    elif is_int(dt):
-        # start and end as Scalar.to<T>() takes them (checked), then wrapped
+        if steps > 1:
+            raise NotImplementedError("\"linspace_cpu\" not implemented for 'Bool'")
+        # no kernel runs: one step is start itself
+        t = new_tensor_from_tuple((steps,), BOOL)
+        check_requires_grad(t, requires_grad)
+        if steps == 1:
+            fill_scalar(t, start)
+        return mark_inference(t)
+    # PyTorch fills one step with start (fill_'s checks), and converts start
+    # and end with Scalar.to<T>() (checked) for more
+    if steps == 1:
+        cre_check_fill(start, dt, 1)
+    elif steps > 1:
         for v in (start, end):
             check_scalar_convert(v, dt)
-        istart, iend = wrap_int(int(start), dt), wrap_int(int(end), dt)
+    if is_int(dt):
+        istart = wrap_int(int(start), dt) if steps > 0 else 0
+        iend = wrap_int(int(end), dt) if steps > 1 else istart
     else:
-        if dt == F16:
-            for v in (start, end):
-                check_scalar_convert(v, dt)
         fstart, fend = float(start), float(end)
     t = new_tensor_from_tuple((steps,), dt)
     check_requires_grad(t, requires_grad)
@@ -1115,11 +1119,11 @@ cdef int cre_fill_randint(Tensor t, int64_t low, int64_t high) except -1:
     cdef object lo_lim, hi_lim
     if low >= high:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
-    if t._dtype == BOOL and (low < 0 or high > 2):
-        raise RuntimeError("to - 1 is out of bounds for bool" if high > 2 else "from is out of bounds for bool")
-    if t._dtype != BOOL and t._dtype != I64:
+    if t._dtype != I64:
         # PyTorch's check_from_to_in_range: both ends within the dtype
-        if is_int(t._dtype):
+        if t._dtype == BOOL:
+            lo_lim, hi_lim = 0, 1
+        elif is_int(t._dtype):
             lo_lim, hi_lim = INT_LIMITS[t._dtype]
         elif t._dtype == F16:
             lo_lim, hi_lim = -65504, 65504

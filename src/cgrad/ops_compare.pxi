@@ -907,7 +907,7 @@ def clip_(input, min=None, max=None):
 
 
 cdef int check_inplace_result(Tensor self, Tensor result, bint scalar_clamp) except -1:
-    if result._dtype != self._dtype:
+    if CATEGORY[result._dtype] > CATEGORY[self._dtype]:      # can_cast(result, self)
         raise RuntimeError(
             f"result type {dtype_title(result._dtype)} can't be cast to the desired output type "
             f"{C_TYPE_NAME[self._dtype] if scalar_clamp else dtype_title(self._dtype)}")
@@ -1133,13 +1133,17 @@ cdef inline object bitwise_operator(int op, Tensor a, object other):
 cdef object bitwise_inplace(int op, Tensor self, object other):
     """self &= other (|=, ^=): no history (int64 and bool never need grad)."""
     cdef Tensor result
+    cdef int dt
     if not (isinstance(other, Tensor) or is_scalar(other)):
         return NotImplemented
     check_inplace(self)
-    result = op_bitwise(op, self, normalize_scalar(other))
-    if CATEGORY[result._dtype] > CATEGORY[self._dtype]:
-        raise RuntimeError(f"result type {dtype_title(result._dtype)} can't be cast to the desired "
+    other = normalize_scalar(other)
+    dt = tensor_result_type(self, <Tensor>other) if isinstance(other, Tensor) else \
+        scalar_result_type(self._dtype, other)
+    if CATEGORY[dt] > CATEGORY[self._dtype]:
+        raise RuntimeError(f"result type {dtype_title(dt)} can't be cast to the desired "
                            f"output type {dtype_title(self._dtype)}")
+    result = op_bitwise(op, self, other)
     if not same_shape(result, self):
         raise RuntimeError(
             f"output with shape {shape_str(self._shape, self._ndim)} doesn't match the broadcast "

@@ -23,6 +23,53 @@ cdef int tensor_result_type(Tensor a, Tensor b) noexcept:
     return db if CATEGORY[db] > CATEGORY[da] else da
 
 
+def _promote_types(type1, type2):
+    """The dtype PyTorch's promotion table gives two dtypes (torch.promote_types)."""
+    if not isinstance(type1, dtype):
+        raise TypeError(f"promote_types(): argument 'type1' (position 1) must be cgrad.dtype, not "
+                        f"{type(type1).__name__}")
+    if not isinstance(type2, dtype):
+        raise TypeError(f"promote_types(): argument 'type2' (position 2) must be cgrad.dtype, not "
+                        f"{type(type2).__name__}")
+    return DTYPES[PROMOTE[(<dtype>type1)._code][(<dtype>type2)._code]]
+
+
+export_as("promote_types", _promote_types)   # the name of a cdef function here
+
+
+def result_type(tensor1, tensor2):
+    """The dtype of an arithmetic op on tensor1 and tensor2 (tensors or
+    numbers): PyTorch's result_type (dimensioned tensors, then zero-dim
+    ones, then numbers, each only when of a higher category)."""
+    if not isinstance(tensor1, Tensor) and not isinstance(tensor2, Tensor):
+        if not is_scalar(tensor1) or not is_scalar(tensor2):
+            raise TypeError("result_type(): arguments must be tensors or numbers")
+        return DTYPES[scalar_pair_type(normalize_scalar(tensor1), normalize_scalar(tensor2))]
+    for v in (tensor1, tensor2):
+        if not isinstance(v, Tensor) and not is_scalar(v):
+            raise TypeError(f"result_type(): argument must be Tensor or Number, not {type(v).__name__}")
+    return DTYPES[result_type3(normalize_scalar(tensor1), normalize_scalar(tensor2), None)]
+
+
+cdef int scalar_pair_type(object a, object b) except -1:
+    """Two numbers: float beats int beats bool; float is the default dtype,
+    int int64 (torch.result_type of two Python numbers)."""
+    cdef int cat = max(scalar_category(a), scalar_category(b))
+    return BOOL if cat == CAT_BOOL else (I64 if cat == CAT_INT else DEFAULT_FLOAT)
+
+
+def can_cast(from_, to):
+    """Whether PyTorch's casting rules allow from_ -> to in type-promoting
+    ops: never to a lower category (float to integer, integer to bool)."""
+    if not isinstance(from_, dtype):
+        raise TypeError(f"can_cast(): argument 'from_' (position 1) must be cgrad.dtype, not "
+                        f"{type(from_).__name__}")
+    if not isinstance(to, dtype):
+        raise TypeError(f"can_cast(): argument 'to' (position 2) must be cgrad.dtype, not "
+                        f"{type(to).__name__}")
+    return CATEGORY[(<dtype>from_)._code] <= CATEGORY[(<dtype>to)._code]
+
+
 cdef int scalar_category(object s) except -1:
     if isinstance(s, bool):
         return CAT_BOOL
@@ -755,6 +802,12 @@ cdef Tensor op_pow_scalar(Tensor a, object e):
     cdef PowBackward0 node
     if CATEGORY[dt] != CAT_FLOAT and not isinstance(e, bool) and e < 0:
         raise RuntimeError("Integers to negative integer powers are not allowed.")
+    if isinstance(e, int) and not isinstance(e, bool) and (e >= (1 << 64) or e < -(1 << 63)):
+        raise OverflowError("int too big to convert")
+    if dt == F16 or is_int(dt):
+        # PyTorch's kernel takes the exponent as Scalar.to<T>() (float and
+        # double ones as a double)
+        check_scalar_convert(e, dt)
     if dt == BOOL:
         # bool ** bool: PyTorch's special cases x ** 1 (a copy) and x ** 0 (ones)
         if e:
