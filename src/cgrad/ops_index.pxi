@@ -1610,11 +1610,7 @@ cdef int setitem_advanced(Tensor self, _Parsed p, Tensor v) except -1:
         # PyTorch dispatches this to masked_fill_ with the value as a scalar
         d = p.tindex[0][0]
         mask = <Tensor>p.tindex[0][1]
-        if mask._dtype == U8:
-            import warnings
-            warnings.warn(UINT8_INDEX_MSG, UserWarning, stacklevel=1)
-            p.tindex = [(d, as_bool_mask(mask))]
-            mask = <Tensor>p.tindex[0][1]
+        check_bool_mask(mask)       # masked_fill_ refuses a uint8 mask
         check_mask_shape(mask, d, sliced._ndim, sliced._shape)
         if expanded:
             import warnings

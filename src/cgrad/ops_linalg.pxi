@@ -361,10 +361,10 @@ cdef Tensor op_bmm(Tensor a, Tensor b):
         raise RuntimeError(
             f"Expected size for first two dimensions of batch2 tensor to be: [{a._shape[0]}, "
             f"{a._shape[2]}] but got: [{b._shape[0]}, {b._shape[1]}].")
+    check_not_bool(a, "bmm")
     if a._dtype != b._dtype:
         raise RuntimeError(
             f"expected scalar type {dtype_title(a._dtype)} but found {dtype_title(b._dtype)}")
-    check_not_bool(a, "bmm")
     shape[0] = a._shape[0]
     shape[1] = a._shape[1]
     shape[2] = b._shape[2]

@@ -1679,6 +1679,7 @@ cdef Tensor op_addmm(Tensor bias, Tensor m1, Tensor m2):
             f"size=[{shape[0]}, {shape[1]}]): the number of sizes provided (2) must be greater or equal "
             f"to the number of dimensions in the tensor ({bias._ndim})")
     b = op_expand(alias_detached(bias), (shape[0], shape[1]))
+    check_not_bool(m1, "addmm_impl_cpu_")
     out = new_tensor(2, shape, m1._dtype)
     mm_into(out, m1, m2)
     add_into(out, b)
