@@ -434,10 +434,19 @@ def test_random_factories_take_every_dtype(dt):
         check(lambda lib: fn(lib).dtype)
     for lo, hi in [(0, 3), (0, 300), (-5, 3), (0, 100000), (-129, 0), (0, 256), (0, 2), (0, 3000)]:
         check(lambda lib: lib.randint(lo, hi, (4,), dtype=D(lib)).dtype, what=f"randint {lo} {hi}")
+        got = []
+        for lib in (torch, cgrad):      # float16 warns beyond 2^11, as float32 beyond 2^24
+            with warnings.catch_warnings(record=True) as w:
+                warnings.simplefilter("always")
+                run(lib, lambda lib: lib.randint(lo, hi, (4,), dtype=D(lib)), [])
+            got.append([str(v.message).split(" (Triggered")[0] for v in w])
+        assert got[0] == got[1]
         check(lambda lib: lib.randint_like(lib.ones(2, dtype=D(lib)), lo, hi).dtype)
         if dt != "bool":
-            x = cgrad.randint(lo, hi, (200,), dtype=getattr(cgrad, dt)) if run(
-                torch, lambda lib: lib.randint(lo, hi, (1,), dtype=D(lib)), [])[1] is None else None
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                x = cgrad.randint(lo, hi, (200,), dtype=getattr(cgrad, dt)) if run(
+                    torch, lambda lib: lib.randint(lo, hi, (1,), dtype=D(lib)), [])[1] is None else None
             if x is not None and not (dt == "float16" and max(abs(lo), abs(hi)) > 2048):
                 v = x.double().numpy()      # (float16 rounds integers beyond 2048)
                 assert v.min() >= lo and v.max() < hi
@@ -823,3 +832,114 @@ def test_nn_functions(dt):
     check(lambda lib, a: F[lib].dropout(a, 0.5).dtype, x, what="dropout")
     check(lambda lib, a: F[lib].cross_entropy(a.float(), lib.tensor([0, 2, 4, 1], dtype=a.dtype))
           if a.dtype != lib.bool else None, x, what="ce int targets", **tol("float32"))
+
+
+# ---------------------------------------------------------------------------
+# autograd through float16
+
+
+HALF_GRAD_OPS = {
+    "add": lambda lib, a, b: a + b,
+    "sub alpha": lambda lib, a, b: lib.sub(a, b, alpha=2),
+    "mul": lambda lib, a, b: a * b,
+    "div": lambda lib, a, b: a / (b.abs() + 1),
+    "pow": lambda lib, a, b: a.abs() ** b,
+    "pow scalar": lambda lib, a, b: a ** 2,
+    "rpow": lambda lib, a, b: 2 ** a,
+    "exp": lambda lib, a, b: (a / 4).exp(),
+    "log": lambda lib, a, b: (a.abs() + 0.5).log(),
+    "sqrt": lambda lib, a, b: (a.abs() + 0.5).sqrt(),
+    "tanh sigmoid": lambda lib, a, b: a.tanh() + b.sigmoid(),
+    "sin cos": lambda lib, a, b: a.sin() * b.cos(),
+    "relu abs neg": lambda lib, a, b: a.relu() + b.abs() - (-a),
+    "reciprocal": lambda lib, a, b: (a.abs() + 1).reciprocal(),
+    "sum mean": lambda lib, a, b: a.sum(1) + b.mean(1),
+    "sum dtype": lambda lib, a, b: a.sum(0, dtype=lib.float32),
+    "prod": lambda lib, a, b: a.prod(1),
+    "max": lambda lib, a, b: a.max(1)[0] + b.amax(1) + a.max(),
+    "var std": lambda lib, a, b: a.var(1) + b.std(1),
+    "logsumexp": lambda lib, a, b: a.logsumexp(1),
+    "matmul": lambda lib, a, b: a @ b.t(),
+    "mv dot": lambda lib, a, b: lib.mv(a, b[0]) + lib.dot(a[0], b[1]),
+    "softmax": lambda lib, a, b: lib.softmax(a, 1) * b,
+    "log_softmax": lambda lib, a, b: lib.log_softmax(a, 0),
+    "where clamp": lambda lib, a, b: lib.where(a > 0, a, b).clamp(-1, 1),
+    "maximum": lambda lib, a, b: lib.maximum(a, b) + lib.minimum(a, b),
+    "index": lambda lib, a, b: a[[0, 2, 2]] + b[1:4, None, 0],
+    "cat stack": lambda lib, a, b: lib.cat([a, b]) * 2 + lib.stack([a, b]).sum(0).sum(),
+    "view permute": lambda lib, a, b: a.view(-1)[2:] + b.t().reshape(-1)[2:],
+    "to float": lambda lib, a, b: a.float() * b.double(),
+    "mixed promotion": lambda lib, a, b: a * lib.tensor(1.5) + b * lib.ones(5, dtype=lib.float32),
+    "int operand": lambda lib, a, b: a * lib.arange(5, dtype=lib.int8) + b / lib.ones(5, dtype=lib.int32),
+}
+
+
+@pytest.mark.parametrize("name", list(HALF_GRAD_OPS))
+def test_float16_autograd(name):
+    from helpers import compare_with_torch
+    rng = np.random.default_rng(16)
+    a = rng.uniform(-2, 2, (4, 5)).astype(np.float16)
+    b = rng.uniform(-2, 2, (4, 5)).astype(np.float16)
+    compare_with_torch(HALF_GRAD_OPS[name], a, b, rtol=5e-3, atol=5e-3)
+
+
+def test_float16_requires_grad_and_losses():
+    import cgrad.nn.functional as CF
+    import torch.nn.functional as TF
+    from helpers import compare_with_torch
+    rng = np.random.default_rng(17)
+    x = rng.standard_normal((4, 5)).astype(np.float16)
+    p = rng.uniform(0.1, 0.9, (4, 5)).astype(np.float16)
+    lab = np.array([0, 2, 4, 1])
+    F = {cgrad: CF, torch: TF}
+    kw = dict(rtol=5e-3, atol=5e-3)
+    compare_with_torch(lambda lib, a, t: F[lib].cross_entropy(a, t), x, lab, **kw)
+    compare_with_torch(lambda lib, a, t: F[lib].nll_loss(F[lib].log_softmax(a, 1), t), x, lab, **kw)
+    compare_with_torch(lambda lib, a, b: F[lib].mse_loss(a, b), x, p, **kw)
+    compare_with_torch(lambda lib, a, b: F[lib].binary_cross_entropy(b, b.detach()), x, p, **kw)
+    compare_with_torch(lambda lib, a, b: F[lib].linear(a, b, b[0, :4]), x, p, **kw)
+    assert cgrad.ones(2, dtype=cgrad.float16, requires_grad=True).requires_grad
+    for dt in INTS + ["bool"]:
+        for fn in [lambda lib: lib.ones(2, dtype=getattr(lib, dt), requires_grad=True),
+                   lambda lib: lib.ones(2, dtype=getattr(lib, dt)).requires_grad_()]:
+            check(fn)
+
+
+def test_float16_training_step():
+    """An nn.Linear model converted to float16 trains with SGD and Adam."""
+    for opt in ("SGD", "Adam"):
+        rng = np.random.default_rng(18)
+        w0 = rng.standard_normal((3, 5)).astype(np.float16)
+        xs = rng.standard_normal((8, 5)).astype(np.float16)
+        ys = rng.standard_normal((8, 3)).astype(np.float16)
+        results = []
+        for lib in (torch, cgrad):
+            w = lib.tensor(w0, requires_grad=True)
+            o = getattr(lib.optim, opt)([w], lr=0.05)
+            for _ in range(3):
+                o.zero_grad()
+                loss = ((lib.tensor(xs) @ w.t() - lib.tensor(ys)) ** 2).mean()
+                loss.backward()
+                o.step()
+            results.append(w.detach().float().numpy())
+            assert name_of(w.dtype) == "float16"
+        np.testing.assert_allclose(results[1], results[0], rtol=1e-2, atol=1e-2)
+
+
+# ---------------------------------------------------------------------------
+# serialization and pickling keep every dtype
+
+
+@pytest.mark.parametrize("dt", DTYPES)
+def test_save_load_pickle(dt, tmp_path):
+    a = sample(np.random.default_rng(20), dt, (3, 2))
+    t = cgrad.tensor(a)
+    cgrad.save({"t": t, "v": [t[0]]}, tmp_path / "x.cg")
+    back = cgrad.load(tmp_path / "x.cg")
+    assert back["t"].dtype is t.dtype and back["v"][0].dtype is t.dtype
+    np.testing.assert_array_equal(back["t"].numpy(), a)
+    p = pickle.loads(pickle.dumps(t))
+    assert p.dtype is t.dtype
+    np.testing.assert_array_equal(p.numpy(), a)
+    import copy
+    assert copy.deepcopy(t).dtype is t.dtype
