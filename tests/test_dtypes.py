@@ -943,3 +943,65 @@ def test_save_load_pickle(dt, tmp_path):
     np.testing.assert_array_equal(p.numpy(), a)
     import copy
     assert copy.deepcopy(t).dtype is t.dtype
+
+
+# ---------------------------------------------------------------------------
+# property test: every op family, random dtypes, operand kinds and shapes
+
+
+@st.composite
+def broadcast_pair(draw):
+    out = draw(st.lists(st.integers(0, 3), min_size=0, max_size=3))
+    shapes = []
+    for _ in range(2):
+        lead = draw(st.integers(0, len(out)))
+        shapes.append(tuple(1 if draw(st.booleans()) else d for d in out[lead:]))
+    return shapes
+
+
+ALL_BINARY = dict(ARITH, **COMPARE, **BITWISE)
+
+
+def operand(rng, kind, dt, shape, op):
+    small = op in ("pow", "add_alpha", "sub_alpha")
+    if kind == "tensor":
+        return sample(rng, dt, shape, small)
+    if kind == "zerodim":
+        return Zero(sample(rng, dt, (), small))
+    if dt in FLOATS:
+        return float(sample(rng, "float64", (), True))
+    if dt == "bool":
+        return bool(rng.integers(0, 2))
+    return int(rng.integers(-4, 5) if small else rng.integers(-300, 300))
+
+
+@SETTINGS
+@given(op=st.sampled_from(sorted(ALL_BINARY)), da=st.sampled_from(DTYPES), db=st.sampled_from(DTYPES),
+       kinds=st.sampled_from([("tensor", "tensor"), ("tensor", "zerodim"), ("zerodim", "tensor"),
+                              ("tensor", "number"), ("number", "tensor"), ("zerodim", "number")]),
+       shapes=broadcast_pair(), seed=st.integers(0, 2 ** 16))
+def test_binary_ops_property(op, da, db, kinds, shapes, seed):
+    rng = np.random.default_rng(seed)
+    a = operand(rng, kinds[0], da, shapes[0], op)
+    b = operand(rng, kinds[1], db, shapes[1], op)
+    if op == "pow" and not isinstance(b, float):
+        # integer powers: non-negative exponents of integer bases
+        b = np.abs(b) if isinstance(b, np.ndarray) and db != "bool" else (abs(b) if isinstance(b, int) else b)
+    if kinds[0] == "number" and op in ("add_alpha", "sub_alpha"):
+        return
+    check(ALL_BINARY[op], a, b, what=f"{op} {da} {db} {kinds}", **tol_for(op, da, db))
+
+
+@SETTINGS
+@given(da=st.sampled_from(DTYPES), db=st.sampled_from(DTYPES), dc=st.sampled_from(DTYPES),
+       shapes=broadcast_pair(), seed=st.integers(0, 2 ** 16), fn=st.sampled_from(["where", "clamp", "cat"]))
+def test_three_operand_promotion_property(da, db, dc, shapes, seed, fn):
+    rng = np.random.default_rng(seed)
+    a, b = sample(rng, da, shapes[0]), sample(rng, db, shapes[1])
+    c = Zero(sample(rng, dc, ()))
+    if fn == "where":
+        check(lambda lib, x, y, z: lib.where(x > 0 if x.dtype != lib.bool else x, y, z), a, b, c)
+    elif fn == "clamp":
+        check(lambda lib, x, y, z: lib.clamp(x, y, z), a, b, c)
+    else:
+        check(lambda lib, x, y, z: lib.cat([x.reshape(-1), y.reshape(-1), z.reshape(1)]), a, b, c)

@@ -307,7 +307,10 @@ cdef class Tensor:
             raise RuntimeError(
                 f"attempting to assign a gradient with dtype '{C_TYPE_NAME[g._dtype]}' to a tensor "
                 f"with grad_dtype '{dtype_title(self._dtype)}'. The gradient must match the tensor's "
-                "grad_dtype (defaults to the tensor's dtype).")
+                "grad_dtype (defaults to the tensor's dtype). You can set the tensor's grad_dtype "
+                "attribute with a specific dtype, or None to allow any dtype. Set grad_dtype with "
+                "caution. Diverging the dtypes of a tensor and its gradient may break downstream "
+                "systems that assume they match.")
         self._grad = g
 
     @grad.deleter
