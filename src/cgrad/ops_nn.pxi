@@ -488,6 +488,91 @@ cdef void nn_softmax_run(int dt, char* out, const char* x, Py_ssize_t outer, Py_
             nn_softmax_inner(<double*>out, <const double*>x, outer, n, inner, log, <double*>mx, sm)
 
 
+cdef void nn_log_softmax_lastdim_f16(const uint16_t* x, uint16_t* out, Py_ssize_t outer,
+                                     Py_ssize_t n) noexcept nogil:
+    """float16 log_softmax over the last dim as PyTorch's CPU kernel for
+    reduced floats computes it: x - max - log(sum), in float, with the sum
+    and its log each rounded to half (its buffers are half)."""
+    cdef Py_ssize_t o, i
+    cdef const uint16_t* row
+    cdef float m, v, c
+    cdef double acc
+    for o in range(outer):
+        row = x + o * n
+        m = cg_h2f(row[0])
+        for i in range(1, n):
+            v = cg_h2f(row[i])
+            m = v if (v > m or v != v) else m
+        acc = 0
+        for i in range(n):
+            acc += cgrad_nn_expf(cg_h2f(row[i]) - m)
+        c = cg_h2f(cg_f2h(cmath.logf(cg_h2f(cg_d2h(acc)))))
+        for i in range(n):
+            out[o * n + i] = cg_f2h((cg_h2f(row[i]) - m) - c)
+
+
+cdef extern from *:
+    """
+    /* The number of halves in PyTorch's Vectorized<Half> on this CPU: its
+       kernels dispatched for AVX-512 use 64-byte vectors, else 32 bytes. */
+    static int cgrad_half_vector_width(void) {
+    #if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__)
+        __builtin_cpu_init();
+        if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq"))
+            return 32;
+    #endif
+        return 16;
+    }
+    """
+    int cgrad_half_vector_width() noexcept nogil
+
+
+cdef int HALF_VECTOR_WIDTH = cgrad_half_vector_width()
+
+
+cdef void nn_softmax_inner_f16(const uint16_t* x, uint16_t* out, Py_ssize_t outer, Py_ssize_t n,
+                               Py_ssize_t inner, int nthreads) noexcept nogil:
+    """float16 softmax over a dim that is not the last, as PyTorch's CPU
+    kernel for reduced floats computes it: each thread's share of the
+    (outer, inner) columns goes in vectors (of HALF_VECTOR_WIDTH) where a
+    vector fits in the row (exp(x - max) * (1 / sum), in float) and one by
+    one elsewhere (the exponentials rounded to half first). The shares are
+    PyTorch's parallel_for split over `nthreads`."""
+    cdef Py_ssize_t N = outer * inner, chunk, t, b, e, idx, col, o, j, k, base, width
+    cdef Py_ssize_t VW = HALF_VECTOR_WIDTH
+    cdef float m, v, acc, r, ek
+    cdef bint vec
+    if N == 0:
+        return
+    chunk = (N + nthreads - 1) // nthreads
+    for t in range(nthreads):
+        b = t * chunk
+        e = b + chunk if b + chunk < N else N
+        idx = b
+        while idx < e:
+            vec = (idx % inner) + VW <= inner and idx + VW <= e
+            width = VW if vec else 1
+            for col in range(idx, idx + width):
+                o = col // inner
+                j = col % inner
+                base = o * n * inner + j
+                m = cg_h2f(x[base])
+                for k in range(1, n):
+                    v = cg_h2f(x[base + k * inner])
+                    m = v if (v > m or v != v) else m
+                acc = 0
+                for k in range(n):
+                    acc = acc + cmath.expf(cg_h2f(x[base + k * inner]) - m)
+                r = 1.0 / acc
+                for k in range(n):
+                    ek = cmath.expf(cg_h2f(x[base + k * inner]) - m)
+                    if not vec:
+                        ek = cg_h2f(cg_f2h(ek))
+                    out[base + k * inner] = cg_f2h(ek * r)
+            idx += width
+
+
 cdef int nn_softmax_kernel(Tensor out, Tensor x, int dim, bint log) except -1:
     """out = (log_)softmax(x) over dim; both contiguous, same float dtype.
     float16 runs the float32 kernel and rounds once, as PyTorch's CPU
@@ -496,9 +581,26 @@ cdef int nn_softmax_kernel(Tensor out, Tensor x, int dim, bint log) except -1:
     cdef void* mx = NULL
     cdef double* sm = NULL
     cdef Tensor out32
+    cdef int nthreads
     if x._numel == 0:
         return 0
     if x._dtype == F16:
+        nn_split_dim(x, dim, &outer, &n, &inner)
+        if log and inner == 1:
+            if x._numel >= GIL_RELEASE_NUMEL:
+                with nogil:
+                    nn_log_softmax_lastdim_f16(<uint16_t*>x._data, <uint16_t*>out._data, outer, n)
+            else:
+                nn_log_softmax_lastdim_f16(<uint16_t*>x._data, <uint16_t*>out._data, outer, n)
+            return 0
+        if not log and inner > 1:
+            nthreads = _num_threads
+            if x._numel >= GIL_RELEASE_NUMEL:
+                with nogil:
+                    nn_softmax_inner_f16(<uint16_t*>x._data, <uint16_t*>out._data, outer, n, inner, nthreads)
+            else:
+                nn_softmax_inner_f16(<uint16_t*>x._data, <uint16_t*>out._data, outer, n, inner, nthreads)
+            return 0
         out32 = new_tensor(out._ndim, out._shape, F32)
         nn_softmax_kernel(out32, cast_tensor(x, F32), dim, log)
         copy_into(out, out32)
@@ -1268,7 +1370,12 @@ cdef Tensor nn_mse_grad(Tensor a, Tensor b, Tensor g, int dt, double norm, int o
     cdef Operand ops[4]
     cdef NnLossCtx c
     if dt == F16:
-        dt = F32            # computed in float32, rounded to out_dt
+        # PyTorch's mse_loss_backward for half is three half ops, each
+        # rounded: (a - b) * norm (a half), then * g
+        out = binary_kernel(SUB_ROWS, a, b, F16, F16, "sub")
+        out = scalar_kernel(MUL_ROWS, out, norm, False, F16, F16, "mul")
+        out = op_mul(out, g if g._dtype == F16 else cast_tensor(g, F16))
+        return out if out_dt == F16 else cast_tensor(out, out_dt)
     if a._dtype != dt:
         a = cast_tensor(a, dt)
     if b._dtype != dt:
@@ -1406,6 +1513,67 @@ cdef inline void nn_bce_fwd_impl(real_t* o, char** p, const Py_ssize_t* s, Py_ss
         (<double*>p[0])[0] += a
 
 
+cdef inline float hround(float v) noexcept nogil:
+    """v rounded to float16 (and back): one c10::Half operation's result."""
+    return cg_h2f(cg_f2h(v))
+
+
+cdef void nn_bce_fwd_F16(char** p, const Py_ssize_t* s, Py_ssize_t n, void* ctx) noexcept nogil:
+    """OUT the elementwise loss (float16), IN x, t (float16): PyTorch's
+    kernel in c10::Half arithmetic, every operation rounded to half."""
+    cdef uint16_t* o = <uint16_t*>p[0]
+    cdef const uint16_t* x = <const uint16_t*>p[1]
+    cdef const uint16_t* t = <const uint16_t*>p[2]
+    cdef NnLossCtx* c = <NnLossCtx*>ctx
+    cdef float xv, tv, lx, l1x
+    cdef Py_ssize_t i
+    if c.bad:
+        return
+    for i in range(n):
+        xv = cg_h2f(x[i * s[1]])
+        tv = cg_h2f(t[i * s[2]])
+        if not (xv >= 0 and xv <= 1):
+            c.bad = 1
+            return
+        if not (tv >= 0 and tv <= 1):
+            c.bad = 2
+            return
+        l1x = hround(cmath.log1pf(-xv))
+        lx = hround(cmath.logf(xv))
+        l1x = l1x if l1x > -100 else -100
+        lx = lx if lx > -100 else -100
+        o[i * s[0]] = cg_f2h(hround(hround(tv - 1) * l1x) - hround(tv * lx))
+
+
+cdef void nn_bce_bwd_F16(char** p, const Py_ssize_t* s, Py_ssize_t n, void* ctx) noexcept nogil:
+    """OUT grad of x, IN g, x, t (float16): g * (x - t) / max((1 - x) * x,
+    EPSILON) in half arithmetic (EPSILON = 1e-12 is 0 as a half)."""
+    cdef uint16_t* o = <uint16_t*>p[0]
+    cdef const uint16_t* g = <const uint16_t*>p[1]
+    cdef const uint16_t* x = <const uint16_t*>p[2]
+    cdef const uint16_t* t = <const uint16_t*>p[3]
+    cdef float xv, d
+    cdef Py_ssize_t i
+    for i in range(n):
+        xv = cg_h2f(x[i * s[2]])
+        d = hround(hround(1 - xv) * xv)
+        d = d if d > 0 else 0
+        o[i * s[0]] = cg_f2h(hround(cg_h2f(g[i * s[1]]) * hround(xv - cg_h2f(t[i * s[3]]))) / d)
+
+
+cdef void nn_bce_tbwd_F16(char** p, const Py_ssize_t* s, Py_ssize_t n, void* ctx) noexcept nogil:
+    """OUT grad of t, IN g, x, t (float16): -logit(x) * g (logit in float,
+    rounded; the product rounded)."""
+    cdef uint16_t* o = <uint16_t*>p[0]
+    cdef const uint16_t* g = <const uint16_t*>p[1]
+    cdef const uint16_t* x = <const uint16_t*>p[2]
+    cdef float xv
+    cdef Py_ssize_t i
+    for i in range(n):
+        xv = cg_h2f(x[i * s[2]])
+        o[i * s[0]] = cg_f2h(-hround(cmath.logf(xv / (1 - xv))) * cg_h2f(g[i * s[1]]))
+
+
 cdef void nn_bce_fwd_F32(char** p, const Py_ssize_t* s, Py_ssize_t n, void* ctx) noexcept nogil:
     nn_bce_fwd_impl(<float*>p[0], p, s, n, <NnLossCtx*>ctx, False)
 
@@ -1485,9 +1653,21 @@ cdef Tensor nn_bce_grad(Tensor g, Tensor x, Tensor t, Tensor w, int reduction, b
     cdef Operand ops[4]
     cdef NnLossCtx c
     if x._dtype == F16:
-        return cast_tensor(nn_bce_grad(cast_tensor(g, F32), cast_tensor(x, F32), cast_tensor(t, F32),
-                                       None if w is None else cast_tensor(w, F32), reduction, wrt_target),
-                           F16)
+        # PyTorch's half kernels, then the weight and the mean as half ops
+        if g._dtype != F16:
+            g = cast_tensor(g, F16)
+        out = new_tensor(x._ndim, x._shape, F16)
+        ops[0] = operand_of(out)
+        ops[1] = operand_of(g)
+        ops[2] = operand_of(x)
+        ops[3] = operand_of(t)
+        run_elementwise(nn_bce_tbwd_F16 if wrt_target else nn_bce_bwd_F16, 4, ops, x._ndim, x._shape,
+                        x._numel, NULL)
+        if w is not None:
+            out = binary_kernel(MUL_ROWS, out, w, F16, F16, "mul")
+        if reduction == NN_RED_MEAN:
+            out = f16_scalar_kernel(div_scalar_row_F16, out, out._ndim, out._shape, <float>x._numel)
+        return out
     out = new_tensor(x._ndim, x._shape, x._dtype)
     if g._dtype != x._dtype:
         g = cast_tensor(g, x._dtype)
@@ -1563,7 +1743,7 @@ cdef Tensor nn_bce_scale(Tensor v, Tensor w, int reduction, Py_ssize_t numel):
 cdef Tensor op_binary_cross_entropy(Tensor x, Tensor t, Tensor w, int reduction):
     cdef Py_ssize_t shape[MAX_DIMS]
     cdef int nd
-    cdef Tensor out, wc = None, xk, tk, wk
+    cdef Tensor out, wc = None
     cdef Operand ops[4]
     cdef NnLossCtx c
     cdef BinaryCrossEntropyBackward0 node
@@ -1586,22 +1766,26 @@ cdef Tensor op_binary_cross_entropy(Tensor x, Tensor t, Tensor w, int reduction)
         wc = w if w._dtype == x._dtype else cast_tensor(w, x._dtype)
     c.bad = 0
     c.has_weight = wc is not None
-    xk, tk, wk = x, t, wc
+    ops[1] = operand_of(x)
+    ops[2] = operand_of(t)
+    ops[3] = operand_of(wc) if wc is not None else operand_of_scalar(&c.norm, sizeof(double))
     if x._dtype == F16:
-        # computed in float32, rounded at the end
-        xk = cast_tensor(x, F32)
-        tk = cast_tensor(t, F32)
-        if wc is not None:
-            wk = cast_tensor(wc, F32)
-    ops[1] = operand_of(xk)
-    ops[2] = operand_of(tk)
-    ops[3] = operand_of(wk) if wk is not None else operand_of_scalar(&c.norm, sizeof(double))
-    if xk._dtype == F32:
-        out = nn_run_loss(nn_bce_fwd_F32, nn_bce_acc_F32, 4, ops, xk, F32, reduction, &c)
+        # the elementwise loss in half arithmetic, then the weight and the
+        # reduction as half ops (PyTorch's order)
+        out = new_tensor(x._ndim, x._shape, F16)
+        ops[0] = operand_of(out)
+        run_elementwise(nn_bce_fwd_F16, 3, ops, x._ndim, x._shape, x._numel, &c)
+        if not c.bad:
+            if wc is not None:
+                out = binary_kernel(MUL_ROWS, out, wc, F16, F16, "mul")
+            if reduction == NN_RED_MEAN:
+                out = op_mean(out, None, False, None)
+            elif reduction == NN_RED_SUM:
+                out = op_sum(out, None, False, None)
+    elif x._dtype == F32:
+        out = nn_run_loss(nn_bce_fwd_F32, nn_bce_acc_F32, 4, ops, x, F32, reduction, &c)
     else:
-        out = nn_run_loss(nn_bce_fwd_F64, nn_bce_acc_F64, 4, ops, xk, F64, reduction, &c)
-    if out._dtype != x._dtype:
-        out = cast_tensor(out, x._dtype)
+        out = nn_run_loss(nn_bce_fwd_F64, nn_bce_acc_F64, 4, ops, x, F64, reduction, &c)
     if c.bad:
         raise RuntimeError(f"all elements of {'input' if c.bad == 1 else 'target'} should be between 0 and 1")
     if needs_grad2(x, t):
@@ -1655,7 +1839,7 @@ cdef class AddmmBackward0(Node):
 cdef Tensor op_addmm(Tensor bias, Tensor m1, Tensor m2):
     """bias + m1 @ m2 (bias broadcast to the product's shape)."""
     cdef Py_ssize_t shape[2]
-    cdef Tensor out, b
+    cdef Tensor out, b, acc
     cdef AddmmBackward0 node
     if bias._dtype != m2._dtype:
         raise RuntimeError(f"self and mat2 must have the same dtype, but got {dtype_title(bias._dtype)} "
@@ -1681,8 +1865,15 @@ cdef Tensor op_addmm(Tensor bias, Tensor m1, Tensor m2):
     b = op_expand(alias_detached(bias), (shape[0], shape[1]))
     check_not_bool(m1, "addmm_impl_cpu_")
     out = new_tensor(2, shape, m1._dtype)
-    mm_into(out, m1, m2)
-    add_into(out, b)
+    if m1._dtype == F16:
+        # PyTorch's gemm for half adds the bias in float and rounds once
+        acc = new_tensor(2, shape, F32)
+        mm_into(acc, cast_tensor(m1, F32), cast_tensor(m2, F32))
+        add_into(acc, cast_tensor(b, F32))
+        copy_into(out, acc)
+    else:
+        mm_into(out, m1, m2)
+        add_into(out, b)
     if cgrad_grad_enabled and (bias._requires_grad or m1._requires_grad or m2._requires_grad):
         node = AddmmBackward0.__new__(AddmmBackward0)
         wire_many(node, [bias, m1, m2], 1)

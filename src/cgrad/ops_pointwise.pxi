@@ -754,14 +754,15 @@ cdef class PowBackward1(BinaryNode):
         cdef Tensor y, ga_t, gb_t
         cdef object ga = None, gb = None
         if wants_grad(self, 0):
-            # grad * b * a ** (b - 1), zero where b == 0
-            ga_t = op_mul(op_mul(g, b), op_pow(a, op_sub_scalar(b, 1)))
+            # grad * (b * a ** (b - 1)), zero where b == 0 (PyTorch's
+            # pow_backward_self, in its order of operations)
+            ga_t = op_mul(g, op_mul(b, op_pow(a, op_sub_scalar(b, 1))))
             ga_t = op_where(op_eq_scalar(b, 0), op_zeros_like(ga_t), ga_t)
             ga = self.grad_a(ga_t)
         if wants_grad(self, 1):
             y = unpack_output(self, self.result, self.result_version)
-            # grad * y * log(a), zero where a == 0 and b >= 0
-            gb_t = op_mul(op_mul(g, y), op_log(a))
+            # grad * (y * log(a)), zero where a == 0 and b >= 0 (pow_backward_exponent)
+            gb_t = op_mul(g, op_mul(y, op_log(a)))
             gb_t = op_where(op_logical_and(op_eq_scalar(a, 0), op_ge_scalar(b, 0)),
                             op_zeros_like(gb_t), gb_t)
             gb = self.grad_b(gb_t)
@@ -787,7 +788,9 @@ cdef class PowBackward2(Node):
             # d/dx 0**x is 0 where x >= 0 (PyTorch masks log(0) there)
             gb = op_mul_scalar(op_mul(g, y), 0.0)
         else:
-            gb = op_mul_scalar(op_mul(g, y), float(np.log(self.base)))
+            # grad * (y * log(base)), log(base) a double (PyTorch's
+            # pow_backward_exponent takes Scalar.log())
+            gb = op_mul(g, op_mul_scalar(y, float(np.log(self.base))))
         if gb._dtype != self.dtype:
             gb = op_to_dtype(gb, self.dtype)
         return (gb,)

@@ -587,6 +587,27 @@ cdef class LogsumexpBackward0(Node):
         self.result = None
 
 
+cdef int zero_infinite_halves(Tensor m) except -1:
+    """m (a fresh contiguous float16 tensor) with +-inf replaced by 0."""
+    cdef uint16_t* p = <uint16_t*>m._data
+    cdef Py_ssize_t i
+    for i in range(m._numel):
+        if (p[i] & 0x7fff) == 0x7c00:
+            p[i] = 0
+    return 0
+
+
+cdef Tensor logsumexp_half(Tensor x, object dim, bint keepdim):
+    """float16 logsumexp as PyTorch composes it, every step a float16 op:
+    max (infinite ones as 0), exp(x - max), sum, log, + max."""
+    cdef Tensor xd = alias_detached(x)        # no history for the steps
+    cdef Tensor m = op_amax(xd, dim, True, True)
+    cdef Tensor ms = op_amax(xd, dim, keepdim, True)
+    zero_infinite_halves(m)
+    zero_infinite_halves(ms)
+    return op_add(op_log(op_sum(op_exp(op_sub(xd, m)), dim, keepdim, None)), ms)
+
+
 cdef Tensor op_logsumexp(Tensor x, object dim, bint keepdim):
     cdef bint mask[MAX_DIMS]
     cdef RedPlan plan
@@ -599,9 +620,12 @@ cdef Tensor op_logsumexp(Tensor x, object dim, bint keepdim):
         # PyTorch adds amax(x, (), keepdim=True) to a 0-d sum here and fails
         raise RuntimeError(f"output with shape [] doesn't match the broadcast shape "
                            f"[{', '.join(['1'] * x._ndim)}]")
-    src = plan_reduction(x, mask, &plan)
-    out = reduced_output(x, mask, keepdim, x._dtype)
-    run_reduce_kernel(K_LSE, src, out, &plan, 0)
+    if x._dtype == F16 and x._numel > 0:
+        out = logsumexp_half(x, dim, keepdim)
+    else:
+        src = plan_reduction(x, mask, &plan)
+        out = reduced_output(x, mask, keepdim, x._dtype)
+        run_reduce_kernel(K_LSE, src, out, &plan, 0)
     if needs_grad(x):
         node = LogsumexpBackward0.__new__(LogsumexpBackward0)
         wire1(node, x)

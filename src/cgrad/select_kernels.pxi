@@ -395,6 +395,31 @@ cdef void prod_kernel_float(const real_t* x, real_t* out, double* acc, Py_ssize_
             out[o * inner + i] = <real_t>acc[i]
 
 
+cdef void prod_kernel_half(const uint16_t* x, uint16_t* out, Py_ssize_t outer, Py_ssize_t n,
+                           Py_ssize_t inner) noexcept nogil:
+    """float16 products as PyTorch's CPU reduction takes them: in float16,
+    every partial product rounded (its accumulator type is the element's)."""
+    cdef Py_ssize_t o, k, i
+    cdef const uint16_t* row
+    cdef uint16_t* po
+    cdef uint16_t a
+    for o in range(outer):
+        if inner == 1:
+            row = x + o * n
+            a = 0x3C00          # 1.0
+            for k in range(n):
+                a = cg_f2h(cg_h2f(a) * cg_h2f(row[k]))
+            out[o] = a
+            continue
+        po = out + o * inner
+        for i in range(inner):
+            po[i] = 0x3C00
+        for k in range(n):
+            row = x + (o * n + k) * inner
+            for i in range(inner):
+                po[i] = cg_f2h(cg_h2f(po[i]) * cg_h2f(row[i]))
+
+
 cdef void prod_kernel_int(const int64_t* x, int64_t* out, Py_ssize_t outer, Py_ssize_t n,
                           Py_ssize_t inner) noexcept nogil:
     cdef Py_ssize_t o, k, i
@@ -602,6 +627,8 @@ cdef enum:
 cdef void reduce_dispatch(KernelArgs* a) noexcept nogil:
     if a.dtype == I64:
         prod_kernel_int(<const int64_t*>a.x, <int64_t*>a.out, a.outer, a.n, a.inner)
+    elif a.dtype == F16:
+        prod_kernel_half(<const uint16_t*>a.x, <uint16_t*>a.out, a.outer, a.n, a.inner)
     elif a.dtype == F32:
         if a.kind == K_PROD:
             prod_kernel_float(<const float*>a.x, <float*>a.out, a.acc, a.outer, a.n, a.inner)
@@ -626,7 +653,7 @@ cdef int run_reduce_kernel(int kind, Tensor src, Tensor out, RedPlan* p, double 
     cdef Tensor acc, o, o32
     if p.outer * p.inner == 0:
         return 0
-    if src._dtype == F16:
+    if src._dtype == F16 and kind != K_PROD:
         o32 = new_tensor(out._ndim, out._shape, F32)
         run_reduce_kernel(kind, as_float32_block(src), o32, p, corr)
         copy_into(out, o32)
