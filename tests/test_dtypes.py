@@ -1005,3 +1005,54 @@ def test_three_operand_promotion_property(da, db, dc, shapes, seed, fn):
         check(lambda lib, x, y, z: lib.clamp(x, y, z), a, b, c)
     else:
         check(lambda lib, x, y, z: lib.cat([x.reshape(-1), y.reshape(-1), z.reshape(1)]), a, b, c)
+
+
+# ---------------------------------------------------------------------------
+# float16 bit for bit: cgrad rounds where PyTorch's CPU kernels round
+
+
+BITWISE_HALF = {
+    "add mul div": lambda lib, F, x, z: (x + z) * z / (x.abs() + 0.5),
+    "scalar ops": lambda lib, F, x, z: x * 0.3 + z / 3.7 - 1.1,
+    "sin cos": lambda lib, F, x, z: x.sin() + z.cos(),
+    "recip sqrt": lambda lib, F, x, z: (x.abs() + 0.5).reciprocal() + (z.abs() + 0.1).sqrt(),
+    "exp log": lambda lib, F, x, z: (x / 4).exp() + (z.abs() + 0.5).log(),
+    "tanh sigmoid": lambda lib, F, x, z: x.tanh() * z.sigmoid(),
+    "pow": lambda lib, F, x, z: (x.abs() + 0.5) ** z + x ** 2 + 2.5 ** z,
+    "maxmin where clamp": lambda lib, F, x, z: lib.where(x > 0, lib.maximum(x, z), z).clamp(-0.5, 0.5),
+    "sum mean": lambda lib, F, x, z: x.sum(1) + z.mean(0),
+    "amax var std": lambda lib, F, x, z: x.amax(1) + z.var(1) + x.std(0),
+    "prod": lambda lib, F, x, z: (x / 4 + 1).prod(1),
+    "logsumexp": lambda lib, F, x, z: x.logsumexp(1) + z.logsumexp(0),
+    "softmax": lambda lib, F, x, z: F.softmax(x, 1) + F.softmax(z, 0),
+    "log_softmax": lambda lib, F, x, z: F.log_softmax(x, 1) + F.log_softmax(z, 0),
+    "cross_entropy": lambda lib, F, x, z: F.cross_entropy(x, lib.tensor(list(range(7)) * 4 + [0] * 5)),
+    "nll": lambda lib, F, x, z: F.nll_loss(F.log_softmax(z, 1), lib.arange(33), reduction="none"),
+    "mse bce": lambda lib, F, x, z: F.mse_loss(x, z) + F.binary_cross_entropy(x.sigmoid(), z.sigmoid().detach()),
+    "linear": lambda lib, F, x, z: F.linear(x, z, z[0].detach()),
+    "matmul": lambda lib, F, x, z: x @ z,
+}
+
+
+@pytest.mark.parametrize("name", list(BITWISE_HALF))
+def test_float16_bit_for_bit(name):
+    """Values and gradients of float16 ops against torch's, bit for bit
+    (a few last-bit differences allowed where the two libms differ)."""
+    import cgrad.nn.functional as CF
+    import torch.nn.functional as TF
+    rng = np.random.default_rng(21)
+    a = (rng.standard_normal((33, 33)) * 2).astype(np.float16)
+    b = (rng.standard_normal((33, 33)) * 2).astype(np.float16)
+    res = []
+    for lib, F in ((torch, TF), (cgrad, CF)):
+        x, z = lib.tensor(a, requires_grad=True), lib.tensor(b, requires_grad=True)
+        y = BITWISE_HALF[name](lib, F, x, z)
+        g = np.random.default_rng(22).standard_normal(tuple(y.shape)).astype(np.float16)
+        y.backward(lib.tensor(g))
+        res.append([y.detach().numpy()] + [np.zeros(1, np.float16) if v.grad is None else v.grad.numpy()
+                                           for v in (x, z)])
+    for what, t, c in zip(("value", "grad x", "grad z"), *res):
+        assert t.dtype == c.dtype == np.float16
+        differ = np.count_nonzero(t.view(np.uint16) != c.view(np.uint16))
+        assert differ <= max(1, t.size // 200), f"{name} {what}: {differ} of {t.size} differ"
+        np.testing.assert_allclose(c.astype(np.float64), t.astype(np.float64), rtol=2e-3, atol=2e-3)

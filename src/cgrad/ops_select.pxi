@@ -289,7 +289,11 @@ cdef Tensor prod_safe_kernel_grad(Tensor g, Tensor x, RedPlan* p):
     cdef Tensor out, acc
     cdef KernelArgs a
     if x._dtype == F16:
-        return cast_tensor(prod_safe_kernel_grad(cast_tensor(g, F32), cast_tensor(x, F32), p), F16)
+        out = new_tensor(x._ndim, x._shape, F16)
+        acc = new_tensor(1, &p.inner, F32)
+        prod_safe_kernel_half(<const uint16_t*>x._data, <const uint16_t*>g._data, <uint16_t*>out._data,
+                              <float*>acc._data, p.outer, p.n, p.inner)
+        return out
     out = new_tensor(x._ndim, x._shape, x._dtype)
     acc = double_buffer(p.inner)
     a.dtype = x._dtype

@@ -617,6 +617,30 @@ cdef void prod_safe_kernel(const real_t* x, const real_t* g, real_t* out, double
                 acc[i] *= x[p]
 
 
+cdef void prod_safe_kernel_half(const uint16_t* x, const uint16_t* g, uint16_t* out, float* acc,
+                                Py_ssize_t outer, Py_ssize_t n, Py_ssize_t inner) noexcept nogil:
+    """prod_safe_zeros_backward for float16 as PyTorch computes it: the
+    exclusive cumulative products accumulated in float and each stored as
+    a half, their product rounded, times g rounded."""
+    cdef Py_ssize_t o, k, i, p
+    for o in range(outer):
+        for i in range(inner):
+            acc[i] = 1.0
+        for k in range(n):
+            for i in range(inner):
+                p = (o * n + k) * inner + i
+                out[p] = cg_f2h(acc[i])
+                acc[i] *= cg_h2f(x[p])
+        for i in range(inner):
+            acc[i] = 1.0
+        for k in range(n - 1, -1, -1):
+            for i in range(inner):
+                p = (o * n + k) * inner + i
+                out[p] = cg_f2h(cg_h2f(g[o * inner + i]) *
+                                cg_h2f(cg_f2h(cg_h2f(out[p]) * cg_h2f(cg_f2h(acc[i])))))
+                acc[i] *= cg_h2f(x[p])
+
+
 cdef enum:
     K_PROD = 0
     K_VAR = 1
