@@ -97,6 +97,11 @@ cdef extern from "half.h" nogil:
     uint16_t cg_d2h(double d)
     int32_t cg_d2i32(double x)
     int64_t cg_d2i64(double x)
+    void cg_half_init()
+    void cg_load_half(float* dst, const uint16_t* src, Py_ssize_t stride, Py_ssize_t n)
+    void cg_store_half(uint16_t* dst, Py_ssize_t stride, const float* src, Py_ssize_t n)
+
+cg_half_init()      # picks the hardware float16 conversions when the CPU has them
 
 cdef int ITEMSIZE[NUM_DTYPES]
 ITEMSIZE[:] = [4, 8, 8, 1, 2, 1, 2, 4, 1]

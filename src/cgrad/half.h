@@ -22,6 +22,7 @@
 #ifndef CGRAD_HALF_H
 #define CGRAD_HALF_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -79,6 +80,101 @@ static inline uint16_t cg_f2h(float f)
 }
 
 static inline uint16_t cg_d2h(double d) { return cg_f2h((float)d); }
+
+
+/* Bulk conversions: n halves at src (every stride-th) into floats at dst,
+ * and n floats into halves at dst (every stride-th). The float16 kernels
+ * convert blocks with these and compute in float32. On x86-64 CPUs with
+ * F16C the contiguous case uses the hardware conversions (picked at load
+ * time, cg_half_init), with signalling NaNs put back as cg_h2f / cg_f2h
+ * give them (the hardware quiets them); the results are the same bits. */
+
+static int cg_use_f16c = 0;
+
+#if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__)
+#include <immintrin.h>
+#define CG_F16C_TARGET __attribute__((target("avx2,f16c")))
+
+CG_F16C_TARGET static void cg_load_half_f16c(float* dst, const uint16_t* src, ptrdiff_t n)
+{
+    ptrdiff_t i = 0;
+    const __m256i exp_quiet = _mm256_set1_epi32(0x7e00), exp_only = _mm256_set1_epi32(0x7c00);
+    const __m256i mant = _mm256_set1_epi32(0x3ff), quiet_bit = _mm256_set1_epi32(0x00400000);
+    for (; i + 8 <= n; i += 8) {
+        __m128i h = _mm_loadu_si128((const __m128i*)(src + i));
+        __m256i w = _mm256_cvtepu16_epi32(h);
+        __m256i snan_exp = _mm256_cmpeq_epi32(_mm256_and_si256(w, exp_quiet), exp_only);
+        __m256i no_mant = _mm256_cmpeq_epi32(_mm256_and_si256(w, mant), _mm256_setzero_si256());
+        __m256i snan = _mm256_andnot_si256(no_mant, snan_exp);
+        __m256i f = _mm256_castps_si256(_mm256_cvtph_ps(h));
+        f = _mm256_andnot_si256(_mm256_and_si256(snan, quiet_bit), f);
+        _mm256_storeu_si256((__m256i*)(dst + i), f);
+    }
+    for (; i < n; i++)
+        dst[i] = cg_h2f(src[i]);
+}
+
+CG_F16C_TARGET static void cg_store_half_f16c(uint16_t* dst, const float* src, ptrdiff_t n)
+{
+    ptrdiff_t i = 0, k;
+    const __m256i abs_mask = _mm256_set1_epi32(0x7fffffff), inf = _mm256_set1_epi32(0x7f800000);
+    const __m256i quiet_bit = _mm256_set1_epi32(0x00400000);
+    for (; i + 8 <= n; i += 8) {
+        __m256i fb = _mm256_loadu_si256((const __m256i*)(src + i));
+        __m256i is_nan = _mm256_cmpgt_epi32(_mm256_and_si256(fb, abs_mask), inf);
+        __m256i quiet = _mm256_cmpeq_epi32(_mm256_and_si256(fb, quiet_bit), quiet_bit);
+        __m128i h = _mm256_cvtps_ph(_mm256_castsi256_ps(fb), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+        _mm_storeu_si128((__m128i*)(dst + i), h);
+        if (_mm256_movemask_ps(_mm256_castsi256_ps(_mm256_andnot_si256(quiet, is_nan))))
+            for (k = i; k < i + 8; k++)
+                dst[k] = cg_f2h(src[k]);          /* a signalling NaN: numpy's bits */
+    }
+    for (; i < n; i++)
+        dst[i] = cg_f2h(src[i]);
+}
+
+static void cg_half_init(void)
+{
+    __builtin_cpu_init();
+    cg_use_f16c = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("f16c");
+}
+#else
+static void cg_half_init(void) {}
+#define cg_load_half_f16c(d, s, n) ((void)0)
+#define cg_store_half_f16c(d, s, n) ((void)0)
+#endif
+
+static void cg_load_half(float* dst, const uint16_t* src, ptrdiff_t stride, ptrdiff_t n)
+{
+    ptrdiff_t i;
+    if (stride == 1) {
+        if (cg_use_f16c) {
+            cg_load_half_f16c(dst, src, n);
+            return;
+        }
+        for (i = 0; i < n; i++)
+            dst[i] = cg_h2f(src[i]);
+        return;
+    }
+    for (i = 0; i < n; i++)
+        dst[i] = cg_h2f(src[i * stride]);
+}
+
+static void cg_store_half(uint16_t* dst, ptrdiff_t stride, const float* src, ptrdiff_t n)
+{
+    ptrdiff_t i;
+    if (stride == 1) {
+        if (cg_use_f16c) {
+            cg_store_half_f16c(dst, src, n);
+            return;
+        }
+        for (i = 0; i < n; i++)
+            dst[i] = cg_f2h(src[i]);
+        return;
+    }
+    for (i = 0; i < n; i++)
+        dst[i * stride] = cg_f2h(src[i]);
+}
 
 static inline int32_t cg_d2i32(double x)
 {

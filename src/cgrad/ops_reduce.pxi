@@ -75,18 +75,9 @@ cdef void sum_row_I32(char** p, const Py_ssize_t* s, Py_ssize_t n, void* ctx) no
 
 
 cdef void sum_row_F16(char** p, const Py_ssize_t* s, Py_ssize_t n, void* ctx) noexcept nogil:
-    # float16 accumulates in float64 like float32 (PyTorch: float32), rounded once at the end
-    cdef const uint16_t* x = <const uint16_t*>p[1]
-    cdef double* od = <double*>p[0]
-    cdef Py_ssize_t i, sx = s[1]
-    cdef double d0 = 0
-    if s[0] == 0:
-        for i in range(n):
-            d0 += cg_h2f(x[i * sx])
-        od[0] += d0
-    else:
-        for i in range(n):
-            od[i * s[0]] += cg_h2f(x[i * sx])
+    # float16: blocks converted to float32, then float32's row (float64
+    # accumulation; PyTorch accumulates half in float32), rounded once at the end
+    half_blocks(sum_row_F32, 2, p, s, n, ctx, 2, sizeof(double))
 
 
 cdef RowFn SUM_ROWS[NUM_DTYPES]
