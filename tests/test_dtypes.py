@@ -355,7 +355,10 @@ def test_conversion_methods(dt):
         check(lambda lib, x: getattr(x, m)(), a, what=m)
     for target in DTYPES:
         check(lambda lib, x: x.type(getattr(lib, target)), a)
-        check(lambda lib, x: x.to(x.new_tensor if False else getattr(lib, target), copy=True), a)
+        legacy = torch.zeros(1, dtype=getattr(torch, target)).type().split(".")[-1]
+        check(lambda lib, x: x.type(f"{lib.__name__}.{legacy}"), a)
+        check(lambda lib, x: x.to(getattr(lib, target), copy=True), a)
+    check(lambda lib, x: x.type(f"{lib.__name__}.FooTensor"), a)
 
 
 @pytest.mark.parametrize("dt", DTYPES)
@@ -1056,3 +1059,21 @@ def test_float16_bit_for_bit(name):
         differ = np.count_nonzero(t.view(np.uint16) != c.view(np.uint16))
         assert differ <= max(1, t.size // 200), f"{name} {what}: {differ} of {t.size} differ"
         np.testing.assert_allclose(c.astype(np.float64), t.astype(np.float64), rtol=2e-3, atol=2e-3)
+
+
+def test_module_half():
+    lin = cgrad.nn.Linear(4, 3)
+    tlin = torch.nn.Linear(4, 3)
+    with torch.no_grad():
+        tlin.weight.copy_(torch.tensor(lin.weight.detach().numpy()))
+        tlin.bias.copy_(torch.tensor(lin.bias.detach().numpy()))
+    lin.half()
+    tlin.half()
+    assert lin.weight.dtype is cgrad.float16 and lin.weight.requires_grad
+    x = np.random.default_rng(23).standard_normal((5, 4)).astype(np.float16)
+    y, ty = lin(cgrad.tensor(x)), tlin(torch.tensor(x))
+    np.testing.assert_array_equal(y.detach().numpy(), ty.detach().numpy())
+    y.sum().backward()
+    ty.sum().backward()
+    np.testing.assert_array_equal(lin.weight.grad.numpy(), tlin.weight.grad.numpy())
+    assert lin.double().weight.dtype is cgrad.float64

@@ -1,7 +1,7 @@
 # Comparisons (lt, le, gt, ge, eq, ne), clamp, maximum, minimum, where.
 #
 # Also equal, fmax/fmin, the logical ops (bool results of any dtype) and the
-# bitwise ops (int64 and bool). Comparisons and logical/bitwise ops make no
+# bitwise ops (integer types and bool). Comparisons and logical/bitwise ops make no
 # history; clamp, maximum/minimum, fmax/fmin and where have nodes named as
 # PyTorch's, whose backward is a fused masked-gradient kernel normally and a
 # formula over differentiable ops under create_graph.
@@ -1044,7 +1044,7 @@ def where(condition, input=_NOARG, other=_NOARG, *, out=None):
 
 # ---------------------------------------------------------------------------
 # Logical ops (bool results, any dtype; computed in the promoted dtype) and
-# bitwise ops (int64 and bool; & | ^ ~).
+# bitwise ops (integer types and bool; & | ^ ~).
 
 cdef enum:
     LG_AND = 0
@@ -1089,7 +1089,7 @@ cdef Tensor op_logical_not(Tensor a):
 
 
 cdef Tensor op_bitwise(int op, Tensor a, object b):
-    """a & b, a | b or a ^ b: b a tensor or a number; int64 and bool only."""
+    """a & b, a | b or a ^ b: b a tensor or a number; integer types and bool only."""
     cdef int dt
     cdef Tensor bt
     cdef RowFn* rows = bitwise_rows(op)
@@ -1131,7 +1131,7 @@ cdef inline object bitwise_operator(int op, Tensor a, object other):
 
 
 cdef object bitwise_inplace(int op, Tensor self, object other):
-    """self &= other (|=, ^=): no history (int64 and bool never need grad)."""
+    """self &= other (|=, ^=): no history (integer types and bool never need grad)."""
     cdef Tensor result
     cdef int dt
     if not (isinstance(other, Tensor) or is_scalar(other)):

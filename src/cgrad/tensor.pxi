@@ -249,8 +249,15 @@ cdef class Tensor:
         return False
 
     def type(self, dtype=None):
+        """The legacy type name ('cgrad.FloatTensor'), or a conversion to
+        dtype (a dtype or a legacy type name such as 'cgrad.HalfTensor')."""
         if dtype is None:
             return "cgrad." + legacy_type_name(self._dtype)
+        if isinstance(dtype, str):
+            for code in range(NUM_DTYPES):
+                if dtype in ("cgrad." + legacy_type_name(code), "torch." + legacy_type_name(code)):
+                    return op_to_dtype(self, code)
+            raise ValueError(f"invalid type: '{dtype}'")
         return self.to(dtype)
 
     def __len__(self):
