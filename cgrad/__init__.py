@@ -35,7 +35,7 @@ def _is_public(name, obj):
 
 
 globals().update({name: obj for name, obj in vars(_C).items() if _is_public(name, obj)})
-from cgrad._C import float32, float64, int64
+from cgrad._C import float16, float32, float64, int8, int16, int32, int64, uint8
 from cgrad import autograd, nn, optim, viz
 from cgrad.serialization import load, save
 from cgrad._tensor_str import set_printoptions
@@ -45,7 +45,10 @@ from cgrad.autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabl
 bool = _C.bool_
 float = float32
 double = float64
+half = float16
 long = int64
+int = int32
+short = int16
 
 __version__ = "0.1.0"
 

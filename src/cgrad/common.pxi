@@ -6,7 +6,7 @@ cimport cython
 cimport numpy as cnp
 from cpython.ref cimport PyObject, Py_INCREF, Py_DECREF, Py_XDECREF
 from cpython.weakref cimport PyWeakref_NewRef, PyWeakref_GetObject
-from libc.stdint cimport int64_t, uint8_t, int8_t, int16_t, int32_t, uint64_t
+from libc.stdint cimport int64_t, uint8_t, int8_t, int16_t, int32_t, uint16_t, uint32_t, uint64_t
 from libc.stdlib cimport malloc, calloc, free, realloc
 from libc.string cimport memcpy, memset
 from libc cimport math as cmath
@@ -77,15 +77,34 @@ def is_anomaly_check_nan_enabled():
 
 # ---------------------------------------------------------------------------
 # dtypes. The integer codes index the tables below; kernels switch on them.
+# The first four codes are cgrad's original dtypes and stay as they are; the
+# others come after them.
 cdef enum:
     F32 = 0
     F64 = 1
     I64 = 2
     BOOL = 3
-    NUM_DTYPES = 4
+    F16 = 4
+    I8 = 5
+    I16 = 6
+    I32 = 7
+    U8 = 8
+    NUM_DTYPES = 9
+
+cdef extern from "half.h" nogil:
+    float cg_h2f(uint16_t h)
+    uint16_t cg_f2h(float f)
+    uint16_t cg_d2h(double d)
+    int32_t cg_d2i32(double x)
+    int64_t cg_d2i64(double x)
+    void cg_half_init()
+    void cg_load_half(float* dst, const uint16_t* src, Py_ssize_t stride, Py_ssize_t n)
+    void cg_store_half(uint16_t* dst, Py_ssize_t stride, const float* src, Py_ssize_t n)
+
+cg_half_init()      # picks the hardware float16 conversions when the CPU has them
 
 cdef int ITEMSIZE[NUM_DTYPES]
-ITEMSIZE[:] = [4, 8, 8, 1]
+ITEMSIZE[:] = [4, 8, 8, 1, 2, 1, 2, 4, 1]
 
 # PyTorch's promotion categories: bool < integral < floating.
 cdef enum:
@@ -94,14 +113,38 @@ cdef enum:
     CAT_FLOAT = 2
 
 cdef int CATEGORY[NUM_DTYPES]
-CATEGORY[:] = [CAT_FLOAT, CAT_FLOAT, CAT_INT, CAT_BOOL]
+CATEGORY[:] = [CAT_FLOAT, CAT_FLOAT, CAT_INT, CAT_BOOL, CAT_FLOAT, CAT_INT, CAT_INT, CAT_INT, CAT_INT]
 
 cdef int NPY_TYPE[NUM_DTYPES]
-NPY_TYPE[:] = [cnp.NPY_FLOAT32, cnp.NPY_FLOAT64, cnp.NPY_INT64, cnp.NPY_BOOL]
+NPY_TYPE[:] = [cnp.NPY_FLOAT32, cnp.NPY_FLOAT64, cnp.NPY_INT64, cnp.NPY_BOOL, cnp.NPY_FLOAT16,
+               cnp.NPY_INT8, cnp.NPY_INT16, cnp.NPY_INT32, cnp.NPY_UINT8]
+
+# PyTorch's promotion table (c10::promoteTypes) over our dtypes, in code
+# order: the higher category wins, then the wider type; uint8 with int8
+# gives int16 (the smallest type holding both).
+cdef int PROMOTE[NUM_DTYPES][NUM_DTYPES]
+
+
+cdef void _init_promote_table() noexcept:
+    cdef int a, b
+    for a in range(NUM_DTYPES):
+        for b in range(NUM_DTYPES):
+            if a == b:
+                PROMOTE[a][b] = a
+            elif CATEGORY[a] != CATEGORY[b]:
+                PROMOTE[a][b] = a if CATEGORY[a] > CATEGORY[b] else b
+            elif (a == U8 and b == I8) or (a == I8 and b == U8):
+                PROMOTE[a][b] = I16
+            else:
+                PROMOTE[a][b] = a if ITEMSIZE[a] >= ITEMSIZE[b] else b
+
+
+_init_promote_table()
 
 
 cdef class dtype:
-    """A tensor element type: cgrad.float32, float64, int64, bool."""
+    """A tensor element type: cgrad.float32, float64, float16, int64, int32,
+    int16, int8, uint8, bool."""
     cdef readonly int _code
     cdef readonly str _name
     cdef readonly str _legacy  # the legacy type name PyTorch shows in some errors
@@ -120,7 +163,13 @@ cdef class dtype:
 
     @property
     def is_signed(self):
-        return self._code != BOOL
+        return self._code != BOOL and self._code != U8
+
+    def to_real(self):
+        return self
+
+    def to_complex(self):
+        raise RuntimeError("cgrad has no complex dtypes")
 
     def __repr__(self):
         return "cgrad." + self._name
@@ -142,15 +191,38 @@ cdef list DTYPES = [
     _make_dtype(F64, "float64", "DoubleTensor"),
     _make_dtype(I64, "int64", "LongTensor"),
     _make_dtype(BOOL, "bool", "BoolTensor"),
+    _make_dtype(F16, "float16", "HalfTensor"),
+    _make_dtype(I8, "int8", "CharTensor"),
+    _make_dtype(I16, "int16", "ShortTensor"),
+    _make_dtype(I32, "int32", "IntTensor"),
+    _make_dtype(U8, "uint8", "ByteTensor"),
 ]
 
 float32 = DTYPES[F32]
 float64 = DTYPES[F64]
 int64 = DTYPES[I64]
 bool_ = DTYPES[BOOL]
+float16 = DTYPES[F16]
+int8 = DTYPES[I8]
+int16 = DTYPES[I16]
+int32 = DTYPES[I32]
+uint8 = DTYPES[U8]
 
 cdef str legacy_type_name(int code):
     return (<dtype>DTYPES[code])._legacy
+
+
+# PyTorch's names of the element types in its messages: ScalarType names
+# ("Float"), C++ type names as <<'d ("float"), and as C type names ("int64_t").
+cdef tuple DTYPE_TITLES = ("Float", "Double", "Long", "Bool", "Half", "Char", "Short", "Int", "Byte")
+cdef tuple CPP_TYPE_NAMES = ("float", "double", "long int", "bool", "c10::Half", "signed char",
+                             "short int", "int", "unsigned char")
+cdef tuple C_SCALAR_NAMES = ("float", "double", "int64_t", "bool", "c10::Half", "int8_t", "int16_t",
+                             "int", "uint8_t")
+
+
+cdef str dtype_title(int dt):
+    return DTYPE_TITLES[dt]
 
 
 cdef dict _DTYPE_BY_NAME = {d._name: d for d in DTYPES}
@@ -182,33 +254,48 @@ cdef int dtype_code(object d) except -1:
 
 
 cdef int dtype_from_numpy(object nd) except -1:
+    """The dtype of a numpy dtype (either byte order), as torch.from_numpy
+    maps them; numpy dtypes cgrad has no dtype for are a TypeError."""
     kind = nd.kind
     size = nd.itemsize
-    if kind == "f" and size == 4:
-        return F32
-    if kind == "f" and size == 8:
-        return F64
-    if kind == "i" and size == 8:
-        return I64
-    if kind == "b":
+    if kind == "f":
+        if size == 4:
+            return F32
+        if size == 8:
+            return F64
+        if size == 2:
+            return F16
+    elif kind == "i":
+        if size == 8:
+            return I64
+        if size == 4:
+            return I32
+        if size == 2:
+            return I16
+        if size == 1:
+            return I8
+    elif kind == "u":
+        if size == 1:
+            return U8
+    elif kind == "b":
         return BOOL
     raise TypeError(
         f"can't convert np.ndarray of type numpy.{nd.name}. The only supported types are: "
-        "float64, float32, int64, and bool.")
+        "float64, float32, float16, int64, int32, int16, int8, uint8, and bool.")
 
 
 cdef inline bint is_float(int code) noexcept nogil:
     return CATEGORY[code] == CAT_FLOAT
 
 
+cdef inline bint is_int(int code) noexcept nogil:
+    """An integral dtype other than bool."""
+    return CATEGORY[code] == CAT_INT
+
+
 cdef inline int promote_types(int a, int b) noexcept nogil:
-    """The result dtype of two tensors of the same standing (PyTorch's table
-    restricted to our dtypes: the higher category wins, then the wider type)."""
-    if a == b:
-        return a
-    if CATEGORY[a] != CATEGORY[b]:
-        return a if CATEGORY[a] > CATEGORY[b] else b
-    return a if ITEMSIZE[a] >= ITEMSIZE[b] else b
+    """The result dtype of two tensors of the same standing (PyTorch's table)."""
+    return PROMOTE[a][b]
 
 
 # ---------------------------------------------------------------------------

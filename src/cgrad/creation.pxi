@@ -89,30 +89,39 @@ cdef inline bint cre_overflows_int64(double d) noexcept:
 
 
 cdef int cre_store_scalar(object v, char* out, int dt) except -1:
-    """One element, converted as PyTorch's store_scalar converts it."""
+    """One element, converted as PyTorch's store_scalar converts it: floats
+    unchecked, integers checked (c10::checked_convert; a float element
+    truncates), bools as truth values."""
     cdef double d
     cdef object i
+    cdef ScalarBuf buf
     if isinstance(v, Tensor):
         if (<Tensor>v)._numel != 1:
             raise ValueError("only one element tensors can be converted to Python scalars")
+        if not is_float(dt) and is_float((<Tensor>v)._dtype):
+            # an integer element is read with __index__
+            raise TypeError("only integer tensors of a single element can be converted to an index")
         v = scalar_value(<Tensor>v)
-    if dt == F32 or dt == F64:
+    if is_float(dt):
         d = v if type(v) is float else PyFloat_AsDouble(v)
         if dt == F32:
             (<float*>out)[0] = <float>d
-        else:
+        elif dt == F64:
             (<double*>out)[0] = d
-    elif dt == I64:
+        else:
+            (<uint16_t*>out)[0] = cg_d2h(d)
+    elif dt != BOOL:
         if isinstance(v, float):
             d = v
-            if cre_overflows_int64(d):
-                raise RuntimeError("value cannot be converted to type int64 without overflow")
-            (<int64_t*>out)[0] = <int64_t>d
+            check_scalar_convert(d, dt, (<dtype>DTYPES[dt])._name)
+            store_scalar(&buf, d, dt)
         else:
             i = _operator.index(v)
             if i < -9223372036854775808 or i > 9223372036854775807:
                 raise ValueError("Overflow when unpacking long long")
-            (<int64_t*>out)[0] = <int64_t>i
+            check_scalar_convert(i, dt, (<dtype>DTYPES[dt])._name)
+            store_scalar(&buf, i, dt)
+        memcpy(out, &buf, ITEMSIZE[dt])
     else:
         if isinstance(v, float):
             (<uint8_t*>out)[0] = (<double>v) != 0
@@ -351,7 +360,7 @@ def from_numpy(ndarray):
     """A tensor sharing memory with a numpy array (no copy)."""
     if not isinstance(ndarray, np.ndarray):
         raise TypeError(f"expected np.ndarray (got {type(ndarray).__name__})")
-    return mark_inference(tensor_from_ndarray(ndarray, True))
+    return mark_inference(tensor_from_ndarray(ndarray, True, True))
 
 
 # ---------------------------------------------------------------------------
@@ -410,23 +419,17 @@ cdef tuple cre_size_arg(tuple args, object size, str name):
     return factory_size(args, name)
 
 
-cdef int cre_check_fill(object value, int dt) except -1:
-    """c10::checked_convert of a fill value to dtype dt."""
-    cdef double d
-    if isinstance(value, bool):
+cdef int cre_check_fill(object value, int dt, Py_ssize_t numel=-1) except -1:
+    """c10::checked_convert of a fill value to dtype dt. PyTorch fills a
+    one-element tensor through a path that does not check float16 values
+    (scalar_fill); others are checked."""
+    if dt == F16 and numel == 1 and not (isinstance(value, int) and not isinstance(value, bool)):
         return 0
-    if isinstance(value, int):
-        if value >= 2 ** 64 or value < -2 ** 63:
+    if dt == F16 and numel == 1:
+        if value >= (1 << 64) or value < -(1 << 63):
             raise OverflowError("int too big to convert")
-        if dt == I64 and value >= 2 ** 63:
-            raise RuntimeError("value cannot be converted to type int64_t without overflow")
         return 0
-    d = value
-    if dt == I64 and cre_overflows_int64(d):
-        raise RuntimeError("value cannot be converted to type int64_t without overflow")
-    if dt == F32 and d == d and (d < -FLT_MAX or d > FLT_MAX) and d != d * 2:
-        raise RuntimeError("value cannot be converted to type float without overflow")
-    return 0
+    return check_scalar_convert(value, dt)
 
 
 cdef object cre_fill_value(object value, str fname):
@@ -440,8 +443,8 @@ cdef object cre_fill_value(object value, str fname):
 
 cdef Tensor filled(tuple shape, int dt, object value, bint requires_grad):
     cdef Tensor t
-    cre_check_fill(value, dt)
     t = new_tensor_from_tuple(shape, dt, value == 0)
+    cre_check_fill(value, dt, t._numel)
     if value != 0:
         fill_scalar(t, value)
     check_requires_grad(t, requires_grad)
@@ -457,7 +460,7 @@ cdef Tensor cre_like(object input, str fname, object dtype, bint requires_grad, 
     cdef int dt = cre_dtype_arg(dtype, x._dtype, fname)
     cdef Tensor t
     if value is not None:
-        cre_check_fill(value, dt)
+        cre_check_fill(value, dt, x._numel)
     if preserve:
         t = cre_new_preserving(x._ndim, x._shape, x._strides, dt, value is not None and value == 0)
     else:
@@ -608,17 +611,12 @@ def eye(*args, out=None, dtype=None, layout=None, device=None, pin_memory=False,
         raise RuntimeError(f"m must be greater or equal to 0, got {m}")
     shape[0] = n
     shape[1] = m
+    cdef ScalarBuf one
     t = new_tensor(2, shape, cre_dtype_arg(dtype, DEFAULT_FLOAT, "eye"), True)
+    store_scalar(&one, 1, t._dtype)
     k = n if n < m else m
     for i in range(k):
-        if t._dtype == F32:
-            (<float*>t._data)[i * (m + 1)] = 1
-        elif t._dtype == F64:
-            (<double*>t._data)[i * (m + 1)] = 1
-        elif t._dtype == I64:
-            (<int64_t*>t._data)[i * (m + 1)] = 1
-        else:
-            (<uint8_t*>t._data)[i * (m + 1)] = 1
+        memcpy(t._data + i * (m + 1) * ITEMSIZE[t._dtype], &one, ITEMSIZE[t._dtype])
     check_requires_grad(t, requires_grad)
     return mark_inference(t)
 
@@ -635,8 +633,33 @@ cdef enum:
     ARANGE_VEC_F64 = 4     # these widths (two per step), the tail element-wise
 
 
+cdef enum:
+    ARANGE_VEC_F16 = 16
+
+
+cdef void cre_arange_fill_f16(uint16_t* out, Py_ssize_t n, float start, float step) noexcept nogil:
+    """PyTorch's float16 arange: float accumulation; each vector block of 16
+    starts from its first value rounded to half, then adds k * step."""
+    cdef Py_ssize_t i = 0, k
+    cdef int half
+    cdef uint16_t base
+    cdef float fbase
+    while i + 2 * ARANGE_VEC_F16 <= n:
+        for half in range(2):
+            base = cg_f2h(start + step * <float>i)
+            fbase = cg_h2f(base)
+            out[i] = base
+            for k in range(1, ARANGE_VEC_F16):
+                out[i + k] = cg_f2h(fbase + <float>k * step)
+            i += ARANGE_VEC_F16
+    while i < n:
+        out[i] = cg_f2h(start + step * <float>i)
+        i += 1
+
+
 cdef void cre_arange_fill(int dt, char* out, Py_ssize_t n, double start, double step,
                           int64_t istart, int64_t istep) noexcept nogil:
+    """Integer dtypes: int64 accumulation, wrapped to the type on store."""
     cdef Py_ssize_t i = 0, k
     cdef int half
     cdef int vec = ARANGE_VEC_F32 if dt == F32 else ARANGE_VEC_F64
@@ -645,6 +668,25 @@ cdef void cre_arange_fill(int dt, char* out, Py_ssize_t n, double start, double 
     if dt == I64:
         for i in range(n):
             (<int64_t*>out)[i] = istart + istep * i
+        return
+    if dt == I32:
+        for i in range(n):
+            (<int32_t*>out)[i] = <int32_t>(istart + istep * i)
+        return
+    if dt == I16:
+        for i in range(n):
+            (<int16_t*>out)[i] = <int16_t>(istart + istep * i)
+        return
+    if dt == I8:
+        for i in range(n):
+            (<int8_t*>out)[i] = <int8_t>(istart + istep * i)
+        return
+    if dt == U8:
+        for i in range(n):
+            (<uint8_t*>out)[i] = <uint8_t>(istart + istep * i)
+        return
+    if dt == F16:
+        cre_arange_fill_f16(<uint16_t*>out, n, <float>start, <float>step)
         return
     while i + 2 * vec <= n:
         for half in range(2):
@@ -724,7 +766,7 @@ def arange(*args, out=None, dtype=None, layout=None, device=None, pin_memory=Fal
         raise NotImplementedError("\"arange_cpu\" not implemented for 'Bool'")
     if not (step > 0 or step < 0):
         raise RuntimeError("step must be nonzero")
-    if dt == I64:
+    if dt == I64 or (is_int(dt) and all([isinstance(v, (int, bool)) for v in (start, end, step)])):
         for v in (start, end):
             if isinstance(v, float) and not np.isfinite(v):
                 raise RuntimeError(f"unsupported range: {cre_num_str(start)} -> {cre_num_str(end)}")
@@ -738,6 +780,22 @@ def arange(*args, out=None, dtype=None, layout=None, device=None, pin_memory=Fal
             raise RuntimeError("upper bound and lower bound inconsistent with step sign")
         sgn = (istep > 0) - (istep < 0)
         n = (iend - istart + istep - sgn) // istep     # C division, as PyTorch's
+    elif is_int(dt):
+        # the size from the bounds as doubles; the values in int64 (the
+        # accumulation type), the bounds truncated
+        for v in (start, end, step):
+            if isinstance(v, float) and cre_overflows_int64(v):
+                raise RuntimeError("value cannot be converted to type int64_t without overflow")
+        fstart, fend, fstep = float(start), float(end), float(step)
+        if not (np.isfinite(fstart) and np.isfinite(fend)):
+            raise RuntimeError(f"unsupported range: {cre_num_str(fstart)} -> {cre_num_str(fend)}")
+        if not ((fstep > 0 and fend >= fstart) or (fstep < 0 and fend <= fstart)):
+            raise RuntimeError("upper bound and lower bound inconsistent with step sign")
+        size_d = cmath.ceil((fend - fstart) / fstep)
+        if not (size_d >= 0 and size_d <= 9.2e18):
+            raise RuntimeError("invalid size, possible overflow?")
+        n = <Py_ssize_t>size_d
+        istart, istep = int(start), int(step)
     else:
         fstart, fend, fstep = float(start), float(end), float(step)
         if not (np.isfinite(fstart) and np.isfinite(fend)):
@@ -766,13 +824,17 @@ cdef void cre_linspace_fill(int dt, char* out, Py_ssize_t steps, double start, d
     cdef Py_ssize_t i, half = steps // 2
     cdef float fs, fe, fst
     cdef double ds, de, dst
+    cdef int64_t v
+    if dt == F16:
+        cre_linspace_fill_f16(<uint16_t*>out, steps, cg_d2h(start), cg_d2h(end))
+        return
     if steps == 1:
         if dt == F32:
             (<float*>out)[0] = <float>start
         elif dt == F64:
             (<double*>out)[0] = start
         else:
-            (<int64_t*>out)[0] = istart
+            store_int(out, 0, istart, dt)
         return
     if dt == F32:
         fs = <float>start
@@ -796,9 +858,43 @@ cdef void cre_linspace_fill(int dt, char* out, Py_ssize_t steps, double start, d
         dst = (de - ds) / <double>(steps - 1)
         for i in range(steps):
             if i < half:
-                (<int64_t*>out)[i] = <int64_t>cmath.fma(dst, <double>i, ds)
+                v = <int64_t>cmath.fma(dst, <double>i, ds)
             else:
-                (<int64_t*>out)[i] = <int64_t>cmath.fma(dst, -<double>(steps - i - 1), de)
+                v = <int64_t>cmath.fma(dst, -<double>(steps - i - 1), de)
+            store_int(out, i, v, dt)
+
+
+cdef inline void store_int(char* out, Py_ssize_t i, int64_t v, int dt) noexcept nogil:
+    if dt == I64:
+        (<int64_t*>out)[i] = v
+    elif dt == I32:
+        (<int32_t*>out)[i] = <int32_t>v
+    elif dt == I16:
+        (<int16_t*>out)[i] = <int16_t>v
+    elif dt == I8:
+        (<int8_t*>out)[i] = <int8_t>v
+    else:
+        (<uint8_t*>out)[i] = <uint8_t>v
+
+
+cdef inline uint16_t half_op(float v) noexcept nogil:
+    return cg_f2h(v)
+
+
+cdef void cre_linspace_fill_f16(uint16_t* out, Py_ssize_t steps, uint16_t start, uint16_t end) noexcept nogil:
+    """PyTorch's float16 linspace: c10::Half arithmetic, every operation
+    rounded to half (the step, the index as a half, each product and sum)."""
+    cdef Py_ssize_t i, half = steps // 2
+    cdef float fs = cg_h2f(start), fe = cg_h2f(end), step
+    if steps == 1:
+        out[0] = start
+        return
+    step = cg_h2f(cg_f2h(cg_h2f(cg_f2h(fe - fs)) / cg_h2f(cg_f2h(<float>(steps - 1)))))
+    for i in range(steps):
+        if i < half:
+            out[i] = cg_f2h(fs + cg_h2f(cg_f2h(step * cg_h2f(cg_f2h(<float>i)))))
+        else:
+            out[i] = cg_f2h(fe - cg_h2f(cg_f2h(step * cg_h2f(cg_f2h(<float>(steps - i - 1))))))
 
 
 def linspace(*args, out=None, dtype=None, layout=None, device=None, pin_memory=False,
@@ -845,12 +941,24 @@ def linspace(*args, out=None, dtype=None, layout=None, device=None, pin_memory=F
         raise RuntimeError("number of steps must be non-negative")
     dt = cre_dtype_arg(dtype, DEFAULT_FLOAT, "linspace")
     if dt == BOOL:
-        raise NotImplementedError("\"linspace_cpu\" not implemented for 'Bool'")
-    if dt == I64:
+        if steps > 1:
+            raise NotImplementedError("\"linspace_cpu\" not implemented for 'Bool'")
+        # no kernel runs: one step is start itself
+        t = new_tensor_from_tuple((steps,), BOOL)
+        check_requires_grad(t, requires_grad)
+        if steps == 1:
+            fill_scalar(t, start)
+        return mark_inference(t)
+    # PyTorch fills one step with start (fill_'s checks), and converts start
+    # and end with Scalar.to<T>() (checked) for more
+    if steps == 1:
+        cre_check_fill(start, dt, 1)
+    elif steps > 1:
         for v in (start, end):
-            if isinstance(v, float) and cre_overflows_int64(v):
-                raise RuntimeError("value cannot be converted to type int64_t without overflow")
-        istart, iend = int(start), int(end)
+            check_scalar_convert(v, dt)
+    if is_int(dt):
+        istart = wrap_int(int(start), dt) if steps > 0 else 0
+        iend = wrap_int(int(end), dt) if steps > 1 else istart
     else:
         fstart, fend = float(start), float(end)
     t = new_tensor_from_tuple((steps,), dt)
@@ -913,6 +1021,15 @@ cdef int cre_fill_random(Tensor t, bint normal) except -1:
     memory order."""
     cdef object flat
     if t._numel == 0:
+        return 0
+    if t._dtype == F16:
+        # float16: PyTorch's uniform draws multiples of 2^-11 in [0, 1), all
+        # exact in half; normal samples are drawn in float32 and rounded
+        if normal:
+            flat = _rng.standard_normal(t._numel, dtype=np.float32).astype(np.float16)
+        else:
+            flat = (_rng.integers(0, 1 << 11, size=t._numel) * (1.0 / (1 << 11))).astype(np.float16)
+        np.copyto(ndarray_view(t), flat.reshape(shape_tuple(t)))
         return 0
     flat = ndarray_view(t).reshape(-1) if t._contiguous else None
     if flat is None:
@@ -999,13 +1116,42 @@ cdef int64_t cre_int_bound(object v) except? -1:
 
 
 cdef int cre_fill_randint(Tensor t, int64_t low, int64_t high) except -1:
+    cdef object lo_lim, hi_lim
     if low >= high:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
-    if t._dtype == BOOL and (low < 0 or high > 2):
-        raise RuntimeError("to - 1 is out of bounds for bool" if high > 2 else "from is out of bounds for bool")
+    if t._dtype != I64:
+        # PyTorch's check_from_to_in_range: both ends within the dtype
+        if t._dtype == BOOL:
+            lo_lim, hi_lim = 0, 1
+        elif is_int(t._dtype):
+            lo_lim, hi_lim = INT_LIMITS[t._dtype]
+        elif t._dtype == F16:
+            lo_lim, hi_lim = -65504, 65504
+        else:
+            lo_lim, hi_lim = -FLT_MAX, FLT_MAX
+        if low < lo_lim or low > hi_lim:
+            raise RuntimeError(f"from is out of bounds for {CPP_TYPE_NAMES[t._dtype]}")
+        if high - 1 < lo_lim or high - 1 > hi_lim:
+            raise RuntimeError(f"to - 1 is out of bounds for {CPP_TYPE_NAMES[t._dtype]}")
+        if is_float(t._dtype):
+            cre_warn_fp_bounds(low, high, t._dtype)
     if t._numel:
         values = _rng.integers(low, high, size=t._numel, dtype=np.int64)
         copy_into(t, tensor_from_ndarray(values.reshape(shape_tuple(t)), True))
+    return 0
+
+
+cdef int cre_warn_fp_bounds(int64_t low, int64_t high, int dt) except -1:
+    """PyTorch's WARN_OUT_OF_BOUNDS: integers a float type cannot all hold."""
+    cdef int digits = 11 if dt == F16 else (24 if dt == F32 else 53)
+    cdef object limit = (<object>2) ** digits
+    for v, name in ((low, "from"), (high - 1, "to - 1")):
+        if v < -limit or v > limit:
+            _warnings.warn(
+                f"{name} is out of bounds [-(2^{digits}), 2^{digits}]. Due to precision limitations "
+                f"{CPP_TYPE_NAMES[dt]} can support discrete uniform distribution only within this range. "
+                "This warning will become an error in version 1.7 release, please fix the code in advance",
+                UserWarning, stacklevel=2)
     return 0
 
 

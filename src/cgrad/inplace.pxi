@@ -287,6 +287,9 @@ cdef Tensor inplace_arith(int which, Tensor self, object other, object alpha):
     dt = tensor_result_type(self, ot) if ot is not None else scalar_result_type(self._dtype, other)
     if which == IP_DIV and not is_float(dt):
         dt = DEFAULT_FLOAT
+    if which == IP_SUB and (self._dtype == BOOL or (ot is not None and ot._dtype == BOOL)
+                            or isinstance(other, bool)):
+        check_bool_sub(self, other)
     if CATEGORY[dt] > CATEGORY[self._dtype]:
         raise RuntimeError(
             f"result type {dtype_title(dt)} can't be cast to the desired output type {dtype_title(self._dtype)}")
@@ -302,6 +305,13 @@ cdef Tensor inplace_arith(int which, Tensor self, object other, object alpha):
     if records(self, other):
         return commit_inplace(self, arith_on(which, old_value(self, saves_self(which, ot)), ot, other,
                                              alpha))
+    if dt != self._dtype or (self._dtype == F16 and (which == IP_MUL or which == IP_DIV)
+                             and (ot is None or ot._numel == 1)):
+        # computed in the promoted dtype (PyTorch's common dtype) and then
+        # stored; float16 by a scalar uses the scalar's own value (op_mul/op_div)
+        copy_into(self, arith_on(which, self, ot, other, alpha))
+        self._storage.version += 1
+        return self
     rows = binary_rows(which)
     if rows[self._dtype] == NULL:
         raise RuntimeError(f"\"{binary_name(which)}\" not implemented for '{dtype_title(self._dtype)}'")
@@ -440,6 +450,8 @@ cdef Tensor inplace_fill(Tensor self, object value):
         value = normalize_scalar(value)
     else:
         raise TypeError(f"fill_(): argument 'value' (position 1) must be Number, not {type(value).__name__}")
+    if vt is None:
+        cre_check_fill(value, self._dtype, self._numel)
     check_inplace(self)
     if records(self, vt):
         old = old_value(self, False)

@@ -1,7 +1,7 @@
 # Comparisons (lt, le, gt, ge, eq, ne), clamp, maximum, minimum, where.
 #
 # Also equal, fmax/fmin, the logical ops (bool results of any dtype) and the
-# bitwise ops (int64 and bool). Comparisons and logical/bitwise ops make no
+# bitwise ops (integer types and bool). Comparisons and logical/bitwise ops make no
 # history; clamp, maximum/minimum, fmax/fmin and where have nodes named as
 # PyTorch's, whose backward is a fused masked-gradient kernel normally and a
 # formula over differentiable ops under create_graph.
@@ -177,16 +177,18 @@ cdef object wrapped_int(object s, int tensor_dt, int dt):
     if is_uint64_int(s):
         if tensor_dt == BOOL:
             raise uint64_promotion_error("Bool", "UInt64")
-        if dt == I64:
+        if is_int(dt):
             return s - UINT64_END_PY
     return s
 
 
 cdef object checked_int64(object s, int dt):
-    """A number as Scalar.to<dtype>(): int64 values must fit."""
+    """A number as where() converts it to dtype dt: Scalar.to<dtype>()'s
+    check for integer and float32 results (PyTorch does not check float16
+    ones there)."""
     check_py_int(s)
-    if dt == I64 and isinstance(s, int) and s >= INT64_END_PY:
-        raise RuntimeError("value cannot be converted to type int64_t without overflow")
+    if is_int(dt) or dt == F32:
+        check_scalar_convert(s, dt)
     return s
 
 
@@ -634,11 +636,13 @@ cdef Tensor op_clamp_scalar(Tensor x, object lo, object hi, int which):
     dt = clamp_scalar_dtype(x, lo, hi)
     if dt == BOOL:
         raise NotImplementedError(f"\"{clamp_kernel_name(lo, hi)}\" not implemented for 'Bool'")
-    if dt == I64:
-        lo = None if lo is None else checked_int64(lo, dt)
-        hi = None if hi is None else checked_int64(hi, dt)
-        bounds.ilo = INT64_MIN_PY if lo is None else lo
-        bounds.ihi = (INT64_END_PY - 1) if hi is None else hi
+    if lo is not None:
+        check_scalar_convert(lo, dt)
+    if hi is not None:
+        check_scalar_convert(hi, dt)
+    if is_int(dt):
+        bounds.ilo = INT64_MIN_PY if lo is None else wrap_int(lo, dt)
+        bounds.ihi = (INT64_END_PY - 1) if hi is None else wrap_int(hi, dt)
     else:
         bounds.flo = -cmath.INFINITY if lo is None else <double>lo
         bounds.fhi = cmath.INFINITY if hi is None else <double>hi
@@ -903,7 +907,7 @@ def clip_(input, min=None, max=None):
 
 
 cdef int check_inplace_result(Tensor self, Tensor result, bint scalar_clamp) except -1:
-    if result._dtype != self._dtype:
+    if CATEGORY[result._dtype] > CATEGORY[self._dtype]:      # can_cast(result, self)
         raise RuntimeError(
             f"result type {dtype_title(result._dtype)} can't be cast to the desired output type "
             f"{C_TYPE_NAME[self._dtype] if scalar_clamp else dtype_title(self._dtype)}")
@@ -1040,7 +1044,7 @@ def where(condition, input=_NOARG, other=_NOARG, *, out=None):
 
 # ---------------------------------------------------------------------------
 # Logical ops (bool results, any dtype; computed in the promoted dtype) and
-# bitwise ops (int64 and bool; & | ^ ~).
+# bitwise ops (integer types and bool; & | ^ ~).
 
 cdef enum:
     LG_AND = 0
@@ -1085,7 +1089,7 @@ cdef Tensor op_logical_not(Tensor a):
 
 
 cdef Tensor op_bitwise(int op, Tensor a, object b):
-    """a & b, a | b or a ^ b: b a tensor or a number; int64 and bool only."""
+    """a & b, a | b or a ^ b: b a tensor or a number; integer types and bool only."""
     cdef int dt
     cdef Tensor bt
     cdef RowFn* rows = bitwise_rows(op)
@@ -1127,15 +1131,19 @@ cdef inline object bitwise_operator(int op, Tensor a, object other):
 
 
 cdef object bitwise_inplace(int op, Tensor self, object other):
-    """self &= other (|=, ^=): no history (int64 and bool never need grad)."""
+    """self &= other (|=, ^=): no history (integer types and bool never need grad)."""
     cdef Tensor result
+    cdef int dt
     if not (isinstance(other, Tensor) or is_scalar(other)):
         return NotImplemented
     check_inplace(self)
-    result = op_bitwise(op, self, normalize_scalar(other))
-    if CATEGORY[result._dtype] > CATEGORY[self._dtype]:
-        raise RuntimeError(f"result type {dtype_title(result._dtype)} can't be cast to the desired "
+    other = normalize_scalar(other)
+    dt = tensor_result_type(self, <Tensor>other) if isinstance(other, Tensor) else \
+        scalar_result_type(self._dtype, other)
+    if CATEGORY[dt] > CATEGORY[self._dtype]:
+        raise RuntimeError(f"result type {dtype_title(dt)} can't be cast to the desired "
                            f"output type {dtype_title(self._dtype)}")
+    result = op_bitwise(op, self, other)
     if not same_shape(result, self):
         raise RuntimeError(
             f"output with shape {shape_str(self._shape, self._ndim)} doesn't match the broadcast "

@@ -31,6 +31,7 @@ from libc.stdint cimport uint32_t
 
 cdef extern from *:
     """
+    #include "half.h"
     #define CG_MAXD 64
     typedef struct {
         int n_outer, n_inner;
@@ -42,13 +43,15 @@ cdef extern from *:
         const int64_t* d_tab;
     } cg_iplan;
 
-    enum { CG_GATHER1, CG_GATHER4, CG_GATHER8, CG_PUT1, CG_PUT4, CG_PUT8,
-           CG_ACC_F32, CG_ACC_F64, CG_ACC_I64, CG_ACC_B };
+    enum { CG_GATHER1, CG_GATHER2, CG_GATHER4, CG_GATHER8, CG_PUT1, CG_PUT2, CG_PUT4, CG_PUT8,
+           CG_ACC_F32, CG_ACC_F64, CG_ACC_I64, CG_ACC_B, CG_ACC_F16, CG_ACC_I8, CG_ACC_I16,
+           CG_ACC_I32, CG_ACC_U8 };
 
     #define CG_OP_G(x, y) (y) = (x)
     #define CG_OP_P(x, y) (x) = (y)
     #define CG_OP_A(x, y) (x) += (y)
     #define CG_OP_B(x, y) (x) = (uint8_t)((x) | (y))
+    #define CG_OP_H(x, y) (x) = cg_f2h(cg_h2f(x) + cg_h2f(y))
     #define CG_LOOP_S(T, OP) { T* A_ = (T*)a; T* D_ = (T*)d; Py_ssize_t i_;              \\
         if (as == 1 && ds == 1) { for (i_ = 0; i_ < n; i_++) { OP(A_[i_], D_[i_]); } }   \\
         else { for (i_ = 0; i_ < n; i_++) { OP(A_[i_ * as], D_[i_ * ds]); } } } break;
@@ -58,30 +61,44 @@ cdef extern from *:
     static void cg_row_s(int kind, char* a, Py_ssize_t as, char* d, Py_ssize_t ds, Py_ssize_t n) {
         switch (kind) {
         case CG_GATHER1: CG_LOOP_S(uint8_t, CG_OP_G)
+        case CG_GATHER2: CG_LOOP_S(uint16_t, CG_OP_G)
         case CG_GATHER4: CG_LOOP_S(uint32_t, CG_OP_G)
         case CG_GATHER8: CG_LOOP_S(uint64_t, CG_OP_G)
         case CG_PUT1: CG_LOOP_S(uint8_t, CG_OP_P)
+        case CG_PUT2: CG_LOOP_S(uint16_t, CG_OP_P)
         case CG_PUT4: CG_LOOP_S(uint32_t, CG_OP_P)
         case CG_PUT8: CG_LOOP_S(uint64_t, CG_OP_P)
         case CG_ACC_F32: CG_LOOP_S(float, CG_OP_A)
         case CG_ACC_F64: CG_LOOP_S(double, CG_OP_A)
         case CG_ACC_I64: CG_LOOP_S(int64_t, CG_OP_A)
         case CG_ACC_B: CG_LOOP_S(uint8_t, CG_OP_B)
+        case CG_ACC_F16: CG_LOOP_S(uint16_t, CG_OP_H)
+        case CG_ACC_I8: CG_LOOP_S(int8_t, CG_OP_A)
+        case CG_ACC_I16: CG_LOOP_S(int16_t, CG_OP_A)
+        case CG_ACC_I32: CG_LOOP_S(int32_t, CG_OP_A)
+        case CG_ACC_U8: CG_LOOP_S(uint8_t, CG_OP_A)
         }
     }
 
     static void cg_row_t(int kind, char* a, const int64_t* at, char* d, const int64_t* dt, Py_ssize_t n) {
         switch (kind) {
         case CG_GATHER1: CG_LOOP_T(uint8_t, CG_OP_G)
+        case CG_GATHER2: CG_LOOP_T(uint16_t, CG_OP_G)
         case CG_GATHER4: CG_LOOP_T(uint32_t, CG_OP_G)
         case CG_GATHER8: CG_LOOP_T(uint64_t, CG_OP_G)
         case CG_PUT1: CG_LOOP_T(uint8_t, CG_OP_P)
+        case CG_PUT2: CG_LOOP_T(uint16_t, CG_OP_P)
         case CG_PUT4: CG_LOOP_T(uint32_t, CG_OP_P)
         case CG_PUT8: CG_LOOP_T(uint64_t, CG_OP_P)
         case CG_ACC_F32: CG_LOOP_T(float, CG_OP_A)
         case CG_ACC_F64: CG_LOOP_T(double, CG_OP_A)
         case CG_ACC_I64: CG_LOOP_T(int64_t, CG_OP_A)
         case CG_ACC_B: CG_LOOP_T(uint8_t, CG_OP_B)
+        case CG_ACC_F16: CG_LOOP_T(uint16_t, CG_OP_H)
+        case CG_ACC_I8: CG_LOOP_T(int8_t, CG_OP_A)
+        case CG_ACC_I16: CG_LOOP_T(int16_t, CG_OP_A)
+        case CG_ACC_I32: CG_LOOP_T(int32_t, CG_OP_A)
+        case CG_ACC_U8: CG_LOOP_T(uint8_t, CG_OP_A)
         }
     }
 
@@ -273,8 +290,9 @@ cdef extern from *:
         const int64_t* a_tab
         const int64_t* d_tab
     enum:
-        CG_GATHER1, CG_GATHER4, CG_GATHER8, CG_PUT1, CG_PUT4, CG_PUT8
-        CG_ACC_F32, CG_ACC_F64, CG_ACC_I64, CG_ACC_B
+        CG_GATHER1, CG_GATHER2, CG_GATHER4, CG_GATHER8, CG_PUT1, CG_PUT2, CG_PUT4, CG_PUT8
+        CG_ACC_F32, CG_ACC_F64, CG_ACC_I64, CG_ACC_B, CG_ACC_F16, CG_ACC_I8, CG_ACC_I16
+        CG_ACC_I32, CG_ACC_U8
     void cg_index_run(const cg_iplan* p, int kind, char* a0, char* d0, int isz) nogil
     int cg_index_table(int m, char* const* ip, const Py_ssize_t* ist, int nbd, const Py_ssize_t* bshape,
                        const Py_ssize_t* sizes, const Py_ssize_t* sst, Py_ssize_t nb, int64_t* out,
@@ -294,7 +312,7 @@ cdef enum:
 
 cdef inline int kernel_kind(int op, int dt) noexcept:
     cdef int isz = ITEMSIZE[dt]
-    cdef int sz = 0 if isz == 1 else (1 if isz == 4 else 2)
+    cdef int sz = 0 if isz == 1 else (1 if isz == 2 else (2 if isz == 4 else 3))
     if op == K_GATHER:
         return CG_GATHER1 + sz
     if op == K_PUT:
@@ -305,6 +323,16 @@ cdef inline int kernel_kind(int op, int dt) noexcept:
         return CG_ACC_F64
     if dt == I64:
         return CG_ACC_I64
+    if dt == F16:
+        return CG_ACC_F16
+    if dt == I8:
+        return CG_ACC_I8
+    if dt == I16:
+        return CG_ACC_I16
+    if dt == I32:
+        return CG_ACC_I32
+    if dt == U8:
+        return CG_ACC_U8
     return CG_ACC_B
 
 
@@ -337,7 +365,7 @@ cdef str VIEW_LEAF_INPLACE_MSG = (
 cdef Py_ssize_t SSIZE_MAX = 0x7FFFFFFFFFFFFFFF
 cdef Py_ssize_t SSIZE_MIN = -SSIZE_MAX - 1
 
-cdef dict SCALAR_TYPE_NAME = {F32: "float", F64: "double", I64: "int64_t", BOOL: "bool"}
+cdef tuple SCALAR_TYPE_NAME = C_SCALAR_NAMES
 
 
 cdef str tp_name(object o):
@@ -753,7 +781,7 @@ cdef int count_specified_dims(tuple index) except -1:
     cdef int count = 0
     for obj in index:
         if isinstance(obj, Tensor):
-            count += (<Tensor>obj)._ndim if (<Tensor>obj)._dtype == BOOL else 1
+            count += (<Tensor>obj)._ndim if is_mask_dtype((<Tensor>obj)._dtype) else 1
         elif obj is not None and obj is not Ellipsis and obj is not True and obj is not False:
             count += 1
     return count
@@ -790,19 +818,33 @@ cdef Tensor sequence_to_index(object seq):
     return t
 
 
+cdef inline bint is_mask_dtype(int dt) noexcept:
+    """Index tensors of these dtypes are masks (uint8: deprecated)."""
+    return dt == BOOL or dt == U8
+
+
 cdef int index_tensor_step(_Parsed p, int* dim, Tensor t, Py_ssize_t real_dim) except -1:
-    """A tensor in the index: a 0-d integer one selects, a 0-d bool one acts
-    as a Python bool, others are advanced indices at `dim`."""
-    if t._ndim == 0 and (t._dtype == I64 or t._dtype == BOOL):
-        if t._dtype == I64:
-            step_select(p, dim[0], (<int64_t*>t._data)[0], real_dim)
-        else:
+    """A tensor in the index: a 0-d integer one selects, a 0-d bool (or
+    uint8) one acts as a Python bool, others are advanced indices at `dim`."""
+    if t._ndim == 0 and (is_int(t._dtype) or t._dtype == BOOL):
+        if is_mask_dtype(t._dtype):
             step_bool(p, dim[0], (<uint8_t*>t._data)[0] != 0)
             dim[0] += 1
+        else:
+            step_select(p, dim[0], <int64_t>scalar_value(t), real_dim)
         return 0
     p.tindex.append((dim[0], t))
-    dim[0] += t._ndim if t._dtype == BOOL else 1
+    dim[0] += t._ndim if is_mask_dtype(t._dtype) else 1
     return 0
+
+
+cdef str UINT8_INDEX_MSG = ("indexing with dtype cgrad.uint8 is now deprecated, please use a dtype "
+                            "cgrad.bool instead.")
+
+
+cdef Tensor as_bool_mask(Tensor t):
+    """A uint8 index tensor as the bool mask PyTorch makes of it."""
+    return cast_tensor(t, BOOL) if t._dtype == U8 else t
 
 
 cdef _Parsed parse_index(Tensor self, object index, bint setting):
@@ -996,21 +1038,28 @@ cdef _AdvIndex prepare_advanced(int ndim, const Py_ssize_t* shape, list tindex):
     cdef list idx = [None] * ndim
     cdef list defined = []
     cdef list res
+    cdef bint byte_mask = False
     for d, t in tindex:
-        if t._dtype != I64 and t._dtype != BOOL:
+        if t._dtype != I64 and t._dtype != I32 and not is_mask_dtype(t._dtype):
             raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
     ai.saved = []
     for d, t in tindex:
         ai.saved.append((t, t._storage.version))
-        if t._dtype == BOOL:
+        if is_mask_dtype(t._dtype):
             check_mask_shape(t, d, ndim, shape)
+            if t._dtype == U8:
+                byte_mask = True
+                t = as_bool_mask(t)
             coords = mask_coordinates(t)
             for j in range(t._ndim):
                 idx[d + j] = coords[j]
         else:
             if d >= ndim:
                 raise IndexError(f"too many indices for tensor of dimension {ndim} (got {d + 1})")
-            idx[d] = t
+            idx[d] = t if t._dtype == I64 else cast_tensor(t, I64)
+    if byte_mask:
+        import warnings
+        warnings.warn(UINT8_INDEX_MSG, UserWarning, stacklevel=1)
     for d in range(ndim):
         if idx[d] is not None:
             defined.append(d)
@@ -1388,12 +1437,7 @@ cdef Tensor value_to_tensor(Tensor self, object value):
         value = float(value)
     else:
         raise TypeError(f"can't assign a {tp_name(value)} to a cgrad.{legacy_type_name(dt)}")
-    if isinstance(value, float):
-        d = value
-        if dt == F32 and cmath.isfinite(d) and (d > 3.4028234663852886e38 or d < -3.4028234663852886e38):
-            raise RuntimeError("value cannot be converted to type float without overflow")
-        if dt == I64 and (not cmath.isfinite(d) or d >= 9.2233720368547758e18 or d < -9.2233720368547758e18):
-            raise RuntimeError("value cannot be converted to type int64_t without overflow")
+    cre_check_fill(value, dt, 1)     # a 0-d tensor filled with the value
     t = new_tensor(0, NULL, dt)
     store_scalar(&buf, value, dt)
     memcpy(t._data, &buf, ITEMSIZE[dt])
@@ -1562,10 +1606,11 @@ cdef int setitem_advanced(Tensor self, _Parsed p, Tensor v) except -1:
     if expanded:
         import warnings
         warnings.warn(INDEX_PUT_EXPANDED_MSG, UserWarning, stacklevel=1)
-    if v._numel == 1 and len(p.tindex) == 1 and (<Tensor>p.tindex[0][1])._dtype == BOOL:
+    if v._numel == 1 and len(p.tindex) == 1 and is_mask_dtype((<Tensor>p.tindex[0][1])._dtype):
         # PyTorch dispatches this to masked_fill_ with the value as a scalar
         d = p.tindex[0][0]
         mask = <Tensor>p.tindex[0][1]
+        check_bool_mask(mask)       # masked_fill_ refuses a uint8 mask
         check_mask_shape(mask, d, sliced._ndim, sliced._shape)
         if expanded:
             import warnings
@@ -1577,7 +1622,7 @@ cdef int setitem_advanced(Tensor self, _Parsed p, Tensor v) except -1:
         if overlap_status(sliced, vs._ndim, vs._shape, vs._strides, vs) in (OVERLAP_PARTIAL, OVERLAP_FULL):
             raise RuntimeError(PARTIAL_OVERLAP_MSG)
         for d, t in p.tindex:
-            if t._dtype == I64 and overlap_status(sliced, t._ndim, t._shape, t._strides, t) in (
+            if (t._dtype == I64 or t._dtype == I32) and overlap_status(sliced, t._ndim, t._shape, t._strides, t) in (
                     OVERLAP_PARTIAL, OVERLAP_FULL):
                 raise RuntimeError(PARTIAL_OVERLAP_MSG)
         ai = prepare_advanced(sliced._ndim, sliced._shape, p.tindex)
@@ -1641,6 +1686,16 @@ cdef void masked_fill_row_1(char** p, const Py_ssize_t* s, Py_ssize_t n, void* c
             o[i * s[0]] = v
 
 
+cdef void masked_fill_row_2(char** p, const Py_ssize_t* s, Py_ssize_t n, void* ctx) noexcept nogil:
+    cdef uint16_t* o = <uint16_t*>p[0]
+    cdef const uint8_t* m = <const uint8_t*>p[1]
+    cdef uint16_t v = (<uint16_t*>ctx)[0]
+    cdef Py_ssize_t i
+    for i in range(n):
+        if m[i * s[1]]:
+            o[i * s[0]] = v
+
+
 cdef void masked_fill_row_4(char** p, const Py_ssize_t* s, Py_ssize_t n, void* ctx) noexcept nogil:
     cdef uint32_t* o = <uint32_t*>p[0]
     cdef const uint8_t* m = <const uint8_t*>p[1]
@@ -1669,7 +1724,8 @@ cdef int masked_fill_into(Tensor dst, Tensor mask, int dim, object value) except
     cdef Py_ssize_t mshape[MAX_DIMS]
     cdef Py_ssize_t mstrides[MAX_DIMS]
     cdef int i, isz = ITEMSIZE[dst._dtype]
-    cdef RowFn fn = masked_fill_row_1 if isz == 1 else (masked_fill_row_4 if isz == 4 else masked_fill_row_8)
+    cdef RowFn fn = masked_fill_row_1 if isz == 1 else (
+        masked_fill_row_2 if isz == 2 else (masked_fill_row_4 if isz == 4 else masked_fill_row_8))
     store_scalar(&buf, value, dst._dtype)
     for i in range(dst._ndim):
         if dim <= i < dim + mask._ndim:
@@ -1962,8 +2018,10 @@ cdef Tensor index_select_checked(Tensor x, object dim, object index):
         raise IndexError("index_select(): Index is supposed to be a vector")
     if x._ndim == 0 and idx._numel != 1:
         raise RuntimeError(f"index_select(): Index to scalar can have only 1 value, got {idx._numel} value(s)")
-    if idx._dtype != I64:
+    if idx._dtype != I64 and idx._dtype != I32:
         raise RuntimeError("index_select(): Expected dtype int32 or int64 for index")
+    if idx._dtype == I32:
+        idx = cast_tensor(idx, I64)
     check_select_bounds(x, d, idx)
     return op_index_select(x, d, idx)
 

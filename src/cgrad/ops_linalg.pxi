@@ -94,7 +94,16 @@ cdef int matmul_into(Tensor out, Tensor a, Tensor b) except -1:
     cdef int nd = a._ndim
     cdef Py_ssize_t batch = a._shape[0] if nd == 3 else 1
     cdef Py_ssize_t m = a._shape[nd - 2], k = a._shape[nd - 1], n = b._shape[nd - 1]
+    cdef Tensor wide
     if out._numel == 0:
+        return 0
+    if a._dtype == F16 or (is_int(a._dtype) and a._dtype != I64):
+        # float16 products accumulate in float32 and round once, as PyTorch's
+        # CPU gemm for Half; the narrow integer types in int64, which gives
+        # their wrapped-around results exactly (arithmetic modulo 2^bits)
+        wide = new_tensor(out._ndim, out._shape, F32 if a._dtype == F16 else I64)
+        matmul_into(wide, cast_tensor(a, wide._dtype), cast_tensor(b, wide._dtype))
+        copy_into(out, wide)
         return 0
     if k == 0:
         fill_scalar(out, 0)
@@ -171,7 +180,7 @@ cdef int mm_into(Tensor out, Tensor a, Tensor b) except -1:
     return matmul_into(out, a, b)
 
 
-cdef dict C_TYPE_NAME = {F32: "float", F64: "double", I64: "long int", BOOL: "bool"}
+cdef tuple C_TYPE_NAME = CPP_TYPE_NAMES
 
 
 cdef int check_same_dtype(Tensor a, Tensor b, str n1, str n2) except -1:
@@ -406,10 +415,10 @@ cdef Tensor op_bmm(Tensor a, Tensor b):
         raise RuntimeError(
             f"Expected size for first two dimensions of batch2 tensor to be: [{a._shape[0]}, "
             f"{a._shape[2]}] but got: [{b._shape[0]}, {b._shape[1]}].")
+    check_not_bool(a, "bmm")
     if a._dtype != b._dtype:
         raise RuntimeError(
             f"expected scalar type {dtype_title(a._dtype)} but found {dtype_title(b._dtype)}")
-    check_not_bool(a, "bmm")
     shape[0] = a._shape[0]
     shape[1] = a._shape[1]
     shape[2] = b._shape[2]

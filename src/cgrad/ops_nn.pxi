@@ -488,12 +488,122 @@ cdef void nn_softmax_run(int dt, char* out, const char* x, Py_ssize_t outer, Py_
             nn_softmax_inner(<double*>out, <const double*>x, outer, n, inner, log, <double*>mx, sm)
 
 
+cdef void nn_log_softmax_lastdim_f16(const uint16_t* x, uint16_t* out, Py_ssize_t outer,
+                                     Py_ssize_t n) noexcept nogil:
+    """float16 log_softmax over the last dim as PyTorch's CPU kernel for
+    reduced floats computes it: x - max - log(sum), in float, with the sum
+    and its log each rounded to half (its buffers are half)."""
+    cdef Py_ssize_t o, i
+    cdef const uint16_t* row
+    cdef float m, v, c
+    cdef double acc
+    for o in range(outer):
+        row = x + o * n
+        m = cg_h2f(row[0])
+        for i in range(1, n):
+            v = cg_h2f(row[i])
+            m = v if (v > m or v != v) else m
+        acc = 0
+        for i in range(n):
+            acc += cgrad_nn_expf(cg_h2f(row[i]) - m)
+        c = cg_h2f(cg_f2h(cmath.logf(cg_h2f(cg_d2h(acc)))))
+        for i in range(n):
+            out[o * n + i] = cg_f2h((cg_h2f(row[i]) - m) - c)
+
+
+cdef extern from *:
+    """
+    /* The number of halves in PyTorch's Vectorized<Half> on this CPU: its
+       kernels dispatched for AVX-512 use 64-byte vectors, else 32 bytes. */
+    static int cgrad_half_vector_width(void) {
+    #if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__)
+        __builtin_cpu_init();
+        if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq"))
+            return 32;
+    #endif
+        return 16;
+    }
+    """
+    int cgrad_half_vector_width() noexcept nogil
+
+
+cdef int HALF_VECTOR_WIDTH = cgrad_half_vector_width()
+
+
+cdef void nn_softmax_inner_f16(const uint16_t* x, uint16_t* out, Py_ssize_t outer, Py_ssize_t n,
+                               Py_ssize_t inner, int nthreads) noexcept nogil:
+    """float16 softmax over a dim that is not the last, as PyTorch's CPU
+    kernel for reduced floats computes it: each thread's share of the
+    (outer, inner) columns goes in vectors (of HALF_VECTOR_WIDTH) where a
+    vector fits in the row (exp(x - max) * (1 / sum), in float) and one by
+    one elsewhere (the exponentials rounded to half first). The shares are
+    PyTorch's parallel_for split over `nthreads`."""
+    cdef Py_ssize_t N = outer * inner, chunk, t, b, e, idx, col, o, j, k, base, width
+    cdef Py_ssize_t VW = HALF_VECTOR_WIDTH
+    cdef float m, v, acc, r, ek
+    cdef bint vec
+    if N == 0:
+        return
+    chunk = (N + nthreads - 1) // nthreads
+    for t in range(nthreads):
+        b = t * chunk
+        e = b + chunk if b + chunk < N else N
+        idx = b
+        while idx < e:
+            vec = (idx % inner) + VW <= inner and idx + VW <= e
+            width = VW if vec else 1
+            for col in range(idx, idx + width):
+                o = col // inner
+                j = col % inner
+                base = o * n * inner + j
+                m = cg_h2f(x[base])
+                for k in range(1, n):
+                    v = cg_h2f(x[base + k * inner])
+                    m = v if (v > m or v != v) else m
+                acc = 0
+                for k in range(n):
+                    acc = acc + cmath.expf(cg_h2f(x[base + k * inner]) - m)
+                r = 1.0 / acc
+                for k in range(n):
+                    ek = cmath.expf(cg_h2f(x[base + k * inner]) - m)
+                    if not vec:
+                        ek = cg_h2f(cg_f2h(ek))
+                    out[base + k * inner] = cg_f2h(ek * r)
+            idx += width
+
+
 cdef int nn_softmax_kernel(Tensor out, Tensor x, int dim, bint log) except -1:
-    """out = (log_)softmax(x) over dim; both contiguous, same float dtype."""
+    """out = (log_)softmax(x) over dim; both contiguous, same float dtype.
+    float16 runs the float32 kernel and rounds once, as PyTorch's CPU
+    kernel computes Half in float."""
     cdef Py_ssize_t outer, n, inner
     cdef void* mx = NULL
     cdef double* sm = NULL
+    cdef Tensor out32
+    cdef int nthreads
     if x._numel == 0:
+        return 0
+    if x._dtype == F16:
+        nn_split_dim(x, dim, &outer, &n, &inner)
+        if log and inner == 1:
+            if x._numel >= GIL_RELEASE_NUMEL:
+                with nogil:
+                    nn_log_softmax_lastdim_f16(<uint16_t*>x._data, <uint16_t*>out._data, outer, n)
+            else:
+                nn_log_softmax_lastdim_f16(<uint16_t*>x._data, <uint16_t*>out._data, outer, n)
+            return 0
+        if not log and inner > 1:
+            nthreads = _num_threads
+            if x._numel >= GIL_RELEASE_NUMEL:
+                with nogil:
+                    nn_softmax_inner_f16(<uint16_t*>x._data, <uint16_t*>out._data, outer, n, inner, nthreads)
+            else:
+                nn_softmax_inner_f16(<uint16_t*>x._data, <uint16_t*>out._data, outer, n, inner, nthreads)
+            return 0
+        out32 = new_tensor(out._ndim, out._shape, F32)
+        nn_softmax_kernel(out32, cast_tensor(x, F32), dim, log)
+        copy_into(out, out32)
         return 0
     nn_split_dim(x, dim, &outer, &n, &inner)
     if inner > 1:
@@ -526,6 +636,8 @@ cdef Tensor nn_softmax_backward_kernel(Tensor g, Tensor y, int dim, bint log):
     cdef Py_ssize_t outer, n, inner
     cdef double* sm
     cdef Tensor gx
+    if y._dtype == F16:
+        return cast_tensor(nn_softmax_backward_kernel(cast_tensor(g, F32), cast_tensor(y, F32), dim, log), F16)
     if g._dtype != y._dtype:
         g = cast_tensor(g, y._dtype)
     g = nn_contiguous(g)
@@ -732,12 +844,20 @@ cdef int nn_nll_fwd_run(int dt, char* out, char* total, const char* x, const int
 
 cdef tuple nn_nll_forward_kernel(Tensor x, Tensor target, Tensor weight, _NllSpec spec):
     """(loss, total_weight) of x (the spec's layout) and target (int64); no
-    history. Raises PyTorch's IndexError for an out-of-range target."""
-    cdef Tensor out = new_tensor_from_tuple(spec.out_shape, x._dtype)
-    cdef Tensor total = new_tensor(0, NULL, x._dtype, True)
+    history. Raises PyTorch's IndexError for an out-of-range target.
+    float16 is computed in float32 and rounded."""
+    cdef Tensor out, total
     cdef char* wp = NULL
     cdef int64_t bad = 0
     cdef int rc
+    if x._dtype == F16:
+        out, total = nn_nll_forward_kernel(cast_tensor(x, F32), target,
+                                           None if weight is None else cast_tensor(weight, F32), spec)
+        return cast_tensor(out, F16), cast_tensor(total, F16)
+    if target._dtype != I64:
+        target = cast_tensor(target, I64)
+    out = new_tensor_from_tuple(spec.out_shape, x._dtype)
+    total = new_tensor(0, NULL, x._dtype, True)
     x = nn_contiguous(x)
     target = nn_contiguous(target)
     if weight is not None:
@@ -769,8 +889,15 @@ cdef void nn_nll_bwd_run(int dt, char* gx, const char* g, const int64_t* t, cons
 cdef Tensor nn_nll_backward_kernel(Tensor g, Tensor target, Tensor weight, Tensor total, int dt,
                                    _NllSpec spec):
     """The gradient of the loss's input (the spec's in_shape, dtype dt)."""
-    cdef Tensor gx = new_tensor_from_tuple(spec.in_shape, dt, True)
+    cdef Tensor gx
     cdef char* wp = NULL
+    if dt == F16:
+        return cast_tensor(nn_nll_backward_kernel(
+            g, target, None if weight is None else cast_tensor(weight, F32),
+            cast_tensor(total, F32), F32, spec), F16)
+    if target._dtype != I64:
+        target = cast_tensor(target, I64)
+    gx = new_tensor_from_tuple(spec.in_shape, dt, True)
     if g._dtype != dt:
         g = cast_tensor(g, dt)
     g = nn_contiguous(g)
@@ -896,7 +1023,7 @@ cdef tuple nn_nll_loss(Tensor x, Tensor t, Tensor w, int reduction, int64_t igno
     nn_check_weight_no_grad(w, "nll_loss_forward")
     if t._ndim > 1:
         raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
-    if t._dtype != I64:
+    if t._dtype != I64 and t._dtype != U8:
         raise RuntimeError(nn_target_dtype_msg(t))
     if x._ndim == 1 and t._ndim == 1 and t._shape[0] != 1:
         raise ValueError(f"For 1D input, 1D target must have size 1, but got target size: {t._shape[0]}")
@@ -931,7 +1058,7 @@ cdef tuple nn_nll_loss2d(Tensor x, Tensor t, Tensor w, int reduction, int64_t ig
             raise RuntimeError(
                 "only batches of spatial targets supported (3D tensors) but got targets of "
                 f"dimension: {t._ndim}")
-    if t._dtype != I64:
+    if t._dtype != I64 and t._dtype != U8:
         raise RuntimeError(nn_target_dtype_msg(t))
     if w is not None and w._numel != C:
         raise RuntimeError("weight tensor should be defined either for all or no classes")
@@ -1214,6 +1341,8 @@ cdef Tensor nn_loss_result(int dt, double value, bint mean, Py_ssize_t numel):
         value = value / <double>numel
     if dt == F32:
         (<float*>out._data)[0] = <float>value
+    elif dt == F16:
+        (<uint16_t*>out._data)[0] = cg_d2h(value)
     else:
         (<double*>out._data)[0] = value
     return out
@@ -1240,6 +1369,13 @@ cdef Tensor nn_mse_grad(Tensor a, Tensor b, Tensor g, int dt, double norm, int o
     cdef Tensor out
     cdef Operand ops[4]
     cdef NnLossCtx c
+    if dt == F16:
+        # PyTorch's mse_loss_backward for half is three half ops, each
+        # rounded: (a - b) * norm (a half), then * g
+        out = binary_kernel(SUB_ROWS, a, b, F16, F16, "sub")
+        out = scalar_kernel(MUL_ROWS, out, norm, False, F16, F16, "mul")
+        out = op_mul(out, g if g._dtype == F16 else cast_tensor(g, F16))
+        return out if out_dt == F16 else cast_tensor(out, out_dt)
     if a._dtype != dt:
         a = cast_tensor(a, dt)
     if b._dtype != dt:
@@ -1292,6 +1428,7 @@ cdef Tensor op_mse_loss(Tensor x, Tensor t, int reduction):
     """mean/sum/none of (x - t)^2; x and t of one shape (F.mse_loss
     broadcasts them first), computed in their promoted dtype."""
     cdef int dt = tensor_result_type(x, t)
+    cdef int cdt
     cdef Tensor xc = x, tc = t, out
     cdef Operand ops[3]
     cdef MseLossBackward0 node
@@ -1300,16 +1437,19 @@ cdef Tensor op_mse_loss(Tensor x, Tensor t, int reduction):
                            f"{shape_str(t._shape, t._ndim)} must have the same shape")
     if not is_float(dt):
         raise NotImplementedError(f"\"mse_cpu\" not implemented for '{dtype_title(dt)}'")
-    if xc._dtype != dt:
-        xc = cast_tensor(xc, dt)
-    if tc._dtype != dt:
-        tc = cast_tensor(tc, dt)
+    cdt = F32 if dt == F16 else dt      # float16: computed in float32, rounded at the end
+    if xc._dtype != cdt:
+        xc = cast_tensor(xc, cdt)
+    if tc._dtype != cdt:
+        tc = cast_tensor(tc, cdt)
     ops[1] = operand_of(xc)
     ops[2] = operand_of(tc)
-    if dt == F32:
-        out = nn_run_loss(nn_mse_fwd_F32, nn_mse_acc_F32, 3, ops, xc, dt, reduction, NULL)
+    if cdt == F32:
+        out = nn_run_loss(nn_mse_fwd_F32, nn_mse_acc_F32, 3, ops, xc, cdt, reduction, NULL)
     else:
-        out = nn_run_loss(nn_mse_fwd_F64, nn_mse_acc_F64, 3, ops, xc, dt, reduction, NULL)
+        out = nn_run_loss(nn_mse_fwd_F64, nn_mse_acc_F64, 3, ops, xc, cdt, reduction, NULL)
+    if out._dtype != dt:
+        out = cast_tensor(out, dt)
     if needs_grad2(x, t):
         node = MseLossBackward0.__new__(MseLossBackward0)
         wire2(node, x, t)
@@ -1371,6 +1511,67 @@ cdef inline void nn_bce_fwd_impl(real_t* o, char** p, const Py_ssize_t* s, Py_ss
             o[i * s[0]] = l
     if acc:
         (<double*>p[0])[0] += a
+
+
+cdef inline float hround(float v) noexcept nogil:
+    """v rounded to float16 (and back): one c10::Half operation's result."""
+    return cg_h2f(cg_f2h(v))
+
+
+cdef void nn_bce_fwd_F16(char** p, const Py_ssize_t* s, Py_ssize_t n, void* ctx) noexcept nogil:
+    """OUT the elementwise loss (float16), IN x, t (float16): PyTorch's
+    kernel in c10::Half arithmetic, every operation rounded to half."""
+    cdef uint16_t* o = <uint16_t*>p[0]
+    cdef const uint16_t* x = <const uint16_t*>p[1]
+    cdef const uint16_t* t = <const uint16_t*>p[2]
+    cdef NnLossCtx* c = <NnLossCtx*>ctx
+    cdef float xv, tv, lx, l1x
+    cdef Py_ssize_t i
+    if c.bad:
+        return
+    for i in range(n):
+        xv = cg_h2f(x[i * s[1]])
+        tv = cg_h2f(t[i * s[2]])
+        if not (xv >= 0 and xv <= 1):
+            c.bad = 1
+            return
+        if not (tv >= 0 and tv <= 1):
+            c.bad = 2
+            return
+        l1x = hround(cmath.log1pf(-xv))
+        lx = hround(cmath.logf(xv))
+        l1x = l1x if l1x > -100 else -100
+        lx = lx if lx > -100 else -100
+        o[i * s[0]] = cg_f2h(hround(hround(tv - 1) * l1x) - hround(tv * lx))
+
+
+cdef void nn_bce_bwd_F16(char** p, const Py_ssize_t* s, Py_ssize_t n, void* ctx) noexcept nogil:
+    """OUT grad of x, IN g, x, t (float16): g * (x - t) / max((1 - x) * x,
+    EPSILON) in half arithmetic (EPSILON = 1e-12 is 0 as a half)."""
+    cdef uint16_t* o = <uint16_t*>p[0]
+    cdef const uint16_t* g = <const uint16_t*>p[1]
+    cdef const uint16_t* x = <const uint16_t*>p[2]
+    cdef const uint16_t* t = <const uint16_t*>p[3]
+    cdef float xv, d
+    cdef Py_ssize_t i
+    for i in range(n):
+        xv = cg_h2f(x[i * s[2]])
+        d = hround(hround(1 - xv) * xv)
+        d = d if d > 0 else 0
+        o[i * s[0]] = cg_f2h(hround(cg_h2f(g[i * s[1]]) * hround(xv - cg_h2f(t[i * s[3]]))) / d)
+
+
+cdef void nn_bce_tbwd_F16(char** p, const Py_ssize_t* s, Py_ssize_t n, void* ctx) noexcept nogil:
+    """OUT grad of t, IN g, x, t (float16): -logit(x) * g (logit in float,
+    rounded; the product rounded)."""
+    cdef uint16_t* o = <uint16_t*>p[0]
+    cdef const uint16_t* g = <const uint16_t*>p[1]
+    cdef const uint16_t* x = <const uint16_t*>p[2]
+    cdef float xv
+    cdef Py_ssize_t i
+    for i in range(n):
+        xv = cg_h2f(x[i * s[2]])
+        o[i * s[0]] = cg_f2h(-hround(cmath.logf(xv / (1 - xv))) * cg_h2f(g[i * s[1]]))
 
 
 cdef void nn_bce_fwd_F32(char** p, const Py_ssize_t* s, Py_ssize_t n, void* ctx) noexcept nogil:
@@ -1448,9 +1649,26 @@ cdef void nn_bce_weight_F64(char** p, const Py_ssize_t* s, Py_ssize_t n, void* c
 
 
 cdef Tensor nn_bce_grad(Tensor g, Tensor x, Tensor t, Tensor w, int reduction, bint wrt_target):
-    cdef Tensor out = new_tensor(x._ndim, x._shape, x._dtype)
+    cdef Tensor out
     cdef Operand ops[4]
     cdef NnLossCtx c
+    if x._dtype == F16:
+        # PyTorch's half kernels, then the weight and the mean as half ops
+        if g._dtype != F16:
+            g = cast_tensor(g, F16)
+        out = new_tensor(x._ndim, x._shape, F16)
+        ops[0] = operand_of(out)
+        ops[1] = operand_of(g)
+        ops[2] = operand_of(x)
+        ops[3] = operand_of(t)
+        run_elementwise(nn_bce_tbwd_F16 if wrt_target else nn_bce_bwd_F16, 4, ops, x._ndim, x._shape,
+                        x._numel, NULL)
+        if w is not None:
+            out = binary_kernel(MUL_ROWS, out, w, F16, F16, "mul")
+        if reduction == NN_RED_MEAN:
+            out = f16_scalar_kernel(div_scalar_row_F16, out, out._ndim, out._shape, <float>x._numel)
+        return out
+    out = new_tensor(x._ndim, x._shape, x._dtype)
     if g._dtype != x._dtype:
         g = cast_tensor(g, x._dtype)
     c.has_weight = w is not None
@@ -1551,10 +1769,23 @@ cdef Tensor op_binary_cross_entropy(Tensor x, Tensor t, Tensor w, int reduction)
     ops[1] = operand_of(x)
     ops[2] = operand_of(t)
     ops[3] = operand_of(wc) if wc is not None else operand_of_scalar(&c.norm, sizeof(double))
-    if x._dtype == F32:
-        out = nn_run_loss(nn_bce_fwd_F32, nn_bce_acc_F32, 4, ops, x, x._dtype, reduction, &c)
+    if x._dtype == F16:
+        # the elementwise loss in half arithmetic, then the weight and the
+        # reduction as half ops (PyTorch's order)
+        out = new_tensor(x._ndim, x._shape, F16)
+        ops[0] = operand_of(out)
+        run_elementwise(nn_bce_fwd_F16, 3, ops, x._ndim, x._shape, x._numel, &c)
+        if not c.bad:
+            if wc is not None:
+                out = binary_kernel(MUL_ROWS, out, wc, F16, F16, "mul")
+            if reduction == NN_RED_MEAN:
+                out = op_mean(out, None, False, None)
+            elif reduction == NN_RED_SUM:
+                out = op_sum(out, None, False, None)
+    elif x._dtype == F32:
+        out = nn_run_loss(nn_bce_fwd_F32, nn_bce_acc_F32, 4, ops, x, F32, reduction, &c)
     else:
-        out = nn_run_loss(nn_bce_fwd_F64, nn_bce_acc_F64, 4, ops, x, x._dtype, reduction, &c)
+        out = nn_run_loss(nn_bce_fwd_F64, nn_bce_acc_F64, 4, ops, x, F64, reduction, &c)
     if c.bad:
         raise RuntimeError(f"all elements of {'input' if c.bad == 1 else 'target'} should be between 0 and 1")
     if needs_grad2(x, t):
@@ -1608,7 +1839,7 @@ cdef class AddmmBackward0(Node):
 cdef Tensor op_addmm(Tensor bias, Tensor m1, Tensor m2):
     """bias + m1 @ m2 (bias broadcast to the product's shape)."""
     cdef Py_ssize_t shape[2]
-    cdef Tensor out, b
+    cdef Tensor out, b, acc
     cdef AddmmBackward0 node
     if bias._dtype != m2._dtype:
         raise RuntimeError(f"self and mat2 must have the same dtype, but got {dtype_title(bias._dtype)} "
@@ -1632,9 +1863,17 @@ cdef Tensor op_addmm(Tensor bias, Tensor m1, Tensor m2):
             f"size=[{shape[0]}, {shape[1]}]): the number of sizes provided (2) must be greater or equal "
             f"to the number of dimensions in the tensor ({bias._ndim})")
     b = op_expand(alias_detached(bias), (shape[0], shape[1]))
+    check_not_bool(m1, "addmm_impl_cpu_")
     out = new_tensor(2, shape, m1._dtype)
-    mm_into(out, m1, m2)
-    add_into(out, b)
+    if m1._dtype == F16:
+        # PyTorch's gemm for half adds the bias in float and rounds once
+        acc = new_tensor(2, shape, F32)
+        mm_into(acc, cast_tensor(m1, F32), cast_tensor(m2, F32))
+        add_into(acc, cast_tensor(b, F32))
+        copy_into(out, acc)
+    else:
+        mm_into(out, m1, m2)
+        add_into(out, b)
     if cgrad_grad_enabled and (bias._requires_grad or m1._requires_grad or m2._requires_grad):
         node = AddmmBackward0.__new__(AddmmBackward0)
         wire_many(node, [bias, m1, m2], 1)
@@ -1722,14 +1961,16 @@ cdef Tensor nn_dropout(Tensor x, double p, bint train, bint inplace):
         if not is_float(x._dtype):
             raise RuntimeError(f"result type Float can't be cast to the desired output type "
                                f"{dtype_title(x._dtype)}")
-        noise = new_tensor(x._ndim, x._shape, x._dtype)
+        noise = new_tensor(x._ndim, x._shape, F32 if x._dtype == F16 else x._dtype)
         u = np.ascontiguousarray(_generator().random(n))
         up = <const double*>cnp.PyArray_DATA(<cnp.ndarray>u)
         with nogil:
-            if x._dtype == F32:
+            if noise._dtype == F32:
                 nn_dropout_noise_impl(<float*>noise._data, up, n, keep)
             else:
                 nn_dropout_noise_impl(<double*>noise._data, up, n, keep)
+        if x._dtype == F16:
+            noise = cast_tensor(noise, F16)
     if inplace:
         return inplace_arith(IP_MUL, x, noise, None)
     return op_mul(x, noise)

@@ -11,6 +11,9 @@ ctypedef fused sum_in_t:
     double
     int64_t
     uint8_t
+    int8_t
+    int16_t
+    int32_t
 
 
 cdef inline void sum_row_impl(sum_in_t* x, char** p, const Py_ssize_t* s, Py_ssize_t n) noexcept nogil:
@@ -61,12 +64,32 @@ cdef void sum_row_I64(char** p, const Py_ssize_t* s, Py_ssize_t n, void* ctx) no
 cdef void sum_row_BOOL(char** p, const Py_ssize_t* s, Py_ssize_t n, void* ctx) noexcept nogil:
     sum_row_impl(<uint8_t*>p[1], p, s, n)
 
+cdef void sum_row_I8(char** p, const Py_ssize_t* s, Py_ssize_t n, void* ctx) noexcept nogil:
+    sum_row_impl(<int8_t*>p[1], p, s, n)
+
+cdef void sum_row_I16(char** p, const Py_ssize_t* s, Py_ssize_t n, void* ctx) noexcept nogil:
+    sum_row_impl(<int16_t*>p[1], p, s, n)
+
+cdef void sum_row_I32(char** p, const Py_ssize_t* s, Py_ssize_t n, void* ctx) noexcept nogil:
+    sum_row_impl(<int32_t*>p[1], p, s, n)
+
+
+cdef void sum_row_F16(char** p, const Py_ssize_t* s, Py_ssize_t n, void* ctx) noexcept nogil:
+    # float16: blocks converted to float32, then float32's row (float64
+    # accumulation; PyTorch accumulates half in float32), rounded once at the end
+    half_blocks(sum_row_F32, 2, p, s, n, ctx, 2, sizeof(double))
+
 
 cdef RowFn SUM_ROWS[NUM_DTYPES]
 SUM_ROWS[F32] = sum_row_F32
 SUM_ROWS[F64] = sum_row_F64
 SUM_ROWS[I64] = sum_row_I64
 SUM_ROWS[BOOL] = sum_row_BOOL
+SUM_ROWS[F16] = sum_row_F16
+SUM_ROWS[I8] = sum_row_I8
+SUM_ROWS[I16] = sum_row_I16
+SUM_ROWS[I32] = sum_row_I32
+SUM_ROWS[U8] = sum_row_BOOL
 
 
 cdef int parse_dims(object dim, int ndim, bint* mask) except -1:
@@ -147,14 +170,24 @@ cdef void init_dims_reshape(Tensor t, int ndim, const Py_ssize_t* shape) except 
     set_contiguous_strides(t)
 
 
-cdef class SumBackward0(Node):
+cdef class ReduceNode(Node):
+    """Base of the sum/mean nodes: with dtype= the reduction ran on a
+    converted input, and the gradient goes back in the input's own dtype (as
+    PyTorch's engine casts it to the input's metadata; no ToCopyBackward0)."""
+    cdef int self_dtype
+
+    cdef inline Tensor to_input_dtype(self, Tensor g):
+        return g if g._dtype == self.self_dtype else op_to_dtype(g, self.self_dtype)
+
+
+cdef class SumBackward0(ReduceNode):
     cdef tuple self_sizes
 
     cdef tuple apply(self, object grads):
-        return (op_expand(<Tensor>grads, self.self_sizes),)
+        return (self.to_input_dtype(op_expand(<Tensor>grads, self.self_sizes)),)
 
 
-cdef class SumBackward1(Node):
+cdef class SumBackward1(ReduceNode):
     cdef tuple self_sizes
     cdef tuple dims        # reduced dims, ascending
     cdef bint keepdim
@@ -163,18 +196,18 @@ cdef class SumBackward1(Node):
         cdef Tensor g = <Tensor>grads
         if not self.keepdim:
             g = unsqueeze_dims(g, self.dims)
-        return (op_expand(g, self.self_sizes),)
+        return (self.to_input_dtype(op_expand(g, self.self_sizes)),)
 
 
-cdef class MeanBackward0(Node):
+cdef class MeanBackward0(ReduceNode):
     cdef tuple self_sizes
     cdef Py_ssize_t count
 
     cdef tuple apply(self, object grads):
-        return (op_div_scalar(op_expand(<Tensor>grads, self.self_sizes), self.count),)
+        return (self.to_input_dtype(op_div_scalar(op_expand(<Tensor>grads, self.self_sizes), self.count)),)
 
 
-cdef class MeanBackward1(Node):
+cdef class MeanBackward1(ReduceNode):
     cdef tuple self_sizes
     cdef tuple dims
     cdef bint keepdim
@@ -184,7 +217,7 @@ cdef class MeanBackward1(Node):
         cdef Tensor g = <Tensor>grads
         if not self.keepdim:
             g = unsqueeze_dims(g, self.dims)
-        return (op_div_scalar(op_expand(g, self.self_sizes), self.count),)
+        return (self.to_input_dtype(op_div_scalar(op_expand(g, self.self_sizes), self.count)),)
 
 
 cdef Tensor unsqueeze_dims(Tensor g, tuple dims):
@@ -199,19 +232,29 @@ cdef tuple masked_dims(const bint* mask, int ndim):
 
 
 cdef Tensor op_sum(Tensor x, object dim=None, bint keepdim=False, object dtype=None):
+    """sum; integer and bool inputs give int64, and dtype= converts the input
+    first and is the result's dtype."""
     cdef bint mask[MAX_DIMS]
-    cdef Tensor out
+    cdef Tensor out, src = x
     cdef SumBackward0 n0
     cdef SumBackward1 n1
+    cdef int dt = -1
     if dtype is not None:
-        x = op_to_dtype(x, dtype_code(dtype))
+        dt = dtype_code(dtype)
+        if needs_grad(x) and not is_float(dt):
+            raise RuntimeError(f"Autograd not support dtype: {dtype_title(dt)}")
+        if dt != x._dtype:
+            src = cast_tensor(x, dt)
     parse_dims(dim, x._ndim, mask)
-    out = sum_kernel(x, mask, keepdim, False)
+    out = sum_kernel(src, mask, keepdim, False)
+    if dt >= 0 and out._dtype != dt:
+        out = cast_tensor(out, dt)
     if needs_grad(x):
         if dim is None:
             n0 = SumBackward0.__new__(SumBackward0)
             wire1(n0, x)
             n0.self_sizes = shape_tuple(x)
+            n0.self_dtype = x._dtype
             set_history(out, n0)
         else:
             n1 = SumBackward1.__new__(SumBackward1)
@@ -219,6 +262,7 @@ cdef Tensor op_sum(Tensor x, object dim=None, bint keepdim=False, object dtype=N
             n1.self_sizes = shape_tuple(x)
             n1.dims = masked_dims(mask, x._ndim)
             n1.keepdim = keepdim
+            n1.self_dtype = x._dtype
             set_history(out, n1)
     return out
 
@@ -230,23 +274,27 @@ cdef Tensor op_mean(Tensor x, object dim=None, bint keepdim=False, object dtype=
     cdef MeanBackward1 n1
     cdef Py_ssize_t count = 1
     cdef int d
+    cdef Tensor src = x
     if dtype is not None:
-        x = op_to_dtype(x, dtype_code(dtype))
-    if not is_float(x._dtype):
+        d = dtype_code(dtype)
+        if d != x._dtype:
+            src = cast_tensor(x, d)
+    if not is_float(src._dtype):
         raise RuntimeError(
             "mean(): could not infer output dtype. Input dtype must be either a floating point or "
-            f"complex dtype. Got: {dtype_title(x._dtype)}")
+            f"complex dtype. Got: {dtype_title(src._dtype)}")
     parse_dims(dim, x._ndim, mask)
     for d in range(x._ndim):
         if mask[d]:
             count *= x._shape[d]
-    out = sum_kernel(x, mask, keepdim, True)
+    out = sum_kernel(src, mask, keepdim, True)
     if needs_grad(x):
         if dim is None:
             n0 = MeanBackward0.__new__(MeanBackward0)
             wire1(n0, x)
             n0.self_sizes = shape_tuple(x)
             n0.count = count
+            n0.self_dtype = x._dtype
             set_history(out, n0)
         else:
             n1 = MeanBackward1.__new__(MeanBackward1)
@@ -255,6 +303,7 @@ cdef Tensor op_mean(Tensor x, object dim=None, bint keepdim=False, object dtype=
             n1.dims = masked_dims(mask, x._ndim)
             n1.keepdim = keepdim
             n1.count = count
+            n1.self_dtype = x._dtype
             set_history(out, n1)
     return out
 

@@ -274,6 +274,7 @@ cdef Tensor prod_safe_formula(Tensor g, Tensor x, object dim):
 
 
 cdef void prod_safe_dispatch(KernelArgs* a) noexcept nogil:
+    # float16 comes as float32 (prod_safe_kernel_grad)
     if a.dtype == F32:
         prod_safe_kernel(<const float*>a.x, <const float*>a.g, <float*>a.out, a.acc, a.outer, a.n,
                          a.inner)
@@ -285,9 +286,16 @@ cdef void prod_safe_dispatch(KernelArgs* a) noexcept nogil:
 cdef Tensor prod_safe_kernel_grad(Tensor g, Tensor x, RedPlan* p):
     """The fused prod_safe_zeros_backward over x seen as [outer, n, inner]
     (x contiguous, g contiguous of outer*inner elements)."""
-    cdef Tensor out = new_tensor(x._ndim, x._shape, x._dtype)
-    cdef Tensor acc = double_buffer(p.inner)
+    cdef Tensor out, acc
     cdef KernelArgs a
+    if x._dtype == F16:
+        out = new_tensor(x._ndim, x._shape, F16)
+        acc = new_tensor(1, &p.inner, F32)
+        prod_safe_kernel_half(<const uint16_t*>x._data, <const uint16_t*>g._data, <uint16_t*>out._data,
+                              <float*>acc._data, p.outer, p.n, p.inner)
+        return out
+    out = new_tensor(x._ndim, x._shape, x._dtype)
+    acc = double_buffer(p.inner)
     a.dtype = x._dtype
     a.x = x._data
     a.g = g._data
@@ -393,14 +401,15 @@ cdef Tensor op_prod(Tensor x, object dim, bint keepdim, object dtype):
         dt = I64
     if needs_grad(x) and not is_float(dt):
         raise RuntimeError(f"Autograd not support dtype: {dtype_title(dt)}")
-    if x._dtype != dt:
-        x = cast_tensor(x, dt if dt != BOOL else I64)
+    if x._dtype != dt or (is_int(dt) and dt != I64):
+        # integer products run in int64 (wrapping to the type is exact)
+        x = cast_tensor(x, dt if is_float(dt) else I64)
     parse_dims(None if dim is None else d, x._ndim, mask)
     src = plan_reduction(x, mask, &plan)
     out = reduced_output(x, mask, keepdim and dim is not None, x._dtype)
     run_reduce_kernel(K_PROD, src, out, &plan, 0)
-    if dt == BOOL:
-        out = cast_tensor(out, BOOL)
+    if out._dtype != dt:
+        out = cast_tensor(out, dt)
     if needs_grad(orig):
         if dim is None:
             n0 = ProdBackward0.__new__(ProdBackward0)
@@ -565,7 +574,7 @@ cdef class LogsumexpBackward0(Node):
         if not self.keepdim and x._ndim != 0:
             g = unsqueeze_dims(g, self.dims)
             y = unsqueeze_dims(y, self.dims)
-        if cgrad_grad_enabled or g._dtype != x._dtype:
+        if cgrad_grad_enabled or g._dtype != x._dtype or x._dtype == F16:
             return (op_mul(g, op_exp(op_sub(x, y))),)
         # fused: one pass, g and y broadcast over the reduced dims
         out = new_tensor(x._ndim, x._shape, x._dtype)
@@ -582,6 +591,27 @@ cdef class LogsumexpBackward0(Node):
         self.result = None
 
 
+cdef int zero_infinite_halves(Tensor m) except -1:
+    """m (a fresh contiguous float16 tensor) with +-inf replaced by 0."""
+    cdef uint16_t* p = <uint16_t*>m._data
+    cdef Py_ssize_t i
+    for i in range(m._numel):
+        if (p[i] & 0x7fff) == 0x7c00:
+            p[i] = 0
+    return 0
+
+
+cdef Tensor logsumexp_half(Tensor x, object dim, bint keepdim):
+    """float16 logsumexp as PyTorch composes it, every step a float16 op:
+    max (infinite ones as 0), exp(x - max), sum, log, + max."""
+    cdef Tensor xd = alias_detached(x)        # no history for the steps
+    cdef Tensor m = op_amax(xd, dim, True, True)
+    cdef Tensor ms = op_amax(xd, dim, keepdim, True)
+    zero_infinite_halves(m)
+    zero_infinite_halves(ms)
+    return op_add(op_log(op_sum(op_exp(op_sub(xd, m)), dim, keepdim, None)), ms)
+
+
 cdef Tensor op_logsumexp(Tensor x, object dim, bint keepdim):
     cdef bint mask[MAX_DIMS]
     cdef RedPlan plan
@@ -594,9 +624,12 @@ cdef Tensor op_logsumexp(Tensor x, object dim, bint keepdim):
         # PyTorch adds amax(x, (), keepdim=True) to a 0-d sum here and fails
         raise RuntimeError(f"output with shape [] doesn't match the broadcast shape "
                            f"[{', '.join(['1'] * x._ndim)}]")
-    src = plan_reduction(x, mask, &plan)
-    out = reduced_output(x, mask, keepdim, x._dtype)
-    run_reduce_kernel(K_LSE, src, out, &plan, 0)
+    if x._dtype == F16 and x._numel > 0:
+        out = logsumexp_half(x, dim, keepdim)
+    else:
+        src = plan_reduction(x, mask, &plan)
+        out = reduced_output(x, mask, keepdim, x._dtype)
+        run_reduce_kernel(K_LSE, src, out, &plan, 0)
     if needs_grad(x):
         node = LogsumexpBackward0.__new__(LogsumexpBackward0)
         wire1(node, x)

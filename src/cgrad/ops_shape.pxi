@@ -262,6 +262,7 @@ cdef enum:
 
 ctypedef fused copy_t:
     uint8_t
+    uint16_t
     uint32_t
     uint64_t
 
@@ -332,6 +333,9 @@ cdef int copy_layout(Tensor dst, Tensor src) except -1:
                             dst._strides, src._strides, a, b)
         elif isz == 8:
             tiled_copy_impl(<uint64_t*>dst._data, <const uint64_t*>src._data, dst._ndim, dst._shape,
+                            dst._strides, src._strides, a, b)
+        elif isz == 2:
+            tiled_copy_impl(<uint16_t*>dst._data, <const uint16_t*>src._data, dst._ndim, dst._shape,
                             dst._strides, src._strides, a, b)
         else:
             tiled_copy_impl(<uint8_t*>dst._data, <const uint8_t*>src._data, dst._ndim, dst._shape,

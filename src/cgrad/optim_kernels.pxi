@@ -31,10 +31,31 @@ cdef int check_update_operands(list tensors) except -1:
     return 0
 
 
+cdef list as_float32_buffers(list tensors):
+    """float16 optimizer state as float32 working copies (None stays None)."""
+    return [None if t is None else cast_tensor(<Tensor>t, F32) for t in tensors]
+
+
+cdef int write_back(list dst, list src) except -1:
+    """Store the float32 working copies back into the float16 buffers."""
+    for d, s_ in zip(dst, src):
+        if d is not None:
+            copy_into(<Tensor>d, <Tensor>s_)
+            (<Tensor>d)._storage.version += 1
+    return 0
+
+
 def _sgd_update(Tensor param, Tensor grad, Tensor buf, double lr, double momentum, double dampening,
                 double weight_decay, bint nesterov, bint maximize, bint first):
-    """One SGD step of one parameter, in place (param, and buf when given)."""
+    """One SGD step of one parameter, in place (param, and buf when given).
+    float16 parameters are updated in float32 and rounded back."""
+    cdef list w
     check_update_operands([param, grad, buf])
+    if param._dtype == F16:
+        w = as_float32_buffers([param, grad, buf])
+        _sgd_update(w[0], w[1], w[2], lr, momentum, dampening, weight_decay, nesterov, maximize, first)
+        write_back([param, None, buf], w)
+        return
     cdef Py_ssize_t n = param._numel
     cdef char* bp = NULL if buf is None else buf._data
     with nogil:
@@ -54,8 +75,16 @@ def _adam_update(Tensor param, Tensor grad, Tensor exp_avg, Tensor exp_avg_sq, T
                  bint decoupled, bint maximize, double step_size, double bc2_sqrt):
     """One Adam (decoupled=False) or AdamW (decoupled=True) step of one
     parameter, in place; step_size and bc2_sqrt are the bias corrections
-    computed in Python floats, as PyTorch does."""
+    computed in Python floats, as PyTorch does. float16 parameters are
+    updated in float32 and rounded back."""
+    cdef list w
     check_update_operands([param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq])
+    if param._dtype == F16:
+        w = as_float32_buffers([param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq])
+        _adam_update(w[0], w[1], w[2], w[3], w[4], lr, beta1, beta2, eps, weight_decay, decoupled,
+                     maximize, step_size, bc2_sqrt)
+        write_back([param, None, exp_avg, exp_avg_sq, max_exp_avg_sq], w)
+        return
     cdef Py_ssize_t n = param._numel
     cdef char* vm = NULL if max_exp_avg_sq is None else max_exp_avg_sq._data
     with nogil:

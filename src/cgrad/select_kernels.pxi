@@ -173,6 +173,9 @@ ctypedef fused sel_t:
     double
     int64_t
     uint8_t
+    int8_t
+    int16_t
+    int32_t
 
 
 cdef inline sel_t pick(sel_t v, sel_t b, bint is_max) noexcept nogil:
@@ -295,7 +298,13 @@ cdef void extreme_dispatch(KernelArgs* a) noexcept nogil:
         extreme_kernel(<const double*>a.x, <double*>a.out, a.idx, a.outer, a.n, a.inner, a.is_max)
     elif a.dtype == I64:
         extreme_kernel(<const int64_t*>a.x, <int64_t*>a.out, a.idx, a.outer, a.n, a.inner, a.is_max)
-    else:
+    elif a.dtype == I32:
+        extreme_kernel(<const int32_t*>a.x, <int32_t*>a.out, a.idx, a.outer, a.n, a.inner, a.is_max)
+    elif a.dtype == I16:
+        extreme_kernel(<const int16_t*>a.x, <int16_t*>a.out, a.idx, a.outer, a.n, a.inner, a.is_max)
+    elif a.dtype == I8:
+        extreme_kernel(<const int8_t*>a.x, <int8_t*>a.out, a.idx, a.outer, a.n, a.inner, a.is_max)
+    else:   # bool and uint8 compare as unsigned bytes
         extreme_kernel(<const uint8_t*>a.x, <uint8_t*>a.out, a.idx, a.outer, a.n, a.inner, a.is_max)
 
 
@@ -317,10 +326,25 @@ cdef inline void plan_args(KernelArgs* a, RedPlan* p) noexcept:
     a.inner = p.inner
 
 
+cdef Tensor as_float32_block(Tensor src):
+    """A float16 reduction block as float32 in the same memory layout (the
+    plan's [outer, n, inner] reads it as it read src). float16 reductions
+    run the float32 kernels: every half is exact in float, and PyTorch
+    accumulates half in float."""
+    cdef Tensor t = new_strided(src._ndim, src._shape, src._strides, F32)
+    copy_into(t, src)
+    return t
+
+
 cdef int run_extreme(Tensor src, RedPlan* p, Tensor vals, Tensor idx, bint is_max) except -1:
     cdef KernelArgs a
-    cdef Tensor v, ix = None
+    cdef Tensor v, ix = None, v32
     if p.outer * p.inner == 0:
+        return 0
+    if src._dtype == F16:
+        v32 = new_tensor(vals._ndim, vals._shape, F32)
+        run_extreme(as_float32_block(src), p, v32, idx, is_max)
+        copy_into(vals, v32)
         return 0
     v = reorder_scratch(vals, p)
     if idx is not None:
@@ -369,6 +393,31 @@ cdef void prod_kernel_float(const real_t* x, real_t* out, double* acc, Py_ssize_
                 acc[i] *= row[i]
         for i in range(inner):
             out[o * inner + i] = <real_t>acc[i]
+
+
+cdef void prod_kernel_half(const uint16_t* x, uint16_t* out, Py_ssize_t outer, Py_ssize_t n,
+                           Py_ssize_t inner) noexcept nogil:
+    """float16 products as PyTorch's CPU reduction takes them: in float16,
+    every partial product rounded (its accumulator type is the element's)."""
+    cdef Py_ssize_t o, k, i
+    cdef const uint16_t* row
+    cdef uint16_t* po
+    cdef uint16_t a
+    for o in range(outer):
+        if inner == 1:
+            row = x + o * n
+            a = 0x3C00          # 1.0
+            for k in range(n):
+                a = cg_f2h(cg_h2f(a) * cg_h2f(row[k]))
+            out[o] = a
+            continue
+        po = out + o * inner
+        for i in range(inner):
+            po[i] = 0x3C00
+        for k in range(n):
+            row = x + (o * n + k) * inner
+            for i in range(inner):
+                po[i] = cg_f2h(cg_h2f(po[i]) * cg_h2f(row[i]))
 
 
 cdef void prod_kernel_int(const int64_t* x, int64_t* out, Py_ssize_t outer, Py_ssize_t n,
@@ -527,10 +576,22 @@ cdef void onehot_kernel(const int64_t* idx, uint8_t* out, Py_ssize_t outer, Py_s
 
 
 cdef void scatter_dispatch(KernelArgs* a) noexcept nogil:
+    # moves values: float16 as its bits
     if a.dtype == F32:
         scatter_kernel(<const float*>a.g, a.idx, <float*>a.out, a.outer, a.n, a.inner)
+    elif a.dtype == F16:
+        scatter_bits16(<const uint16_t*>a.g, a.idx, <uint16_t*>a.out, a.outer, a.n, a.inner)
     else:
         scatter_kernel(<const double*>a.g, a.idx, <double*>a.out, a.outer, a.n, a.inner)
+
+
+cdef void scatter_bits16(const uint16_t* g, const int64_t* idx, uint16_t* out, Py_ssize_t outer,
+                         Py_ssize_t n, Py_ssize_t inner) noexcept nogil:
+    cdef Py_ssize_t o, i, j
+    for o in range(outer):
+        for i in range(inner):
+            j = o * inner + i
+            out[(o * n + idx[j]) * inner + i] = g[j]
 
 
 cdef void prod_safe_kernel(const real_t* x, const real_t* g, real_t* out, double* acc,
@@ -556,6 +617,30 @@ cdef void prod_safe_kernel(const real_t* x, const real_t* g, real_t* out, double
                 acc[i] *= x[p]
 
 
+cdef void prod_safe_kernel_half(const uint16_t* x, const uint16_t* g, uint16_t* out, float* acc,
+                                Py_ssize_t outer, Py_ssize_t n, Py_ssize_t inner) noexcept nogil:
+    """prod_safe_zeros_backward for float16 as PyTorch computes it: the
+    exclusive cumulative products accumulated in float and each stored as
+    a half, their product rounded, times g rounded."""
+    cdef Py_ssize_t o, k, i, p
+    for o in range(outer):
+        for i in range(inner):
+            acc[i] = 1.0
+        for k in range(n):
+            for i in range(inner):
+                p = (o * n + k) * inner + i
+                out[p] = cg_f2h(acc[i])
+                acc[i] *= cg_h2f(x[p])
+        for i in range(inner):
+            acc[i] = 1.0
+        for k in range(n - 1, -1, -1):
+            for i in range(inner):
+                p = (o * n + k) * inner + i
+                out[p] = cg_f2h(cg_h2f(g[o * inner + i]) *
+                                cg_h2f(cg_f2h(cg_h2f(out[p]) * cg_h2f(cg_f2h(acc[i])))))
+                acc[i] *= cg_h2f(x[p])
+
+
 cdef enum:
     K_PROD = 0
     K_VAR = 1
@@ -566,6 +651,8 @@ cdef enum:
 cdef void reduce_dispatch(KernelArgs* a) noexcept nogil:
     if a.dtype == I64:
         prod_kernel_int(<const int64_t*>a.x, <int64_t*>a.out, a.outer, a.n, a.inner)
+    elif a.dtype == F16:
+        prod_kernel_half(<const uint16_t*>a.x, <uint16_t*>a.out, a.outer, a.n, a.inner)
     elif a.dtype == F32:
         if a.kind == K_PROD:
             prod_kernel_float(<const float*>a.x, <float*>a.out, a.acc, a.outer, a.n, a.inner)
@@ -587,8 +674,13 @@ cdef void reduce_dispatch(KernelArgs* a) noexcept nogil:
 cdef int run_reduce_kernel(int kind, Tensor src, Tensor out, RedPlan* p, double corr) except -1:
     """out = prod/var/std/logsumexp of src seen as [outer, n, inner]."""
     cdef KernelArgs a
-    cdef Tensor acc, o
+    cdef Tensor acc, o, o32
     if p.outer * p.inner == 0:
+        return 0
+    if src._dtype == F16 and kind != K_PROD:
+        o32 = new_tensor(out._ndim, out._shape, F32)
+        run_reduce_kernel(kind, as_float32_block(src), o32, p, corr)
+        copy_into(out, o32)
         return 0
     acc = double_buffer(8 * p.inner)
     o = reorder_scratch(out, p)
@@ -623,12 +715,21 @@ cdef void count_zeros_F64(char** p, const Py_ssize_t* s, Py_ssize_t n, void* ctx
     (<Py_ssize_t*>ctx)[0] += c
 
 
+cdef void count_zeros_F16(char** p, const Py_ssize_t* s, Py_ssize_t n, void* ctx) noexcept nogil:
+    cdef const uint16_t* x = <const uint16_t*>p[0]
+    cdef Py_ssize_t i, c = 0
+    for i in range(n):
+        if (x[i * s[0]] & 0x7fff) == 0:
+            c += 1
+    (<Py_ssize_t*>ctx)[0] += c
+
+
 cdef Py_ssize_t count_zeros(Tensor x) except -1:
     cdef Py_ssize_t c = 0
     cdef Operand ops[1]
     ops[0] = operand_of(x)
-    run_elementwise(count_zeros_F32 if x._dtype == F32 else count_zeros_F64, 1, ops, x._ndim,
-                    x._shape, x._numel, &c)
+    run_elementwise(count_zeros_F32 if x._dtype == F32 else (count_zeros_F16 if x._dtype == F16 else count_zeros_F64),
+                    1, ops, x._ndim, x._shape, x._numel, &c)
     return c
 
 
@@ -647,9 +748,17 @@ cdef void isnan_F64(char** p, const Py_ssize_t* s, Py_ssize_t n, void* ctx) noex
         o[i * s[0]] = x[i * s[1]] != x[i * s[1]]
 
 
+cdef void isnan_F16(char** p, const Py_ssize_t* s, Py_ssize_t n, void* ctx) noexcept nogil:
+    cdef uint8_t* o = <uint8_t*>p[0]
+    cdef const uint16_t* x = <const uint16_t*>p[1]
+    cdef Py_ssize_t i
+    for i in range(n):
+        o[i * s[0]] = (x[i * s[1]] & 0x7fff) > 0x7c00
+
+
 cdef Tensor isnan_mask(Tensor x):
     cdef Tensor out = new_tensor(x._ndim, x._shape, BOOL)
-    run_unary(isnan_F32 if x._dtype == F32 else isnan_F64, out, x)
+    run_unary(isnan_F32 if x._dtype == F32 else (isnan_F16 if x._dtype == F16 else isnan_F64), out, x)
     return out
 
 

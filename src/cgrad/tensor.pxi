@@ -120,7 +120,17 @@ cdef object scalar_value(Tensor t):
         return (<double*>t._data)[0]
     if t._dtype == I64:
         return (<int64_t*>t._data)[0]
-    return (<uint8_t*>t._data)[0] != 0
+    if t._dtype == BOOL:
+        return (<uint8_t*>t._data)[0] != 0
+    if t._dtype == F16:
+        return <double>cg_h2f((<uint16_t*>t._data)[0])
+    if t._dtype == I32:
+        return (<int32_t*>t._data)[0]
+    if t._dtype == I16:
+        return (<int16_t*>t._data)[0]
+    if t._dtype == I8:
+        return (<int8_t*>t._data)[0]
+    return (<uint8_t*>t._data)[0]
 
 
 @cython.freelist(1024)
@@ -239,8 +249,15 @@ cdef class Tensor:
         return False
 
     def type(self, dtype=None):
+        """The legacy type name ('cgrad.FloatTensor'), or a conversion to
+        dtype (a dtype or a legacy type name such as 'cgrad.HalfTensor')."""
         if dtype is None:
             return "cgrad." + legacy_type_name(self._dtype)
+        if isinstance(dtype, str):
+            for code in range(NUM_DTYPES):
+                if dtype in ("cgrad." + legacy_type_name(code), "torch." + legacy_type_name(code)):
+                    return op_to_dtype(self, code)
+            raise ValueError(f"invalid type: '{dtype}'")
         return self.to(dtype)
 
     def __len__(self):
@@ -297,7 +314,10 @@ cdef class Tensor:
             raise RuntimeError(
                 f"attempting to assign a gradient with dtype '{C_TYPE_NAME[g._dtype]}' to a tensor "
                 f"with grad_dtype '{dtype_title(self._dtype)}'. The gradient must match the tensor's "
-                "grad_dtype (defaults to the tensor's dtype).")
+                "grad_dtype (defaults to the tensor's dtype). You can set the tensor's grad_dtype "
+                "attribute with a specific dtype, or None to allow any dtype. Set grad_dtype with "
+                "caution. Diverging the dtypes of a tensor and its gradient may break downstream "
+                "systems that assume they match.")
         self._grad = g
 
     @grad.deleter
@@ -516,6 +536,21 @@ cdef class Tensor:
 
     def bool(self):
         return op_to_dtype(self, BOOL)
+
+    def half(self):
+        return op_to_dtype(self, F16)
+
+    def int(self):
+        return op_to_dtype(self, I32)
+
+    def short(self):
+        return op_to_dtype(self, I16)
+
+    def char(self):
+        return op_to_dtype(self, I8)
+
+    def byte(self):
+        return op_to_dtype(self, U8)
 
     def cpu(self):
         return self

@@ -179,7 +179,22 @@ cdef object ndarray_view(Tensor t):
     return arr
 
 
-cdef Tensor tensor_from_ndarray(object arr, bint share):
+cdef bint _warned_not_writable = False
+
+
+cdef void warn_not_writable() except *:
+    """PyTorch's TORCH_WARN_ONCE on sharing a read-only numpy array."""
+    global _warned_not_writable
+    import warnings
+    _warned_not_writable = True
+    warnings.warn(
+        "The given NumPy array is not writable, and PyTorch does not support non-writable tensors. "
+        "This means writing to this tensor will result in undefined behavior. You may want to copy "
+        "the array to protect its data or make it writable before converting it to a tensor. This "
+        "type of warning will be suppressed for the rest of this program.", UserWarning, stacklevel=3)
+
+
+cdef Tensor tensor_from_ndarray(object arr, bint share, bint warn_readonly=False):
     """A tensor over a numpy array's memory (share) or over a fresh copy.
     The dtype must be one cgrad has; strides must be non-negative multiples
     of the itemsize when sharing."""
@@ -212,6 +227,8 @@ cdef Tensor tensor_from_ndarray(object arr, bint share):
                 "given numpy array strides not a multiple of the element byte size. Copy the numpy "
                 "array to reallocate the memory.")
         strides[i] = cnp.PyArray_STRIDES(a)[i] // isz
+    if warn_readonly and not _warned_not_writable and not a.flags.writeable:
+        warn_not_writable()
     t = fresh_tensor()
     init_dims(t, ndim)
     for i in range(ndim):

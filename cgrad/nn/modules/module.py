@@ -284,6 +284,9 @@ class Module:
     def double(self):
         return self.to(dtype=_dtype("float64"))
 
+    def half(self):
+        return self.to(dtype=_dtype("float16"))
+
     def cpu(self):
         return self
 
