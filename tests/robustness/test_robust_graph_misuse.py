@@ -85,12 +85,8 @@ BACKWARD_ARGS = {
                                xfail("autograd.grad(inputs=[1.0]) raises TypeError; torch RuntimeError 'all inputs "
                                      "have to be Tensors or GradientEdges, but got float'")),
     "set grad wrong shape": lambda l, a: _set_grad(a, l.ones(3)),
-    "set grad float64": (lambda l, a: _set_grad(a, l.ones(2, 3, dtype=l.float64)),
-                         xfail("assigning a .grad of another dtype: the message stops after \"(defaults to the "
-                               "tensor's dtype).\"; torch's goes on (grad_dtype advice)")),
-    "set grad int": (lambda l, a: _set_grad(a, l.ones(2, 3, dtype=l.int64)),
-                     xfail("assigning a .grad of another dtype: the message stops after \"(defaults to the "
-                           "tensor's dtype).\"; torch's goes on (grad_dtype advice)")),
+    "set grad float64": lambda l, a: _set_grad(a, l.ones(2, 3, dtype=l.float64)),
+    "set grad int": lambda l, a: _set_grad(a, l.ones(2, 3, dtype=l.int64)),
     "set grad 5": lambda l, a: _set_grad(a, 5),
     "set grad list": lambda l, a: _set_grad(a, [[1.0, 2.0, 3.0]] * 2),
     "set grad to itself": (lambda l, a: _set_grad(a, a),
