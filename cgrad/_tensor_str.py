@@ -227,8 +227,15 @@ def format_tensor(tensor):
         if tensor.dtype not in (default_dtype, cgrad.int64, cgrad.bool):
             suffixes.append(f"dtype={tensor.dtype}")
         body = _data_str(array, len(_PREFIX))
-    if tensor.grad_fn is not None:
-        suffixes.append(f"grad_fn=<{type(tensor.grad_fn).__name__}>")
-    elif tensor.requires_grad:
-        suffixes.append("requires_grad=True")
+    try:
+        grad_fn = tensor.grad_fn
+    except RuntimeError:
+        # a view changed in place where its creation forbids it: PyTorch shows
+        # its history as invalid (backward through it raises)
+        suffixes.append("grad_fn=<Invalid>")
+    else:
+        if grad_fn is not None:
+            suffixes.append(f"grad_fn=<{type(grad_fn).__name__}>")
+        elif tensor.requires_grad:
+            suffixes.append("requires_grad=True")
     return _add_suffixes(_PREFIX + body, suffixes, len(_PREFIX))

@@ -93,8 +93,8 @@ def assert_same_value(got, exp, rtol, atol, what):
             assert_same_value(g, e, rtol, atol, f"{what}[{k}]")
     elif isinstance(exp, torch.dtype):
         assert isinstance(got, cgrad.dtype) and name_of(got) == name_of(exp), f"{what}: {got} vs {exp}"
-    elif isinstance(exp, float) and exp != exp:
-        assert got != got, what
+    elif isinstance(exp, (float, np.floating)) and exp != exp:
+        assert type(got) is type(exp) and got != got, f"{what}: {got!r} vs {exp!r}"
     else:
         assert type(got) is type(exp) and got == exp, f"{what}: {got!r} vs {exp!r}"
 

@@ -215,3 +215,98 @@ def test_version_counter_shared_by_views_and_detach_not_data():
     assert data._version == 0
     data.add_(1)
     assert t._version == 1
+
+
+# --- views whose creation forbids in-place changes (PyTorch's CreationMeta) ----
+
+def _outcome(lib, scenario):
+    try:
+        result = scenario(lib)
+    except RuntimeError as e:
+        return ("error", str(e))
+    return ("ok", repr(result).replace("torch.", "cgrad."))
+
+
+def _nograd_view_inplace(lib, base_op):
+    x = lib.ones(4, 3, requires_grad=True)
+    base = base_op(x)
+    with lib.no_grad():
+        v = base[0]
+    flags = (v.requires_grad, v.is_leaf, v.grad_fn is None)
+    v.mul_(2)
+    return flags
+
+
+def _stale_nograd_view(lib):
+    x = lib.ones(4, 3, requires_grad=True)
+    with lib.no_grad():
+        v = x[0]
+        x.mul_(2)
+        inside = repr(v)
+    return inside, v.requires_grad, (v * 2).grad_fn
+
+
+def _view_of_nograd_view(lib):
+    x = lib.ones(4, 3, requires_grad=True)
+    with lib.no_grad():
+        v = x[0]
+    u = v[1:]
+    flags = (type(u.grad_fn).__name__, u.requires_grad)
+    u.mul_(2)
+    return flags
+
+
+def _multi_output(lib, split, pick):
+    x = lib.ones(4, 3, requires_grad=True)
+    parts = split(x * 1)
+    pick(parts).add_(1)
+    return parts
+
+
+def _multi_output_base_changed(lib):
+    x = lib.ones(4, 3, requires_grad=True)
+    y = x * 1
+    rows = y.unbind(0)
+    y.add_(1)
+    return rows[0].grad_fn
+
+
+def _multi_output_in_no_grad(lib):
+    x = lib.ones(4, 3, requires_grad=True)
+    rows = (x * 1).unbind(0)
+    with lib.no_grad():
+        rows[1].mul_(2)
+    return rows[1].grad_fn
+
+
+CREATION_META = {
+    "no_grad view of leaf": lambda lib: _nograd_view_inplace(lib, lambda x: x),
+    "no_grad view of non-leaf": lambda lib: _nograd_view_inplace(lib, lambda x: x * 1),
+    "no_grad view of plain": lambda lib: _nograd_view_inplace(lib, lambda x: x.detach()),
+    "stale no_grad view": _stale_nograd_view,
+    "view of no_grad view": _view_of_nograd_view,
+    "unbind output": lambda lib: _multi_output(lib, lambda y: y.unbind(0), lambda p: p[1]),
+    "iteration output": lambda lib: _multi_output(lib, list, lambda p: p[0]),
+    "split output": lambda lib: _multi_output(lib, lambda y: y.split(2), lambda p: p[1]),
+    "single split output": lambda lib: _multi_output(lib, lambda y: y.split(4), lambda p: p[0]),
+    "chunk output": lambda lib: _multi_output(lib, lambda y: y.chunk(2), lambda p: p[0]),
+    "split_with_sizes output": lambda lib: _multi_output(lib, lambda y: y.split([1, 3]), lambda p: p[1]),
+    "view of unbind output": lambda lib: _multi_output(lib, lambda y: y.unbind(0), lambda p: p[0][1:]),
+    "unbind output after base changed": _multi_output_base_changed,
+    "unbind output changed in no_grad": _multi_output_in_no_grad,
+}
+
+
+@requires_torch
+@pytest.mark.parametrize("name", sorted(CREATION_META))
+def test_view_creation_meta_matches_torch(name):
+    scenario = CREATION_META[name]
+    assert _outcome(cgrad, scenario) == _outcome(torch, scenario)
+
+
+def test_iteration_gives_unbind_views():
+    x = cgrad.arange(6.0, requires_grad=True)
+    rows = list(x.view(2, 3) * 1)
+    assert [type(r.grad_fn).__name__ for r in rows] == ["UnbindBackward0"] * 2
+    (rows[0] * 2 + rows[1]).sum().backward()
+    assert x.grad.tolist() == [2.0, 2.0, 2.0, 1.0, 1.0, 1.0]

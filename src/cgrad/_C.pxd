@@ -44,6 +44,13 @@ cdef class Node:
     cdef void release_saved(self) noexcept
 
 
+cdef enum:
+    # PyTorch's CreationMeta of a view, checked before it is changed in place
+    CM_DEFAULT = 0
+    CM_NO_GRAD = 1          # made while grad mode was off
+    CM_MULTI_OUTPUT = 2     # one of several views one op returned (unbind, split, chunk)
+
+
 cdef class Tensor:
     cdef Storage _storage
     cdef char* _data              # storage.ptr + offset * itemsize
@@ -59,7 +66,8 @@ cdef class Tensor:
     cdef bint _retains_grad
     cdef bint _is_inference
     cdef int _output_nr
-    cdef long long _view_version  # storage version when a view's grad_fn was set (-1: made in no_grad)
+    cdef long long _view_version  # storage version when a view's grad_fn was set
+    cdef signed char _creation_meta  # how a view was made (CM_* in inplace.pxi, PyTorch's CreationMeta)
     cdef Node _grad_fn
     cdef Tensor _grad
     cdef Tensor _base             # the tensor this one is a view of

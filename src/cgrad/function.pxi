@@ -178,8 +178,7 @@ def _function_apply(cls, tuple args, dict kwargs):
     if not executable:
         for i in range(len(outs)):
             if isinstance(outs[i], Tensor) and id(outs[i]) in inputs_by_id and id(outs[i]) not in ctx.dirty:
-                t = <Tensor>outs[i]
-                outs[i] = make_view(t, t._ndim, t._shape, t._strides, t._offset)
+                outs[i] = alias_detached(<Tensor>outs[i])   # PyTorch: an alias, not a view
         return outs[0] if single else tuple(outs)
     for i in range(len(outs)):
         o = outs[i]

@@ -24,13 +24,39 @@ cdef str LEAF_VIEW_INPLACE = ("a view of a leaf Variable that requires grad is b
                               "in-place operation.")
 
 
+cdef str view_rebase_error(Tensor view, bint indirect):
+    """PyTorch's text for an in-place change its CreationMeta forbids."""
+    cdef str modified = "its base or another view of its base has been" if indirect else "is being"
+    cdef str name
+    if view._grad_fn is not None:
+        name = view._grad_fn.name()
+        if "Backward" in name:
+            name = name[:name.rindex("Backward")]
+    if view._creation_meta == CM_NO_GRAD or view._grad_fn is None:
+        prefix = (f"Output {view._output_nr} of {name} is a view of a view which was created in"
+                  if view._grad_fn is not None else "A view was created in")
+        msg = f"{prefix} no_grad mode and {modified} modified inplace with grad mode enabled."
+    else:
+        msg = f"Output {view._output_nr} of {name} is a view and {modified} modified inplace."
+    if view._creation_meta == CM_MULTI_OUTPUT:
+        return msg + (" This view is the output of a function that returns multiple views. Such functions do "
+                      "not allow the output views to be modified inplace. You should replace the inplace "
+                      "operation by an out-of-place one.")
+    return msg + (" Given that this use case is ambiguous and error-prone, it is forbidden. You can clarify "
+                  "your code by moving both the view and the inplace either both inside the no_grad block (if "
+                  "you don't want the inplace to be tracked) or both outside (if you want the inplace to be "
+                  "tracked).")
+
+
 cdef int check_inplace(Tensor self) except -1:
-    if cgrad_grad_enabled:
-        if self._requires_grad and self._grad_fn is None and self._base is None:
+    if cgrad_grad_enabled and self._requires_grad:
+        if self._base is not None:
+            if self._creation_meta != CM_DEFAULT:
+                raise RuntimeError(view_rebase_error(self, False))
+            if self._base._grad_fn is None:
+                raise RuntimeError(LEAF_VIEW_INPLACE)
+        elif self._grad_fn is None:
             raise RuntimeError(LEAF_INPLACE)
-        if (self._base is not None and self._base._requires_grad and self._base._grad_fn is None
-                and self._view_version >= 0):
-            raise RuntimeError(LEAF_VIEW_INPLACE)
     if self._is_inference and not cgrad_inference_mode:
         raise RuntimeError("Inplace update to inference tensor outside InferenceMode is not allowed."
                            "You can make a clone to get a normal tensor before doing inplace update."
@@ -259,6 +285,10 @@ cdef void refresh_view_slow(Tensor t) except *:
     """A view whose memory was written since its history was set: its
     grad_fn becomes a read of the base's current history."""
     cdef Tensor base = t._base
+    if t._creation_meta != CM_DEFAULT and (t._grad_fn is not None or base._requires_grad):
+        if not cgrad_grad_enabled:
+            return      # stays stale: PyTorch too refuses it only once grad mode is back
+        raise RuntimeError(view_rebase_error(t, True))
     t._view_version = t._storage.version
     if base._requires_grad:
         set_view_history(t, base)

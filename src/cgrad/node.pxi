@@ -149,7 +149,7 @@ cdef Node accumulator_of(Tensor t):
 cdef inline void refresh_view(Tensor t) except *:
     """Views whose memory was written in place since their history was set
     get a history reading the base's current value (see inplace.pxi)."""
-    if t._base is not None and t._view_version != t._storage.version and t._view_version >= 0:
+    if t._base is not None and t._view_version != t._storage.version:
         refresh_view_slow(t)
 
 

@@ -370,6 +370,16 @@ cdef class SplitWithSizesBackward0(SplitBackward0):
     pass
 
 
+cdef tuple multi_output_views(list outs):
+    """Views returned together by one op may not be changed in place under
+    grad mode (their shared node could not take the change)."""
+    cdef Tensor out
+    if cgrad_grad_enabled:
+        for out in outs:
+            out._creation_meta = CM_MULTI_OUTPUT
+    return tuple(outs)
+
+
 cdef tuple split_views(Tensor x, list lengths, int dim, bint with_sizes):
     """Views of x along dim of the given lengths (they tile the dim), with
     one SplitBackward0 / SplitWithSizesBackward0 node for all of them."""
@@ -395,7 +405,7 @@ cdef tuple split_views(Tensor x, list lengths, int dim, bint with_sizes):
         node.dtype = x._dtype
         for i in range(n):
             set_history(<Tensor>outs[i], node, i)
-    return tuple(outs)
+    return multi_output_views(outs)
 
 
 cdef tuple op_split(Tensor x, Py_ssize_t split_size, Py_ssize_t dim_arg):
@@ -498,7 +508,7 @@ cdef tuple op_unbind(Tensor x, Py_ssize_t dim_arg):
         node.dtype = x._dtype
         for i in range(n):
             set_history(<Tensor>outs[i], node, i)
-    return tuple(outs)
+    return multi_output_views(outs)
 
 
 # ---------------------------------------------------------------------------

@@ -268,7 +268,8 @@ cdef class Tensor:
     # --- autograd attributes ------------------------------------------------
     @property
     def requires_grad(self):
-        refresh_view(self)
+        if self._creation_meta == CM_DEFAULT:
+            refresh_view(self)
         return self._requires_grad
 
     @requires_grad.setter
@@ -1050,7 +1051,7 @@ cdef class Tensor:
     def __iter__(self):
         if self._ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
-        return iter([tensor_getitem(self, i) for i in range(self._shape[0])])
+        return iter(op_unbind(self, 0))
 
     def index_select(self, dim, index):
         return index_select_checked(self, dim, index)

@@ -113,7 +113,14 @@ cdef Tensor make_view(Tensor base, int ndim, const Py_ssize_t* shape, const Py_s
     t._contiguous = strides_are_contiguous(ndim, shape, strides)
     t._base = base._base if base._base is not None else base
     t._is_inference = base._is_inference
-    t._view_version = base._storage.version if cgrad_grad_enabled else -1
+    t._view_version = base._storage.version
+    if cgrad_grad_enabled:
+        t._creation_meta = base._creation_meta if base._base is not None else CM_DEFAULT
+    else:
+        # PyTorch: a view made without grad mode still requires grad like its
+        # base (a leaf of its own), and may not be changed in place under it
+        t._creation_meta = CM_NO_GRAD
+        t._requires_grad = base._requires_grad
     return t
 
 
