@@ -453,3 +453,16 @@ def test_backward_in_many_threads_and_reentrant_backward():
     y.register_hook(hook)
     y.sum().backward()
     assert inner == [2.0] and x.grad.tolist() == [2.0, 2.0]
+
+
+def _scalar_conversion_warnings(lib):
+    x = lib.tensor([2.5], requires_grad=True)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        values = (float(x), int(x), float(x.detach()), x.item())
+    return values, [(str(w.message).split(" (Triggered internally")[0], w.category) for w in caught]
+
+
+@requires_torch
+def test_float_of_tensor_requiring_grad_warns_as_torch():
+    assert _scalar_conversion_warnings(cgrad) == _scalar_conversion_warnings(torch)

@@ -437,6 +437,9 @@ cdef class Tensor:
     def __float__(self):
         if self._numel != 1:
             raise ValueError("only one element tensors can be converted to Python scalars")
+        if self._requires_grad:
+            _warnings.warn("Converting a tensor with requires_grad=True to a scalar may lead to unexpected "
+                           "behavior.\nConsider using tensor.detach() first.", UserWarning)
         return float(scalar_value(self))
 
     def __int__(self):
