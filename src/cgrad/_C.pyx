@@ -19,6 +19,8 @@ Layers, each in its own include file, lowest first:
   engine            the backward pass: an iterative max-heap walk over nodes
   inplace           in-place ops: rebasing history, CopySlices for views
   function          FunctionNode: the node (and ctx) of user-defined Functions
+  ops_rounding      floor_divide, remainder, fmod, div's rounding modes (after
+                    inplace: their in-place forms use its machinery)
   tensor            the Tensor class, PyTorch's surface over the ops
   creation          tensor(), factories, random numbers
   functions         the cgrad.* functions mirroring Tensor methods
@@ -50,6 +52,7 @@ include "ops_nn.pxi"
 include "engine.pxi"
 include "inplace.pxi"
 include "function.pxi"
+include "ops_rounding.pxi"
 include "tensor.pxi"
 include "creation.pxi"
 include "functions.pxi"

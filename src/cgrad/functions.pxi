@@ -53,18 +53,30 @@ def mul(input, other, *, out=None):
 multiply = mul
 
 
-def div(input, other, *, rounding_mode=None, out=None):
-    cdef Tensor a = input_arg(input, "div")
-    if rounding_mode is not None:
-        raise NotImplementedError("div(rounding_mode=...) is not supported by cgrad")
-    other = check_other(other, "div")
+cdef object divide_function(str fname, object input, object other, object rounding_mode):
+    cdef Tensor a = input_arg(input, fname)
+    if rounding_mode is not NO_ROUNDING_MODE:
+        rounding_mode = check_rounding_mode(rounding_mode, fname, (input, other), False)
+        return op_div_rounding(a, check_other(other, fname), rounding_mode)
+    other = check_other(other, fname)
     if isinstance(other, Tensor):
         return op_div(a, <Tensor>other)
     return op_div_scalar(a, other)
 
 
-divide = div
-true_divide = div
+def div(input, other, *, rounding_mode=NO_ROUNDING_MODE, out=None):
+    no_out(out, "div")
+    return divide_function("div", input, other, rounding_mode)
+
+
+def divide(input, other, *, rounding_mode=NO_ROUNDING_MODE, out=None):
+    no_out(out, "divide")
+    return divide_function("divide", input, other, rounding_mode)
+
+
+def true_divide(input, other, *, out=None):
+    no_out(out, "true_divide")
+    return divide_function("true_divide", input, other, NO_ROUNDING_MODE)
 
 
 def _pow(input, exponent, *, out=None):

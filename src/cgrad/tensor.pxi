@@ -63,6 +63,9 @@ cdef Tensor as_operand(object other):
     return None
 
 
+cdef bint warned_scalar_of_grad_tensor = False
+
+
 cdef Tensor binary_dispatch(int which, Tensor a, object b, bint reflected):
     """The arithmetic operators: a Tensor or a Python number on either side."""
     cdef Tensor bt
@@ -437,7 +440,9 @@ cdef class Tensor:
     def __float__(self):
         if self._numel != 1:
             raise ValueError("only one element tensors can be converted to Python scalars")
-        if self._requires_grad:
+        global warned_scalar_of_grad_tensor
+        if self._requires_grad and not warned_scalar_of_grad_tensor:
+            warned_scalar_of_grad_tensor = True    # PyTorch warns once per process
             _warnings.warn("Converting a tensor with requires_grad=True to a scalar may lead to unexpected "
                            "behavior.\nConsider using tensor.detach() first.", UserWarning)
         return float(scalar_value(self))
@@ -646,8 +651,62 @@ cdef class Tensor:
     def mul(self, other):
         return mul(self, other)
 
-    def div(self, other):
-        return div(self, other)
+    def div(self, other, *, rounding_mode=NO_ROUNDING_MODE):
+        return divide_method(self, other, rounding_mode, "div")
+
+    def divide(self, other, *, rounding_mode=NO_ROUNDING_MODE):
+        return divide_method(self, other, rounding_mode, "divide")
+
+    def true_divide(self, other):
+        return divide_method(self, other, NO_ROUNDING_MODE, "true_divide")
+
+    def floor_divide(self, other):
+        return rounding_method(self, other, RD_FLOOR, "floor_divide")
+
+    def remainder(self, other):
+        return rounding_method(self, other, RD_REMAINDER, "remainder")
+
+    def fmod(self, other):
+        return rounding_method(self, other, RD_FMOD, "fmod")
+
+    def floor_divide_(self, other):
+        return rounding_method_(self, other, RD_FLOOR, "floor_divide_")
+
+    def remainder_(self, other):
+        return rounding_method_(self, other, RD_REMAINDER, "remainder_")
+
+    def fmod_(self, other):
+        return rounding_method_(self, other, RD_FMOD, "fmod_")
+
+    def __floordiv__(self, other):
+        if not tensor_or_number(other):
+            return NotImplemented
+        return op_floor_divide(self, normalize_scalar(other), False)
+
+    def __rfloordiv__(self, other):
+        if not is_scalar(other):
+            return NotImplemented
+        return op_floor_divide(self, normalize_scalar(other), True)
+
+    def __ifloordiv__(self, other):
+        if not tensor_or_number(other):
+            return NotImplemented
+        return rounding_inplace(self, normalize_scalar(other), RD_FLOOR, None)
+
+    def __mod__(self, other):
+        if not tensor_or_number(other):
+            return NotImplemented
+        return op_remainder_like(RD_REMAINDER, self, normalize_scalar(other))
+
+    def __rmod__(self, other):
+        if not is_scalar(other):
+            return NotImplemented
+        return op_rremainder(self, normalize_scalar(other))
+
+    def __imod__(self, other):
+        if not tensor_or_number(other):
+            return NotImplemented
+        return rounding_inplace(self, normalize_scalar(other), RD_REMAINDER, None)
 
     def pow(self, exponent):
         return _pow(self, exponent)
@@ -661,8 +720,11 @@ cdef class Tensor:
     def mul_(self, other):
         return inplace_arith(IP_MUL, self, other, None)
 
-    def div_(self, other):
-        return inplace_arith(IP_DIV, self, other, None)
+    def div_(self, other, *, rounding_mode=NO_ROUNDING_MODE):
+        return divide_method_(self, other, rounding_mode, "div_")
+
+    def divide_(self, other, *, rounding_mode=NO_ROUNDING_MODE):
+        return divide_method_(self, other, rounding_mode, "divide_")
 
     def zero_(self):
         return inplace_zero(self)
