@@ -154,21 +154,41 @@ cdef Tensor run_tensor_hooks(list hooks, Tensor g):
     return g
 
 
-cdef Tensor checked_hook_result(object fn, Tensor old, object r):
-    """A hook's replacement gradient must look like the one it replaces."""
-    cdef Tensor t
-    cdef str name = getattr(fn, "__name__", type(fn).__name__)
+cdef str hook_name(object fn):
+    name = getattr(fn, "__name__", None)
+    return "<unknown>" if name is None else str(name)
+
+
+cdef object checked_hook_result(object fn, object old, object r):
+    """PyTorch's check_single_result: a hook's replacement for one gradient
+    must be None, or a tensor of the dtype and size of the one it replaces."""
+    cdef Tensor t, o
+    if r is None:
+        return None
+    if old is None:
+        raise RuntimeError("can't replace a None gradient with a non-None value")
     if not isinstance(r, Tensor):
-        raise TypeError(f"expected Tensor or None, but hook '{name}' returned an object of type "
-                        f"{type(r).__name__}")
+        raise TypeError(f"expected Variable, but hook returned '{type(r).__name__}'")
     t = <Tensor>r
-    if not same_shape(t, old):
-        raise RuntimeError(f"hook '{name}' has changed the size of value")
-    if t._dtype != old._dtype:
+    o = <Tensor>old
+    if t._dtype != o._dtype:
         raise RuntimeError(
-            f"hook '{name}' has changed the type of value (was cgrad.{legacy_type_name(old._dtype)} got "
+            f"hook '{hook_name(fn)}' has changed the type of value (was cgrad.{legacy_type_name(o._dtype)} got "
             f"cgrad.{legacy_type_name(t._dtype)})")
+    if not same_shape(t, o):
+        raise RuntimeError(f"hook '{hook_name(fn)}' has changed the size of value")
     return t
+
+
+cdef tuple checked_hook_results(object fn, tuple old, object r):
+    """A node hook's replacement tuple: same length, each entry checked."""
+    cdef Py_ssize_t i
+    if not isinstance(r, tuple):
+        raise TypeError(f"expected tuple, but hook returned '{type(r).__name__}'")
+    if len(<tuple>r) != len(old):
+        raise RuntimeError(f"hook '{hook_name(fn)}' has returned an incorrect number of values "
+                           f"(got {len(<tuple>r)}, but expected {len(old)})")
+    return tuple([checked_hook_result(fn, old[i], (<tuple>r)[i]) for i in range(len(old))])
 
 
 # ---------------------------------------------------------------------------
@@ -254,6 +274,14 @@ cdef list run_engine(list roots, list root_grads, bint keep_graph, bint create_g
                 else:
                     continue
 
+            if grads is None:
+                # a pre-hook turned the only gradient into None: PyTorch's
+                # built-in nodes then return no gradient at all
+                if not isinstance(node, FunctionNode):
+                    if not keep_graph:
+                        node.release_saved()
+                        node.saved_freed = True
+                    continue
             if type(node) is AccumulateGrad:
                 if inputs is not None and not is_target:
                     continue
@@ -355,26 +383,31 @@ cdef void capture_gradients(Node node, object grads, list entries, list inputs, 
 
 
 cdef object run_pre_hooks(Node node, object grads):
+    """Node pre-hooks: fn(grad_outputs) may return a checked replacement
+    tuple. A single-output node's gradient may become None."""
     cdef object r
+    cdef tuple cur = (grads,) if node.num_outputs == 1 else tuple(grads)
     for fn in list(node.pre_hooks):
-        if node.num_outputs == 1:
-            r = fn((grads,))
-            if r is not None:
-                grads = r[0]
-        else:
-            r = fn(tuple(grads))
-            if r is not None:
-                grads = list(r)
-    return grads
+        r = fn(cur)
+        if r is not None:
+            cur = checked_hook_results(fn, cur, r)
+    if node.num_outputs == 1:
+        return cur[0]
+    return list(cur)
 
 
 cdef tuple run_post_hooks(Node node, tuple out, object grads):
+    """Node post-hooks: fn(grad_inputs, grad_outputs), one grad_input per
+    next edge; a returned replacement is checked like a pre-hook's."""
     cdef object r
     cdef tuple grad_outputs = (grads,) if node.num_outputs == 1 else tuple(grads)
+    cdef Py_ssize_t n_edges = len(node.next_edges)
+    if len(out) < n_edges:
+        out = out + (None,) * (n_edges - len(out))
     for fn in list(node.post_hooks):
         r = fn(out, grad_outputs)
         if r is not None:
-            out = tuple(r)
+            out = checked_hook_results(fn, out, r)
     return out
 
 

@@ -134,6 +134,10 @@ cdef class FunctionNode(Node):
             k += 1
         return tuple(out)
 
+    def __call__(self, *args, **kwargs):
+        # PyTorch's custom-Function nodes are not callable
+        raise TypeError(f"'{type(self).__name__}' object is not callable")
+
     def __repr__(self):
         return f"<{type(self).__module__}.{type(self).__name__} object at {id(self):#x}>"
 

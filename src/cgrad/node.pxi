@@ -35,13 +35,36 @@ cdef class Node:
     def _sequence_nr(self):
         return self.seq
 
-    def __call__(self, *grads):
-        """Run this node's backward on the given output gradients."""
-        if self.num_outputs == 1:
-            if len(grads) != 1:
-                raise TypeError(f"{self.name()} expects 1 gradient, got {len(grads)}")
-            return self.apply(grads[0])
-        return self.apply(list(grads))
+    def __call__(self, *grads, **kwargs):
+        """Run this node's backward on the given output gradients (one Tensor
+        or None per output), as PyTorch's grad_fn objects do: the result has
+        one entry per next_function, a single value when there is one."""
+        cdef tuple out
+        cdef Py_ssize_t i, n_edges
+        cdef bint any_defined = False
+        if kwargs:
+            raise TypeError("keyword arguments are not supported")
+        if len(grads) != self.num_outputs:
+            raise TypeError(f"expected {self.num_outputs} arguments, got {len(grads)} instead")
+        for i in range(len(grads)):
+            g = grads[i]
+            if g is None:
+                continue
+            if not isinstance(g, Tensor):
+                raise TypeError(f"argument {i} is not a Variable")
+            any_defined = True
+        n_edges = 0 if self.next_edges is None else len(self.next_edges)
+        if not any_defined:
+            out = ()    # no gradient in, none out (PyTorch's any_grad_defined)
+        elif self.num_outputs == 1:
+            out = self.apply(grads[0])
+        else:
+            out = self.apply(list(grads))
+        if len(out) < n_edges:
+            out = out + (None,) * (n_edges - len(out))
+        if n_edges == 1:
+            return out[0]
+        return out
 
     def register_hook(self, fn):
         """fn(grad_inputs, grad_outputs) runs after this node's backward; it

@@ -471,9 +471,9 @@ def tensor_hook_returns(l, make):
     "int64": lambda l: l.ones(3, dtype=l.int64),
     "None": lambda l: None,
     "non-contiguous": lambda l: l.ones(3, 2).t()[0],
-    "int": (lambda l: 5, xfail(TENSOR_HOOK_MSG)),
-    "tuple": (lambda l: (l.ones(3),), xfail(TENSOR_HOOK_MSG)),
-    "list": (lambda l: [l.ones(3)], xfail(TENSOR_HOOK_MSG)),
+    "int": lambda l: 5,
+    "tuple": lambda l: (l.ones(3),),
+    "list": lambda l: [l.ones(3)],
 }))
 def test_tensor_hook_returns(make):
     same_observations(lambda l: tensor_hook_returns(l, make))
