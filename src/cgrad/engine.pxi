@@ -111,23 +111,28 @@ cdef Tensor sum_gradients(Tensor acc, Tensor g):
 cdef class AccumulateGrad(Node):
     """The node at a leaf: adds the incoming gradient into `variable.grad`."""
     cdef readonly Tensor variable
+    cdef int dtype        # the leaf's dtype when this node was made (graphs recorded it)
 
     cdef tuple apply(self, object grads):
-        accumulate_into_leaf(self.variable, <Tensor>grads, False)
+        accumulate_into_leaf(self.variable, <Tensor>grads, False, self.dtype)
         return ()
 
 
-cdef void accumulate_into_leaf(Tensor var, Tensor g, bint engine_owned) except *:
-    """PyTorch's AccumulateGrad. The first gradient becomes .grad: stolen
+cdef void accumulate_into_leaf(Tensor var, Tensor g, bint engine_owned, int dtype) except *:
+    """PyTorch's AccumulateGrad. The gradient is cast to `dtype` (what the
+    graph recorded for the leaf). The first gradient becomes .grad: stolen
     when `engine_owned` (the caller holds the only reference) and it owns its
-    buffer, else copied contiguous. Later ones add in place, or out of place
-    while building a graph (create_graph)."""
+    buffer, else copied contiguous. Later ones add in place (cast to .grad's
+    dtype), or out of place while building a graph (create_graph). A leaf
+    that no longer requires grad gets nothing."""
     cdef Tensor grad
-    if var._hooks:
+    if var._hooks:     # PyTorch runs them as the node's pre-hooks: always
         g = run_tensor_hooks(var._hooks, g)
         engine_owned = False
-    if g._dtype != var._dtype:
-        g = cast_tensor(g, var._dtype)
+    if not var._requires_grad:
+        return
+    if g._dtype != dtype:
+        g = cast_tensor(g, dtype)
         engine_owned = True
     grad = var._grad
     if grad is None:
@@ -136,6 +141,8 @@ cdef void accumulate_into_leaf(Tensor var, Tensor g, bint engine_owned) except *
         else:
             var._grad = op_clone_contiguous(g)
     elif not cgrad_grad_enabled:
+        if grad._dtype != g._dtype:
+            g = cast_tensor(g, grad._dtype)
         if grad._contiguous and same_shape(grad, g) and grad._grad_fn is None:
             add_into(grad, g, True)
         else:
@@ -286,7 +293,7 @@ cdef list run_engine(list roots, list root_grads, bint keep_graph, bint create_g
                 if inputs is not None and not is_target:
                     continue
                 accumulate_into_leaf((<AccumulateGrad>node).variable, <Tensor>grads,
-                                     Py_REFCNT(grads) == 1)
+                                     Py_REFCNT(grads) == 1, (<AccumulateGrad>node).dtype)
                 grads = None
                 continue
 
@@ -377,7 +384,7 @@ cdef void capture_gradients(Node node, object grads, list entries, list inputs, 
         if accumulate:
             t = <Tensor>inputs[idx]
             if t._grad_fn is not None:   # a non-leaf input: its .grad is filled like a leaf's
-                accumulate_into_leaf(t, g, False)
+                accumulate_into_leaf(t, g, False, t._dtype)
         else:
             captured[idx] = g
 

@@ -161,6 +161,7 @@ cdef Node accumulator_of(Tensor t):
             return <Node>obj
     acc = AccumulateGrad.__new__(AccumulateGrad)
     acc.variable = t
+    acc.dtype = t._dtype
     acc.next_edges = ()
     acc.num_outputs = 1
     acc.seq = next_seq()

@@ -487,7 +487,6 @@ OBJECT_OPS = {
 
 # Known divergences, (op, object) -> reason
 NUMPY_NAMES = "numpy argument types are named 'ndarray'/'float64' in messages, torch says 'numpy.ndarray'/'numpy.float64'"
-REQUIRES_GRAD_BOOL = "requires_grad_(x) accepts any object (truthiness); torch raises TypeError unless x is a bool"
 IOP_MSG = ("in-place ops with an unsupported operand raise 'Cannot convert NotImplementedType to cgrad._C.Tensor' "
            "(+=) or that text (sub_) instead of torch's TypeError text")
 BINOP_NAME = "'unsupported operand type(s)' messages name 'cgrad._C.Tensor'; torch's name the class 'Tensor'"
@@ -523,9 +522,9 @@ def test_objects_where_tensors_expected(op, obj, request):
     "numpy float64 as dim": (lambda l, a: a.sum(np.float64(1.0)), xfail(NUMPY_NAMES)),
     "numpy array to cat": (lambda l, a: l.cat([a, np.ones(3)]), xfail(NUMPY_NAMES)),
     "numpy array as transpose dim": (lambda l, a: a.transpose(np.ones(2), 0), xfail(NUMPY_NAMES)),
-    "requires_grad_(None)": (lambda l, a: a.detach().requires_grad_(None), xfail(REQUIRES_GRAD_BOOL)),
-    "requires_grad_('yes')": (lambda l, a: a.detach().requires_grad_("yes"), xfail(REQUIRES_GRAD_BOOL)),
-    "requires_grad_(1)": (lambda l, a: a.detach().requires_grad_(1), xfail(REQUIRES_GRAD_BOOL)),
+    "requires_grad_(None)": lambda l, a: a.detach().requires_grad_(None),
+    "requires_grad_('yes')": lambda l, a: a.detach().requires_grad_("yes"),
+    "requires_grad_(1)": lambda l, a: a.detach().requires_grad_(1),
     "iadd None": (lambda l, a: a.detach().__iadd__(None) if False else _iadd(a.detach(), None), xfail(IOP_MSG)),
     "iadd str": (lambda l, a: _iadd(a.detach(), "x"), xfail(IOP_MSG)),
     "sub_ None": (lambda l, a: a.detach().sub_(None), xfail(IOP_MSG)),

@@ -89,34 +89,21 @@ BACKWARD_ARGS = {
     "set grad int": lambda l, a: _set_grad(a, l.ones(2, 3, dtype=l.int64)),
     "set grad 5": lambda l, a: _set_grad(a, 5),
     "set grad list": lambda l, a: _set_grad(a, [[1.0, 2.0, 3.0]] * 2),
-    "set grad to itself": (lambda l, a: _set_grad(a, a),
-                           xfail("a.grad = a is accepted; torch raises \"can't assign Variable as its own grad\"")),
+    "set grad to itself": lambda l, a: _set_grad(a, a),
     "set grad on non-leaf": lambda l, a: _set_grad(a * 2, l.ones(2, 3)),
     "set grad on non-leaf wrong shape": lambda l, a: _set_grad(a * 2, l.ones(3)),
     "set requires_grad False on non-leaf": lambda l, a: setattr(a * 2, "requires_grad", False),
-    "set requires_grad True on non-leaf": (lambda l, a: setattr(a * 2, "requires_grad", True),
-                                           xfail("non_leaf.requires_grad = True is accepted; torch raises 'you can "
-                                                 "only change requires_grad flags of leaf variables.'")),
+    "set requires_grad True on non-leaf": lambda l, a: setattr(a * 2, "requires_grad", True),
     "requires_grad_(False) on non-leaf": lambda l, a: (a * 2).requires_grad_(False),
-    "set requires_grad on int tensor": (lambda l, a: setattr(l.ones(2, dtype=l.int64), "requires_grad", True),
-                                        xfail("int_tensor.requires_grad = True says 'only Tensors of floating point "
-                                              "dtype ...'; torch's setter says 'floating point and complex dtype'")),
+    "set requires_grad on int tensor": lambda l, a: setattr(l.ones(2, dtype=l.int64), "requires_grad", True),
     "requires_grad_() on int tensor": lambda l, a: l.ones(2, dtype=l.int64).requires_grad_(),
-    "set requires_grad 'yes'": (lambda l, a: setattr(a, "requires_grad", "yes"),
-                                xfail("t.requires_grad = <non-bool> is accepted; torch raises 'requires_grad must "
-                                      "be a bool'")),
-    "set requires_grad None": (lambda l, a: setattr(a, "requires_grad", None),
-                               xfail("t.requires_grad = <non-bool> is accepted; torch raises 'requires_grad must "
-                                     "be a bool'")),
+    "set requires_grad 'yes'": lambda l, a: setattr(a, "requires_grad", "yes"),
+    "set requires_grad None": lambda l, a: setattr(a, "requires_grad", None),
     "retain_grad without grad": lambda l, a: l.ones(2).retain_grad(),
     "register_hook without grad": lambda l, a: l.ones(2).register_hook(lambda g: g),
-    "set data non-tensor": (lambda l, a: setattr(a, "data", 5),
-                            xfail("t.data = 5 says \"data(): argument 'data' (position 1) must be Tensor, not int\"; "
-                                  "torch says 'Variable data has to be a tensor, but got int'")),
-    "set data int tensor on leaf requiring grad": (
+    "set data non-tensor": lambda l, a: setattr(a, "data", 5),
+    "set data int tensor on leaf requiring grad":
         lambda l, a: (setattr(a, "data", l.ones(5, dtype=l.int64)), a.requires_grad, a.dtype)[1:],
-        xfail("leaf.data = <int tensor> is accepted (an int64 leaf requiring grad, which then gets int64 grads); torch "
-              "raises 'data set to a tensor that requires gradients must be floating point or complex dtype'")),
     "set data other shape and dtype": lambda l, a: (setattr(a, "data", l.ones(5, dtype=l.float64)), a)[1],
     "detach_ on a view": lambda l, a: (a * 1)[0].detach_(),
     "item of non-scalar": lambda l, a: a.item(),
@@ -342,9 +329,7 @@ SCENARIOS = {
     "detach_ of a saved tensor": (detach_saved,
                                   xfail("detach_() on a tensor saved for backward goes unnoticed; torch raises "
                                         "'Trying to use a saved tensor that has been detached in-place'")),
-    "requires_grad_(False) on a leaf mid-graph": (
-        requires_grad_off_mid_graph,
-        xfail("a leaf whose requires_grad was switched off after use still gets a .grad; torch leaves it None")),
+    "requires_grad_(False) on a leaf mid-graph": requires_grad_off_mid_graph,
     "double backward": double_backward,
 }
 
@@ -452,9 +437,6 @@ def test_failing_backward_leaves_grads_as_torch(how):
 
 # ---------------------------------------------------------------------------
 # Hooks returning bad values (tensor hooks, in-process: these do not crash)
-
-TENSOR_HOOK_MSG = "a tensor hook returning a non-tensor says \"expected Tensor or None, but hook '<lambda>' returned " \
-                  "an object of type X\"; torch says \"expected Variable, but hook returned 'X'\""
 
 
 def tensor_hook_returns(l, make):
