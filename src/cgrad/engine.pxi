@@ -125,7 +125,7 @@ cdef void accumulate_into_leaf(Tensor var, Tensor g, bint engine_owned, int dtyp
     buffer, else copied contiguous. Later ones add in place (cast to .grad's
     dtype), or out of place while building a graph (create_graph). A leaf
     that no longer requires grad gets nothing."""
-    cdef Tensor grad
+    cdef Tensor grad, result
     if var._hooks:     # PyTorch runs them as the node's pre-hooks: always
         g = run_tensor_hooks(var._hooks, g)
         engine_owned = False
@@ -134,21 +134,31 @@ cdef void accumulate_into_leaf(Tensor var, Tensor g, bint engine_owned, int dtyp
     if g._dtype != dtype:
         g = cast_tensor(g, dtype)
         engine_owned = True
-    grad = var._grad
-    if grad is None:
-        if engine_owned and not cgrad_grad_enabled and is_private_buffer(g) and same_shape(g, var):
-            var._grad = g
+    # Backward passes in other threads may accumulate into this leaf too.
+    # The GIL is the lock: each read-check-write below runs without
+    # releasing it, except the steps computing a new tensor (clone, cast,
+    # out-of-place add), after which .grad is stored only if no other
+    # thread replaced it meanwhile (else the step is redone).
+    while True:
+        grad = var._grad
+        if grad is None:
+            if engine_owned and not cgrad_grad_enabled and is_private_buffer(g) and same_shape(g, var):
+                var._grad = g
+                return
+            result = op_clone_contiguous(g)
+        elif not cgrad_grad_enabled:
+            if grad._dtype != g._dtype:
+                g = cast_tensor(g, grad._dtype)
+                continue
+            if grad._contiguous and same_shape(grad, g) and grad._grad_fn is None:
+                add_into(grad, g, True)     # holds the GIL
+                return
+            result = op_add(grad, g)
         else:
-            var._grad = op_clone_contiguous(g)
-    elif not cgrad_grad_enabled:
-        if grad._dtype != g._dtype:
-            g = cast_tensor(g, grad._dtype)
-        if grad._contiguous and same_shape(grad, g) and grad._grad_fn is None:
-            add_into(grad, g, True)
-        else:
-            var._grad = op_add(grad, g)
-    else:
-        var._grad = op_add(grad, g)
+            result = op_add(grad, g)
+        if var._grad is grad:
+            var._grad = result
+            return
 
 
 cdef Tensor run_tensor_hooks(list hooks, Tensor g):
