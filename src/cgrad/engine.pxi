@@ -465,6 +465,8 @@ cdef list make_root_grads(list outputs, object grad_outputs, bint implicit_ok=Tr
     cdef int i
     for i in range(len(outputs)):
         out = <Tensor>outputs[i]
+        if grad_outputs is not None and i >= len(grad_outputs):
+            raise RuntimeError(f"got {len(outputs)} tensors and {len(grad_outputs)} gradients")
         gi = None if grad_outputs is None else grad_outputs[i]
         if gi is None:
             if not out._requires_grad:
@@ -488,11 +490,7 @@ cdef list make_root_grads(list outputs, object grad_outputs, bint implicit_ok=Tr
                 f"Mismatch in shape: grad_output[{i}] has a shape of {Size(shape_tuple(g))!r} and "
                 f"output[{i}] has a shape of {Size(shape_tuple(out))!r}.")
         if g._dtype != out._dtype:
-            if not is_float(g._dtype):
-                raise RuntimeError(
-                    f"Function backward returned an invalid gradient at index {i} - expected dtype "
-                    f"{DTYPES[out._dtype]!r} but got {DTYPES[g._dtype]!r}")
-            g = cast_tensor(g, out._dtype)
+            g = cast_tensor(g, out._dtype)     # the engine casts to the recorded dtype
         grads.append(g)
     return grads
 
@@ -521,6 +519,9 @@ def _run_backward(tensors, grad_tensors, retain_graph, bint create_graph, inputs
         input_list = list(inputs)
         for x in input_list:
             if not isinstance(x, Tensor):
-                raise TypeError(f"expected a Tensor in inputs, got {type(x).__name__}")
+                raise RuntimeError(
+                    f"all inputs have to be Tensors or GradientEdges, but got {cre_tp_name(x)}")
+            if accumulate_grad and not (<Tensor>x)._requires_grad:
+                raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
     return run_engine(roots, root_grads, keep_graph, create_graph, input_list, accumulate_grad,
                       allow_unused)

@@ -186,6 +186,32 @@ cdef inline Node grad_edge(Tensor t):
     return None
 
 
+cdef object saved_attr(Node n, Tensor saved, bint never_saved):
+    """grad_fn._saved_<name>: the saved tensor; None when the node never
+    saved it; PyTorch's error once backward freed it."""
+    if never_saved:
+        return None
+    if saved is None and n.saved_freed:
+        raise RuntimeError(FREED_MSG)
+    return saved
+
+
+cdef object saved_number_attr(Node n, object value):
+    """A Python number an op saved: PyTorch shows it as the wrapped-number
+    tensor it saved (int64 / float64 / bool)."""
+    if n.saved_freed:
+        raise RuntimeError(FREED_MSG)
+    if isinstance(value, bool):
+        return tensor(value)
+    if isinstance(value, int):
+        return tensor(value, dtype=DTYPES[I64])
+    return tensor(value, dtype=DTYPES[F64])
+
+
+# Edges are made last input first: a leaf's AccumulateGrad made here then
+# runs after the others (the engine pops the newest first), so the first
+# input's leaf is accumulated first, as in PyTorch.
+
 cdef inline void wire1(Node n, Tensor a):
     """Connect a new single-input node; its seq is taken after the input's
     accumulator exists so the order stays topological."""
@@ -198,7 +224,8 @@ cdef inline void wire1(Node n, Tensor a):
 
 
 cdef inline void wire2(Node n, Tensor a, Tensor b):
-    n.next_edges = (grad_edge(a), grad_edge(b))
+    cdef Node eb = grad_edge(b)
+    n.next_edges = (grad_edge(a), eb)
     if a._output_nr or b._output_nr:
         n.next_nrs = (a._output_nr, b._output_nr)
     n.num_outputs = 1
@@ -224,7 +251,7 @@ cdef void wire_many(Node n, list inputs, int num_outputs):
     cdef list nrs = []
     cdef bint any_nr = False
     cdef Tensor t
-    for x in inputs:
+    for x in reversed(inputs):
         if x is None:
             edges.append(None)
             nrs.append(0)
@@ -233,6 +260,8 @@ cdef void wire_many(Node n, list inputs, int num_outputs):
             edges.append(grad_edge(t))
             nrs.append(t._output_nr)
             any_nr = any_nr or t._output_nr != 0
+    edges.reverse()
+    nrs.reverse()
     n.next_edges = tuple(edges)
     if any_nr:
         n.next_nrs = tuple(nrs)
@@ -290,6 +319,8 @@ cdef str forward_name(Node node):
     TanhBackward0 -> Tanh."""
     cdef str name = type(node).__name__
     cdef int i = name.rfind("Backward")
+    if name == "CopySlices":
+        return "torch::autograd::CopySlices"    # PyTorch prints this C++ node's qualified name
     return name[:i] if i > 0 else name
 
 
@@ -313,17 +344,31 @@ cdef str INFERENCE_SAVE_MSG = (
     "normal tensor and use it in autograd, or use `cgrad.no_grad()` instead of `cgrad.inference_mode()`.")
 
 
+cdef str DETACHED_MSG = (
+    "Trying to use a saved tensor that has been detached in-place, i.e. with .detach_().This is not "
+    "supported, please use out-of-place `.detach()` instead")
+
+# detach_() of a non-leaf that is not a view marks it with this _view_version
+# (unused by non-views): a node that saved it as an input then refuses it.
+cdef enum:
+    DETACHED_IN_PLACE = -2
+
+
 cdef inline long long save_version(Tensor t) except? -1:
     """The version to keep beside a tensor a node saves (every save site
     calls this, so it is also where inference tensors are refused)."""
     if t._is_inference:
         raise RuntimeError(INFERENCE_SAVE_MSG)
+    if t._view_version == DETACHED_IN_PLACE:
+        t._view_version = 0     # saved as the leaf it now is
     return t._storage.version
 
 
 cdef inline Tensor unpack_input(Node node, Tensor saved, long long version):
     if saved is None:
         raise RuntimeError(FREED_MSG)
+    if saved._view_version == DETACHED_IN_PLACE:
+        raise RuntimeError(DETACHED_MSG)
     if saved._storage.version != version:
         raise version_error(node, saved, version, False)
     return saved

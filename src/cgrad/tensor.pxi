@@ -392,6 +392,8 @@ cdef class Tensor:
                 "True, gradients are views of DDP buckets, and hence detach_() cannot be called on "
                 "these gradients. To fix this error, please refer to the Optimizer.zero_grad() "
                 "function in torch/optim/optimizer.py as the solution.")
+        if self._grad_fn is not None and self._base is None:
+            self._view_version = DETACHED_IN_PLACE
         self._grad_fn = None
         self._output_nr = 0
         self._requires_grad = False
@@ -430,8 +432,10 @@ cdef class Tensor:
         if inputs is not None:
             inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
             if len(inputs) == 0:
-                raise RuntimeError("'inputs' argument to backward() cannot be empty.")
-        _run_backward((self,), (gradient,), retain_graph, create_graph, inputs, False, True)
+                raise RuntimeError("`inputs` argument to `backward()` cannot be empty.")
+        # as torch.autograd.backward: a non-tensor gradient is taken as a sequence
+        grads = (gradient,) if gradient is None or isinstance(gradient, Tensor) else tuple(gradient)
+        _run_backward((self,), grads, retain_graph, create_graph, inputs, False, True)
 
     # --- conversion ---------------------------------------------------------
     def item(self):

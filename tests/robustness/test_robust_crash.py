@@ -369,13 +369,14 @@ GRAD_FN_CALLS.update({
     "unbind grad_fn(one grad)": ("x = lib.ones(3, requires_grad=True); y = x.unbind(0)[0]\n"
                                  "result = y.grad_fn(lib.ones(()))", None),
     "saved tensor before backward": ("x = lib.ones(3, requires_grad=True); y = x * x\n"
-                                     "result = y.grad_fn._saved_self is x",
-                                     xfail("grad_fn._saved_self / _saved_other are missing (AttributeError); torch "
-                                           "exposes the saved tensors")),
+                                     "result = y.grad_fn._saved_self is x", None),
     "saved tensor after backward": ("x = lib.ones(3, requires_grad=True); y = x * x; y.sum().backward()\n"
-                                    "result = y.grad_fn._saved_self",
-                                    xfail("grad_fn._saved_self / _saved_other are missing (AttributeError); torch "
-                                          "raises 'Trying to backward through the graph a second time'")),
+                                    "result = y.grad_fn._saved_self", None),
+    "saved number of x * 2 and x / 2.5": ("x = lib.ones(3, requires_grad=True); a = x * 2; b = x / 2.5\n"
+                                          "result = (a.grad_fn._saved_self, a.grad_fn._saved_other, "
+                                          "b.grad_fn._saved_other)", None),
+    "saved number after backward": ("x = lib.ones(3, requires_grad=True); y = x * 2; y.sum().backward()\n"
+                                    "result = (y.grad_fn._saved_self, y.grad_fn._saved_other)", None),
     "next_functions after backward": ("x = lib.ones(3, requires_grad=True); y = (x * x).exp(); y.sum().backward()\n"
                                       "result = [type(f[0]).__name__ for f in y.grad_fn.next_functions]", None),
     "AccumulateGrad.variable after the leaf dies": ("x = lib.ones(3, requires_grad=True); y = x * 2\n"
