@@ -420,6 +420,14 @@ GRAD_FN_CALLS.update({
                                             "result = y.grad_fn(None, None, None)", None),
     "grad_fn with a non-tensor among several": ("x = lib.ones(3, requires_grad=True); y = x.unbind(0)[0]\n"
                                                 "result = y.grad_fn(None, 5, None)", None),
+    "getitem grad_fn(wrong shape)": ("x = lib.ones(2, 3, requires_grad=True); y = x[[0, 1]]\n"
+                                     "result = y.grad_fn(lib.ones(7))", None),
+    "getitem grad_fn(empty)": ("x = lib.ones(2, 3, requires_grad=True); y = x[[0, 1]]\n"
+                               "result = y.grad_fn(lib.ones(0))", None),
+    "slice grad_fn(wrong shape)": ("x = lib.ones(2, 3, requires_grad=True); y = x[:, 1:]\n"
+                                   "result = y.grad_fn(lib.ones(50, 50))", None),
+    "slice grad_fn(empty)": ("x = lib.ones(2, 3, requires_grad=True); y = x[:, 1:]\n"
+                             "result = y.grad_fn(lib.ones(0))", None),
     "AccumulateGrad called with an int": ("x = lib.ones(3, requires_grad=True); y = x * x\n"
                                           "result = y.grad_fn.next_functions[0][0](5)", None),
     "AccumulateGrad called with a tensor": ("x = lib.ones(3, requires_grad=True); y = x * x\n"
