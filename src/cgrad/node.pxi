@@ -348,8 +348,10 @@ cdef str DETACHED_MSG = (
     "Trying to use a saved tensor that has been detached in-place, i.e. with .detach_().This is not "
     "supported, please use out-of-place `.detach()` instead")
 
-# detach_() of a non-leaf that is not a view marks it with this _view_version
-# (unused by non-views): a node that saved it as an input then refuses it.
+# detach_() of a non-leaf that is not a view marks it in _view_version (unused
+# by non-views) with DETACHED_IN_PLACE - its sequence number then: a node made
+# before that which saved it as an input refuses it (PyTorch's is_leaf_ check
+# at save time); nodes made later saved it as the leaf it became.
 cdef enum:
     DETACHED_IN_PLACE = -2
 
@@ -359,15 +361,13 @@ cdef inline long long save_version(Tensor t) except? -1:
     calls this, so it is also where inference tensors are refused)."""
     if t._is_inference:
         raise RuntimeError(INFERENCE_SAVE_MSG)
-    if t._view_version == DETACHED_IN_PLACE:
-        t._view_version = 0     # saved as the leaf it now is
     return t._storage.version
 
 
 cdef inline Tensor unpack_input(Node node, Tensor saved, long long version):
     if saved is None:
         raise RuntimeError(FREED_MSG)
-    if saved._view_version == DETACHED_IN_PLACE:
+    if saved._view_version <= DETACHED_IN_PLACE and node.seq < DETACHED_IN_PLACE - saved._view_version:
         raise RuntimeError(DETACHED_MSG)
     if saved._storage.version != version:
         raise version_error(node, saved, version, False)

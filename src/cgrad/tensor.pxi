@@ -393,7 +393,7 @@ cdef class Tensor:
                 "these gradients. To fix this error, please refer to the Optimizer.zero_grad() "
                 "function in torch/optim/optimizer.py as the solution.")
         if self._grad_fn is not None and self._base is None:
-            self._view_version = DETACHED_IN_PLACE
+            self._view_version = DETACHED_IN_PLACE - next_seq()
         self._grad_fn = None
         self._output_nr = 0
         self._requires_grad = False

@@ -428,6 +428,11 @@ GRAD_FN_CALLS.update({
                                    "result = y.grad_fn(lib.ones(50, 50))", None),
     "slice grad_fn(empty)": ("x = lib.ones(2, 3, requires_grad=True); y = x[:, 1:]\n"
                              "result = y.grad_fn(lib.ones(0))", None),
+    "detach_ then saved by a later op": ("x = lib.ones(3, requires_grad=True); w = lib.ones(3, requires_grad=True)\n"
+                                         "a = x * 2; a.detach_(); lib.nn.functional.mse_loss(w, a).backward()\n"
+                                         "result = w.grad", None),
+    "detach_ of a saved output": ("x = lib.ones(3, requires_grad=True); a = x * 2; b = a.exp(); b.detach_()\n"
+                                  "c = a.exp(); a.detach_(); c.sum().backward(); result = x.grad", None),
     "AccumulateGrad called with an int": ("x = lib.ones(3, requires_grad=True); y = x * x\n"
                                           "result = y.grad_fn.next_functions[0][0](5)", None),
     "AccumulateGrad called with a tensor": ("x = lib.ones(3, requires_grad=True); y = x * x\n"
