@@ -3,7 +3,7 @@ Python floats as PyTorch does), run by a Cython kernel per parameter."""
 
 from cgrad import _C
 from cgrad.optim.optimizer import Optimizer
-from cgrad.optim.sgd import _C_no_grad, _kernel_fits, _write_back
+from cgrad.optim.sgd import _C_no_grad, _write_back
 
 __all__ = ["Adam", "AdamW"]
 
@@ -51,7 +51,7 @@ class Adam(Optimizer):
                     state["exp_avg_sq"] = _C.zeros_like(p)
                     if group["amsgrad"]:
                         state["max_exp_avg_sq"] = _C.zeros_like(p)
-                if not _kernel_fits(p, grad, state["exp_avg"], state["exp_avg_sq"], state.get("max_exp_avg_sq")):
+                if not _C._kernel_fits(p, grad, state["exp_avg"], state["exp_avg_sq"], state.get("max_exp_avg_sq")):
                     _adam_by_ops(p, grad, state, group, decoupled)
                     continue
                 state["step"].add_(1)

@@ -34,7 +34,7 @@ class SGD(Optimizer):
                 grad = _contiguous(p.grad)
                 state = self._param_state(p)
                 buf = state.get("momentum_buffer")
-                if not _kernel_fits(p, grad, buf):
+                if not _C._kernel_fits(p, grad, buf):
                     _sgd_by_ops(p, grad, state, group)
                     continue
                 first = momentum != 0 and buf is None
@@ -50,17 +50,6 @@ class SGD(Optimizer):
                                group["maximize"], first)
                 _write_back(p, target)
         return loss
-
-
-def _kernel_fits(p, *tensors):
-    """Whether the fused kernel can run: every buffer of p's dtype and shape.
-    Otherwise (p.data or p.grad swapped for another dtype or shape) the step
-    runs as PyTorch's single-tensor update, with its casts and its errors."""
-    dtype, shape = p.dtype, p.shape
-    for t in tensors:
-        if t is not None and (t.dtype is not dtype or t.shape != shape):
-            return False
-    return True
 
 
 def _sgd_by_ops(p, grad, state, group):
