@@ -292,9 +292,12 @@ cdef list run_engine(list roots, list root_grads, bint keep_graph, bint create_g
                     continue
 
             if grads is None:
-                # a pre-hook turned the only gradient into None: PyTorch's
+                # pre-hooks turned every gradient into None: PyTorch's
                 # built-in nodes then return no gradient at all
-                if not isinstance(node, FunctionNode):
+                if isinstance(node, FunctionNode):
+                    if node.num_outputs != 1:
+                        grads = [None] * node.num_outputs
+                else:
                     if not keep_graph:
                         node.release_saved()
                         node.saved_freed = True
@@ -384,6 +387,8 @@ def _node_seq(Node n):
 cdef void capture_gradients(Node node, object grads, list entries, list inputs, list captured,
                             bint accumulate) except *:
     cdef Tensor g, t
+    if grads is None:        # pre-hooks removed every gradient
+        return
     for nr, idx in entries:
         if node.num_outputs == 1:
             g = <Tensor>grads
@@ -401,7 +406,8 @@ cdef void capture_gradients(Node node, object grads, list entries, list inputs, 
 
 cdef object run_pre_hooks(Node node, object grads):
     """Node pre-hooks: fn(grad_outputs) may return a checked replacement
-    tuple. A single-output node's gradient may become None."""
+    tuple. None when every gradient became None (the engine then skips a
+    built-in node; a custom Function still gets materialized zeros)."""
     cdef object r
     cdef tuple cur = (grads,) if node.num_outputs == 1 else tuple(grads)
     for fn in list(node.pre_hooks):
@@ -410,7 +416,10 @@ cdef object run_pre_hooks(Node node, object grads):
             cur = checked_hook_results(fn, cur, r)
     if node.num_outputs == 1:
         return cur[0]
-    return list(cur)
+    for g in cur:
+        if g is not None:
+            return list(cur)
+    return None     # no gradient left: a built-in node then yields none (PyTorch)
 
 
 cdef tuple run_post_hooks(Node node, tuple out, object grads):
