@@ -107,7 +107,7 @@ def test_backward_inputs_restricts_accumulation():
     b = cgrad.tensor([2.0], requires_grad=True)
     (a * b).sum().backward(inputs=[a])
     assert a.grad.tolist() == [2.0] and b.grad is None
-    with pytest.raises(RuntimeError, match=r"^'inputs' argument to backward\(\) cannot be empty.$"):
+    with pytest.raises(RuntimeError, match=r"^`inputs` argument to `backward\(\)` cannot be empty.$"):
         (a * b).sum().backward(inputs=[])
 
 

@@ -20,12 +20,11 @@ def _tensor_or_tensors(x, what):
 
 
 def _grads_for(outputs, grads, what):
+    """PyTorch's _tensor_or_tensors_to_tuple: extra gradients are ignored
+    (its _make_grads zips), missing ones are refused by the engine."""
     if grads is None:
         return (None,) * len(outputs)
-    grads = (grads,) if isinstance(grads, Tensor) else tuple(grads)
-    if len(grads) != len(outputs):
-        raise RuntimeError(f"got {len(outputs)} tensors and {len(grads)} gradients")
-    return grads
+    return (grads,) if isinstance(grads, Tensor) else tuple(grads)
 
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, grad_variables=None,
@@ -38,7 +37,7 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     if inputs is not None:
         inputs = _tensor_or_tensors(inputs, "inputs")
         if len(inputs) == 0:
-            raise RuntimeError("'inputs' argument to backward() cannot be empty.")
+            raise RuntimeError("`inputs` argument to `backward()` cannot be empty.")
     grads = _grads_for(tensors, grad_tensors, "grad_tensors")
     _C._run_backward(tensors, grads, retain_graph, create_graph, inputs, False, True)
 

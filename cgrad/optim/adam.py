@@ -3,7 +3,7 @@ Python floats as PyTorch does), run by a Cython kernel per parameter."""
 
 from cgrad import _C
 from cgrad.optim.optimizer import Optimizer
-from cgrad.optim.sgd import _write_back
+from cgrad.optim.sgd import _C_no_grad, _write_back
 
 __all__ = ["Adam", "AdamW"]
 
@@ -51,6 +51,9 @@ class Adam(Optimizer):
                     state["exp_avg_sq"] = _C.zeros_like(p)
                     if group["amsgrad"]:
                         state["max_exp_avg_sq"] = _C.zeros_like(p)
+                if not _C._kernel_fits(p, grad, state["exp_avg"], state["exp_avg_sq"], state.get("max_exp_avg_sq")):
+                    _adam_by_ops(p, grad, state, group, decoupled)
+                    continue
                 state["step"].add_(1)
                 step = state["step"].item()
                 bias_correction1 = 1 - beta1 ** step
@@ -63,6 +66,36 @@ class Adam(Optimizer):
                                 group["maximize"], step_size, bias_correction2 ** 0.5)
                 _write_back(p, target)
         return loss
+
+
+def _adam_by_ops(p, grad, state, group, decoupled):
+    """PyTorch's _single_tensor_adam for one parameter, op by op (used when
+    p.data or p.grad changed dtype or shape under the optimizer)."""
+    beta1, beta2 = group["betas"]
+    lr, weight_decay = group["lr"], group["weight_decay"]
+    with _C_no_grad():
+        state["step"].add_(1)
+        if group["maximize"]:
+            grad = -grad
+        if weight_decay != 0:
+            if decoupled:
+                p.mul_(1 - lr * weight_decay)
+            else:
+                grad = grad.add(p, alpha=weight_decay)
+        exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
+        diff = -exp_avg
+        diff.add_(grad)                       # lerp_'s shape check: exp_avg against grad
+        exp_avg.add_(diff, alpha=1 - beta1)
+        exp_avg_sq.mul_(beta2).add_(grad * grad, alpha=1 - beta2)
+        step = state["step"].item()
+        bias_correction1 = 1 - beta1 ** step
+        bias_correction2_sqrt = (1 - beta2 ** step) ** 0.5
+        if group["amsgrad"]:
+            state["max_exp_avg_sq"].copy_(_C.maximum(state["max_exp_avg_sq"], exp_avg_sq))
+            denom = (state["max_exp_avg_sq"].sqrt() / bias_correction2_sqrt).add_(group["eps"])
+        else:
+            denom = (exp_avg_sq.sqrt() / bias_correction2_sqrt).add_(group["eps"])
+        p.add_(exp_avg / denom, alpha=-(lr / bias_correction1))
 
 
 class AdamW(Adam):

@@ -34,6 +34,9 @@ class SGD(Optimizer):
                 grad = _contiguous(p.grad)
                 state = self._param_state(p)
                 buf = state.get("momentum_buffer")
+                if not _C._kernel_fits(p, grad, buf):
+                    _sgd_by_ops(p, grad, state, group)
+                    continue
                 first = momentum != 0 and buf is None
                 if first:
                     buf = _C.empty_like(p)
@@ -47,6 +50,28 @@ class SGD(Optimizer):
                                group["maximize"], first)
                 _write_back(p, target)
         return loss
+
+
+def _sgd_by_ops(p, grad, state, group):
+    """PyTorch's _single_tensor_sgd for one parameter, op by op."""
+    with _C_no_grad():
+        if group["maximize"]:
+            grad = -grad
+        if group["weight_decay"] != 0:
+            grad = grad.add(p, alpha=group["weight_decay"])
+        momentum = group["momentum"]
+        if momentum != 0:
+            buf = state.get("momentum_buffer")
+            if buf is None:
+                buf = grad.detach().clone()
+                state["momentum_buffer"] = buf
+            else:
+                buf.mul_(momentum).add_(grad, alpha=1 - group["dampening"])
+            if group["nesterov"]:
+                grad = grad.add(buf, alpha=momentum)
+            else:
+                grad = buf
+        p.add_(grad, alpha=-group["lr"])
 
 
 def _write_back(p, target):

@@ -111,37 +111,54 @@ cdef Tensor sum_gradients(Tensor acc, Tensor g):
 cdef class AccumulateGrad(Node):
     """The node at a leaf: adds the incoming gradient into `variable.grad`."""
     cdef readonly Tensor variable
+    cdef int dtype        # the leaf's dtype when this node was made (graphs recorded it)
 
     cdef tuple apply(self, object grads):
-        accumulate_into_leaf(self.variable, <Tensor>grads, False)
+        accumulate_into_leaf(self.variable, <Tensor>grads, False, self.dtype)
         return ()
 
 
-cdef void accumulate_into_leaf(Tensor var, Tensor g, bint engine_owned) except *:
-    """PyTorch's AccumulateGrad. The first gradient becomes .grad: stolen
+cdef void accumulate_into_leaf(Tensor var, Tensor g, bint engine_owned, int dtype) except *:
+    """PyTorch's AccumulateGrad. The gradient is cast to `dtype` (what the
+    graph recorded for the leaf). The first gradient becomes .grad: stolen
     when `engine_owned` (the caller holds the only reference) and it owns its
-    buffer, else copied contiguous. Later ones add in place, or out of place
-    while building a graph (create_graph)."""
-    cdef Tensor grad
-    if var._hooks:
+    buffer, else copied contiguous. Later ones add in place (cast to .grad's
+    dtype), or out of place while building a graph (create_graph). A leaf
+    that no longer requires grad gets nothing."""
+    cdef Tensor grad, result
+    if var._hooks:     # PyTorch runs them as the node's pre-hooks: always
         g = run_tensor_hooks(var._hooks, g)
         engine_owned = False
-    if g._dtype != var._dtype:
-        g = cast_tensor(g, var._dtype)
+    if not var._requires_grad:
+        return
+    if g._dtype != dtype:
+        g = cast_tensor(g, dtype)
         engine_owned = True
-    grad = var._grad
-    if grad is None:
-        if engine_owned and not cgrad_grad_enabled and is_private_buffer(g) and same_shape(g, var):
-            var._grad = g
+    # Backward passes in other threads may accumulate into this leaf too.
+    # The GIL is the lock: each read-check-write below runs without
+    # releasing it, except the steps computing a new tensor (clone, cast,
+    # out-of-place add), after which .grad is stored only if no other
+    # thread replaced it meanwhile (else the step is redone).
+    while True:
+        grad = var._grad
+        if grad is None:
+            if engine_owned and not cgrad_grad_enabled and is_private_buffer(g) and same_shape(g, var):
+                var._grad = g
+                return
+            result = op_clone_contiguous(g)
+        elif not cgrad_grad_enabled:
+            if grad._dtype != g._dtype:
+                g = cast_tensor(g, grad._dtype)
+                continue
+            if grad._contiguous and same_shape(grad, g) and grad._grad_fn is None:
+                add_into(grad, g, True)     # holds the GIL
+                return
+            result = op_add(grad, g)
         else:
-            var._grad = op_clone_contiguous(g)
-    elif not cgrad_grad_enabled:
-        if grad._contiguous and same_shape(grad, g) and grad._grad_fn is None:
-            add_into(grad, g, True)
-        else:
-            var._grad = op_add(grad, g)
-    else:
-        var._grad = op_add(grad, g)
+            result = op_add(grad, g)
+        if var._grad is grad:
+            var._grad = result
+            return
 
 
 cdef Tensor run_tensor_hooks(list hooks, Tensor g):
@@ -154,21 +171,41 @@ cdef Tensor run_tensor_hooks(list hooks, Tensor g):
     return g
 
 
-cdef Tensor checked_hook_result(object fn, Tensor old, object r):
-    """A hook's replacement gradient must look like the one it replaces."""
-    cdef Tensor t
-    cdef str name = getattr(fn, "__name__", type(fn).__name__)
+cdef str hook_name(object fn):
+    name = getattr(fn, "__name__", None)
+    return "<unknown>" if name is None else str(name)
+
+
+cdef object checked_hook_result(object fn, object old, object r):
+    """PyTorch's check_single_result: a hook's replacement for one gradient
+    must be None, or a tensor of the dtype and size of the one it replaces."""
+    cdef Tensor t, o
+    if r is None:
+        return None
+    if old is None:
+        raise RuntimeError("can't replace a None gradient with a non-None value")
     if not isinstance(r, Tensor):
-        raise TypeError(f"expected Tensor or None, but hook '{name}' returned an object of type "
-                        f"{type(r).__name__}")
+        raise TypeError(f"expected Variable, but hook returned '{type(r).__name__}'")
     t = <Tensor>r
-    if not same_shape(t, old):
-        raise RuntimeError(f"hook '{name}' has changed the size of value")
-    if t._dtype != old._dtype:
+    o = <Tensor>old
+    if t._dtype != o._dtype:
         raise RuntimeError(
-            f"hook '{name}' has changed the type of value (was cgrad.{legacy_type_name(old._dtype)} got "
+            f"hook '{hook_name(fn)}' has changed the type of value (was cgrad.{legacy_type_name(o._dtype)} got "
             f"cgrad.{legacy_type_name(t._dtype)})")
+    if not same_shape(t, o):
+        raise RuntimeError(f"hook '{hook_name(fn)}' has changed the size of value")
     return t
+
+
+cdef tuple checked_hook_results(object fn, tuple old, object r):
+    """A node hook's replacement tuple: same length, each entry checked."""
+    cdef Py_ssize_t i
+    if not isinstance(r, tuple):
+        raise TypeError(f"expected tuple, but hook returned '{type(r).__name__}'")
+    if len(<tuple>r) != len(old):
+        raise RuntimeError(f"hook '{hook_name(fn)}' has returned an incorrect number of values "
+                           f"(got {len(<tuple>r)}, but expected {len(old)})")
+    return tuple([checked_hook_result(fn, old[i], (<tuple>r)[i]) for i in range(len(old))])
 
 
 # ---------------------------------------------------------------------------
@@ -254,11 +291,22 @@ cdef list run_engine(list roots, list root_grads, bint keep_graph, bint create_g
                 else:
                     continue
 
+            if grads is None:
+                # pre-hooks turned every gradient into None: PyTorch's
+                # built-in nodes then return no gradient at all
+                if isinstance(node, FunctionNode):
+                    if node.num_outputs != 1:
+                        grads = [None] * node.num_outputs
+                else:
+                    if not keep_graph:
+                        node.release_saved()
+                        node.saved_freed = True
+                    continue
             if type(node) is AccumulateGrad:
                 if inputs is not None and not is_target:
                     continue
                 accumulate_into_leaf((<AccumulateGrad>node).variable, <Tensor>grads,
-                                     Py_REFCNT(grads) == 1)
+                                     Py_REFCNT(grads) == 1, (<AccumulateGrad>node).dtype)
                 grads = None
                 continue
 
@@ -339,6 +387,8 @@ def _node_seq(Node n):
 cdef void capture_gradients(Node node, object grads, list entries, list inputs, list captured,
                             bint accumulate) except *:
     cdef Tensor g, t
+    if grads is None:        # pre-hooks removed every gradient
+        return
     for nr, idx in entries:
         if node.num_outputs == 1:
             g = <Tensor>grads
@@ -349,32 +399,41 @@ cdef void capture_gradients(Node node, object grads, list entries, list inputs, 
         if accumulate:
             t = <Tensor>inputs[idx]
             if t._grad_fn is not None:   # a non-leaf input: its .grad is filled like a leaf's
-                accumulate_into_leaf(t, g, False)
+                accumulate_into_leaf(t, g, False, t._dtype)
         else:
             captured[idx] = g
 
 
 cdef object run_pre_hooks(Node node, object grads):
+    """Node pre-hooks: fn(grad_outputs) may return a checked replacement
+    tuple. None when every gradient became None (the engine then skips a
+    built-in node; a custom Function still gets materialized zeros)."""
     cdef object r
+    cdef tuple cur = (grads,) if node.num_outputs == 1 else tuple(grads)
     for fn in list(node.pre_hooks):
-        if node.num_outputs == 1:
-            r = fn((grads,))
-            if r is not None:
-                grads = r[0]
-        else:
-            r = fn(tuple(grads))
-            if r is not None:
-                grads = list(r)
-    return grads
+        r = fn(cur)
+        if r is not None:
+            cur = checked_hook_results(fn, cur, r)
+    if node.num_outputs == 1:
+        return cur[0]
+    for g in cur:
+        if g is not None:
+            return list(cur)
+    return None     # no gradient left: a built-in node then yields none (PyTorch)
 
 
 cdef tuple run_post_hooks(Node node, tuple out, object grads):
+    """Node post-hooks: fn(grad_inputs, grad_outputs), one grad_input per
+    next edge; a returned replacement is checked like a pre-hook's."""
     cdef object r
     cdef tuple grad_outputs = (grads,) if node.num_outputs == 1 else tuple(grads)
+    cdef Py_ssize_t n_edges = len(node.next_edges)
+    if len(out) < n_edges:
+        out = out + (None,) * (n_edges - len(out))
     for fn in list(node.post_hooks):
         r = fn(out, grad_outputs)
         if r is not None:
-            out = tuple(r)
+            out = checked_hook_results(fn, out, r)
     return out
 
 
@@ -415,6 +474,8 @@ cdef list make_root_grads(list outputs, object grad_outputs, bint implicit_ok=Tr
     cdef int i
     for i in range(len(outputs)):
         out = <Tensor>outputs[i]
+        if grad_outputs is not None and i >= len(grad_outputs):
+            raise RuntimeError(f"got {len(outputs)} tensors and {len(grad_outputs)} gradients")
         gi = None if grad_outputs is None else grad_outputs[i]
         if gi is None:
             if not out._requires_grad:
@@ -438,11 +499,7 @@ cdef list make_root_grads(list outputs, object grad_outputs, bint implicit_ok=Tr
                 f"Mismatch in shape: grad_output[{i}] has a shape of {Size(shape_tuple(g))!r} and "
                 f"output[{i}] has a shape of {Size(shape_tuple(out))!r}.")
         if g._dtype != out._dtype:
-            if not is_float(g._dtype):
-                raise RuntimeError(
-                    f"Function backward returned an invalid gradient at index {i} - expected dtype "
-                    f"{DTYPES[out._dtype]!r} but got {DTYPES[g._dtype]!r}")
-            g = cast_tensor(g, out._dtype)
+            g = cast_tensor(g, out._dtype)     # the engine casts to the recorded dtype
         grads.append(g)
     return grads
 
@@ -471,6 +528,9 @@ def _run_backward(tensors, grad_tensors, retain_graph, bint create_graph, inputs
         input_list = list(inputs)
         for x in input_list:
             if not isinstance(x, Tensor):
-                raise TypeError(f"expected a Tensor in inputs, got {type(x).__name__}")
+                raise RuntimeError(
+                    f"all inputs have to be Tensors or GradientEdges, but got {cre_tp_name(x)}")
+            if accumulate_grad and not (<Tensor>x)._requires_grad:
+                raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
     return run_engine(roots, root_grads, keep_graph, create_graph, input_list, accumulate_grad,
                       allow_unused)

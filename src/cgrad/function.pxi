@@ -114,12 +114,12 @@ cdef class FunctionNode(Node):
             if not self.arg_is_tensor[i]:
                 continue
             r = result[i]
+            if r is not None and not isinstance(r, Tensor):
+                raise RuntimeError(f"expected Variable or None (got {cre_tp_name(r)})")
             if r is None or not wants_grad(self, k):
                 out.append(None)
                 k += 1
                 continue
-            if not isinstance(r, Tensor):
-                raise TypeError(f"expected Tensor or None as gradient {i} of {name}, got {type(r).__name__}")
             g = <Tensor>r
             if shape_tuple(g) != self.input_shapes[k]:
                 if not expandable(self.input_shapes[k], g):
@@ -133,6 +133,10 @@ cdef class FunctionNode(Node):
             out.append(g)
             k += 1
         return tuple(out)
+
+    def __call__(self, *args, **kwargs):
+        # PyTorch's custom-Function nodes are not callable
+        raise TypeError(f"'{type(self).__name__}' object is not callable")
 
     def __repr__(self):
         return f"<{type(self).__module__}.{type(self).__name__} object at {id(self):#x}>"
@@ -211,6 +215,10 @@ def _function_apply(cls, tuple args, dict kwargs):
             t._requires_grad = False
             continue
         set_history(t, ctx, i)
+        # ctx may hold anything (ctx.out = out makes a cycle through this
+        # output): the output must be visible to the cyclic GC like ctx
+        if not PyObject_GC_IsTracked(t):
+            PyObject_GC_Track(<void*>t)
         if t._base is not None:
             t._view_version = t._storage.version
     ctx.output_shapes = tuple(shapes)

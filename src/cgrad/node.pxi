@@ -35,13 +35,36 @@ cdef class Node:
     def _sequence_nr(self):
         return self.seq
 
-    def __call__(self, *grads):
-        """Run this node's backward on the given output gradients."""
-        if self.num_outputs == 1:
-            if len(grads) != 1:
-                raise TypeError(f"{self.name()} expects 1 gradient, got {len(grads)}")
-            return self.apply(grads[0])
-        return self.apply(list(grads))
+    def __call__(self, *grads, **kwargs):
+        """Run this node's backward on the given output gradients (one Tensor
+        or None per output), as PyTorch's grad_fn objects do: the result has
+        one entry per next_function, a single value when there is one."""
+        cdef tuple out
+        cdef Py_ssize_t i, n_edges
+        cdef bint any_defined = False
+        if kwargs:
+            raise TypeError("keyword arguments are not supported")
+        if len(grads) != self.num_outputs:
+            raise TypeError(f"expected {self.num_outputs} arguments, got {len(grads)} instead")
+        for i in range(len(grads)):
+            g = grads[i]
+            if g is None:
+                continue
+            if not isinstance(g, Tensor):
+                raise TypeError(f"argument {i} is not a Variable")
+            any_defined = True
+        n_edges = 0 if self.next_edges is None else len(self.next_edges)
+        if not any_defined:
+            out = ()    # no gradient in, none out (PyTorch's any_grad_defined)
+        elif self.num_outputs == 1:
+            out = self.apply(grads[0])
+        else:
+            out = self.apply(list(grads))
+        if len(out) < n_edges:
+            out = out + (None,) * (n_edges - len(out))
+        if n_edges == 1:
+            return out[0]
+        return out
 
     def register_hook(self, fn):
         """fn(grad_inputs, grad_outputs) runs after this node's backward; it
@@ -138,6 +161,7 @@ cdef Node accumulator_of(Tensor t):
             return <Node>obj
     acc = AccumulateGrad.__new__(AccumulateGrad)
     acc.variable = t
+    acc.dtype = t._dtype
     acc.next_edges = ()
     acc.num_outputs = 1
     acc.seq = next_seq()
@@ -162,6 +186,32 @@ cdef inline Node grad_edge(Tensor t):
     return None
 
 
+cdef object saved_attr(Node n, Tensor saved, bint never_saved):
+    """grad_fn._saved_<name>: the saved tensor; None when the node never
+    saved it; PyTorch's error once backward freed it."""
+    if never_saved:
+        return None
+    if saved is None and n.saved_freed:
+        raise RuntimeError(FREED_MSG)
+    return saved
+
+
+cdef object saved_number_attr(Node n, object value):
+    """A Python number an op saved: PyTorch shows it as the wrapped-number
+    tensor it saved (int64 / float64 / bool)."""
+    if n.saved_freed:
+        raise RuntimeError(FREED_MSG)
+    if isinstance(value, bool):
+        return tensor(value)
+    if isinstance(value, int):
+        return tensor(value, dtype=DTYPES[I64])
+    return tensor(value, dtype=DTYPES[F64])
+
+
+# Edges are made last input first: a leaf's AccumulateGrad made here then
+# runs after the others (the engine pops the newest first), so the first
+# input's leaf is accumulated first, as in PyTorch.
+
 cdef inline void wire1(Node n, Tensor a):
     """Connect a new single-input node; its seq is taken after the input's
     accumulator exists so the order stays topological."""
@@ -174,7 +224,8 @@ cdef inline void wire1(Node n, Tensor a):
 
 
 cdef inline void wire2(Node n, Tensor a, Tensor b):
-    n.next_edges = (grad_edge(a), grad_edge(b))
+    cdef Node eb = grad_edge(b)
+    n.next_edges = (grad_edge(a), eb)
     if a._output_nr or b._output_nr:
         n.next_nrs = (a._output_nr, b._output_nr)
     n.num_outputs = 1
@@ -200,7 +251,7 @@ cdef void wire_many(Node n, list inputs, int num_outputs):
     cdef list nrs = []
     cdef bint any_nr = False
     cdef Tensor t
-    for x in inputs:
+    for x in reversed(inputs):
         if x is None:
             edges.append(None)
             nrs.append(0)
@@ -209,6 +260,8 @@ cdef void wire_many(Node n, list inputs, int num_outputs):
             edges.append(grad_edge(t))
             nrs.append(t._output_nr)
             any_nr = any_nr or t._output_nr != 0
+    edges.reverse()
+    nrs.reverse()
     n.next_edges = tuple(edges)
     if any_nr:
         n.next_nrs = tuple(nrs)
@@ -266,6 +319,8 @@ cdef str forward_name(Node node):
     TanhBackward0 -> Tanh."""
     cdef str name = type(node).__name__
     cdef int i = name.rfind("Backward")
+    if name == "CopySlices":
+        return "torch::autograd::CopySlices"    # PyTorch prints this C++ node's qualified name
     return name[:i] if i > 0 else name
 
 
@@ -289,6 +344,18 @@ cdef str INFERENCE_SAVE_MSG = (
     "normal tensor and use it in autograd, or use `cgrad.no_grad()` instead of `cgrad.inference_mode()`.")
 
 
+cdef str DETACHED_MSG = (
+    "Trying to use a saved tensor that has been detached in-place, i.e. with .detach_().This is not "
+    "supported, please use out-of-place `.detach()` instead")
+
+# detach_() of a non-leaf that is not a view marks it in _view_version (unused
+# by non-views) with DETACHED_IN_PLACE - its sequence number then: a node made
+# before that which saved it as an input refuses it (PyTorch's is_leaf_ check
+# at save time); nodes made later saved it as the leaf it became.
+cdef enum:
+    DETACHED_IN_PLACE = -2
+
+
 cdef inline long long save_version(Tensor t) except? -1:
     """The version to keep beside a tensor a node saves (every save site
     calls this, so it is also where inference tensors are refused)."""
@@ -300,6 +367,8 @@ cdef inline long long save_version(Tensor t) except? -1:
 cdef inline Tensor unpack_input(Node node, Tensor saved, long long version):
     if saved is None:
         raise RuntimeError(FREED_MSG)
+    if saved._view_version <= DETACHED_IN_PLACE and node.seq < DETACHED_IN_PLACE - saved._view_version:
+        raise RuntimeError(DETACHED_MSG)
     if saved._storage.version != version:
         raise version_error(node, saved, version, False)
     return saved

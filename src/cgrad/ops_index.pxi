@@ -627,8 +627,14 @@ cdef Tensor op_select_backward(Tensor g, tuple sizes, int dim, Py_ssize_t index)
 cdef Tensor op_slice_backward(Tensor g, tuple sizes, int dim, Py_ssize_t start, Py_ssize_t end,
                               Py_ssize_t step):
     cdef Tensor out = new_tensor_from_tuple(sizes, g._dtype, True)
+    cdef Tensor dst = slice_view(out, dim, start, end, step)
     cdef SliceBackwardBackward0 node
-    copy_into(slice_view(out, dim, start, end, step), g)
+    cdef Py_ssize_t bshape[MAX_DIMS]
+    if not same_shape(dst, g):      # only from a direct grad_fn call: copy_'s check
+        if broadcast_shapes(dst._ndim, dst._shape, g._ndim, g._shape, bshape) != dst._ndim:
+            raise RuntimeError(f"expand: the number of sizes provided ({dst._ndim}) must be greater or "
+                               f"equal to the number of dimensions in the tensor ({g._ndim})")
+    copy_into(dst, g)
     if needs_grad(g):
         node = SliceBackwardBackward0.__new__(SliceBackwardBackward0)
         wire1(node, g)
@@ -1318,9 +1324,18 @@ cdef class IndexBackward0(Node):
 
     cdef tuple apply(self, object grads):
         cdef Tensor g = <Tensor>grads
+        cdef Py_ssize_t rshape[MAX_DIMS]
+        cdef int i, R
         if self.ai is None:
             raise RuntimeError(FREED_MSG)
         self.ai.check_versions(self)
+        if shape_tuple(g) != self.ai.result_shape:     # only from a direct grad_fn call
+            R = len(self.ai.result_shape)
+            for i in range(R):
+                rshape[i] = self.ai.result_shape[i]
+            if not expandable_to(g, R, rshape):
+                raise RuntimeError(f"shape mismatch: value tensor of shape {shape_str(g._shape, g._ndim)} "
+                                   f"cannot be broadcast to indexing result of shape {shape_str(rshape, R)}")
         return (op_index_put_ai(new_tensor_from_tuple(self.ai.src_sizes, g._dtype, True), self.ai, g,
                                 True, True),)
 

@@ -493,12 +493,24 @@ cdef class MulBackward0(BinaryNode):
         cdef Tensor g = <Tensor>grads
         cdef object ga = None, gb = None
         if self.other is None and self.other_scalar is not None:
+            if self.saved_freed:     # PyTorch saves the number as a tensor, freed too
+                raise RuntimeError(FREED_MSG)
             return (reduce_grad(op_mul_scalar(g, self.other_scalar), &self.ma, None),)
         if wants_grad(self, 0):
             ga = self.grad_a(op_mul(g, unpack_input(self, self.other, self.other_version)))
         if wants_grad(self, 1):
             gb = self.grad_b(op_mul(g, unpack_input(self, self.self_, self.self_version)))
         return (ga, gb)
+
+    @property
+    def _saved_self(self):
+        return saved_attr(self, self.self_, self.other_scalar is not None)
+
+    @property
+    def _saved_other(self):
+        if self.other_scalar is not None:
+            return saved_number_attr(self, self.other_scalar)
+        return saved_attr(self, self.other, False)
 
     cdef void release_saved(self) noexcept:
         self.self_ = None
@@ -515,6 +527,8 @@ cdef class DivBackward0(BinaryNode):
         cdef Tensor a, b
         cdef object ga = None, gb = None
         if self.other is None and self.other_scalar is not None:
+            if self.saved_freed:
+                raise RuntimeError(FREED_MSG)
             return (reduce_grad(op_div_scalar(g, self.other_scalar), &self.ma, None),)
         b = unpack_input(self, self.other, self.other_version)
         if wants_grad(self, 0):
@@ -524,6 +538,16 @@ cdef class DivBackward0(BinaryNode):
             # -g * a / b**2, in PyTorch's order of operations
             gb = self.grad_b(op_mul(op_neg(g), op_div(op_div(a, b), b)))
         return (ga, gb)
+
+    @property
+    def _saved_self(self):
+        return saved_attr(self, self.self_, self.other_scalar is not None)
+
+    @property
+    def _saved_other(self):
+        if self.other_scalar is not None:
+            return saved_number_attr(self, self.other_scalar)
+        return saved_attr(self, self.other, False)
 
     cdef void release_saved(self) noexcept:
         self.self_ = None

@@ -99,3 +99,14 @@ def _adam_update(Tensor param, Tensor grad, Tensor exp_avg, Tensor exp_avg_sq, T
     for t in (param, exp_avg, exp_avg_sq, max_exp_avg_sq):
         if t is not None:
             (<Tensor>t)._storage.version += 1
+
+
+def _kernel_fits(Tensor p, Tensor a, Tensor b=None, Tensor c=None, Tensor d=None):
+    """Whether the fused kernels can update p: every given buffer has p's
+    dtype and shape (else the optimizer steps op by op, as PyTorch's
+    single-tensor update, after p.data or p.grad changed dtype or shape)."""
+    return fits(p, a) and fits(p, b) and fits(p, c) and fits(p, d)
+
+
+cdef inline bint fits(Tensor p, Tensor t) noexcept:
+    return t is None or (t._dtype == p._dtype and same_shape(t, p))

@@ -277,10 +277,20 @@ cdef class Tensor:
 
     @requires_grad.setter
     def requires_grad(self, value):
-        set_requires_grad(self, bool(value))
+        # PyTorch's THPVariable_set_requires_grad
+        if value is not True and value is not False:
+            raise RuntimeError("requires_grad must be a bool")
+        if self._grad_fn is not None:
+            raise RuntimeError(requires_grad_leaf_error(value))
+        if value and not is_float(self._dtype):
+            raise RuntimeError("only Tensors of floating point and complex dtype can require gradients")
+        set_requires_grad(self, value)
 
     def requires_grad_(self, requires_grad=True):
-        set_requires_grad(self, bool(requires_grad))
+        if requires_grad is not True and requires_grad is not False:
+            raise TypeError(f"requires_grad_(): argument 'requires_grad' (position 1) must be bool, not "
+                            f"{py_typename(requires_grad)}")
+        set_requires_grad(self, requires_grad)
         return self
 
     @property
@@ -309,6 +319,8 @@ cdef class Tensor:
             raise TypeError(
                 f"assigned grad expected to be a Tensor or None but got grad of type {type(value).__name__}")
         g = <Tensor>value
+        if g is self:
+            raise RuntimeError("can't assign Variable as its own grad")
         if not same_shape(g, self):
             raise RuntimeError(
                 f"attempting to assign a gradient of size '{shape_str(g._shape, g._ndim)}' to a tensor "
@@ -384,6 +396,8 @@ cdef class Tensor:
                 "True, gradients are views of DDP buckets, and hence detach_() cannot be called on "
                 "these gradients. To fix this error, please refer to the Optimizer.zero_grad() "
                 "function in torch/optim/optimizer.py as the solution.")
+        if self._grad_fn is not None and self._base is None:
+            self._view_version = DETACHED_IN_PLACE - next_seq()
         self._grad_fn = None
         self._output_nr = 0
         self._requires_grad = False
@@ -400,9 +414,18 @@ cdef class Tensor:
 
     @data.setter
     def data(self, value):
-        cdef Tensor src = tensor_arg(value, "data", "data")
+        cdef Tensor src
         cdef bint rg = self._requires_grad
         cdef Node fn = self._grad_fn
+        if not isinstance(value, Tensor):
+            raise TypeError(f"Variable data has to be a tensor, but got {cre_tp_name(value)}")
+        src = <Tensor>value
+        if rg and not is_float(src._dtype):
+            raise RuntimeError("data set to a tensor that requires gradients must be floating point or complex dtype")
+        if src._dtype != self._dtype:
+            # graphs recorded so far keep their AccumulateGrad, which casts
+            # to the dtype they recorded; new graphs get a new one (PyTorch)
+            self._accumulator = None
         adopt(self, src)
         self._requires_grad = rg
         self._grad_fn = fn
@@ -413,8 +436,10 @@ cdef class Tensor:
         if inputs is not None:
             inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
             if len(inputs) == 0:
-                raise RuntimeError("'inputs' argument to backward() cannot be empty.")
-        _run_backward((self,), (gradient,), retain_graph, create_graph, inputs, False, True)
+                raise RuntimeError("`inputs` argument to `backward()` cannot be empty.")
+        # as torch.autograd.backward: a non-tensor gradient is taken as a sequence
+        grads = (gradient,) if gradient is None or isinstance(gradient, Tensor) else tuple(gradient)
+        _run_backward((self,), grads, retain_graph, create_graph, inputs, False, True)
 
     # --- conversion ---------------------------------------------------------
     def item(self):
@@ -1174,13 +1199,18 @@ cdef void adopt(Tensor t, Tensor src) except *:
     t._is_inference = src._is_inference
 
 
+cdef str requires_grad_leaf_error(bint value):
+    if value:
+        return "you can only change requires_grad flags of leaf variables."
+    return ("you can only change requires_grad flags of leaf variables. If you want to use a computed "
+            "variable in a subgraph that doesn't require differentiation use var_no_grad = var.detach().")
+
+
 cdef int set_requires_grad(Tensor t, bint value) except -1:
     if t._grad_fn is not None:
         if value:
             return 0
-        raise RuntimeError(
-            "you can only change requires_grad flags of leaf variables. If you want to use a computed "
-            "variable in a subgraph that doesn't require differentiation use var_no_grad = var.detach().")
+        raise RuntimeError(requires_grad_leaf_error(False))
     if value and not is_float(t._dtype):
         raise RuntimeError("only Tensors of floating point dtype can require gradients")
     if value and t._is_inference and not cgrad_inference_mode:

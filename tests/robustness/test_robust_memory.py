@@ -331,12 +331,8 @@ def _tensor_in_cyclic_list(lib):
 
 @requires_torch
 @pytest.mark.parametrize("scenario", [
-    pytest.param(_ctx_attribute, id="Function storing its output on ctx", marks=pytest.mark.xfail(
-        strict=True, reason="a custom Function keeping its output as a ctx attribute makes a cycle through the "
-                            "GC-untracked node: never freed, not even by gc.collect() (torch's GC frees it)")),
-    pytest.param(_own_grad, id="x.grad = x", marks=pytest.mark.xfail(
-        strict=True, reason="x.grad = x is accepted and the self-cycle is never freed (torch refuses the "
-                            "assignment)")),
+    pytest.param(_ctx_attribute, id="Function storing its output on ctx"),
+    pytest.param(_own_grad, id="x.grad = x"),
     pytest.param(_hook_closure, id="hook closure over its tensor"),
     pytest.param(_tensor_in_cyclic_list, id="tensor inside a cyclic list"),
 ])

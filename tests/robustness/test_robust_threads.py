@@ -115,12 +115,7 @@ def test_threads_share_a_read_only_leaf():
     assert w.grad is None
 
 
-RACE = "concurrent backward passes accumulating into the same leaf lose updates once the buffers are large enough " \
-       "for the kernels to release the GIL (8 threads x 20 backward of (w * 1).sum() on 1e6 elements: w.grad == " \
-       "153, not 160); torch serialises .grad accumulation"
-
-
-@pytest.mark.parametrize("numel", [16, pytest.param(1_000_000, marks=pytest.mark.xfail(strict=True, reason=RACE))])
+@pytest.mark.parametrize("numel", [16, 1_000_000])
 def test_concurrent_backward_into_one_leaf(numel):
     for _ in range(3):          # a lost update is a race: give it three chances to show
         w = cgrad.zeros(numel, requires_grad=True)
@@ -132,7 +127,7 @@ def test_concurrent_backward_into_one_leaf(numel):
         assert w.grad.min().item() == w.grad.max().item() == 20.0 * N_THREADS
 
 
-@pytest.mark.parametrize("numel", [16, pytest.param(1_000_000, marks=pytest.mark.xfail(strict=True, reason=RACE))])
+@pytest.mark.parametrize("numel", [16, 1_000_000])
 def test_concurrent_backward_of_one_graph(numel):
     for _ in range(3):          # a lost update is a race: give it three chances to show
         x = cgrad.ones(numel, requires_grad=True)
