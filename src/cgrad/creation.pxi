@@ -612,6 +612,7 @@ def eye(*args, out=None, dtype=None, layout=None, device=None, pin_memory=False,
     shape[0] = n
     shape[1] = m
     cdef ScalarBuf one
+    checked_numel(2, shape)     # eye resizes: the numel check comes before the storage size's
     t = new_tensor(2, shape, cre_dtype_arg(dtype, DEFAULT_FLOAT, "eye"), True)
     store_scalar(&one, 1, t._dtype)
     k = n if n < m else m

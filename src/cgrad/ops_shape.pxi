@@ -156,7 +156,8 @@ cdef tuple infer_size(object shape_arg, Py_ssize_t numel):
                 raise RuntimeError("only one dimension can be inferred")
             infer_at = i
         elif shape[i] >= 0:
-            known *= shape[i]
+            # wraps as PyTorch's int64 product does; the view's numel check then raises
+            known = <Py_ssize_t>(<unsigned long long>known * <unsigned long long>(<Py_ssize_t>shape[i]))
         else:
             raise RuntimeError(f"invalid shape dimension {shape[i]} at index {i} of shape {list_str(shape)}")
     if numel == known or (infer_at >= 0 and known > 0 and numel % known == 0):
@@ -344,11 +345,23 @@ cdef int copy_layout(Tensor dst, Tensor src) except -1:
 
 
 cdef Tensor new_strided(int nd, const Py_ssize_t* shape, const Py_ssize_t* strides, int dt):
-    """A fresh tensor with the given dense (permuted) strides, no history."""
-    cdef Tensor t = new_tensor(nd, shape, dt)
+    """A fresh tensor with the given dense (permuted) strides, no history
+    (PyTorch's empty_strided)."""
+    cdef Py_ssize_t nbytes
+    cdef Tensor t
     cdef int i
+    check_negative_dims(nd, shape)
+    nbytes = strided_nbytes(nd, shape, strides, dt)
+    t = fresh_tensor()
+    init_dims(t, nd)
     for i in range(nd):
+        t._shape[i] = shape[i]
         t._strides[i] = strides[i]
+    t._numel = checked_numel(nd, shape)
+    t._dtype = dt
+    t._storage = new_storage(nbytes, False)
+    t._data = t._storage.ptr
+    t._is_inference = cgrad_inference_mode
     t._contiguous = t._numel == 0 or strides_are_contiguous(nd, shape, strides)
     return t
 
@@ -565,8 +578,13 @@ cdef class ToCopyBackward0(Node):
 cdef Tensor op_to_dtype(Tensor x, int dt):
     cdef Tensor out
     cdef ToCopyBackward0 node
+    cdef Py_ssize_t strides[MAX_DIMS]
     if x._dtype == dt:
         return x
+    if not x._contiguous:
+        # PyTorch's copy preserves the layout: its size check names the strides
+        infer_dense_strides(x._ndim, x._shape, x._strides, strides)
+        strided_nbytes(x._ndim, x._shape, strides, dt)
     out = cast_tensor(x, dt)
     if needs_grad(x) and is_float(dt):
         node = ToCopyBackward0.__new__(ToCopyBackward0)
