@@ -38,6 +38,36 @@ cdef int check_inplace(Tensor self) except -1:
     return 0
 
 
+cdef inline int check_written_overlap(Tensor self) except -1:
+    """TensorIterator's assert_no_internal_overlap on the written tensor: an
+    expanded (stride-0) output would take several writes per location.
+    Contiguous tensors (the usual case) cost one test."""
+    if not self._contiguous and has_internal_overlap(self):
+        raise RuntimeError(INTERNAL_OVERLAP_MSG)
+    return 0
+
+
+cdef inline int check_input_overlap(Tensor self, object other) except -1:
+    """TensorIterator's assert_no_partial_overlap between the written tensor
+    and an input (another tensor object over the same memory, not exactly
+    the same elements in the same layout)."""
+    if isinstance(other, Tensor) and other is not self and (<Tensor>other)._storage is self._storage:
+        if overlap_status(self, (<Tensor>other)._ndim, (<Tensor>other)._shape, (<Tensor>other)._strides,
+                          <Tensor>other) == OVERLAP_PARTIAL:
+            raise RuntimeError(PARTIAL_OVERLAP_MSG)
+    return 0
+
+
+cdef bint same_elements(Tensor a, Tensor b) noexcept:
+    cdef int i
+    if a._data != b._data or a._dtype != b._dtype or a._ndim != b._ndim:
+        return False
+    for i in range(a._ndim):
+        if a._shape[i] != b._shape[i] or a._strides[i] != b._strides[i]:
+            return False
+    return True
+
+
 cdef inline bint records(Tensor self, object other):
     return cgrad_grad_enabled and (self._requires_grad or
                                    (isinstance(other, Tensor) and (<Tensor>other)._requires_grad))
@@ -290,6 +320,8 @@ cdef Tensor inplace_arith(int which, Tensor self, object other, object alpha):
     if which == IP_SUB and (self._dtype == BOOL or (ot is not None and ot._dtype == BOOL)
                             or isinstance(other, bool)):
         check_bool_sub(self, other)
+    check_written_overlap(self)
+    check_input_overlap(self, ot)
     if CATEGORY[dt] > CATEGORY[self._dtype]:
         raise RuntimeError(
             f"result type {dtype_title(dt)} can't be cast to the desired output type {dtype_title(self._dtype)}")
@@ -483,6 +515,9 @@ cdef Tensor inplace_copy(Tensor self, object src_arg):
     if not isinstance(src_arg, Tensor):
         raise TypeError(f"copy_(): argument 'src' (position 1) must be Tensor, not {type(src_arg).__name__}")
     src = <Tensor>src_arg
+    if not same_elements(self, src):     # copying a tensor onto its own elements does nothing
+        check_written_overlap(self)
+        check_input_overlap(self, src)
     nd = broadcast_shapes(self._ndim, self._shape, src._ndim, src._shape, shape)
     if not shape_equals(self, nd, shape):
         raise RuntimeError(

@@ -922,6 +922,9 @@ cdef Tensor clamp_inplace(Tensor self, object lo, object hi, int which, str fnam
     cdef Tensor src = self, result
     cdef bint history
     check_inplace(self)
+    check_written_overlap(self)
+    check_input_overlap(self, lo)
+    check_input_overlap(self, hi)
     history = cgrad_grad_enabled and (
         self._requires_grad or (isinstance(lo, Tensor) and (<Tensor>lo)._requires_grad)
         or (isinstance(hi, Tensor) and (<Tensor>hi)._requires_grad))
@@ -1137,6 +1140,8 @@ cdef object bitwise_inplace(int op, Tensor self, object other):
     if not (isinstance(other, Tensor) or is_scalar(other)):
         return NotImplemented
     check_inplace(self)
+    check_written_overlap(self)
+    check_input_overlap(self, other)
     other = normalize_scalar(other)
     dt = tensor_result_type(self, <Tensor>other) if isinstance(other, Tensor) else \
         scalar_result_type(self._dtype, other)

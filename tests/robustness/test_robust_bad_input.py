@@ -130,18 +130,27 @@ def test_incompatible_shapes_two_dims(fn):
 # In-place writes whose output overlaps an input (or itself): torch refuses
 # them before writing; cgrad must not compute order-dependent garbage.
 
-OVERLAP = "in-place op with partially overlapping input/output (or a self-overlapping expanded output) silently "\
-          "writes order-dependent results; torch raises 'unsupported operation: ... single memory location'"
 OVERLAPS = {
-    "add_ shifted": (lambda l, x: x[1:].add_(x[:-1]), xfail(OVERLAP)),
-    "mul_ shifted": (lambda l, x: x[1:].mul_(x[:-1]), xfail(OVERLAP)),
-    "copy_ shifted": (lambda l, x: x[1:].copy_(x[:-1]), xfail(OVERLAP)),
-    "add_ transposed alias": (lambda l, x: x.view(2, 3).add_(x.view(3, 2).t()), xfail(OVERLAP)),
-    "mul_ broadcast of own slice": (lambda l, x: x.mul_(x[:1]), xfail(OVERLAP)),
-    "add_ on expanded": (lambda l, x: x.view(1, 6).expand(2, 6).add_(1), xfail(OVERLAP)),
-    "clamp_ on expanded": (lambda l, x: x[:1].expand(6).clamp_(0, 1), xfail(OVERLAP)),
-    "add_ broadcast into own row": (lambda l, x: x.view(2, 3)[0].add_(x.view(2, 3)), xfail(OVERLAP)),
+    "add_ shifted": lambda l, x: x[1:].add_(x[:-1]),
+    "mul_ shifted": lambda l, x: x[1:].mul_(x[:-1]),
+    "copy_ shifted": lambda l, x: x[1:].copy_(x[:-1]),
+    "add_ transposed alias": lambda l, x: x.view(2, 3).add_(x.view(3, 2).t()),
+    "mul_ broadcast of own slice": lambda l, x: x.mul_(x[:1]),
+    "add_ on expanded": lambda l, x: x.view(1, 6).expand(2, 6).add_(1),
+    "clamp_ on expanded": lambda l, x: x[:1].expand(6).clamp_(0, 1),
+    "add_ broadcast into own row": lambda l, x: x.view(2, 3)[0].add_(x.view(2, 3)),
     "setitem shifted": lambda l, x: x.__setitem__(slice(1, None), x[:-1]),
+    "copy_ onto expanded": lambda l, x: x[:1].expand(6).copy_(l.ones(6)),
+    "copy_ of its own elements": lambda l, x: x.view(2, 3).copy_(x.view(2, 3)),
+    "clamp_ min shifted": lambda l, x: x[1:].clamp_(min=x[:-1]),
+    "relu_ on expanded": lambda l, x: x[:1].expand(6).relu_(),
+    "div_ on expanded": lambda l, x: x[:1].expand(6).div_(2),
+    "iadd shifted": lambda l, x: x[1:].__iadd__(x[:-1]),
+    "add_ of itself through another view": lambda l, x: x.view(2, 3).add_(x.view(2, 3)),
+    "add_ of a disjoint slice": lambda l, x: x[:3].add_(x[3:]),
+    "sub_ of interleaved slices": lambda l, x: x[::2].sub_(x[1::2]),
+    "zero_ on expanded": lambda l, x: x[:1].expand(6).zero_(),
+    "fill_ on expanded": lambda l, x: x[:1].expand(6).fill_(2),
 }
 
 
