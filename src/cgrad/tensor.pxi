@@ -502,7 +502,9 @@ cdef class Tensor:
         cdef object arr = ndarray_view(self).copy()
         attrs = getattr(self, "__dict__", None)
         state = dict(attrs) if attrs else None
-        return (_rebuild_tensor, (type(self), arr, self._requires_grad, state))
+        # the class itself only for subclasses (Tensor's __module__ does not name cgrad)
+        return (_rebuild_tensor, (type(self) if type(self) is not Tensor else None, arr,
+                                  self._requires_grad, state))
 
     def to(self, *args, **kwargs):
         """to(dtype), to(device), to(other), to(device, dtype); copy=True
@@ -1080,7 +1082,7 @@ cdef class Tensor:
 def _rebuild_tensor(cls, arr, requires_grad, state=None):
     """Unpickling: a tensor from saved values (numpy keeps the bytes)."""
     cdef Tensor t = tensor_from_data(arr, None)
-    if cls is not Tensor:
+    if cls is not None and cls is not Tensor:
         t = Tensor._make_subclass(cls, t, requires_grad)
     else:
         check_requires_grad(t, requires_grad)

@@ -303,3 +303,25 @@ cdef Tensor tensor_from_ndarray(object arr, bint share, bint warn_readonly=False
     t._data = t._storage.ptr
     t._contiguous = strides_are_contiguous(ndim, shape, strides)
     return t
+
+
+# ---------------------------------------------------------------------------
+# The Tensor type's C name. Python builds some messages from tp_name
+# ("unsupported operand type(s) for +: 'Tensor' and 'NoneType'", "'Tensor'
+# object has no attribute ...", Cython's argument type errors); PyTorch's
+# Tensor is a Python class named 'Tensor', so cgrad's type is renamed from
+# 'cgrad._C.Tensor' to 'Tensor' once, at import. A static type takes its
+# __module__ from tp_name, so Tensor.__module__ reads 'builtins' afterwards:
+# cgrad/__init__.py exports Tensor by identity, and pickling a tensor never
+# names the class (Tensor.__reduce_ex__).
+
+cdef extern from *:
+    """
+    static void cg_rename_type(PyObject* t, const char* name) {
+        ((PyTypeObject*)t)->tp_name = name;
+        PyType_Modified((PyTypeObject*)t);
+    }
+    """
+    void cg_rename_type(object t, const char* name)
+
+cg_rename_type(Tensor, "Tensor")
