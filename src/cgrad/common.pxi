@@ -280,7 +280,7 @@ cdef int dtype_from_numpy(object nd) except -1:
     elif kind == "b":
         return BOOL
     raise TypeError(
-        f"can't convert np.ndarray of type numpy.{nd.name}. The only supported types are: "
+        f"can't convert np.ndarray of type numpy.{nd.type.__name__}. The only supported types are: "
         "float64, float32, float16, int64, int32, int16, int8, uint8, and bool.")
 
 

@@ -298,7 +298,8 @@ cdef void refresh_view_slow(Tensor t) except *:
 # The arithmetic in-place ops: add_, sub_, mul_, div_ and += -= *= /=
 
 
-cdef Tensor inplace_arith(int which, Tensor self, object other, object alpha):
+cdef object inplace_arith(int which, Tensor self, object other, object alpha):
+    # NotImplemented for a non-number other: += then falls back as Python does
     cdef Tensor ot = None
     cdef int dt, nd
     cdef RowFn* rows
@@ -361,6 +362,14 @@ cdef Tensor inplace_arith(int which, Tensor self, object other, object alpha):
     run_elementwise(rows[self._dtype], 3, ops, self._ndim, self._shape, self._numel, NULL)
     self._storage.version += 1
     return self
+
+
+cdef object inplace_arith_method(int which, Tensor self, object other, object alpha, str name):
+    """add_/sub_/mul_/div_: a non-number other is an argument error."""
+    cdef object r = inplace_arith(which, self, other, alpha)
+    if r is NotImplemented:
+        raise TypeError(f"{name}(): argument 'other' (position 1) must be Tensor, not {py_typename(other)}")
+    return r
 
 
 cdef inline bint saves_self(int which, Tensor ot):

@@ -146,7 +146,7 @@ cdef Tensor cat_kernel(list tensors, Py_ssize_t dim_arg, int* wrapped_dim):
     dim = cat_wrap_dim(tensors, dim_arg)
     wrapped_dim[0] = dim
     if n == 0:
-        raise ValueError("torch.cat(): expected a non-empty list of Tensors")
+        raise ValueError("cgrad.cat(): expected a non-empty list of Tensors")
     out_dt = (<Tensor>tensors[0])._dtype
     for i in range(n):
         t = <Tensor>tensors[i]

@@ -91,7 +91,20 @@ cdef bint is_scalar(object s):
     return isinstance(s, (float, int)) or isinstance(s, (np.floating, np.integer, np.bool_))
 
 
+cdef object INT_SCALAR_MIN = -(1 << 63)
+cdef object INT_SCALAR_END = 1 << 64
+
+
 cdef object normalize_scalar(object s):
+    if type(s) is float:
+        return s
+    if type(s) is int:
+        # PyTorch's Scalar takes int64, else uint64 (CPython's texts)
+        if s >= INT_SCALAR_END:
+            raise OverflowError("int too big to convert")
+        if s < INT_SCALAR_MIN:
+            raise OverflowError("can't convert negative int to unsigned")
+        return s
     if isinstance(s, (np.floating,)):
         return float(s)
     if isinstance(s, np.bool_):

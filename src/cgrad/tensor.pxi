@@ -651,16 +651,16 @@ cdef class Tensor:
         return _pow(self, exponent)
 
     def add_(self, other, *, alpha=1):
-        return inplace_arith(IP_ADD, self, other, alpha)
+        return inplace_arith_method(IP_ADD, self, other, alpha, "add_")
 
     def sub_(self, other, *, alpha=1):
-        return inplace_arith(IP_SUB, self, other, alpha)
+        return inplace_arith_method(IP_SUB, self, other, alpha, "sub_")
 
     def mul_(self, other):
-        return inplace_arith(IP_MUL, self, other, None)
+        return inplace_arith_method(IP_MUL, self, other, None, "mul_")
 
     def div_(self, other):
-        return inplace_arith(IP_DIV, self, other, None)
+        return inplace_arith_method(IP_DIV, self, other, None, "div_")
 
     def zero_(self):
         return inplace_zero(self)

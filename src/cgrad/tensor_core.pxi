@@ -85,7 +85,8 @@ cdef Py_ssize_t checked_numel(int ndim, const Py_ssize_t* shape) except -1:
     return <Py_ssize_t>n
 
 
-cdef Py_ssize_t storage_nbytes(int ndim, const Py_ssize_t* shape, int dt) except -1:
+cdef Py_ssize_t storage_nbytes(int ndim, const Py_ssize_t* shape, int dt,
+                               Py_ssize_t* numel=NULL) except -1:
     """The byte size of a fresh contiguous tensor, checked as PyTorch's
     computeStorageNbytesContiguous checks it (and its strides as
     computeStride does when the tensor is empty)."""
@@ -96,6 +97,8 @@ cdef Py_ssize_t storage_nbytes(int ndim, const Py_ssize_t* shape, int dt) except
         if shape[i] < 0:
             check_negative_dims(ndim, shape)
         bad |= cg_umul_ovf(n, <unsigned long long>shape[i], &n)
+    if numel != NULL:
+        numel[0] = <Py_ssize_t>n        # meaningful only when no error is raised below
     bad |= cg_umul_ovf(n, <unsigned long long>ITEMSIZE[dt], &n)
     if bad or n > <unsigned long long>INT64_MAX:
         raise RuntimeError(f"Storage size calculation overflowed with sizes={shape_str(shape, ndim)}")
@@ -129,13 +132,14 @@ cdef Py_ssize_t strided_nbytes(int ndim, const Py_ssize_t* shape, const Py_ssize
 
 cdef Tensor new_tensor(int ndim, const Py_ssize_t* shape, int dt, bint zeroed=False):
     """A fresh contiguous tensor of the given shape and dtype, no history."""
-    cdef Py_ssize_t nbytes = storage_nbytes(ndim, shape, dt)
+    cdef Py_ssize_t numel
+    cdef Py_ssize_t nbytes = storage_nbytes(ndim, shape, dt, &numel)
     cdef Tensor t = fresh_tensor()
     cdef int i
     init_dims(t, ndim)
     for i in range(ndim):
         t._shape[i] = shape[i]
-    t._numel = nbytes // ITEMSIZE[dt]
+    t._numel = numel
     t._dtype = dt
     set_contiguous_strides(t)
     t._storage = new_storage(nbytes, zeroed)
