@@ -319,12 +319,16 @@ cdef inline int wrap_dim(Py_ssize_t dim, int ndim) except -100:
 cdef Py_ssize_t as_index(object v, str what) except? -1:
     """An integer argument (int, numpy integer, 0-d int tensor); bools and
     floats are rejected as PyTorch rejects them."""
+    cdef Py_ssize_t r
     if isinstance(v, bool) or isinstance(v, float):
         raise TypeError(f"{what} must be int, not {type(v).__name__}")
     try:
-        return _operator.index(v)
+        r = _operator.index(v)
     except TypeError:
         raise TypeError(f"{what} must be int, not {type(v).__name__}") from None
+    except OverflowError:
+        raise ValueError("Overflow when unpacking long long") from None     # PyTorch's unpacking
+    return r
 
 
 cdef tuple parse_shape_args(tuple args, str what="size"):

@@ -421,7 +421,7 @@ cdef tuple factory_size(tuple size, str name):
             if isinstance(size[i], (float, bool)) or not hasattr(size[i], "__index__"):
                 raise TypeError(
                     f"{name}(): argument 'size' failed to unpack the object at pos {i + 1} with error "
-                    f"\"type must be tuple of ints,but got {type(size[i]).__name__}\"")
+                    f"\"type must be tuple of ints,but got {py_typename(size[i])}\"")
     shape = parse_shape_args(size, "size")
     if name == "zeros":
         for s in shape:
@@ -622,7 +622,7 @@ def eye(*args, out=None, dtype=None, layout=None, device=None, pin_memory=False,
             raise cre_invalid("eye", args, kwargs, sigs)
         values.append(kwargs["m"])
     if len(values) == 1 and not cre_is_int(values[0]):
-        raise TypeError(f"eye(): argument 'n' (position 1) must be int, not {type(values[0]).__name__}")
+        raise TypeError(f"eye(): argument 'n' (position 1) must be int, not {py_typename(values[0])}")
     if len(values) not in (1, 2) or not all([cre_is_int(v) for v in values]):
         raise cre_invalid("eye", args, kwargs, sigs)
     n = _operator.index(values[0])
@@ -1255,7 +1255,7 @@ def randint_like(input, *args, dtype=None, layout=None, device=None, pin_memory=
 
 cdef Tensor _as_tensor_arg(object x, str name):
     if not isinstance(x, Tensor):
-        raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {type(x).__name__}")
+        raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {py_typename(x)}")
     return <Tensor>x
 
 

@@ -522,7 +522,7 @@ cdef Tensor inplace_copy(Tensor self, object src_arg):
     cdef Py_ssize_t shape[MAX_DIMS]
     cdef int nd
     if not isinstance(src_arg, Tensor):
-        raise TypeError(f"copy_(): argument 'src' (position 1) must be Tensor, not {type(src_arg).__name__}")
+        raise TypeError(f"copy_(): argument 'other' (position 1) must be Tensor, not {py_typename(src_arg)}")
     src = <Tensor>src_arg
     if not same_elements(self, src):     # copying a tensor onto its own elements does nothing
         check_written_overlap(self)

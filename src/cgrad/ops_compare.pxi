@@ -19,14 +19,11 @@ from libc.string cimport memchr
 
 
 cdef str py_typename(object o):
-    """The type name PyTorch's argument parser prints (tp_name)."""
+    """The type name PyTorch's argument parser prints (tp_name: a Python
+    class's bare name, a C type's module-qualified one)."""
     if isinstance(o, Tensor):
         return "Tensor"
-    t = type(o)
-    m = t.__module__
-    if m == "builtins":
-        return t.__name__
-    return f"{m}.{t.__qualname__}"
+    return cre_tp_name(o)
 
 
 cdef bint type_matches(str kind, object o):

@@ -538,7 +538,7 @@ cdef list tensor_list_arg(object tensors, str fname):
     out = list(tensors)
     for i in range(len(out)):
         if not isinstance(out[i], Tensor):
-            raise TypeError(f"expected Tensor as element {i} in argument 0, but got {type(out[i]).__name__}")
+            raise TypeError(f"expected Tensor as element {i} in argument 0, but got {py_typename(out[i])}")
     return out
 
 

@@ -37,7 +37,7 @@ cdef bint is_int_like(object v, bint strict):
 cdef Py_ssize_t int_arg(object v, str fname, str argname, int pos) except? -1:
     """An `int` parameter; pos is its 1-based position for the message."""
     if not is_int_like(v, True):
-        raise TypeError(f"{fname}(): argument '{argname}' (position {pos}) must be int, not {type(v).__name__}")
+        raise TypeError(f"{fname}(): argument '{argname}' (position {pos}) must be int, not {py_typename(v)}")
     return _operator.index(v)
 
 
@@ -47,7 +47,7 @@ cdef tuple int_list_value(object v, str fname, str argname, int pos):
     cdef Py_ssize_t i
     if not isinstance(v, (tuple, list)):
         raise TypeError(
-            f"{fname}(): argument '{argname}' (position {pos}) must be tuple of ints, not {type(v).__name__}")
+            f"{fname}(): argument '{argname}' (position {pos}) must be tuple of ints, not {py_typename(v)}")
     out = []
     for i in range(len(v)):
         e = v[i]
@@ -58,7 +58,7 @@ cdef tuple int_list_value(object v, str fname, str argname, int pos):
                     f"element of type {type(e).__name__} at pos 0")
             raise TypeError(
                 f"{fname}(): argument '{argname}' failed to unpack the object at pos {i + 1} with error "
-                f"\"type must be tuple of ints,but got {type(e).__name__}\"")
+                f"\"type must be tuple of ints,but got {py_typename(e)}\"")
         out.append(_operator.index(e))
     return tuple(out)
 
@@ -493,6 +493,10 @@ cdef Tensor op_unflatten(Tensor x, object dim, tuple sizes):
     cdef tuple inferred
     if len(sizes) == 0:
         raise RuntimeError("unflatten: sizes must be non-empty")
+    if x._ndim == 0:
+        # PyTorch reads the size of dim 0 of a 0-d tensor: its IndexError, wrapped
+        raise RuntimeError("unflatten got an unexpected error:\n"
+                           "Dimension specified as 0 but tensor has no dimensions")
     try:
         inferred = infer_size(sizes, x._shape[d])
     except RuntimeError as err:

@@ -96,7 +96,7 @@ cdef Tensor binary_dispatch(int which, Tensor a, object b, bint reflected):
 cdef Tensor tensor_arg(object x, str fname, str argname="other"):
     if isinstance(x, Tensor):
         return <Tensor>x
-    raise TypeError(f"{fname}(): argument '{argname}' (position 1) must be Tensor, not {type(x).__name__}")
+    raise TypeError(f"{fname}(): argument '{argname}' (position 1) must be Tensor, not {py_typename(x)}")
 
 
 cdef object dims_arg(tuple args):
@@ -859,9 +859,13 @@ cdef class Tensor:
 
     # --- reductions -------------------------------------------------------------
     def sum(self, dim=None, keepdim=False, *, dtype=None):
+        if dim is not None:
+            check_reduce_dim(dim, "sum")
         return op_sum(self, dim, keepdim, dtype)
 
     def mean(self, dim=None, keepdim=False, *, dtype=None):
+        if dim is not None:
+            check_reduce_dim(dim, "mean")
         return op_mean(self, dim, keepdim, dtype)
 
     # (methods of ops_select.pxi go here: prod, max, min, amax, amin, argmax,
