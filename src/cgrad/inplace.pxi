@@ -490,7 +490,7 @@ cdef Tensor inplace_fill(Tensor self, object value):
     elif is_scalar(value):
         value = normalize_scalar(value)
     else:
-        raise TypeError(f"fill_(): argument 'value' (position 1) must be Number, not {type(value).__name__}")
+        raise invalid_arguments("fill_", (value,), [("(Tensor value)", ["Tensor"]), ("(Number value)", ["Number"])])
     if vt is None:
         cre_check_fill(value, self._dtype, self._numel)
     check_inplace(self)
