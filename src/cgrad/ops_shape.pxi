@@ -90,9 +90,13 @@ cdef tuple view_size_args(tuple args):
         except TypeError as e:
             if "failed to unpack" in str(e):
                 raise
-            types = "tuple of (" + arg_types(tuple(args[0])) + ")"
+            if isinstance(args[0], list):
+                types = "list of [" + arg_types(tuple(args[0])) + "]"
+            else:
+                types = "tuple of (" + arg_types(tuple(args[0])) + ")"
             raise TypeError(
-                f"view() received an invalid combination of arguments - got (tuple), but expected one of:\n"
+                f"view() received an invalid combination of arguments - got ({type(args[0]).__name__}), but "
+                "expected one of:\n"
                 f" * (cgrad.dtype dtype)\n      didn't match because some of the arguments have invalid types: (!{types}!)\n"
                 f" * (tuple of ints size)\n      didn't match because some of the arguments have invalid types: (!{types}!)\n") from None
     if len(args) >= 1 and is_int_like(args[0], True):
