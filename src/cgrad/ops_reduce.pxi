@@ -95,12 +95,15 @@ SUM_ROWS[U8] = sum_row_BOOL
 cdef bint is_dim_arg(object dim):
     """What PyTorch's parser takes as a reduction's dim: None, an int or a
     sequence of ints."""
-    if dim is None or (isinstance(dim, (int, np.integer)) and not isinstance(dim, bool)):
+    cdef object item
+    if dim is None or type(dim) is int:
         return True
-    if isinstance(dim, (list, tuple)):
+    if type(dim) is tuple or type(dim) is list:
         for item in dim:
-            if not isinstance(item, (int, np.integer)) or isinstance(item, bool):
+            if type(item) is not int and not isinstance(item, np.integer):
                 return False
+        return True
+    if isinstance(dim, np.integer):
         return True
     return isinstance(dim, Tensor) and (<Tensor>dim)._numel == 1 and not is_float((<Tensor>dim)._dtype)
 

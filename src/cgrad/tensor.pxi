@@ -859,12 +859,12 @@ cdef class Tensor:
 
     # --- reductions -------------------------------------------------------------
     def sum(self, dim=None, keepdim=False, *, dtype=None):
-        if dim is not None:
+        if dim is not None and type(dim) is not int:
             check_reduce_dim(dim, "sum")
         return op_sum(self, dim, keepdim, dtype)
 
     def mean(self, dim=None, keepdim=False, *, dtype=None):
-        if dim is not None:
+        if dim is not None and type(dim) is not int:
             check_reduce_dim(dim, "mean")
         return op_mean(self, dim, keepdim, dtype)
 
