@@ -31,7 +31,10 @@ def _is_public(name, obj):
         return False
     if isinstance(obj, type) and issubclass(obj, _C.Node):
         return False
-    return getattr(obj, "__module__", None) == "cgrad._C" or isinstance(obj, _C.dtype)
+    # (Tensor by identity: its type is named 'Tensor', as PyTorch's, so its
+    # __module__ reads 'builtins')
+    return (getattr(obj, "__module__", None) == "cgrad._C" or isinstance(obj, _C.dtype)
+            or obj is _C.Tensor)
 
 
 globals().update({name: obj for name, obj in vars(_C).items() if _is_public(name, obj)})

@@ -138,27 +138,28 @@ class _ElementFormatter:
         return self._text(value).rjust(self.width)
 
 
-def _summarized(array):
-    """The elements a summarized print shows: along every axis longer than
-    2 * edgeitems, only the first and last edgeitems entries."""
+def _summarized(tensor):
+    """The elements a summarized print shows, as a numpy array: along every
+    axis longer than 2 * edgeitems, only the first and last edgeitems
+    entries (picked before anything is copied, so a huge expanded tensor
+    prints as in PyTorch), and which axes were cut."""
     edge = PRINT_OPTS.edgeitems
-    if not edge:
-        return array.reshape(-1)[:0]
-    for axis, size in enumerate(array.shape):
-        if size > 2 * edge:
-            keep = np.r_[0:edge, size - edge:size]
-            array = array.take(keep, axis=axis)
-    return array
+    cut = []
+    for axis, size in enumerate(tensor.shape):
+        cut.append(size > 2 * edge)
+        if cut[-1]:
+            keep = list(range(edge)) + list(range(size - edge, size))
+            tensor = tensor.index_select(axis, cgrad.tensor(keep, dtype=cgrad.int64))
+    return tensor.numpy(), tuple(cut)
 
 
 # ---------------------------------------------------------------- layout
 
-def _row_str(row, indent, summarize, fmt):
-    """A 1-D array: ``[a, b, c]``, wrapped to the line width."""
+def _row_str(row, indent, cut, fmt):
+    """A 1-D array: ``[a, b, c]``, wrapped to the line width (``cut``: per
+    axis, whether the array holds only its summarized edges)."""
     edge = PRINT_OPTS.edgeitems
-    if summarize and not edge:
-        items = ["..."]
-    elif summarize and row.shape[0] > 2 * edge:
+    if cut[0]:
         items = ([fmt(v) for v in row[:edge].tolist()] + [" ..."]
                  + [fmt(v) for v in row[-edge:].tolist()])
     else:
@@ -168,28 +169,33 @@ def _row_str(row, indent, summarize, fmt):
     return "[" + (",\n" + " " * (indent + 1)).join(lines) + "]"
 
 
-def _nested_str(array, indent, summarize, fmt):
+def _nested_str(array, indent, cut, fmt):
     """Brackets within brackets; sub-arrays of a k-D array are separated by
     a comma, k-1 newlines and the indentation of the next bracket."""
     if array.ndim == 0:
         return fmt(array.item())
     if array.ndim == 1:
-        return _row_str(array, indent, summarize, fmt)
+        return _row_str(array, indent, cut, fmt)
     size, edge = array.shape[0], PRINT_OPTS.edgeitems
-    if summarize and size > 2 * edge:
+    if cut[0]:
         indices = list(range(edge)) + [None] + list(range(size - edge, size))
     else:
         indices = range(size)
-    parts = ["..." if i is None else _nested_str(array[i], indent + 1, summarize, fmt)
+    parts = ["..." if i is None else _nested_str(array[i], indent + 1, cut[1:], fmt)
              for i in indices]
     return "[" + ("," + "\n" * (array.ndim - 1) + " " * (indent + 1)).join(parts) + "]"
 
 
-def _data_str(array, indent):
-    """The bracketed values of a non-empty array."""
-    summarize = array.size > PRINT_OPTS.threshold
-    fmt = _ElementFormatter(_summarized(array) if summarize else array)
-    return _nested_str(array, indent, summarize, fmt)
+def _data_str(tensor, indent):
+    """The bracketed values of a non-empty tensor."""
+    if tensor.numel() <= PRINT_OPTS.threshold:
+        array = tensor.numpy()
+        cut = (False,) * array.ndim
+    elif not PRINT_OPTS.edgeitems and tensor.dim():
+        return "[...]"
+    else:
+        array, cut = _summarized(tensor)
+    return _nested_str(array, indent, cut, _ElementFormatter(array))
 
 
 def _add_suffixes(text, suffixes, indent):
@@ -210,13 +216,13 @@ def _add_suffixes(text, suffixes, indent):
 
 def format_tensor(tensor):
     """``repr(tensor)``: what PyTorch prints, with ``cgrad.`` dtype names."""
-    array = tensor.detach().numpy()
+    data = tensor.detach()
     default_dtype = cgrad.get_default_dtype()
     suffixes = []
-    if array.size == 0:
+    if data.numel() == 0:
         # No values to show: print the shape unless it is (0,), and the dtype
         # unless it is the default floating one (an empty int64 tensor shows it).
-        if array.ndim != 1:
+        if data.dim() != 1:
             suffixes.append(f"size={tuple(tensor.shape)}")
         if tensor.dtype != default_dtype:
             suffixes.append(f"dtype={tensor.dtype}")
@@ -226,7 +232,7 @@ def format_tensor(tensor):
             suffixes.append(f"size={tuple(tensor.shape)}")
         if tensor.dtype not in (default_dtype, cgrad.int64, cgrad.bool):
             suffixes.append(f"dtype={tensor.dtype}")
-        body = _data_str(array, len(_PREFIX))
+        body = _data_str(data, len(_PREFIX))
     try:
         grad_fn = tensor.grad_fn
     except RuntimeError:

@@ -80,7 +80,7 @@ def _broadcast_pair(a, b):
         return a, b
     nd = max(len(sa), len(sb))
     shape = []
-    for i in range(nd):
+    for i in range(nd - 1, -1, -1):     # from the last dim, as PyTorch's infer_size
         da = sa[i - nd + len(sa)] if i - nd + len(sa) >= 0 else 1
         db = sb[i - nd + len(sb)] if i - nd + len(sb) >= 0 else 1
         if da == db or db == 1:
@@ -90,7 +90,7 @@ def _broadcast_pair(a, b):
         else:
             raise RuntimeError(f"The size of tensor a ({da}) must match the size of tensor b ({db}) "
                                f"at non-singleton dimension {i}")
-    shape = tuple(shape)
+    shape = tuple(reversed(shape))
     return (a if sa == shape else a.expand(shape)), (b if sb == shape else b.expand(shape))
 
 

@@ -13,7 +13,11 @@ class Parameter(Tensor):
             from cgrad import _C
             data = _C.empty(0)
         if not isinstance(data, Tensor):
-            raise TypeError(f"Parameter data must be a Tensor, not {type(data).__name__}")
+            # as PyTorch, which treats other objects as tensor-likes: data.detach()
+            # raises AttributeError for a list or a number
+            data = data.detach()
+            if not isinstance(data, Tensor):
+                raise TypeError(f"Parameter data must be a Tensor, not {type(data).__name__}")
         return Tensor._make_subclass(cls, data.detach(), requires_grad)
 
     def __init__(self, data=None, requires_grad=True):

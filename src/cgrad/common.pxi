@@ -6,7 +6,7 @@ cimport cython
 cimport numpy as cnp
 from cpython.ref cimport PyObject, PyTypeObject, Py_INCREF, Py_DECREF, Py_XDECREF
 from cpython.weakref cimport PyWeakref_NewRef, PyWeakref_GetObject
-from libc.stdint cimport int64_t, uint8_t, int8_t, int16_t, int32_t, uint16_t, uint32_t, uint64_t
+from libc.stdint cimport INT64_MAX, int64_t, uint8_t, int8_t, int16_t, int32_t, uint16_t, uint32_t, uint64_t
 from libc.stdlib cimport malloc, calloc, free, realloc
 from libc.string cimport memcpy, memset
 from libc cimport math as cmath
@@ -280,7 +280,7 @@ cdef int dtype_from_numpy(object nd) except -1:
     elif kind == "b":
         return BOOL
     raise TypeError(
-        f"can't convert np.ndarray of type numpy.{nd.name}. The only supported types are: "
+        f"can't convert np.ndarray of type numpy.{nd.type.__name__}. The only supported types are: "
         "float64, float32, float16, int64, int32, int16, int8, uint8, and bool.")
 
 
@@ -319,12 +319,16 @@ cdef inline int wrap_dim(Py_ssize_t dim, int ndim) except -100:
 cdef Py_ssize_t as_index(object v, str what) except? -1:
     """An integer argument (int, numpy integer, 0-d int tensor); bools and
     floats are rejected as PyTorch rejects them."""
+    cdef Py_ssize_t r
     if isinstance(v, bool) or isinstance(v, float):
         raise TypeError(f"{what} must be int, not {type(v).__name__}")
     try:
-        return _operator.index(v)
+        r = _operator.index(v)
     except TypeError:
         raise TypeError(f"{what} must be int, not {type(v).__name__}") from None
+    except OverflowError:
+        raise ValueError("Overflow when unpacking long long") from None     # PyTorch's unpacking
+    return r
 
 
 cdef tuple parse_shape_args(tuple args, str what="size"):

@@ -323,12 +323,17 @@ cdef Tensor mark_inference(Tensor t):
     return t
 
 
+cdef type CRE_DTYPE_CLASS = dtype     # the class (tensor()'s argument shadows the name)
+
+
 def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False):
     """A new tensor holding a copy of data (nested lists/tuples of numbers,
     a number, a numpy array or a tensor). Float data gives float32, ints give
     int64, bools give bool, numpy arrays and scalars keep their dtype; a
     copied array or tensor keeps its memory layout, as PyTorch's copy does."""
     _check_device(device)
+    if dtype is not None and not isinstance(dtype, CRE_DTYPE_CLASS) and dtype not in (float, int, bool):
+        raise TypeError(f"tensor(): argument 'dtype' must be cgrad.dtype, not {py_typename(dtype)}")
     if isinstance(data, Tensor):
         _warnings.warn(
             "To copy construct from a tensor, it is recommended to use sourceTensor.detach().clone() "
@@ -359,7 +364,7 @@ def as_tensor(data, dtype=None, device=None):
 def from_numpy(ndarray):
     """A tensor sharing memory with a numpy array (no copy)."""
     if not isinstance(ndarray, np.ndarray):
-        raise TypeError(f"expected np.ndarray (got {type(ndarray).__name__})")
+        raise TypeError(f"expected np.ndarray (got {py_typename(ndarray)})")
     return mark_inference(tensor_from_ndarray(ndarray, True, True))
 
 
@@ -379,6 +384,14 @@ cdef int cre_dtype_arg(object dtype, int default, str fname) except -1:
     raise TypeError(f"{fname}(): argument 'dtype' must be cgrad.dtype, not {type(dtype).__name__}")
 
 
+cdef bint cre_size_element(object v):
+    """An entry of a size list PyTorch unpacks: an int (bools too), a numpy
+    integer or a one-element integer tensor."""
+    if isinstance(v, (int, np.integer)):
+        return True
+    return isinstance(v, Tensor) and (<Tensor>v)._numel == 1 and not is_float((<Tensor>v)._dtype)
+
+
 cdef tuple factory_size(tuple size, str name):
     """The size of zeros(2, 3) / zeros((2, 3)) / zeros([2, 3]) / zeros(Size)
     with PyTorch's errors for non-int entries (negative ones raise later,
@@ -394,12 +407,21 @@ cdef tuple factory_size(tuple size, str name):
                 (isinstance(first, Tensor) and (<Tensor>first)._numel == 1)) or isinstance(first, bool):
             raise TypeError(f"{name}(): argument 'size' (position 1) must be tuple of ints, not "
                             f"{type(first).__name__}")
+        if isinstance(first, (tuple, list)):
+            for i in range(len(first)):
+                if not cre_size_element(first[i]):
+                    if i == 0:
+                        raise TypeError(f"{name}(): argument 'size' (position 1) must be tuple of ints, but "
+                                        f"found element of type {py_typename(first[i])} at pos 0")
+                    raise TypeError(
+                        f"{name}(): argument 'size' failed to unpack the object at pos {i + 1} with error "
+                        f"\"type must be tuple of ints,but got {py_typename(first[i])}\"")
     else:
         for i in range(len(size)):
             if isinstance(size[i], (float, bool)) or not hasattr(size[i], "__index__"):
                 raise TypeError(
                     f"{name}(): argument 'size' failed to unpack the object at pos {i + 1} with error "
-                    f"\"type must be tuple of ints,but got {type(size[i]).__name__}\"")
+                    f"\"type must be tuple of ints,but got {py_typename(size[i])}\"")
     shape = parse_shape_args(size, "size")
     if name == "zeros":
         for s in shape:
@@ -600,7 +622,7 @@ def eye(*args, out=None, dtype=None, layout=None, device=None, pin_memory=False,
             raise cre_invalid("eye", args, kwargs, sigs)
         values.append(kwargs["m"])
     if len(values) == 1 and not cre_is_int(values[0]):
-        raise TypeError(f"eye(): argument 'n' (position 1) must be int, not {type(values[0]).__name__}")
+        raise TypeError(f"eye(): argument 'n' (position 1) must be int, not {py_typename(values[0])}")
     if len(values) not in (1, 2) or not all([cre_is_int(v) for v in values]):
         raise cre_invalid("eye", args, kwargs, sigs)
     n = _operator.index(values[0])
@@ -612,6 +634,7 @@ def eye(*args, out=None, dtype=None, layout=None, device=None, pin_memory=False,
     shape[0] = n
     shape[1] = m
     cdef ScalarBuf one
+    checked_numel(2, shape)     # eye resizes: the numel check comes before the storage size's
     t = new_tensor(2, shape, cre_dtype_arg(dtype, DEFAULT_FLOAT, "eye"), True)
     store_scalar(&one, 1, t._dtype)
     k = n if n < m else m
@@ -997,8 +1020,11 @@ def manual_seed(seed):
     """Seed the default generator: rand/randn/randint/randperm, dropout and
     nn.init draw from it."""
     global _rng, _default_seed
-    seed = as_index(seed, "seed")
-    _rng = np.random.default_rng(seed & 0xFFFFFFFFFFFFFFFF)
+    seed = int(seed)        # as PyTorch: int('a') raises ValueError, 1.5 seeds 1
+    if seed >= (1 << 64) or seed < -(1 << 63):
+        raise ValueError("Overflow when unpacking long long")
+    seed &= 0xFFFFFFFFFFFFFFFF     # a uint64, as PyTorch keeps it
+    _rng = np.random.default_rng(seed)
     _default_seed = seed
     return Generator(seed)
 
@@ -1229,7 +1255,7 @@ def randint_like(input, *args, dtype=None, layout=None, device=None, pin_memory=
 
 cdef Tensor _as_tensor_arg(object x, str name):
     if not isinstance(x, Tensor):
-        raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {type(x).__name__}")
+        raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {py_typename(x)}")
     return <Tensor>x
 
 

@@ -5,13 +5,13 @@
 cdef Tensor input_arg(object x, str fname):
     if isinstance(x, Tensor):
         return <Tensor>x
-    raise TypeError(f"{fname}(): argument 'input' (position 1) must be Tensor, not {type(x).__name__}")
+    raise TypeError(f"{fname}(): argument 'input' (position 1) must be Tensor, not {py_typename(x)}")
 
 
 cdef object check_other(object other, str fname):
     if isinstance(other, Tensor) or is_scalar(other):
         return normalize_scalar(other)
-    raise TypeError(f"{fname}(): argument 'other' (position 2) must be Tensor, not {type(other).__name__}")
+    raise TypeError(f"{fname}(): argument 'other' (position 2) must be Tensor, not {py_typename(other)}")
 
 
 def add(input, other, *, alpha=1, out=None):
@@ -88,7 +88,7 @@ def _pow(input, exponent, *, out=None):
         return op_pow_scalar(<Tensor>input, exponent)
     if is_scalar(input) and isinstance(exponent, Tensor):
         return op_rpow_scalar(<Tensor>exponent, normalize_scalar(input))
-    raise TypeError(f"pow(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+    raise TypeError(f"pow(): argument 'input' (position 1) must be Tensor, not {py_typename(input)}")
 
 
 def neg(input):

@@ -64,6 +64,36 @@ cdef int check_inplace(Tensor self) except -1:
     return 0
 
 
+cdef inline int check_written_overlap(Tensor self) except -1:
+    """TensorIterator's assert_no_internal_overlap on the written tensor: an
+    expanded (stride-0) output would take several writes per location.
+    Contiguous tensors (the usual case) cost one test."""
+    if not self._contiguous and has_internal_overlap(self):
+        raise RuntimeError(INTERNAL_OVERLAP_MSG)
+    return 0
+
+
+cdef inline int check_input_overlap(Tensor self, object other) except -1:
+    """TensorIterator's assert_no_partial_overlap between the written tensor
+    and an input (another tensor object over the same memory, not exactly
+    the same elements in the same layout)."""
+    if isinstance(other, Tensor) and other is not self and (<Tensor>other)._storage is self._storage:
+        if overlap_status(self, (<Tensor>other)._ndim, (<Tensor>other)._shape, (<Tensor>other)._strides,
+                          <Tensor>other) == OVERLAP_PARTIAL:
+            raise RuntimeError(PARTIAL_OVERLAP_MSG)
+    return 0
+
+
+cdef bint same_elements(Tensor a, Tensor b) noexcept:
+    cdef int i
+    if a._data != b._data or a._dtype != b._dtype or a._ndim != b._ndim:
+        return False
+    for i in range(a._ndim):
+        if a._shape[i] != b._shape[i] or a._strides[i] != b._strides[i]:
+            return False
+    return True
+
+
 cdef inline bint records(Tensor self, object other):
     return cgrad_grad_enabled and (self._requires_grad or
                                    (isinstance(other, Tensor) and (<Tensor>other)._requires_grad))
@@ -298,7 +328,8 @@ cdef void refresh_view_slow(Tensor t) except *:
 # The arithmetic in-place ops: add_, sub_, mul_, div_ and += -= *= /=
 
 
-cdef Tensor inplace_arith(int which, Tensor self, object other, object alpha):
+cdef object inplace_arith(int which, Tensor self, object other, object alpha):
+    # NotImplemented for a non-number other: += then falls back as Python does
     cdef Tensor ot = None
     cdef int dt, nd
     cdef RowFn* rows
@@ -320,6 +351,8 @@ cdef Tensor inplace_arith(int which, Tensor self, object other, object alpha):
     if which == IP_SUB and (self._dtype == BOOL or (ot is not None and ot._dtype == BOOL)
                             or isinstance(other, bool)):
         check_bool_sub(self, other)
+    check_written_overlap(self)
+    check_input_overlap(self, ot)
     if CATEGORY[dt] > CATEGORY[self._dtype]:
         raise RuntimeError(
             f"result type {dtype_title(dt)} can't be cast to the desired output type {dtype_title(self._dtype)}")
@@ -359,6 +392,14 @@ cdef Tensor inplace_arith(int which, Tensor self, object other, object alpha):
     run_elementwise(rows[self._dtype], 3, ops, self._ndim, self._shape, self._numel, NULL)
     self._storage.version += 1
     return self
+
+
+cdef object inplace_arith_method(int which, Tensor self, object other, object alpha, str name):
+    """add_/sub_/mul_/div_: a non-number other is an argument error."""
+    cdef object r = inplace_arith(which, self, other, alpha)
+    if r is NotImplemented:
+        raise TypeError(f"{name}(): argument 'other' (position 1) must be Tensor, not {py_typename(other)}")
+    return r
 
 
 cdef inline bint saves_self(int which, Tensor ot):
@@ -479,7 +520,7 @@ cdef Tensor inplace_fill(Tensor self, object value):
     elif is_scalar(value):
         value = normalize_scalar(value)
     else:
-        raise TypeError(f"fill_(): argument 'value' (position 1) must be Number, not {type(value).__name__}")
+        raise invalid_arguments("fill_", (value,), [("(Tensor value)", ["Tensor"]), ("(Number value)", ["Number"])])
     if vt is None:
         cre_check_fill(value, self._dtype, self._numel)
     check_inplace(self)
@@ -511,8 +552,11 @@ cdef Tensor inplace_copy(Tensor self, object src_arg):
     cdef Py_ssize_t shape[MAX_DIMS]
     cdef int nd
     if not isinstance(src_arg, Tensor):
-        raise TypeError(f"copy_(): argument 'src' (position 1) must be Tensor, not {type(src_arg).__name__}")
+        raise TypeError(f"copy_(): argument 'other' (position 1) must be Tensor, not {py_typename(src_arg)}")
     src = <Tensor>src_arg
+    if not same_elements(self, src):     # copying a tensor onto its own elements does nothing
+        check_written_overlap(self)
+        check_input_overlap(self, src)
     nd = broadcast_shapes(self._ndim, self._shape, src._ndim, src._shape, shape)
     if not shape_equals(self, nd, shape):
         raise RuntimeError(

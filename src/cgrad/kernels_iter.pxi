@@ -162,7 +162,7 @@ def set_num_threads(int n):
     """The number of threads cgrad's kernels use for large tensors."""
     global _num_threads
     if n < 1:
-        raise RuntimeError(f"set_num_threads expects a positive integer, but got {n}")
+        raise RuntimeError("set_num_threads expects a positive integer")
     _num_threads = n
 
 

@@ -88,14 +88,8 @@ cdef inline real_t c_sigmoid(real_t x) noexcept nogil:
 
 
 cdef inline real_t c_sign(real_t x) noexcept nogil:
-    # sign(NaN) is NaN in PyTorch's sgn, hence the last branch.
-    if x > 0:
-        return 1
-    if x < 0:
-        return -1
-    if x == 0:
-        return 0
-    return x
+    # PyTorch's sign: (0 < x) - (x < 0), so NaN and -0. give +0.
+    return <real_t>((x > 0) - (x < 0))
 
 
 cdef inline int64_t ipow(int64_t base, int64_t exp) noexcept nogil:

@@ -19,14 +19,11 @@ from libc.string cimport memchr
 
 
 cdef str py_typename(object o):
-    """The type name PyTorch's argument parser prints (tp_name)."""
+    """The type name PyTorch's argument parser prints (tp_name: a Python
+    class's bare name, a C type's module-qualified one)."""
     if isinstance(o, Tensor):
         return "Tensor"
-    t = type(o)
-    m = t.__module__
-    if m == "builtins":
-        return t.__name__
-    return f"{m}.{t.__qualname__}"
+    return cre_tp_name(o)
 
 
 cdef bint type_matches(str kind, object o):
@@ -922,6 +919,9 @@ cdef Tensor clamp_inplace(Tensor self, object lo, object hi, int which, str fnam
     cdef Tensor src = self, result
     cdef bint history
     check_inplace(self)
+    check_written_overlap(self)
+    check_input_overlap(self, lo)
+    check_input_overlap(self, hi)
     history = cgrad_grad_enabled and (
         self._requires_grad or (isinstance(lo, Tensor) and (<Tensor>lo)._requires_grad)
         or (isinstance(hi, Tensor) and (<Tensor>hi)._requires_grad))
@@ -1137,6 +1137,8 @@ cdef object bitwise_inplace(int op, Tensor self, object other):
     if not (isinstance(other, Tensor) or is_scalar(other)):
         return NotImplemented
     check_inplace(self)
+    check_written_overlap(self)
+    check_input_overlap(self, other)
     other = normalize_scalar(other)
     dt = tensor_result_type(self, <Tensor>other) if isinstance(other, Tensor) else \
         scalar_result_type(self._dtype, other)

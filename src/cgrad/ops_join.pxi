@@ -146,7 +146,7 @@ cdef Tensor cat_kernel(list tensors, Py_ssize_t dim_arg, int* wrapped_dim):
     dim = cat_wrap_dim(tensors, dim_arg)
     wrapped_dim[0] = dim
     if n == 0:
-        raise ValueError("torch.cat(): expected a non-empty list of Tensors")
+        raise ValueError("cgrad.cat(): expected a non-empty list of Tensors")
     out_dt = (<Tensor>tensors[0])._dtype
     for i in range(n):
         t = <Tensor>tensors[i]
@@ -548,7 +548,7 @@ cdef list tensor_list_arg(object tensors, str fname):
     out = list(tensors)
     for i in range(len(out)):
         if not isinstance(out[i], Tensor):
-            raise TypeError(f"expected Tensor as element {i} in argument 0, but got {type(out[i]).__name__}")
+            raise TypeError(f"expected Tensor as element {i} in argument 0, but got {py_typename(out[i])}")
     return out
 
 

@@ -201,7 +201,7 @@ cdef Tensor tensor_param(object x, str fname, str argname, int pos):
     """A Tensor argument of a cgrad.* function (PyTorch's TypeError text)."""
     if isinstance(x, Tensor):
         return <Tensor>x
-    raise TypeError(f"{fname}(): argument '{argname}' (position {pos}) must be Tensor, not {type(x).__name__}")
+    raise TypeError(f"{fname}(): argument '{argname}' (position {pos}) must be Tensor, not {py_typename(x)}")
 
 
 # ---------------------------------------------------------------------------
@@ -282,6 +282,8 @@ cdef Tensor op_mv(Tensor a, Tensor v):
     cdef Py_ssize_t col_strides[2]
     cdef Tensor out, col
     cdef MvBackward0 node
+    if a._ndim == 0:
+        raise IndexError("Dimension specified as 0 but tensor has no dimensions")
     if a._ndim != 2 or v._ndim != 1:
         raise RuntimeError(f"vector + matrix @ vector expected, got 1, {a._ndim}, {v._ndim}")
     if a._shape[1] != v._shape[0]:

@@ -2001,6 +2001,7 @@ cdef Tensor nn_relu_(Tensor x):
     check_inplace(x)
     if x._dtype == BOOL:
         raise RuntimeError(bool_unary_message("relu"))
+    check_written_overlap(x)
     if cgrad_grad_enabled and x._requires_grad:
         r = op_relu(old_value(x, False))
         commit_inplace(x, r)

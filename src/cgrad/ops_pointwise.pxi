@@ -91,7 +91,20 @@ cdef bint is_scalar(object s):
     return isinstance(s, (float, int)) or isinstance(s, (np.floating, np.integer, np.bool_))
 
 
+cdef object INT_SCALAR_MIN = -(1 << 63)
+cdef object INT_SCALAR_END = 1 << 64
+
+
 cdef object normalize_scalar(object s):
+    if type(s) is float:
+        return s
+    if type(s) is int:
+        # PyTorch's Scalar takes int64, else uint64 (CPython's texts)
+        if s >= INT_SCALAR_END:
+            raise OverflowError("int too big to convert")
+        if s < INT_SCALAR_MIN:
+            raise OverflowError("can't convert negative int to unsigned")
+        return s
     if isinstance(s, (np.floating,)):
         return float(s)
     if isinstance(s, np.bool_):
@@ -809,8 +822,10 @@ cdef class PowBackward2(Node):
         cdef Tensor y = unpack_output(self, self.result, self.result_version)
         cdef Tensor gb
         if self.base == 0:
-            # d/dx 0**x is 0 where x >= 0 (PyTorch masks log(0) there)
-            gb = op_mul_scalar(op_mul(g, y), 0.0)
+            # PyTorch's pow_backward_exponent: grad * where(x >= 0, 0, y * log(0.)),
+            # log(0.) = -inf; x >= 0 exactly where 0 ** x is finite (0 or 1)
+            gb = op_mul(g, op_where(op_eq_scalar(op_mul_scalar(alias_detached(y), 0.0), 0),
+                                    op_zeros_like(y), op_mul_scalar(y, -np.inf)))
         else:
             # grad * (y * log(base)), log(base) a double (PyTorch's
             # pow_backward_exponent takes Scalar.log())
@@ -821,6 +836,19 @@ cdef class PowBackward2(Node):
 
     cdef void release_saved(self) noexcept:
         self.result = None
+
+
+cdef Tensor pow_sqrt_kernel(Tensor a, int dt, bint positive):
+    """a ** 0.5 / a ** -0.5 as PyTorch's pow kernel computes them: sqrt and
+    rsqrt (1 / sqrt; float16 through float32), not C pow (which differs at
+    -inf and -0.)."""
+    cdef int wt = F32 if dt == F16 else dt
+    cdef Tensor src = a if a._dtype == wt else cast_tensor(a, wt)
+    cdef Tensor out = new_tensor(a._ndim, a._shape, wt)
+    run_unary(SQRT_FWD[wt], out, src)
+    if not positive:
+        run_unary(RECIPROCAL_FWD[wt], out, out)
+    return cast_tensor(out, dt) if wt != dt else out
 
 
 cdef Tensor op_pow_scalar(Tensor a, object e):
@@ -842,7 +870,10 @@ cdef Tensor op_pow_scalar(Tensor a, object e):
         out = new_tensor(a._ndim, a._shape, BOOL)
         fill_scalar(out, True)
         return out
-    out = scalar_kernel(POW_ROWS, a, e, False, dt, dt, "pow")
+    if is_float(dt) and not isinstance(e, bool) and (e == 0.5 or e == -0.5):
+        out = pow_sqrt_kernel(a, dt, e == 0.5)
+    else:
+        out = scalar_kernel(POW_ROWS, a, e, False, dt, dt, "pow")
     if needs_grad(a):
         node = PowBackward0.__new__(PowBackward0)
         wire1(node, a)

@@ -92,6 +92,33 @@ SUM_ROWS[I32] = sum_row_I32
 SUM_ROWS[U8] = sum_row_BOOL
 
 
+cdef bint is_dim_arg(object dim):
+    """What PyTorch's parser takes as a reduction's dim: None, an int or a
+    sequence of ints."""
+    cdef object item
+    if dim is None or type(dim) is int:
+        return True
+    if type(dim) is tuple or type(dim) is list:
+        for item in dim:
+            if type(item) is not int and not isinstance(item, np.integer):
+                return False
+        return True
+    if isinstance(dim, np.integer):
+        return True
+    return isinstance(dim, Tensor) and (<Tensor>dim)._numel == 1 and not is_float((<Tensor>dim)._dtype)
+
+
+cdef int check_reduce_dim(object dim, str name) except -1:
+    """sum(dim=<not ints>) / mean(...): PyTorch's invalid-combination text
+    (as for the dim given alone, positionally)."""
+    if not is_dim_arg(dim):
+        raise TypeError(
+            f"{name}() received an invalid combination of arguments - got ({py_typename(dim)}), but expected "
+            f"one of:\n * (*, cgrad.dtype dtype = None)\n * (tuple of ints dim, bool keepdim = False, *, "
+            f"cgrad.dtype dtype = None)\n")
+    return 0
+
+
 cdef int parse_dims(object dim, int ndim, bint* mask) except -1:
     """Fill mask[d] for the dims to reduce. dim: None, an int or a sequence
     (empty meaning all, as in PyTorch). Returns the number of reduced dims."""
@@ -110,12 +137,16 @@ cdef int parse_dims(object dim, int ndim, bint* mask) except -1:
         for item in dim:
             d = wrap_dim(as_index(item, "dim"), ndim)
             if ndim == 0:
+                # every dim of a 0-d tensor is dim 0: named twice is an error too
+                if count:
+                    raise RuntimeError("dim 0 appears multiple times in the list of dims")
+                count = 1
                 continue
             if mask[d]:
                 raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
             mask[d] = True
             count += 1
-        return count
+        return count if ndim > 0 else 0
     d = wrap_dim(as_index(dim, "dim"), ndim)
     if ndim > 0:
         mask[d] = True

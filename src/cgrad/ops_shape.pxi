@@ -37,7 +37,7 @@ cdef bint is_int_like(object v, bint strict):
 cdef Py_ssize_t int_arg(object v, str fname, str argname, int pos) except? -1:
     """An `int` parameter; pos is its 1-based position for the message."""
     if not is_int_like(v, True):
-        raise TypeError(f"{fname}(): argument '{argname}' (position {pos}) must be int, not {type(v).__name__}")
+        raise TypeError(f"{fname}(): argument '{argname}' (position {pos}) must be int, not {py_typename(v)}")
     return _operator.index(v)
 
 
@@ -47,7 +47,7 @@ cdef tuple int_list_value(object v, str fname, str argname, int pos):
     cdef Py_ssize_t i
     if not isinstance(v, (tuple, list)):
         raise TypeError(
-            f"{fname}(): argument '{argname}' (position {pos}) must be tuple of ints, not {type(v).__name__}")
+            f"{fname}(): argument '{argname}' (position {pos}) must be tuple of ints, not {py_typename(v)}")
     out = []
     for i in range(len(v)):
         e = v[i]
@@ -58,7 +58,7 @@ cdef tuple int_list_value(object v, str fname, str argname, int pos):
                     f"element of type {type(e).__name__} at pos 0")
             raise TypeError(
                 f"{fname}(): argument '{argname}' failed to unpack the object at pos {i + 1} with error "
-                f"\"type must be tuple of ints,but got {type(e).__name__}\"")
+                f"\"type must be tuple of ints,but got {py_typename(e)}\"")
         out.append(_operator.index(e))
     return tuple(out)
 
@@ -90,9 +90,13 @@ cdef tuple view_size_args(tuple args):
         except TypeError as e:
             if "failed to unpack" in str(e):
                 raise
-            types = "tuple of (" + arg_types(tuple(args[0])) + ")"
+            if isinstance(args[0], list):
+                types = "list of [" + arg_types(tuple(args[0])) + "]"
+            else:
+                types = "tuple of (" + arg_types(tuple(args[0])) + ")"
             raise TypeError(
-                f"view() received an invalid combination of arguments - got (tuple), but expected one of:\n"
+                f"view() received an invalid combination of arguments - got ({type(args[0]).__name__}), but "
+                "expected one of:\n"
                 f" * (cgrad.dtype dtype)\n      didn't match because some of the arguments have invalid types: (!{types}!)\n"
                 f" * (tuple of ints size)\n      didn't match because some of the arguments have invalid types: (!{types}!)\n") from None
     if len(args) >= 1 and is_int_like(args[0], True):
@@ -156,7 +160,8 @@ cdef tuple infer_size(object shape_arg, Py_ssize_t numel):
                 raise RuntimeError("only one dimension can be inferred")
             infer_at = i
         elif shape[i] >= 0:
-            known *= shape[i]
+            # wraps as PyTorch's int64 product does; the view's numel check then raises
+            known = <Py_ssize_t>(<unsigned long long>known * <unsigned long long>(<Py_ssize_t>shape[i]))
         else:
             raise RuntimeError(f"invalid shape dimension {shape[i]} at index {i} of shape {list_str(shape)}")
     if numel == known or (infer_at >= 0 and known > 0 and numel % known == 0):
@@ -344,11 +349,23 @@ cdef int copy_layout(Tensor dst, Tensor src) except -1:
 
 
 cdef Tensor new_strided(int nd, const Py_ssize_t* shape, const Py_ssize_t* strides, int dt):
-    """A fresh tensor with the given dense (permuted) strides, no history."""
-    cdef Tensor t = new_tensor(nd, shape, dt)
+    """A fresh tensor with the given dense (permuted) strides, no history
+    (PyTorch's empty_strided)."""
+    cdef Py_ssize_t nbytes
+    cdef Tensor t
     cdef int i
+    check_negative_dims(nd, shape)
+    nbytes = strided_nbytes(nd, shape, strides, dt)
+    t = fresh_tensor()
+    init_dims(t, nd)
     for i in range(nd):
+        t._shape[i] = shape[i]
         t._strides[i] = strides[i]
+    t._numel = checked_numel(nd, shape)
+    t._dtype = dt
+    t._storage = new_storage(nbytes, False)
+    t._data = t._storage.ptr
+    t._is_inference = cgrad_inference_mode
     t._contiguous = t._numel == 0 or strides_are_contiguous(nd, shape, strides)
     return t
 
@@ -480,6 +497,10 @@ cdef Tensor op_unflatten(Tensor x, object dim, tuple sizes):
     cdef tuple inferred
     if len(sizes) == 0:
         raise RuntimeError("unflatten: sizes must be non-empty")
+    if x._ndim == 0:
+        # PyTorch reads the size of dim 0 of a 0-d tensor: its IndexError, wrapped
+        raise RuntimeError("unflatten got an unexpected error:\n"
+                           "Dimension specified as 0 but tensor has no dimensions")
     try:
         inferred = infer_size(sizes, x._shape[d])
     except RuntimeError as err:
@@ -565,8 +586,13 @@ cdef class ToCopyBackward0(Node):
 cdef Tensor op_to_dtype(Tensor x, int dt):
     cdef Tensor out
     cdef ToCopyBackward0 node
+    cdef Py_ssize_t strides[MAX_DIMS]
     if x._dtype == dt:
         return x
+    if not x._contiguous:
+        # PyTorch's copy preserves the layout: its size check names the strides
+        infer_dense_strides(x._ndim, x._shape, x._strides, strides)
+        strided_nbytes(x._ndim, x._shape, strides, dt)
     out = cast_tensor(x, dt)
     if needs_grad(x) and is_float(dt):
         node = ToCopyBackward0.__new__(ToCopyBackward0)

@@ -99,7 +99,7 @@ cdef Tensor binary_dispatch(int which, Tensor a, object b, bint reflected):
 cdef Tensor tensor_arg(object x, str fname, str argname="other"):
     if isinstance(x, Tensor):
         return <Tensor>x
-    raise TypeError(f"{fname}(): argument '{argname}' (position 1) must be Tensor, not {type(x).__name__}")
+    raise TypeError(f"{fname}(): argument '{argname}' (position 1) must be Tensor, not {py_typename(x)}")
 
 
 cdef object dims_arg(tuple args):
@@ -536,7 +536,9 @@ cdef class Tensor:
         cdef object arr = ndarray_view(self).copy()
         attrs = getattr(self, "__dict__", None)
         state = dict(attrs) if attrs else None
-        return (_rebuild_tensor, (type(self), arr, self._requires_grad, state))
+        # the class itself only for subclasses (Tensor's __module__ does not name cgrad)
+        return (_rebuild_tensor, (type(self) if type(self) is not Tensor else None, arr,
+                                  self._requires_grad, state))
 
     def to(self, *args, **kwargs):
         """to(dtype), to(device), to(other), to(device, dtype); copy=True
@@ -737,13 +739,13 @@ cdef class Tensor:
         return _pow(self, exponent)
 
     def add_(self, other, *, alpha=1):
-        return inplace_arith(IP_ADD, self, other, alpha)
+        return inplace_arith_method(IP_ADD, self, other, alpha, "add_")
 
     def sub_(self, other, *, alpha=1):
-        return inplace_arith(IP_SUB, self, other, alpha)
+        return inplace_arith_method(IP_SUB, self, other, alpha, "sub_")
 
     def mul_(self, other):
-        return inplace_arith(IP_MUL, self, other, None)
+        return inplace_arith_method(IP_MUL, self, other, None, "mul_")
 
     def div_(self, other, *, rounding_mode=NO_ROUNDING_MODE):
         return divide_method_(self, other, rounding_mode, "div_")
@@ -948,9 +950,13 @@ cdef class Tensor:
 
     # --- reductions -------------------------------------------------------------
     def sum(self, dim=None, keepdim=False, *, dtype=None):
+        if dim is not None and type(dim) is not int:
+            check_reduce_dim(dim, "sum")
         return op_sum(self, dim, keepdim, dtype)
 
     def mean(self, dim=None, keepdim=False, *, dtype=None):
+        if dim is not None and type(dim) is not int:
+            check_reduce_dim(dim, "mean")
         return op_mean(self, dim, keepdim, dtype)
 
     # (methods of ops_select.pxi go here: prod, max, min, amax, amin, argmax,
@@ -1171,7 +1177,7 @@ cdef class Tensor:
 def _rebuild_tensor(cls, arr, requires_grad, state=None):
     """Unpickling: a tensor from saved values (numpy keeps the bytes)."""
     cdef Tensor t = tensor_from_data(arr, None)
-    if cls is not Tensor:
+    if cls is not None and cls is not Tensor:
         t = Tensor._make_subclass(cls, t, requires_grad)
     else:
         check_requires_grad(t, requires_grad)

@@ -48,34 +48,101 @@ cdef inline bint strides_are_contiguous(int ndim, const Py_ssize_t* shape, const
     return True
 
 
-cdef Py_ssize_t checked_numel(int ndim, const Py_ssize_t* shape) except -1:
-    cdef Py_ssize_t n = 1
+cdef extern from *:
+    """
+    static inline int cg_umul_ovf(unsigned long long a, unsigned long long b, unsigned long long* r) {
+        return __builtin_mul_overflow(a, b, r);
+    }
+    static inline int cg_uadd_ovf(unsigned long long a, unsigned long long b, unsigned long long* r) {
+        return __builtin_add_overflow(a, b, r);
+    }
+    """
+    bint cg_umul_ovf(unsigned long long a, unsigned long long b, unsigned long long* r) noexcept nogil
+    bint cg_uadd_ovf(unsigned long long a, unsigned long long b, unsigned long long* r) noexcept nogil
+
+
+cdef int check_negative_dims(int ndim, const Py_ssize_t* shape) except -1:
     cdef int i
     for i in range(ndim):
         if shape[i] < 0:
             raise RuntimeError(
                 f"Trying to create tensor with negative dimension {shape[i]}: {shape_str(shape, ndim)}")
+    return 0
+
+
+cdef Py_ssize_t checked_numel(int ndim, const Py_ssize_t* shape) except -1:
+    """The number of elements of a shape (c10's safe_multiplies_u64: an
+    overflowing partial product counts even when a later size is 0)."""
+    cdef unsigned long long n = 1
+    cdef bint bad = False
+    cdef int i
+    for i in range(ndim):
+        if shape[i] < 0:
+            check_negative_dims(ndim, shape)
+        bad |= cg_umul_ovf(n, <unsigned long long>shape[i], &n)
+    if bad or n > <unsigned long long>INT64_MAX:
+        raise RuntimeError("numel: integer multiplication overflow")
+    return <Py_ssize_t>n
+
+
+cdef Py_ssize_t storage_nbytes(int ndim, const Py_ssize_t* shape, int dt,
+                               Py_ssize_t* numel=NULL) except -1:
+    """The byte size of a fresh contiguous tensor, checked as PyTorch's
+    computeStorageNbytesContiguous checks it (and its strides as
+    computeStride does when the tensor is empty)."""
+    cdef unsigned long long n = 1, st = 1
+    cdef bint bad = False
+    cdef int i
+    for i in range(ndim):
+        if shape[i] < 0:
+            check_negative_dims(ndim, shape)
+        bad |= cg_umul_ovf(n, <unsigned long long>shape[i], &n)
+    if numel != NULL:
+        numel[0] = <Py_ssize_t>n        # meaningful only when no error is raised below
+    bad |= cg_umul_ovf(n, <unsigned long long>ITEMSIZE[dt], &n)
+    if bad or n > <unsigned long long>INT64_MAX:
+        raise RuntimeError(f"Storage size calculation overflowed with sizes={shape_str(shape, ndim)}")
+    if n == 0:
+        for i in range(ndim - 1, 0, -1):
+            if cg_umul_ovf(st, <unsigned long long>(shape[i] if shape[i] > 1 else 1), &st) or \
+                    st > <unsigned long long>INT64_MAX:
+                raise RuntimeError("Stride calculation overflowed")
+    return <Py_ssize_t>n
+
+
+cdef Py_ssize_t strided_nbytes(int ndim, const Py_ssize_t* shape, const Py_ssize_t* strides,
+                               int dt) except -1:
+    """The byte size of a fresh tensor with these strides, checked as
+    PyTorch's computeStorageNbytes checks it (what empty_strided uses)."""
+    cdef unsigned long long n = 1, part
+    cdef bint bad = False
+    cdef int i
     for i in range(ndim):
         if shape[i] == 0:
             return 0
     for i in range(ndim):
-        if n > (<Py_ssize_t>1 << 62) // shape[i]:
-            raise RuntimeError(f"numel: integer multiplication overflow for shape {shape_str(shape, ndim)}")
-        n *= shape[i]
-    return n
+        bad |= cg_umul_ovf(<unsigned long long>strides[i], <unsigned long long>(shape[i] - 1), &part)
+        bad |= cg_uadd_ovf(n, part, &n)
+    bad |= cg_umul_ovf(n, <unsigned long long>ITEMSIZE[dt], &n)
+    if bad or n > <unsigned long long>INT64_MAX:
+        raise RuntimeError(f"Storage size calculation overflowed with sizes={shape_str(shape, ndim)} and "
+                           f"strides={shape_str(strides, ndim)}")
+    return <Py_ssize_t>n
 
 
 cdef Tensor new_tensor(int ndim, const Py_ssize_t* shape, int dt, bint zeroed=False):
     """A fresh contiguous tensor of the given shape and dtype, no history."""
+    cdef Py_ssize_t numel
+    cdef Py_ssize_t nbytes = storage_nbytes(ndim, shape, dt, &numel)
     cdef Tensor t = fresh_tensor()
     cdef int i
     init_dims(t, ndim)
     for i in range(ndim):
         t._shape[i] = shape[i]
-    t._numel = checked_numel(ndim, shape)
+    t._numel = numel
     t._dtype = dt
     set_contiguous_strides(t)
-    t._storage = new_storage(t._numel * ITEMSIZE[dt], zeroed)
+    t._storage = new_storage(nbytes, zeroed)
     t._data = t._storage.ptr
     t._is_inference = cgrad_inference_mode
     return t
@@ -247,3 +314,25 @@ cdef Tensor tensor_from_ndarray(object arr, bint share, bint warn_readonly=False
     t._data = t._storage.ptr
     t._contiguous = strides_are_contiguous(ndim, shape, strides)
     return t
+
+
+# ---------------------------------------------------------------------------
+# The Tensor type's C name. Python builds some messages from tp_name
+# ("unsupported operand type(s) for +: 'Tensor' and 'NoneType'", "'Tensor'
+# object has no attribute ...", Cython's argument type errors); PyTorch's
+# Tensor is a Python class named 'Tensor', so cgrad's type is renamed from
+# 'cgrad._C.Tensor' to 'Tensor' once, at import. A static type takes its
+# __module__ from tp_name, so Tensor.__module__ reads 'builtins' afterwards:
+# cgrad/__init__.py exports Tensor by identity, and pickling a tensor never
+# names the class (Tensor.__reduce_ex__).
+
+cdef extern from *:
+    """
+    static void cg_rename_type(PyObject* t, const char* name) {
+        ((PyTypeObject*)t)->tp_name = name;
+        PyType_Modified((PyTypeObject*)t);
+    }
+    """
+    void cg_rename_type(object t, const char* name)
+
+cg_rename_type(Tensor, "Tensor")
