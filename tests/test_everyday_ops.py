@@ -521,3 +521,169 @@ def test_gather_scatter_errors():
               lambda lib: lib.zeros(2, 3).scatter_add(0, lib.tensor([[0.0]]), lib.ones(1, 3)),
               lambda lib: lib.zeros(2, 3).scatter_add(0, lib.tensor([[0]]), lib.ones(1, 3, 1))]:
         same_error(lambda: f(cgrad), lambda: f(torch))
+
+
+# ---------------------------------------------------------------------------
+# activations: silu, leaky_relu, elu, gelu, softplus (functional and modules)
+
+ACTS = {
+    "silu": lambda F, x: F.silu(x), "leaky": lambda F, x: F.leaky_relu(x),
+    "leaky_neg": lambda F, x: F.leaky_relu(x, -0.2), "leaky_big": lambda F, x: F.leaky_relu(x, negative_slope=1.5),
+    "elu": lambda F, x: F.elu(x), "elu_a": lambda F, x: F.elu(x, alpha=0.5), "elu_neg": lambda F, x: F.elu(x, -1.0),
+    "gelu": lambda F, x: F.gelu(x), "gelu_tanh": lambda F, x: F.gelu(x, approximate="tanh"),
+    "softplus": lambda F, x: F.softplus(x), "softplus_b": lambda F, x: F.softplus(x, beta=2, threshold=1),
+    "softplus_t": lambda F, x: F.softplus(x, 0.5, 0.7),
+}
+
+
+def nnf(lib):
+    return lib.nn.functional
+
+
+@requires_torch
+@pytest.mark.parametrize("name", sorted(ACTS))
+@pytest.mark.parametrize("shape", [(7,), (2, 3), (), (0, 2)])
+def test_activations(name, shape):
+    a = rand(*shape, seed=21, low=-3, high=3)
+    compare_with_torch(lambda lib, x: ACTS[name](nnf(lib), x), a)
+    compare_with_torch(lambda lib, x: ACTS[name](nnf(lib), x.t() if x.ndim == 2 else x) * 2,
+                       a.astype(np.float64), rtol=1e-12)
+
+
+@requires_torch
+@pytest.mark.parametrize("name", sorted(ACTS))
+def test_activations_float16_and_ints(name):
+    a = rand(4, 5, seed=22, low=-3, high=3)
+    c = ACTS[name](cgrad.nn.functional, cgrad.tensor(a).half())
+    t = ACTS[name](torch.nn.functional, torch.tensor(a).half())
+    assert str(c.dtype) == "cgrad.float16"
+    np.testing.assert_array_max_ulp(c.float().numpy().astype(np.float16), t.numpy(), maxulp=1)
+    for dt in ["int64", "int32", "bool"]:
+        same_error(lambda: ACTS[name](cgrad.nn.functional, cgrad.ones(2).to(getattr(cgrad, dt))),
+                   lambda: ACTS[name](torch.nn.functional, torch.ones(2).to(getattr(torch, dt))))
+
+
+@pytest.mark.parametrize("name", sorted(ACTS))
+def test_activations_gradcheck(name):
+    a = rand(2, 3, seed=23, low=-3, high=3)
+    a[np.abs(a) < 0.1] = 0.5        # away from the kinks
+    check_gradients(lambda lib, x: ACTS[name](nnf(lib), x), a)
+    ins = [cgrad.tensor(a.astype(np.float64), requires_grad=True)]
+    assert cgrad.autograd.gradgradcheck(lambda x: ACTS[name](cgrad.nn.functional, x), ins)
+
+
+@requires_torch
+@pytest.mark.parametrize("name", ["silu", "leaky", "elu"])
+def test_activations_inplace(name):
+    kw = {"silu": ("silu", {}), "leaky": ("leaky_relu", {"negative_slope": 0.1}), "elu": ("elu", {"alpha": 0.7})}
+    fname, extra = kw[name]
+    a = rand(2, 3, seed=24, low=-3, high=3)
+    compare_with_torch(lambda lib, x: getattr(nnf(lib), fname)(x * 1, inplace=True, **extra), a)
+
+    def on_view(lib, x):
+        y = x * 1
+        getattr(nnf(lib), fname)(y[0], inplace=True, **extra)
+        return y
+    compare_with_torch(on_view, a)
+    c, t = cgrad.tensor(a), torch.tensor(a)
+    assert getattr(cgrad.nn.functional, fname)(c, inplace=True, **extra) is c
+    getattr(torch.nn.functional, fname)(t, inplace=True, **extra)
+    np.testing.assert_allclose(c.numpy(), t.numpy(), rtol=1e-6)
+    same_error(lambda: getattr(cgrad.nn.functional, fname)(cgrad.ones(2, requires_grad=True), inplace=True),
+               lambda: getattr(torch.nn.functional, fname)(torch.ones(2, requires_grad=True), inplace=True))
+
+
+@requires_torch
+def test_activation_inplace_negative_slope_backward_error():
+    for fname in ["leaky_relu", "elu"]:
+        def run(lib):
+            x = lib.ones(2, requires_grad=True) * 1
+            y = getattr(lib.nn.functional, fname)(x, -0.5, inplace=True)
+            y.sum().backward()
+        same_error(lambda: run(cgrad), lambda: run(torch))
+
+
+@requires_torch
+def test_activation_modules_and_errors():
+    mods = [lambda nn: nn.LeakyReLU(), lambda nn: nn.LeakyReLU(0.2, True), lambda nn: nn.ELU(),
+            lambda nn: nn.ELU(0.5, inplace=True), lambda nn: nn.GELU(), lambda nn: nn.GELU("tanh"),
+            lambda nn: nn.SiLU(), lambda nn: nn.SiLU(True), lambda nn: nn.Softplus(),
+            lambda nn: nn.Softplus(2, 10)]
+    a = rand(3, 4, seed=25, low=-3, high=3)
+    for m in mods:
+        assert repr(m(cgrad.nn)) == repr(m(torch.nn))
+        compare_with_torch(lambda lib, x: m(lib.nn)(x * 1), a)
+    same_error(lambda: cgrad.nn.functional.gelu(cgrad.ones(2), approximate="foo"),
+               lambda: torch.nn.functional.gelu(torch.ones(2), approximate="foo"))
+
+
+# ---------------------------------------------------------------------------
+# norm / linalg.vector_norm, lerp
+
+NORMS = {
+    "fro": lambda lib, x: x.norm(), "p1": lambda lib, x: lib.norm(x, p=1), "inf": lambda lib, x: x.norm(float("inf")),
+    "-inf": lambda lib, x: lib.linalg.vector_norm(x, ord=float("-inf")), "p3": lambda lib, x: x.norm(p=3),
+    "p0": lambda lib, x: lib.linalg.vector_norm(x, 0), "dim1": lambda lib, x: lib.norm(x, dim=1),
+    "dim_k": lambda lib, x: lib.linalg.vector_norm(x, dim=(0, 1), keepdim=True),
+    "inf_dim": lambda lib, x: lib.linalg.vector_norm(x, float("inf"), dim=-1),
+    "p1_dim": lambda lib, x: x.norm(1, 0, True), "half": lambda lib, x: x.norm(p=0.5, dim=0),
+    "fro_str": lambda lib, x: lib.norm(x, p="fro", dim=(1,)),
+}
+
+
+@requires_torch
+@pytest.mark.parametrize("name", sorted(NORMS))
+@pytest.mark.parametrize("shape", [(3, 4), (2, 1), (1, 3)])
+def test_norms(name, shape):
+    a = rand(*shape, seed=31)
+    compare_with_torch(lambda lib, x: NORMS[name](lib, x), a, rtol=1e-5)
+    compare_with_torch(lambda lib, x: NORMS[name](lib, x * 1) * 2, a.astype(np.float64), rtol=1e-10)
+
+
+@pytest.mark.parametrize("name", sorted(NORMS))
+def test_norms_gradcheck(name):
+    a = rand(3, 4, seed=32)
+    if name == "p0":
+        check_gradients(NORMS[name], a)
+        return
+    check_gradients(NORMS[name], a)
+    ins = [cgrad.tensor(a.astype(np.float64), requires_grad=True)]
+    assert cgrad.autograd.gradgradcheck(lambda x: NORMS[name](cgrad, x), ins)
+
+
+@requires_torch
+def test_norm_zero_and_errors():
+    compare_with_torch(lambda lib, x: (x * 0).norm(), rand(3, seed=1))
+    compare_with_torch(lambda lib, x: lib.linalg.vector_norm(x * 0, dim=0), rand(2, 2, seed=1))
+    compare_with_torch(lambda lib, x: x.norm(float("inf")), np.array([1.0, -3.0, 3.0], np.float32))
+    for f in [lambda lib: lib.norm(lib.tensor([1, 2])), lambda lib: lib.linalg.vector_norm(lib.tensor([1, 2])),
+              lambda lib: lib.linalg.vector_norm(lib.ones(0), float("inf")),
+              lambda lib: lib.ones(2, 3).norm(dim=2)]:
+        same_error(lambda: f(cgrad), lambda: f(torch))
+
+
+LERPS = {
+    "scalar": lambda lib, a, b, w: lib.lerp(a, b, 0.3), "method": lambda lib, a, b, w: a.lerp(b, 1.5),
+    "tensor_w": lambda lib, a, b, w: lib.lerp(a, b, w), "method_w": lambda lib, a, b, w: a.lerp(b, w),
+    "inplace": lambda lib, a, b, w: (a * 1).lerp_(b, 0.25), "inplace_w": lambda lib, a, b, w: (a * 1).lerp_(b, w),
+}
+
+
+@requires_torch
+@pytest.mark.parametrize("name", sorted(LERPS))
+@pytest.mark.parametrize("shapes", [((2, 3), (2, 3), (2, 3)), ((2, 3), (3,), (2, 1)), ((4,), (4,), ())])
+def test_lerp(name, shapes):
+    arrs = [rand(*s, seed=k) for k, s in enumerate(shapes)]
+    compare_with_torch(LERPS[name], *arrs)
+    check_gradients(LERPS[name], *arrs)
+    ins = [cgrad.tensor(a.astype(np.float64), requires_grad=True) for a in arrs]
+    assert cgrad.autograd.gradgradcheck(lambda a, b, w: LERPS[name](cgrad, a, b, w) ** 2, ins)
+
+
+@requires_torch
+def test_lerp_errors():
+    for f in [lambda lib: lib.lerp(lib.ones(2), lib.ones(2, dtype=lib.float64), 0.5),
+              lambda lib: lib.lerp(lib.ones(2), lib.ones(2), lib.ones(2, dtype=lib.float64)),
+              lambda lib: lib.lerp(lib.ones(2, dtype=lib.int64), lib.ones(2, dtype=lib.int64), 1)]:
+        same_error(lambda: f(cgrad), lambda: f(torch))
+

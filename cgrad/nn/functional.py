@@ -121,6 +121,41 @@ def tanh(input):
     return input.tanh()
 
 
+def silu(input, inplace=False):
+    """x * sigmoid(x) (SiluBackward0)."""
+    return _C._activation(input, 0, 0.0, 0.0, inplace)
+
+
+def leaky_relu(input, negative_slope=0.01, inplace=False):
+    """x where x > 0, else negative_slope * x."""
+    return _C._activation(input, 1, negative_slope, 0.0, inplace)
+
+
+def leaky_relu_(input, negative_slope=0.01):
+    return _C._activation(input, 1, negative_slope, 0.0, True)
+
+
+def elu(input, alpha=1.0, inplace=False):
+    """x where x > 0, else alpha * (exp(x) - 1)."""
+    return _C._activation(input, 2, alpha, 0.0, inplace)
+
+
+def elu_(input, alpha=1.0):
+    return _C._activation(input, 2, alpha, 0.0, True)
+
+
+def gelu(input, approximate="none"):
+    """x * Phi(x), or its tanh approximation (approximate='tanh')."""
+    if approximate not in ("none", "tanh"):
+        raise RuntimeError("approximate argument must be either none or tanh.")
+    return _C._activation(input, 3 if approximate == "none" else 4, 0.0, 0.0, False)
+
+
+def softplus(input, beta=1.0, threshold=20.0):
+    """log(1 + exp(beta * x)) / beta, x itself where beta * x > threshold."""
+    return _C._activation(input, 5, beta, threshold, False)
+
+
 def _get_softmax_dim(name, ndim, stacklevel):
     warnings.warn(
         f"Implicit dimension choice for {name} has been deprecated. "

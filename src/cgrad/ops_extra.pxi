@@ -961,3 +961,510 @@ def scatter_add(input, dim, index, src):
     return op_scatter_add(x, wrap_dim(as_index(dim, "dim"), x._ndim),
                           need_tensor(index, "scatter_add", "index", 3),
                           need_tensor(src, "scatter_add", "src", 4))
+# ---------------------------------------------------------------------------
+# Activations of nn.functional with parameters: silu, leaky_relu, elu, gelu
+# (approximate 'none' / 'tanh'), softplus. One forward and one backward row
+# kernel per float dtype, switching on the kind (ActParams in ctx); each node
+# runs the fused backward, or its formula as differentiable ops under
+# create_graph. PyTorch's CPU formulas, in its order of operations.
+
+cdef enum:
+    K_SILU = 0
+    K_LEAKY = 1
+    K_ELU = 2
+    K_GELU = 3
+    K_GELU_TANH = 4
+    K_SOFTPLUS = 5
+    K_LEAKY_R = 6       # backward from the result (leaky_relu_ / LeakyReluBackward1)
+    K_ELU_R = 7         # backward from the result (elu_ / EluBackward1)
+
+cdef tuple ACT_NAMES = ("silu", "leaky_relu", "elu", "GeluKernelImpl", "GeluKernelImpl", "softplus")
+
+cdef struct ActParams:
+    int kind
+    double a
+    double b
+
+cdef double GELU_BETA = 0.7978845608028654      # M_SQRT2 * M_2_SQRTPI * 0.5
+cdef double GELU_KAPPA = 0.044715
+
+
+cdef inline real_t act_fwd(real_t x, const ActParams* p) noexcept nogil:
+    cdef real_t a = <real_t>p.a
+    cdef real_t t
+    if p.kind == K_SILU:
+        return x / (1 + c_exp(-x))
+    if p.kind == K_LEAKY:
+        return x if x > 0 else x * a
+    if p.kind == K_ELU:
+        return x if x > 0 else a * c_expm1(x)
+    if p.kind == K_GELU:
+        return x * <real_t>0.5 * (1 + c_erf(x * <real_t>0.7071067811865476))
+    if p.kind == K_GELU_TANH:
+        t = <real_t>GELU_BETA * (x + <real_t>GELU_KAPPA * (x * x * x))
+        return <real_t>0.5 * x * (1 + c_tanh(t))
+    # softplus
+    t = x * a
+    return x if t > <real_t>p.b else c_log1p(c_exp(t)) / a
+
+
+cdef inline real_t act_bwd(real_t g, real_t x, const ActParams* p) noexcept nogil:
+    # x: the input, or the result for the K_*_R kinds
+    cdef real_t a = <real_t>p.a
+    cdef real_t s, cdf, pdf, x2, inner, th, left, right
+    if p.kind == K_SILU:
+        s = 1 / (1 + c_exp(-x))
+        return g * s * (1 + x * (1 - s))
+    if p.kind == K_LEAKY or p.kind == K_LEAKY_R:
+        return g if x > 0 else g * a
+    if p.kind == K_ELU:
+        return g if x > 0 else g * a * c_exp(x)
+    if p.kind == K_ELU_R:
+        return g if x > 0 else g * (x + a)
+    if p.kind == K_GELU:
+        cdf = <real_t>0.5 * (1 + c_erf(x * <real_t>0.7071067811865476))
+        pdf = <real_t>0.3989422804014327 * c_exp(x * x * <real_t>-0.5)
+        return g * (cdf + x * pdf)
+    if p.kind == K_GELU_TANH:
+        x2 = x * x
+        inner = <real_t>GELU_BETA * (x + <real_t>GELU_KAPPA * (x2 * x))
+        th = c_tanh(inner)
+        left = <real_t>0.5 * x
+        right = 1 + th
+        return g * (<real_t>0.5 * right + left * (1 - th * th) * (<real_t>GELU_BETA * (1 + 3 * <real_t>GELU_KAPPA * x2)))
+    # softplus
+    s = c_exp(x * a)
+    return g if x * a > <real_t>p.b else g * s / (s + 1)
+
+
+cdef void act_fwd_F32(char** p, const Py_ssize_t* s, Py_ssize_t n, void* ctx) noexcept nogil:
+    cdef float* o = <float*>p[0]
+    cdef const float* x = <const float*>p[1]
+    cdef Py_ssize_t i
+    for i in range(n):
+        o[i * s[0]] = act_fwd(x[i * s[1]], <const ActParams*>ctx)
+
+
+cdef void act_fwd_F64(char** p, const Py_ssize_t* s, Py_ssize_t n, void* ctx) noexcept nogil:
+    cdef double* o = <double*>p[0]
+    cdef const double* x = <const double*>p[1]
+    cdef Py_ssize_t i
+    for i in range(n):
+        o[i * s[0]] = act_fwd(x[i * s[1]], <const ActParams*>ctx)
+
+
+cdef void act_fwd_F16(char** p, const Py_ssize_t* s, Py_ssize_t n, void* ctx) noexcept nogil:
+    half_blocks(act_fwd_F32, 2, p, s, n, ctx, 3, 1)
+
+
+cdef void act_bwd_F32(char** p, const Py_ssize_t* s, Py_ssize_t n, void* ctx) noexcept nogil:
+    cdef float* o = <float*>p[0]
+    cdef const float* g = <const float*>p[1]
+    cdef const float* x = <const float*>p[2]
+    cdef Py_ssize_t i
+    for i in range(n):
+        o[i * s[0]] = act_bwd(g[i * s[1]], x[i * s[2]], <const ActParams*>ctx)
+
+
+cdef void act_bwd_F64(char** p, const Py_ssize_t* s, Py_ssize_t n, void* ctx) noexcept nogil:
+    cdef double* o = <double*>p[0]
+    cdef const double* g = <const double*>p[1]
+    cdef const double* x = <const double*>p[2]
+    cdef Py_ssize_t i
+    for i in range(n):
+        o[i * s[0]] = act_bwd(g[i * s[1]], x[i * s[2]], <const ActParams*>ctx)
+
+
+cdef void act_bwd_F16(char** p, const Py_ssize_t* s, Py_ssize_t n, void* ctx) noexcept nogil:
+    half_blocks(act_bwd_F32, 3, p, s, n, ctx, 7, 1)
+
+
+cdef Tensor act_kernel(bint backward, Tensor a, Tensor b, ActParams* prm):
+    """forward: act(a); backward: the fused gradient from g=a and x=b."""
+    cdef Tensor out
+    cdef Operand ops[3]
+    cdef int dt = a._dtype
+    if backward and b._dtype != dt:
+        a = cast_tensor(a, b._dtype)
+        dt = b._dtype
+    out = new_tensor(a._ndim, a._shape, dt)
+    ops[0] = operand_of(out)
+    ops[1] = operand_of(a)
+    if backward:
+        ops[2] = operand_of(b)
+        run_elementwise(act_bwd_F32 if dt == F32 else (act_bwd_F64 if dt == F64 else act_bwd_F16),
+                        3, ops, out._ndim, out._shape, out._numel, prm)
+    else:
+        run_elementwise(act_fwd_F32 if dt == F32 else (act_fwd_F64 if dt == F64 else act_fwd_F16),
+                        2, ops, out._ndim, out._shape, out._numel, prm)
+    return out
+
+
+cdef Tensor act_formula(int kind, double a, double b, Tensor g, Tensor x):
+    """The backward as differentiable ops (create_graph)."""
+    cdef Tensor s, cdf, pdf, x2, th, left, right, inner
+    if kind == K_SILU:
+        s = op_sigmoid(x)
+        return op_mul(op_mul(g, s), op_add_scalar(op_mul(x, op_rsub_scalar(s, 1)), 1))
+    if kind == K_LEAKY or kind == K_LEAKY_R:
+        return op_where(op_compare(CMP_GT, x, 0), g, op_mul_scalar(g, a))
+    if kind == K_ELU:
+        return op_where(op_compare(CMP_GT, x, 0), g, op_mul(op_mul_scalar(g, a), op_exp(x)))
+    if kind == K_ELU_R:
+        return op_where(op_compare(CMP_GT, x, 0), g, op_mul(g, op_add_scalar(x, a)))
+    if kind == K_GELU:
+        cdf = op_mul_scalar(op_add_scalar(op_erf(op_mul_scalar(x, 0.7071067811865476)), 1), 0.5)
+        pdf = op_mul_scalar(op_exp(op_mul_scalar(op_mul(x, x), -0.5)), 0.3989422804014327)
+        return op_mul(g, op_add(cdf, op_mul(x, pdf)))
+    if kind == K_GELU_TANH:
+        x2 = op_mul(x, x)
+        inner = op_mul_scalar(op_add(x, op_mul_scalar(op_mul(x2, x), GELU_KAPPA)), GELU_BETA)
+        th = op_tanh(inner)
+        left = op_mul_scalar(x, 0.5)
+        right = op_add_scalar(th, 1)
+        return op_mul(g, op_add(op_mul_scalar(right, 0.5),
+                                op_mul(op_mul(left, op_rsub_scalar(op_mul(th, th), 1)),
+                                       op_mul_scalar(op_add_scalar(op_mul_scalar(x2, 3 * GELU_KAPPA), 1),
+                                                     GELU_BETA))))
+    # softplus
+    s = op_mul_scalar(x, a)
+    return op_where(op_compare(CMP_GT, s, b), g, op_mul(g, op_sigmoid(s)))
+
+
+cdef class ActNode(Node):
+    cdef readonly Tensor saved
+    cdef long long saved_version
+    cdef ActParams prm
+    cdef bint from_result
+
+    cdef tuple apply(self, object grads):
+        cdef Tensor g = <Tensor>grads
+        cdef Tensor x
+        if self.from_result:
+            if self.prm.a < 0:
+                msg = ("In-place {} backward calculation is triggered with a negative slope which is not "
+                       "supported. This is caused by calling in-place forward function with a negative slope, "
+                       "please call out-of-place version instead.")
+                if self.prm.kind == K_LEAKY_R:
+                    raise RuntimeError(msg.format("leakyReLu") + " File an issue at https://github.com/pytorch/"
+                                       "pytorch if you do require supporting in-place leakRelu backward "
+                                       "calculation with negative slope")
+                raise RuntimeError(msg.format("elu"))
+            x = unpack_output(self, self.saved, self.saved_version)
+        else:
+            x = unpack_input(self, self.saved, self.saved_version)
+        if cgrad_grad_enabled:
+            return (act_formula(self.prm.kind, self.prm.a, self.prm.b, g, x),)
+        return (act_kernel(True, g, x, &self.prm),)
+
+    cdef void release_saved(self) noexcept:
+        self.saved = None
+
+
+cdef class SiluBackward0(ActNode):
+    pass
+
+
+cdef class LeakyReluBackward0(ActNode):
+    pass
+
+
+cdef class LeakyReluBackward1(ActNode):
+    pass
+
+
+cdef class EluBackward0(ActNode):
+    pass
+
+
+cdef class EluBackward1(ActNode):
+    pass
+
+
+cdef class GeluBackward0(ActNode):
+    pass
+
+
+cdef class SoftplusBackward0(ActNode):
+    pass
+
+
+cdef ActNode act_node(int kind, bint inplace):
+    if kind == K_SILU:
+        return SiluBackward0.__new__(SiluBackward0)
+    if kind == K_LEAKY:
+        return (LeakyReluBackward1.__new__(LeakyReluBackward1) if inplace
+                else LeakyReluBackward0.__new__(LeakyReluBackward0))
+    if kind == K_ELU:
+        return EluBackward1.__new__(EluBackward1) if inplace else EluBackward0.__new__(EluBackward0)
+    if kind == K_GELU or kind == K_GELU_TANH:
+        return GeluBackward0.__new__(GeluBackward0)
+    return SoftplusBackward0.__new__(SoftplusBackward0)
+
+
+cdef Tensor op_activation(Tensor x, int kind, double a, double b):
+    cdef ActParams prm
+    cdef Tensor out
+    cdef ActNode node
+    if not is_float(x._dtype):
+        raise NotImplementedError(f"\"{ACT_NAMES[kind]}_cpu\" not implemented for '{dtype_title(x._dtype)}'"
+                                  if kind != K_GELU and kind != K_GELU_TANH else
+                                  f"\"GeluKernelImpl\" not implemented for '{dtype_title(x._dtype)}'")
+    prm.kind = kind
+    prm.a = a
+    prm.b = b
+    out = act_kernel(False, x, None, &prm)
+    if needs_grad(x):
+        node = act_node(kind, False)
+        wire1(node, x)
+        node.prm = prm
+        node.saved = x
+        node.saved_version = save_version(x)
+        node.from_result = False
+        set_history(out, node)
+    return out
+
+
+cdef Tensor op_activation_(Tensor x, int kind, double a, double b):
+    """In place: silu_ keeps the old input; leaky_relu_ and elu_ differentiate
+    from the result (LeakyReluBackward1, EluBackward1), as PyTorch."""
+    cdef ActParams prm
+    cdef Tensor r
+    cdef ActNode node
+    check_inplace(x)
+    if not is_float(x._dtype):
+        op_activation(x, kind, a, b)          # raises the dtype error
+    if cgrad_grad_enabled and x._requires_grad:
+        if kind == K_LEAKY or kind == K_ELU:
+            r = op_activation(alias_detached(old_value(x, False)), kind, a, b)
+            node = act_node(kind, True)
+            wire1(node, old_value(x, False))
+            node.prm.kind = K_LEAKY_R if kind == K_LEAKY else K_ELU_R
+            node.prm.a = a
+            node.prm.b = b
+            node.from_result = True
+            set_history(r, node)
+            commit_inplace(x, r)
+            node.saved = alias_detached(x)
+            node.saved_version = x._storage.version
+            return x
+        return commit_inplace(x, op_activation(old_value(x, True), kind, a, b))
+    prm.kind = kind
+    prm.a = a
+    prm.b = b
+    r = act_kernel(False, alias_detached(x), None, &prm)
+    copy_into(x, r)
+    x._storage.version += 1
+    return x
+
+
+def _activation(input, int kind, double a=0, double b=0, bint inplace=False):
+    """nn.functional's silu (0), leaky_relu (1), elu (2), gelu (3; 4: tanh
+    approximation), softplus (5): a is the slope, alpha or beta, b softplus's
+    threshold."""
+    cdef Tensor x = input_arg(input, ("silu", "leaky_relu", "elu", "gelu", "gelu", "softplus")[kind])
+    if inplace:
+        return op_activation_(x, kind, a, b)
+    return op_activation(x, kind, a, b)
+
+
+# ---------------------------------------------------------------------------
+# linalg.vector_norm / norm (LinalgVectorNormBackward0): the value from the
+# reduction kernels on a detached input, PyTorch's norm_backward as
+# differentiable ops.
+
+cdef class LinalgVectorNormBackward0(Node):
+    cdef readonly Tensor self_, result
+    cdef long long self_version
+    cdef double ord
+    cdef tuple dims
+    cdef bint keepdim
+
+    cdef tuple apply(self, object grads):
+        cdef Tensor g = <Tensor>grads
+        cdef Tensor x = unpack_input(self, self.self_, self.self_version)
+        cdef Tensor r = unpack_output(self, self.result, 0)
+        cdef Tensor mask, zeros, scaled
+        cdef double p = self.ord
+        if not self.keepdim:
+            g = unsqueeze_dims(g, self.dims)
+            r = unsqueeze_dims(r, self.dims)
+        if p == 0:
+            return (None,)          # PyTorch's undefined gradient
+        if p == 1:
+            return (op_mul(op_sign(x), g),)
+        if p == cmath.INFINITY or p == -cmath.INFINITY:
+            mask = cast_tensor(op_compare(CMP_EQ, op_abs(x), r), x._dtype)
+            return (op_mul(op_sign(x), op_mul(op_div(g, op_sum(mask, self.dims, True)), mask)),)
+        zeros = op_zeros_like(r)
+        if p == 2:
+            scaled = op_where(op_compare(CMP_EQ, r, 0), zeros, op_div(g, r))
+            return (op_mul(x, scaled),)
+        scaled = op_where(op_compare(CMP_EQ, r, 0), zeros, op_div(g, op_pow_scalar(r, p - 1)))
+        return (op_mul(op_mul(x, op_pow_scalar(op_abs(x), p - 2)), scaled),)
+
+    cdef void release_saved(self) noexcept:
+        self.self_ = None
+        self.result = None
+
+
+cdef Tensor op_vector_norm(Tensor x, double p, object dim, bint keepdim, str fname):
+    cdef bint mask[MAX_DIMS]
+    cdef Tensor xd, a, out
+    cdef LinalgVectorNormBackward0 node
+    if not is_float(x._dtype):
+        raise RuntimeError(f"{fname}: Expected a floating point or complex tensor as input. "
+                           f"Got {dtype_title(x._dtype)}")
+    if (p == cmath.INFINITY or p == -cmath.INFINITY) and x._numel == 0:
+        raise RuntimeError(f"{fname} cannot compute the {'-inf' if p < 0 else 'inf'} norm on an empty "
+                           "tensor because the operation does not have an identity")
+    parse_dims(dim, x._ndim, mask)
+    xd = alias_detached(x)
+    a = op_abs(xd)
+    if p == 2:
+        out = op_sqrt(op_sum(op_mul(xd, xd), dim, keepdim))
+    elif p == 1:
+        out = op_sum(a, dim, keepdim)
+    elif p == cmath.INFINITY or p == -cmath.INFINITY:
+        out = op_amax(a, masked_dims(mask, x._ndim) if dim is not None else None, keepdim, p > 0)
+    elif p == 0:
+        out = cast_tensor(op_sum(op_compare(CMP_NE, xd, 0), dim, keepdim), x._dtype)
+    else:
+        out = op_pow_scalar(op_sum(op_pow_scalar(a, p), dim, keepdim), 1.0 / p)
+    if needs_grad(x):
+        node = LinalgVectorNormBackward0.__new__(LinalgVectorNormBackward0)
+        wire1(node, x)
+        node.self_ = x
+        node.self_version = save_version(x)
+        node.result = alias_detached(out)
+        node.ord = p
+        node.dims = masked_dims(mask, x._ndim)
+        node.keepdim = keepdim
+        set_history(out, node)
+    return out
+
+
+cdef double norm_ord(object p, str fname) except? -1:
+    if p is None or p == "fro":
+        return 2.0
+    if isinstance(p, str):
+        raise RuntimeError(f"{fname}: ord must be a number, not the string {p!r}")
+    return float(p)
+
+
+def _vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
+    """linalg.vector_norm (exported to cgrad.linalg)."""
+    cdef Tensor t = input_arg(x, "linalg_vector_norm")
+    if dtype is not None:
+        t = op_to_dtype(t, dtype_code(dtype))
+    return op_vector_norm(t, norm_ord(ord, "linalg.vector_norm"), dim, keepdim, "linalg.vector_norm")
+
+
+def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
+    """torch.norm of vectors (p a number or 'fro'), over all or the given dims."""
+    cdef Tensor t = input_arg(input, "norm")
+    if dtype is not None:
+        t = op_to_dtype(t, dtype_code(dtype))
+    if isinstance(p, str) and p != "fro":
+        raise NotImplementedError(f"norm(p={p!r}) (matrix norms) is not supported by cgrad")
+    return op_vector_norm(t, norm_ord(p, "norm"), dim, keepdim, "linalg.vector_norm")
+
+
+# ---------------------------------------------------------------------------
+# lerp(start, end, weight) = start + weight * (end - start). LerpBackward0
+# (a number weight): g * (1 - w), g * w; LerpBackward1 (a tensor weight)
+# adds g * (end - start) for the weight. Composed of the pointwise ops for
+# the value, PyTorch's nodes for the graph.
+
+cdef class LerpBackward0(BinaryNode):
+    cdef object weight
+
+    cdef tuple apply(self, object grads):
+        cdef Tensor g = <Tensor>grads
+        cdef object ga = None, gb = None
+        if wants_grad(self, 0):
+            ga = self.grad_a(op_mul_scalar(g, 1 - self.weight))
+        if wants_grad(self, 1):
+            gb = self.grad_b(op_mul_scalar(g, self.weight))
+        return (ga, gb)
+
+
+cdef class LerpBackward1(Node):
+    cdef readonly Tensor self_, end, weight
+    cdef long long v0, v1, v2
+    cdef tuple s0, s1, s2
+
+    cdef tuple apply(self, object grads):
+        cdef Tensor g = <Tensor>grads
+        cdef Tensor a = unpack_input(self, self.self_, self.v0)
+        cdef Tensor b = unpack_input(self, self.end, self.v1)
+        cdef Tensor w = unpack_input(self, self.weight, self.v2)
+        cdef object ga = None, gb = None, gw = None
+        if wants_grad(self, 0):
+            ga = op_sum_to(op_mul(g, op_rsub_scalar(w, 1)), self.s0)
+        if wants_grad(self, 1):
+            gb = op_sum_to(op_mul(g, w), self.s1)
+        if wants_grad(self, 2):
+            gw = op_sum_to(op_mul(g, op_sub(b, a)), self.s2)
+        return (ga, gb, gw)
+
+    cdef void release_saved(self) noexcept:
+        self.self_ = None
+        self.end = None
+        self.weight = None
+
+
+cdef Tensor op_lerp(Tensor a, Tensor b, object weight):
+    cdef Tensor out, w = None
+    cdef LerpBackward0 n0
+    cdef LerpBackward1 n1
+    if b._dtype != a._dtype:
+        raise RuntimeError(f"expected dtype {dtype_name_short(a._dtype)} for `end` but got dtype "
+                           f"{dtype_name_short(b._dtype)}")
+    if isinstance(weight, Tensor):
+        w = <Tensor>weight
+        if w._dtype != a._dtype:
+            raise RuntimeError(f"expected dtype {dtype_name_short(a._dtype)} for `weight` but got dtype "
+                               f"{dtype_name_short(w._dtype)}")
+    if not is_float(a._dtype):
+        raise NotImplementedError(f"\"lerp_kernel_scalar\" not implemented for '{dtype_title(a._dtype)}'"
+                                  if w is None else
+                                  f"\"lerp_kernel_tensor\" not implemented for '{dtype_title(a._dtype)}'")
+    a_d = alias_detached(a)
+    b_d = alias_detached(b)
+    if w is None:
+        out = op_add(a_d, op_mul_scalar(op_sub(b_d, a_d), weight))
+        if needs_grad2(a, b):
+            n0 = LerpBackward0.__new__(LerpBackward0)
+            wire2(n0, a, b)
+            n0.note_inputs(a, b, out)
+            n0.weight = weight
+            set_history(out, n0)
+        return out
+    out = op_add(a_d, op_mul(alias_detached(w), op_sub(b_d, a_d)))
+    if cgrad_grad_enabled and (a._requires_grad or b._requires_grad or w._requires_grad):
+        n1 = LerpBackward1.__new__(LerpBackward1)
+        wire_many(n1, [a, b, w], 1)
+        n1.self_ = a
+        n1.v0 = save_version(a)
+        n1.end = b
+        n1.v1 = save_version(b)
+        n1.weight = w
+        n1.v2 = save_version(w)
+        n1.s0 = shape_tuple(a)
+        n1.s1 = shape_tuple(b)
+        n1.s2 = shape_tuple(w)
+        set_history(out, n1)
+    return out
+
+
+cdef str dtype_name_short(int dt):
+    return ("float" if dt == F32 else "double" if dt == F64 else "c10::Half" if dt == F16
+            else dtype_title(dt).lower())
+
+
+def lerp(input, end, weight, *, out=None):
+    cdef Tensor a = input_arg(input, "lerp")
+    return op_lerp(a, need_tensor(end, "lerp", "end", 2),
+                   weight if isinstance(weight, Tensor) else normalize_scalar(weight))
+

@@ -1330,6 +1330,27 @@ cdef class Tensor:
         self._storage.version += 1
         return self
 
+    def norm(self, p="fro", dim=None, keepdim=False, dtype=None):
+        return norm(self, p, dim, keepdim, dtype=dtype)
+
+    def lerp(self, end, weight):
+        return op_lerp(self, need_tensor(end, "lerp", "end", 1),
+                       weight if isinstance(weight, Tensor) else normalize_scalar(weight))
+
+    def lerp_(self, end, weight):
+        cdef Tensor e = need_tensor(end, "lerp_", "end", 1)
+        cdef Tensor r
+        w = weight if isinstance(weight, Tensor) else normalize_scalar(weight)
+        check_inplace(self)
+        if cgrad_grad_enabled and (self._requires_grad or e._requires_grad or
+                                   (isinstance(w, Tensor) and (<Tensor>w)._requires_grad)):
+            return commit_inplace(self, op_lerp(old_value(self, isinstance(w, Tensor)), e, w))
+        r = op_lerp(alias_detached(self), alias_detached(e),
+                    alias_detached(<Tensor>w) if isinstance(w, Tensor) else w)
+        copy_into(self, r)
+        self._storage.version += 1
+        return self
+
 
 def _rebuild_tensor(cls, arr, requires_grad, state=None):
     """Unpickling: a tensor from saved values (numpy keeps the bytes)."""

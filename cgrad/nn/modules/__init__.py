@@ -1,4 +1,5 @@
-from cgrad.nn.modules.activation import LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from cgrad.nn.modules.activation import (ELU, GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, SiLU, Softmax,
+                                         Softplus, Tanh)
 from cgrad.nn.modules.container import ModuleDict, ModuleList, Sequential
 from cgrad.nn.modules.dropout import Dropout
 from cgrad.nn.modules.linear import Flatten, Identity, Linear
@@ -7,4 +8,4 @@ from cgrad.nn.modules.module import Module
 
 __all__ = ["Module", "Linear", "Identity", "Flatten", "Sequential", "ModuleList", "ModuleDict", "ReLU",
            "Tanh", "Sigmoid", "Softmax", "LogSoftmax", "Dropout", "MSELoss", "CrossEntropyLoss",
-           "NLLLoss"]
+           "NLLLoss", "LeakyReLU", "ELU", "GELU", "SiLU", "Softplus"]
