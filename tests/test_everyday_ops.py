@@ -687,3 +687,29 @@ def test_lerp_errors():
               lambda lib: lib.lerp(lib.ones(2, dtype=lib.int64), lib.ones(2, dtype=lib.int64), 1)]:
         same_error(lambda: f(cgrad), lambda: f(torch))
 
+
+# ---------------------------------------------------------------------------
+# diag
+
+DIAGS = {"d0": lambda lib, x: lib.diag(x), "d1": lambda lib, x: x.diag(1), "d-2": lambda lib, x: lib.diag(x, -2),
+         "d9": lambda lib, x: x.diag(9), "dt": lambda lib, x: (x.t() if x.ndim == 2 else x).diag(-1)}
+
+
+@requires_torch
+@pytest.mark.parametrize("name", sorted(DIAGS))
+@pytest.mark.parametrize("shape", [(3,), (0,), (3, 4), (4, 2), (1, 1), (0, 3)])
+def test_diag(name, shape):
+    a = rand(*shape, seed=41)
+    compare_with_torch(DIAGS[name], a)
+    same(DIAGS[name](cgrad, cgrad.tensor(np.arange(int(np.prod(shape))).reshape(shape))),
+         DIAGS[name](torch, torch.tensor(np.arange(int(np.prod(shape))).reshape(shape))))
+    if 0 not in shape:
+        check_gradients(DIAGS[name], a)
+        ins = [cgrad.tensor(a.astype(np.float64), requires_grad=True)]
+        assert cgrad.autograd.gradgradcheck(lambda x: DIAGS[name](cgrad, x) ** 2, ins)
+
+
+@requires_torch
+def test_diag_errors():
+    for f in [lambda lib: lib.diag(lib.ones(2, 2, 2)), lambda lib: lib.diag(lib.tensor(1.0))]:
+        same_error(lambda: f(cgrad), lambda: f(torch))

@@ -1468,3 +1468,84 @@ def lerp(input, end, weight, *, out=None):
     return op_lerp(a, need_tensor(end, "lerp", "end", 2),
                    weight if isinstance(weight, Tensor) else normalize_scalar(weight))
 
+
+# ---------------------------------------------------------------------------
+# diag: a 1-D input placed on the k-th diagonal of a square matrix
+# (DiagEmbedBackward0), or the k-th diagonal of a matrix
+# (DiagonalBackward0_copy); each one's gradient is the other op.
+
+cdef Py_ssize_t diag_len(Py_ssize_t m, Py_ssize_t n, Py_ssize_t k) noexcept:
+    cdef Py_ssize_t r = (m if m < n - k else n - k) if k >= 0 else (m + k if m + k < n else n)
+    return r if r > 0 else 0
+
+
+cdef class DiagEmbedBackward0(Node):
+    cdef Py_ssize_t offset
+
+    cdef tuple apply(self, object grads):
+        return (op_diag_extract(<Tensor>grads, self.offset),)
+
+
+cdef class DiagonalBackward0_copy(Node):
+    cdef Py_ssize_t offset, m, n
+
+    cdef tuple apply(self, object grads):
+        return (op_diag_place(<Tensor>grads, self.m, self.n, self.offset),)
+
+
+cdef Tensor op_diag_extract(Tensor x, Py_ssize_t k):
+    """The k-th diagonal of the matrix x, as a new 1-D tensor."""
+    cdef Py_ssize_t shape[1]
+    cdef Py_ssize_t strides[1]
+    cdef Py_ssize_t m = x._shape[0], n = x._shape[1]
+    cdef Tensor out
+    cdef DiagonalBackward0_copy node
+    shape[0] = diag_len(m, n, k)
+    strides[0] = x._strides[0] + x._strides[1]
+    out = contiguous_copy(make_view(alias_detached(x), 1, shape, strides,
+                                    x._offset + (k * x._strides[1] if k >= 0 else -k * x._strides[0])
+                                    if shape[0] > 0 else x._offset))
+    if needs_grad(x):
+        node = DiagonalBackward0_copy.__new__(DiagonalBackward0_copy)
+        wire1(node, x)
+        node.offset = k
+        node.m = m
+        node.n = n
+        set_history(out, node)
+    return out
+
+
+cdef Tensor op_diag_place(Tensor v, Py_ssize_t m, Py_ssize_t n, Py_ssize_t k):
+    """A zero m x n matrix with v on its k-th diagonal."""
+    cdef Py_ssize_t shape[2]
+    cdef Py_ssize_t dshape[1]
+    cdef Py_ssize_t dstrides[1]
+    cdef Tensor out
+    cdef DiagEmbedBackward0 node
+    shape[0] = m
+    shape[1] = n
+    out = new_tensor(2, shape, v._dtype, True)
+    dshape[0] = v._shape[0]
+    dstrides[0] = n + 1
+    if v._shape[0] > 0:
+        copy_into(make_view(out, 1, dshape, dstrides, k if k >= 0 else -k * n), alias_detached(v))
+    if needs_grad(v):
+        node = DiagEmbedBackward0.__new__(DiagEmbedBackward0)
+        wire1(node, v)
+        node.offset = k
+        set_history(out, node)
+    return out
+
+
+cdef Tensor op_diag(Tensor x, Py_ssize_t k):
+    cdef Py_ssize_t size
+    if x._ndim == 1:
+        size = x._shape[0] + (k if k >= 0 else -k)
+        return op_diag_place(x, size, size, k)
+    if x._ndim == 2:
+        return op_diag_extract(x, k)
+    raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {x._ndim}D")
+
+
+def diag(input, diagonal=0, *, out=None):
+    return op_diag(input_arg(input, "diag"), as_index(diagonal, "diagonal"))

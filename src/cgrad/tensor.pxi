@@ -1333,6 +1333,9 @@ cdef class Tensor:
     def norm(self, p="fro", dim=None, keepdim=False, dtype=None):
         return norm(self, p, dim, keepdim, dtype=dtype)
 
+    def diag(self, diagonal=0):
+        return op_diag(self, as_index(diagonal, "diagonal"))
+
     def lerp(self, end, weight):
         return op_lerp(self, need_tensor(end, "lerp", "end", 1),
                        weight if isinstance(weight, Tensor) else normalize_scalar(weight))
