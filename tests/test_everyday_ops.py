@@ -18,9 +18,12 @@ UNARY_DOMAINS = {
     "log10": (0.3, 2.0), "sinh": (-2.0, 2.0), "cosh": (-2.0, 2.0), "asin": (-0.9, 0.9),
     "acos": (-0.9, 0.9), "atan": (-2.0, 2.0), "erf": (-2.0, 2.0), "square": (-2.0, 2.0),
     "floor": (-2.0, 2.0), "ceil": (-2.0, 2.0), "round": (-2.0, 2.0), "trunc": (-2.0, 2.0),
-    "frac": (-2.0, 2.0),
+    "frac": (-2.0, 2.0), "sgn": (-2.0, 2.0),
 }
 UNARY = sorted(UNARY_DOMAINS)
+# torch's gradient of sgn is a ZeroTensor, which compare_with_torch cannot
+# read: sgn's differential tests are test_sgn's
+UNARY_DIFF = [n for n in UNARY if n != "sgn"]
 SHAPES = [(5,), (2, 3), (), (0, 3), (2, 1, 4)]
 INT_DTYPES = ["int64", "int32", "int16", "int8", "uint8", "bool"]
 
@@ -45,7 +48,7 @@ def same_error(fn_c, fn_t):
 
 
 @requires_torch
-@pytest.mark.parametrize("name", UNARY)
+@pytest.mark.parametrize("name", UNARY_DIFF)
 @pytest.mark.parametrize("shape", SHAPES)
 def test_unary_function_and_method(name, shape):
     a = arr(name, shape, seed=len(shape))
@@ -54,7 +57,7 @@ def test_unary_function_and_method(name, shape):
 
 
 @requires_torch
-@pytest.mark.parametrize("name", UNARY)
+@pytest.mark.parametrize("name", UNARY_DIFF)
 def test_unary_float64_and_float16(name):
     compare_with_torch(lambda lib, x: getattr(lib, name)(x), arr(name, (3, 4), dtype=np.float64))
     a = arr(name, (4, 5), seed=3)
@@ -96,7 +99,7 @@ def test_unary_integer_inputs(name, dtype):
 
 
 @requires_torch
-@pytest.mark.parametrize("name", UNARY)
+@pytest.mark.parametrize("name", UNARY_DIFF)
 def test_unary_inplace(name):
     a = arr(name, (2, 3), seed=5)
     # in place on a non-leaf, and on a view of it
@@ -135,7 +138,7 @@ def test_unary_inplace_bumps_version_and_checks_saved():
 @pytest.mark.parametrize("name", UNARY)
 def test_unary_gradcheck(name):
     a = arr(name, (2, 3), seed=7)
-    if name in ("floor", "ceil", "round", "trunc", "frac"):
+    if name in ("floor", "ceil", "round", "trunc", "frac", "sgn"):
         a = np.floor(a) + 0.3       # away from the jumps
     check_gradients(lambda lib, x: getattr(lib, name)(x), a)
     ins = [cgrad.tensor(a.astype(np.float64), requires_grad=True)]
@@ -143,7 +146,7 @@ def test_unary_gradcheck(name):
 
 
 @requires_torch
-@pytest.mark.parametrize("name", UNARY)
+@pytest.mark.parametrize("name", UNARY_DIFF)
 def test_unary_double_backward_values(name):
     a = arr(name, (4,), seed=9, dtype=np.float64)
 
@@ -713,3 +716,84 @@ def test_diag(name, shape):
 def test_diag_errors():
     for f in [lambda lib: lib.diag(lib.ones(2, 2, 2)), lambda lib: lib.diag(lib.tensor(1.0))]:
         same_error(lambda: f(cgrad), lambda: f(torch))
+
+
+@requires_torch
+def test_scatter_add_src_larger_than_index_backward_error():
+    def run(lib):
+        x = lib.ones(2, 3, requires_grad=True)
+        y = x.scatter_add(1, lib.tensor([[0, 0], [2, 0]]), x.flip(0) * 2)
+        y.sum().backward()
+    same_error(lambda: run(cgrad), lambda: run(torch))
+
+
+# ---------------------------------------------------------------------------
+# smooth_l1_loss, SmoothL1Loss, L1Loss
+
+SMOOTH = {
+    "mean": lambda F, x, t: F.smooth_l1_loss(x, t), "sum": lambda F, x, t: F.smooth_l1_loss(x, t, reduction="sum"),
+    "none": lambda F, x, t: F.smooth_l1_loss(x, t, reduction="none"),
+    "beta": lambda F, x, t: F.smooth_l1_loss(x, t, beta=0.3), "beta0": lambda F, x, t: F.smooth_l1_loss(x, t, beta=0.0),
+    "big_beta": lambda F, x, t: F.smooth_l1_loss(x, t, reduction="none", beta=5.0),
+}
+
+
+@requires_torch
+@pytest.mark.parametrize("name", sorted(SMOOTH))
+@pytest.mark.parametrize("shapes", [((3, 4), (3, 4)), ((5,), (5,)), ((), ())])
+def test_smooth_l1_loss(name, shapes):
+    a, b = rand(*shapes[0], seed=51), rand(*shapes[1], seed=52)
+    compare_with_torch(lambda lib, x, t: SMOOTH[name](nnf(lib), x, t), a, b)
+    compare_with_torch(lambda lib, x, t: SMOOTH[name](nnf(lib), x, t), a.astype(np.float64), b, rtol=1e-10)
+    a[np.abs(a - b) < 0.05] += 0.3      # away from the kinks
+    check_gradients(lambda lib, x, t: SMOOTH[name](nnf(lib), x, t), a, b)
+    ins = [cgrad.tensor(a.astype(np.float64), requires_grad=True), cgrad.tensor(b.astype(np.float64), requires_grad=True)]
+    if name != "beta0":
+        assert cgrad.autograd.gradgradcheck(lambda x, t: SMOOTH[name](cgrad.nn.functional, x, t) ** 2, ins)
+
+
+@requires_torch
+def test_smooth_l1_modules_and_errors():
+    a, b = rand(3, 4, seed=53), rand(3, 4, seed=54)
+    for m in [lambda nn: nn.SmoothL1Loss(), lambda nn: nn.SmoothL1Loss(beta=0.5, reduction="sum"),
+              lambda nn: nn.L1Loss(), lambda nn: nn.L1Loss(reduction="none")]:
+        assert repr(m(cgrad.nn)) == repr(m(torch.nn))
+        compare_with_torch(lambda lib, x, t: m(lib.nn)(x, t), a, b)
+    for f in [lambda F, lib: F.smooth_l1_loss(lib.ones(2), lib.ones(2), beta=-1),
+              lambda F, lib: F.smooth_l1_loss(lib.tensor([1, 2]), lib.tensor([1, 3]))]:
+        same_error(lambda: f(cgrad.nn.functional, cgrad), lambda: f(torch.nn.functional, torch))
+
+
+@requires_torch
+@pytest.mark.parametrize("shape", SHAPES)
+def test_sgn(shape):
+    a = rand(*shape, seed=61)
+    if a.size:
+        a.flat[0] = 0.0
+    for fn in [lambda lib, x: lib.sgn(x), lambda lib, x: (x * 1).sgn(), lambda lib, x: (x * 1).sgn_()]:
+        xc = cgrad.tensor(a, requires_grad=True)
+        xt = torch.tensor(a, requires_grad=True)
+        c, t = fn(cgrad, xc), fn(torch, xt)
+        assert type(c.grad_fn).__name__ == type(t.grad_fn).__name__
+        assert str(c.dtype).split(".")[-1] == str(t.dtype).split(".")[-1]
+        np.testing.assert_array_equal(c.detach().numpy(), t.detach().numpy())
+        c.sum().backward()
+        np.testing.assert_array_equal(xc.grad.numpy(), np.zeros_like(a))
+    same(cgrad.sgn(cgrad.tensor([np.nan, -0.0, np.inf, -np.inf])), torch.sgn(torch.tensor([np.nan, -0.0, np.inf, -np.inf])))
+    x = cgrad.tensor([1.0, -2.0], requires_grad=True)
+    (g,) = cgrad.autograd.grad(cgrad.sgn(x).sum(), x, create_graph=True)
+    np.testing.assert_array_equal(g.detach().numpy(), [0.0, 0.0])
+
+
+@requires_torch
+@pytest.mark.parametrize("dtype", ["float16", "float64", "int64", "int8", "uint8", "bool"])
+def test_sgn_dtypes_inplace(dtype):
+    src = np.array([0, 1, 3, 0], np.float32) if dtype in ("uint8", "bool") else np.array([0, -1, 3, -0.5])
+    c = cgrad.tensor(src).to(getattr(cgrad, dtype))
+    t = torch.tensor(src).to(getattr(torch, dtype))
+    same(cgrad.sgn(c), torch.sgn(t))
+    vc, vt = c._version, t._version
+    assert c.sgn_() is c
+    t.sgn_()
+    same(c, t)
+    assert c._version - vc == t._version - vt

@@ -267,6 +267,20 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", wei
     return loss
 
 
+def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
+    """0.5 (input - target)^2 / beta where |input - target| < beta, else
+    |input - target| - 0.5 beta; reduced. beta == 0 is l1_loss."""
+    _size_warning(input, target)
+    if size_average is not None or reduce is not None:
+        reduction = _legacy_get_string(size_average, reduce)
+    if beta < 0:
+        raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
+    if beta == 0.0:
+        return l1_loss(input, target, reduction=reduction)
+    expanded_input, expanded_target = _broadcast_pair(input, target)
+    return _C._smooth_l1_loss(expanded_input, expanded_target, _get_enum(reduction), beta)
+
+
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None,
                          reduction="mean"):
     """-w (t log(x) + (1 - t) log(1 - x)), logs clamped at -100, reduced."""

@@ -909,11 +909,17 @@ def gather(input, dim, index, *, sparse_grad=False, out=None):
 cdef class ScatterAddBackward0(Node):
     cdef readonly Tensor index
     cdef int dim
+    cdef tuple src_sizes
 
     cdef tuple apply(self, object grads):
         cdef Tensor g = <Tensor>grads
         cdef object gs = None
         if wants_grad(self, 1):
+            if shape_tuple(self.index) != self.src_sizes:
+                # PyTorch's formula gives src a gradient of index's shape
+                raise RuntimeError(
+                    f"Function ScatterAddBackward0 returned an invalid gradient at index 1 - got "
+                    f"{list(shape_tuple(self.index))} but expected shape compatible with {list(self.src_sizes)}")
             gs = op_gather(g, self.dim, self.index)
         return (g if wants_grad(self, 0) else None, gs)
 
@@ -952,6 +958,7 @@ cdef Tensor op_scatter_add(Tensor x, int dim, Tensor index, Tensor src):
         wire2(node, x, src)
         node.index = index
         node.dim = dim
+        node.src_sizes = shape_tuple(src)
         set_history(out, node)
     return out
 
@@ -1549,3 +1556,74 @@ cdef Tensor op_diag(Tensor x, Py_ssize_t k):
 
 def diag(input, diagonal=0, *, out=None):
     return op_diag(input_arg(input, "diag"), as_index(diagonal, "diagonal"))
+
+
+# ---------------------------------------------------------------------------
+# smooth_l1_loss (SmoothL1LossBackward0): 0.5 d^2 / beta where |d| < beta,
+# else |d| - 0.5 beta (d = input - target), reduced; the gradient is
+# norm * clamp(d / beta, -1, 1) * g. Same-shape inputs (F.smooth_l1_loss
+# broadcasts first); beta > 0 (beta == 0 is l1_loss there).
+
+cdef class SmoothL1LossBackward0(Node):
+    cdef readonly Tensor self_, target
+    cdef long long self_version, target_version
+    cdef int reduction
+    cdef double beta
+
+    cdef tuple apply(self, object grads):
+        cdef Tensor g = <Tensor>grads
+        cdef Tensor x = unpack_input(self, self.self_, self.self_version)
+        cdef Tensor t = unpack_input(self, self.target, self.target_version)
+        cdef Tensor d = op_sub(x, t)
+        cdef Tensor ones = new_tensor(d._ndim, d._shape, d._dtype)
+        cdef Tensor c
+        cdef double norm = 1.0 / x._numel if self.reduction == NN_RED_MEAN else 1.0
+        cdef object gx = None, gt = None
+        fill_scalar(ones, 1)
+        c = op_where(op_compare(CMP_GT, d, self.beta), ones,
+                     op_where(op_compare(CMP_LT, d, -self.beta), op_neg(ones), op_div_scalar(d, self.beta)))
+        c = op_mul(op_mul_scalar(c, norm), g)
+        if wants_grad(self, 0):
+            gx = op_to_dtype(c, x._dtype) if c._dtype != x._dtype else c
+        if wants_grad(self, 1):
+            c = op_neg(c)
+            gt = op_to_dtype(c, t._dtype) if c._dtype != t._dtype else c
+        return (gx, gt)
+
+    cdef void release_saved(self) noexcept:
+        self.self_ = None
+        self.target = None
+
+
+cdef Tensor op_smooth_l1_loss(Tensor x, Tensor t, int reduction, double beta):
+    cdef int dt = tensor_result_type(x, t)
+    cdef Tensor d, ad, out
+    cdef SmoothL1LossBackward0 node
+    if not is_float(dt):
+        raise NotImplementedError(f"\"smooth_l1_cpu\" not implemented for '{dtype_title(dt)}'")
+    d = op_sub(alias_detached(x), alias_detached(t))
+    ad = op_abs(d)
+    out = op_where(op_compare(CMP_LT, ad, beta), op_div_scalar(op_mul(op_mul_scalar(d, 0.5), d), beta),
+                   op_sub_scalar(ad, 0.5 * beta))
+    if reduction == NN_RED_MEAN:
+        out = op_mean(out)
+    elif reduction == NN_RED_SUM:
+        out = op_sum(out)
+    if needs_grad2(x, t):
+        node = SmoothL1LossBackward0.__new__(SmoothL1LossBackward0)
+        wire2(node, x, t)
+        node.self_ = x
+        node.self_version = save_version(x)
+        node.target = t
+        node.target_version = save_version(t)
+        node.reduction = reduction
+        node.beta = beta
+        set_history(out, node)
+    return out
+
+
+def _smooth_l1_loss(input, target, reduction=1, double beta=1.0):
+    """smooth_l1_loss of same-shape tensors, the reduction as PyTorch's enum."""
+    cdef Tensor x = nn_tensor_arg(input, "smooth_l1_loss", "input", 1)
+    cdef Tensor t = nn_tensor_arg(target, "smooth_l1_loss", "target", 2)
+    return op_smooth_l1_loss(x, t, nn_reduction_arg(reduction), beta)

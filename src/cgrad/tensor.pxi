@@ -1180,6 +1180,12 @@ cdef class Tensor:
     def square_(self):
         return op_square_(self)
 
+    def sgn(self):
+        return op_sgn(self)
+
+    def sgn_(self):
+        return op_sgn_(self)
+
     def isnan(self):
         return op_fpclass(self, FP_ISNAN)
 

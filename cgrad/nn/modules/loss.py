@@ -1,8 +1,8 @@
-"""Loss modules: MSELoss, CrossEntropyLoss, NLLLoss."""
+"""Loss modules: MSELoss, CrossEntropyLoss, NLLLoss, L1Loss, SmoothL1Loss."""
 from cgrad.nn import functional as F
 from cgrad.nn.modules.module import Module
 
-__all__ = ["MSELoss", "CrossEntropyLoss", "NLLLoss"]
+__all__ = ["MSELoss", "CrossEntropyLoss", "NLLLoss", "L1Loss", "SmoothL1Loss"]
 
 
 class _Loss(Module):
@@ -40,3 +40,17 @@ class NLLLoss(_Loss):
     def forward(self, input, target):
         return F.nll_loss(input, target, weight=self.weight, ignore_index=self.ignore_index,
                           reduction=self.reduction)
+
+
+class L1Loss(_Loss):
+    def forward(self, input, target):
+        return F.l1_loss(input, target, reduction=self.reduction)
+
+
+class SmoothL1Loss(_Loss):
+    def __init__(self, size_average=None, reduce=None, reduction="mean", beta=1.0):
+        super().__init__(size_average, reduce, reduction)
+        self.beta = beta
+
+    def forward(self, input, target):
+        return F.smooth_l1_loss(input, target, reduction=self.reduction, beta=self.beta)
