@@ -797,3 +797,75 @@ def test_sgn_dtypes_inplace(dtype):
     t.sgn_()
     same(c, t)
     assert c._version - vc == t._version - vt
+
+
+# ---------------------------------------------------------------------------
+# binary_cross_entropy_with_logits, BCEWithLogitsLoss, BCELoss
+
+BCEL = {
+    "mean": lambda F, x, t, w, pw: F.binary_cross_entropy_with_logits(x, t),
+    "sum": lambda F, x, t, w, pw: F.binary_cross_entropy_with_logits(x, t, reduction="sum"),
+    "none": lambda F, x, t, w, pw: F.binary_cross_entropy_with_logits(x, t, reduction="none"),
+    "weight": lambda F, x, t, w, pw: F.binary_cross_entropy_with_logits(x, t, weight=w),
+    "pos_weight": lambda F, x, t, w, pw: F.binary_cross_entropy_with_logits(x, t, pos_weight=pw, reduction="sum"),
+    "both": lambda F, x, t, w, pw: F.binary_cross_entropy_with_logits(x, t, w, reduction="none", pos_weight=pw),
+}
+
+
+def bce_inputs(lib, seed, dtype=np.float32):
+    rng = np.random.default_rng(seed)
+    x = lib.tensor(rng.uniform(-30, 30, (3, 4)).astype(dtype), requires_grad=True)
+    t = lib.tensor(rng.uniform(0, 1, (3, 4)).astype(dtype), requires_grad=True)
+    w = lib.tensor(rng.uniform(0.5, 2, (4,)).astype(dtype))
+    pw = lib.tensor(rng.uniform(0.5, 2, (3, 1)).astype(dtype))
+    return x, t, w, pw
+
+
+@requires_torch
+@pytest.mark.parametrize("name", sorted(BCEL))
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_bce_with_logits(name, dtype):
+    ic, it = bce_inputs(cgrad, 71, dtype), bce_inputs(torch, 71, dtype)
+    c = BCEL[name](cgrad.nn.functional, *ic)
+    t = BCEL[name](torch.nn.functional, *it)
+    assert type(c.grad_fn).__name__ == type(t.grad_fn).__name__
+    assert str(c.dtype).split(".")[-1] == str(t.dtype).split(".")[-1]
+    tol = 1e-5 if dtype == np.float32 else 1e-10
+    np.testing.assert_allclose(c.detach().numpy(), t.detach().numpy(), rtol=tol, atol=1e-6)
+    go = np.random.default_rng(0).standard_normal(tuple(t.shape)).astype(dtype)
+    c.backward(cgrad.tensor(go))
+    t.backward(torch.tensor(go))
+    for a, b in zip(ic[:2], it[:2]):
+        np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=tol, atol=1e-6)
+
+
+@pytest.mark.parametrize("name", sorted(BCEL))
+def test_bce_with_logits_gradcheck(name):
+    x, t, w, pw = bce_inputs(cgrad, 72, np.float64)
+    x = (x.detach() / 10).requires_grad_()
+    fn = lambda a, b: BCEL[name](cgrad.nn.functional, a, b, w, pw)  # noqa: E731
+    assert cgrad.autograd.gradcheck(fn, [x, t])
+    assert cgrad.autograd.gradgradcheck(fn, [x, t])
+
+
+@requires_torch
+def test_bce_with_logits_modules_and_errors():
+    ic, it = bce_inputs(cgrad, 73), bce_inputs(torch, 73)
+    for m in [lambda nn, w, pw: nn.BCEWithLogitsLoss(), lambda nn, w, pw: nn.BCEWithLogitsLoss(w, pos_weight=pw),
+              lambda nn, w, pw: nn.BCEWithLogitsLoss(reduction="sum")]:
+        assert repr(m(cgrad.nn, ic[2], ic[3])) == repr(m(torch.nn, it[2], it[3]))
+        np.testing.assert_allclose(m(cgrad.nn, ic[2], ic[3])(ic[0], ic[1]).detach().numpy(),
+                                   m(torch.nn, it[2], it[3])(it[0], it[1]).detach().numpy(), rtol=1e-5)
+    p = np.random.default_rng(1).uniform(0.1, 0.9, (3, 4)).astype(np.float32)
+    for m in [lambda nn: nn.BCELoss(), lambda nn: nn.BCELoss(reduction="none")]:
+        assert repr(m(cgrad.nn)) == repr(m(torch.nn))
+        compare_with_torch(lambda lib, x, t: m(lib.nn)(x, t), p, p[::-1].copy())
+    for f in [lambda F, lib: F.binary_cross_entropy_with_logits(lib.ones(3), lib.ones(2)),
+              lambda F, lib: F.binary_cross_entropy_with_logits(lib.ones(2), lib.ones(2), reduction="foo"),
+              lambda F, lib: F.binary_cross_entropy_with_logits(lib.ones(2), lib.ones(2, dtype=lib.int64)),
+              lambda F, lib: F.binary_cross_entropy_with_logits(lib.ones(2, dtype=lib.int64), lib.ones(2)),
+              lambda F, lib: F.binary_cross_entropy_with_logits(lib.ones(2), lib.ones(2),
+                                                                weight=lib.ones(2, requires_grad=True)),
+              lambda F, lib: F.binary_cross_entropy_with_logits(lib.ones(2), lib.ones(2),
+                                                                pos_weight=lib.ones(2, requires_grad=True))]:
+        same_error(lambda: f(cgrad.nn.functional, cgrad), lambda: f(torch.nn.functional, torch))

@@ -281,6 +281,19 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     return _C._smooth_l1_loss(expanded_input, expanded_target, _get_enum(reduction), beta)
 
 
+def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,
+                                     reduction="mean", pos_weight=None):
+    """binary_cross_entropy of sigmoid(input), computed stably from the logits;
+    pos_weight weighs the positive targets, weight every element."""
+    if size_average is not None or reduce is not None:
+        enum = _get_enum(_legacy_get_string(size_average, reduce))
+    else:
+        enum = _get_enum(reduction)
+    if not (target.size() == input.size()):
+        raise ValueError(f"Target size ({target.size()}) must be the same as input size ({input.size()})")
+    return _C._binary_cross_entropy_with_logits(input, target, weight, pos_weight, enum)
+
+
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None,
                          reduction="mean"):
     """-w (t log(x) + (1 - t) log(1 - x)), logs clamped at -100, reduced."""

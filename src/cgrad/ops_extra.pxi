@@ -1627,3 +1627,100 @@ def _smooth_l1_loss(input, target, reduction=1, double beta=1.0):
     cdef Tensor x = nn_tensor_arg(input, "smooth_l1_loss", "input", 1)
     cdef Tensor t = nn_tensor_arg(target, "smooth_l1_loss", "target", 2)
     return op_smooth_l1_loss(x, t, nn_reduction_arg(reduction), beta)
+
+
+# ---------------------------------------------------------------------------
+# binary_cross_entropy_with_logits (BinaryCrossEntropyWithLogitsBackward0):
+# (1 - t) x + lw softplus(-x), lw = (pos_weight - 1) t + 1 (1 without
+# pos_weight), times weight, reduced. Gradients (PyTorch's forms):
+# input: ((pos_weight t + 1 - t) sigmoid(x) - pos_weight t) or sigmoid(x) - t;
+# target: -x + (pos_weight - 1) softplus(-x) or -x; times weight, g, 1/n.
+
+cdef Tensor softplus_neg(Tensor x):
+    """log(1 + exp(-x)), stably: log1p(exp(-|x|)) + max(-x, 0)."""
+    return op_add(op_log1p(op_exp(op_neg(op_abs(x)))), op_relu(op_neg(x)))
+
+
+cdef class BinaryCrossEntropyWithLogitsBackward0(Node):
+    cdef readonly Tensor self_, target, weight, pos_weight
+    cdef long long self_version, target_version
+    cdef int reduction
+
+    cdef tuple apply(self, object grads):
+        cdef Tensor g = <Tensor>grads
+        cdef Tensor x = unpack_input(self, self.self_, self.self_version)
+        cdef Tensor t = unpack_input(self, self.target, self.target_version)
+        cdef Tensor scale = g, d, pt
+        cdef object gx = None, gt = None
+        if self.reduction == NN_RED_MEAN:
+            scale = op_div_scalar(g, x._numel)
+        if self.weight is not None:
+            scale = op_mul(scale, self.weight)
+        if wants_grad(self, 0):
+            if self.pos_weight is None:
+                d = op_sub(op_sigmoid(x), t)
+            else:
+                pt = op_mul(self.pos_weight, t)
+                d = op_sub(op_mul(op_sub(op_add_scalar(pt, 1), t), op_sigmoid(x)), pt)
+            d = op_mul(d, scale)
+            gx = op_to_dtype(d, x._dtype) if d._dtype != x._dtype else d
+        if wants_grad(self, 1):
+            d = op_neg(x)
+            if self.pos_weight is not None:
+                d = op_add(d, op_mul(op_sub_scalar(self.pos_weight, 1), softplus_neg(x)))
+            d = op_mul(d, scale)
+            gt = op_to_dtype(d, t._dtype) if d._dtype != t._dtype else d
+        return (gx, gt)
+
+    cdef void release_saved(self) noexcept:
+        self.self_ = None
+        self.target = None
+        self.weight = None
+        self.pos_weight = None
+
+
+cdef Tensor op_bce_with_logits(Tensor x, Tensor t, Tensor weight, Tensor pos_weight, int reduction):
+    cdef int dt = tensor_result_type(x, t)
+    cdef Tensor xd, td, loss
+    cdef BinaryCrossEntropyWithLogitsBackward0 node
+    for name, w in (("weight", weight), ("pos_weight", pos_weight)):
+        if w is not None and (<Tensor>w)._requires_grad and cgrad_grad_enabled:
+            raise RuntimeError(f"The function 'binary_cross_entropy_with_logits' is not differentiable with "
+                               f"respect to argument '{name}'. This input cannot have requires_grad True.")
+    if not is_float(t._dtype) and is_float(dt):
+        raise RuntimeError(f"result type {dtype_title(dt)} can't be cast to the desired output type "
+                           f"{dtype_title(t._dtype)}")
+    if not is_float(x._dtype):
+        raise NotImplementedError(f"\"log_sigmoid_cpu\" not implemented for '{dtype_title(x._dtype)}'")
+    xd = alias_detached(x)
+    td = alias_detached(t)
+    if pos_weight is None:
+        loss = op_add(op_mul(op_rsub_scalar(td, 1), xd), softplus_neg(xd))
+    else:
+        loss = op_add(op_mul(op_rsub_scalar(td, 1), xd),
+                      op_mul(op_add_scalar(op_mul(op_sub_scalar(pos_weight, 1), td), 1), softplus_neg(xd)))
+    if weight is not None:
+        loss = op_mul(loss, weight)
+    if reduction == NN_RED_MEAN:
+        loss = op_mean(loss)
+    elif reduction == NN_RED_SUM:
+        loss = op_sum(loss)
+    if needs_grad2(x, t):
+        node = BinaryCrossEntropyWithLogitsBackward0.__new__(BinaryCrossEntropyWithLogitsBackward0)
+        wire2(node, x, t)
+        node.self_ = x
+        node.self_version = save_version(x)
+        node.target = t
+        node.target_version = save_version(t)
+        node.weight = None if weight is None else alias_detached(weight)
+        node.pos_weight = None if pos_weight is None else alias_detached(pos_weight)
+        node.reduction = reduction
+        set_history(loss, node)
+    return loss
+
+
+def _binary_cross_entropy_with_logits(input, target, weight=None, pos_weight=None, reduction=1):
+    """binary_cross_entropy_with_logits, the reduction as PyTorch's enum."""
+    cdef Tensor x = nn_tensor_arg(input, "binary_cross_entropy_with_logits", "input", 1)
+    cdef Tensor t = nn_tensor_arg(target, "binary_cross_entropy_with_logits", "target", 2)
+    return op_bce_with_logits(x, t, weight, pos_weight, nn_reduction_arg(reduction))
