@@ -869,3 +869,36 @@ def test_bce_with_logits_modules_and_errors():
               lambda F, lib: F.binary_cross_entropy_with_logits(lib.ones(2), lib.ones(2),
                                                                 pos_weight=lib.ones(2, requires_grad=True))]:
         same_error(lambda: f(cgrad.nn.functional, cgrad), lambda: f(torch.nn.functional, torch))
+
+
+# ---------------------------------------------------------------------------
+# addmm
+
+ADDMM = {
+    "plain": lambda lib, b, m1, m2: lib.addmm(b, m1, m2),
+    "ab": lambda lib, b, m1, m2: lib.addmm(b, m1, m2, beta=0.5, alpha=2),
+    "beta0": lambda lib, b, m1, m2: lib.addmm(b, m1, m2, beta=0),
+    "method": lambda lib, b, m1, m2: b.addmm(m1, m2, alpha=-1.5),
+}
+
+
+@requires_torch
+@pytest.mark.parametrize("name", sorted(ADDMM))
+@pytest.mark.parametrize("bshape", [(2, 3), (3,), (1, 3), ()])
+def test_addmm(name, bshape):
+    arrs = [rand(*bshape, seed=81), rand(2, 4, seed=82), rand(4, 3, seed=83)]
+    compare_with_torch(ADDMM[name], *arrs, rtol=1e-5)
+    check_gradients(ADDMM[name], *arrs)
+    ins = [cgrad.tensor(a.astype(np.float64), requires_grad=True) for a in arrs]
+    assert cgrad.autograd.gradgradcheck(lambda *xs: ADDMM[name](cgrad, *xs) ** 2, ins)
+
+
+@requires_torch
+def test_addmm_errors():
+    b, m1, m2 = np.ones(3, np.float32), np.ones((2, 4), np.float32), np.ones((4, 3), np.float32)
+    for f in [lambda lib: lib.addmm(lib.tensor(b), lib.tensor(m1), lib.tensor(m1), beta=2),
+              lambda lib: lib.addmm(lib.tensor(b), lib.tensor(np.ones(4, np.float32)), lib.tensor(m2), alpha=3),
+              lambda lib: lib.addmm(lib.tensor(b), lib.tensor(m1), lib.tensor(m2).double(), beta=2)]:
+        same_error(lambda: f(cgrad), lambda: f(torch))
+    same(cgrad.addmm(cgrad.full((2, 3), float("nan")), cgrad.tensor(m1), cgrad.tensor(m2), beta=0),
+         torch.addmm(torch.full((2, 3), float("nan")), torch.tensor(m1), torch.tensor(m2), beta=0))

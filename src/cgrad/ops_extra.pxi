@@ -1724,3 +1724,52 @@ def _binary_cross_entropy_with_logits(input, target, weight=None, pos_weight=Non
     cdef Tensor x = nn_tensor_arg(input, "binary_cross_entropy_with_logits", "input", 1)
     cdef Tensor t = nn_tensor_arg(target, "binary_cross_entropy_with_logits", "target", 2)
     return op_bce_with_logits(x, t, weight, pos_weight, nn_reduction_arg(reduction))
+
+
+# ---------------------------------------------------------------------------
+# addmm(input, mat1, mat2, *, beta=1, alpha=1) = beta input + alpha mat1 @ mat2
+# (AddmmBackward0; beta == 0 ignores input, as PyTorch).
+
+cdef Tensor op_addmm_ab(Tensor bias, Tensor m1, Tensor m2, object beta, object alpha):
+    cdef Tensor out, prod
+    cdef AddmmBackward0 node
+    if beta == 1 and alpha == 1:
+        return op_addmm(bias, m1, m2)
+    if bias._dtype != m2._dtype:
+        raise RuntimeError(f"self and mat2 must have the same dtype, but got {dtype_title(bias._dtype)} "
+                           f"and {dtype_title(m2._dtype)}")
+    if m1._dtype != m2._dtype:
+        raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got {dtype_title(m1._dtype)} "
+                           f"and {dtype_title(m2._dtype)}")
+    if m1._ndim != 2:
+        raise RuntimeError(f"mat1 must be a matrix, got {m1._ndim}-D tensor")
+    if m2._ndim != 2:
+        raise RuntimeError(f"mat2 must be a matrix, got {m2._ndim}-D tensor")
+    if m1._shape[1] != m2._shape[0]:
+        raise RuntimeError(
+            f"mat1 and mat2 shapes cannot be multiplied ({m1._shape[0]}x{m1._shape[1]} and "
+            f"{m2._shape[0]}x{m2._shape[1]})")
+    prod = op_mm(alias_detached(m1), alias_detached(m2))
+    b = op_expand(alias_detached(bias), (prod._shape[0], prod._shape[1]))
+    out = op_mul_scalar(prod, alpha)
+    if beta != 0:
+        out = op_add(op_mul_scalar(b, beta), out)
+    if cgrad_grad_enabled and (bias._requires_grad or m1._requires_grad or m2._requires_grad):
+        node = AddmmBackward0.__new__(AddmmBackward0)
+        wire_many(node, [bias, m1, m2], 1)
+        if m2._requires_grad:
+            node.mat1 = m1
+            node.mat1_version = save_version(m1)
+        if m1._requires_grad:
+            node.mat2 = m2
+            node.mat2_version = save_version(m2)
+        node.self_sizes = shape_tuple(bias)
+        node.alpha = alpha
+        node.beta = beta
+        set_history(out, node)
+    return out
+
+
+def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
+    return op_addmm_ab(input_arg(input, "addmm"), need_tensor(mat1, "addmm", "mat1", 2),
+                       need_tensor(mat2, "addmm", "mat2", 3), normalize_scalar(beta), normalize_scalar(alpha))

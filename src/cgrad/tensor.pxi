@@ -1342,6 +1342,10 @@ cdef class Tensor:
     def diag(self, diagonal=0):
         return op_diag(self, as_index(diagonal, "diagonal"))
 
+    def addmm(self, mat1, mat2, *, beta=1, alpha=1):
+        return op_addmm_ab(self, need_tensor(mat1, "addmm", "mat1", 1), need_tensor(mat2, "addmm", "mat2", 2),
+                           normalize_scalar(beta), normalize_scalar(alpha))
+
     def lerp(self, end, weight):
         return op_lerp(self, need_tensor(end, "lerp", "end", 1),
                        weight if isinstance(weight, Tensor) else normalize_scalar(weight))
