@@ -902,3 +902,47 @@ def test_addmm_errors():
         same_error(lambda: f(cgrad), lambda: f(torch))
     same(cgrad.addmm(cgrad.full((2, 3), float("nan")), cgrad.tensor(m1), cgrad.tensor(m2), beta=0),
          torch.addmm(torch.full((2, 3), float("nan")), torch.tensor(m1), torch.tensor(m2), beta=0))
+
+
+# ---------------------------------------------------------------------------
+# scatter (src tensor: ScatterBackward0; value: ScatterBackward1), scatter_
+
+SCATTERS = {
+    "src0": (lambda lib, x, i: lib.scatter(x, 0, i, x[:1] * 2), [[1, 0, 1]]),
+    "src1": (lambda lib, x, i: x.scatter(1, i, x.flip(0)[:, :2]), [[0, 2], [2, 1]]),
+    "value": (lambda lib, x, i: x.scatter(1, i, 2.5), [[0, 2], [1, 1]]),
+    "value_kw": (lambda lib, x, i: lib.scatter(x, -1, i, value=-1), [[2], [0]]),
+    "inplace": (lambda lib, x, i: (x * 1).scatter_(0, i, x[1:] * 3), [[1, 1, 0]]),
+    "inplace_v": (lambda lib, x, i: (x * 1).scatter_(1, i, 0.5), [[1], [0]]),
+}
+
+
+@requires_torch
+@pytest.mark.parametrize("name", sorted(SCATTERS))
+def test_scatter(name):
+    fn, idx = SCATTERS[name]
+    a = rand(2, 3, seed=91)
+    compare_with_torch(lambda lib, x: fn(lib, x, lib.tensor(idx)), a)
+    compare_with_torch(lambda lib, x: fn(lib, x, lib.tensor(idx, dtype=lib.int32)), a.astype(np.float64))
+    ai = np.arange(6).reshape(2, 3)
+    same(fn(cgrad, cgrad.tensor(ai), cgrad.tensor(idx)), fn(torch, torch.tensor(ai), torch.tensor(idx)))
+    check_gradients(lambda lib, x: fn(lib, x, lib.tensor(idx)), a)
+    ins = [cgrad.tensor(a.astype(np.float64), requires_grad=True)]
+    assert cgrad.autograd.gradgradcheck(lambda x: fn(cgrad, x, cgrad.tensor(idx)) ** 2, ins)
+
+
+@requires_torch
+def test_scatter_errors():
+    for f in [lambda lib: lib.zeros(2, 3).scatter(0, lib.tensor([[0]]), lib.ones(1, 3, dtype=lib.float64)),
+              lambda lib: lib.zeros(2, 3).scatter(0, lib.tensor([[5]]), lib.ones(1, 3)),
+              lambda lib: lib.zeros(2, 3).scatter(0, lib.tensor([[2]]), 1.0),
+              lambda lib: lib.zeros(2, 3).scatter(0, lib.tensor([[0, 1, 1, 1]]), lib.ones(1, 3)),
+              lambda lib: lib.zeros(2, 3).scatter(0, lib.tensor([0]), lib.ones(1, 3)),
+              lambda lib: lib.zeros(2, 3).scatter(0, lib.tensor([[0.0]]), 1.0),
+              lambda lib: lib.ones(2, requires_grad=True).scatter_(0, lib.tensor([0]), 1.0)]:
+        same_error(lambda: f(cgrad), lambda: f(torch))
+
+    def run(lib):
+        x = lib.ones(2, 3, requires_grad=True)
+        x.scatter(0, lib.tensor([[0, 1, 1]]), x * 2).sum().backward()
+    same_error(lambda: run(cgrad), lambda: run(torch))

@@ -1342,6 +1342,20 @@ cdef class Tensor:
     def diag(self, diagonal=0):
         return op_diag(self, as_index(diagonal, "diagonal"))
 
+    def scatter(self, dim, index, src=None, *, value=None):
+        return scatter_call(self, dim, index, src, value, "scatter")
+
+    def scatter_(self, dim, index, src=None, *, value=None):
+        cdef Tensor r
+        check_inplace(self)
+        if cgrad_grad_enabled and (self._requires_grad or (isinstance(src, Tensor) and (<Tensor>src)._requires_grad)):
+            return commit_inplace(self, scatter_call(old_value(self, False), dim, index, src, value, "scatter_"))
+        r = scatter_call(alias_detached(self), dim, index,
+                         alias_detached(<Tensor>src) if isinstance(src, Tensor) else src, value, "scatter_")
+        copy_into(self, r)
+        self._storage.version += 1
+        return self
+
     def addmm(self, mat1, mat2, *, beta=1, alpha=1):
         return op_addmm_ab(self, need_tensor(mat1, "addmm", "mat1", 1), need_tensor(mat2, "addmm", "mat2", 2),
                            normalize_scalar(beta), normalize_scalar(alpha))
