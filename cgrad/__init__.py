@@ -39,7 +39,7 @@ def _is_public(name, obj):
 
 globals().update({name: obj for name, obj in vars(_C).items() if _is_public(name, obj)})
 from cgrad._C import float16, float32, float64, int8, int16, int32, int64, uint8
-from cgrad import autograd, nn, optim, viz
+from cgrad import autograd, linalg, nn, optim, viz
 from cgrad.serialization import load, save
 from cgrad._tensor_str import set_printoptions
 from cgrad.autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabled,

@@ -2,9 +2,11 @@
 from cgrad.nn import functional, init
 from cgrad.nn.modules import (CrossEntropyLoss, Dropout, Flatten, Identity, Linear, LogSoftmax,
                               Module, ModuleDict, ModuleList, MSELoss, NLLLoss, ReLU, Sequential,
-                              Sigmoid, Softmax, Tanh)
+                              Sigmoid, Softmax, Tanh, LeakyReLU, ELU, GELU, SiLU, Softplus, L1Loss,
+                              SmoothL1Loss, BCELoss, BCEWithLogitsLoss)
 from cgrad.nn.parameter import Parameter
 
 __all__ = ["functional", "init", "Parameter", "Module", "Linear", "Identity", "Flatten", "Sequential",
            "ModuleList", "ModuleDict", "ReLU", "Tanh", "Sigmoid", "Softmax", "LogSoftmax", "Dropout",
-           "MSELoss", "CrossEntropyLoss", "NLLLoss"]
+           "MSELoss", "CrossEntropyLoss", "NLLLoss", "LeakyReLU", "ELU", "GELU", "SiLU", "Softplus",
+           "L1Loss", "SmoothL1Loss", "BCELoss", "BCEWithLogitsLoss"]

@@ -121,6 +121,41 @@ def tanh(input):
     return input.tanh()
 
 
+def silu(input, inplace=False):
+    """x * sigmoid(x) (SiluBackward0)."""
+    return _C._activation(input, 0, 0.0, 0.0, inplace)
+
+
+def leaky_relu(input, negative_slope=0.01, inplace=False):
+    """x where x > 0, else negative_slope * x."""
+    return _C._activation(input, 1, negative_slope, 0.0, inplace)
+
+
+def leaky_relu_(input, negative_slope=0.01):
+    return _C._activation(input, 1, negative_slope, 0.0, True)
+
+
+def elu(input, alpha=1.0, inplace=False):
+    """x where x > 0, else alpha * (exp(x) - 1)."""
+    return _C._activation(input, 2, alpha, 0.0, inplace)
+
+
+def elu_(input, alpha=1.0):
+    return _C._activation(input, 2, alpha, 0.0, True)
+
+
+def gelu(input, approximate="none"):
+    """x * Phi(x), or its tanh approximation (approximate='tanh')."""
+    if approximate not in ("none", "tanh"):
+        raise RuntimeError("approximate argument must be either none or tanh.")
+    return _C._activation(input, 3 if approximate == "none" else 4, 0.0, 0.0, False)
+
+
+def softplus(input, beta=1.0, threshold=20.0):
+    """log(1 + exp(beta * x)) / beta, x itself where beta * x > threshold."""
+    return _C._activation(input, 5, beta, threshold, False)
+
+
 def _get_softmax_dim(name, ndim, stacklevel):
     warnings.warn(
         f"Implicit dimension choice for {name} has been deprecated. "
@@ -230,6 +265,33 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", wei
     if enum == 2:
         return loss.sum()
     return loss
+
+
+def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
+    """0.5 (input - target)^2 / beta where |input - target| < beta, else
+    |input - target| - 0.5 beta; reduced. beta == 0 is l1_loss."""
+    _size_warning(input, target)
+    if size_average is not None or reduce is not None:
+        reduction = _legacy_get_string(size_average, reduce)
+    if beta < 0:
+        raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
+    if beta == 0.0:
+        return l1_loss(input, target, reduction=reduction)
+    expanded_input, expanded_target = _broadcast_pair(input, target)
+    return _C._smooth_l1_loss(expanded_input, expanded_target, _get_enum(reduction), beta)
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,
+                                     reduction="mean", pos_weight=None):
+    """binary_cross_entropy of sigmoid(input), computed stably from the logits;
+    pos_weight weighs the positive targets, weight every element."""
+    if size_average is not None or reduce is not None:
+        enum = _get_enum(_legacy_get_string(size_average, reduce))
+    else:
+        enum = _get_enum(reduction)
+    if not (target.size() == input.size()):
+        raise ValueError(f"Target size ({target.size()}) must be the same as input size ({input.size()})")
+    return _C._binary_cross_entropy_with_logits(input, target, weight, pos_weight, enum)
 
 
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None,

@@ -1819,16 +1819,21 @@ cdef class AddmmBackward0(Node):
     cdef Tensor mat1, mat2
     cdef long long mat1_version, mat2_version
     cdef tuple self_sizes
+    cdef object alpha, beta         # None: 1 (F.linear; cgrad.addmm sets them)
 
     cdef tuple apply(self, object grads):
         cdef Tensor g = <Tensor>grads
+        cdef Tensor ga = g
         cdef object gs = None, g1 = None, g2 = None
+        if self.alpha is not None and self.alpha != 1:
+            ga = op_mul_scalar(g, self.alpha)
         if wants_grad(self, 0):
-            gs = op_sum_to(g, self.self_sizes)
+            gs = op_sum_to(g if self.beta is None or self.beta == 1 else op_mul_scalar(g, self.beta),
+                           self.self_sizes)
         if wants_grad(self, 1):
-            g1 = op_mm(g, op_t(unpack_input(self, self.mat2, self.mat2_version)))
+            g1 = op_mm(ga, op_t(unpack_input(self, self.mat2, self.mat2_version)))
         if wants_grad(self, 2):
-            g2 = op_mm(op_t(unpack_input(self, self.mat1, self.mat1_version)), g)
+            g2 = op_mm(op_t(unpack_input(self, self.mat1, self.mat1_version)), ga)
         return (gs, g1, g2)
 
     cdef void release_saved(self) noexcept:

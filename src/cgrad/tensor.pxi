@@ -1173,6 +1173,307 @@ cdef class Tensor:
         """relu in place."""
         return nn_relu_(self)
 
+    # --- everyday ops (ops_unary.pxi.tp rows, ops_extra.pxi) ----------------------------
+    def rsqrt(self):
+        return op_rsqrt(self)
+
+    def rsqrt_(self):
+        return op_rsqrt_(self)
+
+    def log1p(self):
+        return op_log1p(self)
+
+    def log1p_(self):
+        return op_log1p_(self)
+
+    def expm1(self):
+        return op_expm1(self)
+
+    def expm1_(self):
+        return op_expm1_(self)
+
+    def log2(self):
+        return op_log2(self)
+
+    def log2_(self):
+        return op_log2_(self)
+
+    def log10(self):
+        return op_log10(self)
+
+    def log10_(self):
+        return op_log10_(self)
+
+    def sinh(self):
+        return op_sinh(self)
+
+    def sinh_(self):
+        return op_sinh_(self)
+
+    def cosh(self):
+        return op_cosh(self)
+
+    def cosh_(self):
+        return op_cosh_(self)
+
+    def asin(self):
+        return op_asin(self)
+
+    def asin_(self):
+        return op_asin_(self)
+
+    def acos(self):
+        return op_acos(self)
+
+    def acos_(self):
+        return op_acos_(self)
+
+    def atan(self):
+        return op_atan(self)
+
+    def atan_(self):
+        return op_atan_(self)
+
+    def erf(self):
+        return op_erf(self)
+
+    def erf_(self):
+        return op_erf_(self)
+
+    def floor(self):
+        return op_floor(self)
+
+    def floor_(self):
+        return op_floor_(self)
+
+    def ceil(self):
+        return op_ceil(self)
+
+    def ceil_(self):
+        return op_ceil_(self)
+
+    def round(self):
+        return op_round(self)
+
+    def round_(self):
+        return op_round_(self)
+
+    def trunc(self):
+        return op_trunc(self)
+
+    def trunc_(self):
+        return op_trunc_(self)
+
+    def frac(self):
+        return op_frac(self)
+
+    def frac_(self):
+        return op_frac_(self)
+
+    def square(self):
+        return op_square(self)
+
+    def square_(self):
+        return op_square_(self)
+
+    def sgn(self):
+        return op_sgn(self)
+
+    def sgn_(self):
+        return op_sgn_(self)
+
+    def isnan(self):
+        return op_fpclass(self, FP_ISNAN)
+
+    def isinf(self):
+        return op_fpclass(self, FP_ISINF)
+
+    def isfinite(self):
+        return op_fpclass(self, FP_ISFINITE)
+
+    def any(self, dim=None, keepdim=False):
+        return op_any_all(self, reduce_dim_arg(dim), keepdim, False)
+
+    def all(self, dim=None, keepdim=False):
+        return op_any_all(self, reduce_dim_arg(dim), keepdim, True)
+
+    def count_nonzero(self, dim=None):
+        return op_count_nonzero(self, dim)
+
+    def isclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+        return op_isclose(self, need_tensor(other, "isclose", "other", 1), rtol, atol, equal_nan)
+
+    def allclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+        return allclose(self, other, rtol, atol, equal_nan)
+
+    def nonzero(self, *, as_tuple=False):
+        return nonzero_call(self, as_tuple)
+
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False, layout=None,
+                  pin_memory=False, **kwargs):
+        _check_device(device)
+        return filled(cre_size_arg(size, kwargs.pop("size", None), "new_zeros"),
+                      cre_dtype_arg(dtype, self._dtype, "new_zeros"), 0, requires_grad)
+
+    def new_ones(self, *size, dtype=None, device=None, requires_grad=False, layout=None,
+                 pin_memory=False, **kwargs):
+        _check_device(device)
+        return filled(cre_size_arg(size, kwargs.pop("size", None), "new_ones"),
+                      cre_dtype_arg(dtype, self._dtype, "new_ones"), 1, requires_grad)
+
+    def new_empty(self, *size, dtype=None, device=None, requires_grad=False, layout=None,
+                  pin_memory=False, **kwargs):
+        _check_device(device)
+        cdef Tensor t = new_tensor_from_tuple(cre_size_arg(size, kwargs.pop("size", None), "new_empty"),
+                                              cre_dtype_arg(dtype, self._dtype, "new_empty"))
+        check_requires_grad(t, requires_grad)
+        return mark_inference(t)
+
+    def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False, layout=None,
+                 pin_memory=False):
+        _check_device(device)
+        if isinstance(size, (int, np.integer)) or not hasattr(size, "__len__"):
+            raise TypeError(f"new_full(): argument 'size' (position 1) must be tuple of ints, not "
+                            f"{type(size).__name__}")
+        fill_value = cre_fill_value(fill_value, "new_full")
+        return filled(parse_shape_args((size,), "size"), cre_dtype_arg(dtype, self._dtype, "new_full"),
+                      fill_value, requires_grad)
+
+    def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False, layout=None,
+                   pin_memory=False):
+        _check_device(device)
+        if isinstance(data, Tensor):
+            _warnings.warn(
+                "To copy construct from a tensor, it is recommended to use sourceTensor.detach().clone() "
+                "or sourceTensor.detach().clone().requires_grad_(True), rather than "
+                "tensor.new_tensor(sourceTensor).", UserWarning, stacklevel=2)
+        cdef Tensor t = tensor_from_data(data, self.dtype if dtype is None else dtype)
+        check_requires_grad(t, requires_grad)
+        return mark_inference(t)
+
+    def type_as(self, other):
+        if not isinstance(other, Tensor):
+            raise TypeError(f"type_as(): argument 'other' (position 1) must be Tensor, not "
+                            f"{type(other).__name__}")
+        return self if self._dtype == (<Tensor>other)._dtype else op_to_dtype(self, (<Tensor>other)._dtype)
+
+    def tril(self, diagonal=0):
+        return op_tri(self, as_index(diagonal, "diagonal"), True)
+
+    def triu(self, diagonal=0):
+        return op_tri(self, as_index(diagonal, "diagonal"), False)
+
+    def tril_(self, diagonal=0):
+        return op_tri_(self, as_index(diagonal, "diagonal"), True)
+
+    def triu_(self, diagonal=0):
+        return op_tri_(self, as_index(diagonal, "diagonal"), False)
+
+    def flip(self, *dims, **kwargs):
+        if "dims" in kwargs:
+            dims = (kwargs.pop("dims"),)
+        if len(dims) == 1 and isinstance(dims[0], (list, tuple)):
+            dims = dims[0]
+        return op_flip(self, flip_dims(tuple(dims), self._ndim))
+
+    def cumsum(self, dim, *, dtype=None):
+        return cumsum_call(self, dim, dtype, "cumsum")
+
+    def cumsum_(self, dim, *, dtype=None):
+        cdef Tensor r
+        check_inplace(self)
+        if cgrad_grad_enabled and self._requires_grad:
+            r = cumsum_call(old_value(self, False), dim, dtype, "cumsum_")
+            if r._dtype != self._dtype:
+                r = op_to_dtype(r, self._dtype)
+            return commit_inplace(self, r)
+        r = cumsum_call(alias_detached(self), dim, dtype, "cumsum_")
+        copy_into(self, r)
+        self._storage.version += 1
+        return self
+
+    def outer(self, vec2):
+        return op_outer(self, need_tensor(vec2, "outer", "vec2", 1))
+
+    def ger(self, vec2):
+        return op_outer(self, need_tensor(vec2, "ger", "vec2", 1))
+
+    def atan2(self, other):
+        return op_atan2(self, need_tensor(other, "atan2", "other", 1))
+
+    def arctan2(self, other):
+        return op_atan2(self, need_tensor(other, "arctan2", "other", 1))
+
+    def roll(self, shifts, dims=None):
+        return roll_call(self, shifts, dims)
+
+    def repeat(self, *repeats):
+        return repeat_call(self, repeats)
+
+    def gather(self, dim, index, *, sparse_grad=False):
+        return op_gather(self, wrap_dim(as_index(dim, "dim"), self._ndim),
+                         need_tensor(index, "gather", "index", 2))
+
+    def scatter_add(self, dim, index, src):
+        return op_scatter_add(self, wrap_dim(as_index(dim, "dim"), self._ndim),
+                              need_tensor(index, "scatter_add", "index", 2),
+                              need_tensor(src, "scatter_add", "src", 3))
+
+    def scatter_add_(self, dim, index, src):
+        cdef Tensor r
+        cdef int d = wrap_dim(as_index(dim, "dim"), self._ndim)
+        cdef Tensor idx = need_tensor(index, "scatter_add_", "index", 2)
+        cdef Tensor s = need_tensor(src, "scatter_add_", "src", 3)
+        check_inplace(self)
+        if cgrad_grad_enabled and (self._requires_grad or s._requires_grad):
+            return commit_inplace(self, op_scatter_add(old_value(self, False), d, idx, s))
+        r = op_scatter_add(alias_detached(self), d, idx, alias_detached(s))
+        copy_into(self, r)
+        self._storage.version += 1
+        return self
+
+    def norm(self, p="fro", dim=None, keepdim=False, dtype=None):
+        return norm(self, p, dim, keepdim, dtype=dtype)
+
+    def diag(self, diagonal=0):
+        return op_diag(self, as_index(diagonal, "diagonal"))
+
+    def scatter(self, dim, index, src=None, *, value=None):
+        return scatter_call(self, dim, index, src, value, "scatter")
+
+    def scatter_(self, dim, index, src=None, *, value=None):
+        cdef Tensor r
+        check_inplace(self)
+        if cgrad_grad_enabled and (self._requires_grad or (isinstance(src, Tensor) and (<Tensor>src)._requires_grad)):
+            return commit_inplace(self, scatter_call(old_value(self, False), dim, index, src, value, "scatter_"))
+        r = scatter_call(alias_detached(self), dim, index,
+                         alias_detached(<Tensor>src) if isinstance(src, Tensor) else src, value, "scatter_")
+        copy_into(self, r)
+        self._storage.version += 1
+        return self
+
+    def addmm(self, mat1, mat2, *, beta=1, alpha=1):
+        return op_addmm_ab(self, need_tensor(mat1, "addmm", "mat1", 1), need_tensor(mat2, "addmm", "mat2", 2),
+                           normalize_scalar(beta), normalize_scalar(alpha))
+
+    def lerp(self, end, weight):
+        return op_lerp(self, need_tensor(end, "lerp", "end", 1),
+                       weight if isinstance(weight, Tensor) else normalize_scalar(weight))
+
+    def lerp_(self, end, weight):
+        cdef Tensor e = need_tensor(end, "lerp_", "end", 1)
+        cdef Tensor r
+        w = weight if isinstance(weight, Tensor) else normalize_scalar(weight)
+        check_inplace(self)
+        if cgrad_grad_enabled and (self._requires_grad or e._requires_grad or
+                                   (isinstance(w, Tensor) and (<Tensor>w)._requires_grad)):
+            return commit_inplace(self, op_lerp(old_value(self, isinstance(w, Tensor)), e, w))
+        r = op_lerp(alias_detached(self), alias_detached(e),
+                    alias_detached(<Tensor>w) if isinstance(w, Tensor) else w)
+        copy_into(self, r)
+        self._storage.version += 1
+        return self
+
 
 def _rebuild_tensor(cls, arr, requires_grad, state=None):
     """Unpickling: a tensor from saved values (numpy keeps the bytes)."""

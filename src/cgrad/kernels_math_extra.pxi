@@ -1,0 +1,139 @@
+# Scalar math of the everyday unary ops (ops_unary.pxi.tp's later rows),
+# specialised per float type like kernels_math.pxi: float32 kernels call the
+# float32 libm functions.
+
+cdef extern from "<math.h>" nogil:
+    float m_log1pf "log1pf"(float)
+    double m_log1p "log1p"(double)
+    float m_expm1f "expm1f"(float)
+    double m_expm1 "expm1"(double)
+    float m_log2f "log2f"(float)
+    double m_log2 "log2"(double)
+    float m_log10f "log10f"(float)
+    double m_log10 "log10"(double)
+    float m_sinhf "sinhf"(float)
+    double m_sinh "sinh"(double)
+    float m_coshf "coshf"(float)
+    double m_cosh "cosh"(double)
+    float m_asinf "asinf"(float)
+    double m_asin "asin"(double)
+    float m_acosf "acosf"(float)
+    double m_acos "acos"(double)
+    float m_atanf "atanf"(float)
+    double m_atan "atan"(double)
+    float m_erff "erff"(float)
+    double m_erf "erf"(double)
+    float m_floorf "floorf"(float)
+    double m_floor "floor"(double)
+    float m_ceilf "ceilf"(float)
+    double m_ceil "ceil"(double)
+    float m_nearbyintf "nearbyintf"(float)
+    double m_nearbyint "nearbyint"(double)
+    float m_truncf "truncf"(float)
+    double m_trunc "trunc"(double)
+
+
+cdef inline real_t c_log1p(real_t x) noexcept nogil:
+    if real_t is float:
+        return m_log1pf(x)
+    else:
+        return m_log1p(x)
+
+
+cdef inline real_t c_expm1(real_t x) noexcept nogil:
+    if real_t is float:
+        return m_expm1f(x)
+    else:
+        return m_expm1(x)
+
+
+cdef inline real_t c_log2(real_t x) noexcept nogil:
+    if real_t is float:
+        return m_log2f(x)
+    else:
+        return m_log2(x)
+
+
+cdef inline real_t c_log10(real_t x) noexcept nogil:
+    if real_t is float:
+        return m_log10f(x)
+    else:
+        return m_log10(x)
+
+
+cdef inline real_t c_sinh(real_t x) noexcept nogil:
+    if real_t is float:
+        return m_sinhf(x)
+    else:
+        return m_sinh(x)
+
+
+cdef inline real_t c_cosh(real_t x) noexcept nogil:
+    if real_t is float:
+        return m_coshf(x)
+    else:
+        return m_cosh(x)
+
+
+cdef inline real_t c_asin(real_t x) noexcept nogil:
+    if real_t is float:
+        return m_asinf(x)
+    else:
+        return m_asin(x)
+
+
+cdef inline real_t c_acos(real_t x) noexcept nogil:
+    if real_t is float:
+        return m_acosf(x)
+    else:
+        return m_acos(x)
+
+
+cdef inline real_t c_atan(real_t x) noexcept nogil:
+    if real_t is float:
+        return m_atanf(x)
+    else:
+        return m_atan(x)
+
+
+cdef inline real_t c_erf(real_t x) noexcept nogil:
+    if real_t is float:
+        return m_erff(x)
+    else:
+        return m_erf(x)
+
+
+cdef inline real_t c_floor(real_t x) noexcept nogil:
+    if real_t is float:
+        return m_floorf(x)
+    else:
+        return m_floor(x)
+
+
+cdef inline real_t c_ceil(real_t x) noexcept nogil:
+    if real_t is float:
+        return m_ceilf(x)
+    else:
+        return m_ceil(x)
+
+
+cdef inline real_t c_round(real_t x) noexcept nogil:
+    # half to even, as PyTorch's round (nearbyint in the default rounding mode)
+    if real_t is float:
+        return m_nearbyintf(x)
+    else:
+        return m_nearbyint(x)
+
+
+cdef inline real_t c_trunc(real_t x) noexcept nogil:
+    if real_t is float:
+        return m_truncf(x)
+    else:
+        return m_trunc(x)
+
+
+cdef inline real_t c_rsqrt(real_t x) noexcept nogil:
+    if real_t is float:
+        return 1 / cmath.sqrtf(x)
+    else:
+        return 1 / cmath.sqrt(x)
