@@ -11,18 +11,20 @@ Layers, each in its own include file, lowest first:
   kernels_*         nogil row kernels and the elementwise iteration that
                     drives them (broadcasting, strides, GIL release)
   pointwise_kernels generated row kernels of the binary/compare/cast ops
-  ops_*             the differentiable ops, one file per family (pointwise,
-                    unary, reduce, shape, linalg, compare, select, join,
-                    index, nn): forward kernel call, its node (backward)
-                    beside it, the grad_fn name PyTorch gives it, and the
-                    cgrad.* functions of the family
+  ops_*, index_*    the differentiable ops, one file per family (pointwise,
+                    unary, reduce, shape, linalg, compare/clamp/logical,
+                    select, join, indexing, softmax/nll/nn, predicates,
+                    layout, gather/scatter, activations, ...): forward kernel
+                    call, its node (backward) beside it, the grad_fn name
+                    PyTorch gives it, and the cgrad.* functions of the family
   engine            the backward pass: an iterative max-heap walk over nodes
   inplace           in-place ops: rebasing history, CopySlices for views
   function          FunctionNode: the node (and ctx) of user-defined Functions
   ops_rounding      floor_divide, remainder, fmod, div's rounding modes (after
                     inplace: their in-place forms use its machinery)
   tensor            the Tensor class, PyTorch's surface over the ops
-  creation          tensor(), factories, random numbers
+  creation, creation_ranges, random
+                    tensor(), factories (eye, arange, linspace), random numbers
   functions         the cgrad.* functions mirroring Tensor methods
   optim_kernels     the optimizers' per-parameter update kernels
 
@@ -44,18 +46,32 @@ include "ops_reduce.pxi"
 include "ops_shape.pxi"
 include "ops_linalg.pxi"
 include "ops_compare.pxi"
+include "ops_clamp.pxi"
+include "ops_logical.pxi"
 include "select_kernels.pxi"
 include "ops_select.pxi"
 include "select_api.pxi"
 include "ops_join.pxi"
+include "index_kernels.pxi"
+include "index_views.pxi"
 include "ops_index.pxi"
+include "ops_masked.pxi"
+include "ops_softmax.pxi"
+include "ops_nll.pxi"
 include "ops_nn.pxi"
+include "ops_predicates.pxi"
+include "ops_layout.pxi"
+include "ops_gather.pxi"
+include "ops_activations.pxi"
 include "ops_extra.pxi"
+include "ops_scatter.pxi"
 include "engine.pxi"
 include "inplace.pxi"
 include "function.pxi"
 include "ops_rounding.pxi"
 include "tensor.pxi"
 include "creation.pxi"
+include "creation_ranges.pxi"
+include "random.pxi"
 include "functions.pxi"
 include "optim_kernels.pxi"

@@ -1173,7 +1173,7 @@ cdef class Tensor:
         """relu in place."""
         return nn_relu_(self)
 
-    # --- everyday ops (ops_unary.pxi.tp rows, ops_extra.pxi) ----------------------------
+    # --- everyday ops (ops_unary.pxi.tp rows, ops_predicates/layout/gather/extra.pxi) ------
     def rsqrt(self):
         return op_rsqrt(self)
 
