@@ -117,24 +117,19 @@ cdef int matmul_into(Tensor out, Tensor a, Tensor b) except -1:
         a = contiguous_copy(a)
     if not blas_shaped(b):
         b = contiguous_copy(b)
-    if batch * m * k * n < BLAS_THREADED_FLOPS:
-        blas_call_single_threaded(a, b, out)
-    else:
-        _np_matmul(ndarray_view(a), ndarray_view(b), out=ndarray_view(out))
+    blas_matmul(a, b, out)
     return 0
 
 
 # ---------------------------------------------------------------------------
-# BLAS threads. numpy's OpenBLAS splits every product over all cores, and its
-# threads spin and yield while they wait: on a busy machine a mid-sized
-# product (an MLP layer, 64 x 784 x 256) then waits for a core for a whole
-# scheduler slice, 40 ms instead of 0.2 ms. Products below a size run with
-# one BLAS thread, set for the calling thread only through OpenBLAS's
-# openblas_set_num_threads_local when numpy's OpenBLAS has it (others, such
-# as Accelerate, are left alone).
-
-cdef enum:
-    BLAS_THREADED_FLOPS = 1 << 26      # m*k*n below this: one BLAS thread
+# BLAS threads follow cgrad.set_num_threads, as PyTorch's follow
+# torch.set_num_threads: numpy's OpenBLAS is given the count for the calling
+# thread only (openblas_set_num_threads_local, when numpy's OpenBLAS has it;
+# other BLAS libraries, such as Accelerate, are left alone). On an idle
+# machine two threads halve every product from m*k*n = 2^19 up (an MLP layer,
+# 64 x 784 x 256: 0.68 -> 0.36 ms for its three products); on a machine whose
+# cores are all busy, set_num_threads(1) keeps a product from waiting for a
+# second core.
 
 ctypedef int (*set_threads_local_fn)(int) noexcept nogil
 cdef set_threads_local_fn _blas_set_threads_local = NULL
@@ -160,13 +155,21 @@ cdef void probe_blas_threads() except *:
         _blas_set_threads_local = NULL
 
 
-cdef int blas_call_single_threaded(Tensor a, Tensor b, Tensor out) except -1:
+cdef int blas_matmul(Tensor a, Tensor b, Tensor out) except -1:
+    """OUT out = a @ b through numpy's matmul (its BLAS) on the buffers, with
+    cgrad's thread count."""
     cdef int previous
     if not _blas_probed:
         probe_blas_threads()
     if _blas_set_threads_local == NULL:
         _np_matmul(ndarray_view(a), ndarray_view(b), out=ndarray_view(out))
         return 0
+    previous = _blas_set_threads_local(_num_threads)
+    try:
+        _np_matmul(ndarray_view(a), ndarray_view(b), out=ndarray_view(out))
+    finally:
+        _blas_set_threads_local(previous)
+    return 0
     previous = _blas_set_threads_local(1)
     try:
         _np_matmul(ndarray_view(a), ndarray_view(b), out=ndarray_view(out))
