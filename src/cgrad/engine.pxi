@@ -86,6 +86,12 @@ cdef inline object take(PyObject* p):
 # Gradient accumulation
 
 
+cdef extern from "Python.h":
+    # Py_REFCNT of an attribute through a PyObject*: Cython would hold a
+    # reference of its own to an attribute while counting them
+    Py_ssize_t object_refcount "Py_REFCNT"(PyObject* o) noexcept nogil
+
+
 cdef bint is_private_buffer(Tensor t) noexcept:
     """Whether `t` owns its memory outright: not a view, its storage its own
     and not borrowed, contiguous, no history. Combined with a reference
@@ -94,7 +100,7 @@ cdef bint is_private_buffer(Tensor t) noexcept:
     return (t._base is None
             and t._grad_fn is None
             and t._contiguous
-            and Py_REFCNT(t._storage) == 1
+            and object_refcount(<PyObject*>t._storage) == 1
             and t._storage.owner is None)
 
 
