@@ -1410,6 +1410,18 @@ cdef class Tensor:
     def repeat(self, *repeats):
         return repeat_call(self, repeats)
 
+    def tile(self, *dims):
+        return op_tile(self, dims[0] if len(dims) == 1 and not is_int_like(dims[0], True) else dims)
+
+    def select(self, dim, index):
+        return op_select_checked(self, dim, index)
+
+    def movedim(self, source, destination):
+        return op_movedim(self, source, destination)
+
+    def moveaxis(self, source, destination):
+        return op_movedim(self, source, destination)
+
     def gather(self, dim, index, *, sparse_grad=False):
         return op_gather(self, wrap_dim(as_index(dim, "dim"), self._ndim),
                          need_tensor(index, "gather", "index", 2))
