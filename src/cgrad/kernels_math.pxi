@@ -102,11 +102,64 @@ cdef inline int64_t ipow(int64_t base, int64_t exp) noexcept nogil:
     return result
 
 
-cdef inline int64_t ifloordiv(int64_t a, int64_t b) noexcept nogil:
-    cdef int64_t q
+# The rounding divisions (floor_divide, remainder, fmod, div's rounding
+# modes) as PyTorch computes them (c10's generic_math.h and its CPU kernels),
+# so results match bit for bit.
+cdef inline real_t floor_div_real(real_t a, real_t b) noexcept nogil:
+    cdef real_t mod, div, floordiv
     if b == 0:
+        return a / b
+    mod = <real_t>cmath.fmod(a, b)
+    div = (a - mod) / b
+    if mod != 0 and (b < 0) != (mod < 0):
+        div -= 1
+    if div != 0:
+        floordiv = <real_t>cmath.floor(div)
+        if div - floordiv > <real_t>0.5:
+            floordiv += 1
+        return floordiv
+    return <real_t>cmath.copysign(0, a / b)
+
+
+cdef inline real_t fmod_real(real_t a, real_t b) noexcept nogil:
+    return <real_t>cmath.fmod(a, b)
+
+
+cdef inline real_t trunc_div_real(real_t a, real_t b) noexcept nogil:
+    return <real_t>cmath.trunc(a / b)
+
+
+cdef inline real_t remainder_real(real_t a, real_t b) noexcept nogil:
+    cdef real_t mod = fmod_real(a, b)
+    if mod != 0 and (b < 0) != (mod < 0):
+        mod += b
+    return mod
+
+
+# Integers are computed in int64 (narrower types wrap on store, as C++'s
+# promotions make PyTorch's). b == -1 is answered without dividing: the
+# hardware traps on INT64_MIN / -1.
+cdef inline int64_t trunc_div_int(int64_t a, int64_t b) noexcept nogil:
+    if b == -1:
+        return <int64_t>(<uint64_t>0 - <uint64_t>a)
+    return a // b
+
+
+cdef inline int64_t fmod_int(int64_t a, int64_t b) noexcept nogil:
+    if b == -1:
         return 0
-    q = a // b
-    if (a % b != 0) and ((a < 0) != (b < 0)):
+    return a % b
+
+
+cdef inline int64_t floor_div_int(int64_t a, int64_t b) noexcept nogil:
+    cdef int64_t q = trunc_div_int(a, b)
+    if (a < 0) != (b < 0) and fmod_int(a, b) != 0:
         q -= 1
     return q
+
+
+cdef inline int64_t remainder_int(int64_t a, int64_t b) noexcept nogil:
+    cdef int64_t r = fmod_int(a, b)
+    if r != 0 and (r < 0) != (b < 0):
+        r += b
+    return r

@@ -1,118 +1,9 @@
-{{py:
-# Row kernels of the rounding divisions, generated per dtype (a Tempita
-# template rendered by setup.py into src/_generated/).
-# name -> (float expression, integer expression) of a and b, in the
-# compute type; the helpers below hold PyTorch's exact formulas.
-KINDS = [
-    ('floordiv', 'floor_div_real(a, b)', 'floor_div_int(a, b)'),
-    ('remainder', 'remainder_real(a, b)', 'remainder_int(a, b)'),
-    ('fmod', '<real>cmath.fmod(a, b)', 'fmod_int(a, b)'),
-    ('truncdiv', '<real>cmath.trunc(a / b)', 'trunc_div_int(a, b)'),
-]
-CTYPE = {'F32': 'float', 'F64': 'double', 'I64': 'int64_t', 'I8': 'int8_t', 'I16': 'int16_t',
-         'I32': 'int32_t', 'U8': 'uint8_t'}
-NATIVE = ['F32', 'F64', 'I64', 'I8', 'I16', 'I32', 'U8']
-}}
 # Rounding divisions: floor_divide (//), remainder (%), fmod, and div with
-# rounding_mode='floor' / 'trunc'. Layers: the scalar formulas (PyTorch's,
-# from c10's generic_math.h and its CPU kernels, so results match bit for
-# bit), row kernels per dtype (float16 runs the float32 rows on converted
-# blocks), the ops with their nodes, then the Python surface. Bool has no
+# rounding_mode='floor' / 'trunc'. Their row kernels are rows of the binary
+# table (pointwise_kernels.pxi.tp) over the formulas of kernels_math.pxi;
+# here are the ops with their nodes, then the Python surface. Bool has no
 # kernel (PyTorch: "..._cpu" not implemented for 'Bool'); an integer zero
 # divisor raises ZeroDivisionError before any kernel runs.
-
-
-cdef inline real_t floor_div_real(real_t a, real_t b) noexcept nogil:
-    cdef real_t mod, div, floordiv
-    if b == 0:
-        return a / b
-    mod = <real_t>cmath.fmod(a, b)
-    div = (a - mod) / b
-    if mod != 0 and (b < 0) != (mod < 0):
-        div -= 1
-    if div != 0:
-        floordiv = <real_t>cmath.floor(div)
-        if div - floordiv > <real_t>0.5:
-            floordiv += 1
-        return floordiv
-    return <real_t>cmath.copysign(0, a / b)
-
-
-cdef inline real_t remainder_real(real_t a, real_t b) noexcept nogil:
-    cdef real_t mod = <real_t>cmath.fmod(a, b)
-    if mod != 0 and (b < 0) != (mod < 0):
-        mod += b
-    return mod
-
-
-# Integers are computed in int64 (narrower types wrap on store, as C++'s
-# promotions make PyTorch's). b == -1 is answered without dividing: the
-# hardware traps on INT64_MIN / -1.
-cdef inline int64_t trunc_div_int(int64_t a, int64_t b) noexcept nogil:
-    if b == -1:
-        return <int64_t>(<uint64_t>0 - <uint64_t>a)
-    return a // b
-
-
-cdef inline int64_t fmod_int(int64_t a, int64_t b) noexcept nogil:
-    if b == -1:
-        return 0
-    return a % b
-
-
-cdef inline int64_t floor_div_int(int64_t a, int64_t b) noexcept nogil:
-    cdef int64_t q = trunc_div_int(a, b)
-    if (a < 0) != (b < 0) and fmod_int(a, b) != 0:
-        q -= 1
-    return q
-
-
-cdef inline int64_t remainder_int(int64_t a, int64_t b) noexcept nogil:
-    cdef int64_t r = fmod_int(a, b)
-    if r != 0 and (r < 0) != (b < 0):
-        r += b
-    return r
-
-
-{{for kind, fexpr, iexpr in KINDS}}
-{{for code in NATIVE}}
-{{py:
-T = CTYPE[code]
-real = T
-expr = fexpr if code in ('F32', 'F64') else iexpr
-}}
-cdef void {{kind}}_row_{{code}}(char** p, const Py_ssize_t* s, Py_ssize_t n, void* ctx) noexcept nogil:
-    cdef {{T}}* o = <{{T}}*>p[0]
-    cdef const {{T}}* ap = <const {{T}}*>p[1]
-    cdef const {{T}}* bp = <const {{T}}*>p[2]
-    cdef {{T}} a, b
-    cdef Py_ssize_t i
-    for i in range(n):
-        a = ap[i * s[1]]
-        b = bp[i * s[2]]
-        o[i * s[0]] = <{{T}}>({{expr.replace('<real>', '<%s>' % real)}})
-
-{{endfor}}
-cdef void {{kind}}_row_F16(char** p, const Py_ssize_t* s, Py_ssize_t n, void* ctx) noexcept nogil:
-    half_blocks({{kind}}_row_F32, 3, p, s, n, ctx, 7, 1)
-
-
-{{endfor}}
-cdef RowFn FLOORDIV_ROWS[NUM_DTYPES]
-cdef RowFn REMAINDER_ROWS[NUM_DTYPES]
-cdef RowFn FMOD_ROWS[NUM_DTYPES]
-cdef RowFn TRUNCDIV_ROWS[NUM_DTYPES]
-
-
-cdef void init_rounding_rows() noexcept:
-{{for kind, fexpr, iexpr in KINDS}}
-{{for code in NATIVE + ['F16']}}
-    {{kind.upper()}}_ROWS[{{code}}] = {{kind}}_row_{{code}}
-{{endfor}}
-{{endfor}}
-
-
-init_rounding_rows()
 
 
 # ---------------------------------------------------------------------------
@@ -290,36 +181,22 @@ cdef Tensor op_rremainder(Tensor a, object s):
                                   a, None)
 
 
-cdef class DivBackward2(BinaryNode):
+cdef class DivBackward2(DivBackward0):
     """div with an explicit rounding_mode: floor and trunc have zero
     gradients; None divides as DivBackward0 does."""
-    cdef readonly Tensor self_, other
-    cdef long long self_version, other_version
     cdef object rounding_mode
     cdef tuple self_sizes, other_sizes
     cdef int self_dtype, other_dtype
 
     cdef tuple apply(self, object grads):
-        cdef Tensor g = <Tensor>grads
-        cdef Tensor a, b
         cdef object ga = None, gb = None
-        if self.rounding_mode is not None:
-            if wants_grad(self, 0):
-                ga = zeros_like_shape(self.self_sizes, self.self_dtype)
-            if wants_grad(self, 1):
-                gb = zeros_like_shape(self.other_sizes, self.other_dtype)
-            return (ga, gb)
-        b = unpack_input(self, self.other, self.other_version)
+        if self.rounding_mode is None:
+            return DivBackward0.apply(self, grads)
         if wants_grad(self, 0):
-            ga = self.grad_a(op_div(g, b))
+            ga = zeros_like_shape(self.self_sizes, self.self_dtype)
         if wants_grad(self, 1):
-            a = unpack_input(self, self.self_, self.self_version)
-            gb = self.grad_b(op_mul(op_neg(g), op_div(op_div(a, b), b)))
+            gb = zeros_like_shape(self.other_sizes, self.other_dtype)
         return (ga, gb)
-
-    cdef void release_saved(self) noexcept:
-        self.self_ = None
-        self.other = None
 
 
 cdef Tensor op_div_rounding(Tensor a, object b, object rounding_mode):
