@@ -23,6 +23,9 @@ GENERATED = os.path.join(SRC, "_generated")
 
 
 def render_templates():
+    sys.path.insert(0, SRC)
+    from codegen.render import render_all
+    render_all(GENERATED)
     os.makedirs(GENERATED, exist_ok=True)
     for name in sorted(os.listdir(CORE)):
         if not name.endswith(".pxi.tp"):

@@ -4,9 +4,14 @@ from cgrad.nn.modules import (CrossEntropyLoss, Dropout, Flatten, Identity, Line
                               Module, ModuleDict, ModuleList, MSELoss, NLLLoss, ReLU, Sequential,
                               Sigmoid, Softmax, Tanh, LeakyReLU, ELU, GELU, SiLU, Softplus, L1Loss,
                               SmoothL1Loss, BCELoss, BCEWithLogitsLoss)
+from cgrad.nn.modules.activation_pointwise import (Hardshrink, Hardsigmoid, Hardswish, Hardtanh,
+                                                   LogSigmoid, Mish, ReLU6, Softshrink, Softsign,
+                                                   Tanhshrink, Threshold)
 from cgrad.nn.parameter import Parameter
 
 __all__ = ["functional", "init", "Parameter", "Module", "Linear", "Identity", "Flatten", "Sequential",
            "ModuleList", "ModuleDict", "ReLU", "Tanh", "Sigmoid", "Softmax", "LogSoftmax", "Dropout",
            "MSELoss", "CrossEntropyLoss", "NLLLoss", "LeakyReLU", "ELU", "GELU", "SiLU", "Softplus",
-           "L1Loss", "SmoothL1Loss", "BCELoss", "BCEWithLogitsLoss"]
+           "L1Loss", "SmoothL1Loss", "BCELoss", "BCEWithLogitsLoss", "Hardtanh", "ReLU6",
+           "Hardsigmoid", "Hardswish", "Mish", "Softshrink", "Hardshrink", "Threshold", "LogSigmoid",
+           "Softsign", "Tanhshrink"]

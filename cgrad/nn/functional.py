@@ -309,3 +309,21 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
         new_size = _broadcast_shapes(target.size(), weight.size())
         weight = weight.expand(new_size)
     return _C._binary_cross_entropy(input, target, weight, enum)
+
+
+# The op table's nn.functional entries (hardtanh, hardsigmoid, hardswish,
+# mish, softshrink, hardshrink, threshold, logsigmoid and their in-place
+# forms), rendered with their kernels in the compiled module.
+globals().update(_C._FUNCTIONAL)
+
+
+def relu6(input, inplace=False):
+    return hardtanh(input, 0.0, 6.0, inplace)  # noqa: F821 (from the op table)
+
+
+def softsign(input):
+    return input / (input.abs() + 1)
+
+
+def tanhshrink(input):
+    return input - input.tanh()

@@ -18,16 +18,16 @@ def add(input, other, *, alpha=1, out=None):
     cdef Tensor a = input_arg(input, "add")
     other = check_other(other, "add")
     if isinstance(other, Tensor):
-        return op_add(a, <Tensor>other, alpha)
-    return op_add_scalar(a, other, alpha)
+        return with_out(op_add(a, <Tensor>other, alpha), out, "add")
+    return with_out(op_add_scalar(a, other, alpha), out, "add")
 
 
 def sub(input, other, *, alpha=1, out=None):
     cdef Tensor a = input_arg(input, "sub")
     other = check_other(other, "sub")
     if isinstance(other, Tensor):
-        return op_sub(a, <Tensor>other, alpha)
-    return op_sub_scalar(a, other, alpha)
+        return with_out(op_sub(a, <Tensor>other, alpha), out, "sub")
+    return with_out(op_sub_scalar(a, other, alpha), out, "sub")
 
 
 subtract = sub
@@ -46,8 +46,8 @@ def mul(input, other, *, out=None):
     cdef Tensor a = input_arg(input, "mul")
     other = check_other(other, "mul")
     if isinstance(other, Tensor):
-        return op_mul(a, <Tensor>other)
-    return op_mul_scalar(a, other)
+        return with_out(op_mul(a, <Tensor>other), out, "mul")
+    return with_out(op_mul_scalar(a, other), out, "mul")
 
 
 multiply = mul
@@ -65,18 +65,15 @@ cdef object divide_function(str fname, object input, object other, object roundi
 
 
 def div(input, other, *, rounding_mode=NO_ROUNDING_MODE, out=None):
-    no_out(out, "div")
-    return divide_function("div", input, other, rounding_mode)
+    return with_out(divide_function("div", input, other, rounding_mode), out, "div")
 
 
 def divide(input, other, *, rounding_mode=NO_ROUNDING_MODE, out=None):
-    no_out(out, "divide")
-    return divide_function("divide", input, other, rounding_mode)
+    return with_out(divide_function("divide", input, other, rounding_mode), out, "divide")
 
 
 def true_divide(input, other, *, out=None):
-    no_out(out, "true_divide")
-    return divide_function("true_divide", input, other, NO_ROUNDING_MODE)
+    return with_out(divide_function("true_divide", input, other, NO_ROUNDING_MODE), out, "true_divide")
 
 
 def _pow(input, exponent, *, out=None):
@@ -84,10 +81,10 @@ def _pow(input, exponent, *, out=None):
     if isinstance(input, Tensor):
         exponent = check_other(exponent, "pow")
         if isinstance(exponent, Tensor):
-            return op_pow(<Tensor>input, <Tensor>exponent)
-        return op_pow_scalar(<Tensor>input, exponent)
+            return with_out(op_pow(<Tensor>input, <Tensor>exponent), out, "pow")
+        return with_out(op_pow_scalar(<Tensor>input, exponent), out, "pow")
     if is_scalar(input) and isinstance(exponent, Tensor):
-        return op_rpow_scalar(<Tensor>exponent, normalize_scalar(input))
+        return with_out(op_rpow_scalar(<Tensor>exponent, normalize_scalar(input)), out, "pow")
     raise TypeError(f"pow(): argument 'input' (position 1) must be Tensor, not {py_typename(input)}")
 
 

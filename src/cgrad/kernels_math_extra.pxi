@@ -31,6 +31,18 @@ cdef extern from "<math.h>" nogil:
     double m_nearbyint "nearbyint"(double)
     float m_truncf "truncf"(float)
     double m_trunc "trunc"(double)
+    float m_tanf "tanf"(float)
+    double m_tan "tan"(double)
+    float m_asinhf "asinhf"(float)
+    double m_asinh "asinh"(double)
+    float m_acoshf "acoshf"(float)
+    double m_acosh "acosh"(double)
+    float m_atanhf "atanhf"(float)
+    double m_atanh "atanh"(double)
+    float m_exp2f "exp2f"(float)
+    double m_exp2 "exp2"(double)
+    float m_erfcf "erfcf"(float)
+    double m_erfc "erfc"(double)
 
 
 cdef inline real_t c_log1p(real_t x) noexcept nogil:
@@ -137,3 +149,45 @@ cdef inline real_t c_rsqrt(real_t x) noexcept nogil:
         return 1 / cmath.sqrtf(x)
     else:
         return 1 / cmath.sqrt(x)
+
+
+cdef inline real_t c_tan(real_t x) noexcept nogil:
+    if real_t is float:
+        return m_tanf(x)
+    else:
+        return m_tan(x)
+
+
+cdef inline real_t c_asinh(real_t x) noexcept nogil:
+    if real_t is float:
+        return m_asinhf(x)
+    else:
+        return m_asinh(x)
+
+
+cdef inline real_t c_acosh(real_t x) noexcept nogil:
+    if real_t is float:
+        return m_acoshf(x)
+    else:
+        return m_acosh(x)
+
+
+cdef inline real_t c_atanh(real_t x) noexcept nogil:
+    if real_t is float:
+        return m_atanhf(x)
+    else:
+        return m_atanh(x)
+
+
+cdef inline real_t c_exp2(real_t x) noexcept nogil:
+    if real_t is float:
+        return m_exp2f(x)
+    else:
+        return m_exp2(x)
+
+
+cdef inline real_t c_erfc(real_t x) noexcept nogil:
+    if real_t is float:
+        return m_erfcf(x)
+    else:
+        return m_erfc(x)

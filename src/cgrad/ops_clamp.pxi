@@ -328,27 +328,23 @@ cdef Tensor clamp_input(object input, str fname, object lo, object hi, int which
 def clamp(input, min=None, max=None, *, out=None):
     """input limited to [min, max] (numbers or tensors; either may be None)."""
     cdef Tensor x = clamp_input(input, "clamp", min, max, CL_CLAMP)
-    no_out(out, "clamp")
-    return clamp_dispatch(x, min, max, CL_CLAMP, "clamp", False)
+    return with_out(clamp_dispatch(x, min, max, CL_CLAMP, "clamp", False), out, "clamp")
 
 
 def clip(input, min=None, max=None, *, out=None):
     """Alias of clamp."""
     cdef Tensor x = clamp_input(input, "clip", min, max, CL_CLAMP)
-    no_out(out, "clip")
-    return clamp_dispatch(x, min, max, CL_CLAMP, "clip", False)
+    return with_out(clamp_dispatch(x, min, max, CL_CLAMP, "clip", False), out, "clip")
 
 
 def clamp_min(input, min, *, out=None):
     cdef Tensor x = clamp_input(input, "clamp_min", min, None, CL_MIN)
-    no_out(out, "clamp_min")
-    return clamp_dispatch(x, min, None, CL_MIN, "clamp_min", False)
+    return with_out(clamp_dispatch(x, min, None, CL_MIN, "clamp_min", False), out, "clamp_min")
 
 
 def clamp_max(input, max, *, out=None):
     cdef Tensor x = clamp_input(input, "clamp_max", None, max, CL_MAX)
-    no_out(out, "clamp_max")
-    return clamp_dispatch(x, None, max, CL_MAX, "clamp_max", False)
+    return with_out(clamp_dispatch(x, None, max, CL_MAX, "clamp_max", False), out, "clamp_max")
 
 
 def clamp_(input, min=None, max=None):
@@ -503,5 +499,4 @@ def where(condition, input=_NOARG, other=_NOARG, *, out=None):
             or not tensor_or_number(input) or not tensor_or_number(other)):
         raise invalid_arguments("where", tuple([v for v in (condition, input, other)
                                                 if v is not _NOARG]), WHERE_OPTIONS)
-    no_out(out, "where")
-    return op_where_full(<Tensor>condition, normalize_scalar(input), normalize_scalar(other))
+    return with_out(op_where_full(<Tensor>condition, normalize_scalar(input), normalize_scalar(other)), out, "where")

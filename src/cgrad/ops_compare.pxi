@@ -261,8 +261,7 @@ cdef Tensor compare_method(int op, Tensor a, object other, str fname):
 cdef Tensor compare_function(int op, object input, object other, object out, str fname):
     if not isinstance(input, Tensor) or not (isinstance(other, Tensor) or is_scalar(other)):
         raise invalid_arguments(fname, (input, other), CMP_FUNCTION_OPTIONS)
-    no_out(out, fname)
-    return op_compare(op, <Tensor>input, normalize_scalar(other))
+    return with_out(op_compare(op, <Tensor>input, normalize_scalar(other)), out, fname)
 
 
 def lt(input, other, *, out=None):
@@ -515,23 +514,19 @@ cdef Tensor maxmin_function(int kind, object input, object other):
 
 def maximum(input, other, *, out=None):
     """Elementwise maximum of two tensors (NaN if either is NaN)."""
-    no_out(out, "maximum")
-    return maxmin_function(MM_MAXIMUM, input, other)
+    return with_out(maxmin_function(MM_MAXIMUM, input, other), out, "maximum")
 
 
 def minimum(input, other, *, out=None):
     """Elementwise minimum of two tensors (NaN if either is NaN)."""
-    no_out(out, "minimum")
-    return maxmin_function(MM_MINIMUM, input, other)
+    return with_out(maxmin_function(MM_MINIMUM, input, other), out, "minimum")
 
 
 def fmax(input, other, *, out=None):
     """Elementwise maximum ignoring NaN (NaN only where both are NaN)."""
-    no_out(out, "fmax")
-    return maxmin_function(MM_FMAX, input, other)
+    return with_out(maxmin_function(MM_FMAX, input, other), out, "fmax")
 
 
 def fmin(input, other, *, out=None):
     """Elementwise minimum ignoring NaN (NaN only where both are NaN)."""
-    no_out(out, "fmin")
-    return maxmin_function(MM_FMIN, input, other)
+    return with_out(maxmin_function(MM_FMIN, input, other), out, "fmin")

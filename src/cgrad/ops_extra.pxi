@@ -282,7 +282,7 @@ cdef Tensor op_diag(Tensor x, Py_ssize_t k):
 
 
 def diag(input, diagonal=0, *, out=None):
-    return op_diag(input_arg(input, "diag"), as_index(diagonal, "diagonal"))
+    return with_out(op_diag(input_arg(input, "diag"), as_index(diagonal, "diagonal")), out, "diag")
 
 
 # ---------------------------------------------------------------------------

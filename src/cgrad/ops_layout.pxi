@@ -80,11 +80,11 @@ cdef Tensor op_tri_(Tensor x, Py_ssize_t k, bint lower):
 
 
 def tril(input, diagonal=0, *, out=None):
-    return op_tri(input_arg(input, "tril"), as_index(diagonal, "diagonal"), True)
+    return with_out(op_tri(input_arg(input, "tril"), as_index(diagonal, "diagonal"), True), out, "tril")
 
 
 def triu(input, diagonal=0, *, out=None):
-    return op_tri(input_arg(input, "triu"), as_index(diagonal, "diagonal"), False)
+    return with_out(op_tri(input_arg(input, "triu"), as_index(diagonal, "diagonal"), False), out, "triu")
 
 
 # ---------------------------------------------------------------------------
@@ -222,7 +222,7 @@ cdef Tensor cumsum_call(Tensor x, object dim, object dtype, str fname):
 
 
 def cumsum(input, dim, *, dtype=None, out=None):
-    return cumsum_call(input_arg(input, "cumsum"), dim, dtype, "cumsum")
+    return with_out(cumsum_call(input_arg(input, "cumsum"), dim, dtype, "cumsum"), out, "cumsum")
 
 
 # ---------------------------------------------------------------------------
@@ -237,7 +237,7 @@ cdef Tensor op_outer(Tensor a, Tensor b):
 
 
 def outer(input, vec2, *, out=None):
-    return op_outer(input_arg(input, "outer"), need_tensor(vec2, "outer", "vec2", 2))
+    return with_out(op_outer(input_arg(input, "outer"), need_tensor(vec2, "outer", "vec2", 2)), out, "outer")
 
 
 ger = outer
@@ -321,7 +321,7 @@ cdef Tensor op_atan2(Tensor a, Tensor b):
 
 
 def atan2(input, other, *, out=None):
-    return op_atan2(input_arg(input, "atan2"), need_tensor(other, "atan2", "other", 2))
+    return with_out(op_atan2(input_arg(input, "atan2"), need_tensor(other, "atan2", "other", 2)), out, "atan2")
 
 
 arctan2 = atan2

@@ -142,31 +142,26 @@ cdef Tensor bitwise_function(int op, object input, object other, object out):
 
 def logical_not(input, *, out=None):
     """True where input is zero (any dtype), as bool."""
-    no_out(out, "logical_not")
-    return op_logical_not(need_tensor(input, "logical_not", "input", 1))
+    return with_out(op_logical_not(need_tensor(input, "logical_not", "input", 1)), out, "logical_not")
 
 
 def logical_and(input, other, *, out=None):
     cdef Tensor a = need_tensor(input, "logical_and", "input", 1)
-    no_out(out, "logical_and")
-    return op_logical(LG_AND, a, need_tensor(other, "logical_and", "other", 2))
+    return with_out(op_logical(LG_AND, a, need_tensor(other, "logical_and", "other", 2)), out, "logical_and")
 
 
 def logical_or(input, other, *, out=None):
     cdef Tensor a = need_tensor(input, "logical_or", "input", 1)
-    no_out(out, "logical_or")
-    return op_logical(LG_OR, a, need_tensor(other, "logical_or", "other", 2))
+    return with_out(op_logical(LG_OR, a, need_tensor(other, "logical_or", "other", 2)), out, "logical_or")
 
 
 def logical_xor(input, other, *, out=None):
     cdef Tensor a = need_tensor(input, "logical_xor", "input", 1)
-    no_out(out, "logical_xor")
-    return op_logical(LG_XOR, a, need_tensor(other, "logical_xor", "other", 2))
+    return with_out(op_logical(LG_XOR, a, need_tensor(other, "logical_xor", "other", 2)), out, "logical_xor")
 
 
 def bitwise_not(input, *, out=None):
-    no_out(out, "bitwise_not")
-    return op_bitwise_not(need_tensor(input, "bitwise_not", "input", 1))
+    return with_out(op_bitwise_not(need_tensor(input, "bitwise_not", "input", 1)), out, "bitwise_not")
 
 
 def bitwise_and(input, other, *, out=None):

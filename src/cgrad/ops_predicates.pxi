@@ -137,11 +137,11 @@ cdef object reduce_dim_arg(object dim):
 
 
 def _any(input, dim=None, keepdim=False, *, out=None):
-    return op_any_all(input_arg(input, "any"), reduce_dim_arg(dim), keepdim, False)
+    return with_out(op_any_all(input_arg(input, "any"), reduce_dim_arg(dim), keepdim, False), out, "any")
 
 
 def _all(input, dim=None, keepdim=False, *, out=None):
-    return op_any_all(input_arg(input, "all"), reduce_dim_arg(dim), keepdim, True)
+    return with_out(op_any_all(input_arg(input, "all"), reduce_dim_arg(dim), keepdim, True), out, "all")
 
 
 export_as("any", _any)
@@ -262,4 +262,4 @@ cdef object nonzero_call(Tensor x, bint as_tuple):
 
 
 def nonzero(input, *, out=None, as_tuple=False):
-    return nonzero_call(input_arg(input, "nonzero"), as_tuple)
+    return with_out(nonzero_call(input_arg(input, "nonzero"), as_tuple), out, "nonzero")

@@ -1,5 +1,8 @@
 from cgrad.nn.modules.activation import (ELU, GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, SiLU, Softmax,
                                          Softplus, Tanh)
+from cgrad.nn.modules.activation_pointwise import (Hardshrink, Hardsigmoid, Hardswish, Hardtanh,
+                                                   LogSigmoid, Mish, ReLU6, Softshrink, Softsign,
+                                                   Tanhshrink, Threshold)
 from cgrad.nn.modules.container import ModuleDict, ModuleList, Sequential
 from cgrad.nn.modules.dropout import Dropout
 from cgrad.nn.modules.linear import Flatten, Identity, Linear
@@ -10,4 +13,6 @@ from cgrad.nn.modules.module import Module
 __all__ = ["Module", "Linear", "Identity", "Flatten", "Sequential", "ModuleList", "ModuleDict", "ReLU",
            "Tanh", "Sigmoid", "Softmax", "LogSoftmax", "Dropout", "MSELoss", "CrossEntropyLoss",
            "NLLLoss", "LeakyReLU", "ELU", "GELU", "SiLU", "Softplus",
-           "L1Loss", "SmoothL1Loss", "BCELoss", "BCEWithLogitsLoss"]
+           "L1Loss", "SmoothL1Loss", "BCELoss", "BCEWithLogitsLoss", "Hardtanh", "ReLU6",
+           "Hardsigmoid", "Hardswish", "Mish", "Softshrink", "Hardshrink", "Threshold", "LogSigmoid",
+           "Softsign", "Tanhshrink"]

@@ -1,0 +1,246 @@
+"""Generic tests of every op in the op table (cgrad._C._OP_TABLE), in the
+spirit of PyTorch's OpInfo: each row is run through every form its `api`
+names (function, method, in place, out=, nn.functional), on sample inputs
+drawn from the row's domain, and compared with torch: values, dtypes,
+grad_fn names, gradients, in-place results and version counters, out=
+results, and the errors for refused dtypes. Without torch, float64
+gradcheck and gradgradcheck still check every row's backward against
+finite differences, and the fused backward kernel is checked against the
+differentiable formula (create_graph=True takes the formula path).
+"""
+import numpy as np
+import pytest
+
+import cgrad
+from cgrad import _C
+from cgrad.autograd import gradcheck, gradgradcheck
+
+try:
+    import torch
+except ImportError:  # the oracle is an optional extra
+    torch = None
+
+requires_torch = pytest.mark.skipif(torch is None, reason="torch (comparison oracle) not installed")
+
+ROWS = _C._OP_TABLE
+IDS = [row["name"] for row in ROWS]
+# values of the parameterised rows' arguments used by the tests (defaults
+# where the row has them)
+ARGS = {"threshold": (0.25, -2.0), "hardtanh": (-0.7, 1.2), "softshrink": (0.4,), "hardshrink": (0.6,)}
+
+
+def sample(row, dtype=np.float64, shape=(3, 5), seed=0):
+    lo, hi = row["domain"]
+    x = np.random.default_rng(seed).uniform(lo, hi, size=shape)
+    return x.astype(dtype)
+
+
+def args_of(row):
+    return ARGS.get(row["name"], ())
+
+
+def library_call(lib, row, form, x, args, out=None):
+    """Row `row` through one of its forms, in lib (cgrad or torch)."""
+    name = row["name"]
+    if form == "fn":
+        fn = getattr(lib, name)
+        return fn(x, *args) if out is None else fn(x, *args, out=out)
+    if form == "fn_":
+        return getattr(lib, name + "_")(x, *args)
+    if form == "meth":
+        return getattr(x, name)(*args)
+    if form == "meth_":
+        return getattr(x, name + "_")(*args)
+    if form == "F":
+        return getattr(lib.nn.functional, name)(x, *args)
+    if form == "F_":
+        return getattr(lib.nn.functional, name)(x, *args, inplace=True)
+    raise AssertionError(form)
+
+
+def out_of_place_forms(row):
+    return [f for f in row["api"] if f in ("fn", "meth", "F")]
+
+
+def inplace_forms(row):
+    return [f for f in row["api"] if f in ("fn_", "meth_", "F_")]
+
+
+def test_table_is_not_empty():
+    assert len(ROWS) >= 15
+    for row in ROWS:
+        assert row["node"].endswith(("Backward0", "Backward1")), row
+
+
+@pytest.mark.parametrize("row", ROWS, ids=IDS)
+def test_gradcheck_float64(row):
+    x = cgrad.tensor(sample(row, shape=(2, 3)), requires_grad=True)
+    args = args_of(row)
+    fn = getattr(cgrad.nn.functional, row["name"]) if "F" in row["api"] else getattr(cgrad, row["name"])
+    assert gradcheck(lambda t: fn(t, *args), (x,), eps=1e-6, atol=1e-5)
+    assert gradgradcheck(lambda t: fn(t, *args), (x,), eps=1e-6, atol=1e-4)
+
+
+@pytest.mark.parametrize("row", ROWS, ids=IDS)
+def test_fused_backward_equals_formula(row):
+    """The fused kernel (plain backward) and the formula ops (create_graph)
+    are the same rule rendered twice: they agree to the last bits."""
+    form = out_of_place_forms(row)[0]
+    for dtype in (np.float32, np.float64):
+        a = cgrad.tensor(sample(row, dtype), requires_grad=True)
+        g = cgrad.tensor(sample(row, dtype, seed=1))
+        y = library_call(cgrad, row, form, a, args_of(row))
+        (fused,) = cgrad.autograd.grad(y, a, g)
+        y = library_call(cgrad, row, form, a, args_of(row))
+        (formula,) = cgrad.autograd.grad(y, a, g, create_graph=True)
+        np.testing.assert_allclose(formula.detach().numpy(), fused.numpy(), rtol=4e-7 if dtype == np.float32 else 1e-15, atol=0)
+
+
+@requires_torch
+@pytest.mark.parametrize("dtype", ["float32", "float64", "float16"])
+@pytest.mark.parametrize("row", ROWS, ids=IDS)
+def test_matches_torch(row, dtype):
+    tol = {"float32": (2e-6, 1e-6), "float64": (1e-12, 1e-12), "float16": (2e-3, 2e-3)}[dtype]
+    args = args_of(row)
+    x_np = sample(row, getattr(np, dtype))
+    g_np = sample(row, getattr(np, dtype), seed=1)
+    for form in out_of_place_forms(row):
+        xc = cgrad.tensor(x_np, requires_grad=True)
+        xt = torch.tensor(x_np, requires_grad=True)
+        yc, yt = library_call(cgrad, row, form, xc, args), library_call(torch, row, form, xt, args)
+        assert str(yc.dtype).split(".")[-1] == str(yt.dtype).split(".")[-1]
+        assert type(yc.grad_fn).__name__ == type(yt.grad_fn).__name__, form
+        np.testing.assert_allclose(yc.detach().numpy().astype(np.float64),
+                                   yt.detach().numpy().astype(np.float64), rtol=tol[0], atol=tol[1],
+                                   err_msg=f"{row['name']} {form} forward")
+        yc.backward(cgrad.tensor(g_np))
+        yt.backward(torch.tensor(g_np))
+        np.testing.assert_allclose(xc.grad.numpy().astype(np.float64), xt.grad.numpy().astype(np.float64),
+                                   rtol=tol[0] * 4, atol=tol[1] * 4, err_msg=f"{row['name']} {form} backward")
+
+
+@requires_torch
+@pytest.mark.parametrize("row", ROWS, ids=IDS)
+def test_inplace_forms_match_torch(row):
+    args = args_of(row)
+    x_np = sample(row)
+    for form in inplace_forms(row):
+        # on a non-leaf that requires grad: recorded, gradient through it
+        lc = cgrad.tensor(x_np, requires_grad=True)
+        lt = torch.tensor(x_np, requires_grad=True)
+        xc, xt = lc * 1, lt * 1
+        try:
+            rt = library_call(torch, row, form, xt, args)
+        except NotImplementedError as e:  # torch has no derivative for some in-place forms
+            with pytest.raises(NotImplementedError) as err:
+                library_call(cgrad, row, form, xc, args)
+            assert str(err.value) == str(e)
+            continue
+        rc = library_call(cgrad, row, form, xc, args)
+        assert rc is xc and rt is xt
+        np.testing.assert_allclose(xc.detach().numpy(), xt.detach().numpy(), rtol=1e-12, atol=1e-12)
+        xc.sum().backward()
+        xt.sum().backward()
+        np.testing.assert_allclose(lc.grad.numpy(), lt.grad.numpy(), rtol=1e-12, atol=1e-12)
+        # without grad: the same values, one version bump
+        xc = cgrad.tensor(x_np)
+        v = xc._version
+        library_call(cgrad, row, form, xc, args)
+        assert xc._version == v + 1
+        np.testing.assert_allclose(xc.numpy(), xt.detach().numpy(), rtol=1e-12, atol=1e-12)
+        # a leaf that requires grad refuses, as in torch
+        with pytest.raises(RuntimeError, match="a leaf Variable that requires grad"):
+            library_call(cgrad, row, form, cgrad.tensor(x_np, requires_grad=True), args)
+
+
+@requires_torch
+@pytest.mark.parametrize("row", [r for r in ROWS if "fn" in r["api"]], ids=[r["name"] for r in ROWS if "fn" in r["api"]])
+def test_out_argument_matches_torch(row):
+    args = args_of(row)
+    x_np = sample(row)
+    # the right shape: written in place and returned
+    oc, ot = cgrad.zeros(3, 5, dtype=cgrad.float64), torch.zeros(3, 5, dtype=torch.float64)
+    rc = library_call(cgrad, row, "fn", cgrad.tensor(x_np), args, out=oc)
+    library_call(torch, row, "fn", torch.tensor(x_np), args, out=ot)
+    assert rc is oc
+    np.testing.assert_allclose(oc.numpy(), ot.numpy(), rtol=1e-12, atol=1e-12)
+    # a wider dtype takes the result cast
+    oc, ot = cgrad.zeros(3, 5, dtype=cgrad.float64), torch.zeros(3, 5, dtype=torch.float64)
+    library_call(cgrad, row, "fn", cgrad.tensor(x_np.astype(np.float32)), args, out=oc)
+    library_call(torch, row, "fn", torch.tensor(x_np.astype(np.float32)), args, out=ot)
+    np.testing.assert_allclose(oc.numpy(), ot.numpy(), rtol=1e-6, atol=1e-7)
+    # an empty out is resized silently; a wrong-sized one with torch's warning
+    oc = cgrad.empty(0, dtype=cgrad.float64)
+    library_call(cgrad, row, "fn", cgrad.tensor(x_np), args, out=oc)
+    assert tuple(oc.shape) == (3, 5)
+    oc = cgrad.zeros(2, dtype=cgrad.float64)
+    with pytest.warns(UserWarning, match="An output with one or more elements was resized"):
+        library_call(cgrad, row, "fn", cgrad.tensor(x_np), args, out=oc)
+    assert tuple(oc.shape) == (3, 5)
+    # refused: an integer out for a float result, and autograd through out=
+    for lib in (cgrad, torch):
+        with pytest.raises(RuntimeError) as err:
+            library_call(lib, row, "fn", lib.tensor(x_np), args, out=lib.zeros(3, 5, dtype=lib.int64))
+        assert "can't be cast to the desired output type Long" in str(err.value)
+        with pytest.raises(RuntimeError) as err:
+            library_call(lib, row, "fn", lib.tensor(x_np, requires_grad=True), args, out=lib.zeros(3, 5, dtype=lib.float64))
+        assert "functions with out=... arguments don't support automatic differentiation" in str(err.value)
+
+
+@requires_torch
+@pytest.mark.parametrize("dtype", ["int64", "int32", "uint8", "bool"])
+@pytest.mark.parametrize("row", ROWS, ids=IDS)
+def test_integer_and_bool_inputs_match_torch(row, dtype):
+    """Promoted to float, computed natively, or refused with torch's text."""
+    args = args_of(row)
+    x_np = (np.arange(6).reshape(2, 3) % (2 if dtype == "bool" else 5)).astype(dtype)
+    form = out_of_place_forms(row)[0]
+    try:
+        expected = library_call(torch, row, form, torch.tensor(x_np), args)
+    except (RuntimeError, NotImplementedError) as e:
+        with pytest.raises(type(e)) as err:
+            library_call(cgrad, row, form, cgrad.tensor(x_np), args)
+        assert str(err.value) == str(e)
+        return
+    got = library_call(cgrad, row, form, cgrad.tensor(x_np), args)
+    assert str(got.dtype).split(".")[-1] == str(expected.dtype).split(".")[-1]
+    np.testing.assert_allclose(got.numpy().astype(np.float64), expected.numpy().astype(np.float64),
+                               rtol=1e-6, atol=1e-6)
+
+
+@requires_torch
+def test_argument_errors_match_torch():
+    x = np.array([1.0, -2.0])
+    for lib in (cgrad, torch):
+        with pytest.raises(RuntimeError) as err:
+            lib.nn.functional.softshrink(lib.tensor(x), -1.0)
+        assert str(err.value) == ("lambda must be in range [0, 1.79769e+308] for input dtype Double, "
+                                  "but found -1")
+
+
+@requires_torch
+@pytest.mark.parametrize("name,args", [("Hardtanh", ()), ("Hardtanh", (-2.0, 0.5, True)), ("ReLU6", ()),
+                                       ("ReLU6", (True,)), ("Hardsigmoid", ()), ("Hardswish", (True,)),
+                                       ("Mish", ()), ("Softshrink", ()), ("Softshrink", (0.3,)),
+                                       ("Hardshrink", (0.2,)), ("Threshold", (0.1, 20.0)),
+                                       ("LogSigmoid", ()),
+                                       ("Softsign", ()), ("Tanhshrink", ())])
+def test_activation_modules_match_torch(name, args):
+    x_np = np.linspace(-4, 4, 17)
+    mc, mt = getattr(cgrad.nn, name)(*args), getattr(torch.nn, name)(*args)
+    assert repr(mc) == repr(mt)
+    lc, lt = cgrad.tensor(x_np, requires_grad=True), torch.tensor(x_np, requires_grad=True)
+    yc, yt = mc(lc * 1), mt(lt * 1)
+    assert type(yc.grad_fn).__name__ == type(yt.grad_fn).__name__
+    np.testing.assert_allclose(yc.detach().numpy(), yt.detach().numpy(), rtol=1e-12, atol=1e-12)
+    yc.sum().backward()
+    yt.sum().backward()
+    np.testing.assert_allclose(lc.grad.numpy(), lt.grad.numpy(), rtol=1e-12, atol=1e-12)
+
+
+@requires_torch
+@pytest.mark.xfail(strict=True, reason="threshold_ differentiates from its result in torch "
+                   "(ThresholdBackward1); cgrad's in-place form records ThresholdBackward0")
+def test_threshold_inplace_node_name():
+    x = cgrad.tensor([1.0, -1.0], requires_grad=True) * 1
+    assert type(cgrad.nn.functional.threshold(x, 0.0, 2.0, inplace=True).grad_fn).__name__ == "ThresholdBackward1"
