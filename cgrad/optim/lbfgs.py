@@ -5,10 +5,15 @@ search. Each iteration is a handful of vector ops on the flat tensors
 state keeps PyTorch's keys and value types (0-dim tensors where PyTorch
 has them)."""
 from cgrad import _C
+from cgrad._C import Tensor
 from cgrad.optim._kernel_step import check_lr, scalar
 from cgrad.optim.optimizer import Optimizer
 
 __all__ = ["LBFGS"]
+
+
+def _as_float(loss):
+    return loss.detach().item() if isinstance(loss, Tensor) else float(loss)
 
 
 def _cubic_interpolate(x1, f1, g1, x2, f2, g2, bounds=None):
@@ -147,7 +152,7 @@ class LBFGS(Optimizer):
 
     def _directional_evaluate(self, closure, x, t, d):
         self._add_grad(t, d)
-        loss = float(closure())
+        loss = _as_float(closure())
         flat_grad = self._gather_flat_grad()
         self._set_param(x)
         return loss, flat_grad
@@ -175,7 +180,7 @@ class LBFGS(Optimizer):
         state.setdefault("n_iter", 0)
 
         orig_loss = grad_closure()
-        loss = float(orig_loss)
+        loss = _as_float(orig_loss)
         current_evals = 1
         state["func_evals"] += 1
         flat_grad = self._gather_flat_grad()
@@ -250,7 +255,7 @@ class LBFGS(Optimizer):
                 self._add_grad(t, d)
                 opt_cond = False
                 if n_iter != max_iter:
-                    loss = float(grad_closure())
+                    loss = _as_float(grad_closure())
                     flat_grad = self._gather_flat_grad()
                     opt_cond = flat_grad.abs().max() <= tolerance_grad
                     ls_func_evals = 1
