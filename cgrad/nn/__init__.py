@@ -1,5 +1,5 @@
 """cgrad.nn: neural-network building blocks (PyTorch's torch.nn)."""
-from cgrad.nn import functional, init
+from cgrad.nn import functional, init, utils
 from cgrad.nn.modules import (CrossEntropyLoss, Dropout, Flatten, Identity, Linear, LogSoftmax,
                               Module, ModuleDict, ModuleList, MSELoss, NLLLoss, ReLU, Sequential,
                               Sigmoid, Softmax, Tanh, LeakyReLU, ELU, GELU, SiLU, Softplus, L1Loss,

@@ -1,6 +1,17 @@
-"""cgrad.optim: SGD, Adam and AdamW with PyTorch's API and update rules."""
+"""cgrad.optim: PyTorch's optimizers (SGD, Adam, AdamW, RMSprop, Adagrad,
+Adadelta, Adamax, NAdam, RAdam, LBFGS) with their update rules, and
+lr_scheduler."""
+from cgrad.optim.adadelta import Adadelta
+from cgrad.optim.adagrad import Adagrad
 from cgrad.optim.adam import Adam, AdamW
+from cgrad.optim.adamax import Adamax
+from cgrad.optim.lbfgs import LBFGS
+from cgrad.optim.nadam import NAdam
 from cgrad.optim.optimizer import Optimizer
+from cgrad.optim.radam import RAdam
+from cgrad.optim.rmsprop import RMSprop
 from cgrad.optim.sgd import SGD
+from cgrad.optim import lr_scheduler
 
-__all__ = ["Optimizer", "SGD", "Adam", "AdamW"]
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "NAdam", "RAdam",
+           "LBFGS", "lr_scheduler"]

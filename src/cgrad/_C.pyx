@@ -26,7 +26,10 @@ Layers, each in its own include file, lowest first:
   creation, creation_ranges, random
                     tensor(), factories (eye, arange, linspace), random numbers
   functions         the cgrad.* functions mirroring Tensor methods
-  optim_kernels     the optimizers' per-parameter update kernels
+  optim_kernels     the optimizers' per-parameter update kernels (SGD, Adam;
+                    optim_kernels_adaptive: RMSprop, Adagrad, Adadelta,
+                    Adamax, NAdam, RAdam)
+  ops_prelu         prelu and its kernel op (PreluKernelBackward0)
 
 The Python package (cgrad/) re-exports this module and adds the parts that
 need no C speed: printing, grad-mode context managers, autograd.Function.
@@ -79,3 +82,5 @@ include "creation_ranges.pxi"
 include "random.pxi"
 include "functions.pxi"
 include "optim_kernels.pxi"
+include "optim_kernels_adaptive.pxi"
+include "ops_prelu.pxi"

@@ -1,0 +1,56 @@
+"""What the kernel-driven optimizers share: the step() frame (closure
+under enable_grad, then one update per parameter with a gradient), and
+the contiguous working copy a non-contiguous parameter is updated in."""
+from cgrad import _C
+from cgrad._C import Tensor
+
+__all__ = ["run_step", "update_in_place", "zeros_state", "check_lr", "scalar"]
+
+
+def run_step(optimizer, closure, update_group):
+    """Evaluate the closure (with grad enabled), then let update_group(group,
+    params_with_grad) update each group; returns the closure's loss."""
+    from cgrad.autograd.grad_mode import enable_grad, no_grad
+    loss = None
+    if closure is not None:
+        with enable_grad():
+            loss = closure()
+    with no_grad():
+        for group in optimizer.param_groups:
+            params = [p for p in group["params"] if p.grad is not None]
+            if params:
+                update_group(group, params)
+    return loss
+
+
+def update_in_place(kernel, p, grad, buffers, *scalars):
+    """Run kernel(param, grad, *buffers, *scalars) on p; a non-contiguous
+    p (or grad) is updated through a contiguous copy written back after."""
+    if not p.is_contiguous() and grad.shape != p.shape:
+        raise RuntimeError(f"The size of tensor a ({p.shape}) must match the size of tensor b ({grad.shape})")
+    grad = grad if grad.is_contiguous() else grad.contiguous()
+    if not _C._kernel_fits(p, grad, *[b for b in buffers if b is not None]):
+        raise RuntimeError(f"{kernel.__name__.strip('_').split('_')[0]}: the parameter, its gradient and "
+                           f"its state must have one dtype and shape, got {p.dtype}{tuple(p.shape)} and "
+                           f"gradient {grad.dtype}{tuple(grad.shape)}")
+    target = p if p.is_contiguous() else p.detach().contiguous()
+    kernel(target, grad, *buffers, *scalars)
+    if target is not p:
+        p.copy_(target)
+
+
+def zeros_state(p, value=0.0):
+    """A state buffer shaped as p, contiguous (the kernels' layout)."""
+    return _C.full(tuple(p.shape), value, dtype=p.dtype)
+
+
+def check_lr(lr):
+    if isinstance(lr, Tensor) and lr.numel() != 1:
+        raise ValueError("Tensor lr must be 1-element")
+    if not 0.0 <= lr:
+        raise ValueError(f"Invalid learning rate: {lr}")
+
+
+def scalar(value):
+    """A group option that may be a 1-element tensor (lr), as a float."""
+    return value.item() if isinstance(value, Tensor) else value
