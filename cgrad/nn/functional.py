@@ -15,6 +15,8 @@ from cgrad._C import Tensor
 __all__ = [
     "relu", "sigmoid", "tanh", "softmax", "log_softmax", "linear", "dropout",
     "nll_loss", "cross_entropy", "mse_loss", "l1_loss", "binary_cross_entropy",
+    "conv1d", "conv2d", "unfold", "fold", "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d",
+    "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_max_pool1d", "adaptive_max_pool2d", "pad",
 ]
 
 
@@ -327,3 +329,365 @@ def softsign(input):
 
 def tanhshrink(input):
     return input - input.tanh()
+
+
+# --- convolution, unfold/fold ------------------------------------------------------
+# The compiled ops take batched inputs and numeric paddings; these wrappers
+# do what PyTorch's conv*/pool* front ends do around them: int-or-tuple
+# arguments, padding='same'/'valid', unbatched inputs (unsqueeze, squeeze).
+
+def _int_tuple(value, n, name, fname):
+    """An int or a sequence of n ints as a tuple of n ints (PyTorch's
+    IntArrayRef expansion)."""
+    if isinstance(value, bool):
+        raise TypeError(f"{fname}(): argument '{name}' must be tuple of ints, but found bool")
+    if isinstance(value, int) or (isinstance(value, Tensor) and value.dim() == 0):
+        return (int(value),) * n
+    try:
+        values = tuple(value)
+    except TypeError:
+        raise TypeError(f"{fname}(): argument '{name}' must be tuple of ints, not "
+                        f"{type(value).__name__}") from None
+    for v in values:
+        if isinstance(v, bool) or not isinstance(v, int):
+            raise TypeError(f"{fname}(): argument '{name}' must be tuple of ints, but found element of "
+                            f"type {type(v).__name__}")
+    if len(values) == 1:
+        return values * n
+    return values
+
+
+def _conv_param(value, n, name):
+    values = _int_tuple(value, n, name, f"conv{n}d")
+    if len(values) != n:
+        raise RuntimeError(f"expected {name} to be a single integer value or a list of {n} values to "
+                           f"match the convolution dimensions, but got {name}={list(values)}")
+    return values
+
+
+def _conv(input, weight, bias, stride, padding, dilation, groups, n):
+    fname = f"conv{n}d"
+    if not isinstance(input, Tensor) or not isinstance(weight, Tensor):
+        raise TypeError(f"{fname}() received an invalid combination of arguments - got "
+                        f"({type(input).__name__}, {type(weight).__name__}), but expected one of: "
+                        f"(Tensor input, Tensor weight, Tensor bias, tuple of ints stride, "
+                        f"tuple of ints padding, tuple of ints dilation, int groups)")
+    if input.dim() not in (n + 1, n + 2):
+        raise RuntimeError(f"Expected {n + 1}D (unbatched) or {n + 2}D (batched) input to {fname}, but "
+                           f"got input of size: {list(input.shape)}")
+    stride = _conv_param(stride, n, "stride")
+    dilation = _conv_param(dilation, n, "dilation")
+    unbatched = input.dim() == n + 1
+    if unbatched:
+        input = input.unsqueeze(0)
+    if isinstance(padding, str):
+        if padding == "valid":
+            padding = (0,) * n
+        elif padding == "same":
+            if any(s != 1 for s in stride):
+                raise RuntimeError("padding='same' is not supported for strided convolutions")
+            if weight.dim() != n + 2:
+                raise RuntimeError(f"Expected {weight.dim()}-dimensional input for {weight.dim()}-"
+                                   f"dimensional weight {list(weight.shape)}, but got {n + 2}-"
+                                   f"dimensional input of size {list(input.shape)} instead")
+            padding, extra = [], []
+            for d, k in zip(dilation, weight.shape[2:]):
+                total = d * (k - 1)
+                left = total // 2
+                padding.append(left)
+                extra.append(total - 2 * left)
+            if any(extra):
+                warnings.warn("Using padding='same' with even kernel lengths and odd dilation may require "
+                              "a zero-padded copy of the input be created", stacklevel=3)
+                pads = []
+                for e in reversed(extra):
+                    pads += [0, e]
+                input = _C._pad(input, tuple(pads), 0, 0)
+            padding = tuple(padding)
+        else:
+            raise RuntimeError(f"Invalid padding string: '{padding}'")
+    else:
+        padding = _conv_param(padding, n, "padding")
+    out = _C._convolution(input, weight, bias, stride, padding, dilation, groups)
+    return out.squeeze(0) if unbatched else out
+
+
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """1-D convolution (cross-correlation) of (N, C, L) or (C, L) input."""
+    return _conv(input, weight, bias, stride, padding, dilation, groups, 1)
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """2-D convolution (cross-correlation) of (N, C, H, W) or (C, H, W) input."""
+    return _conv(input, weight, bias, stride, padding, dilation, groups, 2)
+
+
+def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
+    """Sliding blocks of a (N, C, H, W) input as columns (N, C*kh*kw, L) (im2col)."""
+    return _C._unfold(input, _int_tuple(kernel_size, 2, "kernel_size", "im2col"),
+                      _int_tuple(dilation, 2, "dilation", "im2col"),
+                      _int_tuple(padding, 2, "padding", "im2col"),
+                      _int_tuple(stride, 2, "stride", "im2col"))
+
+
+def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
+    """Sums columns (N, C*kh*kw, L) back into (N, C, H, W) blocks (col2im)."""
+    return _C._fold(input, _int_tuple(output_size, 2, "output_size", "col2im"),
+                    _int_tuple(kernel_size, 2, "kernel_size", "col2im"),
+                    _int_tuple(dilation, 2, "dilation", "col2im"),
+                    _int_tuple(padding, 2, "padding", "col2im"),
+                    _int_tuple(stride, 2, "stride", "col2im"))
+
+
+# --- pooling ---------------------------------------------------------------------
+
+def _pool_param(value, n, name, fname, allow_empty=False):
+    """int or tuple of 1 or n ints (PyTorch's pooling argument rule)."""
+    values = _int_tuple(value, n, name, fname)
+    if allow_empty and len(values) == 0:
+        return None
+    if len(values) != n:
+        rule = {"kernel_size": "must either be a single int, or a tuple of",
+                "stride": "must either be omitted, a single int, or a tuple of",
+                "padding": "must either be a single int, or a tuple of",
+                "dilation": "must be either a single int, or a tuple of"}[name]
+        count = "two ints" if n == 2 else "one int"
+        raise RuntimeError(f"{fname}: {name} {rule} {count}")
+    return values
+
+
+def _max_pool2d_args(kernel_size, stride, padding, dilation, fname="max_pool2d"):
+    kernel = _pool_param(kernel_size, 2, "kernel_size", fname)
+    strides = None if stride is None else _pool_param(stride, 2, "stride", fname, True)
+    return (kernel, kernel if strides is None else strides,
+            _pool_param(padding, 2, "padding", fname), _pool_param(dilation, 2, "dilation", fname))
+
+
+def max_pool2d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+                            return_indices=True):
+    kernel, stride, padding, dilation = _max_pool2d_args(kernel_size, stride, padding, dilation)
+    return _C._max_pool2d(input, kernel, stride, padding, dilation, ceil_mode)
+
+
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False):
+    """Max over kernel windows of (N, C, H, W) or (C, H, W) input; with
+    return_indices the flat argmax of each window in its plane too."""
+    out, indices = max_pool2d_with_indices(input, kernel_size, stride, padding, dilation, ceil_mode)
+    return (out, indices) if return_indices else out
+
+
+def _pool1d_input(input, fname, message_style):
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{fname}(): argument 'input' (position 1) must be Tensor, not "
+                        f"{type(input).__name__}")
+    if input.dim() not in (2, 3):
+        if message_style == "max":
+            raise RuntimeError(f"max_pool1d: Expected 2D or 3D (batch mode) tensor with optional 0 dim "
+                               f"batch size for input, but got:{list(input.shape)}")
+        raise RuntimeError(f"Expected 2 to 3 dimensions, but got {input.dim()}-dimensional tensor for "
+                           f"argument #1 'self' (while checking arguments for {fname})")
+    return input.unsqueeze(-2)
+
+
+def max_pool1d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+                            return_indices=True):
+    x = _pool1d_input(input, "max_pool1d", "max")
+    kernel = _pool_param(kernel_size, 1, "kernel_size", "max_pool1d")
+    strides = None if stride is None else _pool_param(stride, 1, "stride", "max_pool1d", True)
+    strides = kernel if strides is None else strides
+    pad = _pool_param(padding, 1, "padding", "max_pool1d")
+    dil = _pool_param(dilation, 1, "dilation", "max_pool1d")
+    out, indices = _C._max_pool2d(x, (1,) + kernel, (1,) + strides, (0,) + pad, (1,) + dil, ceil_mode)
+    return out.squeeze(-2), indices.squeeze(-2)
+
+
+def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False):
+    """Max over kernel windows of (N, C, L) or (C, L) input."""
+    out, indices = max_pool1d_with_indices(input, kernel_size, stride, padding, dilation, ceil_mode)
+    return (out, indices) if return_indices else out
+
+
+def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+               divisor_override=None):
+    """Mean over kernel windows of (N, C, H, W) or (C, H, W) input."""
+    kernel = _pool_param(kernel_size, 2, "kernel_size", "avg_pool2d")
+    strides = None if stride is None else _pool_param(stride, 2, "stride", "avg_pool2d", True)
+    return _C._avg_pool2d(input, kernel, kernel if strides is None else strides,
+                          _pool_param(padding, 2, "padding", "avg_pool2d"), ceil_mode,
+                          count_include_pad, divisor_override)
+
+
+def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
+    """Mean over kernel windows of (N, C, L) or (C, L) input."""
+    x = _pool1d_input(input, "avg_pool1d", "avg")
+    kernel = _pool_param(kernel_size, 1, "kernel_size", "avg_pool1d")
+    strides = None if stride is None else _pool_param(stride, 1, "stride", "avg_pool1d", True)
+    strides = kernel if strides is None else strides
+    pad = _pool_param(padding, 1, "padding", "avg_pool1d")
+    return _C._avg_pool2d(x, (1,) + kernel, (1,) + strides, (0,) + pad, ceil_mode, count_include_pad,
+                          None).squeeze(-2)
+
+
+def _list_with_default(out_size, defaults):
+    if isinstance(out_size, int):
+        return out_size
+    if len(defaults) <= len(out_size):
+        raise ValueError(f"Input dimension should be at least {len(out_size) + 1}")
+    return [v if v is not None else d for v, d in zip(out_size, defaults[-len(out_size):])]
+
+
+def _adaptive_size(output_size, n):
+    if isinstance(output_size, int):
+        return (output_size,) * n
+    return tuple(output_size)
+
+
+def adaptive_avg_pool2d(input, output_size):
+    """Mean over the adaptive (floor/ceil bounded) windows giving output_size
+    (None entries keep the input's size)."""
+    size = _adaptive_size(_list_with_default(output_size, input.size()), 2)
+    if size == (1, 1) and input.dim() in (3, 4) and all(s > 0 for s in input.shape[1:]) \
+            and input.is_floating_point():
+        return input.mean((-1, -2), keepdim=True)
+    return _C._adaptive_pool2d(input, size, False)
+
+
+def adaptive_max_pool2d_with_indices(input, output_size, return_indices=True):
+    size = _adaptive_size(_list_with_default(output_size, input.size()), 2)
+    return _C._adaptive_pool2d(input, size, True)
+
+
+def adaptive_max_pool2d(input, output_size, return_indices=False):
+    """Max over adaptive windows; with return_indices the argmax too."""
+    out, indices = adaptive_max_pool2d_with_indices(input, output_size)
+    return (out, indices) if return_indices else out
+
+
+def adaptive_avg_pool1d(input, output_size):
+    """Mean over adaptive windows of (N, C, L) or (C, L) input."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"adaptive_avg_pool1d(): argument 'input' (position 1) must be Tensor, not "
+                        f"{type(input).__name__}")
+    size = _int_tuple(output_size, 1, "output_size", "adaptive_avg_pool1d")
+    if len(size) != 1:
+        raise RuntimeError("adaptive_avg_pool1d: output_size must be 1")
+    if input.dim() not in (2, 3):
+        raise RuntimeError(f"adaptive_avg_pool1d(): Expected 2D or 3D tensor, but got: {list(input.shape)}")
+    return _C._adaptive_pool2d(input.unsqueeze(-2), (1,) + size, False).squeeze(-2)
+
+
+def adaptive_max_pool1d_with_indices(input, output_size, return_indices=True):
+    if not isinstance(input, Tensor):
+        raise TypeError(f"adaptive_max_pool1d(): argument 'input' (position 1) must be Tensor, not "
+                        f"{type(input).__name__}")
+    size = _int_tuple(output_size, 1, "output_size", "adaptive_max_pool1d")
+    if len(size) != 1:
+        raise RuntimeError("adaptive_max_pool1d: output_size must be 1")
+    if input.dim() not in (2, 3):
+        raise RuntimeError(f"adaptive_max_pool1d(): Expected 2D or 3D tensor, but got: {list(input.shape)}")
+    out, indices = _C._adaptive_pool2d(input.unsqueeze(-2), (1,) + size, True)
+    return out.squeeze(-2), indices.squeeze(-2)
+
+
+def adaptive_max_pool1d(input, output_size, return_indices=False):
+    out, indices = adaptive_max_pool1d_with_indices(input, output_size)
+    return (out, indices) if return_indices else out
+
+
+# --- padding ------------------------------------------------------------------------
+
+_PAD_MODES = {"constant": 0, "reflect": 1, "replicate": 2, "circular": 3}
+
+
+def pad(input, pad, mode="constant", value=None):
+    """Pads the last len(pad) // 2 dims: pad = (left, right) of the last dim,
+    then of the one before, ...; constant (negative pads crop), reflect,
+    replicate or circular."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"pad(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+    pads = _int_tuple(pad, 1, "pad", "pad") if not isinstance(pad, int) else None
+    if pads is None:
+        raise TypeError("pad(): argument 'pad' (position 2) must be tuple of ints, not int")
+    if mode not in _PAD_MODES:
+        raise NotImplementedError(f"Unrecognised padding mode {mode}")
+    ndim = input.dim()
+    if len(pads) % 2:
+        raise RuntimeError("Padding length must be divisible by 2")
+    if len(pads) > ndim * 2:
+        raise RuntimeError("Padding length should be less than or equal to two times the input dimension "
+                           f"but got padding length {len(pads)} and input of dimension {ndim}")
+    if mode == "constant":
+        return _C._pad(input, pads, 0, value)
+    if value is not None and value != 0:
+        raise RuntimeError(f"Padding mode \"{mode}\" doesn't take in value argument")
+    k = len(pads) // 2
+    if k not in (1, 2, 3) or ndim not in (k + 1, k + 2):
+        raise NotImplementedError(
+            f"Padding size {len(pads)} is not supported for {ndim}D input tensor.\n\n"
+            "Supported combinations for non-constant padding:\n"
+            "  - 2D or 3D input: padding size = 2 (pads last dimension)\n"
+            "  - 3D or 4D input: padding size = 4 (pads last 2 dimensions)\n"
+            "  - 4D or 5D input: padding size = 6 (pads last 3 dimensions)")
+    if mode == "circular":
+        return _pad_circular(input, pads, k)
+    _check_pad_sizes(input, pads, k, mode)
+    return _C._pad(input, pads, _PAD_MODES[mode], None)
+
+
+def _check_pad_sizes(input, pads, k, mode):
+    shape = list(input.shape)
+    batched = input.dim() == k + 2
+    if any(s == 0 for s in shape[1 if batched else 0:]):
+        kind = {1: "2D or 3D", 2: "3D or 4D", 3: "4D or 5D"}[k]
+        raise RuntimeError(f"Expected {kind} (batch mode) tensor with possibly 0 batch size and other "
+                           f"non-zero dimensions for input, but got: {shape}")
+    for i in range(k):
+        dim = input.dim() - 1 - i
+        left, right = pads[2 * i], pads[2 * i + 1]
+        if mode == "reflect" and (left >= shape[dim] or right >= shape[dim]):
+            raise RuntimeError(
+                f"Argument #{4 + 2 * i}: Padding size should be less than the corresponding input "
+                f"dimension, but got: padding ({left}, {right}) at dimension {dim} of input {shape}")
+        if shape[dim] + left + right < 1:
+            names = ["W", "H", "D"][:k][::-1]
+            sizes = ", ".join(f"{n}: {shape[input.dim() - k + j]}" for j, n in enumerate(names))
+            outs = " ".join(f"{n}: {shape[input.dim() - k + j] + pads[2 * (k - 1 - j)] + pads[2 * (k - 1 - j) + 1]}"
+                            for j, n in enumerate(names))
+            raise RuntimeError(f"input ({sizes}) is too small. Calculated output {outs}")
+
+
+def _pad_circular(input, pads, k):
+    """PyTorch's _pad_circular: the input copied into the middle, then each
+    padded dim's borders copied from the other end (slices of the output, so
+    the result carries CopySlices)."""
+    unbatched = input.dim() == k + 1
+    x = input.unsqueeze(0) if unbatched else input
+    in_shape = list(x.shape)
+    out_shape = in_shape[:2]
+    for i in range(k):
+        left, right = pads[2 * (k - i - 1)], pads[2 * (k - i - 1) + 1]
+        size = in_shape[2 + i]
+        if not (left <= size and right <= size):
+            raise RuntimeError("Padding value causes wrapping around more than once.")
+        if size + left + right < 0:
+            raise RuntimeError("Negative padding value is resulting in an empty dimension")
+        out_shape.append(size + left + right)
+    out = cgrad.empty(out_shape, dtype=x.dtype)
+    out_slice, in_slice = out, x
+    for i in range(k):
+        dim = k - i + 1
+        left, right = pads[2 * i], pads[2 * i + 1]
+        out_slice = out_slice.narrow(dim, max(left, 0), out_shape[dim] - max(right, 0) - max(left, 0))
+        in_slice = in_slice.narrow(dim, max(-left, 0), in_shape[dim] - max(-right, 0) - max(-left, 0))
+    out_slice.copy_(in_slice)
+    for i in range(k):
+        dim = k - i + 1
+        left, right = pads[2 * i], pads[2 * i + 1]
+        if left > 0:
+            src_start = out_shape[dim] - left - max(right, 0)
+            out.narrow(dim, 0, left).copy_(out.narrow(dim, src_start, left))
+        if right > 0:
+            out.narrow(dim, out_shape[dim] - right, right).copy_(out.narrow(dim, max(left, 0), right))
+    return out.squeeze(0) if unbatched else out

@@ -17,6 +17,9 @@ Layers, each in its own include file, lowest first:
                     layout, gather/scatter, activations, ...): forward kernel
                     call, its node (backward) beside it, the grad_fn name
                     PyTorch gives it, and the cgrad.* functions of the family
+  ops_conv, ops_pool, ops_pad
+                    the layers of nn.functional: convolution and unfold/fold
+                    by im2col + BLAS, 2-D pooling, padding
   engine            the backward pass: an iterative max-heap walk over nodes
   inplace           in-place ops: rebasing history, CopySlices for views
   function          FunctionNode: the node (and ctx) of user-defined Functions
@@ -72,6 +75,9 @@ include "ops_activations.pxi"
 include "ops_extra.pxi"
 include "ops_scatter.pxi"
 include "ops_composite.pxi"
+include "ops_conv.pxi"
+include "ops_pool.pxi"
+include "ops_pad.pxi"
 include "engine.pxi"
 include "inplace.pxi"
 include "function.pxi"
