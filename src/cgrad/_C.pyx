@@ -23,7 +23,7 @@ Layers, each in its own include file, lowest first:
   ops_rounding      floor_divide, remainder, fmod, div's rounding modes (after
                     inplace: their in-place forms use its machinery)
   tensor            the Tensor class, PyTorch's surface over the ops
-  creation, creation_ranges, random
+  creation, creation_ranges, random, random_dists
                     tensor(), factories (eye, arange, linspace), random numbers
   functions         the cgrad.* functions mirroring Tensor methods
   optim_kernels     the optimizers' per-parameter update kernels
@@ -74,5 +74,6 @@ include "tensor.pxi"
 include "creation.pxi"
 include "creation_ranges.pxi"
 include "random.pxi"
+include "random_dists.pxi"
 include "functions.pxi"
 include "optim_kernels.pxi"
