@@ -195,6 +195,8 @@ cdef Tensor random_tensor(tuple size, object size_kw, object dtype, bint require
                           str name, object generator):
     cdef int dt
     cdef Tensor t
+    if not size and size_kw is None and isinstance(generator, Generator):
+        raise TypeError(f'{name}() missing 1 required positional arguments: "size"')
     if (not size and size_kw is None) or (generator is not None and not isinstance(generator, Generator)):
         raise cre_invalid(name, size, {} if generator is None else {"generator": generator},
                           [CRE_RAND_SIGS_GEN, CRE_RAND_SIGS])

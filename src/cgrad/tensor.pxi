@@ -677,6 +677,8 @@ cdef class Tensor:
         return self
 
     def cuda(self, device=None, non_blocking=False, memory_format=None):
+        if isinstance(device, (int, np.integer)) and not isinstance(device, bool):
+            raise RuntimeError("Cannot access accelerator device when none is available.")
         raise AssertionError("Torch not compiled with CUDA enabled")
 
     def get_device(self):
