@@ -26,7 +26,7 @@ Layers, each in its own include file, lowest first:
   ops_rounding      floor_divide, remainder, fmod, div's rounding modes (after
                     inplace: their in-place forms use its machinery)
   tensor            the Tensor class, PyTorch's surface over the ops
-  creation, creation_ranges, random
+  creation, creation_ranges, random, random_dists
                     tensor(), factories (eye, arange, linspace), random numbers
   functions         the cgrad.* functions mirroring Tensor methods
   optim_kernels     the optimizers' per-parameter update kernels (SGD, Adam;
@@ -86,6 +86,7 @@ include "tensor.pxi"
 include "creation.pxi"
 include "creation_ranges.pxi"
 include "random.pxi"
+include "random_dists.pxi"
 include "functions.pxi"
 include "optim_kernels.pxi"
 include "optim_kernels_adaptive.pxi"

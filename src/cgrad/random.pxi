@@ -1,58 +1,168 @@
-# Random numbers: rand, randn, randint and friends, from numpy's PCG64
-# behind a seedable module-level generator.
+# Random numbers, part 1: cgrad.Generator (numpy's PCG64 behind PyTorch's
+# Generator interface), the default generator and the seeding functions, and
+# the uniform / normal / integer fills behind rand, randn, randint and their
+# _like forms. A seed gives the same numbers on every run (not PyTorch's
+# stream). numpy.random is imported and a generator's PCG64 built only at the
+# first draw, so importing cgrad stays cheap. Distributions and the in-place
+# samplers are in random_dists.pxi.
+
+from os import urandom as _os_urandom
+
+cdef object _numpy_random = None
 
 
-# ---------------------------------------------------------------------------
-# Random numbers: numpy's PCG64 behind a seedable module-level generator.
-# Reproducible (the same seed gives the same numbers), not PyTorch's stream.
+cdef object numpy_random():
+    global _numpy_random
+    if _numpy_random is None:
+        import numpy.random
+        _numpy_random = numpy.random
+    return _numpy_random
 
-cdef object _rng = np.random.default_rng()
+
+cdef object DEFAULT_RNG_SEED = 67280421310721     # PyTorch's seed of a new Generator
+cdef object U64_MASK = (1 << 64) - 1
+cdef int RNG_STATE_BYTES = 48     # seed (8), PCG64 state (16) and increment (16), cached uint32 (8)
 
 
-class Generator:
-    """What manual_seed returns: the seeded default generator."""
-    def __init__(self, seed):
-        self._seed = seed
+cdef object check_seed_range(object seed):
+    """A uint64, as PyTorch keeps seeds (-1 becomes 2^64 - 1)."""
+    if seed >= (1 << 64) or seed < -(1 << 63):
+        raise ValueError("Overflow when unpacking long long")
+    return seed & U64_MASK
+
+
+cdef class Generator:
+    """A random number generator: Generator(device='cpu'). Its seed starts at
+    PyTorch's default; manual_seed/seed reseed it, get_state/set_state save
+    and restore its stream as a uint8 tensor."""
+    cdef object _seed
+    cdef object _np          # numpy.random.Generator, built at the first draw
+
+    def __init__(self, device="cpu"):
+        if device is not None and parse_device(device).type != "cpu":
+            raise RuntimeError(f"cgrad computes on the CPU only: a Generator for device "
+                               f"'{parse_device(device)}' cannot be made")
+        self._seed = DEFAULT_RNG_SEED
+        self._np = None
+
+    @property
+    def device(self):
+        return CPU
+
+    cdef object numpy_generator(self):
+        if self._np is None:
+            rnd = numpy_random()
+            self._np = rnd.Generator(rnd.PCG64(self._seed))
+        return self._np
+
+    def manual_seed(self, seed):
+        if isinstance(seed, Tensor) and (<Tensor>seed)._numel == 1:
+            seed = seed.item()
+        if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
+            raise RuntimeError(f"manual_seed expected a long, but got {type(seed).__name__}")
+        self._seed = check_seed_range(int(seed))
+        self._np = None
+        return self
+
+    def seed(self):
+        """Reseed from the operating system's entropy; returns the new seed."""
+        self._seed = int.from_bytes(_os_urandom(8), "little")
+        self._np = None
+        return self._seed
 
     def initial_seed(self):
         return self._seed
 
+    def get_state(self):
+        cdef dict st = self.numpy_generator().bit_generator.state
+        raw = (self._seed.to_bytes(8, "little") + st["state"]["state"].to_bytes(16, "little")
+               + st["state"]["inc"].to_bytes(16, "little") + int(st["has_uint32"]).to_bytes(4, "little")
+               + int(st["uinteger"]).to_bytes(4, "little"))
+        return tensor_from_ndarray(np.frombuffer(raw, dtype=np.uint8).copy(), True)
+
+    def set_state(self, new_state):
+        if not isinstance(new_state, Tensor):
+            raise TypeError(f"expected a cgrad.ByteTensor, but got {py_typename(new_state)}")
+        if (<Tensor>new_state)._dtype != U8:
+            raise TypeError("RNG state must be a cgrad.ByteTensor")
+        if (<Tensor>new_state)._numel != RNG_STATE_BYTES:
+            raise RuntimeError(f"Expected a CPUGeneratorImplState of size {RNG_STATE_BYTES} but found the "
+                               f"input RNG state size to be {(<Tensor>new_state)._numel}")
+        raw = np.ascontiguousarray(ndarray_view(<Tensor>new_state)).reshape(-1).tobytes()
+        rnd = numpy_random()
+        bits = rnd.PCG64()
+        bits.state = {"bit_generator": "PCG64",
+                      "state": {"state": int.from_bytes(raw[8:24], "little"),
+                                "inc": int.from_bytes(raw[24:40], "little")},
+                      "has_uint32": int.from_bytes(raw[40:44], "little") & 1,
+                      "uinteger": int.from_bytes(raw[44:48], "little")}
+        self._seed = int.from_bytes(raw[:8], "little")
+        self._np = rnd.Generator(bits)
+        return self
+
+    def __reduce__(self):
+        return (_rebuild_generator, (self.get_state(),))
+
     def __repr__(self):
-        return f"<cgrad.Generator seed={self._seed}>"
+        return f"<cgrad._C.Generator object at {id(self):#x}>"
 
 
-_default_seed = None
+def _rebuild_generator(state):
+    return Generator().set_state(state)
+
+
+
+default_generator = Generator()
+default_generator.seed()        # as PyTorch, a fresh process draws a fresh default seed
 
 
 def manual_seed(seed):
-    """Seed the default generator: rand/randn/randint/randperm, dropout and
-    nn.init draw from it."""
-    global _rng, _default_seed
+    """Seed the default generator (rand, randn, randint, randperm, dropout,
+    nn.init, DataLoader shuffling draw from it); returns it."""
     seed = int(seed)        # as PyTorch: int('a') raises ValueError, 1.5 seeds 1
-    if seed >= (1 << 64) or seed < -(1 << 63):
-        raise ValueError("Overflow when unpacking long long")
-    seed &= 0xFFFFFFFFFFFFFFFF     # a uint64, as PyTorch keeps it
-    _rng = np.random.default_rng(seed)
-    _default_seed = seed
-    return Generator(seed)
+    default_generator.manual_seed(check_seed_range(seed))
+    return default_generator
 
 
 def seed():
-    global _rng
-    _rng = np.random.default_rng()
+    """Seed the default generator from the operating system; returns the seed."""
+    return default_generator.seed()
 
 
 def initial_seed():
-    return _default_seed
+    return default_generator.initial_seed()
+
+
+def get_rng_state():
+    return default_generator.get_state()
+
+
+def set_rng_state(new_state):
+    default_generator.set_state(new_state)
 
 
 def _generator():
-    return _rng
+    """The default generator's numpy generator (for nn.init and friends)."""
+    return (<Generator>default_generator).numpy_generator()
 
 
-cdef int cre_fill_random(Tensor t, bint normal) except -1:
-    """Fill a fresh tensor (any strides) from the default generator, in
-    memory order."""
+cdef object rng_of(object generator, str fname):
+    """The numpy generator behind a generator= argument (None: the default)."""
+    if generator is None:
+        return (<Generator>default_generator).numpy_generator()
+    if isinstance(generator, Generator):
+        return (<Generator>generator).numpy_generator()
+    raise TypeError(f"{fname}(): argument 'generator' must be cgrad.Generator, not {py_typename(generator)}")
+
+
+def _numpy_generator(generator=None):
+    """rng_of for the Python parts (nn.init, utils.data)."""
+    return rng_of(generator, "_numpy_generator")
+
+
+cdef int cre_fill_random(Tensor t, bint normal, object rng) except -1:
+    """Fill a tensor (any strides) with uniform [0, 1) or standard normal
+    samples from rng, in memory order."""
     cdef object flat
     if t._numel == 0:
         return 0
@@ -60,18 +170,18 @@ cdef int cre_fill_random(Tensor t, bint normal) except -1:
         # float16: PyTorch's uniform draws multiples of 2^-11 in [0, 1), all
         # exact in half; normal samples are drawn in float32 and rounded
         if normal:
-            flat = _rng.standard_normal(t._numel, dtype=np.float32).astype(np.float16)
+            flat = rng.standard_normal(t._numel, dtype=np.float32).astype(np.float16)
         else:
-            flat = (_rng.integers(0, 1 << 11, size=t._numel) * (1.0 / (1 << 11))).astype(np.float16)
+            flat = (rng.integers(0, 1 << 11, size=t._numel) * (1.0 / (1 << 11))).astype(np.float16)
         np.copyto(ndarray_view(t), flat.reshape(shape_tuple(t)))
         return 0
     flat = ndarray_view(t).reshape(-1) if t._contiguous else None
     if flat is None:
         flat = np.empty(t._numel, dtype=np.float32 if t._dtype == F32 else np.float64)
     if normal:
-        _rng.standard_normal(out=flat, dtype=flat.dtype)
+        rng.standard_normal(out=flat, dtype=flat.dtype)
     else:
-        _rng.random(out=flat, dtype=flat.dtype)
+        rng.random(out=flat, dtype=flat.dtype)
     if not t._contiguous:
         np.copyto(ndarray_view(t), flat.reshape(shape_tuple(t)))
     return 0
@@ -82,18 +192,21 @@ cdef str CRE_RAND_SIGS = "tuple of ints size, " + CRE_FACTORY_KW
 
 
 cdef Tensor random_tensor(tuple size, object size_kw, object dtype, bint requires_grad, bint normal,
-                          str name):
+                          str name, object generator):
     cdef int dt
     cdef Tensor t
-    if not size and size_kw is None:
-        raise cre_invalid(name, (), {}, [CRE_RAND_SIGS_GEN, CRE_RAND_SIGS])
+    if not size and size_kw is None and isinstance(generator, Generator):
+        raise TypeError(f'{name}() missing 1 required positional arguments: "size"')
+    if (not size and size_kw is None) or (generator is not None and not isinstance(generator, Generator)):
+        raise cre_invalid(name, size, {} if generator is None else {"generator": generator},
+                          [CRE_RAND_SIGS_GEN, CRE_RAND_SIGS])
     dt = cre_dtype_arg(dtype, DEFAULT_FLOAT, name)
     t = new_tensor_from_tuple(cre_size_arg(size, size_kw, name), dt)
     if not is_float(dt):
         raise NotImplementedError(
             f"\"{'normal_kernel_cpu' if normal else 'check_uniform_bounds'}\" not implemented for "
             f"'{dtype_title(dt)}'")
-    cre_fill_random(t, normal)
+    cre_fill_random(t, normal, rng_of(generator, name))
     check_requires_grad(t, requires_grad)
     return mark_inference(t)
 
@@ -102,17 +215,18 @@ def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None, 
          requires_grad=False, **kwargs):
     """Uniform samples in [0, 1)."""
     _check_device(device)
-    return random_tensor(size, kwargs.pop("size", None), dtype, requires_grad, False, "rand")
+    return random_tensor(size, kwargs.pop("size", None), dtype, requires_grad, False, "rand", generator)
 
 
 def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None, pin_memory=False,
           requires_grad=False, **kwargs):
     """Standard normal samples."""
     _check_device(device)
-    return random_tensor(size, kwargs.pop("size", None), dtype, requires_grad, True, "randn")
+    return random_tensor(size, kwargs.pop("size", None), dtype, requires_grad, True, "randn", generator)
 
 
-cdef Tensor cre_random_like(object input, str fname, object dtype, bint requires_grad, bint normal):
+cdef Tensor cre_random_like(object input, str fname, object dtype, bint requires_grad, bint normal,
+                            object generator):
     cdef Tensor x = _as_tensor_arg(input, fname)
     cdef int dt = cre_dtype_arg(dtype, x._dtype, fname)
     cdef Tensor t
@@ -121,7 +235,7 @@ cdef Tensor cre_random_like(object input, str fname, object dtype, bint requires
             f"\"{'normal_kernel_cpu' if normal else 'check_uniform_bounds'}\" not implemented for "
             f"'{dtype_title(dt)}'")
     t = cre_new_preserving(x._ndim, x._shape, x._strides, dt, False)
-    cre_fill_random(t, normal)
+    cre_fill_random(t, normal, rng_of(generator, fname))
     check_requires_grad(t, requires_grad)
     return mark_inference(t)
 
@@ -130,14 +244,14 @@ def rand_like(input, *, dtype=None, layout=None, device=None, pin_memory=False, 
               memory_format=None, generator=None):
     """Uniform samples in [0, 1), laid out like input."""
     _check_device(device)
-    return cre_random_like(input, "rand_like", dtype, requires_grad, False)
+    return cre_random_like(input, "rand_like", dtype, requires_grad, False, generator)
 
 
 def randn_like(input, *, dtype=None, layout=None, device=None, pin_memory=False, requires_grad=False,
                memory_format=None, generator=None):
     """Standard normal samples, laid out like input."""
     _check_device(device)
-    return cre_random_like(input, "randn_like", dtype, requires_grad, True)
+    return cre_random_like(input, "randn_like", dtype, requires_grad, True, generator)
 
 
 cdef int64_t cre_int_bound(object v) except? -1:
@@ -149,7 +263,7 @@ cdef int64_t cre_int_bound(object v) except? -1:
     return v
 
 
-cdef int cre_fill_randint(Tensor t, int64_t low, int64_t high) except -1:
+cdef int cre_fill_randint(Tensor t, int64_t low, int64_t high, object rng) except -1:
     cdef object lo_lim, hi_lim
     if low >= high:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
@@ -170,7 +284,7 @@ cdef int cre_fill_randint(Tensor t, int64_t low, int64_t high) except -1:
         if is_float(t._dtype):
             cre_warn_fp_bounds(low, high, t._dtype)
     if t._numel:
-        values = _rng.integers(low, high, size=t._numel, dtype=np.int64)
+        values = rng.integers(low, high, size=t._numel, dtype=np.int64)
         copy_into(t, tensor_from_ndarray(values.reshape(shape_tuple(t)), True))
     return 0
 
@@ -229,7 +343,7 @@ def randint(*args, generator=None, out=None, dtype=None, layout=None, device=Non
     high = cre_int_bound(values["high"])
     t = new_tensor_from_tuple(parse_shape_args((size,), "size"), cre_dtype_arg(dtype, I64, "randint"))
     check_requires_grad(t, requires_grad)
-    cre_fill_randint(t, low, high)
+    cre_fill_randint(t, low, high, rng_of(generator, "randint"))
     return mark_inference(t)
 
 
@@ -255,7 +369,8 @@ def randint_like(input, *args, dtype=None, layout=None, device=None, pin_memory=
     t = cre_new_preserving(x._ndim, x._shape, x._strides, cre_dtype_arg(dtype, x._dtype, "randint_like"),
                            False)
     check_requires_grad(t, requires_grad)
-    cre_fill_randint(t, cre_int_bound(values.get("low", 0)), cre_int_bound(values["high"]))
+    cre_fill_randint(t, cre_int_bound(values.get("low", 0)), cre_int_bound(values["high"]),
+                     rng_of(generator, "randint_like"))
     return mark_inference(t)
 
 
@@ -265,11 +380,3 @@ cdef Tensor _as_tensor_arg(object x, str name):
     if not isinstance(x, Tensor):
         raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {py_typename(x)}")
     return <Tensor>x
-
-
-def _check_device(device):
-    if device is None:
-        return
-    d = str(device)
-    if d != "cpu" and not d.startswith("cpu:"):
-        raise RuntimeError(f"cgrad runs on the CPU only; device '{d}' is not available")

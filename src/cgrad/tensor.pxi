@@ -26,32 +26,116 @@ class Size(tuple):
         return (Size, (tuple(self),))
 
 
-class device:
-    """cgrad computes on the CPU; device objects exist for compatibility."""
+cdef tuple DEVICE_TYPES = ("cpu", "cuda", "ipu", "xpu", "mkldnn", "opengl", "opencl", "ideep", "hip", "ve", "fpga",
+                           "maia", "xla", "lazy", "vulkan", "mps", "meta", "hpu", "mtia", "privateuseone")
 
-    def __init__(self, type="cpu", index=None):
-        type = str(type)
-        if type.startswith("cpu:"):
-            type, index = "cpu", int(type[4:])
-        if type != "cpu":
-            raise RuntimeError(f"cgrad runs on the CPU only; device '{type}' is not available")
-        self.type = type
-        self.index = index
+
+class device:
+    """A device, as PyTorch names them: device('cpu'), device('cuda', 1),
+    device('cuda:1'). Any of PyTorch's device types can be named; cgrad makes
+    tensors on the CPU only, and the factories refuse the others with
+    PyTorch's errors for a CPU-only build."""
+
+    __slots__ = ("_type", "_index")
+
+    def __init__(self, type, index=None):
+        if isinstance(type, device):
+            if index is not None:
+                raise RuntimeError("device(): Device type and index must not be given together with a device")
+            self._type, self._index = type.type, type.index
+            return
+        if isinstance(type, (int, np.integer)) and not isinstance(type, bool):
+            raise RuntimeError("Cannot access accelerator device when none is available.")
+        if not isinstance(type, str):
+            raise TypeError(f"device() received an invalid combination of arguments - got ({py_typename(type)}), "
+                            "but expected one of:\n * (cgrad.device device)\n * (str type, int index = -1)\n")
+        kind, _, idx = type.partition(":")
+        if kind not in DEVICE_TYPES:
+            raise RuntimeError(f"Expected one of {', '.join(DEVICE_TYPES)} device type at start of device string: "
+                               f"{type}")
+        if _:
+            if index is not None:
+                raise RuntimeError(f"type (string) must not include an index because index was passed "
+                                   f"explicitly: {type}")
+            if not idx.isdigit() or (len(idx) > 1 and idx[0] == "0"):
+                raise RuntimeError(f"Invalid device string: '{type}'")
+            index = int(idx)
+        elif index is not None:
+            index = _operator.index(index)
+            if index < 0:
+                raise RuntimeError("Device index must not be negative")
+        self._type = kind
+        self._index = index
+
+    @property
+    def type(self):
+        return self._type
+
+    @property
+    def index(self):
+        return self._index
 
     def __repr__(self):
-        return "device(type='cpu')" if self.index is None else f"device(type='cpu', index={self.index})"
+        if self._index is None:
+            return f"device(type='{self._type}')"
+        return f"device(type='{self._type}', index={self._index})"
 
     def __str__(self):
-        return "cpu" if self.index is None else f"cpu:{self.index}"
+        return self._type if self._index is None else f"{self._type}:{self._index}"
 
     def __eq__(self, other):
-        return isinstance(other, device) or other == "cpu"
+        if not isinstance(other, device):
+            return NotImplemented
+        return self._type == other._type and self._index == other._index
 
     def __hash__(self):
-        return hash("cpu")
+        return hash((self._type, self._index))
+
+    def __reduce__(self):
+        return (device, (self._type,) if self._index is None else (self._type, self._index))
+
+    def __enter__(self):
+        set_default_device(self)
+        return self
+
+    def __exit__(self, *exc):
+        set_default_device("cpu")
+        return False
 
 
 cdef object CPU = device("cpu")
+
+
+cdef object parse_device(object d):
+    return d if isinstance(d, device) else device(d)
+
+
+cdef int refuse_device(object dev) except -1:
+    """PyTorch's errors (CPU-only build) for a device cgrad cannot use."""
+    if dev.type == "cuda":
+        raise AssertionError("Torch not compiled with CUDA enabled")
+    if dev.type == "mps":
+        raise RuntimeError("PyTorch is not linked with support for mps devices")
+    raise RuntimeError(f"cgrad computes on the CPU only: device '{dev}' is not available")
+
+
+def _check_device(d):
+    """Accept the CPU (device('cpu'), 'cpu', 'cpu:0'); refuse others."""
+    if d is None or d is CPU or (isinstance(d, str) and d == "cpu"):
+        return
+    dev = parse_device(d)
+    if dev.type != "cpu":
+        refuse_device(dev)
+
+
+def set_default_device(device):
+    """Only the CPU can be the default device (None resets to it)."""
+    if device is not None:
+        _check_device(device)
+
+
+def get_default_device():
+    return CPU
 cdef object _format_tensor = None
 
 
@@ -546,6 +630,7 @@ cdef class Tensor:
         cdef int dt = self._dtype
         copy = kwargs.pop("copy", False)
         kwargs.pop("non_blocking", None)
+        kwargs.pop("memory_format", None)
         for a in list(args) + list(kwargs.values()):
             if a is None:
                 continue
@@ -553,7 +638,7 @@ cdef class Tensor:
                 dt = (<dtype>a)._code
             elif isinstance(a, Tensor):
                 dt = (<Tensor>a)._dtype
-            elif isinstance(a, (str, device)):
+            elif isinstance(a, (str, device)) or (isinstance(a, int) and not isinstance(a, bool)):
                 _check_device(a)
             else:
                 dt = dtype_code(a)
@@ -588,8 +673,35 @@ cdef class Tensor:
     def byte(self):
         return op_to_dtype(self, U8)
 
-    def cpu(self):
+    def cpu(self, memory_format=None):
         return self
+
+    def cuda(self, device=None, non_blocking=False, memory_format=None):
+        if isinstance(device, (int, np.integer)) and not isinstance(device, bool):
+            raise RuntimeError("Cannot access accelerator device when none is available.")
+        raise AssertionError("Torch not compiled with CUDA enabled")
+
+    def get_device(self):
+        return -1
+
+    @property
+    def is_cpu(self):
+        return True
+
+    @property
+    def is_mps(self):
+        return False
+
+    @property
+    def is_meta(self):
+        return False
+
+    def pin_memory(self, device=None):
+        """Pinning is a CUDA transfer optimisation: on the CPU the tensor is returned as is."""
+        return self
+
+    def is_pinned(self, device=None):
+        return False
 
     def clone(self, *, memory_format=None):
         return op_clone(self)
@@ -758,6 +870,38 @@ cdef class Tensor:
 
     def fill_(self, value):
         return inplace_fill(self, value)
+
+    # --- in-place random sampling (random_dists.pxi) -------------------------
+
+    def uniform_(self, from_=0, to=1, *, generator=None, **kwargs):
+        return _uniform_(self, kwargs.pop("from", from_), to, generator)
+
+    def normal_(self, mean=0, std=1, *, generator=None):
+        return _normal_(self, mean, std, generator)
+
+    def random_(self, *args, generator=None, **kwargs):
+        return _random_(self, *args, generator=generator, **kwargs)
+
+    def exponential_(self, lambd=1, *, generator=None):
+        return _exponential_(self, lambd, generator)
+
+    def geometric_(self, p, *, generator=None):
+        return _geometric_(self, p, generator)
+
+    def log_normal_(self, mean=1, std=2, *, generator=None):
+        return _log_normal_(self, mean, std, generator)
+
+    def cauchy_(self, median=0, sigma=1, *, generator=None):
+        return _cauchy_(self, median, sigma, generator)
+
+    def bernoulli_(self, p=0.5, *, generator=None):
+        return _bernoulli_(self, p, generator)
+
+    def bernoulli(self, *args, generator=None, **kwargs):
+        return bernoulli(self, *args, generator=generator, **kwargs)
+
+    def multinomial(self, num_samples, replacement=False, *, generator=None):
+        return multinomial(self, num_samples, replacement, generator=generator)
 
     def copy_(self, src, non_blocking=False):
         return inplace_copy(self, src)

@@ -1,0 +1,5 @@
+"""cgrad.backends.cuda: CUDA is not built in."""
+
+
+def is_built():
+    return False
