@@ -99,7 +99,8 @@ def from_dlpack(ext_tensor, *, device=None, copy=None):
     except (ValueError, RuntimeError) as e:
         if _is_capsule(ext_tensor):
             raise RuntimeError(_INVALID_CAPSULE) from e
-        raise
+        raise RuntimeError(f"cgrad cannot import this DLPack tensor: {e} (cgrad has float16/32/64, "
+                           "int8/16/32/64, uint8 and bool)") from e
     if any(s < 0 for s in arr.strides):
         if copy is False:
             raise BufferError("cgrad tensors cannot have negative strides; this DLPack tensor can only be "

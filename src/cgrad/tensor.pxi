@@ -638,6 +638,8 @@ cdef class Tensor:
         return NotImplemented if r is None else r
 
     def __rtruediv__(self, other):
+        if isinstance(other, np.ndarray):
+            return self.reciprocal() * other     # PyTorch's formula: numpy multiplies, the result wraps back
         r = binary_dispatch(3, self, other, True)
         return NotImplemented if r is None else r
 
