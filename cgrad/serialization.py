@@ -25,11 +25,17 @@ import sys
 import numpy as np
 
 from cgrad import _C
-from cgrad import _weights_only_unpickler as _wo
 
 __all__ = ["save", "load", "add_safe_globals", "clear_safe_globals", "get_safe_globals", "safe_globals"]
 
 DEFAULT_PROTOCOL = 2
+
+
+def _wo():
+    """The restricted unpickler's module, imported when first needed."""
+    from cgrad import _weights_only_unpickler
+    return _weights_only_unpickler
+
 STORAGE_ALIGNMENT = 64
 LEGACY_MAGIC = 0x1950A86A20F9469CFC6C
 LEGACY_PROTOCOL = 1001
@@ -41,26 +47,26 @@ CGRAD_V1_FORMAT = "cgrad-save-v1"
 def add_safe_globals(safe_globals):
     """Allow these classes/functions (or (obj, "module.name") pairs) in
     weights_only loading."""
-    _wo._user_safe_globals.update(safe_globals)
+    _wo()._user_safe_globals.update(safe_globals)
 
 
 def clear_safe_globals():
-    _wo._user_safe_globals.clear()
+    _wo()._user_safe_globals.clear()
 
 
 def get_safe_globals():
-    return list(_wo._user_safe_globals)
+    return list(_wo()._user_safe_globals)
 
 
 @contextlib.contextmanager
 def safe_globals(safe_globals):
-    saved = set(_wo._user_safe_globals)
+    saved = set(_wo()._user_safe_globals)
     add_safe_globals(safe_globals)
     try:
         yield
     finally:
-        _wo._user_safe_globals.clear()
-        _wo._user_safe_globals.update(saved)
+        _wo()._user_safe_globals.clear()
+        _wo()._user_safe_globals.update(saved)
 
 
 # --- writing ------------------------------------------------------------------
@@ -117,7 +123,7 @@ class _TorchPickler(pickle._Pickler):
     def persistent_id(self, obj):
         if type(obj) is not _StorageRef:
             return None
-        storage_type = _torch_global("torch", _wo.DTYPES[obj.dtype_name][0])
+        storage_type = _torch_global("torch", _wo().DTYPES[obj.dtype_name][0])
         if self.legacy:
             return ("storage", storage_type, obj.key, "cpu", obj.numel, None)
         return ("storage", storage_type, obj.key, "cpu", obj.numel)
@@ -265,19 +271,19 @@ class _StorageLoader:
                 return pid[1]
             raise pickle.UnpicklingError("unsupported persistent id encountered")
         storage_type, key, location, numel = pid[1:5]
-        if not isinstance(storage_type, _wo.StorageType):
+        if not isinstance(storage_type, _wo().StorageType):
             raise pickle.UnpicklingError(f"the storage type of a checkpoint storage is {storage_type!r}")
         if not (isinstance(key, str) and isinstance(location, str) and isinstance(numel, int) and numel >= 0):
             raise pickle.UnpicklingError("malformed storage record in the checkpoint")
         if len(pid) == 6 and pid[5] is not None:
             raise RuntimeError("cgrad cannot load storage views of PyTorch's pre-1.0 format")
         if storage_type.dtype_name is None:
-            raise RuntimeError(f"cgrad has no dtype {_wo.MISSING_DTYPES[storage_type.torch_name]}: "
+            raise RuntimeError(f"cgrad has no dtype {_wo().MISSING_DTYPES[storage_type.torch_name]}: "
                                f"cannot load a checkpoint tensor stored as torch.{storage_type.torch_name}")
         if key in self.loaded:
             return self.loaded[key]
         _check_location(location, self.map_location)
-        ndtype = np.dtype(_wo.DTYPES[storage_type.dtype_name][1])
+        ndtype = np.dtype(_wo().DTYPES[storage_type.dtype_name][1])
         raw = self.read_bytes(key, numel * ndtype.itemsize)
         flat = raw.view(ndtype)
         if self.byteorder != sys.byteorder and ndtype.itemsize > 1:
@@ -286,7 +292,7 @@ class _StorageLoader:
         if callable(self.map_location):
             mapped = self.map_location(tensor, location)
             tensor = tensor if mapped is None else mapped
-        self.loaded[key] = _wo.LoadedStorage(tensor)
+        self.loaded[key] = _wo().LoadedStorage(tensor)
         return self.loaded[key]
 
 
@@ -314,7 +320,7 @@ def _check_location(location, map_location):
 
 def _unpickle(data, persistent_load, weights_only):
     if weights_only:
-        return _wo.weights_only_load(io.BytesIO(data) if isinstance(data, bytes) else data, persistent_load)
+        return _wo().weights_only_load(io.BytesIO(data) if isinstance(data, bytes) else data, persistent_load)
     unpickler = _FullUnpickler(io.BytesIO(data) if isinstance(data, bytes) else data)
     unpickler.persistent_load = persistent_load
     return unpickler.load()
@@ -325,7 +331,7 @@ class _FullUnpickler(pickle.Unpickler):
     PyTorch's names mapped to cgrad's objects."""
 
     def find_class(self, module, name):
-        mapped = _wo.allowed_globals().get(f"{module}.{name}")
+        mapped = _wo().allowed_globals().get(f"{module}.{name}")
         if mapped is not None:
             return mapped
         return super().find_class(module, name)
@@ -396,7 +402,7 @@ def _load_zip(fh, path, map_location, weights_only, mmap, archive_size):
 def _load_legacy(fh, map_location, weights_only):
     def header():
         if weights_only:
-            return _wo.weights_only_load(fh, lambda pid: (_ for _ in ()).throw(
+            return _wo().weights_only_load(fh, lambda pid: (_ for _ in ()).throw(
                 pickle.UnpicklingError("unsupported persistent id encountered")))
         return pickle.load(fh)
     if header() != LEGACY_MAGIC:
