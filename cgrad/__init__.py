@@ -44,6 +44,10 @@ from cgrad import autograd, linalg, nn, optim, viz
 from cgrad import backends, cuda, utils
 from cgrad._C import Generator, default_generator
 from cgrad.serialization import load, save
+from cgrad._interop import from_dlpack
+from cgrad import utils
+import importlib as _importlib
+return_types = _importlib.import_module("cgrad.return_types")   # the module, over _C's class
 from cgrad._tensor_str import set_printoptions
 from cgrad.autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabled,
                                       is_inference_mode_enabled, no_grad, set_grad_enabled)

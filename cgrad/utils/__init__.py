@@ -1,4 +1,4 @@
-"""cgrad.utils: PyTorch's torch.utils helpers that training scripts use (data loading)."""
-from cgrad.utils import data
+"""cgrad.utils: PyTorch's torch.utils helpers that training scripts use (data loading, DLPack)."""
+from cgrad.utils import data, dlpack
 
-__all__ = ["data"]
+__all__ = ["data", "dlpack"]

@@ -301,6 +301,9 @@ cdef Tensor tensor_from_data(object data, object dtype_arg):
         return tensor_from_numpy_copy(np.asarray(data), dtype_arg)
     if isinstance(data, (str, bytes)):
         raise TypeError(f"new(): invalid data type '{cre_tp_name(data)}'")
+    if hasattr(data, "__dlpack__"):   # another library's tensor (torch, JAX), as PyTorch takes it
+        t = interop_module().from_dlpack(data)
+        return cre_copy_preserving(t, t._dtype if dtype_arg is None else dtype_code(dtype_arg))
     sizes = cre_compute_sizes(data)
     dt = cre_infer_dtype(data) if dtype_arg is None else dtype_code(dtype_arg)
     t = new_tensor_from_tuple(tuple(sizes), dt)
@@ -358,6 +361,11 @@ def as_tensor(data, dtype=None, device=None):
                 return from_numpy(data)
             except ValueError:
                 pass
+    elif hasattr(data, "__dlpack__") and not isinstance(data, np.generic):
+        shared = <Tensor>interop_module().from_dlpack(data)
+        if dtype is None or dtype_code(dtype) == shared._dtype:
+            return mark_inference(shared)
+        return mark_inference(op_to_dtype(shared, dtype_code(dtype)))
     return mark_inference(tensor_from_data(data, dtype))
 
 

@@ -247,6 +247,8 @@ cdef inline object compare_operator(int op, Tensor a, object other):
         return op_compare(op, a, other)
     if is_scalar(other):
         return op_compare(op, a, normalize_scalar(other))
+    if op == CMP_EQ and isinstance(other, np.ndarray):
+        return op_compare(op, a, as_tensor(other))   # PyTorch's == takes an array (its != does not)
     return NotImplemented
 
 

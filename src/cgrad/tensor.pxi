@@ -546,6 +546,17 @@ cdef class Tensor:
             arr = arr.astype(dtype, copy=False)
         return arr
 
+    # DLPack and numpy's ufunc wrapping: the protocol rules live in
+    # cgrad/_interop.py, imported on first use.
+    def __dlpack__(self, *, stream=-1, max_version=None, dl_device=None, copy=None):
+        return interop_module().tensor_dlpack(self, stream, max_version, dl_device, copy)
+
+    def __dlpack_device__(self):
+        return interop_module().dlpack_device(self)
+
+    def __array_wrap__(self, array, context=None, return_scalar=False):
+        return interop_module().array_wrap(array)
+
     def __float__(self):
         if self._numel != 1:
             raise ValueError("only one element tensors can be converted to Python scalars")
@@ -739,6 +750,8 @@ cdef class Tensor:
         return NotImplemented if r is None else r
 
     def __rtruediv__(self, other):
+        if isinstance(other, np.ndarray):
+            return self.reciprocal() * other     # PyTorch's formula: numpy multiplies, the result wraps back
         r = binary_dispatch(3, self, other, True)
         return NotImplemented if r is None else r
 
@@ -1629,6 +1642,58 @@ cdef class Tensor:
         copy_into(self, r)
         self._storage.version += 1
         return self
+
+
+cdef object _interop = None
+
+
+cdef object interop_module():
+    global _interop
+    if _interop is None:
+        import cgrad._interop
+        _interop = cgrad._interop
+    return _interop
+
+
+def _tensor_on_storage(Tensor source, storage_offset, size, stride):
+    """A tensor over source's Storage (same memory and version counter) with
+    this geometry in elements, as Tensor.set_(storage, offset, size, stride)
+    makes one: it is not a view (no _base). Geometry reaching outside the
+    storage is refused with PyTorch's setStorage error."""
+    size = tuple(int(s) for s in size)
+    stride = tuple(int(s) for s in stride)
+    storage_offset = int(storage_offset)
+    cdef int isz = ITEMSIZE[source._dtype]
+    cdef int ndim = len(size)
+    cdef int i
+    if len(stride) != ndim:
+        raise RuntimeError(f"mismatch in length of strides and shape")
+    if storage_offset < 0:
+        raise RuntimeError(f"Tensor: invalid storage offset {storage_offset}")
+    if any(s < 0 for s in size):
+        raise RuntimeError(f"Trying to create tensor with negative dimension "
+                           f"{min(size)}: [{', '.join(map(str, size))}]")
+    if any(s < 0 for s in stride):
+        raise RuntimeError("cgrad does not support tensors with negative strides")
+    needed = 0 if 0 in size else (storage_offset + 1 + sum((n - 1) * s for n, s in zip(size, stride))) * isz
+    have = source._storage.nbytes
+    if needed > have:
+        raise RuntimeError(
+            f"setStorage: sizes [{', '.join(map(str, size))}], strides [{', '.join(map(str, stride))}], "
+            f"storage offset {storage_offset}, and itemsize {isz} requiring a storage size of {needed} "
+            f"are out of bounds for storage of size {have}")
+    cdef Tensor t = fresh_tensor()
+    init_dims(t, ndim)
+    for i in range(ndim):
+        t._shape[i] = size[i]
+        t._strides[i] = stride[i]
+    t._numel = checked_numel(ndim, t._shape)
+    t._dtype = source._dtype
+    t._storage = source._storage
+    t._offset = storage_offset if t._numel else 0
+    t._data = source._storage.ptr + t._offset * isz
+    t._contiguous = strides_are_contiguous(ndim, t._shape, t._strides)
+    return t
 
 
 def _rebuild_tensor(cls, arr, requires_grad, state=None):

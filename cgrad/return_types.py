@@ -1,0 +1,10 @@
+"""cgrad.return_types, as torch.return_types: the named tuples (values,
+indices) that max(dim) and min(dim) return. The classes are made in the
+compiled core (select_api.pxi) with this module as their __module__, so
+results pickle by reference to them here."""
+from cgrad._C import return_types as _made_in_core
+
+max = _made_in_core.max
+min = _made_in_core.min
+
+__all__ = ["max", "min"]
