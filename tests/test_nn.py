@@ -252,6 +252,32 @@ def test_draw_explains_what_to_install(tmp_path):
     assert os.path.exists(out)
 
 
+def test_draw_without_dot_leaves_no_file(tmp_path, monkeypatch):
+    pytest.importorskip("graphviz")
+    empty_bin = tmp_path / "bin"
+    empty_bin.mkdir()
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    monkeypatch.setenv("PATH", str(empty_bin))     # no `dot` to be found
+    monkeypatch.chdir(out_dir)
+    with pytest.raises(RuntimeError, match="Graphviz's `dot` program was not found"):
+        cgrad.viz.draw(cgrad.ones(2, requires_grad=True).sum(), "graph.png")
+    assert sorted(os.listdir(out_dir)) == []
+
+
+def test_draw_writes_the_named_file_only(tmp_path, monkeypatch):
+    pytest.importorskip("graphviz")
+    import shutil
+    if shutil.which("dot") is None:
+        pytest.skip("Graphviz's dot program is not installed")
+    monkeypatch.chdir(tmp_path)
+    x = cgrad.ones(2, requires_grad=True)
+    assert cgrad.viz.draw((x * 2).sum(), "graph.svg", params={"x": x}) == "graph.svg"
+    assert sorted(os.listdir(tmp_path)) == ["graph.svg"]
+    with open("graph.svg") as f:
+        assert "<svg" in f.read()
+
+
 # --- the main job ----------------------------------------------------------------
 
 def test_training_demo_quick_mode():
