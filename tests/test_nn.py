@@ -14,7 +14,9 @@ import pytest
 import cgrad
 from helpers import requires_torch, torch
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# The folder holding the cgrad under test (the worktree, or site-packages when
+# the suite runs against an installed wheel): subprocesses import the same one.
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(cgrad.__file__)))
 
 
 def mlp(lib, dtype=None):
