@@ -90,11 +90,15 @@ def draw(output, path, params=None, show_saved=True):
                           "program: pip install graphviz, and install Graphviz (e.g. apt install "
                           "graphviz or brew install graphviz). cgrad.viz.to_dot() works without them.") from None
     import os
-    base, ext = os.path.splitext(path)
-    fmt = (ext[1:] or "svg").lower()
-    src = graphviz.Source(to_dot(output, params, show_saved))
+    fmt = (os.path.splitext(path)[1][1:] or "svg").lower()
+    # pipe() hands the DOT source to `dot` on stdin and returns the picture:
+    # render() would first save the source beside `path` (a stray file named
+    # after it, left behind when `dot` is missing).
     try:
-        return src.render(filename=base, format=fmt, cleanup=True)
+        image = graphviz.Source(to_dot(output, params, show_saved)).pipe(format=fmt)
     except graphviz.ExecutableNotFound:
         raise RuntimeError("Graphviz's `dot` program was not found: install Graphviz "
                            "(e.g. apt install graphviz).") from None
+    with open(path, "wb") as f:
+        f.write(image)
+    return path

@@ -14,7 +14,9 @@ import pytest
 import cgrad
 from helpers import requires_torch, torch
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# The folder holding the cgrad under test (the worktree, or site-packages when
+# the suite runs against an installed wheel): subprocesses import the same one.
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(cgrad.__file__)))
 
 
 def mlp(lib, dtype=None):
@@ -254,6 +256,32 @@ def test_draw_explains_what_to_install(tmp_path):
     assert os.path.exists(out)
 
 
+def test_draw_without_dot_leaves_no_file(tmp_path, monkeypatch):
+    pytest.importorskip("graphviz")
+    empty_bin = tmp_path / "bin"
+    empty_bin.mkdir()
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    monkeypatch.setenv("PATH", str(empty_bin))     # no `dot` to be found
+    monkeypatch.chdir(out_dir)
+    with pytest.raises(RuntimeError, match="Graphviz's `dot` program was not found"):
+        cgrad.viz.draw(cgrad.ones(2, requires_grad=True).sum(), "graph.png")
+    assert sorted(os.listdir(out_dir)) == []
+
+
+def test_draw_writes_the_named_file_only(tmp_path, monkeypatch):
+    pytest.importorskip("graphviz")
+    import shutil
+    if shutil.which("dot") is None:
+        pytest.skip("Graphviz's dot program is not installed")
+    monkeypatch.chdir(tmp_path)
+    x = cgrad.ones(2, requires_grad=True)
+    assert cgrad.viz.draw((x * 2).sum(), "graph.svg", params={"x": x}) == "graph.svg"
+    assert sorted(os.listdir(tmp_path)) == ["graph.svg"]
+    with open("graph.svg") as f:
+        assert "<svg" in f.read()
+
+
 # --- the main job ----------------------------------------------------------------
 
 def test_training_demo_quick_mode():
@@ -262,3 +290,55 @@ def test_training_demo_quick_mode():
                          capture_output=True, text=True, timeout=300, env=env)
     assert out.returncode == 0, out.stderr
     assert "cgrad" in out.stdout and "test acc" in out.stdout
+
+
+def run_training_demo(*args):
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([ROOT, os.environ.get("PYTHONPATH", "")]))
+    return subprocess.run([sys.executable, "-m", "cgrad.examples.train", *args],
+                          capture_output=True, text=True, timeout=300, env=env)
+
+
+def test_training_demo_help_shows_defaults():
+    out = run_training_demo("--help")
+    assert out.returncode == 0, out.stderr
+    assert "--epochs EPOCHS" in out.stdout and "(default: 60)" in out.stdout
+    assert "--plot FILE" in out.stdout and "(default: False)" not in out.stdout
+
+
+def test_training_demo_progress_is_one_line_per_epoch_when_redirected():
+    out = run_training_demo("--quick")
+    assert out.returncode == 0, out.stderr
+    assert "\r" not in out.stderr
+    epoch_lines = [line for line in out.stderr.splitlines() if line.startswith("cgrad: epoch")]
+    assert [line.split()[2] for line in epoch_lines] == ["1/3", "2/3", "3/3"]
+    # timings are printed in a unit that shows them (no "0.00")
+    row = next(line for line in out.stdout.splitlines() if line.startswith("cgrad "))
+    assert re.search(r"\d(\.\d+)? (s|ms|us) +\d(\.\d+)? (s|ms|us)$", row), row
+    assert " 0.00" not in row
+
+
+def test_training_demo_plot(tmp_path):
+    path = tmp_path / "curves.png"
+    out = run_training_demo("--quick", "--no-progress", "--plot", str(path))
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        assert out.returncode == 1 and "pip install matplotlib" in out.stderr
+        assert not path.exists()
+        return
+    assert out.returncode == 0, out.stderr
+    with open(path, "rb") as f:
+        assert f.read(8) == b"\x89PNG\r\n\x1a\n"
+
+
+@requires_torch
+def test_training_demo_compares_with_torch_epoch_by_epoch():
+    out = run_training_demo("--quick", "--no-progress", "--compare-torch")
+    assert out.returncode == 0, out.stderr
+    rows = re.findall(r"^ +(\d+) +([\d.]+) +([\d.]+) +([\d.e+-]+) ", out.stdout, flags=re.M)
+    assert [int(r[0]) for r in rows] == [1, 2, 3]
+    for _, c, t, d in rows:   # same weights and batches: the first epochs agree to float32 rounding
+        assert abs(float(c) - float(t)) <= 1e-5 * float(t) + 1e-6 and float(d) < 1e-5
+    assert "largest relative loss difference" in out.stdout
+    assert "not in the same order" in out.stdout
+

@@ -27,7 +27,10 @@ except ImportError:  # the oracle is an optional extra
 
 requires_torch = pytest.mark.skipif(torch is None, reason="torch (comparison oracle) not installed")
 
-WORKTREE = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+# The folder holding the cgrad package under test (a worktree with an in-place
+# build, or site-packages with an installed wheel): subprocesses import the
+# same cgrad as this process.
+WORKTREE = os.path.dirname(os.path.dirname(os.path.abspath(cgrad.__file__)))
 
 
 # ---------------------------------------------------------------------------
