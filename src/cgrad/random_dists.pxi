@@ -228,20 +228,6 @@ def _bernoulli_(Tensor self, p=0.5, generator=None):
 # Distributions
 
 
-cdef Tensor write_out(object out, Tensor result, str fname):
-    if out is None:
-        return result
-    if not isinstance(out, Tensor):
-        raise TypeError(f"{fname}(): argument 'out' must be Tensor, not {py_typename(out)}")
-    if shape_tuple(<Tensor>out) != shape_tuple(result):
-        raise RuntimeError(f"{fname}(): out= must have the result's shape {list(shape_tuple(result))}, "
-                           f"got {list(shape_tuple(<Tensor>out))} (cgrad does not resize out tensors)")
-    check_inplace(<Tensor>out)
-    copy_into(<Tensor>out, result)
-    (<Tensor>out)._storage.version += 1
-    return <Tensor>out
-
-
 def bernoulli(input, *args, generator=None, out=None, **kwargs):
     """bernoulli(input): 1 with probability input[i]; bernoulli(input, p):
     a tensor like input of Bernoulli(p) draws. Input's dtype."""
@@ -259,7 +245,7 @@ def bernoulli(input, *args, generator=None, out=None, **kwargs):
         write_samples(t, rng.random(shape_tuple(x)) < bernoulli_probs(t, x))
     else:
         _bernoulli_(t, p, generator)
-    return mark_inference(write_out(out, t, "bernoulli"))
+    return mark_inference(with_out(t, out, "bernoulli"))
 
 
 cdef list NORMAL_SIGS = [
@@ -301,7 +287,7 @@ def normal(*args, generator=None, out=None, dtype=None, layout=None, device=None
         if mean != 0 or std != 1:
             write_samples(t, ndarray_view(t) * std + mean)
         check_requires_grad(t, requires_grad)
-        return mark_inference(write_out(out, t, "normal"))
+        return mark_inference(with_out(t, out, "normal"))
     if dtype is not None or device is not None or requires_grad or "mean" not in values:
         raise cre_invalid("normal", args, kwargs, NORMAL_SIGS)
     if std is None:
@@ -336,7 +322,7 @@ def normal(*args, generator=None, out=None, dtype=None, layout=None, device=None
         raise cre_invalid("normal", args, kwargs, NORMAL_SIGS)
     t = new_tensor_from_tuple(tuple(shape), dt)
     write_samples(t, rng.standard_normal(tuple(shape)) * sv + mv)
-    return mark_inference(write_out(out, t, "normal"))
+    return mark_inference(with_out(t, out, "normal"))
 
 
 def poisson(input, generator=None):
@@ -398,7 +384,7 @@ def multinomial(input, num_samples, replacement=False, *, generator=None, out=No
     if x._ndim == 1:
         idx = idx.reshape(n)
     t = tensor_from_ndarray(np.ascontiguousarray(idx), True)
-    return mark_inference(write_out(out, t, "multinomial"))
+    return mark_inference(with_out(t, out, "multinomial"))
 
 
 cdef dict RANDPERM_C_TYPES = {U8: "uint8_t", I8: "int8_t", I16: "int16_t", I32: "int"}
@@ -425,4 +411,4 @@ def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=Non
     t = new_tensor_from_tuple((n,), dt)
     write_samples(t, rng_of(generator, "randperm").permutation(n))
     check_requires_grad(t, requires_grad)
-    return mark_inference(write_out(out, t, "randperm"))
+    return mark_inference(with_out(t, out, "randperm"))
