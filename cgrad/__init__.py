@@ -26,6 +26,8 @@ finally:
 
 # types
 from cgrad._C import (
+    set_default_device,
+    get_default_device,
     Tensor,
     Size,
     dtype,
@@ -78,6 +80,13 @@ from cgrad._C import (
     rand_like,
     randn_like,
     randint_like,
+    get_rng_state,
+    set_rng_state,
+    bernoulli,
+    normal,
+    poisson,
+    multinomial,
+    randperm,
 )
 # tensor predicates and threads
 from cgrad._C import (
@@ -160,6 +169,48 @@ from cgrad._C import (
     frac,
     frac_,
 )
+# unary math of the op table (src/codegen/table_unary.py)
+from cgrad._C import (
+    tan,
+    tan_,
+    asinh,
+    asinh_,
+    acosh,
+    acosh_,
+    atanh,
+    atanh_,
+    exp2,
+    exp2_,
+    erfc,
+    erfc_,
+    deg2rad,
+    deg2rad_,
+    rad2deg,
+    rad2deg_,
+    sinc,
+    sinc_,
+    lgamma,
+    digamma,
+    polygamma,
+    erfinv,
+    i0,
+    i0_,
+    logit,
+    logit_,
+)
+# binary pointwise ops of the op table (src/codegen/table_binary.py)
+from cgrad._C import (
+    hypot,
+    copysign,
+    logaddexp,
+    logaddexp2,
+    xlogy,
+    xlogy_,
+    heaviside,
+    hardshrink,
+    threshold,
+    threshold_,
+)
 # activations
 from cgrad._C import (
     sigmoid,
@@ -168,6 +219,7 @@ from cgrad._C import (
     softmax,
     log_softmax,
     dropout,
+    prelu,
 )
 # clamping, extrema, selection
 from cgrad._C import (

@@ -74,8 +74,11 @@ cdef class NotImplementedBackward(Node):
     remainder with a number first): backward through it raises. Shown as
     NotImplemented, PyTorch's name (its type is renamed at import)."""
     cdef str aten_name
+    cdef str message    # set where PyTorch raises NotImplementedError with its own text
 
     cdef tuple apply(self, object grads):
+        if self.message is not None:
+            raise NotImplementedError(self.message)
         raise RuntimeError(f"derivative for aten::{self.aten_name} is not implemented")
 
 

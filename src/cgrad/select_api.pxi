@@ -459,11 +459,25 @@ cdef Tensor required_input(tuple args, dict kwargs, str fname, list sigs, bint c
     return x
 
 
+cdef dict dim_aliases(dict kwargs):
+    """numpy's spellings PyTorch's argument parser accepts: axis for dim,
+    keepdims for keepdim."""
+    if not kwargs or ("axis" not in kwargs and "keepdims" not in kwargs):
+        return kwargs
+    kw = dict(kwargs)
+    if "axis" in kw:
+        kw["dim"] = kw.pop("axis")
+    if "keepdims" in kw:
+        kw["keepdim"] = kw.pop("keepdims")
+    return kw
+
+
 cdef tuple rest_args(tuple args, dict kwargs):
     """The arguments after input, and the keywords without input."""
     if args:
-        return args[1:], kwargs
-    kw = dict(kwargs)
+        return args[1:], dim_aliases(kwargs)
+    kw = dim_aliases(kwargs)
+    kw = dict(kw)
     kw.pop("input", None)
     return (), kw
 

@@ -38,6 +38,32 @@ cdef Tensor table_backward(RowFn* rows, Tensor g, Tensor a, Tensor b, void* ctx)
     return out
 
 
+cdef Tensor binary_table_backward(RowFn* rows, Tensor g, Tensor y, Tensor t1, Tensor t2, Tensor t3):
+    """A fused backward of a binary op: OUT a gradient of the result's shape
+    and dtype; IN g and the saved values the rule reads (t1..t3, None when
+    unread), each broadcast to the result and taken in its dtype."""
+    cdef int dt = y._dtype
+    cdef Tensor out
+    cdef Operand ops[MAX_OPERANDS]
+    cdef int nops = 2
+    cdef list inputs = []     # keeps the cast copies alive while the kernel runs
+    cdef Tensor t
+    if g._dtype != dt:
+        g = cast_tensor(g, dt)
+    out = new_tensor(y._ndim, y._shape, dt)
+    ops[0] = operand_of(out)
+    ops[1] = operand_of(g)
+    for t in (t1, t2, t3):
+        if t is not None:
+            if t._dtype != dt:
+                t = cast_tensor(t, dt)
+            inputs.append(t)
+            ops[nops] = operand_of(t)
+            nops += 1
+    run_elementwise(rows[dt], nops, ops, out._ndim, out._shape, out._numel, NULL)
+    return out
+
+
 cdef inline Tensor scalar_like(object s, Tensor like):
     """A number in a formula's conditional, as a 0-d tensor of like's dtype."""
     return scalar_tensor(s, like._dtype)
@@ -67,6 +93,12 @@ cdef int check_params_fit(Tensor x, double a, double b) except -1:
     return 0
 
 
+cdef int check_polygamma_n(double n) except -1:
+    if n < 0:
+        raise RuntimeError("polygamma(n, x) does not support negative n.")
+    return 0
+
+
 cdef inline int op_result_dtype(Tensor x) noexcept:
     return x._dtype if is_float(x._dtype) else DEFAULT_FLOAT
 
@@ -76,6 +108,50 @@ cdef int check_out_dtype(object out, int dt) except -1:
     if (<Tensor>out)._dtype != dt:
         raise RuntimeError(f"Found dtype {dtype_title((<Tensor>out)._dtype)} but expected {dtype_title(dt)}")
     return 0
+
+
+ctypedef Tensor (*TableBinaryOp)(Tensor a, Tensor b, int scalar_operand)
+
+
+cdef tuple binary_operands(object input, object other, str fname, bint scalar_self, bint scalar_other):
+    """(a, b, which) for a binary table op: a Python number where the op
+    takes one becomes PyTorch's wrapped number (a 0-d tensor of the dtype
+    the number gives with the other operand, so promotion is PyTorch's);
+    which is 1 or 2 when input or other was such a number, else 0."""
+    if isinstance(input, Tensor):
+        if isinstance(other, Tensor):
+            return input, other, 0
+        if scalar_other and is_scalar(other):
+            other = normalize_scalar(other)
+            return input, scalar_tensor(other, scalar_result_type((<Tensor>input)._dtype, other)), 2
+        raise TypeError(f"{fname}(): argument 'other' (position 2) must be Tensor, not {py_typename(other)}")
+    if scalar_self and is_scalar(input) and isinstance(other, Tensor):
+        input = normalize_scalar(input)
+        return scalar_tensor(input, scalar_result_type((<Tensor>other)._dtype, input)), other, 1
+    raise TypeError(f"{fname}(): argument 'input' (position 1) must be Tensor, not {py_typename(input)}")
+
+
+cdef Tensor binary_inplace(TableBinaryOp op, Tensor x, Tensor b, int which):
+    """x.<op>_(b): computed as the out-of-place op (on x's old value when
+    recorded), then written into x, as PyTorch's in-place binary ops."""
+    cdef Tensor r
+    check_inplace(x)
+    if cgrad_grad_enabled and (x._requires_grad or b._requires_grad):
+        r = op(old_value(x, True), b, which)
+    else:
+        r = op(x, b, which)
+    if not same_shape(r, x):
+        raise RuntimeError(f"output with shape {list(shape_tuple(x))} doesn't match the broadcast shape "
+                           f"{list(shape_tuple(r))}")
+    if not can_cast_code(r._dtype, x._dtype):
+        raise RuntimeError(f"result type {dtype_title(r._dtype)} can't be cast to the desired output type "
+                           f"{dtype_title(x._dtype)}")
+    if r._grad_fn is not None:
+        return commit_inplace(x, r)
+    check_written_overlap(x)
+    copy_into(x, r if r._dtype == x._dtype else cast_tensor(r, x._dtype))
+    x._storage.version += 1
+    return x
 
 
 # nn.functional entries the table renders (cgrad.nn.functional takes them)

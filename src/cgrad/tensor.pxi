@@ -1106,12 +1106,16 @@ cdef class Tensor:
         return bitwise_inplace(BW_XOR, self, other)
 
     # --- reductions -------------------------------------------------------------
-    def sum(self, dim=None, keepdim=False, *, dtype=None):
+    def sum(self, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
+        if axis is not None or keepdims is not None:   # numpy's spellings, as PyTorch accepts
+            dim, keepdim = (dim if axis is None else axis), (keepdim if keepdims is None else keepdims)
         if dim is not None and type(dim) is not int:
             check_reduce_dim(dim, "sum")
         return op_sum(self, dim, keepdim, dtype)
 
-    def mean(self, dim=None, keepdim=False, *, dtype=None):
+    def mean(self, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
+        if axis is not None or keepdims is not None:
+            dim, keepdim = (dim if axis is None else axis), (keepdim if keepdims is None else keepdims)
         if dim is not None and type(dim) is not int:
             check_reduce_dim(dim, "mean")
         return op_mean(self, dim, keepdim, dtype)
@@ -1120,47 +1124,47 @@ cdef class Tensor:
     # argmin, var, std, logsumexp)
     def prod(self, *args, **kwargs):
         """prod(*, dtype=None); prod(dim, keepdim=False, *, dtype=None)."""
-        return prod_impl(self, args, kwargs, True)
+        return prod_impl(self, args, dim_aliases(kwargs), True)
 
     def max(self, *args, **kwargs):
         """max() -> Tensor; max(dim, keepdim=False) -> (values, indices);
         max(other) -> maximum(self, other)."""
-        return max_min_impl(True, self, args, kwargs, True)
+        return max_min_impl(True, self, args, dim_aliases(kwargs), True)
 
     def min(self, *args, **kwargs):
         """min() -> Tensor; min(dim, keepdim=False) -> (values, indices);
         min(other) -> minimum(self, other)."""
-        return max_min_impl(False, self, args, kwargs, True)
+        return max_min_impl(False, self, args, dim_aliases(kwargs), True)
 
     def amax(self, *args, **kwargs):
         """amax(dim=(), keepdim=False)."""
-        return amax_impl(True, self, args, kwargs, True)
+        return amax_impl(True, self, args, dim_aliases(kwargs), True)
 
     def amin(self, *args, **kwargs):
         """amin(dim=(), keepdim=False)."""
-        return amax_impl(False, self, args, kwargs, True)
+        return amax_impl(False, self, args, dim_aliases(kwargs), True)
 
     def argmax(self, *args, **kwargs):
         """argmax(dim=None, keepdim=False)."""
-        return argmax_impl(True, self, args, kwargs, True)
+        return argmax_impl(True, self, args, dim_aliases(kwargs), True)
 
     def argmin(self, *args, **kwargs):
         """argmin(dim=None, keepdim=False)."""
-        return argmax_impl(False, self, args, kwargs, True)
+        return argmax_impl(False, self, args, dim_aliases(kwargs), True)
 
     def var(self, *args, **kwargs):
         """var(dim=None, *, correction=1, keepdim=False); var(dim, unbiased,
         keepdim); var(unbiased)."""
-        return var_impl(False, self, args, kwargs, True)
+        return var_impl(False, self, args, dim_aliases(kwargs), True)
 
     def std(self, *args, **kwargs):
         """std(dim=None, *, correction=1, keepdim=False); std(dim, unbiased,
         keepdim); std(unbiased)."""
-        return var_impl(True, self, args, kwargs, True)
+        return var_impl(True, self, args, dim_aliases(kwargs), True)
 
     def logsumexp(self, *args, **kwargs):
         """logsumexp(dim, keepdim=False)."""
-        return logsumexp_impl(self, args, kwargs, True)
+        return logsumexp_impl(self, args, dim_aliases(kwargs), True)
 
     # --- linear algebra -----------------------------------------------------------
     def mm(self, mat2):

@@ -44,6 +44,9 @@ FUNCTIONS = {
     "sinh": ("c_sinh({0})", "op_sinh({0})"),
     "expm1": ("c_expm1({0})", "op_expm1({0})"),
     "log1p": ("c_log1p({0})", "op_log1p({0})"),
+    "polygamma": ("c_polygamma({0}, {1})", "op_polygamma({1}, {0})"),
+    "zeros_like": ("0", "op_zeros_like({0})"),
+    "logit_backward": ("c_logit_backward({0}, {1}, {2})", None),
 }
 
 _BINOP = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
@@ -182,7 +185,10 @@ class TensorRenderer:
             for a in n.args:
                 c, _ = self._r(a)
                 args.append(c)
-            return function(n.func.id)[1].format(*args), "tensor"
+            template = function(n.func.id)[1]
+            if template is None:
+                raise FormulaError(f"{n.func.id} has no tensor form: give `grad` beside `grad_kernel`")
+            return template.format(*args), "tensor"
         raise FormulaError(f"unsupported syntax: {ast.dump(n)}")
 
 

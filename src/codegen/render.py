@@ -13,7 +13,7 @@ import re
 
 from Cython.Tempita import sub as tempita_sub
 
-from . import formula, table_unary
+from . import formula, table_binary, table_unary
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -46,21 +46,30 @@ def _sub_params(expr, params, spell):
     return expr
 
 
-def _signature(params):
+def _signature(params, none_as):
     parts = []
     for pname, default in params:
-        parts.append(pname if default is None else f'{pname}={default!r}')
+        parts.append(f'{pname}=None' if pname in none_as else
+                     (pname if default is None else f'{pname}={default!r}'))
     return ''.join(', ' + p for p in parts)
 
 
 def bindings(r, api):
     """The Python-level functions of a row, and where they are installed."""
-    sig, call = _signature(r.params), r.param_call
+    sig, call = _signature(r.params, r.none_as), r.param_call
     name = r.name
+    first = r.params_first
+    # the Python names of the parameters as the op takes them (None resolved)
+    conv = ''.join(f'    {p} = {v!r} if {p} is None else {p}\n' for p, v in r.none_as.items())
     out, methods, functional = [], [], []
+    fsig = f'{sig[2:]}, input' if first else f'input{sig}'
+    if not api:  # used only inside other ops' formulas: a private entry for the generic tests
+        out.append(f'def _op_{name}({fsig}):\n' + conv +
+                   f'    return op_{name}(input_arg(input, "{name}"){call})')
+    msig = f'self, {sig[2:]}' if first else f'self{sig}'
     if 'fn' in api:
         out.append(
-            f'def {name}(input{sig}, *, out=None):\n'
+            f'def {name}({fsig}, *, out=None):\n' + conv +
             f'    cdef Tensor a = input_arg(input, "{name}")\n'
             f'    if out is not None:\n'
             f'        check_out(out, "{name}", a)\n'
@@ -68,26 +77,26 @@ def bindings(r, api):
             f'        return write_out(op_{name}(a{call}), out)\n'
             f'    return op_{name}(a{call})')
     if 'fn_' in api:
-        out.append(f'def {name}_(input{sig}):\n'
+        out.append(f'def {name}_({fsig}):\n' + conv +
                    f'    return op_{name}_(input_arg(input, "{name}_"){call})')
     if 'meth' in api:
-        out.append(f'def _tensor_{name}(self{sig}):\n'
+        out.append(f'def _tensor_{name}({msig}):\n' + conv +
                    f'    return op_{name}(input_arg(self, "{name}"){call})')
         methods.append((name, f'_tensor_{name}'))
     if 'meth_' in api:
-        out.append(f'def _tensor_{name}_(self{sig}):\n'
+        out.append(f'def _tensor_{name}_({msig}):\n' + conv +
                    f'    return op_{name}_(input_arg(self, "{name}_"){call})')
         methods.append((name + '_', f'_tensor_{name}_'))
     if 'F' in api:
         if 'F_' in api:
-            out.append(f'def _functional_{name}(input{sig}, inplace=False):\n'
+            out.append(f'def _functional_{name}(input{sig}, inplace=False):\n' + conv +
                        f'    cdef Tensor a = input_arg(input, "{name}")\n'
                        f'    return op_{name}_(a{call}) if inplace else op_{name}(a{call})')
-            out.append(f'def _functional_{name}_(input{sig}):\n'
+            out.append(f'def _functional_{name}_(input{sig}):\n' + conv +
                        f'    return op_{name}_(input_arg(input, "{name}_"){call})')
             functional.append((name + '_', f'_functional_{name}_'))
         else:
-            out.append(f'def _functional_{name}(input{sig}):\n'
+            out.append(f'def _functional_{name}(input{sig}):\n' + conv +
                        f'    return op_{name}(input_arg(input, "{name}"){call})')
         functional.append((name, f'_functional_{name}'))
     return out, methods, functional
@@ -96,7 +105,9 @@ def bindings(r, api):
 def prepare_unary(row):
     params = tuple(row.get('params', ()))
     grad = formula.parse(row['grad'])
-    reads = [v for v in ('x', 'y') if v in formula.variables(row['grad'])]
+    grad_kernel = formula.parse(row.get('grad_kernel', row['grad']))
+    used = formula.variables(row['grad']) | formula.variables(row.get('grad_kernel', row['grad']))
+    reads = [v for v in ('x', 'y') if v in used]
     ints = row['ints']
     fwd_codes = FLOATS + (INTS if ints == 'native' else [])
     fwd = {}
@@ -116,7 +127,7 @@ def prepare_unary(row):
         ct = OPT[code]
         names = {p: f'(<{ct}>prm[{k}])' for k, (p, _) in enumerate(params)}
         if code != 'F16' or per_op:
-            bwd[code] = formula.ScalarRenderer(ct, names, half=(code == 'F16')).render(grad)
+            bwd[code] = formula.ScalarRenderer(ct, names, half=(code == 'F16')).render(grad_kernel)
     tensor_names = {p: f'self.prm[{k}]' for k, (p, _) in enumerate(params)}
     saved = {'x': 'x', 'y': 'y'}
     r = Row(
@@ -124,7 +135,9 @@ def prepare_unary(row):
         kernel=row.get('kernel', row['name'] + '_cpu'), params=params,
         bool_error=row.get('bool_error', '"%s" not implemented for \'Bool\'' % row.get('kernel', row['name'] + '_cpu')),
         check=row.get('check'), bool_error_type='RuntimeError' if 'bool_error' in row else 'NotImplementedError',
-        inplace_grad=row.get('inplace_grad', True),
+        inplace_grad=row.get('inplace_grad', True), inplace_node=row.get('inplace_node'),
+        half_grad_error=row.get('half_grad_error'),
+        params_first=row.get('params_first', False), none_as=row.get('none_as', {}),
         param_names=[p for p, _ in params], out_exact=row.get('out_dtype') == 'exact',
         reads=reads, nops=2 + len(reads), fwd_codes=fwd_codes, fwd=fwd,
         scalar_fwd=row['fwd'].replace('<CT>', '<real_t>'),
@@ -136,7 +149,76 @@ def prepare_unary(row):
     )
     r.bindings, r.methods, r.functional = bindings(r, row.get('api', ()))
     r.meta = dict(name=r.name, node=r.node, ints=ints, params=params, api=tuple(row.get('api', ())),
-                  domain=row.get('domain', (-3.0, 3.0)), kernel=r.kernel)
+                  domain=row.get('domain', (-3.0, 3.0)), kernel=r.kernel,
+                  params_first=r.params_first)
+    return r
+
+
+def binary_bindings(r, api):
+    name, out, methods = r.name, [], []
+    flags = f'{bool(r.scalar_self)}, {bool(r.scalar_other)}'
+    if 'fn' in api:
+        out.append(f'def {name}(input, other, *, out=None):\n'
+                   f'    a, b, which = binary_operands(input, other, "{name}", {flags})\n'
+                   f'    return with_out(op_{name}(a, b, which), out, "{name}")')
+    if 'fn_' in api:
+        out.append(f'def {name}_(input, other):\n'
+                   f'    a, b, which = binary_operands(input, other, "{name}_", False, {bool(r.scalar_other)})\n'
+                   f'    return binary_inplace(op_{name}, a, b, which)')
+    if 'meth' in api:
+        out.append(f'def _tensor_{name}(self, other):\n'
+                   f'    a, b, which = binary_operands(self, other, "{name}", False, {bool(r.scalar_other)})\n'
+                   f'    return op_{name}(a, b, which)')
+        methods.append((name, f'_tensor_{name}'))
+    if 'meth_' in api:
+        out.append(f'def _tensor_{name}_(self, other):\n'
+                   f'    a, b, which = binary_operands(self, other, "{name}_", False, {bool(r.scalar_other)})\n'
+                   f'    return binary_inplace(op_{name}, a, b, which)')
+        methods.append((name + '_', f'_tensor_{name}_'))
+    return out, methods
+
+
+def prepare_binary(row):
+    ints = row['ints']
+    fwd_codes = FLOATS + (INTS + ['BOOL'] if ints == 'native' else [])
+    fwd = {}
+    for code in fwd_codes:
+        if code == 'F16':
+            continue
+        if code in FLOATS:
+            fwd[code] = row['fwd'].replace('<CT>', f'<{OPT[code]}>')
+        else:
+            fwd[code] = row['ifwd'].replace('<T>', f'<{CTYPE[code]}>')
+    per_op = row.get('half') == 'per_op'
+    grads = []
+    if not row.get('no_grad'):
+        for k, key in enumerate(('grad_self', 'grad_other')):
+            if row.get(key) is None:
+                continue
+            tree = formula.parse(row[key])
+            operands = [v for v in ('x', 'other', 'y') if v in formula.variables(row[key])]
+            kernel = {code: formula.ScalarRenderer(OPT[code], {}, half=(code == 'F16')).render(tree)
+                      for code in FLOATS if code != 'F16' or per_op}
+            grads.append(Row(input=k, var='ga' if k == 0 else 'gb', operands=operands, kernel=kernel,
+                             formula=formula.TensorRenderer({}).render(tree),
+                             operand_args=', '.join(operands + ['None'] * (3 - len(operands)))))
+    scalar_nodes, scalar_slots = [], []
+    if row.get('scalar_self'):
+        scalar_nodes.append(row['scalar_self'])
+        scalar_slots.append(1)
+    if row.get('scalar_other'):
+        scalar_nodes.append(row['scalar_other'])
+        scalar_slots.append(2)
+    r = Row(name=row['name'], NAME=row['name'].upper(), node=row['node'], ints=ints,
+            kernel=row.get('kernel', row['name'] + '_cpu'), fwd_codes=fwd_codes, fwd=fwd,
+            half_per_op=per_op, grads=grads, no_grad=row.get('no_grad', False),
+            scalar_nodes=scalar_nodes, scalar_slots=scalar_slots,
+            scalar_self=row.get('scalar_self'), scalar_other=row.get('scalar_other'))
+    r.bindings, r.methods = binary_bindings(r, row.get('api', ()))
+    r.meta = dict(name=r.name, node=r.node, ints=ints, api=tuple(row.get('api', ())),
+                  scalar_self=bool(r.scalar_self), scalar_other=bool(r.scalar_other),
+                  no_grad=r.no_grad, domain=row.get('domain', (-3.0, 3.0)),
+                  domain_other=row.get('domain_other', row.get('domain', (-3.0, 3.0))))
     return r
 
 
@@ -164,3 +246,6 @@ def render_all(out_dir):
     ops = [prepare_unary(row) for row in table_unary.TABLE]
     write_if_changed(os.path.join(out_dir, 'ops_unary_table.pxi'),
                      render_template('unary_table.pxi.tp', ops=ops, **common))
+    ops = [prepare_binary(row) for row in table_binary.TABLE]
+    write_if_changed(os.path.join(out_dir, 'ops_binary_table.pxi'),
+                     render_template('binary_table.pxi.tp', ops=ops, **common))

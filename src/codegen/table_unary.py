@@ -28,6 +28,15 @@ A row is everything cgrad knows about an op, in PyTorch's terms
            differently (it then differentiates from the result)
   kernel   the kernel name in PyTorch's "not implemented for" errors
   bool_error  PyTorch's error text for a bool input, where it has its own
+  params_first  the params come before the input in the signature
+           (polygamma(n, input))
+  none_as  {param: value}: the number a parameter given as None stands for
+  grad_kernel  the fused kernel's formula where it differs from `grad`
+           (PyTorch's backward kernel handles edges the formula does not)
+  inplace_node  the grad_fn of the in-place form where PyTorch names it
+           differently (same rule, or none where inplace_grad is False)
+  half_grad_error  PyTorch has no float16 backward kernel: its error names
+           this kernel
   inplace_grad  False where PyTorch has no derivative for the in-place form
   out_dtype  'exact' where PyTorch's out= must have the result's dtype
   check    an argument check run before the forward (a call of the row's
@@ -112,11 +121,11 @@ TABLE = [
     # ---- math ------------------------------------------------------------
     dict(name='tan', node='TanBackward0', ints='float', fwd='c_tan(x)', domain=(-1.4, 1.4),
          grad='g * (1 + y ** 2)', half='per_op', api=MATH),
-    dict(name='asinh', inplace_grad=False, node='AsinhBackward0', ints='float', fwd='c_asinh(x)',
+    dict(name='asinh', inplace_grad=False, inplace_node='AsinhBackward1', node='AsinhBackward0', ints='float', fwd='c_asinh(x)',
          grad='g * rsqrt(x ** 2 + 1)', half='per_op', api=MATH),
-    dict(name='acosh', inplace_grad=False, node='AcoshBackward0', ints='float', fwd='c_acosh(x)', domain=(1.1, 4.0),
+    dict(name='acosh', inplace_grad=False, inplace_node='AcoshBackward1', node='AcoshBackward0', ints='float', fwd='c_acosh(x)', domain=(1.1, 4.0),
          grad='g * rsqrt(x ** 2 - 1)', half='per_op', api=MATH),
-    dict(name='atanh', inplace_grad=False, node='AtanhBackward0', ints='float', fwd='c_atanh(x)', domain=(-0.9, 0.9),
+    dict(name='atanh', inplace_grad=False, inplace_node='AtanhBackward1', node='AtanhBackward0', ints='float', fwd='c_atanh(x)', domain=(-0.9, 0.9),
          grad='g / (1 - x ** 2)', half='per_op', api=MATH),
     dict(name='exp2', node='Exp2Backward0', ints='float', fwd='c_exp2(x)',
          grad='g * y * 0.6931471805599453', half='per_op', api=MATH),
@@ -130,6 +139,26 @@ TABLE = [
          fwd=f'<CT>1 if x == 0 else c_sin(x * <CT>{PI!r}) / (x * <CT>{PI!r})',
          grad=f'0 if x * x * {PI!r} == 0 else g * (x * {PI!r} * cos(x * {PI!r}) - sin(x * {PI!r})) / (x * x * {PI!r})',
          half='per_op', api=MATH),
+    # ---- special functions (scalar algorithms in special_math.h) ----------
+    dict(name='lgamma', node='LgammaBackward0', ints='float', fwd='c_lgamma(x)',
+         grad='g * digamma(x)', half='per_op', api=('fn', 'meth', 'meth_')),
+    dict(name='digamma', node='DigammaBackward0', ints='float', fwd='c_digamma(x)',
+         grad='g * polygamma(1, x)', half='per_op', api=('fn', 'meth', 'meth_'), domain=(0.2, 4.0)),
+    dict(name='polygamma', node='PolygammaBackward0', ints='float', params=(('n', None),),
+         params_first=True, check='check_polygamma_n(n)', inplace_node='PolygammaBackward1', fwd='c_polygamma(n, x)',
+         grad='g * polygamma(n + 1, x)', half='per_op', api=('fn', 'meth', 'meth_'), domain=(0.2, 4.0)),
+    dict(name='erfinv', node='ErfinvBackward0', ints='float', fwd='c_erfinv(x)',
+         grad='0.886226925452758 * exp(erfinv(x) ** 2) * g', half='per_op', api=('fn', 'meth', 'meth_'),
+         domain=(-0.9, 0.9)),
+    dict(name='i0', node='I0Backward0', ints='float', fwd='c_i0(x)',
+         grad='g * i1(x)', half='per_op', api=MATH),
+    dict(name='i1', node='SpecialI1Backward0', ints='float', fwd='c_i1(x)',
+         grad='g * 0.5 if x == 0 else g * (i0(x) - i1(x) / x)', half='per_op', api=(),
+         half_grad_error='i1_backward'),
+    dict(name='logit', node='LogitBackward0', ints='float', params=(('eps', None),), none_as={'eps': -1.0},
+         fwd='c_logit(x, eps)', grad_kernel='logit_backward(g, x, eps)',
+         grad='0 if (x < eps or x > 1 - eps) else g / (x * (1 - x))', half='per_op', api=MATH,
+         domain=(0.05, 0.95)),
     # ---- activations (nn.functional) ---------------------------------------
     dict(name='hardtanh', node='HardtanhBackward0', ints='native', params=(('min_val', -1.0), ('max_val', 1.0)),
          fwd='min_val if x < min_val else (max_val if x > max_val else x)',
@@ -141,7 +170,7 @@ TABLE = [
          grad='g * 0.1666666716337204 if (x > -3 and x < 3) else 0', api=('F', 'F_')),
     dict(name='hardswish', node='HardswishBackward0', ints='error',
          fwd='x * (<CT>0 if x + 3 <= 0 else (<CT>6 if x + 3 >= 6 else x + 3)) / 6',
-         grad='0 if x < -3 else (g * (x / 3 + 0.5) if x <= 3 else g)', api=('F', 'F_')),
+         grad='0 if x <= -3 else (g if x >= 3 else g * (x / 3 + 0.5))', api=('F', 'F_')),
     dict(name='mish', node='MishBackward0', ints='error', fwd='x * c_tanh(c_log1p(c_exp(x)))',
          grad='g * (tanh(log1p(exp(x))) + x * sigmoid(x) * (1 - tanh(log1p(exp(x))) ** 2))',
          api=('F', 'F_')),
@@ -155,7 +184,7 @@ TABLE = [
     dict(name='threshold', node='ThresholdBackward0', ints='native', params=(('threshold', None), ('value', None)),
          fwd='value if x <= threshold else x', ifwd='<T>value if x <= threshold else x',
          grad='0 if x <= threshold else g', api=('F', 'F_', 'fn', 'fn_'),
-         check='check_params_fit(x, threshold, value)'),
+         check='check_params_fit(x, threshold, value)', inplace_node='ThresholdBackward1'),
     dict(name='logsigmoid', node='LogSigmoidBackward0', ints='error',
          fwd='(x if x < 0 else <CT>0) - c_log1p(c_exp(-c_abs(x)))',
          grad='g * (1 - exp(-abs(x)) / (1 + exp(-abs(x))) if x < 0 else exp(-abs(x)) / (1 + exp(-abs(x))))',

@@ -53,9 +53,15 @@ class ReLU6(Hardtanh):
 class Hardsigmoid(_InplaceActivation):
     _function = staticmethod(F.hardsigmoid)
 
+    def extra_repr(self):  # PyTorch's shows no arguments
+        return ""
+
 
 class Hardswish(_InplaceActivation):
     _function = staticmethod(F.hardswish)
+
+    def extra_repr(self):
+        return ""
 
 
 class Mish(_InplaceActivation):

@@ -1,0 +1,38 @@
+"""The op table: binary pointwise ops, one row each (see table_unary.py for
+the fields they share). Both inputs broadcast and promote as PyTorch's
+TensorIterator does; each gradient is summed back over broadcast dims and
+cast to its input's dtype.
+
+  fwd          the forward: a Cython scalar expression of a and b
+  ifwd         the forward for integer and bool types (ints='native')
+  grad_self    the gradient of input (formula.py syntax: g, x, other, y)
+  grad_other   the gradient of other; None: other is not differentiable
+  scalar_other a Python number is taken as other (wrapped as PyTorch's
+               wrapped-number tensor), recorded by the node named here
+  scalar_self  likewise for a number as input
+  no_grad      PyTorch has no derivative: its NotImplemented node is
+               recorded, and backward through it raises
+"""
+
+MATH = ('fn', 'meth', 'meth_')
+
+TABLE = [
+    dict(name='hypot', node='HypotBackward0', ints='error', fwd='c_hypot(a, b)',
+         grad_self='g * x / y', grad_other='g * other / y', half='per_op', api=MATH),
+    dict(name='copysign', node='CopysignBackward0', ints='float', fwd='c_copysign(a, b)',
+         grad_self='g * (0 if x == 0 else y / x)', grad_other='zeros_like(g)', half='per_op',
+         scalar_other='CopysignBackward1', api=MATH),
+    dict(name='logaddexp', node='LogaddexpBackward0', ints='error', fwd='c_logaddexp(a, b)',
+         grad_self='g / (1 + exp(other - x))', grad_other='g / (1 + exp(x - other))', half='per_op',
+         api=('fn', 'meth')),
+    dict(name='logaddexp2', node='Logaddexp2Backward0', ints='error', fwd='c_logaddexp2(a, b)',
+         grad_self='g / (1 + exp2(other - x))', grad_other='g / (1 + exp2(x - other))', half='per_op',
+         api=('fn', 'meth')),
+    dict(name='xlogy', node='XlogyBackward0', ints='float', fwd='c_xlogy(a, b)',
+         grad_self='g * log(other)',
+         grad_other='g * x / other', half='per_op',
+         scalar_other='XlogyBackward2', scalar_self='XlogyBackward1', api=('fn', 'fn_', 'meth', 'meth_'),
+         domain_other=(0.2, 3.0)),
+    dict(name='heaviside', node='HeavisideBackward0', ints='native', fwd='c_heaviside(a, b)',
+         ifwd='<T>(b if a == 0 else (0 if a < 0 else 1))', no_grad=True, api=MATH),
+]

@@ -1,0 +1,36 @@
+"""cgrad/__init__.py imports the compiled core's public names one by one
+(so readers and type checkers see them): every public function, class and
+dtype of cgrad._C must be among them, and stay so when ops are added."""
+import cgrad
+from cgrad import _C
+
+
+def is_public(name, obj):
+    if name.startswith("_") or name in ("Storage", "ReadyHeap", "Geometry", "bool_"):
+        return False
+    if isinstance(obj, type) and issubclass(obj, _C.Node):
+        return False
+    return (getattr(obj, "__module__", None) == "cgrad._C" or isinstance(obj, _C.dtype)
+            or obj is _C.Tensor)
+
+
+def test_every_public_name_of_the_core_is_exported():
+    # cgrad.return_types is the importable module (cgrad/return_types.py) over _C's classes
+    missing = sorted(n for n, o in vars(_C).items() if is_public(n, o) and n != "return_types"
+                     and getattr(cgrad, n, None) is not o)
+    assert missing == []
+
+
+def test_op_table_rows_are_reachable_where_their_api_says():
+    for row in _C._OP_TABLE:
+        name = row["name"]
+        if "fn" in row["api"]:
+            assert callable(getattr(cgrad, name)), name
+        if "fn_" in row["api"]:
+            assert callable(getattr(cgrad, name + "_")), name
+        if "meth" in row["api"]:
+            assert callable(getattr(cgrad.Tensor, name)), name
+        if "meth_" in row["api"]:
+            assert callable(getattr(cgrad.Tensor, name + "_")), name
+        if "F" in row["api"]:
+            assert callable(getattr(cgrad.nn.functional, name)), name
