@@ -4,6 +4,8 @@ svd, qr, cross, lu_solve, matrix_exp, matrix_power), with their older
 signatures, mapped onto cgrad.linalg as PyTorch maps them."""
 import warnings
 
+import numpy as _np
+
 import cgrad
 from cgrad import linalg as _la
 from cgrad._C import LinAlgError, Tensor, _cholesky_inverse, _cholesky_solve, _linalg_cholesky_ex, \
@@ -83,7 +85,7 @@ def cross(input, other, dim=None, *, out=None):
                       "pass the dim explicitly or simply use torch.linalg.cross.\nThe default value of "
                       "dim will change to agree with that of linalg.cross in a future release.",
                       UserWarning, stacklevel=2)
-        shape = cgrad.broadcast_shapes(input.shape, other.shape)
+        shape = _np.broadcast_shapes(tuple(input.shape), tuple(other.shape))
         dim = next((i for i, s in enumerate(shape) if s == 3), -1)
     return _la.cross(input, other, dim=dim, out=out)
 

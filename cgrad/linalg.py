@@ -6,6 +6,8 @@ matrix_rank, matrix_power, multi_dot, vecdot), composed the same way so
 their grad_fn chains match."""
 import math
 
+import numpy as _np
+
 import cgrad
 from cgrad._C import (
     LinAlgError,
@@ -191,7 +193,7 @@ def cross(input, other, *, dim=-1, out=None):
     _tensor_arg(input, "linalg_cross", "input", 1)
     _tensor_arg(other, "linalg_cross", "other", 2)
     if input.dim() == other.dim() and input.shape != other.shape:
-        shape = cgrad.broadcast_shapes(input.shape, other.shape)
+        shape = _np.broadcast_shapes(tuple(input.shape), tuple(other.shape))
         input, other = input.expand(shape), other.expand(shape)
     return _with_out(_linalg_cross(input, other, dim), out, "linalg_cross")
 
@@ -224,24 +226,28 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=No
             return _with_out(_vector_norm(A, 2, (d0, d1), keepdim), out, "linalg_matrix_norm")
         if ord != "nuc":
             raise RuntimeError(f"{fname}: Order {ord} not supported.")
-        result = svdvals(cgrad.movedim(A, (d0, d1), (-2, -1))).sum(-1)
-    else:
-        if abs(ord) not in (1, 2, math.inf):
-            raise RuntimeError(f"{fname}: Order {ord} not supported.")
-        if abs(ord) == 2:
-            s = svdvals(cgrad.movedim(A, (d0, d1), (-2, -1)))
-            result = s.amax(-1) if ord > 0 else s.amin(-1)
+        result = None
+    elif abs(ord) not in (1, 2, math.inf):
+        raise RuntimeError(f"{fname}: Order {ord} not supported.")
+    if ord == "nuc" or abs(ord) == 2:
+        # PyTorch's order: the two dims moved last by a permutation, reduced
+        # with keepdim, and under keepdim permuted back
+        perm = [d for d in range(nd) if d not in (d0, d1)] + [d0, d1]
+        s = svdvals(A.permute(perm))
+        if ord == "nuc":
+            result = s.sum(-1, keepdim=keepdim)
         else:
-            if abs(ord) == math.inf:
-                d0, d1 = d1, d0
-            if not keepdim and d0 < d1:
-                d1 -= 1
-            s = A.abs().sum(d0, keepdim=keepdim)
-            result = s.amax(d1, keepdim=keepdim) if ord > 0 else s.amin(d1, keepdim=keepdim)
-            return _with_out(result, out, "linalg_matrix_norm")
-    if keepdim:
-        for d in sorted((d0, d1)):
-            result = result.unsqueeze(d)
+            result = s.amax(-1, keepdim=keepdim) if ord > 0 else s.amin(-1, keepdim=keepdim)
+        if keepdim:
+            inverse = [perm.index(d) for d in range(nd)]
+            result = result.unsqueeze(-1).permute(inverse)
+        return _with_out(result, out, "linalg_matrix_norm")
+    if abs(ord) == math.inf:
+        d0, d1 = d1, d0
+    if not keepdim and d0 < d1:
+        d1 -= 1
+    s = A.abs().sum(d0, keepdim=keepdim)
+    result = s.amax(d1, keepdim=keepdim) if ord > 0 else s.amin(d1, keepdim=keepdim)
     return _with_out(result, out, "linalg_matrix_norm")
 
 

@@ -516,7 +516,7 @@ def _linalg_lu_factor_ex(Tensor A, bint pivot=True, bint check_errors=False, str
     lu, p, info = np_lu(ndarray_view(A))
     bad = first_failure(info)
     if check_errors and bad >= 0:
-        raise LinAlgError(f"{fname}: {batch_prefix(info, bad, A._ndim > 2)}U[{info.ravel()[bad]},"
+        raise RuntimeError(f"{fname}: {batch_prefix(info, bad, A._ndim > 2)}U[{info.ravel()[bad]},"
                           f"{info.ravel()[bad]}] is zero and using it on lu_solve would result in a "
                           "division by zero. If you still want to perform the factorization, consider calling "
                           "linalg.lu(A, pivot) or linalg.lu_factor_ex(A, pivot)")

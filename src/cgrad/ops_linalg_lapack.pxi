@@ -119,7 +119,11 @@ cdef object first_failure(object info):
 
 
 cdef Tensor from_np(object arr):
-    return tensor_from_ndarray(np.ascontiguousarray(arr), True)
+    """A tensor over a numpy result (0-d kept 0-d; copied only if not C-contiguous)."""
+    a = np.asarray(arr)
+    if not a.flags.c_contiguous:
+        a = np.ascontiguousarray(a)
+    return tensor_from_ndarray(a, True)
 
 
 cdef tuple np_lu(object a_view):
@@ -202,13 +206,16 @@ cdef tuple np_cholesky_kernel(object a_view):
     cdef object a = np.array(a_view, order="C", copy=True)
     cdef Py_ssize_t n = a.shape[a.ndim - 1]
     cdef object info = np.empty(a.shape[:-2], np.int32)
+    cdef Py_ssize_t nb = info.size
+    cdef void* pa = cnp.PyArray_DATA(<cnp.ndarray>a)
+    cdef int32_t* pinfo = <int32_t*>cnp.PyArray_DATA(<cnp.ndarray>info)
     if a.size:
         if a.dtype == np.float32:
             with nogil:
-                cholesky_info_batch(<float*>cnp.PyArray_DATA(<cnp.ndarray>a), <int32_t*>cnp.PyArray_DATA(<cnp.ndarray>info), info.size, n)
+                cholesky_info_batch(<float*>pa, pinfo, nb, n)
         else:
             with nogil:
-                cholesky_info_batch(<double*>cnp.PyArray_DATA(<cnp.ndarray>a), <int32_t*>cnp.PyArray_DATA(<cnp.ndarray>info), info.size, n)
+                cholesky_info_batch(<double*>pa, pinfo, nb, n)
     else:
         info[...] = 0
     return np.tril(a), info
@@ -248,10 +255,6 @@ cdef class LinalgInvExBackward0(LinalgNode):
         cdef Tensor g = <Tensor>self.grad_list(grads)[0]
         cdef Tensor inv_h = mH(self.get(0))
         return (op_neg(op_matmul(inv_h, op_matmul(g, inv_h))),)
-
-
-cdef Tensor op_neg(Tensor x):
-    return -x
 
 
 cdef str INV_SINGULAR = ("The diagonal element {} is zero, the inversion could not be completed "
@@ -351,9 +354,6 @@ def _linalg_solve_ex(Tensor A, Tensor B, bint left=True, bint check_errors=False
         b_b = np.broadcast_to(b, batch + b.shape[-2:])
         x = _npla.solve(a_b, b_b) if a_b.size and b_b.size else np.zeros(b_b.shape, a.dtype)
         info = np.zeros(batch, np.int32)
-    except ValueError:
-        raise RuntimeError(f"{fname}: Incompatible shapes of A and B for the equation "
-                           f"{'AX = B' if left else 'XA = B'}") from None
     except _npla.LinAlgError:
         lu, piv, info = np_lu(a_b)
         x = np_lu_solve(lu, piv, b_b, False)
@@ -362,6 +362,9 @@ def _linalg_solve_ex(Tensor A, Tensor B, bint left=True, bint check_errors=False
             prefix = f"(Batch element {bad}): " if len(batch) else ""
             raise LinAlgError(f"torch.linalg.solve: {prefix}The solver failed because the input "
                               "matrix is singular.")
+    except ValueError:
+        raise RuntimeError(f"{fname}: Incompatible shapes of A and B for the equation "
+                           f"{'AX = B' if left else 'XA = B'}") from None
     if not left:
         x = np.swapaxes(x, -1, -2)
     if vector:
