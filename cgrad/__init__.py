@@ -345,6 +345,23 @@ from cgrad._C import (
 )
 
 from cgrad import autograd, linalg, nn, optim, viz
+# linear algebra outside torch.linalg (issue 16 part 4)
+from cgrad._linalg_legacy import (
+    inverse,
+    det,
+    logdet,
+    slogdet,
+    cholesky,
+    cholesky_solve,
+    cholesky_inverse,
+    pinverse,
+    svd,
+    qr,
+    cross,
+    lu_solve,
+    matrix_exp,
+    matrix_power,
+)
 # data loading, the device surface of a CPU-only build (issue 15)
 from cgrad import backends, cuda, utils
 from cgrad._C import Generator, default_generator

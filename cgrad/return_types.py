@@ -8,3 +8,8 @@ max = _made_in_core.max
 min = _made_in_core.min
 
 __all__ = ["max", "min"]
+
+# the named results of cgrad.linalg and its torch.* aliases
+from cgrad._linalg_results import TYPES as _LINALG_TYPES
+globals().update(_LINALG_TYPES)
+__all__ += list(_LINALG_TYPES)

@@ -1611,6 +1611,63 @@ cdef class Tensor:
     def diag(self, diagonal=0):
         return op_diag(self, as_index(diagonal, "diagonal"))
 
+    # --- linear algebra (cgrad/_linalg_legacy.py: PyTorch's torch.* forms)
+    def inverse(self):
+        from cgrad import _linalg_legacy
+        return _linalg_legacy.inverse(self)
+
+    def det(self):
+        from cgrad import _linalg_legacy
+        return _linalg_legacy.det(self)
+
+    def logdet(self):
+        from cgrad import _linalg_legacy
+        return _linalg_legacy.logdet(self)
+
+    def slogdet(self):
+        from cgrad import _linalg_legacy
+        return _linalg_legacy.slogdet(self)
+
+    def cholesky(self, upper=False):
+        from cgrad import _linalg_legacy
+        return _linalg_legacy.cholesky(self, upper)
+
+    def cholesky_solve(self, input2, upper=False):
+        from cgrad import _linalg_legacy
+        return _linalg_legacy.cholesky_solve(self, input2, upper)
+
+    def cholesky_inverse(self, upper=False):
+        from cgrad import _linalg_legacy
+        return _linalg_legacy.cholesky_inverse(self, upper)
+
+    def pinverse(self, rcond=1e-15):
+        from cgrad import _linalg_legacy
+        return _linalg_legacy.pinverse(self, rcond)
+
+    def svd(self, some=True, compute_uv=True):
+        from cgrad import _linalg_legacy
+        return _linalg_legacy.svd(self, some, compute_uv)
+
+    def qr(self, some=True):
+        from cgrad import _linalg_legacy
+        return _linalg_legacy.qr(self, some)
+
+    def matrix_exp(self):
+        from cgrad import _linalg_legacy
+        return _linalg_legacy.matrix_exp(self)
+
+    def matrix_power(self, n):
+        from cgrad import _linalg_legacy
+        return _linalg_legacy.matrix_power(self, n)
+
+    def cross(self, other, dim=None):
+        from cgrad import _linalg_legacy
+        return _linalg_legacy.cross(self, other, dim)
+
+    def lu_solve(self, LU_data, LU_pivots):
+        from cgrad import _linalg_legacy
+        return _linalg_legacy.lu_solve(self, LU_data, LU_pivots)
+
     def scatter(self, dim, index, src=None, *, value=None):
         return scatter_call(self, dim, index, src, value, "scatter")
 
