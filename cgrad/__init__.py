@@ -18,8 +18,36 @@ import os as _os
 _omp_policy_set = "OMP_WAIT_POLICY" not in _os.environ
 if _omp_policy_set:
     _os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
+
+
+def _installed_core_dir():
+    """The installed cgrad package folder that holds a compiled core, for a
+    source checkout whose cgrad/ shadows the installed package: Python puts
+    the working directory first on sys.path (`python -m ...` from the
+    checkout's root after `pip install .`), and the checkout was not built
+    in place. None when there is no such installed copy."""
+    import importlib.machinery
+    import sys
+    here = _os.path.dirname(_os.path.abspath(__file__))
+    for entry in sys.path:
+        folder = _os.path.join(_os.path.abspath(entry or _os.curdir), "cgrad")
+        if folder == here or not _os.path.isdir(folder):
+            continue
+        for suffix in importlib.machinery.EXTENSION_SUFFIXES:
+            if _os.path.exists(_os.path.join(folder, "_C" + suffix)):
+                return folder
+    return None
+
+
 try:
-    from cgrad import _C
+    try:
+        from cgrad import _C
+    except ImportError:
+        _core_dir = _installed_core_dir()
+        if _core_dir is None:
+            raise
+        __path__.append(_core_dir)    # the compiled core is the installed copy's
+        from cgrad import _C
 finally:
     if _omp_policy_set:
         del _os.environ["OMP_WAIT_POLICY"]
@@ -207,6 +235,7 @@ from cgrad._C import (
     xlogy,
     xlogy_,
     heaviside,
+    float_power,
     hardshrink,
     threshold,
     threshold_,

@@ -211,3 +211,41 @@ def numel(input):
 export_as("pow", _pow)
 export_as("abs", _abs)
 export_as("sum", _sum)
+
+
+cdef Tensor as_float64(Tensor t):
+    return t if t._dtype == F64 else op_to_dtype(t, F64)
+
+
+cdef Tensor float_power_of(object input, object exponent, str fname):
+    """PyTorch's composite: both operands taken in float64, then pow (so the
+    nodes are ToCopyBackward0 and PowBackward0/1/2)."""
+    if isinstance(input, Tensor):
+        if isinstance(exponent, Tensor):
+            return op_pow(as_float64(<Tensor>input), as_float64(<Tensor>exponent))
+        if is_scalar(exponent):
+            return op_pow_scalar(as_float64(<Tensor>input), float(exponent))
+        raise TypeError(f"{fname}(): argument 'exponent' must be Tensor or Number, not {py_typename(exponent)}")
+    if is_scalar(input) and isinstance(exponent, Tensor):
+        return op_rpow_scalar(as_float64(<Tensor>exponent), float(input))
+    raise TypeError(f"{fname}(): argument 'input' (position 1) must be Tensor, not {py_typename(input)}")
+
+
+def float_power(input, exponent, *, out=None):
+    return with_out(float_power_of(input, exponent, "float_power"), out, "float_power")
+
+
+def _tensor_float_power(self, exponent):
+    return float_power_of(self, exponent, "float_power")
+
+
+def _tensor_float_power_(self, exponent):
+    cdef Tensor x = input_arg(self, "float_power_")
+    if x._dtype != F64:
+        raise RuntimeError(f"the base given to float_power_ has dtype {dtype_title(x._dtype)} but the "
+                           "operation's result requires dtype Double")
+    return x.copy_(float_power_of(x, exponent, "float_power_")) if not (cgrad_grad_enabled and x._requires_grad) \
+        else x.copy_(float_power_of(x.clone(), exponent, "float_power_"))
+
+
+install_tensor_methods({"float_power": _tensor_float_power, "float_power_": _tensor_float_power_})

@@ -178,3 +178,28 @@ def test_out_argument_matches_torch(row):
     assert call(cgrad, row, "fn", cgrad.tensor(a_np), cgrad.tensor(b_np), out=oc) is oc
     call(torch, row, "fn", torch.tensor(a_np), torch.tensor(b_np), out=ot)
     np.testing.assert_allclose(oc.numpy(), ot.numpy(), rtol=1e-12, atol=1e-12)
+
+
+@requires_torch
+@pytest.mark.parametrize("operands", ["tt", "ts", "st", "int"])
+def test_float_power_matches_torch(operands):
+    """float_power: PyTorch's composite in float64 (not a table row)."""
+    a_np = np.array([[0.5, 1.5, 2.0], [3.0, 0.25, 1.0]], dtype=np.float32)
+    b_np = np.array([1.5, -0.5, 2.0], dtype=np.float32)
+    results = []
+    for lib in (cgrad, torch):
+        a = lib.tensor(a_np, requires_grad=True) if operands != "int" else lib.tensor([[1, 2, 3]])
+        b = lib.tensor(b_np, requires_grad=True)
+        args = {"tt": (a, b), "ts": (a, 2.5), "st": (2.5, b), "int": (a, 2)}[operands]
+        y = lib.float_power(*args)
+        if y.requires_grad:
+            y.sum().backward()
+        results.append((y, a.grad if operands != "int" else None, b.grad))
+    (yc, gac, gbc), (yt, gat, gbt) = results
+    assert str(yc.dtype).split(".")[-1] == str(yt.dtype).split(".")[-1] == "float64"
+    assert type(yc.grad_fn).__name__ == type(yt.grad_fn).__name__
+    np.testing.assert_allclose(yc.detach().numpy(), yt.detach().numpy(), rtol=1e-12)
+    for gc, gt in ((gac, gat), (gbc, gbt)):
+        assert (gc is None) == (gt is None)
+        if gt is not None:
+            np.testing.assert_allclose(gc.numpy(), gt.numpy(), rtol=1e-6)
