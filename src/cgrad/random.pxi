@@ -6,7 +6,14 @@
 # Random numbers: numpy's PCG64 behind a seedable module-level generator.
 # Reproducible (the same seed gives the same numbers), not PyTorch's stream.
 
-cdef object _rng = np.random.default_rng()
+cdef object _rng = None     # made on first use: numpy.random costs ~20 ms to import
+
+
+cdef object default_rng():
+    global _rng
+    if _rng is None:
+        _rng = np.random.default_rng()
+    return _rng
 
 
 class Generator:
@@ -47,7 +54,7 @@ def initial_seed():
 
 
 def _generator():
-    return _rng
+    return default_rng()
 
 
 cdef int cre_fill_random(Tensor t, bint normal) except -1:
@@ -60,18 +67,18 @@ cdef int cre_fill_random(Tensor t, bint normal) except -1:
         # float16: PyTorch's uniform draws multiples of 2^-11 in [0, 1), all
         # exact in half; normal samples are drawn in float32 and rounded
         if normal:
-            flat = _rng.standard_normal(t._numel, dtype=np.float32).astype(np.float16)
+            flat = default_rng().standard_normal(t._numel, dtype=np.float32).astype(np.float16)
         else:
-            flat = (_rng.integers(0, 1 << 11, size=t._numel) * (1.0 / (1 << 11))).astype(np.float16)
+            flat = (default_rng().integers(0, 1 << 11, size=t._numel) * (1.0 / (1 << 11))).astype(np.float16)
         np.copyto(ndarray_view(t), flat.reshape(shape_tuple(t)))
         return 0
     flat = ndarray_view(t).reshape(-1) if t._contiguous else None
     if flat is None:
         flat = np.empty(t._numel, dtype=np.float32 if t._dtype == F32 else np.float64)
     if normal:
-        _rng.standard_normal(out=flat, dtype=flat.dtype)
+        default_rng().standard_normal(out=flat, dtype=flat.dtype)
     else:
-        _rng.random(out=flat, dtype=flat.dtype)
+        default_rng().random(out=flat, dtype=flat.dtype)
     if not t._contiguous:
         np.copyto(ndarray_view(t), flat.reshape(shape_tuple(t)))
     return 0
@@ -170,7 +177,7 @@ cdef int cre_fill_randint(Tensor t, int64_t low, int64_t high) except -1:
         if is_float(t._dtype):
             cre_warn_fp_bounds(low, high, t._dtype)
     if t._numel:
-        values = _rng.integers(low, high, size=t._numel, dtype=np.int64)
+        values = default_rng().integers(low, high, size=t._numel, dtype=np.int64)
         copy_into(t, tensor_from_ndarray(values.reshape(shape_tuple(t)), True))
     return 0
 
