@@ -48,7 +48,15 @@ def wheel_tests(session):
     session.run("python", "-c", f"import shutil; shutil.unpack_archive({sdist!r}, {unpacked!r})")
     source = glob.glob(os.path.join(unpacked, "*"))[0]
     wheels = os.path.join(tmp, "wheels")
-    session.run("python", "-m", "pip", "wheel", "--no-deps", "-w", wheels, source, env=STRIPPED)
+    env = dict(STRIPPED)
+    if sys.platform.startswith("linux"):
+        # An interpreter built with --enable-shared (pyenv's) links extensions
+        # with -rpath to its own lib folder: a path of this machine in the
+        # wheel's RUNPATH. Extensions need no libpython, so link without it.
+        ldshared = session.run("python", "-c", "import sysconfig; print(sysconfig.get_config_var('LDSHARED'))",
+                               silent=True).split()
+        env["LDSHARED"] = " ".join(w for w in ldshared if not w.startswith(("-Wl,-rpath", "-Wl,-R")))
+    session.run("python", "-m", "pip", "wheel", "--no-deps", "-w", wheels, source, env=env)
     if sys.platform.startswith("linux"):
         session.run("python", os.path.join(HERE, "tools", "check_wheel.py"), wheels)
     wheel = glob.glob(os.path.join(wheels, "*.whl"))[0]

@@ -17,12 +17,11 @@ import warnings as _warnings
 
 
 cdef str cre_tp_name(object obj):
-    """Py_TYPE(obj)->tp_name: module-qualified for C types outside builtins."""
+    """Py_TYPE(obj)->tp_name: module-qualified for C types outside builtins
+    ('numpy.ndarray'), the bare name for classes defined in Python and for
+    Tensor (its tp_name is 'Tensor', see tensor_core.pxi)."""
     cdef type t = type(obj)
-    if t.__flags__ & (1 << 9):      # Py_TPFLAGS_HEAPTYPE: just the name
-        return t.__name__
-    mod = t.__module__
-    return t.__name__ if mod == "builtins" else f"{mod}.{t.__name__}"
+    return (<PyTypeObject*>t).tp_name.decode("utf-8")
 
 
 cdef inline bint cre_is_sequence(object obj):

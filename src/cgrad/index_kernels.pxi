@@ -371,6 +371,8 @@ cdef tuple SCALAR_TYPE_NAME = C_SCALAR_NAMES
 cdef str tp_name(object o):
     """CPython's tp_name of o's type: 'float', 'numpy.ndarray', ..."""
     t = type(o)
+    if t is Tensor:     # tp_name 'Tensor' (its __module__ reads 'cgrad')
+        return "Tensor"
     mod = t.__module__
     if mod == "builtins":
         return t.__qualname__

@@ -82,7 +82,7 @@ cdef class NotImplementedBackward(Node):
         raise RuntimeError(f"derivative for aten::{self.aten_name} is not implemented")
 
 
-(<PyTypeObject*>NotImplementedBackward).tp_name = b"NotImplemented"
+cg_rename_type(NotImplementedBackward, "NotImplemented", None, None)
 
 
 cdef Tensor record_not_implemented(Tensor out, str aten_name, Tensor a, Tensor b):

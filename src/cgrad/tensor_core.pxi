@@ -317,22 +317,41 @@ cdef Tensor tensor_from_ndarray(object arr, bint share, bint warn_readonly=False
 
 
 # ---------------------------------------------------------------------------
-# The Tensor type's C name. Python builds some messages from tp_name
+# The Tensor type's names. Python builds some messages from tp_name
 # ("unsupported operand type(s) for +: 'Tensor' and 'NoneType'", "'Tensor'
 # object has no attribute ...", Cython's argument type errors); PyTorch's
-# Tensor is a Python class named 'Tensor', so cgrad's type is renamed from
-# 'cgrad._C.Tensor' to 'Tensor' once, at import. A static type takes its
-# __module__ from tp_name, so Tensor.__module__ reads 'builtins' afterwards:
-# cgrad/__init__.py exports Tensor by identity, and pickling a tensor never
-# names the class (Tensor.__reduce_ex__).
+# Tensor is a Python class named 'Tensor', so tp_name becomes 'Tensor' once,
+# at import. A static type derives __module__ from tp_name ('builtins'
+# then), through type's own __module__ descriptor; so Tensor gets a
+# metaclass, as torch.Tensor has (_TensorMeta): a class defined in Python
+# holds a plain __module__ string in its dict, which hides type's descriptor,
+# and Tensor.__module__ is then read from Tensor's dict: 'cgrad', where
+# users, pickle and type checkers find it. Only the class object changes:
+# instances, their slots and the per-op code are as before (isinstance on an
+# exact Tensor still takes CPython's fast path).
+
+
+class _TensorMeta(type):
+    """The metaclass of Tensor (see above)."""
+
+    def __repr__(cls):
+        return f"<class '{cls.__module__}.{cls.__qualname__}'>"
+
 
 cdef extern from *:
     """
-    static void cg_rename_type(PyObject* t, const char* name) {
-        ((PyTypeObject*)t)->tp_name = name;
-        PyType_Modified((PyTypeObject*)t);
+    static int cg_rename_type(PyObject* t, const char* name, PyObject* module, PyObject* metatype) {
+        PyTypeObject* tp = (PyTypeObject*)t;
+        tp->tp_name = name;
+        if (module != Py_None) {
+            if (PyDict_SetItemString(tp->tp_dict, "__module__", module) < 0) return -1;
+            Py_INCREF(metatype);
+            Py_SET_TYPE(t, (PyTypeObject*)metatype);
+        }
+        PyType_Modified(tp);
+        return 0;
     }
     """
-    void cg_rename_type(object t, const char* name)
+    int cg_rename_type(object t, const char* name, object module, object metatype) except -1
 
-cg_rename_type(Tensor, "Tensor")
+cg_rename_type(Tensor, "Tensor", "cgrad", _TensorMeta)

@@ -1,0 +1,476 @@
+"""Generate cgrad's type stubs (cgrad/**/*.pyi) from the imported package.
+
+    python tools/gen_stubs.py            # rewrite the stubs
+    python tools/gen_stubs.py --check    # exit 1 if a checked-in stub differs
+
+Every module of the package gets a stub holding its public names (and, for
+cgrad._C, every public name of the compiled module, grad_fn classes
+included, so `python -m mypy.stubtest cgrad` has nothing to allow). The
+signatures are the runtime ones: Cython embeds each def's signature in the
+compiled module (inspect.signature reads it), Python functions have theirs.
+Parameters are typed Any (ops take tensors, numbers, sequences and dtypes
+alike); return types come from the tables below, by default Tensor for the
+compiled ops, Tensor methods and nn.functional, Any elsewhere. A name bound
+to an object defined in another module of the package is re-exported from
+there (`from cgrad._C import add as add`), so each class is defined once.
+Needs an importable cgrad (an in-place build or an installed wheel).
+"""
+import argparse
+import enum
+import importlib
+import inspect
+import os
+import pkgutil
+import sys
+import types
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+
+# Names in annotations. Builtins are spelled builtins.X because stubs define
+# names that shadow them (cgrad.float, Tensor.int(), Tensor.bool()), and the
+# package's own types through private aliases because Tensor has attributes
+# named dtype and device.
+BOOL, INT, FLOAT, STR, NONE = "builtins.bool", "builtins.int", "builtins.float", "builtins.str", "None"
+TENSOR, SIZE, DTYPE, DEVICE = "_Tensor", "_Size", "_dtype", "_device"
+OPT_TENSOR = f"{TENSOR} | None"
+TENSORS = f"builtins.tuple[{TENSOR}, ...]"
+ANY = "Any"
+ALIASES = {TENSOR: "Tensor", SIZE: "Size", DTYPE: "dtype", DEVICE: "device"}
+
+# Default return type of a module's functions (else Any).
+MODULE_RETURNS = {"cgrad._C": TENSOR, "cgrad.nn.functional": TENSOR, "cgrad.linalg": TENSOR}
+
+# Return types that are not the default, by qualified name ("module.name" or
+# "module.Class.method"); "*.name" applies to every module and class.
+RETURNS = {
+    # compiled functions
+    **{f"cgrad._C.{n}": BOOL for n in [
+        "allclose", "equal", "is_tensor", "can_cast", "is_grad_enabled", "is_inference_mode_enabled",
+        "is_anomaly_enabled", "is_anomaly_check_nan_enabled"]},
+    **{f"cgrad._C.{n}": INT for n in ["numel", "get_num_threads", "initial_seed"]},
+    **{f"cgrad._C.{n}": NONE for n in ["set_num_threads", "seed"]},
+    **{f"cgrad._C.{n}": DTYPE for n in ["promote_types", "result_type"]},
+    **{f"cgrad._C.{n}": TENSORS for n in ["split", "split_with_sizes", "chunk", "unbind"]},
+    # Tensor or tuple, by the arguments
+    **{f"cgrad._C.{n}": ANY for n in ["max", "min", "nonzero", "atleast_1d", "atleast_2d", "atleast_3d",
+                                      "manual_seed"]},
+    # Tensor methods
+    **{f"cgrad._C.Tensor.{n}": BOOL for n in [
+        "allclose", "equal", "is_complex", "is_contiguous", "is_floating_point", "is_inference", "_is_view",
+        "__bool__", "__contains__", "is_cuda", "is_leaf", "is_sparse", "requires_grad", "retains_grad"]},
+    **{f"cgrad._C.Tensor.{n}": INT for n in [
+        "dim", "ndimension", "numel", "nelement", "element_size", "storage_offset", "data_ptr", "__len__",
+        "__index__", "__int__", "__hash__", "ndim", "itemsize", "nbytes", "output_nr", "_version",
+        "__array_priority__"]},
+    **{f"cgrad._C.Tensor.{n}": ANY for n in [
+        "item", "tolist", "size", "stride", "max", "min", "nonzero", "type", "numpy", "__array__",
+        "register_hook", "__reduce_ex__", "grad_fn", "__dict__"]},
+    **{f"cgrad._C.Tensor.{n}": TENSORS for n in ["split", "split_with_sizes", "chunk", "unbind"]},
+    **{f"cgrad._C.Tensor.{n}": NONE for n in ["backward", "retain_grad", "__setitem__", "__delitem__",
+                                              "__init__"]},
+    "cgrad._C.Tensor.__float__": FLOAT,
+    "cgrad._C.Tensor.__repr__": STR,
+    "cgrad._C.Tensor.__format__": STR,
+    "cgrad._C.Tensor.__iter__": f"Iterator[{TENSOR}]",
+    "cgrad._C.Tensor.shape": SIZE,
+    "cgrad._C.Tensor.dtype": DTYPE,
+    "cgrad._C.Tensor.device": DEVICE,
+    "cgrad._C.Tensor.grad": OPT_TENSOR,
+    "cgrad._C.Tensor._base": OPT_TENSOR,
+    # Python functions
+    "cgrad.is_floating_point": BOOL,
+    "cgrad.get_default_dtype": DTYPE,
+    "cgrad.autograd.grad_mode.is_grad_enabled": BOOL,
+    "cgrad.autograd.grad_mode.is_inference_mode_enabled": BOOL,
+    "cgrad.autograd.gradcheck.gradcheck": BOOL,
+    "cgrad.autograd.gradcheck.gradgradcheck": BOOL,
+    "cgrad.autograd.grad": TENSORS,
+    "cgrad.autograd.backward": NONE,
+    "cgrad.serialization.save": NONE,
+    "cgrad.viz.to_dot": STR,
+    "cgrad.viz.draw": STR,
+    "cgrad.nn.modules.module.Module.parameters": f"Iterator[{TENSOR}]",
+    "cgrad.nn.modules.module.Module.named_parameters": f"Iterator[builtins.tuple[{STR}, {TENSOR}]]",
+    "cgrad.nn.modules.module.Module.buffers": f"Iterator[{TENSOR}]",
+    "cgrad.nn.modules.module.Module.named_buffers": f"Iterator[builtins.tuple[{STR}, {TENSOR}]]",
+    "cgrad.nn.modules.module.Module.state_dict": f"builtins.dict[{STR}, Any]",
+    "cgrad.nn.modules.module.Module.zero_grad": NONE,
+    **{f"cgrad.nn.modules.module.Module.{n}": "Self" for n in [
+        "train", "eval", "to", "float", "double", "half", "cpu", "requires_grad_", "apply"]},
+    "cgrad.optim.optimizer.Optimizer.zero_grad": NONE,
+    "cgrad.optim.optimizer.Optimizer.state_dict": f"builtins.dict[{STR}, Any]",
+    "cgrad.optim.optimizer.Optimizer.add_param_group": NONE,
+    "cgrad.optim.optimizer.Optimizer.load_state_dict": NONE,
+    "*.__init__": NONE,
+    "*.__repr__": STR,
+    "*.__str__": STR,
+    "*.__len__": INT,
+    "*.__bool__": BOOL,
+    "*.__hash__": INT,
+    "*.__setattr__": NONE,
+    "*.__delattr__": NONE,
+    "*.__setitem__": NONE,
+    "*.__delitem__": NONE,
+    "*.__enter__": ANY,
+    "*.__exit__": ANY,
+}
+
+# Operator slots have no signature at runtime (Cython's binary operators).
+BINARY_OPERATORS = {"__add__", "__and__", "__floordiv__", "__matmul__", "__mod__", "__mul__", "__or__",
+                    "__sub__", "__truediv__", "__xor__", "__pow__", "__radd__", "__rand__", "__rfloordiv__",
+                    "__rmatmul__", "__rmod__", "__rmul__", "__ror__", "__rsub__", "__rtruediv__", "__rxor__",
+                    "__rpow__"}
+# Tensor compares elementwise: its __eq__/__ne__ return tensors, not bool.
+OVERRIDES_OBJECT = {"__eq__", "__ne__"}
+# Dunders a stub carries (others are the default object behaviour).
+KEPT_DUNDERS = BINARY_OPERATORS | OVERRIDES_OBJECT | {
+    "__init__", "__call__", "__abs__", "__bool__", "__float__", "__int__", "__index__", "__invert__",
+    "__neg__", "__pos__", "__len__", "__iter__", "__next__", "__getitem__", "__setitem__", "__delitem__",
+    "__contains__", "__lt__", "__le__", "__gt__", "__ge__", "__iadd__", "__isub__", "__imul__",
+    "__itruediv__", "__ifloordiv__", "__imod__", "__iand__", "__ior__", "__ixor__", "__enter__", "__exit__",
+    "__repr__", "__format__", "__array__", "__copy__", "__deepcopy__", "__reduce_ex__", "__getattr__",
+    "__setattr__", "__delattr__", "__array_priority__", "__hash__", "__version__", "__all__",
+    "__getstate__", "__setstate__", "__dir__", "__new__", "__reduce_cython__", "__setstate_cython__"}
+GENERIC_BUILTINS = {tuple: "builtins.tuple[Any, ...]", list: "builtins.list[Any]",
+                    dict: "builtins.dict[Any, Any]", set: "builtins.set[Any]"}
+BASES = {"cgrad._C.Size": "builtins.tuple[builtins.int, ...]"}
+SLOT_METHODS = (types.WrapperDescriptorType, types.MethodDescriptorType, types.BuiltinFunctionType,
+                types.MethodWrapperType, types.BuiltinMethodType, types.FunctionType)
+
+
+def is_disjoint_base(cls):
+    """Whether instances of cls have a layout of their own (PEP 800), as
+    stubtest decides it (CPython's rule differs before 3.12)."""
+    try:
+        from mypy.stubtest import _is_disjoint_base
+    except ImportError:
+        base = cls.__base__
+        return base is not None and (cls.__basicsize__, cls.__itemsize__) != (base.__basicsize__,
+                                                                             base.__itemsize__)
+    return cls is not object and not vars(cls).get("__slots__") and _is_disjoint_base(cls)
+
+
+def is_function(obj):
+    return (inspect.isroutine(obj) or type(obj).__name__ == "cython_function_or_method"
+            or isinstance(obj, SLOT_METHODS))
+
+
+class Stub:
+    """One module's stub being written: its lines and what it imports."""
+
+    def __init__(self, module, homes):
+        self.module, self.homes = module, homes
+        self.lines, self.reexports = [], []
+        self.uses_alias = set()
+        self.needed_classes = set()     # classes of this module that annotations name
+
+    # -- annotations ---------------------------------------------------------
+    def returns(self, qualname, default):
+        name = qualname.rsplit(".", 1)[1]
+        ann = RETURNS.get(qualname, RETURNS.get(f"*.{name}", default))
+        for alias in ALIASES:
+            if alias in ann:
+                self.uses_alias.add(alias)
+        return ann
+
+    def type_of_value(self, value):
+        t = type(value)
+        if t in (bool, int, float, str, bytes):
+            return f"builtins.{t.__name__}"
+        if t in (tuple, list, dict, set, frozenset):
+            return f"builtins.{t.__name__}[{'Any, ...' if t is tuple else 'Any, Any' if t is dict else 'Any'}]"
+        home = self.homes.get(id(t))
+        if home is not None:
+            mod, name = home
+            alias = {v: k for k, v in ALIASES.items()}.get(name) if mod == "cgrad._C" else None
+            if alias:
+                self.uses_alias.add(alias)
+                return alias
+            if mod == self.module:
+                self.needed_classes.add(name)
+                return name
+            self.reexports.append((mod, name, f"_{name}"))
+            return f"_{name}"
+        return ANY
+
+    def class_ref(self, cls):
+        """How this stub names a class of the package (imported under a
+        private alias from its home module when defined elsewhere)."""
+        home = self.homes.get(id(cls))
+        if home is None:
+            self.reexports.append(("import", cls.__module__, None))
+            return f"{cls.__module__}.{cls.__qualname__}"
+        if home[0] == self.module:
+            self.needed_classes.add(home[1])
+            return home[1]
+        self.reexports.append((home[0], home[1], f"_{home[1]}"))
+        return f"_{home[1]}"
+
+    # -- signatures ------------------------------------------------------------
+    def signature(self, obj, qualname, default_return, method):
+        name = qualname.rsplit(".", 1)[1]
+        ret = self.returns(qualname, default_return)
+        try:
+            sig = inspect.signature(obj)
+        except (TypeError, ValueError):
+            sig = None
+        if sig is None:
+            if name in BINARY_OPERATORS or name in OVERRIDES_OBJECT:
+                return f"(self, other: Any, /) -> {ret}"
+            return f"(self, *args: Any, **kwargs: Any) -> {ret}" if method else \
+                f"(*args: Any, **kwargs: Any) -> {ret}"
+        params, seen_kwonly, seen_positional_only = [], False, False
+        for i, p in enumerate(sig.parameters.values()):
+            if i == 0 and method and (p.name in ("self", "cls") or name == "__new__"):
+                params.append(p.name)
+                if p.kind is p.POSITIONAL_ONLY:
+                    seen_positional_only = True
+                continue
+            if seen_positional_only and p.kind is not p.POSITIONAL_ONLY:
+                params.append("/")
+                seen_positional_only = False
+            if p.kind is p.POSITIONAL_ONLY:
+                seen_positional_only = True
+            if p.kind is p.KEYWORD_ONLY and not seen_kwonly:
+                params.append("*")
+                seen_kwonly = True
+            text = {p.VAR_POSITIONAL: "*", p.VAR_KEYWORD: "**"}.get(p.kind, "") + f"{p.name}: Any"
+            if p.kind is p.VAR_POSITIONAL:
+                seen_kwonly = True
+            if p.default is not p.empty:
+                text += " = ..."
+            params.append(text)
+        if seen_positional_only:
+            params.append("/")
+        return f"({', '.join(params)}) -> {ret}"
+
+    # -- members -----------------------------------------------------------------
+    def function(self, name, obj, qualname, default_return, indent="", method=False, decorator=None):
+        if decorator:
+            self.lines.append(f"{indent}@{decorator}")
+        sig = self.signature(obj, qualname, default_return, method)
+        ignore = "  # type: ignore[override]" if name in OVERRIDES_OBJECT and not sig.endswith(
+            (f"-> {BOOL}", f"-> {ANY}")) else ""
+        self.lines.append(f"{indent}def {name}{sig}: ...{ignore}")
+
+    def klass(self, name, cls):
+        qual = f"{self.module}.{name}"
+        bases = []
+        for base in cls.__bases__:
+            if base is object:
+                continue
+            if base in GENERIC_BUILTINS:
+                bases.append(BASES.get(qual, GENERIC_BUILTINS[base]))
+                continue
+            home = self.homes.get(id(base))
+            if home is None:
+                bases.append(f"{base.__module__}.{base.__qualname__}")
+                self.reexports.append(("import", base.__module__, None))
+            elif home[0] == self.module:
+                bases.append(home[1])
+            else:
+                self.reexports.append((home[0], home[1], f"_{home[1]}"))
+                bases.append(f"_{home[1]}")
+        meta = type(cls)
+        if meta is not type:
+            bases.append("metaclass=" + self.class_ref(meta))
+        if is_disjoint_base(cls):
+            self.lines.append("@disjoint_base")
+        self.lines.append(f"class {name}{'(' + ', '.join(bases) + ')' if bases else ''}:")
+        default_return = TENSOR if cls.__name__ == "Tensor" and self.module == "cgrad._C" else ANY
+        body = len(self.lines)
+        for attr, value in sorted(vars(cls).items()):
+            if attr.startswith("__") and attr not in KEPT_DUNDERS:
+                continue
+            if attr.startswith("_") and not attr.startswith("__") and attr not in ("_version", "_base", "_is_view",
+                                                                                    "_make_subclass"):
+                continue
+            member_qual = f"{qual}.{attr}"
+            if attr == "__new__":
+                if isinstance(value, staticmethod):
+                    self.function(attr, value.__func__, member_qual, "Self", "    ", True)
+                continue
+            if isinstance(value, staticmethod):
+                self.function(attr, value.__func__, member_qual, default_return, "    ", False, "staticmethod")
+            elif isinstance(value, classmethod):
+                self.function(attr, value.__func__, member_qual, default_return, "    ", True, "classmethod")
+            elif isinstance(value, property) or inspect.isgetsetdescriptor(value) or \
+                    inspect.ismemberdescriptor(value):
+                writable = not isinstance(value, property) or value.fset is not None
+                ann = self.returns(member_qual, ANY)
+                if writable:
+                    self.lines.append(f"    {attr}: {ann}")
+                else:
+                    self.lines += ["    @property", f"    def {attr}(self) -> {ann}: ..."]
+            elif is_function(value):
+                self.function(attr, value, member_qual, default_return, "    ", True)
+            elif attr == "__hash__" and value is None:
+                self.lines.append("    __hash__: ClassVar[None]  # type: ignore[assignment]")
+            else:
+                self.lines.append(f"    {attr}: {self.returns(member_qual, self.type_of_value(value))}")
+        if len(self.lines) == body:
+            self.lines.append("    ...")
+
+    def text(self):
+        head = [f"# Generated by tools/gen_stubs.py from the runtime module {self.module}: do not edit.",
+                "import builtins", "from typing import Any, ClassVar, Iterator", ""]
+        extensions = [n for n, used in (("Self", any("-> Self:" in line for line in self.lines)),
+                                         ("disjoint_base", "@disjoint_base" in self.lines)) if used]
+        if extensions:
+            head.insert(3, f"from typing_extensions import {', '.join(extensions)}")
+        imports = []
+        if self.module == "cgrad._C":
+            tail = [""] + [f"{alias}: TypeAlias = {ALIASES[alias]}" for alias in sorted(self.uses_alias)]
+            if self.uses_alias:
+                head[2] = "from typing import Any, ClassVar, Iterator, TypeAlias"
+        else:
+            tail = []
+            for alias in sorted(self.uses_alias):
+                imports.append(f"from cgrad._C import {ALIASES[alias]} as {alias}")
+        for mod, name, asname in sorted(set(self.reexports), key=lambda r: (r[0], r[1], r[2] or "")):
+            if mod == "import":
+                imports.append(f"import {name}")
+            elif name == "*module*":
+                imports.append(f"import {asname[0]} as {asname[1]}")
+            else:
+                imports.append(f"from {mod} import {name} as {asname}")
+        if imports:
+            imports.append("")
+        return "\n".join(head + imports + self.lines + tail).rstrip("\n") + "\n"
+
+
+def public_names(module, bound_at_import):
+    if hasattr(module, "__all__"):
+        return list(module.__all__)
+    # (submodules that only this script's walk imported are not attributes
+    # of their package for a user)
+    return [n for n in bound_at_import.get(module.__name__, vars(module))
+            if not n.startswith("_") or n in ("__version__",)]
+
+
+def find_homes(modules):
+    """id(object) -> (module, name) where each class, function and submodule
+    is defined: the compiled module first, then the module named by
+    __module__ when it holds the object under the same name."""
+    homes = {}
+    compiled = modules["cgrad._C"]
+    # an object bound to several names: its own name first, then a public one
+    candidates = sorted(vars(compiled).items(), key=lambda item: (
+        getattr(item[1], "__name__", None) != item[0], item[0].startswith("_"), item[0]))
+    for name, obj in candidates:
+        if (isinstance(obj, type) or is_function(obj)) and not name.startswith("__"):
+            homes.setdefault(id(obj), ("cgrad._C", name))
+    for modname, module in modules.items():
+        for name, obj in vars(module).items():
+            if isinstance(obj, type) or is_function(obj):
+                if getattr(obj, "__module__", None) == modname and getattr(obj, "__name__", None) == name:
+                    homes.setdefault(id(obj), (modname, name))
+    return homes
+
+
+def stub_for(modname, modules, homes, bound_at_import):
+    module = modules[modname]
+    stub = Stub(modname, homes)
+    names = public_names(module, bound_at_import)
+    if modname == "cgrad._C":
+        names = [n for n in vars(module) if not n.startswith("_") or n == "_generator"]
+    for name in sorted(names):
+        if name == "__all__":
+            continue
+        obj = getattr(module, name)
+        if isinstance(obj, types.ModuleType):
+            # the package's submodules; other modules (numpy, ...) are no API
+            if obj.__name__ in modules and "." in obj.__name__:
+                parent, _, leaf = obj.__name__.rpartition(".")
+                stub.reexports.append((parent, leaf, name))
+            continue
+        if modname == "cgrad._C" and (isinstance(obj, type) or is_function(obj)) and \
+                getattr(obj, "__module__", None) not in ("cgrad._C", "cgrad"):
+            continue     # imported into the compiled module (numbers.Number, ...)
+        home = homes.get(id(obj)) if (isinstance(obj, type) or is_function(obj)) else None
+        if home is not None and home != (modname, name):
+            stub.reexports.append((home[0], home[1], name))
+        elif isinstance(obj, type):
+            stub.klass(name, obj)
+        elif is_function(obj):
+            stub.function(name, obj, f"{modname}.{name}", MODULE_RETURNS.get(modname, ANY))
+        elif isinstance(obj, enum.Enum):
+            stub.lines.append(f"{name}: {stub.type_of_value(obj)}")
+        else:
+            stub.lines.append(f"{name}: {RETURNS.get(f'{modname}.{name}', stub.type_of_value(obj))}")
+    # private classes of this module that the classes and values written here
+    # need (bases, metaclasses, the types of values), written in name order
+    written = {name for name in names if isinstance(getattr(module, name, None), type)}
+    pending = sorted(written)
+    while pending or stub.needed_classes - written:
+        wanted = set(stub.needed_classes - written)
+        for name in pending:
+            cls = getattr(module, name)
+            for base in cls.__bases__:
+                home = homes.get(id(base))
+                if home and home[0] == modname and home[1] not in written:
+                    wanted.add(home[1])
+        pending = sorted(wanted - written)
+        for name in pending:
+            written.add(name)
+            stub.klass(name, getattr(module, name))
+        stub.needed_classes &= written
+    if hasattr(module, "__all__"):
+        stub.lines.append(f"__all__ = {sorted(module.__all__)!r}")
+    return stub.text()
+
+
+def stub_path(modname, module):
+    parts = modname.split(".")
+    if os.path.basename(getattr(module, "__file__", "") or "").startswith("__init__."):
+        return os.path.join(ROOT, *parts, "__init__.pyi")
+    return os.path.join(ROOT, *parts[:-1], parts[-1] + ".pyi")
+
+
+def all_modules():
+    """Every module of the package, and the names each module loaded by
+    `import cgrad` had bound before the walk imported the rest."""
+    import cgrad
+    bound_at_import = {name: set(vars(m)) for name, m in list(sys.modules.items())
+                       if name == "cgrad" or name.startswith("cgrad.")}
+    modules = {"cgrad": cgrad}
+    for info in pkgutil.walk_packages(cgrad.__path__, "cgrad."):
+        modules[info.name] = importlib.import_module(info.name)
+    return dict(sorted(modules.items())), bound_at_import
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--check", action="store_true", help="compare with the checked-in stubs, write nothing")
+    args = parser.parse_args()
+    sys.path.insert(0, ROOT)
+    modules, bound_at_import = all_modules()
+    homes = find_homes(modules)
+    stale = []
+    for modname, module in modules.items():
+        path = stub_path(modname, module)
+        text = stub_for(modname, modules, homes, bound_at_import)
+        old = open(path, encoding="utf-8").read() if os.path.exists(path) else None
+        if old != text:
+            stale.append(os.path.relpath(path, ROOT))
+            if not args.check:
+                with open(path, "w", encoding="utf-8") as f:
+                    f.write(text)
+    typed = os.path.join(ROOT, "cgrad", "py.typed")
+    if not os.path.exists(typed):
+        stale.append("cgrad/py.typed")
+        if not args.check:
+            open(typed, "w").close()
+    if args.check and stale:
+        print("stubs out of date (run python tools/gen_stubs.py): " + ", ".join(stale), file=sys.stderr)
+        return 1
+    if args.check:
+        print(f"stubs current: {len(modules)} modules")
+    else:
+        print("wrote: " + (", ".join(stale) if stale else f"nothing, the stubs of {len(modules)} modules are current"))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
