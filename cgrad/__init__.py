@@ -41,7 +41,7 @@ globals().update({name: obj for name, obj in vars(_C).items() if _is_public(name
 from cgrad._C import float16, float32, float64, int8, int16, int32, int64, uint8
 from cgrad import autograd, linalg, nn, optim, viz
 # data loading, the device surface of a CPU-only build (issue 15)
-from cgrad import backends, cuda, utils
+from cgrad import backends, cuda, random, utils
 from cgrad._C import Generator, default_generator
 from cgrad.serialization import load, save
 from cgrad._tensor_str import set_printoptions
