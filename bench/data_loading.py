@@ -4,7 +4,7 @@ shuffled, with 0 and 2 worker processes; plus the random samplers
 (randperm, multinomial, bernoulli, normal) on 10^6 elements.
 Medians of repeated runs, and the cgrad/torch ratio.
 
-    /work/main/.venv/bin/python bench/data_loading.py
+    PYTHONPATH=. /work/main/.venv/bin/python bench/data_loading.py   (from the repository root)
 """
 import statistics
 import time
