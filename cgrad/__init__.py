@@ -392,7 +392,7 @@ from cgrad._linalg_legacy import (
     matrix_power,
 )
 # data loading, the device surface of a CPU-only build (issue 15)
-from cgrad import backends, cuda, utils
+from cgrad import backends, cuda, random, utils
 from cgrad._C import Generator, default_generator
 from cgrad.serialization import load, save
 from cgrad._interop import from_dlpack

@@ -333,3 +333,16 @@ def test_randperm_is_uniform():
     first = np.array([cgrad.randperm(4, generator=g)[0].item() for _ in range(4000)])
     freq = np.bincount(first, minlength=4) / 4000
     assert np.all(np.abs(freq - 0.25) <= 6 * math.sqrt(0.25 * 0.75 / 4000))
+
+
+def test_random_module_and_fork_rng():
+    assert cgrad.random.manual_seed(4) is cgrad.default_generator
+    assert cgrad.random.initial_seed() == 4
+    before = cgrad.rand(1).item()
+    cgrad.random.manual_seed(4)
+    with cgrad.random.fork_rng():
+        cgrad.rand(10)
+    assert cgrad.rand(1).item() == before
+    with cgrad.random.fork_rng(enabled=False):
+        cgrad.rand(1)
+    assert cgrad.random.get_rng_state().dtype == cgrad.uint8

@@ -470,3 +470,10 @@ def test_large_tensors_cross_the_pipe():
     assert [tuple(b[0].shape) for b in got] == [(2, 256, 256)] * 2
     assert got[1][0][1, 255, 255].item() == 3.0 and got[1][1].dtype == cgrad.int16
     assert got[0][1].tolist() == [[0, 0, 0], [1, 1, 1]]
+
+
+def test_spawned_workers():
+    """A spawn context pickles the dataset to fresh interpreters (tensors as numpy buffers)."""
+    ds = cdata.TensorDataset(cgrad.arange(10.).view(5, 2), cgrad.arange(5))
+    loader = cdata.DataLoader(ds, batch_size=2, num_workers=1, multiprocessing_context="spawn", timeout=60)
+    assert [struct(b) for b in loader] == [struct(b) for b in cdata.DataLoader(ds, batch_size=2)]
