@@ -3,10 +3,12 @@ from cgrad.nn import functional, init, utils
 from cgrad.nn.modules import (CrossEntropyLoss, Dropout, Flatten, Identity, Linear, LogSoftmax,
                               Module, ModuleDict, ModuleList, MSELoss, NLLLoss, ReLU, Sequential,
                               Sigmoid, Softmax, Tanh, LeakyReLU, ELU, GELU, SiLU, Softplus, L1Loss,
-                              SmoothL1Loss, BCELoss, BCEWithLogitsLoss)
+                              SmoothL1Loss, BCELoss, BCEWithLogitsLoss, ParameterDict, ParameterList,
+                              PReLU, Unflatten)
 from cgrad.nn.parameter import Parameter
 
 __all__ = ["functional", "init", "Parameter", "Module", "Linear", "Identity", "Flatten", "Sequential",
            "ModuleList", "ModuleDict", "ReLU", "Tanh", "Sigmoid", "Softmax", "LogSoftmax", "Dropout",
            "MSELoss", "CrossEntropyLoss", "NLLLoss", "LeakyReLU", "ELU", "GELU", "SiLU", "Softplus",
-           "L1Loss", "SmoothL1Loss", "BCELoss", "BCEWithLogitsLoss"]
+           "L1Loss", "SmoothL1Loss", "BCELoss", "BCEWithLogitsLoss", "ParameterList", "ParameterDict", "PReLU",
+           "Unflatten", "utils"]
