@@ -5,7 +5,7 @@ same parameters and state after many steps.
 The C kernels follow PyTorch's single-tensor order of operations (fused
 multiply-adds where PyTorch's CPU kernels have them), so Adamax, which takes
 no square root, is bit-identical in float64. torch's float64 sqrt is not
-correctly rounded (its MKL vector sqrt returns the neighbouring double for
+correctly rounded on this build (its vectorised sqrt returns the neighbouring double for
 about 0.7% of inputs, see test_torch_sqrt_is_not_correctly_rounded), so the
 optimizers with a sqrt agree to a few ulps in float64 (rtol 1e-13 after 40
 steps), and float32 to float rounding."""
