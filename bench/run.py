@@ -26,7 +26,7 @@ from bench.workloads import LIBS, WORKLOADS
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-ORDER = ["tiny", "scalar", "deep", "mlp", "matmul", "ewise", "mlp_leak"]
+ORDER = ["tiny", "scalar", "deep", "mlp", "matmul", "ewise", "mlp_leak", "optim"]
 TIMEOUT = 900
 
 

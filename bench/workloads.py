@@ -385,5 +385,39 @@ class MLPLeak:
     libs = ("cgrad", "torch")
 
 
+class Optim:
+    """One step of each adaptive optimizer (RMSprop centered with momentum,
+    Adagrad, Adadelta, Adamax, NAdam, RAdam) over 8 parameters of 256 x 256
+    with fixed gradients: the per-parameter update kernels."""
+    unit = "ms/iter"
+    ops = None
+    libs = ("cgrad", "torch")
+    names = [("RMSprop", dict(momentum=0.9, centered=True)), ("Adagrad", {}), ("Adadelta", {}),
+             ("Adamax", {}), ("NAdam", {}), ("RAdam", {})]
+
+    def _tensor_lib(self, lib):
+        rng = np.random.default_rng(2)
+        optimizers = []
+        for name, kwargs in self.names:
+            params = [lib.tensor(rng.standard_normal((256, 256)).astype(np.float32), requires_grad=True)
+                      for _ in range(8)]
+            for p in params:
+                p.grad = lib.tensor(rng.standard_normal((256, 256)).astype(np.float32))
+            optimizers.append(getattr(lib.optim, name)(params, lr=1e-3, **kwargs))
+
+        def run():
+            for opt in optimizers:
+                opt.step()
+        return run
+
+    def setup_cgrad(self):
+        import cgrad
+        return self._tensor_lib(cgrad)
+
+    def setup_torch(self):
+        import torch
+        return self._tensor_lib(torch)
+
+
 WORKLOADS = {"tiny": Tiny, "scalar": Scalar, "deep": Deep, "mlp": MLP, "matmul": Matmul,
-             "ewise": Ewise, "mlp_leak": MLPLeak}
+             "ewise": Ewise, "mlp_leak": MLPLeak, "optim": Optim}

@@ -5,7 +5,7 @@ same parameters and state after many steps.
 The C kernels follow PyTorch's single-tensor order of operations (fused
 multiply-adds where PyTorch's CPU kernels have them), so Adamax, which takes
 no square root, is bit-identical in float64. torch's float64 sqrt is not
-correctly rounded (its MKL vector sqrt returns the neighbouring double for
+correctly rounded on this build (its vectorised sqrt returns the neighbouring double for
 about 0.7% of inputs, see test_torch_sqrt_is_not_correctly_rounded), so the
 optimizers with a sqrt agree to a few ulps in float64 (rtol 1e-13 after 40
 steps), and float32 to float rounding."""
@@ -217,3 +217,46 @@ def test_non_contiguous_parameter_is_updated_in_place():
     (p.sum() * 2).backward()
     opt.step()
     np.testing.assert_allclose(base.detach().numpy(), np.arange(12.0).reshape(3, 4) - 0.1)
+
+
+@requires_torch
+def test_step_hooks_and_param_group_checks_as_torch():
+    records = []
+    for lib in (cgrad, torch):
+        rec = []
+        p = lib.ones(2, requires_grad=True)
+        opt = lib.optim.Adamax([p], lr=0.1)
+        h = opt.register_step_pre_hook(lambda o, args, kwargs: rec.append(("pre", len(args), sorted(kwargs))))
+        opt.register_step_post_hook(lambda o, args, kwargs: rec.append(("post", p.tolist())))
+        p.grad = lib.ones(2)
+        opt.step()
+        h.remove()
+        opt.step()
+        q = lib.zeros(3, requires_grad=True)
+        opt.add_param_group({"params": q, "lr": 0.5})
+        rec.append([sorted(g) for g in opt.param_groups])
+        for bad, exc in ((lambda: opt.add_param_group({"params": [q]}), ValueError),
+                         (lambda: opt.add_param_group({"params": {lib.ones(1)}}), TypeError),
+                         (lambda: opt.add_param_group({"params": [1.0]}), TypeError),
+                         (lambda: opt.add_param_group({"params": [(p * 2)]}), ValueError),
+                         (lambda: opt.add_param_group([q]), TypeError),
+                         (lambda: lib.optim.RMSprop(lib.ones(2)), TypeError),
+                         (lambda: lib.optim.RMSprop([]), ValueError)):
+            with pytest.raises(exc) as err:
+                bad()
+            rec.append(str(err.value).replace("torch.", "cgrad."))
+        records.append(rec)
+    assert records[0] == records[1]
+
+
+@requires_torch
+def test_zero_grad_set_to_none_false_as_torch():
+    for lib in (cgrad, torch):
+        p = lib.ones(2, requires_grad=True)
+        opt = lib.optim.RAdam([p])
+        (p * 3).sum().backward()
+        grad = p.grad
+        opt.zero_grad(set_to_none=False)
+        assert p.grad is grad and p.grad.tolist() == [0.0, 0.0]
+        opt.zero_grad()
+        assert p.grad is None

@@ -3,7 +3,8 @@ from cgrad.nn import functional, init, utils
 from cgrad.nn.modules import (CrossEntropyLoss, Dropout, Flatten, Identity, Linear, LogSoftmax,
                               Module, ModuleDict, ModuleList, MSELoss, NLLLoss, ReLU, Sequential,
                               Sigmoid, Softmax, Tanh, LeakyReLU, ELU, GELU, SiLU, Softplus, L1Loss,
-                              SmoothL1Loss, BCELoss, BCEWithLogitsLoss)
+                              SmoothL1Loss, BCELoss, BCEWithLogitsLoss, ParameterDict, ParameterList,
+                              PReLU, Unflatten)
 from cgrad.nn.modules.activation_pointwise import (Hardshrink, Hardsigmoid, Hardswish, Hardtanh,
                                                    LogSigmoid, Mish, ReLU6, Softshrink, Softsign,
                                                    Tanhshrink, Threshold)
@@ -14,4 +15,4 @@ __all__ = ["functional", "init", "Parameter", "Module", "Linear", "Identity", "F
            "MSELoss", "CrossEntropyLoss", "NLLLoss", "LeakyReLU", "ELU", "GELU", "SiLU", "Softplus",
            "L1Loss", "SmoothL1Loss", "BCELoss", "BCEWithLogitsLoss", "Hardtanh", "ReLU6",
            "Hardsigmoid", "Hardswish", "Mish", "Softshrink", "Hardshrink", "Threshold", "LogSigmoid",
-           "Softsign", "Tanhshrink"]
+           "Softsign", "Tanhshrink", "ParameterList", "ParameterDict", "PReLU", "Unflatten", "utils"]

@@ -137,6 +137,9 @@ def leaky_relu_(input, negative_slope=0.01):
     return _C._activation(input, 1, negative_slope, 0.0, True)
 
 
+prelu = _C.prelu
+
+
 def elu(input, alpha=1.0, inplace=False):
     """x where x > 0, else alpha * (exp(x) - 1)."""
     return _C._activation(input, 2, alpha, 0.0, inplace)

@@ -3,6 +3,7 @@ state_dict / load_state_dict / zero_grad surface (torch/optim/optimizer.py):
 state is a defaultdict keyed by the parameter tensors, state_dict packs
 parameters as indices, load_state_dict casts the loaded state to each
 parameter's dtype ('step' kept as it is)."""
+import functools
 import warnings
 from collections import OrderedDict, defaultdict
 from collections.abc import Iterable
@@ -52,10 +53,39 @@ class _HookHandle:
         self.remove()
 
 
+def _with_step_hooks(func):
+    """A subclass's step() runs the registered step pre- and post-hooks
+    around it, as PyTorch's profile_hook_step does."""
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        self = args[0]
+        for pre_hook in list(self._optimizer_step_pre_hooks.values()):
+            result = pre_hook(self, args, kwargs)
+            if result is not None:
+                if isinstance(result, tuple) and len(result) == 2:
+                    args, kwargs = result
+                else:
+                    raise RuntimeError(f"{func} must return None or a tuple of (new_args, new_kwargs), but got "
+                                       f"{result}.")
+        out = func(*args, **kwargs)
+        for post_hook in list(self._optimizer_step_post_hooks.values()):
+            post_hook(self, args, kwargs)
+        return out
+
+    wrapper._hooked = True
+    return wrapper
+
+
 class Optimizer:
     """Base class: subclasses define `step()`. Parameters come as an
     iterable of tensors or of dicts (parameter groups with their own
     options)."""
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        step = cls.__dict__.get("step")
+        if step is not None and not getattr(step, "_hooked", False):
+            cls.step = _with_step_hooks(step)
 
     def __init__(self, params, defaults):
         self.defaults = defaults
