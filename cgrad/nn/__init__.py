@@ -4,9 +4,12 @@ from cgrad.nn.modules import (CrossEntropyLoss, Dropout, Flatten, Identity, Line
                               Module, ModuleDict, ModuleList, MSELoss, NLLLoss, ReLU, Sequential,
                               Sigmoid, Softmax, Tanh, LeakyReLU, ELU, GELU, SiLU, Softplus, L1Loss,
                               SmoothL1Loss, BCELoss, BCEWithLogitsLoss)
+from cgrad.nn.modules import _LAYERS
+from cgrad.nn.modules import *  # noqa: F401,F403  (the layer modules, listed in _LAYERS)
 from cgrad.nn.parameter import Parameter
 
 __all__ = ["functional", "init", "Parameter", "Module", "Linear", "Identity", "Flatten", "Sequential",
            "ModuleList", "ModuleDict", "ReLU", "Tanh", "Sigmoid", "Softmax", "LogSoftmax", "Dropout",
            "MSELoss", "CrossEntropyLoss", "NLLLoss", "LeakyReLU", "ELU", "GELU", "SiLU", "Softplus",
            "L1Loss", "SmoothL1Loss", "BCELoss", "BCEWithLogitsLoss"]
+__all__ += _LAYERS

@@ -359,6 +359,12 @@ def _conv(input, weight, bias, stride, padding, dilation, groups, n):
                            f"got input of size: {list(input.shape)}")
     stride = _conv_param(stride, n, "stride")
     dilation = _conv_param(dilation, n, "dilation")
+    if weight.dim() <= 2:
+        raise RuntimeError("weight should have at least three dimensions")
+    if weight.dim() - 2 != n:
+        # PyTorch expands the arguments to the weight's spatial dims, not the op's
+        raise RuntimeError(f"expected stride to be a single integer value or a list of {weight.dim() - 2} "
+                           f"values to match the convolution dimensions, but got stride={list(stride)}")
     unbatched = input.dim() == n + 1
     if unbatched:
         input = input.unsqueeze(0)
@@ -601,13 +607,18 @@ def pad(input, pad, mode="constant", value=None):
         raise RuntimeError("Padding length should be less than or equal to two times the input dimension "
                            f"but got padding length {len(pads)} and input of dimension {ndim}")
     if mode == "constant":
+        # PyTorch crops negative pads with narrow() first, outer dims first
+        for i in range(len(pads) // 2 - 1, -1, -1):
+            size = input.shape[ndim - 1 - i] + min(pads[2 * i], 0)
+            if size < 0 or size + min(pads[2 * i + 1], 0) < 0:
+                raise RuntimeError("narrow(): length must be non-negative.")
         return _C._pad(input, pads, 0, value)
     if value is not None and value != 0:
         raise RuntimeError(f"Padding mode \"{mode}\" doesn't take in value argument")
     k = len(pads) // 2
     if k not in (1, 2, 3) or ndim not in (k + 1, k + 2):
         raise NotImplementedError(
-            f"Padding size {len(pads)} is not supported for {ndim}D input tensor.\n\n"
+            f"Padding size {len(pads)} is not supported for {ndim}D input tensor.\n"
             "Supported combinations for non-constant padding:\n"
             "  - 2D or 3D input: padding size = 2 (pads last dimension)\n"
             "  - 3D or 4D input: padding size = 4 (pads last 2 dimensions)\n"
@@ -644,32 +655,32 @@ def _pad_circular(input, pads, k):
     """PyTorch's _pad_circular: the input copied into the middle, then each
     padded dim's borders copied from the other end (slices of the output, so
     the result carries CopySlices)."""
-    unbatched = input.dim() == k + 1
-    x = input.unsqueeze(0) if unbatched else input
-    in_shape = list(x.shape)
-    out_shape = in_shape[:2]
+    nd = input.dim()
+    in_shape = list(input.shape)
+    out_shape = list(in_shape)
     for i in range(k):
-        left, right = pads[2 * (k - i - 1)], pads[2 * (k - i - 1) + 1]
-        size = in_shape[2 + i]
+        dim = nd - 1 - i
+        left, right = pads[2 * i], pads[2 * i + 1]
+        size = in_shape[dim]
         if not (left <= size and right <= size):
             raise RuntimeError("Padding value causes wrapping around more than once.")
         if size + left + right < 0:
             raise RuntimeError("Negative padding value is resulting in an empty dimension")
-        out_shape.append(size + left + right)
-    out = cgrad.empty(out_shape, dtype=x.dtype)
-    out_slice, in_slice = out, x
+        out_shape[dim] = size + left + right
+    out = cgrad.empty(out_shape, dtype=input.dtype)
+    out_slice, in_slice = out, input
     for i in range(k):
-        dim = k - i + 1
+        dim = nd - 1 - i
         left, right = pads[2 * i], pads[2 * i + 1]
         out_slice = out_slice.narrow(dim, max(left, 0), out_shape[dim] - max(right, 0) - max(left, 0))
         in_slice = in_slice.narrow(dim, max(-left, 0), in_shape[dim] - max(-right, 0) - max(-left, 0))
     out_slice.copy_(in_slice)
     for i in range(k):
-        dim = k - i + 1
+        dim = nd - 1 - i
         left, right = pads[2 * i], pads[2 * i + 1]
         if left > 0:
             src_start = out_shape[dim] - left - max(right, 0)
             out.narrow(dim, 0, left).copy_(out.narrow(dim, src_start, left))
         if right > 0:
             out.narrow(dim, out_shape[dim] - right, right).copy_(out.narrow(dim, max(left, 0), right))
-    return out.squeeze(0) if unbatched else out
+    return out
