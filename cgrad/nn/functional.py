@@ -17,6 +17,7 @@ __all__ = [
     "nll_loss", "cross_entropy", "mse_loss", "l1_loss", "binary_cross_entropy",
     "conv1d", "conv2d", "unfold", "fold", "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d",
     "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_max_pool1d", "adaptive_max_pool2d", "pad",
+    "embedding", "layer_norm", "group_norm", "batch_norm", "instance_norm",
 ]
 
 
@@ -684,3 +685,96 @@ def _pad_circular(input, pads, k):
         if right > 0:
             out.narrow(dim, out_shape[dim] - right, right).copy_(out.narrow(dim, max(left, 0), right))
     return out
+
+
+# --- embedding -------------------------------------------------------------------
+
+def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False,
+              sparse=False):
+    """Rows of weight picked by the integer indices in input; padding_idx's
+    row gets no gradient; max_norm renormalises the rows used, in place."""
+    if padding_idx is not None:
+        if padding_idx > 0:
+            assert padding_idx < weight.size(0), "Padding_idx must be within num_embeddings"
+        elif padding_idx < 0:
+            assert padding_idx >= -weight.size(0), "Padding_idx must be within num_embeddings"
+            padding_idx = weight.size(0) + padding_idx
+    else:
+        padding_idx = -1
+    if sparse:
+        raise NotImplementedError("cgrad has no sparse tensors: embedding(sparse=True) is not supported")
+    if max_norm is not None:
+        input = input.contiguous()
+        with cgrad.no_grad():
+            _C._embedding_renorm_(weight, input, max_norm, norm_type)
+    return _C._embedding(weight, input, padding_idx, bool(scale_grad_by_freq))
+
+
+# --- normalisation ---------------------------------------------------------------
+
+def _verify_batch_size(size):
+    size_prods = size[0]
+    for i in range(len(size) - 2):
+        size_prods *= size[i + 2]
+    if size_prods == 1:
+        raise ValueError(f"Expected more than 1 value per channel when training, got input size {size}")
+
+
+def _verify_spatial_size(size):
+    size_prods = 1
+    for i in range(2, len(size)):
+        size_prods *= size[i]
+    if size_prods == 1:
+        raise ValueError(f"Expected more than 1 spatial element when training, got input size {size}")
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+    """Normalises over the last len(normalized_shape) dims, then the
+    elementwise affine map (NativeLayerNormBackward0)."""
+    if isinstance(normalized_shape, int):
+        raise TypeError("layer_norm(): argument 'normalized_shape' (position 2) must be tuple of ints, not int")
+    return _C._layer_norm(input, tuple(normalized_shape), weight, bias, float(eps))
+
+
+def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
+    """Normalises each of num_groups channel groups per sample, then the
+    per-channel affine map (NativeGroupNormBackward0)."""
+    if input.dim() < 2:
+        raise RuntimeError(f"Expected at least 2 dimensions for input tensor but received {input.dim()}")
+    _verify_batch_size([input.size(0) * input.size(1) // num_groups, num_groups] + list(input.size()[2:]))
+    return _C._group_norm(input, num_groups, weight, bias, float(eps))
+
+
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1,
+               eps=1e-5):
+    """Normalises each channel (dim 1) over the batch and spatial dims with
+    the batch's statistics (training; running ones updated in place) or the
+    running ones (NativeBatchNormBackward0)."""
+    if training:
+        _verify_batch_size(input.size())
+    return _C._batch_norm(input, weight, bias, running_mean, running_var, bool(training),
+                          0.0 if momentum is None else float(momentum), float(eps))
+
+
+def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None, use_input_stats=True,
+                  momentum=0.1, eps=1e-5):
+    """Normalises each channel of each sample over its spatial dims: batch
+    norm of the input viewed as (1, N*C, *), as PyTorch computes it."""
+    if use_input_stats:
+        _verify_spatial_size(input.size())
+    elif running_mean is None or running_var is None:
+        raise RuntimeError("Expected running_mean and running_var to be defined when use_input_stats is false")
+    b, c = input.size(0), input.size(1)
+    reshaped = input.contiguous().view((1, b * c) + tuple(input.shape[2:]))
+
+    def repeat(t):
+        return None if t is None else t.repeat(b)
+    mean_rep, var_rep = repeat(running_mean), repeat(running_var)
+    out = _C._batch_norm(reshaped, repeat(weight), repeat(bias), mean_rep, var_rep, bool(use_input_stats),
+                         float(momentum), float(eps))
+    with cgrad.no_grad():
+        if running_mean is not None:
+            running_mean.copy_(mean_rep.view(b, c).mean(0))
+        if running_var is not None:
+            running_var.copy_(var_rep.view(b, c).mean(0))
+    return out.view(input.shape)

@@ -6,7 +6,8 @@
 # padding_idx and, with scale_grad_by_freq, dividing each by the number of
 # times its index occurs in the batch. That backward is linear in g, so its
 # own gradient (create_graph) is the lookup again - of the incoming
-# gradient, with the padding rows zero and the same frequency scaling.
+# gradient, with the padding rows zero; like PyTorch's
+# embedding_dense_double_backward it leaves out the frequency scaling.
 
 
 cdef class _EmbSpec:
@@ -28,8 +29,8 @@ cdef int emb_gather(real_t* out, const real_t* w, const char* idx, int idt, Py_s
                     Py_ssize_t num, Py_ssize_t D, const int64_t* counts, int64_t padding,
                     bint mask_padding) noexcept nogil:
     """out[i] = w[idx[i]] (rows of D); -1 for an index out of range. With
-    counts, each row is divided by its count (the double backward's scale);
-    mask_padding zeroes padding rows."""
+    counts, each row is divided by its count; mask_padding zeroes padding
+    rows (the double backward's lookup)."""
     cdef Py_ssize_t i, j
     cdef int64_t k
     cdef real_t s
@@ -95,9 +96,6 @@ cdef Tensor emb_gather_kernel(Tensor w, Tensor idx, _EmbSpec spec, bint backward
     wc = conv_as(w, cdt)
     out = new_tensor_from_tuple(spec.out_shape, cdt)
     idx = nn_contiguous(idx)
-    if backward_of_backward and spec.scale_freq:
-        counts = emb_counts(idx, spec.num)
-        cp = <int64_t*>counts._data
     if cdt == F32:
         with nogil:
             rc = emb_gather(<float*>out._data, <float*>wc._data, idx._data, idx._dtype, idx._numel,

@@ -6,11 +6,15 @@ from cgrad.nn.modules.linear import Flatten, Identity, Linear
 from cgrad.nn.modules.loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss,
                                    SmoothL1Loss)
 from cgrad.nn.modules.module import Module
+from cgrad.nn.modules.batchnorm import BatchNorm1d, BatchNorm2d
 from cgrad.nn.modules.conv import Conv1d, Conv2d
+from cgrad.nn.modules.instancenorm import InstanceNorm1d, InstanceNorm2d
+from cgrad.nn.modules.normalization import GroupNorm, LayerNorm
 from cgrad.nn.modules.padding import (CircularPad1d, CircularPad2d, CircularPad3d, ConstantPad1d, ConstantPad2d,
                                       ConstantPad3d, ReflectionPad1d, ReflectionPad2d, ReflectionPad3d,
                                       ReplicationPad1d, ReplicationPad2d, ReplicationPad3d, ZeroPad1d, ZeroPad2d,
                                       ZeroPad3d)
+from cgrad.nn.modules.sparse import Embedding
 from cgrad.nn.modules.pooling import (AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveMaxPool1d, AdaptiveMaxPool2d,
                                       AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d)
 
@@ -22,5 +26,6 @@ _LAYERS = ["Conv1d", "Conv2d", "MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d
            "AdaptiveAvgPool2d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "ConstantPad1d", "ConstantPad2d",
            "ConstantPad3d", "ZeroPad1d", "ZeroPad2d", "ZeroPad3d", "ReflectionPad1d", "ReflectionPad2d",
            "ReflectionPad3d", "ReplicationPad1d", "ReplicationPad2d", "ReplicationPad3d", "CircularPad1d",
-           "CircularPad2d", "CircularPad3d"]
+           "CircularPad2d", "CircularPad3d", "Embedding", "LayerNorm", "GroupNorm", "BatchNorm1d",
+           "BatchNorm2d", "InstanceNorm1d", "InstanceNorm2d"]
 __all__ += _LAYERS
