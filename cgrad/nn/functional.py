@@ -17,7 +17,7 @@ __all__ = [
     "nll_loss", "cross_entropy", "mse_loss", "l1_loss", "binary_cross_entropy",
     "conv1d", "conv2d", "unfold", "fold", "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d",
     "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_max_pool1d", "adaptive_max_pool2d", "pad",
-    "embedding", "layer_norm", "group_norm", "batch_norm", "instance_norm",
+    "embedding", "embedding_bag", "layer_norm", "group_norm", "batch_norm", "instance_norm",
 ]
 
 
@@ -778,3 +778,57 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
         if running_var is not None:
             running_var.copy_(var_rep.view(b, c).mean(0))
     return out.view(input.shape)
+
+
+def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale_grad_by_freq=False,
+                  mode="mean", sparse=False, per_sample_weights=None, include_last_offset=False,
+                  padding_idx=None):
+    """Sums, means or maxima of bags of embedding rows: a 2-D input is a
+    batch of equal bags, a 1-D one is cut into bags at offsets."""
+    if per_sample_weights is not None and input.size() != per_sample_weights.size():
+        raise ValueError(f"embedding_bag: If per_sample_weights ({per_sample_weights.shape}) is not None, "
+                         f"then it must have the same shape as the input ({input.shape})")
+    if not weight.dim() == 2:
+        raise ValueError(f"weight has to be a 2D Tensor, but got Tensor of dimension {weight.dim()}")
+    if input.dim() == 2:
+        if offsets is not None:
+            type_str = "<class 'cgrad.Tensor'>" if isinstance(offsets, Tensor) else str(type(offsets))
+            raise ValueError("if input is 2D, then offsets has to be None, as input is treated is a mini-batch "
+                             f"of fixed length sequences. However, found offsets of type {type_str}")
+        offsets = cgrad.arange(0, input.numel(), input.size(1), dtype=input.dtype)
+        input = input.reshape(-1)
+        if per_sample_weights is not None:
+            per_sample_weights = per_sample_weights.reshape(-1)
+    elif input.dim() == 1:
+        if offsets is None:
+            raise ValueError("offsets has to be a 1D Tensor but got None")
+        if offsets.dim() != 1:
+            raise ValueError("offsets has to be a 1D Tensor")
+    else:
+        raise ValueError(f"input has to be 1D or 2D Tensor, but got Tensor of dimension {input.dim()}")
+    if mode == "sum":
+        mode_enum = 0
+    elif mode == "mean":
+        mode_enum = 1
+    elif mode == "max":
+        mode_enum = 2
+        if scale_grad_by_freq:
+            raise ValueError("max mode does not support scaling the gradient by the frequency")
+        if sparse:
+            raise ValueError("max mode does not support sparse weights")
+    else:
+        raise ValueError("mode has to be one of sum, mean or max")
+    if sparse:
+        raise NotImplementedError("cgrad has no sparse tensors: embedding_bag(sparse=True) is not supported")
+    if max_norm is not None:
+        with cgrad.no_grad():
+            _C._embedding_renorm_(weight, input, max_norm, norm_type)
+    if per_sample_weights is not None and mode != "sum":
+        raise NotImplementedError(
+            "embedding_bag: per_sample_weights was not None. per_sample_weights is only supported for "
+            f"mode='sum' (got mode='{mode}'). Please open a feature request on GitHub.")
+    if padding_idx is not None:
+        if padding_idx < 0:
+            padding_idx += weight.size(0)
+    return _C._embedding_bag(weight, input, offsets, mode_enum, per_sample_weights, bool(include_last_offset),
+                             padding_idx, bool(scale_grad_by_freq))

@@ -316,7 +316,7 @@ cdef tuple conv_backward_kernel(Tensor g, Tensor x, Tensor w, Tensor cols, _Conv
         elif N * L == 0:
             fill_scalar(gw, 0)
         else:
-            per_sample = np.empty((N, G, OCg, K), dtype=np.float32 if cdt == F32 else (np.float64 if cdt == F64 else np.int64))
+            per_sample = np.empty((N, G, OCg, K), dtype=gv.dtype)
             conv_matmul(gv, ndarray_view(cols).reshape(N, G, K, L).transpose(0, 1, 3, 2), per_sample)
             _np_sum(per_sample, axis=0, out=ndarray_view(gw).reshape(G, OCg, K))
     if want_x:

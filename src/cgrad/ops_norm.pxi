@@ -150,10 +150,6 @@ cdef inline int norm_threads(Py_ssize_t numel, Py_ssize_t J) noexcept:
     return 1
 
 
-cdef inline char* opt_data(Tensor t) noexcept:
-    return NULL if t is None else t._data
-
-
 cdef tuple norm_forward_kernel(Tensor x, Tensor w, Tensor b, Tensor gmean, Tensor gvar,
                                _NormSpec spec):
     """(y, mean, rstd, biased var) with no history; mean/rstd/var float64 of

@@ -14,7 +14,7 @@ from cgrad.nn.modules.padding import (CircularPad1d, CircularPad2d, CircularPad3
                                       ConstantPad3d, ReflectionPad1d, ReflectionPad2d, ReflectionPad3d,
                                       ReplicationPad1d, ReplicationPad2d, ReplicationPad3d, ZeroPad1d, ZeroPad2d,
                                       ZeroPad3d)
-from cgrad.nn.modules.sparse import Embedding
+from cgrad.nn.modules.sparse import Embedding, EmbeddingBag
 from cgrad.nn.modules.pooling import (AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveMaxPool1d, AdaptiveMaxPool2d,
                                       AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d)
 
@@ -26,6 +26,6 @@ _LAYERS = ["Conv1d", "Conv2d", "MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d
            "AdaptiveAvgPool2d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "ConstantPad1d", "ConstantPad2d",
            "ConstantPad3d", "ZeroPad1d", "ZeroPad2d", "ZeroPad3d", "ReflectionPad1d", "ReflectionPad2d",
            "ReflectionPad3d", "ReplicationPad1d", "ReplicationPad2d", "ReplicationPad3d", "CircularPad1d",
-           "CircularPad2d", "CircularPad3d", "Embedding", "LayerNorm", "GroupNorm", "BatchNorm1d",
+           "CircularPad2d", "CircularPad3d", "Embedding", "EmbeddingBag", "LayerNorm", "GroupNorm", "BatchNorm1d",
            "BatchNorm2d", "InstanceNorm1d", "InstanceNorm2d"]
 __all__ += _LAYERS
