@@ -1,7 +1,7 @@
 from cgrad.nn.modules.activation import (ELU, GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, SiLU, Softmax,
                                          Softplus, Tanh)
 from cgrad.nn.modules.container import ModuleDict, ModuleList, Sequential
-from cgrad.nn.modules.dropout import Dropout
+from cgrad.nn.modules.dropout import Dropout, Dropout1d, Dropout2d
 from cgrad.nn.modules.linear import Flatten, Identity, Linear
 from cgrad.nn.modules.loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss,
                                    SmoothL1Loss)
@@ -26,6 +26,6 @@ _LAYERS = ["Conv1d", "Conv2d", "MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d
            "AdaptiveAvgPool2d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "ConstantPad1d", "ConstantPad2d",
            "ConstantPad3d", "ZeroPad1d", "ZeroPad2d", "ZeroPad3d", "ReflectionPad1d", "ReflectionPad2d",
            "ReflectionPad3d", "ReplicationPad1d", "ReplicationPad2d", "ReplicationPad3d", "CircularPad1d",
-           "CircularPad2d", "CircularPad3d", "Embedding", "EmbeddingBag", "LayerNorm", "GroupNorm", "BatchNorm1d",
+           "CircularPad2d", "CircularPad3d", "Embedding", "EmbeddingBag", "Dropout1d", "Dropout2d", "LayerNorm", "GroupNorm", "BatchNorm1d",
            "BatchNorm2d", "InstanceNorm1d", "InstanceNorm2d"]
 __all__ += _LAYERS
