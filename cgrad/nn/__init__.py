@@ -8,6 +8,8 @@ from cgrad.nn.modules import (CrossEntropyLoss, Dropout, Flatten, Identity, Line
 from cgrad.nn.modules.activation_pointwise import (Hardshrink, Hardsigmoid, Hardswish, Hardtanh,
                                                    LogSigmoid, Mish, ReLU6, Softshrink, Softsign,
                                                    Tanhshrink, Threshold)
+from cgrad.nn.modules import _LAYERS
+from cgrad.nn.modules import *  # noqa: F401,F403  (the layer modules, listed in _LAYERS)
 from cgrad.nn.parameter import Parameter
 
 __all__ = ["functional", "init", "Parameter", "Module", "Linear", "Identity", "Flatten", "Sequential",
@@ -16,3 +18,4 @@ __all__ = ["functional", "init", "Parameter", "Module", "Linear", "Identity", "F
            "L1Loss", "SmoothL1Loss", "BCELoss", "BCEWithLogitsLoss", "Hardtanh", "ReLU6",
            "Hardsigmoid", "Hardswish", "Mish", "Softshrink", "Hardshrink", "Threshold", "LogSigmoid",
            "Softsign", "Tanhshrink", "ParameterList", "ParameterDict", "PReLU", "Unflatten", "utils"]
+__all__ += _LAYERS

@@ -17,6 +17,8 @@ __all__ = [
     "nll_loss", "cross_entropy", "mse_loss", "l1_loss", "binary_cross_entropy",
     "conv1d", "conv2d", "unfold", "fold", "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d",
     "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_max_pool1d", "adaptive_max_pool2d", "pad",
+    "embedding", "embedding_bag", "layer_norm", "group_norm", "batch_norm", "instance_norm", "one_hot",
+    "dropout1d", "dropout2d",
 ]
 
 
@@ -380,6 +382,12 @@ def _conv(input, weight, bias, stride, padding, dilation, groups, n):
                            f"got input of size: {list(input.shape)}")
     stride = _conv_param(stride, n, "stride")
     dilation = _conv_param(dilation, n, "dilation")
+    if weight.dim() <= 2:
+        raise RuntimeError("weight should have at least three dimensions")
+    if weight.dim() - 2 != n:
+        # PyTorch expands the arguments to the weight's spatial dims, not the op's
+        raise RuntimeError(f"expected stride to be a single integer value or a list of {weight.dim() - 2} "
+                           f"values to match the convolution dimensions, but got stride={list(stride)}")
     unbatched = input.dim() == n + 1
     if unbatched:
         input = input.unsqueeze(0)
@@ -600,97 +608,228 @@ def adaptive_max_pool1d(input, output_size, return_indices=False):
 
 
 # --- padding ------------------------------------------------------------------------
+# F.pad's argument rules and its circular mode live in cgrad/nn/_padding.py.
 
-_PAD_MODES = {"constant": 0, "reflect": 1, "replicate": 2, "circular": 3}
+from cgrad.nn._padding import pad  # noqa: E402  (after the helpers it does not need)
 
 
-def pad(input, pad, mode="constant", value=None):
-    """Pads the last len(pad) // 2 dims: pad = (left, right) of the last dim,
-    then of the one before, ...; constant (negative pads crop), reflect,
-    replicate or circular."""
-    if not isinstance(input, Tensor):
-        raise TypeError(f"pad(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
-    pads = _int_tuple(pad, 1, "pad", "pad") if not isinstance(pad, int) else None
-    if pads is None:
-        raise TypeError("pad(): argument 'pad' (position 2) must be tuple of ints, not int")
-    if mode not in _PAD_MODES:
-        raise NotImplementedError(f"Unrecognised padding mode {mode}")
-    ndim = input.dim()
-    if len(pads) % 2:
-        raise RuntimeError("Padding length must be divisible by 2")
-    if len(pads) > ndim * 2:
-        raise RuntimeError("Padding length should be less than or equal to two times the input dimension "
-                           f"but got padding length {len(pads)} and input of dimension {ndim}")
-    if mode == "constant":
-        return _C._pad(input, pads, 0, value)
-    if value is not None and value != 0:
-        raise RuntimeError(f"Padding mode \"{mode}\" doesn't take in value argument")
-    k = len(pads) // 2
-    if k not in (1, 2, 3) or ndim not in (k + 1, k + 2):
+# --- embedding -------------------------------------------------------------------
+
+def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False,
+              sparse=False):
+    """Rows of weight picked by the integer indices in input; padding_idx's
+    row gets no gradient; max_norm renormalises the rows used, in place."""
+    if padding_idx is not None:
+        if padding_idx > 0:
+            assert padding_idx < weight.size(0), "Padding_idx must be within num_embeddings"
+        elif padding_idx < 0:
+            assert padding_idx >= -weight.size(0), "Padding_idx must be within num_embeddings"
+            padding_idx = weight.size(0) + padding_idx
+    else:
+        padding_idx = -1
+    if sparse:
+        raise NotImplementedError("cgrad has no sparse tensors: embedding(sparse=True) is not supported")
+    if max_norm is not None:
+        input = input.contiguous()
+        with cgrad.no_grad():
+            _C._embedding_renorm_(weight, input, max_norm, norm_type)
+    return _C._embedding(weight, input, padding_idx, bool(scale_grad_by_freq))
+
+
+# --- normalisation ---------------------------------------------------------------
+
+def _verify_batch_size(size):
+    size_prods = size[0]
+    for i in range(len(size) - 2):
+        size_prods *= size[i + 2]
+    if size_prods == 1:
+        raise ValueError(f"Expected more than 1 value per channel when training, got input size {size}")
+
+
+def _verify_spatial_size(size):
+    size_prods = 1
+    for i in range(2, len(size)):
+        size_prods *= size[i]
+    if size_prods == 1:
+        raise ValueError(f"Expected more than 1 spatial element when training, got input size {size}")
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+    """Normalises over the last len(normalized_shape) dims, then the
+    elementwise affine map (NativeLayerNormBackward0)."""
+    if isinstance(normalized_shape, int):
+        raise TypeError("layer_norm(): argument 'normalized_shape' (position 2) must be tuple of ints, not int")
+    return _C._layer_norm(input, tuple(normalized_shape), weight, bias, float(eps))
+
+
+def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
+    """Normalises each of num_groups channel groups per sample, then the
+    per-channel affine map (NativeGroupNormBackward0)."""
+    if input.dim() < 2:
+        raise RuntimeError(f"Expected at least 2 dimensions for input tensor but received {input.dim()}")
+    _verify_batch_size([input.size(0) * input.size(1) // num_groups, num_groups] + list(input.size()[2:]))
+    return _C._group_norm(input, num_groups, weight, bias, float(eps))
+
+
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1,
+               eps=1e-5):
+    """Normalises each channel (dim 1) over the batch and spatial dims with
+    the batch's statistics (training; running ones updated in place) or the
+    running ones (NativeBatchNormBackward0)."""
+    if training:
+        _verify_batch_size(input.size())
+    return _C._batch_norm(input, weight, bias, running_mean, running_var, bool(training),
+                          0.0 if momentum is None else float(momentum), float(eps))
+
+
+def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None, use_input_stats=True,
+                  momentum=0.1, eps=1e-5):
+    """Normalises each channel of each sample over its spatial dims: batch
+    norm of the input viewed as (1, N*C, *), as PyTorch computes it."""
+    if use_input_stats:
+        _verify_spatial_size(input.size())
+    elif running_mean is None or running_var is None:
+        raise RuntimeError("Expected running_mean and running_var to be defined when use_input_stats is false")
+    b, c = input.size(0), input.size(1)
+    reshaped = input.contiguous().view((1, b * c) + tuple(input.shape[2:]))
+
+    def repeat(t):
+        return None if t is None else t.repeat(b)
+    mean_rep, var_rep = repeat(running_mean), repeat(running_var)
+    out = _C._batch_norm(reshaped, repeat(weight), repeat(bias), mean_rep, var_rep, bool(use_input_stats),
+                         float(momentum), float(eps))
+    with cgrad.no_grad():
+        if running_mean is not None:
+            running_mean.copy_(mean_rep.view(b, c).mean(0))
+        if running_var is not None:
+            running_var.copy_(var_rep.view(b, c).mean(0))
+    return out.view(input.shape)
+
+
+def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale_grad_by_freq=False,
+                  mode="mean", sparse=False, per_sample_weights=None, include_last_offset=False,
+                  padding_idx=None):
+    """Sums, means or maxima of bags of embedding rows: a 2-D input is a
+    batch of equal bags, a 1-D one is cut into bags at offsets."""
+    if per_sample_weights is not None and input.size() != per_sample_weights.size():
+        raise ValueError(f"embedding_bag: If per_sample_weights ({per_sample_weights.shape}) is not None, "
+                         f"then it must have the same shape as the input ({input.shape})")
+    if not weight.dim() == 2:
+        raise ValueError(f"weight has to be a 2D Tensor, but got Tensor of dimension {weight.dim()}")
+    if input.dim() == 2:
+        if offsets is not None:
+            type_str = "<class 'cgrad.Tensor'>" if isinstance(offsets, Tensor) else str(type(offsets))
+            raise ValueError("if input is 2D, then offsets has to be None, as input is treated is a mini-batch "
+                             f"of fixed length sequences. However, found offsets of type {type_str}")
+        offsets = cgrad.arange(0, input.numel(), input.size(1), dtype=input.dtype)
+        input = input.reshape(-1)
+        if per_sample_weights is not None:
+            per_sample_weights = per_sample_weights.reshape(-1)
+    elif input.dim() == 1:
+        if offsets is None:
+            raise ValueError("offsets has to be a 1D Tensor but got None")
+        if offsets.dim() != 1:
+            raise ValueError("offsets has to be a 1D Tensor")
+    else:
+        raise ValueError(f"input has to be 1D or 2D Tensor, but got Tensor of dimension {input.dim()}")
+    if mode == "sum":
+        mode_enum = 0
+    elif mode == "mean":
+        mode_enum = 1
+    elif mode == "max":
+        mode_enum = 2
+        if scale_grad_by_freq:
+            raise ValueError("max mode does not support scaling the gradient by the frequency")
+        if sparse:
+            raise ValueError("max mode does not support sparse weights")
+    else:
+        raise ValueError("mode has to be one of sum, mean or max")
+    if sparse:
+        raise NotImplementedError("cgrad has no sparse tensors: embedding_bag(sparse=True) is not supported")
+    if max_norm is not None:
+        with cgrad.no_grad():
+            _C._embedding_renorm_(weight, input, max_norm, norm_type)
+    if per_sample_weights is not None and mode != "sum":
         raise NotImplementedError(
-            f"Padding size {len(pads)} is not supported for {ndim}D input tensor.\n\n"
-            "Supported combinations for non-constant padding:\n"
-            "  - 2D or 3D input: padding size = 2 (pads last dimension)\n"
-            "  - 3D or 4D input: padding size = 4 (pads last 2 dimensions)\n"
-            "  - 4D or 5D input: padding size = 6 (pads last 3 dimensions)")
-    if mode == "circular":
-        return _pad_circular(input, pads, k)
-    _check_pad_sizes(input, pads, k, mode)
-    return _C._pad(input, pads, _PAD_MODES[mode], None)
+            "embedding_bag: per_sample_weights was not None. per_sample_weights is only supported for "
+            f"mode='sum' (got mode='{mode}'). Please open a feature request on GitHub.")
+    if padding_idx is not None:
+        if padding_idx < 0:
+            padding_idx += weight.size(0)
+    return _C._embedding_bag(weight, input, offsets, mode_enum, per_sample_weights, bool(include_last_offset),
+                             padding_idx, bool(scale_grad_by_freq))
 
 
-def _check_pad_sizes(input, pads, k, mode):
-    shape = list(input.shape)
-    batched = input.dim() == k + 2
-    if any(s == 0 for s in shape[1 if batched else 0:]):
-        kind = {1: "2D or 3D", 2: "3D or 4D", 3: "4D or 5D"}[k]
-        raise RuntimeError(f"Expected {kind} (batch mode) tensor with possibly 0 batch size and other "
-                           f"non-zero dimensions for input, but got: {shape}")
-    for i in range(k):
-        dim = input.dim() - 1 - i
-        left, right = pads[2 * i], pads[2 * i + 1]
-        if mode == "reflect" and (left >= shape[dim] or right >= shape[dim]):
-            raise RuntimeError(
-                f"Argument #{4 + 2 * i}: Padding size should be less than the corresponding input "
-                f"dimension, but got: padding ({left}, {right}) at dimension {dim} of input {shape}")
-        if shape[dim] + left + right < 1:
-            names = ["W", "H", "D"][:k][::-1]
-            sizes = ", ".join(f"{n}: {shape[input.dim() - k + j]}" for j, n in enumerate(names))
-            outs = " ".join(f"{n}: {shape[input.dim() - k + j] + pads[2 * (k - 1 - j)] + pads[2 * (k - 1 - j) + 1]}"
-                            for j, n in enumerate(names))
-            raise RuntimeError(f"input ({sizes}) is too small. Calculated output {outs}")
+def one_hot(tensor, num_classes=-1):
+    """int64 (..., num_classes) with a 1 at each index of tensor (int64);
+    num_classes -1 takes the largest index + 1."""
+    if not isinstance(tensor, Tensor) or tensor.dtype != cgrad.int64:
+        raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
+    if tensor.numel() == 0:
+        if num_classes <= 0:
+            raise RuntimeError("Can not infer total number of classes from empty tensor.")
+        return cgrad.zeros(tuple(tensor.shape) + (num_classes,), dtype=cgrad.int64)
+    if int(tensor.min()) < 0:
+        raise RuntimeError("Class values must be non-negative.")
+    if num_classes == -1:
+        num_classes = int(tensor.max()) + 1
+    elif not num_classes > int(tensor.max()):
+        raise RuntimeError("Class values must be smaller than num_classes.")
+    return (tensor.unsqueeze(-1) == cgrad.arange(num_classes)).long()
 
 
-def _pad_circular(input, pads, k):
-    """PyTorch's _pad_circular: the input copied into the middle, then each
-    padded dim's borders copied from the other end (slices of the output, so
-    the result carries CopySlices)."""
-    unbatched = input.dim() == k + 1
-    x = input.unsqueeze(0) if unbatched else input
-    in_shape = list(x.shape)
-    out_shape = in_shape[:2]
-    for i in range(k):
-        left, right = pads[2 * (k - i - 1)], pads[2 * (k - i - 1) + 1]
-        size = in_shape[2 + i]
-        if not (left <= size and right <= size):
-            raise RuntimeError("Padding value causes wrapping around more than once.")
-        if size + left + right < 0:
-            raise RuntimeError("Negative padding value is resulting in an empty dimension")
-        out_shape.append(size + left + right)
-    out = cgrad.empty(out_shape, dtype=x.dtype)
-    out_slice, in_slice = out, x
-    for i in range(k):
-        dim = k - i + 1
-        left, right = pads[2 * i], pads[2 * i + 1]
-        out_slice = out_slice.narrow(dim, max(left, 0), out_shape[dim] - max(right, 0) - max(left, 0))
-        in_slice = in_slice.narrow(dim, max(-left, 0), in_shape[dim] - max(-right, 0) - max(-left, 0))
-    out_slice.copy_(in_slice)
-    for i in range(k):
-        dim = k - i + 1
-        left, right = pads[2 * i], pads[2 * i + 1]
-        if left > 0:
-            src_start = out_shape[dim] - left - max(right, 0)
-            out.narrow(dim, 0, left).copy_(out.narrow(dim, src_start, left))
-        if right > 0:
-            out.narrow(dim, out_shape[dim] - right, right).copy_(out.narrow(dim, max(left, 0), right))
-    return out.squeeze(0) if unbatched else out
+# --- channel-wise dropout --------------------------------------------------------
+
+def _feature_dropout(input, p, training, inplace):
+    """PyTorch's feature_dropout: whole channels (dim 1) zeroed with
+    probability p, the others scaled by 1 / (1 - p) (a MulBackward0)."""
+    if p == 0 or not training or input.numel() == 0:
+        return input
+    if p == 1:
+        zero = cgrad.zeros((), dtype=input.dtype)
+        return input.mul_(zero) if inplace else input * zero
+    noise_shape = tuple(input.shape[:2]) + (1,) * (input.dim() - 2)
+    noise = (cgrad.rand(noise_shape) < 1 - p).to(input.dtype).div_(1 - p)
+    return input.mul_(noise) if inplace else input * noise
+
+
+def dropout1d(input, p=0.5, training=True, inplace=False):
+    """Zeroes whole channels of (N, C, L) or (C, L) input while training."""
+    if p < 0.0 or p > 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    inp_dim = input.dim()
+    if inp_dim not in (2, 3):
+        raise RuntimeError(f"dropout1d: Expected 2D or 3D input, but received a {inp_dim}D input. "
+                           "Note that dropout1d exists to provide channel-wise dropout on inputs with 1 "
+                           "spatial dimension, a channel dimension, and an optional batch dimension "
+                           "(i.e. 2D or 3D inputs).")
+    is_batched = inp_dim == 3
+    if not is_batched:
+        input = input.unsqueeze_(0) if inplace else input.unsqueeze(0)
+    result = _feature_dropout(input, p, training, inplace)
+    if not is_batched:
+        result = result.squeeze_(0) if inplace else result.squeeze(0)
+    return result
+
+
+def dropout2d(input, p=0.5, training=True, inplace=False):
+    """Zeroes whole channels of (N, C, H, W) input while training (a 3-D
+    input is taken as (N, C, L), as PyTorch still does)."""
+    if p < 0.0 or p > 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    inp_dim = input.dim()
+    if inp_dim not in (3, 4):
+        warnings.warn(f"dropout2d: Received a {inp_dim}-D input to dropout2d, which is deprecated "
+                      "and will result in an error in a future release. To retain the behavior "
+                      "and silence this warning, please use dropout instead. Note that dropout2d "
+                      "exists to provide channel-wise dropout on inputs with 2 spatial dimensions, "
+                      "a channel dimension, and an optional batch dimension (i.e. 3D or 4D inputs).",
+                      stacklevel=2)
+    if inp_dim == 3:
+        warnings.warn("dropout2d: Received a 3D input to dropout2d and assuming that channel-wise "
+                      "1D dropout behavior is desired - input is interpreted as shape (N, C, L), where C "
+                      "is the channel dim. This behavior will change in a future release to interpret the "
+                      "input as one without a batch dimension, i.e. shape (C, H, W). To maintain the 1D "
+                      "channel-wise dropout behavior, please switch to using dropout1d instead.",
+                      stacklevel=2)
+    return _feature_dropout(input, p, training, inplace)

@@ -17,9 +17,10 @@ Layers, each in its own include file, lowest first:
                     layout, gather/scatter, activations, ...): forward kernel
                     call, its node (backward) beside it, the grad_fn name
                     PyTorch gives it, and the cgrad.* functions of the family
-  ops_conv, ops_pool, ops_pad
+  ops_conv, ops_pool, ops_pad, ops_embedding, ops_norm
                     the layers of nn.functional: convolution and unfold/fold
-                    by im2col + BLAS, 2-D pooling, padding
+                    by im2col + BLAS, 2-D pooling, padding, embedding,
+                    layer/group/batch norm
   engine            the backward pass: an iterative max-heap walk over nodes
   inplace           in-place ops: rebasing history, CopySlices for views
   function          FunctionNode: the node (and ctx) of user-defined Functions
@@ -83,6 +84,8 @@ include "ops_composite.pxi"
 include "ops_conv.pxi"
 include "ops_pool.pxi"
 include "ops_pad.pxi"
+include "ops_embedding.pxi"
+include "ops_norm.pxi"
 include "engine.pxi"
 include "inplace.pxi"
 include "function.pxi"

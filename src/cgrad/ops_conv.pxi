@@ -28,6 +28,7 @@ cdef class _ConvSpec:
     cdef Py_ssize_t N, OC, groups
     cdef bint direct            # 1x1, unit stride, no padding: x is its own columns
     cdef tuple in_shape, w_shape, out_shape
+    cdef tuple cols_shape       # unfold's result: (N, C*kh*kw, L), or without N unbatched
 
 
 cdef inline void conv_valid_range(Py_ssize_t off, Py_ssize_t s, Py_ssize_t n_in, Py_ssize_t n_out,
@@ -150,7 +151,8 @@ cdef Tensor im2col_kernel(Tensor img, _ConvSpec spec):
     cdef int cdt = conv_compute_dtype(img._dtype, "im2col")
     cdef Tensor x = conv_as(img, cdt)
     cdef Tensor cols = new_tensor_from_tuple(
-        (spec.N, spec.g.C * spec.g.kh * spec.g.kw, spec.g.oh * spec.g.ow), cdt)
+        (spec.N, spec.g.C * spec.g.kh * spec.g.kw, spec.g.oh * spec.g.ow) if spec.cols_shape is None
+        else spec.cols_shape, cdt)
     run_im2col(cols, x, spec.N, &spec.g, False)
     return cols if cdt == img._dtype else cast_tensor(cols, img._dtype)
 
@@ -314,7 +316,7 @@ cdef tuple conv_backward_kernel(Tensor g, Tensor x, Tensor w, Tensor cols, _Conv
         elif N * L == 0:
             fill_scalar(gw, 0)
         else:
-            per_sample = np.empty((N, G, OCg, K), dtype=np.float32 if cdt == F32 else (np.float64 if cdt == F64 else np.int64))
+            per_sample = np.empty((N, G, OCg, K), dtype=gv.dtype)
             conv_matmul(gv, ndarray_view(cols).reshape(N, G, K, L).transpose(0, 1, 3, 2), per_sample)
             _np_sum(per_sample, axis=0, out=ndarray_view(gw).reshape(G, OCg, K))
     if want_x:
@@ -467,7 +469,7 @@ cdef _ConvSpec conv_spec(Tensor x, Tensor w, Tensor b, tuple stride, tuple paddi
     if OC % groups:
         raise RuntimeError(
             f"Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, but "
-            f"got weight of size {shape_str(w._shape, w._ndim)} instead")
+            f"got weight of size [{shape_str(w._shape, w._ndim)}] instead")  # PyTorch's own brackets
     C = x._shape[1]
     if C != w._shape[1] * groups:
         raise RuntimeError(
@@ -535,7 +537,10 @@ def _convolution(input, weight, bias, tuple stride, tuple padding, tuple dilatio
 
 cdef _ConvSpec unfold_spec(tuple img_shape, tuple kernel, tuple dilation, tuple padding,
                            tuple stride):
+    """img_shape: (C, H, W) unbatched, else (N, C, H, W)."""
     cdef _ConvSpec spec = _ConvSpec.__new__(_ConvSpec)
+    if len(img_shape) == 3:
+        img_shape = (1,) + img_shape
     spec.N = img_shape[0]
     spec.g.C = img_shape[1]
     spec.g.H = img_shape[2]
@@ -551,7 +556,6 @@ cdef _ConvSpec unfold_spec(tuple img_shape, tuple kernel, tuple dilation, tuple 
     spec.g.oh = (spec.g.H + 2 * spec.g.ph - (spec.g.dh * (spec.g.kh - 1) + 1)) // spec.g.sh + 1
     spec.g.ow = (spec.g.W + 2 * spec.g.pw - (spec.g.dw * (spec.g.kw - 1) + 1)) // spec.g.sw + 1
     spec.groups = 1
-    spec.in_shape = img_shape
     return spec
 
 
@@ -576,22 +580,25 @@ def _unfold(input, tuple kernel, tuple dilation, tuple padding, tuple stride):
     cdef Tensor x = nn_tensor_arg(input, "im2col", "input", 1)
     cdef bint batched = x._ndim == 4
     cdef _ConvSpec spec
-    cdef Tensor out
     unfold_check_params(kernel, dilation, padding, stride)
+    if x._ndim < 3:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-x._ndim}, "
+                         f"{x._ndim - 1}], but got {x._ndim})")
     if not (x._ndim == 3 or x._ndim == 4) or x._shape[x._ndim - 3] == 0 or \
             x._shape[x._ndim - 2] == 0 or x._shape[x._ndim - 1] == 0:
-        raise RuntimeError(f"Expected 3D or 4D (batch mode) tensor with optional 0 dim batch size "
-                           f"for input, but got:{shape_str(x._shape, x._ndim)}")
-    spec = unfold_spec(shape_tuple(x) if batched else (1,) + shape_tuple(x), kernel, dilation,
-                       padding, stride)
+        raise RuntimeError(f"Expected 3D or 4D (batch mode) tensor with possibly 0 batch size and other "
+                           f"non-zero dimensions for input, but got: {shape_str(x._shape, x._ndim)}")
+    spec = unfold_spec(shape_tuple(x), kernel, dilation, padding, stride)
     if spec.g.oh < 1 or spec.g.ow < 1:
         raise RuntimeError(
             f"Given input with spatial size ({spec.g.H}, {spec.g.W}), kernel_size=({kernel[0]}, "
             f"{kernel[1]}), dilation=({dilation[0]}, {dilation[1]}), padding=({padding[0]}, "
             f"{padding[1]}), calculated shape of the array of sliding blocks as ({spec.g.oh}, "
             f"{spec.g.ow}), but its components must be at least one.")
-    if not batched:
-        return op_squeeze_dim(op_im2col(op_unsqueeze(x, 0), spec), 0, False)
+    spec.in_shape = shape_tuple(x)
+    spec.cols_shape = (spec.g.C * spec.g.kh * spec.g.kw, spec.g.oh * spec.g.ow)
+    if batched:
+        spec.cols_shape = (spec.N,) + spec.cols_shape
     return op_im2col(x, spec)
 
 
@@ -613,9 +620,9 @@ def _fold(input, tuple output_size, tuple kernel, tuple dilation, tuple padding,
     if x._shape[x._ndim - 2] % ksize:
         raise RuntimeError(
             f"Expected size of input's dimension 1 to be divisible by the product of kernel_size, but "
-            f"got input.size(1)={x._shape[x._ndim - 2]} and kernel_size=({kernel[0]}, {kernel[1]})")
+            f"got input.size(1)={x._shape[x._ndim - 2]} and kernel_size=({kernel[0]}, {kernel[1]}).")
     C = x._shape[x._ndim - 2] // ksize
-    spec = unfold_spec((x._shape[0] if batched else 1, C) + output_size, kernel, dilation,
+    spec = unfold_spec(((x._shape[0],) if batched else ()) + (C,) + output_size, kernel, dilation,
                        padding, stride)
     if spec.g.oh < 1 or spec.g.ow < 1 or spec.g.oh * spec.g.ow != x._shape[x._ndim - 1]:
         raise RuntimeError(
@@ -624,6 +631,6 @@ def _fold(input, tuple output_size, tuple kernel, tuple dilation, tuple padding,
             f"{padding[1]}), stride=({stride[0]}, {stride[1]}), expected size of input's dimension 2 "
             f"to match the calculated number of sliding blocks {spec.g.oh} * {spec.g.ow} = "
             f"{spec.g.oh * spec.g.ow}, but got input.size(2)={x._shape[x._ndim - 1]}.")
-    if not batched:
-        return op_squeeze_dim(op_col2im(op_unsqueeze(x, 0), spec, spec.in_shape), 0, False)
+    spec.in_shape = ((x._shape[0],) if batched else ()) + (C,) + output_size
+    spec.cols_shape = shape_tuple(x)
     return op_col2im(x, spec, spec.in_shape)

@@ -4,13 +4,24 @@ from cgrad.nn.modules.activation_pointwise import (Hardshrink, Hardsigmoid, Hard
                                                    LogSigmoid, Mish, ReLU6, Softshrink, Softsign,
                                                    Tanhshrink, Threshold)
 from cgrad.nn.modules.container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
-from cgrad.nn.modules.dropout import Dropout
+from cgrad.nn.modules.dropout import Dropout, Dropout1d, Dropout2d
 from cgrad.nn.modules.linear import Flatten, Identity, Linear
 from cgrad.nn.modules.loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss,
                                    SmoothL1Loss)
 from cgrad.nn.modules.module import Module
 from cgrad.nn.modules.prelu import PReLU
 from cgrad.nn.modules.unflatten import Unflatten
+from cgrad.nn.modules.batchnorm import BatchNorm1d, BatchNorm2d
+from cgrad.nn.modules.conv import Conv1d, Conv2d
+from cgrad.nn.modules.instancenorm import InstanceNorm1d, InstanceNorm2d
+from cgrad.nn.modules.normalization import GroupNorm, LayerNorm
+from cgrad.nn.modules.padding import (CircularPad1d, CircularPad2d, CircularPad3d, ConstantPad1d, ConstantPad2d,
+                                      ConstantPad3d, ReflectionPad1d, ReflectionPad2d, ReflectionPad3d,
+                                      ReplicationPad1d, ReplicationPad2d, ReplicationPad3d, ZeroPad1d, ZeroPad2d,
+                                      ZeroPad3d)
+from cgrad.nn.modules.sparse import Embedding, EmbeddingBag
+from cgrad.nn.modules.pooling import (AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveMaxPool1d, AdaptiveMaxPool2d,
+                                      AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d)
 
 __all__ = ["Module", "Linear", "Identity", "Flatten", "Sequential", "ModuleList", "ModuleDict", "ReLU",
            "Tanh", "Sigmoid", "Softmax", "LogSoftmax", "Dropout", "MSELoss", "CrossEntropyLoss",
@@ -18,3 +29,10 @@ __all__ = ["Module", "Linear", "Identity", "Flatten", "Sequential", "ModuleList"
            "L1Loss", "SmoothL1Loss", "BCELoss", "BCEWithLogitsLoss", "Hardtanh", "ReLU6",
            "Hardsigmoid", "Hardswish", "Mish", "Softshrink", "Hardshrink", "Threshold", "LogSigmoid",
            "Softsign", "Tanhshrink", "ParameterList", "ParameterDict", "PReLU", "Unflatten"]
+_LAYERS = ["Conv1d", "Conv2d", "MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d", "AdaptiveAvgPool1d",
+           "AdaptiveAvgPool2d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "ConstantPad1d", "ConstantPad2d",
+           "ConstantPad3d", "ZeroPad1d", "ZeroPad2d", "ZeroPad3d", "ReflectionPad1d", "ReflectionPad2d",
+           "ReflectionPad3d", "ReplicationPad1d", "ReplicationPad2d", "ReplicationPad3d", "CircularPad1d",
+           "CircularPad2d", "CircularPad3d", "Embedding", "EmbeddingBag", "Dropout1d", "Dropout2d", "LayerNorm", "GroupNorm", "BatchNorm1d",
+           "BatchNorm2d", "InstanceNorm1d", "InstanceNorm2d"]
+__all__ += _LAYERS
