@@ -7,7 +7,15 @@
  * roundings in the same order. Where PyTorch computes float32 with its own
  * float algorithm there is a `_f` twin taking and returning float; where it
  * widens to double (zeta, the reflection term of digamma) the twin does too.
- * Operations must not be fused: cgrad builds with -ffp-contract=off.
+ * cgrad builds with -ffp-contract=off, so nothing is fused behind our back;
+ * but PyTorch's x86 kernels are built for AVX2/AVX512 (with FMA, gcc's
+ * default -ffp-contract=fast) and aarch64 ones always have FMA, so gcc fused
+ * some a*b+c of PyTorch's code into one rounding. CG_FMA marks those places
+ * (found by comparing with torch: the Chebyshev recurrence, logaddexp2's last
+ * step): it is C99 fma() when CG_SPECIAL_MATH_FMA is 1 (the default, the
+ * values PyTorch's x86-64 AVX2/AVX512 and aarch64 builds give), a*b+c when
+ * it is 0 (PyTorch's DEFAULT-capability x86 kernels, ATEN_CPU_CAPABILITY=default).
+ * Without -mfma, fma() is a libm call (glibc picks the FMA instruction).
  *
  * Sources of the algorithms and coefficients (published facts, own code):
  *  - digamma: Cephes psi (recurrence to x >= 10, asymptotic series with the
@@ -47,6 +55,17 @@
 double lgamma_r(double, int *);
 float lgammaf_r(float, int *);
 #define CG_HAVE_LGAMMA_R 1
+#endif
+
+#ifndef CG_SPECIAL_MATH_FMA
+#define CG_SPECIAL_MATH_FMA 1
+#endif
+#if CG_SPECIAL_MATH_FMA
+#define CG_FMA(a, b, c) fma(a, b, c)
+#define CG_FMAF(a, b, c) fmaf(a, b, c)
+#else
+#define CG_FMA(a, b, c) ((a) * (b) + (c))
+#define CG_FMAF(a, b, c) ((a) * (b) + (c))
 #endif
 
 #define CG_PI 3.14159265358979323846
@@ -404,7 +423,7 @@ static inline double cg_chbevl(double x, const double *c, int len) {
     for (i = 1; i < len; i++) {
         b2 = b1;
         b1 = b0;
-        b0 = x * b1 - b2 + c[i];
+        b0 = CG_FMA(x, b1, -b2) + c[i];
     }
     return 0.5 * (b0 - b2);
 }
@@ -415,7 +434,7 @@ static inline float cg_chbevl_f(float x, const double *c, int len) {
     for (i = 1; i < len; i++) {
         b2 = b1;
         b1 = b0;
-        b0 = x * b1 - b2 + (float)c[i];
+        b0 = CG_FMAF(x, b1, -b2) + (float)c[i];
     }
     return 0.5f * (b0 - b2);
 }
@@ -647,7 +666,7 @@ static inline double cg_logaddexp2(double a, double b) {
     if (isinf(a) && a == b)
         return a;
     m = a < b ? b : a;
-    return m + log1p(exp2(-fabs(a - b))) * inv_ln2;
+    return CG_FMA(log1p(exp2(-fabs(a - b))), inv_ln2, m);
 }
 
 static inline float cg_logaddexp2_f(float a, float b) {
@@ -656,7 +675,7 @@ static inline float cg_logaddexp2_f(float a, float b) {
     if (isinf(a) && a == b)
         return a;
     m = a < b ? b : a;
-    return m + log1pf(exp2f(-fabsf(a - b))) * inv_ln2;
+    return CG_FMAF(log1pf(exp2f(-fabsf(a - b))), inv_ln2, m);
 }
 
 /* ---- activations --------------------------------------------------------- */
