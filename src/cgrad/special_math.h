@@ -689,13 +689,13 @@ static inline float cg_mish_f(float x) { return x * tanhf(log1pf(expf(x))); }
 static inline double cg_mish_backward(double grad, double x) {
     double sigmoid = 1 / (1 + exp(-x));
     double ts = tanh(log1p(exp(x)));
-    return grad * (ts + x * sigmoid * (1 - ts * ts));
+    return grad * CG_FMA(x * sigmoid, CG_FMA(-ts, ts, 1), ts);
 }
 
 static inline float cg_mish_backward_f(float grad, float x) {
     float sigmoid = 1 / (1 + expf(-x));
     float ts = tanhf(log1pf(expf(x)));
-    return grad * (ts + x * sigmoid * (1 - ts * ts));
+    return grad * CG_FMAF(x * sigmoid, CG_FMAF(-ts, ts, 1), ts);
 }
 
 /* min(max(x + 3, 0), 6) with std::max/std::min semantics: NaN stays NaN. */
@@ -729,19 +729,20 @@ static inline float cg_hardsigmoid_backward_f(float grad, float x) {
 static inline double cg_hardswish(double x) { return x * cg_relu6_shifted(x) / 6; }
 static inline float cg_hardswish_f(float x) { return x * cg_relu6_shifted_f(x) / 6; }
 
-/* hardswish backward: 0 below -3, g * (x / 3 + 0.5) on [-3, 3], g above. */
+/* hardswish backward: 0 up to -3, g * (x / 3 + 0.5) on (-3, 3), g from 3 on
+ * (NaN x gives g on PyTorch's scalar path, NaN on its vector path). */
 static inline double cg_hardswish_backward(double grad, double x) {
-    if (x < -3)
+    if (x <= -3)
         return 0;
-    if (x <= 3)
+    if (x < 3)
         return grad * (x / 3 + 0.5);
     return grad;
 }
 
 static inline float cg_hardswish_backward_f(float grad, float x) {
-    if (x < -3)
+    if (x <= -3)
         return 0;
-    if (x <= 3)
+    if (x < 3)
         return grad * (x / 3 + 0.5f);
     return grad;
 }
@@ -815,15 +816,15 @@ static inline float cg_logsigmoid_backward_f(float grad, float x, float buffer) 
     return (max_deriv - sign * (buffer / (1 + buffer))) * grad;
 }
 
-/* softshrink: x - l above l, x + l below -l, else 0 (NaN gives 0 on the
- * scalar path). hardshrink: 0 on [-l, l], else x. Both backwards:
+/* softshrink: x - l above l, x + l below -l, else x * 0 (keeps the sign of
+ * x's zero, NaN stays NaN; PyTorch's vector path gives +0 there). hardshrink: 0 on [-l, l], else x. Both backwards:
  * 0 on [-l, l], else grad (cg_shrink_backward). */
 static inline double cg_softshrink(double x, double lambd) {
-    return x > lambd ? x - lambd : (x < -lambd ? x + lambd : 0);
+    return x > lambd ? x - lambd : (x < -lambd ? x + lambd : x * 0);
 }
 
 static inline float cg_softshrink_f(float x, float lambd) {
-    return x > lambd ? x - lambd : (x < -lambd ? x + lambd : 0);
+    return x > lambd ? x - lambd : (x < -lambd ? x + lambd : x * 0);
 }
 
 static inline double cg_hardshrink(double x, double lambd) {
