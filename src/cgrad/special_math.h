@@ -28,9 +28,9 @@
  *    with the coefficients (2k)!/B_2k); PyTorch evaluates it in double even
  *    for float32, the first term q^-x alone in float.
  *  - polygamma(n >= 2): (-1)^(n+1) n! zeta(n+1, x), n! as exp(lgamma(n+1)).
- *  - erfinv: the rational approximation of G. L. Pavlis's erfinv (central
- *    range |y| <= 0.7, tail in sqrt(-log((1-|y|)/2))) and two Newton steps
- *    on erf(x) = y, as PyTorch's calc_erfinv.
+ *  - erfinv: G. L. Pavlis's rational first guess (as PyTorch's calc_erfinv)
+ *    refined by Newton steps on erf/erfc to the accuracy of MKL's ErfInv,
+ *    which PyTorch's x86 builds actually run (see cg_erfinv).
  *  - i0, i0e, i1, i1e: Cephes Chebyshev expansions of exp(-x) I(x) on
  *    [0, 8] and of exp(-x) sqrt(x) I(x) on (8, inf); the float32 i1/i1e
  *    use PyTorch's shortened float tables (17 and 7 terms).
