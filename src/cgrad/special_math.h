@@ -7,7 +7,15 @@
  * roundings in the same order. Where PyTorch computes float32 with its own
  * float algorithm there is a `_f` twin taking and returning float; where it
  * widens to double (zeta, the reflection term of digamma) the twin does too.
- * Operations must not be fused: cgrad builds with -ffp-contract=off.
+ * cgrad builds with -ffp-contract=off, so nothing is fused behind our back;
+ * but PyTorch's x86 kernels are built for AVX2/AVX512 (with FMA, gcc's
+ * default -ffp-contract=fast) and aarch64 ones always have FMA, so gcc fused
+ * some a*b+c of PyTorch's code into one rounding. CG_FMA marks those places
+ * (found by comparing with torch: the Chebyshev recurrence, logaddexp2's last
+ * step): it is C99 fma() when CG_SPECIAL_MATH_FMA is 1 (the default, the
+ * values PyTorch's x86-64 AVX2/AVX512 and aarch64 builds give), a*b+c when
+ * it is 0 (PyTorch's DEFAULT-capability x86 kernels, ATEN_CPU_CAPABILITY=default).
+ * Without -mfma, fma() is a libm call (glibc picks the FMA instruction).
  *
  * Sources of the algorithms and coefficients (published facts, own code):
  *  - digamma: Cephes psi (recurrence to x >= 10, asymptotic series with the
@@ -20,9 +28,9 @@
  *    with the coefficients (2k)!/B_2k); PyTorch evaluates it in double even
  *    for float32, the first term q^-x alone in float.
  *  - polygamma(n >= 2): (-1)^(n+1) n! zeta(n+1, x), n! as exp(lgamma(n+1)).
- *  - erfinv: the rational approximation of G. L. Pavlis's erfinv (central
- *    range |y| <= 0.7, tail in sqrt(-log((1-|y|)/2))) and two Newton steps
- *    on erf(x) = y, as PyTorch's calc_erfinv.
+ *  - erfinv: G. L. Pavlis's rational first guess (as PyTorch's calc_erfinv)
+ *    refined by Newton steps on erf/erfc to the accuracy of MKL's ErfInv,
+ *    which PyTorch's x86 builds actually run (see cg_erfinv).
  *  - i0, i0e, i1, i1e: Cephes Chebyshev expansions of exp(-x) I(x) on
  *    [0, 8] and of exp(-x) sqrt(x) I(x) on (8, inf); the float32 i1/i1e
  *    use PyTorch's shortened float tables (17 and 7 terms).
@@ -47,6 +55,17 @@
 double lgamma_r(double, int *);
 float lgammaf_r(float, int *);
 #define CG_HAVE_LGAMMA_R 1
+#endif
+
+#ifndef CG_SPECIAL_MATH_FMA
+#define CG_SPECIAL_MATH_FMA 1
+#endif
+#if CG_SPECIAL_MATH_FMA
+#define CG_FMA(a, b, c) fma(a, b, c)
+#define CG_FMAF(a, b, c) fmaf(a, b, c)
+#else
+#define CG_FMA(a, b, c) ((a) * (b) + (c))
+#define CG_FMAF(a, b, c) ((a) * (b) + (c))
 #endif
 
 #define CG_PI 3.14159265358979323846
@@ -404,7 +423,7 @@ static inline double cg_chbevl(double x, const double *c, int len) {
     for (i = 1; i < len; i++) {
         b2 = b1;
         b1 = b0;
-        b0 = x * b1 - b2 + c[i];
+        b0 = CG_FMA(x, b1, -b2) + c[i];
     }
     return 0.5 * (b0 - b2);
 }
@@ -415,7 +434,7 @@ static inline float cg_chbevl_f(float x, const double *c, int len) {
     for (i = 1; i < len; i++) {
         b2 = b1;
         b1 = b0;
-        b0 = x * b1 - b2 + (float)c[i];
+        b0 = CG_FMAF(x, b1, -b2) + (float)c[i];
     }
     return 0.5f * (b0 - b2);
 }
@@ -647,7 +666,7 @@ static inline double cg_logaddexp2(double a, double b) {
     if (isinf(a) && a == b)
         return a;
     m = a < b ? b : a;
-    return m + log1p(exp2(-fabs(a - b))) * inv_ln2;
+    return CG_FMA(log1p(exp2(-fabs(a - b))), inv_ln2, m);
 }
 
 static inline float cg_logaddexp2_f(float a, float b) {
@@ -656,7 +675,7 @@ static inline float cg_logaddexp2_f(float a, float b) {
     if (isinf(a) && a == b)
         return a;
     m = a < b ? b : a;
-    return m + log1pf(exp2f(-fabsf(a - b))) * inv_ln2;
+    return CG_FMAF(log1pf(exp2f(-fabsf(a - b))), inv_ln2, m);
 }
 
 /* ---- activations --------------------------------------------------------- */
@@ -670,13 +689,13 @@ static inline float cg_mish_f(float x) { return x * tanhf(log1pf(expf(x))); }
 static inline double cg_mish_backward(double grad, double x) {
     double sigmoid = 1 / (1 + exp(-x));
     double ts = tanh(log1p(exp(x)));
-    return grad * (ts + x * sigmoid * (1 - ts * ts));
+    return grad * CG_FMA(x * sigmoid, CG_FMA(-ts, ts, 1), ts);
 }
 
 static inline float cg_mish_backward_f(float grad, float x) {
     float sigmoid = 1 / (1 + expf(-x));
     float ts = tanhf(log1pf(expf(x)));
-    return grad * (ts + x * sigmoid * (1 - ts * ts));
+    return grad * CG_FMAF(x * sigmoid, CG_FMAF(-ts, ts, 1), ts);
 }
 
 /* min(max(x + 3, 0), 6) with std::max/std::min semantics: NaN stays NaN. */
@@ -710,19 +729,20 @@ static inline float cg_hardsigmoid_backward_f(float grad, float x) {
 static inline double cg_hardswish(double x) { return x * cg_relu6_shifted(x) / 6; }
 static inline float cg_hardswish_f(float x) { return x * cg_relu6_shifted_f(x) / 6; }
 
-/* hardswish backward: 0 below -3, g * (x / 3 + 0.5) on [-3, 3], g above. */
+/* hardswish backward: 0 up to -3, g * (x / 3 + 0.5) on (-3, 3), g from 3 on
+ * (NaN x gives g on PyTorch's scalar path, NaN on its vector path). */
 static inline double cg_hardswish_backward(double grad, double x) {
-    if (x < -3)
+    if (x <= -3)
         return 0;
-    if (x <= 3)
+    if (x < 3)
         return grad * (x / 3 + 0.5);
     return grad;
 }
 
 static inline float cg_hardswish_backward_f(float grad, float x) {
-    if (x < -3)
+    if (x <= -3)
         return 0;
-    if (x <= 3)
+    if (x < 3)
         return grad * (x / 3 + 0.5f);
     return grad;
 }
@@ -796,15 +816,15 @@ static inline float cg_logsigmoid_backward_f(float grad, float x, float buffer) 
     return (max_deriv - sign * (buffer / (1 + buffer))) * grad;
 }
 
-/* softshrink: x - l above l, x + l below -l, else 0 (NaN gives 0 on the
- * scalar path). hardshrink: 0 on [-l, l], else x. Both backwards:
+/* softshrink: x - l above l, x + l below -l, else x * 0 (keeps the sign of
+ * x's zero, NaN stays NaN; PyTorch's vector path gives +0 there). hardshrink: 0 on [-l, l], else x. Both backwards:
  * 0 on [-l, l], else grad (cg_shrink_backward). */
 static inline double cg_softshrink(double x, double lambd) {
-    return x > lambd ? x - lambd : (x < -lambd ? x + lambd : 0);
+    return x > lambd ? x - lambd : (x < -lambd ? x + lambd : x * 0);
 }
 
 static inline float cg_softshrink_f(float x, float lambd) {
-    return x > lambd ? x - lambd : (x < -lambd ? x + lambd : 0);
+    return x > lambd ? x - lambd : (x < -lambd ? x + lambd : x * 0);
 }
 
 static inline double cg_hardshrink(double x, double lambd) {
