@@ -70,4 +70,4 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
 from cgrad.autograd.gradcheck import GradcheckError, gradcheck, gradgradcheck  # noqa: E402
 from cgrad.autograd.function import Function, FunctionCtx, once_differentiable  # noqa: E402
 from cgrad.autograd.anomaly_mode import detect_anomaly, set_detect_anomaly  # noqa: E402
-from cgrad.autograd import anomaly_mode, function, graph  # noqa: E402,F401
+from cgrad.autograd import anomaly_mode, function, functional, graph  # noqa: E402,F401
