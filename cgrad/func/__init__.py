@@ -72,6 +72,15 @@ def _undo(tree, keep_graph):
     return tree_map(lambda x: x.detach() if isinstance(x, Tensor) else x, tree)
 
 
+def _undo_aux(aux, keep_graph):
+    """aux must hold only tensors, as PyTorch's unwrapping requires."""
+    def unwrap(x):
+        if isinstance(x, Tensor):
+            return x if keep_graph else x.detach()
+        raise RuntimeError(f"Expected tensors, got unsupported type {type(x)}")
+    return tree_map(unwrap, aux)
+
+
 def _autograd_grad(outputs, inputs, grad_outputs=None, retain_graph=False, create_graph=True,
                    is_grads_batched=False):
     """PyTorch's functorch _autograd_grad: outputs without grad are dropped,
@@ -171,11 +180,12 @@ def grad_and_value(func, argnums=0, has_aux=False):
                 raise RuntimeError("grad_and_value(f)(*args): Expected f(*args) to return a scalar Tensor, "
                                    f"got tensor with {output.dim()} dims. Maybe you wanted to use the vjp "
                                    "or jacrev APIs instead?")
-            grads = _zeros_for(_autograd_grad((output,), flat_diff, create_graph=keep), flat_diff)
+            grads = _zeros_for(_autograd_grad((output,), flat_diff, retain_graph=keep, create_graph=keep),
+                               flat_diff)
             grad_input = _undo(tree_unflatten(list(grads), spec), keep)
             output = _undo(output, keep)
             if has_aux:
-                return grad_input, (output, _undo(aux, keep))
+                return grad_input, (output, _undo_aux(aux, keep))
             return grad_input, output
     return wrapper
 
@@ -238,7 +248,7 @@ def _vjp_with_argnums(func, *primals, argnums=None, has_aux=False):
             raise RuntimeError("Expected pytree structure of cotangents to be the same as pytree structure of "
                                f"outputs to the function. cotangents: {spec_str(cot_spec)}, primal output: "
                                f"{spec_str(out_spec)}")
-        grads = _zeros_for(_autograd_grad(flat_out, flat_diff, flat_cot, retain_graph=retain_graph,
+        grads = _zeros_for(_autograd_grad(flat_out, flat_diff, flat_cot, retain_graph=retain_graph or keep,
                                           create_graph=keep), flat_diff)
         return tree_unflatten(list(_undo(grads, keep)), diff_spec)
 
@@ -249,7 +259,7 @@ def _vjp_with_argnums(func, *primals, argnums=None, has_aux=False):
     vjp_fn._out_spec = out_spec
     vjp_fn._keep = keep_at_creation
     if has_aux:
-        return results, vjp_fn, _undo(aux, keep_at_creation)
+        return results, vjp_fn, _undo_aux(aux, keep_at_creation)
     return results, vjp_fn
 
 
