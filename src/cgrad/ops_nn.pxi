@@ -757,7 +757,7 @@ cdef Tensor nn_relu_(Tensor x):
         r = op_relu(old_value(x, False))
         commit_inplace(x, r)
         # PyTorch's relu_ saves x itself, at its new version
-        (<ReluBackward0>r._grad_fn).result = alias_detached(x)
+        (<ReluBackward0>r._grad_fn).result = save_output((<ReluBackward0>r._grad_fn), x)
         (<ReluBackward0>r._grad_fn).saved_version = x._storage.version
         return x
     run_unary(RELU_FWD[x._dtype], x, x)
