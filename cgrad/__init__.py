@@ -78,6 +78,8 @@ from cgrad._C import (
     rand_like,
     randn_like,
     randint_like,
+    get_rng_state,
+    set_rng_state,
 )
 # tensor predicates and threads
 from cgrad._C import (
@@ -293,6 +295,8 @@ from cgrad._C import (
 )
 
 from cgrad import autograd, linalg, nn, optim, viz
+# function transforms over reverse mode (issue 14)
+from cgrad import func
 # data loading, the device surface of a CPU-only build (issue 15)
 from cgrad import backends, cuda, utils
 from cgrad._C import Generator, default_generator
