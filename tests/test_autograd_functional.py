@@ -271,3 +271,13 @@ def test_is_grads_batched_frees_graph_after_last_row():
     cgrad.autograd.grad(out, x, cgrad.eye(4, dtype=cgrad.float64), is_grads_batched=True)
     with pytest.raises(RuntimeError, match="backward through the graph a second time"):
         cgrad.autograd.grad(out, x, cgrad.ones(4, dtype=cgrad.float64))
+
+
+def test_gradcheck_through_create_graph_results():
+    x = cgrad.tensor(A[:3], requires_grad=True)
+    F = cgrad.autograd.functional
+    assert cgrad.autograd.gradcheck(lambda x: F.jacobian(f_vec, x, create_graph=True), (x,))
+    assert cgrad.autograd.gradcheck(lambda x: F.hessian(f_scalar, x, create_graph=True, vectorize=True), (x,))
+    assert cgrad.autograd.gradcheck(lambda x: F.vjp(f_vec, x, x * 2, create_graph=True)[1], (x,))
+    assert cgrad.autograd.gradcheck(lambda x: F.jvp(f_vec, x, x.cos(), create_graph=True)[1], (x,))
+    assert cgrad.autograd.gradcheck(lambda x: F.hvp(f_scalar, x, x.sin(), create_graph=True)[1], (x,))

@@ -221,3 +221,11 @@ def test_stack_module_state():
         res.append((params, buffers))
     same_tree(*res)
     errors_alike(lambda lib, F: F.stack_module_state([]))
+
+
+def test_gradcheck_through_transforms():
+    x = cgrad.tensor(A[:3], requires_grad=True)
+    f = lambda x: (x ** 3).sin().sum()  # noqa: E731
+    assert cgrad.autograd.gradcheck(cgrad.func.grad(f), (x,))
+    assert cgrad.autograd.gradcheck(cgrad.func.jacrev(lambda x: x.tanh() * x.sum()), (x,))
+    assert cgrad.autograd.gradcheck(cgrad.func.hessian(f), (x,))
