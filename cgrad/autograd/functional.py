@@ -30,9 +30,11 @@ def _as_tuple(inp, arg_name=None, fn_name=None):
     for i, el in enumerate(inp):
         if not isinstance(el, cgrad.Tensor):
             if is_inp_tuple:
-                raise TypeError(f'The {arg_name} given to {fn_name} must be either a Tensor or a tuple of Tensors but the value at index {i} has type {type(el)}.')
+                raise TypeError(f'The {arg_name} given to {fn_name} must be either a Tensor or a tuple '
+                                f'of Tensors but the value at index {i} has type {type(el)}.')
             else:
-                raise TypeError(f'The {arg_name} given to {fn_name} must be either a Tensor or a tuple of Tensors but the given {arg_name} has type {type(el)}.')
+                raise TypeError(f'The {arg_name} given to {fn_name} must be either a Tensor or a tuple '
+                                f'of Tensors but the given {arg_name} has type {type(el)}.')
     return (is_inp_tuple, inp)
 
 def _tuple_postprocess(res, to_unpack):
@@ -88,18 +90,30 @@ def _check_requires_grad(inputs, input_type, strict):
         raise RuntimeError('Invalid input_type to _check_requires_grad')
     for i, inp in enumerate(inputs):
         if inp is None:
-            raise RuntimeError(f'The output of the user-provided function is independent of input {i}. This is not allowed in strict mode.')
+            raise RuntimeError(f'The output of the user-provided function is independent of input {i}. '
+                               'This is not allowed in strict mode.')
         if not inp.requires_grad:
             if input_type == 'hessian':
-                raise RuntimeError(f'The hessian of the user-provided function with respect to input {i} is independent of the input. This is not allowed in strict mode. You should ensure that your function is thrice differentiable and that the hessian depends on the inputs.')
+                raise RuntimeError(f'The hessian of the user-provided function with respect to input {i} '
+                                   'is independent of the input. This is not allowed in strict mode. You '
+                                   'should ensure that your function is thrice differentiable and that '
+                                   'the hessian depends on the inputs.')
             elif input_type == 'jacobian':
-                raise RuntimeError(f'While computing the hessian, found that the jacobian of the user-provided function with respect to input {i} is independent of the input. This is not allowed in strict mode. You should ensure that your function is twice differentiable and that the jacobian depends on the inputs (this would be violated by a linear function for example).')
+                raise RuntimeError('While computing the hessian, found that the jacobian of the user-provided '
+                                   f'function with respect to input {i} is independent of the input. This '
+                                   'is not allowed in strict mode. You should ensure that your function '
+                                   'is twice differentiable and that the jacobian depends on the inputs '
+                                   '(this would be violated by a linear function for example).')
             elif input_type == 'grad_inputs':
-                raise RuntimeError(f'The gradient with respect to input {i} is independent of the inputs of the user-provided function. This is not allowed in strict mode.')
+                raise RuntimeError(f'The gradient with respect to input {i} is independent of the inputs '
+                                   'of the user-provided function. This is not allowed in strict mode.')
             else:
-                raise RuntimeError(f'Output {i} of the user-provided function does not require gradients. The outputs must be computed in a differentiable manner from the input when running in strict mode.')
+                raise RuntimeError(f'Output {i} of the user-provided function does not require gradients. '
+                                   'The outputs must be computed in a differentiable manner from the input '
+                                   'when running in strict mode.')
 
-def _autograd_grad(outputs, inputs, grad_outputs=None, create_graph=False, retain_graph=None, is_grads_batched=False):
+def _autograd_grad(outputs, inputs, grad_outputs=None, create_graph=False, retain_graph=None,
+                   is_grads_batched=False):
     if not isinstance(outputs, tuple):
         raise AssertionError('Expected outputs to be a tuple')
     if grad_outputs is None:
@@ -107,7 +121,8 @@ def _autograd_grad(outputs, inputs, grad_outputs=None, create_graph=False, retai
     if not isinstance(grad_outputs, tuple):
         raise AssertionError('Expected grad_outputs to be a tuple')
     if len(outputs) != len(grad_outputs):
-        raise AssertionError(f'Expected outputs and grad_outputs to have the same length, but got {len(outputs)} and {len(grad_outputs)}')
+        raise AssertionError(f'Expected outputs and grad_outputs to have the same length, but got {len(outputs)} '
+                             f'and {len(grad_outputs)}')
     new_outputs: tuple = ()
     new_grad_outputs: tuple = ()
     for out, grad_out in zip(outputs, grad_outputs):
@@ -117,7 +132,9 @@ def _autograd_grad(outputs, inputs, grad_outputs=None, create_graph=False, retai
     if len(new_outputs) == 0:
         return (None,) * len(inputs)
     else:
-        return cgrad.autograd.grad(new_outputs, inputs, new_grad_outputs, allow_unused=True, create_graph=create_graph, retain_graph=retain_graph, is_grads_batched=is_grads_batched)
+        return cgrad.autograd.grad(new_outputs, inputs, new_grad_outputs, allow_unused=True,
+                                   create_graph=create_graph, retain_graph=retain_graph,
+                                   is_grads_batched=is_grads_batched)
 
 def _fill_in_zeros(grads, refs, strict, create_graph, stage):
     if stage not in ['back', 'back_trick', 'double_back', 'double_back_trick']:
@@ -127,23 +144,34 @@ def _fill_in_zeros(grads, refs, strict, create_graph, stage):
         if grads_i is None:
             if strict:
                 if stage == 'back':
-                    raise RuntimeError(f'The output of the user-provided function is independent of input {i}. This is not allowed in strict mode.')
+                    raise RuntimeError('The output of the user-provided function is independent of input '
+                                       f'{i}. This is not allowed in strict mode.')
                 elif stage == 'back_trick':
-                    raise RuntimeError(f'The gradient with respect to the input is independent of entry {i} in the grad_outputs when using the double backward trick to compute forward mode gradients. This is not allowed in strict mode.')
+                    raise RuntimeError('The gradient with respect to the input is independent of entry '
+                                       f'{i} in the grad_outputs when using the double backward trick to '
+                                       'compute forward mode gradients. This is not allowed in strict '
+                                       'mode.')
                 elif stage == 'double_back':
-                    raise RuntimeError(f'The jacobian of the user-provided function is independent of input {i}. This is not allowed in strict mode.')
+                    raise RuntimeError('The jacobian of the user-provided function is independent of input '
+                                       f'{i}. This is not allowed in strict mode.')
                 else:
-                    raise RuntimeError(f'The hessian of the user-provided function is independent of entry {i} in the grad_jacobian. This is not allowed in strict mode as it prevents from using the double backward trick to replace forward mode AD.')
+                    raise RuntimeError('The hessian of the user-provided function is independent of entry '
+                                       f'{i} in the grad_jacobian. This is not allowed in strict mode as '
+                                       'it prevents from using the double backward trick to replace forward '
+                                       'mode AD.')
             grads_i = cgrad.zeros_like(refs[i])
         elif strict and create_graph and (not grads_i.requires_grad):
             if 'double' not in stage:
-                raise RuntimeError(f'The jacobian of the user-provided function is independent of input {i}. This is not allowed in strict mode when create_graph=True.')
+                raise RuntimeError('The jacobian of the user-provided function is independent of input '
+                                   f'{i}. This is not allowed in strict mode when create_graph=True.')
             else:
-                raise RuntimeError(f'The hessian of the user-provided function is independent of input {i}. This is not allowed in strict mode when create_graph=True.')
+                raise RuntimeError('The hessian of the user-provided function is independent of input '
+                                   f'{i}. This is not allowed in strict mode when create_graph=True.')
         res += (grads_i,)
     return res
 
 def vjp(func, inputs, v=None, create_graph=False, strict=False):
+    """(func(inputs), v^T J): the vector-Jacobian product at inputs."""
     with cgrad.enable_grad():
         is_inputs_tuple, inputs = _as_tuple(inputs, 'inputs', 'vjp')
         inputs = _grad_preprocess(inputs, create_graph=create_graph, need_graph=True)
@@ -155,7 +183,8 @@ def vjp(func, inputs, v=None, create_graph=False, strict=False):
             v = _grad_preprocess(v, create_graph=create_graph, need_graph=False)
             _validate_v(v, outputs, is_outputs_tuple)
         elif len(outputs) != 1 or outputs[0].nelement() != 1:
-            raise RuntimeError('The vector v can only be None if the user-provided function returns a single Tensor with a single element.')
+            raise RuntimeError('The vector v can only be None if the user-provided function returns a '
+                               'single Tensor with a single element.')
     enable_grad = True if create_graph else cgrad.is_grad_enabled()
     with cgrad.set_grad_enabled(enable_grad):
         grad_res = _autograd_grad(outputs, inputs, v, create_graph=create_graph)
@@ -165,6 +194,8 @@ def vjp(func, inputs, v=None, create_graph=False, strict=False):
     return (_tuple_postprocess(outputs, is_outputs_tuple), _tuple_postprocess(vjp, is_inputs_tuple))
 
 def jvp(func, inputs, v=None, create_graph=False, strict=False):
+    """(func(inputs), J v), by the double-backward trick (backward of a
+    backward taken with respect to a dummy grad_output)."""
     with cgrad.enable_grad():
         is_inputs_tuple, inputs = _as_tuple(inputs, 'inputs', 'jvp')
         inputs = _grad_preprocess(inputs, create_graph=create_graph, need_graph=True)
@@ -173,7 +204,8 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
             v = _grad_preprocess(v, create_graph=create_graph, need_graph=False)
             _validate_v(v, inputs, is_inputs_tuple)
         elif len(inputs) != 1 or inputs[0].nelement() != 1:
-            raise RuntimeError('The vector v can only be None if the input to the user-provided function is a single Tensor with a single element.')
+            raise RuntimeError('The vector v can only be None if the input to the user-provided function '
+                               'is a single Tensor with a single element.')
         outputs = func(*inputs)
         is_outputs_tuple, outputs = _as_tuple(outputs, 'outputs of the user-provided function', 'jvp')
         _check_requires_grad(outputs, 'outputs', strict=strict)
@@ -228,11 +260,17 @@ def _jacfwd(func, inputs, strict=False, vectorize=False):
                               'only implemented for `vectorize=True`.')
 
 def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False, strategy='reverse-mode'):
+    """The Jacobian of func at inputs: for tuples, a tuple per output
+    holding one entry per input (out.shape + in.shape each)."""
     if strategy not in ('forward-mode', 'reverse-mode'):
-        raise AssertionError('Expected strategy to be either "forward-mode" or "reverse-mode". Hint: If your function has more outputs than inputs, "forward-mode" tends to be more performant. Otherwise, prefer to use "reverse-mode".')
+        raise AssertionError('Expected strategy to be either "forward-mode" or "reverse-mode". Hint: If '
+                             'your function has more outputs than inputs, "forward-mode" tends to be more '
+                             'performant. Otherwise, prefer to use "reverse-mode".')
     if strategy == 'forward-mode':
         if create_graph:
-            raise NotImplementedError('torch.autograd.functional.jacobian: `create_graph=True` and `strategy="forward-mode"` are not supported together (yet). Please either set `create_graph=False` or `strategy="reverse-mode"`.')
+            raise NotImplementedError('torch.autograd.functional.jacobian: `create_graph=True` and `strategy="forward-mode"` '
+                                      'are not supported together (yet). Please either set `create_graph=False` '
+                                      'or `strategy="reverse-mode"`.')
         return _jacfwd(func, inputs, strict, vectorize)
     with cgrad.enable_grad():
         is_inputs_tuple, inputs = _as_tuple(inputs, 'inputs', 'jacobian')
@@ -242,17 +280,20 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False, st
         _check_requires_grad(outputs, 'outputs', strict=strict)
         if vectorize:
             if strict:
-                raise RuntimeError('torch.autograd.functional.jacobian: `strict=True` and `vectorized=True` are not supported together. Please either set `strict=False` or `vectorize=False`.')
+                raise RuntimeError('torch.autograd.functional.jacobian: `strict=True` and `vectorized=True` '
+                                   'are not supported together. Please either set `strict=False` or `vectorize=False`.')
             output_numels = tuple((output.numel() for output in outputs))
             grad_outputs = _construct_standard_basis_for(outputs, output_numels)
             flat_outputs = tuple((output.reshape(-1) for output in outputs))
 
             def vjp(grad_output):
-                vj = list(_autograd_grad(flat_outputs, inputs, grad_output, create_graph=create_graph, is_grads_batched=True))
+                vj = list(_autograd_grad(flat_outputs, inputs, grad_output, create_graph=create_graph,
+                                         is_grads_batched=True))
                 for el_idx, vj_el in enumerate(vj):
                     if vj_el is not None:
                         continue
-                    vj[el_idx] = cgrad.zeros_like(inputs[el_idx]).expand((sum(output_numels),) + inputs[el_idx].shape)
+                    vj[el_idx] = cgrad.zeros_like(inputs[el_idx]).expand(
+                        (sum(output_numels),) + inputs[el_idx].shape)
                 return tuple(vj)
             jacobians_of_flat_output = vjp(grad_outputs)
             jacobian_input_output = []
@@ -280,11 +321,13 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False, st
             for el_idx, (vj_el, inp_el) in enumerate(zip(vj, inputs)):
                 if vj_el is not None:
                     if strict and create_graph and (not vj_el.requires_grad):
-                        msg = f'The jacobian of the user-provided function is independent of input {i}. This is not allowed in strict mode when create_graph=True.'
+                        msg = (f'The jacobian of the user-provided function is independent of input {i}. '
+                               'This is not allowed in strict mode when create_graph=True.')
                         raise RuntimeError(msg)
                 else:
                     if strict:
-                        msg = f'Output {i} of the user-provided function is independent of input {el_idx}. This is not allowed in strict mode.'
+                        msg = (f'Output {i} of the user-provided function is independent of input {el_idx}. '
+                               'This is not allowed in strict mode.')
                         raise RuntimeError(msg)
                     vj_el = _C.zeros((numel,) + tuple(inp_el.shape), dtype=inp_el.dtype)
                 jac_i.append(vj_el.view(tuple(out.size()) + tuple(inp_el.size())))
@@ -292,7 +335,10 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False, st
         jacobian = _grad_postprocess(jacobian, create_graph)
         return _tuple_postprocess(jacobian, (is_outputs_tuple, is_inputs_tuple))
 
-def hessian(func, inputs, create_graph=False, strict=False, vectorize=False, outer_jacobian_strategy='reverse-mode'):
+def hessian(func, inputs, create_graph=False, strict=False, vectorize=False,
+            outer_jacobian_strategy='reverse-mode'):
+    """The Hessian of a scalar func at inputs (a tuple of tuples for
+    tuple inputs), as the Jacobian of its gradient."""
     is_inputs_tuple, inputs = _as_tuple(inputs, 'inputs', 'hessian')
     if outer_jacobian_strategy not in ('forward-mode', 'reverse-mode'):
         raise AssertionError('Expected strategy to be either "forward-mode" or "reverse-mode".')
@@ -304,7 +350,8 @@ def hessian(func, inputs, create_graph=False, strict=False, vectorize=False, out
         if is_out_tuple or not isinstance(out, cgrad.Tensor):
             raise RuntimeError('The function given to hessian should return a single Tensor')
         if out.nelement() != 1:
-            raise RuntimeError('The Tensor returned by the function given to hessian should contain a single element')
+            raise RuntimeError('The Tensor returned by the function given to hessian should contain a '
+                               'single element')
         return out.squeeze()
 
     def jac_func(*inp):
@@ -313,10 +360,12 @@ def hessian(func, inputs, create_graph=False, strict=False, vectorize=False, out
         jac = jacobian(ensure_single_output_function, inp, create_graph=True)
         _check_requires_grad(jac, 'jacobian', strict=strict)
         return jac
-    res = jacobian(jac_func, inputs, create_graph=create_graph, strict=strict, vectorize=vectorize, strategy=outer_jacobian_strategy)
+    res = jacobian(jac_func, inputs, create_graph=create_graph, strict=strict, vectorize=vectorize,
+                   strategy=outer_jacobian_strategy)
     return _tuple_postprocess(res, (is_inputs_tuple, is_inputs_tuple))
 
 def vhp(func, inputs, v=None, create_graph=False, strict=False):
+    """(func(inputs), v^T H): vector-Hessian product of a scalar func."""
     with cgrad.enable_grad():
         is_inputs_tuple, inputs = _as_tuple(inputs, 'inputs', 'vhp')
         inputs = _grad_preprocess(inputs, create_graph=create_graph, need_graph=True)
@@ -325,14 +374,16 @@ def vhp(func, inputs, v=None, create_graph=False, strict=False):
             v = _grad_preprocess(v, create_graph=create_graph, need_graph=False)
             _validate_v(v, inputs, is_inputs_tuple)
         elif len(inputs) != 1 or inputs[0].nelement() != 1:
-            raise RuntimeError('The vector v can only be None if the input to the user-provided function is a single Tensor with a single element.')
+            raise RuntimeError('The vector v can only be None if the input to the user-provided function '
+                               'is a single Tensor with a single element.')
         outputs = func(*inputs)
         is_outputs_tuple, outputs = _as_tuple(outputs, 'outputs of the user-provided function', 'vhp')
         _check_requires_grad(outputs, 'outputs', strict=strict)
         if is_outputs_tuple or not isinstance(outputs[0], cgrad.Tensor):
             raise RuntimeError('The function given to vhp should return a single Tensor')
         if outputs[0].nelement() != 1:
-            raise RuntimeError('The Tensor returned by the function given to vhp should contain a single element')
+            raise RuntimeError('The Tensor returned by the function given to vhp should contain a single '
+                               'element')
         jac = _autograd_grad(outputs, inputs, create_graph=True)
         _check_requires_grad(jac, 'jacobian', strict=strict)
     enable_grad = True if create_graph else cgrad.is_grad_enabled()
@@ -344,6 +395,7 @@ def vhp(func, inputs, v=None, create_graph=False, strict=False):
     return (_tuple_postprocess(outputs, is_outputs_tuple), _tuple_postprocess(vhp, is_inputs_tuple))
 
 def hvp(func, inputs, v=None, create_graph=False, strict=False):
+    """(func(inputs), H v), by the double-backward trick."""
     with cgrad.enable_grad():
         is_inputs_tuple, inputs = _as_tuple(inputs, 'inputs', 'hvp')
         inputs = _grad_preprocess(inputs, create_graph=create_graph, need_graph=True)
@@ -352,14 +404,16 @@ def hvp(func, inputs, v=None, create_graph=False, strict=False):
             v = _grad_preprocess(v, create_graph=create_graph, need_graph=False)
             _validate_v(v, inputs, is_inputs_tuple)
         elif len(inputs) != 1 or inputs[0].nelement() != 1:
-            raise RuntimeError('The vector v can only be None if the input to the user-provided function is a single Tensor with a single element.')
+            raise RuntimeError('The vector v can only be None if the input to the user-provided function '
+                               'is a single Tensor with a single element.')
         outputs = func(*inputs)
         is_outputs_tuple, outputs = _as_tuple(outputs, 'outputs of the user-provided function', 'hvp')
         _check_requires_grad(outputs, 'outputs', strict=strict)
         if is_outputs_tuple or not isinstance(outputs[0], cgrad.Tensor):
             raise RuntimeError('The function given to hvp should return a single Tensor')
         if outputs[0].nelement() != 1:
-            raise RuntimeError('The Tensor returned by the function given to hvp should contain a single element')
+            raise RuntimeError('The Tensor returned by the function given to hvp should contain a single '
+                               'element')
         jac = _autograd_grad(outputs, inputs, create_graph=True)
         _check_requires_grad(jac, 'jacobian', strict=strict)
         grad_jac = tuple((cgrad.zeros_like(inp, requires_grad=True) for inp in inputs))
