@@ -41,6 +41,12 @@ BODIES = {
     "matmul": lambda lib, x: x.reshape(3, 1) @ x.reshape(1, 3),
     "chain": lambda lib, x: ((x * 3).sigmoid() * x).log_softmax(0),
     "scalar_mul": lambda lib, x: x * 2 + 1,
+    "linear": lambda lib, x: lib.nn.functional.linear(x.reshape(1, 3), x.reshape(1, 3).expand(2, 3) * 1, x[:2]),
+    "mm": lambda lib, x: x.reshape(3, 1).mm(x.reshape(1, 3) * 2),
+    "clamp_tensors": lambda lib, x: x.clamp(x * 0 - 1, x * 0 + 1),
+    "maximum": lambda lib, x: lib.maximum(x, x.flip(0)),
+    "mse_loss": lambda lib, x: lib.nn.functional.mse_loss(x, x.flip(0) * 2).reshape(1),
+    "relu_in_place": lambda lib, x: (x * 1).relu_(),
 }
 
 

@@ -135,3 +135,19 @@ cdef inline Tensor save_output(Node node, Tensor out):
     if cgrad_saved_hooks_on:
         pack_saved(node, alias)
     return alias
+
+
+cdef inline int pause_saved_hooks() noexcept:
+    """In-place ops that save their own result run the out-of-place op
+    first, whose saved result they then replace: that first save must not
+    reach the pack hook (PyTorch packs the result once). Returns the flag to
+    hand back to resume_saved_hooks."""
+    global cgrad_saved_hooks_on
+    cdef int was = cgrad_saved_hooks_on
+    cgrad_saved_hooks_on = 0
+    return was
+
+
+cdef inline void resume_saved_hooks(int was) noexcept:
+    global cgrad_saved_hooks_on
+    cgrad_saved_hooks_on = was
