@@ -391,6 +391,8 @@ from cgrad._linalg_legacy import (
     matrix_exp,
     matrix_power,
 )
+# function transforms over reverse mode (issue 14)
+from cgrad import func
 # data loading, the device surface of a CPU-only build (issue 15)
 from cgrad import backends, cuda, random, utils
 from cgrad._C import Generator, default_generator

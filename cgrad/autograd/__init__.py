@@ -46,8 +46,6 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
          only_inputs=True, allow_unused=None, is_grads_batched=False, materialize_grads=False):
     """The gradients of `outputs` with respect to `inputs`, returned rather
     than accumulated into .grad."""
-    if is_grads_batched:
-        raise NotImplementedError("is_grads_batched=True is not supported by cgrad")
     if allow_unused is None:
         allow_unused = materialize_grads
     elif materialize_grads and not allow_unused:
@@ -58,13 +56,18 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     if len(inputs) == 0:
         raise RuntimeError("`inputs` argument to `grad()` cannot be empty.")
     grads = _grads_for(outputs, grad_outputs, "grad_outputs")
-    result = _C._run_backward(outputs, grads, retain_graph, create_graph, inputs, allow_unused, False)
+    if is_grads_batched:
+        from cgrad.autograd._batched_grad import batched_grad
+        result = batched_grad(outputs, inputs, grads, retain_graph, create_graph, allow_unused)
+    else:
+        result = _C._run_backward(outputs, grads, retain_graph, create_graph, inputs, allow_unused, False)
     if materialize_grads:
-        result = [_C.zeros_like(i) if g is None else g for g, i in zip(result, inputs)]
+        result = [_C.zeros_like(i, requires_grad=create_graph) if g is None else g
+                  for g, i in zip(result, inputs)]
     return tuple(result)
 
 
 from cgrad.autograd.gradcheck import GradcheckError, gradcheck, gradgradcheck  # noqa: E402
 from cgrad.autograd.function import Function, FunctionCtx, once_differentiable  # noqa: E402
 from cgrad.autograd.anomaly_mode import detect_anomaly, set_detect_anomaly  # noqa: E402
-from cgrad.autograd import anomaly_mode, function, graph  # noqa: E402,F401
+from cgrad.autograd import anomaly_mode, function, functional, graph  # noqa: E402,F401

@@ -1,4 +1,5 @@
-"""cgrad.utils: PyTorch's torch.utils helpers that training scripts use (data loading, DLPack)."""
-from cgrad.utils import data, dlpack
+"""cgrad.utils: PyTorch's torch.utils helpers that training scripts use (data loading, DLPack,
+activation checkpointing)."""
+from cgrad.utils import checkpoint, data, dlpack
 
-__all__ = ["data", "dlpack"]
+__all__ = ["checkpoint", "data", "dlpack"]

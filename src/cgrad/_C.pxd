@@ -35,6 +35,7 @@ cdef class Node:
     cdef list pre_hooks          # user hooks on the gradients arriving at this node
     cdef list post_hooks         # user hooks on (grad_inputs, grad_outputs)
     cdef dict _metadata
+    cdef dict _packed            # saved-tensor hooks' packed objects (saved_hooks.pxi), else None
     cdef object __weakref__
 
     # IN: the gradient of each output (a Tensor when num_outputs == 1, else a

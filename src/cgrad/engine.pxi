@@ -307,6 +307,7 @@ cdef list run_engine(list roots, list root_grads, bint keep_graph, bint create_g
                     if not keep_graph:
                         node.release_saved()
                         node.saved_freed = True
+                        node._packed = None
                     continue
             if type(node) is AccumulateGrad:
                 if inputs is not None and not is_target:
@@ -326,6 +327,7 @@ cdef list run_engine(list roots, list root_grads, bint keep_graph, bint create_g
             if not keep_graph:
                 node.release_saved()
                 node.saved_freed = True
+                node._packed = None
             edges = node.next_edges
             nrs = node.next_nrs
             n = len(out)
@@ -510,6 +512,20 @@ cdef list make_root_grads(list outputs, object grad_outputs, bint implicit_ok=Tr
     return grads
 
 
+cdef extern from *:
+    """
+    static CGRAD_TLS int cgrad_checkpoint_valid = 1;
+    """
+    int cgrad_checkpoint_valid
+
+
+def _is_checkpoint_valid():
+    """False inside a backward that was given `inputs` (autograd.grad, or
+    backward(inputs=...)): reentrant checkpointing cannot work there
+    (PyTorch's Engine.is_checkpoint_valid)."""
+    return bool(cgrad_checkpoint_valid)
+
+
 def _run_backward(tensors, grad_tensors, retain_graph, bint create_graph, inputs, bint allow_unused,
                   bint accumulate_grad):
     """The engine's Python entry: tensors and grad_tensors are sequences of
@@ -538,5 +554,11 @@ def _run_backward(tensors, grad_tensors, retain_graph, bint create_graph, inputs
                     f"all inputs have to be Tensors or GradientEdges, but got {cre_tp_name(x)}")
             if accumulate_grad and not (<Tensor>x)._requires_grad:
                 raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
-    return run_engine(roots, root_grads, keep_graph, create_graph, input_list, accumulate_grad,
-                      allow_unused)
+    global cgrad_checkpoint_valid
+    cdef int outer_checkpoint_valid = cgrad_checkpoint_valid
+    cgrad_checkpoint_valid = input_list is None
+    try:
+        return run_engine(roots, root_grads, keep_graph, create_graph, input_list, accumulate_grad,
+                          allow_unused)
+    finally:
+        cgrad_checkpoint_valid = outer_checkpoint_valid

@@ -63,6 +63,12 @@ cdef class FunctionNode(Node):
                 out.append(None)
                 continue
             t = <Tensor>self.saved[i]
+            if self._packed is not None:
+                unpacked = run_unpack(self, t)
+                if unpacked is not None:
+                    out.append(unpack_hooked(self, t, <Tensor>unpacked, self.saved_output_nr[i] >= 0,
+                                             self.saved_output_nr[i]))
+                    continue
             if t._storage.version != self.saved_versions[i]:
                 raise version_error(self, t, self.saved_versions[i], self.saved_output_nr[i] >= 0)
             if self.saved_output_nr[i] >= 0 and cgrad_grad_enabled:
@@ -243,12 +249,12 @@ cdef void save_function_tensors(FunctionNode ctx, list outs) except *:
             continue
         t = <Tensor>x
         if id(t) in out_index:
-            saved.append(alias_detached(t))
-            nrs.append(out_index[id(t)])
+            t = alias_detached(t)
+            nrs.append(out_index[id(x)])
         else:
-            saved.append(t)
             nrs.append(-1)
-        versions.append(save_version(t))
+        saved.append(t)
+        versions.append(save_version(ctx, t))
     ctx.saved = tuple(saved)
     ctx.saved_versions = tuple(versions)
     ctx.saved_output_nr = tuple(nrs)

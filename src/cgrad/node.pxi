@@ -193,6 +193,10 @@ cdef object saved_attr(Node n, Tensor saved, bint never_saved):
         return None
     if saved is None and n.saved_freed:
         raise RuntimeError(FREED_MSG)
+    if saved is not None and n._packed is not None:
+        unpacked = run_unpack(n, saved)
+        if unpacked is not None:
+            return unpack_hooked(n, saved, <Tensor>unpacked, False, 0, True)
     return saved
 
 
@@ -356,17 +360,25 @@ cdef enum:
     DETACHED_IN_PLACE = -2
 
 
-cdef inline long long save_version(Tensor t) except? -1:
-    """The version to keep beside a tensor a node saves (every save site
-    calls this, so it is also where inference tensors are refused)."""
+cdef inline long long save_version(Node node, Tensor t) except? -1:
+    """The version to keep beside a tensor `node` saves (every save site
+    calls this, so it is also where inference tensors are refused and where
+    saved-tensor hooks pack, see saved_hooks.pxi)."""
     if t._is_inference:
         raise RuntimeError(INFERENCE_SAVE_MSG)
+    if cgrad_saved_hooks_on:
+        pack_saved(node, t)
     return t._storage.version
 
 
 cdef inline Tensor unpack_input(Node node, Tensor saved, long long version):
+    cdef Tensor r
     if saved is None:
         raise RuntimeError(FREED_MSG)
+    if node._packed is not None:
+        r = run_unpack(node, saved)
+        if r is not None:     # PyTorch cannot check versions through hooks
+            return unpack_hooked(node, saved, r, False, 0)
     if saved._view_version <= DETACHED_IN_PLACE and node.seq < DETACHED_IN_PLACE - saved._view_version:
         raise RuntimeError(DETACHED_MSG)
     if saved._storage.version != version:
@@ -380,6 +392,10 @@ cdef inline Tensor unpack_output(Node node, Tensor saved, long long version):
     cdef Tensor t
     if saved is None:
         raise RuntimeError(FREED_MSG)
+    if node._packed is not None:
+        t = run_unpack(node, saved)
+        if t is not None:
+            return unpack_hooked(node, saved, t, True, 0)
     if saved._storage.version != version:
         raise version_error(node, saved, version, True)
     if cgrad_grad_enabled:

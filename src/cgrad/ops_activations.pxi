@@ -260,7 +260,7 @@ cdef Tensor op_activation(Tensor x, int kind, double a, double b):
         wire1(node, x)
         node.prm = prm
         node.saved = x
-        node.saved_version = save_version(x)
+        node.saved_version = save_version(node, x)
         node.from_result = False
         set_history(out, node)
     return out
@@ -286,7 +286,7 @@ cdef Tensor op_activation_(Tensor x, int kind, double a, double b):
             node.from_result = True
             set_history(r, node)
             commit_inplace(x, r)
-            node.saved = alias_detached(x)
+            node.saved = save_output(node, x)
             node.saved_version = x._storage.version
             return x
         return commit_inplace(x, op_activation(old_value(x, True), kind, a, b))

@@ -122,7 +122,7 @@ cdef Tensor op_clamp_scalar(Tensor x, object lo, object hi, int which):
             node = ClampMaxBackward0.__new__(ClampMaxBackward0)
         wire1(node, x)
         node.self_ = x
-        node.self_version = x._storage.version
+        node.self_version = save_version(node, x)
         node.min_ = lo
         node.max_ = hi
         set_history(out, node)
@@ -251,13 +251,13 @@ cdef Tensor op_clamp_tensor(Tensor x, Tensor lo, Tensor hi, int which):
                     saved[i] = shape_tuple(<Tensor>t)
         node.shapes = tuple(saved)
         node.self_ = x
-        node.self_version = x._storage.version
+        node.self_version = save_version(node, x)
         if lo is not None:
             node.min_ = lo
-            node.min_version = lo._storage.version
+            node.min_version = save_version(node, lo)
         if hi is not None:
             node.max_ = hi
-            node.max_version = hi._storage.version
+            node.max_version = save_version(node, hi)
         set_history(out, node)
     return out
 

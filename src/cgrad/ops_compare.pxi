@@ -501,9 +501,9 @@ cdef Tensor op_maxmin(int kind, Tensor a, Tensor b):
         node.note_inputs(a, b, out)
         node.kind = kind
         node.self_ = a
-        node.self_version = a._storage.version
+        node.self_version = save_version(node, a)
         node.other = b
-        node.other_version = b._storage.version
+        node.other_version = save_version(node, b)
         set_history(out, node)
     return out
 

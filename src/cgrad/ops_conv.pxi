@@ -422,9 +422,9 @@ cdef Tensor op_convolution(Tensor x, Tensor w, Tensor b, _ConvSpec spec):
         node = ConvolutionBackward0.__new__(ConvolutionBackward0)
         wire_many(node, [x, w, b], 1)
         node.input_ = x
-        node.input_version = save_version(x)
+        node.input_version = save_version(node, x)
         node.weight = w
-        node.weight_version = save_version(w)
+        node.weight_version = save_version(node, w)
         if w._requires_grad and not spec.direct:
             node.cols = cols
         node.spec = spec

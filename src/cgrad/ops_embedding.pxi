@@ -217,7 +217,7 @@ def _embedding(weight, indices, padding_idx, scale_grad_by_freq):
         node = EmbeddingBackward0.__new__(EmbeddingBackward0)
         wire1(node, w)
         node.indices = idx
-        node.indices_version = save_version(idx)
+        node.indices_version = save_version(node, idx)
         node.spec = spec
         node.weight_dtype = w._dtype
         set_history(out, node)
@@ -502,7 +502,7 @@ def _embedding_bag(weight, indices, offsets, int mode, per_sample_weights, bint 
         node = EmbeddingBagBackward0.__new__(EmbeddingBagBackward0)
         wire_many(node, [w, psw], 1)
         node.weight = w
-        node.weight_version = save_version(w)
+        node.weight_version = save_version(node, w)
         node.indices = idx
         node.offsets = off_ext
         node.per_sample_weights = pswc

@@ -69,8 +69,8 @@ cdef Tensor op_vector_norm(Tensor x, double p, object dim, bint keepdim, str fna
         node = LinalgVectorNormBackward0.__new__(LinalgVectorNormBackward0)
         wire1(node, x)
         node.self_ = x
-        node.self_version = save_version(x)
-        node.result = alias_detached(out)
+        node.self_version = save_version(node, x)
+        node.result = save_output(node, out)
         node.ord = p
         node.dims = masked_dims(mask, x._ndim)
         node.keepdim = keepdim
@@ -180,11 +180,11 @@ cdef Tensor op_lerp(Tensor a, Tensor b, object weight):
         n1 = LerpBackward1.__new__(LerpBackward1)
         wire_many(n1, [a, b, w], 1)
         n1.self_ = a
-        n1.v0 = save_version(a)
+        n1.v0 = save_version(n1, a)
         n1.end = b
-        n1.v1 = save_version(b)
+        n1.v1 = save_version(n1, b)
         n1.weight = w
-        n1.v2 = save_version(w)
+        n1.v2 = save_version(n1, w)
         n1.s0 = shape_tuple(a)
         n1.s1 = shape_tuple(b)
         n1.s2 = shape_tuple(w)
@@ -340,9 +340,9 @@ cdef Tensor op_smooth_l1_loss(Tensor x, Tensor t, int reduction, double beta):
         node = SmoothL1LossBackward0.__new__(SmoothL1LossBackward0)
         wire2(node, x, t)
         node.self_ = x
-        node.self_version = save_version(x)
+        node.self_version = save_version(node, x)
         node.target = t
-        node.target_version = save_version(t)
+        node.target_version = save_version(node, t)
         node.reduction = reduction
         node.beta = beta
         set_history(out, node)
@@ -436,9 +436,9 @@ cdef Tensor op_bce_with_logits(Tensor x, Tensor t, Tensor weight, Tensor pos_wei
         node = BinaryCrossEntropyWithLogitsBackward0.__new__(BinaryCrossEntropyWithLogitsBackward0)
         wire2(node, x, t)
         node.self_ = x
-        node.self_version = save_version(x)
+        node.self_version = save_version(node, x)
         node.target = t
-        node.target_version = save_version(t)
+        node.target_version = save_version(node, t)
         node.weight = None if weight is None else alias_detached(weight)
         node.pos_weight = None if pos_weight is None else alias_detached(pos_weight)
         node.reduction = reduction
@@ -486,10 +486,10 @@ cdef Tensor op_addmm_ab(Tensor bias, Tensor m1, Tensor m2, object beta, object a
         wire_many(node, [bias, m1, m2], 1)
         if m2._requires_grad:
             node.mat1 = m1
-            node.mat1_version = save_version(m1)
+            node.mat1_version = save_version(node, m1)
         if m1._requires_grad:
             node.mat2 = m2
-            node.mat2_version = save_version(m2)
+            node.mat2_version = save_version(node, m2)
         node.self_sizes = shape_tuple(bias)
         node.alpha = alpha
         node.beta = beta

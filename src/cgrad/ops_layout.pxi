@@ -313,9 +313,9 @@ cdef Tensor op_atan2(Tensor a, Tensor b):
         wire2(node, a, b)
         node.note_inputs(a, b, out)
         node.self_ = a
-        node.self_version = save_version(a)
+        node.self_version = save_version(node, a)
         node.other = b
-        node.other_version = save_version(b)
+        node.other_version = save_version(node, b)
         set_history(out, node)
     return out
 

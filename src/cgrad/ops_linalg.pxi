@@ -252,10 +252,10 @@ cdef Tensor op_mm(Tensor a, Tensor b):
         wire2(node, a, b)
         if b._requires_grad:
             node.self_ = a
-            node.self_version = save_version(a)
+            node.self_version = save_version(node, a)
         if a._requires_grad:
             node.mat2 = b
-            node.mat2_version = save_version(b)
+            node.mat2_version = save_version(node, b)
         set_history(out, node)
     return out
 
@@ -313,10 +313,10 @@ cdef Tensor op_mv(Tensor a, Tensor v):
         wire2(node, a, v)
         if v._requires_grad:
             node.self_ = a
-            node.self_version = save_version(a)
+            node.self_version = save_version(node, a)
         if a._requires_grad:
             node.vec = v
-            node.vec_version = save_version(v)
+            node.vec_version = save_version(node, v)
         set_history(out, node)
     return out
 
@@ -378,10 +378,10 @@ cdef Tensor op_dot(Tensor a, Tensor b):
         wire2(node, a, b)
         if b._requires_grad:
             node.self_ = a
-            node.self_version = save_version(a)
+            node.self_version = save_version(node, a)
         if a._requires_grad:
             node.tensor = b
-            node.tensor_version = save_version(b)
+            node.tensor_version = save_version(node, b)
         set_history(out, node)
     return out
 
@@ -434,10 +434,10 @@ cdef Tensor op_bmm(Tensor a, Tensor b):
         wire2(node, a, b)
         if b._requires_grad:
             node.self_ = a
-            node.self_version = save_version(a)
+            node.self_version = save_version(node, a)
         if a._requires_grad:
             node.mat2 = b
-            node.mat2_version = save_version(b)
+            node.mat2_version = save_version(node, b)
         set_history(out, node)
     return out
 

@@ -34,8 +34,12 @@ cdef class LinalgNode(Node):
             self.saved = []
             self.versions = []
             self.out_nrs = []
-        self.versions.append(save_version(t))
-        self.saved.append(alias_detached(t) if out_nr >= 0 else t)
+        if out_nr >= 0:
+            self.versions.append(t._storage.version)
+            self.saved.append(save_output(self, t))
+        else:
+            self.versions.append(save_version(self, t))
+            self.saved.append(t)
         self.out_nrs.append(out_nr)
         return 0
 

@@ -158,7 +158,7 @@ cdef Tensor op_masked_fill(Tensor self, Tensor mask, object value, Tensor vt):
     else:
         return out
     node.mask = mask
-    node.mask_version = mask._storage.version
+    node.mask_version = save_version(node, mask)
     node.self_dtype = self._dtype
     if not same_shape(out, self):
         node.self_sizes = shape_tuple(self)
@@ -198,7 +198,7 @@ cdef Tensor masked_fill_inplace(Tensor self, Tensor mask, object value, Tensor v
         node = MaskedFillBackward0.__new__(MaskedFillBackward0)
         wire1(node, self)
     node.mask = mask
-    node.mask_version = mask._storage.version
+    node.mask_version = save_version(node, mask)
     node.self_dtype = self._dtype
     set_history(self, node)
     return self
@@ -312,7 +312,7 @@ cdef Tensor op_index_select(Tensor x, int dim, Tensor index):
         node.self_sizes = shape_tuple(x)
         node.dim = dim
         node.index = index
-        node.index_version = index._storage.version
+        node.index_version = save_version(node, index)
         set_history(out, node)
     return out
 

@@ -218,10 +218,10 @@ cdef tuple op_nll(Tensor x, Tensor target, Tensor weight, _NllSpec spec):
                 else NllLossBackward0.__new__(NllLossBackward0))
         wire1(node, x)
         node.target = target
-        node.target_version = target._storage.version
+        node.target_version = save_version(node, target)
         node.weight = weight
         if weight is not None:
-            node.weight_version = weight._storage.version
+            node.weight_version = save_version(node, weight)
         node.total_weight = <Tensor>res[1]
         node.spec = spec
         node.self_dtype = x._dtype

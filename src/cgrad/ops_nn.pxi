@@ -200,9 +200,9 @@ cdef Tensor op_mse_loss(Tensor x, Tensor t, int reduction):
         node = MseLossBackward0.__new__(MseLossBackward0)
         wire2(node, x, t)
         node.self_ = x
-        node.self_version = x._storage.version
+        node.self_version = save_version(node, x)
         node.target = t
-        node.target_version = t._storage.version
+        node.target_version = save_version(node, t)
         node.reduction = reduction
         node.dt = dt
         set_history(out, node)
@@ -538,9 +538,9 @@ cdef Tensor op_binary_cross_entropy(Tensor x, Tensor t, Tensor w, int reduction)
         node = BinaryCrossEntropyBackward0.__new__(BinaryCrossEntropyBackward0)
         wire2(node, x, t)
         node.self_ = x
-        node.self_version = x._storage.version
+        node.self_version = save_version(node, x)
         node.target = t
-        node.target_version = t._storage.version
+        node.target_version = save_version(node, t)
         node.weight = wc
         node.reduction = reduction
         set_history(out, node)
@@ -630,10 +630,10 @@ cdef Tensor op_addmm(Tensor bias, Tensor m1, Tensor m2):
         wire_many(node, [bias, m1, m2], 1)
         if m2._requires_grad:
             node.mat1 = m1
-            node.mat1_version = m1._storage.version
+            node.mat1_version = save_version(node, m1)
         if m1._requires_grad:
             node.mat2 = m2
-            node.mat2_version = m2._storage.version
+            node.mat2_version = save_version(node, m2)
         node.self_sizes = shape_tuple(bias)
         set_history(out, node)
     return out
@@ -754,10 +754,14 @@ cdef Tensor nn_relu_(Tensor x):
         raise RuntimeError(bool_unary_message("relu"))
     check_written_overlap(x)
     if cgrad_grad_enabled and x._requires_grad:
-        r = op_relu(old_value(x, False))
+        hooks_were = pause_saved_hooks()     # the result is saved once, below
+        try:
+            r = op_relu(old_value(x, False))
+        finally:
+            resume_saved_hooks(hooks_were)
         commit_inplace(x, r)
         # PyTorch's relu_ saves x itself, at its new version
-        (<ReluBackward0>r._grad_fn).result = alias_detached(x)
+        (<ReluBackward0>r._grad_fn).result = save_output((<ReluBackward0>r._grad_fn), x)
         (<ReluBackward0>r._grad_fn).saved_version = x._storage.version
         return x
     run_unary(RELU_FWD[x._dtype], x, x)

@@ -337,10 +337,10 @@ cdef tuple op_norm(Tensor x, Tensor w, Tensor b, Tensor gmean, Tensor gvar, _Nor
             node = NativeBatchNormBackward0.__new__(NativeBatchNormBackward0)
         wire_many(node, [x, w, b], 1)
         node.input_ = x
-        node.input_version = save_version(x)
+        node.input_version = save_version(node, x)
         node.weight = w
         if w is not None:
-            node.weight_version = save_version(w)
+            node.weight_version = save_version(node, w)
         node.mean = <Tensor>res[1]
         node.rstd = <Tensor>res[2]
         node.spec = spec

@@ -624,10 +624,10 @@ cdef Tensor op_mul(Tensor a, Tensor b):
         node.note_inputs(a, b, out)
         if b._requires_grad:
             node.self_ = a
-            node.self_version = save_version(a)
+            node.self_version = save_version(node, a)
         if a._requires_grad:
             node.other = b
-            node.other_version = save_version(b)
+            node.other_version = save_version(node, b)
         set_history(out, node)
     return out
 
@@ -651,9 +651,9 @@ cdef Tensor op_div(Tensor a, Tensor b):
         node.note_inputs(a, b, out)
         if b._requires_grad:
             node.self_ = a
-            node.self_version = save_version(a)
+            node.self_version = save_version(node, a)
         node.other = b
-        node.other_version = save_version(b)
+        node.other_version = save_version(node, b)
         set_history(out, node)
     return out
 
@@ -878,7 +878,7 @@ cdef Tensor op_pow_scalar(Tensor a, object e):
         node = PowBackward0.__new__(PowBackward0)
         wire1(node, a)
         node.self_ = a
-        node.self_version = save_version(a)
+        node.self_version = save_version(node, a)
         node.exponent = e
         set_history(out, node)
     return out
@@ -894,11 +894,11 @@ cdef Tensor op_pow(Tensor a, Tensor b):
         wire2(node, a, b)
         node.note_inputs(a, b, out)
         node.self_ = a
-        node.self_version = save_version(a)
+        node.self_version = save_version(node, a)
         node.exponent = b
-        node.exponent_version = save_version(b)
+        node.exponent_version = save_version(node, b)
         if b._requires_grad:
-            node.result = alias_detached(out)
+            node.result = save_output(node, out)
         set_history(out, node)
     return out
 
@@ -912,7 +912,7 @@ cdef Tensor op_rpow_scalar(Tensor b, object base):
     if needs_grad(b):
         node = PowBackward2.__new__(PowBackward2)
         wire1(node, b)
-        node.result = alias_detached(out)
+        node.result = save_output(node, out)
         node.base = base
         node.dtype = b._dtype
         set_history(out, node)

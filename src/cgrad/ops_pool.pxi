@@ -335,7 +335,7 @@ cdef tuple op_pool_forward(Tensor x, _PoolSpec spec):
         wire1(node, x)
         node.indices = <Tensor>res[1]
         if node.indices is not None:
-            node.indices_version = save_version(node.indices)
+            node.indices_version = save_version(node, node.indices)
         node.spec = spec
         node.self_dtype = x._dtype
         set_history(out, node)
@@ -351,7 +351,7 @@ cdef Tensor op_pool_gather(Tensor gg, Tensor idx, _PoolSpec spec):
         node = new_pool_node(spec.g.kind)
         wire1(node, gg)
         node.indices = idx
-        node.indices_version = save_version(idx)
+        node.indices_version = save_version(node, idx)
         node.spec = spec
         node.self_dtype = gg._dtype
         set_history(out, node)

@@ -48,9 +48,9 @@ cdef Tensor op_prelu_kernel(Tensor x, Tensor w):
         node = PreluKernelBackward0.__new__(PreluKernelBackward0)
         wire2(node, x, w)
         node.self_ = x
-        node.self_version = save_version(x)
+        node.self_version = save_version(node, x)
         node.weight = w
-        node.weight_version = save_version(w)
+        node.weight_version = save_version(node, w)
         set_history(out, node)
     return out
 

@@ -164,9 +164,9 @@ cdef Tensor op_remainder_like(int kind, Tensor a, object b):
         node.note_inputs(a, bt, out)
         if wants_grad(node, 1):
             node.self_ = a
-            node.self_version = a._storage.version
+            node.self_version = save_version(node, a)
             node.other = bt
-            node.other_version = bt._storage.version
+            node.other_version = save_version(node, bt)
         set_history(out, node)
     return out
 
@@ -231,10 +231,10 @@ cdef Tensor op_div_rounding(Tensor a, object b, object rounding_mode):
         node.rounding_mode = rounding_mode
         if rounding_mode is None:
             node.other = bt
-            node.other_version = bt._storage.version
+            node.other_version = save_version(node, bt)
             if wants_grad(node, 1):
                 node.self_ = a
-                node.self_version = a._storage.version
+                node.self_version = save_version(node, a)
         else:
             node.self_sizes = shape_tuple(a)
             node.self_dtype = a._dtype

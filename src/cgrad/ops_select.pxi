@@ -57,8 +57,8 @@ cdef Tensor op_max_all(Tensor x, bint is_max):
         node = MaxBackward1.__new__(MaxBackward1) if is_max else MinBackward1.__new__(MinBackward1)
         wire1(node, x)
         node.self_ = x
-        node.self_version = save_version(x)
-        node.result = alias_detached(out)
+        node.self_version = save_version(node, x)
+        node.result = save_output(node, out)
         set_history(out, node)
     return out
 
@@ -210,8 +210,8 @@ cdef Tensor op_amax(Tensor x, object dim, bint keepdim, bint is_max):
         node = AmaxBackward0.__new__(AmaxBackward0) if is_max else AminBackward0.__new__(AminBackward0)
         wire1(node, x)
         node.self_ = x
-        node.self_version = save_version(x)
-        node.result = alias_detached(out)
+        node.self_version = save_version(node, x)
+        node.result = save_output(node, out)
         node.dims = masked_dims(mask, x._ndim)
         node.keepdim = keepdim
         set_history(out, node)
@@ -415,17 +415,17 @@ cdef Tensor op_prod(Tensor x, object dim, bint keepdim, object dtype):
             n0 = ProdBackward0.__new__(ProdBackward0)
             wire1(n0, orig)
             n0.self_ = orig
-            n0.self_version = save_version(orig)
+            n0.self_version = save_version(n0, orig)
             n0.self_dtype = orig._dtype
-            n0.result = alias_detached(out)
+            n0.result = save_output(n0, out)
             set_history(out, n0)
         else:
             n1 = ProdBackward1.__new__(ProdBackward1)
             wire1(n1, orig)
             n1.self_ = orig
-            n1.self_version = save_version(orig)
+            n1.self_version = save_version(n1, orig)
             n1.self_dtype = orig._dtype
-            n1.result = alias_detached(out)
+            n1.result = save_output(n1, out)
             n1.dim = d
             n1.keepdim = keepdim
             set_history(out, n1)
@@ -517,7 +517,7 @@ cdef Tensor op_var(Tensor x, object dim, object correction, bint keepdim, bint t
         node = StdBackward0.__new__(StdBackward0) if take_sqrt else VarBackward0.__new__(VarBackward0)
         wire1(node, x)
         node.self_ = x
-        node.self_version = save_version(x)
+        node.self_version = save_version(node, x)
         node.correction = corr
         node.keepdim = keepdim
         if dim is None:
@@ -530,7 +530,7 @@ cdef Tensor op_var(Tensor x, object dim, object correction, bint keepdim, bint t
                     rnumel *= x._shape[wrap_dim(item, x._ndim)]
             node.rnumel = rnumel
         if take_sqrt:
-            (<StdBackward0>node).result = alias_detached(out)
+            (<StdBackward0>node).result = save_output(node, out)
         set_history(out, node)
     return out
 
@@ -634,8 +634,8 @@ cdef Tensor op_logsumexp(Tensor x, object dim, bint keepdim):
         node = LogsumexpBackward0.__new__(LogsumexpBackward0)
         wire1(node, x)
         node.self_ = x
-        node.self_version = save_version(x)
-        node.result = alias_detached(out)
+        node.self_version = save_version(node, x)
+        node.result = save_output(node, out)
         node.dims = masked_dims(mask, x._ndim)
         node.keepdim = keepdim
         set_history(out, node)

@@ -712,13 +712,13 @@ cdef Tensor op_softmax(Tensor x, object dim_arg, int dt, bint log):
         if log:
             lnode = LogSoftmaxBackward0.__new__(LogSoftmaxBackward0)
             wire1(lnode, x)
-            lnode.result = alias_detached(out)
+            lnode.result = save_output(lnode, out)
             lnode.dim = dim
             set_history(out, lnode)
         else:
             snode = SoftmaxBackward0.__new__(SoftmaxBackward0)
             wire1(snode, x)
-            snode.result = alias_detached(out)
+            snode.result = save_output(snode, out)
             snode.dim = dim
             set_history(out, snode)
     return out

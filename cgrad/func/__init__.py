@@ -1,0 +1,343 @@
+"""cgrad.func: PyTorch's torch.func transforms that reverse mode can carry:
+grad, grad_and_value, vjp, jacrev, hessian, functional_call,
+stack_module_state.
+
+PyTorch runs these on wrapped tensors with a nesting level each. cgrad has
+no levels; it emulates them with ordinary autograd: the differentiated
+arguments are replaced by fresh leaves (or, when they already carry a graph
+from an enclosing transform or the caller, by views of themselves, so that
+gradients stay differentiable for the enclosing level), autograd.grad runs
+with create_graph only when something outside can still differentiate the
+result, and results are detached at the outermost level otherwise, as
+PyTorch's unwrapping does. jacrev computes all rows of a chunk in one
+autograd.grad(is_grads_batched=True) call. vmap, jacfwd and jvp need batching
+rules and forward-mode AD, which cgrad does not have: they are absent here
+rather than stubbed."""
+import functools
+import threading
+
+import cgrad
+from cgrad import _C
+from cgrad._C import Tensor
+from cgrad.func._pytree import spec_str, tree_flatten, tree_map, tree_unflatten
+from cgrad.func._functional_call import functional_call, stack_module_state
+
+__all__ = ["grad", "grad_and_value", "vjp", "jacrev", "hessian", "functional_call", "stack_module_state"]
+
+_nesting = threading.local()
+
+
+def _depth():
+    return getattr(_nesting, "depth", 0)
+
+
+class _Level:
+    """One transform's nesting: inside it, enclosing transforms count as
+    something outside that differentiates (PyTorch's grad_increment_nesting)."""
+
+    def __enter__(self):
+        self.previous = _depth()
+        _nesting.depth = self.previous + 1
+        return self.previous
+
+    def __exit__(self, *exc):
+        _nesting.depth = self.previous
+
+
+def _outer_needs_graph(*trees):
+    """Whether results must stay differentiable: inside another transform,
+    or when the caller's tensors carry a graph (grad mode on)."""
+    if not cgrad.is_grad_enabled():
+        return False
+    if _depth() > 0:
+        return True
+    for tree in trees:
+        leaves, _ = tree_flatten(tree)
+        if any(isinstance(x, Tensor) and x.requires_grad for x in leaves):
+            return True
+    return False
+
+
+def _create_differentiable(x):
+    if isinstance(x, Tensor):
+        if x.requires_grad:
+            return x.view_as(x)
+        return x.detach().requires_grad_()
+    raise ValueError(f"Thing passed to transform API must be Tensor, got {type(x)}")
+
+
+def _undo(tree, keep_graph):
+    if keep_graph:
+        return tree
+    return tree_map(lambda x: x.detach() if isinstance(x, Tensor) else x, tree)
+
+
+def _undo_aux(aux, keep_graph):
+    """aux must hold only tensors, as PyTorch's unwrapping requires."""
+    def unwrap(x):
+        if isinstance(x, Tensor):
+            return x if keep_graph else x.detach()
+        raise RuntimeError(f"Expected tensors, got unsupported type {type(x)}")
+    return tree_map(unwrap, aux)
+
+
+def _autograd_grad(outputs, inputs, grad_outputs=None, retain_graph=False, create_graph=True,
+                   is_grads_batched=False):
+    """PyTorch's functorch _autograd_grad: outputs without grad are dropped,
+    inputs they do not reach get zeros."""
+    if grad_outputs is None:
+        diff_outputs = tuple(out for out in outputs if out.requires_grad)
+    else:
+        pairs = tuple((out, go) for out, go in zip(outputs, grad_outputs) if out.requires_grad)
+        diff_outputs, grad_outputs = (tuple(zip(*pairs)) if pairs else ((), ()))
+    if len(diff_outputs) == 0:
+        return None
+    grads = cgrad.autograd.grad(diff_outputs, inputs, grad_outputs, retain_graph=retain_graph,
+                                create_graph=create_graph, allow_unused=True,
+                                is_grads_batched=is_grads_batched)
+    return grads
+
+
+def _zeros_for(grads, inputs, batch=None):
+    if grads is None:
+        grads = (None,) * len(inputs)
+    out = []
+    for g, inp in zip(grads, inputs):
+        if g is None:
+            shape = tuple(inp.shape) if batch is None else (batch,) + tuple(inp.shape)
+            g = _C.zeros(shape, dtype=inp.dtype)
+        out.append(g)
+    return tuple(out)
+
+
+# --- argnums ---------------------------------------------------------------
+
+def _validate_and_wrap_argnum(argnum, num_args):
+    if not isinstance(argnum, int):
+        raise RuntimeError(f"argnum must be int, got: {type(argnum)}")
+    if 0 <= argnum < num_args:
+        return argnum
+    if -num_args <= argnum < 0:
+        return argnum + num_args
+    raise RuntimeError(f"Got argnum={argnum}, but only {num_args} positional inputs")
+
+
+def _slice_argnums(args, argnums, as_tuple=True):
+    if not isinstance(argnums, int) and not isinstance(argnums, tuple):
+        raise RuntimeError(f"argnums must be int or Tuple[int, ...], got: {type(argnums)}")
+    if isinstance(argnums, int):
+        argnums = _validate_and_wrap_argnum(argnums, len(args))
+    else:
+        argnums = tuple(_validate_and_wrap_argnum(a, len(args)) for a in argnums)
+        if len(argnums) == 0:
+            raise RuntimeError("argnums must be non-empty")
+        if len(set(argnums)) != len(argnums):
+            raise RuntimeError(f"argnums elements must be unique, got {argnums}")
+    if isinstance(argnums, int):
+        return argnums, ((args[argnums],) if as_tuple else args[argnums])
+    return argnums, tuple(args[i] for i in argnums)
+
+
+def _replace_args(old_args, new_args, argnums):
+    if isinstance(argnums, int):
+        return tuple(new_args[0] if i == argnums else old_args[i] for i in range(len(old_args)))
+    return tuple(new_args[argnums.index(i)] if i in argnums else old_args[i] for i in range(len(old_args)))
+
+
+def _prepare(args, argnums):
+    """Replace the differentiated arguments by differentiable ones; returns
+    the new args, the flat differentiable leaves and their spec."""
+    argnums, diff_args = _slice_argnums(args, argnums, as_tuple=False)
+    flat, spec = tree_flatten(diff_args)
+    flat = [_create_differentiable(x) for x in flat]
+    new_diff = tree_unflatten(flat, spec)
+    new_args = _replace_args(args, (new_diff,) if isinstance(argnums, int) else new_diff, argnums)
+    return new_args, flat, spec
+
+
+# --- grad ------------------------------------------------------------------
+
+def grad_and_value(func, argnums=0, has_aux=False):
+    """A function returning (gradient of func w.r.t. args[argnums], value)
+    (with has_aux: (gradient, (value, aux)))."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        keep = _outer_needs_graph(args, kwargs)
+        with _Level(), cgrad.enable_grad():
+            new_args, flat_diff, spec = _prepare(args, argnums)
+            output = func(*new_args, **kwargs)
+            aux = None
+            if has_aux:
+                if not (isinstance(output, tuple) and len(output) == 2):
+                    raise RuntimeError("grad_and_value(f)(*args): output of function f should be a tuple: "
+                                       "(output, aux) if has_aux is True")
+                output, aux = output
+            if not isinstance(output, Tensor):
+                raise RuntimeError(f"grad_and_value(f)(*args): Expected f(*args) to return a Tensor, "
+                                   f"got {type(output)}")
+            if output.dim() != 0:
+                raise RuntimeError("grad_and_value(f)(*args): Expected f(*args) to return a scalar Tensor, "
+                                   f"got tensor with {output.dim()} dims. Maybe you wanted to use the vjp "
+                                   "or jacrev APIs instead?")
+            grads = _zeros_for(_autograd_grad((output,), flat_diff, retain_graph=keep, create_graph=keep),
+                               flat_diff)
+            grad_input = _undo(tree_unflatten(list(grads), spec), keep)
+            output = _undo(output, keep)
+            if has_aux:
+                return grad_input, (output, _undo_aux(aux, keep))
+            return grad_input, output
+    return wrapper
+
+
+def grad(func, argnums=0, has_aux=False):
+    """A function returning the gradient of func w.r.t. args[argnums]
+    (with has_aux: (gradient, aux))."""
+    inner = grad_and_value(func, argnums, has_aux)
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        result = inner(*args, **kwargs)
+        if has_aux:
+            g, (_, aux) = result
+            return g, aux
+        return result[0]
+    return wrapper
+
+
+# --- vjp -------------------------------------------------------------------
+
+def _check_outputs(flat_out, api):
+    if (len(flat_out) == 1 and flat_out[0] is None) or len(flat_out) < 1:
+        raise RuntimeError(f"{api}: Expected f to be a function that has non-empty output (got output = {flat_out})")
+    for o in flat_out:
+        if not isinstance(o, Tensor):
+            raise RuntimeError(f"{api}: expected f(*primals) to return only tensors, got unsupported type {type(o)}")
+
+
+def _vjp_with_argnums(func, *primals, argnums=None, has_aux=False):
+    keep_at_creation = _outer_needs_graph(primals)
+    with _Level(), cgrad.enable_grad():
+        if argnums is None:
+            flat, spec = tree_flatten(primals)
+            flat_diff = [_create_differentiable(x) for x in flat]
+            primals = tree_unflatten(flat_diff, spec)
+            diff_spec = spec
+        else:
+            primals, flat_diff, diff_spec = _prepare(primals, argnums)
+        out = func(*primals)
+        aux = None
+        if has_aux:
+            if not (isinstance(out, tuple) and len(out) == 2):
+                raise RuntimeError("vjp(f, *primals): output of function f should be a tuple: (output, aux) "
+                                   "if has_aux is True")
+            out, aux = out
+        flat_out, out_spec = tree_flatten(out)
+        _check_outputs(flat_out, "vjp(f, *primals)")
+        for o in flat_out:
+            if not o.is_floating_point():
+                raise RuntimeError("vjp(f, ...): All outputs of f must be floating-point or complex Tensors, "
+                                   f"got Tensor with dtype {o.dtype}")
+
+    def vjp_fn(cotangents, retain_graph=True, create_graph=None):
+        if create_graph is None:
+            create_graph = cgrad.is_grad_enabled()
+        keep = create_graph and (keep_at_creation or _depth() > 0)
+        flat_cot, cot_spec = tree_flatten(cotangents)
+        if cot_spec != out_spec:
+            raise RuntimeError("Expected pytree structure of cotangents to be the same as pytree structure of "
+                               f"outputs to the function. cotangents: {spec_str(cot_spec)}, primal output: "
+                               f"{spec_str(out_spec)}")
+        grads = _zeros_for(_autograd_grad(flat_out, flat_diff, flat_cot, retain_graph=retain_graph or keep,
+                                          create_graph=keep), flat_diff)
+        return tree_unflatten(list(_undo(grads, keep)), diff_spec)
+
+    results = _undo(out, keep_at_creation)
+    vjp_fn._flat_out = flat_out
+    vjp_fn._flat_diff = flat_diff
+    vjp_fn._diff_spec = diff_spec
+    vjp_fn._out_spec = out_spec
+    vjp_fn._keep = keep_at_creation
+    if has_aux:
+        return results, vjp_fn, _undo_aux(aux, keep_at_creation)
+    return results, vjp_fn
+
+
+def vjp(func, *primals, has_aux=False):
+    """(func(*primals), vjp_fn[, aux]); vjp_fn(cotangents) returns the
+    vector-Jacobian products, one per primal."""
+    return _vjp_with_argnums(func, *primals, has_aux=has_aux)
+
+
+# --- jacrev / hessian ------------------------------------------------------
+
+def _chunk_bases(flat_out, numels, chunk_size):
+    """Rows of the identity over all outputs (flattened and concatenated),
+    chunk_size rows at a time, split per output."""
+    total = sum(numels)
+    size = total if not chunk_size or chunk_size >= total else chunk_size
+    starts = []
+    acc = 0
+    for n in numels:
+        starts.append(acc)
+        acc += n
+    for row0 in range(0, total, size):
+        rows = min(size, total - row0)
+        chunk = []
+        for out, n, start in zip(flat_out, numels, starts):
+            # rows [row0, row0+rows) of the identity restricted to this output's columns
+            basis = _C.zeros((rows, n), dtype=out.dtype)
+            lo, hi = max(start, row0), min(start + n, row0 + rows)
+            if lo < hi:
+                eye_block = _C.eye(hi - lo, dtype=out.dtype)
+                basis[lo - row0:hi - row0, lo - start:hi - start] = eye_block
+            chunk.append(basis.view((rows,) + tuple(out.shape)))
+        yield rows, chunk
+
+
+def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None, _preallocate_and_copy=False):
+    """A function returning the Jacobian of func w.r.t. args[argnums],
+    computed in reverse mode, row blocks of chunk_size at a time."""
+    if not (chunk_size is None or chunk_size > 0):
+        raise ValueError("jacrev: `chunk_size` should be greater than 0.")
+
+    @functools.wraps(func)
+    def wrapper(*args):
+        vjp_out = _vjp_with_argnums(func, *args, argnums=argnums, has_aux=has_aux)
+        if has_aux:
+            output, vjp_fn, aux = vjp_out
+        else:
+            output, vjp_fn = vjp_out
+        flat_out = vjp_fn._flat_out
+        flat_diff = vjp_fn._flat_diff
+        keep = vjp_fn._keep or _depth() > 0
+        numels = tuple(o.numel() for o in flat_out)
+        pieces = [[] for _ in flat_diff]
+        for rows, basis in _chunk_bases(flat_out, numels, chunk_size):
+            grads = _autograd_grad(flat_out, flat_diff, basis, retain_graph=True, create_graph=keep,
+                                   is_grads_batched=True)
+            for k, g in enumerate(_zeros_for(grads, flat_diff, batch=rows)):
+                pieces[k].append(g)
+        per_input = [p[0] if len(p) == 1 else _C.cat(p, 0) for p in pieces]
+        per_input = [_undo(r, keep) for r in per_input]
+        splits = [r.split(list(numels), 0) for r in per_input]
+        flat_output_flat_input = tuple(zip(*[
+            tuple(s.view(tuple(o.shape) + tuple(p.shape)) for s, o in zip(split, flat_out))
+            for split, p in zip(splits, flat_diff)]))
+        _, diff_spec = tree_flatten(_slice_argnums(args, argnums)[1])
+        out_input = tuple(tree_unflatten(list(fi), diff_spec) for fi in flat_output_flat_input)
+        if isinstance(argnums, int):
+            out_input = tuple(fi[0] for fi in out_input)
+        _, out_spec = tree_flatten(output)
+        result = tree_unflatten(list(out_input), out_spec)
+        if has_aux:
+            return result, aux
+        return result
+    return wrapper
+
+
+def hessian(func, argnums=0):
+    """The Hessian of func w.r.t. args[argnums]. PyTorch composes jacfwd over
+    jacrev; without forward-mode AD cgrad composes jacrev over jacrev (the
+    same values and nesting)."""
+    return jacrev(jacrev(func, argnums), argnums)
