@@ -4,17 +4,26 @@ from typing import Any, ClassVar, Iterator
 
 from cgrad._C import dtype as _dtype
 from cgrad import autograd as autograd
+from cgrad import backends as backends
+from cgrad import cuda as cuda
+from cgrad import func as func
 from cgrad import linalg as linalg
 from cgrad import nn as nn
 from cgrad import optim as optim
+from cgrad import random as random
+from cgrad import return_types as return_types
 from cgrad import serialization as serialization
+from cgrad import utils as utils
 from cgrad import viz as viz
 from cgrad._C import Generator as Generator
+from cgrad._C import Generator as _Generator
 from cgrad._C import Size as Size
 from cgrad._C import Tensor as Tensor
 from cgrad._C import abs as abs
 from cgrad._C import acos as acos
 from cgrad._C import acos_ as acos_
+from cgrad._C import acosh as acosh
+from cgrad._C import acosh_ as acosh_
 from cgrad._C import add as add
 from cgrad._C import addmm as addmm
 from cgrad._C import adjoint as adjoint
@@ -29,13 +38,18 @@ from cgrad._C import argmin as argmin
 from cgrad._C import as_tensor as as_tensor
 from cgrad._C import asin as asin
 from cgrad._C import asin_ as asin_
+from cgrad._C import asinh as asinh
+from cgrad._C import asinh_ as asinh_
 from cgrad._C import atan as atan
 from cgrad._C import atan2 as arctan2
 from cgrad._C import atan2 as atan2
 from cgrad._C import atan_ as atan_
+from cgrad._C import atanh as atanh
+from cgrad._C import atanh_ as atanh_
 from cgrad._C import atleast_1d as atleast_1d
 from cgrad._C import atleast_2d as atleast_2d
 from cgrad._C import atleast_3d as atleast_3d
+from cgrad._C import bernoulli as bernoulli
 from cgrad._C import bitwise_and as bitwise_and
 from cgrad._C import bitwise_not as bitwise_not
 from cgrad._C import bitwise_or as bitwise_or
@@ -55,13 +69,17 @@ from cgrad._C import clip_ as clip_
 from cgrad._C import clone as clone
 from cgrad._C import concat as concat
 from cgrad._C import concatenate as concatenate
+from cgrad._C import copysign as copysign
 from cgrad._C import cos as cos
 from cgrad._C import cosh as cosh
 from cgrad._C import cosh_ as cosh_
 from cgrad._C import count_nonzero as count_nonzero
 from cgrad._C import cumsum as cumsum
+from cgrad._C import deg2rad as deg2rad
+from cgrad._C import deg2rad_ as deg2rad_
 from cgrad._C import device as device
 from cgrad._C import diag as diag
+from cgrad._C import digamma as digamma
 from cgrad._C import div as div
 from cgrad._C import divide as divide
 from cgrad._C import dot as dot
@@ -73,12 +91,18 @@ from cgrad._C import eq as eq
 from cgrad._C import equal as equal
 from cgrad._C import erf as erf
 from cgrad._C import erf_ as erf_
+from cgrad._C import erfc as erfc
+from cgrad._C import erfc_ as erfc_
+from cgrad._C import erfinv as erfinv
 from cgrad._C import exp as exp
+from cgrad._C import exp2 as exp2
+from cgrad._C import exp2_ as exp2_
 from cgrad._C import expm1 as expm1
 from cgrad._C import expm1_ as expm1_
 from cgrad._C import eye as eye
 from cgrad._C import flatten as flatten
 from cgrad._C import flip as flip
+from cgrad._C import float_power as float_power
 from cgrad._C import floor as floor
 from cgrad._C import floor_ as floor_
 from cgrad._C import floor_divide as floor_divide
@@ -92,11 +116,18 @@ from cgrad._C import full as full
 from cgrad._C import full_like as full_like
 from cgrad._C import gather as gather
 from cgrad._C import ge as ge
+from cgrad._C import get_default_device as get_default_device
 from cgrad._C import get_num_threads as get_num_threads
+from cgrad._C import get_rng_state as get_rng_state
 from cgrad._C import greater as greater
 from cgrad._C import greater_equal as greater_equal
 from cgrad._C import gt as gt
+from cgrad._C import hardshrink as hardshrink
+from cgrad._C import heaviside as heaviside
 from cgrad._C import hstack as hstack
+from cgrad._C import hypot as hypot
+from cgrad._C import i0 as i0
+from cgrad._C import i0_ as i0_
 from cgrad._C import index_select as index_select
 from cgrad._C import initial_seed as initial_seed
 from cgrad._C import is_anomaly_check_nan_enabled as is_anomaly_check_nan_enabled
@@ -112,6 +143,7 @@ from cgrad._C import le as le
 from cgrad._C import lerp as lerp
 from cgrad._C import less as less
 from cgrad._C import less_equal as less_equal
+from cgrad._C import lgamma as lgamma
 from cgrad._C import linspace as linspace
 from cgrad._C import log as log
 from cgrad._C import log10 as log10
@@ -121,10 +153,14 @@ from cgrad._C import log1p_ as log1p_
 from cgrad._C import log2 as log2
 from cgrad._C import log2_ as log2_
 from cgrad._C import log_softmax as log_softmax
+from cgrad._C import logaddexp as logaddexp
+from cgrad._C import logaddexp2 as logaddexp2
 from cgrad._C import logical_and as logical_and
 from cgrad._C import logical_not as logical_not
 from cgrad._C import logical_or as logical_or
 from cgrad._C import logical_xor as logical_xor
+from cgrad._C import logit as logit
+from cgrad._C import logit_ as logit_
 from cgrad._C import logsumexp as logsumexp
 from cgrad._C import lt as lt
 from cgrad._C import manual_seed as manual_seed
@@ -140,6 +176,7 @@ from cgrad._C import movedim as moveaxis
 from cgrad._C import movedim as movedim
 from cgrad._C import mul as mul
 from cgrad._C import mul as multiply
+from cgrad._C import multinomial as multinomial
 from cgrad._C import mv as mv
 from cgrad._C import narrow as narrow
 from cgrad._C import ne as ne
@@ -147,6 +184,7 @@ from cgrad._C import neg as neg
 from cgrad._C import neg as negative
 from cgrad._C import nonzero as nonzero
 from cgrad._C import norm as norm
+from cgrad._C import normal as normal
 from cgrad._C import not_equal as not_equal
 from cgrad._C import numel as numel
 from cgrad._C import ones as ones
@@ -154,15 +192,21 @@ from cgrad._C import ones_like as ones_like
 from cgrad._C import outer as ger
 from cgrad._C import outer as outer
 from cgrad._C import permute as permute
+from cgrad._C import poisson as poisson
+from cgrad._C import polygamma as polygamma
 from cgrad._C import pow as pow
+from cgrad._C import prelu as prelu
 from cgrad._C import prod as prod
 from cgrad._C import promote_types as promote_types
+from cgrad._C import rad2deg as rad2deg
+from cgrad._C import rad2deg_ as rad2deg_
 from cgrad._C import rand as rand
 from cgrad._C import rand_like as rand_like
 from cgrad._C import randint as randint
 from cgrad._C import randint_like as randint_like
 from cgrad._C import randn as randn
 from cgrad._C import randn_like as randn_like
+from cgrad._C import randperm as randperm
 from cgrad._C import ravel as ravel
 from cgrad._C import reciprocal as reciprocal
 from cgrad._C import relu as relu
@@ -170,7 +214,6 @@ from cgrad._C import relu_ as relu_
 from cgrad._C import remainder as remainder
 from cgrad._C import reshape as reshape
 from cgrad._C import result_type as result_type
-from cgrad._C import return_types as return_types
 from cgrad._C import roll as roll
 from cgrad._C import round as round
 from cgrad._C import round_ as round_
@@ -181,12 +224,16 @@ from cgrad._C import scatter as scatter
 from cgrad._C import scatter_add as scatter_add
 from cgrad._C import seed as seed
 from cgrad._C import select as select
+from cgrad._C import set_default_device as set_default_device
 from cgrad._C import set_num_threads as set_num_threads
+from cgrad._C import set_rng_state as set_rng_state
 from cgrad._C import sgn as sgn
 from cgrad._C import sgn_ as sgn_
 from cgrad._C import sigmoid as sigmoid
 from cgrad._C import sign as sign
 from cgrad._C import sin as sin
+from cgrad._C import sinc as sinc
+from cgrad._C import sinc_ as sinc_
 from cgrad._C import sinh as sinh
 from cgrad._C import sinh_ as sinh_
 from cgrad._C import softmax as softmax
@@ -204,8 +251,12 @@ from cgrad._C import sum as sum
 from cgrad._C import swapaxes as swapaxes
 from cgrad._C import swapdims as swapdims
 from cgrad._C import t as t
+from cgrad._C import tan as tan
+from cgrad._C import tan_ as tan_
 from cgrad._C import tanh as tanh
 from cgrad._C import tensor as tensor
+from cgrad._C import threshold as threshold
+from cgrad._C import threshold_ as threshold_
 from cgrad._C import tile as tile
 from cgrad._C import transpose as transpose
 from cgrad._C import tril as tril
@@ -220,8 +271,25 @@ from cgrad._C import var as var
 from cgrad._C import vstack as row_stack
 from cgrad._C import vstack as vstack
 from cgrad._C import where as where
+from cgrad._C import xlogy as xlogy
+from cgrad._C import xlogy_ as xlogy_
 from cgrad._C import zeros as zeros
 from cgrad._C import zeros_like as zeros_like
+from cgrad._interop import from_dlpack as from_dlpack
+from cgrad._linalg_legacy import cholesky as cholesky
+from cgrad._linalg_legacy import cholesky_inverse as cholesky_inverse
+from cgrad._linalg_legacy import cholesky_solve as cholesky_solve
+from cgrad._linalg_legacy import cross as cross
+from cgrad._linalg_legacy import det as det
+from cgrad._linalg_legacy import inverse as inverse
+from cgrad._linalg_legacy import logdet as logdet
+from cgrad._linalg_legacy import lu_solve as lu_solve
+from cgrad._linalg_legacy import matrix_exp as matrix_exp
+from cgrad._linalg_legacy import matrix_power as matrix_power
+from cgrad._linalg_legacy import pinverse as pinverse
+from cgrad._linalg_legacy import qr as qr
+from cgrad._linalg_legacy import slogdet as slogdet
+from cgrad._linalg_legacy import svd as svd
 from cgrad._tensor_str import set_printoptions as set_printoptions
 from cgrad.autograd.grad_mode import enable_grad as enable_grad
 from cgrad.autograd.grad_mode import inference_mode as inference_mode
@@ -232,6 +300,7 @@ from cgrad.serialization import save as save
 
 __version__: builtins.str
 bool: _dtype
+default_generator: _Generator
 double: _dtype
 float: _dtype
 float16: _dtype

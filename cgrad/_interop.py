@@ -83,7 +83,7 @@ def from_dlpack(ext_tensor, *, device=None, copy=None):
     object with __dlpack__, or a DLPack capsule); copy=True copies, and
     copy=None copies only what cgrad cannot share (negative strides)."""
     if device is not None:
-        _C.device(device)          # cgrad's error for anything but the CPU
+        _C._check_device(device)   # PyTorch's CPU-only build errors for other devices
     if hasattr(ext_tensor, "__dlpack__"):
         dev = ext_tensor.__dlpack_device__() if hasattr(ext_tensor, "__dlpack_device__") else (1, 0)
         if int(dev[0]) not in (DLDeviceType.kDLCPU, DLDeviceType.kDLCUDAHost):

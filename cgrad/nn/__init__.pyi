@@ -4,6 +4,7 @@ from typing import Any, ClassVar, Iterator
 
 from cgrad.nn import functional as functional
 from cgrad.nn import init as init
+from cgrad.nn import utils as utils
 from cgrad.nn.modules.activation import ELU as ELU
 from cgrad.nn.modules.activation import GELU as GELU
 from cgrad.nn.modules.activation import LeakyReLU as LeakyReLU
@@ -14,10 +15,31 @@ from cgrad.nn.modules.activation import Sigmoid as Sigmoid
 from cgrad.nn.modules.activation import Softmax as Softmax
 from cgrad.nn.modules.activation import Softplus as Softplus
 from cgrad.nn.modules.activation import Tanh as Tanh
+from cgrad.nn.modules.activation_pointwise import Hardshrink as Hardshrink
+from cgrad.nn.modules.activation_pointwise import Hardsigmoid as Hardsigmoid
+from cgrad.nn.modules.activation_pointwise import Hardswish as Hardswish
+from cgrad.nn.modules.activation_pointwise import Hardtanh as Hardtanh
+from cgrad.nn.modules.activation_pointwise import LogSigmoid as LogSigmoid
+from cgrad.nn.modules.activation_pointwise import Mish as Mish
+from cgrad.nn.modules.activation_pointwise import ReLU6 as ReLU6
+from cgrad.nn.modules.activation_pointwise import Softshrink as Softshrink
+from cgrad.nn.modules.activation_pointwise import Softsign as Softsign
+from cgrad.nn.modules.activation_pointwise import Tanhshrink as Tanhshrink
+from cgrad.nn.modules.activation_pointwise import Threshold as Threshold
+from cgrad.nn.modules.batchnorm import BatchNorm1d as BatchNorm1d
+from cgrad.nn.modules.batchnorm import BatchNorm2d as BatchNorm2d
 from cgrad.nn.modules.container import ModuleDict as ModuleDict
 from cgrad.nn.modules.container import ModuleList as ModuleList
+from cgrad.nn.modules.container import ParameterDict as ParameterDict
+from cgrad.nn.modules.container import ParameterList as ParameterList
 from cgrad.nn.modules.container import Sequential as Sequential
+from cgrad.nn.modules.conv import Conv1d as Conv1d
+from cgrad.nn.modules.conv import Conv2d as Conv2d
 from cgrad.nn.modules.dropout import Dropout as Dropout
+from cgrad.nn.modules.dropout import Dropout1d as Dropout1d
+from cgrad.nn.modules.dropout import Dropout2d as Dropout2d
+from cgrad.nn.modules.instancenorm import InstanceNorm1d as InstanceNorm1d
+from cgrad.nn.modules.instancenorm import InstanceNorm2d as InstanceNorm2d
 from cgrad.nn.modules.linear import Flatten as Flatten
 from cgrad.nn.modules.linear import Identity as Identity
 from cgrad.nn.modules.linear import Linear as Linear
@@ -29,6 +51,35 @@ from cgrad.nn.modules.loss import MSELoss as MSELoss
 from cgrad.nn.modules.loss import NLLLoss as NLLLoss
 from cgrad.nn.modules.loss import SmoothL1Loss as SmoothL1Loss
 from cgrad.nn.modules.module import Module as Module
+from cgrad.nn.modules.normalization import GroupNorm as GroupNorm
+from cgrad.nn.modules.normalization import LayerNorm as LayerNorm
+from cgrad.nn.modules.padding import CircularPad1d as CircularPad1d
+from cgrad.nn.modules.padding import CircularPad2d as CircularPad2d
+from cgrad.nn.modules.padding import CircularPad3d as CircularPad3d
+from cgrad.nn.modules.padding import ConstantPad1d as ConstantPad1d
+from cgrad.nn.modules.padding import ConstantPad2d as ConstantPad2d
+from cgrad.nn.modules.padding import ConstantPad3d as ConstantPad3d
+from cgrad.nn.modules.padding import ReflectionPad1d as ReflectionPad1d
+from cgrad.nn.modules.padding import ReflectionPad2d as ReflectionPad2d
+from cgrad.nn.modules.padding import ReflectionPad3d as ReflectionPad3d
+from cgrad.nn.modules.padding import ReplicationPad1d as ReplicationPad1d
+from cgrad.nn.modules.padding import ReplicationPad2d as ReplicationPad2d
+from cgrad.nn.modules.padding import ReplicationPad3d as ReplicationPad3d
+from cgrad.nn.modules.padding import ZeroPad1d as ZeroPad1d
+from cgrad.nn.modules.padding import ZeroPad2d as ZeroPad2d
+from cgrad.nn.modules.padding import ZeroPad3d as ZeroPad3d
+from cgrad.nn.modules.pooling import AdaptiveAvgPool1d as AdaptiveAvgPool1d
+from cgrad.nn.modules.pooling import AdaptiveAvgPool2d as AdaptiveAvgPool2d
+from cgrad.nn.modules.pooling import AdaptiveMaxPool1d as AdaptiveMaxPool1d
+from cgrad.nn.modules.pooling import AdaptiveMaxPool2d as AdaptiveMaxPool2d
+from cgrad.nn.modules.pooling import AvgPool1d as AvgPool1d
+from cgrad.nn.modules.pooling import AvgPool2d as AvgPool2d
+from cgrad.nn.modules.pooling import MaxPool1d as MaxPool1d
+from cgrad.nn.modules.pooling import MaxPool2d as MaxPool2d
+from cgrad.nn.modules.prelu import PReLU as PReLU
+from cgrad.nn.modules.sparse import Embedding as Embedding
+from cgrad.nn.modules.sparse import EmbeddingBag as EmbeddingBag
+from cgrad.nn.modules.unflatten import Unflatten as Unflatten
 from cgrad.nn.parameter import Parameter as Parameter
 
-__all__ = ['BCELoss', 'BCEWithLogitsLoss', 'CrossEntropyLoss', 'Dropout', 'ELU', 'Flatten', 'GELU', 'Identity', 'L1Loss', 'LeakyReLU', 'Linear', 'LogSoftmax', 'MSELoss', 'Module', 'ModuleDict', 'ModuleList', 'NLLLoss', 'Parameter', 'ReLU', 'Sequential', 'SiLU', 'Sigmoid', 'SmoothL1Loss', 'Softmax', 'Softplus', 'Tanh', 'functional', 'init']
+__all__ = ['AdaptiveAvgPool1d', 'AdaptiveAvgPool2d', 'AdaptiveMaxPool1d', 'AdaptiveMaxPool2d', 'AvgPool1d', 'AvgPool2d', 'BCELoss', 'BCEWithLogitsLoss', 'BatchNorm1d', 'BatchNorm2d', 'CircularPad1d', 'CircularPad2d', 'CircularPad3d', 'ConstantPad1d', 'ConstantPad2d', 'ConstantPad3d', 'Conv1d', 'Conv2d', 'CrossEntropyLoss', 'Dropout', 'Dropout1d', 'Dropout2d', 'ELU', 'Embedding', 'EmbeddingBag', 'Flatten', 'GELU', 'GroupNorm', 'Hardshrink', 'Hardsigmoid', 'Hardswish', 'Hardtanh', 'Identity', 'InstanceNorm1d', 'InstanceNorm2d', 'L1Loss', 'LayerNorm', 'LeakyReLU', 'Linear', 'LogSigmoid', 'LogSoftmax', 'MSELoss', 'MaxPool1d', 'MaxPool2d', 'Mish', 'Module', 'ModuleDict', 'ModuleList', 'NLLLoss', 'PReLU', 'Parameter', 'ParameterDict', 'ParameterList', 'ReLU', 'ReLU6', 'ReflectionPad1d', 'ReflectionPad2d', 'ReflectionPad3d', 'ReplicationPad1d', 'ReplicationPad2d', 'ReplicationPad3d', 'Sequential', 'SiLU', 'Sigmoid', 'SmoothL1Loss', 'Softmax', 'Softplus', 'Softshrink', 'Softsign', 'Tanh', 'Tanhshrink', 'Threshold', 'Unflatten', 'ZeroPad1d', 'ZeroPad2d', 'ZeroPad3d', 'functional', 'init', 'utils']

@@ -139,15 +139,15 @@ def reciprocal(input):
     return op_reciprocal(input_arg(input, "reciprocal"))
 
 
-def _sum(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
-    if axis is not None or keepdims is not None:   # numpy's spellings, as PyTorch accepts
-        dim, keepdim = (dim if axis is None else axis), (keepdim if keepdims is None else keepdims)
+def _sum(input, dim=None, keepdim=False, *, dtype=None, **kwargs):
+    if kwargs:
+        dim, keepdim = numpy_dim_kwargs(kwargs, dim, keepdim, "sum")
     return op_sum(input_arg(input, "sum"), dim, keepdim, dtype)
 
 
-def mean(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
-    if axis is not None or keepdims is not None:   # numpy's spellings, as PyTorch accepts
-        dim, keepdim = (dim if axis is None else axis), (keepdim if keepdims is None else keepdims)
+def mean(input, dim=None, keepdim=False, *, dtype=None, **kwargs):
+    if kwargs:
+        dim, keepdim = numpy_dim_kwargs(kwargs, dim, keepdim, "mean")
     return op_mean(input_arg(input, "mean"), dim, keepdim, dtype)
 
 

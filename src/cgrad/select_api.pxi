@@ -472,6 +472,16 @@ cdef dict dim_aliases(dict kwargs):
     return kw
 
 
+cdef tuple numpy_dim_kwargs(dict kwargs, object dim, object keepdim, str fname):
+    """sum/mean's axis= and keepdims= (numpy's spellings, as PyTorch's
+    parser takes them); any other keyword is PyTorch's error, which names
+    the first keyword given."""
+    for k in kwargs:
+        if k != "axis" and k != "keepdims":
+            raise TypeError(f"{fname}() got an unexpected keyword argument '{next(iter(kwargs))}'")
+    return kwargs.get("axis", dim), kwargs.get("keepdims", keepdim)
+
+
 cdef tuple rest_args(tuple args, dict kwargs):
     """The arguments after input, and the keywords without input."""
     if args:

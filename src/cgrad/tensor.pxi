@@ -1106,16 +1106,16 @@ cdef class Tensor:
         return bitwise_inplace(BW_XOR, self, other)
 
     # --- reductions -------------------------------------------------------------
-    def sum(self, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
-        if axis is not None or keepdims is not None:   # numpy's spellings, as PyTorch accepts
-            dim, keepdim = (dim if axis is None else axis), (keepdim if keepdims is None else keepdims)
+    def sum(self, dim=None, keepdim=False, *, dtype=None, **kwargs):
+        if kwargs:
+            dim, keepdim = numpy_dim_kwargs(kwargs, dim, keepdim, "sum")
         if dim is not None and type(dim) is not int:
             check_reduce_dim(dim, "sum")
         return op_sum(self, dim, keepdim, dtype)
 
-    def mean(self, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
-        if axis is not None or keepdims is not None:
-            dim, keepdim = (dim if axis is None else axis), (keepdim if keepdims is None else keepdims)
+    def mean(self, dim=None, keepdim=False, *, dtype=None, **kwargs):
+        if kwargs:
+            dim, keepdim = numpy_dim_kwargs(kwargs, dim, keepdim, "mean")
         if dim is not None and type(dim) is not int:
             check_reduce_dim(dim, "mean")
         return op_mean(self, dim, keepdim, dtype)
