@@ -137,11 +137,14 @@ def test_jax_dlpack_round_trip():
     assert c.data_ptr() == a.unsafe_buffer_pointer() and c.tolist() == a.tolist()
     assert cgrad.as_tensor(a).data_ptr() == a.unsafe_buffer_pointer()
     assert cgrad.tensor(a).tolist() == [[0., 1., 2.], [3., 4., 5.]]
-    big = cgrad.zeros(1 << 20)         # storages from 1 MiB on are 64-byte aligned: JAX shares them
-    j = jnp.from_dlpack(big)
-    assert j.unsafe_buffer_pointer() == big.data_ptr()
-    big[0] = 5
-    assert float(j[0]) == 5.0
+    for n in (17, 1000, 1 << 20):      # storages past the 64 inline bytes are 64-byte aligned: JAX shares them
+        big = cgrad.zeros(n)
+        j = jnp.from_dlpack(big)
+        assert j.unsafe_buffer_pointer() == big.data_ptr()
+        big[0] = 5
+        assert float(j[0]) == 5.0
+    small = cgrad.zeros(16)            # inline in the Storage object (8-byte aligned): JAX copies it
+    assert jnp.from_dlpack(small).tolist() == [0.0] * 16
     assert jnp.asarray(cgrad.arange(3.)).tolist() == [0., 1., 2.]
     assert jnp.from_dlpack(cgrad.arange(3, dtype=cgrad.int32)).dtype == jnp.int32
 

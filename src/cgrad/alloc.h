@@ -32,3 +32,21 @@ static void *cgrad_alloc_large(size_t nbytes)
 #endif
     return p;
 }
+
+/* Buffers above the inline size and below the large ones: 64-byte aligned,
+ * as PyTorch's CPU allocator aligns every buffer, so that a consumer that
+ * requires it (JAX's DLPack import, wide vector loads) can use them in
+ * place. glibc's posix_memalign for 64 bytes costs about what malloc does. */
+static void *cgrad_alloc_aligned(size_t nbytes, int zeroed)
+{
+    void *p = NULL;
+#if defined(_WIN32)
+    p = zeroed ? calloc(nbytes, 1) : malloc(nbytes);
+#else
+    if (posix_memalign(&p, 64, nbytes) != 0)
+        return NULL;
+    if (zeroed)
+        memset(p, 0, nbytes);
+#endif
+    return p;
+}

@@ -1,11 +1,12 @@
 # Storage layer: the bytes behind tensors. Tiny buffers (up to INLINE_BYTES)
 # live inside the Storage object itself, so a 16-element float32 tensor costs
-# no malloc; larger ones are malloc'ed; large ones (LARGE_BYTES and up) come
+# no malloc; larger ones are allocated 64-byte aligned (alloc.h); large ones (LARGE_BYTES and up) come
 # from alloc.h and go back to a small cache of freed buffers (below);
 # borrowed ones (from_numpy) keep their owner alive through `owner`.
 
 cdef extern from "alloc.h" nogil:
     void* cgrad_alloc_large(size_t nbytes)
+    void* cgrad_alloc_aligned(size_t nbytes, int zeroed)
 
 cdef enum:
     LARGE_BYTES = 1 << 20          # from here on, buffers are cached when freed
@@ -138,7 +139,7 @@ cdef Storage new_storage(Py_ssize_t nbytes, bint zeroed):
                 memset(s.ptr, 0, nbytes)
         s.heap = True
     else:
-        s.ptr = <char*>(calloc(nbytes, 1) if zeroed else malloc(nbytes))
+        s.ptr = <char*>cgrad_alloc_aligned(nbytes, zeroed)
         if s.ptr == NULL:
             raise RuntimeError(
                 f"DefaultCPUAllocator: can't allocate memory: you tried to allocate {nbytes} bytes.")
