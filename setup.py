@@ -85,12 +85,12 @@ def extensions():
     ext = Extension(
         "cgrad._C",
         sources=[os.path.join("src", "cgrad", "_C.pyx")],
-        include_dirs=[numpy.get_include(), CORE],
+        include_dirs=[CORE],
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
         extra_compile_args=extra_compile_args + omp_compile,
         extra_link_args=omp_link,
     )
-    return cythonize(
+    built = cythonize(
         [ext],
         include_path=[SRC, CORE, GENERATED],
         compiler_directives={
@@ -101,6 +101,15 @@ def extensions():
             "embedsignature": True,
         },
     )
+    # numpy's headers are added after cythonize: Cython records the include
+    # folders in the generated C file and regenerates it when they change,
+    # and pip's isolated build environment puts numpy in a new temporary
+    # folder at every build, so a second `pip install .` in the same clone
+    # would otherwise compile everything again (Cython itself finds numpy's
+    # .pxd files without it).
+    for e in built:
+        e.include_dirs.append(numpy.get_include())
+    return built
 
 
 setup(ext_modules=extensions())
