@@ -132,6 +132,9 @@ def extensions():
                 # loops, and the Python layer normalises negative dims explicitly.
                 "cdivision": True,
                 "embedsignature": True,
+                # Nodes and ops are never pickled (PyTorch refuses too); Tensor,
+                # dtype and Generator define their own __reduce__.
+                "auto_pickle": False,
             },
         )
     # numpy's headers are added after cythonize: Cython records the include
