@@ -234,6 +234,10 @@ def _dtype_from_name(name):
 
 cdef int DEFAULT_FLOAT = F32
 
+# The one "argument not given" marker of every signature whose default
+# cannot be None (None is a value there, or PyTorch tells the two apart).
+cdef object NO_ARG = object()
+
 
 cdef int dtype_code(object d) except -1:
     """The code of a user-given dtype: a cgrad dtype, a numpy dtype or type,

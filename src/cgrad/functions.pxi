@@ -55,7 +55,7 @@ multiply = mul
 
 cdef object divide_function(str fname, object input, object other, object rounding_mode):
     cdef Tensor a = input_arg(input, fname)
-    if rounding_mode is not NO_ROUNDING_MODE:
+    if rounding_mode is not NO_ARG:
         rounding_mode = check_rounding_mode(rounding_mode, fname, (input, other), False)
         return op_div_rounding(a, check_other(other, fname), rounding_mode)
     other = check_other(other, fname)
@@ -64,16 +64,16 @@ cdef object divide_function(str fname, object input, object other, object roundi
     return op_div_scalar(a, other)
 
 
-def div(input, other, *, rounding_mode=NO_ROUNDING_MODE, out=None):
+def div(input, other, *, rounding_mode=NO_ARG, out=None):
     return with_out(divide_function("div", input, other, rounding_mode), out, "div")
 
 
-def divide(input, other, *, rounding_mode=NO_ROUNDING_MODE, out=None):
+def divide(input, other, *, rounding_mode=NO_ARG, out=None):
     return with_out(divide_function("divide", input, other, rounding_mode), out, "divide")
 
 
 def true_divide(input, other, *, out=None):
-    return with_out(divide_function("true_divide", input, other, NO_ROUNDING_MODE), out, "true_divide")
+    return with_out(divide_function("true_divide", input, other, NO_ARG), out, "true_divide")
 
 
 def _pow(input, exponent, *, out=None):

@@ -618,16 +618,15 @@ cdef Tensor do_narrow(Tensor x, object dim, object start, object length, bint fu
     return op_narrow(x, _operator.index(dim), _operator.index(start), _operator.index(length))
 
 
-cdef object _MISSING = object()
 
 
 cdef Tensor do_cat(object tensors, object dim, object axis, object out, str fname):
     cdef list ts
-    if axis is not _MISSING:
-        if dim is not _MISSING:
+    if axis is not NO_ARG:
+        if dim is not NO_ARG:
             raise TypeError(f"{fname}() got an unexpected keyword argument 'axis'")
         dim = axis
-    if dim is _MISSING:
+    if dim is NO_ARG:
         dim = 0
     if out is not None:
         raise NotImplementedError(f"{fname}(out=...) is not supported by cgrad")
@@ -635,20 +634,20 @@ cdef Tensor do_cat(object tensors, object dim, object axis, object out, str fnam
     return op_cat(ts, int_arg(dim, fname, "dim", 2))
 
 
-def cat(tensors, dim=_MISSING, *, axis=_MISSING, out=None):
+def cat(tensors, dim=NO_ARG, *, axis=NO_ARG, out=None):
     """Concatenate tensors along an existing dim (PyTorch's torch.cat)."""
     return do_cat(tensors, dim, axis, out, "cat")
 
 
-def concat(tensors, dim=_MISSING, *, axis=_MISSING, out=None):
+def concat(tensors, dim=NO_ARG, *, axis=NO_ARG, out=None):
     return do_cat(tensors, dim, axis, out, "concat")
 
 
-def concatenate(tensors, axis=_MISSING, *, dim=_MISSING, out=None):
+def concatenate(tensors, axis=NO_ARG, *, dim=NO_ARG, out=None):
     # numpy's name takes `axis` positionally
-    if dim is not _MISSING and axis is not _MISSING:
+    if dim is not NO_ARG and axis is not NO_ARG:
         raise TypeError("concatenate() got multiple values for argument 'axis'")
-    return do_cat(tensors, _MISSING if dim is _MISSING else dim, axis, out, "concatenate")
+    return do_cat(tensors, NO_ARG if dim is NO_ARG else dim, axis, out, "concatenate")
 
 
 def stack(tensors, dim=0, *, out=None):

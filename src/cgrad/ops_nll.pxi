@@ -465,7 +465,7 @@ cdef Tensor nn_ce_label_smoothing(Tensor x, Tensor t, Tensor w, int reduction, i
         smooth = op_neg(op_sum(op_mul(inp, nn_class_weight_view(w, inp._ndim, class_dim)), class_dim))
     else:
         smooth = op_neg(op_sum(inp, class_dim))
-    smooth = op_where(op_eq_scalar(t, ignore), new_tensor(0, NULL, smooth._dtype, True), smooth)
+    smooth = op_where(op_compare(CMP_EQ, t, ignore), new_tensor(0, NULL, smooth._dtype, True), smooth)
     if reduction == NN_RED_MEAN:
         ret = op_div(op_sum(smooth), <Tensor>res[1])
     elif reduction == NN_RED_SUM:

@@ -453,7 +453,7 @@ cdef class BinaryCrossEntropyBackward0(Node):
         if cgrad_grad_enabled:
             if wants_grad(self, 0):
                 d = op_mul(op_rsub_scalar(x, 1), x)
-                d = op_where(op_ge_scalar(d, 1e-12), d, nn_scalar_like(1e-12, d._dtype))
+                d = op_where(op_compare(CMP_GE, d, 1e-12), d, nn_scalar_like(1e-12, d._dtype))
                 v = op_div(op_mul(g, op_sub(x, t)), d)
                 gx = nn_bce_scale(v, w, self.reduction, x._numel)
             if wants_grad(self, 1):

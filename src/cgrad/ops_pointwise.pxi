@@ -794,13 +794,13 @@ cdef class PowBackward1(BinaryNode):
             # grad * (b * a ** (b - 1)), zero where b == 0 (PyTorch's
             # pow_backward_self, in its order of operations)
             ga_t = op_mul(g, op_mul(b, op_pow(a, op_sub_scalar(b, 1))))
-            ga_t = op_where(op_eq_scalar(b, 0), op_zeros_like(ga_t), ga_t)
+            ga_t = op_where(op_compare(CMP_EQ, b, 0), op_zeros_like(ga_t), ga_t)
             ga = self.grad_a(ga_t)
         if wants_grad(self, 1):
             y = unpack_output(self, self.result, self.result_version)
             # grad * (y * log(a)), zero where a == 0 and b >= 0 (pow_backward_exponent)
             gb_t = op_mul(g, op_mul(y, op_log(a)))
-            gb_t = op_where(op_logical_and(op_eq_scalar(a, 0), op_ge_scalar(b, 0)),
+            gb_t = op_where(op_logical_and(op_compare(CMP_EQ, a, 0), op_compare(CMP_GE, b, 0)),
                             op_zeros_like(gb_t), gb_t)
             gb = self.grad_b(gb_t)
         return (ga, gb)
@@ -824,7 +824,7 @@ cdef class PowBackward2(Node):
         if self.base == 0:
             # PyTorch's pow_backward_exponent: grad * where(x >= 0, 0, y * log(0.)),
             # log(0.) = -inf; x >= 0 exactly where 0 ** x is finite (0 or 1)
-            gb = op_mul(g, op_where(op_eq_scalar(op_mul_scalar(alias_detached(y), 0.0), 0),
+            gb = op_mul(g, op_where(op_compare(CMP_EQ, op_mul_scalar(alias_detached(y), 0.0), 0),
                                     op_zeros_like(y), op_mul_scalar(y, -np.inf)))
         else:
             # grad * (y * log(base)), log(base) a double (PyTorch's
@@ -919,30 +919,6 @@ cdef Tensor op_rpow_scalar(Tensor b, object base):
     return out
 
 
-# ---------------------------------------------------------------------------
-# Comparisons: bool results, no history.
-
-cdef Tensor compare(RowFn* rows, Tensor a, object b, str name):
-    cdef int dt
-    if isinstance(b, Tensor):
-        dt = tensor_result_type(a, <Tensor>b)
-        return binary_kernel(rows, a, <Tensor>b, dt, BOOL, name)
-    dt = scalar_result_type(a._dtype, b)
-    return scalar_kernel(rows, a, b, False, dt, BOOL, name)
-
-
-cdef Tensor op_gt_scalar(Tensor a, object s):
-    return compare(GT_ROWS, a, s, "gt")
-
-
-cdef Tensor op_ge_scalar(Tensor a, object s):
-    return compare(GE_ROWS, a, s, "ge")
-
-
-cdef Tensor op_eq_scalar(Tensor a, object s):
-    return compare(EQ_ROWS, a, s, "eq")
-
-
 cdef Tensor op_logical_and(Tensor a, Tensor b):
     return binary_kernel(MUL_ROWS, cast_tensor(a, BOOL) if a._dtype != BOOL else a,
                          cast_tensor(b, BOOL) if b._dtype != BOOL else b, BOOL, BOOL, "logical_and")
@@ -955,56 +931,3 @@ cdef str bool_unary_message(str name):
     if name == "relu":
         return "Boolean inputs not supported for relu"
     return f"\"{name}_cpu\" not implemented for 'Bool'"
-
-
-# ---------------------------------------------------------------------------
-# where(cond, a, b)
-
-
-cdef class WhereBackward0(BinaryNode):
-    cdef readonly Tensor condition
-
-    cdef tuple apply(self, object grads):
-        cdef Tensor g = <Tensor>grads
-        cdef Tensor zeros = op_zeros_like(g)
-        cdef object ga = None, gb = None
-        if wants_grad(self, 0):
-            ga = self.grad_a(op_where(self.condition, g, zeros))
-        if wants_grad(self, 1):
-            gb = self.grad_b(op_where(self.condition, zeros, g))
-        return (ga, gb)
-
-    cdef void release_saved(self) noexcept:
-        self.condition = None
-
-
-cdef Tensor op_where(Tensor cond, Tensor a, Tensor b):
-    """Elements of a where cond is true, else of b; all three broadcast."""
-    cdef Py_ssize_t shape1[MAX_DIMS]
-    cdef Py_ssize_t shape[MAX_DIMS]
-    cdef int dt = tensor_result_type(a, b)
-    cdef int nd
-    cdef Tensor out
-    cdef Operand ops[4]
-    cdef WhereBackward0 node
-    if cond._dtype != BOOL:
-        raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype {dtype_title(cond._dtype)}")
-    nd = broadcast_shapes(a._ndim, a._shape, b._ndim, b._shape, shape1)
-    nd = broadcast_shapes(cond._ndim, cond._shape, nd, shape1, shape)
-    if a._dtype != dt:
-        a = op_to_dtype(a, dt)
-    if b._dtype != dt:
-        b = op_to_dtype(b, dt)
-    out = new_tensor(nd, shape, dt)
-    ops[0] = operand_of(out)
-    ops[1] = operand_of(cond)
-    ops[2] = operand_of(a)
-    ops[3] = operand_of(b)
-    run_elementwise(WHERE_ROWS[dt], 4, ops, nd, shape, out._numel, NULL)
-    if needs_grad2(a, b):
-        node = WhereBackward0.__new__(WhereBackward0)
-        wire2(node, a, b)
-        node.condition = cond
-        node.note_inputs(a, b, out)
-        set_history(out, node)
-    return out

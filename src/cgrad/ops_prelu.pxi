@@ -18,7 +18,7 @@ cdef class PreluKernelBackward0(Node):
         if wants_grad(self, 0):
             gx = op_where(positive, g, op_mul(w, g))
         if wants_grad(self, 1):
-            gw = op_sum_to(op_where_full(positive, 0.0, op_mul(x, g)), shape_tuple(w))
+            gw = op_sum_to(op_where(positive, 0.0, op_mul(x, g)), shape_tuple(w))
         return (gx, gw)
 
     @property

@@ -281,7 +281,6 @@ cdef list FLOOR_DIVIDE_OPTIONS = [("(Tensor input, Tensor other, *, Tensor out =
 cdef list ROUNDING_METHOD_OPTIONS = [("(Tensor other)", ["Tensor"]), ("(Number other)", ["Number"])]
 
 
-cdef object NO_ROUNDING_MODE = object()   # div() without rounding_mode: DivBackward0, not 2
 
 
 cdef dict ROUNDING_MODE_OPTIONS = {
@@ -332,7 +331,7 @@ cdef object rounding_method_(Tensor self, object other, int kind, str fname):
 
 
 cdef object divide_method(Tensor self, object other, object rounding_mode, str fname):
-    if rounding_mode is NO_ROUNDING_MODE:
+    if rounding_mode is NO_ARG:
         other = check_other(other, fname)
         if isinstance(other, Tensor):
             return op_div(self, <Tensor>other)
@@ -342,7 +341,7 @@ cdef object divide_method(Tensor self, object other, object rounding_mode, str f
 
 
 cdef object divide_method_(Tensor self, object other, object rounding_mode, str fname):
-    if rounding_mode is NO_ROUNDING_MODE:
+    if rounding_mode is NO_ARG:
         return inplace_arith_method(IP_DIV, self, other, None, fname)
     rounding_mode = check_rounding_mode(rounding_mode, fname, (other,), True)
     return rounding_inplace(self, check_other(other, fname), RD_DIV_MODE, rounding_mode)

@@ -20,7 +20,7 @@ cdef class _ExtremeAllNode(Node):
         if v != v:
             mask = isnan_mask(x)
         else:
-            mask = compare(EQ_ROWS, x, y, "eq")
+            mask = op_compare(CMP_EQ, x, y)
         count = op_sum(mask, None, False, None)
         return (op_where(mask, op_div(g, count), op_zeros_like(x)),)
 
@@ -157,7 +157,7 @@ cdef class _AmaxNode(Node):
         if not self.keepdim:
             g = unsqueeze_dims(g, self.dims)
             y = unsqueeze_dims(y, self.dims)
-        mask = compare(EQ_ROWS, y, x, "eq")
+        mask = op_compare(CMP_EQ, y, x)
         count = op_sum(mask, self.dims, True, None)
         return (op_mul(op_div(g, count), mask),)
 
@@ -261,15 +261,15 @@ cdef Tensor prod_safe_formula(Tensor g, Tensor x, object dim):
                          more (exact up to second derivatives)."""
     cdef Tensor zero = scalar_tensor(0, x._dtype)
     cdef Tensor one = scalar_tensor(1, x._dtype)
-    cdef Tensor nz = compare(EQ_ROWS, x, 0, "eq")
+    cdef Tensor nz = op_compare(CMP_EQ, x, 0)
     cdef bint keep = dim is not None
     cdef Tensor cnt = op_sum(nz, dim, True, None)
     cdef Tensor x_safe = op_where(nz, one, x)
     cdef Tensor p = op_prod(x_safe, dim, keep, None)
     cdef Tensor z = op_prod(op_where(nz, x, one), dim, keep, None)
     cdef Tensor zsum = op_sum(op_where(nz, x, zero), dim, True, None)
-    cdef Tensor other_zeros = op_where(compare(EQ_ROWS, cnt, 1, "eq"), one,
-                                       op_where(compare(EQ_ROWS, cnt, 2, "eq"), op_sub(zsum, x), zero))
+    cdef Tensor other_zeros = op_where(op_compare(CMP_EQ, cnt, 1), one,
+                                       op_where(op_compare(CMP_EQ, cnt, 2), op_sub(zsum, x), zero))
     return op_mul(g, op_where(nz, op_mul(p, other_zeros), op_mul(op_div(p, x_safe), z)))
 
 
@@ -446,7 +446,7 @@ cdef Tensor var_backward(Tensor g, Tensor x, tuple dims, Py_ssize_t rnumel, doub
         dof = x._numel - correction
         if dof <= 0:
             mean = op_mean(x, None, False, None)
-            cond = compare(EQ_ROWS, x, mean, "eq")
+            cond = op_compare(CMP_EQ, x, mean)
             return op_mul(g, op_where(cond, scalar_tensor(cmath.NAN, g._dtype),
                                       scalar_tensor(cmath.INFINITY, g._dtype)))
         return op_mul(op_mul_scalar(g, 2.0 / dof), op_sub(x, op_mean(x, None, False, None)))
@@ -482,7 +482,7 @@ cdef class StdBackward0(VarBackward0):
         cdef Tensor x = unpack_input(self, self.self_, self.self_version)
         cdef Tensor y = unpack_output(self, self.result, 0)
         # grad / (2 * std), 0 where std == 0
-        g = op_where(compare(EQ_ROWS, y, 0, "eq"), scalar_tensor(0, g._dtype),
+        g = op_where(op_compare(CMP_EQ, y, 0), scalar_tensor(0, g._dtype),
                      op_div(g, op_mul_scalar(y, 2)))
         return (var_backward(g, x, self.dims, self.rnumel, self.correction, self.keepdim),)
 

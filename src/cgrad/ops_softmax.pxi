@@ -23,10 +23,10 @@ cdef enum:
 cdef tuple nn_parse_args(str fname, tuple args, dict kwargs, tuple names, int required):
     """Bind args/kwargs to `names` (the first `required` mandatory; a
     method's self is not among them, as PyTorch counts). Returns a tuple of
-    (value, position) pairs: position 0 for keywords, the value _NN_MISSING
+    (value, position) pairs: position 0 for keywords, the value NO_ARG
     when not given."""
     cdef int n = len(names)
-    cdef list values = [_NN_MISSING] * n
+    cdef list values = [NO_ARG] * n
     cdef list positions = [0] * n
     cdef list missing
     cdef int i
@@ -43,7 +43,7 @@ cdef tuple nn_parse_args(str fname, tuple args, dict kwargs, tuple names, int re
         if positions[i]:
             raise TypeError(f"{fname}() got multiple values for argument '{key}'")
         values[i] = value
-    missing = [names[i] for i in range(required) if values[i] is _NN_MISSING]
+    missing = [names[i] for i in range(required) if values[i] is NO_ARG]
     if missing:
         if len(missing) == 1:
             raise TypeError(f'{fname}() missing 1 required positional arguments: "{missing[0]}"')
@@ -52,7 +52,6 @@ cdef tuple nn_parse_args(str fname, tuple args, dict kwargs, tuple names, int re
     return tuple([(values[i], positions[i]) for i in range(n)])
 
 
-cdef object _NN_MISSING = object()
 
 
 cdef str nn_where(int position):
@@ -738,7 +737,7 @@ cdef Tensor nn_softmax_call(str fname, object input, tuple args, dict kwargs, bi
         x = nn_tensor_arg(bound[0][0], fname, "input", bound[0][1])
         dim = nn_int_arg(bound[1][0], fname, "dim", bound[1][1])
         dt = bound[2][0]
-    if dt is _NN_MISSING:
+    if dt is NO_ARG:
         dt = None
     return op_softmax(x, dim, nn_dtype_arg(dt, fname), log)
 

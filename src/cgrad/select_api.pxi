@@ -5,7 +5,6 @@
 # ---------------------------------------------------------------------------
 # Argument checks shared by the family (PyTorch's argument parser's texts)
 
-cdef object NO_ARG = object()     # an argument that was not given
 cdef object dtype_cls = dtype
 
 

@@ -803,14 +803,14 @@ cdef class Tensor:
     def mul(self, other):
         return mul(self, other)
 
-    def div(self, other, *, rounding_mode=NO_ROUNDING_MODE):
+    def div(self, other, *, rounding_mode=NO_ARG):
         return divide_method(self, other, rounding_mode, "div")
 
-    def divide(self, other, *, rounding_mode=NO_ROUNDING_MODE):
+    def divide(self, other, *, rounding_mode=NO_ARG):
         return divide_method(self, other, rounding_mode, "divide")
 
     def true_divide(self, other):
-        return divide_method(self, other, NO_ROUNDING_MODE, "true_divide")
+        return divide_method(self, other, NO_ARG, "true_divide")
 
     def floor_divide(self, other):
         return rounding_method(self, other, RD_FLOOR, "floor_divide")
@@ -872,10 +872,10 @@ cdef class Tensor:
     def mul_(self, other):
         return inplace_arith_method(IP_MUL, self, other, None, "mul_")
 
-    def div_(self, other, *, rounding_mode=NO_ROUNDING_MODE):
+    def div_(self, other, *, rounding_mode=NO_ARG):
         return divide_method_(self, other, rounding_mode, "div_")
 
-    def divide_(self, other, *, rounding_mode=NO_ROUNDING_MODE):
+    def divide_(self, other, *, rounding_mode=NO_ARG):
         return divide_method_(self, other, rounding_mode, "divide_")
 
     def zero_(self):
@@ -1049,7 +1049,7 @@ cdef class Tensor:
     def where(self, condition, other):
         if not isinstance(condition, Tensor) or not tensor_or_number(other):
             raise invalid_arguments("where", (condition, other), WHERE_METHOD_OPTIONS)
-        return op_where_full(<Tensor>condition, self, normalize_scalar(other))
+        return op_where(<Tensor>condition, self, normalize_scalar(other))
 
     def logical_not(self):
         return op_logical_not(self)
