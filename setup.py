@@ -15,6 +15,7 @@ import numpy
 from Cython.Build import cythonize
 from Cython.Tempita import sub as tempita_sub
 from setuptools import Extension, setup
+from setuptools.command.build_ext import build_ext
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SRC = os.path.join(HERE, "src")
@@ -148,4 +149,57 @@ def extensions():
     return built
 
 
-setup(ext_modules=extensions())
+def gcc_lto_flags(compiler):
+    """gcc's link-time optimisation, parallel: the compile step only parses
+    and writes GIMPLE, and the link step splits the module into partitions
+    that gcc optimises at -O3 in parallel (one job per core), with a fraction
+    of the memory one translation unit of this size needs. Same code as a
+    plain -O3 build within callgrind's noise (bench/instructions.py).
+    gcc only (clang's and MSVC's LTO are not wired here); CGRAD_NO_LTO=1
+    opts out."""
+    if sys.platform != "linux" or os.environ.get("CGRAD_NO_LTO") or os.environ.get("CGRAD_QUICK_BUILD"):
+        return []
+    import subprocess
+    cc = getattr(compiler, "compiler_so", None) or ["cc"]
+    try:
+        version = subprocess.run([cc[0], "--version"], capture_output=True, text=True).stdout
+    except OSError:
+        return []
+    if "Free Software Foundation" not in version:      # gcc prints its copyright; clang does not
+        return []
+    return ["-flto=auto"]
+
+
+class BuildExt(build_ext):
+    """build_ext with parallel link-time optimisation where gcc builds (see
+    gcc_lto_flags), and without the build machine's traces in the binary: no
+    RUNPATH to this Python's lib folder (some Pythons' LDSHARED carries
+    -Wl,-rpath) and, unless CGRAD_DEBUG_SYMBOLS=1 or a quick build, no debug
+    info or symbol table (the wheel ships a stripped extension, as PyTorch's
+    do; profilers want a local build with symbols)."""
+
+    def build_extensions(self):
+        linker = getattr(self.compiler, "linker_so", None)
+        if linker:
+            self.compiler.linker_so = [a for a in linker if not a.startswith("-Wl,-rpath")]
+        strip = (sys.platform != "win32" and not os.environ.get("CGRAD_DEBUG_SYMBOLS")
+                 and not os.environ.get("CGRAD_QUICK_BUILD"))
+        lto = gcc_lto_flags(self.compiler)
+        for ext in self.extensions:
+            compile_args = list(ext.extra_compile_args)
+            link_args = list(ext.extra_link_args)
+            if strip:
+                compile_args.append("-g0")
+                if sys.platform != "darwin":
+                    link_args.append("-Wl,--strip-all")
+            if lto:
+                # the link step generates the code: it gets the optimisation flags too
+                compile_args += lto
+                link_args += lto + [a for a in compile_args if a.startswith(("-O", "-f", "-g"))
+                                    and a not in lto]
+            ext.extra_compile_args = compile_args
+            ext.extra_link_args = link_args
+        super().build_extensions()
+
+
+setup(ext_modules=extensions(), cmdclass={"build_ext": BuildExt})
