@@ -426,3 +426,7 @@ def poll_until_done(requests, limit_seconds, group, op_name, status=None):
                 f"on process group {group._name} (timeout={datetime.timedelta(seconds=limit_seconds)})")
         time.sleep(pause)
         pause = min(pause * 2, 1e-3)
+
+
+for _public in (DistError, DistBackendError, Backend, ProcessGroup, GroupMember, Work):
+    _public.__module__ = "cgrad.distributed"
