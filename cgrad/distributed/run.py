@@ -141,8 +141,11 @@ def abort_job(world_size):
     """Bring every rank down: the others may be waiting on this one."""
     sys.stdout.flush()
     sys.stderr.flush()
-    if world_size > 1:
-        from mpi4py import MPI
+    # Only a rank that has started MPI can abort the job; importing mpi4py
+    # now would start it and wait for the others. A rank exiting non-zero
+    # before that makes mpirun end the job itself.
+    MPI = sys.modules.get("mpi4py.MPI")
+    if world_size > 1 and MPI is not None and MPI.Is_initialized() and not MPI.Is_finalized():
         MPI.COMM_WORLD.Abort(1)
     sys.exit(1)
 

@@ -114,8 +114,9 @@ def test_launcher_reports_a_failing_script(tmp_path):
     script = tmp_path / "fails.py"
     script.write_text("import os\nif os.environ['RANK'] == '1':\n    raise KeyError('missing on rank 1')\n"
                       "import time\ntime.sleep(60)\n")
+    # rank 0 would sleep a minute: the job must end before then (a hang raises TimeoutExpired)
     result = subprocess.run([sys.executable, "-m", "cgrad.distributed.run", "--nproc_per_node=2", str(script)],
-                            capture_output=True, env=mpi_env(), timeout=RUN_TIMEOUT, cwd=PACKAGE_ROOT)
+                            capture_output=True, env=mpi_env(), timeout=45, cwd=PACKAGE_ROOT)
     assert result.returncode != 0
     assert "KeyError: 'missing on rank 1'" in result.stderr.decode("utf-8", "replace")
 
