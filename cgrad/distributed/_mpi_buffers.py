@@ -10,11 +10,17 @@ import cgrad
 from cgrad.distributed._reduce_op import ReduceOp, RedOpType
 
 
+_MPI = None
+
+
 def mpi():
     """mpi4py's MPI module, imported on first use: importing it initializes
     MPI, which a process that never calls init_process_group should not pay."""
-    from mpi4py import MPI
-    return MPI
+    global _MPI
+    if _MPI is None:
+        from mpi4py import MPI
+        _MPI = MPI
+    return _MPI
 
 
 def check_single_tensor(param, param_name):
@@ -57,15 +63,23 @@ def as_array(tensor):
 _WORD_OF = {np.dtype(np.float16): np.uint16}
 
 
+_datatype_of = {}
+
+
 def datatype(array):
     """The MPI datatype that carries `array`'s elements."""
-    MPI = mpi()
-    word = _WORD_OF.get(array.dtype)
-    if word is not None:
-        return MPI._typedict[np.dtype(word).char]
-    if array.dtype == np.bool_:
-        return MPI.C_BOOL
-    return MPI._typedict[array.dtype.char]
+    found = _datatype_of.get(array.dtype)
+    if found is None:
+        MPI = mpi()
+        word = _WORD_OF.get(array.dtype)
+        if word is not None:
+            found = MPI._typedict[np.dtype(word).char]
+        elif array.dtype == np.bool_:
+            found = MPI.C_BOOL
+        else:
+            found = MPI._typedict[array.dtype.char]
+        _datatype_of[array.dtype] = found
+    return found
 
 
 def message(array):
@@ -96,9 +110,19 @@ def red_op_type(op):
     return op
 
 
+_mpi_op_of = {}
+
+
 def mpi_op(op, array):
     """The MPI reduction computing PyTorch's `op` on arrays like `array`
     (AVG reduces as SUM; finish_reduction divides)."""
+    found = _mpi_op_of.get((op, array.dtype))
+    if found is None:
+        found = _mpi_op_of[(op, array.dtype)] = _find_mpi_op(op, array)
+    return found
+
+
+def _find_mpi_op(op, array):
     MPI = mpi()
     if array.dtype == np.bool_:
         return getattr(MPI, _BOOL_OP_NAME[op])
@@ -137,3 +161,4 @@ def free_user_ops():
     for user_op in _float16_ops.values():
         user_op.Free()
     _float16_ops.clear()
+    _mpi_op_of.clear()

@@ -5,14 +5,17 @@ sub-groups from new_group (MPI communicators, made collectively by every
 rank as PyTorch requires), the Work handle of an operation in flight, and
 the timeout every wait honours.
 
-Waiting polls the MPI request instead of blocking in MPI_Wait so that a
-timeout can fire, and a rank that dies of an uncaught exception aborts the
-whole MPI job (after printing its traceback) instead of leaving the others
-blocked forever.
+Timeouts: a blocking operation runs under a watchdog thread that, past the
+group's timeout, prints DistBackendError's message and aborts the job (as
+PyTorch's NCCL watchdog tears the process down); Work.wait() polls its MPI
+requests instead, and raises DistBackendError. A rank that dies of an
+uncaught exception aborts the whole MPI job (after printing its traceback)
+instead of leaving the others blocked forever.
 """
 import datetime
 import os
 import sys
+import threading
 import time
 import warnings
 
@@ -399,11 +402,18 @@ class Work:
         raise RuntimeError("cgrad.distributed.Work has no future: call wait()")
 
 
+def timeout_message(group, op_name, limit_seconds):
+    rank = GroupMember.WORLD.rank() if GroupMember.WORLD is not None else -1
+    return (f"[Rank {rank}] Timed out after {limit_seconds * 1000:.0f} ms waiting for {op_name} to complete on "
+            f"process group {group._name} (timeout={datetime.timedelta(seconds=limit_seconds)})")
+
+
 def poll_until_done(requests, limit_seconds, group, op_name, status=None):
-    """Test the requests until all complete: spinning at first (a message
-    between two ranks of one machine takes microseconds), then sleeping a
-    little longer each round, up to 1 ms, so a long wait leaves the CPU to
-    the rank it waits for. Past the timeout: DistBackendError."""
+    """Test the requests until all complete, reading the clock every 64
+    tests. No sleeping: an MPI collective advances only while its ranks call
+    into MPI, so a sleeping rank stalls every step of a ring. An
+    oversubscribed job (more ranks here than cores) yields the CPU between
+    rounds so the rank it waits for can run."""
     Request = _mpi_buffers.mpi().Request
     if len(requests) == 1:
         request = requests[0]
@@ -413,19 +423,70 @@ def poll_until_done(requests, limit_seconds, group, op_name, status=None):
     else:
         def done():
             return Request.Testall(requests)
-    for _ in range(200):
-        if done():
-            return
     start = time.monotonic()
-    pause = 1e-5
+    yield_cpu = _oversubscribed()
+    tests = 0
     while not done():
-        if time.monotonic() - start > limit_seconds:
-            rank = GroupMember.WORLD.rank() if GroupMember.WORLD is not None else -1
-            raise DistBackendError(
-                f"[Rank {rank}] Timed out after {limit_seconds * 1000:.0f} ms waiting for {op_name} to complete "
-                f"on process group {group._name} (timeout={datetime.timedelta(seconds=limit_seconds)})")
-        time.sleep(pause)
-        pause = min(pause * 2, 1e-3)
+        tests += 1
+        if tests % 64 == 0:
+            if time.monotonic() - start > limit_seconds:
+                raise DistBackendError(timeout_message(group, op_name, limit_seconds))
+            if yield_cpu:
+                os.sched_yield()
+
+
+def _oversubscribed():
+    local = os.environ.get("OMPI_COMM_WORLD_LOCAL_SIZE") or os.environ.get("LOCAL_WORLD_SIZE")
+    return local is not None and int(local) > (os.cpu_count() or 1)
+
+
+class _Watchdog:
+    """One daemon thread watching the deadline of the blocking operation in
+    progress, if any. Arming it is two attribute writes (no lock, no
+    wake-up: notifying a thread per operation cost more than a small
+    all_reduce); the thread looks every quarter of the shortest timeout
+    seen, at most every half second."""
+
+    def __init__(self):
+        self._deadline = None
+        self._what = None
+        self._interval = 0.5
+        self._thread = None
+
+    def guard(self, group, op_name, timeout=None):
+        limit = group._timeout if timeout is None else timeout
+        limit = limit.total_seconds() if isinstance(limit, datetime.timedelta) else float(limit)
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._watch, name="cgrad-distributed-watchdog", daemon=True)
+            self._thread.start()
+        if limit / 4 < self._interval:
+            self._interval = max(limit / 4, 0.01)
+        self._what = (group, op_name, limit)
+        self._deadline = time.monotonic() + limit
+        return self
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self._deadline = None
+        return False
+
+    def _watch(self):
+        while True:
+            time.sleep(self._interval)
+            deadline, what = self._deadline, self._what
+            if deadline is None or time.monotonic() < deadline or what is None:
+                continue
+            group, op_name, limit = what
+            sys.stdout.flush()
+            sys.stderr.write(f"cgrad.distributed.DistBackendError: {timeout_message(group, op_name, limit)}\n"
+                             "(the blocking operation cannot be interrupted: aborting the job)\n")
+            sys.stderr.flush()
+            _mpi_buffers.mpi().COMM_WORLD.Abort(1)
+
+
+watchdog = _Watchdog()
 
 
 for _public in (DistError, DistBackendError, Backend, ProcessGroup, GroupMember, Work):

@@ -11,13 +11,24 @@ import numpy as np
 from cgrad.distributed import _mpi_buffers as mb
 from cgrad.distributed._reduce_op import ReduceOp
 from cgrad.distributed._world import (Work, get_group_rank, get_global_rank, group_or_default,
-                                      rank_not_in_group, warn_not_in_group)
+                                      rank_not_in_group, warn_not_in_group, watchdog)
 
 
-def _finish(work, async_op):
+def _collective(pg, method, op_name, async_op, finish, result, *args, **kwargs):
+    """Run MPI's `method` on the group's communicator: its non-blocking form
+    returning a Work when async_op, else the blocking one (Open MPI's tuned
+    blocking collectives beat its non-blocking ones many times over at 1 MB)
+    under the watchdog that enforces the group's timeout."""
+    comm = pg._comm
     if async_op:
+        request = getattr(comm, "I" + method)(*args, **kwargs)
+        work = Work([request], pg, op_name, finish, result)
+        work._keep = args        # buffers alive until the operation completes
         return work
-    work.wait()
+    with watchdog.guard(pg, op_name):
+        getattr(comm, method.capitalize())(*args, **kwargs)
+    if finish is not None:
+        finish()
     return None
 
 
@@ -50,9 +61,8 @@ def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op=False):
     pg = group_or_default(group)
     op = mb.red_op_type(op)
     arr = mb.as_array(tensor)
-    request = pg._comm.Iallreduce(mb.mpi().IN_PLACE, mb.message(arr), mb.mpi_op(op, arr))
-    work = Work([request], pg, "all_reduce", lambda: mb.finish_reduction(op, arr, pg.size()), [tensor])
-    return _finish(work, async_op)
+    return _collective(pg, "allreduce", "all_reduce", async_op, lambda: mb.finish_reduction(op, arr, pg.size()),
+                       [tensor], mb.mpi().IN_PLACE, mb.message(arr), mb.mpi_op(op, arr))
 
 
 def reduce(tensor, dst=None, op=ReduceOp.SUM, group=None, async_op=False, group_dst=None):
@@ -67,12 +77,10 @@ def reduce(tensor, dst=None, op=ReduceOp.SUM, group=None, async_op=False, group_
     arr = mb.as_array(tensor)
     MPI = mb.mpi()
     if pg.rank() == root:
-        request = pg._comm.Ireduce(MPI.IN_PLACE, mb.message(arr), mb.mpi_op(op, arr), root=root)
-        finish = lambda: mb.finish_reduction(op, arr, pg.size())  # noqa: E731
-    else:
-        request = pg._comm.Ireduce(mb.message(arr), None, mb.mpi_op(op, arr), root=root)
-        finish = None
-    return _finish(Work([request], pg, "reduce", finish, [tensor]), async_op)
+        return _collective(pg, "reduce", "reduce", async_op, lambda: mb.finish_reduction(op, arr, pg.size()),
+                           [tensor], MPI.IN_PLACE, mb.message(arr), mb.mpi_op(op, arr), root=root)
+    return _collective(pg, "reduce", "reduce", async_op, None, [tensor], mb.message(arr), None,
+                       mb.mpi_op(op, arr), root=root)
 
 
 def broadcast(tensor, src=None, group=None, async_op=False, group_src=None):
@@ -83,8 +91,8 @@ def broadcast(tensor, src=None, group=None, async_op=False, group_src=None):
         return None
     pg = group_or_default(group)
     root = _group_rank(pg, src, group_src)
-    request = pg._comm.Ibcast(mb.message(mb.as_array(tensor)), root=root)
-    return _finish(Work([request], pg, "broadcast", None, [tensor]), async_op)
+    return _collective(pg, "bcast", "broadcast", async_op, None, [tensor], mb.message(mb.as_array(tensor)),
+                       root=root)
 
 
 def _check_same_size(tensors, expected_numel, what):
@@ -108,9 +116,8 @@ def all_gather(tensor_list, tensor, group=None, async_op=False):
     _check_same_size(tensor_list, tensor.numel(), "all_gather")
     arr = mb.as_array(tensor)
     staging = np.empty((pg.size(),) + arr.shape, dtype=arr.dtype)
-    request = pg._comm.Iallgather(mb.message(arr), mb.message(staging))
-    return _finish(Work([request], pg, "all_gather", lambda: _scatter_rows(staging, tensor_list), [tensor_list]),
-                   async_op)
+    return _collective(pg, "allgather", "all_gather", async_op, lambda: _scatter_rows(staging, tensor_list),
+                       [tensor_list], mb.message(arr), mb.message(staging))
 
 
 def _scatter_rows(staging, tensors):
@@ -131,8 +138,8 @@ def all_gather_into_tensor(output_tensor, input_tensor, group=None, async_op=Fal
     if output_tensor.numel() != input_tensor.numel() * pg.size():
         raise ValueError("output tensor size must be equal to world_size times input tensor size")
     out = mb.as_array(output_tensor)
-    request = pg._comm.Iallgather(mb.message(mb.as_array(input_tensor)), mb.message(out))
-    return _finish(Work([request], pg, "all_gather_into_tensor", None, [output_tensor]), async_op)
+    return _collective(pg, "allgather", "all_gather_into_tensor", async_op, None, [output_tensor],
+                       mb.message(mb.as_array(input_tensor)), mb.message(out))
 
 
 def reduce_scatter_tensor(output, input, op=ReduceOp.SUM, group=None, async_op=False):
@@ -150,10 +157,9 @@ def reduce_scatter_tensor(output, input, op=ReduceOp.SUM, group=None, async_op=F
     op = mb.red_op_type(op)
     out = mb.as_array(output)
     inp = mb.as_array(input)
-    request = pg._comm.Ireduce_scatter_block(mb.message(inp), mb.message(out),
-                                             mb.mpi_op(op, out))
-    work = Work([request], pg, "reduce_scatter_tensor", lambda: mb.finish_reduction(op, out, pg.size()), [output])
-    return _finish(work, async_op)
+    return _collective(pg, "reduce_scatter_block", "reduce_scatter_tensor", async_op,
+                       lambda: mb.finish_reduction(op, out, pg.size()), [output], mb.message(inp), mb.message(out),
+                       mb.mpi_op(op, out))
 
 
 def gather(tensor, gather_list=None, dst=None, group=None, async_op=False, group_dst=None):
@@ -181,12 +187,9 @@ def gather(tensor, gather_list=None, dst=None, group=None, async_op=False, group
                              f"got {len(gather_list)}")
         _check_same_size(gather_list, tensor.numel(), "gather")
         staging = np.empty((pg.size(),) + arr.shape, dtype=arr.dtype)
-        request = pg._comm.Igather(mb.message(arr), mb.message(staging), root=root)
-        finish = lambda: _scatter_rows(staging, gather_list)  # noqa: E731
-    else:
-        request = pg._comm.Igather(mb.message(arr), None, root=root)
-        finish = None
-    return _finish(Work([request], pg, "gather", finish, [gather_list]), async_op)
+        return _collective(pg, "gather", "gather", async_op, lambda: _scatter_rows(staging, gather_list),
+                           [gather_list], mb.message(arr), mb.message(staging), root=root)
+    return _collective(pg, "gather", "gather", async_op, None, [gather_list], mb.message(arr), None, root=root)
 
 
 def scatter(tensor, scatter_list=None, src=None, group=None, async_op=False, group_src=None):
@@ -214,13 +217,9 @@ def scatter(tensor, scatter_list=None, src=None, group=None, async_op=False, gro
                              f"got {len(scatter_list)}")
         _check_same_size(scatter_list, tensor.numel(), "scatter")
         staging = np.stack([mb.as_array(t).reshape(arr.shape) for t in scatter_list])
-        request = pg._comm.Iscatter(mb.message(staging), mb.message(arr), root=root)
-        work = Work([request], pg, "scatter", None, [tensor])
-        work._staging = staging    # alive until the operation completes
-    else:
-        request = pg._comm.Iscatter(None, mb.message(arr), root=root)
-        work = Work([request], pg, "scatter", None, [tensor])
-    return _finish(work, async_op)
+        return _collective(pg, "scatter", "scatter", async_op, None, [tensor], mb.message(staging),
+                           mb.message(arr), root=root)
+    return _collective(pg, "scatter", "scatter", async_op, None, [tensor], None, mb.message(arr), root=root)
 
 
 def barrier(group=None, async_op=False, device_ids=None, timeout=None):
@@ -229,10 +228,10 @@ def barrier(group=None, async_op=False, device_ids=None, timeout=None):
         warn_not_in_group("barrier")
         return None
     pg = group_or_default(group)
-    work = Work([pg._comm.Ibarrier()], pg, "barrier")
     if async_op:
-        return work
-    work.wait(timeout)
+        return Work([pg._comm.Ibarrier()], pg, "barrier")
+    with watchdog.guard(pg, "barrier", timeout):
+        pg._comm.Barrier()
     return None
 
 
@@ -271,19 +270,34 @@ def irecv(tensor, src=None, group=None, tag=0, group_src=None):
 
 def send(tensor, dst=None, group=None, tag=0, group_dst=None):
     """Send `tensor` to the destination rank and wait until it has left."""
-    work = isend(tensor, dst, group, tag, group_dst)
-    if work is not None:
-        work.wait()
+    mb.check_single_tensor(tensor, "tensor")
+    if rank_not_in_group(group):
+        warn_not_in_group("send")
+        return
+    pg = group_or_default(group)
+    peer = _group_rank(pg, dst, group_dst)
+    _check_not_self_rank(pg, peer, "destination")
+    with watchdog.guard(pg, "send"):
+        pg._comm.Send(mb.message(mb.as_array(tensor)), dest=peer, tag=tag)
 
 
 def recv(tensor, src=None, group=None, tag=0, group_src=None):
     """Receive into `tensor`; returns the sender's global rank (-1 outside the group)."""
-    work = irecv(tensor, src, group, tag, group_src)
-    if work is None:
+    mb.check_single_tensor(tensor, "tensor")
+    if rank_not_in_group(group):
+        warn_not_in_group("recv")
         return -1
-    work.wait()
     pg = group_or_default(group)
-    return get_global_rank(pg, work._status.Get_source())
+    MPI = mb.mpi()
+    if src is None and group_src is None:
+        peer = MPI.ANY_SOURCE
+    else:
+        peer = _group_rank(pg, src, group_src)
+        _check_not_self_rank(pg, peer, "source")
+    status = MPI.Status()
+    with watchdog.guard(pg, "recv"):
+        pg._comm.Recv(mb.message(mb.as_array(tensor)), source=peer, tag=tag, status=status)
+    return get_global_rank(pg, status.Get_source())
 
 
 def all_gather_object(object_list, obj, group=None):

@@ -78,8 +78,9 @@ def test_a_raising_rank_brings_the_job_down_with_its_error():
 
 
 @requires_mpi
-def test_a_collective_past_the_timeout_raises_and_ends_the_job():
-    code, out, err = run_mpi(2, os.path.join(HERE, "mpi_failures.py"), "timeout")
+@pytest.mark.parametrize("mode", ["timeout", "timeout_async"])
+def test_a_collective_past_the_timeout_raises_and_ends_the_job(mode):
+    code, out, err = run_mpi(2, os.path.join(HERE, "mpi_failures.py"), mode)
     assert code != 0
     assert ("cgrad.distributed.DistBackendError: [Rank 0] Timed out after 2000 ms waiting for all_reduce "
             "to complete") in err, err

@@ -247,6 +247,10 @@ class DistributedDataParallel(Module):
         self._mark_ready(param)
 
     def _mark_ready(self, param):
+        # MPI advances an all-reduce only while its ranks call into it: test
+        # the ones in flight, so they progress while backward goes on
+        for bucket in self._buckets[:self._next_to_launch]:
+            bucket.work.is_completed()
         self._ready.add(id(param))
         b, _ = self._slot_of[id(param)]
         self._buckets[b].pending -= 1
