@@ -3,6 +3,7 @@ collective and point-to-point operation of cgrad.distributed, each dtype,
 against the result numpy computes from what every rank contributed. A
 failure raises, which aborts the job (non-zero exit, traceback shown)."""
 import datetime
+import os
 import warnings
 
 import numpy as np
@@ -151,8 +152,24 @@ def main():
     work = dist.barrier(async_op=True)
     work.wait()
     print(f"rank {rank}/{size}: {checks} collective checks passed", flush=True)
+    try:
+        dist.init_process_group("mpi")
+        raise AssertionError("second init accepted")
+    except ValueError as e:
+        assert str(e) == "trying to initialize the default process group twice!"
     dist.destroy_process_group()
     assert not dist.is_initialized()
+    # env:// (the default init_method): torchrun's RANK must name this process as MPI does
+    os.environ["RANK"] = str(rank + 1)
+    try:
+        dist.init_process_group("mpi")
+        raise AssertionError("a RANK disagreeing with MPI accepted")
+    except ValueError as e:
+        assert "environment variable RANK is" in str(e), e
+    os.environ["RANK"] = str(rank)
+    dist.init_process_group("mpi", init_method="env://")    # and again after a destroy
+    assert dist.get_rank() == rank
+    dist.destroy_process_group()
 
 
 if __name__ == "__main__":
