@@ -161,7 +161,9 @@ def main(argv=None):
         nproc = nproc_count(args.nproc_per_node)
         os.environ.setdefault("TORCHELASTIC_RUN_ID", args.rdzv_id if args.rdzv_id != "none" else uuid.uuid4().hex)
         command = mpirun_command(args, argv, nproc)
-        os.environ.setdefault("OMPI_MCA_rmaps_base_oversubscribe", "1" if "--oversubscribe" in command else "0")
+        # Open MPI's blocking waits yield the CPU, as Work.wait() does: on a
+        # shared or oversubscribed machine the rank waited for gets to run
+        os.environ.setdefault("OMPI_MCA_mpi_yield_when_idle", "1")
         os.execv(command[0], command)
     export_torchrun_environment(args, identity, os.environ.get("TORCHELASTIC_RUN_ID", args.rdzv_id))
     try:
