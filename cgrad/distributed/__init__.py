@@ -13,10 +13,11 @@ from cgrad.distributed.distributed_c10d import (all_gather, all_gather_into_tens
                                                 all_reduce, barrier, broadcast, broadcast_object_list, gather,
                                                 gather_object, irecv, isend, recv, reduce, reduce_scatter_tensor,
                                                 scatter, scatter_object_list, send)
+from cgrad.distributed._all_to_all import P2POp, all_to_all, all_to_all_single, batch_isend_irecv
 
 group = GroupMember
 
-__all__ = ["Backend", "DistBackendError", "DistError", "GroupMember", "ProcessGroup", "ReduceOp", "Work",
+__all__ = ["P2POp", "all_to_all", "all_to_all_single", "batch_isend_irecv", "Backend", "DistBackendError", "DistError", "GroupMember", "ProcessGroup", "ReduceOp", "Work",
            "all_gather", "all_gather_into_tensor", "all_gather_object", "all_reduce", "barrier", "broadcast",
            "broadcast_object_list", "default_pg_timeout", "destroy_process_group", "gather", "gather_object",
            "get_backend", "get_global_rank", "get_group_rank", "get_process_group_ranks", "get_rank",

@@ -4,6 +4,10 @@ from typing import Any, ClassVar, Iterator
 from typing_extensions import Self
 
 from cgrad.distributed import GroupMember as group
+from cgrad.distributed._all_to_all import P2POp as P2POp
+from cgrad.distributed._all_to_all import all_to_all as all_to_all
+from cgrad.distributed._all_to_all import all_to_all_single as all_to_all_single
+from cgrad.distributed._all_to_all import batch_isend_irecv as batch_isend_irecv
 from cgrad.distributed._reduce_op import ReduceOp as ReduceOp
 from cgrad.distributed._world import destroy_process_group as destroy_process_group
 from cgrad.distributed._world import get_backend as get_backend
@@ -77,4 +81,4 @@ class Work:
     def synchronize(self) -> Any: ...
     def wait(self, timeout: Any = ...) -> Any: ...
 default_pg_timeout: Any
-__all__ = ['Backend', 'DistBackendError', 'DistError', 'GroupMember', 'ProcessGroup', 'ReduceOp', 'Work', 'all_gather', 'all_gather_into_tensor', 'all_gather_object', 'all_reduce', 'barrier', 'broadcast', 'broadcast_object_list', 'default_pg_timeout', 'destroy_process_group', 'gather', 'gather_object', 'get_backend', 'get_global_rank', 'get_group_rank', 'get_process_group_ranks', 'get_rank', 'get_world_size', 'group', 'init_process_group', 'irecv', 'is_available', 'is_gloo_available', 'is_initialized', 'is_mpi_available', 'is_nccl_available', 'is_torchelastic_launched', 'is_ucc_available', 'is_xccl_available', 'isend', 'new_group', 'recv', 'reduce', 'reduce_scatter_tensor', 'scatter', 'scatter_object_list', 'send']
+__all__ = ['Backend', 'DistBackendError', 'DistError', 'GroupMember', 'P2POp', 'ProcessGroup', 'ReduceOp', 'Work', 'all_gather', 'all_gather_into_tensor', 'all_gather_object', 'all_reduce', 'all_to_all', 'all_to_all_single', 'barrier', 'batch_isend_irecv', 'broadcast', 'broadcast_object_list', 'default_pg_timeout', 'destroy_process_group', 'gather', 'gather_object', 'get_backend', 'get_global_rank', 'get_group_rank', 'get_process_group_ranks', 'get_rank', 'get_world_size', 'group', 'init_process_group', 'irecv', 'is_available', 'is_gloo_available', 'is_initialized', 'is_mpi_available', 'is_nccl_available', 'is_torchelastic_launched', 'is_ucc_available', 'is_xccl_available', 'isend', 'new_group', 'recv', 'reduce', 'reduce_scatter_tensor', 'scatter', 'scatter_object_list', 'send']

@@ -117,6 +117,29 @@ def main():
             got = cgrad.from_numpy(np.zeros((3, 4), dtype=NP[dtype]))
             assert dist.recv(got) == 0          # any source: the sender's rank comes back
             check(got, all_arrays[0])
+    # all to all: rank r sends rank q (q + 1) rows valued 100 r + q (uneven splits), and equal splits
+    for dtype in (cgrad.float64, cgrad.int32):
+        send = cgrad.from_numpy(np.concatenate([np.full((q + 1, 2), 100 * rank + q) for q in everyone])
+                                .astype(NP[dtype]))
+        out = cgrad.from_numpy(np.zeros(((rank + 1) * size, 2), dtype=NP[dtype]))
+        dist.all_to_all_single(out, send, output_split_sizes=[rank + 1] * size,
+                               input_split_sizes=[q + 1 for q in everyone])
+        check(out, np.concatenate([np.full((rank + 1, 2), 100 * r + rank) for r in everyone]).astype(NP[dtype]))
+        send = cgrad.from_numpy(np.arange(2 * size).astype(NP[dtype]) + 10 * rank)
+        out = cgrad.from_numpy(np.zeros(2 * size, dtype=NP[dtype]))
+        dist.all_to_all_single(out, send, async_op=True).wait()
+        check(out, np.concatenate([np.arange(2 * rank, 2 * rank + 2) + 10 * r for r in everyone]).astype(NP[dtype]))
+        outs = [cgrad.from_numpy(np.zeros(r + 1, dtype=NP[dtype])) for r in everyone]
+        dist.all_to_all(outs, [cgrad.from_numpy(np.full(rank + 1, rank * 10 + q, dtype=NP[dtype])) for q in everyone])
+        for r, o in enumerate(outs):
+            check(o, np.full(r + 1, r * 10 + rank, dtype=NP[dtype]))
+    right, left = (rank + 1) % size, (rank - 1) % size
+    got = cgrad.zeros(3)
+    works = dist.batch_isend_irecv([dist.P2POp(dist.isend, cgrad.full((3,), float(rank)), right),
+                                    dist.P2POp(dist.irecv, got, left)])
+    for w in works:
+        w.wait()
+    check(got, np.full(3, float(left), dtype=np.float32))
     # zero-copy: what arrives lands in the tensor's own memory, views included
     base = cgrad.zeros(4, 6, dtype=cgrad.float64)
     row = base[1]

@@ -155,6 +155,8 @@ def outcome(fn):
     lambda d, lib: d.all_reduce([1.0]),
     lambda d, lib: d.all_gather(lib.ones(2), lib.ones(2)),
     lambda d, lib: d.all_gather([lib.ones(2), 3], lib.ones(2)),
+    lambda d, lib: d.P2POp(print, lib.ones(1)),
+    lambda d, lib: d.batch_isend_irecv([1]),
 ])
 def test_errors_before_init_as_torch(call):
     ours = outcome(lambda: call(dist, cgrad))
