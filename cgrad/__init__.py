@@ -429,3 +429,6 @@ def is_floating_point(input):
 
 def get_default_dtype():
     return float32
+
+# data-parallel training over MPI (issue 19); mpi4py is imported by init_process_group only
+from cgrad import distributed  # noqa: E402

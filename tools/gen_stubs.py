@@ -65,7 +65,7 @@ RETURNS = {
         "__array_priority__"]},
     **{f"cgrad._C.Tensor.{n}": ANY for n in [
         "item", "tolist", "size", "stride", "max", "min", "nonzero", "type", "numpy", "__array__",
-        "register_hook", "__reduce_ex__", "grad_fn", "__dict__"]},
+        "register_hook", "register_post_accumulate_grad_hook", "__reduce_ex__", "grad_fn", "__dict__"]},
     **{f"cgrad._C.Tensor.{n}": TENSORS for n in ["split", "split_with_sizes", "chunk", "unbind"]},
     **{f"cgrad._C.Tensor.{n}": NONE for n in ["backward", "retain_grad", "__setitem__", "__delitem__",
                                               "__init__"]},

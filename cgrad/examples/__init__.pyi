@@ -3,3 +3,4 @@ import builtins
 from typing import Any, ClassVar, Iterator
 
 from cgrad.examples import train as train
+from cgrad.examples import train_distributed as train_distributed

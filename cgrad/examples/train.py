@@ -217,6 +217,9 @@ def main(argv=None):
                         "as a PNG; needs matplotlib")
     p.add_argument("--quick", action="store_true", help="3 epochs on 100 points per arm (a smoke run)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar or per-epoch lines")
+    p.add_argument("--distributed", action="store_true",
+                   help="data-parallel training over MPI, one model replica per rank (run under mpirun or "
+                        "python -m cgrad.distributed.run --nproc-per-node N -m cgrad.examples.train ...)")
     args = p.parse_args(argv)
     if args.quick:
         args.epochs, args.per_class = 3, 100
@@ -244,6 +247,9 @@ def main(argv=None):
     data = ((x[:split], y[:split]), (x[split:], y[split:]))
     init_model = build(cgrad, args.hidden, args.classes)
     init_weights = [p.detach().numpy().copy() for p in init_model.parameters()]
+    if args.distributed:
+        from cgrad.examples.train_distributed import train_distributed
+        return train_distributed(args, data, init_weights)
     print(f"data: {args.classes} spiral arms, {split} training and {len(y) - split} test points; "
           f"model: MLP 2-{args.hidden}-{args.hidden}-{args.classes}, Adam lr={args.lr}, "
           f"batch {args.batch}, {args.epochs} epochs, seed {args.seed}", flush=True)

@@ -19,3 +19,6 @@ __all__ = ["functional", "init", "Parameter", "Module", "Linear", "Identity", "F
            "Hardsigmoid", "Hardswish", "Mish", "Softshrink", "Hardshrink", "Threshold", "LogSigmoid",
            "Softsign", "Tanhshrink", "ParameterList", "ParameterDict", "PReLU", "Unflatten", "utils"]
 __all__ += _LAYERS
+
+# DistributedDataParallel (issue 19)
+from cgrad.nn import parallel  # noqa: E402

@@ -121,6 +121,8 @@ cdef class AccumulateGrad(Node):
 
     cdef tuple apply(self, object grads):
         accumulate_into_leaf(self.variable, <Tensor>grads, False, self.dtype)
+        if post_accumulate_hooks_by_leaf:
+            run_post_accumulate_hooks(self.variable)
         return ()
 
 
@@ -314,6 +316,11 @@ cdef list run_engine(list roots, list root_grads, bint keep_graph, bint create_g
                     continue
                 accumulate_into_leaf((<AccumulateGrad>node).variable, <Tensor>grads,
                                      Py_REFCNT(grads) == 1, (<AccumulateGrad>node).dtype)
+                # PyTorch runs a leaf's post-accumulate hooks, then its node's post-hooks
+                if post_accumulate_hooks_by_leaf:
+                    run_post_accumulate_hooks((<AccumulateGrad>node).variable)
+                if node.post_hooks:
+                    run_post_hooks(node, (), grads)
                 grads = None
                 continue
 

@@ -7,8 +7,9 @@ from cgrad.utils.data.sampler import (BatchSampler, RandomSampler, Sampler, Sequ
 from cgrad.utils.data._utils.collate import default_collate, default_convert
 from cgrad.utils.data._utils.worker import get_worker_info
 from cgrad.utils.data.dataloader import DataLoader
+from cgrad.utils.data.distributed import DistributedSampler
 
-__all__ = ["BatchSampler", "ChainDataset", "ConcatDataset", "DataLoader", "Dataset", "IterableDataset",
+__all__ = ["BatchSampler", "ChainDataset", "ConcatDataset", "DataLoader", "Dataset", "DistributedSampler", "IterableDataset",
            "RandomSampler", "Sampler", "SequentialSampler", "StackDataset", "Subset", "SubsetRandomSampler",
            "TensorDataset", "WeightedRandomSampler", "default_collate", "default_convert", "get_worker_info",
            "random_split"]

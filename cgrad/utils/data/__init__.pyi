@@ -14,6 +14,7 @@ from cgrad.utils.data.dataset import StackDataset as StackDataset
 from cgrad.utils.data.dataset import Subset as Subset
 from cgrad.utils.data.dataset import TensorDataset as TensorDataset
 from cgrad.utils.data.dataset import random_split as random_split
+from cgrad.utils.data.distributed import DistributedSampler as DistributedSampler
 from cgrad.utils.data.sampler import BatchSampler as BatchSampler
 from cgrad.utils.data.sampler import RandomSampler as RandomSampler
 from cgrad.utils.data.sampler import Sampler as Sampler
@@ -21,4 +22,4 @@ from cgrad.utils.data.sampler import SequentialSampler as SequentialSampler
 from cgrad.utils.data.sampler import SubsetRandomSampler as SubsetRandomSampler
 from cgrad.utils.data.sampler import WeightedRandomSampler as WeightedRandomSampler
 
-__all__ = ['BatchSampler', 'ChainDataset', 'ConcatDataset', 'DataLoader', 'Dataset', 'IterableDataset', 'RandomSampler', 'Sampler', 'SequentialSampler', 'StackDataset', 'Subset', 'SubsetRandomSampler', 'TensorDataset', 'WeightedRandomSampler', 'default_collate', 'default_convert', 'get_worker_info', 'random_split']
+__all__ = ['BatchSampler', 'ChainDataset', 'ConcatDataset', 'DataLoader', 'Dataset', 'DistributedSampler', 'IterableDataset', 'RandomSampler', 'Sampler', 'SequentialSampler', 'StackDataset', 'Subset', 'SubsetRandomSampler', 'TensorDataset', 'WeightedRandomSampler', 'default_collate', 'default_convert', 'get_worker_info', 'random_split']
