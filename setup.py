@@ -95,6 +95,32 @@ def generated_c_is_current(c_path, compile_args):
     return os.path.getmtime(c_path) > newest
 
 
+def make_tensor_dict_lazy(c_path):
+    """Tensors accept attributes (t.name = ...), as PyTorch's do, so the
+    Tensor type has a __dict__ slot. Cython fills that slot with a new dict
+    in tp_new, for every tensor, where CPython's own objects make theirs on
+    first use: about 150 instructions of each op's 4,000 (a dict made,
+    cleared and freed per result and per saved tensor). The slot starts
+    NULL instead; Cython's __dict__ getter, its dealloc, traverse and clear
+    already accept NULL, and CPython's generic attribute code creates the
+    dict when the first attribute is set."""
+    with open(c_path, encoding="utf-8") as f:
+        text = f.read()
+    eager = "p->__dict__ = PyDict_New(); if (unlikely(!p->__dict__)) goto bad;"
+    start = -1
+    for header in ("static PyObject *__pyx_tp_new__initialisation_5cgrad_2_C_Tensor(PyObject *o, PyObject *a, PyObject *k) {",
+                   "static PyObject *__pyx_tp_new_5cgrad_2_C_Tensor(PyTypeObject *t, PyObject *a, PyObject *k) {"):
+        start = text.find(header)
+        if start >= 0:
+            break
+    at = text.find(eager, start)
+    if start < 0 or at < 0 or at - start > 4000:
+        return       # another Cython's layout: keep the eager dict (correct, slower)
+    text = text[:at] + "p->__dict__ = NULL;" + text[at + len(eager):]
+    with open(c_path, "w", encoding="utf-8") as f:
+        f.write(text)
+
+
 def extensions():
     render_templates()
     if sys.platform == "win32":
@@ -138,6 +164,7 @@ def extensions():
                 "auto_pickle": False,
             },
         )
+        make_tensor_dict_lazy(c_path)
     # numpy's headers are added after cythonize: Cython records the include
     # folders in the generated C file and regenerates it when they change,
     # and pip's isolated build environment puts numpy in a new temporary
