@@ -16,6 +16,7 @@ import cgrad
 from cgrad.nn._named_node import named
 from cgrad.nn._distance import pairwise_distance
 from cgrad.nn.functional import _broadcast_pair, _get_enum as get_enum, _legacy_get_string as legacy_get_string
+from cgrad.nn.functional import _size_warning
 
 _EPSILON = 1e-12
 
@@ -62,15 +63,6 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
     if reduction == "batchmean" and input.dim() != 0:
         reduced = reduced / input.size()[0]
     return reduced
-
-
-def _size_warning(input, target):
-    if target.size() != input.size():
-        warnings.warn(
-            f"Using a target size ({target.size()}) that is different to the input size ({input.size()}). "
-            "This will likely lead to incorrect results due to broadcasting. "
-            "Please ensure they have the same size.",
-            stacklevel=3)
 
 
 def _huber(input, target, enum, delta):
