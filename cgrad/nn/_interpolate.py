@@ -227,6 +227,9 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     if mode == "area" and 1 <= dim <= 2:
         pool = cgrad.nn.functional.adaptive_avg_pool1d if dim == 1 else cgrad.nn.functional.adaptive_avg_pool2d
         return pool(input, output_size)
+    if mode == "area" and dim == 3:
+        raise NotImplementedError("cgrad has no adaptive_avg_pool3d: interpolate(mode='area') takes 3-D and "
+                                  "4-D input")
     if (mode, dim) in (("linear", 1), ("bilinear", 2), ("trilinear", 3), ("bicubic", 2)):
         return _upsample(input, mode, output_size, scale_factors, align_corners)
     for m, need in (("bilinear", 4), ("trilinear", 5), ("linear", 3)):

@@ -8,7 +8,9 @@ UpsampleBilinear2DBackward0); cgrad computes them from existing kernels
 gradients to any order. `named(result, name)` puts one node with
 PyTorch's name on top of that graph: its backward passes the gradient
 through unchanged, so the user sees PyTorch's grad_fn and the composite's
-graph does the differentiating (create_graph=True included).
+graph does the differentiating (create_graph=True included). The node is
+a cgrad.autograd.Function whose forward marks the (fresh) result dirty:
+the result object itself becomes the node's output, not a view of it.
 """
 from cgrad.autograd.function import Function
 
@@ -19,7 +21,10 @@ def _relabel_class(name):
     cls = _CLASSES.get(name)
     if cls is None:
         def forward(ctx, result):
-            return result.view_as(result)
+            # result is fresh (only the composite's graph refers to it): it
+            # becomes the node's output in place, not a view of itself
+            ctx.mark_dirty(result)
+            return result
 
         def backward(ctx, grad):
             return grad
@@ -35,7 +40,13 @@ def _relabel_class(name):
 
 
 def named(result, name):
-    """result, with grad_fn `name` when it is recorded."""
+    """result, with grad_fn `name` when it is recorded. The node takes
+    result over in place, so in-place ops on it later record as on any op's
+    output (and, as in PyTorch, break the backward of a node that saved
+    it: pairwise_distance's norm); a result that is a view is copied first,
+    so that its base keeps its history and version."""
     if result.grad_fn is None:
         return result
+    if result._base is not None:
+        result = result.clone()
     return _relabel_class(name).apply(result)

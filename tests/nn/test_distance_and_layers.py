@@ -223,3 +223,39 @@ def test_bilinear_module_matches_torch(bias):
     oc.sum().backward()
     ot.sum().backward()
     np.testing.assert_allclose(mc.weight.grad.numpy(), mt.weight.grad.numpy(), rtol=2e-5, atol=2e-6)
+
+
+@requires_torch
+def test_inplace_on_pairwise_distance_breaks_backward_as_torch():
+    """norm saves its output: changing it in place makes backward refuse."""
+    for lib in (torch, cgrad):
+        x = lib.tensor(X, requires_grad=True)
+        d = F(lib).pairwise_distance(x, x.detach() * 2)
+        d.mul_(3)
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            d.sum().backward()
+
+
+@requires_torch
+@pytest.mark.parametrize("make", [
+    lambda lib, x: F(lib).glu(x),
+    lambda lib, x: F(lib).pixel_shuffle(x.reshape(1, 24, 1, 1), 1),
+    lambda lib, x: F(lib).interpolate(x.reshape(1, 4, 6), scale_factor=2, mode="linear"),
+    lambda lib, x: F(lib).huber_loss(x, x.detach() * 2, reduction="none"),
+    lambda lib, x: F(lib).soft_margin_loss(x, x.detach().sign(), reduction="none"),
+])
+def test_inplace_ops_on_results_record_as_torch(make):
+    """The results carrying PyTorch's node names are ordinary outputs: an
+    in-place op on them records its own node, gradients flow, and the
+    input's version is untouched."""
+    seen = []
+    for lib in (torch, cgrad):
+        leaf = lib.tensor(X, requires_grad=True)
+        x = leaf * 1
+        y = make(lib, x)
+        y.mul_(3)
+        seen.append((type(y.grad_fn).__name__, x._version))
+        y.sum().backward()
+        seen[-1] += (leaf.grad.numpy(),)
+    assert seen[0][:2] == seen[1][:2]
+    np.testing.assert_allclose(seen[1][2], seen[0][2], rtol=2e-5, atol=2e-6)

@@ -70,7 +70,7 @@ def test_nan_to_num_gradient_and_node_match_torch():
     for lib in (torch, cgrad):
         leaf = lib.tensor(x, requires_grad=True)
         y = lib.nan_to_num(leaf, nan=1.0)
-        results.append((type(y.grad_fn).__name__, y.detach().numpy(), y.grad_fn._saved_self.numpy()))
+        results.append((type(y.grad_fn).__name__, y.detach().numpy(), y.grad_fn._saved_self.detach().numpy()))
         y.backward(lib.tensor([1.0, 2.0, 3.0, 4.0, 5.0], dtype=lib.float64))
         results[-1] += (leaf.grad.numpy(),)
     assert results[0][0] == results[1][0] == "NanToNumBackward0"
