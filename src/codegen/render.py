@@ -146,6 +146,7 @@ def prepare_unary(row):
         node_class=row.get('node_class', row['node']),
         inplace_class=row.get('inplace_node_class', row.get('inplace_node')),
         out_check=row.get('out_check'), no_out=row.get('no_out', False),
+        inplace_formula=None, ibwd={},
         inplace_backward_check=_sub_params(row.get('inplace_backward_check', ''), params,
                                            lambda k: f'self.prm[{k}]'),
         kernel=row.get('kernel', row['name'] + '_cpu'), params=params,
@@ -163,6 +164,15 @@ def prepare_unary(row):
         param_decl=''.join(f', double {p}' for p, _ in params),
         param_call=''.join(f', {p}' for p, _ in params),
     )
+    if row.get('inplace_grad_formula'):
+        tree = formula.parse(row['inplace_grad_formula'])
+        if not formula.variables(row['inplace_grad_formula']) <= {'g', 'y'}:
+            raise formula.FormulaError(f"{r.name}: inplace_grad_formula reads g and y only")
+        r.inplace_formula = formula.TensorRenderer(tensor_names).render(tree)
+        for code in FLOATS:
+            if code != 'F16' or per_op:
+                names = {p: f'(<{OPT[code]}>prm[{k}])' for k, (p, _) in enumerate(params)}
+                r.ibwd[code] = formula.ScalarRenderer(OPT[code], names, half=(code == 'F16')).render(tree)
     r.bindings, r.methods, r.functional = bindings(r, row.get('api', ()))
     r.meta = dict(name=r.name, node=r.node, ints=ints, params=params, api=tuple(row.get('api', ())),
                   domain=row.get('domain', (-3.0, 3.0)), kernel=r.kernel,

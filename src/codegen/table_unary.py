@@ -44,6 +44,8 @@ A row is everything cgrad knows about an op, in PyTorch's terms
   domain   (low, high): where sample inputs are drawn for the generic
            tests (tests/ops/test_op_table.py), as OpInfo's sample inputs
   jvp      forward-mode formula (filled by the forward-mode AD work)
+  inplace_grad_formula  the in-place form's backward from its result `y`
+           where PyTorch's differs from `grad` (celu_: CeluBackward1)
   inplace_backward_check  a check the in-place form's node runs before
            its backward (a call of the params)
   no_out   PyTorch's function takes no out= (torch.selu, torch.celu)
@@ -216,6 +218,7 @@ TABLE += [
     dict(name='celu', node='CeluBackward0', inplace_node='CeluBackward1', ints='error', kernel='elu_cpu',
          params=(('alpha', 1.0),), check='check_celu_alpha(alpha)',
          inplace_backward_check='check_inplace_elu_alpha(alpha)',
+         inplace_grad_formula='g * (1 / float32(alpha)) * (y + alpha) if y <= 0 else g',
          fwd='c_expm1(x * (<CT>1 / alpha)) * alpha if x <= 0 else x',
          grad='g * (1 / float32(alpha)) * alpha * exp(x * (1 / float32(alpha))) if x <= 0 else g',
          api=('fn', 'fn_', 'F', 'F_'), no_out=True),
