@@ -2,9 +2,12 @@
 
 This layer only sorts out arguments the way torch.nn.functional does
 (reduction strings, the legacy size_average/reduce flags, implicit softmax
-dims, broadcasting warnings) and raises PyTorch's errors; every loss,
-softmax and linear map runs as one compiled op (cgrad._C), with its own
-fused backward and the grad_fn names PyTorch gives.
+dims, broadcasting warnings) and raises PyTorch's errors; the core losses,
+softmax and linear map run as one compiled op (cgrad._C), with its own
+fused backward and the grad_fn names PyTorch gives. The entries PyTorch
+itself composes from other ops (distances, most of the other losses,
+small layers, interpolate) live in the _distance, _functional_losses,
+_functional_layers and _interpolate modules imported at the end.
 """
 import warnings
 
