@@ -11,6 +11,8 @@ operations), and each dimension is `sum_k x.index_select(d, idx_k) * w_k`,
 so every element is handled by compiled kernels and the gradient (of any
 order) comes from index_select's and mul's own backward. The result
 carries PyTorch's node name (UpsampleBilinear2DBackward0, ...).
+antialias=True is the same scheme with PyTorch's normalised filter taps
+(as many as the widest output needs; shorter ones get zero weights).
 """
 import math
 import warnings
@@ -104,6 +106,44 @@ def _cubic_taps(in_size, out_size, align_corners, scale, op):
     return [(np.clip(index + (j - 1), 0, in_size - 1), weights[j]) for j in range(4)]
 
 
+def _aa_filter_linear(x, op):
+    x = np.abs(x)
+    return np.where(x < op(1), op(1) - x, op(0)).astype(op)
+
+
+def _aa_filter_cubic(x, op):
+    a = op(-0.5)
+    x = np.abs(x)
+    near = ((a + op(2)) * x - (a + op(3))) * x * x + op(1)
+    far = ((a * x - op(5) * a) * x + op(8) * a) * x - op(4) * a
+    return np.where(x < op(1), near, np.where(x < op(2), far, op(0))).astype(op)
+
+
+def _antialias_taps(in_size, out_size, align_corners, scale, op, interp_size, filt):
+    """PyTorch's _compute_weights_aa: each output averages the inputs under
+    a filter stretched by the scale when downsampling, weights normalised
+    to sum 1; outputs with fewer taps than the widest get zero weights on
+    their last input."""
+    s = _area_pixel_scale(in_size, out_size, align_corners, scale, op)
+    support = op((interp_size * 0.5) * float(s)) if s >= 1.0 else op(interp_size * 0.5)
+    max_taps = int(math.ceil(support)) * 2 + 1
+    invscale = op(1.0 / float(s)) if s >= 1.0 else op(1.0)
+    center = (float(s) * (np.arange(out_size) + 0.5)).astype(op)
+    xmin = np.maximum((center - support).astype(np.float64) + 0.5, 0).astype(np.int64)
+    xsize = np.clip(np.minimum(((center + support).astype(np.float64) + 0.5).astype(np.int64), in_size) - xmin,
+                    0, max_taps)
+    j = np.arange(max_taps)[:, None]
+    offsets = ((j + xmin - center).astype(op).astype(np.float64) + 0.5) * float(invscale)
+    w = np.where(j < xsize, filt(offsets.astype(op), op), op(0))
+    total = np.zeros(out_size, op)
+    for k in range(max_taps):   # in tap order, as PyTorch accumulates
+        total = (total + w[k]).astype(op)
+    w = np.where(total != 0, w / np.where(total != 0, total, op(1)), w).astype(op)
+    last = xmin + np.maximum(xsize, 1) - 1
+    index = np.where(j < xsize, xmin + j, last)
+    return [(np.clip(index[k], 0, in_size - 1), w[k]) for k in range(max_taps)]
+
+
 def _resample(x, dim, taps, dtype):
     """sum_k x.index_select(dim, idx_k) * w_k along dim (weights rounded to
     the input's dtype, as PyTorch stores them)."""
@@ -120,7 +160,7 @@ def _resample(x, dim, taps, dtype):
     return out
 
 
-def _upsample(input, mode, output_size, scales, align_corners):
+def _upsample(input, mode, output_size, scales, align_corners, antialias=False):
     n = input.dim() - 2
     letters = _LETTERS[n]
     if not input.dtype.is_floating_point:
@@ -146,7 +186,10 @@ def _upsample(input, mode, output_size, scales, align_corners):
     x = input.float() if dtype == cgrad.float16 else input
     for d in reversed(range(n)):  # innermost first, as PyTorch's separable kernels
         in_size, out_size, scale = in_sizes[d], output_size[d], scales[d]
-        if mode in ("nearest", "nearest-exact"):
+        if antialias:
+            filt, width = (_aa_filter_cubic, 4) if mode == "bicubic" else (_aa_filter_linear, 2)
+            taps = _antialias_taps(in_size, out_size, align_corners, scale, op, width, filt)
+        elif mode in ("nearest", "nearest-exact"):
             taps = _nearest_taps(in_size, out_size, scale, mode == "nearest-exact", op)
         elif mode == "bicubic":
             taps = _cubic_taps(in_size, out_size, align_corners, scale, op)
@@ -155,7 +198,7 @@ def _upsample(input, mode, output_size, scales, align_corners):
         x = _resample(x, d + 2, taps, dtype)
     if dtype == cgrad.float16:
         x = x.half()
-    return named(x, _NODE[(mode, n)])
+    return named(x, _NODE[(mode, n)].replace("2DBackward", "2DAaBackward") if antialias else _NODE[(mode, n)])
 
 
 def _is_integer(x):
@@ -220,8 +263,10 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     if antialias and not (mode in ("bilinear", "bicubic", "lanczos") and input.ndim == 4):
         raise ValueError("Anti-alias option is restricted to bilinear, bicubic, and lanczos modes and "
                          "requires a 4-D tensor as input")
+    if antialias and mode == "lanczos":
+        raise NotImplementedError("cgrad's interpolate has no lanczos resampling")
     if antialias:
-        raise NotImplementedError("cgrad's interpolate has no anti-aliased resampling (antialias=True)")
+        return _upsample(input, mode, output_size, scale_factors, align_corners, antialias=True)
     if mode in ("nearest", "nearest-exact") and 1 <= dim <= 3:
         return _upsample(input, mode, output_size, scale_factors, None)
     if mode == "area" and 1 <= dim <= 2:
