@@ -225,6 +225,8 @@ from cgrad._C import (
     i0_,
     logit,
     logit_,
+    nan_to_num,
+    nan_to_num_,
 )
 # binary pointwise ops of the op table (src/codegen/table_binary.py)
 from cgrad._C import (
@@ -249,6 +251,10 @@ from cgrad._C import (
     log_softmax,
     dropout,
     prelu,
+    selu,
+    selu_,
+    celu,
+    celu_,
 )
 # clamping, extrema, selection
 from cgrad._C import (

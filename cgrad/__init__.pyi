@@ -60,6 +60,8 @@ from cgrad._C import can_cast as can_cast
 from cgrad._C import cat as cat
 from cgrad._C import ceil as ceil
 from cgrad._C import ceil_ as ceil_
+from cgrad._C import celu as celu
+from cgrad._C import celu_ as celu_
 from cgrad._C import chunk as chunk
 from cgrad._C import clamp as clamp
 from cgrad._C import clamp_ as clamp_
@@ -179,6 +181,8 @@ from cgrad._C import mul as mul
 from cgrad._C import mul as multiply
 from cgrad._C import multinomial as multinomial
 from cgrad._C import mv as mv
+from cgrad._C import nan_to_num as nan_to_num
+from cgrad._C import nan_to_num_ as nan_to_num_
 from cgrad._C import narrow as narrow
 from cgrad._C import ne as ne
 from cgrad._C import neg as neg
@@ -225,6 +229,8 @@ from cgrad._C import scatter as scatter
 from cgrad._C import scatter_add as scatter_add
 from cgrad._C import seed as seed
 from cgrad._C import select as select
+from cgrad._C import selu as selu
+from cgrad._C import selu_ as selu_
 from cgrad._C import set_default_device as set_default_device
 from cgrad._C import set_num_threads as set_num_threads
 from cgrad._C import set_rng_state as set_rng_state

@@ -7,14 +7,17 @@ from cgrad.nn import init as init
 from cgrad.nn import utils as utils
 from cgrad.nn.modules.activation import ELU as ELU
 from cgrad.nn.modules.activation import GELU as GELU
+from cgrad.nn.modules.activation import GLU as GLU
 from cgrad.nn.modules.activation import LeakyReLU as LeakyReLU
 from cgrad.nn.modules.activation import LogSoftmax as LogSoftmax
 from cgrad.nn.modules.activation import ReLU as ReLU
 from cgrad.nn.modules.activation import SiLU as SiLU
 from cgrad.nn.modules.activation import Sigmoid as Sigmoid
 from cgrad.nn.modules.activation import Softmax as Softmax
+from cgrad.nn.modules.activation import Softmin as Softmin
 from cgrad.nn.modules.activation import Softplus as Softplus
 from cgrad.nn.modules.activation import Tanh as Tanh
+from cgrad.nn.modules.activation_pointwise import CELU as CELU
 from cgrad.nn.modules.activation_pointwise import Hardshrink as Hardshrink
 from cgrad.nn.modules.activation_pointwise import Hardsigmoid as Hardsigmoid
 from cgrad.nn.modules.activation_pointwise import Hardswish as Hardswish
@@ -22,6 +25,7 @@ from cgrad.nn.modules.activation_pointwise import Hardtanh as Hardtanh
 from cgrad.nn.modules.activation_pointwise import LogSigmoid as LogSigmoid
 from cgrad.nn.modules.activation_pointwise import Mish as Mish
 from cgrad.nn.modules.activation_pointwise import ReLU6 as ReLU6
+from cgrad.nn.modules.activation_pointwise import SELU as SELU
 from cgrad.nn.modules.activation_pointwise import Softshrink as Softshrink
 from cgrad.nn.modules.activation_pointwise import Softsign as Softsign
 from cgrad.nn.modules.activation_pointwise import Tanhshrink as Tanhshrink
@@ -35,21 +39,35 @@ from cgrad.nn.modules.container import ParameterList as ParameterList
 from cgrad.nn.modules.container import Sequential as Sequential
 from cgrad.nn.modules.conv import Conv1d as Conv1d
 from cgrad.nn.modules.conv import Conv2d as Conv2d
+from cgrad.nn.modules.distance import CosineSimilarity as CosineSimilarity
+from cgrad.nn.modules.distance import PairwiseDistance as PairwiseDistance
+from cgrad.nn.modules.dropout import AlphaDropout as AlphaDropout
 from cgrad.nn.modules.dropout import Dropout as Dropout
 from cgrad.nn.modules.dropout import Dropout1d as Dropout1d
 from cgrad.nn.modules.dropout import Dropout2d as Dropout2d
 from cgrad.nn.modules.instancenorm import InstanceNorm1d as InstanceNorm1d
 from cgrad.nn.modules.instancenorm import InstanceNorm2d as InstanceNorm2d
+from cgrad.nn.modules.linear import Bilinear as Bilinear
 from cgrad.nn.modules.linear import Flatten as Flatten
 from cgrad.nn.modules.linear import Identity as Identity
 from cgrad.nn.modules.linear import Linear as Linear
 from cgrad.nn.modules.loss import BCELoss as BCELoss
 from cgrad.nn.modules.loss import BCEWithLogitsLoss as BCEWithLogitsLoss
+from cgrad.nn.modules.loss import CosineEmbeddingLoss as CosineEmbeddingLoss
 from cgrad.nn.modules.loss import CrossEntropyLoss as CrossEntropyLoss
+from cgrad.nn.modules.loss import GaussianNLLLoss as GaussianNLLLoss
+from cgrad.nn.modules.loss import HingeEmbeddingLoss as HingeEmbeddingLoss
+from cgrad.nn.modules.loss import HuberLoss as HuberLoss
+from cgrad.nn.modules.loss import KLDivLoss as KLDivLoss
 from cgrad.nn.modules.loss import L1Loss as L1Loss
 from cgrad.nn.modules.loss import MSELoss as MSELoss
+from cgrad.nn.modules.loss import MarginRankingLoss as MarginRankingLoss
+from cgrad.nn.modules.loss import MultiLabelSoftMarginLoss as MultiLabelSoftMarginLoss
 from cgrad.nn.modules.loss import NLLLoss as NLLLoss
+from cgrad.nn.modules.loss import PoissonNLLLoss as PoissonNLLLoss
 from cgrad.nn.modules.loss import SmoothL1Loss as SmoothL1Loss
+from cgrad.nn.modules.loss import SoftMarginLoss as SoftMarginLoss
+from cgrad.nn.modules.loss import TripletMarginLoss as TripletMarginLoss
 from cgrad.nn.modules.module import Module as Module
 from cgrad.nn.modules.normalization import GroupNorm as GroupNorm
 from cgrad.nn.modules.normalization import LayerNorm as LayerNorm
@@ -68,6 +86,8 @@ from cgrad.nn.modules.padding import ReplicationPad3d as ReplicationPad3d
 from cgrad.nn.modules.padding import ZeroPad1d as ZeroPad1d
 from cgrad.nn.modules.padding import ZeroPad2d as ZeroPad2d
 from cgrad.nn.modules.padding import ZeroPad3d as ZeroPad3d
+from cgrad.nn.modules.pixelshuffle import PixelShuffle as PixelShuffle
+from cgrad.nn.modules.pixelshuffle import PixelUnshuffle as PixelUnshuffle
 from cgrad.nn.modules.pooling import AdaptiveAvgPool1d as AdaptiveAvgPool1d
 from cgrad.nn.modules.pooling import AdaptiveAvgPool2d as AdaptiveAvgPool2d
 from cgrad.nn.modules.pooling import AdaptiveMaxPool1d as AdaptiveMaxPool1d
@@ -80,6 +100,9 @@ from cgrad.nn.modules.prelu import PReLU as PReLU
 from cgrad.nn.modules.sparse import Embedding as Embedding
 from cgrad.nn.modules.sparse import EmbeddingBag as EmbeddingBag
 from cgrad.nn.modules.unflatten import Unflatten as Unflatten
+from cgrad.nn.modules.upsampling import Upsample as Upsample
+from cgrad.nn.modules.upsampling import UpsamplingBilinear2d as UpsamplingBilinear2d
+from cgrad.nn.modules.upsampling import UpsamplingNearest2d as UpsamplingNearest2d
 from cgrad.nn.parameter import Parameter as Parameter
 
-__all__ = ['AdaptiveAvgPool1d', 'AdaptiveAvgPool2d', 'AdaptiveMaxPool1d', 'AdaptiveMaxPool2d', 'AvgPool1d', 'AvgPool2d', 'BCELoss', 'BCEWithLogitsLoss', 'BatchNorm1d', 'BatchNorm2d', 'CircularPad1d', 'CircularPad2d', 'CircularPad3d', 'ConstantPad1d', 'ConstantPad2d', 'ConstantPad3d', 'Conv1d', 'Conv2d', 'CrossEntropyLoss', 'Dropout', 'Dropout1d', 'Dropout2d', 'ELU', 'Embedding', 'EmbeddingBag', 'Flatten', 'GELU', 'GroupNorm', 'Hardshrink', 'Hardsigmoid', 'Hardswish', 'Hardtanh', 'Identity', 'InstanceNorm1d', 'InstanceNorm2d', 'L1Loss', 'LayerNorm', 'LeakyReLU', 'Linear', 'LogSigmoid', 'LogSoftmax', 'MSELoss', 'MaxPool1d', 'MaxPool2d', 'Mish', 'Module', 'ModuleDict', 'ModuleList', 'NLLLoss', 'PReLU', 'Parameter', 'ParameterDict', 'ParameterList', 'ReLU', 'ReLU6', 'ReflectionPad1d', 'ReflectionPad2d', 'ReflectionPad3d', 'ReplicationPad1d', 'ReplicationPad2d', 'ReplicationPad3d', 'Sequential', 'SiLU', 'Sigmoid', 'SmoothL1Loss', 'Softmax', 'Softplus', 'Softshrink', 'Softsign', 'Tanh', 'Tanhshrink', 'Threshold', 'Unflatten', 'ZeroPad1d', 'ZeroPad2d', 'ZeroPad3d', 'functional', 'init', 'utils']
+__all__ = ['AdaptiveAvgPool1d', 'AdaptiveAvgPool2d', 'AdaptiveMaxPool1d', 'AdaptiveMaxPool2d', 'AlphaDropout', 'AvgPool1d', 'AvgPool2d', 'BCELoss', 'BCEWithLogitsLoss', 'BatchNorm1d', 'BatchNorm2d', 'Bilinear', 'CELU', 'CircularPad1d', 'CircularPad2d', 'CircularPad3d', 'ConstantPad1d', 'ConstantPad2d', 'ConstantPad3d', 'Conv1d', 'Conv2d', 'CosineEmbeddingLoss', 'CosineSimilarity', 'CrossEntropyLoss', 'Dropout', 'Dropout1d', 'Dropout2d', 'ELU', 'Embedding', 'EmbeddingBag', 'Flatten', 'GELU', 'GLU', 'GaussianNLLLoss', 'GroupNorm', 'Hardshrink', 'Hardsigmoid', 'Hardswish', 'Hardtanh', 'HingeEmbeddingLoss', 'HuberLoss', 'Identity', 'InstanceNorm1d', 'InstanceNorm2d', 'KLDivLoss', 'L1Loss', 'LayerNorm', 'LeakyReLU', 'Linear', 'LogSigmoid', 'LogSoftmax', 'MSELoss', 'MarginRankingLoss', 'MaxPool1d', 'MaxPool2d', 'Mish', 'Module', 'ModuleDict', 'ModuleList', 'MultiLabelSoftMarginLoss', 'NLLLoss', 'PReLU', 'PairwiseDistance', 'Parameter', 'ParameterDict', 'ParameterList', 'PixelShuffle', 'PixelUnshuffle', 'PoissonNLLLoss', 'ReLU', 'ReLU6', 'ReflectionPad1d', 'ReflectionPad2d', 'ReflectionPad3d', 'ReplicationPad1d', 'ReplicationPad2d', 'ReplicationPad3d', 'SELU', 'Sequential', 'SiLU', 'Sigmoid', 'SmoothL1Loss', 'SoftMarginLoss', 'Softmax', 'Softmin', 'Softplus', 'Softshrink', 'Softsign', 'Tanh', 'Tanhshrink', 'Threshold', 'TripletMarginLoss', 'Unflatten', 'Upsample', 'UpsamplingBilinear2d', 'UpsamplingNearest2d', 'ZeroPad1d', 'ZeroPad2d', 'ZeroPad3d', 'functional', 'init', 'utils']

@@ -2,9 +2,12 @@
 
 This layer only sorts out arguments the way torch.nn.functional does
 (reduction strings, the legacy size_average/reduce flags, implicit softmax
-dims, broadcasting warnings) and raises PyTorch's errors; every loss,
-softmax and linear map runs as one compiled op (cgrad._C), with its own
-fused backward and the grad_fn names PyTorch gives.
+dims, broadcasting warnings) and raises PyTorch's errors; the core losses,
+softmax and linear map run as one compiled op (cgrad._C), with its own
+fused backward and the grad_fn names PyTorch gives. The entries PyTorch
+itself composes from other ops (distances, most of the other losses,
+small layers, interpolate) live in the _distance, _functional_losses,
+_functional_layers and _interpolate modules imported at the end.
 """
 import warnings
 
@@ -833,3 +836,21 @@ def dropout2d(input, p=0.5, training=True, inplace=False):
                       "channel-wise dropout behavior, please switch to using dropout1d instead.",
                       stacklevel=2)
     return _feature_dropout(input, p, training, inplace)
+
+
+# --- composites of other modules: distances, losses, small layers, resampling ----
+from cgrad.nn._distance import cosine_similarity, normalize, pairwise_distance  # noqa: E402
+from cgrad.nn._functional_losses import (  # noqa: E402
+    cosine_embedding_loss, gaussian_nll_loss, hinge_embedding_loss, huber_loss, kl_div, margin_ranking_loss,
+    multilabel_soft_margin_loss, poisson_nll_loss, soft_margin_loss, triplet_margin_loss)
+from cgrad.nn._functional_layers import (  # noqa: E402
+    alpha_dropout, bilinear, glu, gumbel_softmax, pixel_shuffle, pixel_unshuffle, softmin)
+from cgrad.nn._interpolate import interpolate, upsample, upsample_bilinear, upsample_nearest  # noqa: E402
+
+__all__ += [
+    "selu", "celu", "selu_", "celu_", "normalize", "cosine_similarity", "pairwise_distance", "kl_div",
+    "huber_loss", "margin_ranking_loss", "triplet_margin_loss", "soft_margin_loss",
+    "multilabel_soft_margin_loss", "hinge_embedding_loss", "cosine_embedding_loss", "poisson_nll_loss",
+    "gaussian_nll_loss", "softmin", "glu", "gumbel_softmax", "pixel_shuffle", "pixel_unshuffle", "bilinear",
+    "alpha_dropout", "interpolate", "upsample", "upsample_nearest", "upsample_bilinear",
+]

@@ -3,6 +3,34 @@ import builtins
 from typing import Any, ClassVar, Iterator
 
 from cgrad._C import Tensor as _Tensor
+from cgrad._C import _functional_celu as celu
+from cgrad._C import _functional_celu_ as celu_
+from cgrad._C import _functional_selu as selu
+from cgrad._C import _functional_selu_ as selu_
+from cgrad.nn._distance import cosine_similarity as cosine_similarity
+from cgrad.nn._distance import normalize as normalize
+from cgrad.nn._distance import pairwise_distance as pairwise_distance
+from cgrad.nn._functional_layers import alpha_dropout as alpha_dropout
+from cgrad.nn._functional_layers import bilinear as bilinear
+from cgrad.nn._functional_layers import glu as glu
+from cgrad.nn._functional_layers import gumbel_softmax as gumbel_softmax
+from cgrad.nn._functional_layers import pixel_shuffle as pixel_shuffle
+from cgrad.nn._functional_layers import pixel_unshuffle as pixel_unshuffle
+from cgrad.nn._functional_layers import softmin as softmin
+from cgrad.nn._functional_losses import cosine_embedding_loss as cosine_embedding_loss
+from cgrad.nn._functional_losses import gaussian_nll_loss as gaussian_nll_loss
+from cgrad.nn._functional_losses import hinge_embedding_loss as hinge_embedding_loss
+from cgrad.nn._functional_losses import huber_loss as huber_loss
+from cgrad.nn._functional_losses import kl_div as kl_div
+from cgrad.nn._functional_losses import margin_ranking_loss as margin_ranking_loss
+from cgrad.nn._functional_losses import multilabel_soft_margin_loss as multilabel_soft_margin_loss
+from cgrad.nn._functional_losses import poisson_nll_loss as poisson_nll_loss
+from cgrad.nn._functional_losses import soft_margin_loss as soft_margin_loss
+from cgrad.nn._functional_losses import triplet_margin_loss as triplet_margin_loss
+from cgrad.nn._interpolate import interpolate as interpolate
+from cgrad.nn._interpolate import upsample as upsample
+from cgrad.nn._interpolate import upsample_bilinear as upsample_bilinear
+from cgrad.nn._interpolate import upsample_nearest as upsample_nearest
 from cgrad.nn._padding import pad as pad
 
 def adaptive_avg_pool1d(input: Any, output_size: Any) -> _Tensor: ...
@@ -38,4 +66,4 @@ def sigmoid(input: Any) -> _Tensor: ...
 def softmax(input: Any, dim: Any = ..., _stacklevel: Any = ..., dtype: Any = ...) -> _Tensor: ...
 def tanh(input: Any) -> _Tensor: ...
 def unfold(input: Any, kernel_size: Any, dilation: Any = ..., padding: Any = ..., stride: Any = ...) -> _Tensor: ...
-__all__ = ['adaptive_avg_pool1d', 'adaptive_avg_pool2d', 'adaptive_max_pool1d', 'adaptive_max_pool2d', 'avg_pool1d', 'avg_pool2d', 'batch_norm', 'binary_cross_entropy', 'conv1d', 'conv2d', 'cross_entropy', 'dropout', 'dropout1d', 'dropout2d', 'embedding', 'embedding_bag', 'fold', 'group_norm', 'instance_norm', 'l1_loss', 'layer_norm', 'linear', 'log_softmax', 'max_pool1d', 'max_pool2d', 'mse_loss', 'nll_loss', 'one_hot', 'pad', 'relu', 'sigmoid', 'softmax', 'tanh', 'unfold']
+__all__ = ['adaptive_avg_pool1d', 'adaptive_avg_pool2d', 'adaptive_max_pool1d', 'adaptive_max_pool2d', 'alpha_dropout', 'avg_pool1d', 'avg_pool2d', 'batch_norm', 'bilinear', 'binary_cross_entropy', 'celu', 'celu_', 'conv1d', 'conv2d', 'cosine_embedding_loss', 'cosine_similarity', 'cross_entropy', 'dropout', 'dropout1d', 'dropout2d', 'embedding', 'embedding_bag', 'fold', 'gaussian_nll_loss', 'glu', 'group_norm', 'gumbel_softmax', 'hinge_embedding_loss', 'huber_loss', 'instance_norm', 'interpolate', 'kl_div', 'l1_loss', 'layer_norm', 'linear', 'log_softmax', 'margin_ranking_loss', 'max_pool1d', 'max_pool2d', 'mse_loss', 'multilabel_soft_margin_loss', 'nll_loss', 'normalize', 'one_hot', 'pad', 'pairwise_distance', 'pixel_shuffle', 'pixel_unshuffle', 'poisson_nll_loss', 'relu', 'selu', 'selu_', 'sigmoid', 'soft_margin_loss', 'softmax', 'softmin', 'tanh', 'triplet_margin_loss', 'unfold', 'upsample', 'upsample_bilinear', 'upsample_nearest']

@@ -47,6 +47,9 @@ FUNCTIONS = {
     "polygamma": ("c_polygamma({0}, {1})", "op_polygamma({1}, {0})"),
     "zeros_like": ("0", "op_zeros_like({0})"),
     "logit_backward": ("c_logit_backward({0}, {1}, {2})", None),
+    # a scalar parameter rounded to float32, as PyTorch's Scalar.toFloat()
+    # in some formulas (celu's 1.0 / alpha.toFloat())
+    "float32": ("(<{ct}>(<float>({0})))", "float32_round({0})"),
 }
 
 _BINOP = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
@@ -117,7 +120,7 @@ class ScalarRenderer:
             return f"({self._r(n.body, top)} if {self._r(n.test)} else {self._r(n.orelse, top)})"
         if isinstance(n, ast.Call):
             args = [self._r(a) for a in n.args]
-            return self._round(function(n.func.id)[0].format(*args), top)
+            return self._round(function(n.func.id)[0].format(*args, ct=self.ct), top)
         raise FormulaError(f"unsupported syntax: {ast.dump(n)}")
 
 
@@ -181,14 +184,15 @@ class TensorRenderer:
                 b = f"scalar_like({b}, {like})"
             return f"op_where({c}, {a}, {b})", "tensor"
         if isinstance(n, ast.Call):
-            args = []
+            args, kinds = [], set()
             for a in n.args:
-                c, _ = self._r(a)
+                c, k = self._r(a)
                 args.append(c)
+                kinds.add(k)
             template = function(n.func.id)[1]
             if template is None:
                 raise FormulaError(f"{n.func.id} has no tensor form: give `grad` beside `grad_kernel`")
-            return template.format(*args), "tensor"
+            return template.format(*args), ("scalar" if kinds == {"scalar"} else "tensor")
         raise FormulaError(f"unsupported syntax: {ast.dump(n)}")
 
 

@@ -59,26 +59,35 @@ def bindings(r, api):
     sig, call = _signature(r.params, r.none_as), r.param_call
     name = r.name
     first = r.params_first
-    # the Python names of the parameters as the op takes them (None resolved)
-    conv = ''.join(f'    {p} = {v!r} if {p} is None else {p}\n' for p, v in r.none_as.items())
+    # the Python names of the parameters as the op takes them (None resolved;
+    # a str stands for an expression of the input, spelled {x})
+    def resolve(xname):
+        return ''.join(f'    {p} = {v.format(x=xname) if isinstance(v, str) else repr(v)} if {p} is None else {p}\n'
+                       for p, v in r.none_as.items())
+    conv = resolve('input')
     out, methods, functional = [], [], []
     fsig = f'{sig[2:]}, input' if first else f'input{sig}'
     if not api:  # used only inside other ops' formulas: a private entry for the generic tests
         out.append(f'def _op_{name}({fsig}):\n' + conv +
                    f'    return op_{name}(input_arg(input, "{name}"){call})')
     msig = f'self, {sig[2:]}' if first else f'self{sig}'
-    if 'fn' in api:
+    if 'fn' in api and r.no_out:
+        out.append(f'def {name}({fsig}):\n' + conv +
+                   f'    return op_{name}(input_arg(input, "{name}"){call})')
+    elif 'fn' in api:
         out.append(
             f'def {name}({fsig}, *, out=None):\n' + conv +
             f'    cdef Tensor a = input_arg(input, "{name}")\n'
             f'    if out is not None:\n'
             f'        check_out(out, "{name}", a)\n'
-            + (f'        check_out_dtype(out, op_result_dtype(a))\n' if r.out_exact else '') +
+            + (f'        check_out_dtype(out, op_result_dtype(a))\n' if r.out_exact else '')
+            + (f'        {r.out_check}\n' if r.out_check else '') +
             f'        return write_out(op_{name}(a{call}), out)\n'
             f'    return op_{name}(a{call})')
     if 'fn_' in api:
         out.append(f'def {name}_({fsig}):\n' + conv +
                    f'    return op_{name}_(input_arg(input, "{name}_"){call})')
+    conv = resolve('self')
     if 'meth' in api:
         out.append(f'def _tensor_{name}({msig}):\n' + conv +
                    f'    return op_{name}(input_arg(self, "{name}"){call})')
@@ -87,6 +96,7 @@ def bindings(r, api):
         out.append(f'def _tensor_{name}_({msig}):\n' + conv +
                    f'    return op_{name}_(input_arg(self, "{name}_"){call})')
         methods.append((name + '_', f'_tensor_{name}_'))
+    conv = resolve('input')
     if 'F' in api:
         if 'F_' in api:
             out.append(f'def _functional_{name}(input{sig}, inplace=False):\n' + conv +
@@ -109,12 +119,13 @@ def prepare_unary(row):
     used = formula.variables(row['grad']) | formula.variables(row.get('grad_kernel', row['grad']))
     reads = [v for v in ('x', 'y') if v in used]
     ints = row['ints']
-    fwd_codes = FLOATS + (INTS if ints == 'native' else [])
+    bool_ok = row.get('bool_ok', False)
+    fwd_codes = FLOATS + (INTS if ints == 'native' else []) + (['BOOL'] if bool_ok else [])
     fwd = {}
     for code in fwd_codes:
         if code == 'F16':
             continue
-        if code in INTS:
+        if code in INTS or code == 'BOOL':
             e = row['ifwd'].replace('<T>', f'<{CTYPE[code]}>')
             fwd[code] = _sub_params(e, params, lambda k: f'prm[{k}]')
         else:
@@ -131,7 +142,13 @@ def prepare_unary(row):
     tensor_names = {p: f'self.prm[{k}]' for k, (p, _) in enumerate(params)}
     saved = {'x': 'x', 'y': 'y'}
     r = Row(
-        name=row['name'], NAME=row['name'].upper(), node=row['node'], ints=ints,
+        name=row['name'], NAME=row['name'].upper(), node=row['node'], ints=ints, bool_ok=bool_ok,
+        node_class=row.get('node_class', row['node']),
+        inplace_class=row.get('inplace_node_class', row.get('inplace_node')),
+        out_check=row.get('out_check'), no_out=row.get('no_out', False),
+        inplace_formula=None, ibwd={},
+        inplace_backward_check=_sub_params(row.get('inplace_backward_check', ''), params,
+                                           lambda k: f'self.prm[{k}]'),
         kernel=row.get('kernel', row['name'] + '_cpu'), params=params,
         bool_error=row.get('bool_error', '"%s" not implemented for \'Bool\'' % row.get('kernel', row['name'] + '_cpu')),
         check=row.get('check'), bool_error_type='RuntimeError' if 'bool_error' in row else 'NotImplementedError',
@@ -147,10 +164,19 @@ def prepare_unary(row):
         param_decl=''.join(f', double {p}' for p, _ in params),
         param_call=''.join(f', {p}' for p, _ in params),
     )
+    if row.get('inplace_grad_formula'):
+        tree = formula.parse(row['inplace_grad_formula'])
+        if not formula.variables(row['inplace_grad_formula']) <= {'g', 'y'}:
+            raise formula.FormulaError(f"{r.name}: inplace_grad_formula reads g and y only")
+        r.inplace_formula = formula.TensorRenderer(tensor_names).render(tree)
+        for code in FLOATS:
+            if code != 'F16' or per_op:
+                names = {p: f'(<{OPT[code]}>prm[{k}])' for k, (p, _) in enumerate(params)}
+                r.ibwd[code] = formula.ScalarRenderer(OPT[code], names, half=(code == 'F16')).render(tree)
     r.bindings, r.methods, r.functional = bindings(r, row.get('api', ()))
     r.meta = dict(name=r.name, node=r.node, ints=ints, params=params, api=tuple(row.get('api', ())),
                   domain=row.get('domain', (-3.0, 3.0)), kernel=r.kernel,
-                  params_first=r.params_first)
+                  params_first=r.params_first, out=not r.no_out)
     return r
 
 

@@ -44,6 +44,20 @@ A row is everything cgrad knows about an op, in PyTorch's terms
   domain   (low, high): where sample inputs are drawn for the generic
            tests (tests/ops/test_op_table.py), as OpInfo's sample inputs
   jvp      forward-mode formula (filled by the forward-mode AD work)
+  inplace_grad_formula  the in-place form's backward from its result `y`
+           where PyTorch's differs from `grad` (celu_: CeluBackward1)
+  inplace_backward_check  a check the in-place form's node runs before
+           its backward (a call of the params)
+  no_out   PyTorch's function takes no out= (torch.selu, torch.celu)
+  bool_ok  with ints 'native': bool inputs too (`ifwd` on uint8), no error
+  none_as  (continued) a str value is an expression of the input tensor,
+           spelled {x}: nan_to_num's posinf=None is its dtype's largest value
+  out_check  a check of out= run before the op (a call of `out` and the
+           input `a`), where PyTorch has its own text
+  node_class / inplace_node_class  the Cython class of the node where a
+           hand-written node already has PyTorch's name (selu's EluBackward0
+           beside elu's): the class is renamed to `node` at import, so
+           grad_fn shows PyTorch's name
 """
 
 PI = 3.141592653589793
@@ -189,4 +203,29 @@ TABLE = [
          fwd='(x if x < 0 else <CT>0) - c_log1p(c_exp(-c_abs(x)))',
          grad='g * (1 - exp(-abs(x)) / (1 + exp(-abs(x))) if x < 0 else exp(-abs(x)) / (1 + exp(-abs(x))))',
          api=('F',), kernel='log_sigmoid_cpu'),
+]
+
+SELU_ALPHA = 1.6732632423543772
+SELU_SCALE = 1.0507009873554805
+
+TABLE += [
+    # ---- nn rows over elu's kernel (PyTorch's elu with scale/input_scale) ---
+    dict(name='selu', node='EluBackward0', node_class='SeluBackward', inplace_node='EluBackward1',
+         inplace_node_class='SeluInplaceBackward', ints='error', kernel='elu_cpu',
+         fwd=f'c_expm1(x) * (<CT>{SELU_ALPHA!r} * <CT>{SELU_SCALE!r}) if x <= 0 else x * <CT>{SELU_SCALE!r}',
+         grad=f'g * ({SELU_ALPHA!r} * {SELU_SCALE!r}) * exp(x) if x <= 0 else g * {SELU_SCALE!r}',
+         api=('fn', 'fn_', 'F', 'F_'), no_out=True),
+    dict(name='celu', node='CeluBackward0', inplace_node='CeluBackward1', ints='error', kernel='elu_cpu',
+         params=(('alpha', 1.0),), check='check_celu_alpha(alpha)',
+         inplace_backward_check='check_inplace_elu_alpha(alpha)',
+         inplace_grad_formula='g * (1 / float32(alpha)) * (y + alpha) if y <= 0 else g',
+         fwd='c_expm1(x * (<CT>1 / alpha)) * alpha if x <= 0 else x',
+         grad='g * (1 / float32(alpha)) * alpha * exp(x * (1 / float32(alpha))) if x <= 0 else g',
+         api=('fn', 'fn_', 'F', 'F_'), no_out=True),
+    dict(name='nan_to_num', node='NanToNumBackward0', ints='native', bool_ok=True,
+         params=(('nan', 0.0), ('posinf', None), ('neginf', None)),
+         none_as={'posinf': 'float_max_of({x})', 'neginf': '-float_max_of({x})'},
+         fwd='nan if x != x else (posinf if (x - x != 0 and x > 0) else (neginf if x - x != 0 else x))',
+         ifwd='x', grad='g if x - x == 0 else 0', api=MATH,
+         out_check='check_out_same_dtype(out, a, "nan_to_num")'),
 ]

@@ -36,3 +36,19 @@ _LAYERS = ["Conv1d", "Conv2d", "MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d
            "CircularPad2d", "CircularPad3d", "Embedding", "EmbeddingBag", "Dropout1d", "Dropout2d", "LayerNorm", "GroupNorm", "BatchNorm1d",
            "BatchNorm2d", "InstanceNorm1d", "InstanceNorm2d"]
 __all__ += _LAYERS
+from cgrad.nn.modules.activation import GLU, Softmin
+from cgrad.nn.modules.activation_pointwise import CELU, SELU
+from cgrad.nn.modules.distance import CosineSimilarity, PairwiseDistance
+from cgrad.nn.modules.dropout import AlphaDropout
+from cgrad.nn.modules.linear import Bilinear
+from cgrad.nn.modules.loss import (CosineEmbeddingLoss, GaussianNLLLoss, HingeEmbeddingLoss, HuberLoss, KLDivLoss,
+                                   MarginRankingLoss, MultiLabelSoftMarginLoss, PoissonNLLLoss, SoftMarginLoss,
+                                   TripletMarginLoss)
+from cgrad.nn.modules.pixelshuffle import PixelShuffle, PixelUnshuffle
+from cgrad.nn.modules.upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
+
+_LAYERS += ["GLU", "Softmin", "CELU", "SELU", "CosineSimilarity", "PairwiseDistance", "AlphaDropout", "Bilinear",
+            "CosineEmbeddingLoss", "GaussianNLLLoss", "HingeEmbeddingLoss", "HuberLoss", "KLDivLoss",
+            "MarginRankingLoss", "MultiLabelSoftMarginLoss", "PoissonNLLLoss", "SoftMarginLoss", "TripletMarginLoss",
+            "PixelShuffle", "PixelUnshuffle", "Upsample", "UpsamplingBilinear2d", "UpsamplingNearest2d"]
+__all__ += _LAYERS[-23:]

@@ -1,13 +1,13 @@
 """Modules over the op table's pointwise activations (hardtanh, relu6,
 hardsigmoid, hardswish, mish, softshrink, hardshrink, threshold,
-logsigmoid) and the composites PyTorch builds from other ops (softsign,
+logsigmoid, selu, celu) and the composites PyTorch builds from other ops (softsign,
 tanhshrink): each stores its arguments and calls nn.functional, with
 PyTorch's extra_repr."""
 from cgrad.nn import functional as F
 from cgrad.nn.modules.module import Module
 
 __all__ = ["Hardtanh", "ReLU6", "Hardsigmoid", "Hardswish", "Mish", "Softshrink", "Hardshrink",
-           "Threshold", "LogSigmoid", "Softsign", "Tanhshrink"]
+           "Threshold", "LogSigmoid", "Softsign", "Tanhshrink", "SELU", "CELU"]
 
 
 class _InplaceActivation(Module):
@@ -113,3 +113,24 @@ class Softsign(Module):
 class Tanhshrink(Module):
     def forward(self, input):
         return F.tanhshrink(input)
+
+
+class SELU(_InplaceActivation):
+    """scale * elu(x, alpha) with the self-normalising constants."""
+    _function = staticmethod(F.selu)
+
+
+class CELU(Module):
+    """max(0, x) + min(0, alpha * (exp(x / alpha) - 1))."""
+
+    def __init__(self, alpha=1.0, inplace=False):
+        super().__init__()
+        self.alpha = alpha
+        self.inplace = inplace
+
+    def forward(self, input):
+        return F.celu(input, self.alpha, self.inplace)
+
+    def extra_repr(self):
+        inplace_str = ", inplace=True" if self.inplace else ""
+        return f"alpha={self.alpha}{inplace_str}"

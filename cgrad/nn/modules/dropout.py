@@ -1,8 +1,8 @@
-"""Dropout, and the channel-wise Dropout1d and Dropout2d."""
+"""Dropout, the channel-wise Dropout1d and Dropout2d, and AlphaDropout."""
 from cgrad.nn import functional as F
 from cgrad.nn.modules.module import Module
 
-__all__ = ["Dropout", "Dropout1d", "Dropout2d"]
+__all__ = ["Dropout", "Dropout1d", "Dropout2d", "AlphaDropout"]
 
 
 class Dropout(Module):
@@ -39,3 +39,11 @@ class Dropout2d(_DropoutNd):
 
     def forward(self, input):
         return F.dropout2d(input, self.p, self.training, self.inplace)
+
+
+class AlphaDropout(_DropoutNd):
+    """Dropout that keeps a SELU network's mean and variance (see
+    F.alpha_dropout); the identity in eval mode."""
+
+    def forward(self, input):
+        return F.alpha_dropout(input, self.p, self.training)
