@@ -15,14 +15,17 @@ rules and forward-mode AD, which cgrad does not have: they are absent here
 rather than stubbed."""
 import functools
 import threading
+import warnings
 
 import cgrad
 from cgrad import _C
 from cgrad._C import Tensor
 from cgrad.func._pytree import spec_str, tree_flatten, tree_map, tree_unflatten
 from cgrad.func._functional_call import functional_call, stack_module_state
+from cgrad.func import _batched_autograd as batched_autograd
+from cgrad.func._batched import active_levels
 
-__all__ = ["grad", "grad_and_value", "vjp", "jacrev", "hessian", "functional_call", "stack_module_state"]
+__all__ = ["grad", "grad_and_value", "vjp", "jacrev", "hessian", "functional_call", "stack_module_state", "vmap"]
 
 _nesting = threading.local()
 
@@ -59,6 +62,8 @@ def _outer_needs_graph(*trees):
 
 
 def _create_differentiable(x):
+    if isinstance(x, Tensor) and active_levels():
+        return batched_autograd.create_differentiable(x)
     if isinstance(x, Tensor):
         if x.requires_grad:
             return x.view_as(x)
@@ -85,6 +90,8 @@ def _autograd_grad(outputs, inputs, grad_outputs=None, retain_graph=False, creat
                    is_grads_batched=False):
     """PyTorch's functorch _autograd_grad: outputs without grad are dropped,
     inputs they do not reach get zeros."""
+    if active_levels() and not is_grads_batched and batched_autograd.has_batched(outputs, inputs, grad_outputs):
+        return batched_autograd.batched_autograd_grad(outputs, inputs, grad_outputs, retain_graph, create_graph)
     if grad_outputs is None:
         diff_outputs = tuple(out for out in outputs if out.requires_grad)
     else:
@@ -295,6 +302,41 @@ def _chunk_bases(flat_out, numels, chunk_size):
         yield rows, chunk
 
 
+def _rows_one_pass_each(flat_out, flat_diff, numels, chunk_size, keep):
+    """The Jacobian rows from the recorded graph, one engine pass per row."""
+    pieces = [[] for _ in flat_diff]
+    for rows, basis in _chunk_bases(flat_out, numels, chunk_size):
+        grads = _autograd_grad(flat_out, flat_diff, basis, retain_graph=True, create_graph=keep,
+                               is_grads_batched=True)
+        for k, g in enumerate(_zeros_for(grads, flat_diff, batch=rows)):
+            pieces[k].append(g)
+    return [p[0] if len(p) == 1 else _C.cat(p, 0) for p in pieces]
+
+
+def _vectorized_rows(func, args, argnums, has_aux, flat_out, numels, chunk_size):
+    """The Jacobian rows as one vmapped vjp over the rows of the identity:
+    func runs once on a batch of copies of its inputs and one engine pass
+    gives every row. None when func cannot run under vmap (data-dependent
+    Python control flow, .item(), ...); the caller then takes the rows from
+    the graph already recorded, one pass per row, as before."""
+    total = sum(numels)
+    if total == 0:
+        return None
+    _, bases = next(_chunk_bases(flat_out, numels, None))
+
+    def row(*basis):
+        vjp_out = _vjp_with_argnums(func, *args, argnums=argnums, has_aux=has_aux)
+        vjp_fn = vjp_out[1]
+        grads = vjp_fn(tree_unflatten(list(basis), vjp_fn._out_spec))
+        return tuple(tree_flatten(grads)[0])
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="There is a performance drop")
+            return list(vmap(row, chunk_size=chunk_size)(*bases))
+    except Exception:       # noqa: BLE001  (any failure: the per-row passes give the result or the error)
+        return None
+
+
 def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None, _preallocate_and_copy=False):
     """A function returning the Jacobian of func w.r.t. args[argnums],
     computed in reverse mode, row blocks of chunk_size at a time."""
@@ -312,13 +354,9 @@ def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None, _preallocate_and_
         flat_diff = vjp_fn._flat_diff
         keep = vjp_fn._keep or _depth() > 0
         numels = tuple(o.numel() for o in flat_out)
-        pieces = [[] for _ in flat_diff]
-        for rows, basis in _chunk_bases(flat_out, numels, chunk_size):
-            grads = _autograd_grad(flat_out, flat_diff, basis, retain_graph=True, create_graph=keep,
-                                   is_grads_batched=True)
-            for k, g in enumerate(_zeros_for(grads, flat_diff, batch=rows)):
-                pieces[k].append(g)
-        per_input = [p[0] if len(p) == 1 else _C.cat(p, 0) for p in pieces]
+        per_input = _vectorized_rows(func, args, argnums, has_aux, flat_out, numels, chunk_size)
+        if per_input is None:
+            per_input = _rows_one_pass_each(flat_out, flat_diff, numels, chunk_size, keep)
         per_input = [_undo(r, keep) for r in per_input]
         splits = [r.split(list(numels), 0) for r in per_input]
         flat_output_flat_input = tuple(zip(*[
@@ -341,3 +379,6 @@ def hessian(func, argnums=0):
     jacrev; without forward-mode AD cgrad composes jacrev over jacrev (the
     same values and nesting)."""
     return jacrev(jacrev(func, argnums), argnums)
+
+
+from cgrad.func._vmap import vmap  # noqa: E402
