@@ -15,7 +15,6 @@ rules and forward-mode AD, which cgrad does not have: they are absent here
 rather than stubbed."""
 import functools
 import threading
-import warnings
 
 import cgrad
 from cgrad import _C
@@ -23,7 +22,7 @@ from cgrad._C import Tensor
 from cgrad.func._pytree import spec_str, tree_flatten, tree_map, tree_unflatten
 from cgrad.func._functional_call import functional_call, stack_module_state
 from cgrad.func import _batched_autograd as batched_autograd
-from cgrad.func._batched import active_levels
+from cgrad.func._batched import active_levels, quiet_fallback
 
 __all__ = ["grad", "grad_and_value", "vjp", "jacrev", "hessian", "functional_call", "stack_module_state", "vmap"]
 
@@ -313,38 +312,106 @@ def _rows_one_pass_each(flat_out, flat_diff, numels, chunk_size, keep):
     return [p[0] if len(p) == 1 else _C.cat(p, 0) for p in pieces]
 
 
-def _vectorized_rows(func, args, argnums, has_aux, flat_out, numels, chunk_size):
+class _OutputMeta:
+    """An output's shape and dtype: what the basis of its rows needs."""
+    __slots__ = ("shape", "dtype")
+
+    def __init__(self, shape, dtype):
+        self.shape, self.dtype = tuple(shape), dtype
+
+    def numel(self):
+        n = 1
+        for s in self.shape:
+            n *= s
+        return n
+
+
+class _LayoutChanged(Exception):
+    pass
+
+
+def _vectorized_rows(func, args, argnums, has_aux, metas, numels, chunk_size, out_spec):
     """The Jacobian rows as one vmapped vjp over the rows of the identity:
     func runs once on a batch of copies of its inputs and one engine pass
     gives every row. None when func cannot run under vmap (data-dependent
-    Python control flow, .item(), ...); the caller then takes the rows from
-    the graph already recorded, one pass per row, as before."""
+    Python control flow, .item(), ...) or its outputs are not laid out as
+    `metas` says; the caller then records func's graph and takes the rows
+    from it, one pass per row."""
     total = sum(numels)
     if total == 0:
         return None
-    _, bases = next(_chunk_bases(flat_out, numels, None))
+    _, bases = next(_chunk_bases(metas, numels, None))
 
     def row(*basis):
         vjp_out = _vjp_with_argnums(func, *args, argnums=argnums, has_aux=has_aux)
         vjp_fn = vjp_out[1]
-        grads = vjp_fn(tree_unflatten(list(basis), vjp_fn._out_spec))
+        if vjp_fn._out_spec != out_spec or any(
+                tuple(o.shape) != m.shape or o.dtype != m.dtype for o, m in zip(vjp_fn._flat_out, metas)):
+            raise _LayoutChanged()
+        grads = vjp_fn(tree_unflatten(list(basis), out_spec))
         return tuple(tree_flatten(grads)[0])
     try:
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message="There is a performance drop")
+        with quiet_fallback():
             return list(vmap(row, chunk_size=chunk_size)(*bases))
     except Exception:       # noqa: BLE001  (any failure: the per-row passes give the result or the error)
         return None
 
 
+def _input_key(args, argnums):
+    """What decides the layout of func's outputs, as far as can be told:
+    the tensors' shapes and dtypes and the other (hashable) arguments."""
+    leaves, spec = tree_flatten(args)
+    key = [spec_str(spec), argnums]
+    for x in leaves:
+        if isinstance(x, Tensor):
+            key.append((tuple(x.shape), x.dtype))
+        else:
+            try:
+                hash(x)
+                key.append(x)
+            except TypeError:
+                key.append(id(x))
+    return tuple(key)
+
+
+def _assemble(per_input, keep, numels, metas, args, argnums, out_spec):
+    per_input = [_undo(r, keep) for r in per_input]
+    diff_leaves, diff_spec = tree_flatten(_slice_argnums(args, argnums)[1])
+    splits = [r.split(list(numels), 0) for r in per_input]
+    flat_output_flat_input = tuple(zip(*[
+        tuple(s.view(m.shape + tuple(p.shape)) for s, m in zip(split, metas))
+        for split, p in zip(splits, diff_leaves)]))
+    out_input = tuple(tree_unflatten(list(fi), diff_spec) for fi in flat_output_flat_input)
+    if isinstance(argnums, int):
+        out_input = tuple(fi[0] for fi in out_input)
+    return tree_unflatten(list(out_input), out_spec)
+
+
+_LAYOUT_CACHE_SIZE = 16
+
+
 def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None, _preallocate_and_copy=False):
     """A function returning the Jacobian of func w.r.t. args[argnums],
-    computed in reverse mode, row blocks of chunk_size at a time."""
+    computed in reverse mode: one vmapped vjp over the rows of the identity
+    when func runs under vmap, else one engine pass per row (chunk_size
+    rows at a time). The first call with given input shapes runs func once
+    unbatched to learn its outputs' layout; later calls reuse it (checked
+    against the batched run)."""
     if not (chunk_size is None or chunk_size > 0):
         raise ValueError("jacrev: `chunk_size` should be greater than 0.")
+    layouts = {}
 
     @functools.wraps(func)
     def wrapper(*args):
+        key = None if has_aux else _input_key(args, argnums)
+        known = layouts.get(key) if key is not None else None
+        if known is not None:
+            out_spec, metas = known
+            numels = tuple(m.numel() for m in metas)
+            per_input = _vectorized_rows(func, args, argnums, has_aux, metas, numels, chunk_size, out_spec)
+            if per_input is not None:
+                keep = _outer_needs_graph(args) or _depth() > 0
+                return _assemble(per_input, keep, numels, metas, args, argnums, out_spec)
         vjp_out = _vjp_with_argnums(func, *args, argnums=argnums, has_aux=has_aux)
         if has_aux:
             output, vjp_fn, aux = vjp_out
@@ -353,21 +420,17 @@ def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None, _preallocate_and_
         flat_out = vjp_fn._flat_out
         flat_diff = vjp_fn._flat_diff
         keep = vjp_fn._keep or _depth() > 0
-        numels = tuple(o.numel() for o in flat_out)
-        per_input = _vectorized_rows(func, args, argnums, has_aux, flat_out, numels, chunk_size)
+        metas = [_OutputMeta(o.shape, o.dtype) for o in flat_out]
+        numels = tuple(m.numel() for m in metas)
+        out_spec = vjp_fn._out_spec
+        per_input = _vectorized_rows(func, args, argnums, has_aux, metas, numels, chunk_size, out_spec)
         if per_input is None:
             per_input = _rows_one_pass_each(flat_out, flat_diff, numels, chunk_size, keep)
-        per_input = [_undo(r, keep) for r in per_input]
-        splits = [r.split(list(numels), 0) for r in per_input]
-        flat_output_flat_input = tuple(zip(*[
-            tuple(s.view(tuple(o.shape) + tuple(p.shape)) for s, o in zip(split, flat_out))
-            for split, p in zip(splits, flat_diff)]))
-        _, diff_spec = tree_flatten(_slice_argnums(args, argnums)[1])
-        out_input = tuple(tree_unflatten(list(fi), diff_spec) for fi in flat_output_flat_input)
-        if isinstance(argnums, int):
-            out_input = tuple(fi[0] for fi in out_input)
-        _, out_spec = tree_flatten(output)
-        result = tree_unflatten(list(out_input), out_spec)
+        elif key is not None:
+            if len(layouts) >= _LAYOUT_CACHE_SIZE:
+                layouts.clear()
+            layouts[key] = (out_spec, metas)
+        result = _assemble(per_input, keep, numels, metas, args, argnums, out_spec)
         if has_aux:
             return result, aux
         return result

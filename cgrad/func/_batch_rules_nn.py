@@ -58,8 +58,42 @@ def linear_rule(op, level, args, kwargs):
     if not w_batched and not b_batched:
         value, _ = unwrap(x, level)
         return wrap(call_F("linear", value, w, bias), level)
+    if w_batched and type(w) is not BatchedTensor and w.dim() == 3 and w.stride(0) == 0:
+        value = materialize(x, level, level_info(level).size)
+        if type(value) is not BatchedTensor:
+            out = BatchedTensor(_SharedWeightLinear.apply(value, w), level)
+            return out if bias is None else call("add", out, bias)
     out = matmul_rule(op, level, (x, weight.transpose(-1, -2)), {})
     return out if bias is None else call("add", out, bias)
+
+
+class _SharedWeightLinear(cgrad.autograd.Function):
+    """linear(x[b], weight[b]) for every sample b of a weight whose batch dim
+    has stride 0 (one weight shared by all samples, expanded so that each
+    sample gets its own gradient, as grad inside vmap does): the forward is
+    one matrix product with the shared weight instead of a batched product,
+    the weight's gradient is each sample's outer product, written once."""
+
+    @staticmethod
+    def forward(ctx, x, weight):
+        ctx.save_for_backward(x, weight)
+        return cgrad.nn.functional.linear(x, weight[0])
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, weight = ctx.saved_tensors
+        grad_x = grad_w = None
+        if ctx.needs_input_grad[0]:
+            grad_x = grad.matmul(weight[0])
+        if ctx.needs_input_grad[1]:
+            size = x.shape[0]
+            if x.dim() == 2:
+                grad_w = grad.unsqueeze(2) * x.unsqueeze(1)
+            else:
+                flat_g = grad.reshape((size, -1, grad.shape[-1]))
+                flat_x = x.reshape((size, -1, x.shape[-1]))
+                grad_w = flat_g.transpose(1, 2).matmul(flat_x)
+        return grad_x, grad_w
 
 
 POINTWISE_LOSSES = ("mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "binary_cross_entropy",

@@ -250,9 +250,22 @@ def _select_sample(x, level, i):
     return x
 
 
+class quiet_fallback:
+    """Inside, the fallback does not warn (for transforms such as jacrev
+    whose PyTorch counterpart does not vmap the function itself)."""
+
+    def __enter__(self):
+        self.previous = getattr(_state, "quiet", False)
+        _state.quiet = True
+
+    def __exit__(self, *exc):
+        _state.quiet = self.previous
+
+
 def fallback(name, op, level, args, kwargs):
     """The op once per sample, results stacked: correct for any op, slow."""
-    warnings.warn(FALLBACK_WARNING.format(name), UserWarning, stacklevel=3)
+    if not getattr(_state, "quiet", False):
+        warnings.warn(FALLBACK_WARNING.format(name), UserWarning, stacklevel=3)
     size = level_info(level).size
     results = []
     for i in range(size):
@@ -418,14 +431,19 @@ def _namespaces():
     return (("cgrad", cgrad), ("F", F))
 
 
+_BY_MODULE = {}     # module prefix -> ({name: original}, {name: wrapper}), for one dict update each
+
+
 def _build_wrappers():
     if _WRAPPERS:
         return
     for prefix, module in _namespaces():
+        originals, wrappers = {}, {}
         for name, value in list(vars(module).items()):
             if _wrappable(name, value):
-                _ORIGINALS[prefix, name] = value
-                _WRAPPERS[prefix, name] = _make_wrapper(prefix, name, value)
+                originals[name] = _ORIGINALS[prefix, name] = value
+                wrappers[name] = _WRAPPERS[prefix, name] = _make_wrapper(prefix, name, value)
+        _BY_MODULE[prefix] = (originals, wrappers)
 
 
 def _namespace_call(name, prefix="cgrad"):
@@ -439,9 +457,8 @@ def install_namespace_wrappers():
     with _install_lock:
         _build_wrappers()
         if _install_count[0] == 0:
-            modules = dict(_namespaces())
-            for (prefix, name), wrapper in _WRAPPERS.items():
-                setattr(modules[prefix], name, wrapper)
+            for prefix, module in _namespaces():
+                vars(module).update(_BY_MODULE[prefix][1])
         _install_count[0] += 1
 
 
@@ -449,9 +466,8 @@ def uninstall_namespace_wrappers():
     with _install_lock:
         _install_count[0] -= 1
         if _install_count[0] == 0:
-            modules = dict(_namespaces())
-            for (prefix, name), original in _ORIGINALS.items():
-                setattr(modules[prefix], name, original)
+            for prefix, module in _namespaces():
+                vars(module).update(_BY_MODULE[prefix][0])
 
 
 def call(name, *args, **kwargs):
