@@ -27,7 +27,7 @@ __add__ __radd__ __sub__ __rsub__ __mul__ __rmul__ __truediv__ __rtruediv__ __fl
 __rfloordiv__ __mod__ __rmod__ __pow__ __rpow__ __and__ __rand__ __or__ __ror__ __xor__ __rxor__
 __eq__ __ne__ __lt__ __le__ __gt__ __ge__""".split()
 INPLACE = [n + "_" for n in UNARY + BINARY if not n.startswith("__")] + [
-    "__iadd__", "__isub__", "__imul__", "__itruediv__", "zero_", "fill_"]
+    "__iadd__", "__isub__", "__imul__", "__itruediv__", "zero_", "fill_", "copy_"]
 
 
 def _rank(x, level):
@@ -100,6 +100,8 @@ def _shift_dims(dim, rank):
 
 def _reduction(full_op=None, dim_pos=1):
     def reduce(op, level, args, kwargs):
+        if dim_pos == 1 and (isinstance(args[1] if len(args) > 1 else kwargs.get("other"), Tensor)):
+            return pointwise(op, level, args, kwargs)        # max(input, other) and the like
         x, batched = unwrap(args[0], level)
         if not batched:
             return fallback(op.__name__, op, level, args, kwargs)
@@ -110,8 +112,6 @@ def _reduction(full_op=None, dim_pos=1):
             args.pop(dim_pos)
             kwargs["correction"] = int(dim)
             dim = None
-        if isinstance(dim, Tensor) or (dim_pos > 1 and len(args) > 1 and isinstance(args[1], Tensor)):
-            return pointwise(op, level, args if dim_pos > 1 else [args[0]] + list(args[1:]), kwargs)
         if dim is None or (isinstance(dim, (tuple, list)) and len(dim) == 0):
             keepdim = _get_arg(args, kwargs, dim_pos + 1, "keepdim", False)
             flat = x.flatten(1) if rank > 0 else x.unsqueeze(1)

@@ -112,8 +112,10 @@ def _pointwise_loss(name):
         arguments.pop("size_average", None)
         arguments.pop("reduce", None)
         arguments["reduction"] = "none"
-        elementwise = pointwise(op, level, (), arguments)
         size = level_info(level).size
+        for key in ("input", "target"):       # some losses refuse a target of another shape
+            arguments[key] = BatchedTensor(materialize(arguments[key], level, size), level)
+        elementwise = pointwise(op, level, (), arguments)
         return _reduce_per_sample(materialize(elementwise, level, size), reduction, level)
     return run
 
@@ -227,10 +229,18 @@ for _name in ("rand", "randn", "randint", "randperm", "normal", "bernoulli", "ra
 
 @rule("normal_", "uniform_", "bernoulli_", "random_", "exponential_", "geometric_", "cauchy_",
       "log_normal_")
+def _compiled_method(op, args, kwargs):
+    """op on an unbatched tensor without going through vmap's wrapper."""
+    original = _batched._TENSOR_METHODS.get(op.__name__, (None,))[0]
+    if original is not None and type(args[0]) is not BatchedTensor:
+        return original(*args, **kwargs)
+    return op(*args, **kwargs)
+
+
 def inplace_random_rule(op, level, args, kwargs):
     entry = random_level()
     if entry is None:
-        return op(*args, **kwargs)
+        return _compiled_method(op, args, kwargs)
     if entry.randomness == "error":
         raise RuntimeError(RANDOM_ERROR)
     self, batched = unwrap(args[0], entry.level)
@@ -275,3 +285,14 @@ def dropout_rule(op, level, args, kwargs):
             return x * mask
         physical = materialize(x, entry.level, entry.size)
         return BatchedTensor(call_F("dropout", physical, p, True), entry.level)
+
+
+@rule("F.layer_norm")
+def layer_norm_rule(op, level, args, kwargs):
+    """The normalized dims are the last ones, the same in every sample."""
+    arguments = _bind("layer_norm", args, kwargs)
+    if any(type(arguments[k]) is BatchedTensor and arguments[k]._level == level for k in ("weight", "bias")):
+        return fallback("layer_norm", op, level, args, kwargs)
+    value, _ = unwrap(arguments["input"], level)
+    return wrap(call_F("layer_norm", value, arguments["normalized_shape"], arguments["weight"],
+                       arguments["bias"], arguments["eps"]), level)

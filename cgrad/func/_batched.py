@@ -12,9 +12,10 @@ Tensor subclass (a C kernel must never read it as one); `__class__` answers
 Tensor so that user code's isinstance checks pass, while the C functions'
 exact type checks still refuse it. Its methods and operators dispatch to the
 batching rules (cgrad/func/_batch_rules*.py). The functions of the cgrad and
-cgrad.nn.functional namespaces are swapped for dispatching wrappers only
-while a vmap runs (_install_namespace_wrappers), so the unbatched fast path
-is untouched: no check is added to any C function. An op without a rule
+cgrad.nn.functional namespaces, and the Tensor methods that take another
+tensor, are swapped for dispatching wrappers only while a vmap runs
+(install_namespace_wrappers), so the unbatched fast path is untouched: no
+check is added to any C function. An op without a rule
 runs once per sample (the fallback, with PyTorch's performance warning)."""
 import functools
 import threading
@@ -451,14 +452,53 @@ def _namespace_call(name, prefix="cgrad"):
     return _WRAPPERS[prefix, name]
 
 
+# Tensor methods that take another tensor: on an unbatched Tensor with a
+# BatchedTensor argument they must dispatch too (x.add(batched), w.mm(batched))
+TENSOR_ARGUMENT_METHODS = """add sub subtract rsub mul multiply div divide true_divide floor_divide remainder fmod
+pow float_power maximum minimum fmax fmin atan2 arctan2 hypot copysign xlogy logaddexp logaddexp2 eq ne lt le gt
+ge not_equal greater greater_equal less less_equal logical_and logical_or logical_xor bitwise_and bitwise_or
+bitwise_xor heaviside lerp where masked_fill isclose expand_as view_as reshape_as type_as mm bmm mv dot
+matmul outer ger inner index_select gather scatter scatter_add copy_ add_ sub_ mul_ div_ pow_ lerp_
+masked_fill_ clamp clamp_ clip clip_ max min addmm fmod_ remainder_ atan2_ hypot_ copysign_ xlogy_
+heaviside_ float_power_ floor_divide_ true_divide_ divide_""".split()
+# random in-place methods consult vmap's randomness even on unbatched tensors
+RANDOM_METHODS = "normal_ uniform_ bernoulli_ random_ exponential_ geometric_ cauchy_ log_normal_".split()
+_TENSOR_METHODS = {}        # name -> (original, wrapper)
+
+
+def _make_tensor_method(name, original):
+    op = method_caller(name)
+    random = name in RANDOM_METHODS
+
+    def method(self, *args, **kwargs):
+        if _has_batched(args, kwargs) or (random and active_levels()):
+            return dispatch(name, op, (self,) + args, kwargs)
+        return original(self, *args, **kwargs)
+    method.__name__ = name
+    return method
+
+
+def _build_tensor_methods():
+    if _TENSOR_METHODS or not hasattr(_C, "_swap_tensor_methods"):
+        return
+    for name in TENSOR_ARGUMENT_METHODS + RANDOM_METHODS:
+        original = vars(Tensor).get(name)
+        if original is not None:
+            _TENSOR_METHODS[name] = (original, _make_tensor_method(name, original))
+
+
 def install_namespace_wrappers():
-    """Route cgrad.* and cgrad.nn.functional.* through the wrappers while
-    a vmap runs (counted, so nested and concurrent vmaps share one install)."""
+    """Route cgrad.*, cgrad.nn.functional.* and the Tensor methods that
+    take tensors through the wrappers while a vmap runs (counted, so nested
+    and concurrent vmaps share one install)."""
     with _install_lock:
         _build_wrappers()
+        _build_tensor_methods()
         if _install_count[0] == 0:
             for prefix, module in _namespaces():
                 vars(module).update(_BY_MODULE[prefix][1])
+            if _TENSOR_METHODS:
+                _C._swap_tensor_methods({k: v[1] for k, v in _TENSOR_METHODS.items()})
         _install_count[0] += 1
 
 
@@ -468,6 +508,8 @@ def uninstall_namespace_wrappers():
         if _install_count[0] == 0:
             for prefix, module in _namespaces():
                 vars(module).update(_BY_MODULE[prefix][0])
+            if _TENSOR_METHODS:
+                _C._swap_tensor_methods({k: v[0] for k, v in _TENSOR_METHODS.items()})
 
 
 def call(name, *args, **kwargs):

@@ -63,9 +63,39 @@ def create_differentiable(x):
     return rewrap(plain)
 
 
+def _is_full(x):
+    levels = [entry.level for entry in active_levels()]
+    present = []
+    while type(x) is BatchedTensor:
+        present.append(x._level)
+        x = x._value
+    return present[::-1] == levels
+
+
+def _per_sample(outputs, inputs, grad_outputs, retain_graph, create_graph):
+    """An input shared by the samples of a graph recorded outside the
+    innermost vmap (vmap(vjp_fn) over cotangents): one engine pass per
+    sample of that level, as autograd.grad(is_grads_batched=True) does."""
+    from cgrad.func import _autograd_grad
+    from cgrad.func._batched import _select_sample, _stack_results
+    entry = active_levels()[-1]
+    level = entry.level
+    rows = []
+    for i in range(entry.size):
+        row_outputs = [_select_sample(o, level, i) for o in outputs]
+        row_grads = None if grad_outputs is None else [_select_sample(g, level, i) for g in grad_outputs]
+        keep = retain_graph or create_graph or i < entry.size - 1
+        grads = _autograd_grad(row_outputs, inputs, row_grads, retain_graph=keep, create_graph=create_graph)
+        rows.append([cgrad.zeros_like(x) if g is None else g for g, x in zip(grads or [None] * len(inputs),
+                                                                            inputs)])
+    return tuple(_stack_results([r[k] for r in rows], level) for k in range(len(inputs)))
+
+
 def batched_autograd_grad(outputs, inputs, grad_outputs, retain_graph, create_graph):
     """cgrad.autograd.grad over the physical tensors; None where an input is
     not reached (the caller puts zeros there)."""
+    if not all(_is_full(i) for i in inputs):
+        return _per_sample(outputs, inputs, grad_outputs, retain_graph, create_graph)
     out_plain = [full_physical(o) for o in outputs]
     if grad_outputs is None:
         pairs = [(o, cgrad.ones_like(o)) for o in out_plain if o.requires_grad]
