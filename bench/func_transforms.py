@@ -9,7 +9,8 @@ after warm-up, and the ratios cgrad / torch and cgrad / JAX.
   per_sample  per-sample gradients (vmap(grad)) of the cross-entropy of a
               784-256-10 ReLU MLP over a batch of 64 (float32)
 
-Every library's results are checked against cgrad's before timing. JAX runs
+Every library's results are checked against cgrad's before timing; the
+libraries take turns call by call (a shared machine's load hits all alike). JAX runs
 its jitted transform (compiled once, outside the timing) and blocks until
 the result is ready.
 
@@ -114,15 +115,19 @@ def assert_same(reference, other, name, lib):
     np.testing.assert_allclose(other, reference, rtol=1e-4, atol=1e-5, err_msg=f"{lib} {name}")
 
 
-def median_us(fn, repeat, warmup=5):
-    for _ in range(warmup):
-        fn()
-    times = []
+def medians_us(fns, repeat, warmup=5):
+    """Median time of each of fns (lib -> callable), the libraries taking
+    turns call by call, so that load on a shared machine hits them alike."""
+    for fn in fns.values():
+        for _ in range(warmup):
+            fn()
+    times = {lib: [] for lib in fns}
     for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times) * 1e6
+        for lib, fn in fns.items():
+            t0 = time.perf_counter()
+            fn()
+            times[lib].append(time.perf_counter() - t0)
+    return {lib: statistics.median(t) * 1e6 for lib, t in times.items()}
 
 
 def main():
@@ -150,7 +155,7 @@ def main():
     header += "".join(f"{'cgrad/' + lib:>14}" for lib in libs[1:])
     print(header)
     for name in runs["cgrad"]:
-        times = {lib: median_us(runs[lib][name], args.repeat) for lib in libs}
+        times = medians_us({lib: runs[lib][name] for lib in libs}, args.repeat)
         line = f"{name:<12}" + "".join(f"{times[lib]:>12.1f}" for lib in libs)
         line += "".join(f"{times['cgrad'] / times[lib]:>14.2f}" for lib in libs[1:])
         print(line)

@@ -330,7 +330,11 @@ class _LayoutChanged(Exception):
     pass
 
 
-def _vectorized_rows(func, args, argnums, has_aux, metas, numels, chunk_size, out_spec):
+def _identity_rows(metas, numels):
+    return next(_chunk_bases(metas, numels, None))[1]
+
+
+def _vectorized_rows(func, args, argnums, has_aux, metas, numels, chunk_size, out_spec, bases=None):
     """The Jacobian rows as one vmapped vjp over the rows of the identity:
     func runs once on a batch of copies of its inputs and one engine pass
     gives every row. None when func cannot run under vmap (data-dependent
@@ -340,7 +344,8 @@ def _vectorized_rows(func, args, argnums, has_aux, metas, numels, chunk_size, ou
     total = sum(numels)
     if total == 0:
         return None
-    _, bases = next(_chunk_bases(metas, numels, None))
+    if bases is None:
+        bases = _identity_rows(metas, numels)
 
     def row(*basis):
         vjp_out = _vjp_with_argnums(func, *args, argnums=argnums, has_aux=has_aux)
@@ -406,9 +411,10 @@ def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None, _preallocate_and_
         key = None if has_aux else _input_key(args, argnums)
         known = layouts.get(key) if key is not None else None
         if known is not None:
-            out_spec, metas = known
+            out_spec, metas, bases = known
             numels = tuple(m.numel() for m in metas)
-            per_input = _vectorized_rows(func, args, argnums, has_aux, metas, numels, chunk_size, out_spec)
+            per_input = _vectorized_rows(func, args, argnums, has_aux, metas, numels, chunk_size, out_spec,
+                                         bases)
             if per_input is not None:
                 keep = _outer_needs_graph(args) or _depth() > 0
                 return _assemble(per_input, keep, numels, metas, args, argnums, out_spec)
@@ -423,13 +429,15 @@ def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None, _preallocate_and_
         metas = [_OutputMeta(o.shape, o.dtype) for o in flat_out]
         numels = tuple(m.numel() for m in metas)
         out_spec = vjp_fn._out_spec
-        per_input = _vectorized_rows(func, args, argnums, has_aux, metas, numels, chunk_size, out_spec)
+        bases = _identity_rows(metas, numels) if sum(numels) else None
+        per_input = _vectorized_rows(func, args, argnums, has_aux, metas, numels, chunk_size, out_spec,
+                                     bases)
         if per_input is None:
             per_input = _rows_one_pass_each(flat_out, flat_diff, numels, chunk_size, keep)
         elif key is not None:
             if len(layouts) >= _LAYOUT_CACHE_SIZE:
                 layouts.clear()
-            layouts[key] = (out_spec, metas)
+            layouts[key] = (out_spec, metas, bases)
         result = _assemble(per_input, keep, numels, metas, args, argnums, out_spec)
         if has_aux:
             return result, aux

@@ -423,3 +423,32 @@ def addmm_rule(op, level, args, kwargs):
     beta, alpha = kwargs.get("beta", 1), kwargs.get("alpha", 1)
     product = matmul_rule(op, level, (m1, m2), {})
     return beta * inp + alpha * product if (beta, alpha) != (1, 1) else inp + product
+
+
+# --- queries and factories that see the logical (per-sample) tensor ----------
+
+@rule("new_zeros", "new_ones", "new_full", "new_empty", "new_tensor")
+def new_tensor_rule(op, level, args, kwargs):
+    """Unbatched, with the dtype of the batched tensor (as PyTorch)."""
+    x, _ = unwrap(args[0], level)
+    return op(x, *args[1:], **kwargs)
+
+
+@rule("is_tensor")
+def is_tensor_rule(op, level, args, kwargs):
+    return True
+
+
+@rule("numel", "is_floating_point", "is_complex", "is_contiguous", "stride", "storage_offset")
+def metadata_rule(op, level, args, kwargs):
+    name = op.__name__
+    if name in ("numel", "is_floating_point", "is_complex"):
+        return getattr(args[0], name)()
+    x, _ = unwrap(args[0], level)
+    if name == "is_contiguous":
+        return x.is_contiguous()
+    if name == "storage_offset":
+        return x.storage_offset()
+    strides = tuple(x.stride())[1:]
+    return strides if not args[1:] and "dim" not in kwargs else strides[_wrap_dim(
+        args[1] if len(args) > 1 else kwargs["dim"], len(strides))]

@@ -227,8 +227,6 @@ for _name in ("rand", "randn", "randint", "randperm", "normal", "bernoulli", "ra
     rule(_name)(random_rule)
 
 
-@rule("normal_", "uniform_", "bernoulli_", "random_", "exponential_", "geometric_", "cauchy_",
-      "log_normal_")
 def _compiled_method(op, args, kwargs):
     """op on an unbatched tensor without going through vmap's wrapper."""
     original = _batched._TENSOR_METHODS.get(op.__name__, (None,))[0]
@@ -237,6 +235,8 @@ def _compiled_method(op, args, kwargs):
     return op(*args, **kwargs)
 
 
+@rule("normal_", "uniform_", "bernoulli_", "random_", "exponential_", "geometric_", "cauchy_",
+      "log_normal_")
 def inplace_random_rule(op, level, args, kwargs):
     entry = random_level()
     if entry is None:

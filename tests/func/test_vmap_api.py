@@ -231,5 +231,5 @@ def test_errors_match_torch(name):
 def test_no_fallback_warning_for_rules():
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        vmap(lambda a, b: (a @ b).relu().sum(0).softmax(-1))(cgrad.tensor(X).unsqueeze(1), cgrad.ones(3, 4, 2))
+        vmap(lambda a, b: (a @ b).relu().sum(0).softmax(-1))(cgrad.tensor(X).unsqueeze(1), cgrad.ones(3, 4, 2, dtype=cgrad.float64))
     assert not [w for w in caught if FALLBACK in str(w.message)]
