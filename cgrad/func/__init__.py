@@ -21,8 +21,7 @@ from cgrad import _C
 from cgrad._C import Tensor
 from cgrad.func._pytree import spec_str, tree_flatten, tree_map, tree_unflatten
 from cgrad.func._functional_call import functional_call, stack_module_state
-from cgrad.func import _batched_autograd as batched_autograd
-from cgrad.func._batched import active_levels, quiet_fallback
+from cgrad.func._levels import active_levels
 
 __all__ = ["grad", "grad_and_value", "vjp", "jacrev", "hessian", "functional_call", "stack_module_state", "vmap"]
 
@@ -62,7 +61,8 @@ def _outer_needs_graph(*trees):
 
 def _create_differentiable(x):
     if isinstance(x, Tensor) and active_levels():
-        return batched_autograd.create_differentiable(x)
+        from cgrad.func._batched_autograd import create_differentiable
+        return create_differentiable(x)
     if isinstance(x, Tensor):
         if x.requires_grad:
             return x.view_as(x)
@@ -89,8 +89,11 @@ def _autograd_grad(outputs, inputs, grad_outputs=None, retain_graph=False, creat
                    is_grads_batched=False):
     """PyTorch's functorch _autograd_grad: outputs without grad are dropped,
     inputs they do not reach get zeros."""
-    if active_levels() and not is_grads_batched and batched_autograd.has_batched(outputs, inputs, grad_outputs):
-        return batched_autograd.batched_autograd_grad(outputs, inputs, grad_outputs, retain_graph, create_graph)
+    if active_levels() and not is_grads_batched:
+        from cgrad.func import _batched_autograd as batched_autograd
+        if batched_autograd.has_batched(outputs, inputs, grad_outputs):
+            return batched_autograd.batched_autograd_grad(outputs, inputs, grad_outputs, retain_graph,
+                                                          create_graph)
     if grad_outputs is None:
         diff_outputs = tuple(out for out in outputs if out.requires_grad)
     else:
@@ -355,6 +358,7 @@ def _vectorized_rows(func, args, argnums, has_aux, metas, numels, chunk_size, ou
             raise _LayoutChanged()
         grads = vjp_fn(tree_unflatten(list(basis), out_spec))
         return tuple(tree_flatten(grads)[0])
+    from cgrad.func._batched import quiet_fallback
     try:
         with quiet_fallback():
             return list(vmap(row, chunk_size=chunk_size)(*bases))
@@ -452,4 +456,9 @@ def hessian(func, argnums=0):
     return jacrev(jacrev(func, argnums), argnums)
 
 
-from cgrad.func._vmap import vmap  # noqa: E402
+def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
+    """func mapped over dim in_dims of its inputs, as one batched call
+    (cgrad/func/_vmap.py; loaded on first use, so importing cgrad does not
+    load the batching rules)."""
+    from cgrad.func._vmap import vmap as vmap_impl
+    return vmap_impl(func, in_dims, out_dims, randomness, chunk_size=chunk_size)

@@ -371,6 +371,8 @@ def _matmul_values(a, a_batched, b, b_batched):
     if rb == 1:
         if ra == 1:
             return b @ a
+        if ra == 2:                     # rows of b times a^T: contiguous, batch in front
+            return b @ a.transpose(0, 1)
         return (a @ b.transpose(0, 1)).movedim(-1, 0)
     if ra > rb:
         b = _pad_value(b, rb, ra)

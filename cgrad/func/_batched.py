@@ -25,35 +25,10 @@ import cgrad
 from cgrad import _C
 from cgrad._C import Tensor
 
-_state = threading.local()
+from cgrad.func._levels import _state, active_levels, level_info, new_level, pop_level  # noqa: F401
 
-
-class _Level:
-    __slots__ = ("level", "size", "randomness")
-
-    def __init__(self, level, size, randomness):
-        self.level, self.size, self.randomness = level, size, randomness
-
-
-_level_counter = [0]
 _install_lock = threading.Lock()
 _install_count = [0]
-
-
-def active_levels():
-    """The vmap levels currently running on this thread, outermost first."""
-    stack = getattr(_state, "stack", None)
-    if stack is None:
-        stack = _state.stack = []
-    return stack
-
-
-def level_info(level):
-    for entry in active_levels():
-        if entry.level == level:
-            return entry
-    raise RuntimeError("vmap: a BatchedTensor escaped the vmap that created it; return it from the "
-                       "vmapped function instead of storing it")
 
 
 class BatchedTensor:
@@ -527,15 +502,3 @@ def call_F(name, *args, **kwargs):
         return dispatch(name, _namespace_call(name, "F"), args, kwargs)
     _build_wrappers()
     return _ORIGINALS["F", name](*args, **kwargs)
-
-
-def new_level(size, randomness):
-    _level_counter[0] += 1
-    entry = _Level(_level_counter[0], size, randomness)
-    active_levels().append(entry)
-    return entry
-
-
-def pop_level(entry):
-    stack = active_levels()
-    stack.remove(entry)
