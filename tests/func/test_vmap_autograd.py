@@ -178,3 +178,16 @@ def test_vmap_grad_uses_one_engine_pass():
     out = run_quiet(cgrad.func.vmap(cgrad.func.grad(lambda x: (w @ x).relu().sum())), cgrad.tensor(X))
     expected = cgrad.stack([cgrad.func.grad(lambda x: (w @ x).relu().sum())(cgrad.tensor(r)) for r in X])
     assert_same(out, expected, "vmap(grad) vs loop")
+
+
+@requires_torch
+def test_backward_through_vmap_outputs():
+    def make(L):
+        def f(x, w):
+            x = x.detach().requires_grad_()
+            w = w.detach().requires_grad_()
+            y = L.func.vmap(lambda r: (w @ r).tanh(), in_dims=0)(x)
+            (y ** 2).sum().backward()
+            return x.grad, w.grad
+        return f
+    check_both(make, X, W)
