@@ -1,5 +1,5 @@
 """cgrad.func: PyTorch's torch.func transforms that reverse mode can carry:
-grad, grad_and_value, vjp, jacrev, hessian, functional_call,
+grad, grad_and_value, vjp, jacrev, hessian, vmap, functional_call,
 stack_module_state.
 
 PyTorch runs these on wrapped tensors with a nesting level each. cgrad has
@@ -9,10 +9,12 @@ from an enclosing transform or the caller, by views of themselves, so that
 gradients stay differentiable for the enclosing level), autograd.grad runs
 with create_graph only when something outside can still differentiate the
 result, and results are detached at the outermost level otherwise, as
-PyTorch's unwrapping does. jacrev computes all rows of a chunk in one
-autograd.grad(is_grads_batched=True) call. vmap, jacfwd and jvp need batching
-rules and forward-mode AD, which cgrad does not have: they are absent here
-rather than stubbed."""
+PyTorch's unwrapping does. vmap (cgrad/func/_vmap.py) runs functions on
+BatchedTensors with batching rules; inside it these transforms work on the
+physical tensors (cgrad/func/_batched_autograd.py), so vmap(grad(f)) is one
+batched engine pass. jacrev computes all rows at once as a vmapped vjp (one
+engine pass per row when f cannot run under vmap). jacfwd and jvp need
+forward-mode AD, built elsewhere."""
 import functools
 import threading
 
