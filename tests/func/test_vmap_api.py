@@ -1,6 +1,7 @@
 """cgrad.vmap's API against torch.func.vmap: in_dims and out_dims (ints,
 None, nested pytrees), chunk_size, nesting, randomness modes, the fallback
 for ops without a batching rule, and the errors (types and texts)."""
+import re
 import warnings
 
 import numpy as np
@@ -30,7 +31,7 @@ def same_error(make, *arrays):
     with pytest.raises(Exception) as got:
         make(cgrad)(*[cgrad.tensor(a) if isinstance(a, np.ndarray) else a for a in arrays])
     assert type(got.value) is type(want.value)
-    assert str(got.value) == str(want.value).replace("torch.", "cgrad.")
+    assert str(got.value) == re.sub(r"(?<![A-Za-z])torch\.", "cgrad.", str(want.value))
 
 
 def test_exports():
