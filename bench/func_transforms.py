@@ -14,7 +14,7 @@ libraries take turns call by call (a shared machine's load hits all alike). JAX 
 its jitted transform (compiled once, outside the timing) and blocks until
 the result is ready.
 
-    python bench/func_transforms.py [--repeat N]
+    python bench/func_transforms.py [--repeat N] [--threads T]
 """
 import argparse
 import os
@@ -133,11 +133,23 @@ def medians_us(fns, repeat, warmup=5):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeat", type=int, default=50)
+    parser.add_argument("--threads", type=int, default=None,
+                        help="intra-op threads for every library (on a loaded machine, 1 keeps a descheduled "
+                             "worker thread from stalling an op)")
     args = parser.parse_args()
+    if args.threads is not None:
+        for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+            os.environ[var] = str(args.threads)
+        if args.threads == 1:
+            os.environ["XLA_FLAGS"] = os.environ.get("XLA_FLAGS", "") + " --xla_cpu_multi_thread_eigen=false"
     import cgrad
+    if args.threads is not None:
+        cgrad.set_num_threads(args.threads)
     runs = {"cgrad": torchlike_workloads(cgrad)}
     try:
         import torch
+        if args.threads is not None:
+            torch.set_num_threads(args.threads)
         runs["torch"] = torchlike_workloads(torch)
     except ImportError:
         print("torch not installed: its column is left out")
