@@ -399,6 +399,7 @@ from cgrad._linalg_legacy import (
 )
 # function transforms over reverse mode (issue 14)
 from cgrad import func
+from cgrad.func import vmap
 # data loading, the device surface of a CPU-only build (issue 15)
 from cgrad import backends, cuda, random, utils
 from cgrad._C import Generator, default_generator

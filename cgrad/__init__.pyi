@@ -302,6 +302,7 @@ from cgrad.autograd.grad_mode import enable_grad as enable_grad
 from cgrad.autograd.grad_mode import inference_mode as inference_mode
 from cgrad.autograd.grad_mode import no_grad as no_grad
 from cgrad.autograd.grad_mode import set_grad_enabled as set_grad_enabled
+from cgrad.func import vmap as vmap
 from cgrad.serialization import load as load
 from cgrad.serialization import save as save
 

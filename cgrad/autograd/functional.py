@@ -5,7 +5,9 @@ The structure, checks and error texts follow PyTorch's implementation of the
 same module, so results nest the same way (a tuple per output, inside it one
 entry per input) and strict mode fails on the same conditions. jvp and hvp
 use the double-backward trick as PyTorch does. vectorize=True computes all
-rows of a Jacobian in one autograd.grad(is_grads_batched=True) call;
+rows of a Jacobian with one vmapped vector-Jacobian product (func runs once
+on a batch of copies of the inputs; one autograd.grad(is_grads_batched=True)
+call on the recorded graph when func cannot run under vmap);
 strategy="forward-mode" needs forward-mode AD, which cgrad does not have."""
 import cgrad
 from cgrad import _C
@@ -259,6 +261,17 @@ def _jacfwd(func, inputs, strict=False, vectorize=False):
     raise NotImplementedError('Computing Jacobian using forward-AD or forward-over-reverse Hessian is'
                               'only implemented for `vectorize=True`.')
 
+def _vmapped_rows(func, inputs, raw_outputs, outputs, output_numels):
+    """vectorize=True as cgrad.func.jacrev computes it: func runs once under
+    vmap on copies of the inputs, one engine pass gives all rows. None when
+    func cannot run under vmap; the caller then uses the recorded graph."""
+    from cgrad.func import _OutputMeta, _vectorized_rows
+    from cgrad.func._pytree import tree_flatten
+    metas = [_OutputMeta(o.shape, o.dtype) for o in outputs]
+    return _vectorized_rows(func, inputs, tuple(range(len(inputs))), False, metas, output_numels, None,
+                            tree_flatten(raw_outputs)[1])
+
+
 def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False, strategy='reverse-mode'):
     """The Jacobian of func at inputs: for tuples, a tuple per output
     holding one entry per input (out.shape + in.shape each)."""
@@ -275,8 +288,8 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False, st
     with cgrad.enable_grad():
         is_inputs_tuple, inputs = _as_tuple(inputs, 'inputs', 'jacobian')
         inputs = _grad_preprocess(inputs, create_graph=create_graph, need_graph=True)
-        outputs = func(*inputs)
-        is_outputs_tuple, outputs = _as_tuple(outputs, 'outputs of the user-provided function', 'jacobian')
+        raw_outputs = func(*inputs)
+        is_outputs_tuple, outputs = _as_tuple(raw_outputs, 'outputs of the user-provided function', 'jacobian')
         _check_requires_grad(outputs, 'outputs', strict=strict)
         if vectorize:
             if strict:
@@ -295,7 +308,9 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False, st
                     vj[el_idx] = cgrad.zeros_like(inputs[el_idx]).expand(
                         (sum(output_numels),) + inputs[el_idx].shape)
                 return tuple(vj)
-            jacobians_of_flat_output = vjp(grad_outputs)
+            jacobians_of_flat_output = _vmapped_rows(func, inputs, raw_outputs, outputs, output_numels)
+            if jacobians_of_flat_output is None:
+                jacobians_of_flat_output = vjp(grad_outputs)
             jacobian_input_output = []
             for jac_input_i, input_i in zip(jacobians_of_flat_output, inputs):
                 jacobian_input_i_output = []

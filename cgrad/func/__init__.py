@@ -1,5 +1,5 @@
 """cgrad.func: PyTorch's torch.func transforms that reverse mode can carry:
-grad, grad_and_value, vjp, jacrev, hessian, functional_call,
+grad, grad_and_value, vjp, jacrev, hessian, vmap, functional_call,
 stack_module_state.
 
 PyTorch runs these on wrapped tensors with a nesting level each. cgrad has
@@ -9,10 +9,12 @@ from an enclosing transform or the caller, by views of themselves, so that
 gradients stay differentiable for the enclosing level), autograd.grad runs
 with create_graph only when something outside can still differentiate the
 result, and results are detached at the outermost level otherwise, as
-PyTorch's unwrapping does. jacrev computes all rows of a chunk in one
-autograd.grad(is_grads_batched=True) call. vmap, jacfwd and jvp need batching
-rules and forward-mode AD, which cgrad does not have: they are absent here
-rather than stubbed."""
+PyTorch's unwrapping does. vmap (cgrad/func/_vmap.py) runs functions on
+BatchedTensors with batching rules; inside it these transforms work on the
+physical tensors (cgrad/func/_batched_autograd.py), so vmap(grad(f)) is one
+batched engine pass. jacrev computes all rows at once as a vmapped vjp (one
+engine pass per row when f cannot run under vmap). jacfwd and jvp need
+forward-mode AD, built elsewhere."""
 import functools
 import threading
 
@@ -21,8 +23,9 @@ from cgrad import _C
 from cgrad._C import Tensor
 from cgrad.func._pytree import spec_str, tree_flatten, tree_map, tree_unflatten
 from cgrad.func._functional_call import functional_call, stack_module_state
+from cgrad.func._levels import active_levels
 
-__all__ = ["grad", "grad_and_value", "vjp", "jacrev", "hessian", "functional_call", "stack_module_state"]
+__all__ = ["grad", "grad_and_value", "vjp", "jacrev", "hessian", "functional_call", "stack_module_state", "vmap"]
 
 _nesting = threading.local()
 
@@ -59,6 +62,9 @@ def _outer_needs_graph(*trees):
 
 
 def _create_differentiable(x):
+    if isinstance(x, Tensor) and active_levels():
+        from cgrad.func._batched_autograd import create_differentiable
+        return create_differentiable(x)
     if isinstance(x, Tensor):
         if x.requires_grad:
             return x.view_as(x)
@@ -85,6 +91,11 @@ def _autograd_grad(outputs, inputs, grad_outputs=None, retain_graph=False, creat
                    is_grads_batched=False):
     """PyTorch's functorch _autograd_grad: outputs without grad are dropped,
     inputs they do not reach get zeros."""
+    if active_levels() and not is_grads_batched:
+        from cgrad.func import _batched_autograd as batched_autograd
+        if batched_autograd.has_batched(outputs, inputs, grad_outputs):
+            return batched_autograd.batched_autograd_grad(outputs, inputs, grad_outputs, retain_graph,
+                                                          create_graph)
     if grad_outputs is None:
         diff_outputs = tuple(out for out in outputs if out.requires_grad)
     else:
@@ -295,14 +306,124 @@ def _chunk_bases(flat_out, numels, chunk_size):
         yield rows, chunk
 
 
+def _rows_one_pass_each(flat_out, flat_diff, numels, chunk_size, keep):
+    """The Jacobian rows from the recorded graph, one engine pass per row."""
+    pieces = [[] for _ in flat_diff]
+    for rows, basis in _chunk_bases(flat_out, numels, chunk_size):
+        grads = _autograd_grad(flat_out, flat_diff, basis, retain_graph=True, create_graph=keep,
+                               is_grads_batched=True)
+        for k, g in enumerate(_zeros_for(grads, flat_diff, batch=rows)):
+            pieces[k].append(g)
+    return [p[0] if len(p) == 1 else _C.cat(p, 0) for p in pieces]
+
+
+class _OutputMeta:
+    """An output's shape and dtype: what the basis of its rows needs."""
+    __slots__ = ("shape", "dtype")
+
+    def __init__(self, shape, dtype):
+        self.shape, self.dtype = tuple(shape), dtype
+
+    def numel(self):
+        n = 1
+        for s in self.shape:
+            n *= s
+        return n
+
+
+class _LayoutChanged(Exception):
+    pass
+
+
+def _identity_rows(metas, numels):
+    return next(_chunk_bases(metas, numels, None))[1]
+
+
+def _vectorized_rows(func, args, argnums, has_aux, metas, numels, chunk_size, out_spec, bases=None):
+    """The Jacobian rows as one vmapped vjp over the rows of the identity:
+    func runs once on a batch of copies of its inputs and one engine pass
+    gives every row. None when func cannot run under vmap (data-dependent
+    Python control flow, .item(), ...) or its outputs are not laid out as
+    `metas` says; the caller then records func's graph and takes the rows
+    from it, one pass per row."""
+    total = sum(numels)
+    if total == 0:
+        return None
+    if bases is None:
+        bases = _identity_rows(metas, numels)
+
+    def row(*basis):
+        vjp_out = _vjp_with_argnums(func, *args, argnums=argnums, has_aux=has_aux)
+        vjp_fn = vjp_out[1]
+        if vjp_fn._out_spec != out_spec or any(
+                tuple(o.shape) != m.shape or o.dtype != m.dtype for o, m in zip(vjp_fn._flat_out, metas)):
+            raise _LayoutChanged()
+        grads = vjp_fn(tree_unflatten(list(basis), out_spec))
+        return tuple(tree_flatten(grads)[0])
+    from cgrad.func._batched import quiet_fallback
+    try:
+        with quiet_fallback():
+            return list(vmap(row, chunk_size=chunk_size)(*bases))
+    except Exception:       # noqa: BLE001  (any failure: the per-row passes give the result or the error)
+        return None
+
+
+def _input_key(args, argnums):
+    """What decides the layout of func's outputs, as far as can be told:
+    the tensors' shapes and dtypes and the other (hashable) arguments."""
+    leaves, spec = tree_flatten(args)
+    key = [spec_str(spec), argnums]
+    for x in leaves:
+        if isinstance(x, Tensor):
+            key.append((tuple(x.shape), x.dtype))
+        else:
+            try:
+                hash(x)
+                key.append(x)
+            except TypeError:
+                key.append(id(x))
+    return tuple(key)
+
+
+def _assemble(per_input, keep, numels, metas, args, argnums, out_spec):
+    per_input = [_undo(r, keep) for r in per_input]
+    diff_leaves, diff_spec = tree_flatten(_slice_argnums(args, argnums)[1])
+    splits = [r.split(list(numels), 0) for r in per_input]
+    flat_output_flat_input = tuple(zip(*[
+        tuple(s.view(m.shape + tuple(p.shape)) for s, m in zip(split, metas))
+        for split, p in zip(splits, diff_leaves)]))
+    out_input = tuple(tree_unflatten(list(fi), diff_spec) for fi in flat_output_flat_input)
+    if isinstance(argnums, int):
+        out_input = tuple(fi[0] for fi in out_input)
+    return tree_unflatten(list(out_input), out_spec)
+
+
+_LAYOUT_CACHE_SIZE = 16
+
+
 def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None, _preallocate_and_copy=False):
     """A function returning the Jacobian of func w.r.t. args[argnums],
-    computed in reverse mode, row blocks of chunk_size at a time."""
+    computed in reverse mode: one vmapped vjp over the rows of the identity
+    when func runs under vmap, else one engine pass per row (chunk_size
+    rows at a time). The first call with given input shapes runs func once
+    unbatched to learn its outputs' layout; later calls reuse it (checked
+    against the batched run)."""
     if not (chunk_size is None or chunk_size > 0):
         raise ValueError("jacrev: `chunk_size` should be greater than 0.")
+    layouts = {}
 
     @functools.wraps(func)
     def wrapper(*args):
+        key = None if has_aux else _input_key(args, argnums)
+        known = layouts.get(key) if key is not None else None
+        if known is not None:
+            out_spec, metas, bases = known
+            numels = tuple(m.numel() for m in metas)
+            per_input = _vectorized_rows(func, args, argnums, has_aux, metas, numels, chunk_size, out_spec,
+                                         bases)
+            if per_input is not None:
+                keep = _outer_needs_graph(args) or _depth() > 0
+                return _assemble(per_input, keep, numels, metas, args, argnums, out_spec)
         vjp_out = _vjp_with_argnums(func, *args, argnums=argnums, has_aux=has_aux)
         if has_aux:
             output, vjp_fn, aux = vjp_out
@@ -311,25 +432,19 @@ def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None, _preallocate_and_
         flat_out = vjp_fn._flat_out
         flat_diff = vjp_fn._flat_diff
         keep = vjp_fn._keep or _depth() > 0
-        numels = tuple(o.numel() for o in flat_out)
-        pieces = [[] for _ in flat_diff]
-        for rows, basis in _chunk_bases(flat_out, numels, chunk_size):
-            grads = _autograd_grad(flat_out, flat_diff, basis, retain_graph=True, create_graph=keep,
-                                   is_grads_batched=True)
-            for k, g in enumerate(_zeros_for(grads, flat_diff, batch=rows)):
-                pieces[k].append(g)
-        per_input = [p[0] if len(p) == 1 else _C.cat(p, 0) for p in pieces]
-        per_input = [_undo(r, keep) for r in per_input]
-        splits = [r.split(list(numels), 0) for r in per_input]
-        flat_output_flat_input = tuple(zip(*[
-            tuple(s.view(tuple(o.shape) + tuple(p.shape)) for s, o in zip(split, flat_out))
-            for split, p in zip(splits, flat_diff)]))
-        _, diff_spec = tree_flatten(_slice_argnums(args, argnums)[1])
-        out_input = tuple(tree_unflatten(list(fi), diff_spec) for fi in flat_output_flat_input)
-        if isinstance(argnums, int):
-            out_input = tuple(fi[0] for fi in out_input)
-        _, out_spec = tree_flatten(output)
-        result = tree_unflatten(list(out_input), out_spec)
+        metas = [_OutputMeta(o.shape, o.dtype) for o in flat_out]
+        numels = tuple(m.numel() for m in metas)
+        out_spec = vjp_fn._out_spec
+        bases = _identity_rows(metas, numels) if sum(numels) else None
+        per_input = _vectorized_rows(func, args, argnums, has_aux, metas, numels, chunk_size, out_spec,
+                                     bases)
+        if per_input is None:
+            per_input = _rows_one_pass_each(flat_out, flat_diff, numels, chunk_size, keep)
+        elif key is not None:
+            if len(layouts) >= _LAYOUT_CACHE_SIZE:
+                layouts.clear()
+            layouts[key] = (out_spec, metas, bases)
+        result = _assemble(per_input, keep, numels, metas, args, argnums, out_spec)
         if has_aux:
             return result, aux
         return result
@@ -341,3 +456,11 @@ def hessian(func, argnums=0):
     jacrev; without forward-mode AD cgrad composes jacrev over jacrev (the
     same values and nesting)."""
     return jacrev(jacrev(func, argnums), argnums)
+
+
+def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
+    """func mapped over dim in_dims of its inputs, as one batched call
+    (cgrad/func/_vmap.py; loaded on first use, so importing cgrad does not
+    load the batching rules)."""
+    from cgrad.func._vmap import vmap as vmap_impl
+    return vmap_impl(func, in_dims, out_dims, randomness, chunk_size=chunk_size)
