@@ -469,7 +469,10 @@ def public_names(module, bound_at_import):
         return list(module.__all__)
     # (submodules that only this script's walk imported are not attributes
     # of their package for a user)
-    return [n for n in bound_at_import.get(module.__name__, vars(module))
+    # names a module loads on first use (cgrad/__init__.py's module
+    # __getattr__ and its _LAZY_ATTRIBUTES table) are as public as the bound ones
+    lazy = getattr(module, "_LAZY_ATTRIBUTES", {})
+    return [n for n in (set(bound_at_import.get(module.__name__, vars(module))) | set(lazy))
             if not n.startswith("_") or n in ("__version__",)]
 
 
@@ -547,6 +550,10 @@ def stub_for(modname, modules, homes, bound_at_import):
             written.add(name)
             stub.klass(name, getattr(module, name))
         stub.needed_classes &= written
+    if is_function(vars(module).get("__dir__")):
+        # (a module __getattr__ is left out: it would type every misspelt
+        # name as Any; the names it provides are listed above)
+        stub.lines.append(f"def __dir__() -> builtins.list[{STR}]: ...")
     if hasattr(module, "__all__"):
         stub.lines.append(f"__all__ = {sorted(module.__all__)!r}")
     return stub.text()
