@@ -24,9 +24,13 @@ import importlib
 import inspect
 import os
 import pkgutil
+import struct
 import sys
 import types
 
+# The CPython the checked-in stubs are generated with (CI's): a class's
+# @disjoint_base follows CPython's layout rule, which changed in 3.12.
+STUB_PYTHON = (3, 11)
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 
@@ -236,16 +240,28 @@ def overrides_incompatibly(cls, attr, value):
     return False
 
 
+def shape_differs(t1, t2):
+    """CPython's shape_differs() (typeobject.c), as mypy.stubtest mirrors it:
+    the rule changed in 3.12, so the stubs are generated with the CPython
+    that CI type-checks with (STUB_PYTHON)."""
+    if sys.version_info >= (3, 12) or t1.__itemsize__ or t2.__itemsize__:
+        return (t1.__basicsize__, t1.__itemsize__) != (t2.__basicsize__, t2.__itemsize__)
+    pointer = struct.calcsize("P")
+    size = t1.__basicsize__
+    if not t2.__weakrefoffset__ and t1.__weakrefoffset__ + pointer == size:
+        size -= pointer
+    if not t2.__dictoffset__ and t1.__dictoffset__ + pointer == size:
+        size -= pointer
+    if not t2.__weakrefoffset__ and t2.__weakrefoffset__ == size:
+        size -= pointer
+    return size != t2.__basicsize__
+
+
 def is_disjoint_base(cls):
-    """Whether instances of cls have a layout of their own (PEP 800), as
-    stubtest decides it (CPython's rule differs before 3.12)."""
-    try:
-        from mypy.stubtest import _is_disjoint_base
-    except ImportError:
-        base = cls.__base__
-        return base is not None and (cls.__basicsize__, cls.__itemsize__) != (base.__basicsize__,
-                                                                             base.__itemsize__)
-    return cls is not object and not vars(cls).get("__slots__") and _is_disjoint_base(cls)
+    """Whether instances of cls have a layout of their own (PEP 800's
+    @disjoint_base), as stubtest decides it (without needing mypy here, so
+    the stubs do not depend on whether it is installed)."""
+    return cls is not object and not vars(cls).get("__slots__") and shape_differs(cls, cls.__base__)
 
 
 def is_function(obj):
@@ -582,6 +598,10 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--check", action="store_true", help="compare with the checked-in stubs, write nothing")
     args = parser.parse_args()
+    if sys.version_info[:2] != STUB_PYTHON:
+        print(f"the stubs are generated with Python {'.'.join(map(str, STUB_PYTHON))} (CI's; @disjoint_base "
+              f"follows its class layout rule), this is {sys.version.split()[0]}", file=sys.stderr)
+        return 2
     sys.path.insert(0, ROOT)
     modules, bound_at_import = all_modules()
     homes = find_homes(modules)
