@@ -458,3 +458,8 @@ def is_floating_point(input):
 
 def get_default_dtype():
     return float32
+
+
+# `from cgrad import *` gives every public name, the lazy ones included (as
+# it did when they were imported eagerly); the star import loads them.
+__all__ = sorted({_name for _name in globals() if not _name.startswith("_")} | set(_LAZY_ATTRIBUTES))

@@ -79,3 +79,9 @@ def test_submodule_import_statements_still_work():
                     "print(F.relu(cgrad.tensor([-1.0, 2.0])).tolist(), cgrad.optim.SGD.__name__, "
                     "DataLoader.__name__, cgrad.nn.functional is F)")
     assert out == "[0.0, 2.0] SGD DataLoader True"
+
+
+def test_star_import_gives_the_lazy_names_too():
+    out = run_fresh("from cgrad import *\n"
+                    "print(nn.Linear.__name__, no_grad.__name__, callable(save), tensor([1.0]).tolist())")
+    assert out == "Linear no_grad True [1.0]"

@@ -482,7 +482,7 @@ class Stub:
 
 def public_names(module, bound_at_import):
     if hasattr(module, "__all__"):
-        return list(module.__all__)
+        return list(module.__all__) + (["__version__"] if "__version__" in vars(module) else [])
     # (submodules that only this script's walk imported are not attributes
     # of their package for a user)
     # names a module loads on first use (cgrad/__init__.py's module
