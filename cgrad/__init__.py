@@ -61,7 +61,6 @@ from cgrad._C import (
     dtype,
     device,
     Generator,
-    return_types,
 )
 # dtypes
 from cgrad._C import (
@@ -379,44 +378,76 @@ from cgrad._C import (
     scatter_add,
 )
 
-from cgrad import autograd, linalg, nn, optim, viz
-# linear algebra outside torch.linalg (issue 16 part 4)
-from cgrad._linalg_legacy import (
-    inverse,
-    det,
-    logdet,
-    slogdet,
-    cholesky,
-    cholesky_solve,
-    cholesky_inverse,
-    pinverse,
-    svd,
-    qr,
-    cross,
-    lu_solve,
-    matrix_exp,
-    matrix_power,
-)
-# function transforms over reverse mode (issue 14)
-from cgrad import func
-from cgrad.func import vmap
-# data loading, the device surface of a CPU-only build (issue 15)
-from cgrad import backends, cuda, random, utils
+# Everything below _C is loaded on first use (PEP 562 module __getattr__):
+# `import cgrad` then costs little more than numpy's import (issue 12: at
+# most numpy + 15 ms; bench/import_time.py measures it), and cgrad.nn,
+# cgrad.save, cgrad.no_grad, ... still work as attributes and in
+# `from cgrad import X`. A new submodule or Python-level name is one entry
+# here, not an eager import (tests/test_import_cost.py fails on one), and
+# tools/gen_stubs.py reads this table so the stubs still list every name.
+_LAZY_ATTRIBUTES = {
+    # submodules
+    "autograd": "cgrad.autograd",
+    "backends": "cgrad.backends",
+    "cuda": "cgrad.cuda",
+    "distributed": "cgrad.distributed",
+    "func": "cgrad.func",
+    "linalg": "cgrad.linalg",
+    "nn": "cgrad.nn",
+    "optim": "cgrad.optim",
+    "random": "cgrad.random",
+    "return_types": "cgrad.return_types",
+    "serialization": "cgrad.serialization",
+    "utils": "cgrad.utils",
+    "viz": "cgrad.viz",
+    # function transforms
+    "vmap": "cgrad.func",
+    # linear algebra outside torch.linalg (issue 16 part 4)
+    "inverse": "cgrad._linalg_legacy",
+    "det": "cgrad._linalg_legacy",
+    "logdet": "cgrad._linalg_legacy",
+    "slogdet": "cgrad._linalg_legacy",
+    "cholesky": "cgrad._linalg_legacy",
+    "cholesky_solve": "cgrad._linalg_legacy",
+    "cholesky_inverse": "cgrad._linalg_legacy",
+    "pinverse": "cgrad._linalg_legacy",
+    "svd": "cgrad._linalg_legacy",
+    "qr": "cgrad._linalg_legacy",
+    "cross": "cgrad._linalg_legacy",
+    "lu_solve": "cgrad._linalg_legacy",
+    "matrix_exp": "cgrad._linalg_legacy",
+    "matrix_power": "cgrad._linalg_legacy",
+    # checkpoints, DLPack, printing
+    "load": "cgrad.serialization",
+    "save": "cgrad.serialization",
+    "from_dlpack": "cgrad._interop",
+    "set_printoptions": "cgrad._tensor_str",
+    # grad modes
+    "enable_grad": "cgrad.autograd.grad_mode",
+    "inference_mode": "cgrad.autograd.grad_mode",
+    "is_grad_enabled": "cgrad.autograd.grad_mode",
+    "is_inference_mode_enabled": "cgrad.autograd.grad_mode",
+    "no_grad": "cgrad.autograd.grad_mode",
+    "set_grad_enabled": "cgrad.autograd.grad_mode",
+}
+
+
+def __getattr__(name):
+    module_name = _LAZY_ATTRIBUTES.get(name)
+    if module_name is None:
+        raise AttributeError(f"module 'cgrad' has no attribute '{name}'")
+    import importlib
+    module = importlib.import_module(module_name)
+    value = module if module_name == f"cgrad.{name}" else getattr(module, name)
+    globals()[name] = value     # found directly from now on
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY_ATTRIBUTES))
+
+
 from cgrad._C import Generator, default_generator
-from cgrad.serialization import load, save
-from cgrad._interop import from_dlpack
-from cgrad import utils
-import importlib as _importlib
-return_types = _importlib.import_module("cgrad.return_types")   # the module, over _C's class
-from cgrad._tensor_str import set_printoptions
-from cgrad.autograd.grad_mode import (
-    enable_grad,
-    inference_mode,
-    is_grad_enabled,
-    is_inference_mode_enabled,
-    no_grad,
-    set_grad_enabled,
-)
 
 # PyTorch's dtype aliases
 bool = _C.bool_
@@ -437,5 +468,7 @@ def is_floating_point(input):
 def get_default_dtype():
     return float32
 
-# data-parallel training over MPI (issue 19); mpi4py is imported by init_process_group only
-from cgrad import distributed  # noqa: E402
+
+# `from cgrad import *` gives every public name, the lazy ones included (as
+# it did when they were imported eagerly); the star import loads them.
+__all__ = sorted({_name for _name in globals() if not _name.startswith("_")} | set(_LAZY_ATTRIBUTES))

@@ -4,23 +4,23 @@ from typing import Any, ClassVar, Iterator
 
 import enum
 
-class DLDeviceType(enum.IntEnum, metaclass=enum.EnumType):
-    def __format__(self, format_spec: Any, /) -> Any: ...
-    kDLCPU: DLDeviceType
-    kDLCUDA: DLDeviceType
-    kDLCUDAHost: DLDeviceType
-    kDLCUDAManaged: DLDeviceType
-    kDLExtDev: DLDeviceType
-    kDLHexagon: DLDeviceType
-    kDLMAIA: DLDeviceType
-    kDLMetal: DLDeviceType
-    kDLOneAPI: DLDeviceType
-    kDLOpenCL: DLDeviceType
-    kDLROCM: DLDeviceType
-    kDLROCMHost: DLDeviceType
-    kDLVPI: DLDeviceType
-    kDLVulkan: DLDeviceType
-    kDLWebGPU: DLDeviceType
+class DLDeviceType(enum.IntEnum):
+    def __format__(self, format_spec: Any, /) -> builtins.str: ...
+    kDLCPU = 1
+    kDLCUDA = 2
+    kDLCUDAHost = 3
+    kDLCUDAManaged = 13
+    kDLExtDev = 12
+    kDLHexagon = 16
+    kDLMAIA = 17
+    kDLMetal = 8
+    kDLOneAPI = 14
+    kDLOpenCL = 4
+    kDLROCM = 10
+    kDLROCMHost = 11
+    kDLVPI = 9
+    kDLVulkan = 7
+    kDLWebGPU = 15
 def array_wrap(array: Any) -> Any: ...
 def dlpack_device(tensor: Any) -> Any: ...
 def from_dlpack(ext_tensor: Any, *, device: Any = ..., copy: Any = ...) -> Any: ...

@@ -313,7 +313,7 @@ def test_training_demo_progress_is_one_line_per_epoch_when_redirected():
     assert [line.split()[2] for line in epoch_lines] == ["1/3", "2/3", "3/3"]
     # timings are printed in a unit that shows them (no "0.00")
     row = next(line for line in out.stdout.splitlines() if line.startswith("cgrad "))
-    assert re.search(r"\d(\.\d+)? (s|ms|us) +\d(\.\d+)? (s|ms|us)$", row), row
+    assert re.search(r"\d+(\.\d+)? (s|ms|us) +\d+(\.\d+)? (s|ms|us)$", row), row
     assert " 0.00" not in row
 
 

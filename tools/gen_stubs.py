@@ -13,6 +13,9 @@ alike); return types come from the tables below, by default Tensor for the
 compiled ops, Tensor methods and nn.functional, Any elsewhere. A name bound
 to an object defined in another module of the package is re-exported from
 there (`from cgrad._C import add as add`), so each class is defined once.
+The stubs pass `mypy --strict` as written: where the runtime itself breaks
+Liskov substitution (LBFGS.step(closure), as PyTorch's), the method carries
+`# type: ignore[override]`, decided by comparing the two runtime signatures.
 Needs an importable cgrad (an in-place build or an installed wheel).
 """
 import argparse
@@ -21,9 +24,13 @@ import importlib
 import inspect
 import os
 import pkgutil
+import struct
 import sys
 import types
 
+# The CPython the checked-in stubs are generated with (CI's): a class's
+# @disjoint_base follows CPython's layout rule, which changed in 3.12.
+STUB_PYTHON = (3, 11)
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 
@@ -79,6 +86,7 @@ RETURNS = {
     "cgrad._C.Tensor.grad": OPT_TENSOR,
     "cgrad._C.Tensor._base": OPT_TENSOR,
     # Python functions
+    "cgrad._C.get_default_device": DEVICE,
     "cgrad.is_floating_point": BOOL,
     "cgrad.get_default_dtype": DTYPE,
     "cgrad.autograd.grad_mode.is_grad_enabled": BOOL,
@@ -103,6 +111,13 @@ RETURNS = {
     "cgrad.optim.optimizer.Optimizer.add_param_group": NONE,
     "cgrad.optim.optimizer.Optimizer.load_state_dict": NONE,
     "*.__init__": NONE,
+    "*.__init_subclass__": NONE,
+    "*.__reduce__": ANY,
+    "*.__setstate__": NONE,
+    "*.__format__": STR,
+    "*.__dlpack__": ANY,
+    "*.__dlpack_device__": f"builtins.tuple[{INT}, {INT}]",
+    "*.__del__": NONE,
     "*.__repr__": STR,
     "*.__str__": STR,
     "*.__len__": INT,
@@ -116,22 +131,32 @@ RETURNS = {
     "*.__exit__": ANY,
 }
 
+PREDICATE_PREFIXES = ("is_", "has_", "can_", "are_")
+
 # Operator slots have no signature at runtime (Cython's binary operators).
 BINARY_OPERATORS = {"__add__", "__and__", "__floordiv__", "__matmul__", "__mod__", "__mul__", "__or__",
                     "__sub__", "__truediv__", "__xor__", "__pow__", "__radd__", "__rand__", "__rfloordiv__",
                     "__rmatmul__", "__rmod__", "__rmul__", "__ror__", "__rsub__", "__rtruediv__", "__rxor__",
                     "__rpow__"}
+# Operators are called with their operands in place, never by keyword, and
+# mypy compares __iadd__ with __add__ by parameter names: their stubs make the
+# operands positional-only (as typeshed does; stubtest allows it for dunders).
+OPERATOR_DUNDERS = {f"__{prefix}{op}__" for prefix in ("", "r", "i") for op in (
+    "add", "sub", "mul", "matmul", "truediv", "floordiv", "mod", "divmod", "pow", "lshift", "rshift", "and",
+    "xor", "or")} | {"__eq__", "__ne__", "__lt__", "__le__", "__gt__", "__ge__"}
 # Tensor compares elementwise: its __eq__/__ne__ return tensors, not bool.
 OVERRIDES_OBJECT = {"__eq__", "__ne__"}
-# Dunders a stub carries (others are the default object behaviour).
-KEPT_DUNDERS = BINARY_OPERATORS | OVERRIDES_OBJECT | {
-    "__init__", "__call__", "__abs__", "__bool__", "__float__", "__int__", "__index__", "__invert__",
-    "__neg__", "__pos__", "__len__", "__iter__", "__next__", "__getitem__", "__setitem__", "__delitem__",
-    "__contains__", "__lt__", "__le__", "__gt__", "__ge__", "__iadd__", "__isub__", "__imul__",
-    "__itruediv__", "__ifloordiv__", "__imod__", "__iand__", "__ior__", "__ixor__", "__enter__", "__exit__",
-    "__repr__", "__format__", "__array__", "__copy__", "__deepcopy__", "__reduce_ex__", "__getattr__",
-    "__setattr__", "__delattr__", "__array_priority__", "__hash__", "__version__", "__all__",
-    "__getstate__", "__setstate__", "__dir__", "__new__", "__reduce_cython__", "__setstate_cython__"}
+# Every dunder a class defines goes into its stub (a whitelist would drop the
+# ones other sessions add, as __dlpack__ or __getitems__ were), except the
+# ones Python or Cython put on every class, which are no API and which
+# stubtest does not look for either (its IGNORABLE_CLASS_DUNDERS).
+SKIPPED_DUNDERS = {
+    "__module__", "__qualname__", "__doc__", "__dict__", "__weakref__", "__slots__", "__annotations__",
+    "__annotate__", "__annotate_func__", "__annotations_cache__", "__firstlineno__", "__static_attributes__",
+    "__classdictcell__", "__orig_bases__", "__parameters__", "__abstractmethods__", "__pyx_vtable__",
+    "__dataclass_fields__", "__dataclass_params__", "__slotnames__", "__text_signature__",
+    "__reduce_cython__", "__setstate_cython__", "__subclasshook__", "__protocol_attrs__",
+    "__callable_proto_members_only__", "__non_callable_proto_members__", "__new_member__"}
 GENERIC_BUILTINS = {tuple: "builtins.tuple[Any, ...]", list: "builtins.list[Any]",
                     dict: "builtins.dict[Any, Any]", set: "builtins.set[Any]"}
 BASES = {"cgrad._C.Size": "builtins.tuple[builtins.int, ...]"}
@@ -139,16 +164,104 @@ SLOT_METHODS = (types.WrapperDescriptorType, types.MethodDescriptorType, types.B
                 types.MethodWrapperType, types.BuiltinMethodType, types.FunctionType)
 
 
+def returns_by_name(name, default):
+    """The return type PyTorch's naming implies for an op not in RETURNS
+    (so that names other sessions add get it without an entry): predicates
+    (is_nonzero, is_same_size, can_cast) return bool, setters (set_flush_denormal,
+    not the in-place set_) return None."""
+    if name.startswith(PREDICATE_PREFIXES):
+        return BOOL
+    if name.startswith("set_") and not name.endswith("_"):
+        return NONE
+    return default
+
+
+def accepts_every_call(override, original, static=False):
+    """Whether every call the signature `original` accepts is accepted by
+    `override` too (positions and keywords; parameters are all Any, and the
+    names of positional parameters are not compared, as in mypy's override
+    check; for a staticmethod the first parameter is compared too, as it is
+    not bound). False means the stub carries the runtime's Liskov violation (as
+    PyTorch's LBFGS.step(closure) or ReduceLROnPlateau.step(metrics) do)."""
+    def split(sig):
+        params = list(sig.parameters.values())[0 if static else 1:]
+        positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        keyword = {p.name: p for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+        kinds = {p.kind for p in params}
+        return positional, keyword, inspect.Parameter.VAR_POSITIONAL in kinds, \
+            inspect.Parameter.VAR_KEYWORD in kinds
+    pos_o, kw_o, star_o, starstar_o = split(override)
+    pos_b, kw_b, star_b, starstar_b = split(original)
+    if star_b and starstar_b:
+        return True     # (*args: Any, **kwargs: Any) stands for any signature in mypy
+    if (star_b and not star_o) or (starstar_b and not starstar_o):
+        return False
+    for i, p in enumerate(pos_b):
+        if i < len(pos_o):
+            if pos_o[i].default is pos_o[i].empty and p.default is not p.empty:
+                return False
+        elif not star_o:
+            return False
+    for name, p in kw_b.items():
+        if p.kind is p.POSITIONAL_OR_KEYWORD:
+            continue
+        if name in kw_o:
+            if kw_o[name].default is kw_o[name].empty and p.default is not p.empty:
+                return False
+        elif not starstar_o:
+            return False
+    # what the override needs and the original never passes
+    required_o = [p for p in pos_o[len(pos_b):] if p.default is p.empty]
+    required_kw = [p for n, p in kw_o.items() if p.kind is p.KEYWORD_ONLY and p.default is p.empty
+                   and n not in kw_b]
+    return not required_o and not required_kw
+
+
+def overrides_incompatibly(cls, attr, value):
+    """Whether the method cls.attr cannot stand for the same-named method of
+    a base class (mypy reports [override] on it)."""
+    if attr in ("__init__", "__new__", "__init_subclass__", "__post_init__") or (
+            attr.startswith("__") and not attr.endswith("__")):
+        return False
+    for base in cls.__mro__[1:]:
+        if attr not in vars(base):
+            continue
+        if base is object:
+            return False
+        inherited = vars(base)[attr]
+        if isinstance(inherited, (staticmethod, classmethod)) != isinstance(value, (staticmethod, classmethod)):
+            return True
+        try:
+            return not accepts_every_call(inspect.signature(getattr(value, "__func__", value)),
+                                          inspect.signature(getattr(inherited, "__func__", inherited)),
+                                          isinstance(value, staticmethod))
+        except (TypeError, ValueError):
+            return False
+    return False
+
+
+def shape_differs(t1, t2):
+    """CPython's shape_differs() (typeobject.c), as mypy.stubtest mirrors it:
+    the rule changed in 3.12, so the stubs are generated with the CPython
+    that CI type-checks with (STUB_PYTHON)."""
+    if sys.version_info >= (3, 12) or t1.__itemsize__ or t2.__itemsize__:
+        return (t1.__basicsize__, t1.__itemsize__) != (t2.__basicsize__, t2.__itemsize__)
+    pointer = struct.calcsize("P")
+    size = t1.__basicsize__
+    if not t2.__weakrefoffset__ and t1.__weakrefoffset__ + pointer == size:
+        size -= pointer
+    if not t2.__dictoffset__ and t1.__dictoffset__ + pointer == size:
+        size -= pointer
+    if not t2.__weakrefoffset__ and t2.__weakrefoffset__ == size:
+        size -= pointer
+    return size != t2.__basicsize__
+
+
 def is_disjoint_base(cls):
-    """Whether instances of cls have a layout of their own (PEP 800), as
-    stubtest decides it (CPython's rule differs before 3.12)."""
-    try:
-        from mypy.stubtest import _is_disjoint_base
-    except ImportError:
-        base = cls.__base__
-        return base is not None and (cls.__basicsize__, cls.__itemsize__) != (base.__basicsize__,
-                                                                             base.__itemsize__)
-    return cls is not object and not vars(cls).get("__slots__") and _is_disjoint_base(cls)
+    """Whether instances of cls have a layout of their own (PEP 800's
+    @disjoint_base), as stubtest decides it (without needing mypy here, so
+    the stubs do not depend on whether it is installed)."""
+    return cls is not object and not vars(cls).get("__slots__") and shape_differs(cls, cls.__base__)
 
 
 def is_function(obj):
@@ -168,6 +281,8 @@ class Stub:
     # -- annotations ---------------------------------------------------------
     def returns(self, qualname, default):
         name = qualname.rsplit(".", 1)[1]
+        if default == TENSOR:
+            default = returns_by_name(name, default)
         ann = RETURNS.get(qualname, RETURNS.get(f"*.{name}", default))
         for alias in ALIASES:
             if alias in ann:
@@ -227,10 +342,12 @@ class Stub:
                 if p.kind is p.POSITIONAL_ONLY:
                     seen_positional_only = True
                 continue
-            if seen_positional_only and p.kind is not p.POSITIONAL_ONLY:
+            positional_only = p.kind is p.POSITIONAL_ONLY or (
+                name in OPERATOR_DUNDERS and p.kind is p.POSITIONAL_OR_KEYWORD)
+            if seen_positional_only and not positional_only:
                 params.append("/")
                 seen_positional_only = False
-            if p.kind is p.POSITIONAL_ONLY:
+            if positional_only:
                 seen_positional_only = True
             if p.kind is p.KEYWORD_ONLY and not seen_kwonly:
                 params.append("*")
@@ -246,13 +363,23 @@ class Stub:
         return f"({', '.join(params)}) -> {ret}"
 
     # -- members -----------------------------------------------------------------
-    def function(self, name, obj, qualname, default_return, indent="", method=False, decorator=None):
+    def function(self, name, obj, qualname, default_return, indent="", method=False, decorator=None,
+                 incompatible_override=False):
         if decorator:
             self.lines.append(f"{indent}@{decorator}")
+        if getattr(obj, "__isabstractmethod__", False):
+            self.lines.append(f"{indent}@abstractmethod")
         sig = self.signature(obj, qualname, default_return, method)
-        ignore = "  # type: ignore[override]" if name in OVERRIDES_OBJECT and not sig.endswith(
-            (f"-> {BOOL}", f"-> {ANY}")) else ""
+        ignore = "  # type: ignore[override]" if incompatible_override or (
+            name in OVERRIDES_OBJECT and not sig.endswith((f"-> {BOOL}", f"-> {ANY}"))) else ""
         self.lines.append(f"{indent}def {name}{sig}: ...{ignore}")
+
+    def class_variable_outside(self, cls, attr):
+        """Whether a base class from outside the package (whose typeshed stub
+        declares its class attributes ClassVar, as pickle's dispatch) holds
+        this attribute too."""
+        return any(attr in vars(base) and self.homes.get(id(base)) is None
+                   for base in cls.__mro__[1:] if base is not object)
 
     def klass(self, name, cls):
         qual = f"{self.module}.{name}"
@@ -273,7 +400,8 @@ class Stub:
                 self.reexports.append((home[0], home[1], f"_{home[1]}"))
                 bases.append(f"_{home[1]}")
         meta = type(cls)
-        if meta is not type:
+        # (an Enum's metaclass is implied, and named EnumMeta before 3.11)
+        if meta is not type and not issubclass(meta, enum.EnumMeta):
             bases.append("metaclass=" + self.class_ref(meta))
         if is_disjoint_base(cls):
             self.lines.append("@disjoint_base")
@@ -281,7 +409,7 @@ class Stub:
         default_return = TENSOR if cls.__name__ == "Tensor" and self.module == "cgrad._C" else ANY
         body = len(self.lines)
         for attr, value in sorted(vars(cls).items()):
-            if attr.startswith("__") and attr not in KEPT_DUNDERS:
+            if attr.startswith("__") and attr in SKIPPED_DUNDERS:
                 continue
             if attr.startswith("_") and not attr.startswith("__") and attr not in ("_version", "_base", "_is_view",
                                                                                     "_make_subclass"):
@@ -291,10 +419,13 @@ class Stub:
                 if isinstance(value, staticmethod):
                     self.function(attr, value.__func__, member_qual, "Self", "    ", True)
                 continue
+            clash = overrides_incompatibly(cls, attr, value)
             if isinstance(value, staticmethod):
-                self.function(attr, value.__func__, member_qual, default_return, "    ", False, "staticmethod")
+                self.function(attr, value.__func__, member_qual, default_return, "    ", False, "staticmethod",
+                              clash)
             elif isinstance(value, classmethod):
-                self.function(attr, value.__func__, member_qual, default_return, "    ", True, "classmethod")
+                self.function(attr, value.__func__, member_qual, default_return, "    ", True, "classmethod",
+                              clash)
             elif isinstance(value, property) or inspect.isgetsetdescriptor(value) or \
                     inspect.ismemberdescriptor(value):
                 writable = not isinstance(value, property) or value.fset is not None
@@ -304,17 +435,26 @@ class Stub:
                 else:
                     self.lines += ["    @property", f"    def {attr}(self) -> {ann}: ..."]
             elif is_function(value):
-                self.function(attr, value, member_qual, default_return, "    ", True)
+                self.function(attr, value, member_qual, default_return, "    ", True, None, clash)
             elif attr == "__hash__" and value is None:
                 self.lines.append("    __hash__: ClassVar[None]  # type: ignore[assignment]")
+            elif isinstance(cls, enum.EnumMeta) and isinstance(value, cls):
+                # a member, spelled as one (`name: type` would be an attribute)
+                literal = value.value if type(value.value) in (bool, int, float, str) else ...
+                self.lines.append(f"    {attr} = {literal!r}")
             else:
-                self.lines.append(f"    {attr}: {self.returns(member_qual, self.type_of_value(value))}")
+                ann = self.returns(member_qual, self.type_of_value(value))
+                if self.class_variable_outside(cls, attr):
+                    ann = f"ClassVar[{ann}]"
+                self.lines.append(f"    {attr}: {ann}")
         if len(self.lines) == body:
             self.lines.append("    ...")
 
     def text(self):
         head = [f"# Generated by tools/gen_stubs.py from the runtime module {self.module}: do not edit.",
                 "import builtins", "from typing import Any, ClassVar, Iterator", ""]
+        if any(line.strip() == "@abstractmethod" for line in self.lines):
+            head.insert(1, "from abc import abstractmethod")
         extensions = [n for n, used in (("Self", any("-> Self:" in line for line in self.lines)),
                                          ("disjoint_base", "@disjoint_base" in self.lines)) if used]
         if extensions:
@@ -342,10 +482,13 @@ class Stub:
 
 def public_names(module, bound_at_import):
     if hasattr(module, "__all__"):
-        return list(module.__all__)
+        return list(module.__all__) + (["__version__"] if "__version__" in vars(module) else [])
     # (submodules that only this script's walk imported are not attributes
     # of their package for a user)
-    return [n for n in bound_at_import.get(module.__name__, vars(module))
+    # names a module loads on first use (cgrad/__init__.py's module
+    # __getattr__ and its _LAZY_ATTRIBUTES table) are as public as the bound ones
+    lazy = getattr(module, "_LAZY_ATTRIBUTES", {})
+    return [n for n in (set(bound_at_import.get(module.__name__, vars(module))) | set(lazy))
             if not n.startswith("_") or n in ("__version__",)]
 
 
@@ -389,6 +532,13 @@ def stub_for(modname, modules, homes, bound_at_import):
                 getattr(obj, "__module__", None) not in ("cgrad._C", "cgrad"):
             continue     # imported into the compiled module (numbers.Number, ...)
         home = homes.get(id(obj)) if (isinstance(obj, type) or is_function(obj)) else None
+        if home is None and (isinstance(obj, type) or is_function(obj)) and \
+                not getattr(obj, "__module__", "cgrad").startswith("cgrad"):
+            # imported from outside the package (collections.abc.Sequence):
+            # no API of this module unless __all__ says so
+            if name in getattr(module, "__all__", ()):
+                stub.reexports.append((obj.__module__, obj.__qualname__, name))
+            continue
         if home is not None and home != (modname, name):
             stub.reexports.append((home[0], home[1], name))
         elif isinstance(obj, type):
@@ -416,6 +566,10 @@ def stub_for(modname, modules, homes, bound_at_import):
             written.add(name)
             stub.klass(name, getattr(module, name))
         stub.needed_classes &= written
+    if is_function(vars(module).get("__dir__")):
+        # (a module __getattr__ is left out: it would type every misspelt
+        # name as Any; the names it provides are listed above)
+        stub.lines.append(f"def __dir__() -> builtins.list[{STR}]: ...")
     if hasattr(module, "__all__"):
         stub.lines.append(f"__all__ = {sorted(module.__all__)!r}")
     return stub.text()
@@ -444,6 +598,10 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--check", action="store_true", help="compare with the checked-in stubs, write nothing")
     args = parser.parse_args()
+    if sys.version_info[:2] != STUB_PYTHON:
+        print(f"the stubs are generated with Python {'.'.join(map(str, STUB_PYTHON))} (CI's; @disjoint_base "
+              f"follows its class layout rule), this is {sys.version.split()[0]}", file=sys.stderr)
+        return 2
     sys.path.insert(0, ROOT)
     modules, bound_at_import = all_modules()
     homes = find_homes(modules)

@@ -24,6 +24,13 @@ def main(argv):
     with tempfile.TemporaryDirectory(prefix="cgrad-installed-tests-") as tmp:
         shutil.copytree(os.path.join(project, "tests"), os.path.join(tmp, "tests"),
                         ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        # the core's C headers, where the tests find them (tests/../src/cgrad):
+        # tests/test_special_math.py compiles special_math.h by itself to
+        # check its functions against torch's
+        headers = os.path.join(project, "src", "cgrad")
+        if os.path.isdir(headers):
+            shutil.copytree(headers, os.path.join(tmp, "src", "cgrad"),
+                            ignore=lambda folder, names: [n for n in names if not n.endswith(".h")])
         where = subprocess.run(
             [sys.executable, "-c", "import cgrad, cgrad._C; print(cgrad.__file__); print(cgrad._C.__file__)"],
             cwd=tmp, env=env, capture_output=True, text=True)

@@ -52,13 +52,16 @@ def build(lib, hidden, n_classes, init_weights=None):
 
 def format_seconds(seconds):
     """A duration with three significant digits in a unit that suits it."""
-    if seconds >= 100:
-        return f"{seconds:.0f} s"
     if seconds >= 1:
-        return f"{seconds:#.3g} s"
+        return f"{three_digits(seconds)} s"
     if seconds >= 1e-3:
-        return f"{seconds * 1e3:#.3g} ms"
-    return f"{seconds * 1e6:#.3g} us"
+        return f"{three_digits(seconds * 1e3)} ms"
+    return f"{three_digits(seconds * 1e6)} us"
+
+
+def three_digits(value):
+    # (#.3g keeps trailing zeros, 1.50, but also prints 116 as "116.")
+    return f"{value:.0f}" if value >= 99.95 else f"{value:#.3g}"
 
 
 class EpochLines:

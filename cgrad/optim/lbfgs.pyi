@@ -6,5 +6,5 @@ from cgrad.optim.optimizer import Optimizer as _Optimizer
 
 class LBFGS(_Optimizer):
     def __init__(self, params: Any, lr: Any = ..., max_iter: Any = ..., max_eval: Any = ..., tolerance_grad: Any = ..., tolerance_change: Any = ..., history_size: Any = ..., line_search_fn: Any = ...) -> None: ...
-    def step(self, closure: Any) -> Any: ...
+    def step(self, closure: Any) -> Any: ...  # type: ignore[override]
 __all__ = ['LBFGS']
