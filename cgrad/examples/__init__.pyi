@@ -2,4 +2,5 @@
 import builtins
 from typing import Any, ClassVar, Iterator
 
+from cgrad.examples import digits as digits
 from cgrad.examples import train as train
