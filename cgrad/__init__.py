@@ -429,3 +429,7 @@ def is_floating_point(input):
 
 def get_default_dtype():
     return float32
+
+
+# probability distributions (issue 16 part 5)
+from cgrad import distributions  # noqa: E402

@@ -6,6 +6,7 @@ from cgrad._C import dtype as _dtype
 from cgrad import autograd as autograd
 from cgrad import backends as backends
 from cgrad import cuda as cuda
+from cgrad import distributions as distributions
 from cgrad import func as func
 from cgrad import linalg as linalg
 from cgrad import nn as nn
