@@ -26,7 +26,8 @@ from bench.workloads import LIBS, WORKLOADS
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-ORDER = ["tiny", "scalar", "deep", "mlp", "matmul", "ewise", "mlp_leak", "optim"]
+ORDER = ["tiny", "scalar", "deep", "mlp", "matmul", "ewise", "mlp_leak", "optim", "lenet", "emb_ln_mlp",
+         "loader"]
 TIMEOUT = 900
 
 

@@ -419,5 +419,58 @@ class Optim:
         return self._tensor_lib(torch)
 
 
+# --- issue 15's training workloads (defined in bench/train_steps.py) -------------------------
+
+class _TrainStep:
+    """One training step of a bench/train_steps.py model; torch's model
+    starts from cgrad's weights."""
+    unit = "ms/step"
+    ops = None
+    libs = ("cgrad", "torch")
+    model = None
+
+    def setup_cgrad(self):
+        import cgrad
+        from bench.train_steps import build_steps
+        return build_steps(self.model, cgrad, None)["cgrad"]
+
+    def setup_torch(self):
+        import cgrad
+        import torch
+        from bench.train_steps import build_steps
+        return build_steps(self.model, cgrad, torch)["torch"]
+
+
+class LeNetStep(_TrainStep):
+    """LeNet-style CNN on 64 x 1 x 28 x 28: forward, cross-entropy, backward, Adam."""
+    model = "lenet"
+    repeat_scale = 0.5
+
+
+class EmbLnMlpStep(_TrainStep):
+    """Embedding(10000, 128) + LayerNorm + MLP on 64 x 32 tokens: forward, backward, Adam."""
+    model = "emb_ln_mlp"
+    repeat_scale = 0.5
+
+
+class LoaderEpoch:
+    """One shuffled DataLoader epoch over a TensorDataset of 60,000 x 784 float32 samples, batch 64."""
+    unit = "ms/iter"
+    ops = None
+    libs = ("cgrad", "torch")
+    repeat_scale = 0.1
+
+    def setup_cgrad(self):
+        import cgrad
+        from bench.train_steps import loader_runner
+        return loader_runner(cgrad)
+
+    def setup_torch(self):
+        import torch
+        from bench.train_steps import loader_runner
+        return loader_runner(torch)
+
+
 WORKLOADS = {"tiny": Tiny, "scalar": Scalar, "deep": Deep, "mlp": MLP, "matmul": Matmul,
-             "ewise": Ewise, "mlp_leak": MLPLeak, "optim": Optim}
+             "ewise": Ewise, "mlp_leak": MLPLeak, "optim": Optim, "lenet": LeNetStep,
+             "emb_ln_mlp": EmbLnMlpStep, "loader": LoaderEpoch}

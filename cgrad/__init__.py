@@ -391,6 +391,7 @@ _LAZY_ATTRIBUTES = {
     "backends": "cgrad.backends",
     "cuda": "cgrad.cuda",
     "distributed": "cgrad.distributed",
+    "distributions": "cgrad.distributions",
     "func": "cgrad.func",
     "linalg": "cgrad.linalg",
     "nn": "cgrad.nn",

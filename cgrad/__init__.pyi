@@ -7,6 +7,7 @@ from cgrad import autograd as autograd
 from cgrad import backends as backends
 from cgrad import cuda as cuda
 from cgrad import distributed as distributed
+from cgrad import distributions as distributions
 from cgrad import func as func
 from cgrad import linalg as linalg
 from cgrad import nn as nn

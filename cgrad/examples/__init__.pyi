@@ -2,5 +2,6 @@
 import builtins
 from typing import Any, ClassVar, Iterator
 
+from cgrad.examples import digits as digits
 from cgrad.examples import train as train
 from cgrad.examples import train_distributed as train_distributed

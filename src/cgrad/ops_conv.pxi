@@ -214,6 +214,8 @@ cdef object _np_sum = np.sum
 cdef int conv_matmul(object a, object b, object out) except -1:
     """out = a @ b on numpy views, with cgrad's BLAS thread count."""
     cdef int previous
+    if pool_matmul(a, b, out):
+        return 0
     if not _blas_probed:
         probe_blas_threads()
     if _blas_set_threads_local == NULL:

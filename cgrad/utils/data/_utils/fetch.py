@@ -1,15 +1,56 @@
 """Fetchers: how one batch (or one sample) is read from a dataset, the same
-code in the main process and in worker processes."""
+code in the main process and in worker processes.
+
+A batch of a plain TensorDataset under the default collate function is read
+with one gather per tensor: default_collate would stack the rows it reads one
+by one, to the same values, dtypes and shapes, at a Python call per sample."""
+import numpy as np
+
+import cgrad
+
+
+def _gather_rows(tensors, indices):
+    """[t[indices] for t in tensors], the rows gathered by numpy.take into
+    new tensors (a row copy each, where the tensor indexing kernel goes
+    element by element); None when an index is not an int in range (the
+    per-sample path then raises what indexing raises) or a dtype has no
+    numpy view."""
+    n = tensors[0].size(0)
+    if not indices or not all(type(i) is int for i in indices) or min(indices) < -n or max(indices) >= n:
+        return None
+    index = np.asarray(indices, dtype=np.int64)
+    try:
+        sources = [t.numpy() for t in tensors]
+    except (TypeError, RuntimeError):
+        return None
+    rows = []
+    for t, src in zip(tensors, sources):
+        out = cgrad.empty((len(index),) + tuple(t.shape[1:]), dtype=t.dtype)
+        np.take(src, index, axis=0, out=out.numpy())
+        rows.append(out)
+    return rows
 
 
 class _MapDatasetFetcher:
     def __init__(self, dataset, auto_collation, collate_fn, drop_last):
+        from cgrad.utils.data._utils.collate import default_collate
+        from cgrad.utils.data.dataset import TensorDataset
         self.dataset = dataset
         self.auto_collation = auto_collation
         self.collate_fn = collate_fn
         self.drop_last = drop_last
+        # exactly TensorDataset (a subclass may change __getitem__), tensors
+        # outside the graph (stack and gather record different nodes)
+        self.gathers_rows = (type(dataset) is TensorDataset and collate_fn is default_collate
+                             and len(dataset.tensors) > 0
+                             and all(isinstance(t, cgrad.Tensor) and not t.requires_grad
+                                     for t in dataset.tensors))
 
     def fetch(self, possibly_batched_index):
+        if self.auto_collation and self.gathers_rows and type(possibly_batched_index) is list:
+            rows = _gather_rows(self.dataset.tensors, possibly_batched_index)
+            if rows is not None:
+                return rows
         if self.auto_collation:
             if callable(getattr(self.dataset, "__getitems__", None)):
                 data = self.dataset.__getitems__(possibly_batched_index)
