@@ -36,3 +36,14 @@ _LAYERS = ["Conv1d", "Conv2d", "MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d
            "CircularPad2d", "CircularPad3d", "Embedding", "EmbeddingBag", "Dropout1d", "Dropout2d", "LayerNorm", "GroupNorm", "BatchNorm1d",
            "BatchNorm2d", "InstanceNorm1d", "InstanceNorm2d"]
 __all__ += _LAYERS
+from cgrad.nn.modules.rnn import GRU, LSTM, RNN, RNNBase
+from cgrad.nn.modules.rnn_cell import GRUCell, LSTMCell, RNNCell, RNNCellBase
+_LAYERS += ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
+__all__ += ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
+from cgrad.nn.modules.attention import MultiheadAttention
+from cgrad.nn.modules.transformer import (Transformer, TransformerDecoder, TransformerDecoderLayer,
+                                          TransformerEncoder, TransformerEncoderLayer)
+_LAYERS += ["MultiheadAttention", "Transformer", "TransformerEncoder", "TransformerDecoder",
+            "TransformerEncoderLayer", "TransformerDecoderLayer"]
+__all__ += ["MultiheadAttention", "Transformer", "TransformerEncoder", "TransformerDecoder",
+            "TransformerEncoderLayer", "TransformerDecoderLayer"]
