@@ -833,3 +833,6 @@ def dropout2d(input, p=0.5, training=True, inplace=False):
                       "channel-wise dropout behavior, please switch to using dropout1d instead.",
                       stacklevel=2)
     return _feature_dropout(input, p, training, inplace)
+
+from cgrad.nn._attention import multi_head_attention_forward, scaled_dot_product_attention  # noqa: E402
+__all__ += ["scaled_dot_product_attention", "multi_head_attention_forward"]
