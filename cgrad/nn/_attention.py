@@ -42,7 +42,9 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
             bias = bias.masked_fill(dead, 0.0)
         else:
             dead = None
-    scores = cgrad.matmul(query, key.transpose(-2, -1)) * scale_factor
+    # the scale goes on q (L x E) rather than on the scores (L x S): one pass
+    # less over the larger tensor, forward and backward
+    scores = cgrad.matmul(query * scale_factor, key.transpose(-2, -1))
     if bias is not None:
         scores = scores + bias
     weights = F.softmax(scores, dim=-1)

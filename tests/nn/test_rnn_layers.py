@@ -284,3 +284,38 @@ def test_module_gradcheck_float64(kind):
     x = cgrad.tensor(np.random.default_rng(0).standard_normal((3, 2, 3)), requires_grad=True)
     assert cgrad.autograd.gradcheck(lambda x: flat(mod(x))[0], [x], atol=1e-6, rtol=1e-4)
     assert cgrad.autograd.gradgradcheck(lambda x: flat(mod(x))[0], [x], atol=1e-5, rtol=1e-3)
+
+
+def test_fused_layer_refuses_bad_arguments():
+    tensors, lens = _layer_inputs(2, False, False, True, None)
+    x, h, c, w_ih, w_hh, b_ih, b_hh, w_hr = tensors
+    bad = [
+        (2, x, h, c, w_ih, w_hh[:, :3], b_ih, b_hh, None, None),            # w_hh columns
+        (2, x, h, c, w_ih, w_hh, b_ih, None, None, None),                   # one bias only
+        (2, x[0], h, c, w_ih, w_hh, b_ih, b_hh, None, None),                # 2-D input
+        (2, x, h, c, w_ih, w_hh, b_ih, b_hh, None, cgrad.tensor([5, 1, 1])),   # a length past T
+        (2, x, h, c, w_ih, w_hh, b_ih, b_hh, None, cgrad.tensor([1, 1])),      # lengths per row
+        (3, x, h, None, w_ih, w_hh, b_ih, b_hh, w_hh, None),                # projection on GRU
+    ]
+    for mode, *args in bad:
+        with pytest.raises(RuntimeError):
+            cgrad._C._rnn_layer(mode, False, *args)
+    with pytest.raises(TypeError, match="argument 'cx' must be Tensor, not None"):
+        cgrad._C._rnn_layer(2, False, x, h, None, w_ih, w_hh, b_ih, b_hh, None, None)
+    with pytest.raises(RuntimeError, match="expected scalar type"):
+        cgrad._C._rnn_layer(2, False, x.float(), h, c, w_ih, w_hh, b_ih, b_hh, None, None)
+    with pytest.raises(NotImplementedError):
+        cgrad._C._rnn_layer(2, False, x.long(), h.long(), c.long(), w_ih.long(), w_hh.long(), None, None, None,
+                            None)
+
+
+def test_copy_pickle_and_state_dict_keep_the_layer_working():
+    import copy
+    import pickle
+    mod = cgrad.nn.LSTM(3, 4, 2, bidirectional=True)
+    x = cgrad.tensor(np.random.default_rng(0).standard_normal((5, 2, 3)).astype(np.float32))
+    expected = mod(x)[0].detach().numpy()
+    again = cgrad.nn.LSTM(3, 4, 2, bidirectional=True)
+    again.load_state_dict(mod.state_dict())
+    for other in (copy.deepcopy(mod), pickle.loads(pickle.dumps(mod)), again):
+        assert np.array_equal(other(x)[0].detach().numpy(), expected)
