@@ -22,6 +22,9 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     """softmax(q k^T * scale + mask) v, with dropout on the weights."""
     L, S = query.size(-2), key.size(-2)
     scale_factor = 1 / math.sqrt(query.size(-1)) if scale is None else scale
+    if is_causal and attn_mask is not None and query.dim() != 4:
+        # 4-D inputs take PyTorch's CPU flash kernel, which applies both masks
+        raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be set when is_causal=True")
     bias = None
     if is_causal:
         causal = cgrad.ones(L, S, dtype=cgrad.bool).tril(0)

@@ -34,6 +34,7 @@ SDPA_CASES = [
     dict(mask="bool_dead_row"),
     dict(mask="bool", scale=2.0),
     dict(gqa=True),
+    dict(is_causal=True, mask="bool"),
 ]
 
 
@@ -84,6 +85,12 @@ def test_sdpa_dropout_and_errors():
         Fc.scaled_dot_product_attention(cgrad.ones(1, 5, 8), cgrad.ones(1, 6, 4), cgrad.ones(1, 6, 8))
     with pytest.raises(RuntimeError) as et:
         Ft.scaled_dot_product_attention(torch.ones(1, 5, 8), torch.ones(1, 6, 4), torch.ones(1, 6, 8))
+    assert str(ec.value) == str(et.value)
+    mask = np.ones((5, 5), bool)
+    with pytest.raises(RuntimeError) as ec:
+        Fc.scaled_dot_product_attention(*[cgrad.ones(1, 5, 8)] * 3, attn_mask=cgrad.tensor(mask), is_causal=True)
+    with pytest.raises(RuntimeError) as et:
+        Ft.scaled_dot_product_attention(*[torch.ones(1, 5, 8)] * 3, attn_mask=torch.tensor(mask), is_causal=True)
     assert str(ec.value) == str(et.value)
 
 
