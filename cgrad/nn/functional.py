@@ -854,3 +854,5 @@ __all__ += [
     "gaussian_nll_loss", "softmin", "glu", "gumbel_softmax", "pixel_shuffle", "pixel_unshuffle", "bilinear",
     "alpha_dropout", "interpolate", "upsample", "upsample_nearest", "upsample_bilinear",
 ]
+from cgrad.nn._attention import multi_head_attention_forward, scaled_dot_product_attention  # noqa: E402
+__all__ += ["scaled_dot_product_attention", "multi_head_attention_forward"]

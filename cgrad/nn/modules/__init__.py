@@ -52,3 +52,14 @@ _LAYERS += ["GLU", "Softmin", "CELU", "SELU", "CosineSimilarity", "PairwiseDista
             "MarginRankingLoss", "MultiLabelSoftMarginLoss", "PoissonNLLLoss", "SoftMarginLoss", "TripletMarginLoss",
             "PixelShuffle", "PixelUnshuffle", "Upsample", "UpsamplingBilinear2d", "UpsamplingNearest2d"]
 __all__ += _LAYERS[-23:]
+from cgrad.nn.modules.rnn import GRU, LSTM, RNN, RNNBase
+from cgrad.nn.modules.rnn_cell import GRUCell, LSTMCell, RNNCell, RNNCellBase
+_LAYERS += ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
+__all__ += ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
+from cgrad.nn.modules.attention import MultiheadAttention
+from cgrad.nn.modules.transformer import (Transformer, TransformerDecoder, TransformerDecoderLayer,
+                                          TransformerEncoder, TransformerEncoderLayer)
+_LAYERS += ["MultiheadAttention", "Transformer", "TransformerEncoder", "TransformerDecoder",
+            "TransformerEncoderLayer", "TransformerDecoderLayer"]
+__all__ += ["MultiheadAttention", "Transformer", "TransformerEncoder", "TransformerDecoder",
+            "TransformerEncoderLayer", "TransformerDecoderLayer"]

@@ -27,6 +27,7 @@ from cgrad.nn.modules.activation_pointwise import Softshrink as Softshrink
 from cgrad.nn.modules.activation_pointwise import Softsign as Softsign
 from cgrad.nn.modules.activation_pointwise import Tanhshrink as Tanhshrink
 from cgrad.nn.modules.activation_pointwise import Threshold as Threshold
+from cgrad.nn.modules.attention import MultiheadAttention as MultiheadAttention
 from cgrad.nn.modules.batchnorm import BatchNorm1d as BatchNorm1d
 from cgrad.nn.modules.batchnorm import BatchNorm2d as BatchNorm2d
 from cgrad.nn.modules.container import ModuleDict as ModuleDict
@@ -94,11 +95,25 @@ from cgrad.nn.modules.pooling import AvgPool2d as AvgPool2d
 from cgrad.nn.modules.pooling import MaxPool1d as MaxPool1d
 from cgrad.nn.modules.pooling import MaxPool2d as MaxPool2d
 from cgrad.nn.modules.prelu import PReLU as PReLU
+from cgrad.nn.modules.rnn import GRU as GRU
+from cgrad.nn.modules.rnn import LSTM as LSTM
+from cgrad.nn.modules.rnn import RNN as RNN
+from cgrad.nn.modules.rnn import RNNBase as RNNBase
+from cgrad.nn.modules.rnn_cell import GRUCell as GRUCell
+from cgrad.nn.modules.rnn_cell import LSTMCell as LSTMCell
+from cgrad.nn.modules.rnn_cell import RNNCell as RNNCell
+from cgrad.nn.modules.rnn_cell import RNNCellBase as RNNCellBase
 from cgrad.nn.modules.sparse import Embedding as Embedding
 from cgrad.nn.modules.sparse import EmbeddingBag as EmbeddingBag
+from cgrad.nn.modules.transformer import Transformer as Transformer
+from cgrad.nn.modules.transformer import TransformerDecoder as TransformerDecoder
+from cgrad.nn.modules.transformer import TransformerDecoderLayer as TransformerDecoderLayer
+from cgrad.nn.modules.transformer import TransformerEncoder as TransformerEncoder
+from cgrad.nn.modules.transformer import TransformerEncoderLayer as TransformerEncoderLayer
 from cgrad.nn.modules.unflatten import Unflatten as Unflatten
 from cgrad.nn.modules.upsampling import Upsample as Upsample
 from cgrad.nn.modules.upsampling import UpsamplingBilinear2d as UpsamplingBilinear2d
 from cgrad.nn.modules.upsampling import UpsamplingNearest2d as UpsamplingNearest2d
 
 __all__ = ['AdaptiveAvgPool1d', 'AdaptiveAvgPool2d', 'AdaptiveMaxPool1d', 'AdaptiveMaxPool2d', 'AlphaDropout', 'AvgPool1d', 'AvgPool2d', 'BCELoss', 'BCEWithLogitsLoss', 'BatchNorm1d', 'BatchNorm2d', 'Bilinear', 'CELU', 'CircularPad1d', 'CircularPad2d', 'CircularPad3d', 'ConstantPad1d', 'ConstantPad2d', 'ConstantPad3d', 'Conv1d', 'Conv2d', 'CosineEmbeddingLoss', 'CosineSimilarity', 'CrossEntropyLoss', 'Dropout', 'Dropout1d', 'Dropout2d', 'ELU', 'Embedding', 'EmbeddingBag', 'Flatten', 'GELU', 'GLU', 'GaussianNLLLoss', 'GroupNorm', 'Hardshrink', 'Hardsigmoid', 'Hardswish', 'Hardtanh', 'HingeEmbeddingLoss', 'HuberLoss', 'Identity', 'InstanceNorm1d', 'InstanceNorm2d', 'KLDivLoss', 'L1Loss', 'LayerNorm', 'LeakyReLU', 'Linear', 'LogSigmoid', 'LogSoftmax', 'MSELoss', 'MarginRankingLoss', 'MaxPool1d', 'MaxPool2d', 'Mish', 'Module', 'ModuleDict', 'ModuleList', 'MultiLabelSoftMarginLoss', 'NLLLoss', 'PReLU', 'PairwiseDistance', 'ParameterDict', 'ParameterList', 'PixelShuffle', 'PixelUnshuffle', 'PoissonNLLLoss', 'ReLU', 'ReLU6', 'ReflectionPad1d', 'ReflectionPad2d', 'ReflectionPad3d', 'ReplicationPad1d', 'ReplicationPad2d', 'ReplicationPad3d', 'SELU', 'Sequential', 'SiLU', 'Sigmoid', 'SmoothL1Loss', 'SoftMarginLoss', 'Softmax', 'Softmin', 'Softplus', 'Softshrink', 'Softsign', 'Tanh', 'Tanhshrink', 'Threshold', 'TripletMarginLoss', 'Unflatten', 'Upsample', 'UpsamplingBilinear2d', 'UpsamplingNearest2d', 'ZeroPad1d', 'ZeroPad2d', 'ZeroPad3d']
+__all__ = ['AdaptiveAvgPool1d', 'AdaptiveAvgPool2d', 'AdaptiveMaxPool1d', 'AdaptiveMaxPool2d', 'AvgPool1d', 'AvgPool2d', 'BCELoss', 'BCEWithLogitsLoss', 'BatchNorm1d', 'BatchNorm2d', 'CircularPad1d', 'CircularPad2d', 'CircularPad3d', 'ConstantPad1d', 'ConstantPad2d', 'ConstantPad3d', 'Conv1d', 'Conv2d', 'CrossEntropyLoss', 'Dropout', 'Dropout1d', 'Dropout2d', 'ELU', 'Embedding', 'EmbeddingBag', 'Flatten', 'GELU', 'GRU', 'GRUCell', 'GroupNorm', 'Hardshrink', 'Hardsigmoid', 'Hardswish', 'Hardtanh', 'Identity', 'InstanceNorm1d', 'InstanceNorm2d', 'L1Loss', 'LSTM', 'LSTMCell', 'LayerNorm', 'LeakyReLU', 'Linear', 'LogSigmoid', 'LogSoftmax', 'MSELoss', 'MaxPool1d', 'MaxPool2d', 'Mish', 'Module', 'ModuleDict', 'ModuleList', 'MultiheadAttention', 'NLLLoss', 'PReLU', 'ParameterDict', 'ParameterList', 'RNN', 'RNNBase', 'RNNCell', 'RNNCellBase', 'ReLU', 'ReLU6', 'ReflectionPad1d', 'ReflectionPad2d', 'ReflectionPad3d', 'ReplicationPad1d', 'ReplicationPad2d', 'ReplicationPad3d', 'Sequential', 'SiLU', 'Sigmoid', 'SmoothL1Loss', 'Softmax', 'Softplus', 'Softshrink', 'Softsign', 'Tanh', 'Tanhshrink', 'Threshold', 'Transformer', 'TransformerDecoder', 'TransformerDecoderLayer', 'TransformerEncoder', 'TransformerEncoderLayer', 'Unflatten', 'ZeroPad1d', 'ZeroPad2d', 'ZeroPad3d']

@@ -4,6 +4,7 @@ from typing import Any, ClassVar, Iterator
 
 from cgrad.nn.utils import clip_grad as clip_grad
 from cgrad.nn.utils import convert_parameters as convert_parameters
+from cgrad.nn.utils import rnn as rnn
 from cgrad.nn.utils.clip_grad import clip_grad_norm as clip_grad_norm
 from cgrad.nn.utils.clip_grad import clip_grad_norm_ as clip_grad_norm_
 from cgrad.nn.utils.clip_grad import clip_grad_value_ as clip_grad_value_
@@ -12,4 +13,4 @@ from cgrad.nn.utils.clip_grad import get_total_norm as get_total_norm
 from cgrad.nn.utils.convert_parameters import parameters_to_vector as parameters_to_vector
 from cgrad.nn.utils.convert_parameters import vector_to_parameters as vector_to_parameters
 
-__all__ = ['clip_grad', 'clip_grad_norm', 'clip_grad_norm_', 'clip_grad_value_', 'clip_grads_with_norm_', 'convert_parameters', 'get_total_norm', 'parameters_to_vector', 'vector_to_parameters']
+__all__ = ['clip_grad', 'clip_grad_norm', 'clip_grad_norm_', 'clip_grad_value_', 'clip_grads_with_norm_', 'convert_parameters', 'get_total_norm', 'parameters_to_vector', 'rnn', 'vector_to_parameters']
