@@ -141,8 +141,10 @@ def composite_grads(fn, inputs, grads):
         grads = [grads]
     pairs = [(o, g) for o, g in zip(outs, grads) if g is not None and o.requires_grad]
     targets = [l for l, w in zip(leaves, wanted) if w]
-    if not pairs or not targets:
+    if not targets:
         return tuple(None for _ in inputs)
+    if not pairs:          # the composite is constant in its inputs (cdist with p=0): zero gradients
+        return tuple(_C.zeros_like(l) if w else None for l, w in zip(leaves, wanted))
     got = iter(_grad([o for o, _ in pairs], targets, [g for _, g in pairs], create_graph=create_graph,
                      allow_unused=True))
     res = []

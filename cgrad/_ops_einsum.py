@@ -195,6 +195,16 @@ def einsum(*args):
                             f"{typename(op)}")
     if not operands:
         raise RuntimeError("einsum(): must provide at least one operand")
+    if len(operands) == 2:
+        key = (equation, tuple(operands[0].shape), tuple(operands[1].shape))
+        plan = _BMM_PLANS.get(key)
+        if plan is None:
+            plan = _bmm_plan(equation, operands)
+            if len(_BMM_PLANS) > 512:
+                _BMM_PLANS.clear()
+            _BMM_PLANS[key] = plan
+        if plan is not False:
+            return _run_bmm_plan(plan, operands[0], operands[1])
     op_labels, out_labels = _parse(equation, operands)
 
     # ellipsis dims, right-aligned across operands
@@ -231,7 +241,7 @@ def einsum(*args):
                 prev = first[lab]
                 if op.shape[prev] != size:
                     raise RuntimeError(f"einsum(): subscript {lab} is repeated for operand {k} but the sizes don't "
-                                       f"match, {op.shape[prev]} != {size}")
+                                       f"match, {size} != {op.shape[prev]}")
             else:
                 first[lab] = d
         # repeated subscripts: take the diagonal (PyTorch: diagonal then movedim)
@@ -290,27 +300,98 @@ def einsum(*args):
         for j in range(out_size, ndim):
             if ops[k].shape[j] != 1 and all(o.shape[j] == 1 for i, o in enumerate(ops) if i != k):
                 ops[k] = ops[k].sum(j, True)
-    for a_i, b_i in path:
-        a_i, b_i = sorted((a_i, b_i))
-        a, b = ops[a_i], ops[b_i]
-        rest = [o for i, o in enumerate(ops) if i not in (a_i, b_i)]
-        sum_dims = []
-        for j in range(out_size, ndim):
-            if any(o.shape[j] != 1 for o in rest):
-                continue
-            sa, sb = a.shape[j] != 1, b.shape[j] != 1
-            if sa and sb:
-                sum_dims.append(j)
-            elif sa:
-                a = a.sum(j, True)
-            elif sb:
-                b = b.sum(j, True)
-        r = a.mul(b) if not sum_dims else _sumproduct_pair(a, b, sum_dims)
+    for step in path:
+        step = sorted(step)
+        group = [ops[i] for i in step]
+        rest = [o for i, o in enumerate(ops) if i not in step]
+        r = group[0]
+        for k in range(1, len(group)):
+            r = _contract_pair(r, group[k], rest + group[k + 1:], out_size, ndim)
         ops = rest + [r]
     result = ops[0]
     if ndim > out_size:
         result = result.view(tuple(result.shape[:out_size]))
     return result
+
+
+_BMM_PLANS = {}
+
+
+def _bmm_plan(equation, operands):
+    """For two operands whose product is one batched matmul (no repeated or
+    size-1 subscripts, every subscript of one operand alone in the output,
+    every contracted one in both), the permutations and shapes that make it
+    one bmm of views: what PyTorch's sumproduct_pair does, with its identity
+    permutes and no-op reshapes left out. False when the general path is
+    needed."""
+    op_labels, out_labels = _parse(equation, operands)
+    if _ELLIPSIS in out_labels or any(_ELLIPSIS in ls for ls in op_labels):
+        return False
+    la, lb = op_labels
+    if len(set(la)) != len(la) or len(set(lb)) != len(lb):
+        return False
+    a, b = operands
+    size = {}
+    for labels, op in ((la, a), (lb, b)):
+        for d, lab in enumerate(labels):
+            n = op.shape[d]
+            if n == 1 or size.get(lab, n) != n:
+                return False
+            size[lab] = n
+    contracted = sorted(set(la + lb) - set(out_labels))
+    if not contracted or any(lab not in la or lab not in lb for lab in contracted):
+        return False
+    lro = [lab for lab in out_labels if lab in la and lab in lb]
+    lo = [lab for lab in out_labels if lab in la and lab not in lb]
+    ro = [lab for lab in out_labels if lab in lb and lab not in la]
+
+    def prod(labels):
+        r = 1
+        for lab in labels:
+            r *= size[lab]
+        return r
+    lperm = [la.index(lab) for lab in lro + lo + contracted]
+    rperm = [lb.index(lab) for lab in lro + contracted + ro]
+    lshape = (prod(lro), prod(lo), prod(contracted))
+    rshape = (prod(lro), prod(contracted), prod(ro))
+    grouped = lro + lo + ro
+    operm = [grouped.index(lab) for lab in out_labels]
+    final = tuple(size[lab] for lab in out_labels)
+    return (None if lperm == list(range(len(la))) else lperm, lshape,
+            None if rperm == list(range(len(lb))) else rperm, rshape,
+            tuple(size[lab] for lab in grouped), None if operm == list(range(len(operm))) else operm, final)
+
+
+def _run_bmm_plan(plan, a, b):
+    lperm, lshape, rperm, rshape, grouped_shape, operm, final = plan
+    if lperm is not None:
+        a = a.permute(lperm)
+    if tuple(a.shape) != lshape:
+        a = a.reshape(lshape)
+    if rperm is not None:
+        b = b.permute(rperm)
+    if tuple(b.shape) != rshape:
+        b = b.reshape(rshape)
+    r = _C.bmm(a, b)
+    if operm is not None:
+        r = r.view(grouped_shape).permute(operm)
+    return r.view(final)
+
+
+def _contract_pair(a, b, others, out_size, ndim):
+    """a and b contracted over the contracted dims no other operand holds."""
+    sum_dims = []
+    for j in range(out_size, ndim):
+        if any(o.shape[j] != 1 for o in others):
+            continue
+        sa, sb = a.shape[j] != 1, b.shape[j] != 1
+        if sa and sb:
+            sum_dims.append(j)
+        elif sa:
+            a = a.sum(j, True)
+        elif sb:
+            b = b.sum(j, True)
+    return a.mul(b) if not sum_dims else _sumproduct_pair(a, b, sum_dims)
 
 
 def _diagonal(x, offset, d1, d2):
