@@ -50,20 +50,25 @@ def _selected(x, values_np, indices_np, dim, node, keepdim=True):
     return values, indices
 
 
-def _sort_impl(x, dim, descending):
+def _sort_impl(x, dim, descending, node="SortBackward0"):
     a = np_of(x)
     if a.ndim == 0:
-        return _selected(x, a.copy(), np.zeros((), np.int64), 0, "SortBackward0")
+        return _selected(x, a.copy(), np.zeros((), np.int64), 0, node)
     idx = _argsort_np(a, dim, descending)
-    return _selected(x, np.take_along_axis(a, idx, dim), idx, dim, "SortBackward0")
+    return _selected(x, np.take_along_axis(a, idx, dim), idx, dim, node)
 
 
-def sort(input, dim=-1, descending=False, *, stable=False, out=None):
+_UNSET = object()
+
+
+def sort(input, dim=-1, descending=False, *, stable=_UNSET, out=None):
+    """Always stable (PyTorch's CPU sort is too); passing `stable` selects
+    PyTorch's sort.stable overload, whose node is SortBackward1."""
     check_tensor(input, "sort")
     if isinstance(dim, bool):          # sort(x, True): the old descending spelling is not accepted
         raise TypeError("sort(): argument 'dim' (position 2) must be int, not bool")
     d = wrap_dim(check_int(dim, "sort", "dim", 2), input.dim())
-    res = _sort_impl(input, d, bool(descending))
+    res = _sort_impl(input, d, bool(descending), "SortBackward0" if stable is _UNSET else "SortBackward1")
     return with_out_tuple(res, out, "sort", RESULT_TYPES["sort"])
 
 
@@ -160,7 +165,7 @@ def _median_dim(input, dim, keepdim, ignore_nan, fname, node):
     if a.ndim == 0:
         return _selected(input, a.copy(), np.zeros((), np.int64), 0, node)
     if a.shape[d] == 0:
-        raise IndexError(f"{fname}(): Expected reduction dim {d} to have non-zero size.")
+        raise IndexError(f"median(): Expected reduction dim {d} to have non-zero size.")   # nanmedian too
     n = a.shape[d]
     if a.dtype.kind == "f":
         nans = np.isnan(a).sum(axis=d, keepdims=True)
@@ -263,7 +268,7 @@ def _quantile(input, q, dim, keepdim, interpolation, ignore_nan, fname):
         qv = np_of(q)
         if ((qv < 0) | (qv > 1)).any():
             raise RuntimeError(f"{fname}() q values must be in the range [0, 1]")
-        q_t = q.detach()
+        q_t = q
         q_scalar = q.dim() == 0
     else:
         qf = float(q)
