@@ -29,6 +29,8 @@ def _cumprod_grad(x, g, dim):
     safe_x = _C.where(before, x, _C.ones_like(x))
     grad = _C.where(before, _rev_cumsum(g * out, dim) / safe_x, _C.zeros_like(x))
     first_zero = is_zero.logical_and(zeros_so_far == 1)
+    if _C.is_grad_enabled() and bool(first_zero.any()):
+        return _cumprod_grad_quadratic(x, g, dim)
     if bool(first_zero.any()):
         prefix = cumprod(safe_x, dim).narrow(dim, x.shape[dim] - 1, 1)     # product before the zero
         after = (zeros_so_far > 0).logical_and(first_zero.logical_not())
@@ -36,6 +38,19 @@ def _cumprod_grad(x, g, dim):
         at_zero = _rev_cumsum(g * _C.where(zeros_so_far > 0, tail, _C.zeros_like(x)), dim)
         grad = grad + _C.where(first_zero, prefix * at_zero, _C.zeros_like(x))
     return grad
+
+
+def _cumprod_grad_quadratic(x, g, dim):
+    """The same gradient as sum_{k>=i} g_k prod_{j<=k, j!=i} x_j over an
+    n x n product table: O(n^2), but a smooth function of every x_j, so its
+    own derivative is right where x has zeros (used for double backward)."""
+    n = x.shape[dim]
+    xm = x.movedim(dim, -1).unsqueeze(-2)                       # (..., 1, n)
+    eye = _C.eye(n, dtype=_C.bool_)
+    table = cumprod(_C.where(eye, _C.ones_like(xm), xm), -1)    # row i: x with x_i set to 1
+    later = _C.ones((n, n), dtype=_C.bool_).triu()              # k >= i
+    gm = g.movedim(dim, -1).unsqueeze(-2)
+    return (gm * table * later).sum(-1).movedim(-1, dim)
 
 
 def _cumprod_dtype(x, dtype):
