@@ -52,7 +52,7 @@ def masked_select(input, mask, *, out=None):
     check_tensor(mask, "masked_select", "mask", 2)
     if mask.dtype != _C.bool_:
         raise RuntimeError("masked_select: expected BoolTensor for mask")
-    shape = _broadcast_shape(input.shape, mask.shape)
+    shape = _broadcast_shape(mask.shape, input.shape)
     a = np.broadcast_to(np_of(input), shape)
     m = np.broadcast_to(np_of(mask), shape)
     res = tensor_of(a[m])
@@ -83,7 +83,7 @@ def masked_scatter(input, mask, source, _inplace=False):
     check_tensor(source, "masked_scatter", "source", 3)
     if mask.dtype != _C.bool_:
         raise RuntimeError(f"masked_scatter_ only supports boolean masks, but got mask with dtype "
-                           f"{str(mask.dtype).split('.')[-1]}")
+                           f"{_title(mask.dtype)}")
     if input.dtype != source.dtype:
         raise RuntimeError(f"masked_scatter: expected self and source to have same dtypes but got"
                            f"{_title(input.dtype)} and {_title(source.dtype)}")
