@@ -11,6 +11,7 @@ differentiable for double backward.
 import numpy as np
 
 from cgrad import _C
+from cgrad.autograd.grad_mode import no_grad
 from cgrad._op_support import (attach, check_int, check_tensor, np_of, tensor_of, typename, with_out,
                                wrap_dim)
 
@@ -178,7 +179,7 @@ def rot90(input, k=1, dims=(0, 1)):
     if not (-nd <= dims[1] < nd):
         raise RuntimeError(f"Rotation dim1 out of range, dim1 = {dims[1]}")
     d0, d1 = dims[0] % nd, dims[1] % nd
-    with _C.no_grad():
+    with no_grad():
         result = _rot90_plain(input.detach(), k, d0, d1).clone()
     attach([result], "Rot90Backward0", [input], lambda g: (rot90(g, -k, [d0, d1]),))
     return result
@@ -198,7 +199,7 @@ def diag_embed(input, offset=0, dim1=-2, dim2=-1):
     for d in sorted((d1, d2)):
         shape.insert(d, n)
     result = _C.zeros(tuple(shape), dtype=input.dtype)
-    with _C.no_grad():
+    with no_grad():
         diagonal(result, offset, d1, d2).copy_(input.detach())
     attach([result], "DiagEmbedBackward0", [input], lambda g: (diagonal(g, offset, d1, d2),))
     return result
@@ -241,7 +242,7 @@ def block_diag(*tensors):
     result = _C.zeros((rows, cols), dtype=dt)
     spans = []
     r = c = 0
-    with _C.no_grad():
+    with no_grad():
         for m in mats:
             result[r:r + m.shape[0], c:c + m.shape[1]] = m.detach().to(dt)
             spans.append((r, c, m.shape[0], m.shape[1]))
@@ -289,7 +290,6 @@ def meshgrid(*tensors, indexing=None):
         view[i] = -1
         out.append(t.view(tuple(view)).expand(shape))
     if swap:
-        out = [o.transpose(0, 1) for o in out]
         out[0], out[1] = out[1], out[0]
     return tuple(out)
 
