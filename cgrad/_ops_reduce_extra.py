@@ -38,11 +38,19 @@ def nansum(input, dim=None, keepdim=False, *, dtype=None, out=None):
             r = x.sum()
             return r.reshape((1,) * input.dim()) if keepdim else r
         return x.sum(dims, keepdim)
-    if input.is_floating_point() and input.requires_grad and _C.is_grad_enabled():
-        return with_out(composite_op("NansumBackward0", compute, [input]), out, "nansum")
     from cgrad.autograd.grad_mode import no_grad
     with no_grad():
-        return with_out(compute(input), out, "nansum")
+        res = compute(input)
+    if input.is_floating_point():
+        shape = tuple(input.shape)
+        kept = [1 if (dims is None or k in dims) else n for k, n in enumerate(shape)]
+
+        def backward(g):
+            # PyTorch's formula: g * ~isnan(x) (a NaN gradient stays NaN)
+            keep = input.detach().isnan().logical_not().to(g.dtype)
+            return (g.reshape(tuple(kept)).expand(shape) * keep,)
+        attach([res], "NansumBackward0", [input], backward)
+    return with_out(res, out, "nansum")
 
 
 def nanmean(input, dim=None, keepdim=False, *, dtype=None, out=None):
