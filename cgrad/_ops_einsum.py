@@ -492,27 +492,68 @@ def _sum_to(g, shape):
     return g
 
 
+def _expand_check(input, shape):
+    """PyTorch's expand of the added input to the product's shape (its error)."""
+    input.expand(tuple(shape))
+
+
+def _check_bmm_args(input, batch1, batch2, fname):
+    check_tensor(input, fname)
+    check_tensor(batch1, fname, "batch1", 2)
+    check_tensor(batch2, fname, "batch2", 3)
+    if batch1.dim() != 3:
+        raise RuntimeError("batch1 must be a 3D tensor")
+    if batch2.dim() != 3:
+        raise RuntimeError("batch2 must be a 3D tensor")
+    for t in (batch1, batch2):
+        if t.dtype != input.dtype:
+            raise RuntimeError(f"expected scalar type {_dtype_title(input)} but found {_dtype_title(t)}")
+
+
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
-    check_tensor(input, "baddbmm")
+    _check_bmm_args(input, batch1, batch2, "baddbmm")
+    b, n, k = batch1.shape
+    if tuple(batch2.shape[:2]) != (b, k):
+        raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: [{b}, {k}] but got: "
+                           f"[{batch2.shape[0]}, {batch2.shape[1]}].")
+    _expand_check(input, (b, n, batch2.shape[2]))
     return _addop("BaddbmmBackward0", input, [batch1, batch2], _C.bmm, beta, alpha, "baddbmm", out)
 
 
 def addbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
-    check_tensor(input, "addbmm")
+    _check_bmm_args(input, batch1, batch2, "addbmm")
+    if batch1.shape[2] != batch2.shape[1] or batch1.shape[0] != batch2.shape[0]:
+        raise RuntimeError(f"Incompatible matrix sizes for bmm ({batch1.shape[1]}x{batch1.shape[2]} and "
+                           f"{batch2.shape[1]}x{batch2.shape[2]})")
+    _expand_check(input, (batch1.shape[1], batch2.shape[2]))
     return _addop("AddbmmBackward0", input, [batch1, batch2], lambda a, b: _C.bmm(a, b).sum(0), beta, alpha,
                   "addbmm", out)
 
 
 def addmv(input, mat, vec, *, beta=1, alpha=1, out=None):
     check_tensor(input, "addmv")
+    check_tensor(mat, "addmv", "mat", 2)
+    check_tensor(vec, "addmv", "vec", 3)
+    if mat.dim() != 2 or vec.dim() != 1 or input.dim() > 1:
+        raise RuntimeError(f"vector + matrix @ vector expected, got {input.dim()}, {mat.dim()}, {vec.dim()}")
+    if mat.shape[1] != vec.shape[0] or (input.dim() == 1 and input.shape[0] not in (1, mat.shape[0])):
+        raise RuntimeError(f"size mismatch, got input ({input.shape[0] if input.dim() else 1}), mat "
+                           f"({mat.shape[0]}x{mat.shape[1]}), vec ({vec.shape[0]})")
+    if not (input.dtype == mat.dtype == vec.dtype):
+        raise RuntimeError(f"addmv input tensors must have the same dtype, but got {_dtype_title(input)}, "
+                           f"{_dtype_title(mat)}, and {_dtype_title(vec)}")
     return _addop("AddmvBackward0", input, [mat, vec], _C.mv, beta, alpha, "addmv", out)
 
 
 def addr(input, vec1, vec2, *, beta=1, alpha=1, out=None):
     check_tensor(input, "addr")
-    if vec1.dim() != 1 or vec2.dim() != 1:
-        raise RuntimeError(f"addr: Expected 1-D argument vec1, but got {vec1.dim()}-D" if vec1.dim() != 1 else
-                           f"addr: Expected 1-D argument vec2, but got {vec2.dim()}-D")
+    check_tensor(vec1, "addr", "vec1", 2)
+    check_tensor(vec2, "addr", "vec2", 3)
+    if vec1.dim() != 1:
+        raise RuntimeError(f"addr: Expected 1-D argument vec1, but got {vec1.dim()}-D")
+    if vec2.dim() != 1:
+        raise RuntimeError(f"addr: Expected 1-D argument vec2, but got {vec2.dim()}-D")
+    _expand_check(input, (vec1.shape[0], vec2.shape[0]))
     return _addop("AddrBackward0", input, [vec1, vec2], _C.outer, beta, alpha, "addr", out)
 
 
@@ -559,5 +600,6 @@ def _safe_pow(a, p):
 
 
 def _dtype_title(t):
-    return {"float16": "Half", "int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char",
-            "uint8": "Byte", "bool": "Bool"}.get(str(t.dtype).split(".")[-1], str(t.dtype))
+    return {"float16": "Half", "float32": "Float", "float64": "Double", "int64": "Long", "int32": "Int",
+            "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}.get(str(t.dtype).split(".")[-1],
+                                                                                   str(t.dtype))

@@ -139,12 +139,11 @@ def aminmax(input, *, dim=None, keepdim=False, out=None):
     return with_out_tuple(tuple(res), out, "aminmax", RESULT_TYPES["aminmax"])
 
 
-def where(condition, input=None, other=None, *, out=None):
+def where(condition, *args, **kwargs):
     """where(condition) is nonzero(condition, as_tuple=True); with input and
-    other it is the compiled elementwise where."""
-    if input is None and other is None:
-        check_tensor(condition, "where", "condition")
-        return condition.nonzero(as_tuple=True)
-    if out is None:
-        return _C.where(condition, input, other)
-    return _C.where(condition, input, other, out=out)
+    other it is the compiled elementwise where (which also words the errors
+    of other argument combinations)."""
+    if not args and not kwargs:
+        if isinstance(condition, _C.Tensor):
+            return condition.nonzero(as_tuple=True)
+    return _C.where(condition, *args, **kwargs)

@@ -193,3 +193,27 @@ def test_cdist_errors():
                 lib.cdist(lib.ones(*bad[0]), lib.ones(*bad[1]))
             errs.append(str(info.value))
         assert errs[0] == errs[1]
+
+
+@requires_torch
+@pytest.mark.parametrize("call", [
+    lambda lib, r: lib.baddbmm(r(2, 3, 5), r(2, 3, 4), r(2, 5, 5)),
+    lambda lib, r: lib.baddbmm(r(2, 3, 5), r(2, 3, 4), r(3, 4, 5)),
+    lambda lib, r: lib.baddbmm(r(2, 2, 5), r(2, 3, 4), r(2, 4, 5)),
+    lambda lib, r: lib.baddbmm(r(2, 3, 5), r(2, 3, 4), r(2, 4, 5).double()),
+    lambda lib, r: lib.addbmm(r(3, 5), r(2, 3, 4), r(2, 5, 5)),
+    lambda lib, r: lib.addbmm(r(2, 5), r(2, 3, 4), r(2, 4, 5)),
+    lambda lib, r: lib.addmv(r(3), r(3, 4), r(5)),
+    lambda lib, r: lib.addmv(r(3), r(3), r(3)),
+    lambda lib, r: lib.addmv(r(2), r(3, 4), r(4)),
+    lambda lib, r: lib.addmv(r(3), r(3, 4), r(4).double()),
+    lambda lib, r: lib.addr(r(3, 4), r(3), r(4, 1)),
+    lambda lib, r: lib.addr(r(2, 4), r(3), r(4)),
+])
+def test_add_product_errors(call):
+    errs = []
+    for lib in (cgrad, torch):
+        with pytest.raises(RuntimeError) as info:
+            call(lib, lib.randn)
+        errs.append(str(info.value))
+    assert errs[0] == errs[1]
