@@ -24,11 +24,41 @@ def node_class(name):
     return cls
 
 
-def attach(outputs, name, inputs, backward_fn):
+def attach(outputs, name, inputs, backward_fn, saved=()):
     """Give outputs (None: not differentiable) the node `name` over inputs
     (None: no edge) when an input requires grad; backward_fn(grads) returns
-    one gradient per input."""
+    one gradient per input. `saved`: the tensors backward reads, whose
+    version counters are checked then (PyTorch's error when one was
+    modified in place after the op)."""
+    if saved and _C.is_grad_enabled():
+        backward_fn = _version_checked(backward_fn, [t for t in saved if t is not None])
     return _C._attach_history(list(outputs), node_class(name), list(inputs), backward_fn)
+
+
+_TYPE_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
+               "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
+
+
+def _version_checked(backward_fn, saved):
+    versions = [t._version for t in saved]
+
+    def checked(grads):
+        for t, v in zip(saved, versions):
+            if t._version != v:
+                kind = _TYPE_NAMES.get(str(t.dtype).split(".")[-1], "")
+                where = ""
+                if t.grad_fn is not None:
+                    fwd = type(t.grad_fn).__name__
+                    fwd = fwd[:fwd.rfind("Backward")] if "Backward" in fwd else fwd
+                    where = f", which is output {t.output_nr} of {fwd},"
+                raise RuntimeError(
+                    "one of the variables needed for gradient computation has been modified by an inplace "
+                    f"operation: [cgrad.{kind}Tensor {list(t.shape)}]{where} is at version {t._version}; "
+                    f"expected version {v} instead. Hint: enable anomaly detection to find the operation that "
+                    "failed to compute its gradient, with cgrad.autograd.set_detect_anomaly(True, "
+                    "check_nan=False).")
+        return backward_fn(grads)
+    return checked
 
 
 def needs_grad(*tensors):
@@ -168,5 +198,6 @@ def composite_op(node, fn, inputs, outputs_differentiable=None):
     outs = [o.clone() if o._base is not None or any(o is i for i in inputs) else o for o in outs]
     attach(outs if outputs_differentiable is None else
            [o if d else None for o, d in zip(outs, outputs_differentiable)],
-           node, list(inputs), lambda g: composite_grads(fn, inputs, g))
+           node, list(inputs), lambda g: composite_grads(fn, inputs, g),
+           saved=[t for t in inputs if isinstance(t, _C.Tensor)])
     return outs[0] if single else tuple(outs)

@@ -70,7 +70,7 @@ def cumprod(input, dim, *, dtype=None, out=None):
     vals = a.copy() if a.ndim == 0 else np.cumprod(a, axis=d, dtype=a.dtype)
     res = tensor_of(vals)
     if x.is_floating_point():
-        attach([res], "CumprodBackward0", [x], lambda g: (_cumprod_grad(x, g, d),))
+        attach([res], "CumprodBackward0", [x], lambda g: (_cumprod_grad(x, g, d),), saved=[x])
     return with_out(res, out, "cumprod")
 
 
@@ -110,7 +110,8 @@ def _cum_extreme(input, dim, is_max, out):
             return (g,)
         return (_C.zeros(sizes, dtype=g.dtype).scatter_add(d, indices, g),)
     if input.is_floating_point():
-        attach([values, None], "CummaxBackward0" if is_max else "CumminBackward0", [input], backward)
+        attach([values, None], "CummaxBackward0" if is_max else "CumminBackward0", [input], backward,
+               saved=[indices])
     return with_out_tuple((values, indices), out, name, RESULT_TYPES[name])
 
 
@@ -149,5 +150,6 @@ def logcumsumexp(input, dim, *, out=None):
             vals = np.logaddexp.accumulate(a, axis=d, dtype=a.dtype)
     res = tensor_of(vals)
     # out is recomputed from x in backward so double backward sees its dependence on x
-    attach([res], "LogcumsumexpBackward0", [x], lambda g: (_logcumsumexp_grad(x, g, logcumsumexp(x, d), d),))
+    attach([res], "LogcumsumexpBackward0", [x], lambda g: (_logcumsumexp_grad(x, g, logcumsumexp(x, d), d),),
+           saved=[x])
     return with_out(res, out, "logcumsumexp")

@@ -46,7 +46,7 @@ def _selected(x, values_np, indices_np, dim, node, keepdim=True):
         if g is None:
             return (None,)
         return (_scatter_back(g, dim, saved, sizes, keepdim),)
-    attach([values, None], node, [x], backward)
+    attach([values, None], node, [x], backward, saved=[indices])
     return values, indices
 
 
@@ -144,7 +144,7 @@ def _evenly_distributed(x, value, node):
         v = value.detach()
         mask = (x.detach() == v).logical_or(x.detach().isnan().logical_and(v.isnan()))
         return (mask * (g / mask.sum()),)
-    attach([value], node, [x], backward)
+    attach([value], node, [x], backward, saved=[x, value])
     return value
 
 

@@ -157,3 +157,23 @@ def test_quantile_errors():
     both_raise(lambda lib: lib.quantile(lib.ones(0), 0.5))
     both_raise(lambda lib: lib.quantile(lib.ones(3), 0.5, interpolation="foo"))
     both_raise(lambda lib: lib.quantile(lib.ones(3), lib.ones(2, 2) / 2))
+
+
+@requires_torch
+def test_modified_saved_tensor_is_refused():
+    msgs = []
+    for lib in (cgrad, torch):
+        x = lib.tensor([3.0, 1.0, 2.0], requires_grad=True)
+        v, i = lib.sort(x * 1)
+        i.add_(1)
+        with pytest.raises(RuntimeError) as info:
+            v.sum().backward()
+        msgs.append(str(info.value).replace("torch.", "cgrad."))
+        y = x * 1
+        c = lib.cumprod(y, 0)
+        y.mul_(2)
+        with pytest.raises(RuntimeError) as info:
+            c.sum().backward()
+        msgs.append(str(info.value).replace("torch.", "cgrad."))
+    assert msgs[0].split("Hint")[0] == msgs[2].split("Hint")[0]
+    assert msgs[1].split("Hint")[0] == msgs[3].split("Hint")[0]
