@@ -11,6 +11,7 @@ import numpy as np
 
 from cgrad import _C
 from cgrad._op_support import attach, check_int, check_tensor, np_of, tensor_of, typename, wrap_dim
+from cgrad._op_support import with_out as _with_out
 
 _TITLES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
            "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
@@ -136,7 +137,7 @@ def _check_bounds(idx, size, prefix=""):
     return None
 
 
-def index_add(input, dim, index, source, *, alpha=1, _inplace=False):
+def index_add(input, dim, index, source, *, alpha=1, out=None, _inplace=False):
     check_tensor(input, "index_add")
     d = wrap_dim(check_int(dim, "index_add", "dim", 2), input.dim())
     check_tensor(index, "index_add", "index", 3)
@@ -173,10 +174,10 @@ def index_add(input, dim, index, source, *, alpha=1, _inplace=False):
             gs = (gs * alpha if alpha != 1 else gs).reshape(src_shape)
         return (g if input.requires_grad else None, None, None, gs)
     attach([res], "IndexAddBackward0", [input, None, None, source], backward, saved=[index])
-    return res
+    return res if out is None else _with_out(res, out, "index_add")
 
 
-def index_copy(input, dim, index, source, _inplace=False):
+def index_copy(input, dim, index, source, *, out=None, _inplace=False):
     check_tensor(input, "index_copy")
     d = wrap_dim(check_int(dim, "index_copy", "dim", 2), input.dim())
     check_tensor(index, "index_copy", "index", 3)
@@ -208,7 +209,7 @@ def index_copy(input, dim, index, source, _inplace=False):
         gs = (g.index_select(d, index) if g.dim() else g).reshape(src_shape) if source.requires_grad else None
         return (gi, None, None, gs)
     attach([res], "IndexCopyBackward0", [input, None, None, source], backward, saved=[index])
-    return res
+    return res if out is None else _with_out(res, out, "index_copy")
 
 
 def index_fill(input, dim, index, value, _inplace=False):

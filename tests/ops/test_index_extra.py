@@ -161,3 +161,22 @@ def test_take_along_dim():
     compare_with_torch(lambda lib, x, i: lib.take_along_dim(x, i, 1), rand(3, 1), np.array([[0, 0]], np.int64))
     both_raise(lambda lib: lib.take_along_dim(lib.ones(3, 4), lib.tensor([[0.0]]), 1))
     both_raise(lambda lib: lib.take_along_dim(lib.ones(3, 4), lib.tensor([0]), 1))
+
+
+@requires_torch
+def test_out_forms():
+    for lib in (cgrad, torch):
+        x = lib.zeros(3, 2)
+        idx = lib.tensor([0, 2])
+        src = lib.ones(2, 2)
+        out = lib.empty(3, 2)
+        assert lib.index_add(x, 0, idx, src, alpha=2, out=out) is out
+        assert out.tolist() == [[2.0, 2.0], [0.0, 0.0], [2.0, 2.0]]
+        out = lib.empty(0)
+        assert lib.index_copy(x, 0, idx, src, out=out) is out and out.tolist() == [[1, 1], [0, 0], [1, 1]]
+        out = lib.empty(2)
+        assert lib.take(x, lib.tensor([0, 5]), out=out) is out
+        out = lib.empty(0)
+        assert lib.masked_select(src, src > 0, out=out) is out and out.shape == (4,)
+    with pytest.raises(RuntimeError, match="don't support automatic differentiation"):
+        cgrad.index_add(cgrad.zeros(2, requires_grad=True), 0, cgrad.tensor([0]), cgrad.ones(1), out=cgrad.empty(2))
