@@ -63,7 +63,7 @@ def _strided_view(Tensor x, tuple size, tuple stride, Py_ssize_t offset):
     for i in range(nd):
         shape[i] = size[i]
         strides[i] = stride[i]
-    return make_view(alias_detached(x) if x._base is None else x, nd, shape, strides, offset)
+    return shape_view(x, nd, shape, strides, offset)
 
 
 def _storage_extent(Tensor x):

@@ -153,3 +153,17 @@ def test_tri_indices(row, col, offset):
         t = getattr(torch, name)(row, col, offset)
         assert c.dtype == cgrad.int64 and c.tolist() == t.tolist()
     both_raise(lambda lib: lib.triu_indices(-1, 3))
+
+
+@requires_torch
+@pytest.mark.parametrize("make_view", [lambda y: y.diagonal(), lambda y: y.unfold(1, 2, 2),
+                                       lambda y: y.as_strided((2, 2), (4, 1), 1)])
+def test_inplace_on_view_updates_base_history(make_view):
+    a = rand(4, 4)
+
+    def run(lib, x):
+        y = x * 1
+        v = make_view(y)
+        v.mul_(3)
+        return y
+    compare_with_torch(run, a, check_grad_fn=False)
