@@ -123,6 +123,10 @@ def cummin(input, dim, *, out=None):
     return _cum_extreme(input, dim, False, out)
 
 
+_TITLES = {"cgrad.int64": "Long", "cgrad.int32": "Int", "cgrad.int16": "Short", "cgrad.int8": "Char",
+           "cgrad.uint8": "Byte", "cgrad.bool": "Bool"}
+
+
 def _logcumsumexp_grad(x, g, out, dim):
     """sum_{k>=i} g_k exp(x_i - out_k), split by the sign of g so each part
     is a stable logcumsumexp (PyTorch's formula)."""
@@ -141,7 +145,9 @@ def _logcumsumexp_grad(x, g, out, dim):
 def logcumsumexp(input, dim, *, out=None):
     check_tensor(input, "logcumsumexp")
     d = wrap_dim(check_int(dim, "logcumsumexp", "dim", 2), input.dim())
-    x = input if input.is_floating_point() else input.to(_C.get_default_dtype())
+    if not input.is_floating_point():
+        raise NotImplementedError(f"\"logcumsumexp_out_cpu\" not implemented for '{_TITLES[str(input.dtype)]}'")
+    x = input
     a = np_of(x)
     if a.ndim == 0:
         vals = a.copy()

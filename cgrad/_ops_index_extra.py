@@ -385,14 +385,14 @@ def take_along_dim(input, indices, dim=None, *, out=None):
     check_tensor(input, "take_along_dim")
     check_tensor(indices, "take_along_dim", "indices", 2)
     if indices.dtype != _C.int64:
-        raise RuntimeError(f"torch.take_along_dim(): dtype of indices should be Long but got "
+        raise RuntimeError(f"cgrad.take_along_dim(): dtype of indices should be Long but got "
                            f"{_title(indices.dtype)}")
     from cgrad._op_support import with_out
     if dim is None:
         return with_out(input.reshape(-1).gather(0, indices.reshape(-1)), out, "take_along_dim")
     d = wrap_dim(check_int(dim, "take_along_dim", "dim", 3), input.dim())
     if input.dim() != indices.dim():
-        raise RuntimeError(f"torch.take_along_dim(): input and indices should have the same number of dimensions, "
+        raise RuntimeError(f"cgrad.take_along_dim(): input and indices should have the same number of dimensions, "
                            f"but got {input.dim()} dimensions for input, and {indices.dim()} dimensions for indices")
     ishape = list(input.shape)
     jshape = list(indices.shape)

@@ -139,21 +139,30 @@ def bincount(input, weights=None, minlength=0):
     return tensor_of(np.bincount(a, minlength=minlength).astype(np.int64))
 
 
+def _c_float(v):
+    """A double as C++'s ostream prints it in PyTorch's message."""
+    if np.isnan(v):
+        return "-nan"
+    if np.isinf(v):
+        return "inf" if v > 0 else "-inf"
+    return f"{v:g}"
+
+
 def histc(input, bins=100, min=0, max=0, *, out=None):
     check_tensor(input, "histc")
     if not input.is_floating_point():
         raise NotImplementedError(f"\"histogram_cpu\" not implemented for '{_title(input.dtype)}'")
     bins = check_int(bins, "histc", "bins", 2)
     if bins <= 0:
-        raise RuntimeError(f"torch.histogram(): bins must be > 0, but got {bins} for dimension 0")
+        raise RuntimeError(f"cgrad.histogram(): bins must be > 0, but got {bins} for dimension 0")
     a = np_of(input).reshape(-1)
     lo, hi = float(min), float(max)
     if lo > hi:
-        raise RuntimeError("torch.histc: max must be larger than min")
+        raise RuntimeError("cgrad.histc: max must be larger than min")
     if lo == hi and a.size:
-        finite = a[np.isfinite(a)]
-        if finite.size:
-            lo, hi = float(finite.min()), float(finite.max())
+        lo, hi = float(a.min()), float(a.max())      # NaN and inf propagate into the check below
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        raise RuntimeError(f"cgrad.histc: range of [{_c_float(lo)}, {_c_float(hi)}] is not finite")
     if lo == hi:
         lo -= 1
         hi += 1
@@ -168,9 +177,9 @@ def histc(input, bins=100, min=0, max=0, *, out=None):
 def _search(boundaries, values, right, side, out_int32, sorter, fname):
     if side is not None:
         if side not in ("left", "right"):
-            raise RuntimeError(f"torch.searchsorted(): side can only be 'left' or 'right' but got {side}")
+            raise RuntimeError(f"cgrad.searchsorted(): side can only be 'left' or 'right' but got {side}")
         if right and side == "left":
-            raise RuntimeError("torch.searchsorted(): side and right can't be set to opposites, got side of left "
+            raise RuntimeError("cgrad.searchsorted(): side and right can't be set to opposites, got side of left "
                                "while right was True")
         right = side == "right"
     b = np_of(boundaries)
@@ -184,7 +193,7 @@ def _search(boundaries, values, right, side, out_int32, sorter, fname):
     else:
         if v.ndim != b.ndim or v.shape[:-1] != b.shape[:-1]:
             raise RuntimeError(
-                "torch.searchsorted(): boundaries tensor should be 1 dimension or the first N-1 dimensions of "
+                "cgrad.searchsorted(): boundaries tensor should be 1 dimension or the first N-1 dimensions of "
                 f"boundaries tensor and input value tensor must match, but we got boundaries tensor "
                 f"{list(b.shape)} and input value tensor {list(v.shape)}")
         bb = b.reshape(-1, b.shape[-1])

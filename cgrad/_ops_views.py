@@ -229,7 +229,7 @@ def block_diag(*tensors):
         if not isinstance(t, _C.Tensor):
             raise TypeError(f"expected Tensor as element {i} in argument 0, but got {typename(t)}")
         if t.dim() > 2:
-            raise RuntimeError(f"torch.block_diag: Input tensors must have 2 or fewer dimensions. Input {i} has "
+            raise RuntimeError(f"cgrad.block_diag: Input tensors must have 2 or fewer dimensions. Input {i} has "
                                f"{t.dim()} dimensions")
         mats.append(t.reshape(1, -1) if t.dim() < 2 else t)
     if not mats:
@@ -265,20 +265,20 @@ def meshgrid(*tensors, indexing=None):
         indexing = "ij"
         if len(tensors) >= 2:
             import warnings
-            warnings.warn("torch.meshgrid: in an upcoming release, it will be required to pass the indexing "
+            warnings.warn("cgrad.meshgrid: in an upcoming release, it will be required to pass the indexing "
                           "argument.", UserWarning, stacklevel=2)
     if indexing not in ("ij", "xy"):
-        raise RuntimeError(f"torch.meshgrid: indexing must be one of \"xy\" or \"ij\", but received: {indexing}")
+        raise RuntimeError(f"cgrad.meshgrid: indexing must be one of \"xy\" or \"ij\", but received: {indexing}")
     if len(tensors) == 0:
         raise RuntimeError("meshgrid expects a non-empty TensorList")
     for i, t in enumerate(tensors):
         if not isinstance(t, _C.Tensor):
             raise TypeError(f"expected Tensor as element {i} in argument 0, but got {typename(t)}")
         if t.dim() > 1:
-            raise RuntimeError(f"torch.meshgrid: Expected 0D or 1D tensor in the tensor list but got: {t}")
+            raise RuntimeError(f"cgrad.meshgrid: Expected 0D or 1D tensor in the tensor list but got: {t}")
     for t in tensors[1:]:
         if t.dtype != tensors[0].dtype:
-            raise RuntimeError("torch.meshgrid: expects all tensors to have the same dtype")
+            raise RuntimeError("cgrad.meshgrid: expects all tensors to have the same dtype")
     ts = list(tensors)
     swap = indexing == "xy" and len(ts) >= 2
     if swap:

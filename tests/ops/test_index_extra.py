@@ -19,7 +19,7 @@ def both_raise(fn, exc=RuntimeError):
     for lib in (cgrad, torch):
         with pytest.raises(Exception) as info:
             fn(lib)
-        msgs.append(str(info.value).split("\n")[0])
+        msgs.append(str(info.value).split("\n")[0].replace("torch.", "cgrad."))
         types.append(type(info.value).__name__)
     assert types[0] == types[1] and msgs[0] == msgs[1]
 

@@ -172,3 +172,10 @@ def test_searchsorted_errors():
     both_raise(lambda lib: lib.searchsorted(lib.ones(2), lib.ones(1), side="x"))
     both_raise(lambda lib: lib.searchsorted(lib.ones(2), lib.ones(1), side="left", right=True))
     both_raise(lambda lib: lib.bucketize(lib.ones(1), lib.ones(2, 2)))
+
+
+@requires_torch
+def test_histc_range_and_logcumsumexp_dtype_errors():
+    both_raise(lambda lib: lib.histc(lib.tensor([float("nan"), 1.0, 2.0]), bins=2))
+    both_raise(lambda lib: lib.histc(lib.tensor([float("inf"), 1.0]), bins=2))
+    both_raise(lambda lib: lib.logcumsumexp(lib.tensor([1, 2]), 0))
