@@ -176,6 +176,10 @@ def _sumproduct_pair(left, right, sum_dims):
 
 
 def einsum(*args):
+    if len(args) == 3:          # the common call, looked up before any parsing
+        plan = _BMM_PLANS.get((args[0], getattr(args[1], "shape", None), getattr(args[2], "shape", None)))
+        if plan and isinstance(args[1], _C.Tensor) and isinstance(args[2], _C.Tensor):
+            return _run_bmm_plan(plan, args[1], args[2])
     if len(args) == 0:
         raise TypeError("einsum(): must specify the equation string and at least one operand, or at least one "
                         "operand and its subscripts list")
@@ -196,7 +200,7 @@ def einsum(*args):
     if not operands:
         raise RuntimeError("einsum(): must provide at least one operand")
     if len(operands) == 2:
-        key = (equation, tuple(operands[0].shape), tuple(operands[1].shape))
+        key = (equation, operands[0].shape, operands[1].shape)
         plan = _BMM_PLANS.get(key)
         if plan is None:
             plan = _bmm_plan(equation, operands)
@@ -357,8 +361,10 @@ def _bmm_plan(equation, operands):
     grouped = lro + lo + ro
     operm = [grouped.index(lab) for lab in out_labels]
     final = tuple(size[lab] for lab in out_labels)
-    return (None if lperm == list(range(len(la))) else lperm, lshape,
-            None if rperm == list(range(len(lb))) else rperm, rshape,
+    lpermuted = tuple(a.shape[i] for i in lperm)
+    rpermuted = tuple(b.shape[i] for i in rperm)
+    return (None if lperm == list(range(len(la))) else lperm, None if lshape == lpermuted else lshape,
+            None if rperm == list(range(len(lb))) else rperm, None if rshape == rpermuted else rshape,
             tuple(size[lab] for lab in grouped), None if operm == list(range(len(operm))) else operm, final)
 
 
@@ -366,11 +372,11 @@ def _run_bmm_plan(plan, a, b):
     lperm, lshape, rperm, rshape, grouped_shape, operm, final = plan
     if lperm is not None:
         a = a.permute(lperm)
-    if tuple(a.shape) != lshape:
+    if lshape is not None:
         a = a.reshape(lshape)
     if rperm is not None:
         b = b.permute(rperm)
-    if tuple(b.shape) != rshape:
+    if rshape is not None:
         b = b.reshape(rshape)
     r = _C.bmm(a, b)
     if operm is not None:

@@ -217,3 +217,11 @@ def test_add_product_errors(call):
             call(lib, lib.randn)
         errs.append(str(info.value))
     assert errs[0] == errs[1]
+
+
+@requires_torch
+@pytest.mark.parametrize("eq,shapes", [("kji,kil->kjl", [(2, 3, 2), (2, 2, 4)]), ("jbi,bik->bjk", [(3, 2, 2), (2, 2, 4)]),
+                                       ("bij,bkj->bki", [(2, 3, 4), (2, 5, 4)]), ("ij,kj->ki", [(3, 4), (5, 4)])])
+def test_einsum_bmm_plans_with_permutes(eq, shapes):
+    for _ in range(2):      # the second call runs the cached plan
+        compare_with_torch(lambda lib, *xs: lib.einsum(eq, *xs), *_arrays(shapes), rtol=1e-4, atol=1e-5)
