@@ -167,3 +167,11 @@ def test_inplace_on_view_updates_base_history(make_view):
         v.mul_(3)
         return y
     compare_with_torch(run, a, check_grad_fn=False)
+
+
+def test_composites_gradcheck():
+    check_both(lambda a, b: cgrad.meshgrid(a, b, indexing="xy"), rand(2), rand(3, seed=1))
+    check_both(lambda a, b: cgrad.cartesian_prod(a, b), rand(2), rand(3, seed=1))
+    check_both(lambda a, b: cgrad.tensordot(a, b, dims=([1, 0], [0, 1])), rand(3, 4, 2), rand(4, 3, 5, seed=1))
+    order = cgrad.tensor(np.argsort(rand(3, 4), axis=1))
+    check_both(lambda a: cgrad.take_along_dim(a, order, 1), rand(3, 4))
