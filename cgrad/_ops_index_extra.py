@@ -117,20 +117,12 @@ def masked_scatter(input, mask, source, _inplace=False):
 
 # --- index_* along a dim -------------------------------------------------------
 
-def _check_index_vector(index, fname, what):
-    check_tensor(index, fname, "index", 3)
-    if index.dim() > 1:
-        raise IndexError(f"{fname}(): Index is supposed to be a vector, but got dim: {index.dim()} with type: "
-                         f"{_title(index.dtype)} and size: {list(index.shape)}")
-    return np_of(index).reshape(-1).astype(np.int64)
-
-
 def _moved(a, d):
     return np.moveaxis(a, d, 0) if a.ndim else a.reshape(1)
 
 
 def _check_bounds(idx, size, prefix=""):
-    bad = (idx < -size) | (idx >= size) if False else (idx < 0) | (idx >= size)
+    bad = (idx < 0) | (idx >= size)
     if bad.any():
         v = int(idx[np.argmax(bad)])
         return f"{prefix}index {v} is out of bounds for dimension {{dim}} with size {size}"

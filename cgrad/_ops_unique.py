@@ -94,8 +94,6 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
         d = wrap_dim(check_int(dim, "unique", "dim", 5), input.dim())
         if a.ndim == 0:
             raise IndexError(f"Dimension out of range (expected to be in range of [-1, 0], but got {dim})")
-        if a.shape[d] == 0 and a.size == 0 and a.ndim > 1:
-            pass
         vals, inverse, counts = _unique_dim(a, d, False)
         node, deriv = "UniqueDimBackward0", "unique_dim"
     values = tensor_of(vals.astype(a.dtype, copy=False))

@@ -90,7 +90,6 @@ def test_index_add_copy_fill(dim):
 
 @requires_torch
 def test_index_errors():
-    x = "lib.randn(3, 4)"
     both_raise(lambda lib: lib.index_add(lib.ones(3, 4), 0, lib.tensor([0.0, 2.0]), lib.ones(2, 4)))
     both_raise(lambda lib: lib.index_add(lib.ones(3, 4), 0, lib.tensor([0, 5]), lib.ones(2, 4)))
     both_raise(lambda lib: lib.index_add(lib.ones(3, 4), 0, lib.tensor([0, 2]), lib.ones(1, 4)))
