@@ -150,6 +150,8 @@ def index_add(input, dim, index, source, *, alpha=1, out=None, _inplace=False):
     size = input.shape[d] if input.dim() else 1
     msg = _check_bounds(idx, size)
     if msg:
+        if input.dim() <= 1:            # PyTorch's 1-D kernel words it as index_select does
+            raise IndexError("index out of range in self")
         raise RuntimeError(msg.format(dim=d))
     a = np_of(input).copy()
     s = np_of(source)

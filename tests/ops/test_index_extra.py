@@ -179,3 +179,12 @@ def test_out_forms():
         assert lib.masked_select(src, src > 0, out=out) is out and out.shape == (4,)
     with pytest.raises(RuntimeError, match="don't support automatic differentiation"):
         cgrad.index_add(cgrad.zeros(2, requires_grad=True), 0, cgrad.tensor([0]), cgrad.ones(1), out=cgrad.empty(2))
+
+
+@requires_torch
+def test_index_add_bounds_texts():
+    both_raise(lambda lib: lib.index_add(lib.zeros(3), 0, lib.tensor([5]), lib.ones(1)))
+    both_raise(lambda lib: lib.index_add(lib.zeros(3, 2), 0, lib.tensor([-1]), lib.ones(1, 2)))
+    both_raise(lambda lib: lib.index_add(lib.zeros(3, 2), 1, lib.tensor([7]), lib.ones(3, 1)))
+    both_raise(lambda lib: lib.index_copy(lib.zeros(3), 0, lib.tensor([-1]), lib.ones(1)))
+    compare_with_torch(lambda lib, x: lib.index_fill(x, 0, lib.tensor([-1]), 1.0), rand(3))
