@@ -419,7 +419,7 @@ from cgrad._tensor_ops import (
     cartesian_prod, combinations, triu_indices, tril_indices,
     cumprod, cummax, cummin, logcumsumexp,
     masked_select, masked_scatter, index_add, index_copy, index_fill, index_put, take, take_along_dim,
-    nansum, nanmean, std_mean, var_mean, aminmax, where,
+    nansum, nanmean, std_mean, var_mean, aminmax,
     unique, unique_consecutive, bincount, histc, searchsorted, bucketize,
 )
 

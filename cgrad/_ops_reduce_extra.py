@@ -1,7 +1,8 @@
 """Reductions PyTorch records as one node (or composes): nansum, nanmean,
-std_mean, var_mean, aminmax; and where(condition) with one argument.
+std_mean, var_mean, aminmax.
 
-std_mean/var_mean/aminmax run the compiled reductions, and their one node
+nansum's node is PyTorch's formula (g * ~isnan(x), so a NaN gradient stays
+NaN); std_mean/var_mean/aminmax run the compiled reductions, and their one node
 (StdMeanBackward0, ...) takes the gradient of that composite recorded
 afresh in backward (composite_op), so it is the compiled ops' gradient and
 differentiable again.
@@ -137,13 +138,3 @@ def aminmax(input, *, dim=None, keepdim=False, out=None):
         with no_grad():
             res = compute(input)
     return with_out_tuple(tuple(res), out, "aminmax", RESULT_TYPES["aminmax"])
-
-
-def where(condition, *args, **kwargs):
-    """where(condition) is nonzero(condition, as_tuple=True); with input and
-    other it is the compiled elementwise where (which also words the errors
-    of other argument combinations)."""
-    if not args and not kwargs:
-        if isinstance(condition, _C.Tensor):
-            return condition.nonzero(as_tuple=True)
-    return _C.where(condition, *args, **kwargs)

@@ -13,7 +13,7 @@ from cgrad._ops_cumulative import cumprod, cummax, cummin, logcumsumexp, _tensor
 from cgrad._ops_index_extra import (masked_select, masked_scatter, index_add, index_copy, index_fill, index_put,
                                     take, take_along_dim, put, index_add_, index_copy_, index_fill_,
                                     index_put_, masked_scatter_, put_)
-from cgrad._ops_reduce_extra import nansum, nanmean, std_mean, var_mean, aminmax, where
+from cgrad._ops_reduce_extra import nansum, nanmean, std_mean, var_mean, aminmax
 from cgrad._ops_unique import (unique, unique_consecutive, bincount, histc, searchsorted, bucketize,
                                _tensor_unique)
 
@@ -79,4 +79,4 @@ __all__ = ["sort", "argsort", "msort", "topk", "kthvalue", "median", "nanmedian"
            "cartesian_prod", "combinations", "triu_indices", "tril_indices", "cumprod", "cummax", "cummin",
            "logcumsumexp", "masked_select", "masked_scatter", "index_add", "index_copy", "index_fill",
            "index_put", "take", "take_along_dim", "nansum", "nanmean", "std_mean", "var_mean", "aminmax",
-           "where", "unique", "unique_consecutive", "bincount", "histc", "searchsorted", "bucketize"]
+           "unique", "unique_consecutive", "bincount", "histc", "searchsorted", "bucketize"]

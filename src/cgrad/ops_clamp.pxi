@@ -491,10 +491,8 @@ cdef inline bint tensor_or_number(object v):
 def where(condition, input=_NOARG, other=_NOARG, *, out=None):
     """Elements of input where condition is True, else of other (tensors or
     numbers, broadcast together)."""
-    if input is _NOARG and other is _NOARG and isinstance(condition, Tensor):
-        raise NotImplementedError(
-            "where(condition) with one argument (nonzero(condition, as_tuple=True)) is not "
-            "supported by cgrad yet")
+    if input is _NOARG and other is _NOARG and isinstance(condition, Tensor) and out is None:
+        return condition.nonzero(as_tuple=True)     # where(condition) alone is nonzero's tuple form
     if (input is _NOARG or other is _NOARG or not isinstance(condition, Tensor)
             or not tensor_or_number(input) or not tensor_or_number(other)):
         raise invalid_arguments("where", tuple([v for v in (condition, input, other)
