@@ -62,8 +62,8 @@ def masked_select(input, mask, *, out=None):
 
     def backward(g):
         full = _C.zeros(shape, dtype=g.dtype).masked_scatter(mask_b, g)
-        return (_sum_to(full, in_shape), None)
-    attach([res], "MaskedSelectBackward0", [input, None], backward, saved=[mask])
+        return (_sum_to(full, in_shape),)
+    attach([res], "MaskedSelectBackward0", [input], backward, saved=[mask])
     from cgrad._op_support import with_out
     return with_out(res, out, "masked_select")
 
@@ -110,8 +110,8 @@ def masked_scatter(input, mask, source, _inplace=False):
         if source.requires_grad:
             picked = masked_select(g, mask_b)
             gs = _C.cat([picked, _C.zeros(src_n - picked.numel(), dtype=g.dtype)]).reshape(src_shape)
-        return (gi, None, gs)
-    attach([res], "MaskedScatterBackward0", [input, None, source], backward, saved=[mask])
+        return (gi, gs)
+    attach([res], "MaskedScatterBackward0", [input, source], backward, saved=[mask])
     return res
 
 
@@ -166,8 +166,8 @@ def index_add(input, dim, index, source, *, alpha=1, out=None, _inplace=False):
         if source.requires_grad:
             gs = g.index_select(d, index) if g.dim() else g.reshape(1)
             gs = (gs * alpha if alpha != 1 else gs).reshape(src_shape)
-        return (g if input.requires_grad else None, None, None, gs)
-    attach([res], "IndexAddBackward0", [input, None, None, source], backward, saved=[index])
+        return (g if input.requires_grad else None, gs)
+    attach([res], "IndexAddBackward0", [input, source], backward, saved=[index])
     return res if out is None else _with_out(res, out, "index_add")
 
 
@@ -201,8 +201,8 @@ def index_copy(input, dim, index, source, *, out=None, _inplace=False):
     def backward(g):
         gi = g.index_fill(d, index, 0) if input.requires_grad else None
         gs = (g.index_select(d, index) if g.dim() else g).reshape(src_shape) if source.requires_grad else None
-        return (gi, None, None, gs)
-    attach([res], "IndexCopyBackward0", [input, None, None, source], backward, saved=[index])
+        return (gi, gs)
+    attach([res], "IndexCopyBackward0", [input, source], backward, saved=[index])
     return res if out is None else _with_out(res, out, "index_copy")
 
 
@@ -242,8 +242,8 @@ def index_fill(input, dim, index, value, _inplace=False):
             gv = None
             if value_t.requires_grad:
                 gv = (g.index_select(d, index.remainder(size)) if g.dim() else g).sum().to(value_t.dtype)
-            return (gi, None, None, gv)
-        attach([res], "IndexFillBackward1", [input, None, None, value_t], backward, saved=[index])
+            return (gi, gv)
+        attach([res], "IndexFillBackward1", [input, value_t], backward, saved=[index])
     return res
 
 
@@ -307,8 +307,8 @@ def index_put(input, indices, values, accumulate=False, _inplace=False):
         if input.requires_grad:
             gi = g if accumulate else index_put(g, idx_tensors, _C.zeros((), dtype=g.dtype))
         gv = _sum_to(g[idx_tensors], v_shape) if values.requires_grad else None
-        return (gi, None, gv)
-    attach([res], "IndexPutBackward0", [input, None, values], backward,
+        return (gi, gv)
+    attach([res], "IndexPutBackward0", [input, values], backward,
            saved=[t for t in idx_tensors if isinstance(t, _C.Tensor)])
     return res
 
@@ -331,8 +331,8 @@ def take(input, index, *, out=None):
 
     def backward(g):
         z = _C.zeros(n, dtype=g.dtype)
-        return (put(z, index, g, accumulate=True).reshape(shape), None)
-    attach([res], "TakeBackward0", [input, None], backward, saved=[index])
+        return (put(z, index, g, accumulate=True).reshape(shape),)
+    attach([res], "TakeBackward0", [input], backward, saved=[index])
     from cgrad._op_support import with_out
     return with_out(res, out, "take")
 
@@ -370,8 +370,8 @@ def put(input, index, source, accumulate=False, _inplace=False):
         if input.requires_grad:
             gi = g if accumulate else put(g, index, _C.zeros(src_shape, dtype=g.dtype))
         gs = take(g, index).reshape(src_shape) if source.requires_grad else None
-        return (gi, None, gs)
-    attach([res], "PutBackward0", [input, None, source], backward, saved=[index])
+        return (gi, gs)
+    attach([res], "PutBackward0", [input, source], backward, saved=[index])
     return res
 
 

@@ -188,3 +188,20 @@ def test_index_add_bounds_texts():
     both_raise(lambda lib: lib.index_add(lib.zeros(3, 2), 1, lib.tensor([7]), lib.ones(3, 1)))
     both_raise(lambda lib: lib.index_copy(lib.zeros(3), 0, lib.tensor([-1]), lib.ones(1)))
     compare_with_torch(lambda lib, x: lib.index_fill(x, 0, lib.tensor([-1]), 1.0), rand(3))
+
+
+@requires_torch
+def test_next_functions_match_torch():
+    counts = []
+    for lib in (cgrad, torch):
+        x = lib.randn(3, 4, requires_grad=True)
+        s = lib.randn(2, 4, requires_grad=True)
+        i = lib.tensor([0, 2])
+        m = x.detach() > 0
+        v = lib.tensor(1.0, requires_grad=True)
+        outs = [lib.index_add(x, 0, i, s), lib.index_copy(x, 0, i, s), lib.index_fill(x, 0, i, 1.0),
+                lib.index_fill(x, 0, i, v), lib.index_put(x, (i,), s), lib.masked_select(x, m),
+                lib.masked_scatter(x, m, lib.randn(12, requires_grad=True)), lib.take(x, i),
+                x.put(i, lib.randn(2, requires_grad=True))]
+        counts.append([len(t.grad_fn.next_functions) for t in outs])
+    assert counts[0] == counts[1]
