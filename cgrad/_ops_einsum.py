@@ -365,11 +365,12 @@ def _bmm_plan(equation, operands):
     rpermuted = tuple(b.shape[i] for i in rperm)
     return (None if lperm == list(range(len(la))) else lperm, None if lshape == lpermuted else lshape,
             None if rperm == list(range(len(lb))) else rperm, None if rshape == rpermuted else rshape,
-            tuple(size[lab] for lab in grouped), None if operm == list(range(len(operm))) else operm, final)
+            tuple(size[lab] for lab in grouped), None if operm == list(range(len(operm))) else operm, final,
+            final == (lshape[0], lshape[1], rshape[2]))
 
 
 def _run_bmm_plan(plan, a, b):
-    lperm, lshape, rperm, rshape, grouped_shape, operm, final = plan
+    lperm, lshape, rperm, rshape, grouped_shape, operm, final, same_shape = plan
     if lperm is not None:
         a = a.permute(lperm)
     if lshape is not None:
@@ -381,6 +382,8 @@ def _run_bmm_plan(plan, a, b):
     r = _C.bmm(a, b)
     if operm is not None:
         r = r.view(grouped_shape).permute(operm)
+    elif same_shape:
+        return _C._same_shape_view(r)
     return r.view(final)
 
 
