@@ -450,6 +450,18 @@ def __dir__():
 
 from cgrad._C import Generator, default_generator
 
+# sorting, contractions, cumulative, indexed and layout ops over numpy buffers (issue 16 part 3)
+from cgrad._tensor_ops import (
+    sort, argsort, msort, topk, kthvalue, median, nanmedian, mode, quantile, nanquantile,
+    einsum, tensordot, kron, baddbmm, addbmm, addmv, addr, cdist,
+    diagonal, as_strided, narrow_copy, rot90, diag_embed, trace, block_diag, meshgrid,
+    cartesian_prod, combinations, triu_indices, tril_indices,
+    cumprod, cummax, cummin, logcumsumexp,
+    masked_select, masked_scatter, index_add, index_copy, index_fill, index_put, take, take_along_dim,
+    nansum, nanmean, std_mean, var_mean, aminmax,
+    unique, unique_consecutive, bincount, histc, searchsorted, bucketize,
+)
+
 # PyTorch's dtype aliases
 bool = _C.bool_
 float = float32

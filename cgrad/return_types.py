@@ -13,3 +13,8 @@ __all__ = ["max", "min"]
 from cgrad._linalg_results import TYPES as _LINALG_TYPES
 globals().update(_LINALG_TYPES)
 __all__ += list(_LINALG_TYPES)
+
+# the named results of sort, topk, kthvalue, median, mode, cummax, aminmax...
+from cgrad._op_support import RESULT_TYPES as _OP_TYPES
+globals().update(_OP_TYPES)
+__all__ += list(_OP_TYPES)

@@ -613,8 +613,8 @@ def test_where_errors():
     same_error(lambda lib, cc, x, y: lib.where(cc, x, y), np.ones((2, 3), bool), rand(3, 4), rand(3))
     same_error(lambda lib, cc, x: lib.where(cc, x, 2 ** 63), c, np.array([1, 2, 3]))
     same_error(lambda lib, cc, x: lib.where(cc, x, 2 ** 64), c, np.array([1, 2, 3]))
-    with pytest.raises(NotImplementedError):     # where(condition) alone is nonzero: not in cgrad yet
-        cgrad.where(cgrad.tensor(c))
+    # where(condition) alone is nonzero(condition, as_tuple=True)
+    assert [t.tolist() for t in cgrad.where(cgrad.tensor(c))] == [[0, 2]]
 
 
 # ---------------------------------------------------------------------------

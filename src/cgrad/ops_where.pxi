@@ -109,10 +109,8 @@ cdef inline bint tensor_or_number(object v):
 def where(condition, input=NO_ARG, other=NO_ARG, *, out=None):
     """Elements of input where condition is True, else of other (tensors or
     numbers, broadcast together)."""
-    if input is NO_ARG and other is NO_ARG and isinstance(condition, Tensor):
-        raise NotImplementedError(
-            "where(condition) with one argument (nonzero(condition, as_tuple=True)) is not "
-            "supported by cgrad yet")
+    if input is NO_ARG and other is NO_ARG and isinstance(condition, Tensor) and out is None:
+        return condition.nonzero(as_tuple=True)     # where(condition) alone is nonzero's tuple form
     if (input is NO_ARG or other is NO_ARG or not isinstance(condition, Tensor)
             or not tensor_or_number(input) or not tensor_or_number(other)):
         raise invalid_arguments("where", tuple([v for v in (condition, input, other)

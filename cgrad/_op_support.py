@@ -1,0 +1,203 @@
+"""What the pure-Python op modules (cgrad/_ops_*.py) share: numpy views of
+tensors and tensors of numpy results, graph nodes named as PyTorch names
+them (Python subclasses of the compiled PythonBackward), argument checks in
+PyTorch's words, and the named result tuples (torch.return_types.sort...).
+
+These ops do their per-element work in whole-buffer numpy calls (sorting,
+cumulative products, unique) or as compositions of compiled differentiable
+ops; their backward formulas are written with differentiable ops, so double
+backward works."""
+import numpy as np
+
+from cgrad import _C
+from cgrad._linalg_results import _make
+
+_NODE_CLASSES = {}
+
+
+def node_class(name):
+    """The node class PyTorch calls `name` (e.g. "SortBackward0")."""
+    cls = _NODE_CLASSES.get(name)
+    if cls is None:
+        cls = type(name, (_C.PythonBackward,), {"__module__": "cgrad.autograd.graph", "__slots__": ()})
+        _NODE_CLASSES[name] = cls
+    return cls
+
+
+def attach(outputs, name, inputs, backward_fn, saved=()):
+    """Give outputs (None: not differentiable) the node `name` over inputs
+    (None: no edge) when an input requires grad; backward_fn(grads) returns
+    one gradient per input. `saved`: the tensors backward reads, whose
+    version counters are checked then (PyTorch's error when one was
+    modified in place after the op)."""
+    if saved and _C.is_grad_enabled():
+        backward_fn = _version_checked(backward_fn, [t for t in saved if t is not None])
+    return _C._attach_history(list(outputs), node_class(name), list(inputs), backward_fn)
+
+
+_TYPE_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
+               "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
+
+
+def _version_checked(backward_fn, saved):
+    versions = [t._version for t in saved]
+
+    def checked(grads):
+        for t, v in zip(saved, versions):
+            if t._version != v:
+                kind = _TYPE_NAMES.get(str(t.dtype).split(".")[-1], "")
+                where = ""
+                if t.grad_fn is not None:
+                    fwd = type(t.grad_fn).__name__
+                    fwd = fwd[:fwd.rfind("Backward")] if "Backward" in fwd else fwd
+                    where = f", which is output {t.output_nr} of {fwd},"
+                raise RuntimeError(
+                    "one of the variables needed for gradient computation has been modified by an inplace "
+                    f"operation: [cgrad.{kind}Tensor {list(t.shape)}]{where} is at version {t._version}; "
+                    f"expected version {v} instead. Hint: enable anomaly detection to find the operation that "
+                    "failed to compute its gradient, with cgrad.autograd.set_detect_anomaly(True, "
+                    "check_nan=False).")
+        return backward_fn(grads)
+    return checked
+
+
+def needs_grad(*tensors):
+    return _C.is_grad_enabled() and any(t is not None and t.requires_grad for t in tensors)
+
+
+def np_of(t):
+    """A numpy view of t's values (no copy for a strided tensor)."""
+    return t.detach().numpy()
+
+
+def tensor_of(arr):
+    """A new tensor over (a contiguous copy of) a numpy result."""
+    arr = np.asarray(arr)
+    if not arr.flags.c_contiguous or arr.dtype.byteorder == ">":
+        arr = arr.copy(order="C")          # (np.ascontiguousarray would make a 0-d array 1-d)
+    return _C.from_numpy(arr)
+
+
+def typename(x):
+    if x is None:
+        return "NoneType"
+    if isinstance(x, _C.Tensor):
+        return "Tensor"
+    return type(x).__name__
+
+
+def check_tensor(x, fname, argname="input", position=1):
+    if not isinstance(x, _C.Tensor):
+        raise TypeError(f"{fname}(): argument '{argname}' (position {position}) must be Tensor, "
+                        f"not {typename(x)}")
+    return x
+
+
+def check_int(x, fname, argname, position):
+    if isinstance(x, bool) or not isinstance(x, (int, np.integer)):
+        if isinstance(x, _C.Tensor) and x.numel() == 1 and not x.is_floating_point() and x.dtype != _C.bool_:
+            return int(x.item())
+        raise TypeError(f"{fname}(): argument '{argname}' (position {position}) must be int, "
+                        f"not {typename(x)}")
+    return int(x)
+
+
+def wrap_dim(dim, ndim):
+    """PyTorch's maybe_wrap_dim (a 0-d tensor has dims -1 and 0)."""
+    n = max(ndim, 1)
+    if dim < -n or dim >= n:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})")
+    return dim + n if dim < 0 else dim
+
+
+def zeros_grad(shape, like):
+    return _C.zeros(tuple(shape), dtype=like.dtype)
+
+
+def grad_or_zeros(g, out):
+    return g if g is not None else _C.zeros(tuple(out.shape), dtype=out.dtype)
+
+
+def with_out(result, out, fname):
+    """A single-tensor result written into out= as PyTorch does."""
+    if out is None:
+        return result
+    return _C._with_out(result, out, fname)
+
+
+def with_out_tuple(results, out, fname, result_type=None):
+    """A tuple result written into an out= tuple of tensors."""
+    if out is None:
+        return results if result_type is None else tuple.__new__(result_type, results)
+    if not isinstance(out, (tuple, list)) or not all(isinstance(o, _C.Tensor) for o in out):
+        raise TypeError(f"{fname}(): argument 'out' must be tuple of Tensors, not {typename(out)}")
+    if len(out) != len(results):
+        raise TypeError(f"{fname}(): argument 'out' must be tuple of Tensors, not tuple of {len(out)}")
+    written = tuple(_C._with_out(r, o, fname) for r, o in zip(results, out))
+    return written if result_type is None else tuple.__new__(result_type, written)
+
+
+def values_indices_type(name):
+    return _make(name, ("values", "indices"))
+
+
+RESULT_TYPES = {name: values_indices_type(name) for name in
+                ("sort", "topk", "kthvalue", "median", "nanmedian", "mode", "cummax", "cummin")}
+RESULT_TYPES["aminmax"] = _make("aminmax", ("min", "max"))
+
+
+def result(name, values):
+    return tuple.__new__(RESULT_TYPES[name], tuple(values))
+
+
+def composite_grads(fn, inputs, grads):
+    """Gradients of fn(*inputs) (a tensor or tuple) for the given output
+    gradients (None: unused), by recording fn in backward: on detached leaves
+    for a plain backward, on the inputs themselves when backward itself is
+    recorded (create_graph), so the result is differentiable again."""
+    from cgrad.autograd import grad as _grad
+    create_graph = _C.is_grad_enabled()
+    wanted = [isinstance(t, _C.Tensor) and t.requires_grad for t in inputs]
+    if create_graph:
+        leaves = list(inputs)
+    else:
+        leaves = [t.detach().requires_grad_(w) if isinstance(t, _C.Tensor) and t.is_floating_point() else t
+                  for t, w in zip(inputs, wanted)]
+    from cgrad.autograd.grad_mode import enable_grad
+    with enable_grad():
+        outs = fn(*leaves)
+    outs = list(outs) if isinstance(outs, (tuple, list)) else [outs]
+    if not isinstance(grads, list):
+        grads = [grads]
+    pairs = [(o, g) for o, g in zip(outs, grads) if g is not None and o.requires_grad]
+    targets = [l for l, w in zip(leaves, wanted) if w]
+    if not targets:
+        return tuple(None for _ in inputs)
+    if not pairs:          # the composite is constant in its inputs (cdist with p=0): zero gradients
+        return tuple(_C.zeros_like(l) if w else None for l, w in zip(leaves, wanted))
+    got = iter(_grad([o for o, _ in pairs], targets, [g for _, g in pairs], create_graph=create_graph,
+                     allow_unused=True))
+    res = []
+    for l, w in zip(leaves, wanted):
+        if w:
+            gi = next(got)
+            res.append(gi if gi is not None else _C.zeros_like(l))
+        else:
+            res.append(None)
+    return tuple(res)
+
+
+def composite_op(node, fn, inputs, outputs_differentiable=None):
+    """Run fn(*inputs) without recording, then record its outputs as made by
+    one node `node` whose backward is fn's composite gradient."""
+    from cgrad.autograd.grad_mode import no_grad
+    with no_grad():
+        outs = fn(*inputs)
+    single = not isinstance(outs, (tuple, list))
+    outs = [outs] if single else list(outs)
+    outs = [o.clone() if o._base is not None or any(o is i for i in inputs) else o for o in outs]
+    attach(outs if outputs_differentiable is None else
+           [o if d else None for o, d in zip(outs, outputs_differentiable)],
+           node, list(inputs), lambda g: composite_grads(fn, inputs, g),
+           saved=[t for t in inputs if isinstance(t, _C.Tensor)])
+    return outs[0] if single else tuple(outs)
