@@ -331,11 +331,35 @@ cdef Tensor tensor_from_ndarray(object arr, bint share, bint warn_readonly=False
 # exact Tensor still takes CPython's fast path).
 
 
+cdef bint lazy_tensor_methods_loaded = False
+
+
+cdef bint load_lazy_tensor_methods() except -1:
+    """The Tensor methods of the op families written in Python over numpy
+    buffers (cgrad/_tensor_ops.py: sort, einsum, cumprod, unique, ...) are
+    installed when that module is first imported: by cgrad.sort and the
+    like, or from here, on the first failed attribute lookup on a tensor or
+    on Tensor. `import cgrad` then stays at numpy's cost plus a few ms
+    (tests/test_import_cost.py). True when this call installed them."""
+    global lazy_tensor_methods_loaded
+    if lazy_tensor_methods_loaded:
+        return False
+    lazy_tensor_methods_loaded = True
+    import importlib
+    importlib.import_module("cgrad._tensor_ops")
+    return True
+
+
 class _TensorMeta(type):
     """The metaclass of Tensor (see above)."""
 
     def __repr__(cls):
         return f"<class '{cls.__module__}.{cls.__qualname__}'>"
+
+    def __getattr__(cls, name):
+        if not name.startswith("__") and load_lazy_tensor_methods():
+            return getattr(cls, name)
+        raise AttributeError(f"type object 'Tensor' has no attribute '{name}'", name=name, obj=cls)
 
 
 cdef extern from *:
