@@ -15,16 +15,6 @@
 
 cdef enum:
     POOL_MIN_MACS_PER_THREAD = 1 << 18
-    CBLAS_ROW_MAJOR = 101
-    CBLAS_NO_TRANS = 111
-    CBLAS_TRANS = 112
-
-ctypedef void (*sgemm64_fn)(int order, int ta, int tb, int64_t m, int64_t n, int64_t k, float alpha,
-                            const float* a, int64_t lda, const float* b, int64_t ldb, float beta,
-                            float* c, int64_t ldc) noexcept nogil
-ctypedef void (*dgemm64_fn)(int order, int ta, int tb, int64_t m, int64_t n, int64_t k, double alpha,
-                            const double* a, int64_t lda, const double* b, int64_t ldb, double beta,
-                            double* c, int64_t ldc) noexcept nogil
 
 cdef sgemm64_fn _pool_sgemm = NULL
 cdef dgemm64_fn _pool_dgemm = NULL
@@ -33,29 +23,18 @@ cdef bint _pool_enabled = True
 
 
 cdef void probe_pool_gemm() except *:
-    """Find the ILP64 cblas gemm of numpy's bundled OpenBLAS."""
+    """The ILP64 gemm of blas_gemm.pxi, when OpenBLAS's per-thread thread
+    count can be set too (products on cgrad's threads need both)."""
     global _pool_sgemm, _pool_dgemm, _pool_probed
     _pool_probed = True
     if not _blas_probed:
         probe_blas_threads()
+    if not _cblas_gemm_probed:
+        probe_cblas_gemm()
     if _blas_set_threads_local == NULL:
         return
-    try:
-        import ctypes
-        import glob
-        import os
-        libs_dir = os.path.join(os.path.dirname(os.path.dirname(np.__file__)), "numpy.libs")
-        for path in sorted(glob.glob(os.path.join(libs_dir, "*openblas64*"))):
-            lib = ctypes.CDLL(path)
-            s = getattr(lib, "scipy_cblas_sgemm64_", None)
-            d = getattr(lib, "scipy_cblas_dgemm64_", None)
-            if s is not None and d is not None:
-                _pool_sgemm = <sgemm64_fn><size_t>ctypes.cast(s, ctypes.c_void_p).value
-                _pool_dgemm = <dgemm64_fn><size_t>ctypes.cast(d, ctypes.c_void_p).value
-                return
-    except (OSError, AttributeError, TypeError, ValueError):
-        _pool_sgemm = NULL
-        _pool_dgemm = NULL
+    _pool_sgemm = _cblas_sgemm64
+    _pool_dgemm = _cblas_dgemm64
 
 
 def _set_blas_on_cgrad_threads(bint enabled):

@@ -7,9 +7,8 @@
 # is a reverse time loop with one gemm per step, and the weight gradients are
 # single large gemms over all steps afterwards.
 #
-# gemm is OpenBLAS's cblas entry point in numpy's bundled library, found once
-# with ctypes (the same library and lookup as probe_blas_threads in
-# ops_linalg.pxi), so the step loop calls BLAS without the GIL or numpy's
+# gemm is OpenBLAS's cblas entry point in numpy's bundled library
+# (blas_gemm.pxi), so the step loop calls BLAS without the GIL or numpy's
 # per-call overhead; without such a library a typed triple loop stands in.
 #
 # Packed sequences arrive padded with per-row lengths: a row past its length
@@ -22,71 +21,11 @@
 
 from libc.string cimport memcpy as _rnn_memcpy, memset as _rnn_memset
 
-ctypedef void (*sgemm64_fn)(int, int, int, int64_t, int64_t, int64_t, float, const float*, int64_t,
-                            const float*, int64_t, float, float*, int64_t) noexcept nogil
-ctypedef void (*dgemm64_fn)(int, int, int, int64_t, int64_t, int64_t, double, const double*, int64_t,
-                            const double*, int64_t, double, double*, int64_t) noexcept nogil
-ctypedef void (*sgemm32_fn)(int, int, int, int32_t, int32_t, int32_t, float, const float*, int32_t,
-                            const float*, int32_t, float, float*, int32_t) noexcept nogil
-ctypedef void (*dgemm32_fn)(int, int, int, int32_t, int32_t, int32_t, double, const double*, int32_t,
-                            const double*, int32_t, double, double*, int32_t) noexcept nogil
-
-cdef sgemm64_fn _rnn_sgemm64 = NULL
-cdef dgemm64_fn _rnn_dgemm64 = NULL
-cdef sgemm32_fn _rnn_sgemm32 = NULL
-cdef dgemm32_fn _rnn_dgemm32 = NULL
-cdef bint _rnn_gemm_probed = False
-
 cdef enum:
-    CBLAS_ROW_MAJOR = 101
-    CBLAS_NO_TRANS = 111
-    CBLAS_TRANS = 112
     RNN_TANH = 0
     RNN_RELU = 1
     RNN_LSTM = 2
     RNN_GRU = 3
-
-
-cdef size_t _rnn_symbol(object lib, str name) except? 0:
-    import ctypes
-    fn = getattr(lib, name, None)
-    if fn is None:
-        return 0
-    return <size_t>ctypes.cast(fn, ctypes.c_void_p).value
-
-
-cdef void probe_rnn_gemm() except *:
-    """cblas_sgemm / cblas_dgemm of numpy's OpenBLAS: the ILP64 names of
-    numpy's wheels (64-bit integers) first, then the LP64 ones."""
-    global _rnn_sgemm64, _rnn_dgemm64, _rnn_sgemm32, _rnn_dgemm32, _rnn_gemm_probed
-    cdef size_t s, d
-    _rnn_gemm_probed = True
-    if not _blas_probed:
-        probe_blas_threads()
-    try:
-        import ctypes
-        import glob
-        import os
-        libs_dir = os.path.join(os.path.dirname(os.path.dirname(np.__file__)), "numpy.libs")
-        for path in sorted(glob.glob(os.path.join(libs_dir, "*openblas*"))):
-            lib = ctypes.CDLL(path)
-            for sname, dname in (("scipy_cblas_sgemm64_", "scipy_cblas_dgemm64_"),
-                                 ("cblas_sgemm64_", "cblas_dgemm64_")):
-                s = _rnn_symbol(lib, sname)
-                d = _rnn_symbol(lib, dname)
-                if s and d:
-                    _rnn_sgemm64 = <sgemm64_fn>s
-                    _rnn_dgemm64 = <dgemm64_fn>d
-                    return
-            if "64" not in os.path.basename(path):
-                s = _rnn_symbol(lib, "cblas_sgemm")
-                d = _rnn_symbol(lib, "cblas_dgemm")
-                if s and d:
-                    _rnn_sgemm32 = <sgemm32_fn>s
-                    _rnn_dgemm32 = <dgemm32_fn>d
-                    return
-    except (OSError, AttributeError, TypeError, ValueError):
-        pass
 
 
 cdef void naive_gemm(bint ta, bint tb, Py_ssize_t M, Py_ssize_t N, Py_ssize_t K, real_t alpha,
@@ -118,19 +57,19 @@ cdef void rgemm(bint ta, bint tb, Py_ssize_t M, Py_ssize_t N, Py_ssize_t K, real
         naive_gemm(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc)
         return
     if real_t is float:
-        if _rnn_sgemm64 != NULL:
-            _rnn_sgemm64(CBLAS_ROW_MAJOR, oa, ob, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc)
+        if _cblas_sgemm64 != NULL:
+            _cblas_sgemm64(CBLAS_ROW_MAJOR, oa, ob, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc)
             return
-        if _rnn_sgemm32 != NULL:
-            _rnn_sgemm32(CBLAS_ROW_MAJOR, oa, ob, <int32_t>M, <int32_t>N, <int32_t>K, alpha, A, <int32_t>lda,
+        if _cblas_sgemm32 != NULL:
+            _cblas_sgemm32(CBLAS_ROW_MAJOR, oa, ob, <int32_t>M, <int32_t>N, <int32_t>K, alpha, A, <int32_t>lda,
                          B, <int32_t>ldb, beta, C, <int32_t>ldc)
             return
     else:
-        if _rnn_dgemm64 != NULL:
-            _rnn_dgemm64(CBLAS_ROW_MAJOR, oa, ob, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc)
+        if _cblas_dgemm64 != NULL:
+            _cblas_dgemm64(CBLAS_ROW_MAJOR, oa, ob, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc)
             return
-        if _rnn_dgemm32 != NULL:
-            _rnn_dgemm32(CBLAS_ROW_MAJOR, oa, ob, <int32_t>M, <int32_t>N, <int32_t>K, alpha, A, <int32_t>lda,
+        if _cblas_dgemm32 != NULL:
+            _cblas_dgemm32(CBLAS_ROW_MAJOR, oa, ob, <int32_t>M, <int32_t>N, <int32_t>K, alpha, A, <int32_t>lda,
                          B, <int32_t>ldb, beta, C, <int32_t>ldc)
             return
     naive_gemm(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc)
@@ -609,8 +548,8 @@ def _rnn_layer(int mode, bint reverse, input, hx, cx, w_ih, w_hh, b_ih, b_hh, w_
         for i in range(B):
             if (<int64_t*>lens._data)[i] < 0 or (<int64_t*>lens._data)[i] > T:
                 raise RuntimeError("_rnn_layer(): a length is outside [0, T]")
-    if not _rnn_gemm_probed:
-        probe_rnn_gemm()
+    if not _cblas_gemm_probed:
+        probe_cblas_gemm()
     x = rnn_contig(x)
     wi = rnn_contig(wi)
     wh = rnn_contig(wh)
