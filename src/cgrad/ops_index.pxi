@@ -492,7 +492,8 @@ cdef inline bint write_needs_history(Tensor self, Tensor v) noexcept:
     differentiable: self floating point, and self or the value requiring
     grad."""
     return (cgrad_grad_enabled and is_float(self._dtype)
-            and (self._requires_grad or (v is not None and v._requires_grad)))
+            and (self._requires_grad or (v is not None and v._requires_grad))) or (
+        has_tangent(self) or has_tangent(v))
 
 
 cdef int check_setitem_leaf(Tensor self, bint through_view) except -1:
