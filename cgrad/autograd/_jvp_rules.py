@@ -35,11 +35,15 @@ def _plus(*terms):
 
 def _mul(inputs, t, out, nr):
     a, b = inputs
+    if a is None or b is None:       # a number operand (MulBackward0 of mul(x, 2)): the transpose serves
+        return NotImplemented
     return _plus(None if t[0] is None else t[0] * b, None if t[1] is None else a * t[1])
 
 
 def _div(inputs, t, out, nr):
     a, b = inputs
+    if a is None or b is None:
+        return NotImplemented
     return _plus(None if t[0] is None else t[0] / b, None if t[1] is None else -(out.detach() * t[1]) / b)
 
 
@@ -47,6 +51,8 @@ def _product(fn):
     """A bilinear op (mm, bmm, mv, dot, matmul): d(a.b) = da.b + a.db."""
     def rule(inputs, t, out, nr):
         a, b = inputs[0], inputs[1]
+        if a is None or b is None:
+            return NotImplemented
         return _plus(None if t[0] is None else fn(t[0], b), None if t[1] is None else fn(a, t[1]))
     return rule
 
@@ -94,8 +100,12 @@ def transposed_jvp(node, inputs, tangents, out, nr, num_outputs):
             return _C.zeros_like(out)
         (tangent,) = cgrad.autograd.grad(total, u, allow_unused=True, create_graph=differentiable)
     if tangent is None:
-        return _C.zeros_like(out)
-    return tangent
+        tangent = _C.zeros_like(out)
+    dtype = out.dtype       # a tangent keeps its own dtype through the op, as PyTorch's formulas do
+    for t in tangents:
+        if t is not None:
+            dtype = _C.promote_types(dtype, t.dtype)
+    return tangent if tangent.dtype == dtype else tangent.to(dtype)
 
 
 _C._fw_set_rules(RULES, transposed_jvp)

@@ -62,7 +62,12 @@ def _create_differentiable(x):
     if isinstance(x, Tensor):
         if x.requires_grad:
             return x.view_as(x)
-        return x.detach().requires_grad_()
+        tangent = _C._fw_tangent(x)
+        leaf = x.detach().requires_grad_()
+        if tangent is not None:     # inside jvp/jacfwd: the leaf keeps its tangent (forward-over-reverse)
+            from cgrad.autograd.forward_ad import make_dual
+            return make_dual(leaf, tangent)
+        return leaf
     raise ValueError(f"Thing passed to transform API must be Tensor, got {type(x)}")
 
 
@@ -341,3 +346,9 @@ def hessian(func, argnums=0):
     jacrev; without forward-mode AD cgrad composes jacrev over jacrev (the
     same values and nesting)."""
     return jacrev(jacrev(func, argnums), argnums)
+
+
+# forward mode (cgrad/func/_forward.py): jvp, jacfwd, and hessian as jacfwd(jacrev)
+from cgrad.func._forward import hessian, jacfwd, jvp  # noqa: E402,F811
+
+__all__ += ["jvp", "jacfwd"]

@@ -31,7 +31,7 @@ cdef Node fw_pending_node = None     # the node last wired while a level is acti
 cdef tuple fw_pending_inputs = None  # its inputs (None for non-tensor slots)
 cdef tuple fw_pending_edges = None   # its edges as wired (FW_ONLY_EDGE included)
 cdef unsigned long long fw_pending_done = 0   # outputs whose tangent is set
-cdef list fw_dual_tensors = []       # weak references to every tensor given a tangent
+cdef list fw_dual_tensors = []       # weak references to every tensor (and node) given a tangent
 cdef object FW_RULES = {}            # node type name -> rule(inputs, tangents, out, nr)
 cdef object FW_TRANSPOSE = None      # the VJP-transpose fallback (Python): f(node, inputs, tangents, out, nr, num_outputs)
 
@@ -160,11 +160,15 @@ cdef void fw_after_history(Tensor out, Node n, int nr) except *:
     else:
         n.next_edges = tuple([None if e is FW_ONLY_EDGE else e for e in fw_pending_edges])
     if tan is not None:
+        if not isinstance(tan, Tensor):
+            raise TypeError(f"the forward AD rule of {type(n).__name__} gave {type(tan).__name__}, not a Tensor")
         if not same_shape(out, <Tensor>tan):     # a broadcast input's term alone
             tan = op_expand(<Tensor>tan, shape_tuple(out))
         tan = with_same_meta(out, <Tensor>tan)
         fw_set_tangent(out, <Tensor>tan)
         if nr == 0:
+            if n.fw_out is None:
+                fw_dual_tensors.append(PyWeakref_NewRef(n, None))
             n.fw_out = tan
 
 
@@ -172,7 +176,9 @@ cdef object transposed_jvp(Node n, tuple inputs, tuple tangents, Tensor out, int
     """J t from the node's VJP (see the top of this file); rules by name first."""
     rule = FW_RULES.get(type(n).__name__)
     if rule is not None:
-        return rule(inputs, tangents, out, nr)
+        result = rule(inputs, tangents, out, nr)
+        if result is not NotImplemented:        # a rule may decline a form of its op
+            return result
     if isinstance(n, NotImplementedBackward):
         raise NotImplementedError(
             f"Trying to use forward AD with aten::{(<NotImplementedBackward>n).aten_name} that does not "
@@ -229,8 +235,12 @@ def _fw_exit_level(level):
     cgrad_fwd_level -= 1
     for ref in fw_dual_tensors:
         obj = PyWeakref_GetObject(ref)
-        if obj != <PyObject*>None:
+        if obj == <PyObject*>None:
+            continue
+        if isinstance(<object>obj, Tensor):
             (<Tensor>obj)._fw_grad = None
+        else:
+            (<Node>obj).fw_out = None
     fw_dual_tensors.clear()
     fw_forget_pending()
 

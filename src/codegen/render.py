@@ -224,7 +224,9 @@ def prepare_binary(row):
     jvp = None
     text = jvp_column(row, table_jvp.BINARY)
     if text == table_jvp.ELEMENT_WISE and not row.get('no_grad'):
-        jvp = [(k, gr.formula) for k, gr in ((g.input, g) for g in grads)]
+        # a gradient that is identically zero is no dependence: an input's
+        # tangent alone then gives no tangent, as PyTorch's formulas
+        jvp = [(g.input, g.formula) for g in grads if g.formula != 'op_zeros_like(g)']
     elif text is not None and not row.get('no_grad'):
         jvp = [(-1, formula.TensorRenderer({}).render(formula.parse(text)))]
     scalar_nodes, scalar_slots = [], []
