@@ -58,9 +58,10 @@ def _safe_unpack_dual(dual, strict):
     return primal, tangent
 
 
-def _plain(x):
-    """A result outside the dual level: the primal, no graph of its own."""
-    return x.detach() if isinstance(x, Tensor) and not cgrad.is_grad_enabled() else x
+def _plain(x, keep):
+    """A result leaving the transform: detached unless something outside
+    differentiates it (an enclosing transform, or inputs with a graph)."""
+    return x if keep or not isinstance(x, Tensor) else x.detach()
 
 
 def _jvp_with_argnums(func, primals, tangents, argnums, *, strict=False, has_aux=False):
@@ -78,7 +79,8 @@ def _jvp_with_argnums(func, primals, tangents, argnums, *, strict=False, has_aux
                            f"{treespec_repr(tangents_spec)}")
     _non_empty_tensors(flat_primals, "primals")
     _non_empty_tensors(flat_tangents, "tangents")
-    from cgrad.func import _Level
+    from cgrad.func import _Level, _outer_needs_graph
+    keep = _outer_needs_graph(primals, tangents)     # else results leave the transform detached
     with _Level(), fwAD.dual_level():
         flat_duals = tuple(fwAD.make_dual(p, t) for p, t in zip(flat_primals, flat_tangents))
         duals = tree_unflatten(list(flat_duals), primals_spec)
@@ -93,7 +95,8 @@ def _jvp_with_argnums(func, primals, tangents, argnums, *, strict=False, has_aux
                 raise RuntimeError(f"{JVP_STR}: output of function f should be a tuple: (output, aux) if "
                                    "has_aux is True")
             result, aux = result
-            aux = tree_map(lambda x: fwAD.unpack_dual(x).primal if isinstance(x, Tensor) else x, aux)
+            aux = tree_map(lambda x: _plain(fwAD.unpack_dual(x).primal, keep) if isinstance(x, Tensor) else x,
+                           aux)
         flat_out, out_spec = tree_flatten(result)
         if (len(flat_out) == 1 and flat_out[0] is None) or len(flat_out) < 1:
             raise RuntimeError(f"{JVP_STR}: Expected f to be a function that has non-empty output (got output "
@@ -103,8 +106,8 @@ def _jvp_with_argnums(func, primals, tangents, argnums, *, strict=False, has_aux
                 raise RuntimeError(f"{JVP_STR}: expected f(*primals) to return only tensors, got unsupported "
                                    f"type {type(o)}")
         pairs = [_safe_unpack_dual(o, strict) for o in flat_out]
-    primals_out = tree_unflatten([_plain(p) for p, _ in pairs], out_spec)
-    tangents_out = tree_unflatten([_plain(t) for _, t in pairs], out_spec)
+    primals_out = tree_unflatten([_plain(p, keep) for p, _ in pairs], out_spec)
+    tangents_out = tree_unflatten([_plain(t, keep) for _, t in pairs], out_spec)
     if has_aux:
         return primals_out, tangents_out, aux
     return primals_out, tangents_out

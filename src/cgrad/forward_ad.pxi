@@ -93,6 +93,8 @@ cdef Tensor with_same_meta(Tensor primal, Tensor tangent):
     cdef Tensor flat, t
     if same_meta(primal, tangent):
         return tangent
+    if cgrad_grad_enabled and tangent._requires_grad:
+        return tangent      # a raw copy would cut its history; its views then come from the rules
     flat = new_tensor(1, &n, tangent._dtype, True)
     t = make_view(flat, primal._ndim, primal._shape, primal._strides, primal._offset)
     t._base = None
@@ -120,8 +122,17 @@ cdef Tensor fw_view_tangent(Tensor out, tuple inputs):
             tan = <Tensor>x._fw_grad
             if not same_meta(x, tan):
                 return None
-            return make_view(tan, out._ndim, out._shape, out._strides, out._offset)
+            return differentiable_view(tan, out)
     return None
+
+
+cdef Tensor differentiable_view(Tensor tan, Tensor like):
+    """The view of tangent `tan`'s memory with like's geometry; it reads its
+    base's history (AsStridedBackward0) when the tangent has one."""
+    cdef Tensor v = make_view(tan, like._ndim, like._shape, like._strides, like._offset)
+    if cgrad_grad_enabled and v._base._requires_grad:
+        set_view_history(v, v._base)
+    return v
 
 
 cdef void fw_after_history(Tensor out, Node n, int nr) except *:
@@ -202,12 +213,55 @@ cdef void fw_write_inplace(Tensor x, Tensor tan) except *:
             fw_set_tangent(base, with_same_meta(base, op_zeros_like(base)))
         bt = <Tensor>base._fw_grad
         if same_meta(base, bt):
-            fw_set_tangent(x, make_view(bt, x._ndim, x._shape, x._strides, x._offset))
+            fw_set_tangent(x, differentiable_view(bt, x))
     if x._fw_grad is None:
         fw_set_tangent(x, with_same_meta(x, tan))
         return
     if x._fw_grad is not tan:
-        copy_into(<Tensor>x._fw_grad, tan)
+        write_tangent(<Tensor>x._fw_grad, tan)
+
+
+cdef void write_tangent(Tensor dst, Tensor src) except *:
+    """dst.copy_(src) with forward AD off; recorded when either has history."""
+    global cgrad_fwd_active
+    cdef bint was = cgrad_fwd_active
+    if not (cgrad_grad_enabled and (dst._requires_grad or src._requires_grad)):
+        copy_into(dst, src)
+        dst._storage.version += 1
+        return
+    cgrad_fwd_active = False
+    try:
+        inplace_copy(dst, src)
+    finally:
+        cgrad_fwd_active = was
+
+
+cdef void fw_record_write(Tensor self, Tensor region, Node fn, Tensor value_in) except *:
+    """The tangent of an indexed write (self[index] = value: fn was just
+    wired to self and value_in, region is what it wrote): fn is linear, so
+    its tangent comes from the transpose of its VJP with the region's old
+    tangent and the value's; it is then written into region's tangent."""
+    global cgrad_fwd_active
+    cdef object self_t = None
+    cdef Tensor st
+    if self._fw_grad is not None:
+        st = <Tensor>self._fw_grad
+        self_t = st if region is self else make_view(st, region._ndim, region._shape, region._strides,
+                                                     region._offset)
+    cgrad_fwd_active = False
+    try:
+        tan = transposed_jvp(fn, (region, value_in), (self_t, value_in._fw_grad), region, 0)
+    finally:
+        cgrad_fwd_active = True
+    fw_forget_pending()     # the write's own set_history must not compute it again
+    if self._fw_grad is not None and same_meta(self, <Tensor>self._fw_grad):
+        write_tangent(<Tensor>self_t if region is not self else <Tensor>self._fw_grad, <Tensor>tan)
+        return
+    fw_write_inplace(region, <Tensor>tan)
+    if region is not self and self._fw_grad is None and self._base is not None:
+        st = self._base._fw_grad     # self reads the base's new tangent, as region does
+        if st is not None and same_meta(self._base, st):
+            fw_set_tangent(self, differentiable_view(st, self))
 
 
 # ---------------------------------------------------------------------------

@@ -293,7 +293,7 @@ cdef void function_jvp(cls, FunctionNode ctx, tuple args, list outs) except *:
                             "expected a Tensor or None")
         if id(t) in ctx.dirty and t._fw_grad is not None:
             if t._fw_grad is not tan:
-                copy_into(<Tensor>t._fw_grad, <Tensor>tan)
+                write_tangent(<Tensor>t._fw_grad, <Tensor>tan)
         else:
             fw_set_tangent(t, with_same_meta(t, <Tensor>tan))
 

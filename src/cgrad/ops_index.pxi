@@ -623,6 +623,10 @@ cdef int record_write(Tensor self, _Parsed p, InplaceFn fn, Tensor value_in) exc
     cdef Tensor region = self if not p.steps else make_view(self, p.g.ndim, p.g.shape, p.g.strides,
                                                               p.g.offset)
     wire_many(fn, [self, value_in], 1)
+    if has_tangent(self) or has_tangent(value_in):
+        fw_record_write(self, region, fn, value_in)
+        if not (cgrad_grad_enabled and (self._requires_grad or value_in._requires_grad)):
+            return 0        # forward AD only: no history
     rebase_after_write(region, fn)
     if self._base is not None and region is not self:
         # self (a view) looked at its base's history before the rebase

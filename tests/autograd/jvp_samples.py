@@ -125,4 +125,24 @@ SAMPLES = [
     ("pad", lambda L, x: L.nn.functional.pad(x, (1, 2)), [R(2, 3)], 1),
     ("embedding", lambda L, i, w: L.nn.functional.embedding(i, w), [IDX(0, 2, 1), R(4, 3)], 1),
     ("dropout_eval", lambda L, x: L.nn.functional.dropout(x, 0.5, training=False), [R(3, 4)], 1),
+    # ---- in-place ops on a clone (the tangent is written in place too) -------------
+    ("add_", lambda L, a, b: a.clone().add_(b, alpha=2.0), [R(3, 4), R(4)], 2),
+    ("mul_", lambda L, a, b: a.clone().mul_(b), [R(3, 4), R(3, 4)], 2),
+    ("div_", lambda L, a, b: a.clone().div_(b), [R(3, 4), P(3, 4)], 2),
+    ("tan_", lambda L, a: a.clone().tan_(), [R(3, 4, lo=-1.0, hi=1.0)], 1),
+    ("relu_", lambda L, a: L.relu_(a.clone()), [R(3, 4)], 1),
+    ("clamp_", lambda L, a: a.clone().clamp_(-0.5, 0.5), [R(3, 4)], 1),
+    ("copy_", lambda L, a, b: a.clone().copy_(b), [R(3, 4), R(3, 4)], 2),
+    ("setitem", lambda L, a, b: _setitem(a.clone(), b), [R(3, 4), R(2, 4)], 2),
+    ("view_mul_", lambda L, a: _view_inplace(a.clone()), [R(3, 4)], 1),
 ]
+
+
+def _setitem(a, b):
+    a[1:] = b
+    return a
+
+
+def _view_inplace(a):
+    a[0].mul_(3)         # the base's tangent changes through its view
+    return a

@@ -230,3 +230,12 @@ def test_tangent_dtype_and_integer_outputs():
             return [str(f.unpack_dual(d).tangent.dtype).split(".")[-1], arr(f.unpack_dual(vals).tangent),
                     f.unpack_dual(idx).tangent is None, f.unpack_dual(d > 0).tangent is None]
     both(run)
+
+
+def test_dual_repr_shows_tangent():
+    def run(lib):
+        f = fw(lib)
+        with f.dual_level():
+            d = f.make_dual(lib.tensor([1.0, 2.0]), lib.tensor([0.5, -1.0], dtype=lib.float64))
+            return repr(d).replace("torch.", "cgrad.")
+    both(run)
