@@ -150,15 +150,8 @@ cdef void fw_after_history(Tensor out, Node n, int nr) except *:
             any_tangent = True
     if not any_tangent:
         return
-    if is_float(out._dtype):
-        cgrad_fwd_active = False
-        try:
-            tan = fw_view_tangent(out, inputs)
-            if tan is None:
-                tan = n.fw_jvp(inputs, tangents, out, nr)
-        finally:
-            cgrad_fwd_active = True
-    # what reverse mode must not see
+    # what reverse mode must not see; stripped first, so that a rule reading
+    # the output does not record a graph through a history it will not have
     if cgrad_grad_enabled:
         for e in fw_pending_edges:
             if e is not None and e is not FW_ONLY_EDGE:
@@ -170,6 +163,14 @@ cdef void fw_after_history(Tensor out, Node n, int nr) except *:
                               and out._base._requires_grad)
     else:
         n.next_edges = tuple([None if e is FW_ONLY_EDGE else e for e in fw_pending_edges])
+    if is_float(out._dtype):
+        cgrad_fwd_active = False
+        try:
+            tan = fw_view_tangent(out, inputs)
+            if tan is None:
+                tan = n.fw_jvp(inputs, tangents, out, nr)
+        finally:
+            cgrad_fwd_active = True
     if tan is not None:
         if not isinstance(tan, Tensor):
             raise TypeError(f"the forward AD rule of {type(n).__name__} gave {type(tan).__name__}, not a Tensor")

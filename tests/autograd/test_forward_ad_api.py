@@ -239,3 +239,17 @@ def test_dual_repr_shows_tangent():
             d = f.make_dual(lib.tensor([1.0, 2.0]), lib.tensor([0.5, -1.0], dtype=lib.float64))
             return repr(d).replace("torch.", "cgrad.")
     both(run)
+
+
+@pytest.mark.parametrize("op", ["exp", "tanh", "sigmoid", "sqrt", "softmax", "matmul"])
+def test_tangent_has_no_graph_without_grad(op):
+    """A rule reading the op's result must not record through it when
+    nothing requires grad (the tangent is a plain tensor, as in PyTorch)."""
+    def run(lib):
+        f = fw(lib)
+        with f.dual_level():
+            d = f.make_dual(lib.rand(3, 3) + 0.5, lib.ones(3, 3))
+            y = d @ d if op == "matmul" else (d.softmax(1) if op == "softmax" else getattr(d, op)())
+            t = f.unpack_dual(y).tangent
+            return [y.requires_grad, t.requires_grad, t.grad_fn is None]
+    assert both(run)[1] == [False, False, True]
