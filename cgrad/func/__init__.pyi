@@ -2,12 +2,14 @@
 import builtins
 from typing import Any, ClassVar, Iterator
 
+from cgrad.func._forward import hessian as hessian
+from cgrad.func._forward import jacfwd as jacfwd
+from cgrad.func._forward import jvp as jvp
 from cgrad.func._functional_call import functional_call as functional_call
 from cgrad.func._functional_call import stack_module_state as stack_module_state
 
 def grad(func: Any, argnums: Any = ..., has_aux: Any = ...) -> Any: ...
 def grad_and_value(func: Any, argnums: Any = ..., has_aux: Any = ...) -> Any: ...
-def hessian(func: Any, argnums: Any = ...) -> Any: ...
 def jacrev(func: Any, argnums: Any = ..., *, has_aux: Any = ..., chunk_size: Any = ..., _preallocate_and_copy: Any = ...) -> Any: ...
 def vjp(func: Any, *primals: Any, has_aux: Any = ...) -> Any: ...
-__all__ = ['functional_call', 'grad', 'grad_and_value', 'hessian', 'jacrev', 'stack_module_state', 'vjp']
+__all__ = ['functional_call', 'grad', 'grad_and_value', 'hessian', 'jacfwd', 'jacrev', 'jvp', 'stack_module_state', 'vjp']
