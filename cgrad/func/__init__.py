@@ -10,9 +10,8 @@ gradients stay differentiable for the enclosing level), autograd.grad runs
 with create_graph only when something outside can still differentiate the
 result, and results are detached at the outermost level otherwise, as
 PyTorch's unwrapping does. jacrev computes all rows of a chunk in one
-autograd.grad(is_grads_batched=True) call. vmap, jacfwd and jvp need batching
-rules and forward-mode AD, which cgrad does not have: they are absent here
-rather than stubbed."""
+autograd.grad(is_grads_batched=True) call. jvp, jacfwd and hessian (jacfwd
+over jacrev) run in forward mode (cgrad/func/_forward.py)."""
 import functools
 import threading
 
@@ -341,14 +340,7 @@ def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None, _preallocate_and_
     return wrapper
 
 
-def hessian(func, argnums=0):
-    """The Hessian of func w.r.t. args[argnums]. PyTorch composes jacfwd over
-    jacrev; without forward-mode AD cgrad composes jacrev over jacrev (the
-    same values and nesting)."""
-    return jacrev(jacrev(func, argnums), argnums)
-
-
 # forward mode (cgrad/func/_forward.py): jvp, jacfwd, and hessian as jacfwd(jacrev)
-from cgrad.func._forward import hessian, jacfwd, jvp  # noqa: E402,F811
+from cgrad.func._forward import hessian, jacfwd, jvp  # noqa: E402
 
 __all__ += ["jvp", "jacfwd"]
