@@ -244,4 +244,7 @@ def format_tensor(tensor):
             suffixes.append(f"grad_fn=<{type(grad_fn).__name__}>")
         elif tensor.requires_grad:
             suffixes.append("requires_grad=True")
+    tangent = cgrad._C._fw_tangent(tensor)      # a dual tensor (forward AD) shows its tangent
+    if tangent is not None:
+        suffixes.append(f"tangent={tangent}")
     return _add_suffixes(_PREFIX + body, suffixes, len(_PREFIX))

@@ -67,6 +67,11 @@ class _SingleLevelFunction(metaclass=FunctionMeta):
 
     vjp = backward
 
+    @staticmethod
+    def jvp(ctx, *grad_inputs):
+        raise NotImplementedError("You must implement the jvp function for custom autograd.Function to use "
+                                  "it with forward mode AD.")
+
 
 class Function(_SingleLevelFunction):
     """Base class of user-defined differentiable ops: define static forward

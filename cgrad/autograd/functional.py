@@ -4,13 +4,15 @@ hessian, vjp, jvp, hvp, vhp) over cgrad's reverse-mode engine.
 The structure, checks and error texts follow PyTorch's implementation of the
 same module, so results nest the same way (a tuple per output, inside it one
 entry per input) and strict mode fails on the same conditions. jvp and hvp
-use the double-backward trick as PyTorch does. vectorize=True computes all
-rows of a Jacobian with one vmapped vector-Jacobian product (func runs once
-on a batch of copies of the inputs; one autograd.grad(is_grads_batched=True)
-call on the recorded graph when func cannot run under vmap);
-strategy="forward-mode" needs forward-mode AD, which cgrad does not have."""
+use the double-backward trick as PyTorch does (jvp only in strict mode).
+vectorize=True computes all rows of a Jacobian with one vmapped
+vector-Jacobian product (func runs once on a batch of copies of the inputs;
+one autograd.grad(is_grads_batched=True) call on the recorded graph when
+func cannot run under vmap); jvp and strategy="forward-mode" run in forward
+mode (cgrad.autograd.forward_ad)."""
 import cgrad
 from cgrad import _C
+from cgrad.autograd import forward_ad
 
 __all__ = ['vjp', 'jvp', 'jacobian', 'hessian', 'hvp', 'vhp']
 
@@ -196,8 +198,12 @@ def vjp(func, inputs, v=None, create_graph=False, strict=False):
     return (_tuple_postprocess(outputs, is_outputs_tuple), _tuple_postprocess(vjp, is_inputs_tuple))
 
 def jvp(func, inputs, v=None, create_graph=False, strict=False):
-    """(func(inputs), J v), by the double-backward trick (backward of a
-    backward taken with respect to a dummy grad_output)."""
+    """(func(inputs), J v), in forward mode: one pass of func over dual
+    tensors. strict=True keeps PyTorch's double-backward trick (backward of a
+    backward taken with respect to a dummy grad_output), whose intermediate
+    checks define strict mode's errors."""
+    if not strict:
+        return _jvp_forward_mode(func, inputs, v, create_graph)
     with cgrad.enable_grad():
         is_inputs_tuple, inputs = _as_tuple(inputs, 'inputs', 'jvp')
         inputs = _grad_preprocess(inputs, create_graph=create_graph, need_graph=True)
@@ -225,6 +231,32 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
     jvp = _grad_postprocess(jvp, create_graph)
     return (_tuple_postprocess(outputs, is_outputs_tuple), _tuple_postprocess(jvp, is_outputs_tuple))
 
+def _jvp_forward_mode(func, inputs, v, create_graph):
+    with cgrad.enable_grad():
+        is_inputs_tuple, inputs = _as_tuple(inputs, 'inputs', 'jvp')
+        inputs = _grad_preprocess(inputs, create_graph=create_graph, need_graph=True)
+        if v is not None:
+            _, v = _as_tuple(v, 'v', 'jvp')
+            v = _grad_preprocess(v, create_graph=create_graph, need_graph=False)
+            _validate_v(v, inputs, is_inputs_tuple)
+        elif len(inputs) != 1 or inputs[0].nelement() != 1:
+            raise RuntimeError('The vector v can only be None if the input to the user-provided function '
+                               'is a single Tensor with a single element.')
+        else:
+            v = (cgrad.ones_like(inputs[0]),)
+        with forward_ad.dual_level():
+            duals = tuple(forward_ad.make_dual(inp, vi) for inp, vi in zip(inputs, v))
+            outputs = func(*duals)
+            is_outputs_tuple, outputs = _as_tuple(outputs, 'outputs of the user-provided function', 'jvp')
+            _check_requires_grad(outputs, 'outputs', strict=False)
+            pairs = [forward_ad.unpack_dual(out) for out in outputs]
+        outputs = tuple(p for p, _ in pairs)
+        jvp = _fill_in_zeros(tuple(t for _, t in pairs), outputs, False, create_graph, 'back_trick')
+    outputs = _grad_postprocess(outputs, create_graph)
+    jvp = _grad_postprocess(jvp, create_graph)
+    return (_tuple_postprocess(outputs, is_outputs_tuple), _tuple_postprocess(jvp, is_outputs_tuple))
+
+
 def _construct_standard_basis_for(tensors, tensor_numels):
     """One chunk per tensor, together the rows of the identity of size
     sum(numels): chunk k is (total, numel_k) with ones on its block of the
@@ -244,22 +276,43 @@ def _construct_standard_basis_for(tensors, tensor_numels):
     return tuple(chunks)
 
 
-FORWARD_AD_MISSING = (
-    "cgrad.autograd.functional: strategy=\"forward-mode\" with vectorize=True needs forward-mode "
-    "AD (cgrad.autograd.forward_ad), which cgrad does not implement yet; use "
-    "strategy=\"reverse-mode\".")
-
-
 def _jacfwd(func, inputs, strict=False, vectorize=False):
     if strict:
         raise RuntimeError('torch.autograd.functional.jacobian: `strict=True` and `strategy="forward-mode"` '
                            'are not supported together (yet). Please either set `strict=False` or '
                            '`strategy="reverse-mode"`.')
-    _as_tuple(inputs, 'inputs', 'jacobian')
-    if vectorize:
-        raise NotImplementedError(FORWARD_AD_MISSING)
-    raise NotImplementedError('Computing Jacobian using forward-AD or forward-over-reverse Hessian is'
-                              'only implemented for `vectorize=True`.')
+    is_inputs_tuple, inputs = _as_tuple(inputs, 'inputs', 'jacobian')
+    if not vectorize:
+        raise NotImplementedError('Computing Jacobian using forward-AD or forward-over-reverse Hessian is'
+                                  'only implemented for `vectorize=True`.')
+    # one jvp per column of the Jacobian (PyTorch vmaps them over the basis)
+    input_numels = tuple(inp.numel() for inp in inputs)
+    basis = _construct_standard_basis_for(inputs, input_numels)
+    columns, is_outputs_tuple, outputs = [], None, None
+    for k in range(sum(input_numels)):
+        with forward_ad.dual_level():
+            duals = tuple(forward_ad.make_dual(inp, b[k].view_as(inp)) for inp, b in zip(inputs, basis))
+            is_outputs_tuple, dual_outputs = _as_tuple(func(*duals), 'outputs')
+            column, outputs = [], []
+            for dual_out in dual_outputs:
+                primal, tangent = forward_ad.unpack_dual(dual_out)
+                outputs.append(primal)
+                column.append(cgrad.zeros_like(primal) if tangent is None else tangent)
+        columns.append(column)
+    if outputs is None:     # no input element: evaluate once for the outputs' shapes
+        is_outputs_tuple, outputs = _as_tuple(func(*inputs), 'outputs')
+    jacobian_input_output = []
+    for i, output_i in enumerate(outputs):
+        if columns:
+            jac = _C.stack([col[i] for col in columns], -1)
+        else:
+            jac = _C.zeros(tuple(output_i.shape) + (0,), dtype=output_i.dtype)
+        jacobian_output_i = []
+        for piece, input_j in zip(jac.split(list(input_numels), -1), inputs):
+            jacobian_output_i.append(piece.reshape(tuple(output_i.shape) + tuple(input_j.shape)))
+        jacobian_input_output.append(tuple(jacobian_output_i))
+    return _tuple_postprocess(tuple(jacobian_input_output), (is_outputs_tuple, is_inputs_tuple))
+
 
 def _vmapped_rows(func, inputs, raw_outputs, outputs, output_numels):
     """vectorize=True as cgrad.func.jacrev computes it: func runs once under

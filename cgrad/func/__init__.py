@@ -13,8 +13,10 @@ PyTorch's unwrapping does. vmap (cgrad/func/_vmap.py) runs functions on
 BatchedTensors with batching rules; inside it these transforms work on the
 physical tensors (cgrad/func/_batched_autograd.py), so vmap(grad(f)) is one
 batched engine pass. jacrev computes all rows at once as a vmapped vjp (one
-engine pass per row when f cannot run under vmap). jacfwd and jvp need
-forward-mode AD, built elsewhere."""
+engine pass per row when f cannot run under vmap), and hessian is jacrev
+over jacrev (PyTorch's jacfwd over jacrev gives the same values; the
+vmapped reverse pass is the faster one here). jvp and jacfwd run in forward
+mode (cgrad/func/_forward.py)."""
 import functools
 import threading
 
@@ -68,7 +70,12 @@ def _create_differentiable(x):
     if isinstance(x, Tensor):
         if x.requires_grad:
             return x.view_as(x)
-        return x.detach().requires_grad_()
+        tangent = _C._fw_tangent(x)
+        leaf = x.detach().requires_grad_()
+        if tangent is not None:     # inside jvp/jacfwd: the leaf keeps its tangent (forward-over-reverse)
+            from cgrad.autograd.forward_ad import make_dual
+            return make_dual(leaf, tangent)
+        return leaf
     raise ValueError(f"Thing passed to transform API must be Tensor, got {type(x)}")
 
 
@@ -452,9 +459,8 @@ def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None, _preallocate_and_
 
 
 def hessian(func, argnums=0):
-    """The Hessian of func w.r.t. args[argnums]. PyTorch composes jacfwd over
-    jacrev; without forward-mode AD cgrad composes jacrev over jacrev (the
-    same values and nesting)."""
+    """The Hessian of func w.r.t. args[argnums]: jacrev over jacrev (see the
+    module's comment)."""
     return jacrev(jacrev(func, argnums), argnums)
 
 
@@ -464,3 +470,9 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
     load the batching rules)."""
     from cgrad.func._vmap import vmap as vmap_impl
     return vmap_impl(func, in_dims, out_dims, randomness, chunk_size=chunk_size)
+
+
+# forward mode (cgrad/func/_forward.py)
+from cgrad.func._forward import jacfwd, jvp  # noqa: E402
+
+__all__ += ["jvp", "jacfwd"]

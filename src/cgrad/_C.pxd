@@ -26,6 +26,9 @@ cdef class Storage:
     cdef double small[8]         # INLINE_BYTES of 8-byte aligned inline data
 
 
+cdef class Tensor
+
+
 cdef class Node:
     cdef tuple next_edges        # one per input: its Node, or None when it needs no grad
     cdef tuple next_nrs          # output_nr of each input, or None when all are 0
@@ -36,6 +39,7 @@ cdef class Node:
     cdef list post_hooks         # user hooks on (grad_inputs, grad_outputs)
     cdef dict _metadata
     cdef dict _packed            # saved-tensor hooks' packed objects (saved_hooks.pxi), else None
+    cdef object fw_out           # forward AD: output 0's tangent, given back with a saved output
     cdef object __weakref__
 
     # IN: the gradient of each output (a Tensor when num_outputs == 1, else a
@@ -43,6 +47,11 @@ cdef class Node:
     # gradient (or None) per input. Grad mode is on iff create_graph.
     cdef tuple apply(self, object grads)
     cdef void release_saved(self) noexcept
+    # Forward AD (forward_ad.pxi): the tangent of output `nr` from the op's
+    # inputs and their tangents (None where an input has none); the base
+    # class derives it from apply() (the transpose of the VJP), table
+    # nodes render their JVP column here.
+    cdef object fw_jvp(self, tuple inputs, tuple tangents, Tensor out, int nr)
 
 
 cdef enum:
@@ -74,5 +83,6 @@ cdef class Tensor:
     cdef Tensor _base             # the tensor this one is a view of
     cdef object _accumulator      # weak reference to this leaf's AccumulateGrad node
     cdef list _hooks              # user hooks on this tensor's gradient
+    cdef object _fw_grad          # forward AD: the tangent at the current dual level, else None
     cdef dict __dict__
     cdef object __weakref__

@@ -20,6 +20,8 @@ cdef class FunctionNode(Node):
     cdef set non_differentiable     # ids of outputs marked non-differentiable
     cdef set dirty                  # ids of inputs marked dirty (modified in place)
     cdef bint materialize_grads
+    cdef tuple saved_for_forward    # what save_for_forward received (read by jvp)
+    cdef bint in_jvp                # the Function's jvp is running: saved_tensors are those
 
     def __cinit__(self, *args, **kwargs):
         self.materialize_grads = True
@@ -36,7 +38,11 @@ cdef class FunctionNode(Node):
         self.to_save = tensors
 
     def save_for_forward(self, *tensors):
-        pass
+        for t in tensors:
+            if t is not None and not isinstance(t, Tensor):
+                raise TypeError("save_for_forward expects all arguments to be tensors; but got "
+                                f"{type(t).__name__}.")
+        self.saved_for_forward = tensors
 
     def mark_non_differentiable(self, *tensors):
         for t in tensors:
@@ -54,6 +60,8 @@ cdef class FunctionNode(Node):
         cdef list out = []
         cdef Tensor t, alias
         cdef int i
+        if self.in_jvp:       # jvp reads what save_for_forward kept
+            return self.saved_for_forward if self.saved_for_forward is not None else ()
         if self.saved_freed:
             raise RuntimeError(FREED_MSG)
         if self.saved is None:
@@ -169,11 +177,15 @@ def _function_apply(cls, tuple args, dict kwargs):
         (<Tensor>t)._requires_grad for t in tensor_inputs)
     cdef int prev = cgrad_grad_enabled
     cdef Tensor t
-    global cgrad_grad_enabled
+    cdef bint forward_ad = cgrad_fwd_active and any(
+        (<Tensor>t)._fw_grad is not None for t in tensor_inputs)
+    global cgrad_grad_enabled, cgrad_fwd_active
     ctx.arg_is_tensor = tuple([isinstance(a, Tensor) for a in args])
     ctx.needs_input_grad = tuple([isinstance(a, Tensor) and (<Tensor>a)._requires_grad and executable
                                   for a in args])
     cgrad_grad_enabled = 0
+    if forward_ad:
+        cgrad_fwd_active = False        # forward sees primals only; jvp gives the tangents
     try:
         if getattr(cls, "_uses_setup_context", False):
             outputs = cls.forward(*args, **kwargs)
@@ -182,6 +194,8 @@ def _function_apply(cls, tuple args, dict kwargs):
             outputs = cls.forward(ctx, *args, **kwargs)
     finally:
         cgrad_grad_enabled = prev
+        if forward_ad:
+            cgrad_fwd_active = True
     single = not isinstance(outputs, tuple)
     outs = [outputs] if single else list(outputs)
     inputs_by_id = {id(a): a for a in tensor_inputs}
@@ -189,6 +203,8 @@ def _function_apply(cls, tuple args, dict kwargs):
         for i in range(len(outs)):
             if isinstance(outs[i], Tensor) and id(outs[i]) in inputs_by_id and id(outs[i]) not in ctx.dirty:
                 outs[i] = alias_detached(<Tensor>outs[i])   # PyTorch: an alias, not a view
+        if forward_ad:
+            function_jvp(cls, ctx, args, outs)
         return outs[0] if single else tuple(outs)
     for i in range(len(outs)):
         o = outs[i]
@@ -204,6 +220,8 @@ def _function_apply(cls, tuple args, dict kwargs):
             t = make_view(t, t._ndim, t._shape, t._strides, t._offset)
             outs[i] = t
     wire_many(ctx, tensor_inputs, len(outs))
+    if cgrad_fwd_active:
+        fw_forget_pending()     # the outputs' tangents come from the Function's jvp, below
     track(ctx)    # a Python object that may hold anything: visible to the cyclic GC
     ctx.input_shapes = tuple([shape_tuple(<Tensor>a) for a in tensor_inputs])
     ctx.input_dtypes = tuple([(<Tensor>a)._dtype for a in tensor_inputs])
@@ -230,7 +248,54 @@ def _function_apply(cls, tuple args, dict kwargs):
     ctx.output_shapes = tuple(shapes)
     ctx.output_dtypes = tuple(dtypes)
     save_function_tensors(ctx, outs)
+    if forward_ad:
+        function_jvp(cls, ctx, args, outs)
     return outs[0] if single else tuple(outs)
+
+
+cdef void function_jvp(cls, FunctionNode ctx, tuple args, list outs) except *:
+    """The outputs' tangents from the Function's jvp(ctx, *input tangents)
+    (zeros for tensor inputs without one, None for other arguments)."""
+    global cgrad_fwd_active
+    cdef list tangents = []
+    cdef int n_out = 0, i, k = 0
+    cdef Tensor t
+    for a in args:
+        if isinstance(a, Tensor):
+            t = <Tensor>a
+            tangents.append(t._fw_grad if t._fw_grad is not None else op_zeros_like(t))
+        else:
+            tangents.append(None)
+    for o in outs:
+        if isinstance(o, Tensor):
+            n_out += 1
+    cgrad_fwd_active = False
+    ctx.in_jvp = True
+    try:
+        result = cls.jvp(ctx, *tangents)
+    finally:
+        cgrad_fwd_active = True
+        ctx.in_jvp = False
+    results = result if isinstance(result, tuple) else (result,)
+    if len(results) != n_out:
+        raise RuntimeError(f"Function's jvp returned an invalid number of forward gradients (expected "
+                           f"{n_out} but got {len(results)})")
+    for i in range(len(outs)):
+        if not isinstance(outs[i], Tensor):
+            continue
+        tan = results[k]
+        k += 1
+        t = <Tensor>outs[i]
+        if tan is None or not is_float(t._dtype) or id(t) in ctx.non_differentiable:
+            continue
+        if not isinstance(tan, Tensor):
+            raise TypeError(f"jvp of {cls.__name__} returned {type(tan).__name__} for output {i}; "
+                            "expected a Tensor or None")
+        if id(t) in ctx.dirty and t._fw_grad is not None:
+            if t._fw_grad is not tan:
+                write_tangent(<Tensor>t._fw_grad, <Tensor>tan)
+        else:
+            fw_set_tangent(t, with_same_meta(t, <Tensor>tan))
 
 
 cdef void save_function_tensors(FunctionNode ctx, list outs) except *:

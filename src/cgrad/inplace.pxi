@@ -95,8 +95,10 @@ cdef bint same_elements(Tensor a, Tensor b) noexcept:
 
 
 cdef inline bint records(Tensor self, object other):
-    return cgrad_grad_enabled and (self._requires_grad or
-                                   (isinstance(other, Tensor) and (<Tensor>other)._requires_grad))
+    return (cgrad_grad_enabled and (self._requires_grad or
+                                    (isinstance(other, Tensor) and (<Tensor>other)._requires_grad))
+            or (cgrad_fwd_active and (self._fw_grad is not None or
+                                      (isinstance(other, Tensor) and (<Tensor>other)._fw_grad is not None))))
 
 
 cdef Tensor old_value(Tensor self, bint private_copy):
@@ -107,6 +109,8 @@ cdef Tensor old_value(Tensor self, bint private_copy):
     old._grad_fn = self._grad_fn
     old._output_nr = self._output_nr
     old._requires_grad = self._requires_grad
+    if cgrad_fwd_active:
+        old._fw_grad = self._fw_grad    # read by the op's JVP before the write (tangents are eager)
     return old
 
 
@@ -117,6 +121,8 @@ cdef Tensor commit_inplace(Tensor self, Tensor result):
     self._storage.version += 1
     if result._grad_fn is not None:
         rebase_after_write(self, result._grad_fn)
+    if cgrad_fwd_active and result._fw_grad is not None:
+        fw_write_inplace(self, <Tensor>result._fw_grad)
     return self
 
 

@@ -12,6 +12,9 @@ cdef class Node:
     cdef void release_saved(self) noexcept:
         pass
 
+    cdef object fw_jvp(self, tuple inputs, tuple tangents, Tensor out, int nr):
+        return transposed_jvp(self, inputs, tangents, out, nr)
+
     # --- the Python surface PyTorch's grad_fn objects have ---------------
     def name(self):
         return type(self).__name__
@@ -183,6 +186,8 @@ cdef inline Node grad_edge(Tensor t):
         return t._grad_fn
     if t._requires_grad:
         return accumulator_of(t)
+    if cgrad_fwd_active and t._fw_grad is not None:
+        return FW_ONLY_EDGE     # computed for its tangent only (forward_ad.pxi)
     return None
 
 
@@ -225,6 +230,8 @@ cdef inline void wire1(Node n, Tensor a):
     n.num_outputs = 1
     n.seq = next_seq()
     untrack(n)
+    if cgrad_fwd_active:
+        fw_note_inputs(n, (a,))
 
 
 cdef inline void wire2(Node n, Tensor a, Tensor b):
@@ -235,6 +242,8 @@ cdef inline void wire2(Node n, Tensor a, Tensor b):
     n.num_outputs = 1
     n.seq = next_seq()
     untrack(n)
+    if cgrad_fwd_active:
+        fw_note_inputs(n, (a, b))
 
 
 cdef inline void wire_scalar(Node n, Tensor a):
@@ -246,6 +255,8 @@ cdef inline void wire_scalar(Node n, Tensor a):
     n.num_outputs = 1
     n.seq = next_seq()
     untrack(n)
+    if cgrad_fwd_active:
+        fw_note_inputs(n, (a, None))
 
 
 cdef void wire_many(Node n, list inputs, int num_outputs):
@@ -272,27 +283,37 @@ cdef void wire_many(Node n, list inputs, int num_outputs):
     n.num_outputs = num_outputs
     n.seq = next_seq()
     untrack(n)
+    if cgrad_fwd_active:
+        fw_note_inputs(n, tuple(inputs))
 
 
-cdef inline void set_history(Tensor out, Node n, int output_nr=0) noexcept:
+cdef inline void set_history(Tensor out, Node n, int output_nr=0) except *:
     out._grad_fn = n
     out._requires_grad = True
     out._output_nr = output_nr
+    if cgrad_fwd_active and n is fw_pending_node:
+        fw_after_history(out, n, output_nr)
 
 
 cdef inline bint needs_grad(Tensor a) except -1:
     if not cgrad_grad_enabled:
-        return False
+        return cgrad_fwd_active and a._fw_grad is not None
     refresh_view(a)
-    return a._requires_grad
+    return a._requires_grad or (cgrad_fwd_active and a._fw_grad is not None)
+
+
+cdef inline bint has_tangent(object x) noexcept:
+    """Forward AD: x is a tensor with a tangent at the active dual level."""
+    return cgrad_fwd_active and isinstance(x, Tensor) and (<Tensor>x)._fw_grad is not None
 
 
 cdef inline bint needs_grad2(Tensor a, Tensor b) except -1:
     if not cgrad_grad_enabled:
-        return False
+        return cgrad_fwd_active and (a._fw_grad is not None or b._fw_grad is not None)
     refresh_view(a)
     refresh_view(b)
-    return a._requires_grad or b._requires_grad
+    return a._requires_grad or b._requires_grad or (
+        cgrad_fwd_active and (a._fw_grad is not None or b._fw_grad is not None))
 
 
 cdef inline bint wants_grad(Node n, int i) noexcept:
@@ -401,5 +422,7 @@ cdef inline Tensor unpack_output(Node node, Tensor saved, long long version):
     if cgrad_grad_enabled:
         t = alias_detached(saved)
         set_history(t, node, 0)
+        if cgrad_fwd_active and node.fw_out is not None:
+            t._fw_grad = node.fw_out
         return t
     return saved

@@ -275,8 +275,8 @@ cdef Tensor op_activation_(Tensor x, int kind, double a, double b):
     check_inplace(x)
     if not is_float(x._dtype):
         op_activation(x, kind, a, b)          # raises the dtype error
-    if cgrad_grad_enabled and x._requires_grad:
-        if kind == K_LEAKY or kind == K_ELU:
+    if (cgrad_grad_enabled and x._requires_grad) or has_tangent(x):
+        if (kind == K_LEAKY or kind == K_ELU) and not cgrad_fwd_active:
             r = op_activation(alias_detached(old_value(x, False)), kind, a, b)
             node = act_node(kind, True)
             wire1(node, old_value(x, False))

@@ -232,8 +232,9 @@ cdef Tensor op_clamp_tensor(Tensor x, Tensor lo, Tensor hi, int which):
         out = binary_kernel(MAX2_ROWS, x, lo, dt, dt, "clamp")
     else:
         out = binary_kernel(MIN2_ROWS, x, hi, dt, dt, "clamp")
-    if cgrad_grad_enabled and (x._requires_grad or (lo is not None and lo._requires_grad)
-                               or (hi is not None and hi._requires_grad)):
+    if (cgrad_grad_enabled and (x._requires_grad or (lo is not None and lo._requires_grad)
+                                or (hi is not None and hi._requires_grad))
+            or has_tangent(x) or has_tangent(lo) or has_tangent(hi)):
         if which == CL_CLAMP:
             node = ClampBackward0.__new__(ClampBackward0)
             wire_many(node, [x, lo, hi], 1)
@@ -385,7 +386,8 @@ cdef Tensor clamp_inplace(Tensor self, object lo, object hi, int which, str fnam
     check_input_overlap(self, hi)
     history = cgrad_grad_enabled and (
         self._requires_grad or (isinstance(lo, Tensor) and (<Tensor>lo)._requires_grad)
-        or (isinstance(hi, Tensor) and (<Tensor>hi)._requires_grad))
+        or (isinstance(hi, Tensor) and (<Tensor>hi)._requires_grad)) or (
+        has_tangent(self) or has_tangent(lo) or has_tangent(hi))
     if history:
         src = old_value(self, True)     # clamp's node saves its input: a private copy
     result = clamp_dispatch(src, lo, hi, which, fname, True)

@@ -176,7 +176,8 @@ cdef Tensor op_lerp(Tensor a, Tensor b, object weight):
             set_history(out, n0)
         return out
     out = op_add(a_d, op_mul(alias_detached(w), op_sub(b_d, a_d)))
-    if cgrad_grad_enabled and (a._requires_grad or b._requires_grad or w._requires_grad):
+    if (cgrad_grad_enabled and (a._requires_grad or b._requires_grad or w._requires_grad)
+            or has_tangent(a) or has_tangent(b) or has_tangent(w)):
         n1 = LerpBackward1.__new__(LerpBackward1)
         wire_many(n1, [a, b, w], 1)
         n1.self_ = a
@@ -481,13 +482,14 @@ cdef Tensor op_addmm_ab(Tensor bias, Tensor m1, Tensor m2, object beta, object a
     out = op_mul_scalar(prod, alpha)
     if beta != 0:
         out = op_add(op_mul_scalar(b, beta), out)
-    if cgrad_grad_enabled and (bias._requires_grad or m1._requires_grad or m2._requires_grad):
+    if (cgrad_grad_enabled and (bias._requires_grad or m1._requires_grad or m2._requires_grad)
+            or has_tangent(bias) or has_tangent(m1) or has_tangent(m2)):
         node = AddmmBackward0.__new__(AddmmBackward0)
         wire_many(node, [bias, m1, m2], 1)
-        if m2._requires_grad:
+        if m2._requires_grad or has_tangent(m2):
             node.mat1 = m1
             node.mat1_version = save_version(node, m1)
-        if m1._requires_grad:
+        if m1._requires_grad or has_tangent(m1):
             node.mat2 = m2
             node.mat2_version = save_version(node, m2)
         node.self_sizes = shape_tuple(bias)

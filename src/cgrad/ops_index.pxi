@@ -492,7 +492,8 @@ cdef inline bint write_needs_history(Tensor self, Tensor v) noexcept:
     differentiable: self floating point, and self or the value requiring
     grad."""
     return (cgrad_grad_enabled and is_float(self._dtype)
-            and (self._requires_grad or (v is not None and v._requires_grad)))
+            and (self._requires_grad or (v is not None and v._requires_grad))) or (
+        has_tangent(self) or has_tangent(v))
 
 
 cdef int check_setitem_leaf(Tensor self, bint through_view) except -1:
@@ -622,6 +623,10 @@ cdef int record_write(Tensor self, _Parsed p, InplaceFn fn, Tensor value_in) exc
     cdef Tensor region = self if not p.steps else make_view(self, p.g.ndim, p.g.shape, p.g.strides,
                                                               p.g.offset)
     wire_many(fn, [self, value_in], 1)
+    if has_tangent(self) or has_tangent(value_in):
+        fw_record_write(self, region, fn, value_in)
+        if not (cgrad_grad_enabled and (self._requires_grad or value_in._requires_grad)):
+            return 0        # forward AD only: no history
     rebase_after_write(region, fn)
     if self._base is not None and region is not self:
         # self (a view) looked at its base's history before the rebase

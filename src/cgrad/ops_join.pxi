@@ -226,9 +226,9 @@ cdef Tensor op_cat(list tensors, Py_ssize_t dim):
     cdef CatBackward0 node
     cdef bint any_grad = False
     cdef Tensor t
-    if cgrad_grad_enabled:
+    if cgrad_grad_enabled or cgrad_fwd_active:
         for x in tensors:
-            if (<Tensor>x)._requires_grad:
+            if (cgrad_grad_enabled and (<Tensor>x)._requires_grad) or has_tangent(x):
                 any_grad = True
                 break
     if any_grad:
@@ -312,9 +312,9 @@ cdef Tensor op_stack(list tensors, Py_ssize_t dim_arg):
             strides[nd] = 1
             parts.append(shape_view(t, nd + 1, shape, strides, t._offset))
         out = cat_kernel(parts, dim, &wrapped)
-    if cgrad_grad_enabled:
+    if cgrad_grad_enabled or cgrad_fwd_active:
         for x in tensors:
-            if (<Tensor>x)._requires_grad:
+            if (cgrad_grad_enabled and (<Tensor>x)._requires_grad) or has_tangent(x):
                 any_grad = True
                 break
     if any_grad:

@@ -71,7 +71,7 @@ cdef Tensor op_tri(Tensor x, Py_ssize_t k, bint lower):
 cdef Tensor op_tri_(Tensor x, Py_ssize_t k, bint lower):
     cdef Tensor r
     check_inplace(x)
-    if cgrad_grad_enabled and x._requires_grad:
+    if (cgrad_grad_enabled and x._requires_grad) or has_tangent(x):
         return commit_inplace(x, op_tri(old_value(x, False), k, lower))
     r = op_tri(alias_detached(x), k, lower)
     copy_into(x, r)

@@ -252,10 +252,10 @@ cdef Tensor op_mm(Tensor a, Tensor b):
     if needs_grad2(a, b):
         node = MmBackward0.__new__(MmBackward0)
         wire2(node, a, b)
-        if b._requires_grad:
+        if b._requires_grad or has_tangent(b):
             node.self_ = a
             node.self_version = save_version(node, a)
-        if a._requires_grad:
+        if a._requires_grad or has_tangent(a):
             node.mat2 = b
             node.mat2_version = save_version(node, b)
         set_history(out, node)
@@ -313,10 +313,10 @@ cdef Tensor op_mv(Tensor a, Tensor v):
     if needs_grad2(a, v):
         node = MvBackward0.__new__(MvBackward0)
         wire2(node, a, v)
-        if v._requires_grad:
+        if v._requires_grad or has_tangent(v):
             node.self_ = a
             node.self_version = save_version(node, a)
-        if a._requires_grad:
+        if a._requires_grad or has_tangent(a):
             node.vec = v
             node.vec_version = save_version(node, v)
         set_history(out, node)
@@ -378,10 +378,10 @@ cdef Tensor op_dot(Tensor a, Tensor b):
     if needs_grad2(a, b):
         node = DotBackward0.__new__(DotBackward0)
         wire2(node, a, b)
-        if b._requires_grad:
+        if b._requires_grad or has_tangent(b):
             node.self_ = a
             node.self_version = save_version(node, a)
-        if a._requires_grad:
+        if a._requires_grad or has_tangent(a):
             node.tensor = b
             node.tensor_version = save_version(node, b)
         set_history(out, node)
@@ -434,10 +434,10 @@ cdef Tensor op_bmm(Tensor a, Tensor b):
     if needs_grad2(a, b):
         node = BmmBackward0.__new__(BmmBackward0)
         wire2(node, a, b)
-        if b._requires_grad:
+        if b._requires_grad or has_tangent(b):
             node.self_ = a
             node.self_version = save_version(node, a)
-        if a._requires_grad:
+        if a._requires_grad or has_tangent(a):
             node.mat2 = b
             node.mat2_version = save_version(node, b)
         set_history(out, node)
@@ -537,9 +537,9 @@ cdef Tensor op_batched_matmul(Tensor a, Tensor b):
     cdef Tensor a_exp, b_exp, result
     cdef bint vector_rhs = db == 1
     if da == 3 and db == 3 and a._shape[0] != b._shape[0]:
-        if a._shape[0] == 1 and a._requires_grad:
+        if a._shape[0] == 1 and (a._requires_grad or has_tangent(a)):
             return op_matmul(op_squeeze_dim(a, 0, False), b)
-        if b._shape[0] == 1 and b._requires_grad:
+        if b._shape[0] == 1 and (b._requires_grad or has_tangent(b)):
             return op_matmul(a, op_squeeze_dim(b, 0, False))
     nbatch = broadcast_shapes(nb1, a._shape, nb2, b._shape, batch)
     batch_shape = tuple([batch[i] for i in range(nbatch)])

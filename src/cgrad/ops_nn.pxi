@@ -625,13 +625,14 @@ cdef Tensor op_addmm(Tensor bias, Tensor m1, Tensor m2):
     else:
         mm_into(out, m1, m2)
         add_into(out, b)
-    if cgrad_grad_enabled and (bias._requires_grad or m1._requires_grad or m2._requires_grad):
+    if (cgrad_grad_enabled and (bias._requires_grad or m1._requires_grad or m2._requires_grad)
+            or has_tangent(bias) or has_tangent(m1) or has_tangent(m2)):
         node = AddmmBackward0.__new__(AddmmBackward0)
         wire_many(node, [bias, m1, m2], 1)
-        if m2._requires_grad:
+        if m2._requires_grad or has_tangent(m2):
             node.mat1 = m1
             node.mat1_version = save_version(node, m1)
-        if m1._requires_grad:
+        if m1._requires_grad or has_tangent(m1):
             node.mat2 = m2
             node.mat2_version = save_version(node, m2)
         node.self_sizes = shape_tuple(bias)
@@ -753,13 +754,15 @@ cdef Tensor nn_relu_(Tensor x):
     if x._dtype == BOOL:
         raise RuntimeError(bool_unary_message("relu"))
     check_written_overlap(x)
-    if cgrad_grad_enabled and x._requires_grad:
+    if (cgrad_grad_enabled and x._requires_grad) or has_tangent(x):
         hooks_were = pause_saved_hooks()     # the result is saved once, below
         try:
             r = op_relu(old_value(x, False))
         finally:
             resume_saved_hooks(hooks_were)
         commit_inplace(x, r)
+        if r._grad_fn is None:      # forward AD only
+            return x
         # PyTorch's relu_ saves x itself, at its new version
         (<ReluBackward0>r._grad_fn).result = save_output((<ReluBackward0>r._grad_fn), x)
         (<ReluBackward0>r._grad_fn).saved_version = x._storage.version

@@ -622,10 +622,10 @@ cdef Tensor op_mul(Tensor a, Tensor b):
         node = MulBackward0.__new__(MulBackward0)
         wire2(node, a, b)
         node.note_inputs(a, b, out)
-        if b._requires_grad:
+        if b._requires_grad or has_tangent(b):
             node.self_ = a
             node.self_version = save_version(node, a)
-        if a._requires_grad:
+        if a._requires_grad or has_tangent(a):
             node.other = b
             node.other_version = save_version(node, b)
         set_history(out, node)
@@ -649,7 +649,7 @@ cdef Tensor op_div(Tensor a, Tensor b):
         node = DivBackward0.__new__(DivBackward0)
         wire2(node, a, b)
         node.note_inputs(a, b, out)
-        if b._requires_grad:
+        if b._requires_grad or has_tangent(b):
             node.self_ = a
             node.self_version = save_version(node, a)
         node.other = b
@@ -897,7 +897,7 @@ cdef Tensor op_pow(Tensor a, Tensor b):
         node.self_version = save_version(node, a)
         node.exponent = b
         node.exponent_version = save_version(node, b)
-        if b._requires_grad:
+        if b._requires_grad or has_tangent(b):
             node.result = save_output(node, out)
         set_history(out, node)
     return out

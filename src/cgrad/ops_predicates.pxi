@@ -15,7 +15,7 @@ cdef Tensor op_square_(Tensor x):
     check_inplace(x)
     if x._dtype == BOOL:
         raise RuntimeError("result type Long can't be cast to the desired output type Bool")
-    if cgrad_grad_enabled and x._requires_grad:
+    if (cgrad_grad_enabled and x._requires_grad) or has_tangent(x):
         return commit_inplace(x, op_pow_scalar(old_value(x, True), 2))
     r = op_pow_scalar(x, 2)
     copy_into(x, r)

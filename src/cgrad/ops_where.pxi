@@ -54,7 +54,8 @@ cdef Tensor op_where(Tensor cond, object a, object b):
     ops[2] = operand_of(ac)
     ops[3] = operand_of(bc)
     run_elementwise(WHERE2_ROWS[dt], 4, ops, nd, shape, out._numel, NULL)
-    if cgrad_grad_enabled and ((a_t and at._requires_grad) or (b_t and bt._requires_grad)):
+    if (cgrad_grad_enabled and ((a_t and at._requires_grad) or (b_t and bt._requires_grad))
+            or (a_t and has_tangent(at)) or (b_t and has_tangent(bt))):
         node = WhereBackward0.__new__(WhereBackward0)
         wire_many(node, [a if a_t else None, b if b_t else None], 1)
         node.condition = cond

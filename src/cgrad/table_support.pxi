@@ -151,6 +151,8 @@ cdef Tensor binary_inplace(TableBinaryOp op, Tensor x, Tensor b, int which):
     check_written_overlap(x)
     copy_into(x, r if r._dtype == x._dtype else cast_tensor(r, x._dtype))
     x._storage.version += 1
+    if cgrad_fwd_active and r._fw_grad is not None:
+        fw_write_inplace(x, <Tensor>r._fw_grad)
     return x
 
 

@@ -1549,7 +1549,7 @@ cdef class Tensor:
     def cumsum_(self, dim, *, dtype=None):
         cdef Tensor r
         check_inplace(self)
-        if cgrad_grad_enabled and self._requires_grad:
+        if (cgrad_grad_enabled and self._requires_grad) or has_tangent(self):
             r = cumsum_call(old_value(self, False), dim, dtype, "cumsum_")
             if r._dtype != self._dtype:
                 r = op_to_dtype(r, self._dtype)
@@ -1604,7 +1604,7 @@ cdef class Tensor:
         cdef Tensor idx = need_tensor(index, "scatter_add_", "index", 2)
         cdef Tensor s = need_tensor(src, "scatter_add_", "src", 3)
         check_inplace(self)
-        if cgrad_grad_enabled and (self._requires_grad or s._requires_grad):
+        if (cgrad_grad_enabled and (self._requires_grad or s._requires_grad)) or has_tangent(self) or has_tangent(s):
             return commit_inplace(self, op_scatter_add(old_value(self, False), d, idx, s))
         r = op_scatter_add(alias_detached(self), d, idx, alias_detached(s))
         copy_into(self, r)
@@ -1680,7 +1680,7 @@ cdef class Tensor:
     def scatter_(self, dim, index, src=None, *, value=None):
         cdef Tensor r
         check_inplace(self)
-        if cgrad_grad_enabled and (self._requires_grad or (isinstance(src, Tensor) and (<Tensor>src)._requires_grad)):
+        if (cgrad_grad_enabled and (self._requires_grad or (isinstance(src, Tensor) and (<Tensor>src)._requires_grad))) or has_tangent(self) or has_tangent(src):
             return commit_inplace(self, scatter_call(old_value(self, False), dim, index, src, value, "scatter_"))
         r = scatter_call(alias_detached(self), dim, index,
                          alias_detached(<Tensor>src) if isinstance(src, Tensor) else src, value, "scatter_")
@@ -1701,8 +1701,9 @@ cdef class Tensor:
         cdef Tensor r
         w = weight if isinstance(weight, Tensor) else normalize_scalar(weight)
         check_inplace(self)
-        if cgrad_grad_enabled and (self._requires_grad or e._requires_grad or
-                                   (isinstance(w, Tensor) and (<Tensor>w)._requires_grad)):
+        if (cgrad_grad_enabled and (self._requires_grad or e._requires_grad or
+                                    (isinstance(w, Tensor) and (<Tensor>w)._requires_grad))) or (
+                has_tangent(self) or has_tangent(e) or has_tangent(w)):
             return commit_inplace(self, op_lerp(old_value(self, isinstance(w, Tensor)), e, w))
         r = op_lerp(alias_detached(self), alias_detached(e),
                     alias_detached(<Tensor>w) if isinstance(w, Tensor) else w)

@@ -26,7 +26,7 @@ table op (`cosh` -> s_cosh / op_cosh) plus the extra ones in FUNCTIONS.
 """
 import ast
 
-TENSOR_VARS = {"g", "x", "y", "other"}
+TENSOR_VARS = {"g", "x", "y", "other", "t", "t_other"}   # t, t_other: tangents (JVP column)
 
 # name -> (scalar template, tensor template); {0}, {1} are the arguments.
 FUNCTIONS = {

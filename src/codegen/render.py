@@ -13,7 +13,7 @@ import re
 
 from Cython.Tempita import sub as tempita_sub
 
-from . import formula, table_binary, table_unary
+from . import formula, table_binary, table_jvp, table_unary
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -112,6 +112,24 @@ def bindings(r, api):
     return out, methods, functional
 
 
+def jvp_column(row, table):
+    """A row's JVP formula text ('element_wise' or a formula), or None."""
+    return row.get('jvp', table.get(row['name']))
+
+
+def prepare_unary_jvp(row, tensor_names):
+    """The Cython expression of a unary row's JVP over `t` (the tangent),
+    `x`, `y` and the node's parameters; None when the row has none."""
+    text = jvp_column(row, table_jvp.UNARY)
+    if text is None:
+        return None
+    if text == table_jvp.ELEMENT_WISE:
+        if 'grad' in row:
+            return formula.TensorRenderer(tensor_names).render(formula.parse(row['grad']))
+        return row['formula']       # legacy rows: their tensor formula over g (bound to the tangent)
+    return formula.TensorRenderer(tensor_names).render(formula.parse(text))
+
+
 def prepare_unary(row):
     params = tuple(row.get('params', ()))
     grad = formula.parse(row['grad'])
@@ -160,6 +178,7 @@ def prepare_unary(row):
         scalar_fwd=row['fwd'].replace('<CT>', '<real_t>'),
         bwd=bwd, half_per_op=per_op,
         formula=formula.TensorRenderer(tensor_names).render(grad),
+        jvp=prepare_unary_jvp(row, tensor_names),
         saved_args=', '.join(saved[v] if v in reads else 'None' for v in ('x', 'y')),
         param_decl=''.join(f', double {p}' for p, _ in params),
         param_call=''.join(f', {p}' for p, _ in params),
@@ -228,6 +247,14 @@ def prepare_binary(row):
             grads.append(Row(input=k, var='ga' if k == 0 else 'gb', operands=operands, kernel=kernel,
                              formula=formula.TensorRenderer({}).render(tree),
                              operand_args=', '.join(operands + ['None'] * (3 - len(operands)))))
+    jvp = None
+    text = jvp_column(row, table_jvp.BINARY)
+    if text == table_jvp.ELEMENT_WISE and not row.get('no_grad'):
+        # a gradient that is identically zero is no dependence: an input's
+        # tangent alone then gives no tangent, as PyTorch's formulas
+        jvp = [(g.input, g.formula) for g in grads if g.formula != 'op_zeros_like(g)']
+    elif text is not None and not row.get('no_grad'):
+        jvp = [(-1, formula.TensorRenderer({}).render(formula.parse(text)))]
     scalar_nodes, scalar_slots = [], []
     if row.get('scalar_self'):
         scalar_nodes.append(row['scalar_self'])
@@ -237,7 +264,7 @@ def prepare_binary(row):
         scalar_slots.append(2)
     r = Row(name=row['name'], NAME=row['name'].upper(), node=row['node'], ints=ints,
             kernel=row.get('kernel', row['name'] + '_cpu'), fwd_codes=fwd_codes, fwd=fwd,
-            half_per_op=per_op, grads=grads, no_grad=row.get('no_grad', False),
+            half_per_op=per_op, grads=grads, no_grad=row.get('no_grad', False), jvp=jvp,
             scalar_nodes=scalar_nodes, scalar_slots=scalar_slots,
             scalar_self=row.get('scalar_self'), scalar_other=row.get('scalar_other'))
     r.bindings, r.methods = binary_bindings(r, row.get('api', ()))
@@ -263,12 +290,26 @@ def render_template(name, **namespace):
         return tempita_sub(f.read(), **namespace)
 
 
+def rows_without_jvp():
+    """Table rows whose forward AD raises PyTorch's not-implemented error."""
+    missing = [row['name'] for row in table_unary.LEGACY + table_unary.TABLE
+               if jvp_column(row, table_jvp.UNARY) is None]
+    missing += [row['name'] for row in table_binary.TABLE
+                if not row.get('no_grad') and jvp_column(row, table_jvp.BINARY) is None]
+    return missing
+
+
 def render_all(out_dir):
     os.makedirs(out_dir, exist_ok=True)
+    missing = rows_without_jvp()
+    if missing:
+        print("cgrad op table: rows without a JVP (forward AD raises for them; add them to "
+              "src/codegen/table_jvp.py): " + ", ".join(missing))
     formula.register_table_ops(row['name'] for row in table_unary.TABLE if not row.get('params'))
     common = dict(CTYPE=CTYPE, OPT=OPT, ALL=ALL, FLOATS=FLOATS, INTS=INTS, LD=LD, SV=SV)
     write_if_changed(os.path.join(out_dir, 'ops_unary.pxi'),
-                     render_template('unary.pxi.tp', UNARY=table_unary.LEGACY))
+                     render_template('unary.pxi.tp', UNARY=table_unary.LEGACY,
+                                     JVP={row['name']: prepare_unary_jvp(row, {}) for row in table_unary.LEGACY}))
     ops = [prepare_unary(row) for row in table_unary.TABLE]
     write_if_changed(os.path.join(out_dir, 'ops_unary_table.pxi'),
                      render_template('unary_table.pxi.tp', ops=ops, **common))

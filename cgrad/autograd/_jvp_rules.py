@@ -1,0 +1,111 @@
+"""JVP rules of the hand-written ops, as data, and the generic fallback.
+
+The compiled core (src/cgrad/forward_ad.pxi) asks an op's node for the
+tangent of each output. Table nodes answer in C from the table's JVP column;
+view outputs get views of their input's tangent; every other node is looked
+up here by its grad_fn name:
+
+  RULES        name -> rule(inputs, tangents, out, nr): PyTorch's formula
+               written with differentiable ops (inputs as the node was
+               wired, tangents None where an input has none);
+  otherwise    the transpose of the node's own VJP: J t = d/du <J^T u, t>,
+               exact because a VJP is linear in u. It serves every node
+               whose backward is differentiable (the reverse engine's
+               create_graph path), custom nodes included; a node whose
+               backward cannot be differentiated raises PyTorch's
+               "Trying to use forward AD with ... that does not support it".
+
+Rules run with forward AD off and grad mode as the caller had it, so a
+tangent is differentiable with respect to the primals and tangents it was
+computed from (reverse-over-forward, jacrev(jacfwd(f))).
+"""
+import re
+
+import cgrad
+from cgrad import _C
+
+
+def _plus(*terms):
+    total = None
+    for term in terms:
+        if term is not None:
+            total = term if total is None else total + term
+    return total
+
+
+def _mul(inputs, t, out, nr):
+    a, b = inputs
+    if a is None or b is None:       # a number operand (MulBackward0 of mul(x, 2)): the transpose serves
+        return NotImplemented
+    return _plus(None if t[0] is None else t[0] * b, None if t[1] is None else a * t[1])
+
+
+def _div(inputs, t, out, nr):
+    a, b = inputs
+    if a is None or b is None:
+        return NotImplemented
+    return _plus(None if t[0] is None else t[0] / b, None if t[1] is None else -(out.detach() * t[1]) / b)
+
+
+def _product(fn):
+    """A bilinear op (mm, bmm, mv, dot, matmul): d(a.b) = da.b + a.db."""
+    def rule(inputs, t, out, nr):
+        a, b = inputs[0], inputs[1]
+        if a is None or b is None:
+            return NotImplemented
+        return _plus(None if t[0] is None else fn(t[0], b), None if t[1] is None else fn(a, t[1]))
+    return rule
+
+
+RULES = {
+    "MulBackward0": _mul,
+    "DivBackward0": _div,
+    "MmBackward0": _product(_C.mm),
+    "BmmBackward0": _product(_C.bmm),
+    "MvBackward0": _product(_C.mv),
+    "DotBackward0": _product(_C.dot),
+}
+
+
+def _aten_name(node):
+    """PyTorch's op name from a grad_fn name: LogSoftmaxBackward0 -> log_softmax."""
+    name = re.sub(r"Backward\d*$", "", type(node).__name__)
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def not_supported(node):
+    return NotImplementedError(f"Trying to use forward AD with aten::{_aten_name(node)} that does not support it.")
+
+
+def transposed_jvp(node, inputs, tangents, out, nr, num_outputs):
+    """J t for output `nr` of `node` from its VJP (see the module comment)."""
+    differentiable = cgrad.is_grad_enabled() and any(
+        isinstance(x, _C.Tensor) and x.requires_grad for x in tuple(inputs) + tuple(tangents))
+    u = _C.zeros(tuple(out.shape), dtype=out.dtype, requires_grad=True)
+    with cgrad.enable_grad():
+        grads = node(*[u if i == nr else None for i in range(num_outputs)])
+        if not isinstance(grads, tuple):
+            grads = (grads,)
+        total = None
+        for g, t in zip(grads, tangents):
+            if g is None or t is None:
+                continue
+            term = (g * t).sum()
+            total = term if total is None else total + term
+        if total is None:
+            return _C.zeros_like(out)
+        if not total.requires_grad:
+            if all(g is None or not g.requires_grad for g in grads):
+                raise not_supported(node)
+            return _C.zeros_like(out)
+        (tangent,) = cgrad.autograd.grad(total, u, allow_unused=True, create_graph=differentiable)
+    if tangent is None:
+        tangent = _C.zeros_like(out)
+    dtype = out.dtype       # a tangent keeps its own dtype through the op, as PyTorch's formulas do
+    for t in tangents:
+        if t is not None:
+            dtype = _C.promote_types(dtype, t.dtype)
+    return tangent if tangent.dtype == dtype else tangent.to(dtype)
+
+
+_C._fw_set_rules(RULES, transposed_jvp)
