@@ -298,6 +298,59 @@ from cgrad._linalg_legacy import pinverse as pinverse
 from cgrad._linalg_legacy import qr as qr
 from cgrad._linalg_legacy import slogdet as slogdet
 from cgrad._linalg_legacy import svd as svd
+from cgrad._ops_cumulative import cummax as cummax
+from cgrad._ops_cumulative import cummin as cummin
+from cgrad._ops_cumulative import cumprod as cumprod
+from cgrad._ops_cumulative import logcumsumexp as logcumsumexp
+from cgrad._ops_einsum import addbmm as addbmm
+from cgrad._ops_einsum import addmv as addmv
+from cgrad._ops_einsum import addr as addr
+from cgrad._ops_einsum import baddbmm as baddbmm
+from cgrad._ops_einsum import cdist as cdist
+from cgrad._ops_einsum import einsum as einsum
+from cgrad._ops_einsum import kron as kron
+from cgrad._ops_einsum import tensordot as tensordot
+from cgrad._ops_index_extra import index_add as index_add
+from cgrad._ops_index_extra import index_copy as index_copy
+from cgrad._ops_index_extra import index_fill as index_fill
+from cgrad._ops_index_extra import index_put as index_put
+from cgrad._ops_index_extra import masked_scatter as masked_scatter
+from cgrad._ops_index_extra import masked_select as masked_select
+from cgrad._ops_index_extra import take as take
+from cgrad._ops_index_extra import take_along_dim as take_along_dim
+from cgrad._ops_reduce_extra import aminmax as aminmax
+from cgrad._ops_reduce_extra import nanmean as nanmean
+from cgrad._ops_reduce_extra import nansum as nansum
+from cgrad._ops_reduce_extra import std_mean as std_mean
+from cgrad._ops_reduce_extra import var_mean as var_mean
+from cgrad._ops_sort import argsort as argsort
+from cgrad._ops_sort import kthvalue as kthvalue
+from cgrad._ops_sort import median as median
+from cgrad._ops_sort import mode as mode
+from cgrad._ops_sort import msort as msort
+from cgrad._ops_sort import nanmedian as nanmedian
+from cgrad._ops_sort import nanquantile as nanquantile
+from cgrad._ops_sort import quantile as quantile
+from cgrad._ops_sort import sort as sort
+from cgrad._ops_sort import topk as topk
+from cgrad._ops_unique import bincount as bincount
+from cgrad._ops_unique import bucketize as bucketize
+from cgrad._ops_unique import histc as histc
+from cgrad._ops_unique import searchsorted as searchsorted
+from cgrad._ops_unique import unique as unique
+from cgrad._ops_unique import unique_consecutive as unique_consecutive
+from cgrad._ops_views import as_strided as as_strided
+from cgrad._ops_views import block_diag as block_diag
+from cgrad._ops_views import cartesian_prod as cartesian_prod
+from cgrad._ops_views import combinations as combinations
+from cgrad._ops_views import diag_embed as diag_embed
+from cgrad._ops_views import diagonal as diagonal
+from cgrad._ops_views import meshgrid as meshgrid
+from cgrad._ops_views import narrow_copy as narrow_copy
+from cgrad._ops_views import rot90 as rot90
+from cgrad._ops_views import trace as trace
+from cgrad._ops_views import tril_indices as tril_indices
+from cgrad._ops_views import triu_indices as triu_indices
 from cgrad._tensor_str import set_printoptions as set_printoptions
 from cgrad.autograd.grad_mode import enable_grad as enable_grad
 from cgrad.autograd.grad_mode import inference_mode as inference_mode
@@ -327,4 +380,4 @@ long: _dtype
 short: _dtype
 uint8: _dtype
 def __dir__() -> builtins.list[builtins.str]: ...
-__all__ = ['Generator', 'Size', 'Tensor', 'abs', 'acos', 'acos_', 'acosh', 'acosh_', 'add', 'addmm', 'adjoint', 'all', 'allclose', 'amax', 'amin', 'any', 'arange', 'arctan2', 'argmax', 'argmin', 'as_tensor', 'asin', 'asin_', 'asinh', 'asinh_', 'atan', 'atan2', 'atan_', 'atanh', 'atanh_', 'atleast_1d', 'atleast_2d', 'atleast_3d', 'autograd', 'backends', 'bernoulli', 'bitwise_and', 'bitwise_not', 'bitwise_or', 'bitwise_xor', 'bmm', 'bool', 'can_cast', 'cat', 'ceil', 'ceil_', 'cholesky', 'cholesky_inverse', 'cholesky_solve', 'chunk', 'clamp', 'clamp_', 'clamp_max', 'clamp_min', 'clip', 'clip_', 'clone', 'concat', 'concatenate', 'copysign', 'cos', 'cosh', 'cosh_', 'count_nonzero', 'cross', 'cuda', 'cumsum', 'default_generator', 'deg2rad', 'deg2rad_', 'det', 'device', 'diag', 'digamma', 'div', 'divide', 'dot', 'double', 'dropout', 'dtype', 'empty', 'empty_like', 'enable_grad', 'eq', 'equal', 'erf', 'erf_', 'erfc', 'erfc_', 'erfinv', 'exp', 'exp2', 'exp2_', 'expm1', 'expm1_', 'eye', 'flatten', 'flip', 'float', 'float16', 'float32', 'float64', 'float_power', 'floor', 'floor_', 'floor_divide', 'fmax', 'fmin', 'fmod', 'frac', 'frac_', 'from_dlpack', 'from_numpy', 'full', 'full_like', 'func', 'gather', 'ge', 'ger', 'get_default_device', 'get_default_dtype', 'get_num_threads', 'get_rng_state', 'greater', 'greater_equal', 'gt', 'half', 'hardshrink', 'heaviside', 'hstack', 'hypot', 'i0', 'i0_', 'index_select', 'inference_mode', 'initial_seed', 'int', 'int16', 'int32', 'int64', 'int8', 'inverse', 'is_anomaly_check_nan_enabled', 'is_anomaly_enabled', 'is_floating_point', 'is_grad_enabled', 'is_inference_mode_enabled', 'is_tensor', 'isclose', 'isfinite', 'isinf', 'isnan', 'le', 'lerp', 'less', 'less_equal', 'lgamma', 'linalg', 'linspace', 'load', 'log', 'log10', 'log10_', 'log1p', 'log1p_', 'log2', 'log2_', 'log_softmax', 'logaddexp', 'logaddexp2', 'logdet', 'logical_and', 'logical_not', 'logical_or', 'logical_xor', 'logit', 'logit_', 'logsumexp', 'long', 'lt', 'lu_solve', 'manual_seed', 'masked_fill', 'matmul', 'matrix_exp', 'matrix_power', 'max', 'maximum', 'mean', 'min', 'minimum', 'mm', 'moveaxis', 'movedim', 'mul', 'multinomial', 'multiply', 'mv', 'narrow', 'ne', 'neg', 'negative', 'nn', 'no_grad', 'nonzero', 'norm', 'normal', 'not_equal', 'numel', 'ones', 'ones_like', 'optim', 'outer', 'permute', 'pinverse', 'poisson', 'polygamma', 'pow', 'prelu', 'prod', 'promote_types', 'qr', 'rad2deg', 'rad2deg_', 'rand', 'rand_like', 'randint', 'randint_like', 'randn', 'randn_like', 'random', 'randperm', 'ravel', 'reciprocal', 'relu', 'relu_', 'remainder', 'reshape', 'result_type', 'return_types', 'roll', 'round', 'round_', 'row_stack', 'rsqrt', 'rsqrt_', 'rsub', 'save', 'scatter', 'scatter_add', 'seed', 'select', 'serialization', 'set_default_device', 'set_grad_enabled', 'set_num_threads', 'set_printoptions', 'set_rng_state', 'sgn', 'sgn_', 'short', 'sigmoid', 'sign', 'sin', 'sinc', 'sinc_', 'sinh', 'sinh_', 'slogdet', 'softmax', 'split', 'split_with_sizes', 'sqrt', 'square', 'square_', 'squeeze', 'stack', 'std', 'sub', 'subtract', 'sum', 'svd', 'swapaxes', 'swapdims', 't', 'tan', 'tan_', 'tanh', 'tensor', 'threshold', 'threshold_', 'tile', 'transpose', 'tril', 'triu', 'true_divide', 'trunc', 'trunc_', 'uint8', 'unbind', 'unflatten', 'unsqueeze', 'utils', 'var', 'viz', 'vstack', 'where', 'xlogy', 'xlogy_', 'zeros', 'zeros_like']
+__all__ = ['Generator', 'Size', 'Tensor', 'abs', 'acos', 'acos_', 'acosh', 'acosh_', 'add', 'addbmm', 'addmm', 'addmv', 'addr', 'adjoint', 'all', 'allclose', 'amax', 'amin', 'aminmax', 'any', 'arange', 'arctan2', 'argmax', 'argmin', 'argsort', 'as_strided', 'as_tensor', 'asin', 'asin_', 'asinh', 'asinh_', 'atan', 'atan2', 'atan_', 'atanh', 'atanh_', 'atleast_1d', 'atleast_2d', 'atleast_3d', 'autograd', 'backends', 'baddbmm', 'bernoulli', 'bincount', 'bitwise_and', 'bitwise_not', 'bitwise_or', 'bitwise_xor', 'block_diag', 'bmm', 'bool', 'bucketize', 'can_cast', 'cartesian_prod', 'cat', 'cdist', 'ceil', 'ceil_', 'celu', 'celu_', 'cholesky', 'cholesky_inverse', 'cholesky_solve', 'chunk', 'clamp', 'clamp_', 'clamp_max', 'clamp_min', 'clip', 'clip_', 'clone', 'combinations', 'concat', 'concatenate', 'copysign', 'cos', 'cosh', 'cosh_', 'count_nonzero', 'cross', 'cuda', 'cummax', 'cummin', 'cumprod', 'cumsum', 'default_generator', 'deg2rad', 'deg2rad_', 'det', 'device', 'diag', 'diag_embed', 'diagonal', 'digamma', 'distributed', 'distributions', 'div', 'divide', 'dot', 'double', 'dropout', 'dtype', 'einsum', 'empty', 'empty_like', 'enable_grad', 'eq', 'equal', 'erf', 'erf_', 'erfc', 'erfc_', 'erfinv', 'exp', 'exp2', 'exp2_', 'expm1', 'expm1_', 'eye', 'flatten', 'flip', 'float', 'float16', 'float32', 'float64', 'float_power', 'floor', 'floor_', 'floor_divide', 'fmax', 'fmin', 'fmod', 'frac', 'frac_', 'from_dlpack', 'from_numpy', 'full', 'full_like', 'func', 'gather', 'ge', 'ger', 'get_default_device', 'get_default_dtype', 'get_num_threads', 'get_rng_state', 'greater', 'greater_equal', 'gt', 'half', 'hardshrink', 'heaviside', 'histc', 'hstack', 'hypot', 'i0', 'i0_', 'index_add', 'index_copy', 'index_fill', 'index_put', 'index_select', 'inference_mode', 'initial_seed', 'int', 'int16', 'int32', 'int64', 'int8', 'inverse', 'is_anomaly_check_nan_enabled', 'is_anomaly_enabled', 'is_floating_point', 'is_grad_enabled', 'is_inference_mode_enabled', 'is_tensor', 'isclose', 'isfinite', 'isinf', 'isnan', 'kron', 'kthvalue', 'le', 'lerp', 'less', 'less_equal', 'lgamma', 'linalg', 'linspace', 'load', 'log', 'log10', 'log10_', 'log1p', 'log1p_', 'log2', 'log2_', 'log_softmax', 'logaddexp', 'logaddexp2', 'logcumsumexp', 'logdet', 'logical_and', 'logical_not', 'logical_or', 'logical_xor', 'logit', 'logit_', 'logsumexp', 'long', 'lt', 'lu_solve', 'manual_seed', 'masked_fill', 'masked_scatter', 'masked_select', 'matmul', 'matrix_exp', 'matrix_power', 'max', 'maximum', 'mean', 'median', 'meshgrid', 'min', 'minimum', 'mm', 'mode', 'moveaxis', 'movedim', 'msort', 'mul', 'multinomial', 'multiply', 'mv', 'nan_to_num', 'nan_to_num_', 'nanmean', 'nanmedian', 'nanquantile', 'nansum', 'narrow', 'narrow_copy', 'ne', 'neg', 'negative', 'nn', 'no_grad', 'nonzero', 'norm', 'normal', 'not_equal', 'numel', 'ones', 'ones_like', 'optim', 'outer', 'permute', 'pinverse', 'poisson', 'polygamma', 'pow', 'prelu', 'prod', 'promote_types', 'qr', 'quantile', 'rad2deg', 'rad2deg_', 'rand', 'rand_like', 'randint', 'randint_like', 'randn', 'randn_like', 'random', 'randperm', 'ravel', 'reciprocal', 'relu', 'relu_', 'remainder', 'reshape', 'result_type', 'return_types', 'roll', 'rot90', 'round', 'round_', 'row_stack', 'rsqrt', 'rsqrt_', 'rsub', 'save', 'scatter', 'scatter_add', 'searchsorted', 'seed', 'select', 'selu', 'selu_', 'serialization', 'set_default_device', 'set_grad_enabled', 'set_num_threads', 'set_printoptions', 'set_rng_state', 'sgn', 'sgn_', 'short', 'sigmoid', 'sign', 'sin', 'sinc', 'sinc_', 'sinh', 'sinh_', 'slogdet', 'softmax', 'sort', 'split', 'split_with_sizes', 'sqrt', 'square', 'square_', 'squeeze', 'stack', 'std', 'std_mean', 'sub', 'subtract', 'sum', 'svd', 'swapaxes', 'swapdims', 't', 'take', 'take_along_dim', 'tan', 'tan_', 'tanh', 'tensor', 'tensordot', 'threshold', 'threshold_', 'tile', 'topk', 'trace', 'transpose', 'tril', 'tril_indices', 'triu', 'triu_indices', 'true_divide', 'trunc', 'trunc_', 'uint8', 'unbind', 'unflatten', 'unique', 'unique_consecutive', 'unsqueeze', 'utils', 'var', 'var_mean', 'viz', 'vmap', 'vstack', 'where', 'xlogy', 'xlogy_', 'zeros', 'zeros_like']

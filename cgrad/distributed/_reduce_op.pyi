@@ -4,18 +4,18 @@ from typing import Any, ClassVar, Iterator
 
 import enum
 
-class RedOpType(enum.IntEnum, metaclass=enum.EnumType):
-    AVG: RedOpType
-    BAND: RedOpType
-    BOR: RedOpType
-    BXOR: RedOpType
-    MAX: RedOpType
-    MIN: RedOpType
-    PREMUL_SUM: RedOpType
-    PRODUCT: RedOpType
-    SUM: RedOpType
-    UNUSED: RedOpType
-    def __format__(self, format_spec: Any, /) -> Any: ...
+class RedOpType(enum.IntEnum):
+    AVG = 1
+    BAND = 5
+    BOR = 6
+    BXOR = 7
+    MAX = 4
+    MIN = 3
+    PREMUL_SUM = 8
+    PRODUCT = 2
+    SUM = 0
+    UNUSED = 9
+    def __format__(self, format_spec: Any, /) -> builtins.str: ...
     def __repr__(self) -> builtins.str: ...
 class ReduceOp:
     AVG: RedOpType
@@ -29,7 +29,7 @@ class ReduceOp:
     RedOpType: Any
     SUM: RedOpType
     UNUSED: RedOpType
-    def __eq__(self, other: Any) -> Any: ...
+    def __eq__(self, other: Any, /) -> Any: ...
     def __hash__(self) -> builtins.int: ...
     def __init__(self, op: Any = ...) -> None: ...
     def __repr__(self) -> builtins.str: ...

@@ -3,9 +3,15 @@ import builtins
 from typing import Any, ClassVar, Iterator
 
 from cgrad import distributed as dist
-from cgrad.examples.train import accuracy as accuracy
-from cgrad.examples.train import build as build
+from cgrad.examples.digits import DigitsDataset as DigitsDataset
+from cgrad.examples.train import build_model as build_model
+from cgrad.examples.train import evaluate as evaluate
 from cgrad.examples.train import format_seconds as format_seconds
+from cgrad.examples.train import split_indices as split_indices
 from cgrad.nn.parallel.distributed import DistributedDataParallel as DistributedDataParallel
+from cgrad.utils.data.dataloader import DataLoader as DataLoader
+from cgrad.utils.data.dataset import Subset as Subset
+from cgrad.utils.data.distributed import DistributedSampler as DistributedSampler
 
-def train_distributed(args: Any, data: Any, init_weights: Any) -> Any: ...
+EVAL_BATCH: builtins.int
+def train_distributed(args: Any, init_weights: Any) -> Any: ...
