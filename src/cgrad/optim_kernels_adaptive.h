@@ -154,5 +154,15 @@ CGRAD_FMA_CLONES_A static void cgrad_radam_##SUFFIX(                            
     }                                                                                          \
 }
 
+/* sqrt() may set errno, so by default gcc keeps a call per element and
+ * cannot vectorise the update loop; errno is never read here, and the
+ * results are the same IEEE square roots either way. */
+#if defined(__GNUC__) && !defined(__clang__)
+#  pragma GCC push_options
+#  pragma GCC optimize("no-math-errno")
+#endif
 CGRAD_DEFINE_ADAPTIVE_KERNELS(float, f32, fmaf, sqrtf)
 CGRAD_DEFINE_ADAPTIVE_KERNELS(double, f64, fma, sqrt)
+#if defined(__GNUC__) && !defined(__clang__)
+#  pragma GCC pop_options
+#endif
