@@ -12,7 +12,9 @@ Parameters are typed Any (ops take tensors, numbers, sequences and dtypes
 alike); return types come from the tables below, by default Tensor for the
 compiled ops, Tensor methods and nn.functional, Any elsewhere. A name bound
 to an object defined in another module of the package is re-exported from
-there (`from cgrad._C import add as add`), so each class is defined once.
+there (`from cgrad._C import add as add`), so each class is defined once;
+when that home is a private name (cat = _Cat, selu = _C._functional_selu),
+the home module's stub defines it too (all_stubs).
 The stubs pass `mypy --strict` as written: where the runtime itself breaks
 Liskov substitution (LBFGS.step(closure), as PyTorch's), the method carries
 `# type: ignore[override]`, decided by comparing the two runtime signatures.
@@ -381,6 +383,27 @@ class Stub:
         return any(attr in vars(base) and self.homes.get(id(base)) is None
                    for base in cls.__mro__[1:] if base is not object)
 
+    def read_only_override(self, cls, attr):
+        """The error code a read-only property is to ignore where the runtime
+        makes a base class's writable attribute read-only (constraints'
+        event_dim, as PyTorch's; BatchedTensor.__class__ over object's): a
+        base of the package has it written as a variable ([override]); a
+        base outside declares a descriptor a read-write property and a plain
+        value a variable, as typeshed does."""
+        for base in cls.__mro__[1:]:
+            if attr not in vars(base):
+                continue
+            inherited = vars(base)[attr]
+            if isinstance(inherited, property) and inherited.fset is None:
+                return None
+            if is_function(inherited) or isinstance(inherited, (staticmethod, classmethod)):
+                return None
+            if self.homes.get(id(base)) is None and (
+                    inspect.isgetsetdescriptor(inherited) or isinstance(inherited, property)):
+                return "misc"
+            return "override"
+        return None
+
     def klass(self, name, cls):
         qual = f"{self.module}.{name}"
         bases = []
@@ -419,6 +442,16 @@ class Stub:
                 if isinstance(value, staticmethod):
                     self.function(attr, value.__func__, member_qual, "Self", "    ", True)
                 continue
+            if not isinstance(value, (property, types.FunctionType, staticmethod, classmethod)) and \
+                    hasattr(type(value), "__get__"):
+                # a descriptor that is a property when looked up on the class
+                # (distributions' lazy_property): typed as what stubtest sees
+                try:
+                    looked_up = getattr(cls, attr)
+                except Exception:
+                    looked_up = value
+                if isinstance(looked_up, property):
+                    value = looked_up
             clash = overrides_incompatibly(cls, attr, value)
             if isinstance(value, staticmethod):
                 self.function(attr, value.__func__, member_qual, default_return, "    ", False, "staticmethod",
@@ -433,7 +466,11 @@ class Stub:
                 if writable:
                     self.lines.append(f"    {attr}: {ann}")
                 else:
-                    self.lines += ["    @property", f"    def {attr}(self) -> {ann}: ..."]
+                    code = self.read_only_override(cls, attr)
+                    # (mypy reports the [misc] one on the decorator, [override] on the def)
+                    self.lines += ["    @property" + ("  # type: ignore[misc]" if code == "misc" else ""),
+                                   f"    def {attr}(self) -> {ann}: ..."
+                                   + ("  # type: ignore[override]" if code == "override" else "")]
             elif is_function(value):
                 self.function(attr, value, member_qual, default_return, "    ", True, None, clash)
             elif attr == "__hash__" and value is None:
@@ -509,15 +546,27 @@ def find_homes(modules):
             if isinstance(obj, type) or is_function(obj):
                 if getattr(obj, "__module__", None) == modname and getattr(obj, "__name__", None) == name:
                     homes.setdefault(id(obj), (modname, name))
+    # a class its module binds under another name only (a namedtuple base, as
+    # _PackedSequenceBase = namedtuple("PackedSequence", ...) beneath a class
+    # PackedSequence): there, under that name, not spelt by its __name__ (which
+    # may be a different class of the same module)
+    for modname, module in modules.items():
+        for name, obj in sorted(vars(module).items()):
+            if isinstance(obj, type) and getattr(obj, "__module__", None) == modname and \
+                    not name.startswith("__"):
+                homes.setdefault(id(obj), (modname, name))
     return homes
 
 
-def stub_for(modname, modules, homes, bound_at_import):
+def stub_for(modname, modules, homes, bound_at_import, imported_private=()):
+    """The stub of one module, and the private names it imports from other
+    modules' stubs (which those stubs must then define)."""
     module = modules[modname]
     stub = Stub(modname, homes)
     names = public_names(module, bound_at_import)
     if modname == "cgrad._C":
         names = [n for n in vars(module) if not n.startswith("_") or n == "_generator"]
+    names = list(names) + [n for n in imported_private if n not in names]
     for name in sorted(names):
         if name == "__all__":
             continue
@@ -572,7 +621,29 @@ def stub_for(modname, modules, homes, bound_at_import):
         stub.lines.append(f"def __dir__() -> builtins.list[{STR}]: ...")
     if hasattr(module, "__all__"):
         stub.lines.append(f"__all__ = {sorted(module.__all__)!r}")
-    return stub.text()
+    imports = {(mod, name) for mod, name, _ in stub.reexports
+               if mod != "import" and name != "*module*" and name.startswith("_") and not name.startswith("__")
+               and f"{mod}.{name}" not in modules}     # (a submodule needs no definition)
+    return stub.text(), imports
+
+
+def all_stubs(modules, homes, bound_at_import):
+    """Every module's stub text. An object bound publicly is imported from
+    where it is defined, often under a private name (cat = _Cat, selu =
+    _C._functional_selu): the stubs are made again, each defining the private
+    names the others import from it, until no stub asks for a new one."""
+    imported_private = {}
+    while True:
+        texts, wanted = {}, {}
+        for modname in modules:
+            texts[modname], imports = stub_for(modname, modules, homes, bound_at_import,
+                                               sorted(imported_private.get(modname, ())))
+            for mod, name in imports:
+                wanted.setdefault(mod, set()).add(name)
+        if all(names <= imported_private.get(mod, set()) for mod, names in wanted.items()):
+            return texts
+        for mod, names in wanted.items():
+            imported_private.setdefault(mod, set()).update(names)
 
 
 def stub_path(modname, module):
@@ -606,9 +677,10 @@ def main():
     modules, bound_at_import = all_modules()
     homes = find_homes(modules)
     stale = []
+    texts = all_stubs(modules, homes, bound_at_import)
     for modname, module in modules.items():
         path = stub_path(modname, module)
-        text = stub_for(modname, modules, homes, bound_at_import)
+        text = texts[modname]
         old = open(path, encoding="utf-8").read() if os.path.exists(path) else None
         if old != text:
             stale.append(os.path.relpath(path, ROOT))
