@@ -32,8 +32,14 @@ def total_instructions(lib, chains):
     import os
     code = WORKER.format(bench_dir=os.path.dirname(os.path.abspath(__file__)), lib=lib,
                          warmup=WARMUP, chains=chains)
+    # One thread per pool: callgrind counts every thread's instructions, and
+    # idle OpenMP / BLAS workers spinning for a while after their last task
+    # add a count that depends on timing (runs varied by +-25% with them).
+    # The tiny chain runs on the calling thread either way.
+    env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1",
+               PYTHONHASHSEED="0")
     proc = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
-                           sys.executable, "-c", code], capture_output=True, text=True, check=True)
+                           sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
     match = re.search(r"Collected\s*:\s*(\d+)", proc.stderr)
     if match is None:
         raise RuntimeError(f"no callgrind summary in:\n{proc.stderr[-2000:]}")
