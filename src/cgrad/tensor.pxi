@@ -591,9 +591,12 @@ cdef class Tensor:
         return bool(scalar_value(self))
 
     def __format__(self, spec):
-        if self._ndim == 0 and spec:
+        # PyTorch's: a 0-d tensor (a Tensor, not a subclass) formats as its
+        # number, so f"{loss}" prints 0.6931... as torch does; other tensors
+        # as object.__format__ (str, and its TypeError for a format spec)
+        if self._ndim == 0 and type(self) is Tensor:
             return format(self.item(), spec)
-        return repr(self) if not spec else format(repr(self), spec)
+        return object.__format__(self, spec)
 
     def __hash__(self):
         return id(self)
