@@ -276,3 +276,25 @@ def test_hypothesis_options(arr, linewidth, precision, edgeitems, threshold):
                       threshold=threshold)
     check(arr)
     check(arr.astype(np.float32), requires_grad=True, op=lambda x: x + 1)
+
+
+@pytest.mark.parametrize("spec", ["", ".3f", "10.2e", "+"])
+def test_zero_dim_tensor_formats_as_its_number(spec):
+    # f"{loss}" and f"{loss:.4f}" print the number, as PyTorch's __format__ does
+    t = cgrad.tensor(1.5, requires_grad=True) * 2
+    assert format(t, spec) == format(3.0, spec)
+    if torch is not None:
+        assert format(t, spec) == format(torch.tensor(1.5, requires_grad=True) * 2, spec)
+
+
+def test_zero_dim_integer_tensor_formats_as_its_int():
+    assert f"{cgrad.tensor(7)}" == "7" and f"{cgrad.tensor(7):+}" == "+7"
+
+
+def test_format_of_other_tensors_is_str_and_refuses_a_spec():
+    t = cgrad.tensor([1.0, 2.0])
+    assert f"{t}" == str(t)
+    with pytest.raises(TypeError, match=r"^unsupported format string passed to Tensor\.__format__$"):
+        f"{t:.2f}"
+    p = cgrad.nn.Parameter(cgrad.tensor(2.0))        # a subclass: no number formatting, as in torch
+    assert f"{p}" == str(p)
