@@ -11,7 +11,6 @@ saved values and the binding functions are computed once per row.
 import os
 import re
 
-from Cython.Tempita import sub as tempita_sub
 
 from . import formula, table_binary, table_jvp, table_unary
 
@@ -287,6 +286,7 @@ def write_if_changed(path, text):
 
 def render_template(name, **namespace):
     with open(os.path.join(HERE, name), encoding='utf-8') as f:
+        from Cython.Tempita import sub as tempita_sub   # here: the table's data needs no Cython (tests read it)
         return tempita_sub(f.read(), **namespace)
 
 
