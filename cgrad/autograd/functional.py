@@ -432,28 +432,37 @@ def hessian(func, inputs, create_graph=False, strict=False, vectorize=False,
                    strategy=outer_jacobian_strategy)
     return _tuple_postprocess(res, (is_inputs_tuple, is_inputs_tuple))
 
+def _scalar_function_gradient(func, inputs, v, create_graph, strict, name):
+    """The first half vhp and hvp share (under enable_grad): the inputs and v
+    checked and prepared, func's single scalar output, and its gradient with
+    a graph, ready to be differentiated once more."""
+    is_inputs_tuple, inputs = _as_tuple(inputs, 'inputs', name)
+    inputs = _grad_preprocess(inputs, create_graph=create_graph, need_graph=True)
+    if v is not None:
+        _, v = _as_tuple(v, 'v', name)
+        v = _grad_preprocess(v, create_graph=create_graph, need_graph=False)
+        _validate_v(v, inputs, is_inputs_tuple)
+    elif len(inputs) != 1 or inputs[0].nelement() != 1:
+        raise RuntimeError('The vector v can only be None if the input to the user-provided function '
+                           'is a single Tensor with a single element.')
+    outputs = func(*inputs)
+    is_outputs_tuple, outputs = _as_tuple(outputs, 'outputs of the user-provided function', name)
+    _check_requires_grad(outputs, 'outputs', strict=strict)
+    if is_outputs_tuple or not isinstance(outputs[0], cgrad.Tensor):
+        raise RuntimeError(f'The function given to {name} should return a single Tensor')
+    if outputs[0].nelement() != 1:
+        raise RuntimeError(f'The Tensor returned by the function given to {name} should contain a single '
+                           'element')
+    jac = _autograd_grad(outputs, inputs, create_graph=True)
+    _check_requires_grad(jac, 'jacobian', strict=strict)
+    return is_inputs_tuple, inputs, v, is_outputs_tuple, outputs, jac
+
+
 def vhp(func, inputs, v=None, create_graph=False, strict=False):
     """(func(inputs), v^T H): vector-Hessian product of a scalar func."""
     with cgrad.enable_grad():
-        is_inputs_tuple, inputs = _as_tuple(inputs, 'inputs', 'vhp')
-        inputs = _grad_preprocess(inputs, create_graph=create_graph, need_graph=True)
-        if v is not None:
-            _, v = _as_tuple(v, 'v', 'vhp')
-            v = _grad_preprocess(v, create_graph=create_graph, need_graph=False)
-            _validate_v(v, inputs, is_inputs_tuple)
-        elif len(inputs) != 1 or inputs[0].nelement() != 1:
-            raise RuntimeError('The vector v can only be None if the input to the user-provided function '
-                               'is a single Tensor with a single element.')
-        outputs = func(*inputs)
-        is_outputs_tuple, outputs = _as_tuple(outputs, 'outputs of the user-provided function', 'vhp')
-        _check_requires_grad(outputs, 'outputs', strict=strict)
-        if is_outputs_tuple or not isinstance(outputs[0], cgrad.Tensor):
-            raise RuntimeError('The function given to vhp should return a single Tensor')
-        if outputs[0].nelement() != 1:
-            raise RuntimeError('The Tensor returned by the function given to vhp should contain a single '
-                               'element')
-        jac = _autograd_grad(outputs, inputs, create_graph=True)
-        _check_requires_grad(jac, 'jacobian', strict=strict)
+        is_inputs_tuple, inputs, v, is_outputs_tuple, outputs, jac = _scalar_function_gradient(
+            func, inputs, v, create_graph, strict, 'vhp')
     enable_grad = True if create_graph else cgrad.is_grad_enabled()
     with cgrad.set_grad_enabled(enable_grad):
         grad_res = _autograd_grad(jac, inputs, v, create_graph=create_graph)
@@ -465,25 +474,8 @@ def vhp(func, inputs, v=None, create_graph=False, strict=False):
 def hvp(func, inputs, v=None, create_graph=False, strict=False):
     """(func(inputs), H v), by the double-backward trick."""
     with cgrad.enable_grad():
-        is_inputs_tuple, inputs = _as_tuple(inputs, 'inputs', 'hvp')
-        inputs = _grad_preprocess(inputs, create_graph=create_graph, need_graph=True)
-        if v is not None:
-            _, v = _as_tuple(v, 'v', 'hvp')
-            v = _grad_preprocess(v, create_graph=create_graph, need_graph=False)
-            _validate_v(v, inputs, is_inputs_tuple)
-        elif len(inputs) != 1 or inputs[0].nelement() != 1:
-            raise RuntimeError('The vector v can only be None if the input to the user-provided function '
-                               'is a single Tensor with a single element.')
-        outputs = func(*inputs)
-        is_outputs_tuple, outputs = _as_tuple(outputs, 'outputs of the user-provided function', 'hvp')
-        _check_requires_grad(outputs, 'outputs', strict=strict)
-        if is_outputs_tuple or not isinstance(outputs[0], cgrad.Tensor):
-            raise RuntimeError('The function given to hvp should return a single Tensor')
-        if outputs[0].nelement() != 1:
-            raise RuntimeError('The Tensor returned by the function given to hvp should contain a single '
-                               'element')
-        jac = _autograd_grad(outputs, inputs, create_graph=True)
-        _check_requires_grad(jac, 'jacobian', strict=strict)
+        is_inputs_tuple, inputs, v, is_outputs_tuple, outputs, jac = _scalar_function_gradient(
+            func, inputs, v, create_graph, strict, 'hvp')
         grad_jac = tuple((cgrad.zeros_like(inp, requires_grad=True) for inp in inputs))
         double_back = _autograd_grad(jac, inputs, grad_jac, create_graph=True)
         _check_requires_grad(jac, 'hessian', strict=strict)
