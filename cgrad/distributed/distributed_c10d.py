@@ -162,30 +162,43 @@ def reduce_scatter_tensor(output, input, op=ReduceOp.SUM, group=None, async_op=F
                        mb.mpi_op(op, out))
 
 
-def gather(tensor, gather_list=None, dst=None, group=None, async_op=False, group_dst=None):
-    """Every rank's `tensor` into the destination rank's `gather_list`."""
+def _rooted_list_checks(name, tensor, tensors, list_name, root_kind, root, group, group_root):
+    """The checks gather and scatter share: `tensor` and the list, and the
+    root rank (the `root_kind`: destination or source) holding one tensor
+    per rank in the list while no other rank gives one. Returns (group,
+    root rank, list), or None when this rank is not in the group."""
     mb.check_single_tensor(tensor, "tensor")
-    if gather_list:
-        mb.check_tensor_list(gather_list, "gather_list")
+    if tensors:
+        mb.check_tensor_list(tensors, list_name)
     else:
-        gather_list = []
-    mb.ensure_same_dtype(tensor, gather_list)
+        tensors = []
+    mb.ensure_same_dtype(tensor, tensors)
     if rank_not_in_group(group):
-        warn_not_in_group("gather")
+        warn_not_in_group(name)
         return None
     pg = group_or_default(group)
-    root = _group_rank(pg, dst, group_dst)
-    if pg.rank() == root:
-        if not gather_list:
-            raise ValueError("Argument ``gather_list`` must be specified on destination rank.")
-    elif gather_list:
-        raise ValueError("Argument ``gather_list`` must NOT be specified on non-destination ranks.")
+    root_rank = _group_rank(pg, root, group_root)
+    if pg.rank() == root_rank:
+        if not tensors:
+            raise ValueError(f"Argument ``{list_name}`` must be specified on {root_kind} rank.")
+        if len(tensors) != pg.size():
+            raise ValueError(f"{name}: {list_name} must hold one tensor per rank ({pg.size()}), "
+                             f"got {len(tensors)}")
+        _check_same_size(tensors, tensor.numel(), name)
+    elif tensors:
+        raise ValueError(f"Argument ``{list_name}`` must NOT be specified on non-{root_kind} ranks.")
+    return pg, root_rank, tensors
+
+
+def gather(tensor, gather_list=None, dst=None, group=None, async_op=False, group_dst=None):
+    """Every rank's `tensor` into the destination rank's `gather_list`."""
+    checked = _rooted_list_checks("gather", tensor, gather_list, "gather_list", "destination", dst, group,
+                                  group_dst)
+    if checked is None:
+        return None
+    pg, root, gather_list = checked
     arr = mb.as_array(tensor)
     if pg.rank() == root:
-        if len(gather_list) != pg.size():
-            raise ValueError(f"gather: gather_list must hold one tensor per rank ({pg.size()}), "
-                             f"got {len(gather_list)}")
-        _check_same_size(gather_list, tensor.numel(), "gather")
         staging = np.empty((pg.size(),) + arr.shape, dtype=arr.dtype)
         return _collective(pg, "gather", "gather", async_op, lambda: _scatter_rows(staging, gather_list),
                            [gather_list], mb.message(arr), mb.message(staging), root=root)
@@ -194,28 +207,13 @@ def gather(tensor, gather_list=None, dst=None, group=None, async_op=False, group
 
 def scatter(tensor, scatter_list=None, src=None, group=None, async_op=False, group_src=None):
     """The source rank's `scatter_list[i]` into rank i's `tensor`."""
-    mb.check_single_tensor(tensor, "tensor")
-    if scatter_list:
-        mb.check_tensor_list(scatter_list, "scatter_list")
-    else:
-        scatter_list = []
-    mb.ensure_same_dtype(tensor, scatter_list)
-    if rank_not_in_group(group):
-        warn_not_in_group("scatter")
+    checked = _rooted_list_checks("scatter", tensor, scatter_list, "scatter_list", "source", src, group,
+                                  group_src)
+    if checked is None:
         return None
-    pg = group_or_default(group)
-    root = _group_rank(pg, src, group_src)
-    if pg.rank() == root:
-        if not scatter_list:
-            raise ValueError("Argument ``scatter_list`` must be specified on source rank.")
-    elif scatter_list:
-        raise ValueError("Argument ``scatter_list`` must NOT be specified on non-source ranks.")
+    pg, root, scatter_list = checked
     arr = mb.as_array(tensor)
     if pg.rank() == root:
-        if len(scatter_list) != pg.size():
-            raise ValueError(f"scatter: scatter_list must hold one tensor per rank ({pg.size()}), "
-                             f"got {len(scatter_list)}")
-        _check_same_size(scatter_list, tensor.numel(), "scatter")
         staging = np.stack([mb.as_array(t).reshape(arr.shape) for t in scatter_list])
         return _collective(pg, "scatter", "scatter", async_op, None, [tensor], mb.message(staging),
                            mb.message(arr), root=root)
