@@ -1,21 +1,72 @@
 # Optimizer updates: the kernels (optim_kernels.h, in C for its fused
-# multiply-adds) make one nogil pass over a parameter's buffers per step,
+# multiply-adds) make one nogil pass over a parameter's buffers per step
+# (a large parameter split in contiguous parts over cgrad's threads),
 # following PyTorch's single-tensor update rules operation by operation; the
 # wrappers here check the buffers. The Python classes in cgrad/optim/ only
 # loop over parameters.
 
 
 cdef extern from "optim_kernels.h" nogil:
-    void cgrad_sgd_f32(float* p, const float* g, float* buf, Py_ssize_t n, double lr, double momentum,
-                       double dampening, double weight_decay, int nesterov, int maximize, int first)
-    void cgrad_sgd_f64(double* p, const double* g, double* buf, Py_ssize_t n, double lr, double momentum,
-                       double dampening, double weight_decay, int nesterov, int maximize, int first)
-    void cgrad_adam_f32(float* p, const float* g, float* m, float* v, float* vmax, Py_ssize_t n,
-                        double lr, double beta1, double beta2, double eps, double weight_decay,
+    void cgrad_sgd_f32(float* p, const float* g, float* buf, Py_ssize_t lo, Py_ssize_t hi, double lr,
+                       double momentum, double dampening, double weight_decay, int nesterov, int maximize,
+                       int first)
+    void cgrad_sgd_f64(double* p, const double* g, double* buf, Py_ssize_t lo, Py_ssize_t hi, double lr,
+                       double momentum, double dampening, double weight_decay, int nesterov, int maximize,
+                       int first)
+    void cgrad_adam_f32(float* p, const float* g, float* m, float* v, float* vmax, Py_ssize_t lo,
+                        Py_ssize_t hi, double lr, double beta1, double beta2, double eps, double weight_decay,
                         int decoupled, int maximize, double step_size, double bc2_sqrt)
-    void cgrad_adam_f64(double* p, const double* g, double* m, double* v, double* vmax, Py_ssize_t n,
-                        double lr, double beta1, double beta2, double eps, double weight_decay,
+    void cgrad_adam_f64(double* p, const double* g, double* m, double* v, double* vmax, Py_ssize_t lo,
+                        Py_ssize_t hi, double lr, double beta1, double beta2, double eps, double weight_decay,
                         int decoupled, int maximize, double step_size, double bc2_sqrt)
+
+
+cdef enum:
+    # A parameter is split over threads from this many elements per thread:
+    # an update streams four or five buffers, so a part this large keeps a
+    # thread busy far longer than the parallel region costs to start.
+    OPTIM_MIN_NUMEL_PER_THREAD = 1 << 16
+    # parts start on a multiple of this many elements (whole cache lines and
+    # vectors for both dtypes)
+    OPTIM_PART_ALIGN = 64
+
+
+cdef inline int optim_threads(Py_ssize_t n) noexcept nogil:
+    cdef Py_ssize_t t = n // OPTIM_MIN_NUMEL_PER_THREAD
+    if t > _num_threads:
+        t = _num_threads
+    return <int>t if t > 1 else 1
+
+
+cdef inline Py_ssize_t optim_part_start(Py_ssize_t n, int part, int parts) noexcept nogil:
+    """Where part `part` of `parts` of n elements starts (n for part == parts)."""
+    cdef Py_ssize_t lo
+    if part >= parts:
+        return n
+    lo = (n * part // parts) // OPTIM_PART_ALIGN * OPTIM_PART_ALIGN
+    return lo
+
+
+cdef inline void sgd_part(bint f32, char* p, char* g, char* buf, Py_ssize_t lo, Py_ssize_t hi, double lr,
+                          double momentum, double dampening, double weight_decay, bint nesterov, bint maximize,
+                          bint first) noexcept nogil:
+    if f32:
+        cgrad_sgd_f32(<float*>p, <float*>g, <float*>buf, lo, hi, lr, momentum, dampening, weight_decay,
+                      nesterov, maximize, first)
+    else:
+        cgrad_sgd_f64(<double*>p, <double*>g, <double*>buf, lo, hi, lr, momentum, dampening, weight_decay,
+                      nesterov, maximize, first)
+
+
+cdef inline void adam_part(bint f32, char* p, char* g, char* m, char* v, char* vmax, Py_ssize_t lo,
+                           Py_ssize_t hi, double lr, double beta1, double beta2, double eps, double weight_decay,
+                           bint decoupled, bint maximize, double step_size, double bc2_sqrt) noexcept nogil:
+    if f32:
+        cgrad_adam_f32(<float*>p, <float*>g, <float*>m, <float*>v, <float*>vmax, lo, hi, lr, beta1, beta2,
+                       eps, weight_decay, decoupled, maximize, step_size, bc2_sqrt)
+    else:
+        cgrad_adam_f64(<double*>p, <double*>g, <double*>m, <double*>v, <double*>vmax, lo, hi, lr, beta1,
+                       beta2, eps, weight_decay, decoupled, maximize, step_size, bc2_sqrt)
 
 
 cdef int check_update_operands(list tensors) except -1:
@@ -58,13 +109,19 @@ def _sgd_update(Tensor param, Tensor grad, Tensor buf, double lr, double momentu
         return
     cdef Py_ssize_t n = param._numel
     cdef char* bp = NULL if buf is None else buf._data
+    cdef int nthreads = optim_threads(n), part
+    cdef bint f32 = param._dtype == F32
+    cdef char* pp = param._data
+    cdef char* gp = grad._data
     with nogil:
-        if param._dtype == F32:
-            cgrad_sgd_f32(<float*>param._data, <float*>grad._data, <float*>bp, n, lr, momentum,
-                          dampening, weight_decay, nesterov, maximize, first)
+        if nthreads == 1:
+            sgd_part(f32, pp, gp, bp, 0, n, lr, momentum, dampening, weight_decay,
+                     nesterov, maximize, first)
         else:
-            cgrad_sgd_f64(<double*>param._data, <double*>grad._data, <double*>bp, n, lr, momentum,
-                          dampening, weight_decay, nesterov, maximize, first)
+            for part in prange(nthreads, num_threads=nthreads, schedule="static"):
+                sgd_part(f32, pp, gp, bp, optim_part_start(n, part, nthreads),
+                         optim_part_start(n, part + 1, nthreads), lr, momentum, dampening, weight_decay,
+                         nesterov, maximize, first)
     param._storage.version += 1
     if buf is not None:
         buf._storage.version += 1
@@ -87,15 +144,21 @@ def _adam_update(Tensor param, Tensor grad, Tensor exp_avg, Tensor exp_avg_sq, T
         return
     cdef Py_ssize_t n = param._numel
     cdef char* vm = NULL if max_exp_avg_sq is None else max_exp_avg_sq._data
+    cdef int nthreads = optim_threads(n), part
+    cdef bint f32 = param._dtype == F32
+    cdef char* pp = param._data
+    cdef char* gp = grad._data
+    cdef char* mp = exp_avg._data
+    cdef char* vp = exp_avg_sq._data
     with nogil:
-        if param._dtype == F32:
-            cgrad_adam_f32(<float*>param._data, <float*>grad._data, <float*>exp_avg._data,
-                           <float*>exp_avg_sq._data, <float*>vm, n, lr, beta1, beta2, eps,
-                           weight_decay, decoupled, maximize, step_size, bc2_sqrt)
+        if nthreads == 1:
+            adam_part(f32, pp, gp, mp, vp, vm, 0, n, lr, beta1,
+                      beta2, eps, weight_decay, decoupled, maximize, step_size, bc2_sqrt)
         else:
-            cgrad_adam_f64(<double*>param._data, <double*>grad._data, <double*>exp_avg._data,
-                           <double*>exp_avg_sq._data, <double*>vm, n, lr, beta1, beta2, eps,
-                           weight_decay, decoupled, maximize, step_size, bc2_sqrt)
+            for part in prange(nthreads, num_threads=nthreads, schedule="static"):
+                adam_part(f32, pp, gp, mp, vp, vm,
+                          optim_part_start(n, part, nthreads), optim_part_start(n, part + 1, nthreads), lr,
+                          beta1, beta2, eps, weight_decay, decoupled, maximize, step_size, bc2_sqrt)
     for t in (param, exp_avg, exp_avg_sq, max_exp_avg_sq):
         if t is not None:
             (<Tensor>t)._storage.version += 1
