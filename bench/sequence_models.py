@@ -9,10 +9,13 @@
 
 Both libraries start from the same weights (copied from numpy) and get the
 same thread count (--threads, default 1: the machine is shared). Reported:
-the median step time of each (ms), the better of two rounds each so drift
-on a shared machine hits both alike, and the ratio cgrad / torch.
+the median step time of each (ms, wall and process CPU), the better of
+--rounds rounds each, the libraries' rounds interleaved so drift on a
+shared machine hits both alike, and the ratios cgrad / torch. On a loaded
+machine a one-thread step's wall time grows with the load and its CPU
+time far less: compare CPU times there.
 
-    python bench/sequence_models.py [--repeat N] [--threads T] [--only lstm|transformer]
+    python bench/sequence_models.py [--repeat N] [--rounds R] [--threads T] [--only lstm|transformer]
 """
 import argparse
 import statistics
@@ -58,14 +61,16 @@ def transformer_step(lib, layer, x):
 
 
 def ms_per_step(step, repeat, warmup=5):
+    """(median wall ms, median process CPU ms) per step."""
     for _ in range(warmup):
         step()
-    times = []
+    wall, cpu = [], []
     for _ in range(repeat):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         step()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times) * 1e3
+        cpu.append(time.process_time() - c0)
+        wall.append(time.perf_counter() - t0)
+    return statistics.median(wall) * 1e3, statistics.median(cpu) * 1e3
 
 
 def build(lib, which):
@@ -84,6 +89,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeat", type=int, default=30)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--only", choices=("lstm", "transformer"))
     args = parser.parse_args()
     import cgrad
@@ -101,14 +107,17 @@ def main():
         copy_weights(model_c, model_t)
         step_c = make_c(cgrad, model_c, x_c)
         step_t = make_t(torch, model_t, x_t)
-        ms_c = ms_per_step(step_c, args.repeat)
-        ms_t = ms_per_step(step_t, args.repeat)
-        ms_c = min(ms_c, ms_per_step(step_c, args.repeat))
-        ms_t = min(ms_t, ms_per_step(step_t, args.repeat))
-        print(f"{titles[which]}, float32, {args.threads} thread(s), median of {args.repeat}:")
-        print(f"  cgrad  {ms_c:8.2f} ms/step")
-        print(f"  torch  {ms_t:8.2f} ms/step")
-        print(f"  ratio cgrad/torch: {ms_c / ms_t:.3f}")
+        best = {"cgrad": (float("inf"), float("inf")), "torch": (float("inf"), float("inf"))}
+        for r in range(args.rounds):
+            for lib, step in (("cgrad", step_c), ("torch", step_t)):
+                wall, cpu = ms_per_step(step, args.repeat, warmup=5 if r == 0 else 1)
+                best[lib] = (min(best[lib][0], wall), min(best[lib][1], cpu))
+        (wc, cc), (wt, ct) = best["cgrad"], best["torch"]
+        print(f"{titles[which]}, float32, {args.threads} thread(s), median of {args.repeat}, "
+              f"best of {args.rounds} rounds:")
+        print(f"  cgrad  {wc:8.2f} ms/step   cpu {cc:8.2f} ms")
+        print(f"  torch  {wt:8.2f} ms/step   cpu {ct:8.2f} ms")
+        print(f"  ratio cgrad/torch: {wc / wt:.3f}   cpu {cc / ct:.3f}", flush=True)
 
 
 if __name__ == "__main__":
