@@ -119,11 +119,16 @@ def _in_projection_packed(q, k, v, w, b=None):
         if q is k:
             proj = F.linear(q, w, b)
             proj = proj.unflatten(-1, (3, E)).unsqueeze(0).transpose(0, -2).squeeze(-2).contiguous()
-            return proj[0], proj[1], proj[2]
+            # unbind, not proj[0], proj[1], proj[2]: the same views, and one
+            # backward that stacks the three gradients rather than three that
+            # each zero-fill a tensor of proj's size and two that add them
+            q, k, v = proj.unbind(0)
+            return q, k, v
         w_q, w_kv = w.split([E, E * 2])
         b_q, b_kv = (None, None) if b is None else b.split([E, E * 2])
         kv = F.linear(k, w_kv, b_kv).unflatten(-1, (2, E)).unsqueeze(0).transpose(0, -2).squeeze(-2).contiguous()
-        return F.linear(q, w_q, b_q), kv[0], kv[1]
+        k, v = kv.unbind(0)
+        return F.linear(q, w_q, b_q), k, v
     w_q, w_k, w_v = w.chunk(3)
     b_q, b_k, b_v = (None, None, None) if b is None else b.chunk(3)
     return F.linear(q, w_q, b_q), F.linear(k, w_k, b_k), F.linear(v, w_v, b_v)
