@@ -75,6 +75,19 @@ cdef void rgemm(bint ta, bint tb, Py_ssize_t M, Py_ssize_t N, Py_ssize_t K, real
     naive_gemm(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc)
 
 
+cdef void transpose_into(real_t* dst, const real_t* src, Py_ssize_t rows, Py_ssize_t cols) noexcept nogil:
+    """dst (cols x rows) = src (rows x cols) transposed, both contiguous; in
+    tiles, so both sides stay in cache."""
+    cdef Py_ssize_t i0, j0, i, j, i1, j1
+    for i0 in range(0, rows, 32):
+        i1 = min(i0 + 32, rows)
+        for j0 in range(0, cols, 32):
+            j1 = min(j0 + 32, cols)
+            for i in range(i0, i1):
+                for j in range(j0, j1):
+                    dst[j * rows + i] = src[i * cols + j]
+
+
 cdef inline bint rnn_active(const int64_t* lengths, Py_ssize_t t, Py_ssize_t b) noexcept nogil:
     return lengths == NULL or t < lengths[b]
 
@@ -84,11 +97,16 @@ cdef void rnn_forward_kernel(int mode, bint reverse, Py_ssize_t T, Py_ssize_t B,
                              const real_t* w_hh, const real_t* b_ih, const real_t* b_hh,
                              const real_t* w_hr, const int64_t* lengths, real_t* gates, real_t* hin,
                              real_t* cin, real_t* cout, real_t* rbuf, real_t* hnbuf, real_t* hg,
-                             real_t* out, real_t* hn, real_t* cn) noexcept nogil:
+                             real_t* out, real_t* hn, real_t* cn, real_t* w_hh_t, real_t* w_hr_t) noexcept nogil:
     # IN hn = h0, cn = c0 (B x P, B x H). OUT out (T x B x P), hn, cn (final
     # states), and what the backward reads: gates (activations, T x B x GH),
     # hin (state into each step), cin/cout (LSTM cells), rbuf (LSTM with
-    # projection: o * tanh(c)), hnbuf (GRU: W_hn h + b_hn).
+    # projection: o * tanh(c)), hnbuf (GRU: W_hn h + b_hn). w_hh_t, w_hr_t:
+    # scratch for w_hh and w_hr transposed (P x GH, H x P): the step's product
+    # h @ w_hh^T then reads its right operand row-major without a transpose,
+    # which OpenBLAS packs much faster (one 32 x 256 @ 256 x 1024 step: 0.22
+    # against 0.36 ms), and the packing of that large operand is repeated at
+    # every step while the transpose is made once.
     cdef Py_ssize_t G = 4 if mode == RNN_LSTM else (3 if mode == RNN_GRU else 1)
     cdef Py_ssize_t GH = G * H, s, t, b, j
     cdef real_t* g
@@ -99,6 +117,9 @@ cdef void rnn_forward_kernel(int mode, bint reverse, Py_ssize_t T, Py_ssize_t B,
     cdef const real_t* cp
     cdef real_t v
     cdef bint fold_hh = mode != RNN_GRU
+    transpose_into(w_hh_t, w_hh, GH, P)
+    if P != H:
+        transpose_into(w_hr_t, w_hr, P, H)
     rgemm(False, True, T * B, GH, NI, <real_t>1, x, NI, w_ih, NI, <real_t>0, gates, GH)
     if b_ih != NULL:
         for s in range(T * B):
@@ -118,9 +139,9 @@ cdef void rnn_forward_kernel(int mode, bint reverse, Py_ssize_t T, Py_ssize_t B,
         if mode == RNN_LSTM:
             _rnn_memcpy(cin + t * B * H, cn, B * H * sizeof(real_t))
         if fold_hh:
-            rgemm(False, True, B, GH, P, <real_t>1, hp, P, w_hh, P, <real_t>1, gates + t * B * GH, GH)
+            rgemm(False, False, B, GH, P, <real_t>1, hp, P, w_hh_t, GH, <real_t>1, gates + t * B * GH, GH)
         else:
-            rgemm(False, True, B, GH, H, <real_t>1, hp, H, w_hh, H, <real_t>0, hg, GH)
+            rgemm(False, False, B, GH, H, <real_t>1, hp, H, w_hh_t, GH, <real_t>0, hg, GH)
             if b_hh != NULL:
                 for b in range(B):
                     for j in range(2 * H, GH):
@@ -174,7 +195,7 @@ cdef void rnn_forward_kernel(int mode, bint reverse, Py_ssize_t T, Py_ssize_t B,
             else:
                 _rnn_memset(o + b * P, 0, P * sizeof(real_t))
         if P != H:
-            rgemm(False, True, B, P, H, <real_t>1, rbuf + t * B * H, H, w_hr, H, <real_t>0, hg, P)
+            rgemm(False, False, B, P, H, <real_t>1, rbuf + t * B * H, H, w_hr_t, P, <real_t>0, hg, P)
             for b in range(B):
                 if rnn_active(lengths, t, b):
                     _rnn_memcpy(hn + b * P, hg + b * P, P * sizeof(real_t))
@@ -488,6 +509,7 @@ def _rnn_layer(int mode, bint reverse, input, hx, cx, w_ih, w_hh, b_ih, b_hh, w_
     (B,) tensor of per-row lengths (packed input, padded)."""
     cdef Tensor x, h0, c0, wi, wh, bi, bh, wr, lens = None
     cdef Tensor out, hn, cn = None, gates, hin, cin = None, cout = None, rbuf = None, hnbuf = None, hg
+    cdef Tensor w_hh_t, w_hr_t = None
     cdef Py_ssize_t T, B, NI, H, P, G, i
     cdef int dt, previous = 0
     cdef _RnnLayerNode node
@@ -509,6 +531,8 @@ def _rnn_layer(int mode, bint reverse, input, hx, cx, w_ih, w_hh, b_ih, b_hh, w_
     cdef char* p_out
     cdef char* p_hn
     cdef char* p_cn
+    cdef char* p_wht
+    cdef char* p_wrt
     cdef int64_t* p_len
     if not isinstance(input, Tensor):
         raise TypeError(f"_rnn_layer(): argument 'input' must be Tensor, not {py_typename(input)}")
@@ -573,10 +597,14 @@ def _rnn_layer(int mode, bint reverse, input, hx, cx, w_ih, w_hh, b_ih, b_hh, w_
     gates = rnn_buffer(dt, T, B, G * H)
     hin = rnn_buffer(dt, T, B, P)
     hg = rnn_buffer(dt, 1, B, G * H if G * H > P else P)
+    w_hh_t = rnn_buffer(dt, 1, P, G * H)
+    if wr is not None:
+        w_hr_t = rnn_buffer(dt, 1, H, P)
     p_x, p_wi, p_wh, p_bi, p_bh, p_wr = x._data, wi._data, wh._data, rnn_ptr(bi), rnn_ptr(bh), rnn_ptr(wr)
     p_len = <int64_t*>rnn_ptr(lens)
     p_gates, p_hin, p_cin, p_cout = gates._data, hin._data, rnn_ptr(cin), rnn_ptr(cout)
     p_rbuf, p_hnbuf, p_hg, p_out, p_hn, p_cn = rnn_ptr(rbuf), rnn_ptr(hnbuf), hg._data, out._data, hn._data, rnn_ptr(cn)
+    p_wht, p_wrt = w_hh_t._data, rnn_ptr(w_hr_t)
     if _blas_set_threads_local != NULL:
         previous = _blas_set_threads_local(_num_threads)
     try:
@@ -585,13 +613,15 @@ def _rnn_layer(int mode, bint reverse, input, hx, cx, w_ih, w_hh, b_ih, b_hh, w_
                 rnn_forward_kernel(mode, reverse, T, B, NI, H, P, <float*>p_x, <float*>p_wi, <float*>p_wh,
                                    <float*>p_bi, <float*>p_bh, <float*>p_wr, p_len, <float*>p_gates,
                                    <float*>p_hin, <float*>p_cin, <float*>p_cout, <float*>p_rbuf,
-                                   <float*>p_hnbuf, <float*>p_hg, <float*>p_out, <float*>p_hn, <float*>p_cn)
+                                   <float*>p_hnbuf, <float*>p_hg, <float*>p_out, <float*>p_hn, <float*>p_cn,
+                                   <float*>p_wht, <float*>p_wrt)
         else:
             with nogil:
                 rnn_forward_kernel(mode, reverse, T, B, NI, H, P, <double*>p_x, <double*>p_wi, <double*>p_wh,
                                    <double*>p_bi, <double*>p_bh, <double*>p_wr, p_len, <double*>p_gates,
                                    <double*>p_hin, <double*>p_cin, <double*>p_cout, <double*>p_rbuf,
-                                   <double*>p_hnbuf, <double*>p_hg, <double*>p_out, <double*>p_hn, <double*>p_cn)
+                                   <double*>p_hnbuf, <double*>p_hg, <double*>p_out, <double*>p_hn, <double*>p_cn,
+                                   <double*>p_wht, <double*>p_wrt)
     finally:
         if _blas_set_threads_local != NULL:
             _blas_set_threads_local(previous)
