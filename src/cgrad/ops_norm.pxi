@@ -10,7 +10,26 @@
 # usual gx = rstd * (gy - mean(gy) - xhat * mean(gy * xhat)) with gy = g * w
 # (gx = g * w * rstd when batch_norm uses given running statistics), and
 # the weight/bias gradients as sums of g * xhat and g. Under create_graph
-# the same formulas run through differentiable ops.
+# the same formulas run through differentiable ops. layer_norm's common
+# case (contiguous rows) runs the vectorised loops of layer_norm_rows.h.
+
+cdef extern from "layer_norm_rows.h" nogil:
+    void cgrad_ln_fwd_rows_f32(float* y, const float* x, const float* w, const float* b, double* mean,
+                               double* rstd, double* var, Py_ssize_t r0, Py_ssize_t r1, Py_ssize_t n,
+                               double eps)
+    void cgrad_ln_fwd_rows_f64(double* y, const double* x, const double* w, const double* b, double* mean,
+                               double* rstd, double* var, Py_ssize_t r0, Py_ssize_t r1, Py_ssize_t n,
+                               double eps)
+    void cgrad_ln_bwd_rows_f32(float* gx, const float* g, const float* x, const float* w, const double* mean,
+                               const double* rstd, Py_ssize_t r0, Py_ssize_t r1, Py_ssize_t n)
+    void cgrad_ln_bwd_rows_f64(double* gx, const double* g, const double* x, const double* w,
+                               const double* mean, const double* rstd, Py_ssize_t r0, Py_ssize_t r1,
+                               Py_ssize_t n)
+    void cgrad_ln_param_grads_f32(double* gw, double* gb, const float* g, const float* x, const double* mean,
+                                  const double* rstd, Py_ssize_t rows, Py_ssize_t n)
+    void cgrad_ln_param_grads_f64(double* gw, double* gb, const double* g, const double* x,
+                                  const double* mean, const double* rstd, Py_ssize_t rows, Py_ssize_t n)
+
 
 cdef enum:
     AFF_BY_I = 1
@@ -144,6 +163,50 @@ cdef void norm_bwd_all(real_t* gx, const real_t* gy, const real_t* x, const real
             norm_bwd_group(gx, gy, x, w, mean, rstd, g, j)
 
 
+cdef inline bint norm_is_rows(const NormGeom* g) noexcept nogil:
+    """layer_norm's case: one group per contiguous row, affine by position
+    (layer_norm_rows.h's vectorised loops)."""
+    return g.outer == 1 and g.aff == AFF_BY_I and not g.given and g.inner > 0
+
+
+cdef void ln_fwd_rows(bint f32, char* y, char* x, char* w, char* b, double* mean, double* rstd, double* var,
+                      const NormGeom* g, int nthreads) noexcept nogil:
+    cdef Py_ssize_t t, lo, hi, R = g.groups
+    if nthreads > 1:
+        for t in prange(nthreads, num_threads=nthreads, schedule="static"):
+            lo = R * t // nthreads
+            hi = R * (t + 1) // nthreads
+            if f32:
+                cgrad_ln_fwd_rows_f32(<float*>y, <float*>x, <float*>w, <float*>b, mean, rstd, var, lo, hi,
+                                      g.inner, g.eps)
+            else:
+                cgrad_ln_fwd_rows_f64(<double*>y, <double*>x, <double*>w, <double*>b, mean, rstd, var, lo, hi,
+                                      g.inner, g.eps)
+    elif f32:
+        cgrad_ln_fwd_rows_f32(<float*>y, <float*>x, <float*>w, <float*>b, mean, rstd, var, 0, R, g.inner, g.eps)
+    else:
+        cgrad_ln_fwd_rows_f64(<double*>y, <double*>x, <double*>w, <double*>b, mean, rstd, var, 0, R, g.inner,
+                              g.eps)
+
+
+cdef void ln_bwd_rows(bint f32, char* gx, char* gy, char* x, char* w, double* mean, double* rstd,
+                      const NormGeom* g, int nthreads) noexcept nogil:
+    cdef Py_ssize_t t, lo, hi, R = g.groups
+    if nthreads > 1:
+        for t in prange(nthreads, num_threads=nthreads, schedule="static"):
+            lo = R * t // nthreads
+            hi = R * (t + 1) // nthreads
+            if f32:
+                cgrad_ln_bwd_rows_f32(<float*>gx, <float*>gy, <float*>x, <float*>w, mean, rstd, lo, hi, g.inner)
+            else:
+                cgrad_ln_bwd_rows_f64(<double*>gx, <double*>gy, <double*>x, <double*>w, mean, rstd, lo, hi,
+                                      g.inner)
+    elif f32:
+        cgrad_ln_bwd_rows_f32(<float*>gx, <float*>gy, <float*>x, <float*>w, mean, rstd, 0, R, g.inner)
+    else:
+        cgrad_ln_bwd_rows_f64(<double*>gx, <double*>gy, <double*>x, <double*>w, mean, rstd, 0, R, g.inner)
+
+
 cdef inline int norm_threads(Py_ssize_t numel, Py_ssize_t J) noexcept:
     if numel >= (1 << 16) and J > 1:
         return _num_threads if _num_threads < J else <int>J
@@ -170,7 +233,10 @@ cdef tuple norm_forward_kernel(Tensor x, Tensor w, Tensor b, Tensor gmean, Tenso
     cdef char* mp = opt_data(mc)
     cdef char* vp = opt_data(vc)
     with nogil:
-        if cdt == F32:
+        if norm_is_rows(&spec.g):
+            ln_fwd_rows(cdt == F32, y._data, xc._data, wp, bp, <double*>mean._data, <double*>rstd._data,
+                        <double*>var._data, &spec.g, nth)
+        elif cdt == F32:
             norm_fwd_all(<float*>y._data, <float*>xc._data, <float*>wp, <float*>bp,
                          <double*>mean._data, <double*>rstd._data, <double*>var._data,
                          <float*>mp, <float*>vp, &spec.g, nth)
@@ -194,7 +260,10 @@ cdef tuple norm_backward_kernel(Tensor g, Tensor x, Tensor w, Tensor mean, Tenso
     if want_x:
         gx = new_tensor(x._ndim, x._shape, cdt)
         with nogil:
-            if cdt == F32:
+            if norm_is_rows(&spec.g):
+                ln_bwd_rows(cdt == F32, gx._data, gc._data, xc._data, wp, <double*>mean._data,
+                            <double*>rstd._data, &spec.g, nth)
+            elif cdt == F32:
                 norm_bwd_all(<float*>gx._data, <float*>gc._data, <float*>xc._data, <float*>wp,
                              <double*>mean._data, <double*>rstd._data, &spec.g, nth)
             else:
@@ -210,7 +279,13 @@ cdef tuple norm_backward_kernel(Tensor g, Tensor x, Tensor w, Tensor mean, Tenso
         gwp = opt_data(gw)
         gbp = opt_data(gb)
         with nogil:
-            if cdt == F32:
+            if norm_is_rows(&spec.g) and cdt == F32:
+                cgrad_ln_param_grads_f32(<double*>gwp, <double*>gbp, <float*>gc._data, <float*>xc._data,
+                                         <double*>mean._data, <double*>rstd._data, spec.g.groups, spec.g.inner)
+            elif norm_is_rows(&spec.g):
+                cgrad_ln_param_grads_f64(<double*>gwp, <double*>gbp, <double*>gc._data, <double*>xc._data,
+                                         <double*>mean._data, <double*>rstd._data, spec.g.groups, spec.g.inner)
+            elif cdt == F32:
                 norm_param_grads(<double*>gwp, <double*>gbp, <float*>gc._data,
                                  <float*>xc._data, <double*>mean._data, <double*>rstd._data, &spec.g)
             else:
