@@ -6,8 +6,9 @@
 # Layers: run_elementwise() picks the flat fast path (every operand
 # contiguous or a single element: one call, strides 1 or 0) or the strided
 # path (plan_strided: broadcast strides, size-1 dims dropped, adjacent dims
-# coalesced; run_rows: one call per row). Large work releases the GIL and is
-# split over threads (run_parallel).
+# coalesced; run_rows: one call per row; run_tiles: the same rows in square
+# tiles when one operand walks the other's transpose). Large work releases
+# the GIL and is split over threads (run_parallel).
 
 from cython.parallel cimport prange
 
@@ -63,6 +64,7 @@ cdef struct StridedPlan:
     Py_ssize_t st[MAX_OPERANDS][MAX_DIMS]    # outer strides, in bytes
     Py_ssize_t inner_s[MAX_OPERANDS]          # inner strides, in elements
     char* base[MAX_OPERANDS]
+    int itemsize[MAX_OPERANDS]
 
 
 cdef void plan_strided(StridedPlan* pl, int nops, Operand* ops, int ndim, const Py_ssize_t* shape,
@@ -97,6 +99,7 @@ cdef void plan_strided(StridedPlan* pl, int nops, Operand* ops, int ndim, const 
         nd = 1
     for k in range(nops):
         pl.base[k] = ops[k].data
+        pl.itemsize[k] = ops[k].itemsize
         pl.inner_s[k] = pl.st[k][nd - 1]
         for d in range(nd):
             pl.st[k][d] *= ops[k].itemsize
@@ -133,6 +136,87 @@ cdef void run_rows(RowFn fn, const StridedPlan* pl, Py_ssize_t r0, Py_ssize_t r1
                 p[k] -= pl.st[k][d] * pl.sh[d]
             idx[d] = 0
             d -= 1
+
+
+# Transposing walks. When one operand is unit-stride along the rows (the
+# last dim) and another along the columns (the dim before it), a row of one
+# touches a new cache line per element of the other: an 8192x8192 float32
+# transpose copy would stream each line in 16 times. Walking the same rows
+# TILE x TILE at a time (a tile of each operand stays in L1) reads and
+# writes every line once. Results are the same elements in the same
+# operations: only the order of independent writes changes.
+
+cdef enum:
+    TILE = 64
+    TILED_MIN_NUMEL = 1 << 16     # below this the rows fit in cache anyway
+
+
+cdef inline bint plan_transposes(const StridedPlan* pl) noexcept nogil:
+    """Does one operand walk a transpose of another (see run_tiles)?"""
+    cdef int k
+    cdef bint rows_unit = False, cols_unit = False
+    if pl.nd < 2 or pl.n < TILE or pl.sh[pl.nd - 2] < TILE or pl.rows * pl.n < TILED_MIN_NUMEL:
+        return False
+    # an output accumulating over either dim (a reduction) keeps its order of additions
+    if pl.inner_s[0] == 0 or pl.st[0][pl.nd - 2] == 0:
+        return False
+    for k in range(pl.nops):
+        if pl.inner_s[k] == 1:
+            rows_unit = True
+        elif pl.inner_s[k] != 0 and pl.st[k][pl.nd - 2] == pl.itemsize[k]:
+            cols_unit = True
+    return rows_unit and cols_unit
+
+
+cdef void run_tiles(RowFn fn, const StridedPlan* pl, Py_ssize_t b0, Py_ssize_t b1,
+                    void* ctx) noexcept nogil:
+    """Row blocks b0..b1-1 of a plan whose last two dims are walked in
+    TILE x TILE tiles; a row block is TILE rows (the dim before the last)
+    of one 2-d slab, all of its columns."""
+    cdef Py_ssize_t idx, rest, slab, r0, r1, r, c0, cn
+    cdef Py_ssize_t nrows = pl.sh[pl.nd - 2], blocks = (nrows + TILE - 1) // TILE
+    cdef char* p[MAX_OPERANDS]
+    cdef char* q[MAX_OPERANDS]
+    cdef int k, d, nd = pl.nd
+    cdef Py_ssize_t b
+    for b in range(b0, b1):
+        slab = b // blocks
+        r0 = (b % blocks) * TILE
+        r1 = min(r0 + TILE, nrows)
+        for k in range(pl.nops):
+            p[k] = pl.base[k] + r0 * pl.st[k][nd - 2]
+        rest = slab
+        for d in range(nd - 3, -1, -1):
+            idx = rest % pl.sh[d]
+            rest = rest // pl.sh[d]
+            for k in range(pl.nops):
+                p[k] += idx * pl.st[k][d]
+        c0 = 0
+        while c0 < pl.n:
+            cn = min(<Py_ssize_t>TILE, pl.n - c0)
+            for r in range(r0, r1):
+                for k in range(pl.nops):
+                    q[k] = p[k] + (r - r0) * pl.st[k][nd - 2] + c0 * pl.inner_s[k] * pl.itemsize[k]
+                fn(q, pl.inner_s, cn, ctx)
+            c0 += cn
+
+
+cdef bint elementwise_tiles(int nops, Operand* ops, int ndim, const Py_ssize_t* shape,
+                            Py_ssize_t numel) noexcept nogil:
+    """Would run_elementwise walk these operands in tiles (run_tiles)?"""
+    cdef StridedPlan pl
+    cdef int k
+    for k in range(nops):
+        if not (ops[k].numel == 1 or (ops[k].contiguous and ops[k].numel == numel)):
+            break
+    else:
+        return False        # the flat path
+    plan_strided(&pl, nops, ops, ndim, shape, numel)
+    return plan_transposes(&pl)
+
+
+cdef inline Py_ssize_t tile_blocks(const StridedPlan* pl) noexcept nogil:
+    return (pl.rows // pl.sh[pl.nd - 2]) * ((pl.sh[pl.nd - 2] + TILE - 1) // TILE)
 
 
 cdef void run_flat_chunk(RowFn fn, int nops, char** p, Py_ssize_t* s, Operand* ops, Py_ssize_t start,
@@ -192,7 +276,7 @@ cdef void run_parallel(RowFn fn, bint flat, char** p, Py_ssize_t* s, int nops, O
                        int ndim, const Py_ssize_t* shape, Py_ssize_t numel, void* ctx,
                        int nthreads) noexcept nogil:
     cdef StridedPlan pl
-    cdef Py_ssize_t chunk, t, start, count, per
+    cdef Py_ssize_t chunk, t, start, count, per, blocks
     if flat:
         chunk = (numel + nthreads - 1) // nthreads
         for t in prange(nthreads, num_threads=nthreads, schedule="static"):
@@ -202,6 +286,15 @@ cdef void run_parallel(RowFn fn, bint flat, char** p, Py_ssize_t* s, int nops, O
                 run_flat_chunk(fn, nops, p, s, ops, start, count, ctx)
         return
     plan_strided(&pl, nops, ops, ndim, shape, numel)
+    if plan_transposes(&pl):
+        blocks = tile_blocks(&pl)
+        per = (blocks + nthreads - 1) // nthreads
+        for t in prange(nthreads, num_threads=nthreads, schedule="static"):
+            start = t * per
+            count = min(per, blocks - start)
+            if count > 0:
+                run_tiles(fn, &pl, start, start + count, ctx)
+        return
     if pl.rows < nthreads:
         run_rows(fn, &pl, 0, pl.rows, ctx)
         return
@@ -276,7 +369,10 @@ cdef inline void run_loops(RowFn fn, bint flat, char** p, Py_ssize_t* s, int nop
         fn(p, s, numel, ctx)
     else:
         plan_strided(&pl, nops, ops, ndim, shape, numel)
-        run_rows(fn, &pl, 0, pl.rows, ctx)
+        if plan_transposes(&pl):
+            run_tiles(fn, &pl, 0, tile_blocks(&pl), ctx)
+        else:
+            run_rows(fn, &pl, 0, pl.rows, ctx)
 
 
 cdef int broadcast_shapes(int andim, const Py_ssize_t* ashape, int bndim, const Py_ssize_t* bshape,

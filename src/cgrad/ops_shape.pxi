@@ -326,7 +326,13 @@ cdef int copy_layout(Tensor dst, Tensor src) except -1:
     """dst[...] = src for tensors of one shape and dtype, dst dense: tiled
     when the two layouts have different fastest dims."""
     cdef int a, b, isz = ITEMSIZE[src._dtype]
+    cdef Operand ops[2]
     if dst._numel < TILED_COPY_MIN or dst._ndim < 2:
+        return copy_into(dst, src)
+    ops[0] = operand_of(dst)
+    ops[1] = operand_of(src)
+    if elementwise_tiles(2, ops, dst._ndim, dst._shape, dst._numel):
+        # a transpose after merging dims: the elementwise tiles, split over threads
         return copy_into(dst, src)
     a = fastest_dim(dst._ndim, dst._shape, dst._strides)
     b = fastest_dim(src._ndim, src._shape, src._strides)
@@ -541,7 +547,7 @@ cdef Tensor clone_kernel(Tensor x, bint contiguous):
                 memcpy(out._data, x._data, x._numel * ITEMSIZE[x._dtype])
             else:
                 with nogil:
-                    memcpy(out._data, x._data, x._numel * ITEMSIZE[x._dtype])
+                    copy_bytes(out._data, x._data, x._numel * ITEMSIZE[x._dtype])
         return out
     infer_dense_strides(x._ndim, x._shape, x._strides, strides)
     out = new_strided(x._ndim, x._shape, strides, x._dtype)

@@ -1,17 +1,24 @@
 # Storage layer: the bytes behind tensors. Tiny buffers (up to INLINE_BYTES)
 # live inside the Storage object itself, so a 16-element float32 tensor costs
 # no malloc; larger ones are allocated 64-byte aligned (alloc.h); large ones (LARGE_BYTES and up) come
-# from alloc.h and go back to a small cache of freed buffers (below);
-# borrowed ones (from_numpy) keep their owner alive through `owner`.
+# from alloc.h (mapped from the kernel from 4 MiB on) and go back to a cache of freed buffers
+# (below); borrowed ones (from_numpy) keep their owner alive through `owner`.
+
+from cython.parallel cimport prange
 
 cdef extern from "alloc.h" nogil:
-    void* cgrad_alloc_large(size_t nbytes)
+    void* cgrad_alloc_large(size_t nbytes, int* fresh)
+    void cgrad_free_large(void* p, size_t nbytes)
     void* cgrad_alloc_aligned(size_t nbytes, int zeroed)
 
 cdef enum:
     LARGE_BYTES = 1 << 20          # from here on, buffers are cached when freed
     LARGE_ROUND = 1 << 16          # large sizes are rounded up to this
     CACHE_SLOTS = 32
+    HUGE_SLOTS = 4
+    # a zero fill or byte copy is split over threads from here on (each
+    # thread writes, and for fresh pages faults in, its own share)
+    PARALLEL_BYTES = 1 << 22
 
 
 # ---------------------------------------------------------------------------
@@ -19,6 +26,18 @@ cdef enum:
 # Allocation and freeing of storage happen with the GIL held, which is the
 # cache's lock. Its size is bounded (CGRAD_CACHE_MB, default 256; 0 turns it
 # off), so memory it holds is what the last iterations of a loop used.
+#
+# Buffers bigger than that budget (a 200M-element float32 vector is 800 MB)
+# go to a second tier of HUGE_SLOTS buffers. When a large allocation misses
+# both tiers, cached buffers (the huge tier's, then the oldest of the other)
+# are freed first, until as many bytes as it asks for are freed or the cache
+# is empty: memory held (live plus cached) never grows at a miss unless the
+# cache is empty, so the peak is what it would be without any cache, while
+# a loop over the same sizes stops faulting fresh pages in.
+
+cdef void* _huge_ptr[HUGE_SLOTS]
+cdef size_t _huge_size[HUGE_SLOTS]
+cdef int _huge_count = 0
 
 cdef void* _cache_ptr[CACHE_SLOTS]
 cdef size_t _cache_size[CACHE_SLOTS]
@@ -31,10 +50,48 @@ cdef inline size_t large_class(Py_ssize_t nbytes) noexcept:
     return ((<size_t>nbytes + LARGE_ROUND - 1) // LARGE_ROUND) * LARGE_ROUND
 
 
+cdef void huge_flush() noexcept:
+    global _huge_count
+    cdef int i
+    for i in range(_huge_count):
+        cgrad_free_large(_huge_ptr[i], _huge_size[i])
+    _huge_count = 0
+
+
+cdef void cache_make_room(size_t size) noexcept:
+    """Free cached buffers, huge tier first, then oldest first, until
+    `size` bytes are freed or nothing is cached (see above)."""
+    global _huge_count, _cache_count, _cache_bytes
+    cdef size_t freed = 0
+    cdef int j
+    while _huge_count > 0 and freed < size:
+        _huge_count -= 1
+        freed += _huge_size[_huge_count]
+        cgrad_free_large(_huge_ptr[_huge_count], _huge_size[_huge_count])
+    while _cache_count > 0 and freed < size:
+        freed += _cache_size[0]
+        _cache_bytes -= _cache_size[0]
+        cgrad_free_large(_cache_ptr[0], _cache_size[0])
+        for j in range(_cache_count - 1):
+            _cache_ptr[j] = _cache_ptr[j + 1]
+            _cache_size[j] = _cache_size[j + 1]
+        _cache_count -= 1
+
+
 cdef void* cache_take(size_t size) noexcept:
-    global _cache_count, _cache_bytes
+    """A cached buffer of exactly `size` bytes, or NULL after making room
+    for one (the caller then allocates)."""
+    global _cache_count, _cache_bytes, _huge_count
     cdef int i, j
     cdef void* p
+    for i in range(_huge_count - 1, -1, -1):
+        if _huge_size[i] == size:
+            p = _huge_ptr[i]
+            for j in range(i, _huge_count - 1):
+                _huge_ptr[j] = _huge_ptr[j + 1]
+                _huge_size[j] = _huge_size[j + 1]
+            _huge_count -= 1
+            return p
     for i in range(_cache_count - 1, -1, -1):
         if _cache_size[i] == size:
             p = _cache_ptr[i]
@@ -44,18 +101,27 @@ cdef void* cache_take(size_t size) noexcept:
             _cache_count -= 1
             _cache_bytes -= size
             return p
+    cache_make_room(size)
     return NULL
 
 
 cdef void cache_give(void* p, size_t size) noexcept:
     """Keep a freed large buffer, evicting the oldest when over budget."""
-    global _cache_count, _cache_bytes
+    global _cache_count, _cache_bytes, _huge_count
     cdef int j
     if size > _cache_limit:
-        free(p)
+        if _huge_count == HUGE_SLOTS:
+            cgrad_free_large(_huge_ptr[0], _huge_size[0])
+            for j in range(_huge_count - 1):
+                _huge_ptr[j] = _huge_ptr[j + 1]
+                _huge_size[j] = _huge_size[j + 1]
+            _huge_count -= 1
+        _huge_ptr[_huge_count] = p
+        _huge_size[_huge_count] = size
+        _huge_count += 1
         return
     while _cache_count > 0 and (_cache_count == CACHE_SLOTS or _cache_bytes + size > _cache_limit):
-        free(_cache_ptr[0])
+        cgrad_free_large(_cache_ptr[0], _cache_size[0])
         _cache_bytes -= _cache_size[0]
         for j in range(_cache_count - 1):
             _cache_ptr[j] = _cache_ptr[j + 1]
@@ -72,9 +138,10 @@ def _empty_cache():
     global _cache_count, _cache_bytes
     cdef int i
     for i in range(_cache_count):
-        free(_cache_ptr[i])
+        cgrad_free_large(_cache_ptr[i], _cache_size[i])
     _cache_count = 0
     _cache_bytes = 0
+    huge_flush()
 
 
 def _set_cache_limit(size_t nbytes):
@@ -85,7 +152,12 @@ def _set_cache_limit(size_t nbytes):
 
 
 def _cache_stats():
-    return {"buffers": _cache_count, "bytes": _cache_bytes, "limit": _cache_limit}
+    cdef int i
+    cdef size_t huge = 0
+    for i in range(_huge_count):
+        huge += _huge_size[i]
+    return {"buffers": _cache_count, "bytes": _cache_bytes, "limit": _cache_limit,
+            "huge_buffers": _huge_count, "huge_bytes": huge}
 
 
 def _init_cache_limit():
@@ -106,8 +178,11 @@ cdef class Storage:
 
     def __dealloc__(self):
         if self.heap:
-            if self.nbytes >= LARGE_BYTES and _cache_limit > 0:
-                cache_give(self.ptr, large_class(self.nbytes))
+            if self.nbytes >= LARGE_BYTES:
+                if _cache_limit > 0:
+                    cache_give(self.ptr, large_class(self.nbytes))
+                else:
+                    cgrad_free_large(self.ptr, large_class(self.nbytes))
             else:
                 free(self.ptr)
             self.ptr = NULL
@@ -118,10 +193,47 @@ cdef class Storage:
         return self.nbytes
 
 
+cdef void zero_bytes(char* p, size_t nbytes) noexcept nogil:
+    """memset(p, 0, nbytes), split over threads for large buffers."""
+    cdef int nthreads = <int>(nbytes // PARALLEL_BYTES)
+    cdef Py_ssize_t t, chunk, start, count
+    if nthreads > _num_threads:
+        nthreads = _num_threads
+    if nthreads <= 1:
+        memset(p, 0, nbytes)
+        return
+    # chunks of whole 64-byte lines, in the order run_parallel splits flat work
+    chunk = ((<Py_ssize_t>nbytes + nthreads - 1) // nthreads + 63) & ~(<Py_ssize_t>63)
+    for t in prange(nthreads, num_threads=nthreads, schedule="static"):
+        start = t * chunk
+        count = min(chunk, <Py_ssize_t>nbytes - start)
+        if count > 0:
+            memset(p + start, 0, count)
+
+
+cdef void copy_bytes(char* dst, const char* src, size_t nbytes) noexcept nogil:
+    """memcpy(dst, src, nbytes), split over threads for large buffers (each
+    thread first-touches its own share of a fresh dst)."""
+    cdef int nthreads = <int>(nbytes // PARALLEL_BYTES)
+    cdef Py_ssize_t t, chunk, start, count
+    if nthreads > _num_threads:
+        nthreads = _num_threads
+    if nthreads <= 1:
+        memcpy(dst, src, nbytes)
+        return
+    chunk = ((<Py_ssize_t>nbytes + nthreads - 1) // nthreads + 63) & ~(<Py_ssize_t>63)
+    for t in prange(nthreads, num_threads=nthreads, schedule="static"):
+        start = t * chunk
+        count = min(chunk, <Py_ssize_t>nbytes - start)
+        if count > 0:
+            memcpy(dst + start, src + start, count)
+
+
 cdef Storage new_storage(Py_ssize_t nbytes, bint zeroed):
     """A fresh buffer of `nbytes` bytes, zero-filled when `zeroed`."""
     cdef Storage s = Storage.__new__(Storage)
     cdef size_t size
+    cdef int fresh = 0
     if nbytes <= INLINE_BYTES:
         s.ptr = <char*>s.small
         if zeroed:
@@ -130,13 +242,13 @@ cdef Storage new_storage(Py_ssize_t nbytes, bint zeroed):
         size = large_class(nbytes)
         s.ptr = <char*>cache_take(size)
         if s.ptr == NULL:
-            s.ptr = <char*>cgrad_alloc_large(size)
+            s.ptr = <char*>cgrad_alloc_large(size, &fresh)
         if s.ptr == NULL:
             raise RuntimeError(
                 f"DefaultCPUAllocator: can't allocate memory: you tried to allocate {nbytes} bytes.")
-        if zeroed:
+        if zeroed and not fresh:
             with nogil:
-                memset(s.ptr, 0, nbytes)
+                zero_bytes(s.ptr, nbytes)
         s.heap = True
     else:
         s.ptr = <char*>cgrad_alloc_aligned(nbytes, zeroed)

@@ -1,0 +1,441 @@
+"""The large-tensor suite: work on 200,000,000-element vectors and 8192x8192
+float32 matrices, cgrad beside torch in one run, each figure also against
+the machine's own limit measured in the same run.
+
+    python -m bench --large                  # every row (several minutes)
+    python -m bench --large --quick          # small sizes, one repeat: a CI smoke run (< 2 min)
+    python -m bench --large --only sum0 cat0 --libs cgrad torch
+
+Each (row, library) runs in its own fresh process (bench.large --worker),
+so that a row's first call meets fresh memory (pages the process never
+touched) and its peak memory (ru_maxrss) is its own. A row's figure is the
+median of 3 calls after a first one; rows marked `fresh` also report that
+first call, the cost of fresh memory. The limit beside each row is measured
+in the cgrad process after its row: for memory-bound rows a numpy copy of
+as many bytes as the row's main tensor holds (the machine's bandwidth), for
+product rows numpy's matmul of the same shapes (BLAS). In --quick mode the
+sizes are small, each library runs every row in one process (import once)
+and peak memory is that process's running peak.
+
+Results go to bench/results/large.json (large_quick.json for --quick), and
+a full run's table to bench/results/large.md. No
+timing is asserted anywhere; read the ratios, which compare within one run.
+"""
+import argparse
+import datetime
+import gc
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+TIMEOUT = 900
+LIBS = ("cgrad", "torch")
+
+
+class Sizes:
+    def __init__(self, quick):
+        self.vec = 4_000_000 if quick else 200_000_000      # elements of the vector rows
+        self.mat = 1024 if quick else 8192                  # side of the square float32 matrices
+        self.idx = 1_000_000 if quick else 16_000_000       # int64 indices of the gather rows
+        self.mm = 256 if quick else 2048                    # side of the product rows
+
+
+# ---------------------------------------------------------------------------
+# The rows. Each maker takes (lib, sizes) and returns a zero-argument call
+# that runs one repetition; the data it needs is made before the timing.
+# `nbytes(sizes)` is the size of the row's main tensor: the limit is a copy
+# of that many bytes. The code is written once: cgrad mirrors torch's API.
+
+ROWS = {}
+
+
+def row(name, nbytes, fresh=False, kind="mem"):
+    def register(maker):
+        ROWS[name] = {"make": maker, "nbytes": nbytes, "fresh": fresh, "kind": kind,
+                      "doc": (maker.__doc__ or name).strip()}
+        return maker
+    return register
+
+
+def vec_bytes(s):
+    return 4 * s.vec
+
+
+def mat_bytes(s):
+    return 4 * s.mat * s.mat
+
+
+def matrix(lib, s):
+    g = lib.Generator().manual_seed(0)
+    return lib.rand(s.mat, s.mat, generator=g)
+
+
+@row("ones_grad", vec_bytes, fresh=True)
+def _ones_grad(lib, s):
+    """ones(N, requires_grad=True)"""
+    return lambda: lib.ones(s.vec, requires_grad=True)
+
+
+@row("zeros", vec_bytes, fresh=True)
+def _zeros(lib, s):
+    """zeros(N)"""
+    return lambda: lib.zeros(s.vec)
+
+
+@row("full", vec_bytes, fresh=True)
+def _full(lib, s):
+    """full((N,), 2.5)"""
+    return lambda: lib.full((s.vec,), 2.5)
+
+
+@row("empty_fill", vec_bytes, fresh=True)
+def _empty_fill(lib, s):
+    """empty(N).fill_(2.5)"""
+    return lambda: lib.empty(s.vec).fill_(2.5)
+
+
+@row("zero_", vec_bytes)
+def _zero_(lib, s):
+    """x.zero_() on N (memory reused)"""
+    x = lib.ones(s.vec)
+    return x.zero_
+
+
+@row("add_sum_bwd", vec_bytes, fresh=True)
+def _add_sum_bwd(lib, s):
+    """(x + x).sum().backward(), N"""
+    x = lib.ones(s.vec, requires_grad=True)
+
+    def run():
+        x.grad = None
+        (x + x).sum().backward()
+    return run
+
+
+@row("mul_exp_bwd", vec_bytes, fresh=True)
+def _mul_exp_bwd(lib, s):
+    """(x * y).exp().sum().backward(), N"""
+    g = lib.Generator().manual_seed(0)
+    x = lib.rand(s.vec, generator=g).requires_grad_()
+    y = lib.rand(s.vec, generator=g).requires_grad_()
+
+    def run():
+        x.grad = y.grad = None
+        (x * y).exp().sum().backward()
+    return run
+
+
+@row("mul", vec_bytes)
+def _mul(lib, s):
+    """x * y, N"""
+    x = lib.ones(s.vec)
+    y = lib.full((s.vec,), 2.0)
+    return lambda: x * y
+
+
+@row("exp", vec_bytes)
+def _exp(lib, s):
+    """x.exp(), N"""
+    x = lib.ones(s.vec)
+    return x.exp
+
+
+@row("cast_f64", vec_bytes)
+def _cast_f64(lib, s):
+    """x.double(), N float32 -> float64"""
+    x = lib.ones(s.vec)
+    return x.double
+
+
+@row("cast_f32", vec_bytes)
+def _cast_f32(lib, s):
+    """x.float(), N float64 -> float32"""
+    x = lib.ones(s.vec, dtype=lib.float64)
+    return x.float
+
+
+@row("t_contig", mat_bytes)
+def _t_contig(lib, s):
+    """a.t().contiguous(), M x M"""
+    a = matrix(lib, s)
+    return lambda: a.t().contiguous()
+
+
+@row("permute_contig", mat_bytes)
+def _permute_contig(lib, s):
+    """a.view(64, M/64, M).permute(2, 0, 1).contiguous()"""
+    a = matrix(lib, s).view(64, s.mat // 64, s.mat)
+    return lambda: a.permute(2, 0, 1).contiguous()
+
+
+@row("expand_rows", mat_bytes)
+def _expand_rows(lib, s):
+    """a[:1].expand(M, M).contiguous()"""
+    a = matrix(lib, s)[:1]
+    return lambda: a.expand(s.mat, s.mat).contiguous()
+
+
+@row("expand_cols", mat_bytes)
+def _expand_cols(lib, s):
+    """a[:, :1].expand(M, M).contiguous()"""
+    a = matrix(lib, s)[:, :1]
+    return lambda: a.expand(s.mat, s.mat).contiguous()
+
+
+@row("cat0", mat_bytes)
+def _cat0(lib, s):
+    """cat([a, b], 0), M x M each"""
+    a, b = matrix(lib, s), matrix(lib, s) + 1
+    return lambda: lib.cat([a, b], 0)
+
+
+@row("cat1", mat_bytes)
+def _cat1(lib, s):
+    """cat([a, b], 1), M x M each"""
+    a, b = matrix(lib, s), matrix(lib, s) + 1
+    return lambda: lib.cat([a, b], 1)
+
+
+@row("stack0", mat_bytes)
+def _stack0(lib, s):
+    """stack([a, b], 0)"""
+    a, b = matrix(lib, s), matrix(lib, s) + 1
+    return lambda: lib.stack([a, b], 0)
+
+
+@row("stack1", mat_bytes)
+def _stack1(lib, s):
+    """stack([a, b], 1)"""
+    a, b = matrix(lib, s), matrix(lib, s) + 1
+    return lambda: lib.stack([a, b], 1)
+
+
+def _reduction(name, doc, call):
+    for dim in (0, 1):
+        def make(lib, s, dim=dim):
+            a = matrix(lib, s)
+            return lambda: call(lib, a, dim)
+        make.__doc__ = doc.replace("D", str(dim))
+        row(f"{name}{dim}", mat_bytes)(make)
+
+
+_reduction("sum", "a.sum(D), M x M", lambda lib, a, d: a.sum(d))
+_reduction("mean", "a.mean(D)", lambda lib, a, d: a.mean(d))
+_reduction("var", "a.var(D)", lambda lib, a, d: a.var(d))
+_reduction("amax", "a.amax(D)", lambda lib, a, d: a.amax(d))
+_reduction("logsumexp", "a.logsumexp(D)", lambda lib, a, d: a.logsumexp(d))
+_reduction("softmax", "a.softmax(D)", lambda lib, a, d: a.softmax(d))
+_reduction("log_softmax", "a.log_softmax(D)", lambda lib, a, d: a.log_softmax(d))
+_reduction("cumsum", "a.cumsum(D)", lambda lib, a, d: a.cumsum(d))
+
+
+@row("flat_index", lambda s: 8 * s.idx)
+def _flat_index(lib, s):
+    """a.flatten()[idx], idx: I random int64"""
+    a = matrix(lib, s)
+    g = lib.Generator().manual_seed(1)
+    idx = lib.randint(0, s.mat * s.mat, (s.idx,), generator=g)
+    return lambda: a.flatten()[idx]
+
+
+@row("index_select0", mat_bytes)
+def _index_select0(lib, s):
+    """a.index_select(0, perm), M rows"""
+    a = matrix(lib, s)
+    perm = lib.randperm(s.mat, generator=lib.Generator().manual_seed(1))
+    return lambda: a.index_select(0, perm)
+
+
+@row("gather1", mat_bytes)
+def _gather1(lib, s):
+    """a.gather(1, idx), idx: M x M random int64"""
+    a = matrix(lib, s)
+    idx = lib.randint(0, s.mat, (s.mat, s.mat), generator=lib.Generator().manual_seed(1))
+    return lambda: a.gather(1, idx)
+
+
+@row("mm", lambda s: s.mm, kind="blas")
+def _mm(lib, s):
+    """a @ b, K x K float32"""
+    g = lib.Generator().manual_seed(0)
+    a, b = lib.rand(s.mm, s.mm, generator=g), lib.rand(s.mm, s.mm, generator=g)
+    return lambda: a @ b
+
+
+# ---------------------------------------------------------------------------
+# Worker side: one process runs rows for one library.
+
+def peak_rss_mb():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def rss_mb():
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * resource.getpagesize() / 2**20
+
+
+def first_and_median(fn, repeat):
+    t0 = time.perf_counter()
+    out = fn()
+    first = time.perf_counter() - t0
+    del out
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - t0)
+        del out
+    return first, statistics.median(times)
+
+
+def limit_call(spec, s):
+    if spec["kind"] == "blas":
+        rng = np.random.default_rng(0)
+        a = rng.random((s.mm, s.mm), dtype=np.float32)
+        b = rng.random((s.mm, s.mm), dtype=np.float32)
+        return lambda: a @ b
+    n = spec["nbytes"](s) // 4
+    src = np.ones(n, np.float32)
+    dst = np.zeros(n, np.float32)
+    return lambda: np.copyto(dst, src)
+
+
+def run_rows(lib_name, names, quick, repeat):
+    lib = __import__(lib_name)
+    s = Sizes(quick)
+    out = {}
+    for name in names:
+        spec = ROWS[name]
+        gc.collect()
+        rss_before = rss_mb()
+        fn = spec["make"](lib, s)
+        first, median = first_and_median(fn, repeat)
+        r = {"first_ms": first * 1e3, "ms": median * 1e3, "peak_mb": peak_rss_mb(),
+             "rss_before_mb": rss_before}
+        del fn
+        gc.collect()
+        if lib_name == "cgrad":
+            _, lim = first_and_median(limit_call(spec, s), repeat)
+            r["limit_ms"] = lim * 1e3
+        out[name] = r
+    return out
+
+
+# ---------------------------------------------------------------------------
+# Driver side.
+
+def spawn(lib, names, quick, repeat):
+    cmd = [sys.executable, "-m", "bench.large", "--worker", lib, "--repeat", str(repeat), "--only", *names]
+    if quick:
+        cmd.append("--quick")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([ROOT, os.environ.get("PYTHONPATH", "")]))
+    try:
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=TIMEOUT, cwd=ROOT, env=env)
+    except subprocess.TimeoutExpired:
+        return {n: {"error": f"timed out after {TIMEOUT} s"} for n in names}
+    if p.returncode != 0:
+        last = (p.stderr.strip().splitlines() or ["failed"])[-1]
+        return {n: {"error": last[:200]} for n in names}
+    return json.loads(p.stdout.strip().splitlines()[-1])
+
+
+def ms(v):
+    if v is None:
+        return "-"
+    return f"{v:.0f}" if v >= 100 else f"{v:.1f}" if v >= 10 else f"{v:.2f}"
+
+
+def ratio(a, b):
+    return f"{a / b:.2f}" if a is not None and b else "-"
+
+
+def table(results, libs):
+    has_torch = "torch" in libs
+    head = ["row", "cgrad ms", "torch ms", "c/t", "limit ms", "c/limit", "first cgrad", "first torch",
+            "first c/t", "peak MB cgrad", "peak MB torch"]
+    rows = []
+    for name, r in results.items():
+        c, t = r.get("cgrad", {}), r.get("torch", {}) if has_torch else {}
+        if "error" in c or "error" in t:
+            rows.append([name, c.get("error", "") and "err", t.get("error", "") and "err"] + [""] * 8)
+            continue
+        fresh = ROWS[name]["fresh"]
+        rows.append([
+            name, ms(c.get("ms")), ms(t.get("ms")), ratio(c.get("ms"), t.get("ms")),
+            ms(c.get("limit_ms")), ratio(c.get("ms"), c.get("limit_ms")),
+            ms(c.get("first_ms")) if fresh else "", ms(t.get("first_ms")) if fresh else "",
+            ratio(c.get("first_ms"), t.get("first_ms")) if fresh else "",
+            f"{c['peak_mb']:.0f}" if "peak_mb" in c else "-",
+            f"{t['peak_mb']:.0f}" if "peak_mb" in t else "-"])
+    widths = [max(len(str(x)) for x in col) for col in zip(head, *rows)]
+    lines = ["| " + " | ".join(str(x).ljust(w) for x, w in zip(head, widths)) + " |",
+             "|" + "|".join("-" * (w + 2) for w in widths) + "|"]
+    lines += ["| " + " | ".join(str(x).ljust(w) for x, w in zip(r, widths)) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--large", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--quick", action="store_true", help="small sizes, one repeat, one process per library")
+    p.add_argument("--only", nargs="*", default=None, help="rows to run")
+    p.add_argument("--libs", nargs="*", default=None, help="libraries to run (cgrad, torch)")
+    p.add_argument("--repeat", type=int, default=3)
+    p.add_argument("--worker", default=None, help=argparse.SUPPRESS)
+    p.add_argument("--no-chart", action="store_true", help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+    names = [n for n in ROWS if args.only is None or n in args.only]
+    repeat = 1 if args.quick else args.repeat
+    if args.worker:
+        json.dump(run_rows(args.worker, names, args.quick, repeat), sys.stdout)
+        print()
+        return
+    import importlib.util
+    libs = [l for l in (args.libs or LIBS) if importlib.util.find_spec(l) is not None]
+    if "cgrad" not in libs:
+        libs.insert(0, "cgrad")
+    t0 = time.time()
+    results = {n: {} for n in names}
+    for lib in libs:
+        batches = [names] if args.quick else [[n] for n in names]
+        for batch in batches:
+            for n, r in spawn(lib, batch, args.quick, repeat).items():
+                results[n][lib] = r
+                status = r.get("error") or f"{ms(r['ms'])} ms (first {ms(r['first_ms'])} ms)"
+                print(f"  {n:16s} {lib:6s} {status}", flush=True)
+    s = Sizes(args.quick)
+    stamp = (f"{datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}, "
+             f"{platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}")
+    print(f"\ncgrad large-tensor suite ({stamp}; {time.time() - t0:.0f} s)")
+    print(f"N = {s.vec:,} float32, M = {s.mat}, I = {s.idx:,}, K = {s.mm}; ms: median of {repeat} "
+          f"after a first call; first: that first call (fresh memory); limit: numpy copy of the row's "
+          f"bytes (mm: numpy matmul); peak: ru_maxrss of the row's process\n")
+    text = table(results, libs)
+    print(text)
+    print()
+    for n in names:
+        print(f"  {n}: {ROWS[n]['doc']}")
+    os.makedirs(os.path.join(HERE, "results"), exist_ok=True)
+    path = os.path.join(HERE, "results", "large_quick.json" if args.quick else "large.json")
+    with open(path, "w") as f:
+        json.dump({"stamp": stamp, "sizes": vars(s), "repeat": repeat, "results": results,
+                   "table": text}, f, indent=1)
+    if not args.quick and args.only is None:
+        # the full run's table, kept in the repository beside the README's figures
+        with open(os.path.join(HERE, "results", "large.md"), "w") as f:
+            f.write(f"cgrad large-tensor suite ({stamp})\n\n{text}\n\n")
+            f.write("".join(f"- {n}: {ROWS[n]['doc']}\n" for n in names))
+    print(f"\nresults: {os.path.relpath(path, ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
