@@ -1422,11 +1422,11 @@ cdef class Tensor:
     def ceil_(self):
         return op_ceil_(self)
 
-    def round(self):
-        return op_round(self)
+    def round(self, *, decimals=None):
+        return op_round(self) if decimals is None else op_round_decimals(self, decimals, True)
 
-    def round_(self):
-        return op_round_(self)
+    def round_(self, *, decimals=None):
+        return op_round_(self) if decimals is None else op_round_decimals_(self, decimals)
 
     def trunc(self):
         return op_trunc(self)
