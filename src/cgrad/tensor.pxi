@@ -1193,6 +1193,11 @@ cdef class Tensor:
 
     # --- shape ------------------------------------------------------------------------
     def view(self, *shape, **kwargs):
+        cdef Tensor fast
+        if not kwargs:
+            fast = view_exact_ints(self, shape)     # view_fast.pxi; None: the general parser below
+            if fast is not None:
+                return fast
         if kwargs:
             if set(kwargs) != {"size"} or shape:
                 raise TypeError(f"view() got an unexpected keyword argument '{next(iter(kwargs))}'")
