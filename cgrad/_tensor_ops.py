@@ -72,7 +72,6 @@ _METHODS = {
     "bincount": _method(bincount), "histc": _method(histc), "as_strided_": as_strided_,
 }
 _C._install_tensor_methods(_METHODS)
-import cgrad._aliases  # noqa: E402,F401  (installs the alias methods: Tensor.arccos, fix_, arctan2_, ...)
 
 __all__ = ["sort", "argsort", "msort", "topk", "kthvalue", "median", "nanmedian", "mode", "quantile",
            "nanquantile", "einsum", "tensordot", "kron", "baddbmm", "addbmm", "addmv", "addr", "cdist",

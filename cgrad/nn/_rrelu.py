@@ -24,6 +24,8 @@ def _title(t):
 
 
 def _check(input, fname, lower, upper, training):
+    if type(input).__name__ == "BatchedTensor":
+        raise RuntimeError(f"vmap: we do not yet support aten::{fname}. Please file an issue")   # as PyTorch
     if not isinstance(input, _Tensor):
         raise TypeError(f"{fname}(): argument 'input' (position 1) must be Tensor, not {typename(input)}")
     if float(lower) > float(upper):

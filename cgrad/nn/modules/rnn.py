@@ -402,8 +402,7 @@ class LSTM(RNNBase):
             x = input.transpose(0, 1) if self.batch_first else input
             output, h_n, c_n = self._run(x.contiguous(), hx[0], hx[1], None)
             if self.batch_first:
-                # PyTorch's cell-by-cell path (projections) transposes in place
-                output = output.transpose_(0, 1) if self.proj_size > 0 else output.transpose(0, 1)
+                output = output.transpose(0, 1)
         else:
             output, h_n, c_n = self._run_packed(input, batch_sizes, hx[0], hx[1])
         hidden = (h_n, c_n)
