@@ -320,3 +320,18 @@ def test_view_fast_path_matches_general_path():
                 assert t[0] == t[1], args
     one = cgrad.ones(1)
     assert tuple(one.view(()).shape) == ()
+
+
+@requires_torch
+def test_forward_ad_of_new_ops_matches_torch():
+    x = np.array([0.3, -1.2, 2.7])
+    t = np.array([1.0, 2.0, -0.5])
+    calls = [lambda L, d: L.special.erfcx(d), lambda L, d: L.round(d, decimals=1), lambda L, d: L.arctan(d),
+             lambda L, d: L.fix(d), lambda L, d: (d * 1).t_(), lambda L, d: (d * 1).unsqueeze_(0)]
+    for call in calls:
+        tangents = []
+        for lib in (cgrad, torch):
+            with lib.autograd.forward_ad.dual_level():
+                d = lib.autograd.forward_ad.make_dual(lib.tensor(x), lib.tensor(t))
+                tangents.append(lib.autograd.forward_ad.unpack_dual(call(lib, d)).tangent.numpy())
+        np.testing.assert_allclose(tangents[0], tangents[1], rtol=1e-12)

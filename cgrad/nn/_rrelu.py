@@ -6,13 +6,14 @@ Training: each element x <= 0 is multiplied by a slope drawn uniformly from
 default one); elements x > 0 keep slope 1. The slopes are the node's saved
 noise and the backward is g * noise. Evaluation: the fixed slope
 (lower + upper) / 2, as leaky_relu. Both record RreluWithNoiseBackward0
-(RreluWithNoiseBackward1 in place, differentiating from the result). The
-forward and backward are whole-tensor ops (uniform_, where, mul), so the
-backward is itself differentiable.
+(RreluWithNoiseBackward1 in place) over input * slopes: whole-tensor ops
+(uniform_, where, mul), so the backward (g * slopes) is itself
+differentiable and forward AD gets slopes * tangent.
 """
 from cgrad import _C
-from cgrad._op_support import attach, typename
+from cgrad._op_support import typename
 from cgrad.autograd.grad_mode import no_grad
+from cgrad.nn._named_node import named
 
 _Tensor = _C.Tensor
 _NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
@@ -36,54 +37,44 @@ def _check(input, fname, lower, upper, training):
         raise NotImplementedError(f"\"leaky_relu_cpu\" not implemented for '{_title(input)}'")
 
 
-def _slopes(x, lower, upper, training, generator):
-    """The per-element multipliers (the saved noise in training), no history."""
-    positive = x > 0
+def _slopes(x, lower, upper, generator):
+    """The noise of training: a slope drawn in [lower, upper] where x <= 0,
+    1 elsewhere (no history)."""
+    noise = _C.empty(tuple(x.shape), dtype=x.dtype).uniform_(lower, upper, generator=generator)
+    return _C.where(x > 0, _C.ones((), dtype=x.dtype), noise)
+
+
+def _apply(x, lower, upper, training, generator):
+    """x times its slopes: the drawn noise in training; in evaluation
+    leaky_relu's x * slope with the slope as a number (computed in the
+    dtype's opmath type, float for float16, as PyTorch)."""
     if training:
-        noise = _C.empty(tuple(x.shape), dtype=x.dtype).uniform_(lower, upper, generator=generator)
-        return _C.where(positive, _C.ones((), dtype=x.dtype), noise)
-    return _C.where(positive, _C.ones((), dtype=x.dtype), _C.full((), (lower + upper) / 2, dtype=x.dtype))
-
-
-def _values(x, lower, upper, training, generator):
-    with no_grad():
-        xd = x.detach()
-        if training:
-            slopes = _slopes(xd, lower, upper, True, generator)
-            return xd * slopes, slopes
-        # leaky_relu: x * slope in the input's dtype where x <= 0
-        return _C.where(xd > 0, xd, xd * ((lower + upper) / 2)), None
-
-
-def _grad_scale(reference, lower, upper, training, noise):
-    """What backward multiplies g by: the noise (training), else 1 where the
-    reference (the input, or the result in place) is > 0 and the slope."""
-    if training and upper - lower > 1e-6:
-        return noise
-    with no_grad():
-        return _slopes(reference.detach(), lower, upper, False, None)
+        with no_grad():
+            noise = _slopes(x.detach(), lower, upper, generator)
+        return x * noise
+    return _C.where(x > 0, x, x * ((lower + upper) / 2))
 
 
 def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, generator=None):
     """cgrad.rrelu(input, lower, upper, training=False, generator=None)."""
     _check(input, "rrelu", lower, upper, training)
-    result, noise = _values(input, lower, upper, training, generator)
-    if input.requires_grad and _C.is_grad_enabled():
-        scale = _grad_scale(input, lower, upper, training, noise)
-        attach([result], "RreluWithNoiseBackward0", [input], lambda g: (g * scale,), saved=[input])
-    return result
+    return named(_apply(input, lower, upper, training, generator), "RreluWithNoiseBackward0")
 
 
 def rrelu_(input, lower=1.0 / 8, upper=1.0 / 3, training=False, generator=None):
     """cgrad.rrelu_: rrelu written into input."""
     _check(input, "rrelu_", lower, upper, training)
     _C._check_inplace(input)
-    result, noise = _values(input, lower, upper, training, generator)
+    if _C._fw_tangent(input) is not None:
+        raise NotImplementedError(
+            "Trying to use forward AD with rrelu_with_noise_ that does not support it because it has not been "
+            "implemented yet.\nPlease file an issue to PyTorch at "
+            "https://github.com/pytorch/pytorch/issues/new?template=feature-request.yml so that we can prioritize "
+            "its implementation.")      # as PyTorch: its in-place rrelu has no forward-mode formula
     if input.requires_grad and _C.is_grad_enabled():
-        old = _C._old_value(input)
-        scale = _grad_scale(result, lower, upper, training, noise)
-        attach([result], "RreluWithNoiseBackward1", [old], lambda g: (g * scale,))
-    return _C._commit_inplace(input, result)
+        result = _apply(_C._old_value(input), lower, upper, training, generator)
+        return _C._commit_inplace(input, named(result, "RreluWithNoiseBackward1"))
+    return _C._commit_inplace(input, _apply(input, lower, upper, training, generator))
 
 
 def functional_rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):

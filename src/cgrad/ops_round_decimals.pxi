@@ -9,6 +9,9 @@ cdef class RoundBackward1(Node):
     cdef tuple apply(self, object grads):
         return (op_zeros_like(<Tensor>grads),)
 
+    cdef object fw_jvp(self, tuple inputs, tuple tangents, Tensor out, int nr):
+        return op_zeros_like(out)       # PyTorch's round JVP: zeros
+
 
 cdef Py_ssize_t decimals_arg(object decimals, str fname, bint method) except? -1:
     if not is_int_like(decimals, True):

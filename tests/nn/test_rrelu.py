@@ -120,3 +120,19 @@ def test_gradcheck(training):
 
     for fn in (f, f_inplace):
         assert gradcheck(fn, (x,)) and gradgradcheck(fn, (x,))
+
+
+@requires_torch
+def test_forward_ad_matches_torch():
+    x = np.array([0.3, -1.2, 2.7, -0.4])
+    t = np.array([1.0, 2.0, -0.5, 3.0])
+    tangents = []
+    for lib in (cgrad, torch):
+        with lib.autograd.forward_ad.dual_level():
+            d = lib.autograd.forward_ad.make_dual(lib.tensor(x), lib.tensor(t))
+            y = lib.nn.functional.rrelu(d, 0.1, 0.3)
+            with pytest.raises(NotImplementedError) as err:      # torch has no in-place formula
+                lib.nn.functional.rrelu(d * 1, 0.1, 0.3, inplace=True)
+            tangents.append((lib.autograd.forward_ad.unpack_dual(y).tangent.numpy(), str(err.value)))
+    np.testing.assert_allclose(tangents[0][0], tangents[1][0], rtol=1e-12)
+    assert tangents[0][1] == tangents[1][1]
