@@ -182,6 +182,7 @@ from cgrad._C import (
     atan,
     atan_,
     atan2,
+    arctan2,
     erf,
     erf_,
     floor,
@@ -502,7 +503,6 @@ _LAZY_ATTRIBUTES = {
     "arcsinh_": "cgrad._aliases",
     "arctanh": "cgrad._aliases",
     "arctanh_": "cgrad._aliases",
-    "arctan2": "cgrad._aliases",
     "fix": "cgrad._aliases",
     "fix_": "cgrad._aliases",
     # randomized leaky ReLU (torch.rrelu beside nn.functional.rrelu)

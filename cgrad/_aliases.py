@@ -1,7 +1,7 @@
 """PyTorch's alias names of existing ops as cgrad.* functions: the
 numpy-style arc functions (arccos, arcsin, arctan, arccosh, arcsinh,
-arctanh, arctan2) and fix (trunc), with their in-place forms. Their Tensor
-methods are compiled (src/cgrad/tensor_aliases.pxi).
+arctanh) and fix (trunc), with their in-place forms. Their Tensor methods
+and arctan2 are compiled (src/cgrad/tensor_aliases.pxi).
 
 An alias is its op: same results, grad_fn (AcosBackward0 for arccos,
 TruncBackward0 for fix) and errors from inside the op, which PyTorch too
@@ -54,14 +54,5 @@ arctanh_ = _unary_inplace("arctanh_", _C.atanh_)
 fix_ = _unary_inplace("fix_", _C.trunc_)
 
 
-def arctan2(input, other, *, out=None):
-    """Alias for cgrad.atan2."""
-    if not isinstance(input, _Tensor):
-        raise _input_error("arctan2", input)
-    if not isinstance(other, _Tensor):
-        raise _input_error("arctan2", other, "other", 2)
-    return _C.atan2(input, other) if out is None else _C.atan2(input, other, out=out)
-
-
 __all__ = ["arccos", "arcsin", "arctan", "arccosh", "arcsinh", "arctanh", "fix", "arccos_", "arcsin_", "arctan_",
-           "arccosh_", "arcsinh_", "arctanh_", "fix_", "arctan2"]
+           "arccosh_", "arcsinh_", "arctanh_", "fix_"]

@@ -2,7 +2,13 @@
 # trunc, with their in-place forms): the op's own method objects, installed
 # when the module loads, like every compiled method (the functions
 # cgrad.arccos, ... are in cgrad/_aliases.py). Also atan2_ and its alias
-# arctan2_, PyTorch's in-place atan2 (Atan2Backward0 on the old value).
+# arctan2_, PyTorch's in-place atan2 (Atan2Backward0 on the old value), and
+# the function arctan2, whose argument errors name the alias while errors
+# from inside the op name atan2, as PyTorch's.
+
+
+def arctan2(input, other, *, out=None):
+    return with_out(op_atan2(input_arg(input, "arctan2"), need_tensor(other, "arctan2", "other", 2)), out, "atan2")
 
 
 cdef Tensor atan2_table_op(Tensor a, Tensor b, int which):
