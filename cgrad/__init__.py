@@ -195,6 +195,10 @@ from cgrad._C import (
     trunc_,
     frac,
     frac_,
+    signbit,
+    isposinf,
+    isneginf,
+    positive,
 )
 # unary math of the op table (src/codegen/table_unary.py)
 from cgrad._C import (
@@ -440,6 +444,7 @@ _LAZY_ATTRIBUTES = {
     "cdist": "cgrad._tensor_ops",
     "diagonal": "cgrad._tensor_ops",
     "as_strided": "cgrad._tensor_ops",
+    "as_strided_": "cgrad._tensor_ops",
     "narrow_copy": "cgrad._tensor_ops",
     "rot90": "cgrad._tensor_ops",
     "diag_embed": "cgrad._tensor_ops",
@@ -485,6 +490,25 @@ _LAZY_ATTRIBUTES = {
     "is_inference_mode_enabled": "cgrad.autograd.grad_mode",
     "no_grad": "cgrad.autograd.grad_mode",
     "set_grad_enabled": "cgrad.autograd.grad_mode",
+    # PyTorch's alias names (numpy-style arc functions, fix)
+    "arccos": "cgrad._aliases",
+    "arccos_": "cgrad._aliases",
+    "arcsin": "cgrad._aliases",
+    "arcsin_": "cgrad._aliases",
+    "arctan": "cgrad._aliases",
+    "arctan_": "cgrad._aliases",
+    "arccosh": "cgrad._aliases",
+    "arccosh_": "cgrad._aliases",
+    "arcsinh": "cgrad._aliases",
+    "arcsinh_": "cgrad._aliases",
+    "arctanh": "cgrad._aliases",
+    "arctanh_": "cgrad._aliases",
+    "fix": "cgrad._aliases",
+    "fix_": "cgrad._aliases",
+    # randomized leaky ReLU (torch.rrelu beside nn.functional.rrelu)
+    "rrelu": "cgrad.nn._rrelu",
+    "rrelu_": "cgrad.nn._rrelu",
+    "special": "cgrad.special",
 }
 
 

@@ -49,7 +49,9 @@ def _version_checked(backward_fn, saved):
                 where = ""
                 if t.grad_fn is not None:
                     fwd = type(t.grad_fn).__name__
-                    fwd = fwd[:fwd.rfind("Backward")] if "Backward" in fwd else fwd
+                    if "Backward" in fwd:     # PowBackward1 -> Pow1, ExpBackward0 -> Exp, as PyTorch
+                        at = fwd.rfind("Backward")
+                        fwd = fwd[:at] + ("" if fwd[at + 8:] == "0" else fwd[at + 8:])
                     where = f", which is output {t.output_nr} of {fwd},"
                 raise RuntimeError(
                     "one of the variables needed for gradient computation has been modified by an inplace "

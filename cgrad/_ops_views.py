@@ -1,4 +1,5 @@
-"""Strided views and the layout ops around them: diagonal, as_strided,
+"""Strided views and the layout ops around them: diagonal, as_strided (and
+as_strided_),
 Tensor.unfold, narrow_copy, rot90, diag_embed, trace, block_diag, meshgrid,
 cartesian_prod, combinations, triu_indices, tril_indices.
 
@@ -12,8 +13,8 @@ import numpy as np
 
 from cgrad import _C
 from cgrad.autograd.grad_mode import no_grad
-from cgrad._op_support import (attach, check_int, check_tensor, np_of, tensor_of, typename, with_out,
-                               wrap_dim)
+from cgrad._op_support import (attach, check_int, check_tensor, node_class, np_of, tensor_of, typename,
+                               with_out, wrap_dim)
 
 
 def _strides_of(t):
@@ -105,6 +106,18 @@ def as_strided(input, size, stride, storage_offset=None):
                 f"{itemsize} requiring a storage size of {need * itemsize} are out of bounds for storage of "
                 f"size {have * itemsize}")
     return _view(input, size, stride, offset, "AsStridedBackward0")
+
+
+def as_strided_(input, size, stride, storage_offset=None):
+    """as_strided in place: input takes the new geometry (checked as
+    as_strided checks it); recorded as AsStridedBackward1, whose backward
+    maps the gradient through the old geometry (as PyTorch's)."""
+    check_tensor(input, "as_strided_")
+    view = as_strided(input.detach(), size, stride, storage_offset)
+    if not (input.requires_grad and _C.is_grad_enabled()):
+        return _C._view_inplace(input, view)
+    backward = _view_backward(input, tuple(view.shape), _strides_of(view), view.storage_offset())
+    return _C._view_inplace(input, view, node_class("AsStridedBackward1"), backward)
 
 
 def _tensor_unfold(self, dimension, size, step):

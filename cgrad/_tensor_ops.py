@@ -7,7 +7,7 @@ from cgrad import _C
 from cgrad._ops_sort import (sort, argsort, msort, topk, kthvalue, median, nanmedian, mode, quantile,
                              nanquantile)
 from cgrad._ops_einsum import einsum, tensordot, kron, baddbmm, addbmm, addmv, addr, cdist
-from cgrad._ops_views import (diagonal, as_strided, narrow_copy, rot90, diag_embed, trace, block_diag, meshgrid,
+from cgrad._ops_views import (diagonal, as_strided, as_strided_, narrow_copy, rot90, diag_embed, trace, block_diag, meshgrid,
                               cartesian_prod, combinations, triu_indices, tril_indices, _tensor_unfold)
 from cgrad._ops_cumulative import cumprod, cummax, cummin, logcumsumexp, _tensor_cumprod_
 from cgrad._ops_index_extra import (masked_select, masked_scatter, index_add, index_copy, index_fill, index_put,
@@ -69,13 +69,13 @@ _METHODS = {
     "take_along_dim": _method(take_along_dim), "put": _method(put), "put_": put_,
     "nansum": _method(nansum), "nanmean": _method(nanmean), "aminmax": _method(aminmax),
     "unique": _tensor_unique, "unique_consecutive": _method(unique_consecutive),
-    "bincount": _method(bincount), "histc": _method(histc),
+    "bincount": _method(bincount), "histc": _method(histc), "as_strided_": as_strided_,
 }
 _C._install_tensor_methods(_METHODS)
 
 __all__ = ["sort", "argsort", "msort", "topk", "kthvalue", "median", "nanmedian", "mode", "quantile",
            "nanquantile", "einsum", "tensordot", "kron", "baddbmm", "addbmm", "addmv", "addr", "cdist",
-           "diagonal", "as_strided", "narrow_copy", "rot90", "diag_embed", "trace", "block_diag", "meshgrid",
+           "diagonal", "as_strided", "as_strided_", "narrow_copy", "rot90", "diag_embed", "trace", "block_diag", "meshgrid",
            "cartesian_prod", "combinations", "triu_indices", "tril_indices", "cumprod", "cummax", "cummin",
            "logcumsumexp", "masked_select", "masked_scatter", "index_add", "index_copy", "index_fill",
            "index_put", "take", "take_along_dim", "nansum", "nanmean", "std_mean", "var_mean", "aminmax",

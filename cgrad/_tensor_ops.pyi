@@ -44,6 +44,7 @@ from cgrad._ops_unique import searchsorted as searchsorted
 from cgrad._ops_unique import unique as unique
 from cgrad._ops_unique import unique_consecutive as unique_consecutive
 from cgrad._ops_views import as_strided as as_strided
+from cgrad._ops_views import as_strided_ as as_strided_
 from cgrad._ops_views import block_diag as block_diag
 from cgrad._ops_views import cartesian_prod as cartesian_prod
 from cgrad._ops_views import combinations as combinations
@@ -56,4 +57,4 @@ from cgrad._ops_views import trace as trace
 from cgrad._ops_views import tril_indices as tril_indices
 from cgrad._ops_views import triu_indices as triu_indices
 
-__all__ = ['addbmm', 'addmv', 'addr', 'aminmax', 'argsort', 'as_strided', 'baddbmm', 'bincount', 'block_diag', 'bucketize', 'cartesian_prod', 'cdist', 'combinations', 'cummax', 'cummin', 'cumprod', 'diag_embed', 'diagonal', 'einsum', 'histc', 'index_add', 'index_copy', 'index_fill', 'index_put', 'kron', 'kthvalue', 'logcumsumexp', 'masked_scatter', 'masked_select', 'median', 'meshgrid', 'mode', 'msort', 'nanmean', 'nanmedian', 'nanquantile', 'nansum', 'narrow_copy', 'quantile', 'rot90', 'searchsorted', 'sort', 'std_mean', 'take', 'take_along_dim', 'tensordot', 'topk', 'trace', 'tril_indices', 'triu_indices', 'unique', 'unique_consecutive', 'var_mean']
+__all__ = ['addbmm', 'addmv', 'addr', 'aminmax', 'argsort', 'as_strided', 'as_strided_', 'baddbmm', 'bincount', 'block_diag', 'bucketize', 'cartesian_prod', 'cdist', 'combinations', 'cummax', 'cummin', 'cumprod', 'diag_embed', 'diagonal', 'einsum', 'histc', 'index_add', 'index_copy', 'index_fill', 'index_put', 'kron', 'kthvalue', 'logcumsumexp', 'masked_scatter', 'masked_select', 'median', 'meshgrid', 'mode', 'msort', 'nanmean', 'nanmedian', 'nanquantile', 'nansum', 'narrow_copy', 'quantile', 'rot90', 'searchsorted', 'sort', 'std_mean', 'take', 'take_along_dim', 'tensordot', 'topk', 'trace', 'tril_indices', 'triu_indices', 'unique', 'unique_consecutive', 'var_mean']

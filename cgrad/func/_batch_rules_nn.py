@@ -17,9 +17,16 @@ from cgrad.func._batch_rules import matmul_rule, pointwise
 
 ACTIVATIONS = """relu relu_ relu6 elu elu_ selu celu leaky_relu leaky_relu_ gelu silu mish softplus hardtanh
 hardtanh_ hardswish hardsigmoid logsigmoid softsign tanhshrink threshold threshold_ softshrink hardshrink sigmoid
-tanh rrelu""".split()
+tanh""".split()
 for _name in ACTIVATIONS:
     rule("F." + _name)(pointwise)
+
+
+@rule("rrelu", "rrelu_")
+def rrelu_unsupported(op, level, args, kwargs):
+    # PyTorch's vmap has no rule for rrelu (F.rrelu reaches the same refusal
+    # from cgrad/nn/_rrelu.py when it meets a batched tensor)
+    raise RuntimeError(f"vmap: we do not yet support aten::{op.__name__}. Please file an issue")
 
 
 @functools.lru_cache(maxsize=None)

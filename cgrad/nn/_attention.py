@@ -7,6 +7,7 @@ import warnings
 
 import cgrad
 from cgrad.nn import functional as F
+from cgrad.nn._named_node import named
 
 __all__ = ["scaled_dot_product_attention", "multi_head_attention_forward"]
 
@@ -55,7 +56,28 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
         weights = weights.masked_fill(dead, 0.0)
     if dropout_p > 0.0:
         weights = F.dropout(weights, dropout_p, True)
-    return cgrad.matmul(weights, value)
+    out = cgrad.matmul(weights, value)
+    if _takes_cpu_flash(query, key, value, attn_mask, dropout_p, enable_gqa):
+        out = named(out, "ScaledDotProductFlashAttentionForCpuBackward0")
+    return out
+
+
+def _takes_cpu_flash(query, key, value, attn_mask, dropout_p, enable_gqa):
+    """Whether PyTorch's CPU dispatch runs this call on its flash kernel (its
+    sdp_utils checks), so that the result shows that kernel's grad_fn."""
+    if query.dim() != 4 or key.dim() != 4 or value.dim() != 4 or dropout_p > 0.0:
+        return False
+    if not (query.size(-1) == key.size(-1) == value.size(-1)):
+        return False
+    if query.stride(-1) != 1 or key.stride(-1) != 1 or value.stride(-1) != 1:
+        return False
+    if not (query.size(0) == key.size(0) == value.size(0)) or key.size(1) != value.size(1):
+        return False
+    if query.size(1) != key.size(1) and not (enable_gqa and query.size(1) % key.size(1) == 0):
+        return False
+    if query.size(-2) == 0 or key.size(-2) == 0:
+        return False
+    return attn_mask is None or not attn_mask.requires_grad
 
 
 def _mha_shape_check(query, key, value, key_padding_mask, attn_mask, num_heads):

@@ -116,7 +116,8 @@ def bilinear(input1, input2, weight, bias=None):
     x2 = input2.reshape(-1, in2)
     # (B, I) @ (I, O * J) -> (B, O, J), then contracted with x2 over J
     left = x1.matmul(weight.permute(1, 0, 2).reshape(in1, out_features * in2)).view(-1, out_features, in2)
-    output = left.matmul(x2.unsqueeze(-1)).squeeze(-1).view(output_size)
+    # PyTorch's bilinear is one _trilinear kernel between its views
+    output = named(left.matmul(x2.unsqueeze(-1)).squeeze(-1), "TrilinearBackward0").view(output_size)
     if bias is not None:
         output = output + bias
     return output

@@ -12,7 +12,8 @@ so every element is handled by compiled kernels and the gradient (of any
 order) comes from index_select's and mul's own backward. The result
 carries PyTorch's node name (UpsampleBilinear2DBackward0, ...).
 antialias=True is the same scheme with PyTorch's normalised filter taps
-(as many as the widest output needs; shorter ones get zero weights).
+(as many as the widest output needs; shorter ones get zero weights), for
+bilinear, bicubic and lanczos (Lanczos-3, antialias only, as PyTorch).
 """
 import math
 import warnings
@@ -32,13 +33,15 @@ _NODE = {("nearest", 1): "UpsampleNearest1DBackward0", ("nearest", 2): "Upsample
          ("nearest-exact", 2): "UpsampleNearestExact2DBackward0",
          ("nearest-exact", 3): "UpsampleNearestExact3DBackward0",
          ("linear", 1): "UpsampleLinear1DBackward0", ("bilinear", 2): "UpsampleBilinear2DBackward0",
-         ("trilinear", 3): "UpsampleTrilinear3DBackward0", ("bicubic", 2): "UpsampleBicubic2DBackward0"}
+         ("trilinear", 3): "UpsampleTrilinear3DBackward0", ("bicubic", 2): "UpsampleBicubic2DBackward0",
+         ("lanczos", 2): "UpsampleLanczos2DBackward0"}
 _KERNEL = {("nearest", 1): "upsample_nearest1d", ("nearest", 2): "upsample_nearest2d_channels_last",
            ("nearest", 3): "upsample_nearest3d_channels_last",
            ("nearest-exact", 1): "upsample_nearest1d", ("nearest-exact", 2): "upsample_nearest2d_channels_last",
            ("nearest-exact", 3): "upsample_nearest3d_channels_last",
            ("linear", 1): "upsample_linear1d", ("bilinear", 2): "upsample_bilinear2d_channels_last",
-           ("trilinear", 3): "upsample_trilinear3d_channels_last", ("bicubic", 2): "upsample_bicubic2d"}
+           ("trilinear", 3): "upsample_trilinear3d_channels_last", ("bicubic", 2): "upsample_bicubic2d",
+           ("lanczos", 2): "compute_index_ranges_weights"}
 
 
 # --- per-dimension indices and weights (PyTorch's UpSample.h helpers) -----------
@@ -119,6 +122,16 @@ def _aa_filter_cubic(x, op):
     return np.where(x < op(1), near, np.where(x < op(2), far, op(0))).astype(op)
 
 
+def _aa_filter_lanczos(x, op):
+    """Lanczos-3: sinc(x) sinc(x / 3) on |x| < 3 (PIL's LANCZOS filter)."""
+    x = np.abs(x).astype(np.float64)
+
+    def sinc(v):
+        safe = np.where(v == 0, 1.0, v * math.pi)
+        return np.where(v == 0, 1.0, np.sin(safe) / safe)
+    return np.where(x < 3.0, sinc(x) * sinc(x / 3.0), 0.0).astype(op)
+
+
 def _antialias_taps(in_size, out_size, align_corners, scale, op, interp_size, filt):
     """PyTorch's _compute_weights_aa: each output averages the inputs under
     a filter stretched by the scale when downsampling, weights normalised
@@ -163,6 +176,10 @@ def _resample(x, dim, taps, dtype):
 def _upsample(input, mode, output_size, scales, align_corners, antialias=False):
     n = input.dim() - 2
     letters = _LETTERS[n]
+    if antialias and input.dtype not in (cgrad.float32, cgrad.float64):
+        # PyTorch's antialias weights exist for float, double (and a uint8 path cgrad lacks)
+        raise NotImplementedError(f"\"compute_index_ranges_weights\" not implemented for "
+                                  f"'{'Half' if input.dtype == cgrad.float16 else _dtype_title(input.dtype)}'")
     if not input.dtype.is_floating_point:
         raise NotImplementedError(f"\"{_KERNEL[(mode, n)]}\" not implemented for '{_dtype_title(input.dtype)}'")
     in_sizes = list(input.shape[2:])
@@ -187,7 +204,8 @@ def _upsample(input, mode, output_size, scales, align_corners, antialias=False):
     for d in reversed(range(n)):  # innermost first, as PyTorch's separable kernels
         in_size, out_size, scale = in_sizes[d], output_size[d], scales[d]
         if antialias:
-            filt, width = (_aa_filter_cubic, 4) if mode == "bicubic" else (_aa_filter_linear, 2)
+            filt, width = {"bicubic": (_aa_filter_cubic, 4), "lanczos": (_aa_filter_lanczos, 6)}.get(
+                mode, (_aa_filter_linear, 2))
             taps = _antialias_taps(in_size, out_size, align_corners, scale, op, width, filt)
         elif mode in ("nearest", "nearest-exact"):
             taps = _nearest_taps(in_size, out_size, scale, mode == "nearest-exact", op)
@@ -201,6 +219,38 @@ def _upsample(input, mode, output_size, scales, align_corners, antialias=False):
     return named(x, _NODE[(mode, n)].replace("2DBackward", "2DAaBackward") if antialias else _NODE[(mode, n)])
 
 
+def _area_taps(in_size, out_size):
+    """Adaptive average pooling along one dim: output i averages inputs
+    [floor(i in / out), ceil((i + 1) in / out)), as equal weights (zero on
+    the taps a shorter window does not have)."""
+    i = np.arange(out_size)
+    start = (i * in_size) // out_size
+    end = -((-(i + 1) * in_size) // out_size)
+    count = end - start
+    taps = []
+    for k in range(int(count.max())):
+        inside = k < count
+        taps.append((np.where(inside, start + k, start), np.where(inside, 1.0 / count, 0.0)))
+    return taps
+
+
+def _adaptive_avg_pool3d(input, output_size):
+    """interpolate(mode='area') on 5-D input: PyTorch's adaptive_avg_pool3d,
+    separable like the upsample kernels (a box average is a product of
+    per-dim averages), float16 computed in float32."""
+    dtype = input.dtype
+    if not dtype.is_floating_point:
+        raise NotImplementedError(f"\"adaptive_avg_pool3d_cpu\" not implemented for '{_dtype_title(dtype)}'")
+    if list(output_size) == [1, 1, 1]:
+        return input.mean((-1, -2, -3), keepdim=True)     # PyTorch's shortcut (MeanBackward1)
+    x = input.float() if dtype == cgrad.float16 else input
+    for d in reversed(range(3)):
+        x = _resample(x, d + 2, _area_taps(input.shape[d + 2], output_size[d]), x.dtype)
+    if dtype == cgrad.float16:
+        x = x.half()
+    return named(x, "AdaptiveAvgPool3DBackward0")
+
+
 def _is_integer(x):
     return isinstance(x, int) or (isinstance(x, cgrad.Tensor) and not x.dtype.is_floating_point
                                   and x.dim() == 0)
@@ -212,7 +262,8 @@ _MODES = "nearest | linear | bilinear | bicubic | trilinear | lanczos | area | n
 def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
                 recompute_scale_factor=None, antialias=False):
     """Resamples (N, C, *spatial) input to `size` or by `scale_factor`
-    (nearest, nearest-exact, linear, bilinear, bicubic, trilinear, area)."""
+    (nearest, nearest-exact, linear, bilinear, bicubic, trilinear, area;
+    lanczos with antialias=True)."""
     if mode in ("nearest", "area", "nearest-exact"):
         if align_corners is not None:
             raise ValueError("align_corners option can only be set with the "
@@ -263,8 +314,11 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     if antialias and not (mode in ("bilinear", "bicubic", "lanczos") and input.ndim == 4):
         raise ValueError("Anti-alias option is restricted to bilinear, bicubic, and lanczos modes and "
                          "requires a 4-D tensor as input")
-    if antialias and mode == "lanczos":
-        raise NotImplementedError("cgrad's interpolate has no lanczos resampling")
+    if mode == "lanczos" and dim == 2:
+        if align_corners:
+            raise ValueError("Lanczos mode does not support align_corners=True")
+        if not antialias:
+            raise ValueError("Lanczos mode requires antialias=True")
     if antialias:
         return _upsample(input, mode, output_size, scale_factors, align_corners, antialias=True)
     if mode in ("nearest", "nearest-exact") and 1 <= dim <= 3:
@@ -273,8 +327,7 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         pool = cgrad.nn.functional.adaptive_avg_pool1d if dim == 1 else cgrad.nn.functional.adaptive_avg_pool2d
         return pool(input, output_size)
     if mode == "area" and dim == 3:
-        raise NotImplementedError("cgrad has no adaptive_avg_pool3d: interpolate(mode='area') takes 3-D and "
-                                  "4-D input")
+        return _adaptive_avg_pool3d(input, output_size)
     if (mode, dim) in (("linear", 1), ("bilinear", 2), ("trilinear", 3), ("bicubic", 2)):
         return _upsample(input, mode, output_size, scale_factors, align_corners)
     for m, need in (("bilinear", 4), ("trilinear", 5), ("linear", 3)):

@@ -856,3 +856,5 @@ __all__ += [
 ]
 from cgrad.nn._attention import multi_head_attention_forward, scaled_dot_product_attention  # noqa: E402
 __all__ += ["scaled_dot_product_attention", "multi_head_attention_forward"]
+from cgrad.nn._rrelu import functional_rrelu as rrelu, functional_rrelu_ as rrelu_  # noqa: E402
+__all__ += ["rrelu", "rrelu_"]

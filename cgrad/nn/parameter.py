@@ -25,3 +25,13 @@ class Parameter(Tensor):
 
     def __repr__(self):
         return "Parameter containing:\n" + super().__repr__()
+
+    def __deepcopy__(self, memo):
+        # as PyTorch: a new Parameter over a copy of the data (its layout
+        # kept), with the same requires_grad; neither .grad nor attributes set
+        # on the Parameter are copied
+        if id(self) in memo:
+            return memo[id(self)]
+        result = type(self)(self.data.clone(), self.requires_grad)     # clone keeps the strides
+        memo[id(self)] = result
+        return result

@@ -119,6 +119,9 @@ cdef class AccumulateGrad(Node):
     cdef readonly Tensor variable
     cdef int dtype        # the leaf's dtype when this node was made (graphs recorded it)
 
+    def name(self):
+        return "torch::autograd::AccumulateGrad"     # PyTorch's C++ name, as its name() shows it
+
     cdef tuple apply(self, object grads):
         accumulate_into_leaf(self.variable, <Tensor>grads, False, self.dtype)
         if post_accumulate_hooks_by_leaf:

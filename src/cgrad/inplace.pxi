@@ -271,6 +271,9 @@ cdef class CopySlices(Node):
     inputs (as in PyTorch): the region's gradient goes through fn, whose
     gradient for the region's old value goes back into the base's."""
     cdef readonly Node fn
+
+    def name(self):
+        return "torch::autograd::CopySlices"     # PyTorch's C++ name, as its name() shows it
     cdef Geometry geometry
 
     cdef tuple apply(self, object grads):

@@ -341,12 +341,15 @@ cdef str type_description(Tensor t):
 
 cdef str forward_name(Node node):
     """The forward op a node records, as PyTorch names it in errors:
-    TanhBackward0 -> Tanh."""
+    TanhBackward0 -> Tanh, PowBackward1 -> Pow1 (an overload's number
+    other than 0 stays)."""
     cdef str name = type(node).__name__
     cdef int i = name.rfind("Backward")
     if name == "CopySlices":
         return "torch::autograd::CopySlices"    # PyTorch prints this C++ node's qualified name
-    return name[:i] if i > 0 else name
+    if i <= 0:
+        return name
+    return name[:i] + ("" if name[i + 8:] == "0" else name[i + 8:])
 
 
 cdef object version_error(Node node, Tensor t, long long saved_version, bint is_output):

@@ -324,7 +324,6 @@ def atan2(input, other, *, out=None):
     return with_out(op_atan2(input_arg(input, "atan2"), need_tensor(other, "atan2", "other", 2)), out, "atan2")
 
 
-arctan2 = atan2
 
 
 # ---------------------------------------------------------------------------

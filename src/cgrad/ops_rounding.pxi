@@ -76,6 +76,9 @@ cdef class NotImplementedBackward(Node):
     cdef str aten_name
     cdef str message    # set where PyTorch raises NotImplementedError with its own text
 
+    def name(self):
+        return "torch::autograd::NotImplemented"     # PyTorch's C++ name, as its name() shows it
+
     cdef tuple apply(self, object grads):
         if self.message is not None:
             raise NotImplementedError(self.message)

@@ -1193,6 +1193,11 @@ cdef class Tensor:
 
     # --- shape ------------------------------------------------------------------------
     def view(self, *shape, **kwargs):
+        cdef Tensor fast
+        if not kwargs:
+            fast = view_exact_ints(self, shape)     # view_fast.pxi; None: the general parser below
+            if fast is not None:
+                return fast
         if kwargs:
             if set(kwargs) != {"size"} or shape:
                 raise TypeError(f"view() got an unexpected keyword argument '{next(iter(kwargs))}'")
@@ -1422,11 +1427,11 @@ cdef class Tensor:
     def ceil_(self):
         return op_ceil_(self)
 
-    def round(self):
-        return op_round(self)
+    def round(self, *, decimals=None):
+        return op_round(self) if decimals is None else op_round_decimals(self, decimals, True)
 
-    def round_(self):
-        return op_round_(self)
+    def round_(self, *, decimals=None):
+        return op_round_(self) if decimals is None else op_round_decimals_(self, decimals)
 
     def trunc(self):
         return op_trunc(self)

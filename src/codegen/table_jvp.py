@@ -28,6 +28,7 @@ UNARY = {name: ELEMENT_WISE for name in (
     'tan', 'asinh', 'acosh', 'atanh', 'exp2', 'erfc', 'deg2rad', 'rad2deg', 'sinc', 'lgamma', 'digamma',
     'polygamma', 'erfinv', 'i0', 'i1', 'logit', 'hardtanh', 'hardsigmoid', 'hardswish', 'mish',
     'softshrink', 'hardshrink', 'threshold', 'logsigmoid', 'selu', 'celu', 'nan_to_num',
+    'erfcx',
 )}
 
 BINARY = {name: ELEMENT_WISE for name in (

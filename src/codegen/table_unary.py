@@ -229,3 +229,9 @@ TABLE += [
          ifwd='x', grad='g if x - x == 0 else 0', api=MATH,
          out_check='check_out_same_dtype(out, a, "nan_to_num")'),
 ]
+
+TABLE += [
+    # ---- torch.special only (cgrad.special); no float16 kernel in PyTorch ----
+    dict(name='erfcx', node='SpecialErfcxBackward0', ints='float', fwd='<CT>cg_erfcx(<double>x)',
+         check='check_no_half(x, "erfcx_cpu")', grad='g * (2 * x * y - 1.1283791670955126)', api=()),
+]

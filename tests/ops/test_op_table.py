@@ -113,7 +113,14 @@ def test_matches_torch(row, dtype):
     for form in out_of_place_forms(row):
         xc = cgrad.tensor(x_np, requires_grad=True)
         xt = torch.tensor(x_np, requires_grad=True)
-        yc, yt = library_call(cgrad, row, form, xc, args), library_call(torch, row, form, xt, args)
+        try:
+            yt = library_call(torch, row, form, xt, args)
+        except NotImplementedError as e:  # no kernel for this dtype in torch (erfcx in float16)
+            with pytest.raises(NotImplementedError) as err:
+                library_call(cgrad, row, form, xc, args)
+            assert str(err.value) == str(e)
+            continue
+        yc = library_call(cgrad, row, form, xc, args)
         assert str(yc.dtype).split(".")[-1] == str(yt.dtype).split(".")[-1]
         assert type(yc.grad_fn).__name__ == type(yt.grad_fn).__name__, form
         np.testing.assert_allclose(yc.detach().numpy().astype(np.float64),

@@ -63,3 +63,6 @@ _LAYERS += ["MultiheadAttention", "Transformer", "TransformerEncoder", "Transfor
             "TransformerEncoderLayer", "TransformerDecoderLayer"]
 __all__ += ["MultiheadAttention", "Transformer", "TransformerEncoder", "TransformerDecoder",
             "TransformerEncoderLayer", "TransformerDecoderLayer"]
+from cgrad.nn.modules.activation import RReLU
+_LAYERS += ["RReLU"]
+__all__ += ["RReLU"]

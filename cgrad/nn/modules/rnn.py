@@ -13,6 +13,7 @@ from cgrad import _C
 from cgrad.nn import functional as F
 from cgrad.nn import init
 from cgrad.nn._rnn_math import MODES, lengths_from_batch_sizes
+from cgrad.nn._named_node import named
 from cgrad.nn.modules.module import Module
 from cgrad.nn.parameter import Parameter
 from cgrad.nn.utils.rnn import PackedSequence, _packed_positions, _pad_packed_data
@@ -225,6 +226,10 @@ class RNNBase(Module):
                 out, h_n, c_n = _C._rnn_layer(mode, direction == 1, layer_input, hx[index],
                                               None if cx is None else cx[index], w_ih, w_hh, b_ih, b_hh,
                                               w_hr, lengths)
+                if self.mode != "LSTM" or self.proj_size > 0:
+                    # PyTorch runs these layers cell by cell and stacks the steps;
+                    # LSTM without projections is its one fused (oneDNN) layer
+                    out = named(out, "StackBackward0")
                 outputs.append(out)
                 h_out.append(h_n)
                 c_out.append(c_n)
@@ -280,7 +285,7 @@ class RNNBase(Module):
             x = input.transpose(0, 1) if self.batch_first else input
             output, hidden, _ = self._run(x.contiguous(), hx, None, None)
             if self.batch_first:
-                output = output.transpose(0, 1)
+                output = output.transpose_(0, 1)     # PyTorch's in place (TransposeBackward1)
         else:
             output, hidden, _ = self._run_packed(input, batch_sizes, hx, None)
         if isinstance(orig_input, PackedSequence):

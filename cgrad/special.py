@@ -1,0 +1,86 @@
+"""cgrad.special: PyTorch's torch.special for the functions cgrad has.
+
+erfcx (the scaled complementary error function) is an op-table row of its
+own (src/codegen/table_unary.py, SpecialErfcxBackward0, no float16 kernel
+as in PyTorch); the others are PyTorch's aliases of cgrad ops (expit is
+sigmoid, gammaln lgamma, psi digamma, ...) with the same results and
+grad_fn. As in PyTorch, argument-type errors and out= errors name the
+function special_<name>. torch.special has no erfcinv, so neither has this.
+"""
+from cgrad import _C
+from cgrad._op_support import typename
+
+_Tensor = _C.Tensor
+
+__all__ = ["erf", "erfc", "erfcx", "erfinv", "expit", "exp2", "expm1", "log1p", "logit", "gammaln", "digamma",
+           "psi", "polygamma", "i0", "i1", "sinc", "round", "xlogy", "logsumexp", "softmax", "log_softmax"]
+
+
+def _need_tensor(fname, value, position=1, argname="input"):
+    if not isinstance(value, _Tensor):
+        raise TypeError(f"special_{fname}(): argument '{argname}' (position {position}) must be Tensor, "
+                        f"not {typename(value)}")
+
+
+def _with_out(fname, result, out):
+    return result if out is None else _C._with_out(result, out, "special_" + fname)
+
+
+def _unary(fname, target):
+    def fn(input, *, out=None):
+        _need_tensor(fname, input)
+        return _with_out(fname, target(input), out)
+    fn.__name__ = fn.__qualname__ = fname
+    fn.__doc__ = f"torch.special.{fname}: cgrad.{getattr(target, '__name__', fname)} of input."
+    return fn
+
+
+erf = _unary("erf", _C.erf)
+erfc = _unary("erfc", _C.erfc)
+erfcx = _unary("erfcx", _C._op_erfcx)
+erfinv = _unary("erfinv", _C.erfinv)
+expit = _unary("expit", _C.sigmoid)
+exp2 = _unary("exp2", _C.exp2)
+expm1 = _unary("expm1", _C.expm1)
+log1p = _unary("log1p", _C.log1p)
+gammaln = _unary("gammaln", _C.lgamma)
+digamma = _unary("digamma", _C.digamma)
+psi = _unary("psi", _C.digamma)
+i0 = _unary("i0", _C.i0)
+i1 = _unary("i1", _C._op_i1)
+sinc = _unary("sinc", _C.sinc)
+
+
+def logit(input, eps=None, *, out=None):
+    _need_tensor("logit", input)
+    return _with_out("logit", _C.logit(input, eps), out)
+
+
+def polygamma(n, input, *, out=None):
+    _need_tensor("polygamma", input, 2)
+    return _with_out("polygamma", _C.polygamma(n, input), out)
+
+
+def round(input, *, decimals=0, out=None):
+    # always PyTorch's decimals overload (RoundBackward1; integers refused)
+    _need_tensor("round", input)
+    return _C.round(input, decimals=decimals, out=out)
+
+
+def xlogy(input, other, *, out=None):
+    return _C.xlogy(input, other) if out is None else _C.xlogy(input, other, out=out)
+
+
+def logsumexp(input, dim, keepdim=False, *, out=None):
+    _need_tensor("logsumexp", input)
+    return _with_out("logsumexp", _C.logsumexp(input, dim, keepdim), out)
+
+
+def softmax(input, dim, *, dtype=None):
+    _need_tensor("softmax", input)
+    return _C.softmax(input, dim, dtype=dtype)
+
+
+def log_softmax(input, dim, *, dtype=None):
+    _need_tensor("log_softmax", input)
+    return _C.log_softmax(input, dim, dtype=dtype)
