@@ -452,6 +452,43 @@ def _jvp_convolution(ConvolutionBackward0 n, tuple inputs, tuple t, Tensor out, 
     return total
 
 
+def _jvp_norm(_NormNode n, tuple inputs, tuple t, Tensor out, int nr):
+    # layer_norm_jvp / group_norm_jvp / batch_norm_jvp in the (outer, groups, inner) view whose
+    # statistics run over dims 0 and 2: xhat_t = rstd * (c - xhat * mean(xhat * c)), c = x_t - mean(x_t)
+    # (x_t * rstd with given statistics); out_t = xhat_t * weight + xhat * weight_t + bias_t
+    cdef _NormSpec spec = n.spec
+    cdef tuple view3 = (spec.g.outer, spec.g.groups, spec.g.inner)
+    cdef Tensor x = <Tensor>inputs[0], w = <Tensor>inputs[1], x3, m, xc, r, xhat3, c
+    cdef object total = None
+    if nr != 0:
+        return NotImplemented
+    x3 = op_reshape(x, view3)
+    if spec.g.given:
+        m = norm_stat_view(n.mean, spec, x._dtype)
+        r = norm_stat_view(n.rstd, spec, x._dtype)
+        xc = op_sub(x3, m)
+    else:
+        m = op_mean(x3, (0, 2), True)
+        xc = op_sub(x3, m)
+        r = op_rsqrt(op_add_scalar(op_mean(op_mul(xc, xc), (0, 2), True), spec.g.eps))
+    xhat3 = op_mul(xc, r)
+    if t[0] is not None:
+        c = op_reshape(<Tensor>t[0], view3)
+        if spec.g.given:
+            c = op_mul(c, r)
+        else:
+            c = op_sub(c, op_mean(c, (0, 2), True))
+            c = op_mul(r, op_sub(c, op_mul(xhat3, op_mean(op_mul(xhat3, c), (0, 2), True))))
+        total = op_reshape(c, spec.in_shape)
+        if w is not None:
+            total = op_mul(<Tensor>total, norm_weight_view(w, spec))
+    if len(t) > 1 and t[1] is not None:
+        total = plus_terms(total, op_mul(op_reshape(xhat3, spec.in_shape), norm_weight_view(<Tensor>t[1], spec)))
+    if len(t) > 2 and t[2] is not None:
+        total = plus_terms(total, norm_weight_view(<Tensor>t[2], spec))
+    return total
+
+
 FW_NODE_RULES.update({
     # element-wise (the backward applied to the tangent)
     RsubBackward1: _jvp_elementwise, PowBackward0: _jvp_elementwise, PowBackward2: _jvp_elementwise,
@@ -494,6 +531,7 @@ FW_NODE_RULES.update({
     ReflectionPad1DBackward0: _jvp_pad, ReflectionPad2DBackward0: _jvp_pad, ReflectionPad3DBackward0: _jvp_pad,
     ReplicationPad1DBackward0: _jvp_pad, ReplicationPad2DBackward0: _jvp_pad, ReplicationPad3DBackward0: _jvp_pad,
     ConvolutionBackward0: _jvp_convolution,
+    NativeLayerNormBackward0: _jvp_norm, NativeGroupNormBackward0: _jvp_norm, NativeBatchNormBackward0: _jvp_norm,
 })
 
 

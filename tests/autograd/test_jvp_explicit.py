@@ -19,7 +19,7 @@ from test_jvp_ops import check_tangent
 requires_torch = pytest.mark.skipif(torch is None, reason="torch (comparison oracle) not installed")
 
 # samples of jvp_samples whose ops still take the transpose of their VJP
-TRANSPOSED = {"prod", "layer_norm", "copy_", "setitem"}
+TRANSPOSED = {"prod", "copy_", "setitem"}
 
 EXTRA = [
     ("fmax", lambda L, a, b: L.fmax(a, b), [R(3, 4), R(4)], 2),
@@ -75,6 +75,13 @@ EXTRA = [
     ("elu_inplace", lambda L, a: L.nn.functional.elu(a.clone(), inplace=True), [R(3, 4)], 1),
     ("softmax_dim0", lambda L, a: L.softmax(a, 0), [R(3, 4)], 1),
     ("addmm_bias_only", lambda L, c, a, b: L.addmm(c, a, b), [R(3, 5), R(3, 4), R(4, 5)], 1),
+    ("layer_norm_2d", lambda L, a, w: L.nn.functional.layer_norm(a, (3, 4), w), [R(2, 3, 4), R(3, 4)], 2),
+    ("layer_norm_input_only", lambda L, a: L.nn.functional.layer_norm(a, (4,)), [R(3, 4)], 1),
+    ("group_norm", lambda L, a, w, b: L.nn.functional.group_norm(a, 2, w, b), [R(2, 4, 3), R(4), R(4)], 3),
+    ("batch_norm_train", lambda L, a, w, b: L.nn.functional.batch_norm(a, None, None, w, b, training=True),
+     [R(5, 3, 2), R(3), R(3)], 3),
+    ("batch_norm_eval", lambda L, a, m, v: L.nn.functional.batch_norm(a, m, v, training=False),
+     [R(4, 3), R(3), P(3)], 1),
     ("linear_no_bias", lambda L, x, w: L.nn.functional.linear(x, w), [R(2, 4), R(3, 4)], 2),
 ]
 
