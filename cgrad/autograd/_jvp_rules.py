@@ -2,8 +2,10 @@
 
 The compiled core (src/cgrad/forward_ad.pxi) asks an op's node for the
 tangent of each output. Table nodes answer in C from the table's JVP column;
-view outputs get views of their input's tangent; every other node is looked
-up here by its grad_fn name:
+view outputs get views of their input's tangent; the hand-written ops have
+explicit formulas in C that read their node's saved parameters
+(src/cgrad/forward_rules.pxi); a node none of those serve is looked up here
+by its grad_fn name:
 
   RULES        name -> rule(inputs, tangents, out, nr): PyTorch's formula
                written with differentiable ops (inputs as the node was

@@ -18,7 +18,7 @@ nan_to_num isnan isinf isfinite isposinf isneginf signbit logical_not bitwise_no
 detach float double half long int short bool byte char to type type_as polygamma mvlgamma hardshrink
 clamp clip clamp_min clamp_max relu6 selu celu softsign tanhshrink logsigmoid mish hardswish hardsigmoid
 hardtanh threshold softshrink silu leaky_relu elu gelu softplus erfcinv expit
-__neg__ __pos__ __abs__ __invert__""".split()
+zeros_like ones_like __neg__ __pos__ __abs__ __invert__""".split()
 BINARY = """add sub subtract rsub mul multiply div divide true_divide floor_divide remainder fmod pow float_power
 maximum minimum fmax fmin atan2 arctan2 hypot copysign xlogy logaddexp logaddexp2 eq ne lt le gt ge
 not_equal greater greater_equal less less_equal logical_and logical_or logical_xor bitwise_and bitwise_or

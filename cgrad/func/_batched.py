@@ -98,6 +98,10 @@ class BatchedTensor:
     def layout(self):
         return self._value.layout
 
+    @property
+    def is_sparse(self):
+        return self._value.is_sparse
+
     def is_floating_point(self):
         return self._value.is_floating_point()
 

@@ -59,7 +59,10 @@ def create_differentiable(x):
     if plain.requires_grad:
         plain = plain.view_as(plain)
     else:
+        tangent = cgrad._C._fw_tangent(plain)
         plain = plain.detach().requires_grad_()
+        if tangent is not None:     # inside jvp: the leaf keeps its tangent (forward-over-reverse)
+            plain = cgrad.autograd.forward_ad.make_dual(plain, tangent)
     return rewrap(plain)
 
 

@@ -2,13 +2,17 @@
 jacfwd(jacrev), PyTorch's composition.
 
 jvp runs f once on dual tensors (cgrad.autograd.forward_ad), so its cost is
-one forward pass carrying tangents. PyTorch's forward AD has one dual level;
-torch.func nests jvp through functorch's wrapper levels, which cgrad does
-not have, so a jvp inside another jvp raises forward_ad's "Nested forward
-mode AD is not supported at the moment" rather than mixing the two levels'
-tangents. jacfwd pushes one standard basis vector per input element through
-jvp (a loop over basis vectors, the columns of the Jacobian, in place of
-torch.func's vmap; each column is a full batched forward pass).
+one forward pass carrying tangents. Inside vmap, the duals are made on the
+physical tensors (every batch dim in front, an unbatched primal expanded and
+copied so that each sample owns its tangent) and wrapped again: the batching
+rules then run cgrad's ops on physical duals, whose tangents are the
+per-sample tangents side by side. jacfwd is that: vmap over jvp of the
+standard basis, one batched forward pass for every Jacobian column, as
+torch.func does. cgrad's forward AD has one dual level (PyTorch's
+forward_ad has one too; torch.func nests jvp through functorch's wrapper
+levels): a jvp inside a running jvp takes its Jacobian-vector product from
+reverse mode under the outer level (_nested_jvp), so jvp of jvp and jacfwd
+of jacfwd give torch.func's values.
 """
 import functools
 
@@ -79,10 +83,17 @@ def _jvp_with_argnums(func, primals, tangents, argnums, *, strict=False, has_aux
                            f"{treespec_repr(tangents_spec)}")
     _non_empty_tensors(flat_primals, "primals")
     _non_empty_tensors(flat_tangents, "tangents")
+    if _C._fw_is_active():
+        return _nested_jvp(func, primals, diff_args, tangents, argnums, has_aux)
     from cgrad.func import _Level, _outer_needs_graph
     keep = _outer_needs_graph(primals, tangents)     # else results leave the transform detached
+    from cgrad.func._levels import active_levels
+    batched = bool(active_levels()) and _has_batched(flat_primals, flat_tangents)
     with _Level(), fwAD.dual_level():
-        flat_duals = tuple(fwAD.make_dual(p, t) for p, t in zip(flat_primals, flat_tangents))
+        if batched:
+            flat_duals = tuple(_physical_dual(p, t) for p, t in zip(flat_primals, flat_tangents))
+        else:
+            flat_duals = tuple(fwAD.make_dual(p, t) for p, t in zip(flat_primals, flat_tangents))
         duals = tree_unflatten(list(flat_duals), primals_spec)
         if argnums is not None:
             new_args = _replace_args(primals, duals, argnums)
@@ -95,8 +106,8 @@ def _jvp_with_argnums(func, primals, tangents, argnums, *, strict=False, has_aux
                 raise RuntimeError(f"{JVP_STR}: output of function f should be a tuple: (output, aux) if "
                                    "has_aux is True")
             result, aux = result
-            aux = tree_map(lambda x: _plain(fwAD.unpack_dual(x).primal, keep) if isinstance(x, Tensor) else x,
-                           aux)
+            unpack = _unpack_physical if batched else _safe_unpack_dual
+            aux = tree_map(lambda x: _plain(unpack(x, False)[0], keep) if isinstance(x, Tensor) else x, aux)
         flat_out, out_spec = tree_flatten(result)
         if (len(flat_out) == 1 and flat_out[0] is None) or len(flat_out) < 1:
             raise RuntimeError(f"{JVP_STR}: Expected f to be a function that has non-empty output (got output "
@@ -105,12 +116,63 @@ def _jvp_with_argnums(func, primals, tangents, argnums, *, strict=False, has_aux
             if not isinstance(o, Tensor):
                 raise RuntimeError(f"{JVP_STR}: expected f(*primals) to return only tensors, got unsupported "
                                    f"type {type(o)}")
-        pairs = [_safe_unpack_dual(o, strict) for o in flat_out]
+        pairs = [(_unpack_physical if batched else _safe_unpack_dual)(o, strict) for o in flat_out]
     primals_out = tree_unflatten([_plain(p, keep) for p, _ in pairs], out_spec)
     tangents_out = tree_unflatten([_plain(t, keep) for _, t in pairs], out_spec)
     if has_aux:
         return primals_out, tangents_out, aux
     return primals_out, tangents_out
+
+
+def _has_batched(*groups):
+    from cgrad.func._batched import BatchedTensor
+    return any(type(x) is BatchedTensor for group in groups for x in group)
+
+
+def _physical_dual(primal, tangent):
+    """The dual of a primal and tangent one of which is batched (vmap over
+    jvp): made on the physical tensors, each batched at every running level,
+    then wrapped again. The primal is copied when it was expanded, so that
+    the dual's tangent keeps one value per sample."""
+    from cgrad.func._batched_autograd import full_physical, rewrap
+    from cgrad.func._batched import BatchedTensor
+    plain = full_physical(primal)
+    if type(primal) is not BatchedTensor or 0 in plain.stride():
+        plain = plain.contiguous()
+    return rewrap(fwAD.make_dual(plain, full_physical(tangent)))
+
+
+def _unpack_physical(dual, strict):
+    """(primal, tangent) of an output of f inside vmap, each wrapped again
+    at every running level."""
+    from cgrad.func._batched import BatchedTensor
+    from cgrad.func._batched_autograd import full_physical, rewrap
+    if type(dual) is not BatchedTensor:
+        return _safe_unpack_dual(dual, strict)
+    primal, tangent = _safe_unpack_dual(full_physical(dual), strict)
+    return rewrap(primal), rewrap(tangent)
+
+
+def _nested_jvp(func, primals, diff_args, tangents, argnums, has_aux):
+    """jvp inside a running jvp (jvp of jvp, jacfwd of jacfwd): the dual
+    level is taken, so the inner Jacobian-vector product comes from reverse
+    mode, J t = d/du <J^T u, t> (a vjp of the vjp, exact because J^T u is
+    linear in u). Its reverse passes run under the outer level, so the outer
+    tangents flow through them: every level's tangent is exact."""
+    from cgrad.func import _replace_args, vjp
+
+    def diff_func(*diff):
+        return func(*(diff if argnums is None else _replace_args(primals, diff, argnums)))
+    if has_aux:
+        output, vjp_fn, aux = vjp(diff_func, *diff_args, has_aux=True)
+    else:
+        output, vjp_fn = vjp(diff_func, *diff_args)
+    zeros = tree_map(cgrad.zeros_like, output)
+    _, transpose_fn = vjp(vjp_fn, zeros)
+    (tangents_out,) = transpose_fn(tangents)
+    if has_aux:
+        return output, tangents_out, aux
+    return output, tangents_out
 
 
 def jvp(func, primals, tangents, *, strict=False, has_aux=False):
@@ -125,21 +187,18 @@ def _check_randomness(randomness):
                            f"{randomness}")
 
 
-RANDOM_ERROR = ("vmap: called random operation while in randomness error mode. Please either use the 'same' "
-                "or 'different' randomness flags on vmap or perform the randomness operation out of vmap")
-
-
 def jacfwd(func, argnums=0, has_aux=False, *, randomness="error"):
     """A function returning the Jacobian of func w.r.t. args[argnums],
-    computed in forward mode, one basis vector (Jacobian column) per jvp.
+    computed in forward mode: vmap over jvp of the standard basis, so every
+    column comes from one batched forward pass (torch.func's jacfwd).
 
-    randomness: 'same' replays the generator's state for every column (each
-    sees the same random numbers), 'different' lets it advance, and 'error'
-    raises torch.func's error when func draws random numbers."""
+    randomness is vmap's: 'same' gives every column the same random numbers,
+    'different' its own, and 'error' raises vmap's error when func draws
+    random numbers."""
     @functools.wraps(func)
     def wrapper(*args):
         _check_randomness(randomness)
-        from cgrad.func import _slice_argnums
+        from cgrad.func import _slice_argnums, vmap
         primals = args if argnums is None else _slice_argnums(args, argnums)[1]
         flat_primals, primals_spec = tree_flatten(primals)
         for p in flat_primals:
@@ -147,36 +206,24 @@ def jacfwd(func, argnums=0, has_aux=False, *, randomness="error"):
                 raise RuntimeError(f"{JVP_STR}: Expected primals to only contain Tensors, got {type(p)}")
         numels = [p.numel() for p in flat_primals]
         total = sum(numels)
-        columns, aux, output = [], None, None
-        state = cgrad.get_rng_state() if randomness != "different" else None
-        for k in range(total):
-            basis, start = [], 0
-            for p, n in zip(flat_primals, numels):
-                b = _C.zeros((n,), dtype=p.dtype)
-                if start <= k < start + n:
-                    b[k - start] = 1
-                basis.append(b.view(tuple(p.shape)))
-                start += n
-            if randomness == "same":
-                cgrad.set_rng_state(state)
-            out = _jvp_with_argnums(func, args, tree_unflatten(basis, primals_spec), argnums, has_aux=has_aux)
-            if randomness == "error" and not _same_state(state, cgrad.get_rng_state()):
-                raise RuntimeError(RANDOM_ERROR)
-            if has_aux:
-                output, tangent, aux_k = out
-                aux = aux_k if aux is None else aux
-            else:
-                output, tangent = out
-            columns.append(tree_flatten(tangent)[0])
-        flat_out, out_spec = tree_flatten(output)
+        basis = _standard_basis(flat_primals, numels, total)
+
+        def push_jvp(*basis_rows):
+            return _jvp_with_argnums(func, args, tree_unflatten(list(basis_rows), primals_spec), argnums,
+                                     has_aux=has_aux)
+        results = vmap(push_jvp, randomness=randomness)(*basis)
+        if has_aux:
+            _, tangents, aux = results
+            aux = tree_map(lambda x: x[0] if isinstance(x, Tensor) else x, aux)
+        else:
+            _, tangents = results
+        flat_tangents, out_spec = tree_flatten(tangents)
         jac_outs_ins = []
-        for j, o in enumerate(flat_out):
-            if total == 0:
-                full = _C.zeros(tuple(o.shape) + (0,), dtype=o.dtype)
-            else:
-                full = _C.stack([col[j] for col in columns], -1)
+        for full in flat_tangents:
+            full = full.movedim(0, -1)
+            out_shape = tuple(full.shape[:-1])
             pieces = full.split(numels, -1)
-            per_input = [piece.reshape(tuple(o.shape) + tuple(p.shape)) for piece, p in zip(pieces, flat_primals)]
+            per_input = [piece.reshape(out_shape + tuple(p.shape)) for piece, p in zip(pieces, flat_primals)]
             jac_outs_ins.append(tree_unflatten(per_input, primals_spec))
         if isinstance(argnums, int):
             jac_outs_ins = [ji[0] for ji in jac_outs_ins]
@@ -187,8 +234,17 @@ def jacfwd(func, argnums=0, has_aux=False, *, randomness="error"):
     return wrapper
 
 
-def _same_state(a, b):
-    return a is None or bool((a == b).all())
+def _standard_basis(flat_primals, numels, total):
+    """For each input, its rows of the (total x total) identity, shaped
+    (total, *input.shape)."""
+    basis, start = [], 0
+    for p, n in zip(flat_primals, numels):
+        rows = _C.zeros((total, n), dtype=p.dtype)
+        if n:
+            rows[start:start + n] = _C.eye(n, dtype=p.dtype)
+        basis.append(rows.view((total,) + tuple(p.shape)))
+        start += n
+    return basis
 
 
 def hessian(func, argnums=0):

@@ -19,9 +19,9 @@
 # tangent when the output is a view of that input (PyTorch keeps view
 # tangents aliased; every tangent has its primal's layout), the node's own
 # JVP (fw_jvp: table nodes render their JVP column in C, other nodes look
-# their name up in the JVP rule table of cgrad/autograd/_jvp_rules.py), or
-# the transpose of the node's VJP (d/du <vjp(u), t>, exact because a VJP
-# is linear in u). Rule code runs with forward AD off, so a rule's own ops
+# their type up in the explicit rules of forward_rules.pxi, then their name
+# in the JVP rule table of cgrad/autograd/_jvp_rules.py), or the transpose
+# of the node's VJP (d/du <vjp(u), t>, exact because a VJP is linear in u). Rule code runs with forward AD off, so a rule's own ops
 # never recurse into forward AD; grad mode stays as the caller had it, so a
 # tangent is itself differentiable (reverse-over-forward).
 
@@ -32,6 +32,7 @@ cdef tuple fw_pending_inputs = None  # its inputs (None for non-tensor slots)
 cdef tuple fw_pending_edges = None   # its edges as wired (FW_ONLY_EDGE included)
 cdef unsigned long long fw_pending_done = 0   # outputs whose tangent is set
 cdef list fw_dual_tensors = []       # weak references to every tensor (and node) given a tangent
+cdef dict FW_NODE_RULES = {}         # node type -> rule(node, inputs, tangents, out, nr) (forward_rules.pxi)
 cdef object FW_RULES = {}            # node type name -> rule(inputs, tangents, out, nr)
 cdef object FW_TRANSPOSE = None      # the VJP-transpose fallback (Python): f(node, inputs, tangents, out, nr, num_outputs)
 
@@ -185,7 +186,21 @@ cdef void fw_after_history(Tensor out, Node n, int nr) except *:
 
 
 cdef object transposed_jvp(Node n, tuple inputs, tuple tangents, Tensor out, int nr):
-    """J t from the node's VJP (see the top of this file); rules by name first."""
+    """J t from the node's explicit rule (forward_rules.pxi), else its rule
+    by name, else the transpose of its VJP (see the top of this file)."""
+    cdef tuple wired = n.next_edges
+    rule = FW_NODE_RULES.get(type(n))
+    if rule is not None:
+        n.next_edges = fw_pending_edges if n is fw_pending_node else wired   # an element-wise rule runs apply
+        try:
+            result = rule(n, inputs, tangents, out, nr)
+        finally:
+            n.next_edges = wired
+        if result is not NotImplemented:
+            for tan in tangents:       # an input's own tangent must not become the output's (aliasing)
+                if result is tan:
+                    return op_clone(<Tensor>result)
+            return result
     rule = FW_RULES.get(type(n).__name__)
     if rule is not None:
         result = rule(inputs, tangents, out, nr)
@@ -195,7 +210,6 @@ cdef object transposed_jvp(Node n, tuple inputs, tuple tangents, Tensor out, int
         raise NotImplementedError(
             f"Trying to use forward AD with aten::{(<NotImplementedBackward>n).aten_name} that does not "
             "support it.")
-    cdef tuple wired = n.next_edges
     n.next_edges = fw_pending_edges if n is fw_pending_node else wired
     try:
         return FW_TRANSPOSE(n, inputs, tangents, out, nr, n.num_outputs)
