@@ -454,3 +454,68 @@ def test_argument_checks_against_torch():
             cgrad.compile(lambda x: x, **kwargs)
         assert type(ours.value).__name__ == type(theirs.value).__name__
         assert str(ours.value).split(",")[0].replace("cgrad", "torch") == str(theirs.value).split(",")[0]
+
+
+# --- more Python the capture goes through ------------------------------------------
+
+def test_operators_reflected_bitwise_and_indexing_replay_as_eager():
+    def f(x, m):
+        y = 2 - x
+        y = 3.0 / (y * y + 1) + (-x) ** 2 - abs(x) @ x.T.mT
+        z = y[1:, ::2].clone()
+        z[0, 0] = 7.0
+        z[:, 1] += x[0, 0]
+        bits = (m & 6) | (1 ^ m)
+        return y, z, bits, x < 0.5, x >= y
+    compiled = cgrad.compile(f, fullgraph=True)
+    m = cgrad.tensor([[1, 2, 3], [4, 5, 6], [7, 8, 9]])
+    for seed in range(3):
+        x = cgrad.tensor(np.random.default_rng(seed).standard_normal((3, 3)))
+        for got, want in zip(compiled(x, m), f(x, m)):
+            np.testing.assert_array_equal(arr(got), arr(want))
+    assert counts()["replays"] == 2
+
+
+def test_manual_sgd_through_grad_and_data_properties():
+    def run(compiled):
+        cgrad.manual_seed(3)
+        model = nn.Linear(5, 3)
+
+        def step(x):
+            loss = model(x).pow(2).mean()
+            loss.backward()
+            with cgrad.no_grad():
+                for p in model.parameters():
+                    p -= 0.1 * p.grad
+                    p.grad = None
+            model.bias.data = model.bias.data * 0.5
+            return loss
+        s = cgrad.compile(step) if compiled else step
+        x = cgrad.ones(4, 5)
+        losses = [arr(s(x)) for _ in range(4)]
+        return losses, [arr(p) for p in model.parameters()]
+    (le, pe), (lc, pc) = run(False), run(True)
+    for a, b in zip(le + pe, lc + pc):
+        np.testing.assert_array_equal(b, a)
+    assert counts()["captures"] == 1 and counts()["graph_breaks"] == 0
+
+
+def test_compiled_function_called_inside_a_capture_is_inlined():
+    inner = cgrad.compile(lambda x: x.exp() * 2)
+    outer = cgrad.compile(lambda x: inner(x) + 1)
+    for _ in range(3):
+        np.testing.assert_array_equal(arr(outer(cgrad.ones(2))), np.full(2, np.exp(1.0) * 2 + 1, np.float32))
+    assert counts()["captures"] == 1 and counts()["replays"] == 2
+
+
+def test_an_exception_while_capturing_restores_eager_and_caches_nothing():
+    def f(x):
+        y = x * 2
+        raise ValueError("boom")
+    compiled = cgrad.compile(f)
+    for _ in range(2):
+        with pytest.raises(ValueError, match="boom"):
+            compiled(cgrad.ones(1))
+    assert counts()["captures"] == 2
+    assert not hasattr(vars(cgrad)["mul"], "_compile_original")
+    assert (cgrad.ones(2) * 3).tolist() == [3.0, 3.0]

@@ -200,9 +200,13 @@ class Recorder:
         for t in tensors:
             self.versions[_C._storage_key(t)] = t._version
 
-    def call(self, fn, name, args, kwargs):
+    def call(self, fn, name, args, kwargs, replay_fn=None, reflected=False):
         """Record and run fn(*args, **kwargs), or run it unrecorded where
-        that is all it needs (a metadata query) or all that is left (a break)."""
+        that is all it needs (a metadata query) or all that is left (a break).
+        The tape calls replay_fn instead when given (operator.mul for
+        Tensor.__mul__: through the type's slot, eager's own path), with
+        the two arguments swapped for a reflected dunder (2 - x records
+        operator.sub(2, x) for x.__rsub__(2))."""
         if self.broken is not None or name in QUERIES:
             return fn(*args, **kwargs)
         reason = BREAKS.get(name)
@@ -212,6 +216,11 @@ class Recorder:
             self.graph_break(reason)
             return fn(*args, **kwargs)
         encoded, kwnames, tensors = self.encode(args, kwargs)
+        recorded_fn = fn
+        if replay_fn is not None:
+            recorded_fn = replay_fn
+            if reflected:
+                encoded = encoded[::-1]
         if self.broken is None:
             self._check_versions(tensors)
         if self.broken is None:
@@ -223,7 +232,7 @@ class Recorder:
             result = fn(*args, **kwargs)
         finally:
             self.depth -= 1
-        self._record(fn, name, encoded, kwnames, len(args), tensors, result)
+        self._record(recorded_fn, name, encoded, kwnames, len(args), tensors, result)
         return result
 
     def _record(self, fn, name, encoded, kwnames, nargs, tensors, result):
@@ -277,6 +286,33 @@ def _recording(original, name):
         return rec.call(original, name, args, kwargs)
     wrapper.__name__ = getattr(original, "__name__", name)
     wrapper.__doc__ = getattr(original, "__doc__", None)
+    wrapper._compile_original = original
+    return wrapper
+
+
+def _operator_for(name):
+    """(the operator module's function for a Tensor dunder, reflected?),
+    or (None, False) where the dunder has none."""
+    base = name[2:-2]
+    candidates = [(base, False)] + ([(base[1:], True)] if base.startswith("r") else [])
+    for candidate, reflected in candidates:
+        fn = getattr(operator, candidate, None) or getattr(operator, candidate + "_", None)
+        if fn is not None:
+            return fn, reflected
+    return None, False
+
+
+def _recording_dunder(original, name):
+    replay_fn, reflected = _operator_for(name)
+    if replay_fn is None or name in BREAKS or name == "__pow__":
+        return _recording(original, name)
+
+    def wrapper(*args, **kwargs):
+        rec = getattr(_local, "recorder", None)
+        if rec is None or rec.depth or kwargs:
+            return original(*args, **kwargs)
+        return rec.call(original, name, args, kwargs, replay_fn, reflected)
+    wrapper.__name__ = name
     wrapper._compile_original = original
     return wrapper
 
@@ -366,7 +402,7 @@ def _build_swaps():
     for name, value in list(vars(Tensor).items()):
         kind = type(value).__name__
         if name in SLOT_DUNDERS:
-            dunders[name] = (value, _recording(value, name))
+            dunders[name] = (value, _recording_dunder(value, name))
         elif name in TENSOR_PROPERTIES:
             methods[name] = (value, _property(name, value))
         elif name == "requires_grad":

@@ -219,3 +219,20 @@ def _replay_tape(list tape, list slots):
             slots[<Py_ssize_t>op.out_slots[0]] = result
         for s in op.free_after:
             slots[s] = None
+
+
+def _swap_type_dict(type tp, dict methods):
+    """Put methods (name -> callable) into a C type's dict (one whose
+    attributes Python code cannot set, as _HookHandle's) and return the
+    entries they replace."""
+    cdef PyTypeObject* t = <PyTypeObject*>tp
+    cdef dict d = <dict>t.tp_dict
+    cdef dict previous = {}
+    for name, fn in methods.items():
+        previous[name] = d.get(name)
+        if fn is None:
+            d.pop(name, None)
+        else:
+            d[name] = fn
+    PyType_Modified(t)
+    return previous
