@@ -519,3 +519,94 @@ def test_an_exception_while_capturing_restores_eager_and_caches_nothing():
     assert counts()["captures"] == 2
     assert not hasattr(vars(cgrad)["mul"], "_compile_original")
     assert (cgrad.ones(2) * 3).tolist() == [3.0, 3.0]
+
+
+def test_hook_handles_and_lr_scheduler_inside_the_compiled_step():
+    def run(compiled):
+        cgrad.manual_seed(1)
+        model = nn.Linear(3, 2)
+        opt = cgrad.optim.SGD(model.parameters(), lr=0.5)
+        sched = cgrad.optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.5)
+
+        def step(x):
+            opt.zero_grad()
+            y = model(x)
+            handle = y.register_hook(lambda g: g * 10)
+            kept = y.register_hook(lambda g: g * 3)
+            handle.remove()
+            y.sum().backward()
+            kept.remove()
+            opt.step()
+            sched.step()
+            return y
+        s = cgrad.compile(step) if compiled else step
+        outs = [arr(s(cgrad.ones(2, 3))) for _ in range(4)]
+        return outs + [arr(p) for p in model.parameters()], opt.param_groups[0]["lr"]
+    (e, lr_e), (c, lr_c) = run(False), run(True)
+    for a, b in zip(e, c):
+        np.testing.assert_array_equal(b, a)
+    assert lr_c == lr_e == 0.5 * 0.5 ** 4
+    assert counts()["graph_breaks"] == 0 and counts()["replays"] == 2
+
+
+def test_partial_and_bound_method_sources():
+    import functools
+    lin = nn.Linear(2, 2)
+
+    def f(x, m):
+        return m(x) * 2
+    compiled = cgrad.compile(functools.partial(f, m=lin))
+    x = cgrad.ones(1, 2)
+    for _ in range(2):
+        np.testing.assert_array_equal(arr(compiled(x)), arr(f(x, lin)))
+    assert counts()["graph_breaks"] == 0 and counts()["replays"] == 1
+
+
+def test_eager_ops_in_another_thread_while_capturing():
+    import threading
+    stop, errors = threading.Event(), []
+    a = cgrad.tensor([1.0, 2.0])
+
+    def eager_loop():
+        while not stop.is_set():
+            if (a * 3 + 1).tolist() != [4.0, 7.0] or cgrad.mul(a, a).tolist() != [1.0, 4.0]:
+                errors.append("wrong")
+    thread = threading.Thread(target=eager_loop)
+    thread.start()
+    try:
+        for i in range(20):
+            cgrad.compiler.reset()
+            f = cgrad.compile(lambda x: (x * 2).exp().sum())
+            assert f(cgrad.ones(3)).tolist() == pytest.approx(3 * np.exp(2.0))
+    finally:
+        stop.set()
+        thread.join()
+    assert errors == []
+
+
+def test_a_cache_entry_does_not_keep_the_first_batch_alive():
+    import weakref
+    f = cgrad.compile(lambda x: x * 2)
+    x = cgrad.ones(1000)
+    ref = weakref.ref(x)
+    f(x)
+    del x
+    assert ref() is None
+
+
+def test_an_optimizer_step_reached_around_the_wrappers_is_a_break():
+    model, opt = make_mlp(momentum=0)
+    raw_step = type(opt).step        # saved before any capture: the call is not recorded
+
+    def f(x):
+        opt.zero_grad()
+        model(x).sum().backward()
+        raw_step(opt)
+    with pytest.raises(cgrad._dynamo.exc.Unsupported, match="changed in place"):
+        cgrad.compile(f, fullgraph=True)(cgrad.ones(2, 20))
+    compiled = cgrad.compile(f)
+    before = arr(model[0].weight)
+    for _ in range(3):
+        compiled(cgrad.ones(2, 20))
+    assert counts()["graph_breaks"] == 1 and counts()["eager_calls"] == 2
+    assert not np.array_equal(arr(model[0].weight), before)

@@ -21,6 +21,7 @@ counter), an op whose output shape depends on the data (nonzero, boolean
 masks), and function transforms inside the capture. The Python between
 the ops runs only while capturing: its own side effects (appending to a
 list, printing, assigning a tensor to an attribute) are not replayed."""
+import functools
 import operator
 import threading
 import types
@@ -107,7 +108,7 @@ class Recorder:
         self.fullgraph = fullgraph
         self.sources = sources           # id -> tensor that existed before the call (closures, modules, ...)
         # their guard keys as the call found them (an entry's guards check the state at entry)
-        self.source_keys = {i: _C._tensor_guard_key(t) for i, t in sources.items()}
+        self.source_keys = {i: _C._tensors_key((t,)) for i, t in sources.items()}
         self.objects = []                # slot -> object (held, so ids stay unique while capturing)
         self.slot_of = {}                # id(object) -> slot
         self.ops = []                    # (fn, name, encoded args, kwnames, nargs, out slots, unpack)
@@ -194,9 +195,12 @@ class Recorder:
             self.ops.append((_C._set_grad_enabled, "_set_grad_enabled", [mode], None, 1, (), False))
             self.grad_mode = mode
 
+    def _tracked(self):
+        return [o for o in self.objects if isinstance(o, Tensor)] + list(self.constants.values())
+
     def refresh_versions(self, tensors=None):
         if tensors is None:
-            tensors = [o for o in self.objects if isinstance(o, Tensor)] + list(self.constants.values())
+            tensors = self._tracked()
         for t in tensors:
             self.versions[_C._storage_key(t)] = t._version
 
@@ -222,7 +226,9 @@ class Recorder:
             if reflected:
                 encoded = encoded[::-1]
         if self.broken is None:
-            self._check_versions(tensors)
+            # a call with wide effects refreshes every expected version after it, so whatever
+            # changed before it without being recorded must be caught now
+            self._check_versions(self._tracked() if name in WIDE_EFFECTS else tensors)
         if self.broken is None:
             self._sync_modes()
         if self.broken is not None:
@@ -327,7 +333,7 @@ def _property(name, descriptor):
         value = descriptor.__get__(self, Tensor)
         if value is None:
             return None
-        return rec.call(getter, name, (self,), {})
+        return rec.call(getter, "Tensor." + name, (self,), {})
 
     def set(self, value):
         rec = getattr(_local, "recorder", None)
@@ -384,9 +390,31 @@ def _step_classes():
     return classes
 
 
+_SWAPS = {}     # the namespace and Tensor swaps, built once (the classes are found again each time)
+
+
 def _build_swaps():
     """(module dict updates, Tensor dict updates, Tensor slot dunders,
     class attribute updates), each as name -> (original, wrapper)."""
+    if not _SWAPS or not _still_current(_SWAPS["built"]):
+        _SWAPS["built"] = _build_namespace_swaps()
+    namespaces, methods, dunders = _SWAPS["built"]
+    return namespaces, methods, dunders, _class_swaps()
+
+
+def _still_current(built):
+    """False when a name was rebound since the swaps were built (a
+    monkeypatch): restoring the old original would undo it."""
+    namespaces, methods, dunders = built
+    for d, swaps in [(vars(module), swaps) for module, swaps in namespaces] + [(vars(Tensor), methods),
+                                                                                (vars(Tensor), dunders)]:
+        for name, (original, wrapper) in swaps.items():
+            if d.get(name) is not original:
+                return False
+    return True
+
+
+def _build_namespace_swaps():
     import cgrad._tensor_ops  # noqa: F401  (the lazily installed Tensor methods, so that they are wrapped too)
     from cgrad.func import _batched
     _batched._build_wrappers()        # vmap's originals are read from the unswapped namespaces
@@ -410,13 +438,28 @@ def _build_swaps():
         elif kind in ("cython_function_or_method", "method_descriptor", "function") and (
                 not name.startswith("__") or name in ("__deepcopy__",)):
             methods[name] = (value, _recording(value, name))
+    return namespaces, methods, dunders
+
+
+def _class_swaps():
     classes = []
+    handle = getattr(_C, "_HookHandle", None)
+    if handle is not None and hasattr(_C, "_swap_type_dict") and "remove" in vars(handle):
+        original = vars(handle)["remove"]
+        classes.append((handle, "remove", original, _recording(original, "remove")))
     for cls in _step_classes():
         for name in ("step", "zero_grad", "remove"):
             if name in vars(cls):
                 original = vars(cls)[name]
                 classes.append((cls, name, original, _recording(original, name)))
-    return namespaces, methods, dunders, classes
+    return classes
+
+
+def _set_class_attribute(cls, name, value):
+    if cls is getattr(_C, "_HookHandle", None):
+        _C._swap_type_dict(cls, {name: value})      # a C type: its dict, written directly
+    else:
+        setattr(cls, name, value)
 
 
 def install():
@@ -428,7 +471,7 @@ def install():
             previous = _C._swap_tensor_methods({n: w for n, (o, w) in methods.items()})
             slots = _C._patch_tensor_slots({n: w for n, (o, w) in dunders.items()})
             for cls, name, original, wrapper in classes:
-                setattr(cls, name, wrapper)
+                _set_class_attribute(cls, name, wrapper)
             _install["state"] = (namespaces, previous, slots, classes)
         _install["count"] += 1
 
@@ -451,7 +494,7 @@ def uninstall():
             _C._swap_tensor_methods(previous)
             _C._restore_tensor_slots(slots)
             for cls, name, original, wrapper in classes:
-                setattr(cls, name, original)
+                _set_class_attribute(cls, name, original)
 
 
 # --- the tensors that existed before the call -----------------------------
@@ -464,7 +507,7 @@ def find_sources(fn, args, kwargs, limit=100000):
     is a constant of the tape (read by identity at replay); the modules'
     training flags and the scalars are guarded."""
     from cgrad.nn.modules.module import Module
-    tensors, modules, scalars = {}, [], []
+    tensors, modules, scalars, stepping = {}, [], [], []
     seen = set()
     pending = [fn, *args, *kwargs.values()]
     while pending and len(seen) < limit:
@@ -500,8 +543,13 @@ def find_sources(fn, args, kwargs, limit=100000):
         if isinstance(obj, types.MethodType):
             pending.extend((obj.__func__, obj.__self__))
             continue
+        if isinstance(obj, functools.partial):
+            pending.extend((obj.func, *obj.args, *obj.keywords.values()))
+            continue
         if isinstance(obj, Module):
             modules.append(obj)
+        elif "step" in getattr(obj, "__dict__", ()) and _is_stepper(obj):
+            stepping.append(obj)
         if type(obj) in (list, tuple, set, frozenset):
             pending.extend(obj)
         elif isinstance(obj, dict):
@@ -511,7 +559,30 @@ def find_sources(fn, args, kwargs, limit=100000):
             cls = type(obj)
             if cls.__call__ is not object.__call__ and isinstance(getattr(cls, "forward", None), types.FunctionType):
                 pending.append(cls.forward)
-    return tensors, modules, scalars
+    return tensors, modules, scalars, stepping
+
+
+def _is_stepper(obj):
+    from cgrad.optim.lr_scheduler import LRScheduler
+    from cgrad.optim.optimizer import Optimizer
+    return isinstance(obj, (Optimizer, LRScheduler))
+
+
+def patch_instance_steps(objects):
+    """An optimizer whose step an LR scheduler wrapped holds the wrapper in
+    its own dict (it calls the class's step it saw then): record that."""
+    patched = []
+    for obj in objects:
+        original = vars(obj)["step"]
+        if not hasattr(original, "_compile_original"):
+            vars(obj)["step"] = _recording(original, "step")
+            patched.append((obj, original))
+    return patched
+
+
+def unpatch_instance_steps(patched):
+    for obj, original in patched:
+        vars(obj)["step"] = original
 
 
 def _is_scalar(value):

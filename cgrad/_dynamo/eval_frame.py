@@ -22,6 +22,7 @@ from cgrad import _C
 from cgrad._C import Tensor
 from cgrad._dynamo import capture, config
 from cgrad._dynamo.exc import InvalidBackend
+from cgrad.func._levels import active_levels
 from cgrad.nn.modules.module import Module
 
 # code object -> {"entries": {key: [entry, ...]}, "count": n, "warned": bool}
@@ -44,37 +45,27 @@ def list_backends(exclude_tags=("debug", "experimental")):
 
 
 def _key_of(fn, args, kwargs):
-    """(guard key, the tensors in argument order, the other objects held
-    for identity)."""
-    parts = [_C.is_grad_enabled(), _C.is_inference_mode_enabled(), id(fn)]
-    tensors, seen = [], {}
-    pending = [kwargs, args]
+    """(the call's guard key, its tensors in argument order): see
+    _C._call_key."""
+    return _C._call_key(fn, args, kwargs)
+
+
+def _identity_objects(args, kwargs):
+    """The arguments a guard key names by identity (not tensors, scalars
+    or containers): held by the entry so that their ids stay theirs. The
+    tensors are not held: a cache entry does not keep a batch alive."""
+    held, pending = [], [args, kwargs]
     while pending:
         obj = pending.pop()
-        if isinstance(obj, Tensor):
-            first = seen.get(id(obj))
-            if first is None:
-                seen[id(obj)] = len(tensors)
-                tensors.append(obj)
-                parts.append(_C._tensor_guard_key(obj))
-            else:
-                parts.append(("alias", first))
+        if isinstance(obj, Tensor) or obj is None or type(obj) in (int, float, bool, str):
             continue
-        t = type(obj)
-        if t is tuple or t is list:
-            parts.append((t, len(obj)))
-            pending.extend(reversed(obj))
-        elif t is dict:
-            parts.append((dict, tuple(obj)))
-            pending.extend(reversed(list(obj.values())))
-        elif obj is None or t in (int, float, bool, str):
-            parts.append((t, obj))
-        elif isinstance(obj, tuple):       # a namedtuple or structseq
-            parts.append((t, len(obj)))
-            pending.extend(reversed(obj))
+        if isinstance(obj, (tuple, list)):
+            pending.extend(obj)
+        elif type(obj) is dict:
+            pending.extend(obj.values())
         else:
-            parts.append(("id", id(obj)))
-    return tuple(parts), tensors
+            held.append(obj)
+    return held
 
 
 class _Entry:
@@ -86,7 +77,7 @@ class _Entry:
         self.nslots = 0
         self.output = None
         self.constants = ()
-        self.constant_keys = ()
+        self.constant_keys = b""
         self.modules = ()
         self.training = ()
         self.scalars = ()
@@ -95,9 +86,8 @@ class _Entry:
         self.changes_mode = False
 
     def matches(self):
-        for t, key in zip(self.constants, self.constant_keys):
-            if _C._tensor_guard_key(t) != key:
-                return False
+        if self.constants and _C._tensors_key(self.constants) != self.constant_keys:
+            return False
         for m, flag in zip(self.modules, self.training):
             if m.training is not flag:
                 return False
@@ -251,7 +241,7 @@ class CompiledFunction:
 
     def __call__(self, *args, **kwargs):
         fn = self._orig_fn
-        if capture.active_recorder() is not None or _in_vmap():
+        if getattr(capture._local, "recorder", None) is not None or active_levels():
             return fn(*args, **kwargs)      # inlined into the capture around it, or under a transform
         key, tensors = _key_of(fn, args, kwargs)
         cache = self._cache()
@@ -280,24 +270,20 @@ class CompiledFunction:
         return result
 
 
-def _in_vmap():
-    from cgrad.func._levels import active_levels
-    return bool(active_levels())
-
-
 def _capture(fn, args, kwargs, tensors, fullgraph, explain=None):
     """Run fn eagerly while recording; returns (its result, the entry)."""
-    sources, modules, scalars = capture.find_sources(fn, args, kwargs)
+    sources, modules, scalars, sources_objects = capture.find_sources(fn, args, kwargs)
     rec = capture.Recorder(fullgraph, sources)
     for t in tensors:
         rec.add_input(t)
-    entry = _Entry((fn, args, kwargs))
+    entry = _Entry((fn, _identity_objects(args, kwargs)))
     entry.modules = tuple(modules)
     entry.training = tuple(m.training for m in modules)
     entry.scalars = tuple(scalars)
     started = time.perf_counter()
     capture.install()
     _COUNTERS["captures"] += 1
+    overridden = capture.patch_instance_steps(sources_objects)
     try:
         capture._local.recorder = rec
         try:
@@ -307,6 +293,7 @@ def _capture(fn, args, kwargs, tensors, fullgraph, explain=None):
         rec.finish()
         template = _template(result, rec) if rec.broken is None else None
     finally:
+        capture.unpatch_instance_steps(overridden)
         capture.uninstall()
     entry.capture_time = time.perf_counter() - started
     entry.recorder = rec if explain else None
@@ -320,7 +307,7 @@ def _capture(fn, args, kwargs, tensors, fullgraph, explain=None):
     entry.output = template
     entry.ops = [op.name for op in entry.tape]
     entry.constants = tuple(rec.constants.values())
-    entry.constant_keys = tuple(rec.source_keys[id(t)] for t in entry.constants)
+    entry.constant_keys = b"".join(rec.source_keys[id(t)] for t in entry.constants)
     entry.changes_mode = any(op.name == "_set_grad_enabled" for op in entry.tape)
     return result, entry
 

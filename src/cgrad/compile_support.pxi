@@ -18,6 +18,8 @@
 # the saved slot tables are copied back byte for byte, so eager operators
 # pay nothing once the capture ends.
 
+from cpython.bytes cimport PyBytes_FromStringAndSize
+
 cdef extern from "Python.h":
     object PyObject_Vectorcall(object callable, PyObject** args, size_t nargsf, PyObject* kwnames)
     size_t PY_VECTORCALL_ARGUMENTS_OFFSET
@@ -158,9 +160,14 @@ cdef class _TapeOp:
     cdef Py_ssize_t slot_of[TAPE_MAX_ARGS]
     cdef tuple nested          # per SLOT_NESTED value: (container type, ((slot or -1, constant), ...))
     cdef tuple out_slots       # where results go: () discards, (k,) one result, else a sequence unpacked
+    cdef Py_ssize_t out0       # out_slots[0], or -1
     cdef bint unpack
-    cdef tuple free_after      # slots whose last use is this op
+    cdef Py_ssize_t* frees     # slots whose last use is this op
+    cdef Py_ssize_t nfrees
     cdef readonly object name  # for explain() and error messages
+
+    def __dealloc__(self):
+        free(self.frees)
 
     def __init__(self, fn, tuple values, tuple slots, kwnames, Py_ssize_t nargs, tuple nested,
                  tuple out_slots, bint unpack, tuple free_after, name):
@@ -176,8 +183,14 @@ cdef class _TapeOp:
             self.slot_of[i] = slots[i]
         self.nested = nested
         self.out_slots = out_slots
+        self.out0 = out_slots[0] if len(out_slots) else -1
         self.unpack = unpack
-        self.free_after = free_after
+        self.nfrees = len(free_after)
+        self.frees = <Py_ssize_t*>malloc((self.nfrees + 1) * sizeof(Py_ssize_t))
+        if self.frees == NULL:
+            raise MemoryError()
+        for i in range(self.nfrees):
+            self.frees[i] = free_after[i]
         self.name = name
 
 
@@ -187,6 +200,8 @@ cdef object _build_nested(tuple spec, list slots):
     return values if container is list else tuple(values)
 
 
+@cython.boundscheck(False)
+@cython.wraparound(False)
 def _replay_tape(list tape, list slots):
     """Run every op of `tape` with `slots` holding the inputs (filled in
     place with the results)."""
@@ -215,10 +230,10 @@ def _replay_tape(list tape, list slots):
         if op.unpack:
             for i, value in enumerate(result):
                 slots[<Py_ssize_t>op.out_slots[i]] = value
-        elif len(op.out_slots):
-            slots[<Py_ssize_t>op.out_slots[0]] = result
-        for s in op.free_after:
-            slots[s] = None
+        elif op.out0 >= 0:
+            slots[op.out0] = result
+        for i in range(op.nfrees):
+            slots[op.frees[i]] = None
 
 
 def _swap_type_dict(type tp, dict methods):
@@ -236,3 +251,139 @@ def _swap_type_dict(type tp, dict methods):
             d[name] = fn
     PyType_Modified(t)
     return previous
+
+
+cdef struct _KeyBuf:
+    Py_ssize_t* data
+    Py_ssize_t n
+    Py_ssize_t cap
+
+
+cdef int _key_push(_KeyBuf* kb, Py_ssize_t value) except -1:
+    cdef Py_ssize_t* grown
+    if kb.n == kb.cap:
+        grown = <Py_ssize_t*>realloc(kb.data, 2 * kb.cap * sizeof(Py_ssize_t))
+        if grown == NULL:
+            raise MemoryError()
+        kb.data = grown
+        kb.cap *= 2
+    kb.data[kb.n] = value
+    kb.n += 1
+    return 0
+
+
+cdef int _key_tensor(_KeyBuf* kb, Tensor t) except -1:
+    cdef Py_ssize_t i
+    cdef object tp = type(t)
+    _key_push(kb, <Py_ssize_t><void*>tp)
+    _key_push(kb, t._dtype | (t._ndim << 8) | (t._requires_grad << 20) | ((t._grad_fn is None) << 21)
+              | ((t._grad is None) << 22) | (t._is_inference << 23))
+    _key_push(kb, t._offset)
+    for i in range(t._ndim):
+        _key_push(kb, t._shape[i])
+        _key_push(kb, t._strides[i])
+    return 0
+
+
+cdef int _key_open(_KeyBuf* kb) except -1:
+    kb.n = 0
+    kb.cap = 64
+    kb.data = <Py_ssize_t*>malloc(kb.cap * sizeof(Py_ssize_t))
+    if kb.data == NULL:
+        raise MemoryError()
+    return 0
+
+
+cdef bytes _key_close(_KeyBuf* kb):
+    cdef bytes out = PyBytes_FromStringAndSize(<char*>kb.data, kb.n * sizeof(Py_ssize_t))
+    free(kb.data)
+    kb.data = NULL
+    return out
+
+
+def _tensors_key(tensors):
+    """The guard state of closed-over tensors as one bytes object (what
+    _tensor_guard_key gives, packed): compared whole on every call."""
+    cdef _KeyBuf kb
+    _key_open(&kb)
+    try:
+        for t in tensors:
+            _key_tensor(&kb, <Tensor?>t)
+    except BaseException:
+        free(kb.data)
+        raise
+    return _key_close(&kb)
+
+
+def _call_key(fn, args, kwargs):
+    """A call's guard key and its tensors in argument order: the grad and
+    inference modes, fn's identity, then each argument depth first: a
+    tensor's type, dtype, shape, strides, offset and autograd state (an
+    alias of an earlier argument as its index), a Python scalar's type and
+    value, a container's type and length (a dict's keys), any other
+    object's identity. Packed into bytes, with what cannot be packed (a
+    string, an int beyond 64 bits, a dict's keys) in a side tuple."""
+    cdef _KeyBuf kb
+    cdef list tensors = []
+    cdef list extra = []
+    cdef list pending = [kwargs, args] if kwargs else [args]
+    _key_open(&kb)
+    try:
+        _call_key_walk(&kb, fn, pending, tensors, extra)
+    except BaseException:
+        free(kb.data)
+        raise
+    key = _key_close(&kb)
+    return (key, tuple(extra)) if extra else key, tensors
+
+
+cdef int _call_key_walk(_KeyBuf* kb, fn, list pending, list tensors, list extra) except -1:
+    cdef dict seen = None
+    cdef double d
+    cdef Py_ssize_t bits
+    cdef object obj, tp
+    _key_push(kb, cgrad_grad_enabled | (cgrad_inference_mode << 1))
+    _key_push(kb, <Py_ssize_t><void*>fn)
+    while pending:
+        obj = pending.pop()
+        tp = type(obj)
+        if isinstance(obj, Tensor):
+            if seen is None:
+                seen = {}
+            first = seen.get(id(obj))
+            if first is None:
+                seen[id(obj)] = len(tensors)
+                tensors.append(obj)
+                _key_tensor(kb, <Tensor>obj)
+            else:
+                _key_push(kb, 1)
+                _key_push(kb, <Py_ssize_t>first)
+        elif tp is tuple or tp is list:
+            _key_push(kb, <Py_ssize_t><void*>tp)
+            _key_push(kb, len(obj))
+            pending.extend(reversed(obj))
+        elif tp is float:
+            d = obj
+            memcpy(&bits, &d, sizeof(double))
+            _key_push(kb, <Py_ssize_t><void*>tp)
+            _key_push(kb, bits)
+        elif tp is bool or obj is None:
+            _key_push(kb, <Py_ssize_t><void*>obj)
+        elif tp is int and -(1 << 62) < obj < (1 << 62):
+            _key_push(kb, <Py_ssize_t><void*>tp)
+            _key_push(kb, <Py_ssize_t>obj)
+        elif tp is dict:
+            _key_push(kb, <Py_ssize_t><void*>tp)
+            extra.append(tuple(obj))
+            pending.extend(reversed(list(obj.values())))
+        elif tp is str or tp is int:
+            _key_push(kb, 2)
+            extra.append(obj)
+        elif isinstance(obj, tuple):        # a namedtuple or structseq
+            _key_push(kb, <Py_ssize_t><void*>tp)
+            _key_push(kb, len(obj))
+            pending.extend(reversed(obj))
+        else:
+            _key_push(kb, 3)
+            _key_push(kb, <Py_ssize_t><void*>obj)
+    return 0
