@@ -405,6 +405,8 @@ _LAZY_ATTRIBUTES = {
     "serialization": "cgrad.serialization",
     "utils": "cgrad.utils",
     "viz": "cgrad.viz",
+    "compiler": "cgrad.compiler",
+    "_dynamo": "cgrad._dynamo",
     # function transforms
     "vmap": "cgrad.func",
     # linear algebra outside torch.linalg (issue 16 part 4)
@@ -548,6 +550,17 @@ def is_floating_point(input):
 
 def get_default_dtype():
     return float32
+
+
+def compile(model=None, *, fullgraph=False, dynamic=None, backend=None, mode=None, options=None, name=None,
+            disable=False, recompile_limit=None, isolate_recompiles=False, shapes_spec=None):
+    """Capture a function's (or module's) calls into cgrad once per guard
+    set and replay them without its Python (torch.compile; the machinery
+    is in cgrad/_dynamo/)."""
+    from cgrad._dynamo.eval_frame import compile as _compile
+    return _compile(model, fullgraph=fullgraph, dynamic=dynamic, backend=backend, mode=mode, options=options,
+                    name=name, disable=disable, recompile_limit=recompile_limit,
+                    isolate_recompiles=isolate_recompiles, shapes_spec=shapes_spec)
 
 
 # `from cgrad import *` gives every public name, the lazy ones included (as

@@ -37,6 +37,10 @@ NOTES = {
     "cgrad.Tensor.cuda": "CPU-only build: raises as a PyTorch built without CUDA does.",
     "cgrad.Tensor.to": "Only the CPU device exists; other devices raise as a CPU-only PyTorch build.",
     "cgrad.cuda.is_available": "Always False (a CPU-only build).",
+    "cgrad.compile": "Captures the calls a function makes into cgrad once per guard set and replays them from "
+                     "Cython (cgrad/_dynamo/); backend 'inductor', 'eager' and 'aot_eager' all mean this replay, "
+                     "every mode is accepted and behaves alike, options and dynamic=True are refused, and Python "
+                     "side effects between the ops run only while capturing.",
 }
 # PyTorch docstrings whose signature line is wrong (so no comparison).
 DOCSTRING_ERRORS = {

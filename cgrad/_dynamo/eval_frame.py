@@ -1,0 +1,380 @@
+"""cgrad.compile: the compiled function, its cache of captured tapes and
+their guards, and OptimizedModule.
+
+A call computes its guard key: the grad and inference modes, the function
+object, and each argument (a tensor's type, dtype, shape, strides, offset,
+autograd state and whether it has a .grad; a Python scalar's type and
+value; any other object's identity; containers' structure). Each cache
+entry for that key also checks what the tape read besides its arguments:
+the closed-over tensors' metadata, the training flags of the modules the
+function reaches, and the Python scalars in its closure and globals. The
+first call for a key captures (capture.py) and later calls replay the tape
+(_C._replay_tape). Caches are per code object, as torch's are, with at
+most config.recompile_limit entries; past that a new key runs eagerly,
+with torch's warning. A capture that hit a graph break leaves an entry
+that runs the function eagerly for that key (or raises Unsupported under
+fullgraph=True)."""
+import functools
+import time
+import warnings
+
+from cgrad import _C
+from cgrad._C import Tensor
+from cgrad._dynamo import capture, config
+from cgrad._dynamo.exc import InvalidBackend
+from cgrad.func._levels import active_levels
+from cgrad.nn.modules.module import Module
+
+# code object -> {"entries": {key: [entry, ...]}, "count": n, "warned": bool}
+_CACHES = {}
+_COUNTERS = {"captures": 0, "graph_breaks": 0, "replays": 0, "eager_calls": 0}
+
+BACKENDS = ("inductor", "eager", "aot_eager")
+MODES = ("default", "lite", "reduce-overhead", "max-autotune-no-cudagraphs", "max-autotune")
+
+
+def reset():
+    """Forget every captured tape (torch.compiler.reset)."""
+    _CACHES.clear()
+    for k in _COUNTERS:
+        _COUNTERS[k] = 0
+
+
+def list_backends(exclude_tags=("debug", "experimental")):
+    return ["inductor"]
+
+
+def _key_of(fn, args, kwargs):
+    """(the call's guard key, its tensors in argument order): see
+    _C._call_key."""
+    return _C._call_key(fn, args, kwargs)
+
+
+def _identity_objects(args, kwargs):
+    """The arguments a guard key names by identity (not tensors, scalars
+    or containers): held by the entry so that their ids stay theirs. The
+    tensors are not held: a cache entry does not keep a batch alive."""
+    held, pending = [], [args, kwargs]
+    while pending:
+        obj = pending.pop()
+        if isinstance(obj, Tensor) or obj is None or type(obj) in (int, float, bool, str):
+            continue
+        if isinstance(obj, (tuple, list)):
+            pending.extend(obj)
+        elif type(obj) is dict:
+            pending.extend(obj.values())
+        else:
+            held.append(obj)
+    return held
+
+
+class _Entry:
+    """One capture's result: a tape to replay, or eager (a graph break)."""
+
+    def __init__(self, held):
+        self.held = held            # the function and arguments whose identities the key holds
+        self.tape = None
+        self.nslots = 0
+        self.output = None
+        self.constants = ()
+        self.constant_keys = b""
+        self.modules = ()
+        self.training = ()
+        self.scalars = ()
+        self.break_reason = None
+        self.ops = []               # names, for explain()
+        self.changes_mode = False
+
+    def matches(self):
+        if self.constants and _C._tensors_key(self.constants) != self.constant_keys:
+            return False
+        for m, flag in zip(self.modules, self.training):
+            if m.training is not flag:
+                return False
+        for holder, name, value in self.scalars:
+            current = holder.get(name, _MISSING) if name is not None else _cell_value(holder)
+            if type(current) is not type(value) or current != value:
+                return False
+        return True
+
+    def replay(self, tensors):
+        slots = tensors + [None] * (self.nslots - len(tensors))
+        if not self.changes_mode:
+            _C._replay_tape(self.tape, slots)
+        else:
+            mode = _C.is_grad_enabled()
+            try:
+                _C._replay_tape(self.tape, slots)
+            except BaseException:
+                _C._set_grad_enabled(mode)      # as the `with no_grad()` that raised in eager code would
+                raise
+        return _build(self.output, slots)
+
+
+_MISSING = object()
+
+
+def _cell_value(cell):
+    try:
+        return cell.cell_contents
+    except ValueError:
+        return _MISSING
+
+
+def _template(obj, rec):
+    """The output's structure with tracked objects as slot numbers."""
+    if isinstance(obj, Tensor) or (not _plain(obj) and id(obj) in rec.slot_of):
+        slot = rec.slot_of.get(id(obj))
+        if slot is not None and rec.objects[slot] is obj:
+            return ("slot", slot)
+        if isinstance(obj, Tensor):
+            if id(obj) in rec.sources:
+                return ("const", obj)
+            rec.graph_break("the function returned a tensor made outside the recorded operations")
+        return ("const", obj)
+    t = type(obj)
+    if t is tuple or t is list:
+        return ("seq", t, [_template(o, rec) for o in obj])
+    if t is dict:
+        return ("dict", [(k, _template(v, rec)) for k, v in obj.items()])
+    if isinstance(obj, tuple):
+        return ("named", t, [_template(o, rec) for o in obj])
+    return ("const", obj)
+
+
+def _plain(obj):
+    return obj is None or type(obj) in (int, float, bool, str)
+
+
+def _build(template, slots):
+    kind = template[0]
+    if kind == "slot":
+        return slots[template[1]]
+    if kind == "const":
+        return template[1]
+    if kind == "seq":
+        items = [_build(t, slots) for t in template[2]]
+        return items if template[1] is list else tuple(items)
+    if kind == "dict":
+        return {k: _build(t, slots) for k, t in template[1]}
+    items = [_build(t, slots) for t in template[2]]
+    cls = template[1]
+    return cls._make(items) if hasattr(cls, "_make") else cls(items)
+
+
+def _template_slots(template, out):
+    kind = template[0]
+    if kind == "slot":
+        out.add(template[1])
+    elif kind in ("seq", "named"):
+        for t in template[2]:
+            _template_slots(t, out)
+    elif kind == "dict":
+        for _, t in template[1]:
+            _template_slots(t, out)
+
+
+def _make_tape(rec, output_template):
+    """The recorder's calls as _C._TapeOp, each freeing the slots it is
+    the last user of."""
+    from cgrad._dynamo.capture import _Nested, _Ref
+    keep = set()
+    _template_slots(output_template, keep)
+    last_use = {}
+    for i, (fn, name, encoded, kwnames, nargs, out, unpack) in enumerate(rec.ops):
+        for value in encoded:
+            if isinstance(value, _Ref):
+                last_use[value.slot] = i
+            elif isinstance(value, _Nested):
+                for item in value.items:
+                    if isinstance(item, _Ref):
+                        last_use[item.slot] = i
+        for s in out:
+            last_use.setdefault(s, i)
+    frees = {}
+    for s, i in last_use.items():
+        if s not in keep:
+            frees.setdefault(i, []).append(s)
+    tape = []
+    for i, (fn, name, encoded, kwnames, nargs, out, unpack) in enumerate(rec.ops):
+        values, slots, nested = [], [], []
+        for value in encoded:
+            if isinstance(value, _Ref):
+                values.append(None)
+                slots.append(value.slot)
+            elif isinstance(value, _Nested):
+                values.append(None)
+                slots.append(-2)
+                nested.append((value.container, tuple(
+                    (item.slot, None) if isinstance(item, _Ref) else (-1, item) for item in value.items)))
+            else:
+                values.append(value)
+                slots.append(-1)
+        tape.append(_C._TapeOp(fn, tuple(values), tuple(slots), kwnames, nargs, tuple(nested), tuple(out),
+                               unpack, tuple(frees.get(i, ())), name))
+    return tape
+
+
+class CompiledFunction:
+    """What cgrad.compile returns for a function."""
+
+    def __init__(self, fn, fullgraph, recompile_limit, isolate, name):
+        self._orig_fn = fn
+        self._fullgraph = bool(fullgraph)
+        self._limit = recompile_limit
+        # torch keeps one cache per code object; fullgraph is part of it here, since an entry that
+        # fell back to eager must still raise under fullgraph=True
+        self._cache_key = object() if isolate else (getattr(fn, "__code__", None) or fn, self._fullgraph)
+        self._name = name
+        functools.update_wrapper(self, fn, updated=())
+
+    def __get__(self, obj, objtype=None):
+        if obj is None:
+            return self
+        return functools.partial(self.__call__, obj)
+
+    def _cache(self):
+        cache = _CACHES.get(self._cache_key)
+        if cache is None:
+            cache = _CACHES[self._cache_key] = {"entries": {}, "count": 0, "warned": False}
+        return cache
+
+    def __call__(self, *args, **kwargs):
+        fn = self._orig_fn
+        if getattr(capture._local, "recorder", None) is not None or active_levels():
+            return fn(*args, **kwargs)      # inlined into the capture around it, or under a transform
+        key, tensors = _key_of(fn, args, kwargs)
+        cache = self._cache()
+        entries = cache["entries"].get(key)
+        if entries:
+            for entry in entries:
+                if entry.matches():
+                    if entry.tape is None:
+                        _COUNTERS["eager_calls"] += 1
+                        return fn(*args, **kwargs)
+                    _COUNTERS["replays"] += 1
+                    return entry.replay(tensors)
+        limit = self._limit if self._limit is not None else config.recompile_limit
+        if cache["count"] >= limit:
+            if not cache["warned"]:
+                cache["warned"] = True
+                warnings.warn(f"cgrad._dynamo hit config.recompile_limit ({limit})\n   function: "
+                              f"{getattr(fn, '__qualname__', fn)!r}\n   last reason: a call matched none of "
+                              f"the {cache['count']} captured guard sets; it and later new ones run eagerly.",
+                              stacklevel=2)
+            _COUNTERS["eager_calls"] += 1
+            return fn(*args, **kwargs)
+        result, entry = _capture(fn, args, kwargs, tensors, self._fullgraph)
+        cache["entries"].setdefault(key, []).append(entry)
+        cache["count"] += 1
+        return result
+
+
+def _capture(fn, args, kwargs, tensors, fullgraph, explain=None):
+    """Run fn eagerly while recording; returns (its result, the entry)."""
+    sources, modules, scalars, sources_objects = capture.find_sources(fn, args, kwargs)
+    rec = capture.Recorder(fullgraph, sources)
+    for t in tensors:
+        rec.add_input(t)
+    entry = _Entry((fn, _identity_objects(args, kwargs)))
+    entry.modules = tuple(modules)
+    entry.training = tuple(m.training for m in modules)
+    entry.scalars = tuple(scalars)
+    started = time.perf_counter()
+    capture.install()
+    _COUNTERS["captures"] += 1
+    overridden = capture.patch_instance_steps(sources_objects)
+    try:
+        capture._local.recorder = rec
+        try:
+            result = fn(*args, **kwargs)
+        finally:
+            capture._local.recorder = None
+        rec.finish()
+        template = _template(result, rec) if rec.broken is None else None
+    finally:
+        capture.unpatch_instance_steps(overridden)
+        capture.uninstall()
+    entry.capture_time = time.perf_counter() - started
+    entry.recorder = rec if explain else None
+    if rec.broken is not None:
+        _COUNTERS["graph_breaks"] += 1
+        entry.break_reason = rec.broken
+        entry.break_stack = rec.break_stack
+        return result, entry
+    entry.tape = _make_tape(rec, template)
+    entry.nslots = len(rec.objects)
+    entry.output = template
+    entry.ops = [op.name for op in entry.tape]
+    entry.constants = tuple(rec.constants.values())
+    entry.constant_keys = b"".join(rec.source_keys[id(t)] for t in entry.constants)
+    entry.changes_mode = any(op.name == "_set_grad_enabled" for op in entry.tape)
+    return result, entry
+
+
+def compile(model=None, *, fullgraph=False, dynamic=None, backend=None, mode=None, options=None, name=None,
+            disable=False, recompile_limit=None, isolate_recompiles=False, shapes_spec=None):
+    """Capture fn's calls into cgrad once per guard set and replay them
+    (torch.compile's signature; see cgrad/_dynamo/eval_frame.py)."""
+    if model is None:
+        def decorator(model):
+            if model is None:
+                raise RuntimeError("Model can't be None")
+            return compile(model, fullgraph=fullgraph, dynamic=dynamic, backend=backend, mode=mode,
+                           options=options, name=name, disable=disable, recompile_limit=recompile_limit,
+                           isolate_recompiles=isolate_recompiles, shapes_spec=shapes_spec)
+        return decorator
+    if mode is not None and options is not None:
+        raise RuntimeError("Either mode or options can be specified, but both can't be specified at the same time.")
+    if mode is not None and mode not in MODES:
+        raise RuntimeError(f"Unrecognized mode={mode}, should be one of: {', '.join(MODES)}")
+    if options:
+        if not isinstance(options, dict):
+            raise AttributeError(f"'{type(options).__name__}' object has no attribute 'items'")
+        raise RuntimeError(f"Unexpected optimization option {next(iter(options))}, known options are []")
+    if backend is not None and not (isinstance(backend, str) and backend in BACKENDS):
+        if callable(backend):
+            raise InvalidBackend(getattr(backend, "__name__", repr(backend)) +
+                                 " (cgrad.compile replays captured tapes; it has no FX graphs for a callable "
+                                 "backend)")
+        raise InvalidBackend(backend)
+    if dynamic is not None and not isinstance(dynamic, bool):
+        raise AssertionError(f"Expected enable to be a bool, got {type(dynamic)}")
+    if dynamic:
+        raise RuntimeError("cgrad.compile specialises every capture on its input shapes: dynamic=True is not "
+                           "supported (use dynamic=None or False; a new shape captures again)")
+    if shapes_spec is not None:
+        raise RuntimeError("cgrad.compile does not support shapes_spec (it has no dynamic shapes)")
+    if recompile_limit is not None and (not isinstance(recompile_limit, int) or recompile_limit < 0):
+        raise ValueError(f"recompile_limit must be a non-negative int, got {recompile_limit!r}")
+    if not callable(model):
+        raise AssertionError(f"A callable function is expected, but {type(model)} is provided.")
+    if disable:
+        return model
+    if isinstance(model, Module):
+        return OptimizedModule(model, CompiledFunction(model, fullgraph, recompile_limit, isolate_recompiles,
+                                                       name))
+    return CompiledFunction(model, fullgraph, recompile_limit, isolate_recompiles, name)
+
+
+class OptimizedModule(Module):
+    """A compiled module (torch's OptimizedModule): calling it runs the
+    original module's __call__ through the compiled path; its parameters,
+    buffers and state_dict are the original's (under `_orig_mod.`)."""
+
+    def __init__(self, mod, compiled):
+        super().__init__()
+        self._orig_mod = mod
+        object.__setattr__(self, "_compiled_call", compiled)
+
+    def __call__(self, *args, **kwargs):
+        return self._compiled_call(*args, **kwargs)
+
+    def forward(self, *args, **kwargs):
+        return self._compiled_call(*args, **kwargs)
+
+    def __getattr__(self, name):
+        try:
+            return super().__getattr__(name)
+        except AttributeError:
+            return getattr(self._modules["_orig_mod"], name)
