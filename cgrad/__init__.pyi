@@ -17,6 +17,7 @@ from cgrad import optim as optim
 from cgrad import random as random
 from cgrad import return_types as return_types
 from cgrad import serialization as serialization
+from cgrad import special as special
 from cgrad import utils as utils
 from cgrad import viz as viz
 from cgrad._C import Generator as Generator
@@ -37,6 +38,7 @@ from cgrad._C import amax as amax
 from cgrad._C import amin as amin
 from cgrad._C import any as any
 from cgrad._C import arange as arange
+from cgrad._C import arctan2 as arctan2
 from cgrad._C import argmax as argmax
 from cgrad._C import argmin as argmin
 from cgrad._C import as_tensor as as_tensor
@@ -45,7 +47,6 @@ from cgrad._C import asin_ as asin_
 from cgrad._C import asinh as asinh
 from cgrad._C import asinh_ as asinh_
 from cgrad._C import atan as atan
-from cgrad._C import atan2 as arctan2
 from cgrad._C import atan2 as atan2
 from cgrad._C import atan_ as atan_
 from cgrad._C import atanh as atanh
@@ -145,6 +146,8 @@ from cgrad._C import isclose as isclose
 from cgrad._C import isfinite as isfinite
 from cgrad._C import isinf as isinf
 from cgrad._C import isnan as isnan
+from cgrad._C import isneginf as isneginf
+from cgrad._C import isposinf as isposinf
 from cgrad._C import le as le
 from cgrad._C import lerp as lerp
 from cgrad._C import less as less
@@ -202,6 +205,7 @@ from cgrad._C import outer as outer
 from cgrad._C import permute as permute
 from cgrad._C import poisson as poisson
 from cgrad._C import polygamma as polygamma
+from cgrad._C import positive as positive
 from cgrad._C import pow as pow
 from cgrad._C import prelu as prelu
 from cgrad._C import prod as prod
@@ -241,6 +245,7 @@ from cgrad._C import sgn as sgn
 from cgrad._C import sgn_ as sgn_
 from cgrad._C import sigmoid as sigmoid
 from cgrad._C import sign as sign
+from cgrad._C import signbit as signbit
 from cgrad._C import sin as sin
 from cgrad._C import sinc as sinc
 from cgrad._C import sinc_ as sinc_
@@ -285,6 +290,20 @@ from cgrad._C import xlogy as xlogy
 from cgrad._C import xlogy_ as xlogy_
 from cgrad._C import zeros as zeros
 from cgrad._C import zeros_like as zeros_like
+from cgrad._aliases import arccos as arccos
+from cgrad._aliases import arccos_ as arccos_
+from cgrad._aliases import arccosh as arccosh
+from cgrad._aliases import arccosh_ as arccosh_
+from cgrad._aliases import arcsin as arcsin
+from cgrad._aliases import arcsin_ as arcsin_
+from cgrad._aliases import arcsinh as arcsinh
+from cgrad._aliases import arcsinh_ as arcsinh_
+from cgrad._aliases import arctan as arctan
+from cgrad._aliases import arctan_ as arctan_
+from cgrad._aliases import arctanh as arctanh
+from cgrad._aliases import arctanh_ as arctanh_
+from cgrad._aliases import fix as fix
+from cgrad._aliases import fix_ as fix_
 from cgrad._interop import from_dlpack as from_dlpack
 from cgrad._linalg_legacy import cholesky as cholesky
 from cgrad._linalg_legacy import cholesky_inverse as cholesky_inverse
@@ -342,6 +361,7 @@ from cgrad._ops_unique import searchsorted as searchsorted
 from cgrad._ops_unique import unique as unique
 from cgrad._ops_unique import unique_consecutive as unique_consecutive
 from cgrad._ops_views import as_strided as as_strided
+from cgrad._ops_views import as_strided_ as as_strided_
 from cgrad._ops_views import block_diag as block_diag
 from cgrad._ops_views import cartesian_prod as cartesian_prod
 from cgrad._ops_views import combinations as combinations
@@ -359,6 +379,8 @@ from cgrad.autograd.grad_mode import inference_mode as inference_mode
 from cgrad.autograd.grad_mode import no_grad as no_grad
 from cgrad.autograd.grad_mode import set_grad_enabled as set_grad_enabled
 from cgrad.func import vmap as vmap
+from cgrad.nn._rrelu import rrelu as rrelu
+from cgrad.nn._rrelu import rrelu_ as rrelu_
 from cgrad.serialization import load as load
 from cgrad.serialization import save as save
 
@@ -383,4 +405,4 @@ long: _dtype
 short: _dtype
 uint8: _dtype
 def __dir__() -> builtins.list[builtins.str]: ...
-__all__ = ['Generator', 'Size', 'Tensor', '_dynamo', 'abs', 'acos', 'acos_', 'acosh', 'acosh_', 'add', 'addbmm', 'addmm', 'addmv', 'addr', 'adjoint', 'all', 'allclose', 'amax', 'amin', 'aminmax', 'any', 'arange', 'arctan2', 'argmax', 'argmin', 'argsort', 'as_strided', 'as_tensor', 'asin', 'asin_', 'asinh', 'asinh_', 'atan', 'atan2', 'atan_', 'atanh', 'atanh_', 'atleast_1d', 'atleast_2d', 'atleast_3d', 'autograd', 'backends', 'baddbmm', 'bernoulli', 'bincount', 'bitwise_and', 'bitwise_not', 'bitwise_or', 'bitwise_xor', 'block_diag', 'bmm', 'bool', 'bucketize', 'can_cast', 'cartesian_prod', 'cat', 'cdist', 'ceil', 'ceil_', 'celu', 'celu_', 'cholesky', 'cholesky_inverse', 'cholesky_solve', 'chunk', 'clamp', 'clamp_', 'clamp_max', 'clamp_min', 'clip', 'clip_', 'clone', 'combinations', 'compile', 'compiler', 'concat', 'concatenate', 'copysign', 'cos', 'cosh', 'cosh_', 'count_nonzero', 'cross', 'cuda', 'cummax', 'cummin', 'cumprod', 'cumsum', 'default_generator', 'deg2rad', 'deg2rad_', 'det', 'device', 'diag', 'diag_embed', 'diagonal', 'digamma', 'distributed', 'distributions', 'div', 'divide', 'dot', 'double', 'dropout', 'dtype', 'einsum', 'empty', 'empty_like', 'enable_grad', 'eq', 'equal', 'erf', 'erf_', 'erfc', 'erfc_', 'erfinv', 'exp', 'exp2', 'exp2_', 'expm1', 'expm1_', 'eye', 'flatten', 'flip', 'float', 'float16', 'float32', 'float64', 'float_power', 'floor', 'floor_', 'floor_divide', 'fmax', 'fmin', 'fmod', 'frac', 'frac_', 'from_dlpack', 'from_numpy', 'full', 'full_like', 'func', 'gather', 'ge', 'ger', 'get_default_device', 'get_default_dtype', 'get_num_threads', 'get_rng_state', 'greater', 'greater_equal', 'gt', 'half', 'hardshrink', 'heaviside', 'histc', 'hstack', 'hypot', 'i0', 'i0_', 'index_add', 'index_copy', 'index_fill', 'index_put', 'index_select', 'inference_mode', 'initial_seed', 'int', 'int16', 'int32', 'int64', 'int8', 'inverse', 'is_anomaly_check_nan_enabled', 'is_anomaly_enabled', 'is_floating_point', 'is_grad_enabled', 'is_inference_mode_enabled', 'is_tensor', 'isclose', 'isfinite', 'isinf', 'isnan', 'kron', 'kthvalue', 'le', 'lerp', 'less', 'less_equal', 'lgamma', 'linalg', 'linspace', 'load', 'log', 'log10', 'log10_', 'log1p', 'log1p_', 'log2', 'log2_', 'log_softmax', 'logaddexp', 'logaddexp2', 'logcumsumexp', 'logdet', 'logical_and', 'logical_not', 'logical_or', 'logical_xor', 'logit', 'logit_', 'logsumexp', 'long', 'lt', 'lu_solve', 'manual_seed', 'masked_fill', 'masked_scatter', 'masked_select', 'matmul', 'matrix_exp', 'matrix_power', 'max', 'maximum', 'mean', 'median', 'meshgrid', 'min', 'minimum', 'mm', 'mode', 'moveaxis', 'movedim', 'msort', 'mul', 'multinomial', 'multiply', 'mv', 'nan_to_num', 'nan_to_num_', 'nanmean', 'nanmedian', 'nanquantile', 'nansum', 'narrow', 'narrow_copy', 'ne', 'neg', 'negative', 'nn', 'no_grad', 'nonzero', 'norm', 'normal', 'not_equal', 'numel', 'ones', 'ones_like', 'optim', 'outer', 'permute', 'pinverse', 'poisson', 'polygamma', 'pow', 'prelu', 'prod', 'promote_types', 'qr', 'quantile', 'rad2deg', 'rad2deg_', 'rand', 'rand_like', 'randint', 'randint_like', 'randn', 'randn_like', 'random', 'randperm', 'ravel', 'reciprocal', 'relu', 'relu_', 'remainder', 'reshape', 'result_type', 'return_types', 'roll', 'rot90', 'round', 'round_', 'row_stack', 'rsqrt', 'rsqrt_', 'rsub', 'save', 'scatter', 'scatter_add', 'searchsorted', 'seed', 'select', 'selu', 'selu_', 'serialization', 'set_default_device', 'set_grad_enabled', 'set_num_threads', 'set_printoptions', 'set_rng_state', 'sgn', 'sgn_', 'short', 'sigmoid', 'sign', 'sin', 'sinc', 'sinc_', 'sinh', 'sinh_', 'slogdet', 'softmax', 'sort', 'split', 'split_with_sizes', 'sqrt', 'square', 'square_', 'squeeze', 'stack', 'std', 'std_mean', 'sub', 'subtract', 'sum', 'svd', 'swapaxes', 'swapdims', 't', 'take', 'take_along_dim', 'tan', 'tan_', 'tanh', 'tensor', 'tensordot', 'threshold', 'threshold_', 'tile', 'topk', 'trace', 'transpose', 'tril', 'tril_indices', 'triu', 'triu_indices', 'true_divide', 'trunc', 'trunc_', 'uint8', 'unbind', 'unflatten', 'unique', 'unique_consecutive', 'unsqueeze', 'utils', 'var', 'var_mean', 'viz', 'vmap', 'vstack', 'where', 'xlogy', 'xlogy_', 'zeros', 'zeros_like']
+__all__ = ['Generator', 'Size', 'Tensor', '_dynamo', 'abs', 'acos', 'acos_', 'acosh', 'acosh_', 'add', 'addbmm', 'addmm', 'addmv', 'addr', 'adjoint', 'all', 'allclose', 'amax', 'amin', 'aminmax', 'any', 'arange', 'arccos', 'arccos_', 'arccosh', 'arccosh_', 'arcsin', 'arcsin_', 'arcsinh', 'arcsinh_', 'arctan', 'arctan2', 'arctan_', 'arctanh', 'arctanh_', 'argmax', 'argmin', 'argsort', 'as_strided', 'as_strided_', 'as_tensor', 'asin', 'asin_', 'asinh', 'asinh_', 'atan', 'atan2', 'atan_', 'atanh', 'atanh_', 'atleast_1d', 'atleast_2d', 'atleast_3d', 'autograd', 'backends', 'baddbmm', 'bernoulli', 'bincount', 'bitwise_and', 'bitwise_not', 'bitwise_or', 'bitwise_xor', 'block_diag', 'bmm', 'bool', 'bucketize', 'can_cast', 'cartesian_prod', 'cat', 'cdist', 'ceil', 'ceil_', 'celu', 'celu_', 'cholesky', 'cholesky_inverse', 'cholesky_solve', 'chunk', 'clamp', 'clamp_', 'clamp_max', 'clamp_min', 'clip', 'clip_', 'clone', 'combinations', 'compile', 'compiler', 'concat', 'concatenate', 'copysign', 'cos', 'cosh', 'cosh_', 'count_nonzero', 'cross', 'cuda', 'cummax', 'cummin', 'cumprod', 'cumsum', 'default_generator', 'deg2rad', 'deg2rad_', 'det', 'device', 'diag', 'diag_embed', 'diagonal', 'digamma', 'distributed', 'distributions', 'div', 'divide', 'dot', 'double', 'dropout', 'dtype', 'einsum', 'empty', 'empty_like', 'enable_grad', 'eq', 'equal', 'erf', 'erf_', 'erfc', 'erfc_', 'erfinv', 'exp', 'exp2', 'exp2_', 'expm1', 'expm1_', 'eye', 'fix', 'fix_', 'flatten', 'flip', 'float', 'float16', 'float32', 'float64', 'float_power', 'floor', 'floor_', 'floor_divide', 'fmax', 'fmin', 'fmod', 'frac', 'frac_', 'from_dlpack', 'from_numpy', 'full', 'full_like', 'func', 'gather', 'ge', 'ger', 'get_default_device', 'get_default_dtype', 'get_num_threads', 'get_rng_state', 'greater', 'greater_equal', 'gt', 'half', 'hardshrink', 'heaviside', 'histc', 'hstack', 'hypot', 'i0', 'i0_', 'index_add', 'index_copy', 'index_fill', 'index_put', 'index_select', 'inference_mode', 'initial_seed', 'int', 'int16', 'int32', 'int64', 'int8', 'inverse', 'is_anomaly_check_nan_enabled', 'is_anomaly_enabled', 'is_floating_point', 'is_grad_enabled', 'is_inference_mode_enabled', 'is_tensor', 'isclose', 'isfinite', 'isinf', 'isnan', 'isneginf', 'isposinf', 'kron', 'kthvalue', 'le', 'lerp', 'less', 'less_equal', 'lgamma', 'linalg', 'linspace', 'load', 'log', 'log10', 'log10_', 'log1p', 'log1p_', 'log2', 'log2_', 'log_softmax', 'logaddexp', 'logaddexp2', 'logcumsumexp', 'logdet', 'logical_and', 'logical_not', 'logical_or', 'logical_xor', 'logit', 'logit_', 'logsumexp', 'long', 'lt', 'lu_solve', 'manual_seed', 'masked_fill', 'masked_scatter', 'masked_select', 'matmul', 'matrix_exp', 'matrix_power', 'max', 'maximum', 'mean', 'median', 'meshgrid', 'min', 'minimum', 'mm', 'mode', 'moveaxis', 'movedim', 'msort', 'mul', 'multinomial', 'multiply', 'mv', 'nan_to_num', 'nan_to_num_', 'nanmean', 'nanmedian', 'nanquantile', 'nansum', 'narrow', 'narrow_copy', 'ne', 'neg', 'negative', 'nn', 'no_grad', 'nonzero', 'norm', 'normal', 'not_equal', 'numel', 'ones', 'ones_like', 'optim', 'outer', 'permute', 'pinverse', 'poisson', 'polygamma', 'positive', 'pow', 'prelu', 'prod', 'promote_types', 'qr', 'quantile', 'rad2deg', 'rad2deg_', 'rand', 'rand_like', 'randint', 'randint_like', 'randn', 'randn_like', 'random', 'randperm', 'ravel', 'reciprocal', 'relu', 'relu_', 'remainder', 'reshape', 'result_type', 'return_types', 'roll', 'rot90', 'round', 'round_', 'row_stack', 'rrelu', 'rrelu_', 'rsqrt', 'rsqrt_', 'rsub', 'save', 'scatter', 'scatter_add', 'searchsorted', 'seed', 'select', 'selu', 'selu_', 'serialization', 'set_default_device', 'set_grad_enabled', 'set_num_threads', 'set_printoptions', 'set_rng_state', 'sgn', 'sgn_', 'short', 'sigmoid', 'sign', 'signbit', 'sin', 'sinc', 'sinc_', 'sinh', 'sinh_', 'slogdet', 'softmax', 'sort', 'special', 'split', 'split_with_sizes', 'sqrt', 'square', 'square_', 'squeeze', 'stack', 'std', 'std_mean', 'sub', 'subtract', 'sum', 'svd', 'swapaxes', 'swapdims', 't', 'take', 'take_along_dim', 'tan', 'tan_', 'tanh', 'tensor', 'tensordot', 'threshold', 'threshold_', 'tile', 'topk', 'trace', 'transpose', 'tril', 'tril_indices', 'triu', 'triu_indices', 'true_divide', 'trunc', 'trunc_', 'uint8', 'unbind', 'unflatten', 'unique', 'unique_consecutive', 'unsqueeze', 'utils', 'var', 'var_mean', 'viz', 'vmap', 'vstack', 'where', 'xlogy', 'xlogy_', 'zeros', 'zeros_like']
