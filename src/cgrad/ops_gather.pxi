@@ -33,6 +33,8 @@ cdef Py_ssize_t gather_walk_range(GatherGeo* g, const int64_t* idx, char* x, cha
     cdef Py_ssize_t k, ioff, xoff, ooff, rest = start
     cdef int d
     cdef int64_t v
+    if start >= stop:
+        return -1           # nothing to walk (and a size-0 dim must not divide below)
     for d in range(g.nd - 1, -1, -1):
         pos[d] = rest % g.shape[d]
         rest = rest // g.shape[d]
