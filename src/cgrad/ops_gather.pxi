@@ -1,4 +1,5 @@
-# gather and scatter_add along a dim, with their nodes.
+# gather and scatter_add along a dim, with their nodes. Large gathers run
+# over threads (gather_threads.pxi).
 
 
 # ---------------------------------------------------------------------------
@@ -22,13 +23,22 @@ cdef Py_ssize_t gather_walk(GatherGeo* g, const int64_t* idx, char* x, char* o, 
     (scatter); else x[..idx..] += o[pos]
     (scatter_add in dtype add_dt). Returns -1, or the position of an index out
     of range (its value in bad[0]); a gather is checked before any write."""
+    return gather_walk_range(g, idx, x, o, 0, numel, itemsize, add_dt, bad)
+
+
+cdef Py_ssize_t gather_walk_range(GatherGeo* g, const int64_t* idx, char* x, char* o, Py_ssize_t start,
+                                  Py_ssize_t stop, int itemsize, int add_dt, int64_t* bad) noexcept nogil:
+    """gather_walk over the positions start..stop-1 of the index (C order)."""
     cdef Py_ssize_t pos[MAX_DIMS]
-    cdef Py_ssize_t k, ioff, xoff, ooff
+    cdef Py_ssize_t k, ioff, xoff, ooff, rest = start
     cdef int d
     cdef int64_t v
-    for d in range(g.nd):
-        pos[d] = 0
-    for k in range(numel):
+    if start >= stop:
+        return -1           # nothing to walk (and a size-0 dim must not divide below)
+    for d in range(g.nd - 1, -1, -1):
+        pos[d] = rest % g.shape[d]
+        rest = rest // g.shape[d]
+    for k in range(start, stop):
         ioff = 0
         xoff = 0
         ooff = 0
@@ -137,9 +147,8 @@ cdef Tensor op_gather(Tensor x, int dim, Tensor index):
         idx = cast_tensor(idx, I64)
     out = new_tensor(index._ndim, index._shape, x._dtype)
     fill_geo(&geo, x, dim, idx, out)
-    with nogil:
-        at = gather_walk(&geo, <const int64_t*>idx._data, x._data, out._data, out._numel,
-                         ITEMSIZE[x._dtype], -1, &bad)
+    at = gather_threads(&geo, <const int64_t*>idx._data, x._data, out._data, out._numel,
+                        ITEMSIZE[x._dtype], &bad)
     if at >= 0:
         raise RuntimeError(f"index {bad} is out of bounds for dimension {dim} with size {geo.limit}")
     if needs_grad(x):

@@ -178,6 +178,8 @@ cdef int adv_run(_AdvIndex ai, int op, Tensor a, Tensor dense) except -1:
         total *= rshape[r]
     if total == 0:
         return 0
+    if op == K_GATHER and adv_gather_flat(ai, a, dense) == 1:     # large: one pass over threads
+        return 0
     for r in range(R):
         od = r - (R - dense._ndim)
         dst[r] = 0 if od < 0 or dense._shape[od] == 1 else dense._strides[od]

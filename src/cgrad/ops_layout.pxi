@@ -140,25 +140,14 @@ def flip(input, dims):
 
 # ---------------------------------------------------------------------------
 # cumsum along one dim: int and bool inputs give int64 (dtype= converts the
-# input first); float16 accumulates in float32. The gradient is the reversed
+# input first); float32 accumulates in float64 and float16 in float32, as
+# PyTorch's CPU kernel (kernels: reduce_threads.pxi). The gradient is the reversed
 # cumulative sum, flip(cumsum(flip(g))).
 
 ctypedef fused cum_t:
     float
     double
     int64_t
-
-
-cdef void cumsum_block(cum_t* out, const cum_t* x, Py_ssize_t outer, Py_ssize_t n,
-                       Py_ssize_t inner) noexcept nogil:
-    cdef Py_ssize_t o, i, j, base
-    for o in range(outer):
-        base = o * n * inner
-        for j in range(inner):
-            out[base + j] = x[base + j]
-        for i in range(1, n):
-            for j in range(inner):
-                out[base + i * inner + j] = out[base + (i - 1) * inner + j] + x[base + i * inner + j]
 
 
 cdef class CumsumBackward0(Node):
@@ -174,7 +163,7 @@ cdef Tensor op_cumsum(Tensor x, int dim):
     cdef Tensor src = x
     cdef Tensor out
     cdef Py_ssize_t outer = 1, n = 1, inner = 1
-    cdef int d, work
+    cdef int d
     cdef CumsumBackward0 node
     if not is_float(x._dtype):
         src = cast_tensor(x, I64)
@@ -189,14 +178,8 @@ cdef Tensor op_cumsum(Tensor x, int dim):
         for d in range(dim + 1, x._ndim):
             inner *= x._shape[d]
     out = new_tensor(x._ndim, x._shape, src._dtype)
-    work = src._dtype
-    with nogil:
-        if work == F32:
-            cumsum_block(<float*>out._data, <const float*>src._data, outer, n, inner)
-        elif work == F64:
-            cumsum_block(<double*>out._data, <const double*>src._data, outer, n, inner)
-        else:
-            cumsum_block(<int64_t*>out._data, <const int64_t*>src._data, outer, n, inner)
+    # float32 sums in float64 (PyTorch's acc_type); float16's float32 copy in float32
+    cumsum_run(src._dtype, x._dtype == F32, out._data, src._data, outer, n, inner)
     if x._dtype == F16:
         out = cast_tensor(out, F16)
     if needs_grad(x):

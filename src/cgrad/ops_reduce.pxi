@@ -4,7 +4,9 @@
 # run_elementwise broadcasts it (stride 0) against the input: a row kernel
 # sees either a reduced inner dim (stride 0: one running sum) or a kept one
 # (o[i] += x[i], vectorised). float32 accumulates in float64, which makes
-# its sums at least as accurate as PyTorch's cascade summation.
+# its sums at least as accurate as PyTorch's cascade summation. Large
+# contiguous float inputs take reduce_threads.pxi's blocked kernels over
+# threads instead (sum_large).
 
 ctypedef fused sum_in_t:
     float
@@ -164,6 +166,9 @@ cdef Tensor sum_kernel(Tensor x, const bint* mask, bint keepdim, bint mean):
     cdef int out_dt = x._dtype if is_float(x._dtype) else I64
     cdef Tensor acc, out
     cdef Operand ops[2]
+    out = sum_large(x, mask, keepdim, mean)     # None below its size threshold
+    if out is not None:
+        return out
     for d in range(x._ndim):
         if mask[d]:
             kshape[d] = 1

@@ -111,6 +111,7 @@ cdef void nn_split_dim(Tensor x, int dim, Py_ssize_t* outer, Py_ssize_t* n, Py_s
 # softmax and log_softmax over one dim: max-subtracted, sums in double.
 # The last-dim kernel walks contiguous rows; the other walks `inner`
 # columns at a time (unit stride) with per-column max and sum buffers.
+# Large work is split over threads by reduce_threads.pxi (softmax_threads).
 #
 # The float32 loops that call exp are C (below) so that the compiler
 # vectorises them: a branch-free exp (Cephes' polynomial on a reduced
@@ -373,7 +374,9 @@ cdef void nn_softmax_lastdim(real_t* out, const real_t* x, Py_ssize_t rows, Py_s
 
 
 cdef void nn_softmax_inner(real_t* out, const real_t* x, Py_ssize_t outer, Py_ssize_t n,
-                           Py_ssize_t inner, bint log, real_t* mx, double* sm) noexcept nogil:
+                           Py_ssize_t inner, bint log, real_t* mx, double* sm, Py_ssize_t ld) noexcept nogil:
+    """ld: the stride from one of the n rows to the next (inner, or wider for
+    a block of columns with outer 1)."""
     cdef Py_ssize_t o, k, i
     cdef const real_t* xo
     cdef const real_t* row
@@ -381,13 +384,13 @@ cdef void nn_softmax_inner(real_t* out, const real_t* x, Py_ssize_t outer, Py_ss
     cdef real_t* orow
     cdef real_t v
     for o in range(outer):
-        xo = x + o * n * inner
-        oo = out + o * n * inner
+        xo = x + o * n * ld
+        oo = out + o * n * ld
         for i in range(inner):
             mx[i] = xo[i]
             sm[i] = 0
         for k in range(1, n):
-            row = xo + k * inner
+            row = xo + k * ld
             if real_t is float:
                 cgrad_nn_max_into_f32(row, mx, inner)
             else:
@@ -396,8 +399,8 @@ cdef void nn_softmax_inner(real_t* out, const real_t* x, Py_ssize_t outer, Py_ss
                     if not (v <= mx[i] or mx[i] != mx[i]):
                         mx[i] = v
         for k in range(n):
-            row = xo + k * inner
-            orow = oo + k * inner
+            row = xo + k * ld
+            orow = oo + k * ld
             if real_t is float:
                 cgrad_nn_exp_cols_f32(row, mx, orow, sm, inner, log)
             else:
@@ -410,15 +413,15 @@ cdef void nn_softmax_inner(real_t* out, const real_t* x, Py_ssize_t outer, Py_ss
             for i in range(inner):
                 sm[i] = cmath.log(sm[i])
             for k in range(n):
-                row = xo + k * inner
-                orow = oo + k * inner
+                row = xo + k * ld
+                orow = oo + k * ld
                 for i in range(inner):
                     orow[i] = (row[i] - mx[i]) - <real_t>sm[i]
         else:
             for i in range(inner):
                 sm[i] = 1.0 / sm[i]
             for k in range(n):
-                orow = oo + k * inner
+                orow = oo + k * ld
                 for i in range(inner):
                     orow[i] = orow[i] * <real_t>sm[i]
 
@@ -474,17 +477,17 @@ cdef void nn_softmax_bwd_impl(real_t* gx, const real_t* g, const real_t* y, Py_s
 
 
 cdef void nn_softmax_run(int dt, char* out, const char* x, Py_ssize_t outer, Py_ssize_t n,
-                        Py_ssize_t inner, bint log, void* mx, double* sm) noexcept nogil:
+                        Py_ssize_t inner, bint log, void* mx, double* sm, Py_ssize_t ld) noexcept nogil:
     if dt == F32:
         if inner == 1:
             nn_softmax_lastdim(<float*>out, <const float*>x, outer, n, log)
         else:
-            nn_softmax_inner(<float*>out, <const float*>x, outer, n, inner, log, <float*>mx, sm)
+            nn_softmax_inner(<float*>out, <const float*>x, outer, n, inner, log, <float*>mx, sm, ld)
     else:
         if inner == 1:
             nn_softmax_lastdim(<double*>out, <const double*>x, outer, n, log)
         else:
-            nn_softmax_inner(<double*>out, <const double*>x, outer, n, inner, log, <double*>mx, sm)
+            nn_softmax_inner(<double*>out, <const double*>x, outer, n, inner, log, <double*>mx, sm, ld)
 
 
 cdef void nn_log_softmax_lastdim_f16(const uint16_t* x, uint16_t* out, Py_ssize_t outer,
@@ -605,6 +608,8 @@ cdef int nn_softmax_kernel(Tensor out, Tensor x, int dim, bint log) except -1:
         copy_into(out, out32)
         return 0
     nn_split_dim(x, dim, &outer, &n, &inner)
+    if threads_for(x._numel) > 1:
+        return softmax_threads(x._dtype, out._data, x._data, outer, n, inner, log)
     if inner > 1:
         mx = malloc(inner * sizeof(double))
         sm = <double*>malloc(inner * sizeof(double))
@@ -614,9 +619,9 @@ cdef int nn_softmax_kernel(Tensor out, Tensor x, int dim, bint log) except -1:
             raise MemoryError()
     if x._numel >= GIL_RELEASE_NUMEL:
         with nogil:
-            nn_softmax_run(x._dtype, out._data, x._data, outer, n, inner, log, mx, sm)
+            nn_softmax_run(x._dtype, out._data, x._data, outer, n, inner, log, mx, sm, inner)
     else:
-        nn_softmax_run(x._dtype, out._data, x._data, outer, n, inner, log, mx, sm)
+        nn_softmax_run(x._dtype, out._data, x._data, outer, n, inner, log, mx, sm, inner)
     free(mx)
     free(sm)
     return 0

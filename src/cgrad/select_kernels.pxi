@@ -228,9 +228,11 @@ cdef sel_t extreme_of_row(const sel_t* x, Py_ssize_t n, bint is_max) noexcept no
 
 
 cdef void extreme_kernel(const sel_t* x, sel_t* vals, int64_t* idx, Py_ssize_t outer, Py_ssize_t n,
-                         Py_ssize_t inner, bint is_max) noexcept nogil:
+                         Py_ssize_t inner, Py_ssize_t ld, bint is_max) noexcept nogil:
     """vals[o, i] = max (or min) over k of x[o, k, i], NaN winning; idx (when
-    not NULL) the first k where it occurs. Requires n >= 1."""
+    not NULL) the first k where it occurs. Requires n >= 1. ld: x's stride
+    from one k to the next (inner, or wider for a block of columns of a
+    one-outer call; vals and idx stay packed)."""
     cdef Py_ssize_t o, k, i
     cdef const sel_t* row
     cdef sel_t* ov
@@ -239,7 +241,7 @@ cdef void extreme_kernel(const sel_t* x, sel_t* vals, int64_t* idx, Py_ssize_t o
     cdef int64_t bi
     cdef bint c
     for o in range(outer):
-        row = x + o * n * inner
+        row = x + o * n * ld
         ov = vals + o * inner
         if inner == 1:
             if idx == NULL:
@@ -258,7 +260,7 @@ cdef void extreme_kernel(const sel_t* x, sel_t* vals, int64_t* idx, Py_ssize_t o
             ov[i] = row[i]
         if idx == NULL:
             for k in range(1, n):
-                row = x + (o * n + k) * inner
+                row = x + (o * n + k) * ld
                 for i in range(inner):
                     ov[i] = pick(row[i], ov[i], is_max)
             continue
@@ -266,7 +268,7 @@ cdef void extreme_kernel(const sel_t* x, sel_t* vals, int64_t* idx, Py_ssize_t o
         for i in range(inner):
             oi[i] = 0
         for k in range(1, n):
-            row = x + (o * n + k) * inner
+            row = x + (o * n + k) * ld
             for i in range(inner):
                 v = row[i]
                 b = ov[i]
@@ -287,25 +289,26 @@ cdef struct KernelArgs:
     Py_ssize_t outer
     Py_ssize_t n
     Py_ssize_t inner
+    Py_ssize_t ld           # the x stride between reduced rows: inner, unless a column block
     double correction
     bint is_max
 
 
 cdef void extreme_dispatch(KernelArgs* a) noexcept nogil:
     if a.dtype == F32:
-        extreme_kernel(<const float*>a.x, <float*>a.out, a.idx, a.outer, a.n, a.inner, a.is_max)
+        extreme_kernel(<const float*>a.x, <float*>a.out, a.idx, a.outer, a.n, a.inner, a.ld, a.is_max)
     elif a.dtype == F64:
-        extreme_kernel(<const double*>a.x, <double*>a.out, a.idx, a.outer, a.n, a.inner, a.is_max)
+        extreme_kernel(<const double*>a.x, <double*>a.out, a.idx, a.outer, a.n, a.inner, a.ld, a.is_max)
     elif a.dtype == I64:
-        extreme_kernel(<const int64_t*>a.x, <int64_t*>a.out, a.idx, a.outer, a.n, a.inner, a.is_max)
+        extreme_kernel(<const int64_t*>a.x, <int64_t*>a.out, a.idx, a.outer, a.n, a.inner, a.ld, a.is_max)
     elif a.dtype == I32:
-        extreme_kernel(<const int32_t*>a.x, <int32_t*>a.out, a.idx, a.outer, a.n, a.inner, a.is_max)
+        extreme_kernel(<const int32_t*>a.x, <int32_t*>a.out, a.idx, a.outer, a.n, a.inner, a.ld, a.is_max)
     elif a.dtype == I16:
-        extreme_kernel(<const int16_t*>a.x, <int16_t*>a.out, a.idx, a.outer, a.n, a.inner, a.is_max)
+        extreme_kernel(<const int16_t*>a.x, <int16_t*>a.out, a.idx, a.outer, a.n, a.inner, a.ld, a.is_max)
     elif a.dtype == I8:
-        extreme_kernel(<const int8_t*>a.x, <int8_t*>a.out, a.idx, a.outer, a.n, a.inner, a.is_max)
+        extreme_kernel(<const int8_t*>a.x, <int8_t*>a.out, a.idx, a.outer, a.n, a.inner, a.ld, a.is_max)
     else:   # bool and uint8 compare as unsigned bytes
-        extreme_kernel(<const uint8_t*>a.x, <uint8_t*>a.out, a.idx, a.outer, a.n, a.inner, a.is_max)
+        extreme_kernel(<const uint8_t*>a.x, <uint8_t*>a.out, a.idx, a.outer, a.n, a.inner, a.ld, a.is_max)
 
 
 ctypedef void (*DispatchFn)(KernelArgs* a) noexcept nogil
@@ -324,6 +327,7 @@ cdef inline void plan_args(KernelArgs* a, RedPlan* p) noexcept:
     a.outer = p.outer
     a.n = p.n
     a.inner = p.inner
+    a.ld = p.inner
 
 
 cdef Tensor as_float32_block(Tensor src):
@@ -350,12 +354,17 @@ cdef int run_extreme(Tensor src, RedPlan* p, Tensor vals, Tensor idx, bint is_ma
     if idx is not None:
         ix = reorder_scratch(idx, p)
     a.idx = NULL if ix is None else <int64_t*>ix._data
+    a.kind = K_EXTREME
     a.dtype = src._dtype
     a.x = src._data
     a.out = v._data
+    a.acc = NULL
     a.is_max = is_max
     plan_args(&a, p)
-    run_dispatch(extreme_dispatch, &a)
+    if ix is None and vector_threads(&a):
+        run_vector_threads(&a)
+    else:
+        run_block_threads(extreme_dispatch, &a, ITEMSIZE[src._dtype], ITEMSIZE[src._dtype], 0)
     finish_reorder(vals, v, p)
     if idx is not None:
         finish_reorder(idx, ix, p)
@@ -444,7 +453,7 @@ cdef void prod_kernel_int(const int64_t* x, int64_t* out, Py_ssize_t outer, Py_s
 
 
 cdef void var_kernel(const real_t* x, real_t* out, double* acc, Py_ssize_t outer, Py_ssize_t n,
-                     Py_ssize_t inner, double correction, bint take_sqrt) noexcept nogil:
+                     Py_ssize_t inner, Py_ssize_t ld, double correction, bint take_sqrt) noexcept nogil:
     """Two-pass variance in float64: sum((x - mean)^2) / max(0, n - correction)."""
     cdef Py_ssize_t o, k, i
     cdef const real_t* row
@@ -492,13 +501,13 @@ cdef void var_kernel(const real_t* x, real_t* out, double* acc, Py_ssize_t outer
             sums[i] = 0
             m2s[i] = 0
         for k in range(n):
-            row = x + (o * n + k) * inner
+            row = x + (o * n + k) * ld
             for i in range(inner):
                 sums[i] += row[i]
         for i in range(inner):
             sums[i] /= n
         for k in range(n):
-            row = x + (o * n + k) * inner
+            row = x + (o * n + k) * ld
             for i in range(inner):
                 d = row[i] - sums[i]
                 m2s[i] += d * d
@@ -508,7 +517,7 @@ cdef void var_kernel(const real_t* x, real_t* out, double* acc, Py_ssize_t outer
 
 
 cdef void logsumexp_kernel(const real_t* x, real_t* out, double* acc, Py_ssize_t outer,
-                           Py_ssize_t n, Py_ssize_t inner) noexcept nogil:
+                           Py_ssize_t n, Py_ssize_t inner, Py_ssize_t ld) noexcept nogil:
     """log(sum(exp(x - m))) + m with m the slice's max (NaN winning), taken
     as 0 when infinite, as PyTorch does; float64 accumulation."""
     cdef Py_ssize_t o, k, i
@@ -535,12 +544,12 @@ cdef void logsumexp_kernel(const real_t* x, real_t* out, double* acc, Py_ssize_t
                 s += c_exp(row[k] - <real_t>m)
             out[o] = <real_t>(cmath.log(s) + m)
             continue
-        row = x + o * n * inner
+        row = x + o * n * ld
         for i in range(inner):
             ms[i] = row[i]
             ss[i] = 0
         for k in range(1, n):
-            row = x + (o * n + k) * inner
+            row = x + (o * n + k) * ld
             for i in range(inner):
                 v = row[i]
                 if v > ms[i] or (v != v and ms[i] == ms[i]):
@@ -549,7 +558,7 @@ cdef void logsumexp_kernel(const real_t* x, real_t* out, double* acc, Py_ssize_t
             if ms[i] == cmath.INFINITY or ms[i] == -cmath.INFINITY:
                 ms[i] = 0
         for k in range(n):
-            row = x + (o * n + k) * inner
+            row = x + (o * n + k) * ld
             for i in range(inner):
                 ss[i] += c_exp(row[i] - <real_t>ms[i])
         for i in range(inner):
@@ -646,6 +655,7 @@ cdef enum:
     K_VAR = 1
     K_STD = 2
     K_LSE = 3
+    K_EXTREME = 4       # max/min: run_extreme's kind, for reduce_threads.pxi
 
 
 cdef void reduce_dispatch(KernelArgs* a) noexcept nogil:
@@ -657,18 +667,18 @@ cdef void reduce_dispatch(KernelArgs* a) noexcept nogil:
         if a.kind == K_PROD:
             prod_kernel_float(<const float*>a.x, <float*>a.out, a.acc, a.outer, a.n, a.inner)
         elif a.kind == K_LSE:
-            logsumexp_kernel(<const float*>a.x, <float*>a.out, a.acc, a.outer, a.n, a.inner)
+            logsumexp_kernel(<const float*>a.x, <float*>a.out, a.acc, a.outer, a.n, a.inner, a.ld)
         else:
             var_kernel(<const float*>a.x, <float*>a.out, a.acc, a.outer, a.n, a.inner,
-                       a.correction, a.kind == K_STD)
+                       a.ld, a.correction, a.kind == K_STD)
     else:
         if a.kind == K_PROD:
             prod_kernel_float(<const double*>a.x, <double*>a.out, a.acc, a.outer, a.n, a.inner)
         elif a.kind == K_LSE:
-            logsumexp_kernel(<const double*>a.x, <double*>a.out, a.acc, a.outer, a.n, a.inner)
+            logsumexp_kernel(<const double*>a.x, <double*>a.out, a.acc, a.outer, a.n, a.inner, a.ld)
         else:
             var_kernel(<const double*>a.x, <double*>a.out, a.acc, a.outer, a.n, a.inner,
-                       a.correction, a.kind == K_STD)
+                       a.ld, a.correction, a.kind == K_STD)
 
 
 cdef int run_reduce_kernel(int kind, Tensor src, Tensor out, RedPlan* p, double corr) except -1:
@@ -682,16 +692,24 @@ cdef int run_reduce_kernel(int kind, Tensor src, Tensor out, RedPlan* p, double 
         run_reduce_kernel(kind, as_float32_block(src), o32, p, corr)
         copy_into(out, o32)
         return 0
-    acc = double_buffer(8 * p.inner)
     o = reorder_scratch(out, p)
     a.kind = kind
     a.dtype = src._dtype
     a.x = src._data
     a.out = o._data
-    a.acc = <double*>acc._data
     a.correction = corr
     plan_args(&a, p)
-    run_dispatch(reduce_dispatch, &a)
+    if kind == K_PROD or (src._dtype != F32 and src._dtype != F64):
+        acc = double_buffer(8 * p.inner)
+        a.acc = <double*>acc._data
+        run_dispatch(reduce_dispatch, &a)
+    elif vector_threads(&a):
+        run_vector_threads(&a)
+    else:
+        # var/std/logsumexp use 2 float64 per column; 8 as the serial kernels have
+        acc = double_buffer(max(8 * p.inner, block_scratch(&a, 8)))
+        a.acc = <double*>acc._data
+        run_block_threads(reduce_dispatch, &a, ITEMSIZE[src._dtype], ITEMSIZE[src._dtype], 8)
     finish_reorder(out, o, p)
     return 0
 
