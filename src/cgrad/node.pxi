@@ -2,9 +2,70 @@
 # their inputs, and how nodes keep and check the tensors they save.
 
 
+# Freeing a graph. A node owns its inputs' nodes through its edge tuple, so
+# dropping the root of an n-op chain frees n nodes nested in one another.
+# Up to 3.12 the tuple's trashcan cut that nesting every 50 levels; from 3.13
+# it cuts only near the C recursion limit (10,000 levels), which overflows a
+# small thread stack (256 KiB), so the nesting is bounded here: past
+# EDGE_FREE_MAX_DEPTH nested node frees on this thread, an edge tuple is set
+# aside and the outermost node free drops it once the stack has unwound.
+cdef extern from *:
+    """
+    #if defined(_MSC_VER)
+    #define CGRAD_THREAD_LOCAL __declspec(thread)
+    #else
+    #define CGRAD_THREAD_LOCAL _Thread_local
+    #endif
+    #define CGRAD_EDGE_FREE_MAX_DEPTH 50
+    static CGRAD_THREAD_LOCAL int cgrad_edge_free_depth = 0;
+    static CGRAD_THREAD_LOCAL PyObject **cgrad_deferred_edges = NULL;
+    static CGRAD_THREAD_LOCAL Py_ssize_t cgrad_deferred_count = 0, cgrad_deferred_capacity = 0;
+
+    /* Drops `edges` (a reference the caller gives up). */
+    static void cgrad_release_edges(PyObject *edges) {
+        if (cgrad_edge_free_depth >= CGRAD_EDGE_FREE_MAX_DEPTH) {
+            if (cgrad_deferred_count == cgrad_deferred_capacity) {
+                Py_ssize_t capacity = cgrad_deferred_capacity ? 2 * cgrad_deferred_capacity : 64;
+                PyObject **grown = (PyObject **)realloc(cgrad_deferred_edges, capacity * sizeof(PyObject *));
+                if (grown != NULL) {
+                    cgrad_deferred_edges = grown;
+                    cgrad_deferred_capacity = capacity;
+                }
+            }
+            if (cgrad_deferred_count < cgrad_deferred_capacity) {
+                cgrad_deferred_edges[cgrad_deferred_count++] = edges;
+                return;
+            }
+            /* out of memory: free it now, nested */
+        }
+        cgrad_edge_free_depth++;
+        Py_DECREF(edges);
+        if (cgrad_edge_free_depth == 1) {
+            while (cgrad_deferred_count > 0) {
+                /* read the array each time: a nested free may grow it */
+                Py_DECREF(cgrad_deferred_edges[--cgrad_deferred_count]);
+            }
+            free(cgrad_deferred_edges);
+            cgrad_deferred_edges = NULL;
+            cgrad_deferred_capacity = 0;
+        }
+        cgrad_edge_free_depth--;
+    }
+    """
+    void cgrad_release_edges(PyObject* edges)
+
+
 cdef class Node:
     """Base of every grad_fn. Built-in subclasses implement apply() in C; the
     engine calls it through the vtable, never through Python."""
+
+    def __dealloc__(self):
+        if self.next_edges is None:
+            return
+        cdef PyObject* edges = <PyObject*>self.next_edges
+        Py_INCREF(self.next_edges)          # handed to cgrad_release_edges
+        self.next_edges = None
+        cgrad_release_edges(edges)
 
     cdef tuple apply(self, object grads):
         raise NotImplementedError(f"{type(self).__name__} has no backward")

@@ -78,6 +78,28 @@ def test_deep_chain_in_a_thread_with_a_small_stack():
     assert p.stdout.strip() == "[[1.0, 1.0]]"
 
 
+def test_deep_chain_freed_without_backward_in_a_thread_with_a_small_stack():
+    """Freeing a 300k graph (saved inputs and edges, no backward) must not
+    nest one C frame per node: CPython 3.13's trashcan no longer bounds it
+    on a 128 KiB thread stack, so cgrad does."""
+    p = run_snippet("""
+        import threading, cgrad
+        threading.stack_size(128 * 1024)
+        out = []
+        def work():
+            x = cgrad.ones(2, requires_grad=True)
+            y = x
+            for _ in range(300_000):
+                y = y.sin() * 1.0
+            del y
+            out.append((x * 2).sum().item())
+        t = threading.Thread(target=work); t.start(); t.join()
+        print(out)
+    """)
+    assert p.returncode == 0, p.stderr[-2000:]
+    assert p.stdout.strip() == "[4.0]"
+
+
 def test_leaf_used_200k_times():
     x = cgrad.tensor([1.0, 2.0], requires_grad=True)
     s = x * 0
