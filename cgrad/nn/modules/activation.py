@@ -4,7 +4,7 @@ from cgrad.nn import functional as F
 from cgrad.nn.modules.module import Module
 
 __all__ = ["ReLU", "Tanh", "Sigmoid", "Softmax", "LogSoftmax", "LeakyReLU", "ELU", "GELU", "SiLU",
-           "Softplus", "Softmin", "GLU"]
+           "Softplus", "Softmin", "GLU", "RReLU"]
 
 
 class ReLU(Module):
