@@ -15,24 +15,15 @@ medians; cgrad's capture is also given as a multiple of one eager call.
 jax.jit uses XLA's own threading (not limited by --threads).
 """
 import argparse
-import statistics
 import time
 
 import numpy as np
 
+from bench.worker import timed
+
 N_STEPS = 50
 TINY_OPS = 3 * N_STEPS + 1
-
-
-def timed(fn, repeat, warmup=3):
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+WARMUP = 3
 
 
 def first_call(fn):
@@ -97,13 +88,13 @@ def run_library(lib, kind, compiler, repeat):
             fn(*args)
         return run
     if compiler is None:
-        return timed(call(step), repeat), None
+        return timed(call(step), repeat, WARMUP), None
     compiled = compiler(step)
     first = first_call(call(compiled))
     if compiler is getattr(lib, "compile", None) and hasattr(lib, "compiler") and lib.__name__ == "cgrad":
         lib.compiler.reset()
         first = first_call(call(compiled))
-    return timed(call(compiled), repeat), first
+    return timed(call(compiled), repeat, WARMUP), first
 
 
 # --- jax ------------------------------------------------------------------------
@@ -158,7 +149,7 @@ def run_jax(kind, repeat):
         import jax
         jax.block_until_ready(out)
     first = first_call(call)
-    return timed(call, repeat), first
+    return timed(call, repeat, WARMUP), first
 
 
 # --- the report ---------------------------------------------------------------------
