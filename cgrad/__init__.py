@@ -73,6 +73,14 @@ from cgrad._C import (
     int64,
     uint8,
 )
+# memory formats: the layouts clone, contiguous, to and the factories produce
+from cgrad._C import (
+    memory_format,
+    preserve_format,
+    contiguous_format,
+    channels_last,
+    channels_last_3d,
+)
 # dtype promotion
 from cgrad._C import (
     promote_types,

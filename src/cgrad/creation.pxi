@@ -481,19 +481,17 @@ cdef Tensor filled(tuple shape, int dt, object value, bint requires_grad):
 
 
 cdef Tensor cre_like(object input, str fname, object dtype, bint requires_grad, object value,
-                     bint preserve=True):
-    """A tensor laid out like input (PyTorch's preserve_format; contiguous
-    when not preserve), zero-filled or filled with value (None: left
-    uninitialised)."""
+                     object memory_format):
+    """A tensor of input's shape laid out by memory_format (None: PyTorch's
+    preserve_format, input's own strides), zero-filled or filled with value
+    (None: left uninitialised)."""
     cdef Tensor x = _as_tensor_arg(input, fname)
     cdef int dt = cre_dtype_arg(dtype, x._dtype, fname)
+    cdef int code = format_code(memory_format, fname, FORMAT_PRESERVE)
     cdef Tensor t
     if value is not None:
         cre_check_fill(value, dt, x._numel)
-    if preserve:
-        t = cre_new_preserving(x._ndim, x._shape, x._strides, dt, value is not None and value == 0)
-    else:
-        t = new_tensor(x._ndim, x._shape, dt, value is not None and value == 0)
+    t = new_in_format(x, dt, code, value is not None and value == 0)
     if value is not None and value != 0:
         fill_scalar(t, value)
     check_requires_grad(t, requires_grad)
@@ -519,6 +517,13 @@ def empty(*size, out=None, dtype=None, layout=None, device=None, pin_memory=Fals
     _check_device(device)
     cdef Tensor t = new_tensor_from_tuple(cre_size_arg(size, kwargs.pop("size", None), "empty"),
                                           cre_dtype_arg(dtype, DEFAULT_FLOAT, "empty"))
+    cdef int code = format_code(memory_format, "empty", FORMAT_CONTIGUOUS)
+    if code == FORMAT_PRESERVE:
+        raise RuntimeError("unsupported memory format Preserve")
+    if code != FORMAT_CONTIGUOUS:
+        check_format_rank(code, t._ndim)
+        set_channels_last_strides(t._ndim, t._shape, t._strides)
+        t._contiguous = t._numel == 0 or strides_are_contiguous(t._ndim, t._shape, t._strides)
     check_requires_grad(t, requires_grad)
     return mark_inference(t)
 
@@ -550,21 +555,21 @@ def zeros_like(input, *, dtype=None, layout=None, device=None, pin_memory=False,
     """Zeros of input's shape, keeping a permuted input's strides as
     PyTorch does."""
     _check_device(device)
-    return cre_like(input, "zeros_like", dtype, requires_grad, 0, True)
+    return cre_like(input, "zeros_like", dtype, requires_grad, 0, memory_format)
 
 
 def ones_like(input, *, dtype=None, layout=None, device=None, pin_memory=False, requires_grad=False,
               memory_format=None):
     """Ones laid out like input."""
     _check_device(device)
-    return cre_like(input, "ones_like", dtype, requires_grad, 1)
+    return cre_like(input, "ones_like", dtype, requires_grad, 1, memory_format)
 
 
 def empty_like(input, *, dtype=None, layout=None, device=None, pin_memory=False, requires_grad=False,
                memory_format=None):
     """An uninitialised tensor laid out like input."""
     _check_device(device)
-    return cre_like(input, "empty_like", dtype, requires_grad, None)
+    return cre_like(input, "empty_like", dtype, requires_grad, None, memory_format)
 
 
 def full_like(input, fill_value, *, dtype=None, layout=None, device=None, pin_memory=False,
@@ -572,7 +577,8 @@ def full_like(input, fill_value, *, dtype=None, layout=None, device=None, pin_me
     """fill_value laid out like input, in input's dtype unless dtype is given."""
     _check_device(device)
     _as_tensor_arg(input, "full_like")
-    return cre_like(input, "full_like", dtype, requires_grad, cre_fill_value(fill_value, "full_like"))
+    return cre_like(input, "full_like", dtype, requires_grad, cre_fill_value(fill_value, "full_like"),
+                    memory_format)
 
 
 cdef Tensor op_zeros_like(Tensor x):

@@ -226,7 +226,7 @@ def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None,
 
 
 cdef Tensor cre_random_like(object input, str fname, object dtype, bint requires_grad, bint normal,
-                            object generator):
+                            object generator, object memory_format):
     cdef Tensor x = _as_tensor_arg(input, fname)
     cdef int dt = cre_dtype_arg(dtype, x._dtype, fname)
     cdef Tensor t
@@ -234,7 +234,7 @@ cdef Tensor cre_random_like(object input, str fname, object dtype, bint requires
         raise NotImplementedError(
             f"\"{'normal_kernel_cpu' if normal else 'check_uniform_bounds'}\" not implemented for "
             f"'{dtype_title(dt)}'")
-    t = cre_new_preserving(x._ndim, x._shape, x._strides, dt, False)
+    t = new_in_format(x, dt, format_code(memory_format, fname, FORMAT_PRESERVE), False)
     cre_fill_random(t, normal, rng_of(generator, fname))
     check_requires_grad(t, requires_grad)
     return mark_inference(t)
@@ -244,14 +244,14 @@ def rand_like(input, *, dtype=None, layout=None, device=None, pin_memory=False, 
               memory_format=None, generator=None):
     """Uniform samples in [0, 1), laid out like input."""
     _check_device(device)
-    return cre_random_like(input, "rand_like", dtype, requires_grad, False, generator)
+    return cre_random_like(input, "rand_like", dtype, requires_grad, False, generator, memory_format)
 
 
 def randn_like(input, *, dtype=None, layout=None, device=None, pin_memory=False, requires_grad=False,
                memory_format=None, generator=None):
     """Standard normal samples, laid out like input."""
     _check_device(device)
-    return cre_random_like(input, "randn_like", dtype, requires_grad, True, generator)
+    return cre_random_like(input, "randn_like", dtype, requires_grad, True, generator, memory_format)
 
 
 cdef int64_t cre_int_bound(object v) except? -1:
@@ -366,8 +366,8 @@ def randint_like(input, *args, dtype=None, layout=None, device=None, pin_memory=
                                          "Tensor input, int high")
             for g in ("cgrad.Generator generator, ", "")])
     x = <Tensor>input
-    t = cre_new_preserving(x._ndim, x._shape, x._strides, cre_dtype_arg(dtype, x._dtype, "randint_like"),
-                           False)
+    t = new_in_format(x, cre_dtype_arg(dtype, x._dtype, "randint_like"),
+                      format_code(memory_format, "randint_like", FORMAT_PRESERVE), False)
     check_requires_grad(t, requires_grad)
     cre_fill_randint(t, cre_int_bound(values.get("low", 0)), cre_int_bound(values["high"]),
                      rng_of(generator, "randint_like"))

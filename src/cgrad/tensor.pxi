@@ -302,8 +302,10 @@ cdef class Tensor:
     def storage_offset(self):
         return self._offset
 
-    def is_contiguous(self, memory_format=None):
-        return self._contiguous
+    def is_contiguous(self, *, memory_format=NO_ARG):
+        if memory_format is NO_ARG:      # an explicit None is refused, as PyTorch does
+            return self._contiguous
+        return is_contiguous_as(self, format_code(memory_format, "is_contiguous", NO_DEFAULT))
 
     def element_size(self):
         return ITEMSIZE[self._dtype]
@@ -349,7 +351,7 @@ cdef class Tensor:
         if isinstance(dtype, str):
             for code in range(NUM_DTYPES):
                 if dtype in ("cgrad." + legacy_type_name(code), "torch." + legacy_type_name(code)):
-                    return op_to_dtype(self, code)
+                    return op_cast_preserving(self, code)
             raise ValueError(f"invalid type: '{dtype}'")
         return self.to(dtype)
 
@@ -650,7 +652,7 @@ cdef class Tensor:
         cdef int dt = self._dtype
         copy = kwargs.pop("copy", False)
         kwargs.pop("non_blocking", None)
-        kwargs.pop("memory_format", None)
+        fmt = kwargs.pop("memory_format", None)
         for a in list(args) + list(kwargs.values()):
             if a is None:
                 continue
@@ -662,39 +664,43 @@ cdef class Tensor:
                 _check_device(a)
             else:
                 dt = dtype_code(a)
-        if dt == self._dtype:
-            return op_clone(self) if copy else self
-        return op_to_dtype(self, dt)
+        if fmt is not None:
+            return op_to_format(self, dt, format_code(fmt, "to", FORMAT_PRESERVE), copy)
+        if copy:
+            return op_to_format(self, dt, FORMAT_PRESERVE, True)
+        return op_cast_preserving(self, dt)
 
     def float(self):
-        return op_to_dtype(self, F32)
+        return op_cast_preserving(self, F32)
 
     def double(self):
-        return op_to_dtype(self, F64)
+        return op_cast_preserving(self, F64)
 
     def long(self):
-        return op_to_dtype(self, I64)
+        return op_cast_preserving(self, I64)
 
     def bool(self):
-        return op_to_dtype(self, BOOL)
+        return op_cast_preserving(self, BOOL)
 
     def half(self):
-        return op_to_dtype(self, F16)
+        return op_cast_preserving(self, F16)
 
     def int(self):
-        return op_to_dtype(self, I32)
+        return op_cast_preserving(self, I32)
 
     def short(self):
-        return op_to_dtype(self, I16)
+        return op_cast_preserving(self, I16)
 
     def char(self):
-        return op_to_dtype(self, I8)
+        return op_cast_preserving(self, I8)
 
     def byte(self):
-        return op_to_dtype(self, U8)
+        return op_cast_preserving(self, U8)
 
     def cpu(self, memory_format=None):
-        return self
+        if memory_format is None:
+            return self
+        return op_to_format(self, self._dtype, format_code(memory_format, "cpu", FORMAT_PRESERVE), False)
 
     def cuda(self, device=None, non_blocking=False, memory_format=None):
         if isinstance(device, (int, np.integer)) and not isinstance(device, bool):
@@ -724,10 +730,14 @@ cdef class Tensor:
         return False
 
     def clone(self, *, memory_format=None):
-        return op_clone(self)
+        if memory_format is None:
+            return op_clone(self)
+        return op_clone_as(self, format_code(memory_format, "clone", FORMAT_PRESERVE))
 
-    def contiguous(self, memory_format=None):
-        return op_contiguous(self)
+    def contiguous(self, *, memory_format=NO_ARG):
+        if memory_format is NO_ARG:      # an explicit None is refused, as PyTorch does
+            return op_contiguous(self)
+        return op_contiguous_as(self, format_code(memory_format, "contiguous", NO_DEFAULT))
 
     # --- arithmetic -----------------------------------------------------------
     def __add__(self, other):
@@ -1530,7 +1540,7 @@ cdef class Tensor:
         if not isinstance(other, Tensor):
             raise TypeError(f"type_as(): argument 'other' (position 1) must be Tensor, not "
                             f"{type(other).__name__}")
-        return self if self._dtype == (<Tensor>other)._dtype else op_to_dtype(self, (<Tensor>other)._dtype)
+        return self if self._dtype == (<Tensor>other)._dtype else op_cast_preserving(self, (<Tensor>other)._dtype)
 
     def tril(self, diagonal=0):
         return op_tri(self, as_index(diagonal, "diagonal"), True)
