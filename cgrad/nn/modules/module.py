@@ -439,7 +439,11 @@ class Module:
         return self
 
     def to(self, *args, **kwargs):
+        """to(device), to(dtype), to(tensor), to(memory_format=...): floating
+        parameters and buffers converted, 4-D and 5-D ones laid out by the
+        memory format, as PyTorch's Module.to."""
         from cgrad import _C
+        memory_format = kwargs.pop("memory_format", None)
         dtype = kwargs.get("dtype")
         for a in args:
             if isinstance(a, _C.dtype):
@@ -449,9 +453,18 @@ class Module:
         if dtype is not None and not dtype.is_floating_point:
             raise TypeError("nn.Module.to only accepts floating point or complex dtypes, but got desired "
                             f"dtype={dtype}")
-        if dtype is None:
+        _C.empty(0).to(*args, **kwargs)      # Tensor.to's parsing checks the device and arguments
+        if memory_format is not None and not isinstance(memory_format, _C.memory_format):
+            raise TypeError(f"to(): argument 'memory_format' must be cgrad.memory_format, not "
+                            f"{type(memory_format).__name__}")
+        if dtype is None and memory_format is None:
             return self
-        return self._apply(lambda t: t.to(dtype) if t.is_floating_point() else t)
+
+        def convert(t):
+            if memory_format is not None and t.dim() in (4, 5):
+                t = t.to(memory_format=memory_format)
+            return t.to(dtype) if dtype is not None and t.is_floating_point() else t
+        return self._apply(convert)
 
     def type(self, dst_type):
         return self._apply(lambda t: t.type(dst_type))
