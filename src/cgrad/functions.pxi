@@ -88,55 +88,13 @@ def _pow(input, exponent, *, out=None):
     raise TypeError(f"pow(): argument 'input' (position 1) must be Tensor, not {py_typename(input)}")
 
 
-def neg(input):
-    return op_neg(input_arg(input, "neg"))
-
-
 negative = neg
-
-
-def _abs(input):
-    return op_abs(input_arg(input, "abs"))
-
-
-def sign(input):
-    return op_sign(input_arg(input, "sign"))
-
-
-def exp(input):
-    return op_exp(input_arg(input, "exp"))
-
-
-def log(input):
-    return op_log(input_arg(input, "log"))
-
-
-def sqrt(input):
-    return op_sqrt(input_arg(input, "sqrt"))
-
-
-def sin(input):
-    return op_sin(input_arg(input, "sin"))
-
-
-def cos(input):
-    return op_cos(input_arg(input, "cos"))
-
-
-def tanh(input):
-    return op_tanh(input_arg(input, "tanh"))
-
-
-def sigmoid(input):
-    return op_sigmoid(input_arg(input, "sigmoid"))
+negative_ = neg_
+absolute = _abs
 
 
 def relu(input):
     return op_relu(input_arg(input, "relu"))
-
-
-def reciprocal(input):
-    return op_reciprocal(input_arg(input, "reciprocal"))
 
 
 def _sum(input, dim=None, keepdim=False, *, dtype=None, **kwargs):
@@ -211,7 +169,6 @@ def numel(input):
 
 
 export_as("pow", _pow)
-export_as("abs", _abs)
 export_as("sum", _sum)
 
 

@@ -1377,6 +1377,52 @@ cdef class Tensor:
     def expm1_(self):
         return op_expm1_(self)
 
+    # in-place forms of the first unary ops (their out-of-place methods are above)
+    def neg_(self):
+        return op_neg_(self)
+
+    def negative(self):
+        return op_neg(self)
+
+    def negative_(self):
+        return op_neg_(self)
+
+    def abs_(self):
+        return op_abs_(self)
+
+    def absolute(self):
+        return op_abs(self)
+
+    def absolute_(self):
+        return op_abs_(self)
+
+    def sign_(self):
+        return op_sign_(self)
+
+    def exp_(self):
+        return op_exp_(self)
+
+    def log_(self):
+        return op_log_(self)
+
+    def sqrt_(self):
+        return op_sqrt_(self)
+
+    def sin_(self):
+        return op_sin_(self)
+
+    def cos_(self):
+        return op_cos_(self)
+
+    def tanh_(self):
+        return op_tanh_(self)
+
+    def sigmoid_(self):
+        return op_sigmoid_(self)
+
+    def reciprocal_(self):
+        return op_reciprocal_(self)
+
     def log2(self):
         return op_log2(self)
 

@@ -30,6 +30,9 @@ A row is everything cgrad knows about an op, in PyTorch's terms
   bool_error  PyTorch's error text for a bool input, where it has its own
   params_first  the params come before the input in the signature
            (polygamma(n, input))
+  expose   (legacy rows) the template writes the function with out= and
+           the in-place function; inplace_fn=False where PyTorch has only
+           the in-place method (Tensor.sign_, no torch.sign_)
   none_as  {param: value}: the number a parameter given as None stands for
   grad_kernel  the fused kernel's formula where it differs from `grad`
            (PyTorch's backward kernel handles edges the formula does not)
@@ -63,33 +66,33 @@ A row is everything cgrad knows about an op, in PyTorch's terms
 PI = 3.141592653589793
 
 LEGACY = [
-    dict(name='neg', node='NegBackward0', ints='native', fwd='-x', ifwd='-x',
+    dict(name='neg', node='NegBackward0', ints='native', expose=1, fwd='-x', ifwd='-x',
          bwd='-g', reads='', formula='op_neg(g)'),
-    dict(name='abs', node='AbsBackward0', ints='native', fwd='c_abs(x)', ifwd='x if x >= 0 else -x',
+    dict(name='abs', node='AbsBackward0', ints='native', expose=1, fwd='c_abs(x)', ifwd='x if x >= 0 else -x',
          bwd='g * c_sign(x)', reads='x', formula='op_mul(g, op_sign(x))'),
-    dict(name='sign', node='SignBackward0', ints='native', fwd='c_sign(x)', ifwd='(x > 0) - (x < 0)',
+    dict(name='sign', node='SignBackward0', ints='native', expose=1, inplace_fn=False, fwd='c_sign(x)', ifwd='(x > 0) - (x < 0)',
          bwd='0', reads='', formula='op_zeros_like(g)'),
     dict(name='relu', node='ReluBackward0', ints='native', fwd='0 if x < 0 else x', ifwd='0 if x <= 0 else x',
          bwd='0 if y <= 0 else g', reads='y', formula='op_mul(g, cast_tensor(op_compare(CMP_GT, y, 0), g._dtype))'),
-    dict(name='exp', node='ExpBackward0', ints='float', fwd='c_exp(x)',
+    dict(name='exp', node='ExpBackward0', ints='float', expose=1, fwd='c_exp(x)',
          bwd='g * y', reads='y', formula='op_mul(g, y)'),
-    dict(name='log', node='LogBackward0', ints='float', fwd='c_log(x)',
+    dict(name='log', node='LogBackward0', ints='float', expose=1, fwd='c_log(x)',
          bwd='g / x', reads='x', formula='op_div(g, x)'),
-    dict(name='sqrt', node='SqrtBackward0', ints='float', fwd='c_sqrt(x)',
+    dict(name='sqrt', node='SqrtBackward0', ints='float', expose=1, fwd='c_sqrt(x)',
          bwd='g / (2 * y)', reads='y', formula='op_div(g, op_mul_scalar(y, 2))',
          hbwd='cg_f2h(g / cg_h2f(cg_f2h(2 * y)))'),
-    dict(name='sin', node='SinBackward0', ints='float', fwd='c_sin(x)',
+    dict(name='sin', node='SinBackward0', ints='float', expose=1, fwd='c_sin(x)',
          bwd='g * c_cos(x)', reads='x', formula='op_mul(g, op_cos(x))',
          hbwd='cg_f2h(g * cg_h2f(cg_f2h(c_cos(x))))'),
-    dict(name='cos', node='CosBackward0', ints='float', fwd='c_cos(x)',
+    dict(name='cos', node='CosBackward0', ints='float', expose=1, fwd='c_cos(x)',
          bwd='g * -c_sin(x)', reads='x', formula='op_mul(g, op_neg(op_sin(x)))',
          hbwd='cg_f2h(g * -cg_h2f(cg_f2h(c_sin(x))))'),
-    dict(name='tanh', node='TanhBackward0', ints='float', fwd='c_tanh(x)',
+    dict(name='tanh', node='TanhBackward0', ints='float', expose=1, fwd='c_tanh(x)',
          bwd='g * (1 - y * y)', reads='y', formula='op_mul(g, op_rsub_scalar(op_mul(y, y), 1))'),
-    dict(name='sigmoid', node='SigmoidBackward0', ints='float', fwd='c_sigmoid(x)',
+    dict(name='sigmoid', node='SigmoidBackward0', ints='float', expose=1, fwd='c_sigmoid(x)',
          bwd='g * (1 - y) * y', reads='y', formula='op_mul(op_mul(g, op_rsub_scalar(y, 1)), y)',
          hbwd='cg_f2h(cg_h2f(cg_f2h(g * cg_h2f(cg_f2h(1 - y)))) * y)'),
-    dict(name='reciprocal', node='ReciprocalBackward0', ints='float', fwd='1 / x',
+    dict(name='reciprocal', node='ReciprocalBackward0', ints='float', expose=1, fwd='1 / x',
          bwd='-g * (y * y)', reads='y', formula='op_mul(op_neg(g), op_mul(y, y))',
          hbwd='cg_f2h(-g * cg_h2f(cg_f2h(y * y)))'),
     dict(name='rsqrt', node='RsqrtBackward0', ints='float', fwd='c_rsqrt(x)', expose=1,
