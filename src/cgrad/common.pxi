@@ -36,11 +36,29 @@ cdef extern from *:
     static CGRAD_TLS int cgrad_inference_mode = 0;
     static CGRAD_TLS int cgrad_anomaly_mode = 0;
     static CGRAD_TLS int cgrad_anomaly_check_nan = 1;
+    /* How many threads have each rarely-used flag on. A thread-local read in
+       a shared library is a call (__tls_get_addr), so the per-op tests read
+       these plain counters first and the thread's flag only when some thread
+       has it on. Flags change with the GIL held, through cg_set_flag. */
+    static int cgrad_inference_threads = 0;
+    static int cgrad_anomaly_threads = 0;
+    static inline void cg_set_flag(int *flag, int value, int *threads) {
+        value = value != 0;
+        if (*flag != value) *threads += value ? 1 : -1;
+        *flag = value;
+    }
+    #define CGRAD_INFERENCE_ON() (cgrad_inference_threads && cgrad_inference_mode)
+    #define CGRAD_ANOMALY_ON() (cgrad_anomaly_threads && cgrad_anomaly_mode)
     """
     int cgrad_grad_enabled
     int cgrad_inference_mode
     int cgrad_anomaly_mode
     int cgrad_anomaly_check_nan
+    int cgrad_inference_threads
+    int cgrad_anomaly_threads
+    void cg_set_flag(int* flag, int value, int* threads) noexcept
+    bint CGRAD_INFERENCE_ON() noexcept
+    bint CGRAD_ANOMALY_ON() noexcept
 
 
 def is_grad_enabled():
@@ -57,8 +75,7 @@ def is_inference_mode_enabled():
 
 
 def _set_inference_mode(bint mode):
-    global cgrad_inference_mode
-    cgrad_inference_mode = mode
+    cg_set_flag(&cgrad_inference_mode, mode, &cgrad_inference_threads)
 
 
 def is_anomaly_enabled():
@@ -66,8 +83,8 @@ def is_anomaly_enabled():
 
 
 def _set_anomaly_enabled(bint mode, bint check_nan=True):
-    global cgrad_anomaly_mode, cgrad_anomaly_check_nan
-    cgrad_anomaly_mode = mode
+    global cgrad_anomaly_check_nan
+    cg_set_flag(&cgrad_anomaly_mode, mode, &cgrad_anomaly_threads)
     cgrad_anomaly_check_nan = check_nan
 
 

@@ -6,6 +6,8 @@
 # (in place when the engine owns the first buffer). No dependency count, no
 # per-graph dictionary, no Python frame per built-in node.
 
+from cpython.tuple cimport PyTuple_GET_ITEM
+
 
 cdef struct HeapEntry:
     long long seq
@@ -238,6 +240,7 @@ cdef list run_engine(list roots, list root_grads, bint keep_graph, bint create_g
     cdef object grads
     cdef list slots
     cdef int i, n
+    cdef Py_ssize_t n_edges
     cdef int prev_mode = cgrad_grad_enabled
     cdef dict targets = None          # node -> list of (nr, input index)
     cdef set runnable = None          # nodes that lead to a target
@@ -327,7 +330,7 @@ cdef list run_engine(list roots, list root_grads, bint keep_graph, bint create_g
                 grads = None
                 continue
 
-            if cgrad_anomaly_mode:
+            if CGRAD_ANOMALY_ON():
                 out = apply_with_anomaly_check(node, grads)
             else:
                 out = node.apply(grads)
@@ -341,11 +344,16 @@ cdef list run_engine(list roots, list root_grads, bint keep_graph, bint create_g
             edges = node.next_edges
             nrs = node.next_nrs
             n = len(out)
+            n_edges = 0 if edges is None else len(edges)
             for i in range(n):
-                g_obj = out[i]
+                # i is in range: read the tuples without the generic
+                # index helper (bounds and negative-index checks)
+                g_obj = <object>PyTuple_GET_ITEM(out, i)
                 if g_obj is None:
                     continue
-                nxt = <Node>edges[i]
+                if i >= n_edges:
+                    raise IndexError("tuple index out of range")
+                nxt = <Node><object>PyTuple_GET_ITEM(edges, i)
                 if nxt is None:
                     continue
                 if runnable is not None and nxt not in runnable and nxt not in targets:

@@ -55,17 +55,88 @@ cdef extern from *:
     void cgrad_release_edges(PyObject* edges)
 
 
+# The edge tuple is released by Node's tp_dealloc, not by a Cython
+# __dealloc__: that would save and restore the thread's exception state
+# around its body at every node free (PyErr_Fetch / PyErr_Restore, about a
+# hundred instructions). Every built-in node class's tp_dealloc is set to
+# node_dealloc, which takes the edge tuple out, runs the class's generated
+# tp_dealloc (found in a table keyed by the class) and then releases the
+# tuple. A Python subclass's tp_dealloc (subtype_dealloc) reaches it through
+# its base's slot, and the table gives the nearest registered base's.
+cdef extern from *:
+    """
+    #define CG_NODE_TYPE_SLOTS 4096
+    static PyTypeObject *cg_node_types[CG_NODE_TYPE_SLOTS];
+    static destructor cg_node_generated[CG_NODE_TYPE_SLOTS];
+
+    static inline size_t cg_node_slot(PyTypeObject *t) {
+        return ((size_t)t >> 4) & (CG_NODE_TYPE_SLOTS - 1);
+    }
+
+    static int cg_node_dealloc_register(PyTypeObject *t, destructor generated) {
+        size_t i = cg_node_slot(t), n;
+        for (n = 0; n < CG_NODE_TYPE_SLOTS; n++, i = (i + 1) & (CG_NODE_TYPE_SLOTS - 1)) {
+            if (cg_node_types[i] == t) return 0;
+            if (cg_node_types[i] == NULL) {
+                cg_node_types[i] = t;
+                cg_node_generated[i] = generated;
+                return 0;
+            }
+        }
+        PyErr_SetString(PyExc_RuntimeError, "too many grad_fn classes");
+        return -1;
+    }
+
+    static destructor cg_node_dealloc_lookup(PyTypeObject *t) {
+        for (; t != NULL; t = t->tp_base) {
+            size_t i = cg_node_slot(t), n;
+            for (n = 0; n < CG_NODE_TYPE_SLOTS && cg_node_types[i] != NULL;
+                 n++, i = (i + 1) & (CG_NODE_TYPE_SLOTS - 1)) {
+                if (cg_node_types[i] == t) return cg_node_generated[i];
+            }
+        }
+        return NULL;
+    }
+    """
+    int cg_node_dealloc_register(PyTypeObject* t, destructor generated) except -1
+    destructor cg_node_dealloc_lookup(PyTypeObject* t) noexcept
+    PyTypeObject* type_of_object "Py_TYPE"(PyObject* o) noexcept
+    enum: Py_TPFLAGS_HEAPTYPE
+
+
+cdef void node_dealloc(PyObject* o) noexcept:
+    # `o` is being freed: only borrowed accesses here (an owned reference
+    # would bring its count back to one and free it a second time)
+    cdef destructor generated = cg_node_dealloc_lookup(type_of_object(o))
+    cdef PyObject* edges = <PyObject*>(<Node>o).next_edges
+    if edges == NULL or edges == <PyObject*>None:
+        generated(o)
+        return
+    Py_INCREF((<Node>o).next_edges)          # handed to cgrad_release_edges
+    (<Node>o).next_edges = None
+    generated(o)
+    cgrad_release_edges(edges)
+
+
+cdef int install_node_dealloc() except -1:
+    """Set node_dealloc on Node and every built-in subclass (Cython
+    classes are all ready when the module's code runs)."""
+    cdef list pending = [Node]
+    cdef PyTypeObject* tp
+    while pending:
+        cls = pending.pop()
+        pending.extend(type.__subclasses__(cls))
+        tp = <PyTypeObject*>cls
+        if tp.tp_flags & Py_TPFLAGS_HEAPTYPE or tp.tp_dealloc == <destructor>node_dealloc:
+            continue
+        cg_node_dealloc_register(tp, tp.tp_dealloc)
+        tp.tp_dealloc = <destructor>node_dealloc
+    return 0
+
+
 cdef class Node:
     """Base of every grad_fn. Built-in subclasses implement apply() in C; the
     engine calls it through the vtable, never through Python."""
-
-    def __dealloc__(self):
-        if self.next_edges is None:
-            return
-        cdef PyObject* edges = <PyObject*>self.next_edges
-        Py_INCREF(self.next_edges)          # handed to cgrad_release_edges
-        self.next_edges = None
-        cgrad_release_edges(edges)
 
     cdef tuple apply(self, object grads):
         raise NotImplementedError(f"{type(self).__name__} has no backward")
@@ -177,6 +248,9 @@ class _HookHandle:
         self.remove()
 
 
+install_node_dealloc()
+
+
 # ---------------------------------------------------------------------------
 # Built-in nodes are taken out of the cyclic garbage collector's view: they
 # refer only to tensors, nodes and tuples, never in a cycle (saved outputs
@@ -185,15 +259,16 @@ class _HookHandle:
 # A node that gets user objects (hooks, metadata) is tracked again, so
 # cycles through those stay collectable.
 
-cdef inline void untrack(Node n) except *:
+cdef inline int untrack(Node n) except -1:
     """Take a new node and its edge tuple (which CPython would otherwise
     keep tracked forever, since it holds GC objects) out of the GC's view.
     Every node passes here once, when wired: in anomaly mode it also keeps
     the traceback of the forward call that made it."""
     PyObject_GC_UnTrack(<void*>n)
     PyObject_GC_UnTrack(<void*>n.next_edges)
-    if cgrad_anomaly_mode:
+    if CGRAD_ANOMALY_ON():
         record_forward_trace(n)
+    return 0
 
 
 cdef void record_forward_trace(Node n) except *:
@@ -234,11 +309,12 @@ cdef Node accumulator_of(Tensor t):
     return acc
 
 
-cdef inline void refresh_view(Tensor t) except *:
+cdef inline int refresh_view(Tensor t) except -1:
     """Views whose memory was written in place since their history was set
     get a history reading the base's current value (see inplace.pxi)."""
     if t._base is not None and t._view_version != t._storage.version:
         refresh_view_slow(t)
+    return 0
 
 
 cdef inline Node grad_edge(Tensor t):
@@ -282,7 +358,7 @@ cdef object saved_number_attr(Node n, object value):
 # runs after the others (the engine pops the newest first), so the first
 # input's leaf is accumulated first, as in PyTorch.
 
-cdef inline void wire1(Node n, Tensor a):
+cdef inline int wire1(Node n, Tensor a) except -1:
     """Connect a new single-input node; its seq is taken after the input's
     accumulator exists so the order stays topological."""
     n.next_edges = (grad_edge(a),)
@@ -293,9 +369,10 @@ cdef inline void wire1(Node n, Tensor a):
     untrack(n)
     if cgrad_fwd_active:
         fw_note_inputs(n, (a,))
+    return 0
 
 
-cdef inline void wire2(Node n, Tensor a, Tensor b):
+cdef inline int wire2(Node n, Tensor a, Tensor b) except -1:
     cdef Node eb = grad_edge(b)
     n.next_edges = (grad_edge(a), eb)
     if a._output_nr or b._output_nr:
@@ -305,9 +382,10 @@ cdef inline void wire2(Node n, Tensor a, Tensor b):
     untrack(n)
     if cgrad_fwd_active:
         fw_note_inputs(n, (a, b))
+    return 0
 
 
-cdef inline void wire_scalar(Node n, Tensor a):
+cdef inline int wire_scalar(Node n, Tensor a) except -1:
     """A binary op with a Python number as its second operand: PyTorch wraps
     the number as a tensor input, which shows as a (None, 0) edge."""
     n.next_edges = (grad_edge(a), None)
@@ -318,6 +396,7 @@ cdef inline void wire_scalar(Node n, Tensor a):
     untrack(n)
     if cgrad_fwd_active:
         fw_note_inputs(n, (a, None))
+    return 0
 
 
 cdef void wire_many(Node n, list inputs, int num_outputs):
@@ -348,12 +427,13 @@ cdef void wire_many(Node n, list inputs, int num_outputs):
         fw_note_inputs(n, tuple(inputs))
 
 
-cdef inline void set_history(Tensor out, Node n, int output_nr=0) except *:
+cdef inline int set_history(Tensor out, Node n, int output_nr=0) except -1:
     out._grad_fn = n
     out._requires_grad = True
     out._output_nr = output_nr
     if cgrad_fwd_active and n is fw_pending_node:
         fw_after_history(out, n, output_nr)
+    return 0
 
 
 cdef inline bint needs_grad(Tensor a) except -1:
@@ -451,7 +531,7 @@ cdef inline long long save_version(Node node, Tensor t) except? -1:
     saved-tensor hooks pack, see saved_hooks.pxi)."""
     if t._is_inference:
         raise RuntimeError(INFERENCE_SAVE_MSG)
-    if cgrad_saved_hooks_on:
+    if CGRAD_SAVED_HOOKS_ON():
         pack_saved(node, t)
     return t._storage.version
 

@@ -2,7 +2,8 @@
 # (pack, unpack) pair is pushed, every tensor a node saves through
 # save_version()/save_output() is handed to pack, and backward reads
 # unpack(packed) instead of the tensor. Design for zero cost when unused: one
-# thread-local int is tested at each save; the packed objects live in a
+# global count of threads with hooks on is tested at each save (the
+# thread-local flag only when it is not zero); the packed objects live in a
 # per-node dict (Node._packed, keyed by the id of the object the node's field
 # holds) that exists only on nodes made under hooks. The field still holds
 # the tensor, so hooks change what backward reads, not what the node keeps
@@ -11,8 +12,12 @@
 cdef extern from *:
     """
     static CGRAD_TLS int cgrad_saved_hooks_on = 0;
+    static int cgrad_saved_hooks_threads = 0;    /* see cgrad_anomaly_threads */
+    #define CGRAD_SAVED_HOOKS_ON() (cgrad_saved_hooks_threads && cgrad_saved_hooks_on)
     """
     int cgrad_saved_hooks_on
+    int cgrad_saved_hooks_threads
+    bint CGRAD_SAVED_HOOKS_ON() noexcept
 
 import threading as _threading
 
@@ -35,20 +40,18 @@ cdef list hooks_stack():
 
 
 def _push_saved_tensors_hooks(pack_hook, unpack_hook):
-    global cgrad_saved_hooks_on
     msg = getattr(_saved_hooks_tls, "disabled_message", None)
     if msg is not None:
         raise RuntimeError(msg)
     hooks_stack().append((pack_hook, unpack_hook))
-    cgrad_saved_hooks_on = 1
+    cg_set_flag(&cgrad_saved_hooks_on, 1, &cgrad_saved_hooks_threads)
 
 
 def _pop_saved_tensors_hooks():
-    global cgrad_saved_hooks_on
     cdef list stack = hooks_stack()
     if stack:
         stack.pop()
-    cgrad_saved_hooks_on = 1 if stack else 0
+    cg_set_flag(&cgrad_saved_hooks_on, 1 if stack else 0, &cgrad_saved_hooks_threads)
 
 
 def _current_saved_tensors_hooks():
@@ -132,7 +135,7 @@ cdef inline Tensor save_output(Node node, Tensor out):
     """The detached alias a node keeps of one of its outputs (see
     node.pxi's saved tensors), packed when hooks are on."""
     cdef Tensor alias = alias_detached(out)
-    if cgrad_saved_hooks_on:
+    if CGRAD_SAVED_HOOKS_ON():
         pack_saved(node, alias)
     return alias
 
@@ -142,12 +145,10 @@ cdef inline int pause_saved_hooks() noexcept:
     first, whose saved result they then replace: that first save must not
     reach the pack hook (PyTorch packs the result once). Returns the flag to
     hand back to resume_saved_hooks."""
-    global cgrad_saved_hooks_on
     cdef int was = cgrad_saved_hooks_on
-    cgrad_saved_hooks_on = 0
+    cg_set_flag(&cgrad_saved_hooks_on, 0, &cgrad_saved_hooks_threads)
     return was
 
 
 cdef inline void resume_saved_hooks(int was) noexcept:
-    global cgrad_saved_hooks_on
-    cgrad_saved_hooks_on = was
+    cg_set_flag(&cgrad_saved_hooks_on, was, &cgrad_saved_hooks_threads)

@@ -5,6 +5,7 @@
 # (below); borrowed ones (from_numpy) keep their owner alive through `owner`.
 
 from cython.parallel cimport prange
+from cpython.object cimport destructor
 
 cdef extern from "alloc.h" nogil:
     void* cgrad_alloc_large(size_t nbytes, int* fresh)
@@ -176,21 +177,31 @@ _init_cache_limit()
 @cython.freelist(1024)
 cdef class Storage:
 
-    def __dealloc__(self):
-        if self.heap:
-            if self.nbytes >= LARGE_BYTES:
-                if _cache_limit > 0:
-                    cache_give(self.ptr, large_class(self.nbytes))
-                else:
-                    cgrad_free_large(self.ptr, large_class(self.nbytes))
-            else:
-                free(self.ptr)
-            self.ptr = NULL
-            self.heap = False
-
     @property
     def nbytes(self):
         return self.nbytes
+
+
+# Storage's tp_dealloc releases a heap buffer, then hands over to the one
+# Cython generated (no __dealloc__: see tensor_dealloc in tensor_core.pxi).
+cdef destructor storage_generated_dealloc = (<PyTypeObject*>Storage).tp_dealloc
+
+
+cdef void storage_dealloc(PyObject* o) noexcept:
+    if (<Storage>o).heap:
+        if (<Storage>o).nbytes >= LARGE_BYTES:
+            if _cache_limit > 0:
+                cache_give((<Storage>o).ptr, large_class((<Storage>o).nbytes))
+            else:
+                cgrad_free_large((<Storage>o).ptr, large_class((<Storage>o).nbytes))
+        else:
+            free((<Storage>o).ptr)
+        (<Storage>o).ptr = NULL
+        (<Storage>o).heap = False
+    storage_generated_dealloc(o)
+
+
+(<PyTypeObject*>Storage).tp_dealloc = <destructor>storage_dealloc
 
 
 cdef void zero_bytes(char* p, size_t nbytes) noexcept nogil:

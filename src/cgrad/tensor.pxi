@@ -249,10 +249,7 @@ cdef class Tensor:
                                         True)
         adopt(self, src)
 
-    def __dealloc__(self):
-        if self._shape != NULL and self._shape != self._dims:
-            free(self._shape)
-        self._shape = NULL
+    # (freeing a malloc'ed shape: tensor_dealloc in tensor_core.pxi)
 
     @staticmethod
     def _make_subclass(cls, Tensor data, bint require_grad=False):

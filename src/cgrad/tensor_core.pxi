@@ -1,6 +1,8 @@
 # Tensor core: making tensors, views and copies at C level, and the bridges
 # to numpy. Nothing here records autograd history; ops do that on top.
 
+from cpython.object cimport destructor
+
 
 cdef inline Tensor fresh_tensor():
     """A new Tensor object for a C-level result. Like built-in nodes it is
@@ -12,7 +14,7 @@ cdef inline Tensor fresh_tensor():
     return t
 
 
-cdef inline void init_dims(Tensor t, int ndim) except *:
+cdef inline int init_dims(Tensor t, int ndim) except -1:
     t._ndim = ndim
     if ndim <= INLINE_DIMS:
         t._shape = t._dims
@@ -24,6 +26,26 @@ cdef inline void init_dims(Tensor t, int ndim) except *:
         if t._shape == NULL:
             raise MemoryError()
         t._strides = t._shape + ndim
+    return 0
+
+
+# Tensor's tp_dealloc frees a shape too large to live inside the object,
+# then hands over to the one Cython generated. A Cython __dealloc__ would
+# save and restore the thread's exception state around its body at every
+# free of every tensor (PyErr_Fetch / PyErr_Restore, about a hundred
+# instructions), which freeing a malloc'ed block does not need.
+cdef destructor tensor_generated_dealloc = (<PyTypeObject*>Tensor).tp_dealloc
+
+
+cdef void tensor_dealloc(PyObject* o) noexcept:
+    cdef Py_ssize_t* shape = (<Tensor>o)._shape
+    if shape != NULL and shape != (<Tensor>o)._dims:
+        free(shape)
+    (<Tensor>o)._shape = NULL
+    tensor_generated_dealloc(o)
+
+
+(<PyTypeObject*>Tensor).tp_dealloc = <destructor>tensor_dealloc
 
 
 cdef inline void set_contiguous_strides(Tensor t) noexcept:
@@ -133,8 +155,14 @@ cdef Py_ssize_t strided_nbytes(int ndim, const Py_ssize_t* shape, const Py_ssize
 cdef Tensor new_tensor(int ndim, const Py_ssize_t* shape, int dt, bint zeroed=False):
     """A fresh contiguous tensor of the given shape and dtype, no history."""
     cdef Py_ssize_t numel
-    cdef Py_ssize_t nbytes = storage_nbytes(ndim, shape, dt, &numel)
-    cdef Tensor t = fresh_tensor()
+    cdef Py_ssize_t nbytes
+    cdef Tensor t
+    if ndim == 1 and 0 < shape[0] < (<Py_ssize_t>1 << 40):
+        numel = shape[0]        # cannot overflow: the checks below find nothing
+        nbytes = numel * ITEMSIZE[dt]
+    else:
+        nbytes = storage_nbytes(ndim, shape, dt, &numel)
+    t = fresh_tensor()
     cdef int i
     init_dims(t, ndim)
     for i in range(ndim):
@@ -144,7 +172,7 @@ cdef Tensor new_tensor(int ndim, const Py_ssize_t* shape, int dt, bint zeroed=Fa
     set_contiguous_strides(t)
     t._storage = new_storage(nbytes, zeroed)
     t._data = t._storage.ptr
-    t._is_inference = cgrad_inference_mode
+    t._is_inference = CGRAD_INFERENCE_ON()
     return t
 
 
