@@ -1,5 +1,6 @@
 """torch.compiler's names for cgrad.compile's controls."""
 from cgrad._dynamo import is_compiling, list_backends, reset
+from cgrad._dynamo.decorators import allow_in_graph, disable, set_stance
 from cgrad._dynamo.exc import Unsupported
 
 
@@ -12,4 +13,5 @@ def compile(*args, **kwargs):
     return _compile(*args, **kwargs)
 
 
-__all__ = ["compile", "is_compiling", "is_dynamo_compiling", "list_backends", "reset", "Unsupported"]
+__all__ = ["allow_in_graph", "compile", "disable", "is_compiling", "is_dynamo_compiling", "list_backends", "reset",
+           "set_stance", "Unsupported"]
