@@ -170,24 +170,26 @@ def _run_fused(_FusedProgram p, list tensors):
     job.ext = ext
     job.numel = p.numel
     job.scratch = scratch
-    scratch[0] = p.scratch
     if p.numel < GIL_RELEASE_NUMEL:
+        # the GIL is held throughout: no other call can be using the program's own scratch
+        scratch[0] = p.scratch
         _fused_chunk(&job, 0, 1)
     else:
+        # the GIL is released: another thread may run this program meanwhile, so each call
+        # has its own scratch, allocated before any buffer is written (a failed allocation
+        # leaves every .grad as it was)
         nthreads = min(threads_for(p.numel), FUSED_MAX_THREADS)
-        # the other threads' scratch is allocated before any buffer is written: a failed
-        # allocation leaves every .grad as it was
-        for t in range(1, nthreads):
+        for t in range(nthreads):
             scratch[t] = <char*>malloc(<size_t>p.nregs * CG_FUSED_BLOCK * 8)
             if scratch[t] == NULL:
-                for i in range(1, t):
+                for i in range(t):
                     free(scratch[i])
                 raise MemoryError()
         try:
             with nogil:
                 run_chunks(_fused_chunk, &job, nthreads)
         finally:
-            for t in range(1, nthreads):
+            for t in range(nthreads):
                 free(scratch[t])
     for j in range(nleaves):
         index, accumulate = p.leaves[j]
