@@ -13,7 +13,7 @@ medians; cgrad's capture is also given as a multiple of one eager call.
               images (conv 5x5, relu, max_pool 2, twice; linear 256-120-10)
 
     PYTHONPATH=. python bench/compile.py [--repeat N] [--threads T] [--only tiny,pointwise,mlp,lenet]
-                                         [--no-torch-compile]
+                                         [--no-torch-compile] [--no-fusion]
 
 Each row gives the median wall time and the median CPU time of the process
 (all its threads) per call: on a shared machine CPU time is the steadier
@@ -241,9 +241,13 @@ def main():
     parser.add_argument("--only", default="tiny,pointwise,mlp,lenet")
     parser.add_argument("--threads", type=int, default=1, help="threads for cgrad and torch alike")
     parser.add_argument("--no-torch-compile", action="store_true", help="skip torch.compile (slow to compile)")
+    parser.add_argument("--no-fusion", action="store_true",
+                        help="cgrad.compile replays its tapes op by op (no fused pointwise programs)")
     args = parser.parse_args()
     import cgrad
     cgrad.set_num_threads(args.threads)
+    if args.no_fusion:
+        cgrad._dynamo.config.fuse_pointwise = False
     try:
         import torch
         torch.set_num_threads(args.threads)
@@ -253,7 +257,7 @@ def main():
         import jax  # noqa: F401
     except ImportError:
         jax = None
-    print(f"threads {args.threads}; {load()} at the start")
+    print(f"threads {args.threads}; fusion {'off' if args.no_fusion else 'on'}; {load()} at the start")
     for kind in args.only.split(","):
         repeat = args.repeat if kind != "tiny" else args.repeat * 10
         rows = {}

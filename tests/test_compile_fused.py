@@ -345,3 +345,28 @@ def test_forward_only_chains_return_fresh_tensors():
         out = compiled(x)
         assert out.grad_fn is not None
     assert sum(e.fused is None for e in entries()) == 1
+
+
+def test_two_threads_running_one_large_program_at_once():
+    import threading
+    fn = CHAINS["issue"]
+    compiled = cgrad.compile(fn)
+    n = 1 << 17         # above the size that releases the GIL
+    xv, yv = data(20, (n,), np.float32), data(21, (n,), np.float32)
+    y = cgrad.tensor(yv)
+    compiled(cgrad.tensor(xv, requires_grad=True), y)
+    xe = cgrad.tensor(xv, requires_grad=True)
+    fn(xe, y)
+    leaves = [[cgrad.tensor(xv, requires_grad=True) for _ in range(6)] for _ in range(2)]
+
+    def work(mine):
+        for leaf in mine:
+            compiled(leaf, y)
+    threads = [threading.Thread(target=work, args=(mine,)) for mine in leaves]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for leaf in leaves[0] + leaves[1]:
+        assert np.array_equal(bits(leaf.grad), bits(xe.grad))
+    assert the_entry().fused is not None
