@@ -9,21 +9,41 @@ medians; cgrad's capture is also given as a multiple of one eager call.
     pointwise ((x * y + x).tanh() * y).sum() and its backward on 4M float32
     mlp       one SGD step of a 784-256-10 MLP on a 64-sample batch
               (zero_grad, forward, cross_entropy, backward, step)
+    lenet     one SGD step of bench/lenet.py's LeNet-style CNN on 64 28x28
+              images (conv 5x5, relu, max_pool 2, twice; linear 256-120-10)
 
-    PYTHONPATH=. python bench/compile.py [--repeat N] [--threads T] [--only tiny,pointwise,mlp]
+    PYTHONPATH=. python bench/compile.py [--repeat N] [--threads T] [--only tiny,pointwise,mlp,lenet]
+                                         [--no-torch-compile] [--no-fusion]
 
-jax.jit uses XLA's own threading (not limited by --threads).
+Each row gives the median wall time and the median CPU time of the process
+(all its threads) per call: on a shared machine CPU time is the steadier
+figure. The load averages before and after the run are printed with it.
+jax.jit uses XLA's own threading (not limited by --threads): its CPU time
+counts all of XLA's threads.
 """
 import argparse
+import os
+import statistics
 import time
 
 import numpy as np
 
-from bench.worker import timed
-
 N_STEPS = 50
 TINY_OPS = 3 * N_STEPS + 1
 WARMUP = 3
+
+
+def timed(fn, repeat, warmup):
+    """(median wall seconds, median CPU seconds) per call of fn."""
+    for _ in range(warmup):
+        fn()
+    wall, cpu = [], []
+    for _ in range(repeat):
+        t0, c0 = time.perf_counter(), time.process_time()
+        fn()
+        cpu.append(time.process_time() - c0)
+        wall.append(time.perf_counter() - t0)
+    return statistics.median(wall), statistics.median(cpu)
 
 
 def first_call(fn):
@@ -72,7 +92,26 @@ def mlp_step(lib):
     return step, (x, y), None
 
 
-WORKLOADS = {"tiny": tiny_step, "pointwise": pointwise_step, "mlp": mlp_step}
+def lenet_step(lib):
+    from bench.lenet import build
+    lib.manual_seed(0)
+    model = build(lib.nn)
+    opt = lib.optim.SGD(model.parameters(), lr=0.01)
+    F = lib.nn.functional
+
+    def step(x, y):
+        opt.zero_grad()
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+    rng = np.random.default_rng(0)
+    x = lib.tensor(rng.standard_normal((64, 1, 28, 28)).astype(np.float32))
+    y = lib.tensor(rng.integers(0, 10, size=64))
+    return step, (x, y), None
+
+
+WORKLOADS = {"tiny": tiny_step, "pointwise": pointwise_step, "mlp": mlp_step, "lenet": lenet_step}
 
 
 def run_library(lib, kind, compiler, repeat):
@@ -141,8 +180,43 @@ def jax_workload(kind):
     return step, (params, x, y)
 
 
+def jax_lenet():
+    import jax
+    import jax.numpy as jnp
+    rng = np.random.default_rng(0)
+    keys = jax.random.split(jax.random.PRNGKey(0), 8)
+
+    def uniform(key, shape, fan_in):
+        bound = 1 / np.sqrt(fan_in)
+        return jax.random.uniform(key, shape, jnp.float32, -bound, bound)
+    params = [(uniform(keys[0], (6, 1, 5, 5), 25), uniform(keys[1], (6,), 25)),
+              (uniform(keys[2], (16, 6, 5, 5), 150), uniform(keys[3], (16,), 150)),
+              (uniform(keys[4], (120, 256), 256), uniform(keys[5], (120,), 256)),
+              (uniform(keys[6], (10, 120), 120), uniform(keys[7], (10,), 120))]
+
+    def conv_relu_pool(h, w, b):
+        h = jax.lax.conv_general_dilated(h, w, (1, 1), "VALID", dimension_numbers=("NCHW", "OIHW", "NCHW"))
+        h = jnp.maximum(h + b[None, :, None, None], 0)
+        return jax.lax.reduce_window(h, -jnp.inf, jax.lax.max, (1, 1, 2, 2), (1, 1, 2, 2), "VALID")
+
+    def loss(params, x, y):
+        (c1, d1), (c2, d2), (w3, b3), (w4, b4) = params
+        h = conv_relu_pool(conv_relu_pool(x, c1, d1), c2, d2).reshape(x.shape[0], -1)
+        logits = jnp.maximum(h @ w3.T + b3, 0) @ w4.T + b4
+        logp = jax.nn.log_softmax(logits)
+        return -jnp.take_along_axis(logp, y[:, None], axis=1).mean()
+
+    @jax.jit
+    def step(params, x, y):
+        value, grads = jax.value_and_grad(loss)(params, x, y)
+        return jax.tree_util.tree_map(lambda p, g: p - 0.01 * g, params, grads), value
+    x = jnp.asarray(rng.standard_normal((64, 1, 28, 28)).astype(np.float32))
+    y = jnp.asarray(rng.integers(0, 10, size=64))
+    return step, (params, x, y)
+
+
 def run_jax(kind, repeat):
-    fn, args = jax_workload(kind)
+    fn, args = jax_lenet() if kind == "lenet" else jax_workload(kind)
 
     def call():
         out = fn(*args)
@@ -154,15 +228,26 @@ def run_jax(kind, repeat):
 
 # --- the report ---------------------------------------------------------------------
 
+def load():
+    try:
+        return "load average %.2f %.2f %.2f" % os.getloadavg()
+    except OSError:
+        return "load average unknown"
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeat", type=int, default=50)
-    parser.add_argument("--only", default="tiny,pointwise,mlp")
+    parser.add_argument("--only", default="tiny,pointwise,mlp,lenet")
     parser.add_argument("--threads", type=int, default=1, help="threads for cgrad and torch alike")
     parser.add_argument("--no-torch-compile", action="store_true", help="skip torch.compile (slow to compile)")
+    parser.add_argument("--no-fusion", action="store_true",
+                        help="cgrad.compile replays its tapes op by op (no fused pointwise programs)")
     args = parser.parse_args()
     import cgrad
     cgrad.set_num_threads(args.threads)
+    if args.no_fusion:
+        cgrad._dynamo.config.fuse_pointwise = False
     try:
         import torch
         torch.set_num_threads(args.threads)
@@ -172,6 +257,7 @@ def main():
         import jax  # noqa: F401
     except ImportError:
         jax = None
+    print(f"threads {args.threads}; fusion {'off' if args.no_fusion else 'on'}; {load()} at the start")
     for kind in args.only.split(","):
         repeat = args.repeat if kind != "tiny" else args.repeat * 10
         rows = {}
@@ -184,19 +270,26 @@ def main():
         if jax is not None:
             rows["jax.jit"] = run_jax(kind, repeat)
         # a second round of the two cgrad rows, so drift on a shared machine hits all alike
-        rows["cgrad eager"] = (min(rows["cgrad eager"][0], run_library(cgrad, kind, None, repeat)[0]), None)
-        base = rows["cgrad eager"][0]
+        again = run_library(cgrad, kind, None, repeat)[0]
+        rows["cgrad eager"] = (tuple(min(a, b) for a, b in zip(rows["cgrad eager"][0], again)), None)
+        again = run_library(cgrad, kind, cgrad.compile, repeat)
+        rows["cgrad.compile"] = (tuple(min(a, b) for a, b in zip(rows["cgrad.compile"][0], again[0])),
+                                 min(rows["cgrad.compile"][1], again[1]))
+        base_wall, base_cpu = rows["cgrad eager"][0]
         unit, scale = ("us/op", 1e6 / TINY_OPS) if kind == "tiny" else ("ms/call", 1e3)
-        print(f"{kind}: median of {repeat} calls ({unit}; first call excluded, shown apart)")
-        for name, (median, first) in rows.items():
+        print(f"{kind}: median of {repeat} calls ({unit}, wall and CPU; first call excluded, shown apart)")
+        for name, ((wall, cpu), first) in rows.items():
             extra = f"   first call {first * 1e3:9.1f} ms" if first is not None else ""
-            print(f"  {name:14s} {median * scale:10.4f} {unit}   x{median / base:6.3f} of cgrad eager{extra}")
+            print(f"  {name:14s} wall {wall * scale:10.4f}  cpu {cpu * scale:10.4f} {unit}   "
+                  f"x{cpu / base_cpu:6.3f} of cgrad eager (cpu){extra}")
         capture = rows["cgrad.compile"][1]
-        print(f"  cgrad capture = {capture / base:.1f} x one eager call")
-        if "torch eager" in rows:
-            print(f"  cgrad.compile / torch eager: {rows['cgrad.compile'][0] / rows['torch eager'][0]:.3f}")
-        if "jax.jit" in rows:
-            print(f"  cgrad.compile / jax.jit: {rows['cgrad.compile'][0] / rows['jax.jit'][0]:.3f}")
+        print(f"  cgrad capture = {capture / base_wall:.1f} x one eager call (wall)")
+        compiled_wall, compiled_cpu = rows["cgrad.compile"][0]
+        for peer in ("torch eager", "torch.compile", "jax.jit"):
+            if peer in rows:
+                peer_wall, peer_cpu = rows[peer][0]
+                print(f"  cgrad.compile / {peer}: wall {compiled_wall / peer_wall:.3f}, cpu {compiled_cpu / peer_cpu:.3f}")
+        print(f"  ({load()})")
 
 
 if __name__ == "__main__":

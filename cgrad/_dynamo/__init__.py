@@ -2,6 +2,7 @@
 (capture.py), the compiled function and its guarded cache (eval_frame.py),
 explain() (explain.py), the exceptions (exc.py) and config."""
 from cgrad._dynamo import config, exc
+from cgrad._dynamo.decorators import allow_in_graph, disable, set_stance
 from cgrad._dynamo.eval_frame import OptimizedModule, list_backends, reset
 from cgrad._dynamo.explain import ExplainOutput, explain
 
@@ -12,4 +13,5 @@ def is_compiling():
     return active_recorder() is not None
 
 
-__all__ = ["config", "exc", "explain", "ExplainOutput", "is_compiling", "list_backends", "OptimizedModule", "reset"]
+__all__ = ["allow_in_graph", "config", "disable", "exc", "explain", "ExplainOutput", "is_compiling", "list_backends",
+           "OptimizedModule", "reset", "set_stance"]

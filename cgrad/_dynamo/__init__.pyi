@@ -4,6 +4,9 @@ from typing import Any, ClassVar, Iterator
 
 from cgrad._dynamo import config as config
 from cgrad._dynamo import exc as exc
+from cgrad._dynamo.decorators import allow_in_graph as allow_in_graph
+from cgrad._dynamo.decorators import disable as disable
+from cgrad._dynamo.decorators import set_stance as set_stance
 from cgrad._dynamo.eval_frame import OptimizedModule as OptimizedModule
 from cgrad._dynamo.eval_frame import list_backends as list_backends
 from cgrad._dynamo.eval_frame import reset as reset
@@ -11,4 +14,4 @@ from cgrad._dynamo.explain import ExplainOutput as ExplainOutput
 from cgrad._dynamo.explain import explain as explain
 
 def is_compiling() -> Any: ...
-__all__ = ['ExplainOutput', 'OptimizedModule', 'config', 'exc', 'explain', 'is_compiling', 'list_backends', 'reset']
+__all__ = ['ExplainOutput', 'OptimizedModule', 'allow_in_graph', 'config', 'disable', 'exc', 'explain', 'is_compiling', 'list_backends', 'reset', 'set_stance']

@@ -109,6 +109,9 @@ class Recorder:
         self.sources = sources           # id -> tensor that existed before the call (closures, modules, ...)
         # their guard keys as the call found them (an entry's guards check the state at entry)
         self.source_keys = {i: _C._tensors_key((t,)) for i, t in sources.items()}
+        # id -> whether a leaf that requires grad had no .grad at entry (fusion.py plans its store)
+        self.grad_was_none = {i: t.grad is None for i, t in sources.items()
+                              if t.requires_grad and t.grad_fn is None}
         self.objects = []                # slot -> object (held, so ids stay unique while capturing)
         self.slot_of = {}                # id(object) -> slot
         self.ops = []                    # (fn, name, encoded args, kwnames, nargs, out slots, unpack)
@@ -122,6 +125,8 @@ class Recorder:
 
     # --- slots -----------------------------------------------------------
     def add_input(self, obj):
+        if isinstance(obj, Tensor) and obj.requires_grad and obj.grad_fn is None:
+            self.grad_was_none[id(obj)] = obj.grad is None
         return self._new_slot(obj)
 
     def _new_slot(self, obj):

@@ -2,3 +2,6 @@
 
 # captures kept per code object before new guard sets run eagerly (torch's default)
 recompile_limit = 8
+
+# replay a captured pointwise chain ending in sum().backward() as one fused program (fusion.py)
+fuse_pointwise = True

@@ -2,4 +2,5 @@
 import builtins
 from typing import Any, ClassVar, Iterator
 
+fuse_pointwise: builtins.bool
 recompile_limit: builtins.int

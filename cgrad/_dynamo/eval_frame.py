@@ -9,7 +9,11 @@ entry for that key also checks what the tape read besides its arguments:
 the closed-over tensors' metadata, the training flags of the modules the
 function reaches, and the Python scalars in its closure and globals. The
 first call for a key captures (capture.py) and later calls replay the tape
-(_C._replay_tape). Caches are per code object, as torch's are, with at
+(_C._replay_tape), or, where fusion.py could plan the whole tape as one
+pointwise program (a chain ending in sum().backward(), or a forward chain
+returning tensors that need no graph), run that program (_C._run_fused),
+with the tape kept for the calls the program must not take (a hook was
+registered since, anomaly mode, ...). Caches are per code object, as torch's are, with at
 most config.recompile_limit entries; past that a new key runs eagerly,
 with torch's warning. A capture that hit a graph break leaves an entry
 that runs the function eagerly for that key (or raises Unsupported under
@@ -20,7 +24,7 @@ import warnings
 
 from cgrad import _C
 from cgrad._C import Tensor
-from cgrad._dynamo import capture, config
+from cgrad._dynamo import capture, config, decorators
 from cgrad._dynamo.exc import InvalidBackend
 from cgrad.func._levels import active_levels
 from cgrad.nn.modules.module import Module
@@ -84,6 +88,9 @@ class _Entry:
         self.break_reason = None
         self.ops = []               # names, for explain()
         self.changes_mode = False
+        self.fused = None           # a _C._FusedProgram replaying the whole call (fusion.py), or None
+        self.fusion_note = None     # why the tape was not fused, for explain()
+        self.fused_results = ()     # the output slots of the program's fresh result tensors
 
     def matches(self):
         if self.constants and _C._tensors_key(self.constants) != self.constant_keys:
@@ -98,6 +105,15 @@ class _Entry:
         return True
 
     def replay(self, tensors):
+        if self.fused is not None:
+            results = _C._run_fused(self.fused, tensors + list(self.constants) if self.constants else tensors)
+            if results is not None:
+                if not results:
+                    return _build(self.output, ())      # the call returns no tensor
+                slots = [None] * self.nslots
+                for slot, t in zip(self.fused_results, results):
+                    slots[slot] = t
+                return _build(self.output, slots)
         slots = tensors + [None] * (self.nslots - len(tensors))
         if not self.changes_mode:
             _C._replay_tape(self.tape, slots)
@@ -243,6 +259,9 @@ class CompiledFunction:
         fn = self._orig_fn
         if getattr(capture._local, "recorder", None) is not None or active_levels():
             return fn(*args, **kwargs)      # inlined into the capture around it, or under a transform
+        stance = decorators._stance["name"]
+        if stance == "force_eager" or getattr(fn, "_cgrad_compile_disabled", False):
+            return fn(*args, **kwargs)
         key, tensors = _key_of(fn, args, kwargs)
         cache = self._cache()
         entries = cache["entries"].get(key)
@@ -254,6 +273,14 @@ class CompiledFunction:
                         return fn(*args, **kwargs)
                     _COUNTERS["replays"] += 1
                     return entry.replay(tensors)
+        if stance == "eager_on_recompile":
+            _COUNTERS["eager_calls"] += 1
+            return fn(*args, **kwargs)
+        if stance == "fail_on_recompile":
+            code = getattr(fn, "__code__", None) or getattr(getattr(fn, "forward", None), "__code__", None)
+            where = (f"filename: '{code.co_filename}', function name: '{code.co_name}', line number: "
+                     f"{code.co_firstlineno}" if code is not None else f"function: {fn!r}")
+            raise RuntimeError(f"Detected recompile when torch.compile stance is 'fail_on_recompile'. {where}")
         limit = self._limit if self._limit is not None else config.recompile_limit
         if cache["count"] >= limit:
             if not cache["warned"]:
@@ -309,6 +336,10 @@ def _capture(fn, args, kwargs, tensors, fullgraph, explain=None):
     entry.constants = tuple(rec.constants.values())
     entry.constant_keys = b"".join(rec.source_keys[id(t)] for t in entry.constants)
     entry.changes_mode = any(op.name == "_set_grad_enabled" for op in entry.tape)
+    if config.fuse_pointwise:
+        from cgrad._dynamo import fusion
+        entry.fused, entry.fused_results, entry.fusion_note = fusion.plan(rec, template, tensors, entry.constants,
+                                                                          rec.grad_was_none)
     return result, entry
 
 

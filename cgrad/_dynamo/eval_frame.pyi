@@ -5,6 +5,7 @@ from typing import Any, ClassVar, Iterator
 from cgrad._C import Tensor as Tensor
 from cgrad._dynamo import capture as capture
 from cgrad._dynamo import config as config
+from cgrad._dynamo import decorators as decorators
 from cgrad._dynamo.exc import InvalidBackend as InvalidBackend
 from cgrad.func._levels import active_levels as active_levels
 from cgrad.nn.modules.module import Module as Module

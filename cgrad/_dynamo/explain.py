@@ -33,6 +33,7 @@ class ExplainOutput:
         self.ops_per_graph = ops_per_graph
         self.out_guards = out_guards
         self.compile_times = compile_times
+        self.fusion = None      # cgrad's own: whether the tape replays as one fused program, or why not
 
     def __str__(self):
         lines = [f"Graph Count: {self.graph_count}", f"Graph Break Count: {self.graph_break_count}",
@@ -47,6 +48,8 @@ class ExplainOutput:
         lines.append("Out Guards:")
         lines += [f"  Guard {i}: {g}" for i, g in enumerate(self.out_guards, 1)]
         lines.append(f"Compile Times: {self.compile_times}")
+        if self.fusion is not None:
+            lines.append(f"Fusion: {self.fusion}")
         return "\n".join(lines)
 
 
@@ -76,8 +79,12 @@ def explain(f, *extra_args, **extra_kwargs):
             guards.append(f"{type(m).__name__}.training is {flag}")
         for holder, name, value in entry.scalars:
             guards.append(f"{'global ' + name if name is not None else 'closure cell'} == {value!r}")
-        return ExplainOutput(graphs, len(graphs), len(breaks), breaks, sum(len(o) for o in ops), ops, guards,
-                             f"capture: {entry.capture_time * 1e3:.3f} ms")
+        out = ExplainOutput(graphs, len(graphs), len(breaks), breaks, sum(len(o) for o in ops), ops, guards,
+                            f"capture: {entry.capture_time * 1e3:.3f} ms")
+        if entry.tape is not None:
+            out.fusion = (f"one fused program of {entry.fused.ninstructions} block instructions"
+                          if entry.fused is not None else f"not fused: {entry.fusion_note}")
+        return out
     return inner
 
 

@@ -3,10 +3,13 @@ import builtins
 from typing import Any, ClassVar, Iterator
 
 from cgrad._dynamo import is_compiling as is_compiling
+from cgrad._dynamo.decorators import allow_in_graph as allow_in_graph
+from cgrad._dynamo.decorators import disable as disable
 from cgrad._dynamo.eval_frame import list_backends as list_backends
 from cgrad._dynamo.eval_frame import reset as reset
 from cgrad._dynamo.exc import Unsupported as Unsupported
 
 def compile(*args: Any, **kwargs: Any) -> Any: ...
 def is_dynamo_compiling() -> Any: ...
-__all__ = ['Unsupported', 'compile', 'is_compiling', 'is_dynamo_compiling', 'list_backends', 'reset']
+def set_stance(stance: Any = ..., *, skip_guard_eval_unsafe: Any = ..., force_backend: Any = ...) -> Any: ...
+__all__ = ['Unsupported', 'allow_in_graph', 'compile', 'disable', 'is_compiling', 'is_dynamo_compiling', 'list_backends', 'reset', 'set_stance']

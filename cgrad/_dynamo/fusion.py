@@ -1,0 +1,450 @@
+"""Fusion planning: turn a captured tape that is a chain of pointwise ops
+ending in `.sum().backward()` into one fused program (_C._FusedProgram,
+run by src/cgrad/fused_pointwise.h), or say why not.
+
+The planner reads the recorder's calls as a forward graph of SSA values
+(the call's tensors and the tape's constants are the inputs), derives the
+backward with the formulas eager's nodes use (MulBackward0's g * other,
+TanhBackward0's g * (1 - y * y), DivBackward0's -g * ((a / b) / b), ...),
+walking the nodes as the engine's max-heap does (the heap itself is
+simulated, with the sequence numbers of the capture's graph), so each
+gradient's contributions are added in eager's order. Values
+nothing reads (the loss itself when it is not returned, the last product
+feeding it) are dropped, then scratch registers are allocated by last use.
+Every value is computed by the same scalar expression eager's kernel uses,
+so results are eager's bit for bit. What it does not fuse (anything else on
+the tape, broadcasting, mixed dtypes, a returned tensor, a non-leaf input
+that requires grad) replays as the ordinary tape.
+"""
+from cgrad import _C
+from cgrad._C import Tensor
+from cgrad.nn.parameter import Parameter
+
+BLOCK_OPS = {name: i for i, name in enumerate(
+    "COPY FILL ADD SUB MUL DIV ADDS SUBS RSUBS MULS DIVS NEG TANH SIGMOID EXP LOG RELU TANH_BWD SIGMOID_BWD "
+    "RELU_BWD".split())}
+
+# recorded call name -> (kind, base op); binary names take (a, b) as recorded (reflected ones were swapped)
+_BINARY = {}
+for _base in ("add", "sub", "mul", "div"):
+    for _name in (_base, f"__{_base}__", f"__r{_base}__"):
+        _BINARY[_name] = _base
+for _name in ("__truediv__", "true_divide"):
+    _BINARY[_name] = "div"
+_BINARY["__rtruediv__"] = "rdiv"
+_BINARY["multiply"] = "mul"
+_BINARY["subtract"] = "sub"
+_BINARY["divide"] = "div"
+_UNARY = {"tanh": "TANH", "sigmoid": "SIGMOID", "exp": "EXP", "log": "LOG", "relu": "RELU", "neg": "NEG",
+          "__neg__": "NEG", "negative": "NEG"}
+MAX_REGISTERS = 256
+
+
+class NotFusable(Exception):
+    pass
+
+
+def _is_number(v):
+    return type(v) in (int, float)
+
+
+class _Planner:
+    def __init__(self, rec, tensors, constants):
+        from cgrad._dynamo.capture import _Ref
+        self._Ref = _Ref
+        self.rec = rec
+        self.index_of = {}          # id(tensor) -> index into replay's tensor list
+        for i, t in enumerate(tensors + constants):
+            self.index_of.setdefault(id(t), i)
+        self.value_of = {}          # id(tensor object at capture) -> SSA value
+        self.obj_of = {}            # SSA value -> the tensor object at capture
+        self.values = []            # SSA value -> ("in", index) | ("op",)
+        self.requires = []          # SSA value -> requires grad
+        self.forward = []           # (op, dst, a, b, s)
+        self.backward_code = []
+        self.dtype = None
+        self.shape = None
+
+    # --- values -------------------------------------------------------------
+    def _new_value(self, kind, requires):
+        self.values.append(kind)
+        self.requires.append(requires)
+        return len(self.values) - 1
+
+    def _check_tensor(self, t):
+        if type(t) is not Tensor and type(t) is not Parameter:
+            raise NotFusable("a Tensor subclass")      # its operators may be its own
+        if t.dtype not in (_C.float32, _C.float64):
+            raise NotFusable("a tensor that is not float32 or float64")
+        if self.dtype is None:
+            self.dtype, self.shape = t.dtype, tuple(t.shape)
+        if t.dtype != self.dtype or tuple(t.shape) != self.shape:
+            raise NotFusable("tensors of different dtypes or shapes (broadcasting or promotion)")
+        if t.is_inference():
+            raise NotFusable("an inference tensor")
+
+    def operand(self, value):
+        """The SSA value of a recorded argument (input, constant or earlier
+        result), or the Python number it is."""
+        if isinstance(value, self._Ref):
+            obj = self.rec.objects[value.slot]
+        elif isinstance(value, Tensor):
+            obj = value
+        elif _is_number(value):
+            return value
+        else:
+            raise NotFusable(f"an argument of type {type(value).__name__}")
+        if not isinstance(obj, Tensor):
+            raise NotFusable("a non-tensor slot")
+        v = self.value_of.get(id(obj))
+        if v is not None:
+            return v
+        index = self.index_of.get(id(obj))
+        if index is None:
+            raise NotFusable("an argument that is neither an input nor a constant")
+        self._check_tensor(obj)
+        requires = obj.requires_grad and self.rec.grad_mode     # under no_grad nothing records a graph
+        if requires and obj.grad_fn is not None:
+            raise NotFusable("an input that requires grad and is not a leaf")
+        v = self._new_value(("in", index), requires)
+        self.value_of[id(obj)] = v
+        self.obj_of[v] = obj
+        return v
+
+    def result(self, obj, requires):
+        if not isinstance(obj, Tensor):
+            raise NotFusable("an op that returned no tensor")
+        self._check_tensor(obj)
+        if obj.requires_grad != requires:
+            raise NotFusable("requires_grad differs from the planner's")
+        v = self._new_value(("op",), requires)
+        self.value_of[id(obj)] = v
+        self.obj_of[v] = obj
+        return v
+
+    # --- forward ------------------------------------------------------------
+    def plan_forward(self, ops):
+        """The pointwise ops of the tape as forward instructions."""
+        for fn, name, encoded, kwnames, nargs, out, unpack in ops:
+            if kwnames or unpack or len(out) != 1:
+                raise NotFusable(f"{name}() with keywords or several results")
+            result = self.rec.objects[out[0]]
+            if name in _UNARY and len(encoded) == 1:
+                a = self.operand(encoded[0])
+                if not isinstance(a, int) or isinstance(encoded[0], (int, float)):
+                    raise NotFusable(f"{name}() of a number")
+                self.forward.append([_UNARY[name], self.result(result, self.requires[a]), a, a, 0.0])
+                continue
+            base = _BINARY.get(name)
+            if base is None or base == "rdiv" or len(encoded) != 2:
+                raise NotFusable(f"{name}() is not a fusable pointwise op")
+            a, b = (self.operand(e) for e in encoded)
+            a_num, b_num = not isinstance(encoded[0], (self._Ref, Tensor)), not isinstance(encoded[1],
+                                                                                             (self._Ref, Tensor))
+            if a_num and b_num:
+                raise NotFusable("an op of two numbers")
+            if a_num or b_num:
+                s, t = (a, b) if a_num else (b, a)
+                if type(s) is bool:
+                    raise NotFusable("a bool scalar")
+                if base == "sub" and a_num:
+                    op = "RSUBS"
+                elif base == "div" and a_num:
+                    raise NotFusable("number / tensor")
+                else:
+                    op = {"add": "ADDS", "sub": "SUBS", "mul": "MULS", "div": "DIVS"}[base]
+                self.forward.append([op, self.result(result, self.requires[t]), t, t, float(s)])
+            else:
+                op = base.upper()
+                self.forward.append([op, self.result(result, self.requires[a] or self.requires[b]), a, b, 0.0])
+
+    def plan_loss(self, ops):
+        """The tape's last two calls: loss = h.sum(), loss.backward()."""
+        fn, name, encoded, kwnames, nargs, out, unpack = ops[-2]
+        if kwnames or len(encoded) != 1:
+            raise NotFusable("sum() with arguments")
+        self.loss_input = self.operand(encoded[0])
+        if not isinstance(self.loss_input, int) or isinstance(encoded[0], (int, float)):
+            raise NotFusable("sum() of a number")
+        loss = self.rec.objects[out[0]]
+        fn, name, encoded, kwnames, nargs, out, unpack = ops[-1]
+        if not encoded or not isinstance(encoded[0], self._Ref) or self.rec.objects[encoded[0].slot] is not loss:
+            raise NotFusable("backward() not of the sum")
+        # backward(gradient=None, retain_graph=None, create_graph=False, inputs=None): a kept graph is
+        # invisible when no intermediate escapes; anything else is not fused
+        given = dict(zip(("gradient", "retain_graph", "create_graph", "inputs"), encoded[1:nargs]))
+        given.update(zip(kwnames or (), encoded[nargs:]))
+        if len(encoded) > 4 or set(given) - {"gradient", "retain_graph", "create_graph", "inputs"} or \
+                given.get("gradient") is not None or given.get("inputs") is not None or \
+                given.get("create_graph") not in (None, False) or \
+                type(given.get("retain_graph")) not in (type(None), bool):
+            raise NotFusable("backward() with a gradient, create_graph or inputs")
+        if not self.requires[self.loss_input]:
+            raise NotFusable("a loss that does not require grad")
+
+    # --- backward -----------------------------------------------------------
+    def _emit(self, op, a, b=None, s=0.0):
+        v = self._new_value(("op",), False)
+        self.backward_code.append([op, v, a, a if b is None else b, s])
+        return v
+
+    def _sequence_numbers(self):
+        """value -> the sequence number of the node its gradient goes to
+        (its grad_fn, or for a leaf its AccumulateGrad node), read off the
+        graph the capture built: the engine's heap orders by them."""
+        seq = {}
+        for v, obj in self.obj_of.items():
+            if self.values[v][0] == "op" and obj.grad_fn is not None:
+                seq[v] = obj.grad_fn._sequence_nr()
+                for node, _ in obj.grad_fn.next_functions:
+                    leaf = getattr(node, "variable", None)
+                    if leaf is not None and id(leaf) in self.value_of:
+                        seq[self.value_of[id(leaf)]] = node._sequence_nr()
+        return seq
+
+    def plan_results(self, template):
+        """A tape without backward: the tensors the call returns become
+        the program's fresh results (none may require grad: a fused
+        program builds no graph)."""
+        slots = []
+        _template_slots(template, slots)
+        if not slots:
+            raise NotFusable("nothing is returned")
+        self.result_slots, self.result_values = [], []
+        for slot in slots:
+            obj = self.rec.objects[slot]
+            v = self.value_of.get(id(obj))
+            if v is None or self.values[v][0] != "op" or slot in self.result_slots:
+                raise NotFusable("a returned tensor that is not a fresh result of the chain")
+            if obj.requires_grad:
+                raise NotFusable("a returned tensor that requires grad")
+            self.result_slots.append(slot)
+            self.result_values.append(v)
+        self.leaf_grads = []
+
+    def plan_backward(self):
+        """The engine's walk, replayed symbolically: a max-heap of
+        (sequence number, node, gradient) entries laid out as
+        engine.pxi's ReadyHeap lays them out, so that the entries one node
+        receives are popped, and added, in eager's order."""
+        seq = self._sequence_numbers()
+        heap = []
+
+        def push(v, g):
+            if not self.requires[v]:
+                return
+            if v not in seq:
+                raise NotFusable("a node the capture's graph does not show")
+            e = (seq[v], v, g)
+            heap.append(e)
+            i = len(heap) - 1
+            while i > 0:
+                parent = (i - 1) >> 1
+                if heap[parent][0] >= e[0]:
+                    break
+                heap[i] = heap[parent]
+                i = parent
+            heap[i] = e
+
+        def pop():
+            top = heap[0]
+            last = heap.pop()
+            size = len(heap)
+            if size > 0:
+                i = 0
+                while True:
+                    child = 2 * i + 1
+                    if child >= size:
+                        break
+                    if child + 1 < size and heap[child + 1][0] > heap[child][0]:
+                        child += 1
+                    if heap[child][0] <= last[0]:
+                        break
+                    heap[i] = heap[child]
+                    i = child
+                heap[i] = last
+            return top
+
+        producer = {c[1]: c for c in self.forward}
+        leaf_grads = {}
+        push(self.loss_input, self._emit("FILL", 0, s=1.0))
+        while heap:
+            _, v, g = pop()
+            while heap and heap[0][1] == v:
+                g = self._emit("ADD", g, pop()[2])      # the engine's sum_gradients(acc, g)
+            if self.values[v][0] == "in":
+                leaf_grads[v] = g
+                continue
+            op, out, a, b, s = producer[v]
+            if op == "ADD":
+                push(a, g)
+                push(b, g)
+            elif op in ("ADDS", "SUBS"):
+                push(a, g)
+            elif op == "SUB":
+                push(a, g)
+                if self.requires[b]:
+                    push(b, self._emit("NEG", g))
+            elif op == "RSUBS":
+                push(a, self._emit("NEG", g))
+            elif op == "MUL":
+                ga = self._emit("MUL", g, b) if self.requires[a] else None
+                gb = self._emit("MUL", g, a) if self.requires[b] else None
+                if ga is not None:
+                    push(a, ga)
+                if gb is not None:
+                    push(b, gb)
+            elif op == "MULS":
+                push(a, self._emit("MULS", g, s=s))
+            elif op == "DIVS":
+                push(a, self._emit("DIVS", g, s=s))
+            elif op == "DIV":
+                ga = self._emit("DIV", g, b) if self.requires[a] else None
+                gb = None
+                if self.requires[b]:
+                    quotient = self._emit("DIV", self._emit("DIV", a, b), b)
+                    gb = self._emit("MUL", self._emit("NEG", g), quotient)
+                if ga is not None:
+                    push(a, ga)
+                if gb is not None:
+                    push(b, gb)
+            elif op == "NEG":
+                push(a, self._emit("NEG", g))
+            elif op == "TANH":
+                push(a, self._emit("TANH_BWD", g, out))
+            elif op == "SIGMOID":
+                push(a, self._emit("SIGMOID_BWD", g, out))
+            elif op == "RELU":
+                push(a, self._emit("RELU_BWD", g, out))
+            elif op == "EXP":
+                push(a, self._emit("MUL", g, out))
+            elif op == "LOG":
+                push(a, self._emit("DIV", g, a))
+            else:
+                raise NotFusable(f"no fused backward for {op}")
+        self.leaf_grads = [(self.values[v][1], g) for v, g in leaf_grads.items()]
+        if not self.leaf_grads:
+            raise NotFusable("no leaf gets a gradient")
+
+    # --- code ---------------------------------------------------------------
+    def assemble(self, accumulates):
+        """Drop dead values, add the stores into the leaves' .grad and
+        give each value a register: inputs and outputs their buffers,
+        intermediates scratch reused after their last read."""
+        code = [list(c) for c in self.forward + self.backward_code]
+        stores = []
+        for j, (index, g) in enumerate(self.leaf_grads):
+            out = self._new_value(("out", j), False)
+            if accumulates[j]:
+                stores.append(["ADD", out, out, g, 0.0])
+            else:
+                stores.append(["COPY", out, g, g, 0.0])
+        producer = {c[1]: c for c in code}
+        for j, v in enumerate(getattr(self, "result_values", ())):
+            # a result's last instruction writes straight into the returned tensor
+            out = self._new_value(("out", len(self.leaf_grads) + j), False)
+            for c in code:
+                if c[2] == v:
+                    c[2] = out
+                if c[3] == v:
+                    c[3] = out
+            producer[v][1] = out
+            stores.append(producer[v])
+        code += [c for c in stores if c not in code]
+        live = {c[1] for c in stores}
+        kept = []
+        for c in reversed(code):
+            if c[1] in live:
+                kept.append(c)
+                live.update((c[2], c[3]))
+        kept.reverse()
+        last_read = {}
+        for k, c in enumerate(kept):
+            last_read[c[2]] = k
+            last_read[c[3]] = k
+        register, reg_inputs, reg_outputs, free = {}, [], [], []
+
+        def external(v):
+            if v not in register:
+                kind = self.values[v]
+                register[v] = len(reg_inputs)
+                reg_inputs.append(kind[1] if kind[0] == "in" else -1)
+                reg_outputs.append(kind[1] if kind[0] == "out" else -1)
+            return register[v]
+        written = {c[1] for c in kept}
+        for v, kind in enumerate(self.values):
+            if kind[0] in ("in", "out") and (v in last_read or v in written):
+                external(v)
+        program = []
+        for k, (op, dst, a, b, s) in enumerate(kept):
+            ra, rb = register[a], register[b]
+            for v in {a, b}:
+                if last_read.get(v) == k and self.values[v][0] == "op":
+                    free.append(register[v])
+            if dst not in register:
+                if free:
+                    register[dst] = free.pop()
+                else:
+                    register[dst] = len(reg_inputs)
+                    reg_inputs.append(-1)
+                    reg_outputs.append(-1)
+            program.append((BLOCK_OPS[op], register[dst], ra, rb, float(s)))
+        if len(reg_inputs) > MAX_REGISTERS:
+            raise NotFusable(f"more than {MAX_REGISTERS} registers")
+        return tuple(program), tuple(reg_inputs), tuple(reg_outputs)
+
+
+def _template_slots(template, out):
+    kind = template[0]
+    if kind == "slot":
+        out.append(template[1])
+    elif kind in ("seq", "named"):
+        for t in template[2]:
+            _template_slots(t, out)
+    elif kind == "dict":
+        for _, t in template[1]:
+            _template_slots(t, out)
+    elif isinstance(template[1], Tensor):
+        raise NotFusable("the function returns a tensor the chain did not make")
+
+
+def plan(rec, template, tensors, constants, grad_was_none):
+    """(a _C._FusedProgram for the capture and the slots of its fresh
+    results, None) or (None, None, the reason it is not fused)."""
+    if rec.inference_mode:
+        return None, None, "inference mode"
+    planner = _Planner(rec, list(tensors), list(constants))
+    ops = rec.ops
+    try:
+        if not ops:
+            raise NotFusable("an empty tape")
+        if ops[-1][1] == "backward":
+            if len(ops) < 3 or ops[-2][1] != "sum":
+                raise NotFusable("the tape does not end in sum().backward()")
+            if template[0] != "const" or isinstance(template[1], Tensor):
+                raise NotFusable("the function returns tensors besides calling backward()")
+            if not rec.grad_mode:
+                raise NotFusable("backward() with grad mode off")
+            planner.plan_forward(ops[:-2])
+            planner.plan_loss(ops)
+            planner.plan_backward()
+        else:
+            planner.plan_forward(ops)
+            planner.plan_results(template)
+        all_tensors = list(tensors) + list(constants)
+        accumulates = []
+        for index, g in planner.leaf_grads:
+            was_none = grad_was_none.get(id(all_tensors[index]))
+            if was_none is None:
+                raise NotFusable("a leaf's .grad state at entry is unknown")
+            accumulates.append(not was_none)
+        program, reg_inputs, reg_outputs = planner.assemble(accumulates)
+    except NotFusable as e:
+        return None, None, str(e)
+    leaves = tuple((index, acc) for (index, g), acc in zip(planner.leaf_grads, accumulates))
+    for t in list(tensors) + list(constants):
+        if id(t) in planner.value_of and not t.is_contiguous():
+            return None, None, "a non-contiguous input"
+    results = tuple(getattr(planner, "result_slots", ()))
+    return (_C._FusedProgram(planner.dtype, planner.shape, program, reg_inputs, reg_outputs, leaves, len(results)),
+            results, None)

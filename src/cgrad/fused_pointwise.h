@@ -1,0 +1,105 @@
+/*
+ * fused_pointwise.h: the interpreter of cgrad.compile's fused pointwise
+ * programs (fused_support.pxi builds them, cgrad/_dynamo/fusion.py plans
+ * them).
+ *
+ * A program is a list of instructions over registers, run block by block
+ * as numexpr runs its expressions: each block of CG_FUSED_BLOCK elements
+ * goes through every instruction before the next block starts, so the
+ * registers that hold intermediates are CG_FUSED_BLOCK elements of scratch
+ * that stay in L1/L2, and a chain of N ops over a large tensor is one pass
+ * over memory instead of N. Each instruction is a plain loop over one block,
+ * which gcc vectorises (the math is vecmath.h's, the functions eager's
+ * kernels call, so each value is the same bits eager computes).
+ *
+ * A register is external (an input's or an output's buffer: the block's
+ * slice of it) or scratch (a block of the thread's scratch area).
+ */
+#ifndef CGRAD_FUSED_POINTWISE_H
+#define CGRAD_FUSED_POINTWISE_H
+
+#include <stddef.h>
+#include <string.h>
+#include "vecmath.h"
+
+#define CG_FUSED_BLOCK 1024
+
+/* an AVX2 clone beside the baseline one, chosen at load time (no FMA: the
+   build's -ffp-contract=off keeps every rounding, so both give eager's bits) */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+#define CG_FUSED_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define CG_FUSED_CLONES
+#endif
+
+enum {
+    CGF_COPY = 0, CGF_FILL,                             /* d = a; d = s */
+    CGF_ADD, CGF_SUB, CGF_MUL, CGF_DIV,                 /* d = a op b */
+    CGF_ADDS, CGF_SUBS, CGF_RSUBS, CGF_MULS, CGF_DIVS,  /* d = a op s; RSUBS: s - a */
+    CGF_NEG, CGF_TANH, CGF_SIGMOID, CGF_EXP, CGF_LOG, CGF_RELU,
+    /* the backward formulas as the op table's Cython renders them: its 1 is
+       the double 1.0, so float32 grads are computed in double and rounded
+       once, and so are they here */
+    CGF_TANH_BWD,       /* d = a * (1.0 - b * b)   (a: grad, b: tanh's output) */
+    CGF_SIGMOID_BWD,    /* d = a * (1.0 - b) * b   (b: sigmoid's output) */
+    CGF_RELU_BWD,       /* d = b <= 0 ? 0 : a    (b: relu's output) */
+    CGF_NOPS
+};
+
+typedef struct {
+    int op, dst, a, b;
+    double s;           /* the scalar operand, as a double (cast to the dtype when run) */
+} cg_fused_instr;
+
+#define CG_FUSED_RUN(NAME, T, TANH, SIGMOID, EXP, LOG)                                   \
+CG_FUSED_CLONES static void NAME(const cg_fused_instr* code, int ncode, char** ext, int nregs,             \
+                 T* scratch, Py_ssize_t start, Py_ssize_t stop) {                          \
+    T* reg[256];                                                                           \
+    Py_ssize_t b0, i, n;                                                                   \
+    int k, r;                                                                              \
+    for (b0 = start; b0 < stop; b0 += CG_FUSED_BLOCK) {                                    \
+        n = stop - b0 < CG_FUSED_BLOCK ? stop - b0 : CG_FUSED_BLOCK;                       \
+        for (r = 0; r < nregs; r++)                                                        \
+            reg[r] = ext[r] ? (T*)ext[r] + b0 : scratch + (Py_ssize_t)r * CG_FUSED_BLOCK;  \
+        for (k = 0; k < ncode; k++) {                                                      \
+            const cg_fused_instr* c = code + k;                                            \
+            T* d = reg[c->dst];                                                            \
+            const T* a = reg[c->a];                                                        \
+            const T* bb = reg[c->b];                                                       \
+            T s = (T)c->s;                                                                 \
+            switch (c->op) {                                                               \
+            case CGF_COPY: memmove(d, a, n * sizeof(T)); break;                            \
+            case CGF_FILL: for (i = 0; i < n; i++) d[i] = s; break;                        \
+            case CGF_ADD: for (i = 0; i < n; i++) d[i] = a[i] + bb[i]; break;              \
+            case CGF_SUB: for (i = 0; i < n; i++) d[i] = a[i] - bb[i]; break;              \
+            case CGF_MUL: for (i = 0; i < n; i++) d[i] = a[i] * bb[i]; break;              \
+            case CGF_DIV: for (i = 0; i < n; i++) d[i] = a[i] / bb[i]; break;              \
+            case CGF_ADDS: for (i = 0; i < n; i++) d[i] = a[i] + s; break;                 \
+            case CGF_SUBS: for (i = 0; i < n; i++) d[i] = a[i] - s; break;                 \
+            case CGF_RSUBS: for (i = 0; i < n; i++) d[i] = s - a[i]; break;                \
+            case CGF_MULS: for (i = 0; i < n; i++) d[i] = a[i] * s; break;                 \
+            case CGF_DIVS: for (i = 0; i < n; i++) d[i] = a[i] / s; break;                 \
+            case CGF_NEG: for (i = 0; i < n; i++) d[i] = -a[i]; break;                     \
+            case CGF_TANH: for (i = 0; i < n; i++) d[i] = TANH(a[i]); break;               \
+            case CGF_SIGMOID: for (i = 0; i < n; i++) d[i] = SIGMOID(a[i]); break;         \
+            case CGF_EXP: for (i = 0; i < n; i++) d[i] = EXP(a[i]); break;                 \
+            case CGF_LOG: for (i = 0; i < n; i++) d[i] = LOG(a[i]); break;                 \
+            case CGF_RELU: for (i = 0; i < n; i++) d[i] = a[i] < 0 ? 0 : a[i]; break;      \
+            case CGF_TANH_BWD:                                                             \
+                for (i = 0; i < n; i++) { d[i] = a[i] * (1.0 - (bb[i] * bb[i])); }         \
+                break;                                                                     \
+            case CGF_SIGMOID_BWD:                                                          \
+                for (i = 0; i < n; i++) { d[i] = (a[i] * (1.0 - bb[i])) * bb[i]; }         \
+                break;                                                                     \
+            case CGF_RELU_BWD:                                                             \
+                for (i = 0; i < n; i++) { d[i] = bb[i] <= 0 ? 0 : a[i]; }                  \
+                break;                                                                     \
+            }                                                                              \
+        }                                                                                  \
+    }                                                                                      \
+}
+
+CG_FUSED_RUN(cg_fused_run_f32, float, vm_tanhf, vm_sigmoidf, vm_expf, vm_logf)
+CG_FUSED_RUN(cg_fused_run_f64, double, vm_tanh, vm_sigmoid, exp, log)
+
+#endif
