@@ -47,7 +47,6 @@ def same_error(fn_c, fn_t):
     assert _err(fn_c) == et
 
 
-@requires_torch
 @pytest.mark.parametrize("name", UNARY_DIFF)
 @pytest.mark.parametrize("shape", SHAPES)
 def test_unary_function_and_method(name, shape):
@@ -363,7 +362,6 @@ STRUCT = {
 STRUCT_SHAPES = [(3, 4), (2, 3, 3), (4, 1), (0, 3), (1, 5)]
 
 
-@requires_torch
 @pytest.mark.parametrize("name", sorted(STRUCT))
 @pytest.mark.parametrize("shape", STRUCT_SHAPES)
 def test_structural_ops(name, shape):
@@ -411,7 +409,6 @@ def test_structural_inplace_and_errors():
          torch.tensor([[1, 2], [3, 4]]).cumsum(0, dtype=torch.int32))
 
 
-@requires_torch
 @pytest.mark.parametrize("shapes", [((3,), (4,)), ((1,), (5,)), ((0,), (2,))])
 def test_outer(shapes):
     compare_with_torch(lambda lib, a, b: lib.outer(a, b), rand(*shapes[0], seed=1), rand(*shapes[1], seed=2))
@@ -424,7 +421,6 @@ def test_outer(shapes):
 # ---------------------------------------------------------------------------
 # atan2, roll, repeat, gather, scatter_add
 
-@requires_torch
 @pytest.mark.parametrize("shapes", [((3,), (3,)), ((2, 3), (3,)), ((2, 1), (1, 4)), ((), (2, 2)), ((0, 2), (2,))])
 def test_atan2(shapes):
     a, b = rand(*shapes[0], seed=1), rand(*shapes[1], seed=2)
@@ -543,7 +539,6 @@ def nnf(lib):
     return lib.nn.functional
 
 
-@requires_torch
 @pytest.mark.parametrize("name", sorted(ACTS))
 @pytest.mark.parametrize("shape", [(7,), (2, 3), (), (0, 2)])
 def test_activations(name, shape):
@@ -634,7 +629,6 @@ NORMS = {
 }
 
 
-@requires_torch
 @pytest.mark.parametrize("name", sorted(NORMS))
 @pytest.mark.parametrize("shape", [(3, 4), (2, 1), (1, 3)])
 def test_norms(name, shape):
@@ -672,7 +666,6 @@ LERPS = {
 }
 
 
-@requires_torch
 @pytest.mark.parametrize("name", sorted(LERPS))
 @pytest.mark.parametrize("shapes", [((2, 3), (2, 3), (2, 3)), ((2, 3), (3,), (2, 1)), ((4,), (4,), ())])
 def test_lerp(name, shapes):
@@ -738,7 +731,6 @@ SMOOTH = {
 }
 
 
-@requires_torch
 @pytest.mark.parametrize("name", sorted(SMOOTH))
 @pytest.mark.parametrize("shapes", [((3, 4), (3, 4)), ((5,), (5,)), ((), ())])
 def test_smooth_l1_loss(name, shapes):
@@ -882,7 +874,6 @@ ADDMM = {
 }
 
 
-@requires_torch
 @pytest.mark.parametrize("name", sorted(ADDMM))
 @pytest.mark.parametrize("bshape", [(2, 3), (3,), (1, 3), ()])
 def test_addmm(name, bshape):

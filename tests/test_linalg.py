@@ -109,7 +109,6 @@ def test_matmul_float64_and_operator(shapes):
     compare_matmul(*shapes, op=lambda lib, a, b: a.matmul(b))
 
 
-@requires_torch
 @pytest.mark.parametrize("shapes", [((5, 2, 3), (5, 3, 4)), ((2, 3), (3, 4)), ((5, 2, 3), (3,)),
                                     ((3,), (3,)), ((2, 3), (3,)), ((4, 1, 2, 3), (5, 3, 2))], ids=str)
 def test_matmul_int64(shapes):

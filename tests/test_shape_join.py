@@ -699,7 +699,6 @@ def test_split_family_gradcheck(name):
     check_gradients(fn, *arrays)
 
 
-@requires_torch
 @pytest.mark.parametrize("name, use", [("split", [1]), ("split", [0, 2]), ("split_sizes", [1]),
                                        ("chunk_3", [2]), ("unbind_3d", [0, 2]), ("split_exact", [0])])
 def test_split_family_unused_outputs(name, use):
