@@ -234,7 +234,7 @@ def both(dtype, arr=SPECIAL):
         if dtype == "uint8":
             src = np.abs(src)
     c = cgrad.tensor(src).to(getattr(cgrad, dtype))
-    t = torch.tensor(src).to(getattr(torch, dtype))
+    t = None if torch is None else torch.tensor(src).to(getattr(torch, dtype))
     return c, t
 
 
@@ -267,11 +267,55 @@ PREDICATES = {
 }
 
 
-@requires_torch
+def _any_all(reduce, **kw):
+    """torch's any/all keep uint8 inputs' dtype (a legacy rule); bool else."""
+    return lambda x: np.asarray(reduce(x, **kw)).astype(np.uint8 if x.dtype == np.uint8 else bool)
+
+
+def _count(**kw):
+    return lambda x: np.asarray(np.count_nonzero(x, **kw), dtype=np.int64)
+
+
+# the reference column: numpy's predicate of each
+NUMPY_PREDICATES = {
+    "isnan": np.isnan, "isinf": np.isinf, "isfinite": np.isfinite, "isnan_m": np.isnan,
+    "any": _any_all(np.any), "all": _any_all(np.all), "any0": _any_all(np.any, axis=0),
+    "all1k": _any_all(np.all, axis=1, keepdims=True), "any-1": _any_all(np.any, axis=-1),
+    "all_t": _any_all(np.all, axis=(0, 1)), "anyk": _any_all(np.any, axis=0, keepdims=True),
+    "count": _count(), "count0": _count(axis=0), "count_t": _count(axis=(0, 1)), "count_m1": _count(axis=-1),
+    "nonzero": lambda x: np.argwhere(x).astype(np.int64), "nonzero_m": lambda x: np.argwhere(x).astype(np.int64),
+    # a 0-d input counts as 1-d, as in torch
+    "nonzero_t": lambda x: tuple(i.astype(np.int64) for i in np.nonzero(np.atleast_1d(x))),
+    "nonzero_tm": lambda x: tuple(i.astype(np.int64) for i in np.nonzero(np.atleast_1d(x))),
+}
+
+
+def same_as_reference(c, expected):
+    if isinstance(expected, tuple):
+        assert isinstance(c, tuple) and len(c) == len(expected)
+        for a, b in zip(c, expected):
+            same_as_reference(a, b)
+        return
+    expected = np.asarray(expected)
+    assert tuple(c.shape) == expected.shape
+    assert str(c.dtype).split(".")[-1] == expected.dtype.name
+    assert c.grad_fn is None and not c.requires_grad
+    np.testing.assert_array_equal(c.numpy(), expected)
+
+
 @pytest.mark.parametrize("name", sorted(PREDICATES))
 @pytest.mark.parametrize("dtype", PRED_DTYPES)
 def test_predicates(name, dtype):
     c, t = both(dtype)
+    fn, ref = PREDICATES[name], NUMPY_PREDICATES[name]
+    # against numpy (with or without torch): a strided view, a 0-d tensor, an empty tensor
+    inputs = [c, c.t(), c[:0]]
+    if "0" not in name and "1" not in name and "_t" not in name or name.startswith("nonzero"):
+        inputs += [c[1, 2], c[0, 0]]
+    for x in inputs:
+        same_as_reference(fn(cgrad, x), ref(x.numpy()))
+    if torch is None:
+        return
     same(PREDICATES[name](cgrad, c), PREDICATES[name](torch, t))
     # a strided view, a 0-d tensor, an empty tensor
     same(PREDICATES[name](cgrad, c.t()), PREDICATES[name](torch, t.t()))
