@@ -30,7 +30,10 @@ def pytest_runtest_call(item):
     result = yield
     if helpers.torch_free_checks.nothing_checked():
         reasons = sorted(set(helpers.torch_free_checks.unchecked))
-        # reported at the test's own location, as a skip marker's would be
-        raise pytest.skip.Exception("torch not installed, and without it: " + "; ".join(reasons),
-                                    _use_item_location=True)
+        message = "torch not installed, and without it: " + "; ".join(reasons)
+        try:   # reported at the test's own location, as a skip marker's would be (pytest >= 7.2)
+            skipped = pytest.skip.Exception(message, _use_item_location=True)
+        except TypeError:
+            skipped = pytest.skip.Exception(message)
+        raise skipped
     return result

@@ -10,6 +10,8 @@ function of the input arrays), the values, shapes and dtypes. A call that
 finds nothing to check records why; a test whose every such call checked
 nothing is reported as skipped, with the reasons, by tests/conftest.py,
 never as passed (torch_free_checks below)."""
+import sys
+
 import numpy as np
 import pytest
 
@@ -48,7 +50,17 @@ class TorchFreeChecks:
         return self.checked == 0 and bool(self.unchecked)
 
 
-torch_free_checks = TorchFreeChecks()
+def _shared_checks():
+    """One record for the whole run: some test modules import this file as
+    `helpers`, others as `tests.helpers` (two module objects)."""
+    for name in ("helpers", "tests.helpers"):
+        other = sys.modules.get(name)
+        if name != __name__ and other is not None and hasattr(other, "torch_free_checks"):
+            return other.torch_free_checks
+    return TorchFreeChecks()
+
+
+torch_free_checks = _shared_checks()
 
 
 def grad_fn_name(t):
