@@ -249,6 +249,7 @@ def test_numpy_layouts(dt, fn):
         np.testing.assert_array_equal(got.numpy(), exp.numpy(), err_msg=what)
 
 
+@requires_torch
 def test_readonly_array_warns_once_like_torch():
     """PyTorch warns once per process on sharing a read-only array
     (from_numpy, as_tensor), never on copying it (tensor)."""
