@@ -14,17 +14,21 @@ import pytest
 
 import cgrad
 from cgrad.autograd import Function
+from autograd_api_expected import EXPECTED
 from helpers import requires_torch, torch
 
 LIBS = [cgrad] + ([torch] if torch is not None else [])
 
 
-def run_both(fn):
-    """fn(lib) -> a comparable (nested lists / strings) result, in cgrad and torch."""
+def run_both(fn, expected):
+    """fn(lib) -> a comparable (nested lists / strings) result, in cgrad and
+    torch; cgrad's also equals `expected`, torch's result recorded
+    (autograd_api_expected.py), so it is checked without torch too."""
     got = fn(cgrad)
     if torch is not None:
         want = fn(torch)
         assert got == want, (got, want)
+    assert got == expected, (got, expected)
     return got
 
 
@@ -52,7 +56,7 @@ def test_grad_errors_match_torch():
             except RuntimeError as e:
                 out.append(str(e).replace("torch.", "cgrad."))
         return out
-    got = run_both(errors)
+    got = run_both(errors, EXPECTED["test_grad_errors_match_torch"])
     assert got[0].startswith("The differentiated Tensor at index 0 appears to not have been used")
 
 
@@ -73,7 +77,7 @@ def test_grad_with_respect_to_non_leaf_and_multiple_outputs():
         out2 = (h * h).sum()
         gh, gx = lib.autograd.grad([out1, out2], [h, x], [lib.tensor(1.0), lib.tensor(0.5)])
         return rounded(gh), rounded(gx)
-    run_both(fn)
+    run_both(fn, EXPECTED["test_grad_with_respect_to_non_leaf_and_multiple_outputs"])
 
 
 def test_backward_inputs_with_non_leaf():
@@ -82,7 +86,7 @@ def test_backward_inputs_with_non_leaf():
         h = x * 3
         (h * h).sum().backward(inputs=[h, x])
         return rounded(h.grad), rounded(x.grad)
-    run_both(fn)
+    run_both(fn, EXPECTED["test_backward_inputs_with_non_leaf"])
 
 
 # --- higher-order gradients ----------------------------------------------------
@@ -133,7 +137,7 @@ def test_double_and_triple_backward(name):
         (g3,) = lib.autograd.grad(g2.sum(), x, allow_unused=True)
         return rounded(g1), rounded(g2), None if g3 is None else rounded(g3)
 
-    run_both(derivs)
+    run_both(derivs, EXPECTED["test_double_and_triple_backward", name])
     x = cgrad.tensor(data[0], requires_grad=True)
     w = cgrad.tensor(data[1], requires_grad=True)
     assert cgrad.autograd.gradgradcheck(lambda a, b: fn(cgrad, a, b), (x, w))
@@ -176,7 +180,7 @@ def test_hooks_match_torch():
             except RuntimeError as e:
                 log.append(str(e).replace("torch.", "cgrad."))
         return log
-    run_both(fn)
+    run_both(fn, EXPECTED["test_hooks_match_torch"])
 
 
 def test_next_functions_and_accumulate_grad_variable():
@@ -189,7 +193,7 @@ def test_next_functions_and_accumulate_grad_variable():
         mul, acc = add.next_functions[0][0], add.next_functions[1][0]
         return (fn0.name(), add.name(), [(type(n).__name__ if n else None, i) for n, i in mul.next_functions],
                 type(acc).__name__, acc.variable is a, a.grad_fn is None, y.is_leaf)
-    run_both(fn)
+    run_both(fn, EXPECTED["test_next_functions_and_accumulate_grad_variable"])
 
 
 def test_version_counter():
@@ -203,7 +207,7 @@ def test_version_counter():
         a.zero_()
         out.append(a._version)
         return out
-    run_both(fn)
+    run_both(fn, EXPECTED["test_version_counter"])
 
 
 # --- custom Functions ----------------------------------------------------------
@@ -259,7 +263,7 @@ def test_custom_function_matches_torch():
         return (type(y.grad_fn).__name__, y.grad_fn.needs_input_grad, s.grad_fn is p.grad_fn,
                 idx.requires_grad, rounded(x.grad), rounded(w.grad),
                 [type(n).__name__ for n, _ in s.grad_fn.next_functions])
-    run_both(fn)
+    run_both(fn, EXPECTED["test_custom_function_matches_torch"])
 
 
 def test_custom_function_second_order_and_gradcheck():
@@ -314,7 +318,7 @@ def test_custom_function_errors_match_torch():
         except RuntimeError as e:
             out.append(str(e))
         return out
-    assert len(run_both(fn)) == 3
+    assert len(run_both(fn, EXPECTED["test_custom_function_errors_match_torch"])) == 3
 
 
 def test_custom_function_materialize_and_identity():
@@ -373,7 +377,7 @@ def test_inference_mode_matches_torch():
         with lib.inference_mode(False):
             out.append((lib.ones(1).is_inference(), lib.is_grad_enabled()))
         return out
-    run_both(fn)
+    run_both(fn, EXPECTED["test_inference_mode_matches_torch"])
 
 
 def test_anomaly_mode_names_the_forward_op():

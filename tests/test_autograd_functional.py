@@ -7,7 +7,6 @@ import pytest
 import cgrad
 from tests.helpers import requires_torch, torch
 
-pytestmark = requires_torch
 
 RNG = np.random.default_rng(7)
 A = RNG.standard_normal(4)
@@ -65,6 +64,7 @@ def f_scalar2(x, y):
 
 # --- jacobian --------------------------------------------------------------
 
+@requires_torch
 @pytest.mark.parametrize("vectorize", [False, True])
 @pytest.mark.parametrize("create_graph", [False, True])
 def test_jacobian_single(vectorize, create_graph):
@@ -72,12 +72,14 @@ def test_jacobian_single(vectorize, create_graph):
     assert_same_tree(c, t)
 
 
+@requires_torch
 @pytest.mark.parametrize("vectorize", [False, True])
 def test_jacobian_tuple_inputs_and_outputs(vectorize):
     c, t = both(lambda lib, F: F.jacobian(f_pair, (lib.tensor(A), lib.tensor(B)), vectorize=vectorize))
     assert_same_tree(c, t)
 
 
+@requires_torch
 def test_jacobian_tuple_inputs_single_output_and_matrix_shapes():
     c, t = both(lambda lib, F: F.jacobian(lambda x, y: x @ y.T, (lib.tensor(M), lib.tensor(M))))
     assert_same_tree(c, t)
@@ -85,6 +87,7 @@ def test_jacobian_tuple_inputs_single_output_and_matrix_shapes():
     assert_same_tree(c, t)
 
 
+@requires_torch
 def test_jacobian_create_graph_is_differentiable():
     res = []
     for lib, F in ((cgrad, cgrad.autograd.functional), (torch, torch.autograd.functional)):
@@ -95,6 +98,7 @@ def test_jacobian_create_graph_is_differentiable():
     np.testing.assert_allclose(res[0], res[1], rtol=1e-10)
 
 
+@requires_torch
 def test_jacobian_independent_input_zero_or_strict():
     c, t = both(lambda lib, F: F.jacobian(lambda x, y: x * 2, (lib.tensor(A), lib.tensor(B))))
     assert_same_tree(c, t)
@@ -106,6 +110,7 @@ def test_jacobian_independent_input_zero_or_strict():
     assert_same_tree(c, t)
 
 
+@requires_torch
 def test_jacobian_argument_errors():
     errors_alike(lambda lib, F: F.jacobian(f_vec, 3.0))
     errors_alike(lambda lib, F: F.jacobian(f_pair, (lib.tensor(A), 2)))
@@ -113,6 +118,7 @@ def test_jacobian_argument_errors():
     errors_alike(lambda lib, F: F.jacobian(f_vec, lib.tensor(A), strategy="sideways"))
 
 
+@requires_torch
 def test_jacobian_forward_mode():
     errors_alike(lambda lib, F: F.jacobian(f_vec, lib.tensor(A), strategy="forward-mode"))
     errors_alike(lambda lib, F: F.jacobian(f_vec, lib.tensor(A), strategy="forward-mode", create_graph=True))
@@ -130,6 +136,7 @@ def test_jacobian_does_not_touch_inputs():
 
 # --- hessian ---------------------------------------------------------------
 
+@requires_torch
 @pytest.mark.parametrize("vectorize", [False, True])
 def test_hessian(vectorize):
     c, t = both(lambda lib, F: F.hessian(f_scalar, lib.tensor(A), vectorize=vectorize))
@@ -138,6 +145,7 @@ def test_hessian(vectorize):
     assert_same_tree(c, t)
 
 
+@requires_torch
 def test_hessian_create_graph_and_errors():
     c, t = both(lambda lib, F: F.hessian(f_scalar, lib.tensor(A), create_graph=True))
     assert_same_tree(c, t)
@@ -150,6 +158,7 @@ def test_hessian_create_graph_and_errors():
 
 # --- vjp / jvp / hvp / vhp -------------------------------------------------
 
+@requires_torch
 @pytest.mark.parametrize("create_graph", [False, True])
 def test_vjp(create_graph):
     c, t = both(lambda lib, F: F.vjp(f_vec, lib.tensor(A), lib.tensor(B), create_graph=create_graph))
@@ -161,6 +170,7 @@ def test_vjp(create_graph):
     assert_same_tree(c, t)
 
 
+@requires_torch
 def test_vjp_errors():
     errors_alike(lambda lib, F: F.vjp(f_vec, lib.tensor(A)))
     errors_alike(lambda lib, F: F.vjp(f_vec, lib.tensor(A), lib.ones(3)))
@@ -171,6 +181,7 @@ def test_vjp_errors():
     errors_alike(lambda lib, F: F.vjp(lambda x: x.detach(), lib.tensor(A), lib.tensor(B), strict=True))
 
 
+@requires_torch
 @pytest.mark.parametrize("create_graph", [False, True])
 def test_jvp(create_graph):
     c, t = both(lambda lib, F: F.jvp(f_vec, lib.tensor(A), lib.tensor(B), create_graph=create_graph))
@@ -180,6 +191,7 @@ def test_jvp(create_graph):
     assert_same_tree(c, t)
 
 
+@requires_torch
 def test_jvp_errors():
     errors_alike(lambda lib, F: F.jvp(f_vec, lib.tensor(A)))
     errors_alike(lambda lib, F: F.jvp(f_vec, lib.tensor(A), lib.ones(2)))
@@ -190,6 +202,7 @@ def test_jvp_errors():
                                       (lib.tensor(B), lib.tensor(A)), strict=True))
 
 
+@requires_torch
 @pytest.mark.parametrize("name", ["hvp", "vhp"])
 @pytest.mark.parametrize("create_graph", [False, True])
 def test_hvp_vhp(name, create_graph):
@@ -200,6 +213,7 @@ def test_hvp_vhp(name, create_graph):
     assert_same_tree(c, t)
 
 
+@requires_torch
 @pytest.mark.parametrize("name", ["hvp", "vhp"])
 def test_hvp_vhp_errors(name):
     errors_alike(lambda lib, F: getattr(F, name)(f_vec, lib.tensor(A), lib.tensor(B)))
@@ -219,6 +233,7 @@ def batched(lib, create_graph=False, **kw):
                              create_graph=create_graph, **kw)
 
 
+@requires_torch
 @pytest.mark.parametrize("create_graph", [False, True])
 def test_is_grads_batched(create_graph):
     c = batched(cgrad, create_graph)
@@ -226,6 +241,7 @@ def test_is_grads_batched(create_graph):
     assert_same_tree(c, t)
 
 
+@requires_torch
 def test_is_grads_batched_several_outputs_and_unused():
     res = []
     for lib in (cgrad, torch):
@@ -249,6 +265,7 @@ def batched_err(lib, grads, outs=1, **kw):
     return lib.autograd.grad(o, (x, y), grads(lib), is_grads_batched=True, **kw)
 
 
+@requires_torch
 def test_is_grads_batched_errors():
     def same(**kw):
         errs = []

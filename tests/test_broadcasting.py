@@ -10,7 +10,6 @@ from hypothesis import strategies as st
 import cgrad
 from helpers import requires_torch, torch
 
-pytestmark = requires_torch
 
 DTYPES = ["float32", "float64", "int64", "bool"]
 
@@ -140,6 +139,7 @@ def spec_of(rng, kind, dtype, shape):
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
+@requires_torch
 @SETTINGS
 @given(name=st.sampled_from(sorted(BINARY)), shapes=shape_pairs(True),
        da=st.sampled_from(DTYPES), db=st.sampled_from(DTYPES), kind=operand_kinds,
@@ -153,6 +153,7 @@ def test_binary_broadcast_and_promotion(name, shapes, da, db, kind, scalar_first
     check_against_torch(BINARY[name], a, b)
 
 
+@requires_torch
 @pytest.mark.parametrize("case", ["t-s", "s-t", "t**s", "s**t", "t**t"])
 def test_foundation_bool_bool_cases(case):
     fn = {"t-s": lambda lib, a, b: a - b, "s-t": lambda lib, a, b: b - a, "t**s": lambda lib, a, b: a ** b,
@@ -160,6 +161,7 @@ def test_foundation_bool_bool_cases(case):
     check_against_torch(fn, ("tensor", np.array([True, False])), ("scalar", True))
 
 
+@requires_torch
 @SETTINGS
 @given(name=st.sampled_from(sorted(TENSOR_BINARY)), shapes=shape_pairs(True),
        da=st.sampled_from(DTYPES), db=st.sampled_from(DTYPES), zerodim=st.sampled_from([None, 0, 1]),
@@ -174,6 +176,7 @@ def test_tensor_binary_broadcast_and_promotion(name, shapes, da, db, zerodim, se
     check_against_torch(TENSOR_BINARY[name], spec_of(rng, "tensor", da, sa), spec_of(rng, "tensor", db, sb))
 
 
+@requires_torch
 @SETTINGS
 @given(name=st.sampled_from(sorted(BINARY) + sorted(TENSOR_BINARY)), shapes=shape_pairs(False),
        seed=st.integers(0, 2 ** 16))
@@ -184,6 +187,7 @@ def test_shapes_that_do_not_broadcast(name, shapes, seed):
                         spec_of(rng, "tensor", "float32", shapes[1]))
 
 
+@requires_torch
 @pytest.mark.parametrize("name", sorted(FOUNDATION_OPS))
 def test_foundation_ops_name_the_rightmost_mismatch(name):
     rng = np.random.default_rng(0)
@@ -191,6 +195,7 @@ def test_foundation_ops_name_the_rightmost_mismatch(name):
                         spec_of(rng, "tensor", "float32", (3, 4)))
 
 
+@requires_torch
 @pytest.mark.parametrize("name", sorted(set(BINARY) - FOUNDATION_OPS) + sorted(TENSOR_BINARY))
 def test_comparison_family_names_the_rightmost_mismatch(name):
     rng = np.random.default_rng(0)
@@ -199,6 +204,7 @@ def test_comparison_family_names_the_rightmost_mismatch(name):
         check_against_torch(fn, spec_of(rng, "tensor", "float64", sa), spec_of(rng, "tensor", "int64", sb))
 
 
+@requires_torch
 @SETTINGS
 @given(shapes=st.tuples(st.lists(st.integers(0, 3), max_size=3), st.lists(st.integers(0, 3), max_size=3),
                         st.lists(st.integers(0, 3), max_size=3)),
@@ -214,6 +220,7 @@ def test_where_broadcast_and_promotion(shapes, kinds, dts, seed):
     check_against_torch(lambda lib, c, x, y: lib.where(c, x, y), cond, a, b)
 
 
+@requires_torch
 @SETTINGS
 @given(shapes=st.tuples(st.lists(st.integers(0, 3), max_size=3), st.lists(st.integers(0, 3), max_size=3),
                         st.lists(st.integers(0, 3), max_size=3)),
@@ -228,6 +235,7 @@ def test_clamp_tensor_bounds_broadcast_and_promotion(shapes, dts, zerodim, seed)
     check_against_torch(lambda lib, x, lo, hi: lib.clamp(x, lo, hi), *specs)
 
 
+@requires_torch
 @SETTINGS
 @given(shape=st.lists(st.integers(0, 3), max_size=3), dt=st.sampled_from(DTYPES),
        lo=st.sampled_from([None, "int", "float", "bool"]), hi=st.sampled_from([None, "int", "float", "bool"]),
@@ -264,4 +272,5 @@ def test_gradients_flow_back_through_promotion(name, shapes, da, db, zerodim, se
         "lt": lambda lib, x, y: x < y,
         "where": lambda lib, x, y: lib.where(x > 0, x, y),
     }
-    compare_with_torch(fns[name], a, b)
+    # ties (halves) sit on maximum's and where's kinks: no finite differences there
+    compare_with_torch(fns[name], a, b, gradcheck=name not in ("maximum", "where"))

@@ -15,7 +15,6 @@ from hypothesis import strategies as st
 import cgrad
 from helpers import requires_torch, torch
 
-pytestmark = requires_torch
 
 DTYPES = ["float32", "float64", "int64", "bool", "float16", "int8", "int16", "int32", "uint8"]
 FLOATS = ["float32", "float64", "float16"]
@@ -131,6 +130,7 @@ def tol(*dts):
 # dtype objects
 
 
+@requires_torch
 @pytest.mark.parametrize("dt", DTYPES)
 def test_dtype_properties(dt):
     c, t = getattr(cgrad, dt), getattr(torch, dt)
@@ -147,12 +147,14 @@ def test_dtype_properties(dt):
     assert x.is_floating_point() == t.is_floating_point
 
 
+@requires_torch
 def test_dtype_aliases():
     for name in ["half", "float", "double", "long", "int", "short", "bool"]:
         assert repr(getattr(cgrad, name)) == repr(getattr(torch, name)).replace("torch.", "cgrad.")
     assert cgrad.half is cgrad.float16 and cgrad.int is cgrad.int32 and cgrad.short is cgrad.int16
 
 
+@requires_torch
 @pytest.mark.parametrize("a,b", list(itertools.product(DTYPES, DTYPES)))
 def test_promotion_table(a, b):
     ca, cb, ta, tb = getattr(cgrad, a), getattr(cgrad, b), getattr(torch, a), getattr(torch, b)
@@ -183,6 +185,7 @@ def test_promotion_examples():
 # numpy interop
 
 
+@requires_torch
 @pytest.mark.parametrize("dt", DTYPES)
 def test_numpy_roundtrip_shares_memory(dt):
     a = sample(np.random.default_rng(0), dt, (3, 4))
@@ -220,6 +223,7 @@ def numpy_cases(dt):
     }
 
 
+@requires_torch
 @pytest.mark.parametrize("dt", DTYPES)
 @pytest.mark.parametrize("fn", ["from_numpy", "tensor", "as_tensor"])
 def test_numpy_layouts(dt, fn):
@@ -245,6 +249,7 @@ def test_numpy_layouts(dt, fn):
         np.testing.assert_array_equal(got.numpy(), exp.numpy(), err_msg=what)
 
 
+@requires_torch
 def test_readonly_array_warns_once_like_torch():
     """PyTorch warns once per process on sharing a read-only array
     (from_numpy, as_tensor), never on copying it (tensor)."""
@@ -289,6 +294,7 @@ def test_half_to_float_all_patterns():
     np.testing.assert_array_equal(cgrad.from_numpy(h).double().numpy(), h.astype(np.float64))
 
 
+@requires_torch
 def test_float_to_half_rounding():
     rng = np.random.default_rng(0)
     bits = rng.integers(0, 1 << 32, size=1 << 20, dtype=np.uint64).astype(np.uint32)
@@ -312,6 +318,7 @@ def test_float_to_half_rounding():
     assert np.all(np.isnan(f[differ]))
 
 
+@requires_torch
 def test_double_to_half_goes_through_float():
     """PyTorch converts double to half through float (two roundings), as
     c10::Half(double) does; numpy rounds once."""
@@ -331,6 +338,7 @@ EDGE_FLOATS = [0.0, -0.0, 1.5, -1.5, 0.7, -0.7, 127.9, -128.9, 255.5, 256.0, 300
                float("nan"), float("inf"), float("-inf")]
 
 
+@requires_torch
 @pytest.mark.parametrize("src", DTYPES)
 @pytest.mark.parametrize("dst", DTYPES)
 def test_casts(src, dst):
@@ -348,6 +356,7 @@ def test_casts(src, dst):
     check(lambda lib, x: lib.zeros(x.shape, dtype=getattr(lib, dst)).copy_(x), a, what="copy_")
 
 
+@requires_torch
 @pytest.mark.parametrize("dt", DTYPES)
 def test_conversion_methods(dt):
     a = sample(np.random.default_rng(2), dt, (5,))
@@ -361,6 +370,7 @@ def test_conversion_methods(dt):
     check(lambda lib, x: x.type(f"{lib.__name__}.FooTensor"), a)
 
 
+@requires_torch
 @pytest.mark.parametrize("dt", DTYPES)
 def test_python_scalars_of_every_dtype(dt):
     a = sample(np.random.default_rng(3), dt, (4,))
@@ -373,6 +383,7 @@ def test_python_scalars_of_every_dtype(dt):
     check(lambda lib, x: list(range(3))[x[0]], np.array([1], dt))
 
 
+@requires_torch
 @pytest.mark.parametrize("dt", DTYPES)
 def test_repr_of_every_dtype(dt):
     rng = np.random.default_rng(4)
@@ -393,6 +404,7 @@ def test_repr_of_every_dtype(dt):
 # creation with dtype=
 
 
+@requires_torch
 @pytest.mark.parametrize("dt", DTYPES)
 def test_factories_take_every_dtype(dt):
     D = lambda lib: getattr(lib, dt)  # noqa: E731
@@ -418,6 +430,7 @@ def test_factories_take_every_dtype(dt):
     check(lambda lib: lib.as_tensor([1, 2], dtype=D(lib)))
 
 
+@requires_torch
 @pytest.mark.parametrize("dt", DTYPES)
 def test_ranges_take_every_dtype(dt):
     D = lambda lib: getattr(lib, dt)  # noqa: E731
@@ -429,6 +442,7 @@ def test_ranges_take_every_dtype(dt):
         check(lambda lib: lib.linspace(*args, dtype=D(lib)), what=f"linspace{args}")
 
 
+@requires_torch
 @pytest.mark.parametrize("dt", DTYPES)
 def test_random_factories_take_every_dtype(dt):
     D = lambda lib: getattr(lib, dt)  # noqa: E731
@@ -522,6 +536,7 @@ def tol_for(op, *dts):
     return tol("float16") if op == "div" and "float16" in dts else {}
 
 
+@requires_torch
 @pytest.mark.parametrize("a_dt,b_dt", PAIRS)
 def test_arithmetic_pairs(a_dt, b_dt):
     for op, fn in ARITH.items():
@@ -537,6 +552,7 @@ def test_arithmetic_pairs(a_dt, b_dt):
               a, b, what=f"{op} strided", **tol_for(op, a_dt, b_dt))
 
 
+@requires_torch
 @pytest.mark.parametrize("dt", DTYPES)
 def test_arithmetic_with_numbers(dt):
     a = sample(np.random.default_rng(5), dt, (3, 4))
@@ -550,6 +566,7 @@ def test_arithmetic_with_numbers(dt):
                 check(lambda lib, x, y: fn(lib, y, x), a, s, what=f"{op} {s!r}, tensor", **t)
 
 
+@requires_torch
 @pytest.mark.parametrize("a_dt,b_dt", PAIRS)
 def test_comparison_pairs(a_dt, b_dt):
     a, b = pair_values(a_dt, b_dt, "lt")
@@ -564,6 +581,7 @@ def test_comparison_pairs(a_dt, b_dt):
         check(fn, a, Zero(b[2]), what=op + " 0-d")
 
 
+@requires_torch
 @pytest.mark.parametrize("dt", DTYPES)
 def test_comparisons_with_numbers(dt):
     a = sample(np.random.default_rng(6), dt, (3, 4))
@@ -580,6 +598,7 @@ def test_comparisons_with_numbers(dt):
     check(lambda lib, x: lib.clamp(x, lib.zeros(4, dtype=lib.int8), lib.ones((), dtype=lib.float16)), a)
 
 
+@requires_torch
 @pytest.mark.parametrize("dt", DTYPES)
 def test_unary_ops(dt):
     a = sample(np.random.default_rng(7), dt, (3, 4), small=True)
@@ -597,6 +616,7 @@ def test_unary_ops(dt):
     check(lambda lib, x: x.sign(), wide)
 
 
+@requires_torch
 @pytest.mark.parametrize("a_dt,b_dt", PAIRS)
 def test_inplace_pairs(a_dt, b_dt):
     a, b = pair_values(a_dt, b_dt, "add")
@@ -608,6 +628,7 @@ def test_inplace_pairs(a_dt, b_dt):
     check(lambda lib, x, y: x.clamp_(y, y), a, b, what="clamp_")
 
 
+@requires_torch
 @pytest.mark.parametrize("dt", DTYPES)
 def test_inplace_with_numbers(dt):
     a = sample(np.random.default_rng(9), dt, (3, 4))
@@ -617,6 +638,7 @@ def test_inplace_with_numbers(dt):
         check(lambda lib, x: x.clamp_(min=s), a, what=f"clamp_({s!r})")
 
 
+@requires_torch
 def test_float16_scalar_semantics():
     """PyTorch rounds a number to half for add/sub/pow/compare, but
     multiplies and divides a float16 tensor by the number's own value."""
@@ -635,6 +657,7 @@ def test_float16_scalar_semantics():
 # reductions
 
 
+@requires_torch
 @pytest.mark.parametrize("dt", DTYPES)
 def test_reductions(dt):
     rng = np.random.default_rng(11)
@@ -671,6 +694,7 @@ def test_reductions(dt):
     check(lambda lib, x: (x.sum(0), x.amax(1)), np.zeros((0, 3), dt))
 
 
+@requires_torch
 def test_small_integer_sums_do_not_wrap():
     a = np.full((1000,), 127, np.int8)
     check(lambda lib, x: x.sum(), a)
@@ -683,6 +707,7 @@ def test_small_integer_sums_do_not_wrap():
 # linear algebra, joins
 
 
+@requires_torch
 @pytest.mark.parametrize("dt", DTYPES)
 def test_matmul_family(dt):
     rng = np.random.default_rng(12)
@@ -711,6 +736,7 @@ def test_matmul_family(dt):
             check(lambda lib, x, y: lib.bmm(x[None], y[None]), a, o, what=f"bmm {dt} {other}")
 
 
+@requires_torch
 def test_half_matmul_accumulates_in_float():
     rng = np.random.default_rng(13)
     a = rng.standard_normal((64, 256)).astype(np.float16)
@@ -721,6 +747,7 @@ def test_half_matmul_accumulates_in_float():
     assert np.max(np.abs(got - exact) / (np.abs(exact) + 1)) < 2e-3
 
 
+@requires_torch
 @pytest.mark.parametrize("a_dt,b_dt", PAIRS)
 def test_cat_stack_promote(a_dt, b_dt):
     a, b = pair_values(a_dt, b_dt, "add")
@@ -734,6 +761,7 @@ def test_cat_stack_promote(a_dt, b_dt):
 # indexing
 
 
+@requires_torch
 @pytest.mark.parametrize("idx_dt", DTYPES)
 def test_index_tensor_dtypes(idx_dt):
     """int64 and int32 index tensors index; uint8 and bool ones are masks
@@ -762,6 +790,7 @@ def test_index_tensor_dtypes(idx_dt):
     check(put_values, x, idx, what="setitem tensor")
 
 
+@requires_torch
 def test_uint8_mask_warns():
     x = np.arange(6.0).reshape(2, 3)
     m = np.array([[1, 0, 1], [0, 1, 1]], np.uint8)
@@ -775,6 +804,7 @@ def test_uint8_mask_warns():
         assert got[0] == got[1]
 
 
+@requires_torch
 @pytest.mark.parametrize("dt", DTYPES)
 def test_indexing_tensors_of_every_dtype(dt):
     rng = np.random.default_rng(14)
@@ -805,6 +835,7 @@ def test_indexing_tensors_of_every_dtype(dt):
 # nn functions
 
 
+@requires_torch
 @pytest.mark.parametrize("dt", DTYPES)
 def test_nn_functions(dt):
     import cgrad.nn.functional as CF
@@ -883,9 +914,11 @@ def test_float16_autograd(name):
     rng = np.random.default_rng(16)
     a = rng.uniform(-2, 2, (4, 5)).astype(np.float16)
     b = rng.uniform(-2, 2, (4, 5)).astype(np.float16)
-    compare_with_torch(HALF_GRAD_OPS[name], a, b, rtol=5e-3, atol=5e-3)
+    # ("to float" rounds to float32 inside: too coarse for finite differences)
+    compare_with_torch(HALF_GRAD_OPS[name], a, b, rtol=5e-3, atol=5e-3, gradcheck=name != "to float")
 
 
+@requires_torch
 def test_float16_requires_grad_and_losses():
     import cgrad.nn.functional as CF
     import torch.nn.functional as TF
@@ -908,6 +941,7 @@ def test_float16_requires_grad_and_losses():
             check(fn)
 
 
+@requires_torch
 def test_float16_training_step():
     """An nn.Linear model converted to float16 trains with SGD and Adam."""
     for opt in ("SGD", "Adam"):
@@ -978,6 +1012,7 @@ def operand(rng, kind, dt, shape, op):
     return int(rng.integers(-4, 5) if small else rng.integers(-300, 300))
 
 
+@requires_torch
 @SETTINGS
 @given(op=st.sampled_from(sorted(ALL_BINARY)), da=st.sampled_from(DTYPES), db=st.sampled_from(DTYPES),
        kinds=st.sampled_from([("tensor", "tensor"), ("tensor", "zerodim"), ("zerodim", "tensor"),
@@ -995,6 +1030,7 @@ def test_binary_ops_property(op, da, db, kinds, shapes, seed):
     check(ALL_BINARY[op], a, b, what=f"{op} {da} {db} {kinds}", **tol_for(op, da, db))
 
 
+@requires_torch
 @SETTINGS
 @given(da=st.sampled_from(DTYPES), db=st.sampled_from(DTYPES), dc=st.sampled_from(DTYPES),
        shapes=broadcast_pair(), seed=st.integers(0, 2 ** 16), fn=st.sampled_from(["where", "clamp", "cat"]))
@@ -1037,6 +1073,7 @@ BITWISE_HALF = {
 }
 
 
+@requires_torch
 @pytest.mark.parametrize("name", list(BITWISE_HALF))
 def test_float16_bit_for_bit(name):
     """Values and gradients of float16 ops against torch's, bit for bit
@@ -1061,6 +1098,7 @@ def test_float16_bit_for_bit(name):
         np.testing.assert_allclose(c.astype(np.float64), t.astype(np.float64), rtol=2e-3, atol=2e-3)
 
 
+@requires_torch
 def test_module_half():
     lin = cgrad.nn.Linear(4, 3)
     tlin = torch.nn.Linear(4, 3)

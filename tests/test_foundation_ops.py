@@ -17,7 +17,6 @@ SHAPE_PAIRS = [((3,), (3,)), ((2, 3), (3,)), ((2, 1), (1, 4)), ((4, 1, 3), (2, 3
                ((2, 3), ())]
 
 
-@requires_torch
 @pytest.mark.parametrize("name", sorted(BINARY))
 @pytest.mark.parametrize("shapes", SHAPE_PAIRS)
 def test_binary_tensor_tensor(name, shapes):
@@ -43,7 +42,6 @@ SCALAR_EXPRS = {
 }
 
 
-@requires_torch
 @pytest.mark.parametrize("name", sorted(SCALAR_EXPRS))
 def test_scalar_operands(name):
     compare_with_torch(SCALAR_EXPRS[name], positive(2, 3, seed=3))
@@ -62,7 +60,6 @@ UNARY = {
 }
 
 
-@requires_torch
 @pytest.mark.parametrize("name", sorted(UNARY))
 @pytest.mark.parametrize("shape", [(), (5,), (2, 3), (2, 0)])
 def test_unary(name, shape):
@@ -85,7 +82,6 @@ REDUCTIONS = {
 }
 
 
-@requires_torch
 @pytest.mark.parametrize("name", sorted(REDUCTIONS))
 def test_reductions(name):
     compare_with_torch(REDUCTIONS[name], rand(2, 3, 4, seed=6))
@@ -96,7 +92,6 @@ def test_reductions_gradcheck(name):
     check_gradients(REDUCTIONS[name], rand(2, 3, 4, seed=6))
 
 
-@requires_torch
 def test_reductions_of_ints_and_empty():
     compare_with_torch(lambda lib, a: a.sum(), np.arange(6).reshape(2, 3))
     compare_with_torch(lambda lib, a: a.sum(1), np.array([[True, False], [True, True]]))
@@ -117,7 +112,6 @@ LINALG = {
 }
 
 
-@requires_torch
 @pytest.mark.parametrize("name", sorted(LINALG))
 def test_linalg(name):
     fn, sa, sb = LINALG[name]
@@ -142,7 +136,6 @@ SHAPES = {
 }
 
 
-@requires_torch
 @pytest.mark.parametrize("name", sorted(SHAPES))
 def test_shapes(name):
     compare_with_torch(SHAPES[name], rand(2, 3, 4, seed=9))
@@ -198,7 +191,6 @@ def test_sgd_update_under_no_grad():
     assert w.tolist() == pytest.approx([0.8, 1.6])
 
 
-@requires_torch
 def test_inplace_on_non_leaf_is_recorded():
     def fn(lib, a, b):
         y = a * 2

@@ -8,7 +8,6 @@ import cgrad
 import cgrad.func
 from tests.helpers import requires_torch, torch
 
-pytestmark = requires_torch
 
 if torch is not None:
     import torch.func
@@ -62,6 +61,7 @@ def loss(x, y):
     return (x.sin() * y).sum() + (x ** 2).sum()
 
 
+@requires_torch
 def test_grad_argnums():
     same_tree(*run(lambda lib, F: F.grad(loss)(lib.tensor(A), lib.tensor(B))))
     same_tree(*run(lambda lib, F: F.grad(loss, argnums=1)(lib.tensor(A), lib.tensor(B))))
@@ -69,6 +69,7 @@ def test_grad_argnums():
     same_tree(*run(lambda lib, F: F.grad(loss, argnums=-1)(lib.tensor(A), lib.tensor(B))))
 
 
+@requires_torch
 def test_grad_has_aux_and_value():
     f = lambda x, y: (loss(x, y), {"sq": x * x, "pair": (x.sum(), y)})  # noqa: E731
     same_tree(*run(lambda lib, F: F.grad(f, has_aux=True)(lib.tensor(A), lib.tensor(B))))
@@ -76,6 +77,7 @@ def test_grad_has_aux_and_value():
     same_tree(*run(lambda lib, F: F.grad_and_value(loss, argnums=(1, 0))(lib.tensor(A), lib.tensor(B))))
 
 
+@requires_torch
 def test_grad_pytree_argument_and_kwargs():
     def f(params, x, scale=1.0):
         return ((params["w"] @ x).tanh().sum() + params["b"].sum()) * scale
@@ -83,11 +85,13 @@ def test_grad_pytree_argument_and_kwargs():
                                              scale=2.0)))
 
 
+@requires_torch
 def test_grad_unused_input_gives_zeros():
     same_tree(*run(lambda lib, F: F.grad(lambda x, y: (x * 2).sum(), argnums=(0, 1))(lib.tensor(A),
                                                                                   lib.tensor(B))))
 
 
+@requires_torch
 def test_nested_grad_and_outer_autograd():
     f = lambda x: (x ** 3).sin().sum()  # noqa: E731
     same_tree(*run(lambda lib, F: F.grad(lambda x: F.grad(f)(x).sum())(lib.tensor(A))))
@@ -101,6 +105,7 @@ def test_nested_grad_and_outer_autograd():
     same_tree(*res)
 
 
+@requires_torch
 def test_grad_errors():
     errors_alike(lambda lib, F: F.grad(lambda x: x * 2)(lib.tensor(A)))
     errors_alike(lambda lib, F: F.grad(lambda x: 3.0)(lib.tensor(A)))
@@ -114,6 +119,7 @@ def test_grad_errors():
     errors_alike(lambda lib, F: F.grad(loss)(2.0, lib.tensor(B)))
 
 
+@requires_torch
 def test_vjp():
     def f(x, y):
         return x.exp() * y, (x - y).sum()
@@ -129,6 +135,7 @@ def test_vjp():
     same_tree(*res)
 
 
+@requires_torch
 def test_vjp_errors():
     errors_alike(lambda lib, F: F.vjp(lambda x: x.sum(), lib.tensor(A), has_aux=True))
     errors_alike(lambda lib, F: F.vjp(lambda x: (x > 0), lib.tensor(A)))
@@ -136,6 +143,7 @@ def test_vjp_errors():
     errors_alike(lambda lib, F: F.vjp(lambda x: x * 2, lib.tensor(A))[1]((lib.ones(4),)))
 
 
+@requires_torch
 @pytest.mark.parametrize("chunk_size", [None, 1, 3, 100])
 def test_jacrev(chunk_size):
     net = lambda w, x: (w @ x).tanh()  # noqa: E731
@@ -146,12 +154,14 @@ def test_jacrev(chunk_size):
                                            chunk_size=chunk_size)(lib.tensor(A), lib.tensor(B))))
 
 
+@requires_torch
 def test_jacrev_has_aux_and_errors():
     same_tree(*run(lambda lib, F: F.jacrev(lambda x: (x.sin(), x.cos()), has_aux=True)(lib.tensor(A))))
     errors_alike(lambda lib, F: F.jacrev(lambda x: x.sin(), chunk_size=0)(lib.tensor(A)))
     errors_alike(lambda lib, F: F.jacrev(lambda x: x.sin(), argnums=3)(lib.tensor(A)))
 
 
+@requires_torch
 def test_hessian():
     f = lambda x: (x ** 3).sum() + x.sin().prod()  # noqa: E731
     same_tree(*run(lambda lib, F: F.hessian(f)(lib.tensor(A))))
@@ -174,6 +184,7 @@ def make_module(lib):
     return m
 
 
+@requires_torch
 def test_functional_call():
     res = []
     for lib, F in libs():
@@ -188,6 +199,7 @@ def test_functional_call():
     same_tree(*res)
 
 
+@requires_torch
 def test_functional_call_errors():
     errors_alike(lambda lib, F: F.functional_call(make_module(lib), {"nope": lib.ones(1)}, lib.ones(4),
                                                   strict=True))
@@ -197,6 +209,7 @@ def test_functional_call_errors():
     errors_alike(lambda lib, F: F.functional_call(make_module(lib), [{"a": 1}, 2], lib.ones(4)))
 
 
+@requires_torch
 def test_functional_call_tied_weights():
     res = []
     for lib, F in libs():
@@ -214,6 +227,7 @@ def test_functional_call_tied_weights():
     same_tree(*res)
 
 
+@requires_torch
 def test_stack_module_state():
     res = []
     for lib, F in libs():

@@ -76,7 +76,6 @@ def _nograd_base(lib, x, w):
     return c
 
 
-@requires_torch
 @pytest.mark.parametrize("name", sorted(INPLACE))
 def test_inplace_matches_torch(name):
     fn = INPLACE[name]

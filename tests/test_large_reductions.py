@@ -66,7 +66,6 @@ def test_sum_3d_split_modes(shape, dims, threads):
     np.testing.assert_allclose(got.numpy(), a.astype(np.float64).sum(axis=dims), rtol=1e-6, atol=1e-4)
 
 
-@requires_torch
 @pytest.mark.parametrize("shape", [(256, 256), (1025, 513)])
 @pytest.mark.parametrize("dim,keepdim", [(0, False), (1, True), ((0, 1), False), (-1, False)])
 def test_sum_mean_values_and_grads_like_torch(shape, dim, keepdim):
@@ -76,7 +75,6 @@ def test_sum_mean_values_and_grads_like_torch(shape, dim, keepdim):
     compare_with_torch(lambda lib, x: x.mean(dim, keepdim=keepdim), a, rtol=1e-6, atol=1e-7)
 
 
-@requires_torch
 def test_sum_non_contiguous_half_int_and_dtype_arg():
     a = rand((600, 300))
     compare_with_torch(lambda lib, x: x.t().sum(0), a, rtol=1e-6, atol=2e-5)
@@ -136,7 +134,6 @@ def test_vector_reductions_nan_inf_and_ints(n, threads):
         assert int(cgrad.tensor(i).amax()) == i.max() and int(cgrad.tensor(i).amin()) == i.min()
 
 
-@requires_torch
 @pytest.mark.parametrize("shape", [(256, 256), (1025, 513)])
 @pytest.mark.parametrize("dim", [0, 1])
 def test_select_reductions_values_and_grads_like_torch(shape, dim):
@@ -170,7 +167,6 @@ def test_softmax_against_float64(shape, dim, threads):
     np.testing.assert_allclose(cgrad.tensor(a.astype(np.float64)).softmax(dim).numpy(), ref, rtol=1e-12)
 
 
-@requires_torch
 @pytest.mark.parametrize("shape", [(256, 256), (1025, 513), (3, 401, 700)])
 @pytest.mark.parametrize("dim", [0, 1])
 def test_softmax_values_and_grads_like_torch(shape, dim):
@@ -208,7 +204,6 @@ def test_cumsum_float32_accuracy_of_a_long_vector():
     assert abs(got[-1] - exact[-1]) / exact[-1] < 1e-7       # float accumulation: ~1e-5
 
 
-@requires_torch
 @pytest.mark.parametrize("shape", [(256, 256), (1025, 513), (3, 401, 700)])
 @pytest.mark.parametrize("dim", [0, 1])
 def test_cumsum_values_and_grads_like_torch(shape, dim):

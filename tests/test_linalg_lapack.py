@@ -132,12 +132,14 @@ CASES["norm_matrix_ord"] = (lambda L, A: L.linalg.norm(A, 1), lambda dt: [rand(3
 CASES["norm_dim"] = (lambda L, A: L.linalg.norm(A, 3, dim=1), lambda dt: [rand(3, 4, dtype=dt)])
 
 
-@requires_torch
 @pytest.mark.parametrize("dt", DTYPES, ids=["float32", "float64"])
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_against_torch(name, dt):
     fn, make = CASES[name]
-    compare_with_torch(fn, *make(dt), **TOL[dt])
+    # these read one triangle of a symmetric input and return torch's
+    # symmetrised gradient, which is not a finite difference of one element
+    symmetric = name.startswith(("cholesky", "eigh", "eigvalsh", "pinv_hermitian"))
+    compare_with_torch(fn, *make(dt), **TOL[dt], gradcheck=not symmetric)
 
 
 @requires_torch

@@ -99,14 +99,12 @@ SOFTMAX_FORMS = {
 }
 
 
-@requires_torch
 @pytest.mark.parametrize("form", sorted(SOFTMAX_FORMS))
 @pytest.mark.parametrize("shape,dim", SOFTMAX_SHAPES)
 def test_softmax_like_torch(form, shape, dim):
     compare_with_torch(lambda lib, x: SOFTMAX_FORMS[form](lib, x, dim), rand(*shape, seed=3, low=-6, high=6))
 
 
-@requires_torch
 @settings(max_examples=40, deadline=None)
 @given(shape=st.lists(st.integers(0, 4), max_size=4), data=st.data())
 def test_softmax_random_shapes_and_dims(shape, data):
@@ -117,7 +115,6 @@ def test_softmax_random_shapes_and_dims(shape, data):
                        rand(*shape, seed=len(shape), low=-5, high=5))
 
 
-@requires_torch
 @settings(max_examples=40, deadline=None)
 @given(batch=st.lists(st.integers(0, 3), max_size=3), classes=st.integers(1, 4), data=st.data())
 def test_cross_entropy_random_shapes(batch, classes, data):
@@ -133,7 +130,6 @@ def test_cross_entropy_random_shapes(batch, classes, data):
                        rand(*shape, seed=2), t)
 
 
-@requires_torch
 @pytest.mark.parametrize("log", [False, True])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_softmax_noncontiguous_and_large(log, dtype):
@@ -254,7 +250,6 @@ CLASS_SHAPES = [(5,), (4, 5), (1, 5), (3, 5, 2), (2, 5, 3, 2), (2, 5, 2, 1, 3), 
 REDUCTIONS = ["mean", "sum", "none"]
 
 
-@requires_torch
 @pytest.mark.parametrize("loss", ["nll_loss", "cross_entropy"])
 @pytest.mark.parametrize("shape", CLASS_SHAPES)
 @pytest.mark.parametrize("reduction", REDUCTIONS)
@@ -272,7 +267,6 @@ def test_class_losses_like_torch(loss, shape, reduction, options):
     compare_with_torch(fn, x, t)
 
 
-@requires_torch
 @pytest.mark.parametrize("shape", [(5,), (4, 5), (3, 5, 2), (2, 5, 3, 2), (2, 5, 2, 1, 3), (0, 5)])
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 @pytest.mark.parametrize("options", ["plain", "weight+ignore"])
@@ -288,7 +282,6 @@ def test_cross_entropy_label_smoothing(shape, reduction, options):
     compare_with_torch(fn, x, t)
 
 
-@requires_torch
 @pytest.mark.parametrize("shape", [(5,), (4, 5), (3, 5, 2), (0, 5)])
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 @pytest.mark.parametrize("options", ["plain", "weight", "smoothing", "float64 target"])
@@ -306,7 +299,6 @@ def test_cross_entropy_probability_targets(shape, reduction, options):
     compare_with_torch(fn, x, p)
 
 
-@requires_torch
 def test_class_losses_noncontiguous_input():
     compare_with_torch(lambda lib, x, t: F(lib).cross_entropy(x.t(), t), rand(5, 4, seed=1), np.array([1, 0, 3, 2]))
     x3 = rand(2, 4, 5, seed=2)
@@ -491,7 +483,6 @@ def test_class_losses_errors_and_edges(name):
 POINT_SHAPES = [((4, 5), (4, 5)), ((3,), (3,)), ((), ()), ((2, 3), (3,)), ((2, 1), (1, 3)), ((0, 3), (0, 3))]
 
 
-@requires_torch
 @pytest.mark.parametrize("loss", ["mse_loss", "l1_loss"])
 @pytest.mark.parametrize("shapes", POINT_SHAPES)
 @pytest.mark.parametrize("reduction", REDUCTIONS)
@@ -504,7 +495,6 @@ def test_regression_losses_like_torch(loss, shapes, reduction):
                            a, b.astype(np.float64))
 
 
-@requires_torch
 @pytest.mark.parametrize("loss", ["mse_loss", "l1_loss"])
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 def test_regression_losses_weighted(loss, reduction):
@@ -519,7 +509,6 @@ def test_mse_gradcheck(reduction):
     check_second_order(lambda x, y: CF.mse_loss(x, y, reduction=reduction), rand(3, 4, seed=1), rand(3, 4, seed=2))
 
 
-@requires_torch
 @pytest.mark.parametrize("shape", [(4, 5), (3,), (), (0, 2)])
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 @pytest.mark.parametrize("weight", [None, "full", "broadcast", "float64"])
@@ -599,7 +588,6 @@ LINEAR_INPUTS = [(3,), (2, 3), (5, 2, 3), (2, 5, 2, 3), (0, 3), (2, 0, 3)]
 BIAS_SHAPES = [None, (), (1,), (4,), (1, 4)]
 
 
-@requires_torch
 @pytest.mark.parametrize("shape", LINEAR_INPUTS)
 @pytest.mark.parametrize("bias", BIAS_SHAPES)
 @pytest.mark.parametrize("contiguous", [True, False])
@@ -617,7 +605,6 @@ def test_linear_like_torch(shape, bias, contiguous):
     compare_with_torch(fn, *args)
 
 
-@requires_torch
 def test_linear_int64_and_partial_grads():
     compare_with_torch(lambda lib, x, w, b: F(lib).linear(x, w, b),
                        np.arange(6).reshape(2, 3), np.arange(12).reshape(4, 3), np.arange(4))
@@ -737,7 +724,6 @@ def test_dropout_inplace_writes_input():
     assert y is x and set(np.unique(x.numpy())) == {0.0, 2.0}
 
 
-@requires_torch
 @pytest.mark.parametrize("name", ["relu", "sigmoid", "tanh"])
 def test_activations_like_torch(name):
     compare_with_torch(lambda lib, x: getattr(F(lib), name)(x), rand(3, 4, seed=1))

@@ -24,7 +24,6 @@ def F(lib):
     return CF if lib is cgrad else TF
 
 
-@requires_torch
 @pytest.mark.parametrize("shape,ns", [((4, 6), (6,)), ((2, 3, 5), (5,)), ((2, 3, 5), (3, 5)), ((7,), [7])])
 @pytest.mark.parametrize("affine", ["both", "weight", "none"])
 def test_layer_norm_matches_torch(shape, ns, affine):
@@ -38,7 +37,6 @@ def test_layer_norm_matches_torch(shape, ns, affine):
                        rtol=1e-4, atol=1e-5)
 
 
-@requires_torch
 @pytest.mark.parametrize("shape,groups", [((2, 6, 5), 3), ((2, 6, 4, 3), 2), ((3, 4), 2), ((2, 6, 4, 3), 1)])
 @pytest.mark.parametrize("affine", [True, False])
 def test_group_norm_matches_torch(shape, groups, affine):
@@ -81,7 +79,6 @@ def check_pair(a, b):
         np.testing.assert_allclose(extra_a, extra_b, rtol=1e-5, atol=1e-6)
 
 
-@requires_torch
 def test_batch_norm_without_running_stats_and_no_affine():
     compare_with_torch(lambda lib, x: F(lib).batch_norm(x, None, None, training=True), rand(4, 3, 5, seed=1),
                        rtol=1e-4, atol=1e-5)

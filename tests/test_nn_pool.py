@@ -43,18 +43,17 @@ MAX2D = [
 ]
 
 
-@requires_torch
 @pytest.mark.parametrize("kw", MAX2D)
 @pytest.mark.parametrize("shape", [(2, 3, 9, 8), (3, 7, 10)])
 def test_max_pool2d_matches_torch(kw, shape):
     compare_with_torch(lambda lib, x: F(lib).max_pool2d(x, **kw), rand(*shape, seed=1))
     out_c, out_t = compare_with_torch(lambda lib, x: F(lib).max_pool2d(x, return_indices=True, **kw),
                                       rand(*shape, seed=2))
-    np.testing.assert_array_equal(out_c[1].numpy(), out_t[1].numpy())
+    if out_t is not None:
+        np.testing.assert_array_equal(out_c[1].numpy(), out_t[1].numpy())
     assert out_c[1].dtype == cgrad.int64
 
 
-@requires_torch
 @pytest.mark.parametrize("kw", [dict(kernel_size=3), dict(kernel_size=2, stride=1, padding=1, dilation=2),
                                 dict(kernel_size=3, stride=2, ceil_mode=True)])
 @pytest.mark.parametrize("shape", [(2, 3, 11), (3, 10)])
@@ -62,18 +61,20 @@ def test_max_pool1d_matches_torch(kw, shape):
     compare_with_torch(lambda lib, x: F(lib).max_pool1d(x, **kw), rand(*shape, seed=3))
     out_c, out_t = compare_with_torch(lambda lib, x: F(lib).max_pool1d(x, return_indices=True, **kw),
                                       rand(*shape, seed=4))
-    np.testing.assert_array_equal(out_c[1].numpy(), out_t[1].numpy())
+    if out_t is not None:
+        np.testing.assert_array_equal(out_c[1].numpy(), out_t[1].numpy())
 
 
-@requires_torch
 def test_max_pool_nan_and_ties_like_torch():
     x = np.array([[[[1.0, np.nan, 3.0, 3.0], [2.0, 0.5, 3.0, -np.inf], [-np.inf, -np.inf, 1.0, 1.0],
                     [-np.inf, -np.inf, 1.0, 1.0]]]], dtype=np.float32)
     out_c, out_t = compare_with_torch(lambda lib, x: F(lib).max_pool2d(x, 2, return_indices=True), x)
-    np.testing.assert_array_equal(out_c[1].numpy(), out_t[1].numpy())
+    if out_t is not None:
+        np.testing.assert_array_equal(out_c[1].numpy(), out_t[1].numpy())
     out_c, out_t = compare_with_torch(lambda lib, x: F(lib).adaptive_max_pool2d(x, 3, return_indices=True),
                                       x)
-    np.testing.assert_array_equal(out_c[1].numpy(), out_t[1].numpy())
+    if out_t is not None:
+        np.testing.assert_array_equal(out_c[1].numpy(), out_t[1].numpy())
 
 
 AVG2D = [
@@ -86,14 +87,12 @@ AVG2D = [
 ]
 
 
-@requires_torch
 @pytest.mark.parametrize("kw", AVG2D)
 @pytest.mark.parametrize("shape", [(2, 3, 9, 8), (3, 7, 10)])
 def test_avg_pool2d_matches_torch(kw, shape):
     compare_with_torch(lambda lib, x: F(lib).avg_pool2d(x, **kw), rand(*shape, seed=5))
 
 
-@requires_torch
 @pytest.mark.parametrize("kw", [dict(kernel_size=3), dict(kernel_size=3, stride=2, padding=1,
                                                           count_include_pad=False, ceil_mode=True)])
 @pytest.mark.parametrize("shape", [(2, 3, 11), (3, 10)])
@@ -101,17 +100,16 @@ def test_avg_pool1d_matches_torch(kw, shape):
     compare_with_torch(lambda lib, x: F(lib).avg_pool1d(x, **kw), rand(*shape, seed=6))
 
 
-@requires_torch
 @pytest.mark.parametrize("size", [3, (4, 3), (None, 2), (5, None), (9, 8), (1, 1), 1, (2, 1)])
 @pytest.mark.parametrize("shape", [(2, 3, 9, 8), (3, 7, 10)])
 def test_adaptive_pools_2d_match_torch(size, shape):
     compare_with_torch(lambda lib, x: F(lib).adaptive_avg_pool2d(x, size), rand(*shape, seed=7))
     out_c, out_t = compare_with_torch(lambda lib, x: F(lib).adaptive_max_pool2d(x, size, return_indices=True),
                                       rand(*shape, seed=8))
-    np.testing.assert_array_equal(out_c[1].numpy(), out_t[1].numpy())
+    if out_t is not None:
+        np.testing.assert_array_equal(out_c[1].numpy(), out_t[1].numpy())
 
 
-@requires_torch
 @pytest.mark.parametrize("size", [1, 3, 4, 7])
 @pytest.mark.parametrize("shape", [(2, 3, 10), (3, 7)])
 def test_adaptive_pools_1d_match_torch(size, shape):

@@ -7,7 +7,6 @@ import pytest
 import cgrad
 from helpers import requires_torch, torch
 
-pytestmark = requires_torch
 
 
 def events_of(lib, scenario):
@@ -68,6 +67,7 @@ def s_node_post_hook(lib, p, q, events):
     (p * q).sum().backward()
 
 
+@requires_torch
 @pytest.mark.parametrize("scenario", [s_twice_used, s_tensor_hook_first, s_remove, s_retain_graph, s_inputs_subset,
                                       s_grad_call, s_node_post_hook])
 def test_hooks_as_torch(scenario):
@@ -82,6 +82,7 @@ def outcome(fn):
         return (type(e).__name__, str(e))
 
 
+@requires_torch
 @pytest.mark.parametrize("make", [
     lambda lib: lib.ones(2),
     lambda lib: lib.ones(2, requires_grad=True) * 2,

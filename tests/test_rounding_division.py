@@ -68,18 +68,42 @@ def test_int64_min_by_minus_one_wraps_without_trapping(op):
     # the hardware traps on this one quotient (torch's div trunc dies of SIGFPE); it wraps as C++ would
     expected = {"floor_divide": -(2 ** 63), "//": -(2 ** 63), "div floor": -(2 ** 63), "div trunc": -(2 ** 63),
                 "remainder": 0, "%": 0, "fmod": 0}
-    if op == "div None":
-        return
     r = OPS[op](cgrad, cgrad.tensor([-(2 ** 63)]), cgrad.tensor([-1]))
+    if op == "div None":   # true division: a float32 quotient, nothing wraps
+        assert r.dtype == cgrad.float32 and r.tolist() == [float(np.float32(2.0 ** 63))]
+        return
     assert r.tolist() == [expected[op]]
 
 
-@requires_torch
+# the reference column: numpy's function of each (Python's rounding and
+# sign rules, as torch's)
+NUMPY_OPS = {"floor_divide": np.floor_divide, "//": np.floor_divide, "remainder": np.mod, "%": np.mod,
+             "fmod": np.fmod, "div floor": np.floor_divide, "div trunc": lambda a, b: np.trunc(a / b),
+             "div None": np.true_divide}
+
+
+def number_result_dtype(op, dtype, number):
+    """PyTorch's promotion with a Python number: a number of the tensor's
+    category (or lower) keeps its dtype; a float number, or true division,
+    takes an integer tensor to the default float32."""
+    if dtype.startswith("float"):
+        return dtype
+    return "float32" if op == "div None" or isinstance(number, float) else dtype
+
+
 @pytest.mark.parametrize("op", sorted(OPS))
 @pytest.mark.parametrize("number", [2, -3, 2.5, -0.75, True])
 @pytest.mark.parametrize("dtype", ["float32", "int64", "int16", "float16"])
 def test_number_operands_and_promotion(op, number, dtype):
     a = np.array([-7, -2, 0, 3, 9], dtype=dtype)
+    got = OPS[op](cgrad, cgrad.from_numpy(a.copy()), number)
+    want_dtype = number_result_dtype(op, dtype, number)
+    assert str(got.dtype) == "cgrad." + want_dtype
+    expected = NUMPY_OPS[op](a.astype(np.float64), float(number)).astype(want_dtype)
+    rtol = {"float16": 1e-3, "float32": 1e-6}.get(want_dtype, 0)
+    np.testing.assert_allclose(got.numpy().astype(np.float64), expected.astype(np.float64), rtol=rtol)
+    if torch is None:
+        return
     same(lambda lib: OPS[op](lib, lib.from_numpy(a.copy()), number))
 
 

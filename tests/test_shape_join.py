@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import cgrad
-from helpers import check_gradients, compare_with_torch, rand, requires_torch, torch
+from helpers import check_gradients, compare_with_torch, rand, requires_torch, torch, torch_free_checks
 
 HYPO = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 DTYPES = {np.dtype(np.float32): "float32", np.dtype(np.float64): "float64", np.dtype(np.int64): "int64",
@@ -55,8 +55,9 @@ def run_layout(lib, fn, arrays, requires_grad):
 
 
 def compare_layout(fn, *arrays, requires_grad=True):
-    if torch is None:
-        pytest.skip("torch not installed")
+    if torch is None:   # strides, offsets and view bases are torch's choices: nothing to compare
+        torch_free_checks.could_not_check("the layout (strides, views) needs torch")
+        return
     expected = run_layout(torch, fn, arrays, requires_grad)
     actual = run_layout(cgrad, fn, arrays, requires_grad)
     assert actual == expected
@@ -240,7 +241,6 @@ VIEW_CASES = {
 }
 
 
-@requires_torch
 @pytest.mark.parametrize("name", sorted(VIEW_CASES))
 def test_shape_op_matches_torch(name):
     fn, arrays = VIEW_CASES[name]
@@ -699,7 +699,6 @@ def test_split_family_gradcheck(name):
     check_gradients(fn, *arrays)
 
 
-@requires_torch
 @pytest.mark.parametrize("name, use", [("split", [1]), ("split", [0, 2]), ("split_sizes", [1]),
                                        ("chunk_3", [2]), ("unbind_3d", [0, 2]), ("split_exact", [0])])
 def test_split_family_unused_outputs(name, use):

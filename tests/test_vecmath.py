@@ -184,7 +184,6 @@ def test_agrees_with_torch(fn, dtype):
     assert ok.all(), (x[~ok][:5], y[~ok][:5], yt[~ok][:5])
 
 
-@requires_torch
 @pytest.mark.parametrize("fn", FUNCS)
 def test_forward_backward_vs_torch(fn):
     rng = np.random.default_rng(4)

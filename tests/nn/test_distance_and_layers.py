@@ -53,18 +53,17 @@ CASES = {
 }
 
 
-@requires_torch
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_matches_torch(name):
     fn, arrays = CASES[name]
-    compare_with_torch(fn, *arrays, rtol=2e-5, atol=2e-6)
+    compare_with_torch(fn, *arrays, rtol=2e-5, atol=2e-6, gradcheck=name in GRADCHECK_CASES)
 
 
-@requires_torch
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_matches_torch_float64(name):
     fn, arrays = CASES[name]
-    compare_with_torch(fn, *[a.astype(np.float64) for a in arrays], rtol=1e-10, atol=1e-12)
+    compare_with_torch(fn, *[a.astype(np.float64) for a in arrays], rtol=1e-10, atol=1e-12,
+                       gradcheck=name in GRADCHECK_CASES)
 
 
 # cosine_similarity's eps clamp runs without recording (as PyTorch's): where

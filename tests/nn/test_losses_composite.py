@@ -63,7 +63,6 @@ CASES = {
 }
 
 
-@requires_torch
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_losses_match_torch(name, reduction):
@@ -72,7 +71,6 @@ def test_losses_match_torch(name, reduction):
         compare_with_torch(lambda lib, x, y: CASES[name](lib, x, y, reduction), X, Y, rtol=2e-5, atol=2e-6)
 
 
-@requires_torch
 @pytest.mark.parametrize("dtype", [np.float64])
 @pytest.mark.parametrize("name", ["huber", "kl_div", "soft_margin", "cosine_embedding", "triplet", "poisson"])
 def test_losses_match_torch_float64(name, dtype, monkeypatch):

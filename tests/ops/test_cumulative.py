@@ -23,7 +23,6 @@ WITH_ZEROS = np.array([[1.5, 0.0, 2.0, -1.0, 0.0, 3.0], [2.0, -0.5, 1.5, 0.0, 1.
                        [0.0, 2.0, 0.0, 1.0, 2.0, 1.0]], np.float32)
 
 
-@requires_torch
 @pytest.mark.parametrize("dim", [0, 1, -1])
 def test_cumprod(dim):
     compare_with_torch(lambda lib, x: lib.cumprod(x, dim), rand(3, 5), rtol=1e-4, atol=1e-5)
@@ -54,12 +53,11 @@ def test_cumprod_gradcheck(a):
     assert gradcheck(lambda t: cgrad.cumprod(t, 0), [x])
 
 
-@requires_torch
 @pytest.mark.parametrize("fn", ["cummax", "cummin"])
 def test_cummax_cummin(fn):
     a = np.array([[1, 3, 3, 2, 5, 5, 0], [4, 2, 2, 6, 1, 1, 7]], np.float32)
-    for dim in (0, 1):
-        out = compare_with_torch(lambda lib, x: getattr(lib, fn)(x, dim), a)
+    for dim in (0, 1):   # ties: no finite differences there
+        out = compare_with_torch(lambda lib, x: getattr(lib, fn)(x, dim), a, gradcheck=False)
         assert type(out[0]).__name__ == fn
     compare_with_torch(lambda lib, x: getattr(x, fn)(0), rand(4, 3))
     compare_with_torch(lambda lib, x: getattr(lib, fn)(x, 0), np.array([1, NAN, 2, NAN, 0], np.float32))
@@ -71,7 +69,6 @@ def test_cummax_cummin(fn):
     assert gradgradcheck(lambda t: getattr(cgrad, fn)(t, 1)[0], [x])
 
 
-@requires_torch
 @pytest.mark.parametrize("dim", [0, 1])
 def test_logcumsumexp(dim):
     compare_with_torch(lambda lib, x: lib.logcumsumexp(x, dim), rand(3, 5), rtol=1e-4, atol=1e-5)

@@ -46,7 +46,6 @@ def _arrays(shapes, seed=0):
     return [rand(*s, seed=seed + k) for k, s in enumerate(shapes)]
 
 
-@requires_torch
 @pytest.mark.parametrize("eq,shapes", EQUATIONS, ids=[e for e, _ in EQUATIONS])
 def test_einsum_matches_torch(eq, shapes):
     compare_with_torch(lambda lib, *xs: lib.einsum(eq, *xs), *_arrays(shapes), rtol=1e-4, atol=1e-5)
@@ -59,7 +58,6 @@ def test_einsum_gradcheck(eq, shapes):
     assert gradgradcheck(lambda *xs: cgrad.einsum(eq, *xs), ins)
 
 
-@requires_torch
 def test_einsum_forms():
     a, b = rand(3, 4), rand(4, 5, seed=1)
     compare_with_torch(lambda lib, x, y: lib.einsum("ij,jk->ik", [x, y]), a, b)
@@ -102,7 +100,6 @@ def test_einsum_bmm_equation_uses_one_bmm_and_views():
     np.testing.assert_allclose(out.detach().numpy(), cgrad.bmm(a, b).detach().numpy(), rtol=1e-5, atol=1e-6)
 
 
-@requires_torch
 @pytest.mark.parametrize("dims", [2, 1, 0, ([1, 0], [0, 1]), ([2], [1])])
 def test_tensordot(dims):
     a, b = rand(3, 4, 5), rand(4, 5, 2, seed=1)
@@ -126,7 +123,6 @@ def test_tensordot_error():
     assert errs[0] == errs[1]
 
 
-@requires_torch
 @pytest.mark.parametrize("sa,sb", [((2, 3), (4, 5)), ((3,), (2,)), ((2, 3), (4,)), ((2, 1, 3), (3, 2))])
 def test_kron(sa, sb):
     compare_with_torch(lambda lib, x, y: lib.kron(x, y), rand(*sa), rand(*sb, seed=1))
@@ -144,7 +140,6 @@ ADDOPS = [
 ]
 
 
-@requires_torch
 @pytest.mark.parametrize("name,shapes", ADDOPS)
 @pytest.mark.parametrize("beta,alpha", [(1, 1), (0.5, 2.0), (0, 1)])
 def test_add_products(name, shapes, beta, alpha):
@@ -158,7 +153,6 @@ def test_add_products(name, shapes, beta, alpha):
     assert gradgradcheck(lambda *xs: getattr(cgrad, name)(*xs, beta=beta, alpha=alpha), ins)
 
 
-@requires_torch
 @pytest.mark.parametrize("name,shapes", [s for s in ADDOPS if s[1][0] != (3, 1)])
 def test_add_products_inplace(name, shapes):
     arrays = [rand(*s, seed=k) for k, s in enumerate(shapes)]
@@ -170,7 +164,6 @@ def test_add_products_inplace(name, shapes):
     compare_with_torch(run, *arrays, rtol=1e-4, atol=1e-5)
 
 
-@requires_torch
 @pytest.mark.parametrize("p", [2.0, 1.0, 3.0, 0.5, float("inf"), 0.0])
 def test_cdist(p):
     compare_with_torch(lambda lib, x, y: lib.cdist(x, y, p=p), rand(4, 3), rand(5, 3, seed=1), rtol=1e-4,
@@ -219,7 +212,6 @@ def test_add_product_errors(call):
     assert errs[0] == errs[1]
 
 
-@requires_torch
 @pytest.mark.parametrize("eq,shapes", [("kji,kil->kjl", [(2, 3, 2), (2, 2, 4)]), ("jbi,bik->bjk", [(3, 2, 2), (2, 2, 4)]),
                                        ("bij,bkj->bki", [(2, 3, 4), (2, 5, 4)]), ("ij,kj->ki", [(3, 4), (5, 4)])])
 def test_einsum_bmm_plans_with_permutes(eq, shapes):

@@ -61,7 +61,6 @@ def test_masked_scatter():
     both_raise(lambda lib: lib.masked_scatter(lib.ones(3), lib.ones(3, dtype=lib.int32), lib.ones(3)))
 
 
-@requires_torch
 @pytest.mark.parametrize("dim", [0, 1])
 def test_index_add_copy_fill(dim):
     src_shape = (2, 4) if dim == 0 else (3, 2)

@@ -3,10 +3,13 @@ spirit of PyTorch's OpInfo: each row is run through every form its `api`
 names (function, method, in place, out=, nn.functional), on sample inputs
 drawn from the row's domain, and compared with torch: values, dtypes,
 grad_fn names, gradients, in-place results and version counters, out=
-results, and the errors for refused dtypes. Without torch, float64
-gradcheck and gradgradcheck still check every row's backward against
-finite differences, and the fused backward kernel is checked against the
-differentiable formula (create_graph=True takes the formula path).
+results, and the errors for refused dtypes. Every such test also checks
+the row against its reference column (op_references.py: numpy or math
+values, torch's grad_fn names, dtypes and error texts as literals), with or
+without torch. Without torch, float64 gradcheck and gradgradcheck still
+check every row's backward against finite differences, and the fused
+backward kernel is checked against the differentiable formula
+(create_graph=True takes the formula path).
 """
 import numpy as np
 import pytest
@@ -14,6 +17,9 @@ import pytest
 import cgrad
 from cgrad import _C
 from cgrad.autograd import gradcheck, gradgradcheck
+from op_references import (INTEGER_DTYPES, OUT_CAST_ERROR, UNARY_INTEGER_INPUTS, UNARY_INPLACE_NO_DERIVATIVE,
+                           UNARY_MISSING_KERNELS,
+                           UNARY_OUT_DTYPE_ERRORS, unary_grad_fn, unary_reference)
 
 try:
     import torch
@@ -102,10 +108,58 @@ def test_fused_backward_equals_formula(row):
         np.testing.assert_allclose(formula.detach().numpy(), fused.numpy(), rtol=4e-7 if dtype == np.float32 else 1e-15, atol=0)
 
 
-@requires_torch
+def reference(row, x_np, args):
+    return unary_reference(row["name"], x_np, args, row["params_first"])
+
+
+# the reference is float64 math on the same (rounded) inputs: the result's
+# own rounding (and float32 internal math for float16) is all that differs
+REFERENCE_TOL = {"float32": (2e-6, 1e-6), "float64": (1e-12, 1e-12), "float16": (2e-3, 2e-3)}
+
+
+def check_forms_against_reference(row, dtype):
+    """Every out-of-place form: values against the reference column, the
+    input's dtype, torch's grad_fn name; the gradient in the input's dtype
+    and, below float64, equal to the float64 gradient (itself gradchecked)
+    at the same points."""
+    args = args_of(row)
+    rtol, atol = REFERENCE_TOL[dtype]
+    x_np = sample(row, getattr(np, dtype))
+    g_np = sample(row, getattr(np, dtype), seed=1)
+    expected = reference(row, x_np, args)
+    x64 = cgrad.tensor(x_np.astype(np.float64), requires_grad=True)
+    library_call(cgrad, row, out_of_place_forms(row)[0], x64, args).backward(cgrad.tensor(g_np.astype(np.float64)))
+    for form in out_of_place_forms(row):
+        x = cgrad.tensor(x_np, requires_grad=True)
+        missing = UNARY_MISSING_KERNELS.get((row["name"], dtype, "forward"))
+        if missing is not None:  # no kernel for this dtype in torch either
+            with pytest.raises(NotImplementedError) as err:
+                library_call(cgrad, row, form, x, args)
+            assert str(err.value) == missing
+            continue
+        y = library_call(cgrad, row, form, x, args)
+        assert str(y.dtype) == "cgrad." + dtype, form
+        assert type(y.grad_fn).__name__ == unary_grad_fn(row["name"]), form
+        np.testing.assert_allclose(y.detach().numpy().astype(np.float64), expected, rtol=rtol, atol=atol,
+                                   err_msg=f"{row['name']} {form} against the reference")
+        missing = UNARY_MISSING_KERNELS.get((row["name"], dtype, "backward"))
+        if missing is not None:
+            with pytest.raises(NotImplementedError) as err:
+                y.backward(cgrad.tensor(g_np))
+            assert str(err.value) == missing
+            continue
+        y.backward(cgrad.tensor(g_np))
+        assert str(x.grad.dtype) == "cgrad." + dtype
+        np.testing.assert_allclose(x.grad.numpy().astype(np.float64), x64.grad.numpy(), rtol=rtol * 4,
+                                   atol=atol * 4, err_msg=f"{row['name']} {form} backward against float64")
+
+
 @pytest.mark.parametrize("dtype", ["float32", "float64", "float16"])
 @pytest.mark.parametrize("row", ROWS, ids=IDS)
 def test_matches_torch(row, dtype):
+    check_forms_against_reference(row, dtype)
+    if torch is None:
+        return
     tol = {"float32": (2e-6, 1e-6), "float64": (1e-12, 1e-12), "float16": (2e-3, 2e-3)}[dtype]
     args = args_of(row)
     x_np = sample(row, getattr(np, dtype))
@@ -138,9 +192,44 @@ def test_matches_torch(row, dtype):
                                    rtol=tol[0] * 4, atol=tol[1] * 4, err_msg=f"{row['name']} {form} backward")
 
 
-@requires_torch
+def check_inplace_forms_against_reference(row):
+    args = args_of(row)
+    x_np = sample(row)
+    expected = reference(row, x_np, args)
+    for form in inplace_forms(row):
+        lc = cgrad.tensor(x_np, requires_grad=True)
+        xc = lc * 1
+        assert library_call(cgrad, row, form, xc, args) is xc
+        assert type(xc.grad_fn).__name__ == unary_grad_fn(row["name"], inplace=True), form
+        np.testing.assert_allclose(xc.detach().numpy(), expected, rtol=1e-12, atol=1e-12)
+        if row["name"] in UNARY_INPLACE_NO_DERIVATIVE:
+            with pytest.raises(NotImplementedError) as err:
+                xc.sum().backward()
+            assert str(err.value) == UNARY_INPLACE_NO_DERIVATIVE[row["name"]]
+            continue
+        xc.sum().backward()
+        # d/dx of the in-place result is the out-of-place op's derivative
+        # (some in-place formulas use the result, not the input: not to
+        # the last bit)
+        lo = cgrad.tensor(x_np, requires_grad=True)
+        library_call(cgrad, row, out_of_place_forms(row)[0], lo, args).sum().backward()
+        np.testing.assert_allclose(lc.grad.numpy(), lo.grad.numpy(), rtol=1e-6, atol=1e-12)
+        xc = cgrad.tensor(x_np)
+        v = xc._version
+        library_call(cgrad, row, form, xc, args)
+        assert xc._version == v + 1
+        np.testing.assert_allclose(xc.numpy(), expected, rtol=1e-12, atol=1e-12)
+        with pytest.raises(RuntimeError, match="a leaf Variable that requires grad"):
+            library_call(cgrad, row, form, cgrad.tensor(x_np, requires_grad=True), args)
+
+
 @pytest.mark.parametrize("row", ROWS, ids=IDS)
 def test_inplace_forms_match_torch(row):
+    if not inplace_forms(row):
+        pytest.skip(f"{row['name']} has no in-place form")
+    check_inplace_forms_against_reference(row)
+    if torch is None:
+        return
     args = args_of(row)
     x_np = sample(row)
     for form in inplace_forms(row):
@@ -175,9 +264,44 @@ def test_inplace_forms_match_torch(row):
 OUT_ROWS = [r for r in ROWS if "fn" in r["api"] and r["out"]]
 
 
-@requires_torch
+def check_out_argument_against_reference(row):
+    args = args_of(row)
+    x_np = sample(row)
+    expected = reference(row, x_np, args)
+    oc = cgrad.zeros(3, 5, dtype=cgrad.float64)
+    assert library_call(cgrad, row, "fn", cgrad.tensor(x_np), args, out=oc) is oc
+    np.testing.assert_allclose(oc.numpy(), expected, rtol=1e-12, atol=1e-12)
+    # a float32 input into a float64 out: the float32 result, cast (or
+    # torch's error where the out must have the input's dtype)
+    oc = cgrad.zeros(3, 5, dtype=cgrad.float64)
+    wider_text, int_text = UNARY_OUT_DTYPE_ERRORS.get(row["name"], (None, OUT_CAST_ERROR))
+    if wider_text is not None:
+        with pytest.raises(RuntimeError) as err:
+            library_call(cgrad, row, "fn", cgrad.tensor(x_np.astype(np.float32)), args, out=oc)
+        assert str(err.value) == wider_text
+    else:
+        library_call(cgrad, row, "fn", cgrad.tensor(x_np.astype(np.float32)), args, out=oc)
+        np.testing.assert_allclose(oc.numpy(), reference(row, x_np.astype(np.float32), args), rtol=2e-6,
+                                   atol=1e-6)
+    oc = cgrad.zeros(2, dtype=cgrad.float64)
+    with pytest.warns(UserWarning, match="An output with one or more elements was resized"):
+        library_call(cgrad, row, "fn", cgrad.tensor(x_np), args, out=oc)
+    np.testing.assert_allclose(oc.numpy(), expected, rtol=1e-12, atol=1e-12)
+    # torch's texts: no integer out for a float result, no autograd through out=
+    with pytest.raises(RuntimeError) as err:
+        library_call(cgrad, row, "fn", cgrad.tensor(x_np), args, out=cgrad.zeros(3, 5, dtype=cgrad.int64))
+    assert str(err.value) == int_text
+    with pytest.raises(RuntimeError) as err:
+        library_call(cgrad, row, "fn", cgrad.tensor(x_np, requires_grad=True), args,
+                     out=cgrad.zeros(3, 5, dtype=cgrad.float64))
+    assert "functions with out=... arguments don't support automatic differentiation" in str(err.value)
+
+
 @pytest.mark.parametrize("row", OUT_ROWS, ids=[r["name"] for r in OUT_ROWS])
 def test_out_argument_matches_torch(row):
+    check_out_argument_against_reference(row)
+    if torch is None:
+        return
     args = args_of(row)
     x_np = sample(row)
     # the right shape: written in place and returned
@@ -217,13 +341,34 @@ def test_out_argument_matches_torch(row):
     assert texts[0] == texts[1]
 
 
-@requires_torch
+def check_integer_input_against_reference(row, dtype, x_np):
+    args = args_of(row)
+    form = out_of_place_forms(row)[0]
+    outcome = UNARY_INTEGER_INPUTS[row["name"]][dtype]
+    if isinstance(outcome, tuple):
+        error_type, text = outcome
+        with pytest.raises(Exception) as err:
+            library_call(cgrad, row, form, cgrad.tensor(x_np), args)
+        assert (type(err.value).__name__, str(err.value)) == (error_type, text)
+        return
+    got = library_call(cgrad, row, form, cgrad.tensor(x_np), args)
+    assert str(got.dtype) == "cgrad." + outcome
+    expected = reference(row, x_np, args)
+    if outcome in INTEGER_DTYPES:  # computed natively: the exact values
+        np.testing.assert_array_equal(got.numpy(), expected.astype(outcome))
+    else:
+        np.testing.assert_allclose(got.numpy().astype(np.float64), expected, rtol=1e-6, atol=1e-6)
+
+
 @pytest.mark.parametrize("dtype", ["int64", "int32", "uint8", "bool"])
 @pytest.mark.parametrize("row", ROWS, ids=IDS)
 def test_integer_and_bool_inputs_match_torch(row, dtype):
     """Promoted to float, computed natively, or refused with torch's text."""
     args = args_of(row)
     x_np = (np.arange(6).reshape(2, 3) % (2 if dtype == "bool" else 5)).astype(dtype)
+    check_integer_input_against_reference(row, dtype, x_np)
+    if torch is None:
+        return
     form = out_of_place_forms(row)[0]
     try:
         expected = library_call(torch, row, form, torch.tensor(x_np), args)
@@ -238,10 +383,9 @@ def test_integer_and_bool_inputs_match_torch(row, dtype):
                                rtol=1e-6, atol=1e-6)
 
 
-@requires_torch
 def test_argument_errors_match_torch():
     x = np.array([1.0, -2.0])
-    for lib in (cgrad, torch):
+    for lib in (cgrad,) if torch is None else (cgrad, torch):
         with pytest.raises(RuntimeError) as err:
             lib.nn.functional.softshrink(lib.tensor(x), -1.0)
         assert str(err.value) == ("lambda must be in range [0, 1.79769e+308] for input dtype Double, "

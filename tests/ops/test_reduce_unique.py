@@ -30,7 +30,6 @@ def check_both(fn, *arrays):
     assert gradgradcheck(fn, ins)
 
 
-@requires_torch
 @pytest.mark.parametrize("fn", ["nansum", "nanmean"])
 def test_nan_reductions(fn):
     for args in [(), (0,), (1, True), ((0, 1),)]:
@@ -110,7 +109,6 @@ def test_unique():
     both_raise(lambda lib: lib.unique(lib.ones(2, 2), dim=3))
 
 
-@requires_torch
 def test_unique_consecutive():
     a = np.array([1, 1, 2, 2, 3, 1, 1], np.int64)
     for kw in [{}, {"return_inverse": True}, {"return_counts": True},

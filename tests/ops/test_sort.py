@@ -26,7 +26,6 @@ def both_raise(fn, exc=RuntimeError):
     assert msgs[0] == msgs[1]
 
 
-@requires_torch
 @pytest.mark.parametrize("dim", [0, 1, -1])
 @pytest.mark.parametrize("descending", [False, True])
 def test_sort(dim, descending):
@@ -36,7 +35,6 @@ def test_sort(dim, descending):
     compare_with_torch(lambda lib, x: lib.argsort(x, dim, descending), distinct(3, 4))
 
 
-@requires_torch
 @pytest.mark.parametrize("descending", [False, True])
 def test_sort_stable_ties_and_nan(descending):
     a = np.array([[2, 1, NAN, 2, 1, NAN, 0], [1, 1, 1, 0, 0, 3, 3]], np.float32)
@@ -48,7 +46,6 @@ def test_sort_stable_ties_and_nan(descending):
     compare_with_torch(lambda lib, x: lib.argsort(x, descending=descending, stable=True), a)
 
 
-@requires_torch
 def test_sort_scalar_and_empty_and_msort():
     compare_with_torch(lambda lib, x: lib.sort(x), np.array(2.5, np.float32))
     compare_with_torch(lambda lib, x: lib.sort(x, 0), np.zeros((0, 3), np.float32))
@@ -77,7 +74,6 @@ def test_sort_gradcheck():
         assert gradgradcheck(fn, [x])
 
 
-@requires_torch
 @pytest.mark.parametrize("k,dim,largest", [(2, 1, True), (1, 0, False), (4, -1, True), (0, 1, True)])
 def test_topk(k, dim, largest):
     out = compare_with_torch(lambda lib, x: lib.topk(x, k, dim, largest), distinct(3, 4))
@@ -133,7 +129,6 @@ def test_mode():
     both_raise(lambda lib: lib.mode(lib.ones(2, 0), 1), IndexError)
 
 
-@requires_torch
 @pytest.mark.parametrize("interpolation", ["linear", "lower", "higher", "midpoint", "nearest"])
 @pytest.mark.parametrize("fn", ["quantile", "nanquantile"])
 def test_quantile(fn, interpolation):
@@ -143,7 +138,7 @@ def test_quantile(fn, interpolation):
         compare_with_torch(lambda lib, x: getattr(lib, fn)(x, 0.3, dim, keepdim, interpolation=interpolation), a)
         compare_with_torch(lambda lib, x, qq: getattr(x, fn)(qq, dim=dim, keepdim=keepdim,
                                                             interpolation=interpolation), a, q,
-                           requires_grad=True)
+                           requires_grad=True, gradcheck=False)   # q sits on its domain's ends, 0 and 1
     with_nan = np.array([[1, NAN, 3, 4], [1, 2, 3, 4]], np.float32)
     compare_with_torch(lambda lib, x: getattr(lib, fn)(x, 0.4, 1, interpolation=interpolation), with_nan)
 

@@ -26,7 +26,6 @@ def check_both(fn, *arrays):
     assert gradgradcheck(fn, ins)
 
 
-@requires_torch
 @pytest.mark.parametrize("args", [(), (1,), (-1,), (0, 1, 2), (2, 2, 0), (-1, -1, 0), (5,)])
 def test_diagonal(args):
     compare_with_torch(lambda lib, x: lib.diagonal(x, *args) * 1, rand(3, 4, 5))
@@ -47,7 +46,6 @@ def test_diagonal_is_a_view():
     both_raise(lambda lib: lib.diagonal(lib.ones(3, 4), 0, 1, 1))
 
 
-@requires_torch
 @pytest.mark.parametrize("size,stride,offset", [((2, 2), (1, 2), None), ((3, 3), (1, 1), 1), ((4,), (3,), 0),
                                                 ((2, 3), (0, 1), 2)])
 def test_as_strided(size, stride, offset):
@@ -62,7 +60,6 @@ def test_as_strided_errors():
     both_raise(lambda lib: lib.ones(3, 4).as_strided((2, 2), (1,)))
 
 
-@requires_torch
 @pytest.mark.parametrize("dim,size,step", [(1, 2, 1), (1, 2, 2), (0, 3, 1), (-1, 4, 3), (1, 1, 5)])
 def test_unfold(dim, size, step):
     compare_with_torch(lambda lib, x: x.unfold(dim, size, step) * 1, rand(3, 4))
@@ -86,7 +83,6 @@ def test_narrow_copy():
     both_raise(lambda lib: lib.narrow_copy(lib.ones(3, 4), 0, 2, 5))
 
 
-@requires_torch
 @pytest.mark.parametrize("k,dims", [(1, (0, 1)), (2, (0, 1)), (3, (1, 0)), (-1, (0, 2)), (4, (0, 1)), (5, (-1, 0))])
 def test_rot90(k, dims):
     compare_with_torch(lambda lib, x: lib.rot90(x, k, dims), rand(2, 3, 4))
@@ -100,7 +96,6 @@ def test_rot90_errors():
     both_raise(lambda lib: lib.rot90(lib.ones(3)))
 
 
-@requires_torch
 @pytest.mark.parametrize("args", [(), (1,), (-2,), (0, 0, 2), (1, -1, 0)])
 def test_diag_embed(args):
     compare_with_torch(lambda lib, x: lib.diag_embed(x, *args), rand(2, 3))
@@ -125,7 +120,6 @@ def test_block_diag():
     both_raise(lambda lib: lib.block_diag(lib.ones(2, 2, 2)))
 
 
-@requires_torch
 @pytest.mark.parametrize("indexing", ["ij", "xy"])
 def test_meshgrid(indexing):
     compare_with_torch(lambda lib, a, b, c: lib.meshgrid(a, b, c, indexing=indexing), rand(2), rand(3, seed=1),
@@ -155,7 +149,6 @@ def test_tri_indices(row, col, offset):
     both_raise(lambda lib: lib.triu_indices(-1, 3))
 
 
-@requires_torch
 @pytest.mark.parametrize("make_view", [lambda y: y.diagonal(), lambda y: y.unfold(1, 2, 2),
                                        lambda y: y.as_strided((2, 2), (4, 1), 1)])
 def test_inplace_on_view_updates_base_history(make_view):
