@@ -109,28 +109,6 @@ cdef extern from *:
 
     /* float32 cumsum along rows of x (row stride ld, w columns), accumulated
        in double as PyTorch's CPU kernel does (acc_type<float> is double) */
-    /* running sums of eight contiguous rows of n at once (row stride n), in
-       ACC: one row's running sum is a chain of dependent additions, eight
-       rows' chains overlap. Each row gets the additions of a row alone;
-       out may be x. */
-    #define CG_CUMSUM_ROWS8(NAME, T, ACC)                                           \
-    static void NAME(const T* x, T* out, Py_ssize_t n) {                           \
-        ACC a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0;         \
-        Py_ssize_t k;                                                               \
-        for (k = 0; k < n; k++) {                                                   \
-            a0 += (ACC)x[k];             out[k] = (T)a0;                            \
-            a1 += (ACC)x[n + k];         out[n + k] = (T)a1;                        \
-            a2 += (ACC)x[2 * n + k];     out[2 * n + k] = (T)a2;                    \
-            a3 += (ACC)x[3 * n + k];     out[3 * n + k] = (T)a3;                    \
-            a4 += (ACC)x[4 * n + k];     out[4 * n + k] = (T)a4;                    \
-            a5 += (ACC)x[5 * n + k];     out[5 * n + k] = (T)a5;                    \
-            a6 += (ACC)x[6 * n + k];     out[6 * n + k] = (T)a6;                    \
-            a7 += (ACC)x[7 * n + k];     out[7 * n + k] = (T)a7;                    \
-        }                                                                           \
-    }
-    CG_CUMSUM_ROWS8(cg_cumsum_rows8_f32, float, double)
-    CG_CUMSUM_ROWS8(cg_cumsum_rows8_f64, double, double)
-
     CGRAD_RT_CLONES static void cg_cumsum_cols_f32(const float* restrict x, float* restrict out,
                                                    Py_ssize_t n, Py_ssize_t ld, Py_ssize_t w,
                                                    double* restrict acc) {
@@ -151,8 +129,6 @@ cdef extern from *:
     void cg_sum_cols_f64(const double* x, Py_ssize_t n, Py_ssize_t ld, Py_ssize_t w, double* acc) noexcept nogil
     void cg_cumsum_cols_f32(const float* x, float* out, Py_ssize_t n, Py_ssize_t ld, Py_ssize_t w,
                             double* acc) noexcept nogil
-    void cg_cumsum_rows8_f32(const float* x, float* out, Py_ssize_t n) noexcept nogil
-    void cg_cumsum_rows8_f64(const double* x, double* out, Py_ssize_t n) noexcept nogil
 
 
 # ---------------------------------------------------------------------------
@@ -753,18 +729,8 @@ cdef struct CumsumJob:
 cdef void cumsum_outer_blocks(CumsumJob* j, Py_ssize_t off, Py_ssize_t rows, Py_ssize_t n, Py_ssize_t w,
                        double* acc) noexcept nogil:
     """rows outer blocks (of n x w with row stride j.inner) at element off."""
-    cdef Py_ssize_t r, step = n * j.inner, grouped = 0
+    cdef Py_ssize_t r, step = n * j.inner
     if j.inner == 1:
-        if j.outer * n >= LARGE_REDUCE_NUMEL and (j.dt == F64 or (j.dt == F32 and j.wide)):
-            # eight rows at a time (cg_cumsum_rows8), the rest below
-            grouped = rows - rows % 8
-            for r in range(0, grouped, 8):
-                if j.dt == F32:
-                    cg_cumsum_rows8_f32(<const float*>j.x + off + r * n, <float*>j.out + off + r * n, n)
-                else:
-                    cg_cumsum_rows8_f64(<const double*>j.x + off + r * n, <double*>j.out + off + r * n, n)
-            off += grouped * n
-            rows -= grouped
         if j.dt == F32:
             cumsum_rows(<float*>j.out + off, <const float*>j.x + off, rows, n, j.wide)
         elif j.dt == F64:
