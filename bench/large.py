@@ -238,6 +238,20 @@ _reduction("log_softmax", "a.log_softmax(D)", lambda lib, a, d: a.log_softmax(d)
 _reduction("cumsum", "a.cumsum(D)", lambda lib, a, d: a.cumsum(d))
 
 
+def _vector_reduction(name, doc, call):
+    def make(lib, s):
+        x = lib.rand(s.vec, generator=lib.Generator().manual_seed(0))
+        return lambda: call(x)
+    make.__doc__ = doc
+    row(f"{name}_vec", vec_bytes)(make)
+
+
+# full reductions of one long vector: the n elements split over the threads
+_vector_reduction("sum", "x.sum(), N", lambda x: x.sum())
+_vector_reduction("amax", "x.amax(), N", lambda x: x.amax())
+_vector_reduction("logsumexp", "x.logsumexp(0), N", lambda x: x.logsumexp(0))
+
+
 @row("flat_index", lambda s: 8 * s.idx)
 def _flat_index(lib, s):
     """a.flatten()[idx], idx: I random int64"""

@@ -30,17 +30,39 @@ cdef enum:
     COL_ALIGN = 16
 
 
+# the vectorised row and column kernels (see the header's comment)
+cdef extern from "reduce_rows.h" nogil:
+    enum:
+        CG_SUM_BLOCK
+    double cg_sum_row_f32(const float* x, Py_ssize_t n)
+    float cg_max_row_f32(const float* x, Py_ssize_t n)
+    float cg_min_row_f32(const float* x, Py_ssize_t n)
+    double cg_max_row_f64(const double* x, Py_ssize_t n)
+    double cg_min_row_f64(const double* x, Py_ssize_t n)
+    void cg_max_cols_f32(const float* x, Py_ssize_t n, Py_ssize_t ld, Py_ssize_t w, float* out)
+    void cg_min_cols_f32(const float* x, Py_ssize_t n, Py_ssize_t ld, Py_ssize_t w, float* out)
+    void cg_max_cols_f64(const double* x, Py_ssize_t n, Py_ssize_t ld, Py_ssize_t w, double* out)
+    void cg_min_cols_f64(const double* x, Py_ssize_t n, Py_ssize_t ld, Py_ssize_t w, double* out)
+    double cg_exp_sum_f32(const float* x, Py_ssize_t n, float m)
+    double cg_exp_sum_f64(const double* x, Py_ssize_t n, double m)
+    float cg_lse_row_f32(const float* x, Py_ssize_t n)
+    double cg_lse_row_f64(const double* x, Py_ssize_t n)
+    void cg_lse_cols_f32(const float* x, Py_ssize_t n, Py_ssize_t ld, Py_ssize_t w, float* out,
+                         float* mx, double* sm)
+    void cg_lse_cols_f64(const double* x, Py_ssize_t n, Py_ssize_t ld, Py_ssize_t w, double* out,
+                         double* mx, double* sm)
+
+
 cdef extern from *:
     """
     #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
-    #define CGRAD_RT_CLONES __attribute__((target_clones("avx2", "default")))
+    #define CGRAD_RT_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
     #else
     #define CGRAD_RT_CLONES
     #endif
-    #define CG_SUM_BLOCK 4096
-
-    /* sum of x[0:n] in double: sixteen lanes within blocks of CG_SUM_BLOCK
-       elements, the lanes added pairwise, the block totals in order */
+    /* float64 sum of x[0:n]: sixteen lanes within blocks of CG_SUM_BLOCK
+       elements, the lanes added pairwise, the block totals in order (the
+       float32 one is reduce_rows.h's) */
     #define CG_SUM_ROW(NAME, T)                                                     \\
     CGRAD_RT_CLONES static double NAME(const T* x, Py_ssize_t n) {                  \\
         double total = 0;                                                           \\
@@ -60,7 +82,6 @@ cdef extern from *:
         }                                                                           \\
         return total;                                                               \\
     }
-    CG_SUM_ROW(cg_sum_row_f32, float)
     CG_SUM_ROW(cg_sum_row_f64, double)
 
     /* acc[i] += x[k * ld + i] for k < n, i < w, row after row (four rows a
@@ -103,14 +124,11 @@ cdef extern from *:
         }
     }
     """
-    double cg_sum_row_f32(const float* x, Py_ssize_t n) noexcept nogil
     double cg_sum_row_f64(const double* x, Py_ssize_t n) noexcept nogil
     void cg_sum_cols_f32(const float* x, Py_ssize_t n, Py_ssize_t ld, Py_ssize_t w, double* acc) noexcept nogil
     void cg_sum_cols_f64(const double* x, Py_ssize_t n, Py_ssize_t ld, Py_ssize_t w, double* acc) noexcept nogil
     void cg_cumsum_cols_f32(const float* x, float* out, Py_ssize_t n, Py_ssize_t ld, Py_ssize_t w,
                             double* acc) noexcept nogil
-    enum:
-        CG_SUM_BLOCK
 
 
 # ---------------------------------------------------------------------------
@@ -355,6 +373,65 @@ cdef Py_ssize_t block_scratch(KernelArgs* a, Py_ssize_t acc_cols) noexcept:
     return acc_cols * a.inner * block_threads(a)
 
 
+cdef inline bint rows_kernel_covers(KernelArgs* a) noexcept nogil:
+    """reduce_rows.h has a vectorised kernel for a: max/min without indices
+    or logsumexp, of float32 or float64."""
+    if a.dtype != F32 and a.dtype != F64:
+        return False
+    return (a.kind == K_EXTREME and a.idx == NULL) or a.kind == K_LSE
+
+
+cdef inline void extreme_row(int dt, const char* x, Py_ssize_t n, bint is_max, char* out) noexcept nogil:
+    """The max or min of a float32/float64 row of n >= 1, into out[0]."""
+    if dt == F32:
+        (<float*>out)[0] = cg_max_row_f32(<const float*>x, n) if is_max else cg_min_row_f32(<const float*>x, n)
+    elif is_max:
+        (<double*>out)[0] = cg_max_row_f64(<const double*>x, n)
+    else:
+        (<double*>out)[0] = cg_min_row_f64(<const double*>x, n)
+
+
+cdef void rows_dispatch(KernelArgs* a) noexcept nogil:
+    """A KernelArgs kernel (as extreme_dispatch / reduce_dispatch, for what
+    rows_kernel_covers) on reduce_rows.h's kernels: each outer index's row
+    (inner == 1) or block of columns (row stride a.ld). logsumexp of columns
+    keeps a max and a sum per column in a.acc (2 * inner doubles)."""
+    cdef Py_ssize_t o, i, isz = ITEMSIZE[a.dtype], n = a.n, inner = a.inner
+    cdef const char* x
+    cdef char* out
+    cdef bint f32 = a.dtype == F32
+    for o in range(a.outer):
+        x = a.x + o * n * a.ld * isz
+        out = a.out + o * inner * isz
+        if a.kind == K_LSE and n == 0:
+            for i in range(inner):
+                if f32:
+                    (<float*>out)[i] = -cmath.INFINITY
+                else:
+                    (<double*>out)[i] = -cmath.INFINITY
+        elif a.kind == K_LSE and inner == 1:
+            if f32:
+                (<float*>out)[0] = cg_lse_row_f32(<const float*>x, n)
+            else:
+                (<double*>out)[0] = cg_lse_row_f64(<const double*>x, n)
+        elif a.kind == K_LSE:
+            if f32:
+                cg_lse_cols_f32(<const float*>x, n, a.ld, inner, <float*>out, <float*>a.acc, a.acc + inner)
+            else:
+                cg_lse_cols_f64(<const double*>x, n, a.ld, inner, <double*>out, a.acc, a.acc + inner)
+        elif inner == 1:
+            extreme_row(a.dtype, x, n, a.is_max, out)
+        elif f32:
+            if a.is_max:
+                cg_max_cols_f32(<const float*>x, n, a.ld, inner, <float*>out)
+            else:
+                cg_min_cols_f32(<const float*>x, n, a.ld, inner, <float*>out)
+        elif a.is_max:
+            cg_max_cols_f64(<const double*>x, n, a.ld, inner, <double*>out)
+        else:
+            cg_min_cols_f64(<const double*>x, n, a.ld, inner, <double*>out)
+
+
 cdef int run_block_threads(DispatchFn fn, KernelArgs* a, Py_ssize_t isz, Py_ssize_t osz,
                            Py_ssize_t acc_cols) except -1:
     """run_dispatch split over threads (outer blocks or column blocks) when
@@ -362,6 +439,8 @@ cdef int run_block_threads(DispatchFn fn, KernelArgs* a, Py_ssize_t isz, Py_ssiz
     cdef BlockJob j
     cdef int nthreads = block_threads(a)
     cdef Py_ssize_t o
+    if a.outer * a.n * a.inner >= LARGE_REDUCE_NUMEL and rows_kernel_covers(a):
+        fn = rows_dispatch
     if nthreads == 1:
         run_dispatch(fn, a)
         return 0
@@ -413,14 +492,6 @@ cdef double sq_dev_sum(const real_t* x, Py_ssize_t n, double m) noexcept nogil:
     return a0
 
 
-cdef double exp_sum(const real_t* x, Py_ssize_t n, real_t m) noexcept nogil:
-    cdef double s = 0
-    cdef Py_ssize_t k
-    for k in range(n):
-        s += c_exp(x[k] - m)
-    return s
-
-
 cdef void vec_chunk(void* ctx, int t, int nthreads) noexcept nogil:
     cdef VecJob* j = <VecJob*>ctx
     cdef KernelArgs sub = j.a[0]
@@ -432,19 +503,22 @@ cdef void vec_chunk(void* ctx, int t, int nthreads) noexcept nogil:
         # the slice's extreme, in x's dtype, into part[2t] (nothing for an empty slice)
         j.part[2 * t + 1] = b > a
         if b > a:
-            sub.x = <char*>x
-            sub.n = b - a
-            sub.out = <char*>(j.part + 2 * t)
-            sub.idx = NULL
             sub.is_max = sub.is_max if sub.kind == K_EXTREME else True
-            extreme_dispatch(&sub)
+            if sub.dtype == F32 or sub.dtype == F64:
+                extreme_row(sub.dtype, x, b - a, sub.is_max, <char*>(j.part + 2 * t))
+            else:
+                sub.x = <char*>x
+                sub.n = b - a
+                sub.out = <char*>(j.part + 2 * t)
+                sub.idx = NULL
+                extreme_dispatch(&sub)
     elif j.stage == 0:
         j.part[2 * t] = sum_row(sub.dtype, x, b - a) if b > a else 0
     elif sub.kind == K_LSE:
         if sub.dtype == F32:
-            j.part[2 * t] = exp_sum(<const float*>x, b - a, <float>j.center)
+            j.part[2 * t] = cg_exp_sum_f32(<const float*>x, b - a, <float>j.center)
         else:
-            j.part[2 * t] = exp_sum(<const double*>x, b - a, j.center)
+            j.part[2 * t] = cg_exp_sum_f64(<const double*>x, b - a, j.center)
     elif sub.dtype == F32:
         j.part[2 * t] = sq_dev_sum(<const float*>x, b - a, j.center)
     else:
