@@ -22,6 +22,7 @@ default 1: the machine is shared; 2 shows the BLAS-thread interaction).
 """
 import argparse
 import os
+import resource
 import statistics
 import sys
 import time
@@ -105,20 +106,28 @@ def loader_runner(lib):
     return epoch
 
 
+def minor_faults():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+
+
 def median_ms(fn, repeat, warmup):
-    """(median wall ms, median process CPU ms) per call. On a shared machine
-    the wall time of a one-thread run grows with the load, its CPU time far
-    less: compare CPU times there (with several threads CPU time also counts
-    threads that spin while they wait)."""
+    """(median wall ms, median process CPU ms, minor page faults) per call.
+    On a shared machine the wall time of a one-thread run grows with the
+    load, its CPU time far less: compare CPU times there (with several
+    threads CPU time also counts threads that spin while they wait). Page
+    faults after warm-up count fresh memory a step touches: an allocator
+    that reuses its buffers takes none."""
     for _ in range(warmup):
         fn()
     wall, cpu = [], []
+    faults = minor_faults()
     for _ in range(repeat):
         t0, c0 = time.perf_counter(), time.process_time()
         fn()
         cpu.append(time.process_time() - c0)
         wall.append(time.perf_counter() - t0)
-    return statistics.median(wall) * 1e3, statistics.median(cpu) * 1e3
+    faults = (minor_faults() - faults) / repeat
+    return statistics.median(wall) * 1e3, statistics.median(cpu) * 1e3, faults
 
 
 def main():
@@ -136,8 +145,8 @@ def main():
     if torch:
         torch.set_num_threads(args.threads)
     print(f"{'workload':12s} {'cgrad ms':>10s} {'torch ms':>10s} {'ratio':>7s}   {'cgrad cpu':>10s} "
-          f"{'torch cpu':>10s} {'ratio':>7s}   {'target':>6s}   ({args.threads} thread(s), medians; "
-          f"ratio = cgrad / torch)")
+          f"{'torch cpu':>10s} {'ratio':>7s}   {'target':>6s}   {'faults c':>9s} {'faults t':>8s}   "
+          f"({args.threads} thread(s), medians; ratio = cgrad / torch)")
     for name in args.only:
         if name == "loader":
             runs = {"cgrad": loader_runner(cgrad)}
@@ -151,13 +160,13 @@ def main():
         # a second round of each, so drift on a shared machine hits both alike
         for lib, fn in runs.items():
             again = median_ms(fn, repeat, 1)
-            res[lib] = (min(res[lib][0], again[0]), min(res[lib][1], again[1]))
-        (cw, cc) = res["cgrad"]
+            res[lib] = (min(res[lib][0], again[0]), min(res[lib][1], again[1]), again[2])
+        (cw, cc, cf) = res["cgrad"]
         line = f"{name:12s} {cw:10.3f}"
         if torch:
-            tw, tc = res["torch"]
+            tw, tc, tf = res["torch"]
             line += (f" {tw:10.3f} {cw / tw:6.2f}x   {cc:10.3f} {tc:10.3f} {cc / tc:6.2f}x   "
-                     f"{TARGETS[name]:5.1f}x")
+                     f"{TARGETS[name]:5.1f}x   {cf:9.1f} {tf:8.1f}")
         print(line, flush=True)
 
 

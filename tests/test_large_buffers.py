@@ -91,7 +91,8 @@ def test_huge_tier_reuses_exact_sizes_and_empties_on_a_miss(small_cache):
     assert _C._cache_stats()["huge_buffers"] == 0
     del b
     assert _C._cache_stats()["huge_buffers"] == 1
-    c = cgrad.ones(n + 4 * 65536)            # another size misses: the tier is emptied first
+    _C._reset_peak()                         # the live peak is what is live now
+    c = cgrad.ones(n + 4 * 65536)            # another size misses: holding both would pass the peak
     assert _C._cache_stats()["huge_buffers"] == 0
     assert c.numpy().all()
     del c
@@ -99,30 +100,86 @@ def test_huge_tier_reuses_exact_sizes_and_empties_on_a_miss(small_cache):
     assert _C._cache_stats()["huge_buffers"] == 0
 
 
-def test_a_miss_frees_as_many_cached_bytes_as_it_asks_for():
-    # so that memory held (live plus cached) does not grow at a miss: the peak
-    # stays what it would be without the cache
+def held_and_bound(stats):
+    """Memory held (live plus cached large buffers) and the most storage.pxi
+    lets it be after a miss: twice the live peak, and at most the live peak
+    plus the cache budget."""
+    held = stats["live_bytes"] + stats["bytes"] + stats["huge_bytes"]
+    return held, stats["live_peak"] + min(stats["live_peak"], stats["limit"])
+
+
+def test_a_miss_frees_the_oldest_cached_buffers_down_to_the_bound():
     _C._empty_cache()
     try:
-        a = cgrad.empty(3 * MIB // 8)            # 1.5 MB
-        ptr = a.data_ptr()
-        del a
-        assert _C._cache_stats()["buffers"] == 1
-        a = cgrad.empty(3 * MIB // 8)            # a hit: the same buffer, nothing freed
-        assert a.data_ptr() == ptr and _C._cache_stats()["buffers"] == 0
-        del a
-        b = cgrad.empty(5 * MIB // 16)           # 1.25 MB misses: the 1.5 MB buffer is freed
-        assert _C._cache_stats()["buffers"] == 0
-        del b
-        c = cgrad.empty(LARGE // 4)              # 1 MB misses: the 1.25 MB buffer is freed
-        assert _C._cache_stats()["buffers"] == 0
-        d = cgrad.empty(LARGE // 4 + 16384)
-        del c, d
-        assert _C._cache_stats()["buffers"] == 2
-        e = cgrad.empty(LARGE // 4 + 2 * 16384)  # 1.125 MB misses: the oldest (1 MB) and the next go
-        assert _C._cache_stats()["buffers"] == 0
-        del e
-        assert _C._cache_stats()["buffers"] == 1
+        step = 3 * MIB // 2
+        bufs = [cgrad.empty(step // 4) for _ in range(8)]
+        first = bufs[0].data_ptr()
+        del bufs                                 # a list frees its items last to first: bufs[0]'s is the newest
+        assert _C._cache_stats()["buffers"] == 8
+        _C._reset_peak()
+        live = _C._cache_stats()["live_bytes"]
+        small = cgrad.empty(5 * MIB // 16)       # 1.25 MB misses with 12 MB cached
+        stats = _C._cache_stats()
+        held, bound = held_and_bound(stats)
+        assert stats["live_peak"] == live + 5 * MIB // 4
+        # as many of the oldest as it takes, and no more
+        assert held <= bound < held + step or stats["buffers"] == 0
+        kept = stats["buffers"]
+        assert kept == max(0, min(8, (bound - live - 5 * MIB // 4) // step))
+        if kept:
+            again = cgrad.empty(step // 4)       # the newest cached buffer is still there
+            assert again.data_ptr() == first
+            del again
+        del small
+    finally:
+        _C._empty_cache()
+
+
+def test_memory_held_stays_within_the_bound():
+    _C._empty_cache()
+    _C._reset_peak()
+    try:
+        rng = np.random.default_rng(0)
+        live = []
+        for _ in range(200):
+            if live and rng.random() < 0.45:
+                live.pop(int(rng.integers(len(live))))
+            else:
+                live.append(cgrad.empty(int(rng.integers(LARGE // 4, 3 * LARGE))))
+                stats = _C._cache_stats()
+                held, bound = held_and_bound(stats)
+                assert held <= bound or stats["buffers"] + stats["huge_buffers"] == 0
+    finally:
+        del live
+        _C._empty_cache()
+
+
+def test_a_loop_of_varying_sizes_stops_asking_the_system():
+    # a training step's pattern: an activation, a large gradient that lives
+    # until the next step's zero_grad, then a temporary of another size;
+    # never all live at once, so freeing down to the live peak itself would
+    # return a buffer to the kernel (and fault it in again) every iteration
+    _C._empty_cache()
+    _C._reset_peak()
+
+    def step():
+        act = cgrad.empty(LARGE // 4)
+        grad = cgrad.empty(5 * MIB // 4)
+        del act
+        temp = cgrad.empty(2 * MIB // 4)
+        del temp
+        return grad
+    try:
+        grad = step()
+        for _ in range(3):
+            del grad
+            grad = step()
+        before = _C._cache_stats()["system_allocs"]
+        for _ in range(5):
+            del grad
+            grad = step()
+        assert _C._cache_stats()["system_allocs"] == before
+        del grad
     finally:
         _C._empty_cache()
 

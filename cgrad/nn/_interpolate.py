@@ -42,6 +42,17 @@ _KERNEL = {("nearest", 1): "upsample_nearest1d", ("nearest", 2): "upsample_neare
            ("linear", 1): "upsample_linear1d", ("bilinear", 2): "upsample_bilinear2d_channels_last",
            ("trilinear", 3): "upsample_trilinear3d_channels_last", ("bicubic", 2): "upsample_bicubic2d",
            ("lanczos", 2): "compute_index_ranges_weights"}
+# the kernel an integer input's error names (PyTorch checks the index
+# helpers' dtype first where the kernel has no 2-D channels-last variant)
+_INT_KERNEL = {("nearest", 1): "compute_indices_weights_nearest", ("nearest", 3): "compute_indices_weights_nearest",
+               ("nearest-exact", 1): "compute_indices_weights_nearest",
+               ("nearest-exact", 3): "compute_indices_weights_nearest",
+               ("linear", 1): "compute_indices_weights_linear", ("trilinear", 3): "compute_indices_weights_linear",
+               ("bicubic", 2): "compute_indices_weights_cubic"}
+# uint8 input PyTorch resamples and cgrad does too: nearest picks input values,
+# so the result is exact in any dtype (its bilinear and bicubic uint8 kernels
+# round in fixed point, which cgrad does not reproduce: refused, as before)
+_UINT8_MODES = ("nearest", "nearest-exact")
 
 
 # --- per-dimension indices and weights (PyTorch's UpSample.h helpers) -----------
@@ -180,8 +191,9 @@ def _upsample(input, mode, output_size, scales, align_corners, antialias=False):
         # PyTorch's antialias weights exist for float, double (and a uint8 path cgrad lacks)
         raise NotImplementedError(f"\"compute_index_ranges_weights\" not implemented for "
                                   f"'{'Half' if input.dtype == cgrad.float16 else _dtype_title(input.dtype)}'")
-    if not input.dtype.is_floating_point:
-        raise NotImplementedError(f"\"{_KERNEL[(mode, n)]}\" not implemented for '{_dtype_title(input.dtype)}'")
+    if not input.dtype.is_floating_point and not (input.dtype == cgrad.uint8 and mode in _UINT8_MODES):
+        kernel = _INT_KERNEL.get((mode, n), _KERNEL[(mode, n)])
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{_dtype_title(input.dtype)}'")
     in_sizes = list(input.shape[2:])
     if output_size is None:
         output_size = [int(s * f) for s, f in zip(in_sizes, scales)]
@@ -199,7 +211,7 @@ def _upsample(input, mode, output_size, scales, align_corners, antialias=False):
     if scales is None:
         scales = [None] * n
     dtype = input.dtype
-    op = _NP_OPMATH[dtype]
+    op = _NP_OPMATH.get(dtype, np.float32)  # uint8 (nearest): PyTorch's float index arithmetic
     x = input.float() if dtype == cgrad.float16 else input
     for d in reversed(range(n)):  # innermost first, as PyTorch's separable kernels
         in_size, out_size, scale = in_sizes[d], output_size[d], scales[d]

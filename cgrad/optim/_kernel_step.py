@@ -4,7 +4,7 @@ the contiguous working copy a non-contiguous parameter is updated in."""
 from cgrad import _C
 from cgrad._C import Tensor
 
-__all__ = ["run_step", "update_in_place", "zeros_state", "check_lr", "scalar"]
+__all__ = ["run_step", "update_in_place", "zeros_state", "check_lr", "scalar", "complex_step_error"]
 
 
 def run_step(optimizer, closure, update_group):
@@ -54,3 +54,21 @@ def check_lr(lr):
 def scalar(value):
     """A group option that may be a 1-element tensor (lr), as a float."""
     return value.item() if isinstance(value, Tensor) else value
+
+
+_COMPLEX_NAMES = {"float32": ("ComplexFloat", "Float"), "float64": ("ComplexDouble", "Double"),
+                  "float16": ("ComplexHalf", "Half")}
+
+
+def complex_step_error(p, half_division=False):
+    """The error PyTorch's single-tensor update raises when a bias correction
+    under a square root is negative (betas edited past their checks in
+    param_groups): Python's ** 0.5 gives a complex number, the step tensor
+    becomes complex, and writing it into the real parameter fails. In float16
+    Adam's division by that complex scalar fails first (no ComplexHalf div)."""
+    complex_name, real_name = _COMPLEX_NAMES[str(p.dtype).rsplit(".", 1)[-1]]
+    if half_division and real_name == "Half":
+        import warnings
+        warnings.warn("ComplexHalf support is experimental and many operators don't support it yet.")
+        return NotImplementedError('"div_cpu" not implemented for \'ComplexHalf\'')
+    return RuntimeError(f"result type {complex_name} can't be cast to the desired output type {real_name}")

@@ -2,6 +2,7 @@
 Python floats as PyTorch does), run by a Cython kernel per parameter."""
 
 from cgrad import _C
+from cgrad.optim._kernel_step import complex_step_error
 from cgrad.optim.optimizer import Optimizer
 from cgrad.optim.sgd import _C_no_grad, _write_back
 
@@ -58,6 +59,10 @@ class Adam(Optimizer):
                 step = state["step"].item()
                 bias_correction1 = 1 - beta1 ** step
                 bias_correction2 = 1 - beta2 ** step
+                if bias_correction2 < 0:
+                    # its square root is complex: PyTorch updates the moments, then fails
+                    state["step"].sub_(1)
+                    _adam_by_ops(p, grad, state, group, decoupled)
                 step_size = group["lr"] / bias_correction1
                 target = p if p.is_contiguous() else p.detach().contiguous()
                 _C._adam_update(target, grad, state["exp_avg"],
@@ -92,6 +97,8 @@ def _adam_by_ops(p, grad, state, group, decoupled):
         bias_correction2_sqrt = (1 - beta2 ** step) ** 0.5
         if group["amsgrad"]:
             state["max_exp_avg_sq"].copy_(_C.maximum(state["max_exp_avg_sq"], exp_avg_sq))
+        if isinstance(bias_correction2_sqrt, complex):
+            raise complex_step_error(p, half_division=True)
             denom = (state["max_exp_avg_sq"].sqrt() / bias_correction2_sqrt).add_(group["eps"])
         else:
             denom = (exp_avg_sq.sqrt() / bias_correction2_sqrt).add_(group["eps"])

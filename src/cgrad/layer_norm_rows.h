@@ -4,11 +4,15 @@
  * index up per element and keep one running sum, which leaves every loop
  * scalar (2 ms of a 17 ms embedding + LayerNorm + MLP training step).
  *
- * Same formulas as the general kernels, in double: mean and the two-pass
- * variance as sums kept in 8 partial sums (so they vectorise; the order of
- * the additions is the only difference), y = (x - mean) * rstd * w + b, and
+ * Same formulas as the general kernels: mean and the two-pass variance as
+ * sums kept in 8 partial sums (so they vectorise; the order of the
+ * additions is the only difference), y = (x - mean) * rstd * w + b, and
  * the backward gx = rstd * (gw - mean(gw) - xhat * mean(gw * xhat)) with
- * gw = g * w. Compiled for AVX2 too where gcc can pick at load time.
+ * gw = g * w. float64 rows are summed in double; float32 rows in float, as
+ * PyTorch's float kernels do (twice the lanes of a double vector: the rows
+ * of a LayerNorm in a training step were the step's slowest elementwise
+ * work in double). The weight and bias gradients accumulate over rows in
+ * double either way. Compiled for AVX2 too where gcc can pick at load time.
  */
 #include <math.h>
 #include <stddef.h>
@@ -21,7 +25,7 @@
 
 #define CGRAD_LN_LANES 8
 
-#define CGRAD_DEFINE_LAYER_NORM_ROWS(T, SUFFIX)                                                \
+#define CGRAD_DEFINE_LAYER_NORM_ROWS(T, SUFFIX, ACC, SQRT)                                                \
 /* rows [r0, r1) of n elements: y, and mean / rstd / biased var per row */    \
 CGRAD_LN_CLONES static void cgrad_ln_fwd_rows_##SUFFIX(                                         \
         T *y, const T *x, const T *w, const T *b, double *mean, double *rstd, double *var,     \
@@ -30,38 +34,38 @@ CGRAD_LN_CLONES static void cgrad_ln_fwd_rows_##SUFFIX(                         
     for (ptrdiff_t r = r0; r < r1; r++) {                                                      \
         const T *xr = x + r * n;                                                               \
         T *yr = y + r * n;                                                                     \
-        double acc[CGRAD_LN_LANES] = {0}, s = 0, m, v = 0, rs;                                 \
+        ACC acc[CGRAD_LN_LANES] = {0}, s = 0, m, v = 0, rs;                                   \
         ptrdiff_t i, l, nl = n - n % CGRAD_LN_LANES;                                           \
         for (i = 0; i < nl; i += CGRAD_LN_LANES)                                               \
-            for (l = 0; l < CGRAD_LN_LANES; l++) acc[l] += (double)xr[i + l];                  \
+            for (l = 0; l < CGRAD_LN_LANES; l++) acc[l] += (ACC)xr[i + l];                     \
         for (l = 0; l < CGRAD_LN_LANES; l++) s += acc[l];                                      \
-        for (; i < n; i++) s += (double)xr[i];                                                 \
-        m = n ? s / (double)n : 0.0;                                                           \
+        for (; i < n; i++) s += (ACC)xr[i];                                                    \
+        m = n ? s / (ACC)n : (ACC)0;                                                           \
         for (l = 0; l < CGRAD_LN_LANES; l++) acc[l] = 0;                                       \
         for (i = 0; i < nl; i += CGRAD_LN_LANES)                                               \
             for (l = 0; l < CGRAD_LN_LANES; l++) {                                             \
-                double d = (double)xr[i + l] - m;                                              \
+                ACC d = (ACC)xr[i + l] - m;                                                    \
                 acc[l] += d * d;                                                               \
             }                                                                                  \
         for (l = 0; l < CGRAD_LN_LANES; l++) v += acc[l];                                      \
         for (; i < n; i++) {                                                                   \
-            double d = (double)xr[i] - m;                                                      \
+            ACC d = (ACC)xr[i] - m;                                                           \
             v += d * d;                                                                        \
         }                                                                                      \
-        v = n ? v / (double)n : 0.0;                                                           \
-        rs = 1.0 / sqrt(v + eps);                                                              \
+        v = n ? v / (ACC)n : (ACC)0;                                                           \
+        rs = (ACC)1 / SQRT(v + (ACC)eps);                                                      \
         mean[r] = m;                                                                           \
         rstd[r] = rs;                                                                          \
         var[r] = v;                                                                            \
         if (w && b)                                                                            \
             for (i = 0; i < n; i++)                                                            \
-                yr[i] = (T)(((double)xr[i] - m) * rs * (double)w[i] + (double)b[i]);           \
+                yr[i] = (T)(((ACC)xr[i] - m) * rs * (ACC)w[i] + (ACC)b[i]);           \
         else if (w)                                                                            \
-            for (i = 0; i < n; i++) yr[i] = (T)(((double)xr[i] - m) * rs * (double)w[i]);      \
+            for (i = 0; i < n; i++) yr[i] = (T)(((ACC)xr[i] - m) * rs * (ACC)w[i]);      \
         else if (b)                                                                            \
-            for (i = 0; i < n; i++) yr[i] = (T)(((double)xr[i] - m) * rs + (double)b[i]);      \
+            for (i = 0; i < n; i++) yr[i] = (T)(((ACC)xr[i] - m) * rs + (ACC)b[i]);      \
         else                                                                                   \
-            for (i = 0; i < n; i++) yr[i] = (T)(((double)xr[i] - m) * rs);                     \
+            for (i = 0; i < n; i++) yr[i] = (T)(((ACC)xr[i] - m) * rs);                     \
     }                                                                                          \
 }                                                                                              \
                                                                                                \
@@ -73,29 +77,29 @@ CGRAD_LN_CLONES static void cgrad_ln_bwd_rows_##SUFFIX(                         
     for (ptrdiff_t r = r0; r < r1; r++) {                                                      \
         const T *xr = x + r * n, *gr = g + r * n;                                              \
         T *out = gx + r * n;                                                                   \
-        double a1[CGRAD_LN_LANES] = {0}, a2[CGRAD_LN_LANES] = {0}, s1 = 0, s2 = 0;             \
-        const double m = mean[r], rs = rstd[r];                                                \
+        ACC a1[CGRAD_LN_LANES] = {0}, a2[CGRAD_LN_LANES] = {0}, s1 = 0, s2 = 0;                \
+        const ACC m = (ACC)mean[r], rs = (ACC)rstd[r];                                         \
         ptrdiff_t i, l, nl = n - n % CGRAD_LN_LANES;                                           \
         for (i = 0; i < nl; i += CGRAD_LN_LANES)                                               \
             for (l = 0; l < CGRAD_LN_LANES; l++) {                                             \
-                double gw = (double)gr[i + l] * (w ? (double)w[i + l] : 1.0);                  \
+                ACC gw = (ACC)gr[i + l] * (w ? (ACC)w[i + l] : (ACC)1);                        \
                 a1[l] += gw;                                                                   \
-                a2[l] += gw * ((double)xr[i + l] - m) * rs;                                    \
+                a2[l] += gw * ((ACC)xr[i + l] - m) * rs;                                       \
             }                                                                                  \
         for (l = 0; l < CGRAD_LN_LANES; l++) {                                                 \
             s1 += a1[l];                                                                       \
             s2 += a2[l];                                                                       \
         }                                                                                      \
         for (; i < n; i++) {                                                                   \
-            double gw = (double)gr[i] * (w ? (double)w[i] : 1.0);                              \
+            ACC gw = (ACC)gr[i] * (w ? (ACC)w[i] : (ACC)1);                                    \
             s1 += gw;                                                                          \
-            s2 += gw * ((double)xr[i] - m) * rs;                                               \
+            s2 += gw * ((ACC)xr[i] - m) * rs;                                                  \
         }                                                                                      \
-        s1 = s1 / (double)n;                                                                   \
-        s2 = s2 / (double)n;                                                                   \
+        s1 = s1 / (ACC)n;                                                                      \
+        s2 = s2 / (ACC)n;                                                                      \
         for (i = 0; i < n; i++) {                                                              \
-            double gw = (double)gr[i] * (w ? (double)w[i] : 1.0);                              \
-            double xh = ((double)xr[i] - m) * rs;                                              \
+            ACC gw = (ACC)gr[i] * (w ? (ACC)w[i] : (ACC)1);                                    \
+            ACC xh = ((ACC)xr[i] - m) * rs;                                                    \
             out[i] = (T)(rs * (gw - s1 - xh * s2));                                            \
         }                                                                                      \
     }                                                                                          \
@@ -117,5 +121,5 @@ CGRAD_LN_CLONES static void cgrad_ln_param_grads_##SUFFIX(                      
     }                                                                                          \
 }
 
-CGRAD_DEFINE_LAYER_NORM_ROWS(float, f32)
-CGRAD_DEFINE_LAYER_NORM_ROWS(double, f64)
+CGRAD_DEFINE_LAYER_NORM_ROWS(float, f32, float, sqrtf)
+CGRAD_DEFINE_LAYER_NORM_ROWS(double, f64, double, sqrt)

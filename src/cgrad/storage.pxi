@@ -31,10 +31,19 @@ cdef enum:
 # Buffers bigger than that budget (a 200M-element float32 vector is 800 MB)
 # go to a second tier of HUGE_SLOTS buffers. When a large allocation misses
 # both tiers, cached buffers (the huge tier's, then the oldest of the other)
-# are freed first, until as many bytes as it asks for are freed or the cache
-# is empty: memory held (live plus cached) never grows at a miss unless the
-# cache is empty, so the peak is what it would be without any cache, while
-# a loop over the same sizes stops faulting fresh pages in.
+# are freed first, as many as it takes to keep memory held (live large
+# buffers plus cached ones) within twice the live peak (the most live
+# buffers alone ever needed: the peak without any cache), and within the
+# live peak plus the cache budget. So the cache raises the peak by a bounded
+# amount, and a loop whose allocations vary in size (a training step:
+# activations of several sizes, a large embedding gradient that zero_grad
+# frees and the next backward asks for again) keeps the buffers it reuses
+# instead of handing them back to the kernel and faulting them in afresh
+# every iteration. (Freeing down to the live peak itself, or a quarter above it,
+# is not enough: a loop whose buffers of distinct sizes are never all live
+# at once thrashes, and in the embedding + MLP step the 5 MB gradient, the
+# least recently freed buffer when the backward first misses, went back to
+# the kernel every step.)
 
 cdef void* _huge_ptr[HUGE_SLOTS]
 cdef size_t _huge_size[HUGE_SLOTS]
@@ -45,6 +54,10 @@ cdef size_t _cache_size[CACHE_SLOTS]
 cdef int _cache_count = 0
 cdef size_t _cache_bytes = 0
 cdef size_t _cache_limit = 256 << 20
+cdef size_t _huge_bytes = 0
+cdef size_t _live_bytes = 0        # large buffers in use (by size class)
+cdef size_t _live_peak = 0         # the most _live_bytes has been
+cdef size_t _fresh_count = 0       # large buffers that had to come from the system
 
 
 cdef inline size_t large_class(Py_ssize_t nbytes) noexcept:
@@ -52,25 +65,35 @@ cdef inline size_t large_class(Py_ssize_t nbytes) noexcept:
 
 
 cdef void huge_flush() noexcept:
-    global _huge_count
+    global _huge_count, _huge_bytes
     cdef int i
     for i in range(_huge_count):
         cgrad_free_large(_huge_ptr[i], _huge_size[i])
     _huge_count = 0
+    _huge_bytes = 0
+
+
+cdef inline bint over_peak(size_t size) noexcept:
+    """Whether allocating `size` more bytes now would hold more than the
+    live peak (counting this allocation) plus its slack."""
+    cdef size_t peak = _live_peak if _live_peak > _live_bytes + size else _live_bytes + size
+    cdef size_t slack = peak
+    if slack > _cache_limit:
+        slack = _cache_limit
+    return _live_bytes + _cache_bytes + _huge_bytes + size > peak + slack
 
 
 cdef void cache_make_room(size_t size) noexcept:
-    """Free cached buffers, huge tier first, then oldest first, until
-    `size` bytes are freed or nothing is cached (see above)."""
-    global _huge_count, _cache_count, _cache_bytes
-    cdef size_t freed = 0
+    """Free cached buffers, huge tier first, then oldest first, until an
+    allocation of `size` bytes keeps memory held within the live peak and
+    its slack, or nothing is cached (see above)."""
+    global _huge_count, _huge_bytes, _cache_count, _cache_bytes
     cdef int j
-    while _huge_count > 0 and freed < size:
+    while _huge_count > 0 and over_peak(size):
         _huge_count -= 1
-        freed += _huge_size[_huge_count]
+        _huge_bytes -= _huge_size[_huge_count]
         cgrad_free_large(_huge_ptr[_huge_count], _huge_size[_huge_count])
-    while _cache_count > 0 and freed < size:
-        freed += _cache_size[0]
+    while _cache_count > 0 and over_peak(size):
         _cache_bytes -= _cache_size[0]
         cgrad_free_large(_cache_ptr[0], _cache_size[0])
         for j in range(_cache_count - 1):
@@ -79,10 +102,18 @@ cdef void cache_make_room(size_t size) noexcept:
         _cache_count -= 1
 
 
+cdef inline void count_live(size_t size) noexcept:
+    """A large buffer of `size` bytes goes into use."""
+    global _live_bytes, _live_peak
+    _live_bytes += size
+    if _live_bytes > _live_peak:
+        _live_peak = _live_bytes
+
+
 cdef void* cache_take(size_t size) noexcept:
     """A cached buffer of exactly `size` bytes, or NULL after making room
     for one (the caller then allocates)."""
-    global _cache_count, _cache_bytes, _huge_count
+    global _cache_count, _cache_bytes, _huge_count, _huge_bytes
     cdef int i, j
     cdef void* p
     for i in range(_huge_count - 1, -1, -1):
@@ -92,6 +123,7 @@ cdef void* cache_take(size_t size) noexcept:
                 _huge_ptr[j] = _huge_ptr[j + 1]
                 _huge_size[j] = _huge_size[j + 1]
             _huge_count -= 1
+            _huge_bytes -= size
             return p
     for i in range(_cache_count - 1, -1, -1):
         if _cache_size[i] == size:
@@ -108,11 +140,12 @@ cdef void* cache_take(size_t size) noexcept:
 
 cdef void cache_give(void* p, size_t size) noexcept:
     """Keep a freed large buffer, evicting the oldest when over budget."""
-    global _cache_count, _cache_bytes, _huge_count
+    global _cache_count, _cache_bytes, _huge_count, _huge_bytes
     cdef int j
     if size > _cache_limit:
         if _huge_count == HUGE_SLOTS:
             cgrad_free_large(_huge_ptr[0], _huge_size[0])
+            _huge_bytes -= _huge_size[0]
             for j in range(_huge_count - 1):
                 _huge_ptr[j] = _huge_ptr[j + 1]
                 _huge_size[j] = _huge_size[j + 1]
@@ -120,6 +153,7 @@ cdef void cache_give(void* p, size_t size) noexcept:
         _huge_ptr[_huge_count] = p
         _huge_size[_huge_count] = size
         _huge_count += 1
+        _huge_bytes += size
         return
     while _cache_count > 0 and (_cache_count == CACHE_SLOTS or _cache_bytes + size > _cache_limit):
         cgrad_free_large(_cache_ptr[0], _cache_size[0])
@@ -153,12 +187,16 @@ def _set_cache_limit(size_t nbytes):
 
 
 def _cache_stats():
-    cdef int i
-    cdef size_t huge = 0
-    for i in range(_huge_count):
-        huge += _huge_size[i]
     return {"buffers": _cache_count, "bytes": _cache_bytes, "limit": _cache_limit,
-            "huge_buffers": _huge_count, "huge_bytes": huge}
+            "huge_buffers": _huge_count, "huge_bytes": _huge_bytes,
+            "live_bytes": _live_bytes, "live_peak": _live_peak, "system_allocs": _fresh_count}
+
+
+def _reset_peak():
+    """Start the live peak afresh at what is live now (as
+    torch.cuda.reset_peak_memory_stats does)."""
+    global _live_peak
+    _live_peak = _live_bytes
 
 
 def _init_cache_limit():
@@ -188,8 +226,10 @@ cdef destructor storage_generated_dealloc = (<PyTypeObject*>Storage).tp_dealloc
 
 
 cdef void storage_dealloc(PyObject* o) noexcept:
+    global _live_bytes
     if (<Storage>o).heap:
         if (<Storage>o).nbytes >= LARGE_BYTES:
+            _live_bytes -= large_class((<Storage>o).nbytes)
             if _cache_limit > 0:
                 cache_give((<Storage>o).ptr, large_class((<Storage>o).nbytes))
             else:
@@ -242,6 +282,7 @@ cdef void copy_bytes(char* dst, const char* src, size_t nbytes) noexcept nogil:
 
 cdef Storage new_storage(Py_ssize_t nbytes, bint zeroed):
     """A fresh buffer of `nbytes` bytes, zero-filled when `zeroed`."""
+    global _fresh_count
     cdef Storage s = Storage.__new__(Storage)
     cdef size_t size
     cdef int fresh = 0
@@ -254,9 +295,11 @@ cdef Storage new_storage(Py_ssize_t nbytes, bint zeroed):
         s.ptr = <char*>cache_take(size)
         if s.ptr == NULL:
             s.ptr = <char*>cgrad_alloc_large(size, &fresh)
+            _fresh_count += 1
         if s.ptr == NULL:
             raise RuntimeError(
                 f"DefaultCPUAllocator: can't allocate memory: you tried to allocate {nbytes} bytes.")
+        count_live(size)
         if zeroed and not fresh:
             with nogil:
                 zero_bytes(s.ptr, nbytes)
