@@ -45,8 +45,8 @@ include "tensor_core.pxi"
 include "node.pxi"
 include "saved_hooks.pxi"
 include "kernels_iter.pxi"
-include "kernels_math.pxi"
-include "kernels_math_extra.pxi"
+from cgrad.kernels_math cimport *
+from cgrad.kernels_math_extra cimport *
 include "pointwise_kernels.pxi"
 include "ops_pointwise.pxi"
 include "ops_unary.pxi"
