@@ -1,12 +1,15 @@
 """Build of cgrad's compiled core.
 
-All Cython sources live in src/cgrad/ (the directory mirrors the module's
-name, cgrad._C, which is where Cython looks for its _C.pxd). They form one
-extension module: src/cgrad/_C.pyx includes the .pxi file of each layer (see
-the comment at its top), so every kernel, node and op calls the others
-directly at C speed. Files named *.pxi.tp are Tempita templates (the scheme
-scikit-learn uses for its loss kernels); they are rendered into
-src/_generated/ before cythonize runs.
+All Cython sources live in src/cgrad/ (the directory mirrors the package,
+cgrad, which is where Cython looks for a module's .pxd). They form several
+extension modules, each a .pyx listed in MODULES: the core, cgrad._C
+(src/cgrad/_C.pyx includes the .pxi file of each layer, so kernels, nodes
+and ops call each other directly at C speed), and modules that cimport what
+they use of the core from _C.pxd (see the comment at the top of each .pyx).
+Modules are cythonized and compiled in parallel, and only a module whose
+sources changed is rebuilt. Files named *.pxi.tp are Tempita templates (the
+scheme scikit-learn uses for its loss kernels); they are rendered into
+src/_generated/ before cythonize runs, as is the op table (src/codegen/).
 """
 import os
 import sys
@@ -67,7 +70,28 @@ def openmp_flags():
     return (["-fopenmp"], ["-fopenmp"]) if ok else ([], [])
 
 
-def generated_c_is_current(c_path, compile_args):
+# The extension modules: name, then its .pyx under src/cgrad/.
+MODULES = [
+    ("cgrad._C", "_C.pyx"),
+    ("cgrad._table_ops", "_table_ops.pyx"),
+]
+
+
+def module_sources(pyx_path):
+    """The files under src/ a module's C file is generated from: its .pyx,
+    the .pxi files it includes and the .pxd files it cimports (Cython's own
+    dependency tree, without Cython's and numpy's bundled .pxd files)."""
+    from Cython.Build.Dependencies import DependencyTree
+    from Cython.Compiler.Main import Context
+    from Cython.Compiler.Options import CompilationOptions, default_options, get_directive_defaults
+    ctx = Context([SRC, CORE, GENERATED], get_directive_defaults(),
+                  options=CompilationOptions(default_options))
+    tree = DependencyTree(ctx, quiet=True)
+    return [path for path in tree.all_dependencies(pyx_path)
+            if os.path.abspath(path).startswith(SRC + os.sep)]
+
+
+def generated_c_is_current(c_path, compile_args, sources):
     """Whether cythonize would only write the same C file again: it was made
     by this Cython from sources none of which changed since. (cythonize's
     own check also counts Cython's bundled .pxd files, which pip's isolated
@@ -88,10 +112,8 @@ def generated_c_is_current(c_path, compile_args):
     if meta.get("distutils", {}).get("extra_compile_args") != compile_args:
         return False
     newest = os.path.getmtime(os.path.abspath(__file__))
-    for folder, _, names in os.walk(SRC):
-        for name in names:
-            if name.endswith((".pyx", ".pxd", ".pxi", ".tp", ".h", ".py")):
-                newest = max(newest, os.path.getmtime(os.path.join(folder, name)))
+    for path in sources:
+        newest = max(newest, os.path.getmtime(path))
     return os.path.getmtime(c_path) > newest
 
 
@@ -135,22 +157,31 @@ def extensions():
             # for edit-compile-test cycles only: builds several times faster
             extra_compile_args[0] = "-O0"
     omp_compile, omp_link = openmp_flags()
-    ext = Extension(
-        "cgrad._C",
-        sources=[os.path.join("src", "cgrad", "_C.pyx")],
-        include_dirs=[CORE],
-        define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
-        extra_compile_args=extra_compile_args + omp_compile,
-        extra_link_args=omp_link,
-    )
-    c_path = os.path.join("src", "cgrad", "_C.c")
-    if generated_c_is_current(c_path, ext.extra_compile_args):
-        ext.sources = [c_path]
-        built = [ext]
-    else:
-        built = cythonize(
-            [ext],
+    current, stale = [], []
+    for name, pyx in MODULES:
+        ext = Extension(
+            name,
+            sources=[os.path.join("src", "cgrad", pyx)],
+            include_dirs=[CORE],
+            define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
+            extra_compile_args=extra_compile_args + omp_compile,
+            extra_link_args=omp_link,
+            # C headers: a changed one recompiles (setuptools compares mtimes)
+            depends=sorted(os.path.join("src", "cgrad", h) for h in os.listdir(CORE) if h.endswith(".h")),
+        )
+        c_path = ext.sources[0][: -len(".pyx")] + ".c"
+        if generated_c_is_current(c_path, ext.extra_compile_args,
+                                  module_sources(os.path.join(CORE, pyx))):
+            ext.sources = [c_path]
+            current.append(ext)
+        else:
+            stale.append(ext)
+    built = current
+    if stale:
+        built += cythonize(
+            stale,
             include_path=[SRC, CORE, GENERATED],
+            nthreads=min(len(stale), os.cpu_count() or 1),
             compiler_directives={
                 "language_level": 3,
                 # C division semantics everywhere: kernels divide in their inner
@@ -162,7 +193,8 @@ def extensions():
                 "auto_pickle": False,
             },
         )
-        make_tensor_dict_lazy(c_path)
+        if any(e.name == "cgrad._C" for e in stale):
+            make_tensor_dict_lazy(os.path.join("src", "cgrad", "_C.c"))
     # numpy's headers are added after cythonize: Cython records the include
     # folders in the generated C file and regenerates it when they change,
     # and pip's isolated build environment puts numpy in a new temporary
@@ -203,6 +235,11 @@ class BuildExt(build_ext):
     -Wl,-rpath) and, unless CGRAD_DEBUG_SYMBOLS=1 or a quick build, no debug
     info or symbol table (the wheel ships a stripped extension, as PyTorch's
     do; profilers want a local build with symbols)."""
+
+    def finalize_options(self):
+        super().finalize_options()
+        if self.parallel is None:       # the modules compile side by side
+            self.parallel = os.cpu_count() or 1
 
     def build_extensions(self):
         linker = getattr(self.compiler, "linker_so", None)

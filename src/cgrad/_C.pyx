@@ -1,5 +1,10 @@
 # cython: language_level=3
-"""cgrad's compiled core: one extension module built from the layers below.
+"""cgrad's compiled core: the extension module cgrad._C, built from the
+layers below. _C.pxd declares what other extension modules of cgrad cimport
+from it (the types, constants and cdef functions they call through
+exported function pointers); today one: cgrad._table_ops, the op table's
+rendered rows (src/codegen/), imported at the end of this module, which
+puts its functions and grad_fn classes here and its methods on Tensor.
 
 Layers, each in its own include file, lowest first:
 
@@ -9,7 +14,8 @@ Layers, each in its own include file, lowest first:
   tensor_core       making tensors, views and copies; numpy bridges
   node              Node (grad_fn): edges, sequence numbers, saved tensors
   kernels_*         nogil row kernels and the elementwise iteration that
-                    drives them (broadcasting, strides, GIL release)
+                    drives them (broadcasting, strides, GIL release);
+                    kernels_math*.pxd: inline scalar math, cimported
   pointwise_kernels generated row kernels of the binary/compare/cast ops
   ops_*, index_*    the differentiable ops, one file per family (pointwise,
                     unary, reduce, shape, linalg, compare/clamp/logical,
@@ -45,16 +51,13 @@ include "tensor_core.pxi"
 include "node.pxi"
 include "saved_hooks.pxi"
 include "kernels_iter.pxi"
-include "kernels_math.pxi"
-include "kernels_math_extra.pxi"
+from cgrad.kernels_math cimport *
+from cgrad.kernels_math_extra cimport *
 include "pointwise_kernels.pxi"
 include "ops_pointwise.pxi"
 include "ops_unary.pxi"
 include "out_arg.pxi"
 include "table_support.pxi"
-include "special_math.pxi"
-include "ops_unary_table.pxi"
-include "ops_binary_table.pxi"
 include "ops_reduce.pxi"
 include "ops_shape.pxi"
 include "ops_linalg.pxi"
@@ -109,7 +112,6 @@ include "blas_pool.pxi"
 include "ops_rnn.pxi"
 include "python_methods.pxi"
 include "forward_ad.pxi"
-include "special_erfcx.pxi"
 include "ops_fpsign.pxi"
 include "ops_round_decimals.pxi"
 include "inplace_views.pxi"
@@ -121,3 +123,8 @@ include "reduce_threads.pxi"
 include "gather_threads.pxi"
 include "memory_format.pxi"
 include "fused_support.pxi"
+
+# Last: the op table's module (cgrad._table_ops, see its .pyx) cimports this
+# one and, at its import, installs its ops here and on Tensor.
+from cgrad import _table_ops
+install_alias_methods()     # tensor_aliases.pxi: aliases of table ops too

@@ -61,6 +61,12 @@ cdef extern from *:
     bint CGRAD_ANOMALY_ON() noexcept
 
 
+cdef bint grad_mode_enabled() noexcept nogil:
+    """Grad mode for cgrad's other extension modules: each .so would have
+    its own copy of the thread-local above, so they read it through here."""
+    return cgrad_grad_enabled
+
+
 def is_grad_enabled():
     return bool(cgrad_grad_enabled)
 
@@ -96,27 +102,9 @@ def is_anomaly_check_nan_enabled():
 # dtypes. The integer codes index the tables below; kernels switch on them.
 # The first four codes are cgrad's original dtypes and stay as they are; the
 # others come after them.
-cdef enum:
-    F32 = 0
-    F64 = 1
-    I64 = 2
-    BOOL = 3
-    F16 = 4
-    I8 = 5
-    I16 = 6
-    I32 = 7
-    U8 = 8
-    NUM_DTYPES = 9
+# (the codes F32 ... U8 and NUM_DTYPES are declared in _C.pxd)
 
-cdef extern from "half.h" nogil:
-    float cg_h2f(uint16_t h)
-    uint16_t cg_f2h(float f)
-    uint16_t cg_d2h(double d)
-    int32_t cg_d2i32(double x)
-    int64_t cg_d2i64(double x)
-    void cg_half_init()
-    void cg_load_half(float* dst, const uint16_t* src, Py_ssize_t stride, Py_ssize_t n)
-    void cg_store_half(uint16_t* dst, Py_ssize_t stride, const float* src, Py_ssize_t n)
+from cgrad.half cimport *
 
 cg_half_init()      # picks the hardware float16 conversions when the CPU has them
 

@@ -12,21 +12,9 @@
 
 from cython.parallel cimport prange
 
-ctypedef void (*RowFn)(char** p, const Py_ssize_t* s, Py_ssize_t n, void* ctx) noexcept nogil
-
+# RowFn, Operand and MAX_OPERANDS are declared in _C.pxd.
 cdef enum:
-    MAX_OPERANDS = 4
     GIL_RELEASE_NUMEL = 1 << 15   # below this, releasing the GIL costs more than it gives
-
-
-cdef struct Operand:
-    char* data
-    int ndim
-    int itemsize
-    bint contiguous
-    Py_ssize_t numel
-    const Py_ssize_t* shape
-    const Py_ssize_t* strides
 
 
 cdef inline Operand operand_of(Tensor t) noexcept:

@@ -196,14 +196,7 @@ cdef inline Tensor as_dtype(Tensor t, int dt):
 # ---------------------------------------------------------------------------
 # Comparisons: lt, le, gt, ge, eq, ne (bool results, no history)
 
-cdef enum:
-    CMP_LT = 0
-    CMP_LE = 1
-    CMP_GT = 2
-    CMP_GE = 3
-    CMP_EQ = 4
-    CMP_NE = 5
-
+# (CMP_LT ... CMP_NE are declared in _C.pxd)
 cdef tuple CMP_NAMES = ("lt", "le", "gt", "ge", "eq", "ne")
 
 

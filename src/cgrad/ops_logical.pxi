@@ -6,13 +6,7 @@
 # Logical ops (bool results, any dtype; computed in the promoted dtype) and
 # bitwise ops (integer types and bool; & | ^ ~).
 
-cdef enum:
-    LG_AND = 0
-    LG_OR = 1
-    LG_XOR = 2
-    BW_AND = 0
-    BW_OR = 1
-    BW_XOR = 2
+# (LG_* and BW_* are declared in _C.pxd)
 
 cdef tuple LOGICAL_NAMES = ("logical_and", "logical_or", "logical_xor")
 cdef tuple BITWISE_NAMES = ("bitwise_and", "bitwise_or", "bitwise_xor")

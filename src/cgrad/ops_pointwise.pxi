@@ -397,11 +397,7 @@ cdef Tensor scalar_kernel(RowFn* rows, Tensor a, object s, bint scalar_first, in
 # Undoing broadcasting and promotion in gradients
 
 
-cdef struct InputMeta:
-    int dtype
-    bint broadcast      # the input's shape differs from the output's
-
-
+# (InputMeta and BinaryNode's fields are declared in _C.pxd)
 cdef inline void note_input(InputMeta* m, Tensor t, Tensor out) noexcept:
     m.dtype = t._dtype
     m.broadcast = not same_shape(t, out)
@@ -410,8 +406,6 @@ cdef inline void note_input(InputMeta* m, Tensor t, Tensor out) noexcept:
 cdef class BinaryNode(Node):
     """Base of the nodes of broadcasting binary ops: what each input looked
     like, so its gradient can be summed and cast back to it."""
-    cdef InputMeta ma, mb
-    cdef tuple shape_a, shape_b
 
     cdef void note_inputs(self, Tensor a, Tensor b, Tensor out) except *:
         note_input(&self.ma, a, out)

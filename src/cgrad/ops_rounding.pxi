@@ -72,9 +72,8 @@ cdef Tensor number_operand(Tensor a, object s):
 cdef class NotImplementedBackward(Node):
     """The node PyTorch records for ops without a derivative (floor_divide,
     remainder with a number first): backward through it raises. Shown as
-    NotImplemented, PyTorch's name (its type is renamed at import)."""
-    cdef str aten_name
-    cdef str message    # set where PyTorch raises NotImplementedError with its own text
+    NotImplemented, PyTorch's name (its type is renamed at import).
+    Fields in _C.pxd."""
 
     def name(self):
         return "torch::autograd::NotImplemented"     # PyTorch's C++ name, as its name() shows it

@@ -110,7 +110,7 @@ cdef int check_out_dtype(object out, int dt) except -1:
     return 0
 
 
-ctypedef Tensor (*TableBinaryOp)(Tensor a, Tensor b, int scalar_operand)
+# (TableBinaryOp is declared in _C.pxd)
 
 
 cdef tuple binary_operands(object input, object other, str fname, bint scalar_self, bint scalar_other):

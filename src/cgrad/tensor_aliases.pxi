@@ -31,6 +31,5 @@ cdef void install_alias_methods() except *:
         methods[alias] = d[op]
         methods[alias + "_"] = d[op + "_"]
     install_tensor_methods(methods)
-
-
-install_alias_methods()
+# (called at the end of _C.pyx, once the op table's module has installed
+# the methods of acosh, asinh and atanh)

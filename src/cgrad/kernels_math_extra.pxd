@@ -1,6 +1,9 @@
 # Scalar math of the everyday unary ops (ops_unary.pxi.tp's later rows),
 # specialised per float type like kernels_math.pxi: float32 kernels call the
-# float32 libm functions.
+# float32 libm functions. Inline, like kernels_math.pxd.
+
+from libc cimport math as cmath
+from cgrad.kernels_math cimport real_t
 
 cdef extern from "<math.h>" nogil:
     float m_log1pf "log1pf"(float)

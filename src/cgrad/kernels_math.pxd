@@ -1,7 +1,11 @@
 # Scalar math used inside row kernels, declared once over both float types
 # (the `real_t` fused type); each call site is specialised by the type of
 # its argument, so float32 kernels call the float32 libm functions and never
-# widen to double by accident.
+# widen to double by accident. A .pxd of inline functions: every extension
+# module that cimports it compiles its own copy, inlined into its kernels.
+
+from libc cimport math as cmath
+from libc.stdint cimport int64_t, uint64_t
 
 ctypedef fused real_t:
     float
