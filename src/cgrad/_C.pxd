@@ -181,12 +181,12 @@ cdef object saved_attr(Node n, Tensor saved, bint never_saved)
 cdef bint needs_grad(Tensor a) except -1
 cdef bint needs_grad2(Tensor a, Tensor b) except -1
 cdef long long save_version(Node node, Tensor t) except? -1
-cdef void set_history(Tensor out, Node n, int output_nr=*) except *
+cdef int set_history(Tensor out, Node n, int output_nr=*) except -1
 cdef Tensor unpack_input(Node node, Tensor saved, long long version)
 cdef Tensor unpack_output(Node node, Tensor saved, long long version)
 cdef bint wants_grad(Node n, int i) noexcept
-cdef void wire1(Node n, Tensor a)
-cdef void wire2(Node n, Tensor a, Tensor b)
+cdef int wire1(Node n, Tensor a) except -1
+cdef int wire2(Node n, Tensor a, Tensor b) except -1
 # saved_hooks.pxi
 cdef int pause_saved_hooks() noexcept
 cdef void resume_saved_hooks(int was) noexcept
