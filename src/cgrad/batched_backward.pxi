@@ -75,6 +75,35 @@ cdef Tensor bb_reduce(Tensor g, InputMeta* m, tuple shape):
     return g
 
 
+cdef enum:
+    # above this many multiply-adds OpenBLAS would start its own threads (see blas_pool.pxi)
+    BB_NUMPY_MAX_MACS = 1 << 20
+
+
+cdef Tensor bb_matmul(Tensor a, Tensor b):
+    """a @ b for a batched formula. Without a graph or tangents to record,
+    a small float product goes straight to numpy's matmul (one BLAS call),
+    which for the products of a Jacobian's rows costs a fraction of op_mm's
+    per-call planning."""
+    cdef Tensor out
+    cdef Py_ssize_t shape[MAX_DIMS]
+    cdef int i, nd
+    if (cgrad_grad_enabled and (a._requires_grad or b._requires_grad)) or cgrad_fwd_active \
+            or a._dtype != b._dtype or (a._dtype != F32 and a._dtype != F64) \
+            or a._ndim < 2 or b._ndim != 2 or a._numel == 0 or b._numel == 0:
+        return op_matmul(a, b)
+    nd = a._ndim
+    for i in range(nd - 1):
+        shape[i] = a._shape[i]
+    shape[nd - 1] = b._shape[1]
+    if a._shape[nd - 1] != b._shape[0] or a._numel * b._shape[1] > BB_NUMPY_MAX_MACS:
+        # op_matmul raises PyTorch's error; a large product runs on cgrad's threads (blas_pool.pxi)
+        return op_matmul(a, b)
+    out = new_tensor(nd, shape, a._dtype)
+    _np_matmul(ndarray_view(a), ndarray_view(b), out=ndarray_view(out))
+    return out
+
+
 cdef Tensor bb_t(Tensor m):
     """The transpose of a saved 2-D (or 1-D) matrix."""
     return op_t(m)
@@ -149,7 +178,7 @@ def _bb_rule(Node n, Tensor g):
     if t is MmBackward0:
         if wants_grad(n, 0):
             y = unpack_input(n, (<MmBackward0>n).mat2, (<MmBackward0>n).mat2_version)
-            ga = op_matmul(g, bb_t(y))
+            ga = bb_matmul(g, bb_t(y))
         if wants_grad(n, 1):
             x = unpack_input(n, (<MmBackward0>n).self_, (<MmBackward0>n).self_version)
             gb = op_matmul(bb_t(x), g)
@@ -163,7 +192,7 @@ def _bb_rule(Node n, Tensor g):
                            (<AddmmBackward0>n).self_sizes)
         if wants_grad(n, 1):
             y = unpack_input(n, (<AddmmBackward0>n).mat2, (<AddmmBackward0>n).mat2_version)
-            gb = op_matmul(x, bb_t(y))
+            gb = bb_matmul(x, bb_t(y))
         if wants_grad(n, 2):
             y = unpack_input(n, (<AddmmBackward0>n).mat1, (<AddmmBackward0>n).mat1_version)
             gc = op_matmul(bb_t(y), x)
@@ -174,7 +203,7 @@ def _bb_rule(Node n, Tensor g):
             ga = op_mul(op_unsqueeze(g, 2), op_unsqueeze(y, 0))
         if wants_grad(n, 1):
             x = unpack_input(n, (<MvBackward0>n).self_, (<MvBackward0>n).self_version)
-            gb = op_matmul(g, x)
+            gb = bb_matmul(g, x)
         return (ga, gb)
     if t is DotBackward0:
         if wants_grad(n, 0):
