@@ -143,7 +143,18 @@ def _linalg_cholesky(inputs, t, out, nr):
     return dl.mT if upper else dl
 
 
+def _unsafe_view(inputs, t, out, nr):
+    # self_t.view(size): the reshape behind matmul's folding, kron, ...
+    return t[0].reshape(tuple(out.shape))
+
+
+def _trace(inputs, t, out, nr):
+    return t[0].diagonal().sum()
+
+
 RULES = {
+    "UnsafeViewBackward0": _unsafe_view,
+    "TraceBackward0": _trace,
     "LinalgInvExBackward0": _linalg_inv,
     "LinalgDetBackward0": _linalg_det,
     "LinalgSlogdetBackward0": _linalg_slogdet,

@@ -115,6 +115,8 @@ EXTRA = [
     ("fill_tensor", lambda L, a, v: a.clone().fill_(v), [R(3, 4), R()], 2),
     ("fill_number", lambda L, a: a.clone().fill_(2.0), [R(3, 4)], 1),
     ("zero_", lambda L, a: a.clone().zero_(), [R(3, 4)], 1),
+    ("trace", lambda L, a: a.trace(), [R(3, 4)], 1),
+    ("kron_unsafe_view", lambda L, a, b: L.kron(a, b), [R(2, 3), R(3, 2)], 2),
     ("linalg_inv", lambda L, a: L.linalg.inv(a), [_square(3)], 1),
     ("linalg_inv_batched", lambda L, a: L.inverse(a), [np.stack([_square(3), _square(3)])], 1),
     ("linalg_det", lambda L, a: L.linalg.det(a), [_square(3)], 1),
