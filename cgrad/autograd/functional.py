@@ -5,11 +5,11 @@ The structure, checks and error texts follow PyTorch's implementation of the
 same module, so results nest the same way (a tuple per output, inside it one
 entry per input) and strict mode fails on the same conditions. jvp and hvp
 use the double-backward trick as PyTorch does (jvp only in strict mode).
-vectorize=True computes all rows of a Jacobian with one vmapped
-vector-Jacobian product (func runs once on a batch of copies of the inputs;
-one autograd.grad(is_grads_batched=True) call on the recorded graph when
-func cannot run under vmap); jvp and strategy="forward-mode" run in forward
-mode (cgrad.autograd.forward_ad)."""
+vectorize=True computes all rows of a Jacobian with one
+autograd.grad(is_grads_batched=True) call on the recorded graph (one batched
+backward pass, cgrad/autograd/_batched_grad.py); jvp and
+strategy="forward-mode" run in forward mode (cgrad.autograd.forward_ad),
+the forward-mode Jacobian as vmap over jvp of the standard basis."""
 import cgrad
 from cgrad import _C
 from cgrad.autograd import forward_ad
@@ -321,17 +321,6 @@ def _jacfwd(func, inputs, strict=False, vectorize=False):
     return _tuple_postprocess(tuple(jacobian_input_output), (is_outputs_tuple, is_inputs_tuple))
 
 
-def _vmapped_rows(func, inputs, raw_outputs, outputs, output_numels):
-    """vectorize=True as cgrad.func.jacrev computes it: func runs once under
-    vmap on copies of the inputs, one engine pass gives all rows. None when
-    func cannot run under vmap; the caller then uses the recorded graph."""
-    from cgrad.func import _OutputMeta, _vectorized_rows
-    from cgrad.func._pytree import tree_flatten
-    metas = [_OutputMeta(o.shape, o.dtype) for o in outputs]
-    return _vectorized_rows(func, inputs, tuple(range(len(inputs))), False, metas, output_numels, None,
-                            tree_flatten(raw_outputs)[1])
-
-
 def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False, strategy='reverse-mode'):
     """The Jacobian of func at inputs: for tuples, a tuple per output
     holding one entry per input (out.shape + in.shape each)."""
@@ -368,9 +357,8 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False, st
                     vj[el_idx] = cgrad.zeros_like(inputs[el_idx]).expand(
                         (sum(output_numels),) + inputs[el_idx].shape)
                 return tuple(vj)
-            jacobians_of_flat_output = _vmapped_rows(func, inputs, raw_outputs, outputs, output_numels)
-            if jacobians_of_flat_output is None:
-                jacobians_of_flat_output = vjp(grad_outputs)
+            # PyTorch's: one backward pass over the recorded graph, batched over the basis rows
+            jacobians_of_flat_output = vjp(grad_outputs)
             jacobian_input_output = []
             for jac_input_i, input_i in zip(jacobians_of_flat_output, inputs):
                 jacobian_input_i_output = []
