@@ -14,7 +14,7 @@ libraries take turns call by call (a shared machine's load hits all alike). JAX 
 its jitted transform (compiled once, outside the timing) and blocks until
 the result is ready.
 
-    python bench/func_transforms.py [--repeat N] [--threads T]
+    python bench/func_transforms.py [--repeat N] [--threads T] [--runs K] [--cpu] [--only jacrev,...]
 """
 import argparse
 import os
@@ -115,24 +115,38 @@ def assert_same(reference, other, name, lib):
     np.testing.assert_allclose(other, reference, rtol=1e-4, atol=1e-5, err_msg=f"{lib} {name}")
 
 
-def medians_us(fns, repeat, warmup=5):
+def medians_us(fns, repeat, warmup=5, clock=time.perf_counter):
     """Median time of each of fns (lib -> callable), the libraries taking
-    turns call by call, so that load on a shared machine hits them alike."""
+    turns call by call, so that load on a shared machine hits them alike.
+    clock=time.process_time gives the CPU time of the process (all its
+    threads), which other sessions' load does not inflate the way it does
+    wall time."""
     for fn in fns.values():
         for _ in range(warmup):
             fn()
     times = {lib: [] for lib in fns}
     for _ in range(repeat):
         for lib, fn in fns.items():
-            t0 = time.perf_counter()
+            t0 = clock()
             fn()
-            times[lib].append(time.perf_counter() - t0)
+            times[lib].append(clock() - t0)
     return {lib: statistics.median(t) * 1e6 for lib, t in times.items()}
+
+
+def load_average():
+    try:
+        return "load average %.2f %.2f %.2f" % os.getloadavg()
+    except OSError:
+        return "load average unknown"
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeat", type=int, default=50)
+    parser.add_argument("--runs", type=int, default=1, help="repeat the whole table (noise shows as spread)")
+    parser.add_argument("--cpu", action="store_true",
+                        help="time process CPU time (all threads) instead of wall time")
+    parser.add_argument("--only", default=None, help="comma-separated workloads to run")
     parser.add_argument("--threads", type=int, default=None,
                         help="intra-op threads for every library (on a loaded machine, 1 keeps a descheduled "
                              "worker thread from stalling an op)")
@@ -163,14 +177,20 @@ def main():
             if lib != "cgrad":
                 assert_same(reference, as_numpy(runs[lib][name]()), name, lib)
     libs = list(runs)
+    clock = time.process_time if args.cpu else time.perf_counter
+    names = [n for n in runs["cgrad"] if args.only is None or n in args.only.split(",")]
     header = f"{'workload':<12}" + "".join(f"{lib + ' us':>12}" for lib in libs)
     header += "".join(f"{'cgrad/' + lib:>14}" for lib in libs[1:])
-    print(header)
-    for name in runs["cgrad"]:
-        times = medians_us({lib: runs[lib][name] for lib in libs}, args.repeat)
-        line = f"{name:<12}" + "".join(f"{times[lib]:>12.1f}" for lib in libs)
-        line += "".join(f"{times['cgrad'] / times[lib]:>14.2f}" for lib in libs[1:])
-        print(line)
+    print(f"timing {'process CPU time' if args.cpu else 'wall time'}, medians of {args.repeat} calls")
+    for run in range(args.runs):
+        print(f"run {run + 1}: {load_average()}")
+        print(header)
+        for name in names:
+            times = medians_us({lib: runs[lib][name] for lib in libs}, args.repeat, clock=clock)
+            line = f"{name:<12}" + "".join(f"{times[lib]:>12.1f}" for lib in libs)
+            line += "".join(f"{times['cgrad'] / times[lib]:>14.2f}" for lib in libs[1:])
+            print(line)
+    print(f"end: {load_average()}")
 
 
 if __name__ == "__main__":

@@ -303,10 +303,12 @@ def index_put(input, indices, values, accumulate=False, _inplace=False):
     v_shape = tuple(values.shape)
 
     def backward(g):
+        # an input with only a forward-AD tangent needs its part too (forward AD transposes this)
         gi = None
-        if input.requires_grad:
+        if input.requires_grad or _C._fw_tangent(input) is not None:
             gi = g if accumulate else index_put(g, idx_tensors, _C.zeros((), dtype=g.dtype))
-        gv = _sum_to(g[idx_tensors], v_shape) if values.requires_grad else None
+        needs_values = values.requires_grad or _C._fw_tangent(values) is not None
+        gv = _sum_to(g[idx_tensors], v_shape) if needs_values else None
         return (gi, gv)
     attach([res], "IndexPutBackward0", [input, values], backward,
            saved=[t for t in idx_tensors if isinstance(t, _C.Tensor)])

@@ -3,6 +3,9 @@ import builtins
 from typing import Any, ClassVar, Iterator
 
 from cgrad._C import Tensor as Tensor
+from cgrad.func._levels import active_levels as active_levels
 
+ELEMENTWISE_NODES: builtins.frozenset[Any]
+FALLBACK_WARNING: builtins.str
 IMPLICIT_MSG: builtins.str
 def batched_grad(outputs: Any, inputs: Any, grads: Any, retain_graph: Any, create_graph: Any, allow_unused: Any) -> Any: ...

@@ -59,7 +59,107 @@ def _product(fn):
     return rule
 
 
+def _tangent_or_zeros(t, like):
+    return _C.zeros_like(like) if t is None else t
+
+
+def _trace_of_solve(a, da):
+    """trace(A^-1 dA) over the last two dims (the derivative of log|det A|)."""
+    return cgrad.linalg.solve(a, da).diagonal(dim1=-2, dim2=-1).sum(-1)
+
+
+def _linalg_inv(inputs, t, out, nr):
+    # -A^-1 dA A^-1 (PyTorch's linalg_inv_ex: -result.matmul(self_t).matmul(result))
+    if nr != 0:
+        return NotImplemented
+    return -(out.matmul(t[0]).matmul(out))
+
+
+def _linalg_det(inputs, t, out, nr):
+    # det(A) trace(A^-1 dA); a (numerically) singular A takes the transpose of the VJP, whose
+    # backward handles it
+    a = inputs[0]
+    if a.numel() == 0 or bool((out.abs() < 1e-10).any()):
+        return NotImplemented
+    return out * _trace_of_solve(a, t[0])
+
+
+def _linalg_slogdet(inputs, t, out, nr):
+    # sign: zero for real input; logabsdet: trace(A^-1 dA)
+    if nr == 0:
+        return _C.zeros_like(out)
+    return _trace_of_solve(inputs[0], t[0])
+
+
+def _linalg_solve(inputs, t, out, nr):
+    # left: A dX = dB - dA X; right (X A = B): dX A = dB - X dA
+    if nr != 0:
+        return NotImplemented
+    a, b = inputs
+    x = out
+    vector = x.dim() == a.dim() - 1
+    if vector:
+        x = x.unsqueeze(-1)
+        b = b.unsqueeze(-1)
+    left = _is_left_solve(a, b, x)
+    rhs = _tangent_or_zeros(t[1], inputs[1])
+    if vector:
+        rhs = rhs.unsqueeze(-1)
+    if t[0] is not None:
+        rhs = rhs - (t[0].matmul(x) if left else x.matmul(t[0]))
+    if left:
+        dx = cgrad.linalg.solve(a, rhs)
+    else:
+        dx = cgrad.linalg.solve(a.mT, rhs.mT).mT
+    return dx.squeeze(-1) if vector else dx
+
+
+def _is_left_solve(a, b, x):
+    """Whether X solved A X = B (else X A = B); the shapes tell unless X is
+    square, and then the residuals do."""
+    n = a.shape[-1]
+    if x.shape[-2] != n:
+        return False
+    if x.shape[-1] != n:
+        return True
+    with cgrad.no_grad():
+        left = (a.matmul(x) - b).abs().max()
+        right = (x.matmul(a) - b).abs().max()
+    return bool(left <= right)
+
+
+def _linalg_cholesky(inputs, t, out, nr):
+    # L phi(L^-1 dA L^-H), phi: the lower triangle with the diagonal halved (PyTorch's cholesky_jvp);
+    # an upper factor U = L^H
+    if nr != 0:
+        return NotImplemented
+    factor = out
+    upper = bool((factor.tril(-1) == 0).all()) and not bool((factor.triu(1) == 0).all())
+    low = factor.mT if upper else factor
+    inner = cgrad.linalg.solve_triangular(low, t[0], upper=False)
+    inner = cgrad.linalg.solve_triangular(low, inner.mT, upper=False).mT
+    phi = inner.tril(-1) + 0.5 * inner.diagonal(dim1=-2, dim2=-1).diag_embed()
+    dl = low.matmul(phi)
+    return dl.mT if upper else dl
+
+
+def _unsafe_view(inputs, t, out, nr):
+    # self_t.view(size): the reshape behind matmul's folding, kron, ...
+    return t[0].reshape(tuple(out.shape))
+
+
+def _trace(inputs, t, out, nr):
+    return t[0].diagonal().sum()
+
+
 RULES = {
+    "UnsafeViewBackward0": _unsafe_view,
+    "TraceBackward0": _trace,
+    "LinalgInvExBackward0": _linalg_inv,
+    "LinalgDetBackward0": _linalg_det,
+    "LinalgSlogdetBackward0": _linalg_slogdet,
+    "LinalgSolveExBackward0": _linalg_solve,
+    "LinalgCholeskyExBackward0": _linalg_cholesky,
     "MulBackward0": _mul,
     "DivBackward0": _div,
     "MmBackward0": _product(_C.mm),

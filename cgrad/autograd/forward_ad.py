@@ -53,8 +53,11 @@ def make_dual(tensor, tangent, *, level=None):
     if not tangent.is_floating_point():
         raise ValueError(f"Expected tangent to be floating point or complex, but got: {tangent.dtype}")
     if level != _current_level:
-        raise RuntimeError("Trying to create a dual Tensor for forward AD at a level that is not the current "
-                           "one. This is not supported.")
+        # PyTorch's C++ checks: a level that does not exist, or not the one running
+        if _current_level < 0:
+            raise RuntimeError("Trying to access a forward AD level with an invalid index. This index was "
+                               "either not created or is already deleted.")
+        raise RuntimeError("Invalid level given to _make_dual")
     return _C._fw_make_dual(tensor, tangent)
 
 
@@ -75,6 +78,10 @@ def unpack_dual(tensor, *, level=None):
         raise TypeError(f"_unpack_dual(): argument 'dual' (position 1) must be Tensor, not "
                         f"{type(tensor).__name__}")
     primal, tangent = _C._fw_unpack_dual(tensor)
+    if level != _current_level:
+        if tangent is not None:     # PyTorch checks the level when the tensor has a tangent
+            raise RuntimeError("Invalid level given to _fw_primal")
+        return UnpackedDualTensor(primal, None)
     return UnpackedDualTensor(primal, tangent)
 
 

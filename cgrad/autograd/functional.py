@@ -5,11 +5,11 @@ The structure, checks and error texts follow PyTorch's implementation of the
 same module, so results nest the same way (a tuple per output, inside it one
 entry per input) and strict mode fails on the same conditions. jvp and hvp
 use the double-backward trick as PyTorch does (jvp only in strict mode).
-vectorize=True computes all rows of a Jacobian with one vmapped
-vector-Jacobian product (func runs once on a batch of copies of the inputs;
-one autograd.grad(is_grads_batched=True) call on the recorded graph when
-func cannot run under vmap); jvp and strategy="forward-mode" run in forward
-mode (cgrad.autograd.forward_ad)."""
+vectorize=True computes all rows of a Jacobian with one
+autograd.grad(is_grads_batched=True) call on the recorded graph (one batched
+backward pass, cgrad/autograd/_batched_grad.py); jvp and
+strategy="forward-mode" run in forward mode (cgrad.autograd.forward_ad),
+the forward-mode Jacobian as vmap over jvp of the standard basis."""
 import cgrad
 from cgrad import _C
 from cgrad.autograd import forward_ad
@@ -285,44 +285,40 @@ def _jacfwd(func, inputs, strict=False, vectorize=False):
     if not vectorize:
         raise NotImplementedError('Computing Jacobian using forward-AD or forward-over-reverse Hessian is'
                                   'only implemented for `vectorize=True`.')
-    # one jvp per column of the Jacobian (PyTorch vmaps them over the basis)
+    # every column in one forward pass: vmap over jvp of the standard basis,
+    # as PyTorch's _jacfwd (its legacy vmap does not warn on a fallback)
+    from cgrad.func._batched import quiet_fallback
+    from cgrad.func._forward import _jvp_with_argnums
+    from cgrad.func import vmap
     input_numels = tuple(inp.numel() for inp in inputs)
     basis = _construct_standard_basis_for(inputs, input_numels)
-    columns, is_outputs_tuple, outputs = [], None, None
-    for k in range(sum(input_numels)):
-        with forward_ad.dual_level():
-            duals = tuple(forward_ad.make_dual(inp, b[k].view_as(inp)) for inp, b in zip(inputs, basis))
-            is_outputs_tuple, dual_outputs = _as_tuple(func(*duals), 'outputs')
-            column, outputs = [], []
-            for dual_out in dual_outputs:
-                primal, tangent = forward_ad.unpack_dual(dual_out)
-                outputs.append(primal)
-                column.append(cgrad.zeros_like(primal) if tangent is None else tangent)
-        columns.append(column)
-    if outputs is None:     # no input element: evaluate once for the outputs' shapes
+    output_info = []
+
+    def outputs_as_tuple(*duals):
+        is_outputs_tuple, outs = _as_tuple(func(*duals), 'outputs')
+        output_info.append(is_outputs_tuple)
+        return outs
+
+    def push_jvp(*tangents):
+        tangents = tuple(t.view_as(inp) for t, inp in zip(tangents, inputs))
+        return _jvp_with_argnums(outputs_as_tuple, inputs, tangents, None)
+    if sum(input_numels) == 0:
         is_outputs_tuple, outputs = _as_tuple(func(*inputs), 'outputs')
+        tangents = tuple(_C.zeros((0,) + tuple(o.shape), dtype=o.dtype) for o in outputs)
+    else:
+        with quiet_fallback():
+            primals_out, tangents = vmap(push_jvp)(*basis)
+        is_outputs_tuple = output_info[0]
+        outputs = tuple(p[0] for p in primals_out)
     jacobian_input_output = []
-    for i, output_i in enumerate(outputs):
-        if columns:
-            jac = _C.stack([col[i] for col in columns], -1)
-        else:
-            jac = _C.zeros(tuple(output_i.shape) + (0,), dtype=output_i.dtype)
+    for jac_output_i, output_i in zip(tangents, outputs):
         jacobian_output_i = []
-        for piece, input_j in zip(jac.split(list(input_numels), -1), inputs):
-            jacobian_output_i.append(piece.reshape(tuple(output_i.shape) + tuple(input_j.shape)))
+        for jac, input_j in zip(jac_output_i.split(list(input_numels), 0), inputs):
+            # the batch dim runs over the inputs' elements: it goes last
+            jac = jac.permute(*range(1, jac.dim()), 0)
+            jacobian_output_i.append(jac.reshape(tuple(output_i.shape) + tuple(input_j.shape)))
         jacobian_input_output.append(tuple(jacobian_output_i))
     return _tuple_postprocess(tuple(jacobian_input_output), (is_outputs_tuple, is_inputs_tuple))
-
-
-def _vmapped_rows(func, inputs, raw_outputs, outputs, output_numels):
-    """vectorize=True as cgrad.func.jacrev computes it: func runs once under
-    vmap on copies of the inputs, one engine pass gives all rows. None when
-    func cannot run under vmap; the caller then uses the recorded graph."""
-    from cgrad.func import _OutputMeta, _vectorized_rows
-    from cgrad.func._pytree import tree_flatten
-    metas = [_OutputMeta(o.shape, o.dtype) for o in outputs]
-    return _vectorized_rows(func, inputs, tuple(range(len(inputs))), False, metas, output_numels, None,
-                            tree_flatten(raw_outputs)[1])
 
 
 def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False, strategy='reverse-mode'):
@@ -361,9 +357,8 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False, st
                     vj[el_idx] = cgrad.zeros_like(inputs[el_idx]).expand(
                         (sum(output_numels),) + inputs[el_idx].shape)
                 return tuple(vj)
-            jacobians_of_flat_output = _vmapped_rows(func, inputs, raw_outputs, outputs, output_numels)
-            if jacobians_of_flat_output is None:
-                jacobians_of_flat_output = vjp(grad_outputs)
+            # PyTorch's: one backward pass over the recorded graph, batched over the basis rows
+            jacobians_of_flat_output = vjp(grad_outputs)
             jacobian_input_output = []
             for jac_input_i, input_i in zip(jacobians_of_flat_output, inputs):
                 jacobian_input_i_output = []

@@ -313,6 +313,21 @@ def _chunk_bases(flat_out, numels, chunk_size):
         yield rows, chunk
 
 
+def _rows_from_chunks(flat_out, flat_diff, chunks, keep):
+    """The Jacobian rows from the recorded graph, one batched pass per chunk
+    of (cached) identity rows; a row that is a basis tensor itself (an
+    output that is an input) is copied, so that the cache stays intact."""
+    pieces = [[] for _ in flat_diff]
+    for rows, basis in chunks:
+        grads = _autograd_grad(flat_out, flat_diff, basis, retain_graph=True, create_graph=keep,
+                               is_grads_batched=True)
+        for k, g in enumerate(_zeros_for(grads, flat_diff, batch=rows)):
+            if any(g.data_ptr() == b.data_ptr() for b in basis):
+                g = g.clone()
+            pieces[k].append(g)
+    return [p[0] if len(p) == 1 else _C.cat(p, 0) for p in pieces]
+
+
 def _rows_one_pass_each(flat_out, flat_diff, numels, chunk_size, keep):
     """The Jacobian rows from the recorded graph, one engine pass per row."""
     pieces = [[] for _ in flat_diff]
@@ -408,6 +423,41 @@ def _assemble(per_input, keep, numels, metas, args, argnums, out_spec):
 _LAYOUT_CACHE_SIZE = 16
 
 
+def _top_level():
+    """No transform, vmap or dual level is running around this call."""
+    return _depth() == 0 and not active_levels() and not _C._fw_is_active()
+
+
+def _jacrev_recorded(func, args, argnums, has_aux, chunk_size, bases_cache):
+    """jacrev outside any transform, as torch.func's: func runs once and its
+    graph gives every row in one batched backward pass over the rows of
+    the identity (autograd.grad(is_grads_batched=True); chunk_size rows a
+    pass). The rows of the identity are kept per output layout."""
+    vjp_out = _vjp_with_argnums(func, *args, argnums=argnums, has_aux=has_aux)
+    if has_aux:
+        output, vjp_fn, aux = vjp_out
+    else:
+        output, vjp_fn = vjp_out
+    flat_out = vjp_fn._flat_out
+    keep = vjp_fn._keep
+    metas = [_OutputMeta(o.shape, o.dtype) for o in flat_out]
+    numels = tuple(m.numel() for m in metas)
+    if sum(numels) == 0:
+        per_input = [_C.zeros((0,) + tuple(x.shape), dtype=x.dtype) for x in vjp_fn._flat_diff]
+    else:
+        key = tuple((m.shape, m.dtype) for m in metas)
+        chunks = bases_cache.get(key)
+        if chunks is None:
+            if len(bases_cache) >= _LAYOUT_CACHE_SIZE:
+                bases_cache.clear()
+            chunks = bases_cache[key] = list(_chunk_bases(metas, numels, chunk_size))
+        per_input = _rows_from_chunks(flat_out, vjp_fn._flat_diff, chunks, keep)
+    result = _assemble(per_input, keep, numels, metas, args, argnums, vjp_fn._out_spec)
+    if has_aux:
+        return result, aux
+    return result
+
+
 def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None, _preallocate_and_copy=False):
     """A function returning the Jacobian of func w.r.t. args[argnums],
     computed in reverse mode: one vmapped vjp over the rows of the identity
@@ -418,9 +468,12 @@ def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None, _preallocate_and_
     if not (chunk_size is None or chunk_size > 0):
         raise ValueError("jacrev: `chunk_size` should be greater than 0.")
     layouts = {}
+    bases_cache = {}
 
     @functools.wraps(func)
     def wrapper(*args):
+        if _top_level():
+            return _jacrev_recorded(func, args, argnums, has_aux, chunk_size, bases_cache)
         key = None if has_aux else _input_key(args, argnums)
         known = layouts.get(key) if key is not None else None
         if known is not None:

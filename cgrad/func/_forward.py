@@ -11,8 +11,9 @@ standard basis, one batched forward pass for every Jacobian column, as
 torch.func does. cgrad's forward AD has one dual level (PyTorch's
 forward_ad has one too; torch.func nests jvp through functorch's wrapper
 levels): a jvp inside a running jvp takes its Jacobian-vector product from
-reverse mode under the outer level (_nested_jvp), so jvp of jvp and jacfwd
-of jacfwd give torch.func's values.
+reverse mode under the outer level (_nested_jvp), and a jacfwd inside one
+is the same Jacobian from jacrev (one vmapped backward under the outer
+tangents), so jvp of jvp and jacfwd of jacfwd give torch.func's values.
 """
 import functools
 
@@ -198,6 +199,13 @@ def jacfwd(func, argnums=0, has_aux=False, *, randomness="error"):
     @functools.wraps(func)
     def wrapper(*args):
         _check_randomness(randomness)
+        if _C._fw_is_active() and randomness == "error":
+            # inside a running jvp (jacfwd of jacfwd, hessian's outer level): the dual level is
+            # taken, and the same Jacobian in reverse mode runs under the outer level's tangents
+            # (forward-over-reverse) in one vmapped backward pass, where column-wise nested jvps
+            # would each pay a vjp of a vjp
+            from cgrad.func import jacrev
+            return jacrev(func, argnums, has_aux=has_aux)(*args)
         from cgrad.func import _slice_argnums, vmap
         primals = args if argnums is None else _slice_argnums(args, argnums)[1]
         flat_primals, primals_spec = tree_flatten(primals)

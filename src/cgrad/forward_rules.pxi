@@ -489,6 +489,86 @@ def _jvp_norm(_NormNode n, tuple inputs, tuple t, Tensor out, int nr):
     return total
 
 
+# ---------------------------------------------------------------------------
+# prod, scatter, index_put and the writes (copy_, fill_, zero_, setitem)
+
+cdef Tensor tangent_or_zeros_like(object t, Tensor like):
+    return op_zeros_like(like) if t is None else <Tensor>t
+
+
+def _jvp_prod(Node n, tuple inputs, tuple t, Tensor out, int nr):
+    # prod_backward(ones, self, result).mul_(self_t).sum() (over dim, keepdim, for prod(dim)): the
+    # Jacobian of a product is one row per output element, J^T 1 read off the node's own backward
+    cdef Tensor x = <Tensor>inputs[0], tan = <Tensor>t[0]
+    cdef Tensor d = <Tensor>(<tuple>n.apply(op_expand(op_full_like_one(out), shape_tuple(out))))[0]
+    cdef Tensor term
+    if not (x._requires_grad or tan._requires_grad):
+        d = alias_detached(d)       # the saved result's history must not reach the tangent
+    term = op_mul(d, tan)
+    if type(n) is ProdBackward0:
+        return in_dtype_of(op_sum(term, None, False, None), out)
+    return in_dtype_of(op_sum(term, ((<ProdBackward1>n).dim,), (<ProdBackward1>n).keepdim, None), out)
+
+
+cdef Tensor op_full_like_one(Tensor like):
+    cdef Tensor one = new_tensor(0, NULL, like._dtype)
+    fill_scalar(one, 1)
+    return one
+
+
+def _jvp_scatter(Node n, tuple inputs, tuple t, Tensor out, int nr):
+    # self_t.scatter(dim, index, src_t); with a value, self_t.scatter(dim, index, 0)
+    cdef Tensor self_t = tangent_or_zeros_like(t[0], out)
+    if type(n) is ScatterBackward1:
+        return op_scatter(self_t, (<ScatterBackward1>n).dim, (<ScatterBackward1>n).index, None, 0)
+    return op_scatter(self_t, (<ScatterBackward0>n).dim, (<ScatterBackward0>n).index,
+                      tangent_or_zeros_like(t[1], <Tensor>inputs[1]), None)
+
+
+def _jvp_scatter_add(ScatterAddBackward0 n, tuple inputs, tuple t, Tensor out, int nr):
+    # self_t.scatter_add(dim, index, src_t)
+    cdef Tensor self_t = tangent_or_zeros_like(t[0], out)
+    if t[1] is None:
+        return op_clone(self_t)
+    return op_scatter_add(self_t, n.dim, n.index, <Tensor>t[1])
+
+
+def _jvp_index_put(IndexPutBackward0 n, tuple inputs, tuple t, Tensor out, int nr):
+    # self_t.index_put(indices, values_t, accumulate) (self[indices] = values as well)
+    cdef Tensor self_t
+    cdef Tensor values_t
+    if n.ai is None or len(inputs) < 2:
+        return NotImplemented
+    self_t = tangent_or_zeros_like(t[0], out)
+    if len(t) < 2 or t[1] is None:
+        values_t = zeros_scalar(self_t._dtype)
+    else:
+        values_t = <Tensor>t[1]
+        if values_t._dtype != self_t._dtype:
+            values_t = op_to_dtype(values_t, self_t._dtype)
+    return op_index_put_ai(self_t, n.ai, values_t, n.accumulate)
+
+
+def _jvp_write(Node n, tuple inputs, tuple t, Tensor out, int nr):
+    # copy_: self_t.copy_(src_t); fill_(tensor value): the value's tangent everywhere; fill_(number)
+    # and zero_: zeros
+    cdef Tensor value_t
+    if type(n) is FillBackward2 or type(n) is ZeroBackward0 or len(t) < 2 or t[1] is None:
+        return op_zeros_like(out)
+    value_t = <Tensor>t[1]
+    if value_t._dtype != out._dtype:
+        value_t = op_to_dtype(value_t, out._dtype)
+    return op_clone(op_expand(value_t, shape_tuple(out)))
+
+
+FW_NODE_RULES.update({
+    ProdBackward0: _jvp_prod, ProdBackward1: _jvp_prod,
+    ScatterBackward0: _jvp_scatter, ScatterBackward1: _jvp_scatter, ScatterAddBackward0: _jvp_scatter_add,
+    IndexPutBackward0: _jvp_index_put,
+    CopyBackwards: _jvp_write, FillBackward3: _jvp_write, FillBackward2: _jvp_write, ZeroBackward0: _jvp_write,
+})
+
+
 FW_NODE_RULES.update({
     # element-wise (the backward applied to the tangent)
     RsubBackward1: _jvp_elementwise, PowBackward0: _jvp_elementwise, PowBackward2: _jvp_elementwise,

@@ -69,15 +69,14 @@ cdef LinalgNode new_linalg_node(type cls, list inputs, int num_outputs, tuple op
 
 
 cdef bint any_needs_grad(list inputs) except -1:
+    """Whether an input needs the op's node: it requires grad (grad mode),
+    or it carries a forward-AD tangent (the node computes the output's)."""
     cdef Tensor t
-    if not cgrad_grad_enabled:
+    if not cgrad_grad_enabled and not cgrad_fwd_active:
         return False
     for x in inputs:
-        if x is not None:
-            t = <Tensor>x
-            refresh_view(t)
-            if t._requires_grad:
-                return True
+        if x is not None and needs_grad(<Tensor>x):
+            return True
     return False
 
 

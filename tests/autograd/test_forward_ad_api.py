@@ -253,3 +253,30 @@ def test_tangent_has_no_graph_without_grad(op):
             t = f.unpack_dual(y).tangent
             return [y.requires_grad, t.requires_grad, t.grad_fn is None]
     assert both(run)[1] == [False, False, True]
+
+
+def test_explicit_level_arguments_and_their_errors():
+    """make_dual / unpack_dual with a level that is not the running one:
+    PyTorch's C++ errors (a level that does not exist, an invalid level for
+    a tensor with a tangent; none for a tensor without one)."""
+    def levels(lib):
+        f = fw(lib)
+        x = lib.tensor([1.0, 2.0, 3.0])
+        out = []
+        with f.dual_level():
+            d = f.make_dual(x, lib.ones(3))
+            out.append(outcome(lambda: arr(f.make_dual(x, lib.ones(3), level=1))))
+            out.append(outcome(lambda: arr(f.make_dual(x, lib.ones(3), level=7))))
+            out.append(outcome(lambda: arr(f.unpack_dual(d, level=1).tangent)))
+            out.append(outcome(lambda: f.unpack_dual(x, level=4).tangent))
+            out.append(outcome(lambda: arr(f.unpack_dual(d, level=0).tangent)))
+            out.append(outcome(lambda: arr(f.make_dual(x, lib.ones(3), level=-1))))
+        out.append(outcome(lambda: arr(f.make_dual(x, lib.ones(3), level=0))))
+        out.append(outcome(lambda: f.unpack_dual(x, level=3).tangent))
+        return out
+
+    status, res = both(levels)
+    assert status == "ok"
+    assert res[0] == ("RuntimeError", "Invalid level given to _make_dual")
+    assert res[2] == ("RuntimeError", "Invalid level given to _fw_primal")
+    assert res[6][1].startswith("Trying to access a forward AD level with an invalid index")

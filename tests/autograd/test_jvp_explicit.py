@@ -19,7 +19,26 @@ from test_jvp_ops import check_tangent
 requires_torch = pytest.mark.skipif(torch is None, reason="torch (comparison oracle) not installed")
 
 # samples of jvp_samples whose ops still take the transpose of their VJP
-TRANSPOSED = {"prod", "copy_", "setitem"}
+TRANSPOSED = set()
+
+
+def _square(n, shift=3.0):
+    return R(n, n) + shift * np.eye(n)
+
+
+def _setitem_indices(L, a, b):
+    a[L.tensor([2, 0])] = b
+    return a
+
+
+# out-of-place index_put is a composite (cgrad/_ops_index_extra.py) whose node's VJP is transposed:
+# checked for values (finite differences, the VJP, torch), not for an explicit formula
+INDEX_PUT = [
+    ("index_put", lambda L, a, v: a.index_put((L.tensor([0, 2]),), v), [R(3, 2), R(2, 2)], 2),
+    ("index_put_values_only", lambda L, a, v: a.index_put((L.tensor([0, 2]),), v), [R(3, 2), R(2, 2)], (1,)),
+    ("index_put_accumulate", lambda L, a, v: a.index_put((L.tensor([1, 1]),), v, accumulate=True),
+     [R(3, 2), R(2, 2)], 2),
+]
 
 EXTRA = [
     ("fmax", lambda L, a, b: L.fmax(a, b), [R(3, 4), R(4)], 2),
@@ -83,9 +102,40 @@ EXTRA = [
     ("batch_norm_eval", lambda L, a, m, v: L.nn.functional.batch_norm(a, m, v, training=False),
      [R(4, 3), R(3), P(3)], 1),
     ("linear_no_bias", lambda L, x, w: L.nn.functional.linear(x, w), [R(2, 4), R(3, 4)], 2),
+    # prod, scatter, index_put, the writes, linalg (PyTorch's derivatives.yaml result: formulas)
+    ("prod_all", lambda L, a: a.prod(), [R(3, 4)], 1),
+    ("prod_dim_keepdim_zero", lambda L, a: a.prod(0, keepdim=True),
+     [np.array([[0.0, 2.0, 1.5], [3.0, 0.0, -1.0], [1.0, 4.0, 0.5]])], 1),
+    ("scatter_src", lambda L, a, s: a.scatter(1, L.tensor([[0, 2], [1, 0]]), s), [R(2, 3), R(2, 2)], 2),
+    ("scatter_src_only", lambda L, a, s: a.scatter(1, L.tensor([[0, 2], [1, 0]]), s), [R(2, 3), R(2, 2)], (1,)),
+    ("scatter_value", lambda L, a: a.scatter(1, L.tensor([[0, 2], [1, 0]]), 2.0), [R(2, 3)], 1),
+    ("scatter_add", lambda L, a, s: a.scatter_add(0, L.tensor([[0, 1, 0]]), s), [R(2, 3), R(1, 3)], 2),
+    ("setitem_indices", lambda L, a, b: _setitem_indices(L, a.clone(), b), [R(3, 4), R(2, 4)], 2),
+    ("copy_broadcast", lambda L, a, b: a.clone().copy_(b), [R(3, 4), R(4)], 2),
+    ("fill_tensor", lambda L, a, v: a.clone().fill_(v), [R(3, 4), R()], 2),
+    ("fill_number", lambda L, a: a.clone().fill_(2.0), [R(3, 4)], 1),
+    ("zero_", lambda L, a: a.clone().zero_(), [R(3, 4)], 1),
+    ("trace", lambda L, a: a.trace(), [R(3, 4)], 1),
+    ("kron_unsafe_view", lambda L, a, b: L.kron(a, b), [R(2, 3), R(3, 2)], 2),
+    ("linalg_inv", lambda L, a: L.linalg.inv(a), [_square(3)], 1),
+    ("linalg_inv_batched", lambda L, a: L.inverse(a), [np.stack([_square(3), _square(3)])], 1),
+    ("linalg_det", lambda L, a: L.linalg.det(a), [_square(3)], 1),
+    ("linalg_slogdet", lambda L, a: L.linalg.slogdet(a)[1], [_square(3)], 1),
+    ("linalg_solve", lambda L, a, b: L.linalg.solve(a, b), [_square(3), R(3, 2)], 2),
+    ("linalg_solve_vector", lambda L, a, b: L.linalg.solve(a, b), [_square(3), R(3)], 2),
+    ("linalg_solve_right", lambda L, a, b: L.linalg.solve(a, b, left=False), [_square(3), R(3, 3)], 2),
+    ("linalg_solve_b_only", lambda L, a, b: L.linalg.solve(a, b), [_square(3), R(3, 2)], (1,)),
+    ("linalg_cholesky", lambda L, a: L.linalg.cholesky(a @ a.mT + 3 * L.eye(3, dtype=a.dtype)), [R(3, 3)], 1),
+    ("linalg_cholesky_upper", lambda L, a: L.linalg.cholesky(a @ a.mT + 3 * L.eye(3, dtype=a.dtype), upper=True),
+     [R(3, 3)], 1),
 ]
 
 EXPLICIT = [s for s in SAMPLES if s[0] not in TRANSPOSED] + EXTRA
+
+
+@pytest.mark.parametrize("name,fn,inputs,n_dual", INDEX_PUT, ids=[s[0] for s in INDEX_PUT])
+def test_index_put_jvp(name, fn, inputs, n_dual):
+    check_tangent(fn, inputs, positions_of(inputs, n_dual))
 
 
 def positions_of(inputs, n_dual):
