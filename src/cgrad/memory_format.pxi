@@ -192,6 +192,10 @@ cdef Tensor op_to_format(Tensor x, int dt, int code, bint copy):
 cdef Tensor op_cast_preserving(Tensor x, int dt):
     """x.to(dtype), x.double(), ...: PyTorch's copy keeps a dense
     non-contiguous layout (a transposed or channels-last tensor stays so)."""
+    cdef Py_ssize_t strides[MAX_DIMS]
     if x._contiguous or x._dtype == dt:
         return op_to_dtype(x, dt)
+    # PyTorch's size check of the copy names its strides
+    infer_dense_strides(x._ndim, x._shape, x._strides, strides)
+    strided_nbytes(x._ndim, x._shape, strides, dt)
     return op_to_format(x, dt, FORMAT_PRESERVE, False)
