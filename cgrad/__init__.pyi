@@ -25,6 +25,8 @@ from cgrad._C import Generator as _Generator
 from cgrad._C import Size as Size
 from cgrad._C import Tensor as Tensor
 from cgrad._C import abs as abs
+from cgrad._C import abs as absolute
+from cgrad._C import abs_ as abs_
 from cgrad._C import acos as acos
 from cgrad._C import acos_ as acos_
 from cgrad._C import acosh as acosh
@@ -78,6 +80,7 @@ from cgrad._C import concat as concat
 from cgrad._C import concatenate as concatenate
 from cgrad._C import copysign as copysign
 from cgrad._C import cos as cos
+from cgrad._C import cos_ as cos_
 from cgrad._C import cosh as cosh
 from cgrad._C import cosh_ as cosh_
 from cgrad._C import count_nonzero as count_nonzero
@@ -104,6 +107,7 @@ from cgrad._C import erfinv as erfinv
 from cgrad._C import exp as exp
 from cgrad._C import exp2 as exp2
 from cgrad._C import exp2_ as exp2_
+from cgrad._C import exp_ as exp_
 from cgrad._C import expm1 as expm1
 from cgrad._C import expm1_ as expm1_
 from cgrad._C import eye as eye
@@ -161,6 +165,7 @@ from cgrad._C import log1p as log1p
 from cgrad._C import log1p_ as log1p_
 from cgrad._C import log2 as log2
 from cgrad._C import log2_ as log2_
+from cgrad._C import log_ as log_
 from cgrad._C import log_softmax as log_softmax
 from cgrad._C import logaddexp as logaddexp
 from cgrad._C import logaddexp2 as logaddexp2
@@ -195,6 +200,8 @@ from cgrad._C import narrow as narrow
 from cgrad._C import ne as ne
 from cgrad._C import neg as neg
 from cgrad._C import neg as negative
+from cgrad._C import neg_ as neg_
+from cgrad._C import neg_ as negative_
 from cgrad._C import nonzero as nonzero
 from cgrad._C import norm as norm
 from cgrad._C import normal as normal
@@ -223,6 +230,7 @@ from cgrad._C import randn_like as randn_like
 from cgrad._C import randperm as randperm
 from cgrad._C import ravel as ravel
 from cgrad._C import reciprocal as reciprocal
+from cgrad._C import reciprocal_ as reciprocal_
 from cgrad._C import relu as relu
 from cgrad._C import relu_ as relu_
 from cgrad._C import remainder as remainder
@@ -246,9 +254,11 @@ from cgrad._C import set_rng_state as set_rng_state
 from cgrad._C import sgn as sgn
 from cgrad._C import sgn_ as sgn_
 from cgrad._C import sigmoid as sigmoid
+from cgrad._C import sigmoid_ as sigmoid_
 from cgrad._C import sign as sign
 from cgrad._C import signbit as signbit
 from cgrad._C import sin as sin
+from cgrad._C import sin_ as sin_
 from cgrad._C import sinc as sinc
 from cgrad._C import sinc_ as sinc_
 from cgrad._C import sinh as sinh
@@ -257,6 +267,7 @@ from cgrad._C import softmax as softmax
 from cgrad._C import split as split
 from cgrad._C import split_with_sizes as split_with_sizes
 from cgrad._C import sqrt as sqrt
+from cgrad._C import sqrt_ as sqrt_
 from cgrad._C import square as square
 from cgrad._C import square_ as square_
 from cgrad._C import squeeze as squeeze
@@ -271,6 +282,7 @@ from cgrad._C import t as t
 from cgrad._C import tan as tan
 from cgrad._C import tan_ as tan_
 from cgrad._C import tanh as tanh
+from cgrad._C import tanh_ as tanh_
 from cgrad._C import tensor as tensor
 from cgrad._C import threshold as threshold
 from cgrad._C import threshold_ as threshold_
@@ -411,4 +423,4 @@ preserve_format: _memory_format
 short: _dtype
 uint8: _dtype
 def __dir__() -> builtins.list[builtins.str]: ...
-__all__ = ['Generator', 'Size', 'Tensor', '_dynamo', 'abs', 'acos', 'acos_', 'acosh', 'acosh_', 'add', 'addbmm', 'addmm', 'addmv', 'addr', 'adjoint', 'all', 'allclose', 'amax', 'amin', 'aminmax', 'any', 'arange', 'arccos', 'arccos_', 'arccosh', 'arccosh_', 'arcsin', 'arcsin_', 'arcsinh', 'arcsinh_', 'arctan', 'arctan2', 'arctan_', 'arctanh', 'arctanh_', 'argmax', 'argmin', 'argsort', 'as_strided', 'as_strided_', 'as_tensor', 'asin', 'asin_', 'asinh', 'asinh_', 'atan', 'atan2', 'atan_', 'atanh', 'atanh_', 'atleast_1d', 'atleast_2d', 'atleast_3d', 'autograd', 'backends', 'baddbmm', 'bernoulli', 'bincount', 'bitwise_and', 'bitwise_not', 'bitwise_or', 'bitwise_xor', 'block_diag', 'bmm', 'bool', 'bucketize', 'can_cast', 'cartesian_prod', 'cat', 'cdist', 'ceil', 'ceil_', 'celu', 'celu_', 'channels_last', 'channels_last_3d', 'cholesky', 'cholesky_inverse', 'cholesky_solve', 'chunk', 'clamp', 'clamp_', 'clamp_max', 'clamp_min', 'clip', 'clip_', 'clone', 'combinations', 'compile', 'compiler', 'concat', 'concatenate', 'contiguous_format', 'copysign', 'cos', 'cosh', 'cosh_', 'count_nonzero', 'cross', 'cuda', 'cummax', 'cummin', 'cumprod', 'cumsum', 'default_generator', 'deg2rad', 'deg2rad_', 'det', 'device', 'diag', 'diag_embed', 'diagonal', 'digamma', 'distributed', 'distributions', 'div', 'divide', 'dot', 'double', 'dropout', 'dtype', 'einsum', 'empty', 'empty_like', 'enable_grad', 'eq', 'equal', 'erf', 'erf_', 'erfc', 'erfc_', 'erfinv', 'exp', 'exp2', 'exp2_', 'expm1', 'expm1_', 'eye', 'fix', 'fix_', 'flatten', 'flip', 'float', 'float16', 'float32', 'float64', 'float_power', 'floor', 'floor_', 'floor_divide', 'fmax', 'fmin', 'fmod', 'frac', 'frac_', 'from_dlpack', 'from_numpy', 'full', 'full_like', 'func', 'gather', 'ge', 'ger', 'get_default_device', 'get_default_dtype', 'get_num_threads', 'get_rng_state', 'greater', 'greater_equal', 'gt', 'half', 'hardshrink', 'heaviside', 'histc', 'hstack', 'hypot', 'i0', 'i0_', 'index_add', 'index_copy', 'index_fill', 'index_put', 'index_select', 'inference_mode', 'initial_seed', 'int', 'int16', 'int32', 'int64', 'int8', 'inverse', 'is_anomaly_check_nan_enabled', 'is_anomaly_enabled', 'is_floating_point', 'is_grad_enabled', 'is_inference_mode_enabled', 'is_tensor', 'isclose', 'isfinite', 'isinf', 'isnan', 'isneginf', 'isposinf', 'kron', 'kthvalue', 'le', 'lerp', 'less', 'less_equal', 'lgamma', 'linalg', 'linspace', 'load', 'log', 'log10', 'log10_', 'log1p', 'log1p_', 'log2', 'log2_', 'log_softmax', 'logaddexp', 'logaddexp2', 'logcumsumexp', 'logdet', 'logical_and', 'logical_not', 'logical_or', 'logical_xor', 'logit', 'logit_', 'logsumexp', 'long', 'lt', 'lu_solve', 'manual_seed', 'masked_fill', 'masked_scatter', 'masked_select', 'matmul', 'matrix_exp', 'matrix_power', 'max', 'maximum', 'mean', 'median', 'memory_format', 'meshgrid', 'min', 'minimum', 'mm', 'mode', 'moveaxis', 'movedim', 'msort', 'mul', 'multinomial', 'multiply', 'mv', 'nan_to_num', 'nan_to_num_', 'nanmean', 'nanmedian', 'nanquantile', 'nansum', 'narrow', 'narrow_copy', 'ne', 'neg', 'negative', 'nn', 'no_grad', 'nonzero', 'norm', 'normal', 'not_equal', 'numel', 'ones', 'ones_like', 'optim', 'outer', 'permute', 'pinverse', 'poisson', 'polygamma', 'positive', 'pow', 'prelu', 'preserve_format', 'prod', 'promote_types', 'qr', 'quantile', 'rad2deg', 'rad2deg_', 'rand', 'rand_like', 'randint', 'randint_like', 'randn', 'randn_like', 'random', 'randperm', 'ravel', 'reciprocal', 'relu', 'relu_', 'remainder', 'reshape', 'result_type', 'return_types', 'roll', 'rot90', 'round', 'round_', 'row_stack', 'rrelu', 'rrelu_', 'rsqrt', 'rsqrt_', 'rsub', 'save', 'scatter', 'scatter_add', 'searchsorted', 'seed', 'select', 'selu', 'selu_', 'serialization', 'set_default_device', 'set_grad_enabled', 'set_num_threads', 'set_printoptions', 'set_rng_state', 'sgn', 'sgn_', 'short', 'sigmoid', 'sign', 'signbit', 'sin', 'sinc', 'sinc_', 'sinh', 'sinh_', 'slogdet', 'softmax', 'sort', 'special', 'split', 'split_with_sizes', 'sqrt', 'square', 'square_', 'squeeze', 'stack', 'std', 'std_mean', 'sub', 'subtract', 'sum', 'svd', 'swapaxes', 'swapdims', 't', 'take', 'take_along_dim', 'tan', 'tan_', 'tanh', 'tensor', 'tensordot', 'threshold', 'threshold_', 'tile', 'topk', 'trace', 'transpose', 'tril', 'tril_indices', 'triu', 'triu_indices', 'true_divide', 'trunc', 'trunc_', 'uint8', 'unbind', 'unflatten', 'unique', 'unique_consecutive', 'unsqueeze', 'utils', 'var', 'var_mean', 'viz', 'vmap', 'vstack', 'where', 'xlogy', 'xlogy_', 'zeros', 'zeros_like']
+__all__ = ['Generator', 'Size', 'Tensor', '_dynamo', 'abs', 'abs_', 'absolute', 'acos', 'acos_', 'acosh', 'acosh_', 'add', 'addbmm', 'addmm', 'addmv', 'addr', 'adjoint', 'all', 'allclose', 'amax', 'amin', 'aminmax', 'any', 'arange', 'arccos', 'arccos_', 'arccosh', 'arccosh_', 'arcsin', 'arcsin_', 'arcsinh', 'arcsinh_', 'arctan', 'arctan2', 'arctan_', 'arctanh', 'arctanh_', 'argmax', 'argmin', 'argsort', 'as_strided', 'as_strided_', 'as_tensor', 'asin', 'asin_', 'asinh', 'asinh_', 'atan', 'atan2', 'atan_', 'atanh', 'atanh_', 'atleast_1d', 'atleast_2d', 'atleast_3d', 'autograd', 'backends', 'baddbmm', 'bernoulli', 'bincount', 'bitwise_and', 'bitwise_not', 'bitwise_or', 'bitwise_xor', 'block_diag', 'bmm', 'bool', 'bucketize', 'can_cast', 'cartesian_prod', 'cat', 'cdist', 'ceil', 'ceil_', 'celu', 'celu_', 'channels_last', 'channels_last_3d', 'cholesky', 'cholesky_inverse', 'cholesky_solve', 'chunk', 'clamp', 'clamp_', 'clamp_max', 'clamp_min', 'clip', 'clip_', 'clone', 'combinations', 'compile', 'compiler', 'concat', 'concatenate', 'contiguous_format', 'copysign', 'cos', 'cos_', 'cosh', 'cosh_', 'count_nonzero', 'cross', 'cuda', 'cummax', 'cummin', 'cumprod', 'cumsum', 'default_generator', 'deg2rad', 'deg2rad_', 'det', 'device', 'diag', 'diag_embed', 'diagonal', 'digamma', 'distributed', 'distributions', 'div', 'divide', 'dot', 'double', 'dropout', 'dtype', 'einsum', 'empty', 'empty_like', 'enable_grad', 'eq', 'equal', 'erf', 'erf_', 'erfc', 'erfc_', 'erfinv', 'exp', 'exp2', 'exp2_', 'exp_', 'expm1', 'expm1_', 'eye', 'fix', 'fix_', 'flatten', 'flip', 'float', 'float16', 'float32', 'float64', 'float_power', 'floor', 'floor_', 'floor_divide', 'fmax', 'fmin', 'fmod', 'frac', 'frac_', 'from_dlpack', 'from_numpy', 'full', 'full_like', 'func', 'gather', 'ge', 'ger', 'get_default_device', 'get_default_dtype', 'get_num_threads', 'get_rng_state', 'greater', 'greater_equal', 'gt', 'half', 'hardshrink', 'heaviside', 'histc', 'hstack', 'hypot', 'i0', 'i0_', 'index_add', 'index_copy', 'index_fill', 'index_put', 'index_select', 'inference_mode', 'initial_seed', 'int', 'int16', 'int32', 'int64', 'int8', 'inverse', 'is_anomaly_check_nan_enabled', 'is_anomaly_enabled', 'is_floating_point', 'is_grad_enabled', 'is_inference_mode_enabled', 'is_tensor', 'isclose', 'isfinite', 'isinf', 'isnan', 'isneginf', 'isposinf', 'kron', 'kthvalue', 'le', 'lerp', 'less', 'less_equal', 'lgamma', 'linalg', 'linspace', 'load', 'log', 'log10', 'log10_', 'log1p', 'log1p_', 'log2', 'log2_', 'log_', 'log_softmax', 'logaddexp', 'logaddexp2', 'logcumsumexp', 'logdet', 'logical_and', 'logical_not', 'logical_or', 'logical_xor', 'logit', 'logit_', 'logsumexp', 'long', 'lt', 'lu_solve', 'manual_seed', 'masked_fill', 'masked_scatter', 'masked_select', 'matmul', 'matrix_exp', 'matrix_power', 'max', 'maximum', 'mean', 'median', 'memory_format', 'meshgrid', 'min', 'minimum', 'mm', 'mode', 'moveaxis', 'movedim', 'msort', 'mul', 'multinomial', 'multiply', 'mv', 'nan_to_num', 'nan_to_num_', 'nanmean', 'nanmedian', 'nanquantile', 'nansum', 'narrow', 'narrow_copy', 'ne', 'neg', 'neg_', 'negative', 'negative_', 'nn', 'no_grad', 'nonzero', 'norm', 'normal', 'not_equal', 'numel', 'ones', 'ones_like', 'optim', 'outer', 'permute', 'pinverse', 'poisson', 'polygamma', 'positive', 'pow', 'prelu', 'preserve_format', 'prod', 'promote_types', 'qr', 'quantile', 'rad2deg', 'rad2deg_', 'rand', 'rand_like', 'randint', 'randint_like', 'randn', 'randn_like', 'random', 'randperm', 'ravel', 'reciprocal', 'reciprocal_', 'relu', 'relu_', 'remainder', 'reshape', 'result_type', 'return_types', 'roll', 'rot90', 'round', 'round_', 'row_stack', 'rrelu', 'rrelu_', 'rsqrt', 'rsqrt_', 'rsub', 'save', 'scatter', 'scatter_add', 'searchsorted', 'seed', 'select', 'selu', 'selu_', 'serialization', 'set_default_device', 'set_grad_enabled', 'set_num_threads', 'set_printoptions', 'set_rng_state', 'sgn', 'sgn_', 'short', 'sigmoid', 'sigmoid_', 'sign', 'signbit', 'sin', 'sin_', 'sinc', 'sinc_', 'sinh', 'sinh_', 'slogdet', 'softmax', 'sort', 'special', 'split', 'split_with_sizes', 'sqrt', 'sqrt_', 'square', 'square_', 'squeeze', 'stack', 'std', 'std_mean', 'sub', 'subtract', 'sum', 'svd', 'swapaxes', 'swapdims', 't', 'take', 'take_along_dim', 'tan', 'tan_', 'tanh', 'tanh_', 'tensor', 'tensordot', 'threshold', 'threshold_', 'tile', 'topk', 'trace', 'transpose', 'tril', 'tril_indices', 'triu', 'triu_indices', 'true_divide', 'trunc', 'trunc_', 'uint8', 'unbind', 'unflatten', 'unique', 'unique_consecutive', 'unsqueeze', 'utils', 'var', 'var_mean', 'viz', 'vmap', 'vstack', 'where', 'xlogy', 'xlogy_', 'zeros', 'zeros_like']
