@@ -178,24 +178,25 @@ def _build(template, slots):
     return cls._make(items) if hasattr(cls, "_make") else cls(items)
 
 
-def _template_slots(template, out):
+def _template_leaves(template):
+    """The ("slot", n) and ("const", obj) leaves of an output template, in
+    the order _build fills them."""
     kind = template[0]
-    if kind == "slot":
-        out.add(template[1])
-    elif kind in ("seq", "named"):
-        for t in template[2]:
-            _template_slots(t, out)
+    if kind in ("slot", "const"):
+        yield template
     elif kind == "dict":
         for _, t in template[1]:
-            _template_slots(t, out)
+            yield from _template_leaves(t)
+    else:
+        for t in template[2]:
+            yield from _template_leaves(t)
 
 
 def _make_tape(rec, output_template):
     """The recorder's calls as _C._TapeOp, each freeing the slots it is
     the last user of."""
     from cgrad._dynamo.capture import _Nested, _Ref
-    keep = set()
-    _template_slots(output_template, keep)
+    keep = {leaf[1] for leaf in _template_leaves(output_template) if leaf[0] == "slot"}
     last_use = {}
     for i, (fn, name, encoded, kwnames, nargs, out, unpack) in enumerate(rec.ops):
         for value in encoded:

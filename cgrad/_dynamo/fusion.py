@@ -18,6 +18,7 @@ that requires grad) replays as the ordinary tape.
 """
 from cgrad import _C
 from cgrad._C import Tensor
+from cgrad._dynamo.eval_frame import _template_leaves
 from cgrad.nn.parameter import Parameter
 
 BLOCK_OPS = {name: i for i, name in enumerate(
@@ -206,8 +207,7 @@ class _Planner:
         """A tape without backward: the tensors the call returns become
         the program's fresh results (none may require grad: a fused
         program builds no graph)."""
-        slots = []
-        _template_slots(template, slots)
+        slots = _template_slots(template)
         if not slots:
             raise NotFusable("nothing is returned")
         self.result_slots, self.result_values = [], []
@@ -394,18 +394,16 @@ class _Planner:
         return tuple(program), tuple(reg_inputs), tuple(reg_outputs)
 
 
-def _template_slots(template, out):
-    kind = template[0]
-    if kind == "slot":
-        out.append(template[1])
-    elif kind in ("seq", "named"):
-        for t in template[2]:
-            _template_slots(t, out)
-    elif kind == "dict":
-        for _, t in template[1]:
-            _template_slots(t, out)
-    elif isinstance(template[1], Tensor):
-        raise NotFusable("the function returns a tensor the chain did not make")
+def _template_slots(template):
+    """The slots an output template returns, in order; a returned tensor
+    the chain did not make (a constant leaf) cannot be fused."""
+    slots = []
+    for kind, value in _template_leaves(template):
+        if kind == "slot":
+            slots.append(value)
+        elif isinstance(value, Tensor):
+            raise NotFusable("the function returns a tensor the chain did not make")
+    return slots
 
 
 def plan(rec, template, tensors, constants, grad_was_none):
