@@ -487,7 +487,7 @@ cdef Tensor cre_like(object input, str fname, object dtype, bint requires_grad, 
     (None: left uninitialised)."""
     cdef Tensor x = _as_tensor_arg(input, fname)
     cdef int dt = cre_dtype_arg(dtype, x._dtype, fname)
-    cdef int code = format_code(memory_format, fname, FORMAT_PRESERVE)
+    cdef int code = format_code(memory_format, fname, FMT_PRESERVE)
     cdef Tensor t
     if value is not None:
         cre_check_fill(value, dt, x._numel)
@@ -517,13 +517,12 @@ def empty(*size, out=None, dtype=None, layout=None, device=None, pin_memory=Fals
     _check_device(device)
     cdef Tensor t = new_tensor_from_tuple(cre_size_arg(size, kwargs.pop("size", None), "empty"),
                                           cre_dtype_arg(dtype, DEFAULT_FLOAT, "empty"))
-    cdef int code = format_code(memory_format, "empty", FORMAT_CONTIGUOUS)
-    if code == FORMAT_PRESERVE:
+    cdef int code = format_code(memory_format, "empty", FMT_CONTIGUOUS)
+    if code == FMT_PRESERVE:
         raise RuntimeError("unsupported memory format Preserve")
-    if code != FORMAT_CONTIGUOUS:
+    if code != FMT_CONTIGUOUS:
         check_format_rank(code, t._ndim)
-        set_channels_last_strides(t._ndim, t._shape, t._strides)
-        t._contiguous = t._numel == 0 or strides_are_contiguous(t._ndim, t._shape, t._strides)
+        lay_out_format(t, code)
     check_requires_grad(t, requires_grad)
     return mark_inference(t)
 

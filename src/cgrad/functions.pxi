@@ -157,7 +157,7 @@ def squeeze(input, *args, **kwargs):
 def clone(input, *, memory_format=None):
     if memory_format is None:
         return op_clone(input_arg(input, "clone"))
-    return op_clone_as(input_arg(input, "clone"), format_code(memory_format, "clone", FORMAT_PRESERVE))
+    return op_clone_as(input_arg(input, "clone"), format_code(memory_format, "clone", FMT_PRESERVE))
 
 
 def is_tensor(obj):

@@ -18,6 +18,7 @@ cdef enum:
     FMT_CONTIGUOUS = 0
     FMT_CHANNELS_LAST = 1
     FMT_CHANNELS_LAST_3D = 2
+    FMT_PRESERVE = 3         # memory_format.pxi: the input's own layout
 
 cdef int CL2D_ORDER[4]
 CL2D_ORDER[:] = [1, 3, 2, 0]
@@ -69,6 +70,16 @@ cdef int cat_output_format(list tensors) noexcept:
 
 cdef Tensor new_tensor_format(int nd, const Py_ssize_t* shape, int dt, int fmt, bint zeroed=False):
     cdef Tensor t = new_tensor(nd, shape, dt, zeroed)
+    lay_out_format(t, fmt)
+    return t
+
+
+cdef void lay_out_format(Tensor t, int fmt) noexcept:
+    """A fresh contiguous tensor's strides in the format's order (a
+    permutation of the same dense bytes; PyTorch's channels-last strides
+    multiply raw sizes, 0 and 1 included)."""
+    cdef int nd = t._ndim
+    cdef Py_ssize_t* shape = t._shape
     if fmt == FMT_CHANNELS_LAST and nd == 4:
         t._strides[1] = 1
         t._strides[3] = shape[1]
@@ -82,7 +93,6 @@ cdef Tensor new_tensor_format(int nd, const Py_ssize_t* shape, int dt, int fmt, 
         t._strides[2] = t._strides[3] * shape[3]
         t._strides[0] = t._strides[2] * shape[2]
         t._contiguous = t._numel == 0 or strides_are_contiguous(nd, t._shape, t._strides)
-    return t
 
 
 cdef int copy_into_segment(Tensor out, int dim, Py_ssize_t start, Tensor src) except -1:

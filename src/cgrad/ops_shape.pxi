@@ -555,14 +555,18 @@ cdef Tensor clone_kernel(Tensor x, bint contiguous):
     return out
 
 
-cdef Tensor clone_with_history(Tensor x, bint contiguous):
-    cdef Tensor out = clone_kernel(x, contiguous)
+cdef Tensor record_clone(Tensor out, Tensor x):
+    """out, a copy of x, recorded as CloneBackward0 when x needs grad."""
     cdef CloneBackward0 node
     if needs_grad(x):
         node = CloneBackward0.__new__(CloneBackward0)
         wire1(node, x)
         set_history(out, node)
     return out
+
+
+cdef Tensor clone_with_history(Tensor x, bint contiguous):
+    return record_clone(clone_kernel(x, contiguous), x)
 
 
 cdef Tensor op_clone(Tensor x):
@@ -589,18 +593,28 @@ cdef class ToCopyBackward0(Node):
         return (op_to_dtype(<Tensor>grads, self.self_dtype),)
 
 
-cdef Tensor op_to_dtype(Tensor x, int dt):
-    cdef Tensor out
-    cdef ToCopyBackward0 node
+cdef int check_copy_size(Tensor x, int dt) except -1:
+    """A converted copy's size check: PyTorch's copy of a non-contiguous
+    tensor preserves its layout, so its overflow error names the strides."""
     cdef Py_ssize_t strides[MAX_DIMS]
-    if x._dtype == dt:
-        return x
     if not x._contiguous:
-        # PyTorch's copy preserves the layout: its size check names the strides
         infer_dense_strides(x._ndim, x._shape, x._strides, strides)
         strided_nbytes(x._ndim, x._shape, strides, dt)
-    out = cast_tensor(x, dt)
-    if needs_grad(x) and is_float(dt):
+    return 0
+
+
+cdef Tensor op_to_dtype(Tensor x, int dt):
+    if x._dtype == dt:
+        return x
+    check_copy_size(x, dt)
+    return record_to_copy(cast_tensor(x, dt), x)
+
+
+cdef Tensor record_to_copy(Tensor out, Tensor x):
+    """out, x converted (to, type, double, ...), recorded as
+    ToCopyBackward0 when x needs grad and out is floating."""
+    cdef ToCopyBackward0 node
+    if needs_grad(x) and is_float(out._dtype):
         node = ToCopyBackward0.__new__(ToCopyBackward0)
         wire1(node, x)
         node.self_dtype = x._dtype

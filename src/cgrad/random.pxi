@@ -234,7 +234,7 @@ cdef Tensor cre_random_like(object input, str fname, object dtype, bint requires
         raise NotImplementedError(
             f"\"{'normal_kernel_cpu' if normal else 'check_uniform_bounds'}\" not implemented for "
             f"'{dtype_title(dt)}'")
-    t = new_in_format(x, dt, format_code(memory_format, fname, FORMAT_PRESERVE), False)
+    t = new_in_format(x, dt, format_code(memory_format, fname, FMT_PRESERVE), False)
     cre_fill_random(t, normal, rng_of(generator, fname))
     check_requires_grad(t, requires_grad)
     return mark_inference(t)
@@ -367,7 +367,7 @@ def randint_like(input, *args, dtype=None, layout=None, device=None, pin_memory=
             for g in ("cgrad.Generator generator, ", "")])
     x = <Tensor>input
     t = new_in_format(x, cre_dtype_arg(dtype, x._dtype, "randint_like"),
-                      format_code(memory_format, "randint_like", FORMAT_PRESERVE), False)
+                      format_code(memory_format, "randint_like", FMT_PRESERVE), False)
     check_requires_grad(t, requires_grad)
     cre_fill_randint(t, cre_int_bound(values.get("low", 0)), cre_int_bound(values["high"]),
                      rng_of(generator, "randint_like"))

@@ -662,9 +662,9 @@ cdef class Tensor:
             else:
                 dt = dtype_code(a)
         if fmt is not None:
-            return op_to_format(self, dt, format_code(fmt, "to", FORMAT_PRESERVE), copy)
+            return op_to_format(self, dt, format_code(fmt, "to", FMT_PRESERVE), copy)
         if copy:
-            return op_to_format(self, dt, FORMAT_PRESERVE, True)
+            return op_to_format(self, dt, FMT_PRESERVE, True)
         return op_cast_preserving(self, dt)
 
     def float(self):
@@ -697,7 +697,7 @@ cdef class Tensor:
     def cpu(self, memory_format=None):
         if memory_format is None:
             return self
-        return op_to_format(self, self._dtype, format_code(memory_format, "cpu", FORMAT_PRESERVE), False)
+        return op_to_format(self, self._dtype, format_code(memory_format, "cpu", FMT_PRESERVE), False)
 
     def cuda(self, device=None, non_blocking=False, memory_format=None):
         if isinstance(device, (int, np.integer)) and not isinstance(device, bool):
@@ -729,7 +729,7 @@ cdef class Tensor:
     def clone(self, *, memory_format=None):
         if memory_format is None:
             return op_clone(self)
-        return op_clone_as(self, format_code(memory_format, "clone", FORMAT_PRESERVE))
+        return op_clone_as(self, format_code(memory_format, "clone", FMT_PRESERVE))
 
     def contiguous(self, *, memory_format=NO_ARG):
         if memory_format is NO_ARG:      # an explicit None is refused, as PyTorch does
