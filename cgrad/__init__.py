@@ -407,7 +407,7 @@ from cgrad._C import (
 # most numpy + 15 ms; bench/import_time.py measures it), and cgrad.nn,
 # cgrad.save, cgrad.no_grad, ... still work as attributes and in
 # `from cgrad import X`. A new submodule or Python-level name is one entry
-# here, not an eager import (tests/test_import_cost.py fails on one), and
+# here, not an eager import (tests/package/test_import_cost.py fails on one), and
 # tools/gen_stubs.py reads this table so the stubs still list every name.
 _LAZY_ATTRIBUTES = {
     # submodules

@@ -16,7 +16,7 @@ comparing with torch 2.13 (the test oracle) at generation time: a name
 PyTorch does not have, or PyTorch parameters cgrad does not take (from
 inspect.signature, else the signature lines of PyTorch's docstring), plus
 the hand-written notes of NOTES for differences a signature cannot show.
-Generating therefore needs torch importable; tests/test_api_docs.py checks
+Generating therefore needs torch importable; tests/package/test_api_docs.py checks
 that the committed page is current (and skips visibly without torch).
 """
 import argparse

@@ -25,7 +25,7 @@ def main(argv):
         shutil.copytree(os.path.join(project, "tests"), os.path.join(tmp, "tests"),
                         ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
         # the core's C headers, where the tests find them (tests/../src/cgrad):
-        # tests/test_special_math.py compiles special_math.h by itself to
+        # tests/ops/test_special_math.py compiles special_math.h by itself to
         # check its functions against torch's
         headers = os.path.join(project, "src", "cgrad")
         if os.path.isdir(headers):

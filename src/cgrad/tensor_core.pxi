@@ -368,7 +368,7 @@ cdef bint load_lazy_tensor_methods() except -1:
     installed when that module is first imported: by cgrad.sort and the
     like, or from here, on the first failed attribute lookup on a tensor or
     on Tensor. `import cgrad` then stays at numpy's cost plus a few ms
-    (tests/test_import_cost.py). True when this call installed them."""
+    (tests/package/test_import_cost.py). True when this call installed them."""
     global lazy_tensor_methods_loaded
     if lazy_tensor_methods_loaded:
         return False

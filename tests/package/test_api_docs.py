@@ -10,7 +10,7 @@ import pytest
 
 from helpers import requires_torch
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 GENERATOR = os.path.join(ROOT, "tools", "gen_api_docs.py")
 
 

@@ -35,7 +35,7 @@ try:
 except ImportError:  # the oracle is an optional extra
     torch = None
 
-HEADER_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src", "cgrad")
+HEADER_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "src", "cgrad")
 CC = os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
 
 # C wrappers: name -> (arity, expression over a, b, c, d, e); T is the dtype,
