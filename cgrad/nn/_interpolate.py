@@ -257,10 +257,11 @@ def _adaptive_avg_pool3d(input, output_size):
     separable like the upsample kernels (a box average is a product of
     per-dim averages), float16 computed in float32."""
     dtype = input.dtype
+    if list(output_size) == [1, 1, 1]:
+        # PyTorch's shortcut, before its dtype check (integer input fails as mean does)
+        return input.mean((-1, -2, -3), keepdim=True)
     if not dtype.is_floating_point:
         raise NotImplementedError(f"\"adaptive_avg_pool3d_cpu\" not implemented for '{_dtype_title(dtype)}'")
-    if list(output_size) == [1, 1, 1]:
-        return input.mean((-1, -2, -3), keepdim=True)     # PyTorch's shortcut (MeanBackward1)
     x = input.float() if dtype == cgrad.float16 else input
     for d in reversed(range(3)):
         x = _resample(x, d + 2, _area_taps(input.shape[d + 2], output_size[d]), x.dtype)
