@@ -102,3 +102,4 @@ def test_adam_param_group_keys(name, kwargs):
         opt = getattr(lib.optim, name)(p, **kwargs)
         groups.append({k: v for k, v in opt.state_dict()["param_groups"][0].items()})
     assert groups[1] == groups[0]
+

@@ -484,6 +484,12 @@ class Module:
     def cpu(self):
         return self
 
+    def cuda(self, device=None):
+        """As PyTorch's CPU-only build: the first tensor moved raises
+        (AssertionError: not compiled with CUDA); a module without tensors
+        is returned unchanged."""
+        return self._apply(lambda t: t.cuda(device))
+
     def share_memory(self):
         return self
 
