@@ -49,10 +49,11 @@ _INT_KERNEL = {("nearest", 1): "compute_indices_weights_nearest", ("nearest", 3)
                ("nearest-exact", 3): "compute_indices_weights_nearest",
                ("linear", 1): "compute_indices_weights_linear", ("trilinear", 3): "compute_indices_weights_linear",
                ("bicubic", 2): "compute_indices_weights_cubic"}
-# uint8 input PyTorch resamples and cgrad does too: nearest picks input values,
-# so the result is exact in any dtype (its bilinear and bicubic uint8 kernels
-# round in fixed point, which cgrad does not reproduce: refused, as before)
+# uint8 input PyTorch resamples: nearest picks input values (exact in any
+# dtype); 2-D bilinear, bicubic and lanczos round in fixed point, in
+# cgrad._C's upsample_uint8.pxi as in PyTorch's uint8 kernels
 _UINT8_MODES = ("nearest", "nearest-exact")
+_UINT8_FIXED_POINT_MODES = ("bilinear", "bicubic", "lanczos")
 
 
 # --- per-dimension indices and weights (PyTorch's UpSample.h helpers) -----------
@@ -187,11 +188,13 @@ def _resample(x, dim, taps, dtype):
 def _upsample(input, mode, output_size, scales, align_corners, antialias=False):
     n = input.dim() - 2
     letters = _LETTERS[n]
-    if antialias and input.dtype not in (cgrad.float32, cgrad.float64):
+    fixed_point = input.dtype == cgrad.uint8 and n == 2 and mode in _UINT8_FIXED_POINT_MODES
+    if antialias and input.dtype not in (cgrad.float32, cgrad.float64) and not fixed_point:
         # PyTorch's antialias weights exist for float, double (and a uint8 path cgrad lacks)
         raise NotImplementedError(f"\"compute_index_ranges_weights\" not implemented for "
                                   f"'{'Half' if input.dtype == cgrad.float16 else _dtype_title(input.dtype)}'")
-    if not input.dtype.is_floating_point and not (input.dtype == cgrad.uint8 and mode in _UINT8_MODES):
+    if not input.dtype.is_floating_point and not fixed_point and not (input.dtype == cgrad.uint8
+                                                                      and mode in _UINT8_MODES):
         kernel = _INT_KERNEL.get((mode, n), _KERNEL[(mode, n)])
         raise NotImplementedError(f"\"{kernel}\" not implemented for '{_dtype_title(input.dtype)}'")
     in_sizes = list(input.shape[2:])
@@ -210,6 +213,9 @@ def _upsample(input, mode, output_size, scales, align_corners, antialias=False):
                            f"{list(input.shape)}")
     if scales is None:
         scales = [None] * n
+    if fixed_point:
+        return cgrad._C._upsample_uint8_2d(input, output_size[0], output_size[1], bool(align_corners),
+                                           scales[0], scales[1], antialias, mode)
     dtype = input.dtype
     op = _NP_OPMATH.get(dtype, np.float32)  # uint8 (nearest): PyTorch's float index arithmetic
     x = input.float() if dtype == cgrad.float16 else input
@@ -251,10 +257,11 @@ def _adaptive_avg_pool3d(input, output_size):
     separable like the upsample kernels (a box average is a product of
     per-dim averages), float16 computed in float32."""
     dtype = input.dtype
+    if list(output_size) == [1, 1, 1]:
+        # PyTorch's shortcut, before its dtype check (integer input fails as mean does)
+        return input.mean((-1, -2, -3), keepdim=True)
     if not dtype.is_floating_point:
         raise NotImplementedError(f"\"adaptive_avg_pool3d_cpu\" not implemented for '{_dtype_title(dtype)}'")
-    if list(output_size) == [1, 1, 1]:
-        return input.mean((-1, -2, -3), keepdim=True)     # PyTorch's shortcut (MeanBackward1)
     x = input.float() if dtype == cgrad.float16 else input
     for d in reversed(range(3)):
         x = _resample(x, d + 2, _area_taps(input.shape[d + 2], output_size[d]), x.dtype)

@@ -562,9 +562,15 @@ def adaptive_avg_pool2d(input, output_size):
     """Mean over the adaptive (floor/ceil bounded) windows giving output_size
     (None entries keep the input's size)."""
     size = _adaptive_size(_list_with_default(output_size, input.size()), 2)
-    if size == (1, 1) and input.dim() in (3, 4) and all(s > 0 for s in input.shape[1:]) \
-            and input.is_floating_point():
-        return input.mean((-1, -2), keepdim=True)
+    if size == (1, 1) and isinstance(input, Tensor):
+        # PyTorch's shortcut, before any check of the input: a mean over H and W
+        # (whatever the rank; integer input fails as mean does), its strides
+        # channels-last when the input suggests that layout
+        out = input.mean((-1, -2), keepdim=True)
+        if input.dim() == 4 and _C._suggest_memory_format(input) is cgrad.channels_last:
+            n, c = input.shape[:2]
+            out.as_strided_((n, c, 1, 1), (c, 1, c, c))
+        return out
     return _C._adaptive_pool2d(input, size, False)
 
 
@@ -585,11 +591,17 @@ def adaptive_avg_pool1d(input, output_size):
         raise TypeError(f"adaptive_avg_pool1d(): argument 'input' (position 1) must be Tensor, not "
                         f"{type(input).__name__}")
     size = _int_tuple(output_size, 1, "output_size", "adaptive_avg_pool1d")
-    if len(size) != 1:
-        raise RuntimeError("adaptive_avg_pool1d: output_size must be 1")
+    _check_pool1d_input(input, size, "adaptive_avg_pool1d")
+    return adaptive_avg_pool2d(input.unsqueeze(-2), (1,) + size).squeeze(-2)
+
+
+def _check_pool1d_input(input, size, fname):
+    """PyTorch's checkDimRange and check1d of the adaptive 1-d pools."""
     if input.dim() not in (2, 3):
-        raise RuntimeError(f"adaptive_avg_pool1d(): Expected 2D or 3D tensor, but got: {list(input.shape)}")
-    return _C._adaptive_pool2d(input.unsqueeze(-2), (1,) + size, False).squeeze(-2)
+        raise RuntimeError(f"Expected 2 to 3 dimensions, but got {input.dim()}-dimensional tensor for "
+                           f"argument #1 'self' (while checking arguments for {fname})")
+    if len(size) != 1:
+        raise RuntimeError(f"{fname}() argument 'output_size' should contain one int (got {len(size)})")
 
 
 def adaptive_max_pool1d_with_indices(input, output_size, return_indices=True):
@@ -597,10 +609,12 @@ def adaptive_max_pool1d_with_indices(input, output_size, return_indices=True):
         raise TypeError(f"adaptive_max_pool1d(): argument 'input' (position 1) must be Tensor, not "
                         f"{type(input).__name__}")
     size = _int_tuple(output_size, 1, "output_size", "adaptive_max_pool1d")
-    if len(size) != 1:
-        raise RuntimeError("adaptive_max_pool1d: output_size must be 1")
-    if input.dim() not in (2, 3):
-        raise RuntimeError(f"adaptive_max_pool1d(): Expected 2D or 3D tensor, but got: {list(input.shape)}")
+    _check_pool1d_input(input, size, "adaptive_max_pool1d")
+    for d in range(1, input.dim()):
+        if input.shape[d] == 0:
+            raise RuntimeError(f"adaptive_max_pool1d(): Expected input to have non-zero size for non-batch "
+                               f"dimensions, but input has sizes {list(input.shape)} with dimension {d} being "
+                               f"empty")
     out, indices = _C._adaptive_pool2d(input.unsqueeze(-2), (1,) + size, True)
     return out.squeeze(-2), indices.squeeze(-2)
 

@@ -150,3 +150,15 @@ cdef Tensor op_cast_preserving(Tensor x, int dt):
         return op_to_dtype(x, dt)
     check_copy_size(x, dt)
     return op_to_format(x, dt, FMT_PRESERVE, False)
+
+
+def _suggest_memory_format(Tensor x):
+    """PyTorch's Tensor.suggest_memory_format() (the layout its ops give
+    their results): channels_last(_3d) when x's strides are channels-last
+    like, else contiguous_format."""
+    cdef int code = suggest_format(x)
+    if code == FMT_CHANNELS_LAST:
+        return channels_last
+    if code == FMT_CHANNELS_LAST_3D:
+        return channels_last_3d
+    return contiguous_format

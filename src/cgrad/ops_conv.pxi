@@ -447,6 +447,10 @@ cdef _ConvSpec conv_spec(Tensor x, Tensor w, Tensor b, tuple stride, tuple paddi
     cdef bint one_d = k == 3
     cdef _ConvSpec spec = _ConvSpec.__new__(_ConvSpec)
     cdef Py_ssize_t i, C, OC, ih, iw, kh, kw, eff_h, eff_w
+    if b is not None and b._dtype != x._dtype:
+        # PyTorch checks the bias's type against the input's before anything else
+        raise RuntimeError(f"Input type ({C_TYPE_NAME[x._dtype]}) and bias type "
+                           f"({C_TYPE_NAME[b._dtype]}) should be the same")
     for v in stride:
         if v <= 0:
             raise RuntimeError("non-positive stride is not supported")
@@ -504,12 +508,18 @@ cdef _ConvSpec conv_spec(Tensor x, Tensor w, Tensor b, tuple stride, tuple paddi
             f"Calculated padded input size per channel: "
             f"{conv_size_str(ih + 2 * spec.g.ph, iw + 2 * spec.g.pw, one_d)}. Kernel size: "
             f"{conv_size_str(eff_h, eff_w, one_d)}. Kernel size can't be greater than actual input size")
+    if x._dtype == BOOL:
+        # PyTorch's kernel dispatches on the input's dtype before comparing the weight's
+        raise NotImplementedError("\"slow_conv2d_cpu\" not implemented for 'Bool'")
+    if x._dtype != w._dtype and x._dtype == F16:
+        # PyTorch sends half input to its mkldnn path, which words the mismatch so
+        raise RuntimeError(
+            f"Input type (cgrad.{(<dtype>DTYPES[x._dtype])._legacy}) and weight type "
+            f"(cgrad.{(<dtype>DTYPES[w._dtype])._legacy}) should be the same or input should be a MKLDNN "
+            f"tensor and weight is a dense tensor")
     if x._dtype != w._dtype:
         raise RuntimeError(
             f"expected scalar type {dtype_title(x._dtype)} but found {dtype_title(w._dtype)}")
-    if b is not None and b._dtype != x._dtype:
-        raise RuntimeError(f"Input type ({C_TYPE_NAME[x._dtype]}) and bias type "
-                           f"({C_TYPE_NAME[b._dtype]}) should be the same")
     spec.g.oh = (ih + 2 * spec.g.ph - eff_h) // spec.g.sh + 1
     spec.g.ow = (iw + 2 * spec.g.pw - eff_w) // spec.g.sw + 1
     spec.N = x._shape[0]

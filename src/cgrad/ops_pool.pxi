@@ -500,7 +500,8 @@ def _adaptive_pool2d(input, tuple output_size, bint is_max):
     if not (x._ndim == 3 or x._ndim == 4):
         raise RuntimeError(f"{name}(): Expected 3D or 4D tensor, but got"
                            f"{':' if is_max else ''} {shape_str(x._shape, x._ndim)}")
-    for d in range(1, x._ndim):
+    # PyTorch's max checks every non-batch dim, its avg only H and W
+    for d in range(1 if is_max else x._ndim - 2, x._ndim):
         if x._shape[d] == 0:
             raise RuntimeError(
                 f"{name}(): Expected input to have non-zero size for non-batch dimensions, but input "

@@ -1,8 +1,10 @@
 """F.interpolate on integer input, against torch: uint8 nearest and
 nearest-exact (1-D, 2-D, 3-D; sizes and scale factors, up and down) give
-torch's values and dtype exactly; every mode torch refuses for an integer
-dtype is refused with its error (type and text, which names the kernel that
-checks the dtype first)."""
+torch's values and dtype exactly; uint8 bilinear, bicubic and lanczos
+(4-D) give torch's values (their fixed-point arithmetic is tested in
+test_interpolate_uint8_resample.py); every mode torch refuses for an
+integer dtype is refused with its error (type and text, which names the
+kernel that checks the dtype first)."""
 import numpy as np
 import pytest
 
@@ -13,7 +15,8 @@ INT_DTYPES = ["uint8", "int8", "int16", "int32", "int64", "bool"]
 MODES = [("nearest", 3, {}), ("nearest", 4, {}), ("nearest", 5, {}), ("nearest-exact", 3, {}),
          ("nearest-exact", 4, {}), ("nearest-exact", 5, {}), ("linear", 3, {}), ("bilinear", 4, {}),
          ("trilinear", 5, {}), ("bicubic", 4, {}), ("area", 3, {}), ("area", 4, {}), ("area", 5, {}),
-         ("bilinear", 4, {"antialias": True}), ("bicubic", 4, {"antialias": True})]
+         ("bilinear", 4, {"antialias": True}), ("bicubic", 4, {"antialias": True}),
+         ("lanczos", 4, {"antialias": True})]
 
 
 def outcome(lib, arr, **kwargs):
@@ -40,22 +43,19 @@ def test_uint8_nearest_matches_torch(mode, spatial, size, scale):
     np.testing.assert_array_equal(got[1], want[1])
 
 
-@requires_torch
-@pytest.mark.parametrize("dtype", INT_DTYPES)
-@pytest.mark.parametrize("mode,ndim,extra", MODES, ids=lambda m: str(m))
-def test_integer_modes_accept_or_refuse_as_torch(dtype, mode, ndim, extra):
-    arr = (np.arange(2 * 3 * 4 ** (ndim - 2)) % 7).reshape((2, 3) + (4,) * (ndim - 2)).astype(dtype)
-    kwargs = dict(size=[6] * (ndim - 2), mode=mode, **extra)
-    want = outcome(torch, arr, **kwargs)
-    if dtype == "uint8" and mode in ("bilinear", "bicubic"):
-        # torch rounds these in fixed point (its uint8 kernels); cgrad refuses them
-        assert want[0] == "uint8"
-        with pytest.raises(NotImplementedError, match="not implemented for 'Byte'"):
-            cgrad.nn.functional.interpolate(cgrad.tensor(arr), **kwargs)
-        return
-    got = outcome(cgrad, arr, **kwargs)
+def assert_same_outcome(got, want):
     assert got[0] == want[0]
     if isinstance(want[1], str):
         assert got[1] == want[1]
     else:
         np.testing.assert_array_equal(got[1], want[1])
+
+
+@requires_torch
+@pytest.mark.parametrize("dtype", INT_DTYPES)
+@pytest.mark.parametrize("mode,ndim,extra", MODES, ids=lambda m: str(m))
+@pytest.mark.parametrize("out", [6, 1])     # 1: area's mean shortcut (its error text)
+def test_integer_modes_accept_or_refuse_as_torch(dtype, mode, ndim, extra, out):
+    arr = (np.arange(2 * 3 * 4 ** (ndim - 2)) % 7).reshape((2, 3) + (4,) * (ndim - 2)).astype(dtype)
+    kwargs = dict(size=[out] * (ndim - 2), mode=mode, **extra)
+    assert_same_outcome(outcome(cgrad, arr, **kwargs), outcome(torch, arr, **kwargs))

@@ -54,6 +54,9 @@ class Module:
 
     training: bool
     call_super_init = False
+    # the state_dict format of the class, saved in state_dict()._metadata
+    # and given back to _load_from_state_dict (BatchNorm's is 2)
+    _version = 1
 
     def __init__(self, *args, **kwargs):
         if self.call_super_init is False and bool(kwargs):
@@ -481,6 +484,12 @@ class Module:
     def cpu(self):
         return self
 
+    def cuda(self, device=None):
+        """As PyTorch's CPU-only build: the first tensor moved raises
+        (AssertionError: not compiled with CUDA); a module without tensors
+        is returned unchanged."""
+        return self._apply(lambda t: t.cuda(device))
+
     def share_memory(self):
         return self
 
@@ -506,12 +515,16 @@ class Module:
             keep_vars = args[2] if len(args) > 2 and keep_vars is False else keep_vars
         if destination is None:
             destination = OrderedDict()
+            destination._metadata = OrderedDict()
         stack = [(prefix, self)]
         while stack:
             module_prefix, module = stack.pop()
+            local_metadata = dict(version=module._version)
+            if hasattr(destination, "_metadata"):
+                destination._metadata[module_prefix[:-1]] = local_metadata
             module._save_to_state_dict(destination, module_prefix, keep_vars)
             for hook in module._state_dict_hooks.values():
-                hook(module, destination, module_prefix, {})
+                hook(module, destination, module_prefix, local_metadata)
             stack.extend(reversed([(module_prefix + name + ".", child)
                                    for name, child in module._modules.items() if child is not None]))
         return destination
@@ -523,10 +536,20 @@ class Module:
         if not hasattr(state_dict, "keys") or not hasattr(state_dict, "__getitem__"):
             raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
         missing_keys, unexpected_keys, error_msgs = [], [], []
+        # a copy (modules may add keys, as BatchNorm for old checkpoints),
+        # with the versions state_dict() recorded
+        metadata = getattr(state_dict, "_metadata", None)
+        state_dict = OrderedDict(state_dict)
+        if metadata is not None:
+            state_dict._metadata = metadata
         stack = [("", self)]
         while stack:
             prefix, module = stack.pop()
-            module._load_from_state_dict(state_dict, prefix, assign, missing_keys, unexpected_keys, error_msgs)
+            local_metadata = {} if metadata is None else dict(metadata.get(prefix[:-1], {}))
+            if assign:
+                local_metadata["assign_to_params_buffers"] = assign
+            module._load_from_state_dict(state_dict, prefix, local_metadata, True, missing_keys, unexpected_keys,
+                                         error_msgs)
             stack.extend(reversed([(prefix + name + ".", child)
                                    for name, child in module._modules.items() if child is not None]))
         if strict:
@@ -541,8 +564,10 @@ class Module:
                 type(self).__name__, "\n\t".join(error_msgs)))
         return _IncompatibleKeys(missing_keys, unexpected_keys)
 
-    def _load_from_state_dict(self, state_dict, prefix, assign, missing_keys, unexpected_keys, error_msgs):
+    def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
+                              error_msgs):
         from cgrad.autograd.grad_mode import no_grad
+        assign = local_metadata.get("assign_to_params_buffers", False)
         local_state = {k: v for k, v in itertools.chain(self._parameters.items(), self._buffers.items())
                        if v is not None and k not in self._non_persistent_buffers_set}
         for name, param in local_state.items():
