@@ -491,6 +491,20 @@ def uninstall_namespace_wrappers():
                 _C._swap_tensor_methods({k: v[0] for k, v in _TENSOR_METHODS.items()})
 
 
+def batching_wrapper_of(func):
+    """The batching wrapper of a namespace function the user handed to vmap
+    itself (vmap(cgrad.dot)): that reference was taken before the wrappers
+    were installed. Any other callable is returned as it is."""
+    _build_wrappers()
+    if not _WRAPPER_BY_ORIGINAL:
+        _WRAPPER_BY_ORIGINAL.update({id(original): _WRAPPERS[key] for key, original in _ORIGINALS.items()})
+    wrapper = _WRAPPER_BY_ORIGINAL.get(id(func))
+    return func if wrapper is None else wrapper
+
+
+_WRAPPER_BY_ORIGINAL = {}   # id(namespace function) -> its batching wrapper (the originals live on)
+
+
 def call(name, *args, **kwargs):
     """cgrad.<name>(*args, **kwargs) for a rule: dispatches when an
     argument is batched at a lower level, else the C function directly."""

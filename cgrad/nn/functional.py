@@ -325,6 +325,10 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
 # mish, softshrink, hardshrink, threshold, logsigmoid and their in-place
 # forms), rendered with their kernels in the compiled module.
 globals().update(_C._FUNCTIONAL)
+# under PyTorch's names (F.selu.__name__ == "selu"), not the table's _functional_selu
+for _name, _fn in _C._FUNCTIONAL.items():
+    _fn.__name__ = _fn.__qualname__ = {"logsigmoid": "log_sigmoid", "threshold": "_threshold"}.get(_name, _name)
+    _fn.__module__ = __name__
 
 
 def relu6(input, inplace=False):

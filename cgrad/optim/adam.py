@@ -27,9 +27,8 @@ class Adam(Optimizer):
             raise ValueError(f"Invalid weight_decay value: {weight_decay}")
         defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
                         maximize=maximize, foreach=foreach, capturable=capturable,
-                        differentiable=differentiable, fused=fused)
-        if self._decoupled or decoupled_weight_decay:
-            defaults["decoupled_weight_decay"] = True
+                        differentiable=differentiable, fused=fused,
+                        decoupled_weight_decay=bool(self._decoupled or decoupled_weight_decay))
         super().__init__(params, defaults)
 
     def step(self, closure=None):
