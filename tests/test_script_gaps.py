@@ -1,0 +1,338 @@
+"""What running tutorial-style scripts with `import cgrad as torch` found
+missing or different (tests/scripts/, tests/test_scripts.py), each checked
+against torch on its own: the composite ops of cgrad/_ops_composites.py,
+finfo/iinfo, the legacy tensor types, set_default_dtype, the out= of the
+matrix products, the remaining nn.init initialisers, F's function names,
+the optimizer's repr and vmap of a namespace function given directly."""
+import warnings
+
+import numpy as np
+import pytest
+
+import cgrad
+from helpers import compare_with_torch, requires_torch, torch
+
+RNG = np.random.default_rng(0)
+A23 = RNG.standard_normal((2, 3))
+B23 = RNG.standard_normal((2, 3))
+C23 = RNG.uniform(0.5, 2.0, (2, 3))
+V5 = RNG.standard_normal(5)
+
+
+# --- composites: values, gradients, grad_fn names ----------------------------------
+
+@pytest.mark.parametrize("fn", [
+    lambda lib, a, b, c: lib.addcmul(a, b, c),
+    lambda lib, a, b, c: lib.addcmul(a, b, c, value=-0.5),
+    lambda lib, a, b, c: lib.addcdiv(a, b, c, value=2),
+    lambda lib, a, b, c: a.addcdiv(b, c),
+    lambda lib, a, b, c: lib.dist(a, b),
+    lambda lib, a, b, c: lib.dist(a, b, p=1),
+    lambda lib, a, b, c: lib.inner(a, b),
+    lambda lib, a, b, c: lib.diff(a, dim=1),
+    lambda lib, a, b, c: lib.diff(a, n=2, dim=1, prepend=b),
+    lambda lib, a, b, c: lib.diff(a, dim=0, append=c),
+    lambda lib, a, b, c: lib.fliplr(a),
+    lambda lib, a, b, c: lib.flipud(a),
+    lambda lib, a, b, c: lib.broadcast_to(a[0], (4, 3)),
+    lambda lib, a, b, c: a.repeat_interleave(2, dim=1),
+    lambda lib, a, b, c: a.repeat_interleave(lib.tensor([2, 1]), dim=0),
+    lambda lib, a, b, c: lib.repeat_interleave(a, 3),
+    lambda lib, a, b, c: lib.tensor_split(a, 2, dim=1),
+    lambda lib, a, b, c: lib.tensor_split(a, [1, 2], dim=1),
+    lambda lib, a, b, c: lib.hsplit(lib.cat([a, b], 1), 2),
+    lambda lib, a, b, c: lib.vsplit(a, [1]),
+    lambda lib, a, b, c: lib.dstack([a, b]),
+    lambda lib, a, b, c: lib.column_stack([a[0], b[0], c[0]]),
+])
+def test_composites_match_torch(fn):
+    compare_with_torch(fn, A23, B23, C23)
+
+
+def test_inplace_composites_record_like_torch():
+    def fn(lib, a, b, c):
+        x = a * 1
+        x.addcmul_(b, c, value=0.5)
+        y = b * 1
+        y.pow_(2)
+        z = c * 1
+        z.addcdiv_(a, c)
+        return x, y, z
+    compare_with_torch(fn, A23, B23, C23)
+
+
+@requires_torch
+def test_predicates_comparisons_and_fill_diagonal_match_torch():
+    for lib in (cgrad, torch):
+        lib.manual_seed(0)
+
+    def run(lib):
+        a = lib.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+        b = lib.tensor([[1.0, 0.0, 3.0], [0.0, 5.0, 0.0]])
+        eq = a.clone().eq_(b)
+        gt = a.clone().gt_(2.5)
+        logical = lib.tensor([True, False, True]).logical_and_(lib.tensor([True, True, False]))
+        tall = lib.zeros(7, 3).fill_diagonal_(5, wrap=True)
+        wide = lib.zeros(2, 4).fill_diagonal_(1)
+        cube = lib.zeros(2, 2, 2).fill_diagonal_(3)
+        flags = (lib.is_nonzero(lib.tensor([2])), lib.is_same_size(a, b), a.is_signed(),
+                 lib.tensor([1], dtype=lib.uint8).is_signed(), lib.is_complex(a))
+        found = (lib.isin(lib.tensor([1, 2, 3, 4]), lib.tensor([2, 4])),
+                 lib.isin(lib.tensor([1, 2, 3]), lib.tensor([2]), invert=True), lib.argwhere(b))
+        counts = lib.repeat_interleave(lib.tensor([2, 0, 1]))
+        spaced = (lib.logspace(0, 2, 3), lib.logspace(-1, 1, 5, base=2.0), lib.logspace(0, 1, 4, dtype=lib.float64))
+        diffs = lib.diff(lib.tensor([True, False, False, True]))
+        return [eq, gt, logical, tall, wide, cube, *found, counts, *spaced, diffs], flags
+
+    (got, got_flags), (want, want_flags) = run(cgrad), run(torch)
+    assert got_flags == want_flags
+    for g, w in zip(got, want):
+        assert str(g.dtype).split(".")[-1] == str(w.dtype).split(".")[-1]
+        np.testing.assert_allclose(g.numpy(), w.numpy(), rtol=1e-6)
+
+
+@requires_torch
+@pytest.mark.parametrize("call", [
+    lambda lib: lib.fliplr(lib.ones(2)),
+    lambda lib: lib.flipud(lib.tensor(1.0)),
+    lambda lib: lib.hsplit(lib.ones(2, 5), 2),
+    lambda lib: lib.vsplit(lib.ones(2), 2),
+    lambda lib: lib.dsplit(lib.ones(2, 2), 1),
+    lambda lib: lib.tensor([1, 2]).is_nonzero(),
+    lambda lib: lib.tensor([]).is_nonzero(),
+    lambda lib: lib.addcdiv(lib.ones(2), lib.tensor([1, 2]), lib.tensor([1, 2])),
+    lambda lib: lib.diff(lib.tensor(1.0)),
+    lambda lib: lib.repeat_interleave(lib.ones(3), lib.tensor([1, 2])),
+    lambda lib: lib.tensor_split(lib.ones(3), 0),
+    lambda lib: lib.tensor([1, 2]).pow_(0.5),
+    lambda lib: lib.inner(lib.ones(2, 3), lib.ones(2)),
+])
+def test_composite_errors_match_torch(call):
+    with pytest.raises(Exception) as want:
+        call(torch)
+    with pytest.raises(type(want.value)) as got:
+        call(cgrad)
+    assert str(got.value).replace("cgrad", "torch") == str(want.value)
+
+
+# --- finfo / iinfo --------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", ["float32", "float64", "float16"])
+def test_finfo_matches_torch(name):
+    info = cgrad.finfo(getattr(cgrad, name))
+    assert info.dtype == name and info.bits == np.finfo(name).bits
+    assert info.eps == float(np.finfo(name).eps) and info.tiny == float(np.finfo(name).tiny)
+    if torch is None:
+        return
+    ref = torch.finfo(getattr(torch, name))
+    for attr in ("bits", "eps", "max", "min", "resolution", "smallest_normal", "tiny", "dtype"):
+        assert getattr(info, attr) == getattr(ref, attr), attr
+    assert repr(info) == repr(ref)
+
+
+@pytest.mark.parametrize("name", ["int64", "int32", "int16", "int8", "uint8"])
+def test_iinfo_matches_torch(name):
+    info = cgrad.iinfo(getattr(cgrad, name))
+    assert (info.min, info.max) == (int(np.iinfo(name).min), int(np.iinfo(name).max))
+    if torch is None:
+        return
+    ref = torch.iinfo(getattr(torch, name))
+    assert (info.bits, info.min, info.max, info.dtype) == (ref.bits, ref.min, ref.max, ref.dtype)
+    assert repr(info) == repr(ref)
+
+
+def test_finfo_default_and_errors():
+    assert cgrad.finfo() == cgrad.finfo(cgrad.float32)
+    with pytest.raises(TypeError, match="requires a floating point input type"):
+        cgrad.finfo(cgrad.int32)
+    with pytest.raises(TypeError, match="requires an integer input type"):
+        cgrad.iinfo(cgrad.float32)
+    with pytest.raises(TypeError, match="cgrad.bool is not supported by cgrad.iinfo"):
+        cgrad.iinfo(cgrad.bool)
+
+
+# --- default dtype and legacy tensor types ----------------------------------------------
+
+def test_set_default_dtype_changes_the_factories_and_layers():
+    try:
+        cgrad.set_default_dtype(cgrad.float64)
+        assert cgrad.get_default_dtype() == cgrad.float64
+        made = [cgrad.tensor([1.5]), cgrad.zeros(2), cgrad.ones(1), cgrad.rand(2), cgrad.randn(2),
+                cgrad.arange(3.0), cgrad.linspace(0, 1, 3), cgrad.full((1,), 2.0), cgrad.tensor([1, 2]) * 0.5,
+                cgrad.nn.Linear(2, 2).weight]
+        assert all(t.dtype == cgrad.float64 for t in made)
+        assert cgrad.tensor([1, 2]).dtype == cgrad.int64
+        assert cgrad.finfo().bits == 64
+    finally:
+        cgrad.set_default_dtype(cgrad.float32)
+    assert cgrad.get_default_dtype() == cgrad.float32 and cgrad.tensor([1.5]).dtype == cgrad.float32
+    with pytest.raises(TypeError, match="only floating-point types are supported as the default type"):
+        cgrad.set_default_dtype(cgrad.int64)
+
+
+def test_legacy_tensor_types():
+    x = cgrad.FloatTensor([[1, 2], [3, 4]])
+    assert x.dtype == cgrad.float32 and x.tolist() == [[1.0, 2.0], [3.0, 4.0]]
+    assert cgrad.LongTensor(2, 3).shape == (2, 3) and cgrad.LongTensor(2, 3).dtype == cgrad.int64
+    assert cgrad.DoubleTensor(cgrad.Size([4])).shape == (4,)
+    assert cgrad.FloatTensor().shape == (0,)
+    assert isinstance(x, cgrad.FloatTensor) and not isinstance(x, cgrad.DoubleTensor)
+    assert x.type(cgrad.DoubleTensor).dtype == cgrad.float64
+    assert cgrad.typename(x) == "cgrad.FloatTensor" and cgrad.typename(3) == "int"
+    assert repr(cgrad.FloatTensor) == "<class 'cgrad.FloatTensor'>"
+    with pytest.raises(TypeError):
+        cgrad.FloatTensor(cgrad.tensor([1, 2]))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            cgrad.set_default_tensor_type(cgrad.DoubleTensor)
+            assert cgrad.get_default_dtype() == cgrad.float64
+        finally:
+            cgrad.set_default_dtype(cgrad.float32)
+    assert "deprecated" in str(caught[0].message)
+    if torch is not None:
+        assert cgrad.typename(cgrad.nn.Linear(1, 1)) == torch.typename(torch.nn.Linear(1, 1)).replace(
+            "torch", "cgrad")
+
+
+# --- out= of the matrix products --------------------------------------------------------
+
+@requires_torch
+@pytest.mark.parametrize("name, shapes", [("matmul", [(2, 3), (3, 4)]), ("mm", [(2, 3), (3, 4)]),
+                                          ("mv", [(2, 3), (3,)]), ("dot", [(3,), (3,)]),
+                                          ("bmm", [(2, 2, 3), (2, 3, 1)])])
+def test_matrix_products_write_out(name, shapes):
+    arrays = [RNG.standard_normal(s).astype(np.float32) for s in shapes]
+    results = []
+    for lib in (cgrad, torch):
+        out = lib.empty(0)
+        returned = getattr(lib, name)(*[lib.tensor(a) for a in arrays], out=out)
+        assert returned is out
+        results.append(out.numpy())
+    np.testing.assert_allclose(results[0], results[1], rtol=1e-5)
+    with pytest.raises(RuntimeError, match="don't support automatic differentiation"):
+        getattr(cgrad, name)(*[cgrad.tensor(a, requires_grad=True) for a in arrays], out=cgrad.empty(0))
+
+
+@requires_torch
+def test_stack_and_index_select_write_out():
+    for lib in (cgrad, torch):
+        out = lib.empty(2, 2)
+        assert lib.stack([lib.ones(2), lib.zeros(2)], out=out) is out
+        assert out.tolist() == [[1.0, 1.0], [0.0, 0.0]]
+        picked = lib.empty(0, dtype=lib.int64)
+        lib.index_select(lib.tensor([5, 6, 7]), 0, lib.tensor([2, 0]), out=picked)
+        assert picked.tolist() == [7, 5]
+
+
+# --- nn.init ----------------------------------------------------------------------------
+
+@requires_torch
+@pytest.mark.parametrize("shape, groups", [((4, 2, 3), 2), ((3, 3, 3, 3), 1), ((2, 4, 1, 3, 3), 1)])
+def test_dirac_matches_torch(shape, groups):
+    got = cgrad.nn.init.dirac_(cgrad.empty(*shape), groups)
+    want = torch.nn.init.dirac_(torch.empty(*shape), groups)
+    np.testing.assert_array_equal(got.numpy(), want.numpy())
+
+
+def test_orthogonal_trunc_normal_and_sparse():
+    q = cgrad.nn.init.orthogonal_(cgrad.empty(6, 4), gain=2.0)
+    np.testing.assert_allclose((q.T @ q).numpy(), 4 * np.eye(4), atol=1e-5)
+    wide = cgrad.nn.init.orthogonal_(cgrad.empty(3, 2, 4))
+    flat = wide.reshape(3, 8).numpy()
+    np.testing.assert_allclose(flat @ flat.T, np.eye(3), atol=1e-5)
+    for kwargs in ({"std": 0.02, "a": -0.04, "b": 0.04}, {"mean": 0.0, "std": 1.0, "a": 2.0, "b": 3.0}):
+        t = cgrad.nn.init.trunc_normal_(cgrad.empty(5000), **kwargs)
+        assert float(t.min()) >= kwargs["a"] and float(t.max()) <= kwargs["b"]
+    t = cgrad.nn.init.trunc_normal_(cgrad.empty(20000), std=1.0, a=-2.0, b=2.0)
+    assert abs(float(t.mean())) < 0.05 and abs(float(t.std()) - 0.88) < 0.03   # truncated N(0,1)'s std
+    s = cgrad.nn.init.sparse_(cgrad.empty(10, 4), sparsity=0.3)
+    assert (s == 0).sum(0).tolist() == [3, 3, 3, 3]
+
+
+def test_init_uses_the_generator_given():
+    draws = []
+    for _ in range(2):
+        g = cgrad.Generator().manual_seed(7)
+        draws.append(cgrad.nn.init.kaiming_uniform_(cgrad.empty(3, 4), generator=g))
+    assert cgrad.equal(draws[0], draws[1])
+
+
+def test_deprecated_init_names_warn_and_forward():
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        t = cgrad.nn.init.constant(cgrad.empty(2), 3.0)
+    assert t.tolist() == [3.0, 3.0]
+    assert caught[0].category is FutureWarning
+    assert str(caught[0].message) == "`nn.init.constant` is now deprecated in favor of `nn.init.constant_`."
+
+
+# --- names and reprs --------------------------------------------------------------------
+
+@requires_torch
+def test_functional_table_entries_carry_torch_names():
+    for name in ("selu", "celu", "hardtanh", "hardsigmoid", "hardswish", "mish", "logsigmoid", "threshold",
+                 "softshrink", "hardshrink", "selu_"):
+        assert getattr(cgrad.nn.functional, name).__name__ == getattr(torch.nn.functional, name).__name__
+
+
+@requires_torch
+def test_optimizer_repr_with_two_groups_matches_torch():
+    reprs = []
+    for lib in (cgrad, torch):
+        w, b = lib.nn.Parameter(lib.ones(2)), lib.nn.Parameter(lib.ones(1))
+        reprs.append(repr(lib.optim.SGD([{"params": [w]}, {"params": [b], "lr": 1.0}], lr=0.1)))
+    assert reprs[0] == reprs[1]
+
+
+def test_vmap_of_a_namespace_function_passed_directly():
+    out = cgrad.func.vmap(cgrad.dot)(cgrad.ones(3, 2), cgrad.arange(6.0).reshape(3, 2))
+    assert out.tolist() == [1.0, 5.0, 9.0]
+    out = cgrad.func.vmap(cgrad.mv, in_dims=(None, 0))(cgrad.eye(2), cgrad.tensor([[1.0, 2.0], [3.0, 4.0]]))
+    assert out.tolist() == [[1.0, 2.0], [3.0, 4.0]]
+
+
+# --- cgrad.testing.assert_close -------------------------------------------------------------
+
+ASSERT_CLOSE_CASES = [
+    lambda lib: lib.testing.assert_close(lib.tensor([1.0, 2.0]), lib.tensor([1.0, 3.0])),
+    lambda lib: lib.testing.assert_close(lib.tensor([1.0, 2.0]), lib.tensor([1.0, 2.0, 3.0])),
+    lambda lib: lib.testing.assert_close(lib.tensor([1.0, 2.0]), lib.tensor([1.0, 2.0], dtype=lib.float64)),
+    lambda lib: lib.testing.assert_close(lib.tensor([1, 2]), lib.tensor([1, 3])),
+    lambda lib: lib.testing.assert_close(lib.tensor([[1.0, 2.0], [3.0, 4.0]]), lib.tensor([[1.0, 2.5], [3.0, 4.0]]),
+                                         msg="custom"),
+    lambda lib: lib.testing.assert_close(lib.tensor([1.0, float("nan")]), lib.tensor([1.0, float("nan")])),
+    lambda lib: lib.testing.assert_close(lib.tensor([1.0, float("nan")]), lib.tensor([1.0, float("nan")]),
+                                         equal_nan=True),
+    lambda lib: lib.testing.assert_close(1.0, 1.0 + 1e-9),
+    lambda lib: lib.testing.assert_close(1, 2),
+    lambda lib: lib.testing.assert_close(lib.tensor(1.0), 1.0),
+    lambda lib: lib.testing.assert_close(lib.tensor(1.0), lib.tensor(2.0)),
+    lambda lib: lib.testing.assert_close([lib.tensor(1.0)], [lib.tensor(2.0)]),
+    lambda lib: lib.testing.assert_close({"a": lib.ones(2)}, {"a": lib.zeros(2)}),
+    lambda lib: lib.testing.assert_close([1, 2], [1, 2, 3]),
+    lambda lib: lib.testing.assert_close(lib.tensor([1.0, 2.0]), lib.tensor([1.0, 2.1]), rtol=0.1, atol=0),
+    lambda lib: lib.testing.assert_close(lib.tensor([1.0, 2.0]), lib.tensor([1.0, 2.1]), rtol=0.1),
+    lambda lib: lib.testing.assert_close(lib.ones(2, requires_grad=True), lib.ones(2)),
+    lambda lib: lib.testing.assert_close(lib.tensor([1.0, 2.0]), lib.tensor([1.0, 2.0], dtype=lib.float64),
+                                         check_dtype=False),
+    lambda lib: lib.testing.assert_close(lib.tensor([1.0, 2.0]), lib.tensor([1.0, 2.000001])),
+    lambda lib: lib.testing.assert_close(lib.arange(6.0).reshape(2, 3), lib.arange(6.0).reshape(2, 3) * 1.5),
+]
+
+
+@requires_torch
+@pytest.mark.parametrize("case", range(len(ASSERT_CLOSE_CASES)))
+def test_assert_close_matches_torch(case):
+    call = ASSERT_CLOSE_CASES[case]
+    try:
+        call(torch)
+        expected = None
+    except Exception as error:     # noqa: BLE001 - the oracle's outcome, compared below
+        expected = error
+    if expected is None:
+        call(cgrad)
+        return
+    with pytest.raises(type(expected)) as got:
+        call(cgrad)
+    assert str(got.value).replace("cgrad", "torch") == str(expected)
