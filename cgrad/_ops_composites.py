@@ -340,6 +340,15 @@ def _method(fn):
     return method
 
 
+def _alias(target, name):
+    """A method under PyTorch's second name, calling the first by name (so
+    that vmap's batched tensors dispatch it as their own)."""
+    def method(self, *args, **kwargs):
+        return getattr(self, target)(*args, **kwargs)
+    method.__name__ = method.__qualname__ = name
+    return method
+
+
 def _comparison_inplace(name):
     compare = getattr(_C.Tensor, name)
 
@@ -359,8 +368,8 @@ _METHODS = {
     "is_nonzero": _method(is_nonzero), "is_same_size": _method(is_same_size), "is_signed": _method(is_signed),
     "argwhere": _method(argwhere), "fill_diagonal_": _fill_diagonal_,
     "pow_": _inplace(_C.pow, "pow_"),
-    "subtract": _method(_C.sub), "subtract_": _inplace(_C.sub, "subtract_"),
-    "multiply": _method(_C.mul), "multiply_": _inplace(_C.mul, "multiply_"),
+    "subtract": _alias("sub", "subtract"), "subtract_": _alias("sub_", "subtract_"),
+    "multiply": _alias("mul", "multiply"), "multiply_": _alias("mul_", "multiply_"),
     "true_divide_": _inplace(_C.true_divide, "true_divide_") if hasattr(_C, "true_divide") else None,
     "logical_and_": _inplace(_C.logical_and, "logical_and_"),
     "logical_or_": _inplace(_C.logical_or, "logical_or_"),

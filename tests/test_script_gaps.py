@@ -336,3 +336,35 @@ def test_assert_close_matches_torch(case):
     with pytest.raises(type(expected)) as got:
         call(cgrad)
     assert str(got.value).replace("cgrad", "torch") == str(expected)
+
+
+# --- process-wide switches and cgrad.version ----------------------------------------------
+
+def test_global_switches_record_and_report_like_torch():
+    try:
+        assert not cgrad.are_deterministic_algorithms_enabled() and cgrad.get_deterministic_debug_mode() == 0
+        cgrad.use_deterministic_algorithms(True, warn_only=True)
+        assert cgrad.get_deterministic_debug_mode() == 1 and cgrad.is_deterministic_algorithms_warn_only_enabled()
+        cgrad.set_deterministic_debug_mode("error")
+        assert cgrad.are_deterministic_algorithms_enabled() and not cgrad.is_deterministic_algorithms_warn_only_enabled()
+        with pytest.raises(RuntimeError, match="expected one of `default`, `warn`, `error`, but got bad"):
+            cgrad.set_deterministic_debug_mode("bad")
+        with pytest.raises(TypeError, match="must be bool, not str"):
+            cgrad.use_deterministic_algorithms("yes")
+    finally:
+        cgrad.use_deterministic_algorithms(False)
+    try:
+        cgrad.set_float32_matmul_precision("high")
+        assert cgrad.get_float32_matmul_precision() == "high"
+        with pytest.warns(UserWarning, match="low is not one of 'highest', 'high', or 'medium'"):
+            cgrad.set_float32_matmul_precision("low")
+        assert cgrad.get_float32_matmul_precision() == "high"
+    finally:
+        cgrad.set_float32_matmul_precision("highest")
+    assert cgrad.version.cuda is None and cgrad.version.__version__ == cgrad.__version__
+
+
+def test_alias_methods_dispatch_under_vmap():
+    x, y = cgrad.ones(3, 2), cgrad.full((3, 2), 2.0)
+    assert cgrad.func.vmap(lambda a, b: a.multiply(b))(x, y).tolist() == [[2.0, 2.0]] * 3
+    assert cgrad.func.vmap(lambda a, b: a.subtract(b, alpha=2))(x, y).tolist() == [[-3.0, -3.0]] * 3

@@ -336,6 +336,7 @@ _OWN = set(dir(BatchedTensor)) | {"__class__", "__init__", "__new__", "__getattr
                                   "__array__", "__array_priority__", "__dlpack__", "__dlpack_device__",
                                   "__deepcopy__", "__copy__", "__contains__"}
 _OWN -= {"__eq__", "__ne__", "__lt__", "__le__", "__gt__", "__ge__"}
+import cgrad._tensor_ops  # noqa: E402,F401  (the Python-level Tensor methods too, installed on first use)
 for _name in dir(Tensor):
     if _name in _OWN or _name in ("H", "T", "mT", "mH", "data", "_base", "_version", "output_nr"):
         continue
