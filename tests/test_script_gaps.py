@@ -368,3 +368,15 @@ def test_alias_methods_dispatch_under_vmap():
     x, y = cgrad.ones(3, 2), cgrad.full((3, 2), 2.0)
     assert cgrad.func.vmap(lambda a, b: a.multiply(b))(x, y).tolist() == [[2.0, 2.0]] * 3
     assert cgrad.func.vmap(lambda a, b: a.subtract(b, alpha=2))(x, y).tolist() == [[-3.0, -3.0]] * 3
+
+
+def test_data_parallel_without_gpus_calls_the_module():
+    net = cgrad.nn.Linear(2, 1)
+    wrapped = cgrad.nn.DataParallel(net, device_ids=[0])
+    x = cgrad.ones(3, 2)
+    assert wrapped.module is net and wrapped.device_ids == []
+    assert cgrad.equal(wrapped(x), net(x))
+    assert list(wrapped.state_dict()) == ["module.weight", "module.bias"]
+    assert cgrad.equal(cgrad.nn.parallel.data_parallel(net, x), net(x))
+    if torch is not None:
+        assert repr(wrapped).replace("cgrad", "torch") == repr(torch.nn.DataParallel(torch.nn.Linear(2, 1)))
