@@ -380,3 +380,51 @@ def test_data_parallel_without_gpus_calls_the_module():
     assert cgrad.equal(cgrad.nn.parallel.data_parallel(net, x), net(x))
     if torch is not None:
         assert repr(wrapped).replace("cgrad", "torch") == repr(torch.nn.DataParallel(torch.nn.Linear(2, 1)))
+
+
+# --- amp ----------------------------------------------------------------------------------
+
+def _scaler_run(lib, scaler):
+    p = lib.nn.Parameter(lib.ones(2))
+    opt = lib.optim.SGD([p], lr=0.1)
+    history = []
+    for grad in (None, [float("inf"), 1.0], None, None):
+        opt.zero_grad()
+        if grad is None:
+            scaler.scale((p * 2).sum()).backward()
+        else:
+            p.grad = lib.tensor(grad)
+        scaler.step(opt)
+        scaler.update()
+        history.append((p.tolist(), scaler.get_scale()))
+    return history, scaler.state_dict()
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+@pytest.mark.filterwarnings("ignore::FutureWarning")
+def test_grad_scaler_matches_torch():
+    kwargs = {"init_scale": 4.0, "growth_interval": 2}
+    history, state = _scaler_run(cgrad, cgrad.amp.GradScaler("cpu", **kwargs))
+    assert [scale for _, scale in history] == [4.0, 2.0, 2.0, 4.0]   # backoff after inf, growth after 2
+    assert history[1][0] == history[0][0]                           # the inf step was skipped
+    disabled = cgrad.cuda.amp.GradScaler(enabled=True)               # no CUDA: disables itself
+    assert not disabled.is_enabled() and disabled.get_scale() == 1.0 and disabled.state_dict() == {}
+    from cgrad.cuda.amp import GradScaler, autocast  # noqa: F401  (PyTorch's import line)
+    if torch is not None:
+        want_history, want_state = _scaler_run(torch, torch.amp.GradScaler("cpu", **kwargs))
+        assert history == want_history
+        want_state["_growth_tracker"] = int(want_state["_growth_tracker"])
+        assert state == want_state
+
+
+def test_autocast_for_cuda_disables_itself_and_cpu_refuses_half_precision():
+    with pytest.warns(UserWarning, match="Disabling autocast"):
+        with cgrad.autocast(device_type="cuda"):
+            assert not cgrad.is_autocast_enabled()
+    with cgrad.autocast("cpu", enabled=False):
+        assert (cgrad.ones(2) @ cgrad.ones(2)).dtype == cgrad.float32
+    with pytest.raises(NotImplementedError, match="bfloat16 or float16"):
+        cgrad.autocast("cpu")
+    cgrad.backends.cuda.matmul.allow_tf32 = True   # scripts set it; no effect on the CPU
+    assert cgrad.backends.cuda.matmul.allow_tf32
+    cgrad.backends.cuda.matmul.allow_tf32 = False
