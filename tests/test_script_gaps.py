@@ -428,3 +428,29 @@ def test_autocast_for_cuda_disables_itself_and_cpu_refuses_half_precision():
     cgrad.backends.cuda.matmul.allow_tf32 = True   # scripts set it; no effect on the CPU
     assert cgrad.backends.cuda.matmul.allow_tf32
     cgrad.backends.cuda.matmul.allow_tf32 = False
+
+
+# --- nn.functional ops under their torch-level names ----------------------------------------
+
+X4 = RNG.standard_normal((2, 4, 6, 6))
+W4 = RNG.standard_normal((3, 4, 3, 3)) * 0.2
+
+
+@pytest.mark.parametrize("fn", [
+    lambda lib, x, w: lib.conv2d(x, w, None, 1, 1),
+    lambda lib, x, w: lib.conv1d(x[:, :, 0], w[:, :, 0], None, 2),
+    lambda lib, x, w: lib.layer_norm(x, [6, 6], None, None, 1e-5, True),
+    lambda lib, x, w: lib.group_norm(x, 2, None, None, 1e-5, True),
+    lambda lib, x, w: lib.max_pool2d(x, 2),
+    lambda lib, x, w: lib.max_pool1d(x[:, :, 0], 3, 2, 1),
+    lambda lib, x, w: lib.avg_pool1d(x[:, :, 0], 2),
+    lambda lib, x, w: lib.adaptive_avg_pool1d(x[:, :, 0], 3),
+    lambda lib, x, w: lib.cosine_similarity(x, x.flip(0)),
+    lambda lib, x, w: lib.pairwise_distance(x[:, :, 0, 0], x[:, :, 1, 1]),
+    lambda lib, x, w: lib.pixel_shuffle(x, 2),
+    lambda lib, x, w: lib.pixel_unshuffle(x, 2),
+    lambda lib, x, w: lib.embedding(w.reshape(12, 9), lib.tensor([[1, 0], [11, 3]])),
+    lambda lib, x, w: lib.embedding(w.reshape(12, 9), lib.tensor([1, 0, 0]), 0),
+])
+def test_functional_ops_under_torch_names_match_torch(fn):
+    compare_with_torch(fn, X4, W4, gradgradcheck=False)
