@@ -454,3 +454,32 @@ W4 = RNG.standard_normal((3, 4, 3, 3)) * 0.2
 ])
 def test_functional_ops_under_torch_names_match_torch(fn):
     compare_with_torch(fn, X4, W4, gradgradcheck=False)
+
+
+# --- Fold, Unfold, ChannelShuffle, Softmax2d ------------------------------------------------
+
+@pytest.mark.parametrize("make, shape", [
+    (lambda nn: nn.Unfold(kernel_size=2, stride=2), (2, 3, 4, 4)),
+    (lambda nn: nn.Fold(output_size=(4, 4), kernel_size=2, stride=2), (2, 12, 4)),
+    (lambda nn: nn.ChannelShuffle(2), (2, 4, 3)),
+    (lambda nn: nn.Softmax2d(), (2, 3, 2, 2)),
+])
+def test_fold_shuffle_modules_match_torch(make, shape):
+    out, ref = compare_with_torch(lambda lib, x: make(lib.nn)(x), RNG.standard_normal(shape), gradgradcheck=False)
+    if ref is not None:
+        assert repr(make(cgrad.nn)) == repr(make(torch.nn))
+
+
+@requires_torch
+@pytest.mark.parametrize("call", [
+    lambda lib: lib.nn.functional.channel_shuffle(lib.ones(2, 4), 2),
+    lambda lib: lib.nn.functional.channel_shuffle(lib.ones(1, 4, 2), 0),
+    lambda lib: lib.nn.functional.channel_shuffle(lib.ones(1, 3, 2), 2),
+    lambda lib: lib.nn.Softmax2d()(lib.ones(3)),
+])
+def test_channel_shuffle_and_softmax2d_errors_match_torch(call):
+    with pytest.raises(Exception) as want:
+        call(torch)
+    with pytest.raises(type(want.value)) as got:
+        call(cgrad)
+    assert str(got.value) == str(want.value)

@@ -66,3 +66,6 @@ __all__ += ["MultiheadAttention", "Transformer", "TransformerEncoder", "Transfor
 from cgrad.nn.modules.activation import RReLU
 _LAYERS += ["RReLU"]
 __all__ += ["RReLU"]
+from cgrad.nn.modules.fold import ChannelShuffle, Fold, Softmax2d, Unfold
+_LAYERS += ["Fold", "Unfold", "ChannelShuffle", "Softmax2d"]
+__all__ += ["Fold", "Unfold", "ChannelShuffle", "Softmax2d"]
