@@ -580,6 +580,17 @@ _LAZY_ATTRIBUTES = {
     "set_num_interop_threads": "cgrad._global_settings",
     "get_num_interop_threads": "cgrad._global_settings",
     "testing": "cgrad.testing",
+    # numerical helpers built from existing ops
+    "trapezoid": "cgrad._ops_numeric_composites",
+    "trapz": "cgrad._ops_numeric_composites",
+    "cumulative_trapezoid": "cgrad._ops_numeric_composites",
+    "vander": "cgrad._ops_numeric_composites",
+    "cov": "cgrad._ops_numeric_composites",
+    "corrcoef": "cgrad._ops_numeric_composites",
+    "renorm": "cgrad._ops_numeric_composites",
+    "unravel_index": "cgrad._ops_numeric_composites",
+    "gcd": "cgrad._ops_numeric_composites",
+    "lcm": "cgrad._ops_numeric_composites",
     "amp": "cgrad.amp",
     # nn.functional ops under their torch-level names
     "conv1d": "cgrad._functional_aliases",

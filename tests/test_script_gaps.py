@@ -483,3 +483,51 @@ def test_channel_shuffle_and_softmax2d_errors_match_torch(call):
     with pytest.raises(type(want.value)) as got:
         call(cgrad)
     assert str(got.value) == str(want.value)
+
+
+# --- numerical helpers ----------------------------------------------------------------------
+
+Y5 = RNG.standard_normal((3, 5))
+XS = np.sort(RNG.uniform(0, 4, 5))
+
+
+@pytest.mark.parametrize("fn", [
+    lambda lib, y, x: lib.trapezoid(y),
+    lambda lib, y, x: lib.trapezoid(y, dx=0.5, dim=0),
+    lambda lib, y, x: lib.trapezoid(y, x),
+    lambda lib, y, x: lib.trapz(y, x),
+    lambda lib, y, x: lib.cumulative_trapezoid(y),
+    lambda lib, y, x: lib.cumulative_trapezoid(y, x),
+    lambda lib, y, x: lib.vander(y[0].detach()),    # torch's vander has no usable backward (in-place cumprod)
+    lambda lib, y, x: lib.vander(y[0].detach(), N=3, increasing=True),
+    lambda lib, y, x: lib.cov(y),
+    lambda lib, y, x: lib.cov(y, correction=0),
+    lambda lib, y, x: lib.cov(y[0]),
+    lambda lib, y, x: lib.cov(y, fweights=lib.tensor([1, 2, 1, 1, 3]), aweights=x),
+    lambda lib, y, x: lib.corrcoef(y),
+    lambda lib, y, x: y.renorm(2, 0, 1.0),
+    lambda lib, y, x: y.renorm(1, 1, 0.5),
+    lambda lib, y, x: y.sum_to_size(1, 5),
+    lambda lib, y, x: y.unsqueeze(0).sum_to_size(3, 1),
+])
+def test_numerical_helpers_match_torch(fn):
+    compare_with_torch(fn, Y5, XS, atol=1e-5)
+
+
+@requires_torch
+def test_integer_helpers_match_torch():
+    for call in (lambda lib: lib.unravel_index(lib.tensor([5, 1, -1]), (2, 3)),
+                 lambda lib: (lib.gcd(lib.tensor([0, -4, 9]), lib.tensor([6, 6, 6])),),
+                 lambda lib: (lib.lcm(lib.tensor([4, -4, 3]), lib.tensor([6, 0, 5])),),
+                 lambda lib: (lib.vander(lib.tensor([1, 2, 3]), N=2),)):
+        for got, want in zip(call(cgrad), call(torch)):
+            assert str(got.dtype).split(".")[-1] == str(want.dtype).split(".")[-1]
+            assert got.tolist() == want.tolist()
+    for call in (lambda lib: lib.gcd(lib.tensor([1.0]), lib.tensor([2.0])),
+                 lambda lib: lib.ones(2, 3).sum_to_size(2, 2),
+                 lambda lib: lib.tensor([1.0, 2.0]).renorm(2, 0, 1)):
+        with pytest.raises(RuntimeError) as want:
+            call(torch)
+        with pytest.raises(RuntimeError) as got:
+            call(cgrad)
+        assert str(got.value) == str(want.value)
