@@ -531,3 +531,32 @@ def test_integer_helpers_match_torch():
         with pytest.raises(RuntimeError) as got:
             call(cgrad)
         assert str(got.value) == str(want.value)
+
+
+# --- nn.utils.weight_norm -------------------------------------------------------------------
+
+@pytest.mark.filterwarnings("ignore::FutureWarning")
+@pytest.mark.parametrize("dim", [0, 1, None])
+def test_weight_norm_matches_torch(dim):
+    weight = RNG.standard_normal((4, 3, 2))
+    x = RNG.standard_normal((2, 3, 5))
+    results = []
+    for lib in ([cgrad] + ([torch] if torch is not None else [])):
+        conv = lib.nn.Conv1d(3, 4, 2)
+        with lib.no_grad():
+            conv.weight.copy_(lib.tensor(weight, dtype=lib.float32))
+            conv.bias.zero_()
+        lib.nn.utils.weight_norm(conv, dim=dim)
+        assert [n for n, _ in conv.named_parameters()] == ["bias", "weight_g", "weight_v"]
+        out = conv(lib.tensor(x, dtype=lib.float32))
+        assert type(out.grad_fn).__name__ == "ConvolutionBackward0"
+        assert type(conv.weight.grad_fn).__name__ == ("WeightNormInterfaceBackward0" if dim == 0 else "MulBackward0")
+        (out ** 2).sum().backward()
+        results.append([out.detach().numpy(), conv.weight_g.grad.numpy(), conv.weight_v.grad.numpy()])
+        lib.nn.utils.remove_weight_norm(conv)
+        assert [n for n, _ in conv.named_parameters()] == ["weight", "bias"] or \
+            sorted(n for n, _ in conv.named_parameters()) == ["bias", "weight"]
+        np.testing.assert_allclose(conv.weight.detach().numpy(), weight, rtol=1e-5)
+    if len(results) == 2:
+        for got, want in zip(*results):
+            np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
