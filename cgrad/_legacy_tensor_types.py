@@ -96,3 +96,14 @@ def set_default_tensor_type(t):
     if not dtype.is_floating_point:
         raise TypeError("only floating-point types are supported as the default type")
     cgrad.set_default_dtype(dtype)
+
+
+def _tensor_new(self, *args, device=None):
+    """Tensor.new(...): the legacy constructor of self's dtype (old code's
+    `weight.new(n, m).zero_()`)."""
+    return globals()[_C.empty(0, dtype=self.dtype).type().split(".")[-1]](*args, device=device)
+
+
+_tensor_new.__name__ = _tensor_new.__qualname__ = "new"
+if "new" not in vars(_C.Tensor):
+    _C._install_tensor_methods({"new": _tensor_new})

@@ -84,3 +84,4 @@ __all__ = ["sort", "argsort", "msort", "topk", "kthvalue", "median", "nanmedian"
 # the composites' Tensor methods (addcmul_, repeat_interleave, pow_, ...) install with these
 from cgrad import _ops_composites  # noqa: E402,F401
 from cgrad import _ops_numeric_composites  # noqa: E402,F401
+from cgrad import _legacy_tensor_types  # noqa: E402,F401  (Tensor.new)

@@ -560,3 +560,14 @@ def test_weight_norm_matches_torch(dim):
     if len(results) == 2:
         for got, want in zip(*results):
             np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
+
+
+def test_tensor_new_is_the_legacy_constructor_of_its_dtype():
+    x = cgrad.ones(2, dtype=cgrad.float64)
+    assert x.new(2, 3).shape == (2, 3) and x.new(2, 3).dtype == cgrad.float64
+    assert x.new([1, 2]).tolist() == [1.0, 2.0] and x.new().shape == (0,)
+    weight = cgrad.nn.Linear(2, 2).weight
+    hidden = weight.new(2, 1, 3).zero_()
+    assert hidden.dtype == cgrad.float32 and not hidden.requires_grad and hidden.sum().item() == 0
+    with pytest.raises(TypeError):
+        x.new(cgrad.ones(2))
