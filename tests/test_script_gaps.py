@@ -571,3 +571,16 @@ def test_tensor_new_is_the_legacy_constructor_of_its_dtype():
     assert hidden.dtype == cgrad.float32 and not hidden.requires_grad and hidden.sum().item() == 0
     with pytest.raises(TypeError):
         x.new(cgrad.ones(2))
+
+
+def test_variable_is_a_detached_alias_with_requires_grad():
+    from cgrad.autograd import Variable
+    base = cgrad.ones(2)
+    v = Variable(base, requires_grad=True)
+    assert type(v) is cgrad.Tensor and v.requires_grad and v.is_leaf and not base.requires_grad
+    v.data.add_(1)
+    assert base.tolist() == [2.0, 2.0]             # shares base's memory
+    assert isinstance(base, Variable) and not Variable(base).requires_grad
+    assert Variable().shape == (0,)
+    with pytest.warns(UserWarning, match="volatile was removed"):
+        Variable(base, volatile=True)
