@@ -147,10 +147,10 @@ def _compare(actual, expected, options):
                                 options["message"])
     if isinstance(actual, collections.abc.Mapping) and isinstance(expected, collections.abc.Mapping):
         if set(actual) != set(expected):
+            missing, extra = sorted(set(expected) - set(actual)), sorted(set(actual) - set(expected))
             raise _Mismatch(AssertionError, f"The keys of the mappings do not match:\n"
-                                            f"Missing keys in the actual mapping: {sorted(set(expected) - set(actual))}\n"
-                                            f"Additional keys in the actual mapping: "
-                                            f"{sorted(set(actual) - set(expected))}")
+                                            f"Missing keys in the actual mapping: {missing}\n"
+                                            f"Additional keys in the actual mapping: {extra}")
         for key in actual:
             _compare_item(actual[key], expected[key], repr(key), options)
         return
