@@ -590,3 +590,27 @@ def test_variable_is_a_detached_alias_with_requires_grad():
     assert Variable().shape == (0,)
     with pytest.warns(UserWarning, match="volatile was removed"):
         Variable(base, volatile=True)
+
+
+# --- RMSNorm --------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("fn", [
+    lambda lib, x, w: lib.nn.functional.rms_norm(x, (5,)),
+    lambda lib, x, w: lib.nn.functional.rms_norm(x, [3, 5], eps=1e-5),
+    lambda lib, x, w: lib.nn.functional.rms_norm(x, (5,), w),
+])
+def test_rms_norm_matches_torch(fn):
+    compare_with_torch(fn, Y5.reshape(1, 3, 5) * 2, RNG.uniform(0.5, 1.5, 5), atol=1e-5)
+
+
+@requires_torch
+def test_rms_norm_module_and_errors_match_torch():
+    for make in (lambda nn: nn.RMSNorm(3), lambda nn: nn.RMSNorm([2, 3], eps=1e-5, elementwise_affine=False)):
+        got, want = make(cgrad.nn), make(torch.nn)
+        assert repr(got) == repr(want)
+        assert [tuple(p.shape) for p in got.parameters()] == [tuple(p.shape) for p in want.parameters()]
+    with pytest.raises(RuntimeError) as want:
+        torch.nn.functional.rms_norm(torch.ones(2, 3), (4,))
+    with pytest.raises(RuntimeError) as got:
+        cgrad.nn.functional.rms_norm(cgrad.ones(2, 3), (4,))
+    assert str(got.value) == str(want.value)

@@ -864,3 +864,5 @@ from cgrad.nn._rrelu import functional_rrelu as rrelu, functional_rrelu_ as rrel
 __all__ += ["rrelu", "rrelu_"]
 from cgrad.nn._channel_shuffle import channel_shuffle  # noqa: E402
 __all__ += ["channel_shuffle"]
+from cgrad.nn._rms_norm import rms_norm  # noqa: E402
+__all__ += ["rms_norm"]

@@ -69,3 +69,6 @@ __all__ += ["RReLU"]
 from cgrad.nn.modules.fold import ChannelShuffle, Fold, Softmax2d, Unfold
 _LAYERS += ["Fold", "Unfold", "ChannelShuffle", "Softmax2d"]
 __all__ += ["Fold", "Unfold", "ChannelShuffle", "Softmax2d"]
+from cgrad.nn.modules.rms_norm import RMSNorm
+_LAYERS += ["RMSNorm"]
+__all__ += ["RMSNorm"]
