@@ -4,6 +4,7 @@ from typing import Any, ClassVar, Iterator
 
 from cgrad._C import dtype as _dtype
 from cgrad import _dynamo as _dynamo
+from cgrad import amp as amp
 from cgrad import autograd as autograd
 from cgrad import backends as backends
 from cgrad import compiler as compiler
@@ -18,7 +19,9 @@ from cgrad import random as random
 from cgrad import return_types as return_types
 from cgrad import serialization as serialization
 from cgrad import special as special
+from cgrad import testing as testing
 from cgrad import utils as utils
+from cgrad import version as version
 from cgrad import viz as viz
 from cgrad._C import Generator as Generator
 from cgrad._C import Generator as _Generator
@@ -318,7 +321,25 @@ from cgrad._aliases import arctanh as arctanh
 from cgrad._aliases import arctanh_ as arctanh_
 from cgrad._aliases import fix as fix
 from cgrad._aliases import fix_ as fix_
+from cgrad._functional_aliases import embedding as embedding
+from cgrad._functional_aliases import group_norm as group_norm
+from cgrad._functional_aliases import layer_norm as layer_norm
+from cgrad._functional_aliases import max_pool1d as max_pool1d
+from cgrad._functional_aliases import max_pool2d as max_pool2d
+from cgrad._global_settings import are_deterministic_algorithms_enabled as are_deterministic_algorithms_enabled
+from cgrad._global_settings import get_deterministic_debug_mode as get_deterministic_debug_mode
+from cgrad._global_settings import get_float32_matmul_precision as get_float32_matmul_precision
+from cgrad._global_settings import get_num_interop_threads as get_num_interop_threads
+from cgrad._global_settings import is_deterministic_algorithms_warn_only_enabled as is_deterministic_algorithms_warn_only_enabled
+from cgrad._global_settings import is_warn_always_enabled as is_warn_always_enabled
+from cgrad._global_settings import set_deterministic_debug_mode as set_deterministic_debug_mode
+from cgrad._global_settings import set_float32_matmul_precision as set_float32_matmul_precision
+from cgrad._global_settings import set_num_interop_threads as set_num_interop_threads
+from cgrad._global_settings import set_warn_always as set_warn_always
+from cgrad._global_settings import use_deterministic_algorithms as use_deterministic_algorithms
 from cgrad._interop import from_dlpack as from_dlpack
+from cgrad._legacy_tensor_types import set_default_tensor_type as set_default_tensor_type
+from cgrad._legacy_tensor_types import typename as typename
 from cgrad._linalg_legacy import cholesky as cholesky
 from cgrad._linalg_legacy import cholesky_inverse as cholesky_inverse
 from cgrad._linalg_legacy import cholesky_solve as cholesky_solve
@@ -333,6 +354,30 @@ from cgrad._linalg_legacy import pinverse as pinverse
 from cgrad._linalg_legacy import qr as qr
 from cgrad._linalg_legacy import slogdet as slogdet
 from cgrad._linalg_legacy import svd as svd
+from cgrad._ops_composites import addcdiv as addcdiv
+from cgrad._ops_composites import addcmul as addcmul
+from cgrad._ops_composites import argwhere as argwhere
+from cgrad._ops_composites import asarray as asarray
+from cgrad._ops_composites import broadcast_shapes as broadcast_shapes
+from cgrad._ops_composites import broadcast_tensors as broadcast_tensors
+from cgrad._ops_composites import broadcast_to as broadcast_to
+from cgrad._ops_composites import column_stack as column_stack
+from cgrad._ops_composites import diff as diff
+from cgrad._ops_composites import dist as dist
+from cgrad._ops_composites import dsplit as dsplit
+from cgrad._ops_composites import dstack as dstack
+from cgrad._ops_composites import fliplr as fliplr
+from cgrad._ops_composites import flipud as flipud
+from cgrad._ops_composites import hsplit as hsplit
+from cgrad._ops_composites import inner as inner
+from cgrad._ops_composites import is_nonzero as is_nonzero
+from cgrad._ops_composites import is_same_size as is_same_size
+from cgrad._ops_composites import is_signed as is_signed
+from cgrad._ops_composites import isin as isin
+from cgrad._ops_composites import logspace as logspace
+from cgrad._ops_composites import repeat_interleave as repeat_interleave
+from cgrad._ops_composites import tensor_split as tensor_split
+from cgrad._ops_composites import vsplit as vsplit
 from cgrad._ops_cumulative import cummax as cummax
 from cgrad._ops_cumulative import cummin as cummin
 from cgrad._ops_cumulative import cumprod as cumprod
@@ -353,6 +398,16 @@ from cgrad._ops_index_extra import masked_scatter as masked_scatter
 from cgrad._ops_index_extra import masked_select as masked_select
 from cgrad._ops_index_extra import take as take
 from cgrad._ops_index_extra import take_along_dim as take_along_dim
+from cgrad._ops_numeric_composites import corrcoef as corrcoef
+from cgrad._ops_numeric_composites import cov as cov
+from cgrad._ops_numeric_composites import cumulative_trapezoid as cumulative_trapezoid
+from cgrad._ops_numeric_composites import gcd as gcd
+from cgrad._ops_numeric_composites import lcm as lcm
+from cgrad._ops_numeric_composites import renorm as renorm
+from cgrad._ops_numeric_composites import trapezoid as trapezoid
+from cgrad._ops_numeric_composites import trapz as trapz
+from cgrad._ops_numeric_composites import unravel_index as unravel_index
+from cgrad._ops_numeric_composites import vander as vander
 from cgrad._ops_reduce_extra import aminmax as aminmax
 from cgrad._ops_reduce_extra import nanmean as nanmean
 from cgrad._ops_reduce_extra import nansum as nansum
@@ -388,16 +443,66 @@ from cgrad._ops_views import trace as trace
 from cgrad._ops_views import tril_indices as tril_indices
 from cgrad._ops_views import triu_indices as triu_indices
 from cgrad._tensor_str import set_printoptions as set_printoptions
+from cgrad._type_info import finfo as finfo
+from cgrad._type_info import iinfo as iinfo
+from cgrad.amp.autocast_mode import autocast as autocast
+from cgrad.amp.autocast_mode import is_autocast_enabled as is_autocast_enabled
 from cgrad.autograd.grad_mode import enable_grad as enable_grad
 from cgrad.autograd.grad_mode import inference_mode as inference_mode
 from cgrad.autograd.grad_mode import no_grad as no_grad
 from cgrad.autograd.grad_mode import set_grad_enabled as set_grad_enabled
 from cgrad.func import vmap as vmap
+from cgrad.nn._distance import cosine_similarity as cosine_similarity
+from cgrad.nn._distance import pairwise_distance as pairwise_distance
+from cgrad.nn._functional_layers import bilinear as bilinear
+from cgrad.nn._functional_layers import pixel_shuffle as pixel_shuffle
+from cgrad.nn._functional_layers import pixel_unshuffle as pixel_unshuffle
 from cgrad.nn._rrelu import rrelu as rrelu
 from cgrad.nn._rrelu import rrelu_ as rrelu_
+from cgrad.nn.functional import adaptive_avg_pool1d as adaptive_avg_pool1d
+from cgrad.nn.functional import avg_pool1d as avg_pool1d
+from cgrad.nn.functional import conv1d as conv1d
+from cgrad.nn.functional import conv2d as conv2d
 from cgrad.serialization import load as load
 from cgrad.serialization import save as save
+import cgrad
 
+class BoolTensor(metaclass=cgrad.tensortype):
+    dtype: _dtype
+    is_cuda: builtins.bool
+    is_sparse: builtins.bool
+class ByteTensor(metaclass=cgrad.tensortype):
+    dtype: _dtype
+    is_cuda: builtins.bool
+    is_sparse: builtins.bool
+class CharTensor(metaclass=cgrad.tensortype):
+    dtype: _dtype
+    is_cuda: builtins.bool
+    is_sparse: builtins.bool
+class DoubleTensor(metaclass=cgrad.tensortype):
+    dtype: _dtype
+    is_cuda: builtins.bool
+    is_sparse: builtins.bool
+class FloatTensor(metaclass=cgrad.tensortype):
+    dtype: _dtype
+    is_cuda: builtins.bool
+    is_sparse: builtins.bool
+class HalfTensor(metaclass=cgrad.tensortype):
+    dtype: _dtype
+    is_cuda: builtins.bool
+    is_sparse: builtins.bool
+class IntTensor(metaclass=cgrad.tensortype):
+    dtype: _dtype
+    is_cuda: builtins.bool
+    is_sparse: builtins.bool
+class LongTensor(metaclass=cgrad.tensortype):
+    dtype: _dtype
+    is_cuda: builtins.bool
+    is_sparse: builtins.bool
+class ShortTensor(metaclass=cgrad.tensortype):
+    dtype: _dtype
+    is_cuda: builtins.bool
+    is_sparse: builtins.bool
 __version__: builtins.str
 bool: _dtype
 channels_last: _memory_format
@@ -417,10 +522,12 @@ int16: _dtype
 int32: _dtype
 int64: _dtype
 int8: _dtype
+def is_complex(input: Any) -> Any: ...
 def is_floating_point(input: Any) -> builtins.bool: ...
 long: _dtype
 preserve_format: _memory_format
+def set_default_dtype(d: Any) -> Any: ...
 short: _dtype
 uint8: _dtype
 def __dir__() -> builtins.list[builtins.str]: ...
-__all__ = ['Generator', 'Size', 'Tensor', '_dynamo', 'abs', 'abs_', 'absolute', 'acos', 'acos_', 'acosh', 'acosh_', 'add', 'addbmm', 'addmm', 'addmv', 'addr', 'adjoint', 'all', 'allclose', 'amax', 'amin', 'aminmax', 'any', 'arange', 'arccos', 'arccos_', 'arccosh', 'arccosh_', 'arcsin', 'arcsin_', 'arcsinh', 'arcsinh_', 'arctan', 'arctan2', 'arctan_', 'arctanh', 'arctanh_', 'argmax', 'argmin', 'argsort', 'as_strided', 'as_strided_', 'as_tensor', 'asin', 'asin_', 'asinh', 'asinh_', 'atan', 'atan2', 'atan_', 'atanh', 'atanh_', 'atleast_1d', 'atleast_2d', 'atleast_3d', 'autograd', 'backends', 'baddbmm', 'bernoulli', 'bincount', 'bitwise_and', 'bitwise_not', 'bitwise_or', 'bitwise_xor', 'block_diag', 'bmm', 'bool', 'bucketize', 'can_cast', 'cartesian_prod', 'cat', 'cdist', 'ceil', 'ceil_', 'celu', 'celu_', 'channels_last', 'channels_last_3d', 'cholesky', 'cholesky_inverse', 'cholesky_solve', 'chunk', 'clamp', 'clamp_', 'clamp_max', 'clamp_min', 'clip', 'clip_', 'clone', 'combinations', 'compile', 'compiler', 'concat', 'concatenate', 'contiguous_format', 'copysign', 'cos', 'cos_', 'cosh', 'cosh_', 'count_nonzero', 'cross', 'cuda', 'cummax', 'cummin', 'cumprod', 'cumsum', 'default_generator', 'deg2rad', 'deg2rad_', 'det', 'device', 'diag', 'diag_embed', 'diagonal', 'digamma', 'distributed', 'distributions', 'div', 'divide', 'dot', 'double', 'dropout', 'dtype', 'einsum', 'empty', 'empty_like', 'enable_grad', 'eq', 'equal', 'erf', 'erf_', 'erfc', 'erfc_', 'erfinv', 'exp', 'exp2', 'exp2_', 'exp_', 'expm1', 'expm1_', 'eye', 'fix', 'fix_', 'flatten', 'flip', 'float', 'float16', 'float32', 'float64', 'float_power', 'floor', 'floor_', 'floor_divide', 'fmax', 'fmin', 'fmod', 'frac', 'frac_', 'from_dlpack', 'from_numpy', 'full', 'full_like', 'func', 'gather', 'ge', 'ger', 'get_default_device', 'get_default_dtype', 'get_num_threads', 'get_rng_state', 'greater', 'greater_equal', 'gt', 'half', 'hardshrink', 'heaviside', 'histc', 'hstack', 'hypot', 'i0', 'i0_', 'index_add', 'index_copy', 'index_fill', 'index_put', 'index_select', 'inference_mode', 'initial_seed', 'int', 'int16', 'int32', 'int64', 'int8', 'inverse', 'is_anomaly_check_nan_enabled', 'is_anomaly_enabled', 'is_floating_point', 'is_grad_enabled', 'is_inference_mode_enabled', 'is_tensor', 'isclose', 'isfinite', 'isinf', 'isnan', 'isneginf', 'isposinf', 'kron', 'kthvalue', 'le', 'lerp', 'less', 'less_equal', 'lgamma', 'linalg', 'linspace', 'load', 'log', 'log10', 'log10_', 'log1p', 'log1p_', 'log2', 'log2_', 'log_', 'log_softmax', 'logaddexp', 'logaddexp2', 'logcumsumexp', 'logdet', 'logical_and', 'logical_not', 'logical_or', 'logical_xor', 'logit', 'logit_', 'logsumexp', 'long', 'lt', 'lu_solve', 'manual_seed', 'masked_fill', 'masked_scatter', 'masked_select', 'matmul', 'matrix_exp', 'matrix_power', 'max', 'maximum', 'mean', 'median', 'memory_format', 'meshgrid', 'min', 'minimum', 'mm', 'mode', 'moveaxis', 'movedim', 'msort', 'mul', 'multinomial', 'multiply', 'mv', 'nan_to_num', 'nan_to_num_', 'nanmean', 'nanmedian', 'nanquantile', 'nansum', 'narrow', 'narrow_copy', 'ne', 'neg', 'neg_', 'negative', 'negative_', 'nn', 'no_grad', 'nonzero', 'norm', 'normal', 'not_equal', 'numel', 'ones', 'ones_like', 'optim', 'outer', 'permute', 'pinverse', 'poisson', 'polygamma', 'positive', 'pow', 'prelu', 'preserve_format', 'prod', 'promote_types', 'qr', 'quantile', 'rad2deg', 'rad2deg_', 'rand', 'rand_like', 'randint', 'randint_like', 'randn', 'randn_like', 'random', 'randperm', 'ravel', 'reciprocal', 'reciprocal_', 'relu', 'relu_', 'remainder', 'reshape', 'result_type', 'return_types', 'roll', 'rot90', 'round', 'round_', 'row_stack', 'rrelu', 'rrelu_', 'rsqrt', 'rsqrt_', 'rsub', 'save', 'scatter', 'scatter_add', 'searchsorted', 'seed', 'select', 'selu', 'selu_', 'serialization', 'set_default_device', 'set_grad_enabled', 'set_num_threads', 'set_printoptions', 'set_rng_state', 'sgn', 'sgn_', 'short', 'sigmoid', 'sigmoid_', 'sign', 'signbit', 'sin', 'sin_', 'sinc', 'sinc_', 'sinh', 'sinh_', 'slogdet', 'softmax', 'sort', 'special', 'split', 'split_with_sizes', 'sqrt', 'sqrt_', 'square', 'square_', 'squeeze', 'stack', 'std', 'std_mean', 'sub', 'subtract', 'sum', 'svd', 'swapaxes', 'swapdims', 't', 'take', 'take_along_dim', 'tan', 'tan_', 'tanh', 'tanh_', 'tensor', 'tensordot', 'threshold', 'threshold_', 'tile', 'topk', 'trace', 'transpose', 'tril', 'tril_indices', 'triu', 'triu_indices', 'true_divide', 'trunc', 'trunc_', 'uint8', 'unbind', 'unflatten', 'unique', 'unique_consecutive', 'unsqueeze', 'utils', 'var', 'var_mean', 'viz', 'vmap', 'vstack', 'where', 'xlogy', 'xlogy_', 'zeros', 'zeros_like']
+__all__ = ['BoolTensor', 'ByteTensor', 'CharTensor', 'DoubleTensor', 'FloatTensor', 'Generator', 'HalfTensor', 'IntTensor', 'LongTensor', 'ShortTensor', 'Size', 'Tensor', '_dynamo', 'abs', 'abs_', 'absolute', 'acos', 'acos_', 'acosh', 'acosh_', 'adaptive_avg_pool1d', 'add', 'addbmm', 'addcdiv', 'addcmul', 'addmm', 'addmv', 'addr', 'adjoint', 'all', 'allclose', 'amax', 'amin', 'aminmax', 'amp', 'any', 'arange', 'arccos', 'arccos_', 'arccosh', 'arccosh_', 'arcsin', 'arcsin_', 'arcsinh', 'arcsinh_', 'arctan', 'arctan2', 'arctan_', 'arctanh', 'arctanh_', 'are_deterministic_algorithms_enabled', 'argmax', 'argmin', 'argsort', 'argwhere', 'as_strided', 'as_strided_', 'as_tensor', 'asarray', 'asin', 'asin_', 'asinh', 'asinh_', 'atan', 'atan2', 'atan_', 'atanh', 'atanh_', 'atleast_1d', 'atleast_2d', 'atleast_3d', 'autocast', 'autograd', 'avg_pool1d', 'backends', 'baddbmm', 'bernoulli', 'bilinear', 'bincount', 'bitwise_and', 'bitwise_not', 'bitwise_or', 'bitwise_xor', 'block_diag', 'bmm', 'bool', 'broadcast_shapes', 'broadcast_tensors', 'broadcast_to', 'bucketize', 'can_cast', 'cartesian_prod', 'cat', 'cdist', 'ceil', 'ceil_', 'celu', 'celu_', 'channels_last', 'channels_last_3d', 'cholesky', 'cholesky_inverse', 'cholesky_solve', 'chunk', 'clamp', 'clamp_', 'clamp_max', 'clamp_min', 'clip', 'clip_', 'clone', 'column_stack', 'combinations', 'compile', 'compiler', 'concat', 'concatenate', 'contiguous_format', 'conv1d', 'conv2d', 'copysign', 'corrcoef', 'cos', 'cos_', 'cosh', 'cosh_', 'cosine_similarity', 'count_nonzero', 'cov', 'cross', 'cuda', 'cummax', 'cummin', 'cumprod', 'cumsum', 'cumulative_trapezoid', 'default_generator', 'deg2rad', 'deg2rad_', 'det', 'device', 'diag', 'diag_embed', 'diagonal', 'diff', 'digamma', 'dist', 'distributed', 'distributions', 'div', 'divide', 'dot', 'double', 'dropout', 'dsplit', 'dstack', 'dtype', 'einsum', 'embedding', 'empty', 'empty_like', 'enable_grad', 'eq', 'equal', 'erf', 'erf_', 'erfc', 'erfc_', 'erfinv', 'exp', 'exp2', 'exp2_', 'exp_', 'expm1', 'expm1_', 'eye', 'finfo', 'fix', 'fix_', 'flatten', 'flip', 'fliplr', 'flipud', 'float', 'float16', 'float32', 'float64', 'float_power', 'floor', 'floor_', 'floor_divide', 'fmax', 'fmin', 'fmod', 'frac', 'frac_', 'from_dlpack', 'from_numpy', 'full', 'full_like', 'func', 'gather', 'gcd', 'ge', 'ger', 'get_default_device', 'get_default_dtype', 'get_deterministic_debug_mode', 'get_float32_matmul_precision', 'get_num_interop_threads', 'get_num_threads', 'get_rng_state', 'greater', 'greater_equal', 'group_norm', 'gt', 'half', 'hardshrink', 'heaviside', 'histc', 'hsplit', 'hstack', 'hypot', 'i0', 'i0_', 'iinfo', 'index_add', 'index_copy', 'index_fill', 'index_put', 'index_select', 'inference_mode', 'initial_seed', 'inner', 'int', 'int16', 'int32', 'int64', 'int8', 'inverse', 'is_anomaly_check_nan_enabled', 'is_anomaly_enabled', 'is_autocast_enabled', 'is_complex', 'is_deterministic_algorithms_warn_only_enabled', 'is_floating_point', 'is_grad_enabled', 'is_inference_mode_enabled', 'is_nonzero', 'is_same_size', 'is_signed', 'is_tensor', 'is_warn_always_enabled', 'isclose', 'isfinite', 'isin', 'isinf', 'isnan', 'isneginf', 'isposinf', 'kron', 'kthvalue', 'layer_norm', 'lcm', 'le', 'lerp', 'less', 'less_equal', 'lgamma', 'linalg', 'linspace', 'load', 'log', 'log10', 'log10_', 'log1p', 'log1p_', 'log2', 'log2_', 'log_', 'log_softmax', 'logaddexp', 'logaddexp2', 'logcumsumexp', 'logdet', 'logical_and', 'logical_not', 'logical_or', 'logical_xor', 'logit', 'logit_', 'logspace', 'logsumexp', 'long', 'lt', 'lu_solve', 'manual_seed', 'masked_fill', 'masked_scatter', 'masked_select', 'matmul', 'matrix_exp', 'matrix_power', 'max', 'max_pool1d', 'max_pool2d', 'maximum', 'mean', 'median', 'memory_format', 'meshgrid', 'min', 'minimum', 'mm', 'mode', 'moveaxis', 'movedim', 'msort', 'mul', 'multinomial', 'multiply', 'mv', 'nan_to_num', 'nan_to_num_', 'nanmean', 'nanmedian', 'nanquantile', 'nansum', 'narrow', 'narrow_copy', 'ne', 'neg', 'neg_', 'negative', 'negative_', 'nn', 'no_grad', 'nonzero', 'norm', 'normal', 'not_equal', 'numel', 'ones', 'ones_like', 'optim', 'outer', 'pairwise_distance', 'permute', 'pinverse', 'pixel_shuffle', 'pixel_unshuffle', 'poisson', 'polygamma', 'positive', 'pow', 'prelu', 'preserve_format', 'prod', 'promote_types', 'qr', 'quantile', 'rad2deg', 'rad2deg_', 'rand', 'rand_like', 'randint', 'randint_like', 'randn', 'randn_like', 'random', 'randperm', 'ravel', 'reciprocal', 'reciprocal_', 'relu', 'relu_', 'remainder', 'renorm', 'repeat_interleave', 'reshape', 'result_type', 'return_types', 'roll', 'rot90', 'round', 'round_', 'row_stack', 'rrelu', 'rrelu_', 'rsqrt', 'rsqrt_', 'rsub', 'save', 'scatter', 'scatter_add', 'searchsorted', 'seed', 'select', 'selu', 'selu_', 'serialization', 'set_default_device', 'set_default_dtype', 'set_default_tensor_type', 'set_deterministic_debug_mode', 'set_float32_matmul_precision', 'set_grad_enabled', 'set_num_interop_threads', 'set_num_threads', 'set_printoptions', 'set_rng_state', 'set_warn_always', 'sgn', 'sgn_', 'short', 'sigmoid', 'sigmoid_', 'sign', 'signbit', 'sin', 'sin_', 'sinc', 'sinc_', 'sinh', 'sinh_', 'slogdet', 'softmax', 'sort', 'special', 'split', 'split_with_sizes', 'sqrt', 'sqrt_', 'square', 'square_', 'squeeze', 'stack', 'std', 'std_mean', 'sub', 'subtract', 'sum', 'svd', 'swapaxes', 'swapdims', 't', 'take', 'take_along_dim', 'tan', 'tan_', 'tanh', 'tanh_', 'tensor', 'tensor_split', 'tensordot', 'testing', 'threshold', 'threshold_', 'tile', 'topk', 'trace', 'transpose', 'trapezoid', 'trapz', 'tril', 'tril_indices', 'triu', 'triu_indices', 'true_divide', 'trunc', 'trunc_', 'typename', 'uint8', 'unbind', 'unflatten', 'unique', 'unique_consecutive', 'unravel_index', 'unsqueeze', 'use_deterministic_algorithms', 'utils', 'vander', 'var', 'var_mean', 'version', 'viz', 'vmap', 'vsplit', 'vstack', 'where', 'xlogy', 'xlogy_', 'zeros', 'zeros_like']

@@ -80,3 +80,8 @@ __all__ = ["sort", "argsort", "msort", "topk", "kthvalue", "median", "nanmedian"
            "logcumsumexp", "masked_select", "masked_scatter", "index_add", "index_copy", "index_fill",
            "index_put", "take", "take_along_dim", "nansum", "nanmean", "std_mean", "var_mean", "aminmax",
            "unique", "unique_consecutive", "bincount", "histc", "searchsorted", "bucketize"]
+
+# the composites' Tensor methods (addcmul_, repeat_interleave, pow_, ...) install with these
+from cgrad import _ops_composites  # noqa: E402,F401
+from cgrad import _ops_numeric_composites  # noqa: E402,F401
+from cgrad import _legacy_tensor_types  # noqa: E402,F401  (Tensor.new)

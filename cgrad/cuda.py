@@ -80,3 +80,14 @@ def max_memory_allocated(device=None):
 
 def memory_reserved(device=None):
     raise AssertionError(_NOT_COMPILED)
+
+
+
+# cgrad.cuda.amp: PyTorch's deprecated CUDA spellings of the amp classes,
+# importable as `from cgrad.cuda.amp import GradScaler` too (cgrad.cuda is a
+# module, not a package, so the submodule is registered by name)
+import sys as _sys  # noqa: E402
+
+from cgrad import _cuda_amp as amp  # noqa: E402
+
+_sys.modules["cgrad.cuda.amp"] = amp

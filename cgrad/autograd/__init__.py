@@ -4,8 +4,10 @@ from cgrad._C import Tensor
 from cgrad.autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabled,
                                       is_inference_mode_enabled, no_grad, set_grad_enabled)
 
+from cgrad.autograd.variable import Variable
+
 __all__ = ["backward", "grad", "no_grad", "enable_grad", "set_grad_enabled", "inference_mode",
-           "is_grad_enabled", "is_inference_mode_enabled"]
+           "is_grad_enabled", "is_inference_mode_enabled", "Variable"]
 
 
 def _tensor_or_tensors(x, what):

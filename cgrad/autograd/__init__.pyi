@@ -9,7 +9,8 @@ from cgrad.autograd.grad_mode import enable_grad as enable_grad
 from cgrad.autograd.grad_mode import inference_mode as inference_mode
 from cgrad.autograd.grad_mode import no_grad as no_grad
 from cgrad.autograd.grad_mode import set_grad_enabled as set_grad_enabled
+from cgrad.autograd.variable import Variable as Variable
 
 def backward(tensors: Any, grad_tensors: Any = ..., retain_graph: Any = ..., create_graph: Any = ..., grad_variables: Any = ..., inputs: Any = ...) -> None: ...
 def grad(outputs: Any, inputs: Any, grad_outputs: Any = ..., retain_graph: Any = ..., create_graph: Any = ..., only_inputs: Any = ..., allow_unused: Any = ..., is_grads_batched: Any = ..., materialize_grads: Any = ...) -> builtins.tuple[_Tensor, ...]: ...
-__all__ = ['backward', 'enable_grad', 'grad', 'inference_mode', 'is_grad_enabled', 'is_inference_mode_enabled', 'no_grad', 'set_grad_enabled']
+__all__ = ['Variable', 'backward', 'enable_grad', 'grad', 'inference_mode', 'is_grad_enabled', 'is_inference_mode_enabled', 'no_grad', 'set_grad_enabled']

@@ -2,4 +2,7 @@
 import builtins
 from typing import Any, ClassVar, Iterator
 
+class cuBLASModule:
+    def __init__(self) -> None: ...
 def is_built() -> Any: ...
+matmul: cuBLASModule

@@ -336,6 +336,7 @@ _OWN = set(dir(BatchedTensor)) | {"__class__", "__init__", "__new__", "__getattr
                                   "__array__", "__array_priority__", "__dlpack__", "__dlpack_device__",
                                   "__deepcopy__", "__copy__", "__contains__"}
 _OWN -= {"__eq__", "__ne__", "__lt__", "__le__", "__gt__", "__ge__"}
+import cgrad._tensor_ops  # noqa: E402,F401  (the Python-level Tensor methods too, installed on first use)
 for _name in dir(Tensor):
     if _name in _OWN or _name in ("H", "T", "mT", "mH", "data", "_base", "_version", "output_nr"):
         continue
@@ -489,6 +490,20 @@ def uninstall_namespace_wrappers():
                 vars(module).update(_BY_MODULE[prefix][0])
             if _TENSOR_METHODS:
                 _C._swap_tensor_methods({k: v[0] for k, v in _TENSOR_METHODS.items()})
+
+
+def batching_wrapper_of(func):
+    """The batching wrapper of a namespace function the user handed to vmap
+    itself (vmap(cgrad.dot)): that reference was taken before the wrappers
+    were installed. Any other callable is returned as it is."""
+    _build_wrappers()
+    if not _WRAPPER_BY_ORIGINAL:
+        _WRAPPER_BY_ORIGINAL.update({id(original): _WRAPPERS[key] for key, original in _ORIGINALS.items()})
+    wrapper = _WRAPPER_BY_ORIGINAL.get(id(func))
+    return func if wrapper is None else wrapper
+
+
+_WRAPPER_BY_ORIGINAL = {}   # id(namespace function) -> its batching wrapper (the originals live on)
 
 
 def call(name, *args, **kwargs):

@@ -11,8 +11,8 @@ import functools
 import cgrad
 from cgrad._C import Tensor
 from cgrad.func import _batch_rules, _batch_rules_nn  # noqa: F401  (registers the rules)
-from cgrad.func._batched import (BatchedTensor, install_namespace_wrappers, materialize, new_level, pop_level,
-                                 uninstall_namespace_wrappers)
+from cgrad.func._batched import (BatchedTensor, batching_wrapper_of, install_namespace_wrappers, materialize,
+                                 new_level, pop_level, uninstall_namespace_wrappers)
 from cgrad.func._pytree import LEAF, tree_flatten, tree_unflatten
 
 
@@ -178,7 +178,7 @@ def _flat_vmap(func, batch_size, flat_in_dims, flat_args, args_spec, out_dims, r
     try:
         batched = [arg if d is None else BatchedTensor(arg if d == 0 else arg.movedim(d, 0), entry.level)
                    for d, arg in zip(flat_in_dims, flat_args)]
-        outputs = func(*tree_unflatten(batched, args_spec), **kwargs)
+        outputs = batching_wrapper_of(func)(*tree_unflatten(batched, args_spec), **kwargs)
         flat_outputs, output_spec, flat_out_dims = _flat_out_dims(outputs, out_dims, func)
         name = _get_name(func)
         results = [_unwrap_output(name, o, entry, d) for o, d in zip(flat_outputs, flat_out_dims)]

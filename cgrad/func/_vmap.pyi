@@ -4,6 +4,7 @@ from typing import Any, ClassVar, Iterator
 
 from cgrad._C import Tensor as Tensor
 from cgrad.func._batched import BatchedTensor as BatchedTensor
+from cgrad.func._batched import batching_wrapper_of as batching_wrapper_of
 from cgrad.func._batched import install_namespace_wrappers as install_namespace_wrappers
 from cgrad.func._batched import materialize as materialize
 from cgrad.func._batched import uninstall_namespace_wrappers as uninstall_namespace_wrappers

@@ -22,3 +22,6 @@ __all__ += _LAYERS
 
 # DistributedDataParallel (issue 19)
 from cgrad.nn import parallel  # noqa: E402
+from cgrad.nn.parallel import DataParallel  # noqa: E402
+
+__all__ += ["DataParallel"]

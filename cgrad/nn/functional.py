@@ -325,6 +325,10 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
 # mish, softshrink, hardshrink, threshold, logsigmoid and their in-place
 # forms), rendered with their kernels in the compiled module.
 globals().update(_C._FUNCTIONAL)
+# under PyTorch's names (F.selu.__name__ == "selu"), not the table's _functional_selu
+for _name, _fn in _C._FUNCTIONAL.items():
+    _fn.__name__ = _fn.__qualname__ = {"logsigmoid": "log_sigmoid", "threshold": "_threshold"}.get(_name, _name)
+    _fn.__module__ = __name__
 
 
 def relu6(input, inplace=False):
@@ -872,3 +876,7 @@ from cgrad.nn._attention import multi_head_attention_forward, scaled_dot_product
 __all__ += ["scaled_dot_product_attention", "multi_head_attention_forward"]
 from cgrad.nn._rrelu import functional_rrelu as rrelu, functional_rrelu_ as rrelu_  # noqa: E402
 __all__ += ["rrelu", "rrelu_"]
+from cgrad.nn._channel_shuffle import channel_shuffle  # noqa: E402
+__all__ += ["channel_shuffle"]
+from cgrad.nn._rms_norm import rms_norm  # noqa: E402
+__all__ += ["rms_norm"]

@@ -9,6 +9,7 @@ from cgrad._C import _functional_selu as selu
 from cgrad._C import _functional_selu_ as selu_
 from cgrad.nn._attention import multi_head_attention_forward as multi_head_attention_forward
 from cgrad.nn._attention import scaled_dot_product_attention as scaled_dot_product_attention
+from cgrad.nn._channel_shuffle import channel_shuffle as channel_shuffle
 from cgrad.nn._distance import cosine_similarity as cosine_similarity
 from cgrad.nn._distance import normalize as normalize
 from cgrad.nn._distance import pairwise_distance as pairwise_distance
@@ -34,6 +35,7 @@ from cgrad.nn._interpolate import upsample as upsample
 from cgrad.nn._interpolate import upsample_bilinear as upsample_bilinear
 from cgrad.nn._interpolate import upsample_nearest as upsample_nearest
 from cgrad.nn._padding import pad as pad
+from cgrad.nn._rms_norm import rms_norm as rms_norm
 
 def _get_enum(reduction: Any) -> _Tensor: ...
 def _legacy_get_string(size_average: Any, reduce: Any, emit_warning: Any = ...) -> _Tensor: ...
@@ -72,4 +74,4 @@ def sigmoid(input: Any) -> _Tensor: ...
 def softmax(input: Any, dim: Any = ..., _stacklevel: Any = ..., dtype: Any = ...) -> _Tensor: ...
 def tanh(input: Any) -> _Tensor: ...
 def unfold(input: Any, kernel_size: Any, dilation: Any = ..., padding: Any = ..., stride: Any = ...) -> _Tensor: ...
-__all__ = ['adaptive_avg_pool1d', 'adaptive_avg_pool2d', 'adaptive_max_pool1d', 'adaptive_max_pool2d', 'alpha_dropout', 'avg_pool1d', 'avg_pool2d', 'batch_norm', 'bilinear', 'binary_cross_entropy', 'celu', 'celu_', 'conv1d', 'conv2d', 'cosine_embedding_loss', 'cosine_similarity', 'cross_entropy', 'dropout', 'dropout1d', 'dropout2d', 'embedding', 'embedding_bag', 'fold', 'gaussian_nll_loss', 'glu', 'group_norm', 'gumbel_softmax', 'hinge_embedding_loss', 'huber_loss', 'instance_norm', 'interpolate', 'kl_div', 'l1_loss', 'layer_norm', 'linear', 'log_softmax', 'margin_ranking_loss', 'max_pool1d', 'max_pool2d', 'mse_loss', 'multi_head_attention_forward', 'multilabel_soft_margin_loss', 'nll_loss', 'normalize', 'one_hot', 'pad', 'pairwise_distance', 'pixel_shuffle', 'pixel_unshuffle', 'poisson_nll_loss', 'relu', 'rrelu', 'rrelu_', 'scaled_dot_product_attention', 'selu', 'selu_', 'sigmoid', 'soft_margin_loss', 'softmax', 'softmin', 'tanh', 'triplet_margin_loss', 'unfold', 'upsample', 'upsample_bilinear', 'upsample_nearest']
+__all__ = ['adaptive_avg_pool1d', 'adaptive_avg_pool2d', 'adaptive_max_pool1d', 'adaptive_max_pool2d', 'alpha_dropout', 'avg_pool1d', 'avg_pool2d', 'batch_norm', 'bilinear', 'binary_cross_entropy', 'celu', 'celu_', 'channel_shuffle', 'conv1d', 'conv2d', 'cosine_embedding_loss', 'cosine_similarity', 'cross_entropy', 'dropout', 'dropout1d', 'dropout2d', 'embedding', 'embedding_bag', 'fold', 'gaussian_nll_loss', 'glu', 'group_norm', 'gumbel_softmax', 'hinge_embedding_loss', 'huber_loss', 'instance_norm', 'interpolate', 'kl_div', 'l1_loss', 'layer_norm', 'linear', 'log_softmax', 'margin_ranking_loss', 'max_pool1d', 'max_pool2d', 'mse_loss', 'multi_head_attention_forward', 'multilabel_soft_margin_loss', 'nll_loss', 'normalize', 'one_hot', 'pad', 'pairwise_distance', 'pixel_shuffle', 'pixel_unshuffle', 'poisson_nll_loss', 'relu', 'rms_norm', 'rrelu', 'rrelu_', 'scaled_dot_product_attention', 'selu', 'selu_', 'sigmoid', 'soft_margin_loss', 'softmax', 'softmin', 'tanh', 'triplet_margin_loss', 'unfold', 'upsample', 'upsample_bilinear', 'upsample_nearest']

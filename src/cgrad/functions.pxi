@@ -109,20 +109,20 @@ def mean(input, dim=None, keepdim=False, *, dtype=None, **kwargs):
     return op_mean(input_arg(input, "mean"), dim, keepdim, dtype)
 
 
-def mm(input, mat2):
-    return op_mm(input_arg(input, "mm"), tensor_param(mat2, "mm", "mat2", 2))
+def mm(input, mat2, *, out=None):
+    return with_out(op_mm(input_arg(input, "mm"), tensor_param(mat2, "mm", "mat2", 2)), out, "mm")
 
 
-def mv(input, vec):
-    return op_mv(input_arg(input, "mv"), tensor_param(vec, "mv", "vec", 2))
+def mv(input, vec, *, out=None):
+    return with_out(op_mv(input_arg(input, "mv"), tensor_param(vec, "mv", "vec", 2)), out, "mv")
 
 
-def dot(input, tensor):
-    return op_dot(input_arg(input, "dot"), tensor_param(tensor, "dot", "tensor", 2))
+def dot(input, tensor, *, out=None):
+    return with_out(op_dot(input_arg(input, "dot"), tensor_param(tensor, "dot", "tensor", 2)), out, "dot")
 
 
-def matmul(input, other):
-    return op_matmul(input_arg(input, "matmul"), tensor_param(other, "matmul", "other", 2))
+def matmul(input, other, *, out=None):
+    return with_out(op_matmul(input_arg(input, "matmul"), tensor_param(other, "matmul", "other", 2)), out, "matmul")
 
 
 def t(input):

@@ -662,9 +662,7 @@ def concatenate(tensors, axis=NO_ARG, *, dim=NO_ARG, out=None):
 
 def stack(tensors, dim=0, *, out=None):
     """Join equal-shaped tensors along a new dim (PyTorch's torch.stack)."""
-    if out is not None:
-        raise NotImplementedError("stack(out=...) is not supported by cgrad")
-    return op_stack(tensor_list_arg(tensors, "stack"), int_arg(dim, "stack", "dim", 2))
+    return with_out(op_stack(tensor_list_arg(tensors, "stack"), int_arg(dim, "stack", "dim", 2)), out, "stack")
 
 
 def split(tensor, split_size_or_sections, dim=0):

@@ -563,6 +563,5 @@ cdef Tensor op_batched_matmul(Tensor a, Tensor b):
 
 def bmm(input, mat2, *, out=None):
     """Batched matrix product of two 3-D tensors (PyTorch's torch.bmm)."""
-    if out is not None:
-        raise NotImplementedError("bmm(out=...) is not supported by cgrad")
-    return op_bmm(tensor_param(input, "bmm", "input", 1), tensor_param(mat2, "bmm", "mat2", 2))
+    return with_out(op_bmm(tensor_param(input, "bmm", "input", 1), tensor_param(mat2, "bmm", "mat2", 2)),
+                    out, "bmm")

@@ -357,6 +357,4 @@ cdef Tensor index_select_checked(Tensor x, object dim, object index):
 
 def index_select(input, dim, index, *, out=None):
     """The entries of input at `index` (a vector) along dim."""
-    if out is not None:
-        raise NotImplementedError("index_select(out=...) is not supported by cgrad")
-    return index_select_checked(input_arg(input, "index_select"), dim, index)
+    return with_out(index_select_checked(input_arg(input, "index_select"), dim, index), out, "index_select")

@@ -350,6 +350,8 @@ cdef class Tensor:
                 if dtype in ("cgrad." + legacy_type_name(code), "torch." + legacy_type_name(code)):
                     return op_cast_preserving(self, code)
             raise ValueError(f"invalid type: '{dtype}'")
+        if isinstance(dtype, type):     # a legacy type class (cgrad.DoubleTensor): by its name
+            return self.type(f"{dtype.__module__}.{dtype.__name__}")
         return self.to(dtype)
 
     def __len__(self):

@@ -66,3 +66,9 @@ __all__ += ["MultiheadAttention", "Transformer", "TransformerEncoder", "Transfor
 from cgrad.nn.modules.activation import RReLU
 _LAYERS += ["RReLU"]
 __all__ += ["RReLU"]
+from cgrad.nn.modules.fold import ChannelShuffle, Fold, Softmax2d, Unfold
+_LAYERS += ["Fold", "Unfold", "ChannelShuffle", "Softmax2d"]
+__all__ += ["Fold", "Unfold", "ChannelShuffle", "Softmax2d"]
+from cgrad.nn.modules.rms_norm import RMSNorm
+_LAYERS += ["RMSNorm"]
+__all__ += ["RMSNorm"]

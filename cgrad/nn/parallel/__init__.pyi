@@ -2,6 +2,8 @@
 import builtins
 from typing import Any, ClassVar, Iterator
 
+from cgrad.nn.parallel.data_parallel import DataParallel as DataParallel
+from cgrad.nn.parallel.data_parallel import data_parallel as data_parallel
 from cgrad.nn.parallel.distributed import DistributedDataParallel as DistributedDataParallel
 
-__all__ = ['DistributedDataParallel']
+__all__ = ['DataParallel', 'DistributedDataParallel', 'data_parallel']

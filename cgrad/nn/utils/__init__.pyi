@@ -12,5 +12,7 @@ from cgrad.nn.utils.clip_grad import clip_grads_with_norm_ as clip_grads_with_no
 from cgrad.nn.utils.clip_grad import get_total_norm as get_total_norm
 from cgrad.nn.utils.convert_parameters import parameters_to_vector as parameters_to_vector
 from cgrad.nn.utils.convert_parameters import vector_to_parameters as vector_to_parameters
+from cgrad.nn.utils.weight_norm import remove_weight_norm as remove_weight_norm
+from cgrad.nn.utils.weight_norm import weight_norm as weight_norm
 
-__all__ = ['clip_grad', 'clip_grad_norm', 'clip_grad_norm_', 'clip_grad_value_', 'clip_grads_with_norm_', 'convert_parameters', 'get_total_norm', 'parameters_to_vector', 'rnn', 'vector_to_parameters']
+__all__ = ['clip_grad', 'clip_grad_norm', 'clip_grad_norm_', 'clip_grad_value_', 'clip_grads_with_norm_', 'convert_parameters', 'get_total_norm', 'parameters_to_vector', 'remove_weight_norm', 'rnn', 'vector_to_parameters', 'weight_norm']

@@ -1,0 +1,41 @@
+"""The nn.functional ops PyTorch also exposes as torch.<name> (torch.conv2d,
+torch.layer_norm, torch.embedding, ...), with the torch-level signatures
+where they differ from F's: torch.embedding takes (weight, indices) and
+padding_idx=-1 for none, torch.max_pool2d has no return_indices, the norms
+take a trailing cudnn flag."""
+from cgrad.nn import functional as F
+
+__all__ = ["conv1d", "conv2d", "cosine_similarity", "pairwise_distance", "pixel_shuffle", "pixel_unshuffle",
+           "avg_pool1d", "adaptive_avg_pool1d", "bilinear", "layer_norm", "group_norm", "max_pool1d",
+           "max_pool2d", "embedding"]
+
+conv1d = F.conv1d
+conv2d = F.conv2d
+cosine_similarity = F.cosine_similarity
+pairwise_distance = F.pairwise_distance
+pixel_shuffle = F.pixel_shuffle
+pixel_unshuffle = F.pixel_unshuffle
+avg_pool1d = F.avg_pool1d
+adaptive_avg_pool1d = F.adaptive_avg_pool1d
+bilinear = F.bilinear
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-05, cudnn_enable=True):
+    return F.layer_norm(input, normalized_shape, weight, bias, eps)
+
+
+def group_norm(input, num_groups, weight=None, bias=None, eps=1e-05, cudnn_enabled=True):
+    return F.group_norm(input, num_groups, weight, bias, eps)
+
+
+def max_pool1d(input, kernel_size, stride=(), padding=0, dilation=1, ceil_mode=False):
+    return F.max_pool1d(input, kernel_size, stride or None, padding, dilation, ceil_mode=ceil_mode)
+
+
+def max_pool2d(input, kernel_size, stride=(), padding=0, dilation=1, ceil_mode=False):
+    return F.max_pool2d(input, kernel_size, stride or None, padding, dilation, ceil_mode=ceil_mode)
+
+
+def embedding(weight, indices, padding_idx=-1, scale_grad_by_freq=False, sparse=False):
+    return F.embedding(indices, weight, None if padding_idx < 0 else padding_idx,
+                       scale_grad_by_freq=scale_grad_by_freq, sparse=sparse)
