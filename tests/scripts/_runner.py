@@ -3,7 +3,7 @@
 one JSON object: each script's captured stdout, or the exception it ended
 with. For cgrad the import lines are rewritten the way a user switching
 libraries would write them (`import cgrad as torch`, `from cgrad.nn import
-...`). tests/test_scripts.py compares the two runs."""
+...`). tests/scripts/test_scripts.py compares the two runs."""
 import contextlib
 import io
 import json

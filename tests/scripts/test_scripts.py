@@ -18,8 +18,8 @@ import pytest
 import cgrad
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SCRIPTS = sorted(glob.glob(os.path.join(HERE, "scripts", "s[0-9]*.py")))
-RUNNER = os.path.join(HERE, "scripts", "_runner.py")
+SCRIPTS = sorted(glob.glob(os.path.join(HERE, "s[0-9]*.py")))
+RUNNER = os.path.join(HERE, "_runner.py")
 # the package under test may be an installed copy: the subprocesses import the same one
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(cgrad.__file__)))
 

@@ -1,5 +1,5 @@
 """What running tutorial-style scripts with `import cgrad as torch` found
-missing or different (tests/scripts/, tests/test_scripts.py), each checked
+missing or different (tests/scripts/, tests/scripts/test_scripts.py), each checked
 against torch on its own: the composite ops of cgrad/_ops_composites.py,
 finfo/iinfo, the legacy tensor types, set_default_dtype, the out= of the
 matrix products, the remaining nn.init initialisers, F's function names,
