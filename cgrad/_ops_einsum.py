@@ -594,7 +594,23 @@ def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
         if p == 2:
             return _safe_sqrt((diff * diff).sum(-1))
         return _safe_pow(diff.abs(), p).sum(-1).pow(1.0 / p)
+    if p == 2 and x1.numel() and x2.numel() and _cdist_takes_mm(compute_mode, x1.shape[-2], x2.shape[-2]):
+        # PyTorch's matrix-product path: its _euclidean_dist node over the
+        # inputs broadcast to one batch dim, then a view to the result's shape
+        batch = tuple(np.broadcast_shapes(tuple(x1.shape[:-2]), tuple(x2.shape[:-2])))
+        a, b = x1, x2
+        if batch:
+            a = x1.expand(batch + tuple(x1.shape[-2:])).contiguous().view(-1, x1.shape[-2], x1.shape[-1])
+            b = x2.expand(batch + tuple(x2.shape[-2:])).contiguous().view(-1, x2.shape[-2], x2.shape[-1])
+        out = composite_op("EuclideanDistBackward0", dist, [a, b])
+        return out.view(batch + (x1.shape[-2], x2.shape[-2]))
     return composite_op("CdistBackward0", dist, [x1, x2])
+
+
+def _cdist_takes_mm(compute_mode, rows1, rows2):
+    if compute_mode == "use_mm_for_euclid_dist":
+        return True
+    return compute_mode in (None, "use_mm_for_euclid_dist_if_necessary") and (rows1 > 25 or rows2 > 25)
 
 
 def _safe_sqrt(s):

@@ -399,7 +399,7 @@ def take_along_dim(input, indices, dim=None, *, out=None):
     in_b[d] = input.shape[d]
     ix_b = list(common)
     ix_b[d] = indices.shape[d]
-    x = input if list(input.shape) == in_b else input.expand(tuple(in_b))
+    x = input.expand(tuple(in_b))     # always, as PyTorch (its ExpandBackward0 even when no dim grows)
     ix = indices if list(indices.shape) == ix_b else indices.expand(tuple(ix_b))
     return with_out(x.gather(d, ix), out, "take_along_dim")
 

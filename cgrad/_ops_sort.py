@@ -325,7 +325,8 @@ def _quantile(input, q, dim, keepdim, interpolation, ignore_nan, fname):
     if q_scalar:
         final_shape = tuple(out_shape)
     else:
-        values = values.movedim(-1, 0)
+        # PyTorch's in-place form: q's dim to the front (UnsqueezeBackward1, TransposeBackward1)
+        values = values.unsqueeze_(0).transpose_(0, -1)
         final_shape = (nq,) + tuple(out_shape)
     out = values.detach().reshape(final_shape).clone()
     src = values

@@ -22,7 +22,7 @@ def _title(dt):
 
 def _not_differentiable(values, input, node, derivative):
     def backward(g):
-        raise RuntimeError(f"the derivative for '{derivative}' is not implemented.")
+        raise NotImplementedError(f"the derivative for '{derivative}' is not implemented.")
     attach([values], node, [input], backward)
 
 

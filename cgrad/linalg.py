@@ -246,7 +246,7 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=No
         d0, d1 = d1, d0
     if not keepdim and d0 < d1:
         d1 -= 1
-    s = A.abs().sum(d0, keepdim=keepdim)
+    s = vector_norm(A, 1, dim=d0, keepdim=keepdim)      # PyTorch's form (LinalgVectorNormBackward0)
     result = s.amax(d1, keepdim=keepdim) if ord > 0 else s.amin(d1, keepdim=keepdim)
     return _with_out(result, out, "linalg_matrix_norm")
 
@@ -300,7 +300,9 @@ def matrix_power(A, n, *, out=None):
         raise RuntimeError(f"linalg.matrix_power: A must be batches of square matrices, but they are "
                            f"{A.shape[-2]} by {A.shape[-1]} matrices")
     if n == 0:
-        result = cgrad.eye(A.shape[-1], dtype=A.dtype).expand(A.shape).clone()
+        # PyTorch's form: A's clone overwritten, so the result hangs off A (CopyBackwards)
+        result = A.clone(memory_format=cgrad.contiguous_format).copy_(
+            cgrad.eye(A.shape[-1], dtype=A.dtype).expand(A.shape))
         return _with_out(result, out, "linalg_matrix_power")
     if n < 0:
         A = inv(A)

@@ -5,7 +5,8 @@ normalisation."""
 import cgrad
 from cgrad.distributions import constraints
 from cgrad.distributions.exp_family import ExponentialFamily
-from cgrad.distributions.gamma import _standard_gamma
+from cgrad.autograd import Function
+from cgrad.distributions.gamma import _sample_standard_gamma, _standard_gamma_grad
 
 __all__ = ["Dirichlet"]
 
@@ -33,8 +34,7 @@ class Dirichlet(ExponentialFamily):
 
     def rsample(self, sample_shape=()):
         shape = self._extended_shape(sample_shape)
-        gammas = _standard_gamma(self.concentration.expand(shape))
-        return gammas / gammas.sum(-1, True)
+        return _Dirichlet.apply(self.concentration.expand(shape))
 
     def log_prob(self, value):
         if self._validate_args:
@@ -71,3 +71,23 @@ class Dirichlet(ExponentialFamily):
 
     def _log_normalizer(self, x):
         return x.lgamma().sum(-1) - cgrad.lgamma(x.sum(-1))
+
+
+class _Dirichlet(Function):
+    """One node for the reparameterised sample gammas / gammas.sum(-1), as
+    torch's _Dirichlet (its name and its one input); the gradient is the
+    gamma reparameterisation's, through the normalisation."""
+
+    @staticmethod
+    def forward(ctx, concentration):
+        gammas = _sample_standard_gamma(concentration)
+        total = gammas.sum(-1, True)
+        ctx.save_for_backward(concentration, gammas, total)
+        return gammas / total
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        concentration, gammas, total = ctx.saved_tensors
+        x = gammas / total
+        grad_gammas = (grad_output - (grad_output * x).sum(-1, True)) / total
+        return grad_gammas * _standard_gamma_grad(concentration, gammas)

@@ -99,6 +99,10 @@ class _StandardGamma(Function):
         return grad_output * _standard_gamma_grad(concentration, x)
 
 
+# torch._standard_gamma's node is the ATen op's StandardGammaBackward0
+_StandardGamma._backward_cls.__name__ = _StandardGamma._backward_cls.__qualname__ = "StandardGammaBackward0"
+
+
 def _standard_gamma(concentration):
     """Standard gamma samples, differentiable in `concentration` (torch._standard_gamma)."""
     return _StandardGamma.apply(concentration)

@@ -7,7 +7,7 @@ import warnings
 
 import cgrad
 from cgrad.nn import functional as F
-from cgrad.nn._named_node import named
+from cgrad.nn._flash_attention import AttentionSpec, attention_math, flash_attention, _grouped
 
 __all__ = ["scaled_dot_product_attention", "multi_head_attention_forward"]
 
@@ -33,10 +33,9 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     if attn_mask is not None:
         mask = _additive_mask(attn_mask, query.dtype)
         bias = mask if bias is None else mask + bias
+    groups = 1
     if enable_gqa and query.dim() >= 3 and key.size(-3) != query.size(-3):
         groups = query.size(-3) // key.size(-3)
-        key = key.unsqueeze(-3).expand(*key.shape[:-2], groups, S, key.size(-1)).flatten(-4, -3)
-        value = value.unsqueeze(-3).expand(*value.shape[:-2], groups, S, value.size(-1)).flatten(-4, -3)
     dead = None
     if attn_mask is not None:
         # a row with every key masked: PyTorch's CPU kernel gives zeros there
@@ -46,20 +45,21 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
             bias = bias.masked_fill(dead, 0.0)
         else:
             dead = None
-    # the scale goes on q (L x E) rather than on the scores (L x S): one pass
-    # less over the larger tensor, forward and backward
+    spec = AttentionSpec(bias, dead, scale_factor, groups)
+    if dropout_p == 0.0 and _takes_cpu_flash(query, key, value, attn_mask, dropout_p, enable_gqa):
+        return flash_attention(query, key, value, spec)
+    if dropout_p == 0.0:
+        return attention_math(query, key, value, spec)[0]
+    key = _grouped(key, groups)
+    value = _grouped(value, groups)
     scores = cgrad.matmul(query * scale_factor, key.transpose(-2, -1))
     if bias is not None:
         scores = scores + bias
     weights = F.softmax(scores, dim=-1)
     if dead is not None:
         weights = weights.masked_fill(dead, 0.0)
-    if dropout_p > 0.0:
-        weights = F.dropout(weights, dropout_p, True)
-    out = cgrad.matmul(weights, value)
-    if _takes_cpu_flash(query, key, value, attn_mask, dropout_p, enable_gqa):
-        out = named(out, "ScaledDotProductFlashAttentionForCpuBackward0")
-    return out
+    weights = F.dropout(weights, dropout_p, True)
+    return cgrad.matmul(weights, value)
 
 
 def _takes_cpu_flash(query, key, value, attn_mask, dropout_p, enable_gqa):

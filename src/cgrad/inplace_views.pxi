@@ -85,8 +85,11 @@ cdef Tensor commit_view_inplace(Tensor x, Tensor v, Node node):
     if tangent is not None and (<Tensor>tangent)._storage is not x._storage:
         take_geometry(<Tensor>tangent, v)
     x._storage.version += 1
-    if x._base is not None:
+    if x._base is not None and node is not None:
         x._view_version = x._storage.version   # its history is current: no re-read of the base
+    # unrecorded (no_grad): as after any in-place op, a view's history is
+    # re-read from its base (AsStridedBackward0 with the new geometry), or
+    # refused as PyTorch does for views made in no_grad or by multi-output ops
     return x
 
 

@@ -81,7 +81,8 @@ def _linalg_qr(Tensor A, str mode="reduced"):
         if mode != "r":
             node.keep(Q, 0)
             node.keep(R, 1)
-            set_history(Q, node, 0)
+        # mode="r": PyTorch's empty Q is an output of the node too
+        set_history(Q, node, 0)
         set_history(R, node, 1)
     return Q, R
 
@@ -301,28 +302,43 @@ cdef class LinalgLstsqBackward0(LinalgNode):
     cdef tuple apply(self, object grads):
         cdef list gl = self.grad_list(grads)
         cdef bint vector = self.opts[0]
-        cdef Tensor A = self.get(0), B = self.get(1), gX, pinvA
+        cdef Tensor A = self.get(0), B = self.get(1), gX, pinvA, gL, twice_res
         cdef object gA = None, gB = None
-        if gl[0] is None:
+        # the residuals' gradient: only where they were computed (not empty)
+        cdef bint residual_grad = gl[1] is not None and (<Tensor>gl[1])._numel > 0
+        if gl[0] is None and not residual_grad:
             return (None, None)
-        gX = <Tensor>gl[0]
         if vector:
-            gX = op_unsqueeze(gX, -1)
             B = op_unsqueeze(B, -1)
         pinvA = <Tensor>_linalg_pinv(A)
-        if wants_grad(self, 0):
-            gA = pinv_backward(op_matmul(gX, mH(B)), pinvA, A)
-        if wants_grad(self, 1):
-            gB = op_matmul(mH(pinvA), gX)
+        if gl[0] is not None:
+            gX = <Tensor>gl[0]
             if vector:
-                gB = op_squeeze_dim(gB, -1, False)
+                gX = op_unsqueeze(gX, -1)
+            if wants_grad(self, 0):
+                gA = pinv_backward(op_matmul(gX, mH(B)), pinvA, A)
+            if wants_grad(self, 1):
+                gB = op_matmul(mH(pinvA), gX)
+        if residual_grad:
+            # residuals = ||A X - B||^2 per column at the minimiser X = pinv(A) B,
+            # so d/dA = 2 (A X - B) X^H and d/dB = -2 (A X - B), scaled per column
+            gL = <Tensor>gl[1]
+            gL = op_unsqueeze(op_unsqueeze(gL, -1), -1) if vector else op_unsqueeze(gL, -2)
+            twice_res = op_mul(op_mul_scalar(op_sub(op_matmul(A, op_matmul(pinvA, B)), B), 2.0), gL)
+            if wants_grad(self, 0):
+                gA = op_add(<Tensor>gA, op_matmul(twice_res, mH(op_matmul(pinvA, B)))) if gA is not None \
+                    else op_matmul(twice_res, mH(op_matmul(pinvA, B)))
+            if wants_grad(self, 1):
+                gB = op_sub(<Tensor>gB, twice_res) if gB is not None else op_neg(twice_res)
+        if vector and gB is not None:
+            gB = op_squeeze_dim(<Tensor>gB, -1, False)
         return (gA, gB)
 
 
 def _linalg_lstsq(Tensor A, Tensor B, object rcond=None, object driver=None):
     """(solution, residuals, rank, singular_values) as PyTorch's CPU lstsq
     returns them for each driver; the minimum-norm solution through the SVD."""
-    cdef Tensor X
+    cdef Tensor X, residuals_t
     cdef LinalgNode node
     cdef str drv = "gelsy" if driver is None else driver
     if drv not in ("gels", "gelsy", "gelsd", "gelss"):
@@ -364,12 +380,14 @@ def _linalg_lstsq(Tensor A, Tensor B, object rcond=None, object driver=None):
     if vector:
         x = x[..., 0]
     X = from_np(x)
+    residuals_t = from_np(residuals)
     if any_needs_grad([A, B]):
-        node = new_linalg_node(LinalgLstsqBackward0, [A, B], 1, (vector,))
+        node = new_linalg_node(LinalgLstsqBackward0, [A, B], 2, (vector,))
         node.keep(A, -1)
         node.keep(B, -1)
         set_history(X, node, 0)
-    return (X, from_np(residuals),
+        set_history(residuals_t, node, 1)
+    return (X, residuals_t,
             from_np(rank) if drv != "gels" else from_np(np.empty((0,), np.int64)),
             from_np(s.astype(a.dtype)) if drv in ("gelsd", "gelss") else from_np(np.empty((0,), a.dtype)))
 

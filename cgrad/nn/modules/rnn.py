@@ -226,9 +226,9 @@ class RNNBase(Module):
                 out, h_n, c_n = _C._rnn_layer(mode, direction == 1, layer_input, hx[index],
                                               None if cx is None else cx[index], w_ih, w_hh, b_ih, b_hh,
                                               w_hr, lengths)
-                if self.mode != "LSTM" or self.proj_size > 0:
+                if self.mode != "LSTM" or self.proj_size > 0 or x.dtype != cgrad.float32:
                     # PyTorch runs these layers cell by cell and stacks the steps;
-                    # LSTM without projections is its one fused (oneDNN) layer
+                    # a float32 LSTM without projections is its one fused (oneDNN) layer
                     out = named(out, "StackBackward0")
                 outputs.append(out)
                 h_out.append(h_n)
@@ -247,7 +247,8 @@ class RNNBase(Module):
         padded = _pad_packed_data(data, bs, bs.shape[0], 0.0)
         out, h_n, c_n = self._run(padded, hx, cx, lengths)
         flat = out.reshape(out.shape[0] * batch, out.shape[2])
-        return flat.index_select(0, _C.tensor(_packed_positions(bs, batch))), h_n, c_n
+        # PyTorch's packed layers concatenate their steps' outputs
+        return named(flat.index_select(0, _C.tensor(_packed_positions(bs, batch))), "CatBackward0"), h_n, c_n
 
     def _zeros(self, input, batch, size):
         num_directions = 2 if self.bidirectional else 1

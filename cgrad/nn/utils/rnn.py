@@ -12,6 +12,7 @@ import numpy as np
 
 import cgrad
 from cgrad import _C
+from cgrad.nn._named_node import named
 
 __all__ = ["PackedSequence", "invert_permutation", "pack_padded_sequence", "pad_packed_sequence",
            "pad_sequence", "unpad_sequence", "pack_sequence", "unpack_sequence"]
@@ -134,7 +135,7 @@ def pack_padded_sequence(input, lengths, batch_first=False, enforce_sorted=True)
     batch_sizes = (lens[None, :] > np.arange(steps)[:, None]).sum(1).astype(np.int64)
     flat = input.reshape((input.shape[0] * batch,) + tuple(input.shape[2:]))
     data = flat.index_select(0, _C.tensor(_packed_positions(batch_sizes, batch)))
-    return PackedSequence(data, _C.tensor(batch_sizes), sorted_indices, None)
+    return PackedSequence(named(data, "PackPaddedSequenceBackward0"), _C.tensor(batch_sizes), sorted_indices, None)
 
 
 def _pad_packed_data(data, batch_sizes, total_length, padding_value):
@@ -146,8 +147,8 @@ def _pad_packed_data(data, batch_sizes, total_length, padding_value):
     index[_packed_positions(bs, batch)] = np.arange(rows, dtype=np.int64)
     pad_row = cgrad.full((1,) + tuple(data.shape[1:]), padding_value, dtype=data.dtype)
     source = cgrad.cat([data, pad_row], 0)
-    padded = source.index_select(0, _C.tensor(index))
-    return padded.reshape((total_length, batch) + tuple(data.shape[1:]))
+    # one gather straight into the (T, B) layout: a fresh tensor, not a view
+    return source[_C.tensor(index.reshape(total_length, batch))]
 
 
 def pad_packed_sequence(sequence, batch_first=False, padding_value=0.0, total_length=None):
@@ -159,7 +160,8 @@ def pad_packed_sequence(sequence, batch_first=False, padding_value=0.0, total_le
             raise ValueError("Expected total_length to be at least the length of the longest sequence in input, "
                              f"but got total_length={total_length} and max sequence length being {max_seq_length}")
         max_seq_length = total_length
-    padded = _pad_packed_data(sequence.data, bs, max_seq_length, padding_value)
+    # PyTorch fills a padded tensor and copies the packed steps into its slices
+    padded = named(_pad_packed_data(sequence.data, bs, max_seq_length, padding_value), "CopySlices")
     if batch_first:
         padded = padded.transpose(0, 1)
     lengths = (bs[None, :] > np.arange(int(bs[0]) if bs.shape[0] else 0)[:, None]).sum(1).astype(np.int64)
@@ -188,7 +190,8 @@ def pad_sequence(sequences, batch_first=False, padding_value=0.0, padding_side="
             fill = cgrad.full((extra,) + tuple(s.shape[1:]), padding_value, dtype=s.dtype)
             s = cgrad.cat([s, fill] if padding_side == "right" else [fill, s], 0)
         padded.append(s)
-    return cgrad.stack(padded, 0 if batch_first else 1)
+    # PyTorch fills a padded tensor and copies each sequence into its slice
+    return named(cgrad.stack(padded, 0 if batch_first else 1), "CopySlices")
 
 
 def unpad_sequence(padded_sequences, lengths, batch_first=False):
