@@ -1,4 +1,4 @@
-"""The cases of tests/test_grad_fn_names_torch.py: every op and layer of
+"""The cases of tests/autograd/test_grad_fn_names_torch.py: every op and layer of
 issue #16's items 1 to 4 (recurrent layers and cells, packed sequences,
 attention, transformer layers, einsum and the tensor ops, linalg) and
 distributions' rsample/log_prob, each a function of the library (cgrad or
