@@ -2,13 +2,27 @@
 --without-torch option (the suite as it runs where torch is not installed:
 `import torch` fails in every test module), and the rule that a test whose
 helper calls could check nothing without torch is reported as skipped,
-with the reasons, not as passed (helpers.torch_free_checks)."""
+with the reasons, not as passed (helpers.torch_free_checks).
+
+Property tests draw the same examples on every run (hypothesis's
+derandomize), so a run of the suite, CI's included, is reproducible: a
+defect hypothesis finds by chance would otherwise fail one run in many.
+CGRAD_HYPOTHESIS_EXPLORE=1 draws fresh examples, to hunt for new ones."""
 import os
 import sys
 
 import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
+
+try:
+    from hypothesis import settings as _hypothesis_settings
+except ImportError:
+    pass
+else:
+    _hypothesis_settings.register_profile("reproducible", derandomize=True, database=None)
+    _hypothesis_settings.register_profile("explore")
+    _hypothesis_settings.load_profile("explore" if os.environ.get("CGRAD_HYPOTHESIS_EXPLORE") else "reproducible")
 
 
 def pytest_addoption(parser):
