@@ -83,12 +83,7 @@ def active_recorder():
     return getattr(_local, "recorder", None)
 
 
-class _Ref:
-    """An argument that is a tracked object: its slot."""
-    __slots__ = ("slot",)
-
-    def __init__(self, slot):
-        self.slot = slot
+_Ref = _C._SlotRef        # an argument that is a tracked object: its slot
 
 
 class _Nested:
@@ -100,9 +95,12 @@ class _Nested:
         self.items = items
 
 
-class Recorder:
+class Recorder(_C._RecorderCore):
     """The tape of one capture: slots (inputs first), the recorded calls,
-    the constants they read, and the graph break that ended it, if any."""
+    the constants they read, and the graph break that ended it, if any.
+    Its state lives in _C._RecorderCore, which the wrappers' fast path
+    (src/cgrad/tape_record.pxi) records most calls into; this class
+    records the rest."""
 
     def __init__(self, fullgraph, sources):
         self.fullgraph = fullgraph
@@ -120,6 +118,7 @@ class Recorder:
         self.depth = 0
         self.broken = None               # the reason capture stopped, or None
         self.break_stack = None
+        self.held_bytes = 0
         self.grad_mode = _C.is_grad_enabled()
         self.inference_mode = _C.is_inference_mode_enabled()
 
@@ -135,6 +134,7 @@ class Recorder:
         self.slot_of[id(obj)] = slot
         if isinstance(obj, Tensor):
             self.versions[_C._storage_key(obj)] = obj._version
+            self.held_bytes += obj.numel() * obj.element_size()
         return slot
 
     def _encode_value(self, value, tensors):
@@ -271,11 +271,8 @@ class Recorder:
         """The check after the function returned: an unrecorded in-place
         change to any tracked tensor is a break, and a grad mode left
         changed is restored as eager code left it."""
-        if self.broken is None:
-            for t in [o for o in self.objects if isinstance(o, Tensor)] + list(self.constants.values()):
-                if self.versions.get(_C._storage_key(t)) != t._version:
-                    self.graph_break("a tensor was changed in place by code cgrad.compile does not record")
-                    break
+        if self.broken is None and not _C._versions_current(self):
+            self.graph_break("a tensor was changed in place by code cgrad.compile does not record")
         if self.broken is None and not swaps_intact():
             self.graph_break("a function transform (vmap, grad) ran inside the compiled function")
         if self.broken is None:
@@ -289,14 +286,17 @@ def _has_bool_index(index):
 
 # --- the wrappers ---------------------------------------------------------
 
+# names Recorder.call treats apart: never recorded through the fast path
+_SLOW_NAMES = set(BREAKS) | QUERIES | WIDE_EFFECTS | OPAQUE_RESULTS | {"__getitem__"}
+
+
 def _recording(original, name):
-    def wrapper(*args, **kwargs):
-        rec = getattr(_local, "recorder", None)
-        if rec is None or rec.depth:
-            return original(*args, **kwargs)
-        return rec.call(original, name, args, kwargs)
+    wrapper = _C._recording_wrapper(original, name, _local, name not in _SLOW_NAMES, None, False, False)
     wrapper.__name__ = getattr(original, "__name__", name)
     wrapper.__doc__ = getattr(original, "__doc__", None)
+    attributes = getattr(original, "__dict__", None)
+    if type(attributes) is dict:
+        wrapper.__dict__.update(attributes)     # an LR scheduler's mark on the step it wrapped
     wrapper._compile_original = original
     return wrapper
 
@@ -318,11 +318,7 @@ def _recording_dunder(original, name):
     if replay_fn is None or name in BREAKS or name == "__pow__":
         return _recording(original, name)
 
-    def wrapper(*args, **kwargs):
-        rec = getattr(_local, "recorder", None)
-        if rec is None or rec.depth or kwargs:
-            return original(*args, **kwargs)
-        return rec.call(original, name, args, kwargs, replay_fn, reflected)
+    wrapper = _C._recording_wrapper(original, name, _local, name not in _SLOW_NAMES, replay_fn, reflected, True)
     wrapper.__name__ = name
     wrapper._compile_original = original
     return wrapper
@@ -398,12 +394,38 @@ def _step_classes():
 _SWAPS = {}     # the namespace and Tensor swaps, built once (the classes are found again each time)
 
 
+class _DictSwap:
+    """One dict's swap: the wrappers to write in, the originals to write
+    back, and the check that the originals are still what the dict holds
+    (one C-level tuple comparison, not a Python loop)."""
+    __slots__ = ("target", "wrappers", "originals", "names", "values")
+
+    def __init__(self, target, swaps):
+        import operator
+        self.target = target
+        self.wrappers = {n: w for n, (o, w) in swaps.items()}
+        self.originals = {n: o for n, (o, w) in swaps.items()}
+        self.names = operator.itemgetter(*swaps) if len(swaps) > 1 else (lambda d, n=next(iter(swaps), None): (d[n],))
+        self.values = tuple(self.originals.values())
+
+    def current(self, d):
+        if not self.wrappers:
+            return True
+        try:
+            return tuple(self.names(d)) == self.values
+        except KeyError:
+            return False
+
+
 def _build_swaps():
-    """(module dict updates, Tensor dict updates, Tensor slot dunders,
-    class attribute updates), each as name -> (original, wrapper)."""
-    if not _SWAPS or not _still_current(_SWAPS["built"]):
-        _SWAPS["built"] = _build_namespace_swaps()
-    namespaces, methods, dunders = _SWAPS["built"]
+    """(module dict swaps, Tensor method swap, Tensor slot dunders, class
+    attribute updates)."""
+    built = _SWAPS.get("built")
+    if built is None or not _still_current(built):
+        namespaces, methods, dunders = _build_namespace_swaps()
+        built = _SWAPS["built"] = ([_DictSwap(module, swaps) for module, swaps in namespaces],
+                                   _DictSwap(Tensor, methods), _DictSwap(Tensor, dunders))
+    namespaces, methods, dunders = built
     return namespaces, methods, dunders, _class_swaps()
 
 
@@ -411,14 +433,8 @@ def _still_current(built):
     """False when a name was rebound since the swaps were built (a
     monkeypatch): restoring the old original would undo it."""
     namespaces, methods, dunders = built
-    for d, swaps in [(vars(module), swaps) for module, swaps in namespaces] + [(vars(Tensor), methods),
-                                                                                (vars(Tensor), dunders)]:
-        for name, (original, wrapper) in swaps.items():
-            if d.get(name) is not original:
-                return False
-    return True
-
-
+    return (all(swap.current(vars(swap.target)) for swap in namespaces) and methods.current(vars(Tensor))
+            and dunders.current(vars(Tensor)))
 def _build_namespace_swaps():
     import cgrad._tensor_ops  # noqa: F401  (the lazily installed Tensor methods, so that they are wrapped too)
     from cgrad.func import _batched
@@ -446,18 +462,28 @@ def _build_namespace_swaps():
     return namespaces, methods, dunders
 
 
+_CLASS_SWAPS = {}   # the step classes found last time -> their swaps
+
+
 def _class_swaps():
-    classes = []
+    classes = _step_classes()
+    key = tuple(classes)
+    cached = _CLASS_SWAPS.get(key)
+    if cached is not None and all(vars(cls).get(name) is original for cls, name, original, _ in cached):
+        return cached
+    swaps = []
     handle = getattr(_C, "_HookHandle", None)
     if handle is not None and hasattr(_C, "_swap_type_dict") and "remove" in vars(handle):
         original = vars(handle)["remove"]
-        classes.append((handle, "remove", original, _recording(original, "remove")))
-    for cls in _step_classes():
+        swaps.append((handle, "remove", original, _recording(original, "remove")))
+    for cls in classes:
         for name in ("step", "zero_grad", "remove"):
             if name in vars(cls):
                 original = vars(cls)[name]
-                classes.append((cls, name, original, _recording(original, name)))
-    return classes
+                swaps.append((cls, name, original, _recording(original, name)))
+    _CLASS_SWAPS.clear()
+    _CLASS_SWAPS[key] = swaps
+    return swaps
 
 
 def _set_class_attribute(cls, name, value):
@@ -471,10 +497,10 @@ def install():
     with _install_lock:
         if _install["count"] == 0:
             namespaces, methods, dunders, classes = _build_swaps()
-            for module, swaps in namespaces:
-                vars(module).update({n: w for n, (o, w) in swaps.items()})
-            previous = _C._swap_tensor_methods({n: w for n, (o, w) in methods.items()})
-            slots = _C._patch_tensor_slots({n: w for n, (o, w) in dunders.items()})
+            for swap in namespaces:
+                vars(swap.target).update(swap.wrappers)
+            previous = _C._swap_tensor_methods(methods.wrappers)
+            slots = _C._patch_tensor_slots(dunders.wrappers)
             for cls, name, original, wrapper in classes:
                 _set_class_attribute(cls, name, wrapper)
             _install["state"] = (namespaces, previous, slots, classes)
@@ -494,8 +520,8 @@ def uninstall():
         if _install["count"] == 0:
             namespaces, previous, slots, classes = _install["state"]
             _install["state"] = None
-            for module, swaps in namespaces:
-                vars(module).update({n: o for n, (o, w) in swaps.items()})
+            for swap in namespaces:
+                vars(swap.target).update(swap.originals)
             _C._swap_tensor_methods(previous)
             _C._restore_tensor_slots(slots)
             for cls, name, original, wrapper in classes:
