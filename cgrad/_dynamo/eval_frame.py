@@ -17,7 +17,10 @@ registered since, anomaly mode, ...). Caches are per code object, as torch's are
 most config.recompile_limit entries; past that a new key runs eagerly,
 with torch's warning. A capture that hit a graph break leaves an entry
 that runs the function eagerly for that key (or raises Unsupported under
-fullgraph=True)."""
+fullgraph=True). A capture only records: its tape is built and fusion
+planned at the first replay (holding the capture's tensors until then,
+when they are at most config.deferred_capture_bytes; at once otherwise),
+so that the first call costs little more than an eager one."""
 import functools
 import time
 import warnings

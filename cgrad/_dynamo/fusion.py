@@ -12,7 +12,9 @@ gradient's contributions are added in eager's order. Values
 nothing reads (the loss itself when it is not returned, the last product
 feeding it) are dropped, then scratch registers are allocated by last use.
 Every value is computed by the same scalar expression eager's kernel uses,
-so results are eager's bit for bit. What it does not fuse (anything else on
+so results are eager's bit for bit (the loss's gradient of ones is not
+multiplied in, 1 * v being v, and a fresh .grad is written by the
+instruction that computes it). What it does not fuse (anything else on
 the tape, broadcasting, mixed dtypes, a returned tensor, a non-leaf input
 that requires grad) replays as the ordinary tape.
 """

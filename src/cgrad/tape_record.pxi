@@ -54,10 +54,13 @@ cdef int _encode_fast(_RecorderCore rec, object value, list encoded, list tensor
     """Encode one argument as Recorder._encode_value does; 0 where only
     the slow path can (a break, a container holding tensors, an object)."""
     cdef object slot
+    cdef _SlotRef ref
     if isinstance(value, Tensor):
         slot = rec.slot_of.get(id(value))
         if slot is not None and rec.objects[<Py_ssize_t>slot] is value:
-            encoded.append(_SlotRef(<Py_ssize_t>slot))
+            ref = _SlotRef.__new__(_SlotRef)      # no argument parsing: a direct tp_new
+            ref.slot = <Py_ssize_t>slot
+            encoded.append(ref)
             tensors.append(value)
             return 1
         if id(value) in rec.sources:
@@ -84,8 +87,8 @@ cdef inline void _note_version(dict versions, Tensor t):
 
 
 def _record_call(_RecorderCore rec, fn, name, tuple args, replay_fn, bint reflected):
-    """Record and run fn(*args) as Recorder.call would, or return
-    _record_slow_marker() before running anything where that path is
+    """Record and run fn(*args) as Recorder.call would, or return the
+    slow-path marker (before running anything) where that path is
     needed."""
     cdef list encoded = []
     cdef list tensors = []
@@ -125,10 +128,6 @@ def _record_call(_RecorderCore rec, fn, name, tuple args, replay_fn, bint reflec
     for a in tensors:
         _note_version(rec.versions, <Tensor>a)
     return result
-
-
-def _record_slow_marker():
-    return _SLOW_PATH
 
 
 def _versions_current(_RecorderCore rec):
