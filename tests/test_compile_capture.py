@@ -225,3 +225,28 @@ def test_eager_operators_after_repeated_captures():
         assert type(vars(cgrad.Tensor)["__sub__"]).__name__ == "method_descriptor"
         assert type(vars(cgrad)["mul"]).__name__ == "cython_function_or_method"
         assert ((cgrad.ones(2) - 3) * 2).tolist() == [-4.0, -4.0]
+
+
+def test_a_constant_first_seen_by_a_wide_call_is_not_a_break():
+    w, g0 = cgrad.zeros(3), cgrad.ones(3)
+
+    def f(x):
+        w.grad = g0              # setattr checks every tracked tensor: the two constants are new
+        return x + 1
+    compiled = cgrad.compile(f, fullgraph=True)
+    for _ in range(2):
+        w.grad = None
+        assert compiled(cgrad.ones(3)).tolist() == [2.0, 2.0, 2.0]
+        assert w.grad is g0
+
+
+def test_an_unrecorded_change_before_a_backward_is_still_a_break():
+    hidden, step = cgrad.ones(3), cgrad.ones(3)
+
+    def f(x):
+        y = (x * hidden).sum()
+        # an optimizer kernel called directly (not through a recorded step): nothing records it
+        _C._sgd_update(hidden, step, None, 0.5, 0, 0, 0, False, False, False)
+        y.backward()
+    with pytest.raises(cgrad._dynamo.exc.Unsupported, match="changed in place"):
+        cgrad.compile(f, fullgraph=True)(cgrad.ones(3, requires_grad=True))

@@ -79,6 +79,9 @@ _NOT_WRAPPED = {"no_grad", "enable_grad", "set_grad_enabled", "inference_mode", 
                 "get_default_dtype", "is_tensor"}
 
 
+_VERSION = operator.attrgetter("_version")
+
+
 def active_recorder():
     return getattr(_local, "recorder", None)
 
@@ -148,7 +151,10 @@ class Recorder(_C._RecorderCore):
                 self.graph_break("a tensor made outside the recorded operations (by a function cgrad.compile "
                                  "does not record) was used")
                 return None
-            self.constants[id(value)] = value
+            if id(value) not in self.constants:
+                # first seen: expected at its version now (a wide call checks every tracked tensor)
+                self.constants[id(value)] = value
+                self.versions.setdefault(_C._storage_key(value), value._version)
             tensors.append(value)
             return value
         if type(value) in (list, tuple):
@@ -206,8 +212,8 @@ class Recorder(_C._RecorderCore):
     def refresh_versions(self, tensors=None):
         if tensors is None:
             tensors = self._tracked()
-        for t in tensors:
-            self.versions[_C._storage_key(t)] = t._version
+        # map over C callables: no Python frame per tensor (a backward refreshes every tracked one)
+        self.versions.update(zip(map(_C._storage_key, tensors), map(_VERSION, tensors)))
 
     def call(self, fn, name, args, kwargs, replay_fn=None, reflected=False):
         """Record and run fn(*args, **kwargs), or run it unrecorded where
@@ -233,7 +239,10 @@ class Recorder(_C._RecorderCore):
         if self.broken is None:
             # a call with wide effects refreshes every expected version after it, so whatever
             # changed before it without being recorded must be caught now
-            self._check_versions(self._tracked() if name in WIDE_EFFECTS else tensors)
+            if name not in WIDE_EFFECTS:
+                self._check_versions(tensors)
+            elif not _C._versions_current(self):
+                self.graph_break("a tensor was changed in place by code cgrad.compile does not record")
         if self.broken is None:
             self._sync_modes()
         if self.broken is not None:
@@ -396,25 +405,20 @@ _SWAPS = {}     # the namespace and Tensor swaps, built once (the classes are fo
 
 class _DictSwap:
     """One dict's swap: the wrappers to write in, the originals to write
-    back, and the check that the originals are still what the dict holds
-    (one C-level tuple comparison, not a Python loop)."""
+    back, and the check (in C) that the originals are still what the dict
+    holds."""
     __slots__ = ("target", "wrappers", "originals", "names", "values")
 
     def __init__(self, target, swaps):
-        import operator
-        self.target = target
+        self.target = target            # a module, or Tensor
         self.wrappers = {n: w for n, (o, w) in swaps.items()}
         self.originals = {n: o for n, (o, w) in swaps.items()}
-        self.names = operator.itemgetter(*swaps) if len(swaps) > 1 else (lambda d, n=next(iter(swaps), None): (d[n],))
+        self.names = tuple(self.originals)
         self.values = tuple(self.originals.values())
 
-    def current(self, d):
-        if not self.wrappers:
-            return True
-        try:
-            return tuple(self.names(d)) == self.values
-        except KeyError:
-            return False
+    def current(self):
+        target = self.target if isinstance(self.target, type) else vars(self.target)
+        return _C._dict_holds(target, self.names, self.values)
 
 
 def _build_swaps():
@@ -433,8 +437,7 @@ def _still_current(built):
     """False when a name was rebound since the swaps were built (a
     monkeypatch): restoring the old original would undo it."""
     namespaces, methods, dunders = built
-    return (all(swap.current(vars(swap.target)) for swap in namespaces) and methods.current(vars(Tensor))
-            and dunders.current(vars(Tensor)))
+    return all(swap.current() for swap in namespaces) and methods.current() and dunders.current()
 def _build_namespace_swaps():
     import cgrad._tensor_ops  # noqa: F401  (the lazily installed Tensor methods, so that they are wrapped too)
     from cgrad.func import _batched
@@ -499,11 +502,11 @@ def install():
             namespaces, methods, dunders, classes = _build_swaps()
             for swap in namespaces:
                 vars(swap.target).update(swap.wrappers)
-            previous = _C._swap_tensor_methods(methods.wrappers)
+            _C._swap_tensor_methods(methods.wrappers)
             slots = _C._patch_tensor_slots(dunders.wrappers)
             for cls, name, original, wrapper in classes:
                 _set_class_attribute(cls, name, wrapper)
-            _install["state"] = (namespaces, previous, slots, classes)
+            _install["state"] = (namespaces, methods, slots, classes)
         _install["count"] += 1
 
 
@@ -518,11 +521,11 @@ def uninstall():
     with _install_lock:
         _install["count"] -= 1
         if _install["count"] == 0:
-            namespaces, previous, slots, classes = _install["state"]
+            namespaces, methods, slots, classes = _install["state"]
             _install["state"] = None
             for swap in namespaces:
                 vars(swap.target).update(swap.originals)
-            _C._swap_tensor_methods(previous)
+            _C._swap_tensor_methods(methods.originals)
             _C._restore_tensor_slots(slots)
             for cls, name, original, wrapper in classes:
                 _set_class_attribute(cls, name, original)

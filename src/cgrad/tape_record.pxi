@@ -64,7 +64,9 @@ cdef int _encode_fast(_RecorderCore rec, object value, list encoded, list tensor
             tensors.append(value)
             return 1
         if id(value) in rec.sources:
-            rec.constants[id(value)] = value
+            if id(value) not in rec.constants:
+                rec.constants[id(value)] = value
+                rec.versions.setdefault(id((<Tensor>value)._storage), (<Tensor>value)._storage.version)
             encoded.append(value)
             tensors.append(value)
             return 1
@@ -86,7 +88,7 @@ cdef inline void _note_version(dict versions, Tensor t):
     versions[id(t._storage)] = t._storage.version
 
 
-def _record_call(_RecorderCore rec, fn, name, tuple args, replay_fn, bint reflected):
+cdef object _record_call(_RecorderCore rec, fn, name, tuple args, replay_fn, bint reflected):
     """Record and run fn(*args) as Recorder.call would, or return the
     slow-path marker (before running anything) where that path is
     needed."""
@@ -166,3 +168,17 @@ def _recording_wrapper(original, name, local, bint fast, replay_fn, bint reflect
             return rec.call(original, name, args, kwargs, replay_fn, reflected)
         return rec.call(original, name, args, kwargs)
     return wrapper
+
+
+def _dict_holds(target, tuple names, tuple values):
+    """Whether target (a dict, or a type's dict) holds each values[i], by
+    identity, under names[i]: the check that a swap's originals were not
+    rebound."""
+    cdef Py_ssize_t i
+    cdef dict d = <dict>(<PyTypeObject*>target).tp_dict if isinstance(target, type) else <dict?>target
+    if len(names) != len(values):
+        raise ValueError("names and values differ in length")
+    for i in range(len(names)):
+        if d.get(names[i], _SLOW_PATH) is not values[i]:
+            return False
+    return True
