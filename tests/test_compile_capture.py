@@ -250,3 +250,32 @@ def test_an_unrecorded_change_before_a_backward_is_still_a_break():
         y.backward()
     with pytest.raises(cgrad._dynamo.exc.Unsupported, match="changed in place"):
         cgrad.compile(f, fullgraph=True)(cgrad.ones(3, requires_grad=True))
+
+
+def test_first_replays_in_two_threads_build_the_tape_once():
+    import threading
+    compiled = cgrad.compile(lambda x, y: ((x * y).tanh() + y, x - y))
+    x, y = cgrad.linspace(-2, 2, 50), cgrad.linspace(1, 3, 50)
+    expected = [(x * y).tanh() + y, x - y]
+    for _ in range(5):
+        cgrad.compiler.reset()
+        compiled(x, y)                       # the capture
+        results, errors = [], []
+        barrier = threading.Barrier(2)
+
+        def first_replay():
+            try:
+                barrier.wait()
+                results.append(compiled(x, y))
+            except BaseException as e:       # noqa: BLE001 (reported below)
+                errors.append(e)
+        threads = [threading.Thread(target=first_replay) for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert errors == []
+        for out in results:
+            assert all(np.array_equal(bits(a), bits(b)) for a, b in zip(out, expected))
+        (entry,) = entries()
+        assert entry._pending is None and entry.fused is not None

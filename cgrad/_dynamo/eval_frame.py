@@ -22,6 +22,7 @@ planned at the first replay (holding the capture's tensors until then,
 when they are at most config.deferred_capture_bytes; at once otherwise),
 so that the first call costs little more than an eager one."""
 import functools
+import threading
 import time
 import warnings
 
@@ -101,16 +102,22 @@ class _Entry:
 
     def _finish(self):
         """Build the tape, and plan fusion, from the recorder the capture
-        left (deferred so that a capture costs little more than the call)."""
-        rec, template, tensors, tensors_key = self._pending
-        self._pending = None
+        left (deferred so that a capture costs little more than the call).
+        Under a lock: two threads' first replays build it once, and neither
+        replays a half-built entry."""
+        with _FINISH_LOCK:
+            if self._pending is not None:
+                self._build(*self._pending)
+                self._pending = None
+
+    def _build(self, rec, template, tensors, tensors_key):
         self._tape = _make_tape(rec, template)
         self._ops = [op.name for op in self._tape]
         self.changes_mode = any(op.name == "_set_grad_enabled" for op in self._tape)
         if not config.fuse_pointwise:
             return
         if _planner_key(tensors) != tensors_key:
-            # the planner reads the capture's tensors: one changed since (resize_, requires_grad_)
+            # the planner reads the capture's tensors: one changed since (requires_grad_, .data = ...)
             self._fusion_note = "an input's metadata changed between the capture and the first replay"
             return
         from cgrad._dynamo import fusion
@@ -177,6 +184,7 @@ class _Entry:
 
 
 _MISSING = object()
+_FINISH_LOCK = threading.Lock()
 
 
 def _planner_key(tensors):
