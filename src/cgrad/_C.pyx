@@ -119,12 +119,12 @@ include "view_fast.pxi"
 include "tensor_aliases.pxi"
 include "forward_rules.pxi"
 include "compile_support.pxi"
-include "tape_record.pxi"
 include "reduce_threads.pxi"
 include "gather_threads.pxi"
 include "memory_format.pxi"
 include "fused_support.pxi"
 include "batched_backward.pxi"
+include "tape_record.pxi"
 
 # Last: the op table's module (cgrad._table_ops, see its .pyx) cimports this
 # one and, at its import, installs its ops here and on Tensor.
