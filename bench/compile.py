@@ -2,7 +2,10 @@
 installed) jax.jit, in one process and one run; medians, and each
 library's ratio to eager cgrad. The first call of each compiled function
 (its capture or compilation) is timed on its own and left out of the
-medians; cgrad's capture is also given as a multiple of one eager call.
+medians; cgrad's capture is also given as a multiple of one eager call,
+wall and CPU: the median of --captures captures, each after
+cgrad.compiler.reset() (the capture only records; the tape is built at
+the first replay, which is timed apart as "first replay").
 
     tiny      50 x (y * 1.01 + 0.5).tanh() on 16 float32 elements, then
               sum().backward(): 151 ops (reported per op)
@@ -47,9 +50,9 @@ def timed(fn, repeat, warmup):
 
 
 def first_call(fn):
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     fn()
-    return time.perf_counter() - t0
+    return time.perf_counter() - t0, time.process_time() - c0
 
 
 # --- the workloads, per library -------------------------------------------------
@@ -114,10 +117,12 @@ def lenet_step(lib):
 WORKLOADS = {"tiny": tiny_step, "pointwise": pointwise_step, "mlp": mlp_step, "lenet": lenet_step}
 
 
-def run_library(lib, kind, compiler, repeat):
-    """(median seconds per call, first-call seconds or None); for
-    cgrad.compile the first-call figure is a capture after
-    cgrad.compiler.reset(), so one-time imports are not counted in it."""
+def run_library(lib, kind, compiler, repeat, captures=1):
+    """((median wall, median CPU) per call, first call (wall, CPU) or None,
+    first replay (wall, CPU) or None); for cgrad.compile the first-call
+    figure is the median of `captures` captures after
+    cgrad.compiler.reset() (one-time imports are not counted in it), and
+    the first replay (which builds the tape) is timed after the last."""
     step, args, leaf = WORKLOADS[kind](lib)
 
     def call(fn):
@@ -127,13 +132,18 @@ def run_library(lib, kind, compiler, repeat):
             fn(*args)
         return run
     if compiler is None:
-        return timed(call(step), repeat, WARMUP), None
+        return timed(call(step), repeat, WARMUP), None, None
     compiled = compiler(step)
     first = first_call(call(compiled))
+    replay = None
     if compiler is getattr(lib, "compile", None) and hasattr(lib, "compiler") and lib.__name__ == "cgrad":
-        lib.compiler.reset()
-        first = first_call(call(compiled))
-    return timed(call(compiled), repeat, WARMUP), first
+        samples = []
+        for _ in range(captures):
+            lib.compiler.reset()
+            samples.append(first_call(call(compiled)))
+        first = tuple(statistics.median(s[i] for s in samples) for i in range(2))
+        replay = first_call(call(compiled))
+    return timed(call(compiled), repeat, WARMUP), first, replay
 
 
 # --- jax ------------------------------------------------------------------------
@@ -223,7 +233,7 @@ def run_jax(kind, repeat):
         import jax
         jax.block_until_ready(out)
     first = first_call(call)
-    return timed(call, repeat, WARMUP), first
+    return timed(call, repeat, WARMUP), first, None
 
 
 # --- the report ---------------------------------------------------------------------
@@ -240,6 +250,7 @@ def main():
     parser.add_argument("--repeat", type=int, default=50)
     parser.add_argument("--only", default="tiny,pointwise,mlp,lenet")
     parser.add_argument("--threads", type=int, default=1, help="threads for cgrad and torch alike")
+    parser.add_argument("--captures", type=int, default=5, help="cgrad captures timed (median)")
     parser.add_argument("--no-torch-compile", action="store_true", help="skip torch.compile (slow to compile)")
     parser.add_argument("--no-fusion", action="store_true",
                         help="cgrad.compile replays its tapes op by op (no fused pointwise programs)")
@@ -262,7 +273,7 @@ def main():
         repeat = args.repeat if kind != "tiny" else args.repeat * 10
         rows = {}
         rows["cgrad eager"] = run_library(cgrad, kind, None, repeat)
-        rows["cgrad.compile"] = run_library(cgrad, kind, cgrad.compile, repeat)
+        rows["cgrad.compile"] = run_library(cgrad, kind, cgrad.compile, repeat, args.captures)
         if torch is not None:
             rows["torch eager"] = run_library(torch, kind, None, repeat)
             if not args.no_torch_compile:
@@ -271,19 +282,21 @@ def main():
             rows["jax.jit"] = run_jax(kind, repeat)
         # a second round of the two cgrad rows, so drift on a shared machine hits all alike
         again = run_library(cgrad, kind, None, repeat)[0]
-        rows["cgrad eager"] = (tuple(min(a, b) for a, b in zip(rows["cgrad eager"][0], again)), None)
-        again = run_library(cgrad, kind, cgrad.compile, repeat)
-        rows["cgrad.compile"] = (tuple(min(a, b) for a, b in zip(rows["cgrad.compile"][0], again[0])),
-                                 min(rows["cgrad.compile"][1], again[1]))
+        rows["cgrad eager"] = (tuple(min(a, b) for a, b in zip(rows["cgrad eager"][0], again)), None, None)
+        again = run_library(cgrad, kind, cgrad.compile, repeat, args.captures)
+        rows["cgrad.compile"] = tuple(tuple(min(a, b) for a, b in zip(mine, other))
+                                      for mine, other in zip(rows["cgrad.compile"], again))
         base_wall, base_cpu = rows["cgrad eager"][0]
         unit, scale = ("us/op", 1e6 / TINY_OPS) if kind == "tiny" else ("ms/call", 1e3)
         print(f"{kind}: median of {repeat} calls ({unit}, wall and CPU; first call excluded, shown apart)")
-        for name, ((wall, cpu), first) in rows.items():
-            extra = f"   first call {first * 1e3:9.1f} ms" if first is not None else ""
+        for name, ((wall, cpu), first, _) in rows.items():
+            extra = f"   first call {first[0] * 1e3:9.2f} ms (cpu {first[1] * 1e3:.2f})" if first is not None else ""
             print(f"  {name:14s} wall {wall * scale:10.4f}  cpu {cpu * scale:10.4f} {unit}   "
                   f"x{cpu / base_cpu:6.3f} of cgrad eager (cpu){extra}")
-        capture = rows["cgrad.compile"][1]
-        print(f"  cgrad capture = {capture / base_wall:.1f} x one eager call (wall)")
+        (capture_wall, capture_cpu), (replay_wall, replay_cpu) = rows["cgrad.compile"][1:]
+        print(f"  cgrad capture = {capture_wall / base_wall:.2f} x one eager call (wall), "
+              f"{capture_cpu / base_cpu:.2f} x (cpu); first replay (builds the tape) "
+              f"{replay_wall / base_wall:.2f} x (wall), {replay_cpu / base_cpu:.2f} x (cpu)")
         compiled_wall, compiled_cpu = rows["cgrad.compile"][0]
         for peer in ("torch eager", "torch.compile", "jax.jit"):
             if peer in rows:

@@ -1309,6 +1309,20 @@ class XlogyBackward2(XlogyBackward0):
     ...
 class ZeroBackward0(InplaceFn):
     ...
+@disjoint_base
+class _RecorderCore:
+    broken: Any
+    constants: Any
+    depth: Any
+    fullgraph: Any
+    grad_mode: Any
+    held_bytes: Any
+    inference_mode: Any
+    objects: Any
+    ops: Any
+    slot_of: Any
+    sources: Any
+    versions: Any
 class _TensorMeta(builtins.type):
     def __getattr__(cls, name: Any) -> Any: ...
     def __repr__(cls) -> builtins.str: ...

@@ -79,16 +79,14 @@ _NOT_WRAPPED = {"no_grad", "enable_grad", "set_grad_enabled", "inference_mode", 
                 "get_default_dtype", "is_tensor"}
 
 
+_VERSION = operator.attrgetter("_version")
+
+
 def active_recorder():
     return getattr(_local, "recorder", None)
 
 
-class _Ref:
-    """An argument that is a tracked object: its slot."""
-    __slots__ = ("slot",)
-
-    def __init__(self, slot):
-        self.slot = slot
+_Ref = _C._SlotRef        # an argument that is a tracked object: its slot
 
 
 class _Nested:
@@ -100,9 +98,12 @@ class _Nested:
         self.items = items
 
 
-class Recorder:
+class Recorder(_C._RecorderCore):
     """The tape of one capture: slots (inputs first), the recorded calls,
-    the constants they read, and the graph break that ended it, if any."""
+    the constants they read, and the graph break that ended it, if any.
+    Its state lives in _C._RecorderCore, which the wrappers' fast path
+    (src/cgrad/tape_record.pxi) records most calls into; this class
+    records the rest."""
 
     def __init__(self, fullgraph, sources):
         self.fullgraph = fullgraph
@@ -120,6 +121,7 @@ class Recorder:
         self.depth = 0
         self.broken = None               # the reason capture stopped, or None
         self.break_stack = None
+        self.held_bytes = 0
         self.grad_mode = _C.is_grad_enabled()
         self.inference_mode = _C.is_inference_mode_enabled()
 
@@ -135,6 +137,7 @@ class Recorder:
         self.slot_of[id(obj)] = slot
         if isinstance(obj, Tensor):
             self.versions[_C._storage_key(obj)] = obj._version
+            self.held_bytes += obj.numel() * obj.element_size()
         return slot
 
     def _encode_value(self, value, tensors):
@@ -148,7 +151,10 @@ class Recorder:
                 self.graph_break("a tensor made outside the recorded operations (by a function cgrad.compile "
                                  "does not record) was used")
                 return None
-            self.constants[id(value)] = value
+            if id(value) not in self.constants:
+                # first seen: expected at its version now (a wide call checks every tracked tensor)
+                self.constants[id(value)] = value
+                self.versions.setdefault(_C._storage_key(value), value._version)
             tensors.append(value)
             return value
         if type(value) in (list, tuple):
@@ -206,8 +212,8 @@ class Recorder:
     def refresh_versions(self, tensors=None):
         if tensors is None:
             tensors = self._tracked()
-        for t in tensors:
-            self.versions[_C._storage_key(t)] = t._version
+        # map over C callables: no Python frame per tensor (a backward refreshes every tracked one)
+        self.versions.update(zip(map(_C._storage_key, tensors), map(_VERSION, tensors)))
 
     def call(self, fn, name, args, kwargs, replay_fn=None, reflected=False):
         """Record and run fn(*args, **kwargs), or run it unrecorded where
@@ -233,7 +239,10 @@ class Recorder:
         if self.broken is None:
             # a call with wide effects refreshes every expected version after it, so whatever
             # changed before it without being recorded must be caught now
-            self._check_versions(self._tracked() if name in WIDE_EFFECTS else tensors)
+            if name not in WIDE_EFFECTS:
+                self._check_versions(tensors)
+            elif not _C._versions_current(self):
+                self.graph_break("a tensor was changed in place by code cgrad.compile does not record")
         if self.broken is None:
             self._sync_modes()
         if self.broken is not None:
@@ -271,11 +280,8 @@ class Recorder:
         """The check after the function returned: an unrecorded in-place
         change to any tracked tensor is a break, and a grad mode left
         changed is restored as eager code left it."""
-        if self.broken is None:
-            for t in [o for o in self.objects if isinstance(o, Tensor)] + list(self.constants.values()):
-                if self.versions.get(_C._storage_key(t)) != t._version:
-                    self.graph_break("a tensor was changed in place by code cgrad.compile does not record")
-                    break
+        if self.broken is None and not _C._versions_current(self):
+            self.graph_break("a tensor was changed in place by code cgrad.compile does not record")
         if self.broken is None and not swaps_intact():
             self.graph_break("a function transform (vmap, grad) ran inside the compiled function")
         if self.broken is None:
@@ -289,14 +295,17 @@ def _has_bool_index(index):
 
 # --- the wrappers ---------------------------------------------------------
 
+# names Recorder.call treats apart: never recorded through the fast path
+_SLOW_NAMES = set(BREAKS) | QUERIES | WIDE_EFFECTS | OPAQUE_RESULTS | {"__getitem__"}
+
+
 def _recording(original, name):
-    def wrapper(*args, **kwargs):
-        rec = getattr(_local, "recorder", None)
-        if rec is None or rec.depth:
-            return original(*args, **kwargs)
-        return rec.call(original, name, args, kwargs)
+    wrapper = _C._recording_wrapper(original, name, _local, name not in _SLOW_NAMES, None, False, False)
     wrapper.__name__ = getattr(original, "__name__", name)
     wrapper.__doc__ = getattr(original, "__doc__", None)
+    attributes = getattr(original, "__dict__", None)
+    if type(attributes) is dict:
+        wrapper.__dict__.update(attributes)     # an LR scheduler's mark on the step it wrapped
     wrapper._compile_original = original
     return wrapper
 
@@ -318,11 +327,7 @@ def _recording_dunder(original, name):
     if replay_fn is None or name in BREAKS or name == "__pow__":
         return _recording(original, name)
 
-    def wrapper(*args, **kwargs):
-        rec = getattr(_local, "recorder", None)
-        if rec is None or rec.depth or kwargs:
-            return original(*args, **kwargs)
-        return rec.call(original, name, args, kwargs, replay_fn, reflected)
+    wrapper = _C._recording_wrapper(original, name, _local, name not in _SLOW_NAMES, replay_fn, reflected, True)
     wrapper.__name__ = name
     wrapper._compile_original = original
     return wrapper
@@ -398,12 +403,33 @@ def _step_classes():
 _SWAPS = {}     # the namespace and Tensor swaps, built once (the classes are found again each time)
 
 
+class _DictSwap:
+    """One dict's swap: the wrappers to write in, the originals to write
+    back, and the check (in C) that the originals are still what the dict
+    holds."""
+    __slots__ = ("target", "wrappers", "originals", "names", "values")
+
+    def __init__(self, target, swaps):
+        self.target = target            # a module, or Tensor
+        self.wrappers = {n: w for n, (o, w) in swaps.items()}
+        self.originals = {n: o for n, (o, w) in swaps.items()}
+        self.names = tuple(self.originals)
+        self.values = tuple(self.originals.values())
+
+    def current(self):
+        target = self.target if isinstance(self.target, type) else vars(self.target)
+        return _C._dict_holds(target, self.names, self.values)
+
+
 def _build_swaps():
-    """(module dict updates, Tensor dict updates, Tensor slot dunders,
-    class attribute updates), each as name -> (original, wrapper)."""
-    if not _SWAPS or not _still_current(_SWAPS["built"]):
-        _SWAPS["built"] = _build_namespace_swaps()
-    namespaces, methods, dunders = _SWAPS["built"]
+    """(module dict swaps, Tensor method swap, Tensor slot dunders, class
+    attribute updates)."""
+    built = _SWAPS.get("built")
+    if built is None or not _still_current(built):
+        namespaces, methods, dunders = _build_namespace_swaps()
+        built = _SWAPS["built"] = ([_DictSwap(module, swaps) for module, swaps in namespaces],
+                                   _DictSwap(Tensor, methods), _DictSwap(Tensor, dunders))
+    namespaces, methods, dunders = built
     return namespaces, methods, dunders, _class_swaps()
 
 
@@ -411,14 +437,7 @@ def _still_current(built):
     """False when a name was rebound since the swaps were built (a
     monkeypatch): restoring the old original would undo it."""
     namespaces, methods, dunders = built
-    for d, swaps in [(vars(module), swaps) for module, swaps in namespaces] + [(vars(Tensor), methods),
-                                                                                (vars(Tensor), dunders)]:
-        for name, (original, wrapper) in swaps.items():
-            if d.get(name) is not original:
-                return False
-    return True
-
-
+    return all(swap.current() for swap in namespaces) and methods.current() and dunders.current()
 def _build_namespace_swaps():
     import cgrad._tensor_ops  # noqa: F401  (the lazily installed Tensor methods, so that they are wrapped too)
     from cgrad.func import _batched
@@ -446,18 +465,28 @@ def _build_namespace_swaps():
     return namespaces, methods, dunders
 
 
+_CLASS_SWAPS = {}   # the step classes found last time -> their swaps
+
+
 def _class_swaps():
-    classes = []
+    classes = _step_classes()
+    key = tuple(classes)
+    cached = _CLASS_SWAPS.get(key)
+    if cached is not None and all(vars(cls).get(name) is original for cls, name, original, _ in cached):
+        return cached
+    swaps = []
     handle = getattr(_C, "_HookHandle", None)
     if handle is not None and hasattr(_C, "_swap_type_dict") and "remove" in vars(handle):
         original = vars(handle)["remove"]
-        classes.append((handle, "remove", original, _recording(original, "remove")))
-    for cls in _step_classes():
+        swaps.append((handle, "remove", original, _recording(original, "remove")))
+    for cls in classes:
         for name in ("step", "zero_grad", "remove"):
             if name in vars(cls):
                 original = vars(cls)[name]
-                classes.append((cls, name, original, _recording(original, name)))
-    return classes
+                swaps.append((cls, name, original, _recording(original, name)))
+    _CLASS_SWAPS.clear()
+    _CLASS_SWAPS[key] = swaps
+    return swaps
 
 
 def _set_class_attribute(cls, name, value):
@@ -471,13 +500,13 @@ def install():
     with _install_lock:
         if _install["count"] == 0:
             namespaces, methods, dunders, classes = _build_swaps()
-            for module, swaps in namespaces:
-                vars(module).update({n: w for n, (o, w) in swaps.items()})
-            previous = _C._swap_tensor_methods({n: w for n, (o, w) in methods.items()})
-            slots = _C._patch_tensor_slots({n: w for n, (o, w) in dunders.items()})
+            for swap in namespaces:
+                vars(swap.target).update(swap.wrappers)
+            _C._swap_tensor_methods(methods.wrappers)
+            slots = _C._patch_tensor_slots(dunders.wrappers)
             for cls, name, original, wrapper in classes:
                 _set_class_attribute(cls, name, wrapper)
-            _install["state"] = (namespaces, previous, slots, classes)
+            _install["state"] = (namespaces, methods, slots, classes)
         _install["count"] += 1
 
 
@@ -492,11 +521,11 @@ def uninstall():
     with _install_lock:
         _install["count"] -= 1
         if _install["count"] == 0:
-            namespaces, previous, slots, classes = _install["state"]
+            namespaces, methods, slots, classes = _install["state"]
             _install["state"] = None
-            for module, swaps in namespaces:
-                vars(module).update({n: o for n, (o, w) in swaps.items()})
-            _C._swap_tensor_methods(previous)
+            for swap in namespaces:
+                vars(swap.target).update(swap.originals)
+            _C._swap_tensor_methods(methods.originals)
             _C._restore_tensor_slots(slots)
             for cls, name, original, wrapper in classes:
                 _set_class_attribute(cls, name, original)

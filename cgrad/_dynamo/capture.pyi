@@ -3,13 +3,14 @@ import builtins
 from typing import Any, ClassVar, Iterator
 
 from cgrad._C import Tensor as Tensor
+from cgrad._C import _RecorderCore as __RecorderCore
 from cgrad._dynamo.exc import Unsupported as Unsupported
 
 BREAKS: builtins.dict[Any, Any]
 NAMESPACES: builtins.tuple[Any, ...]
 OPAQUE_RESULTS: builtins.set[Any]
 QUERIES: builtins.set[Any]
-class Recorder:
+class Recorder(__RecorderCore):
     def __init__(self, fullgraph: Any, sources: Any) -> None: ...
     def add_input(self, obj: Any) -> Any: ...
     def call(self, fn: Any, name: Any, args: Any, kwargs: Any, replay_fn: Any = ..., reflected: Any = ...) -> Any: ...

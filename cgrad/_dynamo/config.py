@@ -5,3 +5,7 @@ recompile_limit = 8
 
 # replay a captured pointwise chain ending in sum().backward() as one fused program (fusion.py)
 fuse_pointwise = True
+
+# a capture builds its tape (and plans fusion) at the first replay rather than at once, holding the
+# capture's tensors until then, when these hold at most this many bytes (above, it builds at once)
+deferred_capture_bytes = 2 ** 20

@@ -2,5 +2,6 @@
 import builtins
 from typing import Any, ClassVar, Iterator
 
+deferred_capture_bytes: builtins.int
 fuse_pointwise: builtins.bool
 recompile_limit: builtins.int

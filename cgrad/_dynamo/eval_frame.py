@@ -17,8 +17,12 @@ registered since, anomaly mode, ...). Caches are per code object, as torch's are
 most config.recompile_limit entries; past that a new key runs eagerly,
 with torch's warning. A capture that hit a graph break leaves an entry
 that runs the function eagerly for that key (or raises Unsupported under
-fullgraph=True)."""
+fullgraph=True). A capture only records: its tape is built and fusion
+planned at the first replay (holding the capture's tensors until then,
+when they are at most config.deferred_capture_bytes; at once otherwise),
+so that the first call costs little more than an eager one."""
 import functools
+import threading
 import time
 import warnings
 
@@ -77,7 +81,8 @@ class _Entry:
 
     def __init__(self, held):
         self.held = held            # the function and arguments whose identities the key holds
-        self.tape = None
+        self.eager = True           # a graph break: the key's calls run the function eagerly
+        self._tape = None
         self.nslots = 0
         self.output = None
         self.constants = ()
@@ -86,11 +91,60 @@ class _Entry:
         self.training = ()
         self.scalars = ()
         self.break_reason = None
-        self.ops = []               # names, for explain()
+        self._ops = []              # names, for explain()
         self.changes_mode = False
-        self.fused = None           # a _C._FusedProgram replaying the whole call (fusion.py), or None
-        self.fusion_note = None     # why the tape was not fused, for explain()
-        self.fused_results = ()     # the output slots of the program's fresh result tensors
+        self._fused = None          # a _C._FusedProgram replaying the whole call (fusion.py), or None
+        self._fusion_note = None    # why the tape was not fused, for explain()
+        self._fused_results = ()    # the output slots of the program's fresh result tensors
+        # (recorder, template, the call's tensors, their guard state at capture) until the tape is
+        # built: the capture only records, the first replay (or any look at the tape) builds it
+        self._pending = None
+
+    def _finish(self):
+        """Build the tape, and plan fusion, from the recorder the capture
+        left (deferred so that a capture costs little more than the call).
+        Under a lock: two threads' first replays build it once, and neither
+        replays a half-built entry."""
+        with _FINISH_LOCK:
+            if self._pending is not None:
+                self._build(*self._pending)
+                self._pending = None
+
+    def _build(self, rec, template, tensors, tensors_key):
+        self._tape = _make_tape(rec, template)
+        self._ops = [op.name for op in self._tape]
+        self.changes_mode = any(op.name == "_set_grad_enabled" for op in self._tape)
+        if not config.fuse_pointwise:
+            return
+        if _planner_key(tensors) != tensors_key:
+            # the planner reads the capture's tensors: one changed since (requires_grad_, .data = ...)
+            self._fusion_note = "an input's metadata changed between the capture and the first replay"
+            return
+        from cgrad._dynamo import fusion
+        self._fused, self._fused_results, self._fusion_note = fusion.plan(rec, template, tensors, self.constants,
+                                                                          rec.grad_was_none)
+
+    @property
+    def tape(self):
+        if self._pending is not None:
+            self._finish()
+        return self._tape
+
+    @property
+    def ops(self):
+        return [] if self.tape is None else self._ops
+
+    @property
+    def fused(self):
+        return None if self.tape is None else self._fused
+
+    @property
+    def fusion_note(self):
+        return None if self.tape is None else self._fusion_note
+
+    @property
+    def fused_results(self):
+        return () if self.tape is None else self._fused_results
 
     def matches(self):
         if self.constants and _C._tensors_key(self.constants) != self.constant_keys:
@@ -105,22 +159,24 @@ class _Entry:
         return True
 
     def replay(self, tensors):
-        if self.fused is not None:
-            results = _C._run_fused(self.fused, tensors + list(self.constants) if self.constants else tensors)
+        if self._pending is not None:
+            self._finish()
+        if self._fused is not None:
+            results = _C._run_fused(self._fused, tensors + list(self.constants) if self.constants else tensors)
             if results is not None:
                 if not results:
                     return _build(self.output, ())      # the call returns no tensor
                 slots = [None] * self.nslots
-                for slot, t in zip(self.fused_results, results):
+                for slot, t in zip(self._fused_results, results):
                     slots[slot] = t
                 return _build(self.output, slots)
         slots = tensors + [None] * (self.nslots - len(tensors))
         if not self.changes_mode:
-            _C._replay_tape(self.tape, slots)
+            _C._replay_tape(self._tape, slots)
         else:
             mode = _C.is_grad_enabled()
             try:
-                _C._replay_tape(self.tape, slots)
+                _C._replay_tape(self._tape, slots)
             except BaseException:
                 _C._set_grad_enabled(mode)      # as the `with no_grad()` that raised in eager code would
                 raise
@@ -128,6 +184,15 @@ class _Entry:
 
 
 _MISSING = object()
+_FINISH_LOCK = threading.Lock()
+
+
+def _planner_key(tensors):
+    """What fusion's planner reads of the call's tensors (their .grad
+    aside: the capture's own backward sets it, and the planner reads its
+    state at entry from the recorder)."""
+    return [(type(t), t.dtype, tuple(t.shape), t.stride(), t.requires_grad, t.grad_fn is None, t.is_inference())
+            for t in tensors]
 
 
 def _cell_value(cell):
@@ -269,7 +334,7 @@ class CompiledFunction:
         if entries:
             for entry in entries:
                 if entry.matches():
-                    if entry.tape is None:
+                    if entry.eager:
                         _COUNTERS["eager_calls"] += 1
                         return fn(*args, **kwargs)
                     _COUNTERS["replays"] += 1
@@ -330,17 +395,14 @@ def _capture(fn, args, kwargs, tensors, fullgraph, explain=None):
         entry.break_reason = rec.broken
         entry.break_stack = rec.break_stack
         return result, entry
-    entry.tape = _make_tape(rec, template)
+    entry.eager = False
     entry.nslots = len(rec.objects)
     entry.output = template
-    entry.ops = [op.name for op in entry.tape]
     entry.constants = tuple(rec.constants.values())
     entry.constant_keys = b"".join(rec.source_keys[id(t)] for t in entry.constants)
-    entry.changes_mode = any(op.name == "_set_grad_enabled" for op in entry.tape)
-    if config.fuse_pointwise:
-        from cgrad._dynamo import fusion
-        entry.fused, entry.fused_results, entry.fusion_note = fusion.plan(rec, template, tensors, entry.constants,
-                                                                          rec.grad_was_none)
+    entry._pending = (rec, template, tensors, _planner_key(tensors))
+    if explain or rec.held_bytes > config.deferred_capture_bytes:
+        entry._finish()     # the recorder's tensors are not kept alive until the next call
     return result, entry
 
 

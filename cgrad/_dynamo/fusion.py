@@ -12,7 +12,9 @@ gradient's contributions are added in eager's order. Values
 nothing reads (the loss itself when it is not returned, the last product
 feeding it) are dropped, then scratch registers are allocated by last use.
 Every value is computed by the same scalar expression eager's kernel uses,
-so results are eager's bit for bit. What it does not fuse (anything else on
+so results are eager's bit for bit (the loss's gradient of ones is not
+multiplied in, 1 * v being v, and a fresh .grad is written by the
+instruction that computes it). What it does not fuse (anything else on
 the tape, broadcasting, mixed dtypes, a returned tensor, a non-leaf input
 that requires grad) replays as the ordinary tape.
 """
@@ -63,6 +65,7 @@ class _Planner:
         self.requires = []          # SSA value -> requires grad
         self.forward = []           # (op, dst, a, b, s)
         self.backward_code = []
+        self.ones = set()           # values that are all ones (the loss's gradient)
         self.dtype = None
         self.shape = None
 
@@ -185,9 +188,19 @@ class _Planner:
 
     # --- backward -----------------------------------------------------------
     def _emit(self, op, a, b=None, s=0.0):
+        if op == "MUL" and self._is_one(a) and b is not None:
+            # the loss's gradient of ones times a value is that value, exactly (1 * v == v for every
+            # v, -0, inf and quiet NaN alike), so it is not computed (a signalling NaN input would
+            # come out unquieted where eager quiets it)
+            return b
         v = self._new_value(("op",), False)
         self.backward_code.append([op, v, a, a if b is None else b, s])
+        if op == "FILL" and s == 1.0:
+            self.ones.add(v)
         return v
+
+    def _is_one(self, v):
+        return v in getattr(self, "ones", ())
 
     def _sequence_numbers(self):
         """value -> the sequence number of the node its gradient goes to
@@ -340,6 +353,17 @@ class _Planner:
             else:
                 stores.append(["COPY", out, g, g, 0.0])
         producer = {c[1]: c for c in code}
+        reads = {}
+        for c in code + stores:
+            for v in {c[2], c[3]}:
+                reads[v] = reads.get(v, 0) + 1
+        for store in list(stores):
+            g = store[2]
+            if store[0] == "COPY" and g in producer and reads.get(g) == 1:
+                # a fresh .grad is written by the instruction that computes it, not copied into
+                producer[g][1] = store[1]
+                stores.remove(store)
+                stores.append(producer[g])
         for j, v in enumerate(getattr(self, "result_values", ())):
             # a result's last instruction writes straight into the returned tensor
             out = self._new_value(("out", len(self.leaf_grads) + j), False)

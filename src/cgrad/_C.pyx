@@ -126,6 +126,7 @@ include "fused_support.pxi"
 include "batched_backward.pxi"
 include "upsample_uint8.pxi"
 include "default_dtype.pxi"
+include "tape_record.pxi"
 
 # Last: the op table's module (cgrad._table_ops, see its .pyx) cimports this
 # one and, at its import, installs its ops here and on Tensor.

@@ -19,6 +19,7 @@
 # pay nothing once the capture ends.
 
 from cpython.bytes cimport PyBytes_FromStringAndSize
+from libc.string cimport memcmp
 
 cdef extern from "Python.h":
     object PyObject_Vectorcall(object callable, PyObject** args, size_t nargsf, PyObject* kwnames)
@@ -89,6 +90,13 @@ cdef class _SlotSnapshot:
     def restore(self):
         cg_restore_slots(self.tp, &self.saved)
 
+    cdef bint matches(self, _SlotSnapshot other):
+        return self.tp is other.tp and memcmp(&self.saved, &other.saved, sizeof(cg_type_slots)) == 0
+
+
+# the types patched last time -> (the dunders, their slot tables while patched, before patching)
+cdef dict _patched_slots = {}
+
 
 def _patch_tensor_slots(dict dunders):
     """Set each dunder (name -> Python callable) on Tensor through the type's
@@ -105,9 +113,24 @@ def _patch_tensor_slots(dict dunders):
     snapshots = [_SlotSnapshot(t) for t in types]
     cdef dict d = <dict>(<PyTypeObject*>Tensor).tp_dict
     previous = {name: d.get(name) for name in dunders}
-    for name, fn in dunders.items():
-        cg_set_type_attr(Tensor, name, fn)
+    key = tuple(types)
+    patched = _patched_slots.get(key)
+    if patched is not None and patched[0] is dunders and all(
+            (<_SlotSnapshot>snap).matches(<_SlotSnapshot>old) for snap, old in zip(snapshots, patched[2])):
+        # the same wrappers over the same slot tables as last time: write the dict entries and
+        # copy in the slot tables those setattrs made then (49 setattrs, each rewiring the slots
+        # of Tensor and its subclasses, were most of a small capture's fixed cost)
+        for name, fn in dunders.items():
+            d[name] = fn
+        for snap in patched[1]:
+            (<_SlotSnapshot>snap).restore()
+    else:
+        for name, fn in dunders.items():
+            cg_set_type_attr(Tensor, name, fn)
+        _patched_slots.clear()
+        _patched_slots[key] = (dunders, [_SlotSnapshot(t) for t in types], snapshots)
     return snapshots, previous
+
 
 
 def _restore_tensor_slots(state):

@@ -586,12 +586,26 @@ def test_eager_ops_in_another_thread_while_capturing():
 
 def test_a_cache_entry_does_not_keep_the_first_batch_alive():
     import weakref
+    from cgrad._dynamo import config
     f = cgrad.compile(lambda x: x * 2)
     x = cgrad.ones(1000)
     ref = weakref.ref(x)
     f(x)
     del x
+    # a small capture is analysed at its first replay and holds its tensors until then
+    f(cgrad.ones(1000))
     assert ref() is None
+    old = config.deferred_capture_bytes
+    config.deferred_capture_bytes = 1000        # below the batch's 4000 bytes: analysed at once
+    try:
+        g = cgrad.compile(lambda x: x * 3)
+        x = cgrad.ones(1000)
+        ref = weakref.ref(x)
+        g(x)
+        del x
+        assert ref() is None
+    finally:
+        config.deferred_capture_bytes = old
 
 
 def test_an_optimizer_step_reached_around_the_wrappers_is_a_break():

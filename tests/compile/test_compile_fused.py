@@ -370,3 +370,37 @@ def test_two_threads_running_one_large_program_at_once():
     for leaf in leaves[0] + leaves[1]:
         assert np.array_equal(bits(leaf.grad), bits(xe.grad))
     assert the_entry().fused is not None
+
+
+SHORTCUT_CHAINS = {
+    "product": lambda x, y: (x * y).sum().backward(),             # grads are the other input, copied
+    "shared": lambda x, y: (x + y).sum().backward(),              # one gradient of ones for two leaves
+    "ones_times": lambda x, y: (x * y * 1.0).sum().backward(),
+}
+
+
+@pytest.mark.parametrize("chain", sorted(SHORTCUT_CHAINS))
+@pytest.mark.parametrize("accumulate", [False, True])
+def test_gradient_of_ones_and_direct_stores_equal_eager(chain, accumulate):
+    fn = SHORTCUT_CHAINS[chain]
+    compiled = cgrad.compile(fn, fullgraph=True)
+    for seed in range(3):
+        xv, yv = data(seed, (4, 5), np.float32), data(seed + 9, (4, 5), np.float32)
+        x, y = cgrad.tensor(xv, requires_grad=True), cgrad.tensor(yv, requires_grad=True)
+        xe, ye = cgrad.tensor(xv, requires_grad=True), cgrad.tensor(yv, requires_grad=True)
+        if accumulate:
+            for t in (x, y, xe, ye):
+                t.grad = cgrad.full((4, 5), 0.5)
+        fn(xe, ye)
+        compiled(x, y)
+        assert np.array_equal(bits(xe.grad), bits(x.grad)) and np.array_equal(bits(ye.grad), bits(y.grad))
+    assert the_entry().fused is not None
+
+
+def test_issue_chain_program_computes_no_gradient_of_ones():
+    compiled = cgrad.compile(CHAINS["issue"], fullgraph=True)
+    x, y = cgrad.ones(3, requires_grad=True), cgrad.ones(3)
+    compiled(x, y)
+    program = the_entry().fused
+    # forward x*y, +x, tanh; backward tanh's, the product's, the sum of the two paths (into .grad)
+    assert program is not None and program.ninstructions == 6

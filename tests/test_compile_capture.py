@@ -1,0 +1,281 @@
+"""cgrad.compile's capture path: the recording wrappers' C fast path
+(src/cgrad/tape_record.pxi) records what capture.py's Recorder.call
+records; a small capture builds its tape and plans fusion at its first
+replay, a large one at once, with results equal to eager's either way;
+the swaps a capture installs are reused from one capture to the next and
+rebuilt when a name, a step class or a Tensor subclass changed."""
+import numpy as np
+import pytest
+
+import cgrad
+import cgrad.nn.functional as F
+from cgrad import _C
+from cgrad._dynamo import capture, config
+from cgrad._dynamo.eval_frame import _CACHES
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    cgrad.compiler.reset()
+    yield
+    cgrad.compiler.reset()
+
+
+def entries():
+    return [e for cache in _CACHES.values() for es in cache["entries"].values() for e in es]
+
+
+def bits(t):
+    return np.atleast_1d(t.detach().numpy().copy()).view(np.uint8)
+
+
+class _Everything:
+    def __contains__(self, name):
+        return True
+
+
+def _describe(value):
+    if isinstance(value, _C._SlotRef):
+        return ("slot", value.slot)
+    if isinstance(value, capture._Nested):
+        return ("nested", value.container, tuple(_describe(v) for v in value.items))
+    if isinstance(value, cgrad.Tensor):
+        return ("const", id(value))
+    return ("value", type(value), repr(value))
+
+
+def recorded_tape(fn, make_args, slow):
+    """The recorder's calls for one capture of fn, through the fast path
+    or (slow=True) through Recorder.call only."""
+    saved = capture._SLOW_NAMES
+    capture._SWAPS.clear()
+    capture._CLASS_SWAPS.clear()
+    if slow:
+        capture._SLOW_NAMES = _Everything()
+    try:
+        from cgrad._dynamo.eval_frame import _capture, _key_of
+        args = make_args()
+        _, tensors = _key_of(fn, args, {})
+        _, entry = _capture(fn, args, {}, tensors, False, explain=True)
+        assert entry.break_reason is None
+        rec = entry.recorder
+        return [(getattr(op_fn, "__name__", repr(op_fn)), name, tuple(_describe(v) for v in encoded), kwnames,
+                 nargs, out, unpack)
+                for op_fn, name, encoded, kwnames, nargs, out, unpack in rec.ops], rec
+    finally:
+        capture._SLOW_NAMES = saved
+        capture._SWAPS.clear()
+        capture._CLASS_SWAPS.clear()
+
+
+def _tiny(x):
+    y = x
+    for _ in range(5):
+        y = (y * 1.01 + 0.5).tanh()
+    y.sum().backward()
+
+
+W = cgrad.linspace(-1, 1, 12).reshape(3, 4)
+
+
+def _mixed(x, y):
+    a = 2 - x                   # a reflected operator
+    b = cgrad.clamp(a, -1.0, 1.5) + W.T[:, 0]   # a constant tensor, a property
+    c = b.reshape((2, 2)).sum(0, keepdim=True)
+    d = cgrad.cat([c, c * y.mean()])             # a list of tensors: the slow path
+    e = d.to(cgrad.float64) + F.relu(x).sum()
+    return e, x.add(1, alpha=2)                  # keywords: the slow path
+
+
+def _make_tiny():
+    return (cgrad.ones(16, requires_grad=True),)
+
+
+def _make_mixed():
+    return cgrad.arange(4.0), cgrad.ones(3)
+
+
+@pytest.mark.parametrize("fn, make_args", [(_tiny, _make_tiny), (_mixed, _make_mixed)])
+def test_fast_path_records_what_recorder_call_records(fn, make_args):
+    fast, fast_rec = recorded_tape(fn, make_args, slow=False)
+    slow, slow_rec = recorded_tape(fn, make_args, slow=True)
+    assert fast == slow
+    assert len(fast_rec.objects) == len(slow_rec.objects)
+    assert fast_rec.held_bytes == slow_rec.held_bytes > 0
+
+
+def test_mlp_step_fast_and_slow_tapes_match_and_replay_as_eager():
+    def make():
+        cgrad.manual_seed(0)
+        model = cgrad.nn.Sequential(cgrad.nn.Linear(6, 5), cgrad.nn.ReLU(), cgrad.nn.Linear(5, 3))
+        opt = cgrad.optim.SGD(model.parameters(), lr=0.1)
+
+        def step(x, y):
+            opt.zero_grad()
+            loss = F.cross_entropy(model(x), y)
+            loss.backward()
+            opt.step()
+            return loss
+        return model, step
+    x = cgrad.tensor(np.random.default_rng(0).standard_normal((4, 6)).astype(np.float32))
+    y = cgrad.tensor([0, 2, 1, 2])
+    _, step = make()
+    fast, _ = recorded_tape(step, lambda: (x, y), slow=False)
+    slow, _ = recorded_tape(step, lambda: (x, y), slow=True)
+    assert fast == slow
+    model_e, step_e = make()
+    model_c, step_c = make()
+    compiled = cgrad.compile(step_c)
+    for _ in range(4):
+        assert np.array_equal(bits(step_e(x, y)), bits(compiled(x, y)))
+    for pe, pc in zip(model_e.parameters(), model_c.parameters()):
+        assert np.array_equal(bits(pe), bits(pc))
+
+
+def test_small_capture_is_analysed_at_its_first_replay():
+    def fn(x, y):
+        ((x * y + x).tanh() * y).sum().backward()
+    compiled = cgrad.compile(fn)
+    xv = np.random.default_rng(1).uniform(-2, 2, (5, 3)).astype(np.float32)
+    yv = np.random.default_rng(2).uniform(-2, 2, (5, 3)).astype(np.float32)
+    x, y = cgrad.tensor(xv, requires_grad=True), cgrad.tensor(yv)
+    xe = cgrad.tensor(xv, requires_grad=True)
+    compiled(x, y)
+    (entry,) = entries()
+    assert entry._pending is not None                # captured, not analysed
+    for _ in range(3):
+        x.grad = xe.grad = None      # as zero_grad() leaves them: the same guards
+        fn(xe, cgrad.tensor(yv))
+        compiled(x, y)
+        assert entry._pending is None
+        assert np.array_equal(bits(xe.grad), bits(x.grad))
+    assert entry.fused is not None and entry.ops[-2:] == ["sum", "backward"]
+
+
+def test_large_capture_is_analysed_at_once():
+    old = config.deferred_capture_bytes
+    config.deferred_capture_bytes = 64
+    try:
+        compiled = cgrad.compile(lambda x: (x * 2).tanh())
+        x = cgrad.linspace(-1, 1, 100)
+        out = compiled(x)
+        (entry,) = entries()
+        assert entry._pending is None and entry.fused is not None
+        assert np.array_equal(bits(compiled(x)), bits(out))
+    finally:
+        config.deferred_capture_bytes = old
+
+
+def test_a_tensor_changed_before_the_first_replay_is_not_fused_from_stale_metadata():
+    def fn(x):
+        (x * 3).tanh().sum().backward()
+    compiled = cgrad.compile(fn)
+    x = cgrad.ones(6, requires_grad=True)
+    compiled(x)
+    x.requires_grad_(False)          # the capture's tensor, changed before the tape is built
+    z = cgrad.full((6,), 0.25, requires_grad=True)
+    ze = cgrad.full((6,), 0.25, requires_grad=True)
+    compiled(z)                      # the guards match z: the deferred analysis runs now
+    fn(ze)
+    (entry,) = entries()
+    assert entry.fused is None and "changed" in entry.fusion_note
+    assert np.array_equal(bits(ze.grad), bits(z.grad))
+
+
+def test_swaps_are_reused_and_rebuilt_after_a_monkeypatch(monkeypatch):
+    f = cgrad.compile(lambda x: cgrad.tanh(x) * 2)
+    f(cgrad.ones(2))
+    built = capture._SWAPS["built"]
+    cgrad.compiler.reset()
+    f(cgrad.ones(2))
+    assert capture._SWAPS["built"] is built          # nothing changed: the same swaps
+    calls = []
+
+    def patched_tanh(x):
+        calls.append(1)
+        return x + 100
+    monkeypatch.setattr(cgrad, "tanh", patched_tanh)
+    cgrad.compiler.reset()
+    assert f(cgrad.ones(2)).tolist() == [202.0, 202.0]
+    assert capture._SWAPS["built"] is not built and calls == [1]
+    assert vars(cgrad)["tanh"] is patched_tanh       # the monkeypatch survives the uninstall
+
+
+def test_operators_of_a_subclass_made_between_captures():
+    f = cgrad.compile(lambda x: (x * 2 + 1, -x))
+    f(cgrad.ones(2))
+
+    class Sub(cgrad.Tensor):
+        pass
+    cgrad.compiler.reset()
+    s = Sub([1.0, 1.0])
+    out = f(s)
+    assert [o.tolist() for o in out] == [[3.0, 3.0], [-1.0, -1.0]]
+    eager = s * 2 + 1
+    assert eager.tolist() == [3.0, 3.0]
+    assert type(vars(cgrad.Tensor)["__mul__"]).__name__ == "method_descriptor"
+    assert (cgrad.ones(2) * 3).tolist() == [3.0, 3.0]
+
+
+def test_eager_operators_after_repeated_captures():
+    for i in range(3):
+        cgrad.compiler.reset()
+        f = cgrad.compile(lambda x: (x - 1) * x)
+        f(cgrad.full((2,), float(i)))
+        assert type(vars(cgrad.Tensor)["__sub__"]).__name__ == "method_descriptor"
+        assert type(vars(cgrad)["mul"]).__name__ == "cython_function_or_method"
+        assert ((cgrad.ones(2) - 3) * 2).tolist() == [-4.0, -4.0]
+
+
+def test_a_constant_first_seen_by_a_wide_call_is_not_a_break():
+    w, g0 = cgrad.zeros(3), cgrad.ones(3)
+
+    def f(x):
+        w.grad = g0              # setattr checks every tracked tensor: the two constants are new
+        return x + 1
+    compiled = cgrad.compile(f, fullgraph=True)
+    for _ in range(2):
+        w.grad = None
+        assert compiled(cgrad.ones(3)).tolist() == [2.0, 2.0, 2.0]
+        assert w.grad is g0
+
+
+def test_an_unrecorded_change_before_a_backward_is_still_a_break():
+    hidden, step = cgrad.ones(3), cgrad.ones(3)
+
+    def f(x):
+        y = (x * hidden).sum()
+        # an optimizer kernel called directly (not through a recorded step): nothing records it
+        _C._sgd_update(hidden, step, None, 0.5, 0, 0, 0, False, False, False)
+        y.backward()
+    with pytest.raises(cgrad._dynamo.exc.Unsupported, match="changed in place"):
+        cgrad.compile(f, fullgraph=True)(cgrad.ones(3, requires_grad=True))
+
+
+def test_first_replays_in_two_threads_build_the_tape_once():
+    import threading
+    compiled = cgrad.compile(lambda x, y: ((x * y).tanh() + y, x - y))
+    x, y = cgrad.linspace(-2, 2, 50), cgrad.linspace(1, 3, 50)
+    expected = [(x * y).tanh() + y, x - y]
+    for _ in range(5):
+        cgrad.compiler.reset()
+        compiled(x, y)                       # the capture
+        results, errors = [], []
+        barrier = threading.Barrier(2)
+
+        def first_replay():
+            try:
+                barrier.wait()
+                results.append(compiled(x, y))
+            except BaseException as e:       # noqa: BLE001 (reported below)
+                errors.append(e)
+        threads = [threading.Thread(target=first_replay) for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert errors == []
+        for out in results:
+            assert all(np.array_equal(bits(a), bits(b)) for a, b in zip(out, expected))
+        (entry,) = entries()
+        assert entry._pending is None and entry.fused is not None
