@@ -124,6 +124,7 @@ include "gather_threads.pxi"
 include "memory_format.pxi"
 include "fused_support.pxi"
 include "batched_backward.pxi"
+include "relu_double_backward.pxi"
 
 # Last: the op table's module (cgrad._table_ops, see its .pyx) cimports this
 # one and, at its import, installs its ops here and on Tensor.
