@@ -12,7 +12,8 @@ BLAS; subscripts held by one operand alone are summed first.
 import numpy as np
 
 from cgrad import _C
-from cgrad._op_support import attach, check_int, check_tensor, composite_op, typename, with_out
+from cgrad._op_support import (attach, check_int, check_tensor, composite_op, forward_ad_not_implemented, typename,
+                               with_out)
 
 _LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _ELLIPSIS = "\x00"            # the ellipsis as one label, sorting before letters
@@ -594,7 +595,7 @@ def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
         if p == 2:
             return _safe_sqrt((diff * diff).sum(-1))
         return _safe_pow(diff.abs(), p).sum(-1).pow(1.0 / p)
-    return composite_op("CdistBackward0", dist, [x1, x2])
+    return composite_op("CdistBackward0", dist, [x1, x2], jvp=forward_ad_not_implemented("_cdist_forward"))
 
 
 def _safe_sqrt(s):

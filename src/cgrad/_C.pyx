@@ -125,6 +125,7 @@ include "memory_format.pxi"
 include "fused_support.pxi"
 include "batched_backward.pxi"
 include "relu_double_backward.pxi"
+include "forward_rules_extra.pxi"
 
 # Last: the op table's module (cgrad._table_ops, see its .pyx) cimports this
 # one and, at its import, installs its ops here and on Tensor.
