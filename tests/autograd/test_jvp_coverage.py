@@ -377,3 +377,80 @@ def test_every_python_op_passes_a_jvp():
         if name.startswith("_ops_") and name.endswith(".py"):
             missing += _attach_calls_without_jvp(os.path.join(root, name))
     assert [m for m in missing if m.split(" ")[1] not in _jvp_rules.RULES] == []
+
+
+# ---------------------------------------------------------------------------
+# Nodes whose formulas the samples above do not reach
+
+
+@requires_torch
+@pytest.mark.parametrize("kind", ["LSTM", "GRU", "RNN"])
+def test_fused_recurrent_layers_match_torch(kind, transpose_calls):
+    """The fused layer's tangent through its decomposed cells, input and
+    weights dual at once, against torch's."""
+    torch.manual_seed(0)
+    ref = getattr(torch.nn, kind)(4, 3, num_layers=1, bidirectional=True).double()
+    mine = getattr(cgrad.nn, kind)(4, 3, num_layers=1, bidirectional=True).double()
+    mine.load_state_dict({k: cgrad.tensor(v.detach().numpy()) for k, v in ref.state_dict().items()})
+    rng = np.random.default_rng(2)
+    x0, tx = rng.standard_normal((5, 2, 4)), rng.standard_normal((5, 2, 4))
+    tw = rng.standard_normal((3 * (4 if kind == "LSTM" else 3 if kind == "GRU" else 1), 4))
+    results = []
+    for lib, module in ((cgrad, mine), (torch, ref)):
+        params = {k: v.detach() for k, v in module.named_parameters()}
+        tangents = {k: lib.zeros_like(v) for k, v in params.items()}
+        tangents["weight_ih_l0"] = lib.tensor(tw)
+        x = lib.tensor(x0)
+
+        def f(x, p):
+            out = lib.func.functional_call(module, p, (x,))
+            return out[0], out[1][0] if kind == "LSTM" else out[1]
+        results.append(lib.func.jvp(f, (x, params), (lib.tensor(tx), tangents)))
+    (out, tan), (out_t, tan_t) = results
+    for a, b in zip(out + tan, out_t + tan_t):
+        np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-9, atol=1e-12)
+    assert transpose_calls == []
+
+
+@requires_torch
+@pytest.mark.parametrize("view", ["t", "slice", "unsqueeze", "expand", "select", "permute", "diagonal",
+                                  "unfold", "as_strided"])
+def test_view_of_a_differentiable_tangent_matches_torch(view, transpose_calls):
+    """Reverse over forward through a view: the tangent has history, so it is
+    not laid out as the primal and the view rule lays it out first."""
+    views = {"t": lambda a: a.t(), "slice": lambda a: a[1:, ::2], "unsqueeze": lambda a: a.unsqueeze(1),
+             "expand": lambda a: a[:1].expand(3, 4), "select": lambda a: a[2], "permute": lambda a: a.permute(1, 0),
+             "diagonal": lambda a: a.diagonal(1), "unfold": lambda a: a.unfold(1, 2, 1),
+             "as_strided": lambda a: a.as_strided((2, 2), (1, 2))}
+    rng = np.random.default_rng(4)
+    x0, v0 = rng.standard_normal((3, 4)), rng.standard_normal((3, 4))
+    results = []
+    for lib in (cgrad, torch):
+        x, v = lib.tensor(x0, requires_grad=True), lib.tensor(v0, requires_grad=True)
+        _, tangent = lib.func.jvp(lambda a: views[view](a.exp()) * 2, (x,), (v * v,))
+        w = lib.tensor(np.arange(tangent.numel(), dtype=np.float64).reshape(tuple(tangent.shape)))
+        results.append([g.numpy() for g in lib.autograd.grad((tangent * w).sum(), (x, v))])
+    for got, want in zip(*results):
+        np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
+
+
+@requires_torch
+def test_forward_over_reverse_through_index_select_and_index_put_accumulate(transpose_calls):
+    """index_select's backward (an index_add into zeros) and index_put_
+    with accumulate=True under forward AD."""
+    rng = np.random.default_rng(6)
+    x0, t0, g0 = rng.standard_normal((4, 3)), rng.standard_normal((4, 3)), rng.standard_normal((3, 3))
+    results = []
+    for lib in (cgrad, torch):
+        fwAD = lib.autograd.forward_ad
+        with fwAD.dual_level():
+            x = fwAD.make_dual(lib.tensor(x0, requires_grad=True), lib.tensor(t0))
+            y = x.index_select(0, lib.tensor([2, 0, 2])) * x.index_select(0, lib.tensor([0, 1, 2]))
+            (gx,) = lib.autograd.grad(y, x, lib.tensor(g0), create_graph=True)
+            acc = x.clone().index_put_((lib.tensor([1, 1, 3]),), x.index_select(0, lib.tensor([0, 1, 2])) * 2,
+                                       accumulate=True)
+            results.append([fwAD.unpack_dual(gx).tangent.detach().numpy(),
+                            fwAD.unpack_dual(acc).tangent.detach().numpy()])
+    for got, want in zip(*results):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+    assert transpose_calls == []
