@@ -530,6 +530,7 @@ class ProdBackward1(Node):
 @disjoint_base
 class PythonBackward(Node):
     backward_fn: Any
+    jvp_fn: Any
 class Rad2DegBackward0(Node):
     ...
 class RandomBackward0(ZeroBackward0):
@@ -1259,6 +1260,9 @@ class ThresholdBackward0(Node):
     self_: Any
 class ThresholdBackward1(ThresholdBackward0):
     ...
+@disjoint_base
+class ThresholdBackwardBackward0(Node):
+    self_: Any
 @disjoint_base
 class ToCopyBackward0(Node):
     ...

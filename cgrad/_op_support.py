@@ -24,15 +24,24 @@ def node_class(name):
     return cls
 
 
-def attach(outputs, name, inputs, backward_fn, saved=()):
+def attach(outputs, name, inputs, backward_fn, saved=(), jvp=None):
     """Give outputs (None: not differentiable) the node `name` over inputs
-    (None: no edge) when an input requires grad; backward_fn(grads) returns
-    one gradient per input. `saved`: the tensors backward reads, whose
-    version counters are checked then (PyTorch's error when one was
-    modified in place after the op)."""
+    (None: no edge) when an input requires grad or has a forward-AD
+    tangent; backward_fn(grads) returns one gradient per input. `saved`: the
+    tensors backward reads, whose version counters are checked then
+    (PyTorch's error when one was modified in place after the op). `jvp`:
+    the op's forward-mode formula (derivatives.yaml's result:),
+    jvp(tangents, nr) -> the tangent of output nr from the inputs' tangents
+    (None where an input has none); without it forward AD takes the
+    transpose of backward_fn."""
     if saved and _C.is_grad_enabled():
         backward_fn = _version_checked(backward_fn, [t for t in saved if t is not None])
-    return _C._attach_history(list(outputs), node_class(name), list(inputs), backward_fn)
+    return _C._attach_history(list(outputs), node_class(name), list(inputs), backward_fn, jvp)
+
+
+def tangent_or_zeros(t, like):
+    """An absent input tangent where a formula needs one (PyTorch's zeros)."""
+    return _C.zeros_like(like) if t is None else t
 
 
 _TYPE_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
@@ -189,7 +198,13 @@ def composite_grads(fn, inputs, grads):
     return tuple(res)
 
 
-def composite_op(node, fn, inputs, outputs_differentiable=None):
+def forward_ad_not_implemented(aten_name):
+    """A jvp raising PyTorch's error for an op without a forward formula."""
+    rule = _C._fw_not_implemented_rule(aten_name)
+    return lambda tangents, nr: rule(None, (), tuple(tangents), None, nr)
+
+
+def composite_op(node, fn, inputs, outputs_differentiable=None, jvp=None):
     """Run fn(*inputs) without recording, then record its outputs as made by
     one node `node` whose backward is fn's composite gradient."""
     from cgrad.autograd.grad_mode import no_grad
@@ -201,5 +216,16 @@ def composite_op(node, fn, inputs, outputs_differentiable=None):
     attach(outs if outputs_differentiable is None else
            [o if d else None for o, d in zip(outs, outputs_differentiable)],
            node, list(inputs), lambda g: composite_grads(fn, inputs, g),
-           saved=[t for t in inputs if isinstance(t, _C.Tensor)])
+           saved=[t for t in inputs if isinstance(t, _C.Tensor)],
+           jvp=jvp or (lambda tangents, nr: composite_jvp(fn, inputs, nr)))
     return outs[0] if single else tuple(outs)
+
+
+def composite_jvp(fn, inputs, nr):
+    """The tangent of output nr of a composite: fn run again with forward AD
+    on, its parts' formulas giving the tangent (PyTorch differentiates a
+    CompositeImplicitAutograd op through its decomposition the same way)."""
+    outs = _C._fw_run_active(fn, *inputs)
+    out = outs[nr] if isinstance(outs, (tuple, list)) else outs
+    tangent = _C._fw_tangent(out)
+    return _C.zeros_like(out) if tangent is None else tangent

@@ -70,8 +70,25 @@ def cumprod(input, dim, *, dtype=None, out=None):
     vals = a.copy() if a.ndim == 0 else np.cumprod(a, axis=d, dtype=a.dtype)
     res = tensor_of(vals)
     if x.is_floating_point():
-        attach([res], "CumprodBackward0", [x], lambda g: (_cumprod_grad(x, g, d),), saved=[x])
+        attach([res], "CumprodBackward0", [x], lambda g: (_cumprod_grad(x, g, d),), saved=[x],
+               jvp=lambda t, nr: _cumprod_jvp(t[0], x, res, d))
     return with_out(res, out, "cumprod")
+
+
+def _cumprod_jvp(t, x, result, dim):
+    """PyTorch's cumprod_jvp: cumsum(t / x) * result where no zero came
+    before; from the first zero of a row on, the product with that zero's
+    factor replaced by its tangent, cumprod(where(first_zero, t, x))."""
+    if x.dim() == 0:
+        return t.clone()
+    gradient = (t / x).cumsum(dim) * result
+    is_zero = x == 0
+    first_zero = is_zero.logical_and(is_zero.to(_C.int64).cumsum(dim) == 1)
+    if not bool(first_zero.any()):
+        return gradient
+    new_grad = cumprod(_C.where(first_zero, t, x), dim)
+    after_first_zero = first_zero.to(_C.int64).cumsum(dim) > 0
+    return _C.where(after_first_zero, new_grad, gradient)
 
 
 def _tensor_cumprod_(self, dim, *, dtype=None):
@@ -111,7 +128,7 @@ def _cum_extreme(input, dim, is_max, out):
         return (_C.zeros(sizes, dtype=g.dtype).scatter_add(d, indices, g),)
     if input.is_floating_point():
         attach([values, None], "CummaxBackward0" if is_max else "CumminBackward0", [input], backward,
-               saved=[indices])
+               saved=[indices], jvp=lambda t, nr: t[0].clone() if len(sizes) == 0 else t[0].gather(d, indices))
     return with_out_tuple((values, indices), out, name, RESULT_TYPES[name])
 
 
@@ -157,5 +174,16 @@ def logcumsumexp(input, dim, *, out=None):
     res = tensor_of(vals)
     # out is recomputed from x in backward so double backward sees its dependence on x
     attach([res], "LogcumsumexpBackward0", [x], lambda g: (_logcumsumexp_grad(x, g, logcumsumexp(x, d), d),),
-           saved=[x])
+           saved=[x], jvp=lambda t, nr: _logcumsumexp_jvp(x, t[0], d))
     return with_out(res, out, "logcumsumexp")
+
+
+def _logcumsumexp_jvp(x, t, dim):
+    """PyTorch's logcumsumexp_jvp: cumsum(exp(x) t) / cumsum(exp(x)), both
+    scaled by exp(-max(x)) (exp-normalize), 0 where the denominator
+    vanishes."""
+    if x.dim() == 0:
+        return t.clone()
+    e = (x - x.amax(dim, keepdim=True)).exp() if x.numel() else x.exp()
+    denominator = e.cumsum(dim)
+    return _C.where(denominator < 1e-13, _C.zeros_like(denominator), (e * t).cumsum(dim) / denominator)

@@ -12,7 +12,8 @@ BLAS; subscripts held by one operand alone are summed first.
 import numpy as np
 
 from cgrad import _C
-from cgrad._op_support import attach, check_int, check_tensor, composite_op, typename, with_out
+from cgrad._op_support import (attach, check_int, check_tensor, composite_op, forward_ad_not_implemented, typename,
+                               with_out)
 
 _LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _ELLIPSIS = "\x00"            # the ellipsis as one label, sorting before letters
@@ -602,9 +603,9 @@ def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
         if batch:
             a = x1.expand(batch + tuple(x1.shape[-2:])).contiguous().view(-1, x1.shape[-2], x1.shape[-1])
             b = x2.expand(batch + tuple(x2.shape[-2:])).contiguous().view(-1, x2.shape[-2], x2.shape[-1])
-        out = composite_op("EuclideanDistBackward0", dist, [a, b])
+        out = composite_op("EuclideanDistBackward0", dist, [a, b], jvp=forward_ad_not_implemented("_euclidean_dist"))
         return out.view(batch + (x1.shape[-2], x2.shape[-2]))
-    return composite_op("CdistBackward0", dist, [x1, x2])
+    return composite_op("CdistBackward0", dist, [x1, x2], jvp=forward_ad_not_implemented("_cdist_forward"))
 
 
 def _cdist_takes_mm(compute_mode, rows1, rows2):

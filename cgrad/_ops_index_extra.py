@@ -10,7 +10,8 @@ PyTorch. Backward formulas are written with differentiable ops.
 import numpy as np
 
 from cgrad import _C
-from cgrad._op_support import attach, check_int, check_tensor, np_of, tensor_of, typename, wrap_dim
+from cgrad._op_support import (attach, check_int, check_tensor, np_of, tangent_or_zeros, tensor_of, typename,
+                               wrap_dim)
 from cgrad._op_support import with_out as _with_out
 
 _TITLES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
@@ -63,7 +64,8 @@ def masked_select(input, mask, *, out=None):
     def backward(g):
         full = _C.zeros(shape, dtype=g.dtype).masked_scatter(mask_b, g)
         return (_sum_to(full, in_shape),)
-    attach([res], "MaskedSelectBackward0", [input], backward, saved=[mask])
+    attach([res], "MaskedSelectBackward0", [input], backward, saved=[mask],
+           jvp=lambda t, nr: masked_select(t[0], mask))
     from cgrad._op_support import with_out
     return with_out(res, out, "masked_select")
 
@@ -111,7 +113,8 @@ def masked_scatter(input, mask, source, _inplace=False):
             picked = masked_select(g, mask_b)
             gs = _C.cat([picked, _C.zeros(src_n - picked.numel(), dtype=g.dtype)]).reshape(src_shape)
         return (gi, gs)
-    attach([res], "MaskedScatterBackward0", [input, source], backward, saved=[mask])
+    attach([res], "MaskedScatterBackward0", [input, source], backward, saved=[mask],
+           jvp=lambda t, nr: masked_scatter(tangent_or_zeros(t[0], input), mask, tangent_or_zeros(t[1], source)))
     return res
 
 
@@ -167,7 +170,9 @@ def index_add(input, dim, index, source, *, alpha=1, out=None, _inplace=False):
             gs = g.index_select(d, index) if g.dim() else g.reshape(1)
             gs = (gs * alpha if alpha != 1 else gs).reshape(src_shape)
         return (g if input.requires_grad else None, gs)
-    attach([res], "IndexAddBackward0", [input, source], backward, saved=[index])
+    attach([res], "IndexAddBackward0", [input, source], backward, saved=[index],
+           jvp=lambda t, nr: index_add(tangent_or_zeros(t[0], input), d, index, tangent_or_zeros(t[1], source),
+                                       alpha=alpha))
     return res if out is None else _with_out(res, out, "index_add")
 
 
@@ -202,7 +207,8 @@ def index_copy(input, dim, index, source, *, out=None, _inplace=False):
         gi = g.index_fill(d, index, 0) if input.requires_grad else None
         gs = (g.index_select(d, index) if g.dim() else g).reshape(src_shape) if source.requires_grad else None
         return (gi, gs)
-    attach([res], "IndexCopyBackward0", [input, source], backward, saved=[index])
+    attach([res], "IndexCopyBackward0", [input, source], backward, saved=[index],
+           jvp=lambda t, nr: index_copy(tangent_or_zeros(t[0], input), d, index, tangent_or_zeros(t[1], source)))
     return res if out is None else _with_out(res, out, "index_copy")
 
 
@@ -235,7 +241,8 @@ def index_fill(input, dim, index, value, _inplace=False):
     res = tensor_of(a)
     if value_t is None:
         attach([res], "IndexFillBackward0", [input],
-               lambda g: (g.index_fill(d, index, 0) if g.dim() else g * 0,), saved=[index])
+               lambda g: (g.index_fill(d, index, 0) if g.dim() else g * 0,), saved=[index],
+               jvp=lambda t, nr: index_fill(t[0], d, index, 0))
     else:
         def backward(g):
             gi = g.index_fill(d, index, 0) if input.requires_grad else None
@@ -243,7 +250,8 @@ def index_fill(input, dim, index, value, _inplace=False):
             if value_t.requires_grad:
                 gv = (g.index_select(d, index.remainder(size)) if g.dim() else g).sum().to(value_t.dtype)
             return (gi, gv)
-        attach([res], "IndexFillBackward1", [input, value_t], backward, saved=[index])
+        attach([res], "IndexFillBackward1", [input, value_t], backward, saved=[index],
+               jvp=lambda t, nr: index_fill(tangent_or_zeros(t[0], input), d, index, tangent_or_zeros(t[1], value_t)))
     return res
 
 
@@ -311,7 +319,9 @@ def index_put(input, indices, values, accumulate=False, _inplace=False):
         gv = _sum_to(g[idx_tensors], v_shape) if needs_values else None
         return (gi, gv)
     attach([res], "IndexPutBackward0", [input, values], backward,
-           saved=[t for t in idx_tensors if isinstance(t, _C.Tensor)])
+           saved=[t for t in idx_tensors if isinstance(t, _C.Tensor)],
+           jvp=lambda t, nr: index_put(tangent_or_zeros(t[0], input), idx_tensors,
+                                       _C.zeros((), dtype=input.dtype) if t[1] is None else t[1], accumulate))
     return res
 
 
@@ -334,7 +344,7 @@ def take(input, index, *, out=None):
     def backward(g):
         z = _C.zeros(n, dtype=g.dtype)
         return (put(z, index, g, accumulate=True).reshape(shape),)
-    attach([res], "TakeBackward0", [input], backward, saved=[index])
+    attach([res], "TakeBackward0", [input], backward, saved=[index], jvp=lambda t, nr: take(t[0], index))
     from cgrad._op_support import with_out
     return with_out(res, out, "take")
 
@@ -373,7 +383,8 @@ def put(input, index, source, accumulate=False, _inplace=False):
             gi = g if accumulate else put(g, index, _C.zeros(src_shape, dtype=g.dtype))
         gs = take(g, index).reshape(src_shape) if source.requires_grad else None
         return (gi, gs)
-    attach([res], "PutBackward0", [input, source], backward, saved=[index])
+    attach([res], "PutBackward0", [input, source], backward, saved=[index],
+           jvp=lambda t, nr: put(tangent_or_zeros(t[0], input), index, tangent_or_zeros(t[1], source), accumulate))
     return res
 
 

@@ -34,6 +34,9 @@ def nansum(input, dim=None, keepdim=False, *, dtype=None, out=None):
     def compute(x):
         if x.is_floating_point():
             x = _C.where(x.isnan(), _C.zeros_like(x), x)
+        return reduce(x)
+
+    def reduce(x):
         x = x.to(dt) if x.dtype != dt else x
         if dims is None or (isinstance(dim, (list, tuple)) and len(dim) == 0):
             r = x.sum()
@@ -50,7 +53,8 @@ def nansum(input, dim=None, keepdim=False, *, dtype=None, out=None):
             # PyTorch's formula: g * ~isnan(x) (a NaN gradient stays NaN)
             keep = input.detach().isnan().logical_not().to(g.dtype)
             return (g.reshape(tuple(kept)).expand(shape) * keep,)
-        attach([res], "NansumBackward0", [input], backward)
+        attach([res], "NansumBackward0", [input], backward,
+               jvp=lambda t, nr: reduce(_C.where(input.detach().isnan(), _C.zeros_like(t[0]), t[0])))
     return with_out(res, out, "nansum")
 
 

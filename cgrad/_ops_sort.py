@@ -34,6 +34,16 @@ def _scatter_back(g, dim, indices, sizes, keepdim=True):
     return _C.zeros(sizes, dtype=g.dtype).scatter(dim, indices, g)
 
 
+def _gather_selected(t, dim, indices, keepdim=True):
+    """The tangent at the selected indices (PyTorch's
+    gather_with_keepdimed_indices): values_t of sort, topk, kthvalue, ..."""
+    if t.dim() == 0:
+        return t.clone()
+    if not keepdim:
+        return t.gather(dim, indices.unsqueeze(dim)).squeeze(dim)
+    return t.gather(dim, indices)
+
+
 def _selected(x, values_np, indices_np, dim, node, keepdim=True):
     """(values, indices) tensors, values differentiable through a scatter."""
     values = tensor_of(values_np.astype(np_of(x).dtype, copy=False))
@@ -46,7 +56,8 @@ def _selected(x, values_np, indices_np, dim, node, keepdim=True):
         if g is None:
             return (None,)
         return (_scatter_back(g, dim, saved, sizes, keepdim),)
-    attach([values, None], node, [x], backward, saved=[indices])
+    attach([values, None], node, [x], backward, saved=[indices],
+           jvp=lambda t, nr: _gather_selected(t[0], dim, saved, keepdim))
     return values, indices
 
 
@@ -140,11 +151,20 @@ def _evenly_distributed(x, value, node):
     """A full reduction to one of x's values: the gradient is shared by the
     elements equal to it (all NaNs when it is NaN), as PyTorch's
     evenly_distribute_backward."""
-    def backward(g):
+    def mask_of():
         v = value.detach()
-        mask = (x.detach() == v).logical_or(x.detach().isnan().logical_and(v.isnan()))
+        return (x.detach() == v).logical_or(x.detach().isnan().logical_and(v.isnan()))
+
+    def backward(g):
+        mask = mask_of()
         return (mask * (g / mask.sum()),)
-    attach([value], node, [x], backward, saved=[x, value])
+
+    def jvp(t, nr):
+        # evenly_read_jvp: the mean of the tangent over the elements equal to the result (no NaN
+        # matches NaN there, so a NaN result gets a NaN tangent)
+        mask = x.detach() == value.detach()
+        return (mask * (t[0] / mask.sum())).sum()
+    attach([value], node, [x], backward, saved=[x, value], jvp=jvp)
     return value
 
 
@@ -330,7 +350,8 @@ def _quantile(input, q, dim, keepdim, interpolation, ignore_nan, fname):
         final_shape = (nq,) + tuple(out_shape)
     out = values.detach().reshape(final_shape).clone()
     src = values
-    attach([out], "SqueezeBackward4", [src], lambda g: (g.reshape(tuple(src.shape)),))
+    attach([out], "SqueezeBackward4", [src], lambda g: (g.reshape(tuple(src.shape)),),
+           jvp=lambda t, nr: t[0].reshape(tuple(out.shape)))
     return out
 
 

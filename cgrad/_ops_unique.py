@@ -10,7 +10,8 @@ either.
 import numpy as np
 
 from cgrad import _C
-from cgrad._op_support import attach, check_int, check_tensor, np_of, tensor_of, with_out, wrap_dim
+from cgrad._op_support import (attach, check_int, check_tensor, forward_ad_not_implemented, np_of, tensor_of,
+                               with_out, wrap_dim)
 
 _TITLES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
            "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
@@ -23,7 +24,7 @@ def _title(dt):
 def _not_differentiable(values, input, node, derivative):
     def backward(g):
         raise NotImplementedError(f"the derivative for '{derivative}' is not implemented.")
-    attach([values], node, [input], backward)
+    attach([values], node, [input], backward, jvp=forward_ad_not_implemented(derivative))
 
 
 def _pack(values, inverse, counts, return_inverse, return_counts):

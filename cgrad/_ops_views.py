@@ -49,8 +49,10 @@ def _view_backward(x, view_size, view_stride, view_offset):
 
 def _view(x, size, stride, offset, node):
     v = _C._strided_view(x, tuple(size), tuple(stride), offset)
-    if x.requires_grad and _C.is_grad_enabled():
-        attach([v], node, [x], _view_backward(x, size, stride, offset))
+    if (x.requires_grad and _C.is_grad_enabled()) or _C._fw_tangent(x) is not None:
+        # a view's tangent: the same view of x's tangent (one laid out as x when it is not)
+        attach([v], node, [x], _view_backward(x, size, stride, offset),
+               jvp=lambda t, nr: _C._fw_view_tangent(x, t[0], v))
     return v
 
 
@@ -147,7 +149,7 @@ def narrow_copy(input, dim, start, length, *, out=None):
     check_tensor(input, "narrow_copy")
     view = input.detach().narrow(dim, start, length)
     result = view.clone()
-    if input.requires_grad and _C.is_grad_enabled():
+    if (input.requires_grad and _C.is_grad_enabled()) or _C._fw_tangent(input) is not None:
         d = wrap_dim(check_int(dim, "narrow_copy", "dim", 2), input.dim())
         s = check_int(start, "narrow_copy", "start", 3)
         s = s + input.shape[d] if s < 0 else s
@@ -161,7 +163,8 @@ def narrow_copy(input, dim, start, length, *, out=None):
             after[d] = n - s - g.shape[d]
             parts = [_C.zeros(tuple(before), dtype=g.dtype), g, _C.zeros(tuple(after), dtype=g.dtype)]
             return (_C.cat(parts, d),)
-        attach([result], "NarrowCopyBackward0", [input], backward)
+        attach([result], "NarrowCopyBackward0", [input], backward,
+               jvp=lambda t, nr: t[0].narrow(d, s, result.shape[d]).clone())
     return with_out(result, out, "narrow_copy")
 
 
@@ -194,7 +197,8 @@ def rot90(input, k=1, dims=(0, 1)):
     d0, d1 = dims[0] % nd, dims[1] % nd
     with no_grad():
         result = _rot90_plain(input.detach(), k, d0, d1).clone()
-    attach([result], "Rot90Backward0", [input], lambda g: (rot90(g, -k, [d0, d1]),))
+    attach([result], "Rot90Backward0", [input], lambda g: (rot90(g, -k, [d0, d1]),),
+           jvp=lambda t, nr: rot90(t[0], k, [d0, d1]))
     return result
 
 
@@ -214,7 +218,8 @@ def diag_embed(input, offset=0, dim1=-2, dim2=-1):
     result = _C.zeros(tuple(shape), dtype=input.dtype)
     with no_grad():
         diagonal(result, offset, d1, d2).copy_(input.detach())
-    attach([result], "DiagEmbedBackward0", [input], lambda g: (diagonal(g, offset, d1, d2),))
+    attach([result], "DiagEmbedBackward0", [input], lambda g: (diagonal(g, offset, d1, d2),),
+           jvp=lambda t, nr: diag_embed(t[0], offset, d1, d2))
     return result
 
 
@@ -267,7 +272,9 @@ def block_diag(*tensors):
     def backward(g):
         return tuple(g[r0:r0 + h, c0:c0 + w].reshape(s).to(d)
                      for (r0, c0, h, w), s, d in zip(spans, shapes, dtypes))
-    attach([result], "BlockDiagBackward0", list(tensors), backward)
+    attach([result], "BlockDiagBackward0", list(tensors), backward,
+           jvp=lambda t, nr: block_diag(*[x if tan is None else tan for x, tan in zip(
+               [_C.zeros_like(m) for m in tensors], t)]))
     return result
 
 

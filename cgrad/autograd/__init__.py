@@ -73,4 +73,4 @@ from cgrad.autograd.gradcheck import GradcheckError, gradcheck, gradgradcheck  #
 from cgrad.autograd.function import Function, FunctionCtx, once_differentiable  # noqa: E402
 from cgrad.autograd.anomaly_mode import detect_anomaly, set_detect_anomaly  # noqa: E402
 from cgrad.autograd import anomaly_mode, function, functional, graph  # noqa: E402,F401
-from cgrad.autograd import forward_ad, _jvp_rules  # noqa: E402,F401
+from cgrad.autograd import forward_ad, _jvp_rules, _jvp_rules_extra, _jvp_rules_linalg  # noqa: E402,F401

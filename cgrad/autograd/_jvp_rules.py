@@ -4,13 +4,16 @@ The compiled core (src/cgrad/forward_ad.pxi) asks an op's node for the
 tangent of each output. Table nodes answer in C from the table's JVP column;
 view outputs get views of their input's tangent; the hand-written ops have
 explicit formulas in C that read their node's saved parameters
-(src/cgrad/forward_rules.pxi); a node none of those serve is looked up here
-by its grad_fn name:
+(src/cgrad/forward_rules.pxi, forward_rules_extra.pxi) or in Python
+registered on the node type (_jvp_rules_linalg.py, _jvp_rules_extra.py);
+the pure-Python ops give theirs to attach(jvp=...) (cgrad/_op_support.py);
+a node none of those serve is looked up here by its grad_fn name:
 
   RULES        name -> rule(inputs, tangents, out, nr): PyTorch's formula
                written with differentiable ops (inputs as the node was
                wired, tangents None where an input has none);
-  otherwise    the transpose of the node's own VJP: J t = d/du <J^T u, t>,
+  otherwise    (the nodes listed in _jvp_rules_extra.TRANSPOSED)
+               the transpose of the node's own VJP: J t = d/du <J^T u, t>,
                exact because a VJP is linear in u. It serves every node
                whose backward is differentiable (the reverse engine's
                create_graph path), custom nodes included; a node whose

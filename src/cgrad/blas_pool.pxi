@@ -190,3 +190,96 @@ cdef bint pool_matmul(object a, object b, object out) except *:
     with nogil:
         run_gemm_plan(&plan, nthreads)
     return True
+
+
+# ---------------------------------------------------------------------------
+# The same plan built from the tensors' own fields. pool_matmul's numpy setup
+# (three ndarray views, np.stack of broadcast offset arrays) costs ~30 us, four
+# times a 64 x 64 gemm; mm/bmm's operands are 2-D or 3-D tensors of one batch,
+# whose offsets are one stride each, so the plan needs no numpy at all. The
+# thread split is pool_matmul's, so large products stay threaded.
+
+cdef enum:
+    PLAN_STACK_MATRICES = 16
+
+
+cdef bint tensor_gemm_layout(Tensor t, int64_t rows, int64_t cols, int* trans, int64_t* ld) noexcept:
+    """gemm_layout on a tensor's element strides."""
+    cdef Py_ssize_t s0 = t._strides[t._ndim - 2], s1 = t._strides[t._ndim - 1]
+    if cols == 1 and s0 >= 1:
+        trans[0], ld[0] = CBLAS_NO_TRANS, s0 if rows > 1 else 1
+        return True
+    if s1 == 1 and (s0 >= cols or rows == 1):
+        trans[0], ld[0] = CBLAS_NO_TRANS, s0 if rows > 1 else cols
+        return True
+    if s0 == 1 and (s1 >= rows or cols == 1):
+        trans[0], ld[0] = CBLAS_TRANS, s1 if cols > 1 else rows
+        return True
+    return False
+
+
+cdef bint pool_matmul_tensors(Tensor a, Tensor b, Tensor out) except *:
+    """out = a @ b for 2-D, or 3-D same-batch, float32/float64 tensors (out
+    contiguous) on cgrad's threads, as pool_matmul; False when they do not
+    fit (the caller falls back to pool_matmul / numpy)."""
+    cdef GemmPlan plan
+    cdef int64_t stack_offsets[3 * PLAN_STACK_MATRICES]
+    cdef int64_t* offsets = stack_offsets
+    cdef int nd = out._ndim, nthreads
+    cdef Py_ssize_t q, count
+    cdef int64_t macs, sa, sb
+    if not _pool_enabled:
+        return False
+    if not _pool_probed:
+        probe_pool_gemm()
+    if _pool_sgemm == NULL:
+        return False
+    if (nd != 2 and nd != 3) or a._ndim != nd or b._ndim != nd:
+        return False
+    if a._dtype != out._dtype or b._dtype != out._dtype or (out._dtype != F32 and out._dtype != F64):
+        return False
+    count = out._shape[0] if nd == 3 else 1
+    plan.m, plan.k, plan.n = a._shape[nd - 2], a._shape[nd - 1], b._shape[nd - 1]
+    if out._shape[nd - 2] != plan.m or out._shape[nd - 1] != plan.n or b._shape[nd - 2] != plan.k:
+        return False
+    if nd == 3 and (a._shape[0] != count or b._shape[0] != count):
+        return False
+    if plan.m == 0 or plan.n == 0 or plan.k == 0 or count == 0:
+        return False
+    if (plan.n > 1 and out._strides[nd - 1] != 1) or (plan.m > 1 and out._strides[nd - 2] != plan.n) \
+            or (nd == 3 and count > 1 and out._strides[0] != plan.m * plan.n):
+        return False
+    if not tensor_gemm_layout(a, plan.m, plan.k, &plan.ta, &plan.lda):
+        return False
+    if not tensor_gemm_layout(b, plan.k, plan.n, &plan.tb, &plan.ldb):
+        return False
+    plan.itemsize = ITEMSIZE[out._dtype]
+    plan.dtype_f64 = out._dtype == F64
+    sa = a._strides[0] * plan.itemsize if nd == 3 else 0
+    sb = b._strides[0] * plan.itemsize if nd == 3 else 0
+    if count > PLAN_STACK_MATRICES:
+        offsets = <int64_t*>malloc(3 * count * sizeof(int64_t))
+        if offsets == NULL:
+            raise MemoryError()
+    for q in range(count):
+        offsets[3 * q] = q * sa
+        offsets[3 * q + 1] = q * sb
+        offsets[3 * q + 2] = q * plan.m * plan.n * plan.itemsize
+    plan.offsets = offsets
+    plan.count = count
+    plan.a = a._data
+    plan.b = b._data
+    plan.c = out._data
+    macs = plan.count * plan.m * plan.n * plan.k
+    nthreads = <int>min(<int64_t>_num_threads, macs // POOL_MIN_MACS_PER_THREAD)
+    if nthreads < 1:
+        nthreads = 1
+    plan.parts = 1
+    plan.split_rows = plan.m >= plan.n
+    if nthreads > 1 and plan.count < nthreads:
+        plan.parts = nthreads
+    with nogil:
+        run_gemm_plan(&plan, nthreads)
+    if offsets != stack_offsets:
+        free(offsets)
+    return True

@@ -183,6 +183,18 @@ cdef void fw_after_history(Tensor out, Node n, int nr) except *:
             if n.fw_out is None:
                 fw_dual_tensors.append(PyWeakref_NewRef(n, None))
             n.fw_out = tan
+        if isinstance(n, LinalgNode):
+            note_linalg_tangent(<LinalgNode>n, nr, <Tensor>tan)
+
+
+cdef void note_linalg_tangent(LinalgNode n, int nr, Tensor tan) except *:
+    """Keep output nr's tangent on its linalg node: its backward reads the
+    saved outputs, which under forward over reverse carry it (LinalgNode.get)."""
+    if n.fw_outs is None:
+        n.fw_outs = [None] * n.num_outputs
+        fw_dual_tensors.append(PyWeakref_NewRef(n, None))
+    if nr < len(n.fw_outs):
+        n.fw_outs[nr] = tan
 
 
 cdef object transposed_jvp(Node n, tuple inputs, tuple tangents, Tensor out, int nr):
@@ -200,6 +212,10 @@ cdef object transposed_jvp(Node n, tuple inputs, tuple tangents, Tensor out, int
             for tan in tangents:       # an input's own tangent must not become the output's (aliasing)
                 if result is tan:
                     return op_clone(<Tensor>result)
+            return result
+    if isinstance(n, PythonBackward) and (<PythonBackward>n).jvp_fn is not None:
+        result = (<PythonBackward>n).jvp_fn(tangents, nr)
+        if result is not NotImplemented:
             return result
     rule = FW_RULES.get(type(n).__name__)
     if rule is not None:
@@ -310,6 +326,8 @@ def _fw_exit_level(level):
             (<Tensor>obj)._fw_grad = None
         else:
             (<Node>obj).fw_out = None
+            if isinstance(<object>obj, LinalgNode):
+                (<LinalgNode>obj).fw_outs = None
     fw_dual_tensors.clear()
     fw_forget_pending()
 
@@ -379,3 +397,61 @@ def _fw_set_active(bint on):
     if cgrad_fwd_level >= 0:
         cgrad_fwd_active = on
     return prev
+
+
+def _fw_register_node_rule(type cls, rule):
+    """An explicit forward rule for a node type (Python rules that read the
+    node: cgrad/autograd/_jvp_rules_extra.py), rule(node, inputs, tangents,
+    out, nr), served before the rules by name."""
+    if not issubclass(cls, Node):
+        raise TypeError(f"{cls.__name__} is not a node type")
+    FW_NODE_RULES[cls] = rule
+
+
+def _fw_run_active(fn, *args):
+    """fn(*args) with forward AD on (inside a rule, which runs with it off):
+    a composite op's tangent through its parts' rules. The pending node's
+    state is kept, so the rule's caller still sees its own node."""
+    global cgrad_fwd_active, fw_pending_node, fw_pending_inputs, fw_pending_edges, fw_pending_done
+    cdef bint was = cgrad_fwd_active
+    cdef Node node = fw_pending_node
+    cdef tuple inputs = fw_pending_inputs, edges = fw_pending_edges
+    cdef unsigned long long done = fw_pending_done
+    if cgrad_fwd_level < 0:
+        return fn(*args)
+    cgrad_fwd_active = True
+    try:
+        return fn(*args)
+    finally:
+        cgrad_fwd_active = was
+        fw_pending_node = node
+        fw_pending_inputs = inputs
+        fw_pending_edges = edges
+        fw_pending_done = done
+
+
+def _fw_view_tangent(Tensor x, tan, Tensor out):
+    """The tangent of out, a view of x, whose tangent `tan` is not laid out as
+    x (a tangent with history, reverse over forward): tan copied (recorded)
+    into a buffer laid out as x, and out's view of that buffer."""
+    cdef Py_ssize_t n = x._storage.nbytes // ITEMSIZE[x._dtype]
+    cdef Tensor flat, laid
+    if out._storage is not x._storage:
+        return NotImplemented
+    flat = new_tensor(1, &n, (<Tensor>tan)._dtype, True)
+    laid = make_view(flat, x._ndim, x._shape, x._strides, x._offset)
+    laid._base = None
+    laid._creation_meta = CM_DEFAULT
+    laid._requires_grad = False
+    write_tangent(laid, <Tensor>tan)
+    return differentiable_view(laid, out)
+
+
+def _linalg_saved(LinalgNode n, int i):
+    """The i-th tensor a linalg node saved (outputs: detached aliases, given
+    the node's history under grad mode, as its backward reads them)."""
+    return n.get(i)
+
+
+def _linalg_options(LinalgNode n):
+    return n.opts

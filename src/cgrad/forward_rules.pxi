@@ -265,11 +265,28 @@ def _jvp_vector_norm(LinalgVectorNormBackward0 n, tuple inputs, tuple t, Tensor 
     cdef object dims = n.dims if n.dims is not None and len(n.dims) else None
     if x._ndim == 0:
         return NotImplemented
+    if n.ord == 0.0:
+        return op_zeros_like(out)
     if n.ord == 1.0:
         return op_sum(op_mul(op_sgn(x), tan), dims, n.keepdim, None)
     if n.ord != 2.0:
-        return NotImplemented
+        return vector_norm_jvp_other(n, x, tan, out, dims)
     r = op_div(op_sum(op_mul(x, tan), dims, n.keepdim, None), out)
+    return op_where(op_compare(CMP_EQ, out, 0), op_zeros_like(r), r)
+
+
+cdef Tensor vector_norm_jvp_other(LinalgVectorNormBackward0 n, Tensor x, Tensor tan, Tensor out, object dims):
+    # linalg_vector_norm_jvp: +-inf: the mean of sgn(x) t over the elements at the norm (or NaN);
+    # other orders: sum(x |x|^(p-2) t) / norm^(p-1), 0 where the norm is 0
+    cdef Tensor normk, mask, r
+    cdef tuple kept = dims if dims is not None else tuple(range(x._ndim))
+    if n.ord == cmath.INFINITY or n.ord == -cmath.INFINITY:
+        normk = keepdim_of(out, kept, n.keepdim, x._ndim)
+        mask = op_logical_or(op_compare(CMP_EQ, op_abs(x), normk), isnan_mask(normk))
+        r = op_sum(op_mul(op_mul(op_sgn(x), tan), mask), dims, n.keepdim, None)
+        return op_div(r, op_sum(mask, dims, n.keepdim, None))
+    r = op_sum(op_mul(op_mul(x, op_pow_scalar(op_abs(x), n.ord - 2)), tan), dims, n.keepdim, None)
+    r = op_div(r, op_pow_scalar(out, n.ord - 1))
     return op_where(op_compare(CMP_EQ, out, 0), op_zeros_like(r), r)
 
 

@@ -205,11 +205,38 @@ cdef Tensor frame_tensor(Storage buf, int dt, tuple size, tuple stride, Py_ssize
 
 
 cdef Tensor scatter_view_grad(Tensor g, Geometry geo):
-    """A base-shaped gradient: zeros, with g in the view's region."""
+    """A base-shaped gradient: zeros, with g in the view's region (summed
+    where the view's elements share memory: an expanded or unfolded view)."""
     cdef Storage buf = new_storage(geo.extent * ITEMSIZE[geo.dtype], True)
     cdef Tensor region = frame_tensor(buf, geo.dtype, geo.view_size, geo.view_stride, geo.view_offset)
-    copy_into(region, g)
+    if view_overlaps(geo.view_size, geo.view_stride):
+        accumulate_into_view(buf, geo, g)
+    else:
+        copy_into(region, g)
     return frame_tensor(buf, geo.dtype, geo.base_size, geo.base_stride, geo.base_offset)
+
+
+cdef bint view_overlaps(tuple size, tuple stride):
+    """Whether two elements of a view may share memory: its dims sorted by
+    stride, each must step past everything the smaller ones reach."""
+    cdef Py_ssize_t reach = 0
+    for st, sz in sorted([(abs(stride[i]), size[i]) for i in range(len(size)) if size[i] > 1]):
+        if st <= reach:
+            return True
+        reach += (sz - 1) * st
+    return False
+
+
+cdef void accumulate_into_view(Storage buf, Geometry geo, Tensor g) except *:
+    """buf[position of each view element] += g's element, in one numpy
+    add.at over the whole view."""
+    cdef Py_ssize_t extent = geo.extent
+    positions = np.full((), geo.view_offset, np.int64)
+    for sz, st in zip(geo.view_size, geo.view_stride):
+        positions = np.add.outer(positions, np.arange(sz, dtype=np.int64) * st)
+    flat = ndarray_view(frame_tensor(buf, geo.dtype, (extent,), (1,), 0))
+    values = ndarray_view(contiguous_copy(g) if g._dtype == geo.dtype else cast_tensor(g, geo.dtype))
+    np.add.at(flat, positions.reshape(-1), values.reshape(-1))
 
 
 cdef tuple split_view_grad(Tensor g, Geometry geo):

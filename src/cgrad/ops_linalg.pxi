@@ -159,6 +159,8 @@ cdef int blas_matmul(Tensor a, Tensor b, Tensor out) except -1:
     """OUT out = a @ b through numpy's matmul (its BLAS) on the buffers, with
     cgrad's thread count."""
     cdef int previous
+    if pool_matmul_tensors(a, b, out):
+        return 0
     if pool_matmul(ndarray_view(a), ndarray_view(b), ndarray_view(out)):
         return 0
     if not _blas_probed:

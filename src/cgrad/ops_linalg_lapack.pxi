@@ -25,6 +25,7 @@ cdef class LinalgNode(Node):
     cdef list versions
     cdef list out_nrs
     cdef tuple opts
+    cdef list fw_outs       # forward AD: each output's tangent (a saved output read under it has one)
 
     cdef void release_saved(self) noexcept:
         self.saved = None
@@ -55,6 +56,8 @@ cdef class LinalgNode(Node):
         if cgrad_grad_enabled:
             t = alias_detached(t)
             set_history(t, self, self.out_nrs[i])
+            if cgrad_fwd_active and self.fw_outs is not None and self.out_nrs[i] < len(self.fw_outs):
+                t._fw_grad = self.fw_outs[self.out_nrs[i]]      # forward over reverse: as unpack_output
         return t
 
     cdef list grad_list(self, object grads):

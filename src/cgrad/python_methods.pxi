@@ -15,8 +15,11 @@ cdef class PythonBackward(Node):
     """A node whose backward is a Python callable: backward_fn(grads) gets
     the output gradient (a list of them, None for unused outputs, when the
     node has several outputs) and returns one gradient (or None) per input.
-    Python code may hold cycles, so these nodes stay in the GC's view."""
+    Python code may hold cycles, so these nodes stay in the GC's view.
+    jvp_fn(tangents, nr), when set, is the op's forward-mode formula: the
+    tangent of output nr from the inputs' tangents (None where absent)."""
     cdef public object backward_fn
+    cdef public object jvp_fn
 
     cdef tuple apply(self, object grads):
         if self.backward_fn is None:
@@ -28,14 +31,15 @@ cdef class PythonBackward(Node):
         self.saved_freed = True
 
 
-def _attach_history(list outputs, node_cls, list inputs, backward_fn):
+def _attach_history(list outputs, node_cls, list inputs, backward_fn, jvp_fn=None):
     """Record outputs (None entries stay without history) as made by a new
     node_cls node over inputs (None entries get no edge), when grad mode is
-    on and an input requires grad. Returns the node, or None."""
+    on and an input requires grad, or an input has a forward-AD tangent.
+    Returns the node, or None."""
     cdef PythonBackward node
     cdef bint wanted = False
     cdef int i
-    if not cgrad_grad_enabled:
+    if not cgrad_grad_enabled and not cgrad_fwd_active:
         return None
     for x in inputs:
         if x is not None and needs_grad(<Tensor>x):
@@ -46,6 +50,7 @@ def _attach_history(list outputs, node_cls, list inputs, backward_fn):
     wire_many(node, inputs, len(outputs))
     track(node)
     node.backward_fn = backward_fn
+    node.jvp_fn = jvp_fn
     for i in range(len(outputs)):
         if outputs[i] is not None:
             set_history(<Tensor>outputs[i], node, i)
@@ -94,6 +99,8 @@ def _commit_inplace(Tensor x, Tensor result):
     check_written_overlap(x)
     copy_into(x, result if result._dtype == x._dtype else cast_tensor(result, x._dtype))
     x._storage.version += 1
+    if cgrad_fwd_active and result._fw_grad is not None:     # forward AD only: the tangent is written too
+        fw_write_inplace(x, <Tensor>result._fw_grad)
     return x
 
 

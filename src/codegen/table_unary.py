@@ -73,7 +73,7 @@ LEGACY = [
     dict(name='sign', node='SignBackward0', ints='native', expose=1, inplace_fn=False, fwd='c_sign(x)', ifwd='(x > 0) - (x < 0)',
          bwd='0', reads='', formula='op_zeros_like(g)'),
     dict(name='relu', node='ReluBackward0', ints='native', fwd='0 if x < 0 else x', ifwd='0 if x <= 0 else x',
-         bwd='0 if y <= 0 else g', reads='y', formula='op_mul(g, cast_tensor(op_compare(CMP_GT, y, 0), g._dtype))'),
+         bwd='0 if y <= 0 else g', reads='y', formula='relu_grad_recorded(g, y)'),
     dict(name='exp', node='ExpBackward0', ints='float', expose=1, fwd='c_exp(x)',
          bwd='g * y', reads='y', formula='op_mul(g, y)'),
     dict(name='log', node='LogBackward0', ints='float', expose=1, fwd='c_log(x)',

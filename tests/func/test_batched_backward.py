@@ -77,11 +77,7 @@ CASES = {
 
 @pytest.mark.parametrize("create_graph", [False, True])
 @pytest.mark.parametrize("name", sorted(CASES))
-def test_batched_vjps_match_torch(name, create_graph, request):
-    if name == "relu" and create_graph:
-        # cgrad's ReluBackward0 has no double backward to its saved result (torch's gives zeros, cgrad
-        # None), in the unbatched engine as well: not a difference of the batched pass
-        request.applymarker(pytest.mark.xfail(strict=True, reason="relu double backward gives None"))
+def test_batched_vjps_match_torch(name, create_graph):
     fn, shapes = CASES[name]
     check_against_torch(fn, shapes, create_graph)
 
