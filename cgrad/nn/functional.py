@@ -858,3 +858,5 @@ from cgrad.nn._attention import multi_head_attention_forward, scaled_dot_product
 __all__ += ["scaled_dot_product_attention", "multi_head_attention_forward"]
 from cgrad.nn._rrelu import functional_rrelu as rrelu, functional_rrelu_ as rrelu_  # noqa: E402
 __all__ += ["rrelu", "rrelu_"]
+from cgrad.nn._conv_transpose import conv_transpose1d, conv_transpose2d  # noqa: E402
+__all__ += ["conv_transpose1d", "conv_transpose2d"]

@@ -66,3 +66,6 @@ __all__ += ["MultiheadAttention", "Transformer", "TransformerEncoder", "Transfor
 from cgrad.nn.modules.activation import RReLU
 _LAYERS += ["RReLU"]
 __all__ += ["RReLU"]
+from cgrad.nn.modules.conv import ConvTranspose1d, ConvTranspose2d
+_LAYERS += ["ConvTranspose1d", "ConvTranspose2d"]
+__all__ += ["ConvTranspose1d", "ConvTranspose2d"]
