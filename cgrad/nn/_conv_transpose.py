@@ -27,6 +27,9 @@ _TENSOR_TYPE = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": 
                 "int16": "ShortTensor", "int8": "CharTensor", "uint8": "ByteTensor", "bool": "BoolTensor"}
 
 
+_WIDENED = (_C.float16,)
+
+
 def _type_name(t):
     return "cgrad." + _TENSOR_TYPE.get(str(t.dtype).split(".")[-1], "Tensor")
 
@@ -104,7 +107,7 @@ def _check(x, w, b, stride, padding, output_padding, dilation, groups):
     if b is not None and b.dtype != x.dtype:
         raise RuntimeError(f"Input type ({_type_name(x)}) and bias type ({_type_name(b)}) should be the same "
                            "or input should be a MKLDNN tensor and bias is a dense tensor")
-    if not x.dtype.is_floating_point:
+    if not x.dtype.is_floating_point and str(x.dtype) != "cgrad.int64":
         raise NotImplementedError(f"\"slow_conv_transpose2d_out_cpu\" not implemented for "
                                   f"'{_TENSOR_TYPE[str(x.dtype).split('.')[-1]][:-6]}'")
     if any(v == 0 for v in xshape[2:]):
@@ -207,7 +210,12 @@ def _conv_transpose(input, weight, bias, stride, padding, output_padding, groups
     w4 = weight.detach().unsqueeze(2) if n == 1 else weight.detach()
     b = None if bias is None else bias.detach()
     with no_grad():
-        out = _forward_values(x4.contiguous(), w4.contiguous(), b, stride, padding, dilation, groups, out_hw)
+        if x.dtype in _WIDENED:      # half precision runs in float32, as PyTorch's CPU kernels accumulate
+            out = _forward_values(x4.float(), w4.float(), None if b is None else b.float(), stride, padding,
+                                  dilation, groups, out_hw).to(x.dtype)
+        else:
+            out = _forward_values(x4.contiguous(), w4.contiguous(), b, stride, padding, dilation, groups,
+                                  out_hw)
         if n == 1:
             out = out.squeeze(2)
     x_shape, w_shape = tuple(x.shape), tuple(weight.shape)
