@@ -10,14 +10,15 @@ are folded into the uncropped image and the window is copied out. A 1-D
 call is the 2-D one with a height of 1.
 
 The node is PyTorch's ConvolutionBackward0, through the Python-node bridge;
-its backward is written with differentiable ops so double backward works:
+it keeps PyTorch's _saved_* attributes. Its backward is written with
+differentiable ops so double backward works:
 input = conv2d(g, W) (the same geometry), weight = x @ unfold(g)^T per
 group summed over the batch, bias = g summed over all but channels."""
 import numpy as np
 
 from cgrad import _C
 from cgrad._C import Tensor
-from cgrad._op_support import attach
+from cgrad._op_support import _version_checked
 from cgrad.autograd.grad_mode import no_grad
 
 __all__ = ["conv_transpose1d", "conv_transpose2d"]
@@ -28,6 +29,37 @@ _TENSOR_TYPE = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": 
 
 
 _WIDENED = (_C.float16,)
+
+
+_FREED = ("Trying to backward through the graph a second time (or directly access saved tensors after they have "
+          "already been freed). Saved intermediate values of the graph are freed when you call .backward() or "
+          "autograd.grad(). Specify retain_graph=True if you need to backward through the graph a second time or "
+          "if you need to access saved tensors after calling backward.")
+
+
+class ConvolutionBackward0(_C.PythonBackward):
+    """PyTorch's node of a (transposed) convolution, with its _saved_* view
+    of the arguments; the saved tensors go with the backward function."""
+    __module__ = "cgrad.autograd.graph"
+
+    def _saved_tensor(self, which):
+        if self.backward_fn is None:
+            raise RuntimeError(_FREED)
+        return self._saved[which]
+
+    @property
+    def _saved_input(self):
+        return self._saved_tensor("input")
+
+    @property
+    def _saved_weight(self):
+        return self._saved_tensor("weight")
+
+    def __getattr__(self, name):
+        saved = self.__dict__.get("_saved")
+        if saved is not None and name.startswith("_saved_") and name[7:] in saved:
+            return saved[name[7:]]
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
 
 def _type_name(t):
@@ -233,7 +265,14 @@ def _conv_transpose(input, weight, bias, stride, padding, output_padding, groups
             gx = None if gx is None else gx.reshape(x_shape)
             gw = None if gw is None else gw.reshape(w_shape)
         return (gx, gw, gb)
-    attach([out], "ConvolutionBackward0", [x, weight, bias], backward, saved=[input, weight])
+    if _C.is_grad_enabled() and any(t is not None and t.requires_grad for t in (x, weight, bias)):
+        node = _C._attach_history([out], ConvolutionBackward0, [x, weight, bias],
+                                  _version_checked(backward, [input, weight]))
+        spatial_args = slice(1, None) if n == 1 else slice(None)
+        node._saved = {"input": x, "weight": weight, "stride": stride[spatial_args],
+                       "padding": padding[spatial_args], "dilation": dilation[spatial_args],
+                       "output_padding": tuple(output_padding), "groups": groups, "transposed": True,
+                       "bias_sym_sizes_opt": (0,) if bias is None else tuple(bias.shape)}
     return out.squeeze(0) if unbatched else out
 
 

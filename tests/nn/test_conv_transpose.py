@@ -376,3 +376,25 @@ def test_conv_transpose_module_float64_and_state_dict():
     assert sorted(m.state_dict()) == ["bias", "weight"]
     y = m(cgrad.ones(1, 2, 3, 3, dtype=cgrad.float64))
     assert y.dtype == cgrad.float64 and tuple(y.shape) == (1, 4, 7, 7)
+
+
+@requires_torch
+@pytest.mark.parametrize("n", [1, 2])
+def test_conv_transpose_node_saved_attributes_match_torch(n):
+    x = rand(2, 4, *(5,) * n, seed=90)
+    w = rand(4, 3, *(3,) * n, seed=91)
+    names = ["_saved_stride", "_saved_padding", "_saved_dilation", "_saved_output_padding", "_saved_groups",
+             "_saved_transposed", "_saved_bias_sym_sizes_opt"]
+    seen = []
+    for lib in (cgrad, torch):
+        conv = getattr(F(lib), f"conv_transpose{n}d")
+        xt = lib.tensor(x, requires_grad=True)
+        for bias in (None, lib.ones(3)):
+            node = conv(xt, lib.tensor(w), bias, 2, 1, 1, 1, 2).grad_fn
+            assert node._saved_input is xt
+            seen.append([getattr(node, name) for name in names])
+        y = conv(xt, lib.tensor(w), None, 2)
+        y.sum().backward()
+        with pytest.raises(RuntimeError, match="Trying to backward through the graph a second time"):
+            y.grad_fn._saved_input
+    assert seen[:2] == seen[2:]
