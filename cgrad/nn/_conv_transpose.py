@@ -14,6 +14,8 @@ it keeps PyTorch's _saved_* attributes. Its backward is written with
 differentiable ops so double backward works:
 input = conv2d(g, W) (the same geometry), weight = x @ unfold(g)^T per
 group summed over the batch, bias = g summed over all but channels."""
+import weakref
+
 import numpy as np
 
 from cgrad import _C
@@ -39,13 +41,15 @@ _FREED = ("Trying to backward through the graph a second time (or directly acces
 
 class ConvolutionBackward0(_C.PythonBackward):
     """PyTorch's node of a (transposed) convolution, with its _saved_* view
-    of the arguments; the saved tensors go with the backward function."""
+    of the arguments. The backward function holds the saved tensors; the
+    node only refers to them weakly, so freeing the graph frees them."""
     __module__ = "cgrad.autograd.graph"
 
     def _saved_tensor(self, which):
-        if self.backward_fn is None:
+        tensor = self._saved[which]() if self.backward_fn is not None else None
+        if tensor is None:
             raise RuntimeError(_FREED)
-        return self._saved[which]
+        return tensor
 
     @property
     def _saved_input(self):
@@ -269,7 +273,7 @@ def _conv_transpose(input, weight, bias, stride, padding, output_padding, groups
         node = _C._attach_history([out], ConvolutionBackward0, [x, weight, bias],
                                   _version_checked(backward, [input, weight]))
         spatial_args = slice(1, None) if n == 1 else slice(None)
-        node._saved = {"input": x, "weight": weight, "stride": stride[spatial_args],
+        node._saved = {"input": weakref.ref(x), "weight": weakref.ref(weight), "stride": stride[spatial_args],
                        "padding": padding[spatial_args], "dilation": dilation[spatial_args],
                        "output_padding": tuple(output_padding), "groups": groups, "transposed": True,
                        "bias_sym_sizes_opt": (0,) if bias is None else tuple(bias.shape)}
