@@ -880,3 +880,5 @@ from cgrad.nn._channel_shuffle import channel_shuffle  # noqa: E402
 __all__ += ["channel_shuffle"]
 from cgrad.nn._rms_norm import rms_norm  # noqa: E402
 __all__ += ["rms_norm"]
+from cgrad.nn._conv_transpose import conv_transpose1d, conv_transpose2d  # noqa: E402
+__all__ += ["conv_transpose1d", "conv_transpose2d"]

@@ -72,3 +72,6 @@ __all__ += ["Fold", "Unfold", "ChannelShuffle", "Softmax2d"]
 from cgrad.nn.modules.rms_norm import RMSNorm
 _LAYERS += ["RMSNorm"]
 __all__ += ["RMSNorm"]
+from cgrad.nn.modules.conv import ConvTranspose1d, ConvTranspose2d
+_LAYERS += ["ConvTranspose1d", "ConvTranspose2d"]
+__all__ += ["ConvTranspose1d", "ConvTranspose2d"]
