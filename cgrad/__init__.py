@@ -595,6 +595,8 @@ _LAZY_ATTRIBUTES = {
     # nn.functional ops under their torch-level names
     "conv1d": "cgrad._functional_aliases",
     "conv2d": "cgrad._functional_aliases",
+    "conv_transpose1d": "cgrad._functional_aliases",
+    "conv_transpose2d": "cgrad._functional_aliases",
     "cosine_similarity": "cgrad._functional_aliases",
     "pairwise_distance": "cgrad._functional_aliases",
     "pixel_shuffle": "cgrad._functional_aliases",

@@ -7,10 +7,12 @@ from cgrad.nn import functional as F
 
 __all__ = ["conv1d", "conv2d", "cosine_similarity", "pairwise_distance", "pixel_shuffle", "pixel_unshuffle",
            "avg_pool1d", "adaptive_avg_pool1d", "bilinear", "layer_norm", "group_norm", "max_pool1d",
-           "max_pool2d", "embedding"]
+           "max_pool2d", "embedding", "conv_transpose1d", "conv_transpose2d"]
 
 conv1d = F.conv1d
 conv2d = F.conv2d
+conv_transpose1d = F.conv_transpose1d
+conv_transpose2d = F.conv_transpose2d
 cosine_similarity = F.cosine_similarity
 pairwise_distance = F.pairwise_distance
 pixel_shuffle = F.pixel_shuffle

@@ -398,3 +398,17 @@ def test_conv_transpose_node_saved_attributes_match_torch(n):
         with pytest.raises(RuntimeError, match="Trying to backward through the graph a second time"):
             y.grad_fn._saved_input
     assert seen[:2] == seen[2:]
+
+
+@requires_torch
+@pytest.mark.parametrize("dims", [1, 2])
+def test_torch_level_names(dims):
+    """torch.conv_transpose1d/2d are the functional ops under the torch namespace."""
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((2, 4) + (5,) * dims)
+    w = rng.standard_normal((4, 3) + (3,) * dims)
+    b = rng.standard_normal(3)
+    name = f"conv_transpose{dims}d"
+    got = getattr(cgrad, name)(cgrad.tensor(x), cgrad.tensor(w), cgrad.tensor(b), 2, 1, 1)
+    want = getattr(torch, name)(torch.tensor(x), torch.tensor(w), torch.tensor(b), 2, 1, 1)
+    np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-12, atol=1e-12)
