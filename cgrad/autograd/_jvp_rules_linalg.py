@@ -140,9 +140,8 @@ def _pinv(node, inputs, t, out, nr):
 
 
 def _lstsq(node, inputs, t, out, nr):
-    # linalg_lstsq_jvp: dX = d(pinv(A)) B + pinv(A) dB
-    if nr != 0:
-        return NotImplemented
+    # solution, linalg_lstsq_jvp: dX = d(pinv(A)) B + pinv(A) dB;
+    # residuals sum((AX - B)^2) over rows: 2 sum(r * (dA X - dB)), as A^T r = 0
     (vector,) = _C._linalg_options(node)
     A, B = inputs
     dA, dB = t
@@ -150,6 +149,15 @@ def _lstsq(node, inputs, t, out, nr):
     if vector:
         B = B.unsqueeze(-1)
         dB = None if dB is None else dB.unsqueeze(-1)
+    if nr == 1:
+        if out.numel() == 0:
+            return _C.zeros_like(out)
+        X = P.matmul(B)
+        change = None if dA is None else dA.matmul(X)
+        if dB is not None:
+            change = -dB if change is None else change - dB
+        total = (2 * (A.matmul(X) - B) * change).sum(-2)
+        return total.squeeze(-1) if vector else total
     total = None
     if dA is not None:
         total = _pinv_tangent(A, P, dA).matmul(B)

@@ -126,6 +126,8 @@ SAMPLES = [
     ("pinv_wide", lambda L, a: L.linalg.pinv(a), [R(2, 4)], 1),
     ("lstsq", lambda L, a, b: L.linalg.lstsq(a, b).solution, [R(4, 3), R(4, 2)], 2),
     ("lstsq_b_only", lambda L, a, b: L.linalg.lstsq(a, b).solution, [R(4, 3), R(4, 2)], (1,)),
+    ("lstsq_residuals", lambda L, a, b: L.linalg.lstsq(a, b, driver="gelsd").residuals, [R(5, 3), R(5, 2)], 2),
+    ("lstsq_vector_residuals", lambda L, a, b: L.linalg.lstsq(a, b, driver="gelsd").residuals, [R(5, 3), R(5)], 2),
     ("matrix_exp", lambda L, a: L.linalg.matrix_exp(a), [R(3, 3) / 2], 1),
     ("matrix_exp_batched", lambda L, a: L.linalg.matrix_exp(a), [R(2, 3, 3) / 2], 1),
     ("cross", lambda L, a, b: L.linalg.cross(a, b), [R(4, 3), R(4, 3)], 2),
