@@ -12,6 +12,9 @@ cdef extern from "alloc.h" nogil:
     void cgrad_free_large(void* p, size_t nbytes)
     void* cgrad_alloc_aligned(size_t nbytes, int zeroed)
 
+cdef extern from "stream_fill.h" nogil:
+    int cg_stream_fill(char* p, size_t nbytes, const char* value, size_t isz)
+
 cdef enum:
     LARGE_BYTES = 1 << 20          # from here on, buffers are cached when freed
     LARGE_ROUND = 1 << 16          # large sizes are rounded up to this
@@ -20,6 +23,9 @@ cdef enum:
     # a zero fill or byte copy is split over threads from here on (each
     # thread writes, and for fresh pages faults in, its own share)
     PARALLEL_BYTES = 1 << 22
+    # fills of this many bytes and more stream past the caches (stream_fill.h);
+    # smaller ones may be read back from cache soon after
+    STREAM_FILL_BYTES = 1 << 25
 
 
 # ---------------------------------------------------------------------------
@@ -244,10 +250,37 @@ cdef void storage_dealloc(PyObject* o) noexcept:
 (<PyTypeObject*>Storage).tp_dealloc = <destructor>storage_dealloc
 
 
+cdef bint stream_fill(char* p, size_t nbytes, const char* value, int isz) noexcept nogil:
+    """p[0:nbytes] = the isz-byte item at value, repeated, by streaming
+    stores over threads (each writing, and for fresh pages faulting in, its
+    own share) when nbytes is at least STREAM_FILL_BYTES. False when not
+    done (too small, or stores that cannot stream): the caller fills."""
+    cdef int nthreads = <int>(nbytes // PARALLEL_BYTES)
+    cdef Py_ssize_t t, chunk, start, count
+    cdef int done = 1
+    if nbytes < STREAM_FILL_BYTES or isz <= 0 or 16 % isz != 0:
+        return False
+    if nthreads > _num_threads:
+        nthreads = _num_threads
+    if nthreads <= 1:
+        return cg_stream_fill(p, nbytes, value, isz)
+    # chunks of whole 64-byte lines: each starts as far from a line as p does
+    chunk = ((<Py_ssize_t>nbytes + nthreads - 1) // nthreads + 63) & ~(<Py_ssize_t>63)
+    for t in prange(nthreads, num_threads=nthreads, schedule="static"):
+        start = t * chunk
+        count = min(chunk, <Py_ssize_t>nbytes - start)
+        if count > 0:
+            done &= cg_stream_fill(p + start, count, value, isz)
+    return done
+
+
 cdef void zero_bytes(char* p, size_t nbytes) noexcept nogil:
     """memset(p, 0, nbytes), split over threads for large buffers."""
     cdef int nthreads = <int>(nbytes // PARALLEL_BYTES)
     cdef Py_ssize_t t, chunk, start, count
+    cdef char zero = 0
+    if stream_fill(p, nbytes, &zero, 1):
+        return
     if nthreads > _num_threads:
         nthreads = _num_threads
     if nthreads <= 1:
