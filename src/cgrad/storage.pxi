@@ -50,6 +50,9 @@ cdef enum:
 # at once thrashes, and in the embedding + MLP step the 5 MB gradient, the
 # least recently freed buffer when the backward first misses, went back to
 # the kernel every step.)
+# A miss for a buffer bigger than the whole budget (allocated rarely: the
+# huge tier returns it by its exact size) frees down to the live peak itself,
+# with no slack: such buffers are what sets a process's peak memory.
 
 cdef void* _huge_ptr[HUGE_SLOTS]
 cdef size_t _huge_size[HUGE_SLOTS]
@@ -86,6 +89,10 @@ cdef inline bint over_peak(size_t size) noexcept:
     cdef size_t slack = peak
     if slack > _cache_limit:
         slack = _cache_limit
+    if size > _cache_limit:
+        # a buffer bigger than the whole cache budget sets a new peak of its
+        # own: no cached buffer is held beside it beyond the live peak
+        slack = 0
     return _live_bytes + _cache_bytes + _huge_bytes + size > peak + slack
 
 
