@@ -14,6 +14,7 @@ cdef extern from "alloc.h" nogil:
 
 cdef extern from "stream_fill.h" nogil:
     int cg_stream_fill(char* p, size_t nbytes, const char* value, size_t isz)
+    int cg_page_resident(const char* p)
 
 cdef enum:
     LARGE_BYTES = 1 << 20          # from here on, buffers are cached when freed
@@ -260,12 +261,16 @@ cdef void storage_dealloc(PyObject* o) noexcept:
 cdef bint stream_fill(char* p, size_t nbytes, const char* value, int isz) noexcept nogil:
     """p[0:nbytes] = the isz-byte item at value, repeated, by streaming
     stores over threads (each writing, and for fresh pages faulting in, its
-    own share) when nbytes is at least STREAM_FILL_BYTES. False when not
-    done (too small, or stores that cannot stream): the caller fills."""
+    own share) when nbytes is at least STREAM_FILL_BYTES and its pages are
+    in memory. False when not done (too small, fresh pages, or stores that
+    cannot stream): the caller fills."""
     cdef int nthreads = <int>(nbytes // PARALLEL_BYTES)
     cdef Py_ssize_t t, chunk, start, count
     cdef int done = 1
     if nbytes < STREAM_FILL_BYTES or isz <= 0 or 16 % isz != 0:
+        return False
+    # fresh pages (a buffer just mapped) fill faster by ordinary stores
+    if not cg_page_resident(p) or not cg_page_resident(p + nbytes - 1):
         return False
     if nthreads > _num_threads:
         nthreads = _num_threads

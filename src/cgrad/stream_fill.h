@@ -9,7 +9,8 @@
  * stores against 930-940 ms by a plain store loop and 690-720 ms by glibc's
  * memset. Streamed lines leave the cache, so only fills far larger than
  * the caches stream (storage.pxi's STREAM_FILL_BYTES); the bytes written are
- * exactly the plain loop's.
+ * exactly the plain loop's. Buffers whose pages are not yet in memory keep
+ * the loop too (cg_page_resident).
  *
  * SSE2 stores (part of x86-64) suffice: the write-combining buffers join
  * them into whole lines. Elsewhere cg_stream_fill returns 0 and the caller
@@ -25,6 +26,31 @@
 #include <emmintrin.h>
 #define CG_HAVE_STREAM 1
 #endif
+#if defined(__linux__)
+#include <sys/mman.h>
+#include <unistd.h>
+#endif
+
+/* Whether the page holding p is in memory. Fresh pages are not: the first
+ * store faults each in, and the kernel's clearing of it leaves its lines in
+ * cache, where ordinary stores then land; streaming past the cache is then
+ * slower (measured: 580-1070 ms against 420-540 ms for 800 MB), so fills of
+ * fresh buffers keep the store loop. Unknown (no mincore): 1. */
+static int cg_page_resident(const char *p)
+{
+#if defined(__linux__)
+    long ps = sysconf(_SC_PAGESIZE);
+    unsigned char v = 1;
+    if (ps <= 0)
+        return 1;
+    if (mincore((void *)((uintptr_t)p & ~(uintptr_t)(ps - 1)), 1, &v) != 0)
+        return 1;
+    return v & 1;
+#else
+    (void)p;
+    return 1;
+#endif
+}
 
 /* p[0:nbytes] = the item of isz bytes at value, repeated (isz divides 16,
  * p a multiple of isz from a 16-byte boundary, nbytes a multiple of isz).
