@@ -5,12 +5,17 @@ the machine's own limit measured in the same run.
     python -m bench --large                  # every row (several minutes)
     python -m bench --large --quick          # small sizes, one repeat: a CI smoke run (< 2 min)
     python -m bench --large --only sum0 cat0 --libs cgrad torch
+    python -m bench --large --only sum1 zero_ --rounds 5   # 5 processes each, medians
 
 Each (row, library) runs in its own fresh process (bench.large --worker),
 so that a row's first call meets fresh memory (pages the process never
 touched) and its peak memory (ru_maxrss) is its own. A row's figure is the
 median of 3 calls after a first one; rows marked `fresh` also report that
-first call, the cost of fresh memory. The limit beside each row is measured
+first call, the cost of fresh memory. cgrad's and torch's processes of a
+row alternate (--rounds R: R of each, alternating which goes first; the
+figures are their medians), and the load average at the start and end of
+the run is printed with the table: on a shared machine, read the ratios
+with it. The limit beside each row is measured
 in the cgrad process after its row: for memory-bound rows a numpy copy of
 as many bytes as the row's main tensor holds (the machine's bandwidth), for
 product rows numpy's matmul of the same shapes (BLAS). In --quick mode the
@@ -362,6 +367,20 @@ def spawn(lib, names, quick, repeat):
     return json.loads(p.stdout.strip().splitlines()[-1])
 
 
+def combine_rounds(runs):
+    """One row's figures over rounds (each a process of its own): the median
+    of each time, the largest peak."""
+    ok = [r for r in runs if "error" not in r]
+    if not ok:
+        return runs[0]
+    out = {}
+    for key in ok[0]:
+        vals = [r[key] for r in ok if key in r]
+        out[key] = max(vals) if key == "peak_mb" else statistics.median(vals)
+    out["rounds"] = len(ok)
+    return out
+
+
 def ms(v):
     if v is None:
         return "-"
@@ -404,6 +423,8 @@ def main(argv=None):
     p.add_argument("--only", nargs="*", default=None, help="rows to run")
     p.add_argument("--libs", nargs="*", default=None, help="libraries to run (cgrad, torch)")
     p.add_argument("--repeat", type=int, default=3)
+    p.add_argument("--rounds", type=int, default=1,
+                   help="processes per row and library, alternating; figures are their medians")
     p.add_argument("--worker", default=None, help=argparse.SUPPRESS)
     p.add_argument("--no-chart", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
@@ -419,20 +440,34 @@ def main(argv=None):
         libs.insert(0, "cgrad")
     t0 = time.time()
     results = {n: {} for n in names}
-    for lib in libs:
-        batches = [names] if args.quick else [[n] for n in names]
-        for batch in batches:
-            for n, r in spawn(lib, batch, args.quick, repeat).items():
-                results[n][lib] = r
-                status = r.get("error") or f"{ms(r['ms'])} ms (first {ms(r['first_ms'])} ms)"
-                print(f"  {n:16s} {lib:6s} {status}", flush=True)
+    # cgrad and torch alternate row by row (and, over rounds, which goes
+    # first), so that a change in the machine's load (other processes) falls
+    # on both libraries' figures of a row alike
+    load_before = os.getloadavg()
+    batches = [names] if args.quick else [[n] for n in names]
+    rounds = 1 if args.quick else max(args.rounds, 1)
+    for batch in batches:
+        runs = {n: {lib: [] for lib in libs} for n in batch}
+        for k in range(rounds):
+            for lib in (libs if k % 2 == 0 else libs[::-1]):
+                for n, r in spawn(lib, batch, args.quick, repeat).items():
+                    runs[n][lib].append(r)
+                    status = r.get("error") or f"{ms(r['ms'])} ms (first {ms(r['first_ms'])} ms)"
+                    print(f"  {n:16s} {lib:6s} {status}", flush=True)
+        for n in batch:
+            for lib in libs:
+                results[n][lib] = combine_rounds(runs[n][lib])
+    load_after = os.getloadavg()
     s = Sizes(args.quick)
     stamp = (f"{datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}, "
              f"{platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}")
     print(f"\ncgrad large-tensor suite ({stamp}; {time.time() - t0:.0f} s)")
+    load = (f"load average {load_before[0]:.2f} at the start, {load_after[0]:.2f} at the end "
+            f"({os.cpu_count()} cores)")
     print(f"N = {s.vec:,} float32, M = {s.mat}, I = {s.idx:,}, K = {s.mm}; ms: median of {repeat} "
           f"after a first call; first: that first call (fresh memory); limit: numpy copy of the row's "
-          f"bytes (mm: numpy matmul); peak: ru_maxrss of the row's process\n")
+          f"bytes (mm: numpy matmul); peak: ru_maxrss of the row's process; "
+          f"{rounds} process(es) per row and library, medians; {load}\n")
     text = table(results, libs)
     print(text)
     print()
@@ -441,12 +476,14 @@ def main(argv=None):
     os.makedirs(os.path.join(HERE, "results"), exist_ok=True)
     path = os.path.join(HERE, "results", "large_quick.json" if args.quick else "large.json")
     with open(path, "w") as f:
-        json.dump({"stamp": stamp, "sizes": vars(s), "repeat": repeat, "results": results,
+        json.dump({"stamp": stamp, "sizes": vars(s), "repeat": repeat, "rounds": rounds, "load": load,
+                   "results": results,
                    "table": text}, f, indent=1)
     if not args.quick and args.only is None:
         # the full run's table, kept in the repository beside the README's figures
         with open(os.path.join(HERE, "results", "large.md"), "w") as f:
-            f.write(f"cgrad large-tensor suite ({stamp})\n\n{text}\n\n")
+            f.write(f"cgrad large-tensor suite ({stamp}; {load}; {rounds} process(es) per row and "
+                    f"library)\n\n{text}\n\n")
             f.write("".join(f"- {n}: {ROWS[n]['doc']}\n" for n in names))
     print(f"\nresults: {os.path.relpath(path, ROOT)}")
 

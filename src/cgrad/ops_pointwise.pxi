@@ -326,6 +326,10 @@ cdef int fill_scalar(Tensor t, object value) except -1:
     cdef ScalarBuf buf
     cdef Operand ops[1]
     store_scalar(&buf, value, t._dtype)
+    if t._contiguous and t._numel * ITEMSIZE[t._dtype] >= STREAM_FILL_BYTES:
+        with nogil:
+            if stream_fill(t._data, t._numel * ITEMSIZE[t._dtype], <const char*>&buf, ITEMSIZE[t._dtype]):
+                return 0
     ops[0] = operand_of(t)
     return run_elementwise(FILL_ROWS[t._dtype], 1, ops, t._ndim, t._shape, t._numel, &buf)
 

@@ -263,8 +263,13 @@ cdef int64_t cre_int_bound(object v) except? -1:
     return v
 
 
+cdef enum:
+    RANDINT_CHUNK = 1 << 20        # int64 draws per chunk of a large randint
+
+
 cdef int cre_fill_randint(Tensor t, int64_t low, int64_t high, object rng) except -1:
     cdef object lo_lim, hi_lim
+    cdef Py_ssize_t k
     if low >= high:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
     if t._dtype != I64:
@@ -283,7 +288,15 @@ cdef int cre_fill_randint(Tensor t, int64_t low, int64_t high, object rng) excep
             raise RuntimeError(f"to - 1 is out of bounds for {CPP_TYPE_NAMES[t._dtype]}")
         if is_float(t._dtype):
             cre_warn_fp_bounds(low, high, t._dtype)
-    if t._numel:
+    if t._numel > RANDINT_CHUNK and t._dtype == I64 and t._contiguous:
+        # drawn straight into t a chunk at a time (the same draws as one
+        # call: numpy keeps no state between calls but the bit generator's),
+        # so that no int64 copy of the whole result is ever held
+        flat = ndarray_view(t).reshape(-1)
+        for k in range(0, t._numel, RANDINT_CHUNK):
+            flat[k:k + RANDINT_CHUNK] = rng.integers(low, high, size=min(RANDINT_CHUNK, t._numel - k),
+                                                     dtype=np.int64)
+    elif t._numel:
         values = rng.integers(low, high, size=t._numel, dtype=np.int64)
         copy_into(t, tensor_from_ndarray(values.reshape(shape_tuple(t)), True))
     return 0

@@ -12,6 +12,10 @@ cdef extern from "alloc.h" nogil:
     void cgrad_free_large(void* p, size_t nbytes)
     void* cgrad_alloc_aligned(size_t nbytes, int zeroed)
 
+cdef extern from "stream_fill.h" nogil:
+    int cg_stream_fill(char* p, size_t nbytes, const char* value, size_t isz)
+    int cg_page_resident(const char* p)
+
 cdef enum:
     LARGE_BYTES = 1 << 20          # from here on, buffers are cached when freed
     LARGE_ROUND = 1 << 16          # large sizes are rounded up to this
@@ -20,6 +24,9 @@ cdef enum:
     # a zero fill or byte copy is split over threads from here on (each
     # thread writes, and for fresh pages faults in, its own share)
     PARALLEL_BYTES = 1 << 22
+    # fills of this many bytes and more stream past the caches (stream_fill.h);
+    # smaller ones may be read back from cache soon after
+    STREAM_FILL_BYTES = 1 << 25
 
 
 # ---------------------------------------------------------------------------
@@ -44,6 +51,9 @@ cdef enum:
 # at once thrashes, and in the embedding + MLP step the 5 MB gradient, the
 # least recently freed buffer when the backward first misses, went back to
 # the kernel every step.)
+# A miss for a buffer bigger than the whole budget (allocated rarely: the
+# huge tier returns it by its exact size) frees down to the live peak itself,
+# with no slack: such buffers are what sets a process's peak memory.
 
 cdef void* _huge_ptr[HUGE_SLOTS]
 cdef size_t _huge_size[HUGE_SLOTS]
@@ -80,6 +90,10 @@ cdef inline bint over_peak(size_t size) noexcept:
     cdef size_t slack = peak
     if slack > _cache_limit:
         slack = _cache_limit
+    if size > _cache_limit:
+        # a buffer bigger than the whole cache budget sets a new peak of its
+        # own: no cached buffer is held beside it beyond the live peak
+        slack = 0
     return _live_bytes + _cache_bytes + _huge_bytes + size > peak + slack
 
 
@@ -244,10 +258,41 @@ cdef void storage_dealloc(PyObject* o) noexcept:
 (<PyTypeObject*>Storage).tp_dealloc = <destructor>storage_dealloc
 
 
+cdef bint stream_fill(char* p, size_t nbytes, const char* value, int isz) noexcept nogil:
+    """p[0:nbytes] = the isz-byte item at value, repeated, by streaming
+    stores over threads (each writing, and for fresh pages faulting in, its
+    own share) when nbytes is at least STREAM_FILL_BYTES and its pages are
+    in memory. False when not done (too small, fresh pages, or stores that
+    cannot stream): the caller fills."""
+    cdef int nthreads = <int>(nbytes // PARALLEL_BYTES)
+    cdef Py_ssize_t t, chunk, start, count
+    cdef int done = 1
+    if nbytes < STREAM_FILL_BYTES or isz <= 0 or 16 % isz != 0:
+        return False
+    # fresh pages (a buffer just mapped) fill faster by ordinary stores
+    if not cg_page_resident(p) or not cg_page_resident(p + nbytes - 1):
+        return False
+    if nthreads > _num_threads:
+        nthreads = _num_threads
+    if nthreads <= 1:
+        return cg_stream_fill(p, nbytes, value, isz)
+    # chunks of whole 64-byte lines: each starts as far from a line as p does
+    chunk = ((<Py_ssize_t>nbytes + nthreads - 1) // nthreads + 63) & ~(<Py_ssize_t>63)
+    for t in prange(nthreads, num_threads=nthreads, schedule="static"):
+        start = t * chunk
+        count = min(chunk, <Py_ssize_t>nbytes - start)
+        if count > 0:
+            done &= cg_stream_fill(p + start, count, value, isz)
+    return done
+
+
 cdef void zero_bytes(char* p, size_t nbytes) noexcept nogil:
     """memset(p, 0, nbytes), split over threads for large buffers."""
     cdef int nthreads = <int>(nbytes // PARALLEL_BYTES)
     cdef Py_ssize_t t, chunk, start, count
+    cdef char zero = 0
+    if stream_fill(p, nbytes, &zero, 1):
+        return
     if nthreads > _num_threads:
         nthreads = _num_threads
     if nthreads <= 1:

@@ -204,6 +204,22 @@ def test_cumsum_float32_accuracy_of_a_long_vector():
     assert abs(got[-1] - exact[-1]) / exact[-1] < 1e-7       # float accumulation: ~1e-5
 
 
+@pytest.mark.parametrize("n", [4_000_000, 4_000_001])
+def test_cumsum_float32_of_4m_elements_accumulates_in_float64(n):
+    # PyTorch's CPU cumsum runs a float64 sum for float32 (acc_type); a float32
+    # running sum ends ~1.6e-5 off here
+    a = np.random.default_rng(13).random(n).astype(np.float32)
+    exact = np.cumsum(a.astype(np.float64))
+    got = cgrad.tensor(a).cumsum(0).numpy()
+    np.testing.assert_array_equal(got, exact.astype(np.float32))      # the float64 running sum, rounded
+    rel = np.abs(got.astype(np.float64) - exact) / exact
+    assert rel[-1] < 1e-7 and rel.max() < 1e-7
+    strided = cgrad.tensor(np.repeat(a, 2))[::2]                        # non-contiguous: copied first
+    np.testing.assert_array_equal(strided.cumsum(0).numpy(), got)
+    if torch is not None:
+        np.testing.assert_array_equal(got, torch.tensor(a).cumsum(0).numpy())
+
+
 @pytest.mark.parametrize("shape", [(256, 256), (1025, 513), (3, 401, 700)])
 @pytest.mark.parametrize("dim", [0, 1])
 def test_cumsum_values_and_grads_like_torch(shape, dim):

@@ -354,3 +354,43 @@ def test_large_ops_match_torch():
                lambda L, x: x.view(333, 1031, 1).permute(2, 1, 0).contiguous(),
                lambda L, x: (x * 2).double().float()):
         np.testing.assert_array_equal(fn(cgrad, cgrad.tensor(a)).numpy(), fn(torch, torch.tensor(a)).numpy())
+
+
+def test_a_miss_bigger_than_the_budget_keeps_no_cached_buffer_beside_it(small_cache):
+    # a budget of 2 MiB, 3 MiB live: a 1.5 MiB buffer is cached in the ordinary tier
+    live = cgrad.empty(3 * MIB // 4)
+    cached = cgrad.empty(3 * MIB // 8)
+    del cached
+    assert _C._cache_stats()["buffers"] == 1
+    _C._reset_peak()
+    small = cgrad.empty(5 * MIB // 16)        # 1.25 MiB (within the budget) misses: the slack keeps it
+    assert _C._cache_stats()["buffers"] == 1
+    del small
+    _C._empty_cache()
+    cached = cgrad.empty(3 * MIB // 8)
+    del cached
+    _C._reset_peak()
+    big = cgrad.full((3 * MIB // 4 + 16384,), 2.0)   # bigger than the budget: down to the live peak
+    stats = _C._cache_stats()
+    assert stats["buffers"] == 0 and stats["huge_buffers"] == 0
+    assert stats["live_bytes"] + stats["bytes"] + stats["huge_bytes"] <= stats["live_peak"]
+    assert (big.numpy() == 2).all() and tuple(live.shape) == (3 * MIB // 4,)
+
+
+@pytest.mark.parametrize("n", [(1 << 20) - 1, 1 << 20, (1 << 20) + 1, 3 * (1 << 20) + 5])
+def test_large_randint_draws_the_same_values_chunked(n):
+    # int64 results past 2**20 elements are drawn a chunk at a time straight
+    # into the tensor; other dtypes are drawn in one call and cast: the same draws
+    for low, high in ((0, 10), (-5, 1 << 40), (0, 8192 * 8192)):
+        a = cgrad.randint(low, high, (n,), generator=cgrad.Generator().manual_seed(3))
+        b = cgrad.randint(low, high, (n,), generator=cgrad.Generator().manual_seed(3), dtype=cgrad.float64)
+        assert a.dtype == cgrad.int64
+        np.testing.assert_array_equal(a.numpy().astype(np.float64), b.numpy())
+        assert a.numpy().min() >= low and a.numpy().max() < high
+    m = cgrad.randint(0, 7, (3, n // 3 + 1), generator=cgrad.Generator().manual_seed(4))
+    v = cgrad.randint(0, 7, (3 * (n // 3 + 1),), generator=cgrad.Generator().manual_seed(4))
+    np.testing.assert_array_equal(m.numpy().reshape(-1), v.numpy())
+    # random_ of a strided view: the same draws, written through the view
+    strided = cgrad.zeros(2 * n, dtype=cgrad.int64)[::2].random_(0, 7, generator=cgrad.Generator().manual_seed(4))
+    want = cgrad.randint(0, 7, (n,), generator=cgrad.Generator().manual_seed(4))
+    np.testing.assert_array_equal(strided.numpy(), want.numpy())
