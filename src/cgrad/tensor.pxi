@@ -226,13 +226,8 @@ cdef class Tensor:
 
     __array_priority__ = 1000   # numpy defers to our reflected operators
 
-    def __getattr__(self, str name):
-        # only reached when the attribute is missing (see load_lazy_tensor_methods)
-        if not name.startswith("__") and load_lazy_tensor_methods():
-            return getattr(self, name)
-        raise AttributeError(f"'Tensor' object has no attribute '{name}'", name=name, obj=self)
-
-    def __cinit__(self, *args, **kwargs):
+    def __cinit__(self):
+        # (no arguments: Cython then passes none rather than the constructor's)
         self._shape = self._dims
         self._strides = self._dims + INLINE_DIMS
 

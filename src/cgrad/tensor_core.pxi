@@ -361,14 +361,70 @@ cdef Tensor tensor_from_ndarray(object arr, bint share, bint warn_readonly=False
 
 cdef bint lazy_tensor_methods_loaded = False
 
+# The methods cgrad/_tensor_ops.py installs (its _METHODS). Until it is
+# imported, each name is a LazyTensorMethod in Tensor's dict. A placeholder
+# rather than a Tensor.__getattr__ for the misses: a type with its own
+# attribute hook loses CPython's specialised method lookup on every call of
+# every method (a bound method object is made and freed per `t.tanh()`).
+cdef tuple LAZY_TENSOR_METHODS = (
+    "sort", "argsort", "msort", "topk", "kthvalue", "median", "nanmedian", "mode", "quantile",
+    "nanquantile", "kron", "trace", "diagonal", "diag_embed", "as_strided", "unfold", "narrow_copy",
+    "rot90", "baddbmm", "addbmm", "addmv", "addr", "baddbmm_", "addbmm_", "addmv_", "addr_", "cumprod",
+    "cumprod_", "cummax", "cummin", "logcumsumexp", "masked_select", "masked_scatter",
+    "masked_scatter_", "index_add", "index_add_", "index_copy", "index_copy_", "index_fill",
+    "index_fill_", "index_put", "index_put_", "take", "take_along_dim", "put", "put_", "nansum",
+    "nanmean", "aminmax", "unique", "unique_consecutive", "bincount", "histc", "as_strided_")
+
+
+cdef class LazyTensorMethod:
+    """Tensor's entry for a method of cgrad/_tensor_ops.py before that
+    module is imported: the first access imports it (which puts the real
+    methods in place of every placeholder) and answers with the real one."""
+    cdef str name
+
+    def __get__(self, obj, owner):
+        load_lazy_tensor_methods()
+        if type((<dict>(<PyTypeObject*>Tensor).tp_dict).get(self.name)) is LazyTensorMethod:
+            raise AttributeError(f"'Tensor' object has no attribute '{self.name}'")   # the import failed
+        return getattr(owner if obj is None else obj, self.name)
+
+    def __call__(self, *args, **kwargs):
+        # read from Tensor's dict (vars(Tensor)[name](t, ...)): the unbound method
+        return getattr(Tensor, self.name)(*args, **kwargs)
+
+
+cdef int install_lazy_placeholders() except -1:
+    cdef dict d = <dict>(<PyTypeObject*>Tensor).tp_dict
+    cdef LazyTensorMethod m
+    for name in LAZY_TENSOR_METHODS:
+        m = LazyTensorMethod.__new__(LazyTensorMethod)
+        m.name = name
+        d[name] = m
+    PyType_Modified(<PyTypeObject*>Tensor)
+    return 0
+
+
+cdef int drop_lazy_placeholders() except -1:
+    """Called as cgrad/_tensor_ops.py installs the real methods."""
+    cdef dict d = <dict>(<PyTypeObject*>Tensor).tp_dict
+    for name in LAZY_TENSOR_METHODS:
+        if type(d.get(name)) is LazyTensorMethod:
+            del d[name]
+    PyType_Modified(<PyTypeObject*>Tensor)
+    return 0
+
+
+install_lazy_placeholders()
+
 
 cdef bint load_lazy_tensor_methods() except -1:
     """The Tensor methods of the op families written in Python over numpy
     buffers (cgrad/_tensor_ops.py: sort, einsum, cumprod, unique, ...) are
     installed when that module is first imported: by cgrad.sort and the
-    like, or from here, on the first failed attribute lookup on a tensor or
-    on Tensor. `import cgrad` then stays at numpy's cost plus a few ms
-    (tests/test_import_cost.py). True when this call installed them."""
+    like, or from here, on the first use of one of them (LazyTensorMethod)
+    or the first failed attribute lookup on Tensor. `import cgrad` then
+    stays at numpy's cost plus a few ms (tests/test_import_cost.py). True
+    when this call installed them."""
     global lazy_tensor_methods_loaded
     if lazy_tensor_methods_loaded:
         return False
