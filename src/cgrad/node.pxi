@@ -131,6 +131,13 @@ cdef int install_node_dealloc() except -1:
             continue
         cg_node_dealloc_register(tp, tp.tp_dealloc)
         tp.tp_dealloc = <destructor>node_dealloc
+        # reused memory (common.pxi), born out of the cyclic GC's view: every
+        # built-in node is wired (untrack) before anything can refer to it,
+        # and gets tracked there when it gets user objects. A user Function's
+        # node is an instance of a Python subclass, with CPython's allocator.
+        # The op table's node classes (cgrad._table_ops) are readied later
+        # and inherit both from their base.
+        cg_use_free_lists(tp, True)
     return 0
 
 

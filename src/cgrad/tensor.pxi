@@ -220,7 +220,7 @@ cdef object scalar_value(Tensor t):
     return (<uint8_t*>t._data)[0]
 
 
-@cython.freelist(1024)
+# (Tensor's memory is reused through its tp_alloc / tp_free: common.pxi)
 cdef class Tensor:
     """A multi-dimensional array with autograd, PyTorch's Tensor API."""
 

@@ -8,10 +8,11 @@ cdef inline Tensor fresh_tensor():
     """A new Tensor object for a C-level result. Like built-in nodes it is
     kept out of the cyclic GC's view until it gets user objects (hooks, a
     __dict__ entry through Python): its own references (storage, nodes,
-    other tensors) never form a cycle."""
-    cdef Tensor t = Tensor.__new__(Tensor)
-    PyObject_GC_UnTrack(<void*>t)
-    return t
+    other tensors) never form a cycle. (Made untracked by Tensor's
+    allocator, see common.pxi, rather than tracked and then untracked.)"""
+    global cg_alloc_next_untracked
+    cg_alloc_next_untracked = 1
+    return Tensor.__new__(Tensor)
 
 
 cdef inline int init_dims(Tensor t, int ndim) except -1:
@@ -46,6 +47,7 @@ cdef void tensor_dealloc(PyObject* o) noexcept:
 
 
 (<PyTypeObject*>Tensor).tp_dealloc = <destructor>tensor_dealloc
+cg_use_free_lists(<PyTypeObject*>Tensor, False)     # reused memory (common.pxi)
 
 
 cdef inline void set_contiguous_strides(Tensor t) noexcept:
