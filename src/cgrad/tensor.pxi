@@ -166,9 +166,10 @@ cdef Tensor binary_dispatch(int which, Tensor a, object b, bint reflected):
         if which == 3:
             return op_div(a, bt)
         return op_pow(a, bt)
-    if not is_scalar(b):
-        return None
-    b = normalize_scalar(b)
+    if type(b) is not float:        # a Python float needs neither check nor conversion
+        if not is_scalar(b):
+            return None
+        b = normalize_scalar(b)
     if which == 0:
         return op_add_scalar(a, b)
     if which == 1:
