@@ -394,36 +394,25 @@ cdef extern from *:
     """
     #define CG_SIZE_CLASSES 64          /* basic sizes up to 512 bytes, in steps of 8 */
     #define CG_FREE_MAX 1024            /* blocks kept per size */
-    /* [0]: classes without GC (no GC header before the object), [1]: GC classes */
-    static PyObject *cg_free_head[2][CG_SIZE_CLASSES];
-    static int cg_free_count[2][CG_SIZE_CLASSES];
+    static PyObject *cg_free_head[CG_SIZE_CLASSES];
+    static int cg_free_count[CG_SIZE_CLASSES];
     static int cg_alloc_next_untracked = 0;
-
-    static inline void cg_init_object(PyObject *o, PyTypeObject *t) {
-    #if PY_VERSION_HEX < 0x030D0000 && !defined(Py_LIMITED_API) && !defined(PYPY_VERSION)
-        Py_SET_TYPE(o, t);              /* PyObject_Init of a static type, one call less */
-        _Py_NewReference(o);
-    #else
-        PyObject_Init(o, t);
-    #endif
-    }
 
     static PyObject *cg_alloc_impl(PyTypeObject *t, Py_ssize_t nitems, int untracked) {
         size_t size = (size_t)t->tp_basicsize, k = size >> 3;
-        int gc = PyType_IS_GC(t) != 0;
         PyObject *o;
-        if (nitems != 0 || (size & 7) != 0 || k >= CG_SIZE_CLASSES || cg_free_count[gc][k] == 0
-                || (t->tp_flags & Py_TPFLAGS_HEAPTYPE)) {
+        if (nitems != 0 || (size & 7) != 0 || k >= CG_SIZE_CLASSES || cg_free_count[k] == 0
+                || !PyType_IS_GC(t) || (t->tp_flags & Py_TPFLAGS_HEAPTYPE)) {
             o = PyType_GenericAlloc(t, nitems);
-            if (o != NULL && untracked && gc) PyObject_GC_UnTrack(o);
+            if (o != NULL && untracked && PyType_IS_GC(t)) PyObject_GC_UnTrack(o);
             return o;
         }
-        o = cg_free_head[gc][k];
-        cg_free_head[gc][k] = *(PyObject **)o;      /* the link lives where ob_refcnt will */
-        cg_free_count[gc][k]--;
+        o = cg_free_head[k];
+        cg_free_head[k] = *(PyObject **)o;      /* the link lives where ob_refcnt will */
+        cg_free_count[k]--;
         memset((void *)o, 0, size);
-        cg_init_object(o, t);
-        if (gc && !untracked) PyObject_GC_Track(o);
+        PyObject_Init(o, t);
+        if (!untracked) PyObject_GC_Track(o);
         return o;
     }
 
@@ -438,20 +427,19 @@ cdef extern from *:
         return cg_alloc_impl(t, nitems, 1);
     }
 
-    /* tp_free of the classes using cg_alloc / cg_alloc_untracked */
+    /* tp_free of GC classes using cg_alloc / cg_alloc_untracked */
     static void cg_free(void *p) {
         PyObject *o = (PyObject *)p;
         PyTypeObject *t = Py_TYPE(o);
         size_t size = (size_t)t->tp_basicsize, k = size >> 3;
-        int gc = PyType_IS_GC(t) != 0;
-        if ((size & 7) == 0 && k < CG_SIZE_CLASSES && cg_free_count[gc][k] < CG_FREE_MAX
-                && !(t->tp_flags & Py_TPFLAGS_HEAPTYPE)) {
-            *(PyObject **)o = cg_free_head[gc][k];
-            cg_free_head[gc][k] = o;
-            cg_free_count[gc][k]++;
+        if ((size & 7) == 0 && k < CG_SIZE_CLASSES && cg_free_count[k] < CG_FREE_MAX
+                && PyType_IS_GC(t) && !(t->tp_flags & Py_TPFLAGS_HEAPTYPE)) {
+            *(PyObject **)o = cg_free_head[k];
+            cg_free_head[k] = o;
+            cg_free_count[k]++;
             return;
         }
-        if (gc) PyObject_GC_Del(p); else PyObject_Free(p);
+        PyObject_GC_Del(p);
     }
 
     static void cg_use_free_lists(PyTypeObject *t, int born_untracked) {

@@ -227,8 +227,7 @@ cdef class Tensor:
 
     __array_priority__ = 1000   # numpy defers to our reflected operators
 
-    def __cinit__(self):
-        # (no arguments: Cython then passes none rather than the constructor's)
+    def __cinit__(self, *args, **kwargs):
         self._shape = self._dims
         self._strides = self._dims + INLINE_DIMS
 

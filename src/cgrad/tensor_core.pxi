@@ -390,10 +390,6 @@ cdef class LazyTensorMethod:
             raise AttributeError(f"'Tensor' object has no attribute '{self.name}'")   # the import failed
         return getattr(owner if obj is None else obj, self.name)
 
-    def __call__(self, *args, **kwargs):
-        # read from Tensor's dict (vars(Tensor)[name](t, ...)): the unbound method
-        return getattr(Tensor, self.name)(*args, **kwargs)
-
 
 cdef int install_lazy_placeholders() except -1:
     cdef dict d = <dict>(<PyTypeObject*>Tensor).tp_dict
