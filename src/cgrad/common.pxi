@@ -376,3 +376,76 @@ cdef inline long long next_seq() noexcept:
     global _next_seq
     _next_seq += 1
     return _next_seq
+
+
+# ---------------------------------------------------------------------------
+# Reused object memory for the objects every op makes and every backward
+# frees (nodes, tensors): pymalloc plus the collector's bookkeeping (a fresh
+# GC object counts towards the next generation-0 collection) cost more than
+# the object's own work. A class given these as tp_alloc / tp_free keeps its
+# freed blocks in a list per basic size (Cython's @cython.freelist does this
+# for one exact class; these lists serve a class's static subclasses too).
+# Heap types (Python subclasses) get CPython's allocator from type() and
+# never reach these lists. A block is handed out as PyType_GenericAlloc
+# would: zeroed, with one reference, and tracked by the cyclic GC unless the
+# class is born untracked (cg_alloc_untracked) or the caller asked for that
+# allocation to be (cg_alloc_next_untracked: taken by the next allocation).
+cdef extern from *:
+    """
+    #define CG_SIZE_CLASSES 64          /* basic sizes up to 512 bytes, in steps of 8 */
+    #define CG_FREE_MAX 1024            /* blocks kept per size */
+    static PyObject *cg_free_head[CG_SIZE_CLASSES];
+    static int cg_free_count[CG_SIZE_CLASSES];
+    static int cg_alloc_next_untracked = 0;
+
+    static PyObject *cg_alloc_impl(PyTypeObject *t, Py_ssize_t nitems, int untracked) {
+        size_t size = (size_t)t->tp_basicsize, k = size >> 3;
+        PyObject *o;
+        if (nitems != 0 || (size & 7) != 0 || k >= CG_SIZE_CLASSES || cg_free_count[k] == 0
+                || !PyType_IS_GC(t) || (t->tp_flags & Py_TPFLAGS_HEAPTYPE)) {
+            o = PyType_GenericAlloc(t, nitems);
+            if (o != NULL && untracked && PyType_IS_GC(t)) PyObject_GC_UnTrack(o);
+            return o;
+        }
+        o = cg_free_head[k];
+        cg_free_head[k] = *(PyObject **)o;      /* the link lives where ob_refcnt will */
+        cg_free_count[k]--;
+        memset((void *)o, 0, size);
+        PyObject_Init(o, t);
+        if (!untracked) PyObject_GC_Track(o);
+        return o;
+    }
+
+    static PyObject *cg_alloc(PyTypeObject *t, Py_ssize_t nitems) {
+        int untracked = cg_alloc_next_untracked;
+        cg_alloc_next_untracked = 0;
+        return cg_alloc_impl(t, nitems, untracked);
+    }
+
+    static PyObject *cg_alloc_untracked(PyTypeObject *t, Py_ssize_t nitems) {
+        cg_alloc_next_untracked = 0;
+        return cg_alloc_impl(t, nitems, 1);
+    }
+
+    /* tp_free of GC classes using cg_alloc / cg_alloc_untracked */
+    static void cg_free(void *p) {
+        PyObject *o = (PyObject *)p;
+        PyTypeObject *t = Py_TYPE(o);
+        size_t size = (size_t)t->tp_basicsize, k = size >> 3;
+        if ((size & 7) == 0 && k < CG_SIZE_CLASSES && cg_free_count[k] < CG_FREE_MAX
+                && PyType_IS_GC(t) && !(t->tp_flags & Py_TPFLAGS_HEAPTYPE)) {
+            *(PyObject **)o = cg_free_head[k];
+            cg_free_head[k] = o;
+            cg_free_count[k]++;
+            return;
+        }
+        PyObject_GC_Del(p);
+    }
+
+    static void cg_use_free_lists(PyTypeObject *t, int born_untracked) {
+        t->tp_alloc = born_untracked ? cg_alloc_untracked : cg_alloc;
+        t->tp_free = cg_free;
+    }
+    """
+    int cg_alloc_next_untracked
+    void cg_use_free_lists(PyTypeObject* t, int born_untracked) noexcept

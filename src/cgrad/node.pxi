@@ -17,39 +17,50 @@ cdef extern from *:
     #define CGRAD_THREAD_LOCAL _Thread_local
     #endif
     #define CGRAD_EDGE_FREE_MAX_DEPTH 50
-    static CGRAD_THREAD_LOCAL int cgrad_edge_free_depth = 0;
-    static CGRAD_THREAD_LOCAL PyObject **cgrad_deferred_edges = NULL;
-    static CGRAD_THREAD_LOCAL Py_ssize_t cgrad_deferred_count = 0, cgrad_deferred_capacity = 0;
+    /* One thread-local block, reached through one pointer per call: each
+       access to a thread-local of a shared library is a __tls_get_addr call. */
+    typedef struct {
+        int depth;
+        PyObject **deferred;
+        Py_ssize_t count, capacity;
+    } cgrad_edge_free_state;
+    static CGRAD_THREAD_LOCAL cgrad_edge_free_state cgrad_edge_free = {0, NULL, 0, 0};
 
     /* Drops `edges` (a reference the caller gives up). */
     static void cgrad_release_edges(PyObject *edges) {
-        if (cgrad_edge_free_depth >= CGRAD_EDGE_FREE_MAX_DEPTH) {
-            if (cgrad_deferred_count == cgrad_deferred_capacity) {
-                Py_ssize_t capacity = cgrad_deferred_capacity ? 2 * cgrad_deferred_capacity : 64;
-                PyObject **grown = (PyObject **)realloc(cgrad_deferred_edges, capacity * sizeof(PyObject *));
+        cgrad_edge_free_state *st = &cgrad_edge_free;
+    #if defined(__GNUC__)
+        /* opaque to the optimiser, so it keeps the address rather than
+           recomputing it (another __tls_get_addr) after each call below */
+        __asm__("" : "+r"(st));
+    #endif
+        if (st->depth >= CGRAD_EDGE_FREE_MAX_DEPTH) {
+            if (st->count == st->capacity) {
+                Py_ssize_t capacity = st->capacity ? 2 * st->capacity : 64;
+                PyObject **grown = (PyObject **)realloc(st->deferred, capacity * sizeof(PyObject *));
                 if (grown != NULL) {
-                    cgrad_deferred_edges = grown;
-                    cgrad_deferred_capacity = capacity;
+                    st->deferred = grown;
+                    st->capacity = capacity;
                 }
             }
-            if (cgrad_deferred_count < cgrad_deferred_capacity) {
-                cgrad_deferred_edges[cgrad_deferred_count++] = edges;
+            if (st->count < st->capacity) {
+                st->deferred[st->count++] = edges;
                 return;
             }
             /* out of memory: free it now, nested */
         }
-        cgrad_edge_free_depth++;
+        st->depth++;
         Py_DECREF(edges);
-        if (cgrad_edge_free_depth == 1) {
-            while (cgrad_deferred_count > 0) {
+        if (st->depth == 1) {
+            while (st->count > 0) {
                 /* read the array each time: a nested free may grow it */
-                Py_DECREF(cgrad_deferred_edges[--cgrad_deferred_count]);
+                Py_DECREF(st->deferred[--st->count]);
             }
-            free(cgrad_deferred_edges);
-            cgrad_deferred_edges = NULL;
-            cgrad_deferred_capacity = 0;
+            free(st->deferred);
+            st->deferred = NULL;
+            st->capacity = 0;
         }
-        cgrad_edge_free_depth--;
+        st->depth--;
     }
     """
     void cgrad_release_edges(PyObject* edges)
@@ -131,6 +142,13 @@ cdef int install_node_dealloc() except -1:
             continue
         cg_node_dealloc_register(tp, tp.tp_dealloc)
         tp.tp_dealloc = <destructor>node_dealloc
+        # reused memory (common.pxi), born out of the cyclic GC's view: every
+        # built-in node is wired (untrack) before anything can refer to it,
+        # and gets tracked there when it gets user objects. A user Function's
+        # node is an instance of a Python subclass, with CPython's allocator.
+        # The op table's node classes (cgrad._table_ops) are readied later
+        # and inherit both from their base.
+        cg_use_free_lists(tp, True)
     return 0
 
 

@@ -8,6 +8,7 @@
 
 def _install_tensor_methods(dict methods):
     """Add methods to Tensor; a name Tensor already has is refused."""
+    drop_lazy_placeholders()
     install_tensor_methods(methods)
 
 

@@ -166,9 +166,10 @@ cdef Tensor binary_dispatch(int which, Tensor a, object b, bint reflected):
         if which == 3:
             return op_div(a, bt)
         return op_pow(a, bt)
-    if not is_scalar(b):
-        return None
-    b = normalize_scalar(b)
+    if type(b) is not float:        # a Python float needs neither check nor conversion
+        if not is_scalar(b):
+            return None
+        b = normalize_scalar(b)
     if which == 0:
         return op_add_scalar(a, b)
     if which == 1:
@@ -220,17 +221,11 @@ cdef object scalar_value(Tensor t):
     return (<uint8_t*>t._data)[0]
 
 
-@cython.freelist(1024)
+# (Tensor's memory is reused through its tp_alloc / tp_free: common.pxi)
 cdef class Tensor:
     """A multi-dimensional array with autograd, PyTorch's Tensor API."""
 
     __array_priority__ = 1000   # numpy defers to our reflected operators
-
-    def __getattr__(self, str name):
-        # only reached when the attribute is missing (see load_lazy_tensor_methods)
-        if not name.startswith("__") and load_lazy_tensor_methods():
-            return getattr(self, name)
-        raise AttributeError(f"'Tensor' object has no attribute '{name}'", name=name, obj=self)
 
     def __cinit__(self, *args, **kwargs):
         self._shape = self._dims

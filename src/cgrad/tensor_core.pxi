@@ -8,10 +8,11 @@ cdef inline Tensor fresh_tensor():
     """A new Tensor object for a C-level result. Like built-in nodes it is
     kept out of the cyclic GC's view until it gets user objects (hooks, a
     __dict__ entry through Python): its own references (storage, nodes,
-    other tensors) never form a cycle."""
-    cdef Tensor t = Tensor.__new__(Tensor)
-    PyObject_GC_UnTrack(<void*>t)
-    return t
+    other tensors) never form a cycle. (Made untracked by Tensor's
+    allocator, see common.pxi, rather than tracked and then untracked.)"""
+    global cg_alloc_next_untracked
+    cg_alloc_next_untracked = 1
+    return Tensor.__new__(Tensor)
 
 
 cdef inline int init_dims(Tensor t, int ndim) except -1:
@@ -46,6 +47,7 @@ cdef void tensor_dealloc(PyObject* o) noexcept:
 
 
 (<PyTypeObject*>Tensor).tp_dealloc = <destructor>tensor_dealloc
+cg_use_free_lists(<PyTypeObject*>Tensor, False)     # reused memory (common.pxi)
 
 
 cdef inline void set_contiguous_strides(Tensor t) noexcept:
@@ -361,14 +363,66 @@ cdef Tensor tensor_from_ndarray(object arr, bint share, bint warn_readonly=False
 
 cdef bint lazy_tensor_methods_loaded = False
 
+# The methods cgrad/_tensor_ops.py installs (its _METHODS). Until it is
+# imported, each name is a LazyTensorMethod in Tensor's dict. A placeholder
+# rather than a Tensor.__getattr__ for the misses: a type with its own
+# attribute hook loses CPython's specialised method lookup on every call of
+# every method (a bound method object is made and freed per `t.tanh()`).
+cdef tuple LAZY_TENSOR_METHODS = (
+    "sort", "argsort", "msort", "topk", "kthvalue", "median", "nanmedian", "mode", "quantile",
+    "nanquantile", "kron", "trace", "diagonal", "diag_embed", "as_strided", "unfold", "narrow_copy",
+    "rot90", "baddbmm", "addbmm", "addmv", "addr", "baddbmm_", "addbmm_", "addmv_", "addr_", "cumprod",
+    "cumprod_", "cummax", "cummin", "logcumsumexp", "masked_select", "masked_scatter",
+    "masked_scatter_", "index_add", "index_add_", "index_copy", "index_copy_", "index_fill",
+    "index_fill_", "index_put", "index_put_", "take", "take_along_dim", "put", "put_", "nansum",
+    "nanmean", "aminmax", "unique", "unique_consecutive", "bincount", "histc", "as_strided_")
+
+
+cdef class LazyTensorMethod:
+    """Tensor's entry for a method of cgrad/_tensor_ops.py before that
+    module is imported: the first access imports it (which puts the real
+    methods in place of every placeholder) and answers with the real one."""
+    cdef str name
+
+    def __get__(self, obj, owner):
+        load_lazy_tensor_methods()
+        if type((<dict>(<PyTypeObject*>Tensor).tp_dict).get(self.name)) is LazyTensorMethod:
+            raise AttributeError(f"'Tensor' object has no attribute '{self.name}'")   # the import failed
+        return getattr(owner if obj is None else obj, self.name)
+
+
+cdef int install_lazy_placeholders() except -1:
+    cdef dict d = <dict>(<PyTypeObject*>Tensor).tp_dict
+    cdef LazyTensorMethod m
+    for name in LAZY_TENSOR_METHODS:
+        m = LazyTensorMethod.__new__(LazyTensorMethod)
+        m.name = name
+        d[name] = m
+    PyType_Modified(<PyTypeObject*>Tensor)
+    return 0
+
+
+cdef int drop_lazy_placeholders() except -1:
+    """Called as cgrad/_tensor_ops.py installs the real methods."""
+    cdef dict d = <dict>(<PyTypeObject*>Tensor).tp_dict
+    for name in LAZY_TENSOR_METHODS:
+        if type(d.get(name)) is LazyTensorMethod:
+            del d[name]
+    PyType_Modified(<PyTypeObject*>Tensor)
+    return 0
+
+
+install_lazy_placeholders()
+
 
 cdef bint load_lazy_tensor_methods() except -1:
     """The Tensor methods of the op families written in Python over numpy
     buffers (cgrad/_tensor_ops.py: sort, einsum, cumprod, unique, ...) are
     installed when that module is first imported: by cgrad.sort and the
-    like, or from here, on the first failed attribute lookup on a tensor or
-    on Tensor. `import cgrad` then stays at numpy's cost plus a few ms
-    (tests/package/test_import_cost.py). True when this call installed them."""
+    like, or from here, on the first use of one of them (LazyTensorMethod)
+    or the first failed attribute lookup on Tensor. `import cgrad` then
+    stays at numpy's cost plus a few ms (tests/package/test_import_cost.py). True
+    when this call installed them."""
     global lazy_tensor_methods_loaded
     if lazy_tensor_methods_loaded:
         return False

@@ -211,3 +211,27 @@ def test_next_functions_and_names_match_torch():
         if lib is cgrad:
             got = names
     assert got == names == ("SumBackward0", "MulBackward0", "AccumulateGrad")
+
+
+def test_freed_nodes_are_reused_with_fresh_state():
+    """Nodes come from per-size free lists (node.pxi): a reused block must
+    start as a new node (no hooks, metadata or edges of its last life), and
+    Python subclasses of node classes keep CPython's allocator."""
+    import gc
+    import weakref
+    for _ in range(3):
+        x = cgrad.ones(4, requires_grad=True)
+        y = (x * 2.0 + 1.0).tanh()
+        y.grad_fn.register_hook(lambda gi, go: None)
+        y.grad_fn.metadata["k"] = 1
+        ref = weakref.ref(y.grad_fn)
+        y.sum().backward()
+        del y
+        gc.collect()
+        assert ref() is None
+        z = (x * 3.0).tanh()
+        assert z.grad_fn.metadata == {}
+        assert z.grad_fn.next_functions[0][0].name() == "MulBackward0"
+        z.sum().backward()
+        assert x.grad is not None
+        x.grad = None

@@ -86,3 +86,32 @@ def test_star_import_gives_the_lazy_names_too():
     out = run_fresh("from cgrad import *\n"
                     "print(nn.Linear.__name__, no_grad.__name__, callable(save), tensor([1.0]).tolist())")
     assert out == "Linear no_grad True [1.0]"
+
+
+def test_lazy_tensor_methods_load_on_first_use():
+    """The methods cgrad/_tensor_ops.py installs are placeholders on Tensor
+    until first used (Tensor has no __getattr__: a type with one loses
+    CPython's specialised method calls); the placeholder names are exactly
+    the module's methods, and every one of them works before the module is
+    loaded, from an instance or from the class."""
+    out = run_fresh("import sys, cgrad\n"
+                    "placeholders = sorted(n for n, v in vars(cgrad.Tensor).items()\n"
+                    "                      if type(v).__name__ == 'LazyTensorMethod')\n"
+                    "loaded_early = 'cgrad._tensor_ops' in sys.modules\n"
+                    "values = cgrad.tensor([3.0, 1.0, 2.0]).sort().values.tolist()\n"
+                    "from cgrad._tensor_ops import _METHODS\n"
+                    "left = [n for n, v in vars(cgrad.Tensor).items() if type(v).__name__ == 'LazyTensorMethod']\n"
+                    "print(placeholders == sorted(_METHODS), loaded_early, values, left,\n"
+                    "      cgrad.Tensor.cumprod is _METHODS['cumprod'])")
+    assert out == "True False [1.0, 2.0, 3.0] [] True"
+    out = run_fresh("import cgrad\n"
+                    "print(cgrad.Tensor.topk.__name__, cgrad.tensor([1.0, 4.0]).topk(1).values.tolist())")
+    assert out == "topk [4.0]"
+
+
+def test_missing_tensor_attribute_error_as_torch():
+    t = cgrad.ones(2)
+    with pytest.raises(AttributeError, match="^'Tensor' object has no attribute 'no_such_method'$") as info:
+        t.no_such_method
+    assert info.value.name == "no_such_method" and info.value.obj is t
+    assert not hasattr(t, "__no_such_dunder__")

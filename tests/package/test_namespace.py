@@ -6,7 +6,7 @@ from cgrad import _C
 
 
 def is_public(name, obj):
-    if name.startswith("_") or name in ("Storage", "ReadyHeap", "Geometry", "bool_"):
+    if name.startswith("_") or name in ("Storage", "ReadyHeap", "Geometry", "bool_", "LazyTensorMethod"):
         return False
     if isinstance(obj, type) and issubclass(obj, _C.Node):
         return False
