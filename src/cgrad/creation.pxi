@@ -391,6 +391,46 @@ cdef int cre_dtype_arg(object dtype, int default, str fname) except -1:
     raise TypeError(f"{fname}(): argument 'dtype' must be cgrad.dtype, not {type(dtype).__name__}")
 
 
+cdef object factory_out_dtype(object out, str fname, object dtype):
+    """out= of a factory (zeros, rand, arange, ...), checked before any value
+    is made, as PyTorch does: the dtype to make the values in, out's unless
+    dtype= names another one (an error)."""
+    cdef Tensor o
+    if out is None:
+        return dtype
+    if not isinstance(out, Tensor):
+        raise TypeError(f"{fname}(): argument 'out' must be Tensor, not {py_typename(out)}")
+    check_out(out, "aten::" + fname, None)
+    o = <Tensor>out
+    if dtype is not None and cre_dtype_arg(dtype, o._dtype, fname) != o._dtype:
+        raise RuntimeError(f"dtype {dtype_title(dtype_code(dtype))} does not match dtype of out "
+                           f"parameter ({dtype_title(o._dtype)})")
+    return DTYPES[o._dtype]
+
+
+cdef object factory_write_out(object result, object out, bint warn_numel=False):
+    """The factory's values written into out (resized to them without a
+    warning, as PyTorch's factories resize_; arange warns when the element
+    count changes); out requires grad when requires_grad=True asked for it."""
+    cdef Tensor o, r
+    if out is None:
+        return result
+    o, r = <Tensor>out, <Tensor>result
+    if not same_shape(o, r):
+        if warn_numel and o._numel != r._numel:
+            warnings.warn(f"The number of elements in the out tensor of shape {list(shape_tuple(o))} is "
+                          f"{o._numel} which does not match the computed number of elements {r._numel}. "
+                          f"Note that this may occur as a result of rounding error. The out tensor will be "
+                          f"resized to a tensor of shape ({r._numel},).", UserWarning, stacklevel=2)
+        resize_out(o, r._ndim, r._shape)
+    check_written_overlap(o)
+    copy_into(o, r)
+    o._storage.version += 1
+    if r._requires_grad:
+        o._requires_grad = True
+    return o
+
+
 cdef bint cre_size_element(object v):
     """An entry of a size list PyTorch unpacks: an int (bools too), a numpy
     integer or a one-element integer tensor."""
@@ -501,20 +541,23 @@ cdef Tensor cre_like(object input, str fname, object dtype, bint requires_grad, 
 def zeros(*size, out=None, dtype=None, layout=None, device=None, pin_memory=False,
           requires_grad=False, names=None, **kwargs):
     _check_device(device)
-    return filled(cre_size_arg(size, kwargs.pop("size", None), "zeros"),
-                  cre_dtype_arg(dtype, DEFAULT_FLOAT, "zeros"), 0, requires_grad)
+    dtype = factory_out_dtype(out, "zeros", dtype)
+    return factory_write_out(filled(cre_size_arg(size, kwargs.pop("size", None), "zeros"),
+                                    cre_dtype_arg(dtype, DEFAULT_FLOAT, "zeros"), 0, requires_grad), out)
 
 
 def ones(*size, out=None, dtype=None, layout=None, device=None, pin_memory=False,
          requires_grad=False, names=None, **kwargs):
     _check_device(device)
-    return filled(cre_size_arg(size, kwargs.pop("size", None), "ones"),
-                  cre_dtype_arg(dtype, DEFAULT_FLOAT, "ones"), 1, requires_grad)
+    dtype = factory_out_dtype(out, "ones", dtype)
+    return factory_write_out(filled(cre_size_arg(size, kwargs.pop("size", None), "ones"),
+                                    cre_dtype_arg(dtype, DEFAULT_FLOAT, "ones"), 1, requires_grad), out)
 
 
 def empty(*size, out=None, dtype=None, layout=None, device=None, pin_memory=False,
           requires_grad=False, memory_format=None, names=None, **kwargs):
     _check_device(device)
+    dtype = factory_out_dtype(out, "empty", dtype)
     cdef Tensor t = new_tensor_from_tuple(cre_size_arg(size, kwargs.pop("size", None), "empty"),
                                           cre_dtype_arg(dtype, DEFAULT_FLOAT, "empty"))
     cdef int code = format_code(memory_format, "empty", FMT_CONTIGUOUS)
@@ -524,7 +567,7 @@ def empty(*size, out=None, dtype=None, layout=None, device=None, pin_memory=Fals
         check_format_rank(code, t._ndim)
         lay_out_format(t, code)
     check_requires_grad(t, requires_grad)
-    return mark_inference(t)
+    return factory_write_out(mark_inference(t), out)
 
 
 cdef int scalar_dtype(object value) except -1:
@@ -545,8 +588,10 @@ def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None, pi
             raise TypeError(f"full(): argument 'size' (position 1) must be tuple of ints, but found "
                             f"element of type {type(s).__name__} at pos {i}")
     fill_value = cre_fill_value(fill_value, "full")
-    return filled(parse_shape_args((size,), "size"), cre_dtype_arg(dtype, scalar_dtype(fill_value), "full"),
-                  fill_value, requires_grad)
+    dtype = factory_out_dtype(out, "full", dtype)
+    return factory_write_out(filled(parse_shape_args((size,), "size"),
+                                    cre_dtype_arg(dtype, scalar_dtype(fill_value), "full"),
+                                    fill_value, requires_grad), out)
 
 
 def zeros_like(input, *, dtype=None, layout=None, device=None, pin_memory=False, requires_grad=False,

@@ -33,6 +33,7 @@ cdef bint cre_is_int(object v):
 def eye(*args, out=None, dtype=None, layout=None, device=None, pin_memory=False, requires_grad=False,
         **kwargs):
     """eye(n, m=None): ones on the diagonal of an n x m matrix (m = n)."""
+    dtype = factory_out_dtype(out, "eye", dtype)
     cdef list sigs = [f"int n, {CRE_FACTORY_KW}", f"int n, int m, {CRE_FACTORY_KW}"]
     cdef Py_ssize_t n, m, i, k
     cdef Tensor t
@@ -71,7 +72,7 @@ def eye(*args, out=None, dtype=None, layout=None, device=None, pin_memory=False,
     for i in range(k):
         memcpy(t._data + i * (m + 1) * ITEMSIZE[t._dtype], &one, ITEMSIZE[t._dtype])
     check_requires_grad(t, requires_grad)
-    return mark_inference(t)
+    return factory_write_out(mark_inference(t), out)
 
 
 cdef str cre_num_str(object v):
@@ -180,6 +181,7 @@ def arange(*args, out=None, dtype=None, layout=None, device=None, pin_memory=Fal
     """arange(end) / arange(start, end, step=1): values from start
     (inclusive) to end (exclusive) by step. int64 when every bound is an
     int, else the default float dtype."""
+    dtype = factory_out_dtype(out, "arange", dtype)
     cdef list sigs = [f"Number end, {CRE_FACTORY_KW}",
                       "Number start, Number end, *, cgrad.dtype dtype = None, cgrad.layout layout = None, "
                       "cgrad.device device = None, bool pin_memory = False, bool requires_grad = False",
@@ -266,7 +268,7 @@ def arange(*args, out=None, dtype=None, layout=None, device=None, pin_memory=Fal
     else:
         cre_arange_fill(dt, t._data, n, fstart, fstep, istart, istep)
     check_requires_grad(t, requires_grad)
-    return mark_inference(t)
+    return factory_write_out(mark_inference(t), out, True)
 
 
 cdef void cre_linspace_fill(int dt, char* out, Py_ssize_t steps, double start, double end,
@@ -354,6 +356,7 @@ def linspace(*args, out=None, dtype=None, layout=None, device=None, pin_memory=F
              requires_grad=False, **kwargs):
     """linspace(start, end, steps): steps evenly spaced values from start to
     end inclusive, bit-identical to PyTorch's (computed from both ends)."""
+    dtype = factory_out_dtype(out, "linspace", dtype)
     cdef list sigs = [f"{a} start, {b} end, int steps, {CRE_FACTORY_KW}"
                       for a, b in (("Tensor", "Tensor"), ("Number", "Tensor"), ("Tensor", "Number"),
                                    ("Number", "Number"))]
@@ -401,7 +404,7 @@ def linspace(*args, out=None, dtype=None, layout=None, device=None, pin_memory=F
         check_requires_grad(t, requires_grad)
         if steps == 1:
             fill_scalar(t, start)
-        return mark_inference(t)
+        return factory_write_out(mark_inference(t), out)
     # PyTorch fills one step with start (fill_'s checks), and converts start
     # and end with Scalar.to<T>() (checked) for more
     if steps == 1:
@@ -421,4 +424,4 @@ def linspace(*args, out=None, dtype=None, layout=None, device=None, pin_memory=F
             cre_linspace_fill(dt, t._data, steps, fstart, fend, istart, iend)
     elif steps > 0:
         cre_linspace_fill(dt, t._data, steps, fstart, fend, istart, iend)
-    return mark_inference(t)
+    return factory_write_out(mark_inference(t), out)

@@ -215,14 +215,18 @@ def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None, 
          requires_grad=False, **kwargs):
     """Uniform samples in [0, 1)."""
     _check_device(device)
-    return random_tensor(size, kwargs.pop("size", None), dtype, requires_grad, False, "rand", generator)
+    dtype = factory_out_dtype(out, "rand", dtype)
+    return factory_write_out(random_tensor(size, kwargs.pop("size", None), dtype, requires_grad, False, "rand",
+                                           generator), out)
 
 
 def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None, pin_memory=False,
           requires_grad=False, **kwargs):
     """Standard normal samples."""
     _check_device(device)
-    return random_tensor(size, kwargs.pop("size", None), dtype, requires_grad, True, "randn", generator)
+    dtype = factory_out_dtype(out, "randn", dtype)
+    return factory_write_out(random_tensor(size, kwargs.pop("size", None), dtype, requires_grad, True, "randn",
+                                           generator), out)
 
 
 cdef Tensor cre_random_like(object input, str fname, object dtype, bint requires_grad, bint normal,
@@ -354,10 +358,11 @@ def randint(*args, generator=None, out=None, dtype=None, layout=None, device=Non
         raise cre_invalid("randint", args, kwargs, cre_randint_sigs())
     low = cre_int_bound(values.get("low", 0))
     high = cre_int_bound(values["high"])
+    dtype = factory_out_dtype(out, "randint", dtype)
     t = new_tensor_from_tuple(parse_shape_args((size,), "size"), cre_dtype_arg(dtype, I64, "randint"))
     check_requires_grad(t, requires_grad)
     cre_fill_randint(t, low, high, rng_of(generator, "randint"))
-    return mark_inference(t)
+    return factory_write_out(mark_inference(t), out)
 
 
 def randint_like(input, *args, dtype=None, layout=None, device=None, pin_memory=False,
