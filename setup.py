@@ -12,6 +12,7 @@ scheme scikit-learn uses for its loss kernels); they are rendered into
 src/_generated/ before cythonize runs, as is the op table (src/codegen/).
 """
 import os
+import re
 import sys
 
 import numpy
@@ -129,13 +130,15 @@ def make_tensor_dict_lazy(c_path):
     with open(c_path, encoding="utf-8") as f:
         text = f.read()
     eager = "p->__dict__ = PyDict_New(); if (unlikely(!p->__dict__)) goto bad;"
-    starts = [text.find("static PyObject *" + header) for header in (
-        "__pyx_tp_new__initialisation_5cgrad_2_C_Tensor(PyObject *o, PyObject *a, PyObject *k) {",
-        "__pyx_tp_new_5cgrad_2_C_Tensor(PyTypeObject *t, PyObject *a, PyObject *k) {")]
-    start = next((i for i in starts if i >= 0), -1)
-    at = text.find(eager, start) if start >= 0 else -1
-    if at < 0 or at - start > 4000:
-        return       # another Cython's layout: keep the eager dict (correct, slower)
+    # any parameter spelling (CYTHON_UNUSED when __cinit__ takes no arguments)
+    header = re.search(r"static PyObject \*__pyx_tp_new(?:__initialisation)?_5cgrad_2_C_Tensor\([^)]*\) \{", text)
+    at = text.find(eager, header.start()) if header else -1
+    if at < 0 or at - header.start() > 4000:
+        # another Cython's layout: the eager dict is correct but costs about
+        # 200 instructions per op, so say so rather than slow down quietly
+        print("cgrad setup.py: Tensor's tp_new not recognised; tensors get an eager __dict__ (slower)",
+              file=sys.stderr)
+        return
     text = text[:at] + "p->__dict__ = NULL;" + text[at + len(eager):]
     with open(c_path, "w", encoding="utf-8") as f:
         f.write(text)
