@@ -339,6 +339,7 @@ from cgrad._global_settings import set_warn_always as set_warn_always
 from cgrad._global_settings import use_deterministic_algorithms as use_deterministic_algorithms
 from cgrad._interop import from_dlpack as from_dlpack
 from cgrad._legacy_tensor_types import set_default_tensor_type as set_default_tensor_type
+from cgrad._legacy_tensor_types import tensortype as _tensortype
 from cgrad._legacy_tensor_types import typename as typename
 from cgrad._linalg_legacy import cholesky as cholesky
 from cgrad._linalg_legacy import cholesky_inverse as cholesky_inverse
@@ -467,41 +468,40 @@ from cgrad.nn.functional import conv1d as conv1d
 from cgrad.nn.functional import conv2d as conv2d
 from cgrad.serialization import load as load
 from cgrad.serialization import save as save
-import cgrad
 
-class BoolTensor(metaclass=cgrad.tensortype):
+class BoolTensor(metaclass=_tensortype):
     dtype: _dtype
     is_cuda: builtins.bool
     is_sparse: builtins.bool
-class ByteTensor(metaclass=cgrad.tensortype):
+class ByteTensor(metaclass=_tensortype):
     dtype: _dtype
     is_cuda: builtins.bool
     is_sparse: builtins.bool
-class CharTensor(metaclass=cgrad.tensortype):
+class CharTensor(metaclass=_tensortype):
     dtype: _dtype
     is_cuda: builtins.bool
     is_sparse: builtins.bool
-class DoubleTensor(metaclass=cgrad.tensortype):
+class DoubleTensor(metaclass=_tensortype):
     dtype: _dtype
     is_cuda: builtins.bool
     is_sparse: builtins.bool
-class FloatTensor(metaclass=cgrad.tensortype):
+class FloatTensor(metaclass=_tensortype):
     dtype: _dtype
     is_cuda: builtins.bool
     is_sparse: builtins.bool
-class HalfTensor(metaclass=cgrad.tensortype):
+class HalfTensor(metaclass=_tensortype):
     dtype: _dtype
     is_cuda: builtins.bool
     is_sparse: builtins.bool
-class IntTensor(metaclass=cgrad.tensortype):
+class IntTensor(metaclass=_tensortype):
     dtype: _dtype
     is_cuda: builtins.bool
     is_sparse: builtins.bool
-class LongTensor(metaclass=cgrad.tensortype):
+class LongTensor(metaclass=_tensortype):
     dtype: _dtype
     is_cuda: builtins.bool
     is_sparse: builtins.bool
-class ShortTensor(metaclass=cgrad.tensortype):
+class ShortTensor(metaclass=_tensortype):
     dtype: _dtype
     is_cuda: builtins.bool
     is_sparse: builtins.bool

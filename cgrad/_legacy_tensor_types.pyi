@@ -3,44 +3,47 @@ import builtins
 from typing import Any, ClassVar, Iterator
 
 from cgrad._C import dtype as _dtype
-import cgrad
+import builtins
 
-class BoolTensor(metaclass=cgrad.tensortype):
+class BoolTensor(metaclass=tensortype):
     dtype: _dtype
     is_cuda: builtins.bool
     is_sparse: builtins.bool
-class ByteTensor(metaclass=cgrad.tensortype):
+class ByteTensor(metaclass=tensortype):
     dtype: _dtype
     is_cuda: builtins.bool
     is_sparse: builtins.bool
-class CharTensor(metaclass=cgrad.tensortype):
+class CharTensor(metaclass=tensortype):
     dtype: _dtype
     is_cuda: builtins.bool
     is_sparse: builtins.bool
-class DoubleTensor(metaclass=cgrad.tensortype):
+class DoubleTensor(metaclass=tensortype):
     dtype: _dtype
     is_cuda: builtins.bool
     is_sparse: builtins.bool
-class FloatTensor(metaclass=cgrad.tensortype):
+class FloatTensor(metaclass=tensortype):
     dtype: _dtype
     is_cuda: builtins.bool
     is_sparse: builtins.bool
-class HalfTensor(metaclass=cgrad.tensortype):
+class HalfTensor(metaclass=tensortype):
     dtype: _dtype
     is_cuda: builtins.bool
     is_sparse: builtins.bool
-class IntTensor(metaclass=cgrad.tensortype):
+class IntTensor(metaclass=tensortype):
     dtype: _dtype
     is_cuda: builtins.bool
     is_sparse: builtins.bool
-class LongTensor(metaclass=cgrad.tensortype):
+class LongTensor(metaclass=tensortype):
     dtype: _dtype
     is_cuda: builtins.bool
     is_sparse: builtins.bool
-class ShortTensor(metaclass=cgrad.tensortype):
+class ShortTensor(metaclass=tensortype):
     dtype: _dtype
     is_cuda: builtins.bool
     is_sparse: builtins.bool
 def set_default_tensor_type(t: Any) -> Any: ...
 def typename(obj: Any) -> Any: ...
+class tensortype(builtins.type):
+    def __call__(cls, *args: Any, device: Any = ...) -> Any: ...
+    def __instancecheck__(cls, obj: Any) -> Any: ...
 __all__ = ['BoolTensor', 'ByteTensor', 'CharTensor', 'DoubleTensor', 'FloatTensor', 'HalfTensor', 'IntTensor', 'LongTensor', 'ShortTensor', 'set_default_tensor_type', 'typename']

@@ -555,6 +555,14 @@ def find_homes(modules):
             if isinstance(obj, type) and getattr(obj, "__module__", None) == modname and \
                     not name.startswith("__"):
                 homes.setdefault(id(obj), (modname, name))
+    # a class whose __module__ names a module that does not hold it (the legacy
+    # tensor types' metaclass prints as cgrad.tensortype, as torch's does, but
+    # lives in cgrad._legacy_tensor_types): where it is bound under its name
+    for modname, module in modules.items():
+        for name, obj in sorted(vars(module).items()):
+            owner = modules.get(getattr(obj, "__module__", None)) if isinstance(obj, type) else None
+            if owner is not None and obj.__name__ == name and getattr(owner, name, None) is not obj:
+                homes.setdefault(id(obj), (modname, name))
     return homes
 
 
@@ -578,8 +586,10 @@ def stub_for(modname, modules, homes, bound_at_import, imported_private=()):
                 stub.reexports.append((parent, leaf, name))
             continue
         if modname == "cgrad._C" and (isinstance(obj, type) or is_function(obj)) and \
-                getattr(obj, "__module__", None) not in ("cgrad._C", "cgrad"):
-            continue     # imported into the compiled module (numbers.Number, ...)
+                not (getattr(obj, "__module__", None) or "").startswith("cgrad"):
+            # imported into the compiled module (numbers.Number, ...); a table
+            # function that a package module renamed as its own (F.selu) stays
+            continue
         home = homes.get(id(obj)) if (isinstance(obj, type) or is_function(obj)) else None
         if home is None and (isinstance(obj, type) or is_function(obj)) and \
                 not getattr(obj, "__module__", "cgrad").startswith("cgrad"):
