@@ -10,7 +10,6 @@ benches in bench/).
 
     python bench/conv_transpose.py [--repeat N]
 """
-import argparse
 import os
 import sys
 
@@ -18,7 +17,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from bench.worker import timed  # noqa: E402
+from bench.side_by_side import compare  # noqa: E402
 
 
 def workloads(lib):
@@ -46,33 +45,5 @@ def workloads(lib):
     }
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--repeat", type=int, default=30)
-    args = parser.parse_args()
-    import cgrad
-    runs = {"cgrad": workloads(cgrad)}
-    try:
-        import torch
-        torch.set_num_threads(1)
-        runs["torch"] = workloads(torch)
-    except ImportError:
-        torch = None
-    if torch is not None:
-        # the two must agree before their speed is compared
-        for name in runs["cgrad"]:
-            x = np.asarray(runs["cgrad"][name]().detach().numpy(), dtype=np.float64)
-            y = runs["torch"][name]().detach().numpy().astype(np.float64)
-            np.testing.assert_allclose(x, y, rtol=1e-4, atol=1e-4, err_msg=name)
-    print(f"{'workload':<20}{'cgrad us':>12}{'torch us':>12}{'cgrad/torch':>14}")
-    for name in runs["cgrad"]:
-        c = timed(runs["cgrad"][name], args.repeat, 3) * 1e6
-        line = f"{name:<20}{c:>12.1f}"
-        if torch is not None:
-            t = timed(runs["torch"][name], args.repeat, 3) * 1e6
-            line += f"{t:>12.1f}{c / t:>14.2f}"
-        print(line)
-
-
 if __name__ == "__main__":
-    main()
+    compare(workloads, __doc__)
