@@ -105,5 +105,4 @@ def _tensor_new(self, *args, device=None):
 
 
 _tensor_new.__name__ = _tensor_new.__qualname__ = "new"
-if "new" not in vars(_C.Tensor):
-    _C._install_tensor_methods({"new": _tensor_new})
+_C._install_missing_tensor_methods({"new": _tensor_new})

@@ -379,5 +379,4 @@ _METHODS = {
 for _name in ("eq", "ne", "lt", "le", "gt", "ge", "greater", "greater_equal", "less", "less_equal", "not_equal"):
     if hasattr(_C.Tensor, _name):
         _METHODS[_name + "_"] = _comparison_inplace(_name)
-_C._install_tensor_methods({name: fn for name, fn in _METHODS.items()
-                            if fn is not None and name not in vars(_C.Tensor)})
+_C._install_missing_tensor_methods(_METHODS)

@@ -216,7 +216,7 @@ def _method(fn):
     return method
 
 
-_C._install_tensor_methods({name: fn for name, fn in {
+_C._install_missing_tensor_methods({
     "cov": _method(cov), "corrcoef": _method(corrcoef), "renorm": _method(renorm), "gcd": _method(gcd),
     "lcm": _method(lcm), "sum_to_size": _sum_to_size,
-}.items() if name not in vars(_C.Tensor)})
+})

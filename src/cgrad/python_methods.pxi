@@ -8,8 +8,17 @@
 
 def _install_tensor_methods(dict methods):
     """Add methods to Tensor; a name Tensor already has is refused."""
-    drop_lazy_placeholders()
+    drop_lazy_placeholders(methods)
     install_tensor_methods(methods)
+
+
+def _install_missing_tensor_methods(dict methods):
+    """Add the methods Tensor does not have yet (a name it holds only as a
+    placeholder of a lazily loaded method counts as missing); the others are
+    left as they are."""
+    cdef dict d = <dict>(<PyTypeObject*>Tensor).tp_dict
+    _install_tensor_methods({name: fn for name, fn in methods.items()
+                             if fn is not None and (name not in d or type(d[name]) is LazyTensorMethod)})
 
 
 cdef class PythonBackward(Node):

@@ -375,7 +375,15 @@ cdef tuple LAZY_TENSOR_METHODS = (
     "cumprod_", "cummax", "cummin", "logcumsumexp", "masked_select", "masked_scatter",
     "masked_scatter_", "index_add", "index_add_", "index_copy", "index_copy_", "index_fill",
     "index_fill_", "index_put", "index_put_", "take", "take_along_dim", "put", "put_", "nansum",
-    "nanmean", "aminmax", "unique", "unique_consecutive", "bincount", "histc", "as_strided_")
+    "nanmean", "aminmax", "unique", "unique_consecutive", "bincount", "histc", "as_strided_",
+    # installed by the modules cgrad/_tensor_ops.py imports (_ops_composites,
+    # _ops_numeric_composites, _legacy_tensor_types)
+    "addcdiv", "addcdiv_", "addcmul", "addcmul_", "argwhere", "broadcast_to", "corrcoef", "cov", "diff",
+    "dist", "dsplit", "eq_", "fill_diagonal_", "fliplr", "flipud", "gcd", "ge_", "greater_",
+    "greater_equal_", "gt_", "hsplit", "inner", "is_nonzero", "is_same_size", "is_signed", "isin", "lcm",
+    "le_", "less_", "less_equal_", "logical_and_", "logical_not_", "logical_or_", "logical_xor_", "lt_",
+    "multiply", "multiply_", "ne_", "new", "not_equal_", "pow_", "renorm", "repeat_interleave", "subtract",
+    "subtract_", "sum_to_size", "tensor_split", "true_divide_", "vsplit")
 
 
 cdef class LazyTensorMethod:
@@ -402,10 +410,12 @@ cdef int install_lazy_placeholders() except -1:
     return 0
 
 
-cdef int drop_lazy_placeholders() except -1:
-    """Called as cgrad/_tensor_ops.py installs the real methods."""
+cdef int drop_lazy_placeholders(object names) except -1:
+    """Called as a module installs the real methods `names`: only their
+    placeholders go (a module that cgrad/_tensor_ops.py imports may be
+    imported first, and the others must still load on first use)."""
     cdef dict d = <dict>(<PyTypeObject*>Tensor).tp_dict
-    for name in LAZY_TENSOR_METHODS:
+    for name in names:
         if type(d.get(name)) is LazyTensorMethod:
             del d[name]
     PyType_Modified(<PyTypeObject*>Tensor)

@@ -92,18 +92,29 @@ def test_lazy_tensor_methods_load_on_first_use():
     """The methods cgrad/_tensor_ops.py installs are placeholders on Tensor
     until first used (Tensor has no __getattr__: a type with one loses
     CPython's specialised method calls); the placeholder names are exactly
-    the module's methods, and every one of them works before the module is
-    loaded, from an instance or from the class."""
+    every method that loading it installs (its own and those of the modules
+    it imports, such as _ops_composites), and every one of them works before
+    the module is loaded, from an instance or from the class."""
     out = run_fresh("import sys, cgrad\n"
-                    "placeholders = sorted(n for n, v in vars(cgrad.Tensor).items()\n"
-                    "                      if type(v).__name__ == 'LazyTensorMethod')\n"
+                    "T = cgrad.Tensor\n"
+                    "placeholders = sorted(n for n, v in vars(T).items() if type(v).__name__ == 'LazyTensorMethod')\n"
+                    "real_before = {n for n, v in vars(T).items() if type(v).__name__ != 'LazyTensorMethod'}\n"
                     "loaded_early = 'cgrad._tensor_ops' in sys.modules\n"
                     "values = cgrad.tensor([3.0, 1.0, 2.0]).sort().values.tolist()\n"
                     "from cgrad._tensor_ops import _METHODS\n"
-                    "left = [n for n, v in vars(cgrad.Tensor).items() if type(v).__name__ == 'LazyTensorMethod']\n"
-                    "print(placeholders == sorted(_METHODS), loaded_early, values, left,\n"
-                    "      cgrad.Tensor.cumprod is _METHODS['cumprod'])")
-    assert out == "True False [1.0, 2.0, 3.0] [] True"
+                    "installed = sorted(set(vars(T)) - real_before)\n"
+                    "left = [n for n, v in vars(T).items() if type(v).__name__ == 'LazyTensorMethod']\n"
+                    "print(placeholders == installed, set(_METHODS) <= set(installed), loaded_early, values, left,\n"
+                    "      T.cumprod is _METHODS['cumprod'])")
+    assert out == "True True False [1.0, 2.0, 3.0] [] True"
+    out = run_fresh("import cgrad\n"
+                    "t = cgrad.tensor([1.0, 2.0])\n"
+                    "print(t.addcmul_(t, t).tolist(), t.pow_(2).tolist(), t.eq_(25.0).tolist())")
+    assert out == "[2.0, 6.0] [4.0, 36.0] [0.0, 0.0]"
+    # a module that _tensor_ops imports, imported first, leaves the other placeholders in place
+    out = run_fresh("import cgrad, cgrad._ops_composites\n"
+                    "print(cgrad.tensor([2.0, 1.0]).argsort().tolist(), cgrad.tensor([1.0, 3.0]).diff().tolist())")
+    assert out == "[1, 0] [2.0]"
     out = run_fresh("import cgrad\n"
                     "print(cgrad.Tensor.topk.__name__, cgrad.tensor([1.0, 4.0]).topk(1).values.tolist())")
     assert out == "topk [4.0]"
