@@ -47,6 +47,7 @@ print(out, z.grad)
 print(sum(p.numel() for p in seq.parameters() if p.requires_grad), seq[0].weight.is_leaf)
 m = nn.Linear(3, 3)
 m.weight.data = torch.eye(3)
+m.bias.data = torch.tensor([0.5, -0.25, 1.0])   # (x + b) - b exact in float32 (a random bias need not be)
 print(m(torch.tensor([[1.0, 2.0, 3.0]])) - m.bias)
 del m.bias
 m.register_parameter("bias", None)
