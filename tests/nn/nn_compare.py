@@ -1,6 +1,19 @@
 """Shared by the tests of tests/nn: calls run through torch and cgrad that
 must fail the same way."""
+import re
 import warnings
+
+
+def error_of(lib, fn):
+    """(exception type name, text with "torch." read as "cgrad.") of fn(lib),
+    or None when it does not raise; warnings silenced."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            fn(lib)
+        except Exception as e:  # noqa: BLE001 - the exception is the result
+            return type(e).__name__, re.sub(r"\btorch\.", "cgrad.", str(e))
+    return None
 
 
 def assert_same_errors(calls, torch, cgrad):

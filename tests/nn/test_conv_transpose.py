@@ -6,7 +6,6 @@ repr and padding_mode refusal, error types and texts; float64 gradcheck
 and gradgradcheck, which run without torch too."""
 import math
 import re
-import warnings
 
 import numpy as np
 import pytest
@@ -15,6 +14,7 @@ import cgrad
 import cgrad.nn as cnn
 import cgrad.nn.functional as CF
 from helpers import compare_with_torch, rand, requires_torch, torch
+from nn_compare import error_of
 
 if torch is not None:
     import torch.nn.functional as TF
@@ -24,16 +24,6 @@ else:  # pragma: no cover
 
 def F(lib):
     return CF if lib is cgrad else TF
-
-
-def error_of(lib, fn):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            fn(lib)
-        except Exception as e:  # noqa: BLE001 - the exception is the result
-            return type(e).__name__, re.sub(r"\btorch\.", "cgrad.", str(e))
-    return None
 
 
 # (input shape, groups, out_channels/groups, kernel, stride, padding, output_padding, dilation)

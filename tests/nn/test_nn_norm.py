@@ -3,8 +3,6 @@ against torch: values, gradients of input/weight/bias, grad_fn names,
 running statistics (momentum, cumulative average, eval mode,
 num_batches_tracked), errors; float64 gradient checks of first and second
 order."""
-import re
-import warnings
 
 import numpy as np
 import pytest
@@ -13,6 +11,7 @@ import cgrad
 import cgrad.nn as cnn
 import cgrad.nn.functional as CF
 from helpers import check_gradients, compare_with_torch, rand, requires_torch, torch
+from nn_compare import error_of
 
 if torch is not None:
     import torch.nn.functional as TF
@@ -138,16 +137,6 @@ def test_layer_and_group_norm_modules_like_torch():
         assert [n for n, _ in mc.named_parameters()] == [n for n, _ in mt.named_parameters()]
         x = rand(*shape, seed=50)
         check_pair(compare_once(cgrad, mc, [x])[:2], compare_once(torch, mt, [x])[:2])
-
-
-def error_of(lib, fn):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            fn(lib)
-        except Exception as e:  # noqa: BLE001 - the exception is the result
-            return type(e).__name__, re.sub(r"\btorch\.", "cgrad.", str(e))
-    return None
 
 
 @requires_torch

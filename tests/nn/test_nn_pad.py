@@ -2,8 +2,6 @@
 crop, any number of dims, any dtype), reflect, replicate and circular modes,
 values, gradients, grad_fn names, error types and texts; float64 gradient
 checks of first and second order."""
-import re
-import warnings
 
 import numpy as np
 import pytest
@@ -12,6 +10,7 @@ import cgrad
 import cgrad.nn as cnn
 import cgrad.nn.functional as CF
 from helpers import check_gradients, compare_with_torch, rand, requires_torch, torch
+from nn_compare import error_of
 
 if torch is not None:
     import torch.nn.functional as TF
@@ -21,16 +20,6 @@ else:  # pragma: no cover
 
 def F(lib):
     return CF if lib is cgrad else TF
-
-
-def error_of(lib, fn):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            fn(lib)
-        except Exception as e:  # noqa: BLE001 - the exception is the result
-            return type(e).__name__, re.sub(r"\btorch\.", "cgrad.", str(e))
-    return None
 
 
 def name_of(t):
