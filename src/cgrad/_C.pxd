@@ -239,7 +239,7 @@ cdef Tensor op_zeros_like(Tensor x)
 cdef bint can_cast_code(int src, int dst) noexcept
 cdef int check_out(object out, str fname, object a, object b=*) except -1
 cdef object with_out(object result, object out, str fname)
-cdef Tensor write_out(Tensor result, object out)
+cdef Tensor write_out(Tensor result, object out, bint warn_resize=*)
 cdef Tensor input_arg(object x, str fname)
 # inplace.pxi
 cdef int check_inplace(Tensor self) except -1

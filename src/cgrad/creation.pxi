@@ -416,16 +416,12 @@ cdef object factory_write_out(object result, object out, bint warn_numel=False):
     if out is None:
         return result
     o, r = <Tensor>out, <Tensor>result
-    if not same_shape(o, r):
-        if warn_numel and o._numel != r._numel:
-            warnings.warn(f"The number of elements in the out tensor of shape {list(shape_tuple(o))} is "
-                          f"{o._numel} which does not match the computed number of elements {r._numel}. "
-                          f"Note that this may occur as a result of rounding error. The out tensor will be "
-                          f"resized to a tensor of shape ({r._numel},).", UserWarning, stacklevel=2)
-        resize_out(o, r._ndim, r._shape)
-    check_written_overlap(o)
-    copy_into(o, r)
-    o._storage.version += 1
+    if warn_numel and o._numel != r._numel:
+        warnings.warn(f"The number of elements in the out tensor of shape {list(shape_tuple(o))} is "
+                      f"{o._numel} which does not match the computed number of elements {r._numel}. "
+                      f"Note that this may occur as a result of rounding error. The out tensor will be "
+                      f"resized to a tensor of shape ({r._numel},).", UserWarning, stacklevel=2)
+    write_out(r, o, False)
     if r._requires_grad:
         o._requires_grad = True
     return o

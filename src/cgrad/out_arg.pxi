@@ -63,14 +63,15 @@ cdef int resize_out(Tensor out, int ndim, const Py_ssize_t* shape) except -1:
     return 0
 
 
-cdef Tensor write_out(Tensor result, object out):
-    """Write `result` into the checked `out` and return out."""
+cdef Tensor write_out(Tensor result, object out, bint warn_resize=True):
+    """Write `result` into the checked `out` and return out. Factories pass
+    warn_resize=False: PyTorch's resize them silently (resize_)."""
     cdef Tensor o = <Tensor>out
     if not can_cast_code(result._dtype, o._dtype):
         raise RuntimeError(f"result type {dtype_title(result._dtype)} can't be cast to the desired "
                            f"output type {dtype_title(o._dtype)}")
     if not same_shape(o, result):
-        if o._numel != 0:
+        if warn_resize and o._numel != 0:
             warnings.warn(OUT_RESIZE_WARNING.format(list(shape_tuple(o)), list(shape_tuple(result))),
                           UserWarning, stacklevel=2)
         resize_out(o, result._ndim, result._shape)
