@@ -126,6 +126,8 @@ cdef enum:
     BW_AND = 0
     BW_OR = 1
     BW_XOR = 2
+    BW_LSHIFT = 3
+    BW_RSHIFT = 4
 
 # kernels_iter.pxi: a row kernel walks one row of n elements, operand 0 OUT
 ctypedef void (*RowFn)(char** p, const Py_ssize_t* s, Py_ssize_t n, void* ctx) noexcept nogil

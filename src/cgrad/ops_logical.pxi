@@ -1,5 +1,5 @@
 # Logical ops (bool results of any dtype) and bitwise ops (integer types and
-# bool): no history.
+# bool; the shifts integer types only): no history.
 
 
 # ---------------------------------------------------------------------------
@@ -9,7 +9,10 @@
 # (LG_* and BW_* are declared in _C.pxd)
 
 cdef tuple LOGICAL_NAMES = ("logical_and", "logical_or", "logical_xor")
-cdef tuple BITWISE_NAMES = ("bitwise_and", "bitwise_or", "bitwise_xor")
+cdef tuple BITWISE_NAMES = ("bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_left_shift",
+                             "bitwise_right_shift")
+# the kernel names PyTorch's "not implemented for" errors print
+cdef tuple BITWISE_KERNELS = ("bitwise_and_cpu", "bitwise_or_cpu", "bitwise_xor_cpu", "lshift_cpu", "rshift_cpu")
 
 
 cdef RowFn* logical_rows(int op) noexcept:
@@ -25,6 +28,10 @@ cdef RowFn* bitwise_rows(int op) noexcept:
         return BITWISE_AND_ROWS
     if op == BW_OR:
         return BITWISE_OR_ROWS
+    if op == BW_LSHIFT:
+        return BITWISE_LEFT_SHIFT_ROWS
+    if op == BW_RSHIFT:
+        return BITWISE_RIGHT_SHIFT_ROWS
     return BITWISE_XOR_ROWS
 
 
@@ -42,8 +49,10 @@ cdef Tensor op_logical_not(Tensor a):
     return out
 
 
-cdef Tensor op_bitwise(int op, Tensor a, object b):
-    """a & b, a | b or a ^ b: b a tensor or a number; integer types and bool only."""
+cdef Tensor op_bitwise(int op, Tensor a, object b, bint scalar_first=False):
+    """a & b, a | b, a ^ b, a << b or a >> b: b a tensor or a number (b op a
+    with scalar_first, for the shifts, which do not commute); integer types
+    and bool only."""
     cdef int dt
     cdef Tensor bt
     cdef RowFn* rows = bitwise_rows(op)
@@ -55,10 +64,10 @@ cdef Tensor op_bitwise(int op, Tensor a, object b):
         dt = scalar_result_type(a._dtype, b)
         b = wrapped_int(b, a._dtype, dt)
     if rows[dt] == NULL:
-        raise NotImplementedError(f"\"{BITWISE_NAMES[op]}_cpu\" not implemented for '{dtype_title(dt)}'")
+        raise NotImplementedError(f"\"{BITWISE_KERNELS[op]}\" not implemented for '{dtype_title(dt)}'")
     if isinstance(b, Tensor):
         return binary_kernel(rows, a, <Tensor>b, dt, dt, BITWISE_NAMES[op])
-    return scalar_kernel(rows, a, b, False, dt, dt, BITWISE_NAMES[op])
+    return scalar_kernel(rows, a, b, scalar_first, dt, dt, BITWISE_NAMES[op])
 
 
 cdef Tensor op_bitwise_not(Tensor a):
@@ -81,6 +90,14 @@ cdef inline object bitwise_operator(int op, Tensor a, object other):
         return op_bitwise(op, a, other)
     if is_scalar(other):
         return op_bitwise(op, a, normalize_scalar(other))
+    return NotImplemented
+
+
+cdef inline object reflected_shift(int op, Tensor a, object other):
+    """other << a or other >> a for a number other (a Tensor other takes its
+    own __lshift__)."""
+    if is_scalar(other):
+        return op_bitwise(op, a, normalize_scalar(other), True)
     return NotImplemented
 
 
@@ -125,12 +142,12 @@ cdef Tensor bitwise_method(int op, Tensor a, object other):
 
 
 cdef Tensor bitwise_function(int op, object input, object other, object out):
-    no_out(out, BITWISE_NAMES[op])
     if isinstance(input, Tensor) and (isinstance(other, Tensor) or is_scalar(other)):
-        return op_bitwise(op, <Tensor>input, normalize_scalar(other))
+        return with_out(op_bitwise(op, <Tensor>input, normalize_scalar(other)), out, BITWISE_NAMES[op])
     if is_scalar(input) and isinstance(other, Tensor):
-        # (Number self, Tensor other): the ops commute
-        return op_bitwise(op, <Tensor>other, normalize_scalar(input))
+        # (Number self, Tensor other): & | ^ commute, the shifts do not
+        return with_out(op_bitwise(op, <Tensor>other, normalize_scalar(input), op >= BW_LSHIFT), out,
+                        BITWISE_NAMES[op])
     raise invalid_arguments(BITWISE_NAMES[op], (input, other), bitwise_function_options())
 
 
@@ -168,3 +185,11 @@ def bitwise_or(input, other, *, out=None):
 
 def bitwise_xor(input, other, *, out=None):
     return bitwise_function(BW_XOR, input, other, out)
+
+
+def bitwise_left_shift(input, other, *, out=None):
+    return bitwise_function(BW_LSHIFT, input, other, out)
+
+
+def bitwise_right_shift(input, other, *, out=None):
+    return bitwise_function(BW_RSHIFT, input, other, out)
