@@ -58,12 +58,6 @@ cdef Tensor need_tensor(object x, str fname, str argname, int position):
                     f"not {py_typename(x)}")
 
 
-cdef int no_out(object out, str fname) except -1:
-    if out is not None:
-        raise NotImplementedError(f"{fname}(): the out= argument is not supported by cgrad")
-    return 0
-
-
 # ---------------------------------------------------------------------------
 # Promotion and broadcasting in PyTorch's operand order
 

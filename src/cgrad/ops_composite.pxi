@@ -112,20 +112,18 @@ def atleast_3d(*tensors):
 def hstack(tensors, *, out=None):
     """cat along dim 0 for 1-D tensors, else dim 1."""
     cdef list ts = tensor_list_arg(tensors, "hstack")
-    no_out(out, "hstack")
     if not ts:
         raise RuntimeError("hstack expects a non-empty TensorList")
     ts = [at_least(<Tensor>t, 1) for t in ts]
-    return op_cat(ts, 0 if (<Tensor>ts[0])._ndim == 1 else 1)
+    return with_out(op_cat(ts, 0 if (<Tensor>ts[0])._ndim == 1 else 1), out, "hstack")
 
 
 def vstack(tensors, *, out=None):
     """cat along dim 0 of the tensors made at least 2-D."""
     cdef list ts = tensor_list_arg(tensors, "vstack")
-    no_out(out, "vstack")
     if not ts:
         raise RuntimeError("vstack expects a non-empty TensorList")
-    return op_cat([at_least(<Tensor>t, 2) for t in ts], 0)
+    return with_out(op_cat([at_least(<Tensor>t, 2) for t in ts], 0), out, "vstack")
 
 
 row_stack = vstack

@@ -95,13 +95,17 @@ def _vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
 
 
 def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
-    """torch.norm of vectors (p a number or 'fro'), over all or the given dims."""
+    """torch.norm, routed as PyTorch routes it: a vector norm for a number
+    p, and for 'fro' over at most two dims; otherwise ('nuc', or 'fro' over
+    more dims) linalg.matrix_norm, over all dims when dim is None."""
     cdef Tensor t = input_arg(input, "norm")
+    if isinstance(p, str) and not (p == "fro" and (dim is None or is_int_arg(dim) or len(dim) <= 2)):
+        from cgrad import linalg
+        dims = list(range(t._ndim)) if dim is None else dim
+        return with_out(linalg.matrix_norm(t, p, dims, keepdim, dtype=dtype), out, "norm")
     if dtype is not None:
         t = op_to_dtype(t, dtype_code(dtype))
-    if isinstance(p, str) and p != "fro":
-        raise NotImplementedError(f"norm(p={p!r}) (matrix norms) is not supported by cgrad")
-    return op_vector_norm(t, norm_ord(p, "norm"), dim, keepdim, "linalg.vector_norm")
+    return with_out(op_vector_norm(t, norm_ord(p, "norm"), dim, keepdim, "linalg.vector_norm"), out, "norm")
 
 
 # ---------------------------------------------------------------------------

@@ -638,10 +638,8 @@ cdef Tensor do_cat(object tensors, object dim, object axis, object out, str fnam
         dim = axis
     if dim is NO_ARG:
         dim = 0
-    if out is not None:
-        raise NotImplementedError(f"{fname}(out=...) is not supported by cgrad")
     ts = tensor_list_arg(tensors, fname)
-    return op_cat(ts, int_arg(dim, fname, "dim", 2))
+    return with_out(op_cat(ts, int_arg(dim, fname, "dim", 2)), out, fname)
 
 
 def cat(tensors, dim=NO_ARG, *, axis=NO_ARG, out=None):

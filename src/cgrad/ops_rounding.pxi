@@ -351,25 +351,22 @@ cdef object divide_method_(Tensor self, object other, object rounding_mode, str 
 
 def floor_divide(input, other, *, out=None):
     """input // other, rounded toward minus infinity (no derivative)."""
-    no_out(out, "floor_divide")
     if not isinstance(input, Tensor) or not tensor_or_number(other):
         raise invalid_arguments("floor_divide", (input, other), FLOOR_DIVIDE_OPTIONS)
-    return op_floor_divide(<Tensor>input, normalize_scalar(other), False)
+    return with_out(op_floor_divide(<Tensor>input, normalize_scalar(other), False), out, "floor_divide")
 
 
 def remainder(input, other, *, out=None):
     """Python's modulus: the result takes the divisor's sign."""
-    no_out(out, "remainder")
     if isinstance(input, Tensor) and tensor_or_number(other):
-        return op_remainder_like(RD_REMAINDER, <Tensor>input, normalize_scalar(other))
-    if is_scalar(input) and isinstance(other, Tensor):
+        return with_out(op_remainder_like(RD_REMAINDER, <Tensor>input, normalize_scalar(other)), out, "remainder")
+    if is_scalar(input) and isinstance(other, Tensor) and out is None:    # (Number self, Tensor other): no out=
         return op_rremainder(<Tensor>other, normalize_scalar(input))
     raise invalid_arguments("remainder", (input, other), REMAINDER_OPTIONS)
 
 
 def fmod(input, other, *, out=None):
     """C's fmod: the result takes the dividend's sign."""
-    no_out(out, "fmod")
     if not isinstance(input, Tensor) or not tensor_or_number(other):
         raise invalid_arguments("fmod", (input, other), FMOD_OPTIONS)
-    return op_remainder_like(RD_FMOD, <Tensor>input, normalize_scalar(other))
+    return with_out(op_remainder_like(RD_FMOD, <Tensor>input, normalize_scalar(other)), out, "fmod")

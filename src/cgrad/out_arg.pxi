@@ -88,6 +88,8 @@ cdef object with_out(object result, object out, str fname):
     cdef Tensor o
     if out is None:
         return result
+    if isinstance(result, tuple):
+        return with_out_tuple(<tuple>result, out, fname)
     if not isinstance(result, Tensor):
         raise TypeError(f"{fname}(): out= is not supported with these arguments")
     if not isinstance(out, Tensor):
@@ -97,3 +99,19 @@ cdef object with_out(object result, object out, str fname):
         raise RuntimeError(f"{fname}(): functions with out=... arguments don't support automatic "
                            "differentiation, but one of the arguments requires grad.")
     return write_out(<Tensor>result, out)
+
+
+cdef object with_out_tuple(tuple result, object out, str fname):
+    """out= of an op with several results (max(dim) -> values, indices):
+    out is a tuple of as many tensors, each written as with_out writes one,
+    and the result is the same named tuple of them."""
+    cdef Py_ssize_t k
+    if not isinstance(out, (tuple, list)):
+        raise TypeError(f"{fname}(): argument 'out' must be tuple of Tensors, not {py_typename(out)}")
+    if len(out) != len(result):
+        raise TypeError(f"expected tuple of {len(result)} elements but got {len(out)}")
+    for k in range(len(out)):
+        if not isinstance(out[k], Tensor):
+            raise TypeError(f"{fname}(): argument 'out' must be tuple of Tensors, not {py_typename(out[k])}")
+    written = tuple([with_out(result[k], out[k], fname) for k in range(len(out))])
+    return type(result)(written) if type(result) is not tuple else written

@@ -89,10 +89,12 @@ cdef object take_kw(dict kwargs, str name):
 
 
 cdef int pop_out_kwarg(dict kwargs, str fname) except -1:
-    """out= is accepted as None only: cgrad's ops return new tensors."""
+    """The methods take no out= (the functions take it off first and write
+    the result into it); out=None is accepted."""
     out = kwargs.pop("out", None)
     if out is not None:
-        raise NotImplementedError(f"{fname}(out=...) is not supported by cgrad")
+        raise TypeError(f"{fname}() received an invalid combination of arguments - got (out={py_typename(out)}, ), "
+                        "but the method takes no out= (the function cgrad.{fname} does)")
     return 0
 
 
@@ -496,7 +498,8 @@ def _max(*args, **kwargs):
     indices); max(input, other) -> maximum(input, other)."""
     cdef Tensor x = required_input(args, kwargs, "max", MAX_SIGS_FUNC)
     a, kw = rest_args(args, kwargs)
-    return max_min_impl(True, x, a, kw, False)
+    out = kw.pop("out", None)
+    return with_out(max_min_impl(True, x, a, kw, False), out, "max")
 
 
 def _min(*args, **kwargs):
@@ -504,42 +507,48 @@ def _min(*args, **kwargs):
     indices); min(input, other) -> minimum(input, other)."""
     cdef Tensor x = required_input(args, kwargs, "min", MAX_SIGS_FUNC)
     a, kw = rest_args(args, kwargs)
-    return max_min_impl(False, x, a, kw, False)
+    out = kw.pop("out", None)
+    return with_out(max_min_impl(False, x, a, kw, False), out, "min")
 
 
 def amax(*args, **kwargs):
     """amax(input, dim=(), keepdim=False): the max over dims (all for ())."""
     cdef Tensor x = required_input(args, kwargs, "amax", None)
     a, kw = rest_args(args, kwargs)
-    return amax_impl(True, x, a, kw, False)
+    out = kw.pop("out", None)
+    return with_out(amax_impl(True, x, a, kw, False), out, "amax")
 
 
 def amin(*args, **kwargs):
     """amin(input, dim=(), keepdim=False): the min over dims (all for ())."""
     cdef Tensor x = required_input(args, kwargs, "amin", None)
     a, kw = rest_args(args, kwargs)
-    return amax_impl(False, x, a, kw, False)
+    out = kw.pop("out", None)
+    return with_out(amax_impl(False, x, a, kw, False), out, "amin")
 
 
 def argmax(*args, **kwargs):
     """argmax(input, dim=None, keepdim=False): int64 indices of the max."""
     cdef Tensor x = required_input(args, kwargs, "argmax", None)
     a, kw = rest_args(args, kwargs)
-    return argmax_impl(True, x, a, kw, False)
+    out = kw.pop("out", None)
+    return with_out(argmax_impl(True, x, a, kw, False), out, "argmax")
 
 
 def argmin(*args, **kwargs):
     """argmin(input, dim=None, keepdim=False): int64 indices of the min."""
     cdef Tensor x = required_input(args, kwargs, "argmin", None)
     a, kw = rest_args(args, kwargs)
-    return argmax_impl(False, x, a, kw, False)
+    out = kw.pop("out", None)
+    return with_out(argmax_impl(False, x, a, kw, False), out, "argmin")
 
 
 def prod(*args, **kwargs):
     """prod(input, *, dtype=None); prod(input, dim, keepdim=False, *, dtype=None)."""
     cdef Tensor x = required_input(args, kwargs, "prod", PROD_SIGS_FUNC)
     a, kw = rest_args(args, kwargs)
-    return prod_impl(x, a, kw, False)
+    out = kw.pop("out", None)
+    return with_out(prod_impl(x, a, kw, False), out, "prod")
 
 
 def var(*args, **kwargs):
@@ -547,7 +556,8 @@ def var(*args, **kwargs):
     var(input, dim, unbiased, keepdim) and var(input, unbiased)."""
     cdef Tensor x = required_input(args, kwargs, "var", VAR_SIGS_FUNC, True)
     a, kw = rest_args(args, kwargs)
-    return var_impl(False, x, a, kw, False)
+    out = kw.pop("out", None)
+    return with_out(var_impl(False, x, a, kw, False), out, "var")
 
 
 def std(*args, **kwargs):
@@ -555,7 +565,8 @@ def std(*args, **kwargs):
     std(input, dim, unbiased, keepdim) and std(input, unbiased)."""
     cdef Tensor x = required_input(args, kwargs, "std", VAR_SIGS_FUNC, True)
     a, kw = rest_args(args, kwargs)
-    return var_impl(True, x, a, kw, False)
+    out = kw.pop("out", None)
+    return with_out(var_impl(True, x, a, kw, False), out, "std")
 
 
 def logsumexp(*args, **kwargs):
@@ -563,7 +574,8 @@ def logsumexp(*args, **kwargs):
     computed stably."""
     cdef Tensor x = required_input(args, kwargs, "logsumexp", None)
     a, kw = rest_args(args, kwargs)
-    return logsumexp_impl(x, a, kw, False)
+    out = kw.pop("out", None)
+    return with_out(logsumexp_impl(x, a, kw, False), out, "logsumexp")
 
 
 # `max` and `min` are cgrad.max/cgrad.min, but a module-level `def max`
