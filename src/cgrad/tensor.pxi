@@ -1118,6 +1118,30 @@ cdef class Tensor:
     def __ixor__(self, other):
         return bitwise_inplace(BW_XOR, self, other)
 
+    def bitwise_left_shift(self, other):
+        return bitwise_method(BW_LSHIFT, self, other)
+
+    def bitwise_right_shift(self, other):
+        return bitwise_method(BW_RSHIFT, self, other)
+
+    def __lshift__(self, other):
+        return bitwise_operator(BW_LSHIFT, self, other)
+
+    def __rlshift__(self, other):
+        return reflected_shift(BW_LSHIFT, self, other)
+
+    def __rshift__(self, other):
+        return bitwise_operator(BW_RSHIFT, self, other)
+
+    def __rrshift__(self, other):
+        return reflected_shift(BW_RSHIFT, self, other)
+
+    def __ilshift__(self, other):
+        return bitwise_inplace(BW_LSHIFT, self, other)
+
+    def __irshift__(self, other):
+        return bitwise_inplace(BW_RSHIFT, self, other)
+
     # --- reductions -------------------------------------------------------------
     def sum(self, dim=None, keepdim=False, *, dtype=None, **kwargs):
         if kwargs:
@@ -1203,6 +1227,8 @@ cdef class Tensor:
             if fast is not None:
                 return fast
         if kwargs:
+            if set(kwargs) == {"dtype"} and not shape and isinstance(kwargs["dtype"], dtype):
+                return op_view_dtype(self, dtype_code(kwargs["dtype"]))
             if set(kwargs) != {"size"} or shape:
                 raise TypeError(f"view() got an unexpected keyword argument '{next(iter(kwargs))}'")
             shape = (kwargs["size"],)
@@ -1213,7 +1239,7 @@ cdef class Tensor:
                     "were incorrect: size\n * (tuple of ints size)\n      didn't match because some of the "
                     f"arguments have invalid types: (!size={type(shape[0]).__name__}!, )\n")
         if len(shape) == 1 and isinstance(shape[0], dtype):
-            raise NotImplementedError("view(dtype) is not supported by cgrad")
+            return op_view_dtype(self, dtype_code(shape[0]))
         return op_view(self, view_size_args(shape))
 
     def view_as(self, other):
