@@ -321,6 +321,8 @@ from cgrad._C import (
     bitwise_or,
     bitwise_xor,
     bitwise_not,
+    bitwise_left_shift,
+    bitwise_right_shift,
     any,
     all,
     count_nonzero,
@@ -609,6 +611,17 @@ _LAZY_ATTRIBUTES = {
     "max_pool1d": "cgrad._functional_aliases",
     "max_pool2d": "cgrad._functional_aliases",
     "embedding": "cgrad._functional_aliases",
+    "batch_norm": "cgrad._functional_aliases",
+    "instance_norm": "cgrad._functional_aliases",
+    "rms_norm": "cgrad._functional_aliases",
+    "constant_pad_nd": "cgrad._functional_aliases",
+    "alpha_dropout": "cgrad._functional_aliases",
+    "feature_alpha_dropout": "cgrad._functional_aliases",
+    "feature_dropout": "cgrad._functional_aliases",
+    "pdist": "cgrad._functional_aliases",
+    "channel_shuffle": "cgrad._functional_aliases",
+    "adaptive_max_pool1d": "cgrad._functional_aliases",
+    "max_pool1d_with_indices": "cgrad._functional_aliases",
     "autocast": "cgrad.amp",
     "is_autocast_enabled": "cgrad.amp.autocast_mode",
     "version": "cgrad.version",
@@ -616,6 +629,72 @@ _LAZY_ATTRIBUTES = {
     "is_same_size": "cgrad._ops_composites",
     "is_signed": "cgrad._ops_composites",
     "argwhere": "cgrad._ops_composites",
+    # spectral windows and other factories
+    "hann_window": "cgrad._factories_extra",
+    "hamming_window": "cgrad._factories_extra",
+    "blackman_window": "cgrad._factories_extra",
+    "bartlett_window": "cgrad._factories_extra",
+    "kaiser_window": "cgrad._factories_extra",
+    "scalar_tensor": "cgrad._factories_extra",
+    "range": "cgrad._factories_extra",
+    "empty_strided": "cgrad._factories_extra",
+    # copying forms of the view ops (*_copy, *_scatter, unsafe_split)
+    "alias_copy": "cgrad._ops_view_copies",
+    "as_strided_copy": "cgrad._ops_view_copies",
+    "detach_copy": "cgrad._ops_view_copies",
+    "diagonal_copy": "cgrad._ops_view_copies",
+    "expand_copy": "cgrad._ops_view_copies",
+    "permute_copy": "cgrad._ops_view_copies",
+    "select_copy": "cgrad._ops_view_copies",
+    "slice_copy": "cgrad._ops_view_copies",
+    "split_copy": "cgrad._ops_view_copies",
+    "split_with_sizes_copy": "cgrad._ops_view_copies",
+    "squeeze_copy": "cgrad._ops_view_copies",
+    "t_copy": "cgrad._ops_view_copies",
+    "transpose_copy": "cgrad._ops_view_copies",
+    "unbind_copy": "cgrad._ops_view_copies",
+    "unfold_copy": "cgrad._ops_view_copies",
+    "unsqueeze_copy": "cgrad._ops_view_copies",
+    "view_copy": "cgrad._ops_view_copies",
+    "select_scatter": "cgrad._ops_view_copies",
+    "slice_scatter": "cgrad._ops_view_copies",
+    "diagonal_scatter": "cgrad._ops_view_copies",
+    "as_strided_scatter": "cgrad._ops_view_copies",
+    "unsafe_split": "cgrad._ops_view_copies",
+    "unsafe_chunk": "cgrad._ops_view_copies",
+    "unsafe_split_with_sizes": "cgrad._ops_view_copies",
+    # complex-number functions on real dtypes (conj, real, angle, ...)
+    "conj": "cgrad._ops_real_views",
+    "conj_physical": "cgrad._ops_real_views",
+    "conj_physical_": "cgrad._ops_real_views",
+    "resolve_conj": "cgrad._ops_real_views",
+    "resolve_neg": "cgrad._ops_real_views",
+    "real": "cgrad._ops_real_views",
+    "imag": "cgrad._ops_real_views",
+    "isreal": "cgrad._ops_real_views",
+    "is_conj": "cgrad._ops_real_views",
+    "is_neg": "cgrad._ops_real_views",
+    "angle": "cgrad._ops_real_views",
+    # ldexp, frexp, vdot, histogram, nextafter, mvlgamma, the deprecated norms
+    "ldexp": "cgrad._ops_numeric_extras",
+    "frexp": "cgrad._ops_numeric_extras",
+    "vdot": "cgrad._ops_numeric_extras",
+    "diagflat": "cgrad._ops_numeric_extras",
+    "nextafter": "cgrad._ops_numeric_extras",
+    "mvlgamma": "cgrad._ops_numeric_extras",
+    "histogram": "cgrad._ops_numeric_extras",
+    "nuclear_norm": "cgrad._ops_numeric_extras",
+    "frobenius_norm": "cgrad._ops_numeric_extras",
+    # function forms of Tensor methods (torch.detach, torch.fill, torch.zero_, ...)
+    "detach": "cgrad._ops_inplace_forms",
+    "detach_": "cgrad._ops_inplace_forms",
+    "fill": "cgrad._ops_inplace_forms",
+    "fill_": "cgrad._ops_inplace_forms",
+    "zero_": "cgrad._ops_inplace_forms",
+    "clamp_min_": "cgrad._ops_inplace_forms",
+    "clamp_max_": "cgrad._ops_inplace_forms",
+    "addmv_": "cgrad._ops_inplace_forms",
+    "dropout_": "cgrad._ops_inplace_forms",
 }
 
 
@@ -647,6 +726,14 @@ int = int32
 short = int16
 
 __version__ = "0.1.0"
+
+# PyTorch's numeric constants (torch.pi, torch.e, torch.inf, torch.nan) and torch.newaxis
+import math as _math
+pi = _math.pi
+e = _math.e
+inf = _math.inf
+nan = _math.nan
+newaxis = None
 
 
 def is_floating_point(input):

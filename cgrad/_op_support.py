@@ -155,6 +155,8 @@ def values_indices_type(name):
 RESULT_TYPES = {name: values_indices_type(name) for name in
                 ("sort", "topk", "kthvalue", "median", "nanmedian", "mode", "cummax", "cummin")}
 RESULT_TYPES["aminmax"] = _make("aminmax", ("min", "max"))
+RESULT_TYPES["frexp"] = _make("frexp", ("mantissa", "exponent"))
+RESULT_TYPES["histogram"] = _make("histogram", ("hist", "bin_edges"))
 
 
 def result(name, values):

@@ -85,3 +85,7 @@ __all__ = ["sort", "argsort", "msort", "topk", "kthvalue", "median", "nanmedian"
 from cgrad import _ops_composites  # noqa: E402,F401
 from cgrad import _ops_numeric_composites  # noqa: E402,F401
 from cgrad import _legacy_tensor_types  # noqa: E402,F401  (Tensor.new)
+from cgrad import _ops_view_copies  # noqa: E402,F401  (select_scatter, unsafe_split, ...)
+from cgrad import _ops_real_views  # noqa: E402,F401  (conj, real, angle, ...)
+from cgrad import _ops_numeric_extras  # noqa: E402,F401  (ldexp, frexp, histogram, ...)
+from cgrad import _ops_inplace_forms  # noqa: E402,F401  (bitwise_and_, addmm_, renorm_, ...)

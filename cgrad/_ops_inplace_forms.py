@@ -1,0 +1,88 @@
+"""The function forms PyTorch gives some Tensor methods (torch.detach,
+torch.fill, torch.zero_, torch.clamp_min_, torch.addmv_, ...) and the
+in-place methods cgrad was missing (bitwise_and_ and the other bitwise
+forms, addmm_, renorm_). Each calls the existing op, so values, errors
+and the recorded history are that op's."""
+from cgrad import _C
+from cgrad._op_support import attach
+from cgrad._ops_composites import _inplace
+
+__all__ = ["detach", "detach_", "fill", "fill_", "zero_", "clamp_min_", "clamp_max_", "addmv_", "dropout_"]
+
+
+def detach(input):
+    return input.detach()
+
+
+def detach_(input):
+    return input.detach_()
+
+
+def fill(input, value):
+    """A new tensor of input's shape and dtype filled with value (a number
+    or a 0-d tensor); the gradient reaches a tensor value, not input."""
+    if isinstance(value, _C.Tensor):
+        if value.dim() != 0:
+            raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with {value.dim()} "
+                               "dimensions.")
+        result = _C.empty_like(input).copy_(value.detach().expand(input.shape))
+        attach([result], "FillBackward1", [input, value],
+               lambda grad: (_C.zeros_like(input), grad.sum().to(value.dtype)))
+        return result
+    result = _C.full_like(input, value)
+    attach([result], "FillBackward0", [input], lambda grad: (_C.zeros_like(input),))
+    return result
+
+
+def fill_(input, value):
+    return input.fill_(value)
+
+
+def zero_(input):
+    return input.zero_()
+
+
+def clamp_min_(input, min):
+    return input.clamp_min_(min)
+
+
+def clamp_max_(input, max):
+    return input.clamp_max_(max)
+
+
+def addmv_(input, mat, vec, *, beta=1, alpha=1):
+    return input.addmv_(mat, vec, beta=beta, alpha=alpha)
+
+
+def dropout_(input, p=0.5, train=True):
+    from cgrad.nn import functional as F
+    return F.dropout(input, p, train, inplace=True)
+
+
+def _bitwise_inplace(operator_name, name):
+    operator = getattr(_C.Tensor, operator_name)
+    function = getattr(_C, name[:-1])
+
+    def method(self, other):
+        result = operator(self, other)
+        if result is NotImplemented:     # the function's argument error
+            function(self, other)
+        return result
+    method.__name__ = method.__qualname__ = name
+    return method
+
+
+def _bitwise_not_(self):
+    return self.copy_(self.bitwise_not())
+
+
+_C._install_missing_tensor_methods({
+    "bitwise_and_": _bitwise_inplace("__iand__", "bitwise_and_"),
+    "bitwise_or_": _bitwise_inplace("__ior__", "bitwise_or_"),
+    "bitwise_xor_": _bitwise_inplace("__ixor__", "bitwise_xor_"),
+    "bitwise_left_shift_": _bitwise_inplace("__ilshift__", "bitwise_left_shift_"),
+    "bitwise_right_shift_": _bitwise_inplace("__irshift__", "bitwise_right_shift_"),
+    "bitwise_not_": _bitwise_not_,
+    "addmm_": _inplace(_C.addmm, "addmm_"),
+    "renorm_": _inplace(lambda self, p, dim, maxnorm: self.renorm(p, dim, maxnorm), "renorm_"),
+})

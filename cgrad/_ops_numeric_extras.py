@@ -1,0 +1,175 @@
+"""More of PyTorch's numerical functions, each built from existing
+differentiable ops by PyTorch's own formula (so values, dtypes and the
+gradients agree) or, where there is no gradient, computed whole-array in
+numpy: ldexp, frexp, vdot, diagflat, nextafter, mvlgamma, histogram, and
+the deprecated nuclear_norm / frobenius_norm that old scripts still call.
+The results carry PyTorch's node names (cgrad.nn._named_node)."""
+import math
+import warnings
+
+import numpy as np
+
+from cgrad import _C
+from cgrad._op_support import attach, result as _result
+from cgrad.nn._named_node import named
+
+__all__ = ["ldexp", "frexp", "vdot", "diagflat", "nextafter", "mvlgamma", "histogram", "nuclear_norm",
+           "frobenius_norm"]
+
+_TITLES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
+           "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
+
+
+def _title(dtype):
+    return _TITLES[str(dtype).split(".")[-1]]
+
+
+def _tensor(x):
+    return x if isinstance(x, _C.Tensor) else _C.tensor(x)
+
+
+def ldexp(input, other, *, out=None):
+    """input * 2 ** other, in a floating dtype (PyTorch's composite)."""
+    result = named(_C.mul(input, _C.pow(2.0, other)), "LdexpBackward0")
+    return result if out is None else _C._with_out(result, out, "ldexp")
+
+
+def _ldexp_(self, other):
+    result = ldexp(self, other)
+    if result.dtype != self.dtype and not _C.can_cast(result.dtype, self.dtype):
+        raise RuntimeError(f"ldexp can't be cast to the desired output type {_title(self.dtype)}")
+    return self.mul_(_C.pow(2.0, other))
+
+
+def frexp(input, *, out=None):
+    """(mantissa, exponent) with input = mantissa * 2 ** exponent and
+    0.5 <= |mantissa| < 1; the exponent is int32."""
+    if not input.is_floating_point():
+        raise RuntimeError("cgrad.frexp() only supports floating-point dtypes")
+    mantissa, exponent = np.frexp(input.detach().numpy())
+    exponent = _C.from_numpy(np.ascontiguousarray(exponent, np.int32))
+    values = (_C.from_numpy(np.ascontiguousarray(mantissa)), exponent)
+    # d mantissa / d input = 2 ** -exponent
+    attach([values[0], None], "FrexpBackward0", [input],
+           lambda grads: (grads[0] * _C.pow(2.0, -exponent.to(input.dtype)),),
+           jvp=lambda tangents, nr: None if tangents[0] is None else tangents[0] * _C.pow(2.0, -exponent.to(input.dtype)))
+    return _result("frexp", values) if out is None else _C._with_out(_result("frexp", values), out, "frexp")
+
+
+def vdot(input, other, *, out=None):
+    """The dot product of two 1-D tensors (conjugating the first, which
+    changes nothing for real dtypes)."""
+    if input.dim() != 1 or other.dim() != 1:
+        raise RuntimeError(f"1D tensors expected, but got {input.dim()}D and {other.dim()}D tensors")
+    result = named(_C.dot(input, other), "VdotBackward0")
+    return result if out is None else _C._with_out(result, out, "vdot")
+
+
+def diagflat(input, offset=0):
+    """A 2-D tensor with input's flattened values on diagonal `offset`."""
+    return input.reshape(-1).diag_embed(offset)
+
+
+def nextafter(input, other, *, out=None):
+    """The next representable value after input toward other, in input's
+    dtype. PyTorch's gradient passes through to input and is zero for
+    other."""
+    a, b = _tensor(input), _tensor(other)
+    dtype = _C.promote_types(a.dtype, b.dtype)
+    if not dtype.is_floating_point:
+        raise NotImplementedError(f"\"nextafter_cpu\" not implemented for '{_title(dtype)}'")
+    values = np.nextafter(a.detach().to(dtype).numpy(), b.detach().to(dtype).numpy())
+    result = _C.from_numpy(np.ascontiguousarray(values))
+
+    def backward(grad):
+        return (grad.sum_to_size(a.shape).to(a.dtype), _C.zeros_like(b))
+
+    def jvp(tangents, nr):
+        return None if tangents[0] is None else tangents[0].expand(result.shape).to(dtype)
+
+    attach([result], "NextafterBackward0", [a, b], backward, jvp=jvp)
+    return result if out is None else _C._with_out(result, out, "nextafter")
+
+
+def _nextafter_(self, other):
+    return self.copy_(nextafter(self, other))
+
+
+def mvlgamma(input, p, *, out=None):
+    """The multivariate log-gamma of dimension p:
+    sum_i lgamma(x - i / 2) + p (p - 1) / 4 log(pi)."""
+    if p < 1:
+        raise RuntimeError("p has to be greater than or equal to 1")
+    x = input if input.is_floating_point() else input.to(_C._default_float_dtype())
+    shifts = _C.arange(p, dtype=x.dtype) / -2.0
+    result = (x.unsqueeze(-1) + shifts).lgamma().sum(-1) + p * (p - 1) / 4 * math.log(math.pi)
+    result = named(result, "MvlgammaBackward0")
+    return result if out is None else _C._with_out(result, out, "mvlgamma")
+
+
+def _mvlgamma_(self, p):
+    return self.copy_(mvlgamma(self, p))
+
+
+def histogram(input, bins, *, range=None, weight=None, density=False, out=None):
+    """Counts (or weights) of input's values in `bins` equal bins over
+    `range` (default: the values' min and max) or between the given edges."""
+    if not input.is_floating_point():
+        raise NotImplementedError(f"\"histogramdd\" not implemented for '{_title(input.dtype)}'")
+    values = input.detach().numpy().reshape(-1)
+    if isinstance(bins, _C.Tensor):
+        edges = bins.detach().numpy().astype(values.dtype)
+    else:
+        if bins <= 0:
+            raise RuntimeError(f"cgrad.histogram(): bins must be > 0, but got {bins} for dimension 0")
+        if range is not None and range[0] > range[1]:
+            raise RuntimeError(f"cgrad.histogramdd: min should not exceed max, but got min {range[0]:g} "
+                               f"max {range[1]:g} for dimension 0")
+        edges = int(bins)
+    w = None if weight is None else weight.detach().numpy().reshape(-1)
+    hist, bin_edges = np.histogram(values, bins=edges, range=range, weights=w, density=density)
+    pair = (_C.from_numpy(np.ascontiguousarray(hist, dtype=values.dtype)),
+            _C.from_numpy(np.ascontiguousarray(bin_edges, dtype=values.dtype)))
+
+    def backward(grads):
+        raise RuntimeError("derivative for aten::histogram is not implemented")
+    # PyTorch's node here is its NotImplemented placeholder, by that name
+    attach(list(pair), "NotImplemented", [input, bins if isinstance(bins, _C.Tensor) else None, weight], backward)
+    return _result("histogram", pair) if out is None else _C._with_out(_result("histogram", pair), out, "histogram")
+
+
+def nuclear_norm(input, dim=None, keepdim=False, *, out=None):
+    warnings.warn("at::nuclear_norm is deprecated and it is just left for JIT compatibility. It will be removed in a "
+                  "future PyTorch release. Please use `linalg.matrix_norm(A, 'nuc', dim, keepdim)` instead",
+                  UserWarning, stacklevel=2)
+    from cgrad import linalg
+    if isinstance(dim, bool):      # nuclear_norm(input, keepdim)
+        dim, keepdim = None, dim
+    result = linalg.matrix_norm(input, "nuc", (-2, -1) if dim is None else dim, keepdim)
+    return result if out is None else _C._with_out(result, out, "nuclear_norm")
+
+
+def frobenius_norm(input, dim, keepdim=False, *, out=None):
+    warnings.warn("at::frobenius_norm is deprecated and it is just left for JIT compatibility. It will be removed in "
+                  "a future PyTorch release. Please use `linalg.vector_norm(A, 2., dim, keepdim)` instead",
+                  UserWarning, stacklevel=2)
+    dim = (dim,) if isinstance(dim, int) else tuple(dim)
+    if len(dim) > 2:
+        raise RuntimeError(f"Expected at most 2 dimensions, but got {len(dim)} dimensions instead.")
+    from cgrad import linalg
+    result = named(linalg.vector_norm(input, 2, dim, keepdim), "NormBackward1")
+    return result if out is None else _C._with_out(result, out, "frobenius_norm")
+
+
+def _method(fn):
+    def method(self, *args, **kwargs):
+        return fn(self, *args, **kwargs)
+    method.__name__ = method.__qualname__ = fn.__name__
+    return method
+
+
+_C._install_missing_tensor_methods({
+    "ldexp": _method(ldexp), "ldexp_": _ldexp_, "frexp": _method(frexp), "vdot": _method(vdot),
+    "diagflat": _method(diagflat), "nextafter": _method(nextafter), "nextafter_": _nextafter_,
+    "mvlgamma": _method(mvlgamma), "mvlgamma_": _mvlgamma_, "histogram": _method(histogram),
+})
