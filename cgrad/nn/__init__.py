@@ -10,9 +10,9 @@ from cgrad.nn.modules.activation_pointwise import (Hardshrink, Hardsigmoid, Hard
                                                    Tanhshrink, Threshold)
 from cgrad.nn.modules import _LAYERS
 from cgrad.nn.modules import *  # noqa: F401,F403  (the layer modules, listed in _LAYERS)
-from cgrad.nn.parameter import Parameter
+from cgrad.nn.parameter import Buffer, Parameter
 
-__all__ = ["functional", "init", "Parameter", "Module", "Linear", "Identity", "Flatten", "Sequential",
+__all__ = ["functional", "init", "Parameter", "Buffer", "Module", "Linear", "Identity", "Flatten", "Sequential",
            "ModuleList", "ModuleDict", "ReLU", "Tanh", "Sigmoid", "Softmax", "LogSoftmax", "Dropout",
            "MSELoss", "CrossEntropyLoss", "NLLLoss", "LeakyReLU", "ELU", "GELU", "SiLU", "Softplus",
            "L1Loss", "SmoothL1Loss", "BCELoss", "BCEWithLogitsLoss", "Hardtanh", "ReLU6",

@@ -1,7 +1,8 @@
-"""nn.Parameter: a leaf tensor that a Module registers as a parameter."""
+"""nn.Parameter: a leaf tensor that a Module registers as a parameter; and
+nn.Buffer, the mark that assigns a tensor as a module's buffer."""
 from cgrad._C import Tensor
 
-__all__ = ["Parameter"]
+__all__ = ["Parameter", "Buffer"]
 
 
 class Parameter(Tensor):
@@ -35,3 +36,27 @@ class Parameter(Tensor):
         result = type(self)(self.data.clone(), self.requires_grad)     # clone keeps the strides
         memo[id(self)] = result
         return result
+
+
+class _BufferMeta(type(Tensor)):
+    """isinstance(t, Buffer) holds for the tensors Buffer() returned, which
+    are plain Tensors (as in PyTorch) marked by `_is_buffer`."""
+
+    def __instancecheck__(cls, instance):
+        if cls is Buffer:
+            return isinstance(instance, Tensor) and getattr(instance, "_is_buffer", False)
+        return super().__instancecheck__(instance)
+
+
+class Buffer(Tensor, metaclass=_BufferMeta):
+    """`module.name = nn.Buffer(t, persistent=True)` registers t (detached,
+    requires_grad kept) as a buffer, as register_buffer does."""
+
+    def __new__(cls, data=None, *, persistent=True):
+        if data is None:
+            from cgrad import _C
+            data = _C.empty(0)
+        t = data.detach().requires_grad_(data.requires_grad)
+        t.persistent = persistent
+        t._is_buffer = True
+        return t

@@ -9,7 +9,7 @@ from collections import OrderedDict, namedtuple
 
 from cgrad._C import Tensor
 from cgrad.nn.modules._hooks import BackwardHook, add_hook
-from cgrad.nn.parameter import Parameter
+from cgrad.nn.parameter import Buffer, Parameter
 
 __all__ = ["Module"]
 
@@ -228,7 +228,12 @@ class Module:
                 modules[name] = value
             else:
                 buffers = d.get("_buffers")
-                if buffers is not None and name in buffers:
+                if isinstance(value, Buffer):
+                    if buffers is None:
+                        raise AttributeError("cannot assign buffer before Module.__init__() call")
+                    self._discard(name, d, self._parameters, self._modules)
+                    self.register_buffer(name, value, value.persistent)
+                elif buffers is not None and name in buffers:
                     if value is not None and not isinstance(value, Tensor):
                         raise TypeError(f"cannot assign '{_typename(value)}' as buffer '{name}' "
                                         "(torch.Tensor or None expected)")
