@@ -1,6 +1,6 @@
 """cgrad.optim: PyTorch's optimizers (SGD, Adam, AdamW, RMSprop, Adagrad,
-Adadelta, Adamax, NAdam, RAdam, LBFGS) with their update rules, and
-lr_scheduler."""
+Adadelta, Adamax, NAdam, RAdam, Rprop, ASGD, LBFGS) with their update
+rules, lr_scheduler and swa_utils."""
 from cgrad.optim.adadelta import Adadelta
 from cgrad.optim.adagrad import Adagrad
 from cgrad.optim.adam import Adam, AdamW
@@ -11,7 +11,10 @@ from cgrad.optim.optimizer import Optimizer
 from cgrad.optim.radam import RAdam
 from cgrad.optim.rmsprop import RMSprop
 from cgrad.optim.sgd import SGD
+from cgrad.optim.asgd import ASGD
+from cgrad.optim.rprop import Rprop
 from cgrad.optim import lr_scheduler
+from cgrad.optim import swa_utils
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "NAdam", "RAdam",
-           "LBFGS", "lr_scheduler"]
+           "LBFGS", "Rprop", "ASGD", "lr_scheduler", "swa_utils"]
