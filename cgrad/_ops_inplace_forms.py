@@ -1,8 +1,12 @@
 """The function forms PyTorch gives some Tensor methods (torch.detach,
 torch.fill, torch.zero_, torch.clamp_min_, torch.addmv_, ...) and the
 in-place methods cgrad was missing (bitwise_and_ and the other bitwise
-forms, addmm_, renorm_). Each calls the existing op, so values, errors
-and the recorded history are that op's."""
+forms, addmm_, renorm_), and apply_/map_, which call a Python function per
+element (as PyTorch's do: they exist for convenience, not speed). Each
+other one calls the existing op, so values, errors and the recorded
+history are that op's."""
+import numpy as np
+
 from cgrad import _C
 from cgrad._op_support import attach
 from cgrad._ops_composites import _inplace
@@ -27,10 +31,12 @@ def fill(input, value):
                                "dimensions.")
         result = _C.empty_like(input).copy_(value.detach().expand(input.shape))
         attach([result], "FillBackward1", [input, value],
-               lambda grad: (_C.zeros_like(input), grad.sum().to(value.dtype)))
+               lambda grad: (_C.zeros_like(input), grad.sum().to(value.dtype)),
+               jvp=lambda tangents, nr: None if tangents[1] is None else tangents[1].expand(input.shape).clone())
         return result
     result = _C.full_like(input, value)
-    attach([result], "FillBackward0", [input], lambda grad: (_C.zeros_like(input),))
+    attach([result], "FillBackward0", [input], lambda grad: (_C.zeros_like(input),),
+           jvp=lambda tangents, nr: _C.zeros_like(result))
     return result
 
 
@@ -76,7 +82,28 @@ def _bitwise_not_(self):
     return self.copy_(self.bitwise_not())
 
 
+def _apply_(self, callable):
+    """self[i] = callable(self[i]) for every element, in place."""
+    if self.requires_grad:
+        raise RuntimeError("Can't call apply_() on Variable that requires grad. Use var.detach().apply_() instead.")
+    values = self.numpy()
+    results = np.frompyfunc(callable, 1, 1)(values) if values.size else values
+    return self.copy_(_C.from_numpy(np.ascontiguousarray(np.asarray(results).astype(values.dtype))))
+
+
+def _map_(self, tensor, callable):
+    """self[i] = callable(self[i], tensor[i]) with tensor broadcast to self."""
+    if self.requires_grad:
+        raise RuntimeError("Can't call map_() on Variable that requires grad. Use var.detach().map_() instead.")
+    other = tensor.expand(self.shape).numpy()
+    values = self.numpy()
+    results = np.frompyfunc(callable, 2, 1)(values, other) if values.size else values
+    return self.copy_(_C.from_numpy(np.ascontiguousarray(np.asarray(results).astype(values.dtype))))
+
+
 _C._install_missing_tensor_methods({
+    "apply_": _apply_,
+    "map_": _map_,
     "bitwise_and_": _bitwise_inplace("__iand__", "bitwise_and_"),
     "bitwise_or_": _bitwise_inplace("__ior__", "bitwise_or_"),
     "bitwise_xor_": _bitwise_inplace("__ixor__", "bitwise_xor_"),

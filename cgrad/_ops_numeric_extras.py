@@ -10,7 +10,7 @@ import warnings
 import numpy as np
 
 from cgrad import _C
-from cgrad._op_support import attach, result as _result
+from cgrad._op_support import attach, forward_ad_not_implemented, result as _result
 from cgrad.nn._named_node import named
 
 __all__ = ["ldexp", "frexp", "vdot", "diagflat", "nextafter", "mvlgamma", "histogram", "nuclear_norm",
@@ -134,7 +134,8 @@ def histogram(input, bins, *, range=None, weight=None, density=False, out=None):
     def backward(grads):
         raise RuntimeError("derivative for aten::histogram is not implemented")
     # PyTorch's node here is its NotImplemented placeholder, by that name
-    attach(list(pair), "NotImplemented", [input, bins if isinstance(bins, _C.Tensor) else None, weight], backward)
+    attach(list(pair), "NotImplemented", [input, bins if isinstance(bins, _C.Tensor) else None, weight], backward,
+           jvp=forward_ad_not_implemented("histogram"))
     return _result("histogram", pair) if out is None else _C._with_out(_result("histogram", pair), out, "histogram")
 
 

@@ -214,15 +214,18 @@ def test_dim_given_as_integer_tensor_or_numpy_int():
     compare_with_torch(lambda lib, a: a.prod(np.int64(1)), a)
 
 
-def test_out_is_not_supported():
-    a = cgrad.ones(2, 3)
-    for fn in (lambda: cgrad.max(a, 1, out=(cgrad.ones(2), cgrad.ones(2))),
-               lambda: cgrad.amax(a, 1, out=cgrad.ones(2)), lambda: cgrad.prod(a, 1, out=cgrad.ones(2)),
-               lambda: cgrad.var(a, 1, out=cgrad.ones(2)), lambda: cgrad.logsumexp(a, 1, out=cgrad.ones(2)),
-               lambda: cgrad.argmin(a, 1, out=cgrad.ones(2))):
-        with pytest.raises(NotImplementedError):
-            fn()
-    assert values(cgrad.amax(a, 1, out=None)).tolist() == [1.0, 1.0]
+def test_out_is_written():
+    a = cgrad.tensor([[1.0, 5.0, 2.0], [4.0, 3.0, 6.0]])
+    values_out, indices_out = cgrad.empty(0), cgrad.empty(0, dtype=cgrad.int64)
+    result = cgrad.max(a, 1, out=(values_out, indices_out))
+    assert result.values is values_out and values_out.tolist() == [5.0, 6.0] and indices_out.tolist() == [1, 2]
+    for fn, expected in ((cgrad.amax, [5.0, 6.0]), (cgrad.prod, [10.0, 72.0]), (cgrad.var, [4.333333, 2.333333])):
+        out = cgrad.empty(2)
+        assert fn(a, 1, out=out) is out
+        np.testing.assert_allclose(values(out), expected, rtol=1e-6)
+    indices = cgrad.empty(2, dtype=cgrad.int64)
+    assert cgrad.argmin(a, 1, out=indices) is indices and indices.tolist() == [0, 1]
+    assert values(cgrad.amax(a, 1, out=None)).tolist() == [5.0, 6.0]
 
 
 def test_builtin_max_not_shadowed():
