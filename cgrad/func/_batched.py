@@ -203,7 +203,8 @@ def dispatch(name, op, args, kwargs):
     fn = RULES.get(name)
     if fn is not None:
         return fn(op, level, args, kwargs)
-    if name.startswith("F."):
+    prefix, dot, bare = name.partition(".")
+    if dot:
         original = getattr(op, "_vmap_original", op)
         if type(original).__name__ == "function":
             try:
@@ -211,10 +212,10 @@ def dispatch(name, op, args, kwargs):
             except TypeError as error:
                 if "BatchedTensor" not in str(error):
                     raise
-        name = name[2:]
-        fn = RULES.get(name)
+        fn = RULES.get(bare) if prefix == "F" else None
         if fn is not None:
             return fn(op, level, args, kwargs)
+        name = bare if prefix == "F" else prefix + "_" + bare      # aten's name: linalg_inv
     return fallback(name, op, level, args, kwargs)
 
 
@@ -408,8 +409,17 @@ def _wrappable(name, value):
 
 
 def _namespaces():
+    import cgrad.linalg
     import cgrad.nn.functional as F
-    return (("cgrad", cgrad), ("F", F))
+    return (("cgrad", cgrad), ("F", F), ("linalg", cgrad.linalg))
+
+
+def _load_lazy_functions():
+    """cgrad's lazily loaded functions (cgrad.det, ...) bound now, so that
+    the wrappers cover them whether or not they were used before."""
+    for name, module_name in cgrad._LAZY_ATTRIBUTES.items():
+        if module_name != "cgrad." + name:
+            getattr(cgrad, name)
 
 
 _BY_MODULE = {}     # module prefix -> ({name: original}, {name: wrapper}), for one dict update each
@@ -418,6 +428,7 @@ _BY_MODULE = {}     # module prefix -> ({name: original}, {name: wrapper}), for 
 def _build_wrappers():
     if _WRAPPERS:
         return
+    _load_lazy_functions()
     for prefix, module in _namespaces():
         originals, wrappers = {}, {}
         for name, value in list(vars(module).items()):
