@@ -80,22 +80,18 @@ def _solver(a_pos, b_pos, a_name, b_name, vector_case=True):
             return fallback(op.__name__, op, level, args, kwargs)
         if A.dim() < 2 or B.dim() < (1 if vector_case else 2):
             return _own_error(op, level, args, kwargs)
-        left = _get_arg(args, kwargs, len(args) + 1, "left", True)
         vector = vector_case and _vector_rhs(A, B)
         A, B = _operands(level, [A, B], [2, 1 if vector else 2])
-        if vector:
-            B = B.unsqueeze(-1 if left else -2)
+        if vector:          # a column whatever `left` says, as PyTorch (XA = B then refuses it)
+            B = B.unsqueeze(-1)
         _set_arg(args, kwargs, a_pos, a_name, A)
         _set_arg(args, kwargs, b_pos, b_name, B)
         result = op(*args, **kwargs)
         if vector:
-            squeeze = -1 if left else -2
-            if isinstance(result, tuple):       # solve_ex's (result, info), lstsq's solution first
-                parts = list(result)
-                parts[0] = parts[0].squeeze(squeeze)
-                result = type(result)(parts)
+            if isinstance(result, tuple):       # solve_ex's (result, info)
+                result = type(result)([result[0].squeeze(-1)] + list(result[1:]))
             else:
-                result = result.squeeze(squeeze)
+                result = result.squeeze(-1)
         return wrap(result, level)
     return run
 
