@@ -411,7 +411,8 @@ def _wrappable(name, value):
 def _namespaces():
     import cgrad.linalg
     import cgrad.nn.functional as F
-    return (("cgrad", cgrad), ("F", F), ("linalg", cgrad.linalg))
+    import cgrad.special
+    return (("cgrad", cgrad), ("F", F), ("linalg", cgrad.linalg), ("special", cgrad.special))
 
 
 def _load_lazy_functions():
@@ -451,7 +452,9 @@ ge not_equal greater greater_equal less less_equal logical_and logical_or logica
 bitwise_xor heaviside lerp where masked_fill isclose expand_as view_as reshape_as type_as mm bmm mv dot
 matmul outer ger inner index_select gather scatter scatter_add copy_ add_ sub_ mul_ div_ pow_ lerp_
 masked_fill_ clamp clamp_ clip clip_ max min addmm fmod_ remainder_ atan2_ hypot_ copysign_ xlogy_
-heaviside_ float_power_ floor_divide_ true_divide_ divide_""".split()
+heaviside_ float_power_ floor_divide_ true_divide_ divide_ index_add index_add_ index_copy index_copy_
+index_fill index_fill_ index_put index_put_ put put_ take masked_scatter masked_scatter_ masked_select cross
+cholesky_solve addmv addr baddbmm addbmm quantile nanquantile prelu""".split()
 # random in-place methods consult vmap's randomness even on unbatched tensors
 RANDOM_METHODS = "normal_ uniform_ bernoulli_ random_ exponential_ geometric_ cauchy_ log_normal_".split()
 _TENSOR_METHODS = {}        # name -> (original, wrapper)
