@@ -129,6 +129,8 @@ include "default_dtype.pxi"
 include "tape_record.pxi"
 include "relu_double_backward.pxi"
 include "forward_rules_extra.pxi"
+include "random_draw_nodes.pxi"
+include "forward_rules_backward_nodes.pxi"
 
 # Last: the op table's module (cgrad._table_ops, see its .pyx) cimports this
 # one and, at its import, installs its ops here and on Tensor.
