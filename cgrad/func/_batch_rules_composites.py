@@ -185,3 +185,71 @@ def like_rule(op, level, args, kwargs):
 
 for _name, _core in (("avg_pool1d", 2), ("max_pool1d", 2), ("adaptive_avg_pool1d", 2)):
     rule(_name)(_merge_batch(_name, _core))     # cgrad.<pool> as F.<pool>
+
+
+@rule("group_norm")
+def group_norm_rule(op, level, args, kwargs):
+    """cgrad.group_norm as F.group_norm (cudnn_enabled changes nothing on CPU)."""
+    from cgrad.func._batch_rules_layers import group_norm_rule as layer_rule
+    args, kwargs = list(args[:5]), {k: v for k, v in kwargs.items() if k != "cudnn_enabled"}
+    return layer_rule(op, level, args, kwargs)
+
+
+def _contracted(dims, rank_a, rank_b):
+    """tensordot's dims as two lists of logical dims (non-negative)."""
+    if isinstance(dims, int):
+        if dims < 0:
+            return None
+        return list(range(rank_a - dims, rank_a)), list(range(dims))
+    if isinstance(dims, Tensor):
+        dims = dims.tolist()
+    da, db = dims
+    da, db = ([da], [db]) if isinstance(da, int) else (list(da), list(db))
+    if len(da) != len(db):
+        return None
+    return [d % max(rank_a, 1) for d in da], [d % max(rank_b, 1) for d in db]
+
+
+@rule("tensordot")
+def tensordot_rule(op, level, args, kwargs):
+    """One batched matrix product: each operand's free dims gathered in
+    front of (a) or behind (b) its contracted ones, flattened to a matrix
+    per sample."""
+    a, b = args[0], args[1]
+    dims = args[2] if len(args) > 2 else kwargs.get("dims", 2)
+    if (not isinstance(a, Tensor) or not isinstance(b, Tensor) or "out" in kwargs
+            or isinstance(dims, BatchedTensor)):
+        return fallback(op.__name__, op, level, args, kwargs)
+    pair = _contracted(dims, a.dim(), b.dim())
+    if pair is None or any(a.shape[i] != b.shape[j] for i, j in zip(*pair)) or len(set(pair[0])) != len(
+            pair[0]) or len(set(pair[1])) != len(pair[1]):
+        return _own_error(op, level, args, kwargs)
+    size = level_info(level).size
+    da, db = pair
+    free_a = [d for d in range(a.dim()) if d not in da]
+    free_b = [d for d in range(b.dim()) if d not in db]
+    va = materialize(a, level, size).permute([0] + [d + 1 for d in free_a + da])
+    vb = materialize(b, level, size).permute([0] + [d + 1 for d in db + free_b])
+    shape_a = [a.shape[d] for d in free_a]
+    shape_b = [b.shape[d] for d in free_b]
+    k = 1
+    for d in da:
+        k *= a.shape[d]
+    product = cgrad.bmm(va.reshape((size, -1, k)), vb.reshape((size, k, -1)))
+    return wrap(product.reshape([size] + shape_a + shape_b), level)
+
+
+@rule("kron")
+def kron_rule(op, level, args, kwargs):
+    """Each pair of dims (a's i-th, b's i-th) becomes one dim of size
+    a_i * b_i: a spread over even positions, b over odd, multiplied."""
+    a, b = args[0], args[1] if len(args) > 1 else kwargs.get("other")
+    if not isinstance(a, Tensor) or not isinstance(b, Tensor) or "out" in kwargs:
+        return fallback(op.__name__, op, level, args, kwargs)
+    size = level_info(level).size
+    rank = max(a.dim(), b.dim())
+    sa = (1,) * (rank - a.dim()) + tuple(a.shape)
+    sb = (1,) * (rank - b.dim()) + tuple(b.shape)
+    va = materialize(a, level, size).reshape((size,) + sum(((n, 1) for n in sa), ()))
+    vb = materialize(b, level, size).reshape((size,) + sum(((1, n) for n in sb), ()))
+    return wrap((va * vb).reshape((size,) + tuple(x * y for x, y in zip(sa, sb))), level)

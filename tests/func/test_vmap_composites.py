@@ -87,3 +87,20 @@ def test_data_dependent_shapes_refused_as_torch(call, aten):
         with pytest.raises(RuntimeError) as expected:
             torch.func.vmap(lambda a: call(torch, a))(torch.tensor(R(B, 4)))
         assert str(expected.value) == message
+
+
+MORE = [
+    ("group_norm", lambda L, a, w: L.group_norm(a, 2, w), [R(B, 2, 4, 3), R(4)], (0, None)),
+    ("tensordot_int", lambda L, a, b: L.tensordot(a, b, 1), [R(B, 2, 3), R(3, 4)], (0, None)),
+    ("tensordot_b_batched", lambda L, a, b: L.tensordot(a, b, dims=([1, 0], [0, 2])), [R(3, 2), R(B, 2, 4, 3)],
+     (None, 0)),
+    ("tensordot_both", lambda L, a, b: L.tensordot(a, b), [R(B, 4, 2, 3), R(B, 2, 3, 5)], 0),
+    ("tensordot_zero", lambda L, a, b: L.tensordot(a, b, 0), [R(B, 2), R(B, 3)], 0),
+    ("kron", lambda L, a, b: L.kron(a, b), [R(B, 2, 3), R(B, 2, 2)], 0),
+    ("kron_ranks", lambda L, a, b: L.kron(a, b), [R(B, 2), R(3, 2, 2)], (0, None)),
+]
+
+
+@pytest.mark.parametrize("name,fn,arrays,in_dims", MORE, ids=[c[0] for c in MORE])
+def test_more_composites(name, fn, arrays, in_dims):
+    check_vmap(fn, arrays, in_dims, atol=1e-9)
