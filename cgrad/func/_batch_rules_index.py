@@ -23,7 +23,7 @@ def _batched_at(x, level):
 
 # --- flat positions ------------------------------------------------------------------
 
-def _flat_positions(op, level, args, kwargs, index, numel):
+def _flat_positions(level, index, numel):
     """The batch's index (batch dim in front, flattened per sample) with
     negative positions wrapped; None when one is out of range (the caller
     then lets one sample raise the op's own error)."""
@@ -41,7 +41,7 @@ def take_rule(op, level, args, kwargs):
         return fallback(op.__name__, op, level, args, kwargs)
     size = level_info(level).size
     values = materialize(x, level, size).reshape((size, -1))
-    positions = _flat_positions(op, level, args, kwargs, index, values.shape[1])
+    positions = _flat_positions(level, index, values.shape[1])
     if positions is None:
         return _own_error(op, level, args, kwargs)
     return wrap(values.gather(1, positions).reshape((size,) + tuple(index.shape)), level)
@@ -56,7 +56,7 @@ def put_rule(op, level, args, kwargs):
     size = level_info(level).size
     values = materialize(x, level, size)
     numel = values[0].numel() if size else 0
-    positions = _flat_positions(op, level, args, kwargs, index, numel)
+    positions = _flat_positions(level, index, numel)
     if positions is None or source.numel() != index.numel():
         return _own_error(op, level, args, kwargs)
     offsets = cgrad.arange(size, dtype=positions.dtype).unsqueeze(1) * numel

@@ -9,7 +9,6 @@ weights are shared by the samples; a weight batched at the level takes
 the fallback."""
 import cgrad
 from cgrad._C import Tensor
-from cgrad.func._batch_rules import _pad_value
 from cgrad.func._batch_rules_linalg import _own_error
 from cgrad.func._batch_rules_nn import _bind
 from cgrad.func._batched import BatchedTensor, call_F, fallback, level_info, materialize, rule, unwrap, wrap
