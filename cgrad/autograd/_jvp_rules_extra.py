@@ -51,7 +51,8 @@ def _prelu(node, inputs, t, out, nr):
 
 RANDOM_NODES = ("BernoulliBackward1", "BernoulliBackward2", "CauchyBackward0", "ExponentialBackward0",
                 "GeometricBackward0", "LogNormalBackward0", "NormalBackward0", "RandomBackward0",
-                "UniformBackward0")
+                "UniformBackward0", "BernoulliBackward0", "NormalBackward1", "NormalBackward2", "NormalBackward3",
+                "PoissonBackward0")
 VIEW_NODES = ("AliasBackward0", "AsStridedBackward0", "ExpandBackward0", "PermuteBackward0",
               "ReshapeAliasBackward0", "SelectBackward0", "SliceBackward0", "SplitBackward0",
               "SplitWithSizesBackward0", "SqueezeBackward0", "SqueezeBackward1", "SqueezeBackward2",
@@ -60,16 +61,10 @@ VIEW_NODES = ("AliasBackward0", "AsStridedBackward0", "ExpandBackward0", "Permut
               "UnsqueezeBackward1", "ViewBackward0")
 
 # Differentiable nodes still served by the transpose of their VJP (one extra
-# backward per tangent): the backward-of-backward nodes (reached only by
-# forward-over-reverse through pooling, padding, nll_loss, embedding,
-# select/slice backward), and CopySlices / as_strided_scatter, whose writes
-# forward_ad.pxi handles itself (fw_record_write).
+# backward per tangent): CopySlices, whose writes forward_ad.pxi handles
+# itself (fw_record_write). The backward-of-backward nodes have their own
+# formulas (src/cgrad/forward_rules_backward_nodes.pxi).
 TRANSPOSED = frozenset("""
-AdaptiveAvgPool2DBackwardBackward0 AdaptiveMaxPool2DBackwardBackward0 AvgPool2DBackwardBackward0
-EmbeddingDenseBackwardBackward0 MaxPool2DWithIndicesBackwardBackward0 NllLoss2DBackwardBackward0
-NllLossBackwardBackward0 ReflectionPad1DBackwardBackward0 ReflectionPad2DBackwardBackward0
-ReflectionPad3DBackwardBackward0 ReplicationPad1DBackwardBackward0 ReplicationPad2DBackwardBackward0
-ReplicationPad3DBackwardBackward0 SelectBackwardBackward0 SliceBackwardBackward0 AsStridedScatterBackward0
 CopySlices
 """.split())
 

@@ -120,7 +120,9 @@ def _reduction(full_op=None, dim_pos=1):
             fn = full_op if full_op is not None else op
             result = fn(*args, **kwargs)
             if keepdim:
-                result = result.reshape((x.shape[0],) + (1,) * rank)
+                shape = (x.shape[0],) + (1,) * rank
+                result = (type(result)([r.reshape(shape) for r in result]) if isinstance(result, tuple)
+                          else result.reshape(shape))       # std_mean, aminmax: every part
             return wrap(result, level)
         _set_arg(args, kwargs, dim_pos, "dim", _shift_dims(dim, rank))
         return wrap(op(*args, **kwargs), level)
@@ -136,6 +138,8 @@ def _full(name):
 
 for _name in ("sum", "mean", "prod", "nansum", "nanmean", "amax", "amin", "argmax", "argmin", "all", "any",
               "std", "var", "logsumexp", "count_nonzero"):
+    rule(_name)(_reduction())
+for _name in ("std_mean", "var_mean", "aminmax"):
     rule(_name)(_reduction())
 rule("max")(_reduction(_full("amax")))
 rule("min")(_reduction(_full("amin")))
@@ -425,6 +429,31 @@ def addmm_rule(op, level, args, kwargs):
     beta, alpha = kwargs.get("beta", 1), kwargs.get("alpha", 1)
     product = matmul_rule(op, level, (m1, m2), {})
     return beta * inp + alpha * product if (beta, alpha) != (1, 1) else inp + product
+
+
+def _add_product(ranks, product, reduce_first=False):
+    """addmv, addr, baddbmm, addbmm: beta * input + alpha * (a . b), the
+    product through its own rule; beta == 0 ignores input (its NaNs too)."""
+    def run(op, level, args, kwargs):
+        inp, a, b = args[0], args[1], args[2]
+        if len(args) > 3 or (a.dim(), b.dim()) != ranks:
+            return fallback(op.__name__, op, level, args, kwargs)   # legacy positional beta/alpha, errors
+        beta, alpha = kwargs.get("beta", 1), kwargs.get("alpha", 1)
+        result = product(op, level, (a, b), {})
+        if reduce_first:
+            result = result.sum(0)
+        if alpha != 1:
+            result = result * alpha
+        if beta == 0:
+            return result
+        return inp + result if beta == 1 else inp * beta + result
+    return run
+
+
+rule("addmv")(_add_product((2, 1), matmul_rule))
+rule("addr")(_add_product((1, 1), outer_rule))
+rule("baddbmm")(_add_product((3, 3), matmul_rule))
+rule("addbmm")(_add_product((3, 3), matmul_rule, reduce_first=True))
 
 
 # --- queries and factories that see the logical (per-sample) tensor ----------

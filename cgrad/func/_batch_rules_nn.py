@@ -299,7 +299,20 @@ def layer_norm_rule(op, level, args, kwargs):
     """The normalized dims are the last ones, the same in every sample."""
     arguments = _bind("layer_norm", args, kwargs)
     if any(type(arguments[k]) is BatchedTensor and arguments[k]._level == level for k in ("weight", "bias")):
-        return fallback("layer_norm", op, level, args, kwargs)
+        # a weight or bias per sample: normalized without them, then scaled
+        # and shifted by them (padded to the sample's rank)
+        size = level_info(level).size
+        x = materialize(arguments["input"], level, size)
+        result = call_F("layer_norm", x, arguments["normalized_shape"], None, None, arguments["eps"])
+        for name in ("weight", "bias"):
+            t = arguments[name]
+            if t is None:
+                continue
+            v = t._value if type(t) is BatchedTensor and t._level == level else t.unsqueeze(0)
+            for _ in range(x.dim() - v.dim()):
+                v = v.unsqueeze(1)
+            result = result * v if name == "weight" else result + v
+        return wrap(result, level)
     value, _ = unwrap(arguments["input"], level)
     return wrap(call_F("layer_norm", value, arguments["normalized_shape"], arguments["weight"],
                        arguments["bias"], arguments["eps"]), level)

@@ -203,7 +203,8 @@ def dispatch(name, op, args, kwargs):
     fn = RULES.get(name)
     if fn is not None:
         return fn(op, level, args, kwargs)
-    if name.startswith("F."):
+    prefix, dot, bare = name.partition(".")
+    if dot:
         original = getattr(op, "_vmap_original", op)
         if type(original).__name__ == "function":
             try:
@@ -211,10 +212,10 @@ def dispatch(name, op, args, kwargs):
             except TypeError as error:
                 if "BatchedTensor" not in str(error):
                     raise
-        name = name[2:]
-        fn = RULES.get(name)
+        fn = RULES.get(bare) if prefix == "F" else None
         if fn is not None:
             return fn(op, level, args, kwargs)
+        name = bare if prefix == "F" else prefix + "_" + bare      # aten's name: linalg_inv
     return fallback(name, op, level, args, kwargs)
 
 
@@ -408,8 +409,18 @@ def _wrappable(name, value):
 
 
 def _namespaces():
+    import cgrad.linalg
     import cgrad.nn.functional as F
-    return (("cgrad", cgrad), ("F", F))
+    import cgrad.special
+    return (("cgrad", cgrad), ("F", F), ("linalg", cgrad.linalg), ("special", cgrad.special))
+
+
+def _load_lazy_functions():
+    """cgrad's lazily loaded functions (cgrad.det, ...) bound now, so that
+    the wrappers cover them whether or not they were used before."""
+    for name, module_name in cgrad._LAZY_ATTRIBUTES.items():
+        if module_name != "cgrad." + name:
+            getattr(cgrad, name)
 
 
 _BY_MODULE = {}     # module prefix -> ({name: original}, {name: wrapper}), for one dict update each
@@ -418,6 +429,7 @@ _BY_MODULE = {}     # module prefix -> ({name: original}, {name: wrapper}), for 
 def _build_wrappers():
     if _WRAPPERS:
         return
+    _load_lazy_functions()
     for prefix, module in _namespaces():
         originals, wrappers = {}, {}
         for name, value in list(vars(module).items()):
@@ -440,7 +452,9 @@ ge not_equal greater greater_equal less less_equal logical_and logical_or logica
 bitwise_xor heaviside lerp where masked_fill isclose expand_as view_as reshape_as type_as mm bmm mv dot
 matmul outer ger inner index_select gather scatter scatter_add copy_ add_ sub_ mul_ div_ pow_ lerp_
 masked_fill_ clamp clamp_ clip clip_ max min addmm fmod_ remainder_ atan2_ hypot_ copysign_ xlogy_
-heaviside_ float_power_ floor_divide_ true_divide_ divide_""".split()
+heaviside_ float_power_ floor_divide_ true_divide_ divide_ index_add index_add_ index_copy index_copy_
+index_fill index_fill_ index_put index_put_ put put_ take masked_scatter masked_scatter_ masked_select cross
+cholesky_solve addmv addr baddbmm addbmm quantile nanquantile prelu""".split()
 # random in-place methods consult vmap's randomness even on unbatched tensors
 RANDOM_METHODS = "normal_ uniform_ bernoulli_ random_ exponential_ geometric_ cauchy_ log_normal_".split()
 _TENSOR_METHODS = {}        # name -> (original, wrapper)

@@ -12,6 +12,7 @@ graph does the differentiating (create_graph=True included). The node is
 a cgrad.autograd.Function whose forward marks the (fresh) result dirty:
 the result object itself becomes the node's output, not a view of it.
 """
+from cgrad import _C
 from cgrad.autograd.function import Function
 
 _CLASSES = {}
@@ -45,8 +46,8 @@ def named(result, name):
     output (and, as in PyTorch, break the backward of a node that saved
     it: pairwise_distance's norm); a result that is a view is copied first,
     so that its base keeps its history and version."""
-    if result.grad_fn is None:
-        return result
+    if result.grad_fn is None or type(result) is not _C.Tensor:
+        return result       # a vmap-batched result: its graph is the batched ops', left as it is
     if result._base is not None:
         result = result.clone()
     return _relabel_class(name).apply(result)

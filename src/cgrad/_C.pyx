@@ -131,6 +131,8 @@ include "relu_double_backward.pxi"
 include "forward_rules_extra.pxi"
 include "dtype_view.pxi"
 include "tensor_resize.pxi"
+include "random_draw_nodes.pxi"
+include "forward_rules_backward_nodes.pxi"
 
 # Last: the op table's module (cgrad._table_ops, see its .pyx) cimports this
 # one and, at its import, installs its ops here and on Tensor.

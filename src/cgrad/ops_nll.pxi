@@ -190,8 +190,9 @@ cdef class NllLoss2DBackward0(NllLossBackward0):
 
 cdef class NllLossBackwardBackward0(Node):
     """The gradient of nll_loss's gradient with respect to grad_output: the
-    loss itself, applied to the incoming gradient."""
-    cdef Tensor target, weight
+    loss itself, applied to the incoming gradient (total_weight for its
+    forward-mode formula: the backward op again, on the tangent)."""
+    cdef Tensor target, weight, total_weight
     cdef _NllSpec spec
 
     cdef tuple apply(self, object grads):
@@ -202,6 +203,7 @@ cdef class NllLossBackwardBackward0(Node):
     cdef void release_saved(self) noexcept:
         self.target = None
         self.weight = None
+        self.total_weight = None
 
 
 cdef class NllLoss2DBackwardBackward0(NllLossBackwardBackward0):
@@ -239,6 +241,7 @@ cdef Tensor op_nll_backward(Tensor g, Tensor target, Tensor weight, Tensor total
         wire1(node, g)
         node.target = target
         node.weight = weight
+        node.total_weight = total
         node.spec = spec
         set_history(gx, node)
     return gx

@@ -243,8 +243,10 @@ def bernoulli(input, *args, generator=None, out=None, **kwargs):
     if p is None:
         need_float(x, "bernoulli_tensor_cpu_p_")
         write_samples(t, rng.random(shape_tuple(x)) < bernoulli_probs(t, x))
+        record_draw(t, BernoulliBackward0, x, None)         # random_draw_nodes.pxi
     else:
         _bernoulli_(t, p, generator)
+        record_not_implemented(t, "bernoulli", x, None)
     return mark_inference(with_out(t, out, "bernoulli"))
 
 
@@ -322,6 +324,11 @@ def normal(*args, generator=None, out=None, dtype=None, layout=None, device=None
         raise cre_invalid("normal", args, kwargs, NORMAL_SIGS)
     t = new_tensor_from_tuple(tuple(shape), dt)
     write_samples(t, rng.standard_normal(tuple(shape)) * sv + mv)
+    if isinstance(mean, Tensor):
+        record_draw(t, NormalBackward3 if isinstance(std, Tensor) else NormalBackward1, <Tensor>mean,
+                    <Tensor>std if isinstance(std, Tensor) else None)
+    else:
+        record_draw(t, NormalBackward2, <Tensor>std, None)
     return mark_inference(with_out(t, out, "normal"))
 
 
@@ -335,7 +342,7 @@ def poisson(input, generator=None):
         raise RuntimeError("invalid Poisson rate, expected rate to be non-negative")
     t = cre_new_preserving(x._ndim, x._shape, x._strides, x._dtype, False)
     write_samples(t, rng_of(generator, "poisson").poisson(rates))
-    return mark_inference(t)
+    return mark_inference(record_draw(t, PoissonBackward0, x, None))
 
 
 def multinomial(input, num_samples, replacement=False, *, generator=None, out=None):
