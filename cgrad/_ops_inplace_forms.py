@@ -9,9 +9,39 @@ import numpy as np
 
 from cgrad import _C
 from cgrad._op_support import attach
+from cgrad import _ops_numeric_composites as _numeric
 from cgrad._ops_composites import _inplace
 
-__all__ = ["detach", "detach_", "fill", "fill_", "zero_", "clamp_min_", "clamp_max_", "addmv_", "dropout_"]
+__all__ = ["is_inference", "get_device", "is_storage", "index_put_", "gcd_", "lcm_", "ldexp_", "detach", "detach_", "fill", "fill_", "zero_", "clamp_min_", "clamp_max_", "addmv_", "dropout_"]
+
+
+def is_inference(input):
+    return input.is_inference()
+
+
+def get_device(input):
+    return input.get_device()
+
+
+def is_storage(obj):
+    """False: cgrad exposes no storage objects (tensors own their buffers)."""
+    return False
+
+
+def index_put_(input, indices, values, accumulate=False):
+    return input.index_put_(indices, values, accumulate)
+
+
+def gcd_(input, other):
+    return input.gcd_(other)
+
+
+def lcm_(input, other):
+    return input.lcm_(other)
+
+
+def ldexp_(input, other):
+    return input.ldexp_(other)
 
 
 def detach(input):
@@ -111,5 +141,7 @@ _C._install_missing_tensor_methods({
     "bitwise_right_shift_": _bitwise_inplace("__irshift__", "bitwise_right_shift_"),
     "bitwise_not_": _bitwise_not_,
     "addmm_": _inplace(_C.addmm, "addmm_"),
+    "gcd_": _inplace(lambda self, other: _numeric.gcd(self, other), "gcd_"),
+    "lcm_": _inplace(lambda self, other: _numeric.lcm(self, other), "lcm_"),
     "renorm_": _inplace(lambda self, p, dim, maxnorm: self.renorm(p, dim, maxnorm), "renorm_"),
 })

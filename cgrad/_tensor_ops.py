@@ -89,3 +89,4 @@ from cgrad import _ops_view_copies  # noqa: E402,F401  (select_scatter, unsafe_s
 from cgrad import _ops_real_views  # noqa: E402,F401  (conj, real, angle, ...)
 from cgrad import _ops_numeric_extras  # noqa: E402,F401  (ldexp, frexp, histogram, ...)
 from cgrad import _ops_inplace_forms  # noqa: E402,F401  (bitwise_and_, addmm_, renorm_, ...)
+from cgrad import _layouts  # noqa: E402,F401  (Tensor.layout)

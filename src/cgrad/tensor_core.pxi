@@ -389,7 +389,8 @@ cdef tuple LAZY_TENSOR_METHODS = (
     "unsafe_split_with_sizes", "conj", "conj_physical", "conj_physical_", "resolve_conj", "resolve_neg", "isreal",
     "is_conj", "is_neg", "angle", "real", "imag", "ldexp", "ldexp_", "frexp", "vdot", "diagflat", "nextafter",
     "nextafter_", "mvlgamma", "mvlgamma_", "histogram", "bitwise_and_", "bitwise_or_", "bitwise_xor_",
-    "bitwise_left_shift_", "bitwise_right_shift_", "bitwise_not_", "addmm_", "renorm_", "apply_", "map_")
+    "bitwise_left_shift_", "bitwise_right_shift_", "bitwise_not_", "addmm_", "renorm_", "apply_", "map_",
+    "gcd_", "lcm_", "layout")
 
 
 cdef class LazyTensorMethod:

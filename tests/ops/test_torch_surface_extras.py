@@ -243,6 +243,16 @@ CASES = {
     "dropout_ eval": lambda lib, x, s, i: lib.dropout_(x.detach().clone(), 0.5, False),
     "addmv_": lambda lib, x, s, i: lib.addmv_(x.detach().clone()[0], s.detach().t(), lib.ones(2), beta=0.5),
     "constants": lambda lib, x, s, i: (lib.pi, lib.e, lib.inf, lib.newaxis),
+    "layout": lambda lib, x, s, i: (x.layout == lib.strided, repr(x.layout).replace("torch.", "cgrad."),
+                                    x.layout == lib.sparse_coo, lib.zeros(2, layout=lib.strided).layout == lib.strided),
+    "is_inference": lambda lib, x, s, i: (lib.is_inference(x), lib.get_device(x), lib.is_storage(x)),
+    "index_put_": lambda lib, x, s, i: lib.index_put_(x.detach().clone(), (lib.tensor([0, 2]),), lib.tensor(5.0)),
+    "gcd_": lambda lib, x, s, i: lib.gcd_(i.clone(), lib.tensor([6, 4, 9, 8], dtype=lib.int32)),
+    "lcm_ method": lambda lib, x, s, i: i.clone().lcm_(lib.tensor([6, 4, 9, 8], dtype=lib.int32)),
+    "ldexp_ function": lambda lib, x, s, i: lib.ldexp_(x.detach().clone(), lib.tensor([1, 2, 0, 3])),
+    "cpu module": lambda lib, x, s, i: (lib.cpu.is_available(), lib.cpu.device_count(), lib.cpu.synchronize(),
+                                        lib.cpu.is_initialized()),
+    "GradScaler alias": lambda lib, x, s, i: lib.GradScaler is lib.amp.GradScaler,
 }
 
 ABSENT_IN_TORCH = {"fill tensor 1-d"}

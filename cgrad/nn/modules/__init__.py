@@ -77,9 +77,9 @@ _LAYERS += ["ConvTranspose1d", "ConvTranspose2d"]
 __all__ += ["ConvTranspose1d", "ConvTranspose2d"]
 from cgrad.nn.modules.pooling import LPPool1d, LPPool2d, MaxUnpool1d, MaxUnpool2d
 from cgrad.nn.modules.dropout import Dropout3d, FeatureAlphaDropout
-from cgrad.nn.modules.loss import MultiLabelMarginLoss, MultiMarginLoss, TripletMarginWithDistanceLoss
+from cgrad.nn.modules.loss import MultiLabelMarginLoss, MultiMarginLoss, NLLLoss2d, TripletMarginWithDistanceLoss
 from cgrad.nn.modules.normalization import LocalResponseNorm
 _LAYERS += ["LPPool1d", "LPPool2d", "MaxUnpool1d", "MaxUnpool2d", "Dropout3d", "FeatureAlphaDropout",
             "LocalResponseNorm"]
 __all__ += ["LPPool1d", "LPPool2d", "MaxUnpool1d", "MaxUnpool2d", "Dropout3d", "FeatureAlphaDropout",
-            "MultiMarginLoss", "MultiLabelMarginLoss", "TripletMarginWithDistanceLoss", "LocalResponseNorm"]
+            "MultiMarginLoss", "MultiLabelMarginLoss", "TripletMarginWithDistanceLoss", "LocalResponseNorm", "NLLLoss2d"]

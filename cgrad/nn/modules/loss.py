@@ -220,3 +220,10 @@ class TripletMarginWithDistanceLoss(_Loss):
 
 
 __all__ += ["MultiMarginLoss", "MultiLabelMarginLoss", "TripletMarginWithDistanceLoss"]
+
+
+class NLLLoss2d(NLLLoss):
+    """PyTorch's deprecated name for NLLLoss over (N, C, H, W) input."""
+
+
+__all__ += ["NLLLoss2d"]

@@ -1,0 +1,80 @@
+"""cgrad.cpu, as torch.cpu: the device-agnostic API for the one CPU device
+(is_available, device_count, synchronize, streams and events that do
+nothing), so code written for `torch.cuda`/`torch.cpu` alike runs."""
+import contextlib
+
+__all__ = ["is_available", "is_initialized", "device_count", "current_device", "set_device", "synchronize",
+           "Stream", "Event", "StreamContext", "stream", "current_stream"]
+
+
+def is_available():
+    return True
+
+
+def is_initialized():
+    return True
+
+
+def device_count():
+    return 1
+
+
+def current_device():
+    return "cpu"
+
+
+def set_device(device):
+    """The CPU is the only device: nothing to set."""
+
+
+def synchronize(device=None):
+    """CPU kernels have finished when they return: nothing to wait for."""
+
+
+class Stream:
+    """The CPU runs one ordered stream; its methods have nothing to wait on."""
+
+    def __init__(self, priority=-1):
+        pass
+
+    def wait_stream(self, stream):
+        pass
+
+    def record_event(self):
+        pass
+
+    def wait_event(self, event):
+        pass
+
+
+class Event:
+    def query(self):
+        return True
+
+    def record(self, stream=None):
+        pass
+
+    def synchronize(self):
+        pass
+
+    def wait(self, stream=None):
+        pass
+
+
+_current_stream = Stream()
+
+
+def current_stream(device=None):
+    return _current_stream
+
+
+class StreamContext(contextlib.AbstractContextManager):
+    def __init__(self, stream):
+        self.stream = stream
+
+    def __exit__(self, *exc):
+        return None
+
+
+def stream(stream):
+    return StreamContext(stream)
