@@ -616,6 +616,8 @@ _LAZY_ATTRIBUTES = {
     "is_same_size": "cgrad._ops_composites",
     "is_signed": "cgrad._ops_composites",
     "argwhere": "cgrad._ops_composites",
+    "scatter_reduce": "cgrad._ops_scatter_reduce",
+    "index_reduce": "cgrad._ops_scatter_reduce",
 }
 
 

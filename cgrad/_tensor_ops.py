@@ -85,3 +85,4 @@ __all__ = ["sort", "argsort", "msort", "topk", "kthvalue", "median", "nanmedian"
 from cgrad import _ops_composites  # noqa: E402,F401
 from cgrad import _ops_numeric_composites  # noqa: E402,F401
 from cgrad import _legacy_tensor_types  # noqa: E402,F401  (Tensor.new)
+from cgrad import _ops_scatter_reduce  # noqa: E402,F401  (scatter_reduce, index_reduce and their in-place forms)
