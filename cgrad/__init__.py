@@ -618,6 +618,9 @@ _LAZY_ATTRIBUTES = {
     "argwhere": "cgrad._ops_composites",
     "scatter_reduce": "cgrad._ops_scatter_reduce",
     "index_reduce": "cgrad._ops_scatter_reduce",
+    "conv3d": "cgrad._functional_aliases",
+    "conv_transpose3d": "cgrad._functional_aliases",
+    "max_pool3d": "cgrad._functional_aliases",
 }
 
 

@@ -41,3 +41,15 @@ def max_pool2d(input, kernel_size, stride=(), padding=0, dilation=1, ceil_mode=F
 def embedding(weight, indices, padding_idx=-1, scale_grad_by_freq=False, sparse=False):
     return F.embedding(indices, weight, None if padding_idx < 0 else padding_idx,
                        scale_grad_by_freq=scale_grad_by_freq, sparse=sparse)
+
+
+# the volumetric ops (torch.conv3d, torch.conv_transpose3d, torch.max_pool3d)
+conv3d = F.conv3d
+conv_transpose3d = F.conv_transpose3d
+
+
+def max_pool3d(input, kernel_size, stride=(), padding=0, dilation=1, ceil_mode=False):
+    return F.max_pool3d(input, kernel_size, stride or None, padding, dilation, ceil_mode=ceil_mode)
+
+
+__all__ += ["conv3d", "conv_transpose3d", "max_pool3d"]

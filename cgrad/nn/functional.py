@@ -882,3 +882,6 @@ from cgrad.nn._rms_norm import rms_norm  # noqa: E402
 __all__ += ["rms_norm"]
 from cgrad.nn._conv_transpose import conv_transpose1d, conv_transpose2d  # noqa: E402
 __all__ += ["conv_transpose1d", "conv_transpose2d"]
+from cgrad.nn._functional_3d import *  # noqa: E402,F401,F403  (conv3d, conv_transpose3d, 3-D pools, grid_sample)
+from cgrad.nn._functional_3d import __all__ as _functional_3d_all  # noqa: E402
+__all__ += _functional_3d_all

@@ -75,3 +75,9 @@ __all__ += ["RMSNorm"]
 from cgrad.nn.modules.conv import ConvTranspose1d, ConvTranspose2d
 _LAYERS += ["ConvTranspose1d", "ConvTranspose2d"]
 __all__ += ["ConvTranspose1d", "ConvTranspose2d"]
+from cgrad.nn.modules.volumetric import (AdaptiveAvgPool3d, AdaptiveMaxPool3d, AvgPool3d, BatchNorm3d, Conv3d,
+                                         ConvTranspose3d, InstanceNorm3d, MaxPool3d)
+_LAYERS += ["Conv3d", "ConvTranspose3d", "MaxPool3d", "AvgPool3d", "AdaptiveAvgPool3d", "AdaptiveMaxPool3d",
+            "BatchNorm3d", "InstanceNorm3d"]
+__all__ += ["Conv3d", "ConvTranspose3d", "MaxPool3d", "AvgPool3d", "AdaptiveAvgPool3d", "AdaptiveMaxPool3d",
+            "BatchNorm3d", "InstanceNorm3d"]
