@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 
 import cgrad
-import cgrad._ops_scatter_reduce  # TEMP until rebuild
 from cgrad.autograd import gradcheck, gradgradcheck
 from helpers import compare_with_torch, rand, requires_torch, torch
 
