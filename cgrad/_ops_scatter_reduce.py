@@ -14,7 +14,8 @@ import warnings
 import numpy as np
 
 from cgrad import _C
-from cgrad._op_support import attach, check_int, check_tensor, np_of, tensor_of, wrap_dim
+from cgrad._op_support import (attach, check_int, check_tensor, forward_ad_not_implemented, np_of, tangent_or_zeros,
+                               tensor_of, wrap_dim)
 from cgrad._op_support import with_out as _with_out
 
 _TITLES = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16", "int64": "Long",
@@ -115,8 +116,28 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True, out=Non
     def backward(g):
         gs, gi = _scatter_reduce_grads(g, input, d, index64, src, res, reduce, include_self)
         return (gi if input.requires_grad else None, gs if src.requires_grad else None)
-    attach([res], "ScatterReduceBackward0", [input, src], backward, saved=[input, src, index, res])
+    attach([res], "ScatterReduceBackward0", [input, src], backward, saved=[input, src, index, res],
+           jvp=lambda t, nr: _scatter_reduce_jvp(input, t[0], d, index64, src, t[1], reduce, include_self, res))
     return res if out is None else _with_out(res, out, "scatter_reduce")
+
+
+def _scatter_reduce_jvp(x, x_t, d, index, src, src_t, reduce, include_self, result):
+    """PyTorch's scatter_reduce_jvp (prod has no formula there: no tangent)."""
+    x_t, src_t = tangent_or_zeros(x_t, x), tangent_or_zeros(src_t, src)
+    if reduce in ("sum", "mean"):
+        return scatter_reduce(x_t, d, index, src_t, reduce, include_self=include_self)
+    if reduce == "prod":
+        return None
+    src_used = src if tuple(index.shape) == tuple(src.shape) else _narrowed(src, index)
+    src_t = src_t if tuple(index.shape) == tuple(src_t.shape) else _narrowed(src_t, index)
+    mask_self = x == result
+    mask_src = src_used == result.gather(d, index)
+    zero = _C.zeros((), dtype=x_t.dtype)
+    count = scatter_reduce(mask_self.to(x_t.dtype), d, index, mask_src.to(x_t.dtype), "sum",
+                           include_self=include_self)
+    summed = scatter_reduce(_C.where(mask_self, x_t, zero), d, index, _C.where(mask_src, src_t, zero), "sum",
+                            include_self=include_self)
+    return summed / count
 
 
 def _src_grad_shaped(gs, src):
@@ -186,7 +207,7 @@ def _delayed_error(t, message):
 
     def backward(g):
         raise RuntimeError(message)
-    attach([res], "DelayedError", [t], backward)
+    attach([res], "DelayedError", [t], backward, jvp=lambda tangents, nr: tangents[0])
     return res
 
 
@@ -247,7 +268,8 @@ def index_reduce(input, dim, index, source, reduce, *, include_self=True, out=No
     def backward(g):
         gs, gi = _index_reduce_grads(g, input, d, index64, source, res, reduce, include_self)
         return (gi if input.requires_grad else None, gs if source.requires_grad else None)
-    attach([res], "IndexReduceBackward0", [input, source], backward, saved=[input, source, index, res])
+    attach([res], "IndexReduceBackward0", [input, source], backward, saved=[input, source, index, res],
+           jvp=forward_ad_not_implemented("index_reduce"))
     return res if out is None else _with_out(res, out, "index_reduce")
 
 

@@ -20,7 +20,7 @@ import numpy as np
 import cgrad
 from cgrad import _C
 from cgrad._C import Tensor
-from cgrad._op_support import attach, np_of, tensor_of
+from cgrad._op_support import attach, forward_ad_not_implemented, np_of, tensor_of
 
 __all__ = ["affine_grid", "grid_sample"]
 
@@ -236,6 +236,9 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
         warnings.warn(_ALIGN_WARNING, stacklevel=2)
         align_corners = False
     _check_grid_sampler(input, grid, mode)
+    if _C._fw_tangent(input) is not None or _C._fw_tangent(grid) is not None:
+        # PyTorch's grid_sampler has no forward-mode formula
+        forward_ad_not_implemented("grid_sampler_2d" if input.dim() == 4 else "grid_sampler_3d")((None, None), 0)
     node = "GridSampler2DBackward0" if input.dim() == 4 else "GridSampler3DBackward0"
     n, c = input.shape[0], input.shape[1]
     sizes = tuple(input.shape[2:])

@@ -157,3 +157,16 @@ def test_known_values_without_torch():
     assert type(out.grad_fn).__name__ == "GridSampler2DBackward0"
     assert type(F.affine_grid(f64(1, 2, 3), (1, 1, 2, 2), align_corners=True).grad_fn).__name__ == \
         "AffineGridGeneratorBackward0"
+
+
+@requires_torch
+def test_forward_ad_refused_as_torch():
+    texts = []
+    for lib in (cgrad, torch):
+        fw = lib.autograd.forward_ad
+        with fw.dual_level(), pytest.raises(NotImplementedError) as info:
+            x = lib.ones(1, 1, 2, 2, dtype=lib.float64)
+            lib.nn.functional.grid_sample(fw.make_dual(x, x), lib.zeros(1, 1, 1, 2, dtype=lib.float64),
+                                          align_corners=False)
+        texts.append(str(info.value))
+    assert texts[0] == texts[1]

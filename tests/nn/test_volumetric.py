@@ -262,3 +262,29 @@ def test_known_values_without_torch():
     m = nn.BatchNorm3d(2)
     m(cgrad.tensor(rand(2, 2, 2, 2, 2)))
     assert m.num_batches_tracked.item() == 1
+
+
+@requires_torch
+def test_forward_ad_matches_torch():
+    """Tangents through the volumetric ops (and conv_transpose1d/2d, whose
+    dual inputs without requires_grad used to get no tangent, then zeros)."""
+    rng = np.random.default_rng(0)
+    x5, t5 = rng.standard_normal((1, 2, 4, 4, 4)), rng.standard_normal((1, 2, 4, 4, 4))
+    w5, tw5 = rng.standard_normal((2, 1, 2, 2, 2)), rng.standard_normal((2, 1, 2, 2, 2))
+    b, tb = rng.standard_normal(2), rng.standard_normal(2)
+    calls = [lambda F, x, w, b: F.conv3d(x, w, b, groups=2, padding=1),
+             lambda F, x, w, b: F.conv_transpose3d(x, w, b, stride=2, groups=2),
+             lambda F, x, w, b: F.conv_transpose2d(x[:, :, 0], w[:, :, 0], b, stride=2, groups=2),
+             lambda F, x, w, b: F.conv_transpose1d(x[0, :, 0, 0], w[:, :, 0, 0], b, groups=2),
+             lambda F, x, w, b: F.max_pool3d(x, 2, stride=1),
+             lambda F, x, w, b: F.avg_pool3d(x, 3, stride=2, padding=1),
+             lambda F, x, w, b: F.adaptive_avg_pool3d(x, (3, 2, 3)),
+             lambda F, x, w, b: F.adaptive_max_pool3d(x, (3, 2, 3))]
+    for call in calls:
+        tangents = []
+        for lib in (cgrad, torch):
+            fw = lib.autograd.forward_ad
+            with fw.dual_level():
+                duals = [fw.make_dual(lib.tensor(p), lib.tensor(t)) for p, t in ((x5, t5), (w5, tw5), (b, tb))]
+                tangents.append(fw.unpack_dual(call(lib.nn.functional, *duals)).tangent.numpy().copy())
+        np.testing.assert_allclose(tangents[0], tangents[1], rtol=1e-10, atol=1e-12)

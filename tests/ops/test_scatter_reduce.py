@@ -197,3 +197,34 @@ def test_prod_with_two_zeros_refuses_double_backward_as_torch():
         assert gs.tolist() == [0.0, 0.0, 2.0]
         with pytest.raises(RuntimeError, match="Double backward is unsupported for src when >1 zeros"):
             gs.sum().backward()
+
+
+@requires_torch
+def test_forward_ad_matches_torch():
+    """PyTorch's scatter_reduce_jvp (ties share the tangent; prod gives no
+    tangent); index_reduce refuses forward AD with PyTorch's text."""
+    rng = np.random.default_rng(0)
+    arrays = [rng.integers(-2, 3, size=(3, 4)).astype(float), rng.standard_normal((3, 4)),
+              rng.integers(-2, 3, size=(3, 4)).astype(float), rng.standard_normal((3, 4))]
+    results = []
+    for lib in (cgrad, torch):
+        fw = lib.autograd.forward_ad
+        tangents = []
+        for reduce in REDUCES:
+            for include_self in (True, False):
+                with fw.dual_level():
+                    x = fw.make_dual(lib.tensor(arrays[0]), lib.tensor(arrays[1]))
+                    s = fw.make_dual(lib.tensor(arrays[2]), lib.tensor(arrays[3]))
+                    y = x.scatter_reduce(1, lib.tensor(SCATTER_INDEX), s, reduce, include_self=include_self)
+                    t = fw.unpack_dual(y).tangent
+                    tangents.append(None if t is None else t.numpy().copy())
+        with fw.dual_level(), pytest.raises(NotImplementedError) as info:
+            one = lib.ones(1, dtype=lib.float64)
+            lib.ones(3, dtype=lib.float64).index_reduce(0, lib.tensor([0]), fw.make_dual(one, one), "amax")
+        results.append((tangents, str(info.value)))
+    (mine, my_error), (theirs, their_error) = results
+    assert my_error == their_error
+    for a, b in zip(mine, theirs):
+        assert (a is None) == (b is None)
+        if a is not None:
+            np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
