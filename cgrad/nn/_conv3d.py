@@ -2,8 +2,8 @@
 (out, in/groups, kD, kH, kW); transposed (in, out/groups, kD, kH, kW)).
 
 A 3-D convolution is one 2-D convolution over depth windows: the input's
-depth windows (Tensor.unfold along D, every dilation-th tap) are moved into
-the batch and their kD taps into the channels, group by group, so that
+depth windows (kD strided slices along D, one per tap) are moved into the
+batch and their kD taps into the channels, group by group, so that
 conv2d with the weight viewed as (out, kD*in/groups, kH, kW) sums the whole
 kD x kH x kW window in one BLAS product (cgrad's compiled conv2d). The
 transposed convolution is conv_transpose2d per depth slice, its kD taps
@@ -168,10 +168,9 @@ def _conv3d_batched(x, w, b, stride, padding, dilation, groups):
         x = _C._pad(x, (0, 0, 0, 0, pd, pd), 0, 0)
     span = dd * (kd - 1) + 1
     od = (depth + 2 * pd - span) // sd + 1
-    # windows (N, C, oD, H, W, span) -> taps (N, C, oD, H, W, kD) -> (N*oD, G*kD*C/G, H, W)
-    taps = x.unfold(2, span, sd)
-    if dd > 1:
-        taps = taps[..., ::dd]
+    # taps (N, C, oD, H, W, kD) -> (N*oD, G*kD*C/G, H, W)
+    reach = sd * (od - 1) + 1
+    taps = _C.stack([x[:, :, t * dd:t * dd + reach:sd] for t in range(kd)], -1)
     h, wd = x.shape[3], x.shape[4]
     taps = taps.reshape(n, groups, cg, od, h, wd, kd).permute(0, 3, 1, 6, 2, 4, 5)
     taps = taps.reshape(n * od, groups * kd * cg, h, wd)

@@ -174,11 +174,18 @@ class _Taps:
         return np.where(inside, flat, 0), inside
 
     def read(self, positions):
-        flat, inside = self.index(positions)
-        n, p = flat.shape
-        index = tensor_of(flat).reshape(n, 1, p).expand(n, self.channels, p)
-        values = self.flat.gather(2, index)
-        return _C.where(tensor_of(inside).reshape(n, 1, p), values, _C.zeros((), dtype=values.dtype))
+        """Values at one set of positions: (N, C, P)."""
+        return self.read_many([positions])[:, :, 0]
+
+    def read_many(self, position_sets):
+        """Values at T sets of positions, one gather for all: (N, C, T, P)."""
+        indexed = [self.index(positions) for positions in position_sets]
+        flat = np.stack([f for f, _ in indexed], axis=1)             # (N, T, P)
+        inside = np.stack([i for _, i in indexed], axis=1)
+        n, t, p = flat.shape
+        index = tensor_of(flat.reshape(n, 1, t * p)).expand(n, self.channels, t * p)
+        values = self.flat.gather(2, index).reshape(n, self.channels, t, p)
+        return _C.where(tensor_of(inside).reshape(n, 1, t, p), values, _C.zeros((), dtype=values.dtype))
 
 
 def _cubic_coefficients(t):
@@ -264,16 +271,16 @@ def _linear(coords, sizes, taps, padding_mode, align_corners):
     for s, low in zip(sources, lows):
         above = s - tensor_of(low.astype(np_of(s).dtype))       # weight of the upper corner
         weights.append((1 - above, above))
-    out = None
-    for corner in range(2 ** len(sizes)):
-        bits = [(corner >> (len(sizes) - 1 - k)) & 1 for k in range(len(sizes))]
-        weight = None
-        for k, b in enumerate(bits):
-            weight = weights[k][b] if weight is None else weight * weights[k][b]
-        values = taps.read([lows[k] + bits[k] for k in range(len(sizes))])
-        term = values * weight.unsqueeze(1)
-        out = term if out is None else out + term
-    return out
+    corners = [[(corner >> (len(sizes) - 1 - k)) & 1 for k in range(len(sizes))]
+               for corner in range(2 ** len(sizes))]
+    corner_weights = []
+    for bits in corners:
+        weight = weights[0][bits[0]]
+        for k in range(1, len(sizes)):
+            weight = weight * weights[k][bits[k]]
+        corner_weights.append(weight)
+    values = taps.read_many([[lows[k] + bits[k] for k in range(len(sizes))] for bits in corners])
+    return (values * cgrad.stack(corner_weights, 1).unsqueeze(1)).sum(2)
 
 
 def _bicubic(coords, sizes, taps, padding_mode, align_corners):
@@ -283,17 +290,13 @@ def _bicubic(coords, sizes, taps, padding_mode, align_corners):
     ty = iy - tensor_of(y0.astype(dtype))
     tx = ix - tensor_of(x0.astype(dtype))
     cy, cx = _cubic_coefficients(ty), _cubic_coefficients(tx)
-    out = None
-    for j in range(4):
-        row_y = _pad_taps(y0 - 1 + j, sizes[0], padding_mode, align_corners)
-        row = None
-        for i in range(4):
-            col_x = _pad_taps(x0 - 1 + i, sizes[1], padding_mode, align_corners)
-            term = taps.read([np.trunc(row_y), np.trunc(col_x)]) * cx[i].unsqueeze(1)
-            row = term if row is None else row + term
-        term = row * cy[j].unsqueeze(1)
-        out = term if out is None else out + term
-    return out
+    rows = [np.trunc(_pad_taps(y0 - 1 + j, sizes[0], padding_mode, align_corners)) for j in range(4)]
+    cols = [np.trunc(_pad_taps(x0 - 1 + i, sizes[1], padding_mode, align_corners)) for i in range(4)]
+    values = taps.read_many([[rows[j], cols[i]] for j in range(4) for i in range(4)])     # (N, C, 16, P)
+    # PyTorch interpolates each row along x, then the rows along y
+    along_x = (values.reshape(values.shape[0], values.shape[1], 4, 4, -1)
+               * cgrad.stack(cx, 1).reshape(values.shape[0], 1, 1, 4, -1)).sum(3)
+    return (along_x * cgrad.stack(cy, 1).unsqueeze(1)).sum(2)
 
 
 def _nearest(input, grid, coords, sizes, taps, padding_mode, align_corners, out_spatial, node):

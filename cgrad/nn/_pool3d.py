@@ -7,8 +7,9 @@ The max pools find each window's argmax with numpy over all windows at once
 as PyTorch's flat index into the D*H*W plane; the values are then
 input.gather(indices), so the gradient is the gather's scatter and double
 backward works. avg_pool3d sums Tensor.unfold windows of the zero-padded
-input and divides by PyTorch's divisor (count_include_pad,
-divisor_override). adaptive_avg_pool3d is separable: one averaging matrix
+input (strided slices added), one dim after the other (a box sum is
+separable), and divides by
+PyTorch's divisor (count_include_pad, divisor_override). adaptive_avg_pool3d is separable: one averaging matrix
 per dim, applied by matmul. Each result carries PyTorch's node name.
 """
 import numpy as np
@@ -166,6 +167,18 @@ def _avg_counts(size, k, pad, stride, out, count_include_pad):
     return pool if count_include_pad else hi - lo
 
 
+def _window_sums(x, dim, k, stride, out):
+    """Sums of the k-long windows along dim, every stride-th, out of them:
+    k strided slices added (their backward is the compiled slice's)."""
+    span = (out - 1) * stride + 1
+    total = None
+    for j in range(k):
+        where = [slice(None)] * x.dim()
+        where[dim] = slice(j, j + span, stride)
+        total = x[tuple(where)] if total is None else total + x[tuple(where)]
+    return total
+
+
 def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
                divisor_override=None):
     """Mean over kernel windows of (N, C, D, H, W) or (C, D, H, W) input."""
@@ -180,8 +193,10 @@ def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
     right = [max(pads[i], (outs[i] - 1) * strides[i] + kernel[i] - sizes[i] - pads[i]) for i in range(3)]
     pad_arg = (pads[2], right[2], pads[1], right[1], pads[0], right[0])
     xp = _C._pad(x, pad_arg, 0, 0) if any(pad_arg) else x
-    windows = xp.unfold(2, kernel[0], strides[0]).unfold(3, kernel[1], strides[1]).unfold(4, kernel[2], strides[2])
-    windows = windows[:, :, :outs[0], :outs[1], :outs[2]]
+    # a box sum is separable: window sums along D, then H, then W (k1 + k2 + k3 terms, not k1*k2*k3)
+    sums = xp
+    for i in range(3):
+        sums = _window_sums(sums, 2 + i, kernel[i], strides[i], outs[i])
     if divisor_override is not None:
         divisor = np.full(outs, int(divisor_override), dtype=np.int64)
     else:
@@ -189,9 +204,9 @@ def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
                    for i in range(3))
         divisor = d[:, None, None] * h[None, :, None] * w[None, None, :]
     if x.is_floating_point():
-        out = windows.sum((-3, -2, -1)) / tensor_of(divisor.astype(np_of(x).dtype))
+        out = sums / tensor_of(divisor.astype(np_of(x).dtype))
     else:
-        out = windows.sum((-3, -2, -1)).div(tensor_of(divisor), rounding_mode="trunc").to(x.dtype)
+        out = sums.div(tensor_of(divisor), rounding_mode="trunc").to(x.dtype)
     if unbatched:
         out = out.squeeze(0)
     return _named(out, "AvgPool3DBackward0")
