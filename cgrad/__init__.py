@@ -621,6 +621,8 @@ _LAZY_ATTRIBUTES = {
     "conv3d": "cgrad._functional_aliases",
     "conv_transpose3d": "cgrad._functional_aliases",
     "max_pool3d": "cgrad._functional_aliases",
+    "grid_sampler": "cgrad.nn._grid_sample",
+    "affine_grid_generator": "cgrad.nn._grid_sample",
 }
 
 

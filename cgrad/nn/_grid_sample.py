@@ -319,3 +319,24 @@ def _nearest(input, grid, coords, sizes, taps, padding_mode, align_corners, out_
         return (gi, _C.zeros_like(grid) if grid.requires_grad else None)
     attach([out], node, [input, grid], backward)
     return out
+
+
+_MODES = ("bilinear", "nearest", "bicubic")
+_PADDINGS = ("zeros", "border", "reflection")
+
+
+def grid_sampler(input, grid, interpolation_mode, padding_mode, align_corners):
+    """torch.grid_sampler: grid_sample with the modes as PyTorch's enums
+    (0 bilinear, 1 nearest, 2 bicubic; 0 zeros, 1 border, 2 reflection)."""
+    if interpolation_mode not in (0, 1, 2):
+        raise RuntimeError(f"grid_sampler(): invalid interpolation_mode {interpolation_mode}")
+    if padding_mode not in (0, 1, 2):
+        raise RuntimeError(f"grid_sampler(): invalid padding_mode {padding_mode}")
+    return grid_sample(input, grid, _MODES[interpolation_mode], _PADDINGS[padding_mode], bool(align_corners))
+
+
+def affine_grid_generator(theta, size, align_corners):
+    """torch.affine_grid_generator: affine_grid without its argument checks' warnings."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return affine_grid(theta, size, bool(align_corners))

@@ -170,3 +170,13 @@ def test_forward_ad_refused_as_torch():
                                           align_corners=False)
         texts.append(str(info.value))
     assert texts[0] == texts[1]
+
+
+@requires_torch
+def test_torch_level_grid_sampler_and_affine_grid_generator_match_torch():
+    x = rand(1, 2, 3, 4).astype(np.float64)
+    g = np.random.default_rng(1).uniform(-1.2, 1.2, (1, 2, 2, 2))
+    for mode in range(3):
+        for padding in range(3):
+            compare_with_torch(lambda lib, x, g: lib.grid_sampler(x, g, mode, padding, True), x, g)
+    compare_with_torch(lambda lib, t: lib.affine_grid_generator(t, [2, 1, 3, 4], False), rand(2, 2, 3))
