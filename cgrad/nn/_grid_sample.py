@@ -162,7 +162,7 @@ class _Taps:
 
     def __init__(self, input):
         self.sizes = tuple(input.shape[2:])
-        self.flat = input.reshape(input.shape[0], input.shape[1], -1)
+        self.flat = input.reshape(input.shape[0], input.shape[1], int(np.prod(self.sizes)))
         self.channels = input.shape[1]
 
     def index(self, positions):
@@ -250,7 +250,7 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
     n, c = input.shape[0], input.shape[1]
     sizes = tuple(input.shape[2:])
     out_spatial = tuple(grid.shape[1:-1])
-    flat_grid = grid.reshape(n, -1, len(sizes))
+    flat_grid = grid.reshape(n, int(np.prod(out_spatial)), len(sizes))
     # grid's last dim lists x (width) first: coordinate k belongs to spatial dim -1-k
     coords = [flat_grid.select(2, len(sizes) - 1 - k) for k in range(len(sizes))]
     taps = _Taps(input)
@@ -294,8 +294,8 @@ def _bicubic(coords, sizes, taps, padding_mode, align_corners):
     cols = [np.trunc(_pad_taps(x0 - 1 + i, sizes[1], padding_mode, align_corners)) for i in range(4)]
     values = taps.read_many([[rows[j], cols[i]] for j in range(4) for i in range(4)])     # (N, C, 16, P)
     # PyTorch interpolates each row along x, then the rows along y
-    along_x = (values.reshape(values.shape[0], values.shape[1], 4, 4, -1)
-               * cgrad.stack(cx, 1).reshape(values.shape[0], 1, 1, 4, -1)).sum(3)
+    n, c, _, p = values.shape
+    along_x = (values.reshape(n, c, 4, 4, p) * cgrad.stack(cx, 1).reshape(n, 1, 1, 4, p)).sum(3)
     return (along_x * cgrad.stack(cy, 1).unsqueeze(1)).sum(2)
 
 

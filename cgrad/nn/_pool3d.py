@@ -110,7 +110,8 @@ def _pick(input, flat_index, out_shape, name):
     """input's values at flat D*H*W indices (N, C, *out), differentiable as a gather."""
     n, c = input.shape[0], input.shape[1]
     index = tensor_of(flat_index)
-    values = input.reshape(n, c, -1).gather(2, index.reshape(n, c, -1)).reshape((n, c) + tuple(out_shape))
+    planes, points = int(np.prod(input.shape[2:])), int(np.prod(out_shape))
+    values = input.reshape(n, c, planes).gather(2, index.reshape(n, c, points)).reshape((n, c) + tuple(out_shape))
     return values, index
 
 
@@ -130,7 +131,7 @@ def max_pool3d_with_indices(input, kernel_size, stride=None, padding=0, dilation
     windows = np.lib.stride_tricks.sliding_window_view(padded, spans, axis=(2, 3, 4))
     windows = windows[(slice(None), slice(None)) + tuple(slice(0, outs[i] * strides[i], strides[i]) for i in range(3))
                       + tuple(slice(None, None, dils[i]) for i in range(3))]
-    flat = windows.reshape(windows.shape[:5] + (-1,))
+    flat = windows.reshape(windows.shape[:5] + (kernel[0] * kernel[1] * kernel[2],))
     best = flat.argmax(axis=-1)
     taps = np.unravel_index(best, tuple(kernel))
     coords = []
@@ -185,8 +186,8 @@ def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
     if divisor_override is not None and divisor_override == 0:
         raise RuntimeError("divisor must be not zero")
     kernel, strides, pads, _, outs = _window_args(input, kernel_size, stride, padding, 1, ceil_mode, "avg")
-    if input.dtype == _C.bool_:
-        raise NotImplementedError("\"avg_pool3d_out_frame\" not implemented for 'Bool'")
+    if input.dtype in (_C.bool_, _C.float16):
+        raise NotImplementedError(f"\"avg_pool3d_out_frame\" not implemented for '{_title(input)}'")
     unbatched = input.dim() == 4
     x = input.unsqueeze(0) if unbatched else input
     sizes = tuple(x.shape[2:])
@@ -300,7 +301,7 @@ def adaptive_max_pool3d_with_indices(input, output_size, return_indices=True):
     inside = (valid[0].reshape(od, 1, 1, md, 1, 1) & valid[1].reshape(1, oh, 1, 1, mh, 1)
               & valid[2].reshape(1, 1, ow, 1, 1, mw))
     windows = np.where(inside, windows, -np.inf)
-    best = windows.reshape(windows.shape[:5] + (-1,)).argmax(axis=-1)
+    best = windows.reshape(windows.shape[:5] + (md * mh * mw,)).argmax(axis=-1)
     jd, jh, jw = np.unravel_index(best, (md, mh, mw))
     d = tables[0][np.arange(od)[:, None, None], jd]
     h = tables[1][np.arange(oh)[None, :, None], jh]

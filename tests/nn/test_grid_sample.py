@@ -180,3 +180,12 @@ def test_torch_level_grid_sampler_and_affine_grid_generator_match_torch():
         for padding in range(3):
             compare_with_torch(lambda lib, x, g: lib.grid_sampler(x, g, mode, padding, True), x, g)
     compare_with_torch(lambda lib, t: lib.affine_grid_generator(t, [2, 1, 3, 4], False), rand(2, 2, 3))
+
+
+@requires_torch
+@pytest.mark.parametrize("mode", MODES)
+def test_empty_batch_and_grid_match_torch(mode):
+    compare_with_torch(lambda lib, x, g: lib.nn.functional.grid_sample(x, g, mode=mode, align_corners=True),
+                       rand(0, 2, 3, 3), rand(0, 1, 1, 2))
+    compare_with_torch(lambda lib, x, g: lib.nn.functional.grid_sample(x, g, mode=mode, align_corners=True),
+                       rand(1, 2, 3, 3), rand(1, 0, 4, 2))

@@ -77,6 +77,10 @@ def test_max_pool3d_matches_torch(args):
                        requires_grad=False)
     integers = np.random.default_rng(3).integers(-9, 9, size=(2, 2, 5, 6, 7))
     compare_with_torch(lambda lib, x: lib.nn.functional.max_pool3d(x, return_indices=True, **args), integers)
+    compare_with_torch(lambda lib, x: lib.nn.functional.max_pool3d(x, return_indices=True, **args),
+                       rand(0, 2, 6, 7, 8))
+    compare_with_torch(lambda lib, x: lib.nn.functional.adaptive_max_pool3d(x, 3, return_indices=True),
+                       rand(0, 2, 6, 7, 8))
 
 
 @requires_torch
@@ -210,6 +214,7 @@ def test_errors_match_torch():
         lambda lib: lib.nn.functional.avg_pool3d(x(lib)[0, 0], 2),
         lambda lib: lib.nn.functional.avg_pool3d(x(lib)[:, :, :0], 2),
         lambda lib: lib.nn.functional.avg_pool3d(x(lib).bool(), 2),
+        lambda lib: lib.nn.functional.avg_pool3d(x(lib).half(), 2),
         lambda lib: lib.nn.functional.adaptive_avg_pool3d(x(lib), (2, 3)),
         lambda lib: lib.nn.functional.adaptive_max_pool3d(x(lib), (2, 3)),
         lambda lib: lib.nn.functional.adaptive_avg_pool3d(x(lib)[0, 0], (2, 3, 3)),
