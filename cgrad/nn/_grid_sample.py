@@ -81,8 +81,8 @@ def affine_grid(theta, size, align_corners=None):
     n = size[0]
     if theta.shape[0] != n:
         # PyTorch's bmm of the (N, ...) base grid with theta
-        raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: [{n}, {len(spatial) + 1}] but got: "
-                           f"[{theta.shape[0]}, {theta.shape[2]}].")
+        raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: [{n}, "
+                           f"{len(spatial) + 1}] but got: [{theta.shape[0]}, {theta.shape[2]}].")
     # the base grid: x, y (and z) along the output's width, height (depth), then a column of ones
     axes = [_linspace_from_neg_one(s, align_corners, theta.dtype) for s in reversed(spatial)]
     grids = cgrad.meshgrid(*reversed(axes), indexing="ij") if len(axes) > 1 else axes
