@@ -22,7 +22,7 @@ from cgrad import _C
 from cgrad._C import Tensor
 from cgrad._op_support import attach, forward_ad_not_implemented, np_of, tensor_of
 
-__all__ = ["affine_grid", "grid_sample"]
+__all__ = ["affine_grid", "grid_sample", "grid_sampler", "affine_grid_generator"]
 
 _CUBIC_A = -0.75
 _ALIGN_WARNING = ("Default grid_sample and affine_grid behavior has changed to align_corners=False since 1.3.0. "
