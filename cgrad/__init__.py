@@ -714,6 +714,13 @@ _LAZY_ATTRIBUTES = {
     "clamp_max_": "cgrad._ops_inplace_forms",
     "addmv_": "cgrad._ops_inplace_forms",
     "dropout_": "cgrad._ops_inplace_forms",
+    "scatter_reduce": "cgrad._ops_scatter_reduce",
+    "index_reduce": "cgrad._ops_scatter_reduce",
+    "conv3d": "cgrad._functional_aliases",
+    "conv_transpose3d": "cgrad._functional_aliases",
+    "max_pool3d": "cgrad._functional_aliases",
+    "grid_sampler": "cgrad.nn._grid_sample",
+    "affine_grid_generator": "cgrad.nn._grid_sample",
 }
 
 

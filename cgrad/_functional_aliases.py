@@ -91,3 +91,15 @@ def max_pool1d_with_indices(input, kernel_size, stride=(), padding=0, dilation=1
 
 __all__ += ["batch_norm", "instance_norm", "rms_norm", "constant_pad_nd", "alpha_dropout", "feature_alpha_dropout",
             "feature_dropout", "pdist", "channel_shuffle", "adaptive_max_pool1d", "max_pool1d_with_indices"]
+
+
+# the volumetric ops (torch.conv3d, torch.conv_transpose3d, torch.max_pool3d)
+conv3d = F.conv3d
+conv_transpose3d = F.conv_transpose3d
+
+
+def max_pool3d(input, kernel_size, stride=(), padding=0, dilation=1, ceil_mode=False):
+    return F.max_pool3d(input, kernel_size, stride or None, padding, dilation, ceil_mode=ceil_mode)
+
+
+__all__ += ["conv3d", "conv_transpose3d", "max_pool3d"]

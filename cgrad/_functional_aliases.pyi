@@ -2,6 +2,8 @@
 import builtins
 from typing import Any, ClassVar, Iterator
 
+from cgrad.nn._conv3d import conv3d as conv3d
+from cgrad.nn._conv3d import conv_transpose3d as conv_transpose3d
 from cgrad.nn._conv_transpose import conv_transpose1d as conv_transpose1d
 from cgrad.nn._conv_transpose import conv_transpose2d as conv_transpose2d
 from cgrad.nn._distance import cosine_similarity as cosine_similarity
@@ -19,4 +21,5 @@ def group_norm(input: Any, num_groups: Any, weight: Any = ..., bias: Any = ..., 
 def layer_norm(input: Any, normalized_shape: Any, weight: Any = ..., bias: Any = ..., eps: Any = ..., cudnn_enable: Any = ...) -> Any: ...
 def max_pool1d(input: Any, kernel_size: Any, stride: Any = ..., padding: Any = ..., dilation: Any = ..., ceil_mode: Any = ...) -> Any: ...
 def max_pool2d(input: Any, kernel_size: Any, stride: Any = ..., padding: Any = ..., dilation: Any = ..., ceil_mode: Any = ...) -> Any: ...
-__all__ = ['adaptive_avg_pool1d', 'avg_pool1d', 'bilinear', 'conv1d', 'conv2d', 'conv_transpose1d', 'conv_transpose2d', 'cosine_similarity', 'embedding', 'group_norm', 'layer_norm', 'max_pool1d', 'max_pool2d', 'pairwise_distance', 'pixel_shuffle', 'pixel_unshuffle']
+def max_pool3d(input: Any, kernel_size: Any, stride: Any = ..., padding: Any = ..., dilation: Any = ..., ceil_mode: Any = ...) -> Any: ...
+__all__ = ['adaptive_avg_pool1d', 'avg_pool1d', 'bilinear', 'conv1d', 'conv2d', 'conv3d', 'conv_transpose1d', 'conv_transpose2d', 'conv_transpose3d', 'cosine_similarity', 'embedding', 'group_norm', 'layer_norm', 'max_pool1d', 'max_pool2d', 'max_pool3d', 'pairwise_distance', 'pixel_shuffle', 'pixel_unshuffle']

@@ -47,11 +47,36 @@ def _view_backward(x, view_size, view_stride, view_offset):
     return backward
 
 
-def _view(x, size, stride, offset, node):
+def _contiguous_strides(shape):
+    strides, step = [], 1
+    for n in reversed(shape):
+        strides.append(step)
+        step *= max(n, 1)
+    return strides[::-1]
+
+
+def _logical_view_backward(shape, size, stride, offset):
+    """backward(g) of a view defined on x's elements (not its storage):
+    size/stride/offset address x laid out contiguously, so an x that is
+    itself an overlapping view (an expand, an unfold) gets each of its
+    elements' own share, as PyTorch's unfold_backward/diagonal_backward."""
+    vpos_t = tensor_of(_positions(size, stride, offset).reshape(-1))
+    extent = int(np.prod(shape))
+
+    def backward(g):
+        return (_C.zeros(extent, dtype=g.dtype).scatter_add(0, vpos_t, g.reshape(-1)).reshape(tuple(shape)),)
+    return backward
+
+
+def _view(x, size, stride, offset, node, logical=None):
+    """logical: the view's (size, stride, offset) over x's elements laid out
+    contiguously, for views defined on x's elements (unfold, diagonal)."""
     v = _C._strided_view(x, tuple(size), tuple(stride), offset)
     if (x.requires_grad and _C.is_grad_enabled()) or _C._fw_tangent(x) is not None:
+        backward = (_view_backward(x, size, stride, offset) if logical is None
+                    else _logical_view_backward(tuple(x.shape), *logical))
         # a view's tangent: the same view of x's tangent (one laid out as x when it is not)
-        attach([v], node, [x], _view_backward(x, size, stride, offset),
+        attach([v], node, [x], backward,
                jvp=lambda t, nr: _C._fw_view_tangent(x, t[0], v))
     return v
 
@@ -65,21 +90,21 @@ def diagonal(input, offset=0, dim1=0, dim2=1):
     if d1 == d2:
         raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
     shape = list(input.shape)
-    stride = list(_strides_of(input))
-    start = input.storage_offset()
-    if offset >= 0:
-        n = max(min(shape[d1], shape[d2] - offset), 0)
-        if n > 0:
-            start += offset * stride[d2]
-    else:
-        n = max(min(shape[d1] + offset, shape[d2]), 0)
-        if n > 0:
-            start -= offset * stride[d1]
-    diag_stride = stride[d1] + stride[d2]
-    rest = [k for k in range(nd) if k not in (d1, d2)]
-    size = [shape[k] for k in rest] + [n]
-    strides = [stride[k] for k in rest] + [diag_stride]
-    return _view(input, size, strides, start, "DiagonalBackward0")
+
+    def geometry(stride, start):
+        if offset >= 0:
+            n = max(min(shape[d1], shape[d2] - offset), 0)
+            if n > 0:
+                start += offset * stride[d2]
+        else:
+            n = max(min(shape[d1] + offset, shape[d2]), 0)
+            if n > 0:
+                start -= offset * stride[d1]
+        rest = [k for k in range(nd) if k not in (d1, d2)]
+        return [shape[k] for k in rest] + [n], [stride[k] for k in rest] + [stride[d1] + stride[d2]], start
+    size, strides, start = geometry(list(_strides_of(input)), input.storage_offset())
+    return _view(input, size, strides, start, "DiagonalBackward0",
+                 logical=geometry(_contiguous_strides(shape), 0))
 
 
 def as_strided(input, size, stride, storage_offset=None):
@@ -141,8 +166,11 @@ def _tensor_unfold(self, dimension, size, step):
         return _view(self, [size], [1], self.storage_offset(), "UnfoldBackward0")
     count = (length - size) // step + 1
     new_size = shape[:d] + [count] + shape[d + 1:] + [size]
-    new_stride = stride[:d] + [stride[d] * step] + stride[d + 1:] + [stride[d]]
-    return _view(self, new_size, new_stride, self.storage_offset(), "UnfoldBackward0")
+
+    def strides_over(stride):
+        return stride[:d] + [stride[d] * step] + stride[d + 1:] + [stride[d]]
+    return _view(self, new_size, strides_over(stride), self.storage_offset(), "UnfoldBackward0",
+                 logical=(new_size, strides_over(_contiguous_strides(shape)), 0))
 
 
 def narrow_copy(input, dim, start, length, *, out=None):

@@ -269,10 +269,24 @@ def _conv_transpose(input, weight, bias, stride, padding, output_padding, groups
             gx = None if gx is None else gx.reshape(x_shape)
             gw = None if gw is None else gw.reshape(w_shape)
         return (gx, gw, gb)
-    if _C.is_grad_enabled() and any(t is not None and t.requires_grad for t in (x, weight, bias)):
-        node = _C._attach_history([out], ConvolutionBackward0, [x, weight, bias],
-                                  _version_checked(backward, [input, weight]))
+    # recorded for reverse mode, or for forward mode alone (a dual input that does not require grad)
+    if (_C.is_grad_enabled() and any(t is not None and t.requires_grad for t in (x, weight, bias))) or \
+            any(t is not None and _C._fw_tangent(t) is not None for t in (x, weight, bias)):
         spatial_args = slice(1, None) if n == 1 else slice(None)
+        geometry = (stride[spatial_args], padding[spatial_args], tuple(output_padding), groups,
+                    dilation[spatial_args])
+
+        def jvp(tangents, nr):
+            # bilinear in (input, weight), affine in bias
+            xt, wt, bt = tangents
+            terms = [] if xt is None else [_conv_transpose(xt, weight.detach(), None, *geometry, n)]
+            if wt is not None:
+                terms.append(_conv_transpose(x.detach(), wt, None, *geometry, n))
+            if bt is not None:
+                terms.append(bt.reshape((1, -1) + (1,) * n).expand(tuple(out.shape)))
+            return None if not terms else sum(terms[1:], terms[0])
+        node = _C._attach_history([out], ConvolutionBackward0, [x, weight, bias],
+                                  _version_checked(backward, [input, weight]), jvp)
         node._saved = {"input": weakref.ref(x), "weight": weakref.ref(weight), "stride": stride[spatial_args],
                        "padding": padding[spatial_args], "dilation": dilation[spatial_args],
                        "output_padding": tuple(output_padding), "groups": groups, "transposed": True,

@@ -888,3 +888,6 @@ from cgrad.nn._functional_extras import (  # noqa: E402
 __all__ += ["dropout3d", "feature_alpha_dropout", "local_response_norm", "lp_pool1d", "lp_pool2d", "max_unpool1d",
             "max_unpool2d", "multi_margin_loss", "multilabel_margin_loss", "pdist", "relu_",
             "triplet_margin_with_distance_loss"]
+from cgrad.nn._functional_3d import *  # noqa: E402,F401,F403  (conv3d, conv_transpose3d, 3-D pools, grid_sample)
+from cgrad.nn._functional_3d import __all__ as _functional_3d_all  # noqa: E402
+__all__ += _functional_3d_all

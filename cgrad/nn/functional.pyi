@@ -10,6 +10,8 @@ from cgrad._C import _functional_selu_ as selu_
 from cgrad.nn._attention import multi_head_attention_forward as multi_head_attention_forward
 from cgrad.nn._attention import scaled_dot_product_attention as scaled_dot_product_attention
 from cgrad.nn._channel_shuffle import channel_shuffle as channel_shuffle
+from cgrad.nn._conv3d import conv3d as conv3d
+from cgrad.nn._conv3d import conv_transpose3d as conv_transpose3d
 from cgrad.nn._conv_transpose import conv_transpose1d as conv_transpose1d
 from cgrad.nn._conv_transpose import conv_transpose2d as conv_transpose2d
 from cgrad.nn._distance import cosine_similarity as cosine_similarity
@@ -32,11 +34,19 @@ from cgrad.nn._functional_losses import multilabel_soft_margin_loss as multilabe
 from cgrad.nn._functional_losses import poisson_nll_loss as poisson_nll_loss
 from cgrad.nn._functional_losses import soft_margin_loss as soft_margin_loss
 from cgrad.nn._functional_losses import triplet_margin_loss as triplet_margin_loss
+from cgrad.nn._grid_sample import affine_grid as affine_grid
+from cgrad.nn._grid_sample import grid_sample as grid_sample
 from cgrad.nn._interpolate import interpolate as interpolate
 from cgrad.nn._interpolate import upsample as upsample
 from cgrad.nn._interpolate import upsample_bilinear as upsample_bilinear
 from cgrad.nn._interpolate import upsample_nearest as upsample_nearest
 from cgrad.nn._padding import pad as pad
+from cgrad.nn._pool3d import adaptive_avg_pool3d as adaptive_avg_pool3d
+from cgrad.nn._pool3d import adaptive_max_pool3d as adaptive_max_pool3d
+from cgrad.nn._pool3d import adaptive_max_pool3d_with_indices as adaptive_max_pool3d_with_indices
+from cgrad.nn._pool3d import avg_pool3d as avg_pool3d
+from cgrad.nn._pool3d import max_pool3d as max_pool3d
+from cgrad.nn._pool3d import max_pool3d_with_indices as max_pool3d_with_indices
 from cgrad.nn._rms_norm import rms_norm as rms_norm
 
 def _get_enum(reduction: Any) -> _Tensor: ...
@@ -76,4 +86,4 @@ def sigmoid(input: Any) -> _Tensor: ...
 def softmax(input: Any, dim: Any = ..., _stacklevel: Any = ..., dtype: Any = ...) -> _Tensor: ...
 def tanh(input: Any) -> _Tensor: ...
 def unfold(input: Any, kernel_size: Any, dilation: Any = ..., padding: Any = ..., stride: Any = ...) -> _Tensor: ...
-__all__ = ['adaptive_avg_pool1d', 'adaptive_avg_pool2d', 'adaptive_max_pool1d', 'adaptive_max_pool2d', 'alpha_dropout', 'avg_pool1d', 'avg_pool2d', 'batch_norm', 'bilinear', 'binary_cross_entropy', 'celu', 'celu_', 'channel_shuffle', 'conv1d', 'conv2d', 'conv_transpose1d', 'conv_transpose2d', 'cosine_embedding_loss', 'cosine_similarity', 'cross_entropy', 'dropout', 'dropout1d', 'dropout2d', 'embedding', 'embedding_bag', 'fold', 'gaussian_nll_loss', 'glu', 'group_norm', 'gumbel_softmax', 'hinge_embedding_loss', 'huber_loss', 'instance_norm', 'interpolate', 'kl_div', 'l1_loss', 'layer_norm', 'linear', 'log_softmax', 'margin_ranking_loss', 'max_pool1d', 'max_pool2d', 'mse_loss', 'multi_head_attention_forward', 'multilabel_soft_margin_loss', 'nll_loss', 'normalize', 'one_hot', 'pad', 'pairwise_distance', 'pixel_shuffle', 'pixel_unshuffle', 'poisson_nll_loss', 'relu', 'rms_norm', 'rrelu', 'rrelu_', 'scaled_dot_product_attention', 'selu', 'selu_', 'sigmoid', 'soft_margin_loss', 'softmax', 'softmin', 'tanh', 'triplet_margin_loss', 'unfold', 'upsample', 'upsample_bilinear', 'upsample_nearest']
+__all__ = ['adaptive_avg_pool1d', 'adaptive_avg_pool2d', 'adaptive_avg_pool3d', 'adaptive_max_pool1d', 'adaptive_max_pool2d', 'adaptive_max_pool3d', 'adaptive_max_pool3d_with_indices', 'affine_grid', 'alpha_dropout', 'avg_pool1d', 'avg_pool2d', 'avg_pool3d', 'batch_norm', 'bilinear', 'binary_cross_entropy', 'celu', 'celu_', 'channel_shuffle', 'conv1d', 'conv2d', 'conv3d', 'conv_transpose1d', 'conv_transpose2d', 'conv_transpose3d', 'cosine_embedding_loss', 'cosine_similarity', 'cross_entropy', 'dropout', 'dropout1d', 'dropout2d', 'embedding', 'embedding_bag', 'fold', 'gaussian_nll_loss', 'glu', 'grid_sample', 'group_norm', 'gumbel_softmax', 'hinge_embedding_loss', 'huber_loss', 'instance_norm', 'interpolate', 'kl_div', 'l1_loss', 'layer_norm', 'linear', 'log_softmax', 'margin_ranking_loss', 'max_pool1d', 'max_pool2d', 'max_pool3d', 'max_pool3d_with_indices', 'mse_loss', 'multi_head_attention_forward', 'multilabel_soft_margin_loss', 'nll_loss', 'normalize', 'one_hot', 'pad', 'pairwise_distance', 'pixel_shuffle', 'pixel_unshuffle', 'poisson_nll_loss', 'relu', 'rms_norm', 'rrelu', 'rrelu_', 'scaled_dot_product_attention', 'selu', 'selu_', 'sigmoid', 'soft_margin_loss', 'softmax', 'softmin', 'tanh', 'triplet_margin_loss', 'unfold', 'upsample', 'upsample_bilinear', 'upsample_nearest']

@@ -60,3 +60,48 @@ class Buffer(Tensor, metaclass=_BufferMeta):
         t.persistent = persistent
         t._is_buffer = True
         return t
+
+
+class UninitializedParameter(Parameter):
+    """A parameter whose shape is not known yet (a lazy module's, until its
+    first forward): an empty placeholder that `materialize(shape)` turns,
+    in place, into an ordinary Parameter of that shape."""
+    cls_to_become = Parameter
+
+    def __new__(cls, requires_grad=True, device=None, dtype=None):
+        from cgrad import _C
+        return Tensor._make_subclass(cls, _C.empty(0, dtype=dtype), requires_grad)
+
+    def __init__(self, requires_grad=True, device=None, dtype=None):
+        pass
+
+    def __repr__(self):
+        return "<UninitializedParameter>"
+
+    @property
+    def shape(self):
+        raise RuntimeError("Can't access the shape of an uninitialized parameter or buffer. This error usually "
+                           "happens in `load_state_dict` when trying to load an uninitialized parameter into an "
+                           "initialized one. Call `forward` to initialize the parameters before accessing their "
+                           "attributes.")
+
+    def materialize(self, shape, device=None, dtype=None):
+        from cgrad import _C
+        self.data = _C.empty(tuple(shape) if not isinstance(shape, int) else (shape,),
+                             dtype=self.dtype if dtype is None else dtype)
+        self.__class__ = self.cls_to_become
+
+    def __deepcopy__(self, memo):
+        if id(self) in memo:
+            return memo[id(self)]
+        result = type(self)(self.requires_grad, None, self.dtype)
+        memo[id(self)] = result
+        return result
+
+
+def is_lazy(param):
+    """Whether param is an uninitialized (lazy) parameter."""
+    return isinstance(param, UninitializedParameter)
+
+
+__all__ += ["UninitializedParameter", "is_lazy"]

@@ -390,7 +390,9 @@ cdef tuple LAZY_TENSOR_METHODS = (
     "is_conj", "is_neg", "angle", "real", "imag", "ldexp", "ldexp_", "frexp", "vdot", "diagflat", "nextafter",
     "nextafter_", "mvlgamma", "mvlgamma_", "histogram", "bitwise_and_", "bitwise_or_", "bitwise_xor_",
     "bitwise_left_shift_", "bitwise_right_shift_", "bitwise_not_", "addmm_", "renorm_", "apply_", "map_",
-    "gcd_", "lcm_", "layout")
+    "gcd_", "lcm_", "layout",
+    # installed by cgrad/_ops_scatter_reduce.py
+    "scatter_reduce", "scatter_reduce_", "index_reduce", "index_reduce_")
 
 
 cdef class LazyTensorMethod:

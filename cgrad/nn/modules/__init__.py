@@ -83,3 +83,15 @@ _LAYERS += ["LPPool1d", "LPPool2d", "MaxUnpool1d", "MaxUnpool2d", "Dropout3d", "
             "LocalResponseNorm"]
 __all__ += ["LPPool1d", "LPPool2d", "MaxUnpool1d", "MaxUnpool2d", "Dropout3d", "FeatureAlphaDropout",
             "MultiMarginLoss", "MultiLabelMarginLoss", "TripletMarginWithDistanceLoss", "LocalResponseNorm", "NLLLoss2d"]
+from cgrad.nn.modules.volumetric import (AdaptiveAvgPool3d, AdaptiveMaxPool3d, AvgPool3d, BatchNorm3d, Conv3d,
+                                         ConvTranspose3d, InstanceNorm3d, MaxPool3d)
+_LAYERS += ["Conv3d", "ConvTranspose3d", "MaxPool3d", "AvgPool3d", "AdaptiveAvgPool3d", "AdaptiveMaxPool3d",
+            "BatchNorm3d", "InstanceNorm3d"]
+__all__ += ["Conv3d", "ConvTranspose3d", "MaxPool3d", "AvgPool3d", "AdaptiveAvgPool3d", "AdaptiveMaxPool3d",
+            "BatchNorm3d", "InstanceNorm3d"]
+from cgrad.nn.modules.lazy import (LazyConv1d, LazyConv2d, LazyConv3d, LazyConvTranspose1d, LazyConvTranspose2d,
+                                   LazyConvTranspose3d, LazyLinear)
+_LAYERS += ["LazyLinear", "LazyConv1d", "LazyConv2d", "LazyConv3d", "LazyConvTranspose1d", "LazyConvTranspose2d",
+            "LazyConvTranspose3d"]
+__all__ += ["LazyLinear", "LazyConv1d", "LazyConv2d", "LazyConv3d", "LazyConvTranspose1d", "LazyConvTranspose2d",
+            "LazyConvTranspose3d"]

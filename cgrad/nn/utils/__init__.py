@@ -10,3 +10,5 @@ __all__ = ["clip_grad_norm", "clip_grad_norm_", "clip_grad_value_", "clip_grads_
 __all__ += ["rnn"]
 from cgrad.nn.utils.weight_norm import remove_weight_norm, weight_norm  # noqa: E402
 __all__ += ["weight_norm", "remove_weight_norm"]
+from cgrad.nn.utils import parametrizations, parametrize  # noqa: E402
+__all__ += ["parametrize", "parametrizations"]

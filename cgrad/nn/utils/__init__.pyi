@@ -4,6 +4,8 @@ from typing import Any, ClassVar, Iterator
 
 from cgrad.nn.utils import clip_grad as clip_grad
 from cgrad.nn.utils import convert_parameters as convert_parameters
+from cgrad.nn.utils import parametrizations as parametrizations
+from cgrad.nn.utils import parametrize as parametrize
 from cgrad.nn.utils import rnn as rnn
 from cgrad.nn.utils.clip_grad import clip_grad_norm as clip_grad_norm
 from cgrad.nn.utils.clip_grad import clip_grad_norm_ as clip_grad_norm_
@@ -15,4 +17,4 @@ from cgrad.nn.utils.convert_parameters import vector_to_parameters as vector_to_
 from cgrad.nn.utils.weight_norm import remove_weight_norm as remove_weight_norm
 from cgrad.nn.utils.weight_norm import weight_norm as weight_norm
 
-__all__ = ['clip_grad', 'clip_grad_norm', 'clip_grad_norm_', 'clip_grad_value_', 'clip_grads_with_norm_', 'convert_parameters', 'get_total_norm', 'parameters_to_vector', 'remove_weight_norm', 'rnn', 'vector_to_parameters', 'weight_norm']
+__all__ = ['clip_grad', 'clip_grad_norm', 'clip_grad_norm_', 'clip_grad_value_', 'clip_grads_with_norm_', 'convert_parameters', 'get_total_norm', 'parameters_to_vector', 'parametrizations', 'parametrize', 'remove_weight_norm', 'rnn', 'vector_to_parameters', 'weight_norm']
