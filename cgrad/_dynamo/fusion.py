@@ -17,8 +17,8 @@ multiplied in, 1 * v being v, and a fresh .grad is written by the
 instruction that computes it), except where config.fused_float32_math (on
 by default) has a float32 program compute exp, log, tanh, sigmoid and the
 tanh and sigmoid backward formulas in float32 arithmetic: then those values
-are within 1 ulp of the exact ones (sigmoid 2), as PyTorch's float32
-kernels' are, and may differ from eager's by that much. What it does not
+are within 1.2 ulp of the exact ones (sigmoid 2.4), within PyTorch's float32
+tolerance of its results, and may differ from eager's by that much. What it does not
 fuse (anything else on the tape, broadcasting, mixed dtypes, a returned
 tensor, a non-leaf input that requires grad) replays as the ordinary tape.
 """

@@ -106,7 +106,7 @@ CG_FUSED_CLONES static void NAME(const cg_fused_instr* code, int ncode, char** e
 CG_FUSED_RUN(cg_fused_run_f32, float, vm_tanhf, vm_sigmoidf, vm_expf, vm_logf, 1.0)
 CG_FUSED_RUN(cg_fused_run_f64, double, vm_tanh, vm_sigmoid, exp, log, 1.0)
 /* float32 in float32 arithmetic (vecmath_f32.h; config.fused_float32_math):
-   not eager's bits, PyTorch's accuracy, about twice the speed */
+   not eager's bits: within 1.2 ulp of the exact values (sigmoid 2.4), faster */
 CG_FUSED_RUN(cg_fused_run_f32_math, float, vmf_tanhf, vmf_sigmoidf, vmf_expf, vmf_logf, 1.0f)
 
 #endif
