@@ -206,13 +206,11 @@ class Recorder(_C._RecorderCore):
             self.ops.append((_C._set_grad_enabled, "_set_grad_enabled", [mode], None, 1, (), False))
             self.grad_mode = mode
 
-    def _tracked(self):
-        return [o for o in self.objects if isinstance(o, Tensor)] + list(self.constants.values())
-
     def refresh_versions(self, tensors=None):
         if tensors is None:
-            tensors = self._tracked()
-        # map over C callables: no Python frame per tensor (a backward refreshes every tracked one)
+            _C._refresh_all_versions(self)      # a backward refreshes every tracked tensor: in C
+            return
+        # map over C callables: no Python frame per tensor
         self.versions.update(zip(map(_C._storage_key, tensors), map(_VERSION, tensors)))
 
     def call(self, fn, name, args, kwargs, replay_fn=None, reflected=False):
@@ -407,7 +405,7 @@ class _DictSwap:
     """One dict's swap: the wrappers to write in, the originals to write
     back, and the check (in C) that the originals are still what the dict
     holds."""
-    __slots__ = ("target", "wrappers", "originals", "names", "values")
+    __slots__ = ("target", "wrappers", "originals", "names", "values", "wrapper_values", "dict_or_type")
 
     def __init__(self, target, swaps):
         self.target = target            # a module, or Tensor
@@ -415,29 +413,52 @@ class _DictSwap:
         self.originals = {n: o for n, (o, w) in swaps.items()}
         self.names = tuple(self.originals)
         self.values = tuple(self.originals.values())
+        self.wrapper_values = tuple(self.wrappers[n] for n in self.names)
+        self.dict_or_type = target if isinstance(target, type) else vars(target)
 
     def current(self):
-        target = self.target if isinstance(self.target, type) else vars(self.target)
-        return _C._dict_holds(target, self.names, self.values)
+        return _C._dict_holds(self.dict_or_type, self.names, self.values)
+
+    def swap_in(self):
+        """Write the wrappers in, checking in the same pass that each name
+        still holds its original (a name rebound since the swap was built,
+        by a monkeypatch, must not be undone later); False, with nothing
+        written, where one does not."""
+        return _C._swap_in(self.dict_or_type, self.names, self.values, self.wrapper_values)
+
+    def swap_out(self):
+        _C._swap_out(self.dict_or_type, self.names, self.values)
 
 
-def _build_swaps():
-    """(module dict swaps, Tensor method swap, Tensor slot dunders, class
-    attribute updates)."""
-    built = _SWAPS.get("built")
-    if built is None or not _still_current(built):
-        namespaces, methods, dunders = _build_namespace_swaps()
-        built = _SWAPS["built"] = ([_DictSwap(module, swaps) for module, swaps in namespaces],
-                                   _DictSwap(Tensor, methods), _DictSwap(Tensor, dunders))
-    namespaces, methods, dunders = built
-    return namespaces, methods, dunders, _class_swaps()
+def _new_swaps():
+    namespaces, methods, dunders = _build_namespace_swaps()
+    built = _SWAPS["built"] = ([_DictSwap(module, swaps) for module, swaps in namespaces],
+                               _DictSwap(Tensor, methods), _DictSwap(Tensor, dunders))
+    return built
 
 
-def _still_current(built):
-    """False when a name was rebound since the swaps were built (a
-    monkeypatch): restoring the old original would undo it."""
-    namespaces, methods, dunders = built
-    return all(swap.current() for swap in namespaces) and methods.current() and dunders.current()
+def _swap_in_namespaces():
+    """Swap the wrappers into the namespaces and Tensor's methods (the
+    swaps built last time while no name was rebound since; rebuilt
+    otherwise); returns (module dict swaps, Tensor method swap, Tensor slot
+    dunders)."""
+    for attempt in range(2):
+        built = _SWAPS.get("built")
+        if built is None:
+            built = _new_swaps()
+        namespaces, methods, dunders = built
+        done = []
+        if dunders.current():
+            for swap in namespaces + [methods]:
+                if not swap.swap_in():
+                    break
+                done.append(swap)
+            else:
+                return built
+        for swap in done:
+            swap.swap_out()
+        _SWAPS.pop("built", None)
+    raise RuntimeError("cgrad.compile: cgrad's namespaces changed while a capture was being set up")
 def _build_namespace_swaps():
     import cgrad._tensor_ops  # noqa: F401  (the lazily installed Tensor methods, so that they are wrapped too)
     from cgrad.func import _batched
@@ -499,10 +520,8 @@ def _set_class_attribute(cls, name, value):
 def install():
     with _install_lock:
         if _install["count"] == 0:
-            namespaces, methods, dunders, classes = _build_swaps()
-            for swap in namespaces:
-                vars(swap.target).update(swap.wrappers)
-            _C._swap_tensor_methods(methods.wrappers)
+            namespaces, methods, dunders = _swap_in_namespaces()
+            classes = _class_swaps()
             slots = _C._patch_tensor_slots(dunders.wrappers)
             for cls, name, original, wrapper in classes:
                 _set_class_attribute(cls, name, wrapper)
@@ -524,8 +543,8 @@ def uninstall():
             namespaces, methods, slots, classes = _install["state"]
             _install["state"] = None
             for swap in namespaces:
-                vars(swap.target).update(swap.originals)
-            _C._swap_tensor_methods(methods.originals)
+                swap.swap_out()
+            methods.swap_out()
             _C._restore_tensor_slots(slots)
             for cls, name, original, wrapper in classes:
                 _set_class_attribute(cls, name, original)

@@ -4,4 +4,5 @@ from typing import Any, ClassVar, Iterator
 
 deferred_capture_bytes: builtins.int
 fuse_pointwise: builtins.bool
+fused_float32_math: builtins.bool
 recompile_limit: builtins.int

@@ -96,6 +96,7 @@ class _Entry:
         self._fused = None          # a _C._FusedProgram replaying the whole call (fusion.py), or None
         self._fusion_note = None    # why the tape was not fused, for explain()
         self._fused_results = ()    # the output slots of the program's fresh result tensors
+        self._tape_source = None    # (recorded calls, output template) until a fused entry's tape is made
         # (recorder, template, the call's tensors, their guard state at capture) until the tape is
         # built: the capture only records, the first replay (or any look at the tape) builds it
         self._pending = None
@@ -111,40 +112,65 @@ class _Entry:
                 self._pending = None
 
     def _build(self, rec, template, tensors, tensors_key):
-        self._tape = _make_tape(rec, template)
-        self._ops = [op.name for op in self._tape]
-        self.changes_mode = any(op.name == "_set_grad_enabled" for op in self._tape)
-        if not config.fuse_pointwise:
-            return
-        if _planner_key(tensors) != tensors_key:
-            # the planner reads the capture's tensors: one changed since (requires_grad_, .data = ...)
-            self._fusion_note = "an input's metadata changed between the capture and the first replay"
-            return
-        from cgrad._dynamo import fusion
-        self._fused, self._fused_results, self._fusion_note = fusion.plan(rec, template, tensors, self.constants,
-                                                                          rec.grad_was_none)
+        self._ops = [op[1] for op in rec.ops]
+        self.changes_mode = "_set_grad_enabled" in self._ops
+        if config.fuse_pointwise:
+            if _planner_key(tensors) != tensors_key:
+                # the planner reads the capture's tensors: one changed since (requires_grad_, .data = ...)
+                self._fusion_note = "an input's metadata changed between the capture and the first replay"
+            else:
+                from cgrad._dynamo import fusion
+                self._fused, self._fused_results, self._fusion_note = fusion.plan(
+                    rec, template, tensors, self.constants, rec.grad_was_none)
+        if self._fused is None:
+            self._tape = _make_tape(rec, template)
+        else:
+            # the op-by-op tape is needed only by a call the program declines (a hook, anomaly
+            # mode, ...): made then, from the recorded calls alone (not the capture's tensors)
+            self._tape_source = (rec.ops, template)
 
-    @property
-    def tape(self):
-        if self._pending is not None:
-            self._finish()
+    def _op_tape(self):
+        """The op-by-op tape, made on first use where a fused program
+        replays the call."""
+        if self._tape is None:
+            with _FINISH_LOCK:
+                if self._tape is None:
+                    ops, template = self._tape_source
+                    self._tape = _make_tape(ops, template)
+                    self._tape_source = None
         return self._tape
 
     @property
+    def tape(self):
+        if self.eager:
+            return None
+        if self._pending is not None:
+            self._finish()
+        return self._op_tape()
+
+    def _built(self):
+        """False for a graph break's entry; otherwise the entry, built."""
+        if self.eager:
+            return False
+        if self._pending is not None:
+            self._finish()
+        return True
+
+    @property
     def ops(self):
-        return [] if self.tape is None else self._ops
+        return self._ops if self._built() else []
 
     @property
     def fused(self):
-        return None if self.tape is None else self._fused
+        return self._fused if self._built() else None
 
     @property
     def fusion_note(self):
-        return None if self.tape is None else self._fusion_note
+        return self._fusion_note if self._built() else None
 
     @property
     def fused_results(self):
-        return () if self.tape is None else self._fused_results
+        return self._fused_results if self._built() else ()
 
     def matches(self):
         if self.constants and _C._tensors_key(self.constants) != self.constant_keys:
@@ -170,13 +196,14 @@ class _Entry:
                 for slot, t in zip(self._fused_results, results):
                     slots[slot] = t
                 return _build(self.output, slots)
+        tape = self._tape if self._tape is not None else self._op_tape()
         slots = tensors + [None] * (self.nslots - len(tensors))
         if not self.changes_mode:
-            _C._replay_tape(self._tape, slots)
+            _C._replay_tape(tape, slots)
         else:
             mode = _C.is_grad_enabled()
             try:
-                _C._replay_tape(self._tape, slots)
+                _C._replay_tape(tape, slots)
             except BaseException:
                 _C._set_grad_enabled(mode)      # as the `with no_grad()` that raised in eager code would
                 raise
@@ -257,13 +284,14 @@ def _template_leaves(template):
             yield from _template_leaves(t)
 
 
-def _make_tape(rec, output_template):
-    """The recorder's calls as _C._TapeOp, each freeing the slots it is
-    the last user of."""
+def _make_tape(recorded, output_template):
+    """The recorded calls (a Recorder, or its list of calls) as
+    _C._TapeOp, each freeing the slots it is the last user of."""
     from cgrad._dynamo.capture import _Nested, _Ref
+    ops = recorded if type(recorded) is list else recorded.ops
     keep = {leaf[1] for leaf in _template_leaves(output_template) if leaf[0] == "slot"}
     last_use = {}
-    for i, (fn, name, encoded, kwnames, nargs, out, unpack) in enumerate(rec.ops):
+    for i, (fn, name, encoded, kwnames, nargs, out, unpack) in enumerate(ops):
         for value in encoded:
             if isinstance(value, _Ref):
                 last_use[value.slot] = i
@@ -278,7 +306,7 @@ def _make_tape(rec, output_template):
         if s not in keep:
             frees.setdefault(i, []).append(s)
     tape = []
-    for i, (fn, name, encoded, kwnames, nargs, out, unpack) in enumerate(rec.ops):
+    for i, (fn, name, encoded, kwnames, nargs, out, unpack) in enumerate(ops):
         values, slots, nested = [], [], []
         for value in encoded:
             if isinstance(value, _Ref):

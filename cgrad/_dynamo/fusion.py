@@ -14,9 +14,13 @@ feeding it) are dropped, then scratch registers are allocated by last use.
 Every value is computed by the same scalar expression eager's kernel uses,
 so results are eager's bit for bit (the loss's gradient of ones is not
 multiplied in, 1 * v being v, and a fresh .grad is written by the
-instruction that computes it). What it does not fuse (anything else on
-the tape, broadcasting, mixed dtypes, a returned tensor, a non-leaf input
-that requires grad) replays as the ordinary tape.
+instruction that computes it), except where config.fused_float32_math (on
+by default) has a float32 program compute exp, log, tanh, sigmoid and the
+tanh and sigmoid backward formulas in float32 arithmetic: then those values
+are within 1.2 ulp of the exact ones (sigmoid 2.4), within PyTorch's float32
+tolerance of its results, and may differ from eager's by that much. What it does not
+fuse (anything else on the tape, broadcasting, mixed dtypes, a returned
+tensor, a non-leaf input that requires grad) replays as the ordinary tape.
 """
 from cgrad import _C
 from cgrad._C import Tensor
@@ -76,16 +80,20 @@ class _Planner:
         return len(self.values) - 1
 
     def _check_tensor(self, t):
-        if type(t) is not Tensor and type(t) is not Parameter:
+        """A result's checks (inputs add operand()'s); results inherit the
+        inputs' inference state, so that is checked on inputs only."""
+        tp = type(t)
+        if tp is not Tensor and tp is not Parameter:
             raise NotFusable("a Tensor subclass")      # its operators may be its own
-        if t.dtype not in (_C.float32, _C.float64):
+        dtype, shape = t.dtype, t.shape
+        if dtype is self.dtype and shape == self.shape:
+            return
+        if dtype is not _C.float32 and dtype is not _C.float64:
             raise NotFusable("a tensor that is not float32 or float64")
         if self.dtype is None:
-            self.dtype, self.shape = t.dtype, tuple(t.shape)
-        if t.dtype != self.dtype or tuple(t.shape) != self.shape:
-            raise NotFusable("tensors of different dtypes or shapes (broadcasting or promotion)")
-        if t.is_inference():
-            raise NotFusable("an inference tensor")
+            self.dtype, self.shape = dtype, tuple(shape)
+            return
+        raise NotFusable("tensors of different dtypes or shapes (broadcasting or promotion)")
 
     def operand(self, value):
         """The SSA value of a recorded argument (input, constant or earlier
@@ -94,7 +102,7 @@ class _Planner:
             obj = self.rec.objects[value.slot]
         elif isinstance(value, Tensor):
             obj = value
-        elif _is_number(value):
+        elif type(value) is int or type(value) is float:
             return value
         else:
             raise NotFusable(f"an argument of type {type(value).__name__}")
@@ -107,6 +115,8 @@ class _Planner:
         if index is None:
             raise NotFusable("an argument that is neither an input nor a constant")
         self._check_tensor(obj)
+        if obj.is_inference():
+            raise NotFusable("an inference tensor")
         requires = obj.requires_grad and self.rec.grad_mode     # under no_grad nothing records a graph
         if requires and obj.grad_fn is not None:
             raise NotFusable("an input that requires grad and is not a leaf")
@@ -142,9 +152,9 @@ class _Planner:
             base = _BINARY.get(name)
             if base is None or base == "rdiv" or len(encoded) != 2:
                 raise NotFusable(f"{name}() is not a fusable pointwise op")
-            a, b = (self.operand(e) for e in encoded)
-            a_num, b_num = not isinstance(encoded[0], (self._Ref, Tensor)), not isinstance(encoded[1],
-                                                                                             (self._Ref, Tensor))
+            e0, e1 = encoded
+            a, b = self.operand(e0), self.operand(e1)
+            a_num, b_num = not isinstance(e0, (self._Ref, Tensor)), not isinstance(e1, (self._Ref, Tensor))
             if a_num and b_num:
                 raise NotFusable("an op of two numbers")
             if a_num or b_num:
@@ -207,13 +217,23 @@ class _Planner:
         (its grad_fn, or for a leaf its AccumulateGrad node), read off the
         graph the capture built: the engine's heap orders by them."""
         seq = {}
+        values, requires = self.values, self.requires
+        # the results whose op reads a leaf that requires grad: only their nodes lead to an
+        # AccumulateGrad node (the others' next_functions are not read)
+        leaves = {v for v, kind in enumerate(values) if kind[0] == "in" and requires[v]}
+        reads_leaf = {c[1] for c in self.forward if c[2] in leaves or c[3] in leaves}
         for v, obj in self.obj_of.items():
-            if self.values[v][0] == "op" and obj.grad_fn is not None:
-                seq[v] = obj.grad_fn._sequence_nr()
-                for node, _ in obj.grad_fn.next_functions:
-                    leaf = getattr(node, "variable", None)
+            if values[v][0] != "op":
+                continue
+            node = obj.grad_fn
+            if node is None:
+                continue
+            seq[v] = node._sequence_nr()
+            if v in reads_leaf:
+                for next_node, _ in node.next_functions:
+                    leaf = getattr(next_node, "variable", None)
                     if leaf is not None and id(leaf) in self.value_of:
-                        seq[self.value_of[id(leaf)]] = node._sequence_nr()
+                        seq[self.value_of[id(leaf)]] = next_node._sequence_nr()
         return seq
 
     def plan_results(self, template):
@@ -468,5 +488,7 @@ def plan(rec, template, tensors, constants, grad_was_none):
         if id(t) in planner.value_of and not t.is_contiguous():
             return None, None, "a non-contiguous input"
     results = tuple(getattr(planner, "result_slots", ()))
-    return (_C._FusedProgram(planner.dtype, planner.shape, program, reg_inputs, reg_outputs, leaves, len(results)),
+    from cgrad._dynamo import config
+    return (_C._FusedProgram(planner.dtype, planner.shape, program, reg_inputs, reg_outputs, leaves, len(results),
+                             config.fused_float32_math),
             results, None)

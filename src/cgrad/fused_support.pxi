@@ -6,7 +6,10 @@
 # memory and a 16-element one a few hundred nanoseconds of C. No tensor,
 # node or Python object is made per op; the leaves' gradients are written
 # straight into their new .grad buffers (or added into the existing ones,
-# as eager's AccumulateGrad does in place).
+# as eager's AccumulateGrad does in place). A float32 program planned with
+# config.fused_float32_math computes its exp, log, tanh, sigmoid and their
+# backward formulas in float32 arithmetic (vecmath_f32.h) rather than
+# eager's double-rounded-once (see fusion.py).
 #
 # Replay checks, each call, what the guards do not: hooks on the leaves or
 # their AccumulateGrad nodes, post-accumulate-grad hooks, saved-tensor hooks,
@@ -23,6 +26,8 @@ cdef extern from "fused_pointwise.h" nogil:
                           float* scratch, Py_ssize_t start, Py_ssize_t stop)
     void cg_fused_run_f64(const cg_fused_instr* code, int ncode, char** ext, int nregs,
                           double* scratch, Py_ssize_t start, Py_ssize_t stop)
+    void cg_fused_run_f32_math(const cg_fused_instr* code, int ncode, char** ext, int nregs,
+                               float* scratch, Py_ssize_t start, Py_ssize_t stop)
 
 cdef enum:
     FUSED_MAX_REGS = 256
@@ -34,6 +39,7 @@ cdef struct _FusedJob:
     int ncode
     int nregs
     int dtype
+    bint float32_math
     char** ext
     Py_ssize_t numel
     char** scratch          # per thread: CG_FUSED_BLOCK elements per register
@@ -45,7 +51,9 @@ cdef void _fused_chunk(void* ctx, int t, int nthreads) noexcept nogil:
     chunk_range(j.numel, t, nthreads, CG_FUSED_BLOCK, &start, &stop)
     if start >= stop:
         return
-    if j.dtype == F32:
+    if j.dtype == F32 and j.float32_math:
+        cg_fused_run_f32_math(j.code, j.ncode, j.ext, j.nregs, <float*>j.scratch[t], start, stop)
+    elif j.dtype == F32:
         cg_fused_run_f32(j.code, j.ncode, j.ext, j.nregs, <float*>j.scratch[t], start, stop)
     else:
         cg_fused_run_f64(j.code, j.ncode, j.ext, j.nregs, <double*>j.scratch[t], start, stop)
@@ -68,6 +76,7 @@ cdef class _FusedProgram:
     cdef tuple shape                # the shape of every tensor the program reads or writes
     cdef char* scratch
     cdef readonly int ninstructions
+    cdef readonly bint float32_math   # float32 in float32 arithmetic (vecmath_f32.h), not eager's bits
 
     def __dealloc__(self):
         free(self.code)
@@ -76,7 +85,7 @@ cdef class _FusedProgram:
         free(self.scratch)
 
     def __init__(self, dtype dt, tuple shape, tuple code, tuple reg_inputs, tuple reg_outputs,
-                 tuple leaves, Py_ssize_t nresults):
+                 tuple leaves, Py_ssize_t nresults, bint float32_math=False):
         cdef Py_ssize_t i
         cdef int nregs = len(reg_inputs)
         cdef Py_ssize_t numel = 1
@@ -87,6 +96,7 @@ cdef class _FusedProgram:
         if nregs > FUSED_MAX_REGS or nregs < 1 or len(reg_outputs) != nregs:
             raise ValueError("fused program: bad register count")
         self.dtype = dt._code
+        self.float32_math = float32_math and dt._code == F32
         self.numel = numel
         self.nregs = nregs
         self.ncode = len(code)
@@ -167,6 +177,7 @@ def _run_fused(_FusedProgram p, list tensors):
     job.ncode = p.ncode
     job.nregs = p.nregs
     job.dtype = p.dtype
+    job.float32_math = p.float32_math
     job.ext = ext
     job.numel = p.numel
     job.scratch = scratch

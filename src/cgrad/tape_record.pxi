@@ -132,6 +132,20 @@ cdef object _record_call(_RecorderCore rec, fn, name, tuple args, replay_fn, bin
     return result
 
 
+def _refresh_all_versions(_RecorderCore rec):
+    """Set the expected version of every tracked tensor's storage to its
+    current one (after a call with wide effects, a backward or a step)."""
+    cdef Tensor t
+    cdef dict versions = rec.versions
+    for o in rec.objects:
+        if isinstance(o, Tensor):
+            t = <Tensor>o
+            versions[id(t._storage)] = t._storage.version
+    for o in rec.constants.values():
+        t = <Tensor>o
+        versions[id(t._storage)] = t._storage.version
+
+
 def _versions_current(_RecorderCore rec):
     """Whether every tracked tensor's storage is at the version the
     recorder expects (Recorder.finish's check)."""
