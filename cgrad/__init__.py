@@ -444,6 +444,18 @@ _LAZY_ATTRIBUTES = {
     "lu_solve": "cgrad._linalg_legacy",
     "matrix_exp": "cgrad._linalg_legacy",
     "matrix_power": "cgrad._linalg_legacy",
+    "lu_unpack": "cgrad._linalg_torch_level",
+    "lu": "cgrad._linalg_torch_level",
+    "triangular_solve": "cgrad._linalg_torch_level",
+    "geqrf": "cgrad._linalg_torch_level",
+    "ormqr": "cgrad._linalg_torch_level",
+    "chain_matmul": "cgrad._linalg_torch_level",
+    "vdot": "cgrad._linalg_torch_level",
+    "solve": "cgrad._linalg_torch_level",
+    "lstsq": "cgrad._linalg_torch_level",
+    "symeig": "cgrad._linalg_torch_level",
+    "eig": "cgrad._linalg_torch_level",
+    "matrix_rank": "cgrad._linalg_torch_level",
     # sorting, contractions, cumulative, indexed and layout ops over numpy
     # buffers (issue 16 part 3); their Tensor methods install on first use
     "sort": "cgrad._tensor_ops",
