@@ -5,11 +5,10 @@ forms that map onto them (chain_matmul, vdot); and the torch.* functions
 PyTorch removed in 1.9 (solve, lstsq, symeig, eig, matrix_rank), which
 raise PyTorch's RuntimeError with its migration text."""
 import math
-import warnings
-
 import cgrad
 from cgrad import _C
 from cgrad._op_support import attach, check_tensor, composite_grads
+from cgrad._linalg_lu import warn_once
 
 
 def _ord_text(ord):
@@ -142,9 +141,9 @@ def matmul(input, other, *, out=None):
 
 def chain_matmul(*matrices, out=None):
     """Deprecated: multi_dot of two or more 2-D matrices, a clone of one."""
-    warnings.warn("torch.chain_matmul is deprecated and will be removed in a future PyTorch release. Use "
-                  "torch.linalg.multi_dot instead, which accepts a list of two or more tensors rather than "
-                  "multiple parameters.", UserWarning, stacklevel=2)
+    warn_once("chain_matmul", "torch.chain_matmul is deprecated and will be removed in a future PyTorch "
+              "release. Use torch.linalg.multi_dot instead, which accepts a list of two or more tensors "
+              "rather than multiple parameters.")
     for m in matrices:
         check_tensor(m, "chain_matmul", "matrices", 1)
         if m.dim() != 2:

@@ -25,6 +25,16 @@ RESULT_TYPES = {
 }
 
 
+_WARNED = set()
+
+
+def warn_once(key, message):
+    """PyTorch's TORCH_WARN_ONCE: the first call in the process warns."""
+    if key not in _WARNED:
+        _WARNED.add(key)
+        warnings.warn(message, UserWarning, stacklevel=3)
+
+
 def _named(name, values):
     return tuple.__new__(RESULT_TYPES[name], tuple(values))
 
@@ -208,7 +218,7 @@ def lu_deprecated(A, pivot=True, get_infos=False, out=None):
     """torch.lu: (LU, pivots), or with get_infos the named (LU, pivots, info);
     never raises for a singular matrix (PyTorch ignores check_errors here)."""
     check_tensor(A, "_lu_with_info", "input", 1)
-    warnings.warn(_LU_DEPRECATION, UserWarning, stacklevel=2)
+    warn_once("lu", _LU_DEPRECATION)
     res = cgrad.linalg.lu_factor_ex(A, pivot=pivot)
     LU, pivots, info = res
     if get_infos:
@@ -246,7 +256,7 @@ def triangular_solve(input, A, upper=True, transpose=False, unitriangular=False,
     """(X, A.clone()) with op(A) X = input for the triangle of A (op: transpose or not)."""
     check_tensor(input, "triangular_solve", "input", 1)
     check_tensor(A, "triangular_solve", "A", 2)
-    warnings.warn(_TRIANGULAR_DEPRECATION, UserWarning, stacklevel=2)
+    warn_once("triangular_solve", _TRIANGULAR_DEPRECATION)
     if input.dim() < 2:
         raise RuntimeError(f"torch.triangular_solve: Expected b to have at least 2 dimensions, but it has "
                            f"{input.dim()} dimensions instead")
