@@ -451,6 +451,7 @@ _LAZY_ATTRIBUTES = {
     "ormqr": "cgrad._linalg_torch_level",
     "chain_matmul": "cgrad._linalg_torch_level",
     "vdot": "cgrad._linalg_torch_level",
+    "diagflat": "cgrad._linalg_torch_level",
     "solve": "cgrad._linalg_torch_level",
     "lstsq": "cgrad._linalg_torch_level",
     "symeig": "cgrad._linalg_torch_level",
@@ -657,6 +658,15 @@ half = float16
 long = int64
 int = int32
 short = int16
+
+# PyTorch's math constants (torch.inf, torch.nan, torch.pi, torch.e, torch.newaxis)
+import math as _math  # noqa: E402
+
+inf = _math.inf
+nan = _math.nan
+pi = _math.pi
+e = _math.e
+newaxis = None
 
 __version__ = "0.1.0"
 

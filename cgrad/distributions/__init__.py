@@ -45,6 +45,20 @@ from cgrad.distributions.transforms import (AbsTransform, AffineTransform, CatTr
                                             StackTransform, StickBreakingTransform, TanhTransform, Transform,
                                             identity_transform)
 from cgrad.distributions.weibull import Weibull
+from cgrad.distributions.continuous_bernoulli import ContinuousBernoulli
+from cgrad.distributions.fishersnedecor import FisherSnedecor
+from cgrad.distributions.generalized_pareto import GeneralizedPareto
+from cgrad.distributions.inverse_gamma import InverseGamma
+from cgrad.distributions.kumaraswamy import Kumaraswamy
+from cgrad.distributions.lkj_cholesky import LKJCholesky
+from cgrad.distributions.logistic_normal import LogisticNormal
+from cgrad.distributions.multinomial import Multinomial
+from cgrad.distributions.relaxed_bernoulli import RelaxedBernoulli
+from cgrad.distributions.relaxed_categorical import RelaxedOneHotCategorical
+from cgrad.distributions.von_mises import VonMises
+from cgrad.distributions.wishart import Wishart
+from cgrad.distributions import constraint_registry
+from cgrad.distributions.constraint_registry import biject_to, transform_to
 from cgrad.distributions import kl_extra as _kl_extra  # noqa: F401  (registers the new families' KL pairs)
 
 __all__ = ["Bernoulli", "Beta", "Categorical", "Dirichlet", "Distribution", "ExponentialFamily", "Gamma",
@@ -57,4 +71,7 @@ __all__ = ["Bernoulli", "Beta", "Categorical", "Dirichlet", "Distribution", "Exp
            "CorrCholeskyTransform", "CumulativeDistributionTransform", "ExpTransform", "IndependentTransform",
            "LowerCholeskyTransform", "PositiveDefiniteTransform", "PowerTransform", "ReshapeTransform",
            "SigmoidTransform", "SoftmaxTransform", "SoftplusTransform", "StackTransform",
-           "StickBreakingTransform", "TanhTransform", "Transform", "identity_transform"]
+           "StickBreakingTransform", "TanhTransform", "Transform", "identity_transform",
+           "ContinuousBernoulli", "FisherSnedecor", "GeneralizedPareto", "InverseGamma", "Kumaraswamy",
+           "LKJCholesky", "LogisticNormal", "Multinomial", "RelaxedBernoulli", "RelaxedOneHotCategorical",
+           "VonMises", "Wishart", "constraint_registry", "biject_to", "transform_to"]

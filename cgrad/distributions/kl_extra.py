@@ -1,8 +1,8 @@
 """The KL divergences torch.distributions.kl registers for the families
 added beside the first nine (Exponential, Laplace, Poisson, Geometric,
-Binomial, Gumbel, HalfNormal, Pareto, Cauchy, Independent,
-TransformedDistribution, LowRankMultivariateNormal and their cross-family
-pairs), registered into cgrad.distributions.kl's table.
+Binomial, ContinuousBernoulli, Gumbel, HalfNormal, Pareto, Cauchy,
+Independent, TransformedDistribution, LowRankMultivariateNormal and their
+cross-family pairs), registered into cgrad.distributions.kl's table.
 
 Ported from PyTorch 2.13's torch/distributions/kl.py (BSD-3-Clause)."""
 import math
@@ -19,6 +19,7 @@ from cgrad.distributions.bernoulli import Bernoulli
 from cgrad.distributions.beta import Beta
 from cgrad.distributions.binomial import Binomial
 from cgrad.distributions.cauchy import Cauchy
+from cgrad.distributions.continuous_bernoulli import ContinuousBernoulli
 from cgrad.distributions.exponential import Exponential
 from cgrad.distributions.gamma import Gamma
 from cgrad.distributions.geometric import Geometric
@@ -49,6 +50,14 @@ def _kl_binomial_binomial(p, q):
     inf_idxs = p.total_count > q.total_count
     kl[inf_idxs] = _infinite_like(kl[inf_idxs])
     return kl
+
+
+@register_kl(ContinuousBernoulli, ContinuousBernoulli)
+def _kl_continuous_bernoulli_continuous_bernoulli(p, q):
+    t1 = p.mean * (p.logits - q.logits)
+    t2 = p._cont_bern_log_norm() + cgrad.log1p(-p.probs)
+    t3 = -q._cont_bern_log_norm() - cgrad.log1p(-q.probs)
+    return t1 + t2 + t3
 
 
 @register_kl(Exponential, Exponential)
@@ -222,6 +231,16 @@ def _kl_bernoulli_poisson(p, q):
     return -p.entropy() - (p.probs * q.rate.log() - q.rate)
 
 
+@register_kl(Beta, ContinuousBernoulli)
+def _kl_beta_continuous_bernoulli(p, q):
+    return (
+        -p.entropy()
+        - p.mean * q.logits
+        - cgrad.log1p(-q.probs)
+        - q._cont_bern_log_norm()
+    )
+
+
 @register_kl(Beta, Pareto)
 def _kl_beta_infinity(p, q):
     return _infinite_like(p.concentration1)
@@ -236,7 +255,43 @@ def _kl_beta_exponential(p, q):
     )
 
 
+@register_kl(ContinuousBernoulli, Pareto)
+def _kl_continuous_bernoulli_infinity(p, q):
+    return _infinite_like(p.probs)
+
+
+@register_kl(ContinuousBernoulli, Exponential)
+def _kl_continuous_bernoulli_exponential(p, q):
+    return -p.entropy() - cgrad.log(q.rate) + q.rate * p.mean
+
+
+@register_kl(ContinuousBernoulli, Normal)
+def _kl_continuous_bernoulli_normal(p, q):
+    t1 = -p.entropy()
+    t2 = 0.5 * (math.log(2.0 * math.pi) + cgrad.square(q.loc / q.scale)) + cgrad.log(
+        q.scale
+    )
+    t3 = (p.variance + cgrad.square(p.mean) - 2.0 * q.loc * p.mean) / (
+        2.0 * cgrad.square(q.scale)
+    )
+    return t1 + t2 + t3
+
+
+@register_kl(ContinuousBernoulli, Uniform)
+def _kl_continuous_bernoulli_uniform(p, q):
+    result = -p.entropy() + (q.high - q.low).log()
+    return cgrad.where(
+        cgrad.max(
+            cgrad.ge(q.low, p.support.lower_bound),
+            cgrad.le(q.high, p.support.upper_bound),
+        ),
+        cgrad.ones_like(result) * inf,
+        result,
+    )
+
+
 @register_kl(Exponential, Beta)
+@register_kl(Exponential, ContinuousBernoulli)
 @register_kl(Exponential, Pareto)
 @register_kl(Exponential, Uniform)
 def _kl_exponential_infinity(p, q):
@@ -277,6 +332,7 @@ def _kl_exponential_normal(p, q):
     return t1 - 1 + (t2 - t3 + t4) / var_normal
 
 
+@register_kl(Gamma, ContinuousBernoulli)
 @register_kl(Gamma, Pareto)
 def _kl_gamma_infinity(p, q):
     return _infinite_like(p.concentration)
@@ -306,6 +362,7 @@ def _kl_gamma_gumbel(p, q):
 
 
 @register_kl(Gumbel, Beta)
+@register_kl(Gumbel, ContinuousBernoulli)
 @register_kl(Gumbel, Exponential)
 @register_kl(Gumbel, Gamma)
 @register_kl(Gumbel, Pareto)
@@ -324,6 +381,7 @@ def _kl_gumbel_normal(p, q):
 
 
 @register_kl(Laplace, Beta)
+@register_kl(Laplace, ContinuousBernoulli)
 @register_kl(Laplace, Exponential)
 @register_kl(Laplace, Gamma)
 @register_kl(Laplace, Pareto)
@@ -343,6 +401,7 @@ def _kl_laplace_normal(p, q):
     return -t1 + scale_sqr_var_ratio + (t2 - t3 + t4) / var_normal - 1
 
 
+@register_kl(Normal, ContinuousBernoulli)
 @register_kl(Normal, Exponential)
 @register_kl(Normal, Pareto)
 def _kl_normal_infinity(p, q):
@@ -374,6 +433,7 @@ def _kl_normal_laplace(p, q):
 
 
 @register_kl(Pareto, Beta)
+@register_kl(Pareto, ContinuousBernoulli)
 @register_kl(Pareto, Uniform)
 def _kl_pareto_infinity(p, q):
     return _infinite_like(p.scale)
@@ -419,6 +479,24 @@ def _kl_pareto_normal(p, q):
 @register_kl(Poisson, Binomial)
 def _kl_poisson_infinity(p, q):
     return _infinite_like(p.rate)
+
+
+@register_kl(Uniform, ContinuousBernoulli)
+def _kl_uniform_continuous_bernoulli(p, q):
+    result = (
+        -p.entropy()
+        - p.mean * q.logits
+        - cgrad.log1p(-q.probs)
+        - q._cont_bern_log_norm()
+    )
+    return cgrad.where(
+        cgrad.max(
+            cgrad.ge(p.high, q.support.upper_bound),
+            cgrad.le(p.low, q.support.lower_bound),
+        ),
+        cgrad.ones_like(result) * inf,
+        result,
+    )
 
 
 @register_kl(Uniform, Exponential)

@@ -61,7 +61,35 @@ def params():
                               [np.array([[0.1, 0.5, -0.3], [1.0, 0.0, 0.0]]),
                                np.array([[-1.0, 0.0, 2.0], [0.5, 1.0, -0.5]]), np.array([0.5, 1.0, 0.7])],
                               np.array([[0.3, -1.0], [2.0, 0.5]])),
+        "ContinuousBernoulli": (lambda d, p: d.ContinuousBernoulli(probs=p), [np.array([0.2, 0.5, 0.9])],
+                                np.array([[0.3, 0.5, 0.99]])),
+        "Kumaraswamy": (lambda d, a, b: d.Kumaraswamy(a, b), [np.array([0.5, 2.0, 5.0]), np.array([1.5, 2.0, 0.7])],
+                        np.array([[0.3, 0.5, 0.9]])),
+        "FisherSnedecor": (lambda d, a, b: d.FisherSnedecor(a, b), [np.array([3.0, 5.0, 9.0]), np.array([5.0, 6.0, 12.0])],
+                           np.array([[0.3, 1.5, 0.9]])),
+        "InverseGamma": (lambda d, a, b: d.InverseGamma(a, b), [np.array([3.0, 5.0, 9.0]), np.array([1.0, 0.5, 3.0])],
+                         np.array([[0.3, 1.5, 0.9]])),
+        "Multinomial": (lambda d, p: d.Multinomial(5, probs=p), [np.array([[0.2, 0.3, 0.5], [0.1, 0.1, 0.8]])],
+                        np.array([[1.0, 1.0, 3.0], [0.0, 5.0, 0.0]])),
+        "RelaxedBernoulli": (lambda d, p: d.RelaxedBernoulli(cgrad_or_torch(d).tensor(0.5), probs=p),
+                             [np.array([0.2, 0.5, 0.9])], np.array([[0.3, 0.5, 0.99]])),
+        "RelaxedOneHotCategorical": (lambda d, p: d.RelaxedOneHotCategorical(cgrad_or_torch(d).tensor(0.7), probs=p),
+                                     [np.array([[0.2, 0.3, 0.5], [0.1, 0.1, 0.8]])],
+                                     np.array([[0.2, 0.2, 0.6], [0.1, 0.7, 0.2]])),
+        "VonMises": (lambda d, m, k: d.VonMises(m, k), [np.array([0.0, 1.0, -2.0]), np.array([0.5, 2.0, 20.0])],
+                     np.array([[0.3, 1.5, -2.2]])),
+        "Wishart": (lambda d, df, c: d.Wishart(df, covariance_matrix=c),
+                    [np.array([4.0, 6.0]), np.stack([np.eye(3) + 0.2, np.eye(3) * 2])],
+                    np.stack([np.eye(3) * 1.5 + 0.1, np.eye(3)])),
+        "LKJCholesky": (lambda d, c: d.LKJCholesky(3, c), [np.array([0.5, 2.0])],
+                        np.linalg.cholesky(np.array([[1.0, 0.3, 0.1], [0.3, 1.0, -0.2], [0.1, -0.2, 1.0]]))),
+        "LogisticNormal": (lambda d, m, s: d.LogisticNormal(m, s), [np.array([0.0, 0.5]), np.array([1.0, 0.7])],
+                           np.array([[0.2, 0.3, 0.5], [0.6, 0.3, 0.1]])),
     }
+
+
+def cgrad_or_torch(distributions_module):
+    return cgrad if distributions_module is cgrad.distributions else torch
 
 
 NAMES = list(params())
@@ -151,7 +179,8 @@ KL_PAIRS = [("Exponential", "Exponential"), ("Laplace", "Laplace"), ("Poisson", 
             ("Gamma3", "Exponential"), ("Exponential", "Normal3"), ("Laplace", "Normal3"),
             ("Normal3", "Laplace"), ("Normal3", "Gumbel"), ("Gamma3", "Gumbel"), ("Exponential", "Gumbel"),
             ("Uniform3", "Exponential"), ("Uniform3", "Gumbel"), ("Beta3", "Exponential"),
-            ("Chi2", "Chi2"), ("Chi2", "Exponential")]
+            ("Chi2", "Chi2"), ("Chi2", "Exponential"), ("ContinuousBernoulli", "ContinuousBernoulli"),
+            ("Poisson", "Poisson"), ("Binomial", "Binomial")]
 EXTRA = {
     "Gamma3": (lambda d, a, b: d.Gamma(a, b), [np.array([0.5, 2.0, 9.0]), np.array([1.0, 0.5, 3.0])], None),
     "Normal3": (lambda d, a, b: d.Normal(a, b), [np.array([0.0, 1.5, -2.0]), np.array([1.0, 0.5, 2.5])], None),
@@ -310,3 +339,24 @@ def test_validation_errors_match_torch(case):
             VALIDATION[case](lib.distributions, lib)
         errors.append((type(info.value).__name__, str(info.value).replace("cgrad.", "torch.")))
     assert errors[0] == errors[1]
+
+
+@requires_torch
+def test_generalized_pareto_float32_and_its_float64_error():
+    # PyTorch's log_prob compares the concentration with a float32 0-d tensor
+    # (isclose), so float64 parameters raise there: float32 is compared
+    arrays = [np.array([0.0, 1.0, -1.0]), np.array([1.0, 0.5, 2.0]), np.array([0.1, 0.2, 0.3])]
+    value = np.array([[0.3, 1.5, 0.9]], dtype=np.float32)
+    results = []
+    for lib in (cgrad, torch):
+        ps = [lib.tensor(a.astype(np.float32), requires_grad=True) for a in arrays]
+        d = lib.distributions.GeneralizedPareto(*ps)
+        lp = d.log_prob(lib.tensor(value))
+        lp.sum().backward()
+        results.append([lp.detach().numpy(), d.mean.detach().numpy(), d.variance.detach().numpy(),
+                        d.entropy().detach().numpy(), d.cdf(lib.tensor(value)).detach().numpy(),
+                        d.icdf(lib.tensor(value / 2)).detach().numpy()] + [p.grad.numpy() for p in ps])
+        with pytest.raises(RuntimeError, match="Double did not match Float"):
+            lib.distributions.GeneralizedPareto(*[lib.tensor(a) for a in arrays]).log_prob(lib.tensor(value))
+    for k, (c, t) in enumerate(zip(*results)):
+        np.testing.assert_allclose(c, t, rtol=1e-5, atol=1e-6, err_msg=str(k))
