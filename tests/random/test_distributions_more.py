@@ -360,3 +360,26 @@ def test_generalized_pareto_float32_and_its_float64_error():
             lib.distributions.GeneralizedPareto(*[lib.tensor(a) for a in arrays]).log_prob(lib.tensor(value))
     for k, (c, t) in enumerate(zip(*results)):
         np.testing.assert_allclose(c, t, rtol=1e-5, atol=1e-6, err_msg=str(k))
+
+
+@requires_torch
+@pytest.mark.parametrize("which", ["positive", "unit_interval", "simplex", "real", "greater_than", "interval",
+                                   "lower_cholesky", "corr_cholesky", "positive_definite"])
+def test_biject_to_and_transform_to_match_torch(which):
+    x = np.array([[0.3, -1.2, 0.8], [1.5, 0.2, -0.4], [0.1, 0.7, -0.9]])
+    for registry in ("biject_to", "transform_to"):
+        ys = []
+        for lib in (cgrad, torch):
+            c = lib.distributions.constraints
+            constraint = {"greater_than": lambda: c.greater_than(1.5), "interval": lambda: c.interval(-1.0, 2.0)}.get(
+                which, lambda: getattr(c, which))()
+            try:
+                t = getattr(lib.distributions, registry)(constraint)
+            except NotImplementedError as e:       # not registered (biject_to of lower_cholesky...)
+                ys.append(str(e))
+                continue
+            ys.append(t(lib.tensor(x if which != "corr_cholesky" else x[0])))
+        if isinstance(ys[1], str):
+            assert ys[0] == ys[1]
+        else:
+            close(ys[0], ys[1], f"{registry}({which})", rtol=1e-8)
