@@ -432,3 +432,6 @@ from cgrad._linalg_householder import householder_product  # noqa: E402
 from cgrad._linalg_composites import cond, diagonal, matmul, tensorinv, tensorsolve, vander  # noqa: E402
 
 __all__ += ["lu", "householder_product", "cond", "diagonal", "matmul", "tensorinv", "tensorsolve", "vander"]
+from cgrad._linalg_ldl import ldl_factor, ldl_factor_ex, ldl_solve  # noqa: E402
+
+__all__ += ["ldl_factor", "ldl_factor_ex", "ldl_solve"]

@@ -24,3 +24,5 @@ from cgrad._linalg_lu import RESULT_TYPES as _LU_TYPES
 from cgrad._linalg_householder import GEQRF_RESULT as geqrf
 globals().update(_LU_TYPES)
 __all__ += list(_LU_TYPES) + ["geqrf"]
+from cgrad._linalg_ldl import LDL_FACTOR as linalg_ldl_factor, LDL_FACTOR_EX as linalg_ldl_factor_ex
+__all__ += ["linalg_ldl_factor", "linalg_ldl_factor_ex"]
