@@ -452,6 +452,8 @@ _LAZY_ATTRIBUTES = {
     "chain_matmul": "cgrad._linalg_torch_level",
     "vdot": "cgrad._linalg_torch_level",
     "diagflat": "cgrad._linalg_torch_level",
+    "svd_lowrank": "cgrad._lowrank",
+    "pca_lowrank": "cgrad._lowrank",
     "solve": "cgrad._linalg_torch_level",
     "lstsq": "cgrad._linalg_torch_level",
     "symeig": "cgrad._linalg_torch_level",
