@@ -174,6 +174,12 @@ def vdot(input, other, *, out=None):
     return value
 
 
+def diagflat(input, offset=0):
+    """A matrix with input's elements (flattened) on diagonal `offset`."""
+    check_tensor(input, "diagflat", "input", 1)
+    return cgrad.diag_embed(input.contiguous().view(-1), offset)
+
+
 # --- removed in PyTorch 1.9: PyTorch still defines them, raising ------------
 
 def solve(input, A, *, out=None):
