@@ -452,6 +452,8 @@ _LAZY_ATTRIBUTES = {
     "chain_matmul": "cgrad._linalg_torch_level",
     "vdot": "cgrad._linalg_torch_level",
     "diagflat": "cgrad._linalg_torch_level",
+    "frobenius_norm": "cgrad._linalg_torch_level",
+    "nuclear_norm": "cgrad._linalg_torch_level",
     "svd_lowrank": "cgrad._lowrank",
     "pca_lowrank": "cgrad._lowrank",
     "solve": "cgrad._linalg_torch_level",

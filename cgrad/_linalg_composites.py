@@ -8,7 +8,7 @@ import math
 import cgrad
 from cgrad import _C
 from cgrad._op_support import attach, check_tensor, composite_grads
-from cgrad._linalg_lu import warn_once
+from cgrad._linalg_lu import _type_title, warn_once
 
 
 def _ord_text(ord):
@@ -47,9 +47,7 @@ def _check_square(A, fname):
 
 
 def _empty_cond(A):
-    if not A.dtype.is_floating_point:
-        raise RuntimeError(f"linalg.svd: Expected a floating point or complex tensor as input. Got "
-                           f"{str(A.dtype).split('.')[-1].capitalize()}")
+    """NumPy's 0 for each empty matrix, in A's dtype (integers included, as PyTorch)."""
     return cgrad.zeros(tuple(A.shape[:-2]), dtype=A.dtype)
 
 
@@ -178,6 +176,41 @@ def diagflat(input, offset=0):
     """A matrix with input's elements (flattened) on diagonal `offset`."""
     check_tensor(input, "diagflat", "input", 1)
     return cgrad.diag_embed(input.contiguous().view(-1), offset)
+
+
+def frobenius_norm(input, dim, keepdim=False, *, out=None):
+    """Deprecated: the 2-norm over at most two dims (PyTorch's at::norm, NormBackward1)."""
+    check_tensor(input, "frobenius_norm", "input", 1)
+    warn_once("frobenius_norm", "at::frobenius_norm is deprecated and it is just left for JIT compatibility. "
+              "It will be removed in a future PyTorch release. Please use `linalg.vector_norm(A, 2., dim, "
+              "keepdim)` instead")
+    dim = tuple(dim) if isinstance(dim, (tuple, list)) else (dim,)
+    if len(dim) > 2:
+        raise RuntimeError(f"Expected at most 2 dimensions, but got {len(dim)} dimensions instead.")
+    if not input.is_floating_point():
+        raise RuntimeError(f"norm(): input dtype should be either floating point or complex. Got "
+                           f"{_type_title(input.dtype)} instead.")
+
+    def norm(x):
+        return cgrad.linalg.vector_norm(x, 2, dim if dim else None, keepdim)
+    with cgrad.no_grad():
+        result = norm(input.detach())
+    attach([result], "NormBackward1", [input], lambda g: composite_grads(norm, [input], g), saved=[input])
+    if out is not None:
+        from cgrad.linalg import _with_out
+        return _with_out(result, out, "frobenius_norm")
+    return result
+
+
+def nuclear_norm(input, dim=None, keepdim=False, *, out=None):
+    """Deprecated: linalg.matrix_norm(input, 'nuc', dim, keepdim)."""
+    if isinstance(dim, bool):             # nuclear_norm(input, keepdim) overload
+        dim, keepdim = None, dim
+    check_tensor(input, "nuclear_norm", "input", 1)
+    warn_once("nuclear_norm", "at::nuclear_norm is deprecated and it is just left for JIT compatibility. It "
+              "will be removed in a future PyTorch release. Please use `linalg.matrix_norm(A, 'nuc', dim, "
+              "keepdim)` instead")
+    return cgrad.linalg.matrix_norm(input, "nuc", (-2, -1) if dim is None else dim, keepdim, out=out)
 
 
 # --- removed in PyTorch 1.9: PyTorch still defines them, raising ------------

@@ -2,12 +2,13 @@
 cgrad.linalg (lu_unpack, the deprecated lu and triangular_solve, geqrf,
 ormqr, chain_matmul, vdot, and the functions PyTorch removed in 1.9), under
 the names cgrad/__init__.py's lazy table looks up."""
-from cgrad._linalg_composites import chain_matmul, diagflat, eig, lstsq, matrix_rank, solve, symeig, vdot
+from cgrad._linalg_composites import (chain_matmul, diagflat, eig, frobenius_norm, lstsq, matrix_rank,
+                                      nuclear_norm, solve, symeig, vdot)
 from cgrad._linalg_householder import geqrf, ormqr
 from cgrad._linalg_lu import lu_deprecated as lu
 from cgrad._linalg_lu import lu_unpack, triangular_solve
 
-__all__ = ["chain_matmul", "diagflat", "eig", "geqrf", "lstsq", "lu", "lu_unpack", "matrix_rank", "ormqr", "solve",
+__all__ = ["chain_matmul", "diagflat", "eig", "frobenius_norm", "nuclear_norm", "geqrf", "lstsq", "lu", "lu_unpack", "matrix_rank", "ormqr", "solve",
            "symeig", "triangular_solve", "vdot"]
 
 

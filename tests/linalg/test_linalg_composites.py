@@ -10,7 +10,8 @@ import pytest
 import cgrad
 from tests.helpers import compare_with_torch, rand, requires_torch, torch
 
-pytestmark = pytest.mark.filterwarnings("ignore:torch.chain_matmul is deprecated")
+pytestmark = [pytest.mark.filterwarnings("ignore:torch.chain_matmul is deprecated"),
+              pytest.mark.filterwarnings("ignore:at::(frobenius|nuclear)_norm is deprecated")]
 
 TOL = {np.float32: dict(rtol=1e-4, atol=1e-4), np.float64: dict(rtol=1e-7, atol=1e-9)}
 DTYPES = [np.float32, np.float64]
@@ -40,6 +41,11 @@ CASES = {
                      lambda dt: [rand(2, 3, dtype=dt), rand(3, 4, seed=1, dtype=dt), rand(4, 2, seed=2, dtype=dt)]),
     "chain_matmul_one": (lambda L, a: L.chain_matmul(a), lambda dt: [rand(2, 3, dtype=dt)]),
     "vdot": (lambda L, a, b: L.vdot(a, b), lambda dt: [rand(5, dtype=dt), rand(5, seed=1, dtype=dt)]),
+    "diagflat": (lambda L, a: L.diagflat(a, 1), lambda dt: [rand(2, 2, dtype=dt)]),
+    "frobenius_norm": (lambda L, a: L.frobenius_norm(a, (1, 2)), lambda dt: [rand(2, 3, 4, dtype=dt)]),
+    "frobenius_norm_keepdim": (lambda L, a: L.frobenius_norm(a, (0,), True), lambda dt: [rand(2, 3, dtype=dt)]),
+    "nuclear_norm": (lambda L, a: L.nuclear_norm(a), lambda dt: [rand(2, 3, 4, dtype=dt)]),
+    "nuclear_norm_dims_keepdim": (lambda L, a: L.nuclear_norm(a, (0, 2), True), lambda dt: [rand(3, 2, 4, dtype=dt)]),
 }
 for _p in [None, 2, -2, "nuc"]:
     CASES[f"cond_{_p}"] = (lambda L, A, p=_p: L.linalg.cond(A, p), lambda dt: [dominant(2, 3, 3, dtype=dt)])
@@ -101,6 +107,14 @@ def test_cond_through_inverse_backward_fails_as_torch(p):
 
 
 @requires_torch
+def test_cond_of_empty_integer_matrices():
+    for p in (None, "fro", 1):
+        c = cgrad.linalg.cond(cgrad.zeros(2, 0, 0, dtype=cgrad.int32), p)
+        t = torch.linalg.cond(torch.zeros(2, 0, 0, dtype=torch.int32), p)
+        assert c.tolist() == t.tolist() and str(c.dtype) == "cgrad.int32"
+
+
+@requires_torch
 def test_vander_integers():
     for dtype in ("int32", "int64"):
         c = cgrad.linalg.vander(cgrad.tensor([1, 2, 3], dtype=getattr(cgrad, dtype)), N=4)
@@ -143,6 +157,10 @@ ERRORS = [
     "L.vdot(L.ones(3), L.ones(3, 1))",
     "L.vdot(L.ones(3), L.ones(3, dtype=L.float64))",
     "L.vdot(L.ones(3), L.ones(4))",
+    "L.frobenius_norm(L.ones(2, 3, 4), (0, 1, 2))",
+    "L.frobenius_norm(L.ones(2, 3, dtype=L.int32), (0,))",
+    "L.nuclear_norm(L.ones(2, 3, 4), (0,))",
+    "L.nuclear_norm(L.ones(3))",
     "L.solve(L.ones(2, 2), L.eye(2))",
     "L.lstsq(L.ones(2, 2), L.eye(2))",
     "L.symeig(L.eye(2))",
