@@ -285,3 +285,27 @@ def triangular_solve(input, A, upper=True, transpose=False, unitriangular=False,
         from cgrad.linalg import _with_out
         return _with_out(result, out, "triangular_solve")
     return result
+
+
+# --- lu_factor_ex of a non-square matrix, differentiable ----------------
+
+def lu_factor_ex_rectangular(A, pivot, check_errors, fname):
+    """lu_factor_ex of a wide or tall A whose result needs a node: the
+    compiled factorization, and PyTorch's lu_factor_ex_backward (the packed
+    gradient split into L's and U's, through linalg_lu_backward)."""
+    LU, pivots, info = _C._linalg_lu_factor_ex(A.detach(), pivot, check_errors, fname)
+    m, n = A.shape[-2], A.shape[-1]
+    k = min(m, n)
+
+    def backward(grads):
+        g = grads[0] if isinstance(grads, (list, tuple)) else grads
+        if g is None:
+            return (None,)
+        if _C.is_grad_enabled():         # create_graph: factors with history for double backward
+            _, L, U = lu(A)
+        else:
+            _, L, U = (tensor_of(x) for x in _unpack_np(np_of(LU), np_of(pivots)))
+        P = tensor_of(_permutation_matrices(np_of(pivots), m, np_of(LU).dtype))
+        return (_lu_grad(A, P, L, U, g.narrow(-1, 0, k), g.narrow(-2, 0, k)),)
+    attach([LU, None, None], "LinalgLuFactorExBackward0", [A], backward, saved=[A])
+    return LU, pivots, info

@@ -127,15 +127,25 @@ def cholesky(A, *, upper=False, out=None):
     return _with_out(_linalg_cholesky_ex(A, upper, True)[0], out, "linalg_cholesky")
 
 
+def _lu_factor_ex(A, pivot, check_errors, fname="torch.linalg.lu_factor"):
+    """The compiled factorization; a wide or tall A that needs a node goes
+    through _linalg_lu.py (the compiled node handles square matrices)."""
+    if (A.dim() >= 2 and A.shape[-1] != A.shape[-2] and A.requires_grad and cgrad.is_grad_enabled()
+            and A.dtype.is_floating_point and pivot):
+        from cgrad._linalg_lu import lu_factor_ex_rectangular
+        return lu_factor_ex_rectangular(A, pivot, check_errors, fname)
+    return _linalg_lu_factor_ex(A, pivot, check_errors)
+
+
 def lu_factor_ex(A, *, pivot=True, check_errors=False, out=None):
     _tensor_arg(A, "linalg_lu_factor_ex", "A", 1)
-    return _with_out(_result("linalg_lu_factor_ex", _linalg_lu_factor_ex(A, pivot, check_errors)),
+    return _with_out(_result("linalg_lu_factor_ex", _lu_factor_ex(A, pivot, check_errors)),
                      out, "linalg_lu_factor_ex")
 
 
 def lu_factor(A, *, pivot=True, out=None):
     _tensor_arg(A, "linalg_lu_factor", "A", 1)
-    LU, pivots, _ = _linalg_lu_factor_ex(A, pivot, True)
+    LU, pivots, _ = _lu_factor_ex(A, pivot, True)
     return _with_out(_result("linalg_lu_factor", (LU, pivots)), out, "linalg_lu_factor")
 
 

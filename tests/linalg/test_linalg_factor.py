@@ -53,6 +53,8 @@ CASES = {
     "lu_unpack": (lambda L, LU, piv: tuple(L.lu_unpack(LU, piv)), lambda dt: list(lu_factors(2, 3, 3, dtype=dt))),
     "lu_unpack_tall": (lambda L, LU, piv: tuple(L.lu_unpack(LU, piv)), lambda dt: list(lu_factors(5, 3, dtype=dt))),
     "lu_unpack_wide": (lambda L, LU, piv: tuple(L.lu_unpack(LU, piv)), lambda dt: list(lu_factors(3, 5, dtype=dt))),
+    "lu_factor_wide": (lambda L, A: L.linalg.lu_factor(A).LU, lambda dt: [dominant(2, 3, 5, dtype=dt)]),
+    "lu_factor_ex_tall": (lambda L, A: L.linalg.lu_factor_ex(A).LU, lambda dt: [dominant(5, 3, dtype=dt)]),
     "torch_lu": (lambda L, A: L.lu(A)[0], lambda dt: [dominant(2, 3, 3, dtype=dt)]),
     "triangular_solve": (lambda L, b, A: tuple(L.triangular_solve(b, A)),
                          lambda dt: [rand(3, 2, dtype=dt), dominant(3, 3, seed=1, dtype=dt)]),
