@@ -445,3 +445,6 @@ __all__ += ["lu", "householder_product", "cond", "diagonal", "matmul", "tensorin
 from cgrad._linalg_ldl import ldl_factor, ldl_factor_ex, ldl_solve  # noqa: E402
 
 __all__ += ["ldl_factor", "ldl_factor_ex", "ldl_solve"]
+
+# the shared notes of PyTorch's linalg docstrings (torch.linalg.common_notes)
+common_notes = {'experimental_warning': 'This function is "experimental" and it may change in a future PyTorch release.', 'sync_note': 'When inputs are on a CUDA device, this function synchronizes that device with the CPU.', 'sync_note_ex': 'When the inputs are on a CUDA device, this function synchronizes only when :attr:`check_errors`\\ `= True`.', 'sync_note_has_ex': 'When inputs are on a CUDA device, this function synchronizes that device with the CPU. For a version of this function that does not synchronize, see :func:`{}`.'}

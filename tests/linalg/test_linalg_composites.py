@@ -183,3 +183,10 @@ def test_errors_as_torch(expr):
     expected = _error(torch, expr)
     assert expected is not None
     assert _error(cgrad, expr) == expected
+
+
+@requires_torch
+def test_linalg_namespace_matches_torch_but_complex_eig():
+    missing = {n for n in dir(torch.linalg) if not n.startswith("_")} - set(dir(cgrad.linalg))
+    assert missing == {"eig", "eigvals"}       # complex results: cgrad has no complex dtype
+    assert cgrad.linalg.common_notes == torch.linalg.common_notes
