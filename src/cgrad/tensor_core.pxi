@@ -383,7 +383,9 @@ cdef tuple LAZY_TENSOR_METHODS = (
     "greater_equal_", "gt_", "hsplit", "inner", "is_nonzero", "is_same_size", "is_signed", "isin", "lcm",
     "le_", "less_", "less_equal_", "logical_and_", "logical_not_", "logical_or_", "logical_xor_", "lt_",
     "multiply", "multiply_", "ne_", "new", "not_equal_", "pow_", "renorm", "repeat_interleave", "subtract",
-    "subtract_", "sum_to_size", "tensor_split", "true_divide_", "vsplit")
+    "subtract_", "sum_to_size", "tensor_split", "true_divide_", "vsplit",
+    # installed from cgrad/_linalg_torch_level.py
+    "lu", "triangular_solve", "geqrf", "ormqr", "vdot", "diagflat")
 
 
 cdef class LazyTensorMethod:

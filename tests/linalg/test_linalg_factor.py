@@ -206,3 +206,24 @@ def test_deprecations_warn_once_per_process():
     assert texts[0].startswith("torch.lu is deprecated in favor of torch.linalg.lu_factor")
     assert texts[1].startswith("torch.triangular_solve is deprecated in favor of torch.linalg.solve_triangular")
     assert texts[2].startswith("torch.chain_matmul is deprecated")
+
+
+@requires_torch
+@pytest.mark.filterwarnings("ignore")
+def test_tensor_methods_match_torch():
+    A = dominant(3, 3)
+    b = rand(3, 2, seed=1, dtype=np.float64)
+    a, tau = reflectors(4, 3)
+    for method, args in [("lu", ()), ("triangular_solve", ("A",)), ("geqrf", ()), ("vdot", ("v",)),
+                         ("diagflat", ())]:
+        outs = []
+        for lib in (cgrad, torch):
+            x = lib.tensor(b if method == "triangular_solve" else (A[0] if method == "vdot" else A))
+            extra = [lib.tensor(A) if s == "A" else lib.tensor(A[1]) for s in args]
+            r = getattr(x, method)(*extra)
+            outs.append([t.numpy() for t in (r if isinstance(r, tuple) else (r,))])
+        for c, t in zip(*outs):
+            np.testing.assert_allclose(c, t, rtol=1e-10, atol=1e-12, err_msg=method)
+    c = cgrad.tensor(a).ormqr(cgrad.tensor(tau), cgrad.tensor(b[:, :1].repeat(4, 0)[:4]))
+    t = torch.tensor(a).ormqr(torch.tensor(tau), torch.tensor(b[:, :1].repeat(4, 0)[:4]))
+    np.testing.assert_allclose(c.numpy(), t.numpy(), rtol=1e-10, atol=1e-12)
