@@ -456,6 +456,7 @@ _LAZY_ATTRIBUTES = {
     "nuclear_norm": "cgrad._linalg_torch_level",
     "svd_lowrank": "cgrad._lowrank",
     "pca_lowrank": "cgrad._lowrank",
+    "lobpcg": "cgrad._lobpcg",
     "solve": "cgrad._linalg_torch_level",
     "lstsq": "cgrad._linalg_torch_level",
     "symeig": "cgrad._linalg_torch_level",

@@ -46,3 +46,45 @@ def test_gradients_flow():
     U, S, V = cgrad.svd_lowrank(x, q=3)
     S.sum().backward()
     assert x.grad is not None and tuple(x.grad.shape) == (12, 8)
+
+
+def spd(n=20, seed=0):
+    rng = np.random.default_rng(seed)
+    a = rng.standard_normal((n, n))
+    return a @ a.T + np.eye(n)
+
+
+@pytest.mark.parametrize("method", ["ortho", "basic"])
+@pytest.mark.parametrize("largest", [True, False])
+def test_lobpcg_finds_the_extreme_eigenpairs(method, largest):
+    a = spd()
+    E, V = cgrad.lobpcg(cgrad.tensor(a), k=3, largest=largest, method=method, niter=200)
+    w = np.sort(np.linalg.eigvalsh(a))
+    np.testing.assert_allclose(E.numpy(), w[::-1][:3] if largest else w[:3], rtol=1e-9)
+    np.testing.assert_allclose(a @ V.numpy(), V.numpy() * E.numpy(), atol=1e-6)
+
+
+@requires_torch
+def test_lobpcg_values_and_gradient_match_torch():
+    a = spd(seed=1)
+    for method in ("ortho", "basic"):
+        Ec, _ = cgrad.lobpcg(cgrad.tensor(a), k=2, method=method, niter=200)
+        Et, _ = torch.lobpcg(torch.tensor(a), k=2, method=method, niter=200)
+        np.testing.assert_allclose(Ec.numpy(), Et.numpy(), rtol=1e-10)
+    Ac, At = cgrad.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+    Ec, Vc = cgrad.lobpcg(Ac, k=2)
+    Et, Vt = torch.lobpcg(At, k=2)
+    assert type(Ec.grad_fn).__name__ == type(Et.grad_fn).__name__ == "LOBPCGAutogradFunctionBackward"
+    (Ec.sum() + Vc.abs().sum()).backward()
+    (Et.sum() + Vt.abs().sum()).backward()
+    np.testing.assert_allclose(Ac.grad.numpy(), At.grad.numpy(), atol=1e-6)
+
+
+@requires_torch
+def test_lobpcg_errors_match_torch():
+    msgs = []
+    for lib in (cgrad, torch):
+        with pytest.raises(ValueError) as info:
+            lib.lobpcg(lib.tensor(spd(n=6)), k=3)
+        msgs.append(str(info.value))
+    assert msgs[0] == msgs[1]
