@@ -10,7 +10,7 @@ import operator
 from collections.abc import Sequence
 
 import cgrad
-from cgrad.nn import functional as F
+from cgrad.distributions.utils import lazy_functional as F
 from cgrad import Tensor
 from cgrad.distributions import constraints
 from cgrad.distributions.distribution import Distribution
@@ -23,7 +23,6 @@ from cgrad.distributions.utils import (
     tril_matrix_to_vec,
     vec_to_tril_matrix,
 )
-from cgrad.nn.functional import pad, softplus
 
 class CorrCholeskyTransform(Transform):
     r"""
@@ -58,14 +57,14 @@ class CorrCholeskyTransform(Transform):
         z1m_cumprod_sqrt = (1 - z).sqrt().cumprod(-1)
         # Diagonal elements must be 1.
         r = r + cgrad.eye(r.shape[-1], dtype=r.dtype, device=r.device)
-        y = r * pad(z1m_cumprod_sqrt[..., :-1], [1, 0], value=1)
+        y = r * F.pad(z1m_cumprod_sqrt[..., :-1], [1, 0], value=1)
         return y
 
     def _inverse(self, y):
         # inverse stick-breaking
         # See: https://mc-stan.org/docs/2_18/reference-manual/cholesky-factors-of-correlation-matrices-1.html
         y_cumsum = 1 - cgrad.cumsum(y * y, dim=-1)
-        y_cumsum_shifted = pad(y_cumsum[..., :-1], [1, 0], value=1)
+        y_cumsum_shifted = F.pad(y_cumsum[..., :-1], [1, 0], value=1)
         y_vec = tril_matrix_to_vec(y, diag=-1)
         y_cumsum_vec = tril_matrix_to_vec(y_cumsum_shifted, diag=-1)
         t = y_vec / (y_cumsum_vec).sqrt()
@@ -84,7 +83,7 @@ class CorrCholeskyTransform(Transform):
         # also works for 2 x 2 matrix
         y1m_cumsum_tril = tril_matrix_to_vec(y1m_cumsum, diag=-2)
         stick_breaking_logdet = 0.5 * (y1m_cumsum_tril).log().sum(-1)
-        tanh_logdet = -2 * (x + softplus(-2 * x) - math.log(2.0)).sum(dim=-1)
+        tanh_logdet = -2 * (x + F.softplus(-2 * x) - math.log(2.0)).sum(dim=-1)
         return stick_breaking_logdet + tanh_logdet
 
     def forward_shape(self, shape):
@@ -169,7 +168,7 @@ class StickBreakingTransform(Transform):
         offset = x.shape[-1] + 1 - x.new_ones(x.shape[-1]).cumsum(-1)
         z = _clipped_sigmoid(x - offset.log())
         z_cumprod = (1 - z).cumprod(-1)
-        y = pad(z, [0, 1], value=1) * pad(z_cumprod, [1, 0], value=1)
+        y = F.pad(z, [0, 1], value=1) * F.pad(z_cumprod, [1, 0], value=1)
         return y
 
     def _inverse(self, y):

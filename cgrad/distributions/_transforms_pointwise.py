@@ -10,7 +10,7 @@ import operator
 from collections.abc import Sequence
 
 import cgrad
-from cgrad.nn import functional as F
+from cgrad.distributions.utils import lazy_functional as F
 from cgrad import Tensor
 from cgrad.distributions import constraints
 from cgrad.distributions.distribution import Distribution
@@ -22,7 +22,6 @@ from cgrad.distributions.utils import (
     tril_matrix_to_vec,
     vec_to_tril_matrix,
 )
-from cgrad.nn.functional import pad, softplus
 
 _Number = (int, float, bool)   # torch.types._Number
 
@@ -137,13 +136,13 @@ class SoftplusTransform(Transform):
         return isinstance(other, SoftplusTransform)
 
     def _call(self, x):
-        return softplus(x)
+        return F.softplus(x)
 
     def _inverse(self, y):
         return (-y).expm1().neg().log() + y
 
     def log_abs_det_jacobian(self, x, y):
-        return -softplus(-x)
+        return -F.softplus(-x)
 
 
 class TanhTransform(Transform):
@@ -188,7 +187,7 @@ class TanhTransform(Transform):
     def log_abs_det_jacobian(self, x, y):
         # We use a formula that is more numerically stable, see details in the following link
         # https://github.com/tensorflow/probability/blob/master/tensorflow_probability/python/bijectors/tanh.py#L69-L80
-        return 2.0 * (math.log(2.0) - x - softplus(-2.0 * x))
+        return 2.0 * (math.log(2.0) - x - F.softplus(-2.0 * x))
 
 
 class AbsTransform(Transform):

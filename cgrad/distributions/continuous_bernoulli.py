@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 
 import cgrad
+from cgrad.distributions.utils import lazy_functional as F
 
 _Number = (int, float, bool)   # torch.types._Number
 from cgrad import Tensor
@@ -19,7 +20,6 @@ from cgrad.distributions.utils import (
     logits_to_probs,
     probs_to_logits,
 )
-from cgrad.nn.functional import binary_cross_entropy_with_logits
 
 
 __all__ = ["ContinuousBernoulli"]
@@ -195,7 +195,7 @@ class ContinuousBernoulli(ExponentialFamily):
             self._validate_sample(value)
         logits, value = broadcast_all(self.logits, value)
         return (
-            -binary_cross_entropy_with_logits(logits, value, reduction="none")
+            -F.binary_cross_entropy_with_logits(logits, value, reduction="none")
             + self._cont_bern_log_norm()
         )
 

@@ -5,6 +5,7 @@ cgrad's differentiable ops."""
 from __future__ import annotations
 
 import cgrad
+from cgrad.distributions.utils import lazy_functional as F
 from cgrad import Tensor
 from cgrad.distributions import constraints
 from cgrad.distributions.distribution import Distribution
@@ -14,7 +15,6 @@ from cgrad.distributions.utils import (
     logits_to_probs,
     probs_to_logits,
 )
-from cgrad.nn.functional import binary_cross_entropy_with_logits
 
 _Number = (int, float, bool)   # torch.types._Number
 
@@ -144,6 +144,6 @@ class Geometric(Distribution):
 
     def entropy(self):
         return (
-            binary_cross_entropy_with_logits(self.logits, self.probs, reduction="none")
+            F.binary_cross_entropy_with_logits(self.logits, self.probs, reduction="none")
             / self.probs
         )

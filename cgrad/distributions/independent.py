@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Generic, TypeVar
 
 import cgrad
-from torch import Size, Tensor
+from cgrad import Size, Tensor
 from cgrad.distributions import constraints
 from cgrad.distributions.distribution import Distribution
 from cgrad.distributions.utils import _sum_rightmost

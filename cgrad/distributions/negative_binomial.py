@@ -5,7 +5,7 @@ cgrad's differentiable ops."""
 from __future__ import annotations
 
 import cgrad
-from cgrad.nn import functional as F
+from cgrad.distributions.utils import lazy_functional as F
 from cgrad import Tensor
 from cgrad.distributions import constraints
 from cgrad.distributions.distribution import Distribution

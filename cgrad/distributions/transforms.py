@@ -10,7 +10,7 @@ import operator
 from collections.abc import Sequence
 
 import cgrad
-from cgrad.nn import functional as F
+from cgrad.distributions.utils import lazy_functional as F
 from cgrad import Tensor
 from cgrad.distributions import constraints
 from cgrad.distributions.distribution import Distribution
@@ -21,7 +21,6 @@ from cgrad.distributions.utils import (
     tril_matrix_to_vec,
     vec_to_tril_matrix,
 )
-from cgrad.nn.functional import pad, softplus
 
 
 __all__ = [
