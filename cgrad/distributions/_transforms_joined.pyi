@@ -10,13 +10,11 @@ from cgrad.distributions.transforms import ComposeTransform as ComposeTransform
 from cgrad.distributions.transforms import ComposeTransform as _ComposeTransform
 from cgrad.distributions.transforms import Transform as Transform
 from cgrad.distributions.transforms import Transform as _Transform
+from cgrad.distributions.utils import _LazyFunctional as __LazyFunctional
 from cgrad.distributions.utils import broadcast_all as broadcast_all
 from cgrad.distributions.utils import lazy_property as lazy_property
 from cgrad.distributions.utils import tril_matrix_to_vec as tril_matrix_to_vec
 from cgrad.distributions.utils import vec_to_tril_matrix as vec_to_tril_matrix
-from cgrad.nn import functional as F
-from cgrad.nn._padding import pad as pad
-from cgrad.nn.functional import softplus as softplus
 
 class CatTransform(_Transform):
     def __init__(self, tseq: Any, dim: Any = ..., lengths: Any = ..., cache_size: Any = ...) -> None: ...
@@ -41,6 +39,7 @@ class CumulativeDistributionTransform(_Transform):
     def log_abs_det_jacobian(self, x: Any, y: Any) -> Any: ...
     sign: builtins.int
     def with_cache(self, cache_size: Any = ...) -> Any: ...
+F: __LazyFunctional
 class StackTransform(_Transform):
     def __init__(self, tseq: Any, dim: Any = ..., cache_size: Any = ...) -> None: ...
     @property

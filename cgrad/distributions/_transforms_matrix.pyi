@@ -14,13 +14,11 @@ from cgrad.distributions.transforms import ComposeTransform as ComposeTransform
 from cgrad.distributions.transforms import ComposeTransform as _ComposeTransform
 from cgrad.distributions.transforms import Transform as Transform
 from cgrad.distributions.transforms import Transform as _Transform
+from cgrad.distributions.utils import _LazyFunctional as __LazyFunctional
 from cgrad.distributions.utils import broadcast_all as broadcast_all
 from cgrad.distributions.utils import lazy_property as lazy_property
 from cgrad.distributions.utils import tril_matrix_to_vec as tril_matrix_to_vec
 from cgrad.distributions.utils import vec_to_tril_matrix as vec_to_tril_matrix
-from cgrad.nn import functional as F
-from cgrad.nn._padding import pad as pad
-from cgrad.nn.functional import softplus as softplus
 
 class CorrCholeskyTransform(_Transform):
     bijective: builtins.bool
@@ -29,6 +27,7 @@ class CorrCholeskyTransform(_Transform):
     def forward_shape(self, shape: Any) -> Any: ...
     def inverse_shape(self, shape: Any) -> Any: ...
     def log_abs_det_jacobian(self, x: Any, y: Any, intermediates: Any = ...) -> Any: ...
+F: __LazyFunctional
 class LowerCholeskyTransform(_Transform):
     def __eq__(self, other: Any, /) -> Any: ...
     __hash__: ClassVar[None]  # type: ignore[assignment]
