@@ -446,6 +446,24 @@ _LAZY_ATTRIBUTES = {
     "lu_solve": "cgrad._linalg_legacy",
     "matrix_exp": "cgrad._linalg_legacy",
     "matrix_power": "cgrad._linalg_legacy",
+    "lu_unpack": "cgrad._linalg_torch_level",
+    "lu": "cgrad._linalg_torch_level",
+    "triangular_solve": "cgrad._linalg_torch_level",
+    "geqrf": "cgrad._linalg_torch_level",
+    "ormqr": "cgrad._linalg_torch_level",
+    "chain_matmul": "cgrad._linalg_torch_level",
+    "vdot": "cgrad._linalg_torch_level",
+    "diagflat": "cgrad._linalg_torch_level",
+    "frobenius_norm": "cgrad._linalg_torch_level",
+    "nuclear_norm": "cgrad._linalg_torch_level",
+    "svd_lowrank": "cgrad._lowrank",
+    "pca_lowrank": "cgrad._lowrank",
+    "lobpcg": "cgrad._lobpcg",
+    "solve": "cgrad._linalg_torch_level",
+    "lstsq": "cgrad._linalg_torch_level",
+    "symeig": "cgrad._linalg_torch_level",
+    "eig": "cgrad._linalg_torch_level",
+    "matrix_rank": "cgrad._linalg_torch_level",
     # sorting, contractions, cumulative, indexed and layout ops over numpy
     # buffers (issue 16 part 3); their Tensor methods install on first use
     "sort": "cgrad._tensor_ops",
@@ -678,13 +696,9 @@ _LAZY_ATTRIBUTES = {
     # ldexp, frexp, vdot, histogram, nextafter, mvlgamma, the deprecated norms
     "ldexp": "cgrad._ops_numeric_extras",
     "frexp": "cgrad._ops_numeric_extras",
-    "vdot": "cgrad._ops_numeric_extras",
-    "diagflat": "cgrad._ops_numeric_extras",
     "nextafter": "cgrad._ops_numeric_extras",
     "mvlgamma": "cgrad._ops_numeric_extras",
     "histogram": "cgrad._ops_numeric_extras",
-    "nuclear_norm": "cgrad._ops_numeric_extras",
-    "frobenius_norm": "cgrad._ops_numeric_extras",
     # tensor layouts (cgrad.strided, x.layout)
     "layout": "cgrad._layouts",
     "strided": "cgrad._layouts",
@@ -751,15 +765,17 @@ long = int64
 int = int32
 short = int16
 
-__version__ = "0.1.0"
+# PyTorch's math constants (torch.inf, torch.nan, torch.pi, torch.e, torch.newaxis)
+import math as _math  # noqa: E402
 
-# PyTorch's numeric constants (torch.pi, torch.e, torch.inf, torch.nan) and torch.newaxis
-import math as _math
-pi = _math.pi
-e = _math.e
 inf = _math.inf
 nan = _math.nan
+pi = _math.pi
+e = _math.e
 newaxis = None
+
+__version__ = "0.1.0"
+
 
 
 def is_floating_point(input):

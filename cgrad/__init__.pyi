@@ -326,7 +326,6 @@ from cgrad._functional_aliases import group_norm as group_norm
 from cgrad._functional_aliases import layer_norm as layer_norm
 from cgrad._functional_aliases import max_pool1d as max_pool1d
 from cgrad._functional_aliases import max_pool2d as max_pool2d
-from cgrad._functional_aliases import max_pool3d as max_pool3d
 from cgrad._global_settings import are_deterministic_algorithms_enabled as are_deterministic_algorithms_enabled
 from cgrad._global_settings import get_deterministic_debug_mode as get_deterministic_debug_mode
 from cgrad._global_settings import get_float32_matmul_precision as get_float32_matmul_precision
@@ -342,6 +341,18 @@ from cgrad._interop import from_dlpack as from_dlpack
 from cgrad._legacy_tensor_types import set_default_tensor_type as set_default_tensor_type
 from cgrad._legacy_tensor_types import tensortype as _tensortype
 from cgrad._legacy_tensor_types import typename as typename
+from cgrad._linalg_composites import chain_matmul as chain_matmul
+from cgrad._linalg_composites import diagflat as diagflat
+from cgrad._linalg_composites import eig as eig
+from cgrad._linalg_composites import frobenius_norm as frobenius_norm
+from cgrad._linalg_composites import lstsq as lstsq
+from cgrad._linalg_composites import matrix_rank as matrix_rank
+from cgrad._linalg_composites import nuclear_norm as nuclear_norm
+from cgrad._linalg_composites import solve as solve
+from cgrad._linalg_composites import symeig as symeig
+from cgrad._linalg_composites import vdot as vdot
+from cgrad._linalg_householder import geqrf as geqrf
+from cgrad._linalg_householder import ormqr as ormqr
 from cgrad._linalg_legacy import cholesky as cholesky
 from cgrad._linalg_legacy import cholesky_inverse as cholesky_inverse
 from cgrad._linalg_legacy import cholesky_solve as cholesky_solve
@@ -356,6 +367,12 @@ from cgrad._linalg_legacy import pinverse as pinverse
 from cgrad._linalg_legacy import qr as qr
 from cgrad._linalg_legacy import slogdet as slogdet
 from cgrad._linalg_legacy import svd as svd
+from cgrad._linalg_lu import lu_deprecated as lu
+from cgrad._linalg_lu import lu_unpack as lu_unpack
+from cgrad._linalg_lu import triangular_solve as triangular_solve
+from cgrad._lobpcg import lobpcg as lobpcg
+from cgrad._lowrank import pca_lowrank as pca_lowrank
+from cgrad._lowrank import svd_lowrank as svd_lowrank
 from cgrad._ops_composites import addcdiv as addcdiv
 from cgrad._ops_composites import addcmul as addcmul
 from cgrad._ops_composites import argwhere as argwhere
@@ -415,8 +432,6 @@ from cgrad._ops_reduce_extra import nanmean as nanmean
 from cgrad._ops_reduce_extra import nansum as nansum
 from cgrad._ops_reduce_extra import std_mean as std_mean
 from cgrad._ops_reduce_extra import var_mean as var_mean
-from cgrad._ops_scatter_reduce import index_reduce as index_reduce
-from cgrad._ops_scatter_reduce import scatter_reduce as scatter_reduce
 from cgrad._ops_sort import argsort as argsort
 from cgrad._ops_sort import kthvalue as kthvalue
 from cgrad._ops_sort import median as median
@@ -456,8 +471,6 @@ from cgrad.autograd.grad_mode import inference_mode as inference_mode
 from cgrad.autograd.grad_mode import no_grad as no_grad
 from cgrad.autograd.grad_mode import set_grad_enabled as set_grad_enabled
 from cgrad.func import vmap as vmap
-from cgrad.nn._conv3d import conv3d as conv3d
-from cgrad.nn._conv3d import conv_transpose3d as conv_transpose3d
 from cgrad.nn._conv_transpose import conv_transpose1d as conv_transpose1d
 from cgrad.nn._conv_transpose import conv_transpose2d as conv_transpose2d
 from cgrad.nn._distance import cosine_similarity as cosine_similarity
@@ -465,8 +478,6 @@ from cgrad.nn._distance import pairwise_distance as pairwise_distance
 from cgrad.nn._functional_layers import bilinear as bilinear
 from cgrad.nn._functional_layers import pixel_shuffle as pixel_shuffle
 from cgrad.nn._functional_layers import pixel_unshuffle as pixel_unshuffle
-from cgrad.nn._grid_sample import affine_grid_generator as affine_grid_generator
-from cgrad.nn._grid_sample import grid_sampler as grid_sampler
 from cgrad.nn._rrelu import rrelu as rrelu
 from cgrad.nn._rrelu import rrelu_ as rrelu_
 from cgrad.nn.functional import adaptive_avg_pool1d as adaptive_avg_pool1d
@@ -520,12 +531,14 @@ def compile(model: Any = ..., *, fullgraph: Any = ..., dynamic: Any = ..., backe
 contiguous_format: _memory_format
 default_generator: _Generator
 double: _dtype
+e: builtins.float
 float: _dtype
 float16: _dtype
 float32: _dtype
 float64: _dtype
 def get_default_dtype() -> _dtype: ...
 half: _dtype
+inf: builtins.float
 int: _dtype
 int16: _dtype
 int32: _dtype
@@ -534,9 +547,12 @@ int8: _dtype
 def is_complex(input: Any) -> Any: ...
 def is_floating_point(input: Any) -> builtins.bool: ...
 long: _dtype
+nan: builtins.float
+newaxis: Any
+pi: builtins.float
 preserve_format: _memory_format
 def set_default_dtype(d: Any) -> Any: ...
 short: _dtype
 uint8: _dtype
 def __dir__() -> builtins.list[builtins.str]: ...
-__all__ = ['BoolTensor', 'ByteTensor', 'CharTensor', 'DoubleTensor', 'FloatTensor', 'Generator', 'HalfTensor', 'IntTensor', 'LongTensor', 'ShortTensor', 'Size', 'Tensor', '_dynamo', 'abs', 'abs_', 'absolute', 'acos', 'acos_', 'acosh', 'acosh_', 'adaptive_avg_pool1d', 'add', 'addbmm', 'addcdiv', 'addcmul', 'addmm', 'addmv', 'addr', 'adjoint', 'affine_grid_generator', 'all', 'allclose', 'amax', 'amin', 'aminmax', 'amp', 'any', 'arange', 'arccos', 'arccos_', 'arccosh', 'arccosh_', 'arcsin', 'arcsin_', 'arcsinh', 'arcsinh_', 'arctan', 'arctan2', 'arctan_', 'arctanh', 'arctanh_', 'are_deterministic_algorithms_enabled', 'argmax', 'argmin', 'argsort', 'argwhere', 'as_strided', 'as_strided_', 'as_tensor', 'asarray', 'asin', 'asin_', 'asinh', 'asinh_', 'atan', 'atan2', 'atan_', 'atanh', 'atanh_', 'atleast_1d', 'atleast_2d', 'atleast_3d', 'autocast', 'autograd', 'avg_pool1d', 'backends', 'baddbmm', 'bernoulli', 'bilinear', 'bincount', 'bitwise_and', 'bitwise_not', 'bitwise_or', 'bitwise_xor', 'block_diag', 'bmm', 'bool', 'broadcast_shapes', 'broadcast_tensors', 'broadcast_to', 'bucketize', 'can_cast', 'cartesian_prod', 'cat', 'cdist', 'ceil', 'ceil_', 'celu', 'celu_', 'channels_last', 'channels_last_3d', 'cholesky', 'cholesky_inverse', 'cholesky_solve', 'chunk', 'clamp', 'clamp_', 'clamp_max', 'clamp_min', 'clip', 'clip_', 'clone', 'column_stack', 'combinations', 'compile', 'compiler', 'concat', 'concatenate', 'contiguous_format', 'conv1d', 'conv2d', 'conv3d', 'conv_transpose1d', 'conv_transpose2d', 'conv_transpose3d', 'copysign', 'corrcoef', 'cos', 'cos_', 'cosh', 'cosh_', 'cosine_similarity', 'count_nonzero', 'cov', 'cross', 'cuda', 'cummax', 'cummin', 'cumprod', 'cumsum', 'cumulative_trapezoid', 'default_generator', 'deg2rad', 'deg2rad_', 'det', 'device', 'diag', 'diag_embed', 'diagonal', 'diff', 'digamma', 'dist', 'distributed', 'distributions', 'div', 'divide', 'dot', 'double', 'dropout', 'dsplit', 'dstack', 'dtype', 'einsum', 'embedding', 'empty', 'empty_like', 'enable_grad', 'eq', 'equal', 'erf', 'erf_', 'erfc', 'erfc_', 'erfinv', 'exp', 'exp2', 'exp2_', 'exp_', 'expm1', 'expm1_', 'eye', 'finfo', 'fix', 'fix_', 'flatten', 'flip', 'fliplr', 'flipud', 'float', 'float16', 'float32', 'float64', 'float_power', 'floor', 'floor_', 'floor_divide', 'fmax', 'fmin', 'fmod', 'frac', 'frac_', 'from_dlpack', 'from_numpy', 'full', 'full_like', 'func', 'gather', 'gcd', 'ge', 'ger', 'get_default_device', 'get_default_dtype', 'get_deterministic_debug_mode', 'get_float32_matmul_precision', 'get_num_interop_threads', 'get_num_threads', 'get_rng_state', 'greater', 'greater_equal', 'grid_sampler', 'group_norm', 'gt', 'half', 'hardshrink', 'heaviside', 'histc', 'hsplit', 'hstack', 'hypot', 'i0', 'i0_', 'iinfo', 'index_add', 'index_copy', 'index_fill', 'index_put', 'index_reduce', 'index_select', 'inference_mode', 'initial_seed', 'inner', 'int', 'int16', 'int32', 'int64', 'int8', 'inverse', 'is_anomaly_check_nan_enabled', 'is_anomaly_enabled', 'is_autocast_enabled', 'is_complex', 'is_deterministic_algorithms_warn_only_enabled', 'is_floating_point', 'is_grad_enabled', 'is_inference_mode_enabled', 'is_nonzero', 'is_same_size', 'is_signed', 'is_tensor', 'is_warn_always_enabled', 'isclose', 'isfinite', 'isin', 'isinf', 'isnan', 'isneginf', 'isposinf', 'kron', 'kthvalue', 'layer_norm', 'lcm', 'le', 'lerp', 'less', 'less_equal', 'lgamma', 'linalg', 'linspace', 'load', 'log', 'log10', 'log10_', 'log1p', 'log1p_', 'log2', 'log2_', 'log_', 'log_softmax', 'logaddexp', 'logaddexp2', 'logcumsumexp', 'logdet', 'logical_and', 'logical_not', 'logical_or', 'logical_xor', 'logit', 'logit_', 'logspace', 'logsumexp', 'long', 'lt', 'lu_solve', 'manual_seed', 'masked_fill', 'masked_scatter', 'masked_select', 'matmul', 'matrix_exp', 'matrix_power', 'max', 'max_pool1d', 'max_pool2d', 'max_pool3d', 'maximum', 'mean', 'median', 'memory_format', 'meshgrid', 'min', 'minimum', 'mm', 'mode', 'moveaxis', 'movedim', 'msort', 'mul', 'multinomial', 'multiply', 'mv', 'nan_to_num', 'nan_to_num_', 'nanmean', 'nanmedian', 'nanquantile', 'nansum', 'narrow', 'narrow_copy', 'ne', 'neg', 'neg_', 'negative', 'negative_', 'nn', 'no_grad', 'nonzero', 'norm', 'normal', 'not_equal', 'numel', 'ones', 'ones_like', 'optim', 'outer', 'pairwise_distance', 'permute', 'pinverse', 'pixel_shuffle', 'pixel_unshuffle', 'poisson', 'polygamma', 'positive', 'pow', 'prelu', 'preserve_format', 'prod', 'promote_types', 'qr', 'quantile', 'rad2deg', 'rad2deg_', 'rand', 'rand_like', 'randint', 'randint_like', 'randn', 'randn_like', 'random', 'randperm', 'ravel', 'reciprocal', 'reciprocal_', 'relu', 'relu_', 'remainder', 'renorm', 'repeat_interleave', 'reshape', 'result_type', 'return_types', 'roll', 'rot90', 'round', 'round_', 'row_stack', 'rrelu', 'rrelu_', 'rsqrt', 'rsqrt_', 'rsub', 'save', 'scatter', 'scatter_add', 'scatter_reduce', 'searchsorted', 'seed', 'select', 'selu', 'selu_', 'serialization', 'set_default_device', 'set_default_dtype', 'set_default_tensor_type', 'set_deterministic_debug_mode', 'set_float32_matmul_precision', 'set_grad_enabled', 'set_num_interop_threads', 'set_num_threads', 'set_printoptions', 'set_rng_state', 'set_warn_always', 'sgn', 'sgn_', 'short', 'sigmoid', 'sigmoid_', 'sign', 'signbit', 'sin', 'sin_', 'sinc', 'sinc_', 'sinh', 'sinh_', 'slogdet', 'softmax', 'sort', 'special', 'split', 'split_with_sizes', 'sqrt', 'sqrt_', 'square', 'square_', 'squeeze', 'stack', 'std', 'std_mean', 'sub', 'subtract', 'sum', 'svd', 'swapaxes', 'swapdims', 't', 'take', 'take_along_dim', 'tan', 'tan_', 'tanh', 'tanh_', 'tensor', 'tensor_split', 'tensordot', 'testing', 'threshold', 'threshold_', 'tile', 'topk', 'trace', 'transpose', 'trapezoid', 'trapz', 'tril', 'tril_indices', 'triu', 'triu_indices', 'true_divide', 'trunc', 'trunc_', 'typename', 'uint8', 'unbind', 'unflatten', 'unique', 'unique_consecutive', 'unravel_index', 'unsqueeze', 'use_deterministic_algorithms', 'utils', 'vander', 'var', 'var_mean', 'version', 'viz', 'vmap', 'vsplit', 'vstack', 'where', 'xlogy', 'xlogy_', 'zeros', 'zeros_like']
+__all__ = ['BoolTensor', 'ByteTensor', 'CharTensor', 'DoubleTensor', 'FloatTensor', 'Generator', 'HalfTensor', 'IntTensor', 'LongTensor', 'ShortTensor', 'Size', 'Tensor', '_dynamo', 'abs', 'abs_', 'absolute', 'acos', 'acos_', 'acosh', 'acosh_', 'adaptive_avg_pool1d', 'add', 'addbmm', 'addcdiv', 'addcmul', 'addmm', 'addmv', 'addr', 'adjoint', 'all', 'allclose', 'amax', 'amin', 'aminmax', 'amp', 'any', 'arange', 'arccos', 'arccos_', 'arccosh', 'arccosh_', 'arcsin', 'arcsin_', 'arcsinh', 'arcsinh_', 'arctan', 'arctan2', 'arctan_', 'arctanh', 'arctanh_', 'are_deterministic_algorithms_enabled', 'argmax', 'argmin', 'argsort', 'argwhere', 'as_strided', 'as_strided_', 'as_tensor', 'asarray', 'asin', 'asin_', 'asinh', 'asinh_', 'atan', 'atan2', 'atan_', 'atanh', 'atanh_', 'atleast_1d', 'atleast_2d', 'atleast_3d', 'autocast', 'autograd', 'avg_pool1d', 'backends', 'baddbmm', 'bernoulli', 'bilinear', 'bincount', 'bitwise_and', 'bitwise_not', 'bitwise_or', 'bitwise_xor', 'block_diag', 'bmm', 'bool', 'broadcast_shapes', 'broadcast_tensors', 'broadcast_to', 'bucketize', 'can_cast', 'cartesian_prod', 'cat', 'cdist', 'ceil', 'ceil_', 'celu', 'celu_', 'chain_matmul', 'channels_last', 'channels_last_3d', 'cholesky', 'cholesky_inverse', 'cholesky_solve', 'chunk', 'clamp', 'clamp_', 'clamp_max', 'clamp_min', 'clip', 'clip_', 'clone', 'column_stack', 'combinations', 'compile', 'compiler', 'concat', 'concatenate', 'contiguous_format', 'conv1d', 'conv2d', 'conv_transpose1d', 'conv_transpose2d', 'copysign', 'corrcoef', 'cos', 'cos_', 'cosh', 'cosh_', 'cosine_similarity', 'count_nonzero', 'cov', 'cross', 'cuda', 'cummax', 'cummin', 'cumprod', 'cumsum', 'cumulative_trapezoid', 'default_generator', 'deg2rad', 'deg2rad_', 'det', 'device', 'diag', 'diag_embed', 'diagflat', 'diagonal', 'diff', 'digamma', 'dist', 'distributed', 'distributions', 'div', 'divide', 'dot', 'double', 'dropout', 'dsplit', 'dstack', 'dtype', 'e', 'eig', 'einsum', 'embedding', 'empty', 'empty_like', 'enable_grad', 'eq', 'equal', 'erf', 'erf_', 'erfc', 'erfc_', 'erfinv', 'exp', 'exp2', 'exp2_', 'exp_', 'expm1', 'expm1_', 'eye', 'finfo', 'fix', 'fix_', 'flatten', 'flip', 'fliplr', 'flipud', 'float', 'float16', 'float32', 'float64', 'float_power', 'floor', 'floor_', 'floor_divide', 'fmax', 'fmin', 'fmod', 'frac', 'frac_', 'frobenius_norm', 'from_dlpack', 'from_numpy', 'full', 'full_like', 'func', 'gather', 'gcd', 'ge', 'geqrf', 'ger', 'get_default_device', 'get_default_dtype', 'get_deterministic_debug_mode', 'get_float32_matmul_precision', 'get_num_interop_threads', 'get_num_threads', 'get_rng_state', 'greater', 'greater_equal', 'group_norm', 'gt', 'half', 'hardshrink', 'heaviside', 'histc', 'hsplit', 'hstack', 'hypot', 'i0', 'i0_', 'iinfo', 'index_add', 'index_copy', 'index_fill', 'index_put', 'index_select', 'inf', 'inference_mode', 'initial_seed', 'inner', 'int', 'int16', 'int32', 'int64', 'int8', 'inverse', 'is_anomaly_check_nan_enabled', 'is_anomaly_enabled', 'is_autocast_enabled', 'is_complex', 'is_deterministic_algorithms_warn_only_enabled', 'is_floating_point', 'is_grad_enabled', 'is_inference_mode_enabled', 'is_nonzero', 'is_same_size', 'is_signed', 'is_tensor', 'is_warn_always_enabled', 'isclose', 'isfinite', 'isin', 'isinf', 'isnan', 'isneginf', 'isposinf', 'kron', 'kthvalue', 'layer_norm', 'lcm', 'le', 'lerp', 'less', 'less_equal', 'lgamma', 'linalg', 'linspace', 'load', 'lobpcg', 'log', 'log10', 'log10_', 'log1p', 'log1p_', 'log2', 'log2_', 'log_', 'log_softmax', 'logaddexp', 'logaddexp2', 'logcumsumexp', 'logdet', 'logical_and', 'logical_not', 'logical_or', 'logical_xor', 'logit', 'logit_', 'logspace', 'logsumexp', 'long', 'lstsq', 'lt', 'lu', 'lu_solve', 'lu_unpack', 'manual_seed', 'masked_fill', 'masked_scatter', 'masked_select', 'matmul', 'matrix_exp', 'matrix_power', 'matrix_rank', 'max', 'max_pool1d', 'max_pool2d', 'maximum', 'mean', 'median', 'memory_format', 'meshgrid', 'min', 'minimum', 'mm', 'mode', 'moveaxis', 'movedim', 'msort', 'mul', 'multinomial', 'multiply', 'mv', 'nan', 'nan_to_num', 'nan_to_num_', 'nanmean', 'nanmedian', 'nanquantile', 'nansum', 'narrow', 'narrow_copy', 'ne', 'neg', 'neg_', 'negative', 'negative_', 'newaxis', 'nn', 'no_grad', 'nonzero', 'norm', 'normal', 'not_equal', 'nuclear_norm', 'numel', 'ones', 'ones_like', 'optim', 'ormqr', 'outer', 'pairwise_distance', 'pca_lowrank', 'permute', 'pi', 'pinverse', 'pixel_shuffle', 'pixel_unshuffle', 'poisson', 'polygamma', 'positive', 'pow', 'prelu', 'preserve_format', 'prod', 'promote_types', 'qr', 'quantile', 'rad2deg', 'rad2deg_', 'rand', 'rand_like', 'randint', 'randint_like', 'randn', 'randn_like', 'random', 'randperm', 'ravel', 'reciprocal', 'reciprocal_', 'relu', 'relu_', 'remainder', 'renorm', 'repeat_interleave', 'reshape', 'result_type', 'return_types', 'roll', 'rot90', 'round', 'round_', 'row_stack', 'rrelu', 'rrelu_', 'rsqrt', 'rsqrt_', 'rsub', 'save', 'scatter', 'scatter_add', 'searchsorted', 'seed', 'select', 'selu', 'selu_', 'serialization', 'set_default_device', 'set_default_dtype', 'set_default_tensor_type', 'set_deterministic_debug_mode', 'set_float32_matmul_precision', 'set_grad_enabled', 'set_num_interop_threads', 'set_num_threads', 'set_printoptions', 'set_rng_state', 'set_warn_always', 'sgn', 'sgn_', 'short', 'sigmoid', 'sigmoid_', 'sign', 'signbit', 'sin', 'sin_', 'sinc', 'sinc_', 'sinh', 'sinh_', 'slogdet', 'softmax', 'solve', 'sort', 'special', 'split', 'split_with_sizes', 'sqrt', 'sqrt_', 'square', 'square_', 'squeeze', 'stack', 'std', 'std_mean', 'sub', 'subtract', 'sum', 'svd', 'svd_lowrank', 'swapaxes', 'swapdims', 'symeig', 't', 'take', 'take_along_dim', 'tan', 'tan_', 'tanh', 'tanh_', 'tensor', 'tensor_split', 'tensordot', 'testing', 'threshold', 'threshold_', 'tile', 'topk', 'trace', 'transpose', 'trapezoid', 'trapz', 'triangular_solve', 'tril', 'tril_indices', 'triu', 'triu_indices', 'true_divide', 'trunc', 'trunc_', 'typename', 'uint8', 'unbind', 'unflatten', 'unique', 'unique_consecutive', 'unravel_index', 'unsqueeze', 'use_deterministic_algorithms', 'utils', 'vander', 'var', 'var_mean', 'vdot', 'version', 'viz', 'vmap', 'vsplit', 'vstack', 'where', 'xlogy', 'xlogy_', 'zeros', 'zeros_like']

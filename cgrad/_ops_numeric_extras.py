@@ -1,8 +1,8 @@
 """More of PyTorch's numerical functions, each built from existing
 differentiable ops by PyTorch's own formula (so values, dtypes and the
 gradients agree) or, where there is no gradient, computed whole-array in
-numpy: ldexp, frexp, vdot, diagflat, nextafter, mvlgamma, histogram, and
-the deprecated nuclear_norm / frobenius_norm that old scripts still call.
+numpy: ldexp, frexp, nextafter, mvlgamma and histogram (vdot, diagflat and
+the deprecated norms are in cgrad/_linalg_composites.py).
 The results carry PyTorch's node names (cgrad.nn._named_node)."""
 import math
 import warnings
@@ -13,8 +13,7 @@ from cgrad import _C
 from cgrad._op_support import attach, forward_ad_not_implemented, result as _result
 from cgrad.nn._named_node import named
 
-__all__ = ["ldexp", "frexp", "vdot", "diagflat", "nextafter", "mvlgamma", "histogram", "nuclear_norm",
-           "frobenius_norm"]
+__all__ = ["ldexp", "frexp", "nextafter", "mvlgamma", "histogram"]
 
 _TITLES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
            "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
@@ -56,18 +55,8 @@ def frexp(input, *, out=None):
     return _result("frexp", values) if out is None else _C._with_out(_result("frexp", values), out, "frexp")
 
 
-def vdot(input, other, *, out=None):
-    """The dot product of two 1-D tensors (conjugating the first, which
-    changes nothing for real dtypes)."""
-    if input.dim() != 1 or other.dim() != 1:
-        raise RuntimeError(f"1D tensors expected, but got {input.dim()}D and {other.dim()}D tensors")
-    result = named(_C.dot(input, other), "VdotBackward0")
-    return result if out is None else _C._with_out(result, out, "vdot")
 
 
-def diagflat(input, offset=0):
-    """A 2-D tensor with input's flattened values on diagonal `offset`."""
-    return input.reshape(-1).diag_embed(offset)
 
 
 def nextafter(input, other, *, out=None):
@@ -139,27 +128,8 @@ def histogram(input, bins, *, range=None, weight=None, density=False, out=None):
     return _result("histogram", pair) if out is None else _C._with_out(_result("histogram", pair), out, "histogram")
 
 
-def nuclear_norm(input, dim=None, keepdim=False, *, out=None):
-    warnings.warn("at::nuclear_norm is deprecated and it is just left for JIT compatibility. It will be removed in a "
-                  "future PyTorch release. Please use `linalg.matrix_norm(A, 'nuc', dim, keepdim)` instead",
-                  UserWarning, stacklevel=2)
-    from cgrad import linalg
-    if isinstance(dim, bool):      # nuclear_norm(input, keepdim)
-        dim, keepdim = None, dim
-    result = linalg.matrix_norm(input, "nuc", (-2, -1) if dim is None else dim, keepdim)
-    return result if out is None else _C._with_out(result, out, "nuclear_norm")
 
 
-def frobenius_norm(input, dim, keepdim=False, *, out=None):
-    warnings.warn("at::frobenius_norm is deprecated and it is just left for JIT compatibility. It will be removed in "
-                  "a future PyTorch release. Please use `linalg.vector_norm(A, 2., dim, keepdim)` instead",
-                  UserWarning, stacklevel=2)
-    dim = (dim,) if isinstance(dim, int) else tuple(dim)
-    if len(dim) > 2:
-        raise RuntimeError(f"Expected at most 2 dimensions, but got {len(dim)} dimensions instead.")
-    from cgrad import linalg
-    result = named(linalg.vector_norm(input, 2, dim, keepdim), "NormBackward1")
-    return result if out is None else _C._with_out(result, out, "frobenius_norm")
 
 
 def _method(fn):
@@ -170,7 +140,7 @@ def _method(fn):
 
 
 _C._install_missing_tensor_methods({
-    "ldexp": _method(ldexp), "ldexp_": _ldexp_, "frexp": _method(frexp), "vdot": _method(vdot),
-    "diagflat": _method(diagflat), "nextafter": _method(nextafter), "nextafter_": _nextafter_,
+    "ldexp": _method(ldexp), "ldexp_": _ldexp_, "frexp": _method(frexp),
+    "nextafter": _method(nextafter), "nextafter_": _nextafter_,
     "mvlgamma": _method(mvlgamma), "mvlgamma_": _mvlgamma_, "histogram": _method(histogram),
 })

@@ -71,6 +71,8 @@ _METHODS = {
     "unique": _tensor_unique, "unique_consecutive": _method(unique_consecutive),
     "bincount": _method(bincount), "histc": _method(histc), "as_strided_": as_strided_,
 }
+from cgrad._linalg_torch_level import TENSOR_METHODS as _LINALG_METHODS  # noqa: E402
+_METHODS.update(_LINALG_METHODS)
 _C._install_tensor_methods(_METHODS)
 
 __all__ = ["sort", "argsort", "msort", "topk", "kthvalue", "median", "nanmedian", "mode", "quantile",

@@ -127,15 +127,25 @@ def cholesky(A, *, upper=False, out=None):
     return _with_out(_linalg_cholesky_ex(A, upper, True)[0], out, "linalg_cholesky")
 
 
+def _lu_factor_ex(A, pivot, check_errors, fname="torch.linalg.lu_factor"):
+    """The compiled factorization; a wide or tall A that needs a node goes
+    through _linalg_lu.py (the compiled node handles square matrices)."""
+    if (A.dim() >= 2 and A.shape[-1] != A.shape[-2] and A.requires_grad and cgrad.is_grad_enabled()
+            and A.dtype.is_floating_point and pivot):
+        from cgrad._linalg_lu import lu_factor_ex_rectangular
+        return lu_factor_ex_rectangular(A, pivot, check_errors, fname)
+    return _linalg_lu_factor_ex(A, pivot, check_errors)
+
+
 def lu_factor_ex(A, *, pivot=True, check_errors=False, out=None):
     _tensor_arg(A, "linalg_lu_factor_ex", "A", 1)
-    return _with_out(_result("linalg_lu_factor_ex", _linalg_lu_factor_ex(A, pivot, check_errors)),
+    return _with_out(_result("linalg_lu_factor_ex", _lu_factor_ex(A, pivot, check_errors)),
                      out, "linalg_lu_factor_ex")
 
 
 def lu_factor(A, *, pivot=True, out=None):
     _tensor_arg(A, "linalg_lu_factor", "A", 1)
-    LU, pivots, _ = _linalg_lu_factor_ex(A, pivot, True)
+    LU, pivots, _ = _lu_factor_ex(A, pivot, True)
     return _with_out(_result("linalg_lu_factor", (LU, pivots)), out, "linalg_lu_factor")
 
 
@@ -164,24 +174,39 @@ def qr(A, mode="reduced", *, out=None):
     return _with_out(_result("linalg_qr", _linalg_qr(A, mode)), out, "linalg_qr")
 
 
+def _check_dispatch(A, kernel, fname, integers_dispatch):
+    """PyTorch's dtype errors of svd and eigh: after the rank check, Half (and,
+    for eigh, any non-float dtype) fails the CPU kernel's dispatch."""
+    if A.dim() < 2:
+        raise RuntimeError(f"{fname}: The input tensor A must have at least 2 dimensions.")
+    if A.dtype == cgrad.float16 or (integers_dispatch and not A.dtype.is_floating_point):
+        name = {"float16": "Half", "bool": "Bool", "int64": "Long", "int32": "Int", "int16": "Short",
+                "int8": "Char", "uint8": "Byte"}.get(str(A.dtype).split(".")[-1], str(A.dtype))
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{name}'")
+
+
 def svd(A, full_matrices=True, *, driver=None, out=None):
     _tensor_arg(A, "linalg_svd", "A", 1)
+    _check_dispatch(A, "linalg_svd_cpu", "linalg.svd", False)
     return _with_out(_result("linalg_svd", _linalg_svd(A, full_matrices, True)), out, "linalg_svd")
 
 
 def svdvals(A, *, driver=None, out=None):
     _tensor_arg(A, "linalg_svdvals", "A", 1)
-    return _with_out(_linalg_svd(A, False, False, "linalg.svdvals")[1], out, "linalg_svdvals")
+    _check_dispatch(A, "linalg_svd_cpu", "linalg.svd", False)
+    return _with_out(_linalg_svd(A, False, False, "linalg.svd")[1], out, "linalg_svdvals")
 
 
 def eigh(A, UPLO="L", *, out=None):
     _tensor_arg(A, "linalg_eigh", "A", 1)
+    _check_dispatch(A, "linalg_eigh_cpu", "linalg.eigh", True)
     return _with_out(_result("linalg_eigh", _linalg_eigh(A, UPLO, True)), out, "linalg_eigh")
 
 
 def eigvalsh(A, UPLO="L", *, out=None):
     _tensor_arg(A, "linalg_eigvalsh", "A", 1)
-    return _with_out(_linalg_eigh(A, UPLO, False, "linalg.eigvalsh")[0], out, "linalg_eigvalsh")
+    _check_dispatch(A, "linalg_eigh_cpu", "linalg.eigh", True)
+    return _with_out(_linalg_eigh(A, UPLO, False, "linalg.eigh")[0], out, "linalg_eigvalsh")
 
 
 def matrix_exp(A):
@@ -408,3 +433,18 @@ def vecdot(x, y, *, dim=-1, out=None):
     _tensor_arg(x, "linalg_vecdot", "x", 1)
     _tensor_arg(y, "linalg_vecdot", "y", 2)
     return _with_out((x * y).sum(dim), out, "linalg_vecdot")
+
+
+# --- added beside the above (issue 16): LU with P, Householder products,
+# the composites PyTorch builds from the ops here, torch.matmul/diagonal
+from cgrad._linalg_lu import lu  # noqa: E402
+from cgrad._linalg_householder import householder_product  # noqa: E402
+from cgrad._linalg_composites import cond, diagonal, matmul, tensorinv, tensorsolve, vander  # noqa: E402
+
+__all__ += ["lu", "householder_product", "cond", "diagonal", "matmul", "tensorinv", "tensorsolve", "vander"]
+from cgrad._linalg_ldl import ldl_factor, ldl_factor_ex, ldl_solve  # noqa: E402
+
+__all__ += ["ldl_factor", "ldl_factor_ex", "ldl_solve"]
+
+# the shared notes of PyTorch's linalg docstrings (torch.linalg.common_notes)
+common_notes = {'experimental_warning': 'This function is "experimental" and it may change in a future PyTorch release.', 'sync_note': 'When inputs are on a CUDA device, this function synchronizes that device with the CPU.', 'sync_note_ex': 'When the inputs are on a CUDA device, this function synchronizes only when :attr:`check_errors`\\ `= True`.', 'sync_note_has_ex': 'When inputs are on a CUDA device, this function synchronizes that device with the CPU. For a version of this function that does not synchronize, see :func:`{}`.'}

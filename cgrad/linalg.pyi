@@ -4,6 +4,17 @@ from typing import Any, ClassVar, Iterator
 
 from cgrad._C import Tensor as _Tensor
 from cgrad._C import LinAlgError as LinAlgError
+from cgrad._linalg_composites import cond as cond
+from cgrad._linalg_composites import diagonal as diagonal
+from cgrad._linalg_composites import matmul as matmul
+from cgrad._linalg_composites import tensorinv as tensorinv
+from cgrad._linalg_composites import tensorsolve as tensorsolve
+from cgrad._linalg_composites import vander as vander
+from cgrad._linalg_householder import householder_product as householder_product
+from cgrad._linalg_ldl import ldl_factor as ldl_factor
+from cgrad._linalg_ldl import ldl_factor_ex as ldl_factor_ex
+from cgrad._linalg_ldl import ldl_solve as ldl_solve
+from cgrad._linalg_lu import lu as lu
 
 def cholesky(A: Any, *, upper: Any = ..., out: Any = ...) -> _Tensor: ...
 def cholesky_ex(A: Any, *, upper: Any = ..., check_errors: Any = ..., out: Any = ...) -> _Tensor: ...
@@ -33,4 +44,4 @@ def svd(A: Any, full_matrices: Any = ..., *, driver: Any = ..., out: Any = ...) 
 def svdvals(A: Any, *, driver: Any = ..., out: Any = ...) -> _Tensor: ...
 def vecdot(x: Any, y: Any, *, dim: Any = ..., out: Any = ...) -> _Tensor: ...
 def vector_norm(x: Any, ord: Any = ..., dim: Any = ..., keepdim: Any = ..., *, dtype: Any = ..., out: Any = ...) -> _Tensor: ...
-__all__ = ['LinAlgError', 'cholesky', 'cholesky_ex', 'cross', 'det', 'eigh', 'eigvalsh', 'inv', 'inv_ex', 'lstsq', 'lu_factor', 'lu_factor_ex', 'lu_solve', 'matrix_exp', 'matrix_norm', 'matrix_power', 'matrix_rank', 'multi_dot', 'norm', 'pinv', 'qr', 'slogdet', 'solve', 'solve_ex', 'solve_triangular', 'svd', 'svdvals', 'vecdot', 'vector_norm']
+__all__ = ['LinAlgError', 'cholesky', 'cholesky_ex', 'cond', 'cross', 'det', 'diagonal', 'eigh', 'eigvalsh', 'householder_product', 'inv', 'inv_ex', 'ldl_factor', 'ldl_factor_ex', 'ldl_solve', 'lstsq', 'lu', 'lu_factor', 'lu_factor_ex', 'lu_solve', 'matmul', 'matrix_exp', 'matrix_norm', 'matrix_power', 'matrix_rank', 'multi_dot', 'norm', 'pinv', 'qr', 'slogdet', 'solve', 'solve_ex', 'solve_triangular', 'svd', 'svdvals', 'tensorinv', 'tensorsolve', 'vander', 'vecdot', 'vector_norm']

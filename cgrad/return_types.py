@@ -18,3 +18,11 @@ __all__ += list(_LINALG_TYPES)
 from cgrad._op_support import RESULT_TYPES as _OP_TYPES
 globals().update(_OP_TYPES)
 __all__ += list(_OP_TYPES)
+
+# the named results of linalg.lu, lu_unpack, the deprecated lu/triangular_solve, geqrf
+from cgrad._linalg_lu import RESULT_TYPES as _LU_TYPES
+from cgrad._linalg_householder import GEQRF_RESULT as geqrf
+globals().update(_LU_TYPES)
+__all__ += list(_LU_TYPES) + ["geqrf"]
+from cgrad._linalg_ldl import LDL_FACTOR as linalg_ldl_factor, LDL_FACTOR_EX as linalg_ldl_factor_ex
+__all__ += ["linalg_ldl_factor", "linalg_ldl_factor_ex"]

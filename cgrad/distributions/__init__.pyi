@@ -2,20 +2,77 @@
 import builtins
 from typing import Any, ClassVar, Iterator
 
+from cgrad.distributions import constraint_registry as constraint_registry
 from cgrad.distributions import constraints as constraints
+from cgrad.distributions import transforms as transforms
+from cgrad.distributions._transforms_joined import CatTransform as CatTransform
+from cgrad.distributions._transforms_joined import CumulativeDistributionTransform as CumulativeDistributionTransform
+from cgrad.distributions._transforms_joined import StackTransform as StackTransform
+from cgrad.distributions._transforms_matrix import CorrCholeskyTransform as CorrCholeskyTransform
+from cgrad.distributions._transforms_matrix import LowerCholeskyTransform as LowerCholeskyTransform
+from cgrad.distributions._transforms_matrix import PositiveDefiniteTransform as PositiveDefiniteTransform
+from cgrad.distributions._transforms_matrix import SoftmaxTransform as SoftmaxTransform
+from cgrad.distributions._transforms_matrix import StickBreakingTransform as StickBreakingTransform
+from cgrad.distributions._transforms_pointwise import AbsTransform as AbsTransform
+from cgrad.distributions._transforms_pointwise import AffineTransform as AffineTransform
+from cgrad.distributions._transforms_pointwise import ExpTransform as ExpTransform
+from cgrad.distributions._transforms_pointwise import PowerTransform as PowerTransform
+from cgrad.distributions._transforms_pointwise import SigmoidTransform as SigmoidTransform
+from cgrad.distributions._transforms_pointwise import SoftplusTransform as SoftplusTransform
+from cgrad.distributions._transforms_pointwise import TanhTransform as TanhTransform
 from cgrad.distributions.bernoulli import Bernoulli as Bernoulli
 from cgrad.distributions.beta import Beta as Beta
+from cgrad.distributions.binomial import Binomial as Binomial
 from cgrad.distributions.categorical import Categorical as Categorical
+from cgrad.distributions.cauchy import Cauchy as Cauchy
+from cgrad.distributions.chi2 import Chi2 as Chi2
+from cgrad.distributions.constraint_registry import ConstraintRegistry as _ConstraintRegistry
+from cgrad.distributions.continuous_bernoulli import ContinuousBernoulli as ContinuousBernoulli
 from cgrad.distributions.dirichlet import Dirichlet as Dirichlet
 from cgrad.distributions.distribution import Distribution as Distribution
 from cgrad.distributions.exp_family import ExponentialFamily as ExponentialFamily
+from cgrad.distributions.exponential import Exponential as Exponential
+from cgrad.distributions.fishersnedecor import FisherSnedecor as FisherSnedecor
 from cgrad.distributions.gamma import Gamma as Gamma
+from cgrad.distributions.generalized_pareto import GeneralizedPareto as GeneralizedPareto
+from cgrad.distributions.geometric import Geometric as Geometric
+from cgrad.distributions.gumbel import Gumbel as Gumbel
+from cgrad.distributions.half_cauchy import HalfCauchy as HalfCauchy
+from cgrad.distributions.half_normal import HalfNormal as HalfNormal
+from cgrad.distributions.independent import Independent as Independent
+from cgrad.distributions.inverse_gamma import InverseGamma as InverseGamma
 from cgrad.distributions.kl import kl_divergence as kl_divergence
 from cgrad.distributions.kl import register_kl as register_kl
+from cgrad.distributions.kumaraswamy import Kumaraswamy as Kumaraswamy
+from cgrad.distributions.laplace import Laplace as Laplace
+from cgrad.distributions.lkj_cholesky import LKJCholesky as LKJCholesky
+from cgrad.distributions.log_normal import LogNormal as LogNormal
+from cgrad.distributions.logistic_normal import LogisticNormal as LogisticNormal
+from cgrad.distributions.lowrank_multivariate_normal import LowRankMultivariateNormal as LowRankMultivariateNormal
+from cgrad.distributions.mixture_same_family import MixtureSameFamily as MixtureSameFamily
+from cgrad.distributions.multinomial import Multinomial as Multinomial
 from cgrad.distributions.multivariate_normal import MultivariateNormal as MultivariateNormal
+from cgrad.distributions.negative_binomial import NegativeBinomial as NegativeBinomial
 from cgrad.distributions.normal import Normal as Normal
 from cgrad.distributions.one_hot_categorical import OneHotCategorical as OneHotCategorical
 from cgrad.distributions.one_hot_categorical import OneHotCategoricalStraightThrough as OneHotCategoricalStraightThrough
+from cgrad.distributions.pareto import Pareto as Pareto
+from cgrad.distributions.poisson import Poisson as Poisson
+from cgrad.distributions.relaxed_bernoulli import RelaxedBernoulli as RelaxedBernoulli
+from cgrad.distributions.relaxed_categorical import RelaxedOneHotCategorical as RelaxedOneHotCategorical
+from cgrad.distributions.studentT import StudentT as StudentT
+from cgrad.distributions.transformed_distribution import TransformedDistribution as TransformedDistribution
+from cgrad.distributions.transforms import ComposeTransform as ComposeTransform
+from cgrad.distributions.transforms import ComposeTransform as _ComposeTransform
+from cgrad.distributions.transforms import IndependentTransform as IndependentTransform
+from cgrad.distributions.transforms import ReshapeTransform as ReshapeTransform
+from cgrad.distributions.transforms import Transform as Transform
 from cgrad.distributions.uniform import Uniform as Uniform
+from cgrad.distributions.von_mises import VonMises as VonMises
+from cgrad.distributions.weibull import Weibull as Weibull
+from cgrad.distributions.wishart import Wishart as Wishart
 
-__all__ = ['Bernoulli', 'Beta', 'Categorical', 'Dirichlet', 'Distribution', 'ExponentialFamily', 'Gamma', 'MultivariateNormal', 'Normal', 'OneHotCategorical', 'OneHotCategoricalStraightThrough', 'Uniform', 'constraints', 'kl_divergence', 'register_kl']
+biject_to: _ConstraintRegistry
+identity_transform: _ComposeTransform
+transform_to: _ConstraintRegistry
+__all__ = ['AbsTransform', 'AffineTransform', 'Bernoulli', 'Beta', 'Binomial', 'CatTransform', 'Categorical', 'Cauchy', 'Chi2', 'ComposeTransform', 'ContinuousBernoulli', 'CorrCholeskyTransform', 'CumulativeDistributionTransform', 'Dirichlet', 'Distribution', 'ExpTransform', 'Exponential', 'ExponentialFamily', 'FisherSnedecor', 'Gamma', 'GeneralizedPareto', 'Geometric', 'Gumbel', 'HalfCauchy', 'HalfNormal', 'Independent', 'IndependentTransform', 'InverseGamma', 'Kumaraswamy', 'LKJCholesky', 'Laplace', 'LogNormal', 'LogisticNormal', 'LowRankMultivariateNormal', 'LowerCholeskyTransform', 'MixtureSameFamily', 'Multinomial', 'MultivariateNormal', 'NegativeBinomial', 'Normal', 'OneHotCategorical', 'OneHotCategoricalStraightThrough', 'Pareto', 'Poisson', 'PositiveDefiniteTransform', 'PowerTransform', 'RelaxedBernoulli', 'RelaxedOneHotCategorical', 'ReshapeTransform', 'SigmoidTransform', 'SoftmaxTransform', 'SoftplusTransform', 'StackTransform', 'StickBreakingTransform', 'StudentT', 'TanhTransform', 'Transform', 'TransformedDistribution', 'Uniform', 'VonMises', 'Weibull', 'Wishart', 'biject_to', 'constraint_registry', 'constraints', 'identity_transform', 'kl_divergence', 'register_kl', 'transform_to', 'transforms']

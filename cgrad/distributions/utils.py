@@ -174,3 +174,16 @@ def _is_all_true(valid):
 
 
 LOG_SQRT_2PI = math.log(math.sqrt(2 * math.pi))
+
+
+class _LazyFunctional:
+    """cgrad.nn.functional, imported on first use: the distributions need a
+    few of its functions, and importing cgrad.nn with cgrad.distributions
+    would more than double that import's cost."""
+
+    def __getattr__(self, name):
+        from cgrad.nn import functional
+        return getattr(functional, name)
+
+
+lazy_functional = _LazyFunctional()

@@ -384,15 +384,17 @@ cdef tuple LAZY_TENSOR_METHODS = (
     "le_", "less_", "less_equal_", "logical_and_", "logical_not_", "logical_or_", "logical_xor_", "lt_",
     "multiply", "multiply_", "ne_", "new", "not_equal_", "pow_", "renorm", "repeat_interleave", "subtract",
     "subtract_", "sum_to_size", "tensor_split", "true_divide_", "vsplit",
-    # _ops_view_copies, _ops_real_views, _ops_numeric_extras, _ops_inplace_forms
+    # _ops_view_copies, _ops_real_views, _ops_numeric_extras, _ops_inplace_forms, _layouts
     "select_scatter", "slice_scatter", "diagonal_scatter", "as_strided_scatter", "unsafe_split", "unsafe_chunk",
     "unsafe_split_with_sizes", "conj", "conj_physical", "conj_physical_", "resolve_conj", "resolve_neg", "isreal",
-    "is_conj", "is_neg", "angle", "real", "imag", "ldexp", "ldexp_", "frexp", "vdot", "diagflat", "nextafter",
+    "is_conj", "is_neg", "angle", "real", "imag", "ldexp", "ldexp_", "frexp", "nextafter",
     "nextafter_", "mvlgamma", "mvlgamma_", "histogram", "bitwise_and_", "bitwise_or_", "bitwise_xor_",
     "bitwise_left_shift_", "bitwise_right_shift_", "bitwise_not_", "addmm_", "renorm_", "apply_", "map_",
     "gcd_", "lcm_", "layout",
     # installed by cgrad/_ops_scatter_reduce.py
-    "scatter_reduce", "scatter_reduce_", "index_reduce", "index_reduce_")
+    "scatter_reduce", "scatter_reduce_", "index_reduce", "index_reduce_",
+    # installed from cgrad/_linalg_torch_level.py
+    "lu", "triangular_solve", "geqrf", "ormqr", "vdot", "diagflat")
 
 
 cdef class LazyTensorMethod:

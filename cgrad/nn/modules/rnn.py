@@ -12,7 +12,7 @@ import cgrad
 from cgrad import _C
 from cgrad.nn import functional as F
 from cgrad.nn import init
-from cgrad.nn._rnn_math import MODES, lengths_from_batch_sizes
+from cgrad.nn._rnn_math import MODES, composite_layer, lengths_from_batch_sizes
 from cgrad.nn._named_node import named
 from cgrad.nn.modules.module import Module
 from cgrad.nn.parameter import Parameter
@@ -223,6 +223,15 @@ class RNNBase(Module):
             for direction in range(num_directions):
                 index = layer * num_directions + direction
                 w_ih, w_hh, b_ih, b_hh, w_hr = self._layer_weights(index)
+                if x.dtype == cgrad.float16:
+                    # PyTorch's CPU layers in half precision: cell by cell, each op rounding to half
+                    out, h_n, c_n = composite_layer(mode, direction == 1, layer_input, hx[index],
+                                                    None if cx is None else cx[index], w_ih, w_hh, b_ih, b_hh,
+                                                    w_hr, lengths)
+                    outputs.append(out)
+                    h_out.append(h_n)
+                    c_out.append(c_n)
+                    continue
                 out, h_n, c_n = _C._rnn_layer(mode, direction == 1, layer_input, hx[index],
                                               None if cx is None else cx[index], w_ih, w_hh, b_ih, b_hh,
                                               w_hr, lengths)
