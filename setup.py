@@ -231,6 +231,28 @@ def gcc_lto_flags(compiler):
     return ["-flto=auto"]
 
 
+def gcc_tls_flags(compiler):
+    """Thread-local variables through TLS descriptors (gcc, x86-64 Linux):
+    grad mode and the node-freeing depth are thread-local (common.pxi,
+    node.pxi) and read on every op. A shared library's default access is a
+    call to __tls_get_addr; with descriptors the dynamic loader resolves it
+    to a two-instruction offset read where the module's block fits the
+    static TLS area, as it does for an extension module's few bytes
+    (bench/instructions.py measures the difference per op)."""
+    import platform
+    if sys.platform != "linux" or platform.machine() != "x86_64":
+        return []
+    import subprocess
+    cc = getattr(compiler, "compiler_so", None) or ["cc"]
+    try:
+        version = subprocess.run([cc[0], "--version"], capture_output=True, text=True).stdout
+    except OSError:
+        return []
+    if "Free Software Foundation" not in version:      # clang only takes the flag from version 19 on
+        return []
+    return ["-mtls-dialect=gnu2"]
+
+
 class BuildExt(build_ext):
     """build_ext with parallel link-time optimisation where gcc builds (see
     gcc_lto_flags), and without the build machine's traces in the binary: no
@@ -251,9 +273,10 @@ class BuildExt(build_ext):
         strip = (sys.platform != "win32" and not os.environ.get("CGRAD_DEBUG_SYMBOLS")
                  and not os.environ.get("CGRAD_QUICK_BUILD"))
         lto = gcc_lto_flags(self.compiler)
+        tls = gcc_tls_flags(self.compiler)
         for ext in self.extensions:
-            compile_args = list(ext.extra_compile_args)
-            link_args = list(ext.extra_link_args)
+            compile_args = list(ext.extra_compile_args) + tls
+            link_args = list(ext.extra_link_args) + tls
             if strip:
                 compile_args.append("-g0")
                 if sys.platform != "darwin":

@@ -237,6 +237,7 @@ cdef list run_engine(list roots, list root_grads, bint keep_graph, bint create_g
     cdef Node node, nxt
     cdef Tensor t, g
     cdef tuple out, edges, nrs
+    cdef PyObject* done_out
     cdef object grads
     cdef list slots
     cdef int i, n
@@ -359,8 +360,12 @@ cdef list run_engine(list roots, list root_grads, bint keep_graph, bint create_g
                 if runnable is not None and nxt not in runnable and nxt not in targets:
                     continue
                 heap.push(nxt, 0 if nrs is None else <int>nrs[i], g_obj)
-            out = None
             g_obj = None
+            # the result tuple is kept for reuse when only this loop holds it (node.pxi)
+            done_out = <PyObject*>out
+            Py_INCREF(out)
+            out = None
+            cg_release_tuple(done_out)
     finally:
         cgrad_grad_enabled = prev_mode
 

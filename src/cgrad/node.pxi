@@ -2,6 +2,76 @@
 # their inputs, and how nodes keep and check the tensors they save.
 
 
+# Small tuples, reused. Every op makes two tuples of one or two items: its
+# node's edge tuple and its backward's result. Made by PyTuple_New and freed
+# by tupledealloc, each costs about 150 instructions (CPython's free list,
+# the collector's link and unlink, the trashcan's nesting check), a twentieth
+# of a small op. Here the edge tuples (when their node is freed) and the
+# results (when the engine is done with them) are emptied and kept, out of
+# the collector's view, for the next wire1/wire2/wire_scalar and backward
+# results, as long as nothing else holds them (reference count one: the
+# item slots are then written, never seen, by anyone but the owner).
+cdef extern from *:
+    """
+    #define CG_TUPLE_KEEP 1024
+    static PyObject *cg_tuple_kept[3][CG_TUPLE_KEEP];
+    static int cg_tuple_kept_count[3];
+
+    /* A new 1-tuple (b == NULL) or 2-tuple holding a (and b), untracked. */
+    static PyObject *cg_small_tuple(PyObject *a, PyObject *b) {
+        int n = b == NULL ? 1 : 2;
+        PyObject *t;
+        if (cg_tuple_kept_count[n] > 0) {
+            t = cg_tuple_kept[n][--cg_tuple_kept_count[n]];
+        } else {
+            t = PyTuple_New(n);
+            if (t == NULL) return NULL;
+            PyObject_GC_UnTrack(t);
+        }
+        Py_INCREF(a);
+        PyTuple_SET_ITEM(t, 0, a);
+        if (b != NULL) {
+            Py_INCREF(b);
+            PyTuple_SET_ITEM(t, 1, b);
+        }
+        return t;
+    }
+
+    /* Drops a reference to tuple `t` (given up by the caller): when it was
+       the only one, the tuple is emptied and kept for cg_small_tuple. */
+    static void cg_release_tuple(PyObject *t) {
+        Py_ssize_t n;
+        PyObject *a, *b = NULL;
+        if (Py_REFCNT(t) != 1 || !PyTuple_CheckExact(t) || (n = PyTuple_GET_SIZE(t)) < 1 || n > 2
+                || cg_tuple_kept_count[n] >= CG_TUPLE_KEEP) {
+            Py_DECREF(t);
+            return;
+        }
+        if (PyObject_GC_IsTracked(t)) PyObject_GC_UnTrack(t);
+        a = PyTuple_GET_ITEM(t, 0);
+        PyTuple_SET_ITEM(t, 0, NULL);
+        if (n == 2) {
+            b = PyTuple_GET_ITEM(t, 1);
+            PyTuple_SET_ITEM(t, 1, NULL);
+        }
+        /* kept before its items go: freeing them may run code that makes tuples */
+        cg_tuple_kept[n][cg_tuple_kept_count[n]++] = t;
+        Py_XDECREF(a);
+        Py_XDECREF(b);
+    }
+    """
+    tuple cg_small_tuple(object a, PyObject* b)
+    void cg_release_tuple(PyObject* t)
+
+
+cdef inline tuple small_tuple1(object a):
+    return cg_small_tuple(a, NULL)
+
+
+cdef inline tuple small_tuple2(object a, object b):
+    return cg_small_tuple(a, <PyObject*>b)
+
+
 # Freeing a graph. A node owns its inputs' nodes through its edge tuple, so
 # dropping the root of an n-op chain frees n nodes nested in one another.
 # Up to 3.12 the tuple's trashcan cut that nesting every 50 levels; from 3.13
@@ -50,11 +120,11 @@ cdef extern from *:
             /* out of memory: free it now, nested */
         }
         st->depth++;
-        Py_DECREF(edges);
+        cg_release_tuple(edges);
         if (st->depth == 1) {
             while (st->count > 0) {
                 /* read the array each time: a nested free may grow it */
-                Py_DECREF(st->deferred[--st->count]);
+                cg_release_tuple(st->deferred[--st->count]);
             }
             free(st->deferred);
             st->deferred = NULL;
@@ -379,7 +449,7 @@ cdef object saved_number_attr(Node n, object value):
 cdef inline int wire1(Node n, Tensor a) except -1:
     """Connect a new single-input node; its seq is taken after the input's
     accumulator exists so the order stays topological."""
-    n.next_edges = (grad_edge(a),)
+    n.next_edges = small_tuple1(grad_edge(a))
     if a._output_nr:
         n.next_nrs = (a._output_nr,)
     n.num_outputs = 1
@@ -392,7 +462,7 @@ cdef inline int wire1(Node n, Tensor a) except -1:
 
 cdef inline int wire2(Node n, Tensor a, Tensor b) except -1:
     cdef Node eb = grad_edge(b)
-    n.next_edges = (grad_edge(a), eb)
+    n.next_edges = small_tuple2(grad_edge(a), eb)
     if a._output_nr or b._output_nr:
         n.next_nrs = (a._output_nr, b._output_nr)
     n.num_outputs = 1
@@ -406,7 +476,7 @@ cdef inline int wire2(Node n, Tensor a, Tensor b) except -1:
 cdef inline int wire_scalar(Node n, Tensor a) except -1:
     """A binary op with a Python number as its second operand: PyTorch wraps
     the number as a tensor input, which shows as a (None, 0) edge."""
-    n.next_edges = (grad_edge(a), None)
+    n.next_edges = small_tuple2(grad_edge(a), None)
     if a._output_nr:
         n.next_nrs = (a._output_nr, 0)
     n.num_outputs = 1

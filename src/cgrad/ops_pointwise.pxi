@@ -467,7 +467,7 @@ cdef class AddBackward0(BinaryNode):
         if wants_grad(self, 1):
             gb = g if self.alpha is None else op_mul_scalar(g, self.alpha)
             gb = self.grad_b(<Tensor>gb)
-        return (ga, gb)
+        return small_tuple2(ga, gb)
 
 
 cdef class SubBackward0(BinaryNode):
@@ -506,12 +506,12 @@ cdef class MulBackward0(BinaryNode):
         if self.other is None and self.other_scalar is not None:
             if self.saved_freed:     # PyTorch saves the number as a tensor, freed too
                 raise RuntimeError(FREED_MSG)
-            return (reduce_grad(op_mul_scalar(g, self.other_scalar), &self.ma, None),)
+            return small_tuple1(reduce_grad(op_mul_scalar(g, self.other_scalar), &self.ma, None))
         if wants_grad(self, 0):
             ga = self.grad_a(op_mul(g, unpack_input(self, self.other, self.other_version)))
         if wants_grad(self, 1):
             gb = self.grad_b(op_mul(g, unpack_input(self, self.self_, self.self_version)))
-        return (ga, gb)
+        return small_tuple2(ga, gb)
 
     @property
     def _saved_self(self):
