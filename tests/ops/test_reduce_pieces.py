@@ -101,5 +101,7 @@ def test_non_contiguous_input(restore_threads):
 def test_values_and_grads_like_torch(shape, dim):
     a = rand(shape, seed=5)
     kw = {} if dim is None else {"dim": dim}
-    compare_with_torch(lambda lib, x: x.sum(**kw), a, rtol=2e-6)
+    # torch sums float32 in float32 (cascade): a few float32 ulps of the
+    # sum's magnitude from cgrad's float64 sums rounded once
+    compare_with_torch(lambda lib, x: x.sum(**kw), a, rtol=2e-6, atol=1e-4 if dim is not None else 2e-3)
     compare_with_torch(lambda lib, x: x.mean(**kw), a, rtol=2e-6)

@@ -98,11 +98,11 @@ def test_values_against_float64(fn):
     special = y[~finite]
     assert np.array_equal(np.isnan(special), np.isnan(expected))
     keep = ~np.isnan(expected)
-    # denormal results: within one float32 denormal step
-    assert np.all(np.abs(special[keep].astype(np.float64) - ref[~finite][keep]) <= 1.5e-45
-                  + (np.isinf(expected[keep]) * np.inf))
     assert np.array_equal(np.isinf(special[keep]), np.isinf(expected[keep]))
     assert np.array_equal(np.signbit(special[keep]), np.signbit(expected[keep]))
+    # zero and denormal results: within one float32 denormal step of the exact value
+    small = keep & ~np.isinf(expected)
+    assert np.all(np.abs(special[small].astype(np.float64) - ref[~finite][small]) <= 1.5e-45)
 
 
 @requires_torch
@@ -113,4 +113,7 @@ def test_against_torch(fn, dtype, n):
     y = getattr(cgrad, fn)(cgrad.from_numpy(arr.copy())).numpy()
     t = getattr(torch, fn)(torch.from_numpy(arr.copy())).numpy()
     assert y.dtype == t.dtype
-    np.testing.assert_allclose(y, t, rtol=2e-7 if dtype == np.float32 else 1e-15, atol=0)
+    # torch's sigmoid loses the last bits of denormal results (cgrad's are
+    # glibc's, see test_vecmath.py): absolute tolerance below the normal range
+    np.testing.assert_allclose(y, t, rtol=2e-7 if dtype == np.float32 else 1e-15,
+                               atol=np.finfo(dtype).tiny)
