@@ -1,8 +1,9 @@
 /*
  * reduce_rows.h: the vectorised row and column kernels of the large
- * reductions (reduce_threads.pxi): the float32 sum of a row, max/min and
- * logsumexp of contiguous rows (a reduction over the last dim) and of
- * column blocks (a reduction over a leading dim, walked row after row).
+ * reductions (reduce_threads.pxi): the float32 sum of a row, max/min,
+ * logsumexp and var/std of contiguous rows (a reduction over the last dim)
+ * and of column blocks (a reduction over a leading dim, walked row after
+ * row).
  *
  * Why these exist beside select_kernels.pxi's serial kernels: a loop that
  * keeps one running max or one float64 sum is one dependency chain and stays
@@ -227,6 +228,62 @@ static void cg_lse_cols_f64(const double* restrict x, Py_ssize_t n, Py_ssize_t l
     }
     for (i = 0; i < w; i++) out[i] = log(sm[i]) + mx[i];
 }
+
+/* var and std: the sum of squared deviations (x[i] - m)^2 of x[0:n] in
+   float64, in CG_RR_LANES lanes (added pairwise at the end), the rest one by
+   one */
+#define CG_SQDEV_ROW(NAME, T)                                                      \
+CG_RR_CLONES static double NAME(const T* x, Py_ssize_t n, double m) {              \
+    double s[CG_RR_LANES] = {0};                                                   \
+    Py_ssize_t i = 0;                                                              \
+    int j, h;                                                                      \
+    for (; i + CG_RR_LANES <= n; i += CG_RR_LANES)                                 \
+        for (j = 0; j < CG_RR_LANES; j++) {                                        \
+            double d = (double)x[i + j] - m;                                       \
+            s[j] += d * d;                                                         \
+        }                                                                          \
+    for (h = CG_RR_LANES / 2; h > 0; h /= 2)                                       \
+        for (j = 0; j < h; j++) s[j] += s[j + h];                                  \
+    double t = s[0];                                                               \
+    for (; i < n; i++) {                                                           \
+        double d = (double)x[i] - m;                                               \
+        t += d * d;                                                                \
+    }                                                                              \
+    return t;                                                                      \
+}
+
+CG_SQDEV_ROW(cg_sqdev_row_f32, float)
+CG_SQDEV_ROW(cg_sqdev_row_f64, double)
+
+/* var and std over a leading dim: mean[i] and m2[i] (the sum of squared
+   deviations) of column i < w of n >= 1 rows (row stride ld), each column
+   walked in row order: the very additions of select_kernels.pxi's serial
+   var_kernel, on wider vectors */
+#define CG_VAR_COLS(NAME, T)                                                       \
+CG_RR_CLONES static void NAME(const T* restrict x, Py_ssize_t n, Py_ssize_t ld,   \
+                              Py_ssize_t w, double* restrict mean,                 \
+                              double* restrict m2) {                               \
+    Py_ssize_t k, i;                                                               \
+    for (i = 0; i < w; i++) {                                                      \
+        mean[i] = 0;                                                               \
+        m2[i] = 0;                                                                 \
+    }                                                                              \
+    for (k = 0; k < n; k++) {                                                      \
+        const T* restrict r = x + k * ld;                                          \
+        for (i = 0; i < w; i++) mean[i] += (double)r[i];                           \
+    }                                                                              \
+    for (i = 0; i < w; i++) mean[i] /= (double)n;                                  \
+    for (k = 0; k < n; k++) {                                                      \
+        const T* restrict r = x + k * ld;                                          \
+        for (i = 0; i < w; i++) {                                                  \
+            double d = (double)r[i] - mean[i];                                     \
+            m2[i] += d * d;                                                        \
+        }                                                                          \
+    }                                                                              \
+}
+
+CG_VAR_COLS(cg_var_cols_f32, float)
+CG_VAR_COLS(cg_var_cols_f64, double)
 
 /* float32 row sums in float64: 64 lanes within blocks of CG_SUM_BLOCK
    elements, the lanes added pairwise, the blocks' totals in order, the

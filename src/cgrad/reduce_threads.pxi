@@ -14,8 +14,12 @@
 #                by one thread in row order, so the result does not depend on
 #                the number of threads;
 #   SPLIT_N      few and narrow outputs (a full reduction of a vector): each
-#                thread reduces a slice of the n rows; the partial results are
-#                combined in thread order.
+#                piece reduces a slice of the n rows; the partial results are
+#                combined in piece order.
+# SPLIT_OUTER and SPLIT_N work (of sum/mean and of full vector reductions) is
+# cut into pieces, several per thread, that threads take as they come free
+# (run_pieces): on a shared machine a thread left waiting by the scheduler
+# no longer holds up the whole result.
 # float32 sums accumulate in float64, in sixteen lanes within blocks of 4096
 # whose totals are added in order: more accurate than PyTorch's cascade sum
 # in float32 (as ops_reduce.pxi's serial kernel).
@@ -28,6 +32,11 @@ cdef enum:
     LARGE_REDUCE_NUMEL = 1 << 16
     # columns per thread block: a cache line of float32
     COL_ALIGN = 16
+    # rows and slices of a large reduction are cut into this many pieces per
+    # thread, handed to the threads as they come free (see run_pieces)
+    PIECES_PER_THREAD = 8
+    # at most this many pieces (run_vector_threads keeps two doubles each)
+    MAX_PIECES = 64
 
 
 # the vectorised row and column kernels (see the header's comment)
@@ -51,6 +60,10 @@ cdef extern from "reduce_rows.h" nogil:
                          float* mx, double* sm)
     void cg_lse_cols_f64(const double* x, Py_ssize_t n, Py_ssize_t ld, Py_ssize_t w, double* out,
                          double* mx, double* sm)
+    double cg_sqdev_row_f32(const float* x, Py_ssize_t n, double m)
+    double cg_sqdev_row_f64(const double* x, Py_ssize_t n, double m)
+    void cg_var_cols_f32(const float* x, Py_ssize_t n, Py_ssize_t ld, Py_ssize_t w, double* mean, double* m2)
+    void cg_var_cols_f64(const double* x, Py_ssize_t n, Py_ssize_t ld, Py_ssize_t w, double* mean, double* m2)
 
 
 cdef extern from *:
@@ -147,6 +160,29 @@ cdef void run_chunks(ChunkFn fn, void* ctx, int nthreads) noexcept nogil:
         fn(ctx, t, nthreads)
 
 
+cdef void run_pieces(ChunkFn fn, void* ctx, int npieces, int nthreads) noexcept nogil:
+    """fn(ctx, p, npieces) for each piece p < npieces, the pieces handed to
+    nthreads threads one at a time as each comes free. On a machine shared
+    with other work, a thread the scheduler leaves waiting holds up the
+    result for its whole share under a static split; here the others take
+    over its remaining pieces. Callers combine per-piece results in piece
+    order, so the result does not depend on which thread ran what."""
+    cdef int p
+    if nthreads <= 1 or npieces <= 1:
+        for p in range(npieces):
+            fn(ctx, p, npieces)
+        return
+    for p in prange(npieces, num_threads=nthreads, schedule="dynamic"):
+        fn(ctx, p, npieces)
+
+
+cdef inline int pieces_for(int nthreads) noexcept nogil:
+    """The pieces run_pieces cuts work for nthreads threads into."""
+    if nthreads <= 1:
+        return 1
+    return nthreads * PIECES_PER_THREAD if nthreads * PIECES_PER_THREAD <= MAX_PIECES else MAX_PIECES
+
+
 cdef inline void chunk_range(Py_ssize_t total, int t, int nthreads, Py_ssize_t align,
                              Py_ssize_t* start, Py_ssize_t* stop) noexcept nogil:
     """Thread t's share [start, stop) of `total` items, in multiples of align."""
@@ -206,9 +242,11 @@ cdef struct SumJob:
     Py_ssize_t n
     Py_ssize_t inner
     double div              # 1 for a sum, the count for a mean
-    double* acc             # float64 scratch: nthreads * inner (SPLIT_COLS: inner)
+    double* acc             # float64 scratch: npieces * inner (SPLIT_COLS: inner)
     Py_ssize_t o            # the outer index SPLIT_COLS / SPLIT_N work on
     int mode
+    int nthreads
+    int npieces             # SPLIT_OUTER and SPLIT_N: pieces (run_pieces); SPLIT_COLS: threads
 
 
 cdef inline double sum_row(int dt, const char* x, Py_ssize_t n) noexcept nogil:
@@ -236,6 +274,7 @@ cdef inline void store_sums(int dt, char* out, const double* acc, Py_ssize_t w, 
 
 
 cdef void sum_chunk(void* ctx, int t, int nthreads) noexcept nogil:
+    """Piece t of nthreads (of j.npieces; SPLIT_COLS: thread t)."""
     cdef SumJob* j = <SumJob*>ctx
     cdef Py_ssize_t isz = ITEMSIZE[j.dt], a, b, o
     cdef double* acc
@@ -272,17 +311,22 @@ cdef void sum_chunk(void* ctx, int t, int nthreads) noexcept nogil:
             sum_cols(j.dt, j.x + (j.o * j.n + a) * j.inner * isz, b - a, j.inner, j.inner, acc)
 
 
-cdef void sum_job_run(SumJob* j, int nthreads) noexcept nogil:
+cdef void sum_job_run(SumJob* j) noexcept nogil:
     cdef Py_ssize_t o, i, isz = ITEMSIZE[j.dt]
     cdef int t
     if j.mode == SPLIT_OUTER:
-        run_chunks(sum_chunk, j, nthreads)
+        run_pieces(sum_chunk, j, j.npieces, j.nthreads)
         return
     for o in range(j.outer):
         j.o = o
-        run_chunks(sum_chunk, j, nthreads)
+        if j.mode == SPLIT_COLS:
+            # one block of columns per thread: narrower blocks would walk
+            # shorter runs of each row
+            run_chunks(sum_chunk, j, j.nthreads)
+            continue
+        run_pieces(sum_chunk, j, j.npieces, j.nthreads)
         if j.mode == SPLIT_N:
-            for t in range(1, nthreads):
+            for t in range(1, j.npieces):
                 for i in range(j.inner):
                     j.acc[i] += j.acc[t * j.inner + i]
             store_sums(j.dt, j.out + o * j.inner * isz, j.acc, j.inner, j.div)
@@ -306,11 +350,13 @@ cdef Tensor sum_large(Tensor x, const bint* mask, bint keepdim, bint mean):
     j.out = out._data
     j.div = <double>j.n if mean else 1.0
     j.mode = split_mode(j.outer, j.inner, nthreads)
-    j.acc = <double*>malloc((nthreads * j.inner + 1) * sizeof(double))
+    j.nthreads = nthreads
+    j.npieces = nthreads if j.mode == SPLIT_COLS else pieces_for(nthreads)
+    j.acc = <double*>malloc((j.npieces * j.inner + 1) * sizeof(double))
     if j.acc == NULL:
         raise MemoryError()
     with nogil:
-        sum_job_run(&j, nthreads)
+        sum_job_run(&j)
     free(j.acc)
     return out
 
@@ -374,11 +420,48 @@ cdef Py_ssize_t block_scratch(KernelArgs* a, Py_ssize_t acc_cols) noexcept:
 
 
 cdef inline bint rows_kernel_covers(KernelArgs* a) noexcept nogil:
-    """reduce_rows.h has a vectorised kernel for a: max/min without indices
-    or logsumexp, of float32 or float64."""
+    """reduce_rows.h has a vectorised kernel for a: max/min without indices,
+    logsumexp, or var/std of at least one element, of float32 or float64."""
     if a.dtype != F32 and a.dtype != F64:
         return False
+    if a.kind == K_VAR or a.kind == K_STD:
+        return a.n > 0
     return (a.kind == K_EXTREME and a.idx == NULL) or a.kind == K_LSE
+
+
+cdef inline double sq_dev_row(int dt, const char* x, Py_ssize_t n, double m) noexcept nogil:
+    """The float64 sum of (x[i] - m)^2 over a float32/float64 row of n."""
+    if dt == F32:
+        return cg_sqdev_row_f32(<const float*>x, n, m)
+    return cg_sqdev_row_f64(<const double*>x, n, m)
+
+
+cdef void var_rows_run(KernelArgs* a, const char* x, char* out) noexcept nogil:
+    """var or std (a.kind) of one outer index of a (n >= 1): a row
+    (inner == 1) or columns (row stride a.ld; a.acc: 2 * inner doubles)."""
+    cdef Py_ssize_t i, n = a.n, inner = a.inner
+    cdef double divisor = n - a.correction if n - a.correction > 0 else 0.0
+    cdef double v
+    cdef double* m2 = a.acc + inner
+    if inner == 1:
+        v = sq_dev_row(a.dtype, x, n, sum_row(a.dtype, x, n) / n) / divisor
+        store_var(a, out, 0, v)
+        return
+    if a.dtype == F32:
+        cg_var_cols_f32(<const float*>x, n, a.ld, inner, a.acc, m2)
+    else:
+        cg_var_cols_f64(<const double*>x, n, a.ld, inner, a.acc, m2)
+    for i in range(inner):
+        store_var(a, out, i, m2[i] / divisor)
+
+
+cdef inline void store_var(KernelArgs* a, char* out, Py_ssize_t i, double v) noexcept nogil:
+    if a.kind == K_STD:
+        v = cmath.sqrt(v)
+    if a.dtype == F32:
+        (<float*>out)[i] = <float>v
+    else:
+        (<double*>out)[i] = v
 
 
 cdef inline void extreme_row(int dt, const char* x, Py_ssize_t n, bint is_max, char* out) noexcept nogil:
@@ -403,7 +486,9 @@ cdef void rows_dispatch(KernelArgs* a) noexcept nogil:
     for o in range(a.outer):
         x = a.x + o * n * a.ld * isz
         out = a.out + o * inner * isz
-        if a.kind == K_LSE and n == 0:
+        if a.kind == K_VAR or a.kind == K_STD:
+            var_rows_run(a, x, out)
+        elif a.kind == K_LSE and n == 0:
             for i in range(inner):
                 if f32:
                     (<float*>out)[i] = -cmath.INFINITY
@@ -460,8 +545,8 @@ cdef int run_block_threads(DispatchFn fn, KernelArgs* a, Py_ssize_t isz, Py_ssiz
     return 0
 
 
-# Full reductions of a long vector (outer = inner = 1): each thread a slice
-# of the n elements, then the partial results combined in thread order.
+# Full reductions of a long vector (outer = inner = 1): each piece a slice
+# of the n elements, then the partial results combined in piece order.
 
 cdef struct VecJob:
     KernelArgs* a
@@ -469,27 +554,6 @@ cdef struct VecJob:
     double* part            # two per thread
     double center           # var: the mean; logsumexp: the max
     int stage
-
-
-cdef double sq_dev_sum(const real_t* x, Py_ssize_t n, double m) noexcept nogil:
-    cdef double a0 = 0, a1 = 0, a2 = 0, a3 = 0, d
-    cdef Py_ssize_t k = 0
-    while k + 4 <= n:
-        d = x[k] - m
-        a0 += d * d
-        d = x[k + 1] - m
-        a1 += d * d
-        d = x[k + 2] - m
-        a2 += d * d
-        d = x[k + 3] - m
-        a3 += d * d
-        k += 4
-    a0 = (a0 + a1) + (a2 + a3)
-    while k < n:
-        d = x[k] - m
-        a0 += d * d
-        k += 1
-    return a0
 
 
 cdef void vec_chunk(void* ctx, int t, int nthreads) noexcept nogil:
@@ -519,10 +583,8 @@ cdef void vec_chunk(void* ctx, int t, int nthreads) noexcept nogil:
             j.part[2 * t] = cg_exp_sum_f32(<const float*>x, b - a, <float>j.center)
         else:
             j.part[2 * t] = cg_exp_sum_f64(<const double*>x, b - a, j.center)
-    elif sub.dtype == F32:
-        j.part[2 * t] = sq_dev_sum(<const float*>x, b - a, j.center)
     else:
-        j.part[2 * t] = sq_dev_sum(<const double*>x, b - a, j.center)
+        j.part[2 * t] = sq_dev_row(sub.dtype, x, b - a, j.center) if b > a else 0
 
 
 cdef bint vector_threads(KernelArgs* a) noexcept:
@@ -535,22 +597,21 @@ cdef int run_vector_threads(KernelArgs* a) except -1:
     float64 except for K_EXTREME) of one long vector, over threads."""
     cdef VecJob j
     cdef int nthreads = threads_for(a.n), t, kept = 0
-    cdef double part[2 * 64]
+    cdef int npieces = pieces_for(nthreads)
+    cdef double part[2 * MAX_PIECES]
     cdef double s = 0, v, divisor
     cdef float f
     cdef KernelArgs comb
-    cdef char vals[8 * 64]
-    if nthreads > 64:
-        nthreads = 64
+    cdef char vals[8 * MAX_PIECES]
     j.a = a
     j.isz = ITEMSIZE[a.dtype]
     j.part = part
     j.stage = 0
     with nogil:
-        run_chunks(vec_chunk, &j, nthreads)
+        run_pieces(vec_chunk, &j, npieces, nthreads)
     if a.kind == K_EXTREME or a.kind == K_LSE:
         # the extreme of the slices' extremes (NaN winning, as in one pass)
-        for t in range(nthreads):
+        for t in range(npieces):
             if part[2 * t + 1]:
                 memcpy(vals + kept * j.isz, <char*>(part + 2 * t), j.isz)
                 kept += 1
@@ -573,14 +634,14 @@ cdef int run_vector_threads(KernelArgs* a) except -1:
         if j.center == cmath.INFINITY or j.center == -cmath.INFINITY:
             j.center = 0
     else:
-        for t in range(nthreads):
+        for t in range(npieces):
             s += part[2 * t]
         j.center = s / a.n
     j.stage = 1
     with nogil:
-        run_chunks(vec_chunk, &j, nthreads)
+        run_pieces(vec_chunk, &j, npieces, nthreads)
     s = 0
-    for t in range(nthreads):
+    for t in range(npieces):
         s += part[2 * t]
     if a.kind == K_LSE:
         v = cmath.log(s) + j.center

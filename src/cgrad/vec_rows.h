@@ -1,0 +1,46 @@
+/*
+ * vec_rows.h: contiguous row kernels o[i] = f(x[i]) for the op table's
+ * transcendental rows (exp, log, tanh, sigmoid), compiled for AVX-512 and
+ * AVX2 beside the baseline and picked at run time (target_clones).
+ *
+ * Why: cgrad builds without -march (wheels run on any x86-64), so the
+ * table's own loops over vecmath.h's functions vectorise for SSE2 only: two
+ * doubles a register, where float32 exp is computed in double. On large
+ * tensors those loops are compute-bound (float32 exp of 200M elements took
+ * longer than PyTorch's, which dispatches to AVX-512 itself). The clones
+ * run the very same C arithmetic on eight (AVX-512) or four (AVX2) doubles
+ * a register: no FMA contraction (-ffp-contract=off), no reassociation, so
+ * every clone gives bit-identical results to the baseline loop.
+ *
+ * Only the op table's F32/F64 forward kernels call these, on contiguous
+ * operands of at least CG_VEC_ROWS_MIN elements: below that the indirect
+ * call through the clone resolver costs more than it saves, and small
+ * tensors keep the inline loop. No restrict: the in-place forms pass o == x.
+ */
+#ifndef CGRAD_VEC_ROWS_H
+#define CGRAD_VEC_ROWS_H
+
+#include "vecmath.h"
+
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+#define CG_VR_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define CG_VR_CLONES
+#endif
+
+#define CG_VEC_ROWS_MIN 256
+
+#define CG_VEC_ROW(NAME, T, F)                                                     \
+CG_VR_CLONES static void NAME(const T* x, T* o, Py_ssize_t n) { \
+    Py_ssize_t i;                                                                  \
+    for (i = 0; i < n; i++) o[i] = F(x[i]);                                        \
+}
+
+CG_VEC_ROW(cg_vrow_exp_f32, float, vm_expf)
+CG_VEC_ROW(cg_vrow_log_f32, float, vm_logf)
+CG_VEC_ROW(cg_vrow_tanh_f32, float, vm_tanhf)
+CG_VEC_ROW(cg_vrow_sigmoid_f32, float, vm_sigmoidf)
+CG_VEC_ROW(cg_vrow_tanh_f64, double, vm_tanh)
+CG_VEC_ROW(cg_vrow_sigmoid_f64, double, vm_sigmoid)
+
+#endif /* CGRAD_VEC_ROWS_H */
