@@ -129,6 +129,7 @@ include "default_dtype.pxi"
 include "tape_record.pxi"
 include "relu_double_backward.pxi"
 include "forward_rules_extra.pxi"
+include "attention_kernels.pxi"
 
 # Last: the op table's module (cgrad._table_ops, see its .pyx) cimports this
 # one and, at its import, installs its ops here and on Tensor.
