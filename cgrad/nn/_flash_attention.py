@@ -6,10 +6,13 @@ Forward runs the same ops as the composite (scale q, q k^T, + mask,
 softmax, zero the fully-masked rows, @ v) unrecorded but for the softmax,
 and keeps the scaled q and the attention weights. First-order backward is
 four batched GEMMs and the softmax node's fused backward, with nothing
-else recorded or run. Under create_graph (higher orders; PyTorch's
+else recorded or run. Without a mask or grouped heads, both directions run
+in cgrad._C's attention kernels (src/cgrad/attention_kernels.pxi), which
+fold the scale into the products. Under create_graph (higher orders; PyTorch's
 flash node has none) backward differentiates the composite instead, so
 cgrad's double backward keeps working."""
 import cgrad
+from cgrad import _C
 from cgrad.autograd import Function
 from cgrad.autograd import grad as _autograd_grad
 
@@ -59,9 +62,25 @@ def attention_math(query, key, value, spec):
     return cgrad.matmul(weights, value), q_scaled, weights
 
 
+def _fused_forward(query, key, value, spec):
+    """(output, weights) from the attention kernels, or None where they do
+    not apply (a mask, grouped heads, other dtypes or layouts)."""
+    if spec.bias is not None or spec.dead is not None or spec.groups != 1:
+        return None
+    return _C._attention_forward(query, key, value, float(spec.scale))
+
+
 class _FlashAttention(Function):
     @staticmethod
     def forward(ctx, query, key, value, spec):
+        ctx.spec = spec
+        fused = _fused_forward(query, key, value, spec)
+        if fused is not None:
+            ctx.save_for_backward(query, key, value)
+            ctx.weights = fused[1]
+            ctx.fused = True
+            return fused[0]
+        ctx.fused = False
         key_g = _grouped(key, spec.groups)
         q_scaled = query * spec.scale
         scores = cgrad.matmul(q_scaled, key_g.transpose(-2, -1))
@@ -91,6 +110,10 @@ class _FlashAttention(Function):
         needs = ctx.needs_input_grad[:3]
         if cgrad.is_grad_enabled():
             return _composite_backward(query, key, value, spec, grad_out, needs) + (None,)
+        if ctx.fused:
+            grads = _C._attention_backward(grad_out.to(query.dtype), query, key, value, ctx.weights,
+                                           float(spec.scale), *needs)
+            return grads + (None,)
         weights = ctx.weights
         grad_out = grad_out.contiguous()
         grad_q = grad_k = grad_v = None
@@ -128,4 +151,7 @@ def flash_attention(query, key, value, spec):
     query, key, value) as PyTorch's CPU flash node."""
     if cgrad.is_grad_enabled() and (query.requires_grad or key.requires_grad or value.requires_grad):
         return _FlashAttention.apply(query, key, value, spec)
+    fused = _fused_forward(query, key, value, spec)
+    if fused is not None:
+        return fused[0]
     return attention_math(query, key, value, spec)[0]

@@ -131,8 +131,8 @@ cdef extern from *:
     #pragma GCC optimize ("no-trapping-math")
     #endif
     #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
-    /* AVX-512 and AVX2 copies of each loop, picked at load time; no FMA, so
-       all copies round identically */
+    /* AVX-512 and AVX2 copies of each loop, picked at load time; no FMA
+       (-ffp-contract=off), so every copy rounds identically */
     #define CGRAD_NN_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
     #else
     #define CGRAD_NN_CLONES
