@@ -231,6 +231,15 @@ def gcc_lto_flags(compiler):
     return ["-flto=auto"]
 
 
+# Release builds on Linux (gcc or clang), for the wheel's size and no
+# speed: no .eh_frame unwind tables (C code raises no C++ exceptions; a
+# debugger or profiler wants CGRAD_DEBUG_SYMBOLS=1's build anyway), and each
+# function and datum in its own section so the linker drops the unused ones
+# (-Wl,--gc-sections).
+RELEASE_SIZE_FLAGS = ["-fno-asynchronous-unwind-tables", "-fno-unwind-tables",
+                      "-ffunction-sections", "-fdata-sections"]
+
+
 class BuildExt(build_ext):
     """build_ext with parallel link-time optimisation where gcc builds (see
     gcc_lto_flags), and without the build machine's traces in the binary: no
@@ -258,6 +267,9 @@ class BuildExt(build_ext):
                 compile_args.append("-g0")
                 if sys.platform != "darwin":
                     link_args.append("-Wl,--strip-all")
+                if sys.platform.startswith("linux"):
+                    compile_args += RELEASE_SIZE_FLAGS
+                    link_args.append("-Wl,--gc-sections")
             if lto:
                 # the link step generates the code: it gets the optimisation flags too
                 compile_args += lto
