@@ -11,14 +11,6 @@
 cdef object _format_tensor = None
 
 
-cdef Tensor as_operand(object other):
-    """A tensor operand of a binary op, or None when `other` is a Python
-    number (the scalar forms take it as it is)."""
-    if isinstance(other, Tensor):
-        return <Tensor>other
-    return None
-
-
 cdef bint warned_scalar_of_grad_tensor = False
 
 
@@ -57,19 +49,6 @@ cdef Tensor tensor_arg(object x, str fname, str argname="other"):
     if isinstance(x, Tensor):
         return <Tensor>x
     raise TypeError(f"{fname}(): argument '{argname}' (position 1) must be Tensor, not {py_typename(x)}")
-
-
-cdef object dims_arg(tuple args):
-    """permute(1, 0) and permute((1, 0)) alike."""
-    if len(args) == 1 and isinstance(args[0], (tuple, list)):
-        return tuple(args[0])
-    return args
-
-
-cdef object shape_arg(tuple args):
-    if len(args) == 1 and isinstance(args[0], (tuple, list)):
-        return tuple(args[0])
-    return args
 
 
 cdef object scalar_value(Tensor t):
