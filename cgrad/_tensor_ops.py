@@ -71,7 +71,13 @@ _METHODS = {
     "unique": _tensor_unique, "unique_consecutive": _method(unique_consecutive),
     "bincount": _method(bincount), "histc": _method(histc), "as_strided_": as_strided_,
 }
-_C._install_tensor_methods(_METHODS)
+# exactly the names Tensor holds placeholders for (src/cgrad/tensor_core.pxi's
+# LAZY_TENSOR_OPS_METHODS): a listed name missing here is a KeyError, an
+# unlisted one here an ImportError
+_C._install_tensor_methods({name: _METHODS[name] for name in _C._LAZY_TENSOR_OPS_METHODS})
+if len(_METHODS) != len(_C._LAZY_TENSOR_OPS_METHODS):
+    raise ImportError("cgrad._tensor_ops: methods missing from tensor_core.pxi's LAZY_TENSOR_OPS_METHODS: "
+                      f"{sorted(set(_METHODS) - set(_C._LAZY_TENSOR_OPS_METHODS))}")
 
 __all__ = ["sort", "argsort", "msort", "topk", "kthvalue", "median", "nanmedian", "mode", "quantile",
            "nanquantile", "einsum", "tensordot", "kron", "baddbmm", "addbmm", "addmv", "addr", "cdist",
