@@ -71,9 +71,17 @@ _METHODS = {
     "unique": _tensor_unique, "unique_consecutive": _method(unique_consecutive),
     "bincount": _method(bincount), "histc": _method(histc), "as_strided_": as_strided_,
 }
+# exactly the names Tensor holds placeholders for (src/cgrad/tensor_core.pxi's
+# LAZY_TENSOR_OPS_METHODS): a listed name missing here is a KeyError, an
+# unlisted one here an ImportError
+_C._install_tensor_methods({name: _METHODS[name] for name in _C._LAZY_TENSOR_OPS_METHODS})
+if len(_METHODS) != len(_C._LAZY_TENSOR_OPS_METHODS):
+    raise ImportError("cgrad._tensor_ops: methods missing from tensor_core.pxi's LAZY_TENSOR_OPS_METHODS: "
+                      f"{sorted(set(_METHODS) - set(_C._LAZY_TENSOR_OPS_METHODS))}")
+# Tensor.lu, triangular_solve, geqrf, ormqr, vdot, diagflat (listed with the
+# imported modules' methods)
 from cgrad._linalg_torch_level import TENSOR_METHODS as _LINALG_METHODS  # noqa: E402
-_METHODS.update(_LINALG_METHODS)
-_C._install_tensor_methods(_METHODS)
+_C._install_missing_tensor_methods(_LINALG_METHODS)
 
 __all__ = ["sort", "argsort", "msort", "topk", "kthvalue", "median", "nanmedian", "mode", "quantile",
            "nanquantile", "einsum", "tensordot", "kron", "baddbmm", "addbmm", "addmv", "addr", "cdist",

@@ -7,7 +7,8 @@ softmax and linear map run as one compiled op (cgrad._C), with its own
 fused backward and the grad_fn names PyTorch gives. The entries PyTorch
 itself composes from other ops (distances, most of the other losses,
 small layers, interpolate) live in the _distance, _functional_losses,
-_functional_layers and _interpolate modules imported at the end.
+_functional_layers and _interpolate modules imported at the end; the
+front ends of convolution and pooling in _functional_conv_pool.
 """
 import warnings
 
@@ -343,289 +344,24 @@ def tanhshrink(input):
     return input - input.tanh()
 
 
-# --- convolution, unfold/fold ------------------------------------------------------
-# The compiled ops take batched inputs and numeric paddings; these wrappers
-# do what PyTorch's conv*/pool* front ends do around them: int-or-tuple
-# arguments, padding='same'/'valid', unbatched inputs (unsqueeze, squeeze).
+# --- convolution, unfold/fold, pooling ------------------------------------------
+# PyTorch's conv*/pool* front ends around the compiled ops: cgrad/nn/_functional_conv_pool.py.
 
-def _int_tuple(value, n, name, fname):
-    """An int or a sequence of n ints as a tuple of n ints (PyTorch's
-    IntArrayRef expansion)."""
-    if isinstance(value, bool):
-        raise TypeError(f"{fname}(): argument '{name}' must be tuple of ints, but found bool")
-    if isinstance(value, int) or (isinstance(value, Tensor) and value.dim() == 0):
-        return (int(value),) * n
-    try:
-        values = tuple(value)
-    except TypeError:
-        raise TypeError(f"{fname}(): argument '{name}' must be tuple of ints, not "
-                        f"{type(value).__name__}") from None
-    for v in values:
-        if isinstance(v, bool) or not isinstance(v, int):
-            raise TypeError(f"{fname}(): argument '{name}' must be tuple of ints, but found element of "
-                            f"type {type(v).__name__}")
-    if len(values) == 1:
-        return values * n
-    return values
+from cgrad.nn._functional_conv_pool import (  # noqa: E402,F401
+    _int_tuple, _conv_param, _conv, _pool_param, _max_pool2d_args, _pool1d_input, _list_with_default,
+    _adaptive_size, _check_pool1d_input, conv1d, conv2d, unfold, fold, max_pool2d_with_indices, max_pool2d,
+    max_pool1d_with_indices, max_pool1d, avg_pool2d, avg_pool1d, adaptive_avg_pool2d,
+    adaptive_max_pool2d_with_indices, adaptive_max_pool2d, adaptive_avg_pool1d,
+    adaptive_max_pool1d_with_indices, adaptive_max_pool1d,
+)
 
-
-def _conv_param(value, n, name):
-    values = _int_tuple(value, n, name, f"conv{n}d")
-    if len(values) != n:
-        raise RuntimeError(f"expected {name} to be a single integer value or a list of {n} values to "
-                           f"match the convolution dimensions, but got {name}={list(values)}")
-    return values
-
-
-def _conv(input, weight, bias, stride, padding, dilation, groups, n):
-    fname = f"conv{n}d"
-    if not isinstance(input, Tensor) or not isinstance(weight, Tensor):
-        raise TypeError(f"{fname}() received an invalid combination of arguments - got "
-                        f"({type(input).__name__}, {type(weight).__name__}), but expected one of: "
-                        f"(Tensor input, Tensor weight, Tensor bias, tuple of ints stride, "
-                        f"tuple of ints padding, tuple of ints dilation, int groups)")
-    if input.dim() not in (n + 1, n + 2):
-        raise RuntimeError(f"Expected {n + 1}D (unbatched) or {n + 2}D (batched) input to {fname}, but "
-                           f"got input of size: {list(input.shape)}")
-    stride = _conv_param(stride, n, "stride")
-    dilation = _conv_param(dilation, n, "dilation")
-    if weight.dim() <= 2:
-        raise RuntimeError("weight should have at least three dimensions")
-    if weight.dim() - 2 != n:
-        # PyTorch expands the arguments to the weight's spatial dims, not the op's
-        raise RuntimeError(f"expected stride to be a single integer value or a list of {weight.dim() - 2} "
-                           f"values to match the convolution dimensions, but got stride={list(stride)}")
-    unbatched = input.dim() == n + 1
-    if unbatched:
-        input = input.unsqueeze(0)
-    if isinstance(padding, str):
-        if padding == "valid":
-            padding = (0,) * n
-        elif padding == "same":
-            if any(s != 1 for s in stride):
-                raise RuntimeError("padding='same' is not supported for strided convolutions")
-            if weight.dim() != n + 2:
-                raise RuntimeError(f"Expected {weight.dim()}-dimensional input for {weight.dim()}-"
-                                   f"dimensional weight {list(weight.shape)}, but got {n + 2}-"
-                                   f"dimensional input of size {list(input.shape)} instead")
-            padding, extra = [], []
-            for d, k in zip(dilation, weight.shape[2:]):
-                total = d * (k - 1)
-                left = total // 2
-                padding.append(left)
-                extra.append(total - 2 * left)
-            if any(extra):
-                warnings.warn("Using padding='same' with even kernel lengths and odd dilation may require "
-                              "a zero-padded copy of the input be created", stacklevel=3)
-                pads = []
-                for e in reversed(extra):
-                    pads += [0, e]
-                input = _C._pad(input, tuple(pads), 0, 0)
-            padding = tuple(padding)
-        else:
-            raise RuntimeError(f"Invalid padding string: '{padding}'")
-    else:
-        padding = _conv_param(padding, n, "padding")
-    out = _C._convolution(input, weight, bias, stride, padding, dilation, groups)
-    return out.squeeze(0) if unbatched else out
-
-
-def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
-    """1-D convolution (cross-correlation) of (N, C, L) or (C, L) input."""
-    return _conv(input, weight, bias, stride, padding, dilation, groups, 1)
-
-
-def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
-    """2-D convolution (cross-correlation) of (N, C, H, W) or (C, H, W) input."""
-    return _conv(input, weight, bias, stride, padding, dilation, groups, 2)
-
-
-def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
-    """Sliding blocks of a (N, C, H, W) input as columns (N, C*kh*kw, L) (im2col)."""
-    return _C._unfold(input, _int_tuple(kernel_size, 2, "kernel_size", "im2col"),
-                      _int_tuple(dilation, 2, "dilation", "im2col"),
-                      _int_tuple(padding, 2, "padding", "im2col"),
-                      _int_tuple(stride, 2, "stride", "im2col"))
-
-
-def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
-    """Sums columns (N, C*kh*kw, L) back into (N, C, H, W) blocks (col2im)."""
-    return _C._fold(input, _int_tuple(output_size, 2, "output_size", "col2im"),
-                    _int_tuple(kernel_size, 2, "kernel_size", "col2im"),
-                    _int_tuple(dilation, 2, "dilation", "col2im"),
-                    _int_tuple(padding, 2, "padding", "col2im"),
-                    _int_tuple(stride, 2, "stride", "col2im"))
-
-
-# --- pooling ---------------------------------------------------------------------
-
-def _pool_param(value, n, name, fname, allow_empty=False):
-    """int or tuple of 1 or n ints (PyTorch's pooling argument rule)."""
-    values = _int_tuple(value, n, name, fname)
-    if allow_empty and len(values) == 0:
-        return None
-    if len(values) != n:
-        rule = {"kernel_size": "must either be a single int, or a tuple of",
-                "stride": "must either be omitted, a single int, or a tuple of",
-                "padding": "must either be a single int, or a tuple of",
-                "dilation": "must be either a single int, or a tuple of"}[name]
-        count = "two ints" if n == 2 else "one int"
-        raise RuntimeError(f"{fname}: {name} {rule} {count}")
-    return values
-
-
-def _max_pool2d_args(kernel_size, stride, padding, dilation, fname="max_pool2d"):
-    kernel = _pool_param(kernel_size, 2, "kernel_size", fname)
-    strides = None if stride is None else _pool_param(stride, 2, "stride", fname, True)
-    return (kernel, kernel if strides is None else strides,
-            _pool_param(padding, 2, "padding", fname), _pool_param(dilation, 2, "dilation", fname))
-
-
-def max_pool2d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
-                            return_indices=True):
-    kernel, stride, padding, dilation = _max_pool2d_args(kernel_size, stride, padding, dilation)
-    return _C._max_pool2d(input, kernel, stride, padding, dilation, ceil_mode)
-
-
-def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
-               return_indices=False):
-    """Max over kernel windows of (N, C, H, W) or (C, H, W) input; with
-    return_indices the flat argmax of each window in its plane too."""
-    out, indices = max_pool2d_with_indices(input, kernel_size, stride, padding, dilation, ceil_mode)
-    return (out, indices) if return_indices else out
-
-
-def _pool1d_input(input, fname, message_style):
-    if not isinstance(input, Tensor):
-        raise TypeError(f"{fname}(): argument 'input' (position 1) must be Tensor, not "
-                        f"{type(input).__name__}")
-    if input.dim() not in (2, 3):
-        if message_style == "max":
-            raise RuntimeError(f"max_pool1d: Expected 2D or 3D (batch mode) tensor with optional 0 dim "
-                               f"batch size for input, but got:{list(input.shape)}")
-        raise RuntimeError(f"Expected 2 to 3 dimensions, but got {input.dim()}-dimensional tensor for "
-                           f"argument #1 'self' (while checking arguments for {fname})")
-    return input.unsqueeze(-2)
-
-
-def max_pool1d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
-                            return_indices=True):
-    x = _pool1d_input(input, "max_pool1d", "max")
-    kernel = _pool_param(kernel_size, 1, "kernel_size", "max_pool1d")
-    strides = None if stride is None else _pool_param(stride, 1, "stride", "max_pool1d", True)
-    strides = kernel if strides is None else strides
-    pad = _pool_param(padding, 1, "padding", "max_pool1d")
-    dil = _pool_param(dilation, 1, "dilation", "max_pool1d")
-    out, indices = _C._max_pool2d(x, (1,) + kernel, (1,) + strides, (0,) + pad, (1,) + dil, ceil_mode)
-    return out.squeeze(-2), indices.squeeze(-2)
-
-
-def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
-               return_indices=False):
-    """Max over kernel windows of (N, C, L) or (C, L) input."""
-    out, indices = max_pool1d_with_indices(input, kernel_size, stride, padding, dilation, ceil_mode)
-    return (out, indices) if return_indices else out
-
-
-def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
-               divisor_override=None):
-    """Mean over kernel windows of (N, C, H, W) or (C, H, W) input."""
-    kernel = _pool_param(kernel_size, 2, "kernel_size", "avg_pool2d")
-    strides = None if stride is None else _pool_param(stride, 2, "stride", "avg_pool2d", True)
-    return _C._avg_pool2d(input, kernel, kernel if strides is None else strides,
-                          _pool_param(padding, 2, "padding", "avg_pool2d"), ceil_mode,
-                          count_include_pad, divisor_override)
-
-
-def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
-    """Mean over kernel windows of (N, C, L) or (C, L) input."""
-    x = _pool1d_input(input, "avg_pool1d", "avg")
-    kernel = _pool_param(kernel_size, 1, "kernel_size", "avg_pool1d")
-    strides = None if stride is None else _pool_param(stride, 1, "stride", "avg_pool1d", True)
-    strides = kernel if strides is None else strides
-    pad = _pool_param(padding, 1, "padding", "avg_pool1d")
-    return _C._avg_pool2d(x, (1,) + kernel, (1,) + strides, (0,) + pad, ceil_mode, count_include_pad,
-                          None).squeeze(-2)
-
-
-def _list_with_default(out_size, defaults):
-    if isinstance(out_size, int):
-        return out_size
-    if len(defaults) <= len(out_size):
-        raise ValueError(f"Input dimension should be at least {len(out_size) + 1}")
-    return [v if v is not None else d for v, d in zip(out_size, defaults[-len(out_size):])]
-
-
-def _adaptive_size(output_size, n):
-    if isinstance(output_size, int):
-        return (output_size,) * n
-    return tuple(output_size)
-
-
-def adaptive_avg_pool2d(input, output_size):
-    """Mean over the adaptive (floor/ceil bounded) windows giving output_size
-    (None entries keep the input's size)."""
-    size = _adaptive_size(_list_with_default(output_size, input.size()), 2)
-    if size == (1, 1) and isinstance(input, Tensor):
-        # PyTorch's shortcut, before any check of the input: a mean over H and W
-        # (whatever the rank; integer input fails as mean does), its strides
-        # channels-last when the input suggests that layout
-        out = input.mean((-1, -2), keepdim=True)
-        if input.dim() == 4 and _C._suggest_memory_format(input) is cgrad.channels_last:
-            n, c = input.shape[:2]
-            out.as_strided_((n, c, 1, 1), (c, 1, c, c))
-        return out
-    return _C._adaptive_pool2d(input, size, False)
-
-
-def adaptive_max_pool2d_with_indices(input, output_size, return_indices=True):
-    size = _adaptive_size(_list_with_default(output_size, input.size()), 2)
-    return _C._adaptive_pool2d(input, size, True)
-
-
-def adaptive_max_pool2d(input, output_size, return_indices=False):
-    """Max over adaptive windows; with return_indices the argmax too."""
-    out, indices = adaptive_max_pool2d_with_indices(input, output_size)
-    return (out, indices) if return_indices else out
-
-
-def adaptive_avg_pool1d(input, output_size):
-    """Mean over adaptive windows of (N, C, L) or (C, L) input."""
-    if not isinstance(input, Tensor):
-        raise TypeError(f"adaptive_avg_pool1d(): argument 'input' (position 1) must be Tensor, not "
-                        f"{type(input).__name__}")
-    size = _int_tuple(output_size, 1, "output_size", "adaptive_avg_pool1d")
-    _check_pool1d_input(input, size, "adaptive_avg_pool1d")
-    return adaptive_avg_pool2d(input.unsqueeze(-2), (1,) + size).squeeze(-2)
-
-
-def _check_pool1d_input(input, size, fname):
-    """PyTorch's checkDimRange and check1d of the adaptive 1-d pools."""
-    if input.dim() not in (2, 3):
-        raise RuntimeError(f"Expected 2 to 3 dimensions, but got {input.dim()}-dimensional tensor for "
-                           f"argument #1 'self' (while checking arguments for {fname})")
-    if len(size) != 1:
-        raise RuntimeError(f"{fname}() argument 'output_size' should contain one int (got {len(size)})")
-
-
-def adaptive_max_pool1d_with_indices(input, output_size, return_indices=True):
-    if not isinstance(input, Tensor):
-        raise TypeError(f"adaptive_max_pool1d(): argument 'input' (position 1) must be Tensor, not "
-                        f"{type(input).__name__}")
-    size = _int_tuple(output_size, 1, "output_size", "adaptive_max_pool1d")
-    _check_pool1d_input(input, size, "adaptive_max_pool1d")
-    for d in range(1, input.dim()):
-        if input.shape[d] == 0:
-            raise RuntimeError(f"adaptive_max_pool1d(): Expected input to have non-zero size for non-batch "
-                               f"dimensions, but input has sizes {list(input.shape)} with dimension {d} being "
-                               f"empty")
-    out, indices = _C._adaptive_pool2d(input.unsqueeze(-2), (1,) + size, True)
-    return out.squeeze(-2), indices.squeeze(-2)
-
-
-def adaptive_max_pool1d(input, output_size, return_indices=False):
-    out, indices = adaptive_max_pool1d_with_indices(input, output_size)
-    return (out, indices) if return_indices else out
+# F.conv2d to users (as in PyTorch), wherever the code lives
+for _fn in (
+    conv1d, conv2d, unfold, fold, max_pool2d_with_indices, max_pool2d, max_pool1d_with_indices, max_pool1d,
+    avg_pool2d, avg_pool1d, adaptive_avg_pool2d, adaptive_max_pool2d_with_indices, adaptive_max_pool2d,
+    adaptive_avg_pool1d, adaptive_max_pool1d_with_indices, adaptive_max_pool1d,
+):
+    _fn.__module__ = __name__
 
 
 # --- padding ------------------------------------------------------------------------

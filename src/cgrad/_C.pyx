@@ -17,6 +17,7 @@ Layers, each in its own include file, lowest first:
                     drives them (broadcasting, strides, GIL release);
                     kernels_math*.pxd: inline scalar math, cimported
   pointwise_kernels generated row kernels of the binary/compare/cast ops
+  promotion         dtype promotion; Python scalars as operands
   ops_*, index_*    the differentiable ops, one file per family (pointwise,
                     unary, reduce, shape, linalg, compare/clamp/logical,
                     select, join, indexing, softmax/nll/nn, predicates,
@@ -32,7 +33,12 @@ Layers, each in its own include file, lowest first:
   function          FunctionNode: the node (and ctx) of user-defined Functions
   ops_rounding      floor_divide, remainder, fmod, div's rounding modes (after
                     inplace: their in-place forms use its machinery)
-  tensor            the Tensor class, PyTorch's surface over the ops
+  size_device       cgrad.Size and cgrad.device
+  tensor            the Tensor class, PyTorch's surface over the ops: its
+                    operators, properties and hottest methods; its
+                    helpers (tensor_support) and its other methods
+                    (tensor_methods_math/pointwise/shape/convert), put
+                    into the type at import
   creation, creation_ranges, random, random_dists
                     tensor(), factories (eye, arange, linspace), random numbers
   functions         the cgrad.* functions mirroring Tensor methods
@@ -54,11 +60,13 @@ include "kernels_iter.pxi"
 from cgrad.kernels_math cimport *
 from cgrad.kernels_math_extra cimport *
 include "pointwise_kernels.pxi"
+include "promotion.pxi"
 include "ops_pointwise.pxi"
 include "ops_unary.pxi"
 include "out_arg.pxi"
 include "table_support.pxi"
 include "ops_reduce.pxi"
+include "shape_support.pxi"
 include "ops_shape.pxi"
 include "ops_linalg.pxi"
 include "linalg_kernels.pxi"
@@ -95,7 +103,13 @@ include "engine.pxi"
 include "inplace.pxi"
 include "function.pxi"
 include "ops_rounding.pxi"
+include "size_device.pxi"
 include "tensor.pxi"
+include "tensor_support.pxi"
+include "tensor_methods_math.pxi"
+include "tensor_methods_pointwise.pxi"
+include "tensor_methods_shape.pxi"
+include "tensor_methods_convert.pxi"
 include "creation.pxi"
 include "creation_ranges.pxi"
 include "random.pxi"

@@ -143,7 +143,6 @@ cdef bint pool_matmul(object a, object b, object out) except *:
     cdef int64_t macs
     cdef int nthreads
     cdef object offsets
-    cdef int64_t[::1] off_view
     if not _pool_enabled:
         return False
     if not _pool_probed:
@@ -173,8 +172,9 @@ cdef bint pool_matmul(object a, object b, object out) except *:
                             * (plan.m * plan.n * plan.itemsize)], axis=1).reshape(-1)
     except ValueError:
         return False   # batch dimensions that do not broadcast: numpy raises its own error
-    off_view = offsets
-    plan.offsets = &off_view[0]
+    # (a raw pointer, not an int64_t[::1] memoryview: one memoryview in the
+    # module pulls Cython's whole memoryview machinery into the binary)
+    plan.offsets = <int64_t*><size_t>offsets.ctypes.data
     plan.count = offsets.shape[0] // 3
     plan.a = <char*><size_t>a.ctypes.data
     plan.b = <char*><size_t>b.ctypes.data

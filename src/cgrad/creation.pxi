@@ -379,10 +379,6 @@ def from_numpy(ndarray):
 # Argument handling shared by the factories.
 
 
-cdef int factory_dtype(object dtype, int default) except -1:
-    return default if dtype is None else dtype_code(dtype)
-
-
 cdef int cre_dtype_arg(object dtype, int default, str fname) except -1:
     if dtype is None:
         return default

@@ -91,6 +91,14 @@ static inline uint16_t cg_d2h(double d) { return cg_f2h((float)d); }
 
 static int cg_use_f16c = 0;
 
+/* a module that includes this header for cg_h2f/cg_f2h alone does not call
+ * the bulk conversions: no unused-function warning for them there */
+#if defined(__GNUC__) || defined(__clang__)
+#define CG_MAYBE_UNUSED __attribute__((unused))
+#else
+#define CG_MAYBE_UNUSED
+#endif
+
 #if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__)
 #include <immintrin.h>
 #define CG_F16C_TARGET __attribute__((target("avx2,f16c")))
@@ -144,7 +152,7 @@ static void cg_half_init(void) {}
 #define cg_store_half_f16c(d, s, n) ((void)0)
 #endif
 
-static void cg_load_half(float* dst, const uint16_t* src, ptrdiff_t stride, ptrdiff_t n)
+CG_MAYBE_UNUSED static void cg_load_half(float* dst, const uint16_t* src, ptrdiff_t stride, ptrdiff_t n)
 {
     ptrdiff_t i;
     if (stride == 1) {
@@ -160,7 +168,7 @@ static void cg_load_half(float* dst, const uint16_t* src, ptrdiff_t stride, ptrd
         dst[i] = cg_h2f(src[i * stride]);
 }
 
-static void cg_store_half(uint16_t* dst, ptrdiff_t stride, const float* src, ptrdiff_t n)
+CG_MAYBE_UNUSED static void cg_store_half(uint16_t* dst, ptrdiff_t stride, const float* src, ptrdiff_t n)
 {
     ptrdiff_t i;
     if (stride == 1) {

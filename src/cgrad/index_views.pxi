@@ -438,37 +438,6 @@ cdef Tensor apply_steps(Tensor t, list steps):
     return t
 
 
-cdef list steps_input_sizes(tuple sizes, list steps):
-    """The shape each step was applied to, starting from `sizes`."""
-    cdef list out = []
-    cdef list cur = list(sizes)
-    for st in steps:
-        out.append(tuple(cur))
-        if st[0] == STEP_SELECT:
-            del cur[st[1]]
-        elif st[0] == STEP_SLICE:
-            cur[st[1]] = (st[3] - st[2] + st[4] - 1) // st[4]
-        else:
-            cur.insert(st[1], 1)
-    return out
-
-
-cdef Tensor unapply_steps(Tensor t, tuple base_sizes, list steps):
-    """The inverse of apply_steps as differentiable ops: t placed into zeros
-    of base_sizes."""
-    cdef list sizes = steps_input_sizes(base_sizes, steps)
-    cdef int k
-    for k in range(len(steps) - 1, -1, -1):
-        st = steps[k]
-        if st[0] == STEP_SELECT:
-            t = op_select_backward(t, sizes[k], st[1], st[2])
-        elif st[0] == STEP_SLICE:
-            t = op_slice_backward(t, sizes[k], st[1], st[2], st[3], st[4])
-        else:
-            t = op_squeeze_dim(t, st[1], False)
-    return t
-
-
 cdef Tensor parsed_view(Tensor self, _Parsed p):
     """self with p's view steps applied: one view, or the chain of view ops
     (with their nodes) when self needs grad."""

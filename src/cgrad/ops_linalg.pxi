@@ -174,12 +174,6 @@ cdef int blas_matmul(Tensor a, Tensor b, Tensor out) except -1:
     finally:
         _blas_set_threads_local(previous)
     return 0
-    previous = _blas_set_threads_local(1)
-    try:
-        _np_matmul(ndarray_view(a), ndarray_view(b), out=ndarray_view(out))
-    finally:
-        _blas_set_threads_local(previous)
-    return 0
 
 
 cdef int mm_into(Tensor out, Tensor a, Tensor b) except -1:

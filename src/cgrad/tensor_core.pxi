@@ -363,21 +363,27 @@ cdef Tensor tensor_from_ndarray(object arr, bint share, bint warn_readonly=False
 
 cdef bint lazy_tensor_methods_loaded = False
 
-# The methods cgrad/_tensor_ops.py installs (its _METHODS). Until it is
-# imported, each name is a LazyTensorMethod in Tensor's dict. A placeholder
-# rather than a Tensor.__getattr__ for the misses: a type with its own
-# attribute hook loses CPython's specialised method lookup on every call of
-# every method (a bound method object is made and freed per `t.tanh()`).
-cdef tuple LAZY_TENSOR_METHODS = (
+# The methods cgrad/_tensor_ops.py installs: it reads this tuple (as
+# _C._LAZY_TENSOR_OPS_METHODS) and installs exactly these names, so the two
+# cannot drift apart. Until it is imported, each name here and in
+# LAZY_IMPORTED_MODULES_METHODS is a LazyTensorMethod in Tensor's dict. A
+# placeholder rather than a Tensor.__getattr__ for the misses: a type with
+# its own attribute hook loses CPython's specialised method lookup on every
+# call of every method (a bound method object is made and freed per
+# `t.tanh()`).
+cdef tuple LAZY_TENSOR_OPS_METHODS = (
     "sort", "argsort", "msort", "topk", "kthvalue", "median", "nanmedian", "mode", "quantile",
     "nanquantile", "kron", "trace", "diagonal", "diag_embed", "as_strided", "unfold", "narrow_copy",
     "rot90", "baddbmm", "addbmm", "addmv", "addr", "baddbmm_", "addbmm_", "addmv_", "addr_", "cumprod",
     "cumprod_", "cummax", "cummin", "logcumsumexp", "masked_select", "masked_scatter",
     "masked_scatter_", "index_add", "index_add_", "index_copy", "index_copy_", "index_fill",
     "index_fill_", "index_put", "index_put_", "take", "take_along_dim", "put", "put_", "nansum",
-    "nanmean", "aminmax", "unique", "unique_consecutive", "bincount", "histc", "as_strided_",
-    # installed by the modules cgrad/_tensor_ops.py imports (_ops_composites,
-    # _ops_numeric_composites, _legacy_tensor_types)
+    "nanmean", "aminmax", "unique", "unique_consecutive", "bincount", "histc", "as_strided_")
+_LAZY_TENSOR_OPS_METHODS = LAZY_TENSOR_OPS_METHODS
+
+# installed by the modules cgrad/_tensor_ops.py imports (_ops_composites,
+# _ops_numeric_composites, _legacy_tensor_types)
+cdef tuple LAZY_IMPORTED_MODULES_METHODS = (
     "addcdiv", "addcdiv_", "addcmul", "addcmul_", "argwhere", "broadcast_to", "corrcoef", "cov", "diff",
     "dist", "dsplit", "eq_", "fill_diagonal_", "fliplr", "flipud", "gcd", "ge_", "greater_",
     "greater_equal_", "gt_", "hsplit", "inner", "is_nonzero", "is_same_size", "is_signed", "isin", "lcm",
@@ -413,7 +419,7 @@ cdef class LazyTensorMethod:
 cdef int install_lazy_placeholders() except -1:
     cdef dict d = <dict>(<PyTypeObject*>Tensor).tp_dict
     cdef LazyTensorMethod m
-    for name in LAZY_TENSOR_METHODS:
+    for name in LAZY_TENSOR_OPS_METHODS + LAZY_IMPORTED_MODULES_METHODS:
         m = LazyTensorMethod.__new__(LazyTensorMethod)
         m.name = name
         d[name] = m

@@ -192,6 +192,9 @@ def prepare_unary(row):
                 names = {p: f'(<{OPT[code]}>prm[{k}])' for k, (p, _) in enumerate(params)}
                 r.ibwd[code] = formula.ScalarRenderer(OPT[code], names, half=(code == 'F16')).render(tree)
     r.bindings, r.methods, r.functional = bindings(r, row.get('api', ()))
+    # op_<name>_ is rendered only where an in-place binding calls it (an unused
+    # static function is a C compiler warning)
+    r.has_inplace = any(k in row.get('api', ()) for k in ('fn_', 'meth_', 'F_'))
     r.meta = dict(name=r.name, node=r.node, ints=ints, params=params, api=tuple(row.get('api', ())),
                   domain=row.get('domain', (-3.0, 3.0)), kernel=r.kernel,
                   params_first=r.params_first, out=not r.no_out)
