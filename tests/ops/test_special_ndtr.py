@@ -172,3 +172,17 @@ def test_xlog1py_gradcheck():
     b = cgrad.tensor([0.3, -0.5, 4.0], dtype=cgrad.float64, requires_grad=True)
     assert gradcheck(cgrad.special.xlog1py, (a, b), eps=1e-7, atol=1e-6)
     assert gradgradcheck(cgrad.special.xlog1py, (a, b), eps=1e-7, atol=1e-5)
+
+
+@requires_torch
+@pytest.mark.parametrize("name", list(GRAD_POINTS))
+def test_forward_ad_matches_torch(name):
+    import cgrad.autograd.forward_ad as cgrad_fwad
+    import torch.autograd.forward_ad as torch_fwad
+    tangents = []
+    for lib, fwad in ((cgrad, cgrad_fwad), (torch, torch_fwad)):
+        x = lib.tensor(GRAD_POINTS[name], dtype=lib.float64)
+        with fwad.dual_level():
+            dual = fwad.make_dual(x, lib.tensor(np.linspace(0.5, 1.5, len(GRAD_POINTS[name]))))
+            tangents.append(fwad.unpack_dual(getattr(lib.special, name)(dual)).tangent.numpy())
+    np.testing.assert_allclose(tangents[0], tangents[1], rtol=1e-13, atol=1e-300)
