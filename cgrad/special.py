@@ -84,7 +84,18 @@ def round(input, *, decimals=0, out=None):
     return _C.round(input, decimals=decimals, out=out)
 
 
+def _is_number(value):
+    return isinstance(value, (bool, int, float)) and not isinstance(value, _Tensor)
+
+
 def xlog1py(input, other, *, out=None):
+    if not ((isinstance(input, _Tensor) and (isinstance(other, _Tensor) or _is_number(other)))
+            or (_is_number(input) and isinstance(other, _Tensor))):
+        raise TypeError(f"special_xlog1py() received an invalid combination of arguments - got "
+                        f"({typename(input)}, {typename(other)}), but expected one of:\n"
+                        " * (Tensor input, Tensor other, *, Tensor out = None)\n"
+                        " * (Number self, Tensor other, *, Tensor out = None)\n"
+                        " * (Tensor input, Number other, *, Tensor out = None)\n")
     return _C.xlog1py(input, other) if out is None else _C.xlog1py(input, other, out=out)
 
 

@@ -186,3 +186,15 @@ def test_forward_ad_matches_torch(name):
             dual = fwad.make_dual(x, lib.tensor(np.linspace(0.5, 1.5, len(GRAD_POINTS[name]))))
             tangents.append(fwad.unpack_dual(getattr(lib.special, name)(dual)).tangent.numpy())
     np.testing.assert_allclose(tangents[0], tangents[1], rtol=1e-13, atol=1e-300)
+
+
+@requires_torch
+@pytest.mark.parametrize("args", [(1.0, 2), ("a", None), (None, "b")])
+def test_xlog1py_argument_errors_match_torch(args):
+    texts = []
+    for lib in (cgrad, torch):
+        a, b = (lib.ones(2) if v is None else v for v in args)
+        with pytest.raises(TypeError) as err:
+            lib.special.xlog1py(a, b)
+        texts.append(str(err.value))
+    assert texts[0] == texts[1]
