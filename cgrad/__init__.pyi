@@ -61,8 +61,10 @@ from cgrad._C import atleast_2d as atleast_2d
 from cgrad._C import atleast_3d as atleast_3d
 from cgrad._C import bernoulli as bernoulli
 from cgrad._C import bitwise_and as bitwise_and
+from cgrad._C import bitwise_left_shift as bitwise_left_shift
 from cgrad._C import bitwise_not as bitwise_not
 from cgrad._C import bitwise_or as bitwise_or
+from cgrad._C import bitwise_right_shift as bitwise_right_shift
 from cgrad._C import bitwise_xor as bitwise_xor
 from cgrad._C import bmm as bmm
 from cgrad._C import can_cast as can_cast
@@ -321,11 +323,30 @@ from cgrad._aliases import arctanh as arctanh
 from cgrad._aliases import arctanh_ as arctanh_
 from cgrad._aliases import fix as fix
 from cgrad._aliases import fix_ as fix_
+from cgrad._factories_extra import bartlett_window as bartlett_window
+from cgrad._factories_extra import blackman_window as blackman_window
+from cgrad._factories_extra import empty_strided as empty_strided
+from cgrad._factories_extra import hamming_window as hamming_window
+from cgrad._factories_extra import hann_window as hann_window
+from cgrad._factories_extra import kaiser_window as kaiser_window
+from cgrad._factories_extra import range as range
+from cgrad._factories_extra import scalar_tensor as scalar_tensor
+from cgrad._functional_aliases import adaptive_max_pool1d as adaptive_max_pool1d
+from cgrad._functional_aliases import alpha_dropout as alpha_dropout
+from cgrad._functional_aliases import batch_norm as batch_norm
+from cgrad._functional_aliases import channel_shuffle as channel_shuffle
+from cgrad._functional_aliases import constant_pad_nd as constant_pad_nd
 from cgrad._functional_aliases import embedding as embedding
+from cgrad._functional_aliases import feature_alpha_dropout as feature_alpha_dropout
+from cgrad._functional_aliases import feature_dropout as feature_dropout
 from cgrad._functional_aliases import group_norm as group_norm
+from cgrad._functional_aliases import instance_norm as instance_norm
 from cgrad._functional_aliases import layer_norm as layer_norm
 from cgrad._functional_aliases import max_pool1d as max_pool1d
+from cgrad._functional_aliases import max_pool1d_with_indices as max_pool1d_with_indices
 from cgrad._functional_aliases import max_pool2d as max_pool2d
+from cgrad._functional_aliases import pdist as pdist
+from cgrad._functional_aliases import rms_norm as rms_norm
 from cgrad._global_settings import are_deterministic_algorithms_enabled as are_deterministic_algorithms_enabled
 from cgrad._global_settings import get_deterministic_debug_mode as get_deterministic_debug_mode
 from cgrad._global_settings import get_float32_matmul_precision as get_float32_matmul_precision
@@ -399,6 +420,15 @@ from cgrad._ops_index_extra import masked_scatter as masked_scatter
 from cgrad._ops_index_extra import masked_select as masked_select
 from cgrad._ops_index_extra import take as take
 from cgrad._ops_index_extra import take_along_dim as take_along_dim
+from cgrad._ops_inplace_forms import addmv_ as addmv_
+from cgrad._ops_inplace_forms import clamp_max_ as clamp_max_
+from cgrad._ops_inplace_forms import clamp_min_ as clamp_min_
+from cgrad._ops_inplace_forms import detach as detach
+from cgrad._ops_inplace_forms import detach_ as detach_
+from cgrad._ops_inplace_forms import dropout_ as dropout_
+from cgrad._ops_inplace_forms import fill as fill
+from cgrad._ops_inplace_forms import fill_ as fill_
+from cgrad._ops_inplace_forms import zero_ as zero_
 from cgrad._ops_numeric_composites import corrcoef as corrcoef
 from cgrad._ops_numeric_composites import cov as cov
 from cgrad._ops_numeric_composites import cumulative_trapezoid as cumulative_trapezoid
@@ -409,6 +439,26 @@ from cgrad._ops_numeric_composites import trapezoid as trapezoid
 from cgrad._ops_numeric_composites import trapz as trapz
 from cgrad._ops_numeric_composites import unravel_index as unravel_index
 from cgrad._ops_numeric_composites import vander as vander
+from cgrad._ops_numeric_extras import diagflat as diagflat
+from cgrad._ops_numeric_extras import frexp as frexp
+from cgrad._ops_numeric_extras import frobenius_norm as frobenius_norm
+from cgrad._ops_numeric_extras import histogram as histogram
+from cgrad._ops_numeric_extras import ldexp as ldexp
+from cgrad._ops_numeric_extras import mvlgamma as mvlgamma
+from cgrad._ops_numeric_extras import nextafter as nextafter
+from cgrad._ops_numeric_extras import nuclear_norm as nuclear_norm
+from cgrad._ops_numeric_extras import vdot as vdot
+from cgrad._ops_real_views import angle as angle
+from cgrad._ops_real_views import conj as conj
+from cgrad._ops_real_views import conj_physical as conj_physical
+from cgrad._ops_real_views import conj_physical_ as conj_physical_
+from cgrad._ops_real_views import imag as imag
+from cgrad._ops_real_views import is_conj as is_conj
+from cgrad._ops_real_views import is_neg as is_neg
+from cgrad._ops_real_views import isreal as isreal
+from cgrad._ops_real_views import real as real
+from cgrad._ops_real_views import resolve_conj as resolve_conj
+from cgrad._ops_real_views import resolve_neg as resolve_neg
 from cgrad._ops_reduce_extra import aminmax as aminmax
 from cgrad._ops_reduce_extra import nanmean as nanmean
 from cgrad._ops_reduce_extra import nansum as nansum
@@ -430,6 +480,30 @@ from cgrad._ops_unique import histc as histc
 from cgrad._ops_unique import searchsorted as searchsorted
 from cgrad._ops_unique import unique as unique
 from cgrad._ops_unique import unique_consecutive as unique_consecutive
+from cgrad._ops_view_copies import alias_copy as alias_copy
+from cgrad._ops_view_copies import as_strided_copy as as_strided_copy
+from cgrad._ops_view_copies import as_strided_scatter as as_strided_scatter
+from cgrad._ops_view_copies import detach_copy as detach_copy
+from cgrad._ops_view_copies import diagonal_copy as diagonal_copy
+from cgrad._ops_view_copies import diagonal_scatter as diagonal_scatter
+from cgrad._ops_view_copies import expand_copy as expand_copy
+from cgrad._ops_view_copies import permute_copy as permute_copy
+from cgrad._ops_view_copies import select_copy as select_copy
+from cgrad._ops_view_copies import select_scatter as select_scatter
+from cgrad._ops_view_copies import slice_copy as slice_copy
+from cgrad._ops_view_copies import slice_scatter as slice_scatter
+from cgrad._ops_view_copies import split_copy as split_copy
+from cgrad._ops_view_copies import split_with_sizes_copy as split_with_sizes_copy
+from cgrad._ops_view_copies import squeeze_copy as squeeze_copy
+from cgrad._ops_view_copies import t_copy as t_copy
+from cgrad._ops_view_copies import transpose_copy as transpose_copy
+from cgrad._ops_view_copies import unbind_copy as unbind_copy
+from cgrad._ops_view_copies import unfold_copy as unfold_copy
+from cgrad._ops_view_copies import unsafe_chunk as unsafe_chunk
+from cgrad._ops_view_copies import unsafe_split as unsafe_split
+from cgrad._ops_view_copies import unsafe_split_with_sizes as unsafe_split_with_sizes
+from cgrad._ops_view_copies import unsqueeze_copy as unsqueeze_copy
+from cgrad._ops_view_copies import view_copy as view_copy
 from cgrad._ops_views import as_strided as as_strided
 from cgrad._ops_views import as_strided_ as as_strided_
 from cgrad._ops_views import block_diag as block_diag
@@ -513,12 +587,14 @@ def compile(model: Any = ..., *, fullgraph: Any = ..., dynamic: Any = ..., backe
 contiguous_format: _memory_format
 default_generator: _Generator
 double: _dtype
+e: builtins.float
 float: _dtype
 float16: _dtype
 float32: _dtype
 float64: _dtype
 def get_default_dtype() -> _dtype: ...
 half: _dtype
+inf: builtins.float
 int: _dtype
 int16: _dtype
 int32: _dtype
@@ -527,9 +603,12 @@ int8: _dtype
 def is_complex(input: Any) -> Any: ...
 def is_floating_point(input: Any) -> builtins.bool: ...
 long: _dtype
+nan: builtins.float
+newaxis: Any
+pi: builtins.float
 preserve_format: _memory_format
 def set_default_dtype(d: Any) -> Any: ...
 short: _dtype
 uint8: _dtype
 def __dir__() -> builtins.list[builtins.str]: ...
-__all__ = ['BoolTensor', 'ByteTensor', 'CharTensor', 'DoubleTensor', 'FloatTensor', 'Generator', 'HalfTensor', 'IntTensor', 'LongTensor', 'ShortTensor', 'Size', 'Tensor', '_dynamo', 'abs', 'abs_', 'absolute', 'acos', 'acos_', 'acosh', 'acosh_', 'adaptive_avg_pool1d', 'add', 'addbmm', 'addcdiv', 'addcmul', 'addmm', 'addmv', 'addr', 'adjoint', 'all', 'allclose', 'amax', 'amin', 'aminmax', 'amp', 'any', 'arange', 'arccos', 'arccos_', 'arccosh', 'arccosh_', 'arcsin', 'arcsin_', 'arcsinh', 'arcsinh_', 'arctan', 'arctan2', 'arctan_', 'arctanh', 'arctanh_', 'are_deterministic_algorithms_enabled', 'argmax', 'argmin', 'argsort', 'argwhere', 'as_strided', 'as_strided_', 'as_tensor', 'asarray', 'asin', 'asin_', 'asinh', 'asinh_', 'atan', 'atan2', 'atan_', 'atanh', 'atanh_', 'atleast_1d', 'atleast_2d', 'atleast_3d', 'autocast', 'autograd', 'avg_pool1d', 'backends', 'baddbmm', 'bernoulli', 'bilinear', 'bincount', 'bitwise_and', 'bitwise_not', 'bitwise_or', 'bitwise_xor', 'block_diag', 'bmm', 'bool', 'broadcast_shapes', 'broadcast_tensors', 'broadcast_to', 'bucketize', 'can_cast', 'cartesian_prod', 'cat', 'cdist', 'ceil', 'ceil_', 'celu', 'celu_', 'channels_last', 'channels_last_3d', 'cholesky', 'cholesky_inverse', 'cholesky_solve', 'chunk', 'clamp', 'clamp_', 'clamp_max', 'clamp_min', 'clip', 'clip_', 'clone', 'column_stack', 'combinations', 'compile', 'compiler', 'concat', 'concatenate', 'contiguous_format', 'conv1d', 'conv2d', 'conv_transpose1d', 'conv_transpose2d', 'copysign', 'corrcoef', 'cos', 'cos_', 'cosh', 'cosh_', 'cosine_similarity', 'count_nonzero', 'cov', 'cross', 'cuda', 'cummax', 'cummin', 'cumprod', 'cumsum', 'cumulative_trapezoid', 'default_generator', 'deg2rad', 'deg2rad_', 'det', 'device', 'diag', 'diag_embed', 'diagonal', 'diff', 'digamma', 'dist', 'distributed', 'distributions', 'div', 'divide', 'dot', 'double', 'dropout', 'dsplit', 'dstack', 'dtype', 'einsum', 'embedding', 'empty', 'empty_like', 'enable_grad', 'eq', 'equal', 'erf', 'erf_', 'erfc', 'erfc_', 'erfinv', 'exp', 'exp2', 'exp2_', 'exp_', 'expm1', 'expm1_', 'eye', 'finfo', 'fix', 'fix_', 'flatten', 'flip', 'fliplr', 'flipud', 'float', 'float16', 'float32', 'float64', 'float_power', 'floor', 'floor_', 'floor_divide', 'fmax', 'fmin', 'fmod', 'frac', 'frac_', 'from_dlpack', 'from_numpy', 'full', 'full_like', 'func', 'gather', 'gcd', 'ge', 'ger', 'get_default_device', 'get_default_dtype', 'get_deterministic_debug_mode', 'get_float32_matmul_precision', 'get_num_interop_threads', 'get_num_threads', 'get_rng_state', 'greater', 'greater_equal', 'group_norm', 'gt', 'half', 'hardshrink', 'heaviside', 'histc', 'hsplit', 'hstack', 'hypot', 'i0', 'i0_', 'iinfo', 'index_add', 'index_copy', 'index_fill', 'index_put', 'index_select', 'inference_mode', 'initial_seed', 'inner', 'int', 'int16', 'int32', 'int64', 'int8', 'inverse', 'is_anomaly_check_nan_enabled', 'is_anomaly_enabled', 'is_autocast_enabled', 'is_complex', 'is_deterministic_algorithms_warn_only_enabled', 'is_floating_point', 'is_grad_enabled', 'is_inference_mode_enabled', 'is_nonzero', 'is_same_size', 'is_signed', 'is_tensor', 'is_warn_always_enabled', 'isclose', 'isfinite', 'isin', 'isinf', 'isnan', 'isneginf', 'isposinf', 'kron', 'kthvalue', 'layer_norm', 'lcm', 'le', 'lerp', 'less', 'less_equal', 'lgamma', 'linalg', 'linspace', 'load', 'log', 'log10', 'log10_', 'log1p', 'log1p_', 'log2', 'log2_', 'log_', 'log_softmax', 'logaddexp', 'logaddexp2', 'logcumsumexp', 'logdet', 'logical_and', 'logical_not', 'logical_or', 'logical_xor', 'logit', 'logit_', 'logspace', 'logsumexp', 'long', 'lt', 'lu_solve', 'manual_seed', 'masked_fill', 'masked_scatter', 'masked_select', 'matmul', 'matrix_exp', 'matrix_power', 'max', 'max_pool1d', 'max_pool2d', 'maximum', 'mean', 'median', 'memory_format', 'meshgrid', 'min', 'minimum', 'mm', 'mode', 'moveaxis', 'movedim', 'msort', 'mul', 'multinomial', 'multiply', 'mv', 'nan_to_num', 'nan_to_num_', 'nanmean', 'nanmedian', 'nanquantile', 'nansum', 'narrow', 'narrow_copy', 'ne', 'neg', 'neg_', 'negative', 'negative_', 'nn', 'no_grad', 'nonzero', 'norm', 'normal', 'not_equal', 'numel', 'ones', 'ones_like', 'optim', 'outer', 'pairwise_distance', 'permute', 'pinverse', 'pixel_shuffle', 'pixel_unshuffle', 'poisson', 'polygamma', 'positive', 'pow', 'prelu', 'preserve_format', 'prod', 'promote_types', 'qr', 'quantile', 'rad2deg', 'rad2deg_', 'rand', 'rand_like', 'randint', 'randint_like', 'randn', 'randn_like', 'random', 'randperm', 'ravel', 'reciprocal', 'reciprocal_', 'relu', 'relu_', 'remainder', 'renorm', 'repeat_interleave', 'reshape', 'result_type', 'return_types', 'roll', 'rot90', 'round', 'round_', 'row_stack', 'rrelu', 'rrelu_', 'rsqrt', 'rsqrt_', 'rsub', 'save', 'scatter', 'scatter_add', 'searchsorted', 'seed', 'select', 'selu', 'selu_', 'serialization', 'set_default_device', 'set_default_dtype', 'set_default_tensor_type', 'set_deterministic_debug_mode', 'set_float32_matmul_precision', 'set_grad_enabled', 'set_num_interop_threads', 'set_num_threads', 'set_printoptions', 'set_rng_state', 'set_warn_always', 'sgn', 'sgn_', 'short', 'sigmoid', 'sigmoid_', 'sign', 'signbit', 'sin', 'sin_', 'sinc', 'sinc_', 'sinh', 'sinh_', 'slogdet', 'softmax', 'sort', 'special', 'split', 'split_with_sizes', 'sqrt', 'sqrt_', 'square', 'square_', 'squeeze', 'stack', 'std', 'std_mean', 'sub', 'subtract', 'sum', 'svd', 'swapaxes', 'swapdims', 't', 'take', 'take_along_dim', 'tan', 'tan_', 'tanh', 'tanh_', 'tensor', 'tensor_split', 'tensordot', 'testing', 'threshold', 'threshold_', 'tile', 'topk', 'trace', 'transpose', 'trapezoid', 'trapz', 'tril', 'tril_indices', 'triu', 'triu_indices', 'true_divide', 'trunc', 'trunc_', 'typename', 'uint8', 'unbind', 'unflatten', 'unique', 'unique_consecutive', 'unravel_index', 'unsqueeze', 'use_deterministic_algorithms', 'utils', 'vander', 'var', 'var_mean', 'version', 'viz', 'vmap', 'vsplit', 'vstack', 'where', 'xlogy', 'xlogy_', 'zeros', 'zeros_like']
+__all__ = ['BoolTensor', 'ByteTensor', 'CharTensor', 'DoubleTensor', 'FloatTensor', 'Generator', 'HalfTensor', 'IntTensor', 'LongTensor', 'ShortTensor', 'Size', 'Tensor', '_dynamo', 'abs', 'abs_', 'absolute', 'acos', 'acos_', 'acosh', 'acosh_', 'adaptive_avg_pool1d', 'adaptive_max_pool1d', 'add', 'addbmm', 'addcdiv', 'addcmul', 'addmm', 'addmv', 'addmv_', 'addr', 'adjoint', 'alias_copy', 'all', 'allclose', 'alpha_dropout', 'amax', 'amin', 'aminmax', 'amp', 'angle', 'any', 'arange', 'arccos', 'arccos_', 'arccosh', 'arccosh_', 'arcsin', 'arcsin_', 'arcsinh', 'arcsinh_', 'arctan', 'arctan2', 'arctan_', 'arctanh', 'arctanh_', 'are_deterministic_algorithms_enabled', 'argmax', 'argmin', 'argsort', 'argwhere', 'as_strided', 'as_strided_', 'as_strided_copy', 'as_strided_scatter', 'as_tensor', 'asarray', 'asin', 'asin_', 'asinh', 'asinh_', 'atan', 'atan2', 'atan_', 'atanh', 'atanh_', 'atleast_1d', 'atleast_2d', 'atleast_3d', 'autocast', 'autograd', 'avg_pool1d', 'backends', 'baddbmm', 'bartlett_window', 'batch_norm', 'bernoulli', 'bilinear', 'bincount', 'bitwise_and', 'bitwise_left_shift', 'bitwise_not', 'bitwise_or', 'bitwise_right_shift', 'bitwise_xor', 'blackman_window', 'block_diag', 'bmm', 'bool', 'broadcast_shapes', 'broadcast_tensors', 'broadcast_to', 'bucketize', 'can_cast', 'cartesian_prod', 'cat', 'cdist', 'ceil', 'ceil_', 'celu', 'celu_', 'channel_shuffle', 'channels_last', 'channels_last_3d', 'cholesky', 'cholesky_inverse', 'cholesky_solve', 'chunk', 'clamp', 'clamp_', 'clamp_max', 'clamp_max_', 'clamp_min', 'clamp_min_', 'clip', 'clip_', 'clone', 'column_stack', 'combinations', 'compile', 'compiler', 'concat', 'concatenate', 'conj', 'conj_physical', 'conj_physical_', 'constant_pad_nd', 'contiguous_format', 'conv1d', 'conv2d', 'conv_transpose1d', 'conv_transpose2d', 'copysign', 'corrcoef', 'cos', 'cos_', 'cosh', 'cosh_', 'cosine_similarity', 'count_nonzero', 'cov', 'cross', 'cuda', 'cummax', 'cummin', 'cumprod', 'cumsum', 'cumulative_trapezoid', 'default_generator', 'deg2rad', 'deg2rad_', 'det', 'detach', 'detach_', 'detach_copy', 'device', 'diag', 'diag_embed', 'diagflat', 'diagonal', 'diagonal_copy', 'diagonal_scatter', 'diff', 'digamma', 'dist', 'distributed', 'distributions', 'div', 'divide', 'dot', 'double', 'dropout', 'dropout_', 'dsplit', 'dstack', 'dtype', 'e', 'einsum', 'embedding', 'empty', 'empty_like', 'empty_strided', 'enable_grad', 'eq', 'equal', 'erf', 'erf_', 'erfc', 'erfc_', 'erfinv', 'exp', 'exp2', 'exp2_', 'exp_', 'expand_copy', 'expm1', 'expm1_', 'eye', 'feature_alpha_dropout', 'feature_dropout', 'fill', 'fill_', 'finfo', 'fix', 'fix_', 'flatten', 'flip', 'fliplr', 'flipud', 'float', 'float16', 'float32', 'float64', 'float_power', 'floor', 'floor_', 'floor_divide', 'fmax', 'fmin', 'fmod', 'frac', 'frac_', 'frexp', 'frobenius_norm', 'from_dlpack', 'from_numpy', 'full', 'full_like', 'func', 'gather', 'gcd', 'ge', 'ger', 'get_default_device', 'get_default_dtype', 'get_deterministic_debug_mode', 'get_float32_matmul_precision', 'get_num_interop_threads', 'get_num_threads', 'get_rng_state', 'greater', 'greater_equal', 'group_norm', 'gt', 'half', 'hamming_window', 'hann_window', 'hardshrink', 'heaviside', 'histc', 'histogram', 'hsplit', 'hstack', 'hypot', 'i0', 'i0_', 'iinfo', 'imag', 'index_add', 'index_copy', 'index_fill', 'index_put', 'index_select', 'inf', 'inference_mode', 'initial_seed', 'inner', 'instance_norm', 'int', 'int16', 'int32', 'int64', 'int8', 'inverse', 'is_anomaly_check_nan_enabled', 'is_anomaly_enabled', 'is_autocast_enabled', 'is_complex', 'is_conj', 'is_deterministic_algorithms_warn_only_enabled', 'is_floating_point', 'is_grad_enabled', 'is_inference_mode_enabled', 'is_neg', 'is_nonzero', 'is_same_size', 'is_signed', 'is_tensor', 'is_warn_always_enabled', 'isclose', 'isfinite', 'isin', 'isinf', 'isnan', 'isneginf', 'isposinf', 'isreal', 'kaiser_window', 'kron', 'kthvalue', 'layer_norm', 'lcm', 'ldexp', 'le', 'lerp', 'less', 'less_equal', 'lgamma', 'linalg', 'linspace', 'load', 'log', 'log10', 'log10_', 'log1p', 'log1p_', 'log2', 'log2_', 'log_', 'log_softmax', 'logaddexp', 'logaddexp2', 'logcumsumexp', 'logdet', 'logical_and', 'logical_not', 'logical_or', 'logical_xor', 'logit', 'logit_', 'logspace', 'logsumexp', 'long', 'lt', 'lu_solve', 'manual_seed', 'masked_fill', 'masked_scatter', 'masked_select', 'matmul', 'matrix_exp', 'matrix_power', 'max', 'max_pool1d', 'max_pool1d_with_indices', 'max_pool2d', 'maximum', 'mean', 'median', 'memory_format', 'meshgrid', 'min', 'minimum', 'mm', 'mode', 'moveaxis', 'movedim', 'msort', 'mul', 'multinomial', 'multiply', 'mv', 'mvlgamma', 'nan', 'nan_to_num', 'nan_to_num_', 'nanmean', 'nanmedian', 'nanquantile', 'nansum', 'narrow', 'narrow_copy', 'ne', 'neg', 'neg_', 'negative', 'negative_', 'newaxis', 'nextafter', 'nn', 'no_grad', 'nonzero', 'norm', 'normal', 'not_equal', 'nuclear_norm', 'numel', 'ones', 'ones_like', 'optim', 'outer', 'pairwise_distance', 'pdist', 'permute', 'permute_copy', 'pi', 'pinverse', 'pixel_shuffle', 'pixel_unshuffle', 'poisson', 'polygamma', 'positive', 'pow', 'prelu', 'preserve_format', 'prod', 'promote_types', 'qr', 'quantile', 'rad2deg', 'rad2deg_', 'rand', 'rand_like', 'randint', 'randint_like', 'randn', 'randn_like', 'random', 'randperm', 'range', 'ravel', 'real', 'reciprocal', 'reciprocal_', 'relu', 'relu_', 'remainder', 'renorm', 'repeat_interleave', 'reshape', 'resolve_conj', 'resolve_neg', 'result_type', 'return_types', 'rms_norm', 'roll', 'rot90', 'round', 'round_', 'row_stack', 'rrelu', 'rrelu_', 'rsqrt', 'rsqrt_', 'rsub', 'save', 'scalar_tensor', 'scatter', 'scatter_add', 'searchsorted', 'seed', 'select', 'select_copy', 'select_scatter', 'selu', 'selu_', 'serialization', 'set_default_device', 'set_default_dtype', 'set_default_tensor_type', 'set_deterministic_debug_mode', 'set_float32_matmul_precision', 'set_grad_enabled', 'set_num_interop_threads', 'set_num_threads', 'set_printoptions', 'set_rng_state', 'set_warn_always', 'sgn', 'sgn_', 'short', 'sigmoid', 'sigmoid_', 'sign', 'signbit', 'sin', 'sin_', 'sinc', 'sinc_', 'sinh', 'sinh_', 'slice_copy', 'slice_scatter', 'slogdet', 'softmax', 'sort', 'special', 'split', 'split_copy', 'split_with_sizes', 'split_with_sizes_copy', 'sqrt', 'sqrt_', 'square', 'square_', 'squeeze', 'squeeze_copy', 'stack', 'std', 'std_mean', 'sub', 'subtract', 'sum', 'svd', 'swapaxes', 'swapdims', 't', 't_copy', 'take', 'take_along_dim', 'tan', 'tan_', 'tanh', 'tanh_', 'tensor', 'tensor_split', 'tensordot', 'testing', 'threshold', 'threshold_', 'tile', 'topk', 'trace', 'transpose', 'transpose_copy', 'trapezoid', 'trapz', 'tril', 'tril_indices', 'triu', 'triu_indices', 'true_divide', 'trunc', 'trunc_', 'typename', 'uint8', 'unbind', 'unbind_copy', 'unflatten', 'unfold_copy', 'unique', 'unique_consecutive', 'unravel_index', 'unsafe_chunk', 'unsafe_split', 'unsafe_split_with_sizes', 'unsqueeze', 'unsqueeze_copy', 'use_deterministic_algorithms', 'utils', 'vander', 'var', 'var_mean', 'vdot', 'version', 'view_copy', 'viz', 'vmap', 'vsplit', 'vstack', 'where', 'xlogy', 'xlogy_', 'zero_', 'zeros', 'zeros_like']
