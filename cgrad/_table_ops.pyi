@@ -37,8 +37,16 @@ from cgrad._C import SeluBackward as SeluBackward
 from cgrad._C import SeluInplaceBackward as SeluInplaceBackward
 from cgrad._C import SincBackward0 as SincBackward0
 from cgrad._C import SoftshrinkBackward0 as SoftshrinkBackward0
+from cgrad._C import SpecialEntrBackward0 as SpecialEntrBackward0
 from cgrad._C import SpecialErfcxBackward0 as SpecialErfcxBackward0
+from cgrad._C import SpecialI0EBackward0 as SpecialI0EBackward0
 from cgrad._C import SpecialI1Backward0 as SpecialI1Backward0
+from cgrad._C import SpecialI1EBackward0 as SpecialI1EBackward0
+from cgrad._C import SpecialLogNdtrBackward0 as SpecialLogNdtrBackward0
+from cgrad._C import SpecialNdtriBackward0 as SpecialNdtriBackward0
+from cgrad._C import SpecialXlog1PyBackward0 as SpecialXlog1PyBackward0
+from cgrad._C import SpecialXlog1PyBackward1 as SpecialXlog1PyBackward1
+from cgrad._C import SpecialXlog1PyBackward2 as SpecialXlog1PyBackward2
 from cgrad._C import TanBackward0 as TanBackward0
 from cgrad._C import ThresholdBackward0 as ThresholdBackward0
 from cgrad._C import ThresholdBackward1 as ThresholdBackward1
@@ -85,5 +93,6 @@ from cgrad._C import tan as tan
 from cgrad._C import tan_ as tan_
 from cgrad._C import threshold as threshold
 from cgrad._C import threshold_ as threshold_
+from cgrad._C import xlog1py as xlog1py
 from cgrad._C import xlogy as xlogy
 from cgrad._C import xlogy_ as xlogy_

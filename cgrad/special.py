@@ -1,19 +1,22 @@
 """cgrad.special: PyTorch's torch.special for the functions cgrad has.
 
-erfcx (the scaled complementary error function) is an op-table row of its
-own (src/codegen/table_unary.py, SpecialErfcxBackward0, no float16 kernel
-as in PyTorch); the others are PyTorch's aliases of cgrad ops (expit is
+erfcx, entr, ndtri, log_ndtr, i0e, i1e and xlog1py are op-table rows of
+their own (src/codegen/table_unary.py / table_binary.py, PyTorch's
+Special*Backward0 names and float16 gaps); ndtr is PyTorch's composite of
+erf; the others are PyTorch's aliases of cgrad ops (expit is
 sigmoid, gammaln lgamma, psi digamma, ...) with the same results and
 grad_fn. As in PyTorch, argument-type errors and out= errors name the
 function special_<name>. torch.special has no erfcinv, so neither has this.
 """
 from cgrad import _C
 from cgrad._op_support import typename
+from cgrad.nn._named_node import named
 
 _Tensor = _C.Tensor
 
 __all__ = ["erf", "erfc", "erfcx", "erfinv", "expit", "exp2", "expm1", "log1p", "logit", "gammaln", "digamma",
-           "psi", "polygamma", "i0", "i1", "sinc", "round", "xlogy", "logsumexp", "softmax", "log_softmax"]
+           "psi", "polygamma", "i0", "i1", "sinc", "round", "xlogy", "logsumexp", "softmax", "log_softmax",
+           "entr", "ndtr", "ndtri", "log_ndtr", "i0e", "i1e", "xlog1py"]
 
 
 def _need_tensor(fname, value, position=1, argname="input"):
@@ -49,6 +52,20 @@ psi = _unary("psi", _C.digamma)
 i0 = _unary("i0", _C.i0)
 i1 = _unary("i1", _C._op_i1)
 sinc = _unary("sinc", _C.sinc)
+entr = _unary("entr", _C._op_entr)
+ndtri = _unary("ndtri", _C._op_ndtri)
+log_ndtr = _unary("log_ndtr", _C._op_log_ndtr)
+i0e = _unary("i0e", _C._op_i0e)
+i1e = _unary("i1e", _C._op_i1e)
+
+
+def ndtr(input, *, out=None):
+    # PyTorch's ndtr is composite, (1 + erf(x / sqrt 2)) / 2 op by op, so
+    # its values and grad_fn (MulBackward1) are those ops'
+    # (its scalar multiply's node, MulBackward1, on top of the graph)
+    _need_tensor("ndtr", input)
+    result = (1 + _C.erf(input * 0.7071067811865476)) * 0.5
+    return _with_out("ndtr", named(result, "MulBackward1") if result.requires_grad else result, out)
 
 
 def logit(input, eps=None, *, out=None):
@@ -65,6 +82,21 @@ def round(input, *, decimals=0, out=None):
     # always PyTorch's decimals overload (RoundBackward1; integers refused)
     _need_tensor("round", input)
     return _C.round(input, decimals=decimals, out=out)
+
+
+def _is_number(value):
+    return isinstance(value, (bool, int, float)) and not isinstance(value, _Tensor)
+
+
+def xlog1py(input, other, *, out=None):
+    if not ((isinstance(input, _Tensor) and (isinstance(other, _Tensor) or _is_number(other)))
+            or (_is_number(input) and isinstance(other, _Tensor))):
+        raise TypeError(f"special_xlog1py() received an invalid combination of arguments - got "
+                        f"({typename(input)}, {typename(other)}), but expected one of:\n"
+                        " * (Tensor input, Tensor other, *, Tensor out = None)\n"
+                        " * (Number self, Tensor other, *, Tensor out = None)\n"
+                        " * (Tensor input, Number other, *, Tensor out = None)\n")
+    return _C.xlog1py(input, other) if out is None else _C.xlog1py(input, other, out=out)
 
 
 def xlogy(input, other, *, out=None):

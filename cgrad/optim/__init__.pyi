@@ -3,16 +3,19 @@ import builtins
 from typing import Any, ClassVar, Iterator
 
 from cgrad.optim import lr_scheduler as lr_scheduler
+from cgrad.optim import swa_utils as swa_utils
 from cgrad.optim.adadelta import Adadelta as Adadelta
 from cgrad.optim.adagrad import Adagrad as Adagrad
 from cgrad.optim.adam import Adam as Adam
 from cgrad.optim.adam import AdamW as AdamW
 from cgrad.optim.adamax import Adamax as Adamax
+from cgrad.optim.asgd import ASGD as ASGD
 from cgrad.optim.lbfgs import LBFGS as LBFGS
 from cgrad.optim.nadam import NAdam as NAdam
 from cgrad.optim.optimizer import Optimizer as Optimizer
 from cgrad.optim.radam import RAdam as RAdam
 from cgrad.optim.rmsprop import RMSprop as RMSprop
+from cgrad.optim.rprop import Rprop as Rprop
 from cgrad.optim.sgd import SGD as SGD
 
-__all__ = ['Adadelta', 'Adagrad', 'Adam', 'AdamW', 'Adamax', 'LBFGS', 'NAdam', 'Optimizer', 'RAdam', 'RMSprop', 'SGD', 'lr_scheduler']
+__all__ = ['ASGD', 'Adadelta', 'Adagrad', 'Adam', 'AdamW', 'Adamax', 'LBFGS', 'NAdam', 'Optimizer', 'RAdam', 'RMSprop', 'Rprop', 'SGD', 'lr_scheduler', 'swa_utils']

@@ -48,6 +48,7 @@ cg_half_init()
 
 include "special_math.pxi"
 include "special_erfcx.pxi"
+include "special_ndtr.pxi"
 include "ops_unary_table.pxi"
 include "ops_binary_table.pxi"
 

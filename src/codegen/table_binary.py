@@ -36,3 +36,12 @@ TABLE = [
     dict(name='heaviside', node='HeavisideBackward0', ints='native', fwd='c_heaviside(a, b)',
          ifwd='<T>(b if a == 0 else (0 if a < 0 else 1))', no_grad=True, api=MATH),
 ]
+
+TABLE += [
+    # torch.special.xlog1py (no torch.xlog1py): cgrad.special wraps the 'fn' binding
+    dict(name='xlog1py', node='SpecialXlog1PyBackward0', ints='float', fwd='c_xlog1py(a, b)',
+         grad_self='g * log1p(other)',
+         grad_other='g * x / (other + 1)', half='per_op',
+         scalar_other='SpecialXlog1PyBackward2', scalar_self='SpecialXlog1PyBackward1', api=('fn',),
+         domain_other=(-0.5, 3.0)),
+]

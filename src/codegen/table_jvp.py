@@ -28,9 +28,9 @@ UNARY = {name: ELEMENT_WISE for name in (
     'tan', 'asinh', 'acosh', 'atanh', 'exp2', 'erfc', 'deg2rad', 'rad2deg', 'sinc', 'lgamma', 'digamma',
     'polygamma', 'erfinv', 'i0', 'i1', 'logit', 'hardtanh', 'hardsigmoid', 'hardswish', 'mish',
     'softshrink', 'hardshrink', 'threshold', 'logsigmoid', 'selu', 'celu', 'nan_to_num',
-    'erfcx',
+    'erfcx', 'entr', 'ndtri', 'log_ndtr', 'i0e', 'i1e',
 )}
 
 BINARY = {name: ELEMENT_WISE for name in (
-    'hypot', 'copysign', 'logaddexp', 'logaddexp2', 'xlogy',
+    'hypot', 'copysign', 'logaddexp', 'logaddexp2', 'xlogy', 'xlog1py',
 )}

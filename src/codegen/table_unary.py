@@ -238,3 +238,23 @@ TABLE += [
     dict(name='erfcx', node='SpecialErfcxBackward0', ints='float', fwd='<CT>cg_erfcx(<double>x)',
          check='check_no_half(x, "erfcx_cpu")', grad='g * (2 * x * y - 1.1283791670955126)', api=()),
 ]
+
+TABLE += [
+    # ---- more of torch.special (scalar functions in special_ndtr.pxi) -------
+    dict(name='entr', node='SpecialEntrBackward0', ints='float', fwd='c_entr(x)',
+         grad='g * -(1 + log(x))', half='per_op', api=(), domain=(0.1, 3.0)),
+    dict(name='ndtri', node='SpecialNdtriBackward0', ints='float', fwd='<CT>cg_ndtri(<double>x)',
+         check='check_no_half(x, "ndtri_cpu")', grad='g * 2.5066282746310002 * exp(y ** 2 / 2)', api=(),
+         domain=(0.05, 0.95)),
+    dict(name='log_ndtr', node='SpecialLogNdtrBackward0', ints='float', fwd='<CT>cg_log_ndtr(<double>x)',
+         check='check_no_half(x, "log_ndtr_cpu")', grad='g / 2.5066282746310002 * exp(-(y + x ** 2 / 2))',
+         api=()),
+    dict(name='i0e', node='SpecialI0EBackward0', ints='float', fwd='c_i0e(x)',
+         grad='g * (i1e(x) - y) if x > 0 else (g * (i1e(x) + y) if x < 0 else g * i1e(x))', half='per_op',
+         api=()),
+    dict(name='i1e', node='SpecialI1EBackward0', ints='float', fwd='c_i1e(x)',
+         grad='g * 0.5 if x == 0 else (g * (i0e(x) - y * (1 + x ** -1)) if x > 0 else g * (i0e(x) - y * (-1 + x ** -1)))',
+         grad_kernel='g * 0.5 if x == 0 else (g * (i0e(x) - y * (1 + 1 / x)) if x > 0 else g * (i0e(x) - y * (-1 + 1 / x)))',
+         half='per_op', api=(),
+         half_grad_error='i1e_backward'),
+]

@@ -6,6 +6,7 @@ text), recorded from torch 2.13 as literals. Without torch the generic
 op-table tests check cgrad against these; with torch they check these
 too, so a wrong entry fails CI. Nothing here is imported by cgrad."""
 import math
+import statistics
 
 import numpy as np
 
@@ -119,6 +120,12 @@ UNARY = {
     "celu": lambda x, alpha: np.maximum(x, 0) + np.minimum(0, alpha * np.expm1(np.minimum(x, 0) / alpha)),
     "nan_to_num": lambda x, nan, posinf, neginf: np.nan_to_num(x, nan=nan, posinf=posinf, neginf=neginf),
     "erfcx": _elementwise(lambda v: math.exp(v * v) * math.erfc(v)),
+    "entr": lambda x: np.where(x > 0, -x * np.log(np.where(x > 0, x, 1.0)), np.where(x == 0, 0.0, -np.inf)),
+    "ndtri": _elementwise(lambda p: statistics.NormalDist().inv_cdf(p) if 0 < p < 1
+                          else (-math.inf if p == 0 else (math.inf if p == 1 else math.nan))),
+    "log_ndtr": _elementwise(lambda v: math.log(0.5 * math.erfc(-v / math.sqrt(2)))),
+    "i0e": lambda x: np.i0(x) * np.exp(-np.abs(x)),
+    "i1e": lambda x: _elementwise(_i1)(x) * np.exp(-np.abs(x)),
 }
 
 
@@ -134,7 +141,9 @@ UNARY_GRAD_FN_INPLACE = {"asinh": "AsinhBackward1", "acosh": "AcoshBackward1", "
                          "selu": "EluBackward1", "celu": "CeluBackward1"}
 UNARY_GRAD_FN = {"deg2rad": "Deg2RadBackward0", "rad2deg": "Rad2DegBackward0", "i1": "SpecialI1Backward0",
                  "logsigmoid": "LogSigmoidBackward0", "selu": "EluBackward0", "nan_to_num": "NanToNumBackward0",
-                 "erfcx": "SpecialErfcxBackward0"}
+                 "erfcx": "SpecialErfcxBackward0", "entr": "SpecialEntrBackward0",
+                 "ndtri": "SpecialNdtriBackward0", "log_ndtr": "SpecialLogNdtrBackward0",
+                 "i0e": "SpecialI0EBackward0", "i1e": "SpecialI1EBackward0"}
 
 
 def unary_grad_fn(name, inplace=False):
@@ -149,7 +158,10 @@ UNARY_INPLACE_NO_DERIVATIVE = {name: f"the derivative for 'inplace version of {n
 
 # (row, dtype, "forward" or "backward") -> torch's NotImplementedError text
 UNARY_MISSING_KERNELS = {("erfcx", "float16", "forward"): '"erfcx_cpu" not implemented for \'Half\'',
-                         ("i1", "float16", "backward"): '"i1_backward" not implemented for \'Half\''}
+                         ("i1", "float16", "backward"): '"i1_backward" not implemented for \'Half\'',
+                         ("ndtri", "float16", "forward"): '"ndtri_cpu" not implemented for \'Half\'',
+                         ("log_ndtr", "float16", "forward"): '"log_ndtr_cpu" not implemented for \'Half\'',
+                         ("i1e", "float16", "backward"): '"i1e_backward" not implemented for \'Half\''}
 
 # out= of float64 for a float32 input: cast into, except where torch wants
 # the input's dtype (the error text)
@@ -176,7 +188,7 @@ _NATIVE = {d: d for d in INTEGER_DTYPES}
 UNARY_INTEGER_INPUTS = {
     **{name: _TO_FLOAT for name in ("tan", "asinh", "acosh", "atanh", "exp2", "erfc", "deg2rad", "rad2deg",
                                     "sinc", "lgamma", "digamma", "polygamma", "erfinv", "i0", "i1", "logit",
-                                    "erfcx")},
+                                    "erfcx", "entr", "ndtri", "log_ndtr", "i0e", "i1e")},
     "hardtanh": {**_NATIVE, "bool": ("RuntimeError", "Bool inputs not supported for hardtanh")},
     "hardsigmoid": _not_implemented("hardsigmoid_cpu"),
     "hardswish": _not_implemented("hardswish_cpu"),
@@ -201,10 +213,12 @@ BINARY = {
     # 0 where x == 0 (even for y == 0), as torch's
     "xlogy": lambda x, y: np.where(x == 0, 0.0, x * np.log(np.where(x == 0, 1.0, y))),
     "heaviside": lambda x, values: np.where(x == 0, values, (x > 0).astype(np.float64)),
+    "xlog1py": lambda x, y: np.where(x == 0, 0.0, x * np.log1p(np.where(x == 0, 0.0, y))),
 }
 
 BINARY_GRAD_FN = {"hypot": "HypotBackward0", "copysign": "CopysignBackward0", "logaddexp": "LogaddexpBackward0",
-                  "logaddexp2": "Logaddexp2Backward0", "xlogy": "XlogyBackward0", "heaviside": None}
+                  "logaddexp2": "Logaddexp2Backward0", "xlogy": "XlogyBackward0", "heaviside": None,
+                  "xlog1py": "SpecialXlog1PyBackward0"}
 
 BINARY_INTEGER_INPUTS = {
     "hypot": _not_implemented("hypot_cpu"),
@@ -213,6 +227,7 @@ BINARY_INTEGER_INPUTS = {
     "logaddexp2": _not_implemented("logaddexp2_cpu"),
     "xlogy": _TO_FLOAT,
     "heaviside": _NATIVE,
+    "xlog1py": _TO_FLOAT,
 }
 
 
