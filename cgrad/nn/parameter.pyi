@@ -7,6 +7,8 @@ from cgrad._C import Tensor as _Tensor
 from cgrad._C import Tensor as _Tensor
 from cgrad._C import _TensorMeta as __TensorMeta
 
+class Buffer(_Tensor, metaclass=_BufferMeta):
+    def __new__(cls, data: Any = ..., *, persistent: Any = ...) -> Self: ...
 class Parameter(_Tensor, metaclass=__TensorMeta):
     def __deepcopy__(self, memo: Any) -> Any: ...
     def __init__(self, data: Any = ..., requires_grad: Any = ...) -> None: ...
@@ -22,4 +24,6 @@ class UninitializedParameter(Parameter, metaclass=__TensorMeta):
     @property
     def shape(self) -> Any: ...  # type: ignore[override]
 def is_lazy(param: Any) -> Any: ...
-__all__ = ['Parameter', 'UninitializedParameter', 'is_lazy']
+class _BufferMeta(__TensorMeta):
+    def __instancecheck__(cls, instance: Any) -> Any: ...
+__all__ = ['Buffer', 'Parameter', 'UninitializedParameter', 'is_lazy']

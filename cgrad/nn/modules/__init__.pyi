@@ -46,6 +46,8 @@ from cgrad.nn.modules.dropout import AlphaDropout as AlphaDropout
 from cgrad.nn.modules.dropout import Dropout as Dropout
 from cgrad.nn.modules.dropout import Dropout1d as Dropout1d
 from cgrad.nn.modules.dropout import Dropout2d as Dropout2d
+from cgrad.nn.modules.dropout import Dropout3d as Dropout3d
+from cgrad.nn.modules.dropout import FeatureAlphaDropout as FeatureAlphaDropout
 from cgrad.nn.modules.fold import ChannelShuffle as ChannelShuffle
 from cgrad.nn.modules.fold import Fold as Fold
 from cgrad.nn.modules.fold import Softmax2d as Softmax2d
@@ -74,15 +76,20 @@ from cgrad.nn.modules.loss import KLDivLoss as KLDivLoss
 from cgrad.nn.modules.loss import L1Loss as L1Loss
 from cgrad.nn.modules.loss import MSELoss as MSELoss
 from cgrad.nn.modules.loss import MarginRankingLoss as MarginRankingLoss
+from cgrad.nn.modules.loss import MultiLabelMarginLoss as MultiLabelMarginLoss
 from cgrad.nn.modules.loss import MultiLabelSoftMarginLoss as MultiLabelSoftMarginLoss
+from cgrad.nn.modules.loss import MultiMarginLoss as MultiMarginLoss
 from cgrad.nn.modules.loss import NLLLoss as NLLLoss
+from cgrad.nn.modules.loss import NLLLoss2d as NLLLoss2d
 from cgrad.nn.modules.loss import PoissonNLLLoss as PoissonNLLLoss
 from cgrad.nn.modules.loss import SmoothL1Loss as SmoothL1Loss
 from cgrad.nn.modules.loss import SoftMarginLoss as SoftMarginLoss
 from cgrad.nn.modules.loss import TripletMarginLoss as TripletMarginLoss
+from cgrad.nn.modules.loss import TripletMarginWithDistanceLoss as TripletMarginWithDistanceLoss
 from cgrad.nn.modules.module import Module as Module
 from cgrad.nn.modules.normalization import GroupNorm as GroupNorm
 from cgrad.nn.modules.normalization import LayerNorm as LayerNorm
+from cgrad.nn.modules.normalization import LocalResponseNorm as LocalResponseNorm
 from cgrad.nn.modules.padding import CircularPad1d as CircularPad1d
 from cgrad.nn.modules.padding import CircularPad2d as CircularPad2d
 from cgrad.nn.modules.padding import CircularPad3d as CircularPad3d
@@ -106,8 +113,12 @@ from cgrad.nn.modules.pooling import AdaptiveMaxPool1d as AdaptiveMaxPool1d
 from cgrad.nn.modules.pooling import AdaptiveMaxPool2d as AdaptiveMaxPool2d
 from cgrad.nn.modules.pooling import AvgPool1d as AvgPool1d
 from cgrad.nn.modules.pooling import AvgPool2d as AvgPool2d
+from cgrad.nn.modules.pooling import LPPool1d as LPPool1d
+from cgrad.nn.modules.pooling import LPPool2d as LPPool2d
 from cgrad.nn.modules.pooling import MaxPool1d as MaxPool1d
 from cgrad.nn.modules.pooling import MaxPool2d as MaxPool2d
+from cgrad.nn.modules.pooling import MaxUnpool1d as MaxUnpool1d
+from cgrad.nn.modules.pooling import MaxUnpool2d as MaxUnpool2d
 from cgrad.nn.modules.prelu import PReLU as PReLU
 from cgrad.nn.modules.rms_norm import RMSNorm as RMSNorm
 from cgrad.nn.modules.rnn import GRU as GRU
@@ -138,4 +149,4 @@ from cgrad.nn.modules.volumetric import ConvTranspose3d as ConvTranspose3d
 from cgrad.nn.modules.volumetric import InstanceNorm3d as InstanceNorm3d
 from cgrad.nn.modules.volumetric import MaxPool3d as MaxPool3d
 
-__all__ = ['AdaptiveAvgPool1d', 'AdaptiveAvgPool2d', 'AdaptiveAvgPool3d', 'AdaptiveMaxPool1d', 'AdaptiveMaxPool2d', 'AdaptiveMaxPool3d', 'AlphaDropout', 'AvgPool1d', 'AvgPool2d', 'AvgPool3d', 'BCELoss', 'BCEWithLogitsLoss', 'BatchNorm1d', 'BatchNorm2d', 'BatchNorm3d', 'Bilinear', 'CELU', 'ChannelShuffle', 'CircularPad1d', 'CircularPad2d', 'CircularPad3d', 'ConstantPad1d', 'ConstantPad2d', 'ConstantPad3d', 'Conv1d', 'Conv2d', 'Conv3d', 'ConvTranspose1d', 'ConvTranspose2d', 'ConvTranspose3d', 'CosineEmbeddingLoss', 'CosineSimilarity', 'CrossEntropyLoss', 'Dropout', 'Dropout1d', 'Dropout2d', 'ELU', 'Embedding', 'EmbeddingBag', 'Flatten', 'Fold', 'GELU', 'GLU', 'GRU', 'GRUCell', 'GaussianNLLLoss', 'GroupNorm', 'Hardshrink', 'Hardsigmoid', 'Hardswish', 'Hardtanh', 'HingeEmbeddingLoss', 'HuberLoss', 'Identity', 'InstanceNorm1d', 'InstanceNorm2d', 'InstanceNorm3d', 'KLDivLoss', 'L1Loss', 'LSTM', 'LSTMCell', 'LayerNorm', 'LazyConv1d', 'LazyConv2d', 'LazyConv3d', 'LazyConvTranspose1d', 'LazyConvTranspose2d', 'LazyConvTranspose3d', 'LazyLinear', 'LeakyReLU', 'Linear', 'LogSigmoid', 'LogSoftmax', 'MSELoss', 'MarginRankingLoss', 'MaxPool1d', 'MaxPool2d', 'MaxPool3d', 'Mish', 'Module', 'ModuleDict', 'ModuleList', 'MultiLabelSoftMarginLoss', 'MultiheadAttention', 'NLLLoss', 'PReLU', 'PairwiseDistance', 'ParameterDict', 'ParameterList', 'PixelShuffle', 'PixelUnshuffle', 'PoissonNLLLoss', 'RMSNorm', 'RNN', 'RNNBase', 'RNNCell', 'RNNCellBase', 'RReLU', 'ReLU', 'ReLU6', 'ReflectionPad1d', 'ReflectionPad2d', 'ReflectionPad3d', 'ReplicationPad1d', 'ReplicationPad2d', 'ReplicationPad3d', 'SELU', 'Sequential', 'SiLU', 'Sigmoid', 'SmoothL1Loss', 'SoftMarginLoss', 'Softmax', 'Softmax2d', 'Softmin', 'Softplus', 'Softshrink', 'Softsign', 'Tanh', 'Tanhshrink', 'Threshold', 'Transformer', 'TransformerDecoder', 'TransformerDecoderLayer', 'TransformerEncoder', 'TransformerEncoderLayer', 'TripletMarginLoss', 'Unflatten', 'Unfold', 'Upsample', 'UpsamplingBilinear2d', 'UpsamplingNearest2d', 'ZeroPad1d', 'ZeroPad2d', 'ZeroPad3d']
+__all__ = ['AdaptiveAvgPool1d', 'AdaptiveAvgPool2d', 'AdaptiveAvgPool3d', 'AdaptiveMaxPool1d', 'AdaptiveMaxPool2d', 'AdaptiveMaxPool3d', 'AlphaDropout', 'AvgPool1d', 'AvgPool2d', 'AvgPool3d', 'BCELoss', 'BCEWithLogitsLoss', 'BatchNorm1d', 'BatchNorm2d', 'BatchNorm3d', 'Bilinear', 'CELU', 'ChannelShuffle', 'CircularPad1d', 'CircularPad2d', 'CircularPad3d', 'ConstantPad1d', 'ConstantPad2d', 'ConstantPad3d', 'Conv1d', 'Conv2d', 'Conv3d', 'ConvTranspose1d', 'ConvTranspose2d', 'ConvTranspose3d', 'CosineEmbeddingLoss', 'CosineSimilarity', 'CrossEntropyLoss', 'Dropout', 'Dropout1d', 'Dropout2d', 'Dropout3d', 'ELU', 'Embedding', 'EmbeddingBag', 'FeatureAlphaDropout', 'Flatten', 'Fold', 'GELU', 'GLU', 'GRU', 'GRUCell', 'GaussianNLLLoss', 'GroupNorm', 'Hardshrink', 'Hardsigmoid', 'Hardswish', 'Hardtanh', 'HingeEmbeddingLoss', 'HuberLoss', 'Identity', 'InstanceNorm1d', 'InstanceNorm2d', 'InstanceNorm3d', 'KLDivLoss', 'L1Loss', 'LPPool1d', 'LPPool2d', 'LSTM', 'LSTMCell', 'LayerNorm', 'LazyConv1d', 'LazyConv2d', 'LazyConv3d', 'LazyConvTranspose1d', 'LazyConvTranspose2d', 'LazyConvTranspose3d', 'LazyLinear', 'LeakyReLU', 'Linear', 'LocalResponseNorm', 'LogSigmoid', 'LogSoftmax', 'MSELoss', 'MarginRankingLoss', 'MaxPool1d', 'MaxPool2d', 'MaxPool3d', 'MaxUnpool1d', 'MaxUnpool2d', 'Mish', 'Module', 'ModuleDict', 'ModuleList', 'MultiLabelMarginLoss', 'MultiLabelSoftMarginLoss', 'MultiMarginLoss', 'MultiheadAttention', 'NLLLoss', 'NLLLoss2d', 'PReLU', 'PairwiseDistance', 'ParameterDict', 'ParameterList', 'PixelShuffle', 'PixelUnshuffle', 'PoissonNLLLoss', 'RMSNorm', 'RNN', 'RNNBase', 'RNNCell', 'RNNCellBase', 'RReLU', 'ReLU', 'ReLU6', 'ReflectionPad1d', 'ReflectionPad2d', 'ReflectionPad3d', 'ReplicationPad1d', 'ReplicationPad2d', 'ReplicationPad3d', 'SELU', 'Sequential', 'SiLU', 'Sigmoid', 'SmoothL1Loss', 'SoftMarginLoss', 'Softmax', 'Softmax2d', 'Softmin', 'Softplus', 'Softshrink', 'Softsign', 'Tanh', 'Tanhshrink', 'Threshold', 'Transformer', 'TransformerDecoder', 'TransformerDecoderLayer', 'TransformerEncoder', 'TransformerEncoderLayer', 'TripletMarginLoss', 'TripletMarginWithDistanceLoss', 'Unflatten', 'Unfold', 'Upsample', 'UpsamplingBilinear2d', 'UpsamplingNearest2d', 'ZeroPad1d', 'ZeroPad2d', 'ZeroPad3d']
