@@ -7,7 +7,7 @@ from cgrad.autograd.function import FunctionMeta as _FunctionMeta
 
 class LOBPCGAutogradFunction(_Function, metaclass=_FunctionMeta):
     @staticmethod
-    def backward(ctx: Any, D_grad: Any, U_grad: Any) -> Any: ...  # type: ignore[override]
+    def backward(ctx: Any, D_grad: Any, U_grad: Any) -> Any: ...
     @staticmethod
     def forward(ctx: Any, A: Any, k: Any = ..., B: Any = ..., X: Any = ..., n: Any = ..., iK: Any = ..., niter: Any = ..., tol: Any = ..., largest: Any = ..., method: Any = ..., tracker: Any = ..., ortho_iparams: Any = ..., ortho_fparams: Any = ..., ortho_bparams: Any = ...) -> Any: ...
 __all__ = ['LOBPCGAutogradFunction']

@@ -139,7 +139,7 @@ PREDICATE_PREFIXES = ("is_", "has_", "can_", "are_")
 BINARY_OPERATORS = {"__add__", "__and__", "__floordiv__", "__matmul__", "__mod__", "__mul__", "__or__",
                     "__sub__", "__truediv__", "__xor__", "__pow__", "__radd__", "__rand__", "__rfloordiv__",
                     "__rmatmul__", "__rmod__", "__rmul__", "__ror__", "__rsub__", "__rtruediv__", "__rxor__",
-                    "__rpow__"}
+                    "__rpow__", "__lshift__", "__rshift__", "__rlshift__", "__rrshift__"}
 # Operators are called with their operands in place, never by keyword, and
 # mypy compares __iadd__ with __add__ by parameter names: their stubs make the
 # operands positional-only (as typeshed does; stubtest allows it for dunders).
@@ -196,6 +196,9 @@ def accepts_every_call(override, original, static=False):
     pos_b, kw_b, star_b, starstar_b = split(original)
     if star_b and starstar_b:
         return True     # (*args: Any, **kwargs: Any) stands for any signature in mypy
+    if static and star_b and len(pos_b) == 1 and not starstar_b and all(
+            p.kind is p.POSITIONAL_OR_KEYWORD for p in kw_b.values()):
+        return True     # autograd.Function's backward(ctx, *grads): mypy takes any (ctx, ...) for it
     if (star_b and not star_o) or (starstar_b and not starstar_o):
         return False
     for i, p in enumerate(pos_b):
@@ -474,7 +477,11 @@ class Stub:
             elif is_function(value):
                 self.function(attr, value, member_qual, default_return, "    ", True, None, clash)
             elif attr == "__hash__" and value is None:
-                self.lines.append("    __hash__: ClassVar[None]  # type: ignore[assignment]")
+                # mypy objects only where a base still has a __hash__ method
+                inherited = next((base.__dict__["__hash__"] for base in cls.__mro__[1:]
+                                  if "__hash__" in base.__dict__), None)
+                self.lines.append("    __hash__: ClassVar[None]"
+                                  + ("  # type: ignore[assignment]" if inherited is not None else ""))
             elif isinstance(cls, enum.EnumMeta) and isinstance(value, cls):
                 # a member, spelled as one (`name: type` would be an attribute)
                 literal = value.value if type(value.value) in (bool, int, float, str) else ...

@@ -30,24 +30,24 @@ class CorrCholeskyTransform(_Transform):
 F: __LazyFunctional
 class LowerCholeskyTransform(_Transform):
     def __eq__(self, other: Any, /) -> Any: ...
-    __hash__: ClassVar[None]  # type: ignore[assignment]
+    __hash__: ClassVar[None]
     codomain: __LowerCholesky
     domain: __IndependentConstraint
 class PositiveDefiniteTransform(_Transform):
     def __eq__(self, other: Any, /) -> Any: ...
-    __hash__: ClassVar[None]  # type: ignore[assignment]
+    __hash__: ClassVar[None]
     codomain: __PositiveDefinite
     domain: __IndependentConstraint
 class SoftmaxTransform(_Transform):
     def __eq__(self, other: Any, /) -> Any: ...
-    __hash__: ClassVar[None]  # type: ignore[assignment]
+    __hash__: ClassVar[None]
     codomain: __Simplex
     domain: __IndependentConstraint
     def forward_shape(self, shape: Any) -> Any: ...
     def inverse_shape(self, shape: Any) -> Any: ...
 class StickBreakingTransform(_Transform):
     def __eq__(self, other: Any, /) -> Any: ...
-    __hash__: ClassVar[None]  # type: ignore[assignment]
+    __hash__: ClassVar[None]
     bijective: builtins.bool
     codomain: __Simplex
     domain: __IndependentConstraint

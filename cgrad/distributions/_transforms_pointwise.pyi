@@ -20,12 +20,12 @@ from cgrad.distributions.utils import vec_to_tril_matrix as vec_to_tril_matrix
 
 class AbsTransform(_Transform):
     def __eq__(self, other: Any, /) -> Any: ...
-    __hash__: ClassVar[None]  # type: ignore[assignment]
+    __hash__: ClassVar[None]
     codomain: __GreaterThan
     domain: __Real
 class AffineTransform(_Transform):
     def __eq__(self, other: Any, /) -> Any: ...
-    __hash__: ClassVar[None]  # type: ignore[assignment]
+    __hash__: ClassVar[None]
     def __init__(self, loc: Any, scale: Any, event_dim: Any = ..., cache_size: Any = ...) -> None: ...
     bijective: builtins.bool
     @property
@@ -42,7 +42,7 @@ class AffineTransform(_Transform):
     def with_cache(self, cache_size: Any = ...) -> Any: ...
 class ExpTransform(_Transform):
     def __eq__(self, other: Any, /) -> Any: ...
-    __hash__: ClassVar[None]  # type: ignore[assignment]
+    __hash__: ClassVar[None]
     bijective: builtins.bool
     codomain: __GreaterThan
     domain: __Real
@@ -51,7 +51,7 @@ class ExpTransform(_Transform):
 F: __LazyFunctional
 class PowerTransform(_Transform):
     def __eq__(self, other: Any, /) -> Any: ...
-    __hash__: ClassVar[None]  # type: ignore[assignment]
+    __hash__: ClassVar[None]
     def __init__(self, exponent: Any, cache_size: Any = ...) -> None: ...
     bijective: builtins.bool
     codomain: __GreaterThan
@@ -64,7 +64,7 @@ class PowerTransform(_Transform):
     def with_cache(self, cache_size: Any = ...) -> Any: ...
 class SigmoidTransform(_Transform):
     def __eq__(self, other: Any, /) -> Any: ...
-    __hash__: ClassVar[None]  # type: ignore[assignment]
+    __hash__: ClassVar[None]
     bijective: builtins.bool
     codomain: __Interval
     domain: __Real
@@ -72,7 +72,7 @@ class SigmoidTransform(_Transform):
     sign: builtins.int
 class SoftplusTransform(_Transform):
     def __eq__(self, other: Any, /) -> Any: ...
-    __hash__: ClassVar[None]  # type: ignore[assignment]
+    __hash__: ClassVar[None]
     bijective: builtins.bool
     codomain: __GreaterThan
     domain: __Real
@@ -80,7 +80,7 @@ class SoftplusTransform(_Transform):
     sign: builtins.int
 class TanhTransform(_Transform):
     def __eq__(self, other: Any, /) -> Any: ...
-    __hash__: ClassVar[None]  # type: ignore[assignment]
+    __hash__: ClassVar[None]
     bijective: builtins.bool
     codomain: __Interval
     domain: __Real

@@ -627,3 +627,5 @@ __all__ += ["dropout3d", "feature_alpha_dropout", "local_response_norm", "lp_poo
 from cgrad.nn._functional_3d import *  # noqa: E402,F401,F403  (conv3d, conv_transpose3d, 3-D pools, grid_sample)
 from cgrad.nn._functional_3d import __all__ as _functional_3d_all  # noqa: E402
 __all__ += _functional_3d_all
+__all__ += ["max_pool1d_with_indices", "max_pool2d_with_indices", "adaptive_max_pool1d_with_indices",
+            "adaptive_max_pool2d_with_indices"]
