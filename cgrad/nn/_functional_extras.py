@@ -5,7 +5,6 @@ node name on top (cgrad.nn._named_node): lp_pool1d/2d, max_unpool1d/2d,
 local_response_norm, pdist, multi_margin_loss, multilabel_margin_loss,
 triplet_margin_with_distance_loss, feature_alpha_dropout, dropout3d and
 relu_."""
-import math
 import warnings
 
 import numpy as np
@@ -225,26 +224,12 @@ def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_fu
 
 # --- dropout --------------------------------------------------------------------------
 
-_SELU_ALPHA_SCALE = 1.7580993408473766
-
-
 def feature_alpha_dropout(input, p=0.5, training=False, inplace=False):
     """alpha_dropout over whole channels (dim 1): a dropped channel takes
     selu's saturation value, and the result is scaled and shifted to keep
     the mean and variance."""
-    if p < 0.0 or p > 1.0:
-        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
-    if p == 0 or not training or input.numel() == 0:
-        return input
-    if p == 1:
-        zero = cgrad.zeros((), dtype=input.dtype)
-        return input.mul_(zero) if inplace else input * zero
-    noise_shape = tuple(input.shape[:2]) + (1,) * (input.dim() - 2)
-    noise = cgrad.empty(noise_shape, dtype=input.dtype).bernoulli_(1 - p)
-    a = 1.0 / math.sqrt((_SELU_ALPHA_SCALE * _SELU_ALPHA_SCALE * p + 1) * (1 - p))
-    b = noise.add(-1).mul_(_SELU_ALPHA_SCALE * a).add_(_SELU_ALPHA_SCALE * a * p)
-    noise.mul_(a)
-    return input.mul_(noise).add_(b) if inplace else (input * noise).add_(b)
+    from cgrad.nn._functional_layers import _alpha_dropout
+    return _alpha_dropout(input, p, training, inplace, feature=True)
 
 
 def dropout3d(input, p=0.5, training=True, inplace=False):

@@ -130,6 +130,12 @@ def alpha_dropout(input, p=0.5, training=False, inplace=False):
     """Dropout for SELU networks: dropped units are set to selu's negative
     saturation value and the result is scaled and shifted so that mean and
     variance stay those of the input (PyTorch's _dropout_impl)."""
+    return _alpha_dropout(input, p, training, inplace, feature=False)
+
+
+def _alpha_dropout(input, p, training, inplace, feature):
+    """alpha_dropout of elements, or of whole channels (dim 1) when feature
+    (feature_alpha_dropout): PyTorch's _dropout_impl."""
     if p < 0.0 or p > 1.0:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
     if p == 0 or not training or input.numel() == 0:
@@ -137,7 +143,10 @@ def alpha_dropout(input, p=0.5, training=False, inplace=False):
     if p == 1:
         zero = cgrad.zeros((), dtype=input.dtype)
         return input.mul_(zero) if inplace else input * zero
-    noise = cgrad.empty_like(input).bernoulli_(1 - p)
+    if feature:
+        noise = cgrad.empty(tuple(input.shape[:2]) + (1,) * (input.dim() - 2), dtype=input.dtype).bernoulli_(1 - p)
+    else:
+        noise = cgrad.empty_like(input).bernoulli_(1 - p)
     a = 1.0 / math.sqrt((_SELU_ALPHA_SCALE * _SELU_ALPHA_SCALE * p + 1) * (1 - p))
     b = noise.add(-1).mul_(_SELU_ALPHA_SCALE * a).add_(_SELU_ALPHA_SCALE * a * p)
     noise.mul_(a)
