@@ -12,7 +12,8 @@ from cgrad._op_support import attach
 from cgrad import _ops_numeric_composites as _numeric
 from cgrad._ops_composites import _inplace
 
-__all__ = ["is_inference", "get_device", "is_storage", "index_put_", "gcd_", "lcm_", "ldexp_", "detach", "detach_", "fill", "fill_", "zero_", "clamp_min_", "clamp_max_", "addmv_", "dropout_"]
+__all__ = ["is_inference", "get_device", "is_storage", "index_put_", "gcd_", "lcm_", "ldexp_", "detach", "detach_",
+           "fill", "fill_", "zero_", "clamp_min_", "clamp_max_", "addmv_", "dropout_"]
 
 
 def is_inference(input):
@@ -112,23 +113,27 @@ def _bitwise_not_(self):
     return self.copy_(self.bitwise_not())
 
 
-def _apply_(self, callable):
-    """self[i] = callable(self[i]) for every element, in place."""
+def _refuse_grad(self, name):
     if self.requires_grad:
-        raise RuntimeError("Can't call apply_() on Variable that requires grad. Use var.detach().apply_() instead.")
+        raise RuntimeError(f"Can't call {name}() on Variable that requires grad. Use var.detach().{name}() instead.")
+
+
+def _call_per_element(self, callable, *others):
+    """self[i] = callable(self[i], *(other[i] for other in others)), in place."""
     values = self.numpy()
-    results = np.frompyfunc(callable, 1, 1)(values) if values.size else values
+    results = np.frompyfunc(callable, 1 + len(others), 1)(values, *others) if values.size else values
     return self.copy_(_C.from_numpy(np.ascontiguousarray(np.asarray(results).astype(values.dtype))))
+
+
+def _apply_(self, callable):
+    _refuse_grad(self, "apply_")
+    return _call_per_element(self, callable)
 
 
 def _map_(self, tensor, callable):
-    """self[i] = callable(self[i], tensor[i]) with tensor broadcast to self."""
-    if self.requires_grad:
-        raise RuntimeError("Can't call map_() on Variable that requires grad. Use var.detach().map_() instead.")
-    other = tensor.expand(self.shape).numpy()
-    values = self.numpy()
-    results = np.frompyfunc(callable, 2, 1)(values, other) if values.size else values
-    return self.copy_(_C.from_numpy(np.ascontiguousarray(np.asarray(results).astype(values.dtype))))
+    """tensor broadcasts to self."""
+    _refuse_grad(self, "map_")
+    return _call_per_element(self, callable, tensor.expand(self.shape).numpy())
 
 
 _C._install_missing_tensor_methods({
@@ -141,7 +146,7 @@ _C._install_missing_tensor_methods({
     "bitwise_right_shift_": _bitwise_inplace("__irshift__", "bitwise_right_shift_"),
     "bitwise_not_": _bitwise_not_,
     "addmm_": _inplace(_C.addmm, "addmm_"),
-    "gcd_": _inplace(lambda self, other: _numeric.gcd(self, other), "gcd_"),
-    "lcm_": _inplace(lambda self, other: _numeric.lcm(self, other), "lcm_"),
-    "renorm_": _inplace(lambda self, p, dim, maxnorm: self.renorm(p, dim, maxnorm), "renorm_"),
+    "gcd_": _inplace(_numeric.gcd, "gcd_"),
+    "lcm_": _inplace(_numeric.lcm, "lcm_"),
+    "renorm_": _inplace(_numeric.renorm, "renorm_"),
 })

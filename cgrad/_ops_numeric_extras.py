@@ -5,22 +5,15 @@ numpy: ldexp, frexp, nextafter, mvlgamma and histogram (vdot, diagflat and
 the deprecated norms are in cgrad/_linalg_composites.py).
 The results carry PyTorch's node names (cgrad.nn._named_node)."""
 import math
-import warnings
 
 import numpy as np
 
 from cgrad import _C
 from cgrad._op_support import attach, forward_ad_not_implemented, result as _result
+from cgrad._ops_composites import _dtype_title, _inplace, _method
 from cgrad.nn._named_node import named
 
 __all__ = ["ldexp", "frexp", "nextafter", "mvlgamma", "histogram"]
-
-_TITLES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
-           "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
-
-
-def _title(dtype):
-    return _TITLES[str(dtype).split(".")[-1]]
 
 
 def _tensor(x):
@@ -34,10 +27,10 @@ def ldexp(input, other, *, out=None):
 
 
 def _ldexp_(self, other):
-    result = ldexp(self, other)
-    if result.dtype != self.dtype and not _C.can_cast(result.dtype, self.dtype):
-        raise RuntimeError(f"ldexp can't be cast to the desired output type {_title(self.dtype)}")
-    return self.mul_(_C.pow(2.0, other))
+    # ldexp's result is floating: only a floating self can take it
+    if not self.is_floating_point():
+        raise RuntimeError(f"ldexp can't be cast to the desired output type {_dtype_title(self.dtype)}")
+    return _ldexp_inplace(self, other)
 
 
 def frexp(input, *, out=None):
@@ -55,10 +48,6 @@ def frexp(input, *, out=None):
     return _result("frexp", values) if out is None else _C._with_out(_result("frexp", values), out, "frexp")
 
 
-
-
-
-
 def nextafter(input, other, *, out=None):
     """The next representable value after input toward other, in input's
     dtype. PyTorch's gradient passes through to input and is zero for
@@ -66,7 +55,7 @@ def nextafter(input, other, *, out=None):
     a, b = _tensor(input), _tensor(other)
     dtype = _C.promote_types(a.dtype, b.dtype)
     if not dtype.is_floating_point:
-        raise NotImplementedError(f"\"nextafter_cpu\" not implemented for '{_title(dtype)}'")
+        raise NotImplementedError(f"\"nextafter_cpu\" not implemented for '{_dtype_title(dtype)}'")
     values = np.nextafter(a.detach().to(dtype).numpy(), b.detach().to(dtype).numpy())
     result = _C.from_numpy(np.ascontiguousarray(values))
 
@@ -78,10 +67,6 @@ def nextafter(input, other, *, out=None):
 
     attach([result], "NextafterBackward0", [a, b], backward, jvp=jvp)
     return result if out is None else _C._with_out(result, out, "nextafter")
-
-
-def _nextafter_(self, other):
-    return self.copy_(nextafter(self, other))
 
 
 def mvlgamma(input, p, *, out=None):
@@ -96,15 +81,11 @@ def mvlgamma(input, p, *, out=None):
     return result if out is None else _C._with_out(result, out, "mvlgamma")
 
 
-def _mvlgamma_(self, p):
-    return self.copy_(mvlgamma(self, p))
-
-
 def histogram(input, bins, *, range=None, weight=None, density=False, out=None):
     """Counts (or weights) of input's values in `bins` equal bins over
     `range` (default: the values' min and max) or between the given edges."""
     if not input.is_floating_point():
-        raise NotImplementedError(f"\"histogramdd\" not implemented for '{_title(input.dtype)}'")
+        raise NotImplementedError(f"\"histogramdd\" not implemented for '{_dtype_title(input.dtype)}'")
     values = input.detach().numpy().reshape(-1)
     if isinstance(bins, _C.Tensor):
         edges = bins.detach().numpy().astype(values.dtype)
@@ -128,19 +109,10 @@ def histogram(input, bins, *, range=None, weight=None, density=False, out=None):
     return _result("histogram", pair) if out is None else _C._with_out(_result("histogram", pair), out, "histogram")
 
 
-
-
-
-
-def _method(fn):
-    def method(self, *args, **kwargs):
-        return fn(self, *args, **kwargs)
-    method.__name__ = method.__qualname__ = fn.__name__
-    return method
-
+_ldexp_inplace = _inplace(ldexp, "ldexp_")
 
 _C._install_missing_tensor_methods({
     "ldexp": _method(ldexp), "ldexp_": _ldexp_, "frexp": _method(frexp),
-    "nextafter": _method(nextafter), "nextafter_": _nextafter_,
-    "mvlgamma": _method(mvlgamma), "mvlgamma_": _mvlgamma_, "histogram": _method(histogram),
+    "nextafter": _method(nextafter), "nextafter_": _inplace(nextafter, "nextafter_"),
+    "mvlgamma": _method(mvlgamma), "mvlgamma_": _inplace(mvlgamma, "mvlgamma_"), "histogram": _method(histogram),
 })

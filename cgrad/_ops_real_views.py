@@ -8,6 +8,7 @@ call these on real tensors, so they must exist and agree."""
 import math
 
 from cgrad import _C
+from cgrad._ops_composites import _method
 from cgrad.autograd.function import Function
 
 __all__ = ["conj", "conj_physical", "conj_physical_", "resolve_conj", "resolve_neg", "real", "imag", "isreal",
@@ -76,13 +77,6 @@ def angle(input, *, out=None):
         input = input.to(_C._default_float_dtype())
     result = _Angle.apply(input)
     return result if out is None else _C._with_out(result, out, "angle")
-
-
-def _method(fn):
-    def method(self, *args, **kwargs):
-        return fn(self, *args, **kwargs)
-    method.__name__ = method.__qualname__ = fn.__name__
-    return method
 
 
 def _set_imag(self, value):

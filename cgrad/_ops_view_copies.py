@@ -10,6 +10,7 @@ the gradients; the result carries PyTorch's node name (the view's node
 name with "_copy" appended, or the scatter's own), see cgrad.nn._named_node.
 """
 from cgrad import _C
+from cgrad._ops_composites import _method
 from cgrad.nn._named_node import named
 
 _VIEW_COPIES = {
@@ -119,13 +120,6 @@ def unsafe_split_with_sizes(input, split_sizes, dim=0):
 
 def unsafe_chunk(input, chunks, dim=0):
     return _pieces_not_views(input.chunk(chunks, dim), "UnsafeSplitBackward0")
-
-
-def _method(fn):
-    def method(self, *args, **kwargs):
-        return fn(self, *args, **kwargs)
-    method.__name__ = method.__qualname__ = fn.__name__
-    return method
 
 
 _C._install_missing_tensor_methods({name: _method(globals()[name]) for name in (

@@ -253,6 +253,11 @@ CASES = {
     "cpu module": lambda lib, x, s, i: (lib.cpu.is_available(), lib.cpu.device_count(), lib.cpu.synchronize(),
                                         lib.cpu.is_initialized()),
     "GradScaler alias": lambda lib, x, s, i: lib.GradScaler is lib.amp.GradScaler,
+    # in-place forms record the op's own node, as PyTorch does
+    "mvlgamma_ history": lambda lib, x, s, i: (x.abs() + 1).mvlgamma_(1),
+    "ldexp_ history": lambda lib, x, s, i: (x * 1).ldexp_(lib.tensor([1, 2, 0, 3])),
+    "nextafter_ history": lambda lib, x, s, i: (x * 1).nextafter_(lib.zeros(4)),
+    "renorm_ history": lambda lib, x, s, i: (x * 1).renorm_(1, 1, 2.0),
 }
 
 ABSENT_IN_TORCH = {"fill tensor 1-d"}
