@@ -10,25 +10,13 @@ import warnings
 import numpy as np
 
 import cgrad
+from cgrad.nn._functional_losses import _apply_reduction, _reduction_enum
 from cgrad.nn._named_node import named
+from cgrad.nn.modules.utils import _pair, _single
 
 __all__ = ["lp_pool1d", "lp_pool2d", "max_unpool1d", "max_unpool2d", "local_response_norm", "pdist",
            "multi_margin_loss", "multilabel_margin_loss", "triplet_margin_with_distance_loss",
            "feature_alpha_dropout", "dropout3d", "relu_"]
-
-
-def _tuple(value, n):
-    return tuple(value) if isinstance(value, (tuple, list)) else (value,) * n
-
-
-def _reduce(loss, reduction):
-    if reduction == "none":
-        return loss
-    if reduction == "mean":
-        return loss.mean()
-    if reduction == "sum":
-        return loss.sum()
-    raise ValueError(f"{reduction} is not a valid value for reduction")
 
 
 # --- pooling ---------------------------------------------------------------------
@@ -44,7 +32,7 @@ def lp_pool1d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
 
 def lp_pool2d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
     from cgrad.nn import functional as F
-    kw, kh = _tuple(kernel_size, 2)
+    kw, kh = _pair(kernel_size)
     out = F.avg_pool2d(input.pow(norm_type), kernel_size, stride if stride is not None else kernel_size, 0,
                        ceil_mode)
     return (cgrad.sign(out) * F.relu(cgrad.abs(out))).mul(kw * kh).pow(1.0 / norm_type)
@@ -91,17 +79,17 @@ def _max_unpool2d(input, indices, output_size):
 
 
 def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
-    kernel_size = _tuple(kernel_size, 1)
-    stride = _tuple(stride, 1) if stride is not None else kernel_size
-    padding = _tuple(padding, 1)
+    kernel_size = _single(kernel_size)
+    stride = _single(stride) if stride is not None else kernel_size
+    padding = _single(padding)
     size = list(_unpool_output_size(input, kernel_size, stride, padding, output_size)) + [1]
     return _max_unpool2d(input.unsqueeze(-1), indices.unsqueeze(-1), size).squeeze(-1)
 
 
 def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
-    kernel_size = _tuple(kernel_size, 2)
-    stride = _tuple(stride, 2) if stride is not None else kernel_size
-    padding = _tuple(padding, 2)
+    kernel_size = _pair(kernel_size)
+    stride = _pair(stride) if stride is not None else kernel_size
+    padding = _pair(padding)
     return _max_unpool2d(input, indices, _unpool_output_size(input, kernel_size, stride, padding, output_size))
 
 
@@ -147,9 +135,7 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
                       reduction="mean"):
     """sum over j != y of max(0, margin - x[y] + x[j])^p (times weight[y]),
     divided by the number of classes."""
-    if size_average is not None or reduce is not None:
-        from cgrad.nn import functional as F
-        reduction = F._legacy_get_string(size_average, reduce)
+    reduction = _reduction_enum(size_average, reduce, reduction)
     if p not in (1, 2):
         raise ValueError("only p == 1 and p == 2 supported")
     if weight is not None and weight.dim() != 1:
@@ -170,16 +156,14 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
     loss = (terms * others).sum(1) / classes
     if not batched:
         loss = loss.reshape(())
-    return named(_reduce(loss, reduction), "MultiMarginLossBackward0")
+    return named(_apply_reduction(loss, reduction), "MultiMarginLossBackward0")
 
 
 def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     """For each sample, target lists class indices up to the first -1; the
     loss sums max(0, 1 - (x[j] - x[i])) over listed j and unlisted i,
     divided by the number of classes."""
-    if size_average is not None or reduce is not None:
-        from cgrad.nn import functional as F
-        reduction = F._legacy_get_string(size_average, reduce)
+    reduction = _reduction_enum(size_average, reduce, reduction)
     batched = input.dim() == 2
     if tuple(target.shape) != tuple(input.shape):
         raise RuntimeError(f"inconsistent target size: {list(target.shape)} for input of size: "
@@ -201,7 +185,7 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
     loss = (hinge * pair_weight).sum((1, 2)) / classes
     if not batched:
         loss = loss.reshape(())
-    return named(_reduce(loss, reduction), "MultilabelMarginLossBackward0")
+    return named(_apply_reduction(loss, reduction), "MultilabelMarginLossBackward0")
 
 
 def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_function=None, margin=1.0,
@@ -219,7 +203,7 @@ def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_fu
     if swap:
         dist_neg = cgrad.minimum(dist_neg, distance_function(positive, negative))
     loss = cgrad.clamp_min(margin + dist_pos - dist_neg, 0)
-    return _reduce(loss, reduction)
+    return _apply_reduction(loss, _reduction_enum(None, None, reduction))
 
 
 # --- dropout --------------------------------------------------------------------------
