@@ -34,9 +34,10 @@ class Rprop(Optimizer):
                 state["step_size"] = _C.full_like(grad, scalar(group["lr"]))
             state["step"].add_(1)
             prev, step_size = state["prev"], state["step_size"]
-            agreement = grad.mul(prev).sign()
-            factor = _C.ones_like(p).masked_fill_(agreement > 0, etaplus).masked_fill_(agreement < 0, etaminus)
+            agreement = grad.mul(prev)
+            flipped = agreement < 0
+            factor = _C.ones_like(p).masked_fill_(agreement > 0, etaplus).masked_fill_(flipped, etaminus)
             step_size.mul_(factor).clamp_(step_size_min, step_size_max)
-            grad = grad.masked_fill(agreement < 0, 0)
+            grad = grad.masked_fill(flipped, 0)
             p.addcmul_(grad.sign(), step_size, value=-1)
             prev.copy_(grad)

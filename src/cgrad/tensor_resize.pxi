@@ -28,7 +28,7 @@ def _tensor_resize_(Tensor self, *size, memory_format=None):
         if size[i] < 0:
             raise RuntimeError("numel: integer multiplication overflow")
         shape[i] = size[i]
-    if same_dims(self, ndim, shape):
+    if shape_equals(self, ndim, shape):
         return self                     # same shape: PyTorch keeps the strides
     check_inplace(self)
     resize_out(self, ndim, shape)
@@ -39,16 +39,6 @@ def _tensor_resize_(Tensor self, *size, memory_format=None):
     if memory_format is channels_last:
         return restride_channels_last(self)
     return self
-
-
-cdef bint same_dims(Tensor t, int ndim, const Py_ssize_t* shape) noexcept:
-    cdef int i
-    if ndim != t._ndim:
-        return False
-    for i in range(ndim):
-        if t._shape[i] != shape[i]:
-            return False
-    return True
 
 
 cdef Tensor restride_channels_last(Tensor t):
