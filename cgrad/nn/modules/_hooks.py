@@ -13,6 +13,39 @@ from cgrad.autograd.function import Function
 __all__ = ["RemovableHandle", "BackwardHook", "BackwardHookFunction"]
 
 
+class _WrappedHook:
+    """A load_state_dict pre-hook, given its module first when registered
+    with_module (held weakly: the hook must not keep its module alive)."""
+
+    def __init__(self, hook, module=None):
+        self.hook = hook
+        self.with_module = module is not None
+        if self.with_module:
+            self.module = weakref.ref(module)
+
+    def __call__(self, *args, **kwargs):
+        if self.with_module:
+            module = self.module()
+            if module is None:
+                raise RuntimeError("You are trying to call the hook of a dead Module!")
+            return self.hook(module, *args, **kwargs)
+        return self.hook(*args, **kwargs)
+
+    def __getstate__(self):
+        state = {"hook": self.hook, "with_module": self.with_module}
+        if self.with_module:
+            state["module"] = self.module()
+        return state
+
+    def __setstate__(self, state):
+        self.hook = state["hook"]
+        self.with_module = state["with_module"]
+        if self.with_module:
+            if state["module"] is None:
+                raise RuntimeError("You are trying to revive the hook of a dead Module!")
+            self.module = weakref.ref(state["module"])
+
+
 class RemovableHandle:
     """Removes the hook it was returned for from every dict it was put in."""
     next_id = 0

@@ -8,7 +8,7 @@ import warnings
 from collections import OrderedDict, namedtuple
 
 from cgrad._C import Tensor
-from cgrad.nn.modules._hooks import BackwardHook, add_hook
+from cgrad.nn.modules._hooks import BackwardHook, _WrappedHook, add_hook
 from cgrad.nn.parameter import Buffer, Parameter
 
 __all__ = ["Module"]
@@ -58,6 +58,8 @@ class Module:
     # and given back to _load_from_state_dict (BatchNorm's is 2)
     _version = 1
 
+    _compiled_call_impl = None
+
     def __init__(self, *args, **kwargs):
         if self.call_super_init is False and bool(kwargs):
             raise TypeError(f"{type(self).__name__}.__init__() got an unexpected keyword argument "
@@ -88,10 +90,25 @@ class Module:
         raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
 
     def __call__(self, *args, **kwargs):
+        if self._compiled_call_impl is not None:
+            return self._compiled_call_impl(*args, **kwargs)
         if not (self._forward_pre_hooks or self._forward_hooks or self._backward_hooks
                 or self._backward_pre_hooks):
             return self.forward(*args, **kwargs)
         return self._call_with_hooks(args, kwargs)
+
+    def _call_impl(self, *args, **kwargs):
+        if not (self._forward_pre_hooks or self._forward_hooks or self._backward_hooks
+                or self._backward_pre_hooks):
+            return self.forward(*args, **kwargs)
+        return self._call_with_hooks(args, kwargs)
+
+    def compile(self, *args, **kwargs):
+        """Calls of this module run through cgrad.compile(self._call_impl,
+        *args, **kwargs) from now on (PyTorch's Module.compile); the module's
+        own methods and state are unchanged."""
+        from cgrad import compile as compile_fn
+        self._compiled_call_impl = compile_fn(self._call_impl, *args, **kwargs)
 
     def _call_with_hooks(self, args, kwargs):
         for hook_id, hook in list(self._forward_pre_hooks.items()):
@@ -108,9 +125,9 @@ class Module:
                 if result is not None:
                     args = result if isinstance(result, tuple) else (result,)
         bw_hook = None
-        if self._backward_hooks or self._backward_pre_hooks:
-            bw_hook = BackwardHook(self, list(self._backward_hooks.values()),
-                                   list(self._backward_pre_hooks.values()))
+        full_hooks = list(self._backward_hooks.values()) if self._is_full_backward_hook else []
+        if full_hooks or self._backward_pre_hooks:
+            bw_hook = BackwardHook(self, full_hooks, list(self._backward_pre_hooks.values()))
             args = bw_hook.setup_input_hook(args)
         called_always = set()
         try:
@@ -142,7 +159,26 @@ class Module:
                 warnings.warn("For backward hooks to be called, module output should be a Tensor or a tuple of "
                               f"Tensors but received {type(result)}")
             result = bw_hook.setup_output_hook(result)
+        if self._backward_hooks and self._is_full_backward_hook is False:
+            self._attach_non_full_backward_hooks(args, result)
         return result
+
+    def _attach_non_full_backward_hooks(self, args, result):
+        """The deprecated register_backward_hook form: the hooks go on the
+        grad_fn of the first output tensor, as PyTorch's do, and see that
+        node's grad_inputs and grad_outputs."""
+        var = result
+        while not isinstance(var, Tensor):
+            if isinstance(var, dict):
+                var = next(v for v in var.values() if isinstance(v, Tensor))
+            else:
+                var = var[0]
+        grad_fn = var.grad_fn
+        if grad_fn is None:
+            return
+        for hook in self._backward_hooks.values():
+            grad_fn.register_hook(_WrappedHook(hook, self))
+        _warn_non_full_backward_hook(args, result, grad_fn)
 
     # --- registration ----------------------------------------------------------
     def register_buffer(self, name, tensor, persistent=True):
@@ -495,6 +531,12 @@ class Module:
         is returned unchanged."""
         return self._apply(lambda t: t.cuda(device))
 
+    def to_empty(self, *, device=None, recurse=True):
+        """Parameters and buffers replaced by uninitialised tensors of the same
+        shapes and dtypes (for modules built on the meta device elsewhere)."""
+        from cgrad import empty_like
+        return self._apply(lambda t: empty_like(t, device=device), recurse=recurse)
+
     def share_memory(self):
         return self
 
@@ -521,16 +563,27 @@ class Module:
         if destination is None:
             destination = OrderedDict()
             destination._metadata = OrderedDict()
-        stack = [(prefix, self)]
+        # depth first without recursion; a module's post-hooks run after its children are saved, as PyTorch's
+        stack = [(prefix, self, None)]
         while stack:
-            module_prefix, module = stack.pop()
+            module_prefix, module, finished_metadata = stack.pop()
+            if finished_metadata is not None:
+                for hook in module._state_dict_hooks.values():
+                    hook_result = hook(module, destination, module_prefix, finished_metadata)
+                    if getattr(hook, "_from_public_api", False):
+                        if hook_result is not None:
+                            raise RuntimeError("state_dict post-hook must return None")
+                    elif hook_result is not None and module is self:
+                        destination = hook_result
+                continue
             local_metadata = dict(version=module._version)
             if hasattr(destination, "_metadata"):
                 destination._metadata[module_prefix[:-1]] = local_metadata
+            for hook in module._state_dict_pre_hooks.values():
+                hook(module, module_prefix, keep_vars)
             module._save_to_state_dict(destination, module_prefix, keep_vars)
-            for hook in module._state_dict_hooks.values():
-                hook(module, destination, module_prefix, local_metadata)
-            stack.extend(reversed([(module_prefix + name + ".", child)
+            stack.append((module_prefix, module, local_metadata))
+            stack.extend(reversed([(module_prefix + name + ".", child, None)
                                    for name, child in module._modules.items() if child is not None]))
         return destination
 
@@ -547,15 +600,25 @@ class Module:
         state_dict = OrderedDict(state_dict)
         if metadata is not None:
             state_dict._metadata = metadata
-        stack = [("", self)]
+        # depth first without recursion; a module's post-hooks run after its children loaded, as PyTorch's
+        stack = [("", self, False)]
         while stack:
-            prefix, module = stack.pop()
+            prefix, module, children_done = stack.pop()
+            if children_done:
+                incompatible_keys = _IncompatibleKeys(missing_keys, unexpected_keys)
+                for hook in module._load_state_dict_post_hooks.values():
+                    if hook(module, incompatible_keys) is not None:
+                        raise AssertionError(
+                            "Hooks registered with ``register_load_state_dict_post_hook`` are not expected to return "
+                            "new values, if incompatible_keys need to be modified, it should be done inplace.")
+                continue
             local_metadata = {} if metadata is None else dict(metadata.get(prefix[:-1], {}))
             if assign:
                 local_metadata["assign_to_params_buffers"] = assign
             module._load_from_state_dict(state_dict, prefix, local_metadata, True, missing_keys, unexpected_keys,
                                          error_msgs)
-            stack.extend(reversed([(prefix + name + ".", child)
+            stack.append((prefix, module, True))
+            stack.extend(reversed([(prefix + name + ".", child, False)
                                    for name, child in module._modules.items() if child is not None]))
         if strict:
             if unexpected_keys:
@@ -572,6 +635,8 @@ class Module:
     def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
                               error_msgs):
         from cgrad.autograd.grad_mode import no_grad
+        for hook in self._load_state_dict_pre_hooks.values():
+            hook(state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs)
         assign = local_metadata.get("assign_to_params_buffers", False)
         local_state = {k: v for k, v in itertools.chain(self._parameters.items(), self._buffers.items())
                        if v is not None and k not in self._non_persistent_buffers_set}
@@ -629,6 +694,13 @@ class Module:
             self._forward_hooks_always_called[handle.id] = True
         return handle
 
+    def register_backward_hook(self, hook):
+        if self._is_full_backward_hook is True:
+            raise RuntimeError("Cannot use both regular backward hooks and full backward hooks on a single Module. "
+                               "Please use only one of them.")
+        self._is_full_backward_hook = False
+        return add_hook(self._backward_hooks, hook)
+
     def register_full_backward_pre_hook(self, hook, prepend=False):
         return add_hook(self._backward_pre_hooks, hook, prepend)
 
@@ -640,7 +712,27 @@ class Module:
         return add_hook(self._backward_hooks, hook, prepend)
 
     def register_state_dict_post_hook(self, hook):
+        # PyTorch marks the public form: its hooks must return None (the private form may return a new dict)
+        hook._from_public_api = True
         return add_hook(self._state_dict_hooks, hook)
+
+    def _register_state_dict_hook(self, hook):
+        if getattr(hook, "_from_public_api", False):
+            raise RuntimeError("Cannot register the same function as the state dict post hook that was previously "
+                               "registered via register_state_dict_post_hook")
+        return add_hook(self._state_dict_hooks, hook)
+
+    def register_state_dict_pre_hook(self, hook):
+        return add_hook(self._state_dict_pre_hooks, hook)
+
+    def _register_load_state_dict_pre_hook(self, hook, with_module=False):
+        return add_hook(self._load_state_dict_pre_hooks, _WrappedHook(hook, self if with_module else None))
+
+    def register_load_state_dict_pre_hook(self, hook):
+        return self._register_load_state_dict_pre_hook(hook, with_module=True)
+
+    def register_load_state_dict_post_hook(self, hook):
+        return add_hook(self._load_state_dict_post_hooks, hook)
 
     # --- printing ------------------------------------------------------------------------
     def extra_repr(self):
@@ -674,3 +766,34 @@ class Module:
             self.__dict__.setdefault(name, OrderedDict())
         self.__dict__.setdefault("_is_full_backward_hook", None)
         self.__dict__.setdefault("_non_persistent_buffers_set", set())
+
+
+def _warn_non_full_backward_hook(inputs, result, grad_fn):
+    """PyTorch's FutureWarnings for the cases a non-full backward hook sees
+    only part of the gradients."""
+    def warn(text):
+        warnings.warn(text, FutureWarning, stacklevel=4)
+    if isinstance(result, Tensor):
+        result = (result,)
+    elif not (isinstance(result, tuple) and all(isinstance(r, Tensor) for r in result)):
+        return warn("Using non-full backward hooks on a Module that does not return a single Tensor or a tuple of "
+                    "Tensors is deprecated and will be removed in future versions. This hook will be missing some of "
+                    "the grad_output. Please use register_full_backward_hook to get the documented behavior.")
+    if isinstance(inputs, Tensor):
+        inputs = (inputs,)
+    elif not (isinstance(inputs, tuple) and all(isinstance(i, Tensor) for i in inputs)):
+        return warn("Using non-full backward hooks on a Module that does not take as input a single Tensor or a tuple "
+                    "of Tensors is deprecated and will be removed in future versions. This hook will be missing some "
+                    "of the grad_input. Please use register_full_backward_hook to get the documented behavior.")
+    out_grad_fns = {r.grad_fn for r in result if r.grad_fn is not None}
+    if not out_grad_fns or (len(out_grad_fns) == 1 and grad_fn not in out_grad_fns):
+        warn("Using a non-full backward hook when outputs are nested in python data structure is deprecated and will "
+             "be removed in future versions. This hook will be missing some grad_output.")
+    elif len(out_grad_fns) > 1:
+        warn("Using a non-full backward hook when outputs are generated by different autograd Nodes is deprecated and "
+             "will be removed in future versions. This hook will be missing some grad_output. Please use "
+             "register_full_backward_hook to get the documented behavior.")
+    elif {i.grad_fn for i in inputs if i.grad_fn is not None} != {n[0] for n in grad_fn.next_functions}:
+        warn("Using a non-full backward hook when the forward contains multiple autograd Nodes is deprecated and will "
+             "be removed in future versions. This hook will be missing some grad_input. Please use "
+             "register_full_backward_hook to get the documented behavior.")

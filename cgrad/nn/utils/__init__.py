@@ -12,3 +12,5 @@ from cgrad.nn.utils.weight_norm import remove_weight_norm, weight_norm  # noqa: 
 __all__ += ["weight_norm", "remove_weight_norm"]
 from cgrad.nn.utils import parametrizations, parametrize  # noqa: E402
 __all__ += ["parametrize", "parametrizations"]
+from cgrad.nn.utils.spectral_norm import remove_spectral_norm, spectral_norm  # noqa: E402
+__all__ += ["spectral_norm", "remove_spectral_norm"]
