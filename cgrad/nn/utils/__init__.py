@@ -14,3 +14,12 @@ from cgrad.nn.utils import parametrizations, parametrize  # noqa: E402
 __all__ += ["parametrize", "parametrizations"]
 from cgrad.nn.utils.spectral_norm import remove_spectral_norm, spectral_norm  # noqa: E402
 __all__ += ["spectral_norm", "remove_spectral_norm"]
+from cgrad.nn.utils import fusion, init, memory_format, stateless  # noqa: E402
+from cgrad.nn.utils.fusion import (fuse_conv_bn_eval, fuse_conv_bn_weights, fuse_linear_bn_eval,  # noqa: E402
+                                   fuse_linear_bn_weights)
+from cgrad.nn.utils.init import skip_init  # noqa: E402
+from cgrad.nn.utils.memory_format import (convert_conv2d_weight_memory_format,  # noqa: E402
+                                          convert_conv3d_weight_memory_format)
+__all__ += ["fusion", "init", "memory_format", "stateless", "fuse_conv_bn_eval", "fuse_conv_bn_weights",
+            "fuse_linear_bn_eval", "fuse_linear_bn_weights", "skip_init", "convert_conv2d_weight_memory_format",
+            "convert_conv3d_weight_memory_format"]
