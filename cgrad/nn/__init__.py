@@ -25,5 +25,5 @@ from cgrad.nn import parallel  # noqa: E402
 from cgrad.nn.parallel import DataParallel  # noqa: E402
 
 __all__ += ["DataParallel"]
-from cgrad.nn.parameter import UninitializedParameter  # noqa: E402
-__all__ += ["UninitializedParameter"]
+from cgrad.nn.parameter import UninitializedBuffer, UninitializedParameter  # noqa: E402
+__all__ += ["UninitializedParameter", "UninitializedBuffer"]

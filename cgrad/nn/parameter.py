@@ -99,9 +99,51 @@ class UninitializedParameter(Parameter):
         return result
 
 
+class UninitializedBuffer(Tensor):
+    """A buffer whose shape is not known yet (a lazy norm layer's running
+    statistics). `materialize(shape)` gives it data in place; a plain Tensor
+    cannot take a subclass's place in memory, so the object keeps this type
+    afterwards and behaves as an ordinary tensor (lazy modules put plain
+    tensors in their buffers when they materialise)."""
+
+    def __new__(cls, requires_grad=False, device=None, dtype=None):
+        from cgrad import _C
+        buffer = Tensor._make_subclass(cls, _C.empty(0, dtype=dtype), requires_grad)
+        buffer._uninitialized = True
+        return buffer
+
+    def __init__(self, requires_grad=False, device=None, dtype=None):
+        pass
+
+    def __repr__(self):
+        return "<UninitializedBuffer>" if self._uninitialized else super().__repr__()
+
+    @property
+    def shape(self):
+        if self._uninitialized:
+            raise RuntimeError("Can't access the shape of an uninitialized parameter or buffer. This error usually "
+                               "happens in `load_state_dict` when trying to load an uninitialized parameter into an "
+                               "initialized one. Call `forward` to initialize the parameters before accessing their "
+                               "attributes.")
+        return Tensor.shape.__get__(self)
+
+    def materialize(self, shape, device=None, dtype=None):
+        from cgrad import _C
+        self.data = _C.empty(tuple(shape) if not isinstance(shape, int) else (shape,),
+                             dtype=self.dtype if dtype is None else dtype)
+        self._uninitialized = False
+
+    def __deepcopy__(self, memo):
+        if id(self) in memo:
+            return memo[id(self)]
+        result = type(self)(self.requires_grad, None, self.dtype) if self._uninitialized else self.detach().clone()
+        memo[id(self)] = result
+        return result
+
+
 def is_lazy(param):
-    """Whether param is an uninitialized (lazy) parameter."""
-    return isinstance(param, UninitializedParameter)
+    """Whether param is an uninitialized (lazy) parameter or buffer."""
+    return isinstance(param, UninitializedParameter) or getattr(param, "_uninitialized", False)
 
 
-__all__ += ["UninitializedParameter", "is_lazy"]
+__all__ += ["UninitializedParameter", "UninitializedBuffer", "is_lazy"]
