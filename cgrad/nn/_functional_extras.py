@@ -12,9 +12,9 @@ import numpy as np
 import cgrad
 from cgrad.nn._functional_losses import _apply_reduction, _reduction_enum
 from cgrad.nn._named_node import named
-from cgrad.nn.modules.utils import _pair, _single
+from cgrad.nn.modules.utils import _pair, _single, _triple
 
-__all__ = ["lp_pool1d", "lp_pool2d", "max_unpool1d", "max_unpool2d", "local_response_norm", "pdist",
+__all__ = ["lp_pool1d", "lp_pool2d", "lp_pool3d", "max_unpool1d", "max_unpool2d", "max_unpool3d", "local_response_norm", "pdist",
            "multi_margin_loss", "multilabel_margin_loss", "triplet_margin_with_distance_loss",
            "feature_alpha_dropout", "dropout3d", "relu_"]
 
@@ -38,6 +38,14 @@ def lp_pool2d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
     return (cgrad.sign(out) * F.relu(cgrad.abs(out))).mul(kw * kh).pow(1.0 / norm_type)
 
 
+def lp_pool3d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    from cgrad.nn import functional as F
+    kd, kw, kh = _triple(kernel_size)
+    out = F.avg_pool3d(input.pow(norm_type), kernel_size, stride if stride is not None else kernel_size, 0,
+                       ceil_mode)
+    return (cgrad.sign(out) * F.relu(cgrad.abs(out))).mul(kd * kw * kh).pow(1.0 / norm_type)
+
+
 def _unpool_output_size(input, kernel_size, stride, padding, output_size):
     input_size = tuple(input.shape)
     default_size = [(input_size[-len(kernel_size) + d] - 1) * stride[d] + kernel_size[d] - 2 * padding[d]
@@ -58,24 +66,30 @@ def _unpool_output_size(input, kernel_size, stride, padding, output_size):
     return output_size
 
 
-def _max_unpool2d(input, indices, output_size):
-    """Scatter input's values into zeros of output_size's spatial shape at
-    the flat positions indices holds (max_pool2d's return_indices)."""
-    if input.dim() not in (3, 4):
-        raise RuntimeError(f"Input to max_unpooling2d should be a 3d or 4d Tensor, but got a tensor with "
-                           f"{input.dim()} dimensions.")
+def _max_unpool(input, indices, output_size):
+    """Scatter input's values into zeros of output_size's spatial shape (2
+    or 3 dims) at the flat positions indices holds (max_pool2d/3d's
+    return_indices)."""
+    spatial = len(output_size)
+    if input.dim() not in (spatial + 1, spatial + 2):
+        raise RuntimeError(f"Input to max_unpooling{spatial}d should be a {spatial + 1}d or {spatial + 2}d Tensor, "
+                           f"but got a tensor with {input.dim()} dimensions.")
     if tuple(indices.shape) != tuple(input.shape):
         raise RuntimeError(f"Expected shape of indices to be same as that of the input tensor "
                            f"({list(input.shape)}) but got indices tensor with shape: {list(indices.shape)}")
-    height, width = output_size
-    lead = tuple(input.shape[:-2])
+    volume = 1
+    for size in output_size:
+        volume *= size
+    lead = tuple(input.shape[:-spatial])
     flat_indices = indices.reshape(*lead, -1)
-    if flat_indices.numel() and (int(flat_indices.min()) < 0 or int(flat_indices.max()) >= height * width):
-        bad = int(flat_indices.max()) if int(flat_indices.max()) >= height * width else int(flat_indices.min())
-        raise RuntimeError(f"Found an invalid max index: {bad} (output volumes are of size {height}x{width}")
-    out = cgrad.zeros(*lead, height * width, dtype=input.dtype)
+    if flat_indices.numel() and (int(flat_indices.min()) < 0 or int(flat_indices.max()) >= volume):
+        bad = int(flat_indices.max()) if int(flat_indices.max()) >= volume else int(flat_indices.min())
+        # PyTorch's 3-d text closes its parenthesis, its 2-d text does not
+        raise RuntimeError(f"Found an invalid max index: {bad} (output volumes are of size "
+                           f"{'x'.join(str(size) for size in output_size)}{')' if spatial == 3 else ''}")
+    out = cgrad.zeros(*lead, volume, dtype=input.dtype)
     out = out.scatter(-1, flat_indices, input.reshape(*lead, -1))
-    return named(out.view(*lead, height, width), "MaxUnpool2DBackward0")
+    return named(out.view(*lead, *output_size), f"MaxUnpool{spatial}DBackward0")
 
 
 def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
@@ -83,14 +97,21 @@ def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_siz
     stride = _single(stride) if stride is not None else kernel_size
     padding = _single(padding)
     size = list(_unpool_output_size(input, kernel_size, stride, padding, output_size)) + [1]
-    return _max_unpool2d(input.unsqueeze(-1), indices.unsqueeze(-1), size).squeeze(-1)
+    return _max_unpool(input.unsqueeze(-1), indices.unsqueeze(-1), size).squeeze(-1)
 
 
 def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
     kernel_size = _pair(kernel_size)
     stride = _pair(stride) if stride is not None else kernel_size
     padding = _pair(padding)
-    return _max_unpool2d(input, indices, _unpool_output_size(input, kernel_size, stride, padding, output_size))
+    return _max_unpool(input, indices, _unpool_output_size(input, kernel_size, stride, padding, output_size))
+
+
+def max_unpool3d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    kernel_size = _triple(kernel_size)
+    stride = _triple(stride) if stride is not None else kernel_size
+    padding = _triple(padding)
+    return _max_unpool(input, indices, _unpool_output_size(input, kernel_size, stride, padding, output_size))
 
 
 # --- normalisation, distances ------------------------------------------------------

@@ -619,10 +619,10 @@ __all__ += ["rms_norm"]
 from cgrad.nn._conv_transpose import conv_transpose1d, conv_transpose2d  # noqa: E402
 __all__ += ["conv_transpose1d", "conv_transpose2d"]
 from cgrad.nn._functional_extras import (  # noqa: E402
-    dropout3d, feature_alpha_dropout, local_response_norm, lp_pool1d, lp_pool2d, max_unpool1d, max_unpool2d,
-    multi_margin_loss, multilabel_margin_loss, pdist, relu_, triplet_margin_with_distance_loss)
-__all__ += ["dropout3d", "feature_alpha_dropout", "local_response_norm", "lp_pool1d", "lp_pool2d", "max_unpool1d",
-            "max_unpool2d", "multi_margin_loss", "multilabel_margin_loss", "pdist", "relu_",
+    dropout3d, feature_alpha_dropout, local_response_norm, lp_pool1d, lp_pool2d, lp_pool3d, max_unpool1d,
+    max_unpool2d, max_unpool3d, multi_margin_loss, multilabel_margin_loss, pdist, relu_, triplet_margin_with_distance_loss)
+__all__ += ["dropout3d", "feature_alpha_dropout", "local_response_norm", "lp_pool1d", "lp_pool2d", "lp_pool3d",
+            "max_unpool1d", "max_unpool2d", "max_unpool3d", "multi_margin_loss", "multilabel_margin_loss", "pdist", "relu_",
             "triplet_margin_with_distance_loss"]
 from cgrad.nn._functional_3d import *  # noqa: E402,F401,F403  (conv3d, conv_transpose3d, 3-D pools, grid_sample)
 from cgrad.nn._functional_3d import __all__ as _functional_3d_all  # noqa: E402

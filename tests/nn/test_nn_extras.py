@@ -34,6 +34,22 @@ CASES = {
         *F.max_pool2d(x4, 2, return_indices=True), 2, output_size=(9, 9)),
     "max_unpool2d output_size length": lambda F, L, x3, x4, r, s: F.max_unpool2d(
         *F.max_pool2d(x4, 2, return_indices=True), 2, output_size=(4,)),
+    "lp_pool3d": lambda F, L, x3, x4, r, s: F.lp_pool3d(x4.reshape(1, 2, 2, 4, 4).abs() + 0.1, 2, 2),
+    "lp_pool3d stride ceil": lambda F, L, x3, x4, r, s: F.lp_pool3d(
+        x4.reshape(1, 2, 2, 4, 4).abs() + 0.1, 1.5, (1, 2, 3), 1, ceil_mode=True),
+    "max_unpool3d": lambda F, L, x3, x4, r, s: F.max_unpool3d(
+        *F.max_pool3d(x4.reshape(1, 2, 2, 4, 4), 2, return_indices=True), 2),
+    "max_unpool3d unbatched": lambda F, L, x3, x4, r, s: F.max_unpool3d(
+        *F.max_pool3d(x4.reshape(2, 2, 4, 4), 2, return_indices=True), 2),
+    "max_unpool3d output_size": lambda F, L, x3, x4, r, s: F.max_unpool3d(
+        *F.max_pool3d(x4.reshape(1, 2, 2, 4, 4), 2, return_indices=True), 2, output_size=(3, 5, 5)),
+    "max_unpool3d stride padding": lambda F, L, x3, x4, r, s: F.max_unpool3d(
+        *F.max_pool3d(x4.reshape(1, 1, 4, 4, 4), 3, 2, 1, return_indices=True), 3, 2, 1, output_size=(4, 4, 4)),
+    "max_unpool3d index out of range": lambda F, L, x3, x4, r, s: F.max_unpool3d(
+        x4.reshape(1, 2, 2, 4, 4)[:, :1, :1, :1, :1], L.tensor([[[[[8]]]]]), 2),
+    "max_unpool3d bad dims": lambda F, L, x3, x4, r, s: F.max_unpool3d(x3, (x3 * 0).long(), 2),
+    "max_unpool3d bad output_size": lambda F, L, x3, x4, r, s: F.max_unpool3d(
+        *F.max_pool3d(x4.reshape(1, 2, 2, 4, 4), 2, return_indices=True), 2, output_size=(3, 5)),
     "local_response_norm": lambda F, L, x3, x4, r, s: F.local_response_norm(x3, 2),
     "local_response_norm 4-d": lambda F, L, x3, x4, r, s: F.local_response_norm(x4, 3, 0.1, 0.5, 2.0),
     "local_response_norm 2-d": lambda F, L, x3, x4, r, s: F.local_response_norm(r, 2),
@@ -114,6 +130,8 @@ MODULES = {
     "LPPool2d": lambda nn: nn.LPPool2d(1.5, (2, 2), 1, ceil_mode=True),
     "MaxUnpool1d": lambda nn: nn.MaxUnpool1d(2),
     "MaxUnpool2d": lambda nn: nn.MaxUnpool2d(3, 2, 1),
+    "LPPool3d": lambda nn: nn.LPPool3d(2, (2, 1, 2), 1, ceil_mode=True),
+    "MaxUnpool3d": lambda nn: nn.MaxUnpool3d(2),
     "LocalResponseNorm": lambda nn: nn.LocalResponseNorm(3, k=2.0),
     "Dropout3d": lambda nn: nn.Dropout3d(0.2),
     "FeatureAlphaDropout": lambda nn: nn.FeatureAlphaDropout(0.1, inplace=True),
@@ -167,6 +185,8 @@ def test_buffer_registers_like_torch():
     lambda F, x, r, s: F.multi_margin_loss(s * 0.3, cgrad.tensor([0, 1, 3]), p=2),
     lambda F, x, r, s: F.multilabel_margin_loss(s * 0.3, cgrad.tensor([[0, 1, -1, 0], [3, -1, 0, 0], [1, 2, 3, 0]])),
     lambda F, x, r, s: F.max_unpool1d(*F.max_pool1d(x, 2, return_indices=True), 2),
+    lambda F, x, r, s: F.lp_pool3d(x.reshape(1, 3, 2, 3, 2).abs() + 0.5, 2, 2),
+    lambda F, x, r, s: F.max_unpool3d(*F.max_pool3d(x.reshape(1, 1, 3, 2, 6), 2, return_indices=True), 2),
 ])
 def test_gradcheck(fn):
     """float64 finite differences (first and second order), without torch."""

@@ -75,13 +75,13 @@ __all__ += ["RMSNorm"]
 from cgrad.nn.modules.conv import ConvTranspose1d, ConvTranspose2d
 _LAYERS += ["ConvTranspose1d", "ConvTranspose2d"]
 __all__ += ["ConvTranspose1d", "ConvTranspose2d"]
-from cgrad.nn.modules.pooling import LPPool1d, LPPool2d, MaxUnpool1d, MaxUnpool2d
+from cgrad.nn.modules.pooling import LPPool1d, LPPool2d, LPPool3d, MaxUnpool1d, MaxUnpool2d, MaxUnpool3d
 from cgrad.nn.modules.dropout import Dropout3d, FeatureAlphaDropout
 from cgrad.nn.modules.loss import MultiLabelMarginLoss, MultiMarginLoss, NLLLoss2d, TripletMarginWithDistanceLoss
 from cgrad.nn.modules.normalization import LocalResponseNorm
-_LAYERS += ["LPPool1d", "LPPool2d", "MaxUnpool1d", "MaxUnpool2d", "Dropout3d", "FeatureAlphaDropout",
+_LAYERS += ["LPPool1d", "LPPool2d", "LPPool3d", "MaxUnpool1d", "MaxUnpool2d", "MaxUnpool3d", "Dropout3d", "FeatureAlphaDropout",
             "LocalResponseNorm"]
-__all__ += ["LPPool1d", "LPPool2d", "MaxUnpool1d", "MaxUnpool2d", "Dropout3d", "FeatureAlphaDropout",
+__all__ += ["LPPool1d", "LPPool2d", "LPPool3d", "MaxUnpool1d", "MaxUnpool2d", "MaxUnpool3d", "Dropout3d", "FeatureAlphaDropout",
             "MultiMarginLoss", "MultiLabelMarginLoss", "TripletMarginWithDistanceLoss", "LocalResponseNorm", "NLLLoss2d"]
 from cgrad.nn.modules.volumetric import (AdaptiveAvgPool3d, AdaptiveMaxPool3d, AvgPool3d, BatchNorm3d, Conv3d,
                                          ConvTranspose3d, InstanceNorm3d, MaxPool3d)
