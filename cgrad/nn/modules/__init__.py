@@ -101,3 +101,6 @@ _LAYERS += ["LazyBatchNorm1d", "LazyBatchNorm2d", "LazyBatchNorm3d", "LazyInstan
             "LazyInstanceNorm3d"]
 __all__ += ["LazyBatchNorm1d", "LazyBatchNorm2d", "LazyBatchNorm3d", "LazyInstanceNorm1d", "LazyInstanceNorm2d",
             "LazyInstanceNorm3d"]
+from cgrad.nn.modules.adaptive import AdaptiveLogSoftmaxWithLoss  # noqa: E402
+_LAYERS += ["AdaptiveLogSoftmaxWithLoss"]
+__all__ += ["AdaptiveLogSoftmaxWithLoss"]
