@@ -13,8 +13,9 @@ from cgrad.optim.rmsprop import RMSprop
 from cgrad.optim.sgd import SGD
 from cgrad.optim.asgd import ASGD
 from cgrad.optim.rprop import Rprop
+from cgrad.optim.adafactor import Adafactor
 from cgrad.optim import lr_scheduler
 from cgrad.optim import swa_utils
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "NAdam", "RAdam",
-           "LBFGS", "Rprop", "ASGD", "lr_scheduler", "swa_utils"]
+           "LBFGS", "Rprop", "ASGD", "Adafactor", "lr_scheduler", "swa_utils"]
