@@ -629,3 +629,9 @@ from cgrad.nn._functional_3d import __all__ as _functional_3d_all  # noqa: E402
 __all__ += _functional_3d_all
 __all__ += ["max_pool1d_with_indices", "max_pool2d_with_indices", "adaptive_max_pool1d_with_indices",
             "adaptive_max_pool2d_with_indices"]
+from cgrad.nn._ctc_loss import ctc_loss  # noqa: E402
+__all__ += ["ctc_loss"]
+from cgrad.nn._fractional_max_pool import (fractional_max_pool2d, fractional_max_pool2d_with_indices,  # noqa: E402
+                                           fractional_max_pool3d, fractional_max_pool3d_with_indices)
+__all__ += ["fractional_max_pool2d", "fractional_max_pool2d_with_indices", "fractional_max_pool3d",
+            "fractional_max_pool3d_with_indices"]

@@ -104,3 +104,8 @@ __all__ += ["LazyBatchNorm1d", "LazyBatchNorm2d", "LazyBatchNorm3d", "LazyInstan
 from cgrad.nn.modules.adaptive import AdaptiveLogSoftmaxWithLoss  # noqa: E402
 _LAYERS += ["AdaptiveLogSoftmaxWithLoss"]
 __all__ += ["AdaptiveLogSoftmaxWithLoss"]
+from cgrad.nn.modules.loss import CTCLoss  # noqa: E402
+__all__ += ["CTCLoss"]
+from cgrad.nn.modules.pooling import FractionalMaxPool2d, FractionalMaxPool3d  # noqa: E402
+_LAYERS += ["FractionalMaxPool2d", "FractionalMaxPool3d"]
+__all__ += ["FractionalMaxPool2d", "FractionalMaxPool3d"]
