@@ -735,7 +735,7 @@ _LAZY_ATTRIBUTES = {
     "max_pool3d": "cgrad._functional_aliases",
     "grid_sampler": "cgrad.nn._grid_sample",
     "affine_grid_generator": "cgrad.nn._grid_sample",
-    "ctc_loss": "cgrad.nn._ctc_loss",
+    "ctc_loss": "cgrad._functional_aliases",
 }
 
 

@@ -103,3 +103,11 @@ def max_pool3d(input, kernel_size, stride=(), padding=0, dilation=1, ceil_mode=F
 
 
 __all__ += ["conv3d", "conv_transpose3d", "max_pool3d"]
+
+
+def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reduction=0, zero_infinity=False):
+    # the reduction is an enum here (0 none, 1 mean, 2 sum); left out it is none, as PyTorch's binding gives
+    return F.ctc_loss(log_probs, targets, input_lengths, target_lengths, blank, reduction, zero_infinity)
+
+
+__all__ += ["ctc_loss"]
