@@ -23,3 +23,5 @@ from cgrad.nn.utils.memory_format import (convert_conv2d_weight_memory_format,  
 __all__ += ["fusion", "init", "memory_format", "stateless", "fuse_conv_bn_eval", "fuse_conv_bn_weights",
             "fuse_linear_bn_eval", "fuse_linear_bn_weights", "skip_init", "convert_conv2d_weight_memory_format",
             "convert_conv3d_weight_memory_format"]
+from cgrad.nn.utils import prune  # noqa: E402
+__all__ += ["prune"]
