@@ -46,7 +46,9 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
         else:
             dead = None
     spec = AttentionSpec(bias, dead, scale_factor, groups)
-    if dropout_p == 0.0 and _takes_cpu_flash(query, key, value, attn_mask, dropout_p, enable_gqa):
+    from cgrad.nn.attention import _choose_cpu_kernel      # the backend switches (sdpa_kernel)
+    flash_applies = dropout_p == 0.0 and _takes_cpu_flash(query, key, value, attn_mask, dropout_p, enable_gqa)
+    if _choose_cpu_kernel(flash_applies, _why_not_flash(query, key, value)):
         return flash_attention(query, key, value, spec)
     if dropout_p == 0.0:
         return attention_math(query, key, value, spec)[0]
@@ -60,6 +62,13 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
         weights = weights.masked_fill(dead, 0.0)
     weights = F.dropout(weights, dropout_p, True)
     return cgrad.matmul(weights, value)
+
+
+def _why_not_flash(query, key, value):
+    if query.dim() != 4 or key.dim() != 4 or value.dim() != 4:
+        return (f"All fused kernels requires query, key and value to be 4 dimensional, but got Query dim: "
+                f"{query.dim()}, Key dim: {key.dim()}, Value dim: {value.dim()} instead.")
+    return None
 
 
 def _takes_cpu_flash(query, key, value, attn_mask, dropout_p, enable_gqa):
