@@ -656,6 +656,7 @@ _LAZY_ATTRIBUTES = {
     "scalar_tensor": "cgrad._factories_extra",
     "range": "cgrad._factories_extra",
     "empty_strided": "cgrad._factories_extra",
+    "frombuffer": "cgrad._factories_extra",
     # copying forms of the view ops (*_copy, *_scatter, unsafe_split)
     "alias_copy": "cgrad._ops_view_copies",
     "as_strided_copy": "cgrad._ops_view_copies",

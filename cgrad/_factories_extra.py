@@ -1,6 +1,7 @@
 """PyTorch's less common factories: the spectral windows (hann, hamming,
 blackman, bartlett, kaiser), scalar_tensor, the deprecated inclusive
-range, and empty_strided.
+range, empty_strided, and frombuffer (a tensor over the memory of any
+object with the buffer protocol).
 
 A window is a whole-array formula: numpy evaluates it in float64 and the
 result is cast once to the requested dtype (PyTorch evaluates in that
@@ -15,7 +16,7 @@ import numpy as np
 from cgrad import _C
 
 __all__ = ["hann_window", "hamming_window", "blackman_window", "bartlett_window", "kaiser_window",
-           "scalar_tensor", "range", "empty_strided"]
+           "scalar_tensor", "range", "empty_strided", "frombuffer"]
 
 # How PyTorch's TensorOptions prints a dtype in the window functions' error.
 _CPP_DTYPE_NAMES = {"int64": "long int", "int32": "int", "int16": "short int", "int8": "signed char",
@@ -121,3 +122,42 @@ def empty_strided(size, stride, *, dtype=None, layout=None, device=None, pin_mem
     base = _C.empty(extent, dtype=dtype)
     result = base.as_strided(size, stride) if extent else _C.empty(size, dtype=dtype)
     return result.requires_grad_() if requires_grad else result
+
+
+_warned_read_only_buffer = False
+
+
+def frombuffer(buffer, *, dtype, count=-1, offset=0, requires_grad=False):
+    """A 1-D tensor sharing `buffer`'s memory: `count` elements of `dtype`
+    (all that fit when -1) from byte `offset`."""
+    global _warned_read_only_buffer
+    try:
+        view = memoryview(buffer)
+    except TypeError:
+        raise ValueError("object does not implement Python buffer protocol.") from None
+    length = view.nbytes
+    itemsize = dtype.itemsize
+    if length <= 0 or count == 0:
+        raise ValueError(f"both buffer length ({length}) and count ({count}) must not be 0")
+    if not 0 <= offset < length:
+        raise ValueError(f"offset ({offset} bytes) must be non-negative and no greater than buffer length ({length} "
+                         "bytes) minus 1")
+    if count < 0:
+        if (length - offset) % itemsize != 0:
+            raise ValueError(f"buffer length ({length - offset} bytes) after offset ({offset} bytes) must be a "
+                             f"multiple of element size ({itemsize})")
+        count = (length - offset) // itemsize
+    elif offset + count * itemsize > length:
+        raise ValueError(f"requested buffer length ({count} * {itemsize} bytes) after offset ({offset} bytes) must "
+                         f"not be greater than actual buffer length ({length} bytes)")
+    array = np.frombuffer(view.cast("B"), dtype=np.dtype(str(dtype).rsplit(".", 1)[-1]), count=count, offset=offset)
+    if view.readonly and not _warned_read_only_buffer:
+        _warned_read_only_buffer = True
+        warnings.warn("The given buffer is not writable, and PyTorch does not support non-writable tensors. This "
+                      "means you can write to the underlying (supposedly non-writable) buffer using the tensor. You "
+                      "may want to copy the buffer to protect its data or make it writable before converting it to a "
+                      "tensor. This type of warning will be suppressed for the rest of this program.", stacklevel=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")     # numpy's own not-writable text: the buffer's was given above
+        tensor = _C.from_numpy(array)
+    return tensor.requires_grad_(requires_grad) if requires_grad else tensor
