@@ -400,7 +400,10 @@ cdef tuple LAZY_IMPORTED_MODULES_METHODS = (
     # installed by cgrad/_ops_scatter_reduce.py
     "scatter_reduce", "scatter_reduce_", "index_reduce", "index_reduce_",
     # installed from cgrad/_linalg_torch_level.py
-    "lu", "triangular_solve", "geqrf", "ormqr", "vdot", "diagflat")
+    "lu", "triangular_solve", "geqrf", "ormqr", "vdot", "diagflat",
+    # installed by cgrad/_tensor_legacy_methods.py
+    "solve", "lstsq", "eig", "symeig", "resize", "resize_as", "nonzero_static", "new_empty_strided", "dim_order",
+    "const_data_ptr", "to_dense", "prelu", "is_shared", "volatile")
 
 
 cdef class LazyTensorMethod:
