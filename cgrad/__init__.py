@@ -735,6 +735,8 @@ _LAZY_ATTRIBUTES = {
     "max_pool3d": "cgrad._functional_aliases",
     "grid_sampler": "cgrad.nn._grid_sample",
     "affine_grid_generator": "cgrad.nn._grid_sample",
+    "igamma": "cgrad._special_igamma",
+    "igammac": "cgrad._special_igamma",
 }
 
 

@@ -38,7 +38,7 @@ def unary_operand(fname, input):
 
 def invalid_combination(fname, a, b, names):
     first, second = names
-    return TypeError(f"special_{fname}() received an invalid combination of arguments - got "
+    return TypeError(f"{fname}() received an invalid combination of arguments - got "
                      f"({typename(a)}, {typename(b)}), but expected one of:\n"
                      f" * (Tensor {first}, Tensor {second}, *, Tensor out = None)\n"
                      f" * (Number {'self' if first == 'input' else first}, Tensor {second}, *, Tensor out = None)\n"
@@ -46,7 +46,8 @@ def invalid_combination(fname, a, b, names):
 
 
 def check_pair(fname, a, b, names, numbers_allowed=True):
-    """PyTorch's argument errors for (Tensor, Tensor | Number) signatures."""
+    """PyTorch's argument errors for (Tensor, Tensor | Number) signatures
+    (fname as PyTorch names the function there: special_zeta, igamma)."""
     if numbers_allowed:
         if not ((isinstance(a, _Tensor) and (isinstance(b, _Tensor) or is_number(b)))
                 or (is_number(a) and isinstance(b, _Tensor))):
@@ -54,7 +55,7 @@ def check_pair(fname, a, b, names, numbers_allowed=True):
         return
     for position, (value, name) in enumerate(zip((a, b), names), 1):
         if not isinstance(value, _Tensor):
-            raise TypeError(f"special_{fname}(): argument '{name}' (position {position}) must be Tensor, "
+            raise TypeError(f"{fname}(): argument '{name}' (position {position}) must be Tensor, "
                             f"not {typename(value)}")
 
 

@@ -70,7 +70,7 @@ def _recur(x, n, p, q, step, stop_at_nan=True):
 
 def _polynomial(fname, compute):
     def fn(x, n, *, out=None):
-        check_pair(fname, x, n, ("x", "n"))
+        check_pair("special_" + fname, x, n, ("x", "n"))
         dtype = kernel_dtype(fname, pair_dtype(x, n))
         work = numpy_dtype(dtype)
         xv, nv = pair_values(x, n, work)
