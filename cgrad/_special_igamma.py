@@ -205,6 +205,7 @@ _ASYMPTOTIC_D = (
      1.1220095449981468, -7.6052379926149916e-1, 3.6262236505085254e-1, 2.216867741940747e-1,
      4.8683443692930507e-1),
 )
+_D = np.array(_ASYMPTOTIC_D)
 
 
 def _elementwise(op, values):
@@ -287,18 +288,19 @@ def _asymptotic(a, x, lower):
     etapow = [np.ones_like(eta)]
     for _ in range(24):
         etapow.append(eta * etapow[-1])
+    etapow = np.array(etapow)
     total, afac = np.zeros_like(a), np.ones_like(a)
     absoldterm = np.full_like(a, np.inf)
     going = np.ones(a.shape, bool)
-    for row in _ASYMPTOTIC_D:
-        ck = np.full_like(a, row[0])
-        summing = going.copy()
-        for coefficient, power in zip(row[1:], etapow[1:]):
-            ckterm = coefficient * power
-            ck = np.where(summing, ck + ckterm, ck)
-            summing &= ~(np.abs(ckterm) < _MACHEP * np.abs(ck))
-            if not summing.any():
-                break
+    columns = np.arange(a.size)
+    for row in _D:
+        # c_k = sum_n d[k][n] eta^n, added in order until a term is below
+        # epsilon of the partial sum (cumsum adds in the same order)
+        terms = row[:, None] * etapow
+        partial = np.cumsum(terms, axis=0)
+        small = np.abs(terms[1:]) < _MACHEP * np.abs(partial[1:])
+        stop = np.where(small.any(axis=0), small.argmax(axis=0) + 1, len(row) - 1)
+        ck = partial[stop, columns]
         term = ck * afac
         absterm = np.abs(term)
         going &= ~(absterm > absoldterm)
