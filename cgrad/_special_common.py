@@ -72,7 +72,9 @@ def pair_values(a, b, work_dtype):
 
 
 def numpy_dtype(dtype):
-    return {_C.float64: np.float64, _C.float32: np.float32, _C.float16: np.float16}[dtype]
+    if dtype == _C.float64:
+        return np.float64
+    return np.float32 if dtype == _C.float32 else np.float16
 
 
 def result_tensor(values, dtype):

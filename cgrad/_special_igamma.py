@@ -251,31 +251,37 @@ def _prefactor(a, x):
 def _lower_series(a, x):
     """P(a, x) by its power series (DLMF 8.11.4)."""
     ax = _prefactor(a, x)
-    r, c, ans = a.copy(), np.ones_like(a), np.ones_like(a)
-    active = np.flatnonzero(ax != 0)
+    ans = np.ones_like(a)
+    index = np.flatnonzero(ax != 0)
+    r, c, total, xs = a[index], np.ones(index.size), np.ones(index.size), x[index]
     for _ in range(_MAXITER):
-        if not active.size:
+        if not index.size:
             break
-        r[active] += 1.0
-        c[active] *= x[active] / r[active]
-        ans[active] += c[active]
-        active = active[~(c[active] <= _MACHEP * ans[active])]
+        r = r + 1.0
+        c = c * xs / r
+        total = total + c
+        ans[index] = total
+        keep = ~(c <= _MACHEP * total)
+        index, r, c, total, xs = index[keep], r[keep], c[keep], total[keep], xs[keep]
     return np.where(ax == 0, 0.0, ans * ax / a)
 
 
 def _upper_series(a, x):
     """Q(a, x) for small x (DLMF 8.7.3), avoiding the cancellation of 1 - P."""
-    fac, total = np.ones_like(a), np.zeros_like(a)
-    active = np.arange(a.size)
+    sums = np.zeros_like(a)
+    index = np.arange(a.size)
+    fac, total, xs, As = np.ones(a.size), np.zeros(a.size), x.copy(), a.copy()
     for n in range(1, _MAXITER):
-        if not active.size:
+        if not index.size:
             break
-        fac[active] *= -x[active] / n
-        term = fac[active] / (a[active] + n)
-        total[active] += term
-        active = active[~(np.abs(term) <= _MACHEP * np.abs(total[active]))]
+        fac = fac * (-xs / n)
+        term = fac / (As + n)
+        total = total + term
+        sums[index] = total
+        keep = ~(np.abs(term) <= _MACHEP * np.abs(total))
+        index, fac, total, xs, As = index[keep], fac[keep], total[keep], xs[keep], As[keep]
     logx = np.log(x)
-    return -np.expm1(a * logx - _lgamma(1 + a)) - np.exp(a * logx - _lgamma(a)) * total
+    return -np.expm1(a * logx - _lgamma(1 + a)) - np.exp(a * logx - _lgamma(a)) * sums
 
 
 def _asymptotic(a, x, lower):
@@ -317,35 +323,31 @@ def _continued_fraction(a, x):
     """Q(a, x) by its continued fraction (DLMF 8.9.2)."""
     big, biginv = 4.503599627370496e15, 2.22044604925031308085e-16
     ax = _prefactor(a, x)
-    y = 1.0 - a
-    z = x + y + 1.0
-    c = np.zeros_like(a)
-    pkm2, qkm2, pkm1 = np.ones_like(a), x.copy(), x + 1.0
-    qkm1 = z * x
-    ans = pkm1 / qkm1
-    active = np.flatnonzero(ax != 0)
+    z0 = x + (1.0 - a) + 1.0
+    ans = (x + 1.0) / (z0 * x)
+    index = np.flatnonzero(ax != 0)
+    y, z, c = (1.0 - a)[index], z0[index], np.zeros(index.size)
+    pkm2, qkm2, pkm1, qkm1 = np.ones(index.size), x[index], (x + 1.0)[index], (z0 * x)[index]
+    current = ans[index]
     for _ in range(_MAXITER):
-        if not active.size:
+        if not index.size:
             break
-        i = active
-        c[i] += 1.0
-        y[i] += 1.0
-        z[i] += 2.0
-        yc = y[i] * c[i]
-        pk = pkm1[i] * z[i] - pkm2[i] * yc
-        qk = qkm1[i] * z[i] - qkm2[i] * yc
+        c = c + 1.0
+        y = y + 1.0
+        z = z + 2.0
+        yc = y * c
+        pk = pkm1 * z - pkm2 * yc
+        qk = qkm1 * z - qkm2 * yc
         nonzero = qk != 0
-        r = np.where(nonzero, pk / np.where(nonzero, qk, 1.0), ans[i])
-        t = np.where(nonzero, np.abs((ans[i] - r) / r), 1.0)
-        ans[i] = r
-        pkm2[i], pkm1[i], qkm2[i], qkm1[i] = pkm1[i], pk, qkm1[i], qk
-        rescale = np.abs(pk) > big
-        scale = np.where(rescale, biginv, 1.0)
-        pkm2[i] *= scale
-        pkm1[i] *= scale
-        qkm2[i] *= scale
-        qkm1[i] *= scale
-        active = i[~(t <= _MACHEP)]
+        r = np.where(nonzero, pk / np.where(nonzero, qk, 1.0), current)
+        t = np.where(nonzero, np.abs((current - r) / r), 1.0)
+        current = r
+        ans[index] = current
+        scale = np.where(np.abs(pk) > big, biginv, 1.0)
+        pkm2, pkm1, qkm2, qkm1 = pkm1 * scale, pk * scale, qkm1 * scale, qk * scale
+        keep = ~(t <= _MACHEP)
+        index, y, z, c, current = index[keep], y[keep], z[keep], c[keep], current[keep]
+        pkm2, pkm1, qkm2, qkm1 = pkm2[keep], pkm1[keep], qkm2[keep], qkm1[keep]
     return np.where(ax == 0, 0.0, ans * ax)
 
 
