@@ -9,7 +9,7 @@ The three signatures record SpecialZetaBackward0 (tensor, tensor), 1
 import numpy as np
 
 from cgrad import _C
-from cgrad._op_support import attach, forward_ad_not_implemented
+from cgrad._op_support import attach, check_int, check_tensor, forward_ad_not_implemented
 from cgrad._ops_numeric_extras import mvlgamma
 from cgrad._special_common import check_pair, kernel_dtype, pair_values, result_tensor, with_out
 
@@ -100,4 +100,6 @@ def zeta(input, other, *, out=None):
 
 def multigammaln(input, p, *, out=None):
     """torch.special.multigammaln: mvlgamma(input, p)."""
+    check_tensor(input, "special_multigammaln")
+    p = check_int(p, "special_multigammaln", "p", 2)
     return with_out("multigammaln", mvlgamma(input, p), out)

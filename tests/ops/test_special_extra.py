@@ -363,6 +363,8 @@ API_CASES = {
     "igammac_requires_grad": lambda T: T.igammac(T.tensor([1.0]), T.tensor([2.0], requires_grad=True)),
     "multigammaln": lambda T: T.special.multigammaln(T.tensor([2.5, 3.0], requires_grad=True), 3),
     "multigammaln_p0": lambda T: T.special.multigammaln(T.tensor([2.5]), 0),
+    "multigammaln_number": lambda T: T.special.multigammaln(1.0, 2),
+    "multigammaln_float_p": lambda T: T.special.multigammaln(T.tensor([3.0]), 2.5),
     "multigammaln_out": lambda T: T.special.multigammaln(T.tensor([2.5]), 2, out=T.empty(1, dtype=T.float64)),
 }
 
