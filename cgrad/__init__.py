@@ -737,6 +737,8 @@ _LAZY_ATTRIBUTES = {
     "grid_sampler": "cgrad.nn._grid_sample",
     "affine_grid_generator": "cgrad.nn._grid_sample",
     "ctc_loss": "cgrad._functional_aliases",
+    "igamma": "cgrad._special_igamma",
+    "igammac": "cgrad._special_igamma",
 }
 
 

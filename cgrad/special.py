@@ -116,3 +116,20 @@ def softmax(input, dim, *, dtype=None):
 def log_softmax(input, dim, *, dtype=None):
     _need_tensor("log_softmax", input)
     return _C.log_softmax(input, dim, dtype=dtype)
+
+
+# the rest of torch.special: zeta and the incomplete gammas, the Bessel and
+# Airy functions, the orthogonal polynomials (pure-Python modules of their own)
+from cgrad._special_zeta import multigammaln, zeta  # noqa: E402
+from cgrad._special_igamma import gammainc, gammaincc  # noqa: E402
+from cgrad._special_bessel import (  # noqa: E402
+    airy_ai, bessel_j0, bessel_j1, bessel_y0, bessel_y1, modified_bessel_i0, modified_bessel_i1, modified_bessel_k0,
+    modified_bessel_k1, scaled_modified_bessel_k0, scaled_modified_bessel_k1, spherical_bessel_j0)
+from cgrad._special_polynomials import (  # noqa: E402
+    chebyshev_polynomial_t, chebyshev_polynomial_u, chebyshev_polynomial_v, chebyshev_polynomial_w,
+    hermite_polynomial_h, hermite_polynomial_he, laguerre_polynomial_l, legendre_polynomial_p,
+    shifted_chebyshev_polynomial_t, shifted_chebyshev_polynomial_u, shifted_chebyshev_polynomial_v,
+    shifted_chebyshev_polynomial_w)
+from cgrad import _special_bessel, _special_polynomials  # noqa: E402
+
+__all__ += ["zeta", "multigammaln", "gammainc", "gammaincc"] + _special_bessel.__all__ + _special_polynomials.__all__
