@@ -86,7 +86,7 @@ def _jvp_with_argnums(func, primals, tangents, argnums, *, strict=False, has_aux
     _non_empty_tensors(flat_tangents, "tangents")
     if _C._fw_is_active():
         return _nested_jvp(func, primals, diff_args, tangents, argnums, has_aux)
-    from cgrad.func import _Level, _outer_needs_graph
+    from cgrad.func import _Level, _outer_needs_graph, _under_vmap
     keep = _outer_needs_graph(primals, tangents)     # else results leave the transform detached
     from cgrad.func._levels import active_levels
     batched = bool(active_levels()) and _has_batched(flat_primals, flat_tangents)
@@ -100,7 +100,7 @@ def _jvp_with_argnums(func, primals, tangents, argnums, *, strict=False, has_aux
             new_args = _replace_args(primals, duals, argnums)
         else:
             new_args = duals
-        result = func(*new_args)
+        result = _under_vmap(func)(*new_args)
         aux = None
         if has_aux:
             if not (isinstance(result, tuple) and len(result) == 2):
