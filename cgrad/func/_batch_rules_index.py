@@ -85,8 +85,10 @@ def _positions_per_sample(level, index, length):
     if index.dim() > 1 or index.dtype not in INDEX_DTYPES:
         return None
     flat = index._value.reshape((index._value.shape[0], -1))
-    if flat.numel() and bool(((flat < 0) | (flat >= length)).any()):
-        return None
+    if flat.numel():
+        low, high = flat.aminmax()
+        if int(low) < 0 or int(high) >= length:
+            return None
     return flat
 
 
@@ -253,10 +255,36 @@ def _probe_item(item):
     return item
 
 
+def _placement_key(item):
+    """What of an index item decides where result dims go (not sizes)."""
+    if isinstance(item, Tensor):
+        return item.dim()
+    if item is None or item is Ellipsis:
+        return item
+    if isinstance(item, bool):
+        return "bool"
+    return "int" if isinstance(item, int) else "slice"
+
+
+_PERMUTATIONS = {}      # placement key -> (perm, logical result rank)
+
+
 def _result_permutation(items, rank, batch_item):
     """(perm, logical result rank): x_physical[(batch_item,) + items]
     permuted by perm has the batch dim first, then the logical result's dims
-    in order. batch_item is slice(None) or the batch's arange index."""
+    in order. batch_item is slice(None) or the batch's arange index. Cached
+    by what decides the placement (the probe costs a few small ops)."""
+    key = (tuple(_placement_key(i) for i in items), rank,
+           None if isinstance(batch_item, slice) else batch_item.dim())
+    known = _PERMUTATIONS.get(key)
+    if known is None:
+        if len(_PERMUTATIONS) > 1024:
+            _PERMUTATIONS.clear()
+        known = _PERMUTATIONS[key] = _probe_permutation(items, rank, batch_item)
+    return known
+
+
+def _probe_permutation(items, rank, batch_item):
     probe_items = tuple(_probe_item(i) for i in items)
     logical = tuple(cgrad.zeros(()).expand((1,) * rank)[probe_items].shape)
     if isinstance(batch_item, slice):
