@@ -98,7 +98,9 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
             warnings.warn(f"Input #{i} requires gradient and is not a double precision floating point "
                           "or complex. This check will likely fail if all the inputs are not of double "
                           "precision floating point or complex. ")
-        if not all(st > 0 or sz <= 1 for st, sz in zip(inputs[i].stride(), inputs[i].shape)):
+        # (an empty input has nothing to overlap: PyTorch refuses one whose
+        # strides are 0 too, as its tensors made from empty numpy arrays have)
+        if inputs[i].numel() and not all(st > 0 or sz <= 1 for st, sz in zip(inputs[i].stride(), inputs[i].shape)):
             raise RuntimeError(f"The {i}th input has a dimension with stride 0. gradcheck only supports inputs "
                                "that are non-overlapping to be able to compute the numerical gradients "
                                "correctly. You should call .contiguous on the input before passing it to "

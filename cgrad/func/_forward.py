@@ -69,7 +69,7 @@ def _plain(x, keep):
     return x if keep or not isinstance(x, Tensor) else x.detach()
 
 
-def _jvp_with_argnums(func, primals, tangents, argnums, *, strict=False, has_aux=False):
+def _jvp_with_argnums(func, primals, tangents, argnums, *, strict=False, has_aux=False, keep_graph=False):
     from cgrad.func import _replace_args, _slice_argnums
     if not isinstance(primals, tuple):
         raise RuntimeError(f"{JVP_STR}: Expected primals to be a tuple. E.g. it should be valid to call "
@@ -87,7 +87,9 @@ def _jvp_with_argnums(func, primals, tangents, argnums, *, strict=False, has_aux
     if _C._fw_is_active():
         return _nested_jvp(func, primals, diff_args, tangents, argnums, has_aux)
     from cgrad.func import _Level, _outer_needs_graph, _under_vmap
-    keep = _outer_needs_graph(primals, tangents)     # else results leave the transform detached
+    # else results leave the transform detached (keep_graph: never, as
+    # autograd.functional's forward-mode jacobian leaves them)
+    keep = keep_graph or _outer_needs_graph(primals, tangents)
     from cgrad.func._levels import active_levels
     batched = bool(active_levels()) and _has_batched(flat_primals, flat_tangents)
     with _Level(), fwAD.dual_level():
