@@ -1,6 +1,7 @@
 """cgrad.func: PyTorch's torch.func transforms that reverse mode can carry:
 grad, grad_and_value, vjp, jacrev, hessian, vmap, functional_call,
-stack_module_state.
+stack_module_state (and linearize, functionalize, debug_unwrap,
+replace_all_batch_norm_modules_ in cgrad/func/_utilities.py).
 
 PyTorch runs these on wrapped tensors with a nesting level each. cgrad has
 no levels; it emulates them with ordinary autograd: the differentiated
