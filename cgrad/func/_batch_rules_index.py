@@ -213,6 +213,7 @@ def _index_put(inplace):
         indices = tuple(_get_arg(args, kwargs, 1, "indices"))
         values = _get_arg(args, kwargs, 2, "values")
         accumulate = _get_arg(args, kwargs, 3, "accumulate", False)
+        _refuse_batched_mask(indices, level)
         if (not indices or any(not isinstance(i, Tensor) or _lower_level(i, level) or i.dtype == cgrad.bool
                                for i in indices) or not isinstance(values, Tensor)):
             return fallback(op.__name__, op, level, args, kwargs)
@@ -306,6 +307,18 @@ def _probe_permutation(items, rank, batch_item):
     return tuple(perm), len(logical)
 
 
+BOOL_MASK_ERROR = ("vmap: We do not support batching operators that can support dynamic shape. Attempting to "
+                   "batch over indexing with a boolean mask.")
+
+
+def _refuse_batched_mask(items, level):
+    """A boolean mask batched at the level selects a number of elements per
+    sample: PyTorch's vmap refuses it, for reads and writes alike."""
+    for i in items:
+        if _batched_at(i, level) and i.dtype == cgrad.bool:
+            raise RuntimeError(BOOL_MASK_ERROR)
+
+
 def _plain_items(items):
     """True when every item is one _probe_item knows (no lists, no masks)."""
     for i in items:
@@ -341,6 +354,7 @@ def _single_shared_advanced(items, level):
 @rule("__getitem__")
 def getitem_rule(op, level, args, kwargs):
     items = args[1] if isinstance(args[1], tuple) else (args[1],)
+    _refuse_batched_mask(items, level)
     if _batched_at(args[0], level) and _single_shared_advanced(items, level):
         return wrap(args[0]._value[(slice(None),) + items], level)
     if any(_lower_level(i, level) for i in items) or not _plain_items(items):
@@ -360,6 +374,7 @@ def getitem_rule(op, level, args, kwargs):
 def setitem_rule(op, level, args, kwargs):
     x, batched = unwrap(args[0], level)
     items = args[1] if isinstance(args[1], tuple) else (args[1],)
+    _refuse_batched_mask(items, level)
     if not batched:
         # a tensor in the index makes the write an index_put_, else a copy_
         name = "index_put_" if any(isinstance(i, (Tensor, list)) for i in items) else "inplace arithmetic"

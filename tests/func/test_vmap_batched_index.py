@@ -230,3 +230,64 @@ def test_conv_weight_per_sample_bad_shape_raises_the_ops_error():
     with pytest.raises(RuntimeError) as expected:
         cgrad.nn.functional.conv1d(x[0], w[0])
     assert re.sub(r"\d+", "N", str(caught.value)) == re.sub(r"\d+", "N", str(expected.value))
+
+
+MASK_REFUSED = [
+    ("getitem", lambda L, x, m: x[m]),
+    ("setitem", lambda L, x, m: _set(x * 1, (m,), 0.0)),
+    ("index_put", lambda L, x, m: x.index_put((m,), L.tensor(0.0, dtype=L.float64))),
+    ("getitem_shared_x", lambda L, x, m: x[m]),
+]
+
+
+@pytest.mark.parametrize("name,f", MASK_REFUSED, ids=[c[0] for c in MASK_REFUSED])
+def test_batched_bool_mask_refused_like_torch(name, f):
+    mask = X > 0
+    x, in_dims = (X1, (None, 0)) if name.endswith("shared_x") else (X, (0, 0))
+    with pytest.raises(RuntimeError) as caught:
+        cgrad.func.vmap(lambda x, m: f(cgrad, x, m), in_dims=in_dims)(cgrad.tensor(x), cgrad.tensor(mask))
+    assert "Attempting to batch over indexing with a boolean mask." in str(caught.value)
+    if torch is not None:
+        with pytest.raises(RuntimeError) as expected:
+            torch.func.vmap(lambda x, m: f(torch, x, m), in_dims=in_dims)(torch.tensor(x), torch.tensor(mask))
+        assert str(caught.value) == str(expected.value)
+
+
+CLASS_CASES = [
+    ("one_hot", lambda L, x, i: L.nn.functional.one_hot(i, 5).double() * x[:1, :1], [X, COLS[:, :, 0]], (0, 0)),
+    ("bucketize", lambda L, x, b: L.bucketize(x, b) * x, [X, np.array([-1.0, 0.0, 0.5, 2.0])], (0, None)),
+    ("bucketize_right", lambda L, x, b: L.bucketize(x, b, right=True).double() + x,
+     [X, np.array([-1.0, 0.0, 0.5, 2.0])], (0, None)),
+]
+
+
+@pytest.mark.parametrize("name,f,arrays,in_dims", CLASS_CASES, ids=[c[0] for c in CLASS_CASES])
+def test_class_and_bucket_ops(name, f, arrays, in_dims):
+    check_vmap(f, arrays, in_dims, grad=False)
+    # (torch.func's vmap(grad) of one_hot reads a value: the loop is the reference)
+    check_vmap(f, arrays, in_dims, against_torch=name != "one_hot")
+
+
+def test_one_hot_without_num_classes_refused_like_torch():
+    with pytest.raises(RuntimeError) as caught:
+        cgrad.func.vmap(lambda i: cgrad.nn.functional.one_hot(i))(cgrad.tensor(COLS[:, :, 0]))
+    assert str(caught.value) == ("When vmap-ing torch.nn.functional.one_hot, please provide an explicit positive "
+                                 "num_classes argument.")
+
+
+@pytest.mark.parametrize("name", ["multi_margin_loss", "multilabel_margin_loss"])
+def test_margin_losses_run_per_sample_as_torch(name):
+    """PyTorch has no batching rule for these either: both warn and loop."""
+    target = COLS[:, :, 0] if name == "multi_margin_loss" else np.where(
+        rng.random((B, 4, 5)) > 0.5, rng.integers(0, 5, (B, 4, 5)), -1)
+
+    def f(lib):
+        return lambda x, t: getattr(lib.nn.functional, name)(x, t)
+    with pytest.warns(UserWarning, match=f"aten::{name}"):
+        out = cgrad.func.vmap(f(cgrad))(cgrad.tensor(X), cgrad.tensor(target))
+    expected = np.stack([f(cgrad)(cgrad.tensor(X[k]), cgrad.tensor(target[k])).numpy() for k in range(B)])
+    np.testing.assert_allclose(out.numpy(), expected, rtol=1e-12)
+    if torch is not None:
+        with pytest.warns(UserWarning, match=f"aten::{name}"):
+            theirs = torch.func.vmap(f(torch))(torch.tensor(X), torch.tensor(target))
+        np.testing.assert_allclose(out.numpy(), theirs.numpy(), rtol=1e-10)
