@@ -156,8 +156,7 @@ def _lstsq(node, inputs, t, out, nr):
         change = None if dA is None else dA.matmul(X)
         if dB is not None:
             change = -dB if change is None else change - dB
-        total = (2 * (A.matmul(X) - B) * change).sum(-2)
-        return total.squeeze(-1) if vector else total
+        return (2 * (A.matmul(X) - B) * change).sum(-2)     # (..., 1) for a vector B too
     total = None
     if dA is not None:
         total = _pinv_tangent(A, P, dA).matmul(B)

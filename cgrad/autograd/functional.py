@@ -301,7 +301,9 @@ def _jacfwd(func, inputs, strict=False, vectorize=False):
 
     def push_jvp(*tangents):
         tangents = tuple(t.view_as(inp) for t, inp in zip(tangents, inputs))
-        return _jvp_with_argnums(outputs_as_tuple, inputs, tangents, None)
+        # PyTorch's _jacfwd detaches nothing: a tangent with history (hessian's
+        # forward-over-reverse marks its inputs requiring grad) keeps it
+        return _jvp_with_argnums(outputs_as_tuple, inputs, tangents, None, keep_graph=True)
     if sum(input_numels) == 0:
         is_outputs_tuple, outputs = _as_tuple(func(*inputs), 'outputs')
         tangents = tuple(_C.zeros((0,) + tuple(o.shape), dtype=o.dtype) for o in outputs)

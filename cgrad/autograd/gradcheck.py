@@ -34,17 +34,20 @@ def _numerical_jacobians(func, inputs, diff_idx, eps):
     out_sizes = [o.numel() for o in outputs]
     result = []
     for i in diff_idx:
-        flat = inputs[i].detach().numpy().reshape(-1)  # a view: perturbs the input in place
-        jac = [np.zeros((flat.size, n)) for n in out_sizes]
-        for k in range(flat.size):
-            orig = flat[k]
-            flat[k] = orig - eps
+        # the input's own memory through its own strides (a reshaped copy of
+        # a transposed or strided input would be perturbed instead of it)
+        values = inputs[i].detach().numpy()
+        jac = [np.zeros((values.size, n)) for n in out_sizes]
+        for k in range(values.size):
+            position = np.unravel_index(k, values.shape)
+            orig = values[position]
+            values[position] = orig - eps
             minus = [o.detach().numpy().astype(np.float64).reshape(-1).copy()
                      for o in _as_tuple(func(*inputs)) if isinstance(o, Tensor)]
-            flat[k] = orig + eps
+            values[position] = orig + eps
             plus = [o.detach().numpy().astype(np.float64).reshape(-1).copy()
                     for o in _as_tuple(func(*inputs)) if isinstance(o, Tensor)]
-            flat[k] = orig
+            values[position] = orig
             for j in range(len(out_sizes)):
                 jac[j][k] = (plus[j] - minus[j]) / (2 * eps)
         result.append(jac)
@@ -95,6 +98,13 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
             warnings.warn(f"Input #{i} requires gradient and is not a double precision floating point "
                           "or complex. This check will likely fail if all the inputs are not of double "
                           "precision floating point or complex. ")
+        # (an empty input has nothing to overlap: PyTorch refuses one whose
+        # strides are 0 too, as its tensors made from empty numpy arrays have)
+        if inputs[i].numel() and not all(st > 0 or sz <= 1 for st, sz in zip(inputs[i].stride(), inputs[i].shape)):
+            raise RuntimeError(f"The {i}th input has a dimension with stride 0. gradcheck only supports inputs "
+                               "that are non-overlapping to be able to compute the numerical gradients "
+                               "correctly. You should call .contiguous on the input before passing it to "
+                               "gradcheck.")
     numerical = _numerical_jacobians(func, inputs, diff_idx, eps)
     analytical = _analytical_jacobians(func, inputs, diff_idx)
     for pos, i in enumerate(diff_idx):

@@ -1,6 +1,7 @@
 """cgrad.func: PyTorch's torch.func transforms that reverse mode can carry:
 grad, grad_and_value, vjp, jacrev, hessian, vmap, functional_call,
-stack_module_state.
+stack_module_state (and linearize, functionalize, debug_unwrap,
+replace_all_batch_norm_modules_ in cgrad/func/_utilities.py).
 
 PyTorch runs these on wrapped tensors with a nesting level each. cgrad has
 no levels; it emulates them with ordinary autograd: the differentiated
@@ -173,6 +174,16 @@ def _prepare(args, argnums):
     return new_args, flat, spec
 
 
+def _under_vmap(func):
+    """func; inside a vmap, the batching wrapper of a cgrad namespace
+    function handed over before the vmap installed its wrappers
+    (vmap(jacrev(cgrad.sin)))."""
+    if active_levels():
+        from cgrad.func._batched import batching_wrapper_of
+        return batching_wrapper_of(func)
+    return func
+
+
 # --- grad ------------------------------------------------------------------
 
 def grad_and_value(func, argnums=0, has_aux=False):
@@ -184,7 +195,7 @@ def grad_and_value(func, argnums=0, has_aux=False):
         keep = _outer_needs_graph(args, kwargs)
         with _Level(), cgrad.enable_grad():
             new_args, flat_diff, spec = _prepare(args, argnums)
-            output = func(*new_args, **kwargs)
+            output = _under_vmap(func)(*new_args, **kwargs)
             aux = None
             if has_aux:
                 if not (isinstance(output, tuple) and len(output) == 2):
@@ -243,7 +254,7 @@ def _vjp_with_argnums(func, *primals, argnums=None, has_aux=False):
             diff_spec = spec
         else:
             primals, flat_diff, diff_spec = _prepare(primals, argnums)
-        out = func(*primals)
+        out = _under_vmap(func)(*primals)
         aux = None
         if has_aux:
             if not (isinstance(out, tuple) and len(out) == 2):
@@ -529,3 +540,9 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
 from cgrad.func._forward import jacfwd, jvp  # noqa: E402
 
 __all__ += ["jvp", "jacfwd"]
+
+# linearize, functionalize, debug_unwrap, replace_all_batch_norm_modules_ (cgrad/func/_utilities.py)
+from cgrad.func._utilities import (debug_unwrap, functionalize, linearize,  # noqa: E402
+                                   replace_all_batch_norm_modules_)
+
+__all__ += ["linearize", "functionalize", "debug_unwrap", "replace_all_batch_norm_modules_"]

@@ -8,8 +8,8 @@ front, logical dims shifted by one), adjusts dims and shapes, calls the op
 once on the whole batch and wraps the result. Arguments batched at a lower
 level pass through untouched (the op dispatches again for them)."""
 from cgrad._C import Tensor
-from cgrad.func._batched import (BatchedTensor, _wrap_dim, call, fallback, level_info, materialize, rule,
-                                 unwrap, wrap)
+from cgrad.func._batched import (BatchedTensor, _wrap_dim, active_levels, call, fallback, level_info,
+                                 materialize, rule, unwrap, wrap)
 
 UNARY = """abs absolute acos arccos acosh arccosh asin arcsin asinh arcsinh atan arctan atanh arctanh ceil cos
 cosh deg2rad digamma erf erfc erfinv exp exp2 expm1 floor frac i0 lgamma log log10 log1p log2 logit neg
@@ -63,6 +63,19 @@ INPLACE_ERROR = (
     "has more elements than `self`. This happened due to `other` being vmapped over but `self` not being "
     "vmapped over in a vmap. Please try to use out-of-place operators instead of {}. If said operator is "
     "being called inside the PyTorch framework, please file a bug report instead.")
+
+
+# the in-place ops PyTorch serves by its fallback refuse in the fallback's words
+FALLBACK_INPLACE_ERROR = (
+    "vmap: aten::{0}(self, *extra_args) is not possible because there exists a Tensor `other` in extra_args "
+    "that has more elements than `self`. This happened due to `other` being vmapped over but `self` not being "
+    "vmapped over at level {1}. Please try to use out-of-place operators instead of aten::{0}. If said "
+    "operator is being called inside the PyTorch framework, please file a bug report instead.")
+
+
+def vmap_depth(level):
+    """PyTorch's number for a level in its errors: the vmap's nesting depth."""
+    return [entry.level for entry in active_levels()].index(level) + 1
 
 
 @rule(*INPLACE)
@@ -166,7 +179,7 @@ def _dims_rule(positions, rank_extra=0, names=("dim",), default=None):
 
 
 for _name in ("softmax", "log_softmax", "cumsum", "cumprod", "cummax", "cummin", "logcumsumexp", "select",
-              "narrow", "index_select", "unflatten", "sort", "argsort"):
+              "narrow", "unflatten", "sort", "argsort"):
     rule(_name)(_dims_rule((1,)))
 rule("topk", "kthvalue", "renorm")(_dims_rule((2,)))
 rule("unbind")(_dims_rule((1,), default=0))
@@ -309,44 +322,6 @@ def join_rule(op, level, args, kwargs):
         rank = ranks[0] if ranks else 1
     shifted = _wrap_dim(dim, rank) + 1
     return wrap(call("stack" if name == "stack" else "cat", values, shifted), level)
-
-
-@rule("__getitem__")
-def getitem_rule(op, level, args, kwargs):
-    x, batched = unwrap(args[0], level)
-    index = args[1] if isinstance(args[1], tuple) else (args[1],)
-    if not batched or any(type(i) is BatchedTensor and i._level == level for i in index):
-        return fallback("index", op, level, args, kwargs)
-    advanced = [k for k, i in enumerate(index) if isinstance(i, (Tensor, list))]
-    if len(advanced) > 1 and advanced[-1] - advanced[0] + 1 != len(advanced):
-        # separated advanced indices move their dims first: keep the batch there
-        return fallback("index", op, level, args, kwargs)
-    return wrap(x[(slice(None),) + index], level)
-
-
-@rule("__setitem__")
-def setitem_rule(op, level, args, kwargs):
-    x, batched = unwrap(args[0], level)
-    index = args[1] if isinstance(args[1], tuple) else (args[1],)
-    if not batched:
-        raise RuntimeError(INPLACE_ERROR.format("index_put_", "index_put_"))
-    value = args[2]
-    full = (slice(None),) + index
-    if type(value) is BatchedTensor and value._level == level:
-        target_rank = x[full].dim() - 1
-        v = value._value
-        value = _pad_value(v, v.dim() - 1, target_rank)
-    x[full] = value
-    return None
-
-
-@rule("gather")
-def gather_rule(op, level, args, kwargs):
-    size = level_info(level).size
-    x = materialize(args[0], level, size)
-    dim = _get_arg(args, kwargs, 1, "dim")
-    index = materialize(_get_arg(args, kwargs, 2, "index"), level, size)
-    return wrap(call("gather", x, _shift_dims(dim, x.dim() - 1), index), level)
 
 
 # --- matmul family ------------------------------------------------------------

@@ -253,3 +253,16 @@ def kron_rule(op, level, args, kwargs):
     va = materialize(a, level, size).reshape((size,) + sum(((n, 1) for n in sa), ()))
     vb = materialize(b, level, size).reshape((size,) + sum(((1, n) for n in sb), ()))
     return wrap((va * vb).reshape((size,) + tuple(x * y for x, y in zip(sa, sb))), level)
+
+
+@rule("bucketize")
+def bucketize_rule(op, level, args, kwargs):
+    """Shared boundaries serve every value of the batch at once; batched
+    boundaries are a sorted row per sample (searchsorted's rule)."""
+    values = args[0] if args else kwargs.get("input")
+    boundaries = args[1] if len(args) > 1 else kwargs.get("boundaries")
+    rest = {k: v for k, v in kwargs.items() if k not in ("input", "boundaries")}
+    if (not isinstance(values, Tensor) or not isinstance(boundaries, Tensor) or len(args) > 2
+            or _batched_at(boundaries, level) or boundaries.dim() != 1 or "out" in rest):
+        return fallback(op.__name__, op, level, args, kwargs)
+    return wrap(op(unwrap(values, level)[0], boundaries, **rest), level)

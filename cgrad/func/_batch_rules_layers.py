@@ -5,8 +5,9 @@ unfold, pixel shuffles, padding, prelu, group norm; and embedding.
 A layer function accepts its input with or without N, so a sample without
 N is already a valid batch (vmap's batch dim becomes N), and a sample with
 N has vmap's dim merged into N for the call and split off the result. The
-weights are shared by the samples; a weight batched at the level takes
-the fallback."""
+weights are shared by the samples, except for the convolutions (a weight
+or a bias per sample: one grouped call) and prelu; elsewhere a weight
+batched at the level takes the fallback."""
 import cgrad
 from cgrad._C import Tensor
 from cgrad.func._batch_rules_linalg import _own_error
@@ -45,31 +46,44 @@ def _merge_batch(name, core_rank):
 
 
 LAYERS = {
-    "conv1d": 2, "conv2d": 3, "conv_transpose1d": 2, "conv_transpose2d": 3,
+    "conv1d": 2, "conv2d": 3, "conv3d": 4, "conv_transpose1d": 2, "conv_transpose2d": 3, "conv_transpose3d": 4,
     "max_pool1d": 2, "max_pool2d": 3, "max_pool1d_with_indices": 2, "max_pool2d_with_indices": 3,
     "avg_pool1d": 2, "avg_pool2d": 3, "adaptive_avg_pool1d": 2, "adaptive_avg_pool2d": 3,
     "adaptive_max_pool1d": 2, "adaptive_max_pool2d": 3, "adaptive_max_pool1d_with_indices": 2,
     "adaptive_max_pool2d_with_indices": 3, "unfold": 3, "fold": 2, "pixel_shuffle": 3, "pixel_unshuffle": 3,
+    "max_pool3d": 4, "avg_pool3d": 4, "adaptive_avg_pool3d": 4, "adaptive_max_pool3d": 4,
+    "max_pool3d_with_indices": 4, "adaptive_max_pool3d_with_indices": 4,
 }
 for _name, _core in LAYERS.items():
     rule("F." + _name)(_merge_batch(_name, _core))
 
 
 def _conv_per_sample_weight(name, core_rank):
-    """A convolution whose weight differs per sample: one grouped
-    convolution, the samples' channels side by side (groups times the batch),
-    as PyTorch's rule does."""
+    """A convolution (or transposed one) whose weight differs per sample: one
+    grouped convolution, the samples' channels side by side (groups times the
+    batch), as PyTorch's rule does; grouping keeps each sample's groups in
+    order, so groups > 1 batch the same way. A bias per sample with a
+    shared weight is added to the shared weight's batched result."""
     shared = _merge_batch(name, core_rank)
 
     def run(op, level, args, kwargs):
         arguments = _bind(name, args, kwargs)
         weight, bias = arguments["weight"], arguments["bias"]
         rest = [v for k, v in arguments.items() if k not in ("input", "weight", "bias")]
-        if not _batched_at(weight, level) or any(_batched_at(v, level) for v in rest):
-            if _batched_at(bias, level) and not _batched_at(weight, level):
-                return fallback(name, op, level, args, kwargs)
-            return shared(op, level, args, kwargs)
+        if any(_batched_at(v, level) for v in rest) or not isinstance(weight, Tensor):
+            return fallback(name, op, level, args, kwargs)
         x = arguments["input"]
+        if not _batched_at(weight, level):
+            if not _batched_at(bias, level):
+                return shared(op, level, args, kwargs)
+            if x.dim() not in (core_rank, core_rank + 1) or bias.dim() != 1:
+                return _own_error(op, level, args, kwargs)
+            arguments["bias"] = None
+            size = level_info(level).size
+            out = materialize(shared(op, level, (), arguments) if _batched_at(x, level) else call_F(name, **arguments),
+                              level, size)
+            channels = (size,) + (1,) * (x.dim() - core_rank) + (bias.shape[0],) + (1,) * (core_rank - 1)
+            return wrap(out + bias._value.reshape(channels), level)
         if x.dim() not in (core_rank, core_rank + 1) or weight.dim() != core_rank + 1:
             return _own_error(op, level, args, kwargs)
         size = level_info(level).size
@@ -77,21 +91,23 @@ def _conv_per_sample_weight(name, core_rank):
         if x.dim() == core_rank:
             value = value.unsqueeze(1)
         merged = value.movedim(0, 1).flatten(1, 2)          # (N, batch * C, ...)
-        w = weight._value
         arguments["input"] = merged
-        arguments["weight"] = w.flatten(0, 1)
+        arguments["weight"] = weight._value.flatten(0, 1)
         if bias is not None:
             arguments["bias"] = (bias._value if _batched_at(bias, level) else bias.unsqueeze(0).expand(
                 (size,) + tuple(bias.shape))).flatten(0, 1)
         arguments["groups"] = arguments["groups"] * size
-        out = call_F(name, **arguments)
-        out = out.unflatten(1, (size, w.shape[1])).movedim(1, 0)
+        try:
+            out = call_F(name, **arguments)
+        except RuntimeError:
+            return _own_error(op, level, args, kwargs)
+        out = out.unflatten(1, (size, out.shape[1] // size)).movedim(1, 0)
         return wrap(out.squeeze(1) if x.dim() == core_rank else out, level)
     return run
 
 
-rule("F.conv1d")(_conv_per_sample_weight("conv1d", 2))
-rule("F.conv2d")(_conv_per_sample_weight("conv2d", 3))
+for _name in ("conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d"):
+    rule("F." + _name)(_conv_per_sample_weight(_name, LAYERS[_name]))
 
 
 @rule("F.pad")

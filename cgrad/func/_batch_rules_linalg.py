@@ -15,8 +15,8 @@ longer tell a vector from a matrix; and logical dims are shifted by one."""
 import cgrad
 from cgrad._C import Tensor
 from cgrad.func._batch_rules import _get_arg, _pad_value, _set_arg, _shift_dims
-from cgrad.func._batched import (BatchedTensor, fallback, level_info, materialize, quiet_fallback, rule,
-                                 unwrap, wrap)
+from cgrad.func._batched import (BatchedTensor, _rebuild_tuple, fallback, level_info, materialize, quiet_fallback,
+                                 rule, unwrap, wrap)
 
 
 def _batched_at(x, level):
@@ -117,6 +117,13 @@ def lu_solve_rule(op, level, args, kwargs):
 
 @rule("linalg.lstsq")
 def lstsq_rule(op, level, args, kwargs):
+    """One batched lstsq. Its results that PyTorch leaves empty for the
+    whole call (residuals, rank, singular values, by driver) are empty for
+    every sample: (batch, 0). A vector right-hand side is a column whose
+    solution is squeezed back; its residuals keep their (1,) per sample. The
+    one case no batched call can answer: gelsd/gelss residuals computed for
+    some samples (full rank) but not others (a loop fails there too, on the
+    samples' different shapes), left to the per-sample run."""
     args, kwargs = list(args), dict(kwargs)
     A, B = _get_arg(args, kwargs, 0, "A"), _get_arg(args, kwargs, 1, "B")
     if not isinstance(A, Tensor) or not isinstance(B, Tensor) or any(
@@ -124,13 +131,22 @@ def lstsq_rule(op, level, args, kwargs):
         return fallback(op.__name__, op, level, args, kwargs)
     if A.dim() < 2 or B.dim() < 1:
         return _own_error(op, level, args, kwargs)
-    if B.dim() == A.dim() - 1:
-        # a vector right-hand side: its residuals' shape is the sample's own
-        return fallback(op.__name__, op, level, args, kwargs)
-    A, B = _operands(level, [A, B], [2, 2])
+    vector = B.dim() == A.dim() - 1
+    logical_args, logical_kwargs = list(args), dict(kwargs)
+    A, B = _operands(level, [A, B], [2, 1 if vector else 2])
     _set_arg(args, kwargs, 0, "A", A)
-    _set_arg(args, kwargs, 1, "B", B)
-    return wrap(op(*args, **kwargs), level)
+    _set_arg(args, kwargs, 1, "B", B.unsqueeze(-1) if vector else B)
+    result = op(*args, **kwargs)
+    solution, residuals, rank = result[0], result[1], result[2]
+    m, n = A.shape[-2], A.shape[-1]
+    if (residuals.numel() == 0 and m > n and kwargs.get("driver") in ("gelsd", "gelss") and rank.numel()
+            and bool((rank == n).any())):
+        return fallback(op.__name__, op, level, logical_args, logical_kwargs)
+    size = level_info(level).size
+    parts = [solution.squeeze(-1) if vector else solution] + list(result[1:])
+    parts = [p.reshape((size, 0)) if p.numel() == 0 and (p.dim() == 0 or p.shape[0] != size) else p
+             for p in parts]
+    return wrap(_rebuild_tuple(result, parts), level)
 
 
 # --- norms --------------------------------------------------------------------

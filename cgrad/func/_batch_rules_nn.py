@@ -316,3 +316,26 @@ def layer_norm_rule(op, level, args, kwargs):
     value, _ = unwrap(arguments["input"], level)
     return wrap(call_F("layer_norm", value, arguments["normalized_shape"], arguments["weight"],
                        arguments["bias"], arguments["eps"]), level)
+
+
+@rule("F.one_hot")
+def one_hot_rule(op, level, args, kwargs):
+    """One call on the batch; the class count cannot come from the data."""
+    arguments = _bind("one_hot", args, kwargs)
+    if _batched_at_level(arguments["num_classes"], level):
+        return fallback("one_hot", op, level, args, kwargs)
+    if arguments["num_classes"] == -1:
+        raise RuntimeError("When vmap-ing torch.nn.functional.one_hot, please provide an explicit positive "
+                           "num_classes argument.")
+    indices, _ = unwrap(arguments["tensor"], level)
+    return wrap(call_F("one_hot", indices, arguments["num_classes"]), level)
+
+
+@rule("F.multi_margin_loss", "F.multilabel_margin_loss")
+def margin_loss_per_sample(op, level, args, kwargs):
+    # no batching rule in PyTorch either: its fallback (and warning) per sample
+    return fallback(op.__name__, op, level, args, kwargs)
+
+
+def _batched_at_level(x, level):
+    return type(x) is BatchedTensor and x._level == level

@@ -454,7 +454,8 @@ matmul outer ger inner index_select gather scatter scatter_add copy_ add_ sub_ m
 masked_fill_ clamp clamp_ clip clip_ max min addmm fmod_ remainder_ atan2_ hypot_ copysign_ xlogy_
 heaviside_ float_power_ floor_divide_ true_divide_ divide_ index_add index_add_ index_copy index_copy_
 index_fill index_fill_ index_put index_put_ put put_ take masked_scatter masked_scatter_ masked_select cross
-cholesky_solve addmv addr baddbmm addbmm quantile nanquantile prelu""".split()
+cholesky_solve addmv addr baddbmm addbmm quantile nanquantile prelu scatter_ scatter_add_ scatter_reduce
+scatter_reduce_ take_along_dim""".split()
 # random in-place methods consult vmap's randomness even on unbatched tensors
 RANDOM_METHODS = "normal_ uniform_ bernoulli_ random_ exponential_ geometric_ cauchy_ log_normal_".split()
 _TENSOR_METHODS = {}        # name -> (original, wrapper)
@@ -481,6 +482,28 @@ def _build_tensor_methods():
             _TENSOR_METHODS[name] = (original, _make_tensor_method(name, original))
 
 
+_getitem_op = method_caller("__getitem__")
+
+
+def _setitem_op(self, index, value):
+    self[index] = value
+
+
+def _index_hook(x, index, setting):
+    """Tensor.__getitem__/__setitem__ of an unbatched tensor while a vmap
+    runs: an index (or assigned value) holding a BatchedTensor goes to its
+    rule; anything else to the Tensor's own code (NotImplemented)."""
+    items = index if type(index) is tuple else (index,)
+    if setting is None:
+        if not _has_batched(items, None):
+            return NotImplemented
+        return dispatch("__getitem__", _getitem_op, (x, index), {})
+    if not _has_batched(items, None) and type(setting[0]) is not BatchedTensor:
+        return NotImplemented
+    dispatch("__setitem__", _setitem_op, (x, index, setting[0]), {})
+    return True
+
+
 def install_namespace_wrappers():
     """Route cgrad.*, cgrad.nn.functional.* and the Tensor methods that
     take tensors through the wrappers while a vmap runs (counted, so nested
@@ -493,6 +516,8 @@ def install_namespace_wrappers():
                 vars(module).update(_BY_MODULE[prefix][1])
             if _TENSOR_METHODS:
                 _C._swap_tensor_methods({k: v[1] for k, v in _TENSOR_METHODS.items()})
+            if hasattr(_C, "_set_vmap_index_hook"):
+                _C._set_vmap_index_hook(_index_hook)
         _install_count[0] += 1
 
 
@@ -504,6 +529,8 @@ def uninstall_namespace_wrappers():
                 vars(module).update(_BY_MODULE[prefix][0])
             if _TENSOR_METHODS:
                 _C._swap_tensor_methods({k: v[0] for k, v in _TENSOR_METHODS.items()})
+            if hasattr(_C, "_set_vmap_index_hook"):
+                _C._set_vmap_index_hook(None)
 
 
 def batching_wrapper_of(func):

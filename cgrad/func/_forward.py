@@ -69,7 +69,7 @@ def _plain(x, keep):
     return x if keep or not isinstance(x, Tensor) else x.detach()
 
 
-def _jvp_with_argnums(func, primals, tangents, argnums, *, strict=False, has_aux=False):
+def _jvp_with_argnums(func, primals, tangents, argnums, *, strict=False, has_aux=False, keep_graph=False):
     from cgrad.func import _replace_args, _slice_argnums
     if not isinstance(primals, tuple):
         raise RuntimeError(f"{JVP_STR}: Expected primals to be a tuple. E.g. it should be valid to call "
@@ -86,8 +86,10 @@ def _jvp_with_argnums(func, primals, tangents, argnums, *, strict=False, has_aux
     _non_empty_tensors(flat_tangents, "tangents")
     if _C._fw_is_active():
         return _nested_jvp(func, primals, diff_args, tangents, argnums, has_aux)
-    from cgrad.func import _Level, _outer_needs_graph
-    keep = _outer_needs_graph(primals, tangents)     # else results leave the transform detached
+    from cgrad.func import _Level, _outer_needs_graph, _under_vmap
+    # else results leave the transform detached (keep_graph: never, as
+    # autograd.functional's forward-mode jacobian leaves them)
+    keep = keep_graph or _outer_needs_graph(primals, tangents)
     from cgrad.func._levels import active_levels
     batched = bool(active_levels()) and _has_batched(flat_primals, flat_tangents)
     with _Level(), fwAD.dual_level():
@@ -100,7 +102,7 @@ def _jvp_with_argnums(func, primals, tangents, argnums, *, strict=False, has_aux
             new_args = _replace_args(primals, duals, argnums)
         else:
             new_args = duals
-        result = func(*new_args)
+        result = _under_vmap(func)(*new_args)
         aux = None
         if has_aux:
             if not (isinstance(result, tuple) and len(result) == 2):

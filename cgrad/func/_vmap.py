@@ -12,7 +12,7 @@ import cgrad
 from cgrad._C import Tensor
 from cgrad.func import (_batch_rules, _batch_rules_composites, _batch_rules_index,  # noqa: F401
                         _batch_rules_layers, _batch_rules_linalg, _batch_rules_nn,
-                        _batch_rules_order)  # (importing registers the rules)
+                        _batch_rules_order, _batch_rules_scatter)  # (importing registers the rules)
 from cgrad.func._batched import (BatchedTensor, batching_wrapper_of, install_namespace_wrappers, materialize,
                                  new_level, pop_level, uninstall_namespace_wrappers)
 from cgrad.func._pytree import LEAF, tree_flatten, tree_unflatten

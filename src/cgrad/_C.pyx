@@ -150,6 +150,7 @@ include "forward_rules_backward_nodes.pxi"
 include "compile_swaps.pxi"
 include "attention_kernels.pxi"
 include "ctc_kernels.pxi"
+include "forward_rules_view_gather.pxi"
 
 # Last: the op table's module (cgrad._table_ops, see its .pyx) cimports this
 # one and, at its import, installs its ops here and on Tensor.

@@ -103,14 +103,20 @@ cdef inline bint records(Tensor self, object other):
 
 cdef Tensor old_value(Tensor self, bint private_copy):
     """self's value before an in-place op, with self's history."""
-    cdef Tensor old
+    cdef Tensor old, tan
     refresh_view(self)
     old = contiguous_copy(self) if private_copy else alias_detached(self)
     old._grad_fn = self._grad_fn
     old._output_nr = self._output_nr
     old._requires_grad = self._requires_grad
-    if cgrad_fwd_active:
-        old._fw_grad = self._fw_grad    # read by the op's JVP before the write (tangents are eager)
+    if cgrad_fwd_active and self._fw_grad is not None:
+        # read by the op's JVP before the write (tangents are eager); a
+        # private copy is saved for backward, which forward-over-reverse runs
+        # after the write has overwritten self's tangent in place: its own copy
+        old._fw_grad = self._fw_grad
+        if private_copy:
+            tan = with_same_meta(old, <Tensor>self._fw_grad)
+            fw_set_tangent(old, op_clone(tan) if tan is self._fw_grad else tan)
     return old
 
 

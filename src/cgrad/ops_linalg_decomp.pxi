@@ -323,7 +323,7 @@ cdef class LinalgLstsqBackward0(LinalgNode):
             # residuals = ||A X - B||^2 per column at the minimiser X = pinv(A) B,
             # so d/dA = 2 (A X - B) X^H and d/dB = -2 (A X - B), scaled per column
             gL = <Tensor>gl[1]
-            gL = op_unsqueeze(op_unsqueeze(gL, -1), -1) if vector else op_unsqueeze(gL, -2)
+            gL = op_unsqueeze(gL, -2)
             twice_res = op_mul(op_mul_scalar(op_sub(op_matmul(A, op_matmul(pinvA, B)), B), 2.0), gL)
             if wants_grad(self, 0):
                 gA = op_add(<Tensor>gA, op_matmul(twice_res, mH(op_matmul(pinvA, B)))) if gA is not None \
@@ -372,9 +372,7 @@ def _linalg_lstsq(Tensor A, Tensor B, object rcond=None, object driver=None):
         rank = np.zeros(batch, np.int64)
     if m > n and drv != "gelsy" and np.all(rank == n):
         res = (np.matmul(a_b, x) - b_b)
-        residuals = (res * res).sum(-2).astype(a.dtype)
-        if vector:
-            residuals = residuals[..., 0]
+        residuals = (res * res).sum(-2).astype(a.dtype)     # (..., 1) for a vector B too, as PyTorch
     else:
         residuals = np.empty((0,), a.dtype)
     if vector:

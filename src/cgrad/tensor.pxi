@@ -9,6 +9,7 @@
 
 
 cdef object _format_tensor = None
+cdef object vmap_index_hook = None    # set while a vmap runs (vmap_support.pxi): x[batched index]
 
 
 cdef bint warned_scalar_of_grad_tensor = False
@@ -718,9 +719,15 @@ cdef class Tensor:
 
     # --- indexing ---------------------------------------------------------------------
     def __getitem__(self, index):
+        if vmap_index_hook is not None:
+            hooked = vmap_index_hook(self, index, None)
+            if hooked is not NotImplemented:
+                return hooked
         return tensor_getitem(self, index)
 
     def __setitem__(self, index, value):
+        if vmap_index_hook is not None and vmap_index_hook(self, index, (value,)) is not NotImplemented:
+            return
         tensor_setitem(self, index, value)
 
     def __delitem__(self, index):

@@ -298,3 +298,33 @@ def test_gradcheck_through_create_graph_results():
     assert cgrad.autograd.gradcheck(lambda x: F.vjp(f_vec, x, x * 2, create_graph=True)[1], (x,))
     assert cgrad.autograd.gradcheck(lambda x: F.jvp(f_vec, x, x.cos(), create_graph=True)[1], (x,))
     assert cgrad.autograd.gradcheck(lambda x: F.hvp(f_scalar, x, x.sin(), create_graph=True)[1], (x,))
+
+
+@pytest.mark.parametrize("kind", ["hessian", "hessian_tuple", "jacobian", "jacobian_inputs_require_grad"])
+def test_forward_mode_results_keep_their_graph_as_torch(kind):
+    """PyTorch's forward-mode jacobian detaches nothing: hessian with
+    outer_jacobian_strategy='forward-mode' (its inner jacobian marks the
+    inputs requiring grad) returns tensors with a grad_fn, a plain jacobian
+    of inputs without grad does not."""
+    def run(lib):
+        AF = lib.autograd.functional
+        x = lib.tensor([0.5, -1.0, 2.0], dtype=lib.float64, requires_grad=kind == "jacobian_inputs_require_grad")
+        if kind == "hessian":
+            out = AF.hessian(lambda t: (t.sin() * t).sum(), x, vectorize=True, outer_jacobian_strategy="forward-mode")
+        elif kind == "hessian_tuple":
+            out = AF.hessian(lambda a, b: (a.sin() * b).sum(), (x, x * 2), vectorize=True,
+                             outer_jacobian_strategy="forward-mode")
+            out = [e for row in out for e in row]
+        else:
+            out = AF.jacobian(lambda t: t.sin() * t, x, vectorize=True, strategy="forward-mode")
+        outs = out if isinstance(out, list) else [out]
+        return [(o.detach().numpy(), o.requires_grad, None if o.grad_fn is None else o.grad_fn.name())
+                for o in outs]
+    ours = run(cgrad)
+    expected = {"hessian": [True], "hessian_tuple": [True] * 4, "jacobian": [False],
+                "jacobian_inputs_require_grad": [True]}[kind]
+    assert [r for _, r, _ in ours] == expected
+    if torch is not None:
+        for (value, requires_grad, name), (t_value, t_requires_grad, t_name) in zip(ours, run(torch)):
+            np.testing.assert_allclose(value, t_value, rtol=1e-12)
+            assert (requires_grad, name) == (t_requires_grad, t_name)

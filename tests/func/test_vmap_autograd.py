@@ -201,3 +201,22 @@ def test_backward_through_vmap_outputs():
             return x.grad, w.grad
         return f
     check_both(make, X, W)
+
+
+@pytest.mark.parametrize("transform", ["grad", "jacrev", "jacfwd", "hessian", "vjp", "jvp"])
+def test_transform_of_namespace_function_under_vmap(transform):
+    """vmap(jacrev(cgrad.sin)): the transform holds cgrad.sin itself (taken
+    before vmap installed its wrappers) and must still batch it."""
+    x = rng.standard_normal((4, 3))
+
+    def make(lib):
+        F = lib.func
+        return {"grad": lambda v: F.grad(lib.sum)(v), "jacrev": F.jacrev(lib.sin), "jacfwd": F.jacfwd(lib.sin),
+                "hessian": lambda v: F.hessian(lib.sum)(v),
+                "vjp": lambda v: F.vjp(lib.sin, v)[1](lib.ones_like(v))[0],
+                "jvp": lambda v: F.jvp(lib.sin, (v,), (lib.ones_like(v),))[1]}[transform]
+    out = run_quiet(cgrad.func.vmap(make(cgrad)), cgrad.tensor(x))
+    expected = cgrad.stack([make(cgrad)(cgrad.tensor(row)) for row in x])
+    assert_same(out, expected, "vmap vs loop")
+    if torch is not None:
+        assert_same(out, torch.func.vmap(make(torch))(torch.tensor(x)), "vmap vs torch.func.vmap")
