@@ -149,6 +149,7 @@ include "random_draw_nodes.pxi"
 include "forward_rules_backward_nodes.pxi"
 include "compile_swaps.pxi"
 include "attention_kernels.pxi"
+include "linear_gemm.pxi"
 
 # Last: the op table's module (cgrad._table_ops, see its .pyx) cimports this
 # one and, at its import, installs its ops here and on Tensor.
