@@ -151,6 +151,7 @@ include "compile_swaps.pxi"
 include "attention_kernels.pxi"
 include "ctc_kernels.pxi"
 include "forward_rules_view_gather.pxi"
+include "linear_gemm.pxi"
 
 # Last: the op table's module (cgrad._table_ops, see its .pyx) cimports this
 # one and, at its import, installs its ops here and on Tensor.

@@ -48,6 +48,7 @@ cdef struct GemmPlan:
     int dtype_f64
     int ta, tb
     int64_t m, n, k, lda, ldb
+    double beta             # 0: c = a @ b; 1: c += a @ b (linear_gemm.pxi's addmm)
     char* a
     char* b
     char* c
@@ -102,10 +103,10 @@ cdef void gemm_block(const GemmPlan* p, Py_ssize_t q, int part) noexcept nogil:
             n = hi - lo
     if p.dtype_f64:
         _pool_dgemm(CBLAS_ROW_MAJOR, p.ta, p.tb, m, n, p.k, 1.0, <double*>a, p.lda, <double*>b, p.ldb,
-                    0.0, <double*>c, p.n)
+                    p.beta, <double*>c, p.n)
     else:
         _pool_sgemm(CBLAS_ROW_MAJOR, p.ta, p.tb, m, n, p.k, 1.0, <float*>a, p.lda, <float*>b, p.ldb,
-                    0.0, <float*>c, p.n)
+                    <float>p.beta, <float*>c, p.n)
 
 
 cdef void run_gemm_plan(GemmPlan* p, int nthreads) noexcept nogil:
@@ -183,6 +184,7 @@ cdef bint pool_matmul(object a, object b, object out) except *:
     nthreads = <int>min(<int64_t>_num_threads, macs // POOL_MIN_MACS_PER_THREAD)
     if nthreads < 1:
         nthreads = 1
+    plan.beta = 0.0
     plan.parts = 1
     plan.split_rows = plan.m >= plan.n
     if nthreads > 1 and plan.count < nthreads:
@@ -274,6 +276,7 @@ cdef bint pool_matmul_tensors(Tensor a, Tensor b, Tensor out) except *:
     nthreads = <int>min(<int64_t>_num_threads, macs // POOL_MIN_MACS_PER_THREAD)
     if nthreads < 1:
         nthreads = 1
+    plan.beta = 0.0
     plan.parts = 1
     plan.split_rows = plan.m >= plan.n
     if nthreads > 1 and plan.count < nthreads:

@@ -212,6 +212,7 @@ cdef Tensor tensor_param(object x, str fname, str argname, int pos):
 cdef class MmBackward0(Node):
     cdef readonly Tensor self_, mat2
     cdef long long self_version, mat2_version
+    cdef bint mat2_column_major     # see linear_gemm.pxi's mat2_gradient
 
     cdef tuple apply(self, object grads):
         cdef Tensor g = <Tensor>grads
@@ -219,7 +220,7 @@ cdef class MmBackward0(Node):
         if wants_grad(self, 0):
             ga = op_mm(g, op_t(unpack_input(self, self.mat2, self.mat2_version)))
         if wants_grad(self, 1):
-            gb = op_mm(op_t(unpack_input(self, self.self_, self.self_version)), g)
+            gb = mat2_gradient(g, unpack_input(self, self.self_, self.self_version), self.mat2_column_major)
         return (ga, gb)
 
     cdef void release_saved(self) noexcept:
@@ -251,6 +252,7 @@ cdef Tensor op_mm(Tensor a, Tensor b):
         if b._requires_grad or has_tangent(b):
             node.self_ = a
             node.self_version = save_version(node, a)
+            node.mat2_column_major = column_major(b)
         if a._requires_grad or has_tangent(a):
             node.mat2 = b
             node.mat2_version = save_version(node, b)

@@ -566,6 +566,7 @@ cdef class AddmmBackward0(Node):
     cdef long long mat1_version, mat2_version
     cdef tuple self_sizes
     cdef object alpha, beta         # None: 1 (F.linear; cgrad.addmm sets them)
+    cdef bint mat2_column_major     # F.linear's weight.t(): see mat2_gradient
 
     cdef tuple apply(self, object grads):
         cdef Tensor g = <Tensor>grads
@@ -579,7 +580,7 @@ cdef class AddmmBackward0(Node):
         if wants_grad(self, 1):
             g1 = op_mm(ga, op_t(unpack_input(self, self.mat2, self.mat2_version)))
         if wants_grad(self, 2):
-            g2 = op_mm(op_t(unpack_input(self, self.mat1, self.mat1_version)), ga)
+            g2 = mat2_gradient(ga, unpack_input(self, self.mat1, self.mat1_version), self.mat2_column_major)
         return (gs, g1, g2)
 
     cdef void release_saved(self) noexcept:
@@ -622,7 +623,7 @@ cdef Tensor op_addmm(Tensor bias, Tensor m1, Tensor m2):
         mm_into(acc, cast_tensor(m1, F32), cast_tensor(m2, F32))
         add_into(acc, cast_tensor(b, F32))
         copy_into(out, acc)
-    else:
+    elif not addmm_fused_into(out, b, m1, m2):
         mm_into(out, m1, m2)
         add_into(out, b)
     if (cgrad_grad_enabled and (bias._requires_grad or m1._requires_grad or m2._requires_grad)
@@ -632,6 +633,7 @@ cdef Tensor op_addmm(Tensor bias, Tensor m1, Tensor m2):
         if m2._requires_grad or has_tangent(m2):
             node.mat1 = m1
             node.mat1_version = save_version(node, m1)
+            node.mat2_column_major = column_major(m2)
         if m1._requires_grad or has_tangent(m1):
             node.mat2 = m2
             node.mat2_version = save_version(node, m2)

@@ -256,7 +256,10 @@ cdef Tensor record_to_copy(Tensor out, Tensor x):
 
 cdef class TBackward0(Node):
     cdef tuple apply(self, object grads):
-        return (op_t(<Tensor>grads),)
+        cdef Tensor g = <Tensor>grads
+        if not cgrad_grad_enabled and is_transpose_of_base(g):
+            return (g._base,)   # mm's (g^T @ x)^T: its base is already the transpose, contiguous
+        return (op_t(g),)
 
 
 cdef Tensor op_t(Tensor x):
