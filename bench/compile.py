@@ -2,10 +2,7 @@
 installed) jax.jit, in one process and one run; medians, and each
 library's ratio to eager cgrad. The first call of each compiled function
 (its capture or compilation) is timed on its own and left out of the
-medians; cgrad's capture is also given as a multiple of one eager call,
-wall and CPU: the median of --captures captures, each after
-cgrad.compiler.reset() (the capture only records; the tape is built at
-the first replay, which is timed apart as "first replay").
+medians.
 
     tiny      50 x (y * 1.01 + 0.5).tanh() on 16 float32 elements, then
               sum().backward(): 151 ops (reported per op)
@@ -17,6 +14,27 @@ the first replay, which is timed apart as "first replay").
 
     PYTHONPATH=. python bench/compile.py [--repeat N] [--threads T] [--only tiny,pointwise,mlp,lenet]
                                          [--no-torch-compile] [--no-fusion]
+
+What a cgrad capture costs, as multiples of one eager call (wall and CPU),
+each the median of --captures rounds that start from
+cgrad.compiler.reset():
+    capture       the first call: the function run eagerly while every
+                  call into cgrad is recorded
+    first replay  the second call: it builds the tape from the recording
+                  and plans fusion, then replays
+    user pays     capture + first replay: everything the first two calls
+                  cost beyond two eager calls' worth is compilation
+(one-time imports are not counted: a warm-up capture runs first).
+
+Floors, beside the libraries:
+    pointwise  "memory floor": numpy's np.add(x, y, out=g) on the same 4M
+               float32 arrays: the chain's forward and backward need read
+               x and y and write x.grad once (48 MiB), the traffic of that add
+    mlp        "GEMM floor": the step's necessary matrix products alone
+               (x @ W1.T, h @ W2.T; the weight gradients g2.T @ h and
+               g1.T @ x; the hidden gradient g2 @ W2; no input gradient),
+               through cgrad.mm (numpy's OpenBLAS, single-threaded on cgrad's
+               threads) and through torch.mm (torch's BLAS)
 
 Each row gives the median wall time and the median CPU time of the process
 (all its threads) per call: on a shared machine CPU time is the steadier
@@ -120,9 +138,9 @@ WORKLOADS = {"tiny": tiny_step, "pointwise": pointwise_step, "mlp": mlp_step, "l
 def run_library(lib, kind, compiler, repeat, captures=1):
     """((median wall, median CPU) per call, first call (wall, CPU) or None,
     first replay (wall, CPU) or None); for cgrad.compile the first-call
-    figure is the median of `captures` captures after
-    cgrad.compiler.reset() (one-time imports are not counted in it), and
-    the first replay (which builds the tape) is timed after the last."""
+    and first-replay figures are the medians of `captures` rounds, each
+    after cgrad.compiler.reset() (one-time imports are not counted: the
+    first capture is a warm-up)."""
     step, args, leaf = WORKLOADS[kind](lib)
 
     def call(fn):
@@ -137,13 +155,51 @@ def run_library(lib, kind, compiler, repeat, captures=1):
     first = first_call(call(compiled))
     replay = None
     if compiler is getattr(lib, "compile", None) and hasattr(lib, "compiler") and lib.__name__ == "cgrad":
-        samples = []
+        firsts, replays = [], []
         for _ in range(captures):
             lib.compiler.reset()
-            samples.append(first_call(call(compiled)))
-        first = tuple(statistics.median(s[i] for s in samples) for i in range(2))
-        replay = first_call(call(compiled))
+            firsts.append(first_call(call(compiled)))
+            replays.append(first_call(call(compiled)))
+        first = tuple(statistics.median(s[i] for s in firsts) for i in range(2))
+        replay = tuple(statistics.median(s[i] for s in replays) for i in range(2))
     return timed(call(compiled), repeat, WARMUP), first, replay
+
+
+# --- the floors -------------------------------------------------------------------
+
+def pointwise_floor(repeat):
+    """np.add(x, y, out=g) on 4M float32: the chain's memory traffic (read
+    x and y, write x.grad) with no arithmetic to speak of."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(4 * 2 ** 20).astype(np.float32)
+    y = rng.standard_normal(4 * 2 ** 20).astype(np.float32)
+    g = np.empty_like(x)
+    return timed(lambda: np.add(x, y, out=g), repeat, WARMUP)
+
+
+def gemm_floor(lib, repeat):
+    """The MLP step's necessary matrix products alone, through lib.mm
+    (cgrad's: numpy's OpenBLAS called single-threaded on cgrad's own
+    threads, blas_pool.pxi; torch's: its MKL/OpenBLAS) into preallocated
+    outputs: forward x @ W1.T and h @ W2.T, the weight gradients g2.T @ h
+    and g1.T @ x, the hidden gradient g2 @ W2 (no input gradient). numpy's
+    own matmul is not the figure: in a process that imported cgrad its
+    OpenBLAS pool competes with cgrad's threads (blas_pool.pxi's comment)."""
+    rng = np.random.default_rng(0)
+    f32 = np.float32
+    shapes = {"x": (64, 784), "w1": (256, 784), "w2": (10, 256), "h": (64, 256), "g2": (64, 10), "g1": (64, 256)}
+    a = {k: lib.tensor(rng.standard_normal(v).astype(f32)) for k, v in shapes.items()}
+    outs = {"h": (64, 256), "o": (64, 10), "dw2": (10, 256), "dh": (64, 256), "dw1": (256, 784)}
+    o = {k: lib.empty(v) for k, v in outs.items()}
+    mm = lib.mm
+
+    def products():
+        mm(a["x"], a["w1"].T, out=o["h"])
+        mm(a["h"], a["w2"].T, out=o["o"])
+        mm(a["g2"].T, a["h"], out=o["dw2"])
+        mm(a["g2"], a["w2"], out=o["dh"])
+        mm(a["g1"].T, a["x"], out=o["dw1"])
+    return timed(products, repeat, WARMUP)
 
 
 # --- jax ------------------------------------------------------------------------
@@ -288,19 +344,29 @@ def main():
                                       for mine, other in zip(rows["cgrad.compile"], again))
         base_wall, base_cpu = rows["cgrad eager"][0]
         unit, scale = ("us/op", 1e6 / TINY_OPS) if kind == "tiny" else ("ms/call", 1e3)
+        floors = {}
+        if kind == "pointwise":
+            floors["memory floor"] = pointwise_floor(repeat)
+        if kind == "mlp":
+            floors["GEMM floor (cgrad's BLAS)"] = gemm_floor(cgrad, repeat)
+            if torch is not None:
+                floors["GEMM floor (torch's BLAS)"] = gemm_floor(torch, repeat)
         print(f"{kind}: median of {repeat} calls ({unit}, wall and CPU; first call excluded, shown apart)")
-        for name, ((wall, cpu), first, _) in rows.items():
+        for name, ((wall, cpu), first, _) in list(rows.items()) + [(k, (v, None, None)) for k, v in floors.items()]:
             extra = f"   first call {first[0] * 1e3:9.2f} ms (cpu {first[1] * 1e3:.2f})" if first is not None else ""
             print(f"  {name:14s} wall {wall * scale:10.4f}  cpu {cpu * scale:10.4f} {unit}   "
                   f"x{cpu / base_cpu:6.3f} of cgrad eager (cpu){extra}")
         (capture_wall, capture_cpu), (replay_wall, replay_cpu) = rows["cgrad.compile"][1:]
-        print(f"  cgrad capture = {capture_wall / base_wall:.2f} x one eager call (wall), "
-              f"{capture_cpu / base_cpu:.2f} x (cpu); first replay (builds the tape) "
-              f"{replay_wall / base_wall:.2f} x (wall), {replay_cpu / base_cpu:.2f} x (cpu)")
+        print(f"  cgrad capture (first call) = {capture_wall / base_wall:.2f} x one eager call (wall), "
+              f"{capture_cpu / base_cpu:.2f} x (cpu); first replay (builds the tape, plans fusion) "
+              f"{replay_wall / base_wall:.2f} x (wall), {replay_cpu / base_cpu:.2f} x (cpu); "
+              f"user pays (capture + first replay) {(capture_wall + replay_wall) / base_wall:.2f} x (wall), "
+              f"{(capture_cpu + replay_cpu) / base_cpu:.2f} x (cpu)")
         compiled_wall, compiled_cpu = rows["cgrad.compile"][0]
-        for peer in ("torch eager", "torch.compile", "jax.jit"):
-            if peer in rows:
-                peer_wall, peer_cpu = rows[peer][0]
+        peers = dict(rows, **{k: (v, None, None) for k, v in floors.items()})
+        for peer in ("torch eager", "torch.compile", "jax.jit") + tuple(floors):
+            if peer in peers:
+                peer_wall, peer_cpu = peers[peer][0]
                 print(f"  cgrad.compile / {peer}: wall {compiled_wall / peer_wall:.3f}, cpu {compiled_cpu / peer_cpu:.3f}")
         print(f"  ({load()})")
 

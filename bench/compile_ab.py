@@ -3,11 +3,15 @@ interleaved: rounds of `per` calls alternate between the two (the order
 flips every round), so that drift on a shared machine hits both alike;
 medians of the process CPU time per call, and their ratio. For the
 question bench/compile.py's separate blocks cannot settle on a loaded
-machine: is the compiled step slower than eager, and by how much?
+machine: is the compiled step slower than eager, and by how much? The
+page faults per call (minor faults of the process, getrusage) are printed
+beside: a step that hands buffers back to the kernel and faults them in
+again pays for it in every call.
 
     PYTHONPATH=. python bench/compile_ab.py mlp [--rounds 40] [--per 10] [--threads 1]
 """
 import argparse
+import resource
 import statistics
 import time
 
@@ -38,15 +42,20 @@ def main():
         eager()
         compiled()
     times = {eager: [], compiled: []}
+    faults = {eager: 0, compiled: 0}
     for r in range(args.rounds):
         for run in (eager, compiled) if r % 2 == 0 else (compiled, eager):
+            f0 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
             start = time.process_time()
             for _ in range(args.per):
                 run()
             times[run].append((time.process_time() - start) / args.per)
+            faults[run] += resource.getrusage(resource.RUSAGE_SELF).ru_minflt - f0
     e, c = statistics.median(times[eager]), statistics.median(times[compiled])
+    calls = args.rounds * args.per
     print(f"{args.kind}: eager {e * 1e3:.4f} ms  cgrad.compile {c * 1e3:.4f} ms  compiled/eager {c / e:.3f} "
-          f"(CPU time, medians of {args.rounds} interleaved rounds of {args.per} calls)")
+          f"(CPU time, medians of {args.rounds} interleaved rounds of {args.per} calls); page faults per "
+          f"call: eager {faults[eager] / calls:.1f}, compiled {faults[compiled] / calls:.1f}")
 
 
 if __name__ == "__main__":

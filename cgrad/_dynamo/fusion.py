@@ -126,9 +126,11 @@ class _Planner:
         return v
 
     def result(self, obj, requires):
-        if not isinstance(obj, Tensor):
-            raise NotFusable("an op that returned no tensor")
-        self._check_tensor(obj)
+        # the ops plan_forward fuses, of operands operand() checked (one float dtype and shape,
+        # Python int or float scalars), give that dtype and shape: only the type is read here
+        tp = type(obj)
+        if tp is not Tensor and tp is not Parameter:
+            raise NotFusable("an op that returned no tensor" if not isinstance(obj, Tensor) else "a Tensor subclass")
         if obj.requires_grad != requires:
             raise NotFusable("requires_grad differs from the planner's")
         v = self._new_value(("op",), requires)
@@ -364,7 +366,7 @@ class _Planner:
         """Drop dead values, add the stores into the leaves' .grad and
         give each value a register: inputs and outputs their buffers,
         intermediates scratch reused after their last read."""
-        code = [list(c) for c in self.forward + self.backward_code]
+        code = self.forward + self.backward_code       # the planner's own lists: rewritten in place
         stores = []
         for j, (index, g) in enumerate(self.leaf_grads):
             out = self._new_value(("out", j), False)
@@ -375,8 +377,10 @@ class _Planner:
         producer = {c[1]: c for c in code}
         reads = {}
         for c in code + stores:
-            for v in {c[2], c[3]}:
-                reads[v] = reads.get(v, 0) + 1
+            a, b = c[2], c[3]
+            reads[a] = reads.get(a, 0) + 1
+            if b != a:
+                reads[b] = reads.get(b, 0) + 1
         for store in list(stores):
             g = store[2]
             if store[0] == "COPY" and g in producer and reads.get(g) == 1:
@@ -394,7 +398,8 @@ class _Planner:
                     c[3] = out
             producer[v][1] = out
             stores.append(producer[v])
-        code += [c for c in stores if c not in code]
+        in_code = {id(c) for c in code}
+        code += [c for c in stores if id(c) not in in_code]
         live = {c[1] for c in stores}
         kept = []
         for c in reversed(code):

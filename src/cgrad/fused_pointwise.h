@@ -27,13 +27,36 @@
 
 #define CG_FUSED_BLOCK 1024
 
-/* an AVX2 clone beside the baseline one, chosen at load time (no FMA: the
-   build's -ffp-contract=off keeps every rounding, so both give eager's bits) */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+/* AVX-512, AVX2 and baseline clones, chosen at load time. Every clone
+   keeps the build's -ffp-contract=off (every rounding as written), so the
+   clones give the same bits: eager's for the programs that match eager, and
+   vecmath_f32.h's measured ones for the float32-arithmetic programs. */
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 12 && defined(__x86_64__) && defined(__linux__)
+#define CG_FUSED_CLONES __attribute__((target_clones("arch=x86-64-v4", "avx2", "default")))
+#elif defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+/* gcc before 12 has no arch=x86-64-v4 clone */
 #define CG_FUSED_CLONES __attribute__((target_clones("avx2", "default")))
 #else
 #define CG_FUSED_CLONES
 #endif
+
+/* The next block of every external buffer is asked for while this one is
+   computed: the instructions of a block touch memory in bursts (the first
+   reads of the inputs, the last writes of the outputs) with arithmetic
+   between, and a large program is memory-bound only if the loads of the
+   next block overlap that arithmetic. */
+static inline void cg_fused_prefetch(const char* p, size_t nbytes) {
+    size_t o;
+    for (o = 0; o < nbytes; o += 64)
+        __builtin_prefetch(p + o, 0, 3);
+}
+
+/* Registers are either one buffer or disjoint ones (fused_support.pxi
+   declines a call whose external buffers overlap otherwise), so a loop
+   whose destination is its operand (d == a) has no dependence between
+   iterations: without the pragma gcc guards each loop with an overlap check
+   that d == a fails, and runs the scalar copy. */
+#define CG_FUSED_LOOP _Pragma("GCC ivdep") for (i = 0; i < n; i++)
 
 enum {
     CGF_COPY = 0, CGF_FILL,                             /* d = a; d = s */
@@ -55,8 +78,8 @@ typedef struct {
     double s;           /* the scalar operand, as a double (cast to the dtype when run) */
 } cg_fused_instr;
 
-#define CG_FUSED_RUN(NAME, T, TANH, SIGMOID, EXP, LOG, ONE)                              \
-CG_FUSED_CLONES static void NAME(const cg_fused_instr* code, int ncode, char** ext, int nregs,             \
+#define CG_FUSED_RUN(NAME, CLONES, T, TANH, SIGMOID, EXP, LOG, ONE)                      \
+CLONES static void NAME(const cg_fused_instr* code, int ncode, char** ext, int nregs,             \
                  T* scratch, Py_ssize_t start, Py_ssize_t stop) {                          \
     T* reg[256];                                                                           \
     Py_ssize_t b0, i, n;                                                                   \
@@ -65,6 +88,10 @@ CG_FUSED_CLONES static void NAME(const cg_fused_instr* code, int ncode, char** e
         n = stop - b0 < CG_FUSED_BLOCK ? stop - b0 : CG_FUSED_BLOCK;                       \
         for (r = 0; r < nregs; r++)                                                        \
             reg[r] = ext[r] ? (T*)ext[r] + b0 : scratch + (Py_ssize_t)r * CG_FUSED_BLOCK;  \
+        if (b0 + 2 * CG_FUSED_BLOCK <= stop)                                               \
+            for (r = 0; r < nregs; r++)                                                    \
+                if (ext[r]) cg_fused_prefetch((const char*)(reg[r] + CG_FUSED_BLOCK),      \
+                                              CG_FUSED_BLOCK * sizeof(T));                 \
         for (k = 0; k < ncode; k++) {                                                      \
             const cg_fused_instr* c = code + k;                                            \
             T* d = reg[c->dst];                                                            \
@@ -73,40 +100,40 @@ CG_FUSED_CLONES static void NAME(const cg_fused_instr* code, int ncode, char** e
             T s = (T)c->s;                                                                 \
             switch (c->op) {                                                               \
             case CGF_COPY: memmove(d, a, n * sizeof(T)); break;                            \
-            case CGF_FILL: for (i = 0; i < n; i++) d[i] = s; break;                        \
-            case CGF_ADD: for (i = 0; i < n; i++) d[i] = a[i] + bb[i]; break;              \
-            case CGF_SUB: for (i = 0; i < n; i++) d[i] = a[i] - bb[i]; break;              \
-            case CGF_MUL: for (i = 0; i < n; i++) d[i] = a[i] * bb[i]; break;              \
-            case CGF_DIV: for (i = 0; i < n; i++) d[i] = a[i] / bb[i]; break;              \
-            case CGF_ADDS: for (i = 0; i < n; i++) d[i] = a[i] + s; break;                 \
-            case CGF_SUBS: for (i = 0; i < n; i++) d[i] = a[i] - s; break;                 \
-            case CGF_RSUBS: for (i = 0; i < n; i++) d[i] = s - a[i]; break;                \
-            case CGF_MULS: for (i = 0; i < n; i++) d[i] = a[i] * s; break;                 \
-            case CGF_DIVS: for (i = 0; i < n; i++) d[i] = a[i] / s; break;                 \
-            case CGF_NEG: for (i = 0; i < n; i++) d[i] = -a[i]; break;                     \
-            case CGF_TANH: for (i = 0; i < n; i++) d[i] = TANH(a[i]); break;               \
-            case CGF_SIGMOID: for (i = 0; i < n; i++) d[i] = SIGMOID(a[i]); break;         \
-            case CGF_EXP: for (i = 0; i < n; i++) d[i] = EXP(a[i]); break;                 \
-            case CGF_LOG: for (i = 0; i < n; i++) d[i] = LOG(a[i]); break;                 \
-            case CGF_RELU: for (i = 0; i < n; i++) d[i] = a[i] < 0 ? 0 : a[i]; break;      \
+            case CGF_FILL: CG_FUSED_LOOP d[i] = s; break;                        \
+            case CGF_ADD: CG_FUSED_LOOP d[i] = a[i] + bb[i]; break;              \
+            case CGF_SUB: CG_FUSED_LOOP d[i] = a[i] - bb[i]; break;              \
+            case CGF_MUL: CG_FUSED_LOOP d[i] = a[i] * bb[i]; break;              \
+            case CGF_DIV: CG_FUSED_LOOP d[i] = a[i] / bb[i]; break;              \
+            case CGF_ADDS: CG_FUSED_LOOP d[i] = a[i] + s; break;                 \
+            case CGF_SUBS: CG_FUSED_LOOP d[i] = a[i] - s; break;                 \
+            case CGF_RSUBS: CG_FUSED_LOOP d[i] = s - a[i]; break;                \
+            case CGF_MULS: CG_FUSED_LOOP d[i] = a[i] * s; break;                 \
+            case CGF_DIVS: CG_FUSED_LOOP d[i] = a[i] / s; break;                 \
+            case CGF_NEG: CG_FUSED_LOOP d[i] = -a[i]; break;                     \
+            case CGF_TANH: CG_FUSED_LOOP d[i] = TANH(a[i]); break;               \
+            case CGF_SIGMOID: CG_FUSED_LOOP d[i] = SIGMOID(a[i]); break;         \
+            case CGF_EXP: CG_FUSED_LOOP d[i] = EXP(a[i]); break;                 \
+            case CGF_LOG: CG_FUSED_LOOP d[i] = LOG(a[i]); break;                 \
+            case CGF_RELU: CG_FUSED_LOOP d[i] = a[i] < 0 ? 0 : a[i]; break;      \
             case CGF_TANH_BWD:                                                             \
-                for (i = 0; i < n; i++) { d[i] = a[i] * (ONE - (bb[i] * bb[i])); }         \
+                CG_FUSED_LOOP { d[i] = a[i] * (ONE - (bb[i] * bb[i])); }         \
                 break;                                                                     \
             case CGF_SIGMOID_BWD:                                                          \
-                for (i = 0; i < n; i++) { d[i] = (a[i] * (ONE - bb[i])) * bb[i]; }         \
+                CG_FUSED_LOOP { d[i] = (a[i] * (ONE - bb[i])) * bb[i]; }         \
                 break;                                                                     \
             case CGF_RELU_BWD:                                                             \
-                for (i = 0; i < n; i++) { d[i] = bb[i] <= 0 ? 0 : a[i]; }                  \
+                CG_FUSED_LOOP { d[i] = bb[i] <= 0 ? 0 : a[i]; }                  \
                 break;                                                                     \
             }                                                                              \
         }                                                                                  \
     }                                                                                      \
 }
 
-CG_FUSED_RUN(cg_fused_run_f32, float, vm_tanhf, vm_sigmoidf, vm_expf, vm_logf, 1.0)
-CG_FUSED_RUN(cg_fused_run_f64, double, vm_tanh, vm_sigmoid, exp, log, 1.0)
+CG_FUSED_RUN(cg_fused_run_f32, CG_FUSED_CLONES, float, vm_tanhf, vm_sigmoidf, vm_expf, vm_logf, 1.0)
+CG_FUSED_RUN(cg_fused_run_f64, CG_FUSED_CLONES, double, vm_tanh, vm_sigmoid, exp, log, 1.0)
 /* float32 in float32 arithmetic (vecmath_f32.h; config.fused_float32_math):
    not eager's bits: within 1.2 ulp of the exact values (sigmoid 2.4), faster */
-CG_FUSED_RUN(cg_fused_run_f32_math, float, vmf_tanhf, vmf_sigmoidf, vmf_expf, vmf_logf, 1.0f)
+CG_FUSED_RUN(cg_fused_run_f32_math, CG_FUSED_CLONES, float, vmf_tanhf, vmf_sigmoidf, vmf_expf, vmf_logf, 1.0f)
 
 #endif

@@ -124,6 +124,28 @@ cdef class _FusedProgram:
         self.shape = shape
 
 
+cdef bint _outputs_apart(_FusedProgram p, list tensors, list grads):
+    """Whether no .grad the program adds into shares memory with a tensor
+    it reads: the interpreter writes a block of an output while later
+    instructions of that block still read the inputs, and vectorises its
+    loops as if buffers were one or disjoint (fused_pointwise.h), so a
+    .grad made a view of an input (by assigning to it) takes the tape."""
+    cdef Py_ssize_t i, j
+    cdef size_t nbytes = <size_t>p.numel * ITEMSIZE[p.dtype]
+    cdef char* out
+    cdef char* src
+    for j in range(len(p.leaves)):
+        if not p.leaves[j][1]:
+            continue            # a fresh buffer
+        out = (<Tensor>grads[j])._data
+        for i in range(p.nregs):
+            if p.reg_input[i] >= 0:
+                src = (<Tensor>tensors[p.reg_input[i]])._data
+                if src < out + nbytes and out < src + nbytes:
+                    return False
+    return True
+
+
 def _run_fused(_FusedProgram p, list tensors):
     """Run p with `tensors` (the call's tensors, then the tape's constants)
     as its inputs and leaves, as eager's forward and backward would: the
@@ -166,6 +188,8 @@ def _run_fused(_FusedProgram p, list tensors):
     for j in range(p.nresults):
         results.append(new_tensor_from_tuple(p.shape, p.dtype))
         grads.append(results[j])
+    if not _outputs_apart(p, tensors, grads):
+        return None
     for i in range(p.nregs):
         if p.reg_input[i] >= 0:
             ext[i] = (<Tensor>tensors[p.reg_input[i]])._data

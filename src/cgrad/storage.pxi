@@ -17,7 +17,13 @@ cdef extern from "stream_fill.h" nogil:
     int cg_page_resident(const char* p)
 
 cdef enum:
-    LARGE_BYTES = 1 << 20          # from here on, buffers are cached when freed
+    # from here on, buffers are cached when freed: glibc's malloc serves
+    # buffers from 128 KiB up (its mmap threshold) from fresh mappings, or
+    # from heap top it hands back to the kernel once more than twice that is
+    # free, so such buffers were faulted in afresh each time (the 784-256-10
+    # MLP step's 0.8 MB weight gradient: 376 page faults per step, 1.9 ms
+    # against 0.8 ms without them, bench/compile.py's mlp)
+    LARGE_BYTES = 1 << 17
     LARGE_ROUND = 1 << 16          # large sizes are rounded up to this
     CACHE_SLOTS = 32
     HUGE_SLOTS = 4

@@ -38,9 +38,11 @@ def entries():
 
 def sample():
     """Every 4093rd float32 bit pattern (both signs, all exponents,
-    denormals), the specials, and a dense run where tanh switches formula."""
+    denormals), the specials, and dense runs where tanh switches formula
+    and where it nears 1 (8.99 to 9.016)."""
     bits = np.arange(0, 1 << 32, 4093, dtype=np.uint64).astype(np.uint32)
-    dense = np.linspace(0.80, 0.95, 50001, dtype=np.float32)
+    dense = np.concatenate([np.linspace(0.80, 0.95, 50001, dtype=np.float32),
+                            np.arange(0x410FF000, 0x41104000, dtype=np.uint32).view(np.float32)])
     specials = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, 1e-45, -1e-45, 1.1754944e-38, 3.4028235e38,
                          -3.4028235e38, 88.72283, 88.72284, -87.33655, -103.97208, -104.0, 9.0, 9.01, 9.5, 10.0,
                          0.875, -0.875, 0.87499994, 1.0, -1.0], np.float32)

@@ -404,3 +404,27 @@ def test_issue_chain_program_computes_no_gradient_of_ones():
     program = the_entry().fused
     # forward x*y, +x, tanh; backward tanh's, the product's, the sum of the two paths (into .grad)
     assert program is not None and program.ninstructions == 6
+
+
+@pytest.mark.parametrize("shift", [0, 1, 1500])
+def test_a_grad_sharing_memory_with_an_input_takes_the_tape(shift):
+    # x.grad a view of the buffer y is a view of, `shift` elements further on: the program would
+    # write a block of x.grad that a later block still reads through y, so the call replays the
+    # ordinary tape (eager computes the whole gradient before adding it in place)
+    fn = CHAINS["issue"]
+    compiled = cgrad.compile(fn)
+    n = 3000                    # three blocks of the interpreter
+    values = data(11, (n + shift,), np.float32)
+    xv = data(12, (n,), np.float32)
+    results = []
+    for run in (fn, compiled):
+        big = cgrad.tensor(values)
+        x = cgrad.tensor(xv, requires_grad=True)
+        x.grad = big[shift:]
+        y = big[:n]
+        for _ in range(3):      # the capture, then replays
+            run(x, y)
+        results.append((bits(x.grad), bits(big)))
+    assert np.array_equal(results[0][0], results[1][0])
+    assert np.array_equal(results[0][1], results[1][1])
+    assert the_entry().fused is not None          # planned, and declined for these buffers

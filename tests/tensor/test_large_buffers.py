@@ -14,7 +14,7 @@ from cgrad import _C
 from tests.helpers import requires_torch, torch
 
 MIB = 1 << 20
-LARGE = MIB             # storage.pxi LARGE_BYTES: cached when freed
+LARGE = 1 << 17         # storage.pxi LARGE_BYTES: cached when freed
 MAPPED = 4 * MIB        # alloc.h CGRAD_MAP_BYTES: mapped, 2 MiB-aligned, fresh pages known zero
 SPLIT = 1 << 19         # kernels_iter.pxi: 2 x MIN_NUMEL_PER_THREAD elements go to two threads
 TILE = 64               # kernels_iter.pxi TILE
