@@ -3,8 +3,9 @@
 All Cython sources live in src/cgrad/ (the directory mirrors the package,
 cgrad, which is where Cython looks for a module's .pxd). They form several
 extension modules, each a .pyx listed in MODULES: the core, cgrad._C
-(src/cgrad/_C.pyx includes the .pxi file of each layer, so kernels, nodes
-and ops call each other directly at C speed), and modules that cimport what
+(src/cgrad/_C.pyx includes the .pxi files of each layer, one folder per
+layer: core/, kernels/, ops/, autograd/, tensor/, compile/, so kernels,
+nodes and ops call each other directly at C speed), and modules that cimport what
 they use of the core from _C.pxd (see the comment at the top of each .pyx).
 Modules are cythonized and compiled in parallel, and only a module whose
 sources changed is rebuilt. Files named *.pxi.tp are Tempita templates (the
@@ -32,10 +33,9 @@ def render_templates():
     from codegen.render import render_all
     render_all(GENERATED)
     os.makedirs(GENERATED, exist_ok=True)
-    for name in sorted(os.listdir(CORE)):
-        if not name.endswith(".pxi.tp"):
-            continue
-        src_path = os.path.join(CORE, name)
+    templates = sorted((name, os.path.join(folder, name)) for folder, _, names in os.walk(CORE)
+                       for name in names if name.endswith(".pxi.tp"))
+    for name, src_path in templates:     # in the layer folders; rendered side by side
         out_path = os.path.join(GENERATED, name[: -len(".tp")])
         with open(src_path, encoding="utf-8") as f:
             text = tempita_sub(f.read())
