@@ -69,6 +69,7 @@ include "kernels/kernels_iter.pxi"
 from cgrad.kernels_math cimport *
 from cgrad.kernels_math_extra cimport *
 include "pointwise_kernels.pxi"
+include "kernels/kernel_drivers.pxi"
 include "kernels/linalg_kernels.pxi"
 include "kernels/select_kernels.pxi"
 include "kernels/optim_kernels.pxi"
