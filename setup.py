@@ -233,6 +233,31 @@ def gcc_lto_flags(compiler):
     return ["-flto=auto"]
 
 
+def gcc_size_flags(compiler, compile_args):
+    """gcc's -O2 in place of -O3, with -O3's loop vectoriser kept: the
+    kernels' loops vectorise as they do at -O3 (-ftree-vectorize with the
+    dynamic cost model, which versions loops for aliasing where -O2's
+    very-cheap model gives up), while everything else (Python wrappers and
+    argument parsing, nodes, the module's set-up code: most of the module)
+    skips -O3's code-growing passes (larger inlining limits, loop
+    unswitching and peeling, function cloning). The op table's module is
+    18 % smaller this way (862 -> 704 kB of code, gcc 12) and compiles 16 %
+    faster; bench/instructions.py's count per op stays within 1 %.
+    gcc only (clang keeps -O3); CGRAD_O3=1 keeps -O3."""
+    if sys.platform != "linux" or os.environ.get("CGRAD_O3") or "-O3" not in compile_args:
+        return compile_args
+    import subprocess
+    cc = getattr(compiler, "compiler_so", None) or ["cc"]
+    try:
+        version = subprocess.run([cc[0], "--version"], capture_output=True, text=True).stdout
+    except OSError:
+        return compile_args
+    if "Free Software Foundation" not in version:
+        return compile_args
+    at = compile_args.index("-O3")
+    return compile_args[:at] + ["-O2", "-ftree-vectorize", "-fvect-cost-model=dynamic"] + compile_args[at + 1:]
+
+
 def gcc_tls_flags(compiler):
     """Thread-local variables through TLS descriptors (gcc, x86-64 Linux):
     grad mode and the node-freeing depth are thread-local (common.pxi,
@@ -286,7 +311,7 @@ class BuildExt(build_ext):
         lto = gcc_lto_flags(self.compiler)
         tls = gcc_tls_flags(self.compiler)
         for ext in self.extensions:
-            compile_args = list(ext.extra_compile_args) + tls
+            compile_args = gcc_size_flags(self.compiler, list(ext.extra_compile_args)) + tls
             link_args = list(ext.extra_link_args) + tls
             if strip:
                 compile_args.append("-g0")
