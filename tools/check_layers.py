@@ -277,11 +277,11 @@ def main(argv):
         print("order:", error)
     found = up_calls()
     if "--summary" in argv:
+        layer_of = {rel: layer for rel, _, layer in includes()}
         pairs = collections.Counter()
         for rel, owners in found.items():
-            layer = os.path.dirname(rel) or "generated"
             for owner, names in owners.items():
-                pairs[(layer, os.path.dirname(owner) or "generated")] += len(names)
+                pairs[(layer_of[rel], layer_of[owner])] += len(names)
         for (low, high), n in sorted(pairs.items(), key=lambda kv: -kv[1]):
             print(f"{low}/ -> {high}/: {n} names")
     else:
