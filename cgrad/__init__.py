@@ -417,7 +417,7 @@ def __getattr__(name):
             # `from cgrad import *` gives every public name, the lazy ones
             # included (as it did when they were imported eagerly); the star
             # import loads them
-            value = sorted({n for n in globals() if not n.startswith("_")} | set(LAZY_ATTRIBUTES))
+            value = sorted(_EAGER_PUBLIC_NAMES | set(LAZY_ATTRIBUTES))
             globals()["__all__"] = value
             return value
         raise AttributeError(f"module 'cgrad' has no attribute '{name}'")
@@ -489,4 +489,6 @@ def compile(model=None, *, fullgraph=False, dynamic=None, backend=None, mode=Non
                     isolate_recompiles=isolate_recompiles, shapes_spec=shapes_spec)
 
 
-# __all__: made on first use by __getattr__ above, with the lazy names.
+# __all__: made on first use by __getattr__ above, from the public names
+# bound by now (not the submodules imported later) and the lazy ones.
+_EAGER_PUBLIC_NAMES = frozenset(_name for _name in globals() if not _name.startswith("_"))
