@@ -46,9 +46,9 @@ _imports_grad_mode = grad_mode_enabled
 
 cg_half_init()
 
-include "special_math.pxi"
-include "special_erfcx.pxi"
-include "special_ndtr.pxi"
+include "kernels/special_math.pxi"
+include "kernels/special_erfcx.pxi"
+include "kernels/special_ndtr.pxi"
 include "ops_unary_table.pxi"
 include "ops_binary_table.pxi"
 

@@ -255,12 +255,7 @@ cdef enum:
     COPY_TILE = 32
     TILED_COPY_MIN = 4096      # below this many elements the plain loop is as fast
 
-ctypedef fused copy_t:
-    uint8_t
-    uint16_t
-    uint32_t
-    uint64_t
-
+# (copy_t: kernels/kernel_types.pxi)
 
 cdef void tiled_copy_impl(copy_t* d, const copy_t* s, int nd, const Py_ssize_t* shape,
                           const Py_ssize_t* dst_st, const Py_ssize_t* src_st, int a, int b) noexcept nogil:

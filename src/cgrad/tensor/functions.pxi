@@ -2,18 +2,6 @@
 # methods: argument checks, then the same op_* calls.
 
 
-cdef Tensor input_arg(object x, str fname):
-    if isinstance(x, Tensor):
-        return <Tensor>x
-    raise TypeError(f"{fname}(): argument 'input' (position 1) must be Tensor, not {py_typename(x)}")
-
-
-cdef object check_other(object other, str fname):
-    if isinstance(other, Tensor) or is_scalar(other):
-        return normalize_scalar(other)
-    raise TypeError(f"{fname}(): argument 'other' (position 2) must be Tensor, not {py_typename(other)}")
-
-
 def add(input, other, *, alpha=1, out=None):
     cdef Tensor a = input_arg(input, "add")
     other = check_other(other, "add")

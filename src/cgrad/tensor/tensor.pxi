@@ -46,33 +46,6 @@ cdef Tensor binary_dispatch(int which, Tensor a, object b, bint reflected):
     return op_rpow_scalar(a, b) if reflected else op_pow_scalar(a, b)
 
 
-cdef Tensor tensor_arg(object x, str fname, str argname="other"):
-    if isinstance(x, Tensor):
-        return <Tensor>x
-    raise TypeError(f"{fname}(): argument '{argname}' (position 1) must be Tensor, not {py_typename(x)}")
-
-
-cdef object scalar_value(Tensor t):
-    """The single element of t as a Python number."""
-    if t._dtype == F32:
-        return <double>(<float*>t._data)[0]
-    if t._dtype == F64:
-        return (<double*>t._data)[0]
-    if t._dtype == I64:
-        return (<int64_t*>t._data)[0]
-    if t._dtype == BOOL:
-        return (<uint8_t*>t._data)[0] != 0
-    if t._dtype == F16:
-        return <double>cg_h2f((<uint16_t*>t._data)[0])
-    if t._dtype == I32:
-        return (<int32_t*>t._data)[0]
-    if t._dtype == I16:
-        return (<int16_t*>t._data)[0]
-    if t._dtype == I8:
-        return (<int8_t*>t._data)[0]
-    return (<uint8_t*>t._data)[0]
-
-
 # (Tensor's memory is reused through its tp_alloc / tp_free: common.pxi)
 cdef class Tensor:
     """A multi-dimensional array with autograd, PyTorch's Tensor API."""

@@ -1,0 +1,44 @@
+# The Python arguments of the ops, checked as PyTorch's argument parser
+# checks them: a Tensor where one is required and a Tensor or a number for
+# `other`, with PyTorch's TypeError texts; and a one-element tensor's value
+# as a Python number. The ops, the cgrad.* functions (tensor/functions.pxi)
+# and Tensor's methods all call them, so they sit in the ops layer.
+
+
+cdef Tensor input_arg(object x, str fname):
+    if isinstance(x, Tensor):
+        return <Tensor>x
+    raise TypeError(f"{fname}(): argument 'input' (position 1) must be Tensor, not {py_typename(x)}")
+
+
+cdef object check_other(object other, str fname):
+    if isinstance(other, Tensor) or is_scalar(other):
+        return normalize_scalar(other)
+    raise TypeError(f"{fname}(): argument 'other' (position 2) must be Tensor, not {py_typename(other)}")
+
+
+cdef Tensor tensor_arg(object x, str fname, str argname="other"):
+    if isinstance(x, Tensor):
+        return <Tensor>x
+    raise TypeError(f"{fname}(): argument '{argname}' (position 1) must be Tensor, not {py_typename(x)}")
+
+
+cdef object scalar_value(Tensor t):
+    """The single element of t as a Python number."""
+    if t._dtype == F32:
+        return <double>(<float*>t._data)[0]
+    if t._dtype == F64:
+        return (<double*>t._data)[0]
+    if t._dtype == I64:
+        return (<int64_t*>t._data)[0]
+    if t._dtype == BOOL:
+        return (<uint8_t*>t._data)[0] != 0
+    if t._dtype == F16:
+        return <double>cg_h2f((<uint16_t*>t._data)[0])
+    if t._dtype == I32:
+        return (<int32_t*>t._data)[0]
+    if t._dtype == I16:
+        return (<int16_t*>t._data)[0]
+    if t._dtype == I8:
+        return (<int8_t*>t._data)[0]
+    return (<uint8_t*>t._data)[0]

@@ -1,0 +1,210 @@
+"""The layer order of cgrad._C's include files (tools/check_layers.py).
+
+src/cgrad/_C.pyx includes its .pxi files one layer folder after another,
+lowest first (core, kernels, ops, ops/nn, autograd, tensor, compile); a
+file should use only names of its own layer or a lower one. The up-calls
+that remain are pinned below: a new one fails this test (move the name
+down, or the caller up), and so does one that was removed without taking
+it off the list, so the list only shrinks. Most of what is left is the
+in-place protocol (check_inplace, commit_inplace, old_value in
+autograd/inplace.pxi) and forward AD's flag (cgrad_fwd_active), which
+every op family calls; moving them below the ops is the next step."""
+import os
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+TOOLS = os.path.join(ROOT, "tools")
+CORE = os.path.join(ROOT, "src", "cgrad")
+
+if not os.path.exists(os.path.join(CORE, "_C.pyx")) or not os.path.exists(os.path.join(TOOLS, "check_layers.py")):
+    pytest.skip("the Cython sources and tools/ are not in this checkout (an installed wheel's test run)",
+                allow_module_level=True)
+
+sys.path.insert(0, TOOLS)
+try:
+    import check_layers
+finally:
+    sys.path.pop(0)
+
+
+KNOWN_UP_CALLS = {
+    'core/storage.pxi': {
+        'kernels/kernels_iter.pxi': ['_num_threads'],
+    },
+    'core/tensor_core.pxi': {
+        'ops/table_support.pxi': ['PyType_Modified'],
+    },
+    'core/node.pxi': {
+        'autograd/engine.pxi': ['AccumulateGrad'],
+        'autograd/forward_ad.pxi': [
+            'FW_ONLY_EDGE', 'cgrad_fwd_active', 'fw_after_history', 'fw_note_inputs', 'fw_pending_node',
+            'transposed_jvp',
+        ],
+        'autograd/inplace.pxi': ['refresh_view_slow'],
+        'ops/creation.pxi': ['tensor'],
+    },
+    'kernels/select_kernels.pxi': {
+        'ops/shape_support.pxi': ['new_strided'],
+    },
+    'kernels/reduce_threads.pxi': {
+        'ops/nn/ops_softmax.pxi': ['nn_softmax_run'],
+        'ops_unary.pxi': ['log'],
+    },
+    'kernels/gather_threads.pxi': {
+        'ops/ops_gather.pxi': ['GatherGeo', 'gather_walk', 'gather_walk_range'],
+        'ops/ops_index.pxi': ['_AdvIndex'],
+    },
+    'kernels/attention_kernels.pxi': {
+        'ops/nn/ops_softmax.pxi': ['nn_softmax_backward_kernel', 'nn_softmax_kernel'],
+    },
+    'ops_unary.pxi': {
+        'autograd/forward_ad.pxi': ['cgrad_fwd_active'],
+        'autograd/inplace.pxi': ['check_inplace', 'commit_inplace', 'old_value'],
+        'tensor/functions.pxi': ['t'],
+    },
+    'ops/out_arg.pxi': {
+        'autograd/inplace.pxi': ['check_written_overlap'],
+    },
+    'ops/table_support.pxi': {
+        'autograd/forward_ad.pxi': ['cgrad_fwd_active', 'fw_write_inplace'],
+        'autograd/inplace.pxi': ['check_inplace', 'check_written_overlap', 'commit_inplace', 'old_value'],
+    },
+    'ops/ops_linalg_lapack.pxi': {
+        'autograd/forward_ad.pxi': ['cgrad_fwd_active'],
+    },
+    'ops/ops_clamp.pxi': {
+        'autograd/inplace.pxi': [
+            'check_inplace', 'check_input_overlap', 'check_written_overlap', 'commit_inplace', 'old_value',
+        ],
+    },
+    'ops/ops_logical.pxi': {
+        'autograd/inplace.pxi': ['check_inplace', 'check_input_overlap', 'check_written_overlap'],
+    },
+    'ops/ops_join.pxi': {
+        'autograd/forward_ad.pxi': ['cgrad_fwd_active'],
+    },
+    'ops/ops_index.pxi': {
+        'autograd/forward_ad.pxi': ['fw_record_write'],
+        'autograd/inplace.pxi': [
+            'CopyBackwards', 'FillBackward3', 'InplaceFn', 'LEAF_INPLACE', 'check_inplace',
+            'rebase_after_write', 'set_view_history',
+        ],
+    },
+    'ops/ops_masked.pxi': {
+        'autograd/inplace.pxi': ['check_inplace'],
+    },
+    'ops/ops_predicates.pxi': {
+        'autograd/inplace.pxi': ['check_inplace', 'commit_inplace', 'old_value'],
+    },
+    'ops/ops_layout.pxi': {
+        'autograd/inplace.pxi': ['check_inplace', 'commit_inplace', 'old_value'],
+    },
+    'ops/ops_rounding.pxi': {
+        'autograd/inplace.pxi': [
+            'IP_DIV', 'check_inplace', 'commit_inplace', 'inplace_arith_method', 'old_value', 'records',
+        ],
+    },
+    'ops/creation.pxi': {
+        'tensor/tensor_support.pxi': ['interop_module'],
+    },
+    'ops/random_dists.pxi': {
+        'autograd/inplace.pxi': ['ZeroBackward0', 'check_inplace', 'commit_inplace', 'old_value', 'records'],
+    },
+    'ops/python_methods.pxi': {
+        'autograd/forward_ad.pxi': ['cgrad_fwd_active', 'fw_write_inplace'],
+        'autograd/inplace.pxi': ['check_inplace', 'check_written_overlap', 'commit_inplace', 'old_value'],
+    },
+    'ops/ops_round_decimals.pxi': {
+        'autograd/forward_ad.pxi': ['cgrad_fwd_active'],
+        'autograd/inplace.pxi': ['check_inplace', 'commit_inplace', 'old_value'],
+    },
+    'ops/nn/ops_nn.pxi': {
+        'autograd/inplace.pxi': [
+            'IP_MUL', 'check_inplace', 'check_written_overlap', 'commit_inplace', 'inplace_arith',
+            'old_value',
+        ],
+    },
+    'ops/nn/ops_activations.pxi': {
+        'autograd/forward_ad.pxi': ['cgrad_fwd_active'],
+        'autograd/inplace.pxi': ['check_inplace', 'commit_inplace', 'old_value'],
+    },
+}
+
+
+def test_includes_come_layer_by_layer():
+    assert check_layers.order_errors(check_layers.includes()) == []
+
+
+def test_every_include_file_is_in_a_layer_folder_and_included():
+    """A .pxi file sits in a layer folder, and _C.pyx (or _table_ops.pyx,
+    for the op table's scalar functions) includes it: a file nothing
+    includes is dead code."""
+    included = {rel for rel, _, _ in check_layers.includes()}
+    with open(os.path.join(CORE, "_table_ops.pyx"), encoding="utf-8") as f:
+        included |= {line.split('"')[1] for line in f if line.startswith("include ")}
+    stray, unused = [], []
+    for folder, _, names in os.walk(CORE):
+        for name in names:
+            if not name.endswith(".pxi"):
+                continue
+            rel = os.path.relpath(os.path.join(folder, name), CORE).replace(os.sep, "/")
+            if os.path.dirname(rel) not in check_layers.LAYERS:
+                stray.append(rel)
+            elif rel not in included:
+                unused.append(rel)
+    assert stray == [] and unused == []
+
+
+def test_up_calls_are_the_pinned_ones():
+    found = check_layers.up_calls()
+    new = {rel: {owner: sorted(set(names) - set(KNOWN_UP_CALLS.get(rel, {}).get(owner, [])))
+                 for owner, names in owners.items()} for rel, owners in found.items()}
+    new = {rel: {o: n for o, n in owners.items() if n} for rel, owners in new.items()}
+    new = {rel: owners for rel, owners in new.items() if owners}
+    assert new == {}, ("names used from a later layer (tools/check_layers.py): move the name down to the "
+                       "caller's layer or below, or the caller up")
+    gone = {rel: {owner: sorted(set(names) - set(found.get(rel, {}).get(owner, [])))
+                  for owner, names in owners.items()} for rel, owners in KNOWN_UP_CALLS.items()}
+    gone = {rel: {o: n for o, n in owners.items() if n} for rel, owners in gone.items()}
+    gone = {rel: owners for rel, owners in gone.items() if owners}
+    assert gone == {}, "up-calls that are gone: take them off KNOWN_UP_CALLS"
+
+
+def test_the_checker_sees_an_up_call_and_ignores_locals():
+    """On made-up code: a call of a name defined in a later file is found;
+    a parameter, a local and an attribute of the same name are not."""
+    low = check_layers.code_only(
+        "cdef int low_fn(Tensor t, int helper) except -1:\n"
+        "    cdef int later_const = 3           # a local named like a later name\n"
+        "    x = t.later_fn                      # an attribute\n"
+        "    return later_fn(t) + helper + later_const  # later_fn(...) is the up-call\n")
+    high = check_layers.code_only(
+        "cdef int later_fn(Tensor t) except -1:\n"
+        "    return 0\n"
+        "cdef int later_const = 4\n"
+        "cdef int helper = 5\n")
+    defined_high = check_layers.defined_names(high)
+    assert defined_high == {"later_fn", "later_const", "helper"}
+    assert check_layers.used_names(low) & defined_high == {"later_fn"}
+
+
+def test_the_checker_reads_extern_blocks_enums_and_fused_types():
+    code = check_layers.code_only(
+        'cdef extern from "x.h" nogil:\n'
+        "    int cg_thing(double a, double b)\n"
+        "    ctypedef struct cg_pair:\n"
+        "        int first, second\n"
+        "cdef enum:\n"
+        "    ONE = 1\n"
+        "    TWO, THREE\n"
+        "ctypedef fused elem_t:\n"
+        "    float\n"
+        "    double\n"
+        "def py_fn(x, y=2):\n"
+        "    '''a docstring naming not_a_name'''\n"
+        "    return x\n"
+        "alias = py_fn\n")
+    assert check_layers.defined_names(code) == {"cg_thing", "cg_pair", "ONE", "TWO", "THREE", "elem_t",
+                                                "py_fn", "alias"}
