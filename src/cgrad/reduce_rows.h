@@ -1,7 +1,7 @@
 /*
  * reduce_rows.h: the vectorised row and column kernels of the large
- * reductions (reduce_threads.pxi): the float32 sum of a row, max/min,
- * logsumexp and var/std of contiguous rows (a reduction over the last dim)
+ * reductions (reduce_threads.pxi and the files it names): the float32 sum
+ * of a row, max/min, logsumexp and var/std of contiguous rows (a reduction over the last dim)
  * and of column blocks (a reduction over a leading dim, walked row after
  * row).
  *
