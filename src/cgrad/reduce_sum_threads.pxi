@@ -14,6 +14,12 @@ cdef extern from *:
     #define CGRAD_RT_CLONES
     #endif
     #endif
+    /* 4 KiB ahead, as reduce_rows.h's CG_PREFETCH (see there) */
+    #if defined(__GNUC__) || defined(__clang__)
+    #define CG_SUM_PREFETCH(p) __builtin_prefetch((const char*)(p) + 4096)
+    #else
+    #define CG_SUM_PREFETCH(p) ((void)0)
+    #endif
     /* float64 sum of x[0:n]: sixteen lanes within blocks of CG_SUM_BLOCK
        elements, the lanes added pairwise, the block totals in order (the
        float32 one is reduce_rows.h's) */
@@ -25,8 +31,11 @@ cdef extern from *:
             Py_ssize_t e = n - b > CG_SUM_BLOCK ? b + CG_SUM_BLOCK : n, i = b;      \\
             double a[16] = {0};                                                     \\
             int j;                                                                  \\
-            for (; i + 16 <= e; i += 16)                                            \\
+            for (; i + 16 <= e; i += 16) {                                          \\
+                CG_SUM_PREFETCH(x + i);                                             \\
+                CG_SUM_PREFETCH(x + i + 8);                                         \\
                 for (j = 0; j < 16; j++) a[j] += (double)x[i + j];                  \\
+            }                                                                       \\
             for (j = 0; j < 8; j++) a[j] += a[j + 8];                               \\
             for (j = 0; j < 4; j++) a[j] += a[j + 4];                               \\
             double s = (a[0] + a[1]) + (a[2] + a[3]);                               \\
