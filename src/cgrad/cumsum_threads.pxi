@@ -149,7 +149,10 @@ cdef int cumsum_run(int dt, bint wide, char* out, const char* x, Py_ssize_t oute
         cumsum_chunk(&j, 0, 1)
     else:
         with nogil:
-            if j.mode == SPLIT_OUTER:
+            if j.mode == SPLIT_OUTER and inner == 1 and nthreads > 1:
+                # rows need no scratch: pieces, taken by threads as they come free
+                run_pieces(cumsum_chunk, &j, pieces_for(nthreads), nthreads)
+            elif j.mode == SPLIT_OUTER:
                 run_chunks(cumsum_chunk, &j, nthreads)
             else:
                 for o in range(outer):

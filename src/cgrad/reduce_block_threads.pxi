@@ -14,6 +14,7 @@ cdef struct BlockJob:
 
 
 cdef void block_chunk(void* ctx, int t, int nthreads) noexcept nogil:
+    """Share t of nthreads: a thread's, or a piece's of rows (run_pieces)."""
     cdef BlockJob* j = <BlockJob*>ctx
     cdef KernelArgs sub = j.a[0]
     cdef Py_ssize_t a, b, n = sub.n, inner = sub.inner
@@ -53,9 +54,20 @@ cdef int block_threads(KernelArgs* a) noexcept:
     return nthreads
 
 
+cdef inline bint block_rows_pieces(KernelArgs* a, int nthreads) noexcept nogil:
+    """Rows (inner == 1) split over threads go out in pieces (run_pieces):
+    their per-piece scratch is a few doubles. Wider outer blocks keep one
+    static share per thread, whose scratch (a row of columns) is large."""
+    return nthreads > 1 and a.inner == 1 and split_mode(a.outer, a.inner, nthreads) == SPLIT_OUTER
+
+
 cdef Py_ssize_t block_scratch(KernelArgs* a, Py_ssize_t acc_cols) noexcept:
-    """The float64 scratch run_block_threads needs: acc_cols per column and thread."""
-    return acc_cols * a.inner * block_threads(a)
+    """The float64 scratch run_block_threads needs: acc_cols per column and
+    thread (per piece for rows)."""
+    cdef int nthreads = block_threads(a)
+    if block_rows_pieces(a, nthreads):
+        return acc_cols * a.inner * pieces_for(nthreads)
+    return acc_cols * a.inner * nthreads
 
 
 cdef inline bint rows_kernel_covers(KernelArgs* a) noexcept nogil:
@@ -175,7 +187,9 @@ cdef int run_block_threads(DispatchFn fn, KernelArgs* a, Py_ssize_t isz, Py_ssiz
     j.acc_cols = acc_cols
     j.mode = split_mode(a.outer, a.inner, nthreads)
     with nogil:
-        if j.mode == SPLIT_OUTER:
+        if block_rows_pieces(a, nthreads):
+            run_pieces(block_chunk, &j, pieces_for(nthreads), nthreads)
+        elif j.mode == SPLIT_OUTER:
             run_chunks(block_chunk, &j, nthreads)
         else:
             for o in range(a.outer):
