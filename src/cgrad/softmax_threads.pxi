@@ -61,10 +61,7 @@ cdef int softmax_threads(int dt, char* out, const char* x, Py_ssize_t outer, Py_
             free(j.sm)
             raise MemoryError()
     with nogil:
-        if j.mode == SPLIT_OUTER and inner == 1:
-            # rows need no scratch: pieces, taken by threads as they come free
-            run_pieces(softmax_chunk, &j, pieces_for(nthreads), nthreads)
-        elif j.mode == SPLIT_OUTER:
+        if j.mode == SPLIT_OUTER:
             run_chunks(softmax_chunk, &j, nthreads)
         else:
             for o in range(outer):

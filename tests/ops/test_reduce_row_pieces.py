@@ -1,9 +1,9 @@
-"""Reductions over the last dim of a large matrix, softmax and cumsum of rows
+"""Reductions over the last dim of a large matrix and cumsum of rows
 handed to the threads in pieces (reduce_block_threads.pxi,
-softmax_threads.pxi, cumsum_threads.pxi: run_pieces for rows), and the row
-kernels' software prefetch (reduce_rows.h): each output is still computed
-by one piece in one order, so the results are the same bits whatever the
-thread count, and they match torch / float64. Sizes just below, at and above
+cumsum_threads.pxi: run_pieces for rows), softmax of rows (static shares),
+and the row kernels' software prefetch (reduce_rows.h): each output is
+still computed by one thread in one order, so the results are the same
+bits whatever the thread count, and they match torch / float64. Sizes just below, at and above
 the blocked path (2**16 elements) and the two-thread threshold (2 * 2**18),
 odd sizes, rows shorter and longer than the prefetch distance, fewer rows
 than pieces, non-contiguous inputs."""
