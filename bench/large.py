@@ -16,9 +16,14 @@ row alternate (--rounds R: R of each, alternating which goes first; the
 figures are their medians), and the load average at the start and end of
 the run is printed with the table: on a shared machine, read the ratios
 with it. The limit beside each row is measured
-in the cgrad process after its row: for memory-bound rows a numpy copy of
-as many bytes as the row's main tensor holds (the machine's bandwidth), for
-product rows numpy's matmul of the same shapes (BLAS). In --quick mode the
+in the cgrad process after its row. For memory-bound rows it counts every
+byte the row reads and writes (all its inputs read once and all its
+outputs written once, by each op of the row as PyTorch runs it, forward
+and backward: `passes` at each row) at the rate of a numpy copy of the
+row's main tensor (which reads and writes that tensor's bytes once): a
+copy row's limit is the copy itself, a reduction's half of it, cat of two
+matrices twice it. For product rows it is numpy's matmul of the same shapes
+(BLAS). In --quick mode the
 sizes are small, each library runs every row in one process (import once)
 and peak memory is that process's running peak.
 
@@ -57,16 +62,25 @@ class Sizes:
 # ---------------------------------------------------------------------------
 # The rows. Each maker takes (lib, sizes) and returns a zero-argument call
 # that runs one repetition; the data it needs is made before the timing.
-# `nbytes(sizes)` is the size of the row's main tensor: the limit is a copy
-# of that many bytes. The code is written once: cgrad mirrors torch's API.
+# `nbytes(sizes)` is the size of the row's main tensor and `passes` the
+# bytes the row reads and writes in all, in units of nbytes (a copy of the
+# main tensor: 2, one read and one write; x * y: 3; cat of two: 4): the
+# limit is that traffic at the rate of a numpy copy of the main tensor
+# measured in the same process. The code is written once: cgrad mirrors
+# torch's API.
 
 ROWS = {}
 
 
-def row(name, nbytes, fresh=False, kind="mem"):
+def row(name, nbytes, fresh=False, kind="mem", passes=2):
+    """passes: the bytes the row reads and writes, in units of nbytes (its
+    main tensor): every input read once and every output written once, by
+    each op of the row as PyTorch runs it (forward and backward), the least
+    traffic the work can have. The limit is that many bytes moved at the
+    copy's rate (see limit_ms)."""
     def register(maker):
         ROWS[name] = {"make": maker, "nbytes": nbytes, "fresh": fresh, "kind": kind,
-                      "doc": (maker.__doc__ or name).strip()}
+                      "passes": passes, "doc": (maker.__doc__ or name).strip()}
         return maker
     return register
 
@@ -84,38 +98,38 @@ def matrix(lib, s):
     return lib.rand(s.mat, s.mat, generator=g)
 
 
-@row("ones_grad", vec_bytes, fresh=True)
+@row("ones_grad", vec_bytes, fresh=True, passes=1)
 def _ones_grad(lib, s):
     """ones(N, requires_grad=True)"""
     return lambda: lib.ones(s.vec, requires_grad=True)
 
 
-@row("zeros", vec_bytes, fresh=True)
+@row("zeros", vec_bytes, fresh=True, passes=1)
 def _zeros(lib, s):
     """zeros(N)"""
     return lambda: lib.zeros(s.vec)
 
 
-@row("full", vec_bytes, fresh=True)
+@row("full", vec_bytes, fresh=True, passes=1)
 def _full(lib, s):
     """full((N,), 2.5)"""
     return lambda: lib.full((s.vec,), 2.5)
 
 
-@row("empty_fill", vec_bytes, fresh=True)
+@row("empty_fill", vec_bytes, fresh=True, passes=1)
 def _empty_fill(lib, s):
     """empty(N).fill_(2.5)"""
     return lambda: lib.empty(s.vec).fill_(2.5)
 
 
-@row("zero_", vec_bytes)
+@row("zero_", vec_bytes, passes=1)
 def _zero_(lib, s):
     """x.zero_() on N (memory reused)"""
     x = lib.ones(s.vec)
     return x.zero_
 
 
-@row("add_sum_bwd", vec_bytes, fresh=True)
+@row("add_sum_bwd", vec_bytes, fresh=True, passes=4)
 def _add_sum_bwd(lib, s):
     """(x + x).sum().backward(), N"""
     x = lib.ones(s.vec, requires_grad=True)
@@ -126,7 +140,7 @@ def _add_sum_bwd(lib, s):
     return run
 
 
-@row("mul_exp_bwd", vec_bytes, fresh=True)
+@row("mul_exp_bwd", vec_bytes, fresh=True, passes=14)
 def _mul_exp_bwd(lib, s):
     """(x * y).exp().sum().backward(), N"""
     g = lib.Generator().manual_seed(0)
@@ -139,7 +153,7 @@ def _mul_exp_bwd(lib, s):
     return run
 
 
-@row("mul", vec_bytes)
+@row("mul", vec_bytes, passes=3)
 def _mul(lib, s):
     """x * y, N"""
     x = lib.ones(s.vec)
@@ -147,90 +161,92 @@ def _mul(lib, s):
     return lambda: x * y
 
 
-@row("exp", vec_bytes)
+@row("exp", vec_bytes, passes=2)
 def _exp(lib, s):
     """x.exp(), N"""
     x = lib.ones(s.vec)
     return x.exp
 
 
-@row("cast_f64", vec_bytes)
+@row("cast_f64", vec_bytes, passes=3)
 def _cast_f64(lib, s):
     """x.double(), N float32 -> float64"""
     x = lib.ones(s.vec)
     return x.double
 
 
-@row("cast_f32", vec_bytes)
+@row("cast_f32", vec_bytes, passes=3)
 def _cast_f32(lib, s):
     """x.float(), N float64 -> float32"""
     x = lib.ones(s.vec, dtype=lib.float64)
     return x.float
 
 
-@row("t_contig", mat_bytes)
+@row("t_contig", mat_bytes, passes=2)
 def _t_contig(lib, s):
     """a.t().contiguous(), M x M"""
     a = matrix(lib, s)
     return lambda: a.t().contiguous()
 
 
-@row("permute_contig", mat_bytes)
+@row("permute_contig", mat_bytes, passes=2)
 def _permute_contig(lib, s):
     """a.view(64, M/64, M).permute(2, 0, 1).contiguous()"""
     a = matrix(lib, s).view(64, s.mat // 64, s.mat)
     return lambda: a.permute(2, 0, 1).contiguous()
 
 
-@row("expand_rows", mat_bytes)
+@row("expand_rows", mat_bytes, passes=1)
 def _expand_rows(lib, s):
     """a[:1].expand(M, M).contiguous()"""
     a = matrix(lib, s)[:1]
     return lambda: a.expand(s.mat, s.mat).contiguous()
 
 
-@row("expand_cols", mat_bytes)
+@row("expand_cols", mat_bytes, passes=1)
 def _expand_cols(lib, s):
     """a[:, :1].expand(M, M).contiguous()"""
     a = matrix(lib, s)[:, :1]
     return lambda: a.expand(s.mat, s.mat).contiguous()
 
 
-@row("cat0", mat_bytes)
+@row("cat0", mat_bytes, passes=4)
 def _cat0(lib, s):
     """cat([a, b], 0), M x M each"""
     a, b = matrix(lib, s), matrix(lib, s) + 1
     return lambda: lib.cat([a, b], 0)
 
 
-@row("cat1", mat_bytes)
+@row("cat1", mat_bytes, passes=4)
 def _cat1(lib, s):
     """cat([a, b], 1), M x M each"""
     a, b = matrix(lib, s), matrix(lib, s) + 1
     return lambda: lib.cat([a, b], 1)
 
 
-@row("stack0", mat_bytes)
+@row("stack0", mat_bytes, passes=4)
 def _stack0(lib, s):
     """stack([a, b], 0)"""
     a, b = matrix(lib, s), matrix(lib, s) + 1
     return lambda: lib.stack([a, b], 0)
 
 
-@row("stack1", mat_bytes)
+@row("stack1", mat_bytes, passes=4)
 def _stack1(lib, s):
     """stack([a, b], 1)"""
     a, b = matrix(lib, s), matrix(lib, s) + 1
     return lambda: lib.stack([a, b], 1)
 
 
-def _reduction(name, doc, call):
+def _reduction(name, doc, call, passes=1):
+    # passes: a reduction reads the matrix once (its output is one row);
+    # softmax and cumsum also write a matrix
     for dim in (0, 1):
         def make(lib, s, dim=dim):
             a = matrix(lib, s)
             return lambda: call(lib, a, dim)
         make.__doc__ = doc.replace("D", str(dim))
-        row(f"{name}{dim}", mat_bytes)(make)
+        row(f"{name}{dim}", mat_bytes, passes=passes)(make)
 
 
 _reduction("sum", "a.sum(D), M x M", lambda lib, a, d: a.sum(d))
@@ -238,9 +254,9 @@ _reduction("mean", "a.mean(D)", lambda lib, a, d: a.mean(d))
 _reduction("var", "a.var(D)", lambda lib, a, d: a.var(d))
 _reduction("amax", "a.amax(D)", lambda lib, a, d: a.amax(d))
 _reduction("logsumexp", "a.logsumexp(D)", lambda lib, a, d: a.logsumexp(d))
-_reduction("softmax", "a.softmax(D)", lambda lib, a, d: a.softmax(d))
-_reduction("log_softmax", "a.log_softmax(D)", lambda lib, a, d: a.log_softmax(d))
-_reduction("cumsum", "a.cumsum(D)", lambda lib, a, d: a.cumsum(d))
+_reduction("softmax", "a.softmax(D)", lambda lib, a, d: a.softmax(d), passes=2)
+_reduction("log_softmax", "a.log_softmax(D)", lambda lib, a, d: a.log_softmax(d), passes=2)
+_reduction("cumsum", "a.cumsum(D)", lambda lib, a, d: a.cumsum(d), passes=2)
 
 
 def _vector_reduction(name, doc, call):
@@ -248,7 +264,7 @@ def _vector_reduction(name, doc, call):
         x = lib.rand(s.vec, generator=lib.Generator().manual_seed(0))
         return lambda: call(x)
     make.__doc__ = doc
-    row(f"{name}_vec", vec_bytes)(make)
+    row(f"{name}_vec", vec_bytes, passes=1)(make)
 
 
 # full reductions of one long vector: the n elements split over the threads
@@ -257,7 +273,7 @@ _vector_reduction("amax", "x.amax(), N", lambda x: x.amax())
 _vector_reduction("logsumexp", "x.logsumexp(0), N", lambda x: x.logsumexp(0))
 
 
-@row("flat_index", lambda s: 8 * s.idx)
+@row("flat_index", lambda s: 8 * s.idx, passes=2)
 def _flat_index(lib, s):
     """a.flatten()[idx], idx: I random int64"""
     a = matrix(lib, s)
@@ -266,7 +282,7 @@ def _flat_index(lib, s):
     return lambda: a.flatten()[idx]
 
 
-@row("index_select0", mat_bytes)
+@row("index_select0", mat_bytes, passes=2)
 def _index_select0(lib, s):
     """a.index_select(0, perm), M rows"""
     a = matrix(lib, s)
@@ -274,7 +290,7 @@ def _index_select0(lib, s):
     return lambda: a.index_select(0, perm)
 
 
-@row("gather1", mat_bytes)
+@row("gather1", mat_bytes, passes=4)
 def _gather1(lib, s):
     """a.gather(1, idx), idx: M x M random int64"""
     a = matrix(lib, s)
@@ -328,6 +344,16 @@ def limit_call(spec, s):
     return lambda: np.copyto(dst, src)
 
 
+def limit_ms(spec, copy_ms):
+    """The row's limit from the time of a numpy copy of its main tensor
+    (nbytes read and nbytes written): the row's own traffic, `passes` times
+    nbytes read and written in all, at the copy's rate. A product row's
+    limit is numpy's matmul itself."""
+    if spec["kind"] == "blas":
+        return copy_ms
+    return copy_ms * spec["passes"] / 2
+
+
 def run_rows(lib_name, names, quick, repeat):
     lib = __import__(lib_name)
     s = Sizes(quick)
@@ -344,7 +370,8 @@ def run_rows(lib_name, names, quick, repeat):
         gc.collect()
         if lib_name == "cgrad":
             _, lim = first_and_median(limit_call(spec, s), repeat)
-            r["limit_ms"] = lim * 1e3
+            r["copy_ms"] = lim * 1e3
+            r["limit_ms"] = limit_ms(spec, lim * 1e3)
         out[name] = r
     return out
 
@@ -465,8 +492,9 @@ def main(argv=None):
     load = (f"load average {load_before[0]:.2f} at the start, {load_after[0]:.2f} at the end "
             f"({os.cpu_count()} cores)")
     print(f"N = {s.vec:,} float32, M = {s.mat}, I = {s.idx:,}, K = {s.mm}; ms: median of {repeat} "
-          f"after a first call; first: that first call (fresh memory); limit: numpy copy of the row's "
-          f"bytes (mm: numpy matmul); peak: ru_maxrss of the row's process; "
+          f"after a first call; first: that first call (fresh memory); limit: every byte the row reads "
+          f"and writes, at the rate of a numpy copy of its main tensor measured in the same process "
+          f"(mm: numpy matmul); peak: ru_maxrss of the row's process; "
           f"{rounds} process(es) per row and library, medians; {load}\n")
     text = table(results, libs)
     print(text)

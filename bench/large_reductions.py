@@ -8,7 +8,9 @@ call: page faults, lazy set-up), then times it three times and prints the
 median. The limit is numpy copying the bytes the row reads (np.copyto of a
 same-sized buffer), the memory bandwidth one thread gets on this machine;
 for a gather, the bytes of its index (the elements it fetches at random
-have no copy to compare with).
+have no copy to compare with). A reduction's limit here is thus a copy of
+its input, twice the bytes it moves; `python -m bench --large` counts every
+byte a row reads and writes instead (see bench/large.py).
 
     python bench/large_reductions.py [--rows sum0 sum1 ...] [--libs cgrad torch]
 

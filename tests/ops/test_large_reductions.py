@@ -1,8 +1,9 @@
 """The large-tensor paths of reductions, softmax, cumsum and gathers
-(src/cgrad/reduce_threads.pxi, gather_threads.pxi): sizes just below, at
-and above each threshold (the blocked path at 2**16 elements, two threads at
-2 * 2**18), odd sizes and thread counts, keepdim and non-contiguous inputs,
-against torch and, without it, against numpy in float64 / math.fsum."""
+(src/cgrad/reduce_threads.pxi and the files it names, gather_threads.pxi):
+sizes just below, at and above each threshold (the blocked path at 2**16
+elements, two threads at 2 * 2**18), odd sizes and thread counts, keepdim
+and non-contiguous inputs, against torch and, without it, against numpy in
+float64 / math.fsum."""
 import math
 
 import numpy as np

@@ -1,5 +1,5 @@
 """var and std on the vectorised row and column kernels of reduce_rows.h
-(cg_sqdev_row_*, cg_var_cols_*, taken by reduce_threads.pxi's rows_dispatch
+(cg_sqdev_row_*, cg_var_cols_*, taken by reduce_block_threads.pxi's rows_dispatch
 from 2**16 elements on, and by full reductions of a vector): sizes just
 below, at and above the threshold and the two-thread one, odd sizes, every
 correction (also one that leaves no degrees of freedom), NaN and infinities,

@@ -48,9 +48,12 @@ KNOWN_UP_CALLS = {
     'kernels/select_kernels.pxi': {
         'ops/shape_support.pxi': ['new_strided'],
     },
-    'kernels/reduce_threads.pxi': {
+    'kernels/softmax_threads.pxi': {
         'ops/nn/ops_softmax.pxi': ['nn_softmax_run'],
         'ops_unary.pxi': ['log'],
+    },
+    'kernels/reduce_sum_threads.pxi': {
+        'ops/ops_layout.pxi': ['outer'],    # a field of the split plan that shares the function's name
     },
     'kernels/gather_threads.pxi': {
         'ops/ops_gather.pxi': ['GatherGeo', 'gather_walk', 'gather_walk_range'],

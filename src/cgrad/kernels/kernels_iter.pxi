@@ -29,6 +29,19 @@ cdef inline Operand operand_of(Tensor t) noexcept:
     return o
 
 
+cdef inline bint one_element_broadcast(const Operand* o) noexcept nogil:
+    """An input that is one element expanded (every dim of size 1 or stride
+    0, as the gradient sum() hands back): read as a scalar, so the work
+    stays on the flat, vectorised path instead of a strided row walk."""
+    cdef int d
+    if o.strides == NULL:
+        return False
+    for d in range(o.ndim):
+        if o.shape[d] != 1 and o.strides[d] != 0:
+            return False
+    return True
+
+
 cdef inline Operand operand_of_scalar(void* value, int itemsize) noexcept:
     cdef Operand o
     o.data = <char*>value
@@ -313,6 +326,8 @@ cdef int run_elementwise(RowFn fn, int nops, Operand* ops, int ndim, const Py_ss
             s[k] = 0
         elif ops[k].contiguous and ops[k].numel == numel:
             s[k] = 1
+        elif k > 0 and one_element_broadcast(&ops[k]):
+            s[k] = 0
         else:
             flat = False
     if numel < GIL_RELEASE_NUMEL:
@@ -344,6 +359,8 @@ cdef int run_elementwise_holding_gil(RowFn fn, int nops, Operand* ops, int ndim,
             s[k] = 0
         elif ops[k].contiguous and ops[k].numel == numel:
             s[k] = 1
+        elif k > 0 and one_element_broadcast(&ops[k]):
+            s[k] = 0
         else:
             flat = False
     run_loops(fn, flat, p, s, nops, ops, ndim, shape, numel, ctx)

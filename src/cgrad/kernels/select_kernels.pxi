@@ -655,7 +655,7 @@ cdef enum:
     K_VAR = 1
     K_STD = 2
     K_LSE = 3
-    K_EXTREME = 4       # max/min: run_extreme's kind, for reduce_threads.pxi
+    K_EXTREME = 4       # max/min: run_extreme's kind, for reduce_block_threads.pxi
 
 
 cdef void reduce_dispatch(KernelArgs* a) noexcept nogil:

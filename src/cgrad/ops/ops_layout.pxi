@@ -141,7 +141,7 @@ def flip(input, dims):
 # ---------------------------------------------------------------------------
 # cumsum along one dim: int and bool inputs give int64 (dtype= converts the
 # input first); float32 accumulates in float64 and float16 in float32, as
-# PyTorch's CPU kernel (kernels: reduce_threads.pxi). The gradient is the reversed
+# PyTorch's CPU kernel (kernels: kernels/cumsum_threads.pxi). The gradient is the reversed
 # cumulative sum, flip(cumsum(flip(g))). (cum_t: kernels/kernel_types.pxi)
 
 

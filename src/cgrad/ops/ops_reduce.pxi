@@ -5,7 +5,7 @@
 # sees either a reduced inner dim (stride 0: one running sum) or a kept one
 # (o[i] += x[i], vectorised). float32 accumulates in float64, which makes
 # its sums at least as accurate as PyTorch's cascade summation. Large
-# contiguous float inputs take reduce_threads.pxi's blocked kernels over
+# contiguous float inputs take reduce_sum_threads.pxi's blocked kernels over
 # threads instead (sum_large).
 
 ctypedef fused sum_in_t:

@@ -111,7 +111,7 @@ cdef void nn_split_dim(Tensor x, int dim, Py_ssize_t* outer, Py_ssize_t* n, Py_s
 # softmax and log_softmax over one dim: max-subtracted, sums in double.
 # The last-dim kernel walks contiguous rows; the other walks `inner`
 # columns at a time (unit stride) with per-column max and sum buffers.
-# Large work is split over threads by reduce_threads.pxi (softmax_threads).
+# Large work is split over threads by softmax_threads.pxi (softmax_threads).
 #
 # The float32 loops that call exp are C (below) so that the compiler
 # vectorises them: a branch-free exp (Cephes' polynomial on a reduced
