@@ -2,6 +2,35 @@
 import builtins
 from typing import Any, ClassVar, Iterator
 
+from cgrad._special_bessel import airy_ai as airy_ai
+from cgrad._special_bessel import bessel_j0 as bessel_j0
+from cgrad._special_bessel import bessel_j1 as bessel_j1
+from cgrad._special_bessel import bessel_y0 as bessel_y0
+from cgrad._special_bessel import bessel_y1 as bessel_y1
+from cgrad._special_bessel import modified_bessel_i0 as modified_bessel_i0
+from cgrad._special_bessel import modified_bessel_i1 as modified_bessel_i1
+from cgrad._special_bessel import modified_bessel_k0 as modified_bessel_k0
+from cgrad._special_bessel import modified_bessel_k1 as modified_bessel_k1
+from cgrad._special_bessel import scaled_modified_bessel_k0 as scaled_modified_bessel_k0
+from cgrad._special_bessel import scaled_modified_bessel_k1 as scaled_modified_bessel_k1
+from cgrad._special_bessel import spherical_bessel_j0 as spherical_bessel_j0
+from cgrad._special_igamma import gammainc as gammainc
+from cgrad._special_igamma import gammaincc as gammaincc
+from cgrad._special_polynomials import chebyshev_polynomial_t as chebyshev_polynomial_t
+from cgrad._special_polynomials import chebyshev_polynomial_u as chebyshev_polynomial_u
+from cgrad._special_polynomials import chebyshev_polynomial_v as chebyshev_polynomial_v
+from cgrad._special_polynomials import chebyshev_polynomial_w as chebyshev_polynomial_w
+from cgrad._special_polynomials import hermite_polynomial_h as hermite_polynomial_h
+from cgrad._special_polynomials import hermite_polynomial_he as hermite_polynomial_he
+from cgrad._special_polynomials import laguerre_polynomial_l as laguerre_polynomial_l
+from cgrad._special_polynomials import legendre_polynomial_p as legendre_polynomial_p
+from cgrad._special_polynomials import shifted_chebyshev_polynomial_t as shifted_chebyshev_polynomial_t
+from cgrad._special_polynomials import shifted_chebyshev_polynomial_u as shifted_chebyshev_polynomial_u
+from cgrad._special_polynomials import shifted_chebyshev_polynomial_v as shifted_chebyshev_polynomial_v
+from cgrad._special_polynomials import shifted_chebyshev_polynomial_w as shifted_chebyshev_polynomial_w
+from cgrad._special_zeta import multigammaln as multigammaln
+from cgrad._special_zeta import zeta as zeta
+
 def digamma(input: Any, *, out: Any = ...) -> Any: ...
 def entr(input: Any, *, out: Any = ...) -> Any: ...
 def erf(input: Any, *, out: Any = ...) -> Any: ...
@@ -30,4 +59,4 @@ def sinc(input: Any, *, out: Any = ...) -> Any: ...
 def softmax(input: Any, dim: Any, *, dtype: Any = ...) -> Any: ...
 def xlog1py(input: Any, other: Any, *, out: Any = ...) -> Any: ...
 def xlogy(input: Any, other: Any, *, out: Any = ...) -> Any: ...
-__all__ = ['digamma', 'entr', 'erf', 'erfc', 'erfcx', 'erfinv', 'exp2', 'expit', 'expm1', 'gammaln', 'i0', 'i0e', 'i1', 'i1e', 'log1p', 'log_ndtr', 'log_softmax', 'logit', 'logsumexp', 'ndtr', 'ndtri', 'polygamma', 'psi', 'round', 'sinc', 'softmax', 'xlog1py', 'xlogy']
+__all__ = ['airy_ai', 'bessel_j0', 'bessel_j1', 'bessel_y0', 'bessel_y1', 'chebyshev_polynomial_t', 'chebyshev_polynomial_u', 'chebyshev_polynomial_v', 'chebyshev_polynomial_w', 'digamma', 'entr', 'erf', 'erfc', 'erfcx', 'erfinv', 'exp2', 'expit', 'expm1', 'gammainc', 'gammaincc', 'gammaln', 'hermite_polynomial_h', 'hermite_polynomial_he', 'i0', 'i0e', 'i1', 'i1e', 'laguerre_polynomial_l', 'legendre_polynomial_p', 'log1p', 'log_ndtr', 'log_softmax', 'logit', 'logsumexp', 'modified_bessel_i0', 'modified_bessel_i1', 'modified_bessel_k0', 'modified_bessel_k1', 'multigammaln', 'ndtr', 'ndtri', 'polygamma', 'psi', 'round', 'scaled_modified_bessel_k0', 'scaled_modified_bessel_k1', 'shifted_chebyshev_polynomial_t', 'shifted_chebyshev_polynomial_u', 'shifted_chebyshev_polynomial_v', 'shifted_chebyshev_polynomial_w', 'sinc', 'softmax', 'spherical_bessel_j0', 'xlog1py', 'xlogy', 'zeta']

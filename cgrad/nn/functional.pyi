@@ -14,16 +14,23 @@ from cgrad.nn._conv3d import conv3d as conv3d
 from cgrad.nn._conv3d import conv_transpose3d as conv_transpose3d
 from cgrad.nn._conv_transpose import conv_transpose1d as conv_transpose1d
 from cgrad.nn._conv_transpose import conv_transpose2d as conv_transpose2d
+from cgrad.nn._ctc_loss import ctc_loss as ctc_loss
 from cgrad.nn._distance import cosine_similarity as cosine_similarity
 from cgrad.nn._distance import normalize as normalize
 from cgrad.nn._distance import pairwise_distance as pairwise_distance
+from cgrad.nn._fractional_max_pool import fractional_max_pool2d as fractional_max_pool2d
+from cgrad.nn._fractional_max_pool import fractional_max_pool2d_with_indices as fractional_max_pool2d_with_indices
+from cgrad.nn._fractional_max_pool import fractional_max_pool3d as fractional_max_pool3d
+from cgrad.nn._fractional_max_pool import fractional_max_pool3d_with_indices as fractional_max_pool3d_with_indices
 from cgrad.nn._functional_extras import dropout3d as dropout3d
 from cgrad.nn._functional_extras import feature_alpha_dropout as feature_alpha_dropout
 from cgrad.nn._functional_extras import local_response_norm as local_response_norm
 from cgrad.nn._functional_extras import lp_pool1d as lp_pool1d
 from cgrad.nn._functional_extras import lp_pool2d as lp_pool2d
+from cgrad.nn._functional_extras import lp_pool3d as lp_pool3d
 from cgrad.nn._functional_extras import max_unpool1d as max_unpool1d
 from cgrad.nn._functional_extras import max_unpool2d as max_unpool2d
+from cgrad.nn._functional_extras import max_unpool3d as max_unpool3d
 from cgrad.nn._functional_extras import multi_margin_loss as multi_margin_loss
 from cgrad.nn._functional_extras import multilabel_margin_loss as multilabel_margin_loss
 from cgrad.nn._functional_extras import pdist as pdist
@@ -102,4 +109,4 @@ def sigmoid(input: Any) -> _Tensor: ...
 def softmax(input: Any, dim: Any = ..., _stacklevel: Any = ..., dtype: Any = ...) -> _Tensor: ...
 def tanh(input: Any) -> _Tensor: ...
 def unfold(input: Any, kernel_size: Any, dilation: Any = ..., padding: Any = ..., stride: Any = ...) -> _Tensor: ...
-__all__ = ['adaptive_avg_pool1d', 'adaptive_avg_pool2d', 'adaptive_avg_pool3d', 'adaptive_max_pool1d', 'adaptive_max_pool1d_with_indices', 'adaptive_max_pool2d', 'adaptive_max_pool2d_with_indices', 'adaptive_max_pool3d', 'adaptive_max_pool3d_with_indices', 'affine_grid', 'alpha_dropout', 'avg_pool1d', 'avg_pool2d', 'avg_pool3d', 'batch_norm', 'bilinear', 'binary_cross_entropy', 'celu', 'celu_', 'channel_shuffle', 'conv1d', 'conv2d', 'conv3d', 'conv_transpose1d', 'conv_transpose2d', 'conv_transpose3d', 'cosine_embedding_loss', 'cosine_similarity', 'cross_entropy', 'dropout', 'dropout1d', 'dropout2d', 'dropout3d', 'embedding', 'embedding_bag', 'feature_alpha_dropout', 'fold', 'gaussian_nll_loss', 'glu', 'grid_sample', 'group_norm', 'gumbel_softmax', 'hinge_embedding_loss', 'huber_loss', 'instance_norm', 'interpolate', 'kl_div', 'l1_loss', 'layer_norm', 'linear', 'local_response_norm', 'log_softmax', 'lp_pool1d', 'lp_pool2d', 'margin_ranking_loss', 'max_pool1d', 'max_pool1d_with_indices', 'max_pool2d', 'max_pool2d_with_indices', 'max_pool3d', 'max_pool3d_with_indices', 'max_unpool1d', 'max_unpool2d', 'mse_loss', 'multi_head_attention_forward', 'multi_margin_loss', 'multilabel_margin_loss', 'multilabel_soft_margin_loss', 'nll_loss', 'normalize', 'one_hot', 'pad', 'pairwise_distance', 'pdist', 'pixel_shuffle', 'pixel_unshuffle', 'poisson_nll_loss', 'relu', 'relu_', 'rms_norm', 'rrelu', 'rrelu_', 'scaled_dot_product_attention', 'selu', 'selu_', 'sigmoid', 'soft_margin_loss', 'softmax', 'softmin', 'tanh', 'triplet_margin_loss', 'triplet_margin_with_distance_loss', 'unfold', 'upsample', 'upsample_bilinear', 'upsample_nearest']
+__all__ = ['adaptive_avg_pool1d', 'adaptive_avg_pool2d', 'adaptive_avg_pool3d', 'adaptive_max_pool1d', 'adaptive_max_pool1d_with_indices', 'adaptive_max_pool2d', 'adaptive_max_pool2d_with_indices', 'adaptive_max_pool3d', 'adaptive_max_pool3d_with_indices', 'affine_grid', 'alpha_dropout', 'avg_pool1d', 'avg_pool2d', 'avg_pool3d', 'batch_norm', 'bilinear', 'binary_cross_entropy', 'celu', 'celu_', 'channel_shuffle', 'conv1d', 'conv2d', 'conv3d', 'conv_transpose1d', 'conv_transpose2d', 'conv_transpose3d', 'cosine_embedding_loss', 'cosine_similarity', 'cross_entropy', 'ctc_loss', 'dropout', 'dropout1d', 'dropout2d', 'dropout3d', 'embedding', 'embedding_bag', 'feature_alpha_dropout', 'fold', 'fractional_max_pool2d', 'fractional_max_pool2d_with_indices', 'fractional_max_pool3d', 'fractional_max_pool3d_with_indices', 'gaussian_nll_loss', 'glu', 'grid_sample', 'group_norm', 'gumbel_softmax', 'hinge_embedding_loss', 'huber_loss', 'instance_norm', 'interpolate', 'kl_div', 'l1_loss', 'layer_norm', 'linear', 'local_response_norm', 'log_softmax', 'lp_pool1d', 'lp_pool2d', 'lp_pool3d', 'margin_ranking_loss', 'max_pool1d', 'max_pool1d_with_indices', 'max_pool2d', 'max_pool2d_with_indices', 'max_pool3d', 'max_pool3d_with_indices', 'max_unpool1d', 'max_unpool2d', 'max_unpool3d', 'mse_loss', 'multi_head_attention_forward', 'multi_margin_loss', 'multilabel_margin_loss', 'multilabel_soft_margin_loss', 'nll_loss', 'normalize', 'one_hot', 'pad', 'pairwise_distance', 'pdist', 'pixel_shuffle', 'pixel_unshuffle', 'poisson_nll_loss', 'relu', 'relu_', 'rms_norm', 'rrelu', 'rrelu_', 'scaled_dot_product_attention', 'selu', 'selu_', 'sigmoid', 'soft_margin_loss', 'softmax', 'softmin', 'tanh', 'triplet_margin_loss', 'triplet_margin_with_distance_loss', 'unfold', 'upsample', 'upsample_bilinear', 'upsample_nearest']

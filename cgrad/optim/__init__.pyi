@@ -5,6 +5,7 @@ from typing import Any, ClassVar, Iterator
 from cgrad.optim import lr_scheduler as lr_scheduler
 from cgrad.optim import swa_utils as swa_utils
 from cgrad.optim.adadelta import Adadelta as Adadelta
+from cgrad.optim.adafactor import Adafactor as Adafactor
 from cgrad.optim.adagrad import Adagrad as Adagrad
 from cgrad.optim.adam import Adam as Adam
 from cgrad.optim.adam import AdamW as AdamW
@@ -18,4 +19,4 @@ from cgrad.optim.rmsprop import RMSprop as RMSprop
 from cgrad.optim.rprop import Rprop as Rprop
 from cgrad.optim.sgd import SGD as SGD
 
-__all__ = ['ASGD', 'Adadelta', 'Adagrad', 'Adam', 'AdamW', 'Adamax', 'LBFGS', 'NAdam', 'Optimizer', 'RAdam', 'RMSprop', 'Rprop', 'SGD', 'lr_scheduler', 'swa_utils']
+__all__ = ['ASGD', 'Adadelta', 'Adafactor', 'Adagrad', 'Adam', 'AdamW', 'Adamax', 'LBFGS', 'NAdam', 'Optimizer', 'RAdam', 'RMSprop', 'Rprop', 'SGD', 'lr_scheduler', 'swa_utils']

@@ -5,5 +5,6 @@ from typing import Any, ClassVar, Iterator
 from cgrad.utils import checkpoint as checkpoint
 from cgrad.utils import data as data
 from cgrad.utils import dlpack as dlpack
+from cgrad.utils import hooks as hooks
 
-__all__ = ['checkpoint', 'data', 'dlpack']
+__all__ = ['checkpoint', 'data', 'dlpack', 'hooks']

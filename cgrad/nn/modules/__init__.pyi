@@ -28,6 +28,7 @@ from cgrad.nn.modules.activation_pointwise import Softshrink as Softshrink
 from cgrad.nn.modules.activation_pointwise import Softsign as Softsign
 from cgrad.nn.modules.activation_pointwise import Tanhshrink as Tanhshrink
 from cgrad.nn.modules.activation_pointwise import Threshold as Threshold
+from cgrad.nn.modules.adaptive import AdaptiveLogSoftmaxWithLoss as AdaptiveLogSoftmaxWithLoss
 from cgrad.nn.modules.attention import MultiheadAttention as MultiheadAttention
 from cgrad.nn.modules.batchnorm import BatchNorm1d as BatchNorm1d
 from cgrad.nn.modules.batchnorm import BatchNorm2d as BatchNorm2d
@@ -61,12 +62,19 @@ from cgrad.nn.modules.lazy import LazyConvTranspose1d as LazyConvTranspose1d
 from cgrad.nn.modules.lazy import LazyConvTranspose2d as LazyConvTranspose2d
 from cgrad.nn.modules.lazy import LazyConvTranspose3d as LazyConvTranspose3d
 from cgrad.nn.modules.lazy import LazyLinear as LazyLinear
+from cgrad.nn.modules.lazy_norm import LazyBatchNorm1d as LazyBatchNorm1d
+from cgrad.nn.modules.lazy_norm import LazyBatchNorm2d as LazyBatchNorm2d
+from cgrad.nn.modules.lazy_norm import LazyBatchNorm3d as LazyBatchNorm3d
+from cgrad.nn.modules.lazy_norm import LazyInstanceNorm1d as LazyInstanceNorm1d
+from cgrad.nn.modules.lazy_norm import LazyInstanceNorm2d as LazyInstanceNorm2d
+from cgrad.nn.modules.lazy_norm import LazyInstanceNorm3d as LazyInstanceNorm3d
 from cgrad.nn.modules.linear import Bilinear as Bilinear
 from cgrad.nn.modules.linear import Flatten as Flatten
 from cgrad.nn.modules.linear import Identity as Identity
 from cgrad.nn.modules.linear import Linear as Linear
 from cgrad.nn.modules.loss import BCELoss as BCELoss
 from cgrad.nn.modules.loss import BCEWithLogitsLoss as BCEWithLogitsLoss
+from cgrad.nn.modules.loss import CTCLoss as CTCLoss
 from cgrad.nn.modules.loss import CosineEmbeddingLoss as CosineEmbeddingLoss
 from cgrad.nn.modules.loss import CrossEntropyLoss as CrossEntropyLoss
 from cgrad.nn.modules.loss import GaussianNLLLoss as GaussianNLLLoss
@@ -113,12 +121,16 @@ from cgrad.nn.modules.pooling import AdaptiveMaxPool1d as AdaptiveMaxPool1d
 from cgrad.nn.modules.pooling import AdaptiveMaxPool2d as AdaptiveMaxPool2d
 from cgrad.nn.modules.pooling import AvgPool1d as AvgPool1d
 from cgrad.nn.modules.pooling import AvgPool2d as AvgPool2d
+from cgrad.nn.modules.pooling import FractionalMaxPool2d as FractionalMaxPool2d
+from cgrad.nn.modules.pooling import FractionalMaxPool3d as FractionalMaxPool3d
 from cgrad.nn.modules.pooling import LPPool1d as LPPool1d
 from cgrad.nn.modules.pooling import LPPool2d as LPPool2d
+from cgrad.nn.modules.pooling import LPPool3d as LPPool3d
 from cgrad.nn.modules.pooling import MaxPool1d as MaxPool1d
 from cgrad.nn.modules.pooling import MaxPool2d as MaxPool2d
 from cgrad.nn.modules.pooling import MaxUnpool1d as MaxUnpool1d
 from cgrad.nn.modules.pooling import MaxUnpool2d as MaxUnpool2d
+from cgrad.nn.modules.pooling import MaxUnpool3d as MaxUnpool3d
 from cgrad.nn.modules.prelu import PReLU as PReLU
 from cgrad.nn.modules.rms_norm import RMSNorm as RMSNorm
 from cgrad.nn.modules.rnn import GRU as GRU
@@ -149,4 +161,4 @@ from cgrad.nn.modules.volumetric import ConvTranspose3d as ConvTranspose3d
 from cgrad.nn.modules.volumetric import InstanceNorm3d as InstanceNorm3d
 from cgrad.nn.modules.volumetric import MaxPool3d as MaxPool3d
 
-__all__ = ['AdaptiveAvgPool1d', 'AdaptiveAvgPool2d', 'AdaptiveAvgPool3d', 'AdaptiveMaxPool1d', 'AdaptiveMaxPool2d', 'AdaptiveMaxPool3d', 'AlphaDropout', 'AvgPool1d', 'AvgPool2d', 'AvgPool3d', 'BCELoss', 'BCEWithLogitsLoss', 'BatchNorm1d', 'BatchNorm2d', 'BatchNorm3d', 'Bilinear', 'CELU', 'ChannelShuffle', 'CircularPad1d', 'CircularPad2d', 'CircularPad3d', 'ConstantPad1d', 'ConstantPad2d', 'ConstantPad3d', 'Conv1d', 'Conv2d', 'Conv3d', 'ConvTranspose1d', 'ConvTranspose2d', 'ConvTranspose3d', 'CosineEmbeddingLoss', 'CosineSimilarity', 'CrossEntropyLoss', 'Dropout', 'Dropout1d', 'Dropout2d', 'Dropout3d', 'ELU', 'Embedding', 'EmbeddingBag', 'FeatureAlphaDropout', 'Flatten', 'Fold', 'GELU', 'GLU', 'GRU', 'GRUCell', 'GaussianNLLLoss', 'GroupNorm', 'Hardshrink', 'Hardsigmoid', 'Hardswish', 'Hardtanh', 'HingeEmbeddingLoss', 'HuberLoss', 'Identity', 'InstanceNorm1d', 'InstanceNorm2d', 'InstanceNorm3d', 'KLDivLoss', 'L1Loss', 'LPPool1d', 'LPPool2d', 'LSTM', 'LSTMCell', 'LayerNorm', 'LazyConv1d', 'LazyConv2d', 'LazyConv3d', 'LazyConvTranspose1d', 'LazyConvTranspose2d', 'LazyConvTranspose3d', 'LazyLinear', 'LeakyReLU', 'Linear', 'LocalResponseNorm', 'LogSigmoid', 'LogSoftmax', 'MSELoss', 'MarginRankingLoss', 'MaxPool1d', 'MaxPool2d', 'MaxPool3d', 'MaxUnpool1d', 'MaxUnpool2d', 'Mish', 'Module', 'ModuleDict', 'ModuleList', 'MultiLabelMarginLoss', 'MultiLabelSoftMarginLoss', 'MultiMarginLoss', 'MultiheadAttention', 'NLLLoss', 'NLLLoss2d', 'PReLU', 'PairwiseDistance', 'ParameterDict', 'ParameterList', 'PixelShuffle', 'PixelUnshuffle', 'PoissonNLLLoss', 'RMSNorm', 'RNN', 'RNNBase', 'RNNCell', 'RNNCellBase', 'RReLU', 'ReLU', 'ReLU6', 'ReflectionPad1d', 'ReflectionPad2d', 'ReflectionPad3d', 'ReplicationPad1d', 'ReplicationPad2d', 'ReplicationPad3d', 'SELU', 'Sequential', 'SiLU', 'Sigmoid', 'SmoothL1Loss', 'SoftMarginLoss', 'Softmax', 'Softmax2d', 'Softmin', 'Softplus', 'Softshrink', 'Softsign', 'Tanh', 'Tanhshrink', 'Threshold', 'Transformer', 'TransformerDecoder', 'TransformerDecoderLayer', 'TransformerEncoder', 'TransformerEncoderLayer', 'TripletMarginLoss', 'TripletMarginWithDistanceLoss', 'Unflatten', 'Unfold', 'Upsample', 'UpsamplingBilinear2d', 'UpsamplingNearest2d', 'ZeroPad1d', 'ZeroPad2d', 'ZeroPad3d']
+__all__ = ['AdaptiveAvgPool1d', 'AdaptiveAvgPool2d', 'AdaptiveAvgPool3d', 'AdaptiveLogSoftmaxWithLoss', 'AdaptiveMaxPool1d', 'AdaptiveMaxPool2d', 'AdaptiveMaxPool3d', 'AlphaDropout', 'AvgPool1d', 'AvgPool2d', 'AvgPool3d', 'BCELoss', 'BCEWithLogitsLoss', 'BatchNorm1d', 'BatchNorm2d', 'BatchNorm3d', 'Bilinear', 'CELU', 'CTCLoss', 'ChannelShuffle', 'CircularPad1d', 'CircularPad2d', 'CircularPad3d', 'ConstantPad1d', 'ConstantPad2d', 'ConstantPad3d', 'Conv1d', 'Conv2d', 'Conv3d', 'ConvTranspose1d', 'ConvTranspose2d', 'ConvTranspose3d', 'CosineEmbeddingLoss', 'CosineSimilarity', 'CrossEntropyLoss', 'Dropout', 'Dropout1d', 'Dropout2d', 'Dropout3d', 'ELU', 'Embedding', 'EmbeddingBag', 'FeatureAlphaDropout', 'Flatten', 'Fold', 'FractionalMaxPool2d', 'FractionalMaxPool3d', 'GELU', 'GLU', 'GRU', 'GRUCell', 'GaussianNLLLoss', 'GroupNorm', 'Hardshrink', 'Hardsigmoid', 'Hardswish', 'Hardtanh', 'HingeEmbeddingLoss', 'HuberLoss', 'Identity', 'InstanceNorm1d', 'InstanceNorm2d', 'InstanceNorm3d', 'KLDivLoss', 'L1Loss', 'LPPool1d', 'LPPool2d', 'LPPool3d', 'LSTM', 'LSTMCell', 'LayerNorm', 'LazyBatchNorm1d', 'LazyBatchNorm2d', 'LazyBatchNorm3d', 'LazyConv1d', 'LazyConv2d', 'LazyConv3d', 'LazyConvTranspose1d', 'LazyConvTranspose2d', 'LazyConvTranspose3d', 'LazyInstanceNorm1d', 'LazyInstanceNorm2d', 'LazyInstanceNorm3d', 'LazyLinear', 'LeakyReLU', 'Linear', 'LocalResponseNorm', 'LogSigmoid', 'LogSoftmax', 'MSELoss', 'MarginRankingLoss', 'MaxPool1d', 'MaxPool2d', 'MaxPool3d', 'MaxUnpool1d', 'MaxUnpool2d', 'MaxUnpool3d', 'Mish', 'Module', 'ModuleDict', 'ModuleList', 'MultiLabelMarginLoss', 'MultiLabelSoftMarginLoss', 'MultiMarginLoss', 'MultiheadAttention', 'NLLLoss', 'NLLLoss2d', 'PReLU', 'PairwiseDistance', 'ParameterDict', 'ParameterList', 'PixelShuffle', 'PixelUnshuffle', 'PoissonNLLLoss', 'RMSNorm', 'RNN', 'RNNBase', 'RNNCell', 'RNNCellBase', 'RReLU', 'ReLU', 'ReLU6', 'ReflectionPad1d', 'ReflectionPad2d', 'ReflectionPad3d', 'ReplicationPad1d', 'ReplicationPad2d', 'ReplicationPad3d', 'SELU', 'Sequential', 'SiLU', 'Sigmoid', 'SmoothL1Loss', 'SoftMarginLoss', 'Softmax', 'Softmax2d', 'Softmin', 'Softplus', 'Softshrink', 'Softsign', 'Tanh', 'Tanhshrink', 'Threshold', 'Transformer', 'TransformerDecoder', 'TransformerDecoderLayer', 'TransformerEncoder', 'TransformerEncoderLayer', 'TripletMarginLoss', 'TripletMarginWithDistanceLoss', 'Unflatten', 'Unfold', 'Upsample', 'UpsamplingBilinear2d', 'UpsamplingNearest2d', 'ZeroPad1d', 'ZeroPad2d', 'ZeroPad3d']

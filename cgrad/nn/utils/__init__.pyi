@@ -4,9 +4,14 @@ from typing import Any, ClassVar, Iterator
 
 from cgrad.nn.utils import clip_grad as clip_grad
 from cgrad.nn.utils import convert_parameters as convert_parameters
+from cgrad.nn.utils import fusion as fusion
+from cgrad.nn.utils import init as init
+from cgrad.nn.utils import memory_format as memory_format
 from cgrad.nn.utils import parametrizations as parametrizations
 from cgrad.nn.utils import parametrize as parametrize
+from cgrad.nn.utils import prune as prune
 from cgrad.nn.utils import rnn as rnn
+from cgrad.nn.utils import stateless as stateless
 from cgrad.nn.utils.clip_grad import clip_grad_norm as clip_grad_norm
 from cgrad.nn.utils.clip_grad import clip_grad_norm_ as clip_grad_norm_
 from cgrad.nn.utils.clip_grad import clip_grad_value_ as clip_grad_value_
@@ -14,7 +19,16 @@ from cgrad.nn.utils.clip_grad import clip_grads_with_norm_ as clip_grads_with_no
 from cgrad.nn.utils.clip_grad import get_total_norm as get_total_norm
 from cgrad.nn.utils.convert_parameters import parameters_to_vector as parameters_to_vector
 from cgrad.nn.utils.convert_parameters import vector_to_parameters as vector_to_parameters
+from cgrad.nn.utils.fusion import fuse_conv_bn_eval as fuse_conv_bn_eval
+from cgrad.nn.utils.fusion import fuse_conv_bn_weights as fuse_conv_bn_weights
+from cgrad.nn.utils.fusion import fuse_linear_bn_eval as fuse_linear_bn_eval
+from cgrad.nn.utils.fusion import fuse_linear_bn_weights as fuse_linear_bn_weights
+from cgrad.nn.utils.init import skip_init as skip_init
+from cgrad.nn.utils.memory_format import convert_conv2d_weight_memory_format as convert_conv2d_weight_memory_format
+from cgrad.nn.utils.memory_format import convert_conv3d_weight_memory_format as convert_conv3d_weight_memory_format
+from cgrad.nn.utils.spectral_norm import remove_spectral_norm as remove_spectral_norm
+from cgrad.nn.utils.spectral_norm import spectral_norm as spectral_norm
 from cgrad.nn.utils.weight_norm import remove_weight_norm as remove_weight_norm
 from cgrad.nn.utils.weight_norm import weight_norm as weight_norm
 
-__all__ = ['clip_grad', 'clip_grad_norm', 'clip_grad_norm_', 'clip_grad_value_', 'clip_grads_with_norm_', 'convert_parameters', 'get_total_norm', 'parameters_to_vector', 'parametrizations', 'parametrize', 'remove_weight_norm', 'rnn', 'vector_to_parameters', 'weight_norm']
+__all__ = ['clip_grad', 'clip_grad_norm', 'clip_grad_norm_', 'clip_grad_value_', 'clip_grads_with_norm_', 'convert_conv2d_weight_memory_format', 'convert_conv3d_weight_memory_format', 'convert_parameters', 'fuse_conv_bn_eval', 'fuse_conv_bn_weights', 'fuse_linear_bn_eval', 'fuse_linear_bn_weights', 'fusion', 'get_total_norm', 'init', 'memory_format', 'parameters_to_vector', 'parametrizations', 'parametrize', 'prune', 'remove_spectral_norm', 'remove_weight_norm', 'rnn', 'skip_init', 'spectral_norm', 'stateless', 'vector_to_parameters', 'weight_norm']
