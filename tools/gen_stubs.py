@@ -194,8 +194,8 @@ def accepts_every_call(override, original, static=False):
             inspect.Parameter.VAR_KEYWORD in kinds
     pos_o, kw_o, star_o, starstar_o = split(override)
     pos_b, kw_b, star_b, starstar_b = split(original)
-    if star_b and starstar_b:
-        return True     # (*args: Any, **kwargs: Any) stands for any signature in mypy
+    if star_b and starstar_b and not pos_b and not kw_b:
+        return True     # (*args: Any, **kwargs: Any) alone stands for any signature in mypy
     if static and star_b and len(pos_b) == 1 and not starstar_b and all(
             p.kind is p.POSITIONAL_OR_KEYWORD for p in kw_b.values()):
         return True     # autograd.Function's backward(ctx, *grads): mypy takes any (ctx, ...) for it
