@@ -192,12 +192,8 @@ class RandomUnstructured(BasePruningMethod):
         self.amount = amount
 
     def compute_mask(self, t, default_mask):
-        count = _count_to_prune(self.amount, t.nelement())
-        _check_count(count, t.nelement())
-        mask = default_mask.clone(memory_format=cgrad.contiguous_format)
-        if count != 0:
-            mask.view(-1)[cgrad.topk(cgrad.rand_like(t).view(-1), k=count).indices] = 0
-        return mask
+        # the entries with the largest random draws go
+        return _unstructured_mask(self.amount, cgrad.rand_like(t), default_mask, largest=True)
 
     @classmethod
     def apply(cls, module, name, amount):
@@ -212,16 +208,23 @@ class L1Unstructured(BasePruningMethod):
         self.amount = amount
 
     def compute_mask(self, t, default_mask):
-        count = _count_to_prune(self.amount, t.nelement())
-        _check_count(count, t.nelement())
-        mask = default_mask.clone(memory_format=cgrad.contiguous_format)
-        if count != 0:
-            mask.view(-1)[cgrad.topk(cgrad.abs(t).view(-1), k=count, largest=False).indices] = 0
-        return mask
+        # the entries of smallest magnitude go
+        return _unstructured_mask(self.amount, cgrad.abs(t), default_mask, largest=False)
 
     @classmethod
     def apply(cls, module, name, amount, importance_scores=None):
         return super().apply(module, name, amount=amount, importance_scores=importance_scores)
+
+
+def _unstructured_mask(amount, scores, default_mask, largest):
+    """default_mask with `amount` more entries zeroed: those whose scores
+    are largest (or smallest)."""
+    count = _count_to_prune(amount, scores.nelement())
+    _check_count(count, scores.nelement())
+    mask = default_mask.clone(memory_format=cgrad.contiguous_format)
+    if count != 0:
+        mask.view(-1)[cgrad.topk(scores.view(-1), k=count, largest=largest).indices] = 0
+    return mask
 
 
 def _channel_mask(t, dim, kept):
