@@ -14,8 +14,16 @@ libraries take turns call by call (a shared machine's load hits all alike). JAX 
 its jitted transform (compiled once, outside the timing) and blocks until
 the result is ready.
 
-    python bench/func_transforms.py [--repeat N] [--threads T] [--runs K] [--cpu] [--only jacrev,...]
+--separate times each library in a process of its own instead (one after
+the other, so for a quiet machine): with --cpu, the process CPU time counts
+every thread of the process, and JAX's runtime threads, once JAX is loaded,
+add to the time of whatever call is running (cgrad's jacrev measured 199 us
+alone and 325-416 us beside a loaded JAX, on the same build).
+
+    python bench/func_transforms.py [--repeat N] [--threads T] [--runs K] [--cpu] [--only jacrev,...] [--separate]
 """
+import json
+import subprocess
 import argparse
 import os
 import statistics
@@ -140,6 +148,32 @@ def load_average():
         return "load average unknown"
 
 
+def separate(args):
+    """Each library timed by a worker process of this script; the table."""
+    forwarded = ["--repeat", str(args.repeat)] + (["--cpu"] if args.cpu else [])
+    forwarded += (["--only", args.only] if args.only else []) + (["--threads", str(args.threads)] if args.threads
+                                                                  else [])
+    print(f"timing {'process CPU time' if args.cpu else 'wall time'}, medians of {args.repeat} calls, each library "
+          "in its own process")
+    for run in range(args.runs):
+        print(f"run {run + 1}: {load_average()}")
+        times = {}
+        for lib in ("cgrad", "torch", "jax"):
+            out = subprocess.run([sys.executable, os.path.abspath(__file__), "--worker", lib] + forwarded,
+                                 capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1]
+            if json.loads(out) is not None:
+                times[lib] = json.loads(out)
+            else:
+                print(f"{lib} not installed: its column is left out")
+        libs = list(times)
+        print(f"{'workload':<12}" + "".join(f"{lib + ' us':>12}" for lib in libs)
+              + "".join(f"{'cgrad/' + lib:>14}" for lib in libs[1:]))
+        for name in times["cgrad"]:
+            print(f"{name:<12}" + "".join(f"{times[lib][name]:>12.1f}" for lib in libs)
+                  + "".join(f"{times['cgrad'][name] / times[lib][name]:>14.2f}" for lib in libs[1:]))
+    print(f"end: {load_average()}")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeat", type=int, default=50)
@@ -150,7 +184,11 @@ def main():
     parser.add_argument("--threads", type=int, default=None,
                         help="intra-op threads for every library (on a loaded machine, 1 keeps a descheduled "
                              "worker thread from stalling an op)")
+    parser.add_argument("--separate", action="store_true", help="time each library in a process of its own")
+    parser.add_argument("--worker", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.separate:
+        return separate(args)
     if args.threads is not None:
         for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
             os.environ[var] = str(args.threads)
@@ -160,17 +198,19 @@ def main():
     if args.threads is not None:
         cgrad.set_num_threads(args.threads)
     runs = {"cgrad": torchlike_workloads(cgrad)}
-    try:
-        import torch
-        if args.threads is not None:
-            torch.set_num_threads(args.threads)
-        runs["torch"] = torchlike_workloads(torch)
-    except ImportError:
-        print("torch not installed: its column is left out")
-    try:
-        runs["jax"] = jax_workloads()
-    except ImportError:
-        print("jax not installed: its column is left out")
+    if args.worker in (None, "torch"):
+        try:
+            import torch
+            if args.threads is not None:
+                torch.set_num_threads(args.threads)
+            runs["torch"] = torchlike_workloads(torch)
+        except ImportError:
+            print("torch not installed: its column is left out")
+    if args.worker in (None, "jax"):
+        try:
+            runs["jax"] = jax_workloads()
+        except ImportError:
+            print("jax not installed: its column is left out")
     for name in runs["cgrad"]:
         reference = as_numpy(runs["cgrad"][name]())
         for lib in runs:
@@ -179,6 +219,14 @@ def main():
     libs = list(runs)
     clock = time.process_time if args.cpu else time.perf_counter
     names = [n for n in runs["cgrad"] if args.only is None or n in args.only.split(",")]
+    if args.worker is not None:
+        if args.worker not in runs:
+            print(json.dumps(None))
+            return
+        # the other libraries only served the check of the results above
+        print(json.dumps({name: medians_us({args.worker: runs[args.worker][name]}, args.repeat,
+                                           clock=clock)[args.worker] for name in names}))
+        return
     header = f"{'workload':<12}" + "".join(f"{lib + ' us':>12}" for lib in libs)
     header += "".join(f"{'cgrad/' + lib:>14}" for lib in libs[1:])
     print(f"timing {'process CPU time' if args.cpu else 'wall time'}, medians of {args.repeat} calls")
