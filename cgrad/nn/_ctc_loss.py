@@ -86,7 +86,8 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
         raise RuntimeError(f"Expected 3-dimensional tensor, but got {lp.dim()}-dimensional tensor for argument #1 "
                            f"'log_probs'{_CHECKING}")
     if not lp.dtype.is_floating_point:
-        raise NotImplementedError(f"\"ctc_loss_cpu\" not implemented for '{_type_name(lp.dtype)}'")
+        from cgrad._ops_composites import _dtype_title     # here: at module level it closes an import cycle
+        raise NotImplementedError(f"\"ctc_loss_cpu\" not implemented for '{_dtype_title(lp.dtype)}'")
     steps, batch_size, classes = (int(s) for s in lp.shape)
     if not (0 <= blank < classes):
         raise RuntimeError("blank must be in label range")
@@ -139,8 +140,3 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
 
 def _no_double_backward(grads):
     raise RuntimeError("derivative for aten::_ctc_loss_backward is not implemented")
-
-
-def _type_name(dtype):
-    from cgrad._op_support import _TYPE_NAMES
-    return _TYPE_NAMES.get(str(dtype).rsplit(".", 1)[-1], str(dtype))
