@@ -161,6 +161,7 @@ LAZY_ATTRIBUTES = {
     "repeat_interleave": "cgrad._ops_composites",
     "broadcast_to": "cgrad._ops_composites",
     "diff": "cgrad._ops_composites",
+    "gradient": "cgrad._ops_gradient",
     "fliplr": "cgrad._ops_composites",
     "flipud": "cgrad._ops_composites",
     "tensor_split": "cgrad._ops_composites",
