@@ -1,4 +1,5 @@
-"""cgrad.testing.assert_close, as torch.testing.assert_close: tensors,
+"""cgrad.testing: make_tensor (cgrad/_testing_creation.py) and assert_close,
+as torch.testing.assert_close: tensors,
 Python numbers and (nested) sequences and mappings of them compared
 elementwise with dtype-based default tolerances, attribute checks (shape,
 dtype, device, requires_grad optionally, stride optionally) and PyTorch's
@@ -8,8 +9,9 @@ import collections.abc
 import math
 
 from cgrad import _C
+from cgrad._testing_creation import make_tensor
 
-__all__ = ["assert_close"]
+__all__ = ["assert_close", "make_tensor"]
 
 # PyTorch's default (rtol, atol) per dtype; integers and bool compare exactly
 _DEFAULT_TOLERANCES = {"float16": (1e-3, 1e-5), "float32": (1.3e-6, 1e-5), "float64": (1e-7, 1e-7)}
