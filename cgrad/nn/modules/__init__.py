@@ -109,3 +109,6 @@ __all__ += ["CTCLoss"]
 from cgrad.nn.modules.pooling import FractionalMaxPool2d, FractionalMaxPool3d  # noqa: E402
 _LAYERS += ["FractionalMaxPool2d", "FractionalMaxPool3d"]
 __all__ += ["FractionalMaxPool2d", "FractionalMaxPool3d"]
+from cgrad.nn.modules.sync_batchnorm import SyncBatchNorm  # noqa: E402
+_LAYERS += ["SyncBatchNorm"]
+__all__ += ["SyncBatchNorm"]
