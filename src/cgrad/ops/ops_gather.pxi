@@ -15,6 +15,7 @@ cdef struct GatherGeo:
     Py_ssize_t xstride[MAX_DIMS]      # strides of the gathered-from / scattered-into tensor
     Py_ssize_t ostride[MAX_DIMS]      # strides of the dense side (out of gather, src of scatter)
     Py_ssize_t limit                  # size of the indexed dim
+    Py_ssize_t dstride                # its stride in the gathered-from / scattered-into tensor
 
 
 cdef Py_ssize_t gather_walk(GatherGeo* g, const int64_t* idx, char* x, char* o, Py_ssize_t numel,
@@ -26,54 +27,178 @@ cdef Py_ssize_t gather_walk(GatherGeo* g, const int64_t* idx, char* x, char* o, 
     return gather_walk_range(g, idx, x, o, 0, numel, itemsize, add_dt, bad)
 
 
+ctypedef fused scatter_add_t:
+    float
+    double
+    int64_t
+    int32_t
+    int16_t
+    int8_t
+    uint8_t
+
+
+cdef Py_ssize_t scatter_add_row(scatter_add_t* x, const scatter_add_t* o, const int64_t* idx, Py_ssize_t k0,
+                                Py_ssize_t k1, Py_ssize_t istep, Py_ssize_t ostep, Py_ssize_t xstep,
+                                Py_ssize_t dstride, int64_t limit) noexcept nogil:
+    """x[k * xstep + idx[k * istep] * dstride] += o[k * ostep] for k0 <= k < k1;
+    -1, or the first k whose index is outside [0, limit)."""
+    cdef Py_ssize_t k
+    cdef int64_t v
+    for k in range(k0, k1):
+        v = idx[k * istep]
+        if v < 0 or v >= limit:
+            return k
+        x[k * xstep + v * dstride] += o[k * ostep]
+    return -1
+
+
+cdef Py_ssize_t scatter_row(copy_t* x, const copy_t* o, const int64_t* idx, Py_ssize_t k0, Py_ssize_t k1,
+                            Py_ssize_t istep, Py_ssize_t ostep, Py_ssize_t xstep, Py_ssize_t dstride,
+                            int64_t limit, bint logical_or) noexcept nogil:
+    """x[k * xstep + idx[k * istep] * dstride] = o[k * ostep] (or |= for bool
+    scatter_add) for k0 <= k < k1; -1, or the first bad k."""
+    cdef Py_ssize_t k
+    cdef int64_t v
+    for k in range(k0, k1):
+        v = idx[k * istep]
+        if v < 0 or v >= limit:
+            return k
+        if logical_or:
+            x[k * xstep + v * dstride] = x[k * xstep + v * dstride] | o[k * ostep]
+        else:
+            x[k * xstep + v * dstride] = o[k * ostep]
+    return -1
+
+
+cdef Py_ssize_t gather_row_part(const copy_t* x, copy_t* o, const int64_t* idx, Py_ssize_t k0, Py_ssize_t k1,
+                                Py_ssize_t istep, Py_ssize_t ostep, Py_ssize_t xstep, Py_ssize_t dstride,
+                                int64_t limit) noexcept nogil:
+    """o[k * ostep] = x[k * xstep + idx[k * istep] * dstride] for k0 <= k < k1;
+    -1, or the first bad k."""
+    cdef Py_ssize_t k
+    cdef int64_t v
+    for k in range(k0, k1):
+        v = idx[k * istep]
+        if v < 0 or v >= limit:
+            return k
+        o[k * ostep] = x[k * xstep + v * dstride]
+    return -1
+
+
+cdef Py_ssize_t walk_row(GatherGeo* g, const int64_t* idx, char* x, char* o, Py_ssize_t k0, Py_ssize_t k1,
+                         int itemsize, int add_dt) noexcept nogil:
+    """Positions k0..k1-1 of one row of the walk (its last dim; idx, x and o
+    point at the row's first element, x without the gathered dim's part),
+    one typed loop per row instead of a dispatch per element."""
+    cdef int last = g.nd - 1
+    cdef Py_ssize_t istep = g.istride[last], ostep = g.ostride[last]
+    cdef Py_ssize_t xstep = 0 if g.dim == last else g.xstride[last], dstride = g.dstride
+    cdef int64_t limit = g.limit
+    if add_dt == -1 or add_dt == -2:
+        if itemsize == 4:
+            if add_dt == -1:
+                return gather_row_part(<const uint32_t*>x, <uint32_t*>o, idx, k0, k1, istep, ostep, xstep, dstride,
+                                       limit)
+            return scatter_row(<uint32_t*>x, <const uint32_t*>o, idx, k0, k1, istep, ostep, xstep, dstride, limit,
+                               False)
+        if itemsize == 8:
+            if add_dt == -1:
+                return gather_row_part(<const uint64_t*>x, <uint64_t*>o, idx, k0, k1, istep, ostep, xstep, dstride,
+                                       limit)
+            return scatter_row(<uint64_t*>x, <const uint64_t*>o, idx, k0, k1, istep, ostep, xstep, dstride, limit,
+                               False)
+        if itemsize == 2:
+            if add_dt == -1:
+                return gather_row_part(<const uint16_t*>x, <uint16_t*>o, idx, k0, k1, istep, ostep, xstep, dstride,
+                                       limit)
+            return scatter_row(<uint16_t*>x, <const uint16_t*>o, idx, k0, k1, istep, ostep, xstep, dstride, limit,
+                               False)
+        if add_dt == -1:
+            return gather_row_part(<const uint8_t*>x, <uint8_t*>o, idx, k0, k1, istep, ostep, xstep, dstride, limit)
+        return scatter_row(<uint8_t*>x, <const uint8_t*>o, idx, k0, k1, istep, ostep, xstep, dstride, limit, False)
+    if add_dt == F32:
+        return scatter_add_row(<float*>x, <const float*>o, idx, k0, k1, istep, ostep, xstep, dstride, limit)
+    if add_dt == F64:
+        return scatter_add_row(<double*>x, <const double*>o, idx, k0, k1, istep, ostep, xstep, dstride, limit)
+    if add_dt == I64:
+        return scatter_add_row(<int64_t*>x, <const int64_t*>o, idx, k0, k1, istep, ostep, xstep, dstride, limit)
+    if add_dt == I32:
+        return scatter_add_row(<int32_t*>x, <const int32_t*>o, idx, k0, k1, istep, ostep, xstep, dstride, limit)
+    if add_dt == I16:
+        return scatter_add_row(<int16_t*>x, <const int16_t*>o, idx, k0, k1, istep, ostep, xstep, dstride, limit)
+    if add_dt == I8:
+        return scatter_add_row(<int8_t*>x, <const int8_t*>o, idx, k0, k1, istep, ostep, xstep, dstride, limit)
+    if add_dt == U8:
+        return scatter_add_row(<uint8_t*>x, <const uint8_t*>o, idx, k0, k1, istep, ostep, xstep, dstride, limit)
+    return scatter_row(<uint8_t*>x, <const uint8_t*>o, idx, k0, k1, istep, ostep, xstep, dstride, limit, True)
+
+
+cdef void walk_row_0d(char* x, char* o, int itemsize, int add_dt) noexcept nogil:
+    """The 0-d scatter (-2) or scatter_add (a dtype) of one element."""
+    if add_dt == -2:
+        memcpy(x, o, itemsize)
+    elif add_dt == F32:
+        (<float*>x)[0] += (<float*>o)[0]
+    elif add_dt == F64:
+        (<double*>x)[0] += (<double*>o)[0]
+    elif add_dt == I64:
+        (<int64_t*>x)[0] += (<int64_t*>o)[0]
+    elif add_dt == I32:
+        (<int32_t*>x)[0] += (<int32_t*>o)[0]
+    elif add_dt == I16:
+        (<int16_t*>x)[0] += (<int16_t*>o)[0]
+    elif add_dt == I8:
+        (<int8_t*>x)[0] += (<int8_t*>o)[0]
+    elif add_dt == U8:
+        (<uint8_t*>x)[0] += (<uint8_t*>o)[0]
+    elif add_dt == BOOL:
+        (<uint8_t*>x)[0] = (<uint8_t*>x)[0] | (<uint8_t*>o)[0]
+
+
 cdef Py_ssize_t gather_walk_range(GatherGeo* g, const int64_t* idx, char* x, char* o, Py_ssize_t start,
                                   Py_ssize_t stop, int itemsize, int add_dt, int64_t* bad) noexcept nogil:
-    """gather_walk over the positions start..stop-1 of the index (C order)."""
+    """gather_walk over the positions start..stop-1 of the index (C order),
+    row by row along its last dim (a row may be cut at start and stop)."""
     cdef Py_ssize_t pos[MAX_DIMS]
-    cdef Py_ssize_t k, ioff, xoff, ooff, rest = start
-    cdef int d
+    cdef Py_ssize_t n, k, k0, k1, ioff, xoff, ooff, row, rest
+    cdef int d, last = g.nd - 1
     cdef int64_t v
     if start >= stop:
         return -1           # nothing to walk (and a size-0 dim must not divide below)
-    for d in range(g.nd - 1, -1, -1):
+    if g.nd == 0:           # a 0-d index: one element, x's along the dim (or x itself when 0-d)
+        v = idx[0]
+        if v < 0 or v >= g.limit:
+            bad[0] = v
+            return 0
+        if add_dt == -1:
+            memcpy(o, x + v * g.dstride * itemsize, itemsize)
+        else:
+            walk_row_0d(x + v * g.dstride * itemsize, o, itemsize, add_dt)
+        return -1
+    n = g.shape[last]
+    row = start // n
+    rest = row
+    for d in range(last - 1, -1, -1):
         pos[d] = rest % g.shape[d]
         rest = rest // g.shape[d]
-    for k in range(start, stop):
+    k0 = start - row * n
+    while row * n < stop:
         ioff = 0
         xoff = 0
         ooff = 0
-        for d in range(g.nd):
+        for d in range(last):
             ioff += pos[d] * g.istride[d]
             ooff += pos[d] * g.ostride[d]
             if d != g.dim:
                 xoff += pos[d] * g.xstride[d]
-        v = idx[ioff]
-        if v < 0 or v >= g.limit:
-            bad[0] = v
-            return k
-        if g.nd > 0:
-            xoff += v * g.xstride[g.dim]
-        if add_dt == -1:
-            memcpy(o + ooff * itemsize, x + xoff * itemsize, itemsize)
-        elif add_dt == -2:          # scatter: x[..idx..] = o[pos]
-            memcpy(x + xoff * itemsize, o + ooff * itemsize, itemsize)
-        elif add_dt == F32:
-            (<float*>x)[xoff] += (<float*>o)[ooff]
-        elif add_dt == F64:
-            (<double*>x)[xoff] += (<double*>o)[ooff]
-        elif add_dt == I64:
-            (<int64_t*>x)[xoff] += (<int64_t*>o)[ooff]
-        elif add_dt == I32:
-            (<int32_t*>x)[xoff] += (<int32_t*>o)[ooff]
-        elif add_dt == I16:
-            (<int16_t*>x)[xoff] += (<int16_t*>o)[ooff]
-        elif add_dt == I8:
-            (<int8_t*>x)[xoff] += (<int8_t*>o)[ooff]
-        elif add_dt == U8:
-            (<uint8_t*>x)[xoff] += (<uint8_t*>o)[ooff]
-        elif add_dt == BOOL:
-            (<uint8_t*>x)[xoff] = (<uint8_t*>x)[xoff] | (<uint8_t*>o)[ooff]
-        d = g.nd - 1
+        k1 = n if stop - row * n >= n else stop - row * n
+        k = walk_row(g, idx + ioff, x + xoff * itemsize, o + ooff * itemsize, k0, k1, itemsize, add_dt)
+        if k >= 0:
+            bad[0] = idx[ioff + k * g.istride[last]]
+            return row * n + k
+        k0 = 0
+        row += 1
+        d = last - 1
         while d >= 0:
             pos[d] += 1
             if pos[d] < g.shape[d]:
@@ -113,6 +238,7 @@ cdef int fill_geo(GatherGeo* g, Tensor x, int dim, Tensor index, Tensor dense) e
     g.nd = index._ndim
     g.dim = dim
     g.limit = x._shape[dim] if x._ndim > 0 else 1
+    g.dstride = x._strides[dim] if x._ndim > 0 else 0      # also when the index is 0-d and x is not
     for d in range(index._ndim):
         g.shape[d] = index._shape[d]
         g.istride[d] = index._strides[d]
