@@ -99,30 +99,42 @@ def _kl_laplace_laplace(p, q):
     return t1 + t2 + t3 - 1
 
 
+# The low-rank pairs' shared terms. Each KL is 0.5 * (log det(qcov) - log det(pcov)
+# + tr(inv(qcov) @ pcov) + mahalanobis(q, q.loc - p.loc) - n).
+def _check_event_shapes(p, q, names):
+    if p.event_shape != q.event_shape:
+        # the gap is PyTorch's: its message continues a line inside the string literal
+        raise ValueError(f"KL-divergence between two {names} with{' ' * 26}different event shapes cannot be computed")
+
+
+def _lowrank_logdet(d):
+    return _batch_lowrank_logdet(d._unbroadcasted_cov_factor, d._unbroadcasted_cov_diag, d._capacitance_tril)
+
+
+def _tril_logdet(d):
+    return 2 * d._unbroadcasted_scale_tril.diagonal(dim1=-2, dim2=-1).log().sum(-1)
+
+
+def _lowrank_mahalanobis(d, diff):
+    return _batch_lowrank_mahalanobis(d._unbroadcasted_cov_factor, d._unbroadcasted_cov_diag, diff,
+                                      d._capacitance_tril)
+
+
+def _woodbury_factor(q):
+    """A with inv(qcov) = inv(qD) - A.T @ A (Woodbury: A = inv(qC) @ qW.T @ inv(qD))."""
+    qWt_qDinv = q._unbroadcasted_cov_factor.mT / q._unbroadcasted_cov_diag.unsqueeze(-2)
+    return cgrad.linalg.solve_triangular(q._capacitance_tril, qWt_qDinv, upper=False)
+
+
 @register_kl(LowRankMultivariateNormal, LowRankMultivariateNormal)
 def _kl_lowrankmultivariatenormal_lowrankmultivariatenormal(p, q):
-    if p.event_shape != q.event_shape:
-        raise ValueError(
-            "KL-divergence between two Low Rank Multivariate Normals with\
-                          different event shapes cannot be computed"
-        )
-
-    term1 = _batch_lowrank_logdet(
-        q._unbroadcasted_cov_factor, q._unbroadcasted_cov_diag, q._capacitance_tril
-    ) - _batch_lowrank_logdet(
-        p._unbroadcasted_cov_factor, p._unbroadcasted_cov_diag, p._capacitance_tril
-    )
-    term3 = _batch_lowrank_mahalanobis(
-        q._unbroadcasted_cov_factor,
-        q._unbroadcasted_cov_diag,
-        q.loc - p.loc,
-        q._capacitance_tril,
-    )
+    _check_event_shapes(p, q, "Low Rank Multivariate Normals")
+    term1 = _lowrank_logdet(q) - _lowrank_logdet(p)
+    term3 = _lowrank_mahalanobis(q, q.loc - p.loc)
     # Expands term2 according to
     # inv(qcov) @ pcov = [inv(qD) - inv(qD) @ qW @ inv(qC) @ qW.T @ inv(qD)] @ (pW @ pW.T + pD)
     #                  = [inv(qD) - A.T @ A] @ (pD + pW @ pW.T)
-    qWt_qDinv = q._unbroadcasted_cov_factor.mT / q._unbroadcasted_cov_diag.unsqueeze(-2)
-    A = cgrad.linalg.solve_triangular(q._capacitance_tril, qWt_qDinv, upper=False)
+    A = _woodbury_factor(q)
     term21 = (p._unbroadcasted_cov_diag / q._unbroadcasted_cov_diag).sum(-1)
     term22 = _batch_trace_XXT(
         p._unbroadcasted_cov_factor * q._unbroadcasted_cov_diag.rsqrt().unsqueeze(-1)
@@ -135,26 +147,13 @@ def _kl_lowrankmultivariatenormal_lowrankmultivariatenormal(p, q):
 
 @register_kl(MultivariateNormal, LowRankMultivariateNormal)
 def _kl_multivariatenormal_lowrankmultivariatenormal(p, q):
-    if p.event_shape != q.event_shape:
-        raise ValueError(
-            "KL-divergence between two (Low Rank) Multivariate Normals with\
-                          different event shapes cannot be computed"
-        )
-
-    term1 = _batch_lowrank_logdet(
-        q._unbroadcasted_cov_factor, q._unbroadcasted_cov_diag, q._capacitance_tril
-    ) - 2 * p._unbroadcasted_scale_tril.diagonal(dim1=-2, dim2=-1).log().sum(-1)
-    term3 = _batch_lowrank_mahalanobis(
-        q._unbroadcasted_cov_factor,
-        q._unbroadcasted_cov_diag,
-        q.loc - p.loc,
-        q._capacitance_tril,
-    )
+    _check_event_shapes(p, q, "(Low Rank) Multivariate Normals")
+    term1 = _lowrank_logdet(q) - _tril_logdet(p)
+    term3 = _lowrank_mahalanobis(q, q.loc - p.loc)
     # Expands term2 according to
     # inv(qcov) @ pcov = [inv(qD) - inv(qD) @ qW @ inv(qC) @ qW.T @ inv(qD)] @ p_tril @ p_tril.T
     #                  = [inv(qD) - A.T @ A] @ p_tril @ p_tril.T
-    qWt_qDinv = q._unbroadcasted_cov_factor.mT / q._unbroadcasted_cov_diag.unsqueeze(-2)
-    A = cgrad.linalg.solve_triangular(q._capacitance_tril, qWt_qDinv, upper=False)
+    A = _woodbury_factor(q)
     term21 = _batch_trace_XXT(
         p._unbroadcasted_scale_tril * q._unbroadcasted_cov_diag.rsqrt().unsqueeze(-1)
     )
@@ -165,17 +164,8 @@ def _kl_multivariatenormal_lowrankmultivariatenormal(p, q):
 
 @register_kl(LowRankMultivariateNormal, MultivariateNormal)
 def _kl_lowrankmultivariatenormal_multivariatenormal(p, q):
-    if p.event_shape != q.event_shape:
-        raise ValueError(
-            "KL-divergence between two (Low Rank) Multivariate Normals with\
-                          different event shapes cannot be computed"
-        )
-
-    term1 = 2 * q._unbroadcasted_scale_tril.diagonal(dim1=-2, dim2=-1).log().sum(
-        -1
-    ) - _batch_lowrank_logdet(
-        p._unbroadcasted_cov_factor, p._unbroadcasted_cov_diag, p._capacitance_tril
-    )
+    _check_event_shapes(p, q, "(Low Rank) Multivariate Normals")
+    term1 = _tril_logdet(q) - _lowrank_logdet(p)
     term3 = _batch_mahalanobis(q._unbroadcasted_scale_tril, (q.loc - p.loc))
     # Expands term2 according to
     # inv(qcov) @ pcov = inv(q_tril @ q_tril.T) @ (pW @ pW.T + pD)
@@ -226,6 +216,16 @@ def _kl_transformed_transformed(p, q):
     return kl_divergence(p.base_dist, q.base_dist)
 
 
+def _kl_to_continuous_bernoulli(p, q):
+    """KL(p || q) for a ContinuousBernoulli q and p on [0, 1]: -H(p) - E_p[x] logit(q) - log(1 - q) - log C(q)."""
+    return -p.entropy() - p.mean * q.logits - cgrad.log1p(-q.probs) - q._cont_bern_log_norm()
+
+
+def _infinite_where(outside, result):
+    """`result`, infinite where p puts mass outside q's support (`outside`), keeping the graph."""
+    return cgrad.where(outside, cgrad.ones_like(result) * inf, result)
+
+
 @register_kl(Bernoulli, Poisson)
 def _kl_bernoulli_poisson(p, q):
     return -p.entropy() - (p.probs * q.rate.log() - q.rate)
@@ -233,12 +233,7 @@ def _kl_bernoulli_poisson(p, q):
 
 @register_kl(Beta, ContinuousBernoulli)
 def _kl_beta_continuous_bernoulli(p, q):
-    return (
-        -p.entropy()
-        - p.mean * q.logits
-        - cgrad.log1p(-q.probs)
-        - q._cont_bern_log_norm()
-    )
+    return _kl_to_continuous_bernoulli(p, q)
 
 
 @register_kl(Beta, Pareto)
@@ -280,14 +275,8 @@ def _kl_continuous_bernoulli_normal(p, q):
 @register_kl(ContinuousBernoulli, Uniform)
 def _kl_continuous_bernoulli_uniform(p, q):
     result = -p.entropy() + (q.high - q.low).log()
-    return cgrad.where(
-        cgrad.max(
-            cgrad.ge(q.low, p.support.lower_bound),
-            cgrad.le(q.high, p.support.upper_bound),
-        ),
-        cgrad.ones_like(result) * inf,
-        result,
-    )
+    outside = cgrad.max(cgrad.ge(q.low, p.support.lower_bound), cgrad.le(q.high, p.support.upper_bound))
+    return _infinite_where(outside, result)
 
 
 @register_kl(Exponential, Beta)
@@ -483,20 +472,9 @@ def _kl_poisson_infinity(p, q):
 
 @register_kl(Uniform, ContinuousBernoulli)
 def _kl_uniform_continuous_bernoulli(p, q):
-    result = (
-        -p.entropy()
-        - p.mean * q.logits
-        - cgrad.log1p(-q.probs)
-        - q._cont_bern_log_norm()
-    )
-    return cgrad.where(
-        cgrad.max(
-            cgrad.ge(p.high, q.support.upper_bound),
-            cgrad.le(p.low, q.support.lower_bound),
-        ),
-        cgrad.ones_like(result) * inf,
-        result,
-    )
+    result = _kl_to_continuous_bernoulli(p, q)
+    outside = cgrad.max(cgrad.ge(p.high, q.support.upper_bound), cgrad.le(p.low, q.support.lower_bound))
+    return _infinite_where(outside, result)
 
 
 @register_kl(Uniform, Exponential)
