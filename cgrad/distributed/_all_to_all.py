@@ -6,7 +6,7 @@ moves one buffer per rank."""
 import numpy as np
 
 from cgrad.distributed import _mpi_buffers as mb
-from cgrad.distributed._world import Work, group_of_call
+from cgrad.distributed._world import Work, group_of_call as _group_of_call
 from cgrad.distributed.distributed_c10d import _collective, _tensor_pair_group, irecv, isend
 
 
@@ -46,7 +46,7 @@ def all_to_all(output_tensor_list, input_tensor_list, group=None, async_op=False
     mb.check_tensor_list(output_tensor_list, "output_tensor_list")
     mb.check_tensor_list(input_tensor_list, "input_tensor_list")
     mb.ensure_same_dtype(output_tensor_list, input_tensor_list)
-    pg = group_of_call("all_to_all", group)
+    pg = _group_of_call("all_to_all", group)
     if pg is None:
         return None
     size = pg.size()

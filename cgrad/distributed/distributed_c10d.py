@@ -10,7 +10,7 @@ import numpy as np
 
 from cgrad.distributed import _mpi_buffers as mb
 from cgrad.distributed._reduce_op import ReduceOp
-from cgrad.distributed._world import (Work, get_group_rank, get_global_rank, group_of_call,
+from cgrad.distributed._world import (Work, get_group_rank, get_global_rank, group_of_call as _group_of_call,
                                       group_or_default, watchdog)  # noqa: F401  (DDP reaches group_or_default here)
 
 
@@ -55,7 +55,7 @@ def _check_not_self_rank(group, rank, rank_type):
 def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op=False):
     """Reduce `tensor` across the group, in place on every rank."""
     mb.check_single_tensor(tensor, "tensor")
-    pg = group_of_call("all_reduce", group)
+    pg = _group_of_call("all_reduce", group)
     if pg is None:
         return None
     op = mb.red_op_type(op)
@@ -67,7 +67,7 @@ def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op=False):
 def reduce(tensor, dst=None, op=ReduceOp.SUM, group=None, async_op=False, group_dst=None):
     """Reduce `tensor` across the group into the destination rank's tensor."""
     mb.check_single_tensor(tensor, "tensor")
-    pg = group_of_call("reduce", group)
+    pg = _group_of_call("reduce", group)
     if pg is None:
         return None
     root = _group_rank(pg, dst, group_dst)
@@ -84,7 +84,7 @@ def reduce(tensor, dst=None, op=ReduceOp.SUM, group=None, async_op=False, group_
 def broadcast(tensor, src=None, group=None, async_op=False, group_src=None):
     """Copy the source rank's tensor into every rank's."""
     mb.check_single_tensor(tensor, "tensor")
-    pg = group_of_call("broadcast", group)
+    pg = _group_of_call("broadcast", group)
     if pg is None:
         return None
     root = _group_rank(pg, src, group_src)
@@ -98,7 +98,7 @@ def _tensor_pair_group(op_name, first, first_name, second, second_name, group):
     mb.check_single_tensor(first, first_name)
     mb.check_single_tensor(second, second_name)
     mb.ensure_same_dtype(first, second)
-    return group_of_call(op_name, group, stacklevel=5)
+    return _group_of_call(op_name, group, stacklevel=5)
 
 
 def _check_same_size(tensors, expected_numel, what):
@@ -112,7 +112,7 @@ def all_gather(tensor_list, tensor, group=None, async_op=False):
     mb.check_tensor_list(tensor_list, "tensor_list")
     mb.check_single_tensor(tensor, "tensor")
     mb.ensure_same_dtype(tensor_list, tensor)
-    pg = group_of_call("all_gather", group)
+    pg = _group_of_call("all_gather", group)
     if pg is None:
         return None
     if len(tensor_list) != pg.size():
@@ -136,7 +136,7 @@ def all_gather_into_tensor(output_tensor, input_tensor, group=None, async_op=Fal
     mb.check_single_tensor(input_tensor, "input_tensor")
     mb.check_single_tensor(output_tensor, "output_tensor")
     mb.ensure_same_dtype(output_tensor, input_tensor)
-    pg = group_of_call("all_gather_into_tensor", group)
+    pg = _group_of_call("all_gather_into_tensor", group)
     if pg is None:
         return None
     if output_tensor.numel() != input_tensor.numel() * pg.size():
@@ -173,7 +173,7 @@ def _rooted_list_checks(name, tensor, tensors, list_name, root_kind, root, group
     else:
         tensors = []
     mb.ensure_same_dtype(tensor, tensors)
-    pg = group_of_call(name, group, stacklevel=5)
+    pg = _group_of_call(name, group, stacklevel=5)
     if pg is None:
         return None
     root_rank = _group_rank(pg, root, group_root)
@@ -221,7 +221,7 @@ def scatter(tensor, scatter_list=None, src=None, group=None, async_op=False, gro
 
 def barrier(group=None, async_op=False, device_ids=None, timeout=None):
     """Wait until every rank of the group reaches this call."""
-    pg = group_of_call("barrier", group)
+    pg = _group_of_call("barrier", group)
     if pg is None:
         return None
     if async_op:
@@ -234,7 +234,7 @@ def barrier(group=None, async_op=False, device_ids=None, timeout=None):
 def isend(tensor, dst=None, group=None, tag=0, group_dst=None):
     """Start sending `tensor` to the destination rank; returns its Work."""
     mb.check_single_tensor(tensor, "tensor")
-    pg = group_of_call("isend", group)
+    pg = _group_of_call("isend", group)
     if pg is None:
         return None
     peer = _group_rank(pg, dst, group_dst)
@@ -247,7 +247,7 @@ def irecv(tensor, src=None, group=None, tag=0, group_src=None):
     """Start receiving into `tensor` from the source rank (any rank when
     neither src nor group_src is given); returns its Work."""
     mb.check_single_tensor(tensor, "tensor")
-    pg = group_of_call("irecv", group)
+    pg = _group_of_call("irecv", group)
     if pg is None:
         return None
     MPI = mb.mpi()
@@ -265,7 +265,7 @@ def irecv(tensor, src=None, group=None, tag=0, group_src=None):
 def send(tensor, dst=None, group=None, tag=0, group_dst=None):
     """Send `tensor` to the destination rank and wait until it has left."""
     mb.check_single_tensor(tensor, "tensor")
-    pg = group_of_call("send", group)
+    pg = _group_of_call("send", group)
     if pg is None:
         return
     peer = _group_rank(pg, dst, group_dst)
@@ -277,7 +277,7 @@ def send(tensor, dst=None, group=None, tag=0, group_dst=None):
 def recv(tensor, src=None, group=None, tag=0, group_src=None):
     """Receive into `tensor`; returns the sender's global rank (-1 outside the group)."""
     mb.check_single_tensor(tensor, "tensor")
-    pg = group_of_call("recv", group)
+    pg = _group_of_call("recv", group)
     if pg is None:
         return -1
     MPI = mb.mpi()
@@ -294,7 +294,7 @@ def recv(tensor, src=None, group=None, tag=0, group_src=None):
 
 def all_gather_object(object_list, obj, group=None):
     """Every rank's picklable `obj`, into `object_list` (one per rank)."""
-    pg = group_of_call("all_gather_object", group)
+    pg = _group_of_call("all_gather_object", group)
     if pg is None:
         return
     object_list[:] = pg._comm.allgather(obj)
@@ -302,7 +302,7 @@ def all_gather_object(object_list, obj, group=None):
 
 def broadcast_object_list(object_list, src=None, group=None, device=None, group_src=None):
     """The source rank's `object_list` entries into every rank's, in place."""
-    pg = group_of_call("broadcast_object_list", group)
+    pg = _group_of_call("broadcast_object_list", group)
     if pg is None:
         return
     root = _group_rank(pg, src, group_src)
@@ -312,7 +312,7 @@ def broadcast_object_list(object_list, src=None, group=None, device=None, group_
 
 def gather_object(obj, object_gather_list=None, dst=None, group=None, group_dst=None):
     """Every rank's picklable `obj` into the destination's `object_gather_list`."""
-    pg = group_of_call("gather_object", group)
+    pg = _group_of_call("gather_object", group)
     if pg is None:
         return
     root = _group_rank(pg, dst, group_dst)
@@ -324,7 +324,7 @@ def gather_object(obj, object_gather_list=None, dst=None, group=None, group_dst=
 def scatter_object_list(scatter_object_output_list, scatter_object_input_list=None, src=None, group=None,
                         group_src=None):
     """The source's `scatter_object_input_list[i]` into rank i's output list's first slot."""
-    pg = group_of_call("scatter_object_list", group)
+    pg = _group_of_call("scatter_object_list", group)
     if pg is None:
         return
     root = _group_rank(pg, src, group_src)
