@@ -1,3 +1,6 @@
+"""python -m bench [--large ...]: the benchmark driver (bench/run.py), or with
+--large the large-tensor suite (bench/large.py), each parsing the rest of the
+command line."""
 import sys
 
 if "--large" in sys.argv[1:]:

@@ -11,9 +11,22 @@ import numpy as np
 LIBS = ("cgrad", "torch", "autograd", "mygrad", "micrograd")
 
 
+class _SameCodeForCgradAndTorch:
+    """A workload whose cgrad and torch runs are one function of the library
+    module, `_tensor_lib(lib)`; the other libraries' setups are written out."""
+
+    def setup_cgrad(self):
+        import cgrad
+        return self._tensor_lib(cgrad)
+
+    def setup_torch(self):
+        import torch
+        return self._tensor_lib(torch)
+
+
 # --- chains of tiny ops ---------------------------------------------------------
 
-class Tiny:
+class Tiny(_SameCodeForCgradAndTorch):
     """16-element tensor, 50 x (y * 1.01 + 0.5).tanh(), sum().backward()."""
     unit = "us/op"
     ops = 3 * 50 + 1
@@ -27,14 +40,6 @@ class Tiny:
                 y = (y * 1.01 + 0.5).tanh()
             y.sum().backward()
         return run
-
-    def setup_cgrad(self):
-        import cgrad
-        return self._tensor_lib(cgrad)
-
-    def setup_torch(self):
-        import torch
-        return self._tensor_lib(torch)
 
     def setup_autograd(self):
         import autograd.numpy as anp
@@ -61,7 +66,7 @@ class Tiny:
         return run
 
 
-class Scalar:
+class Scalar(_SameCodeForCgradAndTorch):
     """0-d tensor, 2,000 x (y * 1.0001 + 0.001), then backward."""
     unit = "us/op"
     ops = 2 * 2000
@@ -75,14 +80,6 @@ class Scalar:
                 y = y * 1.0001 + 0.001
             y.backward()
         return run
-
-    def setup_cgrad(self):
-        import cgrad
-        return self._tensor_lib(cgrad)
-
-    def setup_torch(self):
-        import torch
-        return self._tensor_lib(torch)
 
     def setup_autograd(self):
         from autograd import grad
@@ -120,7 +117,7 @@ class Scalar:
         return run
 
 
-class Deep:
+class Deep(_SameCodeForCgradAndTorch):
     """0-d tensor, 100,000 x (y * 1.00001), then backward (and peak memory)."""
     unit = "us/op"
     ops = 100_000
@@ -135,14 +132,6 @@ class Deep:
                 y = y * 1.00001
             y.backward()
         return run
-
-    def setup_cgrad(self):
-        import cgrad
-        return self._tensor_lib(cgrad)
-
-    def setup_torch(self):
-        import torch
-        return self._tensor_lib(torch)
 
     def setup_autograd(self):
         from autograd import grad
@@ -180,7 +169,7 @@ def mlp_data():
     return x, labels, [w1, b1, w2, b2]
 
 
-class MLP:
+class MLP(_SameCodeForCgradAndTorch):
     """Batch 64, 784-256-10, ReLU, log_softmax cross-entropy, SGD step
     under no_grad."""
     unit = "ms/step"
@@ -188,7 +177,8 @@ class MLP:
     libs = ("cgrad", "torch", "autograd", "mygrad")
     lr = 0.01
 
-    def _tensor_lib(self, lib, F):
+    def _tensor_lib(self, lib):
+        F = lib.nn.functional
         x, labels, params = mlp_data()
         x = lib.tensor(x)
         y = lib.tensor(labels)
@@ -205,16 +195,6 @@ class MLP:
                 for p in (w1, b1, w2, b2):
                     p -= self.lr * p.grad
         return run
-
-    def setup_cgrad(self):
-        import cgrad
-        import cgrad.nn.functional as F
-        return self._tensor_lib(cgrad, F)
-
-    def setup_torch(self):
-        import torch
-        import torch.nn.functional as F
-        return self._tensor_lib(torch, F)
 
     def setup_autograd(self):
         import autograd.numpy as anp
@@ -257,7 +237,7 @@ class MLP:
 
 # --- large tensors ------------------------------------------------------------------
 
-class Matmul:
+class Matmul(_SameCodeForCgradAndTorch):
     """1024 x 1024 @ 1024 x 1024, (A @ B).sum().backward(); also shown as a
     multiple of three raw numpy matmuls of the same size (the BLAS limit)."""
     unit = "ms/iter"
@@ -281,14 +261,6 @@ class Matmul:
             B.grad = None
             (A @ B).sum().backward()
         return run
-
-    def setup_cgrad(self):
-        import cgrad
-        return self._tensor_lib(cgrad)
-
-    def setup_torch(self):
-        import torch
-        return self._tensor_lib(torch)
 
     def setup_autograd(self):
         import autograd.numpy as anp
@@ -320,7 +292,7 @@ class Matmul:
         return run
 
 
-class Ewise:
+class Ewise(_SameCodeForCgradAndTorch):
     """4M elements, ((x * y + x).tanh() * y).sum().backward(); also shown
     against the memory bandwidth (a numpy copy of the same bytes)."""
     unit = "ms/iter"
@@ -344,14 +316,6 @@ class Ewise:
             y.grad = None
             ((x * y + x).tanh() * y).sum().backward()
         return run
-
-    def setup_cgrad(self):
-        import cgrad
-        return self._tensor_lib(cgrad)
-
-    def setup_torch(self):
-        import torch
-        return self._tensor_lib(torch)
 
     def setup_autograd(self):
         import autograd.numpy as anp
@@ -385,7 +349,7 @@ class MLPLeak:
     libs = ("cgrad", "torch")
 
 
-class Optim:
+class Optim(_SameCodeForCgradAndTorch):
     """One step of each adaptive optimizer (RMSprop centered with momentum,
     Adagrad, Adadelta, Adamax, NAdam, RAdam) over 8 parameters of 256 x 256
     with fixed gradients: the per-parameter update kernels."""
@@ -409,14 +373,6 @@ class Optim:
             for opt in optimizers:
                 opt.step()
         return run
-
-    def setup_cgrad(self):
-        import cgrad
-        return self._tensor_lib(cgrad)
-
-    def setup_torch(self):
-        import torch
-        return self._tensor_lib(torch)
 
 
 # --- issue 15's training workloads (defined in bench/train_steps.py) -------------------------
@@ -453,22 +409,16 @@ class EmbLnMlpStep(_TrainStep):
     repeat_scale = 0.5
 
 
-class LoaderEpoch:
+class LoaderEpoch(_SameCodeForCgradAndTorch):
     """One shuffled DataLoader epoch over a TensorDataset of 60,000 x 784 float32 samples, batch 64."""
     unit = "ms/iter"
     ops = None
     libs = ("cgrad", "torch")
     repeat_scale = 0.1
 
-    def setup_cgrad(self):
-        import cgrad
+    def _tensor_lib(self, lib):
         from bench.train_steps import loader_runner
-        return loader_runner(cgrad)
-
-    def setup_torch(self):
-        import torch
-        from bench.train_steps import loader_runner
-        return loader_runner(torch)
+        return loader_runner(lib)
 
 
 WORKLOADS = {"tiny": Tiny, "scalar": Scalar, "deep": Deep, "mlp": MLP, "matmul": Matmul,

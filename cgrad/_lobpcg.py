@@ -179,75 +179,23 @@ def lobpcg(
 
     """
 
-    if True:
-        if A.requires_grad or (B is not None and B.requires_grad):
-            # While it is expected that `A` is symmetric,
-            # the `A_grad` might be not. Therefore we perform the trick below,
-            # so that `A_grad` becomes symmetric.
-            # The symmetrization is important for first-order optimization methods,
-            # so that (A - alpha * A_grad) is still a symmetric matrix.
-            # Same holds for `B`.
-            A_sym = (A + A.mT) / 2
-            B_sym = (B + B.mT) / 2 if (B is not None) else None
-
-            return LOBPCGAutogradFunction.apply(
-                A_sym,
-                k,
-                B_sym,
-                X,
-                n,
-                iK,
-                niter,
-                tol,
-                largest,
-                method,
-                tracker,
-                ortho_iparams,
-                ortho_fparams,
-                ortho_bparams,
-            )
-    else:
-        if A.requires_grad or (B is not None and B.requires_grad):
-            raise RuntimeError(
-                "Script and require grads is not supported atm. "
-                "If you just want to do the forward, use .detach() "
-                "on A and B before calling into lobpcg"
-            )
-
-    return _lobpcg(
-        A,
-        k,
-        B,
-        X,
-        n,
-        iK,
-        niter,
-        tol,
-        largest,
-        method,
-        tracker,
-        ortho_iparams,
-        ortho_fparams,
-        ortho_bparams,
-    )
+    # every argument but the matrices, forwarded unchanged to the solver
+    options = {name: value for name, value in locals().items() if name not in ("A", "B")}
+    if A.requires_grad or (B is not None and B.requires_grad):
+        # While it is expected that `A` is symmetric,
+        # the `A_grad` might be not. Therefore we perform the trick below,
+        # so that `A_grad` becomes symmetric.
+        # The symmetrization is important for first-order optimization methods,
+        # so that (A - alpha * A_grad) is still a symmetric matrix.
+        # Same holds for `B`.
+        A_sym = (A + A.mT) / 2
+        B_sym = (B + B.mT) / 2 if (B is not None) else None
+        return LOBPCGAutogradFunction.apply(A_sym, B_sym, options)
+    return _lobpcg(A, B=B, **options)
 
 
-def _lobpcg(
-    A: Tensor,
-    k: int | None = None,
-    B: Tensor | None = None,
-    X: Tensor | None = None,
-    n: int | None = None,
-    iK: Tensor | None = None,
-    niter: int | None = None,
-    tol: float | None = None,
-    largest: bool | None = None,
-    method: str | None = None,
-    tracker: None = None,
-    ortho_iparams: dict[str, int] | None = None,
-    ortho_fparams: dict[str, float] | None = None,
-    ortho_bparams: dict[str, bool] | None = None,
-) -> tuple[Tensor, Tensor]:
+def _lobpcg(A, k, B, X, n, iK, niter, tol, largest, method, tracker, ortho_iparams, ortho_fparams, ortho_bparams):
+    # the arguments of lobpcg (their types and defaults are stated there)
     # A must be square:
     if A.shape[-2] != A.shape[-1]:
         raise AssertionError(f"A must be square, got shape {A.shape}")

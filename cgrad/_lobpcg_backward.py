@@ -256,23 +256,8 @@ def _symeig_backward(D_grad, U_grad, A, D, U, largest):
 
 class LOBPCGAutogradFunction(cgrad.autograd.Function):
     @staticmethod
-    def forward(  # type: ignore[override]
-        ctx,
-        A: Tensor,
-        k: int | None = None,
-        B: Tensor | None = None,
-        X: Tensor | None = None,
-        n: int | None = None,
-        iK: Tensor | None = None,
-        niter: int | None = None,
-        tol: float | None = None,
-        largest: bool | None = None,
-        method: str | None = None,
-        tracker: None = None,
-        ortho_iparams: dict[str, int] | None = None,
-        ortho_fparams: dict[str, float] | None = None,
-        ortho_bparams: dict[str, bool] | None = None,
-    ) -> tuple[Tensor, Tensor]:
+    def forward(ctx, A: Tensor, B: Tensor | None, options: dict) -> tuple[Tensor, Tensor]:  # type: ignore[override]
+        # `options`: lobpcg's arguments but A and B, which the solver takes unchanged
         # makes sure that input is contiguous for efficiency.
         # Note: autograd does not support dense gradients for sparse input yet.
         A = A.contiguous() if (not A.is_sparse) else A
@@ -281,38 +266,22 @@ class LOBPCGAutogradFunction(cgrad.autograd.Function):
 
         from cgrad._lobpcg import _lobpcg   # (the forward's module imports this one)
 
-        D, U = _lobpcg(
-            A,
-            k,
-            B,
-            X,
-            n,
-            iK,
-            niter,
-            tol,
-            largest,
-            method,
-            tracker,
-            ortho_iparams,
-            ortho_fparams,
-            ortho_bparams,
-        )
+        D, U = _lobpcg(A, B=B, **options)
 
         ctx.save_for_backward(A, B, D, U)
-        ctx.largest = largest
+        ctx.largest = options["largest"]
 
         return D, U
 
     @staticmethod
     def backward(ctx, D_grad, U_grad):  # pyrefly: ignore  # bad-override
         A_grad = B_grad = None
-        grads = [None] * 14
 
         A, B, D, U = ctx.saved_tensors
         largest = ctx.largest
 
         # lobpcg.backward has some limitations. Checks for unsupported input
-        if A.is_sparse or (B is not None and B.is_sparse and ctx.needs_input_grad[2]):
+        if A.is_sparse or (B is not None and B.is_sparse and ctx.needs_input_grad[1]):
             raise ValueError(
                 "lobpcg.backward does not support sparse input yet. "
                 "Note that lobpcg.forward does though."
@@ -330,9 +299,5 @@ class LOBPCGAutogradFunction(cgrad.autograd.Function):
         if B is None:
             A_grad = _symeig_backward(D_grad, U_grad, A, D, U, largest)
 
-        # A has index 0
-        grads[0] = A_grad
-        # B has index 2
-        grads[2] = B_grad
-        return tuple(grads)
+        return A_grad, B_grad, None
 

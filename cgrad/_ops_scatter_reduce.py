@@ -72,6 +72,17 @@ def _reduce_into(self_arr, dim, idx, src, reduce, include_self):
     return out.reshape(self_arr.shape)
 
 
+def _check_argument_types(op, input, dim, index, src, src_name, reduce):
+    """The argument-parser errors of op(input, dim, index, src, reduce); returns dim wrapped."""
+    check_tensor(input, op)
+    d = wrap_dim(check_int(dim, op, "dim", 2), input.dim())
+    check_tensor(index, op, "index", 3)
+    check_tensor(src, op, src_name, 4)
+    if not isinstance(reduce, str):
+        raise TypeError(f"{op}(): argument 'reduce' (position 5) must be str, not {type(reduce).__name__}")
+    return d
+
+
 # --- scatter_reduce -------------------------------------------------------------
 
 def _check_scatter_reduce(input, d, index, src, reduce):
@@ -93,12 +104,7 @@ def _check_scatter_reduce(input, d, index, src, reduce):
 
 
 def scatter_reduce(input, dim, index, src, reduce, *, include_self=True, out=None):
-    check_tensor(input, "scatter_reduce")
-    d = wrap_dim(check_int(dim, "scatter_reduce", "dim", 2), input.dim())
-    check_tensor(index, "scatter_reduce", "index", 3)
-    check_tensor(src, "scatter_reduce", "src", 4)
-    if not isinstance(reduce, str):
-        raise TypeError(f"scatter_reduce(): argument 'reduce' (position 5) must be str, not {type(reduce).__name__}")
+    d = _check_argument_types("scatter_reduce", input, dim, index, src, "src", reduce)
     _check_scatter_reduce(input, d, index, src, reduce)
     include_self = bool(include_self)
     idx = np_of(index).astype(np.int64)
@@ -150,30 +156,41 @@ def _src_grad_shaped(gs, src):
 def _scatter_reduce_grads(g, x, d, index, src, result, reduce, include_self):
     """PyTorch's scatter_reduce_backward: (grad_src, grad_self)."""
     src_used = src if tuple(index.shape) == tuple(src.shape) else _narrowed(src, index)
+    grad_self, grad_src = _reduction_grads(
+        g, x, src_used, result, reduce, include_self,
+        reduce_with=lambda base, s: scatter_reduce(base, d, index, s, "prod", include_self=include_self),
+        count_into=lambda base, s: base.scatter_add(d, index, s),
+        pick=lambda t: t.gather(d, index), clear=lambda t: t.scatter(d, index, 0), op="scatter_reduce")
+    return _src_grad_shaped(grad_src, src), grad_self
+
+
+def _reduction_grads(g, x, src, result, reduce, include_self, reduce_with, count_into, pick, clear, op):
+    """(grad_self, grad_src) of a reduction of src into self's positions, for
+    scatter_reduce and index_reduce alike: count_into accumulates source
+    values into self-shaped positions (scatter_add / index_add), pick reads
+    each source element's position (gather / index_select), clear zeroes the
+    positions written (scatter / index_fill), reduce_with redoes the product."""
     if reduce == "sum":
         grad_self = g
-        grad_src = g.gather(d, index)
+        grad_src = pick(g)
     elif reduce == "mean":
-        n = (_C.ones_like(g) if include_self else _C.zeros_like(g)).scatter_add(d, index, _C.ones_like(src_used))
+        n = count_into(_C.ones_like(g) if include_self else _C.zeros_like(g), _C.ones_like(src))
         n = n.masked_fill(n == 0, 1)
         grad_self = g / n
-        grad_src = g.gather(d, index) / n.gather(d, index)
+        grad_src = pick(g) / pick(n)
     elif reduce == "prod":
-        grad_self, grad_src = _prod_grads(
-            g, x, src_used, result,
-            reduce_with=lambda base, s: scatter_reduce(base, d, index, s, "prod", include_self=include_self),
-            count_into=lambda base, s: base.scatter_add(d, index, s),
-            pick=lambda t: t.gather(d, index), op="scatter_reduce")
+        grad_self, grad_src = _prod_grads(g, x, src, result, reduce_with, count_into, pick, op)
     else:
-        value = result.gather(d, index)
+        # amax / amin: the gradient is shared evenly among the elements equal to the result
+        value = pick(result)
         self_is_result = (x == result).to(x.dtype)
-        src_is_result = (src_used == value).to(x.dtype)
-        distributed = g / self_is_result.scatter_add(d, index, src_is_result)
+        src_is_result = (src == value).to(x.dtype)
+        distributed = g / count_into(self_is_result, src_is_result)
         grad_self = self_is_result * distributed
-        grad_src = src_is_result * distributed.gather(d, index)
+        grad_src = src_is_result * pick(distributed)
     if not include_self:
-        grad_self = grad_self.scatter(d, index, 0)
-    return _src_grad_shaped(grad_src, src), grad_self
+        grad_self = clear(grad_self)
+    return grad_self, grad_src
 
 
 def _narrowed(t, index):
@@ -244,12 +261,7 @@ def index_reduce(input, dim, index, source, reduce, *, include_self=True, out=No
     if not _INDEX_REDUCE_BETA_WARNED[0]:
         _INDEX_REDUCE_BETA_WARNED[0] = True
         warnings.warn("index_reduce() is in beta and the API may change at any time.", UserWarning, stacklevel=2)
-    check_tensor(input, "index_reduce")
-    d = wrap_dim(check_int(dim, "index_reduce", "dim", 2), input.dim())
-    check_tensor(index, "index_reduce", "index", 3)
-    check_tensor(source, "index_reduce", "source", 4)
-    if not isinstance(reduce, str):
-        raise TypeError(f"index_reduce(): argument 'reduce' (position 5) must be str, not {type(reduce).__name__}")
+    d = _check_argument_types("index_reduce", input, dim, index, source, "source", reduce)
     _check_index_reduce(input, d, index, source, reduce)
     include_self = bool(include_self)
     idx = np_of(index).reshape(-1).astype(np.int64)
@@ -276,26 +288,11 @@ def index_reduce(input, dim, index, source, reduce, *, include_self=True, out=No
 def _index_reduce_grads(g, x, d, index, source, result, reduce, include_self):
     """PyTorch's index_reduce_backward: (grad_source, grad_self)."""
     src = source if source.dim() or not x.dim() else source.reshape(1)
-    if reduce == "mean":
-        n = (_C.ones_like(g) if include_self else _C.zeros_like(g)).index_add(d, index, _C.ones_like(src))
-        n = n.masked_fill(n == 0, 1)
-        grad_self = g / n
-        grad_src = g.index_select(d, index) / n.index_select(d, index)
-    elif reduce == "prod":
-        grad_self, grad_src = _prod_grads(
-            g, x, src, result,
-            reduce_with=lambda base, s: index_reduce(base, d, index, s, "prod", include_self=include_self),
-            count_into=lambda base, s: base.index_add(d, index, s),
-            pick=lambda t: t.index_select(d, index), op="index_reduce")
-    else:
-        value = result.index_select(d, index)
-        self_is_result = (x == result).to(x.dtype)
-        src_is_result = (src == value).to(x.dtype)
-        distributed = g / self_is_result.index_add(d, index, src_is_result)
-        grad_self = self_is_result * distributed
-        grad_src = src_is_result * distributed.index_select(d, index)
-    if not include_self:
-        grad_self = grad_self.index_fill(d, index, 0)
+    grad_self, grad_src = _reduction_grads(
+        g, x, src, result, reduce, include_self,
+        reduce_with=lambda base, s: index_reduce(base, d, index, s, "prod", include_self=include_self),
+        count_into=lambda base, s: base.index_add(d, index, s),
+        pick=lambda t: t.index_select(d, index), clear=lambda t: t.index_fill(d, index, 0), op="index_reduce")
     return grad_src.reshape(tuple(source.shape)), grad_self
 
 

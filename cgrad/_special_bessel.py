@@ -217,32 +217,21 @@ def _i1(x):
     return np.where(x < 0, -1.0, 1.0) * np.where(a <= 8.0, small, large)
 
 
-def _k_edges(x, value):
+def _k_near_zero(x, order):
+    """K0 or K1 on (0, 2]: a Chebyshev series in x^2 plus the log(x/2) I term."""
+    if order == 0:
+        return _chbevl(x * x - 2.0, _K0_A) - np.log(0.5 * x) * _i0(x)
+    return np.log(0.5 * x) * _i1(x) + _chbevl(x * x - 2.0, _K1_A) / x
+
+
+def _k(x, order, scaled):
+    """K0 or K1 (scaled: exp(x) K(x)); past 2 from the series of exp(x) sqrt(x) K(x)."""
+    series = _chbevl(8.0 / x - 2.0, _K0_B if order == 0 else _K1_B)
+    if scaled:
+        value = np.where(x <= 2.0, _k_near_zero(x, order) * np.exp(x), series / np.sqrt(x))
+    else:
+        value = np.where(x <= 2.0, _k_near_zero(x, order), np.exp(-x) * series / np.sqrt(x))
     return np.where(x == 0, np.inf, np.where(x < 0, np.nan, value))
-
-
-def _k0(x):
-    small = _chbevl(x * x - 2.0, _K0_A) - np.log(0.5 * x) * _i0(x)
-    large = np.exp(-x) * _chbevl(8.0 / x - 2.0, _K0_B) / np.sqrt(x)
-    return _k_edges(x, np.where(x <= 2.0, small, large))
-
-
-def _k1(x):
-    small = np.log(0.5 * x) * _i1(x) + _chbevl(x * x - 2.0, _K1_A) / x
-    large = np.exp(-x) * _chbevl(8.0 / x - 2.0, _K1_B) / np.sqrt(x)
-    return _k_edges(x, np.where(x <= 2.0, small, large))
-
-
-def _k0e(x):
-    small = (_chbevl(x * x - 2.0, _K0_A) - np.log(0.5 * x) * _i0(x)) * np.exp(x)
-    large = _chbevl(8.0 / x - 2.0, _K0_B) / np.sqrt(x)
-    return _k_edges(x, np.where(x <= 2.0, small, large))
-
-
-def _k1e(x):
-    small = (np.log(0.5 * x) * _i1(x) + _chbevl(x * x - 2.0, _K1_A) / x) * np.exp(x)
-    large = _chbevl(8.0 / x - 2.0, _K1_B) / np.sqrt(x)
-    return _k_edges(x, np.where(x <= 2.0, small, large))
 
 
 def _spherical_j0(x):
@@ -339,9 +328,9 @@ bessel_y0 = _unary("bessel_y0", _y0)
 bessel_y1 = _unary("bessel_y1", _y1)
 modified_bessel_i0 = _unary("modified_bessel_i0", _i0)
 modified_bessel_i1 = _unary("modified_bessel_i1", _i1)
-modified_bessel_k0 = _unary("modified_bessel_k0", _k0)
-modified_bessel_k1 = _unary("modified_bessel_k1", _k1)
-scaled_modified_bessel_k0 = _unary("scaled_modified_bessel_k0", _k0e)
-scaled_modified_bessel_k1 = _unary("scaled_modified_bessel_k1", _k1e)
+modified_bessel_k0 = _unary("modified_bessel_k0", lambda x: _k(x, 0, scaled=False))
+modified_bessel_k1 = _unary("modified_bessel_k1", lambda x: _k(x, 1, scaled=False))
+scaled_modified_bessel_k0 = _unary("scaled_modified_bessel_k0", lambda x: _k(x, 0, scaled=True))
+scaled_modified_bessel_k1 = _unary("scaled_modified_bessel_k1", lambda x: _k(x, 1, scaled=True))
 spherical_bessel_j0 = _unary("spherical_bessel_j0", _spherical_j0)
 airy_ai = _unary("airy_ai", _airy_ai)

@@ -369,19 +369,27 @@ def _asymptotic_regime(a, x):
     return (a > 20) & (a < 200) & (ratio < 0.3) | (a > 200) & (ratio < 4.5 / np.sqrt(a))
 
 
+def _boundaries(a, x, lower):
+    """The branches of SciPy's igam (lower) / igamc for a or x negative, zero,
+    infinite or NaN: Q's values are 1 - P's, NaN where neither is defined."""
+    p_or_q = (lambda p: p) if lower else (lambda p: 1.0 - p)
+    return [
+        ((x < 0) | (a < 0), lambda m: np.nan),
+        (a == 0, lambda m: np.where(x[m] > 0, p_or_q(1.0), np.nan)),
+        (x == 0, lambda m: p_or_q(0.0)),
+        (np.isinf(a), lambda m: np.where(np.isinf(x[m]), np.nan, p_or_q(0.0))),
+        (np.isinf(x), lambda m: p_or_q(1.0)),
+        (np.isnan(a) | np.isnan(x), lambda m: np.nan),
+    ]
+
+
 def _upper(a, x):
     """SciPy's igamc, branch by branch."""
     finite = ~((x < 0) | (a < 0) | (a == 0) | (x == 0) | np.isinf(a) | np.isinf(x) | np.isnan(a) | np.isnan(x))
     sel = lambda fn: lambda m: fn(a[m], x[m])  # noqa: E731
     with np.errstate(all="ignore"):
         asymptotic = finite & _asymptotic_regime(a, x)
-        return _by_branch(a.shape, [
-            ((x < 0) | (a < 0), lambda m: np.nan),
-            (a == 0, lambda m: np.where(x[m] > 0, 0.0, np.nan)),
-            (x == 0, lambda m: 1.0),
-            (np.isinf(a), lambda m: np.where(np.isinf(x[m]), np.nan, 1.0)),
-            (np.isinf(x), lambda m: 0.0),
-            (np.isnan(a) | np.isnan(x), lambda m: np.nan),
+        return _by_branch(a.shape, _boundaries(a, x, lower=False) + [
             (asymptotic, sel(lambda a, x: _asymptotic(a, x, False))),
             ((x > 1.1) & (x < a), sel(lambda a, x: 1.0 - _lower_series(a, x))),
             (x > 1.1, sel(_continued_fraction)),
@@ -397,13 +405,7 @@ def _lower(a, x):
     sel = lambda fn: lambda m: fn(a[m], x[m])  # noqa: E731
     with np.errstate(all="ignore"):
         ordinary = ~((x < 0) | (a < 0) | (a == 0) | (x == 0) | np.isinf(a) | np.isinf(x))
-        return _by_branch(a.shape, [
-            ((x < 0) | (a < 0), lambda m: np.nan),
-            (a == 0, lambda m: np.where(x[m] > 0, 1.0, np.nan)),
-            (x == 0, lambda m: 0.0),
-            (np.isinf(a), lambda m: np.where(np.isinf(x[m]), np.nan, 0.0)),
-            (np.isinf(x), lambda m: 1.0),
-            (np.isnan(a) | np.isnan(x), lambda m: np.nan),
+        return _by_branch(a.shape, _boundaries(a, x, lower=True) + [
             (ordinary & _asymptotic_regime(a, x), sel(lambda a, x: _asymptotic(a, x, True))),
             ((x > 1.0) & (x > a), sel(lambda a, x: 1.0 - _upper(a, x))),
             (np.ones(a.shape, bool), sel(_lower_series)),

@@ -41,6 +41,30 @@ def _as_tuple(inp, arg_name=None, fn_name=None):
                                 f'of Tensors but the given {arg_name} has type {type(el)}.')
     return (is_inp_tuple, inp)
 
+def _inputs_and_v(inputs, v, create_graph, fn_name):
+    """fn_name's inputs and v checked and prepared: (is_inputs_tuple, inputs, v),
+    v None only where the input is a single one-element tensor."""
+    is_inputs_tuple, inputs = _as_tuple(inputs, 'inputs', fn_name)
+    inputs = _grad_preprocess(inputs, create_graph=create_graph, need_graph=True)
+    if v is not None:
+        _, v = _as_tuple(v, 'v', fn_name)
+        v = _grad_preprocess(v, create_graph=create_graph, need_graph=False)
+        _validate_v(v, inputs, is_inputs_tuple)
+    elif len(inputs) != 1 or inputs[0].nelement() != 1:
+        raise RuntimeError('The vector v can only be None if the input to the user-provided function '
+                           'is a single Tensor with a single element.')
+    return is_inputs_tuple, inputs, v
+
+def _grad_mode_for(create_graph):
+    """The grad mode of the last differentiation: on to build a graph, else the caller's."""
+    return cgrad.set_grad_enabled(True if create_graph else cgrad.is_grad_enabled())
+
+def _results(outputs, product, create_graph, is_outputs_tuple, is_product_tuple):
+    """(func's outputs, the product), detached unless create_graph, unpacked as their inputs were."""
+    outputs = _grad_postprocess(outputs, create_graph)
+    product = _grad_postprocess(product, create_graph)
+    return (_tuple_postprocess(outputs, is_outputs_tuple), _tuple_postprocess(product, is_product_tuple))
+
 def _tuple_postprocess(res, to_unpack):
     if isinstance(to_unpack, tuple):
         if len(to_unpack) != 2:
@@ -189,13 +213,10 @@ def vjp(func, inputs, v=None, create_graph=False, strict=False):
         elif len(outputs) != 1 or outputs[0].nelement() != 1:
             raise RuntimeError('The vector v can only be None if the user-provided function returns a '
                                'single Tensor with a single element.')
-    enable_grad = True if create_graph else cgrad.is_grad_enabled()
-    with cgrad.set_grad_enabled(enable_grad):
+    with _grad_mode_for(create_graph):
         grad_res = _autograd_grad(outputs, inputs, v, create_graph=create_graph)
         vjp = _fill_in_zeros(grad_res, inputs, strict, create_graph, 'back')
-    outputs = _grad_postprocess(outputs, create_graph)
-    vjp = _grad_postprocess(vjp, create_graph)
-    return (_tuple_postprocess(outputs, is_outputs_tuple), _tuple_postprocess(vjp, is_inputs_tuple))
+    return _results(outputs, vjp, create_graph, is_outputs_tuple, is_inputs_tuple)
 
 def jvp(func, inputs, v=None, create_graph=False, strict=False):
     """(func(inputs), J v), in forward mode: one pass of func over dual
@@ -205,44 +226,22 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
     if not strict:
         return _jvp_forward_mode(func, inputs, v, create_graph)
     with cgrad.enable_grad():
-        is_inputs_tuple, inputs = _as_tuple(inputs, 'inputs', 'jvp')
-        inputs = _grad_preprocess(inputs, create_graph=create_graph, need_graph=True)
-        if v is not None:
-            _, v = _as_tuple(v, 'v', 'jvp')
-            v = _grad_preprocess(v, create_graph=create_graph, need_graph=False)
-            _validate_v(v, inputs, is_inputs_tuple)
-        elif len(inputs) != 1 or inputs[0].nelement() != 1:
-            raise RuntimeError('The vector v can only be None if the input to the user-provided function '
-                               'is a single Tensor with a single element.')
+        is_inputs_tuple, inputs, v = _inputs_and_v(inputs, v, create_graph, 'jvp')
         outputs = func(*inputs)
         is_outputs_tuple, outputs = _as_tuple(outputs, 'outputs of the user-provided function', 'jvp')
         _check_requires_grad(outputs, 'outputs', strict=strict)
         grad_outputs = tuple((cgrad.zeros_like(out, requires_grad=True) for out in outputs))
         grad_inputs = _autograd_grad(outputs, inputs, grad_outputs, create_graph=True)
         _check_requires_grad(grad_inputs, 'grad_inputs', strict=strict)
-    if create_graph:
-        with cgrad.enable_grad():
-            grad_res = _autograd_grad(grad_inputs, grad_outputs, v, create_graph=create_graph)
-            jvp = _fill_in_zeros(grad_res, outputs, strict, create_graph, 'back_trick')
-    else:
+    with _grad_mode_for(create_graph):
         grad_res = _autograd_grad(grad_inputs, grad_outputs, v, create_graph=create_graph)
         jvp = _fill_in_zeros(grad_res, outputs, strict, create_graph, 'back_trick')
-    outputs = _grad_postprocess(outputs, create_graph)
-    jvp = _grad_postprocess(jvp, create_graph)
-    return (_tuple_postprocess(outputs, is_outputs_tuple), _tuple_postprocess(jvp, is_outputs_tuple))
+    return _results(outputs, jvp, create_graph, is_outputs_tuple, is_outputs_tuple)
 
 def _jvp_forward_mode(func, inputs, v, create_graph):
     with cgrad.enable_grad():
-        is_inputs_tuple, inputs = _as_tuple(inputs, 'inputs', 'jvp')
-        inputs = _grad_preprocess(inputs, create_graph=create_graph, need_graph=True)
-        if v is not None:
-            _, v = _as_tuple(v, 'v', 'jvp')
-            v = _grad_preprocess(v, create_graph=create_graph, need_graph=False)
-            _validate_v(v, inputs, is_inputs_tuple)
-        elif len(inputs) != 1 or inputs[0].nelement() != 1:
-            raise RuntimeError('The vector v can only be None if the input to the user-provided function '
-                               'is a single Tensor with a single element.')
-        else:
+        is_inputs_tuple, inputs, v = _inputs_and_v(inputs, v, create_graph, 'jvp')
+        if v is None:
             v = (cgrad.ones_like(inputs[0]),)
         with forward_ad.dual_level():
             duals = tuple(forward_ad.make_dual(inp, vi) for inp, vi in zip(inputs, v))
@@ -252,9 +251,7 @@ def _jvp_forward_mode(func, inputs, v, create_graph):
             pairs = [forward_ad.unpack_dual(out) for out in outputs]
         outputs = tuple(p for p, _ in pairs)
         jvp = _fill_in_zeros(tuple(t for _, t in pairs), outputs, False, create_graph, 'back_trick')
-    outputs = _grad_postprocess(outputs, create_graph)
-    jvp = _grad_postprocess(jvp, create_graph)
-    return (_tuple_postprocess(outputs, is_outputs_tuple), _tuple_postprocess(jvp, is_outputs_tuple))
+    return _results(outputs, jvp, create_graph, is_outputs_tuple, is_outputs_tuple)
 
 
 def _construct_standard_basis_for(tensors, tensor_numels):
@@ -433,15 +430,7 @@ def _scalar_function_gradient(func, inputs, v, create_graph, strict, name):
     """The first half vhp and hvp share (under enable_grad): the inputs and v
     checked and prepared, func's single scalar output, and its gradient with
     a graph, ready to be differentiated once more."""
-    is_inputs_tuple, inputs = _as_tuple(inputs, 'inputs', name)
-    inputs = _grad_preprocess(inputs, create_graph=create_graph, need_graph=True)
-    if v is not None:
-        _, v = _as_tuple(v, 'v', name)
-        v = _grad_preprocess(v, create_graph=create_graph, need_graph=False)
-        _validate_v(v, inputs, is_inputs_tuple)
-    elif len(inputs) != 1 or inputs[0].nelement() != 1:
-        raise RuntimeError('The vector v can only be None if the input to the user-provided function '
-                           'is a single Tensor with a single element.')
+    is_inputs_tuple, inputs, v = _inputs_and_v(inputs, v, create_graph, name)
     outputs = func(*inputs)
     is_outputs_tuple, outputs = _as_tuple(outputs, 'outputs of the user-provided function', name)
     _check_requires_grad(outputs, 'outputs', strict=strict)
@@ -460,13 +449,10 @@ def vhp(func, inputs, v=None, create_graph=False, strict=False):
     with cgrad.enable_grad():
         is_inputs_tuple, inputs, v, is_outputs_tuple, outputs, jac = _scalar_function_gradient(
             func, inputs, v, create_graph, strict, 'vhp')
-    enable_grad = True if create_graph else cgrad.is_grad_enabled()
-    with cgrad.set_grad_enabled(enable_grad):
+    with _grad_mode_for(create_graph):
         grad_res = _autograd_grad(jac, inputs, v, create_graph=create_graph)
         vhp = _fill_in_zeros(grad_res, inputs, strict, create_graph, 'double_back')
-    outputs = _grad_postprocess(outputs, create_graph)
-    vhp = _grad_postprocess(vhp, create_graph)
-    return (_tuple_postprocess(outputs, is_outputs_tuple), _tuple_postprocess(vhp, is_inputs_tuple))
+    return _results(outputs, vhp, create_graph, is_outputs_tuple, is_inputs_tuple)
 
 def hvp(func, inputs, v=None, create_graph=False, strict=False):
     """(func(inputs), H v), by the double-backward trick."""
@@ -476,10 +462,7 @@ def hvp(func, inputs, v=None, create_graph=False, strict=False):
         grad_jac = tuple((cgrad.zeros_like(inp, requires_grad=True) for inp in inputs))
         double_back = _autograd_grad(jac, inputs, grad_jac, create_graph=True)
         _check_requires_grad(jac, 'hessian', strict=strict)
-    enable_grad = True if create_graph else cgrad.is_grad_enabled()
-    with cgrad.set_grad_enabled(enable_grad):
+    with _grad_mode_for(create_graph):
         grad_res = _autograd_grad(double_back, grad_jac, v, create_graph=create_graph)
         hvp = _fill_in_zeros(grad_res, inputs, strict, create_graph, 'double_back_trick')
-    outputs = _grad_postprocess(outputs, create_graph)
-    hvp = _grad_postprocess(hvp, create_graph)
-    return (_tuple_postprocess(outputs, is_outputs_tuple), _tuple_postprocess(hvp, is_inputs_tuple))
+    return _results(outputs, hvp, create_graph, is_outputs_tuple, is_inputs_tuple)

@@ -6,8 +6,8 @@ moves one buffer per rank."""
 import numpy as np
 
 from cgrad.distributed import _mpi_buffers as mb
-from cgrad.distributed._world import Work, group_or_default, rank_not_in_group, warn_not_in_group
-from cgrad.distributed.distributed_c10d import _collective, irecv, isend
+from cgrad.distributed._world import Work, group_of_call as _group_of_call
+from cgrad.distributed.distributed_c10d import _collective, _tensor_pair_group, irecv, isend
 
 
 def _counts(tensor, split_sizes, size, what):
@@ -29,13 +29,9 @@ def all_to_all_single(output, input, output_split_sizes=None, input_split_sizes=
                       async_op=False):
     """Split `input` along dim 0 into one piece per rank, send piece i to
     rank i, and concatenate the pieces received into `output`."""
-    mb.check_single_tensor(output, "output")
-    mb.check_single_tensor(input, "input")
-    mb.ensure_same_dtype(output, input)
-    if rank_not_in_group(group):
-        warn_not_in_group("all_to_all_single")
+    pg = _tensor_pair_group("all_to_all_single", output, "output", input, "input", group)
+    if pg is None:
         return None
-    pg = group_or_default(group)
     size = pg.size()
     send_counts, send_offsets = _counts(input, input_split_sizes, size, "input")
     recv_counts, recv_offsets = _counts(output, output_split_sizes, size, "output")
@@ -50,10 +46,9 @@ def all_to_all(output_tensor_list, input_tensor_list, group=None, async_op=False
     mb.check_tensor_list(output_tensor_list, "output_tensor_list")
     mb.check_tensor_list(input_tensor_list, "input_tensor_list")
     mb.ensure_same_dtype(output_tensor_list, input_tensor_list)
-    if rank_not_in_group(group):
-        warn_not_in_group("all_to_all")
+    pg = _group_of_call("all_to_all", group)
+    if pg is None:
         return None
-    pg = group_or_default(group)
     size = pg.size()
     if len(input_tensor_list) != size or len(output_tensor_list) != size:
         raise ValueError(f"all_to_all: both tensor lists must hold one tensor per rank ({size})")

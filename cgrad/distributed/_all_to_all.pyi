@@ -4,9 +4,6 @@ from typing import Any, ClassVar, Iterator
 
 from cgrad.distributed import Work as Work
 from cgrad.distributed import _mpi_buffers as mb
-from cgrad.distributed._world import group_or_default as group_or_default
-from cgrad.distributed._world import rank_not_in_group as rank_not_in_group
-from cgrad.distributed._world import warn_not_in_group as warn_not_in_group
 from cgrad.distributed.distributed_c10d import irecv as irecv
 from cgrad.distributed.distributed_c10d import isend as isend
 

@@ -165,10 +165,22 @@ def rank_not_in_group(group):
     return group is not None and not isinstance(group, ProcessGroup) and group == GroupMember.NON_GROUP_MEMBER
 
 
-def warn_not_in_group(op_name):
+def warn_not_in_group(op_name, stacklevel=3):
+    """PyTorch's warning for a call on a rank outside its group; stacklevel counts
+    the frames from here to the user's call (3: called by the API function)."""
     global_rank = -1 if GroupMember.WORLD is None else GroupMember.WORLD.rank()
     warnings.warn(f"Running {op_name} on global rank {global_rank} which does not belong to the given group.",
-                  stacklevel=3)
+                  stacklevel=stacklevel)
+
+
+def group_of_call(op_name, group, stacklevel=4):
+    """The process group `op_name` runs on, or None after PyTorch's warning when
+    this rank is not in `group` (stacklevel as warn_not_in_group's, one more
+    frame: 4 when the API function calls this)."""
+    if rank_not_in_group(group):
+        warn_not_in_group(op_name, stacklevel=stacklevel)
+        return None
+    return group_or_default(group)
 
 
 def _check_env_rendezvous(init_method, MPI):

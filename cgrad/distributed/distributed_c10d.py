@@ -10,8 +10,8 @@ import numpy as np
 
 from cgrad.distributed import _mpi_buffers as mb
 from cgrad.distributed._reduce_op import ReduceOp
-from cgrad.distributed._world import (Work, get_group_rank, get_global_rank, group_or_default,
-                                      rank_not_in_group, warn_not_in_group, watchdog)
+from cgrad.distributed._world import (Work, get_group_rank, get_global_rank, group_of_call as _group_of_call,
+                                      group_or_default, watchdog)  # noqa: F401  (DDP reaches group_or_default here)
 
 
 def _collective(pg, method, op_name, async_op, finish, result, *args, **kwargs):
@@ -55,10 +55,9 @@ def _check_not_self_rank(group, rank, rank_type):
 def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op=False):
     """Reduce `tensor` across the group, in place on every rank."""
     mb.check_single_tensor(tensor, "tensor")
-    if rank_not_in_group(group):
-        warn_not_in_group("all_reduce")
+    pg = _group_of_call("all_reduce", group)
+    if pg is None:
         return None
-    pg = group_or_default(group)
     op = mb.red_op_type(op)
     arr = mb.as_array(tensor)
     return _collective(pg, "allreduce", "all_reduce", async_op, lambda: mb.finish_reduction(op, arr, pg.size()),
@@ -68,10 +67,9 @@ def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op=False):
 def reduce(tensor, dst=None, op=ReduceOp.SUM, group=None, async_op=False, group_dst=None):
     """Reduce `tensor` across the group into the destination rank's tensor."""
     mb.check_single_tensor(tensor, "tensor")
-    if rank_not_in_group(group):
-        warn_not_in_group("reduce")
+    pg = _group_of_call("reduce", group)
+    if pg is None:
         return None
-    pg = group_or_default(group)
     root = _group_rank(pg, dst, group_dst)
     op = mb.red_op_type(op)
     arr = mb.as_array(tensor)
@@ -86,13 +84,21 @@ def reduce(tensor, dst=None, op=ReduceOp.SUM, group=None, async_op=False, group_
 def broadcast(tensor, src=None, group=None, async_op=False, group_src=None):
     """Copy the source rank's tensor into every rank's."""
     mb.check_single_tensor(tensor, "tensor")
-    if rank_not_in_group(group):
-        warn_not_in_group("broadcast")
+    pg = _group_of_call("broadcast", group)
+    if pg is None:
         return None
-    pg = group_or_default(group)
     root = _group_rank(pg, src, group_src)
     return _collective(pg, "bcast", "broadcast", async_op, None, [tensor], mb.message(mb.as_array(tensor)),
                        root=root)
+
+
+def _tensor_pair_group(op_name, first, first_name, second, second_name, group):
+    """The checks of a call on two tensors (each a single tensor, the two of one
+    dtype), then its group as group_of_call gives it."""
+    mb.check_single_tensor(first, first_name)
+    mb.check_single_tensor(second, second_name)
+    mb.ensure_same_dtype(first, second)
+    return _group_of_call(op_name, group, stacklevel=5)
 
 
 def _check_same_size(tensors, expected_numel, what):
@@ -106,10 +112,9 @@ def all_gather(tensor_list, tensor, group=None, async_op=False):
     mb.check_tensor_list(tensor_list, "tensor_list")
     mb.check_single_tensor(tensor, "tensor")
     mb.ensure_same_dtype(tensor_list, tensor)
-    if rank_not_in_group(group):
-        warn_not_in_group("all_gather")
+    pg = _group_of_call("all_gather", group)
+    if pg is None:
         return None
-    pg = group_or_default(group)
     if len(tensor_list) != pg.size():
         raise ValueError(f"all_gather: tensor_list must hold one tensor per rank ({pg.size()}), "
                          f"got {len(tensor_list)}")
@@ -131,10 +136,9 @@ def all_gather_into_tensor(output_tensor, input_tensor, group=None, async_op=Fal
     mb.check_single_tensor(input_tensor, "input_tensor")
     mb.check_single_tensor(output_tensor, "output_tensor")
     mb.ensure_same_dtype(output_tensor, input_tensor)
-    if rank_not_in_group(group):
-        warn_not_in_group("all_gather_into_tensor")
+    pg = _group_of_call("all_gather_into_tensor", group)
+    if pg is None:
         return None
-    pg = group_or_default(group)
     if output_tensor.numel() != input_tensor.numel() * pg.size():
         raise ValueError("output tensor size must be equal to world_size times input tensor size")
     out = mb.as_array(output_tensor)
@@ -145,13 +149,9 @@ def all_gather_into_tensor(output_tensor, input_tensor, group=None, async_op=Fal
 def reduce_scatter_tensor(output, input, op=ReduceOp.SUM, group=None, async_op=False):
     """Reduce `input` across ranks, rank i keeping the i-th of its world-size
     equal chunks in `output`."""
-    mb.check_single_tensor(output, "output")
-    mb.check_single_tensor(input, "input")
-    mb.ensure_same_dtype(output, input)
-    if rank_not_in_group(group):
-        warn_not_in_group("reduce_scatter_tensor")
+    pg = _tensor_pair_group("reduce_scatter_tensor", output, "output", input, "input", group)
+    if pg is None:
         return None
-    pg = group_or_default(group)
     if input.numel() != output.numel() * pg.size():
         raise ValueError("input tensor must be the same size as output size times world size")
     op = mb.red_op_type(op)
@@ -173,10 +173,9 @@ def _rooted_list_checks(name, tensor, tensors, list_name, root_kind, root, group
     else:
         tensors = []
     mb.ensure_same_dtype(tensor, tensors)
-    if rank_not_in_group(group):
-        warn_not_in_group(name)
+    pg = _group_of_call(name, group, stacklevel=5)
+    if pg is None:
         return None
-    pg = group_or_default(group)
     root_rank = _group_rank(pg, root, group_root)
     if pg.rank() == root_rank:
         if not tensors:
@@ -222,10 +221,9 @@ def scatter(tensor, scatter_list=None, src=None, group=None, async_op=False, gro
 
 def barrier(group=None, async_op=False, device_ids=None, timeout=None):
     """Wait until every rank of the group reaches this call."""
-    if rank_not_in_group(group):
-        warn_not_in_group("barrier")
+    pg = _group_of_call("barrier", group)
+    if pg is None:
         return None
-    pg = group_or_default(group)
     if async_op:
         return Work([pg._comm.Ibarrier()], pg, "barrier")
     with watchdog.guard(pg, "barrier", timeout):
@@ -236,10 +234,9 @@ def barrier(group=None, async_op=False, device_ids=None, timeout=None):
 def isend(tensor, dst=None, group=None, tag=0, group_dst=None):
     """Start sending `tensor` to the destination rank; returns its Work."""
     mb.check_single_tensor(tensor, "tensor")
-    if rank_not_in_group(group):
-        warn_not_in_group("isend")
+    pg = _group_of_call("isend", group)
+    if pg is None:
         return None
-    pg = group_or_default(group)
     peer = _group_rank(pg, dst, group_dst)
     _check_not_self_rank(pg, peer, "destination")
     request = pg._comm.Isend(mb.message(mb.as_array(tensor)), dest=peer, tag=tag)
@@ -250,10 +247,9 @@ def irecv(tensor, src=None, group=None, tag=0, group_src=None):
     """Start receiving into `tensor` from the source rank (any rank when
     neither src nor group_src is given); returns its Work."""
     mb.check_single_tensor(tensor, "tensor")
-    if rank_not_in_group(group):
-        warn_not_in_group("irecv")
+    pg = _group_of_call("irecv", group)
+    if pg is None:
         return None
-    pg = group_or_default(group)
     MPI = mb.mpi()
     if src is None and group_src is None:
         peer = MPI.ANY_SOURCE
@@ -269,10 +265,9 @@ def irecv(tensor, src=None, group=None, tag=0, group_src=None):
 def send(tensor, dst=None, group=None, tag=0, group_dst=None):
     """Send `tensor` to the destination rank and wait until it has left."""
     mb.check_single_tensor(tensor, "tensor")
-    if rank_not_in_group(group):
-        warn_not_in_group("send")
+    pg = _group_of_call("send", group)
+    if pg is None:
         return
-    pg = group_or_default(group)
     peer = _group_rank(pg, dst, group_dst)
     _check_not_self_rank(pg, peer, "destination")
     with watchdog.guard(pg, "send"):
@@ -282,10 +277,9 @@ def send(tensor, dst=None, group=None, tag=0, group_dst=None):
 def recv(tensor, src=None, group=None, tag=0, group_src=None):
     """Receive into `tensor`; returns the sender's global rank (-1 outside the group)."""
     mb.check_single_tensor(tensor, "tensor")
-    if rank_not_in_group(group):
-        warn_not_in_group("recv")
+    pg = _group_of_call("recv", group)
+    if pg is None:
         return -1
-    pg = group_or_default(group)
     MPI = mb.mpi()
     if src is None and group_src is None:
         peer = MPI.ANY_SOURCE
@@ -300,18 +294,17 @@ def recv(tensor, src=None, group=None, tag=0, group_src=None):
 
 def all_gather_object(object_list, obj, group=None):
     """Every rank's picklable `obj`, into `object_list` (one per rank)."""
-    if rank_not_in_group(group):
-        warn_not_in_group("all_gather_object")
+    pg = _group_of_call("all_gather_object", group)
+    if pg is None:
         return
-    object_list[:] = group_or_default(group)._comm.allgather(obj)
+    object_list[:] = pg._comm.allgather(obj)
 
 
 def broadcast_object_list(object_list, src=None, group=None, device=None, group_src=None):
     """The source rank's `object_list` entries into every rank's, in place."""
-    if rank_not_in_group(group):
-        warn_not_in_group("broadcast_object_list")
+    pg = _group_of_call("broadcast_object_list", group)
+    if pg is None:
         return
-    pg = group_or_default(group)
     root = _group_rank(pg, src, group_src)
     received = pg._comm.bcast(list(object_list) if pg.rank() == root else None, root=root)
     object_list[:] = received
@@ -319,10 +312,9 @@ def broadcast_object_list(object_list, src=None, group=None, device=None, group_
 
 def gather_object(obj, object_gather_list=None, dst=None, group=None, group_dst=None):
     """Every rank's picklable `obj` into the destination's `object_gather_list`."""
-    if rank_not_in_group(group):
-        warn_not_in_group("gather_object")
+    pg = _group_of_call("gather_object", group)
+    if pg is None:
         return
-    pg = group_or_default(group)
     root = _group_rank(pg, dst, group_dst)
     gathered = pg._comm.gather(obj, root=root)
     if pg.rank() == root:
@@ -332,10 +324,9 @@ def gather_object(obj, object_gather_list=None, dst=None, group=None, group_dst=
 def scatter_object_list(scatter_object_output_list, scatter_object_input_list=None, src=None, group=None,
                         group_src=None):
     """The source's `scatter_object_input_list[i]` into rank i's output list's first slot."""
-    if rank_not_in_group(group):
-        warn_not_in_group("scatter_object_list")
+    pg = _group_of_call("scatter_object_list", group)
+    if pg is None:
         return
-    pg = group_or_default(group)
     root = _group_rank(pg, src, group_src)
     item = pg._comm.scatter(list(scatter_object_input_list) if pg.rank() == root else None, root=root)
     scatter_object_output_list[0] = item

@@ -9,8 +9,6 @@ from cgrad.distributed._world import _Watchdog as __Watchdog
 from cgrad.distributed._world import get_global_rank as get_global_rank
 from cgrad.distributed._world import get_group_rank as get_group_rank
 from cgrad.distributed._world import group_or_default as group_or_default
-from cgrad.distributed._world import rank_not_in_group as rank_not_in_group
-from cgrad.distributed._world import warn_not_in_group as warn_not_in_group
 
 def all_gather(tensor_list: Any, tensor: Any, group: Any = ..., async_op: Any = ...) -> Any: ...
 def all_gather_into_tensor(output_tensor: Any, input_tensor: Any, group: Any = ..., async_op: Any = ...) -> Any: ...

@@ -4,24 +4,23 @@ Ported from PyTorch 2.13's torch/distributions/transforms.py (BSD-3-Clause), ove
 cgrad's differentiable ops."""
 from __future__ import annotations
 
-import functools
-import math
-import operator
 from collections.abc import Sequence
 
 import cgrad
-from cgrad.distributions.utils import lazy_functional as F
-from cgrad import Tensor
 from cgrad.distributions import constraints
 from cgrad.distributions.distribution import Distribution
-from cgrad.distributions.transforms import Transform, _InverseTransform, ComposeTransform, identity_transform  # noqa: F401
-from cgrad.distributions.utils import (
-    _sum_rightmost,
-    broadcast_all,
-    lazy_property,
-    tril_matrix_to_vec,
-    vec_to_tril_matrix,
-)
+from cgrad.distributions.transforms import Transform
+from cgrad.distributions.utils import _sum_rightmost, lazy_property
+
+
+def _check_pieces(value, name, described_as, dim, size, size_name):
+    """PyTorch's AssertionErrors for a Cat/StackTransform input: `dim` must index
+    `value` and value.size(dim) must be the pieces' total `size`."""
+    if not (-value.dim() <= dim < value.dim()):
+        raise AssertionError(f"dim {dim} out of range for {described_as} with {value.dim()} dimensions")
+    if value.size(dim) != size:
+        raise AssertionError(f"{name}.size({dim}) = {value.size(dim)} must equal {size_name} {size}")
+
 
 class CatTransform(Transform):
     """
@@ -75,67 +74,30 @@ class CatTransform(Transform):
             return self
         return CatTransform(self.transforms, self.dim, self.lengths, cache_size)
 
+    def _slice(self, z):
+        slices, start = [], 0
+        for length in self.lengths:
+            slices.append(z.narrow(self.dim, start, length))
+            start = start + length
+        return slices
+
     def _call(self, x):
-        if not (-x.dim() <= self.dim < x.dim()):
-            raise AssertionError(
-                f"dim {self.dim} out of range for tensor with {x.dim()} dimensions"
-            )
-        if x.size(self.dim) != self.length:
-            raise AssertionError(
-                f"x.size({self.dim}) = {x.size(self.dim)} must equal length {self.length}"
-            )
-        yslices = []
-        start = 0
-        for trans, length in zip(self.transforms, self.lengths):
-            xslice = x.narrow(self.dim, start, length)
-            yslices.append(trans(xslice))
-            start = start + length  # avoid += for jit compat
-        return cgrad.cat(yslices, dim=self.dim)
+        _check_pieces(x, "x", "tensor", self.dim, self.length, "length")
+        return cgrad.cat([trans(xslice) for trans, xslice in zip(self.transforms, self._slice(x))], dim=self.dim)
 
     def _inverse(self, y):
-        if not (-y.dim() <= self.dim < y.dim()):
-            raise AssertionError(
-                f"dim {self.dim} out of range for tensor with {y.dim()} dimensions"
-            )
-        if y.size(self.dim) != self.length:
-            raise AssertionError(
-                f"y.size({self.dim}) = {y.size(self.dim)} must equal length {self.length}"
-            )
-        xslices = []
-        start = 0
-        for trans, length in zip(self.transforms, self.lengths):
-            yslice = y.narrow(self.dim, start, length)
-            xslices.append(trans.inv(yslice))
-            start = start + length  # avoid += for jit compat
-        return cgrad.cat(xslices, dim=self.dim)
+        _check_pieces(y, "y", "tensor", self.dim, self.length, "length")
+        return cgrad.cat([trans.inv(yslice) for trans, yslice in zip(self.transforms, self._slice(y))], dim=self.dim)
 
     def log_abs_det_jacobian(self, x, y):
-        if not (-x.dim() <= self.dim < x.dim()):
-            raise AssertionError(
-                f"dim {self.dim} out of range for x with {x.dim()} dimensions"
-            )
-        if x.size(self.dim) != self.length:
-            raise AssertionError(
-                f"x.size({self.dim}) = {x.size(self.dim)} must equal length {self.length}"
-            )
-        if not (-y.dim() <= self.dim < y.dim()):
-            raise AssertionError(
-                f"dim {self.dim} out of range for y with {y.dim()} dimensions"
-            )
-        if y.size(self.dim) != self.length:
-            raise AssertionError(
-                f"y.size({self.dim}) = {y.size(self.dim)} must equal length {self.length}"
-            )
+        _check_pieces(x, "x", "x", self.dim, self.length, "length")
+        _check_pieces(y, "y", "y", self.dim, self.length, "length")
         logdetjacs = []
-        start = 0
-        for trans, length in zip(self.transforms, self.lengths):
-            xslice = x.narrow(self.dim, start, length)
-            yslice = y.narrow(self.dim, start, length)
+        for trans, xslice, yslice in zip(self.transforms, self._slice(x), self._slice(y)):
             logdetjac = trans.log_abs_det_jacobian(xslice, yslice)
             if trans.event_dim < self.event_dim:
                 logdetjac = _sum_rightmost(logdetjac, self.event_dim - trans.event_dim)
             logdetjacs.append(logdetjac)
-            start = start + length  # avoid += for jit compat
         # Decide whether to concatenate or sum.
         dim = self.dim
         if dim >= 0:
@@ -200,55 +162,19 @@ class StackTransform(Transform):
         return [z.select(self.dim, i) for i in range(z.size(self.dim))]
 
     def _call(self, x):
-        if not (-x.dim() <= self.dim < x.dim()):
-            raise AssertionError(
-                f"dim {self.dim} out of range for tensor with {x.dim()} dimensions"
-            )
-        if x.size(self.dim) != len(self.transforms):
-            raise AssertionError(
-                f"x.size({self.dim}) = {x.size(self.dim)} must equal len(transforms) {len(self.transforms)}"
-            )
-        yslices = []
-        for xslice, trans in zip(self._slice(x), self.transforms):
-            yslices.append(trans(xslice))
-        return cgrad.stack(yslices, dim=self.dim)
+        _check_pieces(x, "x", "tensor", self.dim, len(self.transforms), "len(transforms)")
+        return cgrad.stack([trans(xslice) for xslice, trans in zip(self._slice(x), self.transforms)], dim=self.dim)
 
     def _inverse(self, y):
-        if not (-y.dim() <= self.dim < y.dim()):
-            raise AssertionError(
-                f"dim {self.dim} out of range for tensor with {y.dim()} dimensions"
-            )
-        if y.size(self.dim) != len(self.transforms):
-            raise AssertionError(
-                f"y.size({self.dim}) = {y.size(self.dim)} must equal len(transforms) {len(self.transforms)}"
-            )
-        xslices = []
-        for yslice, trans in zip(self._slice(y), self.transforms):
-            xslices.append(trans.inv(yslice))
-        return cgrad.stack(xslices, dim=self.dim)
+        _check_pieces(y, "y", "tensor", self.dim, len(self.transforms), "len(transforms)")
+        return cgrad.stack([trans.inv(yslice) for yslice, trans in zip(self._slice(y), self.transforms)],
+                           dim=self.dim)
 
     def log_abs_det_jacobian(self, x, y):
-        if not (-x.dim() <= self.dim < x.dim()):
-            raise AssertionError(
-                f"dim {self.dim} out of range for x with {x.dim()} dimensions"
-            )
-        if x.size(self.dim) != len(self.transforms):
-            raise AssertionError(
-                f"x.size({self.dim}) = {x.size(self.dim)} must equal len(transforms) {len(self.transforms)}"
-            )
-        if not (-y.dim() <= self.dim < y.dim()):
-            raise AssertionError(
-                f"dim {self.dim} out of range for y with {y.dim()} dimensions"
-            )
-        if y.size(self.dim) != len(self.transforms):
-            raise AssertionError(
-                f"y.size({self.dim}) = {y.size(self.dim)} must equal len(transforms) {len(self.transforms)}"
-            )
-        logdetjacs = []
-        yslices = self._slice(y)
-        xslices = self._slice(x)
-        for xslice, yslice, trans in zip(xslices, yslices, self.transforms):
-            logdetjacs.append(trans.log_abs_det_jacobian(xslice, yslice))
+        _check_pieces(x, "x", "x", self.dim, len(self.transforms), "len(transforms)")
+        _check_pieces(y, "y", "y", self.dim, len(self.transforms), "len(transforms)")
+        logdetjacs = [trans.log_abs_det_jacobian(xslice, yslice)
+                      for xslice, yslice, trans in zip(self._slice(x), self._slice(y), self.transforms)]
         return cgrad.stack(logdetjacs, dim=self.dim)
 
     @property

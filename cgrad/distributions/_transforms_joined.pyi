@@ -2,19 +2,12 @@
 import builtins
 from typing import Any, ClassVar, Iterator
 
-from cgrad._C import Tensor as Tensor
 from cgrad.distributions import constraints as constraints
 from cgrad.distributions.constraints import _Interval as __Interval
 from cgrad.distributions.distribution import Distribution as Distribution
-from cgrad.distributions.transforms import ComposeTransform as ComposeTransform
-from cgrad.distributions.transforms import ComposeTransform as _ComposeTransform
 from cgrad.distributions.transforms import Transform as Transform
 from cgrad.distributions.transforms import Transform as _Transform
-from cgrad.distributions.utils import _LazyFunctional as __LazyFunctional
-from cgrad.distributions.utils import broadcast_all as broadcast_all
 from cgrad.distributions.utils import lazy_property as lazy_property
-from cgrad.distributions.utils import tril_matrix_to_vec as tril_matrix_to_vec
-from cgrad.distributions.utils import vec_to_tril_matrix as vec_to_tril_matrix
 
 class CatTransform(_Transform):
     def __init__(self, tseq: Any, dim: Any = ..., lengths: Any = ..., cache_size: Any = ...) -> None: ...
@@ -39,7 +32,6 @@ class CumulativeDistributionTransform(_Transform):
     def log_abs_det_jacobian(self, x: Any, y: Any) -> Any: ...
     sign: builtins.int
     def with_cache(self, cache_size: Any = ...) -> Any: ...
-F: __LazyFunctional
 class StackTransform(_Transform):
     def __init__(self, tseq: Any, dim: Any = ..., cache_size: Any = ...) -> None: ...
     @property
@@ -51,4 +43,3 @@ class StackTransform(_Transform):
     def log_abs_det_jacobian(self, x: Any, y: Any) -> Any: ...
     def with_cache(self, cache_size: Any = ...) -> Any: ...
 annotations: Any
-identity_transform: _ComposeTransform

@@ -1,11 +1,10 @@
 """Bernoulli(probs or logits): 0/1 samples, parameterised by the
 probability of 1 or its log-odds (the other computed lazily)."""
-from numbers import Number
-
 import cgrad
+from cgrad.distributions import _probs_or_logits as probs_or_logits
 from cgrad.distributions import constraints
 from cgrad.distributions.exp_family import ExponentialFamily
-from cgrad.distributions.utils import broadcast_all, lazy_property, logits_to_probs, probs_to_logits
+from cgrad.distributions.utils import broadcast_all
 
 __all__ = ["Bernoulli"]
 
@@ -20,30 +19,13 @@ class Bernoulli(ExponentialFamily):
     _mean_carrier_measure = 0
 
     def __init__(self, probs=None, logits=None, validate_args=None):
-        if (probs is None) == (logits is None):
-            raise ValueError("Either `probs` or `logits` must be specified, but not both.")
-        if probs is not None:
-            is_scalar = isinstance(probs, Number)
-            (self.probs,) = broadcast_all(probs)
-        else:
-            is_scalar = isinstance(logits, Number)
-            (self.logits,) = broadcast_all(logits)
-        self._param = self.probs if probs is not None else self.logits
-        batch_shape = cgrad.Size() if is_scalar else self._param.size()
+        batch_shape = probs_or_logits.set_probs_or_logits(self, probs, logits)
         super().__init__(batch_shape, validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        new = self._get_checked_instance(Bernoulli, _instance)
-        batch_shape = cgrad.Size(batch_shape)
-        if "probs" in self.__dict__:
-            new.probs = self.probs.expand(batch_shape)
-            new._param = new.probs
-        if "logits" in self.__dict__:
-            new.logits = self.logits.expand(batch_shape)
-            new._param = new.logits
-        super(Bernoulli, new).__init__(batch_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
+        return probs_or_logits.expand_probs_or_logits(self, Bernoulli, batch_shape, _instance)
+
+    _new = probs_or_logits.new_like_param
 
     @property
     def mean(self):
@@ -59,17 +41,9 @@ class Bernoulli(ExponentialFamily):
     def variance(self):
         return self.probs * (1 - self.probs)
 
-    @lazy_property
-    def logits(self):
-        return probs_to_logits(self.probs, is_binary=True)
-
-    @lazy_property
-    def probs(self):
-        return logits_to_probs(self.logits, is_binary=True)
-
-    @property
-    def param_shape(self):
-        return self._param.size()
+    logits = probs_or_logits.logits
+    probs = probs_or_logits.probs
+    param_shape = probs_or_logits.param_shape
 
     def sample(self, sample_shape=cgrad.Size()):
         shape = self._extended_shape(sample_shape)

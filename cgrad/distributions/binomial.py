@@ -10,12 +10,7 @@ import cgrad
 from cgrad import Tensor
 from cgrad.distributions import constraints
 from cgrad.distributions.distribution import Distribution
-from cgrad.distributions.utils import (
-    broadcast_all,
-    lazy_property,
-    logits_to_probs,
-    probs_to_logits,
-)
+from cgrad.distributions import _probs_or_logits as probs_or_logits
 
 
 __all__ = ["Binomial"]
@@ -76,47 +71,13 @@ class Binomial(Distribution):
         logits: Tensor | None = None,
         validate_args: bool | None = None,
     ) -> None:
-        if (probs is None) == (logits is None):
-            raise ValueError(
-                "Either `probs` or `logits` must be specified, but not both."
-            )
-        if probs is not None:
-            (
-                self.total_count,
-                # pyrefly: ignore [read-only]
-                self.probs,
-            ) = broadcast_all(total_count, probs)
-            self.total_count = self.total_count.type_as(self.probs)
-        else:
-            if logits is None:
-                raise AssertionError("logits is unexpectedly None")
-            (
-                self.total_count,
-                # pyrefly: ignore [read-only]
-                self.logits,
-            ) = broadcast_all(total_count, logits)
-            self.total_count = self.total_count.type_as(self.logits)
-
-        self._param = self.probs if probs is not None else self.logits
-        batch_shape = self._param.size()
+        batch_shape = probs_or_logits.set_probs_or_logits(self, probs, logits, total_count=total_count)
         super().__init__(batch_shape, validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        new = self._get_checked_instance(Binomial, _instance)
-        batch_shape = cgrad.Size(batch_shape)
-        new.total_count = self.total_count.expand(batch_shape)
-        if "probs" in self.__dict__:
-            new.probs = self.probs.expand(batch_shape)
-            new._param = new.probs
-        if "logits" in self.__dict__:
-            new.logits = self.logits.expand(batch_shape)
-            new._param = new.logits
-        super(Binomial, new).__init__(batch_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
+        return probs_or_logits.expand_probs_or_logits(self, Binomial, batch_shape, _instance)
 
-    def _new(self, *args, **kwargs):
-        return self._param.new(*args, **kwargs)
+    _new = probs_or_logits.new_like_param
 
     @constraints.dependent_property(is_discrete=True, event_dim=0)
     # pyrefly: ignore [bad-override]
@@ -135,17 +96,9 @@ class Binomial(Distribution):
     def variance(self) -> Tensor:
         return self.total_count * self.probs * (1 - self.probs)
 
-    @lazy_property
-    def logits(self) -> Tensor:
-        return probs_to_logits(self.probs, is_binary=True)
-
-    @lazy_property
-    def probs(self) -> Tensor:
-        return logits_to_probs(self.logits, is_binary=True)
-
-    @property
-    def param_shape(self) -> cgrad.Size:
-        return self._param.size()
+    logits = probs_or_logits.logits
+    probs = probs_or_logits.probs
+    param_shape = probs_or_logits.param_shape
 
     def sample(self, sample_shape=cgrad.Size()):
         shape = self._extended_shape(sample_shape)

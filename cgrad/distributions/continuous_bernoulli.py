@@ -11,6 +11,7 @@ from cgrad.distributions.utils import lazy_functional as F
 
 _Number = (int, float, bool)   # torch.types._Number
 from cgrad import Tensor
+from cgrad.distributions import _probs_or_logits as probs_or_logits
 from cgrad.distributions import constraints
 from cgrad.distributions.exp_family import ExponentialFamily
 from cgrad.distributions.utils import (
@@ -18,7 +19,6 @@ from cgrad.distributions.utils import (
     clamp_probs,
     lazy_property,
     logits_to_probs,
-    probs_to_logits,
 )
 
 
@@ -95,21 +95,10 @@ class ContinuousBernoulli(ExponentialFamily):
         super().__init__(batch_shape, validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        new = self._get_checked_instance(ContinuousBernoulli, _instance)
-        new._lims = self._lims
-        batch_shape = cgrad.Size(batch_shape)
-        if "probs" in self.__dict__:
-            new.probs = self.probs.expand(batch_shape)
-            new._param = new.probs
-        if "logits" in self.__dict__:
-            new.logits = self.logits.expand(batch_shape)
-            new._param = new.logits
-        super(ContinuousBernoulli, new).__init__(batch_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
+        return probs_or_logits.expand_probs_or_logits(self, ContinuousBernoulli, batch_shape, _instance,
+                                                      unchanged=('_lims',))
 
-    def _new(self, *args, **kwargs):
-        return self._param.new(*args, **kwargs)
+    _new = probs_or_logits.new_like_param
 
     def _outside_unstable_region(self):
         return cgrad.max(
@@ -167,17 +156,13 @@ class ContinuousBernoulli(ExponentialFamily):
         taylor = 1.0 / 12.0 - (1.0 / 15.0 - 128.0 / 945.0 * x) * x
         return cgrad.where(self._outside_unstable_region(), vars, taylor)
 
-    @lazy_property
-    def logits(self) -> Tensor:
-        return probs_to_logits(self.probs, is_binary=True)
+    logits = probs_or_logits.logits
 
     @lazy_property
     def probs(self) -> Tensor:
         return clamp_probs(logits_to_probs(self.logits, is_binary=True))
 
-    @property
-    def param_shape(self) -> cgrad.Size:
-        return self._param.size()
+    param_shape = probs_or_logits.param_shape
 
     def sample(self, sample_shape=cgrad.Size()):
         shape = self._extended_shape(sample_shape)

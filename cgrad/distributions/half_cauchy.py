@@ -7,9 +7,8 @@ from __future__ import annotations
 import math
 
 import cgrad
-from math import inf
-
 from cgrad import Tensor
+from cgrad.distributions import _half as half
 from cgrad.distributions import constraints
 from cgrad.distributions.cauchy import Cauchy
 from cgrad.distributions.transformed_distribution import TransformedDistribution
@@ -56,9 +55,7 @@ class HalfCauchy(TransformedDistribution):
         new = self._get_checked_instance(HalfCauchy, _instance)
         return super().expand(batch_shape, _instance=new)
 
-    @property
-    def scale(self) -> Tensor:
-        return self.base_dist.scale
+    scale = half.scale
 
     @property
     def mean(self) -> Tensor:
@@ -69,9 +66,7 @@ class HalfCauchy(TransformedDistribution):
             device=self.scale.device,
         )
 
-    @property
-    def mode(self) -> Tensor:
-        return cgrad.zeros_like(self.scale)
+    mode = half.mode
 
     @property
     def variance(self) -> Tensor:
@@ -83,17 +78,8 @@ class HalfCauchy(TransformedDistribution):
         value = cgrad.as_tensor(
             value, dtype=self.base_dist.scale.dtype, device=self.base_dist.scale.device
         )
-        log_prob = self.base_dist.log_prob(value) + math.log(2)
-        log_prob = cgrad.where(value >= 0, log_prob, -inf)
-        return log_prob
+        return half.folded_log_prob(self, value)
 
-    def cdf(self, value):
-        if self._validate_args:
-            self._validate_sample(value)
-        return 2 * self.base_dist.cdf(value) - 1
-
-    def icdf(self, prob):
-        return self.base_dist.icdf((prob + 1) / 2)
-
-    def entropy(self):
-        return self.base_dist.entropy() - math.log(2)
+    cdf = half.cdf
+    icdf = half.icdf
+    entropy = half.entropy

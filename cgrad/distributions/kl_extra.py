@@ -99,30 +99,42 @@ def _kl_laplace_laplace(p, q):
     return t1 + t2 + t3 - 1
 
 
+# The low-rank pairs' shared terms. Each KL is 0.5 * (log det(qcov) - log det(pcov)
+# + tr(inv(qcov) @ pcov) + mahalanobis(q, q.loc - p.loc) - n).
+def _check_event_shapes(p, q, names):
+    if p.event_shape != q.event_shape:
+        # the gap is PyTorch's: its message continues a line inside the string literal
+        raise ValueError(f"KL-divergence between two {names} with{' ' * 26}different event shapes cannot be computed")
+
+
+def _lowrank_logdet(d):
+    return _batch_lowrank_logdet(d._unbroadcasted_cov_factor, d._unbroadcasted_cov_diag, d._capacitance_tril)
+
+
+def _tril_logdet(d):
+    return 2 * d._unbroadcasted_scale_tril.diagonal(dim1=-2, dim2=-1).log().sum(-1)
+
+
+def _lowrank_mahalanobis(d, diff):
+    return _batch_lowrank_mahalanobis(d._unbroadcasted_cov_factor, d._unbroadcasted_cov_diag, diff,
+                                      d._capacitance_tril)
+
+
+def _woodbury_factor(q):
+    """A with inv(qcov) = inv(qD) - A.T @ A (Woodbury: A = inv(qC) @ qW.T @ inv(qD))."""
+    qWt_qDinv = q._unbroadcasted_cov_factor.mT / q._unbroadcasted_cov_diag.unsqueeze(-2)
+    return cgrad.linalg.solve_triangular(q._capacitance_tril, qWt_qDinv, upper=False)
+
+
 @register_kl(LowRankMultivariateNormal, LowRankMultivariateNormal)
 def _kl_lowrankmultivariatenormal_lowrankmultivariatenormal(p, q):
-    if p.event_shape != q.event_shape:
-        raise ValueError(
-            "KL-divergence between two Low Rank Multivariate Normals with\
-                          different event shapes cannot be computed"
-        )
-
-    term1 = _batch_lowrank_logdet(
-        q._unbroadcasted_cov_factor, q._unbroadcasted_cov_diag, q._capacitance_tril
-    ) - _batch_lowrank_logdet(
-        p._unbroadcasted_cov_factor, p._unbroadcasted_cov_diag, p._capacitance_tril
-    )
-    term3 = _batch_lowrank_mahalanobis(
-        q._unbroadcasted_cov_factor,
-        q._unbroadcasted_cov_diag,
-        q.loc - p.loc,
-        q._capacitance_tril,
-    )
+    _check_event_shapes(p, q, "Low Rank Multivariate Normals")
+    term1 = _lowrank_logdet(q) - _lowrank_logdet(p)
+    term3 = _lowrank_mahalanobis(q, q.loc - p.loc)
     # Expands term2 according to
     # inv(qcov) @ pcov = [inv(qD) - inv(qD) @ qW @ inv(qC) @ qW.T @ inv(qD)] @ (pW @ pW.T + pD)
     #                  = [inv(qD) - A.T @ A] @ (pD + pW @ pW.T)
-    qWt_qDinv = q._unbroadcasted_cov_factor.mT / q._unbroadcasted_cov_diag.unsqueeze(-2)
-    A = cgrad.linalg.solve_triangular(q._capacitance_tril, qWt_qDinv, upper=False)
+    A = _woodbury_factor(q)
     term21 = (p._unbroadcasted_cov_diag / q._unbroadcasted_cov_diag).sum(-1)
     term22 = _batch_trace_XXT(
         p._unbroadcasted_cov_factor * q._unbroadcasted_cov_diag.rsqrt().unsqueeze(-1)
@@ -135,26 +147,13 @@ def _kl_lowrankmultivariatenormal_lowrankmultivariatenormal(p, q):
 
 @register_kl(MultivariateNormal, LowRankMultivariateNormal)
 def _kl_multivariatenormal_lowrankmultivariatenormal(p, q):
-    if p.event_shape != q.event_shape:
-        raise ValueError(
-            "KL-divergence between two (Low Rank) Multivariate Normals with\
-                          different event shapes cannot be computed"
-        )
-
-    term1 = _batch_lowrank_logdet(
-        q._unbroadcasted_cov_factor, q._unbroadcasted_cov_diag, q._capacitance_tril
-    ) - 2 * p._unbroadcasted_scale_tril.diagonal(dim1=-2, dim2=-1).log().sum(-1)
-    term3 = _batch_lowrank_mahalanobis(
-        q._unbroadcasted_cov_factor,
-        q._unbroadcasted_cov_diag,
-        q.loc - p.loc,
-        q._capacitance_tril,
-    )
+    _check_event_shapes(p, q, "(Low Rank) Multivariate Normals")
+    term1 = _lowrank_logdet(q) - _tril_logdet(p)
+    term3 = _lowrank_mahalanobis(q, q.loc - p.loc)
     # Expands term2 according to
     # inv(qcov) @ pcov = [inv(qD) - inv(qD) @ qW @ inv(qC) @ qW.T @ inv(qD)] @ p_tril @ p_tril.T
     #                  = [inv(qD) - A.T @ A] @ p_tril @ p_tril.T
-    qWt_qDinv = q._unbroadcasted_cov_factor.mT / q._unbroadcasted_cov_diag.unsqueeze(-2)
-    A = cgrad.linalg.solve_triangular(q._capacitance_tril, qWt_qDinv, upper=False)
+    A = _woodbury_factor(q)
     term21 = _batch_trace_XXT(
         p._unbroadcasted_scale_tril * q._unbroadcasted_cov_diag.rsqrt().unsqueeze(-1)
     )
@@ -165,21 +164,12 @@ def _kl_multivariatenormal_lowrankmultivariatenormal(p, q):
 
 @register_kl(LowRankMultivariateNormal, MultivariateNormal)
 def _kl_lowrankmultivariatenormal_multivariatenormal(p, q):
-    if p.event_shape != q.event_shape:
-        raise ValueError(
-            "KL-divergence between two (Low Rank) Multivariate Normals with\
-                          different event shapes cannot be computed"
-        )
-
-    term1 = 2 * q._unbroadcasted_scale_tril.diagonal(dim1=-2, dim2=-1).log().sum(
-        -1
-    ) - _batch_lowrank_logdet(
-        p._unbroadcasted_cov_factor, p._unbroadcasted_cov_diag, p._capacitance_tril
-    )
+    _check_event_shapes(p, q, "(Low Rank) Multivariate Normals")
+    term1 = _tril_logdet(q) - _lowrank_logdet(p)
     term3 = _batch_mahalanobis(q._unbroadcasted_scale_tril, (q.loc - p.loc))
     # Expands term2 according to
     # inv(qcov) @ pcov = inv(q_tril @ q_tril.T) @ (pW @ pW.T + pD)
-    combined_batch_shape = cgrad._C._infer_size(
+    combined_batch_shape = cgrad.broadcast_shapes(
         q._unbroadcasted_scale_tril.shape[:-2], p._unbroadcasted_cov_factor.shape[:-2]
     )
     n = p.event_shape[0]
@@ -226,6 +216,16 @@ def _kl_transformed_transformed(p, q):
     return kl_divergence(p.base_dist, q.base_dist)
 
 
+def _kl_to_continuous_bernoulli(p, q):
+    """KL(p || q) for a ContinuousBernoulli q and p on [0, 1]: -H(p) - E_p[x] logit(q) - log(1 - q) - log C(q)."""
+    return -p.entropy() - p.mean * q.logits - cgrad.log1p(-q.probs) - q._cont_bern_log_norm()
+
+
+def _infinite_where(outside, result):
+    """`result`, infinite where p puts mass outside q's support (`outside`), keeping the graph."""
+    return cgrad.where(outside, cgrad.ones_like(result) * inf, result)
+
+
 @register_kl(Bernoulli, Poisson)
 def _kl_bernoulli_poisson(p, q):
     return -p.entropy() - (p.probs * q.rate.log() - q.rate)
@@ -233,17 +233,7 @@ def _kl_bernoulli_poisson(p, q):
 
 @register_kl(Beta, ContinuousBernoulli)
 def _kl_beta_continuous_bernoulli(p, q):
-    return (
-        -p.entropy()
-        - p.mean * q.logits
-        - cgrad.log1p(-q.probs)
-        - q._cont_bern_log_norm()
-    )
-
-
-@register_kl(Beta, Pareto)
-def _kl_beta_infinity(p, q):
-    return _infinite_like(p.concentration1)
+    return _kl_to_continuous_bernoulli(p, q)
 
 
 @register_kl(Beta, Exponential)
@@ -253,11 +243,6 @@ def _kl_beta_exponential(p, q):
         - q.rate.log()
         + q.rate * (p.concentration1 / (p.concentration1 + p.concentration0))
     )
-
-
-@register_kl(ContinuousBernoulli, Pareto)
-def _kl_continuous_bernoulli_infinity(p, q):
-    return _infinite_like(p.probs)
 
 
 @register_kl(ContinuousBernoulli, Exponential)
@@ -280,22 +265,8 @@ def _kl_continuous_bernoulli_normal(p, q):
 @register_kl(ContinuousBernoulli, Uniform)
 def _kl_continuous_bernoulli_uniform(p, q):
     result = -p.entropy() + (q.high - q.low).log()
-    return cgrad.where(
-        cgrad.max(
-            cgrad.ge(q.low, p.support.lower_bound),
-            cgrad.le(q.high, p.support.upper_bound),
-        ),
-        cgrad.ones_like(result) * inf,
-        result,
-    )
-
-
-@register_kl(Exponential, Beta)
-@register_kl(Exponential, ContinuousBernoulli)
-@register_kl(Exponential, Pareto)
-@register_kl(Exponential, Uniform)
-def _kl_exponential_infinity(p, q):
-    return _infinite_like(p.rate)
+    outside = cgrad.max(cgrad.ge(q.low, p.support.lower_bound), cgrad.le(q.high, p.support.upper_bound))
+    return _infinite_where(outside, result)
 
 
 @register_kl(Exponential, Gamma)
@@ -332,12 +303,6 @@ def _kl_exponential_normal(p, q):
     return t1 - 1 + (t2 - t3 + t4) / var_normal
 
 
-@register_kl(Gamma, ContinuousBernoulli)
-@register_kl(Gamma, Pareto)
-def _kl_gamma_infinity(p, q):
-    return _infinite_like(p.concentration)
-
-
 @register_kl(Gamma, Exponential)
 def _kl_gamma_exponential(p, q):
     return -p.entropy() - q.rate.log() + q.rate * p.concentration / p.rate
@@ -361,16 +326,6 @@ def _kl_gamma_gumbel(p, q):
     return t1 + t2 + t3
 
 
-@register_kl(Gumbel, Beta)
-@register_kl(Gumbel, ContinuousBernoulli)
-@register_kl(Gumbel, Exponential)
-@register_kl(Gumbel, Gamma)
-@register_kl(Gumbel, Pareto)
-@register_kl(Gumbel, Uniform)
-def _kl_gumbel_infinity(p, q):
-    return _infinite_like(p.loc)
-
-
 @register_kl(Gumbel, Normal)
 def _kl_gumbel_normal(p, q):
     param_ratio = p.scale / q.scale
@@ -378,16 +333,6 @@ def _kl_gumbel_normal(p, q):
     t2 = (math.pi * param_ratio * 0.5).pow(2) / 3
     t3 = ((p.loc + p.scale * _euler_gamma - q.loc) / q.scale).pow(2) * 0.5
     return -t1 + t2 + t3 - (_euler_gamma + 1)
-
-
-@register_kl(Laplace, Beta)
-@register_kl(Laplace, ContinuousBernoulli)
-@register_kl(Laplace, Exponential)
-@register_kl(Laplace, Gamma)
-@register_kl(Laplace, Pareto)
-@register_kl(Laplace, Uniform)
-def _kl_laplace_infinity(p, q):
-    return _infinite_like(p.loc)
 
 
 @register_kl(Laplace, Normal)
@@ -399,13 +344,6 @@ def _kl_laplace_normal(p, q):
     t3 = p.loc * q.loc
     t4 = 0.5 * q.loc.pow(2)
     return -t1 + scale_sqr_var_ratio + (t2 - t3 + t4) / var_normal - 1
-
-
-@register_kl(Normal, ContinuousBernoulli)
-@register_kl(Normal, Exponential)
-@register_kl(Normal, Pareto)
-def _kl_normal_infinity(p, q):
-    return _infinite_like(p.loc)
 
 
 @register_kl(Normal, Gumbel)
@@ -430,13 +368,6 @@ def _kl_normal_laplace(p, q):
     )
     t3 = loc_diff * cgrad.erf(math.sqrt(0.5) * loc_diff_scale_ratio)
     return -t1 + (t2 + t3) / q.scale - (0.5 * (1 + math.log(0.5 * math.pi)))
-
-
-@register_kl(Pareto, Beta)
-@register_kl(Pareto, ContinuousBernoulli)
-@register_kl(Pareto, Uniform)
-def _kl_pareto_infinity(p, q):
-    return _infinite_like(p.scale)
 
 
 @register_kl(Pareto, Exponential)
@@ -475,28 +406,11 @@ def _kl_pareto_normal(p, q):
     return result
 
 
-@register_kl(Poisson, Bernoulli)
-@register_kl(Poisson, Binomial)
-def _kl_poisson_infinity(p, q):
-    return _infinite_like(p.rate)
-
-
 @register_kl(Uniform, ContinuousBernoulli)
 def _kl_uniform_continuous_bernoulli(p, q):
-    result = (
-        -p.entropy()
-        - p.mean * q.logits
-        - cgrad.log1p(-q.probs)
-        - q._cont_bern_log_norm()
-    )
-    return cgrad.where(
-        cgrad.max(
-            cgrad.ge(p.high, q.support.upper_bound),
-            cgrad.le(p.low, q.support.lower_bound),
-        ),
-        cgrad.ones_like(result) * inf,
-        result,
-    )
+    result = _kl_to_continuous_bernoulli(p, q)
+    outside = cgrad.max(cgrad.ge(p.high, q.support.upper_bound), cgrad.le(p.low, q.support.lower_bound))
+    return _infinite_where(outside, result)
 
 
 @register_kl(Uniform, Exponential)
@@ -540,3 +454,30 @@ def _kl_cauchy_cauchy(p, q):
     t1 = ((p.scale + q.scale).pow(2) + (p.loc - q.loc).pow(2)).log()
     t2 = (4 * p.scale * q.scale).log()
     return t1 - t2
+
+
+# The pairs whose KL is infinite, as PyTorch registers them: p puts mass where q
+# has none. Each row: p's family, the parameter whose shape and dtype the result
+# takes, and the q families.
+_INFINITE_KL_PAIRS = [
+    (Beta, "concentration1", (Pareto,)),
+    (ContinuousBernoulli, "probs", (Pareto,)),
+    (Exponential, "rate", (Beta, ContinuousBernoulli, Pareto, Uniform)),
+    (Gamma, "concentration", (ContinuousBernoulli, Pareto)),
+    (Gumbel, "loc", (Beta, ContinuousBernoulli, Exponential, Gamma, Pareto, Uniform)),
+    (Laplace, "loc", (Beta, ContinuousBernoulli, Exponential, Gamma, Pareto, Uniform)),
+    (Normal, "loc", (ContinuousBernoulli, Exponential, Pareto)),
+    (Pareto, "scale", (Beta, ContinuousBernoulli, Uniform)),
+    (Poisson, "rate", (Bernoulli, Binomial)),
+]
+
+
+def _register_infinite_kl(type_p, shape_param, types_q):
+    def _kl_infinity(p, q):
+        return _infinite_like(getattr(p, shape_param))
+    for type_q in types_q:
+        register_kl(type_p, type_q)(_kl_infinity)
+
+
+for _row in _INFINITE_KL_PAIRS:
+    _register_infinite_kl(*_row)

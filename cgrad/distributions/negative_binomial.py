@@ -10,12 +10,8 @@ from cgrad import Tensor
 from cgrad.distributions import constraints
 from cgrad.distributions.distribution import Distribution
 from cgrad.distributions.gamma import Gamma
-from cgrad.distributions.utils import (
-    broadcast_all,
-    lazy_property,
-    logits_to_probs,
-    probs_to_logits,
-)
+from cgrad.distributions.utils import lazy_property
+from cgrad.distributions import _probs_or_logits as probs_or_logits
 
 
 __all__ = ["NegativeBinomial"]
@@ -51,47 +47,13 @@ class NegativeBinomial(Distribution):
         logits: Tensor | None = None,
         validate_args: bool | None = None,
     ) -> None:
-        if (probs is None) == (logits is None):
-            raise ValueError(
-                "Either `probs` or `logits` must be specified, but not both."
-            )
-        if probs is not None:
-            (
-                self.total_count,
-                # pyrefly: ignore [read-only]
-                self.probs,
-            ) = broadcast_all(total_count, probs)
-            self.total_count = self.total_count.type_as(self.probs)
-        else:
-            if logits is None:
-                raise AssertionError("logits is unexpectedly None")
-            (
-                self.total_count,
-                # pyrefly: ignore [read-only]
-                self.logits,
-            ) = broadcast_all(total_count, logits)
-            self.total_count = self.total_count.type_as(self.logits)
-
-        self._param = self.probs if probs is not None else self.logits
-        batch_shape = self._param.size()
+        batch_shape = probs_or_logits.set_probs_or_logits(self, probs, logits, total_count=total_count)
         super().__init__(batch_shape, validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        new = self._get_checked_instance(NegativeBinomial, _instance)
-        batch_shape = cgrad.Size(batch_shape)
-        new.total_count = self.total_count.expand(batch_shape)
-        if "probs" in self.__dict__:
-            new.probs = self.probs.expand(batch_shape)
-            new._param = new.probs
-        if "logits" in self.__dict__:
-            new.logits = self.logits.expand(batch_shape)
-            new._param = new.logits
-        super(NegativeBinomial, new).__init__(batch_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
+        return probs_or_logits.expand_probs_or_logits(self, NegativeBinomial, batch_shape, _instance)
 
-    def _new(self, *args, **kwargs):
-        return self._param.new(*args, **kwargs)
+    _new = probs_or_logits.new_like_param
 
     @property
     def mean(self) -> Tensor:
@@ -105,17 +67,9 @@ class NegativeBinomial(Distribution):
     def variance(self) -> Tensor:
         return self.mean / cgrad.sigmoid(-self.logits)
 
-    @lazy_property
-    def logits(self) -> Tensor:
-        return probs_to_logits(self.probs, is_binary=True)
-
-    @lazy_property
-    def probs(self) -> Tensor:
-        return logits_to_probs(self.logits, is_binary=True)
-
-    @property
-    def param_shape(self) -> cgrad.Size:
-        return self._param.size()
+    logits = probs_or_logits.logits
+    probs = probs_or_logits.probs
+    param_shape = probs_or_logits.param_shape
 
     @lazy_property
     def _gamma(self) -> Gamma:

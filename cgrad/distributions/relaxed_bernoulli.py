@@ -5,9 +5,8 @@ cgrad's differentiable ops."""
 from __future__ import annotations
 
 import cgrad
-
-_Number = (int, float, bool)   # torch.types._Number
 from cgrad import Tensor
+from cgrad.distributions import _probs_or_logits as probs_or_logits
 from cgrad.distributions import constraints
 from cgrad.distributions.distribution import Distribution
 from cgrad.distributions.transformed_distribution import TransformedDistribution
@@ -15,9 +14,6 @@ from cgrad.distributions.transforms import SigmoidTransform
 from cgrad.distributions.utils import (
     broadcast_all,
     clamp_probs,
-    lazy_property,
-    logits_to_probs,
-    probs_to_logits,
 )
 
 
@@ -56,55 +52,18 @@ class LogitRelaxedBernoulli(Distribution):
         validate_args: bool | None = None,
     ) -> None:
         self.temperature = temperature
-        if (probs is None) == (logits is None):
-            raise ValueError(
-                "Either `probs` or `logits` must be specified, but not both."
-            )
-        if probs is not None:
-            is_scalar = isinstance(probs, _Number)
-            # pyrefly: ignore [read-only]
-            (self.probs,) = broadcast_all(probs)
-        else:
-            if logits is None:
-                raise AssertionError("logits is unexpectedly None")
-            is_scalar = isinstance(logits, _Number)
-            # pyrefly: ignore [read-only]
-            (self.logits,) = broadcast_all(logits)
-        self._param = self.probs if probs is not None else self.logits
-        if is_scalar:
-            batch_shape = cgrad.Size()
-        else:
-            batch_shape = self._param.size()
+        batch_shape = probs_or_logits.set_probs_or_logits(self, probs, logits)
         super().__init__(batch_shape, validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        new = self._get_checked_instance(LogitRelaxedBernoulli, _instance)
-        batch_shape = cgrad.Size(batch_shape)
-        new.temperature = self.temperature
-        if "probs" in self.__dict__:
-            new.probs = self.probs.expand(batch_shape)
-            new._param = new.probs
-        if "logits" in self.__dict__:
-            new.logits = self.logits.expand(batch_shape)
-            new._param = new.logits
-        super(LogitRelaxedBernoulli, new).__init__(batch_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
+        return probs_or_logits.expand_probs_or_logits(self, LogitRelaxedBernoulli, batch_shape, _instance,
+                                                      unchanged=('temperature',))
 
-    def _new(self, *args, **kwargs):
-        return self._param.new(*args, **kwargs)
+    _new = probs_or_logits.new_like_param
 
-    @lazy_property
-    def logits(self) -> Tensor:
-        return probs_to_logits(self.probs, is_binary=True)
-
-    @lazy_property
-    def probs(self) -> Tensor:
-        return logits_to_probs(self.logits, is_binary=True)
-
-    @property
-    def param_shape(self) -> cgrad.Size:
-        return self._param.size()
+    logits = probs_or_logits.logits
+    probs = probs_or_logits.probs
+    param_shape = probs_or_logits.param_shape
 
     def rsample(self, sample_shape: _size = cgrad.Size()) -> Tensor:
         shape = self._extended_shape(sample_shape)

@@ -164,6 +164,34 @@ def main():
             warnings.simplefilter("always")
             assert dist.all_reduce(cgrad.ones(1), group=evens) is None
         assert "does not belong to the given group" in str(caught[0].message)
+        # every call outside its group returns at once, warning at the caller's line
+        one, ones = cgrad.ones(1), [cgrad.ones(1)]
+        outside = [
+            ("reduce", lambda: dist.reduce(one, dst=0, group=evens), None),
+            ("broadcast", lambda: dist.broadcast(one, src=0, group=evens), None),
+            ("all_gather", lambda: dist.all_gather(ones, one, group=evens), None),
+            ("all_gather_into_tensor", lambda: dist.all_gather_into_tensor(one, one, group=evens), None),
+            ("reduce_scatter_tensor", lambda: dist.reduce_scatter_tensor(one, one, group=evens), None),
+            ("gather", lambda: dist.gather(one, dst=0, group=evens), None),
+            ("scatter", lambda: dist.scatter(one, src=0, group=evens), None),
+            ("barrier", lambda: dist.barrier(group=evens), None),
+            ("isend", lambda: dist.isend(one, dst=0, group=evens), None),
+            ("irecv", lambda: dist.irecv(one, src=0, group=evens), None),
+            ("send", lambda: dist.send(one, dst=0, group=evens), None),
+            ("recv", lambda: dist.recv(one, src=0, group=evens), -1),
+            ("all_to_all_single", lambda: dist.all_to_all_single(one, one, group=evens), None),
+            ("all_to_all", lambda: dist.all_to_all(ones, ones, group=evens), None),
+            ("all_gather_object", lambda: dist.all_gather_object([None], 1, group=evens), None),
+            ("broadcast_object_list", lambda: dist.broadcast_object_list([None], src=0, group=evens), None),
+            ("gather_object", lambda: dist.gather_object(1, dst=0, group=evens), None),
+            ("scatter_object_list", lambda: dist.scatter_object_list([None], src=0, group=evens), None),
+        ]
+        for name, call, expected in outside:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                assert call() == expected, name
+            assert len(caught) == 1 and f"Running {name} on global rank {rank} " in str(caught[0].message), name
+            assert caught[0].filename == __file__, (name, caught[0].filename)
     # objects
     objects = [None] * size
     dist.all_gather_object(objects, {"rank": rank})

@@ -1,3 +1,6 @@
+"""cgrad.nn.modules: PyTorch's torch.nn module classes, one file per family
+(activations, convolutions, pooling, normalization, losses, ...), gathered here
+under the names torch.nn.modules exports."""
 from cgrad.nn.modules.activation import (ELU, GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, SiLU, Softmax,
                                          Softplus, Tanh)
 from cgrad.nn.modules.activation_pointwise import (Hardshrink, Hardsigmoid, Hardswish, Hardtanh,
