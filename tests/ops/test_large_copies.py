@@ -174,3 +174,59 @@ def test_copies_agree_with_torch():
         want = f(torch, torch.from_numpy(a))
         assert tuple(got.shape) == tuple(want.shape) and got.stride() == want.stride()
         np.testing.assert_array_equal(bits(got.numpy()), bits(want.numpy()))
+
+
+# ---------------------------------------------------------------------------
+# whole-row gathers (index_select(0, ...), a[idx] of a matrix): kernel_drivers.pxi
+# gather_rows_fresh, over threads and by streaming stores when large
+
+@pytest.mark.parametrize("threshold", [BLOCK, STREAM])
+def test_index_select_rows_around_the_thresholds(threshold):
+    for rows, cols in sides_around(threshold, 4):
+        a = source((rows + 5, cols))
+        x = cgrad.from_numpy(a)
+        idx = np.random.default_rng(rows).permutation(rows + 5)[:rows]
+        i = cgrad.from_numpy(idx.astype(np.int64))
+        for _ in range(2):
+            assert_same_bits(x.index_select(0, i), a[idx])
+            assert_same_bits(x[i], a[idx])
+
+
+@pytest.mark.parametrize("dtype", list(NP))
+def test_index_select_rows_of_each_item_size_with_repeats_and_negatives(dtype):
+    a = source((300, 5003), dtype)
+    idx = np.random.default_rng(5).integers(-300, 300, 400)
+    x = cgrad.from_numpy(a)
+    assert_same_bits(x[cgrad.from_numpy(idx)], a[idx])
+    pos = np.where(idx < 0, idx + 300, idx)
+    assert_same_bits(x.index_select(0, cgrad.from_numpy(pos)), a[pos])
+
+
+def test_index_select_rows_short_or_strided_keep_the_loop():
+    a = source((600000, 3))
+    idx = np.random.default_rng(6).integers(0, 600000, 500000)
+    assert_same_bits(cgrad.from_numpy(a)[cgrad.from_numpy(idx)], a[idx])
+    b = source((700, 3000))
+    x = cgrad.from_numpy(b)[:, ::2]
+    i = np.random.default_rng(7).integers(0, 700, 900)
+    assert_same_bits(x.index_select(0, cgrad.from_numpy(i)), b[:, ::2][i])
+
+
+def test_index_select_rows_bounds_and_history():
+    a = source((600, 1000))
+    x = cgrad.from_numpy(a).requires_grad_()
+    with pytest.raises(IndexError, match="index out of range in self"):
+        x.index_select(0, cgrad.tensor([0, 600]))
+    out = x.index_select(0, cgrad.tensor(list(range(599, -1, -1)) * 2))
+    assert type(out.grad_fn).__name__ == "IndexSelectBackward0"
+    out.sum().backward()
+    assert (x.grad.numpy() == 2).all()
+
+
+def test_index_select_rows_agree_with_torch():
+    torch = pytest.importorskip("torch")
+    a = source((1200, 1100))
+    idx = np.random.default_rng(8).integers(0, 1200, 1500)
+    got = cgrad.from_numpy(a).index_select(0, cgrad.from_numpy(idx))
+    want = torch.from_numpy(a).index_select(0, torch.from_numpy(idx))
+    np.testing.assert_array_equal(bits(got.numpy()), bits(want.numpy()))

@@ -181,6 +181,58 @@ cdef inline int run_unary(RowFn fn, Tensor out, Tensor x) except -1:
     return run_elementwise(fn, 2, ops, out._ndim, out._shape, out._numel, NULL)
 
 
+cdef struct RowGatherJob:
+    char* out
+    const char* src
+    const int64_t* src_rows     # element offsets of each row in src
+    const int64_t* out_rows     # and in out
+    Py_ssize_t nrows
+    Py_ssize_t row_bytes
+    int isz
+    int stream
+
+
+cdef void row_gather_part(RowGatherJob* j, Py_ssize_t r0, Py_ssize_t r1) noexcept nogil:
+    cdef Py_ssize_t r
+    for r in range(r0, r1):
+        cg_copy_bytes_to(j.out + j.out_rows[r] * j.isz, j.src + j.src_rows[r] * j.isz, j.row_bytes, j.stream)
+    if j.stream:
+        cg_copy_fence()
+
+
+cdef bint gather_rows_fresh(char* out, const int64_t* out_rows, const char* src, const int64_t* src_rows,
+                            Py_ssize_t nrows, Py_ssize_t row_n, int isz) noexcept nogil:
+    """out[out_rows[r] + i] = src[src_rows[r] + i] for i < row_n, r < nrows
+    (offsets in items; out a fresh buffer the rows do not overlap in): the
+    rows of an index_select / row indexing, over threads and by streaming
+    stores when large (as copy_same_dtype). False when small or the rows
+    are short (the caller's loop)."""
+    cdef RowGatherJob j
+    cdef Py_ssize_t nbytes = nrows * row_n * isz, per, t, start, count
+    cdef int nthreads
+    if nbytes < BLOCK_COPY_MIN_BYTES or row_n * isz < BLOCK_COPY_MIN_ROW_BYTES:
+        return False
+    j.out = out
+    j.src = src
+    j.src_rows = src_rows
+    j.out_rows = out_rows
+    j.nrows = nrows
+    j.row_bytes = row_n * isz
+    j.isz = isz
+    j.stream = nbytes >= STREAM_FILL_BYTES and cg_page_resident(out)
+    nthreads = <int>min(<Py_ssize_t>_num_threads, max(nbytes // PARALLEL_BYTES, 1), nrows)
+    if nthreads <= 1:
+        row_gather_part(&j, 0, nrows)
+        return True
+    per = (nrows + nthreads - 1) // nthreads
+    for t in prange(nthreads, num_threads=nthreads, schedule="static"):
+        start = t * per
+        count = min(per, nrows - start)
+        if count > 0:
+            row_gather_part(&j, start, start + count)
+    return True
+
+
 cdef bint copy_fresh(Tensor dst, Tensor src) except -1:
     """dst[...] = src by copy_same_dtype, src broadcast to dst's shape and of
     its dtype, dst a buffer no other thread writes: False when not done."""
