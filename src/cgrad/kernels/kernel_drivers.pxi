@@ -3,7 +3,8 @@
 # copy. The ops use them, and so do the select, optimizer and attention
 # kernels, which is why they sit in the kernels layer. Large same-dtype
 # copies into a fresh buffer (contiguous(), clone, cat/stack) take
-# copy_same_dtype's block and streaming paths (kernels/copy_blocks.h).
+# copy_same_dtype's block and streaming paths (kernels/copy_blocks.h), and
+# large whole-row gathers (index_select(0, ...)) gather_rows_fresh.
 
 cdef extern from "kernels/copy_blocks.h" nogil:
     void cg_copy_bytes_to(char* dst, const char* src, size_t nbytes, int stream)
