@@ -173,6 +173,7 @@ cdef int adv_run(_AdvIndex ai, int op, Tensor a, Tensor dense) except -1:
     cdef Tensor t
     cdef int kind = kernel_kind(op, a._dtype)
     cdef int isz = ITEMSIZE[a._dtype]
+    cdef bint done
     for r in range(R):
         rshape[r] = ai.result_shape[r]
         total *= rshape[r]
@@ -229,6 +230,14 @@ cdef int adv_run(_AdvIndex ai, int op, Tensor a, Tensor dense) except -1:
         cg_dense_table(nbd, ai.bshape, dst + bstart, ai.nb, d_tab)
         plan.a_tab = a_tab
         plan.d_tab = d_tab
+        if (op == K_GATHER and plan.n_outer == 0 and plan.n_inner == 1 and plan.a_inner[0] == 1
+                and plan.d_inner[0] == 1 and dense._storage is not None and dense._storage.heap):
+            # whole rows (index_select(0, ...) of a contiguous matrix): large
+            # ones over threads by streaming stores (kernel_drivers.pxi)
+            with nogil:
+                done = gather_rows_fresh(dense._data, d_tab, a._data, a_tab, ai.nb, plan.inner_shape[0], isz)
+            if done:
+                return 0
         if total < GIL_RELEASE_NUMEL:
             cg_index_run(&plan, kind, a._data, dense._data, isz)
         else:

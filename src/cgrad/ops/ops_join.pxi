@@ -101,6 +101,7 @@ cdef int copy_into_segment(Tensor out, int dim, Py_ssize_t start, Tensor src) ex
     cdef Py_ssize_t seg_shape[MAX_DIMS]
     cdef Operand ops[2]
     cdef int i
+    cdef bint done
     if src._numel == 0:
         return 0
     for i in range(out._ndim):
@@ -118,6 +119,12 @@ cdef int copy_into_segment(Tensor out, int dim, Py_ssize_t start, Tensor src) ex
     ops[0].shape = seg_shape
     ops[0].strides = out._strides
     ops[1] = operand_of(src)
+    if src._dtype == out._dtype and src._numel * ITEMSIZE[src._dtype] >= BLOCK_COPY_MIN_BYTES:
+        # large: memcpy-speed rows (kernels/copy_blocks.h)
+        with nogil:
+            done = copy_same_dtype(ops, out._ndim, seg_shape, src._numel)
+        if done:
+            return 0
     return run_elementwise(CAST_ROWS[src._dtype][out._dtype], 2, ops, out._ndim, seg_shape,
                            src._numel, NULL)
 

@@ -314,6 +314,9 @@ cdef int copy_layout(Tensor dst, Tensor src) except -1:
     cdef Operand ops[2]
     if dst._numel < TILED_COPY_MIN or dst._ndim < 2:
         return copy_into(dst, src)
+    if dst._numel * isz >= BLOCK_COPY_MIN_BYTES and copy_fresh(dst, src):
+        # large: through scratch tiles and streaming stores (kernels/copy_blocks.h)
+        return 0
     ops[0] = operand_of(dst)
     ops[1] = operand_of(src)
     if elementwise_tiles(2, ops, dst._ndim, dst._shape, dst._numel):
