@@ -11,7 +11,7 @@ import time
 import warnings
 
 from cgrad.autograd.profiler_util import (DeviceType, EventList, FunctionEvent, FunctionEventAvg,  # noqa: F401
-                                          Interval, Kernel, MemRecordsAcc, StringTable, _format_time)
+                                          Interval, Kernel, MemRecordsAcc, StringTable, _rewrite_name)
 from cgrad.profiler import _op_hooks
 
 __all__ = ["profile", "record_function", "emit_itt", "emit_nvtx", "load_nvprof", "EnforceUnique",
@@ -101,7 +101,8 @@ class profile:
         events = []
         for index, (name, start, end, thread, parent, shapes, nbytes, stack, annotation) in enumerate(
                 collector.records):
-            event = FunctionEvent(id=index + 1, name=name, thread=thread, start_us=(start - origin) / 1000.0,
+            event = FunctionEvent(id=index + 1, name=_rewrite_name(name, with_wildcard=True),
+                                  trace_name=_rewrite_name(name), thread=thread, start_us=(start - origin) / 1000.0,
                                   end_us=(end - origin) / 1000.0, input_shapes=shapes if shapes else [],
                                   stack=stack if stack else [], cpu_memory_usage=nbytes,
                                   is_user_annotation=annotation, sequence_nr=-1)

@@ -412,6 +412,14 @@ def chrome_trace(events, trace_name=None, extra=None):
     return trace
 
 
+def _rewrite_name(name, with_wildcard=False):
+    """The name an event is tabled under: the numbered ProfilerStep#N
+    events as one ProfilerStep* when with_wildcard (the trace keeps N)."""
+    if with_wildcard and name.startswith("ProfilerStep#"):
+        return "ProfilerStep*"
+    return name
+
+
 def _build_table(events, sort_by=None, header=None, row_limit=100, max_src_column_width=75,
                  max_name_column_width=55, max_shapes_column_width=80, with_flops=False, profile_memory=False,
                  top_level_events_only=False, time_unit=None):
