@@ -4,7 +4,7 @@ torch.profiler.profile wraps), record_function (a named region, also a
 decorator), and emit_nvtx / emit_itt, which on a CPU-only build do what
 torch's do without CUDA or ITT: refuse (nvtx) or range nothing (itt).
 
-Ops are timed by the wrappers of cgrad/profiler/_op_hooks.py, swapped in
+Ops are timed by the wrappers of cgrad/autograd/_op_timing.py, swapped in
 only while a profile records."""
 import contextlib
 import time
@@ -12,7 +12,7 @@ import warnings
 
 from cgrad.autograd.profiler_util import (DeviceType, EventList, FunctionEvent, FunctionEventAvg,  # noqa: F401
                                           Interval, Kernel, MemRecordsAcc, StringTable, _rewrite_name)
-from cgrad.profiler import _op_hooks
+from cgrad.autograd import _op_timing
 
 __all__ = ["profile", "record_function", "emit_itt", "emit_nvtx", "load_nvprof", "EnforceUnique",
            "EventList", "FunctionEvent", "FunctionEventAvg", "kineto_available"]
@@ -71,7 +71,7 @@ class profile:
 
     def _prepare_trace(self):
         self.entered = True
-        self._collector = _op_hooks.Collector(self.record_shapes, self.profile_memory, self.with_stack)
+        self._collector = _op_timing.Collector(self.record_shapes, self.profile_memory, self.with_stack)
 
     def _start_trace(self):
         self.entered = True
@@ -79,13 +79,13 @@ class profile:
             self._prepare_trace()
         self._origin_ns = time.perf_counter_ns()
         self._origin_wall_us = time.time_ns() / 1000.0
-        _op_hooks.start_recording(self._collector)
+        _op_timing.start_recording(self._collector)
 
     def __exit__(self, exc_type, exc_val, exc_tb):
         if not self.enabled:
             return False
         collector = self._collector
-        _op_hooks.stop_recording(collector)
+        _op_timing.stop_recording(collector)
         events = self._function_events(collector)
         if self.acc_events and self.function_events is not None:
             events = EventList(list(self.function_events) + list(events), profile_memory=self.profile_memory,
@@ -183,7 +183,7 @@ class record_function(contextlib.ContextDecorator):
         self._collector = None
 
     def __enter__(self):
-        collector = _op_hooks.current_collector()
+        collector = _op_timing.current_collector()
         if collector is not None:
             self._collector = collector
             self.record = collector.begin(self.name, annotation=True)

@@ -1,7 +1,7 @@
 """cgrad.profiler: PyTorch's torch.profiler over cgrad (profile,
 record_function, schedule, tensorboard_trace_handler, ...): ops are
 timed while a profile records and cost nothing otherwise
-(cgrad/profiler/_op_hooks.py)."""
+(cgrad/autograd/_op_timing.py)."""
 from cgrad.autograd.profiler import kineto_available, record_function
 from cgrad.autograd.profiler_util import DeviceType
 from cgrad.profiler import itt
