@@ -5,3 +5,4 @@ Compare (the table of many measurements)."""
 from cgrad.utils.benchmark.utils.common import *  # noqa: F401,F403
 from cgrad.utils.benchmark.utils.timer import *  # noqa: F401,F403
 from cgrad.utils.benchmark.utils.compare import *  # noqa: F401,F403
+from cgrad.utils.benchmark.utils.fuzzer import *  # noqa: F401,F403
