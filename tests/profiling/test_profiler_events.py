@@ -226,3 +226,39 @@ def test_emit_nvtx_refuses_and_emit_itt_runs():
     assert itt.is_available() is False
     with itt.range("region {}", 1):
         itt.mark("m")
+
+
+def test_an_exception_leaving_the_profile_restores_the_originals():
+    original = vars(cgrad.Tensor)["__mul__"]
+    with pytest.raises(ZeroDivisionError):
+        with profile() as prof:
+            cgrad.ones(2) * 2
+            1 / 0
+    assert vars(cgrad.Tensor)["__mul__"] is original and cgrad.ones is vars(cgrad)["ones"]
+    assert [e.name for e in prof.events()] == ["aten::ones", "aten::mul"]
+
+
+def test_ops_of_other_threads_are_recorded_on_their_own_thread():
+    import threading
+    x = cgrad.ones(3)
+    with profile() as prof:
+        worker = threading.Thread(target=lambda: (x + x).sum())
+        with record_function("main"):
+            worker.start()
+            worker.join()
+            x.exp()
+    by_name = {e.name: e for e in prof.events()}
+    assert by_name["aten::exp"].cpu_parent is by_name["main"]
+    assert by_name["aten::add"].thread != by_name["main"].thread and by_name["aten::add"].cpu_parent is None
+    assert by_name["aten::sum"].thread == by_name["aten::add"].thread
+
+
+def test_group_by_stack_n():
+    x = cgrad.ones(2)
+    with profile(with_stack=True) as prof:
+        for _ in range(2):
+            x.exp()
+        x.exp()
+    groups = prof.key_averages(group_by_stack_n=1)
+    assert sorted(g.count for g in groups) == [1, 2]
+    assert all(len(g.stack) == 1 for g in groups)
