@@ -31,6 +31,7 @@ LAZY_ATTRIBUTES = {
     "serialization": "cgrad.serialization",
     "utils": "cgrad.utils",
     "viz": "cgrad.viz",
+    "profiler": "cgrad.profiler",
     "compiler": "cgrad.compiler",
     "_dynamo": "cgrad._dynamo",
     # function transforms

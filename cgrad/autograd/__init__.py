@@ -74,3 +74,11 @@ from cgrad.autograd.function import Function, FunctionCtx, once_differentiable  
 from cgrad.autograd.anomaly_mode import detect_anomaly, set_detect_anomaly  # noqa: E402
 from cgrad.autograd import anomaly_mode, function, functional, graph  # noqa: E402,F401
 from cgrad.autograd import forward_ad, _jvp_rules, _jvp_rules_extra, _jvp_rules_linalg  # noqa: E402,F401
+
+
+def __getattr__(name):
+    # the profiler loads on first use (it is not needed to train)
+    if name in ("profiler", "profiler_util"):
+        import importlib
+        return importlib.import_module("cgrad.autograd." + name)
+    raise AttributeError(f"module 'cgrad.autograd' has no attribute '{name}'")
