@@ -26,6 +26,7 @@ import inspect
 import sys
 import textwrap
 import types
+import warnings
 from collections import OrderedDict
 
 from cgrad.jit._state import INSIDE_SCRIPTED, _local, scripted_depth
@@ -311,6 +312,8 @@ def script(obj, optimize=None, _frames_up=0, _rcb=None, example_inputs=None):
     """torch.jit.script: a function becomes a ScriptFunction, a module a
     RecursiveScriptModule, a plain class is returned as it is (torch
     compiles it as a TorchScript class)."""
+    warnings.warn("`torch.jit.script` is deprecated. Please switch to `torch.compile` or `torch.export`.",
+                  DeprecationWarning, stacklevel=2)
     if isinstance(obj, (ScriptModule, ScriptFunction)):
         return obj
     if isinstance(obj, Module):

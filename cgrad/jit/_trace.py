@@ -197,8 +197,6 @@ def trace(func, example_inputs=None, optimize=None, check_trace=True, check_inpu
         warnings.warn("The input to trace is already a ScriptModule, tracing it is a no-op. Returning the object "
                       "as is.", stacklevel=2)
         return func
-    if example_inputs is None and example_kwarg_inputs is None:
-        raise RuntimeError("example_kwarg_inputs and example_inputs can't both be None")
     if example_kwarg_inputs is not None and not isinstance(example_kwarg_inputs, dict):
         raise AssertionError("example_kwarg_inputs should be a dict")
     if isinstance(func, Module):
