@@ -32,7 +32,22 @@ _SKIPPED = frozenset(("_script_class", "original_name", "_trace_runners", "_trac
 
 
 def _class_path(cls):
+    if "<locals>" in cls.__qualname__:
+        raise RuntimeError(f"cgrad.jit.save: class {cls.__qualname__} is defined inside a function; cgrad.jit.load "
+                           "finds a module's class by its import path, so define it at module level")
     return f"{cls.__module__}:{cls.__qualname__}"
+
+
+def _is_cgrad_function(value):
+    """A function of cgrad itself that its import path finds again."""
+    module_name = getattr(value, "__module__", None) or ""
+    qualname = getattr(value, "__qualname__", None)
+    if module_name.split(".")[0] != "cgrad" or not qualname or module_name not in sys.modules:
+        return False
+    found = sys.modules[module_name]
+    for part in qualname.split("."):
+        found = getattr(found, part, None)
+    return found is value
 
 
 def _encode_attr(owner, name, value):
@@ -44,8 +59,7 @@ def _encode_attr(owner, name, value):
         return {k: _encode_attr(owner, name, v) for k, v in value.items()}
     if type(value) in (set, frozenset):
         return {"__cgrad_jit_set__": [_encode_attr(owner, name, v) for v in value]}
-    if isinstance(value, (types.FunctionType, types.BuiltinFunctionType)) and \
-            (getattr(value, "__module__", "") or "").split(".")[0] == "cgrad":
+    if callable(value) and not isinstance(value, type) and _is_cgrad_function(value):
         return {"__cgrad_jit_function__": f"{value.__module__}:{value.__qualname__}"}
     if isinstance(value, Tensor):
         return value
