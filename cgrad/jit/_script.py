@@ -238,7 +238,7 @@ class _ModuleTree(ScriptModule):
         except AttributeError:
             pass
         source_class = self.__dict__.get("_script_class")
-        if source_class is None:
+        if source_class is None or (name.startswith("__") and name.endswith("__")):
             raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
         found = inspect.getattr_static(source_class, name, _MISSING)
         if found is _MISSING:
