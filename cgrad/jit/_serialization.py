@@ -23,7 +23,7 @@ import types
 
 import cgrad
 from cgrad._C import Tensor, dtype as _dtype
-from cgrad.jit._script import RecursiveScriptModule, ScriptFunction, ScriptModule, _MODULE_STATE, script
+from cgrad.jit._script import RecursiveScriptModule, ScriptFunction, ScriptModule, _MODULE_STATE, _ModuleTree
 from cgrad.nn.modules.module import Module
 
 FORMAT = "cgrad.jit module/1"
@@ -69,7 +69,9 @@ def _encode_attr(owner, name, value):
 
 
 def _encode_node(node):
-    cls = node._script_class
+    # a module of the tree script/trace made names its original class; a ScriptModule subclass (the
+    # legacy `class M(jit.ScriptModule)` with @script_method) and plain children name their own
+    cls = node._script_class if isinstance(node, _ModuleTree) else type(node)
     attrs = {}
     for name, value in node.__dict__.items():
         if name in _MODULE_STATE or name in _SKIPPED:
@@ -93,8 +95,6 @@ def save(m, f, _extra_files=None):
         return m.save(f)
     if not isinstance(m, ScriptModule):
         raise AttributeError(f"'{type(m).__name__}' object has no attribute 'save_to_buffer'")
-    if not hasattr(m, "_script_class"):
-        raise RuntimeError("cgrad.jit.save saves the modules cgrad.jit.script or cgrad.jit.trace made")
     data = {"format": FORMAT, "root": _encode_node(m), "traced_inputs": None,
             "extra_files": dict(_extra_files) if _extra_files else {}}
     if isinstance(m, TracedModule):
@@ -139,7 +139,7 @@ def _decode_node(node, memo):
     if not isinstance(node, dict) or not isinstance(node.get("class"), str):
         raise RuntimeError("cgrad.jit.load: the file's module tree is malformed")
     cls = _resolve(node["class"], "class")
-    if not (isinstance(cls, type) and issubclass(cls, Module)) or issubclass(cls, ScriptModule):
+    if not (isinstance(cls, type) and issubclass(cls, Module)) or cls.__module__.startswith("cgrad.jit"):
         raise RuntimeError(f"cgrad.jit.load: {node['class']} is not an nn.Module subclass; refusing to build it")
     module = cls.__new__(cls)
     Module.__init__(module)
@@ -186,6 +186,4 @@ def load(f, map_location=None, _extra_files=None, _restore_shapes=False):
         top = TopLevelTracedModule._from_module(original, {}, child_cls=TracedModule)
         _attach_runners(top, traced_inputs, warn=False)
         return top
-    loaded = script(original)
-    assert isinstance(loaded, RecursiveScriptModule)
-    return loaded
+    return RecursiveScriptModule._from_module(original, {})

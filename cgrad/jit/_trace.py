@@ -254,6 +254,7 @@ def _call_with(fn, inputs, as_kwargs):
 def _check(func, traced, runner, check_inputs, check_tolerance, as_kwargs):
     from cgrad.testing import assert_close
     for inputs in check_inputs:
+        _deprecation()      # torch's check traces again through torch.jit.trace, which warns again
         check_runner = _TraceRunner(runner.fn, runner.name)
         if as_kwargs:
             check_runner.trace((), _clone_inputs(dict(inputs)))

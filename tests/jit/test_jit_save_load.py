@@ -172,3 +172,36 @@ def test_loaded_module_trains():
         opt.step()
     assert loaded(x).pow(2).sum().item() < before
     np.testing.assert_(all(p.grad is not None for p in loaded.parameters()))
+
+
+class LegacyScriptModule(cgrad.jit.ScriptModule):
+    def __init__(self):
+        super().__init__()
+        self.w = cnn.Parameter(cgrad.full((3,), 2.0))
+
+    @cgrad.jit.script_method
+    def forward(self, x):
+        return x * self.w
+
+
+@requires_torch
+def test_legacy_script_module_subclass_as_torch():
+    class TorchLegacy(torch.jit.ScriptModule):
+        def __init__(self):
+            super().__init__()
+            self.w = torch.nn.Parameter(torch.full((3,), 2.0))
+
+        @torch.jit.script_method
+        def forward(self, x):
+            return x * self.w
+
+    c, t = LegacyScriptModule(), TorchLegacy()
+    assert cgrad.jit.script(c) is c and torch.jit.script(t) is t
+    assert c(cgrad.ones(3)).tolist() == t(torch.ones(3)).tolist()
+    buffer = io.BytesIO()
+    torch.jit.save(t, buffer)
+    buffer.seek(0)
+    loaded_t = torch.jit.load(buffer)
+    loaded_c = cgrad.jit.load(_round_trip(c))
+    assert type(loaded_c).__name__ == type(loaded_t).__name__ == "RecursiveScriptModule"
+    assert loaded_c(cgrad.ones(3)).tolist() == loaded_t(torch.ones(3)).tolist()
