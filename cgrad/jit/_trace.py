@@ -211,7 +211,7 @@ def trace(func, example_inputs=None, optimize=None, check_trace=True, check_inpu
     args, kwargs = ((), dict(example_kwarg_inputs)) if example_kwarg_inputs is not None \
         else (_example_tuple(example_inputs), {})
     runner = _TraceRunner(func, getattr(func, "__name__", type(func).__name__))
-    runner.trace(args, kwargs)
+    _check_output(runner.trace(args, kwargs), strict)
     traced = ScriptFunction(func, runner.name, runner)
     if check_trace:
         _check(func, traced, runner, check_inputs if check_inputs is not None
@@ -341,16 +341,41 @@ def _method_function(node, name):
     return run
 
 
-def _attach_runners(node, inputs, warn, as_kwargs=False):
+def _check_output(result, strict):
+    """torch's tracer's rule for what a traced call may return."""
+    pending = [result]
+    while pending:
+        obj = pending.pop()
+        if isinstance(obj, Tensor):
+            continue
+        if isinstance(obj, (tuple, list)):
+            pending.extend(obj)
+        elif isinstance(obj, dict):
+            if strict:
+                raise RuntimeError("Encountering a dict at the output of the tracer might cause the trace to be "
+                                   "incorrect, this is only valid if the container structure does not change based "
+                                   "on the module's inputs. Consider using a constant container instead (e.g. for "
+                                   "`list`, use a `tuple` instead. for `dict`, use a `NamedTuple` instead). If you "
+                                   "absolutely need this and know the side effects, pass strict=False to trace() to "
+                                   "allow this behavior.")
+            pending.extend(obj.values())
+        else:
+            raise RuntimeError("Only tensors, lists, tuples of tensors, or dictionary of tensors can be output from "
+                               "traced functions")
+
+
+def _attach_runners(node, inputs, warn, as_kwargs=False, strict=None):
     runners = {}
     node.__dict__["_trace_runners"] = runners
     node.__dict__["_trace_inputs"] = dict(inputs)
     for name, example in inputs.items():
         runner = _TraceRunner(_method_function(node, name), name)
         if as_kwargs:
-            runner.trace((), dict(example), warn)
+            result = runner.trace((), dict(example), warn)
         else:
-            runner.trace(_example_tuple(example), {}, warn)
+            result = runner.trace(_example_tuple(example), {}, warn)
+        if strict is not None:
+            _check_output(result, strict)
         runners[name] = runner
         if name != "forward":
             node.__dict__[name] = _bound_runner(runner)
@@ -376,7 +401,7 @@ def trace_module(mod, inputs, optimize=None, check_trace=True, check_inputs=None
         raise AttributeError("expected a dictionary of (method_name, input) pairs")
     _deprecation()
     top = TopLevelTracedModule._from_module(mod, {}, child_cls=TracedModule)
-    _attach_runners(top, inputs, warn=True, as_kwargs=example_inputs_is_kwarg)
+    _attach_runners(top, inputs, warn=True, as_kwargs=example_inputs_is_kwarg, strict=strict)
     if check_trace:
         for name, runner in top.__dict__["_trace_runners"].items():
             traced = top.forward if name == "forward" else top.__dict__[name]

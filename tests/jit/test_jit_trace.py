@@ -216,3 +216,46 @@ def test_frozen_traced_module():
     assert isinstance(frozen, cgrad.jit.TopLevelTracedModule) and list(frozen.parameters()) == []
     x = cgrad.tensor(rand(2, 4))
     assert cgrad.allclose(frozen(x), m(x))
+
+
+@requires_torch
+@pytest.mark.parametrize("strict", [True, False])
+@pytest.mark.parametrize("name", ["list", "dict", "nested", "int"])
+def test_traced_outputs_follow_torchs_rules(name, strict):
+    def body(lib):
+        return {"list": lambda a: [a, a * 2], "dict": lambda a: {"s": a + 1}, "nested": lambda a: (a, [a * 3]),
+                "int": lambda a: (a, 3)}[name]
+
+    try:
+        expected = torch.jit.trace(body(torch), torch.ones(2), strict=strict)(torch.full((2,), 2.0))
+    except RuntimeError as e:
+        with pytest.raises(RuntimeError) as got:
+            cgrad.jit.trace(body(cgrad), cgrad.ones(2), strict=strict)
+        assert str(got.value) == str(e)
+        return
+    got = cgrad.jit.trace(body(cgrad), cgrad.ones(2), strict=strict)(cgrad.full((2,), 2.0))
+    assert repr(got).replace("cgrad", "torch") == repr(expected)
+
+
+@requires_torch
+def test_batch_norm_in_training_replays_its_running_stats_like_torch():
+    def run(lib):
+        nn = lib.nn
+        m = nn.Sequential(nn.Conv2d(1, 2, 3), nn.BatchNorm2d(2), nn.ReLU(), nn.Flatten(), nn.Linear(8, 2))
+        with lib.no_grad():
+            for i, p in enumerate(m.parameters()):
+                p.copy_(lib.linspace(-1, 1, p.numel()).reshape(p.shape) * (i + 1) * 0.3)
+        x = lib.linspace(-2, 2, 32).reshape(2, 1, 4, 4)
+        traced = lib.jit.trace(m, x)
+        out = traced(x * 2)
+        traced.eval()       # a trace keeps the training behaviour it recorded, in both
+        after_eval = traced(x)
+        return (out.detach().numpy(), after_eval.detach().numpy(), m[1].running_mean.numpy(),
+                m[1].running_var.numpy(), m[1].num_batches_tracked.item())
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        got, expected = run(cgrad), run(torch)
+    for g, e in zip(got[:4], expected[:4]):
+        np.testing.assert_allclose(g, e, rtol=1e-5, atol=1e-5)
+    assert got[4] == expected[4] == 7
