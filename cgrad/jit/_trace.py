@@ -27,7 +27,7 @@ import warnings
 from cgrad import _C
 from cgrad._C import Tensor
 from cgrad._dynamo import capture, eval_frame
-from cgrad.jit._script import INSIDE_SCRIPTED, ScriptFunction, ScriptModule, _ModuleTree, Module
+from cgrad.jit._script import _HOOK_DICTS, INSIDE_SCRIPTED, Module, ScriptFunction, ScriptModule, _ModuleTree
 from cgrad.jit._state import INSIDE_TRACE
 
 
@@ -199,6 +199,8 @@ def trace(func, example_inputs=None, optimize=None, check_trace=True, check_inpu
         return func
     if example_kwarg_inputs is not None and not isinstance(example_kwarg_inputs, dict):
         raise AssertionError("example_kwarg_inputs should be a dict")
+    if getattr(func, "__name__", None) == "forward" and isinstance(getattr(func, "__self__", None), Module):
+        func = func.__self__         # torch traces a module's bound forward as the module
     if isinstance(func, Module):
         inputs = example_inputs if example_kwarg_inputs is None else example_kwarg_inputs
         return trace_module(func, {"forward": inputs}, None, check_trace,
@@ -364,12 +366,20 @@ def _check_output(result, strict):
                                "traced functions")
 
 
-def _attach_runners(node, inputs, warn, as_kwargs=False, strict=None):
+def _attach_runners(node, inputs, warn, as_kwargs=False, strict=None, original=None):
+    """Trace each named method; with the original module given, its
+    forward is traced through its __call__ (its hooks are recorded into
+    the trace, as torch's tracer records them) and its other methods as
+    its own, all reading the parameters the tree shares."""
     runners = {}
     node.__dict__["_trace_runners"] = runners
     node.__dict__["_trace_inputs"] = dict(inputs)
     for name, example in inputs.items():
-        runner = _TraceRunner(_method_function(node, name), name)
+        if original is None:
+            fn = _method_function(node, name)
+        else:
+            fn = original if name == "forward" else getattr(original, name)
+        runner = _TraceRunner(fn, name)
         if as_kwargs:
             result = runner.trace((), dict(example), warn)
         else:
@@ -401,12 +411,14 @@ def trace_module(mod, inputs, optimize=None, check_trace=True, check_inputs=None
         raise AttributeError("expected a dictionary of (method_name, input) pairs")
     _deprecation()
     top = TopLevelTracedModule._from_module(mod, {}, child_cls=TracedModule)
-    _attach_runners(top, inputs, warn=True, as_kwargs=example_inputs_is_kwarg, strict=strict)
+    for hooks in _HOOK_DICTS:
+        getattr(top, hooks).clear()     # the top's hooks are inside its trace
+    _attach_runners(top, inputs, warn=True, as_kwargs=example_inputs_is_kwarg, strict=strict, original=mod)
     if check_trace:
         for name, runner in top.__dict__["_trace_runners"].items():
             traced = top.forward if name == "forward" else top.__dict__[name]
             checks = [c[name] for c in check_inputs] if check_inputs is not None else [inputs[name]]
-            _check(_method_function(top, name), traced, runner, checks, check_tolerance, example_inputs_is_kwarg)
+            _check(runner.fn, traced, runner, checks, check_tolerance, example_inputs_is_kwarg)
     return top
 
 

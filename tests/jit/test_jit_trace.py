@@ -259,3 +259,19 @@ def test_batch_norm_in_training_replays_its_running_stats_like_torch():
     for g, e in zip(got[:4], expected[:4]):
         np.testing.assert_allclose(g, e, rtol=1e-5, atol=1e-5)
     assert got[4] == expected[4] == 7
+
+
+@requires_torch
+def test_forward_hooks_are_recorded_into_the_trace_as_torchs():
+    def run(lib):
+        m = lib.nn.Linear(2, 2)
+        calls = []
+        m.register_forward_hook(lambda mod, i, o: (calls.append(1), o + 100)[1])
+        traced = lib.jit.trace(m, lib.ones(1, 2), check_trace=False)
+        out = traced(lib.ones(1, 2)) - m(lib.ones(1, 2))
+        return out.detach().numpy(), len(calls), len(traced._forward_hooks), type(
+            lib.jit.trace(m.forward, lib.ones(1, 2), check_trace=False)).__name__
+
+    got, expected = run(cgrad), run(torch)
+    np.testing.assert_allclose(got[0], expected[0])
+    assert got[1:] == expected[1:] == (2, 0, "TopLevelTracedModule")
