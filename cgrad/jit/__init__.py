@@ -18,7 +18,8 @@ path, which gives the same results. is_tracing() is True while trace()
 runs the traced code."""
 from typing import Final, Iterator  # noqa: F401
 
-from cgrad.jit._language import (Attribute, CompilationUnit, Future, _isinstance as isinstance, annotate,
+from cgrad.jit._language import (Attribute, CompilationUnit, Future, _isinstance as isinstance, _overload,  # noqa: F401
+                                 _overload_method, _unwrap_optional, annotate,
                                  enable_onednn_fusion, fork, fuser, interface, last_executed_optimized_graph,
                                  onednn_fusion_enabled, optimized_execution, script_if_tracing,
                                  set_fusion_strategy, strict_fusion, wait)

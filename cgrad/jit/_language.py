@@ -233,3 +233,21 @@ class CompilationUnit:
         if name in functions:
             return functions[name]
         raise AttributeError(f"'CompilationUnit' has no attribute '{name}'")
+
+
+def _overload(func):
+    """torch.jit._overload: declares one TorchScript signature of a
+    function; in Python the definition after the declarations is the one
+    that runs, so the declaration is returned unchanged."""
+    return func
+
+
+def _overload_method(func):
+    return func
+
+
+def _unwrap_optional(x):
+    """torch.jit._unwrap_optional: x, asserting it is not None."""
+    if x is None:
+        raise AssertionError("Unwrapping null optional")
+    return x

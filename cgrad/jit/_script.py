@@ -19,8 +19,13 @@ What a script observes of torch's scripting is kept:
 - .code is the Python source cgrad runs and .graph a text naming it: both
   say they are not TorchScript IR.
 - is_scripting() is False everywhere (cgrad.jit.__init__ explains why).
+- freeze()/optimize_for_inference() copy the tree with its parameters and
+  buffers as cloned, detached constants (no parameters, empty state_dict).
 Known differences: super() and isinstance(self, OriginalClass) inside a
-scripted method see a RecursiveScriptModule, not the original class."""
+scripted method see a RecursiveScriptModule, not the original class
+(TorchScript rejects super() anyway); a frozen module keeps a `training`
+attribute (False), which torch's drops; scripted code is not type-checked,
+so code TorchScript would reject runs here."""
 import functools
 import inspect
 import sys

@@ -6,8 +6,14 @@ new inputs.
 As torch's tracer: Python control flow is frozen at the example's values
 (a tensor read into Python, by bool(), float(), int(), .item(),
 .tolist(), ..., gives a constant of the trace, with torch's TracerWarning),
-iterating a tensor records unbind(0) with torch's warning, and a traced
-module's training-dependent behaviour is the one it was traced with.
+iterating a tensor records unbind(0) with torch's warning, a traced
+module's training-dependent behaviour is the one it was traced with, a
+module's forward is traced through its __call__ (its forward hooks are in
+the trace; the TopLevelTracedModule has none of its own), and outputs
+follow torch's rule (tensors in tuples/lists; dicts only with
+strict=False). The traced module shares the original's parameters and
+buffers; its submodules (TracedModule) run their class's Python when
+called on their own.
 Where cgrad's tape differs from torch's graph:
 - the tape holds sizes read with .size()/.shape as constants, so a call
   whose inputs differ from every traced one in shape, dtype or autograd
