@@ -21,7 +21,8 @@ Where cgrad's tape differs from torch's graph:
   call, silently (torch's graph would replay with symbolic sizes): its
   Python branches are then frozen at that call's values;
 - a call whose result shape depends on the data (nonzero, boolean masks,
-  unique, ...) or that cgrad's capture cannot record runs the Python
+  unique, ...) or that cgrad's capture cannot record, and a call with a
+  new signature once MAX_SIGNATURES are kept, runs the Python
   eagerly on every call for that input signature (exact results, branches
   not frozen); `_eager_reasons` on the runner says why.
 The check of check_trace is torch's: the function is traced again on the
@@ -142,6 +143,10 @@ def _trace_call(fn, args, kwargs, tensors, warn):
     return result, entry
 
 
+# input signatures one traced callable keeps tapes for; calls with further new ones run the Python
+MAX_SIGNATURES = 64
+
+
 class _TraceRunner:
     """A traced callable: one tape per input signature (see the design
     comment above), the first made from the example inputs."""
@@ -169,6 +174,8 @@ class _TraceRunner:
         key, tensors = _C._call_key(self.fn, args, kwargs)
         entry = self.entries.get(key)
         if entry is None:
+            if len(self.entries) >= MAX_SIGNATURES:
+                return self.fn(*args, **kwargs)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", TracerWarning)
                 return self.trace(args, kwargs)

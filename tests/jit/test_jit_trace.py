@@ -275,3 +275,16 @@ def test_forward_hooks_are_recorded_into_the_trace_as_torchs():
     got, expected = run(cgrad), run(torch)
     np.testing.assert_allclose(got[0], expected[0])
     assert got[1:] == expected[1:] == (2, 0, "TopLevelTracedModule")
+
+
+def test_signatures_kept_are_bounded(monkeypatch):
+    from cgrad.jit import _trace
+    monkeypatch.setattr(_trace, "MAX_SIGNATURES", 2)
+
+    def fn(x):
+        return x * 2
+
+    traced = cgrad.jit.trace(fn, cgrad.ones(1))
+    for n in range(2, 6):
+        assert cgrad.equal(traced(cgrad.ones(n)), cgrad.full((n,), 2.0))
+    assert len(traced._runner.entries) == 2
