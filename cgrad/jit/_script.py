@@ -334,6 +334,9 @@ def script(obj, optimize=None, _frames_up=0, _rcb=None, example_inputs=None):
         return ScriptFunction(obj)
     if isinstance(obj, (list, dict)):
         return obj
+    if type(obj).__module__ != "builtins":
+        # torch scripts a callable object as a function and any other instance as a TorchScript class's
+        return ScriptFunction(obj, type(obj).__name__) if callable(obj) else obj
     raise TypeError(f"{type(obj)} is a built-in class")
 
 

@@ -19,7 +19,9 @@ Where cgrad's tape differs from torch's graph:
   whose inputs differ from every traced one in shape, dtype or autograd
   state (or a leaf input that has gained a .grad) is traced again on that
   call, silently (torch's graph would replay with symbolic sizes): its
-  Python branches are then frozen at that call's values;
+  Python branches are then frozen at that call's values (len(tensor)
+  is read at that call too, without torch's "Using len" warning: the
+  capture does not see len());
 - a call whose result shape depends on the data (nonzero, boolean masks,
   unique, ...) or that cgrad's capture cannot record, and a call with a
   new signature once MAX_SIGNATURES are kept, runs the Python
@@ -100,10 +102,6 @@ class _TraceRecorder(capture.Recorder):
                                   stacklevel=3)
                 unbind = getattr(Tensor.unbind, "_compile_original", Tensor.unbind)
                 return iter(self.call(unbind, "unbind", (args[0], 0), {}))
-            if name == "__len__" and isinstance(args[0], Tensor) and args[0].dim() > 0 and self.warn:
-                warnings.warn("Using len to get tensor shape might cause the trace to be incorrect. Recommended "
-                              "usage would be tensor.shape[0]. Passing a tensor of different shape might lead to "
-                              "errors or silently give incorrect results.", TracerWarning, stacklevel=3)
         return super().call(fn, name, args, kwargs, replay_fn, reflected)
 
 
