@@ -34,6 +34,7 @@ LAZY_ATTRIBUTES = {
     "profiler": "cgrad.profiler",
     "compiler": "cgrad.compiler",
     "_dynamo": "cgrad._dynamo",
+    "jit": "cgrad.jit",
     # function transforms
     "vmap": "cgrad.func",
     # linear algebra outside torch.linalg (issue 16 part 4)
