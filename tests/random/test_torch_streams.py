@@ -231,3 +231,25 @@ def test_training_script_losses_match_torch(seed):
     actual = _train(cgrad, seed)
     assert len(actual) == len(expected) == 8
     np.testing.assert_allclose(actual, expected, rtol=0, atol=1e-6)
+
+
+def test_standard_gamma_and_gamma_sample():
+    alphas = [0.3, 0.9, 1.0, 2.5, 7.0, 0.05, 30.0] * 5
+    assert_same_stream(lambda L: [L.distributions.Gamma(L.tensor(alphas, dtype=L.float64), 1.5).sample(),
+                                  L.distributions.Gamma(L.tensor(alphas), 2.0).sample((3,)),
+                                  L.distributions.Chi2(L.tensor([1.0, 3.0, 9.0])).sample((4,))])
+
+
+def test_distribution_samples():
+    # (LogNormal and Laplace draw the same uniforms/normals, then transform them with float32 exp /
+    # log1p, whose last bit may differ from torch's vectorised ones: left out)
+    def draws(L):
+        d = L.distributions
+        return [d.Normal(L.zeros(20), L.ones(20) * 0.5).sample(), d.Normal(0.0, 1.0).sample((3,)),
+                d.Normal(L.zeros(5), 1.0).rsample((4,)), d.Uniform(L.zeros(6), L.ones(6) * 3).sample((2,)),
+                d.Bernoulli(probs=L.rand(12)).sample(), d.Exponential(L.ones(9) * 2).sample(),
+                d.Categorical(probs=L.tensor([0.2, 0.3, 0.5])).sample((7,)), d.Poisson(L.ones(8) * 4).sample(),
+                d.Cauchy(0.0, 1.0).sample((5,)),
+                d.Geometric(probs=L.tensor([0.3, 0.6])).sample((4,)),
+                d.MultivariateNormal(L.zeros(3), L.eye(3)).sample((2,))]
+    assert_same_stream(draws)

@@ -17,6 +17,7 @@ cdef extern from *:
     #include <stdint.h>
     #include <string.h>
     #include <math.h>
+    #include <float.h>
     #if !defined(CGRAD_RT_CLONES)
     #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
     #define CGRAD_RT_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
@@ -401,6 +402,45 @@ cdef extern from *:
     CG_POISSON_SAMPLER(cg_poisson_f32, float, sqrtf, logf, expf, lgammaf)
     CG_POISSON_SAMPLER(cg_poisson_f64, double, sqrt, log, exp, lgamma)
 
+    /* _standard_gamma: ATen's sample_gamma (Marsaglia and Tsang, alpha < 1
+       boosted) in the input's type T with double accumulation, on double
+       uniforms and normal_distribution<double> draws; floored at T's tiny */
+    #define CG_GAMMA_SAMPLER(NAME, T, TINY)                                                  \
+    static T NAME(cg_mt* g, T alpha) {                                                       \
+        double scale = 1.0f, d, c, x, y, v, u, xx, sample;                                   \
+        if (alpha < 1.0f) {                                                                  \
+            if (alpha == 0.f) return TINY;                                                   \
+            scale *= pow(1 - cg_uniform_d(g), 1.0f / alpha);                                 \
+            alpha += 1.0f;                                                                   \
+        }                                                                                    \
+        d = alpha - 1.0f / 3.0f;                                                             \
+        c = 1.0f / sqrt(9.0f * d);                                                           \
+        for (;;) {                                                                           \
+            do {                                                                             \
+                x = cg_normal_d(g);                                                          \
+                y = 1.0f + c * x;                                                            \
+            } while (y <= 0);                                                                \
+            v = y * y * y;                                                                   \
+            u = 1 - cg_uniform_d(g);                                                         \
+            xx = x * x;                                                                      \
+            if (u < 1.0f - 0.0331f * xx * xx) { sample = scale * d * v; break; }             \
+            if (log(u) < 0.5f * xx + d * (1.0f - v + log(v))) { sample = scale * d * v; break; } \
+        }                                                                                    \
+        return (T)sample > TINY ? (T)sample : TINY;                                          \
+    }
+    CG_GAMMA_SAMPLER(cg_gamma_f32, float, FLT_MIN)
+    CG_GAMMA_SAMPLER(cg_gamma_f64, double, DBL_MIN)
+
+    static void cg_fill_gamma_f32(cg_mt* g, float* out, const float* alpha, int64_t n) {
+        int64_t i;
+        for (i = 0; i < n; i++) out[i] = cg_gamma_f32(g, alpha[i]);
+    }
+
+    static void cg_fill_gamma_f64(cg_mt* g, double* out, const double* alpha, int64_t n) {
+        int64_t i;
+        for (i = 0; i < n; i++) out[i] = cg_gamma_f64(g, alpha[i]);
+    }
+
     static void cg_fill_poisson_f32(cg_mt* g, float* out, const float* rates, int64_t n) {
         int64_t i;
         for (i = 0; i < n; i++) out[i] = cg_poisson_f32(g, rates[i]);
@@ -444,3 +484,5 @@ cdef extern from *:
     void cg_fill_log_normal(cg_mt* g, double* out, int64_t n, double mean, double std) noexcept nogil
     void cg_fill_poisson_f32(cg_mt* g, float* out, const float* rates, int64_t n) noexcept nogil
     void cg_fill_poisson_f64(cg_mt* g, double* out, const double* rates, int64_t n) noexcept nogil
+    void cg_fill_gamma_f32(cg_mt* g, float* out, const float* alpha, int64_t n) noexcept nogil
+    void cg_fill_gamma_f64(cg_mt* g, double* out, const double* alpha, int64_t n) noexcept nogil

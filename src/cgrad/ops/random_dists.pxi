@@ -6,8 +6,13 @@
 # the tensor's memory order, so a seed gives PyTorch's values: poisson is
 # ATen's sample_poisson, multinomial ATen's two methods (p / Exp(1) keys
 # without replacement or for one sample, a binary search of the running sum
-# with replacement). multinomial's keys are sorted with numpy (ties keep
-# the lower index; ATen's topk may order exact ties otherwise).
+# with replacement), _standard_gamma (Gamma, Chi2) ATen's sample_gamma.
+# Not PyTorch's values (drawn from this stream, reproducible, right in
+# distribution): multinomial's exact ties (keys sorted by numpy, the lower
+# index first; ATen's topk may order them otherwise), random_ on float
+# dtypes beyond 2^24 (ATen rewrites the bounds), and the Python samplers
+# of Dirichlet/Beta (ATen samples their gammas in double) and Binomial
+# (numpy's sampler seeded from the stream, not ATen's BTRS).
 # In-place samplers on a tensor with history record a node of PyTorch's name
 # whose gradient for the old value is zero (ZeroBackward0's rule).
 
@@ -454,6 +459,26 @@ def poisson(input, generator=None):
                                 <const float*>cnp.PyArray_DATA(<cnp.ndarray>flat_rates), n)
     scatter_draws(t, counts)
     return mark_inference(record_draw(t, PoissonBackward0, x, None))
+
+
+def _standard_gamma_draws(Tensor alpha, generator=None):
+    """torch._standard_gamma's values: Gamma(alpha, 1) per element of a
+    float tensor, drawn in its logical order (a contiguous copy), as an
+    array of alpha's shape and dtype (float16 sampled in float32)."""
+    cdef Generator g = gen_of(generator, "_standard_gamma")
+    cdef int64_t n = alpha._numel
+    cdef bint wide = alpha._dtype == F64
+    need_float(alpha, "gamma_cpu")
+    flat = np.ascontiguousarray(ndarray_view(alpha), dtype=np.float64 if wide else np.float32).reshape(-1)
+    draws = np.empty(n, dtype=flat.dtype)
+    with nogil:
+        if wide:
+            cg_fill_gamma_f64(&g.st, <double*>cnp.PyArray_DATA(<cnp.ndarray>draws),
+                              <const double*>cnp.PyArray_DATA(<cnp.ndarray>flat), n)
+        else:
+            cg_fill_gamma_f32(&g.st, <float*>cnp.PyArray_DATA(<cnp.ndarray>draws),
+                              <const float*>cnp.PyArray_DATA(<cnp.ndarray>flat), n)
+    return draws.reshape(shape_tuple(alpha))
 
 
 def multinomial(input, num_samples, replacement=False, *, generator=None, out=None):
