@@ -253,3 +253,11 @@ def test_distribution_samples():
                 d.Geometric(probs=L.tensor([0.3, 0.6])).sample((4,)),
                 d.MultivariateNormal(L.zeros(3), L.eye(3)).sample((2,))]
     assert_same_stream(draws)
+
+
+def test_dirichlet_and_beta_samples():
+    conc = [[0.5, 2.0, 3.0, 0.1], [1, 1, 1, 1.0]]
+    assert_same_stream(lambda L: [L.distributions.Dirichlet(L.tensor([0.5, 2.0, 3.0])).sample((4,)),
+                                  L.distributions.Beta(L.tensor([0.5, 2.0]), L.tensor([1.5, 3.0])).sample(),
+                                  L.distributions.Dirichlet(L.tensor(conc, dtype=L.float64)).rsample().detach()],
+                      seeds=range(12))

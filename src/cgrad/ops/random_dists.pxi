@@ -10,9 +10,10 @@
 # Not PyTorch's values (drawn from this stream, reproducible, right in
 # distribution): multinomial's exact ties (keys sorted by numpy, the lower
 # index first; ATen's topk may order them otherwise), random_ on float
-# dtypes beyond 2^24 (ATen rewrites the bounds), and the Python samplers
-# of Dirichlet/Beta (ATen samples their gammas in double) and Binomial
-# (numpy's sampler seeded from the stream, not ATen's BTRS).
+# dtypes beyond 2^24 (ATen rewrites the bounds), and Binomial's samples
+# (cgrad/distributions/binomial.py: numpy's sampler seeded from this
+# stream, not ATen's BTRS). Dirichlet/Beta draw their gammas here in double
+# and normalise them as ATen's _s_dirichlet_cpu (distributions/dirichlet.py).
 # In-place samplers on a tensor with history record a node of PyTorch's name
 # whose gradient for the old value is zero (ZeroBackward0's rule).
 
