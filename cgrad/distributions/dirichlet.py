@@ -2,10 +2,14 @@
 rsample normalises standard gamma samples, so its gradient is the gamma
 sample's implicit reparameterisation gradient carried through the
 normalisation."""
+import numpy as np
+
 import cgrad
+from cgrad import _C
 from cgrad.distributions import constraints
 from cgrad.distributions.exp_family import ExponentialFamily
 from cgrad.autograd import Function
+from cgrad.distributions.utils import finfo
 from cgrad.distributions.gamma import _sample_standard_gamma, _standard_gamma_grad
 
 __all__ = ["Dirichlet"]
@@ -73,6 +77,9 @@ class Dirichlet(ExponentialFamily):
         return x.lgamma().sum(-1) - cgrad.lgamma(x.sum(-1))
 
 
+_NUMPY_DTYPES = {cgrad.float16: np.float16, cgrad.float32: np.float32, cgrad.float64: np.float64}
+
+
 class _Dirichlet(Function):
     """One node for the reparameterised sample gammas / gammas.sum(-1), as
     torch's _Dirichlet (its name and its one input); the gradient is the
@@ -80,10 +87,20 @@ class _Dirichlet(Function):
 
     @staticmethod
     def forward(ctx, concentration):
-        gammas = _sample_standard_gamma(concentration)
+        # as ATen's _s_dirichlet_cpu: gammas drawn in double, normalised in
+        # double, cast back and kept inside [tiny, the float below 1]
+        draws = _C._standard_gamma_draws(concentration.detach().double())
+        dtype = concentration.dtype
+        # ATen sums each row of K (small) doubles in order: a running sum's last value
+        row_sums = np.cumsum(draws, axis=-1)[..., -1:]
+        gammas64 = cgrad.tensor(draws)
+        sample = cgrad.tensor(draws / row_sums).to(dtype)
+        below_one = float(np.nextafter(np.array(1.0, dtype=_NUMPY_DTYPES[dtype]), 0))
+        sample = sample.clamp(min=finfo(dtype).tiny, max=below_one)
+        gammas = gammas64.to(dtype).clamp(min=finfo(dtype).tiny)
         total = gammas.sum(-1, True)
         ctx.save_for_backward(concentration, gammas, total)
-        return gammas / total
+        return sample
 
     @staticmethod
     def backward(ctx, grad_output):

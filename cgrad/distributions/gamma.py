@@ -2,9 +2,8 @@
 implicit reparameterisation gradient, which Gamma, Beta and Dirichlet
 rsample differentiate through.
 
-A gamma sample x ~ Gamma(alpha, 1) is drawn by numpy's Generator (seeded
-from cgrad's default generator, so cgrad.manual_seed makes it
-reproducible). Its derivative with respect to alpha is the implicit one,
+A gamma sample x ~ Gamma(alpha, 1) is PyTorch's: ATen's sample_gamma on the
+default generator's stream (torch's values after the same seed). Its derivative with respect to alpha is the implicit one,
 dx/dalpha = -(dF/dalpha) / (dF/dx) with F the gamma CDF (Figurnov et al.,
 2018), evaluated as torch's _standard_gamma_grad does: a Taylor series of
 the CDF for x < 0.8, Rice's saddle-point expansion for alpha > 8, and a
@@ -15,6 +14,7 @@ from numbers import Number
 import numpy as np
 
 import cgrad
+from cgrad import _C
 from cgrad.autograd import Function
 from cgrad.distributions import constraints
 from cgrad.distributions.exp_family import ExponentialFamily
@@ -34,11 +34,10 @@ CGRAD_TO_NUMPY = {cgrad.float16: np.float16, cgrad.float32: np.float32, cgrad.fl
 
 def _sample_standard_gamma(concentration):
     """Gamma(concentration, 1) samples of concentration's shape and dtype, outside the graph."""
-    seed = int(cgrad.randint(0, 2 ** 62, ()).item())
-    alpha = concentration.detach().to(cgrad.float64).numpy()
-    x = np.random.default_rng(seed).standard_gamma(alpha).astype(CGRAD_TO_NUMPY[concentration.dtype])
-    # small concentrations underflow to 0, where log_prob and the gradient are undefined
-    return cgrad.tensor(np.maximum(x, finfo(concentration.dtype).tiny))
+    # PyTorch's sample_gamma on its stream, floored at the dtype's tiny (small
+    # concentrations underflow to 0, where log_prob and the gradient are undefined)
+    x = _C._standard_gamma_draws(concentration.detach())
+    return cgrad.tensor(np.maximum(x, finfo(concentration.dtype).tiny).astype(CGRAD_TO_NUMPY[concentration.dtype]))
 
 
 def _standard_gamma_grad(alpha, x):

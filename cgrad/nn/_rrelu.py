@@ -38,10 +38,15 @@ def _check(input, fname, lower, upper, training):
 
 
 def _slopes(x, lower, upper, generator):
-    """The noise of training: a slope drawn in [lower, upper] where x <= 0,
-    1 elsewhere (no history)."""
-    noise = _C.empty(tuple(x.shape), dtype=x.dtype).uniform_(lower, upper, generator=generator)
-    return _C.where(x > 0, _C.ones((), dtype=x.dtype), noise)
+    """The noise of training, drawn as PyTorch's _rrelu_with_noise_train:
+    for each x <= 0 in order, lower + u * (upper - lower) with u a double
+    uniform and the bounds in x's dtype; 1 elsewhere (no history)."""
+    bounds = _C.tensor([float(lower), float(upper)], dtype=x.dtype).double().tolist()
+    drawn = x <= 0
+    u = _C._uniform_doubles(int(drawn.sum()), generator)
+    noise = _C.ones(tuple(x.shape), dtype=x.dtype)
+    noise[drawn] = (u * (bounds[1] - bounds[0]) + bounds[0]).to(x.dtype)
+    return noise
 
 
 def _apply(x, lower, upper, training, generator):

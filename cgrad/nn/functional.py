@@ -546,7 +546,7 @@ def _feature_dropout(input, p, training, inplace):
         zero = cgrad.zeros((), dtype=input.dtype)
         return input.mul_(zero) if inplace else input * zero
     noise_shape = tuple(input.shape[:2]) + (1,) * (input.dim() - 2)
-    noise = (cgrad.rand(noise_shape) < 1 - p).to(input.dtype).div_(1 - p)
+    noise = cgrad.empty(noise_shape, dtype=input.dtype).bernoulli_(1 - p).div_(1 - p)
     return input.mul_(noise) if inplace else input * noise
 
 

@@ -217,16 +217,17 @@ def dirac_(tensor, groups=1):
 
 def sparse_(tensor, sparsity, std=0.01, generator=None):
     """Normal(0, std) values with ceil(sparsity * rows) zeros in each
-    column, at rows chosen at random."""
+    column, at the first rows of a random permutation per column."""
     if tensor.ndimension() != 2:
         raise ValueError("Only tensors with 2 dimensions are supported")
     rows, cols = tuple(tensor.shape)
     num_zeros = int(math.ceil(sparsity * rows))
     with no_grad():
         tensor.normal_(0, std, generator=generator)
-        if num_zeros:
-            zero_rows = _C.rand(rows, cols, generator=generator).argsort(0)[:num_zeros]
-            tensor.scatter_(0, zero_rows, 0.0)
+        # as PyTorch: one randperm of the rows per column, from the default
+        # generator (PyTorch passes `generator` to the normal draw only)
+        for col in range(cols):
+            tensor[_C.randperm(rows)[:num_zeros], col] = 0
     return tensor
 
 

@@ -86,6 +86,7 @@ include "kernels/cumsum_threads.pxi"
 include "kernels/gather_threads.pxi"
 include "kernels/attention_kernels.pxi"
 include "kernels/ctc_kernels.pxi"
+include "kernels/mt19937_kernels.pxi"
 
 # ops/
 include "ops/promotion.pxi"

@@ -609,7 +609,9 @@ def test_a_cache_entry_does_not_keep_the_first_batch_alive():
 
 
 def test_an_optimizer_step_reached_around_the_wrappers_is_a_break():
-    model, opt = make_mlp(momentum=0)
+    # seed 1: with seed 0 (PyTorch's stream, torch alike) the first step at
+    # lr 0.1 kills every hidden ReLU unit and later steps leave the weights as they are
+    model, opt = make_mlp(seed=1, momentum=0)
     raw_step = type(opt).step        # saved before any capture: the call is not recorded
 
     def f(x):

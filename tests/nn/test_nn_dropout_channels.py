@@ -1,8 +1,8 @@
 """dropout1d/dropout2d and Dropout1d/Dropout2d: whole channels zeroed,
 survivors scaled by 1 / (1 - p), the rate near p, MulBackward0 and its
 gradient, eval/p=0 identity, p=1, unbatched inputs, PyTorch's errors and
-warnings (random streams differ from torch's, so values are checked by
-their structure)."""
+warnings, checked by their structure (tests/random/test_torch_streams.py
+checks that the masks are torch's after the same seed)."""
 import warnings
 
 import numpy as np

@@ -1,27 +1,24 @@
-# Random numbers, part 1: cgrad.Generator (numpy's PCG64 behind PyTorch's
-# Generator interface), the default generator and the seeding functions, and
-# the uniform / normal / integer fills behind rand, randn, randint and their
-# _like forms. A seed gives the same numbers on every run (not PyTorch's
-# stream). numpy.random is imported and a generator's PCG64 built only at the
-# first draw, so importing cgrad stays cheap. Distributions and the in-place
-# samplers are in random_dists.pxi.
+# Random numbers, part 1: cgrad.Generator (PyTorch's CPU generator: the
+# MT19937 engine of kernels/mt19937_kernels.pxi, its seed and its cached
+# normal sample), the default generator and the seeding functions, and the
+# uniform / normal / integer fills behind rand, randn, randint and their
+# _like forms. A seed gives PyTorch's numbers bit for bit, and get_state /
+# set_state use PyTorch's 5056-byte CPUGeneratorImplState, so states move
+# between torch and cgrad. Draws follow ATen's order: a tensor's elements in
+# memory order (the order TensorIterator walks an output). Every draw runs in
+# C, serially (as ATen draws under its generator lock): threads never change them.
+# Distributions and the in-place samplers are in random_dists.pxi.
 
 from os import urandom as _os_urandom
-
-cdef object _numpy_random = None
-
-
-cdef object numpy_random():
-    global _numpy_random
-    if _numpy_random is None:
-        import numpy.random
-        _numpy_random = numpy.random
-    return _numpy_random
-
+from libc.string cimport memcpy as _rng_memcpy, memset as _rng_memset
 
 cdef object DEFAULT_RNG_SEED = 67280421310721     # PyTorch's seed of a new Generator
 cdef object U64_MASK = (1 << 64) - 1
-cdef int RNG_STATE_BYTES = 48     # seed (8), PCG64 state (16) and increment (16), cached uint32 (8)
+cdef int RNG_STATE_BYTES = 5056     # sizeof(at::CPUGeneratorImplState)
+cdef int RNG_STATE_WORDS_AT = 24    # legacy_pod.state: 624 uint64 after seed, left, seeded, next
+cdef int RNG_NORMAL_Y_AT = 5024     # legacy_pod.normal_y (the cached double normal)
+cdef int RNG_NORMAL_VALID_AT = 5040
+cdef int RNG_FLOAT_NORMAL_AT = 5048
 
 
 cdef object check_seed_range(object seed):
@@ -32,55 +29,71 @@ cdef object check_seed_range(object seed):
 
 
 cdef class Generator:
-    """A random number generator: Generator(device='cpu'). Its seed starts at
-    PyTorch's default; manual_seed/seed reseed it, get_state/set_state save
-    and restore its stream as a uint8 tensor."""
-    cdef object _seed
-    cdef object _np          # numpy.random.Generator, built at the first draw
+    """A random number generator: Generator(device='cpu'), PyTorch's CPU
+    generator (MT19937). Its seed starts at PyTorch's default; manual_seed/
+    seed reseed it, get_state/set_state save and restore its stream as
+    PyTorch's uint8 state tensor."""
+    cdef cg_mt st
 
     def __init__(self, device="cpu"):
         if device is not None and parse_device(device).type != "cpu":
             raise RuntimeError(f"cgrad computes on the CPU only: a Generator for device "
                                f"'{parse_device(device)}' cannot be made")
-        self._seed = DEFAULT_RNG_SEED
-        self._np = None
+        cg_mt_seed(&self.st, <uint64_t>DEFAULT_RNG_SEED)
 
     @property
     def device(self):
         return CPU
-
-    cdef object numpy_generator(self):
-        if self._np is None:
-            rnd = numpy_random()
-            self._np = rnd.Generator(rnd.PCG64(self._seed))
-        return self._np
 
     def manual_seed(self, seed):
         if isinstance(seed, Tensor) and (<Tensor>seed)._numel == 1:
             seed = seed.item()
         if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
             raise RuntimeError(f"manual_seed expected a long, but got {type(seed).__name__}")
-        self._seed = check_seed_range(int(seed))
-        self._np = None
+        cg_mt_seed(&self.st, <uint64_t>check_seed_range(int(seed)))
         return self
 
     def seed(self):
-        """Reseed from the operating system's entropy; returns the new seed."""
-        self._seed = int.from_bytes(_os_urandom(8), "little")
-        self._np = None
-        return self._seed
+        """Reseed from the operating system's entropy (53 bits, as PyTorch's
+        getNonDeterministicRandom); returns the new seed."""
+        cdef uint64_t s = int.from_bytes(_os_urandom(8), "little") & ((1 << 53) - 1)
+        cg_mt_seed(&self.st, s)
+        return s
 
     def initial_seed(self):
-        return self._seed
+        return self.st.seed
 
     def get_state(self):
-        cdef dict st = self.numpy_generator().bit_generator.state
-        raw = (self._seed.to_bytes(8, "little") + st["state"]["state"].to_bytes(16, "little")
-               + st["state"]["inc"].to_bytes(16, "little") + int(st["has_uint32"]).to_bytes(4, "little")
-               + int(st["uinteger"]).to_bytes(4, "little"))
-        return tensor_from_ndarray(np.frombuffer(raw, dtype=np.uint8).copy(), True)
+        cdef Tensor out = new_tensor_from_tuple((RNG_STATE_BYTES,), U8)
+        cdef char* raw = <char*>out._data
+        cdef uint64_t word
+        cdef int32_t valid
+        cdef int i
+        _rng_memset(raw, 0, RNG_STATE_BYTES)
+        _rng_memcpy(raw, &self.st.seed, 8)
+        _rng_memcpy(raw + 8, &self.st.left, 4)
+        _rng_memcpy(raw + 12, &self.st.seeded, 4)
+        word = self.st.next
+        _rng_memcpy(raw + 16, &word, 8)
+        for i in range(624):
+            word = self.st.state[i]
+            _rng_memcpy(raw + RNG_STATE_WORDS_AT + 8 * i, &word, 8)
+        if self.st.has_double_normal:
+            valid = 1
+            _rng_memcpy(raw + RNG_NORMAL_Y_AT, &self.st.next_double_normal, 8)
+            _rng_memcpy(raw + RNG_NORMAL_VALID_AT, &valid, 4)
+        if self.st.has_float_normal:
+            _rng_memcpy(raw + RNG_FLOAT_NORMAL_AT, &self.st.next_float_normal, 4)
+            raw[RNG_FLOAT_NORMAL_AT + 4] = 1
+        return out
 
     def set_state(self, new_state):
+        cdef Tensor src
+        cdef const char* raw
+        cdef cg_mt st
+        cdef uint64_t word
+        cdef int32_t valid
+        cdef int i
         if not isinstance(new_state, Tensor):
             raise TypeError(f"expected a cgrad.ByteTensor, but got {py_typename(new_state)}")
         if (<Tensor>new_state)._dtype != U8:
@@ -88,16 +101,26 @@ cdef class Generator:
         if (<Tensor>new_state)._numel != RNG_STATE_BYTES:
             raise RuntimeError(f"Expected a CPUGeneratorImplState of size {RNG_STATE_BYTES} but found the "
                                f"input RNG state size to be {(<Tensor>new_state)._numel}")
-        raw = np.ascontiguousarray(ndarray_view(<Tensor>new_state)).reshape(-1).tobytes()
-        rnd = numpy_random()
-        bits = rnd.PCG64()
-        bits.state = {"bit_generator": "PCG64",
-                      "state": {"state": int.from_bytes(raw[8:24], "little"),
-                                "inc": int.from_bytes(raw[24:40], "little")},
-                      "has_uint32": int.from_bytes(raw[40:44], "little") & 1,
-                      "uinteger": int.from_bytes(raw[44:48], "little")}
-        self._seed = int.from_bytes(raw[:8], "little")
-        self._np = rnd.Generator(bits)
+        src = contiguous_copy_if_needed(<Tensor>new_state)
+        raw = <const char*>src._data
+        _rng_memcpy(&st.seed, raw, 8)
+        _rng_memcpy(&st.left, raw + 8, 4)
+        _rng_memcpy(&st.seeded, raw + 12, 4)
+        _rng_memcpy(&word, raw + 16, 8)
+        st.next = <uint32_t>word
+        for i in range(624):
+            _rng_memcpy(&word, raw + RNG_STATE_WORDS_AT + 8 * i, 8)
+            st.state[i] = <uint32_t>word
+        if not (st.seeded and 0 < st.left <= 624 and st.next <= 624):
+            raise RuntimeError("Invalid mt19937 state")
+        _rng_memcpy(&valid, raw + RNG_NORMAL_VALID_AT, 4)
+        st.has_double_normal = valid != 0
+        _rng_memcpy(&st.next_double_normal, raw + RNG_NORMAL_Y_AT, 8)
+        if not st.has_double_normal:
+            st.next_double_normal = 0
+        st.has_float_normal = raw[RNG_FLOAT_NORMAL_AT + 4] != 0
+        _rng_memcpy(&st.next_float_normal, raw + RNG_FLOAT_NORMAL_AT, 4)
+        self.st = st
         return self
 
     def __reduce__(self):
@@ -109,6 +132,12 @@ cdef class Generator:
 
 def _rebuild_generator(state):
     return Generator().set_state(state)
+
+
+cdef Tensor contiguous_copy_if_needed(Tensor t):
+    if t._contiguous:
+        return t
+    return tensor_from_ndarray(np.ascontiguousarray(ndarray_view(t)), True)
 
 
 
@@ -141,50 +170,138 @@ def set_rng_state(new_state):
     default_generator.set_state(new_state)
 
 
-def _generator():
-    """The default generator's numpy generator (for nn.init and friends)."""
-    return (<Generator>default_generator).numpy_generator()
-
-
-cdef object rng_of(object generator, str fname):
-    """The numpy generator behind a generator= argument (None: the default)."""
+cdef Generator gen_of(object generator, str fname):
+    """The Generator of a generator= argument (None: the default)."""
     if generator is None:
-        return (<Generator>default_generator).numpy_generator()
+        return <Generator>default_generator
     if isinstance(generator, Generator):
-        return (<Generator>generator).numpy_generator()
+        return <Generator>generator
     raise TypeError(f"{fname}(): argument 'generator' must be cgrad.Generator, not {py_typename(generator)}")
 
 
-def _numpy_generator(generator=None):
-    """rng_of for the Python parts (nn.init, utils.data)."""
-    return rng_of(generator, "_numpy_generator")
+# ---------------------------------------------------------------------------
+# Fills in ATen's draw order
 
 
-cdef int cre_fill_random(Tensor t, bint normal, object rng) except -1:
-    """Fill a tensor (any strides) with uniform [0, 1) or standard normal
-    samples from rng, in memory order."""
-    cdef object flat
-    if t._numel == 0:
+cdef list memory_axes(Tensor t):
+    """t's axes ordered as TensorIterator walks an output: largest stride
+    first (ties keep their order)."""
+    cdef list keyed = [(-abs(t._strides[d]), d) for d in range(t._ndim)]
+    keyed.sort()
+    return [k[1] for k in keyed]
+
+
+cdef int scatter_draws(Tensor t, object buf) except -1:
+    """Write buf (t's numel draws, in memory order) into t, cast to t's dtype."""
+    cdef list axes
+    view = ndarray_view(t)
+    if t._contiguous:
+        np.copyto(view, buf.reshape(view.shape), casting="unsafe")
         return 0
-    if t._dtype == F16:
-        # float16: PyTorch's uniform draws multiples of 2^-11 in [0, 1), all
-        # exact in half; normal samples are drawn in float32 and rounded
-        if normal:
-            flat = rng.standard_normal(t._numel, dtype=np.float32).astype(np.float16)
-        else:
-            flat = (rng.integers(0, 1 << 11, size=t._numel) * (1.0 / (1 << 11))).astype(np.float16)
-        np.copyto(ndarray_view(t), flat.reshape(shape_tuple(t)))
-        return 0
-    flat = ndarray_view(t).reshape(-1) if t._contiguous else None
-    if flat is None:
-        flat = np.empty(t._numel, dtype=np.float32 if t._dtype == F32 else np.float64)
-    if normal:
-        rng.standard_normal(out=flat, dtype=flat.dtype)
-    else:
-        rng.random(out=flat, dtype=flat.dtype)
-    if not t._contiguous:
-        np.copyto(ndarray_view(t), flat.reshape(shape_tuple(t)))
+    axes = memory_axes(t)
+    walked = view.transpose(axes)
+    np.copyto(walked, buf.reshape(walked.shape), casting="unsafe")
     return 0
+
+
+cdef object order_like(Tensor t, object values):
+    """values (an array of t's shape) read in t's memory order, flat."""
+    if t._contiguous:
+        return np.ascontiguousarray(values).reshape(-1)
+    return np.ascontiguousarray(values.transpose(memory_axes(t))).reshape(-1)
+
+
+cdef int draw_uniform(Tensor t, Generator g, double lo, double hi) except -1:
+    """uniform_kernel: float32 opmath (float16 too), float64 for double."""
+    cdef int64_t n = t._numel
+    cdef object buf
+    cdef float flo, fhi
+    if n == 0:
+        return 0
+    if t._dtype == F64:
+        if t._contiguous:
+            with nogil:
+                cg_fill_uniform_f64(&g.st, <double*>t._data, n, lo, hi)
+            return 0
+        buf = np.empty(n, dtype=np.float64)
+        with nogil:
+            cg_fill_uniform_f64(&g.st, <double*>cnp.PyArray_DATA(<cnp.ndarray>buf), n, lo, hi)
+        return scatter_draws(t, buf)
+    flo = <float>lo
+    fhi = <float>hi
+    if t._dtype == F32 and t._contiguous:
+        with nogil:
+            cg_fill_uniform_f32(&g.st, <float*>t._data, n, flo, fhi)
+        return 0
+    buf = np.empty(n, dtype=np.float32)
+    with nogil:
+        cg_fill_uniform_f32(&g.st, <float*>cnp.PyArray_DATA(<cnp.ndarray>buf), n, flo, fhi)
+    if t._dtype == F16:
+        # a value the cast to half rounds up to `to` becomes `from`, as ATen
+        buf = buf.astype(np.float16)
+        buf[buf == np.float16(hi)] = np.float16(lo)
+    return scatter_draws(t, buf)
+
+
+cdef int draw_normal(Tensor t, Generator g, double mean, double std, bint allow_fill16=True) except -1:
+    """normal_kernel: normal_fill for 16 or more contiguous elements (and
+    allow_fill16: the tensor PyTorch fills is contiguous too), else
+    normal_distribution<double> element by element."""
+    cdef int64_t n = t._numel
+    cdef object buf
+    if n == 0:
+        return 0
+    if n >= 16 and t._contiguous and allow_fill16:
+        if t._dtype == F64:
+            with nogil:
+                cg_fill_normal16_f64(&g.st, <double*>t._data, n, mean, std)
+            return 0
+        if t._dtype == F32:
+            with nogil:
+                cg_fill_normal16_f32(&g.st, <float*>t._data, n, <float>mean, <float>std)
+            return 0
+        buf = np.empty(n, dtype=np.float32)       # float16: float32 opmath
+        with nogil:
+            cg_fill_normal16_blocks_f32(&g.st, <float*>cnp.PyArray_DATA(<cnp.ndarray>buf), n, <float>mean, <float>std)
+        return scatter_draws(t, buf)
+    buf = np.empty(n, dtype=np.float64)
+    with nogil:
+        cg_fill_normal_serial(&g.st, <double*>cnp.PyArray_DATA(<cnp.ndarray>buf), n, mean, std)
+    return scatter_draws(t, buf)
+
+
+cdef int draw_int_from_to(Tensor t, Generator g, uint64_t span, int64_t base) except -1:
+    cdef int64_t n = t._numel
+    cdef object buf
+    if n == 0:
+        return 0
+    if t._dtype == I64 and t._contiguous:
+        with nogil:
+            cg_fill_int_from_to(&g.st, <int64_t*>t._data, n, span, base)
+        return 0
+    buf = np.empty(n, dtype=np.int64)
+    with nogil:
+        cg_fill_int_from_to(&g.st, <int64_t*>cnp.PyArray_DATA(<cnp.ndarray>buf), n, span, base)
+    return scatter_draws(t, buf)
+
+
+def _uniform_doubles(n, generator=None):
+    """n double uniforms in [0, 1) (53-bit, one random64 each), the draws of
+    ATen's uniform_real_distribution<double>, as a float64 tensor."""
+    cdef Generator g = gen_of(generator, "_uniform_doubles")
+    cdef Tensor t = new_tensor_from_tuple((int(n),), F64)
+    cdef int64_t count = t._numel
+    with nogil:
+        cg_fill_uniform_serial(&g.st, <double*>t._data, count)
+    return t
+
+
+cdef int cre_fill_random(Tensor t, bint normal, Generator g) except -1:
+    """Fill a float tensor (any strides) with uniform [0, 1) or standard
+    normal samples, as torch.rand / torch.randn draw them."""
+    if normal:
+        return draw_normal(t, g, 0.0, 1.0)
+    return draw_uniform(t, g, 0.0, 1.0)
 
 
 cdef str CRE_RAND_SIGS_GEN = "tuple of ints size, *, cgrad.Generator generator, " + CRE_FACTORY_KW[3:]
@@ -206,7 +323,7 @@ cdef Tensor random_tensor(tuple size, object size_kw, object dtype, bint require
         raise NotImplementedError(
             f"\"{'normal_kernel_cpu' if normal else 'check_uniform_bounds'}\" not implemented for "
             f"'{dtype_title(dt)}'")
-    cre_fill_random(t, normal, rng_of(generator, name))
+    cre_fill_random(t, normal, gen_of(generator, name))
     check_requires_grad(t, requires_grad)
     return mark_inference(t)
 
@@ -239,7 +356,7 @@ cdef Tensor cre_random_like(object input, str fname, object dtype, bint requires
             f"\"{'normal_kernel_cpu' if normal else 'check_uniform_bounds'}\" not implemented for "
             f"'{dtype_title(dt)}'")
     t = new_in_format(x, dt, format_code(memory_format, fname, FMT_PRESERVE), False)
-    cre_fill_random(t, normal, rng_of(generator, fname))
+    cre_fill_random(t, normal, gen_of(generator, fname))
     check_requires_grad(t, requires_grad)
     return mark_inference(t)
 
@@ -267,13 +384,9 @@ cdef int64_t cre_int_bound(object v) except? -1:
     return v
 
 
-cdef enum:
-    RANDINT_CHUNK = 1 << 20        # int64 draws per chunk of a large randint
-
-
-cdef int cre_fill_randint(Tensor t, int64_t low, int64_t high, object rng) except -1:
+cdef int cre_fill_randint(Tensor t, int64_t low, int64_t high, Generator g) except -1:
+    """random_(low, high) after PyTorch's range checks."""
     cdef object lo_lim, hi_lim
-    cdef Py_ssize_t k
     if low >= high:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
     if t._dtype != I64:
@@ -292,18 +405,7 @@ cdef int cre_fill_randint(Tensor t, int64_t low, int64_t high, object rng) excep
             raise RuntimeError(f"to - 1 is out of bounds for {CPP_TYPE_NAMES[t._dtype]}")
         if is_float(t._dtype):
             cre_warn_fp_bounds(low, high, t._dtype)
-    if t._numel > RANDINT_CHUNK and t._dtype == I64 and t._contiguous:
-        # drawn straight into t a chunk at a time (the same draws as one
-        # call: numpy keeps no state between calls but the bit generator's),
-        # so that no int64 copy of the whole result is ever held
-        flat = ndarray_view(t).reshape(-1)
-        for k in range(0, t._numel, RANDINT_CHUNK):
-            flat[k:k + RANDINT_CHUNK] = rng.integers(low, high, size=min(RANDINT_CHUNK, t._numel - k),
-                                                     dtype=np.int64)
-    elif t._numel:
-        values = rng.integers(low, high, size=t._numel, dtype=np.int64)
-        copy_into(t, tensor_from_ndarray(values.reshape(shape_tuple(t)), True))
-    return 0
+    return draw_int_from_to(t, g, <uint64_t>high - <uint64_t>low, low)
 
 
 cdef int cre_warn_fp_bounds(int64_t low, int64_t high, int dt) except -1:
@@ -361,7 +463,7 @@ def randint(*args, generator=None, out=None, dtype=None, layout=None, device=Non
     dtype = factory_out_dtype(out, "randint", dtype)
     t = new_tensor_from_tuple(parse_shape_args((size,), "size"), cre_dtype_arg(dtype, I64, "randint"))
     check_requires_grad(t, requires_grad)
-    cre_fill_randint(t, low, high, rng_of(generator, "randint"))
+    cre_fill_randint(t, low, high, gen_of(generator, "randint"))
     return factory_write_out(mark_inference(t), out)
 
 
@@ -388,7 +490,7 @@ def randint_like(input, *args, dtype=None, layout=None, device=None, pin_memory=
                       format_code(memory_format, "randint_like", FMT_PRESERVE), False)
     check_requires_grad(t, requires_grad)
     cre_fill_randint(t, cre_int_bound(values.get("low", 0)), cre_int_bound(values["high"]),
-                     rng_of(generator, "randint_like"))
+                     gen_of(generator, "randint_like"))
     return mark_inference(t)
 
 

@@ -694,18 +694,20 @@ def _linear(input, weight, bias=None):
 # seeded generator (cgrad.manual_seed); MulBackward0 as in PyTorch.
 
 
-cdef void nn_dropout_noise_impl(real_t* out, const double* u, Py_ssize_t n, double keep) noexcept nogil:
+cdef void nn_dropout_noise_impl(real_t* out, const uint8_t* keep_mask, Py_ssize_t n, double keep) noexcept nogil:
     cdef real_t scale = (<real_t>1) / <real_t>keep
     cdef Py_ssize_t i
     for i in range(n):
-        out[i] = scale if u[i] < keep else 0
+        out[i] = scale if keep_mask[i] else 0
 
 
 cdef Tensor nn_dropout(Tensor x, double p, bint train, bint inplace):
+    """ATen's _dropout on the CPU: noise = empty_like(input).bernoulli_(1 - p)
+    (drawn in input's memory order), noise.div_(1 - p), input * noise."""
     cdef Tensor noise
-    cdef object u
+    cdef object keep_mask
     cdef double keep = 1.0 - p
-    cdef const double* up
+    cdef const uint8_t* kp
     cdef Py_ssize_t n = x._numel
     if p == 0 or not train or x._numel == 0:
         return x
@@ -716,13 +718,13 @@ cdef Tensor nn_dropout(Tensor x, double p, bint train, bint inplace):
             raise RuntimeError(f"result type Float can't be cast to the desired output type "
                                f"{dtype_title(x._dtype)}")
         noise = new_tensor(x._ndim, x._shape, F32 if x._dtype == F16 else x._dtype)
-        u = np.ascontiguousarray(_generator().random(n))
-        up = <const double*>cnp.PyArray_DATA(<cnp.ndarray>u)
+        keep_mask = np.ascontiguousarray(bernoulli_draws(x, <Generator>default_generator, None, F64, keep))
+        kp = <const uint8_t*>cnp.PyArray_DATA(<cnp.ndarray>keep_mask)
         with nogil:
             if noise._dtype == F32:
-                nn_dropout_noise_impl(<float*>noise._data, up, n, keep)
+                nn_dropout_noise_impl(<float*>noise._data, kp, n, keep)
             else:
-                nn_dropout_noise_impl(<double*>noise._data, up, n, keep)
+                nn_dropout_noise_impl(<double*>noise._data, kp, n, keep)
         if x._dtype == F16:
             noise = cast_tensor(noise, F16)
     if inplace:
