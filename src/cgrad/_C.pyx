@@ -86,6 +86,7 @@ include "kernels/cumsum_threads.pxi"
 include "kernels/gather_threads.pxi"
 include "kernels/attention_kernels.pxi"
 include "kernels/ctc_kernels.pxi"
+include "kernels/pow_rows.pxi"
 
 # ops/
 include "ops/promotion.pxi"
