@@ -87,6 +87,7 @@ include "kernels/gather_threads.pxi"
 include "kernels/attention_kernels.pxi"
 include "kernels/ctc_kernels.pxi"
 include "kernels/pow_rows.pxi"
+include "kernels/select_rows.pxi"
 
 # ops/
 include "ops/promotion.pxi"
