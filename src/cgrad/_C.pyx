@@ -88,6 +88,7 @@ include "kernels/attention_kernels.pxi"
 include "kernels/ctc_kernels.pxi"
 include "kernels/pow_rows.pxi"
 include "kernels/select_rows.pxi"
+include "kernels/cum_extreme_rows.pxi"
 
 # ops/
 include "ops/promotion.pxi"
