@@ -2,5 +2,7 @@
 import builtins
 from typing import Any, ClassVar, Iterator
 
+from cgrad._testing_creation import make_tensor as make_tensor
+
 def assert_close(actual: Any, expected: Any, *, allow_subclasses: Any = ..., rtol: Any = ..., atol: Any = ..., equal_nan: Any = ..., check_device: Any = ..., check_dtype: Any = ..., check_layout: Any = ..., check_stride: Any = ..., msg: Any = ...) -> Any: ...
-__all__ = ['assert_close']
+__all__ = ['assert_close', 'make_tensor']
