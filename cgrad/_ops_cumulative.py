@@ -1,9 +1,11 @@
 """Cumulative ops along a dim: cumprod (and cumprod_), cummax, cummin,
 logcumsumexp.
 
-Forward values come from numpy's accumulate over the whole buffer; cummax
-and cummin's indices are the last position where the running extreme was
-reached (PyTorch's kernel updates on >= / <=, and on NaN). Backward
+Forward values come from numpy's accumulate over the whole buffer (cummax
+and cummin of float32/float64/int64: one C pass a row,
+kernels/cum_extreme_rows.pxi); cummax and cummin's indices are the last
+position where the running extreme was reached (PyTorch's kernel updates
+on >= / <=, and on NaN). Backward
 formulas use differentiable ops only (cumprod's handles zeros as
 PyTorch's: only the first zero of a row gets a gradient past it).
 """
@@ -97,13 +99,25 @@ def _tensor_cumprod_(self, dim, *, dtype=None):
     return _C._commit_inplace(self, cumprod(src, dim, dtype=dtype if dtype is not None else self.dtype))
 
 
+# the dtypes kernels/cum_extreme_rows.pxi takes (numpy's accumulate does the rest)
+_CUM_EXTREME_CODES = {np.dtype(np.float32): 0, np.dtype(np.float64): 1, np.dtype(np.int64): 2}
+
+
 def _cum_extreme(input, dim, is_max, out):
     name = "cummax" if is_max else "cummin"
     check_tensor(input, name)
     d = wrap_dim(check_int(dim, name, "dim", 2), input.dim())
     a = np_of(input)
+    code = _CUM_EXTREME_CODES.get(a.dtype)
     if a.ndim == 0 or a.size == 0:
         vals, idx = a.copy(), np.zeros(a.shape, np.int64)
+    elif code is not None:
+        rows = np.ascontiguousarray(np.moveaxis(a, d, -1))
+        vals = np.empty(rows.shape, a.dtype)
+        idx = np.empty(rows.shape, np.int64)
+        _C._cum_extreme_rows(rows, rows.size // rows.shape[-1], rows.shape[-1], is_max, code, vals, idx)
+        vals = np.moveaxis(vals, -1, d)
+        idx = np.moveaxis(idx, -1, d)
     else:
         work = a.view(np.uint8) if a.dtype == np.bool_ else a
         vals = (np.maximum if is_max else np.minimum).accumulate(work, axis=d)

@@ -24,6 +24,29 @@ def _argsort_np(a, dim, descending):
     return np.argsort(a, axis=dim, kind="stable")
 
 
+_SELECT_CODES = {np.dtype(np.float32): 0, np.dtype(np.float64): 1, np.dtype(np.int64): 2}
+
+
+def _select_c(a, d, k, position, largest):
+    """(values, indices) along dim d by the C selection of kernels/select_rows.pxi:
+    the k first in order (largest first when `largest`), sorted, or with
+    `position` (int64, a's shape with 1 at d) each row's element at that
+    sorted position. None for the dtypes it does not take (numpy's stable
+    argsort does those) and for empty rows."""
+    code = _SELECT_CODES.get(a.dtype)
+    if code is None or a.shape[d] == 0 or a.size == 0:
+        return None
+    rows = np.ascontiguousarray(np.moveaxis(a, d, -1))
+    n = rows.shape[-1]
+    count = rows.size // n
+    m = 1 if position is not None else k
+    vals = np.empty(rows.shape[:-1] + (m,), a.dtype)
+    idx = np.empty(rows.shape[:-1] + (m,), np.int64)
+    pos = None if position is None else np.ascontiguousarray(np.moveaxis(position, d, -1), np.int64)
+    _C._select_rows(rows, count, n, k, pos, largest, code, vals, idx)
+    return np.moveaxis(vals, -1, d), np.moveaxis(idx, -1, d)
+
+
 def _scatter_back(g, dim, indices, sizes, keepdim=True):
     """zeros(sizes) with g at indices along dim (g, indices reduced shape)."""
     if len(sizes) == 0:
@@ -108,18 +131,24 @@ def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
         res = _selected(input, a.copy() if k else a.reshape(1)[:0].reshape(()), np.zeros((), np.int64), 0,
                         "TopkBackward0")
         return with_out_tuple(res, out, "topk", RESULT_TYPES["topk"])
-    idx = _argsort_np(a, d, bool(largest))
-    idx = np.take(idx, np.arange(k), axis=d)
-    res = _selected(input, np.take_along_axis(a, idx, d), idx, d, "TopkBackward0")
+    picked = _select_c(a, d, k, None, bool(largest))
+    if picked is None:
+        idx = _argsort_np(a, d, bool(largest))
+        idx = np.take(idx, np.arange(k), axis=d)
+        picked = np.take_along_axis(a, idx, d), idx
+    res = _selected(input, picked[0], picked[1], d, "TopkBackward0")
     return with_out_tuple(res, out, "topk", RESULT_TYPES["topk"])
 
 
 def _pick(x, a, d, position, keepdim, node):
     """The element of each row at sorted `position` (an int array of the
     reduced shape, keepdim'ed) and its index."""
-    order = _argsort_np(a, d, False)
-    idx = np.take_along_axis(order, position, d)
-    vals = np.take_along_axis(a, idx, d)
+    picked = _select_c(a, d, 0, position, False)
+    if picked is None:
+        idx = np.take_along_axis(_argsort_np(a, d, False), position, d)
+        vals = np.take_along_axis(a, idx, d)
+    else:
+        vals, idx = picked
     if not keepdim:
         idx = np.squeeze(idx, d)
         vals = np.squeeze(vals, d)

@@ -87,6 +87,9 @@ include "kernels/gather_threads.pxi"
 include "kernels/attention_kernels.pxi"
 include "kernels/ctc_kernels.pxi"
 include "kernels/mt19937_kernels.pxi"
+include "kernels/pow_rows.pxi"
+include "kernels/select_rows.pxi"
+include "kernels/cum_extreme_rows.pxi"
 
 # ops/
 include "ops/promotion.pxi"

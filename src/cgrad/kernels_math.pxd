@@ -113,7 +113,7 @@ cdef inline real_t floor_div_real(real_t a, real_t b) noexcept nogil:
     cdef real_t mod, div, floordiv
     if b == 0:
         return a / b
-    mod = <real_t>cmath.fmod(a, b)
+    mod = fmod_real(a, b)
     div = (a - mod) / b
     if mod != 0 and (b < 0) != (mod < 0):
         div -= 1
@@ -126,6 +126,22 @@ cdef inline real_t floor_div_real(real_t a, real_t b) noexcept nogil:
 
 
 cdef inline real_t fmod_real(real_t a, real_t b) noexcept nogil:
+    # float32: when |a / b| < 2**24 (a, b finite), t = trunc(a / b) in
+    # double is the truncated quotient or one too far from zero (the
+    # division rounds up onto an integer), and a - t * b is exact in double
+    # (t * b has at most 48 bits; the difference is below 2|b| and a
+    # multiple of the smaller ulp), so one correction gives C fmod's exact
+    # result without libm's bit-by-bit loop. float64 and the rest: C fmod.
+    cdef double q, r
+    if real_t is float:
+        q = <double>a / <double>b
+        if cmath.fabs(q) < 16777216.0 and cmath.fabsf(b) <= 3.4028234663852886e38:
+            r = <double>a - <double>(<int>q) * <double>b
+            if r != 0 and (r < 0) != (a < 0):
+                r += cmath.copysign(<double>b, <double>a)
+            if r == 0:
+                return cmath.copysignf(0, a)
+            return <float>r
     return <real_t>cmath.fmod(a, b)
 
 

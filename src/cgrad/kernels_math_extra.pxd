@@ -133,11 +133,22 @@ cdef inline real_t c_ceil(real_t x) noexcept nogil:
 
 
 cdef inline real_t c_round(real_t x) noexcept nogil:
-    # half to even, as PyTorch's round (nearbyint in the default rounding mode)
+    # half to even, as PyTorch's round (nearbyint in the default rounding
+    # mode). Below 2**23 (float64: 2**52), adding and taking away that power
+    # rounds |x| to an integer in the FPU's round-to-nearest-even; larger
+    # values, inf and NaN are integers already. Bit-identical to nearbyint
+    # (copysign keeps -0.0), and it vectorises where nearbyint is a libm
+    # call an element.
+    cdef real_t big, ax, r
     if real_t is float:
-        return m_nearbyintf(x)
+        big = 8388608.0
+        ax = cmath.fabsf(x)
+        r = cmath.copysignf((ax + big) - big, x)
     else:
-        return m_nearbyint(x)
+        big = 4503599627370496.0
+        ax = cmath.fabs(x)
+        r = cmath.copysign((ax + big) - big, x)
+    return r if ax < big else x
 
 
 cdef inline real_t c_trunc(real_t x) noexcept nogil:

@@ -561,6 +561,7 @@ cdef Tensor op_pow_scalar(Tensor a, object e):
     cdef int dt = scalar_result_type(a._dtype, e)
     cdef Tensor out
     cdef PowBackward0 node
+    cdef RowFn fast = NULL
     if CATEGORY[dt] != CAT_FLOAT and not isinstance(e, bool) and e < 0:
         raise RuntimeError("Integers to negative integer powers are not allowed.")
     if isinstance(e, int) and not isinstance(e, bool) and (e >= (1 << 64) or e < -(1 << 63)):
@@ -576,10 +577,28 @@ cdef Tensor op_pow_scalar(Tensor a, object e):
         out = new_tensor(a._ndim, a._shape, BOOL)
         fill_scalar(out, True)
         return out
-    if is_float(dt) and not isinstance(e, bool) and (e == 0.5 or e == -0.5):
+    if isinstance(e, (int, float)) and not isinstance(e, bool) and (e == 0 or e == 1):
+        # PyTorch's pow_Tensor_Scalar_out: x ** 0 fills ones (NaN ** 0 is 1
+        # as in C pow), x ** 1 copies
+        if e == 0:
+            out = new_tensor(a._ndim, a._shape, dt)
+            fill_scalar(out, 1)
+        else:
+            out = cast_tensor(a, dt)
+    elif is_float(dt) and not isinstance(e, bool) and (e == 0.5 or e == -0.5):
         out = pow_sqrt_kernel(a, dt, e == 0.5)
+    elif (dt == F32 or dt == F64) and isinstance(e, (int, float)) and e == -1:
+        # PyTorch's reciprocal_kernel
+        out = new_tensor(a._ndim, a._shape, dt)
+        run_unary(RECIPROCAL_FWD[dt], out, a if a._dtype == dt else cast_tensor(a, dt))
     else:
-        out = scalar_kernel(POW_ROWS, a, e, False, dt, dt, "pow")
+        if (dt == F32 or dt == F64) and isinstance(e, (int, float)):
+            fast = pow_fast_row(dt, float(e))
+        if fast != NULL:
+            out = new_tensor(a._ndim, a._shape, dt)
+            run_unary(fast, out, a if a._dtype == dt else cast_tensor(a, dt))
+        else:
+            out = scalar_kernel(POW_ROWS, a, e, False, dt, dt, "pow")
     if needs_grad(a):
         node = PowBackward0.__new__(PowBackward0)
         wire1(node, a)
