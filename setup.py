@@ -73,6 +73,7 @@ def openmp_flags():
 
 # The extension modules: name, then its .pyx under src/cgrad/.
 MODULES = [
+    ("cgrad._kernels", "_kernels.pyx"),
     ("cgrad._C", "_C.pyx"),
     ("cgrad._table_ops", "_table_ops.pyx"),
 ]
