@@ -73,6 +73,7 @@ def openmp_flags():
 
 # The extension modules: name, then its .pyx under src/cgrad/.
 MODULES = [
+    ("cgrad._kernels", "_kernels.pyx"),
     ("cgrad._C", "_C.pyx"),
     ("cgrad._table_ops", "_table_ops.pyx"),
 ]
@@ -196,6 +197,12 @@ def extensions():
                 # Nodes and ops are never pickled (PyTorch refuses too); Tensor,
                 # dtype and Generator define their own __reduce__.
                 "auto_pickle": False,
+                # No copy of each Cython line in a comment above its C code
+                # (kept for CGRAD_DEBUG_SYMBOLS=1 builds, to read the C): a
+                # third of the generated C's bytes, and gcc's preprocessor
+                # reads them all. Measured on _table_ops.c: 5.67 -> 3.59 MB,
+                # its LTO compile step 6.2 -> 4.9 s user CPU.
+                "emit_code_comments": bool(os.environ.get("CGRAD_DEBUG_SYMBOLS")),
             },
         )
         if any(e.name == "cgrad._C" for e in stale):

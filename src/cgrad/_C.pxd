@@ -96,18 +96,9 @@ cdef class Tensor:
 # directly, so what is hot in _C costs nothing more. Each declaration must
 # match its definition in the .pxi file named beside it.
 
-cdef enum:
-    # dtype codes (common.pxi): they index every per-dtype table
-    F32 = 0
-    F64 = 1
-    I64 = 2
-    BOOL = 3
-    F16 = 4
-    I8 = 5
-    I16 = 6
-    I32 = 7
-    U8 = 8
-    NUM_DTYPES = 9
+# The dtype codes, RowFn and MAX_OPERANDS: row_types.pxd (shared with
+# cgrad._kernels, which does not import _C).
+from cgrad.row_types cimport *
 
 cdef enum:
     # comparison kinds of op_compare (ops_compare.pxi)
@@ -128,12 +119,6 @@ cdef enum:
     BW_XOR = 2
     BW_LSHIFT = 3
     BW_RSHIFT = 4
-
-# kernels_iter.pxi: a row kernel walks one row of n elements, operand 0 OUT
-ctypedef void (*RowFn)(char** p, const Py_ssize_t* s, Py_ssize_t n, void* ctx) noexcept nogil
-
-cdef enum:
-    MAX_OPERANDS = 4
 
 cdef struct Operand:
     char* data
@@ -197,8 +182,8 @@ cdef Tensor save_output(Node node, Tensor out)
 cdef int run_elementwise(RowFn fn, int nops, Operand* ops, int ndim, const Py_ssize_t* shape,
                          Py_ssize_t numel, void* ctx) except -1
 cdef Operand operand_of(Tensor t) noexcept
-cdef void half_blocks(RowFn fn, int nops, char** p, const Py_ssize_t* s, Py_ssize_t n, void* ctx,
-                      int halfmask, int passsize) noexcept nogil
+# half_blocks and the pointwise row tables: cgrad._kernels (_kernels.pxd)
+from cgrad._kernels cimport *
 # ops_pointwise.pxi
 cdef Tensor binary_kernel(RowFn* rows, Tensor a, Tensor b, int compute_dt, int out_dt, str opname)
 cdef Tensor cast_tensor(Tensor x, int dt)

@@ -5,7 +5,10 @@ extension modules of cgrad cimport from it (the types, constants and cdef
 functions they call through exported function pointers); today one:
 cgrad._table_ops, the op table's rendered rows (src/codegen/), imported at
 the end of this module, which puts its functions and grad_fn classes here
-and its methods on Tensor.
+and its methods on Tensor. _C itself cimports cgrad._kernels (_kernels.pxd:
+the generated pointwise row kernels and their tables, a module of their
+own so that it compiles beside this one), imported at the start of this
+module.
 
 The layers, lowest first; a file includes after every layer it uses
 (tools/check_layers.py lists each name a file takes from a later layer;
@@ -19,7 +22,8 @@ tests/package/test_layers.py pins that list, so it only shrinks):
   kernels/    nogil row kernels and what drives them: kernels_iter (the
               elementwise iteration: broadcasting, strides, GIL release),
               the generated pointwise row kernels (kernels/
-              pointwise_kernels.pxi.tp, rendered into src/_generated/),
+              pointwise_kernels.pxi.tp, rendered into src/_generated/;
+              compiled into cgrad._kernels, see _kernels.pyx),
               select/linalg/optimizer/attention kernels, BLAS (blas_gemm,
               blas_pool), the threaded reductions and gathers;
               special_*.pxi are _table_ops.pyx's scalar functions;
@@ -68,7 +72,7 @@ include "kernels/kernel_types.pxi"
 include "kernels/kernels_iter.pxi"
 from cgrad.kernels_math cimport *
 from cgrad.kernels_math_extra cimport *
-include "pointwise_kernels.pxi"
+# the pointwise row kernels and their tables: cgrad._kernels, cimported in _C.pxd
 include "kernels/kernel_drivers.pxi"
 include "kernels/linalg_kernels.pxi"
 include "kernels/select_kernels.pxi"

@@ -14,10 +14,11 @@ import cgrad
 PACKAGE_PARENT = os.path.dirname(os.path.dirname(os.path.abspath(cgrad.__file__)))
 
 # Modules `import cgrad` may add to what `import numpy` loads: the package,
-# its compiled core (cgrad._C and the op table's module, cgrad._table_ops),
+# its compiled core (cgrad._C, its row kernels cgrad._kernels and the op
+# table's module, cgrad._table_ops),
 # Cython's runtime modules and threading (the core's saved-tensor hooks are
 # per thread).
-ALLOWED_BEYOND_NUMPY = {"cgrad", "cgrad._C", "cgrad._table_ops", "cython_runtime", "threading"}
+ALLOWED_BEYOND_NUMPY = {"cgrad", "cgrad._C", "cgrad._kernels", "cgrad._table_ops", "cython_runtime", "threading"}
 
 
 def run_fresh(code):
