@@ -37,7 +37,8 @@ class Kernel:
         self.duration = duration
 
 
-class StringTable(defaultdict):
+class StringTable(dict):
+    # a dict with __missing__ acts as torch's defaultdict subclass here and needs no type arguments in stubs
     def __missing__(self, key):
         self[key] = key
         return key

@@ -2,7 +2,6 @@
 import builtins
 from typing import Any, ClassVar, Iterator
 
-import collections
 import enum
 
 class DeviceType(enum.Enum):
@@ -58,7 +57,7 @@ class Kernel:
 class MemRecordsAcc:
     def __init__(self, mem_records: Any) -> None: ...
     def in_interval(self, start_us: Any, end_us: Any) -> Any: ...
-class StringTable(collections.defaultdict):
+class StringTable(builtins.dict[Any, Any]):
     def __missing__(self, key: Any) -> Any: ...
 class FormattedTimesMixin:
     @property
