@@ -1,7 +1,8 @@
 # Fused recurrent layers: one node per layer and direction for RNN (tanh,
 # relu), LSTM (with projections) and GRU. The forward runs the whole time
 # loop in C: the input products for every step in one gemm up front, then per
-# step one gemm for the hidden product and a typed loop for the gate math.
+# step one gemm for the hidden product and the gate math of rnn_gates.h
+# (cloned there for AVX2 and AVX-512, where most of a step's non-gemm time is).
 # It keeps the gate activations, the states fed into each step (and for
 # LSTM the cells, for GRU the hidden-side candidate product) so the backward
 # is a reverse time loop with one gemm per step, and the weight gradients are
@@ -20,6 +21,61 @@
 # double backward works as in PyTorch.
 
 from libc.string cimport memcpy as _rnn_memcpy, memset as _rnn_memset
+
+cdef extern from "rnn_gates.h" nogil:
+    void cg_rnn_tanh_fwd_row_f32(float* g, Py_ssize_t H)
+    void cg_rnn_tanh_fwd_row_f64(double* g, Py_ssize_t H)
+    void cg_lstm_fwd_row_f32(float* g, const float* cp, float* c, float* h, Py_ssize_t H)
+    void cg_lstm_fwd_row_f64(double* g, const double* cp, double* c, double* h, Py_ssize_t H)
+    void cg_gru_fwd_row_f32(float* g, float* hh, float* hn, const float* hp, Py_ssize_t H)
+    void cg_gru_fwd_row_f64(double* g, double* hh, double* hn, const double* hp, Py_ssize_t H)
+    void cg_lstm_bwd_row_f32(const float* g, const float* cin, const float* cout, const float* dq,
+                             float* dc, float* d, float* tc, Py_ssize_t H)
+    void cg_lstm_bwd_row_f64(const double* g, const double* cin, const double* cout, const double* dq,
+                             double* dc, double* d, double* tc, Py_ssize_t H)
+    void cg_gru_bwd_row_f32(const float* g, const float* hn, const float* hin, const float* dh,
+                            float* d, float* dd, float* dr, Py_ssize_t H)
+    void cg_gru_bwd_row_f64(const double* g, const double* hn, const double* hin, const double* dh,
+                            double* d, double* dd, double* dr, Py_ssize_t H)
+
+
+# The gate math of one batch row and step, in rnn_gates.h (cloned for AVX2
+# and AVX-512 there), for either float type.
+cdef inline void tanh_fwd_row(real_t* g, Py_ssize_t H) noexcept nogil:
+    if real_t is float:
+        cg_rnn_tanh_fwd_row_f32(g, H)
+    else:
+        cg_rnn_tanh_fwd_row_f64(g, H)
+
+
+cdef inline void lstm_fwd_row(real_t* g, const real_t* cp, real_t* c, real_t* h, Py_ssize_t H) noexcept nogil:
+    if real_t is float:
+        cg_lstm_fwd_row_f32(g, cp, c, h, H)
+    else:
+        cg_lstm_fwd_row_f64(g, cp, c, h, H)
+
+
+cdef inline void gru_fwd_row(real_t* g, real_t* hh, real_t* hn, const real_t* hp, Py_ssize_t H) noexcept nogil:
+    if real_t is float:
+        cg_gru_fwd_row_f32(g, hh, hn, hp, H)
+    else:
+        cg_gru_fwd_row_f64(g, hh, hn, hp, H)
+
+
+cdef inline void lstm_bwd_row(const real_t* g, const real_t* cin, const real_t* cout, const real_t* dq,
+                              real_t* dc, real_t* d, real_t* tc, Py_ssize_t H) noexcept nogil:
+    if real_t is float:
+        cg_lstm_bwd_row_f32(g, cin, cout, dq, dc, d, tc, H)
+    else:
+        cg_lstm_bwd_row_f64(g, cin, cout, dq, dc, d, tc, H)
+
+
+cdef inline void gru_bwd_row(const real_t* g, const real_t* hn, const real_t* hin, const real_t* dh,
+                             real_t* d, real_t* dd, real_t* dr, Py_ssize_t H) noexcept nogil:
+    if real_t is float:
+        cg_gru_bwd_row_f32(g, hn, hin, dh, d, dd, dr, H)
+    else:
+        cg_gru_bwd_row_f64(g, hn, hin, dh, d, dd, dr, H)
 
 cdef enum:
     RNN_TANH = 0
@@ -114,7 +170,6 @@ cdef void rnn_forward_kernel(int mode, bint reverse, Py_ssize_t T, Py_ssize_t B,
     cdef real_t* c
     cdef real_t* o
     cdef const real_t* hp
-    cdef const real_t* cp
     cdef real_t v
     cdef bint fold_hh = mode != RNN_GRU
     transpose_into(w_hh_t, w_hh, GH, P)
@@ -150,8 +205,7 @@ cdef void rnn_forward_kernel(int mode, bint reverse, Py_ssize_t T, Py_ssize_t B,
         for b in range(B):
             g = gates + (t * B + b) * GH
             if mode == RNN_TANH:
-                for j in range(H):
-                    g[j] = c_tanh(g[j])
+                tanh_fwd_row(g, H)
                 h = g
             elif mode == RNN_RELU:
                 for j in range(H):
@@ -159,34 +213,14 @@ cdef void rnn_forward_kernel(int mode, bint reverse, Py_ssize_t T, Py_ssize_t B,
                     g[j] = v if v > 0 else (<real_t>0 if v == v else v)
                 h = g
             elif mode == RNN_LSTM:
-                # one simple loop per activation so gcc vectorises vecmath's
-                # branch-free sigmoid and tanh (a fused scalar loop is ~8x slower)
                 c = cout + (t * B + b) * H
-                cp = cin + (t * B + b) * H
                 h = rbuf + (t * B + b) * H
-                for j in range(2 * H):
-                    g[j] = c_sigmoid(g[j])
-                for j in range(2 * H, 3 * H):
-                    g[j] = c_tanh(g[j])
-                for j in range(3 * H, 4 * H):
-                    g[j] = c_sigmoid(g[j])
-                for j in range(H):
-                    c[j] = g[H + j] * cp[j] + g[j] * g[2 * H + j]
-                for j in range(H):
-                    h[j] = g[3 * H + j] * c_tanh(c[j])
+                lstm_fwd_row(g, cin + (t * B + b) * H, c, h, H)
                 if rnn_active(lengths, t, b):
                     _rnn_memcpy(cn + b * H, c, H * sizeof(real_t))
             else:
                 h = hg + b * GH        # the new state goes over the r part, once read
-                c = hnbuf + (t * B + b) * H
-                for j in range(2 * H):
-                    g[j] = c_sigmoid(g[j] + h[j])
-                for j in range(H):
-                    c[j] = h[2 * H + j]
-                for j in range(H):
-                    g[2 * H + j] = c_tanh(g[2 * H + j] + g[j] * c[j])
-                for j in range(H):
-                    h[j] = (1 - g[H + j]) * g[2 * H + j] + g[H + j] * hp[b * H + j]
+                gru_fwd_row(g, h, hnbuf + (t * B + b) * H, hp + b * H, H)
             if P != H:
                 continue    # projected below, all rows at once
             if rnn_active(lengths, t, b):
@@ -222,9 +256,6 @@ cdef void rnn_backward_kernel(int mode, bint reverse, Py_ssize_t T, Py_ssize_t B
     cdef const real_t* go
     cdef const real_t* dq
     cdef real_t* d
-    cdef real_t* dd
-    cdef real_t* tcb
-    cdef real_t v, ig, fg, gg, og, tc, dcv, dov, r, z, n, dn, dnp
     for s in range(T - 1, -1, -1):
         t = T - 1 - s if reverse else s
         if gout != NULL:
@@ -259,39 +290,11 @@ cdef void rnn_backward_kernel(int mode, bint reverse, Py_ssize_t T, Py_ssize_t B
                 for j in range(H):
                     d[j] = dq[b * H + j] if g[j] > 0 else <real_t>0
             elif mode == RNN_LSTM:
-                tcb = dr + B * H + b * H
-                for j in range(H):
-                    tcb[j] = c_tanh(cout[(t * B + b) * H + j])
-                for j in range(H):
-                    ig = g[j]
-                    fg = g[H + j]
-                    gg = g[2 * H + j]
-                    og = g[3 * H + j]
-                    tc = tcb[j]
-                    v = dq[b * H + j]
-                    dcv = dc[b * H + j] + v * og * (1 - tc * tc)
-                    dov = v * tc
-                    d[j] = dcv * gg * ig * (1 - ig)
-                    d[H + j] = dcv * cin[(t * B + b) * H + j] * fg * (1 - fg)
-                    d[2 * H + j] = dcv * ig * (1 - gg * gg)
-                    d[3 * H + j] = dov * og * (1 - og)
-                    dc[b * H + j] = dcv * fg
+                lstm_bwd_row(g, cin + (t * B + b) * H, cout + (t * B + b) * H, dq + b * H, dc + b * H, d,
+                             dr + B * H + b * H, H)
             else:
-                dd = dGh + (t * B + b) * GH
-                for j in range(H):
-                    r = g[j]
-                    z = g[H + j]
-                    n = g[2 * H + j]
-                    v = dh[b * H + j]
-                    dn = v * (1 - z)
-                    dnp = dn * (1 - n * n)
-                    d[j] = dnp * hnbuf[(t * B + b) * H + j] * r * (1 - r)
-                    d[H + j] = v * (hin[(t * B + b) * H + j] - n) * z * (1 - z)
-                    d[2 * H + j] = dnp
-                    dd[j] = d[j]
-                    dd[H + j] = d[H + j]
-                    dd[2 * H + j] = dnp * r
-                    dr[b * H + j] = v * z
+                gru_bwd_row(g, hnbuf + (t * B + b) * H, hin + (t * B + b) * H, dh + b * H, d,
+                            dGh + (t * B + b) * GH, dr + b * H, H)
         rgemm(False, False, B, P, GH, <real_t>1, (dGh if mode == RNN_GRU else dG) + t * B * GH, GH,
               w_hh, P, <real_t>0, dhn, P)
         for b in range(B):
