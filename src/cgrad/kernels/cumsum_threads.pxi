@@ -73,29 +73,21 @@ cdef void cumsum_rows(cum_t* out, const cum_t* x, Py_ssize_t rows, Py_ssize_t n,
     cdef Py_ssize_t r, k
     cdef const cum_t* xr
     cdef cum_t* orow
-    cdef double dacc
     cdef cum_t acc
-    if cum_t is float:
-        if wide:
-            cg_cumsum_rows_f32(x, out, rows, n)
-            return
-    elif cum_t is double:
+    if cum_t is double:
         cg_cumsum_rows_f64(x, out, rows, n)
-        return
-    for r in range(rows):
-        xr = x + r * n
-        orow = out + r * n
+    else:
         if cum_t is float:
             if wide:
-                dacc = 0
-                for k in range(n):
-                    dacc += xr[k]
-                    orow[k] = <float>dacc
-                continue
-        acc = 0
-        for k in range(n):
-            acc = acc + xr[k]
-            orow[k] = acc
+                cg_cumsum_rows_f32(x, out, rows, n)
+                return
+        for r in range(rows):
+            xr = x + r * n
+            orow = out + r * n
+            acc = 0
+            for k in range(n):
+                acc = acc + xr[k]
+                orow[k] = acc
 
 
 cdef void cumsum_cols(cum_t* out, const cum_t* x, Py_ssize_t n, Py_ssize_t ld, Py_ssize_t w,

@@ -70,30 +70,23 @@ cdef Py_ssize_t scatter_row(copy_t* x, const copy_t* o, const int64_t* idx, Py_s
     return -1
 
 
-cdef Py_ssize_t gather_row_part(const copy_t* x, copy_t* o, const int64_t* idx, Py_ssize_t k0, Py_ssize_t k1,
-                                Py_ssize_t istep, Py_ssize_t ostep, Py_ssize_t xstep, Py_ssize_t dstride,
-                                int64_t limit) noexcept nogil:
-    """o[k * ostep] = x[k * xstep + idx[k * istep] * dstride] for k0 <= k < k1;
-    -1, or the first bad k."""
-    cdef Py_ssize_t k
-    cdef int64_t v
-    for k in range(k0, k1):
-        v = idx[k * istep]
-        if v < 0 or v >= limit:
-            return k
-        o[k * ostep] = x[k * xstep + v * dstride]
-    return -1
+cdef inline Py_ssize_t gather_row_part(const copy_t* x, copy_t* o, const int64_t* idx, Py_ssize_t k0,
+                                       Py_ssize_t k1, Py_ssize_t istep, Py_ssize_t ostep, Py_ssize_t xstep,
+                                       Py_ssize_t dstride, int64_t limit) noexcept nogil:
+    """gather_row over positions k0..k1-1 of a row; -1, or the first bad k."""
+    cdef Py_ssize_t k = gather_row(x + k0 * xstep, o + k0 * ostep, idx + k0 * istep, k1 - k0, istep, ostep,
+                                   xstep, dstride, limit)
+    return -1 if k < 0 else k0 + k
 
 
-cdef Py_ssize_t walk_row(GatherGeo* g, const int64_t* idx, char* x, char* o, Py_ssize_t k0, Py_ssize_t k1,
-                         int itemsize, int add_dt) noexcept nogil:
-    """Positions k0..k1-1 of one row of the walk (its last dim; idx, x and o
-    point at the row's first element, x without the gathered dim's part),
-    one typed loop per row instead of a dispatch per element."""
-    cdef int last = g.nd - 1
-    cdef Py_ssize_t istep = g.istride[last], ostep = g.ostride[last]
-    cdef Py_ssize_t xstep = 0 if g.dim == last else g.xstride[last], dstride = g.dstride
-    cdef int64_t limit = g.limit
+cdef Py_ssize_t walk_row(const int64_t* idx, char* x, char* o, Py_ssize_t k0, Py_ssize_t k1, Py_ssize_t istep,
+                         Py_ssize_t ostep, Py_ssize_t xstep, Py_ssize_t dstride, int64_t limit, int itemsize,
+                         int add_dt) noexcept nogil:
+    """Positions k0..k1-1 of one row of the walk (idx, x and o point at the
+    row's first element, x without the gathered dim's part; the steps are
+    the row's element strides, xstep 0 along the gathered dim), one typed
+    loop per row instead of a dispatch per element. Returns -1, or the
+    first k whose index is outside [0, limit)."""
     if add_dt == -1 or add_dt == -2:
         if itemsize == 4:
             if add_dt == -1:
@@ -133,28 +126,6 @@ cdef Py_ssize_t walk_row(GatherGeo* g, const int64_t* idx, char* x, char* o, Py_
     return scatter_row(<uint8_t*>x, <const uint8_t*>o, idx, k0, k1, istep, ostep, xstep, dstride, limit, True)
 
 
-cdef void walk_row_0d(char* x, char* o, int itemsize, int add_dt) noexcept nogil:
-    """The 0-d scatter (-2) or scatter_add (a dtype) of one element."""
-    if add_dt == -2:
-        memcpy(x, o, itemsize)
-    elif add_dt == F32:
-        (<float*>x)[0] += (<float*>o)[0]
-    elif add_dt == F64:
-        (<double*>x)[0] += (<double*>o)[0]
-    elif add_dt == I64:
-        (<int64_t*>x)[0] += (<int64_t*>o)[0]
-    elif add_dt == I32:
-        (<int32_t*>x)[0] += (<int32_t*>o)[0]
-    elif add_dt == I16:
-        (<int16_t*>x)[0] += (<int16_t*>o)[0]
-    elif add_dt == I8:
-        (<int8_t*>x)[0] += (<int8_t*>o)[0]
-    elif add_dt == U8:
-        (<uint8_t*>x)[0] += (<uint8_t*>o)[0]
-    elif add_dt == BOOL:
-        (<uint8_t*>x)[0] = (<uint8_t*>x)[0] | (<uint8_t*>o)[0]
-
-
 cdef Py_ssize_t gather_walk_range(GatherGeo* g, const int64_t* idx, char* x, char* o, Py_ssize_t start,
                                   Py_ssize_t stop, int itemsize, int add_dt, int64_t* bad) noexcept nogil:
     """gather_walk over the positions start..stop-1 of the index (C order),
@@ -162,18 +133,12 @@ cdef Py_ssize_t gather_walk_range(GatherGeo* g, const int64_t* idx, char* x, cha
     cdef Py_ssize_t pos[MAX_DIMS]
     cdef Py_ssize_t n, k, k0, k1, ioff, xoff, ooff, row, rest
     cdef int d, last = g.nd - 1
-    cdef int64_t v
     if start >= stop:
         return -1           # nothing to walk (and a size-0 dim must not divide below)
     if g.nd == 0:           # a 0-d index: one element, x's along the dim (or x itself when 0-d)
-        v = idx[0]
-        if v < 0 or v >= g.limit:
-            bad[0] = v
+        if walk_row(idx, x, o, 0, 1, 0, 0, 0, g.dstride, g.limit, itemsize, add_dt) >= 0:
+            bad[0] = idx[0]
             return 0
-        if add_dt == -1:
-            memcpy(o, x + v * g.dstride * itemsize, itemsize)
-        else:
-            walk_row_0d(x + v * g.dstride * itemsize, o, itemsize, add_dt)
         return -1
     n = g.shape[last]
     row = start // n
@@ -192,7 +157,8 @@ cdef Py_ssize_t gather_walk_range(GatherGeo* g, const int64_t* idx, char* x, cha
             if d != g.dim:
                 xoff += pos[d] * g.xstride[d]
         k1 = n if stop - row * n >= n else stop - row * n
-        k = walk_row(g, idx + ioff, x + xoff * itemsize, o + ooff * itemsize, k0, k1, itemsize, add_dt)
+        k = walk_row(idx + ioff, x + xoff * itemsize, o + ooff * itemsize, k0, k1, g.istride[last],
+                     g.ostride[last], 0 if g.dim == last else g.xstride[last], g.dstride, g.limit, itemsize, add_dt)
         if k >= 0:
             bad[0] = idx[ioff + k * g.istride[last]]
             return row * n + k

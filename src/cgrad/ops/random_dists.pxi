@@ -80,10 +80,6 @@ cdef Tensor commit_samples(Tensor self, object samples, type node_class):
     return self
 
 
-cdef object float_samples_dtype(Tensor t):
-    return np.float32 if t._dtype == F32 else np.float64
-
-
 cdef int need_float(Tensor t, str kernel) except -1:
     if not is_float(t._dtype):
         raise NotImplementedError(f"\"{kernel}\" not implemented for '{dtype_title(t._dtype)}'")
