@@ -12,7 +12,7 @@ import cgrad
 import cgrad.distributions as D
 from cgrad.distributions import constraints
 from cgrad.distributions.gamma import _standard_gamma_grad
-from helpers import requires_torch, torch
+from helpers import assert_close_to_torch, requires_torch, torch
 
 RNG = np.random.default_rng(1234)
 COV = np.array([[2.0, 0.3, 0.1], [0.3, 1.0, -0.2], [0.1, -0.2, 0.5]])
@@ -63,11 +63,7 @@ def build(lib, name, requires_grad=False):
     return dist, tensors, lib.tensor(value)
 
 
-def close(c, t, what, rtol=1e-9, atol=1e-10):
-    c = np.asarray(c.detach().numpy() if isinstance(c, cgrad.Tensor) else c, dtype=np.float64)
-    t = np.asarray(t.detach().numpy() if isinstance(t, torch.Tensor) else t, dtype=np.float64)
-    assert c.shape == t.shape, f"{what}: shape {c.shape} vs {t.shape}"
-    np.testing.assert_allclose(c, t, rtol=rtol, atol=atol, equal_nan=True, err_msg=what)
+close = assert_close_to_torch
 
 
 NAMES = list(params())
