@@ -16,6 +16,7 @@ import warnings
 
 from cgrad import _C
 from cgrad._C import Tensor
+from cgrad.nn._conv_backend import bias_mismatch_message, mismatch_message
 
 __all__ = ["conv3d", "conv_transpose3d"]
 
@@ -82,12 +83,20 @@ def _check_numbers(stride, padding, dilation, groups):
         raise RuntimeError("non-positive groups is not supported")
 
 
-def _check_dtypes(x, w, b):
+def _check_dtypes(x, w, b, stride, dilation, groups):
     if b is not None and b.dtype != x.dtype:
         raise RuntimeError(f"Input type ({_cpp(x)}) and bias type ({_cpp(b)}) should be the same")
     if x.dtype != w.dtype:
-        raise RuntimeError(f"Input type ({_legacy(x)}) and weight type ({_legacy(w)}) should be the same or "
-                           "input should be a MKLDNN tensor and weight is a dense tensor")
+        raise RuntimeError(mismatch_message(x, w, stride, dilation, groups, _legacy))
+
+
+def _check_transposed_dtypes(x, w, b, stride, dilation, groups):
+    """A transposed convolution checks the bias only after the weight, and
+    on its native path as its kernel does (an "expected scalar type")."""
+    if x.dtype != w.dtype:
+        raise RuntimeError(mismatch_message(x, w, stride, dilation, groups, _legacy))
+    if b is not None and b.dtype != x.dtype:
+        raise RuntimeError(bias_mismatch_message(x, w, b, stride, dilation, groups, _legacy))
 
 
 def _same_padding(input, weight, stride, dilation):
@@ -159,7 +168,7 @@ def _check_geometry(x, w, b, groups, padding, dilation):
 
 
 def _conv3d_batched(x, w, b, stride, padding, dilation, groups):
-    _check_dtypes(x, w, b)
+    _check_dtypes(x, w, b, stride, dilation, groups)
     _check_geometry(x, w, b, groups, padding, dilation)
     n, c, depth = x.shape[0], x.shape[1], x.shape[2]
     oc, cg, kd = w.shape[0], w.shape[1], w.shape[2]
@@ -201,7 +210,7 @@ def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_paddi
                            f"dilation_height: {dilation[1]} dilation_width: {dilation[2]}")
     unbatched = input.dim() == 4
     x = input.unsqueeze(0) if unbatched else input
-    _check_dtypes(x, weight, bias)
+    _check_transposed_dtypes(x, weight, bias, stride, dilation, groups)
     cin = weight.shape[0]
     if x.shape[1] != cin or cin % groups:
         raise RuntimeError(f"Given transposed=1, weight of size {list(weight.shape)}, expected input"

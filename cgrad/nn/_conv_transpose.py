@@ -22,6 +22,7 @@ from cgrad import _C
 from cgrad._C import Tensor
 from cgrad._op_support import _version_checked
 from cgrad.autograd.grad_mode import no_grad
+from cgrad.nn._conv_backend import bias_mismatch_message, mismatch_message, takes_onednn
 
 __all__ = ["conv_transpose1d", "conv_transpose2d"]
 
@@ -138,11 +139,12 @@ def _check(x, w, b, stride, padding, output_padding, dilation, groups):
         raise RuntimeError("output padding must be smaller than either stride or dilation, but got "
                            + " ".join(parts))
     if w.dtype != x.dtype:
-        raise RuntimeError(f"Input type ({_type_name(x)}) and weight type ({_type_name(w)}) should be the same "
-                           "or input should be a MKLDNN tensor and weight is a dense tensor")
-    if b is not None and b.dtype != x.dtype:
-        raise RuntimeError(f"Input type ({_type_name(x)}) and bias type ({_type_name(b)}) should be the same "
-                           "or input should be a MKLDNN tensor and bias is a dense tensor")
+        raise RuntimeError(mismatch_message(x, w, stride, dilation, groups, _type_name))
+    if b is not None and b.dtype != x.dtype and takes_onednn(str(x.dtype).split(".")[-1], tuple(xshape),
+                                                             tuple(wshape), stride, dilation, groups,
+                                                             _C.get_num_threads()):
+        # (off oneDNN's path, PyTorch's native kernels add such a bias cast to the input's dtype)
+        raise RuntimeError(bias_mismatch_message(x, w, b, stride, dilation, groups, _type_name))
     if not x.dtype.is_floating_point and str(x.dtype) != "cgrad.int64":
         raise NotImplementedError(f"\"slow_conv_transpose2d_out_cpu\" not implemented for "
                                   f"'{_TENSOR_TYPE[str(x.dtype).split('.')[-1]][:-6]}'")
@@ -237,6 +239,8 @@ def _conv_transpose(input, weight, bias, stride, padding, output_padding, groups
     output_padding = _expand(output_padding, spatial, "output_padding")
     dilation = _expand(dilation, spatial, "dilation")
     sizes = _check(x, weight, bias, stride, padding, output_padding, dilation, groups)
+    if bias is not None and bias.dtype != x.dtype:
+        bias = bias.to(x.dtype)       # _check refused it where PyTorch does; its gradient keeps its dtype
     if n == 1:              # the 2-D computation with a height of 1
         stride, padding, dilation = (1,) + stride, (0,) + padding, (1,) + dilation
         out_hw = [1] + sizes

@@ -1,11 +1,14 @@
-"""conv1d/conv2d with an input whose dtype differs from the weight's or the
+"""Convolutions with an input whose dtype differs from the weight's or the
 bias's (the common float64-numpy-data-into-a-float32-model mistake),
-against torch: the bias check comes before any other, half input meets
-torch's mkldnn wording, other mismatches its kernel's "expected scalar
-type"."""
+against torch: the bias check comes before any other (not transposed), and
+a weight mismatch is worded by the path PyTorch takes, its oneDNN one
+("should be the same or input should be a MKLDNN tensor") or its native
+kernels' ("expected scalar type"), chosen by dtype, shapes, stride, threads
+and, for float16, the CPU (cgrad/nn/_conv_backend.py)."""
 import pytest
 
 import cgrad
+from cgrad.nn._conv_backend import onednn_float16_cpu
 from tests.helpers import requires_torch, torch
 
 DTYPES = ["float64", "float16", "int64", "int32", "uint8", "bool", "float32"]
@@ -45,6 +48,62 @@ def test_dtype_check_order(kwargs, x_dtype, b_dtype):
 def test_messages_without_torch():
     assert outcome(cgrad, "float64", "float32", "float32") == (
         "RuntimeError", "Input type (double) and bias type (float) should be the same")
+    # float16 input takes oneDNN's path only on a CPU with its float16 instructions
     assert outcome(cgrad, "float16", "float32", None) == (
-        "RuntimeError", "Input type (cgrad.HalfTensor) and weight type (cgrad.FloatTensor) should be the same or "
-        "input should be a MKLDNN tensor and weight is a dense tensor")
+        ("RuntimeError", "Input type (cgrad.HalfTensor) and weight type (cgrad.FloatTensor) should be the same or "
+         "input should be a MKLDNN tensor and weight is a dense tensor") if onednn_float16_cpu() else
+        ("RuntimeError", "expected scalar type Half but found Float"))
+    # a float32 batch of one with a 3x3 kernel stays native; a batch of two goes to oneDNN
+    assert outcome(cgrad, "float32", "float64", None) == (
+        "RuntimeError", "expected scalar type Float but found Double")
+    x, w = cgrad.ones(2, 3, 5, 5), cgrad.ones(2, 3, 3, 3, dtype=cgrad.float64)
+    with pytest.raises(RuntimeError, match=r"^Input type \(cgrad.FloatTensor\) and weight type "
+                                           r"\(cgrad.DoubleTensor\) should be the same or input should be a MKLDNN"):
+        cgrad.nn.functional.conv2d(x, w)
+
+
+def run_path_case(lib, fname, xs, ws, dtypes, threads, **kwargs):
+    """A convolution with mixed dtypes: its error, or its result's dtype and
+    sum and the bias gradient (native transposed kernels cast the bias)."""
+    xd, wd, bd = dtypes
+    x = lib.ones(xs, dtype=getattr(lib, xd), requires_grad=xd in ("float32", "float64"))
+    w = lib.ones(ws, dtype=getattr(lib, wd))
+    b = None if bd is None else lib.full((ws[1] if "transpose" in fname else ws[0],), 0.5,
+                                         dtype=getattr(lib, bd), requires_grad=True)
+    old = lib.get_num_threads()
+    lib.set_num_threads(threads)
+    try:
+        y = getattr(lib.nn.functional, fname)(x, w, b, **kwargs)
+        y.sum().backward()
+        return ("ok", str(y.dtype).split(".")[-1], y.sum().item(),
+                None if b is None else (str(b.grad.dtype).split(".")[-1], b.grad.tolist()))
+    except RuntimeError as e:
+        return ("RuntimeError", str(e).replace("torch.", "cgrad."))
+    finally:
+        lib.set_num_threads(old)
+
+
+SHAPES = {  # (batch, channels, size, kernel) -> input and weight shapes per function
+    "conv1d": lambda n, c, s, k: ((n, c, s), (2, c, k)),
+    "conv2d": lambda n, c, s, k: ((n, c, s, s), (2, c, k, k)),
+    "conv3d": lambda n, c, s, k: ((n, c, s, s, s), (2, c, k, k, k)),
+    "conv_transpose1d": lambda n, c, s, k: ((n, c, s), (c, 2, k)),
+    "conv_transpose2d": lambda n, c, s, k: ((n, c, s, s), (c, 2, k, k)),
+    "conv_transpose3d": lambda n, c, s, k: ((n, c, s, s, s), (c, 2, k, k, k)),
+}
+
+
+@requires_torch
+@pytest.mark.parametrize("fname", list(SHAPES))
+@pytest.mark.parametrize("geometry", [(1, 3, 5, 3), (2, 3, 5, 3), (1, 3, 8, 5), (1, 3, 5, 1), (16, 3, 5, 1),
+                                      (1, 64, 12, 3)])
+@pytest.mark.parametrize("dtypes", [("float32", "float64", None), ("float16", "float32", None),
+                                    ("float64", "float32", None), ("float32", "float32", "float64")])
+@pytest.mark.parametrize("threads", [1, 2])
+def test_mismatch_wording_follows_torchs_path(fname, geometry, dtypes, threads):
+    """The wording of PyTorch's oneDNN path or of its native kernels, as
+    PyTorch chooses between them by dtype, shapes, stride and threads."""
+    xs, ws = SHAPES[fname](*geometry)
+    for kwargs in ({}, {"stride": 2}):
+        assert (run_path_case(cgrad, fname, xs, ws, dtypes, threads, **kwargs)
+                == run_path_case(torch, fname, xs, ws, dtypes, threads, **kwargs))

@@ -511,15 +511,12 @@ cdef _ConvSpec conv_spec(Tensor x, Tensor w, Tensor b, tuple stride, tuple paddi
     if x._dtype == BOOL:
         # PyTorch's kernel dispatches on the input's dtype before comparing the weight's
         raise NotImplementedError("\"slow_conv2d_cpu\" not implemented for 'Bool'")
-    if x._dtype != w._dtype and x._dtype == F16:
-        # PyTorch sends half input to its mkldnn path, which words the mismatch so
-        raise RuntimeError(
-            f"Input type (cgrad.{(<dtype>DTYPES[x._dtype])._legacy}) and weight type "
-            f"(cgrad.{(<dtype>DTYPES[w._dtype])._legacy}) should be the same or input should be a MKLDNN "
-            f"tensor and weight is a dense tensor")
     if x._dtype != w._dtype:
-        raise RuntimeError(
-            f"expected scalar type {dtype_title(x._dtype)} but found {dtype_title(w._dtype)}")
+        # worded by the path PyTorch takes, which depends on the shapes and,
+        # for float16 input, on the CPU (cgrad/nn/_conv_backend.py)
+        from cgrad.nn._conv_backend import mismatch_message
+        raise RuntimeError(mismatch_message(x, w, stride, dilation, groups,
+                                            lambda t: "cgrad." + legacy_type_name((<Tensor>t)._dtype)))
     spec.g.oh = (ih + 2 * spec.g.ph - eff_h) // spec.g.sh + 1
     spec.g.ow = (iw + 2 * spec.g.pw - eff_w) // spec.g.sw + 1
     spec.N = x._shape[0]

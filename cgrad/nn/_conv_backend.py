@@ -1,0 +1,71 @@
+"""Which of PyTorch's CPU convolution paths a call takes, for the wording of
+a dtype mismatch between input and weight.
+
+PyTorch checks the types where its path does: its oneDNN path
+(ConvParams::use_mkldnn) says "Input type (...) and weight type (...)
+should be the same or input should be a MKLDNN tensor and weight is a dense
+tensor", its native kernels "expected scalar type X but found Y". The path
+depends on the input's dtype and shape, the weight's shape, stride,
+dilation, groups and the thread count, and for float16 input on the CPU:
+oneDNN takes float16 only where the CPU has its float16 instructions
+(AVX512-FP16, or AVX-NE-CONVERT), so PyTorch's message, and cgrad's, differs
+between machines. The rule below was read off torch 2.13 over batch, channel,
+kernel, stride, dilation and size variations, transposed or not (1-d
+convolutions are 2-d ones with a height of 1, as PyTorch computes them).
+"""
+import functools
+
+
+@functools.lru_cache(maxsize=None)
+def onednn_float16_cpu():
+    """Whether this CPU has the float16 instructions oneDNN needs (Linux's
+    /proc/cpuinfo; elsewhere taken as absent)."""
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as f:
+            for line in f:
+                if line.startswith("flags"):
+                    flags = set(line.split())
+                    return "avx512_fp16" in flags or "avx_ne_convert" in flags
+    except OSError:
+        pass
+    return False
+
+
+def takes_onednn(dtype_name, input_shape, weight_shape, stride, dilation, groups, num_threads):
+    """Whether PyTorch runs this convolution (transposed or not) through oneDNN."""
+    if dtype_name == "float16":
+        return onednn_float16_cpu()
+    if dtype_name != "float32":
+        return False
+    if len(input_shape) == 3:       # conv1d: (N, C, L) as (N, C, 1, L), its weight likewise
+        input_shape = (input_shape[0], input_shape[1], 1, input_shape[2])
+        weight_shape = tuple(weight_shape[:2]) + (1, weight_shape[2])
+    n, c, d2, d3 = input_shape[:4]
+    kh, kw = weight_shape[-2], weight_shape[-1]
+    worth_it = (any(s != 1 for s in stride) or any(d != 1 for d in dilation) or n >= 16
+                or kw != 1 or kh != 1 or num_threads > 1)
+    large_enough = groups > 1 or (kw > 3 and kh > 3) or n > 1 or n * c * d2 * d3 > 20480
+    return worth_it and large_enough
+
+
+def mismatch_message(x, w, stride, dilation, groups, legacy_name):
+    """PyTorch's error text for input x and weight w of different dtypes
+    (legacy_name(t): 'cgrad.FloatTensor' and the like)."""
+    import cgrad
+    x_name, w_name = str(x.dtype).split(".")[-1], str(w.dtype).split(".")[-1]
+    if takes_onednn(x_name, tuple(x.shape), tuple(w.shape), stride, dilation, groups, cgrad.get_num_threads()):
+        return (f"Input type ({legacy_name(x)}) and weight type ({legacy_name(w)}) should be the same or input "
+                "should be a MKLDNN tensor and weight is a dense tensor")
+    from cgrad._ops_composites import _dtype_title
+    return f"expected scalar type {_dtype_title(x.dtype)} but found {_dtype_title(w.dtype)}"
+
+
+def bias_mismatch_message(x, w, b, stride, dilation, groups, legacy_name):
+    """The same for a transposed convolution's bias (checked after the weight)."""
+    import cgrad
+    x_name = str(x.dtype).split(".")[-1]
+    if takes_onednn(x_name, tuple(x.shape), tuple(w.shape), stride, dilation, groups, cgrad.get_num_threads()):
+        return (f"Input type ({legacy_name(x)}) and bias type ({legacy_name(b)}) should be the same or input "
+                "should be a MKLDNN tensor and bias is a dense tensor")
+    from cgrad._ops_composites import _dtype_title
+    return f"expected scalar type {_dtype_title(x.dtype)} but found {_dtype_title(b.dtype)}"
