@@ -27,3 +27,13 @@ from cgrad.nn.parallel import DataParallel  # noqa: E402
 __all__ += ["DataParallel"]
 from cgrad.nn.parameter import UninitializedBuffer, UninitializedParameter  # noqa: E402
 __all__ += ["UninitializedParameter", "UninitializedBuffer"]
+
+# Submodules PyTorch's torch.nn exposes as attributes, loaded on first use.
+_LAZY_SUBMODULES = ("attention", "grad", "common_types")
+
+
+def __getattr__(name):
+    if name in _LAZY_SUBMODULES:
+        import importlib
+        return importlib.import_module(f"cgrad.nn.{name}")
+    raise AttributeError(f"module 'cgrad.nn' has no attribute '{name}'")
