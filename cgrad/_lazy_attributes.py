@@ -164,6 +164,9 @@ LAZY_ATTRIBUTES = {
     "broadcast_to": "cgrad._ops_composites",
     "diff": "cgrad._ops_composites",
     "gradient": "cgrad._ops_gradient",
+    # storages (Tensor.untyped_storage(), Tensor.storage())
+    "UntypedStorage": "cgrad._storage_api",
+    "TypedStorage": "cgrad._storage_api",
     "fliplr": "cgrad._ops_composites",
     "flipud": "cgrad._ops_composites",
     "tensor_split": "cgrad._ops_composites",

@@ -102,4 +102,5 @@ from cgrad import _ops_inplace_forms  # noqa: E402,F401  (bitwise_and_, addmm_, 
 from cgrad import _layouts  # noqa: E402,F401  (Tensor.layout)
 from cgrad import _ops_scatter_reduce  # noqa: E402,F401  (scatter_reduce, index_reduce and their in-place forms)
 from cgrad import _tensor_legacy_methods  # noqa: E402,F401  (resize, nonzero_static, dim_order, the removed solve/eig, ...)
+from cgrad import _storage_api  # noqa: E402,F401  (untyped_storage, storage)
 from cgrad import _special_igamma  # noqa: E402,F401  (igamma, igammac and their in-place forms)

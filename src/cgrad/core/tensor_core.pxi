@@ -405,7 +405,9 @@ cdef tuple LAZY_IMPORTED_MODULES_METHODS = (
     "solve", "lstsq", "eig", "symeig", "resize", "resize_as", "nonzero_static", "new_empty_strided", "dim_order",
     "const_data_ptr", "to_dense", "prelu", "is_shared", "volatile",
     # installed by cgrad/_special_igamma.py
-    "igamma", "igamma_", "igammac", "igammac_")
+    "igamma", "igamma_", "igammac", "igammac_",
+    # installed by cgrad/_storage_api.py
+    "untyped_storage", "storage")
 
 
 cdef class LazyTensorMethod:
