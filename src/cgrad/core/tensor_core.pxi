@@ -196,7 +196,13 @@ cdef Tensor new_tensor_from_tuple(tuple shape, int dt, bint zeroed=False):
 cdef Tensor make_view(Tensor base, int ndim, const Py_ssize_t* shape, const Py_ssize_t* strides,
                       Py_ssize_t offset):
     """A tensor sharing base's storage with new geometry; no history."""
-    cdef Tensor t = fresh_tensor()
+    return fill_view(fresh_tensor(), base, ndim, shape, strides, offset)
+
+
+cdef inline Tensor fill_view(Tensor t, Tensor base, int ndim, const Py_ssize_t* shape, const Py_ssize_t* strides,
+                             Py_ssize_t offset):
+    """make_view's work on a given fresh tensor t (a Tensor subclass's
+    instance for as_subclass)."""
     cdef int i
     init_dims(t, ndim)
     for i in range(ndim):

@@ -104,7 +104,11 @@ cdef Tensor op_slice(Tensor x, int dim, Py_ssize_t start, Py_ssize_t end, Py_ssi
 
 
 cdef Tensor op_alias(Tensor x):
-    cdef Tensor out = make_view(x, x._ndim, x._shape, x._strides, x._offset)
+    return alias_into(make_view(x, x._ndim, x._shape, x._strides, x._offset), x)
+
+
+cdef Tensor alias_into(Tensor out, Tensor x):
+    """out, a fresh view of all of x, on x's graph through AliasBackward0."""
     cdef AliasBackward0 node
     if needs_grad(x):
         node = AliasBackward0.__new__(AliasBackward0)

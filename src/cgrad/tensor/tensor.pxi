@@ -84,6 +84,16 @@ cdef class Tensor:
         check_requires_grad(t, require_grad)
         return t
 
+    def as_subclass(self, cls):
+        """A `cls` instance over self's data that stays on self's autograd
+        graph, as PyTorch's: an alias (a view of self; AliasBackward0 where
+        self requires grad)."""
+        if not (isinstance(cls, type) and issubclass(cls, Tensor)):
+            raise TypeError("Creating a Tensor subclass from a class that does not inherit from Tensor is not "
+                            "possible. Make sure your class inherits from Tensor.")
+        return alias_into(fill_view(Tensor.__new__(cls), self, self._ndim, self._shape, self._strides,
+                                    self._offset), self)
+
     # --- geometry -------------------------------------------------------
     @property
     def shape(self):
