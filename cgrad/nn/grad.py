@@ -32,25 +32,19 @@ def _vjp(spatial, wrt_input, point, other, grad_output, stride, padding, dilatio
     return named(grad, "ConvolutionBackwardBackward0") if grad.requires_grad else grad
 
 
-def conv1d_input(input_size, weight, grad_output, stride=1, padding=0, dilation=1, groups=1):
-    return _vjp(1, True, input_size, weight, grad_output, stride, padding, dilation, groups)
+def _input_gradient(spatial):
+    def conv_input(input_size, weight, grad_output, stride=1, padding=0, dilation=1, groups=1):
+        return _vjp(spatial, True, input_size, weight, grad_output, stride, padding, dilation, groups)
+    conv_input.__name__ = conv_input.__qualname__ = f"conv{spatial}d_input"
+    return conv_input
 
 
-def conv1d_weight(input, weight_size, grad_output, stride=1, padding=0, dilation=1, groups=1):
-    return _vjp(1, False, weight_size, input, grad_output, stride, padding, dilation, groups)
+def _weight_gradient(spatial):
+    def conv_weight(input, weight_size, grad_output, stride=1, padding=0, dilation=1, groups=1):
+        return _vjp(spatial, False, weight_size, input, grad_output, stride, padding, dilation, groups)
+    conv_weight.__name__ = conv_weight.__qualname__ = f"conv{spatial}d_weight"
+    return conv_weight
 
 
-def conv2d_input(input_size, weight, grad_output, stride=1, padding=0, dilation=1, groups=1):
-    return _vjp(2, True, input_size, weight, grad_output, stride, padding, dilation, groups)
-
-
-def conv2d_weight(input, weight_size, grad_output, stride=1, padding=0, dilation=1, groups=1):
-    return _vjp(2, False, weight_size, input, grad_output, stride, padding, dilation, groups)
-
-
-def conv3d_input(input_size, weight, grad_output, stride=1, padding=0, dilation=1, groups=1):
-    return _vjp(3, True, input_size, weight, grad_output, stride, padding, dilation, groups)
-
-
-def conv3d_weight(input, weight_size, grad_output, stride=1, padding=0, dilation=1, groups=1):
-    return _vjp(3, False, weight_size, input, grad_output, stride, padding, dilation, groups)
+conv1d_input, conv2d_input, conv3d_input = (_input_gradient(n) for n in (1, 2, 3))
+conv1d_weight, conv2d_weight, conv3d_weight = (_weight_gradient(n) for n in (1, 2, 3))
