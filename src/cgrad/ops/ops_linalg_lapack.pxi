@@ -12,9 +12,13 @@
 cdef object _npla = np.linalg
 
 
-class LinAlgError(RuntimeError):
+class _LinAlgError(RuntimeError):
     """PyTorch's torch.linalg.LinAlgError: a matrix the algorithm cannot
-    handle (singular, not positive-definite)."""
+    handle (singular, not positive-definite). Named as PyTorch names it
+    (torch._C._LinAlgError), so tracebacks and type(e).__name__ agree."""
+
+
+LinAlgError = _LinAlgError
 
 
 cdef class LinalgNode(Node):
@@ -476,6 +480,19 @@ cdef Tensor det_singular_backward(Tensor g, Tensor A):
     return op_matmul(op_mul(U, op_unsqueeze(D, -2)), Vh)
 
 
+cdef tuple lu_diagonal_and_sign(Tensor A, object a):
+    """U's diagonal and the permutation's sign (+-1, in A's dtype) of the LU
+    factorisation PyTorch's det and slogdet use: of A^T where A is
+    contiguous (det(A^T) = det(A), and getrf then reads it in place), as
+    its CPU kernels do, so the products round alike; a singular matrix's
+    determinant keeps the sign of zero they give."""
+    lu, piv, info = np_lu(np.swapaxes(a, -1, -2) if A._contiguous else a)
+    cdef Py_ssize_t n = a.shape[a.ndim - 1]
+    swaps = np.count_nonzero(piv != np.arange(1, n + 1, dtype=np.int32), axis=-1)
+    sign = np.where(swaps % 2 == 1, -1, 1).astype(a.dtype)
+    return np.diagonal(lu, axis1=-2, axis2=-1), sign
+
+
 cdef Tensor det_op(Tensor A):
     return <Tensor>_linalg_det(A)
 
@@ -485,7 +502,11 @@ def _linalg_det(Tensor A):
     cdef LinalgNode node
     check_linalg_input(A, "linalg.det", True)
     a = ndarray_view(A)
-    det = from_np(_npla.det(a) if A._numel else np.ones(a.shape[:-2], a.dtype))
+    if A._numel:
+        diag, perm_sign = lu_diagonal_and_sign(A, a)
+        det = from_np(perm_sign * np.prod(diag, axis=-1))
+    else:
+        det = from_np(np.ones(a.shape[:-2], a.dtype))
     if any_needs_grad([A]):
         node = new_linalg_node(LinalgDetBackward0, [A], 1)
         node.keep(A, -1)
@@ -511,7 +532,10 @@ def _linalg_slogdet(Tensor A):
     check_linalg_input(A, "linalg.slogdet", True)
     a = ndarray_view(A)
     if A._numel:
-        s, l = _npla.slogdet(a)
+        diag, perm_sign = lu_diagonal_and_sign(A, a)
+        s = np.prod(np.sign(diag), axis=-1) * perm_sign
+        with np.errstate(divide="ignore"):
+            l = np.sum(np.log(np.abs(diag)), axis=-1)
     else:
         s, l = np.ones(a.shape[:-2], a.dtype), np.zeros(a.shape[:-2], a.dtype)
     sign = from_np(np.asarray(s, a.dtype))
