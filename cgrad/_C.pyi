@@ -3,6 +3,7 @@ import builtins
 from typing import Any, ClassVar, Iterator, TypeAlias
 from typing_extensions import disjoint_base
 
+from cgrad._C import _LinAlgError as LinAlgError
 from cgrad._C import abs as absolute
 from cgrad._C import movedim as moveaxis
 from cgrad._C import mul as multiply
@@ -345,8 +346,6 @@ class LerpBackward1(Node):
 @disjoint_base
 class LgammaBackward0(Node):
     self_: Any
-class LinAlgError(builtins.RuntimeError):
-    ...
 class LinalgCholeskyExBackward0(LinalgNode):
     ...
 class LinalgCrossBackward0(LinalgNode):
@@ -1432,6 +1431,8 @@ class XlogyBackward1(XlogyBackward0):
 class XlogyBackward2(XlogyBackward0):
     ...
 class ZeroBackward0(InplaceFn):
+    ...
+class _LinAlgError(builtins.RuntimeError):
     ...
 @disjoint_base
 class _RecorderCore:

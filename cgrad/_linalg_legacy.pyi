@@ -2,8 +2,8 @@
 import builtins
 from typing import Any, ClassVar, Iterator
 
-from cgrad._C import LinAlgError as LinAlgError
 from cgrad._C import Tensor as Tensor
+from cgrad._C import _LinAlgError as LinAlgError
 
 def cholesky(input: Any, upper: Any = ..., *, out: Any = ...) -> Any: ...
 def cholesky_inverse(input: Any, upper: Any = ..., *, out: Any = ...) -> Any: ...

@@ -3,7 +3,7 @@ import builtins
 from typing import Any, ClassVar, Iterator
 
 from cgrad._C import Tensor as _Tensor
-from cgrad._C import LinAlgError as LinAlgError
+from cgrad._C import _LinAlgError as LinAlgError
 from cgrad._linalg_composites import cond as cond
 from cgrad._linalg_composites import diagonal as diagonal
 from cgrad._linalg_composites import matmul as matmul
