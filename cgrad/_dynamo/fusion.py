@@ -45,6 +45,11 @@ _BINARY["divide"] = "div"
 _UNARY = {"tanh": "TANH", "sigmoid": "SIGMOID", "exp": "EXP", "log": "LOG", "relu": "RELU", "neg": "NEG",
           "__neg__": "NEG", "negative": "NEG"}
 MAX_REGISTERS = 256
+_SCALAR_OPS = {"add": "ADDS", "sub": "SUBS", "mul": "MULS", "div": "DIVS"}
+_TENSOR_OPS = {"add": "ADD", "sub": "SUB", "mul": "MUL", "div": "DIV"}
+_OP_VALUE = ("op",)         # the kind of every computed value (one shared tuple)
+# forward op -> the backward op of (gradient, the op's output): tanh's g * (1 - y * y), exp's g * y, ...
+_FROM_OUTPUT = {"TANH": "TANH_BWD", "SIGMOID": "SIGMOID_BWD", "RELU": "RELU_BWD", "EXP": "MUL"}
 
 
 class NotFusable(Exception):
@@ -133,46 +138,74 @@ class _Planner:
             raise NotFusable("an op that returned no tensor" if not isinstance(obj, Tensor) else "a Tensor subclass")
         if obj.requires_grad != requires:
             raise NotFusable("requires_grad differs from the planner's")
-        v = self._new_value(("op",), requires)
+        v = self._new_value(_OP_VALUE, requires)
         self.value_of[id(obj)] = v
         self.obj_of[v] = obj
         return v
 
     # --- forward ------------------------------------------------------------
     def plan_forward(self, ops):
-        """The pointwise ops of the tape as forward instructions."""
+        """The pointwise ops of the tape as forward instructions. The
+        common case (an operand that is an earlier value, a result of the
+        planner's dtype and requires_grad) is inlined: this loop runs once
+        per recorded op at a capture's first replay."""
+        Ref = self._Ref
+        objects = self.rec.objects
+        value_of, obj_of, values, requires, forward = (self.value_of, self.obj_of, self.values, self.requires,
+                                                       self.forward)
+        operand = self.operand
         for fn, name, encoded, kwnames, nargs, out, unpack in ops:
             if kwnames or unpack or len(out) != 1:
                 raise NotFusable(f"{name}() with keywords or several results")
-            result = self.rec.objects[out[0]]
-            if name in _UNARY and len(encoded) == 1:
-                a = self.operand(encoded[0])
-                if not isinstance(a, int) or isinstance(encoded[0], (int, float)):
-                    raise NotFusable(f"{name}() of a number")
-                self.forward.append([_UNARY[name], self.result(result, self.requires[a]), a, a, 0.0])
-                continue
-            base = _BINARY.get(name)
-            if base is None or base == "rdiv" or len(encoded) != 2:
-                raise NotFusable(f"{name}() is not a fusable pointwise op")
-            e0, e1 = encoded
-            a, b = self.operand(e0), self.operand(e1)
-            a_num, b_num = not isinstance(e0, (self._Ref, Tensor)), not isinstance(e1, (self._Ref, Tensor))
-            if a_num and b_num:
-                raise NotFusable("an op of two numbers")
-            if a_num or b_num:
-                s, t = (a, b) if a_num else (b, a)
-                if type(s) is bool:
-                    raise NotFusable("a bool scalar")
-                if base == "sub" and a_num:
-                    op = "RSUBS"
-                elif base == "div" and a_num:
-                    raise NotFusable("number / tensor")
-                else:
-                    op = {"add": "ADDS", "sub": "SUBS", "mul": "MULS", "div": "DIVS"}[base]
-                self.forward.append([op, self.result(result, self.requires[t]), t, t, float(s)])
+            result = objects[out[0]]
+            unary = _UNARY.get(name)
+            if unary is not None and len(encoded) == 1:
+                e0 = encoded[0]
+                a = value_of.get(id(objects[e0.slot])) if type(e0) is Ref else None
+                if a is None:
+                    a = operand(e0)
+                    if not isinstance(a, int) or isinstance(e0, (int, float)):
+                        raise NotFusable(f"{name}() of a number")
+                instruction = [unary, None, a, a, 0.0]
+                needs_grad = requires[a]
             else:
-                op = base.upper()
-                self.forward.append([op, self.result(result, self.requires[a] or self.requires[b]), a, b, 0.0])
+                base = _BINARY.get(name)
+                if base is None or base == "rdiv" or len(encoded) != 2:
+                    raise NotFusable(f"{name}() is not a fusable pointwise op")
+                e0, e1 = encoded
+                a = value_of.get(id(objects[e0.slot])) if type(e0) is Ref else None
+                if a is None:
+                    a = operand(e0)
+                b = value_of.get(id(objects[e1.slot])) if type(e1) is Ref else None
+                if b is None:
+                    b = operand(e1)
+                a_num, b_num = not isinstance(e0, (Ref, Tensor)), not isinstance(e1, (Ref, Tensor))
+                if a_num and b_num:
+                    raise NotFusable("an op of two numbers")
+                if a_num or b_num:
+                    s, t = (a, b) if a_num else (b, a)
+                    if type(s) is bool:
+                        raise NotFusable("a bool scalar")
+                    if base == "sub" and a_num:
+                        op = "RSUBS"
+                    elif base == "div" and a_num:
+                        raise NotFusable("number / tensor")
+                    else:
+                        op = _SCALAR_OPS[base]
+                    instruction = [op, None, t, t, float(s)]
+                    needs_grad = requires[t]
+                else:
+                    instruction = [_TENSOR_OPS[base], None, a, b, 0.0]
+                    needs_grad = requires[a] or requires[b]
+            tp = type(result)
+            if (tp is not Tensor and tp is not Parameter) or result.requires_grad != needs_grad:
+                self.result(result, needs_grad)         # raises the reason
+            v = instruction[1] = len(values)
+            values.append(_OP_VALUE)
+            requires.append(needs_grad)
+            value_of[id(result)] = v
+            obj_of[v] = result
+            forward.append(instruction)
 
     def plan_loss(self, ops):
         """The tape's last two calls: loss = h.sum(), loss.backward()."""
@@ -200,12 +233,15 @@ class _Planner:
 
     # --- backward -----------------------------------------------------------
     def _emit(self, op, a, b=None, s=0.0):
-        if op == "MUL" and self._is_one(a) and b is not None:
+        if op == "MUL" and b is not None and a in self.ones:
             # the loss's gradient of ones times a value is that value, exactly (1 * v == v for every
             # v, -0, inf and quiet NaN alike), so it is not computed (a signalling NaN input would
             # come out unquieted where eager quiets it)
             return b
-        v = self._new_value(("op",), False)
+        values = self.values
+        v = len(values)
+        values.append(_OP_VALUE)
+        self.requires.append(False)
         self.backward_code.append([op, v, a, a if b is None else b, s])
         if op == "FILL" and s == 1.0:
             self.ones.add(v)
@@ -264,9 +300,10 @@ class _Planner:
         receives are popped, and added, in eager's order."""
         seq = self._sequence_numbers()
         heap = []
+        requires, values, emit = self.requires, self.values, self._emit
 
         def push(v, g):
-            if not self.requires[v]:
+            if not requires[v]:
                 return
             if v not in seq:
                 raise NotFusable("a node the capture's graph does not show")
@@ -302,59 +339,50 @@ class _Planner:
 
         producer = {c[1]: c for c in self.forward}
         leaf_grads = {}
-        push(self.loss_input, self._emit("FILL", 0, s=1.0))
+        push(self.loss_input, emit("FILL", 0, s=1.0))
         while heap:
             _, v, g = pop()
             while heap and heap[0][1] == v:
-                g = self._emit("ADD", g, pop()[2])      # the engine's sum_gradients(acc, g)
-            if self.values[v][0] == "in":
+                g = emit("ADD", g, pop()[2])      # the engine's sum_gradients(acc, g)
+            if values[v][0] == "in":
                 leaf_grads[v] = g
                 continue
             op, out, a, b, s = producer[v]
-            if op == "ADD":
+            from_output = _FROM_OUTPUT.get(op)
+            if from_output is not None:
+                push(a, emit(from_output, g, out))
+            elif op == "ADDS" or op == "SUBS":
+                push(a, g)
+            elif op == "MULS" or op == "DIVS":
+                push(a, emit(op, g, s=s))
+            elif op == "ADD":
                 push(a, g)
                 push(b, g)
-            elif op in ("ADDS", "SUBS"):
-                push(a, g)
             elif op == "SUB":
                 push(a, g)
-                if self.requires[b]:
-                    push(b, self._emit("NEG", g))
-            elif op == "RSUBS":
-                push(a, self._emit("NEG", g))
+                if requires[b]:
+                    push(b, emit("NEG", g))
+            elif op == "RSUBS" or op == "NEG":
+                push(a, emit("NEG", g))
             elif op == "MUL":
-                ga = self._emit("MUL", g, b) if self.requires[a] else None
-                gb = self._emit("MUL", g, a) if self.requires[b] else None
+                ga = emit("MUL", g, b) if requires[a] else None
+                gb = emit("MUL", g, a) if requires[b] else None
                 if ga is not None:
                     push(a, ga)
                 if gb is not None:
                     push(b, gb)
-            elif op == "MULS":
-                push(a, self._emit("MULS", g, s=s))
-            elif op == "DIVS":
-                push(a, self._emit("DIVS", g, s=s))
             elif op == "DIV":
-                ga = self._emit("DIV", g, b) if self.requires[a] else None
+                ga = emit("DIV", g, b) if requires[a] else None
                 gb = None
-                if self.requires[b]:
-                    quotient = self._emit("DIV", self._emit("DIV", a, b), b)
-                    gb = self._emit("MUL", self._emit("NEG", g), quotient)
+                if requires[b]:
+                    quotient = emit("DIV", emit("DIV", a, b), b)
+                    gb = emit("MUL", emit("NEG", g), quotient)
                 if ga is not None:
                     push(a, ga)
                 if gb is not None:
                     push(b, gb)
-            elif op == "NEG":
-                push(a, self._emit("NEG", g))
-            elif op == "TANH":
-                push(a, self._emit("TANH_BWD", g, out))
-            elif op == "SIGMOID":
-                push(a, self._emit("SIGMOID_BWD", g, out))
-            elif op == "RELU":
-                push(a, self._emit("RELU_BWD", g, out))
-            elif op == "EXP":
-                push(a, self._emit("MUL", g, out))
             elif op == "LOG":
-                push(a, self._emit("DIV", g, a))
+                push(a, emit("DIV", g, a))
             else:
                 raise NotFusable(f"no fused backward for {op}")
         self.leaf_grads = [(self.values[v][1], g) for v, g in leaf_grads.items()]
@@ -365,7 +393,9 @@ class _Planner:
     def assemble(self, accumulates):
         """Drop dead values, add the stores into the leaves' .grad and
         give each value a register: inputs and outputs their buffers,
-        intermediates scratch reused after their last read."""
+        intermediates scratch reused after their last read. Per-value
+        state is kept in lists indexed by value (not dicts): this runs
+        over every instruction at a capture's first replay."""
         code = self.forward + self.backward_code       # the planner's own lists: rewritten in place
         stores = []
         for j, (index, g) in enumerate(self.leaf_grads):
@@ -375,15 +405,20 @@ class _Planner:
             else:
                 stores.append(["COPY", out, g, g, 0.0])
         producer = {c[1]: c for c in code}
-        reads = {}
-        for c in code + stores:
+        reads = [0] * len(self.values)
+        for c in code:
             a, b = c[2], c[3]
-            reads[a] = reads.get(a, 0) + 1
+            reads[a] += 1
             if b != a:
-                reads[b] = reads.get(b, 0) + 1
+                reads[b] += 1
+        for c in stores:
+            a, b = c[2], c[3]
+            reads[a] += 1
+            if b != a:
+                reads[b] += 1
         for store in list(stores):
             g = store[2]
-            if store[0] == "COPY" and g in producer and reads.get(g) == 1:
+            if store[0] == "COPY" and g in producer and reads[g] == 1:
                 # a fresh .grad is written by the instruction that computes it, not copied into
                 producer[g][1] = store[1]
                 stores.remove(store)
@@ -398,39 +433,41 @@ class _Planner:
                     c[3] = out
             producer[v][1] = out
             stores.append(producer[v])
-        in_code = {id(c) for c in code}
+        in_code = set(map(id, code))
         code += [c for c in stores if id(c) not in in_code]
-        live = {c[1] for c in stores}
+        values = self.values
+        nvalues = len(values)
+        live = bytearray(nvalues)
+        for c in stores:
+            live[c[1]] = 1
         kept = []
         for c in reversed(code):
-            if c[1] in live:
+            if live[c[1]]:
                 kept.append(c)
-                live.update((c[2], c[3]))
+                live[c[2]] = 1
+                live[c[3]] = 1
         kept.reverse()
-        last_read = {}
+        last_read = [-1] * nvalues
+        written = bytearray(nvalues)
         for k, c in enumerate(kept):
             last_read[c[2]] = k
             last_read[c[3]] = k
-        register, reg_inputs, reg_outputs, free = {}, [], [], []
-
-        def external(v):
-            if v not in register:
-                kind = self.values[v]
+            written[c[1]] = 1
+        register = [-1] * nvalues
+        reg_inputs, reg_outputs, free = [], [], []
+        for v, kind in enumerate(values):
+            if kind is not _OP_VALUE and (last_read[v] >= 0 or written[v]):
                 register[v] = len(reg_inputs)
                 reg_inputs.append(kind[1] if kind[0] == "in" else -1)
                 reg_outputs.append(kind[1] if kind[0] == "out" else -1)
-            return register[v]
-        written = {c[1] for c in kept}
-        for v, kind in enumerate(self.values):
-            if kind[0] in ("in", "out") and (v in last_read or v in written):
-                external(v)
         program = []
         for k, (op, dst, a, b, s) in enumerate(kept):
             ra, rb = register[a], register[b]
-            for v in {a, b}:
-                if last_read.get(v) == k and self.values[v][0] == "op":
-                    free.append(register[v])
-            if dst not in register:
+            if last_read[a] == k or last_read[b] == k:
+                for v in {a, b}:        # a set, as before: the order registers are freed in is the plan's
+                    if last_read[v] == k and values[v] is _OP_VALUE:
+                        free.append(register[v])
+            if register[dst] < 0:
                 if free:
                     register[dst] = free.pop()
                 else:
