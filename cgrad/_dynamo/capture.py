@@ -379,13 +379,17 @@ _install = {"count": 0, "state": None}
 
 
 def _namespace_modules():
-    import importlib
+    import sys
     modules = []
     for name in NAMESPACES:
-        try:
-            modules.append((name, importlib.import_module(name)))
-        except ImportError:
-            continue
+        module = sys.modules.get(name)      # imported already, but for the first capture
+        if module is None:
+            import importlib
+            try:
+                module = importlib.import_module(name)
+            except ImportError:
+                continue
+        modules.append((name, module))
     return modules
 
 
@@ -395,11 +399,17 @@ def _wrappable(name, value):
     return type(value).__name__ in ("function", "cython_function_or_method", "builtin_function_or_method")
 
 
+_STEP_ROOTS = []        # (RemovableHandle, Optimizer, LRScheduler), imported at the first capture
+
+
 def _step_classes():
-    from cgrad.optim.lr_scheduler import LRScheduler
-    from cgrad.optim.optimizer import Optimizer
-    from cgrad.nn.modules._hooks import RemovableHandle
-    classes, pending = [RemovableHandle], [Optimizer, LRScheduler]
+    if not _STEP_ROOTS:
+        from cgrad.optim.lr_scheduler import LRScheduler
+        from cgrad.optim.optimizer import Optimizer
+        from cgrad.nn.modules._hooks import RemovableHandle
+        _STEP_ROOTS.extend((RemovableHandle, Optimizer, LRScheduler))
+    handle, optimizer, scheduler = _STEP_ROOTS
+    classes, pending = [handle], [optimizer, scheduler]
     while pending:
         cls = pending.pop()
         classes.append(cls)

@@ -56,6 +56,9 @@ class NotFusable(Exception):
     pass
 
 
+_FORWARD_TABLES = (_UNARY, _BINARY, _SCALAR_OPS, _TENSOR_OPS, _OP_VALUE, NotFusable, Parameter)
+
+
 def _is_number(v):
     return type(v) in (int, float)
 
@@ -145,67 +148,10 @@ class _Planner:
 
     # --- forward ------------------------------------------------------------
     def plan_forward(self, ops):
-        """The pointwise ops of the tape as forward instructions. The
-        common case (an operand that is an earlier value, a result of the
-        planner's dtype and requires_grad) is inlined: this loop runs once
-        per recorded op at a capture's first replay."""
-        Ref = self._Ref
-        objects = self.rec.objects
-        value_of, obj_of, values, requires, forward = (self.value_of, self.obj_of, self.values, self.requires,
-                                                       self.forward)
-        operand = self.operand
-        for fn, name, encoded, kwnames, nargs, out, unpack in ops:
-            if kwnames or unpack or len(out) != 1:
-                raise NotFusable(f"{name}() with keywords or several results")
-            result = objects[out[0]]
-            unary = _UNARY.get(name)
-            if unary is not None and len(encoded) == 1:
-                e0 = encoded[0]
-                a = value_of.get(id(objects[e0.slot])) if type(e0) is Ref else None
-                if a is None:
-                    a = operand(e0)
-                    if not isinstance(a, int) or isinstance(e0, (int, float)):
-                        raise NotFusable(f"{name}() of a number")
-                instruction = [unary, None, a, a, 0.0]
-                needs_grad = requires[a]
-            else:
-                base = _BINARY.get(name)
-                if base is None or base == "rdiv" or len(encoded) != 2:
-                    raise NotFusable(f"{name}() is not a fusable pointwise op")
-                e0, e1 = encoded
-                a = value_of.get(id(objects[e0.slot])) if type(e0) is Ref else None
-                if a is None:
-                    a = operand(e0)
-                b = value_of.get(id(objects[e1.slot])) if type(e1) is Ref else None
-                if b is None:
-                    b = operand(e1)
-                a_num, b_num = not isinstance(e0, (Ref, Tensor)), not isinstance(e1, (Ref, Tensor))
-                if a_num and b_num:
-                    raise NotFusable("an op of two numbers")
-                if a_num or b_num:
-                    s, t = (a, b) if a_num else (b, a)
-                    if type(s) is bool:
-                        raise NotFusable("a bool scalar")
-                    if base == "sub" and a_num:
-                        op = "RSUBS"
-                    elif base == "div" and a_num:
-                        raise NotFusable("number / tensor")
-                    else:
-                        op = _SCALAR_OPS[base]
-                    instruction = [op, None, t, t, float(s)]
-                    needs_grad = requires[t]
-                else:
-                    instruction = [_TENSOR_OPS[base], None, a, b, 0.0]
-                    needs_grad = requires[a] or requires[b]
-            tp = type(result)
-            if (tp is not Tensor and tp is not Parameter) or result.requires_grad != needs_grad:
-                self.result(result, needs_grad)         # raises the reason
-            v = instruction[1] = len(values)
-            values.append(_OP_VALUE)
-            requires.append(needs_grad)
-            value_of[id(result)] = v
-            obj_of[v] = result
-            forward.append(instruction)
+        """The pointwise ops of the tape as forward instructions (in C,
+        src/cgrad/compile/fusion_plan.pxi, which calls operand() and
+        result() below for anything but the common case)."""
+        _C._plan_forward(self, ops, _FORWARD_TABLES)
 
     def plan_loss(self, ops):
         """The tape's last two calls: loss = h.sum(), loss.backward()."""
@@ -393,91 +339,19 @@ class _Planner:
     def assemble(self, accumulates):
         """Drop dead values, add the stores into the leaves' .grad and
         give each value a register: inputs and outputs their buffers,
-        intermediates scratch reused after their last read. Per-value
-        state is kept in lists indexed by value (not dicts): this runs
-        over every instruction at a capture's first replay."""
-        code = self.forward + self.backward_code       # the planner's own lists: rewritten in place
-        stores = []
-        for j, (index, g) in enumerate(self.leaf_grads):
-            out = self._new_value(("out", j), False)
-            if accumulates[j]:
-                stores.append(["ADD", out, out, g, 0.0])
-            else:
-                stores.append(["COPY", out, g, g, 0.0])
-        producer = {c[1]: c for c in code}
-        reads = [0] * len(self.values)
-        for c in code:
-            a, b = c[2], c[3]
-            reads[a] += 1
-            if b != a:
-                reads[b] += 1
-        for c in stores:
-            a, b = c[2], c[3]
-            reads[a] += 1
-            if b != a:
-                reads[b] += 1
-        for store in list(stores):
-            g = store[2]
-            if store[0] == "COPY" and g in producer and reads[g] == 1:
-                # a fresh .grad is written by the instruction that computes it, not copied into
-                producer[g][1] = store[1]
-                stores.remove(store)
-                stores.append(producer[g])
-        for j, v in enumerate(getattr(self, "result_values", ())):
-            # a result's last instruction writes straight into the returned tensor
-            out = self._new_value(("out", len(self.leaf_grads) + j), False)
-            for c in code:
-                if c[2] == v:
-                    c[2] = out
-                if c[3] == v:
-                    c[3] = out
-            producer[v][1] = out
-            stores.append(producer[v])
-        in_code = set(map(id, code))
-        code += [c for c in stores if id(c) not in in_code]
-        values = self.values
-        nvalues = len(values)
-        live = bytearray(nvalues)
-        for c in stores:
-            live[c[1]] = 1
-        kept = []
-        for c in reversed(code):
-            if live[c[1]]:
-                kept.append(c)
-                live[c[2]] = 1
-                live[c[3]] = 1
-        kept.reverse()
-        last_read = [-1] * nvalues
-        written = bytearray(nvalues)
-        for k, c in enumerate(kept):
-            last_read[c[2]] = k
-            last_read[c[3]] = k
-            written[c[1]] = 1
-        register = [-1] * nvalues
-        reg_inputs, reg_outputs, free = [], [], []
-        for v, kind in enumerate(values):
-            if kind is not _OP_VALUE and (last_read[v] >= 0 or written[v]):
-                register[v] = len(reg_inputs)
-                reg_inputs.append(kind[1] if kind[0] == "in" else -1)
-                reg_outputs.append(kind[1] if kind[0] == "out" else -1)
-        program = []
-        for k, (op, dst, a, b, s) in enumerate(kept):
-            ra, rb = register[a], register[b]
-            if last_read[a] == k or last_read[b] == k:
-                for v in {a, b}:        # a set, as before: the order registers are freed in is the plan's
-                    if last_read[v] == k and values[v] is _OP_VALUE:
-                        free.append(register[v])
-            if register[dst] < 0:
-                if free:
-                    register[dst] = free.pop()
-                else:
-                    register[dst] = len(reg_inputs)
-                    reg_inputs.append(-1)
-                    reg_outputs.append(-1)
-            program.append((BLOCK_OPS[op], register[dst], ra, rb, float(s)))
+        intermediates scratch reused after their last read (in C,
+        src/cgrad/compile/fusion_plan.pxi: this runs over every
+        instruction at a capture's first replay)."""
+        leaf_stores = [(self._new_value(("out", j), False), g, accumulates[j])
+                       for j, (index, g) in enumerate(self.leaf_grads)]
+        nleaves = len(leaf_stores)
+        result_pairs = [(v, self._new_value(("out", nleaves + j), False))
+                        for j, v in enumerate(getattr(self, "result_values", ()))]
+        program, reg_inputs, reg_outputs = _C._assemble_program(
+            self.forward + self.backward_code, leaf_stores, result_pairs, self.values, BLOCK_OPS)
         if len(reg_inputs) > MAX_REGISTERS:
             raise NotFusable(f"more than {MAX_REGISTERS} registers")
-        return tuple(program), tuple(reg_inputs), tuple(reg_outputs)
+        return program, reg_inputs, reg_outputs
 
 
 def _template_slots(template):
