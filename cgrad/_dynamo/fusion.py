@@ -21,6 +21,11 @@ are within 1.2 ulp of the exact ones (sigmoid 2.4), within PyTorch's float32
 tolerance of its results, and may differ from eager's by that much. What it does not
 fuse (anything else on the tape, broadcasting, mixed dtypes, a returned
 tensor, a non-leaf input that requires grad) replays as the ordinary tape.
+
+Planning runs once, at a capture's first replay, over every recorded op:
+its loops (the forward instructions, the backward walk, the register
+allocation) are compiled, in src/cgrad/compile/fusion_plan.pxi; this file
+keeps the checks and reasons around them.
 """
 from cgrad import _C
 from cgrad._C import Tensor
@@ -57,6 +62,7 @@ class NotFusable(Exception):
 
 
 _FORWARD_TABLES = (_UNARY, _BINARY, _SCALAR_OPS, _TENSOR_OPS, _OP_VALUE, NotFusable, Parameter)
+_BACKWARD_TABLES = (_FROM_OUTPUT, NotFusable, _OP_VALUE)
 
 
 def _is_number(v):
@@ -178,48 +184,6 @@ class _Planner:
             raise NotFusable("a loss that does not require grad")
 
     # --- backward -----------------------------------------------------------
-    def _emit(self, op, a, b=None, s=0.0):
-        if op == "MUL" and b is not None and a in self.ones:
-            # the loss's gradient of ones times a value is that value, exactly (1 * v == v for every
-            # v, -0, inf and quiet NaN alike), so it is not computed (a signalling NaN input would
-            # come out unquieted where eager quiets it)
-            return b
-        values = self.values
-        v = len(values)
-        values.append(_OP_VALUE)
-        self.requires.append(False)
-        self.backward_code.append([op, v, a, a if b is None else b, s])
-        if op == "FILL" and s == 1.0:
-            self.ones.add(v)
-        return v
-
-    def _is_one(self, v):
-        return v in getattr(self, "ones", ())
-
-    def _sequence_numbers(self):
-        """value -> the sequence number of the node its gradient goes to
-        (its grad_fn, or for a leaf its AccumulateGrad node), read off the
-        graph the capture built: the engine's heap orders by them."""
-        seq = {}
-        values, requires = self.values, self.requires
-        # the results whose op reads a leaf that requires grad: only their nodes lead to an
-        # AccumulateGrad node (the others' next_functions are not read)
-        leaves = {v for v, kind in enumerate(values) if kind[0] == "in" and requires[v]}
-        reads_leaf = {c[1] for c in self.forward if c[2] in leaves or c[3] in leaves}
-        for v, obj in self.obj_of.items():
-            if values[v][0] != "op":
-                continue
-            node = obj.grad_fn
-            if node is None:
-                continue
-            seq[v] = node._sequence_nr()
-            if v in reads_leaf:
-                for next_node, _ in node.next_functions:
-                    leaf = getattr(next_node, "variable", None)
-                    if leaf is not None and id(leaf) in self.value_of:
-                        seq[self.value_of[id(leaf)]] = next_node._sequence_nr()
-        return seq
-
     def plan_results(self, template):
         """A tape without backward: the tensors the call returns become
         the program's fresh results (none may require grad: a fused
@@ -240,97 +204,15 @@ class _Planner:
         self.leaf_grads = []
 
     def plan_backward(self):
-        """The engine's walk, replayed symbolically: a max-heap of
-        (sequence number, node, gradient) entries laid out as
-        engine.pxi's ReadyHeap lays them out, so that the entries one node
-        receives are popped, and added, in eager's order."""
-        seq = self._sequence_numbers()
-        heap = []
-        requires, values, emit = self.requires, self.values, self._emit
-
-        def push(v, g):
-            if not requires[v]:
-                return
-            if v not in seq:
-                raise NotFusable("a node the capture's graph does not show")
-            e = (seq[v], v, g)
-            heap.append(e)
-            i = len(heap) - 1
-            while i > 0:
-                parent = (i - 1) >> 1
-                if heap[parent][0] >= e[0]:
-                    break
-                heap[i] = heap[parent]
-                i = parent
-            heap[i] = e
-
-        def pop():
-            top = heap[0]
-            last = heap.pop()
-            size = len(heap)
-            if size > 0:
-                i = 0
-                while True:
-                    child = 2 * i + 1
-                    if child >= size:
-                        break
-                    if child + 1 < size and heap[child + 1][0] > heap[child][0]:
-                        child += 1
-                    if heap[child][0] <= last[0]:
-                        break
-                    heap[i] = heap[child]
-                    i = child
-                heap[i] = last
-            return top
-
-        producer = {c[1]: c for c in self.forward}
-        leaf_grads = {}
-        push(self.loss_input, emit("FILL", 0, s=1.0))
-        while heap:
-            _, v, g = pop()
-            while heap and heap[0][1] == v:
-                g = emit("ADD", g, pop()[2])      # the engine's sum_gradients(acc, g)
-            if values[v][0] == "in":
-                leaf_grads[v] = g
-                continue
-            op, out, a, b, s = producer[v]
-            from_output = _FROM_OUTPUT.get(op)
-            if from_output is not None:
-                push(a, emit(from_output, g, out))
-            elif op == "ADDS" or op == "SUBS":
-                push(a, g)
-            elif op == "MULS" or op == "DIVS":
-                push(a, emit(op, g, s=s))
-            elif op == "ADD":
-                push(a, g)
-                push(b, g)
-            elif op == "SUB":
-                push(a, g)
-                if requires[b]:
-                    push(b, emit("NEG", g))
-            elif op == "RSUBS" or op == "NEG":
-                push(a, emit("NEG", g))
-            elif op == "MUL":
-                ga = emit("MUL", g, b) if requires[a] else None
-                gb = emit("MUL", g, a) if requires[b] else None
-                if ga is not None:
-                    push(a, ga)
-                if gb is not None:
-                    push(b, gb)
-            elif op == "DIV":
-                ga = emit("DIV", g, b) if requires[a] else None
-                gb = None
-                if requires[b]:
-                    quotient = emit("DIV", emit("DIV", a, b), b)
-                    gb = emit("MUL", emit("NEG", g), quotient)
-                if ga is not None:
-                    push(a, ga)
-                if gb is not None:
-                    push(b, gb)
-            elif op == "LOG":
-                push(a, emit("DIV", g, a))
-            else:
-                raise NotFusable(f"no fused backward for {op}")
+        """The engine's walk, replayed symbolically (in C,
+        src/cgrad/compile/fusion_plan.pxi): a max-heap of (sequence number,
+        node, gradient) entries laid out as engine.pxi's ReadyHeap lays them
+        out, so that the entries one node receives are popped, and added, in
+        eager's order; the sequence numbers are read off the graph the
+        capture built (a value's grad_fn, or for a leaf its AccumulateGrad
+        node). Each op's gradient is the formula eager's node uses
+        (MulBackward0's g * other, TanhBackward0's g * (1 - y * y), ...)."""
+        leaf_grads = _C._plan_backward(self, _C._plan_sequence_numbers(self), _BACKWARD_TABLES)
         self.leaf_grads = [(self.values[v][1], g) for v, g in leaf_grads.items()]
         if not self.leaf_grads:
             raise NotFusable("no leaf gets a gradient")

@@ -229,10 +229,13 @@ def _plan_forward(planner, list ops, tuple tables):
             if base is None or base == "rdiv" or len(encoded) != 2:
                 raise not_fusable(f"{name}() is not a fusable pointwise op")
             e0, e1 = encoded
-            a = value_of.get(id(objects[(<_SlotRef>e0).slot])) if type(e0) is _SlotRef else None
+            # operand() gives an int or float argument back as it is
+            a = e0 if type(e0) is float or type(e0) is int else (
+                value_of.get(id(objects[(<_SlotRef>e0).slot])) if type(e0) is _SlotRef else None)
             if a is None:
                 a = operand(e0)
-            b = value_of.get(id(objects[(<_SlotRef>e1).slot])) if type(e1) is _SlotRef else None
+            b = e1 if type(e1) is float or type(e1) is int else (
+                value_of.get(id(objects[(<_SlotRef>e1).slot])) if type(e1) is _SlotRef else None)
             if b is None:
                 b = operand(e1)
             a_num = not isinstance(e0, (_SlotRef, Tensor))
