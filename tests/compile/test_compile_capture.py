@@ -352,3 +352,27 @@ def test_first_replays_in_two_threads_build_the_tape_once():
             assert all(np.array_equal(bits(a), bits(b)) for a, b in zip(out, expected))
         (entry,) = entries()
         assert entry._pending is None and entry.fused is not None
+
+
+def test_recompiles_while_an_earlier_capture_waits_for_its_first_replay():
+    def step(x, w):
+        loss = (x.tanh() * w).sum()
+        loss.backward()
+        return loss.detach()
+    f = cgrad.compile(step)
+    shapes = [(3,), (4,), (2, 2)]
+    leaves = {s: cgrad.linspace(-1, 1, int(np.prod(s))).reshape(s).requires_grad_() for s in shapes}
+    eager = {s: cgrad.linspace(-1, 1, int(np.prod(s))).reshape(s).requires_grad_() for s in shapes}
+    for s in shapes:        # three captures, none replayed yet: each keeps its recording
+        f(leaves[s], cgrad.full(s, 2.0))
+        step(eager[s], cgrad.full(s, 2.0))
+    assert len(entries()) == 3 and all(e._pending is not None for e in entries())
+    for s in reversed(shapes):      # the first replays plan them, in another order
+        leaves[s].grad = eager[s].grad = None       # the guards' state at capture: a replay, not a recompile
+        out = f(leaves[s], cgrad.full(s, 3.0))
+        expected = step(eager[s], cgrad.full(s, 3.0))
+        assert np.array_equal(bits(out), bits(expected))
+        assert np.array_equal(bits(leaves[s].grad), bits(eager[s].grad))
+    assert len(entries()) == 3 and all(e._pending is None for e in entries())
+    with pytest.raises(cgrad._dynamo.exc.Unsupported, match="item"):
+        cgrad.compile(lambda x: x * x.sum().item(), fullgraph=True)(cgrad.ones(2))
