@@ -217,7 +217,7 @@ def _plan_forward(planner, list ops, tuple tables):
         unary_op = unary.get(name)
         if unary_op is not None and len(encoded) == 1:
             e0 = encoded[0]
-            a = value_of.get(id(objects[(<_SlotRef>e0).slot])) if type(e0) is _SlotRef else None
+            a = value_of.get(_object_id(objects[(<_SlotRef>e0).slot])) if type(e0) is _SlotRef else None
             if a is None:
                 a = operand(e0)
                 if not isinstance(a, int) or isinstance(e0, (int, float)):
@@ -231,11 +231,11 @@ def _plan_forward(planner, list ops, tuple tables):
             e0, e1 = encoded
             # operand() gives an int or float argument back as it is
             a = e0 if type(e0) is float or type(e0) is int else (
-                value_of.get(id(objects[(<_SlotRef>e0).slot])) if type(e0) is _SlotRef else None)
+                value_of.get(_object_id(objects[(<_SlotRef>e0).slot])) if type(e0) is _SlotRef else None)
             if a is None:
                 a = operand(e0)
             b = e1 if type(e1) is float or type(e1) is int else (
-                value_of.get(id(objects[(<_SlotRef>e1).slot])) if type(e1) is _SlotRef else None)
+                value_of.get(_object_id(objects[(<_SlotRef>e1).slot])) if type(e1) is _SlotRef else None)
             if b is None:
                 b = operand(e1)
             a_num = not isinstance(e0, (_SlotRef, Tensor))
@@ -264,7 +264,7 @@ def _plan_forward(planner, list ops, tuple tables):
         instruction[1] = v
         values.append(op_value)
         requires.append(needs_grad)
-        value_of[id(result)] = v
+        value_of[_object_id(result)] = v
         obj_of[v] = result
         forward.append(instruction)
 
@@ -298,8 +298,8 @@ def _plan_sequence_numbers(planner):
         if key in reads_leaf:
             for next_node, _ in node.next_functions:
                 leaf = getattr(next_node, "variable", None)
-                if leaf is not None and id(leaf) in value_of:
-                    seq[value_of[id(leaf)]] = next_node._sequence_nr()
+                if leaf is not None and _object_id(leaf) in value_of:
+                    seq[value_of[_object_id(leaf)]] = next_node._sequence_nr()
     return seq
 
 
