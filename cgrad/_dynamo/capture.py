@@ -125,7 +125,7 @@ class Recorder(_C._RecorderCore):
         self.slot_of = {}                # id(object) -> slot
         self.ops = []                    # (fn, name, encoded args, kwnames, nargs, out slots, unpack)
         self.constants = {}              # id -> constant tensor read by the tape
-        self.versions = {}               # storage key -> version expected at the next use
+        self.versions = {}               # Storage -> version expected at the next use
         self.depth = 0
         self.broken = None               # the reason capture stopped, or None
         self.break_stack = None
@@ -145,7 +145,7 @@ class Recorder(_C._RecorderCore):
         self.objects.append(obj)
         self.slot_of[id(obj)] = slot
         if isinstance(obj, Tensor):
-            self.versions[_C._storage_key(obj)] = obj._version
+            self.versions[_C._storage_of(obj)] = obj._version
             self.held_bytes += obj.numel() * obj.element_size()
         return slot
 
@@ -163,7 +163,7 @@ class Recorder(_C._RecorderCore):
             if id(value) not in self.constants:
                 # first seen: expected at its version now (a wide call checks every tracked tensor)
                 self.constants[id(value)] = value
-                self.versions.setdefault(_C._storage_key(value), value._version)
+                self.versions.setdefault(_C._storage_of(value), value._version)
             tensors.append(value)
             return value
         if type(value) in (list, tuple):
@@ -200,7 +200,7 @@ class Recorder(_C._RecorderCore):
     # --- recording ---------------------------------------------------------
     def _check_versions(self, tensors):
         for t in tensors:
-            key = _C._storage_key(t)
+            key = _C._storage_of(t)
             expected = self.versions.get(key)
             if expected is not None and expected != t._version:
                 self.graph_break("a tensor was changed in place by code cgrad.compile does not record")
@@ -220,7 +220,7 @@ class Recorder(_C._RecorderCore):
             _C._refresh_all_versions(self)      # a backward refreshes every tracked tensor: in C
             return
         # map over C callables: no Python frame per tensor
-        self.versions.update(zip(map(_C._storage_key, tensors), map(_VERSION, tensors)))
+        self.versions.update(zip(map(_C._storage_of, tensors), map(_VERSION, tensors)))
 
     def call(self, fn, name, args, kwargs, replay_fn=None, reflected=False):
         """Record and run fn(*args, **kwargs), or run it unrecorded where

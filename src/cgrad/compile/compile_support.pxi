@@ -157,6 +157,13 @@ def _restore_tensor_slots(state):
         (<_SlotSnapshot>snap).restore()
 
 
+def _storage_of(Tensor t):
+    """t's Storage: the key of a capture's expected versions (views of one
+    buffer share it, and its version counter). Keyed by the object, hashed
+    by identity, no id() integer is made per lookup."""
+    return t._storage
+
+
 def _storage_key(Tensor t):
     """The identity of t's storage: views of one buffer share it, and so
     share the version counter capture checks."""

@@ -37,7 +37,7 @@ cdef class _RecorderCore:
     cdef public dict slot_of         # id(object) -> slot
     cdef public list ops             # (fn, name, encoded args, kwnames, nargs, out slots, unpack)
     cdef public dict constants       # id -> constant tensor read by the tape
-    cdef public dict versions        # storage key -> version expected at the next use
+    cdef public dict versions        # Storage -> version expected at the next use
     cdef public Py_ssize_t depth
     cdef public object broken
     cdef public bint grad_mode
@@ -67,7 +67,7 @@ cdef int _encode_fast(_RecorderCore rec, object value, list encoded, list tensor
         if key in rec.sources:
             if key not in rec.constants:
                 rec.constants[key] = value
-                rec.versions.setdefault(_object_id((<Tensor>value)._storage), (<Tensor>value)._storage.version)
+                rec.versions.setdefault((<Tensor>value)._storage, (<Tensor>value)._storage.version)
             encoded.append(value)
             tensors.append(value)
             return 1
@@ -86,7 +86,7 @@ cdef int _encode_fast(_RecorderCore rec, object value, list encoded, list tensor
 
 
 cdef inline void _note_version(dict versions, Tensor t):
-    versions[_object_id(t._storage)] = t._storage.version
+    versions[t._storage] = t._storage.version
 
 
 cdef object _record_call(_RecorderCore rec, fn, name, tuple args, replay_fn, bint reflected):
@@ -105,7 +105,7 @@ cdef object _record_call(_RecorderCore rec, fn, name, tuple args, replay_fn, bin
             return _SLOW_PATH
     for a in tensors:
         t = <Tensor>a
-        expected = rec.versions.get(_object_id(t._storage))
+        expected = rec.versions.get(t._storage)
         if expected is not None and <long long>expected != t._storage.version:
             return _SLOW_PATH
     if (cgrad_grad_enabled != 0) != rec.grad_mode or (cgrad_inference_mode != 0) != rec.inference_mode:
@@ -141,10 +141,10 @@ def _refresh_all_versions(_RecorderCore rec):
     for o in rec.objects:
         if isinstance(o, Tensor):
             t = <Tensor>o
-            versions[_object_id(t._storage)] = t._storage.version
+            versions[t._storage] = t._storage.version
     for o in rec.constants.values():
         t = <Tensor>o
-        versions[_object_id(t._storage)] = t._storage.version
+        versions[t._storage] = t._storage.version
 
 
 def _versions_current(_RecorderCore rec):
@@ -155,12 +155,12 @@ def _versions_current(_RecorderCore rec):
     for o in rec.objects:
         if isinstance(o, Tensor):
             t = <Tensor>o
-            expected = versions.get(_object_id(t._storage))
+            expected = versions.get(t._storage)
             if expected is None or <long long>expected != t._storage.version:
                 return False
     for o in rec.constants.values():
         t = <Tensor>o
-        expected = versions.get(_object_id(t._storage))
+        expected = versions.get(t._storage)
         if expected is None or <long long>expected != t._storage.version:
             return False
     return True
