@@ -4,9 +4,16 @@ calls it makes into cgrad, for cgrad.compile to replay (replay.py).
 While a capture runs, the functions of cgrad, cgrad.nn.functional,
 cgrad.linalg, cgrad.special and cgrad.autograd, Tensor's methods,
 operators and tensor-valued properties, and the optimizers' and LR
-schedulers' step/zero_grad are swapped for recording wrappers (as vmap
-swaps its dispatching wrappers, cgrad/func/_batched.py), and swapped back
-when the last capture ends: eager code pays nothing outside a capture.
+schedulers' step/zero_grad answer with recording wrappers, and stop when
+the last capture ends: eager code pays nothing outside a capture. The
+namespaces and Tensor's methods are not rewritten for that (~1300 dict
+entries each way were most of a capture's fixed cost): the namespace
+modules are given a ModuleType subclass whose attribute lookup answers
+with the wrapper, and Tensor's types a lookup that answers a method with
+the wrapper bound to the tensor (src/cgrad/compile/compile_swaps.pxi),
+each only while the dict still holds the original the wrapper was made
+for. The operators (C slots), the properties and the step classes'
+methods are swapped in their dicts.
 A wrapper called at depth 0 by the thread that captures records the call
 (the original callable, each argument as an input slot, an earlier
 result's slot or a constant) and runs it; calls it makes in turn (F.linear
@@ -30,6 +37,7 @@ import cgrad
 from cgrad import _C
 from cgrad._C import Tensor
 from cgrad._dynamo.exc import Unsupported
+from cgrad.func import _levels
 
 _local = threading.local()          # .recorder: the Recorder of this thread's capture, if any
 
@@ -117,13 +125,14 @@ class Recorder(_C._RecorderCore):
         self.slot_of = {}                # id(object) -> slot
         self.ops = []                    # (fn, name, encoded args, kwnames, nargs, out slots, unpack)
         self.constants = {}              # id -> constant tensor read by the tape
-        self.versions = {}               # storage key -> version expected at the next use
+        self.versions = {}               # Storage -> version expected at the next use
         self.depth = 0
         self.broken = None               # the reason capture stopped, or None
         self.break_stack = None
         self.held_bytes = 0
         self.grad_mode = _C.is_grad_enabled()
         self.inference_mode = _C.is_inference_mode_enabled()
+        self.transform_levels = _levels._level_counter[0]     # a vmap inside the capture starts a level
 
     # --- slots -----------------------------------------------------------
     def add_input(self, obj):
@@ -136,7 +145,7 @@ class Recorder(_C._RecorderCore):
         self.objects.append(obj)
         self.slot_of[id(obj)] = slot
         if isinstance(obj, Tensor):
-            self.versions[_C._storage_key(obj)] = obj._version
+            self.versions[_C._storage_of(obj)] = obj._version
             self.held_bytes += obj.numel() * obj.element_size()
         return slot
 
@@ -154,7 +163,7 @@ class Recorder(_C._RecorderCore):
             if id(value) not in self.constants:
                 # first seen: expected at its version now (a wide call checks every tracked tensor)
                 self.constants[id(value)] = value
-                self.versions.setdefault(_C._storage_key(value), value._version)
+                self.versions.setdefault(_C._storage_of(value), value._version)
             tensors.append(value)
             return value
         if type(value) in (list, tuple):
@@ -191,7 +200,7 @@ class Recorder(_C._RecorderCore):
     # --- recording ---------------------------------------------------------
     def _check_versions(self, tensors):
         for t in tensors:
-            key = _C._storage_key(t)
+            key = _C._storage_of(t)
             expected = self.versions.get(key)
             if expected is not None and expected != t._version:
                 self.graph_break("a tensor was changed in place by code cgrad.compile does not record")
@@ -211,7 +220,7 @@ class Recorder(_C._RecorderCore):
             _C._refresh_all_versions(self)      # a backward refreshes every tracked tensor: in C
             return
         # map over C callables: no Python frame per tensor
-        self.versions.update(zip(map(_C._storage_key, tensors), map(_VERSION, tensors)))
+        self.versions.update(zip(map(_C._storage_of, tensors), map(_VERSION, tensors)))
 
     def call(self, fn, name, args, kwargs, replay_fn=None, reflected=False):
         """Record and run fn(*args, **kwargs), or run it unrecorded where
@@ -280,7 +289,7 @@ class Recorder(_C._RecorderCore):
         changed is restored as eager code left it."""
         if self.broken is None and not _C._versions_current(self):
             self.graph_break("a tensor was changed in place by code cgrad.compile does not record")
-        if self.broken is None and not swaps_intact():
+        if self.broken is None and _levels._level_counter[0] != self.transform_levels:
             self.graph_break("a function transform (vmap, grad) ran inside the compiled function")
         if self.broken is None:
             self._sync_modes()
@@ -370,13 +379,17 @@ _install = {"count": 0, "state": None}
 
 
 def _namespace_modules():
-    import importlib
+    import sys
     modules = []
     for name in NAMESPACES:
-        try:
-            modules.append((name, importlib.import_module(name)))
-        except ImportError:
-            continue
+        module = sys.modules.get(name)      # imported already, but for the first capture
+        if module is None:
+            import importlib
+            try:
+                module = importlib.import_module(name)
+            except ImportError:
+                continue
+        modules.append((name, module))
     return modules
 
 
@@ -386,11 +399,17 @@ def _wrappable(name, value):
     return type(value).__name__ in ("function", "cython_function_or_method", "builtin_function_or_method")
 
 
+_STEP_ROOTS = []        # (RemovableHandle, Optimizer, LRScheduler), imported at the first capture
+
+
 def _step_classes():
-    from cgrad.optim.lr_scheduler import LRScheduler
-    from cgrad.optim.optimizer import Optimizer
-    from cgrad.nn.modules._hooks import RemovableHandle
-    classes, pending = [RemovableHandle], [Optimizer, LRScheduler]
+    if not _STEP_ROOTS:
+        from cgrad.optim.lr_scheduler import LRScheduler
+        from cgrad.optim.optimizer import Optimizer
+        from cgrad.nn.modules._hooks import RemovableHandle
+        _STEP_ROOTS.extend((RemovableHandle, Optimizer, LRScheduler))
+    handle, optimizer, scheduler = _STEP_ROOTS
+    classes, pending = [handle], [optimizer, scheduler]
     while pending:
         cls = pending.pop()
         classes.append(cls)
@@ -398,13 +417,25 @@ def _step_classes():
     return classes
 
 
-_SWAPS = {}     # the namespace and Tensor swaps, built once (the classes are found again each time)
+_SWAPS = {}     # the wrapper tables and Tensor swaps, built once (the classes are found again each time)
+
+
+class _RecordingModule(types.ModuleType):
+    """The class a recorded namespace module has while a capture runs: its
+    attribute lookup (in C, compile_swaps.pxi) answers a wrapped name with
+    the recording wrapper while the module's dict still holds the original,
+    and is the module's own lookup otherwise."""
+
+
+_C._make_recording_module_type(_RecordingModule)
 
 
 class _DictSwap:
     """One dict's swap: the wrappers to write in, the originals to write
     back, and the check (in C) that the originals are still what the dict
-    holds."""
+    holds. Used for the few Tensor names a lookup hook cannot answer (the
+    properties, whose setters are recorded too) and for a namespace module
+    whose class cannot be swapped."""
     __slots__ = ("target", "wrappers", "originals", "names", "values", "wrapper_values", "dict_or_type")
 
     def __init__(self, target, swaps):
@@ -430,26 +461,46 @@ class _DictSwap:
         _C._swap_out(self.dict_or_type, self.names, self.values)
 
 
-def _new_swaps():
-    namespaces, methods, dunders = _build_namespace_swaps()
-    built = _SWAPS["built"] = ([_DictSwap(module, swaps) for module, swaps in namespaces],
-                               _DictSwap(Tensor, methods), _DictSwap(Tensor, dunders))
-    return built
+class _Swaps:
+    """What install() puts in place, built once: the wrapper tables the
+    lookup hooks answer from (namespace module -> {name: (original,
+    wrapper)}, and Tensor's methods likewise), the dict swaps (Tensor's
+    properties, any namespace module that is not a plain module) and the
+    operator dunders. `sizes` are the dicts' lengths when it was built: a
+    name added since (a lazily installed function or method) rebuilds it."""
+
+    def __init__(self):
+        namespaces, methods, dunders = _build_namespace_swaps()
+        self.modules, self.module_tables, dict_swaps = [], {}, []
+        for module, swaps in namespaces:
+            if type(module) is types.ModuleType:
+                self.modules.append(module)
+                self.module_tables[module] = swaps
+            else:
+                dict_swaps.append(_DictSwap(module, swaps))
+        # a property's getter and setter are recorded through its swapped descriptor
+        properties = set(TENSOR_PROPERTIES) | {"requires_grad"}
+        self.method_table = {n: pair for n, pair in methods.items() if n not in properties}
+        dict_swaps.append(_DictSwap(Tensor, {n: pair for n, pair in methods.items() if n in properties}))
+        self.dict_swaps = dict_swaps
+        self.dunders = _DictSwap(Tensor, dunders)
+        self.sizes = _dict_sizes()
+
+
+def _dict_sizes():
+    return tuple(len(vars(module)) for _, module in _namespace_modules()) + (len(vars(Tensor)),)
 
 
 def _swap_in_namespaces():
-    """Swap the wrappers into the namespaces and Tensor's methods (the
-    swaps built last time while no name was rebound since; rebuilt
-    otherwise); returns (module dict swaps, Tensor method swap, Tensor slot
-    dunders)."""
+    """Put the dict swaps in (the swaps built last time while no name was
+    added or rebound since; rebuilt otherwise); returns the _Swaps."""
     for attempt in range(2):
         built = _SWAPS.get("built")
-        if built is None:
-            built = _new_swaps()
-        namespaces, methods, dunders = built
+        if built is None or built.sizes != _dict_sizes():
+            built = _SWAPS["built"] = _Swaps()
         done = []
-        if dunders.current():
-            for swap in namespaces + [methods]:
+        if built.dunders.current():
+            for swap in built.dict_swaps:
                 if not swap.swap_in():
                     break
                 done.append(swap)
@@ -459,6 +510,8 @@ def _swap_in_namespaces():
             swap.swap_out()
         _SWAPS.pop("built", None)
     raise RuntimeError("cgrad.compile: cgrad's namespaces changed while a capture was being set up")
+
+
 def _build_namespace_swaps():
     import cgrad._tensor_ops  # noqa: F401  (the lazily installed Tensor methods, so that they are wrapped too)
     from cgrad.func import _batched
@@ -520,31 +573,29 @@ def _set_class_attribute(cls, name, value):
 def install():
     with _install_lock:
         if _install["count"] == 0:
-            namespaces, methods, dunders = _swap_in_namespaces()
+            built = _swap_in_namespaces()
             classes = _class_swaps()
-            slots = _C._patch_tensor_slots(dunders.wrappers)
+            hooked = _C._hook_tensor_attributes(built.method_table, built.module_tables)
+            for module in built.modules:
+                module.__class__ = _RecordingModule
+            slots = _C._patch_tensor_slots(built.dunders.wrappers)
             for cls, name, original, wrapper in classes:
                 _set_class_attribute(cls, name, wrapper)
-            _install["state"] = (namespaces, methods, slots, classes)
+            _install["state"] = (built, hooked, slots, classes)
         _install["count"] += 1
-
-
-def swaps_intact():
-    """False when something (vmap's own swap) replaced the recording
-    wrappers while the capture ran."""
-    add = vars(cgrad).get("add")
-    return getattr(add, "_compile_original", None) is not None or _install["count"] == 0
 
 
 def uninstall():
     with _install_lock:
         _install["count"] -= 1
         if _install["count"] == 0:
-            namespaces, methods, slots, classes = _install["state"]
+            built, hooked, slots, classes = _install["state"]
             _install["state"] = None
-            for swap in namespaces:
+            for module in built.modules:
+                module.__class__ = types.ModuleType
+            _C._unhook_tensor_attributes(hooked)
+            for swap in built.dict_swaps:
                 swap.swap_out()
-            methods.swap_out()
             _C._restore_tensor_slots(slots)
             for cls, name, original, wrapper in classes:
                 _set_class_attribute(cls, name, original)
@@ -568,6 +619,14 @@ def find_sources(fn, args, kwargs, limit=100000):
         if id(obj) in seen:
             continue
         seen.add(id(obj))
+        tp = type(obj)
+        # the containers and leaves a module's or an optimizer's state is made of, by exact type
+        # first: the checks below cost a Python call each, per object
+        if tp in _WALKED_CONTAINERS:
+            pending.extend(obj.values() if tp is dict or tp is _OrderedDict else obj)
+            continue
+        if tp in _LEAF_TYPES:
+            continue
         if isinstance(obj, Tensor):
             tensors[id(obj)] = obj
             continue
@@ -600,10 +659,15 @@ def find_sources(fn, args, kwargs, limit=100000):
             pending.extend((obj.func, *obj.args, *obj.keywords.values()))
             continue
         if isinstance(obj, Module):
+            # a module has no __func__ (asking raises through Module.__getattr__): its attributes
             modules.append(obj)
-        elif "step" in getattr(obj, "__dict__", ()) and _is_stepper(obj):
+            pending.extend(vars(obj).values())
+            if tp.__call__ is not object.__call__ and isinstance(getattr(tp, "forward", None), types.FunctionType):
+                pending.append(tp.forward)
+            continue
+        if "step" in getattr(obj, "__dict__", ()) and _is_stepper(obj):
             stepping.append(obj)
-        if type(obj) in (list, tuple, set, frozenset):
+        if tp in (list, tuple, set, frozenset):
             pending.extend(obj)
         elif isinstance(obj, dict):
             pending.extend(obj.values())
@@ -613,6 +677,12 @@ def find_sources(fn, args, kwargs, limit=100000):
             if cls.__call__ is not object.__call__ and isinstance(getattr(cls, "forward", None), types.FunctionType):
                 pending.append(cls.forward)
     return tensors, modules, scalars, stepping
+
+
+_OrderedDict = __import__("collections").OrderedDict
+_WALKED_CONTAINERS = frozenset((list, tuple, set, frozenset, dict, _OrderedDict))
+_LEAF_TYPES = frozenset((str, bytes, int, float, complex, bool, type(None), types.ModuleType, type,
+                         types.BuiltinFunctionType))
 
 
 def _is_stepper(obj):

@@ -21,6 +21,11 @@ are within 1.2 ulp of the exact ones (sigmoid 2.4), within PyTorch's float32
 tolerance of its results, and may differ from eager's by that much. What it does not
 fuse (anything else on the tape, broadcasting, mixed dtypes, a returned
 tensor, a non-leaf input that requires grad) replays as the ordinary tape.
+
+Planning runs once, at a capture's first replay, over every recorded op:
+its loops (the forward instructions, the backward walk, the register
+allocation) are compiled, in src/cgrad/compile/fusion_plan.pxi; this file
+keeps the checks and reasons around them.
 """
 from cgrad import _C
 from cgrad._C import Tensor
@@ -45,10 +50,19 @@ _BINARY["divide"] = "div"
 _UNARY = {"tanh": "TANH", "sigmoid": "SIGMOID", "exp": "EXP", "log": "LOG", "relu": "RELU", "neg": "NEG",
           "__neg__": "NEG", "negative": "NEG"}
 MAX_REGISTERS = 256
+_SCALAR_OPS = {"add": "ADDS", "sub": "SUBS", "mul": "MULS", "div": "DIVS"}
+_TENSOR_OPS = {"add": "ADD", "sub": "SUB", "mul": "MUL", "div": "DIV"}
+_OP_VALUE = ("op",)         # the kind of every computed value (one shared tuple)
+# forward op -> the backward op of (gradient, the op's output): tanh's g * (1 - y * y), exp's g * y, ...
+_FROM_OUTPUT = {"TANH": "TANH_BWD", "SIGMOID": "SIGMOID_BWD", "RELU": "RELU_BWD", "EXP": "MUL"}
 
 
 class NotFusable(Exception):
     pass
+
+
+_FORWARD_TABLES = (_UNARY, _BINARY, _SCALAR_OPS, _TENSOR_OPS, _OP_VALUE, NotFusable, Parameter)
+_BACKWARD_TABLES = (_FROM_OUTPUT, NotFusable, _OP_VALUE)
 
 
 def _is_number(v):
@@ -133,46 +147,17 @@ class _Planner:
             raise NotFusable("an op that returned no tensor" if not isinstance(obj, Tensor) else "a Tensor subclass")
         if obj.requires_grad != requires:
             raise NotFusable("requires_grad differs from the planner's")
-        v = self._new_value(("op",), requires)
+        v = self._new_value(_OP_VALUE, requires)
         self.value_of[id(obj)] = v
         self.obj_of[v] = obj
         return v
 
     # --- forward ------------------------------------------------------------
     def plan_forward(self, ops):
-        """The pointwise ops of the tape as forward instructions."""
-        for fn, name, encoded, kwnames, nargs, out, unpack in ops:
-            if kwnames or unpack or len(out) != 1:
-                raise NotFusable(f"{name}() with keywords or several results")
-            result = self.rec.objects[out[0]]
-            if name in _UNARY and len(encoded) == 1:
-                a = self.operand(encoded[0])
-                if not isinstance(a, int) or isinstance(encoded[0], (int, float)):
-                    raise NotFusable(f"{name}() of a number")
-                self.forward.append([_UNARY[name], self.result(result, self.requires[a]), a, a, 0.0])
-                continue
-            base = _BINARY.get(name)
-            if base is None or base == "rdiv" or len(encoded) != 2:
-                raise NotFusable(f"{name}() is not a fusable pointwise op")
-            e0, e1 = encoded
-            a, b = self.operand(e0), self.operand(e1)
-            a_num, b_num = not isinstance(e0, (self._Ref, Tensor)), not isinstance(e1, (self._Ref, Tensor))
-            if a_num and b_num:
-                raise NotFusable("an op of two numbers")
-            if a_num or b_num:
-                s, t = (a, b) if a_num else (b, a)
-                if type(s) is bool:
-                    raise NotFusable("a bool scalar")
-                if base == "sub" and a_num:
-                    op = "RSUBS"
-                elif base == "div" and a_num:
-                    raise NotFusable("number / tensor")
-                else:
-                    op = {"add": "ADDS", "sub": "SUBS", "mul": "MULS", "div": "DIVS"}[base]
-                self.forward.append([op, self.result(result, self.requires[t]), t, t, float(s)])
-            else:
-                op = base.upper()
-                self.forward.append([op, self.result(result, self.requires[a] or self.requires[b]), a, b, 0.0])
+        """The pointwise ops of the tape as forward instructions (in C,
+        src/cgrad/compile/fusion_plan.pxi, which calls operand() and
+        result() below for anything but the common case)."""
+        _C._plan_forward(self, ops, _FORWARD_TABLES)
 
     def plan_loss(self, ops):
         """The tape's last two calls: loss = h.sum(), loss.backward()."""
@@ -199,45 +184,6 @@ class _Planner:
             raise NotFusable("a loss that does not require grad")
 
     # --- backward -----------------------------------------------------------
-    def _emit(self, op, a, b=None, s=0.0):
-        if op == "MUL" and self._is_one(a) and b is not None:
-            # the loss's gradient of ones times a value is that value, exactly (1 * v == v for every
-            # v, -0, inf and quiet NaN alike), so it is not computed (a signalling NaN input would
-            # come out unquieted where eager quiets it)
-            return b
-        v = self._new_value(("op",), False)
-        self.backward_code.append([op, v, a, a if b is None else b, s])
-        if op == "FILL" and s == 1.0:
-            self.ones.add(v)
-        return v
-
-    def _is_one(self, v):
-        return v in getattr(self, "ones", ())
-
-    def _sequence_numbers(self):
-        """value -> the sequence number of the node its gradient goes to
-        (its grad_fn, or for a leaf its AccumulateGrad node), read off the
-        graph the capture built: the engine's heap orders by them."""
-        seq = {}
-        values, requires = self.values, self.requires
-        # the results whose op reads a leaf that requires grad: only their nodes lead to an
-        # AccumulateGrad node (the others' next_functions are not read)
-        leaves = {v for v, kind in enumerate(values) if kind[0] == "in" and requires[v]}
-        reads_leaf = {c[1] for c in self.forward if c[2] in leaves or c[3] in leaves}
-        for v, obj in self.obj_of.items():
-            if values[v][0] != "op":
-                continue
-            node = obj.grad_fn
-            if node is None:
-                continue
-            seq[v] = node._sequence_nr()
-            if v in reads_leaf:
-                for next_node, _ in node.next_functions:
-                    leaf = getattr(next_node, "variable", None)
-                    if leaf is not None and id(leaf) in self.value_of:
-                        seq[self.value_of[id(leaf)]] = next_node._sequence_nr()
-        return seq
-
     def plan_results(self, template):
         """A tape without backward: the tensors the call returns become
         the program's fresh results (none may require grad: a fused
@@ -258,105 +204,15 @@ class _Planner:
         self.leaf_grads = []
 
     def plan_backward(self):
-        """The engine's walk, replayed symbolically: a max-heap of
-        (sequence number, node, gradient) entries laid out as
-        engine.pxi's ReadyHeap lays them out, so that the entries one node
-        receives are popped, and added, in eager's order."""
-        seq = self._sequence_numbers()
-        heap = []
-
-        def push(v, g):
-            if not self.requires[v]:
-                return
-            if v not in seq:
-                raise NotFusable("a node the capture's graph does not show")
-            e = (seq[v], v, g)
-            heap.append(e)
-            i = len(heap) - 1
-            while i > 0:
-                parent = (i - 1) >> 1
-                if heap[parent][0] >= e[0]:
-                    break
-                heap[i] = heap[parent]
-                i = parent
-            heap[i] = e
-
-        def pop():
-            top = heap[0]
-            last = heap.pop()
-            size = len(heap)
-            if size > 0:
-                i = 0
-                while True:
-                    child = 2 * i + 1
-                    if child >= size:
-                        break
-                    if child + 1 < size and heap[child + 1][0] > heap[child][0]:
-                        child += 1
-                    if heap[child][0] <= last[0]:
-                        break
-                    heap[i] = heap[child]
-                    i = child
-                heap[i] = last
-            return top
-
-        producer = {c[1]: c for c in self.forward}
-        leaf_grads = {}
-        push(self.loss_input, self._emit("FILL", 0, s=1.0))
-        while heap:
-            _, v, g = pop()
-            while heap and heap[0][1] == v:
-                g = self._emit("ADD", g, pop()[2])      # the engine's sum_gradients(acc, g)
-            if self.values[v][0] == "in":
-                leaf_grads[v] = g
-                continue
-            op, out, a, b, s = producer[v]
-            if op == "ADD":
-                push(a, g)
-                push(b, g)
-            elif op in ("ADDS", "SUBS"):
-                push(a, g)
-            elif op == "SUB":
-                push(a, g)
-                if self.requires[b]:
-                    push(b, self._emit("NEG", g))
-            elif op == "RSUBS":
-                push(a, self._emit("NEG", g))
-            elif op == "MUL":
-                ga = self._emit("MUL", g, b) if self.requires[a] else None
-                gb = self._emit("MUL", g, a) if self.requires[b] else None
-                if ga is not None:
-                    push(a, ga)
-                if gb is not None:
-                    push(b, gb)
-            elif op == "MULS":
-                push(a, self._emit("MULS", g, s=s))
-            elif op == "DIVS":
-                push(a, self._emit("DIVS", g, s=s))
-            elif op == "DIV":
-                ga = self._emit("DIV", g, b) if self.requires[a] else None
-                gb = None
-                if self.requires[b]:
-                    quotient = self._emit("DIV", self._emit("DIV", a, b), b)
-                    gb = self._emit("MUL", self._emit("NEG", g), quotient)
-                if ga is not None:
-                    push(a, ga)
-                if gb is not None:
-                    push(b, gb)
-            elif op == "NEG":
-                push(a, self._emit("NEG", g))
-            elif op == "TANH":
-                push(a, self._emit("TANH_BWD", g, out))
-            elif op == "SIGMOID":
-                push(a, self._emit("SIGMOID_BWD", g, out))
-            elif op == "RELU":
-                push(a, self._emit("RELU_BWD", g, out))
-            elif op == "EXP":
-                push(a, self._emit("MUL", g, out))
-            elif op == "LOG":
-                push(a, self._emit("DIV", g, a))
-            else:
-                raise NotFusable(f"no fused backward for {op}")
+        """The engine's walk, replayed symbolically (in C,
+        src/cgrad/compile/fusion_plan.pxi): a max-heap of (sequence number,
+        node, gradient) entries laid out as engine.pxi's ReadyHeap lays them
+        out, so that the entries one node receives are popped, and added, in
+        eager's order; the sequence numbers are read off the graph the
+        capture built (a value's grad_fn, or for a leaf its AccumulateGrad
+        node). Each op's gradient is the formula eager's node uses
+        (MulBackward0's g * other, TanhBackward0's g * (1 - y * y), ...)."""
+        leaf_grads = _C._plan_backward(self, _C._plan_sequence_numbers(self), _BACKWARD_TABLES)
         self.leaf_grads = [(self.values[v][1], g) for v, g in leaf_grads.items()]
         if not self.leaf_grads:
             raise NotFusable("no leaf gets a gradient")
@@ -365,82 +221,19 @@ class _Planner:
     def assemble(self, accumulates):
         """Drop dead values, add the stores into the leaves' .grad and
         give each value a register: inputs and outputs their buffers,
-        intermediates scratch reused after their last read."""
-        code = self.forward + self.backward_code       # the planner's own lists: rewritten in place
-        stores = []
-        for j, (index, g) in enumerate(self.leaf_grads):
-            out = self._new_value(("out", j), False)
-            if accumulates[j]:
-                stores.append(["ADD", out, out, g, 0.0])
-            else:
-                stores.append(["COPY", out, g, g, 0.0])
-        producer = {c[1]: c for c in code}
-        reads = {}
-        for c in code + stores:
-            a, b = c[2], c[3]
-            reads[a] = reads.get(a, 0) + 1
-            if b != a:
-                reads[b] = reads.get(b, 0) + 1
-        for store in list(stores):
-            g = store[2]
-            if store[0] == "COPY" and g in producer and reads.get(g) == 1:
-                # a fresh .grad is written by the instruction that computes it, not copied into
-                producer[g][1] = store[1]
-                stores.remove(store)
-                stores.append(producer[g])
-        for j, v in enumerate(getattr(self, "result_values", ())):
-            # a result's last instruction writes straight into the returned tensor
-            out = self._new_value(("out", len(self.leaf_grads) + j), False)
-            for c in code:
-                if c[2] == v:
-                    c[2] = out
-                if c[3] == v:
-                    c[3] = out
-            producer[v][1] = out
-            stores.append(producer[v])
-        in_code = {id(c) for c in code}
-        code += [c for c in stores if id(c) not in in_code]
-        live = {c[1] for c in stores}
-        kept = []
-        for c in reversed(code):
-            if c[1] in live:
-                kept.append(c)
-                live.update((c[2], c[3]))
-        kept.reverse()
-        last_read = {}
-        for k, c in enumerate(kept):
-            last_read[c[2]] = k
-            last_read[c[3]] = k
-        register, reg_inputs, reg_outputs, free = {}, [], [], []
-
-        def external(v):
-            if v not in register:
-                kind = self.values[v]
-                register[v] = len(reg_inputs)
-                reg_inputs.append(kind[1] if kind[0] == "in" else -1)
-                reg_outputs.append(kind[1] if kind[0] == "out" else -1)
-            return register[v]
-        written = {c[1] for c in kept}
-        for v, kind in enumerate(self.values):
-            if kind[0] in ("in", "out") and (v in last_read or v in written):
-                external(v)
-        program = []
-        for k, (op, dst, a, b, s) in enumerate(kept):
-            ra, rb = register[a], register[b]
-            for v in {a, b}:
-                if last_read.get(v) == k and self.values[v][0] == "op":
-                    free.append(register[v])
-            if dst not in register:
-                if free:
-                    register[dst] = free.pop()
-                else:
-                    register[dst] = len(reg_inputs)
-                    reg_inputs.append(-1)
-                    reg_outputs.append(-1)
-            program.append((BLOCK_OPS[op], register[dst], ra, rb, float(s)))
+        intermediates scratch reused after their last read (in C,
+        src/cgrad/compile/fusion_plan.pxi: this runs over every
+        instruction at a capture's first replay)."""
+        leaf_stores = [(self._new_value(("out", j), False), g, accumulates[j])
+                       for j, (index, g) in enumerate(self.leaf_grads)]
+        nleaves = len(leaf_stores)
+        result_pairs = [(v, self._new_value(("out", nleaves + j), False))
+                        for j, v in enumerate(getattr(self, "result_values", ()))]
+        program, reg_inputs, reg_outputs = _C._assemble_program(
+            self.forward + self.backward_code, leaf_stores, result_pairs, self.values, BLOCK_OPS)
         if len(reg_inputs) > MAX_REGISTERS:
             raise NotFusable(f"more than {MAX_REGISTERS} registers")
-        return tuple(program), tuple(reg_inputs), tuple(reg_outputs)
+        return program, reg_inputs, reg_outputs
 
 
 def _template_slots(template):

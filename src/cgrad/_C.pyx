@@ -185,6 +185,7 @@ include "compile/compile_support.pxi"
 include "compile/fused_support.pxi"
 include "compile/tape_record.pxi"
 include "compile/compile_swaps.pxi"
+include "compile/fusion_plan.pxi"
 
 # Last: the op table's module (cgrad._table_ops, see its .pyx) cimports this
 # one and, at its import, installs its ops here and on Tensor.

@@ -3,7 +3,9 @@
 records; a small capture builds its tape and plans fusion at its first
 replay, a large one at once, with results equal to eager's either way;
 the swaps a capture installs are reused from one capture to the next and
-rebuilt when a name, a step class or a Tensor subclass changed."""
+rebuilt when a name was added, a step class or a Tensor subclass changed;
+the namespaces' and Tensor's lookup hooks are in place only while a
+capture runs."""
 import numpy as np
 import pytest
 
@@ -182,7 +184,7 @@ def test_a_tensor_changed_before_the_first_replay_is_not_fused_from_stale_metada
     assert np.array_equal(bits(ze.grad), bits(z.grad))
 
 
-def test_swaps_are_reused_and_rebuilt_after_a_monkeypatch(monkeypatch):
+def test_swaps_are_reused_and_a_monkeypatched_name_runs_as_patched(monkeypatch):
     f = cgrad.compile(lambda x: cgrad.tanh(x) * 2)
     f(cgrad.ones(2))
     built = capture._SWAPS["built"]
@@ -197,8 +199,79 @@ def test_swaps_are_reused_and_rebuilt_after_a_monkeypatch(monkeypatch):
     monkeypatch.setattr(cgrad, "tanh", patched_tanh)
     cgrad.compiler.reset()
     assert f(cgrad.ones(2)).tolist() == [202.0, 202.0]
-    assert capture._SWAPS["built"] is not built and calls == [1]
-    assert vars(cgrad)["tanh"] is patched_tanh       # the monkeypatch survives the uninstall
+    assert calls == [1]
+    # the lookup answered the patched function itself: its body's call was recorded, not the function
+    (entry,) = entries()
+    assert entry.ops == ["__add__", "__mul__"]
+    assert f(cgrad.ones(2)).tolist() == [202.0, 202.0] and calls == [1]
+    assert vars(cgrad)["tanh"] is patched_tanh       # the monkeypatch survives the capture
+
+
+def test_a_name_added_to_a_namespace_rebuilds_the_swaps(monkeypatch):
+    f = cgrad.compile(lambda x: cgrad.tanh(x) * 2)
+    f(cgrad.ones(2))
+    built = capture._SWAPS["built"]
+    monkeypatch.setattr(cgrad, "twice_for_a_test", _C.mul, raising=False)
+    g = cgrad.compile(lambda x: cgrad.twice_for_a_test(x, 2.0) + 1)
+    assert g(cgrad.ones(2)).tolist() == [3.0, 3.0]
+    assert capture._SWAPS["built"] is not built
+    (entry,) = [e for e in entries() if "__add__" in e.ops]
+    assert entry.break_reason is None and entry.ops == ["twice_for_a_test", "__add__"]
+    assert g(cgrad.ones(2)).tolist() == [3.0, 3.0]
+
+
+def test_namespaces_and_tensor_lookup_are_hooked_only_while_capturing():
+    import types
+    seen = []
+
+    def fn(x):
+        seen.append((type(cgrad), type(F), cgrad.tanh._compile_original, x.tanh.__func__._compile_original))
+        return x.tanh() * 2
+    f = cgrad.compile(fn)
+    f(cgrad.ones(2))
+    assert seen == [(capture._RecordingModule, capture._RecordingModule, vars(cgrad)["tanh"],
+                     vars(cgrad.Tensor)["tanh"])]
+    assert type(cgrad) is types.ModuleType and type(F) is types.ModuleType
+    assert cgrad.tanh is vars(cgrad)["tanh"] and not hasattr(cgrad.tanh, "_compile_original")
+    assert cgrad.ones(2).tanh.__func__ is vars(cgrad.Tensor)["tanh"]     # the C type's own lookup again
+
+
+def test_an_instance_attribute_shadowing_a_method_is_called_while_capturing():
+    x = cgrad.ones(2)
+    x.tanh = lambda: x * 3          # an instance attribute wins over the method, as in eager code
+    f = cgrad.compile(lambda t: t.tanh() + 1)
+    assert f(x).tolist() == [4.0, 4.0]
+    assert f(x).tolist() == [4.0, 4.0]
+
+
+def test_a_tensor_subclass_made_while_capturing_keeps_eager_lookup_after():
+    made = []
+
+    def fn(x):
+        class Made(cgrad.Tensor):
+            pass
+        made.append(Made)
+        return x.exp()
+    f = cgrad.compile(fn)
+    f(cgrad.ones(2))
+    s = made[0]([1.0, 2.0])
+    assert s.exp.__func__ is vars(cgrad.Tensor)["exp"]      # not a recording wrapper bound to it
+    assert s.exp().tolist() == cgrad.tensor([1.0, 2.0]).exp().tolist()
+
+
+def test_vmap_inside_a_capture_is_a_graph_break():
+    from cgrad.func import vmap
+
+    def fn(x):
+        return vmap(lambda row: row * 2)(x) + 1
+    f = cgrad.compile(fn)
+    x = cgrad.ones(3, 2)
+    assert f(x).tolist() == [[3.0, 3.0]] * 3
+    (entry,) = entries()
+    assert entry.eager and "function transform" in entry.break_reason
+    assert f(x).tolist() == [[3.0, 3.0]] * 3
+    with pytest.raises(cgrad._dynamo.exc.Unsupported, match="function transform"):
+        cgrad.compile(fn, fullgraph=True)(x)
 
 
 def test_operators_of_a_subclass_made_between_captures():
@@ -279,3 +352,27 @@ def test_first_replays_in_two_threads_build_the_tape_once():
             assert all(np.array_equal(bits(a), bits(b)) for a, b in zip(out, expected))
         (entry,) = entries()
         assert entry._pending is None and entry.fused is not None
+
+
+def test_recompiles_while_an_earlier_capture_waits_for_its_first_replay():
+    def step(x, w):
+        loss = (x.tanh() * w).sum()
+        loss.backward()
+        return loss.detach()
+    f = cgrad.compile(step)
+    shapes = [(3,), (4,), (2, 2)]
+    leaves = {s: cgrad.linspace(-1, 1, int(np.prod(s))).reshape(s).requires_grad_() for s in shapes}
+    eager = {s: cgrad.linspace(-1, 1, int(np.prod(s))).reshape(s).requires_grad_() for s in shapes}
+    for s in shapes:        # three captures, none replayed yet: each keeps its recording
+        f(leaves[s], cgrad.full(s, 2.0))
+        step(eager[s], cgrad.full(s, 2.0))
+    assert len(entries()) == 3 and all(e._pending is not None for e in entries())
+    for s in reversed(shapes):      # the first replays plan them, in another order
+        leaves[s].grad = eager[s].grad = None       # the guards' state at capture: a replay, not a recompile
+        out = f(leaves[s], cgrad.full(s, 3.0))
+        expected = step(eager[s], cgrad.full(s, 3.0))
+        assert np.array_equal(bits(out), bits(expected))
+        assert np.array_equal(bits(leaves[s].grad), bits(eager[s].grad))
+    assert len(entries()) == 3 and all(e._pending is None for e in entries())
+    with pytest.raises(cgrad._dynamo.exc.Unsupported, match="item"):
+        cgrad.compile(lambda x: x * x.sum().item(), fullgraph=True)(cgrad.ones(2))

@@ -24,6 +24,14 @@ from libc.string cimport memcmp
 cdef extern from "Python.h":
     object PyObject_Vectorcall(object callable, PyObject** args, size_t nargsf, PyObject* kwnames)
     size_t PY_VECTORCALL_ARGUMENTS_OFFSET
+    object PyLong_FromVoidPtr(void* p)
+
+
+cdef inline object _object_id(object o):
+    """id(o), without the call through the builtin (which raises an audit
+    event per call): the capture and the planner key their dicts by
+    identity, several times per recorded op."""
+    return PyLong_FromVoidPtr(<void*>o)
 
 cdef extern from *:
     """
@@ -149,10 +157,17 @@ def _restore_tensor_slots(state):
         (<_SlotSnapshot>snap).restore()
 
 
+def _storage_of(Tensor t):
+    """t's Storage: the key of a capture's expected versions (views of one
+    buffer share it, and its version counter). Keyed by the object, hashed
+    by identity, no id() integer is made per lookup."""
+    return t._storage
+
+
 def _storage_key(Tensor t):
     """The identity of t's storage: views of one buffer share it, and so
     share the version counter capture checks."""
-    return id(t._storage)
+    return _object_id(t._storage)
 
 
 def _tensor_guard_key(Tensor t):
@@ -373,9 +388,9 @@ cdef int _call_key_walk(_KeyBuf* kb, fn, list pending, list tensors, list extra)
         if isinstance(obj, Tensor):
             if seen is None:
                 seen = {}
-            first = seen.get(id(obj))
+            first = seen.get(_object_id(obj))
             if first is None:
-                seen[id(obj)] = len(tensors)
+                seen[_object_id(obj)] = len(tensors)
                 tensors.append(obj)
                 _key_tensor(kb, <Tensor>obj)
             else:

@@ -37,7 +37,7 @@ cdef class _RecorderCore:
     cdef public dict slot_of         # id(object) -> slot
     cdef public list ops             # (fn, name, encoded args, kwnames, nargs, out slots, unpack)
     cdef public dict constants       # id -> constant tensor read by the tape
-    cdef public dict versions        # storage key -> version expected at the next use
+    cdef public dict versions        # Storage -> version expected at the next use
     cdef public Py_ssize_t depth
     cdef public object broken
     cdef public bint grad_mode
@@ -53,20 +53,21 @@ cdef inline bint _is_plain_scalar(object value):
 cdef int _encode_fast(_RecorderCore rec, object value, list encoded, list tensors) except -1:
     """Encode one argument as Recorder._encode_value does; 0 where only
     the slow path can (a break, a container holding tensors, an object)."""
-    cdef object slot
+    cdef object slot, key
     cdef _SlotRef ref
     if isinstance(value, Tensor):
-        slot = rec.slot_of.get(id(value))
+        key = _object_id(value)
+        slot = rec.slot_of.get(key)
         if slot is not None and rec.objects[<Py_ssize_t>slot] is value:
             ref = _SlotRef.__new__(_SlotRef)      # no argument parsing: a direct tp_new
             ref.slot = <Py_ssize_t>slot
             encoded.append(ref)
             tensors.append(value)
             return 1
-        if id(value) in rec.sources:
-            if id(value) not in rec.constants:
-                rec.constants[id(value)] = value
-                rec.versions.setdefault(id((<Tensor>value)._storage), (<Tensor>value)._storage.version)
+        if key in rec.sources:
+            if key not in rec.constants:
+                rec.constants[key] = value
+                rec.versions.setdefault((<Tensor>value)._storage, (<Tensor>value)._storage.version)
             encoded.append(value)
             tensors.append(value)
             return 1
@@ -85,7 +86,7 @@ cdef int _encode_fast(_RecorderCore rec, object value, list encoded, list tensor
 
 
 cdef inline void _note_version(dict versions, Tensor t):
-    versions[id(t._storage)] = t._storage.version
+    versions[t._storage] = t._storage.version
 
 
 cdef object _record_call(_RecorderCore rec, fn, name, tuple args, replay_fn, bint reflected):
@@ -104,7 +105,7 @@ cdef object _record_call(_RecorderCore rec, fn, name, tuple args, replay_fn, bin
             return _SLOW_PATH
     for a in tensors:
         t = <Tensor>a
-        expected = rec.versions.get(id(t._storage))
+        expected = rec.versions.get(t._storage)
         if expected is not None and <long long>expected != t._storage.version:
             return _SLOW_PATH
     if (cgrad_grad_enabled != 0) != rec.grad_mode or (cgrad_inference_mode != 0) != rec.inference_mode:
@@ -123,7 +124,7 @@ cdef object _record_call(_RecorderCore rec, fn, name, tuple args, replay_fn, bin
     t = <Tensor>result
     slot = len(rec.objects)
     rec.objects.append(result)
-    rec.slot_of[id(result)] = slot
+    rec.slot_of[_object_id(result)] = slot
     tensors.append(result)
     rec.held_bytes += t._numel * ITEMSIZE[t._dtype]
     rec.ops.append((recorded, name, encoded, None, len(args), (slot,), False))
@@ -140,24 +141,27 @@ def _refresh_all_versions(_RecorderCore rec):
     for o in rec.objects:
         if isinstance(o, Tensor):
             t = <Tensor>o
-            versions[id(t._storage)] = t._storage.version
+            versions[t._storage] = t._storage.version
     for o in rec.constants.values():
         t = <Tensor>o
-        versions[id(t._storage)] = t._storage.version
+        versions[t._storage] = t._storage.version
 
 
 def _versions_current(_RecorderCore rec):
     """Whether every tracked tensor's storage is at the version the
     recorder expects (Recorder.finish's check)."""
     cdef Tensor t
+    cdef dict versions = rec.versions
     for o in rec.objects:
         if isinstance(o, Tensor):
             t = <Tensor>o
-            if rec.versions.get(id(t._storage)) != t._storage.version:
+            expected = versions.get(t._storage)
+            if expected is None or <long long>expected != t._storage.version:
                 return False
     for o in rec.constants.values():
         t = <Tensor>o
-        if rec.versions.get(id(t._storage)) != t._storage.version:
+        expected = versions.get(t._storage)
+        if expected is None or <long long>expected != t._storage.version:
             return False
     return True
 
