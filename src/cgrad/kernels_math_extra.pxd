@@ -1,6 +1,11 @@
 # Scalar math of the everyday unary ops (ops_unary.pxi.tp's later rows),
 # specialised per float type like kernels_math.pxi: float32 kernels call the
 # float32 libm functions. Inline, like kernels_math.pxd.
+#
+# float32 erf, erfc, expm1 and log1p are vecmath.h's branch-free versions
+# (computed in double, rounded once: within 0.51 ulp on every float32, glibc's
+# special values; bench/check_vecmath.py), so the loops of erf, gelu, elu,
+# softplus, mish... vectorise; their float64 forms stay on glibc.
 
 from libc cimport math as cmath
 from cgrad.kernels_math cimport real_t
@@ -48,16 +53,23 @@ cdef extern from "<math.h>" nogil:
     double m_erfc "erfc"(double)
 
 
+cdef extern from "vecmath.h" nogil:
+    float vm_erff(float x)
+    float vm_erfcf(float x)
+    float vm_expm1f(float x)
+    float vm_log1pf(float x)
+
+
 cdef inline real_t c_log1p(real_t x) noexcept nogil:
     if real_t is float:
-        return m_log1pf(x)
+        return vm_log1pf(x)
     else:
         return m_log1p(x)
 
 
 cdef inline real_t c_expm1(real_t x) noexcept nogil:
     if real_t is float:
-        return m_expm1f(x)
+        return vm_expm1f(x)
     else:
         return m_expm1(x)
 
@@ -113,7 +125,7 @@ cdef inline real_t c_atan(real_t x) noexcept nogil:
 
 cdef inline real_t c_erf(real_t x) noexcept nogil:
     if real_t is float:
-        return m_erff(x)
+        return vm_erff(x)
     else:
         return m_erf(x)
 
@@ -202,6 +214,6 @@ cdef inline real_t c_exp2(real_t x) noexcept nogil:
 
 cdef inline real_t c_erfc(real_t x) noexcept nogil:
     if real_t is float:
-        return m_erfcf(x)
+        return vm_erfcf(x)
     else:
         return m_erfc(x)
