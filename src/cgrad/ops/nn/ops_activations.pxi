@@ -29,6 +29,13 @@ cdef struct ActParams:
 cdef double GELU_BETA = 0.7978845608028654      # M_SQRT2 * M_2_SQRTPI * 0.5
 cdef double GELU_KAPPA = 0.044715
 
+# act_rows.h: the contiguous float32 rows, a vectorised loop per kind (and
+# AVX2/AVX-512 clones) computing act_fwd / act_bwd's float32 arithmetic
+cdef extern from "act_rows.h" nogil:
+    int cg_act_fwd_rows_f32(int kind, float a, float b, const float* x, float* o, Py_ssize_t n)
+    int cg_act_bwd_rows_f32(int kind, float a, float b, const float* g, const float* x, float* o,
+                            Py_ssize_t n)
+
 
 cdef inline real_t act_fwd(real_t x, const ActParams* p) noexcept nogil:
     cdef real_t a = <real_t>p.a
@@ -81,7 +88,10 @@ cdef inline real_t act_bwd(real_t g, real_t x, const ActParams* p) noexcept nogi
 cdef void act_fwd_F32(char** p, const Py_ssize_t* s, Py_ssize_t n, void* ctx) noexcept nogil:
     cdef float* o = <float*>p[0]
     cdef const float* x = <const float*>p[1]
+    cdef const ActParams* prm = <const ActParams*>ctx
     cdef Py_ssize_t i
+    if s[0] == 1 and s[1] == 1 and cg_act_fwd_rows_f32(prm.kind, <float>prm.a, <float>prm.b, x, o, n):
+        return
     for i in range(n):
         o[i * s[0]] = act_fwd(x[i * s[1]], <const ActParams*>ctx)
 
@@ -102,7 +112,11 @@ cdef void act_bwd_F32(char** p, const Py_ssize_t* s, Py_ssize_t n, void* ctx) no
     cdef float* o = <float*>p[0]
     cdef const float* g = <const float*>p[1]
     cdef const float* x = <const float*>p[2]
+    cdef const ActParams* prm = <const ActParams*>ctx
     cdef Py_ssize_t i
+    if (s[0] == 1 and s[1] == 1 and s[2] == 1
+            and cg_act_bwd_rows_f32(prm.kind, <float>prm.a, <float>prm.b, g, x, o, n)):
+        return
     for i in range(n):
         o[i * s[0]] = act_bwd(g[i * s[1]], x[i * s[2]], <const ActParams*>ctx)
 
