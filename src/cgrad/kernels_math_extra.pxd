@@ -8,6 +8,7 @@
 # softplus, mish... vectorise; their float64 forms stay on glibc.
 
 from libc cimport math as cmath
+from libc.stdint cimport uint32_t
 from cgrad.kernels_math cimport real_t
 
 cdef extern from "<math.h>" nogil:
@@ -58,6 +59,20 @@ cdef extern from "vecmath.h" nogil:
     float vm_erfcf(float x)
     float vm_expm1f(float x)
     float vm_log1pf(float x)
+    uint32_t vm_maskf(int c)
+    float vm_blendf(uint32_t m, float a, float b)
+
+
+cdef inline real_t c_where(bint c, real_t a, real_t b) noexcept nogil:
+    # `a if c else b` with both arms computed (they are arguments): a row
+    # kernel whose loop chooses between two computed values this way
+    # vectorises, where the lazy ternary keeps one arm under a branch (gcc
+    # does not speculate floating-point operations); float32 blends with an
+    # integer mask (vecmath.h), float64 rows call libm anyway.
+    if real_t is float:
+        return vm_blendf(vm_maskf(c), a, b)
+    else:
+        return a if c else b
 
 
 cdef inline real_t c_log1p(real_t x) noexcept nogil:

@@ -213,16 +213,17 @@ SELU_SCALE = 1.0507009873554805
 
 TABLE += [
     # ---- nn rows over elu's kernel (PyTorch's elu with scale/input_scale) ---
+    # (c_where: both arms computed, so the float32 loops vectorise)
     dict(name='selu', node='EluBackward0', node_class='SeluBackward', inplace_node='EluBackward1',
          inplace_node_class='SeluInplaceBackward', ints='error', kernel='elu_cpu',
-         fwd=f'c_expm1(x) * (<CT>{SELU_ALPHA!r} * <CT>{SELU_SCALE!r}) if x <= 0 else x * <CT>{SELU_SCALE!r}',
+         fwd=f'c_where(x <= 0, c_expm1(x) * (<CT>{SELU_ALPHA!r} * <CT>{SELU_SCALE!r}), x * <CT>{SELU_SCALE!r})',
          grad=f'g * ({SELU_ALPHA!r} * {SELU_SCALE!r}) * exp(x) if x <= 0 else g * {SELU_SCALE!r}',
          api=('fn', 'fn_', 'F', 'F_'), no_out=True),
     dict(name='celu', node='CeluBackward0', inplace_node='CeluBackward1', ints='error', kernel='elu_cpu',
          params=(('alpha', 1.0),), check='check_celu_alpha(alpha)',
          inplace_backward_check='check_inplace_elu_alpha(alpha)',
          inplace_grad_formula='g * (1 / float32(alpha)) * (y + alpha) if y <= 0 else g',
-         fwd='c_expm1(x * (<CT>1 / alpha)) * alpha if x <= 0 else x',
+         fwd='c_where(x <= 0, c_expm1(x * (<CT>1 / alpha)) * alpha, x)',
          grad='g * (1 / float32(alpha)) * alpha * exp(x * (1 / float32(alpha))) if x <= 0 else g',
          api=('fn', 'fn_', 'F', 'F_'), no_out=True),
     dict(name='nan_to_num', node='NanToNumBackward0', ints='native', bool_ok=True,
