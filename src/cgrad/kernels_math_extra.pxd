@@ -8,7 +8,7 @@
 # softplus, mish... vectorise; their float64 forms stay on glibc.
 
 from libc cimport math as cmath
-from libc.stdint cimport uint32_t
+from libc.stdint cimport uint32_t, uint64_t
 from cgrad.kernels_math cimport real_t
 
 cdef extern from "<math.h>" nogil:
@@ -61,6 +61,9 @@ cdef extern from "vecmath.h" nogil:
     float vm_log1pf(float x)
     uint32_t vm_maskf(int c)
     float vm_blendf(uint32_t m, float a, float b)
+    uint64_t vm_bits(double x)
+    double vm_double(uint64_t u)
+    uint64_t vm_mask_lt(uint64_t a, uint64_t b)
 
 
 cdef inline real_t c_where(bint c, real_t a, real_t b) noexcept nogil:
@@ -165,17 +168,22 @@ cdef inline real_t c_round(real_t x) noexcept nogil:
     # rounds |x| to an integer in the FPU's round-to-nearest-even; larger
     # values, inf and NaN are integers already. Bit-identical to nearbyint
     # (copysign keeps -0.0), and it vectorises where nearbyint is a libm
-    # call an element.
+    # call an element: the choice between r and x is a mask blend (a
+    # ternary lets gcc put r's computation under a branch, and the loop
+    # stays scalar).
     cdef real_t big, ax, r
+    cdef uint64_t keep
     if real_t is float:
         big = 8388608.0
         ax = cmath.fabsf(x)
         r = cmath.copysignf((ax + big) - big, x)
+        return vm_blendf(vm_maskf(ax < big), r, x)
     else:
         big = 4503599627370496.0
         ax = cmath.fabs(x)
         r = cmath.copysign((ax + big) - big, x)
-    return r if ax < big else x
+        keep = vm_mask_lt(vm_bits(ax), 0x4330000000000000)     # ax < 2**52
+        return vm_double((vm_bits(r) & keep) | (vm_bits(x) & ~keep))
 
 
 cdef inline real_t c_trunc(real_t x) noexcept nogil:
