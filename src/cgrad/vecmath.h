@@ -55,10 +55,20 @@
 #include <stdint.h>
 #include <string.h>
 
+/* Always inlined: the row kernels call these from inside their loops, and a
+ * loop vectorises only with the whole function inlined into it. In cgrad's
+ * large translation units (_C.c) gcc's growth limits otherwise keep the
+ * bigger ones (erf, mish's tanh(log1p(exp))) as out-of-line calls. */
+#if defined(__GNUC__) || defined(__clang__)
+#define VM_INLINE static inline __attribute__((always_inline))
+#else
+#define VM_INLINE static inline
+#endif
+
 /* ---- bit helpers ---------------------------------------------------------- */
 
-static inline uint64_t vm_bits(double x) { uint64_t u; memcpy(&u, &x, sizeof u); return u; }
-static inline double vm_double(uint64_t u) { double x; memcpy(&x, &u, sizeof x); return x; }
+VM_INLINE uint64_t vm_bits(double x) { uint64_t u; memcpy(&u, &x, sizeof u); return u; }
+VM_INLINE double vm_double(uint64_t u) { double x; memcpy(&x, &u, sizeof x); return x; }
 
 #if (defined(__GNUC__) || defined(__clang__)) && !defined(VM_NO_BUILTINS)
 #define VM_INF (__builtin_inf())
@@ -66,9 +76,9 @@ static inline double vm_double(uint64_t u) { double x; memcpy(&x, &u, sizeof x);
 #define VM_INFF (__builtin_inff())
 #define VM_NANF (__builtin_nanf(""))
 #define VM_UNLIKELY(c) __builtin_expect(!!(c), 0)
-static inline double vm_abs(double x) { return __builtin_fabs(x); }
-static inline double vm_copysign(double x, double s) { return __builtin_copysign(x, s); }
-static inline float vm_copysignf(float x, float s) { return __builtin_copysignf(x, s); }
+VM_INLINE double vm_abs(double x) { return __builtin_fabs(x); }
+VM_INLINE double vm_copysign(double x, double s) { return __builtin_copysign(x, s); }
+VM_INLINE float vm_copysignf(float x, float s) { return __builtin_copysignf(x, s); }
 #else   /* MSVC: correct, though its optimiser may not vectorise this */
 #include <math.h>
 #define VM_INF ((double)INFINITY)
@@ -76,9 +86,9 @@ static inline float vm_copysignf(float x, float s) { return __builtin_copysignf(
 #define VM_INFF ((float)INFINITY)
 #define VM_NANF ((float)NAN)
 #define VM_UNLIKELY(c) (c)
-static inline double vm_abs(double x) { return fabs(x); }
-static inline double vm_copysign(double x, double s) { return copysign(x, s); }
-static inline float vm_copysignf(float x, float s) { return copysignf(x, s); }
+VM_INLINE double vm_abs(double x) { return fabs(x); }
+VM_INLINE double vm_copysign(double x, double s) { return copysign(x, s); }
+VM_INLINE float vm_copysignf(float x, float s) { return copysignf(x, s); }
 #endif
 /* adding then subtracting this rounds a double with |x| < 2^51 to an integer
  * (current rounding mode: to nearest even); the low bits of the sum's bit
@@ -93,22 +103,22 @@ static inline float vm_copysignf(float x, float s) { return copysignf(x, s); }
 /* all ones if a < b, else 0, for a, b < 2^63 (unsigned compare as a
  * subtraction: SSE2 has no 64-bit compare, and gcc keeps this as integer
  * arithmetic instead of turning it into a branch) */
-static inline uint64_t vm_mask_lt(uint64_t a, uint64_t b) { return (uint64_t)0 - ((a - b) >> 63); }
+VM_INLINE uint64_t vm_mask_lt(uint64_t a, uint64_t b) { return (uint64_t)0 - ((a - b) >> 63); }
 
 /* float32 results whose special cases other operations follow (1 + e^-x,
  * tanh(log1p(e^x))) choose them by masks, not selects: after a select with
  * a constant arm gcc folds the next operation on that arm into a branch */
-static inline uint32_t vm_fbits(float x) { uint32_t u; memcpy(&u, &x, sizeof u); return u; }
-static inline float vm_float(uint32_t u) { float x; memcpy(&x, &u, sizeof x); return x; }
-static inline uint32_t vm_maskf(int c) { return (uint32_t)0 - (uint32_t)c; }
+VM_INLINE uint32_t vm_fbits(float x) { uint32_t u; memcpy(&u, &x, sizeof u); return u; }
+VM_INLINE float vm_float(uint32_t u) { float x; memcpy(&x, &u, sizeof x); return x; }
+VM_INLINE uint32_t vm_maskf(int c) { return (uint32_t)0 - (uint32_t)c; }
 /* m ? a : b, bit by bit, for a mask m from vm_maskf */
-static inline float vm_blendf(uint32_t m, float a, float b)
+VM_INLINE float vm_blendf(uint32_t m, float a, float b)
 {
     return vm_float((vm_fbits(a) & m) | (vm_fbits(b) & ~m));
 }
 
 /* 2^n for an integer-valued double n in [-1022, 1023]. */
-static inline double vm_pow2i(double n)
+VM_INLINE double vm_pow2i(double n)
 {
     uint64_t b = vm_bits(n + VM_SHIFT);   /* low bits: n (two's complement) */
     return vm_double((b + 1023) << 52);
@@ -205,7 +215,7 @@ static inline double vm_pow2i(double n)
  * halves so that results in the denormal range round only once and overflow
  * gives inf. Valid for x in [-746, 710] (garbage outside: callers select).
  * Returns 2^n and e^r - 1 = *s + *serr. */
-static inline double vm_exp_parts(double x, double* s_out, double* serr_out, double* n_out)
+VM_INLINE double vm_exp_parts(double x, double* s_out, double* serr_out, double* n_out)
 {
     double n = (x * VM_LOG2E + VM_SHIFT) - VM_SHIFT;
     double hi = x - n * VM_LN2HI;          /* exact */
@@ -232,7 +242,7 @@ static inline double vm_exp_parts(double x, double* s_out, double* serr_out, dou
 }
 
 /* e^x ~ result + *elo for x in [-746, 710] (garbage outside). */
-static inline double vm_exp_hl(double x, double* elo)
+VM_INLINE double vm_exp_hl(double x, double* elo)
 {
     double s, serr, n;
     vm_exp_parts(x, &s, &serr, &n);
@@ -247,7 +257,7 @@ static inline double vm_exp_hl(double x, double* elo)
 
 /* e^x: as vm_exp_hl, with the low part added before the scaling (so the
  * result is within ~0.55 ulp), then the special cases. */
-static inline double vm_exp(double x)
+VM_INLINE double vm_exp(double x)
 {
     double s, serr, n;
     vm_exp_parts(x, &s, &serr, &n);
@@ -262,7 +272,7 @@ static inline double vm_exp(double x)
 
 /* log(x) = k ln2 + log(m), x = 2^k m with m in [sqrt2/2, sqrt2): fdlibm's
  * algorithm (error < 1 ulp), with the exponent split done on the bits. */
-static inline double vm_log(double x)
+VM_INLINE double vm_log(double x)
 {
     /* denormals (and +0) are scaled by 2^54 into the normal range first; the
      * factor, 2^54 or 1, is made with integer masks (see the top) */
@@ -298,7 +308,7 @@ static inline double vm_log(double x)
  * compensated (the division's is all that is left). Both are computed and
  * blended with an integer mask (see the top); the sign is copied from x, so
  * tanh(-0) = -0. */
-static inline double vm_tanh(double x)
+VM_INLINE double vm_tanh(double x)
 {
     double t = vm_abs(x);
     double z = t * t;
@@ -333,7 +343,7 @@ static inline double vm_tanh(double x)
  * neither overflows and tiny results keep their precision; e^-|x| = eh + el
  * and 1 + e^-|x| = d + c carry their rounding errors into a last correction
  * (the division's rounding is all that is left). */
-static inline double vm_sigmoid(double x)
+VM_INLINE double vm_sigmoid(double x)
 {
     double t = vm_abs(x);
     double el;
@@ -354,7 +364,7 @@ static inline double vm_sigmoid(double x)
 
 /* e^x for x in [-130, 100] (double result, no overflow or denormal) with
  * relative error ~2e-10; garbage outside. */
-static inline double vm_expf_core(double x)
+VM_INLINE double vm_expf_core(double x)
 {
     double n = (x * VM_LOG2E + VM_SHIFT) - VM_SHIFT;
     double r = x - n * VM_LN2;
@@ -367,7 +377,7 @@ static inline double vm_expf_core(double x)
     return (1.0 + (r + (r * r) * q)) * vm_pow2i(n);
 }
 
-static inline float vm_expf(float xf)
+VM_INLINE float vm_expf(float xf)
 {
     float y = (float)vm_expf_core(xf);            /* NaN passes */
     uint32_t over = vm_maskf(xf > 100.0f);          /* e^100 > FLT_MAX */
@@ -375,7 +385,7 @@ static inline float vm_expf(float xf)
     return vm_float((vm_fbits(y) & ~(over | under)) | (0x7f800000u & over));
 }
 
-static inline float vm_logf(float xf)
+VM_INLINE float vm_logf(float xf)
 {
     double x = xf;                         /* float denormals are normal here */
     uint64_t ix = vm_bits(x);
@@ -398,7 +408,7 @@ static inline float vm_logf(float xf)
 
 /* tanh(t) = expm1(2t) / (expm1(2t) + 2) with expm1 = 2^n (1 + s) - 1
  * = 2^n s + (2^n - 1), accurate also for tiny t (n = 0). */
-static inline float vm_tanhf(float xf)
+VM_INLINE float vm_tanhf(float xf)
 {
     double x = xf;
     double t = vm_abs(x);
@@ -421,7 +431,7 @@ static inline float vm_tanhf(float xf)
     return vm_copysignf(y, xf);
 }
 
-static inline float vm_sigmoidf(float xf)
+VM_INLINE float vm_sigmoidf(float xf)
 {
     double x = xf;
     double t = vm_abs(x);
@@ -438,7 +448,7 @@ static inline float vm_sigmoidf(float xf)
 
 /* e^x - 1 = 2^n (1 + s) - 1 = 2^n s + (2^n - 1), s = e^r - 1: exact for
  * n = 0 (|x| < ln2/2, where the cancellation would be), one rounding else. */
-static inline float vm_expm1f(float xf)
+VM_INLINE float vm_expm1f(float xf)
 {
     double x = xf;
     double n = (x * VM_LOG2E + VM_SHIFT) - VM_SHIFT;
@@ -461,7 +471,7 @@ static inline float vm_expm1f(float xf)
  * (then u = 1 + x - c with c its rounding error, log(u) ~ u - 1, and c is
  * added back) or x > 2^29 (c, below u 2^-53, is dropped: masked to 0).
  * log(u) as vm_logf's. */
-static inline float vm_log1pf(float xf)
+VM_INLINE float vm_log1pf(float xf)
 {
     double x = xf;
     double u = 1.0 + x;
@@ -488,7 +498,7 @@ static inline float vm_log1pf(float xf)
 /* erfc(a) for a in [0, 10.1] as t P(t) e^{-a^2}, t = 1 / (1 + 0.3 a)
  * (relative error ~3e-11; garbage above 11.4, where e^{-a^2} leaves
  * vm_expf_core's range). a^2 of a float is exact in double. */
-static inline double vm_erfcf_core(double a)
+VM_INLINE double vm_erfcf_core(double a)
 {
     double t = 1.0 / (1.0 + 0.3 * a);
     double p = VM_ERFC_P12;
@@ -512,7 +522,7 @@ static inline double vm_erfcf_core(double a)
  * (erf(-0) = -0). All choices are integer masks and the conversion to float
  * is the last operation, so 1 + erf(x) in gelu still vectorises (an
  * operation after a select with a constant arm would get folded). */
-static inline float vm_erff(float xf)
+VM_INLINE float vm_erff(float xf)
 {
     double x = xf;
     double a = vm_abs(x);
@@ -538,7 +548,7 @@ static inline float vm_erff(float xf)
 /* erfc: the core for x >= 0, 2 - core(-x) below (2 added by a mask from the
  * sign bit, so erfc(-0) = 2 - 1 = 1); 0 above 10.1 (erfc(10.06) is below
  * half the smallest denormal) by masking the core, so -inf gives 2. */
-static inline float vm_erfcf(float xf)
+VM_INLINE float vm_erfcf(float xf)
 {
     double x = xf;
     double a = vm_abs(x);
