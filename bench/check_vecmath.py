@@ -19,8 +19,9 @@
         recomputes the polynomial coefficients of vecmath.h (mpmath).
     python bench/check_vecmath.py vec
         shows which of the header's loops gcc vectorises (-fopt-info-vec).
-    python bench/check_vecmath.py kernels [--n 4194304] [--repeat 9]
-        the math alone in C: the header's loops vs libm's, ns per element.
+    python bench/check_vecmath.py kernels [--n 4194304] [--repeat 9] [--cflags=-mavx2]
+        the math alone in C: the header's loops vs libm's, ns per element
+        (--cflags: as compiled for a target_clones clone).
     python bench/check_vecmath.py timing [--n 4194304] [--repeat 15] [--min]
         cgrad vs torch (default threads and 1 thread), forward and
         forward+backward of exp, tanh, sigmoid, log on float32 and float64.
@@ -441,6 +442,8 @@ K(vexpf, float, vm_expf) K(vlogf, float, vm_logf) K(vtanhf, float, vm_tanhf) K(v
 K(lexpf, float, expf) K(llogf, float, logf) K(ltanhf, float, tanhf) K(lsigf, float, sig_libm_f)
 K(vexp, double, vm_exp) K(vlog, double, vm_log) K(vtanh, double, vm_tanh) K(vsig, double, vm_sigmoid)
 K(lexp, double, exp) K(llog, double, log) K(ltanh, double, tanh) K(lsig, double, sig_libm)
+K(verff, float, vm_erff) K(verfcf, float, vm_erfcf) K(vexpm1f, float, vm_expm1f) K(vlog1pf, float, vm_log1pf)
+K(lerff, float, erff) K(lerfcf, float, erfcf) K(lexpm1f, float, expm1f) K(llog1pf, float, log1pf)
 static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec + 1e-9 * t.tv_nsec; }
 #define BEST(call) ({ double b = 1e9; for (int r = 0; r < reps; r++) { double t0 = now(); call; t0 = now() - t0; if (t0 < b) b = t0; } b * 1e9 / n; })
 int main(int argc, char** argv)
@@ -461,6 +464,14 @@ int main(int argc, char** argv)
         printf("%-8s float32: vecmath %5.2f ns/elem, libm %5.2f | float64: vecmath %5.2f, libm %5.2f\n",
                names[k], a, b, c, d);
     }
+    const char* names32[] = {"erf", "erfc", "expm1", "log1p"};
+    void (*w32[])(const float*, float*, long) = {verff, verfcf, vexpm1f, vlog1pf};
+    void (*m32[])(const float*, float*, long) = {lerff, lerfcf, lexpm1f, llog1pf};
+    for (int k = 0; k < 4; k++) {
+        if (k == 3) for (long i = 0; i < n; i++) xf[i] = (float)fabs(xd[i]);
+        double a = BEST(w32[k](xf, yf, n)), b = BEST(m32[k](xf, yf, n));
+        printf("%-8s float32: vecmath %5.2f ns/elem, libm %5.2f\n", names32[k], a, b);
+    }
     return 0;
 }
 """
@@ -474,7 +485,7 @@ def cmd_kernels(args):
         exe = os.path.join(tmp, "kernels")
         with open(src, "w") as f:
             f.write(KERNELS_SRC)
-        subprocess.run(["gcc", *CFLAGS, "-I", INCLUDE, src, "-o", exe, "-lm"], check=True)
+        subprocess.run(["gcc", *CFLAGS, *args.cflags.split(), "-I", INCLUDE, src, "-o", exe, "-lm"], check=True)
         subprocess.run([exe, str(args.n), str(args.repeat)], check=True)
 
 
@@ -542,6 +553,8 @@ def main(argv=None):
     k = sub.add_parser("kernels")
     k.add_argument("--n", type=int, default=4 * 1024 * 1024)
     k.add_argument("--repeat", type=int, default=9)
+    k.add_argument("--cflags", default="", help="extra gcc flags, e.g. -mavx2 (what a target_clones "
+                   "clone of the row kernels runs)")
     t = sub.add_parser("timing")
     t.add_argument("--n", type=int, default=4 * 1024 * 1024)
     t.add_argument("--repeat", type=int, default=15)
