@@ -13,11 +13,11 @@
  * every arm is computed unconditionally from vecmath.h's branch-free
  * functions, and the choice between arms is a blend with an integer mask
  * (vm_blendf; vecmath.h's top comment gives the rules: a ternary lets gcc
- * sink an arm into a branch). The arithmetic, and its order, is the .pxi's act_fwd /
- * act_bwd (PyTorch's CPU formulas), so results are bit-identical to the
- * strided path (including its double steps: Cython types the .pxi's integer
- * literals as doubles, so `1 + e` there is 1.0 + e, in double); the clones run the same C operations on wider registers
- * (no FMA contraction: -ffp-contract=off), so they agree bit for bit too.
+ * sink an arm into a branch). The arithmetic, and its order, is the .pxi's
+ * act_fwd / act_bwd (PyTorch's CPU formulas, in float as PyTorch's float
+ * kernels), so results are bit-identical to the strided path; the clones
+ * run the same C operations on wider registers (no FMA contraction:
+ * -ffp-contract=off), so they agree bit for bit too.
  *
  * Kinds are the K_* values of ops_activations.pxi; `a` is the slope, alpha
  * or beta, `b` softplus's threshold. No restrict: in-place forms pass o == x.
@@ -51,7 +51,7 @@ CG_ACT_CLONES static int cg_act_fwd_rows_f32(int kind, float a, float b, const f
 {
     switch (kind) {
     case CG_ACT_SILU:
-        CG_ACT_LOOP(float v = x[i]; o[i] = v / (1.0 + vm_expf(-v));)
+        CG_ACT_LOOP(float v = x[i]; o[i] = v / (1.0f + vm_expf(-v));)
         return 1;
     case CG_ACT_LEAKY:
         CG_ACT_LOOP(float v = x[i]; float neg = v * a; o[i] = vm_blendf(vm_maskf(v > 0), v, neg);)
@@ -60,12 +60,12 @@ CG_ACT_CLONES static int cg_act_fwd_rows_f32(int kind, float a, float b, const f
         CG_ACT_LOOP(float v = x[i]; float neg = a * vm_expm1f(v); o[i] = vm_blendf(vm_maskf(v > 0), v, neg);)
         return 1;
     case CG_ACT_GELU:
-        CG_ACT_LOOP(float v = x[i]; o[i] = v * 0.5f * (1.0 + vm_erff(v * CG_SQRT1_2));)
+        CG_ACT_LOOP(float v = x[i]; o[i] = v * 0.5f * (1.0f + vm_erff(v * CG_SQRT1_2));)
         return 1;
     case CG_ACT_GELU_TANH:
         CG_ACT_LOOP(float v = x[i];
                     float t = CG_GELU_BETA * (v + CG_GELU_KAPPA * (v * v * v));
-                    o[i] = 0.5f * v * (1.0 + vm_tanhf(t));)
+                    o[i] = 0.5f * v * (1.0f + vm_tanhf(t));)
         return 1;
     case CG_ACT_SOFTPLUS:
         CG_ACT_LOOP(float v = x[i]; float t = v * a;
@@ -82,8 +82,8 @@ CG_ACT_CLONES static int cg_act_bwd_rows_f32(int kind, float a, float b, const f
 {
     switch (kind) {
     case CG_ACT_SILU:
-        CG_ACT_LOOP(float v = x[i]; float s = 1.0 / (1.0 + vm_expf(-v));
-                    o[i] = g[i] * s * (1.0 + v * (1.0 - s));)
+        CG_ACT_LOOP(float v = x[i]; float s = 1.0f / (1.0f + vm_expf(-v));
+                    o[i] = g[i] * s * (1.0f + v * (1.0f - s));)
         return 1;
     case CG_ACT_LEAKY:
     case CG_ACT_LEAKY_R:
@@ -99,7 +99,7 @@ CG_ACT_CLONES static int cg_act_bwd_rows_f32(int kind, float a, float b, const f
         return 1;
     case CG_ACT_GELU:
         CG_ACT_LOOP(float v = x[i];
-                    float cdf = 0.5f * (1.0 + vm_erff(v * CG_SQRT1_2));
+                    float cdf = 0.5f * (1.0f + vm_erff(v * CG_SQRT1_2));
                     float pdf = CG_INV_SQRT_2PI * vm_expf(v * v * -0.5f);
                     o[i] = g[i] * (cdf + v * pdf);)
         return 1;
@@ -108,13 +108,13 @@ CG_ACT_CLONES static int cg_act_bwd_rows_f32(int kind, float a, float b, const f
                     float inner = CG_GELU_BETA * (v + CG_GELU_KAPPA * (x2 * v));
                     float th = vm_tanhf(inner);
                     float left = 0.5f * v;
-                    float right = 1.0 + th;
-                    o[i] = g[i] * (0.5f * right + left * (1.0 - th * th)
-                                   * (CG_GELU_BETA * (1.0 + 3.0 * CG_GELU_KAPPA * x2)));)
+                    float right = 1.0f + th;
+                    o[i] = g[i] * (0.5f * right + left * (1.0f - th * th)
+                                   * (CG_GELU_BETA * (1.0f + 3.0f * CG_GELU_KAPPA * x2)));)
         return 1;
     case CG_ACT_SOFTPLUS:
         CG_ACT_LOOP(float v = x[i]; float gv = g[i]; float s = vm_expf(v * a);
-                    float soft = gv * s / (s + 1.0);
+                    float soft = gv * s / (s + 1.0f);
                     o[i] = vm_blendf(vm_maskf(v * a > b), gv, soft);)
         return 1;
     }
