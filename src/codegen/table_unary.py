@@ -217,7 +217,7 @@ TABLE += [
     # ---- nn rows over elu's kernel (PyTorch's elu with scale/input_scale) ---
     # (c_where: both arms computed, so the float32 loops vectorise)
     dict(name='selu', node='EluBackward0', node_class='SeluBackward', inplace_node='EluBackward1',
-         inplace_node_class='SeluInplaceBackward', ints='error', kernel='elu_cpu',
+         inplace_node_class='SeluInplaceBackward', ints='error', kernel='elu_cpu', vec_rows=dict(F32='cg_vrow_selu_f32'),
          fwd=f'c_where(x <= 0, c_expm1(x) * (<CT>{SELU_ALPHA!r} * <CT>{SELU_SCALE!r}), x * <CT>{SELU_SCALE!r})',
          grad=f'g * ({SELU_ALPHA!r} * {SELU_SCALE!r}) * exp(x) if x <= 0 else g * {SELU_SCALE!r}',
          api=('fn', 'fn_', 'F', 'F_'), no_out=True),
