@@ -390,12 +390,24 @@ def cmd_fit(args):
         s = mp.sqrt(z)
         return (mp.atanh(s) / s - 1) / z
 
+    def g_erfc(t):      # erfc(x) e^{x^2} / t, t = 1 / (1 + 0.3 x)
+        x = (1 / t - 1) / mp.mpf("0.3")
+        return mp.erfc(x) * mp.exp(x * x) / t
+
+    def q_erf(z):       # erf(x) / x, z = x^2
+        if z < mp.mpf("1e-30"):
+            return 2 / mp.sqrt(mp.pi) * (1 - z / 3)
+        x = mp.sqrt(z)
+        return mp.erf(x) / x
+
     ln2h = mp.log(2) / 2
     smax = (mp.sqrt(2) - 1) / (mp.sqrt(2) + 1)
     fit("VM_EXP_Q", q_exp, -ln2h, ln2h, 10)
     fit("VM_EXPF_Q", q_exp, -ln2h, ln2h, 5)
     fit("VM_TANH_P", p_tanh, 0, mp.mpf(0.625) ** 2, 11)
     fit("VM_LOGF_R", r_atanh, 0, smax ** 2, 3)
+    fit("VM_ERFC_P", g_erfc, 1 / (1 + mp.mpf("0.3") * mp.mpf("10.1")), 1, 12)
+    fit("VM_ERF_P", q_erf, 0, mp.mpf("0.75") ** 2, 7)
 
 
 VEC_SRC = """#include "vecmath.h"

@@ -31,20 +31,40 @@
  *  - values that must be zeroed midway (e^-t for t > 746 in sigmoid) are
  *    masked with integer ops (vm_mask_lt: subtract and shift, no compare).
  *  - no 64-bit integer selects or compares (no SSE2 instruction for them).
+ *  - a float32 function whose result other arithmetic follows in a kernel
+ *    (1 + e^-x in silu, tanh(log1p(e^x)) in mish, 1 + erf in gelu) chooses
+ *    its special cases with integer masks (vm_blendf, or 64-bit masks
+ *    before the final conversion), not selects: after a select with a
+ *    constant arm gcc folds the next operation into that arm and branches.
+ *    The masks come from float compares (a mask from a double compare
+ *    would need narrowing to 32 bits, which SSE2 code does not vectorise).
  *
  * Accuracy, verified by bench/check_vecmath.py (float32: all 2^32 inputs;
  * float64: 100 million random and edge inputs per function, against glibc's
  * long double functions), as the maximum error in ulps of the exact value:
  *   float32 (computed in double with polynomials good to ~1e-10, rounded
- *   once): exp 0.503, log 0.500, tanh 0.507, sigmoid 0.503.
- *   float64: exp 0.78, log 0.84, tanh 0.82, sigmoid 1.14.
+ *   once): exp 0.503, log 0.500, tanh 0.507, sigmoid 0.503, erf 0.500,
+ *   erfc 0.503, expm1 0.510, log1p 0.500.
+ *   float64: exp 0.78, log 0.84, tanh 0.82, sigmoid 1.14 (erf, erfc, expm1
+ *   and log1p have no float64 version here: cgrad keeps glibc's for those).
+ * erf and erfc (float32): erfc(a) = t P(t) e^{-a^2}, t = 1 / (1 + 0.3 a), a
+ * polynomial of degree 12 on a in [0, 10.1] (erfc(a) e^{a^2} is smooth in t);
+ * erf = a Q(a^2) below 0.75 and 1 - erfc(a) above. expm1 = 2^n s + (2^n - 1)
+ * with exp's reduction (exact for n = 0, where the cancellation would be);
+ * log1p = log(u) + (x - (u - 1)), u = 1 + x in double (exact unless
+ * |x| < 2^-29, where the second term restores what u lost).
  * cgrad uses all of them but vm_exp and vm_log, whose float64 versions are
  * slower than glibc's (see kernels_math.pxi); they stay here, verified, as
  * the basis of tanh and sigmoid and for targets where they win.
  * Special values follow glibc (and so PyTorch): NaN in -> NaN out; exp
  * overflows to inf and underflows through the denormals to +0; log(0) =
  * -inf, log(x < 0) = NaN, log(inf) = inf; tanh(+-inf) = +-1, tanh(-0) = -0;
- * sigmoid(+inf) = 1, sigmoid(-inf) = 0, tiny results stay denormal.
+ * sigmoid(+inf) = 1, sigmoid(-inf) = 0, tiny results stay denormal;
+ * erf(+-inf) = +-1, erf(-0) = -0; erfc(+inf) = 0 (through the denormals),
+ * erfc(-inf) = 2; expm1(inf) = inf, expm1(-inf) = -1, expm1(-0) = -0;
+ * log1p(-1) = -inf, log1p(x < -1) = NaN, log1p(-0) = -0, log1p(inf) = inf;
+ * a denormal x gives x for expm1 and log1p (PyTorch's float32 log1p
+ * flushes it to 0; glibc and cgrad do not).
  *
  * Polynomial coefficients: near-minimax (Chebyshev) fits made with mpmath,
  * see `python bench/check_vecmath.py fit`.
