@@ -125,6 +125,7 @@ LEGACY = [
     dict(name='ceil', node='CeilBackward0', ints='native', fwd='c_ceil(x)', ifwd='x', expose=1,
          boolerr='ceil_vml_cpu', bwd='0', reads='', formula='op_zeros_like(g)'),
     dict(name='round', node='RoundBackward0', ints='native', fwd='c_round(x)', ifwd='x', expose=1,
+         vec_rows=dict(F32='cg_vrow_round_f32'),
          boolerr='round_vml_cpu', bwd='0', reads='', formula='op_zeros_like(g)'),
     dict(name='trunc', node='TruncBackward0', ints='native', fwd='c_trunc(x)', ifwd='x', expose=1,
          boolerr='trunc_vml_cpu', bwd='0', reads='', formula='op_zeros_like(g)'),
