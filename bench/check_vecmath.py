@@ -19,8 +19,9 @@
         recomputes the polynomial coefficients of vecmath.h (mpmath).
     python bench/check_vecmath.py vec
         shows which of the header's loops gcc vectorises (-fopt-info-vec).
-    python bench/check_vecmath.py kernels [--n 4194304] [--repeat 9]
-        the math alone in C: the header's loops vs libm's, ns per element.
+    python bench/check_vecmath.py kernels [--n 4194304] [--repeat 9] [--cflags=-mavx2]
+        the math alone in C: the header's loops vs libm's, ns per element
+        (--cflags: as compiled for a target_clones clone).
     python bench/check_vecmath.py timing [--n 4194304] [--repeat 15] [--min]
         cgrad vs torch (default threads and 1 thread), forward and
         forward+backward of exp, tanh, sigmoid, log on float32 and float64.
@@ -38,6 +39,9 @@ ROOT = os.path.dirname(HERE)
 INCLUDE = os.path.join(ROOT, "src", "cgrad")
 CFLAGS = ["-O3", "-ffp-contract=off", "-std=gnu11"]
 FUNCS = ["exp", "log", "tanh", "sigmoid"]
+# float32 only: their float64 kernels stay on glibc
+FUNCS32 = ["erf", "erfc", "expm1", "log1p"]
+ALL_FUNCS = FUNCS + FUNCS32
 
 HARNESS = r"""
 #include <float.h>
@@ -59,11 +63,17 @@ KERN(k_exp, double, vm_exp)
 KERN(k_log, double, vm_log)
 KERN(k_tanh, double, vm_tanh)
 KERN(k_sigmoid, double, vm_sigmoid)
+KERN(k_erff, float, vm_erff)
+KERN(k_erfcf, float, vm_erfcf)
+KERN(k_expm1f, float, vm_expm1f)
+KERN(k_log1pf, float, vm_log1pf)
 
 typedef void (*kf32)(const float*, float*, long);
 typedef void (*kf64)(const double*, double*, long);
-static const char* NAMES[] = {"exp", "log", "tanh", "sigmoid"};
-static kf32 K32[] = {k_expf, k_logf, k_tanhf, k_sigmoidf};
+#define NFUNCS 8
+#define NFUNCS64 4
+static const char* NAMES[NFUNCS] = {"exp", "log", "tanh", "sigmoid", "erf", "erfc", "expm1", "log1p"};
+static kf32 K32[NFUNCS] = {k_expf, k_logf, k_tanhf, k_sigmoidf, k_erff, k_erfcf, k_expm1f, k_log1pf};
 static kf64 K64[] = {k_exp, k_log, k_tanh, k_sigmoid};
 
 static double ref32(int fn, float xf)
@@ -73,7 +83,11 @@ static double ref32(int fn, float xf)
     case 0: return exp(x);
     case 1: return log(x);
     case 2: return tanh(x);
-    default: return x >= 0 ? 1.0 / (1.0 + exp(-x)) : exp(x) / (1.0 + exp(x));
+    case 3: return x >= 0 ? 1.0 / (1.0 + exp(-x)) : exp(x) / (1.0 + exp(x));
+    case 4: return erf(x);
+    case 5: return erfc(x);
+    case 6: return expm1(x);
+    default: return log1p(x);
     }
 }
 
@@ -150,7 +164,11 @@ static void run32(int fn, long step)
     static const float edges[] = {0.0f, -0.0f, INFINITY, -INFINITY, NAN, -NAN, FLT_MIN, -FLT_MIN,
         FLT_TRUE_MIN, -FLT_TRUE_MIN, FLT_MAX, -FLT_MAX, 1.0f, -1.0f, 0.5f, 2.0f,
         88.72283f, 88.72284f, 88.7229f, -87.33655f, -103.27893f, -103.97208f, -103.972084f,
-        -104.0f, 9.0f, 9.1f, 10.0f, -16.635532f, 16.635532f, 100.0f, -100.0f, 1e-30f, -1e-30f};
+        -104.0f, 9.0f, 9.1f, 10.0f, -16.635532f, 16.635532f, 100.0f, -100.0f, 1e-30f, -1e-30f,
+        /* erf, erfc, expm1, log1p's edges */
+        0.75f, -0.75f, 0.74999994f, 3.9192059f, -3.9192059f, 4.0f, 10.0546f, 10.05f, 10.1f, -10.1f, 11.5f,
+        -0.99999994f, -1.0000001f, 1.5e-8f, -1.5e-8f, 1e-10f, 536870912.0f, 536870976.0f,
+        0.34657359f, -0.34657359f, -17.0f, 88.7228317f, 130.0f, -130.0f, -130.1f};
     /* the edge values first */
     long ne = sizeof edges / sizeof edges[0];
     K32[fn](edges, y, ne);
@@ -255,8 +273,8 @@ int main(int argc, char** argv)
 {
     /* usage: harness f32|f64 func step_or_n [seed] */
     int fn = -1;
-    for (int i = 0; i < 4; i++) if (!strcmp(argv[2], NAMES[i])) fn = i;
-    if (fn < 0) return 2;
+    for (int i = 0; i < NFUNCS; i++) if (!strcmp(argv[2], NAMES[i])) fn = i;
+    if (fn < 0 || (fn >= NFUNCS64 && strcmp(argv[1], "f32"))) return 2;
     if (argc > 4) rng_state = strtoull(argv[4], 0, 0);
     if (!strcmp(argv[1], "f32")) run32(fn, atol(argv[3]));
     else run64(fn, atol(argv[3]));
@@ -275,13 +293,13 @@ def build_harness(tmp):
 
 
 def cmd_check(args):
-    funcs = args.funcs.split(",") if args.funcs else FUNCS
+    funcs = args.funcs.split(",") if args.funcs else ALL_FUNCS
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         exe = build_harness(tmp)
         for fn in funcs:
             for dt, arg in (("f32", args.step), ("f64", args.n64)):
-                if dt == "f32" and args.skip32 or dt == "f64" and args.skip64:
+                if dt == "f32" and args.skip32 or dt == "f64" and (args.skip64 or fn in FUNCS32):
                     continue
                 t0 = time.perf_counter()
                 out = subprocess.run([exe, dt, fn, str(arg), str(args.seed)], check=True,
@@ -372,18 +390,30 @@ def cmd_fit(args):
         s = mp.sqrt(z)
         return (mp.atanh(s) / s - 1) / z
 
+    def g_erfc(t):      # erfc(x) e^{x^2} / t, t = 1 / (1 + 0.3 x)
+        x = (1 / t - 1) / mp.mpf("0.3")
+        return mp.erfc(x) * mp.exp(x * x) / t
+
+    def q_erf(z):       # erf(x) / x, z = x^2
+        if z < mp.mpf("1e-30"):
+            return 2 / mp.sqrt(mp.pi) * (1 - z / 3)
+        x = mp.sqrt(z)
+        return mp.erf(x) / x
+
     ln2h = mp.log(2) / 2
     smax = (mp.sqrt(2) - 1) / (mp.sqrt(2) + 1)
     fit("VM_EXP_Q", q_exp, -ln2h, ln2h, 10)
     fit("VM_EXPF_Q", q_exp, -ln2h, ln2h, 5)
     fit("VM_TANH_P", p_tanh, 0, mp.mpf(0.625) ** 2, 11)
     fit("VM_LOGF_R", r_atanh, 0, smax ** 2, 3)
+    fit("VM_ERFC_P", g_erfc, 1 / (1 + mp.mpf("0.3") * mp.mpf("10.1")), 1, 12)
+    fit("VM_ERF_P", q_erf, 0, mp.mpf("0.75") ** 2, 7)
 
 
 VEC_SRC = """#include "vecmath.h"
 #define K(f, T) void k_##f(const T* x, T* y, long n) { for (long i = 0; i < n; i++) y[i] = f(x[i]); }
 """ + "".join(f"K({f}, {t})\n" for t, sfx in (("double", ""), ("float", "f"))
-              for f in (f"vm_{n}{sfx}" for n in FUNCS))
+              for f in (f"vm_{n}{sfx}" for n in FUNCS)) + "".join(f"K(vm_{n}f, float)\n" for n in FUNCS32)
 
 
 def cmd_vec(args):
@@ -424,6 +454,8 @@ K(vexpf, float, vm_expf) K(vlogf, float, vm_logf) K(vtanhf, float, vm_tanhf) K(v
 K(lexpf, float, expf) K(llogf, float, logf) K(ltanhf, float, tanhf) K(lsigf, float, sig_libm_f)
 K(vexp, double, vm_exp) K(vlog, double, vm_log) K(vtanh, double, vm_tanh) K(vsig, double, vm_sigmoid)
 K(lexp, double, exp) K(llog, double, log) K(ltanh, double, tanh) K(lsig, double, sig_libm)
+K(verff, float, vm_erff) K(verfcf, float, vm_erfcf) K(vexpm1f, float, vm_expm1f) K(vlog1pf, float, vm_log1pf)
+K(lerff, float, erff) K(lerfcf, float, erfcf) K(lexpm1f, float, expm1f) K(llog1pf, float, log1pf)
 static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec + 1e-9 * t.tv_nsec; }
 #define BEST(call) ({ double b = 1e9; for (int r = 0; r < reps; r++) { double t0 = now(); call; t0 = now() - t0; if (t0 < b) b = t0; } b * 1e9 / n; })
 int main(int argc, char** argv)
@@ -444,6 +476,14 @@ int main(int argc, char** argv)
         printf("%-8s float32: vecmath %5.2f ns/elem, libm %5.2f | float64: vecmath %5.2f, libm %5.2f\n",
                names[k], a, b, c, d);
     }
+    const char* names32[] = {"erf", "erfc", "expm1", "log1p"};
+    void (*w32[])(const float*, float*, long) = {verff, verfcf, vexpm1f, vlog1pf};
+    void (*m32[])(const float*, float*, long) = {lerff, lerfcf, lexpm1f, llog1pf};
+    for (int k = 0; k < 4; k++) {
+        if (k == 3) for (long i = 0; i < n; i++) xf[i] = (float)fabs(xd[i]);
+        double a = BEST(w32[k](xf, yf, n)), b = BEST(m32[k](xf, yf, n));
+        printf("%-8s float32: vecmath %5.2f ns/elem, libm %5.2f\n", names32[k], a, b);
+    }
     return 0;
 }
 """
@@ -457,7 +497,7 @@ def cmd_kernels(args):
         exe = os.path.join(tmp, "kernels")
         with open(src, "w") as f:
             f.write(KERNELS_SRC)
-        subprocess.run(["gcc", *CFLAGS, "-I", INCLUDE, src, "-o", exe, "-lm"], check=True)
+        subprocess.run(["gcc", *CFLAGS, *args.cflags.split(), "-I", INCLUDE, src, "-o", exe, "-lm"], check=True)
         subprocess.run([exe, str(args.n), str(args.repeat)], check=True)
 
 
@@ -512,7 +552,7 @@ def main(argv=None):
     c = sub.add_parser("check")
     c.add_argument("--step", type=int, default=1, help="float32: test every step-th bit pattern")
     c.add_argument("--n64", type=int, default=20_000_000, help="float64: random inputs per function")
-    c.add_argument("--funcs", default="", help="comma-separated subset of " + ",".join(FUNCS))
+    c.add_argument("--funcs", default="", help="comma-separated subset of " + ",".join(ALL_FUNCS))
     c.add_argument("--seed", type=lambda s: int(s, 0), default=0x9E3779B97F4A7C15)
     c.add_argument("--limit", type=float, default=2.0, help="fail above this many ulps")
     c.add_argument("--skip32", action="store_true")
@@ -525,6 +565,8 @@ def main(argv=None):
     k = sub.add_parser("kernels")
     k.add_argument("--n", type=int, default=4 * 1024 * 1024)
     k.add_argument("--repeat", type=int, default=9)
+    k.add_argument("--cflags", default="", help="extra gcc flags, e.g. -mavx2 (what a target_clones "
+                   "clone of the row kernels runs)")
     t = sub.add_parser("timing")
     t.add_argument("--n", type=int, default=4 * 1024 * 1024)
     t.add_argument("--repeat", type=int, default=15)

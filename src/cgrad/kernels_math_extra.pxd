@@ -1,8 +1,14 @@
 # Scalar math of the everyday unary ops (ops_unary.pxi.tp's later rows),
 # specialised per float type like kernels_math.pxi: float32 kernels call the
 # float32 libm functions. Inline, like kernels_math.pxd.
+#
+# float32 erf, erfc, expm1 and log1p are vecmath.h's branch-free versions
+# (computed in double, rounded once: within 0.51 ulp on every float32, glibc's
+# special values; bench/check_vecmath.py), so the loops of erf, gelu, elu,
+# softplus, mish... vectorise; their float64 forms stay on glibc.
 
 from libc cimport math as cmath
+from libc.stdint cimport uint32_t, uint64_t
 from cgrad.kernels_math cimport real_t
 
 cdef extern from "<math.h>" nogil:
@@ -48,16 +54,40 @@ cdef extern from "<math.h>" nogil:
     double m_erfc "erfc"(double)
 
 
+cdef extern from "vecmath.h" nogil:
+    float vm_erff(float x)
+    float vm_erfcf(float x)
+    float vm_expm1f(float x)
+    float vm_log1pf(float x)
+    uint32_t vm_maskf(int c)
+    float vm_blendf(uint32_t m, float a, float b)
+    uint64_t vm_bits(double x)
+    double vm_double(uint64_t u)
+    uint64_t vm_mask_lt(uint64_t a, uint64_t b)
+
+
+cdef inline real_t c_where(bint c, real_t a, real_t b) noexcept nogil:
+    # `a if c else b` with both arms computed (they are arguments): a row
+    # kernel whose loop chooses between two computed values this way
+    # vectorises, where the lazy ternary keeps one arm under a branch (gcc
+    # does not speculate floating-point operations); float32 blends with an
+    # integer mask (vecmath.h), float64 rows call libm anyway.
+    if real_t is float:
+        return vm_blendf(vm_maskf(c), a, b)
+    else:
+        return a if c else b
+
+
 cdef inline real_t c_log1p(real_t x) noexcept nogil:
     if real_t is float:
-        return m_log1pf(x)
+        return vm_log1pf(x)
     else:
         return m_log1p(x)
 
 
 cdef inline real_t c_expm1(real_t x) noexcept nogil:
     if real_t is float:
-        return m_expm1f(x)
+        return vm_expm1f(x)
     else:
         return m_expm1(x)
 
@@ -113,7 +143,7 @@ cdef inline real_t c_atan(real_t x) noexcept nogil:
 
 cdef inline real_t c_erf(real_t x) noexcept nogil:
     if real_t is float:
-        return m_erff(x)
+        return vm_erff(x)
     else:
         return m_erf(x)
 
@@ -138,17 +168,22 @@ cdef inline real_t c_round(real_t x) noexcept nogil:
     # rounds |x| to an integer in the FPU's round-to-nearest-even; larger
     # values, inf and NaN are integers already. Bit-identical to nearbyint
     # (copysign keeps -0.0), and it vectorises where nearbyint is a libm
-    # call an element.
+    # call an element: the choice between r and x is a mask blend (a
+    # ternary lets gcc put r's computation under a branch, and the loop
+    # stays scalar).
     cdef real_t big, ax, r
+    cdef uint64_t keep
     if real_t is float:
         big = 8388608.0
         ax = cmath.fabsf(x)
         r = cmath.copysignf((ax + big) - big, x)
+        return vm_blendf(vm_maskf(ax < big), r, x)
     else:
         big = 4503599627370496.0
         ax = cmath.fabs(x)
         r = cmath.copysign((ax + big) - big, x)
-    return r if ax < big else x
+        keep = vm_mask_lt(vm_bits(ax), 0x4330000000000000)     # ax < 2**52
+        return vm_double((vm_bits(r) & keep) | (vm_bits(x) & ~keep))
 
 
 cdef inline real_t c_trunc(real_t x) noexcept nogil:
@@ -202,6 +237,6 @@ cdef inline real_t c_exp2(real_t x) noexcept nogil:
 
 cdef inline real_t c_erfc(real_t x) noexcept nogil:
     if real_t is float:
-        return m_erfcf(x)
+        return vm_erfcf(x)
     else:
         return m_erfc(x)

@@ -31,20 +31,40 @@
  *  - values that must be zeroed midway (e^-t for t > 746 in sigmoid) are
  *    masked with integer ops (vm_mask_lt: subtract and shift, no compare).
  *  - no 64-bit integer selects or compares (no SSE2 instruction for them).
+ *  - a float32 function whose result other arithmetic follows in a kernel
+ *    (1 + e^-x in silu, tanh(log1p(e^x)) in mish, 1 + erf in gelu) chooses
+ *    its special cases with integer masks (vm_blendf, or 64-bit masks
+ *    before the final conversion), not selects: after a select with a
+ *    constant arm gcc folds the next operation into that arm and branches.
+ *    The masks come from float compares (a mask from a double compare
+ *    would need narrowing to 32 bits, which SSE2 code does not vectorise).
  *
  * Accuracy, verified by bench/check_vecmath.py (float32: all 2^32 inputs;
  * float64: 100 million random and edge inputs per function, against glibc's
  * long double functions), as the maximum error in ulps of the exact value:
  *   float32 (computed in double with polynomials good to ~1e-10, rounded
- *   once): exp 0.503, log 0.500, tanh 0.507, sigmoid 0.503.
- *   float64: exp 0.78, log 0.84, tanh 0.82, sigmoid 1.14.
+ *   once): exp 0.503, log 0.500, tanh 0.507, sigmoid 0.503, erf 0.500,
+ *   erfc 0.503, expm1 0.510, log1p 0.500.
+ *   float64: exp 0.78, log 0.84, tanh 0.82, sigmoid 1.14 (erf, erfc, expm1
+ *   and log1p have no float64 version here: cgrad keeps glibc's for those).
+ * erf and erfc (float32): erfc(a) = t P(t) e^{-a^2}, t = 1 / (1 + 0.3 a), a
+ * polynomial of degree 12 on a in [0, 10.1] (erfc(a) e^{a^2} is smooth in t);
+ * erf = a Q(a^2) below 0.75 and 1 - erfc(a) above. expm1 = 2^n s + (2^n - 1)
+ * with exp's reduction (exact for n = 0, where the cancellation would be);
+ * log1p = log(u) + (x - (u - 1)), u = 1 + x in double (exact unless
+ * |x| < 2^-29, where the second term restores what u lost).
  * cgrad uses all of them but vm_exp and vm_log, whose float64 versions are
  * slower than glibc's (see kernels_math.pxi); they stay here, verified, as
  * the basis of tanh and sigmoid and for targets where they win.
  * Special values follow glibc (and so PyTorch): NaN in -> NaN out; exp
  * overflows to inf and underflows through the denormals to +0; log(0) =
  * -inf, log(x < 0) = NaN, log(inf) = inf; tanh(+-inf) = +-1, tanh(-0) = -0;
- * sigmoid(+inf) = 1, sigmoid(-inf) = 0, tiny results stay denormal.
+ * sigmoid(+inf) = 1, sigmoid(-inf) = 0, tiny results stay denormal;
+ * erf(+-inf) = +-1, erf(-0) = -0; erfc(+inf) = 0 (through the denormals),
+ * erfc(-inf) = 2; expm1(inf) = inf, expm1(-inf) = -1, expm1(-0) = -0;
+ * log1p(-1) = -inf, log1p(x < -1) = NaN, log1p(-0) = -0, log1p(inf) = inf;
+ * a denormal x gives x for expm1 and log1p (PyTorch's float32 log1p
+ * flushes it to 0; glibc and cgrad do not).
  *
  * Polynomial coefficients: near-minimax (Chebyshev) fits made with mpmath,
  * see `python bench/check_vecmath.py fit`.
@@ -55,10 +75,20 @@
 #include <stdint.h>
 #include <string.h>
 
+/* Always inlined: the row kernels call these from inside their loops, and a
+ * loop vectorises only with the whole function inlined into it. In cgrad's
+ * large translation units (_C.c) gcc's growth limits otherwise keep the
+ * bigger ones (erf, mish's tanh(log1p(exp))) as out-of-line calls. */
+#if defined(__GNUC__) || defined(__clang__)
+#define VM_INLINE static inline __attribute__((always_inline))
+#else
+#define VM_INLINE static inline
+#endif
+
 /* ---- bit helpers ---------------------------------------------------------- */
 
-static inline uint64_t vm_bits(double x) { uint64_t u; memcpy(&u, &x, sizeof u); return u; }
-static inline double vm_double(uint64_t u) { double x; memcpy(&x, &u, sizeof x); return x; }
+VM_INLINE uint64_t vm_bits(double x) { uint64_t u; memcpy(&u, &x, sizeof u); return u; }
+VM_INLINE double vm_double(uint64_t u) { double x; memcpy(&x, &u, sizeof x); return x; }
 
 #if (defined(__GNUC__) || defined(__clang__)) && !defined(VM_NO_BUILTINS)
 #define VM_INF (__builtin_inf())
@@ -66,9 +96,9 @@ static inline double vm_double(uint64_t u) { double x; memcpy(&x, &u, sizeof x);
 #define VM_INFF (__builtin_inff())
 #define VM_NANF (__builtin_nanf(""))
 #define VM_UNLIKELY(c) __builtin_expect(!!(c), 0)
-static inline double vm_abs(double x) { return __builtin_fabs(x); }
-static inline double vm_copysign(double x, double s) { return __builtin_copysign(x, s); }
-static inline float vm_copysignf(float x, float s) { return __builtin_copysignf(x, s); }
+VM_INLINE double vm_abs(double x) { return __builtin_fabs(x); }
+VM_INLINE double vm_copysign(double x, double s) { return __builtin_copysign(x, s); }
+VM_INLINE float vm_copysignf(float x, float s) { return __builtin_copysignf(x, s); }
 #else   /* MSVC: correct, though its optimiser may not vectorise this */
 #include <math.h>
 #define VM_INF ((double)INFINITY)
@@ -76,9 +106,9 @@ static inline float vm_copysignf(float x, float s) { return __builtin_copysignf(
 #define VM_INFF ((float)INFINITY)
 #define VM_NANF ((float)NAN)
 #define VM_UNLIKELY(c) (c)
-static inline double vm_abs(double x) { return fabs(x); }
-static inline double vm_copysign(double x, double s) { return copysign(x, s); }
-static inline float vm_copysignf(float x, float s) { return copysignf(x, s); }
+VM_INLINE double vm_abs(double x) { return fabs(x); }
+VM_INLINE double vm_copysign(double x, double s) { return copysign(x, s); }
+VM_INLINE float vm_copysignf(float x, float s) { return copysignf(x, s); }
 #endif
 /* adding then subtracting this rounds a double with |x| < 2^51 to an integer
  * (current rounding mode: to nearest even); the low bits of the sum's bit
@@ -93,10 +123,22 @@ static inline float vm_copysignf(float x, float s) { return copysignf(x, s); }
 /* all ones if a < b, else 0, for a, b < 2^63 (unsigned compare as a
  * subtraction: SSE2 has no 64-bit compare, and gcc keeps this as integer
  * arithmetic instead of turning it into a branch) */
-static inline uint64_t vm_mask_lt(uint64_t a, uint64_t b) { return (uint64_t)0 - ((a - b) >> 63); }
+VM_INLINE uint64_t vm_mask_lt(uint64_t a, uint64_t b) { return (uint64_t)0 - ((a - b) >> 63); }
+
+/* float32 results whose special cases other operations follow (1 + e^-x,
+ * tanh(log1p(e^x))) choose them by masks, not selects: after a select with
+ * a constant arm gcc folds the next operation on that arm into a branch */
+VM_INLINE uint32_t vm_fbits(float x) { uint32_t u; memcpy(&u, &x, sizeof u); return u; }
+VM_INLINE float vm_float(uint32_t u) { float x; memcpy(&x, &u, sizeof x); return x; }
+VM_INLINE uint32_t vm_maskf(int c) { return (uint32_t)0 - (uint32_t)c; }
+/* m ? a : b, bit by bit, for a mask m from vm_maskf */
+VM_INLINE float vm_blendf(uint32_t m, float a, float b)
+{
+    return vm_float((vm_fbits(a) & m) | (vm_fbits(b) & ~m));
+}
 
 /* 2^n for an integer-valued double n in [-1022, 1023]. */
-static inline double vm_pow2i(double n)
+VM_INLINE double vm_pow2i(double n)
 {
     uint64_t b = vm_bits(n + VM_SHIFT);   /* low bits: n (two's complement) */
     return vm_double((b + 1023) << 52);
@@ -157,6 +199,34 @@ static inline double vm_pow2i(double n)
 #define VM_LOGF_R1 0.20000060919903062
 #define VM_LOGF_R0 0.33333333277248545
 
+/* erfc(x) e^{x^2} / t, t = 1 / (1 + 0.3 x), as a polynomial of t, degree 12
+ * on [1/(1 + 0.3 * 10.1), 1] (x in [0, 10.1]), fit error 5.5e-12 (float32
+ * erf and erfc; erfc(x) e^{x^2} is smooth in t up to t = 0, x = inf) */
+#define VM_ERFC_P12 -0.02566135621880515
+#define VM_ERFC_P11 0.19611884846913816
+#define VM_ERFC_P10 -0.6195449755884707
+#define VM_ERFC_P9 1.0510937217277296
+#define VM_ERFC_P8 -1.1343481487842157
+#define VM_ERFC_P7 0.9376897012722425
+#define VM_ERFC_P6 -0.42862751841901253
+#define VM_ERFC_P5 0.3008936445725232
+#define VM_ERFC_P4 0.06508634304037544
+#define VM_ERFC_P3 0.15870899473643613
+#define VM_ERFC_P2 0.15994177609291832
+#define VM_ERFC_P1 0.16939735200944386
+#define VM_ERFC_P0 0.16925161708844252
+
+/* erf(x) / x as a polynomial of z = x^2, degree 7 on [0, 0.75^2], fit error
+ * 4.0e-13 (float32 erf for |x| < 0.75, where 1 - erfc would lose bits) */
+#define VM_ERF_P7 -1.1670695835841978e-05
+#define VM_ERF_P6 0.00011770666147871012
+#define VM_ERF_P5 -0.000853506666612136
+#define VM_ERF_P4 0.005223632235499854
+#define VM_ERF_P3 -0.026866121555512844
+#define VM_ERF_P2 0.11283791327312258
+#define VM_ERF_P1 -0.3761263889399989
+#define VM_ERF_P0 1.128379167095109
+
 /* ---- float64 ------------------------------------------------------------------ */
 
 /* e^x = 2^n * e^r, r = x - n ln2 in [-ln2/2, ln2/2]: r is kept as the exact
@@ -165,7 +235,7 @@ static inline double vm_pow2i(double n)
  * halves so that results in the denormal range round only once and overflow
  * gives inf. Valid for x in [-746, 710] (garbage outside: callers select).
  * Returns 2^n and e^r - 1 = *s + *serr. */
-static inline double vm_exp_parts(double x, double* s_out, double* serr_out, double* n_out)
+VM_INLINE double vm_exp_parts(double x, double* s_out, double* serr_out, double* n_out)
 {
     double n = (x * VM_LOG2E + VM_SHIFT) - VM_SHIFT;
     double hi = x - n * VM_LN2HI;          /* exact */
@@ -192,7 +262,7 @@ static inline double vm_exp_parts(double x, double* s_out, double* serr_out, dou
 }
 
 /* e^x ~ result + *elo for x in [-746, 710] (garbage outside). */
-static inline double vm_exp_hl(double x, double* elo)
+VM_INLINE double vm_exp_hl(double x, double* elo)
 {
     double s, serr, n;
     vm_exp_parts(x, &s, &serr, &n);
@@ -207,7 +277,7 @@ static inline double vm_exp_hl(double x, double* elo)
 
 /* e^x: as vm_exp_hl, with the low part added before the scaling (so the
  * result is within ~0.55 ulp), then the special cases. */
-static inline double vm_exp(double x)
+VM_INLINE double vm_exp(double x)
 {
     double s, serr, n;
     vm_exp_parts(x, &s, &serr, &n);
@@ -222,7 +292,7 @@ static inline double vm_exp(double x)
 
 /* log(x) = k ln2 + log(m), x = 2^k m with m in [sqrt2/2, sqrt2): fdlibm's
  * algorithm (error < 1 ulp), with the exponent split done on the bits. */
-static inline double vm_log(double x)
+VM_INLINE double vm_log(double x)
 {
     /* denormals (and +0) are scaled by 2^54 into the normal range first; the
      * factor, 2^54 or 1, is made with integer masks (see the top) */
@@ -258,7 +328,7 @@ static inline double vm_log(double x)
  * compensated (the division's is all that is left). Both are computed and
  * blended with an integer mask (see the top); the sign is copied from x, so
  * tanh(-0) = -0. */
-static inline double vm_tanh(double x)
+VM_INLINE double vm_tanh(double x)
 {
     double t = vm_abs(x);
     double z = t * t;
@@ -293,7 +363,7 @@ static inline double vm_tanh(double x)
  * neither overflows and tiny results keep their precision; e^-|x| = eh + el
  * and 1 + e^-|x| = d + c carry their rounding errors into a last correction
  * (the division's rounding is all that is left). */
-static inline double vm_sigmoid(double x)
+VM_INLINE double vm_sigmoid(double x)
 {
     double t = vm_abs(x);
     double el;
@@ -314,7 +384,7 @@ static inline double vm_sigmoid(double x)
 
 /* e^x for x in [-130, 100] (double result, no overflow or denormal) with
  * relative error ~2e-10; garbage outside. */
-static inline double vm_expf_core(double x)
+VM_INLINE double vm_expf_core(double x)
 {
     double n = (x * VM_LOG2E + VM_SHIFT) - VM_SHIFT;
     double r = x - n * VM_LN2;
@@ -327,14 +397,15 @@ static inline double vm_expf_core(double x)
     return (1.0 + (r + (r * r) * q)) * vm_pow2i(n);
 }
 
-static inline float vm_expf(float xf)
+VM_INLINE float vm_expf(float xf)
 {
-    float y = (float)vm_expf_core(xf);
-    y = VM_UNLIKELY(xf > 100.0f) ? VM_INFF : y;   /* e^100 > FLT_MAX */
-    return VM_UNLIKELY(xf < -130.0f) ? 0.0f : y;           /* e^-130 < FLT_TRUE_MIN/2 */
+    float y = (float)vm_expf_core(xf);            /* NaN passes */
+    uint32_t over = vm_maskf(xf > 100.0f);          /* e^100 > FLT_MAX */
+    uint32_t under = vm_maskf(xf < -130.0f);        /* e^-130 < FLT_TRUE_MIN/2 */
+    return vm_float((vm_fbits(y) & ~(over | under)) | (0x7f800000u & over));
 }
 
-static inline float vm_logf(float xf)
+VM_INLINE float vm_logf(float xf)
 {
     double x = xf;                         /* float denormals are normal here */
     uint64_t ix = vm_bits(x);
@@ -355,15 +426,13 @@ static inline float vm_logf(float xf)
     return VM_UNLIKELY(xf != xf) ? xf : y;
 }
 
-/* tanh(t) = expm1(2t) / (expm1(2t) + 2) with expm1 = 2^n (1 + s) - 1
- * = 2^n s + (2^n - 1), accurate also for tiny t (n = 0). */
-static inline float vm_tanhf(float xf)
+/* e^x - 1 = 2^n (1 + s) - 1 = 2^n s + (2^n - 1), s = e^r - 1: exact for
+ * n = 0 (|x| < ln2/2, where the cancellation would be), one rounding else;
+ * relative error ~2e-10 for x in [-130, 100], garbage outside. */
+VM_INLINE double vm_expm1f_core(double x)
 {
-    double x = xf;
-    double t = vm_abs(x);
-    double u = 2.0 * t;
-    double n = (u * VM_LOG2E + VM_SHIFT) - VM_SHIFT;
-    double r = u - n * VM_LN2;
+    double n = (x * VM_LOG2E + VM_SHIFT) - VM_SHIFT;
+    double r = x - n * VM_LN2;
     double q = VM_EXPF_Q5;
     q = q * r + VM_EXPF_Q4;
     q = q * r + VM_EXPF_Q3;
@@ -372,13 +441,23 @@ static inline float vm_tanhf(float xf)
     q = q * r + VM_EXPF_Q0;
     double s = r + (r * r) * q;
     double sc = vm_pow2i(n);
-    double em1 = sc * s + (sc - 1.0);
+    return sc * s + (sc - 1.0);
+}
+
+/* tanh(t) = expm1(2t) / (expm1(2t) + 2), accurate also for tiny t. */
+VM_INLINE float vm_tanhf(float xf)
+{
+    double x = xf;
+    double t = vm_abs(x);
+    double em1 = vm_expm1f_core(2.0 * t);
     float y = (float)(em1 / (em1 + 2.0));
-    y = VM_UNLIKELY(t > 10.0) ? 1.0f : y;  /* tanh(10) rounds to 1; NaN passes */
+    /* tanh(10) rounds to 1; NaN passes (a float compare: a mask from a
+     * double one would need narrowing, which keeps the loop scalar) */
+    y = vm_blendf(vm_maskf(vm_float(vm_fbits(xf) & 0x7fffffffu) > 10.0f), 1.0f, y);
     return vm_copysignf(y, xf);
 }
 
-static inline float vm_sigmoidf(float xf)
+VM_INLINE float vm_sigmoidf(float xf)
 {
     double x = xf;
     double t = vm_abs(x);
@@ -388,6 +467,112 @@ static inline float vm_sigmoidf(float xf)
     double num = x < 0.0 ? e : 1.0;
     float y = (float)(num / (1.0 + e));
     return VM_UNLIKELY(xf != xf) ? xf : y;
+}
+
+/* ---- float32 special functions: expm1, log1p, erf, erfc ----------------------
+ * Computed in double and rounded once, as above. */
+
+/* vm_expm1f_core, and its special cases */
+VM_INLINE float vm_expm1f(float xf)
+{
+    float y = (float)vm_expm1f_core(xf);       /* garbage outside [-130, 100]: replaced */
+    y = vm_blendf(vm_maskf(xf > 100.0f), VM_INFF, y);     /* e^100 > FLT_MAX */
+    y = vm_blendf(vm_maskf(xf < -130.0f), -1.0f, y);      /* -1 + e^-130 rounds to -1 */
+    return vm_blendf(vm_maskf((xf == 0.0f) | (xf != xf)), xf, y);   /* expm1(-0) = -0; NaN */
+}
+
+/* log(1 + x) = log(u) + c, u = 1 + x in double: exact unless |x| < 2^-29
+ * (then u = 1 + x - c with c its rounding error, log(u) ~ u - 1, and c is
+ * added back) or x > 2^29 (c, below u 2^-53, is dropped: masked to 0).
+ * log(u) as vm_logf's. */
+VM_INLINE float vm_log1pf(float xf)
+{
+    double x = xf;
+    double u = 1.0 + x;
+    double c = x - (u - 1.0);
+    c = vm_double(vm_bits(c) & vm_mask_lt(vm_bits(u), 0x4000000000000000ULL));   /* u < 2 */
+    uint64_t iu = vm_bits(u);
+    uint64_t tmp = iu - 0x3fe6a09e667f3bcdULL;
+    uint64_t kb = (tmp + 0x4000000000000000ULL) >> 52;
+    double k = vm_double(0x4330000000000000ULL | kb) - 4503599627370496.0 - 1024.0;
+    double m = vm_double(iu - (tmp & 0xfff0000000000000ULL));
+    double s = (m - 1.0) / (m + 1.0);
+    double z = s * s;
+    double R = VM_LOGF_R3;
+    R = R * z + VM_LOGF_R2;
+    R = R * z + VM_LOGF_R1;
+    R = R * z + VM_LOGF_R0;
+    float y = (float)(k * VM_LN2 + ((2.0 * s + (2.0 * s) * (z * R)) + c));
+    y = vm_blendf(vm_maskf(xf == -1.0f), -VM_INFF, y);
+    y = vm_blendf(vm_maskf(xf < -1.0f), VM_NANF, y);
+    /* log1p(inf) = inf, log1p(-0) = -0, NaN */
+    return vm_blendf(vm_maskf((xf == VM_INFF) | (xf == 0.0f) | (xf != xf)), xf, y);
+}
+
+/* erfc(a) for a in [0, 10.1] as t P(t) e^{-a^2}, t = 1 / (1 + 0.3 a)
+ * (relative error ~3e-11; garbage above 11.4, where e^{-a^2} leaves
+ * vm_expf_core's range). a^2 of a float is exact in double. */
+VM_INLINE double vm_erfcf_core(double a)
+{
+    double t = 1.0 / (1.0 + 0.3 * a);
+    double p = VM_ERFC_P12;
+    p = p * t + VM_ERFC_P11;
+    p = p * t + VM_ERFC_P10;
+    p = p * t + VM_ERFC_P9;
+    p = p * t + VM_ERFC_P8;
+    p = p * t + VM_ERFC_P7;
+    p = p * t + VM_ERFC_P6;
+    p = p * t + VM_ERFC_P5;
+    p = p * t + VM_ERFC_P4;
+    p = p * t + VM_ERFC_P3;
+    p = p * t + VM_ERFC_P2;
+    p = p * t + VM_ERFC_P1;
+    p = p * t + VM_ERFC_P0;
+    return (t * p) * vm_expf_core(-(a * a));
+}
+
+/* erf: x P(x^2) for |x| < 0.75, 1 - erfc(|x|) above; 1 above 4 (erf
+ * rounds to +-1 from |x| = 3.92), NaN itself; the sign copied from x
+ * (erf(-0) = -0). All choices are integer masks and the conversion to float
+ * is the last operation, so 1 + erf(x) in gelu still vectorises (an
+ * operation after a select with a constant arm would get folded). */
+VM_INLINE float vm_erff(float xf)
+{
+    double x = xf;
+    double a = vm_abs(x);
+    double z = a * a;
+    double p = VM_ERF_P7;
+    p = p * z + VM_ERF_P6;
+    p = p * z + VM_ERF_P5;
+    p = p * z + VM_ERF_P4;
+    p = p * z + VM_ERF_P3;
+    p = p * z + VM_ERF_P2;
+    p = p * z + VM_ERF_P1;
+    p = p * z + VM_ERF_P0;
+    double small = a * p;
+    double large = 1.0 - vm_erfcf_core(a);
+    uint64_t m = vm_mask_lt(vm_bits(a), 0x3fe8000000000000ULL);   /* a < 0.75 */
+    uint64_t big = vm_mask_lt(0x4010000000000000ULL, vm_bits(a));  /* 4 < a, inf, NaN */
+    uint64_t nan = vm_mask_lt(0x7ff0000000000000ULL, vm_bits(a));
+    uint64_t y = (vm_bits(small) & m) | (vm_bits(large) & ~m);
+    y = (y & ~big) | (0x3ff0000000000000ULL & big & ~nan) | (vm_bits(a) & nan);
+    return (float)vm_copysign(vm_double(y), x);
+}
+
+/* erfc: the core for x >= 0, 2 - core(-x) below (2 added by a mask from the
+ * sign bit, so erfc(-0) = 2 - 1 = 1); 0 above 10.1 (erfc(10.06) is below
+ * half the smallest denormal) by masking the core, so -inf gives 2. */
+VM_INLINE float vm_erfcf(float xf)
+{
+    double x = xf;
+    double a = vm_abs(x);
+    double r = vm_erfcf_core(a);
+    uint64_t big = vm_mask_lt(0x4024333333333333ULL, vm_bits(a));    /* 10.1 < a, inf, NaN */
+    r = vm_double(vm_bits(r) & ~big);
+    uint64_t neg = (uint64_t)0 - (vm_bits(x) >> 63);
+    double two = vm_double(0x4000000000000000ULL & neg);
+    float y = (float)(two + vm_copysign(r, x));
+    return vm_blendf(vm_maskf(xf != xf), xf, y);
 }
 
 #endif /* CGRAD_VECMATH_H */

@@ -175,6 +175,7 @@ def prepare_unary(row):
         param_names=[p for p, _ in params], out_exact=row.get('out_dtype') == 'exact',
         reads=reads, nops=2 + len(reads), fwd_codes=fwd_codes, fwd=fwd,
         scalar_fwd=row['fwd'].replace('<CT>', '<real_t>'),
+        vec_rows=row.get('vec_rows', {}),
         bwd=bwd, half_per_op=per_op,
         formula=formula.TensorRenderer(tensor_names).render(grad),
         jvp=prepare_unary_jvp(row, tensor_names),

@@ -57,6 +57,8 @@ A row is everything cgrad knows about an op, in PyTorch's terms
            spelled {x}: nan_to_num's posinf=None is its dtype's largest value
   out_check  a check of out= run before the op (a call of `out` and the
            input `a`), where PyTorch has its own text
+  vec_rows {dtype code: C kernel of vec_rows.h}: the forward over large
+           contiguous operands, cloned for AVX2 / AVX-512 (same results)
   node_class / inplace_node_class  the Cython class of the node where a
            hand-written node already has PyTorch's name (selu's EluBackward0
            beside elu's): the class is renamed to `node` at import, so
@@ -97,9 +99,9 @@ LEGACY = [
          hbwd='cg_f2h(-g * cg_h2f(cg_f2h(y * y)))'),
     dict(name='rsqrt', node='RsqrtBackward0', ints='float', fwd='c_rsqrt(x)', expose=1,
          bwd='-0.5 * g * (y * y * y)', reads='y', formula='op_mul(op_mul_scalar(g, -0.5), op_pow_scalar(y, 3))'),
-    dict(name='log1p', node='Log1PBackward0', ints='float', fwd='c_log1p(x)', expose=1,
+    dict(name='log1p', node='Log1PBackward0', ints='float', fwd='c_log1p(x)', expose=1, vec_rows=dict(F32='cg_vrow_log1p_f32'),
          bwd='g / (x + 1)', reads='x', formula='op_div(g, op_add_scalar(x, 1))'),
-    dict(name='expm1', node='Expm1Backward0', ints='float', fwd='c_expm1(x)', expose=1,
+    dict(name='expm1', node='Expm1Backward0', ints='float', fwd='c_expm1(x)', expose=1, vec_rows=dict(F32='cg_vrow_expm1_f32'),
          bwd='g * (y + 1)', reads='y', formula='op_mul(g, op_add_scalar(y, 1))'),
     dict(name='log2', node='Log2Backward0', ints='float', fwd='c_log2(x)', expose=1,
          bwd='g / (x * <CT>0.6931471805599453)', reads='x', formula='op_div(g, op_mul_scalar(x, 0.6931471805599453))'),
@@ -115,7 +117,7 @@ LEGACY = [
          bwd='g * -c_rsqrt(-x * x + 1)', reads='x', formula='op_mul(g, op_neg(op_rsqrt(op_rsub_scalar(op_mul(x, x), 1))))'),
     dict(name='atan', node='AtanBackward0', ints='float', fwd='c_atan(x)', expose=1,
          bwd='g / (x * x + 1)', reads='x', formula='op_div(g, op_add_scalar(op_mul(x, x), 1))'),
-    dict(name='erf', node='ErfBackward0', ints='float', fwd='c_erf(x)', expose=1,
+    dict(name='erf', node='ErfBackward0', ints='float', fwd='c_erf(x)', expose=1, vec_rows=dict(F32='cg_vrow_erf_f32'),
          bwd='<CT>1.1283791670955126 * c_exp(-(x * x)) * g', reads='x',
          formula='op_mul(op_mul_scalar(op_exp(op_neg(op_pow_scalar(x, 2))), 1.1283791670955126), g)'),
     dict(name='floor', node='FloorBackward0', ints='native', fwd='c_floor(x)', ifwd='x', expose=1,
@@ -123,6 +125,7 @@ LEGACY = [
     dict(name='ceil', node='CeilBackward0', ints='native', fwd='c_ceil(x)', ifwd='x', expose=1,
          boolerr='ceil_vml_cpu', bwd='0', reads='', formula='op_zeros_like(g)'),
     dict(name='round', node='RoundBackward0', ints='native', fwd='c_round(x)', ifwd='x', expose=1,
+         vec_rows=dict(F32='cg_vrow_round_f32'),
          boolerr='round_vml_cpu', bwd='0', reads='', formula='op_zeros_like(g)'),
     dict(name='trunc', node='TruncBackward0', ints='native', fwd='c_trunc(x)', ifwd='x', expose=1,
          boolerr='trunc_vml_cpu', bwd='0', reads='', formula='op_zeros_like(g)'),
@@ -146,7 +149,7 @@ TABLE = [
          grad='g / (1 - x ** 2)', half='per_op', api=MATH),
     dict(name='exp2', node='Exp2Backward0', ints='float', fwd='c_exp2(x)',
          grad='g * y * 0.6931471805599453', half='per_op', api=MATH),
-    dict(name='erfc', node='ErfcBackward0', ints='float', fwd='c_erfc(x)',
+    dict(name='erfc', node='ErfcBackward0', vec_rows=dict(F32='cg_vrow_erfc_f32'), ints='float', fwd='c_erfc(x)',
          grad='-1.1283791670955126 * exp(-(x ** 2)) * g', half='per_op', api=MATH),
     dict(name='deg2rad', node='Deg2RadBackward0', ints='float', fwd=f'x * <CT>{PI / 180!r}',
          grad=f'g * {PI / 180!r}', api=MATH),
@@ -188,7 +191,7 @@ TABLE = [
     dict(name='hardswish', node='HardswishBackward0', ints='error',
          fwd='x * (<CT>0 if x + 3 <= 0 else (<CT>6 if x + 3 >= 6 else x + 3)) / 6',
          grad='0 if x <= -3 else (g if x >= 3 else g * (x / 3 + 0.5))', api=('F', 'F_')),
-    dict(name='mish', node='MishBackward0', ints='error', fwd='x * c_tanh(c_log1p(c_exp(x)))',
+    dict(name='mish', node='MishBackward0', vec_rows=dict(F32='cg_vrow_mish_f32'), ints='error', fwd='x * c_tanh(c_log1p(c_exp(x)))',
          grad='g * (tanh(log1p(exp(x))) + x * sigmoid(x) * (1 - tanh(log1p(exp(x))) ** 2))',
          api=('F', 'F_')),
     dict(name='softshrink', node='SoftshrinkBackward0', ints='error', params=(('lambd', 0.5),),
@@ -202,7 +205,7 @@ TABLE = [
          fwd='value if x <= threshold else x', ifwd='<T>value if x <= threshold else x',
          grad='0 if x <= threshold else g', api=('F', 'F_', 'fn', 'fn_'),
          check='check_params_fit(x, threshold, value)', inplace_node='ThresholdBackward1'),
-    dict(name='logsigmoid', node='LogSigmoidBackward0', ints='error',
+    dict(name='logsigmoid', node='LogSigmoidBackward0', vec_rows=dict(F32='cg_vrow_logsigmoid_f32'), ints='error',
          fwd='(x if x < 0 else <CT>0) - c_log1p(c_exp(-c_abs(x)))',
          grad='g * (1 - exp(-abs(x)) / (1 + exp(-abs(x))) if x < 0 else exp(-abs(x)) / (1 + exp(-abs(x))))',
          api=('F',), kernel='log_sigmoid_cpu'),
@@ -213,16 +216,17 @@ SELU_SCALE = 1.0507009873554805
 
 TABLE += [
     # ---- nn rows over elu's kernel (PyTorch's elu with scale/input_scale) ---
+    # (c_where: both arms computed, so the float32 loops vectorise)
     dict(name='selu', node='EluBackward0', node_class='SeluBackward', inplace_node='EluBackward1',
-         inplace_node_class='SeluInplaceBackward', ints='error', kernel='elu_cpu',
-         fwd=f'c_expm1(x) * (<CT>{SELU_ALPHA!r} * <CT>{SELU_SCALE!r}) if x <= 0 else x * <CT>{SELU_SCALE!r}',
+         inplace_node_class='SeluInplaceBackward', ints='error', kernel='elu_cpu', vec_rows=dict(F32='cg_vrow_selu_f32'),
+         fwd=f'c_where(x <= 0, c_expm1(x) * (<CT>{SELU_ALPHA!r} * <CT>{SELU_SCALE!r}), x * <CT>{SELU_SCALE!r})',
          grad=f'g * ({SELU_ALPHA!r} * {SELU_SCALE!r}) * exp(x) if x <= 0 else g * {SELU_SCALE!r}',
          api=('fn', 'fn_', 'F', 'F_'), no_out=True),
     dict(name='celu', node='CeluBackward0', inplace_node='CeluBackward1', ints='error', kernel='elu_cpu',
          params=(('alpha', 1.0),), check='check_celu_alpha(alpha)',
          inplace_backward_check='check_inplace_elu_alpha(alpha)',
          inplace_grad_formula='g * (1 / float32(alpha)) * (y + alpha) if y <= 0 else g',
-         fwd='c_expm1(x * (<CT>1 / alpha)) * alpha if x <= 0 else x',
+         fwd='c_where(x <= 0, c_expm1(x * (<CT>1 / alpha)) * alpha, x)',
          grad='g * (1 / float32(alpha)) * alpha * exp(x * (1 / float32(alpha))) if x <= 0 else g',
          api=('fn', 'fn_', 'F', 'F_'), no_out=True),
     dict(name='nan_to_num', node='NanToNumBackward0', ints='native', bool_ok=True,

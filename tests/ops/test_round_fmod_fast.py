@@ -85,6 +85,21 @@ def test_fmod_remainder_exact():
                   remainder_ref(a[1::5], np.full(len(a[1::5]), -0.3, np.float32)))
 
 
+@pytest.mark.parametrize("divisor", [0.3, -0.3, 7.0, -2.5, 1e-30, 3e38, 1e-45, 0.0, -0.0, np.inf, -np.inf, np.nan])
+def test_fmod_remainder_by_a_number_exact(divisor):
+    """The vectorised row by one number (fmod_rows.h) and its fallback for
+    the elements out of its range, against C fmod; in place (the scalar
+    loop) too."""
+    a, _ = fmod_pairs(seed=3)
+    b = np.float32(divisor)
+    with np.errstate(all="ignore"):
+        same_bits(cgrad.fmod(cgrad.tensor(a), divisor).numpy(), np.fmod(a, b))
+        same_bits(cgrad.remainder(cgrad.tensor(a), divisor).numpy(), remainder_ref(a, np.full(len(a), b)))
+        x = cgrad.tensor(a)
+        x.remainder_(divisor)
+        same_bits(x.numpy(), remainder_ref(a, np.full(len(a), b)))
+
+
 @requires_torch
 def test_fmod_remainder_floor_divide_against_torch():
     a, b = fmod_pairs(seed=2)

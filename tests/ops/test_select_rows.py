@@ -47,11 +47,25 @@ def test_topk_is_the_stable_order(dtype, n, largest):
     a = tied_rows((5, n), dtype, n)
     for dim in (1, 0):
         size = a.shape[dim]
-        for k in sorted({0, 1, min(3, size), size // 2, size}):
+        # k <= 16: the one-pass topk (cg_topk_small); 17: the selection
+        for k in sorted({0, 1, min(3, size), min(5, size), min(16, size), min(17, size), size // 2, size}):
             v, i = cgrad.topk(cgrad.tensor(a), k, dim=dim, largest=largest)
             order = np.take(stable_order(a, dim, largest), np.arange(k), axis=dim)
             same_array(i.numpy(), order)
             same_array(v.numpy(), np.take_along_axis(a, order, dim))
+
+
+@pytest.mark.parametrize("largest", [True, False])
+def test_small_topk_on_sorted_rows(largest):
+    """Rows in ascending and descending order: every element enters the
+    one-pass topk's buffer (largest on ascending rows), or none after the
+    first k."""
+    a = np.stack([np.arange(300.0), -np.arange(300.0), np.repeat(np.arange(30.0), 10)]).astype(np.float32)
+    for k in (1, 5, 16):
+        v, i = cgrad.topk(cgrad.tensor(a), k, dim=1, largest=largest)
+        order = stable_order(a, 1, largest)[:, :k]
+        same_array(i.numpy(), order)
+        same_array(v.numpy(), np.take_along_axis(a, order, 1))
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int64])

@@ -11,7 +11,8 @@
 # total order with no ties, so a selection (introselect: quickselect with a
 # median of three, heapsort past a depth budget) picks exactly the element
 # the stable sort puts at that position, in O(n) a row instead of the sort's
-# O(n log n) and without sorting the rows that topk does not return.
+# O(n log n) and without sorting the rows that topk does not return. topk
+# with k <= 16 keeps the k first in one pass instead (cg_topk_small).
 
 from cpython.buffer cimport PyObject_GetBuffer, PyBuffer_Release, PyBUF_C_CONTIGUOUS, PyBUF_WRITABLE
 
@@ -22,6 +23,7 @@ cdef extern from *:
     #include <stdlib.h>
     #define CG_ISNAN_FLOAT(x) isnan(x)
     #define CG_ISNAN_INT(x) 0
+    #define CG_TOPK_SMALL 16
     #define CG_SELECT_ROWS(SUF, T, ISNAN)                                                   \\
     typedef struct { T v; int64_t i; } cg_pair_##SUF;                                      \\
     static inline int cg_before_##SUF(const cg_pair_##SUF* a, const cg_pair_##SUF* b,      \\
@@ -92,6 +94,26 @@ cdef extern from *:
             else return;                                                                   \\
         }                                                                                  \\
     }                                                                                      \\
+    /* topk for a small k: one pass keeping the k first so far, sorted (an element    \\
+     * enters only when it comes before the k-th, rarely after the first few on       \\
+     * unsorted data): O(n) compares with no pair array to fill, where the select     \\
+     * walks the row several times. buf holds k pairs. */                             \\
+    static void cg_topk_small_##SUF(const T* row, Py_ssize_t n, Py_ssize_t k,          \\
+                                    int largest, cg_pair_##SUF* buf) {                \\
+        Py_ssize_t m = 0;                                                              \\
+        for (Py_ssize_t j = 0; j < n; j++) {                                           \\
+            cg_pair_##SUF c; c.v = row[j]; c.i = j;                                    \\
+            if (m == k) {                                                              \\
+                if (!cg_before_##SUF(&c, &buf[k - 1], largest)) continue;              \\
+                m--;                                                                   \\
+            }                                                                          \\
+            Py_ssize_t q = m;                                                          \\
+            while (q > 0 && cg_before_##SUF(&c, &buf[q - 1], largest)) {               \\
+                buf[q] = buf[q - 1]; q--;                                              \\
+            }                                                                          \\
+            buf[q] = c; m++;                                                           \\
+        }                                                                              \\
+    }                                                                                  \\
     /* 0, or -1 when out of memory */                                                      \\
     static int cg_select_rows_##SUF(const T* src, Py_ssize_t rows, Py_ssize_t n,           \\
                                     Py_ssize_t k, const int64_t* pos, int largest,         \\
@@ -100,11 +122,17 @@ cdef extern from *:
         if (!p) return -1;                                                                 \\
         for (Py_ssize_t r = 0; r < rows; r++) {                                            \\
             const T* row = src + r * n;                                                    \\
-            for (Py_ssize_t j = 0; j < n; j++) { p[j].v = row[j]; p[j].i = j; }            \\
+            if (pos || k > CG_TOPK_SMALL)                                                  \\
+                for (Py_ssize_t j = 0; j < n; j++) { p[j].v = row[j]; p[j].i = j; }        \\
             if (pos) {                                                                     \\
                 Py_ssize_t kth = (Py_ssize_t)pos[r];                                       \\
                 cg_select_##SUF(p, n, kth, largest);                                       \\
                 vals[r] = p[kth].v; idx[r] = p[kth].i;                                     \\
+            } else if (k > 0 && k <= CG_TOPK_SMALL) {                                      \\
+                cg_topk_small_##SUF(row, n, k, largest, p);                                \\
+                for (Py_ssize_t j = 0; j < k; j++) {                                       \\
+                    vals[r * k + j] = p[j].v; idx[r * k + j] = p[j].i;                     \\
+                }                                                                          \\
             } else if (k > 0) {                                                            \\
                 cg_select_##SUF(p, n, k - 1, largest);                                     \\
                 cg_sort_##SUF(p, k - 1, largest);                                          \\

@@ -7,7 +7,9 @@
 # (approximate 'none' / 'tanh'), softplus. One forward and one backward row
 # kernel per float dtype, switching on the kind (ActParams in ctx); each node
 # runs the fused backward, or its formula as differentiable ops under
-# create_graph. PyTorch's CPU formulas, in its order of operations.
+# create_graph. PyTorch's CPU formulas, in its order of operations and in
+# the input's precision (<real_t>1: a bare 1 is a double to Cython, which
+# would compute float32's 1 + e^-x in double where PyTorch stays in float).
 
 cdef enum:
     K_SILU = 0
@@ -29,21 +31,28 @@ cdef struct ActParams:
 cdef double GELU_BETA = 0.7978845608028654      # M_SQRT2 * M_2_SQRTPI * 0.5
 cdef double GELU_KAPPA = 0.044715
 
+# act_rows.h: the contiguous float32 rows, a vectorised loop per kind (and
+# AVX2/AVX-512 clones) computing act_fwd / act_bwd's float32 arithmetic
+cdef extern from "act_rows.h" nogil:
+    int cg_act_fwd_rows_f32(int kind, float a, float b, const float* x, float* o, Py_ssize_t n)
+    int cg_act_bwd_rows_f32(int kind, float a, float b, const float* g, const float* x, float* o,
+                            Py_ssize_t n)
+
 
 cdef inline real_t act_fwd(real_t x, const ActParams* p) noexcept nogil:
     cdef real_t a = <real_t>p.a
     cdef real_t t
     if p.kind == K_SILU:
-        return x / (1 + c_exp(-x))
+        return x / (<real_t>1 + c_exp(-x))
     if p.kind == K_LEAKY:
         return x if x > 0 else x * a
     if p.kind == K_ELU:
         return x if x > 0 else a * c_expm1(x)
     if p.kind == K_GELU:
-        return x * <real_t>0.5 * (1 + c_erf(x * <real_t>0.7071067811865476))
+        return x * <real_t>0.5 * (<real_t>1 + c_erf(x * <real_t>0.7071067811865476))
     if p.kind == K_GELU_TANH:
         t = <real_t>GELU_BETA * (x + <real_t>GELU_KAPPA * (x * x * x))
-        return <real_t>0.5 * x * (1 + c_tanh(t))
+        return <real_t>0.5 * x * (<real_t>1 + c_tanh(t))
     # softplus
     t = x * a
     return x if t > <real_t>p.b else c_log1p(c_exp(t)) / a
@@ -54,8 +63,8 @@ cdef inline real_t act_bwd(real_t g, real_t x, const ActParams* p) noexcept nogi
     cdef real_t a = <real_t>p.a
     cdef real_t s, cdf, pdf, x2, inner, th, left, right
     if p.kind == K_SILU:
-        s = 1 / (1 + c_exp(-x))
-        return g * s * (1 + x * (1 - s))
+        s = <real_t>1 / (<real_t>1 + c_exp(-x))
+        return g * s * (<real_t>1 + x * (<real_t>1 - s))
     if p.kind == K_LEAKY or p.kind == K_LEAKY_R:
         return g if x > 0 else g * a
     if p.kind == K_ELU:
@@ -63,7 +72,7 @@ cdef inline real_t act_bwd(real_t g, real_t x, const ActParams* p) noexcept nogi
     if p.kind == K_ELU_R:
         return g if x > 0 else g * (x + a)
     if p.kind == K_GELU:
-        cdf = <real_t>0.5 * (1 + c_erf(x * <real_t>0.7071067811865476))
+        cdf = <real_t>0.5 * (<real_t>1 + c_erf(x * <real_t>0.7071067811865476))
         pdf = <real_t>0.3989422804014327 * c_exp(x * x * <real_t>-0.5)
         return g * (cdf + x * pdf)
     if p.kind == K_GELU_TANH:
@@ -71,17 +80,20 @@ cdef inline real_t act_bwd(real_t g, real_t x, const ActParams* p) noexcept nogi
         inner = <real_t>GELU_BETA * (x + <real_t>GELU_KAPPA * (x2 * x))
         th = c_tanh(inner)
         left = <real_t>0.5 * x
-        right = 1 + th
-        return g * (<real_t>0.5 * right + left * (1 - th * th) * (<real_t>GELU_BETA * (1 + 3 * <real_t>GELU_KAPPA * x2)))
+        right = <real_t>1 + th
+        return g * (<real_t>0.5 * right + left * (<real_t>1 - th * th) * (<real_t>GELU_BETA * (<real_t>1 + <real_t>3 * <real_t>GELU_KAPPA * x2)))
     # softplus
     s = c_exp(x * a)
-    return g if x * a > <real_t>p.b else g * s / (s + 1)
+    return g if x * a > <real_t>p.b else g * s / (s + <real_t>1)
 
 
 cdef void act_fwd_F32(char** p, const Py_ssize_t* s, Py_ssize_t n, void* ctx) noexcept nogil:
     cdef float* o = <float*>p[0]
     cdef const float* x = <const float*>p[1]
+    cdef const ActParams* prm = <const ActParams*>ctx
     cdef Py_ssize_t i
+    if s[0] == 1 and s[1] == 1 and cg_act_fwd_rows_f32(prm.kind, <float>prm.a, <float>prm.b, x, o, n):
+        return
     for i in range(n):
         o[i * s[0]] = act_fwd(x[i * s[1]], <const ActParams*>ctx)
 
@@ -102,7 +114,11 @@ cdef void act_bwd_F32(char** p, const Py_ssize_t* s, Py_ssize_t n, void* ctx) no
     cdef float* o = <float*>p[0]
     cdef const float* g = <const float*>p[1]
     cdef const float* x = <const float*>p[2]
+    cdef const ActParams* prm = <const ActParams*>ctx
     cdef Py_ssize_t i
+    if (s[0] == 1 and s[1] == 1 and s[2] == 1
+            and cg_act_bwd_rows_f32(prm.kind, <float>prm.a, <float>prm.b, g, x, o, n)):
+        return
     for i in range(n):
         o[i * s[0]] = act_bwd(g[i * s[1]], x[i * s[2]], <const ActParams*>ctx)
 
