@@ -480,6 +480,9 @@ cdef Tensor det_singular_backward(Tensor g, Tensor A):
     return op_matmul(op_mul(U, op_unsqueeze(D, -2)), Vh)
 
 
+cdef dict LOG_OF_ZERO_IS_INF = {"divide": "ignore"}     # numpy's errstate: log(0) = -inf, quietly
+
+
 cdef tuple lu_diagonal_and_sign(Tensor A, object a):
     """U's diagonal and the permutation's sign (+-1, in A's dtype) of the LU
     factorisation PyTorch's det and slogdet use: of A^T where A is
@@ -534,7 +537,7 @@ def _linalg_slogdet(Tensor A):
     if A._numel:
         diag, perm_sign = lu_diagonal_and_sign(A, a)
         s = np.prod(np.sign(diag), axis=-1) * perm_sign
-        with np.errstate(divide="ignore"):
+        with np.errstate(**LOG_OF_ZERO_IS_INF):
             l = np.sum(np.log(np.abs(diag)), axis=-1)
     else:
         s, l = np.ones(a.shape[:-2], a.dtype), np.zeros(a.shape[:-2], a.dtype)
