@@ -39,6 +39,72 @@ cdef extern from "rnn_gates.h" nogil:
                             double* d, double* dd, double* dr, Py_ssize_t H)
 
 
+cdef extern from "step_gemm.h" nogil:
+    int cg_step_gemm_ready()
+    size_t cg_step_gemm_packed_size(Py_ssize_t K, Py_ssize_t N)
+    void cg_step_gemm_pack(const float* B, Py_ssize_t ldb, Py_ssize_t K, Py_ssize_t N, float* Bp)
+    void cg_step_gemm_pack_t(const float* Bt, Py_ssize_t ldbt, Py_ssize_t K, Py_ssize_t N, float* Bp)
+    void cg_step_gemm(Py_ssize_t M, Py_ssize_t N, Py_ssize_t K, const float* A, Py_ssize_t lda, const float* Bp,
+                      int accumulate, const float* row, float* C, Py_ssize_t ldc)
+
+
+cdef float* pack_step_weight(const real_t* w, Py_ssize_t ldw, Py_ssize_t K, Py_ssize_t N) noexcept nogil:
+    """The weight of the per-step products (K x N, row-major) packed once for
+    step_gemm.h's kernel; NULL where BLAS runs the steps instead (float64,
+    a CPU without AVX-512, no memory). The caller frees it."""
+    cdef float* wp = NULL
+    if real_t is float:
+        if cg_step_gemm_ready():
+            wp = <float*>malloc(cg_step_gemm_packed_size(K, N) * sizeof(float))
+            if wp != NULL:
+                cg_step_gemm_pack(w, ldw, K, N, wp)
+    return wp
+
+
+cdef inline void step_gemm(const float* wp, Py_ssize_t M, Py_ssize_t N, Py_ssize_t K, const real_t* A,
+                           Py_ssize_t lda, const real_t* w, Py_ssize_t ldw, bint accumulate, real_t* C,
+                           Py_ssize_t ldc) noexcept nogil:
+    """C = A w, or C += A w: over the packed weight wp where there is one,
+    else BLAS over w."""
+    if real_t is float:
+        if wp != NULL:
+            cg_step_gemm(M, N, K, A, lda, wp, accumulate, NULL, C, ldc)
+            return
+    rgemm(False, False, M, N, K, <real_t>1, A, lda, w, ldw, <real_t>(1 if accumulate else 0), C, ldc)
+
+
+cdef bint input_products_packed(Py_ssize_t M, Py_ssize_t GH, Py_ssize_t NI, Py_ssize_t H, bint fold_hh,
+                                const real_t* x, const real_t* w_ih, const real_t* b_ih, const real_t* b_hh,
+                                real_t* gates) noexcept nogil:
+    """gates = x w_ih^T plus the biases of every step (b_hh's where it folds
+    in: all of it, or GRU's r and z parts) on step_gemm.h's kernel, the
+    biases as the accumulators' start instead of a pass of their own.
+    False where it does not run (float64, no AVX-512, no memory)."""
+    cdef float* wp
+    cdef float* row = NULL
+    cdef Py_ssize_t j
+    if real_t is float:
+        if not cg_step_gemm_ready():
+            return False
+        wp = <float*>malloc(cg_step_gemm_packed_size(NI, GH) * sizeof(float))
+        if b_ih != NULL:
+            row = <float*>malloc(GH * sizeof(float))
+        if wp == NULL or (b_ih != NULL and row == NULL):
+            free(wp)
+            free(row)
+            return False
+        if b_ih != NULL:
+            for j in range(GH):
+                row[j] = b_ih[j] + b_hh[j] if fold_hh or j < 2 * H else b_ih[j]
+        cg_step_gemm_pack_t(w_ih, NI, NI, GH, wp)
+        cg_step_gemm(M, GH, NI, x, NI, wp, 0, row, gates, GH)
+        free(wp)
+        free(row)
+        return True
+    else:
+        return False
+
+
 # The gate math of one batch row and step, in rnn_gates.h (cloned for AVX2
 # and AVX-512 there), for either float type.
 cdef inline void tanh_fwd_row(real_t* g, Py_ssize_t H) noexcept nogil:
@@ -173,20 +239,22 @@ cdef void rnn_forward_kernel(int mode, bint reverse, Py_ssize_t T, Py_ssize_t B,
     cdef real_t v
     cdef bint fold_hh = mode != RNN_GRU
     transpose_into(w_hh_t, w_hh, GH, P)
+    cdef float* wp = pack_step_weight(w_hh_t, GH, P, GH)
     if P != H:
         transpose_into(w_hr_t, w_hr, P, H)
-    rgemm(False, True, T * B, GH, NI, <real_t>1, x, NI, w_ih, NI, <real_t>0, gates, GH)
-    if b_ih != NULL:
-        for s in range(T * B):
-            g = gates + s * GH
-            for j in range(GH):
-                g[j] += b_ih[j]
-            if fold_hh:
+    if not input_products_packed(T * B, GH, NI, H, fold_hh, x, w_ih, b_ih, b_hh, gates):
+        rgemm(False, True, T * B, GH, NI, <real_t>1, x, NI, w_ih, NI, <real_t>0, gates, GH)
+        if b_ih != NULL:
+            for s in range(T * B):
+                g = gates + s * GH
                 for j in range(GH):
-                    g[j] += b_hh[j]
-            else:
-                for j in range(2 * H):
-                    g[j] += b_hh[j]
+                    g[j] += b_ih[j]
+                if fold_hh:
+                    for j in range(GH):
+                        g[j] += b_hh[j]
+                else:
+                    for j in range(2 * H):
+                        g[j] += b_hh[j]
     for s in range(T):
         t = T - 1 - s if reverse else s
         _rnn_memcpy(hin + t * B * P, hn, B * P * sizeof(real_t))
@@ -194,9 +262,9 @@ cdef void rnn_forward_kernel(int mode, bint reverse, Py_ssize_t T, Py_ssize_t B,
         if mode == RNN_LSTM:
             _rnn_memcpy(cin + t * B * H, cn, B * H * sizeof(real_t))
         if fold_hh:
-            rgemm(False, False, B, GH, P, <real_t>1, hp, P, w_hh_t, GH, <real_t>1, gates + t * B * GH, GH)
+            step_gemm(wp, B, GH, P, hp, P, w_hh_t, GH, True, gates + t * B * GH, GH)
         else:
-            rgemm(False, False, B, GH, H, <real_t>1, hp, H, w_hh_t, GH, <real_t>0, hg, GH)
+            step_gemm(wp, B, GH, H, hp, H, w_hh_t, GH, False, hg, GH)
             if b_hh != NULL:
                 for b in range(B):
                     for j in range(2 * H, GH):
@@ -236,6 +304,7 @@ cdef void rnn_forward_kernel(int mode, bint reverse, Py_ssize_t T, Py_ssize_t B,
                     _rnn_memcpy(o + b * P, hg + b * P, P * sizeof(real_t))
                 else:
                     _rnn_memset(o + b * P, 0, P * sizeof(real_t))
+    free(wp)
 
 
 cdef void rnn_backward_kernel(int mode, bint reverse, Py_ssize_t T, Py_ssize_t B, Py_ssize_t NI,
@@ -256,6 +325,7 @@ cdef void rnn_backward_kernel(int mode, bint reverse, Py_ssize_t T, Py_ssize_t B
     cdef const real_t* go
     cdef const real_t* dq
     cdef real_t* d
+    cdef float* wp = pack_step_weight(w_hh, P, GH, P)
     for s in range(T - 1, -1, -1):
         t = T - 1 - s if reverse else s
         if gout != NULL:
@@ -295,8 +365,7 @@ cdef void rnn_backward_kernel(int mode, bint reverse, Py_ssize_t T, Py_ssize_t B
             else:
                 gru_bwd_row(g, hnbuf + (t * B + b) * H, hin + (t * B + b) * H, dh + b * H, d,
                             dGh + (t * B + b) * GH, dr + b * H, H)
-        rgemm(False, False, B, P, GH, <real_t>1, (dGh if mode == RNN_GRU else dG) + t * B * GH, GH,
-              w_hh, P, <real_t>0, dhn, P)
+        step_gemm(wp, B, P, GH, (dGh if mode == RNN_GRU else dG) + t * B * GH, GH, w_hh, P, False, dhn, P)
         for b in range(B):
             if mode == RNN_GRU:
                 for j in range(H):
@@ -304,6 +373,7 @@ cdef void rnn_backward_kernel(int mode, bint reverse, Py_ssize_t T, Py_ssize_t B
             elif not rnn_active(lengths, t, b):
                 _rnn_memcpy(dhn + b * P, dh + b * P, P * sizeof(real_t))
         _rnn_memcpy(dh, dhn, B * P * sizeof(real_t))
+    free(wp)
     if mode != RNN_GRU:
         dGh = dG
     if dx != NULL:
