@@ -7,8 +7,9 @@ that remain are pinned below: a new one fails this test (move the name
 down, or the caller up), and so does one that was removed without taking
 it off the list, so the list only shrinks. Most of what is left is the
 in-place protocol (check_inplace, commit_inplace, old_value in
-autograd/inplace.pxi) and forward AD's flag (cgrad_fwd_active), which
-every op family calls; moving them below the ops is the next step."""
+autograd/inplace.pxi), which every op family calls; moving it below the
+ops is the next step (forward AD's flag, cgrad_fwd_active, moved down to
+core/common.pxi)."""
 import os
 import sys
 
@@ -39,7 +40,7 @@ KNOWN_UP_CALLS = {
     'core/node.pxi': {
         'autograd/engine.pxi': ['AccumulateGrad'],
         'autograd/forward_ad.pxi': [
-            'FW_ONLY_EDGE', 'cgrad_fwd_active', 'fw_after_history', 'fw_note_inputs', 'fw_pending_node',
+            'FW_ONLY_EDGE', 'fw_after_history', 'fw_note_inputs', 'fw_pending_node',
             'transposed_jvp',
         ],
         'autograd/inplace.pxi': ['refresh_view_slow'],
@@ -63,7 +64,6 @@ KNOWN_UP_CALLS = {
         'ops/nn/ops_softmax.pxi': ['nn_softmax_backward_kernel', 'nn_softmax_kernel'],
     },
     'ops_unary.pxi': {
-        'autograd/forward_ad.pxi': ['cgrad_fwd_active'],
         'autograd/inplace.pxi': ['check_inplace', 'commit_inplace', 'old_value'],
         'tensor/functions.pxi': ['t'],
     },
@@ -71,11 +71,8 @@ KNOWN_UP_CALLS = {
         'autograd/inplace.pxi': ['check_written_overlap'],
     },
     'ops/table_support.pxi': {
-        'autograd/forward_ad.pxi': ['cgrad_fwd_active', 'fw_write_inplace'],
+        'autograd/forward_ad.pxi': ['fw_write_inplace'],
         'autograd/inplace.pxi': ['check_inplace', 'check_written_overlap', 'commit_inplace', 'old_value'],
-    },
-    'ops/ops_linalg_lapack.pxi': {
-        'autograd/forward_ad.pxi': ['cgrad_fwd_active'],
     },
     'ops/ops_clamp.pxi': {
         'autograd/inplace.pxi': [
@@ -84,9 +81,6 @@ KNOWN_UP_CALLS = {
     },
     'ops/ops_logical.pxi': {
         'autograd/inplace.pxi': ['check_inplace', 'check_input_overlap', 'check_written_overlap'],
-    },
-    'ops/ops_join.pxi': {
-        'autograd/forward_ad.pxi': ['cgrad_fwd_active'],
     },
     'ops/ops_index.pxi': {
         'autograd/forward_ad.pxi': ['fw_record_write'],
@@ -116,11 +110,10 @@ KNOWN_UP_CALLS = {
         'autograd/inplace.pxi': ['ZeroBackward0', 'check_inplace', 'commit_inplace', 'old_value', 'records'],
     },
     'ops/python_methods.pxi': {
-        'autograd/forward_ad.pxi': ['cgrad_fwd_active', 'fw_write_inplace'],
+        'autograd/forward_ad.pxi': ['fw_write_inplace'],
         'autograd/inplace.pxi': ['check_inplace', 'check_written_overlap', 'commit_inplace', 'old_value'],
     },
     'ops/ops_round_decimals.pxi': {
-        'autograd/forward_ad.pxi': ['cgrad_fwd_active'],
         'autograd/inplace.pxi': ['check_inplace', 'commit_inplace', 'old_value'],
     },
     'ops/nn/ops_nn.pxi': {
@@ -130,7 +123,6 @@ KNOWN_UP_CALLS = {
         ],
     },
     'ops/nn/ops_activations.pxi': {
-        'autograd/forward_ad.pxi': ['cgrad_fwd_active'],
         'autograd/inplace.pxi': ['check_inplace', 'commit_inplace', 'old_value'],
     },
 }

@@ -25,7 +25,6 @@
 # never recurse into forward AD; grad mode stays as the caller had it, so a
 # tangent is itself differentiable (reverse-over-forward).
 
-cdef bint cgrad_fwd_active = False
 cdef int cgrad_fwd_level = -1
 cdef Node fw_pending_node = None     # the node last wired while a level is active
 cdef tuple fw_pending_inputs = None  # its inputs (None for non-tensor slots)
