@@ -208,21 +208,25 @@ class record_function(contextlib.ContextDecorator):
         return fut
 
 
-class emit_itt:
-    """Ranges for Intel VTune around each op: cgrad has no ITT, so there is
-    no VTune to see them and the region runs as it is (cgrad.profiler.itt's
-    range calls are no-ops too)."""
+class _AnnotationRanges:
+    """What emit_itt and emit_nvtx share: a no-op when disabled, not
+    reentrant, and a start that says whether the tool is there."""
+    _tool = ""
 
     def __init__(self, enabled=True, record_shapes=False):
         self.enabled = enabled
         self.entered = False
         self.record_shapes = record_shapes
 
+    def _start(self):
+        pass
+
     def __enter__(self):
         if not self.enabled:
             return self
         if self.entered:
-            raise RuntimeError("ITT annotation context manager is not reentrant")
+            raise RuntimeError(f"{self._tool} annotation context manager is not reentrant")
+        self._start()
         self.entered = True
         return self
 
@@ -232,24 +236,20 @@ class emit_itt:
         return False
 
 
-class emit_nvtx:
+class emit_itt(_AnnotationRanges):
+    """Ranges for Intel VTune around each op: cgrad has no ITT, so there is
+    no VTune to see them and the region runs as it is (cgrad.profiler.itt's
+    range calls are no-ops too)."""
+    _tool = "ITT"
+
+
+class emit_nvtx(_AnnotationRanges):
     """NVTX ranges for nvprof: cgrad has no CUDA, so entering raises as
     torch's does on a CPU-only build."""
+    _tool = "NVTX"
 
-    def __init__(self, enabled=True, record_shapes=False):
-        self.enabled = enabled
-        self.entered = False
-        self.record_shapes = record_shapes
-
-    def __enter__(self):
-        if not self.enabled:
-            return self
-        if self.entered:
-            raise RuntimeError("NVTX annotation context manager is not reentrant")
+    def _start(self):
         raise AssertionError("Torch not compiled with CUDA enabled")
-
-    def __exit__(self, exc_type, exc_val, exc_tb):
-        return False
 
 
 def load_nvprof(path):
