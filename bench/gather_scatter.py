@@ -8,23 +8,19 @@ thread each; ratio cgrad / torch.
     python bench/gather_scatter.py [--repeat N]
 """
 import argparse
-import statistics
-import time
+import os
+import sys
 
 import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from bench.cpu_timing import median_cpu_seconds  # noqa: E402
 
 CASES = [((64, 784), 1), ((64, 784), 0), ((8, 16, 32), 2), ((1000,), 0)]
 
 
 def cpu_us(fn, repeat):
-    for _ in range(20):
-        fn()
-    times = []
-    for _ in range(repeat):
-        start = time.process_time()
-        fn()
-        times.append(time.process_time() - start)
-    return statistics.median(times) * 1e6
+    return median_cpu_seconds(fn, repeat, warmup=20) * 1e6
 
 
 def calls(lib, shape, dim):

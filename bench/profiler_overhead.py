@@ -9,8 +9,13 @@ every column alike.
     python bench/profiler_overhead.py [--repeat N]
 """
 import argparse
+import os
 import statistics
+import sys
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from bench.cpu_timing import libraries  # noqa: E402
 
 CALLS = 200     # calls per timed block
 
@@ -59,13 +64,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeat", type=int, default=100)
     args = parser.parse_args()
-    import cgrad
-    libs = {"cgrad": cgrad}
-    try:
-        import torch
-        libs["torch"] = torch
-    except ImportError:
-        pass
+    libs = libraries()
     results = {name: measure(lib, args.repeat) for name, lib in libs.items()}
     for name, lib in libs.items():
         again = measure(lib, args.repeat)
@@ -74,7 +73,7 @@ def main():
     print(f"us per call (median of blocks): no profile / after a profile ended / inside a recording profile")
     header = "".join(f"{lib + ' ' + when:>18s}" for lib in libs for when in ("none", "after", "profiling"))
     print(f"  {'':14s}{header}")
-    for case in cases(cgrad):
+    for case in cases(libs["cgrad"]):
         row = "".join(f"{results[lib][i][case]:18.2f}" for lib in libs for i in range(3))
         print(f"  {case:14s}{row}")
 

@@ -19,23 +19,19 @@ machine's drift hits both alike; ratios cgrad / torch.
     python bench/transformer_parts.py [--repeat N] [--rounds R] [--threads T]
 """
 import argparse
-import statistics
-import time
+import os
+import sys
 
 import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from bench.cpu_timing import median_cpu_seconds  # noqa: E402
 
 BATCH, SEQ, WIDTH, HEADS, FF = 8, 128, 256, 4, 1024
 
 
 def cpu_ms(fn, repeat, warmup=3):
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(repeat):
-        start = time.process_time()
-        fn()
-        times.append(time.process_time() - start)
-    return statistics.median(times) * 1e3
+    return median_cpu_seconds(fn, repeat, warmup) * 1e3
 
 
 def parts(lib):

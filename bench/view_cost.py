@@ -6,8 +6,13 @@ shared machine hits both libraries alike.
     python bench/view_cost.py [--repeat N]
 """
 import argparse
+import os
 import statistics
+import sys
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from bench.cpu_timing import libraries  # noqa: E402
 
 CALLS = 200     # calls per timed block
 
@@ -41,13 +46,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeat", type=int, default=200)
     args = parser.parse_args()
-    import cgrad
-    libs = {"cgrad": cgrad}
-    try:
-        import torch
-        libs["torch"] = torch
-    except ImportError:
-        pass
+    libs = libraries()
     results = {name: measure(lib, args.repeat) for name, lib in libs.items()}
     for name, lib in libs.items():
         again = measure(lib, args.repeat)

@@ -16,14 +16,13 @@ x is float64 (128, 32) per sample, a batch of 64.
 """
 import argparse
 import os
-import statistics
 import sys
-import time
 import warnings
 
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from bench.cpu_timing import median_cpu_seconds  # noqa: E402
 
 CASES = {
     "index_select": ("index_select", lambda L, x, i, c: x.index_select(0, i)),
@@ -36,14 +35,7 @@ CASES = {
 
 
 def _median_us(fn, repeat):
-    for _ in range(3):
-        fn()
-    times = []
-    for _ in range(repeat):
-        start = time.process_time()
-        fn()
-        times.append(time.process_time() - start)
-    return statistics.median(times) * 1e6
+    return median_cpu_seconds(fn, repeat) * 1e6
 
 
 def main():
