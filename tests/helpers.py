@@ -93,6 +93,22 @@ def assert_close(actual, expected, rtol, atol, what):
     np.testing.assert_allclose(actual, expected, rtol=rtol, atol=atol, equal_nan=True, err_msg=what)
 
 
+def threads_fixture(*counts):
+    """A pytest fixture named `threads` that runs each test using it once per
+    cgrad thread count in counts (None: the default), restoring the count
+    after; a test module takes it as `threads = threads_fixture(None, 1, 3)`."""
+    ids = ["default-threads" if c is None else f"{c}-thread" + ("" if c == 1 else "s") for c in counts]
+
+    @pytest.fixture(params=list(counts), ids=ids)
+    def threads(request):
+        old = cgrad.get_num_threads()
+        if request.param is not None:
+            cgrad.set_num_threads(request.param)
+        yield
+        cgrad.set_num_threads(old)
+    return threads
+
+
 # Two float32 ulps, relative: torch's float32 log, exp... are not correctly
 # rounded on every CPU (on AMD Zen 4 its AVX-512 log(1.5) is one ulp above
 # the nearest float), so a float32 value is compared at float32's precision

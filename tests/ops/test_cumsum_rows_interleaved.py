@@ -9,16 +9,10 @@ import numpy as np
 import pytest
 
 import cgrad
-from helpers import requires_torch, torch
+from helpers import requires_torch, threads_fixture, torch
 
 
-@pytest.fixture(params=[None, 1, 3], ids=["default-threads", "1-thread", "3-threads"])
-def threads(request):
-    old = cgrad.get_num_threads()
-    if request.param is not None:
-        cgrad.set_num_threads(request.param)
-    yield
-    cgrad.set_num_threads(old)
+threads = threads_fixture(None, 1, 3)
 
 
 def running_sum(a, axis):

@@ -9,19 +9,13 @@ import numpy as np
 import pytest
 
 import cgrad
-from helpers import compare_with_torch, requires_torch, torch
+from helpers import compare_with_torch, requires_torch, threads_fixture, torch
 
 BLOCK = 1 << 16            # gather_threads.pxi GATHER_THREADS_NUMEL
 TWO_THREADS = 2 << 18      # kernels_iter.pxi: threads_for gives 2 threads from here
 
 
-@pytest.fixture(params=[None, 1, 3], ids=["default-threads", "1-thread", "3-threads"])
-def threads(request):
-    old = cgrad.get_num_threads()
-    if request.param is not None:
-        cgrad.set_num_threads(request.param)
-    yield
-    cgrad.set_num_threads(old)
+threads = threads_fixture(None, 1, 3)
 
 
 def take(a, dim, idx):

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import cgrad
-from helpers import compare_with_torch, requires_torch, torch
+from helpers import compare_with_torch, requires_torch, threads_fixture, torch
 
 BLOCK = 1 << 16            # reduce_threads.pxi LARGE_REDUCE_NUMEL, gather_threads.pxi GATHER_THREADS_NUMEL
 TWO_THREADS = 2 << 18      # kernels_iter.pxi: threads_for gives 2 threads from here
@@ -19,13 +19,7 @@ TWO_THREADS = 2 << 18      # kernels_iter.pxi: threads_for gives 2 threads from 
 SHAPES = [(256, 255), (256, 256), (257, 256), (1024, 511), (1024, 512), (1025, 513), (3, 174763)]
 
 
-@pytest.fixture(params=[None, 3], ids=["default-threads", "3-threads"])
-def threads(request):
-    old = cgrad.get_num_threads()
-    if request.param is not None:
-        cgrad.set_num_threads(request.param)
-    yield
-    cgrad.set_num_threads(old)
+threads = threads_fixture(None, 3)
 
 
 def rand(shape, dtype=np.float32, seed=0):

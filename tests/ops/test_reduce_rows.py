@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import cgrad
-from helpers import compare_with_torch, requires_torch
+from helpers import compare_with_torch, requires_torch, threads_fixture
 
 BLOCK = 1 << 16            # reduce_threads.pxi LARGE_REDUCE_NUMEL
 TWO_THREADS = 2 << 18      # kernels_iter.pxi: threads_for gives 2 threads from here
@@ -25,13 +25,7 @@ SHAPES = [(256, 255), (256, 256), (257, 256), (4099, 17), (1040, 63), (1024, 64)
           (1025, 1023), (3, 174763), (2, 300001)]
 
 
-@pytest.fixture(params=[None, 1, 3], ids=["default-threads", "1-thread", "3-threads"])
-def threads(request):
-    old = cgrad.get_num_threads()
-    if request.param is not None:
-        cgrad.set_num_threads(request.param)
-    yield
-    cgrad.set_num_threads(old)
+threads = threads_fixture(None, 1, 3)
 
 
 def rand(shape, dtype=np.float32, seed=0):

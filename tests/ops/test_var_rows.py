@@ -10,20 +10,14 @@ import numpy as np
 import pytest
 
 import cgrad
-from helpers import requires_torch, torch
+from helpers import requires_torch, threads_fixture, torch
 
 BLOCK = 1 << 16            # reduce_threads.pxi LARGE_REDUCE_NUMEL
 TWO_THREADS = 2 << 18      # kernels_iter.pxi: threads_for gives 2 threads from here
 SHAPES = [(255, 256), (256, 256), (257, 255), (3, 21847), (21847, 3), (1024, 513), (1025, 1024)]
 
 
-@pytest.fixture(params=[None, 3], ids=["default-threads", "3-threads"])
-def threads(request):
-    old = cgrad.get_num_threads()
-    if request.param is not None:
-        cgrad.set_num_threads(request.param)
-    yield
-    cgrad.set_num_threads(old)
+threads = threads_fixture(None, 3)
 
 
 def rand(shape, dtype, seed=0):
