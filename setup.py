@@ -145,6 +145,34 @@ def make_tensor_dict_lazy(c_path):
         f.write(text)
 
 
+def compile_module_init_without_pta(c_path, module):
+    """gcc's points-to analysis ("tree PTA") is superlinear in a function's
+    size, and a module's init function (Cython's __pyx_pymod_exec_<module>,
+    12,600 lines of C for _C: every def, class and constant made in turn)
+    is by far the largest function. In the -O3 LTO link of _C it took 18.8
+    of the 26.6 s of the partition holding it (gcc -ftime-report), the
+    longest single job of the build. The function runs once per process, so
+    it is compiled without that analysis; every other function keeps it.
+    (gcc's pragma; clang has neither the pass nor the pragma.)"""
+    with open(c_path, encoding="utf-8") as f:
+        text = f.read()
+    start = re.search(r"^static CYTHON_SMALL_CODE int __pyx_pymod_exec_%s\(PyObject \*\w+\)\n" % re.escape(module),
+                      text, re.M)
+    end = text.find("\n}\n", start.end()) + 3 if start else -1
+    if start is None or end < 3:
+        print(f"cgrad setup.py: {module}'s init function not recognised; it is compiled with "
+              "points-to analysis (a slower build)", file=sys.stderr)
+        return
+    text = (text[:start.start()]
+            + '#if defined(__GNUC__) && !defined(__clang__)\n#pragma GCC push_options\n'
+              '#pragma GCC optimize ("no-tree-pta")\n#endif\n'
+            + text[start.start():end]
+            + '#if defined(__GNUC__) && !defined(__clang__)\n#pragma GCC pop_options\n#endif\n'
+            + text[end:])
+    with open(c_path, "w", encoding="utf-8") as f:
+        f.write(text)
+
+
 def extensions():
     render_templates()
     if sys.platform == "win32":
@@ -158,7 +186,12 @@ def extensions():
         # -Wall: cgrad's code compiles without a warning (Cython 3.1-3.3's own
         # generated code gives none under gcc 12's -Wall either, so nothing
         # is silenced; a dead cdef function shows as -Wunused-function).
-        extra_compile_args = ["-O3", "-ffp-contract=off", "-Wall"]
+        # Except -Wmisleading-indentation, which judges the indentation of
+        # the C that Cython writes, not of anything written by hand, and
+        # whose cost grows with the file: on _C.c's 23 MB it took 33 of the
+        # 57 s of user CPU of gcc's compile step (56.7 s with it, 23.7 s
+        # without), a step no other job of the build can overlap.
+        extra_compile_args = ["-O3", "-ffp-contract=off", "-Wall", "-Wno-misleading-indentation"]
         if os.environ.get("CGRAD_QUICK_BUILD"):
             # for edit-compile-test cycles only: builds several times faster
             extra_compile_args[0] = "-O0"
@@ -205,6 +238,9 @@ def extensions():
                 "emit_code_comments": bool(os.environ.get("CGRAD_DEBUG_SYMBOLS")),
             },
         )
+        for e in stale:
+            module = e.name.rsplit(".", 1)[1]
+            compile_module_init_without_pta(os.path.join("src", "cgrad", module + ".c"), module)
         if any(e.name == "cgrad._C" for e in stale):
             make_tensor_dict_lazy(os.path.join("src", "cgrad", "_C.c"))
     # numpy's headers are added after cythonize: Cython records the include
