@@ -77,7 +77,7 @@ cdef class Tensor:
     cdef bint _is_inference
     cdef int _output_nr
     cdef long long _view_version  # storage version when a view's grad_fn was set
-    cdef signed char _creation_meta  # how a view was made (CM_* in inplace.pxi, PyTorch's CreationMeta)
+    cdef signed char _creation_meta  # how a view was made (CM_* above, PyTorch's CreationMeta)
     cdef Node _grad_fn
     cdef Tensor _grad
     cdef Tensor _base             # the tensor this one is a view of
@@ -228,11 +228,11 @@ cdef int check_out(object out, str fname, object a, object b=*) except -1
 cdef object with_out(object result, object out, str fname)
 cdef Tensor write_out(Tensor result, object out, bint warn_resize=*)
 cdef Tensor input_arg(object x, str fname)
-# inplace.pxi
+# inplace_checks.pxi, inplace.pxi
 cdef int check_inplace(Tensor self) except -1
+cdef int check_written_overlap(Tensor self) except -1
 cdef Tensor commit_inplace(Tensor self, Tensor result)
 cdef Tensor old_value(Tensor self, bint private_copy)
-cdef int check_written_overlap(Tensor self) except -1
 # table_support.pxi, table_checks_nn.pxi: what the op table's rows call
 cdef int run_unary_ctx(RowFn fn, Tensor out, Tensor x, void* ctx) except -1
 cdef Tensor table_backward(RowFn* rows, Tensor g, Tensor a, Tensor b, void* ctx)

@@ -33,8 +33,9 @@ tests/package/test_layers.py pins that list, so it only shrinks):
               join, indexing, gather/scatter, rounding, ...): forward
               kernel call, its node beside it with PyTorch's grad_fn name,
               the cgrad.* functions of the family; their support (dtype
-              promotion, shape arguments, out=, memory formats, the op
-              table's drivers) and the factories (creation*, random*);
+              promotion, shape arguments, in-place checks, out=, memory
+              formats, the op table's drivers) and the factories
+              (creation*, random*);
               ops_unary.pxi is rendered from the op table (src/codegen/)
   ops/nn/     nn.functional's layers: softmax, losses, activations,
               convolution, pooling, padding, embedding, norms, RNNs, prelu,
@@ -98,6 +99,7 @@ include "kernels/cum_extreme_rows.pxi"
 # ops/
 include "ops/promotion.pxi"
 include "ops/arguments.pxi"
+include "ops/inplace_checks.pxi"
 include "ops/ops_pointwise.pxi"
 include "ops_unary.pxi"
 include "ops/out_arg.pxi"

@@ -64,66 +64,49 @@ KNOWN_UP_CALLS = {
         'ops/nn/ops_softmax.pxi': ['nn_softmax_backward_kernel', 'nn_softmax_kernel'],
     },
     'ops_unary.pxi': {
-        'autograd/inplace.pxi': ['check_inplace', 'commit_inplace', 'old_value'],
+        'autograd/inplace.pxi': ['commit_inplace', 'old_value'],
         'tensor/functions.pxi': ['t'],
-    },
-    'ops/out_arg.pxi': {
-        'autograd/inplace.pxi': ['check_written_overlap'],
     },
     'ops/table_support.pxi': {
         'autograd/forward_ad.pxi': ['fw_write_inplace'],
-        'autograd/inplace.pxi': ['check_inplace', 'check_written_overlap', 'commit_inplace', 'old_value'],
+        'autograd/inplace.pxi': ['commit_inplace', 'old_value'],
     },
     'ops/ops_clamp.pxi': {
-        'autograd/inplace.pxi': [
-            'check_inplace', 'check_input_overlap', 'check_written_overlap', 'commit_inplace', 'old_value',
-        ],
-    },
-    'ops/ops_logical.pxi': {
-        'autograd/inplace.pxi': ['check_inplace', 'check_input_overlap', 'check_written_overlap'],
+        'autograd/inplace.pxi': ['commit_inplace', 'old_value'],
     },
     'ops/ops_index.pxi': {
         'autograd/forward_ad.pxi': ['fw_record_write'],
         'autograd/inplace.pxi': [
-            'CopyBackwards', 'FillBackward3', 'InplaceFn', 'LEAF_INPLACE', 'check_inplace',
-            'rebase_after_write', 'set_view_history',
+            'CopyBackwards', 'FillBackward3', 'InplaceFn', 'rebase_after_write', 'set_view_history',
         ],
-    },
-    'ops/ops_masked.pxi': {
-        'autograd/inplace.pxi': ['check_inplace'],
     },
     'ops/ops_predicates.pxi': {
-        'autograd/inplace.pxi': ['check_inplace', 'commit_inplace', 'old_value'],
+        'autograd/inplace.pxi': ['commit_inplace', 'old_value'],
     },
     'ops/ops_layout.pxi': {
-        'autograd/inplace.pxi': ['check_inplace', 'commit_inplace', 'old_value'],
+        'autograd/inplace.pxi': ['commit_inplace', 'old_value'],
     },
     'ops/ops_rounding.pxi': {
-        'autograd/inplace.pxi': [
-            'IP_DIV', 'check_inplace', 'commit_inplace', 'inplace_arith_method', 'old_value', 'records',
-        ],
+        'autograd/inplace.pxi': ['IP_DIV', 'commit_inplace', 'inplace_arith_method', 'old_value'],
     },
     'ops/creation.pxi': {
         'tensor/tensor_support.pxi': ['interop_module'],
     },
     'ops/random_dists.pxi': {
-        'autograd/inplace.pxi': ['ZeroBackward0', 'check_inplace', 'commit_inplace', 'old_value', 'records'],
+        'autograd/inplace.pxi': ['ZeroBackward0', 'commit_inplace', 'old_value'],
     },
     'ops/python_methods.pxi': {
         'autograd/forward_ad.pxi': ['fw_write_inplace'],
-        'autograd/inplace.pxi': ['check_inplace', 'check_written_overlap', 'commit_inplace', 'old_value'],
+        'autograd/inplace.pxi': ['commit_inplace', 'old_value'],
     },
     'ops/ops_round_decimals.pxi': {
-        'autograd/inplace.pxi': ['check_inplace', 'commit_inplace', 'old_value'],
+        'autograd/inplace.pxi': ['commit_inplace', 'old_value'],
     },
     'ops/nn/ops_nn.pxi': {
-        'autograd/inplace.pxi': [
-            'IP_MUL', 'check_inplace', 'check_written_overlap', 'commit_inplace', 'inplace_arith',
-            'old_value',
-        ],
+        'autograd/inplace.pxi': ['IP_MUL', 'commit_inplace', 'inplace_arith', 'old_value'],
     },
     'ops/nn/ops_activations.pxi': {
-        'autograd/inplace.pxi': ['check_inplace', 'commit_inplace', 'old_value'],
+        'autograd/inplace.pxi': ['commit_inplace', 'old_value'],
     },
 }
 

@@ -347,12 +347,6 @@ cdef str SEQ_AS_TUPLE_MSG = (
     "Using a non-tuple sequence for multidimensional indexing is deprecated and will be changed in "
     "pytorch 2.9; use x[tuple(seq)] instead of x[seq]. In pytorch 2.9 this will be interpreted as "
     "tensor index, x[cgrad.tensor(seq)], which will result either in an error or a different result")
-cdef str PARTIAL_OVERLAP_MSG = (
-    "unsupported operation: some elements of the input tensor and the written-to tensor refer to a "
-    "single memory location. Please clone() the tensor before performing the operation.")
-cdef str INTERNAL_OVERLAP_MSG = (
-    "unsupported operation: more than one element of the written-to tensor refers to a single memory "
-    "location. Please clone() the tensor before performing the operation.")
 cdef str INDEX_PUT_EXPANDED_MSG = (
     "Use of index_put_ on expanded tensors is deprecated. Please clone() the tensor before performing "
     "this operation. This also applies to advanced indexing e.g. tensor[indices] = tensor")
@@ -417,86 +411,3 @@ cdef Tensor long_vector(list values):
 
 cdef Tensor zeros_scalar(int dt):
     return new_tensor(0, NULL, dt, True)
-
-
-cdef bint non_overlapping_and_dense(int ndim, const Py_ssize_t* shape, const Py_ssize_t* strides) noexcept:
-    """PyTorch's is_non_overlapping_and_dense: some permutation of the dims
-    is contiguous."""
-    cdef int perm[MAX_DIMS]
-    cdef int i, j, n = 0, tmp
-    cdef Py_ssize_t require = 1
-    if ndim == 0:
-        return True
-    if ndim == 1:
-        return shape[0] < 2 or strides[0] == 1
-    for i in range(ndim):
-        if shape[i] == 0:
-            return True
-    for i in range(ndim):
-        if shape[i] >= 2:
-            perm[n] = i
-            n += 1
-    for i in range(1, n):       # insertion sort by stride
-        j = i
-        while j > 0 and strides[perm[j - 1]] > strides[perm[j]]:
-            tmp = perm[j]
-            perm[j] = perm[j - 1]
-            perm[j - 1] = tmp
-            j -= 1
-    for i in range(n):
-        if strides[perm[i]] != require:
-            return False
-        require *= shape[perm[i]]
-    return True
-
-
-cdef bint has_internal_overlap(Tensor t) noexcept:
-    cdef int i
-    if non_overlapping_and_dense(t._ndim, t._shape, t._strides):
-        return False
-    for i in range(t._ndim):
-        if t._strides[i] == 0 and t._shape[i] > 1:
-            return True
-    return False
-
-
-cdef enum:
-    OVERLAP_NO = 0
-    OVERLAP_PARTIAL = 1
-    OVERLAP_FULL = 2
-    OVERLAP_TOO_HARD = 3
-
-
-cdef int overlap_status(Tensor a, int bndim, const Py_ssize_t* bshape, const Py_ssize_t* bstrides,
-                        Tensor b) noexcept:
-    """PyTorch's get_overlap_status between a and b, b seen with the given
-    geometry (an expanded view of it, say)."""
-    cdef Py_ssize_t bnumel = 1
-    cdef char* a0
-    cdef char* a1
-    cdef char* b0
-    cdef char* b1
-    cdef int i
-    for i in range(bndim):
-        bnumel *= bshape[i]
-    if a._numel == 0 or bnumel == 0:
-        return OVERLAP_NO
-    if a._storage is not b._storage:
-        return OVERLAP_NO
-    if not non_overlapping_and_dense(a._ndim, a._shape, a._strides) or \
-            not non_overlapping_and_dense(bndim, bshape, bstrides):
-        return OVERLAP_TOO_HARD
-    a0 = a._data
-    a1 = a0 + a._numel * ITEMSIZE[a._dtype]
-    b0 = b._data
-    b1 = b0 + bnumel * ITEMSIZE[b._dtype]
-    if a0 == b0 and a1 == b1:
-        if a._ndim != bndim:
-            return OVERLAP_PARTIAL
-        for i in range(bndim):
-            if a._strides[i] != bstrides[i]:
-                return OVERLAP_PARTIAL
-        return OVERLAP_FULL
-    if a0 < b1 and b0 < a1:
-        return OVERLAP_PARTIAL
-    return OVERLAP_NO
