@@ -34,9 +34,12 @@ def _whole_buffer(tensor):
 
 
 _shm_names = itertools.count()
-# the named shared files this process holds: released at exit (the mappings
-# of objects never freed would otherwise keep their files in /dev/shm)
+# Named shared files (file_system strategy): at exit a process ends its holds
+# on the files it mapped (mappings of objects never freed would keep them)
+# and unlinks the files it made (a message never received would keep one);
+# processes that mapped one keep their memory.
 _named_mappings = weakref.WeakSet()
+_made_files = {}                    # path -> the pid that made it (a forked child inherits these)
 _release_registered = False
 
 
@@ -52,23 +55,36 @@ def _register_release(_key=None):
     # without atexit; it clears the finalizers it inherits or made while
     # unpickling its Process, then runs the after-fork hooks: this one
     from multiprocessing import util
-    util.Finalize(None, _release_named_mappings, exitpriority=0)
+    util.Finalize(None, _release_named_files, exitpriority=0)
 
 
 def _hold_named_mapping(mapping):
     global _release_registered
     if not _release_registered:
         from multiprocessing import util
-        atexit.register(_release_named_mappings)
+        atexit.register(_release_named_files)
         _register_release()
         util.register_after_fork(_release_key, _register_release)
         _release_registered = True
     _named_mappings.add(mapping)
 
 
-def _release_named_mappings():
+def _made_named_file(path):
+    if len(_made_files) >= 1024:
+        for old in [p for p in _made_files if not os.path.exists(p)]:
+            del _made_files[old]
+    _made_files[path] = os.getpid()
+
+
+def _release_named_files():
     for mapping in list(_named_mappings):
         mapping.release_file()
+    for path, pid in list(_made_files.items()):
+        if pid == os.getpid():
+            try:
+                os.unlink(path)
+            except FileNotFoundError:
+                pass            # its last holder was done with it
 
 
 def _share_memory(tensors):
@@ -89,6 +105,7 @@ def _share_memory(tensors):
         finally:
             os.close(fd)
         _hold_named_mapping(_C._storage_mapping(tensors[0])[0])
+        _made_named_file(path)
     else:
         fd = os.memfd_create("cgrad_shared", os.MFD_CLOEXEC)
         try:

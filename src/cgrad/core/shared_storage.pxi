@@ -4,8 +4,9 @@
 # file_descriptor strategy) or a named file in /dev/shm (file_system) with a
 # counter in its last page of the processes and in-flight messages holding
 # it: whoever drops it to zero unlinks the file, so no file outlives its users
-# (a process's holds end at its exit too: cgrad/_storage_api.py; a message
-# never received keeps its file, as PyTorch's do without their manager).
+# (at its exit a process's holds end, and the files it made are unlinked:
+# a message never received would otherwise keep its file; processes that
+# mapped one keep their memory, cgrad/_storage_api.py).
 #
 # Moving a storage into shared memory must reach every tensor over it, but a
 # tensor caches its data pointer (Tensor._data) and no list of the tensors
@@ -62,7 +63,6 @@ cdef int raise_os_error(str what) except -1:
     raise OSError(code, f"{what}: {os.strerror(code)}")
 
 
-@cython.final
 cdef class SharedMapping:
     """`length` bytes of a shared file mapped at `ptr`; unmapped (and, for a
     named file whose counter this drops to zero, unlinked) when the last
