@@ -208,6 +208,8 @@ def test_named_files_released_at_exit():
             "mp.set_sharing_strategy('file_system')\n"
             "kept = [cgrad.ones(5).share_memory_()]\n"
             "kept.append(kept)\n"          # a cycle: never freed before exit
+            "from multiprocessing.reduction import ForkingPickler\n"
+            "ForkingPickler.dumps(cgrad.zeros(3))\n"      # a message never received
             "print(os.getpid())\n")
     pid = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          timeout=60).stdout.strip()
