@@ -27,6 +27,7 @@ from multiprocessing import get_context as get_context
 from multiprocessing import get_logger as get_logger
 from multiprocessing import get_start_method as get_start_method
 from multiprocessing import log_to_stderr as log_to_stderr
+from multiprocessing import reducer as reducer
 from multiprocessing import set_executable as set_executable
 from multiprocessing import set_forkserver_preload as set_forkserver_preload
 from multiprocessing import set_start_method as set_start_method
