@@ -29,7 +29,7 @@ __all__ = ["reduce_tensor", "rebuild_tensor", "reduce_storage", "rebuild_storage
 
 class SharedCache(dict):
     """What a process has mapped: a key naming a shared file -> a weak
-    reference to its mapping (_C.SharedMapping)."""
+    reference to its mapping (_C._SharedMapping)."""
 
     def __init__(self):
         super().__init__()

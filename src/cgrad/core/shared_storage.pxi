@@ -63,7 +63,7 @@ cdef int raise_os_error(str what) except -1:
     raise OSError(code, f"{what}: {os.strerror(code)}")
 
 
-cdef class SharedMapping:
+cdef class _SharedMapping:
     """`length` bytes of a shared file mapped at `ptr`; unmapped (and, for a
     named file whose counter this drops to zero, unlinked) when the last
     storage over it goes."""
@@ -127,17 +127,17 @@ cdef inline bint buffer_is_own_mapping(Storage s) noexcept:
     return s.heap and s.nbytes >= LARGE_BYTES and large_class(s.nbytes) >= CGRAD_MAP_BYTES
 
 
-cdef SharedMapping storage_mapping(Storage s):
+cdef _SharedMapping storage_mapping(Storage s):
     """The shared mapping s's bytes live in, or None (s may borrow them from
     another Storage: .data's alias)."""
     cdef object o
-    cdef SharedMapping m
+    cdef _SharedMapping m
     while True:
         o = s.owner
-        if type(o) is tuple and len(<tuple>o) == 2 and type((<tuple>o)[0]) is SharedMapping:
+        if type(o) is tuple and len(<tuple>o) == 2 and type((<tuple>o)[0]) is _SharedMapping:
             o = (<tuple>o)[0]
-        if type(o) is SharedMapping:
-            m = <SharedMapping>o
+        if type(o) is _SharedMapping:
+            m = <_SharedMapping>o
             # an alias made before its Storage moved still points at the old buffer
             if m.ptr <= s.ptr and s.ptr + s.nbytes <= m.ptr + m.length:
                 return m
@@ -147,8 +147,8 @@ cdef SharedMapping storage_mapping(Storage s):
         s = <Storage>o
 
 
-cdef SharedMapping map_file_descriptor(int fd, Py_ssize_t length):
-    cdef SharedMapping m = SharedMapping.__new__(SharedMapping)
+cdef _SharedMapping map_file_descriptor(int fd, Py_ssize_t length):
+    cdef _SharedMapping m = _SharedMapping.__new__(_SharedMapping)
     m.fd = dup(fd)
     if m.fd < 0:
         raise_os_error("dup")
@@ -168,7 +168,7 @@ def _storage_share_memory(tuple tensors, int fd, bytes path):
     cdef Tensor t0 = <Tensor?>tensors[0]
     cdef Storage s = t0._storage
     cdef Storage old
-    cdef SharedMapping m = SharedMapping.__new__(SharedMapping)
+    cdef _SharedMapping m = _SharedMapping.__new__(_SharedMapping)
     cdef Py_ssize_t page = cg_page_bytes()
     cdef bint in_place = buffer_is_own_mapping(s)
     cdef Py_ssize_t length = large_class(s.nbytes) if in_place else (max(s.nbytes, 1) + page - 1) // page * page
@@ -194,8 +194,12 @@ def _storage_share_memory(tuple tensors, int fd, bytes path):
         m.fd = dup(fd)
         if m.fd < 0:
             raise_os_error("dup")
+    cdef char* ptr_before = s.ptr
+    cdef object owner_before = s.owner
     with nogil:
         copy_bytes(q, s.ptr, s.nbytes)
+    if s.ptr != ptr_before or s.owner is not owner_before:
+        return 0            # another thread moved it meanwhile: that move stands, this mapping goes
     if in_place:
         if cg_map_shared(fd, length, 0, s.ptr) == NULL:
             raise_os_error("mmap")
@@ -227,15 +231,15 @@ def _storage_share_memory(tuple tensors, int fd, bytes path):
 def _storage_is_shared(Tensor t):
     """Whether t's memory is shared (a tensor made before its Storage moved
     out of place still reads the old buffer: not shared)."""
-    cdef SharedMapping m = storage_mapping(t._storage)
+    cdef _SharedMapping m = storage_mapping(t._storage)
     return m is not None and (t._numel == 0 or m.ptr <= t._data < m.ptr + m.length)
 
 
 def _storage_mapping(Tensor t):
-    """(the SharedMapping under t's Storage, the Storage's byte offset in
+    """(the _SharedMapping under t's Storage, the Storage's byte offset in
     it, its size in bytes), or None when t is not in shared memory."""
     cdef Storage s = t._storage
-    cdef SharedMapping m = storage_mapping(s)
+    cdef _SharedMapping m = storage_mapping(s)
     if m is None:
         return None
     return m, s.ptr - m.ptr, s.nbytes
@@ -250,11 +254,11 @@ def _map_shared_file(str filename, Py_ssize_t length):
     """A new mapping of the named shared file (counted as one more holder)."""
     cdef bytes path = filename.encode()
     cdef int fd = open(path, O_RDWR | O_CLOEXEC)
-    cdef SharedMapping m
+    cdef _SharedMapping m
     if fd < 0:
         raise_os_error(f"unable to open shared memory object <{filename}> in read-write mode")
     try:
-        m = SharedMapping.__new__(SharedMapping)
+        m = _SharedMapping.__new__(_SharedMapping)
         m.ptr = cg_map_shared(fd, length, 0, NULL)
         if m.ptr == NULL:
             raise_os_error("mmap")
@@ -270,7 +274,7 @@ def _map_shared_file(str filename, Py_ssize_t length):
     return m
 
 
-def _shared_bytes_tensor(SharedMapping m, Py_ssize_t byte_offset, Py_ssize_t nbytes):
+def _shared_bytes_tensor(_SharedMapping m, Py_ssize_t byte_offset, Py_ssize_t nbytes):
     """A flat uint8 tensor over nbytes of m from byte_offset: a Storage of
     its own that keeps m mapped."""
     if byte_offset < 0 or nbytes < 0 or byte_offset + nbytes > m.length:
