@@ -87,9 +87,10 @@ def _release_named_files():
                 pass            # its last holder was done with it
 
 
-def _share_memory(tensors):
+def _share_memory(tensors, copy=True):
     """Moves the Storage under tensors[0] (shared by the others) into shared
-    memory, unless it is there already."""
+    memory, unless it is there already; without `copy` (a tensor just made)
+    its values become zeros instead of being copied."""
     if _C._storage_is_shared(tensors[0]):
         return
     from cgrad.multiprocessing import get_sharing_strategy
@@ -97,7 +98,7 @@ def _share_memory(tensors):
         path = f"/dev/shm/cgrad_{os.getpid()}_{os.urandom(4).hex()}_{next(_shm_names)}"
         fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
         try:
-            left_behind = _C._storage_share_memory(tuple(tensors), fd, path.encode())
+            left_behind = _C._storage_share_memory(tuple(tensors), fd, path.encode(), copy)
         except BaseException:
             if os.path.exists(path):
                 os.unlink(path)
@@ -109,13 +110,21 @@ def _share_memory(tensors):
     else:
         fd = os.memfd_create("cgrad_shared", os.MFD_CLOEXEC)
         try:
-            left_behind = _C._storage_share_memory(tuple(tensors), fd, None)
+            left_behind = _C._storage_share_memory(tuple(tensors), fd, None, copy)
         finally:
             os.close(fd)
     if left_behind:
         warnings.warn(f"share_memory_(): {left_behind} other reference(s) to this storage, made before it moved "
                       "to shared memory (views, numpy arrays, .data aliases), still read its old private copy; "
                       "make them after share_memory_() to share them", UserWarning, stacklevel=3)
+
+
+def _zeros_in_shared_memory(shape, dtype):
+    """A new tensor of zeros in shared memory, written there from the start
+    (a DataLoader worker's batch: no copy on the way to the main process)."""
+    t = _C.empty(shape, dtype=dtype)
+    _share_memory((t,), copy=False)
+    return t
 
 
 def _tensor_share_memory_(self):
@@ -263,6 +272,13 @@ class UntypedStorage(_StorageBase):
         self._flat = flat if flat.dtype == _C.uint8 else flat.view(_C.uint8)
         self._source = tensor
         return self
+
+    @classmethod
+    def _new_shared(cls, size, *, device=None):
+        """`size` bytes of zeros in shared memory (torch's UntypedStorage._new_shared)."""
+        if device is not None and str(device) != "cpu":
+            raise RuntimeError(f"cgrad has no device '{device}': storages live on the CPU")
+        return cls._of(_zeros_in_shared_memory((size.__index__(),), _C.uint8))
 
     def _typed(self, dtype):
         """The TypedStorage of dtype over these bytes."""

@@ -159,10 +159,11 @@ cdef _SharedMapping map_file_descriptor(int fd, Py_ssize_t length):
     return m
 
 
-def _storage_share_memory(tuple tensors, int fd, bytes path):
+def _storage_share_memory(tuple tensors, int fd, bytes path, bint copy=True):
     """Moves the Storage under tensors[0] into the shared file open as fd
     (new and empty: sized here) and points every tensor of `tensors` over
     that Storage, and each one's base, at it (see the top of this file).
+    Without `copy` its values are not kept: it reads as zeros (a new file's).
     Returns how many other objects still point at the old buffer (kept
     alive for them): 0 when none, or when the buffer moved in place."""
     cdef Tensor t0 = <Tensor?>tensors[0]
@@ -196,8 +197,9 @@ def _storage_share_memory(tuple tensors, int fd, bytes path):
             raise_os_error("dup")
     cdef char* ptr_before = s.ptr
     cdef object owner_before = s.owner
-    with nogil:
-        copy_bytes(q, s.ptr, s.nbytes)
+    if copy:
+        with nogil:
+            copy_bytes(q, s.ptr, s.nbytes)
     if s.ptr != ptr_before or s.owner is not owner_before:
         return 0            # another thread moved it meanwhile: that move stands, this mapping goes
     if in_place:
