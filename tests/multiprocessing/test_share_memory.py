@@ -234,3 +234,11 @@ def test_numpy_bridge_after_sharing():
     b = cgrad.from_numpy(np.arange(4.0))
     b.share_memory_()
     assert b.is_shared() and b.tolist() == [0.0, 1.0, 2.0, 3.0]
+
+
+@pytest.mark.parametrize("name", LIBS)
+@pytest.mark.parametrize("nbytes", [10, 8 << 20])
+def test_new_shared_storage(name, nbytes):
+    s = lib_of(name).UntypedStorage._new_shared(nbytes)
+    assert s.is_shared() and s.nbytes() == nbytes
+    assert [s[i] for i in (0, nbytes // 2, nbytes - 1)] == [0, 0, 0]
