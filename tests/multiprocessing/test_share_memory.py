@@ -242,3 +242,14 @@ def test_new_shared_storage(name, nbytes):
     s = lib_of(name).UntypedStorage._new_shared(nbytes)
     assert s.is_shared() and s.nbytes() == nbytes
     assert [s[i] for i in (0, nbytes // 2, nbytes - 1)] == [0, 0, 0]
+
+
+@pytest.mark.parametrize("name", LIBS)
+def test_grad_is_not_sent(name):
+    # mnist_hogwild relies on it: each worker's gradients are its own
+    lib = lib_of(name)
+    p = lib.nn.Parameter(lib.ones(2))
+    p.grad = lib.full((2,), 3.0)
+    q = pickle.loads(ForkingPickler.dumps(p))
+    assert (type(q).__name__, q.grad, q.requires_grad, p.is_shared(), p.grad.is_shared()) == \
+        ("Parameter", None, True, True, False)
