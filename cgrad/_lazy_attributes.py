@@ -35,6 +35,7 @@ LAZY_ATTRIBUTES = {
     "compiler": "cgrad.compiler",
     "_dynamo": "cgrad._dynamo",
     "jit": "cgrad.jit",
+    "multiprocessing": "cgrad.multiprocessing",
     # function transforms
     "vmap": "cgrad.func",
     # linear algebra outside torch.linalg (issue 16 part 4)

@@ -2,8 +2,8 @@
 removed linear-algebra methods (solve, lstsq, eig, symeig: PyTorch's
 errors naming their replacements), the deprecated out-of-place resize and
 resize_as (a resized copy, with PyTorch's warning), nonzero_static,
-new_empty_strided, dim_order, const_data_ptr, to_dense, prelu, is_shared
-(cgrad has no shared-memory tensors) and the always-false volatile."""
+new_empty_strided, dim_order, const_data_ptr, to_dense, prelu
+and the always-false volatile."""
 import warnings
 
 from cgrad import _C, _linalg_composites
@@ -61,7 +61,7 @@ TENSOR_METHODS = {
     "symeig": _linalg_composites.symeig, "resize": _resize, "resize_as": _resize_as,
     "nonzero_static": _nonzero_static, "new_empty_strided": _new_empty_strided, "dim_order": _dim_order,
     "const_data_ptr": lambda self: self.data_ptr(), "to_dense": _to_dense,
-    "prelu": lambda self, weight: _C.prelu(self, weight), "is_shared": lambda self: False,
+    "prelu": lambda self, weight: _C.prelu(self, weight),
     "volatile": property(_volatile),
 }
 

@@ -591,6 +591,12 @@ def stub_for(modname, modules, homes, bound_at_import, imported_private=()):
             if obj.__name__ in modules and "." in obj.__name__:
                 parent, _, leaf = obj.__name__.rpartition(".")
                 stub.reexports.append((parent, leaf, name))
+            elif name in getattr(module, "__all__", ()):
+                # a module of another package that __all__ re-exports (the
+                # `reducer` of multiprocessing's): from that package's top
+                package = obj.__name__.partition(".")[0]
+                if getattr(sys.modules.get(package), name, None) is obj:
+                    stub.reexports.append((package, name, name))
             continue
         if modname == "cgrad._C" and (isinstance(obj, type) or is_function(obj)) and \
                 not (getattr(obj, "__module__", None) or "").startswith("cgrad"):
@@ -603,7 +609,16 @@ def stub_for(modname, modules, homes, bound_at_import, imported_private=()):
             # imported from outside the package (collections.abc.Sequence):
             # no API of this module unless __all__ says so
             if name in getattr(module, "__all__", ()):
-                stub.reexports.append((obj.__module__, obj.__qualname__, name))
+                source = sys.modules.get(obj.__module__)
+                if getattr(source, obj.__qualname__, None) is obj:
+                    stub.reexports.append((obj.__module__, obj.__qualname__, name))
+                else:
+                    # an object no module names by its qualname (multiprocessing's
+                    # Queue, a bound method of its default context): from the
+                    # top-level package that exports it under this name
+                    package = obj.__module__.partition(".")[0]
+                    if getattr(sys.modules.get(package), name, None) is obj:
+                        stub.reexports.append((package, name, name))
             continue
         if home is not None and home != (modname, name):
             stub.reexports.append((home[0], home[1], name))

@@ -18,7 +18,8 @@ tests/package/test_layers.py pins that list, so it only shrinks):
               errors), storage (the bytes and the version counter),
               tensor_core (making tensors, views and copies; numpy
               bridges), node (grad_fn: edges, saved tensors), saved_hooks,
-              size_device (cgrad.Size, cgrad.device), default_dtype
+              size_device (cgrad.Size, cgrad.device), default_dtype,
+              shared_storage (moving a storage into shared memory)
   kernels/    nogil row kernels and what drives them: kernels_iter (the
               elementwise iteration: broadcasting, strides, GIL release),
               the generated pointwise row kernels (kernels/
@@ -67,6 +68,7 @@ include "core/node.pxi"
 include "core/saved_hooks.pxi"
 include "core/size_device.pxi"
 include "core/default_dtype.pxi"
+include "core/shared_storage.pxi"
 
 # kernels/
 include "kernels/kernel_types.pxi"

@@ -538,7 +538,9 @@ class Module:
         return self._apply(lambda t: empty_like(t, device=device), recurse=recurse)
 
     def share_memory(self):
-        return self
+        """Parameters, their gradients and buffers moved into shared memory
+        in place (Tensor.share_memory_)."""
+        return self._apply(lambda t: t.share_memory_())
 
     # --- state_dict --------------------------------------------------------------------
     def _save_to_state_dict(self, destination, prefix, keep_vars):

@@ -409,11 +409,11 @@ cdef tuple LAZY_IMPORTED_MODULES_METHODS = (
     "lu", "triangular_solve", "geqrf", "ormqr", "vdot", "diagflat",
     # installed by cgrad/_tensor_legacy_methods.py
     "solve", "lstsq", "eig", "symeig", "resize", "resize_as", "nonzero_static", "new_empty_strided", "dim_order",
-    "const_data_ptr", "to_dense", "prelu", "is_shared", "volatile",
+    "const_data_ptr", "to_dense", "prelu", "volatile",
     # installed by cgrad/_special_igamma.py
     "igamma", "igamma_", "igammac", "igammac_",
     # installed by cgrad/_storage_api.py
-    "untyped_storage", "storage")
+    "untyped_storage", "storage", "share_memory_", "is_shared")
 
 
 cdef class LazyTensorMethod:

@@ -53,7 +53,15 @@ def default_convert(data):
 
 
 def collate_tensor_fn(batch, *, collate_fn_map=None):
-    return cgrad.stack(list(batch), 0)
+    from cgrad.utils.data._utils.worker import get_worker_info
+    out = None
+    if get_worker_info() is not None:
+        # in a worker, stacked straight into shared memory, as torch's: the
+        # batch then goes to the main process without another copy
+        from cgrad._storage_api import _zeros_in_shared_memory
+        elem = batch[0]
+        out = _zeros_in_shared_memory((len(batch),) + tuple(elem.shape), elem.dtype)
+    return cgrad.stack(list(batch), 0, out=out)
 
 
 def collate_numpy_array_fn(batch, *, collate_fn_map=None):

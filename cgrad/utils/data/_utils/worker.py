@@ -2,8 +2,8 @@
 (seed, worker_init_fn, then fetch the batches whose indices arrive on its
 index queue and put them on the shared result queue), get_worker_info(), and
 the wrapper that carries a worker's exception back to the main process.
+Batches are sent through shared memory (cgrad.multiprocessing).
 Every blocking wait is bounded so that a worker whose loader died exits."""
-import multiprocessing.reduction
 import os
 import queue
 import random
@@ -13,6 +13,10 @@ import traceback
 import numpy as np
 
 import cgrad
+# batches cross to the main process through shared memory, as torch's do:
+# importing it registers cgrad.multiprocessing's reductions (here, so that
+# spawned workers, which import this module, have them too)
+import cgrad.multiprocessing  # noqa: F401
 
 from cgrad.utils.data._utils.fetch import create_fetcher
 
@@ -86,19 +90,6 @@ class _ResumeIteration:
 
     def __init__(self, seed=None):
         self.seed = seed
-
-
-def _rebuild_tensor_from_numpy(array, requires_grad):
-    t = cgrad.from_numpy(array)
-    return t.requires_grad_() if requires_grad else t
-
-
-def _reduce_tensor(t):
-    """Tensors cross the process boundary as numpy arrays (one buffer each)."""
-    return (_rebuild_tensor_from_numpy, (t.detach().contiguous().numpy(), t.requires_grad))
-
-
-multiprocessing.reduction.ForkingPickler.register(cgrad.Tensor, _reduce_tensor)
 
 
 def _seed_worker(seed, worker_id):
