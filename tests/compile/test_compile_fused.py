@@ -413,7 +413,7 @@ def test_a_grad_sharing_memory_with_an_input_takes_the_tape(shift):
     # ordinary tape (eager computes the whole gradient before adding it in place)
     fn = CHAINS["issue"]
     compiled = cgrad.compile(fn)
-    n = 3000                    # three blocks of the interpreter
+    n = 3000                    # many blocks of the interpreter (CG_FUSED_BLOCK is 128)
     values = data(11, (n + shift,), np.float32)
     xv = data(12, (n,), np.float32)
     results = []
@@ -486,3 +486,62 @@ def test_random_fusable_chains_equal_eager_bit_for_bit(seed):
             assert (e.grad is None) == (c.grad is None)
             if e.grad is not None:
                 assert np.array_equal(bits(e.grad), bits(c.grad))
+
+
+# fused_pointwise.h runs 128 elements at a time (CG_FUSED_BLOCK); a program over more than
+# GIL_RELEASE_NUMEL (1 << 15) releases the GIL, and from 2 * 2**18 splits over threads in
+# multiples of the block
+BLOCK = 128
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n", [1, 5, BLOCK - 1, BLOCK, BLOCK + 1, 2 * BLOCK - 1, 2 * BLOCK + 1, 8 * BLOCK + 7,
+                               (1 << 15) - 1, 1 << 15, (1 << 15) + BLOCK + 3])
+@pytest.mark.parametrize("chain", ["issue", "unary", "reuse"])
+def test_sizes_around_the_block_and_the_gil_threshold_equal_eager(chain, n, dtype):
+    fn = CHAINS[chain]
+    compiled = cgrad.compile(fn, fullgraph=True)
+    for seed in range(3):       # the capture, the first replay (plans), a replay
+        xv, yv = data(seed, (n,), dtype), data(seed + 5, (n,), dtype)
+        xe, ye = cgrad.tensor(xv, requires_grad=True), cgrad.tensor(yv, requires_grad=True)
+        xc, yc = cgrad.tensor(xv, requires_grad=True), cgrad.tensor(yv, requires_grad=True)
+        fn(xe, ye)
+        compiled(xc, yc)
+        assert np.array_equal(bits(xe.grad), bits(xc.grad)) and np.array_equal(bits(ye.grad), bits(yc.grad))
+    assert the_entry().fused is not None
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_three_threads_with_ragged_chunks_equal_eager(dtype):
+    previous = cgrad.get_num_threads()
+    cgrad.set_num_threads(3)
+    try:
+        fn = CHAINS["unary"]
+        compiled = cgrad.compile(fn)
+        n = 3 * (1 << 18) + BLOCK + 1       # three threads, each a multiple of the block but the last
+        for seed in range(3):
+            xv, yv = data(seed, (n,), dtype), data(seed + 9, (n,), dtype)
+            xe, ye = cgrad.tensor(xv, requires_grad=True), cgrad.tensor(yv)
+            xc, yc = cgrad.tensor(xv, requires_grad=True), cgrad.tensor(yv)
+            if seed == 2:                   # accumulated in place into an existing .grad
+                xe.grad, xc.grad = cgrad.tensor(yv), cgrad.tensor(yv)
+            fn(xe, ye)
+            compiled(xc, yc)
+            assert np.array_equal(bits(xe.grad), bits(xc.grad))
+        assert all(e.fused is not None for e in entries())
+    finally:
+        cgrad.set_num_threads(previous)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_non_contiguous_inputs_replay_the_tape_as_eager(dtype):
+    fn = CHAINS["issue"]
+    compiled = cgrad.compile(fn)
+    for seed in range(3):
+        xv, yv = data(seed, (BLOCK + 3, 2 * BLOCK + 1), dtype), data(seed + 1, (2 * BLOCK + 1, BLOCK + 3), dtype)
+        xe, xc = cgrad.tensor(xv, requires_grad=True), cgrad.tensor(xv, requires_grad=True)
+        y = cgrad.tensor(yv).t()            # a transposed input
+        fn(xe, y)
+        compiled(xc, y)
+        assert np.array_equal(bits(xe.grad), bits(xc.grad))
+    assert the_entry().fused is None and "non-contiguous" in the_entry().fusion_note
