@@ -77,51 +77,68 @@ typedef struct {
     double s;           /* the scalar operand, as a double (cast to the dtype when run) */
 } cg_fused_instr;
 
+/* One block of n elements through the whole program. The interpreter calls
+   it with n the constant CG_FUSED_BLOCK for every full block, so that gcc
+   compiles a copy whose loops have a known trip count (no remainder
+   iterations, no alignment peeling): the loop overhead of an instruction is
+   a large part of its cost at 128 elements. */
+#define CG_FUSED_BLOCK_FN(NAME, T, TANH, SIGMOID, EXP, LOG, ONE)                                 \
+static inline __attribute__((always_inline)) void NAME(const cg_fused_instr* code, int ncode,     \
+                                                       T* const* reg, Py_ssize_t n) {              \
+    Py_ssize_t i;                                                                          \
+    int k;                                                                                 \
+    for (k = 0; k < ncode; k++) {                                                          \
+        const cg_fused_instr* c = code + k;                                                \
+        T* d = reg[c->dst];                                                                \
+        const T* a = reg[c->a];                                                            \
+        const T* bb = reg[c->b];                                                           \
+        T s = (T)c->s;                                                                     \
+        switch (c->op) {                                                                   \
+            case CGF_COPY: memmove(d, a, n * sizeof(T)); break;                            \
+            case CGF_FILL: CG_FUSED_LOOP d[i] = s; break;                                  \
+            case CGF_ADD: CG_FUSED_LOOP d[i] = a[i] + bb[i]; break;                        \
+            case CGF_SUB: CG_FUSED_LOOP d[i] = a[i] - bb[i]; break;                        \
+            case CGF_MUL: CG_FUSED_LOOP d[i] = a[i] * bb[i]; break;                        \
+            case CGF_DIV: CG_FUSED_LOOP d[i] = a[i] / bb[i]; break;                        \
+            case CGF_ADDS: CG_FUSED_LOOP d[i] = a[i] + s; break;                           \
+            case CGF_SUBS: CG_FUSED_LOOP d[i] = a[i] - s; break;                           \
+            case CGF_RSUBS: CG_FUSED_LOOP d[i] = s - a[i]; break;                          \
+            case CGF_MULS: CG_FUSED_LOOP d[i] = a[i] * s; break;                           \
+            case CGF_DIVS: CG_FUSED_LOOP d[i] = a[i] / s; break;                           \
+            case CGF_NEG: CG_FUSED_LOOP d[i] = -a[i]; break;                               \
+            case CGF_TANH: CG_FUSED_LOOP d[i] = TANH(a[i]); break;                         \
+            case CGF_SIGMOID: CG_FUSED_LOOP d[i] = SIGMOID(a[i]); break;                   \
+            case CGF_EXP: CG_FUSED_LOOP d[i] = EXP(a[i]); break;                           \
+            case CGF_LOG: CG_FUSED_LOOP d[i] = LOG(a[i]); break;                           \
+            case CGF_RELU: CG_FUSED_LOOP d[i] = a[i] < 0 ? 0 : a[i]; break;                \
+            case CGF_TANH_BWD:                                                             \
+                CG_FUSED_LOOP { d[i] = a[i] * (ONE - (bb[i] * bb[i])); }                   \
+                break;                                                                     \
+            case CGF_SIGMOID_BWD:                                                          \
+                CG_FUSED_LOOP { d[i] = (a[i] * (ONE - bb[i])) * bb[i]; }                   \
+                break;                                                                     \
+            case CGF_RELU_BWD:                                                             \
+                CG_FUSED_LOOP { d[i] = bb[i] <= 0 ? 0 : a[i]; }                            \
+                break;                                                                     \
+        }                                                                                  \
+    }                                                                                      \
+}
+
 #define CG_FUSED_RUN(NAME, CLONES, T, TANH, SIGMOID, EXP, LOG, ONE)                      \
-CLONES static void NAME(const cg_fused_instr* code, int ncode, char** ext, int nregs,             \
+CG_FUSED_BLOCK_FN(NAME##_block, T, TANH, SIGMOID, EXP, LOG, ONE)                           \
+CLONES static void NAME(const cg_fused_instr* code, int ncode, char** ext, int nregs,     \
                  T* scratch, Py_ssize_t start, Py_ssize_t stop) {                          \
     T* reg[256];                                                                           \
-    Py_ssize_t b0, i, n;                                                                   \
-    int k, r;                                                                              \
+    Py_ssize_t b0, n;                                                                      \
+    int r;                                                                                 \
     for (b0 = start; b0 < stop; b0 += CG_FUSED_BLOCK) {                                    \
         n = stop - b0 < CG_FUSED_BLOCK ? stop - b0 : CG_FUSED_BLOCK;                       \
         for (r = 0; r < nregs; r++)                                                        \
             reg[r] = ext[r] ? (T*)ext[r] + b0 : scratch + (Py_ssize_t)r * CG_FUSED_BLOCK;  \
-        for (k = 0; k < ncode; k++) {                                                      \
-            const cg_fused_instr* c = code + k;                                            \
-            T* d = reg[c->dst];                                                            \
-            const T* a = reg[c->a];                                                        \
-            const T* bb = reg[c->b];                                                       \
-            T s = (T)c->s;                                                                 \
-            switch (c->op) {                                                               \
-            case CGF_COPY: memmove(d, a, n * sizeof(T)); break;                            \
-            case CGF_FILL: CG_FUSED_LOOP d[i] = s; break;                        \
-            case CGF_ADD: CG_FUSED_LOOP d[i] = a[i] + bb[i]; break;              \
-            case CGF_SUB: CG_FUSED_LOOP d[i] = a[i] - bb[i]; break;              \
-            case CGF_MUL: CG_FUSED_LOOP d[i] = a[i] * bb[i]; break;              \
-            case CGF_DIV: CG_FUSED_LOOP d[i] = a[i] / bb[i]; break;              \
-            case CGF_ADDS: CG_FUSED_LOOP d[i] = a[i] + s; break;                 \
-            case CGF_SUBS: CG_FUSED_LOOP d[i] = a[i] - s; break;                 \
-            case CGF_RSUBS: CG_FUSED_LOOP d[i] = s - a[i]; break;                \
-            case CGF_MULS: CG_FUSED_LOOP d[i] = a[i] * s; break;                 \
-            case CGF_DIVS: CG_FUSED_LOOP d[i] = a[i] / s; break;                 \
-            case CGF_NEG: CG_FUSED_LOOP d[i] = -a[i]; break;                     \
-            case CGF_TANH: CG_FUSED_LOOP d[i] = TANH(a[i]); break;               \
-            case CGF_SIGMOID: CG_FUSED_LOOP d[i] = SIGMOID(a[i]); break;         \
-            case CGF_EXP: CG_FUSED_LOOP d[i] = EXP(a[i]); break;                 \
-            case CGF_LOG: CG_FUSED_LOOP d[i] = LOG(a[i]); break;                 \
-            case CGF_RELU: CG_FUSED_LOOP d[i] = a[i] < 0 ? 0 : a[i]; break;      \
-            case CGF_TANH_BWD:                                                             \
-                CG_FUSED_LOOP { d[i] = a[i] * (ONE - (bb[i] * bb[i])); }         \
-                break;                                                                     \
-            case CGF_SIGMOID_BWD:                                                          \
-                CG_FUSED_LOOP { d[i] = (a[i] * (ONE - bb[i])) * bb[i]; }         \
-                break;                                                                     \
-            case CGF_RELU_BWD:                                                             \
-                CG_FUSED_LOOP { d[i] = bb[i] <= 0 ? 0 : a[i]; }                  \
-                break;                                                                     \
-            }                                                                              \
-        }                                                                                  \
+        if (n == CG_FUSED_BLOCK)                                                           \
+            NAME##_block(code, ncode, reg, CG_FUSED_BLOCK);                                \
+        else                                                                               \
+            NAME##_block(code, ncode, reg, n);                                             \
     }                                                                                      \
 }
 
