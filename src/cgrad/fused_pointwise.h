@@ -69,11 +69,17 @@ enum {
     CGF_TANH_BWD,       /* d = a * (1.0 - b * b)   (a: grad, b: tanh's output) */
     CGF_SIGMOID_BWD,    /* d = a * (1.0 - b) * b   (b: sigmoid's output) */
     CGF_RELU_BWD,       /* d = b <= 0 ? 0 : a    (b: relu's output) */
+    /* a product read only by one sum, computed inside it (the planner's
+       peephole, fusion_plan.pxi): the same two roundings as MUL then ADD
+       (no fma: -ffp-contract=off), one load and store of a register less.
+       The two forms write the sum as the program had it. */
+    CGF_MULADD,         /* d = a * b + c */
+    CGF_MULADD_R,       /* d = c + a * b */
     CGF_NOPS
 };
 
 typedef struct {
-    int op, dst, a, b;
+    int op, dst, a, b, c;   /* c: MULADD's addend (a for the other ops) */
     double s;           /* the scalar operand, as a double (cast to the dtype when run) */
 } cg_fused_instr;
 
@@ -92,6 +98,7 @@ static inline __attribute__((always_inline)) void NAME(const cg_fused_instr* cod
         T* d = reg[c->dst];                                                                \
         const T* a = reg[c->a];                                                            \
         const T* bb = reg[c->b];                                                           \
+        const T* cc = reg[c->c];                                                           \
         T s = (T)c->s;                                                                     \
         switch (c->op) {                                                                   \
             case CGF_COPY: memmove(d, a, n * sizeof(T)); break;                            \
@@ -117,6 +124,8 @@ static inline __attribute__((always_inline)) void NAME(const cg_fused_instr* cod
             case CGF_SIGMOID_BWD:                                                          \
                 CG_FUSED_LOOP { d[i] = (a[i] * (ONE - bb[i])) * bb[i]; }                   \
                 break;                                                                     \
+            case CGF_MULADD: CG_FUSED_LOOP d[i] = a[i] * bb[i] + cc[i]; break;             \
+            case CGF_MULADD_R: CG_FUSED_LOOP d[i] = cc[i] + a[i] * bb[i]; break;           \
             case CGF_RELU_BWD:                                                             \
                 CG_FUSED_LOOP { d[i] = bb[i] <= 0 ? 0 : a[i]; }                            \
                 break;                                                                     \
