@@ -34,7 +34,7 @@ from cgrad.nn.parameter import Parameter
 
 BLOCK_OPS = {name: i for i, name in enumerate(
     "COPY FILL ADD SUB MUL DIV ADDS SUBS RSUBS MULS DIVS NEG TANH SIGMOID EXP LOG RELU TANH_BWD SIGMOID_BWD "
-    "RELU_BWD".split())}
+    "RELU_BWD MULADD MULADD_R".split())}
 
 # recorded call name -> (kind, base op); binary names take (a, b) as recorded (reflected ones were swapped)
 _BINARY = {}

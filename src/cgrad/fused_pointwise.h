@@ -25,7 +25,17 @@
 #include "vecmath.h"
 #include "vecmath_f32.h"
 
-#define CG_FUSED_BLOCK 1024
+/* 128 elements: a block's registers (its scratch and its slices of the
+   inputs and outputs) stay in L1 between one instruction and the next.
+   With 1024 they did not (5 scratch registers and 3 buffers of 4 KiB in
+   float32 fill Zen 4's 32 KiB L1), and every instruction went to L2: the
+   4M-element chain ((x*y+x).tanh()*y).sum() and its backward took 6.6 ms
+   (float32 arithmetic) against 4.3 at 128, 8.9 against 6.1 in eager's
+   bits, 29 against 19 in float64 (one thread). 64 is no faster, and from
+   32 the per-block dispatch shows. Software prefetching of the next block,
+   which helped the 1024-element blocks, slows these down (the hardware
+   prefetchers follow the few sequential streams). */
+#define CG_FUSED_BLOCK 128
 
 /* AVX-512, AVX2 and baseline clones, chosen at load time. Every clone
    keeps the build's -ffp-contract=off (every rounding as written), so the
@@ -39,17 +49,6 @@
 #else
 #define CG_FUSED_CLONES
 #endif
-
-/* The next block of every external buffer is asked for while this one is
-   computed: the instructions of a block touch memory in bursts (the first
-   reads of the inputs, the last writes of the outputs) with arithmetic
-   between, and a large program is memory-bound only if the loads of the
-   next block overlap that arithmetic. */
-static inline void cg_fused_prefetch(const char* p, size_t nbytes) {
-    size_t o;
-    for (o = 0; o < nbytes; o += 64)
-        __builtin_prefetch(p + o, 0, 3);
-}
 
 /* Registers are either one buffer or disjoint ones (fused_support.pxi
    declines a call whose external buffers overlap otherwise), so a loop
@@ -70,63 +69,85 @@ enum {
     CGF_TANH_BWD,       /* d = a * (1.0 - b * b)   (a: grad, b: tanh's output) */
     CGF_SIGMOID_BWD,    /* d = a * (1.0 - b) * b   (b: sigmoid's output) */
     CGF_RELU_BWD,       /* d = b <= 0 ? 0 : a    (b: relu's output) */
+    /* a product read only by one sum, computed inside it (the planner's
+       peephole, fusion_plan.pxi): the same two roundings as MUL then ADD
+       (no fma: -ffp-contract=off), one load and store of a register less.
+       The two forms write the sum as the program had it. */
+    CGF_MULADD,         /* d = a * b + c */
+    CGF_MULADD_R,       /* d = c + a * b */
     CGF_NOPS
 };
 
 typedef struct {
-    int op, dst, a, b;
+    int op, dst, a, b, c;   /* c: MULADD's addend (a for the other ops) */
     double s;           /* the scalar operand, as a double (cast to the dtype when run) */
 } cg_fused_instr;
 
+/* One block of n elements through the whole program. The interpreter calls
+   it with n the constant CG_FUSED_BLOCK for every full block, so that gcc
+   compiles a copy whose loops have a known trip count (no remainder
+   iterations, no alignment peeling): the loop overhead of an instruction is
+   a large part of its cost at 128 elements. */
+#define CG_FUSED_BLOCK_FN(NAME, T, TANH, SIGMOID, EXP, LOG, ONE)                                 \
+static inline __attribute__((always_inline)) void NAME(const cg_fused_instr* code, int ncode,     \
+                                                       T* const* reg, Py_ssize_t n) {              \
+    Py_ssize_t i;                                                                          \
+    int k;                                                                                 \
+    for (k = 0; k < ncode; k++) {                                                          \
+        const cg_fused_instr* c = code + k;                                                \
+        T* d = reg[c->dst];                                                                \
+        const T* a = reg[c->a];                                                            \
+        const T* bb = reg[c->b];                                                           \
+        const T* cc = reg[c->c];                                                           \
+        T s = (T)c->s;                                                                     \
+        switch (c->op) {                                                                   \
+            case CGF_COPY: memmove(d, a, n * sizeof(T)); break;                            \
+            case CGF_FILL: CG_FUSED_LOOP d[i] = s; break;                                  \
+            case CGF_ADD: CG_FUSED_LOOP d[i] = a[i] + bb[i]; break;                        \
+            case CGF_SUB: CG_FUSED_LOOP d[i] = a[i] - bb[i]; break;                        \
+            case CGF_MUL: CG_FUSED_LOOP d[i] = a[i] * bb[i]; break;                        \
+            case CGF_DIV: CG_FUSED_LOOP d[i] = a[i] / bb[i]; break;                        \
+            case CGF_ADDS: CG_FUSED_LOOP d[i] = a[i] + s; break;                           \
+            case CGF_SUBS: CG_FUSED_LOOP d[i] = a[i] - s; break;                           \
+            case CGF_RSUBS: CG_FUSED_LOOP d[i] = s - a[i]; break;                          \
+            case CGF_MULS: CG_FUSED_LOOP d[i] = a[i] * s; break;                           \
+            case CGF_DIVS: CG_FUSED_LOOP d[i] = a[i] / s; break;                           \
+            case CGF_NEG: CG_FUSED_LOOP d[i] = -a[i]; break;                               \
+            case CGF_TANH: CG_FUSED_LOOP d[i] = TANH(a[i]); break;                         \
+            case CGF_SIGMOID: CG_FUSED_LOOP d[i] = SIGMOID(a[i]); break;                   \
+            case CGF_EXP: CG_FUSED_LOOP d[i] = EXP(a[i]); break;                           \
+            case CGF_LOG: CG_FUSED_LOOP d[i] = LOG(a[i]); break;                           \
+            case CGF_RELU: CG_FUSED_LOOP d[i] = a[i] < 0 ? 0 : a[i]; break;                \
+            case CGF_TANH_BWD:                                                             \
+                CG_FUSED_LOOP { d[i] = a[i] * (ONE - (bb[i] * bb[i])); }                   \
+                break;                                                                     \
+            case CGF_SIGMOID_BWD:                                                          \
+                CG_FUSED_LOOP { d[i] = (a[i] * (ONE - bb[i])) * bb[i]; }                   \
+                break;                                                                     \
+            case CGF_MULADD: CG_FUSED_LOOP d[i] = a[i] * bb[i] + cc[i]; break;             \
+            case CGF_MULADD_R: CG_FUSED_LOOP d[i] = cc[i] + a[i] * bb[i]; break;           \
+            case CGF_RELU_BWD:                                                             \
+                CG_FUSED_LOOP { d[i] = bb[i] <= 0 ? 0 : a[i]; }                            \
+                break;                                                                     \
+        }                                                                                  \
+    }                                                                                      \
+}
+
 #define CG_FUSED_RUN(NAME, CLONES, T, TANH, SIGMOID, EXP, LOG, ONE)                      \
-CLONES static void NAME(const cg_fused_instr* code, int ncode, char** ext, int nregs,             \
+CG_FUSED_BLOCK_FN(NAME##_block, T, TANH, SIGMOID, EXP, LOG, ONE)                           \
+CLONES static void NAME(const cg_fused_instr* code, int ncode, char** ext, int nregs,     \
                  T* scratch, Py_ssize_t start, Py_ssize_t stop) {                          \
     T* reg[256];                                                                           \
-    Py_ssize_t b0, i, n;                                                                   \
-    int k, r;                                                                              \
+    Py_ssize_t b0, n;                                                                      \
+    int r;                                                                                 \
     for (b0 = start; b0 < stop; b0 += CG_FUSED_BLOCK) {                                    \
         n = stop - b0 < CG_FUSED_BLOCK ? stop - b0 : CG_FUSED_BLOCK;                       \
         for (r = 0; r < nregs; r++)                                                        \
             reg[r] = ext[r] ? (T*)ext[r] + b0 : scratch + (Py_ssize_t)r * CG_FUSED_BLOCK;  \
-        if (b0 + 2 * CG_FUSED_BLOCK <= stop)                                               \
-            for (r = 0; r < nregs; r++)                                                    \
-                if (ext[r]) cg_fused_prefetch((const char*)(reg[r] + CG_FUSED_BLOCK),      \
-                                              CG_FUSED_BLOCK * sizeof(T));                 \
-        for (k = 0; k < ncode; k++) {                                                      \
-            const cg_fused_instr* c = code + k;                                            \
-            T* d = reg[c->dst];                                                            \
-            const T* a = reg[c->a];                                                        \
-            const T* bb = reg[c->b];                                                       \
-            T s = (T)c->s;                                                                 \
-            switch (c->op) {                                                               \
-            case CGF_COPY: memmove(d, a, n * sizeof(T)); break;                            \
-            case CGF_FILL: CG_FUSED_LOOP d[i] = s; break;                        \
-            case CGF_ADD: CG_FUSED_LOOP d[i] = a[i] + bb[i]; break;              \
-            case CGF_SUB: CG_FUSED_LOOP d[i] = a[i] - bb[i]; break;              \
-            case CGF_MUL: CG_FUSED_LOOP d[i] = a[i] * bb[i]; break;              \
-            case CGF_DIV: CG_FUSED_LOOP d[i] = a[i] / bb[i]; break;              \
-            case CGF_ADDS: CG_FUSED_LOOP d[i] = a[i] + s; break;                 \
-            case CGF_SUBS: CG_FUSED_LOOP d[i] = a[i] - s; break;                 \
-            case CGF_RSUBS: CG_FUSED_LOOP d[i] = s - a[i]; break;                \
-            case CGF_MULS: CG_FUSED_LOOP d[i] = a[i] * s; break;                 \
-            case CGF_DIVS: CG_FUSED_LOOP d[i] = a[i] / s; break;                 \
-            case CGF_NEG: CG_FUSED_LOOP d[i] = -a[i]; break;                     \
-            case CGF_TANH: CG_FUSED_LOOP d[i] = TANH(a[i]); break;               \
-            case CGF_SIGMOID: CG_FUSED_LOOP d[i] = SIGMOID(a[i]); break;         \
-            case CGF_EXP: CG_FUSED_LOOP d[i] = EXP(a[i]); break;                 \
-            case CGF_LOG: CG_FUSED_LOOP d[i] = LOG(a[i]); break;                 \
-            case CGF_RELU: CG_FUSED_LOOP d[i] = a[i] < 0 ? 0 : a[i]; break;      \
-            case CGF_TANH_BWD:                                                             \
-                CG_FUSED_LOOP { d[i] = a[i] * (ONE - (bb[i] * bb[i])); }         \
-                break;                                                                     \
-            case CGF_SIGMOID_BWD:                                                          \
-                CG_FUSED_LOOP { d[i] = (a[i] * (ONE - bb[i])) * bb[i]; }         \
-                break;                                                                     \
-            case CGF_RELU_BWD:                                                             \
-                CG_FUSED_LOOP { d[i] = bb[i] <= 0 ? 0 : a[i]; }                  \
-                break;                                                                     \
-            }                                                                              \
-        }                                                                                  \
+        if (n == CG_FUSED_BLOCK)                                                           \
+            NAME##_block(code, ncode, reg, CG_FUSED_BLOCK);                                \
+        else                                                                               \
+            NAME##_block(code, ncode, reg, n);                                             \
     }                                                                                      \
 }
 

@@ -402,8 +402,9 @@ def test_issue_chain_program_computes_no_gradient_of_ones():
     x, y = cgrad.ones(3, requires_grad=True), cgrad.ones(3)
     compiled(x, y)
     program = the_entry().fused
-    # forward x*y, +x, tanh; backward tanh's, the product's, the sum of the two paths (into .grad)
-    assert program is not None and program.ninstructions == 6
+    # forward x*y+x (one MULADD), tanh; backward tanh's, then the product and the sum of the two
+    # paths (one MULADD, into .grad)
+    assert program is not None and program.ninstructions == 4
 
 
 @pytest.mark.parametrize("shift", [0, 1, 1500])
@@ -413,7 +414,7 @@ def test_a_grad_sharing_memory_with_an_input_takes_the_tape(shift):
     # ordinary tape (eager computes the whole gradient before adding it in place)
     fn = CHAINS["issue"]
     compiled = cgrad.compile(fn)
-    n = 3000                    # three blocks of the interpreter
+    n = 3000                    # many blocks of the interpreter (CG_FUSED_BLOCK is 128)
     values = data(11, (n + shift,), np.float32)
     xv = data(12, (n,), np.float32)
     results = []
@@ -486,3 +487,96 @@ def test_random_fusable_chains_equal_eager_bit_for_bit(seed):
             assert (e.grad is None) == (c.grad is None)
             if e.grad is not None:
                 assert np.array_equal(bits(e.grad), bits(c.grad))
+
+
+# fused_pointwise.h runs 128 elements at a time (CG_FUSED_BLOCK); a program over more than
+# GIL_RELEASE_NUMEL (1 << 15) releases the GIL, and from 2 * 2**18 splits over threads in
+# multiples of the block
+BLOCK = 128
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n", [1, 5, BLOCK - 1, BLOCK, BLOCK + 1, 2 * BLOCK - 1, 2 * BLOCK + 1, 8 * BLOCK + 7,
+                               (1 << 15) - 1, 1 << 15, (1 << 15) + BLOCK + 3])
+@pytest.mark.parametrize("chain", ["issue", "unary", "reuse"])
+def test_sizes_around_the_block_and_the_gil_threshold_equal_eager(chain, n, dtype):
+    fn = CHAINS[chain]
+    compiled = cgrad.compile(fn, fullgraph=True)
+    for seed in range(3):       # the capture, the first replay (plans), a replay
+        xv, yv = data(seed, (n,), dtype), data(seed + 5, (n,), dtype)
+        xe, ye = cgrad.tensor(xv, requires_grad=True), cgrad.tensor(yv, requires_grad=True)
+        xc, yc = cgrad.tensor(xv, requires_grad=True), cgrad.tensor(yv, requires_grad=True)
+        fn(xe, ye)
+        compiled(xc, yc)
+        assert np.array_equal(bits(xe.grad), bits(xc.grad)) and np.array_equal(bits(ye.grad), bits(yc.grad))
+    assert the_entry().fused is not None
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_three_threads_with_ragged_chunks_equal_eager(dtype):
+    previous = cgrad.get_num_threads()
+    cgrad.set_num_threads(3)
+    try:
+        fn = CHAINS["unary"]
+        compiled = cgrad.compile(fn)
+        n = 3 * (1 << 18) + BLOCK + 1       # three threads, each a multiple of the block but the last
+        for seed in range(3):
+            xv, yv = data(seed, (n,), dtype), data(seed + 9, (n,), dtype)
+            xe, ye = cgrad.tensor(xv, requires_grad=True), cgrad.tensor(yv)
+            xc, yc = cgrad.tensor(xv, requires_grad=True), cgrad.tensor(yv)
+            if seed == 2:                   # accumulated in place into an existing .grad
+                xe.grad, xc.grad = cgrad.tensor(yv), cgrad.tensor(yv)
+            fn(xe, ye)
+            compiled(xc, yc)
+            assert np.array_equal(bits(xe.grad), bits(xc.grad))
+        assert all(e.fused is not None for e in entries())
+    finally:
+        cgrad.set_num_threads(previous)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_non_contiguous_inputs_replay_the_tape_as_eager(dtype):
+    fn = CHAINS["issue"]
+    compiled = cgrad.compile(fn)
+    for seed in range(3):
+        xv, yv = data(seed, (BLOCK + 3, 2 * BLOCK + 1), dtype), data(seed + 1, (2 * BLOCK + 1, BLOCK + 3), dtype)
+        xe, xc = cgrad.tensor(xv, requires_grad=True), cgrad.tensor(xv, requires_grad=True)
+        y = cgrad.tensor(yv).t()            # a transposed input
+        fn(xe, y)
+        compiled(xc, y)
+        assert np.array_equal(bits(xe.grad), bits(xc.grad))
+    assert the_entry().fused is None and "non-contiguous" in the_entry().fusion_note
+
+
+MULADD_CHAINS = {
+    "product_then_sum": lambda x, y, c: (x * y + c).tanh().sum().backward(),
+    "sum_of_product": lambda x, y, c: (c + x * y).tanh().sum().backward(),
+    "product_read_twice": lambda x, y, c: ((x * y + c) * (x * y)).sum().backward(),
+    "square_plus_itself": lambda x, y, c: ((x * x) + (x * x) + y * c).sum().backward(),
+}
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("chain", sorted(MULADD_CHAINS))
+@pytest.mark.parametrize("accumulate", [False, True])
+def test_products_computed_inside_sums_equal_eager(chain, dtype, accumulate):
+    # a product only one sum reads runs inside it (MULADD: the same two roundings), NaN and signed
+    # zeros included (one NaN payload: which operand's payload a sum of two NaNs carries is the
+    # compiler's choice, in eager's kernels as in the interpreter)
+    fn = MULADD_CHAINS[chain]
+    compiled = cgrad.compile(fn, fullgraph=True)
+    n = 2 * BLOCK + 9
+    for seed in range(3):
+        xv, yv, cv = data(seed, (n,), dtype), data(seed + 3, (n,), dtype), data(seed + 6, (n,), dtype)
+        xv[::7], cv[::13], xv[::17] = np.nan, -0.0, 0.0
+        leaves = []
+        for run in (fn, compiled):
+            x, y, c = (cgrad.tensor(v, requires_grad=True) for v in (xv, yv, cv))
+            if accumulate:
+                for t in (x, y, c):
+                    t.grad = cgrad.tensor(cv)
+            run(x, y, c)
+            leaves.append((x, y, c))
+        for e, k in zip(*leaves):
+            assert np.array_equal(bits(e.grad), bits(k.grad))
+    assert entries() and all(e.fused is not None for e in entries())

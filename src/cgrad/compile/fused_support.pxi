@@ -19,8 +19,9 @@
 
 cdef extern from "fused_pointwise.h" nogil:
     enum: CG_FUSED_BLOCK
+    enum: CGF_NOPS
     ctypedef struct cg_fused_instr:
-        int op, dst, a, b
+        int op, dst, a, b, c
         double s
     void cg_fused_run_f32(const cg_fused_instr* code, int ncode, char** ext, int nregs,
                           float* scratch, Py_ssize_t start, Py_ssize_t stop)
@@ -108,13 +109,18 @@ cdef class _FusedProgram:
         if self.code == NULL or self.reg_input == NULL or self.reg_output == NULL or self.scratch == NULL:
             raise MemoryError()
         for i in range(self.ncode):
-            op, dst, a, b, s = code[i]
-            if not (0 <= dst < nregs and 0 <= a < nregs and 0 <= b < nregs):
-                raise ValueError("fused program: register out of range")
+            # (op, dst, a, b, s) or (op, dst, a, b, s, c): c is MULADD's addend
+            instruction = code[i]
+            op, dst, a, b, s = instruction[:5]
+            c = instruction[5] if len(instruction) > 5 else a
+            if not (0 <= op < CGF_NOPS and 0 <= dst < nregs and 0 <= a < nregs and 0 <= b < nregs
+                    and 0 <= c < nregs):
+                raise ValueError("fused program: bad op or register out of range")
             self.code[i].op = op
             self.code[i].dst = dst
             self.code[i].a = a
             self.code[i].b = b
+            self.code[i].c = c
             self.code[i].s = s
         for i in range(nregs):
             self.reg_input[i] = reg_inputs[i]

@@ -5,19 +5,22 @@
 # instructions, forward then backward; this drops the dead ones, adds the
 # stores into the leaves' .grad (a fresh .grad is written by the
 # instruction that computes it), points the returned tensors' last
-# instructions at the results, and gives every value a register: inputs
+# instructions at the results, computes each product that only one sum
+# reads inside that sum (MULADD), and gives every value a register: inputs
 # and outputs their buffers first, in value order, intermediates scratch
 # reused once read for the last time. It runs over every instruction at a
 # capture's first replay, where the same passes in Python cost several
-# times one eager call of a small chain; the plan it makes is the one
-# the Python passes made, register for register (freed registers are
-# reused in the order a Python set {a, b} gave them, see _set_pair_first).
+# times one eager call of a small chain; but for the MULADD step, the plan
+# it makes is the one the Python passes made, register for register (freed
+# registers are reused in the order a Python set {a, b} gave them, see
+# _set_pair_first).
 
 cdef struct _PlanInstr:
     int op
     Py_ssize_t dst
     Py_ssize_t a
     Py_ssize_t b
+    Py_ssize_t c        # MULADD's addend; a for the other ops
     double s
 
 
@@ -44,7 +47,9 @@ def _assemble_program(list code, list leaf_stores, list result_pairs, list value
     output index). Values are indices below len(values)."""
     cdef Py_ssize_t ncode = len(code), nleaves = len(leaf_stores), nvalues = len(values)
     cdef Py_ssize_t total = ncode + nleaves, i, j, k, v, g, out, nkept, nstores, first, second, a, b, ra, rb
-    cdef int op_add = block_ops["ADD"], op_copy = block_ops["COPY"]
+    cdef int op_add = block_ops["ADD"], op_copy = block_ops["COPY"], op_mul = block_ops["MUL"]
+    cdef int op_muladd = block_ops["MULADD"], op_muladd_r = block_ops["MULADD_R"]
+    cdef Py_ssize_t t, p, other, side, cv, rc, nfused
     cdef _PlanInstr* ins = <_PlanInstr*>malloc((total + 1) * sizeof(_PlanInstr))
     # per value: producer, reads, live, last read, written, register, kind (0 op, 1 in, 2 out), index
     cdef Py_ssize_t* per_value = <Py_ssize_t*>malloc((7 * nvalues + 1) * sizeof(Py_ssize_t))
@@ -86,6 +91,7 @@ def _assemble_program(list code, list leaf_stores, list result_pairs, list value
             ins[i].dst = c[1]
             ins[i].a = c[2]
             ins[i].b = c[3]
+            ins[i].c = ins[i].a
             ins[i].s = c[4]
         for j in range(nleaves):
             out, g, accumulate = leaf_stores[j]
@@ -94,6 +100,7 @@ def _assemble_program(list code, list leaf_stores, list result_pairs, list value
                 ins[i].op, ins[i].dst, ins[i].a, ins[i].b = op_add, out, out, g
             else:
                 ins[i].op, ins[i].dst, ins[i].a, ins[i].b = op_copy, out, g, g
+            ins[i].c = ins[i].a
             ins[i].s = 0.0
         for i in range(ncode):
             producer[ins[i].dst] = i
@@ -147,10 +154,46 @@ def _assemble_program(list code, list leaf_stores, list result_pairs, list value
             i = kept[k]
             kept[k] = kept[nkept - 1 - k]
             kept[nkept - 1 - k] = i
+        # a product read by nothing but one sum is computed inside that sum (MULADD, the same two
+        # roundings, see fused_pointwise.h): values are assigned once and read after, so the
+        # product's operands hold the same values where the sum is
+        for v in range(nvalues):
+            reads[v] = 0
+            producer[v] = -1
+        for k in range(nkept):
+            i = kept[k]
+            ins[i].c = ins[i].a         # (the returned tensors' retargeting rewrote a and b only)
+            reads[ins[i].a] += 1
+            reads[ins[i].b] += 1
+            producer[ins[i].dst] = i
+        nfused = 0
+        for k in range(nkept):
+            i = kept[k]
+            if ins[i].op != op_add:
+                continue
+            for side in range(2):
+                t = ins[i].a if side == 0 else ins[i].b
+                p = producer[t]
+                if p < 0 or kind[t] != 0 or reads[t] != 1 or ins[p].op != op_mul:
+                    continue
+                other = ins[i].b if side == 0 else ins[i].a
+                ins[i].op = op_muladd if side == 0 else op_muladd_r
+                ins[i].a, ins[i].b, ins[i].c = ins[p].a, ins[p].b, other
+                ins[p].op = -1
+                nfused += 1
+                break
+        if nfused:
+            j = 0
+            for k in range(nkept):
+                if ins[kept[k]].op >= 0:
+                    kept[j] = kept[k]
+                    j += 1
+            nkept = j
         for k in range(nkept):
             i = kept[k]
             last_read[ins[i].a] = k
             last_read[ins[i].b] = k
+            last_read[ins[i].c] = k
             flags[ins[i].dst] |= 2
         for v in range(nvalues):
             if kind[v] != 0 and (last_read[v] >= 0 or flags[v] & 2):
@@ -172,6 +215,11 @@ def _assemble_program(list code, list leaf_stores, list result_pairs, list value
                 if second != first and last_read[second] == k and kind[second] == 0:
                     free_regs[nfree] = register[second]
                     nfree += 1
+            cv = ins[i].c
+            rc = register[cv]
+            if cv != a and cv != b and last_read[cv] == k and kind[cv] == 0:
+                free_regs[nfree] = register[cv]
+                nfree += 1
             v = ins[i].dst
             if register[v] < 0:
                 if nfree:
@@ -181,7 +229,7 @@ def _assemble_program(list code, list leaf_stores, list result_pairs, list value
                     register[v] = len(reg_inputs)
                     reg_inputs.append(-1)
                     reg_outputs.append(-1)
-            program.append((ins[i].op, register[v], ra, rb, ins[i].s))
+            program.append((ins[i].op, register[v], ra, rb, ins[i].s, rc))
         return tuple(program), tuple(reg_inputs), tuple(reg_outputs)
     finally:
         free(ins)
