@@ -349,4 +349,16 @@ LAZY_ATTRIBUTES = {
     "ctc_loss": "cgrad._functional_aliases",
     "igamma": "cgrad._special_igamma",
     "igammac": "cgrad._special_igamma",
+    # nn ops at torch level with ATen's signatures (integer reduction and modes)
+    "kl_div": "cgrad._torch_level_nn",
+    "binary_cross_entropy_with_logits": "cgrad._torch_level_nn",
+    "cosine_embedding_loss": "cgrad._torch_level_nn",
+    "hinge_embedding_loss": "cgrad._torch_level_nn",
+    "margin_ranking_loss": "cgrad._torch_level_nn",
+    "poisson_nll_loss": "cgrad._torch_level_nn",
+    "triplet_margin_loss": "cgrad._torch_level_nn",
+    "embedding_bag": "cgrad._torch_level_nn",
+    "convolution": "cgrad._torch_level_nn",
+    "grid_sampler_2d": "cgrad._torch_level_nn",
+    "grid_sampler_3d": "cgrad._torch_level_nn",
 }
