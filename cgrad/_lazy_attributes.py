@@ -377,4 +377,13 @@ LAZY_ATTRIBUTES = {
     "empty_permuted": "cgrad._native_ops",
     "nonzero_static": "cgrad._native_ops",
     "histogramdd": "cgrad._native_ops",
+    # the recurrent cells and layer stacks at torch level
+    "lstm_cell": "cgrad._rnn_torch_level",
+    "gru_cell": "cgrad._rnn_torch_level",
+    "rnn_tanh_cell": "cgrad._rnn_torch_level",
+    "rnn_relu_cell": "cgrad._rnn_torch_level",
+    "lstm": "cgrad._rnn_torch_level",
+    "gru": "cgrad._rnn_torch_level",
+    "rnn_tanh": "cgrad._rnn_torch_level",
+    "rnn_relu": "cgrad._rnn_torch_level",
 }
