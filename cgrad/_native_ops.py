@@ -204,15 +204,8 @@ def empty_permuted(size, physical_layout, *, dtype=None, layout=None, device=Non
 
 
 def nonzero_static(input, *, size, fill_value=-1):
-    """nonzero's (count, ndim) indices cut or padded with fill_value to
-    exactly `size` rows."""
-    if size < 0:
-        raise RuntimeError("nonzero_static: 'size' must be an non-negative integer")
-    found = cgrad.nonzero(input)[:size]
-    if found.shape[0] == size:
-        return found.clone()
-    padding = cgrad.full((size - found.shape[0], input.dim()), fill_value, dtype=cgrad.int64)
-    return cgrad.cat([found, padding])
+    """nonzero's (count, ndim) indices cut or padded with fill_value to exactly `size` rows."""
+    return input.nonzero_static(size=size, fill_value=fill_value)
 
 
 def histogramdd(input, bins, range=None, weight=None, density=False):
