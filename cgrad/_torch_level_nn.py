@@ -20,14 +20,12 @@ import cgrad
 from cgrad import _C
 from cgrad.nn import functional as F
 from cgrad.nn import _functional_losses as losses
-from cgrad.nn._distance import pairwise_distance
 from cgrad.nn._grid_sample import grid_sampler
 
 __all__ = ["kl_div", "binary_cross_entropy_with_logits", "cosine_embedding_loss", "hinge_embedding_loss",
            "margin_ranking_loss", "poisson_nll_loss", "triplet_margin_loss", "embedding_bag", "convolution",
            "grid_sampler_2d", "grid_sampler_3d"]
 
-_REDUCTION_NAMES = {1: "mean", 2: "sum"}
 
 
 def _checked_int(fn, name, position, value):
@@ -37,20 +35,25 @@ def _checked_int(fn, name, position, value):
     return int(value)
 
 
+def _reduction_enum(fn, position, reduction):
+    enum = _checked_int(fn, "reduction", f"position {position}", reduction)
+    return enum if enum in (1, 2) else 0
+
+
 def _reduction(fn, position, reduction):
-    return _REDUCTION_NAMES.get(_checked_int(fn, "reduction", f"position {position}", reduction), "none")
+    """nn.functional's name of the reduction."""
+    return ("none", "mean", "sum")[_reduction_enum(fn, position, reduction)]
 
 
 def kl_div(input, target, reduction=0, *, log_target=False):
-    name = _reduction("kl_div", 3, reduction)
+    enum = _reduction_enum("kl_div", 3, reduction)
     # F warns on 'mean' (its batchmean advice); ATen's kl_div does not: reduce the pointwise loss here
-    return losses._apply_reduction(F.kl_div(input, target, reduction="none", log_target=log_target),
-                                   {"mean": 1, "sum": 2}.get(name, 0))
+    return losses._apply_reduction(F.kl_div(input, target, reduction="none", log_target=log_target), enum)
 
 
 def binary_cross_entropy_with_logits(input, target, weight=None, pos_weight=None, reduction=0):
-    enum = _checked_int("binary_cross_entropy_with_logits", "reduction", "position 5", reduction)
-    return _C._binary_cross_entropy_with_logits(input, target, weight, pos_weight, enum if enum in (1, 2) else 0)
+    enum = _reduction_enum("binary_cross_entropy_with_logits", 5, reduction)
+    return _C._binary_cross_entropy_with_logits(input, target, weight, pos_weight, enum)
 
 
 def cosine_embedding_loss(input1, input2, target, margin=0.0, reduction=0):
@@ -63,9 +66,9 @@ def hinge_embedding_loss(input, target, margin=1.0, reduction=0):
 
 
 def margin_ranking_loss(input1, input2, target, margin=0.0, reduction=0):
-    name = _reduction("margin_ranking_loss", 5, reduction)
+    enum = _reduction_enum("margin_ranking_loss", 5, reduction)
     output = (-target * (input1 - input2) + margin).clamp_min(0)
-    return losses._apply_reduction(output, {"mean": 1, "sum": 2}.get(name, 0))
+    return losses._apply_reduction(output, enum)
 
 
 def poisson_nll_loss(input, target, log_input, full, eps, reduction):
@@ -74,18 +77,8 @@ def poisson_nll_loss(input, target, log_input, full, eps, reduction):
 
 
 def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2.0, eps=1e-06, swap=False, reduction=0):
-    name = _reduction("triplet_margin_loss", 8, reduction)
-    a_dim, p_dim, n_dim = anchor.dim(), positive.dim(), negative.dim()
-    if not (a_dim == p_dim and p_dim == n_dim):
-        raise RuntimeError(
-            f"The anchor, positive, and negative tensors are expected to have the same number of "
-            f"dimensions, but got: anchor {a_dim}D, positive {p_dim}D, and negative {n_dim}D inputs")
-    dist_pos = pairwise_distance(anchor, positive, p, eps)
-    dist_neg = pairwise_distance(anchor, negative, p, eps)
-    if swap:
-        dist_neg = cgrad.minimum(dist_neg, pairwise_distance(positive, negative, p, eps))
-    output = cgrad.clamp_min(margin + dist_pos - dist_neg, 0)
-    return losses._apply_reduction(output, {"mean": 1, "sum": 2}.get(name, 0))
+    return losses.triplet_margin_loss_enum(anchor, positive, negative, margin, p, eps, swap,
+                                           _reduction_enum("triplet_margin_loss", 8, reduction))
 
 
 # --- embedding_bag ----------------------------------------------------------------
@@ -189,6 +182,10 @@ def convolution(input, weight, bias, stride, padding, dilation, transposed, outp
 
 
 def _grid_sampler_nd(dims, input, grid, interpolation_mode, padding_mode, align_corners):
+    # ATen's common check (the batch sizes) comes before the 2-D/3-D one
+    if input.dim() and grid.dim() and input.size(0) != grid.size(0):
+        raise RuntimeError(f"grid_sampler(): expected grid and input to have same batch size, but got input with "
+                           f"sizes {list(input.shape)} and grid with sizes {list(grid.shape)}")
     if input.dim() != dims or grid.dim() != dims:
         raise RuntimeError(f"grid_sampler(): expected {dims}D input and grid with same number of dimensions, but "
                            f"got input with sizes {list(input.shape)} and grid with sizes {list(grid.shape)}")
