@@ -98,3 +98,37 @@ def test_argument_errors_match_torch():
         with pytest.raises(type(expected.value), match=None) as got:
             call(cgrad)
         assert str(got.value) == str(expected.value), str(expected.value)
+
+
+def test_set_flush_denormal():
+    import numpy as np
+    denormal = np.float32(1e-39)
+    if torch is not None:
+        # asked first: both libraries set the one control register of this thread
+        torch_supports = torch.set_flush_denormal(True)
+        torch.set_flush_denormal(False)
+    try:
+        supported = cgrad.set_flush_denormal(True)
+        assert isinstance(supported, bool)
+        if torch is not None:
+            assert supported == torch_supports
+        if supported:
+            assert (cgrad.tensor([denormal]) * 1.0).item() == 0.0
+    finally:
+        assert cgrad.set_flush_denormal(False) == supported
+    assert (cgrad.tensor([denormal]) * 1.0).item() != 0.0
+    with pytest.raises(RuntimeError, match="flush_denormal expects a bool, but got int"):
+        cgrad.set_flush_denormal(1)
+
+
+BACKEND_PREDICATES = ("is_xpu", "is_ipu", "is_mtia", "is_maia", "is_xla", "is_vulkan", "is_mkldnn", "is_nested",
+                      "is_quantized", "is_sparse_csr")
+
+
+def test_tensor_backend_predicates():
+    t = cgrad.ones(2, 3, requires_grad=True)
+    for name in BACKEND_PREDICATES:
+        assert getattr(t, name) is False
+        assert getattr(t[0], name) is False
+        if torch is not None:
+            assert getattr(torch.ones(2, 3), name) is False
