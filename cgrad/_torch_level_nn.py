@@ -138,7 +138,7 @@ def embedding_bag(weight, indices, offsets, scale_grad_by_freq=False, mode=0, sp
     rows with the bookkeeping tensors ATen's kernel returns beside them."""
     mode = _checked_int("embedding_bag", "mode", "position 5", mode)
     if mode not in (0, 1, 2):
-        raise RuntimeError(f"embedding_bag(): mode has to be one of sum, mean or max, got {mode}")
+        raise RuntimeError("`mode` must be sum, mean, or max.")
     if padding_idx is not None and padding_idx < 0:
         padding_idx += weight.size(0)
     output = F.embedding_bag(indices, weight, offsets, None, 2, scale_grad_by_freq, ("sum", "mean", "max")[mode],

@@ -84,6 +84,12 @@ def test_embedding_bag_per_sample_weights():
                        positive(6, seed=8))
 
 
+@requires_torch
+def test_embedding_bag_mode_error_matches_torch():
+    assert_same_errors([lambda L: L.embedding_bag(L.ones(5, 3), L.tensor([0, 1]), L.tensor([0]), False, 3)],
+                       torch, cgrad)
+
+
 def test_embedding_bag_hand_computed():
     w = cgrad.tensor([[1.0, 2.0], [3.0, 4.0], [5.0, 0.0]])
     out, offset2bag, bag_size, max_indices = cgrad.embedding_bag(w, cgrad.tensor([0, 1, 2]), cgrad.tensor([0, 2]),
