@@ -377,6 +377,8 @@ LAZY_ATTRIBUTES = {
     "empty_permuted": "cgrad._native_ops",
     "nonzero_static": "cgrad._native_ops",
     "histogramdd": "cgrad._native_ops",
+    "batch_norm_update_stats": "cgrad._native_ops",
+    "native_channel_shuffle": "cgrad._native_ops",
     # the recurrent cells and layer stacks at torch level
     "lstm_cell": "cgrad._rnn_torch_level",
     "gru_cell": "cgrad._rnn_torch_level",

@@ -28,6 +28,7 @@ from cgrad.nn._named_node import named
 from cgrad._ops_composites import _dtype_title
 
 __all__ = ["native_layer_norm", "native_batch_norm", "native_group_norm", "native_dropout", "norm_except_dim",
+           "batch_norm_update_stats", "native_channel_shuffle",
            "feature_dropout_", "alpha_dropout_", "feature_alpha_dropout_", "embedding_renorm_", "binomial", "put",
            "resize_as_", "empty_permuted", "nonzero_static", "histogramdd"]
 
@@ -100,6 +101,28 @@ def native_dropout(input, p, train):
     return out, mask.to(cgrad.bool)
 
 
+def batch_norm_update_stats(input, running_mean, running_var, momentum):
+    """(mean, biased var) per channel of input, the running statistics (when
+    given) moved toward the mean and the unbiased var by momentum, in place."""
+    dims = (0,) + tuple(range(2, input.dim()))
+    with cgrad.no_grad():
+        mean = input.mean(dims)
+        var = input.var(dims, unbiased=False)
+        count = input.numel() // input.size(1)
+        if running_mean is not None:
+            running_mean.mul_(1 - momentum).add_(mean * momentum)
+        if running_var is not None:
+            running_var.mul_(1 - momentum).add_(var * (momentum * count / max(count - 1, 1)))
+    return tuple(_not_implemented_node("batch_norm_update_stats", [mean, var], [input]))
+
+
+def native_channel_shuffle(input, groups):
+    """channel_shuffle's values under ATen's native op, which has no derivative."""
+    with cgrad.no_grad():
+        out = F.channel_shuffle(input, groups)
+    return _not_implemented_node("native_channel_shuffle", [out], [input])[0]
+
+
 def norm_except_dim(v, pow=2, dim=0):
     """The pow-norm of v over every dim but `dim` (kept as size 1), or of all
     of v when dim is -1 (weight_norm's g)."""
@@ -164,12 +187,16 @@ def binomial(count, prob, generator=None):
     p = np.clip(np.broadcast_to(prob.detach().numpy(), shape).astype(np.float64), 0.0, 1.0)
     draws = np.random.default_rng(int(seed_source.item())).binomial(n, p)
     result = _C.from_numpy(np.ascontiguousarray(draws, dtype=count.detach().numpy().dtype))
+    return _not_implemented_node("binomial", [result], [count, prob])[0]
 
+
+def _not_implemented_node(op, outputs, inputs):
+    """outputs under PyTorch's NotImplemented placeholder node (an op without
+    a derivative): backward through them raises PyTorch's error."""
     def backward(grads):
-        raise RuntimeError("derivative for aten::binomial is not implemented")
-    # PyTorch's node for a sampler without a derivative: its NotImplemented placeholder
-    attach([result], "NotImplemented", [count, prob], backward, jvp=forward_ad_not_implemented("binomial"))
-    return result
+        raise RuntimeError(f"derivative for aten::{op} is not implemented")
+    attach(outputs, "NotImplemented", inputs, backward, jvp=forward_ad_not_implemented(op))
+    return outputs
 
 
 def put(input, index, source, accumulate=False):

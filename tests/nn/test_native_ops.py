@@ -188,3 +188,26 @@ def test_gradcheck_float64():
     check_gradients(lambda L, x, w: L.native_layer_norm(x, [3], w, None, 1e-5)[0], rand(2, 3, seed=18),
                     positive(3, seed=19))
     check_gradients(lambda L, v: L.norm_except_dim(v, 2, 1), rand(2, 3, 2, seed=20))
+
+
+def test_batch_norm_update_stats():
+    x = rand(4, 3, 5, seed=21)
+    outs = {}
+    for L in ([cgrad, torch] if torch is not None else [cgrad]):
+        mean, var = L.zeros(3), L.ones(3)
+        t = L.tensor(x, requires_grad=True)
+        outs[L.__name__] = L.batch_norm_update_stats(t, mean, var, 0.1) + (mean, var)
+        assert type(outs[L.__name__][0].grad_fn).__name__ == "NotImplemented"
+    np.testing.assert_allclose(outs["cgrad"][0].detach().numpy(), x.mean((0, 2)), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(outs["cgrad"][1].detach().numpy(), x.var((0, 2)), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(outs["cgrad"][3].numpy(), 0.9 + 0.1 * x.var((0, 2), ddof=1), rtol=1e-5)
+    if torch is not None:
+        for c, t in zip(outs["cgrad"], outs["torch"]):
+            np.testing.assert_allclose(c.detach().numpy(), t.detach().numpy(), rtol=1e-5, atol=1e-6)
+    assert cgrad.batch_norm_update_stats(cgrad.tensor(x), None, None, 0.1)[0].shape == (3,)
+
+
+def test_native_channel_shuffle():
+    compare_with_torch(lambda L, x: L.native_channel_shuffle(x, 2), rand(2, 6, 3, seed=22), requires_grad=False)
+    out = cgrad.native_channel_shuffle(cgrad.arange(6.0).reshape(1, 6, 1).requires_grad_(), 3)
+    assert out.flatten().tolist() == [0.0, 2.0, 4.0, 1.0, 3.0, 5.0] and out.grad_fn.name() == "NotImplemented"
