@@ -129,6 +129,7 @@ from cgrad._C import (
     numel,
     get_num_threads,
     set_num_threads,
+    set_flush_denormal,
 )
 # grad and anomaly modes (read in C)
 from cgrad._C import (

@@ -157,6 +157,7 @@ RESULT_TYPES = {name: values_indices_type(name) for name in
 RESULT_TYPES["aminmax"] = _make("aminmax", ("min", "max"))
 RESULT_TYPES["frexp"] = _make("frexp", ("mantissa", "exponent"))
 RESULT_TYPES["histogram"] = _make("histogram", ("hist", "bin_edges"))
+RESULT_TYPES["histogramdd"] = _make("histogramdd", ("hist", "bin_edges"))
 
 
 def result(name, values):

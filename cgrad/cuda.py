@@ -91,3 +91,5 @@ import sys as _sys  # noqa: E402
 from cgrad import _cuda_amp as amp  # noqa: E402
 
 _sys.modules["cgrad.cuda.amp"] = amp
+
+from cgrad._build_flags import OutOfMemoryError  # noqa: E402  (torch.cuda.OutOfMemoryError is torch.OutOfMemoryError)

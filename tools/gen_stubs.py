@@ -56,7 +56,7 @@ RETURNS = {
     # compiled functions
     **{f"cgrad._C.{n}": BOOL for n in [
         "allclose", "equal", "is_tensor", "can_cast", "is_grad_enabled", "is_inference_mode_enabled",
-        "is_anomaly_enabled", "is_anomaly_check_nan_enabled"]},
+        "is_anomaly_enabled", "is_anomaly_check_nan_enabled", "set_flush_denormal"]},
     **{f"cgrad._C.{n}": INT for n in ["numel", "get_num_threads", "initial_seed"]},
     **{f"cgrad._C.{n}": NONE for n in ["set_num_threads", "seed"]},
     **{f"cgrad._C.{n}": DTYPE for n in ["promote_types", "result_type"]},
@@ -67,7 +67,9 @@ RETURNS = {
     # Tensor methods
     **{f"cgrad._C.Tensor.{n}": BOOL for n in [
         "allclose", "equal", "is_complex", "is_contiguous", "is_floating_point", "is_inference", "_is_view",
-        "__bool__", "__contains__", "is_cuda", "is_leaf", "is_sparse", "requires_grad", "retains_grad"]},
+        "__bool__", "__contains__", "is_cuda", "is_leaf", "is_sparse", "requires_grad", "retains_grad", "is_xpu",
+        "is_ipu", "is_mtia", "is_maia", "is_xla", "is_vulkan", "is_mkldnn", "is_nested", "is_quantized",
+        "is_sparse_csr"]},
     **{f"cgrad._C.Tensor.{n}": INT for n in [
         "dim", "ndimension", "numel", "nelement", "element_size", "storage_offset", "data_ptr", "__len__",
         "__index__", "__int__", "__hash__", "ndim", "itemsize", "nbytes", "output_nr", "_version",

@@ -111,6 +111,11 @@ def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, s
     reduction_enum = _reduction_enum(size_average, reduce, reduction)
     if margin <= 0:
         raise ValueError(f"margin must be greater than 0, got {margin}")
+    return triplet_margin_loss_enum(anchor, positive, negative, margin, p, eps, swap, reduction_enum)
+
+
+def triplet_margin_loss_enum(anchor, positive, negative, margin, p, eps, swap, reduction_enum):
+    """ATen's triplet_margin_loss (torch.triplet_margin_loss): no check of the margin's sign."""
     a_dim, p_dim, n_dim = anchor.dim(), positive.dim(), negative.dim()
     if not (a_dim == p_dim and p_dim == n_dim):
         raise RuntimeError(

@@ -97,6 +97,7 @@ include "kernels/mt19937_kernels.pxi"
 include "kernels/pow_rows.pxi"
 include "kernels/select_rows.pxi"
 include "kernels/cum_extreme_rows.pxi"
+include "kernels/denormal_mode.pxi"
 
 # ops/
 include "ops/promotion.pxi"

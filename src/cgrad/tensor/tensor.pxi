@@ -459,6 +459,48 @@ cdef class Tensor:
     def is_meta(self):
         return False
 
+    # the other backends and layouts PyTorch's Tensor answers for: a cgrad
+    # tensor is a dense, strided, unquantized CPU tensor
+    @property
+    def is_xpu(self):
+        return False
+
+    @property
+    def is_ipu(self):
+        return False
+
+    @property
+    def is_mtia(self):
+        return False
+
+    @property
+    def is_maia(self):
+        return False
+
+    @property
+    def is_xla(self):
+        return False
+
+    @property
+    def is_vulkan(self):
+        return False
+
+    @property
+    def is_mkldnn(self):
+        return False
+
+    @property
+    def is_nested(self):
+        return False
+
+    @property
+    def is_quantized(self):
+        return False
+
+    @property
+    def is_sparse_csr(self):
+        return False
+
     # --- arithmetic -----------------------------------------------------------
     def __add__(self, other):
         r = binary_dispatch(0, self, other, False)
