@@ -192,6 +192,30 @@ def test_cumsum_float32_is_the_float64_running_sum_rounded(shape, dim, threads):
     np.testing.assert_array_equal(got.numpy(), np.cumsum(i.astype(np.int64), axis=dim))
 
 
+CUMSUM_BLOCK = 64          # cumsum_threads.pxi CG_CUMSUM_BLOCK: rows go this many elements at a time
+
+
+@pytest.mark.parametrize("n", [1, CUMSUM_BLOCK - 1, CUMSUM_BLOCK, CUMSUM_BLOCK + 1, 2 * CUMSUM_BLOCK + 3,
+                               1024, 4099])
+@pytest.mark.parametrize("rows", [1, 3, 4, 5, 7, 9])
+def test_cumsum_rows_by_blocks_same_bits(n, rows, threads):
+    # blocks of CG_CUMSUM_BLOCK, four rows side by side, then the rows left
+    # over: each row's running sum is the one-element-at-a-time float64 sum,
+    # rounded once (1024 float32: a row stride of 4 KiB); also in place and
+    # from a transposed (copied) input
+    a = (rand((rows, n), seed=14) * 100 + 3).astype(np.float32)
+    want = np.cumsum(a.astype(np.float64), axis=1)
+    np.testing.assert_array_equal(cgrad.tensor(a).cumsum(1).numpy(), want.astype(np.float32))
+    np.testing.assert_array_equal(cgrad.tensor(a.astype(np.float64)).cumsum(1).numpy(), want)
+    x = cgrad.tensor(a)
+    x.cumsum_(1)
+    np.testing.assert_array_equal(x.numpy(), want.astype(np.float32))
+    np.testing.assert_array_equal(cgrad.tensor(np.ascontiguousarray(a.T)).t().cumsum(1).numpy(),
+                                  want.astype(np.float32))
+    if torch is not None:
+        np.testing.assert_array_equal(cgrad.tensor(a).cumsum(1).numpy(), torch.tensor(a).cumsum(1).numpy())
+
+
 def test_cumsum_float32_accuracy_of_a_long_vector():
     a = np.random.default_rng(7).random(1 << 20).astype(np.float32)
     got = cgrad.tensor(a).cumsum(0).numpy().astype(np.float64)

@@ -15,7 +15,7 @@ from tests.helpers import requires_torch, torch
 
 MIB = 1 << 20
 LARGE = 1 << 17         # storage.pxi LARGE_BYTES: cached when freed
-MAPPED = 4 * MIB        # alloc.h CGRAD_MAP_BYTES: mapped, 2 MiB-aligned, fresh pages known zero
+MAPPED = 4 * MIB        # alloc.h CGRAD_MAP_BYTES: mapped (2 MiB-aligned with THP_MEM_ALLOC_ENABLE=1), fresh pages known zero
 SPLIT = 1 << 19         # kernels_iter.pxi: 2 x MIN_NUMEL_PER_THREAD elements go to two threads
 TILE = 64               # kernels_iter.pxi TILE
 TILED_MIN = 1 << 16     # kernels_iter.pxi TILED_MIN_NUMEL
@@ -43,7 +43,39 @@ def test_large_buffers_are_aligned(nbytes):
     t = cgrad.empty(nbytes // 4)
     assert t.data_ptr() % 64 == 0
     if nbytes // 4 * 4 >= MAPPED:
-        assert t.data_ptr() % (2 * MIB) == 0
+        assert t.data_ptr() % 4096 == 0
+
+
+HUGE_PAGES_CHILD = """
+import cgrad
+n = (4 << 20) // 4 + 1027                       # mapped: past alloc.h's CGRAD_MAP_BYTES, odd
+z = cgrad.zeros(n)                              # fresh pages: no zero fill
+x = cgrad.arange(n, dtype=cgrad.float32)
+y = (x * 2 + z)[1::3]
+aligned = all(t.data_ptr() % (2 << 20) == 0 for t in (z, x))
+print(int(aligned), repr(float(z.abs().sum())), repr(float(y[-1])), repr(float(y.sum())))
+"""
+
+
+@pytest.mark.parametrize("setting", [None, "0", "1", "true"])
+def test_huge_pages_only_with_thp_mem_alloc_enable(setting):
+    # PyTorch's CPU allocator advises huge pages (2 MiB-aligned buffers) only
+    # when THP_MEM_ALLOC_ENABLE is "1"; the values never depend on it
+    import os
+    import subprocess
+    import sys
+    env = {k: v for k, v in os.environ.items() if k != "THP_MEM_ALLOC_ENABLE"}
+    if setting is not None:
+        env["THP_MEM_ALLOC_ENABLE"] = setting
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    env["PYTHONPATH"] = os.pathsep.join([root, env.get("PYTHONPATH", "")])
+    out = subprocess.run([sys.executable, "-c", HUGE_PAGES_CHILD], env=env, capture_output=True, text=True,
+                         check=True).stdout.split()
+    n = (4 << 20) // 4 + 1027
+    y = (cgrad.arange(n, dtype=cgrad.float32) * 2)[1::3]
+    assert out[1:] == ["0.0", repr(float(y[-1])), repr(float(y.sum()))]
+    if setting == "1":
+        assert out[0] == "1"
 
 
 @pytest.mark.parametrize("nbytes", around(LARGE) + around(MAPPED) + [2 * MAPPED + 12])
