@@ -416,6 +416,34 @@ def test_gradcheck_reports_wrong_gradients():
     assert issubclass(cgrad.autograd.GradcheckError, RuntimeError)
 
 
+def outcome_of_gradcheck(lib, fn, **kw):
+    x = lib.tensor([0.5, -1.5, 2.0], dtype=lib.float64, requires_grad=True)
+    try:
+        return lib.autograd.gradcheck(lambda x: fn(lib, x), (x,), **kw)
+    except RuntimeError as e:       # GradcheckError (torch.autograd.gradcheck.GradcheckError)
+        return type(e).__name__, str(e)
+
+
+NON_DIFFERENTIABLE_OUTPUTS = {
+    # an output that does not require grad is not checked (its Jacobian is not zero)
+    "statistics beside the result": lambda L, x: L.native_layer_norm(x.view(1, 3), [3], None, None, 1e-5),
+    "detached beside differentiable": lambda L, x: (x.detach() * 2, x * 3),
+    # with no differentiable output, the numerical Jacobian must be zero
+    "only a detached output": lambda L, x: x.detach() * 2,
+    "only a constant output": lambda L, x: x.detach() * 0,
+}
+
+
+@pytest.mark.parametrize("name", sorted(NON_DIFFERENTIABLE_OUTPUTS))
+@pytest.mark.parametrize("raise_exception", [True, False])
+def test_gradcheck_outputs_that_do_not_require_grad(name, raise_exception):
+    got = outcome_of_gradcheck(cgrad, NON_DIFFERENTIABLE_OUTPUTS[name], raise_exception=raise_exception)
+    failure = ("GradcheckError", "Numerical gradient for function expected to be zero") if raise_exception else False
+    assert got == (failure if name == "only a detached output" else True)
+    if torch is not None:
+        assert outcome_of_gradcheck(torch, NON_DIFFERENTIABLE_OUTPUTS[name], raise_exception=raise_exception) == got
+
+
 # --- threads ---------------------------------------------------------------------
 
 def test_backward_in_many_threads_and_reentrant_backward():
