@@ -71,11 +71,25 @@ def test_embedding_bag_outputs(mode, include_last_offset, weight_dtype):
 
 @pytest.mark.parametrize("mode", [0, 1, 2])
 def test_embedding_bag_padding_idx_and_ties(mode):
+    # without torch: first-order gradcheck only (max ties and double backward,
+    # test_embedding_bag_double_backward, are what finite differences and
+    # cgrad's backward cannot do)
     ties = np.array([[1.0, 5.0], [1.0, 5.0], [0.0, 9.0]], np.float32)
     compare_with_torch(lambda L, w, i, o: L.embedding_bag(w, i, o, False, mode, False, None, False, 1),
-                       ties, np.array([1, 0, 2, 1]), np.array([0, 2, 3]))
+                       ties, np.array([1, 0, 2, 1]), np.array([0, 2, 3]), gradcheck=mode != 2, gradgradcheck=False)
     compare_with_torch(lambda L, w, i, o: L.embedding_bag(w, i, o, False, mode, False, None, False, None),
-                       ties, np.array([1, 0, 2, 1]), np.array([0, 2, 3, 4]))
+                       ties, np.array([1, 0, 2, 1]), np.array([0, 2, 3, 4]), gradcheck=mode != 2,
+                       gradgradcheck=False)
+
+
+@pytest.mark.xfail(strict=True, reason="known defect: cgrad's embedding_bag backward is not differentiable "
+                                       "(PyTorch's gradient has grad_fn EmbeddingBagBackwardBackward0)")
+@pytest.mark.parametrize("mode", [0, 1, 2])
+def test_embedding_bag_double_backward(mode):
+    w = cgrad.tensor([[1.0, 5.0], [2.0, 3.0], [0.0, 9.0]], dtype=cgrad.float64, requires_grad=True)
+    out = cgrad.embedding_bag(w, cgrad.tensor([1, 0, 2, 1]), cgrad.tensor([0, 2, 3]), False, mode)[0]
+    g, = cgrad.autograd.grad(out, w, cgrad.ones_like(out, requires_grad=True), create_graph=True)
+    assert type(g.grad_fn).__name__ == "EmbeddingBagBackwardBackward0"
 
 
 def test_embedding_bag_per_sample_weights():
