@@ -25,12 +25,10 @@ def _differentiable_outputs(outputs):
     return [o for o in _as_tuple(outputs) if isinstance(o, Tensor) and o.requires_grad]
 
 
-def _numerical_jacobians(func, inputs, diff_idx, eps):
-    """For each differentiable input, a list (one per output) of numpy
-    Jacobians of shape (input numel, output numel)."""
-    # func runs with grad mode as the caller has it: gradgradcheck's function
-    # differentiates inside
-    outputs = [o for o in _as_tuple(func(*inputs)) if isinstance(o, Tensor)]
+def _numerical_jacobians(func, inputs, outputs, diff_idx, eps):
+    """For each differentiable input, a list (one per output of func at
+    inputs, `outputs`) of numpy Jacobians of shape (input numel, output
+    numel)."""
     out_sizes = [o.numel() for o in outputs]
     result = []
     for i in diff_idx:
@@ -109,8 +107,11 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
     # a detached value) have no analytical Jacobian to check and are left
     # out, output numbers counting the differentiable ones only; with none,
     # the numerical Jacobian must be zero.
-    out_grads = [o.requires_grad for o in _as_tuple(func(*inputs)) if isinstance(o, Tensor)]
-    numerical = _numerical_jacobians(func, inputs, diff_idx, eps)
+    # func runs with grad mode as the caller has it: gradgradcheck's function
+    # differentiates inside
+    outputs = [o for o in _as_tuple(func(*inputs)) if isinstance(o, Tensor)]
+    out_grads = [o.requires_grad for o in outputs]
+    numerical = _numerical_jacobians(func, inputs, outputs, diff_idx, eps)
     if not any(out_grads):
         if any(np.any(jac != 0) for per_input in numerical for jac in per_input):
             if raise_exception:
