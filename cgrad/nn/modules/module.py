@@ -2,15 +2,15 @@
 for attribute registration (__setattr__/__delattr__ rules and error texts),
 traversal (iterative, in PyTorch's orders), train/eval, dtype conversion
 (parameters keep their identity, as PyTorch's .data swap), state_dict /
-load_state_dict (module_state_dict.py) and forward / backward hooks
+load_state_dict (_module_state_dict.py) and forward / backward hooks
 (_hooks.py)."""
 import warnings
 from collections import OrderedDict
 
 from cgrad._C import Tensor
-from cgrad.nn.modules import module_state_dict
+from cgrad.nn.modules import _module_state_dict
 from cgrad.nn.modules._hooks import BackwardHook, _WrappedHook, add_hook
-from cgrad.nn.modules.module_state_dict import _IncompatibleKeys  # noqa: F401  (torch.nn.modules.module._IncompatibleKeys)
+from cgrad.nn.modules._module_state_dict import _IncompatibleKeys  # noqa: F401  (torch.nn.modules.module._IncompatibleKeys)
 from cgrad.nn.parameter import Buffer, Parameter
 
 __all__ = ["Module"]
@@ -535,11 +535,11 @@ class Module:
         in place (Tensor.share_memory_)."""
         return self._apply(lambda t: t.share_memory_())
 
-    # --- state_dict (module_state_dict.py) ---------------------------------------------
-    _save_to_state_dict = module_state_dict._save_to_state_dict
-    state_dict = module_state_dict.state_dict
-    load_state_dict = module_state_dict.load_state_dict
-    _load_from_state_dict = module_state_dict._load_from_state_dict
+    # --- state_dict (_module_state_dict.py) --------------------------------------------
+    _save_to_state_dict = _module_state_dict._save_to_state_dict
+    state_dict = _module_state_dict.state_dict
+    load_state_dict = _module_state_dict.load_state_dict
+    _load_from_state_dict = _module_state_dict._load_from_state_dict
 
     # --- hooks --------------------------------------------------------------------------
     def register_forward_pre_hook(self, hook, *, prepend=False, with_kwargs=False):

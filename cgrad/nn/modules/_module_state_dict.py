@@ -163,4 +163,3 @@ def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, miss
 
 for _method in (_save_to_state_dict, state_dict, load_state_dict, _load_from_state_dict):
     _method.__qualname__ = "Module." + _method.__name__
-_IncompatibleKeys.__module__ = "cgrad.nn.modules.module"      # where PyTorch's lives (module.py re-exports it)
