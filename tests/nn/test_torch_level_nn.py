@@ -71,9 +71,9 @@ def test_embedding_bag_outputs(mode, include_last_offset, weight_dtype):
 
 @pytest.mark.parametrize("mode", [0, 1, 2])
 def test_embedding_bag_padding_idx_and_ties(mode):
-    # without torch: first-order gradcheck only (max ties and double backward,
-    # test_embedding_bag_double_backward, are what finite differences and
-    # cgrad's backward cannot do)
+    # without torch: first-order gradcheck only (finite differences cannot
+    # follow max's ties, and embedding_bag's backward is not differentiable in
+    # PyTorch either: test_embedding_bag_gradient_graph)
     ties = np.array([[1.0, 5.0], [1.0, 5.0], [0.0, 9.0]], np.float32)
     compare_with_torch(lambda L, w, i, o: L.embedding_bag(w, i, o, False, mode, False, None, False, 1),
                        ties, np.array([1, 0, 2, 1]), np.array([0, 2, 3]), gradcheck=mode != 2, gradgradcheck=False)
@@ -82,14 +82,50 @@ def test_embedding_bag_padding_idx_and_ties(mode):
                        gradgradcheck=False)
 
 
-@pytest.mark.xfail(strict=True, reason="known defect: cgrad's embedding_bag backward is not differentiable "
-                                       "(PyTorch's gradient has grad_fn EmbeddingBagBackwardBackward0)")
-@pytest.mark.parametrize("mode", [0, 1, 2])
-def test_embedding_bag_double_backward(mode):
-    w = cgrad.tensor([[1.0, 5.0], [2.0, 3.0], [0.0, 9.0]], dtype=cgrad.float64, requires_grad=True)
-    out = cgrad.embedding_bag(w, cgrad.tensor([1, 0, 2, 1]), cgrad.tensor([0, 2, 3]), False, mode)[0]
-    g, = cgrad.autograd.grad(out, w, cgrad.ones_like(out, requires_grad=True), create_graph=True)
-    assert type(g.grad_fn).__name__ == "EmbeddingBagBackwardBackward0"
+def bag_gradient_graph(L, mode, grad_requires_grad, with_weights):
+    """The graphs of embedding_bag's gradients made with create_graph: per
+    gradient its grad_fn's type name and edges (the leaf each reaches), and
+    the exception backward through it raises."""
+    w = L.tensor([[1.0, 5.0], [2.0, 3.0], [0.0, 9.0]], dtype=L.float64, requires_grad=True)
+    p = L.tensor([0.5, -1.0, 2.0, 1.5], dtype=L.float64, requires_grad=True) if with_weights else None
+    out = L.embedding_bag(w, L.tensor([1, 0, 2, 1]), L.tensor([0, 2, 3]), False, mode, False, p)[0]
+    go = L.ones_like(out, requires_grad=grad_requires_grad)
+    names = {id(w): "weight", id(go): "grad", id(p): "per_sample_weights"}
+    graphs = []
+    for g in L.autograd.grad(out, [w] + ([p] if with_weights else []), go, create_graph=True):
+        fn = g.grad_fn
+        if fn is None:
+            graphs.append((None, g.requires_grad))
+            continue
+        edges = [None if e is None else names[id(e.variable)] for e, _ in fn.next_functions]
+        with pytest.raises(Exception) as err:
+            g.sum().backward()
+        graphs.append((type(fn).__name__, edges, type(err.value).__name__, str(err.value)))
+    return graphs
+
+
+BAG_WEIGHT_GRAPH = ("EmbeddingBagBackwardBackward0", ["grad", None], "NotImplementedError",
+                    "the derivative for '_embedding_bag_backward' is not implemented.")
+PSW_ERROR = ("RuntimeError", "derivative for aten::_embedding_bag_per_sample_weights_backward is not implemented")
+
+
+@pytest.mark.parametrize("case,expected", [
+    ((0, True, False), [BAG_WEIGHT_GRAPH]),
+    ((1, True, False), [BAG_WEIGHT_GRAPH]),
+    ((2, True, False), [BAG_WEIGHT_GRAPH]),
+    ((0, False, False), [(None, False)]),
+    ((2, False, False), [(None, False)]),
+    ((0, True, True), [(BAG_WEIGHT_GRAPH[0], ["grad", "per_sample_weights"]) + BAG_WEIGHT_GRAPH[2:],
+                       ("NotImplemented", ["grad", "weight"]) + PSW_ERROR]),
+    ((0, False, True), [(BAG_WEIGHT_GRAPH[0], [None, "per_sample_weights"]) + BAG_WEIGHT_GRAPH[2:],
+                        ("NotImplemented", ["weight"]) + PSW_ERROR]),
+])
+def test_embedding_bag_gradient_graph(case, expected):
+    """embedding_bag's backward is not differentiable in PyTorch either: with
+    create_graph its gradients get nodes that raise when reached."""
+    assert bag_gradient_graph(cgrad, *case) == expected
+    if torch is not None:
+        assert bag_gradient_graph(torch, *case) == expected
 
 
 def test_embedding_bag_per_sample_weights():

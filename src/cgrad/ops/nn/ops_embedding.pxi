@@ -296,7 +296,10 @@ cdef Tensor ndarray_to_tensor_i64(object arr):
 # empty bag gives zeros). The node keeps the bag sizes and, for max, the
 # argmax row per output element; its backward scatters g back the same way
 # and, for per_sample_weights, gives each sample g[bag] . weight[row]. As in
-# PyTorch, that backward is not itself differentiable.
+# PyTorch, that backward is not itself differentiable: with create_graph its
+# results get PyTorch's nodes that raise when backward reaches them
+# (EmbeddingBagBackwardBackward0 for the weight's, NotImplemented for the
+# per-sample weights'), so the graph shows what PyTorch's shows.
 
 cdef enum:
     BAG_SUM = 0
@@ -385,6 +388,31 @@ cdef void bag_backward(real_t* gw, real_t* gpsw, const real_t* g, const real_t* 
                 gw[r * D + j] += g[b * D + j] * scale
 
 
+cdef class EmbeddingBagBackwardBackward0(NotImplementedBackward):
+    """The history of embedding_bag's weight gradient under create_graph:
+    PyTorch records it over (grad, per_sample_weights) and raises when
+    backward reaches it."""
+
+    def name(self):
+        return "EmbeddingBagBackwardBackward0"
+
+
+cdef void record_bag_gradient_history(Tensor gw, Tensor gpsw, Tensor g, Tensor w, Tensor psw) except *:
+    """Histories of the gradients EmbeddingBagBackward0 made while grad mode
+    is on (create_graph), with PyTorch's edges."""
+    cdef NotImplementedBackward node
+    if gw is not None and (needs_grad(g) or (psw is not None and needs_grad(psw))):
+        node = EmbeddingBagBackwardBackward0.__new__(EmbeddingBagBackwardBackward0)
+        wire_many(node, [g, psw], 1)
+        node.message = "the derivative for '_embedding_bag_backward' is not implemented."
+        set_history(gw, node)
+    if gpsw is not None and (needs_grad(g) or needs_grad(w)):
+        node = NotImplementedBackward.__new__(NotImplementedBackward)
+        wire_many(node, [t for t in (g, w) if needs_grad(t)], 1)
+        node.aten_name = "_embedding_bag_per_sample_weights_backward"
+        set_history(gpsw, node)
+
+
 cdef class EmbeddingBagBackward0(Node):
     cdef Tensor weight, indices, offsets, per_sample_weights, argmax, bag_size
     cdef long long weight_version
@@ -416,6 +444,8 @@ cdef class EmbeddingBagBackward0(Node):
                          <int64_t*>self.bag_size._data, <int64_t*>self.indices._data,
                          <int64_t*>self.offsets._data, <double*>opt_data(psw),
                          <int64_t*>opt_data(counts), self.spec)
+        if cgrad_grad_enabled:
+            record_bag_gradient_history(gw, gpsw, <Tensor>grads, w, psw)
         return gw, gpsw
 
     cdef void release_saved(self) noexcept:
