@@ -147,11 +147,35 @@ METHOD_NAME = re.compile(r"^(\s+(?:c?p?def|cdef)\b[^(=]*?)\b[A-Za-z_]\w*\s*\(")
 USE = re.compile(r"(?<![.\w])[A-Za-z_]\w*")
 
 
+def split_top_level(text):
+    """text split at the commas outside brackets and parentheses."""
+    parts, depth, start = [], 0, 0
+    for i, ch in enumerate(text):
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            parts.append(text[start:i])
+            start = i + 1
+    parts.append(text[start:])
+    return parts
+
+
+STRUCT_HEAD = re.compile(r"(?:cdef|ctypedef)\s+(?:packed\s+)?(?:struct|union)\b")
+
+
 def locally_bound_names(code):
     names = set()
+    in_struct = False
     for line in code.split("\n"):
         stripped = line.strip()
         if not stripped:
+            continue
+        if not line[:1].isspace():
+            in_struct = bool(STRUCT_HEAD.match(stripped))
+        elif in_struct:         # a field: its name is the struct's, not a use
+            names.update(_declared_name("cdef " + stripped.split("=")[0]))
             continue
         if "def" in stripped:
             signature = SIGNATURE.match(stripped)
@@ -162,7 +186,9 @@ def locally_bound_names(code):
         if stripped.startswith("cdef "):
             local = LOCAL_CDEF.match(stripped)
             if "(" not in local.group(1).split("=")[0]:
-                names.update(_declared_name("cdef " + local.group(1).split("=")[0]))
+                # each of `cdef T a = x, b = a`: the name before its initialiser
+                for part in split_top_level(local.group(1)):
+                    names.update(_declared_name("cdef " + part.split("=")[0]))
         if "for " in stripped:
             for loop in LOOP.finditer(stripped):
                 names.update(IDENT.findall(loop.group(1)))

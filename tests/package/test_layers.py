@@ -31,41 +31,15 @@ finally:
 
 
 KNOWN_UP_CALLS = {
-    'core/storage.pxi': {
-        'kernels/kernels_iter.pxi': ['_num_threads'],
-    },
-    'core/tensor_core.pxi': {
-        'ops/table_support.pxi': ['PyType_Modified'],
-    },
     'core/node.pxi': {
         'autograd/engine.pxi': ['AccumulateGrad'],
         'autograd/forward_ad.pxi': [
-            'FW_ONLY_EDGE', 'fw_after_history', 'fw_note_inputs', 'fw_pending_node',
-            'transposed_jvp',
+            'FW_ONLY_EDGE', 'fw_after_history', 'fw_note_inputs', 'fw_pending_node', 'transposed_jvp',
         ],
         'autograd/inplace.pxi': ['refresh_view_slow'],
-        'ops/creation.pxi': ['tensor'],
-    },
-    'kernels/select_kernels.pxi': {
-        'ops/shape_support.pxi': ['new_strided'],
-    },
-    'kernels/softmax_threads.pxi': {
-        'ops/nn/ops_softmax.pxi': ['nn_softmax_run'],
-        'ops_unary.pxi': ['log'],
-    },
-    'kernels/reduce_sum_threads.pxi': {
-        'ops/ops_layout.pxi': ['outer'],    # a field of the split plan that shares the function's name
-    },
-    'kernels/gather_threads.pxi': {
-        'ops/ops_gather.pxi': ['GatherGeo', 'gather_walk', 'gather_walk_range'],
-        'ops/ops_index.pxi': ['_AdvIndex'],
-    },
-    'kernels/attention_kernels.pxi': {
-        'ops/nn/ops_softmax.pxi': ['nn_softmax_backward_kernel', 'nn_softmax_kernel'],
     },
     'ops_unary.pxi': {
         'autograd/inplace.pxi': ['commit_inplace', 'old_value'],
-        'tensor/functions.pxi': ['t'],
     },
     'ops/table_support.pxi': {
         'autograd/forward_ad.pxi': ['fw_write_inplace'],
@@ -88,9 +62,6 @@ KNOWN_UP_CALLS = {
     },
     'ops/ops_rounding.pxi': {
         'autograd/inplace.pxi': ['IP_DIV', 'commit_inplace', 'inplace_arith_method', 'old_value'],
-    },
-    'ops/creation.pxi': {
-        'tensor/tensor_support.pxi': ['interop_module'],
     },
     'ops/random_dists.pxi': {
         'autograd/inplace.pxi': ['ZeroBackward0', 'commit_inplace', 'old_value'],
@@ -186,3 +157,16 @@ def test_the_checker_reads_extern_blocks_enums_and_fused_types():
         "alias = py_fn\n")
     assert check_layers.defined_names(code) == {"cg_thing", "cg_pair", "ONE", "TWO", "THREE", "elem_t",
                                                 "py_fn", "alias"}
+
+
+def test_the_checker_binds_struct_fields_and_every_declared_local():
+    # a struct's fields and each name of `cdef T a = x, b = a` are no uses of
+    # module-level names that happen to share them (log, outer, t)
+    code = check_layers.code_only(
+        "cdef struct Job:\n"
+        "    Py_ssize_t outer\n"
+        "    bint log\n"
+        "cdef int run(Job* j, Tensor g) except -1:\n"
+        "    cdef Tensor x = g, t = x, y = later_fn(t)\n"
+        "    return j.outer\n")
+    assert check_layers.used_names(code) & {"outer", "log", "t", "x", "y", "later_fn"} == {"later_fn"}

@@ -430,18 +430,6 @@ cdef object saved_attr(Node n, Tensor saved, bint never_saved):
     return saved
 
 
-cdef object saved_number_attr(Node n, object value):
-    """A Python number an op saved: PyTorch shows it as the wrapped-number
-    tensor it saved (int64 / float64 / bool)."""
-    if n.saved_freed:
-        raise RuntimeError(FREED_MSG)
-    if isinstance(value, bool):
-        return tensor(value)
-    if isinstance(value, int):
-        return tensor(value, dtype=DTYPES[I64])
-    return tensor(value, dtype=DTYPES[F64])
-
-
 # Edges are made last input first: a leaf's AccumulateGrad made here then
 # runs after the others (the engine pops the newest first), so the first
 # input's leaf is accumulated first, as in PyTorch.

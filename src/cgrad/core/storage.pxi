@@ -34,6 +34,10 @@ cdef enum:
     # smaller ones may be read back from cache soon after
     STREAM_FILL_BYTES = 1 << 25
 
+# the most threads a kernel over a large buffer uses, fills and copies here
+# included (set_num_threads, kernels/kernels_iter.pxi)
+cdef int _num_threads = 1
+
 
 # ---------------------------------------------------------------------------
 # The cache of freed large buffers: exact size classes, most recent first.

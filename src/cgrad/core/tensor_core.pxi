@@ -35,6 +35,10 @@ cdef inline int init_dims(Tensor t, int ndim) except -1:
 # save and restore the thread's exception state around its body at every
 # free of every tensor (PyErr_Fetch / PyErr_Restore, about a hundred
 # instructions), which freeing a malloc'ed block does not need.
+cdef extern from "Python.h":
+    void PyType_Modified(PyTypeObject*)
+
+
 cdef destructor tensor_generated_dealloc = (<PyTypeObject*>Tensor).tp_dealloc
 
 
@@ -191,6 +195,28 @@ cdef Tensor new_tensor_from_tuple(tuple shape, int dt, bint zeroed=False):
     for i in range(n):
         dims[i] = shape[i]
     return new_tensor(n, dims, dt, zeroed)
+
+
+cdef Tensor new_strided(int nd, const Py_ssize_t* shape, const Py_ssize_t* strides, int dt):
+    """A fresh tensor with the given dense (permuted) strides, no history
+    (PyTorch's empty_strided)."""
+    cdef Py_ssize_t nbytes
+    cdef Tensor t
+    cdef int i
+    check_negative_dims(nd, shape)
+    nbytes = strided_nbytes(nd, shape, strides, dt)
+    t = fresh_tensor()
+    init_dims(t, nd)
+    for i in range(nd):
+        t._shape[i] = shape[i]
+        t._strides[i] = strides[i]
+    t._numel = checked_numel(nd, shape)
+    t._dtype = dt
+    t._storage = new_storage(nbytes, False)
+    t._data = t._storage.ptr
+    t._is_inference = cgrad_inference_mode
+    t._contiguous = t._numel == 0 or strides_are_contiguous(nd, shape, strides)
+    return t
 
 
 cdef Tensor make_view(Tensor base, int ndim, const Py_ssize_t* shape, const Py_ssize_t* strides,

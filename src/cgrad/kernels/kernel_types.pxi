@@ -3,7 +3,7 @@
 # bottom of the kernels layer rather than beside one user).
 
 # copy_t: an element moved as raw bits, by its width (the tiled copies of
-# ops/shape_support.pxi, the row gathers of kernels/gather_threads.pxi).
+# ops/shape_support.pxi, the row gathers of ops/gather_threads.pxi).
 ctypedef fused copy_t:
     uint8_t
     uint16_t

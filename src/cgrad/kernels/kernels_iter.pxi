@@ -240,9 +240,6 @@ cdef enum:
     # whole scheduler slice for a busy core, so only large work is split.
     MIN_NUMEL_PER_THREAD = 1 << 18
 
-cdef int _num_threads = 1
-
-
 def set_num_threads(int n):
     """The number of threads cgrad's kernels use for large tensors."""
     global _num_threads

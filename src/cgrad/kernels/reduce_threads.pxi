@@ -1,7 +1,7 @@
 # Large reductions over threads: the split shared by the files that run
 # them (reduce_sum_threads.pxi: sum and mean; reduce_block_threads.pxi:
 # the [outer, n, inner] kernels of select_kernels.pxi; reduce_vector_threads.pxi:
-# full reductions of a long vector; softmax_threads.pxi; cumsum_threads.pxi),
+# full reductions of a long vector; ops/nn/softmax_threads.pxi; cumsum_threads.pxi),
 # the declarations of reduce_rows.h's kernels and the thread runners.
 #
 # Small work never gets here: each entry point is called only above a size

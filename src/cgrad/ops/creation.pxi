@@ -16,6 +16,18 @@ import warnings as _warnings
 # then the values stored with the element conversions PyTorch uses.
 
 
+# cgrad/_interop.py (DLPack, __array_interface__ and friends), imported on first use
+cdef object _interop = None
+
+
+cdef object interop_module():
+    global _interop
+    if _interop is None:
+        import cgrad._interop
+        _interop = cgrad._interop
+    return _interop
+
+
 cdef str cre_tp_name(object obj):
     """Py_TYPE(obj)->tp_name: module-qualified for C types outside builtins
     ('numpy.ndarray'), the bare name for classes defined in Python and for

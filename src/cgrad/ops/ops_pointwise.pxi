@@ -49,6 +49,18 @@ cdef Tensor scalar_tensor(object s, int dt):
     return t
 
 
+cdef object saved_number_attr(Node n, object value):
+    """A Python number an op saved: PyTorch shows it as the wrapped-number
+    tensor it saved (int64 / float64 / bool)."""
+    if n.saved_freed:
+        raise RuntimeError(FREED_MSG)
+    if isinstance(value, bool):
+        return tensor(value)
+    if isinstance(value, int):
+        return tensor(value, dtype=DTYPES[I64])
+    return tensor(value, dtype=DTYPES[F64])
+
+
 cdef int add_into(Tensor acc, Tensor g, bint shared=False) except -1:
     """acc += g in place (same dtype; g broadcast to acc's shape). A
     `shared` buffer (a leaf's .grad, which backward passes in other threads

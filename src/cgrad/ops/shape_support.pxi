@@ -342,28 +342,6 @@ cdef int copy_layout(Tensor dst, Tensor src) except -1:
     return 0
 
 
-cdef Tensor new_strided(int nd, const Py_ssize_t* shape, const Py_ssize_t* strides, int dt):
-    """A fresh tensor with the given dense (permuted) strides, no history
-    (PyTorch's empty_strided)."""
-    cdef Py_ssize_t nbytes
-    cdef Tensor t
-    cdef int i
-    check_negative_dims(nd, shape)
-    nbytes = strided_nbytes(nd, shape, strides, dt)
-    t = fresh_tensor()
-    init_dims(t, nd)
-    for i in range(nd):
-        t._shape[i] = shape[i]
-        t._strides[i] = strides[i]
-    t._numel = checked_numel(nd, shape)
-    t._dtype = dt
-    t._storage = new_storage(nbytes, False)
-    t._data = t._storage.ptr
-    t._is_inference = cgrad_inference_mode
-    t._contiguous = t._numel == 0 or strides_are_contiguous(nd, shape, strides)
-    return t
-
-
 cdef inline Tensor shape_view(Tensor base, int ndim, const Py_ssize_t* shape, const Py_ssize_t* strides,
                               Py_ssize_t offset):
     """make_view, with an empty result always contiguous as in PyTorch (the

@@ -3,12 +3,6 @@
 # scalar parameters to its row kernels, the fused backward driver, and the
 # installation of generated Tensor methods and nn.functional entries.
 
-from cpython.object cimport PyTypeObject
-
-cdef extern from "Python.h":
-    void PyType_Modified(PyTypeObject*)
-
-
 cdef inline int run_unary_ctx(RowFn fn, Tensor out, Tensor x, void* ctx) except -1:
     cdef Operand ops[2]
     ops[0] = operand_of(out)

@@ -21,17 +21,6 @@ cdef void install_class_methods(dict methods) except *:
     install_tensor_methods(methods)
 
 
-cdef object _interop = None
-
-
-cdef object interop_module():
-    global _interop
-    if _interop is None:
-        import cgrad._interop
-        _interop = cgrad._interop
-    return _interop
-
-
 def _tensor_on_storage(Tensor source, storage_offset, size, stride):
     """A tensor over source's Storage (same memory and version counter) with
     this geometry in elements, as Tensor.set_(storage, offset, size, stride)
