@@ -25,8 +25,8 @@ tests/package/test_layers.py pins that list, so it only shrinks):
               the generated pointwise row kernels (kernels/
               pointwise_kernels.pxi.tp, rendered into src/_generated/;
               compiled into cgrad._kernels, see _kernels.pyx),
-              select/linalg/optimizer/attention kernels, BLAS (blas_gemm,
-              blas_pool), the threaded reductions and gathers;
+              select/linalg/optimizer kernels, BLAS (blas_gemm,
+              blas_pool), the threaded reductions;
               special_*.pxi are _table_ops.pyx's scalar functions;
               kernels_math*.pxd (inline scalar math) are cimported here
   ops/        the differentiable ops, one file per family (pointwise,
@@ -35,10 +35,12 @@ tests/package/test_layers.py pins that list, so it only shrinks):
               kernel call, its node beside it with PyTorch's grad_fn name,
               the cgrad.* functions of the family; their support (dtype
               promotion, shape arguments, in-place checks, out=, memory
-              formats, the op table's drivers) and the factories
-              (creation*, random*);
+              formats, the op table's drivers), the factories
+              (creation*, random*) and the threaded large gathers
+              (gather_threads);
               ops_unary.pxi is rendered from the op table (src/codegen/)
-  ops/nn/     nn.functional's layers: softmax, losses, activations,
+  ops/nn/     nn.functional's layers: softmax (and its threaded driver,
+              softmax_threads), attention's kernels, losses, activations,
               convolution, pooling, padding, embedding, norms, RNNs, prelu,
               uint8 resampling
   autograd/   the engine (an iterative max-heap walk over nodes), in-place
