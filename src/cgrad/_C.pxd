@@ -228,7 +228,7 @@ cdef int check_out(object out, str fname, object a, object b=*) except -1
 cdef object with_out(object result, object out, str fname)
 cdef Tensor write_out(Tensor result, object out, bint warn_resize=*)
 cdef Tensor input_arg(object x, str fname)
-# inplace_checks.pxi, inplace.pxi
+# inplace_checks.pxi, inplace_history.pxi
 cdef int check_inplace(Tensor self) except -1
 cdef int check_written_overlap(Tensor self) except -1
 cdef Tensor commit_inplace(Tensor self, Tensor result)

@@ -35,7 +35,10 @@ tests/package/test_layers.py pins that list, so it only shrinks):
               kernel call, its node beside it with PyTorch's grad_fn name,
               the cgrad.* functions of the family; their support (dtype
               promotion, shape arguments, in-place checks, out=, memory
-              formats, the op table's drivers), the factories
+              formats, the op table's drivers, the history an in-place
+              op records (inplace_history: rebasing, CopySlices, views'
+              regenerated grad_fn), forward-mode AD's tangents, which every
+              op propagates as it records (forward_ad)), the factories
               (creation*, random*) and the threaded large gathers
               (gather_threads);
               ops_unary.pxi is rendered from the op table (src/codegen/)
@@ -43,10 +46,9 @@ tests/package/test_layers.py pins that list, so it only shrinks):
               softmax_threads), attention's kernels, losses, activations,
               convolution, pooling, padding, embedding, norms, RNNs, prelu,
               uint8 resampling
-  autograd/   the engine (an iterative max-heap walk over nodes), in-place
-              history (rebasing, CopySlices), user Functions, forward-mode
-              AD and its explicit rules, batched backward, vmap's dispatch,
-              post-accumulate hooks
+  autograd/   the engine (an iterative max-heap walk over nodes), user
+              Functions, forward-mode AD's explicit rules, batched
+              backward, vmap's dispatch, post-accumulate hooks
   tensor/     the Tensor class (its operators, properties and hottest
               methods), its other methods (tensor_methods_*, put into the
               type at import), aliases and the cgrad.* functions mirroring
@@ -102,6 +104,8 @@ include "kernels/denormal_mode.pxi"
 include "ops/promotion.pxi"
 include "ops/arguments.pxi"
 include "ops/inplace_checks.pxi"
+include "ops/inplace_history.pxi"
+include "ops/forward_ad.pxi"
 include "ops/ops_pointwise.pxi"
 include "ops_unary.pxi"
 include "ops/out_arg.pxi"
@@ -162,11 +166,9 @@ include "ops/nn/ops_extra.pxi"
 
 # autograd/
 include "autograd/engine.pxi"
-include "autograd/inplace.pxi"
 include "autograd/function.pxi"
 include "autograd/post_accumulate_hooks.pxi"
 include "autograd/vmap_support.pxi"
-include "autograd/forward_ad.pxi"
 include "autograd/inplace_views.pxi"
 include "autograd/forward_rules.pxi"
 include "autograd/batched_backward.pxi"

@@ -71,7 +71,7 @@ def is_grad_enabled():
     return bool(cgrad_grad_enabled)
 
 
-# Whether a forward-mode AD level is active (autograd/forward_ad.pxi sets
+# Whether a forward-mode AD level is active (ops/forward_ad.pxi sets
 # it): every op that might carry a tangent reads it, so it sits here with
 # grad mode, below the ops, nodes and kernels that read it.
 cdef bint cgrad_fwd_active = False

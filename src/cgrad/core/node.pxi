@@ -399,7 +399,7 @@ cdef Node accumulator_of(Tensor t):
 
 cdef inline int refresh_view(Tensor t) except -1:
     """Views whose memory was written in place since their history was set
-    get a history reading the base's current value (see inplace.pxi)."""
+    get a history reading the base's current value (see ops/inplace_history.pxi)."""
     if t._base is not None and t._view_version != t._storage.version:
         refresh_view_slow(t)
     return 0

@@ -4,8 +4,8 @@
 # written tensor overlap itself (an expanded output) or an input (partly),
 # and does the op record history. Every op family with an in-place form
 # calls them, so they sit below the ops; the in-place machinery that
-# records history (old_value, commit_inplace, CopySlices) is the autograd
-# layer's, in autograd/inplace.pxi.
+# records history (old_value, commit_inplace, CopySlices) follows, in
+# inplace_history.pxi.
 
 
 cdef str PARTIAL_OVERLAP_MSG = (

@@ -361,7 +361,7 @@ def clip_(input, min=None, max=None):
 # ---------------------------------------------------------------------------
 # In place: the op runs out of place (on old_value(self), a private copy
 # carrying self's history, when the result gets history) and its result is
-# written back into self by commit_inplace (inplace.pxi), which rebases the
+# written back into self by commit_inplace (inplace_history.pxi), which rebases the
 # history, views included.
 
 

@@ -630,7 +630,7 @@ cdef int setitem_basic(Tensor self, _Parsed p, Tensor v) except -1:
 
 cdef int record_write(Tensor self, _Parsed p, InplaceFn fn, Tensor value_in) except -1:
     """Give self the history of a write into it (or into its region, a view:
-    then its base gets CopySlices; see inplace.pxi)."""
+    then its base gets CopySlices; see inplace_history.pxi)."""
     cdef Tensor region = self if not p.steps else make_view(self, p.g.ndim, p.g.shape, p.g.strides,
                                                               p.g.offset)
     wire_many(fn, [self, value_in], 1)

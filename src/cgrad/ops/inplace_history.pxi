@@ -11,6 +11,10 @@
 # and the view an AsStridedBackward0 node over the base; other views of the
 # base notice the version change and regenerate their grad_fn the same way
 # the next time autograd looks at them (refresh_view).
+#
+# In the ops layer, below the op families: each of them records its in-place
+# forms through old_value and commit_inplace, and the nodes here are ops'
+# nodes like any other (their backward calls ops).
 
 
 cdef enum:

@@ -24,6 +24,11 @@
 # of the node's VJP (d/du <vjp(u), t>, exact because a VJP is linear in u). Rule code runs with forward AD off, so a rule's own ops
 # never recurse into forward AD; grad mode stays as the caller had it, so a
 # tangent is itself differentiable (reverse-over-forward).
+#
+# This bookkeeping sits in the ops layer: every op reaches it as it records
+# (set_history, in-place writes) and it uses nothing above the ops; the
+# autograd layer's explicit rules (forward_rules*.pxi) register themselves
+# in FW_NODE_RULES at import.
 
 cdef int cgrad_fwd_level = -1
 cdef Node fw_pending_node = None     # the node last wired while a level is active
