@@ -87,3 +87,13 @@ def test_transposes_agree_with_torch():
     want = torch.from_numpy(a).t().contiguous()
     assert got.stride() == want.stride()
     np.testing.assert_array_equal(bits(got.numpy()), bits(want.numpy()))
+
+
+def test_channels_last_above_the_threshold():
+    # the destination walks the columns: the copy with rows and columns swapped
+    a = source((2, 64, 256, 263), np.float32, 7)
+    x = cgrad.from_numpy(a)
+    y = x.contiguous(memory_format=cgrad.channels_last)
+    assert y.stride() == (64 * 256 * 263, 1, 263 * 64, 64)
+    np.testing.assert_array_equal(bits(y.numpy()), bits(a))
+    assert_same_bits(y.contiguous(), a)

@@ -18,6 +18,15 @@
  * written once by streaming stores. The values are moved bit for bit:
  * results are exactly those of the row kernels.
  *
+ * On x86-64 Linux gcc builds whose CPU has AVX-512, 4- and 8-byte items
+ * skip the scratch: 16x16 / 8x8 blocks are transposed in registers and
+ * stored a whole line at a time, while the next block's source is
+ * prefetched in source order (cg_transpose_cols_avx512; the tiles keep the
+ * odd rows and columns). Why: with 4 KiB pages the tile path's reads of 32
+ * source rows, 256 bytes of each at a time, came at about half the rate of
+ * a sequential read; reading each source row of a block in one run of 4 KiB
+ * (the prefetches) is what the new path gains.
+ *
  * SSE2 is part of x86-64; elsewhere the stores are plain memcpy and the
  * transposes scalar.
  */
@@ -204,14 +213,13 @@ static void cg_tile_in_8(uint64_t *scr, int T, const uint64_t *s, ptrdiff_t sld,
  * a part line). The source lines of a later step are prefetched, since the
  * strip's source rows (one stream each) are more than the hardware
  * prefetchers follow. Measured on the 2-core VM (8192x8192 float32, one
- * thread, CPU time, load 4-6): about 0.5x the scratch-tile path's time. */
-#ifndef CG_T512_STRIP
+ * thread, CPU time, load 4-6, 4 KiB pages): 32-36 ms against 56-61 ms for
+ * the scratch tiles and 15-16 ms for a streaming copy of the same bytes;
+ * source runs of 2 KiB or 8 KiB, strips of 256 bytes and prefetching into
+ * L1 rather than L2 were no better. In the library (two threads, CPU time):
+ * 53-58 -> 31-35 ms a call. */
 #define CG_T512_STRIP 128
-#endif
-#ifndef CG_T512_RUN
-#define CG_T512_RUN 4096
-#define CG_T512_PF_HINT 3
-#endif
+#define CG_T512_RUN 4096        /* bytes of each source row a block reads */
 
 __attribute__((target("avx512f")))
 static inline void cg_t512_16x16(__m512 *r)
@@ -295,7 +303,7 @@ static void cg_transpose_cols_avx512(char *d, ptrdiff_t dld, const char *s, ptrd
                     char *dst = d + (r * dld + cb + b) * isz;
                     for (k = 0; k < step && pf < npf; k++, pf++) {
                         ptrdiff_t row = pf / (nnr * isz / 64), line = pf % (nnr * isz / 64);
-                        __builtin_prefetch(s + ((ncb + row) * sld + nrb) * isz + line * 64, 0, CG_T512_PF_HINT);
+                        __builtin_prefetch(s + ((ncb + row) * sld + nrb) * isz + line * 64, 0, 2);
                     }
                     if (isz == 4) {
                         __m512 v[16];
