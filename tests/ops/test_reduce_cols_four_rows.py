@@ -1,6 +1,7 @@
-"""amax/amin and var/std over a leading dim on reduce_rows.h's column
-kernels (cg_max_cols_*, cg_min_cols_*, cg_var_cols_*), which take four
-rows a pass and the last n % 4 rows one at a time: every row count modulo
+"""amax/amin, var/std and float32 cumsum over a leading dim on the column
+kernels (reduce_rows.h's cg_max_cols_*, cg_min_cols_*, cg_var_cols_*,
+cumsum_threads.pxi's cg_cumsum_cols_f32), which take four rows a pass and
+the last n % 4 rows one at a time: every row count modulo
 4, from 1 row up, at sizes below, at and above the blocked-path threshold
 (2**16 elements) and the two-thread one, NaN (with distinct payloads) in
 rows of every residue, infinities, float32 and float64, non-contiguous
@@ -116,3 +117,18 @@ def test_values_and_grads_like_torch(rows):
         # apart: that many ulp of the mean, scaled as the gradient scales it
         atol = 8 * float(np.spacing(np.float32(np.abs(a.mean(0)).max()))) * 2 / (rows - 1)
         np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy(), rtol=1e-4, atol=atol)
+
+
+@pytest.mark.parametrize("rows", ROWS)
+def test_float32_cumsum_down_the_columns_every_row_count(rows, threads):
+    # cumsum_threads.pxi's cg_cumsum_cols_f32 (four rows a pass, then the
+    # rest): each column the float64 running sum, rounded once; in place too
+    for numel in (BLOCK, TWO_THREADS):
+        a = (rand((rows, cols_for(rows, numel)), np.float32, rows) * 100).astype(np.float32)
+        want = np.cumsum(a.astype(np.float64), axis=0).astype(np.float32)
+        np.testing.assert_array_equal(cgrad.from_numpy(a).cumsum(0).numpy(), want)
+        x = cgrad.from_numpy(a.copy())
+        x.cumsum_(0)
+        np.testing.assert_array_equal(x.numpy(), want)
+        if torch is not None:
+            np.testing.assert_array_equal(want, torch.from_numpy(a).cumsum(0).numpy())
