@@ -13,13 +13,32 @@ cdef extern from *:
     #endif
     #endif
     /* float32 cumsum along rows of x (row stride ld, w columns), accumulated
-       in double as PyTorch's CPU kernel does (acc_type<float> is double) */
+       in double as PyTorch's CPU kernel does (acc_type<float> is double).
+       Four rows a pass, the running sums held in registers across them:
+       the same additions in the same order, with a quarter of the loads and
+       stores of acc (8192x8192, one thread, CPU time on the shared 2-core
+       VM: 35-36 -> 29-30 ms) */
     CGRAD_RT_CLONES static void cg_cumsum_cols_f32(const float* restrict x, float* restrict out,
                                                    Py_ssize_t n, Py_ssize_t ld, Py_ssize_t w,
                                                    double* restrict acc) {
-        Py_ssize_t k, i;
+        Py_ssize_t k = 0, i;
         for (i = 0; i < w; i++) acc[i] = 0;
-        for (k = 0; k < n; k++) {
+        for (; k + 4 <= n; k += 4) {
+            const float* r = x + k * ld;
+            float* o = out + k * ld;
+            for (i = 0; i < w; i++) {
+                double a = acc[i] + (double)r[i];
+                o[i] = (float)a;
+                a += (double)r[ld + i];
+                o[ld + i] = (float)a;
+                a += (double)r[2 * ld + i];
+                o[2 * ld + i] = (float)a;
+                a += (double)r[3 * ld + i];
+                o[3 * ld + i] = (float)a;
+                acc[i] = a;
+            }
+        }
+        for (; k < n; k++) {
             const float* r = x + k * ld;
             float* o = out + k * ld;
             for (i = 0; i < w; i++) {
