@@ -205,8 +205,10 @@ def extensions():
             define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
             extra_compile_args=extra_compile_args + omp_compile,
             extra_link_args=omp_link,
-            # C headers: a changed one recompiles (setuptools compares mtimes)
-            depends=sorted(os.path.join("src", "cgrad", h) for h in os.listdir(CORE) if h.endswith(".h")),
+            # C headers, in the layer folders too: a changed one recompiles
+            # (setuptools compares mtimes)
+            depends=sorted(os.path.relpath(os.path.join(folder, h), HERE)
+                           for folder, _, names in os.walk(CORE) for h in names if h.endswith(".h")),
         )
         c_path = ext.sources[0][: -len(".pyx")] + ".c"
         if generated_c_is_current(c_path, ext.extra_compile_args,
