@@ -196,6 +196,7 @@ LAZY_ATTRIBUTES = {
     "CharTensor": "cgrad._legacy_tensor_types",
     "ByteTensor": "cgrad._legacy_tensor_types",
     "BoolTensor": "cgrad._legacy_tensor_types",
+    "BFloat16Tensor": "cgrad._legacy_tensor_types",
     "typename": "cgrad._legacy_tensor_types",
     "set_default_tensor_type": "cgrad._legacy_tensor_types",
     # process-wide switches scripts set for reproducibility or speed

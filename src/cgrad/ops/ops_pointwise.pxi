@@ -319,9 +319,10 @@ cdef Tensor op_mul(Tensor a, Tensor b):
     cdef MulBackward0 node
     cdef Py_ssize_t shape[MAX_DIMS]
     cdef int nd
-    if dt == F16 and b._numel == 1:
+    if is_half16(dt) and b._numel == 1:
         nd = broadcast_shapes(a._ndim, a._shape, b._ndim, b._shape, shape)
-        out = f16_scalar_kernel(mul_scalar_row_F16, a, nd, shape, scalar_operand_as_float(b))
+        out = f16_scalar_kernel(mul_scalar_row_F16 if dt == F16 else mul_scalar_row_BF16, a, nd, shape,
+                                scalar_operand_as_float(b), dt)
     else:
         out = binary_kernel(MUL_ROWS, a, b, dt, dt, "mul")
     if needs_grad2(a, b):
@@ -346,9 +347,10 @@ cdef Tensor op_div(Tensor a, Tensor b):
     cdef int nd
     if not is_float(dt):
         dt = DEFAULT_FLOAT
-    if dt == F16 and b._numel == 1:
+    if is_half16(dt) and b._numel == 1:
         nd = broadcast_shapes(a._ndim, a._shape, b._ndim, b._shape, shape)
-        out = f16_scalar_kernel(div_scalar_row_F16, a, nd, shape, scalar_operand_as_float(b))
+        out = f16_scalar_kernel(div_scalar_row_F16 if dt == F16 else div_scalar_row_BF16, a, nd, shape,
+                                scalar_operand_as_float(b), dt)
     else:
         out = binary_kernel(DIV_ROWS, a, b, dt, dt, "div")
     if needs_grad2(a, b):
@@ -426,8 +428,9 @@ cdef Tensor op_mul_scalar(Tensor a, object s):
     cdef int dt = scalar_result_type(a._dtype, s)
     cdef Tensor out
     cdef MulBackward0 node
-    if dt == F16:
-        out = f16_scalar_kernel(mul_scalar_row_F16, a, a._ndim, a._shape, <float>(<double>s))
+    if is_half16(dt):
+        out = f16_scalar_kernel(mul_scalar_row_F16 if dt == F16 else mul_scalar_row_BF16, a, a._ndim,
+                                a._shape, <float>(<double>s), dt)
     else:
         out = scalar_kernel(MUL_ROWS, a, s, False, dt, dt, "mul")
     if needs_grad(a):
@@ -445,8 +448,9 @@ cdef Tensor op_div_scalar(Tensor a, object s):
     cdef DivBackward0 node
     if not is_float(dt):
         dt = DEFAULT_FLOAT
-    if dt == F16:
-        out = f16_scalar_kernel(div_scalar_row_F16, a, a._ndim, a._shape, <float>(<double>s))
+    if is_half16(dt):
+        out = f16_scalar_kernel(div_scalar_row_F16 if dt == F16 else div_scalar_row_BF16, a, a._ndim,
+                                a._shape, <float>(<double>s), dt)
     else:
         out = scalar_kernel(DIV_ROWS, a, s, False, dt, dt, "div")
     if needs_grad(a):
@@ -548,7 +552,7 @@ cdef Tensor pow_sqrt_kernel(Tensor a, int dt, bint positive):
     """a ** 0.5 / a ** -0.5 as PyTorch's pow kernel computes them: sqrt and
     rsqrt (1 / sqrt; float16 through float32), not C pow (which differs at
     -inf and -0.)."""
-    cdef int wt = F32 if dt == F16 else dt
+    cdef int wt = F32 if is_half16(dt) else dt
     cdef Tensor src = a if a._dtype == wt else cast_tensor(a, wt)
     cdef Tensor out = new_tensor(a._ndim, a._shape, wt)
     run_unary(SQRT_FWD[wt], out, src)
@@ -566,7 +570,7 @@ cdef Tensor op_pow_scalar(Tensor a, object e):
         raise RuntimeError("Integers to negative integer powers are not allowed.")
     if isinstance(e, int) and not isinstance(e, bool) and (e >= (1 << 64) or e < -(1 << 63)):
         raise OverflowError("int too big to convert")
-    if dt == F16 or is_int(dt):
+    if is_half16(dt) or is_int(dt):
         # PyTorch's kernel takes the exponent as Scalar.to<T>() (float and
         # double ones as a double)
         check_scalar_convert(e, dt)
