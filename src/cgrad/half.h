@@ -231,6 +231,8 @@ CG_MAYBE_UNUSED static void cg_store_bf16(uint16_t* dst, ptrdiff_t stride, const
 /* Either 16-bit float, by a flag (the kernels shared by float16 and bfloat16) */
 static inline float cg_h16_to_f(uint16_t v, int bf16) { return bf16 ? cg_bf2f(v) : cg_h2f(v); }
 static inline uint16_t cg_f_to_h16(float f, int bf16) { return bf16 ? cg_f2bf(f) : cg_f2h(f); }
+/* f rounded to the 16-bit float, as a float (one step of c10::Half / BFloat16 arithmetic) */
+static inline float cg_round_h16(float f, int bf16) { return cg_h16_to_f(cg_f_to_h16(f, bf16), bf16); }
 
 CG_MAYBE_UNUSED static void cg_load_h16(float* dst, const uint16_t* src, ptrdiff_t stride, ptrdiff_t n, int bf16)
 {

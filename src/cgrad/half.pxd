@@ -12,6 +12,7 @@ cdef extern from "half.h" nogil:
     uint16_t cg_d2bf(double d)
     float cg_h16_to_f(uint16_t v, int bf16)
     uint16_t cg_f_to_h16(float f, int bf16)
+    float cg_round_h16(float f, int bf16)
     int32_t cg_d2i32(double x)
     int64_t cg_d2i64(double x)
     void cg_half_init()

@@ -350,17 +350,12 @@ cdef void cre_linspace_fill_f16(uint16_t* out, Py_ssize_t steps, uint16_t start,
     if steps == 1:
         out[0] = start
         return
-    step = rnd16(rnd16(fe - fs, bf16) / rnd16(<float>(steps - 1), bf16), bf16)
+    step = cg_round_h16(cg_round_h16(fe - fs, bf16) / cg_round_h16(<float>(steps - 1), bf16), bf16)
     for i in range(steps):
         if i < half:
-            out[i] = cg_f_to_h16(fs + rnd16(step * rnd16(<float>i, bf16), bf16), bf16)
+            out[i] = cg_f_to_h16(fs + cg_round_h16(step * cg_round_h16(<float>i, bf16), bf16), bf16)
         else:
-            out[i] = cg_f_to_h16(fe - rnd16(step * rnd16(<float>(steps - i - 1), bf16), bf16), bf16)
-
-
-cdef inline float rnd16(float v, int bf16) noexcept nogil:
-    """v rounded to float16 (bfloat16 when bf16), as a float."""
-    return cg_h16_to_f(cg_f_to_h16(v, bf16), bf16)
+            out[i] = cg_f_to_h16(fe - cg_round_h16(step * cg_round_h16(<float>(steps - i - 1), bf16), bf16), bf16)
 
 
 def linspace(*args, out=None, dtype=None, layout=None, device=None, pin_memory=False,

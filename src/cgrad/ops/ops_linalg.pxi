@@ -97,11 +97,12 @@ cdef int matmul_into(Tensor out, Tensor a, Tensor b) except -1:
     cdef Tensor wide
     if out._numel == 0:
         return 0
-    if a._dtype == F16 or (is_int(a._dtype) and a._dtype != I64):
-        # float16 products accumulate in float32 and round once, as PyTorch's
-        # CPU gemm for Half; the narrow integer types in int64, which gives
-        # their wrapped-around results exactly (arithmetic modulo 2^bits)
-        wide = new_tensor(out._ndim, out._shape, F32 if a._dtype == F16 else I64)
+    if is_half16(a._dtype) or (is_int(a._dtype) and a._dtype != I64):
+        # float16 / bfloat16 products accumulate in float32 and round once,
+        # as PyTorch's CPU gemm for Half and BFloat16; the narrow integer
+        # types in int64, which gives their wrapped-around results exactly
+        # (arithmetic modulo 2^bits)
+        wide = new_tensor(out._ndim, out._shape, F32 if is_half16(a._dtype) else I64)
         matmul_into(wide, cast_tensor(a, wide._dtype), cast_tensor(b, wide._dtype))
         copy_into(out, wide)
         return 0

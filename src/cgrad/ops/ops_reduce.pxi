@@ -368,4 +368,6 @@ cdef Tensor op_sum_to(Tensor g, tuple shape):
 cdef bint has_nan(Tensor t):
     if not is_float(t._dtype):
         return False
+    if t._dtype == BF16:
+        t = cast_tensor(t, F32)
     return bool(np.isnan(ndarray_view(t)).any())

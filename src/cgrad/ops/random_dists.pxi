@@ -56,7 +56,12 @@ cdef class BernoulliBackward2(ZeroBackward0):
 
 cdef int write_samples(Tensor t, object samples) except -1:
     """t[...] = samples (numel values in t's logical order), cast to t's dtype."""
-    if t._numel:
+    cdef Tensor wide
+    if t._numel and t._dtype == BF16:
+        wide = new_tensor(t._ndim, t._shape, F32)
+        write_samples(wide, samples)
+        copy_into(t, wide)
+    elif t._numel:
         np.copyto(ndarray_view(t), np.asarray(samples).reshape(shape_tuple(t)), casting="unsafe")
     return 0
 
@@ -109,7 +114,7 @@ def _uniform_(Tensor self, from_=0, to=1, generator=None):
     g = gen_of(generator, "uniform_")
     tmp = draw_target(self)
     draw_uniform(tmp, g, from_, to)
-    return commit_samples(self, ndarray_view(tmp), UniformBackward0)
+    return commit_samples(self, values_view(tmp), UniformBackward0)
 
 
 def _normal_(Tensor self, mean=0, std=1, generator=None):
@@ -121,7 +126,7 @@ def _normal_(Tensor self, mean=0, std=1, generator=None):
     tmp = draw_target(self)
     # normal_fill only when self itself is contiguous (ATen's test is on self)
     draw_normal(tmp, g, mean, std, self._contiguous)
-    return commit_samples(self, ndarray_view(tmp), NormalBackward0)
+    return commit_samples(self, values_view(tmp), NormalBackward0)
 
 
 cdef uint64_t random_default_modulus(int dt):
@@ -131,6 +136,8 @@ cdef uint64_t random_default_modulus(int dt):
         return 2
     if dt == F16:
         return (1 << 11) + 1
+    if dt == BF16:
+        return (1 << 8) + 1
     if dt == F32:
         return (1 << 24) + 1
     if dt == F64:
@@ -144,6 +151,8 @@ cdef int64_t random_top_inclusive(int dt):
         return 1
     if dt == F16:
         return 1 << 11
+    if dt == BF16:
+        return 1 << 8
     if dt == F32:
         return 1 << 24
     if dt == F64:
@@ -199,7 +208,7 @@ def _random_(Tensor self, *args, generator=None, **kwargs):
                 if low < lo_lim:
                     raise RuntimeError(f"from is out of bounds for {CPP_TYPE_NAMES[self._dtype]}")
             draw_int_from_to(tmp, g, <uint64_t>top - <uint64_t>low + 1, low)
-    return commit_samples(self, ndarray_view(tmp), RandomBackward0)
+    return commit_samples(self, values_view(tmp), RandomBackward0)
 
 
 def _exponential_(Tensor self, lambd=1, generator=None):

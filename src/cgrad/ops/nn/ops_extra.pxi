@@ -198,7 +198,7 @@ cdef Tensor op_lerp(Tensor a, Tensor b, object weight):
 
 
 cdef str dtype_name_short(int dt):
-    return ("float" if dt == F32 else "double" if dt == F64 else "c10::Half" if dt == F16
+    return ("float" if dt == F32 else "double" if dt == F64 else "c10::Half" if dt == F16 else "c10::BFloat16" if dt == BF16
             else dtype_title(dt).lower())
 
 
