@@ -162,8 +162,12 @@ def prepare_unary(row):
             bwd[code] = formula.ScalarRenderer(ct, names, half=(code in HALFS and code)).render(grad_kernel)
     tensor_names = {p: f'self.prm[{k}]' for k, (p, _) in enumerate(params)}
     saved = {'x': 'x', 'y': 'y'}
+    bf16_fwd = row.get('bf16_fwd')
+    if bf16_fwd:
+        bf16_fwd = _sub_params(bf16_fwd, params, lambda k: f'prm[{k}]')
     r = Row(
         name=row['name'], NAME=row['name'].upper(), node=row['node'], ints=ints, bool_ok=bool_ok,
+        bf16_fwd=bf16_fwd,
         node_class=row.get('node_class', row['node']),
         inplace_class=row.get('inplace_node_class', row.get('inplace_node')),
         out_check=row.get('out_check'), no_out=row.get('no_out', False),
@@ -270,6 +274,7 @@ def prepare_binary(row):
         scalar_nodes.append(row['scalar_other'])
         scalar_slots.append(2)
     r = Row(name=row['name'], NAME=row['name'].upper(), node=row['node'], ints=ints,
+            bf16_fwd=row.get('bf16_fwd'),
             kernel=row.get('kernel', row['name'] + '_cpu'), fwd_codes=fwd_codes, fwd=fwd,
             half_per_op=per_op, grads=grads, no_grad=row.get('no_grad', False), jvp=jvp,
             scalar_nodes=scalar_nodes, scalar_slots=scalar_slots,
