@@ -403,6 +403,10 @@ LAZY_ATTRIBUTES = {
     "AcceleratorError": "cgrad._build_flags",
     # the autocast state (cgrad.amp's)
     "set_autocast_enabled": "cgrad.amp.autocast_mode",
+    "get_autocast_dtype": "cgrad.amp.autocast_mode",
+    "set_autocast_dtype": "cgrad.amp.autocast_mode",
+    "get_autocast_cpu_dtype": "cgrad.amp.autocast_mode",
+    "set_autocast_cpu_dtype": "cgrad.amp.autocast_mode",
     "is_autocast_cpu_enabled": "cgrad.amp.autocast_mode",
     "set_autocast_cpu_enabled": "cgrad.amp.autocast_mode",
     "is_autocast_ipu_enabled": "cgrad.amp.autocast_mode",

@@ -84,12 +84,6 @@ TO_FLOAT = {'F16': 'cg_h2f', 'BF16': 'cg_bf2f'}
 FROM_FLOAT = {'F16': 'cg_f2h', 'BF16': 'cg_f2bf'}
 
 
-def bf16_of_half(expr):
-    """A float16 kernel expression (rounding where PyTorch rounds) with the
-    same roundings to bfloat16."""
-    return expr.replace('cg_f2h(', 'cg_f2bf(').replace('cg_h2f(', 'cg_bf2f(')
-
-
 class ScalarRenderer:
     """Renders a formula as a Cython scalar expression in compute type `ct`.
     `names` maps variable names to their scalar spelling (parameters read

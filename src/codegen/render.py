@@ -323,7 +323,7 @@ def render_all(out_dir):
                   BLOCKS=BLOCKS)
     write_if_changed(os.path.join(out_dir, 'ops_unary.pxi'),
                      render_template('unary.pxi.tp', UNARY=table_unary.LEGACY, HALFS=HALFS, BLOCKS=BLOCKS,
-                                     LD=LD, SV=SV, BF16_OF_HALF=formula.bf16_of_half,
+                                     LD=LD, SV=SV,
                                      JVP={row['name']: prepare_unary_jvp(row, {}) for row in table_unary.LEGACY}))
     ops = [prepare_unary(row) for row in table_unary.TABLE]
     write_if_changed(os.path.join(out_dir, 'ops_unary_table.pxi'),

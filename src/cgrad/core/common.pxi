@@ -252,6 +252,17 @@ def _dtype_from_name(name):
 
 cdef int DEFAULT_FLOAT = F32
 
+# An enabled CPU autocast region (cgrad.amp.autocast_mode sets it): the
+# dtype code (bfloat16 or float16) the matmul family casts its float32
+# operands to, -1 outside one. Process-wide, as cgrad's autocast state is.
+cdef int autocast_cpu_dtype = -1
+
+
+def _set_autocast_cpu_dtype(d):
+    """The lower-precision dtype of an enabled CPU autocast, or None."""
+    global autocast_cpu_dtype
+    autocast_cpu_dtype = -1 if d is None else dtype_code(d)
+
 # The one "argument not given" marker of every signature whose default
 # cannot be None (None is a value there, or PyTorch tells the two apart).
 cdef object NO_ARG = object()

@@ -107,6 +107,8 @@ cdef int cre_store_scalar(object v, char* out, int dt) except -1:
             (<float*>out)[0] = <float>d
         elif dt == F64:
             (<double*>out)[0] = d
+        elif dt == BF16:
+            (<uint16_t*>out)[0] = cg_d2bf(d)
         else:
             (<uint16_t*>out)[0] = cg_d2h(d)
     elif dt != BOOL:

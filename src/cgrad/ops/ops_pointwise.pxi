@@ -563,7 +563,7 @@ cdef Tensor pow_sqrt_kernel(Tensor a, int dt, bint positive):
 
 cdef Tensor op_pow_scalar(Tensor a, object e):
     cdef int dt = scalar_result_type(a._dtype, e)
-    cdef Tensor out
+    cdef Tensor out, src
     cdef PowBackward0 node
     cdef RowFn fast = NULL
     if CATEGORY[dt] != CAT_FLOAT and not isinstance(e, bool) and e < 0:
@@ -591,6 +591,15 @@ cdef Tensor op_pow_scalar(Tensor a, object e):
             out = cast_tensor(a, dt)
     elif is_float(dt) and not isinstance(e, bool) and (e == 0.5 or e == -0.5):
         out = pow_sqrt_kernel(a, dt, e == 0.5)
+    elif dt == BF16 and isinstance(e, (int, float)) and (e == 3 or e == -2):
+        # PyTorch's bfloat16 pow kernel: x * x * x and 1 / (x * x) in
+        # c10::BFloat16 arithmetic (each step rounded)
+        src = a if a._dtype == dt else cast_tensor(a, dt)
+        out = binary_kernel(MUL_ROWS, src, src, dt, dt, "mul")
+        if e == 3:
+            out = binary_kernel(MUL_ROWS, out, src, dt, dt, "mul")
+        else:
+            run_unary(RECIPROCAL_FWD[dt], out, out)
     elif (dt == F32 or dt == F64) and isinstance(e, (int, float)) and e == -1:
         # PyTorch's reciprocal_kernel
         out = new_tensor(a._ndim, a._shape, dt)

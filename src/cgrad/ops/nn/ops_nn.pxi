@@ -674,6 +674,9 @@ cdef Tensor nn_linear(Tensor x, Tensor w, Tensor b):
     cdef Py_ssize_t flat = 1
     cdef int d
     cdef Tensor r
+    x = autocast_lower(x)
+    w = autocast_lower(w)
+    b = autocast_lower(b)
     if x._ndim == 0 or w._ndim == 0:
         raise RuntimeError(f"both arguments to linear need to be at least 1D, but they are "
                            f"{x._ndim}D and {w._ndim}D")
