@@ -101,7 +101,6 @@ LEGACY = [
          bwd='-g * (y * y)', reads='y', formula='op_mul(op_neg(g), op_mul(y, y))',
          hbwd='cg_f2h(-g * cg_h2f(cg_f2h(y * y)))'),
     dict(name='rsqrt', node='RsqrtBackward0', ints='float', fwd='c_rsqrt(x)', expose=1,
-         bf16_fwd='1 / cg_round_h16(c_sqrt(x), 1)',
          bwd='-0.5 * g * (y * y * y)', reads='y', formula='op_mul(op_mul_scalar(g, -0.5), op_pow_scalar(y, 3))'),
     dict(name='log1p', node='Log1PBackward0', ints='float', fwd='c_log1p(x)', expose=1, vec_rows=dict(F32='cg_vrow_log1p_f32'),
          bwd='g / (x + 1)', reads='x', formula='op_div(g, op_add_scalar(x, 1))'),

@@ -207,8 +207,16 @@ UNARY = ["exp", "log", "sin", "cos", "tanh", "sigmoid", "sqrt", "rsqrt", "abs", 
 POSITIVE = {"log", "sqrt", "rsqrt", "log1p", "erfinv", "lgamma", "digamma", "log2", "log10"}
 
 
+# PyTorch's bfloat16 rsqrt rounds sqrt(x) before dividing in its scalar loop
+# (the elements after the last full vector of a row) and not in its vector
+# body; cgrad rounds once everywhere.
+TAIL_LOOP_ROUNDING = {"rsqrt"}
+
+
 @requires_torch
-@pytest.mark.parametrize("name", UNARY)
+@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.xfail(
+    strict=True, reason="PyTorch's scalar tail loop rounds an extra step")) if n in TAIL_LOOP_ROUNDING else n
+    for n in UNARY])
 def test_unary(name):
     low, high = (0.01, 0.99) if name in POSITIVE else (-3.0, 3.0)
     c, t = both(rng_array(8, 9, low=low, high=high), requires_grad=True)
@@ -494,3 +502,31 @@ def test_checkpoints_with_torch():
     buf.seek(0)
     d = torch.load(buf, weights_only=True)
     assert d["w"].dtype == torch.bfloat16 and torch.equal(d["w"], t[:, 2:])
+
+
+# ---------------------------------------------------------------------------
+# DLPack (kDLBfloat, code 4) and tensors of other libraries
+
+
+def test_dlpack_round_trip_shares_memory():
+    x = cgrad.tensor(rng_array(3, 4)).to(BF)
+    y = cgrad.from_dlpack(x)
+    assert y.dtype == BF and cgrad.equal(y, x)
+    y[0, 0] = 5.0
+    assert x[0, 0].item() == 5.0
+    z = cgrad.utils.dlpack.from_dlpack(cgrad.utils.dlpack.to_dlpack(x[:, 1:]))
+    assert z.dtype == BF and cgrad.equal(z, x[:, 1:])
+
+
+@requires_torch
+def test_dlpack_with_torch():
+    c, t = both(rng_array(3, 4))
+    from_torch = cgrad.from_dlpack(t)
+    assert_same(from_torch, t)
+    from_torch[1, 1] = 7.0                       # shared, not copied
+    assert t[1, 1].item() == 7.0
+    assert_same(cgrad.tensor(t), t)              # torch tensors are taken through DLPack
+    assert_same(cgrad.utils.dlpack.from_dlpack(torch.utils.dlpack.to_dlpack(t)), t)
+    to_torch = torch.from_dlpack(c)
+    assert to_torch.dtype == torch.bfloat16 and torch.equal(to_torch, t.new_tensor(values(c)).bfloat16())
+    assert torch.utils.dlpack.from_dlpack(cgrad.utils.dlpack.to_dlpack(c)).dtype == torch.bfloat16
