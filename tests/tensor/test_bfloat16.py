@@ -530,3 +530,41 @@ def test_dlpack_with_torch():
     to_torch = torch.from_dlpack(c)
     assert to_torch.dtype == torch.bfloat16 and torch.equal(to_torch, t.new_tensor(values(c)).bfloat16())
     assert torch.utils.dlpack.from_dlpack(cgrad.utils.dlpack.to_dlpack(c)).dtype == torch.bfloat16
+
+
+# ---------------------------------------------------------------------------
+# modules
+
+
+def test_module_bfloat16():
+    m = cgrad.nn.Sequential(cgrad.nn.Linear(3, 4), cgrad.nn.BatchNorm1d(4)).bfloat16()
+    assert {p.dtype for p in m.parameters()} == {BF}
+    assert m[1].num_batches_tracked.dtype == cgrad.int64          # integer buffers stay
+    y = m(cgrad.ones(2, 3, dtype=BF))
+    y.float().sum().backward()
+    assert y.dtype == BF and {p.grad.dtype for p in m.parameters()} == {BF}
+
+
+@requires_torch
+@pytest.mark.parametrize("kind", ["RNN", "GRU", "LSTM"])
+def test_recurrent_layers(kind):
+    """RNN and GRU run cell by cell in bfloat16 as PyTorch's (the same
+    values); PyTorch's bfloat16 LSTM is oneDNN's layer, whose dtype and
+    values within bfloat16's precision cgrad's cell-by-cell LSTM gives."""
+    mc, mt = getattr(cgrad.nn, kind)(8, 4).bfloat16(), getattr(torch.nn, kind)(8, 4).bfloat16()
+    with torch.no_grad(), cgrad.no_grad():
+        for pc, pt in zip(mc.parameters(), mt.parameters()):
+            pc.copy_(cgrad.tensor(values(pt)))
+    (xc, xt) = both(rng_array(3, 2, 8), requires_grad=True)
+    yc, yt = mc(xc)[0], mt(xt)[0]
+    if kind == "LSTM":
+        assert yc.dtype == BF
+        np.testing.assert_allclose(values(yc), values(yt), rtol=2 ** -6, atol=2 ** -8)
+    else:
+        assert_same(yc, yt, kind)
+        assert type(yc.grad_fn).__name__ == type(yt.grad_fn).__name__
+    yc.float().sum().backward()
+    yt.float().sum().backward()
+    assert xc.grad.dtype == BF and {p.grad.dtype for p in mc.parameters()} == {BF}
+    # gradients: sums of rounded terms, in another order than PyTorch's
+    np.testing.assert_allclose(values(xc.grad), values(xt.grad), rtol=2 ** -5, atol=2 ** -7)
