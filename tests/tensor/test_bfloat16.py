@@ -568,3 +568,33 @@ def test_recurrent_layers(kind):
     assert xc.grad.dtype == BF and {p.grad.dtype for p in mc.parameters()} == {BF}
     # gradients: sums of rounded terms, in another order than PyTorch's
     np.testing.assert_allclose(values(xc.grad), values(xt.grad), rtol=2 ** -5, atol=2 ** -7)
+
+
+# ---------------------------------------------------------------------------
+# promotion against torch, every dtype paired with bfloat16
+
+ALL_DTYPES = ["float32", "float64", "float16", "bfloat16", "int64", "int32", "int16", "int8", "uint8", "bool"]
+
+
+def dtype_pair(lib, a, b):
+    return getattr(lib, a), getattr(lib, b)
+
+
+@requires_torch
+@pytest.mark.parametrize("other", ALL_DTYPES)
+def test_promotion_against_torch(other):
+    name = lambda d: str(d).split(".")[-1]     # noqa: E731
+    for a, b in (("bfloat16", other), (other, "bfloat16")):
+        (ca, cb), (ta, tb) = dtype_pair(cgrad, a, b), dtype_pair(torch, a, b)
+        assert name(cgrad.promote_types(ca, cb)) == name(torch.promote_types(ta, tb))
+        assert cgrad.can_cast(ca, cb) == torch.can_cast(ta, tb)
+        for shape_a, shape_b in (((2,), (2,)), ((2,), ()), ((), (2,))):
+            xc, yc = cgrad.ones(shape_a, dtype=ca), cgrad.ones(shape_b, dtype=cb)
+            xt, yt = torch.ones(shape_a, dtype=ta), torch.ones(shape_b, dtype=tb)
+            assert name((xc * yc).dtype) == name((xt * yt).dtype), (a, b, shape_a, shape_b)
+            assert name(cgrad.result_type(xc, yc)) == name(torch.result_type(xt, yt))
+            assert name(cgrad.where(xc > 0, xc, yc).dtype) == name(torch.where(xt > 0, xt, yt).dtype)
+    x_c, x_t = cgrad.ones(2, dtype=BF), torch.ones(2, dtype=torch.bfloat16)
+    for number in (1, 1.5, True):
+        assert name((x_c + number).dtype) == name((x_t + number).dtype)
+        assert name(cgrad.result_type(x_c, number)) == name(torch.result_type(x_t, number))
