@@ -600,3 +600,36 @@ def test_promotion_against_torch(other):
     for number in (1, 1.5, True):
         assert name((x_c + number).dtype) == name((x_t + number).dtype)
         assert name(cgrad.result_type(x_c, number)) == name(torch.result_type(x_t, number))
+
+
+# ---------------------------------------------------------------------------
+# ops composed in Python over numpy (bfloat16 through float32)
+
+
+@requires_torch
+@pytest.mark.parametrize("expr", [
+    lambda L, x, y: L.nextafter(x, y), lambda L, x, y: L.frexp(x).mantissa, lambda L, x, y: L.frexp(x).exponent,
+    lambda L, x, y: L.isin(x, y), lambda L, x, y: L.special.gammainc(x.abs() + 0.5, y.abs()),
+    lambda L, x, y: x.kthvalue(2, 1).values, lambda L, x, y: x.mode(1).values, lambda L, x, y: x.nanmedian(),
+    lambda L, x, y: x.argsort(1), lambda L, x, y: x.msort(), lambda L, x, y: x.cummin(1).values,
+], ids=["nextafter", "frexp_mantissa", "frexp_exponent", "isin", "gammainc", "kthvalue", "mode", "nanmedian",
+        "argsort", "msort", "cummin"])
+def test_numpy_composites(expr):
+    a, b = rng_array(6, 7), rng_array(6, 7, seed=1)
+    a[0, :3] = 0.0
+    b[0, :2] = a[1, :2]          # shared values for isin, equal ones for nextafter
+    a[1, 2] = b[1, 2]
+    (cx, tx), (cy, ty) = both(a), both(b)
+    assert_same(expr(cgrad, cx, cy), expr(torch, tx, ty))
+
+
+@requires_torch
+@pytest.mark.parametrize("expr", [
+    lambda L, m, s: L.normal(m, s), lambda L, m, s: L.normal(m, 2.0), lambda L, m, s: L.normal(0.5, s),
+    lambda L, m, s: L.poisson(s.abs() * 3), lambda L, m, s: L.multinomial(s.abs() + 0.1, 3),
+], ids=["normal_tensors", "normal_mean", "normal_std", "poisson", "multinomial"])
+def test_random_with_bfloat16_parameters(expr):
+    (cm, tm), (cs, ts) = both(rng_array(50)), both(rng_array(50, seed=1, low=0.1, high=2.0))
+    torch.manual_seed(5)
+    cgrad.manual_seed(5)
+    assert_same(expr(cgrad, cm, cs), expr(torch, tm, ts))
