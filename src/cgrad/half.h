@@ -203,15 +203,11 @@ CG_MAYBE_UNUSED static void cg_store_half(uint16_t* dst, ptrdiff_t stride, const
         dst[i * stride] = cg_f2h(src[i]);
 }
 
-/* The bulk conversions of bfloat16 (plain loops the compiler vectorises). */
+/* The bulk conversions of bfloat16: plain loops (gcc -O3 versions them for
+ * a unit stride, -fversion-loops-for-strides, and vectorises that copy). */
 CG_MAYBE_UNUSED static void cg_load_bf16(float* dst, const uint16_t* src, ptrdiff_t stride, ptrdiff_t n)
 {
     ptrdiff_t i;
-    if (stride == 1) {
-        for (i = 0; i < n; i++)
-            dst[i] = cg_bf2f(src[i]);
-        return;
-    }
     for (i = 0; i < n; i++)
         dst[i] = cg_bf2f(src[i * stride]);
 }
@@ -219,11 +215,6 @@ CG_MAYBE_UNUSED static void cg_load_bf16(float* dst, const uint16_t* src, ptrdif
 CG_MAYBE_UNUSED static void cg_store_bf16(uint16_t* dst, ptrdiff_t stride, const float* src, ptrdiff_t n)
 {
     ptrdiff_t i;
-    if (stride == 1) {
-        for (i = 0; i < n; i++)
-            dst[i] = cg_f2bf(src[i]);
-        return;
-    }
     for (i = 0; i < n; i++)
         dst[i * stride] = cg_f2bf(src[i]);
 }
