@@ -249,12 +249,12 @@ def test_binary(name):
     lambda L, x, y: x.abs() ** 2.5, lambda L, x, y: x ** 2, lambda L, x, y: x.clamp(-0.5, 0.7),
     lambda L, x, y: L.where(x > 0, x, y), lambda L, x, y: x * L.arange(7, dtype=L.int32),
     lambda L, x, y: x + y.half(), lambda L, x, y: x + y.float(),
-    pytest.param(lambda L, x, y: x.lerp(y, 0.25), marks=pytest.mark.xfail(
-        strict=True, reason="cgrad's lerp rounds a - b and w * (b - a) as float16 does too; PyTorch rounds once")),
+    lambda L, x, y: x.lerp(y, 0.25), lambda L, x, y: x.lerp(y, 0.75), lambda L, x, y: x.lerp(y, y.sigmoid()),
     lambda L, x, y: L.nan_to_num(x / 0), lambda L, x, y: L.round(x, decimals=2),
     lambda L, x, y: (x / 0 * 0).isnan(), lambda L, x, y: x.masked_fill(x > 0, 1.5),
 ], ids=["mul_number", "div_number", "add_number", "rsub_number", "pow_number", "square", "clamp", "where",
-        "times_int", "with_half", "with_float", "lerp", "nan_to_num", "round_decimals", "isnan", "masked_fill"])
+        "times_int", "with_half", "with_float", "lerp", "lerp_large_weight", "lerp_tensor_weight", "nan_to_num",
+        "round_decimals", "isnan", "masked_fill"])
 def test_expressions(expr):
     (cx, tx), (cy, ty) = both(rng_array(6, 7)), both(rng_array(6, 7, seed=1))
     assert_same(expr(cgrad, cx, cy), expr(torch, tx, ty))
