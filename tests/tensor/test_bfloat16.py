@@ -386,8 +386,9 @@ def test_casts_against_torch(src):
     lambda L, x, y: (x * y).sum(), lambda L, x, y: (x @ y.T).tanh().mean(),
     lambda L, x, y: L.nn.functional.cross_entropy(x, L.tensor([0, 1, 2, 3, 4, 5])),
     pytest.param(lambda L, x, y: L.nn.functional.layer_norm(x, (7,), y[0], y[1]).pow(2).sum(),
-                 marks=pytest.mark.xfail(strict=True, reason="layer_norm's bfloat16 backward rounds at "
-                                                             "other steps than PyTorch's (float16 too)")),
+                 marks=pytest.mark.xfail(strict=True, reason="layer_norm's bfloat16 gradients differ in "
+                                                             "last bits (the weight's sums rows in another "
+                                                             "order than PyTorch's)")),
     lambda L, x, y: x.softmax(1).log().sum(), lambda L, x, y: (x / y.abs().add(1)).exp().sum(),
     lambda L, x, y: L.cat([x, y])[::3].relu().sum(), lambda L, x, y: x.max(1).values.sum() + x.prod(),
     lambda L, x, y: L.nn.functional.gelu(x).sum() + L.nn.functional.mse_loss(x, y),

@@ -418,6 +418,11 @@ cdef tuple op_norm(Tensor x, Tensor w, Tensor b, Tensor gmean, Tensor gvar, _Nor
             node.weight_version = save_version(node, w)
         node.mean = <Tensor>res[1]
         node.rstd = <Tensor>res[2]
+        if spec.kind == 0 and x._dtype == BF16:
+            # PyTorch's bfloat16 layer_norm saves its statistics as bfloat16
+            # tensors: its backward reads them rounded
+            node.mean = cast_tensor(cast_tensor(node.mean, BF16), F64)
+            node.rstd = cast_tensor(cast_tensor(node.rstd, BF16), F64)
         node.spec = spec
         set_history(out, node)
     return out, res[1], res[3]
