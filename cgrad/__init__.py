@@ -64,6 +64,7 @@ from cgrad._C import (
 )
 # dtypes
 from cgrad._C import (
+    bfloat16,
     float16,
     float32,
     float64,

@@ -7,8 +7,15 @@ tensor's storage, so the memory lives as long as the consumer needs it.
 Importing goes the other way: numpy consumes the producer's capsule and
 cgrad.from_numpy shares the resulting array's memory.
 
+numpy has no bfloat16: a bfloat16 tensor goes out as the capsule of its
+bits (an int16 view) whose DLPack dtype is then set to kDLBfloat 16, and a
+kDLBfloat 16 capsule comes in with its dtype set to kDLInt 16 for numpy,
+viewed back as bfloat16 (the dtype field is the only thing changed; the
+producer's deleter frees the memory as before).
+
 numpy's ufuncs on tensors come back as tensors through __array_wrap__, as
 PyTorch's do (bool results become uint8, as in PyTorch)."""
+import ctypes
 import enum
 import warnings
 
@@ -35,6 +42,40 @@ class DLDeviceType(enum.IntEnum):
     kDLMAIA = 17
 
 
+# DLDataType codes, and where a capsule's DLTensor.dtype is: byte 20 of a
+# DLManagedTensor ("dltensor"), byte 52 of a DLManagedTensorVersioned (its
+# version, manager_ctx, deleter and flags come first)
+_KDL_INT = 0
+_KDL_BFLOAT = 4
+_DTYPE_OFFSETS = ((b"dltensor", 20), (b"dltensor_versioned", 52))
+_capsule_pointer = ctypes.pythonapi.PyCapsule_GetPointer
+_capsule_pointer.restype = ctypes.c_void_p
+_capsule_pointer.argtypes = [ctypes.py_object, ctypes.c_char_p]
+_capsule_valid = ctypes.pythonapi.PyCapsule_IsValid
+_capsule_valid.restype = ctypes.c_int
+_capsule_valid.argtypes = [ctypes.py_object, ctypes.c_char_p]
+
+
+def _capsule_dtype(capsule):
+    """The (code, bits) bytes of an unconsumed capsule's DLTensor.dtype (a
+    writable ctypes array), or None."""
+    for name, offset in _DTYPE_OFFSETS:
+        if _capsule_valid(capsule, name):
+            address = _capsule_pointer(capsule, name) + offset
+            return (ctypes.c_uint8 * 2).from_address(address)
+    return None
+
+
+def _retag(capsule, code_from, code_to):
+    """Change a 16-bit capsule's dtype code from code_from to code_to;
+    whether it had code_from."""
+    field = _capsule_dtype(capsule)
+    if field is None or field[0] != code_from or field[1] != 16:
+        return False
+    field[0] = code_to
+    return True
+
+
 _INVALID_CAPSULE = ("from_dlpack received an invalid capsule. Note that DLTensor capsules can be consumed "
                     "only once, so you might have already constructed a tensor from it once.")
 
@@ -55,10 +96,15 @@ def tensor_dlpack(tensor, stream, max_version, dl_device, copy):
     if dl_device is not None and tuple(dl_device) != (DLDeviceType.kDLCPU, 0):
         raise BufferError(f"cgrad tensors live on the CPU and can only be exported to dl_device "
                           f"(kDLCPU, 0), not {tuple(dl_device)}")
-    view = tensor.numpy()
+    bf16 = tensor.dtype == _C.bfloat16
+    view = tensor.view(_C.int16).numpy() if bf16 else tensor.numpy()
     if max_version is None or max_version[0] < 1:
-        return view.__dlpack__(copy=copy)
-    return view.__dlpack__(max_version=tuple(max_version), copy=copy)
+        capsule = view.__dlpack__(copy=copy)
+    else:
+        capsule = view.__dlpack__(max_version=tuple(max_version), copy=copy)
+    if bf16:
+        _retag(capsule, _KDL_INT, _KDL_BFLOAT)
+    return capsule
 
 
 class _CapsuleHolder:
@@ -94,6 +140,12 @@ def from_dlpack(ext_tensor, *, device=None, copy=None):
         source = _CapsuleHolder(ext_tensor)
     else:
         raise RuntimeError(_INVALID_CAPSULE)
+    bf16 = False
+    if hasattr(ext_tensor, "__dlpack__") and _is_bfloat16(ext_tensor):
+        # an unversioned capsule we can retag (numpy asks the producer for a versioned one)
+        source = _CapsuleHolder(ext_tensor.__dlpack__())
+    if isinstance(source, _CapsuleHolder):
+        bf16 = _retag(source.capsule, _KDL_BFLOAT, _KDL_INT)
     try:
         arr = np.from_dlpack(source, copy=copy)
     except (ValueError, RuntimeError) as e:
@@ -109,7 +161,14 @@ def from_dlpack(ext_tensor, *, device=None, copy=None):
     with warnings.catch_warnings():
         # A read-only producer (a JAX array) is shared as PyTorch shares it: without a warning.
         warnings.simplefilter("ignore", UserWarning)
-        return _C.from_numpy(arr)
+        t = _C.from_numpy(arr)
+    return t.view(_C.bfloat16) if bf16 else t
+
+
+def _is_bfloat16(obj):
+    """Whether another library's tensor is bfloat16 (by its dtype's name:
+    torch.bfloat16, jax's and ml_dtypes' bfloat16)."""
+    return str(getattr(obj, "dtype", "")).split(".")[-1] == "bfloat16"
 
 
 def to_dlpack(tensor):
@@ -117,7 +176,12 @@ def to_dlpack(tensor):
     memory (no requires_grad check, as in PyTorch)."""
     if not isinstance(tensor, _C.Tensor):
         raise TypeError(f"to_dlpack(): argument 'data' (position 1) must be Tensor, not {type(tensor).__name__}")
-    return tensor.detach().numpy().__dlpack__()
+    t = tensor.detach()
+    if t.dtype != _C.bfloat16:
+        return t.numpy().__dlpack__()
+    capsule = t.view(_C.int16).numpy().__dlpack__()
+    _retag(capsule, _KDL_INT, _KDL_BFLOAT)
+    return capsule
 
 
 def array_wrap(array):

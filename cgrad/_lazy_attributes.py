@@ -196,6 +196,7 @@ LAZY_ATTRIBUTES = {
     "CharTensor": "cgrad._legacy_tensor_types",
     "ByteTensor": "cgrad._legacy_tensor_types",
     "BoolTensor": "cgrad._legacy_tensor_types",
+    "BFloat16Tensor": "cgrad._legacy_tensor_types",
     "typename": "cgrad._legacy_tensor_types",
     "set_default_tensor_type": "cgrad._legacy_tensor_types",
     # process-wide switches scripts set for reproducibility or speed
@@ -402,6 +403,10 @@ LAZY_ATTRIBUTES = {
     "AcceleratorError": "cgrad._build_flags",
     # the autocast state (cgrad.amp's)
     "set_autocast_enabled": "cgrad.amp.autocast_mode",
+    "get_autocast_dtype": "cgrad.amp.autocast_mode",
+    "set_autocast_dtype": "cgrad.amp.autocast_mode",
+    "get_autocast_cpu_dtype": "cgrad.amp.autocast_mode",
+    "set_autocast_cpu_dtype": "cgrad.amp.autocast_mode",
     "is_autocast_cpu_enabled": "cgrad.amp.autocast_mode",
     "set_autocast_cpu_enabled": "cgrad.amp.autocast_mode",
     "is_autocast_ipu_enabled": "cgrad.amp.autocast_mode",

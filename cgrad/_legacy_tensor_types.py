@@ -13,7 +13,7 @@ from cgrad import _C
 _LEGACY_DTYPES = {
     "FloatTensor": _C.float32, "DoubleTensor": _C.float64, "HalfTensor": _C.float16,
     "LongTensor": _C.int64, "IntTensor": _C.int32, "ShortTensor": _C.int16, "CharTensor": _C.int8,
-    "ByteTensor": _C.uint8, "BoolTensor": _C.bool_,
+    "ByteTensor": _C.uint8, "BoolTensor": _C.bool_, "BFloat16Tensor": _C.bfloat16,
 }
 
 __all__ = list(_LEGACY_DTYPES) + ["typename", "set_default_tensor_type"]

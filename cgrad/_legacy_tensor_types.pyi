@@ -5,6 +5,10 @@ from typing import Any, ClassVar, Iterator
 from cgrad._C import dtype as _dtype
 import builtins
 
+class BFloat16Tensor(metaclass=tensortype):
+    dtype: _dtype
+    is_cuda: builtins.bool
+    is_sparse: builtins.bool
 class BoolTensor(metaclass=tensortype):
     dtype: _dtype
     is_cuda: builtins.bool
@@ -46,4 +50,4 @@ def typename(obj: Any) -> Any: ...
 class tensortype(builtins.type):
     def __call__(cls, *args: Any, device: Any = ...) -> Any: ...
     def __instancecheck__(cls, obj: Any) -> Any: ...
-__all__ = ['BoolTensor', 'ByteTensor', 'CharTensor', 'DoubleTensor', 'FloatTensor', 'HalfTensor', 'IntTensor', 'LongTensor', 'ShortTensor', 'set_default_tensor_type', 'typename']
+__all__ = ['BFloat16Tensor', 'BoolTensor', 'ByteTensor', 'CharTensor', 'DoubleTensor', 'FloatTensor', 'HalfTensor', 'IntTensor', 'LongTensor', 'ShortTensor', 'set_default_tensor_type', 'typename']

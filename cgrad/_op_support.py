@@ -44,7 +44,7 @@ def tangent_or_zeros(t, like):
     return _C.zeros_like(like) if t is None else t
 
 
-_TYPE_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
+_TYPE_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16", "int64": "Long", "int32": "Int",
                "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
 
 
@@ -77,8 +77,18 @@ def needs_grad(*tensors):
 
 
 def np_of(t):
-    """A numpy view of t's values (no copy for a strided tensor)."""
+    """A numpy view of t's values (no copy for a strided tensor); bfloat16,
+    which numpy lacks, as a float32 copy (exact: same_dtype_of puts a result
+    back)."""
+    if t.dtype == _C.bfloat16:
+        return t.detach().float().numpy()
     return t.detach().numpy()
+
+
+def same_dtype_of(result, x):
+    """A result tensor computed from np_of(x) in x's dtype (bfloat16 went
+    through float32)."""
+    return result.to(x.dtype) if x.dtype == _C.bfloat16 and result.dtype == _C.float32 else result
 
 
 def tensor_of(arr):

@@ -239,8 +239,9 @@ def column_stack(tensors, *, out=None):
 
 
 def isin(elements, test_elements, *, assume_unique=False, invert=False):
-    values = elements.numpy() if isinstance(elements, _C.Tensor) else np.asarray(elements)
-    tests = test_elements.numpy() if isinstance(test_elements, _C.Tensor) else np.asarray(test_elements)
+    from cgrad._op_support import np_of     # (bfloat16 as float32: numpy has none)
+    values = np_of(elements) if isinstance(elements, _C.Tensor) else np.asarray(elements)
+    tests = np_of(test_elements) if isinstance(test_elements, _C.Tensor) else np.asarray(test_elements)
     return _C.from_numpy(np.isin(values, tests, assume_unique=assume_unique, invert=invert))
 
 

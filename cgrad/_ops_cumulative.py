@@ -12,7 +12,7 @@ PyTorch's: only the first zero of a row gets a gradient past it).
 import numpy as np
 
 from cgrad import _C
-from cgrad._op_support import (attach, check_int, check_tensor, np_of, result, tensor_of, with_out,
+from cgrad._op_support import (attach, check_int, check_tensor, np_of, result, same_dtype_of, tensor_of, with_out,
                                with_out_tuple, wrap_dim, RESULT_TYPES)
 
 
@@ -70,7 +70,7 @@ def cumprod(input, dim, *, dtype=None, out=None):
     x = input if input.dtype == dt else input.to(dt)
     a = np_of(x)
     vals = a.copy() if a.ndim == 0 else np.cumprod(a, axis=d, dtype=a.dtype)
-    res = tensor_of(vals)
+    res = same_dtype_of(tensor_of(vals), x)
     if x.is_floating_point():
         attach([res], "CumprodBackward0", [x], lambda g: (_cumprod_grad(x, g, d),), saved=[x],
                jvp=lambda t, nr: _cumprod_jvp(t[0], x, res, d))
@@ -129,7 +129,7 @@ def _cum_extreme(input, dim, is_max, out):
         pos = np.arange(a.shape[d], dtype=np.int64).reshape(shape)
         idx = np.maximum.accumulate(np.where(reached, pos, 0), axis=d)
         vals = vals.astype(a.dtype, copy=False)
-    values = tensor_of(vals)
+    values = same_dtype_of(tensor_of(vals), input)
     indices = tensor_of(idx.astype(np.int64, copy=False))
     sizes = tuple(input.shape)
 

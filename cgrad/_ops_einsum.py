@@ -521,6 +521,7 @@ def _check_bmm_args(input, batch1, batch2, fname):
 
 
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
+    input, batch1, batch2 = _C._autocast_args(0, input, batch1, batch2)   # CPU autocast's lower-precision list
     _check_bmm_args(input, batch1, batch2, "baddbmm")
     b, n, k = batch1.shape
     if tuple(batch2.shape[:2]) != (b, k):
@@ -531,6 +532,7 @@ def baddbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
 
 
 def addbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
+    input, batch1, batch2 = _C._autocast_args(0, input, batch1, batch2)   # CPU autocast's lower-precision list
     _check_bmm_args(input, batch1, batch2, "addbmm")
     if batch1.shape[2] != batch2.shape[1] or batch1.shape[0] != batch2.shape[0]:
         raise RuntimeError(f"Incompatible matrix sizes for bmm ({batch1.shape[1]}x{batch1.shape[2]} and "
@@ -626,6 +628,6 @@ def _safe_pow(a, p):
 
 
 def _dtype_title(t):
-    return {"float16": "Half", "float32": "Float", "float64": "Double", "int64": "Long", "int32": "Int",
+    return {"float16": "Half", "bfloat16": "BFloat16", "float32": "Float", "float64": "Double", "int64": "Long", "int32": "Int",
             "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}.get(str(t.dtype).split(".")[-1],
                                                                                    str(t.dtype))

@@ -10,11 +10,12 @@ PyTorch. Backward formulas are written with differentiable ops.
 import numpy as np
 
 from cgrad import _C
-from cgrad._op_support import (attach, check_int, check_tensor, np_of, tangent_or_zeros, tensor_of, typename,
+from cgrad._op_support import (attach, check_int, check_tensor, np_of, same_dtype_of, tangent_or_zeros, tensor_of,
+                               typename,
                                wrap_dim)
 from cgrad._op_support import with_out as _with_out
 
-_TITLES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
+_TITLES = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16", "int64": "Long", "int32": "Int",
            "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
 
 
@@ -161,7 +162,7 @@ def index_add(input, dim, index, source, *, alpha=1, out=None, _inplace=False):
     if alpha != 1:
         s = s * np.asarray(alpha, dtype=s.dtype)
     np.add.at(_moved(a, d), idx, _moved(s, d) if s.ndim else s.reshape(1))
-    res = tensor_of(a)
+    res = same_dtype_of(tensor_of(a), input)
     src_shape = tuple(source.shape)
 
     def backward(g):

@@ -191,7 +191,7 @@ def unravel_index(indices, shape):
 def _integer_pair(name, input, other):
     for t in (input, other):
         if isinstance(t, _C.Tensor) and (t.is_floating_point()):
-            title = {"float32": "Float", "float64": "Double", "float16": "Half"}[str(t.dtype).split(".")[-1]]
+            title = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16"}[str(t.dtype).split(".")[-1]]
             raise RuntimeError(f"\"{name}_cpu\" not implemented for '{title}'")
     a = input if isinstance(input, _C.Tensor) else _C.tensor(input)
     b = other if isinstance(other, _C.Tensor) else _C.tensor(other)

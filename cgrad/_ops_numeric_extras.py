@@ -9,7 +9,7 @@ import math
 import numpy as np
 
 from cgrad import _C
-from cgrad._op_support import attach, forward_ad_not_implemented, result as _result
+from cgrad._op_support import attach, forward_ad_not_implemented, np_of, result as _result, same_dtype_of
 from cgrad._ops_composites import _dtype_title, _inplace, _method
 from cgrad.nn._named_node import named
 
@@ -38,14 +38,31 @@ def frexp(input, *, out=None):
     0.5 <= |mantissa| < 1; the exponent is int32."""
     if not input.is_floating_point():
         raise RuntimeError("cgrad.frexp() only supports floating-point dtypes")
-    mantissa, exponent = np.frexp(input.detach().numpy())
+    mantissa, exponent = np.frexp(np_of(input))
     exponent = _C.from_numpy(np.ascontiguousarray(exponent, np.int32))
-    values = (_C.from_numpy(np.ascontiguousarray(mantissa)), exponent)
+    values = (same_dtype_of(_C.from_numpy(np.ascontiguousarray(mantissa)), input), exponent)
     # d mantissa / d input = 2 ** -exponent
     attach([values[0], None], "FrexpBackward0", [input],
            lambda grads: (grads[0] * _C.pow(2.0, -exponent.to(input.dtype)),),
            jvp=lambda tangents, nr: None if tangents[0] is None else tangents[0] * _C.pow(2.0, -exponent.to(input.dtype)))
     return _result("frexp", values) if out is None else _C._with_out(_result("frexp", values), out, "frexp")
+
+
+def _nextafter_bfloat16(a, b):
+    """nextafter on bfloat16 values given as float32 arrays: one step of
+    the 16-bit pattern (sign and magnitude) toward b, as c10's nextafter
+    on BFloat16; equal values give b, NaN gives NaN."""
+    a, b = np.broadcast_arrays(np.asarray(a, np.float32), np.asarray(b, np.float32))
+    bits = (a.view(np.uint32) >> 16).astype(np.int32)
+    magnitude = bits & 0x7fff
+    negative = (bits & 0x8000) != 0
+    away = (b > a) != negative                 # moving away from zero
+    stepped = np.where(away, magnitude + 1, magnitude - 1)
+    stepped = np.where(magnitude == 0, 1, stepped)          # from +-0: the smallest subnormal toward b
+    sign = np.where(magnitude == 0, (b < a).astype(np.int32) << 15, bits & 0x8000)
+    out = ((sign | stepped).astype(np.uint32) << 16).view(np.float32)
+    out = np.where(a == b, b, out)
+    return np.where(np.isnan(a) | np.isnan(b), np.float32(np.nan), out).astype(np.float32)
 
 
 def nextafter(input, other, *, out=None):
@@ -56,8 +73,12 @@ def nextafter(input, other, *, out=None):
     dtype = _C.promote_types(a.dtype, b.dtype)
     if not dtype.is_floating_point:
         raise NotImplementedError(f"\"nextafter_cpu\" not implemented for '{_dtype_title(dtype)}'")
-    values = np.nextafter(a.detach().to(dtype).numpy(), b.detach().to(dtype).numpy())
-    result = _C.from_numpy(np.ascontiguousarray(values))
+    if dtype == _C.bfloat16:
+        values = _nextafter_bfloat16(np_of(a.detach().to(dtype)), np_of(b.detach().to(dtype)))
+        result = _C.from_numpy(np.ascontiguousarray(values)).to(dtype)       # exact: bfloat16 values
+    else:
+        values = np.nextafter(a.detach().to(dtype).numpy(), b.detach().to(dtype).numpy())
+        result = _C.from_numpy(np.ascontiguousarray(values))
 
     def backward(grad):
         return (grad.sum_to_size(a.shape).to(a.dtype), _C.zeros_like(b))

@@ -11,8 +11,8 @@ double backward works. quantile is PyTorch's composite: sort, gather, lerp.
 import numpy as np
 
 from cgrad import _C
-from cgrad._op_support import (attach, check_int, check_tensor, np_of, result, tensor_of, with_out,
-                               with_out_tuple, wrap_dim, RESULT_TYPES)
+from cgrad._op_support import (attach, check_int, check_tensor, np_of, result, same_dtype_of, tensor_of,
+                               with_out, with_out_tuple, wrap_dim, RESULT_TYPES)
 
 
 def _argsort_np(a, dim, descending):
@@ -69,7 +69,7 @@ def _gather_selected(t, dim, indices, keepdim=True):
 
 def _selected(x, values_np, indices_np, dim, node, keepdim=True):
     """(values, indices) tensors, values differentiable through a scatter."""
-    values = tensor_of(values_np.astype(np_of(x).dtype, copy=False))
+    values = same_dtype_of(tensor_of(values_np.astype(np_of(x).dtype, copy=False)), x)
     indices = tensor_of(indices_np.astype(np.int64, copy=False))
     sizes = tuple(x.shape)
     saved = indices
@@ -238,7 +238,7 @@ def median(input, dim=None, keepdim=False, *, out=None):
         if a.size == 0:
             value = tensor_of(np.array(np.nan, a.dtype) if a.dtype.kind == "f" else np.zeros((), a.dtype))
             return with_out(value, out, "median")
-        value = tensor_of(np.asarray(_lower_median_np(a.reshape(-1), False)).astype(a.dtype))
+        value = same_dtype_of(tensor_of(np.asarray(_lower_median_np(a.reshape(-1), False)).astype(a.dtype)), input)
         return with_out(_evenly_distributed(input, value, "MedianBackward0"), out, "median")
     res = _median_dim(input, dim, bool(keepdim), False, "median", "MedianBackward1")
     return with_out_tuple(res, out, "median", RESULT_TYPES["median"])
@@ -251,7 +251,7 @@ def nanmedian(input, dim=None, keepdim=False, *, out=None):
         if a.size == 0:
             value = tensor_of(np.array(np.nan, a.dtype) if a.dtype.kind == "f" else np.zeros((), a.dtype))
             return with_out(value, out, "nanmedian")
-        value = tensor_of(np.asarray(_lower_median_np(a.reshape(-1), True)).astype(a.dtype))
+        value = same_dtype_of(tensor_of(np.asarray(_lower_median_np(a.reshape(-1), True)).astype(a.dtype)), input)
         return with_out(_evenly_distributed(input, value, "NanmedianBackward0"), out, "nanmedian")
     res = _median_dim(input, dim, bool(keepdim), True, "nanmedian", "NanmedianBackward1")
     return with_out_tuple(res, out, "nanmedian", RESULT_TYPES["nanmedian"])

@@ -10,10 +10,10 @@ either.
 import numpy as np
 
 from cgrad import _C
-from cgrad._op_support import (attach, check_int, check_tensor, forward_ad_not_implemented, np_of, tensor_of,
-                               with_out, wrap_dim)
+from cgrad._op_support import (attach, check_int, check_tensor, forward_ad_not_implemented, np_of, same_dtype_of,
+                               tensor_of, with_out, wrap_dim)
 
-_TITLES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
+_TITLES = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16", "int64": "Long", "int32": "Int",
            "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
 
 
@@ -97,7 +97,7 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
             raise IndexError(f"Dimension out of range (expected to be in range of [-1, 0], but got {dim})")
         vals, inverse, counts = _unique_dim(a, d, False)
         node, deriv = "UniqueDimBackward0", "unique_dim"
-    values = tensor_of(vals.astype(a.dtype, copy=False))
+    values = same_dtype_of(tensor_of(vals.astype(a.dtype, copy=False)), input)
     _not_differentiable(values, input, node, deriv)
     return _pack(values, tensor_of(inverse), tensor_of(counts), return_inverse, return_counts)
 
@@ -110,7 +110,7 @@ def unique_consecutive(input, return_inverse=False, return_counts=False, dim=Non
     else:
         d = wrap_dim(check_int(dim, "unique_consecutive", "dim", 4), input.dim())
         vals, inverse, counts = _unique_dim(a, d, True)
-    values = tensor_of(vals.astype(a.dtype, copy=False))
+    values = same_dtype_of(tensor_of(vals.astype(a.dtype, copy=False)), input)
     _not_differentiable(values, input, "UniqueConsecutiveBackward0", "unique_consecutive")
     return _pack(values, tensor_of(inverse), tensor_of(counts), return_inverse, return_counts)
 
@@ -170,7 +170,7 @@ def histc(input, bins=100, min=0, max=0, *, out=None):
     pos = ((inside - lo) * bins / (hi - lo)).astype(np.int64)
     pos = np.minimum(pos, bins - 1)
     counts = np.bincount(pos, minlength=bins).astype(a.dtype)
-    return with_out(tensor_of(counts), out, "histc")
+    return with_out(same_dtype_of(tensor_of(counts), input), out, "histc")
 
 
 def _search(boundaries, values, right, side, out_int32, sorter, fname):

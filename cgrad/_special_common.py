@@ -7,7 +7,7 @@ number), and out=."""
 import numpy as np
 
 from cgrad import _C
-from cgrad._op_support import tensor_of, typename
+from cgrad._op_support import np_of, tensor_of, typename
 from cgrad._ops_composites import _dtype_title
 
 _Tensor = _C.Tensor
@@ -65,8 +65,8 @@ def pair_dtype(a, b):
 
 def pair_values(a, b, work_dtype):
     """Both operands as broadcast numpy arrays of work_dtype."""
-    av = a.detach().numpy() if isinstance(a, _Tensor) else np.asarray(a)
-    bv = b.detach().numpy() if isinstance(b, _Tensor) else np.asarray(b)
+    av = np_of(a) if isinstance(a, _Tensor) else np.asarray(a)
+    bv = np_of(b) if isinstance(b, _Tensor) else np.asarray(b)
     av, bv = np.broadcast_arrays(av.astype(work_dtype), bv.astype(work_dtype))
     return av, bv
 
@@ -79,6 +79,8 @@ def numpy_dtype(dtype):
 
 def result_tensor(values, dtype):
     with np.errstate(all="ignore"):
+        if dtype == _C.bfloat16:       # numpy has none: float32, rounded once by the cast
+            return tensor_of(np.asarray(values).astype(np.float32)).to(dtype)
         return tensor_of(np.asarray(values).astype(numpy_dtype(dtype)))
 
 

@@ -2,6 +2,7 @@
 import builtins
 from typing import Any, ClassVar, Iterator
 
+from cgrad._op_support import np_of as np_of
 from cgrad._op_support import tensor_of as tensor_of
 from cgrad._op_support import typename as typename
 

@@ -150,7 +150,15 @@ def _summarized(tensor):
         if cut[-1]:
             keep = list(range(edge)) + list(range(size - edge, size))
             tensor = tensor.index_select(axis, cgrad.tensor(keep, dtype=cgrad.int64))
-    return tensor.numpy(), tuple(cut)
+    return _as_array(tensor), tuple(cut)
+
+
+def _as_array(tensor):
+    """The values as numpy holds them (numpy has no bfloat16: its values as
+    float32, which holds every one exactly)."""
+    if tensor.dtype == cgrad.bfloat16:
+        tensor = tensor.float()
+    return tensor.numpy()
 
 
 # ---------------------------------------------------------------- layout
@@ -189,7 +197,7 @@ def _nested_str(array, indent, cut, fmt):
 def _data_str(tensor, indent):
     """The bracketed values of a non-empty tensor."""
     if tensor.numel() <= PRINT_OPTS.threshold:
-        array = tensor.numpy()
+        array = _as_array(tensor)
         cut = (False,) * array.ndim
     elif not PRINT_OPTS.edgeitems and tensor.dim():
         return "[...]"

@@ -14,7 +14,7 @@ from cgrad import _C
 from cgrad._type_info import finfo, iinfo
 
 _INTEGRAL = ("uint8", "int8", "int16", "int32", "int64")
-_FLOATING = ("float16", "float32", "float64")
+_FLOATING = ("float16", "bfloat16", "float32", "float64")
 
 
 def _name(dtype):

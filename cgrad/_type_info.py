@@ -33,6 +33,9 @@ class finfo:
         if not dtype.is_floating_point:
             raise TypeError("cgrad.finfo() requires a floating point input type. Use cgrad.iinfo to handle "
                             "'cgrad.finfo'")
+        if dtype == _C.bfloat16:     # numpy has no bfloat16: its figures (8 exponent, 7 mantissa bits)
+            self._set_bfloat16()
+            return
         info = np.finfo(_numpy_type(dtype))
         self.bits = int(info.bits)
         self.eps = float(info.eps)
@@ -42,6 +45,16 @@ class finfo:
         self.smallest_normal = float(info.smallest_normal)
         self.tiny = self.smallest_normal
         self.dtype = _dtype_name(dtype)
+
+    def _set_bfloat16(self):
+        self.bits = 16
+        self.eps = 2.0 ** -7
+        self.max = (2.0 - 2.0 ** -7) * 2.0 ** 127
+        self.min = -self.max
+        self.resolution = 0.01           # 10 ** -floor(7 * log10(2)), numpy's precision rule
+        self.smallest_normal = 2.0 ** -126
+        self.tiny = self.smallest_normal
+        self.dtype = "bfloat16"
 
     def __eq__(self, other):
         return isinstance(other, finfo) and self.dtype == other.dtype

@@ -20,20 +20,22 @@ from pickle import UnpicklingError
 
 from cgrad import _C
 
-# dtype name -> (legacy storage class name, numpy dtype string)
+# dtype name -> (legacy storage class name, numpy dtype string: bfloat16,
+# which numpy lacks, as its bits, viewed as bfloat16 once loaded)
 DTYPES = {
     "float32": ("FloatStorage", "<f4"), "float64": ("DoubleStorage", "<f8"),
     "float16": ("HalfStorage", "<f2"), "int64": ("LongStorage", "<i8"),
     "int32": ("IntStorage", "<i4"), "int16": ("ShortStorage", "<i2"),
     "int8": ("CharStorage", "|i1"), "uint8": ("ByteStorage", "|u1"), "bool": ("BoolStorage", "|b1"),
+    "bfloat16": ("BFloat16Storage", "<i2"),
 }
 # PyTorch storage and dtype names cgrad cannot represent: a file using them is refused clearly.
 MISSING_DTYPES = {
-    "BFloat16Storage": "bfloat16", "ComplexFloatStorage": "complex64", "ComplexDoubleStorage": "complex128",
+    "ComplexFloatStorage": "complex64", "ComplexDoubleStorage": "complex128",
     "QInt8Storage": "qint8", "QUInt8Storage": "quint8", "QInt32Storage": "qint32",
     "QUInt4x2Storage": "quint4x2", "QUInt2x4Storage": "quint2x4",
 }
-MISSING_DTYPE_NAMES = ["bfloat16", "complex32", "complex64", "complex128", "cfloat", "cdouble", "chalf",
+MISSING_DTYPE_NAMES = ["complex32", "complex64", "complex128", "cfloat", "cdouble", "chalf",
                        "uint16", "uint32", "uint64", "float8_e4m3fn", "float8_e5m2", "float8_e4m3fnuz",
                        "float8_e5m2fnuz", "qint8", "quint8", "qint32", "quint4x2", "quint2x4"]
 BLOCKED_MODULES = ("sys", "os", "posix", "nt")

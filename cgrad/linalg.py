@@ -180,7 +180,7 @@ def _check_dispatch(A, kernel, fname, integers_dispatch):
     if A.dim() < 2:
         raise RuntimeError(f"{fname}: The input tensor A must have at least 2 dimensions.")
     if A.dtype == cgrad.float16 or (integers_dispatch and not A.dtype.is_floating_point):
-        name = {"float16": "Half", "bool": "Bool", "int64": "Long", "int32": "Int", "int16": "Short",
+        name = {"float16": "Half", "bfloat16": "BFloat16", "bool": "Bool", "int64": "Long", "int32": "Int", "int16": "Short",
                 "int8": "Char", "uint8": "Byte"}.get(str(A.dtype).split(".")[-1], str(A.dtype))
         raise NotImplementedError(f"\"{kernel}\" not implemented for '{name}'")
 

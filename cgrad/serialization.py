@@ -129,7 +129,8 @@ class _TorchPickler(pickle._Pickler):
         return ("storage", storage_type, obj.key, "cpu", obj.numel)
 
     def _storage_of(self, t):
-        view = t.detach().numpy()
+        # bfloat16 (numpy has none) through its bits, in the same storage
+        view = (t.detach().view(_C.int16) if t.dtype == _C.bfloat16 else t.detach()).numpy()
         storage = view.base                      # the tensor's Storage (numpy view keeps it)
         name = _dtype_name(t.dtype)
         slot = (id(storage), name)
@@ -289,6 +290,8 @@ class _StorageLoader:
         if self.byteorder != sys.byteorder and ndtype.itemsize > 1:
             flat.byteswap(inplace=True)
         tensor = _C.from_numpy(flat) if flat.flags.writeable else _readonly_tensor(flat)
+        if storage_type.dtype_name == "bfloat16":
+            tensor = tensor.view(_C.bfloat16)
         if callable(self.map_location):
             mapped = self.map_location(tensor, location)
             tensor = tensor if mapped is None else mapped
@@ -437,7 +440,7 @@ def _load_legacy(fh, map_location, weights_only):
         if got != arr.size:
             raise RuntimeError("the checkpoint is truncated")
         if not little and storage.element_size() > 1:
-            storage.numpy().byteswap(inplace=True)
+            (storage.view(_C.int16) if storage.dtype == _C.bfloat16 else storage).numpy().byteswap(inplace=True)
     return result
 
 

@@ -14,7 +14,7 @@ from cgrad._testing_creation import make_tensor
 __all__ = ["assert_close", "make_tensor"]
 
 # PyTorch's default (rtol, atol) per dtype; integers and bool compare exactly
-_DEFAULT_TOLERANCES = {"float16": (1e-3, 1e-5), "float32": (1.3e-6, 1e-5), "float64": (1e-7, 1e-7)}
+_DEFAULT_TOLERANCES = {"float16": (1e-3, 1e-5), "bfloat16": (1.6e-2, 1e-5), "float32": (1.3e-6, 1e-5), "float64": (1e-7, 1e-7)}
 
 
 class _Mismatch(Exception):

@@ -21,6 +21,7 @@ def _additive_mask(attn_mask, dtype):
 def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None,
                                  enable_gqa=False):
     """softmax(q k^T * scale + mask) v, with dropout on the weights."""
+    query, key, value, attn_mask = cgrad._C._autocast_args(0, query, key, value, attn_mask)  # CPU autocast
     L, S = query.size(-2), key.size(-2)
     scale_factor = 1 / math.sqrt(query.size(-1)) if scale is None else scale
     if is_causal and attn_mask is not None and query.dim() != 4:

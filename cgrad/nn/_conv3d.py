@@ -36,7 +36,7 @@ def _named(result, name):
 
 
 _CPP_TYPE = {"float32": "float", "float64": "double", "int64": "long int", "bool": "bool", "float16": "c10::Half",
-             "int8": "signed char", "int16": "short int", "int32": "int", "uint8": "unsigned char"}
+             "bfloat16": "c10::BFloat16", "int8": "signed char", "int16": "short int", "int32": "int", "uint8": "unsigned char"}
 
 
 def _cpp(t):
@@ -121,6 +121,7 @@ def _same_padding(input, weight, stride, dilation):
 
 def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """3-D convolution (cross-correlation) of (N, C, D, H, W) or (C, D, H, W) input."""
+    input, weight, bias = _C._autocast_args(0, input, weight, bias)      # CPU autocast's lower-precision list
     _check_tensors(input, weight, bias, "conv3d")
     stride = _param(stride, "stride")
     dilation = _param(dilation, "dilation")
@@ -191,6 +192,7 @@ def _conv3d_batched(x, w, b, stride, padding, dilation, groups):
 
 def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
     """3-D transposed convolution of (N, C, D, H, W) or (C, D, H, W) input."""
+    input, weight, bias = _C._autocast_args(0, input, weight, bias)      # CPU autocast's lower-precision list
     _check_tensors(input, weight, bias, "conv_transpose3d")
     stride = _param(stride, "stride", "conv_transpose3d")
     padding = _param(padding, "padding", "conv_transpose3d")

@@ -216,6 +216,7 @@ def _backward(g, x4, w4, has_bias, wants, stride, padding, dilation, groups):
 
 def _conv_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation, n):
     fname = f"conv_transpose{n}d"
+    input, weight, bias = _C._autocast_args(0, input, weight, bias)      # CPU autocast's lower-precision list
     if not isinstance(input, Tensor):
         raise TypeError(f"{fname}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
     if not isinstance(weight, Tensor):

@@ -47,6 +47,7 @@ def _conv_param(value, n, name):
 
 def _conv(input, weight, bias, stride, padding, dilation, groups, n):
     fname = f"conv{n}d"
+    input, weight, bias = _C._autocast_args(0, input, weight, bias)      # CPU autocast's lower-precision list
     if not isinstance(input, Tensor) or not isinstance(weight, Tensor):
         raise TypeError(f"{fname}() received an invalid combination of arguments - got "
                         f"({type(input).__name__}, {type(weight).__name__}), but expected one of: "

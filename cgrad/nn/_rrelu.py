@@ -16,7 +16,7 @@ from cgrad.autograd.grad_mode import no_grad
 from cgrad.nn._named_node import named
 
 _Tensor = _C.Tensor
-_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
+_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16", "int64": "Long", "int32": "Int",
           "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
 
 

@@ -218,6 +218,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     """The negative log-likelihood of class-index targets: input (N, C),
     (N, C, d1, ...) or unbatched (C,) log-probabilities, target int64 of the
     batch shape; mean reduction divides by the sum of the target weights."""
+    input, target = _C._autocast_args(1, input, target)      # CPU autocast's fp32 list
     if size_average is not None or reduce is not None:
         reduction = _legacy_get_string(size_average, reduce)
     return _C._nll_loss_nd(input, target, weight, _get_enum(reduction), ignore_index)
@@ -227,6 +228,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
                   reduction="mean", label_smoothing=0.0):
     """log_softmax over the class dim then nll_loss for class-index targets;
     class probabilities when target has input's shape; label_smoothing."""
+    input, target = _C._autocast_args(1, input, target)      # CPU autocast's fp32 list
     if size_average is not None or reduce is not None:
         reduction = _legacy_get_string(size_average, reduce)
     return _C._cross_entropy(input, target, weight, _get_enum(reduction), ignore_index,
@@ -246,6 +248,7 @@ def _weighted_reduction(errors, weight, reduction):
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     """(input - target)^2, reduced; a target of another shape broadcasts
     (with PyTorch's warning)."""
+    input, target = _C._autocast_args(1, input, target)      # CPU autocast's fp32 list
     _size_warning(input, target)
     if size_average is not None or reduce is not None:
         reduction = _legacy_get_string(size_average, reduce)
@@ -260,6 +263,7 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
 
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     """|input - target|, reduced; a target of another shape broadcasts."""
+    input, target = _C._autocast_args(1, input, target)      # CPU autocast's fp32 list
     _size_warning(input, target)
     if size_average is not None or reduce is not None:
         reduction = _legacy_get_string(size_average, reduce)
@@ -281,6 +285,7 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", wei
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
     """0.5 (input - target)^2 / beta where |input - target| < beta, else
     |input - target| - 0.5 beta; reduced. beta == 0 is l1_loss."""
+    input, target = _C._autocast_args(1, input, target)      # CPU autocast's fp32 list
     _size_warning(input, target)
     if size_average is not None or reduce is not None:
         reduction = _legacy_get_string(size_average, reduce)
@@ -296,6 +301,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
                                      reduction="mean", pos_weight=None):
     """binary_cross_entropy of sigmoid(input), computed stably from the logits;
     pos_weight weighs the positive targets, weight every element."""
+    input, target = _C._autocast_args(1, input, target)      # CPU autocast's fp32 list
     if size_average is not None or reduce is not None:
         enum = _get_enum(_legacy_get_string(size_average, reduce))
     else:
@@ -308,6 +314,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None,
                          reduction="mean"):
     """-w (t log(x) + (1 - t) log(1 - x)), logs clamped at -100, reduced."""
+    input, target = _C._autocast_args(1, input, target)      # CPU autocast's fp32 list
     if size_average is not None or reduce is not None:
         enum = _get_enum(_legacy_get_string(size_average, reduce))
     else:

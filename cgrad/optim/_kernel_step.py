@@ -57,7 +57,7 @@ def scalar(value):
 
 
 _COMPLEX_NAMES = {"float32": ("ComplexFloat", "Float"), "float64": ("ComplexDouble", "Double"),
-                  "float16": ("ComplexHalf", "Half")}
+                  "float16": ("ComplexHalf", "Half"), "bfloat16": ("ComplexBFloat16", "BFloat16")}
 
 
 def complex_step_error(p, half_division=False):

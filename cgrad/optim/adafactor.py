@@ -14,7 +14,7 @@ from cgrad.optim.optimizer import Optimizer, _step_tensor
 
 __all__ = ["Adafactor"]
 
-_DTYPE_EPS = {"float16": 0.0009765625, "float32": 1.1920928955078125e-07, "float64": 2.220446049250313e-16}
+_DTYPE_EPS = {"float16": 0.0009765625, "bfloat16": 0.0078125, "float32": 1.1920928955078125e-07, "float64": 2.220446049250313e-16}
 
 
 class Adafactor(Optimizer):

@@ -51,7 +51,9 @@ class Adam(Optimizer):
                     state["exp_avg_sq"] = _C.zeros_like(p)
                     if group["amsgrad"]:
                         state["max_exp_avg_sq"] = _C.zeros_like(p)
-                if not _C._kernel_fits(p, grad, state["exp_avg"], state["exp_avg_sq"], state.get("max_exp_avg_sq")):
+                # bfloat16 steps op by op, each op rounded as in PyTorch's single-tensor update
+                if p.dtype == _C.bfloat16 or not _C._kernel_fits(p, grad, state["exp_avg"], state["exp_avg_sq"],
+                                                                 state.get("max_exp_avg_sq")):
                     _adam_by_ops(p, grad, state, group, decoupled)
                     continue
                 state["step"].add_(1)

@@ -34,7 +34,8 @@ class SGD(Optimizer):
                 grad = _contiguous(p.grad)
                 state = self._param_state(p)
                 buf = state.get("momentum_buffer")
-                if not _C._kernel_fits(p, grad, buf):
+                # bfloat16 steps op by op, each op rounded as in PyTorch's single-tensor update
+                if p.dtype == _C.bfloat16 or not _C._kernel_fits(p, grad, buf):
                     _sgd_by_ops(p, grad, state, group)
                     continue
                 first = momentum != 0 and buf is None

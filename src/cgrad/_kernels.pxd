@@ -1,7 +1,7 @@
 # What cgrad._kernels (src/cgrad/_kernels.pyx) exports to the modules that
 # cimport it (cgrad._C through _C.pxd, and so cgrad._table_ops): the
-# pointwise row kernels' per-dtype tables, the float16 block driver and the
-# two row kernels called by name. A table is a C array of _kernels, read
+# pointwise row kernels' per-dtype tables, the float16 / bfloat16 block
+# drivers and the row kernels called by name. A table is a C array of _kernels, read
 # through the pointer Cython imports: one load more than an array of _C's
 # own where an op picks its row (mul and add by a scalar do, on the tiny
 # chain: bench/instructions.py 2,908 -> 2,905 instructions per op, noise).
@@ -24,8 +24,14 @@ cdef struct ClampBounds:
 
 cdef void half_blocks(RowFn fn, int nops, char** p, const Py_ssize_t* s, Py_ssize_t n, void* ctx,
                       int halfmask, int passsize) noexcept nogil
+cdef void bf16_blocks(RowFn fn, int nops, char** p, const Py_ssize_t* s, Py_ssize_t n, void* ctx,
+                      int halfmask, int passsize) noexcept nogil
+cdef void h16_blocks(RowFn fn, int nops, char** p, const Py_ssize_t* s, Py_ssize_t n, void* ctx,
+                     int halfmask, int passsize, int bf16) noexcept nogil
 cdef void mul_scalar_row_F16(char** p, const Py_ssize_t* s, Py_ssize_t n, void* ctx) noexcept nogil
 cdef void div_scalar_row_F16(char** p, const Py_ssize_t* s, Py_ssize_t n, void* ctx) noexcept nogil
+cdef void mul_scalar_row_BF16(char** p, const Py_ssize_t* s, Py_ssize_t n, void* ctx) noexcept nogil
+cdef void div_scalar_row_BF16(char** p, const Py_ssize_t* s, Py_ssize_t n, void* ctx) noexcept nogil
 
 cdef RowFn ADD_ROWS[NUM_DTYPES]
 cdef RowFn SUB_ROWS[NUM_DTYPES]

@@ -7,17 +7,18 @@ _C's translation unit.
 Holds: the row kernels rendered from kernels/pointwise_kernels.pxi.tp
 (src/_generated/pointwise_kernels.pxi: arithmetic, casts, fills,
 comparisons, min/max, logical and bitwise, where, clamp, per dtype) and
-the per-dtype tables that hold them; half_blocks, the float16 driver that
-runs a float32 row kernel over converted blocks.
+the per-dtype tables that hold them; half_blocks and bf16_blocks, the
+float16 and bfloat16 drivers that run a float32 row kernel over converted
+blocks.
 
 Uses: nothing of cgrad's other modules: row_types.pxd (the dtype codes and
-RowFn), the float16 conversions of half.pxd and the inline scalar math of
-kernels_math*.pxd, so _C can import it first, at the start of its own
-import, without a cycle.
+RowFn), the float16 and bfloat16 conversions of half.pxd and the inline
+scalar math of kernels_math*.pxd, so _C can import it first, at the start
+of its own import, without a cycle.
 
 Exports (_kernels.pxd): the tables, read by _C through the pointers
-Cython imports, half_blocks and the float16 mul/div-by-scalar rows, called through
-exported function pointers. A kernel is reached through a table or a
+Cython imports, the block drivers and the 16-bit mul/div-by-scalar rows,
+called through exported function pointers. A kernel is reached through a table or a
 RowFn argument either way, so the indirection costs nothing per element;
 nothing on the tiny-tensor path of an op (kernels_iter's driver, tensor
 creation, nodes) lives here.

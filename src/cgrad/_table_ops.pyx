@@ -49,6 +49,7 @@ cg_half_init()
 include "kernels/special_math.pxi"
 include "kernels/special_erfcx.pxi"
 include "kernels/special_ndtr.pxi"
+include "kernels/special_bf16.pxi"
 include "ops_unary_table.pxi"
 include "ops_binary_table.pxi"
 

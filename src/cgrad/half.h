@@ -11,6 +11,14 @@
  *   cg_d2h  double -> half through float, as c10::Half(double) converts
  *           (two roundings, like PyTorch; numpy rounds once)
  *
+ * bfloat16: stored as the top 16 bits of a float32 and computed in float32,
+ * as PyTorch computes BFloat16 on the CPU:
+ *   cg_bf2f bfloat16 -> float: exact (the bits shifted up)
+ *   cg_f2bf float -> bfloat16: round to nearest, ties to even, on the bits
+ *           (c10::round_to_nearest_even); NaN gives c10's quiet NaN 0x7FC0
+ *           (PyTorch's vectorised copies give 0xFFFF: NaN either way)
+ *   cg_d2bf double -> bfloat16 through float, as c10::BFloat16(double)
+ *
  * float -> integer: C leaves out-of-range conversions undefined; PyTorch's
  * CPU kernels get x86's answers (cvttss2si: the "integer indefinite"
  * INT_MIN for NaN and out-of-range values), which these helpers give on
@@ -80,6 +88,17 @@ static inline uint16_t cg_f2h(float f)
 }
 
 static inline uint16_t cg_d2h(double d) { return cg_f2h((float)d); }
+
+static inline float cg_bf2f(uint16_t b) { return cg_bitsf((uint32_t)b << 16); }
+
+static inline uint16_t cg_f2bf(float f)
+{
+    uint32_t u = cg_fbits(f);
+    uint32_t rounded = (u + 0x7FFFu + ((u >> 16) & 1u)) >> 16;
+    return (uint16_t)cg_sel((u & 0x7fffffffu) > 0x7f800000u, 0x7FC0u, rounded);
+}
+
+static inline uint16_t cg_d2bf(double d) { return cg_f2bf((float)d); }
 
 
 /* Bulk conversions: n halves at src (every stride-th) into floats at dst,
@@ -182,6 +201,44 @@ CG_MAYBE_UNUSED static void cg_store_half(uint16_t* dst, ptrdiff_t stride, const
     }
     for (i = 0; i < n; i++)
         dst[i * stride] = cg_f2h(src[i]);
+}
+
+/* The bulk conversions of bfloat16: plain loops (gcc -O3 versions them for
+ * a unit stride, -fversion-loops-for-strides, and vectorises that copy). */
+CG_MAYBE_UNUSED static void cg_load_bf16(float* dst, const uint16_t* src, ptrdiff_t stride, ptrdiff_t n)
+{
+    ptrdiff_t i;
+    for (i = 0; i < n; i++)
+        dst[i] = cg_bf2f(src[i * stride]);
+}
+
+CG_MAYBE_UNUSED static void cg_store_bf16(uint16_t* dst, ptrdiff_t stride, const float* src, ptrdiff_t n)
+{
+    ptrdiff_t i;
+    for (i = 0; i < n; i++)
+        dst[i * stride] = cg_f2bf(src[i]);
+}
+
+/* Either 16-bit float, by a flag (the kernels shared by float16 and bfloat16) */
+static inline float cg_h16_to_f(uint16_t v, int bf16) { return bf16 ? cg_bf2f(v) : cg_h2f(v); }
+static inline uint16_t cg_f_to_h16(float f, int bf16) { return bf16 ? cg_f2bf(f) : cg_f2h(f); }
+/* f rounded to the 16-bit float, as a float (one step of c10::Half / BFloat16 arithmetic) */
+static inline float cg_round_h16(float f, int bf16) { return cg_h16_to_f(cg_f_to_h16(f, bf16), bf16); }
+
+CG_MAYBE_UNUSED static void cg_load_h16(float* dst, const uint16_t* src, ptrdiff_t stride, ptrdiff_t n, int bf16)
+{
+    if (bf16)
+        cg_load_bf16(dst, src, stride, n);
+    else
+        cg_load_half(dst, src, stride, n);
+}
+
+CG_MAYBE_UNUSED static void cg_store_h16(uint16_t* dst, ptrdiff_t stride, const float* src, ptrdiff_t n, int bf16)
+{
+    if (bf16)
+        cg_store_bf16(dst, stride, src, n);
+    else
+        cg_store_half(dst, stride, src, n);
 }
 
 static inline int32_t cg_d2i32(double x)

@@ -15,7 +15,8 @@ cdef enum:
     I16 = 6
     I32 = 7
     U8 = 8
-    NUM_DTYPES = 9
+    BF16 = 9
+    NUM_DTYPES = 10
 
 # A row kernel walks one row of n elements: p[0] is the OUT pointer, p[1:]
 # the IN pointers, s[k] the element stride of operand k (0 for a broadcast

@@ -79,19 +79,28 @@ def variables(text):
     return {n.id for n in ast.walk(parse(text)) if isinstance(n, ast.Name) and n.id in TENSOR_VARS}
 
 
+# the conversions of the 16-bit floats (half.h), by dtype code
+TO_FLOAT = {'F16': 'cg_h2f', 'BF16': 'cg_bf2f'}
+FROM_FLOAT = {'F16': 'cg_f2h', 'BF16': 'cg_f2bf'}
+
+
 class ScalarRenderer:
     """Renders a formula as a Cython scalar expression in compute type `ct`.
     `names` maps variable names to their scalar spelling (parameters read
-    from the kernel's ctx); `half` rounds each operation to float16."""
+    from the kernel's ctx); `half` ('F16', 'BF16'; True is 'F16') rounds
+    each operation to that 16-bit float."""
 
     def __init__(self, ct, names, half=False):
-        self.ct, self.names, self.half = ct, names, half
+        self.ct, self.names = ct, names
+        self.half = 'F16' if half is True else half
 
     def render(self, node):
         return self._r(node, top=True)
 
     def _round(self, e, top):
-        return e if (top or not self.half) else f"cg_h2f(cg_f2h({e}))"
+        if top or not self.half:
+            return e
+        return f"{TO_FLOAT[self.half]}({FROM_FLOAT[self.half]}({e}))"
 
     def _r(self, n, top=False):
         if isinstance(n, ast.Constant):

@@ -17,19 +17,23 @@ from . import formula, table_binary, table_jvp, table_unary
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 CTYPE = {'F32': 'float', 'F64': 'double', 'I64': 'int64_t', 'BOOL': 'uint8_t', 'F16': 'uint16_t',
-         'I8': 'int8_t', 'I16': 'int16_t', 'I32': 'int32_t', 'U8': 'uint8_t'}
-OPT = dict(CTYPE, F16='float')
-ALL = ['F32', 'F64', 'I64', 'BOOL', 'F16', 'I8', 'I16', 'I32', 'U8']
-FLOATS = ['F32', 'F64', 'F16']
+         'I8': 'int8_t', 'I16': 'int16_t', 'I32': 'int32_t', 'U8': 'uint8_t', 'BF16': 'uint16_t'}
+OPT = dict(CTYPE, F16='float', BF16='float')
+ALL = ['F32', 'F64', 'I64', 'BOOL', 'F16', 'I8', 'I16', 'I32', 'U8', 'BF16']
+FLOATS = ['F32', 'F64', 'F16', 'BF16']
 INTS = ['I64', 'I8', 'I16', 'I32', 'U8']
+# the 16-bit floats: stored as bits, computed in float32 by the float32
+# kernel over converted blocks (their block driver) or rounded per op
+HALFS = ('F16', 'BF16')
+BLOCKS = {'F16': 'half_blocks', 'BF16': 'bf16_blocks'}
 
 
 def LD(code, e):
-    return f'cg_h2f({e})' if code == 'F16' else e
+    return f'{formula.TO_FLOAT[code]}({e})' if code in HALFS else e
 
 
 def SV(code, e):
-    return f'cg_f2h({e})' if code == 'F16' else e
+    return f'{formula.FROM_FLOAT[code]}({e})' if code in HALFS else e
 
 
 class Row:
@@ -140,7 +144,7 @@ def prepare_unary(row):
     fwd_codes = FLOATS + (INTS if ints == 'native' else []) + (['BOOL'] if bool_ok else [])
     fwd = {}
     for code in fwd_codes:
-        if code == 'F16':
+        if code in HALFS:
             continue
         if code in INTS or code == 'BOOL':
             e = row['ifwd'].replace('<T>', f'<{CTYPE[code]}>')
@@ -154,12 +158,16 @@ def prepare_unary(row):
     for code in FLOATS:
         ct = OPT[code]
         names = {p: f'(<{ct}>prm[{k}])' for k, (p, _) in enumerate(params)}
-        if code != 'F16' or per_op:
-            bwd[code] = formula.ScalarRenderer(ct, names, half=(code == 'F16')).render(grad_kernel)
+        if code not in HALFS or per_op:
+            bwd[code] = formula.ScalarRenderer(ct, names, half=(code in HALFS and code)).render(grad_kernel)
     tensor_names = {p: f'self.prm[{k}]' for k, (p, _) in enumerate(params)}
     saved = {'x': 'x', 'y': 'y'}
+    bf16_fwd = row.get('bf16_fwd')
+    if bf16_fwd:
+        bf16_fwd = _sub_params(bf16_fwd, params, lambda k: f'prm[{k}]')
     r = Row(
         name=row['name'], NAME=row['name'].upper(), node=row['node'], ints=ints, bool_ok=bool_ok,
+        bf16_fwd=bf16_fwd,
         node_class=row.get('node_class', row['node']),
         inplace_class=row.get('inplace_node_class', row.get('inplace_node')),
         out_check=row.get('out_check'), no_out=row.get('no_out', False),
@@ -189,9 +197,9 @@ def prepare_unary(row):
             raise formula.FormulaError(f"{r.name}: inplace_grad_formula reads g and y only")
         r.inplace_formula = formula.TensorRenderer(tensor_names).render(tree)
         for code in FLOATS:
-            if code != 'F16' or per_op:
+            if code not in HALFS or per_op:
                 names = {p: f'(<{OPT[code]}>prm[{k}])' for k, (p, _) in enumerate(params)}
-                r.ibwd[code] = formula.ScalarRenderer(OPT[code], names, half=(code == 'F16')).render(tree)
+                r.ibwd[code] = formula.ScalarRenderer(OPT[code], names, half=(code in HALFS and code)).render(tree)
     r.bindings, r.methods, r.functional = bindings(r, row.get('api', ()))
     # op_<name>_ is rendered only where an in-place binding calls it (an unused
     # static function is a C compiler warning)
@@ -231,7 +239,7 @@ def prepare_binary(row):
     fwd_codes = FLOATS + (INTS + ['BOOL'] if ints == 'native' else [])
     fwd = {}
     for code in fwd_codes:
-        if code == 'F16':
+        if code in HALFS:
             continue
         if code in FLOATS:
             fwd[code] = row['fwd'].replace('<CT>', f'<{OPT[code]}>')
@@ -245,8 +253,8 @@ def prepare_binary(row):
                 continue
             tree = formula.parse(row[key])
             operands = [v for v in ('x', 'other', 'y') if v in formula.variables(row[key])]
-            kernel = {code: formula.ScalarRenderer(OPT[code], {}, half=(code == 'F16')).render(tree)
-                      for code in FLOATS if code != 'F16' or per_op}
+            kernel = {code: formula.ScalarRenderer(OPT[code], {}, half=(code in HALFS and code)).render(tree)
+                      for code in FLOATS if code not in HALFS or per_op}
             grads.append(Row(input=k, var='ga' if k == 0 else 'gb', operands=operands, kernel=kernel,
                              formula=formula.TensorRenderer({}).render(tree),
                              operand_args=', '.join(operands + ['None'] * (3 - len(operands)))))
@@ -266,6 +274,7 @@ def prepare_binary(row):
         scalar_nodes.append(row['scalar_other'])
         scalar_slots.append(2)
     r = Row(name=row['name'], NAME=row['name'].upper(), node=row['node'], ints=ints,
+            bf16_fwd=row.get('bf16_fwd'),
             kernel=row.get('kernel', row['name'] + '_cpu'), fwd_codes=fwd_codes, fwd=fwd,
             half_per_op=per_op, grads=grads, no_grad=row.get('no_grad', False), jvp=jvp,
             scalar_nodes=scalar_nodes, scalar_slots=scalar_slots,
@@ -310,9 +319,11 @@ def render_all(out_dir):
         print("cgrad op table: rows without a JVP (forward AD raises for them; add them to "
               "src/codegen/table_jvp.py): " + ", ".join(missing))
     formula.register_table_ops(row['name'] for row in table_unary.TABLE if not row.get('params'))
-    common = dict(CTYPE=CTYPE, OPT=OPT, ALL=ALL, FLOATS=FLOATS, INTS=INTS, LD=LD, SV=SV)
+    common = dict(CTYPE=CTYPE, OPT=OPT, ALL=ALL, FLOATS=FLOATS, INTS=INTS, LD=LD, SV=SV, HALFS=HALFS,
+                  BLOCKS=BLOCKS)
     write_if_changed(os.path.join(out_dir, 'ops_unary.pxi'),
-                     render_template('unary.pxi.tp', UNARY=table_unary.LEGACY,
+                     render_template('unary.pxi.tp', UNARY=table_unary.LEGACY, HALFS=HALFS, BLOCKS=BLOCKS,
+                                     LD=LD, SV=SV,
                                      JVP={row['name']: prepare_unary_jvp(row, {}) for row in table_unary.LEGACY}))
     ops = [prepare_unary(row) for row in table_unary.TABLE]
     write_if_changed(os.path.join(out_dir, 'ops_unary_table.pxi'),

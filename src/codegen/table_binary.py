@@ -12,6 +12,8 @@ cast to its input's dtype.
   scalar_self  likewise for a number as input
   no_grad      PyTorch has no derivative: its NotImplemented node is
                recorded, and backward through it raises
+  bf16_fwd     the bfloat16 forward of a and b where PyTorch rounds between
+               steps (kernels/special_bf16.pxi)
 """
 
 MATH = ('fn', 'meth', 'meth_')
@@ -28,7 +30,7 @@ TABLE = [
     dict(name='logaddexp2', node='Logaddexp2Backward0', ints='error', fwd='c_logaddexp2(a, b)',
          grad_self='g / (1 + exp2(other - x))', grad_other='g / (1 + exp2(x - other))', half='per_op',
          api=('fn', 'meth')),
-    dict(name='xlogy', node='XlogyBackward0', ints='float', fwd='c_xlogy(a, b)',
+    dict(name='xlogy', bf16_fwd='bf16_xlogy(a, b)', node='XlogyBackward0', ints='float', fwd='c_xlogy(a, b)',
          grad_self='g * log(other)',
          grad_other='g * x / other', half='per_op',
          scalar_other='XlogyBackward2', scalar_self='XlogyBackward1', api=('fn', 'fn_', 'meth', 'meth_'),
@@ -39,7 +41,7 @@ TABLE = [
 
 TABLE += [
     # torch.special.xlog1py (no torch.xlog1py): cgrad.special wraps the 'fn' binding
-    dict(name='xlog1py', node='SpecialXlog1PyBackward0', ints='float', fwd='c_xlog1py(a, b)',
+    dict(name='xlog1py', bf16_fwd='bf16_xlog1py(a, b)', node='SpecialXlog1PyBackward0', ints='float', fwd='c_xlog1py(a, b)',
          grad_self='g * log1p(other)',
          grad_other='g * x / (other + 1)', half='per_op',
          scalar_other='SpecialXlog1PyBackward2', scalar_self='SpecialXlog1PyBackward1', api=('fn',),

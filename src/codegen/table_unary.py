@@ -40,6 +40,9 @@ A row is everything cgrad knows about an op, in PyTorch's terms
            differently (same rule, or none where inplace_grad is False)
   half_grad_error  PyTorch has no float16 backward kernel: its error names
            this kernel
+  bf16_fwd  the bfloat16 forward where PyTorch's kernel rounds between its
+           steps (c10::BFloat16 math): a function of x and params from
+           kernels/special_bf16.pxi (else float32's kernel, rounded once)
   inplace_grad  False where PyTorch has no derivative for the in-place form
   out_dtype  'exact' where PyTorch's out= must have the result's dtype
   check    an argument check run before the forward (a call of the row's
@@ -175,7 +178,7 @@ TABLE = [
     dict(name='i1', node='SpecialI1Backward0', ints='float', fwd='c_i1(x)',
          grad='g * 0.5 if x == 0 else g * (i0(x) - i1(x) / x)', half='per_op', api=(),
          half_grad_error='i1_backward'),
-    dict(name='logit', node='LogitBackward0', ints='float', params=(('eps', None),), none_as={'eps': -1.0},
+    dict(name='logit', bf16_fwd='bf16_logit(x, eps)', node='LogitBackward0', ints='float', params=(('eps', None),), none_as={'eps': -1.0},
          fwd='c_logit(x, eps)', grad_kernel='logit_backward(g, x, eps)',
          grad='0 if (x < eps or x > 1 - eps) else g / (x * (1 - x))', half='per_op', api=MATH,
          domain=(0.05, 0.95)),
@@ -245,7 +248,7 @@ TABLE += [
 
 TABLE += [
     # ---- more of torch.special (scalar functions in special_ndtr.pxi) -------
-    dict(name='entr', node='SpecialEntrBackward0', ints='float', fwd='c_entr(x)',
+    dict(name='entr', bf16_fwd='bf16_entr(x)', node='SpecialEntrBackward0', ints='float', fwd='c_entr(x)',
          grad='g * -(1 + log(x))', half='per_op', api=(), domain=(0.1, 3.0)),
     dict(name='ndtri', node='SpecialNdtriBackward0', ints='float', fwd='<CT>cg_ndtri(<double>x)',
          check='check_no_half(x, "ndtri_cpu")', grad='g * 2.5066282746310002 * exp(y ** 2 / 2)', api=(),

@@ -62,10 +62,13 @@ def test_autocast_flags_round_trip():
             warnings.simplefilter("ignore", DeprecationWarning)
             cgrad.set_autocast_ipu_enabled(False)
             assert not cgrad.is_autocast_cpu_enabled() and not cgrad.is_autocast_xla_enabled()
-    # CPU autocast is refused as the context refuses it
-    with pytest.raises(NotImplementedError):
+    # CPU autocast switched on by the flag: the matmul family computes in bfloat16
+    try:
         cgrad.set_autocast_enabled("cpu", True)
-    cgrad.set_autocast_enabled("cpu", False)
+        assert cgrad.is_autocast_enabled("cpu") and (cgrad.ones(2, 2) @ cgrad.ones(2, 2)).dtype == cgrad.bfloat16
+    finally:
+        cgrad.set_autocast_enabled("cpu", False)
+    assert (cgrad.ones(2, 2) @ cgrad.ones(2, 2)).dtype == cgrad.float32
 
 
 def test_autocast_cache_and_nesting_follow_the_context():

@@ -223,8 +223,10 @@ class RNNBase(Module):
             for direction in range(num_directions):
                 index = layer * num_directions + direction
                 w_ih, w_hh, b_ih, b_hh, w_hr = self._layer_weights(index)
-                if x.dtype == cgrad.float16:
+                if x.dtype in (cgrad.float16, cgrad.bfloat16):
                     # PyTorch's CPU layers in half precision: cell by cell, each op rounding to half
+                    # (bfloat16 likewise, but for its LSTM without projections: oneDNN's layer,
+                    # which this follows in dtype, not in grad_fn or last bits)
                     out, h_n, c_n = composite_layer(mode, direction == 1, layer_input, hx[index],
                                                     None if cx is None else cx[index], w_ih, w_hh, b_ih, b_hh,
                                                     w_hr, lengths)

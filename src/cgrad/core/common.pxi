@@ -115,7 +115,7 @@ from cgrad.half cimport *
 cg_half_init()      # picks the hardware float16 conversions when the CPU has them
 
 cdef int ITEMSIZE[NUM_DTYPES]
-ITEMSIZE[:] = [4, 8, 8, 1, 2, 1, 2, 4, 1]
+ITEMSIZE[:] = [4, 8, 8, 1, 2, 1, 2, 4, 1, 2]
 
 # PyTorch's promotion categories: bool < integral < floating.
 cdef enum:
@@ -124,15 +124,17 @@ cdef enum:
     CAT_FLOAT = 2
 
 cdef int CATEGORY[NUM_DTYPES]
-CATEGORY[:] = [CAT_FLOAT, CAT_FLOAT, CAT_INT, CAT_BOOL, CAT_FLOAT, CAT_INT, CAT_INT, CAT_INT, CAT_INT]
+CATEGORY[:] = [CAT_FLOAT, CAT_FLOAT, CAT_INT, CAT_BOOL, CAT_FLOAT, CAT_INT, CAT_INT, CAT_INT, CAT_INT, CAT_FLOAT]
 
 cdef int NPY_TYPE[NUM_DTYPES]
 NPY_TYPE[:] = [cnp.NPY_FLOAT32, cnp.NPY_FLOAT64, cnp.NPY_INT64, cnp.NPY_BOOL, cnp.NPY_FLOAT16,
-               cnp.NPY_INT8, cnp.NPY_INT16, cnp.NPY_INT32, cnp.NPY_UINT8]
+               cnp.NPY_INT8, cnp.NPY_INT16, cnp.NPY_INT32, cnp.NPY_UINT8,
+               cnp.NPY_UINT16]    # bfloat16: numpy has none; its bits (ndarray_view refuses it)
 
 # PyTorch's promotion table (c10::promoteTypes) over our dtypes, in code
 # order: the higher category wins, then the wider type; uint8 with int8
-# gives int16 (the smallest type holding both).
+# gives int16 (the smallest type holding both), float16 with bfloat16
+# float32 (neither holds the other).
 cdef int PROMOTE[NUM_DTYPES][NUM_DTYPES]
 
 
@@ -146,6 +148,8 @@ cdef void _init_promote_table() noexcept:
                 PROMOTE[a][b] = a if CATEGORY[a] > CATEGORY[b] else b
             elif (a == U8 and b == I8) or (a == I8 and b == U8):
                 PROMOTE[a][b] = I16
+            elif (a == F16 and b == BF16) or (a == BF16 and b == F16):
+                PROMOTE[a][b] = F32
             else:
                 PROMOTE[a][b] = a if ITEMSIZE[a] >= ITEMSIZE[b] else b
 
@@ -154,8 +158,8 @@ _init_promote_table()
 
 
 cdef class dtype:
-    """A tensor element type: cgrad.float32, float64, float16, int64, int32,
-    int16, int8, uint8, bool."""
+    """A tensor element type: cgrad.float32, float64, float16, bfloat16,
+    int64, int32, int16, int8, uint8, bool."""
     cdef readonly int _code
     cdef readonly str _name
     cdef readonly str _legacy  # the legacy type name PyTorch shows in some errors
@@ -207,6 +211,7 @@ cdef list DTYPES = [
     _make_dtype(I16, "int16", "ShortTensor"),
     _make_dtype(I32, "int32", "IntTensor"),
     _make_dtype(U8, "uint8", "ByteTensor"),
+    _make_dtype(BF16, "bfloat16", "BFloat16Tensor"),
 ]
 
 float32 = DTYPES[F32]
@@ -218,6 +223,7 @@ int8 = DTYPES[I8]
 int16 = DTYPES[I16]
 int32 = DTYPES[I32]
 uint8 = DTYPES[U8]
+bfloat16 = DTYPES[BF16]
 
 cdef str legacy_type_name(int code):
     return (<dtype>DTYPES[code])._legacy
@@ -225,11 +231,12 @@ cdef str legacy_type_name(int code):
 
 # PyTorch's names of the element types in its messages: ScalarType names
 # ("Float"), C++ type names as <<'d ("float"), and as C type names ("int64_t").
-cdef tuple DTYPE_TITLES = ("Float", "Double", "Long", "Bool", "Half", "Char", "Short", "Int", "Byte")
+cdef tuple DTYPE_TITLES = ("Float", "Double", "Long", "Bool", "Half", "Char", "Short", "Int", "Byte",
+                           "BFloat16")
 cdef tuple CPP_TYPE_NAMES = ("float", "double", "long int", "bool", "c10::Half", "signed char",
-                             "short int", "int", "unsigned char")
+                             "short int", "int", "unsigned char", "c10::BFloat16")
 cdef tuple C_SCALAR_NAMES = ("float", "double", "int64_t", "bool", "c10::Half", "int8_t", "int16_t",
-                             "int", "uint8_t")
+                             "int", "uint8_t", "c10::BFloat16")
 
 
 cdef str dtype_title(int dt):
@@ -244,6 +251,17 @@ def _dtype_from_name(name):
 
 
 cdef int DEFAULT_FLOAT = F32
+
+# An enabled CPU autocast region (cgrad.amp.autocast_mode sets it): the
+# dtype code (bfloat16 or float16) the matmul family casts its float32
+# operands to, -1 outside one. Process-wide, as cgrad's autocast state is.
+cdef int autocast_cpu_dtype = -1
+
+
+def _set_autocast_cpu_dtype(d):
+    """The lower-precision dtype of an enabled CPU autocast, or None."""
+    global autocast_cpu_dtype
+    autocast_cpu_dtype = -1 if d is None else dtype_code(d)
 
 # The one "argument not given" marker of every signature whose default
 # cannot be None (None is a value there, or PyTorch tells the two apart).
@@ -301,6 +319,11 @@ cdef int dtype_from_numpy(object nd) except -1:
 
 cdef inline bint is_float(int code) noexcept nogil:
     return CATEGORY[code] == CAT_FLOAT
+
+
+cdef inline bint is_half16(int code) noexcept nogil:
+    """float16 or bfloat16: stored in 16 bits, computed in float32."""
+    return code == F16 or code == BF16
 
 
 cdef inline bint is_int(int code) noexcept nogil:

@@ -301,11 +301,15 @@ cdef tuple shape_tuple(Tensor t):
 # numpy bridges
 
 cdef object ndarray_view(Tensor t):
-    """A numpy array sharing t's memory (any strides); keeps t's storage alive."""
+    """A numpy array sharing t's memory (any strides); keeps t's storage
+    alive. numpy has no bfloat16: PyTorch's TypeError (a kernel that needs
+    numpy converts a bfloat16 tensor to float32 first)."""
     cdef cnp.npy_intp dims[MAX_DIMS]
     cdef cnp.npy_intp strides[MAX_DIMS]
     cdef int i
     cdef int isz = ITEMSIZE[t._dtype]
+    if t._dtype == BF16:
+        raise TypeError("Got unsupported ScalarType BFloat16")
     for i in range(t._ndim):
         dims[i] = t._shape[i]
         strides[i] = t._strides[i] * isz

@@ -102,7 +102,7 @@ def _sgd_update(Tensor param, Tensor grad, Tensor buf, double lr, double momentu
     float16 parameters are updated in float32 and rounded back."""
     cdef list w
     check_update_operands([param, grad, buf])
-    if param._dtype == F16:
+    if is_half16(param._dtype):
         w = as_float32_buffers([param, grad, buf])
         _sgd_update(w[0], w[1], w[2], lr, momentum, dampening, weight_decay, nesterov, maximize, first)
         write_back([param, None, buf], w)
@@ -136,7 +136,7 @@ def _adam_update(Tensor param, Tensor grad, Tensor exp_avg, Tensor exp_avg_sq, T
     updated in float32 and rounded back."""
     cdef list w
     check_update_operands([param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq])
-    if param._dtype == F16:
+    if is_half16(param._dtype):
         w = as_float32_buffers([param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq])
         _adam_update(w[0], w[1], w[2], w[3], w[4], lr, beta1, beta2, eps, weight_decay, decoupled,
                      maximize, step_size, bc2_sqrt)

@@ -57,7 +57,7 @@ def _rmsprop_update(Tensor param, Tensor grad, Tensor square_avg, Tensor grad_av
     cdef list w
     cdef list ts = [param, grad, square_avg, grad_avg, momentum_buffer]
     check_update_operands(ts)
-    if param._dtype == F16:
+    if is_half16(param._dtype):
         w = as_float32_buffers(ts)
         _rmsprop_update(w[0], w[1], w[2], w[3], w[4], lr, alpha, eps, weight_decay, momentum, maximize)
         write_back([param, None, square_avg, grad_avg, momentum_buffer], w)
@@ -81,7 +81,7 @@ def _adagrad_update(Tensor param, Tensor grad, Tensor state_sum, double clr, dou
     cdef list w
     cdef list ts = [param, grad, state_sum]
     check_update_operands(ts)
-    if param._dtype == F16:
+    if is_half16(param._dtype):
         w = as_float32_buffers(ts)
         _adagrad_update(w[0], w[1], w[2], clr, eps, weight_decay, maximize)
         write_back([param, None, state_sum], w)
@@ -103,7 +103,7 @@ def _adadelta_update(Tensor param, Tensor grad, Tensor square_avg, Tensor acc_de
     cdef list w
     cdef list ts = [param, grad, square_avg, acc_delta]
     check_update_operands(ts)
-    if param._dtype == F16:
+    if is_half16(param._dtype):
         w = as_float32_buffers(ts)
         _adadelta_update(w[0], w[1], w[2], w[3], lr, rho, eps, weight_decay, maximize)
         write_back([param, None, square_avg, acc_delta], w)
@@ -126,7 +126,7 @@ def _adamax_update(Tensor param, Tensor grad, Tensor exp_avg, Tensor exp_inf, do
     cdef list w
     cdef list ts = [param, grad, exp_avg, exp_inf]
     check_update_operands(ts)
-    if param._dtype == F16:
+    if is_half16(param._dtype):
         w = as_float32_buffers(ts)
         _adamax_update(w[0], w[1], w[2], w[3], beta1, beta2, eps, weight_decay, maximize, clr)
         write_back([param, None, exp_avg, exp_inf], w)
@@ -151,7 +151,7 @@ def _nadam_update(Tensor param, Tensor grad, Tensor exp_avg, Tensor exp_avg_sq, 
     cdef list w
     cdef list ts = [param, grad, exp_avg, exp_avg_sq]
     check_update_operands(ts)
-    if param._dtype == F16:
+    if is_half16(param._dtype):
         w = as_float32_buffers(ts)
         _nadam_update(w[0], w[1], w[2], w[3], lr, beta1, beta2, eps, weight_decay, decoupled, maximize,
                       bias_correction2, grad_coef, exp_avg_coef)
@@ -178,7 +178,7 @@ def _radam_update(Tensor param, Tensor grad, Tensor exp_avg, Tensor exp_avg_sq, 
     cdef list w
     cdef list ts = [param, grad, exp_avg, exp_avg_sq]
     check_update_operands(ts)
-    if param._dtype == F16:
+    if is_half16(param._dtype):
         w = as_float32_buffers(ts)
         _radam_update(w[0], w[1], w[2], w[3], lr, beta1, beta2, eps, weight_decay, decoupled, maximize,
                       bias_correction1, bc2_sqrt, rectify, rect)

@@ -345,7 +345,7 @@ cdef int run_extreme(Tensor src, RedPlan* p, Tensor vals, Tensor idx, bint is_ma
     cdef Tensor v, ix = None, v32
     if p.outer * p.inner == 0:
         return 0
-    if src._dtype == F16:
+    if is_half16(src._dtype):
         v32 = new_tensor(vals._ndim, vals._shape, F32)
         run_extreme(as_float32_block(src), p, v32, idx, is_max)
         copy_into(vals, v32)
@@ -405,28 +405,30 @@ cdef void prod_kernel_float(const real_t* x, real_t* out, double* acc, Py_ssize_
 
 
 cdef void prod_kernel_half(const uint16_t* x, uint16_t* out, Py_ssize_t outer, Py_ssize_t n,
-                           Py_ssize_t inner) noexcept nogil:
-    """float16 products as PyTorch's CPU reduction takes them: in float16,
-    every partial product rounded (its accumulator type is the element's)."""
+                           Py_ssize_t inner, int bf16) noexcept nogil:
+    """float16 (bf16: bfloat16) products as PyTorch's CPU reduction takes
+    them: in the 16-bit type, every partial product rounded (its
+    accumulator type is the element's)."""
     cdef Py_ssize_t o, k, i
     cdef const uint16_t* row
     cdef uint16_t* po
     cdef uint16_t a
+    cdef uint16_t one = 0x3F80 if bf16 else 0x3C00
     for o in range(outer):
         if inner == 1:
             row = x + o * n
-            a = 0x3C00          # 1.0
+            a = one
             for k in range(n):
-                a = cg_f2h(cg_h2f(a) * cg_h2f(row[k]))
+                a = cg_f_to_h16(cg_h16_to_f(a, bf16) * cg_h16_to_f(row[k], bf16), bf16)
             out[o] = a
             continue
         po = out + o * inner
         for i in range(inner):
-            po[i] = 0x3C00
+            po[i] = one
         for k in range(n):
             row = x + (o * n + k) * inner
             for i in range(inner):
-                po[i] = cg_f2h(cg_h2f(po[i]) * cg_h2f(row[i]))
+                po[i] = cg_f_to_h16(cg_h16_to_f(po[i], bf16) * cg_h16_to_f(row[i], bf16), bf16)
 
 
 cdef void prod_kernel_int(const int64_t* x, int64_t* out, Py_ssize_t outer, Py_ssize_t n,
@@ -585,10 +587,10 @@ cdef void onehot_kernel(const int64_t* idx, uint8_t* out, Py_ssize_t outer, Py_s
 
 
 cdef void scatter_dispatch(KernelArgs* a) noexcept nogil:
-    # moves values: float16 as its bits
+    # moves values: float16 and bfloat16 as their bits
     if a.dtype == F32:
         scatter_kernel(<const float*>a.g, a.idx, <float*>a.out, a.outer, a.n, a.inner)
-    elif a.dtype == F16:
+    elif is_half16(a.dtype):
         scatter_bits16(<const uint16_t*>a.g, a.idx, <uint16_t*>a.out, a.outer, a.n, a.inner)
     else:
         scatter_kernel(<const double*>a.g, a.idx, <double*>a.out, a.outer, a.n, a.inner)
@@ -627,10 +629,10 @@ cdef void prod_safe_kernel(const real_t* x, const real_t* g, real_t* out, double
 
 
 cdef void prod_safe_kernel_half(const uint16_t* x, const uint16_t* g, uint16_t* out, float* acc,
-                                Py_ssize_t outer, Py_ssize_t n, Py_ssize_t inner) noexcept nogil:
-    """prod_safe_zeros_backward for float16 as PyTorch computes it: the
-    exclusive cumulative products accumulated in float and each stored as
-    a half, their product rounded, times g rounded."""
+                                Py_ssize_t outer, Py_ssize_t n, Py_ssize_t inner, int bf16) noexcept nogil:
+    """prod_safe_zeros_backward for float16 (bf16: bfloat16) as PyTorch
+    computes it: the exclusive cumulative products accumulated in float and
+    each stored in the 16-bit type, their product rounded, times g rounded."""
     cdef Py_ssize_t o, k, i, p
     for o in range(outer):
         for i in range(inner):
@@ -638,16 +640,16 @@ cdef void prod_safe_kernel_half(const uint16_t* x, const uint16_t* g, uint16_t* 
         for k in range(n):
             for i in range(inner):
                 p = (o * n + k) * inner + i
-                out[p] = cg_f2h(acc[i])
-                acc[i] *= cg_h2f(x[p])
+                out[p] = cg_f_to_h16(acc[i], bf16)
+                acc[i] *= cg_h16_to_f(x[p], bf16)
         for i in range(inner):
             acc[i] = 1.0
         for k in range(n - 1, -1, -1):
             for i in range(inner):
                 p = (o * n + k) * inner + i
-                out[p] = cg_f2h(cg_h2f(g[o * inner + i]) *
-                                cg_h2f(cg_f2h(cg_h2f(out[p]) * cg_h2f(cg_f2h(acc[i])))))
-                acc[i] *= cg_h2f(x[p])
+                out[p] = cg_f_to_h16(cg_h16_to_f(g[o * inner + i], bf16) *
+                                     cg_round_h16(cg_h16_to_f(out[p], bf16) * cg_round_h16(acc[i], bf16), bf16), bf16)
+                acc[i] *= cg_h16_to_f(x[p], bf16)
 
 
 cdef enum:
@@ -661,8 +663,8 @@ cdef enum:
 cdef void reduce_dispatch(KernelArgs* a) noexcept nogil:
     if a.dtype == I64:
         prod_kernel_int(<const int64_t*>a.x, <int64_t*>a.out, a.outer, a.n, a.inner)
-    elif a.dtype == F16:
-        prod_kernel_half(<const uint16_t*>a.x, <uint16_t*>a.out, a.outer, a.n, a.inner)
+    elif is_half16(a.dtype):
+        prod_kernel_half(<const uint16_t*>a.x, <uint16_t*>a.out, a.outer, a.n, a.inner, a.dtype == BF16)
     elif a.dtype == F32:
         if a.kind == K_PROD:
             prod_kernel_float(<const float*>a.x, <float*>a.out, a.acc, a.outer, a.n, a.inner)
@@ -687,7 +689,7 @@ cdef int run_reduce_kernel(int kind, Tensor src, Tensor out, RedPlan* p, double 
     cdef Tensor acc, o, o32
     if p.outer * p.inner == 0:
         return 0
-    if src._dtype == F16 and kind != K_PROD:
+    if is_half16(src._dtype) and kind != K_PROD:
         o32 = new_tensor(out._ndim, out._shape, F32)
         run_reduce_kernel(kind, as_float32_block(src), o32, p, corr)
         copy_into(out, o32)
@@ -746,7 +748,8 @@ cdef Py_ssize_t count_zeros(Tensor x) except -1:
     cdef Py_ssize_t c = 0
     cdef Operand ops[1]
     ops[0] = operand_of(x)
-    run_elementwise(count_zeros_F32 if x._dtype == F32 else (count_zeros_F16 if x._dtype == F16 else count_zeros_F64),
+    # (count_zeros_F16 reads the bits: zero in bfloat16 too)
+    run_elementwise(count_zeros_F32 if x._dtype == F32 else (count_zeros_F16 if is_half16(x._dtype) else count_zeros_F64),
                     1, ops, x._ndim, x._shape, x._numel, &c)
     return c
 
@@ -774,9 +777,18 @@ cdef void isnan_F16(char** p, const Py_ssize_t* s, Py_ssize_t n, void* ctx) noex
         o[i * s[0]] = (x[i * s[1]] & 0x7fff) > 0x7c00
 
 
+cdef void isnan_BF16(char** p, const Py_ssize_t* s, Py_ssize_t n, void* ctx) noexcept nogil:
+    cdef uint8_t* o = <uint8_t*>p[0]
+    cdef const uint16_t* x = <const uint16_t*>p[1]
+    cdef Py_ssize_t i
+    for i in range(n):
+        o[i * s[0]] = (x[i * s[1]] & 0x7fff) > 0x7f80
+
+
 cdef Tensor isnan_mask(Tensor x):
     cdef Tensor out = new_tensor(x._ndim, x._shape, BOOL)
-    run_unary(isnan_F32 if x._dtype == F32 else (isnan_F16 if x._dtype == F16 else isnan_F64), out, x)
+    run_unary(isnan_F32 if x._dtype == F32 else (isnan_F16 if x._dtype == F16 else
+              (isnan_BF16 if x._dtype == BF16 else isnan_F64)), out, x)
     return out
 
 

@@ -26,7 +26,7 @@ cdef double cg_erfcx(double x) noexcept nogil:
 
 
 cdef int check_no_half(Tensor x, str kernel) except -1:
-    """PyTorch has no float16 kernel for this row."""
-    if x._dtype == F16:
-        raise NotImplementedError(f"\"{kernel}\" not implemented for 'Half'")
+    """PyTorch has no float16 (nor bfloat16) kernel for this row."""
+    if x._dtype == F16 or x._dtype == BF16:
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{dtype_title(x._dtype)}'")
     return 0

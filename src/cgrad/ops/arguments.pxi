@@ -35,6 +35,8 @@ cdef object scalar_value(Tensor t):
         return (<uint8_t*>t._data)[0] != 0
     if t._dtype == F16:
         return <double>cg_h2f((<uint16_t*>t._data)[0])
+    if t._dtype == BF16:
+        return <double>cg_bf2f((<uint16_t*>t._data)[0])
     if t._dtype == I32:
         return (<int32_t*>t._data)[0]
     if t._dtype == I16:

@@ -119,6 +119,8 @@ cdef int cre_store_scalar(object v, char* out, int dt) except -1:
             (<float*>out)[0] = <float>d
         elif dt == F64:
             (<double*>out)[0] = d
+        elif dt == BF16:
+            (<uint16_t*>out)[0] = cg_d2bf(d)
         else:
             (<uint16_t*>out)[0] = cg_d2h(d)
     elif dt != BOOL:
@@ -494,11 +496,11 @@ cdef tuple cre_size_arg(tuple args, object size, str name):
 
 cdef int cre_check_fill(object value, int dt, Py_ssize_t numel=-1) except -1:
     """c10::checked_convert of a fill value to dtype dt. PyTorch fills a
-    one-element tensor through a path that does not check float16 values
-    (scalar_fill); others are checked."""
-    if dt == F16 and numel == 1 and not (isinstance(value, int) and not isinstance(value, bool)):
+    one-element tensor through a path that does not check float16 and
+    bfloat16 values (scalar_fill); others are checked."""
+    if is_half16(dt) and numel == 1 and not (isinstance(value, int) and not isinstance(value, bool)):
         return 0
-    if dt == F16 and numel == 1:
+    if is_half16(dt) and numel == 1:
         if value >= (1 << 64) or value < -(1 << 63):
             raise OverflowError("int too big to convert")
         return 0

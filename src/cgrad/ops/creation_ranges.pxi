@@ -91,23 +91,24 @@ cdef enum:
     ARANGE_VEC_F16 = 16
 
 
-cdef void cre_arange_fill_f16(uint16_t* out, Py_ssize_t n, float start, float step) noexcept nogil:
-    """PyTorch's float16 arange: float accumulation; each vector block of 16
-    starts from its first value rounded to half, then adds k * step."""
+cdef void cre_arange_fill_f16(uint16_t* out, Py_ssize_t n, float start, float step, int bf16) noexcept nogil:
+    """PyTorch's float16 (bf16: bfloat16) arange: float accumulation; each
+    vector block of 16 starts from its first value rounded to the 16-bit
+    type, then adds k * step."""
     cdef Py_ssize_t i = 0, k
     cdef int half
     cdef uint16_t base
     cdef float fbase
     while i + 2 * ARANGE_VEC_F16 <= n:
         for half in range(2):
-            base = cg_f2h(start + step * <float>i)
-            fbase = cg_h2f(base)
+            base = cg_f_to_h16(start + step * <float>i, bf16)
+            fbase = cg_h16_to_f(base, bf16)
             out[i] = base
             for k in range(1, ARANGE_VEC_F16):
-                out[i + k] = cg_f2h(fbase + <float>k * step)
+                out[i + k] = cg_f_to_h16(fbase + <float>k * step, bf16)
             i += ARANGE_VEC_F16
     while i < n:
-        out[i] = cg_f2h(start + step * <float>i)
+        out[i] = cg_f_to_h16(start + step * <float>i, bf16)
         i += 1
 
 
@@ -139,8 +140,8 @@ cdef void cre_arange_fill(int dt, char* out, Py_ssize_t n, double start, double 
         for i in range(n):
             (<uint8_t*>out)[i] = <uint8_t>(istart + istep * i)
         return
-    if dt == F16:
-        cre_arange_fill_f16(<uint16_t*>out, n, <float>start, <float>step)
+    if is_half16(dt):
+        cre_arange_fill_f16(<uint16_t*>out, n, <float>start, <float>step, dt == BF16)
         return
     while i + 2 * vec <= n:
         for half in range(2):
@@ -281,7 +282,10 @@ cdef void cre_linspace_fill(int dt, char* out, Py_ssize_t steps, double start, d
     cdef double ds, de, dst
     cdef int64_t v
     if dt == F16:
-        cre_linspace_fill_f16(<uint16_t*>out, steps, cg_d2h(start), cg_d2h(end))
+        cre_linspace_fill_f16(<uint16_t*>out, steps, cg_d2h(start), cg_d2h(end), 0)
+        return
+    if dt == BF16:
+        cre_linspace_fill_f16(<uint16_t*>out, steps, cg_d2bf(start), cg_d2bf(end), 1)
         return
     if steps == 1:
         if dt == F32:
@@ -336,20 +340,22 @@ cdef inline uint16_t half_op(float v) noexcept nogil:
     return cg_f2h(v)
 
 
-cdef void cre_linspace_fill_f16(uint16_t* out, Py_ssize_t steps, uint16_t start, uint16_t end) noexcept nogil:
-    """PyTorch's float16 linspace: c10::Half arithmetic, every operation
-    rounded to half (the step, the index as a half, each product and sum)."""
+cdef void cre_linspace_fill_f16(uint16_t* out, Py_ssize_t steps, uint16_t start, uint16_t end,
+                                int bf16) noexcept nogil:
+    """PyTorch's float16 (bf16: bfloat16) linspace: c10::Half (BFloat16)
+    arithmetic, every operation rounded to the 16-bit type (the step, the
+    index, each product and sum)."""
     cdef Py_ssize_t i, half = steps // 2
-    cdef float fs = cg_h2f(start), fe = cg_h2f(end), step
+    cdef float fs = cg_h16_to_f(start, bf16), fe = cg_h16_to_f(end, bf16), step
     if steps == 1:
         out[0] = start
         return
-    step = cg_h2f(cg_f2h(cg_h2f(cg_f2h(fe - fs)) / cg_h2f(cg_f2h(<float>(steps - 1)))))
+    step = cg_round_h16(cg_round_h16(fe - fs, bf16) / cg_round_h16(<float>(steps - 1), bf16), bf16)
     for i in range(steps):
         if i < half:
-            out[i] = cg_f2h(fs + cg_h2f(cg_f2h(step * cg_h2f(cg_f2h(<float>i)))))
+            out[i] = cg_f_to_h16(fs + cg_round_h16(step * cg_round_h16(<float>i, bf16), bf16), bf16)
         else:
-            out[i] = cg_f2h(fe - cg_h2f(cg_f2h(step * cg_h2f(cg_f2h(<float>(steps - i - 1))))))
+            out[i] = cg_f_to_h16(fe - cg_round_h16(step * cg_round_h16(<float>(steps - i - 1), bf16), bf16), bf16)
 
 
 def linspace(*args, out=None, dtype=None, layout=None, device=None, pin_memory=False,

@@ -45,13 +45,14 @@ cdef extern from *:
 
     enum { CG_GATHER1, CG_GATHER2, CG_GATHER4, CG_GATHER8, CG_PUT1, CG_PUT2, CG_PUT4, CG_PUT8,
            CG_ACC_F32, CG_ACC_F64, CG_ACC_I64, CG_ACC_B, CG_ACC_F16, CG_ACC_I8, CG_ACC_I16,
-           CG_ACC_I32, CG_ACC_U8 };
+           CG_ACC_I32, CG_ACC_U8, CG_ACC_BF16 };
 
     #define CG_OP_G(x, y) (y) = (x)
     #define CG_OP_P(x, y) (x) = (y)
     #define CG_OP_A(x, y) (x) += (y)
     #define CG_OP_B(x, y) (x) = (uint8_t)((x) | (y))
     #define CG_OP_H(x, y) (x) = cg_f2h(cg_h2f(x) + cg_h2f(y))
+    #define CG_OP_BF(x, y) (x) = cg_f2bf(cg_bf2f(x) + cg_bf2f(y))
     #define CG_LOOP_S(T, OP) { T* A_ = (T*)a; T* D_ = (T*)d; Py_ssize_t i_;              \\
         if (as == 1 && ds == 1) { for (i_ = 0; i_ < n; i_++) { OP(A_[i_], D_[i_]); } }   \\
         else { for (i_ = 0; i_ < n; i_++) { OP(A_[i_ * as], D_[i_ * ds]); } } } break;
@@ -73,6 +74,7 @@ cdef extern from *:
         case CG_ACC_I64: CG_LOOP_S(int64_t, CG_OP_A)
         case CG_ACC_B: CG_LOOP_S(uint8_t, CG_OP_B)
         case CG_ACC_F16: CG_LOOP_S(uint16_t, CG_OP_H)
+        case CG_ACC_BF16: CG_LOOP_S(uint16_t, CG_OP_BF)
         case CG_ACC_I8: CG_LOOP_S(int8_t, CG_OP_A)
         case CG_ACC_I16: CG_LOOP_S(int16_t, CG_OP_A)
         case CG_ACC_I32: CG_LOOP_S(int32_t, CG_OP_A)
@@ -95,6 +97,7 @@ cdef extern from *:
         case CG_ACC_I64: CG_LOOP_T(int64_t, CG_OP_A)
         case CG_ACC_B: CG_LOOP_T(uint8_t, CG_OP_B)
         case CG_ACC_F16: CG_LOOP_T(uint16_t, CG_OP_H)
+        case CG_ACC_BF16: CG_LOOP_T(uint16_t, CG_OP_BF)
         case CG_ACC_I8: CG_LOOP_T(int8_t, CG_OP_A)
         case CG_ACC_I16: CG_LOOP_T(int16_t, CG_OP_A)
         case CG_ACC_I32: CG_LOOP_T(int32_t, CG_OP_A)
@@ -292,7 +295,7 @@ cdef extern from *:
     enum:
         CG_GATHER1, CG_GATHER2, CG_GATHER4, CG_GATHER8, CG_PUT1, CG_PUT2, CG_PUT4, CG_PUT8
         CG_ACC_F32, CG_ACC_F64, CG_ACC_I64, CG_ACC_B, CG_ACC_F16, CG_ACC_I8, CG_ACC_I16
-        CG_ACC_I32, CG_ACC_U8
+        CG_ACC_I32, CG_ACC_U8, CG_ACC_BF16
     void cg_index_run(const cg_iplan* p, int kind, char* a0, char* d0, int isz) nogil
     int cg_index_table(int m, char* const* ip, const Py_ssize_t* ist, int nbd, const Py_ssize_t* bshape,
                        const Py_ssize_t* sizes, const Py_ssize_t* sst, Py_ssize_t nb, int64_t* out,
@@ -325,6 +328,8 @@ cdef inline int kernel_kind(int op, int dt) noexcept:
         return CG_ACC_I64
     if dt == F16:
         return CG_ACC_F16
+    if dt == BF16:
+        return CG_ACC_BF16
     if dt == I8:
         return CG_ACC_I8
     if dt == I16:

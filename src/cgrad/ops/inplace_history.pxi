@@ -332,7 +332,7 @@ cdef object inplace_arith(int which, Tensor self, object other, object alpha):
     if records(self, other):
         return commit_inplace(self, arith_on(which, old_value(self, saves_self(which, ot)), ot, other,
                                              alpha))
-    if dt != self._dtype or (self._dtype == F16 and (which == IP_MUL or which == IP_DIV)
+    if dt != self._dtype or (is_half16(self._dtype) and (which == IP_MUL or which == IP_DIV)
                              and (ot is None or ot._numel == 1)):
         # computed in the promoted dtype (PyTorch's common dtype) and then
         # stored; float16 by a scalar uses the scalar's own value (op_mul/op_div)

@@ -64,6 +64,8 @@ cdef Tensor op_fpsign(Tensor x, int mode):
         if mode == FS_SIGNBIT and x._dtype != BOOL and x._dtype != U8:
             return op_compare(CMP_LT, x, 0)
         return new_tensor(x._ndim, x._shape, BOOL, True)
+    if x._dtype == BF16:
+        x = cast_tensor(x, F32)     # exact, sign and infinities kept
     out = new_tensor(x._ndim, x._shape, BOOL)
     ops[0] = operand_of(out)
     ops[1] = operand_of(x)

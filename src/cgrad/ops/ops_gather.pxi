@@ -294,7 +294,7 @@ cdef Tensor op_scatter_add(Tensor x, int dim, Tensor index, Tensor src):
     if index._dtype != I64:
         index = cast_tensor(index, I64)
     out = contiguous_copy(alias_detached(x))
-    if dt == F16:
+    if is_half16(dt):
         out = cast_tensor(out, F32)
         s = cast_tensor(src, F32)
     fill_geo(&geo, out, dim, index, s)
@@ -304,8 +304,8 @@ cdef Tensor op_scatter_add(Tensor x, int dim, Tensor index, Tensor src):
                          ITEMSIZE[dt], dt, &bad)
     if at >= 0:
         raise RuntimeError(f"index {bad} is out of bounds for dimension {dim} with size {geo.limit}")
-    if x._dtype == F16:
-        out = cast_tensor(out, F16)
+    if is_half16(x._dtype):
+        out = cast_tensor(out, x._dtype)
     if needs_grad2(x, src):
         node = ScatterAddBackward0.__new__(ScatterAddBackward0)
         wire2(node, x, src)

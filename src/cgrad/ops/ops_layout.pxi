@@ -162,7 +162,7 @@ cdef Tensor op_cumsum(Tensor x, int dim):
     cdef CumsumBackward0 node
     if not is_float(x._dtype):
         src = cast_tensor(x, I64)
-    elif x._dtype == F16:
+    elif is_half16(x._dtype):
         src = cast_tensor(x, F32)
     elif not x._contiguous:
         src = contiguous_copy(x)
@@ -175,8 +175,8 @@ cdef Tensor op_cumsum(Tensor x, int dim):
     out = new_tensor(x._ndim, x._shape, src._dtype)
     # float32 sums in float64 (PyTorch's acc_type); float16's float32 copy in float32
     cumsum_run(src._dtype, x._dtype == F32, out._data, src._data, outer, n, inner)
-    if x._dtype == F16:
-        out = cast_tensor(out, F16)
+    if is_half16(x._dtype):
+        out = cast_tensor(out, x._dtype)
     if needs_grad(x):
         node = CumsumBackward0.__new__(CumsumBackward0)
         wire1(node, x)
@@ -252,10 +252,15 @@ cdef void atan2_F16(char** p, const Py_ssize_t* s, Py_ssize_t n, void* ctx) noex
     half_blocks(atan2_F32, 3, p, s, n, ctx, 7, 1)
 
 
+cdef void atan2_BF16(char** p, const Py_ssize_t* s, Py_ssize_t n, void* ctx) noexcept nogil:
+    bf16_blocks(atan2_F32, 3, p, s, n, ctx, 7, 1)
+
+
 cdef RowFn ATAN2_ROWS[NUM_DTYPES]
 ATAN2_ROWS[F32] = atan2_F32
 ATAN2_ROWS[F64] = atan2_F64
 ATAN2_ROWS[F16] = atan2_F16
+ATAN2_ROWS[BF16] = atan2_BF16
 
 
 cdef class Atan2Backward0(BinaryNode):

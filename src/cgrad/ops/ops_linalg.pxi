@@ -10,6 +10,32 @@
 
 cdef object _np_matmul = np.matmul
 
+
+cdef inline Tensor autocast_lower(Tensor t):
+    """An operand of the matmul family (PyTorch's CPU autocast
+    lower_precision_fp list) inside an enabled CPU autocast: a float tensor
+    other than float64 cast to the autocast dtype (ToCopyBackward0, as
+    PyTorch's cached_cast); others as they are."""
+    if autocast_cpu_dtype < 0 or t is None or not is_float(t._dtype) or t._dtype == F64 \
+            or t._dtype == autocast_cpu_dtype:
+        return t
+    return op_to_dtype(t, autocast_cpu_dtype)
+
+
+def _autocast_args(int policy, *tensors):
+    """The tensors of an op on PyTorch's CPU autocast lists, as the op sees
+    them inside an enabled CPU autocast: policy 0 (lower_precision_fp:
+    conv, addmm, baddbmm, scaled_dot_product_attention, ...) casts float
+    tensors to the autocast dtype, policy 1 (fp32: the losses, ...) casts
+    float16 and bfloat16 tensors to float32; float64, integers and
+    non-tensors pass. Outside autocast the tensors as given."""
+    if autocast_cpu_dtype < 0:
+        return tensors
+    if policy == 0:
+        return tuple([autocast_lower(<Tensor>t) if isinstance(t, Tensor) else t for t in tensors])
+    return tuple([op_to_dtype(<Tensor>t, F32) if isinstance(t, Tensor) and is_half16((<Tensor>t)._dtype) else t
+                  for t in tensors])
+
 cdef enum:
     SMALL_MM_FLOPS = 4096    # m*k*n at or below this runs the typed loop
     MM_NOGIL_FLOPS = 65536   # typed loops this large release the GIL
@@ -97,11 +123,12 @@ cdef int matmul_into(Tensor out, Tensor a, Tensor b) except -1:
     cdef Tensor wide
     if out._numel == 0:
         return 0
-    if a._dtype == F16 or (is_int(a._dtype) and a._dtype != I64):
-        # float16 products accumulate in float32 and round once, as PyTorch's
-        # CPU gemm for Half; the narrow integer types in int64, which gives
-        # their wrapped-around results exactly (arithmetic modulo 2^bits)
-        wide = new_tensor(out._ndim, out._shape, F32 if a._dtype == F16 else I64)
+    if is_half16(a._dtype) or (is_int(a._dtype) and a._dtype != I64):
+        # float16 / bfloat16 products accumulate in float32 and round once,
+        # as PyTorch's CPU gemm for Half and BFloat16; the narrow integer
+        # types in int64, which gives their wrapped-around results exactly
+        # (arithmetic modulo 2^bits)
+        wide = new_tensor(out._ndim, out._shape, F32 if is_half16(a._dtype) else I64)
         matmul_into(wide, cast_tensor(a, wide._dtype), cast_tensor(b, wide._dtype))
         copy_into(out, wide)
         return 0
@@ -201,6 +228,8 @@ cdef Tensor op_mm(Tensor a, Tensor b):
     cdef Py_ssize_t shape[2]
     cdef Tensor out
     cdef MmBackward0 node
+    a = autocast_lower(a)
+    b = autocast_lower(b)
     if a._ndim != 2:
         raise RuntimeError("self must be a matrix")
     if b._ndim != 2:
@@ -381,6 +410,8 @@ cdef Tensor op_bmm(Tensor a, Tensor b):
     cdef Py_ssize_t shape[3]
     cdef Tensor out
     cdef BmmBackward0 node
+    a = autocast_lower(a)
+    b = autocast_lower(b)
     if a._ndim != 3:
         raise RuntimeError("batch1 must be a 3D tensor")
     if b._ndim != 3:
@@ -453,6 +484,8 @@ cdef Tensor op_matmul(Tensor a, Tensor b):
     cdef Tensor t1, t2, folded, output
     cdef tuple sizes_1, output_shape
     cdef Py_ssize_t folded_dim1 = 1
+    a = autocast_lower(a)
+    b = autocast_lower(b)
     if da == 0 or db == 0:
         raise RuntimeError(
             f"both arguments to matmul need to be at least 1D, but they are {da}D and {db}D")

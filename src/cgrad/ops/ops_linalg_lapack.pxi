@@ -98,8 +98,8 @@ cdef int check_linalg_input(Tensor A, str fname, bint square, str name="A",
     if square and A._shape[A._ndim - 1] != A._shape[A._ndim - 2]:
         raise RuntimeError(f"{fname}: {name} must be batches of square matrices, but they are "
                            f"{A._shape[A._ndim - 2]} by {A._shape[A._ndim - 1]} matrices")
-    if A._dtype == F16 and not allow_low:
-        raise RuntimeError(f"{fname}: Low precision dtypes not supported. Got Half")
+    if is_half16(A._dtype) and not allow_low:
+        raise RuntimeError(f"{fname}: Low precision dtypes not supported. Got {dtype_title(A._dtype)}")
     if not is_float(A._dtype):
         raise RuntimeError(f"{fname}: Expected a floating point or complex tensor as input. "
                            f"Got {dtype_title(A._dtype)}")

@@ -331,9 +331,10 @@ cdef Tensor op_mul(Tensor a, Tensor b):
     cdef MulBackward0 node
     cdef Py_ssize_t shape[MAX_DIMS]
     cdef int nd
-    if dt == F16 and b._numel == 1:
+    if is_half16(dt) and b._numel == 1:
         nd = broadcast_shapes(a._ndim, a._shape, b._ndim, b._shape, shape)
-        out = f16_scalar_kernel(mul_scalar_row_F16, a, nd, shape, scalar_operand_as_float(b))
+        out = f16_scalar_kernel(mul_scalar_row_F16 if dt == F16 else mul_scalar_row_BF16, a, nd, shape,
+                                scalar_operand_as_float(b), dt)
     else:
         out = binary_kernel(MUL_ROWS, a, b, dt, dt, "mul")
     if needs_grad2(a, b):
@@ -358,9 +359,10 @@ cdef Tensor op_div(Tensor a, Tensor b):
     cdef int nd
     if not is_float(dt):
         dt = DEFAULT_FLOAT
-    if dt == F16 and b._numel == 1:
+    if is_half16(dt) and b._numel == 1:
         nd = broadcast_shapes(a._ndim, a._shape, b._ndim, b._shape, shape)
-        out = f16_scalar_kernel(div_scalar_row_F16, a, nd, shape, scalar_operand_as_float(b))
+        out = f16_scalar_kernel(div_scalar_row_F16 if dt == F16 else div_scalar_row_BF16, a, nd, shape,
+                                scalar_operand_as_float(b), dt)
     else:
         out = binary_kernel(DIV_ROWS, a, b, dt, dt, "div")
     if needs_grad2(a, b):
@@ -438,8 +440,9 @@ cdef Tensor op_mul_scalar(Tensor a, object s):
     cdef int dt = scalar_result_type(a._dtype, s)
     cdef Tensor out
     cdef MulBackward0 node
-    if dt == F16:
-        out = f16_scalar_kernel(mul_scalar_row_F16, a, a._ndim, a._shape, <float>(<double>s))
+    if is_half16(dt):
+        out = f16_scalar_kernel(mul_scalar_row_F16 if dt == F16 else mul_scalar_row_BF16, a, a._ndim,
+                                a._shape, <float>(<double>s), dt)
     else:
         out = scalar_kernel(MUL_ROWS, a, s, False, dt, dt, "mul")
     if needs_grad(a):
@@ -457,8 +460,9 @@ cdef Tensor op_div_scalar(Tensor a, object s):
     cdef DivBackward0 node
     if not is_float(dt):
         dt = DEFAULT_FLOAT
-    if dt == F16:
-        out = f16_scalar_kernel(div_scalar_row_F16, a, a._ndim, a._shape, <float>(<double>s))
+    if is_half16(dt):
+        out = f16_scalar_kernel(div_scalar_row_F16 if dt == F16 else div_scalar_row_BF16, a, a._ndim,
+                                a._shape, <float>(<double>s), dt)
     else:
         out = scalar_kernel(DIV_ROWS, a, s, False, dt, dt, "div")
     if needs_grad(a):
@@ -560,7 +564,7 @@ cdef Tensor pow_sqrt_kernel(Tensor a, int dt, bint positive):
     """a ** 0.5 / a ** -0.5 as PyTorch's pow kernel computes them: sqrt and
     rsqrt (1 / sqrt; float16 through float32), not C pow (which differs at
     -inf and -0.)."""
-    cdef int wt = F32 if dt == F16 else dt
+    cdef int wt = F32 if is_half16(dt) else dt
     cdef Tensor src = a if a._dtype == wt else cast_tensor(a, wt)
     cdef Tensor out = new_tensor(a._ndim, a._shape, wt)
     run_unary(SQRT_FWD[wt], out, src)
@@ -571,14 +575,14 @@ cdef Tensor pow_sqrt_kernel(Tensor a, int dt, bint positive):
 
 cdef Tensor op_pow_scalar(Tensor a, object e):
     cdef int dt = scalar_result_type(a._dtype, e)
-    cdef Tensor out
+    cdef Tensor out, src
     cdef PowBackward0 node
     cdef RowFn fast = NULL
     if CATEGORY[dt] != CAT_FLOAT and not isinstance(e, bool) and e < 0:
         raise RuntimeError("Integers to negative integer powers are not allowed.")
     if isinstance(e, int) and not isinstance(e, bool) and (e >= (1 << 64) or e < -(1 << 63)):
         raise OverflowError("int too big to convert")
-    if dt == F16 or is_int(dt):
+    if is_half16(dt) or is_int(dt):
         # PyTorch's kernel takes the exponent as Scalar.to<T>() (float and
         # double ones as a double)
         check_scalar_convert(e, dt)
@@ -599,6 +603,15 @@ cdef Tensor op_pow_scalar(Tensor a, object e):
             out = cast_tensor(a, dt)
     elif is_float(dt) and not isinstance(e, bool) and (e == 0.5 or e == -0.5):
         out = pow_sqrt_kernel(a, dt, e == 0.5)
+    elif dt == BF16 and isinstance(e, (int, float)) and (e == 3 or e == -2):
+        # PyTorch's bfloat16 pow kernel: x * x * x and 1 / (x * x) in
+        # c10::BFloat16 arithmetic (each step rounded)
+        src = a if a._dtype == dt else cast_tensor(a, dt)
+        out = binary_kernel(MUL_ROWS, src, src, dt, dt, "mul")
+        if e == 3:
+            out = binary_kernel(MUL_ROWS, out, src, dt, dt, "mul")
+        else:
+            run_unary(RECIPROCAL_FWD[dt], out, out)
     elif (dt == F32 or dt == F64) and isinstance(e, (int, float)) and e == -1:
         # PyTorch's reciprocal_kernel
         out = new_tensor(a._ndim, a._shape, dt)

@@ -96,6 +96,8 @@ cdef Tensor op_fpclass(Tensor x, int mode):
         if mode == FP_ISFINITE:
             fill_scalar(out, True)
         return out
+    if x._dtype == BF16:
+        x = cast_tensor(x, F32)     # exact: a bfloat16 is a float32's top half
     out = new_tensor(x._ndim, x._shape, BOOL)
     ops[0] = operand_of(out)
     ops[1] = operand_of(x)

@@ -82,6 +82,10 @@ cdef void sum_row_F16(char** p, const Py_ssize_t* s, Py_ssize_t n, void* ctx) no
     half_blocks(sum_row_F32, 2, p, s, n, ctx, 2, sizeof(double))
 
 
+cdef void sum_row_BF16(char** p, const Py_ssize_t* s, Py_ssize_t n, void* ctx) noexcept nogil:
+    bf16_blocks(sum_row_F32, 2, p, s, n, ctx, 2, sizeof(double))
+
+
 cdef RowFn SUM_ROWS[NUM_DTYPES]
 SUM_ROWS[F32] = sum_row_F32
 SUM_ROWS[F64] = sum_row_F64
@@ -92,6 +96,7 @@ SUM_ROWS[I8] = sum_row_I8
 SUM_ROWS[I16] = sum_row_I16
 SUM_ROWS[I32] = sum_row_I32
 SUM_ROWS[U8] = sum_row_BOOL
+SUM_ROWS[BF16] = sum_row_BF16
 
 
 cdef bint is_dim_arg(object dim):
@@ -363,4 +368,6 @@ cdef Tensor op_sum_to(Tensor g, tuple shape):
 cdef bint has_nan(Tensor t):
     if not is_float(t._dtype):
         return False
+    if t._dtype == BF16:
+        t = cast_tensor(t, F32)
     return bool(np.isnan(ndarray_view(t)).any())

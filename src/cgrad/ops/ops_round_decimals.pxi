@@ -35,14 +35,14 @@ cdef Tensor round_decimals_values(Tensor x, Py_ssize_t decimals):
         raise NotImplementedError(f"\"{'round_vml_cpu' if decimals == 0 else 'round_cpu'}\" not implemented for "
                                   f"'{dtype_title(x._dtype)}'")
     p = 10.0 ** (-decimals if decimals < 0 else decimals)
-    if x._dtype == F16:
+    if is_half16(x._dtype):
         a = cast_tensor(a, F32)
     if decimals < 0:
         a = op_mul_scalar(op_round(op_div_scalar(a, p)), p)
     else:
         a = op_div_scalar(op_round(op_mul_scalar(a, p)), p)
-    if x._dtype == F16:
-        a = cast_tensor(a, F16)
+    if is_half16(x._dtype):
+        a = cast_tensor(a, x._dtype)
     return a
 
 

@@ -288,11 +288,11 @@ cdef Tensor prod_safe_kernel_grad(Tensor g, Tensor x, RedPlan* p):
     (x contiguous, g contiguous of outer*inner elements)."""
     cdef Tensor out, acc
     cdef KernelArgs a
-    if x._dtype == F16:
-        out = new_tensor(x._ndim, x._shape, F16)
+    if is_half16(x._dtype):
+        out = new_tensor(x._ndim, x._shape, x._dtype)
         acc = new_tensor(1, &p.inner, F32)
         prod_safe_kernel_half(<const uint16_t*>x._data, <const uint16_t*>g._data, <uint16_t*>out._data,
-                              <float*>acc._data, p.outer, p.n, p.inner)
+                              <float*>acc._data, p.outer, p.n, p.inner, x._dtype == BF16)
         return out
     out = new_tensor(x._ndim, x._shape, x._dtype)
     acc = double_buffer(p.inner)
@@ -574,7 +574,7 @@ cdef class LogsumexpBackward0(Node):
         if not self.keepdim and x._ndim != 0:
             g = unsqueeze_dims(g, self.dims)
             y = unsqueeze_dims(y, self.dims)
-        if cgrad_grad_enabled or g._dtype != x._dtype or x._dtype == F16:
+        if cgrad_grad_enabled or g._dtype != x._dtype or is_half16(x._dtype):
             return (op_mul(g, op_exp(op_sub(x, y))),)
         # fused: one pass, g and y broadcast over the reduced dims
         out = new_tensor(x._ndim, x._shape, x._dtype)
@@ -592,11 +592,12 @@ cdef class LogsumexpBackward0(Node):
 
 
 cdef int zero_infinite_halves(Tensor m) except -1:
-    """m (a fresh contiguous float16 tensor) with +-inf replaced by 0."""
+    """m (a fresh contiguous float16 or bfloat16 tensor) with +-inf replaced by 0."""
     cdef uint16_t* p = <uint16_t*>m._data
+    cdef uint16_t inf_bits = 0x7f80 if m._dtype == BF16 else 0x7c00
     cdef Py_ssize_t i
     for i in range(m._numel):
-        if (p[i] & 0x7fff) == 0x7c00:
+        if (p[i] & 0x7fff) == inf_bits:
             p[i] = 0
     return 0
 
@@ -624,7 +625,7 @@ cdef Tensor op_logsumexp(Tensor x, object dim, bint keepdim):
         # PyTorch adds amax(x, (), keepdim=True) to a 0-d sum here and fails
         raise RuntimeError(f"output with shape [] doesn't match the broadcast shape "
                            f"[{', '.join(['1'] * x._ndim)}]")
-    if x._dtype == F16 and x._numel > 0:
+    if is_half16(x._dtype) and x._numel > 0:
         out = logsumexp_half(x, dim, keepdim)
     else:
         src = plan_reduction(x, mask, &plan)

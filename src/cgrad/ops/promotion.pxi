@@ -143,6 +143,8 @@ cdef int store_scalar(ScalarBuf* buf, object s, int dt) except -1:
             buf.f64 = d
         elif dt == F16:
             buf.f16 = cg_d2h(d)
+        elif dt == BF16:
+            buf.f16 = cg_d2bf(d)
         elif dt == I64:
             buf.i64 = cg_d2i64(d)
         elif dt == U8:
@@ -160,6 +162,8 @@ cdef int store_scalar(ScalarBuf* buf, object s, int dt) except -1:
         buf.f64 = <double>s
     elif dt == F16:
         buf.f16 = cg_f2h(<float>(<double>s))
+    elif dt == BF16:
+        buf.f16 = cg_f2bf(<float>(<double>s))
     else:
         if s >= (1 << 63):
             s = s - (1 << 64)       # a uint64 Scalar: wraps around to the type
@@ -178,8 +182,9 @@ cdef int store_scalar(ScalarBuf* buf, object s, int dt) except -1:
 
 
 cdef tuple INT_LIMITS = ((0, 0), (0, 0), (-(1 << 63), (1 << 63) - 1), (0, 1), (0, 0), (-128, 127),
-                         (-32768, 32767), (-(1 << 31), (1 << 31) - 1), (0, 255))
+                         (-32768, 32767), (-(1 << 31), (1 << 31) - 1), (0, 255), (0, 0))
 cdef double HALF_MAX = 65504.0
+cdef double BFLOAT16_MAX = 3.3895313892515355e38
 cdef double FLOAT_MAX = 3.4028234663852886e38
 
 
@@ -199,6 +204,8 @@ cdef bint scalar_overflows(object s, int dt) except -1:
             return s < lo or s > hi
         if dt == F16:
             return s > HALF_MAX or s < -HALF_MAX
+        if dt == BF16:
+            return s > BFLOAT16_MAX or s < -BFLOAT16_MAX
         return False
     d = <double>s
     if is_int(dt):
@@ -208,6 +215,8 @@ cdef bint scalar_overflows(object s, int dt) except -1:
         return False
     if dt == F16:
         return d > HALF_MAX or d < -HALF_MAX
+    if dt == BF16:
+        return d > BFLOAT16_MAX or d < -BFLOAT16_MAX
     return d > FLOAT_MAX or d < -FLOAT_MAX
 
 
@@ -242,6 +251,8 @@ cdef double element_as_double(const char* p, int dt) noexcept nogil:
         return <double>(<const int64_t*>p)[0]
     if dt == F16:
         return cg_h2f((<const uint16_t*>p)[0])
+    if dt == BF16:
+        return cg_bf2f((<const uint16_t*>p)[0])
     if dt == I8:
         return (<const int8_t*>p)[0]
     if dt == I16:
@@ -259,14 +270,16 @@ cdef inline float scalar_operand_as_float(Tensor b) noexcept:
     return <float>element_as_double(b._data, b._dtype)
 
 
-cdef Tensor f16_scalar_kernel(RowFn fn, Tensor a, int nd, const Py_ssize_t* shape, float value):
-    """OUT a float16 tensor of the given (broadcast) shape: fn(a, value),
-    a converted to float16 first when needed (mul/div by a scalar)."""
+cdef Tensor f16_scalar_kernel(RowFn fn, Tensor a, int nd, const Py_ssize_t* shape, float value,
+                              int dt=F16):
+    """OUT a float16 (or bfloat16: dt) tensor of the given (broadcast)
+    shape: fn(a, value), a converted to dt first when needed (mul/div by a
+    scalar)."""
     cdef Tensor out
     cdef Operand ops[2]
-    if a._dtype != F16:
-        a = cast_tensor(a, F16)
-    out = new_tensor(nd, shape, F16)
+    if a._dtype != dt:
+        a = cast_tensor(a, dt)
+    out = new_tensor(nd, shape, dt)
     ops[0] = operand_of(out)
     ops[1] = operand_of(a)
     run_elementwise(fn, 2, ops, nd, shape, out._numel, &value)

@@ -140,6 +140,23 @@ cdef Tensor contiguous_copy_if_needed(Tensor t):
     return tensor_from_ndarray(np.ascontiguousarray(ndarray_view(t)), True)
 
 
+cdef object values_view(Tensor t):
+    """t's values as a numpy array: a view of its memory, or for bfloat16
+    (numpy has none) a float32 copy (exact)."""
+    if t._dtype == BF16:
+        return ndarray_view(cast_tensor(t, F32))
+    return ndarray_view(t)
+
+
+cdef object round_to_bfloat16(object a):
+    """A float32 numpy array rounded to bfloat16's values (to nearest, ties
+    to even on the bits, as cg_f2bf; NaN left alone), still float32."""
+    bits = np.ascontiguousarray(a, dtype=np.float32).view(np.uint32)
+    rounded = ((bits + np.uint32(0x7FFF) + ((bits >> np.uint32(16)) & np.uint32(1)))
+               & np.uint32(0xFFFF0000))
+    return np.where(np.isnan(a), a, rounded.view(np.float32)).astype(np.float32)
+
+
 
 default_generator = Generator()
 default_generator.seed()        # as PyTorch, a fresh process draws a fresh default seed
@@ -194,6 +211,13 @@ cdef list memory_axes(Tensor t):
 cdef int scatter_draws(Tensor t, object buf) except -1:
     """Write buf (t's numel draws, in memory order) into t, cast to t's dtype."""
     cdef list axes
+    cdef Tensor wide
+    if t._dtype == BF16:
+        # through float32 in t's layout, then rounded once by the cast
+        wide = new_strided(t._ndim, t._shape, t._strides, F32)
+        scatter_draws(wide, np.asarray(buf, dtype=np.float32))
+        copy_into(t, wide)
+        return 0
     view = ndarray_view(t)
     if t._contiguous:
         np.copyto(view, buf.reshape(view.shape), casting="unsafe")
@@ -240,6 +264,10 @@ cdef int draw_uniform(Tensor t, Generator g, double lo, double hi) except -1:
         # a value the cast to half rounds up to `to` becomes `from`, as ATen
         buf = buf.astype(np.float16)
         buf[buf == np.float16(hi)] = np.float16(lo)
+    elif t._dtype == BF16:
+        buf = round_to_bfloat16(buf)
+        buf[buf == round_to_bfloat16(np.array([hi], dtype=np.float32))[0]] = \
+            round_to_bfloat16(np.array([lo], dtype=np.float32))[0]
     return scatter_draws(t, buf)
 
 
@@ -397,6 +425,8 @@ cdef int cre_fill_randint(Tensor t, int64_t low, int64_t high, Generator g) exce
             lo_lim, hi_lim = INT_LIMITS[t._dtype]
         elif t._dtype == F16:
             lo_lim, hi_lim = -65504, 65504
+        elif t._dtype == BF16:
+            lo_lim, hi_lim = -BFLOAT16_MAX, BFLOAT16_MAX
         else:
             lo_lim, hi_lim = -FLT_MAX, FLT_MAX
         if low < lo_lim or low > hi_lim:
@@ -410,7 +440,7 @@ cdef int cre_fill_randint(Tensor t, int64_t low, int64_t high, Generator g) exce
 
 cdef int cre_warn_fp_bounds(int64_t low, int64_t high, int dt) except -1:
     """PyTorch's WARN_OUT_OF_BOUNDS: integers a float type cannot all hold."""
-    cdef int digits = 11 if dt == F16 else (24 if dt == F32 else 53)
+    cdef int digits = 11 if dt == F16 else (8 if dt == BF16 else (24 if dt == F32 else 53))
     cdef object limit = (<object>2) ** digits
     for v, name in ((low, "from"), (high - 1, "to - 1")):
         if v < -limit or v > limit:

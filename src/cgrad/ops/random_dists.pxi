@@ -56,7 +56,12 @@ cdef class BernoulliBackward2(ZeroBackward0):
 
 cdef int write_samples(Tensor t, object samples) except -1:
     """t[...] = samples (numel values in t's logical order), cast to t's dtype."""
-    if t._numel:
+    cdef Tensor wide
+    if t._numel and t._dtype == BF16:
+        wide = new_tensor(t._ndim, t._shape, F32)
+        write_samples(wide, samples)
+        copy_into(t, wide)
+    elif t._numel:
         np.copyto(ndarray_view(t), np.asarray(samples).reshape(shape_tuple(t)), casting="unsafe")
     return 0
 
@@ -109,7 +114,7 @@ def _uniform_(Tensor self, from_=0, to=1, generator=None):
     g = gen_of(generator, "uniform_")
     tmp = draw_target(self)
     draw_uniform(tmp, g, from_, to)
-    return commit_samples(self, ndarray_view(tmp), UniformBackward0)
+    return commit_samples(self, values_view(tmp), UniformBackward0)
 
 
 def _normal_(Tensor self, mean=0, std=1, generator=None):
@@ -121,7 +126,7 @@ def _normal_(Tensor self, mean=0, std=1, generator=None):
     tmp = draw_target(self)
     # normal_fill only when self itself is contiguous (ATen's test is on self)
     draw_normal(tmp, g, mean, std, self._contiguous)
-    return commit_samples(self, ndarray_view(tmp), NormalBackward0)
+    return commit_samples(self, values_view(tmp), NormalBackward0)
 
 
 cdef uint64_t random_default_modulus(int dt):
@@ -131,6 +136,8 @@ cdef uint64_t random_default_modulus(int dt):
         return 2
     if dt == F16:
         return (1 << 11) + 1
+    if dt == BF16:
+        return (1 << 8) + 1
     if dt == F32:
         return (1 << 24) + 1
     if dt == F64:
@@ -144,6 +151,8 @@ cdef int64_t random_top_inclusive(int dt):
         return 1
     if dt == F16:
         return 1 << 11
+    if dt == BF16:
+        return 1 << 8
     if dt == F32:
         return 1 << 24
     if dt == F64:
@@ -199,7 +208,7 @@ def _random_(Tensor self, *args, generator=None, **kwargs):
                 if low < lo_lim:
                     raise RuntimeError(f"from is out of bounds for {CPP_TYPE_NAMES[self._dtype]}")
             draw_int_from_to(tmp, g, <uint64_t>top - <uint64_t>low + 1, low)
-    return commit_samples(self, ndarray_view(tmp), RandomBackward0)
+    return commit_samples(self, values_view(tmp), RandomBackward0)
 
 
 def _exponential_(Tensor self, lambd=1, generator=None):
@@ -267,7 +276,7 @@ cdef object transformed_draws(Tensor self, Generator g, int kind, double a, doub
 cdef object bernoulli_probs(Tensor self, Tensor p):
     """p's values as float64, broadcast to self's shape, checked to lie in [0, 1]."""
     need_float(p, "bernoulli_tensor_cpu_p_")
-    probs = ndarray_view(p.expand(shape_tuple(self))).astype(np.float64)
+    probs = values_view(p.expand(shape_tuple(self))).astype(np.float64)
     if not ((probs >= 0) & (probs <= 1)).all():
         raise RuntimeError("Expected p_in >= 0 && p_in <= 1 to be true, but got false.  (Could this error "
                            "message be improved?  If so, please report an enhancement request to PyTorch.)")
@@ -384,22 +393,22 @@ def normal(*args, generator=None, out=None, dtype=None, layout=None, device=None
             ts = <Tensor>std
             need_float(ts, "normal_kernel_cpu")
             check_broadcast2(tm, ts)
-            sv = ndarray_view(ts)
+            sv = values_view(ts)
             if sv.size and not (sv >= 0).all():
                 raise RuntimeError("normal expects all elements of std >= 0.0")
-            mv = ndarray_view(tm)
+            mv = values_view(tm)
             shape = np.broadcast_shapes(mv.shape, sv.shape)
         elif is_real_number(std):
             if std < 0:
                 raise RuntimeError(f"normal expects std >= 0.0, but found std {fmt_double(std)}")
-            mv, sv, shape = ndarray_view(tm), std, shape_tuple(tm)
+            mv, sv, shape = values_view(tm), std, shape_tuple(tm)
         else:
             raise cre_invalid("normal", args, kwargs, NORMAL_SIGS)
         dt = tm._dtype
     elif is_real_number(mean) and isinstance(std, Tensor):
         ts = <Tensor>std
         need_float(ts, "normal_kernel_cpu")
-        sv = ndarray_view(ts)
+        sv = values_view(ts)
         if sv.size and not (sv >= 0).all():
             raise RuntimeError("normal expects all elements of std >= 0.0")
         mv, shape, dt = mean, shape_tuple(ts), ts._dtype
@@ -409,17 +418,19 @@ def normal(*args, generator=None, out=None, dtype=None, layout=None, device=None
     # number std), then output.mul_(std).add_(mean), each step in the
     # output's dtype (a number mean is a 0-d tensor of that dtype)
     t = new_tensor_from_tuple(tuple(shape), dt)
-    out_np = np.float32 if dt == F32 else (np.float16 if dt == F16 else np.float64)
+    out_np = np.float32 if dt == F32 or dt == BF16 else (np.float16 if dt == F16 else np.float64)
+    # (bfloat16: each step in float32, rounded to bfloat16's values)
+    step = round_to_bfloat16 if dt == BF16 else (lambda v: v)
     if isinstance(std, Tensor):
         draw_normal(t, g, 0.0, 1.0)
-        samples = (ndarray_view(t) * sv).astype(out_np)
+        samples = step((values_view(t) * sv).astype(out_np))
     else:
         draw_normal(t, g, 0.0, std)
-        samples = ndarray_view(t)
+        samples = values_view(t)
     if isinstance(mean, Tensor):
-        samples = (samples + mv).astype(out_np)
+        samples = step((samples + mv).astype(out_np))
     else:
-        samples = (samples + out_np(mean)).astype(out_np)
+        samples = step((samples + step(np.asarray(mean, dtype=out_np))).astype(out_np))
     write_samples(t, samples)
     if isinstance(mean, Tensor):
         record_draw(t, NormalBackward3 if isinstance(std, Tensor) else NormalBackward1, <Tensor>mean,
@@ -437,7 +448,7 @@ def poisson(input, generator=None):
     cdef int64_t n
     cdef bint wide
     need_float(x, "poisson_cpu")
-    rates = ndarray_view(x).astype(np.float64)
+    rates = values_view(x).astype(np.float64)
     if rates.size and not (rates >= 0).all():
         raise RuntimeError("invalid Poisson rate, expected rate to be non-negative")
     t = cre_new_preserving(x._ndim, x._shape, x._strides, x._dtype, False)
@@ -445,7 +456,7 @@ def poisson(input, generator=None):
     n = x._numel
     wide = x._dtype == F64
     # one rate per element in the output's memory order; float16 samples in float
-    flat_rates = np.ascontiguousarray(order_like(t, ndarray_view(x)), dtype=np.float64 if wide else np.float32)
+    flat_rates = np.ascontiguousarray(order_like(t, values_view(x)), dtype=np.float64 if wide else np.float32)
     counts = np.empty(n, dtype=flat_rates.dtype)
     with nogil:
         if wide:
@@ -466,7 +477,7 @@ def _standard_gamma_draws(Tensor alpha, generator=None):
     cdef int64_t n = alpha._numel
     cdef bint wide = alpha._dtype == F64
     need_float(alpha, "gamma_cpu")
-    flat = np.ascontiguousarray(ndarray_view(alpha), dtype=np.float64 if wide else np.float32).reshape(-1)
+    flat = np.ascontiguousarray(values_view(alpha), dtype=np.float64 if wide else np.float32).reshape(-1)
     draws = np.empty(n, dtype=flat.dtype)
     with nogil:
         if wide:
@@ -501,7 +512,7 @@ def multinomial(input, num_samples, replacement=False, *, generator=None, out=No
         raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without replacement")
     if ncat > (1 << 24):
         raise RuntimeError("number of categories cannot exceed 2^24")
-    w = ndarray_view(x).astype(np.float64).reshape(-1, ncat)
+    w = values_view(x).astype(np.float64).reshape(-1, ncat)
     if not (np.isfinite(w) & (w >= 0)).all():
         raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
     totals = w.sum(axis=1)
@@ -514,7 +525,7 @@ def multinomial(input, num_samples, replacement=False, *, generator=None, out=No
         # ATen's fast path: the n largest of p / q, q ~ Exp(1) drawn like
         # empty_like(input).exponential_() and divided in input's dtype
         q = np.asarray(transformed_draws(x, g, 0, 1.0, 0.0)).astype(row_np).reshape(rows, ncat)
-        keys = (ndarray_view(x).astype(row_np).reshape(rows, ncat) / q).astype(row_np)
+        keys = (values_view(x).astype(row_np).reshape(rows, ncat) / q).astype(row_np)
         idx = np.argsort(-keys, axis=1, kind="stable")[:, :n]
     else:
         # multinomial_with_replacement: each row's running sum in its dtype,
@@ -525,7 +536,7 @@ def multinomial(input, num_samples, replacement=False, *, generator=None, out=No
         with nogil:
             cg_fill_uniform_serial(&g.st, <double*>cnp.PyArray_DATA(<cnp.ndarray>u), draws)
         u = u.reshape(rows, n)
-        weights = ndarray_view(x).astype(row_np).reshape(rows, ncat)
+        weights = values_view(x).astype(row_np).reshape(rows, ncat)
         cum = np.cumsum(weights, axis=1, dtype=row_np)
         cum = (cum / cum[:, -1:]).astype(row_np)
         cum[:, -1] = 1

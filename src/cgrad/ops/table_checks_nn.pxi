@@ -31,6 +31,8 @@ cdef double float_max_of(object x):
             return FLT_MAX
         if (<Tensor>x)._dtype == F16:
             return 65504.0
+        if (<Tensor>x)._dtype == BF16:
+            return BFLOAT16_MAX
     return 0.0
 
 

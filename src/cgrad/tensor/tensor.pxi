@@ -440,12 +440,17 @@ cdef class Tensor:
     def __reduce_ex__(self, protocol):
         """Pickled as its values (a numpy array), dtype and requires_grad;
         history and .grad are not kept, as in PyTorch."""
-        cdef object arr = ndarray_view(self).copy()
+        cdef object arr
         attrs = getattr(self, "__dict__", None)
         state = dict(attrs) if attrs else None
+        cls = type(self) if type(self) is not Tensor else None
+        if self._dtype == BF16:
+            # numpy has no bfloat16: its values as float32 (exact), and the dtype
+            arr = ndarray_view(cast_tensor(self, F32)).copy()
+            return (_rebuild_tensor, (cls, arr, self._requires_grad, state, "bfloat16"))
+        arr = ndarray_view(self).copy()
         # the class itself only for subclasses (Tensor's __module__ does not name cgrad)
-        return (_rebuild_tensor, (type(self) if type(self) is not Tensor else None, arr,
-                                  self._requires_grad, state))
+        return (_rebuild_tensor, (cls, arr, self._requires_grad, state))
 
     @property
     def is_cpu(self):

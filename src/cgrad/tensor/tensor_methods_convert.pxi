@@ -32,6 +32,8 @@ def _tensor_item(Tensor self not None):
 
 
 def _tensor_tolist(Tensor self not None):
+    if self._dtype == BF16:     # (numpy has no bfloat16; float32 holds its values exactly)
+        return ndarray_view(cast_tensor(self, F32)).tolist()
     return ndarray_view(self).tolist()
 
 
@@ -87,6 +89,10 @@ def _tensor_bool(Tensor self not None):
 
 def _tensor_half(Tensor self not None):
     return op_cast_preserving(self, F16)
+
+
+def _tensor_bfloat16(Tensor self not None):
+    return op_cast_preserving(self, BF16)
 
 
 def _tensor_int(Tensor self not None):
@@ -201,7 +207,7 @@ def _tensor_type_as(Tensor self not None, other):
 install_class_methods({
     "type": _tensor_type, "item": _tensor_item, "tolist": _tensor_tolist, "numpy": _tensor_numpy,
     "to": _tensor_to, "float": _tensor_float, "double": _tensor_double, "long": _tensor_long,
-    "bool": _tensor_bool, "half": _tensor_half, "int": _tensor_int, "short": _tensor_short,
+    "bool": _tensor_bool, "half": _tensor_half, "bfloat16": _tensor_bfloat16, "int": _tensor_int, "short": _tensor_short,
     "char": _tensor_char, "byte": _tensor_byte, "cpu": _tensor_cpu, "cuda": _tensor_cuda,
     "get_device": _tensor_get_device, "pin_memory": _tensor_pin_memory, "is_pinned": _tensor_is_pinned,
     "clone": _tensor_clone, "contiguous": _tensor_contiguous, "new_zeros": _tensor_new_zeros,

@@ -62,9 +62,12 @@ def _tensor_on_storage(Tensor source, storage_offset, size, stride):
     return t
 
 
-def _rebuild_tensor(cls, arr, requires_grad, state=None):
-    """Unpickling: a tensor from saved values (numpy keeps the bytes)."""
+def _rebuild_tensor(cls, arr, requires_grad, state=None, dtype_name=None):
+    """Unpickling: a tensor from saved values (numpy keeps the bytes; a
+    dtype numpy lacks, bfloat16, is named and its values kept as float32)."""
     cdef Tensor t = tensor_from_data(arr, None)
+    if dtype_name is not None:
+        t = cast_tensor(t, (<dtype>_dtype_from_name(dtype_name))._code)
     if cls is not None and cls is not Tensor:
         t = Tensor._make_subclass(cls, t, requires_grad)
     else:

@@ -110,6 +110,10 @@ cdef void act_fwd_F16(char** p, const Py_ssize_t* s, Py_ssize_t n, void* ctx) no
     half_blocks(act_fwd_F32, 2, p, s, n, ctx, 3, 1)
 
 
+cdef void act_fwd_BF16(char** p, const Py_ssize_t* s, Py_ssize_t n, void* ctx) noexcept nogil:
+    bf16_blocks(act_fwd_F32, 2, p, s, n, ctx, 3, 1)
+
+
 cdef void act_bwd_F32(char** p, const Py_ssize_t* s, Py_ssize_t n, void* ctx) noexcept nogil:
     cdef float* o = <float*>p[0]
     cdef const float* g = <const float*>p[1]
@@ -136,6 +140,10 @@ cdef void act_bwd_F16(char** p, const Py_ssize_t* s, Py_ssize_t n, void* ctx) no
     half_blocks(act_bwd_F32, 3, p, s, n, ctx, 7, 1)
 
 
+cdef void act_bwd_BF16(char** p, const Py_ssize_t* s, Py_ssize_t n, void* ctx) noexcept nogil:
+    bf16_blocks(act_bwd_F32, 3, p, s, n, ctx, 7, 1)
+
+
 cdef Tensor act_kernel(bint backward, Tensor a, Tensor b, ActParams* prm):
     """forward: act(a); backward: the fused gradient from g=a and x=b."""
     cdef Tensor out
@@ -149,10 +157,12 @@ cdef Tensor act_kernel(bint backward, Tensor a, Tensor b, ActParams* prm):
     ops[1] = operand_of(a)
     if backward:
         ops[2] = operand_of(b)
-        run_elementwise(act_bwd_F32 if dt == F32 else (act_bwd_F64 if dt == F64 else act_bwd_F16),
+        run_elementwise(act_bwd_F32 if dt == F32 else (act_bwd_F64 if dt == F64 else
+                        (act_bwd_F16 if dt == F16 else act_bwd_BF16)),
                         3, ops, out._ndim, out._shape, out._numel, prm)
     else:
-        run_elementwise(act_fwd_F32 if dt == F32 else (act_fwd_F64 if dt == F64 else act_fwd_F16),
+        run_elementwise(act_fwd_F32 if dt == F32 else (act_fwd_F64 if dt == F64 else
+                        (act_fwd_F16 if dt == F16 else act_fwd_BF16)),
                         2, ops, out._ndim, out._shape, out._numel, prm)
     return out
 

@@ -129,8 +129,8 @@ cdef int run_im2col(Tensor cols, Tensor img, Py_ssize_t N, ConvGeom* g, bint adj
 
 
 cdef int conv_compute_dtype(int dt, str what) except -1:
-    """The dtype a kernel runs in: float16 in float32; narrow ints refused."""
-    if dt == F16:
+    """The dtype a kernel runs in: float16 and bfloat16 in float32; narrow ints refused."""
+    if is_half16(dt):
         return F32
     if dt == F32 or dt == F64 or dt == I64:
         return dt

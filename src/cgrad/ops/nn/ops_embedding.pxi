@@ -90,7 +90,7 @@ cdef Tensor emb_counts(Tensor idx, Py_ssize_t num):
 cdef Tensor emb_gather_kernel(Tensor w, Tensor idx, _EmbSpec spec, bint backward_of_backward):
     """The lookup (no history): the forward, or the double backward's
     lookup of the incoming gradient."""
-    cdef int cdt = F32 if w._dtype == F16 else w._dtype
+    cdef int cdt = F32 if is_half16(w._dtype) else w._dtype
     cdef Tensor wc, out, counts = None
     cdef const int64_t* cp = NULL
     cdef int rc
@@ -115,7 +115,7 @@ cdef Tensor emb_gather_kernel(Tensor w, Tensor idx, _EmbSpec spec, bint backward
 
 
 cdef Tensor emb_scatter_kernel(Tensor g, Tensor idx, _EmbSpec spec, int dt):
-    cdef int cdt = F32 if dt == F16 else dt
+    cdef int cdt = F32 if is_half16(dt) else dt
     cdef Tensor gc = conv_as(g, cdt)
     cdef Tensor gw = new_tensor_from_tuple(spec.weight_shape, cdt, True)
     cdef Tensor counts = None

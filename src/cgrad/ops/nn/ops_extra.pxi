@@ -152,6 +152,20 @@ cdef class LerpBackward1(Node):
         self.weight = None
 
 
+cdef Tensor lerp_bfloat16(Tensor a, Tensor b, object weight):
+    """PyTorch's bfloat16 lerp (no history): float32 arithmetic, a + w (b - a)
+    where |w| < 0.5 and b - (b - a)(1 - w) elsewhere, rounded once."""
+    cdef Tensor af = cast_tensor(a, F32), bf = cast_tensor(b, F32), diff, wf
+    diff = op_sub(bf, af)
+    if not isinstance(weight, Tensor):
+        if abs(weight) < 0.5:
+            return cast_tensor(op_add(af, op_mul_scalar(diff, weight)), BF16)
+        return cast_tensor(op_sub(bf, op_mul_scalar(diff, 1 - weight)), BF16)
+    wf = cast_tensor(<Tensor>weight, F32)
+    return cast_tensor(op_where(op_compare(CMP_LT, op_abs(wf), 0.5), op_add(af, op_mul(wf, diff)),
+                                op_sub(bf, op_mul(diff, op_rsub_scalar(wf, 1)))), BF16)
+
+
 cdef Tensor op_lerp(Tensor a, Tensor b, object weight):
     cdef Tensor out, w = None
     cdef LerpBackward0 n0
@@ -170,8 +184,13 @@ cdef Tensor op_lerp(Tensor a, Tensor b, object weight):
                                   f"\"lerp_kernel_tensor\" not implemented for '{dtype_title(a._dtype)}'")
     a_d = alias_detached(a)
     b_d = alias_detached(b)
-    if w is None:
+    if a._dtype == BF16:
+        out = lerp_bfloat16(a_d, b_d, weight if w is None else alias_detached(w))
+    elif w is None:
         out = op_add(a_d, op_mul_scalar(op_sub(b_d, a_d), weight))
+    else:
+        out = op_add(a_d, op_mul(alias_detached(w), op_sub(b_d, a_d)))
+    if w is None:
         if needs_grad2(a, b):
             n0 = LerpBackward0.__new__(LerpBackward0)
             wire2(n0, a, b)
@@ -179,7 +198,6 @@ cdef Tensor op_lerp(Tensor a, Tensor b, object weight):
             n0.weight = weight
             set_history(out, n0)
         return out
-    out = op_add(a_d, op_mul(alias_detached(w), op_sub(b_d, a_d)))
     if (cgrad_grad_enabled and (a._requires_grad or b._requires_grad or w._requires_grad)
             or has_tangent(a) or has_tangent(b) or has_tangent(w)):
         n1 = LerpBackward1.__new__(LerpBackward1)
@@ -198,7 +216,7 @@ cdef Tensor op_lerp(Tensor a, Tensor b, object weight):
 
 
 cdef str dtype_name_short(int dt):
-    return ("float" if dt == F32 else "double" if dt == F64 else "c10::Half" if dt == F16
+    return ("float" if dt == F32 else "double" if dt == F64 else "c10::Half" if dt == F16 else "c10::BFloat16" if dt == BF16
             else dtype_title(dt).lower())
 
 
@@ -504,5 +522,7 @@ cdef Tensor op_addmm_ab(Tensor bias, Tensor m1, Tensor m2, object beta, object a
 
 
 def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
-    return op_addmm_ab(input_arg(input, "addmm"), need_tensor(mat1, "addmm", "mat1", 2),
-                       need_tensor(mat2, "addmm", "mat2", 3), normalize_scalar(beta), normalize_scalar(alpha))
+    return op_addmm_ab(autocast_lower(input_arg(input, "addmm")),
+                       autocast_lower(need_tensor(mat1, "addmm", "mat1", 2)),
+                       autocast_lower(need_tensor(mat2, "addmm", "mat2", 3)), normalize_scalar(beta),
+                       normalize_scalar(alpha))

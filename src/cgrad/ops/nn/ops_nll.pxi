@@ -97,10 +97,10 @@ cdef tuple nn_nll_forward_kernel(Tensor x, Tensor target, Tensor weight, _NllSpe
     cdef char* wp = NULL
     cdef int64_t bad = 0
     cdef int rc
-    if x._dtype == F16:
+    if is_half16(x._dtype):
         out, total = nn_nll_forward_kernel(cast_tensor(x, F32), target,
                                            None if weight is None else cast_tensor(weight, F32), spec)
-        return cast_tensor(out, F16), cast_tensor(total, F16)
+        return cast_tensor(out, x._dtype), cast_tensor(total, x._dtype)
     if target._dtype != I64:
         target = cast_tensor(target, I64)
     out = new_tensor_from_tuple(spec.out_shape, x._dtype)
@@ -138,10 +138,10 @@ cdef Tensor nn_nll_backward_kernel(Tensor g, Tensor target, Tensor weight, Tenso
     """The gradient of the loss's input (the spec's in_shape, dtype dt)."""
     cdef Tensor gx
     cdef char* wp = NULL
-    if dt == F16:
+    if is_half16(dt):
         return cast_tensor(nn_nll_backward_kernel(
             g, target, None if weight is None else cast_tensor(weight, F32),
-            cast_tensor(total, F32), F32, spec), F16)
+            cast_tensor(total, F32), F32, spec), dt)
     if target._dtype != I64:
         target = cast_tensor(target, I64)
     gx = new_tensor_from_tuple(spec.in_shape, dt, True)

@@ -13,6 +13,7 @@ cdef struct NnLossCtx:
     int has_weight
     int mean
     int bad              # bce: 1 input out of [0, 1], 2 target out of [0, 1]
+    int bf16             # bce's 16-bit kernels: bfloat16 (else float16)
 
 
 cdef inline void nn_mse_fwd_impl(real_t* o, char** p, const Py_ssize_t* s, Py_ssize_t n,
@@ -89,6 +90,8 @@ cdef Tensor nn_loss_result(int dt, double value, bint mean, Py_ssize_t numel):
         (<float*>out._data)[0] = <float>value
     elif dt == F16:
         (<uint16_t*>out._data)[0] = cg_d2h(value)
+    elif dt == BF16:
+        (<uint16_t*>out._data)[0] = cg_d2bf(value)
     else:
         (<double*>out._data)[0] = value
     return out
@@ -115,13 +118,13 @@ cdef Tensor nn_mse_grad(Tensor a, Tensor b, Tensor g, int dt, double norm, int o
     cdef Tensor out
     cdef Operand ops[4]
     cdef NnLossCtx c
-    if dt == F16:
+    if is_half16(dt):
         # PyTorch's mse_loss_backward for half is three half ops, each
         # rounded: (a - b) * norm (a half), then * g
-        out = binary_kernel(SUB_ROWS, a, b, F16, F16, "sub")
-        out = scalar_kernel(MUL_ROWS, out, norm, False, F16, F16, "mul")
-        out = op_mul(out, g if g._dtype == F16 else cast_tensor(g, F16))
-        return out if out_dt == F16 else cast_tensor(out, out_dt)
+        out = binary_kernel(SUB_ROWS, a, b, dt, dt, "sub")
+        out = scalar_kernel(MUL_ROWS, out, norm, False, dt, dt, "mul")
+        out = op_mul(out, g if g._dtype == dt else cast_tensor(g, dt))
+        return out if out_dt == dt else cast_tensor(out, out_dt)
     if a._dtype != dt:
         a = cast_tensor(a, dt)
     if b._dtype != dt:
@@ -183,7 +186,7 @@ cdef Tensor op_mse_loss(Tensor x, Tensor t, int reduction):
                            f"{shape_str(t._shape, t._ndim)} must have the same shape")
     if not is_float(dt):
         raise NotImplementedError(f"\"mse_cpu\" not implemented for '{dtype_title(dt)}'")
-    cdt = F32 if dt == F16 else dt      # float16: computed in float32, rounded at the end
+    cdt = F32 if is_half16(dt) else dt      # float16: computed in float32, rounded at the end
     if xc._dtype != cdt:
         xc = cast_tensor(xc, cdt)
     if tc._dtype != cdt:
@@ -259,9 +262,10 @@ cdef inline void nn_bce_fwd_impl(real_t* o, char** p, const Py_ssize_t* s, Py_ss
         (<double*>p[0])[0] += a
 
 
-cdef inline float hround(float v) noexcept nogil:
-    """v rounded to float16 (and back): one c10::Half operation's result."""
-    return cg_h2f(cg_f2h(v))
+cdef inline float hround(float v, int bf16) noexcept nogil:
+    """v rounded to float16 (bf16: bfloat16) and back: one c10::Half
+    (BFloat16) operation's result."""
+    return cg_round_h16(v, bf16)
 
 
 cdef void nn_bce_fwd_F16(char** p, const Py_ssize_t* s, Py_ssize_t n, void* ctx) noexcept nogil:
@@ -271,24 +275,25 @@ cdef void nn_bce_fwd_F16(char** p, const Py_ssize_t* s, Py_ssize_t n, void* ctx)
     cdef const uint16_t* x = <const uint16_t*>p[1]
     cdef const uint16_t* t = <const uint16_t*>p[2]
     cdef NnLossCtx* c = <NnLossCtx*>ctx
+    cdef int bf16 = c.bf16
     cdef float xv, tv, lx, l1x
     cdef Py_ssize_t i
     if c.bad:
         return
     for i in range(n):
-        xv = cg_h2f(x[i * s[1]])
-        tv = cg_h2f(t[i * s[2]])
+        xv = cg_h16_to_f(x[i * s[1]], bf16)
+        tv = cg_h16_to_f(t[i * s[2]], bf16)
         if not (xv >= 0 and xv <= 1):
             c.bad = 1
             return
         if not (tv >= 0 and tv <= 1):
             c.bad = 2
             return
-        l1x = hround(cmath.log1pf(-xv))
-        lx = hround(cmath.logf(xv))
+        l1x = hround(cmath.log1pf(-xv), bf16)
+        lx = hround(cmath.logf(xv), bf16)
         l1x = l1x if l1x > -100 else -100
         lx = lx if lx > -100 else -100
-        o[i * s[0]] = cg_f2h(hround(hround(tv - 1) * l1x) - hround(tv * lx))
+        o[i * s[0]] = cg_f_to_h16(hround(hround(tv - 1, bf16) * l1x, bf16) - hround(tv * lx, bf16), bf16)
 
 
 cdef void nn_bce_bwd_F16(char** p, const Py_ssize_t* s, Py_ssize_t n, void* ctx) noexcept nogil:
@@ -299,12 +304,13 @@ cdef void nn_bce_bwd_F16(char** p, const Py_ssize_t* s, Py_ssize_t n, void* ctx)
     cdef const uint16_t* x = <const uint16_t*>p[2]
     cdef const uint16_t* t = <const uint16_t*>p[3]
     cdef float xv, d
+    cdef int bf16 = (<NnLossCtx*>ctx).bf16
     cdef Py_ssize_t i
     for i in range(n):
-        xv = cg_h2f(x[i * s[2]])
-        d = hround(hround(1 - xv) * xv)
+        xv = cg_h16_to_f(x[i * s[2]], bf16)
+        d = hround(hround(1 - xv, bf16) * xv, bf16)
         d = d if d > 0 else 0
-        o[i * s[0]] = cg_f2h(hround(cg_h2f(g[i * s[1]]) * hround(xv - cg_h2f(t[i * s[3]]))) / d)
+        o[i * s[0]] = cg_f_to_h16(hround(cg_h16_to_f(g[i * s[1]], bf16) * hround(xv - cg_h16_to_f(t[i * s[3]], bf16), bf16), bf16) / d, bf16)
 
 
 cdef void nn_bce_tbwd_F16(char** p, const Py_ssize_t* s, Py_ssize_t n, void* ctx) noexcept nogil:
@@ -314,10 +320,11 @@ cdef void nn_bce_tbwd_F16(char** p, const Py_ssize_t* s, Py_ssize_t n, void* ctx
     cdef const uint16_t* g = <const uint16_t*>p[1]
     cdef const uint16_t* x = <const uint16_t*>p[2]
     cdef float xv
+    cdef int bf16 = (<NnLossCtx*>ctx).bf16
     cdef Py_ssize_t i
     for i in range(n):
-        xv = cg_h2f(x[i * s[2]])
-        o[i * s[0]] = cg_f2h(-hround(cmath.logf(xv / (1 - xv))) * cg_h2f(g[i * s[1]]))
+        xv = cg_h16_to_f(x[i * s[2]], bf16)
+        o[i * s[0]] = cg_f_to_h16(-hround(cmath.logf(xv / (1 - xv)), bf16) * cg_h16_to_f(g[i * s[1]], bf16), bf16)
 
 
 cdef void nn_bce_fwd_F32(char** p, const Py_ssize_t* s, Py_ssize_t n, void* ctx) noexcept nogil:
@@ -398,21 +405,23 @@ cdef Tensor nn_bce_grad(Tensor g, Tensor x, Tensor t, Tensor w, int reduction, b
     cdef Tensor out
     cdef Operand ops[4]
     cdef NnLossCtx c
-    if x._dtype == F16:
-        # PyTorch's half kernels, then the weight and the mean as half ops
-        if g._dtype != F16:
-            g = cast_tensor(g, F16)
-        out = new_tensor(x._ndim, x._shape, F16)
+    if is_half16(x._dtype):
+        # PyTorch's half (bfloat16) kernels, then the weight and the mean as half ops
+        if g._dtype != x._dtype:
+            g = cast_tensor(g, x._dtype)
+        out = new_tensor(x._ndim, x._shape, x._dtype)
         ops[0] = operand_of(out)
         ops[1] = operand_of(g)
         ops[2] = operand_of(x)
         ops[3] = operand_of(t)
+        c.bf16 = x._dtype == BF16
         run_elementwise(nn_bce_tbwd_F16 if wrt_target else nn_bce_bwd_F16, 4, ops, x._ndim, x._shape,
-                        x._numel, NULL)
+                        x._numel, &c)
         if w is not None:
-            out = binary_kernel(MUL_ROWS, out, w, F16, F16, "mul")
+            out = binary_kernel(MUL_ROWS, out, w, x._dtype, x._dtype, "mul")
         if reduction == NN_RED_MEAN:
-            out = f16_scalar_kernel(div_scalar_row_F16, out, out._ndim, out._shape, <float>x._numel)
+            out = f16_scalar_kernel(div_scalar_row_F16 if x._dtype == F16 else div_scalar_row_BF16, out,
+                                    out._ndim, out._shape, <float>x._numel, x._dtype)
         return out
     out = new_tensor(x._ndim, x._shape, x._dtype)
     if g._dtype != x._dtype:
@@ -515,15 +524,16 @@ cdef Tensor op_binary_cross_entropy(Tensor x, Tensor t, Tensor w, int reduction)
     ops[1] = operand_of(x)
     ops[2] = operand_of(t)
     ops[3] = operand_of(wc) if wc is not None else operand_of_scalar(&c.norm, sizeof(double))
-    if x._dtype == F16:
-        # the elementwise loss in half arithmetic, then the weight and the
-        # reduction as half ops (PyTorch's order)
-        out = new_tensor(x._ndim, x._shape, F16)
+    if is_half16(x._dtype):
+        # the elementwise loss in half (bfloat16) arithmetic, then the
+        # weight and the reduction as half ops (PyTorch's order)
+        out = new_tensor(x._ndim, x._shape, x._dtype)
         ops[0] = operand_of(out)
+        c.bf16 = x._dtype == BF16
         run_elementwise(nn_bce_fwd_F16, 3, ops, x._ndim, x._shape, x._numel, &c)
         if not c.bad:
             if wc is not None:
-                out = binary_kernel(MUL_ROWS, out, wc, F16, F16, "mul")
+                out = binary_kernel(MUL_ROWS, out, wc, x._dtype, x._dtype, "mul")
             if reduction == NN_RED_MEAN:
                 out = op_mean(out, None, False, None)
             elif reduction == NN_RED_SUM:
@@ -617,8 +627,8 @@ cdef Tensor op_addmm(Tensor bias, Tensor m1, Tensor m2):
     b = op_expand(alias_detached(bias), (shape[0], shape[1]))
     check_not_bool(m1, "addmm_impl_cpu_")
     out = new_tensor(2, shape, m1._dtype)
-    if m1._dtype == F16:
-        # PyTorch's gemm for half adds the bias in float and rounds once
+    if is_half16(m1._dtype):
+        # PyTorch's gemm for half (and bfloat16) adds the bias in float and rounds once
         acc = new_tensor(2, shape, F32)
         mm_into(acc, cast_tensor(m1, F32), cast_tensor(m2, F32))
         add_into(acc, cast_tensor(b, F32))
@@ -664,6 +674,9 @@ cdef Tensor nn_linear(Tensor x, Tensor w, Tensor b):
     cdef Py_ssize_t flat = 1
     cdef int d
     cdef Tensor r
+    x = autocast_lower(x)
+    w = autocast_lower(w)
+    b = autocast_lower(b)
     if x._ndim == 0 or w._ndim == 0:
         raise RuntimeError(f"both arguments to linear need to be at least 1D, but they are "
                            f"{x._ndim}D and {w._ndim}D")
@@ -717,7 +730,7 @@ cdef Tensor nn_dropout(Tensor x, double p, bint train, bint inplace):
         if not is_float(x._dtype):
             raise RuntimeError(f"result type Float can't be cast to the desired output type "
                                f"{dtype_title(x._dtype)}")
-        noise = new_tensor(x._ndim, x._shape, F32 if x._dtype == F16 else x._dtype)
+        noise = new_tensor(x._ndim, x._shape, F32 if is_half16(x._dtype) else x._dtype)
         keep_mask = np.ascontiguousarray(bernoulli_draws(x, <Generator>default_generator, None, F64, keep))
         kp = <const uint8_t*>cnp.PyArray_DATA(<cnp.ndarray>keep_mask)
         with nogil:
@@ -725,8 +738,8 @@ cdef Tensor nn_dropout(Tensor x, double p, bint train, bint inplace):
                 nn_dropout_noise_impl(<float*>noise._data, kp, n, keep)
             else:
                 nn_dropout_noise_impl(<double*>noise._data, kp, n, keep)
-        if x._dtype == F16:
-            noise = cast_tensor(noise, F16)
+        if is_half16(x._dtype):
+            noise = cast_tensor(noise, x._dtype)
     if inplace:
         return inplace_arith(IP_MUL, x, noise, None)
     return op_mul(x, noise)

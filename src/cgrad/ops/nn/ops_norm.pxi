@@ -217,7 +217,7 @@ cdef tuple norm_forward_kernel(Tensor x, Tensor w, Tensor b, Tensor gmean, Tenso
                                _NormSpec spec):
     """(y, mean, rstd, biased var) with no history; mean/rstd/var float64 of
     J (var None with given statistics)."""
-    cdef int cdt = F32 if x._dtype == F16 else x._dtype
+    cdef int cdt = F32 if is_half16(x._dtype) else x._dtype
     cdef Tensor xc = conv_as(x, cdt)
     cdef Tensor wc = None if w is None else conv_as(w, cdt)
     cdef Tensor bc = None if b is None else conv_as(b, cdt)
@@ -249,7 +249,7 @@ cdef tuple norm_forward_kernel(Tensor x, Tensor w, Tensor b, Tensor gmean, Tenso
 
 cdef tuple norm_backward_kernel(Tensor g, Tensor x, Tensor w, Tensor mean, Tensor rstd,
                                 _NormSpec spec, bint want_x, bint want_w, bint want_b):
-    cdef int cdt = F32 if x._dtype == F16 else x._dtype
+    cdef int cdt = F32 if is_half16(x._dtype) else x._dtype
     cdef Tensor gc = conv_as(g, cdt), xc = conv_as(x, cdt)
     cdef Tensor wc = None if w is None else conv_as(w, cdt)
     cdef Tensor gx = None, gw = None, gb = None
@@ -418,6 +418,11 @@ cdef tuple op_norm(Tensor x, Tensor w, Tensor b, Tensor gmean, Tensor gvar, _Nor
             node.weight_version = save_version(node, w)
         node.mean = <Tensor>res[1]
         node.rstd = <Tensor>res[2]
+        if spec.kind == 0 and x._dtype == BF16:
+            # PyTorch's bfloat16 layer_norm saves its statistics as bfloat16
+            # tensors: its backward reads them rounded
+            node.mean = cast_tensor(cast_tensor(node.mean, BF16), F64)
+            node.rstd = cast_tensor(cast_tensor(node.rstd, BF16), F64)
         node.spec = spec
         set_history(out, node)
     return out, res[1], res[3]
@@ -503,7 +508,7 @@ cdef int bn_update_running(Tensor running, Tensor stat, double momentum, double 
     """running = (1 - momentum) * running + momentum * stat * correction, in place."""
     cdef Py_ssize_t c
     cdef double* s = <double*>stat._data
-    if not running._contiguous or not is_float(running._dtype) or running._dtype == F16:
+    if not running._contiguous or not is_float(running._dtype) or is_half16(running._dtype):
         upd = cast_tensor(stat, running._dtype)
         copy_into(running, op_add(op_mul_scalar(running, 1 - momentum),
                                   op_mul_scalar(upd, momentum * correction)))

@@ -178,7 +178,7 @@ cdef Tensor pad_forward_kernel(Tensor x, _PadSpec spec, object value):
 
 
 cdef Tensor pad_backward_kernel(Tensor g, _PadSpec spec, int dt):
-    cdef int cdt = F32 if dt == F16 else dt
+    cdef int cdt = F32 if is_half16(dt) else dt
     cdef Tensor gc = conv_as(g, cdt)
     cdef Tensor gx = new_tensor_from_tuple(spec.in_shape, cdt, True)
     run_pad(True, gc, gx, spec)

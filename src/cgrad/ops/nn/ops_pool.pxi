@@ -204,7 +204,7 @@ cdef bint pool_has_indices(_PoolSpec spec) noexcept:
 
 cdef tuple pool_forward_kernel(Tensor x, _PoolSpec spec):
     """(output, indices or None), no history; float16 runs in float32."""
-    cdef int cdt = F32 if x._dtype == F16 else x._dtype
+    cdef int cdt = F32 if is_half16(x._dtype) else x._dtype
     cdef Tensor xc = conv_as(x, cdt)
     cdef Tensor out = new_tensor_from_tuple(spec.out_shape, cdt)
     cdef Tensor idx = new_tensor_from_tuple(spec.out_shape, I64) if pool_has_indices(spec) else None
@@ -213,7 +213,7 @@ cdef tuple pool_forward_kernel(Tensor x, _PoolSpec spec):
 
 
 cdef Tensor pool_backward_kernel(Tensor g, Tensor idx, _PoolSpec spec, int dt):
-    cdef int cdt = F32 if dt == F16 else dt
+    cdef int cdt = F32 if is_half16(dt) else dt
     cdef Tensor gc = conv_as(g, cdt)
     cdef Tensor gx = new_tensor_from_tuple(spec.in_shape, cdt, True)
     if idx is not None:
@@ -223,7 +223,7 @@ cdef Tensor pool_backward_kernel(Tensor g, Tensor idx, _PoolSpec spec, int dt):
 
 
 cdef Tensor pool_gather_kernel(Tensor gg, Tensor idx, _PoolSpec spec):
-    cdef int cdt = F32 if gg._dtype == F16 else gg._dtype
+    cdef int cdt = F32 if is_half16(gg._dtype) else gg._dtype
     cdef Tensor gc = conv_as(gg, cdt)
     cdef Tensor out = new_tensor_from_tuple(spec.out_shape, cdt)
     run_pool(POOL_GATHER, out, nn_contiguous(idx), gc, spec)

@@ -491,26 +491,27 @@ cdef void nn_softmax_run(int dt, char* out, const char* x, Py_ssize_t outer, Py_
 
 
 cdef void nn_log_softmax_lastdim_f16(const uint16_t* x, uint16_t* out, Py_ssize_t outer,
-                                     Py_ssize_t n) noexcept nogil:
-    """float16 log_softmax over the last dim as PyTorch's CPU kernel for
-    reduced floats computes it: x - max - log(sum), in float, with the sum
-    and its log each rounded to half (its buffers are half)."""
+                                     Py_ssize_t n, int bf16) noexcept nogil:
+    """float16 (bf16: bfloat16) log_softmax over the last dim as PyTorch's
+    CPU kernel for reduced floats computes it: x - max - log(sum), in float,
+    with the sum and its log each rounded to the 16-bit type (its buffers
+    are)."""
     cdef Py_ssize_t o, i
     cdef const uint16_t* row
     cdef float m, v, c
     cdef double acc
     for o in range(outer):
         row = x + o * n
-        m = cg_h2f(row[0])
+        m = cg_h16_to_f(row[0], bf16)
         for i in range(1, n):
-            v = cg_h2f(row[i])
+            v = cg_h16_to_f(row[i], bf16)
             m = v if (v > m or v != v) else m
         acc = 0
         for i in range(n):
-            acc += cgrad_nn_expf(cg_h2f(row[i]) - m)
-        c = cg_h2f(cg_f2h(cmath.logf(cg_h2f(cg_d2h(acc)))))
+            acc += cgrad_nn_expf(cg_h16_to_f(row[i], bf16) - m)
+        c = cg_round_h16(cmath.logf(cg_round_h16(<float>acc, bf16)), bf16)
         for i in range(n):
-            out[o * n + i] = cg_f2h((cg_h2f(row[i]) - m) - c)
+            out[o * n + i] = cg_f_to_h16((cg_h16_to_f(row[i], bf16) - m) - c, bf16)
 
 
 cdef extern from *:
@@ -534,8 +535,8 @@ cdef int HALF_VECTOR_WIDTH = cgrad_half_vector_width()
 
 
 cdef void nn_softmax_inner_f16(const uint16_t* x, uint16_t* out, Py_ssize_t outer, Py_ssize_t n,
-                               Py_ssize_t inner, int nthreads) noexcept nogil:
-    """float16 softmax over a dim that is not the last, as PyTorch's CPU
+                               Py_ssize_t inner, int nthreads, int bf16) noexcept nogil:
+    """float16 (bf16: bfloat16) softmax over a dim that is not the last, as PyTorch's CPU
     kernel for reduced floats computes it: each thread's share of the
     (outer, inner) columns goes in vectors (of HALF_VECTOR_WIDTH) where a
     vector fits in the row (exp(x - max) * (1 / sum), in float) and one by
@@ -559,19 +560,19 @@ cdef void nn_softmax_inner_f16(const uint16_t* x, uint16_t* out, Py_ssize_t oute
                 o = col // inner
                 j = col % inner
                 base = o * n * inner + j
-                m = cg_h2f(x[base])
+                m = cg_h16_to_f(x[base], bf16)
                 for k in range(1, n):
-                    v = cg_h2f(x[base + k * inner])
+                    v = cg_h16_to_f(x[base + k * inner], bf16)
                     m = v if (v > m or v != v) else m
                 acc = 0
                 for k in range(n):
-                    acc = acc + cmath.expf(cg_h2f(x[base + k * inner]) - m)
+                    acc = acc + cmath.expf(cg_h16_to_f(x[base + k * inner], bf16) - m)
                 r = 1.0 / acc
                 for k in range(n):
-                    ek = cmath.expf(cg_h2f(x[base + k * inner]) - m)
+                    ek = cmath.expf(cg_h16_to_f(x[base + k * inner], bf16) - m)
                     if not vec:
-                        ek = cg_h2f(cg_f2h(ek))
-                    out[base + k * inner] = cg_f2h(ek * r)
+                        ek = cg_round_h16(ek, bf16)
+                    out[base + k * inner] = cg_f_to_h16(ek * r, bf16)
             idx += width
 
 
@@ -586,22 +587,24 @@ cdef int nn_softmax_kernel(Tensor out, Tensor x, int dim, bint log) except -1:
     cdef int nthreads
     if x._numel == 0:
         return 0
-    if x._dtype == F16:
+    if is_half16(x._dtype):
         nn_split_dim(x, dim, &outer, &n, &inner)
         if log and inner == 1:
             if x._numel >= GIL_RELEASE_NUMEL:
                 with nogil:
-                    nn_log_softmax_lastdim_f16(<uint16_t*>x._data, <uint16_t*>out._data, outer, n)
+                    nn_log_softmax_lastdim_f16(<uint16_t*>x._data, <uint16_t*>out._data, outer, n, x._dtype == BF16)
             else:
-                nn_log_softmax_lastdim_f16(<uint16_t*>x._data, <uint16_t*>out._data, outer, n)
+                nn_log_softmax_lastdim_f16(<uint16_t*>x._data, <uint16_t*>out._data, outer, n, x._dtype == BF16)
             return 0
         if not log and inner > 1:
             nthreads = _num_threads
             if x._numel >= GIL_RELEASE_NUMEL:
                 with nogil:
-                    nn_softmax_inner_f16(<uint16_t*>x._data, <uint16_t*>out._data, outer, n, inner, nthreads)
+                    nn_softmax_inner_f16(<uint16_t*>x._data, <uint16_t*>out._data, outer, n, inner, nthreads,
+                                         x._dtype == BF16)
             else:
-                nn_softmax_inner_f16(<uint16_t*>x._data, <uint16_t*>out._data, outer, n, inner, nthreads)
+                nn_softmax_inner_f16(<uint16_t*>x._data, <uint16_t*>out._data, outer, n, inner, nthreads,
+                                         x._dtype == BF16)
             return 0
         out32 = new_tensor(out._ndim, out._shape, F32)
         nn_softmax_kernel(out32, cast_tensor(x, F32), dim, log)
@@ -640,8 +643,9 @@ cdef Tensor nn_softmax_backward_kernel(Tensor g, Tensor y, int dim, bint log):
     cdef Py_ssize_t outer, n, inner
     cdef double* sm
     cdef Tensor gx
-    if y._dtype == F16:
-        return cast_tensor(nn_softmax_backward_kernel(cast_tensor(g, F32), cast_tensor(y, F32), dim, log), F16)
+    if is_half16(y._dtype):
+        return cast_tensor(nn_softmax_backward_kernel(cast_tensor(g, F32), cast_tensor(y, F32), dim, log),
+                           y._dtype)
     if g._dtype != y._dtype:
         g = cast_tensor(g, y._dtype)
     g = nn_contiguous(g)
