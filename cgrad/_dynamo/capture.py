@@ -39,7 +39,7 @@ from cgrad._C import Tensor
 from cgrad._dynamo.exc import Unsupported
 from cgrad.func import _levels
 
-_local = threading.local()          # .recorder: the Recorder of this thread's capture, if any
+_local = _C._RecorderLocal()        # .recorder: the Recorder of this thread's capture, if any (C thread-local)
 
 # names that read tensor data into Python, or whose result's shape depends on it
 BREAKS = {
@@ -307,7 +307,7 @@ _SLOW_NAMES = set(BREAKS) | QUERIES | WIDE_EFFECTS | OPAQUE_RESULTS | {"__getite
 
 
 def _recording(original, name):
-    wrapper = _C._recording_wrapper(original, name, _local, name not in _SLOW_NAMES, None, False, False)
+    wrapper = _C._recording_wrapper(original, name, name not in _SLOW_NAMES, None, False, False)
     wrapper.__name__ = getattr(original, "__name__", name)
     wrapper.__doc__ = getattr(original, "__doc__", None)
     attributes = getattr(original, "__dict__", None)
@@ -334,7 +334,7 @@ def _recording_dunder(original, name):
     if replay_fn is None or name in BREAKS or name == "__pow__":
         return _recording(original, name)
 
-    wrapper = _C._recording_wrapper(original, name, _local, name not in _SLOW_NAMES, replay_fn, reflected, True)
+    wrapper = _C._recording_wrapper(original, name, name not in _SLOW_NAMES, replay_fn, reflected, True)
     wrapper.__name__ = name
     wrapper._compile_original = original
     return wrapper

@@ -376,3 +376,66 @@ def test_recompiles_while_an_earlier_capture_waits_for_its_first_replay():
     assert len(entries()) == 3 and all(e._pending is None for e in entries())
     with pytest.raises(cgrad._dynamo.exc.Unsupported, match="item"):
         cgrad.compile(lambda x: x * x.sum().item(), fullgraph=True)(cgrad.ones(2))
+
+
+def _calls_every_way(x, y):
+    a = cgrad.add(x, y, alpha=2)                 # keywords: the wrapper's vectorcall hands them to Recorder.call
+    b = cgrad.mul(*(a, y))                       # an unpacked tuple: a call through PyObject_Call
+    c = cgrad.sub(**{"input": b, "other": x})    # an unpacked dict
+    d = getattr(c, "tanh")()                     # a method looked up by getattr
+    e = (d.__mul__)(y)                           # a dunder looked up and called as a bound method
+    return e.__add__(x, **{}) - getattr(cgrad, "exp")(y)
+
+
+@pytest.mark.parametrize("slow", [False, True])
+def test_a_call_made_any_way_records_and_replays_as_eager(slow):
+    saved = capture._SLOW_NAMES
+    if slow:
+        capture._SLOW_NAMES = _Everything()
+        capture._SWAPS.clear()
+    try:
+        f = cgrad.compile(_calls_every_way)
+        for k in range(3):      # capture, first replay, replay
+            x, y = cgrad.linspace(-1, 1, 6) + k, cgrad.linspace(0, 2, 6)
+            assert np.array_equal(bits(f(x, y)), bits(_calls_every_way(x, y)))
+        (entry,) = entries()
+        assert entry.break_reason is None
+        assert entry.ops[:3] == ["add", "mul", "sub"]
+    finally:
+        capture._SLOW_NAMES = saved
+        capture._SWAPS.clear()
+
+
+def test_the_recording_wrappers_bind_and_describe_themselves_as_their_originals():
+    capture.install()
+    try:
+        wrapper = vars(Optimizer := cgrad.optim.SGD).get("step") or vars(cgrad.optim.Optimizer)["step"]
+        assert isinstance(wrapper, _C._RecordingWrapper)
+        assert wrapper.__name__ == "step" and wrapper._compile_original.__name__ == "step"
+        assert wrapper.__get__(None, Optimizer) is wrapper
+        opt = cgrad.optim.SGD([cgrad.ones(2, requires_grad=True)], lr=0.1)
+        bound = opt.step
+        assert bound.__self__ is opt and bound.__func__ is wrapper
+        tanh = cgrad.ones(2).tanh            # answered by the lookup hook: the wrapper bound to the tensor
+        assert tanh.__func__._compile_original is vars(cgrad.Tensor)["tanh"]
+        assert np.array_equal(bits(tanh()), bits(cgrad.ones(2).tanh()))     # no capture: the original runs
+    finally:
+        capture.uninstall()
+
+
+def test_the_recorder_is_per_thread():
+    import threading
+    rec = object()
+    seen = []
+    capture._local.recorder = rec
+    try:
+        thread = threading.Thread(target=lambda: seen.append(capture.active_recorder()))
+        thread.start()
+        thread.join()
+        assert capture.active_recorder() is rec and seen == [None]
+    finally:
+        capture._local.recorder = None
+    assert capture.active_recorder() is None and getattr(capture._local, "recorder", 1) is None
+    capture._local.recorder = rec
+    del capture._local.recorder
+    assert capture.active_recorder() is None
