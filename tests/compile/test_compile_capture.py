@@ -439,3 +439,31 @@ def test_the_recorder_is_per_thread():
     capture._local.recorder = rec
     del capture._local.recorder
     assert capture.active_recorder() is None
+
+
+def test_an_optimizer_step_rebound_between_captures_is_recorded_as_rebound(monkeypatch):
+    def train(lib_w, opt):
+        opt.zero_grad()
+        (lib_w * lib_w * 3).sum().backward()
+        opt.step()
+    w, w_eager = cgrad.ones(3, requires_grad=True), cgrad.ones(3, requires_grad=True)
+    opt, opt_eager = cgrad.optim.SGD([w], lr=0.1), cgrad.optim.SGD([w_eager], lr=0.1)
+    f = cgrad.compile(lambda: train(w, opt))
+    f()
+    train(w_eager, opt_eager)
+    calls = []
+    original = cgrad.optim.SGD.step
+
+    def patched(self, *args, **kwargs):
+        calls.append(self)
+        return original(self, *args, **kwargs)
+    monkeypatch.setattr(cgrad.optim.SGD, "step", patched)
+    cgrad.compiler.reset()
+    f()                 # captured again: the rebound step is what is recorded
+    assert calls == [opt] and vars(cgrad.optim.SGD)["step"] is patched
+    f()                 # and replayed
+    assert calls == [opt, opt]
+    for _ in range(2):
+        train(w_eager, opt_eager)
+    assert calls == [opt, opt, opt_eager, opt_eager]
+    assert np.array_equal(bits(w), bits(w_eager))
