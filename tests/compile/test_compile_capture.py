@@ -467,3 +467,31 @@ def test_an_optimizer_step_rebound_between_captures_is_recorded_as_rebound(monke
         train(w_eager, opt_eager)
     assert calls == [opt, opt, opt_eager, opt_eager]
     assert np.array_equal(bits(w), bits(w_eager))
+
+
+def _in_place_chain(x, w):
+    a = x * 2
+    a.add_(1)               # recorded in place: the next call that reads a expects its new version
+    b = a.mul_(w) * a       # a view of the same storage twice over
+    c = x.view(2, 3)
+    return (b.view(2, 3) + c).sum(1), a
+
+
+@pytest.mark.parametrize("slow", [False, True])
+def test_in_place_ops_on_the_fast_path_keep_the_expected_versions(slow):
+    saved = capture._SLOW_NAMES
+    if slow:
+        capture._SLOW_NAMES = _Everything()
+        capture._SWAPS.clear()
+    try:
+        f = cgrad.compile(_in_place_chain)
+        for k in range(3):      # capture, first replay, replay
+            x, w = cgrad.linspace(-1, 1, 6) + k, cgrad.linspace(0, 2, 6)
+            got, expected = f(x, w), _in_place_chain(x, w)
+            assert all(np.array_equal(bits(a), bits(b)) for a, b in zip(got, expected))
+            assert got[1]._version == expected[1]._version == 2
+        (entry,) = entries()
+        assert entry.break_reason is None
+    finally:
+        capture._SLOW_NAMES = saved
+        capture._SWAPS.clear()

@@ -51,9 +51,11 @@ cdef inline bint _is_plain_scalar(object value):
     return tp is float or tp is int or tp is bool or value is None or tp is str or tp is dtype
 
 
-cdef int _encode_fast(_RecorderCore rec, object value, list encoded, list tensors) except -1:
-    """Encode one argument as Recorder._encode_value does; 0 where only
-    the slow path can (a break, a container holding tensors, an object)."""
+cdef int _encode_fast(_RecorderCore rec, object value, list encoded, PyObject** tensors,
+                      Py_ssize_t* ntensors) except -1:
+    """Encode one argument as Recorder._encode_value does, noting a tensor
+    in tensors (borrowed: the call's arguments hold it); 0 where only the
+    slow path can (a break, a container holding tensors, an object)."""
     cdef object slot, key
     cdef _SlotRef ref
     if isinstance(value, Tensor):
@@ -63,14 +65,16 @@ cdef int _encode_fast(_RecorderCore rec, object value, list encoded, list tensor
             ref = _SlotRef.__new__(_SlotRef)      # no argument parsing: a direct tp_new
             ref.slot = <Py_ssize_t>slot
             encoded.append(ref)
-            tensors.append(value)
+            tensors[ntensors[0]] = <PyObject*>value
+            ntensors[0] += 1
             return 1
         if key in rec.sources:
             if key not in rec.constants:
                 rec.constants[key] = value
                 rec.versions.setdefault((<Tensor>value)._storage, (<Tensor>value)._storage.version)
             encoded.append(value)
-            tensors.append(value)
+            tensors[ntensors[0]] = <PyObject*>value
+            ntensors[0] += 1
             return 1
         return 0
     if _is_plain_scalar(value):
@@ -96,20 +100,28 @@ cdef object _record_call(_RecorderCore rec, fn, name, PyObject** args, Py_ssize_
     the slow-path marker (before running anything) where that path is
     needed."""
     cdef list encoded = []
-    cdef list tensors = []
+    cdef PyObject* tensors[TAPE_MAX_ARGS]
+    cdef long long noted[TAPE_MAX_ARGS]     # per tensor argument: the version its entry holds
+    cdef bint has_entry[TAPE_MAX_ARGS]
+    cdef Py_ssize_t ntensors = 0
     cdef Tensor t
     cdef object expected
     cdef Py_ssize_t slot, i
-    if rec.broken is not None:
+    if rec.broken is not None or nargs > TAPE_MAX_ARGS:
         return _SLOW_PATH
     for i in range(nargs):
-        if not _encode_fast(rec, <object>args[i], encoded, tensors):
+        if not _encode_fast(rec, <object>args[i], encoded, tensors, &ntensors):
             return _SLOW_PATH
-    for a in tensors:
-        t = <Tensor>a
+    for i in range(ntensors):
+        t = <Tensor>tensors[i]
         expected = rec.versions.get(t._storage)
-        if expected is not None and <long long>expected != t._storage.version:
+        has_entry[i] = expected is not None
+        if expected is None:
+            pass                    # no entry yet: written after the call
+        elif <long long>expected != t._storage.version:
             return _SLOW_PATH
+        else:
+            noted[i] = <long long>expected
     if (cgrad_grad_enabled != 0) != rec.grad_mode or (cgrad_inference_mode != 0) != rec.inference_mode:
         return _SLOW_PATH
     rec.depth += 1
@@ -121,17 +133,19 @@ cdef object _record_call(_RecorderCore rec, fn, name, PyObject** args, Py_ssize_
         encoded.reverse()
     recorded = replay_fn if replay_fn is not None else fn
     if not isinstance(result, Tensor):
-        rec._record(recorded, name, encoded, None, nargs, tensors, result)
+        rec._record(recorded, name, encoded, None, nargs, [<object>tensors[i] for i in range(ntensors)], result)
         return result
     t = <Tensor>result
     slot = len(rec.objects)
     rec.objects.append(result)
     rec.slot_of[_object_id(result)] = slot
-    tensors.append(result)
     rec.held_bytes += t._numel * ITEMSIZE[t._dtype]
     rec.ops.append((recorded, name, encoded, None, nargs, (slot,), False))
-    for a in tensors:
-        _note_version(rec.versions, <Tensor>a)
+    for i in range(ntensors):
+        # an argument an out-of-place op left at the version its entry holds needs no write
+        if not has_entry[i] or noted[i] != (<Tensor>tensors[i])._storage.version:
+            _note_version(rec.versions, <Tensor>tensors[i])
+    _note_version(rec.versions, t)
     return result
 
 
