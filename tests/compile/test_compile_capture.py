@@ -387,23 +387,27 @@ def _calls_every_way(x, y):
     return e.__add__(x, **{}) - getattr(cgrad, "exp")(y)
 
 
-@pytest.mark.parametrize("slow", [False, True])
-def test_a_call_made_any_way_records_and_replays_as_eager(slow):
+@pytest.fixture(params=["fast path", "Recorder.call only"])
+def recording_path(request):
+    """Each test that takes it runs twice: with the wrappers' fast path,
+    and with every call recorded by Recorder.call."""
     saved = capture._SLOW_NAMES
-    if slow:
+    if request.param != "fast path":
         capture._SLOW_NAMES = _Everything()
         capture._SWAPS.clear()
-    try:
-        f = cgrad.compile(_calls_every_way)
-        for k in range(3):      # capture, first replay, replay
-            x, y = cgrad.linspace(-1, 1, 6) + k, cgrad.linspace(0, 2, 6)
-            assert np.array_equal(bits(f(x, y)), bits(_calls_every_way(x, y)))
-        (entry,) = entries()
-        assert entry.break_reason is None
-        assert entry.ops[:3] == ["add", "mul", "sub"]
-    finally:
-        capture._SLOW_NAMES = saved
-        capture._SWAPS.clear()
+    yield request.param
+    capture._SLOW_NAMES = saved
+    capture._SWAPS.clear()
+
+
+def test_a_call_made_any_way_records_and_replays_as_eager(recording_path):
+    f = cgrad.compile(_calls_every_way)
+    for k in range(3):      # capture, first replay, replay
+        x, y = cgrad.linspace(-1, 1, 6) + k, cgrad.linspace(0, 2, 6)
+        assert np.array_equal(bits(f(x, y)), bits(_calls_every_way(x, y)))
+    (entry,) = entries()
+    assert entry.break_reason is None
+    assert entry.ops[:3] == ["add", "mul", "sub"]
 
 
 def test_the_recording_wrappers_bind_and_describe_themselves_as_their_originals():
@@ -477,21 +481,12 @@ def _in_place_chain(x, w):
     return (b.view(2, 3) + c).sum(1), a
 
 
-@pytest.mark.parametrize("slow", [False, True])
-def test_in_place_ops_on_the_fast_path_keep_the_expected_versions(slow):
-    saved = capture._SLOW_NAMES
-    if slow:
-        capture._SLOW_NAMES = _Everything()
-        capture._SWAPS.clear()
-    try:
-        f = cgrad.compile(_in_place_chain)
-        for k in range(3):      # capture, first replay, replay
-            x, w = cgrad.linspace(-1, 1, 6) + k, cgrad.linspace(0, 2, 6)
-            got, expected = f(x, w), _in_place_chain(x, w)
-            assert all(np.array_equal(bits(a), bits(b)) for a, b in zip(got, expected))
-            assert got[1]._version == expected[1]._version == 2
-        (entry,) = entries()
-        assert entry.break_reason is None
-    finally:
-        capture._SLOW_NAMES = saved
-        capture._SWAPS.clear()
+def test_in_place_ops_keep_the_expected_versions(recording_path):
+    f = cgrad.compile(_in_place_chain)
+    for k in range(3):      # capture, first replay, replay
+        x, w = cgrad.linspace(-1, 1, 6) + k, cgrad.linspace(0, 2, 6)
+        got, expected = f(x, w), _in_place_chain(x, w)
+        assert all(np.array_equal(bits(a), bits(b)) for a, b in zip(got, expected))
+        assert got[1]._version == expected[1]._version == 2
+    (entry,) = entries()
+    assert entry.break_reason is None
