@@ -39,7 +39,7 @@ from cgrad._C import Tensor
 from cgrad._dynamo.exc import Unsupported
 from cgrad.func import _levels
 
-_local = threading.local()          # .recorder: the Recorder of this thread's capture, if any
+_local = _C._RecorderLocal()        # .recorder: the Recorder of this thread's capture, if any (C thread-local)
 
 # names that read tensor data into Python, or whose result's shape depends on it
 BREAKS = {
@@ -307,7 +307,7 @@ _SLOW_NAMES = set(BREAKS) | QUERIES | WIDE_EFFECTS | OPAQUE_RESULTS | {"__getite
 
 
 def _recording(original, name):
-    wrapper = _C._recording_wrapper(original, name, _local, name not in _SLOW_NAMES, None, False, False)
+    wrapper = _C._recording_wrapper(original, name, name not in _SLOW_NAMES, None, False, False)
     wrapper.__name__ = getattr(original, "__name__", name)
     wrapper.__doc__ = getattr(original, "__doc__", None)
     attributes = getattr(original, "__dict__", None)
@@ -334,7 +334,7 @@ def _recording_dunder(original, name):
     if replay_fn is None or name in BREAKS or name == "__pow__":
         return _recording(original, name)
 
-    wrapper = _C._recording_wrapper(original, name, _local, name not in _SLOW_NAMES, replay_fn, reflected, True)
+    wrapper = _C._recording_wrapper(original, name, name not in _SLOW_NAMES, replay_fn, reflected, True)
     wrapper.__name__ = name
     wrapper._compile_original = original
     return wrapper
@@ -543,44 +543,63 @@ _CLASS_SWAPS = {}   # the step classes found last time -> their swaps
 
 
 def _class_swaps():
+    """The step classes' swaps, one (class, names, originals, wrappers) per
+    class, built once per set of classes: whether each class still holds
+    its originals is checked as they are written in (_swap_classes_in)."""
     classes = _step_classes()
     key = tuple(classes)
     cached = _CLASS_SWAPS.get(key)
-    if cached is not None and all(vars(cls).get(name) is original for cls, name, original, _ in cached):
+    if cached is not None:
         return cached
-    swaps = []
+    groups = []
     handle = getattr(_C, "_HookHandle", None)
-    if handle is not None and hasattr(_C, "_swap_type_dict") and "remove" in vars(handle):
-        original = vars(handle)["remove"]
-        swaps.append((handle, "remove", original, _recording(original, "remove")))
-    for cls in classes:
-        for name in ("step", "zero_grad", "remove"):
-            if name in vars(cls):
-                original = vars(cls)[name]
-                swaps.append((cls, name, original, _recording(original, name)))
+    for cls in ([handle] if handle is not None and "remove" in vars(handle) else []) + classes:
+        names = tuple(name for name in ("step", "zero_grad", "remove") if name in vars(cls))
+        if names:
+            originals = tuple(vars(cls)[name] for name in names)
+            groups.append((cls, names, originals, tuple(_recording(o, n) for o, n in zip(originals, names))))
     _CLASS_SWAPS.clear()
-    _CLASS_SWAPS[key] = swaps
-    return swaps
+    _CLASS_SWAPS[key] = groups
+    return groups
 
 
-def _set_class_attribute(cls, name, value):
-    if cls is getattr(_C, "_HookHandle", None):
-        _C._swap_type_dict(cls, {name: value})      # a C type: its dict, written directly
-    else:
-        setattr(cls, name, value)
+def _swap_classes_in():
+    """Write the step classes' wrappers into their dicts (no setattr per
+    name: one pass per class and one cache invalidation, in C); the swaps
+    are rebuilt where a class no longer holds an original (a method
+    rebound since)."""
+    for attempt in range(2):
+        groups = _class_swaps()
+        done = []
+        for cls, names, originals, wrappers in groups:
+            if not _C._swap_in(cls, names, originals, wrappers):
+                break
+            done.append((cls, names, originals, wrappers))
+        else:
+            return groups
+        _swap_classes_out(done)
+        _CLASS_SWAPS.clear()
+    raise RuntimeError("cgrad.compile: an optimizer's methods changed while a capture was being set up")
+
+
+def _swap_classes_out(groups):
+    for cls, names, originals, wrappers in groups:
+        _C._swap_out(cls, names, originals)
 
 
 def install():
     with _install_lock:
         if _install["count"] == 0:
-            built = _swap_in_namespaces()
-            classes = _class_swaps()
+            classes = _swap_classes_in()
+            try:
+                built = _swap_in_namespaces()
+            except BaseException:
+                _swap_classes_out(classes)
+                raise
             hooked = _C._hook_tensor_attributes(built.method_table, built.module_tables)
             for module in built.modules:
                 module.__class__ = _RecordingModule
             slots = _C._patch_tensor_slots(built.dunders.wrappers)
-            for cls, name, original, wrapper in classes:
-                _set_class_attribute(cls, name, wrapper)
             _install["state"] = (built, hooked, slots, classes)
         _install["count"] += 1
 
@@ -597,8 +616,7 @@ def uninstall():
             for swap in built.dict_swaps:
                 swap.swap_out()
             _C._restore_tensor_slots(slots)
-            for cls, name, original, wrapper in classes:
-                _set_class_attribute(cls, name, original)
+            _swap_classes_out(classes)
 
 
 # --- the tensors that existed before the call -----------------------------

@@ -376,3 +376,117 @@ def test_recompiles_while_an_earlier_capture_waits_for_its_first_replay():
     assert len(entries()) == 3 and all(e._pending is None for e in entries())
     with pytest.raises(cgrad._dynamo.exc.Unsupported, match="item"):
         cgrad.compile(lambda x: x * x.sum().item(), fullgraph=True)(cgrad.ones(2))
+
+
+def _calls_every_way(x, y):
+    a = cgrad.add(x, y, alpha=2)                 # keywords: the wrapper's vectorcall hands them to Recorder.call
+    b = cgrad.mul(*(a, y))                       # an unpacked tuple: a call through PyObject_Call
+    c = cgrad.sub(**{"input": b, "other": x})    # an unpacked dict
+    d = getattr(c, "tanh")()                     # a method looked up by getattr
+    e = (d.__mul__)(y)                           # a dunder looked up and called as a bound method
+    return e.__add__(x, **{}) - getattr(cgrad, "exp")(y)
+
+
+@pytest.fixture(params=["fast path", "Recorder.call only"])
+def recording_path(request):
+    """Each test that takes it runs twice: with the wrappers' fast path,
+    and with every call recorded by Recorder.call."""
+    saved = capture._SLOW_NAMES
+    if request.param != "fast path":
+        capture._SLOW_NAMES = _Everything()
+        capture._SWAPS.clear()
+    yield request.param
+    capture._SLOW_NAMES = saved
+    capture._SWAPS.clear()
+
+
+def test_a_call_made_any_way_records_and_replays_as_eager(recording_path):
+    f = cgrad.compile(_calls_every_way)
+    for k in range(3):      # capture, first replay, replay
+        x, y = cgrad.linspace(-1, 1, 6) + k, cgrad.linspace(0, 2, 6)
+        assert np.array_equal(bits(f(x, y)), bits(_calls_every_way(x, y)))
+    (entry,) = entries()
+    assert entry.break_reason is None
+    assert entry.ops[:3] == ["add", "mul", "sub"]
+
+
+def test_the_recording_wrappers_bind_and_describe_themselves_as_their_originals():
+    capture.install()
+    try:
+        wrapper = vars(Optimizer := cgrad.optim.SGD).get("step") or vars(cgrad.optim.Optimizer)["step"]
+        assert isinstance(wrapper, _C._RecordingWrapper)
+        assert wrapper.__name__ == "step" and wrapper._compile_original.__name__ == "step"
+        assert wrapper.__get__(None, Optimizer) is wrapper
+        opt = cgrad.optim.SGD([cgrad.ones(2, requires_grad=True)], lr=0.1)
+        bound = opt.step
+        assert bound.__self__ is opt and bound.__func__ is wrapper
+        tanh = cgrad.ones(2).tanh            # answered by the lookup hook: the wrapper bound to the tensor
+        assert tanh.__func__._compile_original is vars(cgrad.Tensor)["tanh"]
+        assert np.array_equal(bits(tanh()), bits(cgrad.ones(2).tanh()))     # no capture: the original runs
+    finally:
+        capture.uninstall()
+
+
+def test_the_recorder_is_per_thread():
+    import threading
+    rec = object()
+    seen = []
+    capture._local.recorder = rec
+    try:
+        thread = threading.Thread(target=lambda: seen.append(capture.active_recorder()))
+        thread.start()
+        thread.join()
+        assert capture.active_recorder() is rec and seen == [None]
+    finally:
+        capture._local.recorder = None
+    assert capture.active_recorder() is None and getattr(capture._local, "recorder", 1) is None
+    capture._local.recorder = rec
+    del capture._local.recorder
+    assert capture.active_recorder() is None
+
+
+def test_an_optimizer_step_rebound_between_captures_is_recorded_as_rebound(monkeypatch):
+    def train(lib_w, opt):
+        opt.zero_grad()
+        (lib_w * lib_w * 3).sum().backward()
+        opt.step()
+    w, w_eager = cgrad.ones(3, requires_grad=True), cgrad.ones(3, requires_grad=True)
+    opt, opt_eager = cgrad.optim.SGD([w], lr=0.1), cgrad.optim.SGD([w_eager], lr=0.1)
+    f = cgrad.compile(lambda: train(w, opt))
+    f()
+    train(w_eager, opt_eager)
+    calls = []
+    original = cgrad.optim.SGD.step
+
+    def patched(self, *args, **kwargs):
+        calls.append(self)
+        return original(self, *args, **kwargs)
+    monkeypatch.setattr(cgrad.optim.SGD, "step", patched)
+    cgrad.compiler.reset()
+    f()                 # captured again: the rebound step is what is recorded
+    assert calls == [opt] and vars(cgrad.optim.SGD)["step"] is patched
+    f()                 # and replayed
+    assert calls == [opt, opt]
+    for _ in range(2):
+        train(w_eager, opt_eager)
+    assert calls == [opt, opt, opt_eager, opt_eager]
+    assert np.array_equal(bits(w), bits(w_eager))
+
+
+def _in_place_chain(x, w):
+    a = x * 2
+    a.add_(1)               # recorded in place: the next call that reads a expects its new version
+    b = a.mul_(w) * a       # a view of the same storage twice over
+    c = x.view(2, 3)
+    return (b.view(2, 3) + c).sum(1), a
+
+
+def test_in_place_ops_keep_the_expected_versions(recording_path):
+    f = cgrad.compile(_in_place_chain)
+    for k in range(3):      # capture, first replay, replay
+        x, w = cgrad.linspace(-1, 1, 6) + k, cgrad.linspace(0, 2, 6)
+        got, expected = f(x, w), _in_place_chain(x, w)
+        assert all(np.array_equal(bits(a), bits(b)) for a, b in zip(got, expected))
+        assert got[1]._version == expected[1]._version == 2
+    (entry,) = entries()
+    assert entry.break_reason is None

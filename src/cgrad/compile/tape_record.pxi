@@ -3,15 +3,16 @@
 #
 # A capture's first call runs the user's function eagerly with every cgrad
 # function, Tensor method and operator swapped for a recording wrapper; the
-# capture's cost over one eager call is those wrappers. The wrappers here
-# are Cython closures (no Python frame per call), and a call whose
-# arguments are tracked tensors, constants and plain numbers, that changes
-# no mode and returns one tensor, is encoded and recorded by
-# _record_call without leaving C. Anything else (keywords, containers of
-# tensors, a version mismatch, a mode change, a break, a result that is not
-# one tensor) takes capture.py's Recorder.call, which records exactly what
-# this path records in the cases they share (tests/test_compile_capture.py
-# compares the two).
+# capture's cost over one eager call is those wrappers. A wrapper is a
+# _RecordingWrapper called through vectorcall (no argument tuple, keyword
+# dict or Python frame per call), the capturing thread's recorder is read
+# from C thread-local storage, and a call whose arguments are tracked
+# tensors, constants and plain numbers, that changes no mode and returns
+# one tensor, is encoded and recorded by _record_call without leaving C.
+# Anything else (keywords, containers of tensors, a version mismatch, a
+# mode change, a break, a result that is not one tensor) takes capture.py's
+# Recorder.call, which records exactly what this path records in the cases
+# they share (tests/compile/test_compile_capture.py compares the two).
 
 cdef object _SLOW_PATH = object()
 
@@ -50,9 +51,11 @@ cdef inline bint _is_plain_scalar(object value):
     return tp is float or tp is int or tp is bool or value is None or tp is str or tp is dtype
 
 
-cdef int _encode_fast(_RecorderCore rec, object value, list encoded, list tensors) except -1:
-    """Encode one argument as Recorder._encode_value does; 0 where only
-    the slow path can (a break, a container holding tensors, an object)."""
+cdef int _encode_fast(_RecorderCore rec, object value, list encoded, PyObject** tensors,
+                      Py_ssize_t* ntensors) except -1:
+    """Encode one argument as Recorder._encode_value does, noting a tensor
+    in tensors (borrowed: the call's arguments hold it); 0 where only the
+    slow path can (a break, a container holding tensors, an object)."""
     cdef object slot, key
     cdef _SlotRef ref
     if isinstance(value, Tensor):
@@ -62,14 +65,16 @@ cdef int _encode_fast(_RecorderCore rec, object value, list encoded, list tensor
             ref = _SlotRef.__new__(_SlotRef)      # no argument parsing: a direct tp_new
             ref.slot = <Py_ssize_t>slot
             encoded.append(ref)
-            tensors.append(value)
+            tensors[ntensors[0]] = <PyObject*>value
+            ntensors[0] += 1
             return 1
         if key in rec.sources:
             if key not in rec.constants:
                 rec.constants[key] = value
                 rec.versions.setdefault((<Tensor>value)._storage, (<Tensor>value)._storage.version)
             encoded.append(value)
-            tensors.append(value)
+            tensors[ntensors[0]] = <PyObject*>value
+            ntensors[0] += 1
             return 1
         return 0
     if _is_plain_scalar(value):
@@ -89,47 +94,58 @@ cdef inline void _note_version(dict versions, Tensor t):
     versions[t._storage] = t._storage.version
 
 
-cdef object _record_call(_RecorderCore rec, fn, name, tuple args, replay_fn, bint reflected):
-    """Record and run fn(*args) as Recorder.call would, or return the
-    slow-path marker (before running anything) where that path is
+cdef object _record_call(_RecorderCore rec, fn, name, PyObject** args, Py_ssize_t nargs, replay_fn,
+                         bint reflected):
+    """Record and run fn(*args[:nargs]) as Recorder.call would, or return
+    the slow-path marker (before running anything) where that path is
     needed."""
     cdef list encoded = []
-    cdef list tensors = []
+    cdef PyObject* tensors[TAPE_MAX_ARGS]
+    cdef long long noted[TAPE_MAX_ARGS]     # per tensor argument: the version its entry holds
+    cdef bint has_entry[TAPE_MAX_ARGS]
+    cdef Py_ssize_t ntensors = 0
     cdef Tensor t
     cdef object expected
-    cdef Py_ssize_t slot
-    if rec.broken is not None:
+    cdef Py_ssize_t slot, i
+    if rec.broken is not None or nargs > TAPE_MAX_ARGS:
         return _SLOW_PATH
-    for a in args:
-        if not _encode_fast(rec, a, encoded, tensors):
+    for i in range(nargs):
+        if not _encode_fast(rec, <object>args[i], encoded, tensors, &ntensors):
             return _SLOW_PATH
-    for a in tensors:
-        t = <Tensor>a
+    for i in range(ntensors):
+        t = <Tensor>tensors[i]
         expected = rec.versions.get(t._storage)
-        if expected is not None and <long long>expected != t._storage.version:
+        has_entry[i] = expected is not None
+        if expected is None:
+            pass                    # no entry yet: written after the call
+        elif <long long>expected != t._storage.version:
             return _SLOW_PATH
+        else:
+            noted[i] = <long long>expected
     if (cgrad_grad_enabled != 0) != rec.grad_mode or (cgrad_inference_mode != 0) != rec.inference_mode:
         return _SLOW_PATH
     rec.depth += 1
     try:
-        result = fn(*args)
+        result = PyObject_Vectorcall(fn, args, <size_t>nargs, NULL)
     finally:
         rec.depth -= 1
     if reflected:
         encoded.reverse()
     recorded = replay_fn if replay_fn is not None else fn
     if not isinstance(result, Tensor):
-        rec._record(recorded, name, encoded, None, len(args), tensors, result)
+        rec._record(recorded, name, encoded, None, nargs, [<object>tensors[i] for i in range(ntensors)], result)
         return result
     t = <Tensor>result
     slot = len(rec.objects)
     rec.objects.append(result)
     rec.slot_of[_object_id(result)] = slot
-    tensors.append(result)
     rec.held_bytes += t._numel * ITEMSIZE[t._dtype]
-    rec.ops.append((recorded, name, encoded, None, len(args), (slot,), False))
-    for a in tensors:
-        _note_version(rec.versions, <Tensor>a)
+    rec.ops.append((recorded, name, encoded, None, nargs, (slot,), False))
+    for i in range(ntensors):
+        # an argument an out-of-place op left at the version its entry holds needs no write
+        if not has_entry[i] or noted[i] != (<Tensor>tensors[i])._storage.version:
+            _note_version(rec.versions, <Tensor>tensors[i])
+    _note_version(rec.versions, t)
     return result
 
 
@@ -166,26 +182,167 @@ def _versions_current(_RecorderCore rec):
     return True
 
 
-def _recording_wrapper(original, name, local, bint fast, replay_fn, bint reflected, bint dunder):
-    """The wrapper capture.py swaps in for `original`: outside a capture or
-    inside a recorded call it calls original; at depth 0 of a capture it
-    records the call (the fast path above, else recorder.call). A dunder
-    called with keywords is not an operator call and is not recorded."""
-    def wrapper(*args, **kwargs):
-        rec = getattr(local, "recorder", None)
-        if rec is None or (<_RecorderCore?>rec).depth:
-            return original(*args, **kwargs)
-        if kwargs:
-            if dunder:
-                return original(*args, **kwargs)
-        elif fast:
-            result = _record_call(<_RecorderCore>rec, original, name, args, replay_fn, reflected)
+# The recorder of the thread that captures, in C thread-local storage: a
+# wrapper reads it with one load, where threading.local's attribute lookup
+# cost two dict lookups per call. capture.py's _local is a _RecorderLocal,
+# whose `recorder` attribute is this slot (cgrad.jit's trace sets it too).
+cdef extern from *:
+    """
+    static __thread PyObject* cg_thread_recorder = NULL;    /* a reference, while a capture runs */
+
+    static PyObject* cg_get_recorder(void) { return cg_thread_recorder; }
+
+    static PyObject** cg_tuple_items(PyObject* t) { return ((PyTupleObject*)t)->ob_item; }
+
+    static void cg_set_recorder(PyObject* recorder) {
+        PyObject* old = cg_thread_recorder;
+        Py_XINCREF(recorder);
+        cg_thread_recorder = recorder;
+        Py_XDECREF(old);
+    }
+
+    typedef PyObject* (*cg_wrapper_impl_t)(PyObject*, PyObject**, size_t, PyObject*);
+    static cg_wrapper_impl_t cg_wrapper_impl = NULL;
+
+    static PyObject* cg_wrapper_vectorcall(PyObject* callable, PyObject* const* args, size_t nargsf,
+                                           PyObject* kwnames) {
+        return cg_wrapper_impl(callable, (PyObject**)args, nargsf, kwnames);
+    }
+
+    /* A _RecordingWrapper is called through vectorcall (no argument tuple or
+       keyword dict is built per call) and binds as a method: a bound
+       PyMethod prepends the instance, as for a function. */
+    static void cg_make_wrapper_type(PyObject* tp, Py_ssize_t vectorcall_offset) {
+        PyTypeObject* t = (PyTypeObject*)tp;
+        t->tp_vectorcall_offset = vectorcall_offset;
+        t->tp_flags |= Py_TPFLAGS_HAVE_VECTORCALL | Py_TPFLAGS_METHOD_DESCRIPTOR;
+        PyType_Modified(t);
+    }
+    """
+    ctypedef object (*cg_wrapper_impl_t)(object, PyObject**, size_t, PyObject*)
+    cg_wrapper_impl_t cg_wrapper_impl
+    void* cg_wrapper_vectorcall
+    PyObject* cg_get_recorder()
+    PyObject** cg_tuple_items(object t)
+    void cg_set_recorder(PyObject* recorder)
+    void cg_make_wrapper_type(object tp, Py_ssize_t vectorcall_offset)
+    Py_ssize_t PyVectorcall_NARGS(size_t nargsf)
+    object PyMethod_New(object func, object self)
+
+
+cdef class _RecorderLocal:
+    """capture.py's _local: `recorder` is this thread's capture, or None."""
+
+    @property
+    def recorder(self):
+        cdef PyObject* rec = cg_get_recorder()
+        if rec == NULL:
+            return None
+        return <object>rec
+
+    @recorder.setter
+    def recorder(self, value):
+        cg_set_recorder(NULL if value is None else <PyObject*>value)
+
+    @recorder.deleter
+    def recorder(self):
+        cg_set_recorder(NULL)
+
+
+cdef class _RecordingWrapper:
+    """What capture.py swaps in for a callable `original`: outside a
+    capture or inside a recorded call it calls original; at depth 0 of a
+    capture it records the call (_record_call above, else the recorder's
+    call). A dunder called with keywords is not an operator call and is
+    not recorded. Its __dict__ holds __name__, __doc__ and
+    _compile_original."""
+    cdef void* vectorcall               # cg_wrapper_vectorcall: the type's vectorcall slot reads it here
+    cdef readonly object original
+    cdef readonly object name
+    cdef object replay_fn
+    cdef bint fast, reflected, dunder
+    cdef dict __dict__
+
+    def __call__(self, *args, **kwargs):
+        # reached only through tp_call (the type's vectorcall serves calls): the same dispatch
+        return _wrapper_dispatch(self, args, kwargs)
+
+    def __get__(self, obj, objtype):
+        if obj is None:
+            return self
+        return PyMethod_New(self, obj)
+
+    def __repr__(self):
+        return f"<recording wrapper of {self.original!r}>"
+
+
+cdef object _wrapper_dispatch(_RecordingWrapper w, tuple args, dict kwargs):
+    cdef PyObject* found = cg_get_recorder()
+    cdef object result
+    if found == NULL or (<_RecorderCore?><object>found).depth:
+        return w.original(*args, **kwargs)
+    rec = <object>found
+    if kwargs:
+        if w.dunder:
+            return w.original(*args, **kwargs)
+    elif w.fast:
+        result = _record_call(<_RecorderCore>rec, w.original, w.name,
+                              cg_tuple_items(args), len(args), w.replay_fn, w.reflected)
+        if result is not _SLOW_PATH:
+            return result
+    if w.dunder:
+        return rec.call(w.original, w.name, args, kwargs if kwargs else {}, w.replay_fn, w.reflected)
+    return rec.call(w.original, w.name, args, kwargs if kwargs else {})
+
+
+cdef object _wrapper_vectorcall_impl(object callable, PyObject** args, size_t nargsf, PyObject* kwnames):
+    cdef _RecordingWrapper w = <_RecordingWrapper>callable
+    cdef PyObject* found = cg_get_recorder()
+    cdef Py_ssize_t nargs = PyVectorcall_NARGS(nargsf), i, nkw
+    cdef object result
+    if found == NULL or (<_RecorderCore?><object>found).depth:
+        return PyObject_Vectorcall(w.original, args, nargsf, kwnames)
+    if kwnames == NULL or len(<tuple>kwnames) == 0:
+        if w.fast:
+            result = _record_call(<_RecorderCore><object>found, w.original, w.name, args, nargs, w.replay_fn,
+                                  w.reflected)
             if result is not _SLOW_PATH:
                 return result
-        if dunder:
-            return rec.call(original, name, args, kwargs, replay_fn, reflected)
-        return rec.call(original, name, args, kwargs)
-    return wrapper
+        return _wrapper_dispatch(w, tuple([<object>args[i] for i in range(nargs)]), None)
+    if w.dunder:
+        return PyObject_Vectorcall(w.original, args, nargsf, kwnames)
+    nkw = len(<tuple>kwnames)
+    kwargs = {}
+    for i in range(nkw):
+        kwargs[(<tuple>kwnames)[i]] = <object>args[nargs + i]
+    return _wrapper_dispatch(w, tuple([<object>args[i] for i in range(nargs)]), kwargs)
+
+
+cg_wrapper_impl = _wrapper_vectorcall_impl
+
+
+cdef _make_wrapper_type():
+    cdef _RecordingWrapper probe = _RecordingWrapper.__new__(_RecordingWrapper)
+    cg_make_wrapper_type(_RecordingWrapper, <Py_ssize_t>(<char*>&probe.vectorcall - <char*><PyObject*>probe))
+
+
+_make_wrapper_type()
+
+
+def _recording_wrapper(original, name, bint fast, replay_fn, bint reflected, bint dunder):
+    """The wrapper capture.py swaps in for `original` (see
+    _RecordingWrapper); replay_fn, when given, is what the tape calls
+    instead (operator.mul for Tensor.__mul__), with the two arguments
+    swapped for a reflected dunder."""
+    cdef _RecordingWrapper w = _RecordingWrapper.__new__(_RecordingWrapper)
+    w.vectorcall = cg_wrapper_vectorcall
+    w.original = original
+    w.name = name
+    w.replay_fn = replay_fn
+    w.fast = fast
+    w.reflected = reflected
+    w.dunder = dunder
+    return w
 
 
 def _dict_holds(target, tuple names, tuple values):

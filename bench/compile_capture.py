@@ -1,0 +1,99 @@
+"""What cgrad.compile's first two calls cost on bench/compile.py's tiny
+chain (or the MLP step), in instructions counted by callgrind: the
+repeatable companion of compile.py's CPU times on a shared machine.
+
+Each phase runs ROUNDS times inside itertools.starmap, and callgrind
+collects only while starmap_next runs (--toggle-collect), so start-up,
+import and warm-up are left out; the phases:
+    eager         one eager call of the step
+    capture       the first call after cgrad.compiler.reset(): the step
+                  run eagerly while it is recorded
+    first replay  the second call: builds the tape or plans the fused
+                  program from the recording, then replays
+    install       putting the recording wrappers in place and taking them
+                  out again (part of every capture)
+and the ratios the README quotes: capture alone, and capture plus first
+replay, against one eager call.
+
+    PYTHONPATH=. python bench/compile_capture.py [--kind tiny|mlp]   # needs valgrind
+"""
+import argparse
+import os
+import re
+import subprocess
+import sys
+
+ROUNDS = 20
+
+WORKER = """
+import itertools, sys
+sys.path.insert(0, {root!r})
+import cgrad
+from bench.compile import WORKLOADS
+from cgrad._dynamo import capture
+cgrad.set_num_threads(1)
+step, args, leaf = WORKLOADS[{kind!r}](cgrad)
+compiled = cgrad.compile(step)
+
+def call(fn):
+    if leaf is not None:
+        leaf.grad = None
+    fn(*args)
+
+def eager():
+    call(step)
+
+def first():
+    cgrad.compiler.reset()
+    call(compiled)
+
+for _ in range(20):
+    eager()
+for _ in range(5):
+    first()
+    call(compiled)
+measured = lambda fn: list(itertools.starmap(fn, [()]))
+phase = {phase!r}
+for _ in range({rounds}):
+    if phase == "eager":
+        measured(eager)
+    elif phase == "capture":
+        measured(first)
+    elif phase == "first replay":
+        first()
+        measured(lambda: call(compiled))
+    else:
+        measured(lambda: (capture.install(), capture.uninstall()))
+"""
+
+
+def instructions(kind, phase):
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    code = WORKER.format(root=root, kind=kind, phase=phase, rounds=ROUNDS)
+    # one thread per pool: idle OpenMP / BLAS workers would add a count that depends on timing
+    env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1",
+               PYTHONHASHSEED="0")
+    proc = subprocess.run(["valgrind", "--tool=callgrind", "--toggle-collect=starmap_next",
+                           "--callgrind-out-file=/dev/null", sys.executable, "-c", code],
+                          capture_output=True, text=True, check=True, env=env)
+    match = re.search(r"Collected\s*:\s*(\d+)", proc.stderr)
+    if match is None:
+        raise RuntimeError(f"no callgrind summary in:\n{proc.stderr[-2000:]}")
+    return int(match.group(1)) / ROUNDS
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--kind", default="tiny", choices=["tiny", "mlp"])
+    args = parser.parse_args()
+    counts = {}
+    for phase in ("eager", "capture", "first replay", "install"):
+        counts[phase] = instructions(args.kind, phase)
+        print(f"  {phase:13s} {counts[phase]:12,.0f} instructions   x{counts[phase] / counts['eager']:.2f} of eager",
+              flush=True)
+    print(f"  capture {counts['capture'] / counts['eager']:.2f} x one eager call; capture + first replay "
+          f"{(counts['capture'] + counts['first replay']) / counts['eager']:.2f} x")
+
+
+if __name__ == "__main__":
+    main()
