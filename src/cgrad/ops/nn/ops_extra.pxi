@@ -54,6 +54,10 @@ cdef Tensor op_vector_norm(Tensor x, double p, object dim, bint keepdim, str fna
                            "tensor because the operation does not have an identity")
     parse_dims(dim, x._ndim, mask)
     xd = alias_detached(x)
+    if x._dtype == F16 or x._dtype == BF16:
+        # PyTorch's norm kernels compute in float32 for the half types and
+        # round once, at the end (squares rounded to bfloat16 move the result)
+        xd = cast_tensor(xd, F32)
     a = op_abs(xd)
     if p == 2:
         out = op_sqrt(op_sum(op_mul(xd, xd), dim, keepdim))
@@ -65,6 +69,8 @@ cdef Tensor op_vector_norm(Tensor x, double p, object dim, bint keepdim, str fna
         out = cast_tensor(op_sum(op_compare(CMP_NE, xd, 0), dim, keepdim), x._dtype)
     else:
         out = op_pow_scalar(op_sum(op_pow_scalar(a, p), dim, keepdim), 1.0 / p)
+    if out._dtype != x._dtype:
+        out = cast_tensor(out, x._dtype)
     if needs_grad(x):
         node = LinalgVectorNormBackward0.__new__(LinalgVectorNormBackward0)
         wire1(node, x)
@@ -480,6 +486,23 @@ def _binary_cross_entropy_with_logits(input, target, weight=None, pos_weight=Non
 # addmm(input, mat1, mat2, *, beta=1, alpha=1) = beta input + alpha mat1 @ mat2
 # (AddmmBackward0; beta == 0 ignores input, as PyTorch).
 
+cdef Tensor addmm_scaled_values(Tensor bias, Tensor m1, Tensor m2, object beta, object alpha):
+    """beta bias + alpha m1 @ m2, without history. For float16 and bfloat16
+    PyTorch's CPU gemm accumulates, scales and adds in float32 and rounds
+    once at the end, so these do too (rounding alpha m1 @ m2 and beta bias
+    each on their own differs in the last bit)."""
+    cdef int dt = m2._dtype
+    cdef bint half = dt == F16 or dt == BF16
+    cdef Tensor prod, out
+    if half:
+        bias, m1, m2 = cast_tensor(bias, F32), cast_tensor(m1, F32), cast_tensor(m2, F32)
+    prod = op_mm(m1, m2)
+    out = op_mul_scalar(prod, alpha)
+    if beta != 0:
+        out = op_add(op_mul_scalar(op_expand(bias, (prod._shape[0], prod._shape[1])), beta), out)
+    return cast_tensor(out, dt) if half else out
+
+
 cdef Tensor op_addmm_ab(Tensor bias, Tensor m1, Tensor m2, object beta, object alpha):
     cdef Tensor out, prod
     cdef AddmmBackward0 node
@@ -499,11 +522,7 @@ cdef Tensor op_addmm_ab(Tensor bias, Tensor m1, Tensor m2, object beta, object a
         raise RuntimeError(
             f"mat1 and mat2 shapes cannot be multiplied ({m1._shape[0]}x{m1._shape[1]} and "
             f"{m2._shape[0]}x{m2._shape[1]})")
-    prod = op_mm(alias_detached(m1), alias_detached(m2))
-    b = op_expand(alias_detached(bias), (prod._shape[0], prod._shape[1]))
-    out = op_mul_scalar(prod, alpha)
-    if beta != 0:
-        out = op_add(op_mul_scalar(b, beta), out)
+    out = addmm_scaled_values(alias_detached(bias), alias_detached(m1), alias_detached(m2), beta, alpha)
     if (cgrad_grad_enabled and (bias._requires_grad or m1._requires_grad or m2._requires_grad)
             or has_tangent(bias) or has_tangent(m1) or has_tangent(m2)):
         node = AddmmBackward0.__new__(AddmmBackward0)
