@@ -346,7 +346,9 @@ cdef object inplace_arith(int which, Tensor self, object other, object alpha):
     ops[1] = operand_of(self)
     if ot is not None:
         if alpha is not None:
-            ot = scalar_kernel(MUL_ROWS, ot, alpha, False, ot._dtype, ot._dtype, "mul")
+            # alpha * other in self's dtype, the op's common dtype (in a lower
+            # other's own dtype, float32 += alpha * bfloat16 lost bits)
+            ot = scalar_kernel(MUL_ROWS, ot, alpha, False, self._dtype, self._dtype, "mul")
         if ot._dtype != self._dtype:
             ot = cast_tensor(ot, self._dtype)
         ops[2] = operand_of(ot)
