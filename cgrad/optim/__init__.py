@@ -1,6 +1,6 @@
 """cgrad.optim: PyTorch's optimizers (SGD, Adam, AdamW, RMSprop, Adagrad,
-Adadelta, Adamax, NAdam, RAdam, Rprop, ASGD, LBFGS) with their update
-rules, lr_scheduler and swa_utils."""
+Adadelta, Adamax, NAdam, RAdam, Rprop, ASGD, LBFGS, Adafactor, Muon) with
+their update rules, lr_scheduler and swa_utils."""
 from cgrad.optim.adadelta import Adadelta
 from cgrad.optim.adagrad import Adagrad
 from cgrad.optim.adam import Adam, AdamW
@@ -14,8 +14,9 @@ from cgrad.optim.sgd import SGD
 from cgrad.optim.asgd import ASGD
 from cgrad.optim.rprop import Rprop
 from cgrad.optim.adafactor import Adafactor
+from cgrad.optim.muon import Muon
 from cgrad.optim import lr_scheduler
 from cgrad.optim import swa_utils
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "NAdam", "RAdam",
-           "LBFGS", "Rprop", "ASGD", "Adafactor", "lr_scheduler", "swa_utils"]
+           "LBFGS", "Rprop", "ASGD", "Adafactor", "Muon", "lr_scheduler", "swa_utils"]
