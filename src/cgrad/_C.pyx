@@ -83,6 +83,7 @@ from cgrad.kernels_math_extra cimport *
 include "kernels/kernel_drivers.pxi"
 include "kernels/linalg_kernels.pxi"
 include "kernels/select_kernels.pxi"
+include "kernels/zero_nan_scans.pxi"
 include "kernels/optim_kernels.pxi"
 include "kernels/optim_kernels_adaptive.pxi"
 include "kernels/blas_threads.pxi"
