@@ -12,6 +12,7 @@ from cgrad.optim.adam import AdamW as AdamW
 from cgrad.optim.adamax import Adamax as Adamax
 from cgrad.optim.asgd import ASGD as ASGD
 from cgrad.optim.lbfgs import LBFGS as LBFGS
+from cgrad.optim.muon import Muon as Muon
 from cgrad.optim.nadam import NAdam as NAdam
 from cgrad.optim.optimizer import Optimizer as Optimizer
 from cgrad.optim.radam import RAdam as RAdam
@@ -19,4 +20,4 @@ from cgrad.optim.rmsprop import RMSprop as RMSprop
 from cgrad.optim.rprop import Rprop as Rprop
 from cgrad.optim.sgd import SGD as SGD
 
-__all__ = ['ASGD', 'Adadelta', 'Adafactor', 'Adagrad', 'Adam', 'AdamW', 'Adamax', 'LBFGS', 'NAdam', 'Optimizer', 'RAdam', 'RMSprop', 'Rprop', 'SGD', 'lr_scheduler', 'swa_utils']
+__all__ = ['ASGD', 'Adadelta', 'Adafactor', 'Adagrad', 'Adam', 'AdamW', 'Adamax', 'LBFGS', 'Muon', 'NAdam', 'Optimizer', 'RAdam', 'RMSprop', 'Rprop', 'SGD', 'lr_scheduler', 'swa_utils']
