@@ -504,7 +504,7 @@ cdef Tensor addmm_scaled_values(Tensor bias, Tensor m1, Tensor m2, object beta, 
 
 
 cdef Tensor op_addmm_ab(Tensor bias, Tensor m1, Tensor m2, object beta, object alpha):
-    cdef Tensor out, prod
+    cdef Tensor out
     cdef AddmmBackward0 node
     if beta == 1 and alpha == 1:
         return op_addmm(bias, m1, m2)
