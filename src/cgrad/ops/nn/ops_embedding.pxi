@@ -388,24 +388,24 @@ cdef void bag_backward(real_t* gw, real_t* gpsw, const real_t* g, const real_t* 
                 gw[r * D + j] += g[b * D + j] * scale
 
 
-cdef class EmbeddingBagBackwardBackward0(NotImplementedBackward):
+cdef class EmbeddingBagBackwardBackward0(Node):
     """The history of embedding_bag's weight gradient under create_graph:
     PyTorch records it over (grad, per_sample_weights) and raises when
     backward reaches it."""
 
-    def name(self):
-        return "EmbeddingBagBackwardBackward0"
+    cdef tuple apply(self, object grads):
+        raise NotImplementedError("the derivative for '_embedding_bag_backward' is not implemented.")
 
 
 cdef void record_bag_gradient_history(Tensor gw, Tensor gpsw, Tensor g, Tensor w, Tensor psw) except *:
     """Histories of the gradients EmbeddingBagBackward0 made while grad mode
     is on (create_graph), with PyTorch's edges."""
+    cdef EmbeddingBagBackwardBackward0 weight_node
     cdef NotImplementedBackward node
     if gw is not None and (needs_grad(g) or (psw is not None and needs_grad(psw))):
-        node = EmbeddingBagBackwardBackward0.__new__(EmbeddingBagBackwardBackward0)
-        wire_many(node, [g, psw], 1)
-        node.message = "the derivative for '_embedding_bag_backward' is not implemented."
-        set_history(gw, node)
+        weight_node = EmbeddingBagBackwardBackward0.__new__(EmbeddingBagBackwardBackward0)
+        wire_many(weight_node, [g, psw], 1)
+        set_history(gw, weight_node)
     if gpsw is not None and (needs_grad(g) or needs_grad(w)):
         node = NotImplementedBackward.__new__(NotImplementedBackward)
         wire_many(node, [t for t in (g, w) if needs_grad(t)], 1)
