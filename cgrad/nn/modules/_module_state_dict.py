@@ -11,7 +11,7 @@ from collections import OrderedDict, namedtuple
 from cgrad._C import Tensor
 from cgrad.nn.parameter import Parameter
 
-__all__ = ["_IncompatibleKeys", "_save_to_state_dict", "state_dict", "load_state_dict", "_load_from_state_dict"]
+__all__ = ["state_dict", "load_state_dict"]
 
 
 class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
