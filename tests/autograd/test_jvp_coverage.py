@@ -307,12 +307,13 @@ def test_reverse_over_forward_matches_torch(op):
 # ---------------------------------------------------------------------------
 # Coverage: every differentiable node type has an explicit formula
 
-# node types that are not ops' nodes or have no inputs to differentiate
+# node types that are not ops' nodes or have no inputs to differentiate, and
+# the nodes of PyTorch's not-implemented derivatives (they raise when reached)
 NOT_OP_NODES = {
     "AccumulateGrad", "ForwardOnlyEdge", "PythonBackward", "FunctionNode", "BinaryNode", "ReduceNode",
     "LinalgNode", "ClampTensorNode", "MaxMinNode", "InplaceFn", "ActNode", "_AmaxNode", "_ExtremeAllNode",
     "_ExtremeDimNode", "_NormNode", "_PadNode", "_PoolNode", "_PadBackwardNode", "_PoolBackwardNode",
-    "_RnnLayerNode", "NotImplemented",
+    "_RnnLayerNode", "NotImplemented", "EmbeddingBagBackwardBackward0",
 }
 # nodes whose jvp is a C method of their own class (ops_round_decimals.pxi, relu_double_backward.pxi)
 OWN_JVP = {"RoundBackward1", "ThresholdBackwardBackward0"}
