@@ -61,8 +61,9 @@ def code_only(text):
 
 def _declared_name(head):
     """The name a `cdef ...` declaration line binds: the identifier before
-    the parameter list of a function, or the last one of a variable."""
-    pointer = re.match(r"ctypedef[^(]*\(\s*\*\s*([A-Za-z_]\w*)\s*\)", head)
+    the parameter list of a function, the name of a function pointer (a
+    type or a variable), or the last one of a variable."""
+    pointer = re.match(r"(?:ctypedef|cdef)[^(]*\(\s*\*\s*([A-Za-z_]\w*)\s*\)", head)
     if pointer:
         return [pointer.group(1)]
     if "(" in head:

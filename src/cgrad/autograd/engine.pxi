@@ -131,6 +131,17 @@ cdef class AccumulateGrad(Node):
         return ()
 
 
+cdef Node new_accumulate_grad(Tensor leaf):
+    """A leaf's accumulator, for the graph layer's accumulator_of."""
+    cdef AccumulateGrad acc = AccumulateGrad.__new__(AccumulateGrad)
+    acc.variable = leaf
+    acc.dtype = leaf._dtype
+    return acc
+
+
+new_leaf_accumulator = new_accumulate_grad
+
+
 cdef void accumulate_into_leaf(Tensor var, Tensor g, bint engine_owned, int dtype) except *:
     """PyTorch's AccumulateGrad. The gradient is cast to `dtype` (what the
     graph recorded for the leaf). The first gradient becomes .grad: stolen

@@ -222,6 +222,23 @@ cdef int install_node_dealloc() except -1:
     return 0
 
 
+# What recording does above the graph layer belongs to the layers that own
+# it, which fill these in as they are included: forward AD (ops/forward_ad.pxi)
+# notes a wired node's inputs, gives a new output its tangent and computes a
+# node's default JVP; a view written in place since its history was set gets
+# a fresh one (ops/inplace_history.pxi); a leaf's edge is the engine's
+# AccumulateGrad (autograd/engine.pxi). Called through pointers, the graph
+# layer names nothing above it. None of them is on a small op's path unless
+# forward AD is active, a view went stale or a leaf gets its first accumulator.
+cdef void (*note_forward_inputs)(Node, tuple) except *
+cdef void (*forward_after_history)(Tensor, Node, int) except *
+cdef object (*default_forward_jvp)(Node, tuple, tuple, Tensor, int)
+cdef void (*refresh_stale_view)(Tensor) except *
+cdef Node (*new_leaf_accumulator)(Tensor)
+
+cdef Node fw_pending_node = None     # the node last wired while a forward AD level is active
+
+
 cdef class Node:
     """Base of every grad_fn. Built-in subclasses implement apply() in C; the
     engine calls it through the vtable, never through Python."""
@@ -233,7 +250,7 @@ cdef class Node:
         pass
 
     cdef object fw_jvp(self, tuple inputs, tuple tangents, Tensor out, int nr):
-        return transposed_jvp(self, inputs, tangents, out, nr)
+        return default_forward_jvp(self, inputs, tangents, out, nr)
 
     # --- the Python surface PyTorch's grad_fn objects have ---------------
     def name(self):
@@ -381,14 +398,14 @@ cdef Node accumulator_of(Tensor t):
     """The AccumulateGrad node of leaf `t`: one per leaf while any graph
     holds it (the tensor refers to it weakly; it refers to the tensor)."""
     cdef PyObject* obj
-    cdef AccumulateGrad acc
+    cdef Node acc
     if t._accumulator is not None:
         obj = PyWeakref_GetObject(t._accumulator)
         if obj != <PyObject*>None:
             return <Node>obj
-    acc = AccumulateGrad.__new__(AccumulateGrad)
-    acc.variable = t
-    acc.dtype = t._dtype
+    if new_leaf_accumulator == NULL:    # only while cgrad._C's own import runs
+        raise RuntimeError("cgrad._C: a leaf was used before the autograd layer was imported")
+    acc = new_leaf_accumulator(t)
     acc.next_edges = ()
     acc.num_outputs = 1
     acc.seq = next_seq()
@@ -397,11 +414,24 @@ cdef Node accumulator_of(Tensor t):
     return acc
 
 
+cdef class ForwardOnlyEdge(Node):
+    """The edge of an input that has a tangent but requires no grad: it
+    exists only while its node's tangents are computed (ops/forward_ad.pxi)."""
+
+    cdef tuple apply(self, object grads):
+        return ()
+
+
+cdef ForwardOnlyEdge FW_ONLY_EDGE = ForwardOnlyEdge.__new__(ForwardOnlyEdge)
+FW_ONLY_EDGE.next_edges = ()
+FW_ONLY_EDGE.num_outputs = 1
+
+
 cdef inline int refresh_view(Tensor t) except -1:
     """Views whose memory was written in place since their history was set
     get a history reading the base's current value (see ops/inplace_history.pxi)."""
     if t._base is not None and t._view_version != t._storage.version:
-        refresh_view_slow(t)
+        refresh_stale_view(t)
     return 0
 
 
@@ -412,7 +442,7 @@ cdef inline Node grad_edge(Tensor t):
     if t._requires_grad:
         return accumulator_of(t)
     if cgrad_fwd_active and t._fw_grad is not None:
-        return FW_ONLY_EDGE     # computed for its tangent only (forward_ad.pxi)
+        return FW_ONLY_EDGE     # computed for its tangent only
     return None
 
 
@@ -444,7 +474,7 @@ cdef inline int wire1(Node n, Tensor a) except -1:
     n.seq = next_seq()
     untrack(n)
     if cgrad_fwd_active:
-        fw_note_inputs(n, (a,))
+        note_forward_inputs(n, (a,))
     return 0
 
 
@@ -457,7 +487,7 @@ cdef inline int wire2(Node n, Tensor a, Tensor b) except -1:
     n.seq = next_seq()
     untrack(n)
     if cgrad_fwd_active:
-        fw_note_inputs(n, (a, b))
+        note_forward_inputs(n, (a, b))
     return 0
 
 
@@ -471,7 +501,7 @@ cdef inline int wire_scalar(Node n, Tensor a) except -1:
     n.seq = next_seq()
     untrack(n)
     if cgrad_fwd_active:
-        fw_note_inputs(n, (a, None))
+        note_forward_inputs(n, (a, None))
     return 0
 
 
@@ -500,7 +530,7 @@ cdef void wire_many(Node n, list inputs, int num_outputs):
     n.seq = next_seq()
     untrack(n)
     if cgrad_fwd_active:
-        fw_note_inputs(n, tuple(inputs))
+        note_forward_inputs(n, tuple(inputs))
 
 
 cdef inline int set_history(Tensor out, Node n, int output_nr=0) except -1:
@@ -508,7 +538,7 @@ cdef inline int set_history(Tensor out, Node n, int output_nr=0) except -1:
     out._requires_grad = True
     out._output_nr = output_nr
     if cgrad_fwd_active and n is fw_pending_node:
-        fw_after_history(out, n, output_nr)
+        forward_after_history(out, n, output_nr)
     return 0
 
 

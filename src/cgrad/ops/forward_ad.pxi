@@ -31,7 +31,6 @@
 # in FW_NODE_RULES at import.
 
 cdef int cgrad_fwd_level = -1
-cdef Node fw_pending_node = None     # the node last wired while a level is active
 cdef tuple fw_pending_inputs = None  # its inputs (None for non-tensor slots)
 cdef tuple fw_pending_edges = None   # its edges as wired (FW_ONLY_EDGE included)
 cdef unsigned long long fw_pending_done = 0   # outputs whose tangent is set
@@ -41,25 +40,15 @@ cdef object FW_RULES = {}            # node type name -> rule(inputs, tangents, 
 cdef object FW_TRANSPOSE = None      # the VJP-transpose fallback (Python): f(node, inputs, tangents, out, nr, num_outputs)
 
 
-cdef class ForwardOnlyEdge(Node):
-    """The edge of an input that has a tangent but requires no grad: it
-    exists only while its node's tangents are computed."""
-
-    cdef tuple apply(self, object grads):
-        return ()
-
-
-cdef ForwardOnlyEdge FW_ONLY_EDGE = ForwardOnlyEdge.__new__(ForwardOnlyEdge)
-FW_ONLY_EDGE.next_edges = ()
-FW_ONLY_EDGE.num_outputs = 1
-
-
 cdef void fw_note_inputs(Node n, tuple inputs) except *:
     global fw_pending_node, fw_pending_inputs, fw_pending_edges, fw_pending_done
     fw_pending_node = n
     fw_pending_inputs = inputs
     fw_pending_edges = n.next_edges
     fw_pending_done = 0
+
+
+note_forward_inputs = fw_note_inputs
 
 
 cdef void fw_forget_pending() noexcept:
@@ -191,6 +180,9 @@ cdef void fw_after_history(Tensor out, Node n, int nr) except *:
             note_linalg_tangent(<LinalgNode>n, nr, <Tensor>tan)
 
 
+forward_after_history = fw_after_history
+
+
 cdef void note_linalg_tangent(LinalgNode n, int nr, Tensor tan) except *:
     """Keep output nr's tangent on its linalg node: its backward reads the
     saved outputs, which under forward over reverse carry it (LinalgNode.get)."""
@@ -235,6 +227,9 @@ cdef object transposed_jvp(Node n, tuple inputs, tuple tangents, Tensor out, int
         return FW_TRANSPOSE(n, inputs, tangents, out, nr, n.num_outputs)
     finally:
         n.next_edges = wired
+
+
+default_forward_jvp = transposed_jvp
 
 
 cdef void fw_write_inplace(Tensor x, Tensor tan) except *:

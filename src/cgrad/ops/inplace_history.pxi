@@ -288,6 +288,9 @@ cdef void refresh_view_slow(Tensor t) except *:
         set_view_history(t, base)
 
 
+refresh_stale_view = refresh_view_slow
+
+
 # ---------------------------------------------------------------------------
 # The arithmetic in-place ops: add_, sub_, mul_, div_ and += -= *= /=
 
