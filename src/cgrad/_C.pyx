@@ -12,7 +12,7 @@ module.
 
 The layers, lowest first; a file includes after every layer it uses
 (tools/check_layers.py lists each name a file takes from a later layer;
-tests/package/test_layers.py pins that list, so it only shrinks):
+tests/package/test_layers.py keeps that list empty):
 
   core/       common (C imports, dtypes, thread-local grad mode, PyTorch's
               errors), storage (the bytes and the version counter),
