@@ -1,0 +1,129 @@
+/*
+ * expf_avx512.h: vecmath.h's float32 exp (vm_expf) over contiguous rows,
+ * sixteen lanes at a time with AVX-512 and FMA, giving vm_expf's bits for
+ * every input.
+ *
+ * Why: vm_expf computes e^x in double (a degree-5 polynomial on the reduced
+ * argument) and rounds once to float. The target_clones loops over it
+ * (vec_rows.h's exp row, reduce_rows.h's logsumexp) already run eight
+ * doubles a register, but without FMA (cgrad builds with -ffp-contract=off,
+ * so that every CPU rounds the same): about 25 double operations per eight
+ * lanes, which makes float32 exp and logsumexp of large tensors compute-bound
+ * (Zen 4: ~1.7 cycles an element; a copy of the same bytes costs ~0.6).
+ * Here the same algorithm uses fused multiply-adds (the reduction
+ * r = x - n ln2 and the polynomial, 5 + 2 fmas instead of 12 operations)
+ * and takes 2^n from the bits the rounding of n already made: 15 double
+ * operations.
+ *
+ * Identical bits: the fused form's double result differs from vm_expf's
+ * by a few units in its last place at most, so their roundings to float
+ * differ only where that double lies within a few units of a float
+ * rounding midpoint. Such lanes (the 29 bits that the rounding drops within
+ * CG_EXPF_NEAR of half their range), and every lane whose result is not a
+ * normal float or that is NaN (x outside [-87, 88]), send their 16-lane
+ * block to vm_expf itself. So each element's result is vm_expf's by
+ * construction; bench/check_expf_bits.c checks it for all 2^32 float32
+ * inputs (and reports the largest double difference the margin covers).
+ *
+ * Only x86-64 Linux gcc (as the other headers' clones); callers check
+ * cg_expf_avx512_ok() and keep their loops over vm_expf otherwise.
+ */
+#ifndef CGRAD_EXPF_AVX512_H
+#define CGRAD_EXPF_AVX512_H
+
+#include "vecmath.h"
+
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+#define CG_EXPF_AVX512 1
+#include <immintrin.h>
+
+/* the margin, in units of the double's last place, around a float rounding
+   midpoint within which a lane goes to vm_expf (check_expf_bits.c measures
+   the largest difference: 62 units, for |x| near 87) */
+#define CG_EXPF_NEAR 256
+
+#define CG_EXPF_TARGET __attribute__((target("avx512f,fma")))
+
+/* vm_expf_core with fmas, on eight doubles (double results) */
+CG_EXPF_TARGET static inline __m512d cg_expf8_fma_pd(__m256 xf)
+{
+    const __m512d shift = _mm512_set1_pd(VM_SHIFT);
+    __m512d x = _mm512_cvtps_pd(xf);
+    __m512d t = _mm512_add_pd(_mm512_mul_pd(x, _mm512_set1_pd(VM_LOG2E)), shift);
+    __m512d n = _mm512_sub_pd(t, shift);       /* exact: t - shift, as vm_expf_core's n */
+    __m512d r = _mm512_fnmadd_pd(n, _mm512_set1_pd(VM_LN2), x);
+    __m512d q = _mm512_set1_pd(VM_EXPF_Q5);
+    q = _mm512_fmadd_pd(q, r, _mm512_set1_pd(VM_EXPF_Q4));
+    q = _mm512_fmadd_pd(q, r, _mm512_set1_pd(VM_EXPF_Q3));
+    q = _mm512_fmadd_pd(q, r, _mm512_set1_pd(VM_EXPF_Q2));
+    q = _mm512_fmadd_pd(q, r, _mm512_set1_pd(VM_EXPF_Q1));
+    q = _mm512_fmadd_pd(q, r, _mm512_set1_pd(VM_EXPF_Q0));
+    __m512d s = _mm512_fmadd_pd(_mm512_mul_pd(r, r), q, r);
+    __m512d y = _mm512_add_pd(_mm512_set1_pd(1.0), s);
+    /* 2^n: t's low bits are n (n + shift == t exactly), as vm_pow2i */
+    __m512i p = _mm512_slli_epi64(_mm512_add_epi64(_mm512_castpd_si512(t), _mm512_set1_epi64(1023)), 52);
+    return _mm512_mul_pd(y, _mm512_castsi512_pd(p));
+}
+
+/* cg_expf8_fma_pd rounded to float; *near: lanes whose rounding could
+   differ from vm_expf's */
+CG_EXPF_TARGET static inline __m256 cg_expf8_fma(__m256 xf, __mmask8* near)
+{
+    __m512d y = cg_expf8_fma_pd(xf);
+    /* the 29 bits below float precision (a normal float result), less half
+       their range: near a midpoint when within CG_EXPF_NEAR of 0 */
+    __m512i low = _mm512_and_si512(_mm512_castpd_si512(y), _mm512_set1_epi64(0x1fffffff));
+    __m512i d = _mm512_add_epi64(_mm512_sub_epi64(low, _mm512_set1_epi64(0x10000000)),
+                                 _mm512_set1_epi64(CG_EXPF_NEAR));
+    *near = _mm512_cmple_epu64_mask(d, _mm512_set1_epi64(2 * CG_EXPF_NEAR));
+    return _mm512_cvtpd_ps(y);
+}
+
+/* o[i] = vm_expf(x[i] - m[i * m_step]), i < n (m_step 0: one shift for the
+   row; the subtraction in float, as the callers' loops). No restrict: the
+   in-place exp passes o == x (each block is read before it is written). */
+CG_EXPF_TARGET static void cg_expf_row_avx512(const float* x, const float* m, Py_ssize_t m_step,
+                                              float* o, Py_ssize_t n)
+{
+    const __m512 lo = _mm512_set1_ps(-87.0f), hi = _mm512_set1_ps(88.0f);
+    __m512 mv = _mm512_set1_ps(m[0]);
+    Py_ssize_t i = 0;
+    int j;
+    for (; i + 16 <= n; i += 16) {
+        if (m_step)
+            mv = _mm512_loadu_ps(m + i);
+        __m512 xs = _mm512_sub_ps(_mm512_loadu_ps(x + i), mv);
+        /* ordered compares: NaN lanes are not in range */
+        __mmask16 ok = _mm512_cmp_ps_mask(xs, lo, _CMP_GE_OQ) & _mm512_cmp_ps_mask(xs, hi, _CMP_LE_OQ);
+        __mmask8 n0, n1;
+        __m256 y0 = cg_expf8_fma(_mm512_castps512_ps256(xs), &n0);
+        __m256 y1 = cg_expf8_fma(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(xs), 1)), &n1);
+        if (__builtin_expect(ok != 0xffff || (n0 | n1) != 0, 0)) {
+            float v[16];
+            _mm512_storeu_ps(v, xs);
+            for (j = 0; j < 16; j++) o[i + j] = vm_expf(v[j]);
+        } else {
+            _mm256_storeu_ps(o + i, y0);
+            _mm256_storeu_ps(o + i + 8, y1);
+        }
+    }
+    /* the last n % 16 (under 16: an int count keeps gcc from reasoning
+       about huge trip counts) */
+    int rest = (int)(n - i);
+    for (j = 0; j < rest; j++) o[i + j] = vm_expf(x[i + j] - (m_step ? m[i + j] : m[0]));
+}
+
+/* AVX-512F and FMA present (cached: a benign race, every thread writes the same) */
+static inline int cg_expf_avx512_ok(void)
+{
+    static int ok = -1;
+    if (ok < 0)
+        ok = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma");
+    return ok;
+}
+
+#else
+static inline int cg_expf_avx512_ok(void) { return 0; }
+#endif
+
+#endif /* CGRAD_EXPF_AVX512_H */
