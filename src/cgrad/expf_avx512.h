@@ -79,38 +79,73 @@ CG_EXPF_TARGET static inline __m256 cg_expf8_fma(__m256 xf, __mmask8* near)
     return _mm512_cvtpd_ps(y);
 }
 
+/* vm_expf of the 16 floats xs (already shifted) into *y0 (lanes 0-7) and
+   *y1 (8-15): the fused path, or vm_expf itself for the whole block when a
+   lane is out of range, NaN or near a rounding midpoint */
+CG_EXPF_TARGET static inline void cg_expf16(__m512 xs, __m256* y0, __m256* y1)
+{
+    /* ordered compares: NaN lanes are not in range */
+    __mmask16 ok = _mm512_cmp_ps_mask(xs, _mm512_set1_ps(-87.0f), _CMP_GE_OQ)
+                   & _mm512_cmp_ps_mask(xs, _mm512_set1_ps(88.0f), _CMP_LE_OQ);
+    __mmask8 n0, n1;
+    *y0 = cg_expf8_fma(_mm512_castps512_ps256(xs), &n0);
+    *y1 = cg_expf8_fma(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(xs), 1)), &n1);
+    if (__builtin_expect(ok != 0xffff || (n0 | n1) != 0, 0)) {
+        float v[16];
+        int j;
+        _mm512_storeu_ps(v, xs);
+        for (j = 0; j < 16; j++) v[j] = vm_expf(v[j]);
+        *y0 = _mm256_loadu_ps(v);
+        *y1 = _mm256_loadu_ps(v + 8);
+    }
+}
+
 /* o[i] = vm_expf(x[i] - m[i * m_step]), i < n (m_step 0: one shift for the
    row; the subtraction in float, as the callers' loops). No restrict: the
    in-place exp passes o == x (each block is read before it is written). */
-CG_EXPF_TARGET static void cg_expf_row_avx512(const float* x, const float* m, Py_ssize_t m_step,
+CG_EXPF_TARGET __attribute__((unused)) static void cg_expf_row_avx512(const float* x, const float* m, Py_ssize_t m_step,
                                               float* o, Py_ssize_t n)
 {
-    const __m512 lo = _mm512_set1_ps(-87.0f), hi = _mm512_set1_ps(88.0f);
     __m512 mv = _mm512_set1_ps(m[0]);
+    __m256 y0, y1;
     Py_ssize_t i = 0;
     int j;
     for (; i + 16 <= n; i += 16) {
         if (m_step)
             mv = _mm512_loadu_ps(m + i);
-        __m512 xs = _mm512_sub_ps(_mm512_loadu_ps(x + i), mv);
-        /* ordered compares: NaN lanes are not in range */
-        __mmask16 ok = _mm512_cmp_ps_mask(xs, lo, _CMP_GE_OQ) & _mm512_cmp_ps_mask(xs, hi, _CMP_LE_OQ);
-        __mmask8 n0, n1;
-        __m256 y0 = cg_expf8_fma(_mm512_castps512_ps256(xs), &n0);
-        __m256 y1 = cg_expf8_fma(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(xs), 1)), &n1);
-        if (__builtin_expect(ok != 0xffff || (n0 | n1) != 0, 0)) {
-            float v[16];
-            _mm512_storeu_ps(v, xs);
-            for (j = 0; j < 16; j++) o[i + j] = vm_expf(v[j]);
-        } else {
-            _mm256_storeu_ps(o + i, y0);
-            _mm256_storeu_ps(o + i + 8, y1);
-        }
+        cg_expf16(_mm512_sub_ps(_mm512_loadu_ps(x + i), mv), &y0, &y1);
+        _mm256_storeu_ps(o + i, y0);
+        _mm256_storeu_ps(o + i + 8, y1);
     }
     /* the last n % 16 (under 16: an int count keeps gcc from reasoning
        about huge trip counts) */
     int rest = (int)(n - i);
     for (j = 0; j < rest; j++) o[i + j] = vm_expf(x[i + j] - (m_step ? m[i + j] : m[0]));
+}
+
+/* s[j] += (double)vm_expf(x[i + j] - m) for i = 0, 32, 64, ... < n (n a
+   multiple of 32), j < 32: reduce_rows.h's lane sums of exponentials
+   (cg_exp_sum_f32, each lane's additions in the same order), without
+   storing the exponentials between */
+CG_EXPF_TARGET __attribute__((unused)) static void cg_expf_sum32_avx512(const float* x, float m, Py_ssize_t n, double* s)
+{
+    __m512 mv = _mm512_set1_ps(m);
+    __m512d a0 = _mm512_loadu_pd(s), a1 = _mm512_loadu_pd(s + 8);
+    __m512d a2 = _mm512_loadu_pd(s + 16), a3 = _mm512_loadu_pd(s + 24);
+    __m256 y0, y1, y2, y3;
+    Py_ssize_t i;
+    for (i = 0; i < n; i += 32) {
+        cg_expf16(_mm512_sub_ps(_mm512_loadu_ps(x + i), mv), &y0, &y1);
+        cg_expf16(_mm512_sub_ps(_mm512_loadu_ps(x + i + 16), mv), &y2, &y3);
+        a0 = _mm512_add_pd(a0, _mm512_cvtps_pd(y0));
+        a1 = _mm512_add_pd(a1, _mm512_cvtps_pd(y1));
+        a2 = _mm512_add_pd(a2, _mm512_cvtps_pd(y2));
+        a3 = _mm512_add_pd(a3, _mm512_cvtps_pd(y3));
+    }
+    _mm512_storeu_pd(s, a0);
+    _mm512_storeu_pd(s + 8, a1);
+    _mm512_storeu_pd(s + 16, a2);
+    _mm512_storeu_pd(s + 24, a3);
 }
 
 /* AVX-512F and FMA present (cached: a benign race, every thread writes the same) */

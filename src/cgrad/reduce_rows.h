@@ -187,7 +187,15 @@ CG_RR_CLONES static double cg_exp_sum_f32(const float* x, Py_ssize_t n, float m)
     Py_ssize_t b, i, len;
     int j, h;
     double t = 0;
-    for (b = 0; b < n; b += CG_EXP_CHUNK) {
+    b = 0;
+#ifdef CG_EXPF_AVX512
+    /* the full chunks in one fused pass (the same lane additions) */
+    if (cg_expf_avx512_ok() && CG_RR_LANES == 32) {
+        b = n / CG_EXP_CHUNK * CG_EXP_CHUNK;
+        cg_expf_sum32_avx512(x, m, b, s);
+    }
+#endif
+    for (; b < n; b += CG_EXP_CHUNK) {
         len = n - b < CG_EXP_CHUNK ? n - b : CG_EXP_CHUNK;
         cg_exp_shifted_f32(x + b, &m, 0, len, e);
         if (len == CG_EXP_CHUNK) {
