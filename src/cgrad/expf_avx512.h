@@ -148,6 +148,24 @@ CG_EXPF_TARGET __attribute__((unused)) static void cg_expf_sum32_avx512(const fl
     _mm512_storeu_pd(s + 24, a3);
 }
 
+/* sm[i] += (double)vm_expf(x[i] - m[i]), i < n: one row of reduce_rows.h's
+   logsumexp of columns (cg_lse_strip_f32), each column's addition as
+   there, without storing the exponentials between */
+CG_EXPF_TARGET __attribute__((unused)) static void cg_expf_addcols_avx512(const float* x, const float* m,
+                                                                          double* sm, Py_ssize_t n)
+{
+    __m256 y0, y1;
+    Py_ssize_t i = 0;
+    int j;
+    for (; i + 16 <= n; i += 16) {
+        cg_expf16(_mm512_sub_ps(_mm512_loadu_ps(x + i), _mm512_loadu_ps(m + i)), &y0, &y1);
+        _mm512_storeu_pd(sm + i, _mm512_add_pd(_mm512_loadu_pd(sm + i), _mm512_cvtps_pd(y0)));
+        _mm512_storeu_pd(sm + i + 8, _mm512_add_pd(_mm512_loadu_pd(sm + i + 8), _mm512_cvtps_pd(y1)));
+    }
+    int rest = (int)(n - i);
+    for (j = 0; j < rest; j++) sm[i + j] += (double)vm_expf(x[i + j] - m[i + j]);
+}
+
 /* AVX-512F and FMA present (cached: a benign race, every thread writes the same) */
 static inline int cg_expf_avx512_ok(void)
 {

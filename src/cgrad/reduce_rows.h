@@ -251,7 +251,14 @@ CG_RR_CLONES static void cg_lse_cols_f32(const float* restrict x, Py_ssize_t n, 
     }
     float e[CG_EXP_CHUNK];
     Py_ssize_t c, len;
-    for (k = 0; k < n; k++) {
+    Py_ssize_t k0 = 0;
+#ifdef CG_EXPF_AVX512
+    /* each row's exponentials added in one fused pass (the same additions) */
+    if (cg_expf_avx512_ok())
+        for (; k0 < n; k0++)
+            cg_expf_addcols_avx512(x + k0 * ld, mx, sm, w);
+#endif
+    for (k = k0; k < n; k++) {
         const float* restrict r = x + k * ld;
         for (c = 0; c < w; c += CG_EXP_CHUNK) {
             len = w - c < CG_EXP_CHUNK ? w - c : CG_EXP_CHUNK;
