@@ -161,7 +161,7 @@ static inline double cg_lse_shift(double m) {
 /* e[i] = exp(x[i] - m), i < n: a plain loop over a chunk, as the pointwise
    kernels write it, so that gcc vectorises vm_expf (inside a loop that also
    sums, it stays scalar); with AVX-512F and FMA, expf_avx512.h's fused row
-   (vm_expf's bits, ~15% less CPU) */
+   (vm_expf's bits) */
 static inline void cg_exp_shifted_f32(const float* restrict x, const float* restrict m,
                                       Py_ssize_t m_step, Py_ssize_t n, float* restrict e) {
     Py_ssize_t i;
