@@ -12,12 +12,17 @@ import numpy as np
 import pytest
 
 import cgrad
-from helpers import requires_torch, torch
+from helpers import requires_torch, threads_fixture, torch
 
 VEC_ROWS_MIN = 256          # vec_rows.h CG_VEC_ROWS_MIN
 LARGE_REDUCE_NUMEL = 1 << 16  # reduce_threads.pxi: logsumexp's row kernels from here
 EXP_CHUNK = 256             # reduce_rows.h CG_EXP_CHUNK
 RR_LANES = 32               # reduce_rows.h CG_RR_LANES
+SUM_BLOCK = 4096            # reduce_rows.h CG_SUM_BLOCK: the vector's slices are multiples of it
+MIN_NUMEL_PER_THREAD = 1 << 18   # kernels_iter.pxi threads_for
+PIECES_PER_THREAD, MAX_PIECES = 8, 64  # reduce_threads.pxi
+
+threads = threads_fixture(2, 3)
 
 
 def strided(arr):
@@ -83,31 +88,50 @@ def lse_shift(m):
     return np.where(np.isinf(m), np.float32(0), m).astype(np.float32)
 
 
+def exp_sum_reference(x, m):
+    """reduce_rows.h's cg_exp_sum_f32, in numpy: exponentials of x - m in
+    chunks of 256, full chunks summed in 32 float64 lanes, the last partial
+    chunk one by one, the lanes added pairwise."""
+    e = vm_expf(x - m).astype(np.float64)
+    full = e.size // EXP_CHUNK * EXP_CHUNK
+    lanes = np.zeros(RR_LANES)
+    for g in e[:full].reshape(-1, RR_LANES):
+        lanes += g
+    tail = 0.0
+    for v in e[full:]:
+        tail += v
+    h = RR_LANES // 2
+    while h:
+        lanes[:h] += lanes[h:2 * h]
+        h //= 2
+    return tail + lanes[0]
+
+
 def lse_rows_reference(a):
-    """reduce_rows.h's cg_lse_row_f32, in numpy: exponentials in chunks of
-    256, full chunks summed in 32 float64 lanes, the last partial chunk one by
-    one, the lanes added pairwise; log of the sum plus the shift."""
+    """cg_lse_row_f32: log of the row's sum plus the shift."""
     out = np.empty(a.shape[0], np.float32)
     for r, row in enumerate(a):
         m = lse_shift(row.max())
-        e = vm_expf(row - m).astype(np.float64)
-        lanes = np.zeros(RR_LANES)
-        tail = 0.0
-        for b in range(0, row.size, EXP_CHUNK):
-            chunk = e[b:b + EXP_CHUNK]
-            if chunk.size == EXP_CHUNK:
-                for i in range(0, EXP_CHUNK, RR_LANES):
-                    lanes += chunk[i:i + RR_LANES]
-            else:
-                for v in chunk:
-                    tail += v
-        h = RR_LANES // 2
-        while h:
-            lanes[:h] += lanes[h:2 * h]
-            h //= 2
         with np.errstate(divide="ignore"):
-            out[r] = np.float32(np.log(tail + lanes[0]) + np.float64(m))
+            out[r] = np.float32(np.log(exp_sum_reference(row, m)) + np.float64(m))
     return out
+
+
+def lse_vector_reference(x):
+    """reduce_vector_threads.pxi: the max, then the vector cut into
+    pieces_for(threads) slices (multiples of 4096), each slice's
+    cg_exp_sum_f32, the parts added in slice order."""
+    nthreads = min(x.size // MIN_NUMEL_PER_THREAD, cgrad.get_num_threads())
+    npieces = min(nthreads * PIECES_PER_THREAD, MAX_PIECES)
+    per = -(-x.size // npieces)
+    per = -(-per // SUM_BLOCK) * SUM_BLOCK
+    m = lse_shift(x.max())
+    s = 0.0
+    for t in range(npieces):
+        lo, hi = min(t * per, x.size), min(t * per + per, x.size)
+        if hi > lo:
+            s += exp_sum_reference(x[lo:hi], m)
+    return np.float32(np.log(s) + np.float64(m))
 
 
 def lse_cols_reference(a):
@@ -137,6 +161,13 @@ def test_logsumexp_columns_bit_for_bit(cols):
     a[:, 3] = -np.inf
     a[7, 4] = np.inf
     same_bits(cgrad.from_numpy(a.copy()).logsumexp(0).numpy(), lse_cols_reference(a))
+
+
+@pytest.mark.parametrize("n", [2 * MIN_NUMEL_PER_THREAD + 4099, 3 * MIN_NUMEL_PER_THREAD + 255])
+def test_logsumexp_vector_bit_for_bit(n, threads):
+    x = np.random.default_rng(n).standard_normal(n).astype(np.float32) * 30
+    x[n // 3] = -200.0
+    same_bits(np.float32(cgrad.from_numpy(x.copy()).logsumexp(0).item()), lse_vector_reference(x))
 
 
 @requires_torch
