@@ -71,6 +71,22 @@ def test_one_special_lane_in_a_block(lane, special):
     same_bits(cgrad.exp(cgrad.from_numpy(x.copy())).numpy(), vm_expf(x))
 
 
+# inputs whose fused double result lies within CG_EXPF_NEAR units of a float
+# rounding midpoint (found by scanning consecutive bit patterns from 0.5 with
+# cg_expf8_fma's near mask): their blocks go to vm_expf
+NEAR_MIDPOINT = [0x3f084d9a, 0x3f158b8a, 0x3f1896cb, 0x3f344bd7, 0x3f555766, 0x3f824eaa, 0x3f9e7674,
+                 0x3feaf889, 0x3fff8322, 0x4024a116, 0x403efdcf, 0x406993fc]
+
+
+def test_near_midpoint_lanes_in_every_position():
+    near = np.array(NEAR_MIDPOINT, np.uint32).view(np.float32)
+    rng = np.random.default_rng(7)
+    for lane in range(16):
+        x = rng.uniform(-20, 20, VEC_ROWS_MIN + 16 * len(near)).astype(np.float32)
+        x[16 * np.arange(len(near)) + lane] = near
+        same_bits(cgrad.exp(cgrad.from_numpy(x.copy())).numpy(), vm_expf(x))
+
+
 @pytest.mark.parametrize("n", [VEC_ROWS_MIN - 1, VEC_ROWS_MIN, VEC_ROWS_MIN + 1, VEC_ROWS_MIN + 15,
                                VEC_ROWS_MIN + 16, VEC_ROWS_MIN + 17, 4093, (1 << 19) + 7, (1 << 20) + 9])
 def test_sizes_inplace_and_offset_views(n):
