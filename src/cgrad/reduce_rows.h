@@ -32,6 +32,7 @@
 #include <math.h>
 #include <stdint.h>
 #include "vecmath.h"
+#include "expf_avx512.h"
 
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
 #define CG_RR_X86 1
@@ -159,10 +160,17 @@ static inline double cg_lse_shift(double m) {
 
 /* e[i] = exp(x[i] - m), i < n: a plain loop over a chunk, as the pointwise
    kernels write it, so that gcc vectorises vm_expf (inside a loop that also
-   sums, it stays scalar) */
+   sums, it stays scalar); with AVX-512F and FMA, expf_avx512.h's fused row
+   (vm_expf's bits) */
 static inline void cg_exp_shifted_f32(const float* restrict x, const float* restrict m,
                                       Py_ssize_t m_step, Py_ssize_t n, float* restrict e) {
     Py_ssize_t i;
+#ifdef CG_EXPF_AVX512
+    if (cg_expf_avx512_ok()) {
+        cg_expf_row_avx512(x, m, m_step, e, n);
+        return;
+    }
+#endif
     if (m_step == 0) {
         float mf = m[0];
         for (i = 0; i < n; i++) e[i] = vm_expf(x[i] - mf);
@@ -179,7 +187,15 @@ CG_RR_CLONES static double cg_exp_sum_f32(const float* x, Py_ssize_t n, float m)
     Py_ssize_t b, i, len;
     int j, h;
     double t = 0;
-    for (b = 0; b < n; b += CG_EXP_CHUNK) {
+    b = 0;
+#ifdef CG_EXPF_AVX512
+    /* the full chunks in one fused pass (the same lane additions) */
+    if (cg_expf_avx512_ok() && CG_RR_LANES == 32) {
+        b = n / CG_EXP_CHUNK * CG_EXP_CHUNK;
+        cg_expf_sum32_avx512(x, m, b, s);
+    }
+#endif
+    for (; b < n; b += CG_EXP_CHUNK) {
         len = n - b < CG_EXP_CHUNK ? n - b : CG_EXP_CHUNK;
         cg_exp_shifted_f32(x + b, &m, 0, len, e);
         if (len == CG_EXP_CHUNK) {
@@ -235,7 +251,14 @@ CG_RR_CLONES static void cg_lse_cols_f32(const float* restrict x, Py_ssize_t n, 
     }
     float e[CG_EXP_CHUNK];
     Py_ssize_t c, len;
-    for (k = 0; k < n; k++) {
+    Py_ssize_t k0 = 0;
+#ifdef CG_EXPF_AVX512
+    /* each row's exponentials added in one fused pass (the same additions) */
+    if (cg_expf_avx512_ok())
+        for (; k0 < n; k0++)
+            cg_expf_addcols_avx512(x + k0 * ld, mx, sm, w);
+#endif
+    for (k = k0; k < n; k++) {
         const float* restrict r = x + k * ld;
         for (c = 0; c < w; c += CG_EXP_CHUNK) {
             len = w - c < CG_EXP_CHUNK ? w - c : CG_EXP_CHUNK;

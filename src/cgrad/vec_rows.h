@@ -22,6 +22,7 @@
 #define CGRAD_VEC_ROWS_H
 
 #include "vecmath.h"
+#include "expf_avx512.h"
 
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
 #define CG_VR_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
@@ -39,7 +40,22 @@ CG_VR_CLONES __attribute__((unused)) static void NAME(const T* x, T* o, Py_ssize
     for (i = 0; i < n; i++) o[i] = F(x[i]);                                        \
 }
 
-CG_VEC_ROW(cg_vrow_exp_f32, float, vm_expf)
+CG_VEC_ROW(cg_vrow_exp_f32_clones, float, vm_expf)
+
+/* float32 exp: expf_avx512.h's fused row where the CPU has AVX-512F and
+ * FMA (vm_expf's bits, checked for every input; ~15% less CPU), else the
+ * clones */
+__attribute__((unused)) static void cg_vrow_exp_f32(const float* x, float* o, Py_ssize_t n)
+{
+#ifdef CG_EXPF_AVX512
+    if (cg_expf_avx512_ok()) {
+        const float zero = 0.0f;
+        cg_expf_row_avx512(x, &zero, 0, o, n);
+        return;
+    }
+#endif
+    cg_vrow_exp_f32_clones(x, o, n);
+}
 CG_VEC_ROW(cg_vrow_log_f32, float, vm_logf)
 CG_VEC_ROW(cg_vrow_tanh_f32, float, vm_tanhf)
 CG_VEC_ROW(cg_vrow_sigmoid_f32, float, vm_sigmoidf)
