@@ -23,6 +23,7 @@ LAZY_ATTRIBUTES = {
     "accelerator": "cgrad.accelerator",
     "xpu": "cgrad.xpu",
     "mps": "cgrad.mps",
+    "quasirandom": "cgrad.quasirandom",
     "distributed": "cgrad.distributed",
     "distributions": "cgrad.distributions",
     "func": "cgrad.func",
