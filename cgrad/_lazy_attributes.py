@@ -24,6 +24,8 @@ LAZY_ATTRIBUTES = {
     "xpu": "cgrad.xpu",
     "mps": "cgrad.mps",
     "quasirandom": "cgrad.quasirandom",
+    "library": "cgrad.library",
+    "ops": "cgrad.library",
     "distributed": "cgrad.distributed",
     "distributions": "cgrad.distributions",
     "func": "cgrad.func",
