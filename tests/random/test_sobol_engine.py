@@ -151,9 +151,9 @@ def test_seeded_scrambling_repeats_and_differs_by_seed():
 
 
 def test_points_match_scipy_unscrambled():
-    qmc = pytest.importorskip("scipy.stats.qmc", reason="scipy (a second oracle) not installed")
     if "torch" in sys.modules and sys.modules["torch"] is None:
         pytest.skip("torch is blocked (--without-torch), which scipy's array API layer cannot handle")
+    qmc = pytest.importorskip("scipy.stats.qmc", reason="scipy (a second oracle) not installed")
     for dimension in (3, 500, 21201):
         expected = qmc.Sobol(dimension, scramble=False).random(64)
         assert np.array_equal(SobolEngine(dimension).draw(64, dtype=cgrad.float64).numpy(), expected)
