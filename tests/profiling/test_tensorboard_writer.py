@@ -244,6 +244,30 @@ def test_text_and_image(log_dir):
     assert (batch_image[1], batch_image[2]) == ([4], [16])        # 9 images: 8 to a row, 2 rows
 
 
+def test_audio(log_dir):
+    import wave
+    signal = np.sin(np.arange(100) / 5.0)
+    with SummaryWriter(log_dir) as writer:
+        writer.add_audio("sound", cgrad.from_numpy(signal), 1, sample_rate=16000)
+    ((step, tag, value),) = summaries(event_files(log_dir)[0])
+    proto = decode(value[6][0])
+    assert (step, tag, struct.unpack("<f", proto[1][0])[0], proto[2], proto[3], proto[5]) == (
+        1, "sound", 16000.0, [1], [100], [b"audio/wav"])
+    with wave.open(io.BytesIO(proto[4][0])) as wav:
+        frames = np.frombuffer(wav.readframes(100), "<i2")
+        assert (wav.getframerate(), wav.getnchannels(), wav.getsampwidth()) == (16000, 1, 2)
+    assert np.array_equal(frames, (signal * 32767).astype("<i2"))
+
+
+def test_figure(log_dir):
+    pyplot = pytest.importorskip("matplotlib.pyplot", reason="matplotlib (add_figure's renderer) not installed")
+    figure = pyplot.figure(figsize=(1, 1), dpi=20)
+    with SummaryWriter(log_dir) as writer:
+        writer.add_figure("figure", figure, 0)
+    image = decode(summaries(event_files(log_dir)[0])[0][2][4][0])
+    assert (image[1], image[2], image[3]) == ([20], [20], [3])
+
+
 def test_hparams(log_dir):
     with SummaryWriter(log_dir) as writer:
         writer.add_hparams({"lr": 0.1, "optimizer": "adam"}, {"hparam/accuracy": 0.5}, run_name="trial")
@@ -316,6 +340,7 @@ def _same_calls(module, log_dir):
         writer.add_tensor("half", module.ones(2, dtype=module.float16), 0, walltime=1.0)
         writer.add_custom_scalars({"A": {"c": ["Multiline", ["a/0", "a/1"]]}, "B": {"d": ["Margin", ["x", "y", "z"]]}})
         writer.add_pr_curve("pr", rng.randint(2, size=100), rng.rand(100), 0, walltime=1.0)
+        writer.add_audio("sound", module.from_numpy(np.sin(np.arange(64) / 3.0)), 0, sample_rate=8000, walltime=1.0)
         for name, pixels, formats in [("chw", rng.rand(3, 5, 7), "CHW"), ("hwc", rng.rand(5, 7, 3), "HWC"),
                                       ("hw", rng.rand(5, 7), "HW"), ("rgba", rng.rand(4, 3, 3), "CHW"),
                                       ("u8", rng.randint(0, 256, (1, 4, 4)).astype(np.uint8), "CHW"),

@@ -200,7 +200,7 @@ def summary(*values):
     return b"".join(message_field(1, value) for value in values)
 
 
-def summary_value(tag, simple_value=None, image=None, histo=None, tensor=None, metadata=None):
+def summary_value(tag, simple_value=None, image=None, histo=None, tensor=None, metadata=None, audio=None):
     body = string_field(1, tag)
     if simple_value is not None:
         body += float_field(2, simple_value, always=True)
@@ -208,6 +208,8 @@ def summary_value(tag, simple_value=None, image=None, histo=None, tensor=None, m
         body += message_field(4, image)
     if histo is not None:
         body += message_field(5, histo)
+    if audio is not None:
+        body += message_field(6, audio)
     if tensor is not None:
         body += message_field(8, tensor)
     if metadata is not None:
@@ -226,6 +228,11 @@ def histogram_proto(minimum, maximum, num, total, sum_squares, bucket_limit, buc
 
 def image_proto(height, width, colorspace, encoded):
     return varint_field(1, height) + varint_field(2, width) + varint_field(3, colorspace) + bytes_field(4, encoded)
+
+
+def audio_proto(sample_rate, num_channels, length_frames, encoded, content_type):
+    return (float_field(1, sample_rate) + varint_field(2, num_channels) + varint_field(3, length_frames)
+            + bytes_field(4, encoded) + string_field(5, content_type))
 
 
 # tensorflow DataType enum values

@@ -12,9 +12,9 @@ import numpy as np
 
 from cgrad.utils.tensorboard import _records as pb
 
-__all__ = ["hparams", "scalar", "histogram_raw", "histogram", "make_histogram", "image", "make_image", "custom_scalars",
-           "text", "tensor_proto", "pr_curve_raw", "pr_curve", "compute_curve", "make_np", "convert_to_HWC",
-           "make_grid"]
+__all__ = ["hparams", "scalar", "histogram_raw", "histogram", "make_histogram", "image", "make_image", "audio",
+           "custom_scalars", "text", "tensor_proto", "pr_curve_raw", "pr_curve", "compute_curve", "make_np",
+           "convert_to_HWC", "make_grid", "figure_to_image"]
 
 
 def make_np(x):
@@ -206,6 +206,50 @@ def image(tag, tensor, dataformats="NCHW"):
     scale_factor = _calc_scale_factor(tensor)
     tensor = (tensor.astype(np.float32) * scale_factor).clip(0, 255).astype(np.uint8)
     return pb.summary(pb.summary_value(tag, image=make_image(tensor)))
+
+
+def figure_to_image(figures, close=True):
+    """A matplotlib figure (or list of them) rendered to a CHW (NCHW) uint8 array."""
+    import matplotlib.backends.backend_agg as plt_backend_agg
+    import matplotlib.pyplot as plt
+
+    def render_to_rgb(figure):
+        canvas = plt_backend_agg.FigureCanvasAgg(figure)
+        canvas.draw()
+        data = np.frombuffer(canvas.buffer_rgba(), dtype=np.uint8)
+        w, h = figure.canvas.get_width_height()
+        image_chw = np.moveaxis(data.reshape([h, w, 4])[:, :, 0:3], source=2, destination=0)
+        if close:
+            plt.close(figure)
+        return image_chw
+    if isinstance(figures, list):
+        return np.stack([render_to_rgb(figure) for figure in figures])
+    return render_to_rgb(figures)
+
+
+# ---------------------------------------------------------------------------
+# audio
+
+def audio(tag, tensor, sample_rate=44100):
+    """A mono signal in [-1, 1] as 16-bit WAV."""
+    import io
+    import wave
+    array = make_np(tensor).squeeze()
+    if abs(array).max() > 1:
+        print("warning: audio amplitude out of range, auto clipped.")
+        array = array.clip(-1, 1)
+    if array.ndim != 1:
+        raise AssertionError("input tensor should be 1 dimensional.")
+    array = (array * np.iinfo(np.int16).max).astype("<i2")
+    with io.BytesIO() as fio:
+        with wave.open(fio, "wb") as wave_write:
+            wave_write.setnchannels(1)
+            wave_write.setsampwidth(2)
+            wave_write.setframerate(sample_rate)
+            wave_write.writeframes(array.data)
+        audio_string = fio.getvalue()
+    proto = pb.audio_proto(sample_rate, 1, array.shape[-1], audio_string, "audio/wav")
+    return pb.summary(pb.summary_value(tag, audio=proto))
 
 
 # ---------------------------------------------------------------------------

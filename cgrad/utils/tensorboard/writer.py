@@ -10,9 +10,9 @@ flush() and close() (tensorboard writes from a background thread; here the
 writing happens in the add_* call that fills the queue, so no thread
 outlives the writer).
 
-Not built (they need a tracer, pillow drawing, matplotlib, moviepy or the
-projector's files): add_graph, add_onnx_graph, add_image_with_boxes,
-add_figure, add_video, add_audio, add_embedding, add_mesh.
+Not built (they need a tracer, pillow's drawing, moviepy or the projector's
+files): add_graph, add_onnx_graph, add_image_with_boxes, add_video,
+add_embedding, add_mesh.
 """
 import os
 import socket
@@ -20,8 +20,8 @@ import threading
 import time
 
 from cgrad.utils.tensorboard import _records as pb
-from cgrad.utils.tensorboard.summary import (custom_scalars, histogram, histogram_raw, hparams, image, pr_curve,
-                                             pr_curve_raw, make_np, scalar, tensor_proto, text)
+from cgrad.utils.tensorboard.summary import (audio, custom_scalars, figure_to_image, histogram, histogram_raw, hparams,
+                                             image, make_np, pr_curve, pr_curve_raw, scalar, tensor_proto, text)
 
 __all__ = ["FileWriter", "SummaryWriter"]
 
@@ -240,6 +240,14 @@ class SummaryWriter:
 
     def add_images(self, tag, img_tensor, global_step=None, walltime=None, dataformats="NCHW"):
         self._get_file_writer().add_summary(image(tag, img_tensor, dataformats=dataformats), global_step, walltime)
+
+    def add_figure(self, tag, figure, global_step=None, close=True, walltime=None):
+        """A matplotlib figure (needs matplotlib), or a list of them as one grid."""
+        formats = "NCHW" if isinstance(figure, list) else "CHW"
+        self.add_image(tag, figure_to_image(figure, close), global_step, walltime, dataformats=formats)
+
+    def add_audio(self, tag, snd_tensor, global_step=None, sample_rate=44100, walltime=None):
+        self._get_file_writer().add_summary(audio(tag, snd_tensor, sample_rate=sample_rate), global_step, walltime)
 
     def add_text(self, tag, text_string, global_step=None, walltime=None):
         self._get_file_writer().add_summary(text(tag, text_string), global_step, walltime)
