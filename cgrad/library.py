@@ -21,8 +21,9 @@ view of one (PyTorch's aliasing check).
 Kernels for other devices are kept (register_kernel("cuda")) but never
 run; fake (meta) kernels are kept for the same reason: cgrad has no meta
 tensors. Library.impl kernels registered to "Autograd"/"AutogradCPU" run
-when grad is needed; an operator with no autograd kernel returns results
-that do not require grad (PyTorch attaches a node that warns when reached).
+when grad is needed; the floating results of an operator with no autograd
+kernel get PyTorch's WarnNotImplemented node (it warns when backward
+reaches it and passes no gradient on).
 """
 import contextlib
 import inspect
@@ -87,7 +88,8 @@ class _OpOverload:
             if "CompositeImplicitAutograd" in self.kernels:
                 return self.kernels["CompositeImplicitAutograd"](*args, **kwargs)
             with cgrad.no_grad():
-                return self.backend_call(args, kwargs)
+                result = self.backend_call(args, kwargs)
+            return _warn_not_implemented(self, args, result)
         if "CompositeImplicitAutograd" in self.kernels and not self._backend_kernel(required=False):
             return self.kernels["CompositeImplicitAutograd"](*args, **kwargs)
         return self.backend_call(args, kwargs)
@@ -176,6 +178,55 @@ class _GeneratedAutograd:
         result = result if isinstance(result, tuple) else (result,)
         flat, _ = _flatten(list(result))
         return (*flat, None)
+
+
+_NOT_IMPLEMENTED_WARNING = (
+    "{}: an autograd kernel was not registered to the Autograd key(s) but we are trying to backprop through it. "
+    "This may lead to silently incorrect behavior. This behavior is deprecated and will be removed in a future "
+    "version of PyTorch. If your operator is differentiable, please ensure you have registered an autograd kernel to "
+    "the correct Autograd key (e.g. DispatchKey::Autograd, DispatchKey::CompositeImplicitAutograd). If your operator "
+    "is not differentiable, or to squash this warning and use the previous behavior, please register "
+    "torch::CppFunction::makeFallthrough() to DispatchKey::Autograd.")
+
+
+class _WarnNotImplementedFunction(cgrad.autograd.Function):
+    """PyTorch's autograd fallback for an operator without an autograd
+    kernel: its floating results get a WarnNotImplemented node, which warns
+    when backward reaches it and passes no gradient on."""
+
+    @staticmethod
+    def forward(ctx, carried, *inputs):
+        ctx.op_name = carried["name"]
+        ctx.input_count = len(inputs)
+        outputs = carried["outputs"]
+        return outputs[0] if len(outputs) == 1 else tuple(outputs)
+
+    @staticmethod
+    def backward(ctx, *grads):
+        import warnings
+        warnings.warn(_NOT_IMPLEMENTED_WARNING.format(ctx.op_name), UserWarning)
+        return (None,) * (1 + ctx.input_count)
+
+
+_WarnNotImplementedFunction._backward_cls = type("WarnNotImplemented", (cgrad.autograd.function.BackwardCFunction,),
+                                                 {"_forward_cls": _WarnNotImplementedFunction})
+
+
+def _warn_not_implemented(op, args, result):
+    outputs = list(result) if isinstance(result, (tuple, list)) else [result]
+    differentiable = [i for i, out in enumerate(outputs)
+                      if isinstance(out, cgrad.Tensor) and (out.is_floating_point() or out.is_complex())]
+    if not differentiable:
+        return result
+    inputs = list(_tensors_in(args))
+    with_node = _WarnNotImplementedFunction.apply({"name": op.name(), "outputs": [outputs[i] for i in differentiable]},
+                                                  *inputs)
+    with_node = with_node if isinstance(with_node, tuple) else (with_node,)
+    for index, tensor in zip(differentiable, with_node):
+        outputs[index] = tensor
+    if isinstance(result, (tuple, list)):
+        return type(result)(outputs)
+    return outputs[0]
 
 
 def _flatten(args):

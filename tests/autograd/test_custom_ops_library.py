@@ -7,6 +7,7 @@ The same scenario runs through both libraries and every step's outcome
 compared; float64 gradcheck through custom ops; torch-free checks of the
 values, gradients and errors."""
 import itertools
+import warnings
 from typing import Optional, Sequence
 
 import numpy as np
@@ -189,6 +190,16 @@ def scenario(lib, ns):
     library.define("foo(Tensor x, int n=2) -> Tensor")
     library.impl("foo", lambda x, n=2: x * n, "CPU")
     step(_outcome(lambda: getattr(lib.ops, ns + "L").foo(lib.ones(2))))
+    library.define("pair(Tensor x, Tensor y) -> (Tensor, Tensor)")
+    library.impl("pair", lambda x, y: (x.detach() * 2, y.detach() > 0), "CPU")
+    x = lib.ones(2, requires_grad=True)
+    first, second = getattr(lib.ops, ns + "L").pair(x, lib.ones(2))
+    step(_outcome(lambda: (first.grad_fn.name().rsplit("::")[-1], first.requires_grad, second.requires_grad,
+                           [f is None for f, _ in first.grad_fn.next_functions])))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        first.sum().backward()
+    step(_outcome(lambda: ([str(w.message)[:200] for w in caught], x.grad)))
     library.define("bar(Tensor x) -> Tensor")
     library.impl("bar", lambda x: x * 3, "CompositeImplicitAutograd")
     y = getattr(lib.ops, ns + "L").bar(lib.ones(2, requires_grad=True))
