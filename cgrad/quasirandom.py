@@ -125,10 +125,8 @@ def _draw(quasi, n, sobolstate, dimension, num_generated, dtype):
     points[0:1] ^= quasi.numpy()[None, :]
     np.bitwise_xor.accumulate(points, axis=0, out=points)
     new_quasi = points[-1].copy() if n else quasi.numpy().copy()
-    if dtype == cgrad.float32:
-        values = points.astype(np.float32) * np.float32(2.0 ** -_MAXBIT)
-    else:
-        values = points.astype(np.float64) * 2.0 ** -_MAXBIT
+    values = points.astype(np.float32 if dtype == cgrad.float32 else np.float64)
+    values *= values.dtype.type(2.0 ** -_MAXBIT)          # exact: a power of two
     return cgrad.from_numpy(values), cgrad.from_numpy(new_quasi)
 
 
