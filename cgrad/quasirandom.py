@@ -8,10 +8,12 @@ state PyTorch's _sobol_engine_initialize_state_ does (Bratley & Fox's
 recurrence, one numpy pass per polynomial degree over all dimensions of
 that degree).
 
-Drawing is PyTorch's Gray-code walk: each step XORs the current point with
-the direction number of the lowest zero bit of the step count, so n steps
-are a gather of those direction-number rows and one cumulative XOR down the
-rows (numpy's bitwise_xor.accumulate), not a Python loop per point.
+Drawing gives the points of PyTorch's Gray-code walk (each step XORs the
+current point with the direction number of the lowest zero bit of the step
+count) in closed form: the point after step count c is the start point
+XOR the direction numbers at the set bits of gray(c) ^ gray(start), so n
+points are a table of those XORs for the low bits, built by doubling, XOR
+one row per block of high bits (see _draw), not a Python loop per point.
 Results are the integer points times 2^-30 in the requested dtype, as
 PyTorch computes them (a float32 point rounds the 30-bit integer first);
 the first point is PyTorch's too: computed once at construction in the
@@ -101,10 +103,25 @@ def _scramble_state(state, ltm):
     state[:] = parities @ (1 << high_first)
 
 
-def _rightmost_zero(counts):
-    """Index of the lowest zero bit of each count (the bit a Gray-code step flips)."""
-    lowest_one_of_next = (counts + 1) & -(counts + 1)
-    return np.frexp(lowest_one_of_next.astype(np.float64))[1] - 1
+def _gray(count):
+    return count ^ (count >> 1)
+
+
+def _combine(state, code):
+    """XOR of the direction numbers (columns of state) at the set bits of code: (dimension,)."""
+    bits = np.nonzero((code >> np.arange(_MAXBIT)) & 1)[0]
+    return np.bitwise_xor.reduce(state[:, bits], axis=1) if len(bits) else np.zeros(state.shape[0], np.int64)
+
+
+def _gray_table(state, m):
+    """Row k: the XOR of the direction numbers at the set bits of gray(k),
+    for k < 2**m, built by reflection: gray(2**j + k) = 2**j | gray(2**j - 1 - k)."""
+    table = np.empty((1 << m, state.shape[0]), np.int64)
+    table[0] = 0
+    for j in range(m):
+        half = 1 << j
+        np.bitwise_xor(table[half - 1::-1], state[:, j], out=table[half:2 * half])
+    return table
 
 
 def _check_steps(n, kernel):
@@ -112,7 +129,12 @@ def _check_steps(n, kernel):
 
 
 def _draw(quasi, n, sobolstate, dimension, num_generated, dtype):
-    """PyTorch's _sobol_engine_draw: (points (n, dimension) in dtype, new quasi)."""
+    """PyTorch's _sobol_engine_draw: (points (n, dimension) in dtype, new quasi).
+
+    After step count c the point is Q(c) = Q(start) ^ X(gray(start)) ^
+    X(gray(c)), X the XOR of the direction numbers at a code's set bits. For
+    c = hi * 2**m + lo, gray(c) = gray(hi) << m ^ gray(lo) ^ (hi & 1) << (m - 1),
+    so each block of 2**m counts is one table of X(gray(lo)) XOR one row."""
     n = _check_steps(n, "_sobol_engine_draw")
     if n < 0:
         raise RuntimeError(f"Trying to create tensor with negative dimension {n}: [{n}, {dimension}]")
@@ -120,10 +142,19 @@ def _draw(quasi, n, sobolstate, dimension, num_generated, dtype):
         name = _TYPE_NAMES.get(str(dtype).split(".")[-1], str(dtype))
         raise NotImplementedError(f"\"_sobol_engine_draw\" not implemented for '{name}'")
     state = sobolstate.numpy()
-    flipped = _rightmost_zero(np.arange(num_generated, num_generated + n, dtype=np.int64))
-    points = state.T[flipped]                      # (n, dimension): the rows each step XORs in
-    points[0:1] ^= quasi.numpy()[None, :]
-    np.bitwise_xor.accumulate(points, axis=0, out=points)
+    points = np.empty((n, dimension), np.int64)
+    if n:
+        m = n.bit_length() - 1                           # blocks of 2**m <= n counts: at most 3 of them
+        table = _gray_table(state, m)
+        offset = quasi.numpy() ^ _combine(state, _gray(num_generated))
+        first, last = num_generated + 1, num_generated + n
+        for hi in range(first >> m, (last >> m) + 1):
+            block = hi << m
+            lo_start, lo_end = max(first, block) - block, min(last, block + (1 << m) - 1) - block
+            row = offset ^ _combine(state, _gray(hi) << m)
+            if m and hi & 1:
+                row = row ^ state[:, m - 1]
+            np.bitwise_xor(table[lo_start:lo_end + 1], row, out=points[block + lo_start - first:block + lo_end - first + 1])
     new_quasi = points[-1].copy() if n else quasi.numpy().copy()
     values = points.astype(np.float32 if dtype == cgrad.float32 else np.float64)
     values *= values.dtype.type(2.0 ** -_MAXBIT)          # exact: a power of two
@@ -135,11 +166,8 @@ def _fast_forward(quasi, n, sobolstate, num_generated):
     n = _check_steps(n, "_sobol_engine_ff_")
     if n <= 0:
         return
-    start, end = num_generated, num_generated + n
-    flips = (start ^ (start >> 1)) ^ (end ^ (end >> 1))     # Gray codes' difference
-    bits = np.nonzero((flips >> np.arange(64)) & 1)[0]
     values = quasi.numpy()
-    values ^= np.bitwise_xor.reduce(sobolstate.numpy()[:, bits], axis=1)
+    values ^= _combine(sobolstate.numpy(), _gray(num_generated) ^ _gray(num_generated + n))
 
 
 class SobolEngine:

@@ -68,6 +68,29 @@ def test_long_runs_and_base2_match_torch():
 
 
 @requires_torch
+def test_random_draw_sequences_match_torch():
+    """Draws, fast-forwards and resets of many lengths, so draws start and end
+    on both sides of every power of two (the blocks of the closed form)."""
+    rng = np.random.RandomState(1)
+    lengths = [0, 1, 2, 3, 5, 7, 8, 9, 15, 16, 17, 31, 33, 100, 255, 257, 1000, 1025]
+    for _ in range(25):
+        dimension = int(rng.randint(1, 40))
+        kind = dict(scramble=bool(rng.randint(2)), seed=int(rng.randint(100)))
+        mine, theirs = SobolEngine(dimension, **kind), torch.quasirandom.SobolEngine(dimension, **kind)
+        for _ in range(8):
+            action, n = rng.randint(3), int(rng.choice(lengths))
+            if action == 0 and not (n == 0 and mine.num_generated == 0):
+                _assert_same(mine.draw(n, dtype=cgrad.float64), theirs.draw(n, dtype=torch.float64))
+            elif action == 1:
+                mine.fast_forward(n)
+                theirs.fast_forward(n)
+            elif action == 2:
+                mine.reset()
+                theirs.reset()
+            assert np.array_equal(mine.quasi.numpy(), theirs.quasi.numpy())
+
+
+@requires_torch
 def test_scrambling_from_the_global_generator_matches_torch():
     cgrad.manual_seed(11)
     torch.manual_seed(11)
