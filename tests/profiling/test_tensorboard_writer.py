@@ -387,3 +387,58 @@ def test_records_match_torchs_summary_writer(tmp_path):
         assert len(my_pngs) == len(their_pngs) and all(np.array_equal(a, b) for a, b in zip(my_pngs, their_pngs))
         assert my_hparams == their_hparams
     shutil.rmtree(str(tmp_path))
+
+
+def _embedding_calls(module, log_dir):
+    rng = np.random.RandomState(0)
+    mat = rng.randn(5, 3).astype(np.float32)
+    images = rng.rand(5, 3, 4, 6).astype(np.float32)
+    with module.utils.tensorboard.SummaryWriter(log_dir) as writer:
+        writer.add_embedding(module.from_numpy(mat), metadata=["a", 'b"q', "c\\d", "é", 5],
+                             label_img=module.from_numpy(images), global_step=2, tag="my/tag")
+        writer.add_embedding(mat, metadata=[[1, "x"], [2, "y"], [3, "z"], [4, "w"], [5, "v"]],
+                             metadata_header=["n", "l"])
+        writer.add_embedding(module.from_numpy(mat))
+
+
+def _projector_files(log_dir):
+    found = {}
+    for root, _, names in os.walk(log_dir):
+        for name in names:
+            if not name.startswith("events"):
+                path = os.path.join(root, name)
+                found[os.path.relpath(path, log_dir)] = open(path, "rb").read()
+    return found
+
+
+def test_embedding_files(log_dir, capsys):
+    _embedding_calls(cgrad, log_dir)
+    files = _projector_files(log_dir)
+    assert sorted(files) == ["00000/default/metadata.tsv", "00000/default/tensors.tsv", "00002/my%2ftag/metadata.tsv",
+                             "00002/my%2ftag/sprite.png", "00002/my%2ftag/tensors.tsv", "projector_config.pbtxt"]
+    assert files["00002/my%2ftag/metadata.tsv"] == 'a\nb"q\nc\\d\né\n5\n'.encode()
+    assert files["00000/default/metadata.tsv"].split(b"\n")[:2] == [b"n\tl", b"1\tx"]
+    rows = [[float(v) for v in line.split(b"\t")] for line in files["00000/default/tensors.tsv"].splitlines()]
+    assert np.array_equal(np.float32(rows), np.random.RandomState(0).randn(5, 3).astype(np.float32))
+    assert decode_png(files["00002/my%2ftag/sprite.png"]).shape == (18, 18, 3)       # 3 x 3 tiles of 4 x 6, squared
+    config = files["projector_config.pbtxt"].decode()
+    assert config.count("embeddings {") == 3 and 'tensor_name: "my/tag:00002"' in config
+    assert 'single_image_dim: 6\n    single_image_dim: 4' in config
+    assert "warning: Embedding dir exists" in capsys.readouterr().out          # the second and third share 00000/default
+
+
+@requires_torch_writer
+def test_embedding_files_match_torch(tmp_path):
+    pytest.importorskip("PIL", reason="pillow (torch's sprite encoder) not installed")
+    from PIL import Image
+    import torch.utils.tensorboard  # noqa: F401  (torch loads it on demand)
+    _embedding_calls(torch, str(tmp_path / "torch"))
+    _embedding_calls(cgrad, str(tmp_path / "cgrad"))
+    theirs, mine = _projector_files(str(tmp_path / "torch")), _projector_files(str(tmp_path / "cgrad"))
+    assert sorted(mine) == sorted(theirs)
+    for name in theirs:
+        if name.endswith(".png"):
+            assert np.array_equal(np.asarray(Image.open(io.BytesIO(mine[name]))),
+                                  np.asarray(Image.open(io.BytesIO(theirs[name]))))
+        else:
+            assert mine[name] == theirs[name], name

@@ -10,18 +10,24 @@ flush() and close() (tensorboard writes from a background thread; here the
 writing happens in the add_* call that fills the queue, so no thread
 outlives the writer).
 
-Not built (they need a tracer, pillow's drawing, moviepy or the projector's
-files): add_graph, add_onnx_graph, add_image_with_boxes, add_video,
-add_embedding, add_mesh.
+add_embedding writes the projector's files as PyTorch does (tensors.tsv,
+metadata.tsv, sprite.png, projector_config.pbtxt in protobuf's text format).
+
+Not built (they need a tracer, pillow's drawing or moviepy): add_graph,
+add_onnx_graph, add_image_with_boxes, add_video, add_mesh.
 """
+import math
 import os
 import socket
 import threading
 import time
 
+import numpy as np
+
 from cgrad.utils.tensorboard import _records as pb
-from cgrad.utils.tensorboard.summary import (audio, custom_scalars, figure_to_image, histogram, histogram_raw, hparams,
-                                             image, make_np, pr_curve, pr_curve_raw, scalar, tensor_proto, text)
+from cgrad.utils.tensorboard.summary import (audio, custom_scalars, encode_png, figure_to_image, histogram,
+                                             histogram_raw, hparams, image, make_grid, make_np, pr_curve, pr_curve_raw,
+                                             scalar, tensor_proto, text)
 
 __all__ = ["FileWriter", "SummaryWriter"]
 
@@ -276,6 +282,44 @@ class SummaryWriter:
     def add_custom_scalars(self, layout):
         self._get_file_writer().add_summary(custom_scalars(layout))
 
+    @staticmethod
+    def _encode(rawstr):
+        return rawstr.replace("%", f"%{ord('%'):02x}").replace("/", f"%{ord('/'):02x}").replace(
+            "\\", "%%%02x" % ord("\\"))
+
+    def add_embedding(self, mat, metadata=None, label_img=None, global_step=None, tag="default",
+                      metadata_header=None):
+        """Projector data in log_dir/<step>/<tag>: the rows of mat, their labels and images."""
+        mat = make_np(mat)
+        if global_step is None:
+            global_step = 0
+        subdir = f"{str(global_step).zfill(5)}/{self._encode(tag)}"
+        save_path = os.path.join(self._get_file_writer().get_logdir(), subdir)
+        if os.path.exists(save_path):
+            if os.path.isdir(save_path):
+                print("warning: Embedding dir exists, did you set global_step for add_embedding()?")
+            else:
+                raise NotADirectoryError(f"Path: `{save_path}` exists, but is a file. Cannot proceed.")
+        else:
+            os.makedirs(save_path)
+        if metadata is not None:
+            if mat.shape[0] != len(metadata):
+                raise AssertionError("#labels should equal with #data points")
+            _write_metadata_tsv(metadata, save_path, metadata_header)
+        if label_img is not None:
+            if mat.shape[0] != label_img.shape[0]:
+                raise AssertionError("#images should equal with #data points")
+            _write_sprite(label_img, save_path)
+        if mat.ndim != 2:
+            raise AssertionError("mat should be 2D, where mat.size(0) is the number of data points")
+        with open(os.path.join(save_path, "tensors.tsv"), "wb") as f:
+            f.write("".join("\t".join(map(str, row)) + "\n" for row in mat.tolist()).encode())
+        if not hasattr(self, "_projector_config"):
+            self._projector_config = []
+        self._projector_config.append(_embedding_info(metadata, label_img, subdir, global_step, tag))
+        with open(os.path.join(self._get_file_writer().get_logdir(), "projector_config.pbtxt"), "wb") as f:
+            f.write("".join(self._projector_config).encode())
+
     def flush(self):
         if self.all_writers is None:
             return
@@ -295,3 +339,47 @@ class SummaryWriter:
 
     def __exit__(self, exc_type, exc_val, exc_tb):
         self.close()
+
+
+# ---------------------------------------------------------------------------
+# the embedding projector's files
+
+def _write_metadata_tsv(metadata, save_path, metadata_header=None):
+    if not metadata_header:
+        lines = [str(x) for x in metadata]
+    else:
+        if len(metadata_header) != len(metadata[0]):
+            raise AssertionError("len of header must be equal to the number of columns in metadata")
+        lines = ["\t".join(str(e) for e in row) for row in [metadata_header] + metadata]
+    with open(os.path.join(save_path, "metadata.tsv"), "wb") as f:
+        f.write(("\n".join(lines) + "\n").encode())
+
+
+def _write_sprite(label_img, save_path):
+    """The label images tiled into a square PNG, as PyTorch's make_sprite."""
+    nrow = math.ceil(label_img.shape[0] ** 0.5)
+    grid_chw = make_grid(make_np(label_img), ncols=nrow)
+    square_hwc = np.zeros((grid_chw.shape[2], grid_chw.shape[2], 3))
+    grid_hwc = grid_chw.transpose(1, 2, 0)
+    square_hwc[:grid_hwc.shape[0], :, :] = grid_hwc
+    with open(os.path.join(save_path, "sprite.png"), "wb") as f:
+        f.write(encode_png(np.uint8((square_hwc * 255).clip(0, 255))))
+
+
+def _text_string(value):
+    """A string in protobuf's text format (C escapes, bytes beyond ASCII in octal)."""
+    escapes = {10: "\\n", 13: "\\r", 9: "\\t", 34: '\\"', 39: "\\'", 92: "\\\\"}
+    return '"' + "".join(escapes.get(b, chr(b) if 32 <= b < 127 else "\\%03o" % b)
+                         for b in value.encode("utf-8")) + '"'
+
+
+def _embedding_info(metadata, label_img, subdir, global_step, tag):
+    """One `embeddings { ... }` entry of projector_config.pbtxt (ProjectorConfig's text format)."""
+    lines = [f"  tensor_name: {_text_string(f'{tag}:{str(global_step).zfill(5)}')}"]
+    if metadata is not None:
+        lines.append(f"  metadata_path: {_text_string(subdir + '/metadata.tsv')}")
+    if label_img is not None:
+        lines += ["  sprite {", f"    image_path: {_text_string(subdir + '/sprite.png')}",
+                  f"    single_image_dim: {label_img.shape[3]}", f"    single_image_dim: {label_img.shape[2]}", "  }"]
+    lines.append(f"  tensor_path: {_text_string(subdir + '/tensors.tsv')}")
+    return "embeddings {\n" + "\n".join(lines) + "\n}\n"
