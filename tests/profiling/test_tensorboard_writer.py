@@ -268,6 +268,21 @@ def test_figure(log_dir):
     assert (image[1], image[2], image[3]) == ([20], [20], [3])
 
 
+def test_mesh(log_dir):
+    vertices = np.arange(12, dtype=np.float32).reshape(1, 4, 3)
+    with SummaryWriter(log_dir) as writer:
+        writer.add_mesh("cloud", cgrad.from_numpy(vertices), faces=cgrad.tensor([[[0, 1, 2]]]), global_step=2)
+    (_, vertex_tag, vertex), (_, face_tag, face) = summaries(event_files(log_dir)[0])
+    assert (vertex_tag, face_tag) == ("cloud_VERTEX", "cloud_FACE")
+    tensor = decode(vertex[8][0])
+    assert np.array_equal(np.frombuffer(tensor[5][0], "<f4"), vertices.reshape(-1))
+    plugin = decode(decode(vertex[9][0])[1][0])
+    assert plugin[1] == [b"mesh"]
+    content = decode(plugin[2][0])
+    assert (content[2], content[3], content[5], content[7]) == ([b"cloud"], [1], [b"{}"], [(1 << 1) | (1 << 2)])
+    assert list(content[6][0]) == [1, 4, 3]                  # shape, packed varints
+
+
 def test_hparams(log_dir):
     with SummaryWriter(log_dir) as writer:
         writer.add_hparams({"lr": 0.1, "optimizer": "adam"}, {"hparam/accuracy": 0.5}, run_name="trial")
@@ -341,6 +356,10 @@ def _same_calls(module, log_dir):
         writer.add_custom_scalars({"A": {"c": ["Multiline", ["a/0", "a/1"]]}, "B": {"d": ["Margin", ["x", "y", "z"]]}})
         writer.add_pr_curve("pr", rng.randint(2, size=100), rng.rand(100), 0, walltime=1.0)
         writer.add_audio("sound", module.from_numpy(np.sin(np.arange(64) / 3.0)), 0, sample_rate=8000, walltime=1.0)
+        writer.add_mesh("cloud", module.from_numpy(rng.rand(1, 4, 3).astype(np.float32)),
+                        colors=module.from_numpy(rng.randint(0, 255, (1, 4, 3))),
+                        faces=module.tensor([[[0, 1, 2], [1, 2, 3]]]), config_dict={"camera": {"fov": 75}},
+                        global_step=3, walltime=1.0)
         for name, pixels, formats in [("chw", rng.rand(3, 5, 7), "CHW"), ("hwc", rng.rand(5, 7, 3), "HWC"),
                                       ("hw", rng.rand(5, 7), "HW"), ("rgba", rng.rand(4, 3, 3), "CHW"),
                                       ("u8", rng.randint(0, 256, (1, 4, 4)).astype(np.uint8), "CHW"),

@@ -217,8 +217,9 @@ def summary_value(tag, simple_value=None, image=None, histo=None, tensor=None, m
     return body
 
 
-def summary_metadata(plugin_name, content=b""):
-    return message_field(1, string_field(1, plugin_name) + bytes_field(2, content))
+def summary_metadata(plugin_name, content=b"", display_name=None, description=None):
+    body = message_field(1, string_field(1, plugin_name) + bytes_field(2, content))
+    return body + string_field(2, display_name or "") + string_field(3, description or "")
 
 
 def histogram_proto(minimum, maximum, num, total, sum_squares, bucket_limit, bucket):

@@ -5,6 +5,7 @@ summaries themselves (`w.file_writer.add_summary(*hparams(...))`) still
 work. The values, bins, image conversion and plugin payloads are PyTorch's
 steps over numpy; images are PNG-encoded here (zlib), without pillow.
 """
+import json
 import struct
 import zlib
 
@@ -14,7 +15,7 @@ from cgrad.utils.tensorboard import _records as pb
 
 __all__ = ["hparams", "scalar", "histogram_raw", "histogram", "make_histogram", "image", "make_image", "audio",
            "custom_scalars", "text", "tensor_proto", "pr_curve_raw", "pr_curve", "compute_curve", "make_np",
-           "convert_to_HWC", "make_grid", "figure_to_image"]
+           "convert_to_HWC", "make_grid", "figure_to_image", "mesh"]
 
 
 def make_np(x):
@@ -376,3 +377,33 @@ def compute_curve(labels, predictions, num_thresholds=None, weights=None):
     precision = tp / np.maximum(_MINIMUM_COUNT, tp + fp)
     recall = tp / np.maximum(_MINIMUM_COUNT, tp + fn)
     return np.stack((tp, fp, tn, fn, precision, recall))
+
+
+# ---------------------------------------------------------------------------
+# meshes (the mesh plugin: one tensor summary per component)
+
+_MESH_CONTENT_TYPES = {"VERTEX": 1, "FACE": 2, "COLOR": 3}
+
+
+def _mesh_tensor_summary(name, display_name, description, tensor, content_type, components, json_config):
+    values = make_np(tensor)
+    if values.ndim != 3:
+        raise ValueError("Tensor shape should be of shape BxNx3, but got %s." % str(list(values.shape)))
+    content = (pb.string_field(2, name) + pb.varint_field(3, _MESH_CONTENT_TYPES[content_type])
+               + pb.string_field(5, json_config) + pb.packed_field(6, list(values.shape), "varint")
+               + pb.varint_field(7, components))              # MeshPluginData, version 0 (omitted)
+    metadata = pb.summary_metadata("mesh", content, display_name, description)
+    proto = pb.tensor_proto(pb.DT_FLOAT, shape=list(values.shape), field="float_val",
+                            values=values.reshape(-1).astype(np.float32))
+    return pb.summary_value(f"{name}_{content_type}", tensor=proto, metadata=metadata)
+
+
+def mesh(tag, vertices, colors, faces, config_dict, display_name=None, description=None):
+    """Vertices, faces and colors (each B x N x 3) for TensorBoard's mesh plugin."""
+    json_config = "{}" if config_dict is None else json.dumps(config_dict, sort_keys=True)
+    parts = [(t, kind) for t, kind in ((vertices, "VERTEX"), (faces, "FACE"), (colors, "COLOR")) if t is not None]
+    components = 0
+    for _, kind in parts:
+        components |= 1 << _MESH_CONTENT_TYPES[kind]
+    return pb.summary(*[_mesh_tensor_summary(tag, display_name, description, t, kind, components, json_config)
+                        for t, kind in parts])

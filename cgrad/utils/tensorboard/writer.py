@@ -14,7 +14,7 @@ add_embedding writes the projector's files as PyTorch does (tensors.tsv,
 metadata.tsv, sprite.png, projector_config.pbtxt in protobuf's text format).
 
 Not built (they need a tracer, pillow's drawing or moviepy): add_graph,
-add_onnx_graph, add_image_with_boxes, add_video, add_mesh.
+add_onnx_graph, add_image_with_boxes, add_video.
 """
 import math
 import os
@@ -26,8 +26,8 @@ import numpy as np
 
 from cgrad.utils.tensorboard import _records as pb
 from cgrad.utils.tensorboard.summary import (audio, custom_scalars, encode_png, figure_to_image, histogram,
-                                             histogram_raw, hparams, image, make_grid, make_np, pr_curve, pr_curve_raw,
-                                             scalar, tensor_proto, text)
+                                             histogram_raw, hparams, image, make_grid, make_np, mesh, pr_curve,
+                                             pr_curve_raw, scalar, tensor_proto, text)
 
 __all__ = ["FileWriter", "SummaryWriter"]
 
@@ -281,6 +281,10 @@ class SummaryWriter:
 
     def add_custom_scalars(self, layout):
         self._get_file_writer().add_summary(custom_scalars(layout))
+
+    def add_mesh(self, tag, vertices, colors=None, faces=None, config_dict=None, global_step=None, walltime=None):
+        """A mesh or point cloud (B x N x 3 vertices, optional colors and faces) for the mesh plugin."""
+        self._get_file_writer().add_summary(mesh(tag, vertices, colors, faces, config_dict), global_step, walltime)
 
     @staticmethod
     def _encode(rawstr):
