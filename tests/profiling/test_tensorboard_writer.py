@@ -244,6 +244,16 @@ def test_text_and_image(log_dir):
     assert (batch_image[1], batch_image[2]) == ([4], [16])        # 9 images: 8 to a row, 2 rows
 
 
+def test_image_with_boxes(log_dir):
+    pytest.importorskip("PIL", reason="pillow (the box drawing, as in PyTorch) not installed")
+    with SummaryWriter(log_dir) as writer:
+        writer.add_image_with_boxes("boxes", np.zeros((3, 12, 12)), cgrad.tensor([[2.0, 2.0, 9.0, 9.0]]), 0)
+    image = decode(summaries(event_files(log_dir)[0])[0][2][4][0])
+    pixels = decode_png(image[4][0])
+    assert pixels.shape == (12, 12, 3) and (image[1], image[2]) == ([12], [12])
+    assert pixels[2, 5].tolist() == [255, 0, 0] and pixels[5, 5].tolist() == [0, 0, 0]   # red edge, black inside
+
+
 def test_audio(log_dir):
     import wave
     signal = np.sin(np.arange(100) / 5.0)
@@ -365,6 +375,10 @@ def _same_calls(module, log_dir):
                                       ("u8", rng.randint(0, 256, (1, 4, 4)).astype(np.uint8), "CHW"),
                                       ("batch", rng.rand(10, 3, 4, 5), "NCHW")]:
             writer.add_image(name, pixels, 0, walltime=1.0, dataformats=formats)
+        boxes = module.tensor([[1.0, 1.0, 10.0, 8.0], [3.0, 2.0, 12.0, 11.0]])
+        writer.add_image_with_boxes("boxes", rng.rand(3, 16, 20), boxes, 0, walltime=1.0, labels=["cat", "dog"])
+        writer.add_image_with_boxes("boxes2", rng.rand(16, 20, 3), boxes, 0, walltime=1.0, rescale=2,
+                                    dataformats="HWC", labels="one")
         writer.add_hparams({"lr": 0.1, "bs": 4, "opt": "sgd", "flag": True, "none": None}, {"hp/acc": 0.9},
                            hparam_domain_discrete={"opt": ["sgd", "adam"]}, run_name="hp", global_step=2)
 

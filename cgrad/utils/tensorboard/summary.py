@@ -3,7 +3,8 @@ encoded tensorboard.Summary message (bytes; PyTorch's return protobuf
 objects), which FileWriter.add_summary accepts, so scripts that build
 summaries themselves (`w.file_writer.add_summary(*hparams(...))`) still
 work. The values, bins, image conversion and plugin payloads are PyTorch's
-steps over numpy; images are PNG-encoded here (zlib), without pillow.
+steps over numpy; images are PNG-encoded here (zlib), without pillow
+(which only boxes and rescaling need, as in PyTorch).
 """
 import json
 import struct
@@ -13,7 +14,8 @@ import numpy as np
 
 from cgrad.utils.tensorboard import _records as pb
 
-__all__ = ["hparams", "scalar", "histogram_raw", "histogram", "make_histogram", "image", "make_image", "audio",
+__all__ = ["hparams", "scalar", "histogram_raw", "histogram", "make_histogram", "image", "image_boxes", "draw_boxes",
+           "make_image", "audio",
            "custom_scalars", "text", "tensor_proto", "pr_curve_raw", "pr_curve", "compute_curve", "make_np",
            "convert_to_HWC", "make_grid", "figure_to_image", "mesh"]
 
@@ -197,16 +199,59 @@ def _calc_scale_factor(tensor):
     return 1 if tensor.dtype == np.uint8 else 255
 
 
-def make_image(tensor):
+def _draw_single_box(image, xmin, ymin, xmax, ymax, display_str, color="black", color_text="black", thickness=2):
+    from PIL import ImageDraw, ImageFont
+    font = ImageFont.load_default()
+    draw = ImageDraw.Draw(image)
+    left, right, top, bottom = xmin, xmax, ymin, ymax
+    draw.line([(left, top), (left, bottom), (right, bottom), (right, top), (left, top)], width=thickness, fill=color)
+    if display_str:
+        text_bottom = bottom
+        _left, _top, _right, _bottom = font.getbbox(display_str)
+        text_width, text_height = _right - _left, _bottom - _top
+        margin = np.ceil(0.05 * text_height)
+        draw.rectangle([(left, text_bottom - text_height - 2 * margin), (left + text_width, text_bottom)], fill=color)
+        draw.text((left + margin, text_bottom - text_height - margin), display_str, fill=color_text, font=font)
+    return image
+
+
+def draw_boxes(disp_image, boxes, labels=None):
+    for i in range(boxes.shape[0]):
+        disp_image = _draw_single_box(disp_image, boxes[i, 0], boxes[i, 1], boxes[i, 2], boxes[i, 3],
+                                      display_str=None if labels is None else labels[i], color="Red")
+    return disp_image
+
+
+def make_image(tensor, rescale=1, rois=None, labels=None):
+    """An Image proto of HWC uint8 pixels. Boxes and rescaling are drawn and
+    resampled with pillow, as PyTorch does (its fonts and LANCZOS filter);
+    the proto keeps the unscaled height and width, as PyTorch's does."""
     height, width, channel = tensor.shape
+    if rescale != 1 or rois is not None:
+        from PIL import Image
+        picture = Image.fromarray(tensor)
+        if rois is not None:
+            picture = draw_boxes(picture, rois, labels=labels)
+        picture = picture.resize((int(width * rescale), int(height * rescale)), Image.Resampling.LANCZOS)
+        tensor = np.asarray(picture)
     return pb.image_proto(height, width, channel, encode_png(tensor))
 
 
-def image(tag, tensor, dataformats="NCHW"):
+def image(tag, tensor, rescale=1, dataformats="NCHW"):
     tensor = convert_to_HWC(make_np(tensor), dataformats)
     scale_factor = _calc_scale_factor(tensor)
     tensor = (tensor.astype(np.float32) * scale_factor).clip(0, 255).astype(np.uint8)
-    return pb.summary(pb.summary_value(tag, image=make_image(tensor)))
+    return pb.summary(pb.summary_value(tag, image=make_image(tensor, rescale=rescale)))
+
+
+def image_boxes(tag, tensor_image, tensor_boxes, rescale=1, dataformats="CHW", labels=None):
+    """An image with boxes (N x 4: xmin, ymin, xmax, ymax) and their labels drawn on it (needs pillow)."""
+    tensor_image = convert_to_HWC(make_np(tensor_image), dataformats)
+    tensor_boxes = make_np(tensor_boxes)
+    tensor_image = tensor_image.astype(np.float32) * _calc_scale_factor(tensor_image)
+    picture = make_image(tensor_image.clip(0, 255).astype(np.uint8), rescale=rescale, rois=tensor_boxes,
+                         labels=labels)
+    return pb.summary(pb.summary_value(tag, image=picture))
 
 
 def figure_to_image(figures, close=True):

@@ -13,8 +13,8 @@ outlives the writer).
 add_embedding writes the projector's files as PyTorch does (tensors.tsv,
 metadata.tsv, sprite.png, projector_config.pbtxt in protobuf's text format).
 
-Not built (they need a tracer, pillow's drawing or moviepy): add_graph,
-add_onnx_graph, add_image_with_boxes, add_video.
+Not built (they need a tracer or moviepy): add_graph, add_onnx_graph,
+add_video.
 """
 import math
 import os
@@ -26,8 +26,8 @@ import numpy as np
 
 from cgrad.utils.tensorboard import _records as pb
 from cgrad.utils.tensorboard.summary import (audio, custom_scalars, encode_png, figure_to_image, histogram,
-                                             histogram_raw, hparams, image, make_grid, make_np, mesh, pr_curve,
-                                             pr_curve_raw, scalar, tensor_proto, text)
+                                             histogram_raw, hparams, image, image_boxes, make_grid, make_np, mesh,
+                                             pr_curve, pr_curve_raw, scalar, tensor_proto, text)
 
 __all__ = ["FileWriter", "SummaryWriter"]
 
@@ -246,6 +246,17 @@ class SummaryWriter:
 
     def add_images(self, tag, img_tensor, global_step=None, walltime=None, dataformats="NCHW"):
         self._get_file_writer().add_summary(image(tag, img_tensor, dataformats=dataformats), global_step, walltime)
+
+    def add_image_with_boxes(self, tag, img_tensor, box_tensor, global_step=None, walltime=None, rescale=1,
+                             dataformats="CHW", labels=None):
+        """An image with boxes drawn on it (needs pillow, as PyTorch's)."""
+        if labels is not None:
+            if isinstance(labels, str):
+                labels = [labels]
+            if len(labels) != box_tensor.shape[0]:
+                labels = None
+        summary = image_boxes(tag, img_tensor, box_tensor, rescale=rescale, dataformats=dataformats, labels=labels)
+        self._get_file_writer().add_summary(summary, global_step, walltime)
 
     def add_figure(self, tag, figure, global_step=None, close=True, walltime=None):
         """A matplotlib figure (needs matplotlib), or a list of them as one grid."""
