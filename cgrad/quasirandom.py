@@ -78,14 +78,14 @@ def _direction_numbers(dimension):
         if not len(rows):
             continue
         rows = slice(rows[0], rows[-1] + 1)            # the table is sorted by degree
-        p = poly[rows]
+        k = np.arange(degree, dtype=np.int64)
+        # v[j] = v[j-m] ^ XOR over k < m of a_k * 2^(k+1) * v[j-k-1], a_k bit m-1-k of the polynomial
+        coefficients = ((poly[rows, None] >> (degree - 1 - k)) & 1) << (k + 1)
         v = state[rows]
         v[:, :degree] = vinit[rows, :degree]
         for j in range(degree, _MAXBIT):
-            new = v[:, j - degree].copy()
-            for k in range(degree):
-                new ^= ((p >> (degree - 1 - k)) & 1) * (2 << k) * v[:, j - k - 1]
-            v[:, j] = new
+            previous = v[:, j - degree:j][:, ::-1]              # v[j-1], v[j-2], ..., v[j-m]
+            v[:, j] = v[:, j - degree] ^ np.bitwise_xor.reduce(coefficients * previous, axis=1)
         state[rows] = v
     state *= 1 << np.arange(_MAXBIT - 1, -1, -1, dtype=np.int64)
     return state
