@@ -404,13 +404,18 @@ def _parsed_events(log_dir):
     return out
 
 
-@requires_torch_writer
-def test_records_match_torchs_summary_writer(tmp_path):
+def _written_by_both(tmp_path, calls, read):
+    """(torch's, cgrad's) files after the same calls, as `read` gives them."""
     pytest.importorskip("PIL", reason="pillow (torch's image encoder) not installed")
     import torch.utils.tensorboard  # noqa: F401  (torch loads it on demand)
-    _same_calls(torch, str(tmp_path / "torch"))
-    _same_calls(cgrad, str(tmp_path / "cgrad"))
-    theirs, mine = _parsed_events(str(tmp_path / "torch")), _parsed_events(str(tmp_path / "cgrad"))
+    calls(torch, str(tmp_path / "torch"))
+    calls(cgrad, str(tmp_path / "cgrad"))
+    return read(str(tmp_path / "torch")), read(str(tmp_path / "cgrad"))
+
+
+@requires_torch_writer
+def test_records_match_torchs_summary_writer(tmp_path):
+    theirs, mine = _written_by_both(tmp_path, _same_calls, _parsed_events)
     assert sorted(mine) == sorted(theirs) == [".", "hp", "run_x_a", "run_x_b"]
     for directory in theirs:
         (their_events, their_pngs, their_hparams), (my_events, my_pngs, my_hparams) = theirs[directory], mine[directory]
@@ -462,12 +467,8 @@ def test_embedding_files(log_dir, capsys):
 
 @requires_torch_writer
 def test_embedding_files_match_torch(tmp_path):
-    pytest.importorskip("PIL", reason="pillow (torch's sprite encoder) not installed")
+    theirs, mine = _written_by_both(tmp_path, _embedding_calls, _projector_files)
     from PIL import Image
-    import torch.utils.tensorboard  # noqa: F401  (torch loads it on demand)
-    _embedding_calls(torch, str(tmp_path / "torch"))
-    _embedding_calls(cgrad, str(tmp_path / "cgrad"))
-    theirs, mine = _projector_files(str(tmp_path / "torch")), _projector_files(str(tmp_path / "cgrad"))
     assert sorted(mine) == sorted(theirs)
     for name in theirs:
         if name.endswith(".png"):
