@@ -1,5 +1,5 @@
 """cgrad.backends: the backend queries PyTorch scripts make (mps, cuda,
-cudnn), answered for a CPU-only build."""
-from cgrad.backends import cuda, cudnn, mps
+cudnn, mkldnn, mkl, openmp, opt_einsum), answered truthfully for cgrad."""
+from cgrad.backends import cuda, cudnn, mkl, mkldnn, mps, openmp, opt_einsum
 
-__all__ = ["cuda", "cudnn", "mps"]
+__all__ = ["cuda", "cudnn", "mkl", "mkldnn", "mps", "openmp", "opt_einsum"]

@@ -4,6 +4,10 @@ from typing import Any, ClassVar, Iterator
 
 from cgrad.backends import cuda as cuda
 from cgrad.backends import cudnn as cudnn
+from cgrad.backends import mkl as mkl
+from cgrad.backends import mkldnn as mkldnn
 from cgrad.backends import mps as mps
+from cgrad.backends import openmp as openmp
+from cgrad.backends import opt_einsum as opt_einsum
 
-__all__ = ['cuda', 'cudnn', 'mps']
+__all__ = ['cuda', 'cudnn', 'mkl', 'mkldnn', 'mps', 'openmp', 'opt_einsum']

@@ -6,8 +6,8 @@ __all__ = ["checkpoint", "data", "dlpack", "hooks"]
 
 
 def __getattr__(name):
-    # the benchmark utilities load on first use
-    if name == "benchmark":
+    # the benchmark and tensorboard utilities load on first use
+    if name in ("benchmark", "tensorboard"):
         import importlib
-        return importlib.import_module("cgrad.utils.benchmark")
+        return importlib.import_module(f"cgrad.utils.{name}")
     raise AttributeError(f"module 'cgrad.utils' has no attribute '{name}'")

@@ -1,0 +1,161 @@
+"""cgrad.accelerator, cgrad.xpu, cgrad.mps and cgrad.backends.{mkldnn, mkl,
+openmp, opt_einsum} against a CPU-only torch: every call's result or
+exception type and text. Where cgrad's truthful answer differs from torch's
+(cgrad has no oneDNN, no MKL, no opt_einsum), the torch-free checks pin
+cgrad's own values."""
+import warnings
+
+import pytest
+
+import cgrad
+from helpers import requires_torch, torch
+
+
+def _outcome(function, *args):
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            value = function(*args)
+        return ("value", repr(value) if not isinstance(value, (bool, int, str, type(None), list, dict)) else value,
+                [(w.category, str(w.message)) for w in caught])
+    except Exception as error:       # the outcome is what is compared
+        return ("raise", type(error), str(error))
+
+
+def _value_for(module, value):
+    if isinstance(value, str) and value.startswith("device:"):
+        return module.device(value[7:])
+    return value
+
+
+ACCELERATOR_CALLS = [
+    ("is_available", ()), ("current_accelerator", ()), ("current_accelerator", (True,)), ("device_count", ()),
+    ("current_device_index", ()), ("current_device_idx", ()),
+    ("set_device_index", (0,)), ("set_device_index", (-1,)), ("set_device_index", (None,)),
+    ("set_device_index", ("cpu",)), ("set_device_index", ("device:cpu",)), ("set_device_index", (1.5,)),
+    ("set_device_idx", (0,)),
+    ("synchronize", ()), ("synchronize", (0,)), ("synchronize", (-1,)), ("synchronize", ("cuda:1",)),
+    ("synchronize", (1.5,)), ("current_stream", ()), ("current_stream", ("cpu",)),
+    ("get_memory_info", ()), ("get_memory_info", ("cpu",)), ("memory_allocated", ()),
+    ("memory_allocated", ("cpu",)), ("max_memory_allocated", ()), ("memory_reserved", ()),
+    ("max_memory_reserved", ()), ("memory_stats", ()), ("reset_peak_memory_stats", ()),
+    ("reset_accumulated_memory_stats", ()), ("empty_cache", ()), ("empty_host_cache", ()),
+]
+
+XPU_CALLS = [
+    ("is_available", ()), ("device_count", ()), ("is_initialized", ()), ("init", ()), ("current_device", ()),
+    ("set_device", (0,)), ("get_device_name", ()), ("get_device_properties", ()), ("get_device_capability", ()),
+    ("synchronize", ()), ("current_stream", ()), ("is_bf16_supported", ()), ("is_tf32_supported", ()),
+    ("get_arch_list", ()), ("get_gencode_flags", ()), ("empty_cache", ()), ("manual_seed", (3,)),
+    ("manual_seed", ("x",)), ("manual_seed_all", ("x",)),
+    ("manual_seed_all", (3,)), ("seed", ()), ("seed_all", ()), ("initial_seed", ()), ("get_rng_state", ()),
+    ("get_rng_state_all", ()), ("set_rng_state_all", ([],)), ("memory_allocated", ()),
+    ("max_memory_allocated", ()), ("memory_reserved", ()), ("max_memory_reserved", (0,)),
+    ("memory_stats", ()), ("mem_get_info", ()), ("set_stream", (None,)),
+]
+
+MPS_CALLS = [
+    ("is_available", ()), ("device_count", ()), ("synchronize", ()), ("manual_seed", (3,)),
+    ("manual_seed", ("x",)), ("seed", ()), ("get_rng_state", ()), ("empty_cache", ()),
+    ("set_per_process_memory_fraction", (0.5,)), ("set_per_process_memory_fraction", (3.0,)),
+    ("set_per_process_memory_fraction", (1,)), ("current_allocated_memory", ()),
+    ("driver_allocated_memory", ()), ("recommended_max_memory", ()), ("compile_shader", ("x",)),
+]
+
+
+def _compare_calls(torch_module, cgrad_module, calls):
+    for name, args in calls:
+        expected = _outcome(getattr(torch_module, name), *[_value_for(torch, a) for a in args])
+        got = _outcome(getattr(cgrad_module, name), *[_value_for(cgrad, a) for a in args])
+        assert got == expected, (name, args)
+
+
+@requires_torch
+def test_accelerator_calls_match_torch():
+    _compare_calls(torch.accelerator, cgrad.accelerator, ACCELERATOR_CALLS)
+
+
+@requires_torch
+def test_xpu_calls_match_torch():
+    _compare_calls(torch.xpu, cgrad.xpu, XPU_CALLS)
+
+
+@requires_torch
+def test_mps_calls_match_torch():
+    _compare_calls(torch.mps, cgrad.mps, MPS_CALLS)
+
+
+@requires_torch
+def test_device_index_context_matches_torch():
+    for index in (None, 0, -1):
+        def enter(module):
+            with module.accelerator.device_index(index):
+                return "entered"
+        assert _outcome(enter, cgrad) == _outcome(enter, torch)
+
+    def enter_xpu(module):
+        with module.xpu.device(0):
+            return "entered"
+    assert _outcome(enter_xpu, cgrad) == _outcome(enter_xpu, torch)
+
+
+def test_tutorial_device_line_picks_cpu():
+    device = cgrad.accelerator.current_accelerator().type if cgrad.accelerator.is_available() else "cpu"
+    assert device == "cpu"
+    assert cgrad.accelerator.device_count() == 0 and cgrad.accelerator.current_accelerator() is None
+    with pytest.raises(RuntimeError, match="Cannot access accelerator device when none is available."):
+        cgrad.accelerator.synchronize()
+    assert (cgrad.xpu.is_available(), cgrad.mps.is_available()) == (False, False)
+
+
+def test_backend_availability_is_cgrads_own():
+    from cgrad._build_flags import has_openmp
+    assert cgrad.backends.mkldnn.is_available() is False       # no oneDNN in cgrad
+    assert cgrad.backends.mkldnn.is_acl_available() is False
+    assert cgrad.backends.mkl.is_available() is False          # no MKL in cgrad
+    assert cgrad.backends.openmp.is_available() is has_openmp
+    assert cgrad.backends.opt_einsum.is_available() is False   # cgrad's einsum never uses opt_einsum
+    assert cgrad.backends.opt_einsum.get_opt_einsum() is None
+    assert cgrad.backends.opt_einsum.enabled is False and cgrad.backends.opt_einsum.strategy is None
+
+
+def test_mkldnn_flags_are_checked_and_restored():
+    mkldnn = cgrad.backends.mkldnn
+    assert (mkldnn.enabled, mkldnn.deterministic) == (True, False)
+    with mkldnn.flags(enabled=False, deterministic=True):
+        assert (mkldnn.enabled, mkldnn.deterministic) == (False, True)
+    assert (mkldnn.enabled, mkldnn.deterministic) == (True, False)
+    mkldnn.enabled = False
+    try:
+        assert mkldnn.enabled is False
+        assert mkldnn.set_flags(True)[0] is False
+    finally:
+        mkldnn.enabled = True
+    with pytest.raises(RuntimeError, match="^set_enabled_mkldnn expects a bool, but got int$"):
+        mkldnn.enabled = 1
+    with pytest.raises(RuntimeError, match="^set_deterministic_mkldnn expects a bool, but got int$"):
+        mkldnn.deterministic = 1
+    with mkldnn.verbose(mkldnn.VERBOSE_OFF):
+        pass
+    with pytest.raises(AssertionError, match="Failed to set MKLDNN into verbose mode"):
+        with mkldnn.verbose(mkldnn.VERBOSE_ON):
+            pass
+
+
+@requires_torch
+def test_mkldnn_flag_errors_match_torch():
+    for name in ("enabled", "deterministic"):
+        def set_int(module):
+            setattr(module.backends.mkldnn, name, 1)
+        assert _outcome(set_int, cgrad) == _outcome(set_int, torch)
+
+
+def test_opt_einsum_refuses_what_it_cannot_do():
+    opt_einsum = cgrad.backends.opt_einsum
+    with opt_einsum.flags(enabled=False):
+        assert opt_einsum.enabled is False
+    with pytest.raises(ValueError, match="^opt_einsum is not available, so setting `enabled` to True"):
+        opt_einsum.enabled = True
+    with pytest.raises(ValueError, match="^opt_einsum is not available, so setting `strategy` to greedy"):
+        opt_einsum.set_flags(None, "greedy")
+    assert opt_einsum.enabled is False
