@@ -158,20 +158,6 @@ cdef class LerpBackward1(Node):
         self.weight = None
 
 
-cdef Tensor lerp_bfloat16(Tensor a, Tensor b, object weight):
-    """PyTorch's bfloat16 lerp (no history): float32 arithmetic, a + w (b - a)
-    where |w| < 0.5 and b - (b - a)(1 - w) elsewhere, rounded once."""
-    cdef Tensor af = cast_tensor(a, F32), bf = cast_tensor(b, F32), diff, wf
-    diff = op_sub(bf, af)
-    if not isinstance(weight, Tensor):
-        if abs(weight) < 0.5:
-            return cast_tensor(op_add(af, op_mul_scalar(diff, weight)), BF16)
-        return cast_tensor(op_sub(bf, op_mul_scalar(diff, 1 - weight)), BF16)
-    wf = cast_tensor(<Tensor>weight, F32)
-    return cast_tensor(op_where(op_compare(CMP_LT, op_abs(wf), 0.5), op_add(af, op_mul(wf, diff)),
-                                op_sub(bf, op_mul(diff, op_rsub_scalar(wf, 1)))), BF16)
-
-
 cdef Tensor op_lerp(Tensor a, Tensor b, object weight):
     cdef Tensor out, w = None
     cdef LerpBackward0 n0
@@ -188,14 +174,10 @@ cdef Tensor op_lerp(Tensor a, Tensor b, object weight):
         raise NotImplementedError(f"\"lerp_kernel_scalar\" not implemented for '{dtype_title(a._dtype)}'"
                                   if w is None else
                                   f"\"lerp_kernel_tensor\" not implemented for '{dtype_title(a._dtype)}'")
-    a_d = alias_detached(a)
-    b_d = alias_detached(b)
-    if a._dtype == BF16:
-        out = lerp_bfloat16(a_d, b_d, weight if w is None else alias_detached(w))
-    elif w is None:
-        out = op_add(a_d, op_mul_scalar(op_sub(b_d, a_d), weight))
+    if w is None:
+        out = fused_values(FUSED_LERP, a._dtype, a, b, None, weight, None)
     else:
-        out = op_add(a_d, op_mul(alias_detached(w), op_sub(b_d, a_d)))
+        out = fused_values(FUSED_LERP_TENSOR, a._dtype, a, b, w, 0.0, None)
     if w is None:
         if needs_grad2(a, b):
             n0 = LerpBackward0.__new__(LerpBackward0)
@@ -221,6 +203,19 @@ cdef Tensor op_lerp(Tensor a, Tensor b, object weight):
     return out
 
 
+def _addc_values(Tensor input not None, Tensor tensor1 not None, Tensor tensor2 not None, value,
+                 bint divide):
+    """addcmul's (addcdiv's when `divide`) value as PyTorch's kernel
+    computes it (fma_rows.h), in the operands' promoted floating dtype; no
+    history. None for the other dtypes (integer arithmetic, exact in the
+    composite's order too)."""
+    cdef int dt = result_type3(input, tensor1, tensor2)
+    if not has_fused_rows(dt):
+        return None
+    return fused_values(FUSED_ADDCDIV if divide else FUSED_ADDCMUL, dt, input, tensor1, tensor2,
+                        normalize_scalar(value), None)
+
+
 cdef str dtype_name_short(int dt):
     return ("float" if dt == F32 else "double" if dt == F64 else "c10::Half" if dt == F16 else "c10::BFloat16" if dt == BF16
             else dtype_title(dt).lower())
@@ -228,8 +223,8 @@ cdef str dtype_name_short(int dt):
 
 def lerp(input, end, weight, *, out=None):
     cdef Tensor a = input_arg(input, "lerp")
-    return op_lerp(a, need_tensor(end, "lerp", "end", 2),
-                   weight if isinstance(weight, Tensor) else normalize_scalar(weight))
+    return with_out(op_lerp(a, need_tensor(end, "lerp", "end", 2),
+                            weight if isinstance(weight, Tensor) else normalize_scalar(weight)), out, "lerp")
 
 
 # ---------------------------------------------------------------------------
