@@ -2,10 +2,25 @@
 # binary_cross_entropy_with_logits and addmm, each beside its node.
 
 
+# The 16-bit types where PyTorch computes in float32 and rounds once.
+
+cdef inline Tensor float32_if_half(Tensor t):
+    """A float16 / bfloat16 tensor as float32 (exact), others as they are:
+    for the kernels PyTorch runs in float32 for the 16-bit types, rounding
+    once at the end (rounded_to)."""
+    return cast_tensor(t, F32) if t._dtype == F16 or t._dtype == BF16 else t
+
+
+cdef inline Tensor rounded_to(Tensor t, int dt):
+    """t (computed in float32 for a 16-bit dt) rounded once to dt."""
+    return cast_tensor(t, dt) if t._dtype != dt else t
+
+
 # ---------------------------------------------------------------------------
 # linalg.vector_norm / norm (LinalgVectorNormBackward0): the value from the
 # reduction kernels on a detached input, PyTorch's norm_backward as
 # differentiable ops.
+
 
 cdef class LinalgVectorNormBackward0(Node):
     cdef readonly Tensor self_, result
@@ -53,11 +68,9 @@ cdef Tensor op_vector_norm(Tensor x, double p, object dim, bint keepdim, str fna
         raise RuntimeError(f"{fname} cannot compute the {'-inf' if p < 0 else 'inf'} norm on an empty "
                            "tensor because the operation does not have an identity")
     parse_dims(dim, x._ndim, mask)
-    xd = alias_detached(x)
-    if x._dtype == F16 or x._dtype == BF16:
-        # PyTorch's norm kernels compute in float32 for the half types and
-        # round once, at the end (squares rounded to bfloat16 move the result)
-        xd = cast_tensor(xd, F32)
+    # PyTorch's norm kernels compute in float32 for the half types and
+    # round once, at the end (squares rounded to bfloat16 move the result)
+    xd = float32_if_half(alias_detached(x))
     a = op_abs(xd)
     if p == 2:
         out = op_sqrt(op_sum(op_mul(xd, xd), dim, keepdim))
@@ -487,15 +500,13 @@ cdef Tensor addmm_scaled_values(Tensor bias, Tensor m1, Tensor m2, object beta, 
     once at the end, so these do too (rounding alpha m1 @ m2 and beta bias
     each on their own differs in the last bit)."""
     cdef int dt = m2._dtype
-    cdef bint half = dt == F16 or dt == BF16
     cdef Tensor prod, out
-    if half:
-        bias, m1, m2 = cast_tensor(bias, F32), cast_tensor(m1, F32), cast_tensor(m2, F32)
+    bias, m1, m2 = float32_if_half(bias), float32_if_half(m1), float32_if_half(m2)
     prod = op_mm(m1, m2)
     out = op_mul_scalar(prod, alpha)
     if beta != 0:
         out = op_add(op_mul_scalar(op_expand(bias, (prod._shape[0], prod._shape[1])), beta), out)
-    return cast_tensor(out, dt) if half else out
+    return rounded_to(out, dt)
 
 
 cdef Tensor op_addmm_ab(Tensor bias, Tensor m1, Tensor m2, object beta, object alpha):
