@@ -185,35 +185,28 @@ CG_DEFINE_LERP(double, f64, fma, fabs, k)
 /* -------------------------------------------------------------------- */
 /* addcmul / addcdiv: OUT o, IN self, IN t1, IN t2 */
 
-#define CG_DEFINE_ADDC(T, SUF, FMA, K)                                                     \
-CG_FMA_ROW_CLONES static void cg_addcmul_row_##SUF(char **p, const ptrdiff_t *s,           \
-                                                   ptrdiff_t n, void *vctx)                \
+/* addcmul: fma(value * t1, t2, self); addcdiv: self + (value * t1) / t2 */
+#define CG_ADDCMUL_EXPR(FMA, v, x, a, b) FMA((v) * (a), (b), (x))
+#define CG_ADDCDIV_EXPR(FMA, v, x, a, b) ((x) + (v) * (a) / (b))
+
+#define CG_DEFINE_ADDC_ROW(NAME, EXPR, T, FMA, K)                                          \
+CG_FMA_ROW_CLONES static void NAME(char **p, const ptrdiff_t *s, ptrdiff_t n, void *vctx)  \
 {                                                                                          \
     const T v = (T)((const cg_fma_ctx *)vctx)->K;                                          \
     T *o = (T *)p[0];                                                                      \
     const T *x = (const T *)p[1], *t1 = (const T *)p[2], *t2 = (const T *)p[3];            \
     ptrdiff_t i;                                                                           \
     if (s[0] == 1 && s[1] == 1 && s[2] == 1 && s[3] == 1) {                                \
-        for (i = 0; i < n; i++) o[i] = FMA(v * t1[i], t2[i], x[i]);                        \
+        for (i = 0; i < n; i++) o[i] = EXPR(FMA, v, x[i], t1[i], t2[i]);                   \
     } else {                                                                               \
         for (i = 0; i < n; i++)                                                            \
-            o[i * s[0]] = FMA(v * t1[i * s[2]], t2[i * s[3]], x[i * s[1]]);                \
-    }                                                                                      \
-}                                                                                          \
-                                                                                           \
-static void cg_addcdiv_row_##SUF(char **p, const ptrdiff_t *s, ptrdiff_t n, void *vctx)    \
-{                                                                                          \
-    const T v = (T)((const cg_fma_ctx *)vctx)->K;                                          \
-    T *o = (T *)p[0];                                                                      \
-    const T *x = (const T *)p[1], *t1 = (const T *)p[2], *t2 = (const T *)p[3];            \
-    ptrdiff_t i;                                                                           \
-    if (s[0] == 1 && s[1] == 1 && s[2] == 1 && s[3] == 1) {                                \
-        for (i = 0; i < n; i++) o[i] = x[i] + v * t1[i] / t2[i];                           \
-    } else {                                                                               \
-        for (i = 0; i < n; i++)                                                            \
-            o[i * s[0]] = x[i * s[1]] + v * t1[i * s[2]] / t2[i * s[3]];                   \
+            o[i * s[0]] = EXPR(FMA, v, x[i * s[1]], t1[i * s[2]], t2[i * s[3]]);           \
     }                                                                                      \
 }
+
+#define CG_DEFINE_ADDC(T, SUF, FMA, K)                                                     \
+CG_DEFINE_ADDC_ROW(cg_addcmul_row_##SUF, CG_ADDCMUL_EXPR, T, FMA, K)                       \
+CG_DEFINE_ADDC_ROW(cg_addcdiv_row_##SUF, CG_ADDCDIV_EXPR, T, FMA, K)
 
 CG_DEFINE_ADDC(float, f32, fmaf, kf)
 CG_DEFINE_ADDC(double, f64, fma, k)

@@ -273,3 +273,20 @@ def test_addcdiv_order_without_torch():
     got = cgrad.addcdiv(cgrad.tensor(a), cgrad.tensor(b), cgrad.tensor(c), value=0.3).numpy()
     assert np.array_equal(got, a + (0.3 * b) / c)
     assert not np.array_equal(got, a + 0.3 * (b / c))
+
+
+@requires_torch
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+@pytest.mark.parametrize("n", [32768, 65537, 100000, 200001])
+def test_add_alpha_16_bit_thread_parts(dtype, n):
+    # PyTorch splits a large tensor over its threads, and each part's tail
+    # rounds in the 16-bit type: the parts follow the thread count
+    if cgrad.get_num_threads() != torch.get_num_threads():
+        pytest.skip("cgrad and torch run different thread counts")
+    a, b = randn((n,), dtype, 40), randn((n,), dtype, 41)
+    ca, cb = to_cgrad(a), to_cgrad(b)
+    assert_bits(cgrad.add(ca, cb, alpha=0.3), torch.add(a, b, alpha=0.3), "add")
+    assert_bits(cgrad.sub(ca, 0.7, alpha=1.3), torch.sub(a, 0.7, alpha=1.3), "sub number")
+    target = ca.clone()
+    target.add_(cb, alpha=-2.5)
+    assert_bits(target, a.clone().add_(b, alpha=-2.5), "add_")

@@ -145,6 +145,46 @@ cdef Tensor axpy_h16_memory_order(Tensor x, Tensor y, object alpha, Tensor into)
     return contiguous_copy(tmp)
 
 
+cdef enum:
+    TORCH_GRAIN_SIZE = 32768    # at::internal::GRAIN_SIZE: TensorIterator splits over threads from here
+
+
+cdef inline bint uses_torch_chunks(int dt, Tensor out) noexcept:
+    """Whether PyTorch splits this 16-bit add with alpha over threads."""
+    return (dt == F16 or dt == BF16) and out._numel >= TORCH_GRAIN_SIZE and _num_threads > 1 and out._contiguous
+
+
+cdef void axpy_h16_torch_chunks(Tensor out, Tensor x, char* y, bint y_one, object alpha) except *:
+    """16-bit add with alpha over a large contiguous tensor, in the parts
+    PyTorch's parallel_for gives its threads (min(threads, n / grain)
+    equal parts): each part ends in its own scalar tail (fma_rows.h), so
+    the parts decide which elements round twice. cgrad's thread count
+    stands for torch's (both default to the cores). y is one element
+    (broadcast) when y_one, else contiguous like x and out."""
+    cdef cg_fma_ctx c
+    cdef char* p[3]
+    cdef Py_ssize_t s[3]
+    cdef Py_ssize_t n = out._numel, parts, size, begin, end
+    c.k = <double>alpha
+    c.bf16 = out._dtype == BF16
+    c.kf = in_dtype(c.k, out._dtype)
+    parts = (n + TORCH_GRAIN_SIZE - 1) // TORCH_GRAIN_SIZE
+    if parts > _num_threads:
+        parts = _num_threads
+    size = (n + parts - 1) // parts
+    s[0] = s[1] = 1
+    s[2] = 0 if y_one else 1
+    with nogil:
+        begin = 0
+        while begin < n:
+            end = begin + size if begin + size < n else n
+            p[0] = out._data + 2 * begin
+            p[1] = x._data + 2 * begin
+            p[2] = y + 2 * begin * s[2]
+            cg_axpy_row_h16(p, s, end - begin, &c)
+            begin = end
+
+
 cdef Tensor fused_values(int kind, int dt, Tensor x, Tensor y, Tensor z, object k, Tensor into):
     """OUT the fused op of `kind` over x, y (and z, None for the
     three-operand kinds) converted to dt and broadcast together, with the
@@ -169,6 +209,10 @@ cdef Tensor fused_values(int kind, int dt, Tensor x, Tensor y, Tensor z, object 
             and (into is None or same_dense_layout(x, into)):
         return axpy_h16_memory_order(x, y, k, into)
     out = into if into is not None else new_tensor(nd, shape, dt)
+    if (kind == FUSED_AXPY and uses_torch_chunks(dt, out) and x._contiguous and x._numel == out._numel
+            and (y._numel == 1 or (y._contiguous and y._numel == out._numel))):
+        axpy_h16_torch_chunks(out, x, y._data, y._numel == 1, k)
+        return out
     ops[0] = operand_of(out)
     ops[1] = operand_of(x)
     ops[2] = operand_of(y)
@@ -188,6 +232,9 @@ cdef Tensor fused_number_values(int dt, Tensor x, object number, object alpha, T
         x = cast_tensor(x, dt)
     out = into if into is not None else new_tensor(x._ndim, x._shape, dt)
     store_scalar(&buf, number, dt)
+    if (uses_torch_chunks(dt, out) and x._contiguous):
+        axpy_h16_torch_chunks(out, x, <char*>&buf, True, alpha)
+        return out
     ops[0] = operand_of(out)
     ops[1] = operand_of(x)
     ops[2] = operand_of_scalar(&buf, ITEMSIZE[dt])
