@@ -44,6 +44,7 @@
 #include <math.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include "half.h"
 
 #if defined(__GNUC__) && !defined(__clang__) && (defined(__x86_64__) || defined(__i386__)) && !defined(_WIN32)
@@ -136,7 +137,7 @@ CG_FMA_ROW_CLONES static void cg_axpy_row_h16(char **p, const ptrdiff_t *s, ptrd
 /* -------------------------------------------------------------------- */
 /* lerp: OUT o, IN a (start), IN b (end)[, IN w (weight)] */
 
-#define CG_DEFINE_LERP(T, SUF, FMA, FABS, K)                                               \
+#define CG_DEFINE_LERP(T, SUF, FMA, FABS, K, U, ABSMASK, HALFBITS)                                             \
 CG_FMA_ROW_CLONES static void cg_lerp_row_##SUF(char **p, const ptrdiff_t *s, ptrdiff_t n, \
                                                 void *vctx)                                \
 {                                                                                          \
@@ -166,9 +167,19 @@ CG_FMA_ROW_CLONES static void cg_lerp_tensor_row_##SUF(char **p, const ptrdiff_t
     (void)vctx;                                                                            \
     if (s[0] == 1 && s[1] == 1 && s[2] == 1 && s[3] == 1) {                                \
         for (i = 0; i < n; i++) {                                                          \
-            T x = a[i], y = b[i], w = wp[i];                                               \
-            int small = FABS(w) < (T)0.5;                                                  \
-            o[i] = FMA(small ? w : w - (T)1, y - x, small ? x : y);                        \
+            /* both sides and a select on the bits (|w| < 0.5 as integers; a NaN    */     \
+            /* weight takes the second side, as fabs(NaN) < 0.5 is false): gcc      */     \
+            /* vectorises this; a float compare-and-select it keeps as a branch     */     \
+            T x = a[i], y = b[i], w = wp[i], d = y - x;                                    \
+            T lo = FMA(w, d, x), hi = FMA(w - (T)1, d, y), r;                              \
+            U wb, lb, hb, m;                                                               \
+            memcpy(&wb, &w, sizeof w);                                                     \
+            memcpy(&lb, &lo, sizeof lo);                                                   \
+            memcpy(&hb, &hi, sizeof hi);                                                   \
+            m = (U)0 - (U)((wb & ABSMASK) < HALFBITS);                                     \
+            lb = (lb & m) | (hb & ~m);                                                     \
+            memcpy(&r, &lb, sizeof r);                                                     \
+            o[i] = r;                                                                      \
         }                                                                                  \
     } else {                                                                               \
         for (i = 0; i < n; i++) {                                                          \
@@ -179,8 +190,8 @@ CG_FMA_ROW_CLONES static void cg_lerp_tensor_row_##SUF(char **p, const ptrdiff_t
     }                                                                                      \
 }
 
-CG_DEFINE_LERP(float, f32, fmaf, fabsf, kf)
-CG_DEFINE_LERP(double, f64, fma, fabs, k)
+CG_DEFINE_LERP(float, f32, fmaf, fabsf, kf, uint32_t, 0x7fffffffu, 0x3f000000u)
+CG_DEFINE_LERP(double, f64, fma, fabs, k, uint64_t, 0x7fffffffffffffffull, 0x3fe0000000000000ull)
 
 /* -------------------------------------------------------------------- */
 /* addcmul / addcdiv: OUT o, IN self, IN t1, IN t2 */
