@@ -81,7 +81,7 @@ cdef inline float in_dtype(double x, int dt) noexcept:
 
 
 cdef int run_fused_rows(int kind, int dt, Operand* ops, int nops, int nd, const Py_ssize_t* shape,
-                        Py_ssize_t numel, object k) except -1:
+                        Py_ssize_t count, object k) except -1:
     """Run the fused row of `kind` for dtype dt over operands already in dt
     (ops[0] the output), with its number k: alpha in the dtype (PyTorch's
     alpha.to<scalar_t>()), weight and value in the compute type (float32
@@ -90,7 +90,7 @@ cdef int run_fused_rows(int kind, int dt, Operand* ops, int nops, int nd, const 
     c.k = <double>k
     c.bf16 = dt == BF16
     c.kf = in_dtype(c.k, dt) if kind == FUSED_AXPY else <float>c.k
-    return run_elementwise(fused_row(kind, dt), nops, ops, nd, shape, numel, &c)
+    return run_elementwise(fused_row(kind, dt), nops, ops, nd, shape, count, &c)
 
 
 cdef bint same_dense_layout(Tensor x, Tensor y) noexcept:
@@ -226,17 +226,24 @@ cdef Tensor fused_number_values(int dt, Tensor x, object number, object alpha, T
     """OUT x + number * alpha (PyTorch's add(Tensor, Scalar, alpha): the
     number is a broadcast operand in the dtype), new or `into`; no history."""
     cdef Operand ops[3]
-    cdef ScalarBuf buf
+    cdef double buf[1]          # the number in dt (Scalar.to<scalar_t>())
     cdef Tensor out
     if x._dtype != dt:
         x = cast_tensor(x, dt)
     out = into if into is not None else new_tensor(x._ndim, x._shape, dt)
-    store_scalar(&buf, number, dt)
+    if dt == F64:
+        buf[0] = <double>number
+    elif dt == F32:
+        (<float*>buf)[0] = <float><double>number
+    elif dt == F16:
+        (<uint16_t*>buf)[0] = cg_f2h(<float><double>number)
+    else:
+        (<uint16_t*>buf)[0] = cg_f2bf(<float><double>number)
     if (uses_torch_chunks(dt, out) and x._contiguous):
-        axpy_h16_torch_chunks(out, x, <char*>&buf, True, alpha)
+        axpy_h16_torch_chunks(out, x, <char*>buf, True, alpha)
         return out
     ops[0] = operand_of(out)
     ops[1] = operand_of(x)
-    ops[2] = operand_of_scalar(&buf, ITEMSIZE[dt])
+    ops[2] = operand_of_scalar(buf, ITEMSIZE[dt])
     run_fused_rows(FUSED_AXPY, dt, ops, 3, out._ndim, out._shape, out._numel, alpha)
     return out
