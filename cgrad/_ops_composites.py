@@ -36,8 +36,10 @@ class _Addc(Function):
     divide = False
 
     @classmethod
-    def forward(cls, ctx, input, tensor1, tensor2, value):
+    def forward(cls, ctx, input, tensor1, tensor2, value, tangents):
         ctx.value = value
+        if tangents:        # jvp reads the primals (kept only then: backward has its saved ones)
+            ctx.primals = (tensor1, tensor2)
         ctx.shapes = (input.shape, tensor1.shape, tensor2.shape)
         ctx.dtypes = (input.dtype, tensor1.dtype, tensor2.dtype)
         ctx.save_for_backward(tensor1, tensor2)
@@ -62,7 +64,23 @@ class _Addc(Function):
             if need[2]:
                 g_t2 = grad * (tensor1 * value)
         return (*(None if g is None else _sum_to(g, shape, dtype)
-                  for g, shape, dtype in zip((g_self, g_t1, g_t2), ctx.shapes, ctx.dtypes)), None)
+                  for g, shape, dtype in zip((g_self, g_t1, g_t2), ctx.shapes, ctx.dtypes)), None, None)
+
+    @classmethod
+    def jvp(cls, ctx, self_t, tensor1_t, tensor2_t, *_):
+        # derivatives.yaml's result: formulas (maybe_multiply: by value unless it is 1)
+        tensor1, tensor2 = ctx.primals
+        del ctx.primals
+        value = ctx.value
+        if cls.divide:
+            first, second = tensor1_t / tensor2, tensor2_t * (tensor1 / tensor2) / tensor2
+            if value != 1:
+                first, second = first * value, second * value
+            return self_t + first - second
+        first, second = tensor1_t * tensor2, tensor2_t * tensor1
+        if value != 1:
+            first, second = first * value, second * value
+        return self_t + first + second
 
 
 def _sum_to(grad, shape, dtype):
@@ -87,17 +105,16 @@ _Addcdiv = _addc_node("AddcdivBackward0", True)
 
 
 def _addc(fn, input, tensor1, tensor2, value, divide):
-    """The fused kernel's value (with the node when recorded) where it
-    serves the dtype and the inputs are plain tensors; else (integer
-    arithmetic, vmap's batched tensors, forward-mode tangents) None, for
+    """The fused kernel's value (through the node when recorded or a
+    tangent is carried) where it serves the dtype and the inputs are plain
+    tensors; else (integer arithmetic, vmap's batched tensors) None, for
     the composite."""
     tensors = (input, tensor1, tensor2)
     if not all(type(t) is _C.Tensor for t in tensors) or not any(t.is_floating_point() for t in tensors):
         return None
-    if any(_C._fw_unpack_dual(t)[1] is not None for t in tensors):
-        return None
-    if _C.is_grad_enabled() and any(t.requires_grad for t in tensors):
-        return fn.apply(input, tensor1, tensor2, value)
+    tangents = any(_C._fw_unpack_dual(t)[1] is not None for t in tensors)
+    if tangents or (_C.is_grad_enabled() and any(t.requires_grad for t in tensors)):
+        return fn.apply(input, tensor1, tensor2, value, tangents)
     return _C._addc_values(input, tensor1, tensor2, value, divide)
 
 

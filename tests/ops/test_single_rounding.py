@@ -290,3 +290,28 @@ def test_add_alpha_16_bit_thread_parts(dtype, n):
     target = ca.clone()
     target.add_(cb, alpha=-2.5)
     assert_bits(target, a.clone().add_(b, alpha=-2.5), "add_")
+
+
+@requires_torch
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("op", ["addcmul", "addcdiv", "lerp", "lerp_tensor"])
+@pytest.mark.parametrize("value", [0.3, 1, 0.7])
+def test_forward_ad_bitwise(op, dtype, value):
+    import cgrad.autograd.forward_ad as cfw
+    import torch.autograd.forward_ad as tfw
+    primals = [randn((4, 33), dtype, 50 + i, positive=(i == 2)) for i in range(3)]
+    tangents = [randn((4, 33), dtype, 60 + i) for i in range(3)]
+    results = []
+    for lib, fw, convert in ((torch, tfw, lambda t: t), (cgrad, cfw, to_cgrad)):
+        with fw.dual_level():
+            x = [fw.make_dual(convert(p), convert(t)) for p, t in zip(primals, tangents)]
+            if op == "lerp":
+                out = lib.lerp(x[0], x[1], value)
+            elif op == "lerp_tensor":
+                out = lib.lerp(x[0], x[1], x[2] * value)
+            else:
+                out = getattr(lib, op)(*x, value=value)
+            results.append(fw.unpack_dual(out))
+    (t_primal, t_tangent), (c_primal, c_tangent) = results
+    assert_bits(c_primal, t_primal, f"{op} primal")
+    assert_bits(c_tangent, t_tangent, f"{op} tangent")

@@ -8,12 +8,16 @@ cdef inline Tensor float32_if_half(Tensor t):
     """A float16 / bfloat16 tensor as float32 (exact), others as they are:
     for the kernels PyTorch runs in float32 for the 16-bit types, rounding
     once at the end (rounded_to)."""
-    return cast_tensor(t, F32) if t._dtype == F16 or t._dtype == BF16 else t
+    if t._dtype == F16 or t._dtype == BF16:
+        return cast_tensor(t, F32)
+    return t
 
 
 cdef inline Tensor rounded_to(Tensor t, int dt):
     """t (computed in float32 for a 16-bit dt) rounded once to dt."""
-    return cast_tensor(t, dt) if t._dtype != dt else t
+    if t._dtype != dt:
+        return cast_tensor(t, dt)
+    return t
 
 
 # ---------------------------------------------------------------------------
