@@ -109,12 +109,13 @@ def _addc(fn, input, tensor1, tensor2, value, divide):
     tangent is carried) where it serves the dtype and the inputs are plain
     tensors; else (integer arithmetic, vmap's batched tensors) None, for
     the composite."""
-    tensors = (input, tensor1, tensor2)
-    if not all(type(t) is _C.Tensor for t in tensors) or not any(t.is_floating_point() for t in tensors):
+    if type(input) is not _C.Tensor or type(tensor1) is not _C.Tensor or type(tensor2) is not _C.Tensor:
         return None
-    tangents = any(_C._fw_unpack_dual(t)[1] is not None for t in tensors)
-    if tangents or (_C.is_grad_enabled() and any(t.requires_grad for t in tensors)):
-        return fn.apply(input, tensor1, tensor2, value, tangents)
+    if not (input.is_floating_point() or tensor1.is_floating_point() or tensor2.is_floating_point()):
+        return None
+    route = _C._addc_route(input, tensor1, tensor2)
+    if route:
+        return fn.apply(input, tensor1, tensor2, value, route == 2)
     return _C._addc_values(input, tensor1, tensor2, value, divide)
 
 

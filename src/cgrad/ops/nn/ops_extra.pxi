@@ -220,6 +220,17 @@ cdef Tensor op_lerp(Tensor a, Tensor b, object weight):
     return out
 
 
+def _addc_route(Tensor input not None, Tensor tensor1 not None, Tensor tensor2 not None):
+    """How addcmul / addcdiv run (cgrad/_ops_composites.py): 0 the fused
+    value alone, 1 through the node (a gradient is recorded), 2 through the
+    node with tangents (forward mode)."""
+    if has_tangent(input) or has_tangent(tensor1) or has_tangent(tensor2):
+        return 2
+    if needs_grad(input) or needs_grad(tensor1) or needs_grad(tensor2):
+        return 1
+    return 0
+
+
 def _addc_values(Tensor input not None, Tensor tensor1 not None, Tensor tensor2 not None, value,
                  bint divide):
     """addcmul's (addcdiv's when `divide`) value as PyTorch's kernel
