@@ -15,6 +15,7 @@ import builtins
 import numpy as np
 
 from cgrad import _C
+from cgrad.autograd.function import Function
 from cgrad.nn._named_node import named
 
 __all__ = ["addcmul", "addcdiv", "repeat_interleave", "broadcast_to", "diff", "fliplr", "flipud",
@@ -27,9 +28,102 @@ def _as_tensor(x):
     return x if isinstance(x, _C.Tensor) else _C.tensor(x)
 
 
+class _Addc(Function):
+    """addcmul / addcdiv with PyTorch's value (one fused kernel, fma_rows.h)
+    and PyTorch's derivative formulas in its order of operations
+    (derivatives.yaml), the node renamed AddcmulBackward0 /
+    AddcdivBackward0 by the subclasses below."""
+    divide = False
+
+    @classmethod
+    def forward(cls, ctx, input, tensor1, tensor2, value, tangents):
+        ctx.value = value
+        if tangents:        # jvp reads the primals (kept only then: backward has its saved ones)
+            ctx.primals = (tensor1, tensor2)
+        ctx.shapes = (input.shape, tensor1.shape, tensor2.shape)
+        ctx.dtypes = (input.dtype, tensor1.dtype, tensor2.dtype)
+        ctx.save_for_backward(tensor1, tensor2)
+        return _C._addc_values(input, tensor1, tensor2, value, cls.divide)
+
+    @classmethod
+    def backward(cls, ctx, grad):
+        tensor1, tensor2 = ctx.saved_tensors
+        value = ctx.value
+        need = ctx.needs_input_grad
+        g_self = g_t1 = g_t2 = None
+        if need[0]:
+            g_self = grad
+        if cls.divide:
+            if need[1]:
+                g_t1 = grad * _C.full_like(tensor2, value).div_(tensor2)
+            if need[2]:
+                g_t2 = -grad * ((tensor1 * value) / (tensor2 * tensor2))
+        else:
+            if need[1]:
+                g_t1 = grad * (tensor2 * value)
+            if need[2]:
+                g_t2 = grad * (tensor1 * value)
+        return (*(None if g is None else _sum_to(g, shape, dtype)
+                  for g, shape, dtype in zip((g_self, g_t1, g_t2), ctx.shapes, ctx.dtypes)), None, None)
+
+    @classmethod
+    def jvp(cls, ctx, self_t, tensor1_t, tensor2_t, *_):
+        # derivatives.yaml's result: formulas (maybe_multiply: by value unless it is 1)
+        tensor1, tensor2 = ctx.primals
+        del ctx.primals
+        value = ctx.value
+        if cls.divide:
+            first, second = tensor1_t / tensor2, tensor2_t * (tensor1 / tensor2) / tensor2
+            if value != 1:
+                first, second = first * value, second * value
+            return self_t + first - second
+        first, second = tensor1_t * tensor2, tensor2_t * tensor1
+        if value != 1:
+            first, second = first * value, second * value
+        return self_t + first + second
+
+
+def _sum_to(grad, shape, dtype):
+    """A gradient summed over the dims its input was broadcast along and
+    cast to its dtype, as PyTorch's engine does."""
+    if grad.shape != shape:
+        grad = grad.sum_to_size(shape)
+    return grad if grad.dtype == dtype else grad.to(dtype)
+
+
+def _addc_node(name, divide):
+    cls = type("_" + name, (_Addc,), {"divide": divide})
+    node = cls._backward_cls
+    node.__name__ = node.__qualname__ = name
+    node.__module__ = "cgrad._C"
+    node.__repr__ = lambda self: f"<{name} object at {id(self):#x}>"
+    return cls
+
+
+_Addcmul = _addc_node("AddcmulBackward0", False)
+_Addcdiv = _addc_node("AddcdivBackward0", True)
+
+
+def _addc(fn, input, tensor1, tensor2, value, divide):
+    """The fused kernel's value (through the node when recorded or a
+    tangent is carried) where it serves the dtype and the inputs are plain
+    tensors; else (integer arithmetic, vmap's batched tensors) None, for
+    the composite."""
+    if type(input) is not _C.Tensor or type(tensor1) is not _C.Tensor or type(tensor2) is not _C.Tensor:
+        return None
+    if not (input.is_floating_point() or tensor1.is_floating_point() or tensor2.is_floating_point()):
+        return None
+    route = _C._addc_route(input, tensor1, tensor2)
+    if route:
+        return fn.apply(input, tensor1, tensor2, value, route == 2)
+    return _C._addc_values(input, tensor1, tensor2, value, divide)
+
+
 def addcmul(input, tensor1, tensor2, *, value=1, out=None):
-    product = tensor1 * tensor2
-    result = named(input + (product if value == 1 else value * product), "AddcmulBackward0")
+    result = _addc(_Addcmul, input, tensor1, tensor2, value, False)
+    if result is None:
+        product = tensor1 * tensor2
+        result = named(input + (product if value == 1 else value * product), "AddcmulBackward0")
     return _C._with_out(result, out, "addcmul")
 
 
@@ -41,8 +135,10 @@ def addcdiv(input, tensor1, tensor2, *, value=1, out=None):
             "implemented as (input + value * torch.trunc(tensor1 / tensor2)).to(input.dtype) for integer "
             "inputs and as (input + value * tensor1 / tensor2) for float inputs. The future addcdiv "
             "behavior is just the latter implementation: (input + value * tensor1 / tensor2), for all dtypes.")
-    quotient = tensor1 / tensor2
-    result = named(input + (quotient if value == 1 else value * quotient), "AddcdivBackward0")
+    result = _addc(_Addcdiv, input, tensor1, tensor2, value, True)
+    if result is None:
+        quotient = tensor1 / tensor2
+        result = named(input + (quotient if value == 1 else value * quotient), "AddcdivBackward0")
     return _C._with_out(result, out, "addcdiv")
 
 

@@ -100,6 +100,7 @@ include "kernels/pow_rows.pxi"
 include "kernels/select_rows.pxi"
 include "kernels/cum_extreme_rows.pxi"
 include "kernels/denormal_mode.pxi"
+include "kernels/fma_rows.pxi"
 
 # ops/
 include "ops/promotion.pxi"

@@ -137,20 +137,27 @@ def _jvp_clamp_tensor(ClampTensorNode n, tuple inputs, tuple t, Tensor out, int 
     return op_where(op_compare(CMP_LT, x, hi), tx, thi)
 
 
+cdef Tensor lerp_of_tangents(tuple inputs, tuple t, object weight):
+    """lerp(self_t, end_t, weight) as PyTorch's formula: the lerp kernel
+    itself (one rounding, fma_rows.h), a missing tangent as zeros."""
+    cdef Tensor st = <Tensor>t[0] if t[0] is not None else op_zeros_like(<Tensor>inputs[0])
+    cdef Tensor et = <Tensor>t[1] if t[1] is not None else op_zeros_like(<Tensor>inputs[1])
+    return op_lerp(st, et, weight)
+
+
 def _jvp_lerp_scalar(LerpBackward0 n, tuple inputs, tuple t, Tensor out, int nr):
     # lerp(self_t, end_t, weight)
-    return plus_terms(None if t[0] is None else times(t[0], 1 - n.weight),
-                      None if t[1] is None else times(t[1], n.weight))
+    if t[0] is None and t[1] is None:
+        return None
+    return lerp_of_tangents(inputs, t, n.weight)
 
 
 def _jvp_lerp_tensor(LerpBackward1 n, tuple inputs, tuple t, Tensor out, int nr):
     # lerp(self_t, end_t, weight) + weight_t * (end - self)
     cdef Tensor a = <Tensor>inputs[0], b = <Tensor>inputs[1], w = <Tensor>inputs[2]
     cdef object total = None
-    if t[0] is not None:
-        total = op_mul(<Tensor>t[0], op_rsub_scalar(w, 1))
-    if t[1] is not None:
-        total = plus_terms(total, op_mul(<Tensor>t[1], w))
+    if t[0] is not None or t[1] is not None:
+        total = lerp_of_tangents(inputs, t, w)
     if t[2] is not None:
         total = plus_terms(total, op_mul(<Tensor>t[2], op_sub(b, a)))
     return total

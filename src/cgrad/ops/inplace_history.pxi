@@ -345,6 +345,15 @@ cdef object inplace_arith(int which, Tensor self, object other, object alpha):
     rows = binary_rows(which)
     if rows[self._dtype] == NULL:
         raise RuntimeError(f"\"{binary_name(which)}\" not implemented for '{dtype_title(self._dtype)}'")
+    if alpha is not None and has_fused_rows(self._dtype) and alpha != 1:
+        # one rounding, as PyTorch (fma_rows.h); sub is add with -alpha
+        if ot is not None:
+            fused_values(FUSED_AXPY, self._dtype, self, ot, None,
+                         -alpha if which == IP_SUB else alpha, self)
+        else:
+            fused_number_values(self._dtype, self, other, -alpha if which == IP_SUB else alpha, self)
+        self._storage.version += 1
+        return self
     ops[0] = operand_of(self)
     ops[1] = operand_of(self)
     if ot is not None:

@@ -292,6 +292,8 @@ cdef Tensor op_add(Tensor a, Tensor b, object alpha=None):
     if alpha is None or alpha == 1:
         alpha = None
         out = binary_kernel(ADD_ROWS, a, b, dt, dt, "add")
+    elif has_fused_rows(dt):
+        out = fused_values(FUSED_AXPY, dt, a, b, None, alpha, None)
     else:
         out = binary_kernel(ADD_ROWS, a, scalar_kernel(MUL_ROWS, b, alpha, False, dt, dt, "mul"),
                             dt, dt, "add")
@@ -313,6 +315,8 @@ cdef Tensor op_sub(Tensor a, Tensor b, object alpha=None):
     if alpha is None or alpha == 1:
         alpha = None
         out = binary_kernel(SUB_ROWS, a, b, dt, dt, "sub")
+    elif has_fused_rows(dt):     # PyTorch's sub is add with -alpha
+        out = fused_values(FUSED_AXPY, dt, a, b, None, -alpha, None)
     else:
         out = binary_kernel(SUB_ROWS, a, scalar_kernel(MUL_ROWS, b, alpha, False, dt, dt, "mul"),
                             dt, dt, "sub")
@@ -386,9 +390,12 @@ cdef Tensor op_add_scalar(Tensor a, object s, object alpha=None):
     cdef int dt = scalar_result_type(a._dtype, s)
     cdef Tensor out
     cdef AddBackward0 node
-    if alpha is not None and alpha != 1:
-        s = s * alpha
-    out = scalar_kernel(ADD_ROWS, a, s, False, dt, dt, "add")
+    if alpha is not None and alpha != 1 and has_fused_rows(dt):
+        out = fused_number_values(dt, a, s, alpha, None)
+    else:
+        if alpha is not None and alpha != 1:
+            s = s * alpha
+        out = scalar_kernel(ADD_ROWS, a, s, False, dt, dt, "add")
     if needs_grad(a):
         node = AddBackward0.__new__(AddBackward0)
         wire_scalar(node, a)
@@ -403,9 +410,12 @@ cdef Tensor op_sub_scalar(Tensor a, object s, object alpha=None):
     cdef SubBackward0 node
     if a._dtype == BOOL or isinstance(s, bool):
         check_bool_sub(a, s)
-    if alpha is not None and alpha != 1:
-        s = s * alpha
-    out = scalar_kernel(SUB_ROWS, a, s, False, dt, dt, "sub")
+    if alpha is not None and alpha != 1 and has_fused_rows(dt):
+        out = fused_number_values(dt, a, s, -alpha, None)
+    else:
+        if alpha is not None and alpha != 1:
+            s = s * alpha
+        out = scalar_kernel(SUB_ROWS, a, s, False, dt, dt, "sub")
     if needs_grad(a):
         node = SubBackward0.__new__(SubBackward0)
         wire_scalar(node, a)
@@ -421,7 +431,9 @@ cdef Tensor op_rsub_scalar(Tensor a, object s, object alpha=None):
     cdef RsubBackward1 node
     if a._dtype == BOOL or isinstance(s, bool):
         check_bool_sub(a, s)
-    if alpha is not None and alpha != 1:
+    if alpha is not None and alpha != 1 and has_fused_rows(dt):
+        out = fused_values(FUSED_AXPY, dt, scalar_tensor(s, dt), a, None, -alpha, None)
+    elif alpha is not None and alpha != 1:
         out = scalar_kernel(SUB_ROWS, scalar_kernel(MUL_ROWS, a, alpha, False, dt, dt, "mul"), s,
                             True, dt, dt, "sub")
     else:

@@ -2,10 +2,29 @@
 # binary_cross_entropy_with_logits and addmm, each beside its node.
 
 
+# The 16-bit types where PyTorch computes in float32 and rounds once.
+
+cdef inline Tensor float32_if_half(Tensor t):
+    """A float16 / bfloat16 tensor as float32 (exact), others as they are:
+    for the kernels PyTorch runs in float32 for the 16-bit types, rounding
+    once at the end (rounded_to)."""
+    if t._dtype == F16 or t._dtype == BF16:
+        return cast_tensor(t, F32)
+    return t
+
+
+cdef inline Tensor rounded_to(Tensor t, int dt):
+    """t (computed in float32 for a 16-bit dt) rounded once to dt."""
+    if t._dtype != dt:
+        return cast_tensor(t, dt)
+    return t
+
+
 # ---------------------------------------------------------------------------
 # linalg.vector_norm / norm (LinalgVectorNormBackward0): the value from the
 # reduction kernels on a detached input, PyTorch's norm_backward as
 # differentiable ops.
+
 
 cdef class LinalgVectorNormBackward0(Node):
     cdef readonly Tensor self_, result
@@ -53,11 +72,9 @@ cdef Tensor op_vector_norm(Tensor x, double p, object dim, bint keepdim, str fna
         raise RuntimeError(f"{fname} cannot compute the {'-inf' if p < 0 else 'inf'} norm on an empty "
                            "tensor because the operation does not have an identity")
     parse_dims(dim, x._ndim, mask)
-    xd = alias_detached(x)
-    if x._dtype == F16 or x._dtype == BF16:
-        # PyTorch's norm kernels compute in float32 for the half types and
-        # round once, at the end (squares rounded to bfloat16 move the result)
-        xd = cast_tensor(xd, F32)
+    # PyTorch's norm kernels compute in float32 for the half types and
+    # round once, at the end (squares rounded to bfloat16 move the result)
+    xd = float32_if_half(alias_detached(x))
     a = op_abs(xd)
     if p == 2:
         out = op_sqrt(op_sum(op_mul(xd, xd), dim, keepdim))
@@ -158,20 +175,6 @@ cdef class LerpBackward1(Node):
         self.weight = None
 
 
-cdef Tensor lerp_bfloat16(Tensor a, Tensor b, object weight):
-    """PyTorch's bfloat16 lerp (no history): float32 arithmetic, a + w (b - a)
-    where |w| < 0.5 and b - (b - a)(1 - w) elsewhere, rounded once."""
-    cdef Tensor af = cast_tensor(a, F32), bf = cast_tensor(b, F32), diff, wf
-    diff = op_sub(bf, af)
-    if not isinstance(weight, Tensor):
-        if abs(weight) < 0.5:
-            return cast_tensor(op_add(af, op_mul_scalar(diff, weight)), BF16)
-        return cast_tensor(op_sub(bf, op_mul_scalar(diff, 1 - weight)), BF16)
-    wf = cast_tensor(<Tensor>weight, F32)
-    return cast_tensor(op_where(op_compare(CMP_LT, op_abs(wf), 0.5), op_add(af, op_mul(wf, diff)),
-                                op_sub(bf, op_mul(diff, op_rsub_scalar(wf, 1)))), BF16)
-
-
 cdef Tensor op_lerp(Tensor a, Tensor b, object weight):
     cdef Tensor out, w = None
     cdef LerpBackward0 n0
@@ -188,14 +191,10 @@ cdef Tensor op_lerp(Tensor a, Tensor b, object weight):
         raise NotImplementedError(f"\"lerp_kernel_scalar\" not implemented for '{dtype_title(a._dtype)}'"
                                   if w is None else
                                   f"\"lerp_kernel_tensor\" not implemented for '{dtype_title(a._dtype)}'")
-    a_d = alias_detached(a)
-    b_d = alias_detached(b)
-    if a._dtype == BF16:
-        out = lerp_bfloat16(a_d, b_d, weight if w is None else alias_detached(w))
-    elif w is None:
-        out = op_add(a_d, op_mul_scalar(op_sub(b_d, a_d), weight))
+    if w is None:
+        out = fused_values(FUSED_LERP, a._dtype, a, b, None, weight, None)
     else:
-        out = op_add(a_d, op_mul(alias_detached(w), op_sub(b_d, a_d)))
+        out = fused_values(FUSED_LERP_TENSOR, a._dtype, a, b, w, 0.0, None)
     if w is None:
         if needs_grad2(a, b):
             n0 = LerpBackward0.__new__(LerpBackward0)
@@ -221,6 +220,30 @@ cdef Tensor op_lerp(Tensor a, Tensor b, object weight):
     return out
 
 
+def _addc_route(Tensor input not None, Tensor tensor1 not None, Tensor tensor2 not None):
+    """How addcmul / addcdiv run (cgrad/_ops_composites.py): 0 the fused
+    value alone, 1 through the node (a gradient is recorded), 2 through the
+    node with tangents (forward mode)."""
+    if has_tangent(input) or has_tangent(tensor1) or has_tangent(tensor2):
+        return 2
+    if needs_grad(input) or needs_grad(tensor1) or needs_grad(tensor2):
+        return 1
+    return 0
+
+
+def _addc_values(Tensor input not None, Tensor tensor1 not None, Tensor tensor2 not None, value,
+                 bint divide):
+    """addcmul's (addcdiv's when `divide`) value as PyTorch's kernel
+    computes it (fma_rows.h), in the operands' promoted floating dtype; no
+    history. None for the other dtypes (integer arithmetic, exact in the
+    composite's order too)."""
+    cdef int dt = result_type3(input, tensor1, tensor2)
+    if not has_fused_rows(dt):
+        return None
+    return fused_values(FUSED_ADDCDIV if divide else FUSED_ADDCMUL, dt, input, tensor1, tensor2,
+                        normalize_scalar(value), None)
+
+
 cdef str dtype_name_short(int dt):
     return ("float" if dt == F32 else "double" if dt == F64 else "c10::Half" if dt == F16 else "c10::BFloat16" if dt == BF16
             else dtype_title(dt).lower())
@@ -228,8 +251,8 @@ cdef str dtype_name_short(int dt):
 
 def lerp(input, end, weight, *, out=None):
     cdef Tensor a = input_arg(input, "lerp")
-    return op_lerp(a, need_tensor(end, "lerp", "end", 2),
-                   weight if isinstance(weight, Tensor) else normalize_scalar(weight))
+    return with_out(op_lerp(a, need_tensor(end, "lerp", "end", 2),
+                            weight if isinstance(weight, Tensor) else normalize_scalar(weight)), out, "lerp")
 
 
 # ---------------------------------------------------------------------------
@@ -492,15 +515,13 @@ cdef Tensor addmm_scaled_values(Tensor bias, Tensor m1, Tensor m2, object beta, 
     once at the end, so these do too (rounding alpha m1 @ m2 and beta bias
     each on their own differs in the last bit)."""
     cdef int dt = m2._dtype
-    cdef bint half = dt == F16 or dt == BF16
     cdef Tensor prod, out
-    if half:
-        bias, m1, m2 = cast_tensor(bias, F32), cast_tensor(m1, F32), cast_tensor(m2, F32)
+    bias, m1, m2 = float32_if_half(bias), float32_if_half(m1), float32_if_half(m2)
     prod = op_mm(m1, m2)
     out = op_mul_scalar(prod, alpha)
     if beta != 0:
         out = op_add(op_mul_scalar(op_expand(bias, (prod._shape[0], prod._shape[1])), beta), out)
-    return cast_tensor(out, dt) if half else out
+    return rounded_to(out, dt)
 
 
 cdef Tensor op_addmm_ab(Tensor bias, Tensor m1, Tensor m2, object beta, object alpha):
