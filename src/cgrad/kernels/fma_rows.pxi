@@ -226,21 +226,27 @@ cdef Tensor fused_number_values(int dt, Tensor x, object number, object alpha, T
     """OUT x + number * alpha (PyTorch's add(Tensor, Scalar, alpha): the
     number is a broadcast operand in the dtype), new or `into`; no history."""
     cdef Operand ops[3]
-    cdef double buf[1]          # the number in dt (Scalar.to<scalar_t>())
+    # the number in dt (Scalar.to<scalar_t>()), each width in a variable of
+    # its own type (no type-punned stores)
+    cdef double number_f64 = 0
+    cdef float number_f32 = 0
+    cdef uint16_t number_16 = 0
+    cdef char* buf
     cdef Tensor out
     if x._dtype != dt:
         x = cast_tensor(x, dt)
     out = into if into is not None else new_tensor(x._ndim, x._shape, dt)
     if dt == F64:
-        buf[0] = <double>number
+        number_f64 = <double>number
+        buf = <char*>&number_f64
     elif dt == F32:
-        (<float*>buf)[0] = <float><double>number
-    elif dt == F16:
-        (<uint16_t*>buf)[0] = cg_f2h(<float><double>number)
+        number_f32 = <float><double>number
+        buf = <char*>&number_f32
     else:
-        (<uint16_t*>buf)[0] = cg_f2bf(<float><double>number)
+        number_16 = cg_f2h(<float><double>number) if dt == F16 else cg_f2bf(<float><double>number)
+        buf = <char*>&number_16
     if (uses_torch_chunks(dt, out) and x._contiguous):
-        axpy_h16_torch_chunks(out, x, <char*>buf, True, alpha)
+        axpy_h16_torch_chunks(out, x, buf, True, alpha)
         return out
     ops[0] = operand_of(out)
     ops[1] = operand_of(x)
