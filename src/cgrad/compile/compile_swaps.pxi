@@ -23,6 +23,39 @@ def _swap_in(target, tuple names, tuple originals, tuple wrappers):
     every name did. At the first name that holds something else, the names
     written so far are restored and False is returned (the caller rebuilds
     its swaps from the current values)."""
+    return _swap_in_c(target, names, originals, wrappers)
+
+
+def _swap_out(target, tuple names, tuple originals):
+    """Write originals[i] back under names[i] into target."""
+    _swap_out_c(target, names, originals)
+
+
+def _swap_all_in(tuple groups):
+    """_swap_in of each (target, names, originals, wrappers) in groups, in
+    one call (the step classes: ~20 per capture); where one fails, those
+    done are swapped out again and False is returned."""
+    cdef Py_ssize_t i, j
+    cdef tuple g
+    for i in range(len(groups)):
+        g = <tuple?>groups[i]
+        if not _swap_in_c(g[0], g[1], g[2], g[3]):
+            for j in range(i):
+                g = <tuple>groups[j]
+                _swap_out_c(g[0], g[1], g[2])
+            return False
+    return True
+
+
+def _swap_all_out(tuple groups):
+    """_swap_out of each group _swap_all_in put in."""
+    cdef tuple g
+    for item in groups:
+        g = <tuple?>item
+        _swap_out_c(g[0], g[1], g[2])
+
+
+cdef bint _swap_in_c(target, tuple names, tuple originals, tuple wrappers) except -1:
     cdef dict d = _swap_target_dict(target)
     cdef Py_ssize_t i, j, n = len(names)
     if len(originals) != n or len(wrappers) != n:
@@ -40,8 +73,7 @@ def _swap_in(target, tuple names, tuple originals, tuple wrappers):
     return True
 
 
-def _swap_out(target, tuple names, tuple originals):
-    """Write originals[i] back under names[i] into target."""
+cdef int _swap_out_c(target, tuple names, tuple originals) except -1:
     cdef dict d = _swap_target_dict(target)
     cdef Py_ssize_t i
     if len(originals) != len(names):
@@ -50,6 +82,7 @@ def _swap_out(target, tuple names, tuple originals):
         d[names[i]] = originals[i]
     if isinstance(target, type):
         PyType_Modified(<PyTypeObject*>target)
+    return 0
 
 
 cdef object _SWAP_MISSING = object()
@@ -158,14 +191,7 @@ def _make_recording_module_type(type module_subclass):
 
 def _tensor_types():
     """Tensor and its subclasses, breadth first."""
-    found = [Tensor]
-    i = 0
-    while i < len(found):
-        for sub in found[i].__subclasses__():
-            if sub not in found:
-                found.append(sub)
-        i += 1
-    return found
+    return _subclass_closure(Tensor)
 
 
 def _hook_tensor_attributes(dict methods, dict modules):
