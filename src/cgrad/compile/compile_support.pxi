@@ -98,6 +98,7 @@ cdef extern from *:
     PyObject* cg_type_subclasses(object tp)
 
 from cpython.dict cimport PyDict_Next
+from cpython.set cimport PySet_Contains
 
 
 cdef bint _closure_whole(tuple classes, frozenset members) except -1:
@@ -113,7 +114,7 @@ cdef bint _closure_whole(tuple classes, frozenset members) except -1:
         while PyDict_Next(<object>subclasses, &pos, &key, &ref):
             # 3.11 keeps {id: weakref} per type; a dead referent is None
             sub = <object>PyWeakref_GetObject(<object>ref)
-            if sub is not None and sub not in members:
+            if sub is not None and not PySet_Contains(members, sub):
                 return False
     return True
 
@@ -168,11 +169,14 @@ def _patch_tensor_slots(dict dunders):
     cdef tuple types = _subclass_closure(Tensor)
     snapshots = [_SlotSnapshot(t) for t in types]
     cdef dict d = <dict>(<PyTypeObject*>Tensor).tp_dict
-    previous = {name: d.get(name) for name in dunders}
     key = types
     patched = _patched_slots.get(key)
-    if patched is not None and patched[0] is dunders and all(
-            (<_SlotSnapshot>snap).matches(<_SlotSnapshot>old) for snap, old in zip(snapshots, patched[2])):
+    previous = None
+    if patched is not None and patched[0] is dunders and _dict_holds_all(d, <dict>patched[3]):
+        previous = patched[3]       # the entries replaced last time, all still there: the same dict serves
+    if previous is None:
+        previous = {name: d.get(name) for name in dunders}
+    if patched is not None and patched[0] is dunders and _snapshots_match(snapshots, patched[2]):
         # the same wrappers over the same slot tables as last time: write the dict entries and
         # copy in the slot tables those setattrs made then (49 setattrs, each rewiring the slots
         # of Tensor and its subclasses, were most of a small capture's fixed cost)
@@ -184,8 +188,27 @@ def _patch_tensor_slots(dict dunders):
         for name, fn in dunders.items():
             cg_set_type_attr(Tensor, name, fn)
         _patched_slots.clear()
-        _patched_slots[key] = (dunders, [_SlotSnapshot(t) for t in types], snapshots)
+        _patched_slots[key] = (dunders, [_SlotSnapshot(t) for t in types], snapshots, previous)
     return snapshots, previous
+
+
+cdef bint _dict_holds_all(dict d, dict entries) except -1:
+    """Whether d holds each of entries' values, by identity, under its name
+    (None: no entry)."""
+    for name, value in entries.items():
+        if d.get(name) is not value:
+            return False
+    return True
+
+
+cdef bint _snapshots_match(list snapshots, list old) except -1:
+    cdef Py_ssize_t i
+    if len(snapshots) != len(old):
+        return False
+    for i in range(len(snapshots)):
+        if not (<_SlotSnapshot>snapshots[i]).matches(<_SlotSnapshot>old[i]):
+            return False
+    return True
 
 
 
