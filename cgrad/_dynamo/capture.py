@@ -474,8 +474,7 @@ class _Swaps:
 def _dict_sizes():
     # no import here (_namespace_modules imports a namespace not loaded yet): one loaded since
     # changes the sizes, and the swaps are built again with it
-    loaded = sys.modules
-    return tuple([len(vars(loaded[name])) if name in loaded else -1 for name in NAMESPACES]) + (len(vars(Tensor)),)
+    return _C._namespace_sizes(NAMESPACES, sys.modules, Tensor)
 
 
 def _swap_in_namespaces():

@@ -558,3 +558,20 @@ def test_the_recorder_maps_objects_to_slots_and_storages_to_versions():
     assert rec.expected_version(untracked) == 0
     again = rec.track(a)        # a second slot for one object: the map answers the latest, as the dict did
     assert rec.slot_for(a) == again == 201
+
+
+def test_a_call_the_fast_path_declines_after_encoding_an_argument_is_recorded_by_the_slow_path():
+    def fn(x):
+        return (x * 2).view(cgrad.Size([4])) + 1      # x * 2 encoded first, then a tuple subclass
+    f = cgrad.compile(fn)
+    for k in range(3):
+        x = cgrad.linspace(-1, 1, 4).reshape(2, 2) + k
+        assert np.array_equal(bits(f(x)), bits(fn(x)))
+    (entry,) = entries()
+    assert not entry.eager and "view" in entry.ops
+
+
+def test_namespace_sizes_are_the_dict_lengths_capture_compares():
+    import sys
+    sizes = _C._namespace_sizes(("cgrad", "cgrad.no_such_namespace"), sys.modules, cgrad.Tensor)
+    assert sizes == (len(vars(cgrad)), -1, len(vars(cgrad.Tensor)))

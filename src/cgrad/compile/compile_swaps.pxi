@@ -11,6 +11,9 @@
 # back. No dict of the replaced entries is built either way.
 
 
+from cpython.tuple cimport PyTuple_New, PyTuple_SET_ITEM
+
+
 cdef dict _swap_target_dict(target):
     if isinstance(target, type):
         return <dict>(<PyTypeObject*>target).tp_dict
@@ -86,6 +89,26 @@ cdef int _swap_out_c(target, tuple names, tuple originals) except -1:
 
 
 cdef object _SWAP_MISSING = object()
+
+
+def _namespace_sizes(tuple names, dict modules, tensor_type):
+    """The lengths of the dicts of the modules named (-1 for one not
+    loaded) and of tensor_type's dict: capture.py's check, per capture,
+    that no name was added since its swaps were built."""
+    cdef Py_ssize_t i, n = len(names)
+    cdef tuple sizes = PyTuple_New(n + 1)
+    cdef object size
+    for i in range(n):
+        module = modules.get(names[i])
+        size = -1 if module is None else len(<dict?>module.__dict__)
+        Py_INCREF(size)
+        PyTuple_SET_ITEM(sizes, i, size)
+    if not isinstance(tensor_type, type):
+        raise TypeError("tensor_type must be a type")
+    size = len(<dict>(<PyTypeObject*>tensor_type).tp_dict)
+    Py_INCREF(size)
+    PyTuple_SET_ITEM(sizes, n, size)
+    return sizes
 
 
 # Attribute hooks: the recording wrappers reached by lookup, not by writing

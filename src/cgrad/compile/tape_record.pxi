@@ -14,6 +14,8 @@
 # Recorder.call, which records exactly what this path records in the cases
 # they share (tests/compile/test_compile_capture.py compares the two).
 
+from cpython.list cimport PyList_New, PyList_SET_ITEM
+
 cdef object _SLOW_PATH = object()
 
 
@@ -202,11 +204,11 @@ cdef inline bint _is_plain_scalar(object value):
     return tp is float or tp is int or tp is bool or value is None or tp is str or tp is dtype
 
 
-cdef int _encode_fast(_RecorderCore rec, object value, list encoded, PyObject** tensors,
-                      Py_ssize_t* ntensors) except -1:
-    """Encode one argument as Recorder._encode_value does, noting a tensor
-    in tensors (borrowed: the call's arguments hold it); 0 where only the
-    slow path can (a break, a container holding tensors, an object)."""
+cdef object _encode_fast(_RecorderCore rec, object value, PyObject** tensors, Py_ssize_t* ntensors):
+    """One argument encoded as Recorder._encode_value does, a tensor noted
+    in tensors (borrowed: the call's arguments hold it); _SLOW_PATH where
+    only the slow path can (a break, a container holding tensors, an
+    object)."""
     cdef object key
     cdef _SlotRef ref
     cdef _PtrEntry* e
@@ -215,31 +217,27 @@ cdef int _encode_fast(_RecorderCore rec, object value, list encoded, PyObject** 
         if e != NULL:
             ref = _SlotRef.__new__(_SlotRef)      # no argument parsing: a direct tp_new
             ref.slot = <Py_ssize_t>e.value
-            encoded.append(ref)
             tensors[ntensors[0]] = <PyObject*>value
             ntensors[0] += 1
-            return 1
+            return ref
         key = _object_id(value)
         if key in rec.sources:
             if key not in rec.constants:
                 rec.constants[key] = value
                 _note_version_if_absent(rec, <Tensor>value)
-            encoded.append(value)
             tensors[ntensors[0]] = <PyObject*>value
             ntensors[0] += 1
-            return 1
-        return 0
+            return value
+        return _SLOW_PATH
     if _is_plain_scalar(value):
         # never tracked: Recorder._record gives no slot to a scalar result
-        encoded.append(value)
-        return 1
+        return value
     if type(value) is tuple or type(value) is list:
         for v in value:
             if not (type(v) is int or type(v) is float or type(v) is bool):
-                return 0
-        encoded.append(value)
-        return 1
-    return 0
+                return _SLOW_PATH
+        return value
+    return _SLOW_PATH
 
 
 cdef object _record_call(_RecorderCore rec, fn, name, PyObject** args, Py_ssize_t nargs, replay_fn,
@@ -247,7 +245,8 @@ cdef object _record_call(_RecorderCore rec, fn, name, PyObject** args, Py_ssize_
     """Record and run fn(*args[:nargs]) as Recorder.call would, or return
     the slow-path marker (before running anything) where that path is
     needed."""
-    cdef list encoded = []
+    cdef list encoded
+    cdef object value
     cdef PyObject* tensors[TAPE_MAX_ARGS]
     cdef long long noted[TAPE_MAX_ARGS]     # per tensor argument: the version its entry holds
     cdef bint has_entry[TAPE_MAX_ARGS]
@@ -257,9 +256,13 @@ cdef object _record_call(_RecorderCore rec, fn, name, PyObject** args, Py_ssize_
     cdef Py_ssize_t i
     if rec.broken is not None or nargs > TAPE_MAX_ARGS:
         return _SLOW_PATH
+    encoded = PyList_New(nargs)       # its exact size: no growth while it is filled
     for i in range(nargs):
-        if not _encode_fast(rec, <object>args[i], encoded, tensors, &ntensors):
-            return _SLOW_PATH
+        value = _encode_fast(rec, <object>args[i], tensors, &ntensors)
+        if value is _SLOW_PATH:
+            return _SLOW_PATH           # the list's unfilled items are NULL, which its dealloc skips
+        Py_INCREF(value)
+        PyList_SET_ITEM(encoded, i, value)
     for i in range(ntensors):
         t = <Tensor>tensors[i]
         e = _map_find(&rec.versions, <PyObject*>t._storage)
