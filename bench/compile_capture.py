@@ -7,7 +7,10 @@ collects only while starmap_next runs (--toggle-collect), so start-up,
 import and warm-up are left out; the phases:
     eager         one eager call of the step
     capture       the first call after cgrad.compiler.reset(): the step
-                  run eagerly while it is recorded
+                  run eagerly while it is recorded (the reset, which frees
+                  the previous capture's recording, is not counted, as in
+                  compile.py; --count-reset counts it, as this script did
+                  before round 11)
     first replay  the second call: builds the tape or plans the fused
                   program from the recording, then replays
     install       putting the recording wrappers in place and taking them
@@ -16,6 +19,8 @@ and the ratios the README quotes: capture alone, and capture plus first
 replay, against one eager call.
 
     PYTHONPATH=. python bench/compile_capture.py [--kind tiny|mlp]   # needs valgrind
+    ... --profile DIR     also writes DIR/callgrind.<phase> for callgrind_annotate
+    ... --count-reset     the capture phase includes cgrad.compiler.reset()
 """
 import argparse
 import os
@@ -58,7 +63,11 @@ for _ in range({rounds}):
     if phase == "eager":
         measured(eager)
     elif phase == "capture":
-        measured(first)
+        if {count_reset!r}:
+            measured(first)
+        else:
+            cgrad.compiler.reset()
+            measured(lambda: call(compiled))
     elif phase == "first replay":
         first()
         measured(lambda: call(compiled))
@@ -67,14 +76,15 @@ for _ in range({rounds}):
 """
 
 
-def instructions(kind, phase):
+def instructions(kind, phase, profile=None, count_reset=False):
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    code = WORKER.format(root=root, kind=kind, phase=phase, rounds=ROUNDS)
+    code = WORKER.format(root=root, kind=kind, phase=phase, rounds=ROUNDS, count_reset=count_reset)
     # one thread per pool: idle OpenMP / BLAS workers would add a count that depends on timing
     env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1",
                PYTHONHASHSEED="0")
+    out = "/dev/null" if profile is None else os.path.join(profile, "callgrind." + phase.replace(" ", "_"))
     proc = subprocess.run(["valgrind", "--tool=callgrind", "--toggle-collect=starmap_next",
-                           "--callgrind-out-file=/dev/null", sys.executable, "-c", code],
+                           f"--callgrind-out-file={out}", sys.executable, "-c", code],
                           capture_output=True, text=True, check=True, env=env)
     match = re.search(r"Collected\s*:\s*(\d+)", proc.stderr)
     if match is None:
@@ -85,10 +95,15 @@ def instructions(kind, phase):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--kind", default="tiny", choices=["tiny", "mlp"])
+    parser.add_argument("--profile", metavar="DIR", help="keep each phase's callgrind output in DIR")
+    parser.add_argument("--count-reset", action="store_true",
+                        help="count cgrad.compiler.reset() (freeing the previous capture) in the capture")
     args = parser.parse_args()
+    if args.profile:
+        os.makedirs(args.profile, exist_ok=True)
     counts = {}
     for phase in ("eager", "capture", "first replay", "install"):
-        counts[phase] = instructions(args.kind, phase)
+        counts[phase] = instructions(args.kind, phase, args.profile, args.count_reset)
         print(f"  {phase:13s} {counts[phase]:12,.0f} instructions   x{counts[phase] / counts['eager']:.2f} of eager",
               flush=True)
     print(f"  capture {counts['capture'] / counts['eager']:.2f} x one eager call; capture + first replay "

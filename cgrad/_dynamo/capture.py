@@ -30,6 +30,7 @@ the ops runs only while capturing: its own side effects (appending to a
 list, printing, assigning a tensor to an attribute) are not replayed."""
 import functools
 import operator
+import sys
 import threading
 import types
 
@@ -87,9 +88,6 @@ _NOT_WRAPPED = {"no_grad", "enable_grad", "set_grad_enabled", "inference_mode", 
                 "get_default_dtype", "is_tensor"}
 
 
-_VERSION = operator.attrgetter("_version")
-
-
 def active_recorder():
     return getattr(_local, "recorder", None)
 
@@ -121,11 +119,10 @@ class Recorder(_C._RecorderCore):
         # id -> whether a leaf that requires grad had no .grad at entry (fusion.py plans its store)
         self.grad_was_none = {i: t.grad is None for i, t in sources.items()
                               if t.requires_grad and t.grad_fn is None}
-        self.objects = []                # slot -> object (held, so ids stay unique while capturing)
-        self.slot_of = {}                # id(object) -> slot
+        # objects (slot -> object), and the maps object -> slot and Storage -> the version expected at
+        # its next use, are _RecorderCore's (slot_for, track, expected_version, note_versions)
         self.ops = []                    # (fn, name, encoded args, kwnames, nargs, out slots, unpack)
         self.constants = {}              # id -> constant tensor read by the tape
-        self.versions = {}               # Storage -> version expected at the next use
         self.depth = 0
         self.broken = None               # the reason capture stopped, or None
         self.break_stack = None
@@ -141,17 +138,11 @@ class Recorder(_C._RecorderCore):
         return self._new_slot(obj)
 
     def _new_slot(self, obj):
-        slot = len(self.objects)
-        self.objects.append(obj)
-        self.slot_of[id(obj)] = slot
-        if isinstance(obj, Tensor):
-            self.versions[_C._storage_of(obj)] = obj._version
-            self.held_bytes += obj.numel() * obj.element_size()
-        return slot
+        return self.track(obj)
 
     def _encode_value(self, value, tensors):
-        slot = self.slot_of.get(id(value))
-        if slot is not None and self.objects[slot] is value:
+        slot = self.slot_for(value)
+        if slot is not None:
             if isinstance(value, Tensor):
                 tensors.append(value)
             return _Ref(slot)
@@ -163,11 +154,11 @@ class Recorder(_C._RecorderCore):
             if id(value) not in self.constants:
                 # first seen: expected at its version now (a wide call checks every tracked tensor)
                 self.constants[id(value)] = value
-                self.versions.setdefault(_C._storage_of(value), value._version)
+                self.note_version_if_absent(value)
             tensors.append(value)
             return value
         if type(value) in (list, tuple):
-            if any(isinstance(v, Tensor) or id(v) in self.slot_of for v in value):
+            if any(isinstance(v, Tensor) or self.slot_for(v) is not None for v in value):
                 items = []
                 for v in value:
                     if type(v) in (list, tuple) and any(isinstance(w, Tensor) for w in v):
@@ -200,8 +191,7 @@ class Recorder(_C._RecorderCore):
     # --- recording ---------------------------------------------------------
     def _check_versions(self, tensors):
         for t in tensors:
-            key = _C._storage_of(t)
-            expected = self.versions.get(key)
+            expected = self.expected_version(t)
             if expected is not None and expected != t._version:
                 self.graph_break("a tensor was changed in place by code cgrad.compile does not record")
                 return
@@ -219,8 +209,7 @@ class Recorder(_C._RecorderCore):
         if tensors is None:
             _C._refresh_all_versions(self)      # a backward refreshes every tracked tensor: in C
             return
-        # map over C callables: no Python frame per tensor
-        self.versions.update(zip(map(_C._storage_of, tensors), map(_VERSION, tensors)))
+        self.note_versions(tensors)
 
     def call(self, fn, name, args, kwargs, replay_fn=None, reflected=False):
         """Record and run fn(*args, **kwargs), or run it unrecorded where
@@ -379,7 +368,6 @@ _install = {"count": 0, "state": None}
 
 
 def _namespace_modules():
-    import sys
     modules = []
     for name in NAMESPACES:
         module = sys.modules.get(name)      # imported already, but for the first capture
@@ -409,12 +397,8 @@ def _step_classes():
         from cgrad.nn.modules._hooks import RemovableHandle
         _STEP_ROOTS.extend((RemovableHandle, Optimizer, LRScheduler))
     handle, optimizer, scheduler = _STEP_ROOTS
-    classes, pending = [handle], [optimizer, scheduler]
-    while pending:
-        cls = pending.pop()
-        classes.append(cls)
-        pending.extend(cls.__subclasses__())
-    return classes
+    # each closure is the same tuple from one capture to the next while no subclass was added
+    return handle, _C._subclass_closure(optimizer), _C._subclass_closure(scheduler)
 
 
 _SWAPS = {}     # the wrapper tables and Tensor swaps, built once (the classes are found again each time)
@@ -488,7 +472,9 @@ class _Swaps:
 
 
 def _dict_sizes():
-    return tuple(len(vars(module)) for _, module in _namespace_modules()) + (len(vars(Tensor)),)
+    # no import here (_namespace_modules imports a namespace not loaded yet): one loaded since
+    # changes the sizes, and the swaps are built again with it
+    return _C._namespace_sizes(NAMESPACES, sys.modules, Tensor)
 
 
 def _swap_in_namespaces():
@@ -539,52 +525,50 @@ def _build_namespace_swaps():
     return namespaces, methods, dunders
 
 
-_CLASS_SWAPS = {}   # the step classes found last time -> their swaps
+_CLASS_SWAPS = {}   # "found": the step classes' closures found last time, "groups": their swaps
 
 
 def _class_swaps():
     """The step classes' swaps, one (class, names, originals, wrappers) per
-    class, built once per set of classes: whether each class still holds
-    its originals is checked as they are written in (_swap_classes_in)."""
-    classes = _step_classes()
-    key = tuple(classes)
-    cached = _CLASS_SWAPS.get(key)
-    if cached is not None:
-        return cached
+    class, built once per set of classes (the closures are the same tuples
+    while no class was added): whether each class still holds its
+    originals is checked as they are written in (_swap_classes_in)."""
+    found = _step_classes()
+    cached = _CLASS_SWAPS.get("found")
+    if cached is not None and cached[1] is found[1] and cached[2] is found[2]:
+        return _CLASS_SWAPS["groups"]
     groups = []
     handle = getattr(_C, "_HookHandle", None)
-    for cls in ([handle] if handle is not None and "remove" in vars(handle) else []) + classes:
+    classes = [handle] if handle is not None and "remove" in vars(handle) else []
+    for cls in (found[0], *found[1], *found[2]):
+        if cls not in classes:
+            classes.append(cls)
+    for cls in classes:
         names = tuple(name for name in ("step", "zero_grad", "remove") if name in vars(cls))
         if names:
             originals = tuple(vars(cls)[name] for name in names)
             groups.append((cls, names, originals, tuple(_recording(o, n) for o, n in zip(originals, names))))
     _CLASS_SWAPS.clear()
-    _CLASS_SWAPS[key] = groups
+    _CLASS_SWAPS["found"] = found
+    _CLASS_SWAPS["groups"] = groups = tuple(groups)
     return groups
 
 
 def _swap_classes_in():
     """Write the step classes' wrappers into their dicts (no setattr per
-    name: one pass per class and one cache invalidation, in C); the swaps
-    are rebuilt where a class no longer holds an original (a method
-    rebound since)."""
+    name: one pass over the classes, one cache invalidation per class, in
+    C); the swaps are rebuilt where a class no longer holds an original (a
+    method rebound since)."""
     for attempt in range(2):
         groups = _class_swaps()
-        done = []
-        for cls, names, originals, wrappers in groups:
-            if not _C._swap_in(cls, names, originals, wrappers):
-                break
-            done.append((cls, names, originals, wrappers))
-        else:
+        if _C._swap_all_in(groups):
             return groups
-        _swap_classes_out(done)
         _CLASS_SWAPS.clear()
     raise RuntimeError("cgrad.compile: an optimizer's methods changed while a capture was being set up")
 
 
 def _swap_classes_out(groups):
-    for cls, names, originals, wrappers in groups:
-        _C._swap_out(cls, names, originals)
+    _C._swap_all_out(groups)
 
 
 def install():

@@ -231,13 +231,11 @@ def _cell_value(cell):
 
 def _template(obj, rec):
     """The output's structure with tracked objects as slot numbers."""
-    if isinstance(obj, Tensor) or (not _plain(obj) and id(obj) in rec.slot_of):
-        slot = rec.slot_of.get(id(obj))
-        if slot is not None and rec.objects[slot] is obj:
-            return ("slot", slot)
-        if isinstance(obj, Tensor):
-            if id(obj) in rec.sources:
-                return ("const", obj)
+    slot = None if _plain(obj) else rec.slot_for(obj)
+    if slot is not None:
+        return ("slot", slot)
+    if isinstance(obj, Tensor):
+        if id(obj) not in rec.sources:
             rec.graph_break("the function returned a tensor made outside the recorded operations")
         return ("const", obj)
     t = type(obj)

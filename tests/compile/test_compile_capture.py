@@ -490,3 +490,88 @@ def test_in_place_ops_keep_the_expected_versions(recording_path):
         assert got[1]._version == expected[1]._version == 2
     (entry,) = entries()
     assert entry.break_reason is None
+
+
+def test_a_class_closure_is_reused_until_a_subclass_is_added():
+    class Base:
+        pass
+
+    class Child(Base):
+        pass
+    first = _C._subclass_closure(Base)
+    assert first == (Base, Child) and _C._subclass_closure(Base) is first     # found once, then reused
+
+    class Grandchild(Child):
+        pass
+    again = _C._subclass_closure(Base)
+    assert again == (Base, Child, Grandchild)
+    assert _C._subclass_closure(Base) is again
+
+
+def test_an_optimizer_class_defined_after_a_capture_is_recorded():
+    cgrad.compile(_tiny)(cgrad.ones(3, requires_grad=True))     # the step classes' swaps are built
+
+    stepped = []
+
+    class Halving(cgrad.optim.SGD):
+        def step(self, closure=None):
+            stepped.append(self)
+            return super().step(closure)
+
+    def train(w, opt):
+        opt.zero_grad()
+        (w * w).sum().backward()
+        opt.step()
+    w, w_eager = cgrad.ones(3, requires_grad=True), cgrad.ones(3, requires_grad=True)
+    opt, opt_eager = Halving([w], lr=0.5), Halving([w_eager], lr=0.5)
+    f = cgrad.compile(lambda: train(w, opt))
+    for _ in range(3):          # capture, first replay, replay
+        f()
+        train(w_eager, opt_eager)
+    recorded = [e for e in entries() if e.ops and "step" in e.ops]
+    assert recorded and not any(e.eager for e in recorded)    # (a .grad made by the first call recaptures)
+    assert stepped == [opt, opt_eager] * 3      # the subclass's step is recorded as one call and replayed
+    assert np.array_equal(bits(w), bits(w_eager))
+
+
+def test_the_recorder_maps_objects_to_slots_and_storages_to_versions():
+    rec = capture.Recorder(False, {})
+    tensors = [cgrad.full((2,), float(i)) for i in range(200)]     # past the maps' first growths
+    marker = object()
+    slots = [rec.track(t) for t in tensors] + [rec.track(marker)]
+    assert slots == list(range(201)) and rec.objects[200] is marker
+    assert all(rec.slot_for(t) == i for i, t in enumerate(tensors))
+    assert rec.slot_for(marker) == 200 and rec.slot_for(cgrad.ones(2)) is None and rec.slot_for(5) is None
+    assert rec.held_bytes == 200 * 2 * 4
+    a = tensors[7]
+    view = a.view(1, 2)         # shares a's storage, and so its expected version
+    assert rec.expected_version(view) == a._version == 0
+    a.add_(1)
+    assert rec.expected_version(a) == 0 and not _C._versions_current(rec)
+    rec.note_version_if_absent(a)               # an expectation held is kept
+    assert rec.expected_version(a) == 0
+    rec.note_versions([view])
+    assert rec.expected_version(a) == 1 and _C._versions_current(rec)
+    untracked = cgrad.ones(2)
+    assert rec.expected_version(untracked) is None
+    rec.note_version_if_absent(untracked)
+    assert rec.expected_version(untracked) == 0
+    again = rec.track(a)        # a second slot for one object: the map answers the latest, as the dict did
+    assert rec.slot_for(a) == again == 201
+
+
+def test_a_call_the_fast_path_declines_after_encoding_an_argument_is_recorded_by_the_slow_path():
+    def fn(x):
+        return (x * 2).view(cgrad.Size([4])) + 1      # x * 2 encoded first, then a tuple subclass
+    f = cgrad.compile(fn)
+    for k in range(3):
+        x = cgrad.linspace(-1, 1, 4).reshape(2, 2) + k
+        assert np.array_equal(bits(f(x)), bits(fn(x)))
+    (entry,) = entries()
+    assert not entry.eager and "view" in entry.ops
+
+
+def test_namespace_sizes_are_the_dict_lengths_capture_compares():
+    import sys
+    sizes = _C._namespace_sizes(("cgrad", "cgrad.no_such_namespace"), sys.modules, cgrad.Tensor)
+    assert sizes == (len(vars(cgrad)), -1, len(vars(cgrad.Tensor)))

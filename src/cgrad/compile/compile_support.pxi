@@ -85,6 +85,61 @@ cdef extern from *:
     int cg_set_type_attr(object t, object name, object value) except -1
 
 
+# Class closures (Tensor and its subclasses, the optimizers, the LR schedulers):
+# each capture's install needs them, and walking __subclasses__() in Python
+# for ~40 classes was a tenth of installing. A closure found once is reused
+# while every live subclass of each of its classes is still one of its
+# members (checked in C over the types' subclass dicts, nothing allocated);
+# a class added since (a user's optimizer or Tensor subclass) finds it again.
+cdef extern from *:
+    """
+    static PyObject* cg_type_subclasses(PyObject* tp) { return ((PyTypeObject*)tp)->tp_subclasses; }
+    """
+    PyObject* cg_type_subclasses(object tp)
+
+from cpython.dict cimport PyDict_Next
+from cpython.set cimport PySet_Contains
+
+
+cdef bint _closure_whole(tuple classes, frozenset members) except -1:
+    cdef PyObject* subclasses
+    cdef PyObject* key
+    cdef PyObject* ref
+    cdef Py_ssize_t pos
+    for cls in classes:
+        subclasses = cg_type_subclasses(cls)
+        if subclasses == NULL:
+            continue
+        pos = 0
+        while PyDict_Next(<object>subclasses, &pos, &key, &ref):
+            # 3.11 keeps {id: weakref} per type; a dead referent is None
+            sub = <object>PyWeakref_GetObject(<object>ref)
+            if sub is not None and not PySet_Contains(members, sub):
+                return False
+    return True
+
+
+cdef dict _closure_cache = {}       # root -> (its closure, breadth first, as a frozenset too)
+
+
+def _subclass_closure(root):
+    """root and its subclasses, breadth first, as a tuple: the same tuple
+    as last time unless a subclass was added since."""
+    cached = _closure_cache.get(root)
+    if cached is not None and _closure_whole(<tuple>cached[0], <frozenset>cached[1]):
+        return cached[0]
+    found = [root]
+    cdef Py_ssize_t i = 0
+    while i < len(found):
+        for sub in found[i].__subclasses__():
+            if sub not in found:
+                found.append(sub)
+        i += 1
+    classes = tuple(found)
+    _closure_cache[root] = (classes, frozenset(classes))
+    return classes
+
+
 cdef class _SlotSnapshot:
     """The operator slots of one type (Tensor or a subclass) as they were
     before a capture, to copy back after it."""
@@ -111,20 +166,17 @@ def _patch_tensor_slots(dict dunders):
     setattr, so the C slots dispatch to it; returns what restore needs: the
     slot snapshots of Tensor and of its subclasses (whose inherited slots
     CPython rewires too) and the dict entries replaced."""
-    types = [Tensor]
-    pending = [Tensor]
-    while pending:
-        for sub in pending.pop().__subclasses__():
-            if sub not in types:
-                types.append(sub)
-                pending.append(sub)
+    cdef tuple types = _subclass_closure(Tensor)
     snapshots = [_SlotSnapshot(t) for t in types]
     cdef dict d = <dict>(<PyTypeObject*>Tensor).tp_dict
-    previous = {name: d.get(name) for name in dunders}
-    key = tuple(types)
+    key = types
     patched = _patched_slots.get(key)
-    if patched is not None and patched[0] is dunders and all(
-            (<_SlotSnapshot>snap).matches(<_SlotSnapshot>old) for snap, old in zip(snapshots, patched[2])):
+    previous = None
+    if patched is not None and patched[0] is dunders and _dict_holds_all(d, <dict>patched[3]):
+        previous = patched[3]       # the entries replaced last time, all still there: the same dict serves
+    if previous is None:
+        previous = {name: d.get(name) for name in dunders}
+    if patched is not None and patched[0] is dunders and _snapshots_match(snapshots, patched[2]):
         # the same wrappers over the same slot tables as last time: write the dict entries and
         # copy in the slot tables those setattrs made then (49 setattrs, each rewiring the slots
         # of Tensor and its subclasses, were most of a small capture's fixed cost)
@@ -136,8 +188,27 @@ def _patch_tensor_slots(dict dunders):
         for name, fn in dunders.items():
             cg_set_type_attr(Tensor, name, fn)
         _patched_slots.clear()
-        _patched_slots[key] = (dunders, [_SlotSnapshot(t) for t in types], snapshots)
+        _patched_slots[key] = (dunders, [_SlotSnapshot(t) for t in types], snapshots, previous)
     return snapshots, previous
+
+
+cdef bint _dict_holds_all(dict d, dict entries) except -1:
+    """Whether d holds each of entries' values, by identity, under its name
+    (None: no entry)."""
+    for name, value in entries.items():
+        if d.get(name) is not value:
+            return False
+    return True
+
+
+cdef bint _snapshots_match(list snapshots, list old) except -1:
+    cdef Py_ssize_t i
+    if len(snapshots) != len(old):
+        return False
+    for i in range(len(snapshots)):
+        if not (<_SlotSnapshot>snapshots[i]).matches(<_SlotSnapshot>old[i]):
+            return False
+    return True
 
 
 

@@ -11,6 +11,9 @@
 # back. No dict of the replaced entries is built either way.
 
 
+from cpython.tuple cimport PyTuple_New, PyTuple_SET_ITEM
+
+
 cdef dict _swap_target_dict(target):
     if isinstance(target, type):
         return <dict>(<PyTypeObject*>target).tp_dict
@@ -23,6 +26,39 @@ def _swap_in(target, tuple names, tuple originals, tuple wrappers):
     every name did. At the first name that holds something else, the names
     written so far are restored and False is returned (the caller rebuilds
     its swaps from the current values)."""
+    return _swap_in_c(target, names, originals, wrappers)
+
+
+def _swap_out(target, tuple names, tuple originals):
+    """Write originals[i] back under names[i] into target."""
+    _swap_out_c(target, names, originals)
+
+
+def _swap_all_in(tuple groups):
+    """_swap_in of each (target, names, originals, wrappers) in groups, in
+    one call (the step classes: ~20 per capture); where one fails, those
+    done are swapped out again and False is returned."""
+    cdef Py_ssize_t i, j
+    cdef tuple g
+    for i in range(len(groups)):
+        g = <tuple?>groups[i]
+        if not _swap_in_c(g[0], g[1], g[2], g[3]):
+            for j in range(i):
+                g = <tuple>groups[j]
+                _swap_out_c(g[0], g[1], g[2])
+            return False
+    return True
+
+
+def _swap_all_out(tuple groups):
+    """_swap_out of each group _swap_all_in put in."""
+    cdef tuple g
+    for item in groups:
+        g = <tuple?>item
+        _swap_out_c(g[0], g[1], g[2])
+
+
+cdef bint _swap_in_c(target, tuple names, tuple originals, tuple wrappers) except -1:
     cdef dict d = _swap_target_dict(target)
     cdef Py_ssize_t i, j, n = len(names)
     if len(originals) != n or len(wrappers) != n:
@@ -40,8 +76,7 @@ def _swap_in(target, tuple names, tuple originals, tuple wrappers):
     return True
 
 
-def _swap_out(target, tuple names, tuple originals):
-    """Write originals[i] back under names[i] into target."""
+cdef int _swap_out_c(target, tuple names, tuple originals) except -1:
     cdef dict d = _swap_target_dict(target)
     cdef Py_ssize_t i
     if len(originals) != len(names):
@@ -50,9 +85,30 @@ def _swap_out(target, tuple names, tuple originals):
         d[names[i]] = originals[i]
     if isinstance(target, type):
         PyType_Modified(<PyTypeObject*>target)
+    return 0
 
 
 cdef object _SWAP_MISSING = object()
+
+
+def _namespace_sizes(tuple names, dict modules, tensor_type):
+    """The lengths of the dicts of the modules named (-1 for one not
+    loaded) and of tensor_type's dict: capture.py's check, per capture,
+    that no name was added since its swaps were built."""
+    cdef Py_ssize_t i, n = len(names)
+    cdef tuple sizes = PyTuple_New(n + 1)
+    cdef object size
+    for i in range(n):
+        module = modules.get(names[i])
+        size = -1 if module is None else len(<dict?>module.__dict__)
+        Py_INCREF(size)
+        PyTuple_SET_ITEM(sizes, i, size)
+    if not isinstance(tensor_type, type):
+        raise TypeError("tensor_type must be a type")
+    size = len(<dict>(<PyTypeObject*>tensor_type).tp_dict)
+    Py_INCREF(size)
+    PyTuple_SET_ITEM(sizes, n, size)
+    return sizes
 
 
 # Attribute hooks: the recording wrappers reached by lookup, not by writing
@@ -158,14 +214,7 @@ def _make_recording_module_type(type module_subclass):
 
 def _tensor_types():
     """Tensor and its subclasses, breadth first."""
-    found = [Tensor]
-    i = 0
-    while i < len(found):
-        for sub in found[i].__subclasses__():
-            if sub not in found:
-                found.append(sub)
-        i += 1
-    return found
+    return _subclass_closure(Tensor)
 
 
 def _hook_tensor_attributes(dict methods, dict modules):

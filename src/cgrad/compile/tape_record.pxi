@@ -14,6 +14,8 @@
 # Recorder.call, which records exactly what this path records in the cases
 # they share (tests/compile/test_compile_capture.py compares the two).
 
+from cpython.list cimport PyList_New, PyList_SET_ITEM
+
 cdef object _SLOW_PATH = object()
 
 
@@ -29,21 +31,172 @@ cdef class _SlotRef:
         return f"_Ref({self.slot})"
 
 
+# The recorder's two identity maps, in C: object -> slot and Storage ->
+# expected version. As dicts keyed by id() integers and Storage objects they
+# cost a PyLong and two hashed dict operations each per recorded op, and
+# growing them was most of what recording an op added to running it (per op
+# at -O3: ~2,500 instructions, ~670 of them in dict writes). Keys are
+# pointers: a slot's object is held by `objects`, a version entry holds a
+# reference to its Storage, so no key is reused by another object while the
+# recorder lives. Linear probing, never shrinking, at most three quarters
+# full, made with room for 192 keys (a small capture's tables are each
+# allocated once: growing them by doubling from 64 was a fifth of what
+# recording added at -O3) and growing fourfold.
+cdef extern from *:
+    """
+    static size_t cg_pointer_hash(const void* p) {
+        unsigned long long h = (unsigned long long)(size_t)p;
+        h ^= h >> 33;
+        h *= 0xff51afd7ed558ccdULL;
+        h ^= h >> 33;
+        return (size_t)h;
+    }
+    """
+    size_t cg_pointer_hash(const void* p) nogil
+
+
+cdef struct _PtrEntry:
+    PyObject* key
+    long long value
+
+
+cdef struct _PtrMap:
+    _PtrEntry* entries
+    size_t capacity         # a power of two, or 0 before the first insert
+    size_t count
+
+
+cdef _PtrEntry* _map_find(_PtrMap* m, PyObject* key) noexcept nogil:
+    cdef size_t mask, i
+    if m.capacity == 0:
+        return NULL
+    mask = m.capacity - 1
+    i = cg_pointer_hash(key) & mask
+    while m.entries[i].key != NULL:
+        if m.entries[i].key == key:
+            return &m.entries[i]
+        i = (i + 1) & mask
+    return NULL
+
+
+cdef int _map_grow(_PtrMap* m) except -1:
+    cdef size_t capacity = 256 if m.capacity == 0 else m.capacity * 4
+    cdef size_t mask = capacity - 1, i, j
+    cdef _PtrEntry* entries = <_PtrEntry*>calloc(capacity, sizeof(_PtrEntry))
+    if entries == NULL:
+        raise MemoryError()
+    for j in range(m.capacity):
+        if m.entries[j].key != NULL:
+            i = cg_pointer_hash(m.entries[j].key) & mask
+            while entries[i].key != NULL:
+                i = (i + 1) & mask
+            entries[i] = m.entries[j]
+    free(m.entries)
+    m.entries = entries
+    m.capacity = capacity
+    return 0
+
+
+cdef _PtrEntry* _map_entry(_PtrMap* m, PyObject* key, bint* added) except NULL:
+    """key's entry, made (value 0, added set) where it has none."""
+    cdef size_t mask, i
+    if (m.count + 1) * 4 > m.capacity * 3:
+        _map_grow(m)
+    mask = m.capacity - 1
+    i = cg_pointer_hash(key) & mask
+    while m.entries[i].key != NULL:
+        if m.entries[i].key == key:
+            added[0] = False
+            return &m.entries[i]
+        i = (i + 1) & mask
+    m.entries[i].key = key
+    m.entries[i].value = 0
+    m.count += 1
+    added[0] = True
+    return &m.entries[i]
+
+
 cdef class _RecorderCore:
     """The state of one capture that the fast path reads and writes;
     capture.Recorder subclasses it with the rest of the logic."""
     cdef public object fullgraph
     cdef public dict sources         # id -> tensor that existed before the call
     cdef public list objects         # slot -> object
-    cdef public dict slot_of         # id(object) -> slot
     cdef public list ops             # (fn, name, encoded args, kwnames, nargs, out slots, unpack)
     cdef public dict constants       # id -> constant tensor read by the tape
-    cdef public dict versions        # Storage -> version expected at the next use
     cdef public Py_ssize_t depth
     cdef public object broken
     cdef public bint grad_mode
     cdef public bint inference_mode
     cdef public Py_ssize_t held_bytes   # bytes of the tensors the tape's results hold
+    cdef _PtrMap slots               # object (held by objects) -> its slot
+    cdef _PtrMap versions            # Storage (a reference held) -> the version expected at its next use
+
+    def __cinit__(self, *args, **kwargs):
+        self.objects = []
+
+    def __dealloc__(self):
+        cdef size_t i
+        for i in range(self.versions.capacity):
+            if self.versions.entries[i].key != NULL:
+                Py_DECREF(<object>self.versions.entries[i].key)
+        free(self.versions.entries)
+        free(self.slots.entries)
+
+    cdef Py_ssize_t _track(self, obj) except -1:
+        cdef bint added
+        cdef Py_ssize_t slot = len(self.objects)
+        cdef Tensor t
+        self.objects.append(obj)
+        _map_entry(&self.slots, <PyObject*>obj, &added).value = slot
+        if isinstance(obj, Tensor):
+            t = <Tensor>obj
+            _note_version(self, t)
+            self.held_bytes += t._numel * ITEMSIZE[t._dtype]
+        return slot
+
+    def track(self, obj):
+        """Give obj the next slot (objects holds it); a tensor's storage is
+        expected at its current version, and its bytes are counted held."""
+        return self._track(obj)
+
+    def slot_for(self, obj):
+        """obj's slot, or None where it has none."""
+        cdef _PtrEntry* e = _map_find(&self.slots, <PyObject*>obj)
+        return None if e == NULL else e.value
+
+    def expected_version(self, Tensor t):
+        """The version t's storage is expected at, or None where none is."""
+        cdef _PtrEntry* e = _map_find(&self.versions, <PyObject*>t._storage)
+        return None if e == NULL else e.value
+
+    def note_versions(self, tensors):
+        """Expect each tensor's storage at its current version."""
+        for t in tensors:
+            _note_version(self, <Tensor?>t)
+
+    def note_version_if_absent(self, Tensor t):
+        """Expect t's storage at its current version, unless an expectation
+        is held already."""
+        _note_version_if_absent(self, t)
+
+
+cdef inline int _note_version(_RecorderCore rec, Tensor t) except -1:
+    cdef bint added
+    cdef _PtrEntry* e = _map_entry(&rec.versions, <PyObject*>t._storage, &added)
+    if added:
+        Py_INCREF(t._storage)
+    e.value = t._storage.version
+    return 0
+
+
+cdef inline int _note_version_if_absent(_RecorderCore rec, Tensor t) except -1:
+    cdef bint added
+    cdef _PtrEntry* e = _map_entry(&rec.versions, <PyObject*>t._storage, &added)
+    if added:
+        Py_INCREF(t._storage)
+        e.value = t._storage.version
+    return 0
 
 
 cdef inline bint _is_plain_scalar(object value):
@@ -51,47 +204,40 @@ cdef inline bint _is_plain_scalar(object value):
     return tp is float or tp is int or tp is bool or value is None or tp is str or tp is dtype
 
 
-cdef int _encode_fast(_RecorderCore rec, object value, list encoded, PyObject** tensors,
-                      Py_ssize_t* ntensors) except -1:
-    """Encode one argument as Recorder._encode_value does, noting a tensor
-    in tensors (borrowed: the call's arguments hold it); 0 where only the
-    slow path can (a break, a container holding tensors, an object)."""
-    cdef object slot, key
+cdef object _encode_fast(_RecorderCore rec, object value, PyObject** tensors, Py_ssize_t* ntensors):
+    """One argument encoded as Recorder._encode_value does, a tensor noted
+    in tensors (borrowed: the call's arguments hold it); _SLOW_PATH where
+    only the slow path can (a break, a container holding tensors, an
+    object)."""
+    cdef object key
     cdef _SlotRef ref
+    cdef _PtrEntry* e
     if isinstance(value, Tensor):
-        key = _object_id(value)
-        slot = rec.slot_of.get(key)
-        if slot is not None and rec.objects[<Py_ssize_t>slot] is value:
+        e = _map_find(&rec.slots, <PyObject*>value)
+        if e != NULL:
             ref = _SlotRef.__new__(_SlotRef)      # no argument parsing: a direct tp_new
-            ref.slot = <Py_ssize_t>slot
-            encoded.append(ref)
+            ref.slot = <Py_ssize_t>e.value
             tensors[ntensors[0]] = <PyObject*>value
             ntensors[0] += 1
-            return 1
+            return ref
+        key = _object_id(value)
         if key in rec.sources:
             if key not in rec.constants:
                 rec.constants[key] = value
-                rec.versions.setdefault((<Tensor>value)._storage, (<Tensor>value)._storage.version)
-            encoded.append(value)
+                _note_version_if_absent(rec, <Tensor>value)
             tensors[ntensors[0]] = <PyObject*>value
             ntensors[0] += 1
-            return 1
-        return 0
+            return value
+        return _SLOW_PATH
     if _is_plain_scalar(value):
         # never tracked: Recorder._record gives no slot to a scalar result
-        encoded.append(value)
-        return 1
+        return value
     if type(value) is tuple or type(value) is list:
         for v in value:
             if not (type(v) is int or type(v) is float or type(v) is bool):
-                return 0
-        encoded.append(value)
-        return 1
-    return 0
-
-
-cdef inline void _note_version(dict versions, Tensor t):
-    versions[t._storage] = t._storage.version
+                return _SLOW_PATH
+        return value
+    return _SLOW_PATH
 
 
 cdef object _record_call(_RecorderCore rec, fn, name, PyObject** args, Py_ssize_t nargs, replay_fn,
@@ -99,29 +245,34 @@ cdef object _record_call(_RecorderCore rec, fn, name, PyObject** args, Py_ssize_
     """Record and run fn(*args[:nargs]) as Recorder.call would, or return
     the slow-path marker (before running anything) where that path is
     needed."""
-    cdef list encoded = []
+    cdef list encoded
+    cdef object value
     cdef PyObject* tensors[TAPE_MAX_ARGS]
     cdef long long noted[TAPE_MAX_ARGS]     # per tensor argument: the version its entry holds
     cdef bint has_entry[TAPE_MAX_ARGS]
     cdef Py_ssize_t ntensors = 0
     cdef Tensor t
-    cdef object expected
-    cdef Py_ssize_t slot, i
+    cdef _PtrEntry* e
+    cdef Py_ssize_t i
     if rec.broken is not None or nargs > TAPE_MAX_ARGS:
         return _SLOW_PATH
+    encoded = PyList_New(nargs)       # its exact size: no growth while it is filled
     for i in range(nargs):
-        if not _encode_fast(rec, <object>args[i], encoded, tensors, &ntensors):
-            return _SLOW_PATH
+        value = _encode_fast(rec, <object>args[i], tensors, &ntensors)
+        if value is _SLOW_PATH:
+            return _SLOW_PATH           # the list's unfilled items are NULL, which its dealloc skips
+        Py_INCREF(value)
+        PyList_SET_ITEM(encoded, i, value)
     for i in range(ntensors):
         t = <Tensor>tensors[i]
-        expected = rec.versions.get(t._storage)
-        has_entry[i] = expected is not None
-        if expected is None:
+        e = _map_find(&rec.versions, <PyObject*>t._storage)
+        has_entry[i] = e != NULL
+        if e == NULL:
             pass                    # no entry yet: written after the call
-        elif <long long>expected != t._storage.version:
+        elif e.value != t._storage.version:
             return _SLOW_PATH
         else:
-            noted[i] = <long long>expected
+            noted[i] = e.value
     if (cgrad_grad_enabled != 0) != rec.grad_mode or (cgrad_inference_mode != 0) != rec.inference_mode:
         return _SLOW_PATH
     rec.depth += 1
@@ -135,49 +286,37 @@ cdef object _record_call(_RecorderCore rec, fn, name, PyObject** args, Py_ssize_
     if not isinstance(result, Tensor):
         rec._record(recorded, name, encoded, None, nargs, [<object>tensors[i] for i in range(ntensors)], result)
         return result
-    t = <Tensor>result
-    slot = len(rec.objects)
-    rec.objects.append(result)
-    rec.slot_of[_object_id(result)] = slot
-    rec.held_bytes += t._numel * ITEMSIZE[t._dtype]
-    rec.ops.append((recorded, name, encoded, None, nargs, (slot,), False))
+    rec.ops.append((recorded, name, encoded, None, nargs, (rec._track(result),), False))
     for i in range(ntensors):
         # an argument an out-of-place op left at the version its entry holds needs no write
         if not has_entry[i] or noted[i] != (<Tensor>tensors[i])._storage.version:
-            _note_version(rec.versions, <Tensor>tensors[i])
-    _note_version(rec.versions, t)
+            _note_version(rec, <Tensor>tensors[i])
     return result
 
 
 def _refresh_all_versions(_RecorderCore rec):
     """Set the expected version of every tracked tensor's storage to its
     current one (after a call with wide effects, a backward or a step)."""
-    cdef Tensor t
-    cdef dict versions = rec.versions
     for o in rec.objects:
         if isinstance(o, Tensor):
-            t = <Tensor>o
-            versions[t._storage] = t._storage.version
+            _note_version(rec, <Tensor>o)
     for o in rec.constants.values():
-        t = <Tensor>o
-        versions[t._storage] = t._storage.version
+        _note_version(rec, <Tensor>o)
+
+
+cdef inline bint _version_current(_RecorderCore rec, Tensor t) noexcept:
+    cdef _PtrEntry* e = _map_find(&rec.versions, <PyObject*>t._storage)
+    return e != NULL and e.value == t._storage.version
 
 
 def _versions_current(_RecorderCore rec):
     """Whether every tracked tensor's storage is at the version the
     recorder expects (Recorder.finish's check)."""
-    cdef Tensor t
-    cdef dict versions = rec.versions
     for o in rec.objects:
-        if isinstance(o, Tensor):
-            t = <Tensor>o
-            expected = versions.get(t._storage)
-            if expected is None or <long long>expected != t._storage.version:
-                return False
+        if isinstance(o, Tensor) and not _version_current(rec, <Tensor>o):
+            return False
     for o in rec.constants.values():
-        t = <Tensor>o
-        expected = versions.get(t._storage)
-        if expected is None or <long long>expected != t._storage.version:
+        if not _version_current(rec, <Tensor>o):
             return False
     return True
 
