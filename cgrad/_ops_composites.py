@@ -119,7 +119,30 @@ def _addc(fn, input, tensor1, tensor2, value, divide):
     return _C._addc_values(input, tensor1, tensor2, value, divide)
 
 
-def addcmul(input, tensor1, tensor2, *, value=1, out=None):
+def _value_first(name, method, value, tensor1, rest, value_kw):
+    """(tensor1, tensor2, value) of PyTorch's deprecated addcmul(input, value,
+    tensor1, tensor2) / input.addcmul(value, tensor1, tensor2) (addcdiv's
+    too), after PyTorch's checks and its once-per-process warning
+    (src/cgrad/tensor/deprecated_overloads.pxi)."""
+    usual = 2 if method else 3          # the positional arguments of the current signature
+    if len(rest) != 1 or isinstance(value, _C.Tensor) or not isinstance(value, (int, float, bool)):
+        raise TypeError(f"{name}() takes {usual} positional arguments but {usual + len(rest)} were given")
+    if not (type(value_kw) is int and value_kw == 1):
+        raise TypeError(f"{name}() received an invalid combination of arguments - got unrecognized "
+                        f"keyword arguments: value")
+    if method:
+        _C._warn_deprecated_overload(name, "Number value, Tensor tensor1, Tensor tensor2",
+                                     "Tensor tensor1, Tensor tensor2, *, Number value = 1")
+    else:
+        _C._warn_deprecated_overload(
+            name, "Tensor input, Number value, Tensor tensor1, Tensor tensor2, *, Tensor out = None",
+            "Tensor input, Tensor tensor1, Tensor tensor2, *, Number value = 1, Tensor out = None")
+    return tensor1, rest[0], value
+
+
+def addcmul(input, tensor1, tensor2, *deprecated, value=1, out=None):
+    if deprecated:
+        tensor1, tensor2, value = _value_first("addcmul", False, tensor1, tensor2, deprecated, value)
     result = _addc(_Addcmul, input, tensor1, tensor2, value, False)
     if result is None:
         product = tensor1 * tensor2
@@ -127,7 +150,9 @@ def addcmul(input, tensor1, tensor2, *, value=1, out=None):
     return _C._with_out(result, out, "addcmul")
 
 
-def addcdiv(input, tensor1, tensor2, *, value=1, out=None):
+def addcdiv(input, tensor1, tensor2, *deprecated, value=1, out=None):
+    if deprecated:
+        tensor1, tensor2, value = _value_first("addcdiv", False, tensor1, tensor2, deprecated, value)
     if not tensor1.is_floating_point() and not tensor2.is_floating_point():
         raise RuntimeError(
             "Integer division with addcdiv is no longer supported, and in a future  release addcdiv will "
@@ -408,6 +433,18 @@ def _inplace(fn, name):
     return method
 
 
+def _addc_method(fn, name):
+    """Tensor.addcmul / addcdiv and their in-place forms, which also take
+    PyTorch's deprecated (value, tensor1, tensor2)."""
+    def method(self, tensor1, tensor2, *deprecated, value=1):
+        if deprecated:
+            tensor1, tensor2, value = _value_first(name, True, tensor1, tensor2, deprecated, value)
+        return fn(self, tensor1, tensor2, value=value)
+    method.__name__ = method.__qualname__ = name
+    method.__doc__ = fn.__doc__
+    return method
+
+
 def _fill_diagonal_(self, fill_value, wrap=False):
     if self.dim() < 2:
         raise RuntimeError("dimensions must larger than 1")
@@ -456,8 +493,9 @@ def _comparison_inplace(name):
 
 
 _METHODS = {
-    "addcmul": _method(addcmul), "addcdiv": _method(addcdiv),
-    "addcmul_": _inplace(addcmul, "addcmul_"), "addcdiv_": _inplace(addcdiv, "addcdiv_"),
+    "addcmul": _addc_method(addcmul, "addcmul"), "addcdiv": _addc_method(addcdiv, "addcdiv"),
+    "addcmul_": _addc_method(_inplace(addcmul, "addcmul_"), "addcmul_"),
+    "addcdiv_": _addc_method(_inplace(addcdiv, "addcdiv_"), "addcdiv_"),
     "repeat_interleave": _method(repeat_interleave), "broadcast_to": _method(broadcast_to),
     "diff": _method(diff), "fliplr": _method(fliplr), "flipud": _method(flipud),
     "tensor_split": _method(tensor_split), "hsplit": _method(hsplit), "vsplit": _method(vsplit),

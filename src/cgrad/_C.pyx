@@ -181,6 +181,7 @@ include "autograd/forward_rules_view_gather.pxi"
 # tensor/
 include "tensor/tensor.pxi"
 include "tensor/tensor_support.pxi"
+include "tensor/deprecated_overloads.pxi"
 include "tensor/tensor_methods_math.pxi"
 include "tensor/tensor_methods_pointwise.pxi"
 include "tensor/tensor_methods_shape.pxi"

@@ -2,7 +2,46 @@
 # methods: argument checks, then the same op_* calls.
 
 
-def add(input, other, *, alpha=1, out=None):
+cdef Tensor wrapped_number(object x):
+    """A Python number as the 0-dim tensor PyTorch wraps it in (int64,
+    the default float dtype, bool)."""
+    return tensor(normalize_scalar(x))
+
+
+cdef object number_input_arith(int which, object number, object other, object alpha, str fname):
+    """add/sub/mul/div(number, other): PyTorch's argument parser lets these
+    (and their aliases, true_divide and floor_divide) take a Python number
+    for `input`. Against a tensor the number is the scalar of the reflected
+    op, as in `2 - t` (the number keeps its lower rank in type promotion);
+    against a number both are wrapped (torch.mul(2, 3) is tensor(6))."""
+    other = check_other(other, fname)
+    if not isinstance(other, Tensor):
+        return number_input_arith_tensor(which, wrapped_number(number), other, alpha)
+    cdef Tensor t = <Tensor>other
+    if which == 0:      # number + alpha * t, one rounding as add's: rsub's number - (-alpha) * t
+        if type(alpha) is int and alpha == 1:
+            return binary_dispatch(0, t, number, True)
+        return op_rsub_scalar(t, normalize_scalar(number), -alpha)
+    if which == 1:
+        return op_rsub_scalar(t, normalize_scalar(number), alpha)
+    return binary_dispatch(which, t, number, True)
+
+
+cdef object number_input_arith_tensor(int which, Tensor a, object other, object alpha):
+    if which == 0:
+        return op_add_scalar(a, other, alpha)
+    if which == 1:
+        return op_sub_scalar(a, other, alpha)
+    if which == 2:
+        return op_mul_scalar(a, other)
+    return op_div_scalar(a, other)
+
+
+def add(input, other, *deprecated, alpha=1, out=None):
+    if deprecated:
+        other, alpha = alpha_first_args("add", False, other, deprecated, alpha)
+    if not isinstance(input, Tensor) and is_scalar(input):
+        return with_out(number_input_arith(0, input, other, alpha, "add"), out, "add")
     cdef Tensor a = input_arg(input, "add")
     other = check_other(other, "add")
     if isinstance(other, Tensor):
@@ -10,7 +49,11 @@ def add(input, other, *, alpha=1, out=None):
     return with_out(op_add_scalar(a, other, alpha), out, "add")
 
 
-def sub(input, other, *, alpha=1, out=None):
+def sub(input, other, *deprecated, alpha=1, out=None):
+    if deprecated:
+        other, alpha = alpha_first_args("sub", False, other, deprecated, alpha)
+    if not isinstance(input, Tensor) and is_scalar(input):
+        return with_out(number_input_arith(1, input, other, alpha, "sub"), out, "sub")
     cdef Tensor a = input_arg(input, "sub")
     other = check_other(other, "sub")
     if isinstance(other, Tensor):
@@ -31,6 +74,8 @@ def rsub(input, other, *, alpha=1):
 
 
 def mul(input, other, *, out=None):
+    if not isinstance(input, Tensor) and is_scalar(input):
+        return with_out(number_input_arith(2, input, other, 1, "mul"), out, "mul")
     cdef Tensor a = input_arg(input, "mul")
     other = check_other(other, "mul")
     if isinstance(other, Tensor):
@@ -42,6 +87,10 @@ multiply = mul
 
 
 cdef object divide_function(str fname, object input, object other, object rounding_mode):
+    if not isinstance(input, Tensor) and is_scalar(input):
+        if rounding_mode is NO_ARG:
+            return number_input_arith(3, input, other, 1, fname)
+        input = wrapped_number(input)
     cdef Tensor a = input_arg(input, fname)
     if rounding_mode is not NO_ARG:
         rounding_mode = check_rounding_mode(rounding_mode, fname, (input, other), False)

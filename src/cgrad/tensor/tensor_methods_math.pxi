@@ -14,11 +14,15 @@
 # --- arithmetic -----------------------------------------------------------
 
 
-def _tensor_add(Tensor self not None, other, *, alpha=1):
+def _tensor_add(Tensor self not None, other, *deprecated, alpha=1):
+    if deprecated:
+        other, alpha = alpha_first_args("add", True, other, deprecated, alpha)
     return add(self, other, alpha=alpha)
 
 
-def _tensor_sub(Tensor self not None, other, *, alpha=1):
+def _tensor_sub(Tensor self not None, other, *deprecated, alpha=1):
+    if deprecated:
+        other, alpha = alpha_first_args("sub", True, other, deprecated, alpha)
     return sub(self, other, alpha=alpha)
 
 
@@ -66,11 +70,15 @@ def _tensor_pow(Tensor self not None, exponent):
     return _pow(self, exponent)
 
 
-def _tensor_add_(Tensor self not None, other, *, alpha=1):
+def _tensor_add_(Tensor self not None, other, *deprecated, alpha=1):
+    if deprecated:
+        other, alpha = alpha_first_args("add_", True, other, deprecated, alpha)
     return inplace_arith_method(IP_ADD, self, other, alpha, "add_")
 
 
-def _tensor_sub_(Tensor self not None, other, *, alpha=1):
+def _tensor_sub_(Tensor self not None, other, *deprecated, alpha=1):
+    if deprecated:
+        other, alpha = alpha_first_args("sub_", True, other, deprecated, alpha)
     return inplace_arith_method(IP_SUB, self, other, alpha, "sub_")
 
 
