@@ -95,6 +95,10 @@ def cov(input, *, correction=1, fweights=None, aweights=None):
     if input.dim() > 2:
         raise RuntimeError(f"cov(): expected input to have two or fewer dimensions but got an input with "
                            f"{input.dim()} dimensions")
+    if input.dtype == _C.bool_:
+        raise RuntimeError("cov(): bool dtype is not supported for input")
+    if not input.is_floating_point():       # integers are averaged in the default float dtype, as PyTorch does
+        input = input.to(_C._default_float_dtype())
     observations = input if input.dim() == 2 else input.view(1, -1)
     count = observations.shape[1]
     weights = None

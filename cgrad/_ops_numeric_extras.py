@@ -102,7 +102,7 @@ def mvlgamma(input, p, *, out=None):
     return result if out is None else _C._with_out(result, out, "mvlgamma")
 
 
-def histogram(input, bins, *, range=None, weight=None, density=False, out=None):
+def histogram(input, bins=100, *, range=None, weight=None, density=False, out=None):
     """Counts (or weights) of input's values in `bins` equal bins over
     `range` (default: the values' min and max) or between the given edges."""
     if not input.is_floating_point():
