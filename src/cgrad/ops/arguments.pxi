@@ -5,6 +5,19 @@
 # and Tensor's methods all call them, so they sit in the ops layer.
 
 
+cdef int check_alpha(int dt, object alpha) except -1:
+    """PyTorch's checks of add's and sub's alpha against the result dtype
+    (a Python int always passes, so the usual call pays one type test)."""
+    if type(alpha) is int or alpha is None:
+        return 0
+    if isinstance(alpha, bool) and dt != BOOL:
+        raise RuntimeError("Boolean alpha only supported for Boolean results.")
+    if not is_float(dt) and not isinstance(alpha, (bool, int)) and not (
+            isinstance(alpha, np.integer) or isinstance(alpha, np.bool_)):
+        raise RuntimeError("For integral input tensors, argument alpha must not be a floating point number.")
+    return 0
+
+
 cdef Tensor input_arg(object x, str fname):
     if isinstance(x, Tensor):
         return <Tensor>x

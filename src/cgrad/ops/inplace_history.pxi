@@ -310,14 +310,15 @@ cdef object inplace_arith(int which, Tensor self, object other, object alpha):
     else:
         return NotImplemented
     check_inplace(self)
-    if alpha is not None and alpha == 1:
-        alpha = None
     dt = tensor_result_type(self, ot) if ot is not None else scalar_result_type(self._dtype, other)
     if which == IP_DIV and not is_float(dt):
         dt = DEFAULT_FLOAT
     if which == IP_SUB and (self._dtype == BOOL or (ot is not None and ot._dtype == BOOL)
                             or isinstance(other, bool)):
         check_bool_sub(self, other)
+    check_alpha(dt, alpha)
+    if alpha is not None and alpha == 1:
+        alpha = None
     check_written_overlap(self)
     check_input_overlap(self, ot)
     if CATEGORY[dt] > CATEGORY[self._dtype]:

@@ -289,6 +289,7 @@ cdef Tensor op_add(Tensor a, Tensor b, object alpha=None):
     cdef int dt = tensor_result_type(a, b)
     cdef Tensor out
     cdef AddBackward0 node
+    check_alpha(dt, alpha)
     if alpha is None or alpha == 1:
         alpha = None
         out = binary_kernel(ADD_ROWS, a, b, dt, dt, "add")
@@ -312,6 +313,7 @@ cdef Tensor op_sub(Tensor a, Tensor b, object alpha=None):
     cdef SubBackward0 node
     if a._dtype == BOOL or b._dtype == BOOL:
         check_bool_sub(a, b)
+    check_alpha(dt, alpha)
     if alpha is None or alpha == 1:
         alpha = None
         out = binary_kernel(SUB_ROWS, a, b, dt, dt, "sub")
@@ -390,6 +392,7 @@ cdef Tensor op_add_scalar(Tensor a, object s, object alpha=None):
     cdef int dt = scalar_result_type(a._dtype, s)
     cdef Tensor out
     cdef AddBackward0 node
+    check_alpha(dt, alpha)
     if alpha is not None and alpha != 1 and has_fused_rows(dt):
         out = fused_number_values(dt, a, s, alpha, None)
     else:
@@ -410,6 +413,7 @@ cdef Tensor op_sub_scalar(Tensor a, object s, object alpha=None):
     cdef SubBackward0 node
     if a._dtype == BOOL or isinstance(s, bool):
         check_bool_sub(a, s)
+    check_alpha(dt, alpha)
     if alpha is not None and alpha != 1 and has_fused_rows(dt):
         out = fused_number_values(dt, a, s, -alpha, None)
     else:
@@ -431,6 +435,7 @@ cdef Tensor op_rsub_scalar(Tensor a, object s, object alpha=None):
     cdef RsubBackward1 node
     if a._dtype == BOOL or isinstance(s, bool):
         check_bool_sub(a, s)
+    check_alpha(dt, alpha)
     if alpha is not None and alpha != 1 and has_fused_rows(dt):
         out = fused_values(FUSED_AXPY, dt, scalar_tensor(s, dt), a, None, -alpha, None)
     elif alpha is not None and alpha != 1:
