@@ -339,8 +339,18 @@ for _name, _fn in _C._FUNCTIONAL.items():
     _fn.__module__ = __name__
 
 
+_table_hardtanh = _C._FUNCTIONAL["hardtanh"]
+
+
+def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
+    # PyTorch checks the bounds here, in Python (its hardtanh_ does not)
+    if min_val > max_val:
+        raise ValueError("min_val cannot be greater than max_val")
+    return _table_hardtanh(input, min_val, max_val, inplace)
+
+
 def relu6(input, inplace=False):
-    return hardtanh(input, 0.0, 6.0, inplace)  # noqa: F821 (from the op table)
+    return hardtanh(input, 0.0, 6.0, inplace)
 
 
 def softsign(input):

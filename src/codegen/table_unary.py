@@ -184,8 +184,9 @@ TABLE = [
          domain=(0.05, 0.95)),
     # ---- activations (nn.functional) ---------------------------------------
     dict(name='hardtanh', node='HardtanhBackward0', ints='native', params=(('min_val', -1.0), ('max_val', 1.0)),
-         fwd='min_val if x < min_val else (max_val if x > max_val else x)',
-         ifwd='<T>min_val if x < min_val else (<T>max_val if x > max_val else x)',
+         # clamp's order (min, then max), as PyTorch's kernel: max_val wins where min_val > max_val
+         fwd='(max_val if min_val > max_val else min_val) if x < min_val else (max_val if x > max_val else x)',
+         ifwd='(<T>max_val if min_val > max_val else <T>min_val) if x < min_val else (<T>max_val if x > max_val else x)',
          grad='0 if (x <= min_val or x >= max_val) else g', api=('F', 'F_'),
          bool_error='Bool inputs not supported for hardtanh'),
     dict(name='hardsigmoid', node='HardsigmoidBackward0', ints='error',
