@@ -68,6 +68,10 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
 def _huber(input, target, enum, delta):
     if delta <= 0:
         raise RuntimeError("huber_loss does not support non-positive values for delta.")
+    if input.dtype == cgrad.bool or target.dtype == cgrad.bool:
+        # PyTorch's kernel subtracts in the common dtype: a bool side is 0/1 there
+        common = cgrad.promote_types(input.dtype, target.dtype)
+        input, target = input.to(common), target.to(common)
     z = (input - target).abs()
     loss = cgrad.where(z < delta, z * z * 0.5, (z - 0.5 * delta) * delta)
     return named(_apply_reduction(loss, enum), "HuberLossBackward0")

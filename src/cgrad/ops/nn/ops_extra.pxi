@@ -380,7 +380,9 @@ cdef Tensor op_smooth_l1_loss(Tensor x, Tensor t, int reduction, double beta):
     cdef SmoothL1LossBackward0 node
     if not is_float(dt):
         raise NotImplementedError(f"\"smooth_l1_cpu\" not implemented for '{dtype_title(dt)}'")
-    d = op_sub(alias_detached(x), alias_detached(t))
+    # PyTorch's kernel subtracts in the common dtype: a bool side is 0/1 there
+    d = op_sub(alias_detached(x) if x._dtype != BOOL else cast_tensor(alias_detached(x), dt),
+               alias_detached(t) if t._dtype != BOOL else cast_tensor(alias_detached(t), dt))
     ad = op_abs(d)
     out = op_where(op_compare(CMP_LT, ad, beta), op_div_scalar(op_mul(op_mul_scalar(d, 0.5), d), beta),
                    op_sub_scalar(ad, 0.5 * beta))
