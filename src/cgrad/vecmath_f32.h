@@ -14,16 +14,20 @@
  * sigmoid) times as fast as vecmath.h's on x86-64-v3, AVX2 + FMA (tanh 1.9;
  * check_vecmath_f32.py's timing, Zen 4).
  *
- * Polynomials and reductions use explicit fused multiply-adds (vmf_fma), one
- * rounding each: the build's -ffp-contract=off forbids gcc to contract
- * a * b + c itself, and the explicit form gives the same bits on every target
- * (vfmadd where the target has FMA, libm's fmaf elsewhere), which the fused
- * interpreter's clones rely on (tests/compile/test_vecmath_f32_clones.py).
+ * Polynomials and reductions are written as fused multiply-adds (vmf_fma).
+ * With VMF_USE_FMA (below) each is one rounding, fmaf: the build's
+ * -ffp-contract=off forbids gcc to contract a * b + c itself, and the
+ * explicit form gives the same bits on every target (vfmadd where the
+ * target has FMA, libm's fmaf elsewhere), which the fused interpreter's gcc
+ * clones rely on (tests/compile/test_vecmath_f32_clones.py). A build with no
+ * FMA anywhere (x86-64 without gcc's clones: MSVC, Apple clang) computes a * b
+ * rounded, then + c: fmaf would be a libm call per operation there, ten
+ * times the cost of the function.
  *
  * Maximum error against the exact value (bench/check_vecmath_f32.py, which
- * also measures PyTorch's own on the same inputs): tanh 1.05 ulp, exp 0.77
- * and log 0.84 over every float32, sigmoid 2.40 over every third bit
- * pattern (without fma: tanh 1.17, exp 0.96, log 0.84, sigmoid 2.40);
+ * also measures PyTorch's own on the same inputs), with fma: tanh 1.05 ulp,
+ * exp 0.77 and log 0.84 over every float32, sigmoid 2.40 over every third
+ * bit pattern; without: tanh 1.17, exp 0.78, log 0.84, sigmoid 2.40.
  * PyTorch's exp, log and tanh are within 0.6 ulp.
  * tests/compile/test_compile_f32_math.py bounds them on a dense sample.
  *
@@ -42,6 +46,7 @@
 #ifndef CGRAD_VECMATH_F32_H
 #define CGRAD_VECMATH_F32_H
 
+#include <math.h>
 #include <stdint.h>
 #include <string.h>
 #include "vecmath.h"
@@ -50,11 +55,26 @@ static inline uint32_t vmf_bits(float x) { uint32_t u; memcpy(&u, &x, sizeof u);
 static inline float vmf_float(uint32_t u) { float x; memcpy(&x, &u, sizeof x); return x; }
 static inline float vmf_abs(float x) { return vmf_float(vmf_bits(x) & 0x7fffffffu); }
 
-/* a * b + c rounded once. A clone compiled for a target with FMA (the fused
- * interpreter's x86-64-v3 and v4 clones) emits vfmadd; elsewhere gcc calls
- * libm's fmaf, which is correctly rounded too, so every clone gives the same
- * bits (slowly on a CPU without FMA). */
-static inline float vmf_fma(float a, float b, float c) { return __builtin_fmaf(a, b, c); }
+/* VMF_USE_FMA: 1 where these functions are built for a target with FMA or
+ * as gcc clones some of which have it (fused_pointwise.h defines it then),
+ * 0 where no build has it (see the top comment) */
+#ifndef VMF_USE_FMA
+#if defined(__FMA__) || defined(__aarch64__) || defined(_M_ARM64)
+#define VMF_USE_FMA 1
+#else
+#define VMF_USE_FMA 0
+#endif
+#endif
+
+/* a * b + c. With VMF_USE_FMA rounded once: a clone compiled for a target
+ * with FMA (the fused interpreter's x86-64-v3 and v4 clones) emits vfmadd;
+ * elsewhere gcc calls libm's fmaf, which is correctly rounded too, so every
+ * clone gives the same bits (slowly on a CPU without FMA). */
+#if VMF_USE_FMA
+static inline float vmf_fma(float a, float b, float c) { return fmaf(a, b, c); }
+#else
+static inline float vmf_fma(float a, float b, float c) { return a * b + c; }
+#endif
 
 /* all ones if a < b, else 0, for a, b < 2^31 (as vm_mask_lt, in 32 bits) */
 static inline uint32_t vmf_mask_lt(uint32_t a, uint32_t b) { return (uint32_t)0 - ((a - b) >> 31); }
@@ -169,7 +189,7 @@ static inline float vmf_tanhf(float x)
     p = vmf_fma(p, z, VMF_TANH_P2);
     p = vmf_fma(p, z, VMF_TANH_P1);
     p = vmf_fma(p, z, VMF_TANH_P0);
-    float small = vmf_fma(t * z, p, t);
+    float small = vmf_fma(t, z * p, t);
     float n;
     float s = vmf_expm1_reduced(2.0f * t, &n);     /* garbage for t > 40: replaced */
     float sc = vmf_pow2i(n);
