@@ -4,13 +4,20 @@ programs), beside vecmath.h's double-computed float32 functions (eager
 cgrad's) and PyTorch's own float32 results on the same inputs.
 
     python bench/check_vecmath_f32.py [--step 1] [--funcs tanh,exp] [--no-torch] [--n 4194304]
+                                      [--cflags=-march=x86-64-v3] [--no-fma]
 
 For each function: the maximum error in ulps of the exact value over every
 `step`-th float32 bit pattern (step 1: all 2^32) plus the edge values, for
 vecmath_f32.h's function (C harness: bench/check_vecmath.py's, compiled with
 cgrad's flags) and for torch's (torch.<fn> on the same inputs, against
 numpy's float64 result); then the C loops' time per element, float32
-arithmetic against vecmath.h's.
+arithmetic against vecmath.h's, for the baseline x86-64 and for the
+x86-64-v3 (AVX2 + FMA) and v4 (AVX-512) targets of the fused interpreter's
+clones (each with vecmath_f32.h's choice of VMF_USE_FMA for that target).
+The accuracy is that of the fused interpreter's gcc clones (VMF_USE_FMA=1),
+or with --no-fma that of a build without fma (MSVC, Apple clang on x86-64);
+the fused multiply-adds are libm calls in a baseline build (the same bits,
+slowly): --cflags=-march=x86-64-v3 makes the accuracy run fast.
 """
 import argparse
 import json
@@ -128,12 +135,16 @@ def main():
     parser.add_argument("--no-torch", action="store_true")
     parser.add_argument("--n", type=int, default=1 << 22, help="elements for the timing")
     parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument("--cflags", default="", help="extra gcc flags for the accuracy harness")
+    parser.add_argument("--no-fma", action="store_true", help="the accuracy without fma (VMF_USE_FMA=0)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         src, exe = os.path.join(tmp, "harness.c"), os.path.join(tmp, "harness")
         with open(src, "w") as f:
             f.write(harness_source())
-        subprocess.run(["gcc", *check_vecmath.CFLAGS, "-I", check_vecmath.INCLUDE, src, "-o", exe, "-lm"], check=True)
+        use_fma = "-DVMF_USE_FMA=" + ("0" if args.no_fma else "1")
+        subprocess.run(["gcc", *check_vecmath.CFLAGS, use_fma, *args.cflags.split(), "-I", check_vecmath.INCLUDE, src,
+                        "-o", exe, "-lm"], check=True)
         for fn in args.funcs.split(","):
             t0 = time.perf_counter()
             out = subprocess.run([exe, "f32", fn, str(args.step)], check=True, capture_output=True, text=True).stdout
@@ -147,7 +158,7 @@ def main():
         src, exe = os.path.join(tmp, "timing.c"), os.path.join(tmp, "timing")
         with open(src, "w") as f:
             f.write(TIMING)
-        for arch in ([], ["-mavx2"]):
+        for arch in ([], ["-march=x86-64-v3"], ["-march=x86-64-v4"]):
             subprocess.run(["gcc", *check_vecmath.CFLAGS, *arch, "-I", check_vecmath.INCLUDE, src, "-o", exe, "-lm"],
                            check=True)
             print("timing", " ".join(arch) or "(baseline x86-64)")

@@ -10,19 +10,32 @@
  * structure and the vectorisation rules of vecmath.h's top comment apply:
  * straight-line arithmetic, special cases chosen last, masks made with
  * 32-bit integer arithmetic), accurate to within PyTorch's float32
- * tolerance rather than correctly rounded, and 1.3 (tanh) to 1.8 (sigmoid)
- * times as fast as vecmath.h's with AVX2 (check_vecmath_f32.py's timing).
+ * tolerance rather than correctly rounded, and 1.6 (log) to 2.1 (exp,
+ * sigmoid) times as fast as vecmath.h's on x86-64-v3, AVX2 + FMA (tanh 1.9;
+ * check_vecmath_f32.py's timing, Zen 4).
+ *
+ * Polynomials and reductions are written as fused multiply-adds (vmf_fma).
+ * With VMF_USE_FMA (below) each is one rounding, fmaf: the build's
+ * -ffp-contract=off forbids gcc to contract a * b + c itself, and the
+ * explicit form gives the same bits on every target (vfmadd where the
+ * target has FMA, libm's fmaf elsewhere), which the fused interpreter's gcc
+ * clones rely on (tests/compile/test_vecmath_f32_clones.py). A build with no
+ * FMA anywhere (x86-64 without gcc's clones: MSVC, Apple clang) computes a * b
+ * rounded, then + c: fmaf would be a libm call per operation there, ten
+ * times the cost of the function.
  *
  * Maximum error against the exact value (bench/check_vecmath_f32.py, which
- * also measures PyTorch's own on the same inputs): tanh 1.17 ulp (every
- * float32), sigmoid 2.40 (every third bit pattern), exp 0.88 and log 0.75
- * (every 4099th); PyTorch's exp, log and tanh are within 0.6 ulp.
+ * also measures PyTorch's own on the same inputs), with fma: tanh 1.05 ulp,
+ * exp 0.77 and log 0.84 over every float32, sigmoid 2.40 over every third
+ * bit pattern; without: tanh 1.17, exp 0.78, log 0.84, sigmoid 2.40.
+ * PyTorch's exp, log and tanh are within 0.6 ulp.
  * tests/compile/test_compile_f32_math.py bounds them on a dense sample.
  *
  * Algorithms:
  *   exp: e^x = 2^n e^r, r = x - n ln2 (Cody-Waite, ln2 split so that n * hi
- *     is exact), e^r = 1 + (r + r^2 Q(r)), the scale applied in two halves so
- *     that denormal results round once.
+ *     is exact), e^r = hi + (lo + r^2 Q(r)), hi + lo being 1 + r without
+ *     r's rounding (Fast2Sum), the scale applied in two halves so that
+ *     denormal results round once.
  *   tanh: t + t^3 P(t^2) for |x| < 0.875 (where the other form's rounding
  *     errors would reach 1 ulp); above, 1 - 2 / (E + 1) with
  *     E = 2^n (1 + s) and E + 1 formed as (2^n + 1) + 2^n s, one rounding.
@@ -33,6 +46,7 @@
 #ifndef CGRAD_VECMATH_F32_H
 #define CGRAD_VECMATH_F32_H
 
+#include <math.h>
 #include <stdint.h>
 #include <string.h>
 #include "vecmath.h"
@@ -40,6 +54,27 @@
 static inline uint32_t vmf_bits(float x) { uint32_t u; memcpy(&u, &x, sizeof u); return u; }
 static inline float vmf_float(uint32_t u) { float x; memcpy(&x, &u, sizeof x); return x; }
 static inline float vmf_abs(float x) { return vmf_float(vmf_bits(x) & 0x7fffffffu); }
+
+/* VMF_USE_FMA: 1 where these functions are built for a target with FMA or
+ * as gcc clones some of which have it (fused_pointwise.h defines it then),
+ * 0 where no build has it (see the top comment) */
+#ifndef VMF_USE_FMA
+#if defined(__FMA__) || defined(__aarch64__) || defined(_M_ARM64)
+#define VMF_USE_FMA 1
+#else
+#define VMF_USE_FMA 0
+#endif
+#endif
+
+/* a * b + c. With VMF_USE_FMA rounded once: a clone compiled for a target
+ * with FMA (the fused interpreter's x86-64-v3 and v4 clones) emits vfmadd;
+ * elsewhere gcc calls libm's fmaf, which is correctly rounded too, so every
+ * clone gives the same bits (slowly on a CPU without FMA). */
+#if VMF_USE_FMA
+static inline float vmf_fma(float a, float b, float c) { return fmaf(a, b, c); }
+#else
+static inline float vmf_fma(float a, float b, float c) { return a * b + c; }
+#endif
 
 /* all ones if a < b, else 0, for a, b < 2^31 (as vm_mask_lt, in 32 bits) */
 static inline uint32_t vmf_mask_lt(uint32_t a, uint32_t b) { return (uint32_t)0 - ((a - b) >> 31); }
@@ -86,28 +121,50 @@ static inline float vmf_pow2i(float n)
     return vmf_float((b + 127u) << 23);
 }
 
+/* the nearest integer n to x / ln2 (as a float) and r = x - n ln2 in two
+ * parts: r_hi = x - n * VMF_LN2A exactly and r_lo = n * VMF_LN2B */
+static inline float vmf_exp_reduce(float x, float* r_hi, float* r_lo)
+{
+    float n = vmf_fma(x, VMF_LOG2E, VMF_SHIFT) - VMF_SHIFT;
+    *r_hi = x - n * VMF_LN2A;
+    *r_lo = n * VMF_LN2B;
+    return n;
+}
+
+/* (e^r - 1 - r) / r^2 */
+static inline float vmf_exp_q(float r)
+{
+    float q = VMF_EXP_Q5;
+    q = vmf_fma(q, r, VMF_EXP_Q4);
+    q = vmf_fma(q, r, VMF_EXP_Q3);
+    q = vmf_fma(q, r, VMF_EXP_Q2);
+    q = vmf_fma(q, r, VMF_EXP_Q1);
+    return vmf_fma(q, r, VMF_EXP_Q0);
+}
+
 /* e^r - 1 for r = x - n ln2, with n (an integer-valued float) returned */
 static inline float vmf_expm1_reduced(float x, float* n_out)
 {
-    float n = (x * VMF_LOG2E + VMF_SHIFT) - VMF_SHIFT;
-    float r = (x - n * VMF_LN2A) + n * VMF_LN2B;
-    float q = VMF_EXP_Q5;
-    q = q * r + VMF_EXP_Q4;
-    q = q * r + VMF_EXP_Q3;
-    q = q * r + VMF_EXP_Q2;
-    q = q * r + VMF_EXP_Q1;
-    q = q * r + VMF_EXP_Q0;
-    *n_out = n;
-    return r + (r * r) * q;
+    float r_hi, r_lo;
+    *n_out = vmf_exp_reduce(x, &r_hi, &r_lo);
+    float r = r_hi + r_lo;
+    return vmf_fma(r * r, vmf_exp_q(r), r);
 }
 
 /* e^x for x in [-110, 89] (overflow to inf and denormals included); garbage
  * outside, NaN passes */
 static inline float vmf_exp_core(float x)
 {
-    float n;
-    float s = vmf_expm1_reduced(x, &n);
-    float p = 1.0f + s;
+    float r_hi, r_lo;
+    float n = vmf_exp_reduce(x, &r_hi, &r_lo);
+    float r = r_hi + r_lo;
+    /* e^r = 1 + r + r^2 Q(r) with 1 + r_hi split into hi + its exact error
+     * (Fast2Sum: |r_hi| < 1), so that the rounding of r and of e^r - 1 do
+     * not add to the final one (the form 1 + (e^r - 1) reached 0.99 ulp with
+     * fma, 0.96 without, over every float32) */
+    float hi = 1.0f + r_hi;
+    float lo = ((1.0f - hi) + r_hi) + r_lo;
+    float p = hi + vmf_fma(r * r, vmf_exp_q(r), lo);
     float n1 = (n * 0.5f + VMF_SHIFT) - VMF_SHIFT;
     float n2 = n - n1;
     return (p * vmf_pow2i(n1)) * vmf_pow2i(n2);
@@ -125,18 +182,18 @@ static inline float vmf_tanhf(float x)
     float t = vmf_abs(x);
     float z = t * t;
     float p = VMF_TANH_P7;
-    p = p * z + VMF_TANH_P6;
-    p = p * z + VMF_TANH_P5;
-    p = p * z + VMF_TANH_P4;
-    p = p * z + VMF_TANH_P3;
-    p = p * z + VMF_TANH_P2;
-    p = p * z + VMF_TANH_P1;
-    p = p * z + VMF_TANH_P0;
-    float small = t + t * (z * p);
+    p = vmf_fma(p, z, VMF_TANH_P6);
+    p = vmf_fma(p, z, VMF_TANH_P5);
+    p = vmf_fma(p, z, VMF_TANH_P4);
+    p = vmf_fma(p, z, VMF_TANH_P3);
+    p = vmf_fma(p, z, VMF_TANH_P2);
+    p = vmf_fma(p, z, VMF_TANH_P1);
+    p = vmf_fma(p, z, VMF_TANH_P0);
+    float small = vmf_fma(t, z * p, t);
     float n;
     float s = vmf_expm1_reduced(2.0f * t, &n);     /* garbage for t > 40: replaced */
     float sc = vmf_pow2i(n);
-    float d = (sc + 1.0f) + sc * s;                 /* E + 1, one rounding (sc + 1 exact, n <= 24) */
+    float d = vmf_fma(sc, s, sc + 1.0f);            /* E + 1, one rounding (sc + 1 exact, n <= 24) */
     float large = 1.0f - 2.0f / d;
     uint32_t m = vmf_mask_lt(vmf_bits(t), 0x3f600000u);    /* t < 0.875 */
     float y = vmf_float((vmf_bits(small) & m) | (vmf_bits(large) & ~m));
@@ -169,10 +226,9 @@ static inline float vmf_logf(float x)
     float s = f / (2.0f + f);
     float z = s * s;
     float w = z * z;
-    float t1 = w * (VMF_LG2 + w * VMF_LG4);
-    float t2 = z * (VMF_LG1 + w * VMF_LG3);
-    float R = t2 + t1;
-    float y = k * VMF_LN2HI - ((hfsq - (s * (hfsq + R) + k * VMF_LN2LO)) - f);
+    float t1 = w * vmf_fma(w, VMF_LG4, VMF_LG2);
+    float R = vmf_fma(z, vmf_fma(w, VMF_LG3, VMF_LG1), t1);
+    float y = k * VMF_LN2HI - ((hfsq - vmf_fma(s, hfsq + R, k * VMF_LN2LO)) - f);
     y = VM_UNLIKELY(x == VM_INFF) ? VM_INFF : y;
     y = VM_UNLIKELY(x == 0.0f) ? -VM_INFF : y;
     y = VM_UNLIKELY(x < 0.0f) ? VM_NANF : y;
