@@ -214,6 +214,8 @@ class RNNBase(Module):
     def _run(self, x, hx, cx, lengths):
         """x time-major (T, B, I); hx (L*D, B, P); cx (L*D, B, H) or None;
         lengths an int64 tensor or None. Returns output, h_n, c_n."""
+        if x.size(0) == 0:
+            raise RuntimeError("Expected sequence length to be larger than 0 in RNN")
         mode = MODES[self.mode]
         num_directions = 2 if self.bidirectional else 1
         h_out, c_out = [], []
@@ -237,9 +239,10 @@ class RNNBase(Module):
                 out, h_n, c_n = _C._rnn_layer(mode, direction == 1, layer_input, hx[index],
                                               None if cx is None else cx[index], w_ih, w_hh, b_ih, b_hh,
                                               w_hr, lengths)
-                if self.mode != "LSTM" or self.proj_size > 0 or x.dtype != cgrad.float32:
+                if self.mode != "LSTM" or self.proj_size > 0 or x.dtype != cgrad.float32 or x.numel() == 0:
                     # PyTorch runs these layers cell by cell and stacks the steps;
-                    # a float32 LSTM without projections is its one fused (oneDNN) layer
+                    # a float32 LSTM without projections over a non-empty input is
+                    # its one fused (oneDNN) layer
                     out = named(out, "StackBackward0")
                 outputs.append(out)
                 h_out.append(h_n)
