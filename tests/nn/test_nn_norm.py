@@ -172,6 +172,8 @@ def test_layer_and_group_norm_modules_like_torch():
     lambda lib: F(lib).batch_norm(lib.ones(2, 4, 3), lib.zeros(2, 2), lib.ones(4)),
     lambda lib: F(lib).batch_norm(lib.ones(2, 4, 3), lib.zeros(4), lib.ones(2, 2), training=True),
     lambda lib: F(lib).batch_norm(lib.ones(2, 1, 3), lib.tensor(0.0), lib.tensor(1.0)),
+    lambda lib: F(lib).batch_norm(lib.ones(0, 2, 3), None, None, lib.ones(0)),
+    lambda lib: lib.nn.InstanceNorm1d(2, affine=True)(lib.ones(0, 2, 3)),
 ])
 def test_norm_errors_like_torch(fn):
     expected = error_of(torch, fn)

@@ -548,9 +548,9 @@ def _batch_norm(input, weight, bias, running_mean, running_var, bint training, d
         # that the graph still reaches them (running statistics untouched)
         out = x.clone()
         if w is not None:
-            out = out * w[0]
+            out = out * w.select(0, 0)
         if b is not None:
-            out = out + b[0]
+            out = out + b.select(0, 0)
         return out
     # ATen's order: each running statistic (present, or required in
     # evaluation mode), then the affine parameters, then the kernel's 1-d
