@@ -94,6 +94,26 @@ def test_sdpa_dropout_and_errors():
     assert str(ec.value) == str(et.value)
 
 
+@requires_torch
+@pytest.mark.parametrize("shape", [(1, 2, 3, 0), (2, 3, 0)])
+@pytest.mark.parametrize("kw", [dict(), dict(is_causal=True), dict(scale=0.5)])
+def test_sdpa_with_an_empty_head_dimension_like_torch(shape, kw):
+    """No ZeroDivisionError: ATen's scale is 1 / sqrt(0) = inf, its scores over
+    no features are zeros, so the weights are uniform (causal: per row)."""
+    v = np.arange(np.prod(shape[:-1]) * 4, dtype=np.float32).reshape(shape[:-1] + (4,))
+    results = []
+    for lib in (cgrad, torch):
+        q = lib.zeros(*shape, requires_grad=True)
+        value = lib.tensor(v, requires_grad=True)
+        out = lib.nn.functional.scaled_dot_product_attention(q, lib.zeros(*shape), value, **kw)
+        out.sum().backward()
+        results.append((out.detach().numpy(), out.grad_fn.name(), value.grad.numpy(), tuple(q.grad.shape)))
+    (oc, nc, gc, qc), (ot, nt, gt, qt) = results
+    assert_close(oc, ot, 1e-6, 1e-6, "output")
+    assert_close(gc, gt, 1e-6, 1e-6, "value grad")
+    assert (nc, qc) == (nt, qt)
+
+
 def test_sdpa_gradcheck_and_gradgradcheck():
     rng = np.random.default_rng(0)
     q, k, v = (cgrad.tensor(rng.standard_normal(s), requires_grad=True) for s in ((2, 3, 4), (2, 5, 4), (2, 5, 3)))
