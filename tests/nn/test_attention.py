@@ -2,6 +2,8 @@
 modules against torch (weights copied from numpy): values, attention
 weights, every gradient, masks of both kinds, causal masks, the options of
 each module, their errors; float64 gradcheck and gradgradcheck."""
+import warnings
+
 import numpy as np
 import pytest
 
@@ -233,6 +235,40 @@ def test_multihead_attention_gradcheck():
 
 
 # --- transformer modules ------------------------------------------------------------
+
+@requires_torch
+@pytest.mark.parametrize("padding", ["left_aligned", "a_padded_row", "not_left_aligned", "float_mask"])
+@pytest.mark.parametrize("final_norm", [False, True])
+@pytest.mark.parametrize("grad", [False, True])
+def test_encoder_inference_on_padded_batches_like_torch(padding, final_norm, grad):
+    """PyTorch's encoder in eval mode without grad runs a left-aligned padded
+    batch as nested tensors: each sequence over its own tokens, zeros at the
+    padded positions (then the final norm); otherwise the masked computation."""
+    layer_c = cgrad.nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0, batch_first=True)
+    layer_t = torch.nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0, batch_first=True)
+    copy_weights(layer_c, layer_t)
+    enc_c = cgrad.nn.TransformerEncoder(layer_c, 2, norm=cgrad.nn.LayerNorm(8) if final_norm else None).eval()
+    enc_t = torch.nn.TransformerEncoder(layer_t, 2, norm=torch.nn.LayerNorm(8) if final_norm else None).eval()
+    if final_norm:
+        copy_weights(enc_c.norm, enc_t.norm, seed=3)
+    m = np.zeros((3, 5), bool)
+    m[1, 3:] = True
+    if padding == "a_padded_row":
+        m[2, :] = True
+    elif padding == "not_left_aligned":
+        m[2, 0] = True
+    x = np.random.default_rng(0).standard_normal((3, 5, 8)).astype(np.float32)
+    mask_c, mask_t = _both(m)
+    if padding == "float_mask":
+        mask_c, mask_t = _both(m.astype(np.float32) * 0.5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")     # torch's nested tensors are a prototype
+        outs = []
+        for lib, enc, mask in ((cgrad, enc_c, mask_c), (torch, enc_t, mask_t)):
+            with lib.set_grad_enabled(grad):
+                outs.append(enc(lib.tensor(x), src_key_padding_mask=mask).detach().numpy())
+    assert_close(outs[0], outs[1], 1e-5, 1e-5, "encoder output")
+
 
 @requires_torch
 @pytest.mark.parametrize("kw", [dict(), dict(norm_first=True), dict(activation="gelu", batch_first=True),
