@@ -64,3 +64,7 @@ print(torch.get_default_device(), torch.zeros(1).device)
 with torch.device('cpu'):
     print(torch.ones(2).device, nn.Linear(2, 2).weight.device)
 print(torch.ones(2).device)
+# the scripts share one process: leave no default device behind (in PyTorch a set default device, even the
+# CPU, is a TorchFunctionMode that turns off the transformer fast paths of later scripts)
+torch.set_default_device(None)
+print(torch.get_default_device())
