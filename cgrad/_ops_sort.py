@@ -167,6 +167,8 @@ def kthvalue(input, k, dim=-1, keepdim=False, *, out=None):
     d = wrap_dim(check_int(dim, "kthvalue", "dim", 3), input.dim())
     a = np_of(input)
     size = a.shape[d] if a.ndim else 1
+    if size == 0:
+        raise IndexError(f"kthvalue(): Expected reduction dim {d} to have non-zero size.")
     if k < 1 or k > size:
         raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {d}")
     if a.ndim == 0:
@@ -236,8 +238,9 @@ def median(input, dim=None, keepdim=False, *, out=None):
             raise TypeError(f"median(): argument 'out' must be Tensor, not {type(out).__name__}")
         a = np_of(input)
         if a.size == 0:
+            # an empty input's median is NaN, still in the graph (its gradient: empty)
             value = tensor_of(np.array(np.nan, a.dtype) if a.dtype.kind == "f" else np.zeros((), a.dtype))
-            return with_out(value, out, "median")
+            return with_out(_evenly_distributed(input, value, "MedianBackward0"), out, "median")
         value = same_dtype_of(tensor_of(np.asarray(_lower_median_np(a.reshape(-1), False)).astype(a.dtype)), input)
         return with_out(_evenly_distributed(input, value, "MedianBackward0"), out, "median")
     res = _median_dim(input, dim, bool(keepdim), False, "median", "MedianBackward1")
@@ -249,8 +252,9 @@ def nanmedian(input, dim=None, keepdim=False, *, out=None):
     if dim is None:
         a = np_of(input)
         if a.size == 0:
+            # an empty input's median is NaN, still in the graph (its gradient: empty)
             value = tensor_of(np.array(np.nan, a.dtype) if a.dtype.kind == "f" else np.zeros((), a.dtype))
-            return with_out(value, out, "nanmedian")
+            return with_out(_evenly_distributed(input, value, "NanmedianBackward0"), out, "nanmedian")
         value = same_dtype_of(tensor_of(np.asarray(_lower_median_np(a.reshape(-1), True)).astype(a.dtype)), input)
         return with_out(_evenly_distributed(input, value, "NanmedianBackward0"), out, "nanmedian")
     res = _median_dim(input, dim, bool(keepdim), True, "nanmedian", "NanmedianBackward1")
@@ -300,33 +304,41 @@ def mode(input, dim=-1, keepdim=False, *, out=None):
 _INTERPOLATIONS = ("linear", "lower", "higher", "midpoint", "nearest")
 
 
-def _quantile(input, q, dim, keepdim, interpolation, ignore_nan, fname):
+def _quantile(input, q, dim, keepdim, interpolation, ignore_nan, fname, out=None):
     """PyTorch's quantile_compute: sort, rank per q, gather the neighbours
-    and lerp between them (linear, midpoint)."""
+    and lerp between them (linear, midpoint). The checks come in ATen's
+    order, and in its words ("quantile()" for nanquantile too): a number q's
+    range, the interpolation, then quantile_checks (non-empty input, q's
+    rank, float input, q's dtype), out's dtype, dim, and q tensor's values."""
     check_tensor(input, fname)
+    if not isinstance(q, _C.Tensor):
+        qf = float(q)
+        if not 0 <= qf <= 1:
+            raise RuntimeError(f"quantile() q must be in the range [0, 1] but got {qf:g}")
     if not isinstance(interpolation, str) or interpolation not in _INTERPOLATIONS:
         raise RuntimeError(f"quantile() interpolation must be one of linear, lower, higher, midpoint or "
                            f"nearest, but got {interpolation}")
+    if input.numel() == 0:
+        raise RuntimeError("quantile() input tensor must be non-empty")
+    if isinstance(q, _C.Tensor) and q.dim() > 1:
+        raise RuntimeError("quantile() q must be a scalar or 1D tensor")
     if input.dtype not in (_C.float32, _C.float64):
-        raise RuntimeError(f"{fname}() input tensor must be either float or double dtype")
+        raise RuntimeError("quantile() input tensor must be either float or double dtype")
+    if isinstance(q, _C.Tensor) and q.dtype != input.dtype:
+        raise RuntimeError("quantile() q tensor must be same dtype as the input tensor")
+    if isinstance(out, _C.Tensor) and out.dtype != input.dtype:
+        raise RuntimeError("quantile() out tensor must be same dtype as the input tensor")
+    if dim is not None:
+        wrap_dim(check_int(dim, fname, "dim", 3), input.dim())
     if isinstance(q, _C.Tensor):
-        if q.dim() > 1:
-            raise RuntimeError(f"{fname}() q must be a scalar or 1D tensor")
-        if q.dtype != input.dtype:
-            raise RuntimeError(f"{fname}() q tensor must be same dtype as the input tensor")
         qv = np_of(q)
         if ((qv < 0) | (qv > 1)).any():
-            raise RuntimeError(f"{fname}() q values must be in the range [0, 1]")
+            raise RuntimeError("quantile() q values must be in the range [0, 1]")
         q_t = q
         q_scalar = q.dim() == 0
     else:
-        qf = float(q)
-        if not 0 <= qf <= 1:
-            raise RuntimeError(f"{fname}() q must be in the range [0, 1] but got {qf:g}")
         q_t = _C.tensor(qf, dtype=input.dtype)
         q_scalar = True
-    if input.numel() == 0:
-        raise RuntimeError(f"{fname}() input tensor must be non-empty")
     if dim is None:
         out_shape = [1] * input.dim() if keepdim else []
         srt = sort(input.reshape(-1)).values
@@ -385,9 +397,9 @@ def _quantile(input, q, dim, keepdim, interpolation, ignore_nan, fname):
 
 
 def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear", out=None):
-    return with_out(_quantile(input, q, dim, keepdim, interpolation, False, "quantile"), out, "quantile")
+    return with_out(_quantile(input, q, dim, keepdim, interpolation, False, "quantile", out), out, "quantile")
 
 
 def nanquantile(input, q, dim=None, keepdim=False, *, interpolation="linear", out=None):
-    return with_out(_quantile(input, q, dim, keepdim, interpolation, True, "nanquantile"), out,
+    return with_out(_quantile(input, q, dim, keepdim, interpolation, True, "nanquantile", out), out,
                     "nanquantile")

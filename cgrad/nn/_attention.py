@@ -23,7 +23,8 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     """softmax(q k^T * scale + mask) v, with dropout on the weights."""
     query, key, value, attn_mask = cgrad._C._autocast_args(0, query, key, value, attn_mask)  # CPU autocast
     L, S = query.size(-2), key.size(-2)
-    scale_factor = 1 / math.sqrt(query.size(-1)) if scale is None else scale
+    # an empty head dimension gives ATen's 1 / sqrt(0) = inf (its products over nothing stay 0)
+    scale_factor = (1 / math.sqrt(query.size(-1)) if query.size(-1) else math.inf) if scale is None else scale
     if is_causal and attn_mask is not None and query.dim() != 4:
         # 4-D inputs take PyTorch's CPU flash kernel, which applies both masks
         raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be set when is_causal=True")
@@ -85,7 +86,7 @@ def _takes_cpu_flash(query, key, value, attn_mask, dropout_p, enable_gqa):
         return False
     if query.size(1) != key.size(1) and not (enable_gqa and query.size(1) % key.size(1) == 0):
         return False
-    if query.size(-2) == 0 or key.size(-2) == 0:
+    if query.size(-2) == 0 or key.size(-2) == 0 or query.size(-1) == 0:
         return False
     return attn_mask is None or not attn_mask.requires_grad
 

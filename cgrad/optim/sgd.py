@@ -32,8 +32,9 @@ class SGD(Optimizer):
                 if p.grad is None:
                     continue
                 grad = _contiguous(p.grad)
-                state = self._param_state(p)
-                buf = state.get("momentum_buffer")
+                # without momentum PyTorch keeps no state for the parameter (an empty state_dict)
+                state = self._param_state(p) if momentum != 0 else None
+                buf = state.get("momentum_buffer") if momentum != 0 else None
                 # bfloat16 steps op by op, each op rounded as in PyTorch's single-tensor update
                 if p.dtype == _C.bfloat16 or not _C._kernel_fits(p, grad, buf):
                     _sgd_by_ops(p, grad, state, group)
@@ -42,8 +43,6 @@ class SGD(Optimizer):
                 if first:
                     buf = _C.empty_like(p)
                     state["momentum_buffer"] = buf
-                elif momentum == 0:
-                    state.setdefault("momentum_buffer", None)
                 target = p if p.is_contiguous() else p.detach().contiguous()
                 _C._sgd_update(target, grad,
                                buf if momentum != 0 else None, group["lr"], momentum,

@@ -2,6 +2,8 @@
 modules against torch (weights copied from numpy): values, attention
 weights, every gradient, masks of both kinds, causal masks, the options of
 each module, their errors; float64 gradcheck and gradgradcheck."""
+import warnings
+
 import numpy as np
 import pytest
 
@@ -92,6 +94,26 @@ def test_sdpa_dropout_and_errors():
     with pytest.raises(RuntimeError) as et:
         Ft.scaled_dot_product_attention(*[torch.ones(1, 5, 8)] * 3, attn_mask=torch.tensor(mask), is_causal=True)
     assert str(ec.value) == str(et.value)
+
+
+@requires_torch
+@pytest.mark.parametrize("shape", [(1, 2, 3, 0), (2, 3, 0)])
+@pytest.mark.parametrize("kw", [dict(), dict(is_causal=True), dict(scale=0.5)])
+def test_sdpa_with_an_empty_head_dimension_like_torch(shape, kw):
+    """No ZeroDivisionError: ATen's scale is 1 / sqrt(0) = inf, its scores over
+    no features are zeros, so the weights are uniform (causal: per row)."""
+    v = np.arange(np.prod(shape[:-1]) * 4, dtype=np.float32).reshape(shape[:-1] + (4,))
+    results = []
+    for lib in (cgrad, torch):
+        q = lib.zeros(*shape, requires_grad=True)
+        value = lib.tensor(v, requires_grad=True)
+        out = lib.nn.functional.scaled_dot_product_attention(q, lib.zeros(*shape), value, **kw)
+        out.sum().backward()
+        results.append((out.detach().numpy(), out.grad_fn.name(), value.grad.numpy(), tuple(q.grad.shape)))
+    (oc, nc, gc, qc), (ot, nt, gt, qt) = results
+    assert_close(oc, ot, 1e-6, 1e-6, "output")
+    assert_close(gc, gt, 1e-6, 1e-6, "value grad")
+    assert (nc, qc) == (nt, qt)
 
 
 def test_sdpa_gradcheck_and_gradgradcheck():
@@ -213,6 +235,40 @@ def test_multihead_attention_gradcheck():
 
 
 # --- transformer modules ------------------------------------------------------------
+
+@requires_torch
+@pytest.mark.parametrize("padding", ["left_aligned", "a_padded_row", "not_left_aligned", "float_mask"])
+@pytest.mark.parametrize("final_norm", [False, True])
+@pytest.mark.parametrize("grad", [False, True])
+def test_encoder_inference_on_padded_batches_like_torch(padding, final_norm, grad):
+    """PyTorch's encoder in eval mode without grad runs a left-aligned padded
+    batch as nested tensors: each sequence over its own tokens, zeros at the
+    padded positions (then the final norm); otherwise the masked computation."""
+    layer_c = cgrad.nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0, batch_first=True)
+    layer_t = torch.nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0, batch_first=True)
+    copy_weights(layer_c, layer_t)
+    enc_c = cgrad.nn.TransformerEncoder(layer_c, 2, norm=cgrad.nn.LayerNorm(8) if final_norm else None).eval()
+    enc_t = torch.nn.TransformerEncoder(layer_t, 2, norm=torch.nn.LayerNorm(8) if final_norm else None).eval()
+    if final_norm:
+        copy_weights(enc_c.norm, enc_t.norm, seed=3)
+    m = np.zeros((3, 5), bool)
+    m[1, 3:] = True
+    if padding == "a_padded_row":
+        m[2, :] = True
+    elif padding == "not_left_aligned":
+        m[2, 0] = True
+    x = np.random.default_rng(0).standard_normal((3, 5, 8)).astype(np.float32)
+    mask_c, mask_t = _both(m)
+    if padding == "float_mask":
+        mask_c, mask_t = _both(m.astype(np.float32) * 0.5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")     # torch's nested tensors are a prototype
+        outs = []
+        for lib, enc, mask in ((cgrad, enc_c, mask_c), (torch, enc_t, mask_t)):
+            with lib.set_grad_enabled(grad):
+                outs.append(enc(lib.tensor(x), src_key_padding_mask=mask).detach().numpy())
+    assert_close(outs[0], outs[1], 1e-5, 1e-5, "encoder output")
+
 
 @requires_torch
 @pytest.mark.parametrize("kw", [dict(), dict(norm_first=True), dict(activation="gelu", batch_first=True),

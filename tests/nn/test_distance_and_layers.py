@@ -115,6 +115,8 @@ def test_errors_match_torch():
         lambda lib: F(lib).cosine_similarity(lib.tensor([1, 2]), lib.tensor([1, 2])),
         lambda lib: F(lib).cosine_similarity(lib.ones(3, 4), lib.ones(2, 4)),
         lambda lib: F(lib).alpha_dropout(lib.ones(3), 1.5),
+        lambda lib: lib.nn.Bilinear(0, 2, 3),
+        lambda lib: lib.nn.Bilinear(-1, 2, 3, bias=False),
     ]
     assert_same_errors(calls, torch, cgrad)
 

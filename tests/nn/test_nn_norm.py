@@ -158,6 +158,22 @@ def test_layer_and_group_norm_modules_like_torch():
     lambda lib: lib.nn.BatchNorm1d(3)(lib.ones(2, 3, 4, 4)),
     lambda lib: lib.nn.GroupNorm(3, 4),
     lambda lib: lib.nn.InstanceNorm1d(3, affine=True)(lib.ones(2, 4, 5)),
+    # ATen's order: running_mean, running_var (each missing in eval mode, or
+    # of the wrong size), then weight and bias, then the statistics' 1-d shape
+    lambda lib: lib.nn.BatchNorm2d(3)(lib.ones(2, 4, 2, 2)),
+    lambda lib: lib.nn.BatchNorm1d(3).eval()(lib.ones(2, 4)),
+    lambda lib: F(lib).batch_norm(lib.ones(2, 4, 3), None, lib.ones(3)),
+    lambda lib: F(lib).batch_norm(lib.ones(2, 4, 3), lib.zeros(4), None, lib.ones(3)),
+    lambda lib: F(lib).batch_norm(lib.ones(2, 4, 3), None, None, lib.ones(3)),
+    lambda lib: F(lib).batch_norm(lib.ones(2, 4, 3), None, lib.ones(3), training=True),
+    lambda lib: F(lib).batch_norm(lib.ones(2, 4, 3), lib.zeros(4), lib.ones(3), lib.ones(5), training=True),
+    lambda lib: F(lib).batch_norm(lib.ones(2, 4, 3), lib.zeros(3), lib.ones(4), lib.ones(5)),
+    lambda lib: F(lib).batch_norm(lib.ones(2, 4, 3), lib.zeros(4), lib.ones(4), lib.ones(5), lib.ones(3)),
+    lambda lib: F(lib).batch_norm(lib.ones(2, 4, 3), lib.zeros(2, 2), lib.ones(4)),
+    lambda lib: F(lib).batch_norm(lib.ones(2, 4, 3), lib.zeros(4), lib.ones(2, 2), training=True),
+    lambda lib: F(lib).batch_norm(lib.ones(2, 1, 3), lib.tensor(0.0), lib.tensor(1.0)),
+    lambda lib: F(lib).batch_norm(lib.ones(0, 2, 3), None, None, lib.ones(0)),
+    lambda lib: lib.nn.InstanceNorm1d(2, affine=True)(lib.ones(0, 2, 3)),
 ])
 def test_norm_errors_like_torch(fn):
     expected = error_of(torch, fn)
@@ -182,3 +198,25 @@ def test_norm_gradcheck_first_and_second_order(fn, shape, nparams):
 def test_instance_norm_gradcheck():
     check_gradients(lambda lib, x, w, b: CF.instance_norm(x, weight=w, bias=b), rand(2, 3, 5, seed=1),
                     rand(3, seed=2), rand(3, seed=3))
+
+
+@requires_torch
+@pytest.mark.parametrize("training", [False, True])
+@pytest.mark.parametrize("affine", ["none", "weight", "both", "bias"])
+@pytest.mark.parametrize("stats_size", [4, 3])
+def test_batch_norm_of_an_empty_batch_like_torch(training, affine, stats_size):
+    """ATen answers an empty batch before any check: the input's copy times
+    weight[0] plus bias[0] (grad_fn and gradients of those), running
+    statistics of any size left alone."""
+    results = {}
+    for lib in (cgrad, torch):
+        x = lib.zeros(0, 4, 3, requires_grad=True)
+        w = lib.tensor([1.5, 2.0, 0.5, 1.0], requires_grad=True) if affine in ("weight", "both") else None
+        b = lib.tensor([0.25, 0.0, 1.0, 2.0], requires_grad=True) if affine in ("both", "bias") else None
+        rm, rv = lib.zeros(stats_size), lib.ones(stats_size)
+        out = F(lib).batch_norm(x, rm, rv, w, b, training=training)
+        out.sum().backward()
+        results[lib.__name__] = (tuple(out.shape), out.grad_fn.name(), rm.tolist(), rv.tolist(),
+                                 None if w is None else w.grad.tolist(), None if b is None else b.grad.tolist(),
+                                 tuple(x.grad.shape))
+    assert results["cgrad"] == results["torch"]

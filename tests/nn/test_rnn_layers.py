@@ -115,6 +115,31 @@ def test_lstm_output_node_is_named_as_torch():
     assert grad_fn_name(out_c) == grad_fn_name(out_t) == "MkldnnRnnLayerBackward0"
 
 
+def _empty_input_outcome(lib, kind, kw, shape):
+    """Shapes and grad_fn names of an RNN's outputs on an input with a zero
+    dimension, and of the input's gradient; or the exception raised."""
+    mod = getattr(lib.nn, kind)(INPUT, 3, **kw)
+    x = lib.zeros(*shape, requires_grad=True)
+    try:
+        out, state = mod(x)
+    except RuntimeError as exc:
+        return "RuntimeError", str(exc)
+    states = list(state) if isinstance(state, tuple) else [state]
+    out.sum().backward()
+    return [(tuple(t.shape), grad_fn_name(t)) for t in [out] + states], tuple(x.grad.shape)
+
+
+@requires_torch
+@pytest.mark.parametrize("kind", ["RNN", "GRU", "LSTM"])
+@pytest.mark.parametrize("kw", [dict(), dict(num_layers=2, bidirectional=True), dict(batch_first=True)])
+@pytest.mark.parametrize("shape", [(0, 2, INPUT), (4, 0, INPUT), (0, INPUT)])
+def test_empty_sequence_or_batch_like_torch(kind, kw, shape):
+    """No time steps: ATen's error. An empty batch: PyTorch's LSTM leaves its
+    fused oneDNN layer for the stacked steps (StackBackward0)."""
+    expected = _empty_input_outcome(torch, kind, kw, shape)
+    assert _empty_input_outcome(cgrad, kind, kw, shape) == expected
+
+
 @requires_torch
 @pytest.mark.parametrize("kind", ["RNN", "GRU", "LSTM"])
 @pytest.mark.parametrize("batch_first", [False, True])

@@ -87,6 +87,40 @@ def test_packing_errors_match_torch():
     assert str(ec.value) == str(et.value)
 
 
+
+def _packed_lstm_error(lib, rnn_utils, bidirectional, layers, case):
+    """The exception (type and text) an LSTM meets on a PackedSequence with
+    one mistake in it; None when it runs."""
+    nd = 2 if bidirectional else 1
+    lstm = lib.nn.LSTM(5, 4, layers, bidirectional=bidirectional) if case != "proj_h" else lib.nn.LSTM(5, 4, 1, proj_size=2)
+    width = 6 if case == "input_size" else 5
+    dtype = lib.float64 if case == "dtype" else lib.float32
+    packed = rnn_utils.pack_padded_sequence(lib.zeros(4, 3, width, dtype=dtype), lib.tensor([4, 3, 2]))
+    hidden = {"h_batch": (lib.zeros(layers * nd, 2, 4),) * 2,
+              "h_size": (lib.zeros(layers * nd, 3, 5),) * 2,
+              "h_layers": (lib.zeros(layers * nd + 1, 3, 4),) * 2,
+              "c_size": (lib.zeros(layers * nd, 3, 4), lib.zeros(layers * nd, 3, 3)),
+              "h_2d": (lib.zeros(layers * nd, 4),) * 2,
+              "proj_h": (lib.zeros(1, 3, 4),) * 2}.get(case)
+    try:
+        lstm(packed, hidden)
+    except Exception as exc:  # noqa: BLE001 - compared with torch's
+        return type(exc).__name__, str(exc)
+    return None
+
+
+@requires_torch
+@pytest.mark.parametrize("bidirectional,layers", [(False, 1), (False, 2), (True, 1), (True, 2)])
+@pytest.mark.parametrize("case", ["input_size", "h_batch", "h_size", "h_layers", "c_size", "dtype", "h_2d",
+                                  "proj_h"])
+def test_lstm_packed_input_errors_match_torch(bidirectional, layers, case):
+    """torch's LSTM checks no PackedSequence argument in Python: each mistake
+    surfaces in ATen's kernel, with the kernel's exception and text."""
+    expected = _packed_lstm_error(torch, rnn_utils_t, bidirectional, layers, case)
+    assert expected is not None
+    assert _packed_lstm_error(cgrad, rnn_utils_c, bidirectional, layers, case) == expected
+
+
 @requires_torch
 @pytest.mark.parametrize("kind,kw", [("LSTM", dict(bidirectional=True, num_layers=2)),
                                      ("LSTM", dict(proj_size=2, bidirectional=True)),

@@ -95,6 +95,9 @@ def test_kthvalue(k, dim, keepdim):
     assert type(out[0]).__name__ == "kthvalue"
     both_raise(lambda lib: lib.kthvalue(lib.ones(3), 4))
     both_raise(lambda lib: lib.kthvalue(lib.ones(3), 0))
+    # an empty reduction dim is refused first, as IndexError
+    both_raise(lambda lib: lib.kthvalue(lib.ones(0), 1), IndexError)
+    both_raise(lambda lib: lib.kthvalue(lib.ones(3, 0), 5, 1), IndexError)
 
 
 @requires_torch
@@ -116,6 +119,19 @@ def test_median(fn):
     compare_with_torch(lambda lib, x: getattr(lib, fn)(x), np.array([3, 1, 3, 2], np.float32))
     compare_with_torch(lambda lib, x: getattr(lib, fn)(x), np.array([3, 1, 2, 5], np.int64))
     both_raise(lambda lib: getattr(lib, fn)(lib.ones(2, 0), 1), IndexError)
+
+
+@requires_torch
+@pytest.mark.parametrize("fn", ["median", "nanmedian"])
+@pytest.mark.parametrize("shape", [(0,), (0, 3)])
+def test_median_of_an_empty_tensor_stays_in_the_graph(fn, shape):
+    results = []
+    for lib in (cgrad, torch):
+        x = lib.zeros(*shape, requires_grad=True)
+        value = getattr(lib, fn)(x)
+        value.backward()
+        results.append((np.isnan(value.item()), value.grad_fn.name(), tuple(x.grad.shape), x.grad.sum().item()))
+    assert results[0] == results[1]
 
 
 @requires_torch
@@ -151,6 +167,37 @@ def test_quantile_errors():
     both_raise(lambda lib: lib.quantile(lib.ones(0), 0.5))
     both_raise(lambda lib: lib.quantile(lib.ones(3), 0.5, interpolation="foo"))
     both_raise(lambda lib: lib.quantile(lib.ones(3), lib.ones(2, 2) / 2))
+
+
+@requires_torch
+@pytest.mark.parametrize("fn", ["quantile", "nanquantile"])
+@pytest.mark.parametrize("call", [
+    # ATen's order: a number q's range, the interpolation, then non-empty input, q's rank,
+    # float input, q's dtype, out's dtype, dim, q tensor's values; nanquantile's texts say quantile()
+    lambda f, lib: f(lib.ones(0, dtype=lib.int64), 0.5),
+    lambda f, lib: f(lib.ones(0), lib.ones(2, 2) / 2),
+    lambda f, lib: f(lib.ones(0), 0.5, interpolation="foo"),
+    lambda f, lib: f(lib.ones(0), 1.5),
+    lambda f, lib: f(lib.ones(0), lib.tensor([1.5])),
+    lambda f, lib: f(lib.ones(3, dtype=lib.int64), lib.ones(2, 2)),
+    lambda f, lib: f(lib.ones(3, dtype=lib.int64), 0.5, interpolation="foo"),
+    lambda f, lib: f(lib.ones(3), lib.ones(2, 2, dtype=lib.float64)),
+    lambda f, lib: f(lib.ones(3), lib.tensor([1.5], dtype=lib.float64)),
+    lambda f, lib: f(lib.ones(3), 1.5, out=lib.zeros(1, dtype=lib.float64)),
+    lambda f, lib: f(lib.ones(3), lib.tensor([1.5]), out=lib.zeros(1, dtype=lib.float64)),
+    lambda f, lib: f(lib.ones(3), 0.5, out=lib.zeros(1, dtype=lib.float64)),
+    lambda f, lib: f(lib.ones(3), 1.5, interpolation="foo"),
+    lambda f, lib: f(lib.ones(3), lib.tensor([1.5]), interpolation="foo"),
+    lambda f, lib: f(lib.ones(0), 0.5, dim=2),
+    lambda f, lib: f(lib.ones(3), lib.tensor([1.5]), dim=2),
+])
+def test_quantile_check_order_like_torch(fn, call):
+    raised = []
+    for lib in (cgrad, torch):
+        with pytest.raises((RuntimeError, IndexError)) as info:
+            call(getattr(lib, fn), lib)
+        raised.append((info.type.__name__, str(info.value)))
+    assert raised[0] == raised[1]
 
 
 @requires_torch

@@ -51,6 +51,24 @@ def test_optimizer_matches_torch(name, kwargs, dtype):
         np.testing.assert_allclose(got, want, **tol)
 
 
+@requires_torch
+@pytest.mark.parametrize("name,kwargs", CONFIGS)
+@pytest.mark.parametrize("dtype", ["float32", "bfloat16"])
+def test_state_dict_keys_match_torch(name, kwargs, dtype):
+    """The saved state per parameter, key by key (SGD without momentum keeps
+    none: an empty state)."""
+    structures = []
+    for lib in (cgrad, torch):
+        params = [lib.tensor([1.0, -2.0, 3.0], dtype=getattr(lib, dtype), requires_grad=True)]
+        opt = getattr(lib.optim, name)(params, **kwargs)
+        for _ in range(2):
+            opt.zero_grad()
+            (params[0] * params[0]).sum().backward()
+            opt.step()
+        structures.append((len(opt.state), {k: sorted(v) for k, v in opt.state_dict()["state"].items()}))
+    assert structures[0] == structures[1]
+
+
 def test_sgd_by_hand_and_state_dict_round_trip():
     p = cgrad.tensor([1.0, 2.0], requires_grad=True)
     opt = cgrad.optim.SGD([p], lr=0.1, momentum=0.5)

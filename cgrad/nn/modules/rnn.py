@@ -214,6 +214,8 @@ class RNNBase(Module):
     def _run(self, x, hx, cx, lengths):
         """x time-major (T, B, I); hx (L*D, B, P); cx (L*D, B, H) or None;
         lengths an int64 tensor or None. Returns output, h_n, c_n."""
+        if x.size(0) == 0:
+            raise RuntimeError("Expected sequence length to be larger than 0 in RNN")
         mode = MODES[self.mode]
         num_directions = 2 if self.bidirectional else 1
         h_out, c_out = [], []
@@ -237,9 +239,10 @@ class RNNBase(Module):
                 out, h_n, c_n = _C._rnn_layer(mode, direction == 1, layer_input, hx[index],
                                               None if cx is None else cx[index], w_ih, w_hh, b_ih, b_hh,
                                               w_hr, lengths)
-                if self.mode != "LSTM" or self.proj_size > 0 or x.dtype != cgrad.float32:
+                if self.mode != "LSTM" or self.proj_size > 0 or x.dtype != cgrad.float32 or x.numel() == 0:
                     # PyTorch runs these layers cell by cell and stacks the steps;
-                    # a float32 LSTM without projections is its one fused (oneDNN) layer
+                    # a float32 LSTM without projections over a non-empty input is
+                    # its one fused (oneDNN) layer
                     out = named(out, "StackBackward0")
                 outputs.append(out)
                 h_out.append(h_n)
@@ -374,6 +377,36 @@ class LSTM(RNNBase):
             return hx
         return _apply_permutation(hx[0], permutation), _apply_permutation(hx[1], permutation)
 
+    def _check_packed_as_aten(self, data, batch_sizes, hx):
+        """PyTorch's LSTM.forward skips check_forward_args for a PackedSequence:
+        its mistakes surface inside ATen's lstm kernel, in the kernel's order
+        and words (projections inferred from the hidden sizes, the parameter
+        count, the stacked hidden states, then the first layer's products and
+        gate sum). The failing product is run on its own operands to raise
+        exactly that error; what ATen would not notice at all (or would
+        compute with regardless) still meets check_forward_args."""
+        h, c = hx
+        has_projections = h.size(2) != c.size(2)
+        per_layer = 2 + (2 if self.bias else 0) + (1 if has_projections else 0)
+        if len(self._flat_weights) % per_layer:
+            raise RuntimeError("got an incorrect number of RNN parameters")
+        if has_projections == (self.proj_size > 0):
+            layers = h.size(0)
+            if self.bidirectional and layers % 2:
+                raise RuntimeError("Odd number of params or hiddens given to a bidirectional RNN")
+            if layers != self.num_layers * (2 if self.bidirectional else 1):
+                raise RuntimeError("Expected more hidden states in stacked_rnn")
+            w_ih, w_hh, b_ih, b_hh, _ = self._layer_weights(0)
+            if data.dim() == 2 and (data.dtype != w_ih.dtype or data.size(1) != w_ih.size(1)):
+                F.linear(data, w_ih, b_ih)
+            if h.dtype != w_hh.dtype or h.size(2) != w_hh.size(1):
+                F.linear(h[0], w_hh, b_hh)
+            first_batch = int(batch_sizes[0])
+            if h.size(1) != first_batch and h.size(1) != 1 and first_batch != 1:
+                raise RuntimeError(f"The size of tensor a ({h.size(1)}) must match the size of tensor b "
+                                   f"({first_batch}) at non-singleton dimension 0")
+        self.check_forward_args(data, hx, batch_sizes)
+
     def forward(self, input, hx=None):
         self._update_flat_weights()
         orig_input = input
@@ -386,7 +419,7 @@ class LSTM(RNNBase):
                 hx = (self._zeros(input, batch, real_hidden_size), self._zeros(input, batch, self.hidden_size))
             else:
                 hx = self.permute_hidden(hx, sorted_indices)
-            self.check_forward_args(input, hx, batch_sizes)
+            self._check_packed_as_aten(input, batch_sizes, hx)
         else:
             if input.dim() not in (2, 3):
                 raise ValueError(f"LSTM: Expected input to be 2D or 3D, got {input.dim()}D instead")

@@ -1,8 +1,11 @@
 """Transformer, TransformerEncoder(Layer), TransformerDecoder(Layer): PyTorch's
 module structure (submodule and parameter order), masks and causal-mask
 detection over MultiheadAttention, Linear, LayerNorm and Dropout.
-enable_nested_tensor is accepted and kept; cgrad has no nested tensors, so
-the encoder never takes PyTorch's nested inference fast path."""
+cgrad has no nested tensors; where PyTorch's encoder takes its nested
+inference path (enable_nested_tensor, eval mode, no grad, a left-aligned
+src_key_padding_mask, ...), cgrad gives that path's results: each sequence
+attends over its own tokens only and the padded positions come out as zeros
+(before the final norm)."""
 import copy
 import warnings
 
@@ -153,11 +156,39 @@ class TransformerEncoder(Module):
         batch_first = self.layers[0].self_attn.batch_first
         seq_len = _get_seq_len(src, batch_first)
         is_causal = _detect_is_causal_mask(mask, is_causal, seq_len)
+        padded = self._nested_path_padding(src, mask, src_key_padding_mask)
+        layer_padding_mask = src_key_padding_mask
+        if padded is not None:
+            # the nested path leaves padded keys out altogether, whatever the mask's values
+            layer_padding_mask = _C.zeros(tuple(padded.shape), dtype=src.dtype).masked_fill(padded, float("-inf"))
         for mod in self.layers:
-            output = mod(output, src_mask=mask, is_causal=is_causal, src_key_padding_mask=src_key_padding_mask)
+            output = mod(output, src_mask=mask, is_causal=is_causal, src_key_padding_mask=layer_padding_mask)
+        if padded is not None:
+            output = output.masked_fill(padded.unsqueeze(-1), 0.0)
         if self.norm is not None:
             output = self.norm(output)
         return output
+
+    def _nested_path_padding(self, src, mask, src_key_padding_mask):
+        """The padded positions (B, S) when PyTorch's encoder.forward would
+        convert src to a nested tensor (its checks, in its order), else None."""
+        first = self.layers[0]
+        if (not getattr(self, "use_nested_tensor", False) or first.training or src.dim() != 3
+                or src_key_padding_mask is None):
+            return None
+        valid = src_key_padding_mask.logical_not()
+        if getattr(self, "mask_check", True) and valid.dim() == 2 and valid.size(1) > 1 and bool(
+                (valid[:, 1:].to(_C.int64) > valid[:, :-1].to(_C.int64)).any()):
+            return None     # not left-aligned
+        if mask is not None or cgrad.is_autocast_enabled():
+            return None
+        attn = first.self_attn
+        weights = (src, attn.in_proj_weight, attn.in_proj_bias, attn.out_proj.weight, attn.out_proj.bias,
+                   first.norm1.weight, first.norm1.bias, first.norm2.weight, first.norm2.bias,
+                   first.linear1.weight, first.linear1.bias, first.linear2.weight, first.linear2.bias)
+        if cgrad.is_grad_enabled() and any(t is not None and t.requires_grad for t in weights):
+            return None
+        return valid.logical_not()
 
 
 class TransformerDecoder(Module):

@@ -542,11 +542,31 @@ def _batch_norm(input, weight, bias, running_mean, running_var, bint training, d
         raise IndexError(f"Dimension out of range (expected to be in range of [{-x._ndim}, "
                          f"{x._ndim - 1}], but got 1)")
     C = x._shape[1]
-    for name, t in (("weight", w), ("bias", b), ("running_mean", rm), ("running_var", rv)):
+    if x._numel == 0:
+        # ATen answers an empty batch before checking anything else: a copy
+        # of the input, times the first weight and plus the first bias, so
+        # that the graph still reaches them (running statistics untouched)
+        out = x.clone()
+        if w is not None:
+            out = out * w.select(0, 0)
+        if b is not None:
+            out = out + b.select(0, 0)
+        return out
+    # ATen's order: each running statistic (present, or required in
+    # evaluation mode), then the affine parameters, then the kernel's 1-d
+    # accessor of the statistics
+    for name, t in (("running_mean", rm), ("running_var", rv)):
+        if t is not None:
+            if (<Tensor>t)._numel != C:
+                raise RuntimeError(f"{name} should contain {C} elements not {(<Tensor>t)._numel}")
+        elif use_running:
+            raise RuntimeError(f"{name} must be defined in evaluation mode")
+    for name, t in (("weight", w), ("bias", b)):
         if t is not None and (<Tensor>t)._numel != C:
             raise RuntimeError(f"{name} should contain {C} elements not {(<Tensor>t)._numel}")
-    if use_running and (rm is None or rv is None):
-        raise RuntimeError(f"running_{'mean' if rm is None else 'var'} must be defined in evaluation mode")
+    for t in (rm, rv):
+        if t is not None and (<Tensor>t)._ndim != 1:
+            raise RuntimeError(f"TensorAccessor expected 1 dims but tensor has {(<Tensor>t)._ndim}")
     norm_float_check(x, "batch_norm")
     for d in range(2, x._ndim):
         S *= x._shape[d]
