@@ -5,11 +5,16 @@
 # and Tensor's methods all call them, so they sit in the ops layer.
 
 
-cdef int check_alpha(int dt, object alpha) except -1:
-    """PyTorch's checks of add's and sub's alpha against the result dtype
-    (a Python int always passes, so the usual call pays one type test)."""
-    if type(alpha) is int or alpha is None:
+cdef inline int check_alpha(int dt, object alpha) except -1:
+    """PyTorch's checks of add's and sub's alpha against the result dtype.
+    Inline: the operators pass no alpha (None) and a Python int always
+    passes, so a call costs one or two pointer tests."""
+    if alpha is None or type(alpha) is int:
         return 0
+    return check_alpha_value(dt, alpha)
+
+
+cdef int check_alpha_value(int dt, object alpha) except -1:
     if isinstance(alpha, bool) and dt != BOOL:
         raise RuntimeError("Boolean alpha only supported for Boolean results.")
     if not is_float(dt) and not isinstance(alpha, (bool, int)) and not (
