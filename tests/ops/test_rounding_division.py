@@ -215,3 +215,22 @@ def test_errors(expr):
                            "f": lib.tensor([1.0, 2.0]), "lib": lib, "fmod": lib.fmod,
                            "remainder": lib.remainder, "floor_divide": lib.floor_divide})
     same(run)
+
+
+@pytest.mark.parametrize("expression", [
+    "e // 0", "e.clone().floor_divide_(0)", "e % 0", "lib.remainder(e, 0)", "lib.fmod(e, 0)",
+    "lib.div(e, 0, rounding_mode='floor')", "lib.div(e, 0, rounding_mode='trunc')",
+    "e.view(0, 1) // lib.zeros(3, dtype=lib.int64)",
+])
+def test_integer_division_of_nothing_checks_no_divisor(expression):
+    """PyTorch's kernels refuse an integer zero divisor only for elements
+    they compute: an empty result is returned (ZeroDivisionError otherwise)."""
+    def value(lib):
+        return eval(expression, {"lib": lib, "e": lib.tensor([], dtype=lib.int64)})
+    ours = value(cgrad)
+    assert ours.numel() == 0 and ours.dtype == cgrad.int64
+    if torch is not None:
+        theirs = value(torch)
+        assert tuple(theirs.shape) == tuple(ours.shape)
+    with pytest.raises(RuntimeError, match="^ZeroDivisionError$"):
+        cgrad.tensor([1]) // 0

@@ -58,7 +58,7 @@ cdef Tensor rounding_kernel(int kind, Tensor a, Tensor b):
     check_broadcast2(a, b)
     if dt == BOOL:
         raise NotImplementedError(f"\"{RD_KERNEL_NAMES[kind]}\" not implemented for 'Bool'")
-    if not is_float(dt):
+    if not is_float(dt) and a._numel != 0:      # an empty result divides nothing: PyTorch checks no divisor
         check_integer_divisor(b)
     return binary_kernel(rounding_rows(kind), a, b, dt, dt, RD_KERNEL_NAMES[kind])
 
