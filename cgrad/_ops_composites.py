@@ -212,6 +212,17 @@ def broadcast_to(input, size):
     return input.expand(size)
 
 
+def _broadcast_to_method(self, *size, **kwargs):
+    """Tensor.broadcast_to takes the sizes as one sequence or spread out,
+    as Tensor.expand does (the function takes one sequence)."""
+    if kwargs:
+        return broadcast_to(self, **kwargs)
+    return broadcast_to(self, size[0] if len(size) == 1 else size)
+
+
+_broadcast_to_method.__name__ = _broadcast_to_method.__qualname__ = "broadcast_to"
+
+
 def broadcast_shapes(*shapes):
     """The shape all of `shapes` broadcast to (ints count as 1-D shapes)."""
     shapes = [(s,) if isinstance(s, int) else tuple(s) for s in shapes]
@@ -496,7 +507,7 @@ _METHODS = {
     "addcmul": _addc_method(addcmul, "addcmul"), "addcdiv": _addc_method(addcdiv, "addcdiv"),
     "addcmul_": _addc_method(_inplace(addcmul, "addcmul_"), "addcmul_"),
     "addcdiv_": _addc_method(_inplace(addcdiv, "addcdiv_"), "addcdiv_"),
-    "repeat_interleave": _method(repeat_interleave), "broadcast_to": _method(broadcast_to),
+    "repeat_interleave": _method(repeat_interleave), "broadcast_to": _broadcast_to_method,
     "diff": _method(diff), "fliplr": _method(fliplr), "flipud": _method(flipud),
     "tensor_split": _method(tensor_split), "hsplit": _method(hsplit), "vsplit": _method(vsplit),
     "dsplit": _method(dsplit), "isin": _method(isin), "inner": _method(inner), "dist": _method(dist),

@@ -454,3 +454,18 @@ def test_large_layout_copies_match_torch(expr):
                                   "lib.cat([x.transpose(0, 2), y.transpose(0, 2).double()], 2)"])
 def test_large_cat_of_transposed(expr):
     compare_all(lambda lib, x, y: eval(expr), rand(33, 70, 45), rand(33, 70, 45, seed=1))
+
+
+@pytest.mark.parametrize("call", [
+    lambda t: t.broadcast_to(2, 3), lambda t: t.broadcast_to((2, 3)), lambda t: t.broadcast_to([2, 3]),
+    lambda t: t.broadcast_to(size=(2, 3)), lambda t: t.broadcast_to(1, -1),
+])
+def test_broadcast_to_method_sizes(call):
+    """Tensor.broadcast_to takes its sizes spread out too, as Tensor.expand
+    (torch.broadcast_to takes one sequence)."""
+    ours = call(cgrad.tensor([1.0, 2.0, 3.0]))
+    assert ours.tolist() == [[1.0, 2.0, 3.0]] * ours.shape[0]
+    if torch is not None:
+        assert call(torch.tensor([1.0, 2.0, 3.0])).shape == ours.shape
+    with pytest.raises(TypeError):
+        cgrad.broadcast_to(cgrad.ones(3), 2, 3)
