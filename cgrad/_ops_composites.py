@@ -456,6 +456,26 @@ def _addc_method(fn, name):
     return method
 
 
+def _logical_inplace(fn, name):
+    """logical_and_/or_/xor_/not_: PyTorch has no derivative for them and
+    leaves autograd out entirely: no in-place check (a leaf that requires
+    grad is written too), the history unchanged, only the version bumped."""
+    def method(self, *args, **kwargs):
+        result = fn(self, *args, **kwargs)
+        if tuple(result.shape) != tuple(self.shape):
+            raise RuntimeError(f"output with shape {list(self.shape)} doesn't match the broadcast shape "
+                               f"{list(result.shape)}")
+        enabled = _C.is_grad_enabled()
+        _C._set_grad_enabled(False)
+        try:
+            self.copy_(result)
+        finally:
+            _C._set_grad_enabled(enabled)
+        return self
+    method.__name__ = method.__qualname__ = name
+    return method
+
+
 def _fill_diagonal_(self, fill_value, wrap=False):
     if self.dim() < 2:
         raise RuntimeError("dimensions must larger than 1")
@@ -517,10 +537,10 @@ _METHODS = {
     "subtract": _alias("sub", "subtract"), "subtract_": _alias("sub_", "subtract_"),
     "multiply": _alias("mul", "multiply"), "multiply_": _alias("mul_", "multiply_"),
     "true_divide_": _inplace(_C.true_divide, "true_divide_") if hasattr(_C, "true_divide") else None,
-    "logical_and_": _inplace(_C.logical_and, "logical_and_"),
-    "logical_or_": _inplace(_C.logical_or, "logical_or_"),
-    "logical_xor_": _inplace(_C.logical_xor, "logical_xor_"),
-    "logical_not_": _inplace(_C.logical_not, "logical_not_"),
+    "logical_and_": _logical_inplace(_C.logical_and, "logical_and_"),
+    "logical_or_": _logical_inplace(_C.logical_or, "logical_or_"),
+    "logical_xor_": _logical_inplace(_C.logical_xor, "logical_xor_"),
+    "logical_not_": _logical_inplace(_C.logical_not, "logical_not_"),
 }
 for _name in ("eq", "ne", "lt", "le", "gt", "ge", "greater", "greater_equal", "less", "less_equal", "not_equal"):
     if hasattr(_C.Tensor, _name):
