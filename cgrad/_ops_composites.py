@@ -209,6 +209,8 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
 
 
 def broadcast_to(input, size):
+    if not hasattr(input, "expand"):   # tensors and vmap's batched tensors pass
+        raise TypeError(f"broadcast_to(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
     return input.expand(size)
 
 

@@ -46,6 +46,8 @@ def ldexp_(input, other):
 
 
 def detach(input):
+    if not hasattr(input, "detach"):   # tensors and vmap's batched tensors pass
+        raise TypeError(f"detach(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
     return input.detach()
 
 

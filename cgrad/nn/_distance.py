@@ -25,6 +25,10 @@ def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
 def cosine_similarity(x1, x2, dim=1, eps=1e-8):
     """sum(x1 / max(||x1||, eps) * x2 / max(||x2||, eps)) over dim, after
     broadcasting x1 and x2 and promoting them to their common float dtype."""
+    for position, (name, x) in enumerate((("x1", x1), ("x2", x2)), 1):
+        if not hasattr(x, "dim"):      # tensors and vmap's batched tensors pass
+            raise TypeError(f"cosine_similarity(): argument '{name}' (position {position}) must be Tensor, "
+                            f"not {type(x).__name__}")
     common = cgrad.result_type(x1, x2)
     if not common.is_floating_point:
         raise RuntimeError(f"expected common dtype to be floating point, yet common dtype is "

@@ -537,7 +537,9 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
 def one_hot(tensor, num_classes=-1):
     """int64 (..., num_classes) with a 1 at each index of tensor (int64);
     num_classes -1 takes the largest index + 1."""
-    if not isinstance(tensor, Tensor) or tensor.dtype != cgrad.int64:
+    if not isinstance(tensor, Tensor):
+        raise TypeError(f"one_hot(): argument 'input' (position 1) must be Tensor, not {type(tensor).__name__}")
+    if tensor.dtype != cgrad.int64:
         raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
     if tensor.numel() == 0:
         if num_classes <= 0:

@@ -29,10 +29,11 @@ cdef Tensor input_arg(object x, str fname):
     raise TypeError(f"{fname}(): argument 'input' (position 1) must be Tensor, not {py_typename(x)}")
 
 
-cdef object check_other(object other, str fname):
+cdef object check_other(object other, str fname, int position=2):
+    """`position`: 2 in the function (after input), 1 in the method."""
     if isinstance(other, Tensor) or is_scalar(other):
         return normalize_scalar(other)
-    raise TypeError(f"{fname}(): argument 'other' (position 2) must be Tensor, not {py_typename(other)}")
+    raise TypeError(f"{fname}(): argument 'other' (position {position}) must be Tensor, not {py_typename(other)}")
 
 
 cdef Tensor tensor_arg(object x, str fname, str argname="other"):

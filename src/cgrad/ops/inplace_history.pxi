@@ -452,6 +452,9 @@ cdef class InplaceFn(Node):
 cdef class CopyBackwards(InplaceFn):
     cdef int src_dtype
 
+    def name(self):
+        return "torch::autograd::CopyBackwards"     # PyTorch's C++ name, as its name() shows it
+
     cdef object grad_other_part(self, Tensor g):
         return op_to_dtype(g, self.src_dtype)
 
@@ -531,7 +534,10 @@ cdef Tensor inplace_copy(Tensor self, object src_arg):
     cdef Py_ssize_t shape[MAX_DIMS]
     cdef int nd
     if not isinstance(src_arg, Tensor):
-        raise TypeError(f"copy_(): argument 'other' (position 1) must be Tensor, not {py_typename(src_arg)}")
+        if not is_scalar(src_arg):
+            raise TypeError(f"copy_(): argument 'other' (position 1) must be Tensor, not {py_typename(src_arg)}")
+        # PyTorch's argument parser wraps a number as a 0-dim tensor (double, int64 or bool), then copies it
+        src_arg = from_numpy(np.asarray(normalize_scalar(src_arg)))
     src = <Tensor>src_arg
     if not same_elements(self, src):     # copying a tensor onto its own elements does nothing
         check_written_overlap(self)

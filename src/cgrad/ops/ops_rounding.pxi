@@ -334,12 +334,12 @@ cdef object rounding_method_(Tensor self, object other, int kind, str fname):
 
 cdef object divide_method(Tensor self, object other, object rounding_mode, str fname):
     if rounding_mode is NO_ARG:
-        other = check_other(other, fname)
+        other = check_other(other, fname, 1)
         if isinstance(other, Tensor):
             return op_div(self, <Tensor>other)
         return op_div_scalar(self, other)
     rounding_mode = check_rounding_mode(rounding_mode, fname, (other,), True)
-    return op_div_rounding(self, check_other(other, fname), rounding_mode)
+    return op_div_rounding(self, check_other(other, fname, 1), rounding_mode)
 
 
 cdef object divide_method_(Tensor self, object other, object rounding_mode, str fname):

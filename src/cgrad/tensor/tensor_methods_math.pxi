@@ -17,17 +17,17 @@
 def _tensor_add(Tensor self not None, other, *deprecated, alpha=1):
     if deprecated:
         other, alpha = alpha_first_args("add", True, other, deprecated, alpha)
-    return add(self, other, alpha=alpha)
+    return add(self, check_other(other, "add", 1), alpha=alpha)
 
 
 def _tensor_sub(Tensor self not None, other, *deprecated, alpha=1):
     if deprecated:
         other, alpha = alpha_first_args("sub", True, other, deprecated, alpha)
-    return sub(self, other, alpha=alpha)
+    return sub(self, check_other(other, "sub", 1), alpha=alpha)
 
 
 def _tensor_mul(Tensor self not None, other):
-    return mul(self, other)
+    return mul(self, check_other(other, "mul", 1))
 
 
 def _tensor_div(Tensor self not None, other, *, rounding_mode=NO_ARG):
