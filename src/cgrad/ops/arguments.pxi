@@ -23,6 +23,13 @@ cdef int check_alpha_value(int dt, object alpha) except -1:
     return 0
 
 
+cdef Tensor wrapped_number(object x):
+    """A Python number given for a tensor, as PyTorch's argument parser wraps
+    it where it allows one: a 0-dim tensor (int64, the default float dtype,
+    bool)."""
+    return tensor(normalize_scalar(x))
+
+
 cdef Tensor input_arg(object x, str fname):
     if isinstance(x, Tensor):
         return <Tensor>x

@@ -355,7 +355,7 @@ def floor_divide(input, other, *, out=None):
         # a number for `input`, which PyTorch's argument parser allows here
         if isinstance(other, Tensor):
             return with_out(op_floor_divide(<Tensor>other, normalize_scalar(input), True), out, "floor_divide")
-        input = tensor(normalize_scalar(input))
+        input = wrapped_number(input)
     if not isinstance(input, Tensor) or not tensor_or_number(other):
         raise invalid_arguments("floor_divide", (input, other), FLOOR_DIVIDE_OPTIONS)
     return with_out(op_floor_divide(<Tensor>input, normalize_scalar(other), False), out, "floor_divide")

@@ -2,22 +2,12 @@
 # methods: argument checks, then the same op_* calls.
 
 
-cdef Tensor wrapped_number(object x):
-    """A Python number as the 0-dim tensor PyTorch wraps it in (int64,
-    the default float dtype, bool)."""
-    return tensor(normalize_scalar(x))
-
-
-cdef object number_input_arith(int which, object number, object other, object alpha, str fname):
-    """add/sub/mul/div(number, other): PyTorch's argument parser lets these
-    (and their aliases, true_divide and floor_divide) take a Python number
-    for `input`. Against a tensor the number is the scalar of the reflected
-    op, as in `2 - t` (the number keeps its lower rank in type promotion);
-    against a number both are wrapped (torch.mul(2, 3) is tensor(6))."""
-    other = check_other(other, fname)
-    if not isinstance(other, Tensor):
-        return number_input_arith_tensor(which, wrapped_number(number), other, alpha)
-    cdef Tensor t = <Tensor>other
+cdef object number_first(int which, object number, Tensor t, object alpha):
+    """add/sub/mul/div(number, t): PyTorch's argument parser lets these (and
+    their aliases and true_divide) take a Python number for `input`. Against
+    a tensor the number is the scalar of the reflected op, as in `2 - t` (it
+    keeps its lower rank in type promotion); against a number the callers
+    wrap it (wrapped_number) and go on as for a tensor."""
     if which == 0:      # number + alpha * t, one rounding as add's: rsub's number - (-alpha) * t
         if type(alpha) is int and alpha == 1:
             return binary_dispatch(0, t, number, True)
@@ -27,21 +17,13 @@ cdef object number_input_arith(int which, object number, object other, object al
     return binary_dispatch(which, t, number, True)
 
 
-cdef object number_input_arith_tensor(int which, Tensor a, object other, object alpha):
-    if which == 0:
-        return op_add_scalar(a, other, alpha)
-    if which == 1:
-        return op_sub_scalar(a, other, alpha)
-    if which == 2:
-        return op_mul_scalar(a, other)
-    return op_div_scalar(a, other)
-
-
 def add(input, other, *deprecated, alpha=1, out=None):
     if deprecated:
         other, alpha = alpha_first_args("add", False, other, deprecated, alpha)
     if not isinstance(input, Tensor) and is_scalar(input):
-        return with_out(number_input_arith(0, input, other, alpha, "add"), out, "add")
+        if isinstance(other, Tensor):
+            return with_out(number_first(0, input, <Tensor>other, alpha), out, "add")
+        input = wrapped_number(input)
     cdef Tensor a = input_arg(input, "add")
     other = check_other(other, "add")
     if isinstance(other, Tensor):
@@ -53,7 +35,9 @@ def sub(input, other, *deprecated, alpha=1, out=None):
     if deprecated:
         other, alpha = alpha_first_args("sub", False, other, deprecated, alpha)
     if not isinstance(input, Tensor) and is_scalar(input):
-        return with_out(number_input_arith(1, input, other, alpha, "sub"), out, "sub")
+        if isinstance(other, Tensor):
+            return with_out(number_first(1, input, <Tensor>other, alpha), out, "sub")
+        input = wrapped_number(input)
     cdef Tensor a = input_arg(input, "sub")
     other = check_other(other, "sub")
     if isinstance(other, Tensor):
@@ -75,7 +59,9 @@ def rsub(input, other, *, alpha=1):
 
 def mul(input, other, *, out=None):
     if not isinstance(input, Tensor) and is_scalar(input):
-        return with_out(number_input_arith(2, input, other, 1, "mul"), out, "mul")
+        if isinstance(other, Tensor):
+            return with_out(number_first(2, input, <Tensor>other, 1), out, "mul")
+        input = wrapped_number(input)
     cdef Tensor a = input_arg(input, "mul")
     other = check_other(other, "mul")
     if isinstance(other, Tensor):
@@ -88,8 +74,8 @@ multiply = mul
 
 cdef object divide_function(str fname, object input, object other, object rounding_mode):
     if not isinstance(input, Tensor) and is_scalar(input):
-        if rounding_mode is NO_ARG:
-            return number_input_arith(3, input, other, 1, fname)
+        if rounding_mode is NO_ARG and isinstance(other, Tensor):
+            return number_first(3, input, <Tensor>other, 1)
         input = wrapped_number(input)
     cdef Tensor a = input_arg(input, fname)
     if rounding_mode is not NO_ARG:
