@@ -186,7 +186,7 @@ def binomial(count, prob, generator=None):
     n = np.broadcast_to(count.detach().numpy(), shape).astype(np.int64)
     p = np.clip(np.broadcast_to(prob.detach().numpy(), shape).astype(np.float64), 0.0, 1.0)
     draws = np.random.default_rng(int(seed_source.item())).binomial(n, p)
-    result = _C.from_numpy(np.ascontiguousarray(draws, dtype=count.detach().numpy().dtype))
+    result = _C.from_numpy(np.array(draws, dtype=count.detach().numpy().dtype))    # keeps 0-dim (ascontiguousarray does not)
     return _not_implemented_node("binomial", [result], [count, prob])[0]
 
 

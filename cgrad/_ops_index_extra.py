@@ -368,7 +368,7 @@ def put(input, index, source, accumulate=False, _inplace=False):
     bad = (idx < -n) | (idx >= n)
     if bad.any():
         raise IndexError(f"out of range: tried to access index {int(idx[bad].flat[0])} on a tensor of {n} elements.")
-    a = np.ascontiguousarray(np_of(input)).copy()
+    a = np.array(np_of(input), order="C")
     flat = a.reshape(-1)
     s = np_of(source).reshape(-1)
     if accumulate:

@@ -124,7 +124,7 @@ def _call_per_element(self, callable, *others):
     """self[i] = callable(self[i], *(other[i] for other in others)), in place."""
     values = self.numpy()
     results = np.frompyfunc(callable, 1 + len(others), 1)(values, *others) if values.size else values
-    return self.copy_(_C.from_numpy(np.ascontiguousarray(np.asarray(results).astype(values.dtype))))
+    return self.copy_(_C.from_numpy(np.array(results, dtype=values.dtype, order="C")))
 
 
 def _apply_(self, callable):

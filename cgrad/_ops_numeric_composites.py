@@ -189,7 +189,7 @@ def unravel_index(indices, shape):
     if values.size and (values.min() < -total or values.max() >= total):
         raise RuntimeError("'indices' must be in range [-{0}, {1})".format(total, total))
     coordinates = np.unravel_index(np.where(values < 0, values + total, values), shape)
-    return tuple(_C.from_numpy(np.ascontiguousarray(c, dtype=np.int64)) for c in coordinates)
+    return tuple(_C.from_numpy(np.array(c, dtype=np.int64, order="C")) for c in coordinates)
 
 
 def _integer_pair(name, input, other):

@@ -39,8 +39,8 @@ def frexp(input, *, out=None):
     if not input.is_floating_point():
         raise RuntimeError("cgrad.frexp() only supports floating-point dtypes")
     mantissa, exponent = np.frexp(np_of(input))
-    exponent = _C.from_numpy(np.ascontiguousarray(exponent, np.int32))
-    values = (same_dtype_of(_C.from_numpy(np.ascontiguousarray(mantissa)), input), exponent)
+    exponent = _C.from_numpy(np.array(exponent, np.int32, order="C"))
+    values = (same_dtype_of(_C.from_numpy(np.array(mantissa, order="C")), input), exponent)
     # d mantissa / d input = 2 ** -exponent
     attach([values[0], None], "FrexpBackward0", [input],
            lambda grads: (grads[0] * _C.pow(2.0, -exponent.to(input.dtype)),),
@@ -75,10 +75,10 @@ def nextafter(input, other, *, out=None):
         raise NotImplementedError(f"\"nextafter_cpu\" not implemented for '{_dtype_title(dtype)}'")
     if dtype == _C.bfloat16:
         values = _nextafter_bfloat16(np_of(a.detach().to(dtype)), np_of(b.detach().to(dtype)))
-        result = _C.from_numpy(np.ascontiguousarray(values)).to(dtype)       # exact: bfloat16 values
+        result = _C.from_numpy(np.array(values, order="C")).to(dtype)       # exact: bfloat16 values
     else:
         values = np.nextafter(a.detach().to(dtype).numpy(), b.detach().to(dtype).numpy())
-        result = _C.from_numpy(np.ascontiguousarray(values))
+        result = _C.from_numpy(np.array(values, order="C"))
 
     def backward(grad):
         return (grad.sum_to_size(a.shape).to(a.dtype), _C.zeros_like(b))

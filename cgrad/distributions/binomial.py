@@ -4,7 +4,6 @@ Ported from PyTorch 2.13's torch/distributions/binomial.py (BSD-3-Clause), over
 cgrad's differentiable ops."""
 from __future__ import annotations
 
-import numpy as np
 
 import cgrad
 from cgrad import Tensor
@@ -19,17 +18,6 @@ __all__ = ["Binomial"]
 def _clamp_by_zero(x):
     # works like clamp(x, min=0) but has grad at 0 is 0.5
     return (x.clamp(min=0) + x - x.clamp(max=0)) / 2
-
-
-def _binomial_sample(count, prob):
-    """torch.binomial's draws (cgrad has no compiled binomial sampler): numpy's
-    binomial sampler over the whole batch, seeded from cgrad's generator so
-    cgrad.manual_seed makes the draws reproducible."""
-    seed = int(cgrad.randint(0, 2 ** 62, (), dtype=cgrad.int64).item())
-    n = count.detach().numpy().astype(np.int64)
-    p = np.clip(prob.detach().numpy().astype(np.float64), 0.0, 1.0)
-    draws = np.random.default_rng(seed).binomial(n, p)
-    return cgrad.tensor(draws.astype(prob.detach().numpy().dtype))
 
 
 class Binomial(Distribution):
@@ -103,7 +91,7 @@ class Binomial(Distribution):
     def sample(self, sample_shape=cgrad.Size()):
         shape = self._extended_shape(sample_shape)
         with cgrad.no_grad():
-            return _binomial_sample(self.total_count.expand(shape), self.probs.expand(shape))
+            return cgrad.binomial(self.total_count.expand(shape), self.probs.expand(shape))
 
     def log_prob(self, value):
         if self._validate_args:

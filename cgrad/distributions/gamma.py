@@ -157,6 +157,11 @@ class Gamma(ExponentialFamily):
         return (cgrad.xlogy(self.concentration, self.rate) + cgrad.xlogy(self.concentration - 1, value)
                 - self.rate * value - cgrad.lgamma(self.concentration))
 
+    def cdf(self, value):
+        if self._validate_args:
+            self._validate_sample(value)
+        return cgrad.special.gammainc(self.concentration, self.rate * value)
+
     def entropy(self):
         return (self.concentration - cgrad.log(self.rate) + cgrad.lgamma(self.concentration)
                 + (1.0 - self.concentration) * cgrad.digamma(self.concentration))
