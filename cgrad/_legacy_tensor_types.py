@@ -19,6 +19,19 @@ _LEGACY_DTYPES = {
 __all__ = list(_LEGACY_DTYPES) + ["typename", "set_default_tensor_type"]
 
 
+# the C++ type names PyTorch's TensorOptions print
+_CPP_TYPE_NAMES = {
+    _C.float32: "float", _C.float64: "double", _C.float16: "c10::Half", _C.bfloat16: "c10::BFloat16",
+    _C.int64: "long int", _C.int32: "int", _C.int16: "short int", _C.int8: "signed char", _C.uint8: "unsigned char",
+    _C.bool_: "bool",
+}
+
+
+def _tensor_options(dtype):
+    return (f"TensorOptions(dtype={_CPP_TYPE_NAMES.get(dtype, str(dtype))}, device=cpu, layout=Strided, "
+            "requires_grad=false (default), pinned_memory=false (default), memory_format=(nullopt))")
+
+
 class tensortype(type):
     """The type of the legacy type objects: calling one creates a tensor of
     its dtype, isinstance checks a tensor's dtype."""
@@ -33,9 +46,12 @@ class tensortype(type):
             return _C.empty(0, dtype=cls.dtype)
         if len(args) == 1 and isinstance(args[0], _C.Tensor):
             source = args[0]
+            if device is not None:
+                raise RuntimeError("Legacy tensor constructor of the form torch.Tensor(tensor, device=device) is not "
+                                   "supported.  Use torch.tensor(...) or torch.as_tensor(...) instead.")
             if source.dtype != cls.dtype:
-                raise TypeError(f"expected {cls.dtype} (got {source.dtype})")
-            return source
+                raise TypeError(f"expected {_tensor_options(cls.dtype)} (got {_tensor_options(source.dtype)})")
+            return _C.Tensor(source)        # an alias, as PyTorch's new(Tensor other)
         if len(args) == 1 and isinstance(args[0], _C.Size):
             return _C.empty(tuple(args[0]), dtype=cls.dtype)
         if len(args) == 1 and isinstance(args[0], (list, tuple, np.ndarray)):

@@ -219,6 +219,8 @@ def _broadcast_to_method(self, *size, **kwargs):
     as Tensor.expand does (the function takes one sequence)."""
     if kwargs:
         return broadcast_to(self, **kwargs)
+    if not size:
+        raise TypeError('broadcast_to() missing 1 required positional arguments: "size"')
     return broadcast_to(self, size[0] if len(size) == 1 else size)
 
 

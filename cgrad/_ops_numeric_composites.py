@@ -163,7 +163,13 @@ def renorm(input, p, dim, maxnorm):
     return named(input * factor, "RenormBackward0")
 
 
-def _sum_to_size(self, *size):
+def _sum_to_size(self, *size, **kwargs):
+    if kwargs:
+        if set(kwargs) != {"size"} or size:
+            raise TypeError(f"sum_to_size() got an unexpected keyword argument '{next(iter(kwargs))}'")
+        size = (kwargs["size"],)
+    if not size:
+        raise TypeError('sum_to_size() missing 1 required positional arguments: "size"')
     if len(size) == 1 and isinstance(size[0], (tuple, list, _C.Size)):
         size = tuple(size[0])
     shape = tuple(self.shape)

@@ -11,7 +11,7 @@ double backward works. quantile is PyTorch's composite: sort, gather, lerp.
 import numpy as np
 
 from cgrad import _C
-from cgrad._op_support import (attach, check_int, check_tensor, np_of, result, same_dtype_of, tensor_of,
+from cgrad._op_support import (attach, check_int, check_tensor, np_of, same_dtype_of, tensor_of,
                                with_out, with_out_tuple, wrap_dim, RESULT_TYPES)
 
 
@@ -210,7 +210,22 @@ def _lower_median_np(a, ignore_nan):
     return np.sort(a, kind="stable")[(a.size - 1) // 2]
 
 
+def _empty_median(dtype):
+    """An empty input's median: NaN, which PyTorch's kernel converts to an
+    integer dtype as x86 does (the lowest int32/int64; 0 in the narrower
+    types, which take the int32 conversion's low bits)."""
+    if dtype.kind == "f":
+        return np.array(np.nan, dtype)
+    return np.array(np.iinfo(dtype).min if dtype in (np.int32, np.int64) else 0, dtype)
+
+
+def _refuse_bool(input, kernel):
+    if input.dtype == _C.bool_:
+        raise NotImplementedError(f'"{kernel}" not implemented for \'Bool\'')
+
+
 def _median_dim(input, dim, keepdim, ignore_nan, fname, node):
+    _refuse_bool(input, "median_out")
     d = wrap_dim(check_int(dim, fname, "dim", 2), input.dim())
     a = np_of(input)
     if a.ndim == 0:
@@ -234,12 +249,13 @@ def _median_dim(input, dim, keepdim, ignore_nan, fname, node):
 def median(input, dim=None, keepdim=False, *, out=None):
     check_tensor(input, "median")
     if dim is None:
+        _refuse_bool(input, "median_cpu")
         if out is not None and not isinstance(out, _C.Tensor):
             raise TypeError(f"median(): argument 'out' must be Tensor, not {type(out).__name__}")
         a = np_of(input)
         if a.size == 0:
             # an empty input's median is NaN, still in the graph (its gradient: empty)
-            value = tensor_of(np.array(np.nan, a.dtype) if a.dtype.kind == "f" else np.zeros((), a.dtype))
+            value = tensor_of(_empty_median(a.dtype))
             return with_out(_evenly_distributed(input, value, "MedianBackward0"), out, "median")
         value = same_dtype_of(tensor_of(np.asarray(_lower_median_np(a.reshape(-1), False)).astype(a.dtype)), input)
         return with_out(_evenly_distributed(input, value, "MedianBackward0"), out, "median")
@@ -250,10 +266,11 @@ def median(input, dim=None, keepdim=False, *, out=None):
 def nanmedian(input, dim=None, keepdim=False, *, out=None):
     check_tensor(input, "nanmedian")
     if dim is None:
+        _refuse_bool(input, "median_cpu")
         a = np_of(input)
         if a.size == 0:
             # an empty input's median is NaN, still in the graph (its gradient: empty)
-            value = tensor_of(np.array(np.nan, a.dtype) if a.dtype.kind == "f" else np.zeros((), a.dtype))
+            value = tensor_of(_empty_median(a.dtype))
             return with_out(_evenly_distributed(input, value, "NanmedianBackward0"), out, "nanmedian")
         value = same_dtype_of(tensor_of(np.asarray(_lower_median_np(a.reshape(-1), True)).astype(a.dtype)), input)
         return with_out(_evenly_distributed(input, value, "NanmedianBackward0"), out, "nanmedian")

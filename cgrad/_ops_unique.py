@@ -133,6 +133,8 @@ def bincount(input, weights=None, minlength=0):
         w = np_of(weights)
         if w.ndim != 1 or w.shape[0] != a.shape[0]:
             raise RuntimeError("weights should be 1-d and have the same length as input")
+        if a.size == 0:
+            return tensor_of(np.zeros(minlength, np.int64))     # PyTorch's empty case: int64, whatever the weights
         out_dt = w.dtype if w.dtype in (np.float32, np.float64) else np.float64
         return tensor_of(np.bincount(a, weights=w.astype(np.float64), minlength=minlength).astype(out_dt))
     return tensor_of(np.bincount(a, minlength=minlength).astype(np.int64))

@@ -1,7 +1,8 @@
 """Tensor methods PyTorch keeps for old code and introspection: the
 removed linear-algebra methods (solve, lstsq, eig, symeig: PyTorch's
 errors naming their replacements), the deprecated out-of-place resize and
-resize_as (a resized copy, with PyTorch's warning), nonzero_static,
+resize_as (PyTorch's autograd Resize: a reshape keeping the element count,
+with PyTorch's warning), nonzero_static,
 new_empty_strided, dim_order, const_data_ptr, to_dense, prelu
 and the always-false volatile."""
 import warnings
@@ -11,14 +12,51 @@ from cgrad import _C, _linalg_composites
 __all__ = ["TENSOR_METHODS"]
 
 
+def _resize_function():
+    """PyTorch's autograd Resize (torch.autograd._functions): a reshape that
+    keeps the element count, its node ResizeBackward. Made on first use:
+    cgrad.autograd comes after this module."""
+    global _Resize
+    if _Resize is None:
+        from cgrad.autograd import Function
+
+        class Resize(Function):
+            @staticmethod
+            def forward(ctx, tensor, sizes):
+                ctx.sizes = sizes
+                ctx.numel = 1
+                for s in sizes:
+                    ctx.numel = ctx.numel * s
+                if tensor.numel() != ctx.numel:
+                    raise RuntimeError(
+                        f"requested resize to {'x'.join(map(str, sizes))} ({ctx.numel} elements in total), but the "
+                        f"given tensor has a size of {'x'.join(map(str, tensor.size()))} ({tensor.numel()} elements). "
+                        "autograd's resize can only change the shape of a given tensor, while preserving the number "
+                        "of elements. ")
+                ctx.input_sizes = tensor.size()
+                if tensor.is_contiguous():
+                    return _C.Tensor(tensor).contiguous().view(*sizes)
+                return tensor.contiguous().view(*sizes)
+
+            @staticmethod
+            def backward(ctx, grad_output):
+                return grad_output.contiguous().view(ctx.input_sizes), None
+
+        _Resize = Resize
+    return _Resize
+
+
+_Resize = None
+
+
 def _resize(self, *sizes):
     warnings.warn("non-inplace resize is deprecated", stacklevel=2)
-    return self.detach().clone().resize_(*sizes)
+    return _resize_function().apply(self, sizes)
 
 
-def _resize_as(self, other):
+def _resize_as(self, tensor):
     warnings.warn("non-inplace resize_as is deprecated", stacklevel=2)
-    return self.detach().clone().resize_as_(other)
+    return _resize_function().apply(self, tensor.size())
 
 
 def _nonzero_static(self, *, size, fill_value=-1):

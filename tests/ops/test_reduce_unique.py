@@ -128,6 +128,11 @@ def test_bincount_histc():
         compare_with_torch(lambda lib, x, ww: lib.bincount(x, ww), np.array([1, 2, 2], np.int64), w,
                            requires_grad=False)
     compare_with_torch(lambda lib, x: lib.bincount(x), np.zeros(0, np.int64))
+    for w in (np.zeros(0, np.float32), np.zeros(0)):      # an empty input counts in int64, weights or not
+        compare_with_torch(lambda lib, x, ww: lib.bincount(x, ww, minlength=3), np.zeros(0, np.int64), w,
+                           requires_grad=False)
+    empty = cgrad.bincount(cgrad.zeros(0, dtype=cgrad.int64), cgrad.zeros(0), minlength=2)
+    assert empty.dtype == cgrad.int64 and empty.tolist() == [0, 0]
     both_raise(lambda lib: lib.bincount(lib.tensor([-1, 2])))
     both_raise(lambda lib: lib.bincount(lib.tensor([[1, 2]])))
     both_raise(lambda lib: lib.bincount(lib.tensor([1.0, 2.0])))

@@ -58,10 +58,18 @@ cdef class Tensor:
 
     def __init__(self, *args, **kwargs):
         """cgrad.Tensor(data) copies data as float32; cgrad.Tensor(*sizes)
-        makes an uninitialised float32 tensor of that shape."""
+        makes an uninitialised float32 tensor of that shape; cgrad.Tensor(t)
+        of a tensor is an alias of t (any dtype), as PyTorch's."""
         cdef Tensor src
         if kwargs and set(kwargs) - {"device", "dtype"}:
             raise TypeError(f"Tensor(): unexpected keyword arguments {sorted(kwargs)}")
+        if len(args) == 1 and isinstance(args[0], Tensor):
+            if kwargs.get("device") is not None:
+                raise RuntimeError("Legacy tensor constructor of the form torch.Tensor(tensor, device=device) is "
+                                   "not supported.  Use torch.tensor(...) or torch.as_tensor(...) instead.")
+            src = <Tensor>args[0]
+            alias_into(fill_view(self, src, src._ndim, src._shape, src._strides, src._offset), src)
+            return
         if len(args) == 1 and not isinstance(args[0], (int, np.integer)):
             src = tensor_from_data(args[0], float32)
         else:

@@ -175,6 +175,8 @@ def _tensor_triu_(Tensor self not None, diagonal=0):
 def _tensor_flip(Tensor self not None, *dims, **kwargs):
     if "dims" in kwargs:
         dims = (kwargs.pop("dims"),)
+    elif not dims:
+        raise TypeError('flip() missing 1 required positional arguments: "dims"')
     if len(dims) == 1 and isinstance(dims[0], (list, tuple)):
         dims = dims[0]
     return op_flip(self, flip_dims(tuple(dims), self._ndim))
@@ -188,7 +190,13 @@ def _tensor_repeat(Tensor self not None, *repeats):
     return repeat_call(self, repeats)
 
 
-def _tensor_tile(Tensor self not None, *dims):
+def _tensor_tile(Tensor self not None, *dims, **kwargs):
+    if kwargs:
+        if set(kwargs) != {"dims"} or dims:
+            raise TypeError(f"tile() got an unexpected keyword argument '{next(iter(kwargs))}'")
+        dims = (kwargs["dims"],)
+    elif not dims:
+        raise TypeError('tile() missing 1 required positional arguments: "dims"')
     return op_tile(self, dims[0] if len(dims) == 1 and not is_int_like(dims[0], True) else dims)
 
 
