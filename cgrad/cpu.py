@@ -1,7 +1,7 @@
 """cgrad.cpu, as torch.cpu: the device-agnostic API for the one CPU device
 (is_available, device_count, synchronize, streams and events that do
 nothing), so code written for `torch.cuda`/`torch.cpu` alike runs."""
-__all__ = ["is_available", "is_initialized", "device_count", "current_device", "set_device", "synchronize",
+__all__ = ["is_available", "is_initialized", "device_count", "current_device", "set_device", "synchronize", "amp",
            "Stream", "Event", "StreamContext", "stream", "current_stream"]
 
 
@@ -79,3 +79,13 @@ class StreamContext:
 
 def stream(stream):
     return StreamContext(stream)
+
+
+# cgrad.cpu.amp: PyTorch's deprecated CPU spellings of the amp classes,
+# importable as `from cgrad.cpu.amp import autocast` too (cgrad.cpu is a
+# module, not a package, so the submodule is registered by name)
+import sys as _sys  # noqa: E402
+
+from cgrad import _cpu_amp as amp  # noqa: E402
+
+_sys.modules["cgrad.cpu.amp"] = amp

@@ -1,5 +1,5 @@
-"""cgrad.accelerator, cgrad.xpu, cgrad.mps and cgrad.backends.{mkldnn, mkl,
-openmp, opt_einsum} against a CPU-only torch: every call's result or
+"""cgrad.accelerator, cgrad.cuda, cgrad.xpu, cgrad.mps and
+cgrad.backends.{mkldnn, mkl, openmp, opt_einsum} against a CPU-only torch: every call's result or
 exception type and text. Where cgrad's truthful answer differs from torch's
 (cgrad has no oneDNN, no MKL, no opt_einsum), the torch-free checks pin
 cgrad's own values."""
@@ -63,16 +63,95 @@ MPS_CALLS = [
 ]
 
 
+CUDA_CALLS = [
+    ("memory_allocated", ()), ("memory_allocated", (0,)), ("memory_allocated", ("device:cuda:0",)),
+    ("max_memory_allocated", ()), ("memory_reserved", ()), ("max_memory_reserved", ()), ("memory_stats", (0,)),
+    ("memory_cached", ()), ("max_memory_cached", ()), ("memory_summary", ()), ("reset_peak_memory_stats", ()),
+    ("reset_max_memory_allocated", ()), ("reset_max_memory_cached", ()), ("reset_accumulated_memory_stats", ()),
+    ("memory_snapshot", ()), ("mem_get_info", ()), ("set_per_process_memory_fraction", (0.5,)),
+    ("caching_allocator_alloc", (10,)), ("ipc_collect", ()), ("can_device_access_peer", (0, 1)),
+    ("list_gpu_processes", ()), ("utilization", ()), ("memory_usage", ()), ("temperature", ()),
+    ("power_draw", ()), ("clock_rate", ()), ("get_rng_state", ()), ("get_rng_state_all", ()),
+    ("set_rng_state_all", ([],)), ("set_rng_state_all", (None,)), ("initial_seed", ()), ("get_arch_list", ()),
+    ("get_gencode_flags", ()), ("current_stream", ()), ("default_stream", ()), ("stream", (None,)),
+    ("manual_seed", (3,)), ("manual_seed", (None,)), ("manual_seed_all", (3,)), ("empty_cache", ()),
+    ("is_available", ()), ("device_count", ()), ("is_initialized", ()), ("is_bf16_supported", ()),
+    ("get_device_name", ()), ("synchronize", ()), ("Stream", ()), ("Event", ()),
+]
+
+
 def _compare_calls(torch_module, cgrad_module, calls):
     for name, args in calls:
         expected = _outcome(getattr(torch_module, name), *[_value_for(torch, a) for a in args])
         got = _outcome(getattr(cgrad_module, name), *[_value_for(cgrad, a) for a in args])
+        if got[0] == "raise":           # an error naming the library's own module (cgrad._C)
+            got = (got[0], got[1], got[2].replace("cgrad", "torch"))
+        if got[0] == "value" and isinstance(got[1], str) and "object at" in got[1]:
+            got, expected = got[:1] + got[2:], expected[:1] + expected[2:]     # a fresh object: its type only
         assert got == expected, (name, args)
 
 
 @requires_torch
 def test_accelerator_calls_match_torch():
     _compare_calls(torch.accelerator, cgrad.accelerator, ACCELERATOR_CALLS)
+
+
+@requires_torch
+def test_cuda_calls_match_torch():
+    _compare_calls(torch.cuda, cgrad.cuda, CUDA_CALLS)
+
+
+def test_cuda_memory_statistics_are_zero_without_cuda():
+    # what training scripts log after a step (`torch.cuda.max_memory_allocated() / 2**20`)
+    assert cgrad.cuda.memory_allocated() == 0 and cgrad.cuda.max_memory_allocated(0) == 0
+    assert cgrad.cuda.memory_reserved() == 0 and cgrad.cuda.max_memory_reserved() == 0
+    assert cgrad.cuda.memory_stats() == {}
+    with pytest.raises(AttributeError, match="_cuda_resetPeakMemoryStats"):
+        cgrad.cuda.reset_peak_memory_stats()
+    with pytest.raises(AssertionError, match="^Torch not compiled with CUDA enabled$"):
+        cgrad.cuda.get_rng_state()
+    cgrad.cuda.set_rng_state(cgrad.get_rng_state())     # queued by PyTorch until CUDA starts: ignored
+
+
+def test_cuda_device_contexts():
+    with cgrad.cuda.device(-1):
+        pass
+    with cgrad.cuda.device_of(cgrad.ones(1)):
+        pass
+    with cgrad.cuda.stream(None):
+        pass
+    for index in (0, "cuda:0"):
+        with pytest.raises(RuntimeError, match="^PyTorch was compiled without CUDA support$"):
+            with cgrad.cuda.device(index):
+                pass
+
+
+@requires_torch
+def test_cuda_device_contexts_match_torch():
+    for index in (0, -1, None, "cuda:0", "cuda"):
+        def enter(module):
+            with module.cuda.device(index):
+                return "entered"
+        assert _outcome(enter, cgrad) == _outcome(enter, torch)
+
+
+@pytest.mark.parametrize("device_type", ["cpu", "cuda"])
+def test_deprecated_device_amp_spellings(device_type):
+    module = getattr(cgrad, device_type).amp
+    with pytest.warns(FutureWarning, match=rf"^`torch.{device_type}.amp.autocast\(args...\)` is deprecated. Please "
+                                           rf"use `torch.amp.autocast\('{device_type}', args...\)` instead.$"):
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", "CUDA is not available")
+            with module.autocast():
+                product = cgrad.ones(2, 2) @ cgrad.ones(2, 2)
+    assert product.dtype == (cgrad.bfloat16 if device_type == "cpu" else cgrad.float32)
+    with pytest.warns(FutureWarning, match=rf"^`torch.{device_type}.amp.GradScaler\(args...\)` is deprecated"):
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", "torch.cuda.amp.GradScaler is enabled, but CUDA is not available")
+            scaler = module.GradScaler()
+    assert scaler.is_enabled() is (device_type == "cpu")
+    imported = __import__(f"cgrad.{device_type}.amp", fromlist=["autocast"])
+    assert imported.autocast is module.autocast
 
 
 @requires_torch
