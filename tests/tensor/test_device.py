@@ -28,7 +28,15 @@ def test_tensor_device():
     assert t.is_cpu and not t.is_cuda and t.get_device() == -1
     assert t.cpu() is t and t.to("cpu") is t and t.to(cgrad.device("cpu")) is t and t.to(device="cpu") is t
     assert t.to("cpu", cgrad.float64).dtype == cgrad.float64
-    assert t.pin_memory() is t and not t.is_pinned()
+    assert not t.is_pinned()
+    # pinning needs an accelerator's host allocator: a CPU-only PyTorch raises
+    with pytest.raises(RuntimeError, match="^Cannot access accelerator device when none is available.$"):
+        t.pin_memory()
+    with pytest.warns(DeprecationWarning, match="The argument 'device' of Tensor.pin_memory.. is deprecated"):
+        with pytest.raises(RuntimeError, match="^CPU device type not an accelerator.$"):
+            t.pin_memory("cpu")
+    with pytest.warns(DeprecationWarning, match="The argument 'device' of Tensor.is_pinned.. is deprecated"):
+        assert not t.is_pinned("cpu")
 
 
 @pytest.mark.parametrize("call", [

@@ -48,7 +48,7 @@ class PackedSequence(_PackedSequenceBase):
         return self
 
     def pin_memory(self):
-        return self
+        return self._with_data(self.data.pin_memory())     # raises without an accelerator, as PyTorch's
 
     def double(self):
         return self.to(dtype=cgrad.float64)

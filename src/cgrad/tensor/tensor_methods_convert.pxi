@@ -127,12 +127,26 @@ def _tensor_get_device(Tensor self not None):
     return -1
 
 
+cdef str device_type_of(arg):
+    """The type of a device argument (a device, a string or an index)."""
+    return arg.type if isinstance(arg, device) else device(arg).type
+
+
 def _tensor_pin_memory(Tensor self not None, device=None):
-    """Pinning is a CUDA transfer optimisation: on the CPU the tensor is returned as is."""
-    return self
+    """Pinning needs an accelerator's host allocator: a CPU-only PyTorch
+    raises, and so does cgrad."""
+    if device is not None:
+        _warnings.warn("The argument 'device' of Tensor.pin_memory() is deprecated. Please do not pass this argument.",
+                      DeprecationWarning, stacklevel=2)
+        if device_type_of(device) == "cpu":
+            raise RuntimeError("CPU device type not an accelerator.")
+    raise RuntimeError("Cannot access accelerator device when none is available.")
 
 
 def _tensor_is_pinned(Tensor self not None, device=None):
+    if device is not None:
+        _warnings.warn("The argument 'device' of Tensor.is_pinned() is deprecated. Please do not pass this argument.",
+                      DeprecationWarning, stacklevel=2)
     return False
 
 
