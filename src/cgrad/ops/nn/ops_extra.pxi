@@ -562,9 +562,3 @@ cdef Tensor op_addmm_ab(Tensor bias, Tensor m1, Tensor m2, object beta, object a
         set_history(out, node)
     return out
 
-
-def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
-    return op_addmm_ab(autocast_lower(input_arg(input, "addmm")),
-                       autocast_lower(need_tensor(mat1, "addmm", "mat1", 2)),
-                       autocast_lower(need_tensor(mat2, "addmm", "mat2", 3)), normalize_scalar(beta),
-                       normalize_scalar(alpha))
