@@ -201,9 +201,23 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
     """Mean over kernel windows of (N, C, H, W) or (C, H, W) input."""
     kernel = _pool_param(kernel_size, 2, "kernel_size", "avg_pool2d")
     strides = None if stride is None else _pool_param(stride, 2, "stride", "avg_pool2d", True)
-    return _C._avg_pool2d(input, kernel, kernel if strides is None else strides,
-                          _pool_param(padding, 2, "padding", "avg_pool2d"), ceil_mode,
-                          count_include_pad, divisor_override)
+    return _avg_pool2d(input, kernel, kernel if strides is None else strides,
+                       _pool_param(padding, 2, "padding", "avg_pool2d"), ceil_mode, count_include_pad,
+                       divisor_override)
+
+
+def _avg_pool2d(input, kernel, stride, padding, ceil_mode, count_include_pad, divisor_override):
+    """The compiled float pool; int64 input (the one integer dtype PyTorch's
+    CPU kernel takes) is summed exactly in int64 and divided truncating, as
+    PyTorch's kernel does, by avg_pool3d's integer path over a depth of 1,
+    after the 2-d checks (run on a zero float64 view of the input's shape)."""
+    if not (isinstance(input, Tensor) and input.dtype == _C.int64):
+        return _C._avg_pool2d(input, kernel, stride, padding, ceil_mode, count_include_pad, divisor_override)
+    _C._avg_pool2d(_C.zeros((), dtype=_C.float64).expand(tuple(input.shape)), kernel, stride, padding,
+                   ceil_mode, count_include_pad, divisor_override)
+    from cgrad.nn._pool3d import avg_pool3d
+    return avg_pool3d(input.unsqueeze(-3), (1,) + tuple(kernel), (1,) + tuple(stride), (0,) + tuple(padding),
+                      ceil_mode, count_include_pad, divisor_override).squeeze(-3)
 
 
 def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
@@ -213,8 +227,8 @@ def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
     strides = None if stride is None else _pool_param(stride, 1, "stride", "avg_pool1d", True)
     strides = kernel if strides is None else strides
     pad = _pool_param(padding, 1, "padding", "avg_pool1d")
-    return _C._avg_pool2d(x, (1,) + kernel, (1,) + strides, (0,) + pad, ceil_mode, count_include_pad,
-                          None).squeeze(-2)
+    return _avg_pool2d(x, (1,) + kernel, (1,) + strides, (0,) + pad, ceil_mode, count_include_pad,
+                       None).squeeze(-2)
 
 
 def _list_with_default(out_size, defaults):

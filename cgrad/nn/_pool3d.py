@@ -186,7 +186,7 @@ def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
     if divisor_override is not None and divisor_override == 0:
         raise RuntimeError("divisor must be not zero")
     kernel, strides, pads, _, outs = _window_args(input, kernel_size, stride, padding, 1, ceil_mode, "avg")
-    if input.dtype in (_C.bool_, _C.float16):
+    if input.dtype == _C.float16 or not (input.is_floating_point() or input.dtype == _C.int64):
         raise NotImplementedError(f"\"avg_pool3d_out_frame\" not implemented for '{_title(input)}'")
     unbatched = input.dim() == 4
     x = input.unsqueeze(0) if unbatched else input
