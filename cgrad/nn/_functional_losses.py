@@ -13,6 +13,7 @@ import math
 import warnings
 
 import cgrad
+from cgrad._ops_composites import _dtype_title
 from cgrad.nn._named_node import named
 from cgrad.nn._distance import pairwise_distance
 from cgrad.nn.functional import _broadcast_pair, _get_enum as get_enum, _legacy_get_string as legacy_get_string
@@ -66,15 +67,29 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
 
 
 def _huber(input, target, enum, delta):
+    """PyTorch's kernel computes in the common dtype and writes a loss of the
+    input's dtype; its backward kernel takes only operands of one dtype, so
+    a target of another dtype (bool included) fails there, not before."""
     if delta <= 0:
         raise RuntimeError("huber_loss does not support non-positive values for delta.")
-    if input.dtype == cgrad.bool or target.dtype == cgrad.bool:
-        # PyTorch's kernel subtracts in the common dtype: a bool side is 0/1 there
-        common = cgrad.promote_types(input.dtype, target.dtype)
+    input_dtype, target_dtype = input.dtype, target.dtype
+    if input_dtype == cgrad.bool or target_dtype == cgrad.bool:
+        # a bool side is 0/1 in the common dtype
+        common = cgrad.promote_types(input_dtype, target_dtype)
         input, target = input.to(common), target.to(common)
     z = (input - target).abs()
     loss = cgrad.where(z < delta, z * z * 0.5, (z - 0.5 * delta) * delta)
-    return named(_apply_reduction(loss, enum), "HuberLossBackward0")
+    if loss.dtype != input_dtype:
+        loss = loss.to(input_dtype)
+    result = named(_apply_reduction(loss, enum), "HuberLossBackward0")
+    if input_dtype != target_dtype and result.requires_grad:
+        # the backward kernel's operands: the input's gradient first (its dtype expected), else the target's
+        expected, found = ((input_dtype, target_dtype) if input.requires_grad else (target_dtype, input_dtype))
+
+        def refuse(grad):
+            raise RuntimeError(f"Found dtype {_dtype_title(found)} but expected {_dtype_title(expected)}")
+        result.register_hook(refuse)
+    return result
 
 
 def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
@@ -136,7 +151,14 @@ def triplet_margin_loss_enum(anchor, positive, negative, margin, p, eps, swap, r
 def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     """log(1 + exp(-target * input)), reduced (SoftMarginLossBackward0)."""
     reduction_enum = _reduction_enum(size_average, reduce, reduction)
+    if isinstance(target, cgrad.Tensor) and target.requires_grad and cgrad.is_grad_enabled():
+        raise RuntimeError("The function 'soft_margin_loss' is not differentiable with respect to argument "
+                           "'target'. This input cannot have requires_grad True.")
     output = cgrad.log1p(cgrad.exp(-input * target))
+    if output.shape != input.shape:
+        # PyTorch's kernel writes into a loss of the input's shape
+        raise RuntimeError(f"output with shape {list(input.shape)} doesn't match the broadcast shape "
+                           f"{list(output.shape)}")
     return named(_apply_reduction(output, reduction_enum), "SoftMarginLossBackward0")
 
 

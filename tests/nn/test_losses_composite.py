@@ -28,7 +28,7 @@ def F(lib):
 
 # name -> fn(lib, x, y, reduction) with x, y requiring grad
 CASES = {
-    "huber": lambda lib, x, y, r: F(lib).huber_loss(x, lib.tensor(T), reduction=r, delta=0.7),
+    "huber": lambda lib, x, y, r: F(lib).huber_loss(x, lib.tensor(T).to(x.dtype), reduction=r, delta=0.7),
     "huber_default": lambda lib, x, y, r: F(lib).huber_loss(x, y, reduction=r),
     "huber_weight": lambda lib, x, y, r: F(lib).huber_loss(x, y, reduction=r, weight=lib.tensor(np.abs(T))),
     "kl_div": lambda lib, x, y, r: F(lib).kl_div(x, lib.tensor(T).softmax(1), reduction=r),

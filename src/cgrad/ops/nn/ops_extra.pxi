@@ -353,7 +353,10 @@ cdef class SmoothL1LossBackward0(Node):
         cdef Tensor g = <Tensor>grads
         cdef Tensor x = unpack_input(self, self.self_, self.self_version)
         cdef Tensor t = unpack_input(self, self.target, self.target_version)
-        cdef Tensor d = op_sub(x, t)
+        cdef int dt = tensor_result_type(x, t)
+        # a bool side is 0/1 in the common dtype, as in the forward
+        cdef Tensor d = op_sub(x if x._dtype != BOOL else cast_tensor(x, dt),
+                               t if t._dtype != BOOL else cast_tensor(t, dt))
         cdef Tensor ones = new_tensor(d._ndim, d._shape, d._dtype)
         cdef Tensor c
         cdef double norm = 1.0 / x._numel if self.reduction == NN_RED_MEAN else 1.0
