@@ -428,7 +428,22 @@ cdef tuple op_norm(Tensor x, Tensor w, Tensor b, Tensor gmean, Tensor gvar, _Nor
     return out, res[1], res[3]
 
 
-cdef int norm_float_check(Tensor x, str kernel) except -1:
+cdef int norm_float_check(Tensor x, str kernel, tuple params) except -1:
+    """ATen's CPU norms take parameters of the input's dtype, or float32
+    ones for a bfloat16/float16 input (mixed type, computed in float32);
+    any other mix fails before the kernel's dtype check, a parameter that
+    is not float32 first."""
+    cdef object p
+    cdef bint mixed = False
+    for p in params:
+        if p is not None and (<Tensor>p)._dtype != x._dtype:
+            mixed = True
+    if mixed:
+        for p in params:
+            if p is not None and (<Tensor>p)._dtype != F32:
+                raise RuntimeError("mixed dtype (CPU): expect parameter to have scalar type of Float")
+        if not is_half16(x._dtype):
+            raise RuntimeError("mixed dtype (CPU): all inputs must share same datatype.")
     if not is_float(x._dtype):
         raise NotImplementedError(f"\"{kernel}\" not implemented for '{dtype_title(x._dtype)}'")
     return 0
@@ -455,7 +470,7 @@ def _layer_norm(input, tuple normalized_shape, weight, bias, double eps):
         raise RuntimeError(f"Given normalized_shape={ns}, expected input with shape [*, "
                            f"{', '.join([str(s) for s in normalized_shape])}], but got input of size"
                            f"{shape_str(x._shape, x._ndim)}")
-    norm_float_check(x, "LayerNormKernelImpl")
+    norm_float_check(x, "LayerNormKernelImpl", (w, b))
     for s in normalized_shape:
         inner *= s
     spec.kind = 0
@@ -487,7 +502,7 @@ def _group_norm(input, Py_ssize_t num_groups, weight, bias, double eps):
         raise RuntimeError(f"Expected bias to be a vector of size equal to the number of channels in "
                            f"input, but got bias of shape {shape_str(b._shape, b._ndim)} and input of "
                            f"shape {shape_str(x._shape, x._ndim)}")
-    norm_float_check(x, "GroupNormKernelImpl")
+    norm_float_check(x, "GroupNormKernelImpl", (w, b))
     for d in range(2, x._ndim):
         S *= x._shape[d]
     spec.kind = 1
@@ -567,7 +582,7 @@ def _batch_norm(input, weight, bias, running_mean, running_var, bint training, d
     for t in (rm, rv):
         if t is not None and (<Tensor>t)._ndim != 1:
             raise RuntimeError(f"TensorAccessor expected 1 dims but tensor has {(<Tensor>t)._ndim}")
-    norm_float_check(x, "batch_norm")
+    norm_float_check(x, "batch_norm", (w, b, rm, rv))
     for d in range(2, x._ndim):
         S *= x._shape[d]
     spec.kind = 2
