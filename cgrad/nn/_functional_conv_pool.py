@@ -9,6 +9,7 @@ import warnings
 import cgrad
 from cgrad import _C
 from cgrad._C import Tensor
+from cgrad._ops_composites import _dtype_title
 
 
 # --- convolution, unfold/fold ------------------------------------------------------
@@ -109,21 +110,36 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     return _conv(input, weight, bias, stride, padding, dilation, groups, 2)
 
 
+def _im2col_dtype(input, kernel):
+    """PyTorch's CPU im2col/col2im take floating and bool input, no other
+    integers; a bool input goes through the uint8 kernel (0/1 copied, and
+    summed in fold as PyTorch's bool kernel does: any 1 gives True)."""
+    if isinstance(input, Tensor) and not input.is_floating_point() and not input.is_complex():
+        if input.dtype != _C.bool_:
+            raise NotImplementedError(f"\"{kernel}\" not implemented for '{_dtype_title(input.dtype)}'")
+        return True
+    return False
+
+
 def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
     """Sliding blocks of a (N, C, H, W) input as columns (N, C*kh*kw, L) (im2col)."""
-    return _C._unfold(input, _int_tuple(kernel_size, 2, "kernel_size", "im2col"),
-                      _int_tuple(dilation, 2, "dilation", "im2col"),
-                      _int_tuple(padding, 2, "padding", "im2col"),
-                      _int_tuple(stride, 2, "stride", "im2col"))
+    is_bool = _im2col_dtype(input, "im2col_out_cpu")
+    out = _C._unfold(input.to(_C.uint8) if is_bool else input, _int_tuple(kernel_size, 2, "kernel_size", "im2col"),
+                     _int_tuple(dilation, 2, "dilation", "im2col"),
+                     _int_tuple(padding, 2, "padding", "im2col"),
+                     _int_tuple(stride, 2, "stride", "im2col"))
+    return out.to(_C.bool_) if is_bool else out
 
 
 def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
     """Sums columns (N, C*kh*kw, L) back into (N, C, H, W) blocks (col2im)."""
-    return _C._fold(input, _int_tuple(output_size, 2, "output_size", "col2im"),
-                    _int_tuple(kernel_size, 2, "kernel_size", "col2im"),
-                    _int_tuple(dilation, 2, "dilation", "col2im"),
-                    _int_tuple(padding, 2, "padding", "col2im"),
-                    _int_tuple(stride, 2, "stride", "col2im"))
+    is_bool = _im2col_dtype(input, "col2im_out_cpu")
+    out = _C._fold(input.to(_C.uint8) if is_bool else input, _int_tuple(output_size, 2, "output_size", "col2im"),
+                   _int_tuple(kernel_size, 2, "kernel_size", "col2im"),
+                   _int_tuple(dilation, 2, "dilation", "col2im"),
+                   _int_tuple(padding, 2, "padding", "col2im"),
+                   _int_tuple(stride, 2, "stride", "col2im"))
+    return out.to(_C.bool_) if is_bool else out
 
 
 # --- pooling ---------------------------------------------------------------------
@@ -150,9 +166,22 @@ def _max_pool2d_args(kernel_size, stride, padding, dilation, fname="max_pool2d")
             _pool_param(padding, 2, "padding", fname), _pool_param(dilation, 2, "dilation", fname))
 
 
+def _integer_max_pool2d(input, kernel, stride, padding, dilation, ceil_mode):
+    """PyTorch's CPU max_pool2d takes every integer dtype but bool; the
+    compiled kernel floats only: the argmax comes from a float64 copy
+    (order kept; exact below 2**53) and the values are gathered from the
+    input itself."""
+    flat_indices = _C._max_pool2d(input.to(_C.float64), kernel, stride, padding, dilation, ceil_mode)[1]
+    values = input.flatten(-2).gather(-1, flat_indices.flatten(-2)).view(tuple(flat_indices.shape))
+    return values, flat_indices
+
+
 def max_pool2d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
                             return_indices=True):
     kernel, stride, padding, dilation = _max_pool2d_args(kernel_size, stride, padding, dilation)
+    if isinstance(input, Tensor) and not input.is_floating_point() and input.dtype != _C.bool_ \
+            and not input.is_complex():
+        return _integer_max_pool2d(input, kernel, stride, padding, dilation, ceil_mode)
     return _C._max_pool2d(input, kernel, stride, padding, dilation, ceil_mode)
 
 
@@ -185,13 +214,20 @@ def max_pool1d_with_indices(input, kernel_size, stride=None, padding=0, dilation
     strides = kernel if strides is None else strides
     pad = _pool_param(padding, 1, "padding", "max_pool1d")
     dil = _pool_param(dilation, 1, "dilation", "max_pool1d")
-    out, indices = _C._max_pool2d(x, (1,) + kernel, (1,) + strides, (0,) + pad, (1,) + dil, ceil_mode)
+    if not x.is_floating_point() and x.dtype != _C.bool_ and not x.is_complex():
+        out, indices = _integer_max_pool2d(x, (1,) + kernel, (1,) + strides, (0,) + pad, (1,) + dil, ceil_mode)
+    else:
+        out, indices = _C._max_pool2d(x, (1,) + kernel, (1,) + strides, (0,) + pad, (1,) + dil, ceil_mode)
     return out.squeeze(-2), indices.squeeze(-2)
 
 
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
                return_indices=False):
     """Max over kernel windows of (N, C, L) or (C, L) input."""
+    if not return_indices and isinstance(input, Tensor) and not input.is_floating_point() \
+            and not input.is_complex() and input.dim() in (2, 3):
+        # without indices PyTorch runs its float-only max_pool1d_impl (an integer never requires grad)
+        raise NotImplementedError(f"\"max_pool1d_impl\" not implemented for '{_dtype_title(input.dtype)}'")
     out, indices = max_pool1d_with_indices(input, kernel_size, stride, padding, dilation, ceil_mode)
     return (out, indices) if return_indices else out
 

@@ -469,7 +469,14 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
 
     def repeat(t):
         return None if t is None else t.repeat(b)
-    mean_rep, var_rep = repeat(running_mean), repeat(running_var)
+    # ATen's instance_norm hands batch_norm its running statistics in the
+    # parameters' dtype (the input's without weight): their own dtype never
+    # makes the call a mixed-dtype one
+    stats_dtype = input.dtype if weight is None else weight.dtype
+
+    def repeat_stat(t):
+        return None if t is None else t.repeat(b).to(stats_dtype)
+    mean_rep, var_rep = repeat_stat(running_mean), repeat_stat(running_var)
     out = _C._batch_norm(reshaped, repeat(weight), repeat(bias), mean_rep, var_rep, bool(use_input_stats),
                          float(momentum), float(eps))
     with cgrad.no_grad():

@@ -261,3 +261,89 @@ def test_avg_pool_int64_shape_errors_are_2ds():
     for lib in (torch, cgrad):
         with pytest.raises(RuntimeError, match="pad should be at most half of effective kernel size"):
             lib.nn.functional.avg_pool2d(lib.ones(1, 1, 4, 4, dtype=lib.int64), 2, padding=2)
+
+
+@pytest.mark.parametrize("dtype", ["int64", "int32", "uint8", "int8"])
+def test_max_pool_integer_input(dtype):
+    data = np.random.default_rng(4).integers(0, 100, (2, 3, 6, 7))
+
+    def pools(lib):
+        x = lib.tensor(data).to(getattr(lib, dtype))
+        functional = lib.nn.functional
+        return [functional.max_pool2d(x, 2), *functional.max_pool2d(x, 3, 2, 1, ceil_mode=True, return_indices=True),
+                *functional.max_pool1d(x[0], 3, 2, 1, return_indices=True), lib.nn.MaxPool2d(2)(x[0])]
+    ours = pools(cgrad)
+    assert [str(t.dtype) for t in ours] == ["cgrad." + dtype, "cgrad." + dtype, "cgrad.int64", "cgrad." + dtype,
+                                          "cgrad.int64", "cgrad." + dtype]
+    # hand-checked: the first window's maximum
+    assert int(ours[0][0, 0, 0, 0]) == int(data[0, 0, :2, :2].max())
+    with pytest.raises(NotImplementedError) as refused:
+        F.max_pool1d(cgrad.tensor(data[0]).to(getattr(cgrad, dtype)), 2)
+    assert "\"max_pool1d_impl\" not implemented for" in str(refused.value)
+    if torch is not None:
+        for a, b in zip(ours, pools(torch)):
+            np.testing.assert_array_equal(a.numpy(), b.numpy())
+        with pytest.raises(NotImplementedError) as theirs:
+            torch.nn.functional.max_pool1d(torch.tensor(data[0]).to(getattr(torch, dtype)), 2)
+        assert str(theirs.value) == str(refused.value)
+
+
+@pytest.mark.parametrize("dtype", ["int64", "uint8", "bool", "float32"])
+def test_unfold_fold_dtypes(dtype):
+    data = np.random.default_rng(5).integers(0, 2, (1, 2, 4, 5))
+
+    def call(lib):
+        x = lib.tensor(data).to(getattr(lib, dtype))
+        cols = lib.nn.functional.unfold(x, 2)
+        return cols, lib.nn.functional.fold(cols, (4, 5), 2)
+    if dtype in ("int64", "uint8"):
+        title = {"int64": "Long", "uint8": "Byte"}[dtype]
+        with pytest.raises(NotImplementedError, match=f"^\"im2col_out_cpu\" not implemented for '{title}'$"):
+            call(cgrad)
+        with pytest.raises(NotImplementedError, match=f"^\"col2im_out_cpu\" not implemented for '{title}'$"):
+            F.fold(cgrad.ones(1, 8, 12).to(getattr(cgrad, dtype)), (4, 5), 2)
+        return
+    cols, back = call(cgrad)
+    assert cols.dtype == getattr(cgrad, dtype) and back.dtype == getattr(cgrad, dtype)
+    if torch is not None:
+        their_cols, their_back = call(torch)
+        np.testing.assert_array_equal(cols.numpy(), their_cols.numpy())
+        np.testing.assert_array_equal(back.numpy(), their_back.numpy())
+
+
+@pytest.mark.parametrize("dtype, title", [("bfloat16", "BFloat16"), ("float16", "Half")])
+def test_avg_pool3d_half_refused_adaptive_kept(dtype, title):
+    x = cgrad.arange(2 * 4 * 4 * 4, dtype=cgrad.float32).reshape(1, 2, 4, 4, 4).to(getattr(cgrad, dtype))
+    with pytest.raises(NotImplementedError, match=f"^\"avg_pool3d_out_frame\" not implemented for '{title}'$"):
+        F.avg_pool3d(x, 2)
+    y = F.adaptive_avg_pool3d(x, 2)
+    assert y.dtype == getattr(cgrad, dtype)
+    np.testing.assert_allclose(y.float().numpy(), F.adaptive_avg_pool3d(x.float(), 2).numpy(), rtol=1e-2)
+
+
+def test_instance_norm_running_stats_dtype_does_not_mix():
+    """ATen hands batch_norm instance_norm's running statistics in the
+    parameters' dtype: a float32 InstanceNorm with running stats takes
+    float64 input when it has no affine parameters."""
+    norm = cgrad.nn.InstanceNorm1d(3, track_running_stats=True)
+    x = cgrad.tensor(np.arange(24.0).reshape(2, 3, 4) / 7)
+    y = norm(x)
+    assert y.dtype == cgrad.float64 and norm.running_mean.dtype == cgrad.float32
+    np.testing.assert_allclose(norm.running_mean.numpy(), 0.1 * (np.arange(24.0).reshape(2, 3, 4) / 7).mean((0, 2)),
+                               rtol=1e-6)
+    with pytest.raises(RuntimeError, match="all inputs must share same datatype"):
+        cgrad.nn.InstanceNorm1d(3, affine=True)(x)
+
+
+def test_norm_check_order():
+    """layer_norm refuses mixed dtypes before its shape check; batch_norm
+    refuses integer input before the mixed check."""
+    with pytest.raises(RuntimeError, match=r"^mixed dtype \(CPU\): all inputs must share same datatype\.$"):
+        cgrad.nn.LayerNorm(4)(cgrad.ones(4, 3, dtype=cgrad.float64))
+    with pytest.raises(NotImplementedError, match="^\"batch_norm\" not implemented for 'Long'$"):
+        cgrad.nn.BatchNorm1d(3)(cgrad.ones(2, 3, dtype=cgrad.int64))
+    if torch is not None:
+        with pytest.raises(RuntimeError, match=r"^mixed dtype \(CPU\): all inputs must share same datatype\.$"):
+            torch.nn.LayerNorm(4)(torch.ones(4, 3, dtype=torch.float64))
+        with pytest.raises(NotImplementedError, match="^\"batch_norm\" not implemented for 'Long'$"):
+            torch.nn.BatchNorm1d(3)(torch.ones(2, 3, dtype=torch.int64))
