@@ -94,6 +94,8 @@ def _conv(input, weight, bias, stride, padding, dilation, groups, n):
             padding = tuple(padding)
         else:
             raise RuntimeError(f"Invalid padding string: '{padding}'")
+        from cgrad.nn._conv3d import _string_padding_dtypes
+        _string_padding_dtypes(input, weight, stride, dilation, groups)
     else:
         padding = _conv_param(padding, n, "padding")
     out = _C._convolution(input, weight, bias, stride, padding, dilation, groups)
