@@ -2,7 +2,7 @@
 Python floats as PyTorch does), run by a Cython kernel per parameter."""
 
 from cgrad import _C
-from cgrad.optim._kernel_step import complex_step_error
+from cgrad.optim._kernel_step import check_capturable, complex_step_error
 from cgrad.optim.optimizer import Optimizer
 from cgrad.optim.sgd import _C_no_grad, _write_back
 
@@ -51,6 +51,7 @@ class Adam(Optimizer):
                     state["exp_avg_sq"] = _C.zeros_like(p)
                     if group["amsgrad"]:
                         state["max_exp_avg_sq"] = _C.zeros_like(p)
+                check_capturable(self, group)
                 # bfloat16 steps op by op, each op rounded as in PyTorch's single-tensor update
                 if p.dtype == _C.bfloat16 or not _C._kernel_fits(p, grad, state["exp_avg"], state["exp_avg_sq"],
                                                                  state.get("max_exp_avg_sq")):
