@@ -123,14 +123,16 @@ def test_rms_norm_opmath(input_dtype, weight_dtype):
         x = lib.tensor(data).to(getattr(lib, input_dtype)).requires_grad_()
         w = None if weight_dtype is None else lib.full((3,), 1.5, dtype=getattr(lib, weight_dtype)).requires_grad_()
         y = lib.nn.functional.rms_norm(x, (3,), w)
-        grads = lib.autograd.grad((y.float() * lib.arange(24.).reshape(2, 4, 3)).sum(), [x] + ([w] if w is not None else []))
+        inputs = [x] + ([w] if w is not None else [])
+        grads = lib.autograd.grad((y.float() * lib.arange(24.).reshape(2, 4, 3)).sum(), inputs)
         return y, grads
     y, grads = call(cgrad)
     assert str(y.dtype) == "cgrad." + input_dtype
-    assert [str(g.dtype) for g in grads] == ["cgrad." + input_dtype] + ([] if weight_dtype is None else ["cgrad." + weight_dtype])
+    expected_dtypes = [input_dtype] + ([] if weight_dtype is None else [weight_dtype])
+    assert [str(g.dtype) for g in grads] == ["cgrad." + d for d in expected_dtypes]
     if input_dtype == "float16":
-        np.testing.assert_allclose(y.detach().float().numpy(), rms_reference(data, None if weight_dtype is None else 1.5),
-                                   rtol=2e-3)
+        expected = rms_reference(data, None if weight_dtype is None else 1.5)
+        np.testing.assert_allclose(y.detach().float().numpy(), expected, rtol=2e-3)
     if torch is not None:
         theirs, their_grads = call(torch)
         assert y.grad_fn.name() == theirs.grad_fn.name()
