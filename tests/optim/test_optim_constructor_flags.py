@@ -17,7 +17,6 @@ ERRORS = [
     ("Adam", dict(lr=[0.1, 0.2]), ValueError, "Tensor lr must be 1-element"),
     ("AdamW", dict(lr=0.1, foreach=True), ValueError,
      "lr as a Tensor is not supported for capturable=False and foreach=True"),
-    ("Adam", dict(betas=([0.9], [0.99, 0.9])), ValueError, "Tensor betas[1] must be 1-element"),
     ("Adam", dict(betas=((0.9,), 0.99)), ValueError, "betas must be either both floats or both Tensors"),
     ("Adam", dict(betas=(0, 0.99)), ValueError, "betas must be either both floats or both Tensors"),
     ("AdamW", dict(betas=((0.9,), (0.99,)), foreach=True), ValueError,
