@@ -195,27 +195,32 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     return (out, indices) if return_indices else out
 
 
-def _pool1d_input(input, fname, message_style):
+def _pool1d_input(input, fname):
     if not isinstance(input, Tensor):
         raise TypeError(f"{fname}(): argument 'input' (position 1) must be Tensor, not "
                         f"{type(input).__name__}")
     if input.dim() not in (2, 3):
-        if message_style == "max":
-            raise RuntimeError(f"max_pool1d: Expected 2D or 3D (batch mode) tensor with optional 0 dim "
-                               f"batch size for input, but got:{list(input.shape)}")
         raise RuntimeError(f"Expected 2 to 3 dimensions, but got {input.dim()}-dimensional tensor for "
                            f"argument #1 'self' (while checking arguments for {fname})")
     return input.unsqueeze(-2)
 
 
+def _pool1d_size_one(value, name):
+    """max_pool1d_with_indices' argument parser: one int (a 1-tuple or list too)."""
+    values = _int_tuple(value, 1, name, "max_pool1d")
+    if len(values) != 1:
+        raise RuntimeError(f"max_pool1d() argument '{name}' should contain one int (got {len(values)})")
+    return values
+
+
 def max_pool1d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
                             return_indices=True):
-    x = _pool1d_input(input, "max_pool1d", "max")
-    kernel = _pool_param(kernel_size, 1, "kernel_size", "max_pool1d")
-    strides = None if stride is None else _pool_param(stride, 1, "stride", "max_pool1d", True)
-    strides = kernel if strides is None else strides
-    pad = _pool_param(padding, 1, "padding", "max_pool1d")
-    dil = _pool_param(dilation, 1, "dilation", "max_pool1d")
+    x = _pool1d_input(input, "max_pool1d")
+    kernel = _pool1d_size_one(kernel_size, "kernel_size")
+    strides = None if stride is None else _int_tuple(stride, 1, "stride", "max_pool1d")
+    strides = kernel if not strides else _pool1d_size_one(strides, "stride")
+    pad = _pool1d_size_one(padding, "padding")
+    dil = _pool1d_size_one(dilation, "dilation")
     if not x.is_floating_point() and x.dtype != _C.bool_ and not x.is_complex():
         out, indices = _integer_max_pool2d(x, (1,) + kernel, (1,) + strides, (0,) + pad, (1,) + dil, ceil_mode)
     else:
@@ -223,13 +228,54 @@ def max_pool1d_with_indices(input, kernel_size, stride=None, padding=0, dilation
     return out.squeeze(-2), indices.squeeze(-2)
 
 
+def _check_max_pool1d(input, kernel_size, stride, padding, dilation, ceil_mode):
+    """ATen's max_pool1d without indices (MaxPooling.cpp): its own input and
+    argument checks and texts, before it picks max_pool1d_impl or, for a
+    gradient, max_pool1d_with_indices."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"max_pool1d(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+    shape = list(input.shape)
+    if not ((len(shape) == 2 and shape[-1] != 0) or (len(shape) == 3 and shape[1] != 0 and shape[-1] != 0)):
+        raise RuntimeError(f"max_pool1d: Expected 2D or 3D (batch mode) tensor with optional 0 dim batch size "
+                           f"for input, but got:{shape}")
+    kernel = list(_int_tuple(kernel_size, 1, "kernel_size", "max_pool1d"))
+    strides = [] if stride is None else list(_int_tuple(stride, 1, "stride", "max_pool1d"))
+    pad = list(_int_tuple(padding, 1, "padding", "max_pool1d"))
+    dil = list(_int_tuple(dilation, 1, "dilation", "max_pool1d"))
+    for name, values, allowed, rule in (("kernel_size", kernel, (1,), "an int, list of ints or tuple of ints"),
+                                        ("stride", strides, (0, 1), "None, an int, list of ints, or tuple of ints"),
+                                        ("padding", pad, (1,), "an int, list of ints, or tuple of ints"),
+                                        ("dilation", dil, (1,), "an int, list of ints or tuple of ints")):
+        if len(values) not in allowed:
+            raise RuntimeError(f"max_pool1d() {name} must be {rule} of size 1 but got size {len(values)}")
+    strides = strides or kernel
+    if kernel[0] <= 0:
+        raise RuntimeError(f"max_pool1d() kernel_size must be greater than zero, but got {kernel[0]}")
+    if strides[0] <= 0:
+        raise RuntimeError(f"max_pool1d() stride must be greater than zero, but got {strides[0]}")
+    if pad[0] < 0:
+        raise RuntimeError(f"max_pool1d() padding must be non-negative, but got {pad[0]}")
+    if pad[0] > kernel[0] // 2:
+        raise RuntimeError(f"max_pool1d() padding should be at most half of kernel size, but got "
+                           f"padding={pad[0]} and kernel_size={kernel[0]}")
+    if dil[0] <= 0:
+        raise RuntimeError(f"max_pool1d() dilation must be greater than zero, but got {dil[0]}")
+    span = shape[-1] + 2 * pad[0] - dil[0] * (kernel[0] - 1) - 1
+    out = (-(-span // strides[0]) if ceil_mode else span // strides[0]) + 1
+    if ceil_mode and (out - 1) * strides[0] >= shape[-1] + pad[0]:
+        out -= 1
+    if out <= 0:
+        raise RuntimeError(f"max_pool1d() Invalid computed output size: {out}")
+
+
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
                return_indices=False):
     """Max over kernel windows of (N, C, L) or (C, L) input."""
-    if not return_indices and isinstance(input, Tensor) and not input.is_floating_point() \
-            and not input.is_complex() and input.dim() in (2, 3):
-        # without indices PyTorch runs its float-only max_pool1d_impl (an integer never requires grad)
-        raise NotImplementedError(f"\"max_pool1d_impl\" not implemented for '{_dtype_title(input.dtype)}'")
+    if not return_indices:
+        _check_max_pool1d(input, kernel_size, stride, padding, dilation, ceil_mode)
+        if not input.is_floating_point() and not input.is_complex():
+            # PyTorch's float-only max_pool1d_impl (an integer tensor never requires grad)
+            raise NotImplementedError(f"\"max_pool1d_impl\" not implemented for '{_dtype_title(input.dtype)}'")
     out, indices = max_pool1d_with_indices(input, kernel_size, stride, padding, dilation, ceil_mode)
     return (out, indices) if return_indices else out
 
@@ -260,7 +306,7 @@ def _avg_pool2d(input, kernel, stride, padding, ceil_mode, count_include_pad, di
 
 def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
     """Mean over kernel windows of (N, C, L) or (C, L) input."""
-    x = _pool1d_input(input, "avg_pool1d", "avg")
+    x = _pool1d_input(input, "avg_pool1d")
     kernel = _pool_param(kernel_size, 1, "kernel_size", "avg_pool1d")
     strides = None if stride is None else _pool_param(stride, 1, "stride", "avg_pool1d", True)
     strides = kernel if strides is None else strides

@@ -349,3 +349,33 @@ def test_norm_check_order():
             torch.nn.LayerNorm(4)(torch.ones(4, 3, dtype=torch.float64))
         with pytest.raises(NotImplementedError, match="^\"batch_norm\" not implemented for 'Long'$"):
             torch.nn.BatchNorm1d(3)(torch.ones(2, 3, dtype=torch.int64))
+
+
+MAX_POOL1D_CASES = [((3,), dict(kernel_size=2)), ((1, 2, 3, 4), dict(kernel_size=2)), ((2, 0, 5), dict(kernel_size=2)),
+                    ((2, 3, 5), dict(kernel_size=2, padding=2)), ((2, 3, 5), dict(kernel_size=0)),
+                    ((2, 3, 5), dict(kernel_size=2, stride=0)), ((2, 3, 5), dict(kernel_size=2, padding=-1)),
+                    ((2, 3, 5), dict(kernel_size=2, dilation=0)), ((2, 3, 5), dict(kernel_size=7)),
+                    ((2, 3, 5), dict(kernel_size=(2, 2))), ((2, 3, 5), dict(kernel_size=2, stride=(1, 1))),
+                    ((2, 3, 5), dict(kernel_size=3, stride=2, padding=1, ceil_mode=True))]
+
+
+@pytest.mark.parametrize("return_indices", [False, True])
+@pytest.mark.parametrize("shape, kwargs", MAX_POOL1D_CASES, ids=[f"{s}-{k}" for s, k in MAX_POOL1D_CASES])
+def test_max_pool1d_paths(shape, kwargs, return_indices):
+    """Without indices PyTorch's max_pool1d checks with its own texts
+    (max_pool1d() ...); with them it is max_pool2d's checks."""
+    def call(lib):
+        x = lib.arange(float(np.prod(shape))).reshape(shape)
+        try:
+            result = lib.nn.functional.max_pool1d(x, return_indices=return_indices, **kwargs)
+            return "ok", [t.tolist() for t in (result if isinstance(result, tuple) else (result,))]
+        except Exception as e:  # noqa: BLE001 - the error is what is compared
+            return type(e).__name__, str(e)
+    ours = call(cgrad)
+    if shape == (2, 3, 5) and kwargs == dict(kernel_size=2, padding=2):
+        expected = ("max_pool1d() padding should be at most half of kernel size, but got padding=2 and kernel_size=2"
+                    if not return_indices else
+                    "pad should be at most half of effective kernel size, but got pad=2, kernel_size=2 and dilation=1")
+        assert ours == ("RuntimeError", expected)
+    if torch is not None:
+        assert ours == call(torch)
