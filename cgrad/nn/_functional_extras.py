@@ -71,12 +71,20 @@ def _max_unpool(input, indices, output_size):
     or 3 dims) at the flat positions indices holds (max_pool2d/3d's
     return_indices)."""
     spatial = len(output_size)
+    if indices.dtype != cgrad.int64:
+        # ATen's first check; its 3-d text does not name the dtype
+        from cgrad._ops_composites import _dtype_title
+        raise RuntimeError("elements in indices should be type int64"
+                           + (f" but got: {_dtype_title(indices.dtype)}" if spatial == 2 else ""))
     if input.dim() not in (spatial + 1, spatial + 2):
         raise RuntimeError(f"Input to max_unpooling{spatial}d should be a {spatial + 1}d or {spatial + 2}d Tensor, "
                            f"but got a tensor with {input.dim()} dimensions.")
     if tuple(indices.shape) != tuple(input.shape):
         raise RuntimeError(f"Expected shape of indices to be same as that of the input tensor "
                            f"({list(input.shape)}) but got indices tensor with shape: {list(indices.shape)}")
+    if not input.is_floating_point():
+        from cgrad._ops_composites import _dtype_title
+        raise NotImplementedError(f"\"max_unpool{spatial}d\" not implemented for '{_dtype_title(input.dtype)}'")
     volume = 1
     for size in output_size:
         volume *= size

@@ -95,6 +95,13 @@ def pixel_unshuffle(input, downscale_factor):
 
 def bilinear(input1, input2, weight, bias=None):
     """y[..., o] = sum_ij input1[..., i] weight[o, i, j] input2[..., j] + bias[o]."""
+    tensors = [input1, input2, weight] + ([] if bias is None else [bias])
+    if any(t.dtype != input1.dtype for t in tensors):
+        # ATen's first check, in C++'s type names
+        from cgrad.nn._conv3d import _cpp
+        names = ["input1", "input2", "weight", "bias"]
+        raise RuntimeError("All tensors must have the same dtype, got "
+                           + ", ".join(f"{n}: {_cpp(t)}" for n, t in zip(names, tensors)))
     if input1.dim() != input2.dim():
         raise RuntimeError(f"bilinear(): input dimensions do not match: got {input1.dim()} and {input2.dim()}")
     for i in range(input1.dim() - 1):
