@@ -156,10 +156,22 @@ def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="m
                            "'target'. This input cannot have requires_grad True.")
     output = cgrad.log1p(cgrad.exp(-input * target))
     if output.shape != input.shape:
-        # PyTorch's kernel writes into a loss of the input's shape
+        # PyTorch's kernel writes into a loss of the input's shape and dtype
         raise RuntimeError(f"output with shape {list(input.shape)} doesn't match the broadcast shape "
                            f"{list(output.shape)}")
-    return named(_apply_reduction(output, reduction_enum), "SoftMarginLossBackward0")
+    if output.dtype != input.dtype:
+        if not cgrad.can_cast(output.dtype, input.dtype):
+            raise RuntimeError(f"result type {_dtype_title(output.dtype)} can't be cast to the desired output type "
+                               f"{_dtype_title(input.dtype)}")
+        output = output.to(input.dtype)
+    result = named(_apply_reduction(output, reduction_enum), "SoftMarginLossBackward0")
+    if isinstance(target, cgrad.Tensor) and target.dtype == cgrad.bool and result.requires_grad:
+        # the backward kernel negates the target
+        def refuse(grad):
+            raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If you are trying "
+                               "to invert a mask, use the `~` or `logical_not()` operator instead.")
+        result.register_hook(refuse)
+    return result
 
 
 def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, reduce=None,

@@ -308,6 +308,20 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
         enum = _get_enum(reduction)
     if not (target.size() == input.size()):
         raise ValueError(f"Target size ({target.size()}) must be the same as input size ({input.size()})")
+    if isinstance(target, Tensor) and isinstance(input, Tensor) and target.dtype != input.dtype:
+        # ATen's composite starts from (1 - target) and works in place on it: a bool target fails
+        # there, and a floating one gives the loss its dtype
+        if target.dtype == cgrad.bool:
+            raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. Use the "
+                               "`^` or `logical_xor()` operator instead.")
+        if target.is_floating_point():
+            from cgrad.nn._named_node import named
+            loss = _C._binary_cross_entropy_with_logits(input, target, weight, pos_weight, 0).to(target.dtype)
+            if enum == 1:
+                loss = loss.mean()
+            elif enum == 2:
+                loss = loss.sum()
+            return named(loss, "BinaryCrossEntropyWithLogitsBackward0")
     return _C._binary_cross_entropy_with_logits(input, target, weight, pos_weight, enum)
 
 

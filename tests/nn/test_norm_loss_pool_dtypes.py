@@ -379,3 +379,83 @@ def test_max_pool1d_paths(shape, kwargs, return_indices):
         assert ours == ("RuntimeError", expected)
     if torch is not None:
         assert ours == call(torch)
+
+
+MARGIN_CASES = [
+    ("multi_margin_loss", (3, 4), [0, 1], {}, "RuntimeError",
+     "multi_margin_loss: target tensor should be 1-D with size equal to the number of input samples (batch size). "
+     "Expected target size [3], but got [2]. Input has shape [3, 4]."),
+    ("multi_margin_loss", (1, 3, 4), [0, 1, 2], {}, "RuntimeError",
+     "Expected non-empty vector or matrix with optional 0-dim batch size, but got: [1, 3, 4]"),
+    ("multi_margin_loss", (3, 4), [0, 5, 1], {}, "RuntimeError", "target out of range"),
+    ("multi_margin_loss", (3, 4), [0.0, 1.0, 2.0], {}, "RuntimeError", "expected scalar type Long but found Float"),
+    ("multi_margin_loss", (3, 4), [0, 1, 2], {"weight": [1.0, 2.0, 3.0]}, "RuntimeError",
+     "inconsistent weight size, expected 4 but got [3]"),
+    ("multilabel_margin_loss", (3, 4), [0, 1, 2], {}, "RuntimeError",
+     "inconsistent target size: [3] for input of size: [3, 4]"),
+    ("multilabel_margin_loss", (1, 4), [[0, -1, 5, 0]], {}, "RuntimeError", "argument #2 'target' is out of range"),
+    ("multilabel_margin_loss", (1, 4), [[0.0, 1.0, -1.0, 0.0]], {}, "RuntimeError",
+     "expected scalar type Long but found Float"),
+]
+
+
+@pytest.mark.parametrize("fn, shape, target, kwargs, kind, text", MARGIN_CASES,
+                         ids=[f"{c[0]}-{c[-1][:30]}" for c in MARGIN_CASES])
+def test_margin_loss_checks(fn, shape, target, kwargs, kind, text):
+    def call(lib):
+        x = lib.arange(float(np.prod(shape))).reshape(shape).requires_grad_()
+        t = lib.tensor(target)
+        if t.is_floating_point():
+            t.requires_grad_()      # cgrad read such a target through numpy and failed there
+        extra = {k: lib.tensor(v) for k, v in kwargs.items()}
+        return getattr(lib.nn.functional, fn)(x, t, **extra)
+    with pytest.raises(Exception) as ours:
+        call(cgrad)
+    assert (type(ours.value).__name__, str(ours.value)) == (kind, text)
+    if torch is not None:
+        with pytest.raises(Exception) as theirs:
+            call(torch)
+        assert (type(theirs.value).__name__, str(theirs.value)) == (kind, text)
+
+
+def test_margin_loss_half_input_refused_and_values_kept():
+    with pytest.raises(NotImplementedError, match="^\"multi_margin_loss_cpu_kernel\" not implemented for 'Half'$"):
+        F.multi_margin_loss(cgrad.ones(3, 4, dtype=cgrad.float16), cgrad.zeros(3, dtype=cgrad.int64))
+    x = cgrad.tensor([[0.1, 0.2, 0.4, 0.8]], dtype=cgrad.float64, requires_grad=True)
+    y = cgrad.tensor([[3, 0, -1, 1]])
+    # hand-computed: listed {3, 0}, others {1, 2}: sum of max(0, 1 - (x[j] - x[i])) / 4
+    expected = sum(max(0.0, 1 - (x.tolist()[0][j] - x.tolist()[0][i])) for j in (3, 0) for i in (1, 2)) / 4
+    assert F.multilabel_margin_loss(x, y).item() == pytest.approx(expected)
+    assert cgrad.autograd.gradcheck(lambda a: F.multilabel_margin_loss(a, y), (x,))
+
+
+@pytest.mark.parametrize("input_dtype, target_dtype", [("float32", "float16"), ("float64", "float32"),
+                                                       ("float16", "float32"), ("float32", "bool")])
+def test_bce_with_logits_takes_the_targets_dtype(input_dtype, target_dtype):
+    def call(lib):
+        x = lib.tensor([0.5, -1.0, 2.0], dtype=getattr(lib, input_dtype), requires_grad=True)
+        t = lib.tensor([1.0, 0.0, 0.3]).to(getattr(lib, target_dtype))
+        y = lib.nn.functional.binary_cross_entropy_with_logits(x, t, pos_weight=lib.ones(3))
+        y.backward()
+        return y, x.grad
+    if target_dtype == "bool":
+        with pytest.raises(RuntimeError, match="^Subtraction, the `-` operator, with two bool tensors"):
+            call(cgrad)
+        return
+    y, grad = call(cgrad)
+    assert y.dtype == getattr(cgrad, target_dtype) and grad.dtype == getattr(cgrad, input_dtype)
+    assert y.grad_fn.name() == "BinaryCrossEntropyWithLogitsBackward0"
+    if torch is not None:
+        theirs, their_grad = call(torch)
+        np.testing.assert_allclose(y.detach().float().numpy(), theirs.detach().float().numpy(), rtol=2e-3)
+        np.testing.assert_allclose(grad.float().numpy(), their_grad.float().numpy(), rtol=2e-3)
+
+
+def test_soft_margin_loss_keeps_the_inputs_dtype():
+    x = cgrad.tensor([0.5, -1.0], requires_grad=True)
+    y = F.soft_margin_loss(x, cgrad.tensor([1.0, -1.0], dtype=cgrad.float64))
+    assert y.dtype == cgrad.float32
+    with pytest.raises(RuntimeError, match="^Negation, the `-` operator, on a bool tensor is not supported"):
+        F.soft_margin_loss(x, cgrad.tensor([True, False])).backward()
+    with pytest.raises(RuntimeError, match="^result type Float can't be cast to the desired output type Long$"):
+        F.soft_margin_loss(cgrad.tensor([1, 2]), cgrad.tensor([1, -1]))
