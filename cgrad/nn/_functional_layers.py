@@ -32,7 +32,8 @@ def glu(input, dim=-1):
     n = input.shape[wrapped]
     if n % 2:
         raise RuntimeError(f"Halving dimension must be even, but dimension {wrapped} is size {n}")
-    a, b = input.split(n // 2, wrapped)
+    # narrow, not split: an empty dimension has two empty halves
+    a, b = input.narrow(wrapped, 0, n // 2), input.narrow(wrapped, n // 2, n // 2)
     return named(a * b.sigmoid(), "GluBackward0")
 
 

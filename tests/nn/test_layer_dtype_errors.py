@@ -73,3 +73,13 @@ def test_same_dtype_layers_still_compute():
     assert y.tolist() == [[-1.0, 3.0]]
     u = cgrad.nn.functional.max_unpool1d(cgrad.tensor([[[5.0, 7.0]]]), cgrad.tensor([[[1, 2]]]), 2)
     assert u.tolist() == [[[0.0, 5.0, 7.0, 0.0]]]
+
+
+def test_glu_of_an_empty_dimension():
+    """Two empty halves (split of an empty dimension gave one piece)."""
+    for shape, dim in (((0,), 0), ((2, 0), 1)):
+        x = cgrad.ones(*shape, requires_grad=True)
+        y = cgrad.nn.functional.glu(x, dim)
+        assert tuple(y.shape) == shape and y.grad_fn.name() == "GluBackward0"
+        if torch is not None:
+            assert tuple(torch.nn.functional.glu(torch.ones(*shape), dim).shape) == shape
