@@ -34,6 +34,13 @@ def _apply_reduction(loss, enum):
     return loss
 
 
+def _margin_arg(margin, fname, position):
+    """The argument parser's check of a `float margin`: a number or a tensor."""
+    if not isinstance(margin, (int, float, cgrad.Tensor)):
+        raise TypeError(f"{fname}(): argument 'margin' (position {position}) must be float, not "
+                        f"{type(margin).__name__}")
+
+
 def _reduction_enum(size_average, reduce, reduction):
     if size_average is not None or reduce is not None:
         return legacy_get_enum(size_average, reduce)
@@ -115,6 +122,7 @@ def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, red
                         reduction="mean"):
     """max(0, -target * (input1 - input2) + margin), reduced."""
     reduction_enum = _reduction_enum(size_average, reduce, reduction)
+    _margin_arg(margin, "margin_ranking_loss", 4)
     if input1.dim() != input2.dim() or input1.dim() != target.dim():
         raise RuntimeError(
             f"margin_ranking_loss : All input tensors should have same dimension but got sizes: "
@@ -198,6 +206,7 @@ def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, r
 def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None, reduction="mean"):
     """input where target is 1, max(0, margin - input) where it is -1."""
     reduction_enum = _reduction_enum(size_average, reduce, reduction)
+    _margin_arg(margin, "hinge_embedding_loss", 3)
     zeros = cgrad.zeros_like(input)
     margin_clamp = (margin - input).clamp_min_(0)
     output_margin = cgrad.where(target != 1, margin_clamp, zeros)
@@ -210,6 +219,7 @@ def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, r
     """1 - cos(x1, x2) where target is 1, max(0, cos(x1, x2) - margin)
     where it is -1."""
     reduction_enum = _reduction_enum(size_average, reduce, reduction)
+    _margin_arg(margin, "cosine_embedding_loss", 4)
     targ_dim = target.dim()
     if targ_dim not in (0, 1):
         raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
