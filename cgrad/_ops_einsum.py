@@ -520,7 +520,10 @@ def _check_bmm_args(input, batch1, batch2, fname):
             raise RuntimeError(f"expected scalar type {_dtype_title(input)} but found {_dtype_title(t)}")
 
 
-def baddbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
+def baddbmm(input, batch1, batch2, *deprecated, beta=1, alpha=1, out=None):
+    if deprecated:
+        input, batch1, batch2, beta, alpha = _C._beta_first_args(
+            "baddbmm", False, (input, batch1, batch2) + deprecated, beta, alpha)
     input, batch1, batch2 = _C._autocast_args(0, input, batch1, batch2)   # CPU autocast's lower-precision list
     _check_bmm_args(input, batch1, batch2, "baddbmm")
     b, n, k = batch1.shape
@@ -531,7 +534,10 @@ def baddbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
     return _addop("BaddbmmBackward0", input, [batch1, batch2], _C.bmm, beta, alpha, "baddbmm", out)
 
 
-def addbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
+def addbmm(input, batch1, batch2, *deprecated, beta=1, alpha=1, out=None):
+    if deprecated:
+        input, batch1, batch2, beta, alpha = _C._beta_first_args(
+            "addbmm", False, (input, batch1, batch2) + deprecated, beta, alpha)
     input, batch1, batch2 = _C._autocast_args(0, input, batch1, batch2)   # CPU autocast's lower-precision list
     _check_bmm_args(input, batch1, batch2, "addbmm")
     if batch1.shape[2] != batch2.shape[1] or batch1.shape[0] != batch2.shape[0]:
@@ -542,7 +548,10 @@ def addbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
                   "addbmm", out)
 
 
-def addmv(input, mat, vec, *, beta=1, alpha=1, out=None):
+def addmv(input, mat, vec, *deprecated, beta=1, alpha=1, out=None):
+    if deprecated:
+        input, mat, vec, beta, alpha = _C._beta_first_args(
+            "addmv", False, (input, mat, vec) + deprecated, beta, alpha)
     check_tensor(input, "addmv")
     check_tensor(mat, "addmv", "mat", 2)
     check_tensor(vec, "addmv", "vec", 3)
@@ -557,7 +566,10 @@ def addmv(input, mat, vec, *, beta=1, alpha=1, out=None):
     return _addop("AddmvBackward0", input, [mat, vec], _C.mv, beta, alpha, "addmv", out)
 
 
-def addr(input, vec1, vec2, *, beta=1, alpha=1, out=None):
+def addr(input, vec1, vec2, *deprecated, beta=1, alpha=1, out=None):
+    if deprecated:
+        input, vec1, vec2, beta, alpha = _C._beta_first_args(
+            "addr", False, (input, vec1, vec2) + deprecated, beta, alpha)
     check_tensor(input, "addr")
     check_tensor(vec1, "addr", "vec1", 2)
     check_tensor(vec2, "addr", "vec2", 3)
@@ -567,6 +579,20 @@ def addr(input, vec1, vec2, *, beta=1, alpha=1, out=None):
         raise RuntimeError(f"addr: Expected 1-D argument vec2, but got {vec2.dim()}-D")
     _expand_check(input, (vec1.shape[0], vec2.shape[0]))
     return _addop("AddrBackward0", input, [vec1, vec2], _C.outer, beta, alpha, "addr", out)
+
+
+def beta_first_method(fn, name):
+    """Tensor.<name>(first, second) for addmm, addmv, addr, addbmm, baddbmm
+    and their in-place forms, which also take PyTorch's deprecated
+    (beta, [alpha,] first, second) (src/cgrad/tensor/deprecated_overloads.pxi)."""
+    def method(self, first, second, *deprecated, beta=1, alpha=1):
+        if deprecated:
+            _, first, second, beta, alpha = _C._beta_first_args(name, True, (first, second) + deprecated, beta,
+                                                                alpha)
+        return fn(self, first, second, beta=beta, alpha=alpha)
+    method.__name__ = method.__qualname__ = name
+    method.__doc__ = fn.__doc__
+    return method
 
 
 def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):

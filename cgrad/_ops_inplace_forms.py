@@ -11,6 +11,7 @@ from cgrad import _C
 from cgrad._op_support import attach
 from cgrad import _ops_numeric_composites as _numeric
 from cgrad._ops_composites import _inplace
+from cgrad._ops_einsum import beta_first_method
 
 __all__ = ["is_inference", "get_device", "is_storage", "index_put_", "gcd_", "lcm_", "ldexp_", "detach", "detach_",
            "fill", "fill_", "zero_", "clamp_min_", "clamp_max_", "addmv_", "dropout_"]
@@ -147,7 +148,7 @@ _C._install_missing_tensor_methods({
     "bitwise_left_shift_": _bitwise_inplace("__ilshift__", "bitwise_left_shift_"),
     "bitwise_right_shift_": _bitwise_inplace("__irshift__", "bitwise_right_shift_"),
     "bitwise_not_": _bitwise_not_,
-    "addmm_": _inplace(_C.addmm, "addmm_"),
+    "addmm_": beta_first_method(_inplace(_C.addmm, "addmm_"), "addmm_"),
     "gcd_": _inplace(_numeric.gcd, "gcd_"),
     "lcm_": _inplace(_numeric.lcm, "lcm_"),
     "renorm_": _inplace(_numeric.renorm, "renorm_"),

@@ -6,7 +6,7 @@ counting ops (_ops_unique). Importing this module installs the methods."""
 from cgrad import _C
 from cgrad._ops_sort import (sort, argsort, msort, topk, kthvalue, median, nanmedian, mode, quantile,
                              nanquantile)
-from cgrad._ops_einsum import einsum, tensordot, kron, baddbmm, addbmm, addmv, addr, cdist
+from cgrad._ops_einsum import einsum, tensordot, kron, baddbmm, addbmm, addmv, addr, cdist, beta_first_method
 from cgrad._ops_views import (diagonal, as_strided, as_strided_, narrow_copy, rot90, diag_embed, trace, block_diag, meshgrid,
                               cartesian_prod, combinations, triu_indices, tril_indices, _tensor_unfold)
 from cgrad._ops_cumulative import cumprod, cummax, cummin, logcumsumexp, _tensor_cumprod_
@@ -56,9 +56,12 @@ _METHODS = {
     "kron": _method(kron), "trace": _method(trace), "diagonal": _method(diagonal),
     "diag_embed": _method(diag_embed), "as_strided": _method(as_strided), "unfold": _tensor_unfold,
     "narrow_copy": _method(narrow_copy), "rot90": _method(rot90),
-    "baddbmm": _method(baddbmm), "addbmm": _method(addbmm), "addmv": _method(addmv), "addr": _method(addr),
-    "baddbmm_": _addop_inplace(baddbmm, "baddbmm_"), "addbmm_": _addop_inplace(addbmm, "addbmm_"),
-    "addmv_": _addop_inplace(addmv, "addmv_"), "addr_": _addop_inplace(addr, "addr_"),
+    "baddbmm": beta_first_method(baddbmm, "baddbmm"), "addbmm": beta_first_method(addbmm, "addbmm"),
+    "addmv": beta_first_method(addmv, "addmv"), "addr": beta_first_method(addr, "addr"),
+    "baddbmm_": beta_first_method(_addop_inplace(baddbmm, "baddbmm_"), "baddbmm_"),
+    "addbmm_": beta_first_method(_addop_inplace(addbmm, "addbmm_"), "addbmm_"),
+    "addmv_": beta_first_method(_addop_inplace(addmv, "addmv_"), "addmv_"),
+    "addr_": beta_first_method(_addop_inplace(addr, "addr_"), "addr_"),
     "cumprod": _method(cumprod), "cumprod_": _tensor_cumprod_, "cummax": _method(cummax),
     "cummin": _method(cummin), "logcumsumexp": _method(logcumsumexp),
     "masked_select": _method(masked_select), "masked_scatter": _method(masked_scatter),

@@ -90,9 +90,20 @@ def _check_dtypes(x, w, b, stride, dilation, groups):
         raise RuntimeError(mismatch_message(x, w, stride, dilation, groups, _legacy))
 
 
+def _string_padding_dtypes(x, w, stride, dilation, groups):
+    """padding='same'/'valid' (PyTorch's _convolution_mode) meets a weight of
+    another dtype before any check of the bias's."""
+    if x.dtype != w.dtype:
+        raise RuntimeError(mismatch_message(x, w, stride, dilation, groups, _legacy))
+
+
 def _check_transposed_dtypes(x, w, b, stride, dilation, groups):
     """A transposed convolution checks the bias only after the weight, and
-    on its native path as its kernel does (an "expected scalar type")."""
+    on its native path as its kernel does (an "expected scalar type");
+    its dtype dispatch comes first."""
+    if not x.dtype.is_floating_point and str(x.dtype) != "cgrad.int64":
+        raise NotImplementedError(f"\"slow_conv_transpose3d_out_cpu\" not implemented for "
+                                  f"'{_LEGACY_TYPE[str(x.dtype).split('.')[-1]][:-6]}'")
     if x.dtype != w.dtype:
         raise RuntimeError(mismatch_message(x, w, stride, dilation, groups, _legacy))
     if b is not None and b.dtype != x.dtype:
@@ -138,6 +149,7 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
             input, padding = _same_padding(input, weight, stride, dilation)
         else:
             raise RuntimeError(f"Invalid padding string: '{padding}'")
+        _string_padding_dtypes(input, weight, stride, dilation, groups)
     else:
         padding = _param(padding, "padding")
     _check_numbers(stride, padding, dilation, groups)

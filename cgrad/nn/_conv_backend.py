@@ -31,10 +31,26 @@ def onednn_float16_cpu():
     return False
 
 
+@functools.lru_cache(maxsize=None)
+def onednn_bfloat16_cpu():
+    """Whether oneDNN takes bfloat16 on this CPU (PyTorch's
+    mkldnn_bf16_device_check on x86: AVX-512 BW, VL and DQ)."""
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as f:
+            for line in f:
+                if line.startswith("flags"):
+                    return {"avx512bw", "avx512vl", "avx512dq"} <= set(line.split())
+    except OSError:
+        pass
+    return False
+
+
 def takes_onednn(dtype_name, input_shape, weight_shape, stride, dilation, groups, num_threads):
     """Whether PyTorch runs this convolution (transposed or not) through oneDNN."""
     if dtype_name == "float16":
         return onednn_float16_cpu()
+    if dtype_name == "bfloat16":        # any shape, where the CPU has the instructions
+        return onednn_bfloat16_cpu()
     if dtype_name != "float32":
         return False
     if len(input_shape) == 3:       # conv1d: (N, C, L) as (N, C, 1, L), its weight likewise
@@ -48,13 +64,20 @@ def takes_onednn(dtype_name, input_shape, weight_shape, stride, dilation, groups
     return worth_it and large_enough
 
 
+def _onednn_type_name(t, legacy_name):
+    """How oneDNN's check names a tensor's type: the legacy class name, but
+    for bfloat16 (which has none) the backend's type name."""
+    return "CPUBFloat16Type" if str(t.dtype).endswith("bfloat16") else legacy_name(t)
+
+
 def mismatch_message(x, w, stride, dilation, groups, legacy_name):
     """PyTorch's error text for input x and weight w of different dtypes
     (legacy_name(t): 'cgrad.FloatTensor' and the like)."""
     import cgrad
     x_name, w_name = str(x.dtype).split(".")[-1], str(w.dtype).split(".")[-1]
     if takes_onednn(x_name, tuple(x.shape), tuple(w.shape), stride, dilation, groups, cgrad.get_num_threads()):
-        return (f"Input type ({legacy_name(x)}) and weight type ({legacy_name(w)}) should be the same or input "
+        return (f"Input type ({_onednn_type_name(x, legacy_name)}) and weight type "
+                f"({_onednn_type_name(w, legacy_name)}) should be the same or input "
                 "should be a MKLDNN tensor and weight is a dense tensor")
     from cgrad._ops_composites import _dtype_title
     return f"expected scalar type {_dtype_title(x.dtype)} but found {_dtype_title(w.dtype)}"
@@ -65,7 +88,8 @@ def bias_mismatch_message(x, w, b, stride, dilation, groups, legacy_name):
     import cgrad
     x_name = str(x.dtype).split(".")[-1]
     if takes_onednn(x_name, tuple(x.shape), tuple(w.shape), stride, dilation, groups, cgrad.get_num_threads()):
-        return (f"Input type ({legacy_name(x)}) and bias type ({legacy_name(b)}) should be the same or input "
+        return (f"Input type ({_onednn_type_name(x, legacy_name)}) and bias type "
+                f"({_onednn_type_name(b, legacy_name)}) should be the same or input "
                 "should be a MKLDNN tensor and bias is a dense tensor")
     from cgrad._ops_composites import _dtype_title
     return f"expected scalar type {_dtype_title(x.dtype)} but found {_dtype_title(b.dtype)}"

@@ -138,6 +138,10 @@ def _check(x, w, b, stride, padding, output_padding, dilation, groups):
                      "dilation_height: 1", parts[2]]
         raise RuntimeError("output padding must be smaller than either stride or dilation, but got "
                            + " ".join(parts))
+    if not x.dtype.is_floating_point and str(x.dtype) != "cgrad.int64":
+        # the native kernels' dtype dispatch comes before their check of the weight's dtype
+        raise NotImplementedError(f"\"slow_conv_transpose{3 if len(stride) == 3 else 2}d_out_cpu\" not "
+                                  f"implemented for '{_TENSOR_TYPE[str(x.dtype).split('.')[-1]][:-6]}'")
     if w.dtype != x.dtype:
         raise RuntimeError(mismatch_message(x, w, stride, dilation, groups, _type_name))
     if b is not None and b.dtype != x.dtype and takes_onednn(str(x.dtype).split(".")[-1], tuple(xshape),
@@ -145,9 +149,6 @@ def _check(x, w, b, stride, padding, output_padding, dilation, groups):
                                                              _C.get_num_threads()):
         # (off oneDNN's path, PyTorch's native kernels add such a bias cast to the input's dtype)
         raise RuntimeError(bias_mismatch_message(x, w, b, stride, dilation, groups, _type_name))
-    if not x.dtype.is_floating_point and str(x.dtype) != "cgrad.int64":
-        raise NotImplementedError(f"\"slow_conv_transpose2d_out_cpu\" not implemented for "
-                                  f"'{_TENSOR_TYPE[str(x.dtype).split('.')[-1]][:-6]}'")
     if any(v == 0 for v in xshape[2:]):
         raise RuntimeError(f"Only zero batch or zero channel inputs are supported, but got input shape: "
                            f"{xshape}")

@@ -9,6 +9,7 @@ import warnings
 import cgrad
 from cgrad import _C
 from cgrad._C import Tensor
+from cgrad._ops_composites import _dtype_title
 
 
 # --- convolution, unfold/fold ------------------------------------------------------
@@ -93,6 +94,8 @@ def _conv(input, weight, bias, stride, padding, dilation, groups, n):
             padding = tuple(padding)
         else:
             raise RuntimeError(f"Invalid padding string: '{padding}'")
+        from cgrad.nn._conv3d import _string_padding_dtypes
+        _string_padding_dtypes(input, weight, stride, dilation, groups)
     else:
         padding = _conv_param(padding, n, "padding")
     out = _C._convolution(input, weight, bias, stride, padding, dilation, groups)
@@ -109,21 +112,36 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     return _conv(input, weight, bias, stride, padding, dilation, groups, 2)
 
 
+def _im2col_dtype(input, kernel):
+    """PyTorch's CPU im2col/col2im take floating and bool input, no other
+    integers; a bool input goes through the uint8 kernel (0/1 copied, and
+    summed in fold as PyTorch's bool kernel does: any 1 gives True)."""
+    if isinstance(input, Tensor) and not input.is_floating_point() and not input.is_complex():
+        if input.dtype != _C.bool_:
+            raise NotImplementedError(f"\"{kernel}\" not implemented for '{_dtype_title(input.dtype)}'")
+        return True
+    return False
+
+
 def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
     """Sliding blocks of a (N, C, H, W) input as columns (N, C*kh*kw, L) (im2col)."""
-    return _C._unfold(input, _int_tuple(kernel_size, 2, "kernel_size", "im2col"),
-                      _int_tuple(dilation, 2, "dilation", "im2col"),
-                      _int_tuple(padding, 2, "padding", "im2col"),
-                      _int_tuple(stride, 2, "stride", "im2col"))
+    is_bool = _im2col_dtype(input, "im2col_out_cpu")
+    out = _C._unfold(input.to(_C.uint8) if is_bool else input, _int_tuple(kernel_size, 2, "kernel_size", "im2col"),
+                     _int_tuple(dilation, 2, "dilation", "im2col"),
+                     _int_tuple(padding, 2, "padding", "im2col"),
+                     _int_tuple(stride, 2, "stride", "im2col"))
+    return out.to(_C.bool_) if is_bool else out
 
 
 def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
     """Sums columns (N, C*kh*kw, L) back into (N, C, H, W) blocks (col2im)."""
-    return _C._fold(input, _int_tuple(output_size, 2, "output_size", "col2im"),
-                    _int_tuple(kernel_size, 2, "kernel_size", "col2im"),
-                    _int_tuple(dilation, 2, "dilation", "col2im"),
-                    _int_tuple(padding, 2, "padding", "col2im"),
-                    _int_tuple(stride, 2, "stride", "col2im"))
+    is_bool = _im2col_dtype(input, "col2im_out_cpu")
+    out = _C._fold(input.to(_C.uint8) if is_bool else input, _int_tuple(output_size, 2, "output_size", "col2im"),
+                   _int_tuple(kernel_size, 2, "kernel_size", "col2im"),
+                   _int_tuple(dilation, 2, "dilation", "col2im"),
+                   _int_tuple(padding, 2, "padding", "col2im"),
+                   _int_tuple(stride, 2, "stride", "col2im"))
+    return out.to(_C.bool_) if is_bool else out
 
 
 # --- pooling ---------------------------------------------------------------------
@@ -150,9 +168,22 @@ def _max_pool2d_args(kernel_size, stride, padding, dilation, fname="max_pool2d")
             _pool_param(padding, 2, "padding", fname), _pool_param(dilation, 2, "dilation", fname))
 
 
+def _integer_max_pool2d(input, kernel, stride, padding, dilation, ceil_mode):
+    """PyTorch's CPU max_pool2d takes every integer dtype but bool; the
+    compiled kernel floats only: the argmax comes from a float64 copy
+    (order kept; exact below 2**53) and the values are gathered from the
+    input itself."""
+    flat_indices = _C._max_pool2d(input.to(_C.float64), kernel, stride, padding, dilation, ceil_mode)[1]
+    values = input.flatten(-2).gather(-1, flat_indices.flatten(-2)).view(tuple(flat_indices.shape))
+    return values, flat_indices
+
+
 def max_pool2d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
                             return_indices=True):
     kernel, stride, padding, dilation = _max_pool2d_args(kernel_size, stride, padding, dilation)
+    if isinstance(input, Tensor) and not input.is_floating_point() and input.dtype != _C.bool_ \
+            and not input.is_complex():
+        return _integer_max_pool2d(input, kernel, stride, padding, dilation, ceil_mode)
     return _C._max_pool2d(input, kernel, stride, padding, dilation, ceil_mode)
 
 
@@ -164,34 +195,87 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     return (out, indices) if return_indices else out
 
 
-def _pool1d_input(input, fname, message_style):
+def _pool1d_input(input, fname):
     if not isinstance(input, Tensor):
         raise TypeError(f"{fname}(): argument 'input' (position 1) must be Tensor, not "
                         f"{type(input).__name__}")
     if input.dim() not in (2, 3):
-        if message_style == "max":
-            raise RuntimeError(f"max_pool1d: Expected 2D or 3D (batch mode) tensor with optional 0 dim "
-                               f"batch size for input, but got:{list(input.shape)}")
         raise RuntimeError(f"Expected 2 to 3 dimensions, but got {input.dim()}-dimensional tensor for "
                            f"argument #1 'self' (while checking arguments for {fname})")
     return input.unsqueeze(-2)
 
 
+def _pool1d_size_one(value, name):
+    """max_pool1d_with_indices' argument parser: one int (a 1-tuple or list too)."""
+    values = _int_tuple(value, 1, name, "max_pool1d")
+    if len(values) != 1:
+        raise RuntimeError(f"max_pool1d() argument '{name}' should contain one int (got {len(values)})")
+    return values
+
+
 def max_pool1d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
                             return_indices=True):
-    x = _pool1d_input(input, "max_pool1d", "max")
-    kernel = _pool_param(kernel_size, 1, "kernel_size", "max_pool1d")
-    strides = None if stride is None else _pool_param(stride, 1, "stride", "max_pool1d", True)
-    strides = kernel if strides is None else strides
-    pad = _pool_param(padding, 1, "padding", "max_pool1d")
-    dil = _pool_param(dilation, 1, "dilation", "max_pool1d")
-    out, indices = _C._max_pool2d(x, (1,) + kernel, (1,) + strides, (0,) + pad, (1,) + dil, ceil_mode)
+    x = _pool1d_input(input, "max_pool1d")
+    kernel = _pool1d_size_one(kernel_size, "kernel_size")
+    strides = None if stride is None else _int_tuple(stride, 1, "stride", "max_pool1d")
+    strides = kernel if not strides else _pool1d_size_one(strides, "stride")
+    pad = _pool1d_size_one(padding, "padding")
+    dil = _pool1d_size_one(dilation, "dilation")
+    if not x.is_floating_point() and x.dtype != _C.bool_ and not x.is_complex():
+        out, indices = _integer_max_pool2d(x, (1,) + kernel, (1,) + strides, (0,) + pad, (1,) + dil, ceil_mode)
+    else:
+        out, indices = _C._max_pool2d(x, (1,) + kernel, (1,) + strides, (0,) + pad, (1,) + dil, ceil_mode)
     return out.squeeze(-2), indices.squeeze(-2)
+
+
+def _check_max_pool1d(input, kernel_size, stride, padding, dilation, ceil_mode):
+    """ATen's max_pool1d without indices (MaxPooling.cpp): its own input and
+    argument checks and texts, before it picks max_pool1d_impl or, for a
+    gradient, max_pool1d_with_indices."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"max_pool1d(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+    shape = list(input.shape)
+    if not ((len(shape) == 2 and shape[-1] != 0) or (len(shape) == 3 and shape[1] != 0 and shape[-1] != 0)):
+        raise RuntimeError(f"max_pool1d: Expected 2D or 3D (batch mode) tensor with optional 0 dim batch size "
+                           f"for input, but got:{shape}")
+    kernel = list(_int_tuple(kernel_size, 1, "kernel_size", "max_pool1d"))
+    strides = [] if stride is None else list(_int_tuple(stride, 1, "stride", "max_pool1d"))
+    pad = list(_int_tuple(padding, 1, "padding", "max_pool1d"))
+    dil = list(_int_tuple(dilation, 1, "dilation", "max_pool1d"))
+    for name, values, allowed, rule in (("kernel_size", kernel, (1,), "an int, list of ints or tuple of ints"),
+                                        ("stride", strides, (0, 1), "None, an int, list of ints, or tuple of ints"),
+                                        ("padding", pad, (1,), "an int, list of ints, or tuple of ints"),
+                                        ("dilation", dil, (1,), "an int, list of ints or tuple of ints")):
+        if len(values) not in allowed:
+            raise RuntimeError(f"max_pool1d() {name} must be {rule} of size 1 but got size {len(values)}")
+    strides = strides or kernel
+    if kernel[0] <= 0:
+        raise RuntimeError(f"max_pool1d() kernel_size must be greater than zero, but got {kernel[0]}")
+    if strides[0] <= 0:
+        raise RuntimeError(f"max_pool1d() stride must be greater than zero, but got {strides[0]}")
+    if pad[0] < 0:
+        raise RuntimeError(f"max_pool1d() padding must be non-negative, but got {pad[0]}")
+    if pad[0] > kernel[0] // 2:
+        raise RuntimeError(f"max_pool1d() padding should be at most half of kernel size, but got "
+                           f"padding={pad[0]} and kernel_size={kernel[0]}")
+    if dil[0] <= 0:
+        raise RuntimeError(f"max_pool1d() dilation must be greater than zero, but got {dil[0]}")
+    span = shape[-1] + 2 * pad[0] - dil[0] * (kernel[0] - 1) - 1
+    out = (-(-span // strides[0]) if ceil_mode else span // strides[0]) + 1
+    if ceil_mode and (out - 1) * strides[0] >= shape[-1] + pad[0]:
+        out -= 1
+    if out <= 0:
+        raise RuntimeError(f"max_pool1d() Invalid computed output size: {out}")
 
 
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
                return_indices=False):
     """Max over kernel windows of (N, C, L) or (C, L) input."""
+    if not return_indices:
+        _check_max_pool1d(input, kernel_size, stride, padding, dilation, ceil_mode)
+        if not input.is_floating_point() and not input.is_complex():
+            # PyTorch's float-only max_pool1d_impl (an integer tensor never requires grad)
+            raise NotImplementedError(f"\"max_pool1d_impl\" not implemented for '{_dtype_title(input.dtype)}'")
     out, indices = max_pool1d_with_indices(input, kernel_size, stride, padding, dilation, ceil_mode)
     return (out, indices) if return_indices else out
 
@@ -201,20 +285,34 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
     """Mean over kernel windows of (N, C, H, W) or (C, H, W) input."""
     kernel = _pool_param(kernel_size, 2, "kernel_size", "avg_pool2d")
     strides = None if stride is None else _pool_param(stride, 2, "stride", "avg_pool2d", True)
-    return _C._avg_pool2d(input, kernel, kernel if strides is None else strides,
-                          _pool_param(padding, 2, "padding", "avg_pool2d"), ceil_mode,
-                          count_include_pad, divisor_override)
+    return _avg_pool2d(input, kernel, kernel if strides is None else strides,
+                       _pool_param(padding, 2, "padding", "avg_pool2d"), ceil_mode, count_include_pad,
+                       divisor_override)
+
+
+def _avg_pool2d(input, kernel, stride, padding, ceil_mode, count_include_pad, divisor_override):
+    """The compiled float pool; int64 input (the one integer dtype PyTorch's
+    CPU kernel takes) is summed exactly in int64 and divided truncating, as
+    PyTorch's kernel does, by avg_pool3d's integer path over a depth of 1,
+    after the 2-d checks (run on a zero float64 view of the input's shape)."""
+    if not (isinstance(input, Tensor) and input.dtype == _C.int64):
+        return _C._avg_pool2d(input, kernel, stride, padding, ceil_mode, count_include_pad, divisor_override)
+    _C._avg_pool2d(_C.zeros((), dtype=_C.float64).expand(tuple(input.shape)), kernel, stride, padding,
+                   ceil_mode, count_include_pad, divisor_override)
+    from cgrad.nn._pool3d import avg_pool3d
+    return avg_pool3d(input.unsqueeze(-3), (1,) + tuple(kernel), (1,) + tuple(stride), (0,) + tuple(padding),
+                      ceil_mode, count_include_pad, divisor_override).squeeze(-3)
 
 
 def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
     """Mean over kernel windows of (N, C, L) or (C, L) input."""
-    x = _pool1d_input(input, "avg_pool1d", "avg")
+    x = _pool1d_input(input, "avg_pool1d")
     kernel = _pool_param(kernel_size, 1, "kernel_size", "avg_pool1d")
     strides = None if stride is None else _pool_param(stride, 1, "stride", "avg_pool1d", True)
     strides = kernel if strides is None else strides
     pad = _pool_param(padding, 1, "padding", "avg_pool1d")
-    return _C._avg_pool2d(x, (1,) + kernel, (1,) + strides, (0,) + pad, ceil_mode, count_include_pad,
-                          None).squeeze(-2)
+    return _avg_pool2d(x, (1,) + kernel, (1,) + strides, (0,) + pad, ceil_mode, count_include_pad,
+                       None).squeeze(-2)
 
 
 def _list_with_default(out_size, defaults):

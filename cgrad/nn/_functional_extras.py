@@ -10,6 +10,7 @@ import warnings
 import numpy as np
 
 import cgrad
+from cgrad._ops_composites import _dtype_title
 from cgrad.nn._functional_losses import _apply_reduction, _reduction_enum
 from cgrad.nn._named_node import named
 from cgrad.nn.modules.utils import _pair, _single, _triple
@@ -71,12 +72,18 @@ def _max_unpool(input, indices, output_size):
     or 3 dims) at the flat positions indices holds (max_pool2d/3d's
     return_indices)."""
     spatial = len(output_size)
+    if indices.dtype != cgrad.int64:
+        # ATen's first check; its 3-d text does not name the dtype
+        raise RuntimeError("elements in indices should be type int64"
+                           + (f" but got: {_dtype_title(indices.dtype)}" if spatial == 2 else ""))
     if input.dim() not in (spatial + 1, spatial + 2):
         raise RuntimeError(f"Input to max_unpooling{spatial}d should be a {spatial + 1}d or {spatial + 2}d Tensor, "
                            f"but got a tensor with {input.dim()} dimensions.")
     if tuple(indices.shape) != tuple(input.shape):
         raise RuntimeError(f"Expected shape of indices to be same as that of the input tensor "
                            f"({list(input.shape)}) but got indices tensor with shape: {list(indices.shape)}")
+    if not input.is_floating_point():
+        raise NotImplementedError(f"\"max_unpool{spatial}d\" not implemented for '{_dtype_title(input.dtype)}'")
     volume = 1
     for size in output_size:
         volume *= size
@@ -152,6 +159,27 @@ def pdist(input, p=2):
 
 # --- losses ----------------------------------------------------------------------------
 
+def _margin_loss_frames(input):
+    """(samples, classes) of the margin losses' input, after ATen's shape
+    check: a non-empty vector or matrix (or a 0-dim tensor, one class)."""
+    ndims = input.dim()
+    if not ((ndims == 2 and input.shape[1] != 0) or (ndims == 1 and input.shape[0] != 0) or ndims == 0):
+        raise RuntimeError(f"Expected non-empty vector or matrix with optional 0-dim batch size, but got: "
+                           f"{list(input.shape)}")
+    if ndims <= 1:
+        return 1, (1 if ndims == 0 else input.shape[0])
+    return input.shape[0], input.shape[1]
+
+
+def _margin_loss_dtypes(input, target, kernel):
+    """The kernels' dtype dispatch (float32/float64 input) and their int64
+    view of the target."""
+    if input.dtype not in (cgrad.float32, cgrad.float64):
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{_dtype_title(input.dtype)}'")
+    if target.dtype != cgrad.int64:
+        raise RuntimeError(f"expected scalar type Long but found {_dtype_title(target.dtype)}")
+
+
 def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=None, reduce=None,
                       reduction="mean"):
     """sum over j != y of max(0, margin - x[y] + x[j])^p (times weight[y]),
@@ -161,12 +189,21 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
         raise ValueError("only p == 1 and p == 2 supported")
     if weight is not None and weight.dim() != 1:
         raise ValueError("weight must be one-dimensional")
+    frames, classes = _margin_loss_frames(input)
+    if not (target.dim() <= 1 and target.numel() == frames):
+        raise RuntimeError(f"multi_margin_loss: target tensor should be 1-D with size equal to the number of input "
+                           f"samples (batch size). Expected target size [{frames}], but got {list(target.shape)}. "
+                           f"Input has shape {list(input.shape)}.")
+    if weight is not None and weight.numel() != classes:
+        raise RuntimeError(f"inconsistent weight size, expected {classes} but got {list(weight.shape)}")
+    _margin_loss_dtypes(input, target, "multi_margin_loss_cpu_kernel")
+    if weight is not None and weight.dtype != input.dtype:
+        raise RuntimeError(f"expected scalar type {_dtype_title(input.dtype)} but found {_dtype_title(weight.dtype)}")
+    if target.numel() and (int(target.min()) < 0 or int(target.max()) >= classes):
+        raise RuntimeError("target out of range")
     batched = input.dim() == 2
     x = input if batched else input.reshape(1, -1)
     y = target.reshape(-1)
-    classes = x.shape[-1]
-    if x.dim() != 2 or y.shape[0] != x.shape[0]:
-        raise RuntimeError(f"inconsistent target size, expected {x.shape[0]} but got {list(target.shape)}")
     picked = x.gather(1, y.unsqueeze(1))
     terms = (margin - picked + x).clamp_min(0)
     if p == 2:
@@ -185,19 +222,23 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
     loss sums max(0, 1 - (x[j] - x[i])) over listed j and unlisted i,
     divided by the number of classes."""
     reduction = _reduction_enum(size_average, reduce, reduction)
+    frames, classes = _margin_loss_frames(input)
     batched = input.dim() == 2
-    if tuple(target.shape) != tuple(input.shape):
+    if (target.dim() != 2 or tuple(target.shape) != (frames, classes)) if batched else \
+            (target.dim() > 1 or target.numel() != classes):
         raise RuntimeError(f"inconsistent target size: {list(target.shape)} for input of size: "
                            f"{list(input.shape)}")
+    _margin_loss_dtypes(input, target, "multilabel_margin_loss_forward_out_frame")
     x = input if batched else input.reshape(1, -1)
-    labels = target.reshape(x.shape).numpy()
+    labels = target.detach().reshape(x.shape).numpy()
+    if labels.size and (labels.min() < -1 or labels.max() >= classes):
+        # ATen checks every entry, those after the first -1 too
+        raise RuntimeError("argument #2 'target' is out of range")
     samples, classes = x.shape
     # the listed entries: those before the first -1 of each row
     listed = np.cumprod(labels >= 0, axis=1).astype(bool)
     rows, columns = np.nonzero(listed)
     chosen = labels[rows, columns]
-    if chosen.size and chosen.max() >= classes:
-        raise RuntimeError("Assertion `cur_target >= 0 && cur_target < dim' failed.")
     listed_times = np.zeros((samples, classes))
     np.add.at(listed_times, (rows, chosen), 1.0)
     is_target = listed_times > 0

@@ -32,7 +32,8 @@ def glu(input, dim=-1):
     n = input.shape[wrapped]
     if n % 2:
         raise RuntimeError(f"Halving dimension must be even, but dimension {wrapped} is size {n}")
-    a, b = input.split(n // 2, wrapped)
+    # narrow, not split: an empty dimension has two empty halves
+    a, b = input.narrow(wrapped, 0, n // 2), input.narrow(wrapped, n // 2, n // 2)
     return named(a * b.sigmoid(), "GluBackward0")
 
 
@@ -95,6 +96,13 @@ def pixel_unshuffle(input, downscale_factor):
 
 def bilinear(input1, input2, weight, bias=None):
     """y[..., o] = sum_ij input1[..., i] weight[o, i, j] input2[..., j] + bias[o]."""
+    tensors = [input1, input2, weight] + ([] if bias is None else [bias])
+    if any(t.dtype != input1.dtype for t in tensors):
+        # ATen's first check, in C++'s type names
+        from cgrad.nn._conv3d import _cpp
+        names = ["input1", "input2", "weight", "bias"]
+        raise RuntimeError("All tensors must have the same dtype, got "
+                           + ", ".join(f"{n}: {_cpp(t)}" for n, t in zip(names, tensors)))
     if input1.dim() != input2.dim():
         raise RuntimeError(f"bilinear(): input dimensions do not match: got {input1.dim()} and {input2.dim()}")
     for i in range(input1.dim() - 1):

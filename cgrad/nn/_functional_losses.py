@@ -13,6 +13,7 @@ import math
 import warnings
 
 import cgrad
+from cgrad._ops_composites import _dtype_title
 from cgrad.nn._named_node import named
 from cgrad.nn._distance import pairwise_distance
 from cgrad.nn.functional import _broadcast_pair, _get_enum as get_enum, _legacy_get_string as legacy_get_string
@@ -31,6 +32,13 @@ def _apply_reduction(loss, enum):
     if enum == 2:
         return loss.sum()
     return loss
+
+
+def _margin_arg(margin, fname, position):
+    """The argument parser's check of a `float margin`: a number or a tensor."""
+    if not isinstance(margin, (int, float, cgrad.Tensor)):
+        raise TypeError(f"{fname}(): argument 'margin' (position {position}) must be float, not "
+                        f"{type(margin).__name__}")
 
 
 def _reduction_enum(size_average, reduce, reduction):
@@ -66,15 +74,29 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
 
 
 def _huber(input, target, enum, delta):
+    """PyTorch's kernel computes in the common dtype and writes a loss of the
+    input's dtype; its backward kernel takes only operands of one dtype, so
+    a target of another dtype (bool included) fails there, not before."""
     if delta <= 0:
         raise RuntimeError("huber_loss does not support non-positive values for delta.")
-    if input.dtype == cgrad.bool or target.dtype == cgrad.bool:
-        # PyTorch's kernel subtracts in the common dtype: a bool side is 0/1 there
-        common = cgrad.promote_types(input.dtype, target.dtype)
+    input_dtype, target_dtype = input.dtype, target.dtype
+    if input_dtype == cgrad.bool or target_dtype == cgrad.bool:
+        # a bool side is 0/1 in the common dtype
+        common = cgrad.promote_types(input_dtype, target_dtype)
         input, target = input.to(common), target.to(common)
     z = (input - target).abs()
     loss = cgrad.where(z < delta, z * z * 0.5, (z - 0.5 * delta) * delta)
-    return named(_apply_reduction(loss, enum), "HuberLossBackward0")
+    if loss.dtype != input_dtype:
+        loss = loss.to(input_dtype)
+    result = named(_apply_reduction(loss, enum), "HuberLossBackward0")
+    if input_dtype != target_dtype and result.requires_grad:
+        # the backward kernel's operands: the input's gradient first (its dtype expected), else the target's
+        expected, found = ((input_dtype, target_dtype) if input.requires_grad else (target_dtype, input_dtype))
+
+        def refuse(grad):
+            raise RuntimeError(f"Found dtype {_dtype_title(found)} but expected {_dtype_title(expected)}")
+        result.register_hook(refuse)
+    return result
 
 
 def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
@@ -100,6 +122,7 @@ def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, red
                         reduction="mean"):
     """max(0, -target * (input1 - input2) + margin), reduced."""
     reduction_enum = _reduction_enum(size_average, reduce, reduction)
+    _margin_arg(margin, "margin_ranking_loss", 4)
     if input1.dim() != input2.dim() or input1.dim() != target.dim():
         raise RuntimeError(
             f"margin_ranking_loss : All input tensors should have same dimension but got sizes: "
@@ -136,8 +159,27 @@ def triplet_margin_loss_enum(anchor, positive, negative, margin, p, eps, swap, r
 def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     """log(1 + exp(-target * input)), reduced (SoftMarginLossBackward0)."""
     reduction_enum = _reduction_enum(size_average, reduce, reduction)
+    if isinstance(target, cgrad.Tensor) and target.requires_grad and cgrad.is_grad_enabled():
+        raise RuntimeError("The function 'soft_margin_loss' is not differentiable with respect to argument "
+                           "'target'. This input cannot have requires_grad True.")
     output = cgrad.log1p(cgrad.exp(-input * target))
-    return named(_apply_reduction(output, reduction_enum), "SoftMarginLossBackward0")
+    if output.shape != input.shape:
+        # PyTorch's kernel writes into a loss of the input's shape and dtype
+        raise RuntimeError(f"output with shape {list(input.shape)} doesn't match the broadcast shape "
+                           f"{list(output.shape)}")
+    if output.dtype != input.dtype:
+        if not cgrad.can_cast(output.dtype, input.dtype):
+            raise RuntimeError(f"result type {_dtype_title(output.dtype)} can't be cast to the desired output type "
+                               f"{_dtype_title(input.dtype)}")
+        output = output.to(input.dtype)
+    result = named(_apply_reduction(output, reduction_enum), "SoftMarginLossBackward0")
+    if isinstance(target, cgrad.Tensor) and target.dtype == cgrad.bool and result.requires_grad:
+        # the backward kernel negates the target
+        def refuse(grad):
+            raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If you are trying "
+                               "to invert a mask, use the `~` or `logical_not()` operator instead.")
+        result.register_hook(refuse)
+    return result
 
 
 def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, reduce=None,
@@ -164,6 +206,7 @@ def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, r
 def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None, reduction="mean"):
     """input where target is 1, max(0, margin - input) where it is -1."""
     reduction_enum = _reduction_enum(size_average, reduce, reduction)
+    _margin_arg(margin, "hinge_embedding_loss", 3)
     zeros = cgrad.zeros_like(input)
     margin_clamp = (margin - input).clamp_min_(0)
     output_margin = cgrad.where(target != 1, margin_clamp, zeros)
@@ -176,6 +219,7 @@ def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, r
     """1 - cos(x1, x2) where target is 1, max(0, cos(x1, x2) - margin)
     where it is -1."""
     reduction_enum = _reduction_enum(size_average, reduce, reduction)
+    _margin_arg(margin, "cosine_embedding_loss", 4)
     targ_dim = target.dim()
     if targ_dim not in (0, 1):
         raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")

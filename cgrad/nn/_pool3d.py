@@ -186,7 +186,7 @@ def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
     if divisor_override is not None and divisor_override == 0:
         raise RuntimeError("divisor must be not zero")
     kernel, strides, pads, _, outs = _window_args(input, kernel_size, stride, padding, 1, ceil_mode, "avg")
-    if input.dtype in (_C.bool_, _C.float16):
+    if input.dtype in (_C.float16, _C.bfloat16) or not (input.is_floating_point() or input.dtype == _C.int64):
         raise NotImplementedError(f"\"avg_pool3d_out_frame\" not implemented for '{_title(input)}'")
     unbatched = input.dim() == 4
     x = input.unsqueeze(0) if unbatched else input
@@ -272,10 +272,15 @@ def adaptive_avg_pool3d(input, output_size):
         mats.append(tensor_of((inside / (hi - lo)[:, None]).astype(dtype)))
     lead = tuple(input.shape[:-3])
     d, h, w = input.shape[-3:]
-    y = cgrad.matmul(input, mats[2].t())                                       # (..., D, H, oW)
+    # float16/bfloat16 accumulate in float32 (PyTorch's opmath), rounded once at the end
+    half = input.dtype in (_C.float16, _C.bfloat16)
+    x = input.to(_C.float32) if half else input
+    mats = [m.to(x.dtype) for m in mats]
+    y = cgrad.matmul(x, mats[2].t())                                           # (..., D, H, oW)
     y = cgrad.matmul(mats[1], y)                                               # (..., D, oH, oW)
     y = cgrad.matmul(mats[0], y.reshape(lead + (d, size[1] * size[2])))        # (..., oD, oH*oW)
-    return _named(y.reshape(lead + size), "AdaptiveAvgPool3DBackward0")
+    y = y.reshape(lead + size)
+    return _named(y.to(input.dtype) if half else y, "AdaptiveAvgPool3DBackward0")
 
 
 def adaptive_max_pool3d_with_indices(input, output_size, return_indices=True):

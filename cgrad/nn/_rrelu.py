@@ -31,7 +31,7 @@ def _check(input, fname, lower, upper, training):
         raise TypeError(f"{fname}(): argument 'input' (position 1) must be Tensor, not {typename(input)}")
     if float(lower) > float(upper):
         raise RuntimeError("Lower bound should be less than or equal to the upper bound")
-    if training and input.dtype not in (_C.float32, _C.float64):
+    if training and input.dtype not in (_C.float32, _C.float64, _C.bfloat16):
         raise NotImplementedError(f"\"rrelu_with_noise_out_cpu\" not implemented for '{_title(input)}'")
     if not training and not input.is_floating_point():
         raise NotImplementedError(f"\"leaky_relu_cpu\" not implemented for '{_title(input)}'")
@@ -40,12 +40,13 @@ def _check(input, fname, lower, upper, training):
 def _slopes(x, lower, upper, generator):
     """The noise of training, drawn as PyTorch's _rrelu_with_noise_train:
     for each x <= 0 in order, lower + u * (upper - lower) with u a double
-    uniform and the bounds in x's dtype; 1 elsewhere (no history)."""
-    bounds = _C.tensor([float(lower), float(upper)], dtype=x.dtype).double().tolist()
+    uniform and the bounds in x's dtype (float32 for bfloat16); 1 elsewhere (no history)."""
+    opmath = _C.float32 if x.dtype == _C.bfloat16 else x.dtype      # bfloat16's bounds are float32s
+    bounds = _C.tensor([float(lower), float(upper)], dtype=opmath).double().tolist()
     drawn = x <= 0
     u = _C._uniform_doubles(int(drawn.sum()), generator)
-    noise = _C.ones(tuple(x.shape), dtype=x.dtype)
-    noise[drawn] = (u * (bounds[1] - bounds[0]) + bounds[0]).to(x.dtype)
+    noise = _C.ones(tuple(x.shape), dtype=opmath)
+    noise[drawn] = (u * (bounds[1] - bounds[0]) + bounds[0]).to(opmath)
     return noise
 
 
@@ -56,7 +57,15 @@ def _apply(x, lower, upper, training, generator):
     if training:
         with no_grad():
             noise = _slopes(x.detach(), lower, upper, generator)
-        return x * noise
+        if noise.dtype == x.dtype:
+            return x * noise
+        # bfloat16: PyTorch's kernel multiplies by the float32 slope and rounds once, but saves
+        # (and differentiates with) the slope rounded to bfloat16
+        saved = noise.to(x.dtype)
+        result = x * saved
+        with no_grad():
+            exact = (x.detach().float() * noise).to(x.dtype)
+        return result + (exact - result.detach())
     return _C.where(x > 0, x, x * ((lower + upper) / 2))
 
 

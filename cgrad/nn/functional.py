@@ -308,6 +308,20 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
         enum = _get_enum(reduction)
     if not (target.size() == input.size()):
         raise ValueError(f"Target size ({target.size()}) must be the same as input size ({input.size()})")
+    if isinstance(target, Tensor) and isinstance(input, Tensor) and target.dtype != input.dtype:
+        # ATen's composite starts from (1 - target) and works in place on it: a bool target fails
+        # there, and a floating one gives the loss its dtype
+        if target.dtype == cgrad.bool:
+            raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. Use the "
+                               "`^` or `logical_xor()` operator instead.")
+        if target.is_floating_point():
+            from cgrad.nn._named_node import named
+            loss = _C._binary_cross_entropy_with_logits(input, target, weight, pos_weight, 0).to(target.dtype)
+            if enum == 1:
+                loss = loss.mean()
+            elif enum == 2:
+                loss = loss.sum()
+            return named(loss, "BinaryCrossEntropyWithLogitsBackward0")
     return _C._binary_cross_entropy_with_logits(input, target, weight, pos_weight, enum)
 
 
@@ -469,7 +483,14 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
 
     def repeat(t):
         return None if t is None else t.repeat(b)
-    mean_rep, var_rep = repeat(running_mean), repeat(running_var)
+    # ATen's instance_norm hands batch_norm its running statistics in the
+    # parameters' dtype (the input's without weight): their own dtype never
+    # makes the call a mixed-dtype one
+    stats_dtype = input.dtype if weight is None else weight.dtype
+
+    def repeat_stat(t):
+        return None if t is None else t.repeat(b).to(stats_dtype)
+    mean_rep, var_rep = repeat_stat(running_mean), repeat_stat(running_var)
     out = _C._batch_norm(reshaped, repeat(weight), repeat(bias), mean_rep, var_rep, bool(use_input_stats),
                          float(momentum), float(eps))
     with cgrad.no_grad():

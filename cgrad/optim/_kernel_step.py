@@ -4,7 +4,8 @@ the contiguous working copy a non-contiguous parameter is updated in."""
 from cgrad import _C
 from cgrad._C import Tensor
 
-__all__ = ["run_step", "update_in_place", "zeros_state", "check_lr", "scalar", "complex_step_error"]
+__all__ = ["run_step", "update_in_place", "zeros_state", "check_lr", "scalar", "complex_step_error",
+           "check_capturable"]
 
 
 def run_step(optimizer, closure, update_group):
@@ -19,6 +20,7 @@ def run_step(optimizer, closure, update_group):
         for group in optimizer.param_groups:
             params = [p for p in group["params"] if p.grad is not None]
             if params:
+                check_capturable(optimizer, group)
                 update_group(group, params)
     return loss
 
@@ -72,3 +74,29 @@ def complex_step_error(p, half_division=False):
         warnings.warn("ComplexHalf support is experimental and many operators don't support it yet.")
         return NotImplementedError('"div_cpu" not implemented for \'ComplexHalf\'')
     return RuntimeError(f"result type {complex_name} can't be cast to the desired output type {real_name}")
+
+
+# capturable=True: PyTorch's update keeps its step counts on the device for
+# CUDA graphs and asserts, on the CPU, that the tensors are on an
+# accelerator; its text names each optimizer's device-side state, and its
+# single-tensor and foreach updates list the devices differently
+_CAPTURABLE_STATE = {"NAdam": ("params, mu_products and state_steps", "params, mu_products, and state_steps"),
+                     "ASGD": ("params, mus, etas, and state_steps", "params, mus, etas, and state_steps")}
+_CAPTURABLE_OPTIMIZERS = {"Adam", "AdamW", "Adamax", "NAdam", "RAdam", "Adadelta", "RMSprop", "Rprop", "ASGD"}
+_XLA_IN_SINGLE = _CAPTURABLE_OPTIMIZERS - {"Adadelta"}
+_XLA_IN_FOREACH = {"RMSprop", "Rprop"}
+
+
+def check_capturable(optimizer, group):
+    """PyTorch's AssertionError for capturable=True on CPU parameters."""
+    if not group.get("capturable"):
+        return
+    name = next((c.__name__ for c in type(optimizer).__mro__ if c.__name__ in _CAPTURABLE_OPTIMIZERS), None)
+    if name is None:
+        return
+    foreach = bool(group.get("foreach"))
+    state = _CAPTURABLE_STATE.get(name, ("params and state_steps",) * 2)[foreach]
+    devices = ["cuda", "xpu", "hpu", "privateuseone"]
+    if name in (_XLA_IN_FOREACH if foreach else _XLA_IN_SINGLE):
+        devices.append("xla")
+    raise AssertionError(f"If capturable=True, {state} must be on supported devices: {devices}.")

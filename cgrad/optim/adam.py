@@ -2,7 +2,7 @@
 Python floats as PyTorch does), run by a Cython kernel per parameter."""
 
 from cgrad import _C
-from cgrad.optim._kernel_step import complex_step_error
+from cgrad.optim._kernel_step import check_capturable, complex_step_error
 from cgrad.optim.optimizer import Optimizer
 from cgrad.optim.sgd import _C_no_grad, _write_back
 
@@ -15,6 +15,11 @@ class Adam(Optimizer):
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False,
                  *, foreach=None, maximize=False, capturable=False, differentiable=False, fused=None,
                  decoupled_weight_decay=False):
+        if isinstance(lr, _C.Tensor):
+            if foreach and not capturable:
+                raise ValueError("lr as a Tensor is not supported for capturable=False and foreach=True")
+            if lr.numel() != 1:
+                raise ValueError("Tensor lr must be 1-element")
         if not 0.0 <= lr:
             raise ValueError(f"Invalid learning rate: {lr}")
         if not 0.0 <= eps:
@@ -25,11 +30,26 @@ class Adam(Optimizer):
             raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
         if not 0.0 <= weight_decay:
             raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        if not (all(isinstance(b, float) for b in betas[:2]) or all(isinstance(b, _C.Tensor) for b in betas[:2])):
+            raise ValueError("betas must be either both floats or both Tensors")
+        for i, beta in enumerate(betas[:2]):
+            if isinstance(beta, _C.Tensor):
+                if not capturable and foreach:
+                    raise ValueError(f"betas[{i}] as a Tensor is not supported for capturable=False and foreach=True")
+                if beta.numel() != 1:
+                    raise ValueError(f"Tensor betas[{i}] must be 1-element")
+        # a 1-element tensor of any rank as PyTorch keeps it: 0-dim
+        betas = tuple(b.squeeze() if isinstance(b, _C.Tensor) and b.dim() != 0 else b for b in betas)
         defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
                         maximize=maximize, foreach=foreach, capturable=capturable,
                         differentiable=differentiable, fused=fused,
                         decoupled_weight_decay=bool(self._decoupled or decoupled_weight_decay))
         super().__init__(params, defaults)
+        if fused:
+            if differentiable:
+                raise RuntimeError("`fused` does not support `differentiable`")
+            if foreach:
+                raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
 
     def step(self, closure=None):
         loss = None
@@ -51,6 +71,7 @@ class Adam(Optimizer):
                     state["exp_avg_sq"] = _C.zeros_like(p)
                     if group["amsgrad"]:
                         state["max_exp_avg_sq"] = _C.zeros_like(p)
+                check_capturable(self, group)
                 # bfloat16 steps op by op, each op rounded as in PyTorch's single-tensor update
                 if p.dtype == _C.bfloat16 or not _C._kernel_fits(p, grad, state["exp_avg"], state["exp_avg_sq"],
                                                                  state.get("max_exp_avg_sq")):

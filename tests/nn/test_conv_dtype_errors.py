@@ -107,3 +107,47 @@ def test_mismatch_wording_follows_torchs_path(fname, geometry, dtypes, threads):
     for kwargs in ({}, {"stride": 2}):
         assert (run_path_case(cgrad, fname, xs, ws, dtypes, threads, **kwargs)
                 == run_path_case(torch, fname, xs, ws, dtypes, threads, **kwargs))
+
+
+# found by the round-15 module fuzzing: string padding, bfloat16 input, integer transposed input
+MODULE_CASES = [(cls, nd, dtype, kwargs)
+                for cls in ("Conv", "ConvTranspose") for nd in (1, 2, 3)
+                for dtype in ("float64", "bfloat16", "int32", "int64")
+                for kwargs in ({}, {"bias": False}, {"padding": "same"}, {"padding": "valid"}, {"groups": 3})
+                if not (cls == "ConvTranspose" and isinstance(kwargs.get("padding"), str))]
+
+
+def module_outcome(lib, cls, nd, dtype, kwargs):
+    module = getattr(lib.nn, f"{cls}{nd}d")(3, 6, 3, **kwargs)
+    x = lib.ones(*([2, 3] + [6] * nd), dtype=getattr(lib, dtype))
+    try:
+        return "ok", str(module(x).dtype).split(".")[-1]
+    except Exception as e:  # noqa: BLE001 - the error is what is compared
+        return type(e).__name__, str(e).replace("torch.", "cgrad.")
+
+
+@pytest.mark.parametrize("cls, nd, dtype, kwargs", MODULE_CASES)
+def test_module_dtype_mismatch(cls, nd, dtype, kwargs):
+    ours = module_outcome(cgrad, cls, nd, dtype, kwargs)
+    assert ours[0] != "ok"
+    if cls == "ConvTranspose" and dtype == "int32":
+        # the native kernels' dtype dispatch comes before the weight's check
+        assert ours == ("NotImplementedError",
+                        f"\"slow_conv_transpose{3 if nd == 3 else 2}d_out_cpu\" not implemented for 'Int'")
+    if isinstance(kwargs.get("padding"), str) and dtype in ("float64", "int64"):
+        # padding='same'/'valid' meets the weight before the bias
+        title = {"float64": "Double", "int64": "Long"}[dtype]
+        assert ours == ("RuntimeError", f"expected scalar type {title} but found Float")
+    if torch is not None:
+        assert ours == module_outcome(torch, cls, nd, dtype, kwargs)
+
+
+def test_bfloat16_input_is_named_as_onednn_names_it():
+    from cgrad.nn._conv_backend import onednn_bfloat16_cpu
+    with pytest.raises(RuntimeError) as ours:
+        cgrad.nn.functional.conv2d(cgrad.ones(1, 1, 3, 3, dtype=cgrad.bfloat16), cgrad.ones(1, 1, 1, 1))
+    if onednn_bfloat16_cpu():
+        assert str(ours.value) == ("Input type (CPUBFloat16Type) and weight type (cgrad.FloatTensor) should be the "
+                                   "same or input should be a MKLDNN tensor and weight is a dense tensor")
+    else:
+        assert str(ours.value) == "expected scalar type BFloat16 but found Float"

@@ -28,7 +28,7 @@ def F(lib):
 
 # name -> fn(lib, x, y, reduction) with x, y requiring grad
 CASES = {
-    "huber": lambda lib, x, y, r: F(lib).huber_loss(x, lib.tensor(T), reduction=r, delta=0.7),
+    "huber": lambda lib, x, y, r: F(lib).huber_loss(x, lib.tensor(T).to(x.dtype), reduction=r, delta=0.7),
     "huber_default": lambda lib, x, y, r: F(lib).huber_loss(x, y, reduction=r),
     "huber_weight": lambda lib, x, y, r: F(lib).huber_loss(x, y, reduction=r, weight=lib.tensor(np.abs(T))),
     "kl_div": lambda lib, x, y, r: F(lib).kl_div(x, lib.tensor(T).softmax(1), reduction=r),
@@ -208,3 +208,27 @@ def test_weighted_module_state_dict_matches_torch():
     np.testing.assert_array_equal(mc.state_dict()["weight"].numpy(), mt.state_dict()["weight"].numpy())
     with pytest.raises(ValueError, match="TripletMarginLoss: expected margin to be greater than 0, got 0 instead"):
         cgrad.nn.TripletMarginLoss(margin=0)
+
+
+@pytest.mark.parametrize("call, text", [
+    (lambda L: L.nn.functional.hinge_embedding_loss(L.ones(3), L.ones(3), None),
+     "hinge_embedding_loss(): argument 'margin' (position 3) must be float, not NoneType"),
+    (lambda L: L.nn.functional.margin_ranking_loss(L.ones(3), L.ones(3), L.ones(3), None),
+     "margin_ranking_loss(): argument 'margin' (position 4) must be float, not NoneType"),
+    (lambda L: L.nn.functional.cosine_embedding_loss(L.ones(2, 3), L.ones(2, 3), L.ones(2), "a"),
+     "cosine_embedding_loss(): argument 'margin' (position 4) must be float, not str"),
+    (lambda L: L.nn.MultiMarginLoss(None, None, "sum"),
+     "cannot assign 'str' object to buffer 'weight' (torch Tensor or None required)"),
+])
+def test_margin_argument_type_errors(call, text):
+    """Found by the round-15 module fuzzing (a None margin reached Tensor
+    arithmetic; MultiMarginLoss checked p before registering its weight)."""
+    with pytest.raises(TypeError) as ours:
+        call(cgrad)
+    assert str(ours.value) == text
+    if torch is not None:
+        with pytest.raises(TypeError) as theirs:
+            call(torch)
+        assert str(theirs.value) == text
+    # numbers and tensors stay accepted
+    assert float(CF.hinge_embedding_loss(cgrad.ones(3), cgrad.ones(3), cgrad.tensor(2.0))) == 1.0

@@ -136,3 +136,26 @@ def test_forward_ad_matches_torch():
             tangents.append((lib.autograd.forward_ad.unpack_dual(y).tangent.numpy(), str(err.value)))
     np.testing.assert_allclose(tangents[0][0], tangents[1][0], rtol=1e-12)
     assert tangents[0][1] == tangents[1][1]
+
+
+def test_rrelu_training_bfloat16_as_pytorchs_kernel():
+    """bfloat16 in training (refused before): PyTorch multiplies by the
+    float32 slope and rounds once, and saves the slope rounded to bfloat16
+    for the backward."""
+    data = np.random.default_rng(0).standard_normal(500).astype(np.float32)
+
+    def run(lib):
+        lib.manual_seed(3)
+        x = lib.tensor(data).to(lib.bfloat16).requires_grad_()
+        y = lib.nn.functional.rrelu(x, training=True)
+        y.sum().backward()
+        return y, x.grad
+    y, grad = run(cgrad)
+    assert y.dtype == cgrad.bfloat16 and y.grad_fn.name() == "RreluWithNoiseBackward0"
+    negative = data < 0
+    slopes = grad.float().numpy()
+    assert np.all(slopes[~negative] == 1) and np.all((slopes[negative] >= 0.124) & (slopes[negative] <= 0.334))
+    if torch is not None:
+        theirs, their_grad = run(torch)
+        np.testing.assert_array_equal(y.detach().float().numpy(), theirs.detach().float().numpy())
+        np.testing.assert_array_equal(slopes, their_grad.float().numpy())

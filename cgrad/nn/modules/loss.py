@@ -184,11 +184,11 @@ class GaussianNLLLoss(_Loss):
 class MultiMarginLoss(_Loss):
     def __init__(self, p=1, margin=1.0, weight=None, size_average=None, reduce=None, reduction="mean"):
         super().__init__(size_average, reduce, reduction)
+        self.register_buffer("weight", weight)      # first, as PyTorch's _WeightedLoss: its type check first
         if p not in (1, 2):
             raise ValueError("only p == 1 and p == 2 supported")
         if weight is not None and weight.dim() != 1:
             raise ValueError(f"MultiMarginLoss: expected weight to be None or 1D tensor, got {weight.dim()}D instead")
-        self.register_buffer("weight", weight)
         self.p = p
         self.margin = margin
 

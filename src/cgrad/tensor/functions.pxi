@@ -31,6 +31,16 @@ def add(input, other, *deprecated, alpha=1, out=None):
     return with_out(op_add_scalar(a, other, alpha), out, "add")
 
 
+def addmm(input, mat1, mat2, *deprecated, beta=1, alpha=1, out=None):
+    if deprecated:
+        input, mat1, mat2, beta, alpha = beta_first_args("addmm", False, (input, mat1, mat2) + deprecated,
+                                                         beta, alpha)
+    return with_out(op_addmm_ab(autocast_lower(input_arg(input, "addmm")),
+                                autocast_lower(need_tensor(mat1, "addmm", "mat1", 2)),
+                                autocast_lower(need_tensor(mat2, "addmm", "mat2", 3)), normalize_scalar(beta),
+                                normalize_scalar(alpha)), out, "addmm")
+
+
 def sub(input, other, *deprecated, alpha=1, out=None):
     if deprecated:
         other, alpha = alpha_first_args("sub", False, other, deprecated, alpha)

@@ -499,7 +499,9 @@ def _tensor_lu_solve(Tensor self not None, LU_data, LU_pivots):
     return _linalg_legacy.lu_solve(self, LU_data, LU_pivots)
 
 
-def _tensor_addmm(Tensor self not None, mat1, mat2, *, beta=1, alpha=1):
+def _tensor_addmm(Tensor self not None, mat1, mat2, *deprecated, beta=1, alpha=1):
+    if deprecated:
+        _, mat1, mat2, beta, alpha = beta_first_args("addmm", True, (mat1, mat2) + deprecated, beta, alpha)
     return op_addmm_ab(self, need_tensor(mat1, "addmm", "mat1", 1), need_tensor(mat2, "addmm", "mat2", 2),
                        normalize_scalar(beta), normalize_scalar(alpha))
 

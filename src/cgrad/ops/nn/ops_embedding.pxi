@@ -10,6 +10,16 @@
 # embedding_dense_double_backward it leaves out the frequency scaling.
 
 
+cdef str checked_type_name(int code):
+    """How ATen's checkScalarTypes names a tensor's type: its legacy class
+    name, but the backend's type name for bool and bfloat16."""
+    if code == BOOL:
+        return "CPUBoolType"
+    if code == BF16:
+        return "CPUBFloat16Type"
+    return "cgrad." + legacy_type_name(code)
+
+
 cdef inline char* opt_data(Tensor t) noexcept:
     """The data pointer of an optional tensor (NULL for None)."""
     return NULL if t is None else t._data
@@ -204,7 +214,7 @@ def _embedding(weight, indices, padding_idx, scale_grad_by_freq):
     if idx._dtype != I64 and idx._dtype != I32:
         raise RuntimeError(
             "Expected tensor for argument #1 'indices' to have one of the following scalar types: Long, "
-            f"Int; but got cgrad.{legacy_type_name(idx._dtype)} instead (while checking arguments for "
+            f"Int; but got {checked_type_name(idx._dtype)} instead (while checking arguments for "
             "embedding)")
     spec.num = w._shape[0]
     spec.dim = w._shape[1]
@@ -262,8 +272,8 @@ def _embedding_renorm_(weight, indices, double max_norm, double norm_type):
         raise RuntimeError("'weight' must be 2-D")
     if idx._dtype != I64 and idx._dtype != I32:
         raise RuntimeError(
-            "Expected tensor for argument #1 'indices' to have one of the following scalar types: Long, "
-            f"Int; but got cgrad.{legacy_type_name(idx._dtype)} instead (while checking arguments for "
+            "Expected tensor for argument #2 'indices' to have one of the following scalar types: Long, "
+            f"Int; but got {checked_type_name(idx._dtype)} instead (while checking arguments for "
             "embedding_renorm_)")
     if not w._contiguous or not (w._dtype == F32 or w._dtype == F64):
         raise RuntimeError("embedding_renorm_: weight must be a contiguous float32 or float64 tensor")
@@ -475,7 +485,7 @@ def _embedding_bag(weight, indices, offsets, int mode, per_sample_weights, bint 
         if (<Tensor>t)._dtype != I64 and (<Tensor>t)._dtype != I32:
             raise RuntimeError(
                 f"Expected tensor for argument #1 '{name}' to have one of the following scalar types: "
-                f"Long, Int; but got cgrad.{legacy_type_name((<Tensor>t)._dtype)} instead (while "
+                f"Long, Int; but got {checked_type_name((<Tensor>t)._dtype)} instead (while "
                 "checking arguments for embedding_bag)")
     if dt != F32 and dt != F64:
         raise NotImplementedError(f"\"embedding_bag_cpu\" not implemented for '{dtype_title(dt)}'")

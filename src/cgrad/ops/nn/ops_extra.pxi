@@ -353,7 +353,10 @@ cdef class SmoothL1LossBackward0(Node):
         cdef Tensor g = <Tensor>grads
         cdef Tensor x = unpack_input(self, self.self_, self.self_version)
         cdef Tensor t = unpack_input(self, self.target, self.target_version)
-        cdef Tensor d = op_sub(x, t)
+        cdef int dt = tensor_result_type(x, t)
+        # a bool side is 0/1 in the common dtype, as in the forward
+        cdef Tensor d = op_sub(x if x._dtype != BOOL else cast_tensor(x, dt),
+                               t if t._dtype != BOOL else cast_tensor(t, dt))
         cdef Tensor ones = new_tensor(d._ndim, d._shape, d._dtype)
         cdef Tensor c
         cdef double norm = 1.0 / x._numel if self.reduction == NN_RED_MEAN else 1.0
@@ -562,9 +565,3 @@ cdef Tensor op_addmm_ab(Tensor bias, Tensor m1, Tensor m2, object beta, object a
         set_history(out, node)
     return out
 
-
-def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
-    return op_addmm_ab(autocast_lower(input_arg(input, "addmm")),
-                       autocast_lower(need_tensor(mat1, "addmm", "mat1", 2)),
-                       autocast_lower(need_tensor(mat2, "addmm", "mat2", 3)), normalize_scalar(beta),
-                       normalize_scalar(alpha))

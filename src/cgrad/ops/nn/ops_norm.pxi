@@ -428,6 +428,26 @@ cdef tuple op_norm(Tensor x, Tensor w, Tensor b, Tensor gmean, Tensor gvar, _Nor
     return out, res[1], res[3]
 
 
+cdef int norm_mixed_check(Tensor x, tuple params) except -1:
+    """ATen's CPU norms take parameters of the input's dtype, or float32
+    ones for a bfloat16/float16 input (mixed type, computed in float32);
+    any other mix fails, a parameter that is not float32 first. (Where:
+    layer_norm before its shape checks, group_norm before its kernel's
+    dtype check, batch_norm after it.)"""
+    cdef object p
+    cdef bint mixed = False
+    for p in params:
+        if p is not None and (<Tensor>p)._dtype != x._dtype:
+            mixed = True
+    if mixed:
+        for p in params:
+            if p is not None and (<Tensor>p)._dtype != F32:
+                raise RuntimeError("mixed dtype (CPU): expect parameter to have scalar type of Float")
+        if not is_half16(x._dtype):
+            raise RuntimeError("mixed dtype (CPU): all inputs must share same datatype.")
+    return 0
+
+
 cdef int norm_float_check(Tensor x, str kernel) except -1:
     if not is_float(x._dtype):
         raise NotImplementedError(f"\"{kernel}\" not implemented for '{dtype_title(x._dtype)}'")
@@ -442,6 +462,7 @@ def _layer_norm(input, tuple normalized_shape, weight, bias, double eps):
     cdef int k = len(normalized_shape)
     cdef Py_ssize_t inner = 1
     cdef str ns = list_str(list(normalized_shape))
+    norm_mixed_check(x, (w, b))
     if k < 1:
         raise RuntimeError(f"Expected normalized_shape to be at least 1-dimensional, i.e., containing at "
                            f"least one element, but got normalized_shape = {ns}")
@@ -487,6 +508,7 @@ def _group_norm(input, Py_ssize_t num_groups, weight, bias, double eps):
         raise RuntimeError(f"Expected bias to be a vector of size equal to the number of channels in "
                            f"input, but got bias of shape {shape_str(b._shape, b._ndim)} and input of "
                            f"shape {shape_str(x._shape, x._ndim)}")
+    norm_mixed_check(x, (w, b))
     norm_float_check(x, "GroupNormKernelImpl")
     for d in range(2, x._ndim):
         S *= x._shape[d]
@@ -568,6 +590,7 @@ def _batch_norm(input, weight, bias, running_mean, running_var, bint training, d
         if t is not None and (<Tensor>t)._ndim != 1:
             raise RuntimeError(f"TensorAccessor expected 1 dims but tensor has {(<Tensor>t)._ndim}")
     norm_float_check(x, "batch_norm")
+    norm_mixed_check(x, (w, b, rm, rv))
     for d in range(2, x._ndim):
         S *= x._shape[d]
     spec.kind = 2

@@ -73,12 +73,19 @@ def prelu(input, weight):
     if not isinstance(weight, Tensor):
         raise TypeError(f"prelu(): argument 'weight' (position 2) must be Tensor, not {py_typename(weight)}")
     w = <Tensor>weight
+    # ATen's order: the dtypes, the channels (a weight of several values), the weight's rank
+    if x._dtype != w._dtype:
+        raise RuntimeError(f"prelu: Type promoting not supported. Got {dtype_title(x._dtype)} and "
+                           f"{dtype_title(w._dtype)}")
+    channels = x._shape[1] if x._ndim >= 2 else 1
+    if w._numel != 1:
+        if x._ndim == 0:
+            raise RuntimeError("Not allow zero-dim input tensor.")
+        if w._numel != channels:
+            raise RuntimeError(f"Mismatch of parameter numbers and input channel size. Found parameter "
+                               f"numbers = {w._numel} and channel size = {channels}.")
     if w._ndim > 1:
         raise RuntimeError(f"prelu: Expected `weight` to be a scalar or 1D tensor, but got: ndim = {w._ndim}")
-    channels = x._shape[1] if x._ndim >= 2 else 1
-    if w._numel != 1 and w._numel != channels:
-        raise RuntimeError(f"Mismatch of parameter numbers and input channel size. Found parameter numbers "
-                           f"= {w._numel} and channel size = {channels}.")
     if w._ndim != x._ndim:
         shape = [1] * x._ndim
         if x._ndim >= 2:
