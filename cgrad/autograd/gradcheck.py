@@ -2,7 +2,8 @@
 with finite differences, as torch.autograd.gradcheck does in its default
 (slow) mode: the full Jacobian of every output with respect to every input
 that requires grad, numerical by central differences, analytical by one
-backward pass per output element."""
+backward pass per output element and, with check_forward_ad, by one
+forward-mode pass per input element."""
 import numpy as np
 
 from cgrad import _C

@@ -14,7 +14,7 @@ _graph_tasks_tls = _threading.local()
 cdef long long graph_task_counter = 0
 
 
-cdef class GraphTask:
+cdef class _GraphTask:
     cdef readonly long long id
     cdef list roots          # the root nodes
     cdef set runnable        # with inputs: nodes on a path to one of them
@@ -55,9 +55,9 @@ cdef list graph_task_stack():
     return <list>stack
 
 
-cdef GraphTask enter_graph_task(list roots, set runnable, dict targets, bint returns_grads):
+cdef _GraphTask enter_graph_task(list roots, set runnable, dict targets, bint returns_grads):
     global graph_task_counter
-    cdef GraphTask task = GraphTask.__new__(GraphTask)
+    cdef _GraphTask task = _GraphTask.__new__(_GraphTask)
     graph_task_counter += 1
     task.id = graph_task_counter
     task.roots = roots
@@ -77,7 +77,7 @@ cdef void exit_graph_task() noexcept:
 def _current_graph_task_id():
     """The id of the backward call running on this thread, -1 outside one."""
     cdef list stack = graph_task_stack()
-    return (<GraphTask>stack[-1]).id if stack else -1
+    return (<_GraphTask>stack[-1]).id if stack else -1
 
 
 def _will_engine_execute_node(node):
@@ -88,4 +88,4 @@ def _will_engine_execute_node(node):
     cdef list stack = graph_task_stack()
     if not stack:
         raise RuntimeError("_get_should_execute_nodes should only be called during the backward pass")
-    return (<GraphTask>stack[-1]).will_execute(<Node>node)
+    return (<_GraphTask>stack[-1]).will_execute(<Node>node)
