@@ -292,9 +292,6 @@ class GeometricBackward0(ZeroBackward0):
 class Geometry:
     ...
 @disjoint_base
-class GraphTask:
-    id: Any
-@disjoint_base
 class HardshrinkBackward0(Node):
     self_: Any
 @disjoint_base
