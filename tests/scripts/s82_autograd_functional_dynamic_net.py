@@ -124,28 +124,3 @@ for t in range(60):
     optimizer.step()
 print(f'Result: {model.string()}')
 print(model.e.grad is not None, [n for n, _ in model.named_parameters()])
-
-# the "tensors" version with manual gradients and the autograd version with requires_grad
-dtype = torch.float
-a = torch.tensor(0.2, dtype=dtype)
-b = torch.tensor(0.1, dtype=dtype)
-c = torch.tensor(-0.1, dtype=dtype)
-d = torch.tensor(0.05, dtype=dtype)
-learning_rate = 1e-6
-for t in range(50):
-    y_pred = a + b * x + c * x ** 2 + d * x ** 3
-    loss = (y_pred - y).pow(2).sum().item()
-    grad_y_pred = 2.0 * (y_pred - y)
-    grad_a = grad_y_pred.sum()
-    grad_b = (grad_y_pred * x).sum()
-    grad_c = (grad_y_pred * x ** 2).sum()
-    grad_d = (grad_y_pred * x ** 3).sum()
-    a -= learning_rate * grad_a
-    b -= learning_rate * grad_b
-    c -= learning_rate * grad_c
-    d -= learning_rate * grad_d
-print(round(loss, 3), f'y = {a.item():.5f} + {b.item():.5f} x + {c.item():.5f} x^2 + {d.item():.5f} x^3')
-aa = a.clone().requires_grad_()
-yp = aa + b * x
-(yp - y).pow(2).sum().backward()
-print(aa.grad, torch.allclose(aa.grad, 2 * (yp - y).detach().sum()))
