@@ -1,4 +1,4 @@
-# "Extending PyTorch" notes: LinearFunction with needs_input_grad, MulConstant with a non-tensor argument, setup_context-style Functions, mark_non_differentiable, set_materialize_grads, mark_dirty, and a Module around a Function.
+# "Extending PyTorch" notes: LinearFunction with needs_input_grad, MulConstant with a non-tensor argument, setup_context-style Functions, mark_non_differentiable, set_materialize_grads, mark_dirty, vmap of Functions (generate_vmap_rule, a vmap staticmethod), and a Module around a Function.
 import numpy as np
 import torch
 from torch.autograd import Function
@@ -185,6 +185,71 @@ try:
     Inplace.apply(torch.tensor([1.0], requires_grad=True))
 except RuntimeError as e:
     print("RuntimeError:", e)
+
+
+class NumpySin(Function):
+    generate_vmap_rule = True
+
+    @staticmethod
+    def forward(x):
+        return torch.sin(x)
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        x, = inputs
+        ctx.save_for_backward(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, = ctx.saved_tensors
+        return grad * torch.cos(x)
+
+
+class NumpyTake(Function):
+    @staticmethod
+    def forward(x, ind, ind_inv, dim):
+        return torch.take_along_dim(x, ind, dim)
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        x, ind, ind_inv, dim = inputs
+        ctx.save_for_backward(ind, ind_inv)
+        ctx.dim = dim
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        ind, ind_inv = ctx.saved_tensors
+        return NumpyTake.apply(grad_output, ind_inv, ind, ctx.dim), None, None, None
+
+    @staticmethod
+    def vmap(info, in_dims, x, ind, ind_inv, dim):
+        x_bdim, ind_bdim, ind_inv_bdim, _ = in_dims
+        logical_dim = x.dim() if x_bdim is None else x_bdim - 1
+        dim = dim if dim >= 0 else dim + logical_dim
+
+        def maybe_expand_bdim_at_front(x, x_bdim):
+            if x_bdim is None:
+                return x.expand(info.batch_size, *x.shape)
+            return x.movedim(x_bdim, 0)
+
+        x = maybe_expand_bdim_at_front(x, x_bdim)
+        ind = maybe_expand_bdim_at_front(ind, ind_bdim)
+        ind_inv = maybe_expand_bdim_at_front(ind_inv, ind_inv_bdim)
+        return NumpyTake.apply(x, ind, ind_inv, dim + 1), 0
+
+
+x = np_tensor(7, 3, 4, dtype=np.float32)
+print(torch.allclose(torch.vmap(NumpySin.apply)(x), x.sin()))
+print(torch.allclose(torch.func.grad(lambda t: NumpySin.apply(t).sum())(x[0]), x[0].cos()))
+print(torch.allclose(torch.vmap(torch.func.grad(lambda t: NumpySin.apply(t).sum()))(x), x.cos()))
+ind = torch.tensor([[2, 0, 1, 3], [1, 3, 0, 2], [0, 1, 2, 3]])
+ind_inv = torch.argsort(ind, dim=1)
+print(torch.vmap(NumpyTake.apply, in_dims=(0, 0, 0, None))(x, ind, ind_inv, 0))
+print(torch.allclose(torch.vmap(NumpyTake.apply, in_dims=(0, 0, 0, None))(x, ind, ind_inv, 0),
+                     torch.take_along_dim(x, ind, 1)))
+xs = x.clone().requires_grad_()
+torch.vmap(NumpySin.apply)(xs).pow(2).sum().backward()
+print(torch.allclose(xs.grad, 2 * xs.detach().sin() * xs.detach().cos()))
 
 
 class MyLinear(torch.nn.Module):
