@@ -38,27 +38,69 @@ def _plus(*terms):
     return total
 
 
+def _differentiable_formula(*tensors):
+    return cgrad.is_grad_enabled() and any(x is not None and x.requires_grad for x in tensors)
+
+
+def _bilinear(fn, a, b, ta, tb):
+    """fn(ta, b) + fn(a, tb), PyTorch's product rule. PyTorch evaluates both
+    terms whenever the result is differentiable, an absent tangent being a
+    zero tensor: the tangent is then an AddBackward0 carrying the primals'
+    history, as reverse-over-forward sees it (_fw_absent_term,
+    src/cgrad/autograd/forward_rules.pxi: zero whatever the primal holds,
+    as PyTorch's ZeroTensor product is). Otherwise an absent tangent's term
+    is skipped."""
+    total = _plus(None if ta is None else fn(ta, b), None if tb is None else fn(a, tb))
+    if total is not None and _differentiable_formula(a, b, ta, tb):
+        if ta is None:
+            total = total + _C._fw_absent_term(b, total)
+        if tb is None:
+            total = total + _C._fw_absent_term(a, total)
+    return total
+
+
+def _matrix_product(fn, a, b, ta, tb):
+    """As _bilinear, for the matrix products, whose absent tangent PyTorch
+    multiplies as a real zero matrix (an inf or nan in the other primal
+    gives nan)."""
+    if _differentiable_formula(a, b, ta, tb):
+        ta = _C.zeros_like(a) if ta is None else ta
+        tb = _C.zeros_like(b) if tb is None else tb
+    return _plus(None if ta is None else fn(ta, b), None if tb is None else fn(a, tb))
+
+
 def _mul(inputs, t, out, nr):
     a, b = inputs
     if a is None or b is None:       # a number operand (MulBackward0 of mul(x, 2)): the transpose serves
         return NotImplemented
-    return _plus(None if t[0] is None else t[0] * b, None if t[1] is None else a * t[1])
+    return _bilinear(_C.mul, a, b, t[0], t[1])
 
 
 def _div(inputs, t, out, nr):
     a, b = inputs
     if a is None or b is None:
         return NotImplemented
-    return _plus(None if t[0] is None else t[0] / b, None if t[1] is None else -(out.detach() * t[1]) / b)
+    ta, tb = t
+    if _differentiable_formula(a, b, ta, tb):
+        # PyTorch's (self_t - other_t * result) / other_p, every term
+        # evaluated (_bilinear): a DivBackward0 carrying the primals' history
+        result_history = a if a.requires_grad else b
+        num = _C._fw_absent_term(a, out) if ta is None else ta
+        if tb is None:
+            return (num + _C._fw_absent_term(result_history, out)) / b
+        return (num - tb * out.detach()) / b
+    return _plus(None if ta is None else ta / b, None if tb is None else -(out.detach() * tb) / b)
 
 
-def _product(fn):
-    """A bilinear op (mm, bmm, mv, dot, matmul): d(a.b) = da.b + a.db."""
+def _product(fn, zero_tensor=False):
+    """A bilinear op (mm, bmm, mv, dot, matmul): d(a.b) = da.b + a.db; dot
+    multiplies an absent tangent as PyTorch's ZeroTensor, the others as a
+    zero matrix."""
     def rule(inputs, t, out, nr):
         a, b = inputs[0], inputs[1]
         if a is None or b is None:
             return NotImplemented
-        return _plus(None if t[0] is None else fn(t[0], b), None if t[1] is None else fn(a, t[1]))
+        return (_bilinear if zero_tensor else _matrix_product)(fn, a, b, t[0], t[1])
     return rule
 
 
@@ -168,7 +210,7 @@ RULES = {
     "MmBackward0": _product(_C.mm),
     "BmmBackward0": _product(_C.bmm),
     "MvBackward0": _product(_C.mv),
-    "DotBackward0": _product(_C.dot),
+    "DotBackward0": _product(_C.dot, zero_tensor=True),
 }
 
 

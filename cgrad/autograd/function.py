@@ -19,6 +19,7 @@ The ctx is the graph node (a subclass of the compiled FunctionNode, one per
 Function, named <Name>Backward); its C-level apply calls backward.
 """
 import functools
+import sys
 
 from cgrad import _C
 
@@ -47,7 +48,9 @@ class FunctionMeta(type):
         backward_cls.__module__ = __name__   # repr as PyTorch: <...function.ExpBackward object>
         cls._backward_cls = backward_cls
         # PyTorch 2's style: forward(*args) without ctx, plus setup_context
-        cls._uses_setup_context = "setup_context" in attrs and name != "_SingleLevelFunction"
+        # (defined by the class or a user base class: PyTorch compares with the default)
+        cls._uses_setup_context = any("setup_context" in vars(k) for k in cls.__mro__
+                                      if k.__module__ != __name__)
         super().__init__(name, bases, attrs)
 
 
@@ -72,6 +75,15 @@ class _SingleLevelFunction(metaclass=FunctionMeta):
         raise NotImplementedError("You must implement the jvp function for custom autograd.Function to use "
                                   "it with forward mode AD.")
 
+    # vmap support (cgrad/autograd/_function_vmap.py): a vmap staticmethod,
+    # or generate_vmap_rule = True
+    generate_vmap_rule = False
+
+    @staticmethod
+    def vmap(info, in_dims, *args):
+        raise NotImplementedError("To use autograd.Function with vmap, you must either override the vmap "
+                                  "staticmethod or set generate_vmap_rule=True.")
+
 
 class Function(_SingleLevelFunction):
     """Base class of user-defined differentiable ops: define static forward
@@ -93,6 +105,12 @@ class Function(_SingleLevelFunction):
     def apply(cls, *args, **kwargs):
         if cls._backward_cls.__dict__.get("_forward_cls") is not cls:   # subclass of a subclass
             cls._backward_cls = type(cls.__name__ + "Backward", (BackwardCFunction,), {"_forward_cls": cls})
+        levels = sys.modules.get("cgrad.func._levels")      # not loaded: no vmap is running
+        # (cgrad's own Functions keep running on BatchedTensors directly)
+        if levels is not None and levels.active_levels() and not cls.__module__.startswith("cgrad."):
+            from cgrad.autograd._function_vmap import batched_arguments, vmap_apply
+            if batched_arguments(args, kwargs):
+                return vmap_apply(cls, args, kwargs)
         return _C._function_apply(cls, args, kwargs)
 
 

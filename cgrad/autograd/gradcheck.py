@@ -2,7 +2,8 @@
 with finite differences, as torch.autograd.gradcheck does in its default
 (slow) mode: the full Jacobian of every output with respect to every input
 that requires grad, numerical by central differences, analytical by one
-backward pass per output element."""
+backward pass per output element and, with check_forward_ad, by one
+forward-mode pass per input element."""
 import numpy as np
 
 from cgrad import _C
@@ -69,6 +70,40 @@ def _analytical_jacobians(func, inputs, diff_idx):
     return result
 
 
+def _forward_jacobians(func, inputs, diff_idx):
+    """As _analytical_jacobians, by forward-mode AD as PyTorch's
+    check_forward_ad does: the differentiable inputs become detached duals
+    with zero tangents, and each tangent element in turn is set to one; an
+    output without a tangent has a zero column. Outputs counted are the
+    floating-point ones."""
+    from cgrad.autograd import forward_ad
+    with forward_ad.dual_level():
+        tangents = {}
+        dual_inputs = list(inputs)
+        for i in diff_idx:
+            tangent = _C.zeros(tuple(inputs[i].shape), dtype=inputs[i].dtype)
+            dual_inputs[i] = forward_ad.make_dual(inputs[i].detach(), tangent)
+            tangents[i] = forward_ad.unpack_dual(dual_inputs[i]).tangent
+        result = []
+        for i in diff_idx:
+            # written through the tangent's own memory, which the dual shares
+            flat = tangents[i].detach().numpy().reshape(-1)
+            per_output = None
+            for k in range(flat.size):
+                flat[k] = 1
+                outputs = [o for o in _as_tuple(func(*dual_inputs))
+                           if isinstance(o, Tensor) and o.is_floating_point()]
+                flat[k] = 0
+                if per_output is None:
+                    per_output = [np.zeros((flat.size, o.numel())) for o in outputs]
+                for j, out in enumerate(outputs):
+                    tangent_out = forward_ad.unpack_dual(out).tangent
+                    if tangent_out is not None:
+                        per_output[j][k] = tangent_out.detach().numpy().astype(np.float64).reshape(-1)
+            result.append(per_output or [])
+        return result
+
+
 def _C_grad(out, inputs, grad_output):
     from cgrad.autograd import grad
     return grad(out, inputs, grad_output, retain_graph=True, allow_unused=True)
@@ -85,6 +120,12 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
     """True when the analytical Jacobians of func at inputs match the
     numerical ones within atol + rtol * |numerical|; otherwise raise
     GradcheckError (or return False when raise_exception=False)."""
+    if not (check_forward_ad or check_backward_ad):
+        raise AssertionError("Expected at least one of check_forward_ad or check_backward_ad to be True")
+    if check_batched_grad and not check_backward_ad:
+        raise AssertionError("Setting check_batched_grad=True requires check_backward_ad to be True")
+    if check_batched_forward_grad and not check_forward_ad:
+        raise AssertionError("Setting check_batched_forward_grad=True requires check_forward_ad to be True")
     inputs = _as_tuple(inputs)
     diff_idx = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
     if not diff_idx:
@@ -118,19 +159,26 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
                 raise GradcheckError("Numerical gradient for function expected to be zero")
             return False
         return True
-    analytical = _analytical_jacobians(func, inputs, diff_idx)
     keep = [j for j, g in enumerate(out_grads) if g]
     numerical = [[per_input[j] for j in keep] for per_input in numerical]
-    analytical = [[per_input[j] for j in keep] for per_input in analytical]
-    for pos, i in enumerate(diff_idx):
-        for j in range(len(numerical[pos])):
-            n, a = numerical[pos][j], analytical[pos][j]
-            if not np.allclose(a, n, rtol=rtol, atol=atol):
-                msg = (f"Jacobian mismatch for output {j} with respect to input {i},\n"
-                       f"numerical:{_fmt(n)}\nanalytical:{_fmt(a)}\n")
-                if raise_exception:
-                    raise GradcheckError(msg)
-                return False
+    checks = []
+    if check_backward_ad:
+        analytical = _analytical_jacobians(func, inputs, diff_idx)
+        checks.append(("", [[per_input[j] for j in keep] for per_input in analytical]))
+    if check_forward_ad:
+        # PyTorch pairs the differentiable outputs' numerical Jacobians with
+        # the floating-point outputs' forward ones in order
+        checks.append(("computed with forward mode ", _forward_jacobians(func, inputs, diff_idx)))
+    for mode, analytical in checks:
+        for pos, i in enumerate(diff_idx):
+            for j in range(len(numerical[pos])):
+                n, a = numerical[pos][j], analytical[pos][j]
+                if not np.allclose(a, n, rtol=rtol, atol=atol):
+                    msg = (f"Jacobian {mode}mismatch for output {j} with respect to input {i},\n"
+                           f"numerical:{_fmt(n)}\nanalytical:{_fmt(a)}\n")
+                    if raise_exception:
+                        raise GradcheckError(msg)
+                    return False
     return True
 
 

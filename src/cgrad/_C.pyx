@@ -177,6 +177,7 @@ include "autograd/batched_backward.pxi"
 include "autograd/forward_rules_extra.pxi"
 include "autograd/forward_rules_backward_nodes.pxi"
 include "autograd/forward_rules_view_gather.pxi"
+include "autograd/graph_task.pxi"
 
 # tensor/
 include "tensor/tensor.pxi"

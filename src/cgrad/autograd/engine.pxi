@@ -258,6 +258,7 @@ cdef list run_engine(list roots, list root_grads, bint keep_graph, bint create_g
     cdef set runnable = None          # nodes that lead to a target
     cdef list captured = None
     cdef bint is_target
+    cdef list root_nodes = []
     global cgrad_grad_enabled
 
     for i in range(len(roots)):
@@ -266,6 +267,7 @@ cdef list run_engine(list roots, list root_grads, bint keep_graph, bint create_g
         if node is None:
             raise RuntimeError(f"element {i} of tensors does not require grad and does not have a grad_fn")
         heap.push(node, t._output_nr, root_grads[i])
+        root_nodes.append(node)
     root_grads.clear()   # the heap now holds the only engine reference to each
 
     if inputs is not None:
@@ -279,6 +281,7 @@ cdef list run_engine(list roots, list root_grads, bint keep_graph, bint create_g
             targets.setdefault(node, []).append((t._output_nr, i))
         runnable = nodes_leading_to(heap, targets)
 
+    enter_graph_task(root_nodes, runnable, targets, inputs is not None and not accumulate)     # graph_task.pxi
     cgrad_grad_enabled = create_graph
     try:
         while heap.size:
@@ -379,6 +382,7 @@ cdef list run_engine(list roots, list root_grads, bint keep_graph, bint create_g
             cg_release_tuple(done_out)
     finally:
         cgrad_grad_enabled = prev_mode
+        exit_graph_task()
 
     if inputs is None or accumulate:
         return None

@@ -63,14 +63,56 @@ def _jvp_elementwise(Node n, tuple inputs, tuple t, Tensor out, int nr):
     return (<tuple>n.apply(t[0]))[0]
 
 
+cdef bint formula_differentiable(tuple tensors) except -1:
+    """PyTorch evaluates every term of a product rule, an absent tangent
+    being a zero tensor (ZeroTensor), so its tangent is differentiable - an
+    AddBackward0 carrying the primals' history - as soon as any primal or
+    tangent of the formula requires grad. The product rules do the same
+    with absent_term."""
+    if not cgrad_grad_enabled:
+        return False
+    for x in tensors:
+        if x is not None and (<Tensor>x).requires_grad:
+            return True
+    return False
+
+
+cdef Tensor absent_term(Tensor primal, int dtype):
+    """A product-rule term whose tangent is absent: a 0-dim -0.0 (adding it
+    changes no value, -0.0 included), carrying primal's history when primal
+    requires grad, as PyTorch's ZeroTensor times primal does: zero whatever
+    primal holds (inf, nan) and a zero gradient for it."""
+    cdef Tensor never, zero
+    if primal is None or not primal.requires_grad:
+        zero = new_tensor(0, NULL, dtype, True)
+    else:
+        never = new_tensor(0, NULL, BOOL, True)
+        zero = op_sum(op_where(never, primal, 0), None, False, None)
+    return op_neg(zero)
+
+
+def _fw_absent_term(primal, Tensor term):
+    """absent_term for the Python rules (cgrad/autograd/_jvp_rules.py), in
+    the dtype of the term it is added to."""
+    return absent_term(primal, term._dtype)
+
+
 def _jvp_mul(MulBackward0 n, tuple inputs, tuple t, Tensor out, int nr):
     if n.other is None and n.other_scalar is not None:      # mul(x, number)
+        if formula_differentiable((inputs[0], t[0])):
+            # other_t * self_p + self_t * other_p, the number's tangent absent
+            return op_add(absent_term(<Tensor>inputs[0], (<Tensor>t[0])._dtype),
+                          op_mul_scalar(<Tensor>t[0], n.other_scalar))
         return op_mul_scalar(<Tensor>t[0], n.other_scalar)
     return NotImplemented
 
 
 def _jvp_div(DivBackward0 n, tuple inputs, tuple t, Tensor out, int nr):
     if type(n) is DivBackward0 and n.other is None and n.other_scalar is not None:     # div(x, number)
+        if formula_differentiable((inputs[0], t[0])):
+            # (self_t - other_t * result) / other_p, the number's tangent absent
+            return op_div_scalar(op_add(<Tensor>t[0], absent_term(<Tensor>inputs[0], (<Tensor>t[0])._dtype)),
+                                 n.other_scalar)
         return op_div_scalar(<Tensor>t[0], n.other_scalar)
     return NotImplemented
 
@@ -180,6 +222,10 @@ def _jvp_clone(Node n, tuple inputs, tuple t, Tensor out, int nr):
 def _jvp_addmm(AddmmBackward0 n, tuple inputs, tuple t, Tensor out, int nr):
     # maybe_multiply(self_t, beta) + maybe_multiply(mat1_t.mm(mat2), alpha) + maybe_multiply(mat1.mm(mat2_t), alpha)
     cdef object prod = None
+    if formula_differentiable(inputs[1:] + t):
+        # PyTorch multiplies an absent mat1/mat2 tangent as a real zero
+        # matrix then (formula_differentiable; nan where the other holds inf)
+        t = (t[0],) + tuple(op_zeros_like(<Tensor>inputs[i]) if t[i] is None else t[i] for i in (1, 2))
     if t[1] is not None:
         prod = op_mm(<Tensor>t[1], <Tensor>inputs[2])
     if t[2] is not None:

@@ -61,6 +61,19 @@ cdef void mm_small_impl(mm_t* o, const mm_t* a, const mm_t* b,
                 o[i * n + j] += av * b[p * sb0 + j * sb1]
 
 
+cdef void mm_outer_impl(mm_t* o, const mm_t* a, const mm_t* b, Py_ssize_t m, Py_ssize_t n,
+                        Py_ssize_t sa0, Py_ssize_t sb1) noexcept nogil:
+    # OUT o (m x n, contiguous) = a (m x 1) @ b (1 x n): each product as it
+    # is, as PyTorch's mm gives it (-0.0 kept; an accumulator started at
+    # +0.0 would turn it into +0.0)
+    cdef Py_ssize_t i, j
+    cdef mm_t av
+    for i in range(m):
+        av = a[i * sa0]
+        for j in range(n):
+            o[i * n + j] = av * b[j * sb1]
+
+
 cdef void bmm_small_impl(mm_t* o, const mm_t* a, const mm_t* b, Py_ssize_t batch,
                          Py_ssize_t m, Py_ssize_t k, Py_ssize_t n,
                          Py_ssize_t sab, Py_ssize_t sa0, Py_ssize_t sa1,
@@ -174,6 +187,18 @@ cdef int blas_matmul(Tensor a, Tensor b, Tensor out) except -1:
 
 cdef int mm_into(Tensor out, Tensor a, Tensor b) except -1:
     """out = a @ b for 2-D tensors of one dtype (out contiguous m x n)."""
+    if a._shape[1] == 1 and out._numel and (a._dtype == F32 or a._dtype == F64):
+        # an inner size of one: PyTorch's mm gives each product as it is,
+        # a -0.0 included (its mv, dot and bmm accumulate: +0.0, as
+        # matmul_into does)
+        with nogil:
+            if a._dtype == F32:
+                mm_outer_impl(<float*>out._data, <float*>a._data, <float*>b._data, a._shape[0],
+                              b._shape[1], a._strides[0], b._strides[1])
+            else:
+                mm_outer_impl(<double*>out._data, <double*>a._data, <double*>b._data, a._shape[0],
+                              b._shape[1], a._strides[0], b._strides[1])
+        return 0
     return matmul_into(out, a, b)
 
 
@@ -243,7 +268,7 @@ cdef Tensor op_mm(Tensor a, Tensor b):
     shape[0] = a._shape[0]
     shape[1] = b._shape[1]
     out = new_tensor(2, shape, a._dtype)
-    matmul_into(out, a, b)
+    mm_into(out, a, b)
     if needs_grad2(a, b):
         node = MmBackward0.__new__(MmBackward0)
         wire2(node, a, b)

@@ -518,6 +518,14 @@ cdef class PowBackward0(Node):
     cdef void release_saved(self) noexcept:
         self.self_ = None
 
+    @property
+    def _saved_self(self):
+        return saved_attr(self, self.self_, False)
+
+    @property
+    def _saved_exponent(self):     # a Scalar argument: PyTorch keeps it after backward
+        return self.exponent
+
 
 cdef class PowBackward1(BinaryNode):
     cdef readonly Tensor self_, exponent, result
