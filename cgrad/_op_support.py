@@ -242,3 +242,9 @@ def composite_jvp(fn, inputs, nr):
     out = outs[nr] if isinstance(outs, (tuple, list)) else outs
     tangent = _C._fw_tangent(out)
     return _C.zeros_like(out) if tangent is None else tangent
+
+
+def dtype_title(dtype):
+    """'Float' for float32, 'Long' for int64: PyTorch's name of a dtype in
+    its kernels' errors (`"addmm" not implemented for 'Long'`)."""
+    return _C.empty(0, dtype=dtype).type().split(".")[-1][:-len("Tensor")]

@@ -15,6 +15,7 @@ import builtins
 import numpy as np
 
 from cgrad import _C
+from cgrad._op_support import dtype_title
 from cgrad.autograd.function import Function
 from cgrad.nn._named_node import named
 
@@ -425,9 +426,7 @@ def argwhere(input):
     return _C.nonzero(input)
 
 
-def _dtype_title(dtype):
-    """'Float' for float32, 'Long' for int64: PyTorch's name in cast errors."""
-    return _C.empty(0, dtype=dtype).type().split(".")[-1][:-len("Tensor")]
+_dtype_title = dtype_title      # the name its importers use
 
 
 def _inplace(fn, name):

@@ -9,7 +9,7 @@ import warnings
 import cgrad
 from cgrad import _C
 from cgrad._C import Tensor
-from cgrad._ops_composites import _dtype_title
+from cgrad._op_support import dtype_title as _dtype_title
 
 
 # --- convolution, unfold/fold ------------------------------------------------------

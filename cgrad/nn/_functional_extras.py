@@ -10,7 +10,7 @@ import warnings
 import numpy as np
 
 import cgrad
-from cgrad._ops_composites import _dtype_title
+from cgrad._op_support import dtype_title as _dtype_title
 from cgrad.nn._functional_losses import _apply_reduction, _reduction_enum
 from cgrad.nn._named_node import named
 from cgrad.nn.modules.utils import _pair, _single, _triple

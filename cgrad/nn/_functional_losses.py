@@ -13,7 +13,7 @@ import math
 import warnings
 
 import cgrad
-from cgrad._ops_composites import _dtype_title
+from cgrad._op_support import dtype_title as _dtype_title
 from cgrad.nn._named_node import named
 from cgrad.nn._distance import pairwise_distance
 from cgrad.nn.functional import _broadcast_pair, _get_enum as get_enum, _legacy_get_string as legacy_get_string

@@ -5,7 +5,7 @@ x * rsqrt(mean(x**2) + eps) (times weight), computed in the input's
 input's dtype at the end (type_as); eps defaults to that opmath dtype's
 machine epsilon, as in ATen's layer_norm.cpp."""
 import cgrad
-from cgrad._ops_composites import _dtype_title
+from cgrad._op_support import dtype_title as _dtype_title
 
 __all__ = ["rms_norm"]
 
