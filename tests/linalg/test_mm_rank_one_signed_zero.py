@@ -28,6 +28,11 @@ CASES = {
     "matmul_vector": lambda lib, dt: lib.matmul(-lib.ones(3, 1, dtype=dt), lib.zeros(1, dtype=dt)),
     "matmul_batched": lambda lib, dt: lib.matmul(-lib.ones(2, 3, 1, dtype=dt), lib.zeros(1, 4, dtype=dt)),
     "strided": lambda lib, dt: (-lib.ones(3, 2, dtype=dt))[:, ::2].mm(lib.zeros(4, 1, dtype=dt).t()),
+    # one row or one column: PyTorch's mm takes a gemv there, which accumulates (+0.0)
+    "mm_one_row": lambda lib, dt: (-lib.ones(1, 1, dtype=dt)).mm(lib.zeros(1, 5, dtype=dt)),
+    "mm_one_column": lambda lib, dt: (-lib.ones(5, 1, dtype=dt)).mm(lib.zeros(1, 1, dtype=dt)),
+    "mm_one_by_one": lambda lib, dt: (-lib.ones(1, 1, dtype=dt)).mm(lib.zeros(1, 1, dtype=dt)),
+    "full_negative_zero": lambda lib, dt: lib.full((3, 1), -0.0, dtype=dt).mm(lib.ones(1, 4, dtype=dt)),
 }
 
 
@@ -57,5 +62,7 @@ def test_linear_weight_grad_of_batch_one_matches_torch():
 def test_rank_one_product_without_torch():
     r = (-cgrad.ones(1, 2)).t().mm(cgrad.zeros(1, 3))
     assert r.signbit().all()
+    assert not (-cgrad.ones(1, 1)).mm(cgrad.zeros(1, 3)).signbit().any()      # one row: accumulated
+    assert not (-cgrad.ones(3, 1)).mm(cgrad.zeros(1, 1)).signbit().any()      # one column
     np.testing.assert_array_equal(cgrad.tensor([[2.0], [3.0]]).mm(cgrad.tensor([[4.0, 5.0]])).numpy(),
                                   [[8.0, 10.0], [12.0, 15.0]])

@@ -496,3 +496,13 @@ RANDOM_CASES = {
 @pytest.mark.parametrize("name", sorted(RANDOM_CASES))
 def test_random_factories_like_torch(name):
     same_as_torch(RANDOM_CASES[name])
+
+
+def test_fill_keeps_negative_zero():
+    # full/full_like/new_full with -0.0 write -0.0 (not the zero bytes of +0.0), as PyTorch's fill
+    for dtype in (cgrad.float32, cgrad.float64):
+        for t in (cgrad.full((2, 3), -0.0, dtype=dtype), cgrad.full_like(cgrad.ones(4, dtype=dtype), -0.0),
+                  cgrad.ones(2, dtype=dtype).new_full((3,), -0.0), cgrad.ones(2, dtype=dtype).fill_(-0.0)):
+            assert t.signbit().all() and (t == 0).all()
+    assert not cgrad.full((2,), 0.0).signbit().any() and not cgrad.full((2,), 0).signbit().any()
+    assert cgrad.full((2,), -0.0, dtype=cgrad.int64).tolist() == [0, 0]

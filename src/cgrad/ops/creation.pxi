@@ -516,11 +516,18 @@ cdef object cre_fill_value(object value, str fname):
     return normalize_scalar(value)
 
 
+cdef inline bint zero_bits(object value):
+    """Whether value's fill is all zero bytes: a zero, but not -0.0 (which
+    PyTorch's full keeps)."""
+    return value == 0 and not (isinstance(value, float) and cmath.copysign(1.0, <double>value) < 0)
+
+
 cdef Tensor filled(tuple shape, int dt, object value, bint requires_grad):
     cdef Tensor t
-    t = new_tensor_from_tuple(shape, dt, value == 0)
+    cdef bint zeros = zero_bits(value)
+    t = new_tensor_from_tuple(shape, dt, zeros)
     cre_check_fill(value, dt, t._numel)
-    if value != 0:
+    if not zeros:
         fill_scalar(t, value)
     check_requires_grad(t, requires_grad)
     return mark_inference(t)
@@ -537,8 +544,9 @@ cdef Tensor cre_like(object input, str fname, object dtype, bint requires_grad, 
     cdef Tensor t
     if value is not None:
         cre_check_fill(value, dt, x._numel)
-    t = new_in_format(x, dt, code, value is not None and value == 0)
-    if value is not None and value != 0:
+    cdef bint zeros = value is not None and zero_bits(value)
+    t = new_in_format(x, dt, code, zeros)
+    if value is not None and not zeros:
         fill_scalar(t, value)
     check_requires_grad(t, requires_grad)
     return mark_inference(t)
