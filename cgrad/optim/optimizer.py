@@ -33,11 +33,8 @@ def _typename(obj):
 
 
 class _HookHandle:
-    _next_id = 0
-
     def __init__(self, hooks, fn, prepend=False):
-        _HookHandle._next_id += 1
-        self.id = _HookHandle._next_id
+        self.id = _C._take_hook_id()     # one count with every other hook handle, as PyTorch's
         self.hooks = hooks
         hooks[self.id] = fn
         if prepend:

@@ -7,6 +7,7 @@ import warnings
 import weakref
 from collections import OrderedDict
 
+from cgrad import _C
 from cgrad._C import Tensor
 from cgrad.autograd.function import Function
 
@@ -46,14 +47,26 @@ class _WrappedHook:
             self.module = weakref.ref(state["module"])
 
 
-class RemovableHandle:
+class _HandleIds(type):
+    """RemovableHandle.next_id is the one counter every hook handle takes
+    its id from (tensor, node, module and optimizer hooks), kept in the C
+    core (_C._take_hook_id), as PyTorch's is this class attribute."""
+
+    @property
+    def next_id(cls):
+        return _C._hook_ids_taken()
+
+    @next_id.setter
+    def next_id(cls, value):
+        _C._set_hook_ids_taken(value)
+
+
+class RemovableHandle(metaclass=_HandleIds):
     """Removes the hook it was returned for from every dict it was put in."""
-    next_id = 0
 
     def __init__(self, hooks_dict, *, extra_dict=None):
         self.hooks_dict_ref = weakref.ref(hooks_dict)
-        self.id = RemovableHandle.next_id
-        RemovableHandle.next_id += 1
+        self.id = _C._take_hook_id()
         extras = [] if extra_dict is None else (extra_dict if isinstance(extra_dict, list) else [extra_dict])
         self.extra_dict_ref = tuple(weakref.ref(d) for d in extras)
 

@@ -18,11 +18,8 @@ cdef void run_post_accumulate_hooks(Tensor var) except *:
 
 class _PostAccumulateHookHandle:
     """What register_post_accumulate_grad_hook returns: remove() takes the hook out."""
-    _next_id = 0
-
     def __init__(self, hooks, fn):
-        _PostAccumulateHookHandle._next_id += 1
-        self.id = _PostAccumulateHookHandle._next_id
+        self.id = _take_hook_id()     # (core/node.pxi)
         self._hooks = hooks
         hooks[self.id] = fn
 

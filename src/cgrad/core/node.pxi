@@ -326,16 +326,37 @@ cdef class Node:
         return f"<{type(self).__name__} object at {id(self):#x}>"
 
 
+cdef long long hook_ids_taken = 0
+
+
+def _take_hook_id():
+    """The id of a new hook handle. PyTorch numbers every handle (tensor,
+    node, module, optimizer hooks) from one counter, RemovableHandle.next_id,
+    and the ids show as the keys of a module's _forward_hooks and the like."""
+    global hook_ids_taken
+    hook_ids_taken += 1
+    return hook_ids_taken - 1
+
+
+def _hook_ids_taken():
+    """How many hook ids were taken: RemovableHandle.next_id."""
+    return hook_ids_taken
+
+
+def _set_hook_ids_taken(long long n):
+    """RemovableHandle.next_id = n."""
+    global hook_ids_taken
+    hook_ids_taken = n
+
+
 class _HookHandle:
     """What register_hook returns: remove() takes the hook out again."""
-    _next_id = 0
 
     def __init__(self, hooks, fn):
         self._hooks = hooks
         self._fn = fn
         hooks.append(fn)
-        _HookHandle._next_id += 1
-        self.id = _HookHandle._next_id
+        self.id = _take_hook_id()
 
     def remove(self):
         hooks = self._hooks

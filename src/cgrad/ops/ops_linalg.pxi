@@ -187,11 +187,12 @@ cdef int blas_matmul(Tensor a, Tensor b, Tensor out) except -1:
 
 cdef int mm_into(Tensor out, Tensor a, Tensor b) except -1:
     """out = a @ b for 2-D tensors of one dtype (out contiguous m x n)."""
-    if a._shape[1] == 1 and a._shape[0] > 1 and b._shape[1] > 1 and (a._dtype == F32 or a._dtype == F64):
-        # an inner size of one: PyTorch's mm (a gemm) gives each product as
-        # it is, a -0.0 included; with one row or one column it takes a gemv,
-        # which accumulates from +0.0, as its mv, dot and bmm do and as
-        # matmul_into does
+    if (a._shape[1] == 1 and a._shape[0] > 1 and b._shape[1] > 1
+            and (a._dtype == F32 or a._dtype == F64)):
+        # an inner size of one: PyTorch's mm gives each product as it is,
+        # a -0.0 included, unless the result is a single row or column
+        # (its gemv path accumulates from +0.0, as do its mv, dot and bmm,
+        # and matmul_into)
         with nogil:
             if a._dtype == F32:
                 mm_outer_impl(<float*>out._data, <float*>a._data, <float*>b._data, a._shape[0],

@@ -38,7 +38,7 @@ def _tensor_tolist(Tensor self not None):
 
 
 def _tensor_numpy(Tensor self not None, *, force=False):
-    if self._requires_grad and not force:
+    if self._requires_grad and cgrad_grad_enabled and not force:     # (PyTorch allows it under no_grad)
         raise RuntimeError(
             "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
     return ndarray_view(self)
