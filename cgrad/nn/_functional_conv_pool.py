@@ -9,7 +9,12 @@ import warnings
 import cgrad
 from cgrad import _C
 from cgrad._C import Tensor
-from cgrad._ops_composites import _dtype_title
+
+
+def _dtype_title(dtype):
+    """PyTorch's name of a dtype in its messages ('Float')."""
+    from cgrad._ops_composites import _dtype_title as title     # here: at module level it closes an import cycle
+    return title(dtype)
 
 
 # --- convolution, unfold/fold ------------------------------------------------------

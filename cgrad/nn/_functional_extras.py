@@ -10,10 +10,16 @@ import warnings
 import numpy as np
 
 import cgrad
-from cgrad._ops_composites import _dtype_title
 from cgrad.nn._functional_losses import _apply_reduction, _reduction_enum
 from cgrad.nn._named_node import named
 from cgrad.nn.modules.utils import _pair, _single, _triple
+
+
+def _dtype_title(dtype):
+    """PyTorch's name of a dtype in its messages ('Float')."""
+    from cgrad._ops_composites import _dtype_title as title     # here: at module level it closes an import cycle
+    return title(dtype)
+
 
 __all__ = ["lp_pool1d", "lp_pool2d", "lp_pool3d", "max_unpool1d", "max_unpool2d", "max_unpool3d", "local_response_norm", "pdist",
            "multi_margin_loss", "multilabel_margin_loss", "triplet_margin_with_distance_loss",

@@ -13,11 +13,17 @@ import math
 import warnings
 
 import cgrad
-from cgrad._ops_composites import _dtype_title
 from cgrad.nn._named_node import named
 from cgrad.nn._distance import pairwise_distance
 from cgrad.nn.functional import _broadcast_pair, _get_enum as get_enum, _legacy_get_string as legacy_get_string
 from cgrad.nn.functional import _size_warning
+
+
+def _dtype_title(dtype):
+    """PyTorch's name of a dtype in its messages ('Float')."""
+    from cgrad._ops_composites import _dtype_title as title     # here: at module level it closes an import cycle
+    return title(dtype)
+
 
 _EPSILON = 1e-12
 

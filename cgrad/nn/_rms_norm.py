@@ -5,7 +5,13 @@ x * rsqrt(mean(x**2) + eps) (times weight), computed in the input's
 input's dtype at the end (type_as); eps defaults to that opmath dtype's
 machine epsilon, as in ATen's layer_norm.cpp."""
 import cgrad
-from cgrad._ops_composites import _dtype_title
+
+
+def _dtype_title(dtype):
+    """PyTorch's name of a dtype in its messages ('Float')."""
+    from cgrad._ops_composites import _dtype_title as title     # here: at module level it closes an import cycle
+    return title(dtype)
+
 
 __all__ = ["rms_norm"]
 
