@@ -140,7 +140,12 @@ def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
     if input.numel() == 0:
         return input
     sizes = tuple(input.shape)
-    div = input.mul(input).reshape(sizes[0], 1, sizes[1], -1)
+    squares = input.mul(input)
+    if dim > 3 and (squares.dtype in (cgrad.float16, cgrad.bfloat16)
+                    or not (squares.is_floating_point() or squares.dtype == cgrad.int64)):
+        # PyTorch pools more than 3 dims with avg_pool3d, whose kernel has fewer dtypes than avg_pool2d's
+        raise NotImplementedError(f"\"avg_pool3d_out_frame\" not implemented for '{_dtype_title(squares.dtype)}'")
+    div = squares.reshape(sizes[0], 1, sizes[1], -1)
     div = F.pad(div, (0, 0, size // 2, (size - 1) // 2))
     div = F.avg_pool2d(div, (size, 1), stride=1).reshape(sizes)
     div = div.mul(alpha).add(k).pow(beta)
