@@ -147,3 +147,22 @@ def test_total_norm_of_mixed_dtypes_is_promoted(dtypes, expected):
         assert float(total) == pytest.approx(float(their_total), rel=1e-6)
         for a, b in zip(grads, their_grads):
             np.testing.assert_allclose(a, b, rtol=1e-2)
+
+
+def test_pad_sequence_trailing_sizes_and_node_name():
+    """pad_sequence copies each sequence into a slice shaped as the first
+    one's: a size-1 trailing dim broadcasts, another size fails with the
+    copy's text; its node is CopySlices, named as PyTorch's C++ node."""
+    x = cgrad.ones(2, 3, requires_grad=True)
+    y = cgrad.full((1, 1), 2.0, requires_grad=True)
+    padded = cgrad.nn.utils.rnn.pad_sequence([x, y])
+    assert padded.tolist() == [[[1.0] * 3, [2.0] * 3], [[1.0] * 3, [0.0] * 3]]
+    assert padded.grad_fn.name() == "torch::autograd::CopySlices"
+    padded.sum().backward()
+    assert y.grad.tolist() == [[3.0]]
+    with pytest.raises(RuntimeError, match=r"^The size of tensor a \(3\) must match the size of tensor b \(4\) at "
+                                           r"non-singleton dimension 1$"):
+        cgrad.nn.utils.rnn.pad_sequence([cgrad.ones(2, 3), cgrad.ones(2, 4)])
+    if torch is not None:
+        theirs = torch.nn.utils.rnn.pad_sequence([torch.ones(2, 3, requires_grad=True), torch.full((1, 1), 2.0)])
+        assert theirs.grad_fn.name() == padded.grad_fn.name()
