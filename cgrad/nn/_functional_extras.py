@@ -263,6 +263,8 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
 
 def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_function=None, margin=1.0,
                                       swap=False, reduction="mean"):
+    if reduction not in ("mean", "sum", "none"):        # checked by name: no legacy 'elementwise_mean'
+        raise ValueError(f"{reduction} is not a valid value for reduction")
     if margin <= 0:
         raise ValueError(f"margin must be greater than 0, got {margin}")
     a_dim, p_dim, n_dim = anchor.dim(), positive.dim(), negative.dim()
