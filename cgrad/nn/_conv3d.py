@@ -16,7 +16,7 @@ import warnings
 
 from cgrad import _C
 from cgrad._C import Tensor
-from cgrad.nn._conv_backend import bias_mismatch_message, mismatch_message
+from cgrad.nn._conv_backend import bias_mismatch_message, check_kernel_size, mismatch_message
 
 __all__ = ["conv3d", "conv_transpose3d"]
 
@@ -183,6 +183,7 @@ def _check_geometry(x, w, b, groups, padding, dilation):
 def _conv3d_batched(x, w, b, stride, padding, dilation, groups):
     _check_dtypes(x, w, b, stride, dilation, groups)
     _check_geometry(x, w, b, groups, padding, dilation)
+    check_kernel_size(x, w, stride, dilation, groups)
     n, c, depth = x.shape[0], x.shape[1], x.shape[2]
     oc, cg, kd = w.shape[0], w.shape[1], w.shape[2]
     sd, pd, dd = stride[0], padding[0], dilation[0]

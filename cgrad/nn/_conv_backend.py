@@ -93,3 +93,25 @@ def bias_mismatch_message(x, w, b, stride, dilation, groups, legacy_name):
                 "should be a MKLDNN tensor and bias is a dense tensor")
     from cgrad._ops_composites import _dtype_title
     return f"expected scalar type {_dtype_title(x.dtype)} but found {_dtype_title(b.dtype)}"
+
+
+ONEDNN_NO_PRIMITIVE = ("could not create a primitive descriptor for the convolution forward propagation primitive. "
+                       "Run workload with environment variable ONEDNN_VERBOSE=all to get additional diagnostic "
+                       "information.")
+
+
+def check_kernel_size(x, w, stride, dilation, groups):
+    """A weight with a zero spatial size: oneDNN cannot build the primitive
+    where PyTorch takes that path; its native kernels refuse the kernel size."""
+    import cgrad
+    kernel = tuple(w.shape[2:])
+    if all(k > 0 for k in kernel):
+        return
+    if takes_onednn(str(x.dtype).split(".")[-1], tuple(x.shape), tuple(w.shape), stride, dilation, groups,
+                    cgrad.get_num_threads()):
+        raise RuntimeError(ONEDNN_NO_PRIMITIVE)
+    if len(kernel) == 3:
+        raise RuntimeError(f"kernel size should be greater than zero, but got: {kernel[0]} x {kernel[1]} x "
+                           f"{kernel[2]} (TxHxW)")
+    kh, kw = (1, kernel[0]) if len(kernel) == 1 else kernel
+    raise RuntimeError(f"kernel size should be greater than zero, but got kernel_height: {kh} kernel_width: {kw}")

@@ -98,6 +98,9 @@ def _conv(input, weight, bias, stride, padding, dilation, groups, n):
         _string_padding_dtypes(input, weight, stride, dilation, groups)
     else:
         padding = _conv_param(padding, n, "padding")
+    if any(k == 0 for k in weight.shape[2:]) and input.dtype == weight.dtype and weight.dim() == n + 2:
+        from cgrad.nn._conv_backend import check_kernel_size
+        check_kernel_size(input, weight, stride, dilation, groups)
     out = _C._convolution(input, weight, bias, stride, padding, dilation, groups)
     return out.squeeze(0) if unbatched else out
 

@@ -15,6 +15,8 @@ from cgrad.nn._functional_losses import _apply_reduction, _reduction_enum
 from cgrad.nn._named_node import named
 from cgrad.nn.modules.utils import _pair, _single, _triple
 
+
+
 __all__ = ["lp_pool1d", "lp_pool2d", "lp_pool3d", "max_unpool1d", "max_unpool2d", "max_unpool3d", "local_response_norm", "pdist",
            "multi_margin_loss", "multilabel_margin_loss", "triplet_margin_with_distance_loss",
            "feature_alpha_dropout", "dropout3d", "relu_"]
@@ -134,7 +136,12 @@ def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
     if input.numel() == 0:
         return input
     sizes = tuple(input.shape)
-    div = input.mul(input).reshape(sizes[0], 1, sizes[1], -1)
+    squares = input.mul(input)
+    if dim > 3 and (squares.dtype in (cgrad.float16, cgrad.bfloat16)
+                    or not (squares.is_floating_point() or squares.dtype == cgrad.int64)):
+        # PyTorch pools more than 3 dims with avg_pool3d, whose kernel has fewer dtypes than avg_pool2d's
+        raise NotImplementedError(f"\"avg_pool3d_out_frame\" not implemented for '{_dtype_title(squares.dtype)}'")
+    div = squares.reshape(sizes[0], 1, sizes[1], -1)
     div = F.pad(div, (0, 0, size // 2, (size - 1) // 2))
     div = F.avg_pool2d(div, (size, 1), stride=1).reshape(sizes)
     div = div.mul(alpha).add(k).pow(beta)
@@ -252,6 +259,8 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
 
 def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_function=None, margin=1.0,
                                       swap=False, reduction="mean"):
+    if reduction not in ("mean", "sum", "none"):        # checked by name: no legacy 'elementwise_mean'
+        raise ValueError(f"{reduction} is not a valid value for reduction")
     if margin <= 0:
         raise ValueError(f"margin must be greater than 0, got {margin}")
     a_dim, p_dim, n_dim = anchor.dim(), positive.dim(), negative.dim()

@@ -19,6 +19,8 @@ from cgrad.nn._distance import pairwise_distance
 from cgrad.nn.functional import _broadcast_pair, _get_enum as get_enum, _legacy_get_string as legacy_get_string
 from cgrad.nn.functional import _size_warning
 
+
+
 _EPSILON = 1e-12
 
 

@@ -16,6 +16,8 @@ from cgrad import _C
 from cgrad.autograd.function import Function
 
 _CLASSES = {}
+# nodes whose name() PyTorch gives as their C++ name (as cgrad's own CopySlices node does)
+_CPP_NAMES = {"CopySlices": "torch::autograd::CopySlices"}
 
 
 def _relabel_class(name):
@@ -36,6 +38,8 @@ def _relabel_class(name):
         node.__name__ = node.__qualname__ = name
         node.__module__ = "cgrad._C"
         node.__repr__ = lambda self: f"<{name} object at {id(self):#x}>"
+        if name in _CPP_NAMES:
+            node.name = lambda self: _CPP_NAMES[name]
         _CLASSES[name] = cls
     return cls
 

@@ -72,9 +72,11 @@ class Adam(Optimizer):
                     if group["amsgrad"]:
                         state["max_exp_avg_sq"] = _C.zeros_like(p)
                 check_capturable(self, group)
-                # bfloat16 steps op by op, each op rounded as in PyTorch's single-tensor update
-                if p.dtype == _C.bfloat16 or not _C._kernel_fits(p, grad, state["exp_avg"], state["exp_avg_sq"],
-                                                                 state.get("max_exp_avg_sq")):
+                # bfloat16 steps op by op, each op rounded as in PyTorch's single-tensor update; so do
+                # state buffers that are not contiguous (made like a non-contiguous parameter)
+                buffers = (state["exp_avg"], state["exp_avg_sq"], state.get("max_exp_avg_sq"))
+                if p.dtype == _C.bfloat16 or not _C._kernel_fits(p, grad, *buffers) \
+                        or not all(b is None or b.is_contiguous() for b in buffers):
                     _adam_by_ops(p, grad, state, group, decoupled)
                     continue
                 state["step"].add_(1)

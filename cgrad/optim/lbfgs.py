@@ -132,7 +132,7 @@ class LBFGS(Optimizer):
         return self._numel_cache
 
     def _gather_flat_grad(self):
-        views = [_C.zeros(p.numel(), dtype=p.dtype) if p.grad is None else p.grad.reshape(-1)
+        views = [_C.zeros(p.numel(), dtype=p.dtype) if p.grad is None else p.grad.view(-1)
                  for p in self._params]
         return _C.cat(views, 0)
 

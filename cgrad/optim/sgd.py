@@ -42,8 +42,10 @@ class SGD(Optimizer):
                 # without momentum PyTorch keeps no state for the parameter (an empty state_dict)
                 state = self._param_state(p) if momentum != 0 else None
                 buf = state.get("momentum_buffer") if momentum != 0 else None
-                # bfloat16 steps op by op, each op rounded as in PyTorch's single-tensor update
-                if p.dtype == _C.bfloat16 or not _C._kernel_fits(p, grad, buf):
+                # bfloat16 steps op by op, each op rounded as in PyTorch's single-tensor update; so does
+                # a non-contiguous parameter (its buffer is made like it, and the kernel takes dense rows)
+                if p.dtype == _C.bfloat16 or not p.is_contiguous() or not _C._kernel_fits(p, grad, buf) \
+                        or (buf is not None and not buf.is_contiguous()):
                     _sgd_by_ops(p, grad, state, group)
                     continue
                 first = momentum != 0 and buf is None

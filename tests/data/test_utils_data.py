@@ -476,3 +476,22 @@ def test_spawned_workers():
     ds = cdata.TensorDataset(cgrad.arange(10.).view(5, 2), cgrad.arange(5))
     loader = cdata.DataLoader(ds, batch_size=2, num_workers=1, multiprocessing_context="spawn", timeout=60)
     assert [struct(b) for b in loader] == [struct(b) for b in cdata.DataLoader(ds, batch_size=2)]
+
+
+@pytest.mark.parametrize("weights, num_samples, replacement, text", [
+    ([0.5, -1.0], 2, True, "invalid multinomial distribution (encountering probability entry < 0)"),
+    ([0.5, float("nan")], 3, True, "invalid multinomial distribution (encountering probability entry < 0)"),
+    ([0.5, float("inf")], 2, True, "invalid multinomial distribution (encountering probability entry = infinity or NaN)"),
+    ([0.5, -1.0], 1, True, "probability tensor contains either `inf`, `nan` or element < 0"),
+    ([0.5, -1.0, 2.0], 2, False, "probability tensor contains either `inf`, `nan` or element < 0"),
+])
+def test_weighted_sampler_bad_weights(weights, num_samples, replacement, text):
+    """multinomial with replacement and more than one draw checks entry by
+    entry with its kernel's texts (round-15 fuzzing of the samplers)."""
+    with pytest.raises(RuntimeError) as ours:
+        list(cgrad.utils.data.WeightedRandomSampler(weights, num_samples, replacement=replacement))
+    assert str(ours.value) == text
+    if torch is not None:
+        with pytest.raises(RuntimeError) as theirs:
+            list(torch.utils.data.WeightedRandomSampler(weights, num_samples, replacement=replacement))
+        assert str(theirs.value) == text

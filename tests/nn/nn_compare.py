@@ -31,3 +31,16 @@ def assert_same_errors(calls, torch, cgrad):
                 results.append((type(e).__name__, str(e).replace("torch.", "cgrad.")))
         assert results[0] is not None, f"call {k}: torch raised nothing"
         assert results[1] == results[0], f"call {k}"
+
+
+def assert_error(call, kind, text, torch, cgrad):
+    """call(cgrad) raises kind with text ("torch." read as "cgrad."); so does
+    call(torch) when torch is installed (the recorded text checks cgrad
+    without it)."""
+    import pytest
+    for lib in (cgrad, torch):
+        if lib is None:
+            continue
+        with pytest.raises(Exception) as caught:
+            call(lib)
+        assert (type(caught.value).__name__, str(caught.value).replace("torch.", "cgrad.")) == (kind, text)

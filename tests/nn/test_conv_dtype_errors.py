@@ -151,3 +151,30 @@ def test_bfloat16_input_is_named_as_onednn_names_it():
                                    "same or input should be a MKLDNN tensor and weight is a dense tensor")
     else:
         assert str(ours.value) == "expected scalar type BFloat16 but found Float"
+
+
+@pytest.mark.parametrize("nd", [1, 2, 3])
+@pytest.mark.parametrize("dtype, batch", [("float32", 2), ("float32", 1), ("float64", 2)])
+def test_zero_kernel_size(nd, dtype, batch):
+    """Conv{1,2,3}d(3, 4, 0): a zero-size kernel computed zeros (1-d, 2-d) or
+    failed inside (3-d: 'stack expects a non-empty TensorList'); PyTorch's
+    oneDNN path cannot build its primitive, its native kernels refuse the
+    size (round-15 module fuzzing)."""
+    import warnings
+    from cgrad.nn._conv_backend import ONEDNN_NO_PRIMITIVE, takes_onednn
+
+    def call(lib):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            module = getattr(lib.nn, f"Conv{nd}d")(3, 4, 0).to(getattr(lib, dtype))
+        with pytest.raises(RuntimeError) as caught:
+            module(lib.ones(*([batch, 3] + [5] * nd), dtype=getattr(lib, dtype)))
+        return str(caught.value)
+    ours = call(cgrad)
+    x_shape, w_shape = (batch, 3) + (5,) * nd, (4, 3) + (0,) * nd
+    if takes_onednn(dtype, x_shape, w_shape, (1,) * nd, (1,) * nd, 1, cgrad.get_num_threads()):
+        assert ours == ONEDNN_NO_PRIMITIVE
+    else:
+        assert ours.startswith("kernel size should be greater than zero, but got")
+    if torch is not None:
+        assert ours == call(torch)

@@ -8,6 +8,7 @@ texts as recorded from torch, and compared with torch when it is there."""
 import pytest
 
 import cgrad
+from nn_compare import assert_error
 from tests.helpers import torch
 
 CASES = [
@@ -55,13 +56,7 @@ CASES = [
 
 @pytest.mark.parametrize("name, call, kind, text", CASES, ids=[c[0] for c in CASES])
 def test_layer_dtype_errors(name, call, kind, text):
-    with pytest.raises(Exception) as ours:
-        call(cgrad)
-    assert (type(ours.value).__name__, str(ours.value)) == (kind, text)
-    if torch is not None:
-        with pytest.raises(Exception) as theirs:
-            call(torch)
-        assert (type(theirs.value).__name__, str(theirs.value).replace("torch.", "cgrad.")) == (kind, text)
+    assert_error(call, kind, text, torch, cgrad)
 
 
 def test_same_dtype_layers_still_compute():
@@ -83,3 +78,18 @@ def test_glu_of_an_empty_dimension():
         assert tuple(y.shape) == shape and y.grad_fn.name() == "GluBackward0"
         if torch is not None:
             assert tuple(torch.nn.functional.glu(torch.ones(*shape), dim).shape) == shape
+
+
+@pytest.mark.parametrize("dtype, title", [("float16", "Half"), ("bfloat16", "BFloat16"), ("int32", "Int")])
+def test_local_response_norm_beyond_3d_has_avg_pool3d_dtypes(dtype, title):
+    """PyTorch pools the channel window of 4-d and larger input with
+    avg_pool3d (fewer dtypes than avg_pool2d, which 3-d input uses)."""
+    x = cgrad.ones(1, 3, 2, 2, dtype=getattr(cgrad, dtype))
+    with pytest.raises(NotImplementedError, match=f"^\"avg_pool3d_out_frame\" not implemented for '{title}'$"):
+        cgrad.nn.functional.local_response_norm(x, 2)
+    if dtype != "int32":
+        y = cgrad.nn.functional.local_response_norm(cgrad.ones(1, 3, 4, dtype=getattr(cgrad, dtype)), 2)
+        assert y.dtype == getattr(cgrad, dtype)
+    if torch is not None:
+        with pytest.raises(NotImplementedError, match=f"^\"avg_pool3d_out_frame\" not implemented for '{title}'$"):
+            torch.nn.functional.local_response_norm(torch.ones(1, 3, 2, 2, dtype=getattr(torch, dtype)), 2)

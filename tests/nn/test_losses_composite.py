@@ -232,3 +232,12 @@ def test_margin_argument_type_errors(call, text):
         assert str(theirs.value) == text
     # numbers and tensors stay accepted
     assert float(CF.hinge_embedding_loss(cgrad.ones(3), cgrad.ones(3), cgrad.tensor(2.0))) == 1.0
+
+
+def test_triplet_margin_with_distance_loss_checks_reduction_by_name():
+    """No legacy 'elementwise_mean' here: PyTorch checks the name first."""
+    a = cgrad.ones(2, 3)
+    with pytest.raises(ValueError, match="^elementwise_mean is not a valid value for reduction$"):
+        CF.triplet_margin_with_distance_loss(a, a, a, reduction="elementwise_mean")
+    with pytest.raises(ValueError, match="^bad is not a valid value for reduction$"):
+        CF.triplet_margin_with_distance_loss(a, a, a, reduction="bad", margin=-1.0)

@@ -121,3 +121,48 @@ def test_vector_to_parameters_shares_memory_and_checks_type():
     assert params[0][0, 0].item() == 9.0
     with pytest.raises(TypeError, match=r"^expected torch.Tensor, but got: list$"):
         cgrad.nn.utils.vector_to_parameters([1.0], params)
+
+
+@pytest.mark.parametrize("dtypes, expected", [(("float32", "float64", "float32"), "float64"),
+                                               (("bfloat16", "float32"), "float32"),
+                                               (("float16", "float16"), "float16")])
+def test_total_norm_of_mixed_dtypes_is_promoted(dtypes, expected):
+    """PyTorch stacks the per-tensor norms (grouped by dtype), which promotes;
+    cgrad cast them to the first gradient's dtype (round-15 fuzzing)."""
+    values = [np.full((3, 2), 2.0 + i, dtype=np.float32) for i in range(len(dtypes))]
+
+    def run(lib):
+        params = []
+        for v, d in zip(values, dtypes):
+            p = lib.nn.Parameter(lib.zeros(3, 2, dtype=getattr(lib, d)))
+            p.grad = lib.tensor(v).to(getattr(lib, d))
+            params.append(p)
+        total = lib.nn.utils.clip_grad_norm_(params, 1.0)
+        return total, [p.grad.float().numpy() for p in params]
+    total, grads = run(cgrad)
+    assert str(total.dtype) == "cgrad." + expected
+    assert float(total) == pytest.approx(float(np.sqrt(sum((v ** 2).sum() for v in values))), rel=1e-2)
+    if torch is not None:
+        their_total, their_grads = run(torch)
+        assert float(total) == pytest.approx(float(their_total), rel=1e-6)
+        for a, b in zip(grads, their_grads):
+            np.testing.assert_allclose(a, b, rtol=1e-2)
+
+
+def test_pad_sequence_trailing_sizes_and_node_name():
+    """pad_sequence copies each sequence into a slice shaped as the first
+    one's: a size-1 trailing dim broadcasts, another size fails with the
+    copy's text; its node is CopySlices, named as PyTorch's C++ node."""
+    x = cgrad.ones(2, 3, requires_grad=True)
+    y = cgrad.full((1, 1), 2.0, requires_grad=True)
+    padded = cgrad.nn.utils.rnn.pad_sequence([x, y])
+    assert padded.tolist() == [[[1.0] * 3, [2.0] * 3], [[1.0] * 3, [0.0] * 3]]
+    assert padded.grad_fn.name() == "torch::autograd::CopySlices"
+    padded.sum().backward()
+    assert y.grad.tolist() == [[3.0]]
+    with pytest.raises(RuntimeError, match=r"^The size of tensor a \(3\) must match the size of tensor b \(4\) at "
+                                           r"non-singleton dimension 1$"):
+        cgrad.nn.utils.rnn.pad_sequence([cgrad.ones(2, 3), cgrad.ones(2, 4)])
+    if torch is not None:
+        theirs = torch.nn.utils.rnn.pad_sequence([torch.ones(2, 3, requires_grad=True), torch.full((1, 1), 2.0)])
+        assert theirs.grad_fn.name() == padded.grad_fn.name()

@@ -100,3 +100,14 @@ def test_stateless_functional_call_warns_and_calls():
     assert y.tolist() == [[3.0]]
     assert caught[0].category is FutureWarning
     assert "`torch.nn.utils.stateless.functional_call` is deprecated" in str(caught[0].message)
+
+
+def test_kaiming_bad_mode_text_lists_the_modes():
+    """PyTorch formats its list of valid modes (round-15 fuzzing)."""
+    with pytest.raises(ValueError) as ours:
+        cgrad.nn.init.kaiming_normal_(cgrad.zeros(3, 4), mode="fan_avg")
+    assert str(ours.value) == "Mode fan_avg not supported, please use one of ['fan_in', 'fan_out']"
+    if torch is not None:
+        with pytest.raises(ValueError) as theirs:
+            torch.nn.init.kaiming_normal_(torch.zeros(3, 4), mode="fan_avg")
+        assert str(theirs.value) == str(ours.value)

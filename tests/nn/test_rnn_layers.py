@@ -346,3 +346,16 @@ def test_copy_pickle_and_state_dict_keep_the_layer_working():
     again.load_state_dict(mod.state_dict())
     for other in (copy.deepcopy(mod), pickle.loads(pickle.dumps(mod)), again):
         assert np.array_equal(other(x)[0].detach().numpy(), expected)
+
+
+def test_rnn_cell_unknown_nonlinearity_before_size_checks():
+    """Found by the round-15 module fuzzing: PyTorch's RNNCell.forward picks
+    the cell function (and fails on an unknown nonlinearity) before the
+    cell's input-size check."""
+    cell = cgrad.nn.RNNCell(4, 3, nonlinearity="x")
+    with pytest.raises(RuntimeError, match="^Unknown nonlinearity: x$"):
+        cell(cgrad.ones(2, 3))
+    with pytest.raises(ValueError, match="RNNCell: Expected input to be 1D or 2D, got 3D instead"):
+        cell(cgrad.ones(1, 2, 4))
+    with pytest.raises(RuntimeError, match="input has inconsistent input_size: got 3 expected 4"):
+        cgrad.nn.RNNCell(4, 3)(cgrad.ones(2, 3))

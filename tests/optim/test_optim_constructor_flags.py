@@ -62,3 +62,29 @@ def test_tensor_betas_step_and_capturable_foreach_allowed():
     if torch is not None:
         theirs, their_dims = run(torch)
         assert values == pytest.approx(theirs, abs=1e-6) and dims == their_dims
+
+
+@pytest.mark.parametrize("name, kwargs", [("SGD", dict(lr=0.1, momentum=0.9)), ("SGD", dict(lr=0.1)),
+                                          ("Adam", dict(lr=0.1, amsgrad=True)), ("AdamW", dict(lr=0.1, maximize=True))])
+def test_non_contiguous_parameter_steps(name, kwargs):
+    """A transposed parameter: its state is made like it (not contiguous),
+    which the fused kernels refused ("optimizer kernels need contiguous
+    tensors"); it steps op by op as PyTorch's single-tensor update."""
+    import numpy as np
+    data = np.arange(6, dtype=np.float32).reshape(2, 3) / 7
+    grads = [np.cos(np.arange(6, dtype=np.float32) + k).reshape(3, 2) for k in range(3)]
+
+    def run(lib):
+        p = lib.nn.Parameter(lib.tensor(data).t())
+        opt = getattr(lib.optim, name)([p], **kwargs)
+        for g in grads:
+            p.grad = lib.tensor(g)
+            opt.step()
+        return p.detach().numpy().copy(), p.is_contiguous()
+    values, contiguous = run(cgrad)
+    assert not contiguous
+    if name == "SGD" and "momentum" not in kwargs:
+        np.testing.assert_allclose(values, data.T - 0.1 * sum(grads), rtol=1e-6)
+    if torch is not None:
+        theirs, _ = run(torch)
+        np.testing.assert_allclose(values, theirs, rtol=1e-6, atol=1e-7)

@@ -70,3 +70,22 @@ def test_lbfgs_errors():
         opt.step(rosenbrock_closure(cgrad, opt, cgrad.cat([a, b]).detach().requires_grad_()) if False else
                  (lambda: ((a - 1) ** 2).sum().backward() or ((a - 1) ** 2).sum()))
     assert cgrad.optim.LBFGS([a]).defaults["max_eval"] == 25
+
+
+def test_flat_gradient_is_a_view_as_pytorchs():
+    """PyTorch's LBFGS flattens each gradient with view(-1): a gradient that
+    cannot be viewed flat fails there (cgrad reshaped it)."""
+    def run(lib):
+        p = lib.nn.Parameter(lib.ones(2, 3))
+        opt = lib.optim.LBFGS([p])
+
+        def closure():
+            p.grad = lib.ones(3, 2).t()
+            return (p * 0).sum()
+        with pytest.raises(RuntimeError) as caught:
+            opt.step(closure)
+        return str(caught.value)
+    text = run(cgrad)
+    assert text.startswith("view size is not compatible with input tensor's size and stride")
+    if torch is not None:
+        assert text == run(torch)

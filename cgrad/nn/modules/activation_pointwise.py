@@ -3,6 +3,8 @@ hardsigmoid, hardswish, mish, softshrink, hardshrink, threshold,
 logsigmoid, selu, celu) and the composites PyTorch builds from other ops (softsign,
 tanhshrink): each stores its arguments and calls nn.functional, with
 PyTorch's extra_repr."""
+import warnings
+
 from cgrad.nn import functional as F
 from cgrad.nn.modules.module import Module
 
@@ -26,8 +28,17 @@ class _InplaceActivation(Module):
 
 
 class Hardtanh(Module):
-    def __init__(self, min_val=-1.0, max_val=1.0, inplace=False):
+    def __init__(self, min_val=-1.0, max_val=1.0, inplace=False, min_value=None, max_value=None):
         super().__init__()
+        # PyTorch's earlier keyword names, still taken with a FutureWarning
+        if min_value is not None:
+            warnings.warn("keyword argument `min_value` is deprecated and renamed to `min_val`", FutureWarning,
+                          stacklevel=2)
+            min_val = min_value
+        if max_value is not None:
+            warnings.warn("keyword argument `max_value` is deprecated and renamed to `max_val`", FutureWarning,
+                          stacklevel=2)
+            max_val = max_value
         self.min_val = min_val
         self.max_val = max_val
         self.inplace = inplace

@@ -140,6 +140,7 @@ def _lazy_conv(eager, spatial_dims, transposed):
         __init__(self, *args, **kwargs)
         self._initialize_hook = self.register_forward_pre_hook(self._infer_parameters, with_kwargs=True)
     name = "Lazy" + eager.__name__
+    __init__.__qualname__ = f"{name}.__init__"         # errors of the call name the class, as PyTorch's
     cls = type(name, (_LazyConvXdMixin, eager), {
         "__init__": __init_with_hook__, "cls_to_become": eager, "__module__": __name__,
         "__doc__": f"{eager.__name__} whose in_channels is read from its first input.",

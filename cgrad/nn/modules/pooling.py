@@ -213,9 +213,20 @@ class _FractionalMaxPoolNd(Module):
 class FractionalMaxPool2d(_FractionalMaxPoolNd):
     _spatial = 2
 
+    # each class its own __init__, as PyTorch's (errors of the call name it)
+    def __init__(self, kernel_size, output_size=None, output_ratio=None, return_indices=False, _random_samples=None):
+        super().__init__(kernel_size, output_size, output_ratio, return_indices, _random_samples)
+
 
 class FractionalMaxPool3d(_FractionalMaxPoolNd):
     _spatial = 3
+
+    def __init__(self, kernel_size, output_size=None, output_ratio=None, return_indices=False, _random_samples=None):
+        # (PyTorch's 3-d class checks its kernel first; its 2-d one does not)
+        if (isinstance(kernel_size, int) and kernel_size <= 0) or (
+                isinstance(kernel_size, (tuple, list)) and not all(k > 0 for k in kernel_size)):
+            raise ValueError(f"kernel_size must be greater than 0, but got {kernel_size}")
+        super().__init__(kernel_size, output_size, output_ratio, return_indices, _random_samples)
 
 
 __all__ += ["FractionalMaxPool2d", "FractionalMaxPool3d"]

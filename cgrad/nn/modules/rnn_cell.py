@@ -53,7 +53,7 @@ class RNNCellBase(Module):
         for weight in self.parameters():
             init.uniform_(weight, -stdv, stdv)
 
-    def _batched(self, input, hx, name, hidden_name):
+    def _batched(self, input, hx, name, hidden_name, check_sizes=True):
         if input.dim() not in (1, 2):
             raise ValueError(f"{name}: Expected input to be 1D or 2D, got {input.dim()}D instead")
         if hx is not None and hx.dim() not in (1, 2):
@@ -65,8 +65,9 @@ class RNNCellBase(Module):
             hx = _C.zeros(input.size(0), self.hidden_size, dtype=input.dtype)
         elif not is_batched:
             hx = hx.unsqueeze(0)
-        _check_cell_input(input, self.input_size)
-        _check_cell_hidden(input, hx, self.hidden_size, "hidden0")
+        if check_sizes:
+            _check_cell_input(input, self.input_size)
+            _check_cell_hidden(input, hx, self.hidden_size, "hidden0")
         return input, hx, is_batched
 
 
@@ -78,7 +79,9 @@ class RNNCell(RNNCellBase):
         self.nonlinearity = nonlinearity
 
     def forward(self, input, hx=None):
-        input, hx, is_batched = self._batched(input, hx, "RNNCell", "hidden")
+        # an unknown nonlinearity fails before the cell's size checks, as PyTorch's
+        known = self.nonlinearity in ("tanh", "relu")
+        input, hx, is_batched = self._batched(input, hx, "RNNCell", "hidden", check_sizes=known)
         if self.nonlinearity == "tanh":
             ret = rnn_tanh_cell(input, hx, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
         elif self.nonlinearity == "relu":

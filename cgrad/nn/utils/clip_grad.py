@@ -35,9 +35,12 @@ def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False, foreach=Non
     norm_type = float(norm_type)
     if len(tensors) == 0:
         return _C.tensor(0.0)
-    norms = [linalg.vector_norm(t, norm_type) for t in tensors]
-    if len({n.dtype for n in norms}) > 1:
-        norms = [n.to(norms[0].dtype) for n in norms]
+    # PyTorch takes the tensors' norms group by group of one dtype (first-seen order) and
+    # stacks them: the total is in their promoted dtype
+    by_dtype = {}
+    for t in tensors:
+        by_dtype.setdefault(t.dtype, []).append(t)
+    norms = [linalg.vector_norm(t, norm_type) for group in by_dtype.values() for t in group]
     total_norm = linalg.vector_norm(_C.stack(norms), norm_type)
     if error_if_nonfinite and bool(_C.logical_or(total_norm.isnan(), total_norm.isinf())):
         raise RuntimeError(f"The total norm of order {norm_type} for gradients from `parameters` is non-finite, so "

@@ -182,9 +182,19 @@ def pad_sequence(sequences, batch_first=False, padding_value=0.0, padding_side="
         raise RuntimeError(f"Expected padding_side to be one of left or right, but got {padding_side}.")
     if not sequences:
         raise RuntimeError("received an empty list of sequences")
+    if sequences[0].dim() == 0:
+        raise RuntimeError("ArrayRef: invalid slice, N = 1; size = 0")      # ATen slices the first one's sizes
+    trailing = tuple(sequences[0].shape[1:])
     longest = max(s.shape[0] for s in sequences)
     padded = []
     for s in sequences:
+        if s.dim() == len(trailing) + 1 and tuple(s.shape[1:]) != trailing:
+            # ATen copies each sequence into a slice shaped as the first one: broadcast, or its error
+            for d, (want, got) in enumerate(zip(trailing, s.shape[1:]), 1):
+                if got not in (want, 1):
+                    raise RuntimeError(f"The size of tensor a ({want}) must match the size of tensor b ({got}) at "
+                                       f"non-singleton dimension {d}")
+            s = s.expand((s.shape[0],) + trailing)
         extra = longest - s.shape[0]
         if extra:
             fill = cgrad.full((extra,) + tuple(s.shape[1:]), padding_value, dtype=s.dtype)

@@ -513,7 +513,14 @@ def multinomial(input, num_samples, replacement=False, *, generator=None, out=No
     if ncat > (1 << 24):
         raise RuntimeError("number of categories cannot exceed 2^24")
     w = values_view(x).astype(np.float64).reshape(-1, ncat)
-    if not (np.isfinite(w) & (w >= 0)).all():
+    bad = ~(np.isfinite(w) & (w >= 0))
+    if bad.any():
+        if replacement and n > 1:
+            # multinomial_with_replacement checks entry by entry: sign (NaN fails it) first
+            first = w.ravel()[int(np.argmax(bad.ravel()))]
+            if not first >= 0:
+                raise RuntimeError("invalid multinomial distribution (encountering probability entry < 0)")
+            raise RuntimeError("invalid multinomial distribution (encountering probability entry = infinity or NaN)")
         raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
     totals = w.sum(axis=1)
     if not (totals > 0).all():
