@@ -59,7 +59,7 @@ class Event:
         pass
 
 
-_current_stream = Stream()
+_default_stream = _current_stream = Stream()
 
 
 def current_stream(device=None):
@@ -67,14 +67,23 @@ def current_stream(device=None):
 
 
 class StreamContext:
+    """Makes `stream` the current one inside the block (current_stream()
+    answers it), as torch.cpu's; None leaves the current stream alone."""
+
     def __init__(self, stream):
         self.stream = stream
+        self.prev_stream = _default_stream
 
     def __enter__(self):
-        return self
+        global _current_stream
+        if self.stream is not None:
+            self.prev_stream = _current_stream
+            _current_stream = self.stream
 
     def __exit__(self, *exc):
-        return None
+        global _current_stream
+        if self.stream is not None:
+            _current_stream = self.prev_stream
 
 
 def stream(stream):

@@ -113,6 +113,27 @@ def test_cuda_memory_statistics_are_zero_without_cuda():
     cgrad.cuda.set_rng_state(cgrad.get_rng_state())     # queued by PyTorch until CUDA starts: ignored
 
 
+def test_cpu_stream_context_switches_the_current_stream():
+    default, other = cgrad.cpu.current_stream(), cgrad.cpu.Stream()
+    with cgrad.cpu.stream(other) as entered:
+        assert entered is None and cgrad.cpu.current_stream() is other
+    assert cgrad.cpu.current_stream() is default
+    with cgrad.cpu.stream(None):
+        assert cgrad.cpu.current_stream() is default
+
+
+@requires_torch
+def test_cpu_stream_context_matches_torch():
+    def run(module):
+        default, other = module.cpu.current_stream(), module.cpu.Stream()
+        with module.cpu.stream(other) as entered:
+            inside = module.cpu.current_stream() is other
+        with module.cpu.stream(None) as entered_none:
+            inside_none = module.cpu.current_stream() is default
+        return entered, inside, module.cpu.current_stream() is default, entered_none, inside_none
+    assert run(cgrad) == run(torch)
+
+
 def test_cuda_device_contexts():
     with cgrad.cuda.device(-1):
         pass
