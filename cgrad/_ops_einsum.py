@@ -12,6 +12,7 @@ BLAS; subscripts held by one operand alone are summed first.
 import numpy as np
 
 from cgrad import _C
+from cgrad._op_support import dtype_title
 from cgrad._op_support import (attach, check_int, check_tensor, composite_op, forward_ad_not_implemented, typename,
                                with_out)
 
@@ -654,6 +655,4 @@ def _safe_pow(a, p):
 
 
 def _dtype_title(t):
-    return {"float16": "Half", "bfloat16": "BFloat16", "float32": "Float", "float64": "Double", "int64": "Long", "int32": "Int",
-            "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}.get(str(t.dtype).split(".")[-1],
-                                                                                   str(t.dtype))
+    return dtype_title(t.dtype)

@@ -10,17 +10,15 @@ PyTorch. Backward formulas are written with differentiable ops.
 import numpy as np
 
 from cgrad import _C
+from cgrad._op_support import dtype_title
 from cgrad._op_support import (attach, check_int, check_tensor, np_of, same_dtype_of, tangent_or_zeros, tensor_of,
                                typename,
                                wrap_dim)
 from cgrad._op_support import with_out as _with_out
 
-_TITLES = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16", "int64": "Long", "int32": "Int",
-           "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
 
 
-def _title(dt):
-    return _TITLES.get(str(dt).split(".")[-1], str(dt))
+_title = dtype_title      # PyTorch's name of a dtype in its errors ('Float')
 
 
 def _inplace(fn):

@@ -8,6 +8,7 @@ afresh in backward (composite_op), so it is the compiled ops' gradient and
 differentiable again.
 """
 from cgrad import _C
+from cgrad._op_support import dtype_title
 from cgrad._op_support import (attach, check_tensor, composite_op, result, with_out, with_out_tuple, wrap_dim,
                                RESULT_TYPES)
 
@@ -70,9 +71,7 @@ def nanmean(input, dim=None, keepdim=False, *, dtype=None, out=None):
     return with_out(nansum(input, dim, keepdim, dtype=dtype) / count, out, "nanmean")
 
 
-def _title(dt):
-    return {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16", "int64": "Long", "int32": "Int",
-            "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}[str(dt).split(".")[-1]]
+_title = dtype_title      # PyTorch's name of a dtype in its errors ('Float')
 
 
 def _moments(name, is_std, input, args, kwargs):

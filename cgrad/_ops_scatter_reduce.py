@@ -14,18 +14,16 @@ import warnings
 import numpy as np
 
 from cgrad import _C
+from cgrad._op_support import dtype_title
 from cgrad._op_support import (attach, check_int, check_tensor, forward_ad_not_implemented, np_of, tangent_or_zeros,
                                tensor_of, wrap_dim)
 from cgrad._op_support import with_out as _with_out
 
-_TITLES = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16", "int64": "Long",
-           "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
 _UFUNCS = {"sum": np.add, "mean": np.add, "prod": np.multiply, "amax": np.maximum, "amin": np.minimum}
 _INDEX_REDUCE_BETA_WARNED = [False]
 
 
-def _title(dt):
-    return _TITLES.get(str(dt).split(".")[-1], str(dt))
+_title = dtype_title      # PyTorch's name of a dtype in its errors ('Float')
 
 
 def _identity(reduce, dtype):

@@ -20,7 +20,7 @@ import numpy as np
 import cgrad
 from cgrad import _C
 from cgrad._C import Tensor
-from cgrad._op_support import attach, forward_ad_not_implemented, np_of, tensor_of
+from cgrad._op_support import attach, dtype_title, forward_ad_not_implemented, np_of, tensor_of
 
 __all__ = ["affine_grid", "grid_sample", "grid_sampler", "affine_grid_generator"]
 
@@ -226,8 +226,7 @@ def _check_grid_sampler(input, grid, mode):
 
 
 def _title(t):
-    from cgrad._ops_scatter_reduce import _title as title
-    return title(t.dtype)
+    return dtype_title(t.dtype)
 
 
 def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corners=None):

@@ -17,7 +17,7 @@ import numpy as np
 import cgrad
 from cgrad import _C
 from cgrad._C import Tensor
-from cgrad._op_support import np_of, tensor_of
+from cgrad._op_support import dtype_title, np_of, tensor_of
 
 __all__ = ["max_pool3d", "max_pool3d_with_indices", "avg_pool3d", "adaptive_avg_pool3d",
            "adaptive_max_pool3d", "adaptive_max_pool3d_with_indices"]
@@ -245,8 +245,7 @@ def _check_adaptive_shape(input, fname):
 
 
 def _title(t):
-    from cgrad._ops_scatter_reduce import _title as title
-    return title(t.dtype)
+    return dtype_title(t.dtype)
 
 
 def _bounds(size, out):

@@ -11,17 +11,15 @@ noise and the backward is g * noise. Evaluation: the fixed slope
 differentiable and forward AD gets slopes * tangent.
 """
 from cgrad import _C
-from cgrad._op_support import typename
+from cgrad._op_support import dtype_title, typename
 from cgrad.autograd.grad_mode import no_grad
 from cgrad.nn._named_node import named
 
 _Tensor = _C.Tensor
-_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16", "int64": "Long", "int32": "Int",
-          "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
 
 
 def _title(t):
-    return _NAMES[str(t.dtype).split(".")[-1]]
+    return dtype_title(t.dtype)
 
 
 def _check(input, fname, lower, upper, training):
