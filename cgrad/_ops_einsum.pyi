@@ -6,6 +6,7 @@ from cgrad._op_support import attach as attach
 from cgrad._op_support import check_int as check_int
 from cgrad._op_support import check_tensor as check_tensor
 from cgrad._op_support import composite_op as composite_op
+from cgrad._op_support import dtype_title as dtype_title
 from cgrad._op_support import forward_ad_not_implemented as forward_ad_not_implemented
 from cgrad._op_support import typename as typename
 from cgrad._op_support import with_out as with_out

@@ -2,6 +2,7 @@
 import builtins
 from typing import Any, ClassVar, Iterator
 
+from cgrad._op_support import dtype_title as dtype_title
 from cgrad._op_support import typename as typename
 from cgrad.autograd.grad_mode import no_grad as no_grad
 from cgrad.nn._named_node import named as named
