@@ -161,6 +161,7 @@ cdef bint cgrad_fwd_active
 cdef void fw_write_inplace(Tensor x, Tensor tan) except *
 # tensor_core.pxi
 cdef Tensor new_tensor(int ndim, const Py_ssize_t* shape, int dt, bint zeroed=*)
+cdef Tensor new_result_like_inputs(int nd, const Py_ssize_t* shape, int dt, Tensor a, Tensor b, Tensor c=*, bint with_scalar=*)
 cdef bint same_shape(Tensor a, Tensor b) noexcept
 cdef tuple shape_tuple(Tensor t)
 # node.pxi

@@ -219,6 +219,177 @@ cdef Tensor new_strided(int nd, const Py_ssize_t* shape, const Py_ssize_t* strid
     return t
 
 
+cdef inline Py_ssize_t iter_stride(Tensor t, int nd, const Py_ssize_t* shape, int d) noexcept:
+    """t's stride along dim d of the broadcast shape (0 where t broadcasts)."""
+    cdef int od = d - (nd - t._ndim)
+    if od < 0 or (t._shape[od] == 1 and shape[d] != 1):
+        return 0
+    return t._strides[od]
+
+
+cdef int should_swap(int nd, const Py_ssize_t* shape, PyObject** ins, int nin, int d0, int d1) noexcept:
+    """1 where dims d0 (now before d1 in the fastest-first order) and d1 swap, -1
+    where d0 stays first, 0 where no input tells: PyTorch's TensorIterator asks
+    its inputs in order, skipping broadcast dims and breaking equal strides by
+    size."""
+    cdef Py_ssize_t s0, s1
+    cdef int k
+    for k in range(nin):
+        s0 = iter_stride(<Tensor>ins[k], nd, shape, d0)
+        s1 = iter_stride(<Tensor>ins[k], nd, shape, d1)
+        if s0 == 0 or s1 == 0:
+            continue
+        if s0 < s1:
+            return -1
+        if s0 > s1:
+            return 1
+        if shape[d0] > shape[d1]:
+            return 1
+    return 0
+
+
+cdef bint same_dense_strides(int nd, const Py_ssize_t* shape, PyObject** ins, int nin) noexcept:
+    """Every input has the broadcast shape and the first input's strides, and those
+    strides are dense (PyTorch's NON_OVERLAPPING_DENSE fast setup)."""
+    cdef Py_ssize_t order[MAX_DIMS]
+    cdef Py_ssize_t expected = 1
+    cdef Tensor first = <Tensor>ins[0], t
+    cdef int i, j, k, d
+    for k in range(nin):
+        t = <Tensor>ins[k]
+        if t._ndim != nd:
+            return False
+        for d in range(nd):
+            if t._shape[d] != shape[d] or t._strides[d] != first._strides[d]:
+                return False
+    # dense: the dims, sorted by stride, each step the size of the ones inside it
+    for i in range(nd):
+        order[i] = i
+    for i in range(1, nd):
+        j = i
+        while j > 0 and first._strides[order[j - 1]] > first._strides[order[j]]:
+            order[j - 1], order[j] = order[j], order[j - 1]
+            j -= 1
+    for i in range(nd):
+        d = <int>order[i]
+        if shape[d] == 1:
+            continue
+        if first._strides[d] != expected:
+            return False
+        expected *= shape[d]
+    return True
+
+
+cdef Tensor new_result_like_inputs(int nd, const Py_ssize_t* shape, int dt, Tensor a, Tensor b,
+                                   Tensor c=None, bint with_scalar=False):
+    """A fresh pointwise result laid out from its inputs as PyTorch's TensorIterator
+    lays out a new output, so an op on a transposed or channels-last tensor keeps
+    its layout: inputs of one shape with the same dense strides give those strides;
+    otherwise the dims are ordered by the inputs' strides, the first input deciding
+    first. A number operand (`with_scalar`: PyTorch wraps it as a 0-dim
+    tensor) rules out the first case. Callers take new_tensor directly where
+    that gives the same layout (new_result)."""
+    cdef PyObject* ins[3]
+    cdef int perm[MAX_DIMS]
+    cdef Py_ssize_t strides[MAX_DIMS]
+    cdef Py_ssize_t next_stride = 1
+    cdef int nin = 0, i, j, dim1, cmp
+    cdef bint reversed_order = True
+    for t in (a, b, c):
+        if t is not None:
+            ins[nin] = <PyObject*>t
+            nin += 1
+    if nd <= 1 or nin == 0:
+        return new_tensor(nd, shape, dt)
+    if not with_scalar and same_dense_strides(nd, shape, ins, nin):
+        return new_strided(nd, shape, (<Tensor>ins[0])._strides, dt)
+    for i in range(nd):
+        perm[i] = nd - 1 - i
+    for i in range(1, nd):
+        dim1 = i
+        for j in range(i - 1, -1, -1):
+            cmp = should_swap(nd, shape, ins, nin, perm[j], perm[dim1])
+            if cmp > 0:
+                perm[j], perm[dim1] = perm[dim1], perm[j]
+                dim1 = j
+            elif cmp < 0:
+                break
+    for i in range(nd):
+        if perm[i] != nd - 1 - i:
+            reversed_order = False
+    if reversed_order:
+        return new_tensor(nd, shape, dt)
+    for i in range(nd):
+        strides[perm[i]] = next_stride
+        next_stride *= shape[perm[i]]
+    return new_strided(nd, shape, strides, dt)
+
+
+cdef bint standard_strides(Tensor t) noexcept:
+    """t's strides are the ones a new contiguous tensor of its shape gets,
+    size-1 dims included (a transposed (3, 1) column is contiguous with
+    strides (1, 1), not (3, 1))."""
+    cdef Py_ssize_t expected = 1
+    cdef int i
+    for i in range(t._ndim - 1, -1, -1):
+        if t._strides[i] != expected:
+            return False
+        expected *= t._shape[i] if t._shape[i] > 0 else 1
+    return True
+
+
+cdef inline bint c_order_input(Tensor t) noexcept:
+    """An input that orders a result's dims as C order does."""
+    return t._contiguous and (t._ndim < 2 or standard_strides(t))
+
+
+cdef inline bint has_shape(Tensor t, int nd, const Py_ssize_t* shape) noexcept:
+    cdef int i
+    if t._ndim != nd:
+        return False
+    for i in range(nd):
+        if t._shape[i] != shape[i]:
+            return False
+    return True
+
+
+cdef inline Tensor new_unary_result(int nd, const Py_ssize_t* shape, int dt, Tensor a):
+    """A fresh result of one element-wise input a, laid out as PyTorch's
+    TensorIterator lays it out: contiguous when a is, else a's layout
+    (new_result_like_inputs)."""
+    if a._contiguous:
+        return new_tensor(nd, shape, dt)
+    return new_result_like_inputs(nd, shape, dt, a, None)
+
+
+cdef inline Tensor new_result(int nd, const Py_ssize_t* shape, int dt, Tensor a, Tensor b, Tensor c):
+    """new_unary_result for inputs a, b and c (None when absent): contiguous
+    when they all are and either share the result's shape or have C-order
+    strides."""
+    if a._contiguous and (b is None or b._contiguous) and (c is None or c._contiguous):
+        if (has_shape(a, nd, shape) and (b is None or has_shape(b, nd, shape))
+                and (c is None or has_shape(c, nd, shape))) or \
+                (c_order_input(a) and (b is None or c_order_input(b)) and (c is None or c_order_input(c))):
+            return new_tensor(nd, shape, dt)
+    return new_result_like_inputs(nd, shape, dt, a, b, c)
+
+
+cdef inline Tensor new_result_same_shape(int nd, const Py_ssize_t* shape, int dt, Tensor a, Tensor b):
+    """new_result for inputs that have the result's shape (b may be None),
+    as a gradient and the values its backward saved have."""
+    if a._contiguous and (b is None or b._contiguous):
+        return new_tensor(nd, shape, dt)
+    return new_result_like_inputs(nd, shape, dt, a, b)
+
+
+cdef inline Tensor new_scalar_result(int nd, const Py_ssize_t* shape, int dt, Tensor a):
+    """new_result for tensor a with a number operand (PyTorch's wrapped
+    0-dim tensor, which never shares the result's shape)."""
+    if c_order_input(a):
+        return new_tensor(nd, shape, dt)
+    return new_result_like_inputs(nd, shape, dt, a, None, None, True)
+
+
 cdef Tensor make_view(Tensor base, int ndim, const Py_ssize_t* shape, const Py_ssize_t* strides,
                       Py_ssize_t offset):
     """A tensor sharing base's storage with new geometry; no history."""

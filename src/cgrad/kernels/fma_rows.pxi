@@ -125,7 +125,7 @@ cdef Tensor axpy_h16_memory_order(Tensor x, Tensor y, object alpha, Tensor into)
     PyTorch's iterator walks them as one contiguous row in memory order, and
     where its vector blocks end decides each element's rounding
     (fma_rows.h), so the row runs over the memory as it lies; the result
-    goes into `into` (same layout) or a new contiguous tensor."""
+    goes into `into` or a new tensor, both in that layout."""
     cdef cg_fma_ctx c
     cdef char* p[3]
     cdef Py_ssize_t s[3]
@@ -140,9 +140,7 @@ cdef Tensor axpy_h16_memory_order(Tensor x, Tensor y, object alpha, Tensor into)
     s[0] = s[1] = s[2] = 1
     with nogil:
         cg_axpy_row_h16(p, s, n, &c)
-    if into is not None:
-        return into
-    return contiguous_copy(tmp)
+    return tmp
 
 
 cdef enum:
@@ -196,9 +194,11 @@ cdef Tensor fused_values(int kind, int dt, Tensor x, Tensor y, Tensor z, object 
     cdef Tensor out
     cdef int nd = broadcast_shapes(x._ndim, x._shape, y._ndim, y._shape, shape)
     cdef int nops = 3 if z is None else 4
+    cdef Tensor x0 = x, y0 = y, z0 = z     # the result is laid out from these, not from cast copies
     if z is not None:
         memcpy(xy, shape, nd * sizeof(Py_ssize_t))
         nd = broadcast_shapes(nd, xy, z._ndim, z._shape, shape)
+    if z is not None:
         if z._dtype != dt:
             z = cast_tensor(z, dt)
     if x._dtype != dt:
@@ -208,7 +208,7 @@ cdef Tensor fused_values(int kind, int dt, Tensor x, Tensor y, Tensor z, object 
     if kind == FUSED_AXPY and (dt == F16 or dt == BF16) and not x._contiguous and same_dense_layout(x, y) \
             and (into is None or same_dense_layout(x, into)):
         return axpy_h16_memory_order(x, y, k, into)
-    out = into if into is not None else new_tensor(nd, shape, dt)
+    out = into if into is not None else new_result(nd, shape, dt, x0, y0, z0)
     if (kind == FUSED_AXPY and uses_torch_chunks(dt, out) and x._contiguous and x._numel == out._numel
             and (y._numel == 1 or (y._contiguous and y._numel == out._numel))):
         axpy_h16_torch_chunks(out, x, y._data, y._numel == 1, k)
@@ -233,9 +233,9 @@ cdef Tensor fused_number_values(int dt, Tensor x, object number, object alpha, T
     cdef uint16_t number_16 = 0
     cdef char* buf
     cdef Tensor out
+    out = into if into is not None else new_scalar_result(x._ndim, x._shape, dt, x)
     if x._dtype != dt:
         x = cast_tensor(x, dt)
-    out = into if into is not None else new_tensor(x._ndim, x._shape, dt)
     if dt == F64:
         number_f64 = <double>number
         buf = <char*>&number_f64

@@ -42,6 +42,52 @@ cdef inline bint one_element_broadcast(const Operand* o) noexcept nogil:
     return True
 
 
+cdef bint operand_dense(const Operand* o) noexcept nogil:
+    """o's elements fill one block of memory with no gaps or overlaps, in
+    some order of its dims (a transposed or channels-last tensor)."""
+    cdef int order[MAX_DIMS]
+    cdef Py_ssize_t expected = 1
+    cdef int i, j, d
+    for i in range(o.ndim):
+        order[i] = i
+    for i in range(1, o.ndim):
+        j = i
+        while j > 0 and o.strides[order[j - 1]] > o.strides[order[j]]:
+            order[j - 1], order[j] = order[j], order[j - 1]
+            j -= 1
+    for i in range(o.ndim):
+        d = order[i]
+        if o.shape[d] == 1:
+            continue
+        if o.strides[d] != expected:
+            return False
+        expected *= o.shape[d]
+    return True
+
+
+cdef bint flat_in_memory_order(int nops, Operand* ops, Py_ssize_t* s, Py_ssize_t numel) noexcept nogil:
+    """Operands that all share the output's dense, permuted strides (an op on
+    a transposed or channels-last tensor, whose result keeps its layout) are
+    walked in memory order in one flat pass, as contiguous ones are: the
+    same element sits at the same offset in each."""
+    cdef const Operand* out = &ops[0]
+    cdef int k, d
+    if out.contiguous or out.strides == NULL or out.numel != numel or not operand_dense(out):
+        return False
+    for k in range(1, nops):
+        if ops[k].numel == 1 or one_element_broadcast(&ops[k]):
+            s[k] = 0
+            continue
+        if ops[k].ndim != out.ndim:
+            return False
+        for d in range(out.ndim):
+            if ops[k].shape[d] != out.shape[d] or (out.shape[d] != 1 and ops[k].strides[d] != out.strides[d]):
+                return False
+        s[k] = 1
+    s[0] = 1
+    return True
+
+
 cdef inline Operand operand_of_scalar(void* value, int itemsize) noexcept:
     cdef Operand o
     o.data = <char*>value
@@ -71,9 +117,22 @@ cdef struct StridedPlan:
 cdef void plan_strided(StridedPlan* pl, int nops, Operand* ops, int ndim, const Py_ssize_t* shape,
                        Py_ssize_t numel) noexcept nogil:
     cdef Py_ssize_t stride
-    cdef int k, d, od, nd = 0
+    cdef int k, d, od, i, j, nd = 0
+    cdef int order[MAX_DIMS]
     cdef bint mergeable
-    for d in range(ndim):
+    for i in range(ndim):
+        order[i] = i
+    if not ops[0].contiguous and ops[0].numel == numel and ops[0].ndim == ndim and ops[0].strides != NULL:
+        # a permuted output is walked in its memory order, as PyTorch's
+        # iterator walks it (which elements its vector loop rounds once, in
+        # add with alpha, depends on that order)
+        for i in range(1, ndim):
+            j = i
+            while j > 0 and ops[0].strides[order[j - 1]] < ops[0].strides[order[j]]:
+                order[j - 1], order[j] = order[j], order[j - 1]
+                j -= 1
+    for i in range(ndim):
+        d = order[i]
         if shape[d] == 1:
             continue
         mergeable = nd > 0
@@ -327,6 +386,8 @@ cdef int run_elementwise(RowFn fn, int nops, Operand* ops, int ndim, const Py_ss
             s[k] = 0
         else:
             flat = False
+    if not flat:
+        flat = flat_in_memory_order(nops, ops, s, numel)
     if numel < GIL_RELEASE_NUMEL:
         run_loops(fn, flat, p, s, nops, ops, ndim, shape, numel, ctx)
         return 0
@@ -360,6 +421,8 @@ cdef int run_elementwise_holding_gil(RowFn fn, int nops, Operand* ops, int ndim,
             s[k] = 0
         else:
             flat = False
+    if not flat:
+        flat = flat_in_memory_order(nops, ops, s, numel)
     run_loops(fn, flat, p, s, nops, ops, ndim, shape, numel, ctx)
     return 0
 

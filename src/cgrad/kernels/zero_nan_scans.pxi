@@ -72,7 +72,7 @@ cdef void isnan_BF16(char** p, const Py_ssize_t* s, Py_ssize_t n, void* ctx) noe
 
 
 cdef Tensor isnan_mask(Tensor x):
-    cdef Tensor out = new_tensor(x._ndim, x._shape, BOOL)
+    cdef Tensor out = new_unary_result(x._ndim, x._shape, BOOL, x)
     run_unary(isnan_F32 if x._dtype == F32 else (isnan_F16 if x._dtype == F16 else
               (isnan_BF16 if x._dtype == BF16 else isnan_F64)), out, x)
     return out

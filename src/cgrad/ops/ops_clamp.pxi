@@ -109,7 +109,7 @@ cdef Tensor op_clamp_scalar(Tensor x, object lo, object hi, int which):
         bounds.flo = -cmath.INFINITY if lo is None else <double>lo
         bounds.fhi = cmath.INFINITY if hi is None else <double>hi
     src = as_dtype(x, dt)
-    out = new_tensor(src._ndim, src._shape, dt)
+    out = new_unary_result(src._ndim, src._shape, dt, x)
     ops[0] = operand_of(out)
     ops[1] = operand_of(src)
     run_elementwise(CLAMP_SCALAR_ROWS[dt], 2, ops, out._ndim, out._shape, out._numel, &bounds)
@@ -222,7 +222,7 @@ cdef Tensor op_clamp_tensor(Tensor x, Tensor lo, Tensor hi, int which):
         xs = as_dtype(x, dt)
         ls = as_dtype(lo, dt)
         hs = as_dtype(hi, dt)
-        out = new_tensor(nd, shape, dt)
+        out = new_result(nd, shape, dt, x, lo, hi)
         ops[0] = operand_of(out)
         ops[1] = operand_of(xs)
         ops[2] = operand_of(ls)

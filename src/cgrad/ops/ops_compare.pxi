@@ -370,7 +370,7 @@ cdef Tensor masked_grad(int kind, Tensor g, Tensor a, Tensor b):
     if not cgrad_grad_enabled:
         a = as_dtype(a, dt)
         b = as_dtype(b, dt)
-        out = new_tensor(g._ndim, g._shape, dt)
+        out = new_result(g._ndim, g._shape, dt, g, a, b)
         ops[0] = operand_of(out)
         ops[1] = operand_of(g)
         ops[2] = operand_of(a)

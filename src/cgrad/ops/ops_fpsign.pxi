@@ -64,9 +64,9 @@ cdef Tensor op_fpsign(Tensor x, int mode):
         if mode == FS_SIGNBIT and x._dtype != BOOL and x._dtype != U8:
             return op_compare(CMP_LT, x, 0)
         return new_tensor(x._ndim, x._shape, BOOL, True)
+    out = new_unary_result(x._ndim, x._shape, BOOL, x)
     if x._dtype == BF16:
         x = cast_tensor(x, F32)     # exact, sign and infinities kept
-    out = new_tensor(x._ndim, x._shape, BOOL)
     ops[0] = operand_of(out)
     ops[1] = operand_of(x)
     run_elementwise(fpsign_F32 if x._dtype == F32 else (fpsign_F64 if x._dtype == F64 else fpsign_F16),

@@ -44,7 +44,7 @@ cdef Tensor op_logical(int op, Tensor a, Tensor b):
 
 
 cdef Tensor op_logical_not(Tensor a):
-    cdef Tensor out = new_tensor(a._ndim, a._shape, BOOL)
+    cdef Tensor out = new_unary_result(a._ndim, a._shape, BOOL, a)
     run_unary(LOGICAL_NOT_ROWS[a._dtype], out, a)
     return out
 
@@ -74,7 +74,7 @@ cdef Tensor op_bitwise_not(Tensor a):
     cdef Tensor out
     if BITWISE_NOT_ROWS[a._dtype] == NULL:
         raise NotImplementedError(f"\"bitwise_not_cpu\" not implemented for '{dtype_title(a._dtype)}'")
-    out = new_tensor(a._ndim, a._shape, a._dtype)
+    out = new_unary_result(a._ndim, a._shape, a._dtype, a)
     run_unary(BITWISE_NOT_ROWS[a._dtype], out, a)
     return out
 

@@ -19,7 +19,7 @@ cdef Tensor unary_backward(RowFn* rows, Tensor g, Tensor saved):
     cdef Operand ops[3]
     if saved is not None and g._dtype != saved._dtype:
         g = cast_tensor(g, saved._dtype)
-    out = new_tensor(g._ndim, g._shape, g._dtype)
+    out = new_result_same_shape(g._ndim, g._shape, g._dtype, g, saved)
     ops[0] = operand_of(out)
     ops[1] = operand_of(g)
     if saved is None:
@@ -85,11 +85,12 @@ cdef Tensor binary_kernel(RowFn* rows, Tensor a, Tensor b, int compute_dt, int o
     cdef RowFn fn = rows[compute_dt]
     if fn == NULL:
         raise NotImplementedError(f"\"{opname}\" not implemented for '{dtype_title(compute_dt)}'")
+    # laid out from the inputs before any cast copy replaces them
+    out = new_result(nd, shape, out_dt, a, b, None)
     if a._dtype != compute_dt:
         a = cast_tensor(a, compute_dt)
     if b._dtype != compute_dt:
         b = cast_tensor(b, compute_dt)
-    out = new_tensor(nd, shape, out_dt)
     ops[0] = operand_of(out)
     ops[1] = operand_of(a)
     ops[2] = operand_of(b)
@@ -106,10 +107,10 @@ cdef Tensor scalar_kernel(RowFn* rows, Tensor a, object s, bint scalar_first, in
     cdef RowFn fn = rows[compute_dt]
     if fn == NULL:
         raise NotImplementedError(f"\"{opname}\" not implemented for '{dtype_title(compute_dt)}'")
+    out = new_scalar_result(a._ndim, a._shape, out_dt, a)
     if a._dtype != compute_dt:
         a = cast_tensor(a, compute_dt)
     store_scalar(&buf, s, compute_dt)
-    out = new_tensor(a._ndim, a._shape, out_dt)
     ops[0] = operand_of(out)
     ops[1 + scalar_first] = operand_of(a)
     ops[2 - scalar_first] = operand_of_scalar(&buf, ITEMSIZE[compute_dt])
@@ -591,7 +592,7 @@ cdef Tensor pow_sqrt_kernel(Tensor a, int dt, bint positive):
     -inf and -0.)."""
     cdef int wt = F32 if is_half16(dt) else dt
     cdef Tensor src = a if a._dtype == wt else cast_tensor(a, wt)
-    cdef Tensor out = new_tensor(a._ndim, a._shape, wt)
+    cdef Tensor out = new_unary_result(a._ndim, a._shape, wt, a)
     run_unary(SQRT_FWD[wt], out, src)
     if not positive:
         run_unary(RECIPROCAL_FWD[wt], out, out)
@@ -621,11 +622,11 @@ cdef Tensor op_pow_scalar(Tensor a, object e):
     if isinstance(e, (int, float)) and not isinstance(e, bool) and (e == 0 or e == 1):
         # PyTorch's pow_Tensor_Scalar_out: x ** 0 fills ones (NaN ** 0 is 1
         # as in C pow), x ** 1 copies
+        out = new_unary_result(a._ndim, a._shape, dt, a)
         if e == 0:
-            out = new_tensor(a._ndim, a._shape, dt)
             fill_scalar(out, 1)
         else:
-            out = cast_tensor(a, dt)
+            copy_into(out, a)
     elif is_float(dt) and not isinstance(e, bool) and (e == 0.5 or e == -0.5):
         out = pow_sqrt_kernel(a, dt, e == 0.5)
     elif dt == BF16 and isinstance(e, (int, float)) and (e == 3 or e == -2):
@@ -639,13 +640,13 @@ cdef Tensor op_pow_scalar(Tensor a, object e):
             run_unary(RECIPROCAL_FWD[dt], out, out)
     elif (dt == F32 or dt == F64) and isinstance(e, (int, float)) and e == -1:
         # PyTorch's reciprocal_kernel
-        out = new_tensor(a._ndim, a._shape, dt)
+        out = new_unary_result(a._ndim, a._shape, dt, a)
         run_unary(RECIPROCAL_FWD[dt], out, a if a._dtype == dt else cast_tensor(a, dt))
     else:
         if (dt == F32 or dt == F64) and isinstance(e, (int, float)):
             fast = pow_fast_row(dt, float(e))
         if fast != NULL:
-            out = new_tensor(a._ndim, a._shape, dt)
+            out = new_unary_result(a._ndim, a._shape, dt, a)
             run_unary(fast, out, a if a._dtype == dt else cast_tensor(a, dt))
         else:
             out = scalar_kernel(POW_ROWS, a, e, False, dt, dt, "pow")

@@ -96,9 +96,9 @@ cdef Tensor op_fpclass(Tensor x, int mode):
         if mode == FP_ISFINITE:
             fill_scalar(out, True)
         return out
+    out = new_unary_result(x._ndim, x._shape, BOOL, x)
     if x._dtype == BF16:
         x = cast_tensor(x, F32)     # exact: a bfloat16 is a float32's top half
-    out = new_tensor(x._ndim, x._shape, BOOL)
     ops[0] = operand_of(out)
     ops[1] = operand_of(x)
     run_elementwise(fpclass_F32 if x._dtype == F32 else (fpclass_F64 if x._dtype == F64 else fpclass_F16),

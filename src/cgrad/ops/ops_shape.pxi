@@ -235,7 +235,12 @@ cdef Tensor op_to_dtype(Tensor x, int dt):
     if x._dtype == dt:
         return x
     check_copy_size(x, dt)
-    return record_to_copy(cast_tensor(x, dt), x)
+    if c_order_input(x):
+        return record_to_copy(cast_tensor(x, dt), x)
+    # PyTorch's preserve_format: a dense input's strides, else its dims' order
+    cdef Tensor out = new_result_like_inputs(x._ndim, x._shape, dt, x, None)
+    copy_into(out, x)
+    return record_to_copy(out, x)
 
 
 cdef Tensor record_to_copy(Tensor out, Tensor x):

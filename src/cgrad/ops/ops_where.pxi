@@ -46,7 +46,7 @@ cdef Tensor op_where(Tensor cond, object a, object b):
     nd = broadcast_into(0, shape, cond)
     nd = broadcast_into(nd, shape, at)
     nd = broadcast_into(nd, shape, bt)
-    out = new_tensor(nd, shape, dt)
+    out = new_result(nd, shape, dt, cond, at, bt)
     ac = as_dtype(at, dt)        # kept alive while the kernel reads them
     bc = as_dtype(bt, dt)
     ops[0] = operand_of(out)

@@ -19,7 +19,7 @@ cdef Tensor table_backward(RowFn* rows, Tensor g, Tensor a, Tensor b, void* ctx)
     cdef int nops = 2
     if like is not None and g._dtype != like._dtype:
         g = cast_tensor(g, like._dtype)
-    out = new_tensor(g._ndim, g._shape, g._dtype)
+    out = new_result_same_shape(g._ndim, g._shape, g._dtype, g, like)
     ops[0] = operand_of(out)
     ops[1] = operand_of(g)
     if a is not None:
@@ -44,7 +44,7 @@ cdef Tensor binary_table_backward(RowFn* rows, Tensor g, Tensor y, Tensor t1, Te
     cdef Tensor t
     if g._dtype != dt:
         g = cast_tensor(g, dt)
-    out = new_tensor(y._ndim, y._shape, dt)
+    out = new_result_same_shape(y._ndim, y._shape, dt, g, y)
     ops[0] = operand_of(out)
     ops[1] = operand_of(g)
     for t in (t1, t2, t3):

@@ -150,9 +150,10 @@ cdef Tensor act_kernel(bint backward, Tensor a, Tensor b, ActParams* prm):
     cdef Operand ops[3]
     cdef int dt = a._dtype
     if backward and b._dtype != dt:
-        a = cast_tensor(a, b._dtype)
         dt = b._dtype
-    out = new_tensor(a._ndim, a._shape, dt)
+    out = new_result_same_shape(a._ndim, a._shape, dt, a, b if backward else None)
+    if a._dtype != dt:
+        a = cast_tensor(a, dt)
     ops[0] = operand_of(out)
     ops[1] = operand_of(a)
     if backward:
