@@ -88,22 +88,58 @@ cdef inline object take(PyObject* p):
 # Gradient accumulation
 
 
-cdef extern from "Python.h":
-    # Py_REFCNT of an attribute through a PyObject*: Cython would hold a
-    # reference of its own to an attribute while counting them
-    Py_ssize_t object_refcount "Py_REFCNT"(PyObject* o) noexcept nogil
-
-
-cdef bint is_private_buffer(Tensor t) noexcept:
+cdef bint owns_memory(Tensor t) noexcept:
     """Whether `t` owns its memory outright: not a view, its storage its own
-    and not borrowed, contiguous, no history. Combined with a reference
-    count showing that only the engine holds it, adding into it in place is
-    invisible to the user."""
+    and not borrowed, no history. Combined with a reference count showing
+    that only the engine holds it, taking or changing it is invisible to
+    the user."""
     return (t._base is None
             and t._grad_fn is None
-            and t._contiguous
             and object_refcount(<PyObject*>t._storage) == 1
             and t._storage.owner is None)
+
+
+cdef inline bint is_private_buffer(Tensor t) noexcept:
+    return t._contiguous and owns_memory(t)
+
+
+cdef bint obeys_layout_contract(Tensor g, Tensor var) noexcept:
+    """PyTorch's gradient layout contract: a leaf's .grad has the leaf's
+    strides when the leaf is dense (transposed, channels-last, ...; size-1
+    dims aside), else it is contiguous."""
+    cdef Operand o = operand_of(var)
+    cdef int d
+    if var._ndim != g._ndim:
+        return False
+    if var._contiguous and g._contiguous:
+        for d in range(g._ndim):
+            if g._shape[d] == 1 and g._strides[d] == 0:
+                return False
+        return True
+    if not operand_dense(&o):
+        return g._contiguous
+    for d in range(g._ndim):
+        if g._shape[d] != 1:
+            if g._strides[d] != var._strides[d]:
+                return False
+        elif g._strides[d] == 0:
+            return False
+    return True
+
+
+cdef Tensor clone_obey_contract(Tensor g, Tensor var):
+    """A copy of gradient g laid out for leaf var (PyTorch's
+    clone_obey_contract: the leaf's strides when it is dense, recorded as a
+    copy_ under create_graph; else a contiguous clone)."""
+    cdef Operand o = operand_of(var)
+    cdef Tensor out
+    if not operand_dense(&o):
+        return op_clone_contiguous(g)
+    out = new_strided(var._ndim, var._shape, var._strides, g._dtype)
+    if cgrad_grad_enabled and g._requires_grad:
+        return inplace_copy(out, g)
+    copy_into(out, g)
+    return out
 
 
 cdef Tensor sum_gradients(Tensor acc, Tensor g):
@@ -146,7 +182,7 @@ cdef void accumulate_into_leaf(Tensor var, Tensor g, bint engine_owned, int dtyp
     """PyTorch's AccumulateGrad. The gradient is cast to `dtype` (what the
     graph recorded for the leaf). The first gradient becomes .grad: stolen
     when `engine_owned` (the caller holds the only reference) and it owns its
-    buffer, else copied contiguous. Later ones add in place (cast to .grad's
+    buffer and has the leaf's layout, else copied into that layout. Later ones add in place (cast to .grad's
     dtype), or out of place while building a graph (create_graph). A leaf
     that no longer requires grad gets nothing."""
     cdef Tensor grad, result
@@ -166,10 +202,11 @@ cdef void accumulate_into_leaf(Tensor var, Tensor g, bint engine_owned, int dtyp
     while True:
         grad = var._grad
         if grad is None:
-            if engine_owned and not cgrad_grad_enabled and is_private_buffer(g) and same_shape(g, var):
+            if engine_owned and not cgrad_grad_enabled and owns_memory(g) and same_shape(g, var) \
+                    and obeys_layout_contract(g, var):
                 var._grad = g
                 return
-            result = op_clone_contiguous(g)
+            result = clone_obey_contract(g, var)
         elif not cgrad_grad_enabled:
             if grad._dtype != g._dtype:
                 g = cast_tensor(g, grad._dtype)

@@ -18,6 +18,9 @@ cnp.import_array()
 
 cdef extern from "Python.h":
     Py_ssize_t Py_REFCNT(object o)
+    # Py_REFCNT of an attribute through a PyObject*: Cython would hold a
+    # reference of its own to an attribute while counting them
+    Py_ssize_t object_refcount "Py_REFCNT"(PyObject* o) noexcept nogil
     void PyObject_GC_UnTrack(void* o)
     void PyObject_GC_Track(void* o)
     int PyObject_GC_IsTracked(object o)
