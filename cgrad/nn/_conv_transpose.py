@@ -260,6 +260,7 @@ def _conv_transpose(input, weight, bias, stride, padding, output_padding, groups
                                   out_hw)
         if n == 1:
             out = out.squeeze(2)
+        out = _C._follow_input_format(out, x, weight)     # channels-last in, channels-last out
     x_shape, w_shape = tuple(x.shape), tuple(weight.shape)
 
     def backward(grads):

@@ -234,7 +234,8 @@ def _upsample(input, mode, output_size, scales, align_corners, antialias=False):
         x = _resample(x, d + 2, taps, dtype)
     if dtype == cgrad.float16:
         x = x.half()
-    return named(x, _NODE[(mode, n)].replace("2DBackward", "2DAaBackward") if antialias else _NODE[(mode, n)])
+    x = named(x, _NODE[(mode, n)].replace("2DBackward", "2DAaBackward") if antialias else _NODE[(mode, n)])
+    return cgrad._C._follow_input_format(x, input)     # channels-last in, channels-last out
 
 
 def _area_taps(in_size, out_size):

@@ -130,6 +130,37 @@ cdef Tensor op_contiguous_as(Tensor x, int code):
     return op_clone_as(x, code)
 
 
+cdef Tensor follow_input_format(Tensor out, Tensor x, Tensor w=None):
+    """out laid out as the layout x (or else w) suggests, as PyTorch's CPU
+    convolution, pooling, batch/group norm, padding and upsampling kernels
+    write their results: channels-last in, channels-last out. cgrad's
+    kernels write contiguous results; a fresh one (no view or other tensor
+    shares its storage) is moved into that layout in place, history kept."""
+    cdef int fmt
+    cdef Tensor moved
+    if out._ndim != x._ndim or out._numel == 0:
+        return out
+    fmt = suggest_format(x)
+    if fmt == FMT_CONTIGUOUS and w is not None and w._ndim == x._ndim:
+        fmt = suggest_format(w)
+    if fmt == FMT_CONTIGUOUS or is_contiguous_as(out, fmt) or out._base is not None or object_refcount(<PyObject*>out._storage) != 1:
+        return out
+    moved = new_tensor_format(out._ndim, out._shape, out._dtype, fmt)
+    copy_into(moved, out)
+    out._storage = moved._storage
+    out._data = moved._data
+    memcpy(out._strides, moved._strides, out._ndim * sizeof(Py_ssize_t))
+    out._contiguous = moved._contiguous
+    return out
+
+
+def _follow_input_format(out, input, weight=None):
+    """follow_input_format for the nn functions written in Python."""
+    if not isinstance(out, Tensor) or not isinstance(input, Tensor):
+        return out
+    return follow_input_format(<Tensor>out, <Tensor>input, weight if isinstance(weight, Tensor) else None)
+
+
 cdef Tensor op_to_format(Tensor x, int dt, int code, bint copy):
     """to(dtype, copy=..., memory_format=...): x itself unless the dtype
     changes, copy is asked for or x does not suggest the format (PyTorch's

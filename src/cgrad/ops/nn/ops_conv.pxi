@@ -541,7 +541,7 @@ def _convolution(input, weight, bias, tuple stride, tuple padding, tuple dilatio
     cdef Tensor b = nn_optional_tensor_arg(bias, "conv", "bias", 3)
     cdef _ConvSpec spec = conv_spec(x, w, b, stride, padding, dilation,
                                     nn_int_arg(groups, "conv", "groups", 7))
-    return op_convolution(x, w, b, spec)
+    return follow_input_format(op_convolution(x, w, b, spec), x, w)
 
 
 cdef _ConvSpec unfold_spec(tuple img_shape, tuple kernel, tuple dilation, tuple padding,

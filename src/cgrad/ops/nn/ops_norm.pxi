@@ -523,7 +523,7 @@ def _group_norm(input, Py_ssize_t num_groups, weight, bias, double eps):
     spec.g.eps = eps
     spec.in_shape = shape_tuple(x)
     spec.w_shape = (C,)
-    return op_norm(x, w, b, None, None, spec)[0]
+    return follow_input_format(<Tensor>op_norm(x, w, b, None, None, spec)[0], x)
 
 
 cdef int bn_update_running(Tensor running, Tensor stat, double momentum, double correction) except -1:
@@ -608,4 +608,4 @@ def _batch_norm(input, weight, bias, running_mean, running_var, bint training, d
         bn_update_running(rm, <Tensor>res[1], momentum, 1.0)
     if training and rv is not None:
         bn_update_running(rv, <Tensor>res[2], momentum, <double>n / (n - 1) if n > 1 else 1.0)
-    return res[0]
+    return follow_input_format(<Tensor>res[0], x)

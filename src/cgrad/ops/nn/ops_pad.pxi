@@ -316,4 +316,4 @@ def _pad(input, tuple pads, int mode, value):
                     f"dimension {d} of your input.")
         if value is None:
             value = 0
-    return op_pad(x, pad_spec(x, pads, mode), value)
+    return follow_input_format(op_pad(x, pad_spec(x, pads, mode), value), x)

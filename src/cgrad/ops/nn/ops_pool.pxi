@@ -439,6 +439,15 @@ cdef int pool_float_check(Tensor x, str name) except -1:
     return 0
 
 
+cdef tuple pool_results_as_input(tuple res, Tensor x):
+    """A pooling's (output, indices) in x's suggested layout, as PyTorch's."""
+    cdef object r
+    for r in res:
+        if isinstance(r, Tensor):
+            follow_input_format(<Tensor>r, x)
+    return res
+
+
 def _max_pool2d(input, tuple kernel, tuple stride, tuple padding, tuple dilation, bint ceil_mode):
     """(output, indices) of max_pool2d_with_indices; the tuples have two ints."""
     cdef Tensor x = nn_tensor_arg(input, "max_pool2d_with_indices", "input", 1)
@@ -460,7 +469,7 @@ def _max_pool2d(input, tuple kernel, tuple stride, tuple padding, tuple dilation
     spec.g.pw = padding[1]
     spec.g.dh = dilation[0]
     spec.g.dw = dilation[1]
-    return op_pool_forward(x, spec)
+    return pool_results_as_input(op_pool_forward(x, spec), x)
 
 
 def _avg_pool2d(input, tuple kernel, tuple stride, tuple padding, bint ceil_mode,
@@ -486,7 +495,7 @@ def _avg_pool2d(input, tuple kernel, tuple stride, tuple padding, bint ceil_mode
     spec.g.dh = spec.g.dw = 1
     spec.g.count_include_pad = count_include_pad
     spec.g.divisor = 0 if divisor_override is None else divisor_override
-    return op_pool_forward(x, spec)[0]
+    return follow_input_format(<Tensor>op_pool_forward(x, spec)[0], x)
 
 
 def _adaptive_pool2d(input, tuple output_size, bint is_max):
@@ -512,5 +521,5 @@ def _adaptive_pool2d(input, tuple output_size, bint is_max):
     pool_float_check(x, name)
     spec = pool_spec(x, POOL_ADAPTIVE_MAX if is_max else POOL_ADAPTIVE_AVG, output_size[0],
                      output_size[1])
-    res = op_pool_forward(x, spec)
+    res = pool_results_as_input(op_pool_forward(x, spec), x)
     return res if is_max else res[0]
