@@ -386,11 +386,11 @@ cdef int run_elementwise(RowFn fn, int nops, Operand* ops, int ndim, const Py_ss
             s[k] = 0
         else:
             flat = False
-    if not flat:
-        flat = flat_in_memory_order(nops, ops, s, numel)
     if numel < GIL_RELEASE_NUMEL:
         run_loops(fn, flat, p, s, nops, ops, ndim, shape, numel, ctx)
         return 0
+    if not flat:
+        flat = flat_in_memory_order(nops, ops, s, numel)
     nthreads = threads_for(numel) if ops[0].numel == numel else 1
     with nogil:
         if nthreads > 1:
@@ -421,8 +421,6 @@ cdef int run_elementwise_holding_gil(RowFn fn, int nops, Operand* ops, int ndim,
             s[k] = 0
         else:
             flat = False
-    if not flat:
-        flat = flat_in_memory_order(nops, ops, s, numel)
     run_loops(fn, flat, p, s, nops, ops, ndim, shape, numel, ctx)
     return 0
 
@@ -430,7 +428,7 @@ cdef int run_elementwise_holding_gil(RowFn fn, int nops, Operand* ops, int ndim,
 cdef inline void run_loops(RowFn fn, bint flat, char** p, Py_ssize_t* s, int nops, Operand* ops,
                            int ndim, const Py_ssize_t* shape, Py_ssize_t numel, void* ctx) noexcept nogil:
     cdef StridedPlan pl
-    if flat:
+    if flat or flat_in_memory_order(nops, ops, s, numel):
         fn(p, s, numel, ctx)
     else:
         plan_strided(&pl, nops, ops, ndim, shape, numel)

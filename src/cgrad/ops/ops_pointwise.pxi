@@ -98,6 +98,25 @@ cdef Tensor binary_kernel(RowFn* rows, Tensor a, Tensor b, int compute_dt, int o
     return out
 
 
+cdef Tensor scalar_kernel_laid_out(RowFn fn, Tensor a, object s, bint scalar_first, int compute_dt,
+                                   int out_dt):
+    """scalar_kernel's path for an input whose layout the result takes: the
+    result is laid out from a before a cast copy replaces it (PyTorch's
+    wrapped number never shares the result's shape). Kept apart so the
+    contiguous path, every tensor-number op's, stays as short as it was."""
+    cdef ScalarBuf buf
+    cdef Operand ops[3]
+    cdef Tensor out = new_result_like_inputs(a._ndim, a._shape, out_dt, a, None, None, True)
+    if a._dtype != compute_dt:
+        a = cast_tensor(a, compute_dt)
+    store_scalar(&buf, s, compute_dt)
+    ops[0] = operand_of(out)
+    ops[1 + scalar_first] = operand_of(a)
+    ops[2 - scalar_first] = operand_of_scalar(&buf, ITEMSIZE[compute_dt])
+    run_elementwise(fn, 3, ops, out._ndim, out._shape, out._numel, NULL)
+    return out
+
+
 cdef Tensor scalar_kernel(RowFn* rows, Tensor a, object s, bint scalar_first, int compute_dt,
                           int out_dt, str opname):
     """OUT a new tensor of a's shape: rows[compute_dt](a, s) or (s, a)."""
@@ -107,10 +126,12 @@ cdef Tensor scalar_kernel(RowFn* rows, Tensor a, object s, bint scalar_first, in
     cdef RowFn fn = rows[compute_dt]
     if fn == NULL:
         raise NotImplementedError(f"\"{opname}\" not implemented for '{dtype_title(compute_dt)}'")
-    out = new_scalar_result(a._ndim, a._shape, out_dt, a)
+    if not c_order_input(a):
+        return scalar_kernel_laid_out(fn, a, s, scalar_first, compute_dt, out_dt)
     if a._dtype != compute_dt:
         a = cast_tensor(a, compute_dt)
     store_scalar(&buf, s, compute_dt)
+    out = new_tensor(a._ndim, a._shape, out_dt)
     ops[0] = operand_of(out)
     ops[1 + scalar_first] = operand_of(a)
     ops[2 - scalar_first] = operand_of_scalar(&buf, ITEMSIZE[compute_dt])

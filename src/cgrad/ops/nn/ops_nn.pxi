@@ -104,7 +104,7 @@ cdef Tensor nn_run_loss(RowFn elementwise, RowFn accumulate, int nops, Operand* 
     cdef Tensor out
     cdef double acc = 0
     if reduction == NN_RED_NONE:
-        out = new_tensor(like._ndim, like._shape, dt)
+        out = new_unary_result(like._ndim, like._shape, dt, like)     # laid out as the input
         ops[0] = operand_of(out)
         run_elementwise(elementwise, nops, ops, like._ndim, like._shape, like._numel, ctx)
         return out
