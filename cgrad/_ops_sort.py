@@ -11,6 +11,7 @@ double backward works. quantile is PyTorch's composite: sort, gather, lerp.
 import numpy as np
 
 from cgrad import _C
+from cgrad._op_support import numpy_dim_spellings
 from cgrad._op_support import (attach, check_int, check_tensor, np_of, same_dtype_of, tensor_of,
                                with_out, with_out_tuple, wrap_dim, RESULT_TYPES)
 
@@ -95,6 +96,7 @@ def _sort_impl(x, dim, descending, node="SortBackward0"):
 _UNSET = object()
 
 
+@numpy_dim_spellings
 def sort(input, dim=-1, descending=False, *, stable=_UNSET, out=None):
     """Always stable (PyTorch's CPU sort is too); passing `stable` selects
     PyTorch's sort.stable overload, whose node is SortBackward1."""
@@ -106,6 +108,7 @@ def sort(input, dim=-1, descending=False, *, stable=_UNSET, out=None):
     return with_out_tuple(res, out, "sort", RESULT_TYPES["sort"])
 
 
+@numpy_dim_spellings
 def argsort(input, dim=-1, descending=False, *, stable=False, out=None):
     check_tensor(input, "argsort")
     d = wrap_dim(check_int(dim, "argsort", "dim", 2), input.dim())
@@ -119,6 +122,7 @@ def msort(input, *, out=None):
     return with_out(_sort_impl(input, 0, False)[0], out, "msort")
 
 
+@numpy_dim_spellings
 def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
     check_tensor(input, "topk")
     k = check_int(k, "topk", "k", 2)
@@ -161,6 +165,7 @@ def _reduced_position(a, d, value):
     return np.full(shape, value, np.int64)
 
 
+@numpy_dim_spellings
 def kthvalue(input, k, dim=-1, keepdim=False, *, out=None):
     check_tensor(input, "kthvalue")
     k = check_int(k, "kthvalue", "k", 2)
@@ -246,6 +251,7 @@ def _median_dim(input, dim, keepdim, ignore_nan, fname, node):
     return _pick(input, a, d, position.astype(np.int64), keepdim, node)
 
 
+@numpy_dim_spellings
 def median(input, dim=None, keepdim=False, *, out=None):
     check_tensor(input, "median")
     if dim is None:
@@ -263,6 +269,7 @@ def median(input, dim=None, keepdim=False, *, out=None):
     return with_out_tuple(res, out, "median", RESULT_TYPES["median"])
 
 
+@numpy_dim_spellings
 def nanmedian(input, dim=None, keepdim=False, *, out=None):
     check_tensor(input, "nanmedian")
     if dim is None:
@@ -278,6 +285,7 @@ def nanmedian(input, dim=None, keepdim=False, *, out=None):
     return with_out_tuple(res, out, "nanmedian", RESULT_TYPES["nanmedian"])
 
 
+@numpy_dim_spellings
 def mode(input, dim=-1, keepdim=False, *, out=None):
     """The most frequent value of each row (the smallest among equally
     frequent ones) and the index of its last occurrence, as PyTorch's CPU
@@ -413,10 +421,12 @@ def _quantile(input, q, dim, keepdim, interpolation, ignore_nan, fname, out=None
     return out
 
 
+@numpy_dim_spellings
 def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear", out=None):
     return with_out(_quantile(input, q, dim, keepdim, interpolation, False, "quantile", out), out, "quantile")
 
 
+@numpy_dim_spellings
 def nanquantile(input, q, dim=None, keepdim=False, *, interpolation="linear", out=None):
     return with_out(_quantile(input, q, dim, keepdim, interpolation, True, "nanquantile", out), out,
                     "nanquantile")

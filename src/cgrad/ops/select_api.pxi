@@ -483,6 +483,27 @@ cdef tuple numpy_dim_kwargs(dict kwargs, object dim, object keepdim, str fname):
     return kwargs.get("axis", dim), kwargs.get("keepdims", keepdim)
 
 
+cdef object axis_kwarg(object dim, dict kwargs, str fname):
+    """dim given as numpy's axis= to a function without keepdim (PyTorch's
+    parser takes axis for any dim; given beside dim, or any other keyword,
+    it is the unexpected-keyword error). dim is NO_ARG when not given."""
+    for k in kwargs:
+        if k != "axis" or dim is not NO_ARG:
+            # PyTorch's error names the first keyword given
+            raise TypeError(f"{fname}() got an unexpected keyword argument '{next(iter(kwargs))}'")
+    return kwargs["axis"]
+
+
+cdef object required_dim_arg(object dim, dict kwargs, str fname):
+    """A required dim (NO_ARG: not given positionally) given as dim or as
+    numpy's axis=."""
+    if kwargs:
+        dim = axis_kwarg(dim, kwargs, fname)
+    if dim is NO_ARG:
+        raise TypeError(f"{fname}() missing 1 required positional arguments: \"dim\"")
+    return dim
+
+
 cdef tuple rest_args(tuple args, dict kwargs):
     """The arguments after input, and the keywords without input."""
     if args:

@@ -130,16 +130,38 @@ def relu(input):
     return op_relu(input_arg(input, "relu"))
 
 
-def _sum(input, dim=None, keepdim=False, *, dtype=None, **kwargs):
+def _sum(input, dim=None, keepdim=False, *, dtype=None, out=None, **kwargs):
     if kwargs:
         dim, keepdim = numpy_dim_kwargs(kwargs, dim, keepdim, "sum")
-    return op_sum(input_arg(input, "sum"), dim, keepdim, dtype)
+    if out is not None and dtype is None and isinstance(out, Tensor):
+        dtype = out.dtype       # PyTorch's sum_out sums in out's dtype (each element converted first)
+    return with_out(op_sum(input_arg(input, "sum"), dim, keepdim, dtype), out, "sum")
 
 
-def mean(input, dim=None, keepdim=False, *, dtype=None, **kwargs):
+cdef object mean_out_dtype(Tensor x, object dtype, Tensor out):
+    """The dtype PyTorch's mean_out computes in: a given dtype, which must be
+    out's; else out's, which must be floating when the input is (an integer
+    input keeps mean's could-not-infer error)."""
+    if dtype is not None:
+        if dtype_code(dtype) != out._dtype:
+            raise RuntimeError(f"Expected out tensor to have dtype {dtype_name_short(dtype_code(dtype))}, "
+                               f"but got {dtype_name_short(out._dtype)} instead")
+        return dtype
+    if not is_float(x._dtype):
+        return None
+    if not is_float(out._dtype):
+        raise RuntimeError(f"result type Float can't be cast to the desired output type {dtype_title(out._dtype)}")
+    return out.dtype
+
+
+def mean(input, dim=None, keepdim=False, *, dtype=None, out=None, **kwargs):
+    cdef Tensor x
     if kwargs:
         dim, keepdim = numpy_dim_kwargs(kwargs, dim, keepdim, "mean")
-    return op_mean(input_arg(input, "mean"), dim, keepdim, dtype)
+    x = input_arg(input, "mean")
+    if out is not None and isinstance(out, Tensor):
+        dtype = mean_out_dtype(x, dtype, <Tensor>out)
+    return with_out(op_mean(x, dim, keepdim, dtype), out, "mean")
 
 
 def mm(input, mat2, *, out=None):
@@ -177,9 +199,9 @@ def transpose(input, dim0, dim1):
     return op_transpose(x, int_arg(dim0, "transpose", "dim0", 2), int_arg(dim1, "transpose", "dim1", 3))
 
 
-def unsqueeze(input, dim):
+def unsqueeze(input, dim=NO_ARG, **kwargs):
     cdef Tensor x = input_arg(input, "unsqueeze")
-    return op_unsqueeze(x, int_arg(dim, "unsqueeze", "dim", 2))
+    return op_unsqueeze(x, int_arg(required_dim_arg(dim, kwargs, "unsqueeze"), "unsqueeze", "dim", 2))
 
 
 def squeeze(input, *args, **kwargs):

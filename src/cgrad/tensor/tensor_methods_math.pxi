@@ -385,20 +385,26 @@ def _tensor_relu_(Tensor self not None):
 # --- any/all, count_nonzero, cumsum, outer products, norms
 
 
-def _tensor_any(Tensor self not None, dim=None, keepdim=False):
+def _tensor_any(Tensor self not None, dim=None, keepdim=False, **kwargs):
+    if kwargs:
+        dim, keepdim = numpy_dim_kwargs(kwargs, dim, keepdim, "any")
     return op_any_all(self, reduce_dim_arg(dim), keepdim, False)
 
 
-def _tensor_all(Tensor self not None, dim=None, keepdim=False):
+def _tensor_all(Tensor self not None, dim=None, keepdim=False, **kwargs):
+    if kwargs:
+        dim, keepdim = numpy_dim_kwargs(kwargs, dim, keepdim, "all")
     return op_any_all(self, reduce_dim_arg(dim), keepdim, True)
 
 
-def _tensor_count_nonzero(Tensor self not None, dim=None):
+def _tensor_count_nonzero(Tensor self not None, dim=None, **kwargs):
+    if kwargs:
+        dim = axis_kwarg(NO_ARG if dim is None else dim, kwargs, "count_nonzero")
     return op_count_nonzero(self, dim)
 
 
-def _tensor_cumsum(Tensor self not None, dim, *, dtype=None):
-    return cumsum_call(self, dim, dtype, "cumsum")
+def _tensor_cumsum(Tensor self not None, dim=NO_ARG, *, dtype=None, **kwargs):
+    return cumsum_call(self, required_dim_arg(dim, kwargs, "cumsum"), dtype, "cumsum")
 
 
 def _tensor_cumsum_(Tensor self not None, dim, *, dtype=None):

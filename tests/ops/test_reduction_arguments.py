@@ -1,0 +1,186 @@
+"""The arguments beyond the tensors of reductions, scans and scatters, as a
+differential sweep over PyTorch's signatures found them wrong: out= of
+sum/mean, any/all over no dims and their out dtype, dtype= of nansum,
+nanmean and prod (each element converted first), dtype= refused under
+autograd for integer results, take_along_dim's indices taken modulo the
+dim's size, scatter's reduce= form and scatter_reduce's max/min spellings.
+Each case is checked by hand without torch and against torch with it."""
+import warnings
+
+import numpy as np
+import pytest
+
+import cgrad
+from helpers import requires_torch
+
+try:
+    import torch
+except ImportError:
+    torch = None
+
+A = np.array([[1.7, 2.6, -0.5], [0.5, -1.5, 3.25]])
+
+
+def _run(expr, T, **names):
+    """(result, error text) of expr with T standing for the library."""
+    scope = {"T": T, "np": np, "A": A}
+    scope.update(names)
+    try:
+        return eval(expr, scope), None
+    except Exception as e:      # noqa: BLE001 - the error itself is compared
+        return None, f"{type(e).__name__}: {e}".replace("cgrad.", "torch.")
+
+
+def _as_arrays(r):
+    if isinstance(r, (tuple, list)):
+        return [a for x in r for a in _as_arrays(x)]
+    return [(str(r.dtype).split(".")[-1], tuple(r.shape), r.detach().numpy(),
+             type(r.grad_fn).__name__ if r.grad_fn is not None else None)]
+
+
+# --- by hand (no torch) -------------------------------------------------------------
+
+def test_sum_mean_out_by_hand():
+    x = cgrad.tensor(A, dtype=cgrad.float32)
+    o = cgrad.empty(0, dtype=cgrad.int64)
+    assert cgrad.sum(x, 1, out=o) is o
+    assert o.tolist() == [1 + 2 + 0, 0 - 1 + 3]       # each element converted to int64 first
+    d = cgrad.empty(0, dtype=cgrad.float64)
+    cgrad.mean(x, 0, out=d)
+    assert d.dtype == cgrad.float64
+    np.testing.assert_allclose(d.numpy(), A.astype(np.float32).astype(np.float64).mean(0))
+    with pytest.raises(RuntimeError, match="result type Float can't be cast to the desired output type Long"):
+        cgrad.mean(x, 1, out=cgrad.empty(0, dtype=cgrad.int64))
+    with pytest.raises(RuntimeError, match="Expected out tensor to have dtype c10::Half, but got float instead"):
+        cgrad.mean(x, 1, dtype=cgrad.float16, out=cgrad.empty(0))
+
+
+def test_any_all_over_no_dims_reduce_nothing():
+    x = cgrad.tensor([[0.0, 2.0], [-1.0, 0.0]])
+    for fn in (cgrad.all, cgrad.any):
+        r = fn(x, dim=())
+        assert r.dtype == cgrad.bool and tuple(r.shape) == (2, 2)
+        assert r.tolist() == [[False, True], [True, False]]
+        assert tuple(fn(x, (), keepdim=True).shape) == (2, 2)
+    assert cgrad.all(x, []).tolist() == [[False, True], [True, False]]
+    with pytest.raises(RuntimeError, match="all only supports bool tensor for result, got: Float"):
+        cgrad.all(x, 1, out=cgrad.empty(0))
+    with pytest.raises(RuntimeError, match="any only supports bool tensor for result, got: Long"):
+        cgrad.any(x, 1, out=cgrad.empty(0, dtype=cgrad.int64))
+    assert cgrad.any(x, 1, out=cgrad.empty(0, dtype=cgrad.uint8)).tolist() == [1, 1]
+
+
+def test_dtype_converts_each_element_first():
+    x = cgrad.tensor(A)
+    r = cgrad.nansum(x, 1, dtype=cgrad.int32)
+    assert r.dtype == cgrad.int32 and r.tolist() == [1 + 2 + 0, 0 - 1 + 3]
+    assert cgrad.nansum(x, dtype=cgrad.int32).dtype == cgrad.int32
+    assert cgrad.prod(cgrad.tensor([2.0, 0.5]), dtype=cgrad.bool).item() is True
+    assert cgrad.prod(cgrad.tensor([True, False]), dtype=cgrad.bool).item() is False
+    assert cgrad.prod(x, 1, dtype=cgrad.bool).tolist() == [True, True]
+    assert cgrad.prod(cgrad.tensor([1.7, 2.6]), dtype=cgrad.int32).item() == 2
+
+
+def test_integer_dtype_refused_under_autograd():
+    x = cgrad.tensor(A, requires_grad=True)
+    for call in (lambda: cgrad.nansum(x, dtype=cgrad.int32), lambda: cgrad.cumsum(x, 1, dtype=cgrad.int32),
+                 lambda: cgrad.cumprod(x, 0, dtype=cgrad.int64), lambda: x.cumsum(dim=0, dtype=cgrad.int64)):
+        with pytest.raises(RuntimeError, match="Autograd not support dtype: (Int|Long)"):
+            call()
+    with pytest.raises(RuntimeError, match="could not infer output dtype. Optional dtype must be either a floating "
+                                           "point or complex dtype. Got: Int"):
+        cgrad.nanmean(x.detach(), dtype=cgrad.int32)
+
+
+def test_take_along_dim_indices_modulo_size():
+    m = cgrad.arange(12.0).reshape(3, 4)
+    r = cgrad.take_along_dim(m, cgrad.tensor([[-1, 5, -5]]), 1)
+    assert r.tolist() == [[3.0, 1.0, 3.0], [7.0, 5.0, 7.0], [11.0, 9.0, 11.0]]
+    assert cgrad.take_along_dim(m, cgrad.tensor([[0, 5]], dtype=cgrad.int32)).tolist() == [0.0, 5.0]
+    g = cgrad.arange(12.0, requires_grad=True)
+    cgrad.take_along_dim(g.reshape(3, 4), cgrad.tensor([[-1]]), 1).sum().backward()
+    assert g.grad.reshape(3, 4)[:, 3].tolist() == [1.0, 1.0, 1.0] and g.grad.sum().item() == 3.0
+
+
+def test_scatter_reduce_keyword_by_hand():
+    m = cgrad.arange(8.0).reshape(2, 4)
+    i = cgrad.tensor([[0, 0, 1]])
+    s = cgrad.tensor([[2.0, 3.0, 4.0]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert cgrad.scatter(m, 1, i, s, reduce="add").tolist() == [[5.0, 5.0, 2.0, 3.0], [4.0, 5.0, 6.0, 7.0]]
+        assert cgrad.scatter(m, 1, i, s, reduce="multiply")[0].tolist() == [0.0, 4.0, 2.0, 3.0]
+        assert cgrad.scatter(m, 1, i, 2.0, reduce="add")[0].tolist() == [4.0, 3.0, 2.0, 3.0]
+        assert m.clone().scatter_(1, i, 2.0, reduce="multiply")[0].tolist() == [0.0, 2.0, 2.0, 3.0]
+        with pytest.raises(RuntimeError, match="reduce argument must be either add or multiply."):
+            cgrad.scatter(m, 1, i, s, reduce="sum")
+        g = cgrad.arange(8.0, requires_grad=True)
+        r = cgrad.scatter(g.reshape(2, 4), 1, i, s, reduce="add")
+        assert type(r.grad_fn).__name__ == "NotImplemented"
+        with pytest.raises(RuntimeError, match="derivative for aten::scatter is not implemented"):
+            r.sum().backward()
+    assert cgrad.scatter_reduce(m, 1, i, s, "max")[0].tolist() == [3.0, 4.0, 2.0, 3.0]
+    assert cgrad.scatter_reduce(m, 1, i, s, "min")[0].tolist() == [0.0, 1.0, 2.0, 3.0]
+
+
+# --- against torch ----------------------------------------------------------------
+
+CASES = [
+    "T.sum(T.tensor(A, dtype=T.float32), 1, out=T.empty(0, dtype=T.int64))",
+    "T.sum(T.tensor(A, dtype=T.float32), (0, 1), keepdim=True, out=T.empty(0, dtype=T.float64))",
+    "T.mean(T.tensor(A, dtype=T.float32), 0, out=T.empty(0, dtype=T.float64))",
+    "T.mean(T.tensor(A), 1, out=T.empty(0, dtype=T.int32))",
+    "T.mean(T.tensor(A, dtype=T.float32), 1, dtype=T.float16, out=T.empty(0))",
+    "T.mean(T.tensor([1, 2]), 0, out=T.empty(0))",
+    "T.sum(T.tensor(A, requires_grad=True), 1, out=T.empty(0, dtype=T.float64))",
+    "T.all(T.tensor(A), ())", "T.any(T.tensor(A) > 1, dim=[], keepdim=True)", "T.tensor(A).all(())",
+    "T.all(T.tensor(A), 1, out=T.empty(0))", "T.any(T.tensor(A), 0, out=T.empty(0, dtype=T.uint8))",
+    "T.nansum(T.tensor(A), 1, dtype=T.int32)", "T.nansum(T.tensor(A), dtype=T.bool)",
+    "T.nansum(T.tensor(A, requires_grad=True), dtype=T.int32)", "T.nanmean(T.tensor(A), dtype=T.int32)",
+    "T.prod(T.tensor(A), dtype=T.bool)", "T.prod(T.tensor(A) > 0, 1, dtype=T.bool)",
+    "T.prod(T.tensor(A), 0, dtype=T.int32)", "T.prod(T.tensor([[0.5, 2.0]]), 1, keepdim=True, dtype=T.int64)",
+    "T.cumsum(T.tensor(A, requires_grad=True), 1, dtype=T.int32)",
+    "T.cumprod(T.tensor(A, requires_grad=True), 1, dtype=T.int64)",
+    "T.take_along_dim(T.arange(12.0).reshape(3, 4), T.tensor([[-1, 5, -5, 0]]), 1)",
+    "T.take_along_dim(T.arange(12.0).reshape(3, 4), T.tensor([[2], [-3]]), dim=0)",
+    "T.take_along_dim(T.arange(12.0).reshape(3, 4), T.tensor([0, 7], dtype=T.int32))",
+    "T.take_along_dim(T.arange(12.0).reshape(3, 4), T.tensor([-1]))",
+    "T.scatter(T.arange(8.0).reshape(2, 4), 1, T.tensor([[0, 0, 1]]), T.tensor([[2.0, 3.0, 4.0]]), reduce='add')",
+    "T.scatter(T.arange(8.0).reshape(2, 4), 0, T.tensor([[1, 0, 1]]), T.tensor([[2.0, 3.0, 4.0]]), reduce='multiply')",
+    "T.scatter(T.arange(8).reshape(2, 4), 1, T.tensor([[3, 3]]), 5, reduce='add')",
+    "T.scatter(T.arange(8.0).reshape(2, 4), 1, T.tensor([[3, 3]]), value=1.5, reduce='multiply')",
+    "T.scatter(T.arange(8.0, requires_grad=True).reshape(2, 4), 1, T.tensor([[3, 3]]), 2.0, reduce='add')",
+    "T.arange(8.0).reshape(2, 4).scatter(1, T.tensor([[1]]), T.tensor([[9.0]]), reduce='add')",
+    "T.scatter(T.arange(8.0).reshape(2, 4), 1, T.tensor([[1]]), T.tensor([[9.0]]), reduce='mean')",
+    "T.scatter_reduce(T.arange(8.0).reshape(2, 4), 1, T.tensor([[0, 0, 1]]), T.tensor([[2.0, 3.0, 4.0]]), 'max')",
+    "T.scatter_reduce(T.arange(8.0).reshape(2, 4), 1, T.tensor([[0, 0, 1]]), T.tensor([[2.0, 3.0, 4.0]]), 'min', "
+    "include_self=False)",
+]
+
+
+@requires_torch
+@pytest.mark.parametrize("expr", CASES)
+def test_matches_torch(expr):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        (rt, et), (rc, ec) = _run(expr, torch), _run(expr, cgrad)
+    assert ec == et, expr
+    if et is None:
+        for (dt, st, at, gt), (dc, sc, ac, gc) in zip(_as_arrays(rt), _as_arrays(rc), strict=True):
+            assert (dc, sc, gc) == (dt, st, gt), expr
+            np.testing.assert_allclose(ac, at, rtol=1e-6, err_msg=expr)
+
+
+@requires_torch
+def test_scatter_reduce_keyword_warns_once_with_a_tensor_src():
+    import cgrad._ops_scatter_reduce as impl
+    impl._warned_scatter_reduce_src = False
+    m, i, s = cgrad.zeros(2, 4), cgrad.tensor([[1]]), cgrad.tensor([[9.0]])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        cgrad.scatter(m, 1, i, 2.0, reduce="add")
+        assert not caught                                     # a number src is not deprecated
+        cgrad.scatter(m, 1, i, s, reduce="add")
+        cgrad.scatter(m, 1, i, s, reduce="add")
+    assert len(caught) == 1 and caught[0].category is UserWarning
+    assert str(caught[0].message).startswith("The reduce argument of torch.scatter with Tensor src is deprecated")
