@@ -1,0 +1,55 @@
+"""A Python number beside an integer tensor in the op table's binary ops
+that compute integers in float32 (copysign, xlogy, special.xlog1py): PyTorch
+converts the number itself to float, so -3 beside uint8 stays -3.0 and 2**62
+beside int32 stays 2**62 (converting it to the tensor's dtype first wrapped it
+to 253, or to 0)."""
+import math
+
+import numpy as np
+import pytest
+
+import cgrad
+from helpers import requires_torch
+
+try:
+    import torch
+except ImportError:
+    torch = None
+
+
+def test_by_hand():
+    u8 = cgrad.tensor([2, 3], dtype=cgrad.uint8)
+    r = cgrad.copysign(u8, -3)
+    assert r.dtype == cgrad.float32 and r.tolist() == [-2.0, -3.0]
+    assert math.isnan(cgrad.xlogy(u8, -3)[0].item())
+    np.testing.assert_allclose(cgrad.xlogy(cgrad.tensor([2, 3], dtype=cgrad.int32), 2**62).numpy(),
+                               np.array([2, 3]) * np.log(np.float32(2.0**62)), rtol=1e-6)
+    np.testing.assert_allclose(cgrad.xlogy(-3, u8).numpy(), -3 * np.log([2.0, 3.0]), rtol=1e-6)
+    assert cgrad.copysign(u8, 3).tolist() == [2.0, 3.0]
+    assert u8.copysign(-1).tolist() == [-2.0, -3.0]
+
+
+CASES = ["T.copysign(T.tensor([2, 3], dtype=T.uint8), -3)", "T.tensor([2, 3], dtype=T.uint8).copysign(-3)",
+         "T.xlogy(T.tensor([2, 3], dtype=T.uint8), -3)", "T.xlogy(-3, T.tensor([2, 3], dtype=T.uint8))",
+         "T.xlogy(T.tensor([2, 3], dtype=T.int32), 2**62)", "T.special.xlog1py(T.tensor([2, 3], dtype=T.uint8), -3)",
+         "T.copysign(T.tensor(2, dtype=T.uint8), -3)", "T.copysign(T.tensor([True, False]), -1)",
+         "T.copysign(T.tensor([1.5], dtype=T.float16), -2)", "T.xlogy(T.tensor([2, 3], dtype=T.int8), 2.5)",
+         "T.tensor([2, 3], dtype=T.uint8).xlogy_(-3)"]
+
+
+@requires_torch
+@pytest.mark.parametrize("expr", CASES)
+def test_matches_torch(expr):
+    results = []
+    for T in (torch, cgrad):
+        try:
+            r = eval(expr, {"T": T})
+            results.append((str(r.dtype).split(".")[-1], tuple(r.shape), r.numpy()))
+        except Exception as e:      # noqa: BLE001 - the error itself is compared
+            results.append(f"{type(e).__name__}: {e}".replace("cgrad", "torch"))
+    (t, c) = results
+    if isinstance(t, str) or isinstance(c, str):
+        assert c == t
+    else:
+        assert c[:2] == t[:2]
+        np.testing.assert_allclose(c[2], t[2], rtol=1e-6, equal_nan=True)
