@@ -53,3 +53,41 @@ def test_matches_torch(expr):
     else:
         assert c[:2] == t[:2]
         np.testing.assert_allclose(c[2], t[2], rtol=1e-6, equal_nan=True)
+
+
+# A number for `input` of sub/div/true_divide: PyTorch's parser wraps it into a
+# tensor of the ordinary op, so its node is SubBackward0 / DivBackward0 (not the
+# reflected RsubBackward1 / MulBackward0 of `2 - t` and `2 / t`).
+NUMBER_FIRST = ["T.sub(2, x)", "T.sub(2, x, alpha=0.5)", "T.div(2, x)", "T.true_divide(2, x)",
+                "T.subtract(2.5, x.half())", "T.sub(2, T.tensor(3, dtype=T.uint8))", "T.div(3, T.tensor([2, 4]))",
+                "2 - x", "2 / x"]
+
+
+def test_number_first_nodes_by_hand():
+    x = cgrad.tensor([1.5, 2.0], requires_grad=True)
+    r = cgrad.sub(2, x, alpha=2)
+    assert type(r.grad_fn).__name__ == "SubBackward0" and r.tolist() == [-1.0, -2.0]
+    r.sum().backward()
+    assert x.grad.tolist() == [-2.0, -2.0]
+    r = cgrad.div(3, x)
+    assert type(r.grad_fn).__name__ == "DivBackward0" and r.tolist() == [2.0, 1.5]
+    assert cgrad.sub(2, cgrad.tensor(3, dtype=cgrad.uint8)).item() == 255      # the number wraps as uint8
+
+
+@requires_torch
+@pytest.mark.parametrize("expr", NUMBER_FIRST)
+def test_number_first_matches_torch(expr):
+    results = []
+    for T in (torch, cgrad):
+        x = T.tensor([1.5, 2.0], requires_grad=True)
+        r = eval(expr, {"T": T, "x": x})
+        if r.requires_grad:
+            r.sum().backward()
+        results.append((type(r.grad_fn).__name__, str(r.dtype).split(".")[-1], r.detach().float().numpy(),
+                        None if x.grad is None else x.grad.numpy()))
+    (nt, dt, vt, gt), (nc, dc, vc, gc) = results
+    assert (nc, dc) == (nt, dt)
+    np.testing.assert_allclose(vc, vt, rtol=1e-6)
+    assert (gc is None) == (gt is None)
+    if gt is not None:
+        np.testing.assert_allclose(gc, gt, rtol=1e-6)

@@ -12,8 +12,12 @@ cdef object number_first(int which, object number, Tensor t, object alpha):
         if type(alpha) is int and alpha == 1:
             return binary_dispatch(0, t, number, True)
         return op_rsub_scalar(t, normalize_scalar(number), -alpha)
-    if which == 1:
-        return op_rsub_scalar(t, normalize_scalar(number), alpha)
+    if which == 1 or which == 3:
+        # PyTorch's parser wraps the number into a tensor of the ordinary op (SubBackward0,
+        # DivBackward0), its dtype the one the number gives beside t (a wrapped number)
+        number = normalize_scalar(number)
+        wrapped = scalar_tensor(number, scalar_result_type(t._dtype, number))
+        return op_sub(wrapped, t, alpha) if which == 1 else op_div(wrapped, t)
     return binary_dispatch(which, t, number, True)
 
 
