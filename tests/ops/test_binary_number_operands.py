@@ -91,3 +91,41 @@ def test_number_first_matches_torch(expr):
     assert (gc is None) == (gt is None)
     if gt is not None:
         np.testing.assert_allclose(gc, gt, rtol=1e-6)
+
+
+# lerp's weight as a 0-dim tensor of another dtype: PyTorch takes it at the
+# input's dtype, as a number (a 1-dim one must match), its gradient in its own.
+LERP = ["T.lerp(T.tensor([1.0, 2.0], dtype=T.float64), T.zeros(2, dtype=T.float64), T.tensor(0.25))",
+        "T.lerp(T.tensor([1.0, 2.0], dtype=T.float64), T.zeros(2, dtype=T.float64), T.tensor(3))",
+        "T.lerp(T.tensor([1.0, 2.0], dtype=T.float64), T.zeros(2, dtype=T.float64), T.tensor(True))",
+        "T.lerp(T.tensor([1.0, 2.0], dtype=T.float16), T.zeros(2, dtype=T.float16), T.tensor(0.3))",
+        "T.lerp(T.tensor([1.0, 2.0], dtype=T.float64), T.zeros(2, dtype=T.float64), T.tensor([0.25]))",
+        "T.tensor([1.0, 2.0], dtype=T.float64).lerp_(T.zeros(2, dtype=T.float64), T.tensor(0.5))"]
+
+
+def test_lerp_zero_dim_weight_by_hand():
+    x = cgrad.tensor([1.0, 2.0], dtype=cgrad.float64, requires_grad=True)
+    w = cgrad.tensor(0.25, requires_grad=True)
+    r = cgrad.lerp(x, cgrad.zeros(2, dtype=cgrad.float64), w)
+    assert r.dtype == cgrad.float64 and r.tolist() == [0.75, 1.5]
+    assert type(r.grad_fn).__name__ == "LerpBackward1"
+    r.sum().backward()
+    assert w.grad.dtype == cgrad.float32 and w.grad.item() == -3.0 and x.grad.tolist() == [0.75, 0.75]
+
+
+@requires_torch
+@pytest.mark.parametrize("expr", LERP)
+def test_lerp_zero_dim_weight_matches_torch(expr):
+    results = []
+    for T in (torch, cgrad):
+        try:
+            r = eval(expr, {"T": T})
+            results.append((str(r.dtype).split(".")[-1], r.float().numpy()))
+        except Exception as e:      # noqa: BLE001 - the error itself is compared
+            results.append(f"{type(e).__name__}: {e}")
+    (t, c) = results
+    if isinstance(t, str) or isinstance(c, str):
+        assert c == t
+    else:
+        assert c[0] == t[0]
+        np.testing.assert_allclose(c[1], t[1], rtol=1e-6)

@@ -184,6 +184,9 @@ cdef Tensor op_lerp(Tensor a, Tensor b, object weight):
                            f"{dtype_name_short(b._dtype)}")
     if isinstance(weight, Tensor):
         w = <Tensor>weight
+        if w._ndim == 0 and w._dtype != a._dtype and is_float(a._dtype):
+            # PyTorch takes a 0-dim weight of any dtype at input's (its gradient comes back in its own)
+            w = op_to_dtype(w, a._dtype)
         if w._dtype != a._dtype:
             raise RuntimeError(f"expected dtype {dtype_name_short(a._dtype)} for `weight` but got dtype "
                                f"{dtype_name_short(w._dtype)}")
