@@ -123,9 +123,26 @@ def test_scatter_reduce_keyword_by_hand():
     assert cgrad.scatter_reduce(m, 1, i, s, "min")[0].tolist() == [0.0, 1.0, 2.0, 3.0]
 
 
+def test_dim_none_given_is_the_dim_overload():
+    """sum/mean(dim=None) given reduce every dim through PyTorch's dim
+    overload: SumBackward1 / MeanBackward1 (SumBackward0 only without dim)."""
+    x = cgrad.ones(2, 3, dtype=cgrad.float64, requires_grad=True)
+    names = [type(r.grad_fn).__name__ for r in (x.sum(), x.sum(None), cgrad.sum(x, dim=None), x.mean(None),
+                                                 cgrad.mean(x), x.sum(axis=None))]
+    assert names == ["SumBackward0", "SumBackward1", "SumBackward1", "MeanBackward1", "MeanBackward0",
+                     "SumBackward1"]
+    r = cgrad.mean(x, None, True)
+    assert tuple(r.shape) == (1, 1) and r.item() == 1.0
+    r.backward()
+    np.testing.assert_allclose(x.grad.numpy(), np.full((2, 3), 1 / 6))
+
+
 # --- against torch ----------------------------------------------------------------
 
 CASES = [
+    "T.sum(T.tensor(A, requires_grad=True), None)", "T.tensor(A, requires_grad=True).sum(dim=None, keepdim=True)",
+    "T.mean(T.tensor(A, requires_grad=True), dim=None)", "T.tensor(A, requires_grad=True).mean()",
+    "T.sum(T.tensor(A, requires_grad=True), None, dtype=T.float32)",
     "T.sum(T.tensor(A, dtype=T.float32), 1, out=T.empty(0, dtype=T.int64))",
     "T.sum(T.tensor(A, dtype=T.float32), (0, 1), keepdim=True, out=T.empty(0, dtype=T.float64))",
     "T.mean(T.tensor(A, dtype=T.float32), 0, out=T.empty(0, dtype=T.float64))",

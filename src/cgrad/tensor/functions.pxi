@@ -134,9 +134,11 @@ def relu(input):
     return op_relu(input_arg(input, "relu"))
 
 
-def _sum(input, dim=None, keepdim=False, *, dtype=None, out=None, **kwargs):
+def _sum(input, dim=NO_ARG, keepdim=False, *, dtype=None, out=None, **kwargs):
     if kwargs:
         dim, keepdim = numpy_dim_kwargs(kwargs, dim, keepdim, "sum")
+    # dim=None given is the dim overload (SumBackward1 / MeanBackward1), over every dim as ()
+    dim = None if dim is NO_ARG else (() if dim is None else dim)
     if out is not None and dtype is None and isinstance(out, Tensor):
         dtype = out.dtype       # PyTorch's sum_out sums in out's dtype (each element converted first)
     return with_out(op_sum(input_arg(input, "sum"), dim, keepdim, dtype), out, "sum")
@@ -158,10 +160,12 @@ cdef object mean_out_dtype(Tensor x, object dtype, Tensor out):
     return out.dtype
 
 
-def mean(input, dim=None, keepdim=False, *, dtype=None, out=None, **kwargs):
+def mean(input, dim=NO_ARG, keepdim=False, *, dtype=None, out=None, **kwargs):
     cdef Tensor x
     if kwargs:
         dim, keepdim = numpy_dim_kwargs(kwargs, dim, keepdim, "mean")
+    # dim=None given is the dim overload (SumBackward1 / MeanBackward1), over every dim as ()
+    dim = None if dim is NO_ARG else (() if dim is None else dim)
     x = input_arg(input, "mean")
     if out is not None and isinstance(out, Tensor):
         dtype = mean_out_dtype(x, dtype, <Tensor>out)

@@ -274,17 +274,21 @@ def _tensor_bitwise_xor(Tensor self not None, other):
 # --- reductions -------------------------------------------------------------
 
 
-def _tensor_sum(Tensor self not None, dim=None, keepdim=False, *, dtype=None, **kwargs):
+def _tensor_sum(Tensor self not None, dim=NO_ARG, keepdim=False, *, dtype=None, **kwargs):
     if kwargs:
         dim, keepdim = numpy_dim_kwargs(kwargs, dim, keepdim, "sum")
+    # dim=None given is the dim overload (SumBackward1 / MeanBackward1), over every dim as ()
+    dim = None if dim is NO_ARG else (() if dim is None else dim)
     if dim is not None and type(dim) is not int:
         check_reduce_dim(dim, "sum")
     return op_sum(self, dim, keepdim, dtype)
 
 
-def _tensor_mean(Tensor self not None, dim=None, keepdim=False, *, dtype=None, **kwargs):
+def _tensor_mean(Tensor self not None, dim=NO_ARG, keepdim=False, *, dtype=None, **kwargs):
     if kwargs:
         dim, keepdim = numpy_dim_kwargs(kwargs, dim, keepdim, "mean")
+    # dim=None given is the dim overload (SumBackward1 / MeanBackward1), over every dim as ()
+    dim = None if dim is NO_ARG else (() if dim is None else dim)
     if dim is not None and type(dim) is not int:
         check_reduce_dim(dim, "mean")
     return op_mean(self, dim, keepdim, dtype)
