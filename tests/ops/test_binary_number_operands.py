@@ -129,3 +129,29 @@ def test_lerp_zero_dim_weight_matches_torch(expr):
     else:
         assert c[0] == t[0]
         np.testing.assert_allclose(c[1], t[1], rtol=1e-6)
+
+
+# Where PyTorch takes no number (ldexp), or names div's kernel in its text (divide).
+REFUSALS = ["T.ldexp(T.ones(2), 2)", "T.ldexp(2, T.ones(2))", "T.ones(2).ldexp(2)", "T.ones(2).ldexp_(2.5)",
+            "T.ldexp(T.ones(2), None)", "T.divide(T.ones(2), 2, rounding_mode='bogus')",
+            "T.ones(2).divide_(2, rounding_mode='true')", "T.div(T.ones(2), T.ones(2), rounding_mode='x')"]
+
+
+def test_refusals_by_hand():
+    with pytest.raises(TypeError, match=r"ldexp\(\): argument 'other' \(position 2\) must be Tensor, not int"):
+        cgrad.ldexp(cgrad.ones(2), 2)
+    with pytest.raises(RuntimeError, match="^div expected rounding_mode to be one of None, 'trunc', or 'floor' "
+                                           "but found 'bogus'$"):
+        cgrad.divide(cgrad.ones(2), 2, rounding_mode="bogus")
+    assert cgrad.ldexp(cgrad.ones(2), cgrad.tensor([1, 2])).tolist() == [2.0, 4.0]
+
+
+@requires_torch
+@pytest.mark.parametrize("expr", REFUSALS)
+def test_refusals_match_torch(expr):
+    errors = []
+    for T in (torch, cgrad):
+        with pytest.raises(Exception) as info:
+            eval(expr, {"T": T})
+        errors.append(f"{info.type.__name__}: {info.value}")
+    assert errors[1] == errors[0]
