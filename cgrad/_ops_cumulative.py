@@ -67,6 +67,8 @@ def _cumprod_dtype(x, dtype):
 @numpy_dim_spellings
 def cumprod(input, dim, *, dtype=None, out=None):
     check_tensor(input, "cumprod")
+    if isinstance(out, _C.Tensor) and dtype is None and out.dtype != _C.bool_:
+        dtype = out.dtype       # PyTorch's cumprod_out multiplies in out's dtype (each element converted first)
     d = wrap_dim(check_int(dim, "cumprod", "dim", 2), input.dim())
     dt = _cumprod_dtype(input, dtype)
     if input.requires_grad and _C.is_grad_enabled() and not dt.is_floating_point:
@@ -147,6 +149,7 @@ def _cum_extreme(input, dim, is_max, out):
     if input.is_floating_point():
         attach([values, None], "CummaxBackward0" if is_max else "CumminBackward0", [input], backward,
                saved=[indices], jvp=lambda t, nr: t[0].clone() if len(sizes) == 0 else t[0].gather(d, indices))
+    _C._check_strict_out((values, indices), out, "scan")
     return with_out_tuple((values, indices), out, name, RESULT_TYPES[name])
 
 
@@ -196,6 +199,7 @@ def logcumsumexp(input, dim, *, out=None):
     # out is recomputed from x in backward so double backward sees its dependence on x
     attach([res], "LogcumsumexpBackward0", [x], lambda g: (_logcumsumexp_grad(x, g, logcumsumexp(x, d), d),),
            saved=[x], jvp=lambda t, nr: _logcumsumexp_jvp(x, t[0], d))
+    _C._check_strict_out(res, out, "scan")
     return with_out(res, out, "logcumsumexp")
 
 

@@ -153,4 +153,5 @@ def aminmax(input, *, dim=None, keepdim=False, out=None):
         from cgrad.autograd.grad_mode import no_grad
         with no_grad():
             res = compute(input)
+    _C._check_strict_out(tuple(res), out, "resize")
     return with_out_tuple(tuple(res), out, "aminmax", RESULT_TYPES["aminmax"])

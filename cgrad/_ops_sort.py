@@ -105,6 +105,7 @@ def sort(input, dim=-1, descending=False, *, stable=_UNSET, out=None):
         raise TypeError("sort(): argument 'dim' (position 2) must be int, not bool")
     d = wrap_dim(check_int(dim, "sort", "dim", 2), input.dim())
     res = _sort_impl(input, d, bool(descending), "SortBackward0" if stable is _UNSET else "SortBackward1")
+    _C._check_strict_out(res, out, "resize")
     return with_out_tuple(res, out, "sort", RESULT_TYPES["sort"])
 
 
@@ -134,6 +135,7 @@ def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
     if a.ndim == 0:
         res = _selected(input, a.copy() if k else a.reshape(1)[:0].reshape(()), np.zeros((), np.int64), 0,
                         "TopkBackward0")
+        _C._check_strict_out(res, out, "resize")
         return with_out_tuple(res, out, "topk", RESULT_TYPES["topk"])
     picked = _select_c(a, d, k, None, bool(largest))
     if picked is None:
@@ -141,6 +143,7 @@ def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
         idx = np.take(idx, np.arange(k), axis=d)
         picked = np.take_along_axis(a, idx, d), idx
     res = _selected(input, picked[0], picked[1], d, "TopkBackward0")
+    _C._check_strict_out(res, out, "resize")
     return with_out_tuple(res, out, "topk", RESULT_TYPES["topk"])
 
 
@@ -180,6 +183,7 @@ def kthvalue(input, k, dim=-1, keepdim=False, *, out=None):
         res = _selected(input, a.copy(), np.zeros((), np.int64), 0, "KthvalueBackward0")
     else:
         res = _pick(input, a, d, _reduced_position(a, d, k - 1), bool(keepdim), "KthvalueBackward0")
+    _C._check_strict_out(res, out, "kthvalue")
     return with_out_tuple(res, out, "kthvalue", RESULT_TYPES["kthvalue"])
 
 
@@ -266,6 +270,7 @@ def median(input, dim=None, keepdim=False, *, out=None):
         value = same_dtype_of(tensor_of(np.asarray(_lower_median_np(a.reshape(-1), False)).astype(a.dtype)), input)
         return with_out(_evenly_distributed(input, value, "MedianBackward0"), out, "median")
     res = _median_dim(input, dim, bool(keepdim), False, "median", "MedianBackward1")
+    _C._check_strict_out(res, out, "median")
     return with_out_tuple(res, out, "median", RESULT_TYPES["median"])
 
 
@@ -282,6 +287,7 @@ def nanmedian(input, dim=None, keepdim=False, *, out=None):
         value = same_dtype_of(tensor_of(np.asarray(_lower_median_np(a.reshape(-1), True)).astype(a.dtype)), input)
         return with_out(_evenly_distributed(input, value, "NanmedianBackward0"), out, "nanmedian")
     res = _median_dim(input, dim, bool(keepdim), True, "nanmedian", "NanmedianBackward1")
+    _C._check_strict_out(res, out, "median")
     return with_out_tuple(res, out, "nanmedian", RESULT_TYPES["nanmedian"])
 
 
@@ -295,6 +301,7 @@ def mode(input, dim=-1, keepdim=False, *, out=None):
     a = np_of(input)
     if a.ndim == 0:
         res = _selected(input, a.copy(), np.zeros((), np.int64), 0, "ModeBackward0")
+        _C._check_strict_out(res, out, "mode")
         return with_out_tuple(res, out, "mode", RESULT_TYPES["mode"])
     if a.shape[d] == 0:
         raise IndexError(f"mode(): Expected reduction dim {d} to have non-zero size.")
@@ -323,6 +330,7 @@ def mode(input, dim=-1, keepdim=False, *, out=None):
         vals = np.expand_dims(vals, d)
         idx = np.expand_dims(idx, d)
     res = _selected(input, vals, idx, d, "ModeBackward0", bool(keepdim))
+    _C._check_strict_out(res, out, "mode")
     return with_out_tuple(res, out, "mode", RESULT_TYPES["mode"])
 
 

@@ -137,9 +137,46 @@ def test_dim_none_given_is_the_dim_overload():
     np.testing.assert_allclose(x.grad.numpy(), np.full((2, 3), 1 / 6))
 
 
+def test_out_of_another_dtype_is_refused_where_pytorch_refuses_it():
+    """amax/argmax/max(dim)/sort/topk/norm/median/mode/kthvalue/cummax/
+    logcumsumexp/aminmax check out's dtype before their kernel runs (the
+    others compute in out's dtype, or cast into it)."""
+    x = cgrad.tensor(A, dtype=cgrad.float32)
+    f64, f32, i64, i32 = (cgrad.empty(0, dtype=d) for d in (cgrad.float64, cgrad.float32, cgrad.int64, cgrad.int32))
+    refusals = [
+        (lambda: cgrad.amax(x, 1, out=f64), "Expected the dtype for input and out to match, but got Float for "
+                                             "input's dtype and Double for out's dtype."),
+        (lambda: cgrad.argmax(x, 1, out=f32), "Expected out tensor to have dtype long int, but got float instead"),
+        (lambda: cgrad.max(x, 1, out=(f64, i64)), "Expected out tensor to have dtype float, but got double instead"),
+        (lambda: cgrad.sort(x, 1, out=(f32, i32)), "Expected out tensor to have dtype long int, but got int instead"),
+        (lambda: cgrad.norm(x, 1, out=f64), "Expected out tensor to have dtype float, but got double instead"),
+        (lambda: cgrad.mode(x, 1, out=(f32, f32)), "expected scalar type 'Long' but got 'Float' for indices output"),
+        (lambda: cgrad.kthvalue(x, 1, 1, out=(f64, i64)), "output values must be of same type as input"),
+        (lambda: cgrad.cummax(x, 1, out=(f64, i64)), "expected scalar_type Float but found Double"),
+        (lambda: cgrad.logcumsumexp(x, 1, out=f64), "expected scalar_type Float but found Double"),
+    ]
+    for call, text in refusals:
+        with pytest.raises(RuntimeError) as info:
+            call()
+        assert str(info.value) == text
+    with pytest.raises(RuntimeError, match="while checking arguments for median"):
+        cgrad.median(x, 1, out=(f32, i32))
+    assert cgrad.cumsum(x, 1, out=cgrad.empty(0, dtype=cgrad.int64)).tolist() == [[1, 3, 3], [0, -1, 2]]
+    assert cgrad.cumprod(x, 1, out=cgrad.empty(0, dtype=cgrad.int64)).tolist() == [[1, 2, 0], [0, 0, 0]]
+    assert cgrad.prod(x, 1, out=cgrad.empty(0, dtype=cgrad.int64)).tolist() == [0, 0]
+    assert cgrad.prod(x, 1, out=cgrad.empty(0, dtype=cgrad.bool)).tolist() == [True, True]
+
+
 # --- against torch ----------------------------------------------------------------
 
-CASES = [
+OUT_FUNCTIONS = ["amax", "amin", "argmax", "argmin", "prod", "norm", "cumsum", "cumprod", "logcumsumexp", "sum"]
+OUT_PAIRS = ["max", "min", "median", "nanmedian", "mode", "sort", "cummax", "cummin"]
+OUTS = ["T.empty(0, dtype=T.float64)", "T.empty(0, dtype=T.int64)", "T.empty(0)", "T.empty(0, dtype=T.int32)"]
+CASES = [f"T.{fn}(T.tensor(A, dtype=T.float32), 1, out={o})" for fn in OUT_FUNCTIONS for o in OUTS] + [
+    f"T.{fn}(T.tensor(A, dtype=T.float32), 1, out=({a}, {b}))" for fn in OUT_PAIRS for a in OUTS[:3] for b in OUTS[1:]
+] + [f"T.{fn}(T.tensor(A, dtype=T.float32), 1, 1, out=({a}, {b}))" for fn in ("kthvalue", "topk")
+     for a in OUTS[:3] for b in OUTS[1:]] + [
+    f"T.aminmax(T.tensor(A, dtype=T.float32), dim=1, out=({a}, {b}))" for a in OUTS[:3] for b in OUTS[:3]] + [
     "T.sum(T.tensor(A, requires_grad=True), None)", "T.tensor(A, requires_grad=True).sum(dim=None, keepdim=True)",
     "T.mean(T.tensor(A, requires_grad=True), dim=None)", "T.tensor(A, requires_grad=True).mean()",
     "T.sum(T.tensor(A, requires_grad=True), None, dtype=T.float32)",

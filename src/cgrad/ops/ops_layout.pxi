@@ -203,6 +203,8 @@ cdef Tensor cumsum_call(Tensor x, object dim, object dtype, str fname):
 
 def cumsum(input, dim=NO_ARG, *, dtype=None, out=None, **kwargs):
     dim = required_dim_arg(dim, kwargs, "cumsum")
+    if isinstance(out, Tensor) and dtype is None and (<Tensor>out)._dtype != BOOL:
+        dtype = out.dtype       # PyTorch's cumsum_out sums in out's dtype (each element converted first)
     return with_out(cumsum_call(input_arg(input, "cumsum"), dim, dtype, "cumsum"), out, "cumsum")
 
 

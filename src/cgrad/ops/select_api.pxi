@@ -520,7 +520,9 @@ def _max(*args, **kwargs):
     cdef Tensor x = required_input(args, kwargs, "max", MAX_SIGS_FUNC)
     a, kw = rest_args(args, kwargs)
     out = kw.pop("out", None)
-    return with_out(max_min_impl(True, x, a, kw, False), out, "max")
+    res = max_min_impl(True, x, a, kw, False)
+    check_strict_out(res, out, "resize")
+    return with_out(res, out, "max")
 
 
 def _min(*args, **kwargs):
@@ -529,7 +531,9 @@ def _min(*args, **kwargs):
     cdef Tensor x = required_input(args, kwargs, "min", MAX_SIGS_FUNC)
     a, kw = rest_args(args, kwargs)
     out = kw.pop("out", None)
-    return with_out(max_min_impl(False, x, a, kw, False), out, "min")
+    res = max_min_impl(False, x, a, kw, False)
+    check_strict_out(res, out, "resize")
+    return with_out(res, out, "min")
 
 
 def amax(*args, **kwargs):
@@ -537,7 +541,9 @@ def amax(*args, **kwargs):
     cdef Tensor x = required_input(args, kwargs, "amax", None)
     a, kw = rest_args(args, kwargs)
     out = kw.pop("out", None)
-    return with_out(amax_impl(True, x, a, kw, False), out, "amax")
+    res = amax_impl(True, x, a, kw, False)
+    check_strict_out(res, out, "same_as_input")
+    return with_out(res, out, "amax")
 
 
 def amin(*args, **kwargs):
@@ -545,7 +551,9 @@ def amin(*args, **kwargs):
     cdef Tensor x = required_input(args, kwargs, "amin", None)
     a, kw = rest_args(args, kwargs)
     out = kw.pop("out", None)
-    return with_out(amax_impl(False, x, a, kw, False), out, "amin")
+    res = amax_impl(False, x, a, kw, False)
+    check_strict_out(res, out, "same_as_input")
+    return with_out(res, out, "amin")
 
 
 def argmax(*args, **kwargs):
@@ -553,7 +561,9 @@ def argmax(*args, **kwargs):
     cdef Tensor x = required_input(args, kwargs, "argmax", None)
     a, kw = rest_args(args, kwargs)
     out = kw.pop("out", None)
-    return with_out(argmax_impl(True, x, a, kw, False), out, "argmax")
+    res = argmax_impl(True, x, a, kw, False)
+    check_strict_out(res, out, "resize")
+    return with_out(res, out, "argmax")
 
 
 def argmin(*args, **kwargs):
@@ -561,7 +571,9 @@ def argmin(*args, **kwargs):
     cdef Tensor x = required_input(args, kwargs, "argmin", None)
     a, kw = rest_args(args, kwargs)
     out = kw.pop("out", None)
-    return with_out(argmax_impl(False, x, a, kw, False), out, "argmin")
+    res = argmax_impl(False, x, a, kw, False)
+    check_strict_out(res, out, "resize")
+    return with_out(res, out, "argmin")
 
 
 def prod(*args, **kwargs):
@@ -569,6 +581,8 @@ def prod(*args, **kwargs):
     cdef Tensor x = required_input(args, kwargs, "prod", PROD_SIGS_FUNC)
     a, kw = rest_args(args, kwargs)
     out = kw.pop("out", None)
+    if isinstance(out, Tensor) and "dtype" not in kw:
+        kw["dtype"] = out.dtype     # PyTorch's prod_out multiplies in out's dtype (each element converted first)
     return with_out(prod_impl(x, a, kw, False), out, "prod")
 
 

@@ -128,7 +128,9 @@ def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
         return with_out(linalg.matrix_norm(t, p, dims, keepdim, dtype=dtype), out, "norm")
     if dtype is not None:
         t = op_to_dtype(t, dtype_code(dtype))
-    return with_out(op_vector_norm(t, norm_ord(p, "norm"), dim, keepdim, "linalg.vector_norm"), out, "norm")
+    res = op_vector_norm(t, norm_ord(p, "norm"), dim, keepdim, "linalg.vector_norm")
+    check_strict_out(res, out, "resize")
+    return with_out(res, out, "norm")
 
 
 # ---------------------------------------------------------------------------
