@@ -132,6 +132,8 @@ def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
     size = a.shape[d] if a.ndim else 1
     if k < 0 or k > size:
         raise RuntimeError("selected index k out of range")
+    if a.dtype == np.bool_:
+        raise RuntimeError("topk does not support bool dtypes on CPU")
     if a.ndim == 0:
         res = _selected(input, a.copy() if k else a.reshape(1)[:0].reshape(()), np.zeros((), np.int64), 0,
                         "TopkBackward0")
@@ -182,6 +184,8 @@ def kthvalue(input, k, dim=-1, keepdim=False, *, out=None):
     if a.ndim == 0:
         res = _selected(input, a.copy(), np.zeros((), np.int64), 0, "KthvalueBackward0")
     else:
+        if a.dtype == np.bool_:
+            raise NotImplementedError("\"kthvalue_cpu\" not implemented for 'Bool'")
         res = _pick(input, a, d, _reduced_position(a, d, k - 1), bool(keepdim), "KthvalueBackward0")
     _C._check_strict_out(res, out, "kthvalue")
     return with_out_tuple(res, out, "kthvalue", RESULT_TYPES["kthvalue"])

@@ -167,12 +167,22 @@ def test_out_of_another_dtype_is_refused_where_pytorch_refuses_it():
     assert cgrad.prod(x, 1, out=cgrad.empty(0, dtype=cgrad.bool)).tolist() == [True, True]
 
 
+def test_bool_selections_refused_as_pytorch():
+    with pytest.raises(RuntimeError, match="^topk does not support bool dtypes on CPU$"):
+        cgrad.topk(cgrad.tensor([True, False]), 1)
+    with pytest.raises(NotImplementedError, match="\"kthvalue_cpu\" not implemented for 'Bool'"):
+        cgrad.kthvalue(cgrad.tensor([True, False]), 1)
+    assert cgrad.kthvalue(cgrad.tensor(True), 1).values.item() is True     # a 0-dim one is taken as is
+
+
 # --- against torch ----------------------------------------------------------------
 
 OUT_FUNCTIONS = ["amax", "amin", "argmax", "argmin", "prod", "norm", "cumsum", "cumprod", "logcumsumexp", "sum"]
 OUT_PAIRS = ["max", "min", "median", "nanmedian", "mode", "sort", "cummax", "cummin"]
 OUTS = ["T.empty(0, dtype=T.float64)", "T.empty(0, dtype=T.int64)", "T.empty(0)", "T.empty(0, dtype=T.int32)"]
-CASES = [f"T.{fn}(T.tensor(A, dtype=T.float32), 1, out={o})" for fn in OUT_FUNCTIONS for o in OUTS] + [
+BOOL_SELECTIONS = ["T.topk(T.tensor([True, False]), 1)", "T.topk(T.tensor(True), 1)", "T.topk(T.tensor([True]), 2)",
+                   "T.kthvalue(T.tensor([[True, False]]), 1)", "T.kthvalue(T.tensor(True), 1)"]
+CASES = BOOL_SELECTIONS + [f"T.{fn}(T.tensor(A, dtype=T.float32), 1, out={o})" for fn in OUT_FUNCTIONS for o in OUTS] + [
     f"T.{fn}(T.tensor(A, dtype=T.float32), 1, out=({a}, {b}))" for fn in OUT_PAIRS for a in OUTS[:3] for b in OUTS[1:]
 ] + [f"T.{fn}(T.tensor(A, dtype=T.float32), 1, 1, out=({a}, {b}))" for fn in ("kthvalue", "topk")
      for a in OUTS[:3] for b in OUTS[1:]] + [
