@@ -180,7 +180,18 @@ def test_bool_selections_refused_as_pytorch():
 OUT_FUNCTIONS = ["amax", "amin", "argmax", "argmin", "prod", "norm", "cumsum", "cumprod", "logcumsumexp", "sum"]
 OUT_PAIRS = ["max", "min", "median", "nanmedian", "mode", "sort", "cummax", "cummin"]
 OUTS = ["T.empty(0, dtype=T.float64)", "T.empty(0, dtype=T.int64)", "T.empty(0)", "T.empty(0, dtype=T.int32)"]
-BOOL_SELECTIONS = ["T.topk(T.tensor([True, False]), 1)", "T.topk(T.tensor(True), 1)", "T.topk(T.tensor([True]), 2)",
+NORMS = ["T.linalg.vector_norm(T.tensor(A), 'fro')", "T.linalg.vector_norm(T.tensor(A), None)",
+         "T.linalg.vector_norm(T.tensor(A), True)", "T.linalg.vector_norm(T.tensor(A, dtype=T.float32), dtype=T.float16)",
+         "T.linalg.vector_norm(T.tensor(A, dtype=T.float32), dtype=T.float64)",
+         "T.linalg.vector_norm(T.tensor(A, dtype=T.float16), 1, dtype=T.float32)",
+         "T.linalg.vector_norm(T.tensor([1, 2]), dtype=T.float64)", "T.norm(T.tensor(A), dtype=T.float32)",
+         "T.norm(T.tensor([1, 2]), dtype=T.float64)", "T.norm(T.tensor(A), 1, dim=1, dtype=T.float64)",
+         "T.linalg.vector_norm(T.zeros(0, 3), float('inf'), dim=1)", "T.linalg.vector_norm(T.zeros(0, 3), float('inf'))",
+         "T.linalg.vector_norm(T.zeros(0, 3), -1)", "T.linalg.vector_norm(T.zeros(0, 3), -1, dim=0)",
+         "T.linalg.vector_norm(T.zeros(0, 3), -0.5, dim=(1, 0))", "T.linalg.vector_norm(T.zeros(0, 3), -float('inf'), 1)",
+         "T.linalg.vector_norm(T.zeros(0, 3), 0)", "T.linalg.vector_norm(T.zeros(0, 3), 2, dim=0)",
+         "T.norm(T.zeros(0, 3), float('inf'), dim=1)"]
+BOOL_SELECTIONS = NORMS + ["T.topk(T.tensor([True, False]), 1)", "T.topk(T.tensor(True), 1)", "T.topk(T.tensor([True]), 2)",
                    "T.kthvalue(T.tensor([[True, False]]), 1)", "T.kthvalue(T.tensor(True), 1)"]
 CASES = BOOL_SELECTIONS + [f"T.{fn}(T.tensor(A, dtype=T.float32), 1, out={o})" for fn in OUT_FUNCTIONS for o in OUTS] + [
     f"T.{fn}(T.tensor(A, dtype=T.float32), 1, out=({a}, {b}))" for fn in OUT_PAIRS for a in OUTS[:3] for b in OUTS[1:]
