@@ -17,7 +17,7 @@ CASES = [
     ("argmin", {"axis": 0, "keepdims": True}), ("prod", {"axis": 0}), ("var", {"axis": 0, "keepdims": True}),
     ("std", {"axis": 1}), ("logsumexp", {"axis": 0, "keepdims": True}),
 ]
-X = np.arange(12.0).reshape(3, 4) / 7
+X = np.arange(12.0).reshape(3, 4) / 7   # (squeeze's dim 1 is not 1 wide: it keeps X whole, as PyTorch)
 
 
 @pytest.mark.parametrize("name,kwargs", CASES)
@@ -50,6 +50,7 @@ MORE = [
     ("cummax", (), {"axis": 1}), ("cummin", (), {"axis": 0}), ("logcumsumexp", (), {"axis": 1}),
     ("sort", (), {"axis": 0}), ("argsort", (), {"axis": 0}), ("softmax", (), {"axis": 0}),
     ("log_softmax", (), {"axis": 1}), ("unsqueeze", (), {"axis": 1}), ("unbind", (), {"axis": 1}),
+    ("squeeze", (), {"axis": 1}),
     ("chunk", (2,), {"axis": 1}), ("kthvalue", (2,), {"axis": 0, "keepdims": True}), ("topk", (2,), {"axis": 1}),
     ("quantile", (0.25,), {"axis": 1, "keepdims": True}), ("nanquantile", (0.5,), {"axis": 0}),
     ("diff", (), {"axis": 0}), ("repeat_interleave", (2,), {"axis": 1}),
