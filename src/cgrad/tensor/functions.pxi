@@ -16,7 +16,10 @@ cdef object number_first(int which, object number, Tensor t, object alpha):
         # PyTorch's parser wraps the number into a tensor of the ordinary op (SubBackward0,
         # DivBackward0), its dtype the one the number gives beside t (a wrapped number)
         number = normalize_scalar(number)
-        wrapped = scalar_tensor(number, scalar_result_type(t._dtype, number))
+        if which == 1 and isinstance(number, bool):
+            check_bool_sub(t, number)
+        # div computes integers in float: there the number keeps its own value (-3 beside uint8)
+        wrapped = scalar_tensor(number, number_dtype(t._dtype, number, which == 3))
         return op_sub(wrapped, t, alpha) if which == 1 else op_div(wrapped, t)
     return binary_dispatch(which, t, number, True)
 
