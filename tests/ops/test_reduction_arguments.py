@@ -34,7 +34,8 @@ def _run(expr, T, **names):
 def _as_arrays(r):
     if isinstance(r, (tuple, list)):
         return [a for x in r for a in _as_arrays(x)]
-    return [(str(r.dtype).split(".")[-1], tuple(r.shape), r.detach().numpy(),
+    d = r.detach()
+    return [(str(r.dtype).split(".")[-1], tuple(r.shape), d.double().numpy() if d.is_floating_point() else d.numpy(),
              type(r.grad_fn).__name__ if r.grad_fn is not None else None)]
 
 
@@ -175,6 +176,22 @@ def test_bool_selections_refused_as_pytorch():
     assert cgrad.kthvalue(cgrad.tensor(True), 1).values.item() is True     # a 0-dim one is taken as is
 
 
+def test_mean_into_a_half_type_sums_the_input_in_float32():
+    """mean(dtype=float16/bfloat16) of a wider input: the input itself summed
+    in float32 and divided, rounded once (rounding each element to the half
+    type first moved the result by an ulp)."""
+    a = np.random.default_rng(0).uniform(-2, 2, (2, 3, 4)).round(3)
+    for dt, np_dt in ((cgrad.float16, np.float16),):
+        r = cgrad.mean(cgrad.tensor(a, dtype=cgrad.float32), dtype=dt)
+        expected = np_dt(np.float32(a.astype(np.float32).sum(dtype=np.float32)) / np.float32(24))
+        assert r.dtype == dt and r.item() == float(expected)
+
+
+HALF_MEANS = [f"T.mean(T.tensor(np.random.default_rng(1).uniform(-2, 2, (2, 3, 40))).to(T.{s}), dtype=T.{d}{k})"
+              for s in ("float32", "float64", "int64") for d in ("float16", "bfloat16")
+              for k in ("", ", dim=1", ", dim=(0, 2), keepdim=True")]
+
+
 # --- against torch ----------------------------------------------------------------
 
 OUT_FUNCTIONS = ["amax", "amin", "argmax", "argmin", "prod", "norm", "cumsum", "cumprod", "logcumsumexp", "sum"]
@@ -193,7 +210,7 @@ NORMS = ["T.linalg.vector_norm(T.tensor(A), 'fro')", "T.linalg.vector_norm(T.ten
          "T.norm(T.zeros(0, 3), float('inf'), dim=1)"]
 BOOL_SELECTIONS = NORMS + ["T.topk(T.tensor([True, False]), 1)", "T.topk(T.tensor(True), 1)", "T.topk(T.tensor([True]), 2)",
                    "T.kthvalue(T.tensor([[True, False]]), 1)", "T.kthvalue(T.tensor(True), 1)"]
-CASES = BOOL_SELECTIONS + [f"T.{fn}(T.tensor(A, dtype=T.float32), 1, out={o})" for fn in OUT_FUNCTIONS for o in OUTS] + [
+CASES = HALF_MEANS + BOOL_SELECTIONS + [f"T.{fn}(T.tensor(A, dtype=T.float32), 1, out={o})" for fn in OUT_FUNCTIONS for o in OUTS] + [
     f"T.{fn}(T.tensor(A, dtype=T.float32), 1, out=({a}, {b}))" for fn in OUT_PAIRS for a in OUTS[:3] for b in OUTS[1:]
 ] + [f"T.{fn}(T.tensor(A, dtype=T.float32), 1, 1, out=({a}, {b}))" for fn in ("kthvalue", "topk")
      for a in OUTS[:3] for b in OUTS[1:]] + [
