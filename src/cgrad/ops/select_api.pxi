@@ -494,6 +494,22 @@ cdef object axis_kwarg(object dim, dict kwargs, str fname):
     return kwargs["axis"]
 
 
+cdef object dim_or_axis(object dim, object axis, object default, str fname):
+    """dim given as dim or as numpy's axis= (PyTorch's parser takes either,
+    not both), for the hot functions taking axis as a keyword of their own
+    (no **kwargs dict per call); NO_ARG: not given, default NO_ARG:
+    required."""
+    if axis is not NO_ARG:
+        if dim is not NO_ARG:
+            raise TypeError(f"{fname}() got an unexpected keyword argument 'axis'")
+        return axis
+    if dim is NO_ARG:
+        if default is NO_ARG:
+            raise TypeError(f"{fname}() missing 1 required positional arguments: \"dim\"")
+        return default
+    return dim
+
+
 cdef object required_dim_arg(object dim, dict kwargs, str fname):
     """A required dim (NO_ARG: not given positionally) given as dim or as
     numpy's axis=."""

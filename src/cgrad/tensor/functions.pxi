@@ -210,9 +210,9 @@ def transpose(input, dim0, dim1):
     return op_transpose(x, int_arg(dim0, "transpose", "dim0", 2), int_arg(dim1, "transpose", "dim1", 3))
 
 
-def unsqueeze(input, dim=NO_ARG, **kwargs):
+def unsqueeze(input, dim=NO_ARG, *, axis=NO_ARG):
     cdef Tensor x = input_arg(input, "unsqueeze")
-    return op_unsqueeze(x, int_arg(required_dim_arg(dim, kwargs, "unsqueeze"), "unsqueeze", "dim", 2))
+    return op_unsqueeze(x, int_arg(dim_or_axis(dim, axis, NO_ARG, "unsqueeze"), "unsqueeze", "dim", 2))
 
 
 def squeeze(input, *args, **kwargs):

@@ -103,8 +103,8 @@ def _tensor_expand_as(Tensor self not None, other):
     return op_expand(self, shape_tuple(tensor_arg(other, "expand_as")))
 
 
-def _tensor_unsqueeze(Tensor self not None, dim=NO_ARG, **kwargs):
-    return op_unsqueeze(self, int_arg(required_dim_arg(dim, kwargs, "unsqueeze"), "unsqueeze", "dim", 1))
+def _tensor_unsqueeze(Tensor self not None, dim=NO_ARG, *, axis=NO_ARG):
+    return op_unsqueeze(self, int_arg(dim_or_axis(dim, axis, NO_ARG, "unsqueeze"), "unsqueeze", "dim", 1))
 
 
 def _tensor_squeeze(Tensor self not None, *args, **kwargs):
@@ -122,15 +122,13 @@ def _tensor_split_with_sizes(Tensor self not None, split_sizes, dim=0):
                                int_arg(dim, "split_with_sizes", "dim", 2))
 
 
-def _tensor_chunk(Tensor self not None, chunks, dim=0, **kwargs):
-    if kwargs:
-        dim = axis_kwarg(NO_ARG if dim == 0 else dim, kwargs, "chunk")
+def _tensor_chunk(Tensor self not None, chunks, dim=NO_ARG, *, axis=NO_ARG):
+    dim = dim_or_axis(dim, axis, 0, "chunk")
     return op_chunk(self, int_arg(chunks, "chunk", "chunks", 1), int_arg(dim, "chunk", "dim", 2))
 
 
-def _tensor_unbind(Tensor self not None, dim=0, **kwargs):
-    if kwargs:
-        dim = axis_kwarg(NO_ARG if dim == 0 else dim, kwargs, "unbind")
+def _tensor_unbind(Tensor self not None, dim=NO_ARG, *, axis=NO_ARG):
+    dim = dim_or_axis(dim, axis, 0, "unbind")
     return op_unbind(self, int_arg(dim, "unbind", "dim", 1))
 
 
