@@ -248,3 +248,28 @@ def dtype_title(dtype):
     """'Float' for float32, 'Long' for int64: PyTorch's name of a dtype in
     its kernels' errors (`"addmm" not implemented for 'Long'`)."""
     return _C.empty(0, dtype=dtype).type().split(".")[-1][:-len("Tensor")]
+
+
+def numpy_dim_spellings(fn):
+    """fn, also taking numpy's axis= for dim= and keepdims= for keepdim=, as
+    PyTorch's argument parser does for every signature holding those names.
+    Given beside its own name (by keyword or position), the numpy spelling
+    is PyTorch's unexpected-keyword error."""
+    import functools
+    import inspect
+    params = list(inspect.signature(fn).parameters.values())
+    names = [p.name for p in params]
+    positional = [p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    renames = [(alias, own, positional.index(own) if own in positional else None)
+               for alias, own in (("axis", "dim"), ("keepdims", "keepdim")) if own in names]
+
+    @functools.wraps(fn)
+    def with_numpy_spellings(*args, **kwargs):
+        if "axis" in kwargs or "keepdims" in kwargs:
+            for alias, own, position in renames:
+                if alias in kwargs:
+                    if own in kwargs or (position is not None and len(args) > position):
+                        raise TypeError(f"{fn.__name__}() got an unexpected keyword argument '{alias}'")
+                    kwargs[own] = kwargs.pop(alias)
+        return fn(*args, **kwargs)
+    return with_numpy_spellings

@@ -16,6 +16,7 @@ import numpy as np
 
 from cgrad import _C
 from cgrad._op_support import dtype_title
+from cgrad._op_support import numpy_dim_spellings
 from cgrad.autograd.function import Function
 from cgrad.nn._named_node import named
 
@@ -176,6 +177,7 @@ def _normalize_dim(dim, ndim):
     return dim % wrapped
 
 
+@numpy_dim_spellings
 def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
     if repeats is None:     # torch.repeat_interleave(counts): each index i, counts[i] times
         counts = input
@@ -276,6 +278,7 @@ def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=False):
     return result
 
 
+@numpy_dim_spellings
 def diff(input, n=1, dim=-1, prepend=None, append=None):
     if input.dim() == 0:
         raise RuntimeError("diff expects input to be at least one-dimensional")

@@ -12,6 +12,7 @@ PyTorch's: only the first zero of a row gets a gradient past it).
 import numpy as np
 
 from cgrad import _C
+from cgrad._op_support import dtype_title, numpy_dim_spellings
 from cgrad._op_support import (attach, check_int, check_tensor, np_of, result, same_dtype_of, tensor_of, with_out,
                                with_out_tuple, wrap_dim, RESULT_TYPES)
 
@@ -63,10 +64,15 @@ def _cumprod_dtype(x, dtype):
     return _C.int64
 
 
+@numpy_dim_spellings
 def cumprod(input, dim, *, dtype=None, out=None):
     check_tensor(input, "cumprod")
+    if isinstance(out, _C.Tensor) and dtype is None and out.dtype != _C.bool_:
+        dtype = out.dtype       # PyTorch's cumprod_out multiplies in out's dtype (each element converted first)
     d = wrap_dim(check_int(dim, "cumprod", "dim", 2), input.dim())
     dt = _cumprod_dtype(input, dtype)
+    if input.requires_grad and _C.is_grad_enabled() and not dt.is_floating_point:
+        raise RuntimeError(f"Autograd not support dtype: {dtype_title(dt)}")
     x = input if input.dtype == dt else input.to(dt)
     a = np_of(x)
     vals = a.copy() if a.ndim == 0 else np.cumprod(a, axis=d, dtype=a.dtype)
@@ -143,13 +149,16 @@ def _cum_extreme(input, dim, is_max, out):
     if input.is_floating_point():
         attach([values, None], "CummaxBackward0" if is_max else "CumminBackward0", [input], backward,
                saved=[indices], jvp=lambda t, nr: t[0].clone() if len(sizes) == 0 else t[0].gather(d, indices))
+    _C._check_strict_out((values, indices), out, "scan")
     return with_out_tuple((values, indices), out, name, RESULT_TYPES[name])
 
 
+@numpy_dim_spellings
 def cummax(input, dim, *, out=None):
     return _cum_extreme(input, dim, True, out)
 
 
+@numpy_dim_spellings
 def cummin(input, dim, *, out=None):
     return _cum_extreme(input, dim, False, out)
 
@@ -173,6 +182,7 @@ def _logcumsumexp_grad(x, g, out, dim):
     return (rev_pos + x).exp() - (rev_neg + x).exp()
 
 
+@numpy_dim_spellings
 def logcumsumexp(input, dim, *, out=None):
     check_tensor(input, "logcumsumexp")
     d = wrap_dim(check_int(dim, "logcumsumexp", "dim", 2), input.dim())
@@ -189,6 +199,7 @@ def logcumsumexp(input, dim, *, out=None):
     # out is recomputed from x in backward so double backward sees its dependence on x
     attach([res], "LogcumsumexpBackward0", [x], lambda g: (_logcumsumexp_grad(x, g, logcumsumexp(x, d), d),),
            saved=[x], jvp=lambda t, nr: _logcumsumexp_jvp(x, t[0], d))
+    _C._check_strict_out(res, out, "scan")
     return with_out(res, out, "logcumsumexp")
 
 

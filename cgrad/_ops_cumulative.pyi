@@ -5,7 +5,9 @@ from typing import Any, ClassVar, Iterator
 from cgrad._op_support import attach as attach
 from cgrad._op_support import check_int as check_int
 from cgrad._op_support import check_tensor as check_tensor
+from cgrad._op_support import dtype_title as dtype_title
 from cgrad._op_support import np_of as np_of
+from cgrad._op_support import numpy_dim_spellings as numpy_dim_spellings
 from cgrad._op_support import result as result
 from cgrad._op_support import same_dtype_of as same_dtype_of
 from cgrad._op_support import tensor_of as tensor_of

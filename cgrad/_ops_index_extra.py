@@ -11,6 +11,7 @@ import numpy as np
 
 from cgrad import _C
 from cgrad._op_support import dtype_title
+from cgrad._op_support import numpy_dim_spellings
 from cgrad._op_support import (attach, check_int, check_tensor, np_of, same_dtype_of, tangent_or_zeros, tensor_of,
                                typename,
                                wrap_dim)
@@ -387,16 +388,21 @@ def put(input, index, source, accumulate=False, _inplace=False):
     return res
 
 
+@numpy_dim_spellings
 def take_along_dim(input, indices, dim=None, *, out=None):
     check_tensor(input, "take_along_dim")
     check_tensor(indices, "take_along_dim", "indices", 2)
+    from cgrad._op_support import with_out
+    if dim is None:
+        # the flattened gather, which takes int32 indices too and refuses negative ones
+        return with_out(input.reshape(-1).gather(0, indices.reshape(-1)), out, "take_along_dim")
     if indices.dtype != _C.int64:
         raise RuntimeError(f"cgrad.take_along_dim(): dtype of indices should be Long but got "
                            f"{_title(indices.dtype)}")
-    from cgrad._op_support import with_out
-    if dim is None:
-        return with_out(input.reshape(-1).gather(0, indices.reshape(-1)), out, "take_along_dim")
     d = wrap_dim(check_int(dim, "take_along_dim", "dim", 3), input.dim())
+    if input.dim() and input.shape[d]:
+        # PyTorch 2.13 takes indices along dim modulo its size (-1 is the last, size + 1 the second)
+        indices = indices.remainder(input.shape[d])
     if input.dim() != indices.dim():
         raise RuntimeError(f"cgrad.take_along_dim(): input and indices should have the same number of dimensions, "
                            f"but got {input.dim()} dimensions for input, and {indices.dim()} dimensions for indices")

@@ -7,6 +7,7 @@ from cgrad._op_support import check_int as check_int
 from cgrad._op_support import check_tensor as check_tensor
 from cgrad._op_support import dtype_title as dtype_title
 from cgrad._op_support import np_of as np_of
+from cgrad._op_support import numpy_dim_spellings as numpy_dim_spellings
 from cgrad._op_support import same_dtype_of as same_dtype_of
 from cgrad._op_support import tangent_or_zeros as tangent_or_zeros
 from cgrad._op_support import tensor_of as tensor_of

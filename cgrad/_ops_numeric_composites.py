@@ -8,6 +8,7 @@ import warnings
 import numpy as np
 
 from cgrad import _C
+from cgrad._op_support import numpy_dim_spellings
 from cgrad.nn._named_node import named
 
 __all__ = ["trapezoid", "trapz", "cumulative_trapezoid", "vander", "cov", "corrcoef", "renorm", "unravel_index",
@@ -20,6 +21,7 @@ def _wrap_dim(dim, ndim):
     return dim % ndim
 
 
+@numpy_dim_spellings
 def trapezoid(y, x=None, *, dx=None, dim=-1):
     """The trapezoidal rule along dim, with unit (or dx) spacing or at the
     sample points x."""
@@ -52,6 +54,7 @@ def trapz(y, x=None, *, dx=None, dim=-1):
     return trapezoid(y, x, dx=dx, dim=dim)
 
 
+@numpy_dim_spellings
 def cumulative_trapezoid(y, x=None, *, dx=None, dim=-1):
     if x is not None and dx is not None:
         raise RuntimeError("cumulative_trapezoid: received both x and dx; only one may be given")

@@ -9,7 +9,7 @@ import math
 import numpy as np
 
 from cgrad import _C
-from cgrad._op_support import attach, forward_ad_not_implemented, np_of, result as _result, same_dtype_of
+from cgrad._op_support import attach, check_tensor, forward_ad_not_implemented, np_of, result as _result, same_dtype_of
 from cgrad._ops_composites import _dtype_title, _inplace, _method
 from cgrad.nn._named_node import named
 
@@ -22,11 +22,19 @@ def _tensor(x):
 
 def ldexp(input, other, *, out=None):
     """input * 2 ** other, in a floating dtype (PyTorch's composite)."""
+    check_tensor(input, "ldexp")
+    check_tensor(other, "ldexp", "other", 2)      # ldexp has no number overloads
     result = named(_C.mul(input, _C.pow(2.0, other)), "LdexpBackward0")
     return result if out is None else _C._with_out(result, out, "ldexp")
 
 
+def _tensor_ldexp(self, other):
+    check_tensor(other, "ldexp", "other", 1)
+    return ldexp(self, other)
+
+
 def _ldexp_(self, other):
+    check_tensor(other, "ldexp_", "other", 1)
     # ldexp's result is floating: only a floating self can take it
     if not self.is_floating_point():
         raise RuntimeError(f"ldexp can't be cast to the desired output type {_dtype_title(self.dtype)}")
@@ -133,7 +141,7 @@ def histogram(input, bins=100, *, range=None, weight=None, density=False, out=No
 _ldexp_inplace = _inplace(ldexp, "ldexp_")
 
 _C._install_missing_tensor_methods({
-    "ldexp": _method(ldexp), "ldexp_": _ldexp_, "frexp": _method(frexp),
+    "ldexp": _tensor_ldexp, "ldexp_": _ldexp_, "frexp": _method(frexp),
     "nextafter": _method(nextafter), "nextafter_": _inplace(nextafter, "nextafter_"),
     "mvlgamma": _method(mvlgamma), "mvlgamma_": _inplace(mvlgamma, "mvlgamma_"), "histogram": _method(histogram),
 })

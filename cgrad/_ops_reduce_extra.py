@@ -9,6 +9,7 @@ differentiable again.
 """
 from cgrad import _C
 from cgrad._op_support import dtype_title
+from cgrad._op_support import numpy_dim_spellings
 from cgrad._op_support import (attach, check_tensor, composite_op, result, with_out, with_out_tuple, wrap_dim,
                                RESULT_TYPES)
 
@@ -27,9 +28,12 @@ def _sum_dtype(x, dtype):
     return x.dtype if x.is_floating_point() else _C.int64
 
 
+@numpy_dim_spellings
 def nansum(input, dim=None, keepdim=False, *, dtype=None, out=None):
     check_tensor(input, "nansum")
     dt = _sum_dtype(input, dtype)
+    if input.requires_grad and _C.is_grad_enabled() and not dt.is_floating_point:
+        raise RuntimeError(f"Autograd not support dtype: {_title(dt)}")
     dims = _dims(dim, input.dim())
 
     def compute(x):
@@ -38,11 +42,11 @@ def nansum(input, dim=None, keepdim=False, *, dtype=None, out=None):
         return reduce(x)
 
     def reduce(x):
-        x = x.to(dt) if x.dtype != dt else x
+        # sum(dtype=) converts each element first, as PyTorch's nansum does
         if dims is None or (isinstance(dim, (list, tuple)) and len(dim) == 0):
-            r = x.sum()
+            r = x.sum(dtype=dt)
             return r.reshape((1,) * input.dim()) if keepdim else r
-        return x.sum(dims, keepdim)
+        return x.sum(dims, keepdim, dtype=dt)
     from cgrad.autograd.grad_mode import no_grad
     with no_grad():
         res = compute(input)
@@ -59,11 +63,15 @@ def nansum(input, dim=None, keepdim=False, *, dtype=None, out=None):
     return with_out(res, out, "nansum")
 
 
+@numpy_dim_spellings
 def nanmean(input, dim=None, keepdim=False, *, dtype=None, out=None):
     check_tensor(input, "nanmean")
     if not input.is_floating_point():
         raise RuntimeError(f"nanmean(): expected input to have floating point or complex dtype but got "
                            f"{_title(input.dtype)}")
+    if dtype is not None and not dtype.is_floating_point:
+        raise RuntimeError("nanmean(): could not infer output dtype. Optional dtype must be either a floating "
+                           f"point or complex dtype. Got: {_title(dtype)}")
     count = input.isnan().logical_not().sum(_dims(dim, input.dim()) if dim is not None else None,
                                             keepdim) if dim is not None else input.isnan().logical_not().sum()
     if dim is None and keepdim:
@@ -80,6 +88,10 @@ def _moments(name, is_std, input, args, kwargs):
         raise RuntimeError(f"{name} only support floating point and complex dtypes")
     reduce = _C.std if is_std else _C.var
     out = kwargs.pop("out", None)
+    # numpy's spellings, renamed here so that mean reduces the same dims as std/var
+    for alias, own in (("axis", "dim"), ("keepdims", "keepdim")):
+        if alias in kwargs and own not in kwargs:
+            kwargs[own] = kwargs.pop(alias)
 
     def compute(x):
         return reduce(x, *args, **kwargs), _C.mean(x, *_mean_args(args, kwargs))
@@ -113,6 +125,7 @@ def var_mean(input, *args, **kwargs):
     return _moments("var_mean", False, input, args, kwargs)
 
 
+@numpy_dim_spellings
 def aminmax(input, *, dim=None, keepdim=False, out=None):
     check_tensor(input, "aminmax")
     if dim is None:
@@ -140,4 +153,5 @@ def aminmax(input, *, dim=None, keepdim=False, out=None):
         from cgrad.autograd.grad_mode import no_grad
         with no_grad():
             res = compute(input)
+    _C._check_strict_out(tuple(res), out, "resize")
     return with_out_tuple(tuple(res), out, "aminmax", RESULT_TYPES["aminmax"])

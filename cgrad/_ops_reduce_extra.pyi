@@ -6,6 +6,7 @@ from cgrad._op_support import attach as attach
 from cgrad._op_support import check_tensor as check_tensor
 from cgrad._op_support import composite_op as composite_op
 from cgrad._op_support import dtype_title as dtype_title
+from cgrad._op_support import numpy_dim_spellings as numpy_dim_spellings
 from cgrad._op_support import result as result
 from cgrad._op_support import with_out as with_out
 from cgrad._op_support import with_out_tuple as with_out_tuple

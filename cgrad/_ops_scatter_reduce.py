@@ -84,8 +84,6 @@ def _check_argument_types(op, input, dim, index, src, src_name, reduce):
 # --- scatter_reduce -------------------------------------------------------------
 
 def _check_scatter_reduce(input, d, index, src, reduce):
-    if reduce not in _UFUNCS:
-        raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got {reduce}")
     if index.dtype not in (_C.int64, _C.int32):
         raise RuntimeError("scatter(): Expected dtype int32/int64 for index")
     if input.dtype != src.dtype:
@@ -99,10 +97,17 @@ def _check_scatter_reduce(input, d, index, src, reduce):
     if index.numel() and any(ishape[k] > sshape[k] or (k != d and ishape[k] > xshape[k]) for k in range(nd)):
         raise RuntimeError(f"Expected index {list(index.shape)} to be no larger than self {list(input.shape)} "
                            f"apart from dimension {d} and to be no larger size than src {list(src.shape)}")
+    if reduce not in _UFUNCS:      # checked after the shapes, as PyTorch
+        raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got {reduce}")
+
+
+# PyTorch 2.13's scatter_reduce also takes the Tensor.max/min spellings
+_REDUCE_ALIASES = {"max": "amax", "min": "amin"}
 
 
 def scatter_reduce(input, dim, index, src, reduce, *, include_self=True, out=None):
     d = _check_argument_types("scatter_reduce", input, dim, index, src, "src", reduce)
+    reduce = _REDUCE_ALIASES.get(reduce, reduce)
     _check_scatter_reduce(input, d, index, src, reduce)
     include_self = bool(include_self)
     idx = np_of(index).astype(np.int64)
@@ -123,6 +128,38 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True, out=Non
     attach([res], "ScatterReduceBackward0", [input, src], backward, saved=[input, src, index, res],
            jvp=lambda t, nr: _scatter_reduce_jvp(input, t[0], d, index64, src, t[1], reduce, include_self, res))
     return res if out is None else _with_out(res, out, "scatter_reduce")
+
+
+_warned_scatter_reduce_src = False
+
+
+def scatter_with_reduce(input, dim, index, src, reduce):
+    """scatter(input, dim, index, src or value, reduce='add' | 'multiply'),
+    PyTorch's older form (deprecated with a Tensor src, warned once per
+    process): scatter_reduce's sum or prod including input's values, a
+    number src standing for a tensor of it. PyTorch has no derivative for
+    it: its node (NotImplemented) raises in backward."""
+    global _warned_scatter_reduce_src
+    if reduce not in ("add", "multiply"):
+        raise RuntimeError("reduce argument must be either add or multiply.")
+    if isinstance(src, _C.Tensor):
+        if not _warned_scatter_reduce_src:
+            _warned_scatter_reduce_src = True
+            warnings.warn("The reduce argument of torch.scatter with Tensor src is deprecated and will be removed in "
+                          "a future PyTorch release. Use torch.scatter_reduce instead for more reduction options.",
+                          UserWarning, stacklevel=3)
+        values = src.detach()
+    else:
+        values = _C.full(tuple(index.shape), src, dtype=input.dtype)
+    from cgrad.autograd.grad_mode import no_grad
+    with no_grad():
+        res = scatter_reduce(input.detach(), dim, index, values, "sum" if reduce == "add" else "prod")
+
+    def backward(g):
+        raise RuntimeError("derivative for aten::scatter is not implemented")
+    attach([res], "NotImplemented", [input, src if isinstance(src, _C.Tensor) else None], backward,
+           jvp=forward_ad_not_implemented("scatter"))
+    return res
 
 
 def _scatter_reduce_jvp(x, x_t, d, index, src, src_t, reduce, include_self, result):

@@ -11,6 +11,7 @@ double backward works. quantile is PyTorch's composite: sort, gather, lerp.
 import numpy as np
 
 from cgrad import _C
+from cgrad._op_support import numpy_dim_spellings
 from cgrad._op_support import (attach, check_int, check_tensor, np_of, same_dtype_of, tensor_of,
                                with_out, with_out_tuple, wrap_dim, RESULT_TYPES)
 
@@ -95,6 +96,7 @@ def _sort_impl(x, dim, descending, node="SortBackward0"):
 _UNSET = object()
 
 
+@numpy_dim_spellings
 def sort(input, dim=-1, descending=False, *, stable=_UNSET, out=None):
     """Always stable (PyTorch's CPU sort is too); passing `stable` selects
     PyTorch's sort.stable overload, whose node is SortBackward1."""
@@ -103,9 +105,11 @@ def sort(input, dim=-1, descending=False, *, stable=_UNSET, out=None):
         raise TypeError("sort(): argument 'dim' (position 2) must be int, not bool")
     d = wrap_dim(check_int(dim, "sort", "dim", 2), input.dim())
     res = _sort_impl(input, d, bool(descending), "SortBackward0" if stable is _UNSET else "SortBackward1")
+    _C._check_strict_out(res, out, "resize")
     return with_out_tuple(res, out, "sort", RESULT_TYPES["sort"])
 
 
+@numpy_dim_spellings
 def argsort(input, dim=-1, descending=False, *, stable=False, out=None):
     check_tensor(input, "argsort")
     d = wrap_dim(check_int(dim, "argsort", "dim", 2), input.dim())
@@ -119,6 +123,7 @@ def msort(input, *, out=None):
     return with_out(_sort_impl(input, 0, False)[0], out, "msort")
 
 
+@numpy_dim_spellings
 def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
     check_tensor(input, "topk")
     k = check_int(k, "topk", "k", 2)
@@ -127,9 +132,12 @@ def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
     size = a.shape[d] if a.ndim else 1
     if k < 0 or k > size:
         raise RuntimeError("selected index k out of range")
+    if a.dtype == np.bool_:
+        raise RuntimeError("topk does not support bool dtypes on CPU")
     if a.ndim == 0:
         res = _selected(input, a.copy() if k else a.reshape(1)[:0].reshape(()), np.zeros((), np.int64), 0,
                         "TopkBackward0")
+        _C._check_strict_out(res, out, "resize")
         return with_out_tuple(res, out, "topk", RESULT_TYPES["topk"])
     picked = _select_c(a, d, k, None, bool(largest))
     if picked is None:
@@ -137,6 +145,7 @@ def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
         idx = np.take(idx, np.arange(k), axis=d)
         picked = np.take_along_axis(a, idx, d), idx
     res = _selected(input, picked[0], picked[1], d, "TopkBackward0")
+    _C._check_strict_out(res, out, "resize")
     return with_out_tuple(res, out, "topk", RESULT_TYPES["topk"])
 
 
@@ -161,6 +170,7 @@ def _reduced_position(a, d, value):
     return np.full(shape, value, np.int64)
 
 
+@numpy_dim_spellings
 def kthvalue(input, k, dim=-1, keepdim=False, *, out=None):
     check_tensor(input, "kthvalue")
     k = check_int(k, "kthvalue", "k", 2)
@@ -174,7 +184,10 @@ def kthvalue(input, k, dim=-1, keepdim=False, *, out=None):
     if a.ndim == 0:
         res = _selected(input, a.copy(), np.zeros((), np.int64), 0, "KthvalueBackward0")
     else:
+        if a.dtype == np.bool_:
+            raise NotImplementedError("\"kthvalue_cpu\" not implemented for 'Bool'")
         res = _pick(input, a, d, _reduced_position(a, d, k - 1), bool(keepdim), "KthvalueBackward0")
+    _C._check_strict_out(res, out, "kthvalue")
     return with_out_tuple(res, out, "kthvalue", RESULT_TYPES["kthvalue"])
 
 
@@ -246,6 +259,7 @@ def _median_dim(input, dim, keepdim, ignore_nan, fname, node):
     return _pick(input, a, d, position.astype(np.int64), keepdim, node)
 
 
+@numpy_dim_spellings
 def median(input, dim=None, keepdim=False, *, out=None):
     check_tensor(input, "median")
     if dim is None:
@@ -260,9 +274,11 @@ def median(input, dim=None, keepdim=False, *, out=None):
         value = same_dtype_of(tensor_of(np.asarray(_lower_median_np(a.reshape(-1), False)).astype(a.dtype)), input)
         return with_out(_evenly_distributed(input, value, "MedianBackward0"), out, "median")
     res = _median_dim(input, dim, bool(keepdim), False, "median", "MedianBackward1")
+    _C._check_strict_out(res, out, "median")
     return with_out_tuple(res, out, "median", RESULT_TYPES["median"])
 
 
+@numpy_dim_spellings
 def nanmedian(input, dim=None, keepdim=False, *, out=None):
     check_tensor(input, "nanmedian")
     if dim is None:
@@ -275,9 +291,11 @@ def nanmedian(input, dim=None, keepdim=False, *, out=None):
         value = same_dtype_of(tensor_of(np.asarray(_lower_median_np(a.reshape(-1), True)).astype(a.dtype)), input)
         return with_out(_evenly_distributed(input, value, "NanmedianBackward0"), out, "nanmedian")
     res = _median_dim(input, dim, bool(keepdim), True, "nanmedian", "NanmedianBackward1")
+    _C._check_strict_out(res, out, "median")
     return with_out_tuple(res, out, "nanmedian", RESULT_TYPES["nanmedian"])
 
 
+@numpy_dim_spellings
 def mode(input, dim=-1, keepdim=False, *, out=None):
     """The most frequent value of each row (the smallest among equally
     frequent ones) and the index of its last occurrence, as PyTorch's CPU
@@ -287,6 +305,7 @@ def mode(input, dim=-1, keepdim=False, *, out=None):
     a = np_of(input)
     if a.ndim == 0:
         res = _selected(input, a.copy(), np.zeros((), np.int64), 0, "ModeBackward0")
+        _C._check_strict_out(res, out, "mode")
         return with_out_tuple(res, out, "mode", RESULT_TYPES["mode"])
     if a.shape[d] == 0:
         raise IndexError(f"mode(): Expected reduction dim {d} to have non-zero size.")
@@ -315,6 +334,7 @@ def mode(input, dim=-1, keepdim=False, *, out=None):
         vals = np.expand_dims(vals, d)
         idx = np.expand_dims(idx, d)
     res = _selected(input, vals, idx, d, "ModeBackward0", bool(keepdim))
+    _C._check_strict_out(res, out, "mode")
     return with_out_tuple(res, out, "mode", RESULT_TYPES["mode"])
 
 
@@ -413,10 +433,12 @@ def _quantile(input, q, dim, keepdim, interpolation, ignore_nan, fname, out=None
     return out
 
 
+@numpy_dim_spellings
 def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear", out=None):
     return with_out(_quantile(input, q, dim, keepdim, interpolation, False, "quantile", out), out, "quantile")
 
 
+@numpy_dim_spellings
 def nanquantile(input, q, dim=None, keepdim=False, *, interpolation="linear", out=None):
     return with_out(_quantile(input, q, dim, keepdim, interpolation, True, "nanquantile", out), out,
                     "nanquantile")

@@ -10,6 +10,7 @@ function special_<name>. torch.special has no erfcinv, so neither has this.
 """
 from cgrad import _C
 from cgrad._op_support import typename
+from cgrad._op_support import numpy_dim_spellings
 from cgrad.nn._named_node import named
 
 _Tensor = _C.Tensor
@@ -103,16 +104,19 @@ def xlogy(input, other, *, out=None):
     return _C.xlogy(input, other) if out is None else _C.xlogy(input, other, out=out)
 
 
+@numpy_dim_spellings
 def logsumexp(input, dim, keepdim=False, *, out=None):
     _need_tensor("logsumexp", input)
     return _with_out("logsumexp", _C.logsumexp(input, dim, keepdim), out)
 
 
+@numpy_dim_spellings
 def softmax(input, dim, *, dtype=None):
     _need_tensor("softmax", input)
     return _C.softmax(input, dim, dtype=dtype)
 
 
+@numpy_dim_spellings
 def log_softmax(input, dim, *, dtype=None):
     _need_tensor("log_softmax", input)
     return _C.log_softmax(input, dim, dtype=dtype)

@@ -244,7 +244,8 @@ cdef int check_params_fit(Tensor x, double a, double b) except -1
 cdef int check_polygamma_n(double n) except -1
 cdef int op_result_dtype(Tensor x) noexcept
 cdef int check_out_dtype(object out, int dt) except -1
-cdef tuple binary_operands(object input, object other, str fname, bint scalar_self, bint scalar_other)
+cdef tuple binary_operands(object input, object other, str fname, bint scalar_self, bint scalar_other,
+                           bint float_math=*)
 cdef Tensor binary_inplace(TableBinaryOp op, Tensor x, Tensor b, int which)
 cdef void install_tensor_methods(dict methods) except *
 cdef Tensor op_logical_or(Tensor a, Tensor b)

@@ -212,23 +212,25 @@ def prepare_unary(row):
 
 def binary_bindings(r, api):
     name, out, methods = r.name, [], []
-    flags = f'{bool(r.scalar_self)}, {bool(r.scalar_other)}'
+    # an op computing integers in float32 takes a number at its own value (-3 stays -3 beside uint8)
+    float_math = ', True' if r.ints == 'float' else ''
+    flags = f'{bool(r.scalar_self)}, {bool(r.scalar_other)}{float_math}'
     if 'fn' in api:
         out.append(f'def {name}(input, other, *, out=None):\n'
                    f'    a, b, which = binary_operands(input, other, "{name}", {flags})\n'
                    f'    return with_out(op_{name}(a, b, which), out, "{name}")')
     if 'fn_' in api:
         out.append(f'def {name}_(input, other):\n'
-                   f'    a, b, which = binary_operands(input, other, "{name}_", False, {bool(r.scalar_other)})\n'
+                   f'    a, b, which = binary_operands(input, other, "{name}_", False, {bool(r.scalar_other)}{float_math})\n'
                    f'    return binary_inplace(op_{name}, a, b, which)')
     if 'meth' in api:
         out.append(f'def _tensor_{name}(self, other):\n'
-                   f'    a, b, which = binary_operands(self, other, "{name}", False, {bool(r.scalar_other)})\n'
+                   f'    a, b, which = binary_operands(self, other, "{name}", False, {bool(r.scalar_other)}{float_math})\n'
                    f'    return op_{name}(a, b, which)')
         methods.append((name, f'_tensor_{name}'))
     if 'meth_' in api:
         out.append(f'def _tensor_{name}_(self, other):\n'
-                   f'    a, b, which = binary_operands(self, other, "{name}_", False, {bool(r.scalar_other)})\n'
+                   f'    a, b, which = binary_operands(self, other, "{name}_", False, {bool(r.scalar_other)}{float_math})\n'
                    f'    return binary_inplace(op_{name}, a, b, which)')
         methods.append((name + '_', f'_tensor_{name}_'))
     return out, methods

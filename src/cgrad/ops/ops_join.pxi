@@ -665,8 +665,9 @@ def concatenate(tensors, axis=NO_ARG, *, dim=NO_ARG, out=None):
     return do_cat(tensors, NO_ARG if dim is NO_ARG else dim, axis, out, "concatenate")
 
 
-def stack(tensors, dim=0, *, out=None):
+def stack(tensors, dim=NO_ARG, *, out=None, axis=NO_ARG):
     """Join equal-shaped tensors along a new dim (PyTorch's torch.stack)."""
+    dim = dim_or_axis(dim, axis, 0, "stack")
     return with_out(op_stack(tensor_list_arg(tensors, "stack"), int_arg(dim, "stack", "dim", 2)), out, "stack")
 
 
@@ -681,13 +682,15 @@ def split_with_sizes(input, split_sizes, dim=0):
                                int_arg(dim, "split_with_sizes", "dim", 3))
 
 
-def chunk(input, chunks, dim=0):
+def chunk(input, chunks, dim=NO_ARG, *, axis=NO_ARG):
     cdef Tensor x = input_arg(input, "chunk")
+    dim = dim_or_axis(dim, axis, 0, "chunk")
     return op_chunk(x, int_arg(chunks, "chunk", "chunks", 2), int_arg(dim, "chunk", "dim", 3))
 
 
-def unbind(input, dim=0):
+def unbind(input, dim=NO_ARG, *, axis=NO_ARG):
     cdef Tensor x = input_arg(input, "unbind")
+    dim = dim_or_axis(dim, axis, 0, "unbind")
     return op_unbind(x, int_arg(dim, "unbind", "dim", 2))
 
 

@@ -192,6 +192,8 @@ cdef Tensor cumsum_call(Tensor x, object dim, object dtype, str fname):
     d = wrap_dim(dim, x._ndim)
     if dtype is not None:
         dt = dtype_code(dtype)
+        if needs_grad(x) and not is_float(dt):
+            raise RuntimeError(f"Autograd not support dtype: {dtype_title(dt)}")
         if dt != x._dtype:
             x = op_to_dtype(x, dt)
         if not is_float(dt):
@@ -199,7 +201,10 @@ cdef Tensor cumsum_call(Tensor x, object dim, object dtype, str fname):
     return op_cumsum(x, d)
 
 
-def cumsum(input, dim, *, dtype=None, out=None):
+def cumsum(input, dim=NO_ARG, *, dtype=None, out=None, **kwargs):
+    dim = required_dim_arg(dim, kwargs, "cumsum")
+    if isinstance(out, Tensor) and dtype is None and (<Tensor>out)._dtype != BOOL:
+        dtype = out.dtype       # PyTorch's cumsum_out sums in out's dtype (each element converted first)
     return with_out(cumsum_call(input_arg(input, "cumsum"), dim, dtype, "cumsum"), out, "cumsum")
 
 

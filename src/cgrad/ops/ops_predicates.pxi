@@ -124,6 +124,10 @@ def isfinite(input):
 
 cdef Tensor op_any_all(Tensor x, object dim, bint keepdim, bint is_all):
     cdef Tensor mask, counts, out
+    if isinstance(dim, (list, tuple)) and len(dim) == 0:
+        # PyTorch's any/all over no dims reduce nothing: each element's truth (sum's () is every dim)
+        out = op_compare(CMP_NE, alias_detached(x), 0)
+        return cast_tensor(out, U8) if x._dtype == U8 else out
     mask = op_compare(CMP_EQ if is_all else CMP_NE, alias_detached(x), 0)
     counts = op_sum(mask, dim, keepdim)
     out = op_compare(CMP_EQ if is_all else CMP_NE, counts, 0)
@@ -138,12 +142,24 @@ cdef object reduce_dim_arg(object dim):
     return as_index(dim, "dim")
 
 
-def _any(input, dim=None, keepdim=False, *, out=None):
-    return with_out(op_any_all(input_arg(input, "any"), reduce_dim_arg(dim), keepdim, False), out, "any")
+def _any(input, dim=None, keepdim=False, *, out=None, **kwargs):
+    cdef Tensor x
+    if kwargs:
+        dim, keepdim = numpy_dim_kwargs(kwargs, dim, keepdim, "any")
+    x = input_arg(input, "any")
+    if isinstance(out, Tensor) and (<Tensor>out)._dtype != BOOL and (<Tensor>out)._dtype != U8:
+        raise RuntimeError(f"any only supports bool tensor for result, got: {dtype_title((<Tensor>out)._dtype)}")
+    return with_out(op_any_all(x, reduce_dim_arg(dim), keepdim, False), out, "any")
 
 
-def _all(input, dim=None, keepdim=False, *, out=None):
-    return with_out(op_any_all(input_arg(input, "all"), reduce_dim_arg(dim), keepdim, True), out, "all")
+def _all(input, dim=None, keepdim=False, *, out=None, **kwargs):
+    cdef Tensor x
+    if kwargs:
+        dim, keepdim = numpy_dim_kwargs(kwargs, dim, keepdim, "all")
+    x = input_arg(input, "all")
+    if isinstance(out, Tensor) and (<Tensor>out)._dtype != BOOL and (<Tensor>out)._dtype != U8:
+        raise RuntimeError(f"all only supports bool tensor for result, got: {dtype_title((<Tensor>out)._dtype)}")
+    return with_out(op_any_all(x, reduce_dim_arg(dim), keepdim, True), out, "all")
 
 
 export_as("any", _any)
@@ -154,7 +170,9 @@ cdef Tensor op_count_nonzero(Tensor x, object dim):
     return op_sum(op_compare(CMP_NE, alias_detached(x), 0), reduce_dim_arg(dim), False)
 
 
-def count_nonzero(input, dim=None):
+def count_nonzero(input, dim=None, **kwargs):
+    if kwargs:
+        dim = axis_kwarg(NO_ARG if dim is None else dim, kwargs, "count_nonzero")
     return op_count_nonzero(input_arg(input, "count_nonzero"), dim)
 
 

@@ -316,8 +316,14 @@ cdef Tensor op_mean(Tensor x, object dim=None, bint keepdim=False, object dtype=
     cdef Py_ssize_t count = 1
     cdef int d
     cdef Tensor src = x
+    cdef int half_result = -1
     if dtype is not None:
         d = dtype_code(dtype)
+        if d != x._dtype and (d == F16 or d == BF16):
+            # PyTorch's CPU mean into a half type: the input converted to float32 (not to the half
+            # type), summed and divided there, rounded once at the end
+            half_result = d
+            d = F32
         if d != x._dtype:
             src = cast_tensor(x, d)
     if not is_float(src._dtype):
@@ -329,6 +335,8 @@ cdef Tensor op_mean(Tensor x, object dim=None, bint keepdim=False, object dtype=
         if mask[d]:
             count *= x._shape[d]
     out = sum_kernel(src, mask, keepdim, True)
+    if half_result >= 0:
+        out = cast_tensor(out, half_result)
     if needs_grad(x):
         if dim is None:
             n0 = MeanBackward0.__new__(MeanBackward0)

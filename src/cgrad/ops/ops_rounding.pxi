@@ -310,7 +310,8 @@ cdef object check_rounding_mode(object rounding_mode, str fname, tuple args, bin
     if rounding_mode is None or rounding_mode == "floor" or rounding_mode == "trunc":
         return rounding_mode
     if isinstance(rounding_mode, str):
-        raise RuntimeError(f"{fname.rstrip('_')} expected rounding_mode to be one of None, 'trunc', or "
+        # divide is div's alias in PyTorch's kernel, whose text names div
+        raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or "
                            f"'floor' but found '{rounding_mode}'")
     got = ", ".join([py_typename(a) for a in args] + [f"rounding_mode={py_typename(rounding_mode)}"])
     raise TypeError(f"{fname}() received an invalid combination of arguments - got ({got}), but expected one "

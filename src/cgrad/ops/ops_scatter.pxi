@@ -79,9 +79,14 @@ cdef Tensor op_scatter(Tensor x, int dim, Tensor index, Tensor src, object value
     return out
 
 
-cdef Tensor scatter_call(Tensor x, object dim, object index, object src, object value, str fname):
+cdef Tensor scatter_call(Tensor x, object dim, object index, object src, object value, str fname,
+                         object reduce=None):
     cdef int d = wrap_dim(as_index(dim, "dim"), x._ndim)
     cdef Tensor idx = need_tensor(index, fname, "index", 2)
+    if reduce is not None:
+        # the reduce='add' / 'multiply' form: a Python composite of scatter_reduce
+        from cgrad._ops_scatter_reduce import scatter_with_reduce
+        return scatter_with_reduce(x, d, idx, src if value is None else value, reduce)
     if value is not None:
         return op_scatter(x, d, idx, None, normalize_scalar(value))
     if isinstance(src, Tensor):
@@ -89,5 +94,6 @@ cdef Tensor scatter_call(Tensor x, object dim, object index, object src, object 
     return op_scatter(x, d, idx, None, normalize_scalar(src))
 
 
-def scatter(input, dim, index, src=None, *, value=None):
-    return scatter_call(input_arg(input, "scatter"), dim, index, src, value, "scatter")
+def scatter(input, dim, index, src=None, *, value=None, reduce=None, out=None):
+    return with_out(scatter_call(input_arg(input, "scatter"), dim, index, src, value, "scatter", reduce),
+                    out, "scatter")

@@ -401,9 +401,11 @@ cdef Tensor op_prod(Tensor x, object dim, bint keepdim, object dtype):
         dt = I64
     if needs_grad(x) and not is_float(dt):
         raise RuntimeError(f"Autograd not support dtype: {dtype_title(dt)}")
-    if x._dtype != dt or (is_int(dt) and dt != I64):
-        # integer products run in int64 (wrapping to the type is exact)
-        x = cast_tensor(x, dt if is_float(dt) else I64)
+    if x._dtype != dt:
+        x = cast_tensor(x, dt)      # dtype= converts each element first (0.5 -> False for bool)
+    if not is_float(dt) and dt != I64:
+        # integer and bool products run in int64 (wrapping to the type is exact)
+        x = cast_tensor(x, I64)
     parse_dims(None if dim is None else d, x._ndim, mask)
     src = plan_reduction(x, mask, &plan)
     out = reduced_output(x, mask, keepdim and dim is not None, x._dtype)

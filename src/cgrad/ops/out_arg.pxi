@@ -115,3 +115,55 @@ cdef object with_out_tuple(tuple result, object out, str fname):
             raise TypeError(f"{fname}(): argument 'out' must be tuple of Tensors, not {py_typename(out[k])}")
     written = tuple([with_out(result[k], out[k], fname) for k in range(len(out))])
     return type(result)(written) if type(result) is not tuple else written
+
+
+# Ops whose out= must already hold the result's dtype: PyTorch checks it
+# before its kernel runs (instead of casting into out), each op family with
+# its own words. style: "resize" (resize_output's check: max/min/sort/topk
+# with a dim, argmax, norm, aminmax), "same_as_input" (amax, amin),
+# "median", "mode", "kthvalue", "scan" (cummax, cummin, logcumsumexp).
+
+cdef str strict_out_message(str style, int expected, int got, bint indices):
+    if style == "resize":
+        return f"Expected out tensor to have dtype {CPP_TYPE_NAMES[expected]}, but got {CPP_TYPE_NAMES[got]} instead"
+    if style == "same_as_input":
+        return (f"Expected the dtype for input and out to match, but got {DTYPE_TITLES[expected]} for input's "
+                f"dtype and {DTYPE_TITLES[got]} for out's dtype.")
+    if style == "median":
+        if indices:
+            return (f"Expected tensor for argument #1 'indices' to have scalar type Long; but got "
+                    f"cgrad.{legacy_type_name(got)} instead (while checking arguments for median)")
+        return (f"Expected tensor for 'values' to have the same type as tensor for argument #2 'self'; but type "
+                f"cgrad.{legacy_type_name(got)} does not equal cgrad.{legacy_type_name(expected)} "
+                "(while checking arguments for median)")
+    if style == "mode":
+        return (f"expected scalar type '{DTYPE_TITLES[expected]}' but got '{DTYPE_TITLES[got]}' for "
+                f"{'indices' if indices else 'values'} output")
+    if style == "kthvalue":
+        return "output indices must be of scalar type Long" if indices else "output values must be of same type as input"
+    return f"expected scalar_type {DTYPE_TITLES[expected]} but found {DTYPE_TITLES[got]}"
+
+
+cdef int check_strict_out(object result, object out, str style) except -1:
+    """PyTorch's error when out (a tensor, or a tuple for values and
+    indices) has another dtype than the result's; other misuse of out is
+    left to with_out's checks."""
+    cdef Py_ssize_t k
+    if out is None:
+        return 0
+    if isinstance(result, Tensor):
+        if isinstance(out, Tensor) and (<Tensor>out)._dtype != (<Tensor>result)._dtype:
+            raise RuntimeError(strict_out_message(style, (<Tensor>result)._dtype, (<Tensor>out)._dtype, False))
+        return 0
+    if isinstance(result, tuple) and isinstance(out, (tuple, list)) and len(out) == len(result):
+        for k in (range(len(result) - 1, -1, -1) if style == "median" else range(len(result))):  # median: indices first
+            if (isinstance(out[k], Tensor) and isinstance(result[k], Tensor)
+                    and (<Tensor>out[k])._dtype != (<Tensor>result[k])._dtype):
+                raise RuntimeError(strict_out_message(style, (<Tensor>result[k])._dtype, (<Tensor>out[k])._dtype,
+                                                      k == 1))
+    return 0
+
+
+def _check_strict_out(result, out, str style):
+    """check_strict_out for the Python ops (cgrad/_ops_sort.py, ...)."""
+    check_strict_out(result, out, style)

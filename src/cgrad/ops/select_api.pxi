@@ -483,6 +483,43 @@ cdef tuple numpy_dim_kwargs(dict kwargs, object dim, object keepdim, str fname):
     return kwargs.get("axis", dim), kwargs.get("keepdims", keepdim)
 
 
+cdef object axis_kwarg(object dim, dict kwargs, str fname):
+    """dim given as numpy's axis= to a function without keepdim (PyTorch's
+    parser takes axis for any dim; given beside dim, or any other keyword,
+    it is the unexpected-keyword error). dim is NO_ARG when not given."""
+    for k in kwargs:
+        if k != "axis" or dim is not NO_ARG:
+            # PyTorch's error names the first keyword given
+            raise TypeError(f"{fname}() got an unexpected keyword argument '{next(iter(kwargs))}'")
+    return kwargs["axis"]
+
+
+cdef object dim_or_axis(object dim, object axis, object default, str fname):
+    """dim given as dim or as numpy's axis= (PyTorch's parser takes either,
+    not both), for the hot functions taking axis as a keyword of their own
+    (no **kwargs dict per call); NO_ARG: not given, default NO_ARG:
+    required."""
+    if axis is not NO_ARG:
+        if dim is not NO_ARG:
+            raise TypeError(f"{fname}() got an unexpected keyword argument 'axis'")
+        return axis
+    if dim is NO_ARG:
+        if default is NO_ARG:
+            raise TypeError(f"{fname}() missing 1 required positional arguments: \"dim\"")
+        return default
+    return dim
+
+
+cdef object required_dim_arg(object dim, dict kwargs, str fname):
+    """A required dim (NO_ARG: not given positionally) given as dim or as
+    numpy's axis=."""
+    if kwargs:
+        dim = axis_kwarg(dim, kwargs, fname)
+    if dim is NO_ARG:
+        raise TypeError(f"{fname}() missing 1 required positional arguments: \"dim\"")
+    return dim
+
+
 cdef tuple rest_args(tuple args, dict kwargs):
     """The arguments after input, and the keywords without input."""
     if args:
@@ -499,7 +536,9 @@ def _max(*args, **kwargs):
     cdef Tensor x = required_input(args, kwargs, "max", MAX_SIGS_FUNC)
     a, kw = rest_args(args, kwargs)
     out = kw.pop("out", None)
-    return with_out(max_min_impl(True, x, a, kw, False), out, "max")
+    res = max_min_impl(True, x, a, kw, False)
+    check_strict_out(res, out, "resize")
+    return with_out(res, out, "max")
 
 
 def _min(*args, **kwargs):
@@ -508,7 +547,9 @@ def _min(*args, **kwargs):
     cdef Tensor x = required_input(args, kwargs, "min", MAX_SIGS_FUNC)
     a, kw = rest_args(args, kwargs)
     out = kw.pop("out", None)
-    return with_out(max_min_impl(False, x, a, kw, False), out, "min")
+    res = max_min_impl(False, x, a, kw, False)
+    check_strict_out(res, out, "resize")
+    return with_out(res, out, "min")
 
 
 def amax(*args, **kwargs):
@@ -516,7 +557,9 @@ def amax(*args, **kwargs):
     cdef Tensor x = required_input(args, kwargs, "amax", None)
     a, kw = rest_args(args, kwargs)
     out = kw.pop("out", None)
-    return with_out(amax_impl(True, x, a, kw, False), out, "amax")
+    res = amax_impl(True, x, a, kw, False)
+    check_strict_out(res, out, "same_as_input")
+    return with_out(res, out, "amax")
 
 
 def amin(*args, **kwargs):
@@ -524,7 +567,9 @@ def amin(*args, **kwargs):
     cdef Tensor x = required_input(args, kwargs, "amin", None)
     a, kw = rest_args(args, kwargs)
     out = kw.pop("out", None)
-    return with_out(amax_impl(False, x, a, kw, False), out, "amin")
+    res = amax_impl(False, x, a, kw, False)
+    check_strict_out(res, out, "same_as_input")
+    return with_out(res, out, "amin")
 
 
 def argmax(*args, **kwargs):
@@ -532,7 +577,9 @@ def argmax(*args, **kwargs):
     cdef Tensor x = required_input(args, kwargs, "argmax", None)
     a, kw = rest_args(args, kwargs)
     out = kw.pop("out", None)
-    return with_out(argmax_impl(True, x, a, kw, False), out, "argmax")
+    res = argmax_impl(True, x, a, kw, False)
+    check_strict_out(res, out, "resize")
+    return with_out(res, out, "argmax")
 
 
 def argmin(*args, **kwargs):
@@ -540,7 +587,9 @@ def argmin(*args, **kwargs):
     cdef Tensor x = required_input(args, kwargs, "argmin", None)
     a, kw = rest_args(args, kwargs)
     out = kw.pop("out", None)
-    return with_out(argmax_impl(False, x, a, kw, False), out, "argmin")
+    res = argmax_impl(False, x, a, kw, False)
+    check_strict_out(res, out, "resize")
+    return with_out(res, out, "argmin")
 
 
 def prod(*args, **kwargs):
@@ -548,6 +597,8 @@ def prod(*args, **kwargs):
     cdef Tensor x = required_input(args, kwargs, "prod", PROD_SIGS_FUNC)
     a, kw = rest_args(args, kwargs)
     out = kw.pop("out", None)
+    if isinstance(out, Tensor) and "dtype" not in kw:
+        kw["dtype"] = out.dtype     # PyTorch's prod_out multiplies in out's dtype (each element converted first)
     return with_out(prod_impl(x, a, kw, False), out, "prod")
 
 

@@ -105,6 +105,8 @@ cdef object squeeze_dim_args(tuple args, dict kwargs, bint function):
     dim) or squeeze(0, 1) -> tuple. `function`: torch.squeeze(input, ...)."""
     cdef object v
     if kwargs:
+        if "axis" in kwargs and "dim" not in kwargs:      # numpy's spelling, as PyTorch's parser takes it
+            kwargs = {("dim" if key == "axis" else key): val for key, val in kwargs.items()}
         if set(kwargs) != {"dim"} or args:
             raise TypeError(f"squeeze() got an unexpected keyword argument '{next(iter(kwargs))}'"
                             if set(kwargs) != {"dim"} else "squeeze() got multiple values for argument 'dim'")

@@ -107,21 +107,30 @@ cdef int check_out_dtype(object out, int dt) except -1:
 # (TableBinaryOp is declared in _C.pxd)
 
 
-cdef tuple binary_operands(object input, object other, str fname, bint scalar_self, bint scalar_other):
+cdef int number_dtype(int tensor_dtype, object number, bint float_math):
+    cdef int dt = scalar_result_type(tensor_dtype, number)
+    return DEFAULT_FLOAT if float_math and not is_float(dt) else dt
+
+
+cdef tuple binary_operands(object input, object other, str fname, bint scalar_self, bint scalar_other,
+                           bint float_math=False):
     """(a, b, which) for a binary table op: a Python number where the op
     takes one becomes PyTorch's wrapped number (a 0-d tensor of the dtype
     the number gives with the other operand, so promotion is PyTorch's);
-    which is 1 or 2 when input or other was such a number, else 0."""
+    which is 1 or 2 when input or other was such a number, else 0.
+    float_math: the op computes integer operands in float32, where PyTorch
+    converts the number itself (copysign(uint8, -3) takes -3.0, not the
+    uint8 253)."""
     if isinstance(input, Tensor):
         if isinstance(other, Tensor):
             return input, other, 0
         if scalar_other and is_scalar(other):
             other = normalize_scalar(other)
-            return input, scalar_tensor(other, scalar_result_type((<Tensor>input)._dtype, other)), 2
+            return input, scalar_tensor(other, number_dtype((<Tensor>input)._dtype, other, float_math)), 2
         raise TypeError(f"{fname}(): argument 'other' (position 2) must be Tensor, not {py_typename(other)}")
     if scalar_self and is_scalar(input) and isinstance(other, Tensor):
         input = normalize_scalar(input)
-        return scalar_tensor(input, scalar_result_type((<Tensor>other)._dtype, input)), other, 1
+        return scalar_tensor(input, number_dtype((<Tensor>other)._dtype, input, float_math)), other, 1
     raise TypeError(f"{fname}(): argument 'input' (position 1) must be Tensor, not {py_typename(input)}")
 
 

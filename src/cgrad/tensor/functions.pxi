@@ -12,8 +12,15 @@ cdef object number_first(int which, object number, Tensor t, object alpha):
         if type(alpha) is int and alpha == 1:
             return binary_dispatch(0, t, number, True)
         return op_rsub_scalar(t, normalize_scalar(number), -alpha)
-    if which == 1:
-        return op_rsub_scalar(t, normalize_scalar(number), alpha)
+    if which == 1 or which == 3:
+        # PyTorch's parser wraps the number into a tensor of the ordinary op (SubBackward0,
+        # DivBackward0), its dtype the one the number gives beside t (a wrapped number)
+        number = normalize_scalar(number)
+        if which == 1 and isinstance(number, bool):
+            check_bool_sub(t, number)
+        # div computes integers in float: there the number keeps its own value (-3 beside uint8)
+        wrapped = scalar_tensor(number, number_dtype(t._dtype, number, which == 3))
+        return op_sub(wrapped, t, alpha) if which == 1 else op_div(wrapped, t)
     return binary_dispatch(which, t, number, True)
 
 
@@ -130,16 +137,42 @@ def relu(input):
     return op_relu(input_arg(input, "relu"))
 
 
-def _sum(input, dim=None, keepdim=False, *, dtype=None, **kwargs):
+def _sum(input, dim=NO_ARG, keepdim=False, *, dtype=None, out=None, **kwargs):
     if kwargs:
         dim, keepdim = numpy_dim_kwargs(kwargs, dim, keepdim, "sum")
-    return op_sum(input_arg(input, "sum"), dim, keepdim, dtype)
+    # dim=None given is the dim overload (SumBackward1 / MeanBackward1), over every dim as ()
+    dim = None if dim is NO_ARG else (() if dim is None else dim)
+    if out is not None and dtype is None and isinstance(out, Tensor):
+        dtype = out.dtype       # PyTorch's sum_out sums in out's dtype (each element converted first)
+    return with_out(op_sum(input_arg(input, "sum"), dim, keepdim, dtype), out, "sum")
 
 
-def mean(input, dim=None, keepdim=False, *, dtype=None, **kwargs):
+cdef object mean_out_dtype(Tensor x, object dtype, Tensor out):
+    """The dtype PyTorch's mean_out computes in: a given dtype, which must be
+    out's; else out's, which must be floating when the input is (an integer
+    input keeps mean's could-not-infer error)."""
+    if dtype is not None:
+        if dtype_code(dtype) != out._dtype:
+            raise RuntimeError(f"Expected out tensor to have dtype {dtype_name_short(dtype_code(dtype))}, "
+                               f"but got {dtype_name_short(out._dtype)} instead")
+        return dtype
+    if not is_float(x._dtype):
+        return None
+    if not is_float(out._dtype):
+        raise RuntimeError(f"result type Float can't be cast to the desired output type {dtype_title(out._dtype)}")
+    return out.dtype
+
+
+def mean(input, dim=NO_ARG, keepdim=False, *, dtype=None, out=None, **kwargs):
+    cdef Tensor x
     if kwargs:
         dim, keepdim = numpy_dim_kwargs(kwargs, dim, keepdim, "mean")
-    return op_mean(input_arg(input, "mean"), dim, keepdim, dtype)
+    # dim=None given is the dim overload (SumBackward1 / MeanBackward1), over every dim as ()
+    dim = None if dim is NO_ARG else (() if dim is None else dim)
+    x = input_arg(input, "mean")
+    if out is not None and isinstance(out, Tensor):
+        dtype = mean_out_dtype(x, dtype, <Tensor>out)
+    return with_out(op_mean(x, dim, keepdim, dtype), out, "mean")
 
 
 def mm(input, mat2, *, out=None):
@@ -177,9 +210,9 @@ def transpose(input, dim0, dim1):
     return op_transpose(x, int_arg(dim0, "transpose", "dim0", 2), int_arg(dim1, "transpose", "dim1", 3))
 
 
-def unsqueeze(input, dim):
+def unsqueeze(input, dim=NO_ARG, *, axis=NO_ARG):
     cdef Tensor x = input_arg(input, "unsqueeze")
-    return op_unsqueeze(x, int_arg(dim, "unsqueeze", "dim", 2))
+    return op_unsqueeze(x, int_arg(dim_or_axis(dim, axis, NO_ARG, "unsqueeze"), "unsqueeze", "dim", 2))
 
 
 def squeeze(input, *args, **kwargs):

@@ -274,17 +274,21 @@ def _tensor_bitwise_xor(Tensor self not None, other):
 # --- reductions -------------------------------------------------------------
 
 
-def _tensor_sum(Tensor self not None, dim=None, keepdim=False, *, dtype=None, **kwargs):
+def _tensor_sum(Tensor self not None, dim=NO_ARG, keepdim=False, *, dtype=None, **kwargs):
     if kwargs:
         dim, keepdim = numpy_dim_kwargs(kwargs, dim, keepdim, "sum")
+    # dim=None given is the dim overload (SumBackward1 / MeanBackward1), over every dim as ()
+    dim = None if dim is NO_ARG else (() if dim is None else dim)
     if dim is not None and type(dim) is not int:
         check_reduce_dim(dim, "sum")
     return op_sum(self, dim, keepdim, dtype)
 
 
-def _tensor_mean(Tensor self not None, dim=None, keepdim=False, *, dtype=None, **kwargs):
+def _tensor_mean(Tensor self not None, dim=NO_ARG, keepdim=False, *, dtype=None, **kwargs):
     if kwargs:
         dim, keepdim = numpy_dim_kwargs(kwargs, dim, keepdim, "mean")
+    # dim=None given is the dim overload (SumBackward1 / MeanBackward1), over every dim as ()
+    dim = None if dim is NO_ARG else (() if dim is None else dim)
     if dim is not None and type(dim) is not int:
         check_reduce_dim(dim, "mean")
     return op_mean(self, dim, keepdim, dtype)
@@ -385,20 +389,26 @@ def _tensor_relu_(Tensor self not None):
 # --- any/all, count_nonzero, cumsum, outer products, norms
 
 
-def _tensor_any(Tensor self not None, dim=None, keepdim=False):
+def _tensor_any(Tensor self not None, dim=None, keepdim=False, **kwargs):
+    if kwargs:
+        dim, keepdim = numpy_dim_kwargs(kwargs, dim, keepdim, "any")
     return op_any_all(self, reduce_dim_arg(dim), keepdim, False)
 
 
-def _tensor_all(Tensor self not None, dim=None, keepdim=False):
+def _tensor_all(Tensor self not None, dim=None, keepdim=False, **kwargs):
+    if kwargs:
+        dim, keepdim = numpy_dim_kwargs(kwargs, dim, keepdim, "all")
     return op_any_all(self, reduce_dim_arg(dim), keepdim, True)
 
 
-def _tensor_count_nonzero(Tensor self not None, dim=None):
+def _tensor_count_nonzero(Tensor self not None, dim=None, **kwargs):
+    if kwargs:
+        dim = axis_kwarg(NO_ARG if dim is None else dim, kwargs, "count_nonzero")
     return op_count_nonzero(self, dim)
 
 
-def _tensor_cumsum(Tensor self not None, dim, *, dtype=None):
-    return cumsum_call(self, dim, dtype, "cumsum")
+def _tensor_cumsum(Tensor self not None, dim=NO_ARG, *, dtype=None, **kwargs):
+    return cumsum_call(self, required_dim_arg(dim, kwargs, "cumsum"), dtype, "cumsum")
 
 
 def _tensor_cumsum_(Tensor self not None, dim, *, dtype=None):

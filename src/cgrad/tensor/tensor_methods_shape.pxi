@@ -103,8 +103,8 @@ def _tensor_expand_as(Tensor self not None, other):
     return op_expand(self, shape_tuple(tensor_arg(other, "expand_as")))
 
 
-def _tensor_unsqueeze(Tensor self not None, dim):
-    return op_unsqueeze(self, int_arg(dim, "unsqueeze", "dim", 1))
+def _tensor_unsqueeze(Tensor self not None, dim=NO_ARG, *, axis=NO_ARG):
+    return op_unsqueeze(self, int_arg(dim_or_axis(dim, axis, NO_ARG, "unsqueeze"), "unsqueeze", "dim", 1))
 
 
 def _tensor_squeeze(Tensor self not None, *args, **kwargs):
@@ -122,11 +122,13 @@ def _tensor_split_with_sizes(Tensor self not None, split_sizes, dim=0):
                                int_arg(dim, "split_with_sizes", "dim", 2))
 
 
-def _tensor_chunk(Tensor self not None, chunks, dim=0):
+def _tensor_chunk(Tensor self not None, chunks, dim=NO_ARG, *, axis=NO_ARG):
+    dim = dim_or_axis(dim, axis, 0, "chunk")
     return op_chunk(self, int_arg(chunks, "chunk", "chunks", 1), int_arg(dim, "chunk", "dim", 2))
 
 
-def _tensor_unbind(Tensor self not None, dim=0):
+def _tensor_unbind(Tensor self not None, dim=NO_ARG, *, axis=NO_ARG):
+    dim = dim_or_axis(dim, axis, 0, "unbind")
     return op_unbind(self, int_arg(dim, "unbind", "dim", 1))
 
 
@@ -241,17 +243,17 @@ def _tensor_diag(Tensor self not None, diagonal=0):
     return op_diag(self, as_index(diagonal, "diagonal"))
 
 
-def _tensor_scatter(Tensor self not None, dim, index, src=None, *, value=None):
-    return scatter_call(self, dim, index, src, value, "scatter")
+def _tensor_scatter(Tensor self not None, dim, index, src=None, *, value=None, reduce=None):
+    return scatter_call(self, dim, index, src, value, "scatter", reduce)
 
 
-def _tensor_scatter_(Tensor self not None, dim, index, src=None, *, value=None):
+def _tensor_scatter_(Tensor self not None, dim, index, src=None, *, value=None, reduce=None):
     cdef Tensor r
     check_inplace(self)
     if (cgrad_grad_enabled and (self._requires_grad or (isinstance(src, Tensor) and (<Tensor>src)._requires_grad))) or has_tangent(self) or has_tangent(src):
-        return commit_inplace(self, scatter_call(old_value(self, False), dim, index, src, value, "scatter_"))
+        return commit_inplace(self, scatter_call(old_value(self, False), dim, index, src, value, "scatter_", reduce))
     r = scatter_call(alias_detached(self), dim, index,
-                     alias_detached(<Tensor>src) if isinstance(src, Tensor) else src, value, "scatter_")
+                     alias_detached(<Tensor>src) if isinstance(src, Tensor) else src, value, "scatter_", reduce)
     copy_into(self, r)
     self._storage.version += 1
     return self

@@ -61,6 +61,39 @@ cdef class LinalgVectorNormBackward0(Node):
         self.result = None
 
 
+cdef int no_identity_norm_check(Tensor x, double p, object dim, bint* mask, str fname) except -1:
+    """PyTorch's error for a norm without an identity (inf, or a negative
+    ord) over an empty reduction: of the whole tensor, or of an empty dim
+    among those reduced (a non-empty reduced dim gives an empty result)."""
+    cdef int d
+    cdef str shown = ("inf" if p > 0 else "-inf") if cmath.isinf(p) else (
+        str(int(p)) if p == <long long>p else repr(p))
+    if dim is None:
+        raise RuntimeError(f"{fname} cannot compute the {shown} norm on an empty tensor because the operation "
+                           "does not have an identity")
+    for d in range(x._ndim):
+        if mask[d] and x._shape[d] == 0:
+            raise RuntimeError(f"{fname} cannot compute the {shown} norm on the dimension {d}because this dimension "
+                               "is empty and the operation does not have an identity")
+    return 0
+
+
+cdef Tensor vector_norm_dtype(Tensor t, object dtype, str fname):
+    """dtype= of a vector norm, as PyTorch checks it: a floating input,
+    converted to dtype only when that does not narrow it."""
+    cdef int dt
+    if dtype is None:
+        return t
+    dt = dtype_code(dtype)
+    if not is_float(t._dtype):
+        raise RuntimeError(f"{fname}: Expected a floating point or complex tensor as input. Got "
+                           f"{dtype_title(t._dtype)}")
+    if promote_types(t._dtype, dt) != dt:
+        raise RuntimeError(f"{fname}: the dtype of the input ({dtype_title(t._dtype)}) should be convertible "
+                           f"without narrowing to the specified dtype ({dtype_title(dt)})")
+    return op_to_dtype(t, dt)
+
+
 cdef Tensor op_vector_norm(Tensor x, double p, object dim, bint keepdim, str fname):
     cdef bint mask[MAX_DIMS]
     cdef Tensor xd, a, out
@@ -68,10 +101,9 @@ cdef Tensor op_vector_norm(Tensor x, double p, object dim, bint keepdim, str fna
     if not is_float(x._dtype):
         raise RuntimeError(f"{fname}: Expected a floating point or complex tensor as input. "
                            f"Got {dtype_title(x._dtype)}")
-    if (p == cmath.INFINITY or p == -cmath.INFINITY) and x._numel == 0:
-        raise RuntimeError(f"{fname} cannot compute the {'-inf' if p < 0 else 'inf'} norm on an empty "
-                           "tensor because the operation does not have an identity")
     parse_dims(dim, x._ndim, mask)
+    if (p < 0 or p == cmath.INFINITY) and x._numel == 0:
+        no_identity_norm_check(x, p, dim, mask, fname)
     # PyTorch's norm kernels compute in float32 for the half types and
     # round once, at the end (squares rounded to bfloat16 move the result)
     xd = float32_if_half(alias_detached(x))
@@ -112,8 +144,9 @@ cdef double norm_ord(object p, str fname) except? -1:
 def _vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
     """linalg.vector_norm (exported to cgrad.linalg)."""
     cdef Tensor t = input_arg(x, "linalg_vector_norm")
-    if dtype is not None:
-        t = op_to_dtype(t, dtype_code(dtype))
+    if ord is None or isinstance(ord, str):
+        raise TypeError(f"linalg_vector_norm(): argument 'ord' (position 2) must be Number, not {py_typename(ord)}")
+    t = vector_norm_dtype(t, dtype, "linalg.vector_norm")
     return op_vector_norm(t, norm_ord(ord, "linalg.vector_norm"), dim, keepdim, "linalg.vector_norm")
 
 
@@ -126,9 +159,10 @@ def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
         from cgrad import linalg
         dims = list(range(t._ndim)) if dim is None else dim
         return with_out(linalg.matrix_norm(t, p, dims, keepdim, dtype=dtype), out, "norm")
-    if dtype is not None:
-        t = op_to_dtype(t, dtype_code(dtype))
-    return with_out(op_vector_norm(t, norm_ord(p, "norm"), dim, keepdim, "linalg.vector_norm"), out, "norm")
+    t = vector_norm_dtype(t, dtype, "linalg.vector_norm")
+    res = op_vector_norm(t, norm_ord(p, "norm"), dim, keepdim, "linalg.vector_norm")
+    check_strict_out(res, out, "resize")
+    return with_out(res, out, "norm")
 
 
 # ---------------------------------------------------------------------------
@@ -184,6 +218,9 @@ cdef Tensor op_lerp(Tensor a, Tensor b, object weight):
                            f"{dtype_name_short(b._dtype)}")
     if isinstance(weight, Tensor):
         w = <Tensor>weight
+        if w._ndim == 0 and w._dtype != a._dtype and is_float(a._dtype):
+            # PyTorch takes a 0-dim weight of any dtype at input's (its gradient comes back in its own)
+            w = op_to_dtype(w, a._dtype)
         if w._dtype != a._dtype:
             raise RuntimeError(f"expected dtype {dtype_name_short(a._dtype)} for `weight` but got dtype "
                                f"{dtype_name_short(w._dtype)}")

@@ -736,6 +736,7 @@ cdef Tensor nn_softmax_call(str fname, object input, tuple args, dict kwargs, bi
     """cgrad.softmax(input, dim, dtype=None) and Tensor.softmax(dim, dtype=None)."""
     cdef tuple bound
     cdef Tensor x
+    kwargs = dim_aliases(kwargs)
     if method:
         bound = nn_parse_args(fname, args, kwargs, ("dim", "dtype"), 1)
         x = <Tensor>input
