@@ -246,10 +246,29 @@ def broadcast_shapes(*shapes):
     return _C.Size(result)
 
 
+def _infer_size(a, b):
+    """ATen's infer_size: the broadcast of two shapes, checked from the last
+    dim; the error names the accumulated shape a and the next one b."""
+    ndim = builtins.max(len(a), len(b))
+    result = [1] * ndim
+    for i in range(ndim - 1, -1, -1):
+        offset = ndim - 1 - i
+        size_a = a[len(a) - 1 - offset] if len(a) - 1 - offset >= 0 else 1
+        size_b = b[len(b) - 1 - offset] if len(b) - 1 - offset >= 0 else 1
+        if size_a != size_b and size_a != 1 and size_b != 1:
+            raise RuntimeError(f"The size of tensor a ({size_a}) must match the size of tensor b ({size_b}) at "
+                               f"non-singleton dimension {i}")
+        result[i] = size_b if size_a == 1 else size_a
+    return result
+
+
 def broadcast_tensors(*tensors):
-    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
-        tensors = tuple(tensors[0])
-    shape = broadcast_shapes(*(t.shape for t in tensors))
+    for position, t in enumerate(tensors):
+        if not isinstance(t, _C.Tensor):
+            raise TypeError(f"expected Tensor as element {position} in argument 0, but got {type(t).__name__}")
+    shape = list(tensors[0].shape) if tensors else []
+    for t in tensors[1:]:
+        shape = _infer_size(shape, tuple(t.shape))
     return tuple(t.expand(shape) for t in tensors)
 
 
