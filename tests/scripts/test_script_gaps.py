@@ -539,6 +539,41 @@ def test_integer_helpers_match_torch():
         assert str(got.value) == str(want.value)
 
 
+UNRAVEL_CASES = [
+    lambda lib: lib.unravel_index(lib.tensor([12, -1, -11, 25]), (2, 5)),     # wraps around, no range check
+    lambda lib: lib.unravel_index(lib.tensor(7), (2, 5)),
+    lambda lib: lib.unravel_index(lib.tensor([[3, 7], [1, 2]]), (2, 5)),
+    lambda lib: lib.unravel_index(lib.tensor([3]), ()),
+    lambda lib: lib.unravel_index(lib.tensor([3]), (2, 0)),
+    lambda lib: lib.unravel_index(lib.tensor([3]), (2, -1)),
+    lambda lib: lib.unravel_index(lib.tensor([3]), (2, 1.5)),
+    lambda lib: lib.unravel_index(lib.tensor([3]), 4),
+    lambda lib: lib.unravel_index(lib.tensor([3]), 4.0),
+    lambda lib: lib.unravel_index(lib.tensor([3], dtype=lib.int32), lib.Size([2, 2])),
+    lambda lib: lib.unravel_index(lib.tensor([3], dtype=lib.uint8), [2, 2]),
+    lambda lib: lib.unravel_index(lib.tensor([True]), (2, 2)),
+    lambda lib: lib.unravel_index(3, (2, 2)),
+    lambda lib: lib.unravel_index(lib.tensor([], dtype=lib.int64), (2, 2)),
+]
+
+
+def _unravel_outcome(lib, call):
+    try:
+        return [(str(t.dtype).split(".")[-1], t.tolist()) for t in call(lib)]
+    except Exception as error:       # the outcome is what is compared; dtypes print with their module's name
+        return (type(error).__name__, str(error).replace("cgrad.", "torch."))
+
+
+@pytest.mark.parametrize("case", range(len(UNRAVEL_CASES)))
+def test_unravel_index_wraps_and_checks_as_torch(case):
+    got = _unravel_outcome(cgrad, UNRAVEL_CASES[case])
+    hand = {0: [("int64", [0, 1, 1, 1]), ("int64", [2, 4, 4, 0])], 3: [], 4: ("RuntimeError", "ZeroDivisionError")}
+    if case in hand:
+        assert got == hand[case]
+    if torch is not None:
+        assert got == _unravel_outcome(torch, UNRAVEL_CASES[case])
+
+
 # --- nn.utils.weight_norm -------------------------------------------------------------------
 
 @pytest.mark.filterwarnings("ignore::FutureWarning")
