@@ -248,3 +248,16 @@ def dtype_title(dtype):
     """'Float' for float32, 'Long' for int64: PyTorch's name of a dtype in
     its kernels' errors (`"addmm" not implemented for 'Long'`)."""
     return _C.empty(0, dtype=dtype).type().split(".")[-1][:-len("Tensor")]
+
+
+# the C++ type names c10's TypeMeta prints for a dtype (TensorOptions, SDPA's dtype checks)
+_CPP_TYPE_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half", "bfloat16": "c10::BFloat16",
+                   "int64": "long int", "int32": "int", "int16": "short int", "int8": "signed char",
+                   "uint8": "unsigned char", "bool": "bool"}
+
+
+def dtype_cpp_name(dtype):
+    """'float' for float32, 'long int' for int64: how PyTorch's C++ errors
+    print a dtype through caffe2's TypeMeta."""
+    name = str(dtype).split(".")[-1]
+    return _CPP_TYPE_NAMES.get(name, name)
