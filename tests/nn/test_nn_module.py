@@ -478,3 +478,24 @@ def test_container_methods_match_torch():
             record.append(str(err.value).replace("torch.", "cgrad."))
         out.append(record)
     assert out[0] == out[1]
+
+
+def _registry_reprs(lib):
+    nn = lib.nn
+    model = nn.Sequential(nn.Linear(2, 3), nn.ReLU())
+    model.register_buffer("steps", lib.zeros(1))
+    moduledict = nn.ModuleDict({"a": nn.Linear(1, 1), "b": nn.ReLU()})
+    return [type(model._modules).__name__, type(model._parameters).__name__, type(model._buffers).__name__,
+            type(model[0]._parameters).__name__, type(model._forward_hooks).__name__,
+            repr(moduledict.keys()), type(moduledict.values()).__name__, type(moduledict.items()).__name__,
+            type(model.state_dict()).__name__, list(model._buffers)]
+
+
+def test_module_registries_are_plain_dicts_as_torch():
+    """Parameters, buffers and children live in plain dicts (hooks in OrderedDicts), as PyTorch's Module
+    keeps them: ModuleDict.keys() prints dict_keys([...]), print(model._modules) a dict."""
+    got = _registry_reprs(cgrad)
+    assert got[:8] == ["dict", "dict", "dict", "dict", "OrderedDict", "dict_keys(['a', 'b'])", "dict_values",
+                       "dict_items"]
+    if torch is not None:
+        assert got == _registry_reprs(torch)
