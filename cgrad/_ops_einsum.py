@@ -14,7 +14,7 @@ import numpy as np
 from cgrad import _C
 from cgrad._op_support import dtype_title
 from cgrad._op_support import (attach, check_int, check_tensor, composite_op, forward_ad_not_implemented, typename,
-                               with_out, wrap_dim)
+                               with_out, wrap_dim, wrap_dim_list)
 
 _LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _ELLIPSIS = "\x00"            # the ellipsis as one label, sorting before letters
@@ -440,17 +440,6 @@ def _tensordot_dims(dims):
     return list(dims_a), list(dims_b)
 
 
-def _wrap_contracted(dims, ndim):
-    """The contracted dims wrapped, each once (ATen's dim_list_to_bitset)."""
-    wrapped = [wrap_dim(d, ndim) for d in dims]
-    seen = set()
-    for d in wrapped:
-        if d in seen:
-            raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
-        seen.add(d)
-    return wrapped
-
-
 def tensordot(a, b, dims=2, out=None):
     """ATen's tensordot: a contracted dim of size 1 on one side is summed
     away first (broadcast), the rest must match; then both operands are
@@ -481,8 +470,8 @@ def tensordot(a, b, dims=2, out=None):
                 raise RuntimeError(f"contracted dimensions need to match, but first has size {sa} in dim "
                                    f"{given_a} and second has size {sb} in dim {given_b}")
             csize *= sa
-    dims_a = _wrap_contracted(dims_a, a.dim())
-    dims_b = _wrap_contracted(dims_b, b.dim())
+    dims_a = wrap_dim_list(dims_a, a.dim())
+    dims_b = wrap_dim_list(dims_b, b.dim())
     free_a = [d for d in range(a.dim()) if d not in dims_a]
     free_b = [d for d in range(b.dim()) if d not in dims_b]
     sa = [a.shape[d] for d in free_a]
