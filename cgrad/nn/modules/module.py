@@ -3,7 +3,8 @@ for attribute registration (__setattr__/__delattr__ rules and error texts),
 traversal (iterative, in PyTorch's orders), train/eval, dtype conversion
 (parameters keep their identity, as PyTorch's .data swap), state_dict /
 load_state_dict (_module_state_dict.py) and forward / backward hooks
-(_hooks.py)."""
+(_hooks.py), including the process-wide forward hooks every module's call
+runs (register_module_forward_pre_hook, register_module_forward_hook)."""
 import warnings
 from collections import OrderedDict
 
