@@ -14,14 +14,10 @@ import warnings
 import numpy as np
 
 from cgrad import _C
+from cgrad._op_support import dtype_cpp_name
 
 __all__ = ["hann_window", "hamming_window", "blackman_window", "bartlett_window", "kaiser_window",
            "scalar_tensor", "range", "empty_strided", "frombuffer"]
-
-# How PyTorch's TensorOptions prints a dtype in the window functions' error.
-_CPP_DTYPE_NAMES = {"int64": "long int", "int32": "int", "int16": "short int", "int8": "signed char",
-                    "uint8": "unsigned char", "bool": "bool"}
-
 
 def _window(name, window_length, periodic, dtype, requires_grad, symmetric_values):
     if isinstance(window_length, builtins.bool) or not isinstance(window_length, int):
@@ -30,7 +26,7 @@ def _window(name, window_length, periodic, dtype, requires_grad, symmetric_value
     if dtype is None:
         dtype = _C._default_float_dtype()
     if not dtype.is_floating_point:
-        cpp_name = _CPP_DTYPE_NAMES.get(str(dtype).split(".")[-1], str(dtype))
+        cpp_name = dtype_cpp_name(dtype)
         raise RuntimeError(f"{name} expects floating point dtypes, got: TensorOptions(dtype={cpp_name}, device=cpu, "
                            f"layout=Strided (default), requires_grad={'true' if requires_grad else 'false (default)'}, "
                            f"pinned_memory=false, memory_format=(nullopt))")

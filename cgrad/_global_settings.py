@@ -13,8 +13,10 @@ __all__ = ["use_deterministic_algorithms", "are_deterministic_algorithms_enabled
            "get_deterministic_debug_mode", "set_float32_matmul_precision", "get_float32_matmul_precision",
            "set_warn_always", "is_warn_always_enabled", "set_num_interop_threads", "get_num_interop_threads"]
 
-_state = {"deterministic": False, "warn_only": False, "matmul_precision": "highest", "warn_always": False,
-          "interop_threads": 2}
+# fp32_precision is the newer spelling of matmul_precision (backends.cuda.matmul.fp32_precision):
+# "none" until either is set, then "ieee" for "highest" and "tf32" otherwise.
+_state = {"deterministic": False, "warn_only": False, "matmul_precision": "highest", "fp32_precision": "none",
+          "warn_always": False, "interop_threads": 2}
 
 
 def use_deterministic_algorithms(mode, *, warn_only=False):
@@ -61,6 +63,7 @@ def set_float32_matmul_precision(precision):
                       "setFloat32MatmulPrecision call has no effect.", UserWarning, stacklevel=2)
         return
     _state["matmul_precision"] = precision
+    _state["fp32_precision"] = "ieee" if precision == "highest" else "tf32"
 
 
 def get_float32_matmul_precision():

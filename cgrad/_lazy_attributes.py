@@ -218,6 +218,7 @@ LAZY_ATTRIBUTES = {
     "set_num_interop_threads": "cgrad._global_settings",
     "get_num_interop_threads": "cgrad._global_settings",
     "testing": "cgrad.testing",
+    "types": "cgrad.types",
     # numerical helpers built from existing ops
     "trapezoid": "cgrad._ops_numeric_composites",
     "trapz": "cgrad._ops_numeric_composites",

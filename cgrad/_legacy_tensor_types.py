@@ -9,6 +9,7 @@ import warnings
 import numpy as np
 
 from cgrad import _C
+from cgrad._op_support import dtype_cpp_name
 
 _LEGACY_DTYPES = {
     "FloatTensor": _C.float32, "DoubleTensor": _C.float64, "HalfTensor": _C.float16,
@@ -19,16 +20,8 @@ _LEGACY_DTYPES = {
 __all__ = list(_LEGACY_DTYPES) + ["typename", "set_default_tensor_type"]
 
 
-# the C++ type names PyTorch's TensorOptions print
-_CPP_TYPE_NAMES = {
-    _C.float32: "float", _C.float64: "double", _C.float16: "c10::Half", _C.bfloat16: "c10::BFloat16",
-    _C.int64: "long int", _C.int32: "int", _C.int16: "short int", _C.int8: "signed char", _C.uint8: "unsigned char",
-    _C.bool_: "bool",
-}
-
-
 def _tensor_options(dtype):
-    return (f"TensorOptions(dtype={_CPP_TYPE_NAMES.get(dtype, str(dtype))}, device=cpu, layout=Strided, "
+    return (f"TensorOptions(dtype={dtype_cpp_name(dtype)}, device=cpu, layout=Strided, "
             "requires_grad=false (default), pinned_memory=false (default), memory_format=(nullopt))")
 
 

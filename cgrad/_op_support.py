@@ -131,6 +131,30 @@ def wrap_dim(dim, ndim):
     return dim + n if dim < 0 else dim
 
 
+def wrap_dim_list(dims, ndim):
+    """dims wrapped, each allowed once (ATen's dim_list_to_bitset)."""
+    wrapped = [wrap_dim(d, ndim) for d in dims]
+    seen = set()
+    for d in wrapped:
+        if d in seen:
+            raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
+        seen.add(d)
+    return wrapped
+
+
+# the C++ type names c10's TypeMeta prints for a dtype (TensorOptions, SDPA's dtype checks)
+_CPP_TYPE_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half", "bfloat16": "c10::BFloat16",
+                   "int64": "long int", "int32": "int", "int16": "short int", "int8": "signed char",
+                   "uint8": "unsigned char", "bool": "bool"}
+
+
+def dtype_cpp_name(dtype):
+    """'float' for float32, 'long int' for int64: how PyTorch's C++ errors
+    print a dtype through caffe2's TypeMeta."""
+    name = str(dtype).split(".")[-1]
+    return _CPP_TYPE_NAMES.get(name, name)
+
+
 def zeros_grad(shape, like):
     return _C.zeros(tuple(shape), dtype=like.dtype)
 

@@ -19,6 +19,7 @@ from cgrad._op_support import dtype_title
 from cgrad._op_support import numpy_dim_spellings
 from cgrad.autograd.function import Function
 from cgrad.nn._named_node import named
+from cgrad._op_support import typename
 
 __all__ = ["addcmul", "addcdiv", "repeat_interleave", "broadcast_to", "diff", "fliplr", "flipud",
            "tensor_split", "hsplit", "vsplit", "dsplit", "dstack", "column_stack", "isin", "logspace",
@@ -179,36 +180,60 @@ def _normalize_dim(dim, ndim):
 
 @numpy_dim_spellings
 def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
-    if repeats is None:     # torch.repeat_interleave(counts): each index i, counts[i] times
-        counts = input
-        if counts.dim() != 1:
+    """ATen's three overloads: repeat_interleave(counts) gives each index i
+    counts[i] times; a tensor of repeats goes through that and index_select
+    (IndexSelectBackward0, even for one repeat count); an int repeats a
+    broadcast view, flattened (ViewBackward0)."""
+    if repeats is None:
+        return _repeat_interleave_counts(input, output_size)
+    if isinstance(repeats, (bool, float)) or not isinstance(repeats, (int, _C.Tensor)):
+        got = ", ".join(typename(a) for a in (input, repeats)) + ("" if dim is None else f", dim={typename(dim)}")
+        raise TypeError(f"repeat_interleave() received an invalid combination of arguments - got ({got}), but "
+                        "expected one of:\n * (Tensor input, Tensor repeats, int dim = None, *, int output_size = None)"
+                        "\n * (Tensor repeats, *, int output_size = None)\n * (Tensor input, int repeats, "
+                        "int dim = None, *, int output_size = None)\n")
+    if isinstance(repeats, _C.Tensor):
+        if dim is None:
+            input = input.flatten()
+            dim = 0
+        dim = _normalize_dim(dim, input.dim())
+        size = input.shape[dim] if input.dim() else 1
+        if repeats.dim() == 0 or (repeats.dim() == 1 and repeats.shape[0] == 1):
+            repeats = repeats.reshape(1).expand(size)
+        elif repeats.dim() == 1:
+            if repeats.shape[0] != size:
+                raise RuntimeError(f"repeats must have the same size as input along dim, but got "
+                                   f"repeats.size(0) = {repeats.shape[0]} and input.size({dim}) = {size}")
+        else:
             raise RuntimeError("repeats must be 0-dim or 1-dim tensor")
-        return _C.tensor(np.repeat(np.arange(counts.numel()), counts.numpy()), dtype=counts.dtype)
+        return _C.index_select(input, dim, _repeat_interleave_counts(repeats, output_size))
     if dim is None:
         input = input.flatten()
         dim = 0
     dim = _normalize_dim(dim, input.dim())
-    size = input.shape[dim] if input.dim() else 1
-    if isinstance(repeats, _C.Tensor) and repeats.numel() != 1:
-        if repeats.dim() != 1:
-            raise RuntimeError("repeats must be 0-dim or 1-dim tensor")
-        if repeats.numel() != size:
-            raise RuntimeError(f"repeats must have the same size as input along dim, but got "
-                               f"repeats.size(0) = {repeats.numel()} and input.size({dim}) = {size}")
-        counts = repeats.numpy()
-        if (counts < 0).any():
-            raise RuntimeError("repeats can not be negative")
-        index = _C.tensor(np.repeat(np.arange(size), counts))
-        return _C.index_select(input, dim, index)
-    times = int(repeats)
-    if times < 0:
-        raise RuntimeError("repeats can not be negative")
-    if input.dim() == 0:
-        input = input.reshape(1)
-    # PyTorch's route for a scalar count: a broadcast view, flattened
+    if repeats < 0:
+        raise RuntimeError("Repeats must be non-negative")
     shape = list(input.shape)
-    expanded = input.unsqueeze(dim + 1).expand(*shape[:dim + 1], times, *shape[dim + 1:])
-    return expanded.contiguous().view(*shape[:dim], shape[dim] * times, *shape[dim + 1:])
+    expanded = input.unsqueeze(dim + 1)
+    expanded = expanded.expand(*shape[:dim + 1], repeats, *shape[dim + 1:])
+    if output_size is not None and output_size != shape[dim] * repeats:
+        raise RuntimeError(f"repeat_interleave: Invalid output_size, expected {shape[dim] * repeats} but got "
+                           f"{output_size}")
+    return expanded.contiguous().view(*shape[:dim], shape[dim] * repeats, *shape[dim + 1:])
+
+
+def _repeat_interleave_counts(counts, output_size):
+    """repeat_interleave(counts): arange(len(counts)), each counts[i] times, in counts' dtype."""
+    if counts.dtype not in (_C.int32, _C.int64):
+        raise NotImplementedError(f"\"repeat_interleave_cpu\" not implemented for '{dtype_title(counts.dtype)}'")
+    if counts.dim() != 1:
+        raise RuntimeError("repeat_interleave only accept 1D vector as repeat")
+    values = counts.numpy()
+    if (values < 0).any():
+        raise RuntimeError("repeats can not be negative")
+    if output_size is not None and output_size != int(values.sum()):
+        raise RuntimeError("allocated size does not match required size")
+    return _C.tensor(np.repeat(np.arange(values.size), values), dtype=counts.dtype)
 
 
 def broadcast_to(input, size):
@@ -248,10 +273,29 @@ def broadcast_shapes(*shapes):
     return _C.Size(result)
 
 
+def _infer_size(a, b):
+    """ATen's infer_size: the broadcast of two shapes, checked from the last
+    dim; the error names the accumulated shape a and the next one b."""
+    ndim = builtins.max(len(a), len(b))
+    result = [1] * ndim
+    for i in range(ndim - 1, -1, -1):
+        offset = ndim - 1 - i
+        size_a = a[len(a) - 1 - offset] if len(a) - 1 - offset >= 0 else 1
+        size_b = b[len(b) - 1 - offset] if len(b) - 1 - offset >= 0 else 1
+        if size_a != size_b and size_a != 1 and size_b != 1:
+            raise RuntimeError(f"The size of tensor a ({size_a}) must match the size of tensor b ({size_b}) at "
+                               f"non-singleton dimension {i}")
+        result[i] = size_b if size_a == 1 else size_a
+    return result
+
+
 def broadcast_tensors(*tensors):
-    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
-        tensors = tuple(tensors[0])
-    shape = broadcast_shapes(*(t.shape for t in tensors))
+    for position, t in enumerate(tensors):
+        if not isinstance(t, _C.Tensor):
+            raise TypeError(f"expected Tensor as element {position} in argument 0, but got {type(t).__name__}")
+    shape = list(tensors[0].shape) if tensors else []
+    for t in tensors[1:]:
+        shape = _infer_size(shape, tuple(t.shape))
     return tuple(t.expand(shape) for t in tensors)
 
 

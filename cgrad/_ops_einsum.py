@@ -14,7 +14,7 @@ import numpy as np
 from cgrad import _C
 from cgrad._op_support import dtype_title
 from cgrad._op_support import (attach, check_int, check_tensor, composite_op, forward_ad_not_implemented, typename,
-                               with_out)
+                               with_out, wrap_dim, wrap_dim_list)
 
 _LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _ELLIPSIS = "\x00"            # the ellipsis as one label, sorting before letters
@@ -410,43 +410,79 @@ def _diagonal(x, offset, d1, d2):
     return diagonal(x, offset, d1, d2)
 
 
+def _tensordot_dims(dims):
+    """(dims_a, dims_b) as torch.functional.tensordot reads them: an int n
+    (or a one-element tensor) contracts a's last n dims, counted from the
+    end, with b's first n; a pair of int lists is taken as given."""
+    if not isinstance(dims, (tuple, list, _C.Tensor, int)):
+        raise RuntimeError("tensordot expects dims to be int or tuple[list[int], list[int]] or "
+                           f"list[list[int]] containing two lists, but got dims={dims}")
+    if isinstance(dims, _C.Tensor):
+        if dims.numel() > 1:
+            if dims.shape[0] != 2:
+                raise AssertionError(f"dims tensor must have size 2 in first dimension, got {dims.shape[0]}")
+            return dims[0].tolist(), dims[1].tolist()
+        count = int(dims.item())
+        if count < 0:
+            raise RuntimeError(f"tensordot expects dims >= 0, but got dims={dims}")
+        return list(range(-count, 0)), list(range(count))
+    if isinstance(dims, int):
+        return list(range(-dims, 0)), list(range(dims))
+    dims_a, dims_b = dims
+    for position, name, given in ((3, "dims_self", dims_a), (4, "dims_other", dims_b)):
+        if not isinstance(given, (tuple, list)):
+            raise TypeError(f"tensordot(): argument '{name}' (position {position}) must be tuple of ints, "
+                            f"not {typename(given)}")
+        for i, d in enumerate(given):
+            if isinstance(d, bool) or not isinstance(d, int):
+                raise TypeError(f"tensordot(): argument '{name}' (position {position}) must be tuple of ints, "
+                                f"but found element of type {typename(d)} at pos {i}")
+    return list(dims_a), list(dims_b)
+
+
 def tensordot(a, b, dims=2, out=None):
+    """ATen's tensordot: a contracted dim of size 1 on one side is summed
+    away first (broadcast), the rest must match; then both operands are
+    permuted and reshaped into one mm."""
     check_tensor(a, "tensordot", "a", 1)
     check_tensor(b, "tensordot", "b", 2)
-    if isinstance(dims, _C.Tensor):
-        dims = dims.tolist() if dims.dim() > 0 else int(dims.item())
     if isinstance(dims, int):
         if dims < 0:
             raise RuntimeError(f"tensordot expects dims >= 0, but got dims={dims}")
         if dims > min(a.dim(), b.dim()):
             raise RuntimeError(f"tensordot expects dims < ndim_a or ndim_b, but got dims={dims}")
-        dims_a = list(range(a.dim() - dims, a.dim()))
-        dims_b = list(range(dims))
-    else:
-        if len(dims) != 2:
-            raise RuntimeError("tensordot expects dims to be a pair of lists")
-        dims_a, dims_b = dims
-        dims_a = [dims_a] if isinstance(dims_a, int) else list(dims_a)
-        dims_b = [dims_b] if isinstance(dims_b, int) else list(dims_b)
+    dims_a, dims_b = _tensordot_dims(dims)
     if len(dims_a) != len(dims_b):
         raise RuntimeError("both dimension lists should have same length")
-    dims_a = [d % max(a.dim(), 1) for d in dims_a]
-    dims_b = [d % max(b.dim(), 1) for d in dims_b]
+    if a.dtype != b.dtype:
+        raise RuntimeError("both inputs should have same dtype")
+    t1, t2 = a, b
     csize = 1
-    for da, db in zip(dims_a, dims_b):
+    for given_a, given_b in zip(dims_a, dims_b):
+        da, db = wrap_dim(given_a, a.dim()), wrap_dim(given_b, b.dim())
         sa, sb = a.shape[da], b.shape[db]
-        if sa != sb:
-            raise RuntimeError(f"contracted dimensions need to match, but first has size {sa} in dim {da} and "
-                               f"second has size {sb} in dim {db}")
-        csize *= sa
+        if sb == 1:
+            t1 = t1.sum(da, True)
+        elif sa == 1:
+            t2 = t2.sum(db, True)
+        else:
+            if sa != sb:
+                raise RuntimeError(f"contracted dimensions need to match, but first has size {sa} in dim "
+                                   f"{given_a} and second has size {sb} in dim {given_b}")
+            csize *= sa
+    dims_a = wrap_dim_list(dims_a, a.dim())
+    dims_b = wrap_dim_list(dims_b, b.dim())
     free_a = [d for d in range(a.dim()) if d not in dims_a]
     free_b = [d for d in range(b.dim()) if d not in dims_b]
     sa = [a.shape[d] for d in free_a]
     sb = [b.shape[d] for d in free_b]
     pa = int(np.prod(sa)) if sa else 1
     pb = int(np.prod(sb)) if sb else 1
-    t1 = a.permute(free_a + dims_a).reshape(pa, csize)
-    t2 = b.permute(dims_b + free_b).reshape(csize, pb)
+    t1 = t1.permute(free_a + dims_a).reshape(pa, csize)
+    t2 = t2.permute(dims_b + free_b).reshape(csize, pb)
+    if out is not None and isinstance(out, _C.Tensor) and out.dtype != a.dtype:
+        raise RuntimeError(f"tensordot: Expected the output tensor to have dtype {dtype_title(a.dtype)}, but got an "
+                           f"output tensor with dtype {dtype_title(out.dtype)}")
     return with_out(t1.mm(t2).reshape(tuple(sa + sb)), out, "tensordot")
 
 

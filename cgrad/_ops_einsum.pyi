@@ -10,6 +10,8 @@ from cgrad._op_support import dtype_title as dtype_title
 from cgrad._op_support import forward_ad_not_implemented as forward_ad_not_implemented
 from cgrad._op_support import typename as typename
 from cgrad._op_support import with_out as with_out
+from cgrad._op_support import wrap_dim as wrap_dim
+from cgrad._op_support import wrap_dim_list as wrap_dim_list
 
 def addbmm(input: Any, batch1: Any, batch2: Any, *deprecated: Any, beta: Any = ..., alpha: Any = ..., out: Any = ...) -> Any: ...
 def addmv(input: Any, mat: Any, vec: Any, *deprecated: Any, beta: Any = ..., alpha: Any = ..., out: Any = ...) -> Any: ...

@@ -12,7 +12,7 @@ which the stencil weights are computed from the coordinate differences).
 import numbers
 
 from cgrad import _C
-from cgrad._op_support import typename, wrap_dim
+from cgrad._op_support import typename, wrap_dim, wrap_dim_list
 
 _SIGNATURES = (
     " * (Tensor input, *, tuple of ints dim, int edge_order = 1)\n"
@@ -40,13 +40,7 @@ def _dims(dim, ndim):
         return list(range(ndim))
     if isinstance(dim, int) and not isinstance(dim, bool):
         return [wrap_dim(dim, ndim)]
-    dims = [wrap_dim(d, ndim) for d in dim]
-    seen = set()
-    for d in dims:
-        if d in seen:
-            raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
-        seen.add(d)
-    return dims
+    return wrap_dim_list(dim, ndim)
 
 
 def _slice(x, dim, start, stop=None):

@@ -4,5 +4,6 @@ from typing import Any, ClassVar, Iterator
 
 from cgrad._op_support import typename as typename
 from cgrad._op_support import wrap_dim as wrap_dim
+from cgrad._op_support import wrap_dim_list as wrap_dim_list
 
 def gradient(input: Any, *, spacing: Any = ..., dim: Any = ..., edge_order: Any = ...) -> Any: ...

@@ -3,6 +3,9 @@ differentiable ops by PyTorch's own formulas (so values, dtypes and the
 gradients' graphs agree): trapezoid and cumulative_trapezoid, vander, cov
 and corrcoef, renorm, sum_to_size; and the integer helpers unravel_index,
 gcd and lcm (no gradients; elementwise in numpy)."""
+import collections.abc
+import itertools
+import operator
 import warnings
 
 import numpy as np
@@ -188,17 +191,27 @@ def _sum_to_size(self, *size, **kwargs):
 
 
 def unravel_index(indices, shape):
-    """The coordinates, in a tensor of `shape`, of flat `indices`."""
-    flat = indices if isinstance(indices, _C.Tensor) else _C.tensor(indices)
-    if flat.is_floating_point() or flat.dtype == _C.bool_:
-        raise TypeError(f"expected 'indices' to be integer dtype, but got {flat.dtype}")
-    shape = (shape,) if isinstance(shape, int) else tuple(shape)
-    total = int(np.prod(shape)) if shape else 1
-    values = flat.numpy().astype(np.int64)
-    if values.size and (values.min() < -total or values.max() >= total):
-        raise RuntimeError("'indices' must be in range [-{0}, {1})".format(total, total))
-    coordinates = np.unravel_index(np.where(values < 0, values + total, values), shape)
-    return tuple(_C.from_numpy(np.array(c, dtype=np.int64, order="C")) for c in coordinates)
+    """The coordinates, in a tensor of `shape`, of flat `indices`: as
+    torch.functional's, floor division by each dim's stride, then modulo
+    the dim's size (an index past either end wraps around)."""
+    if not isinstance(indices, _C.Tensor):
+        raise AttributeError(f"'{type(indices).__name__}' object has no attribute 'is_complex'")
+    if indices.is_floating_point() or indices.dtype == _C.bool_:
+        raise TypeError(f"expected 'indices' to be integer dtype, but got {indices.dtype}")
+    if isinstance(shape, int):
+        shape = [shape]
+    elif isinstance(shape, collections.abc.Sequence):
+        for dim in shape:
+            if not isinstance(dim, int):
+                raise TypeError(f"expected 'shape' sequence to only contain ints, but got {type(dim)}")
+        shape = [int(dim) for dim in shape]
+    else:
+        raise TypeError(f"expected 'shape' to be int or sequence of ints, but got {type(shape)}")
+    if any(dim < 0 for dim in shape):
+        raise ValueError(f"'shape' cannot have negative values, but got {tuple(shape)}")
+    coefs = list(reversed(list(itertools.accumulate(reversed(shape[1:] + [1]), func=operator.mul))))
+    result = indices.unsqueeze(-1).floor_divide(_C.tensor(coefs, dtype=_C.int64)) % _C.tensor(shape, dtype=_C.int64)
+    return tuple(result.unbind(-1))
 
 
 def _integer_pair(name, input, other):

@@ -113,13 +113,17 @@ def as_strided(input, size, stride, storage_offset=None):
     stride = tuple(int(s) for s in stride)
     if len(size) != len(stride):
         raise RuntimeError(f"mismatch in length of strides and shape")
-    for s in size:
-        if s < 0:
-            raise RuntimeError(f"Trying to create tensor with negative dimension {s}: {list(size)}")
     for s in stride:
         if s < 0:
             raise RuntimeError(f"as_strided: Negative strides are not supported at the moment, got "
                                f"strides: {list(stride)}")
+    if any(s < 0 for s in size):
+        # PyTorch's storage-size computation refuses a negative size (with a zero size beside it, it
+        # makes a tensor with a negative dim; cgrad refuses that too)
+        if 0 not in size:
+            raise RuntimeError(f"Storage size calculation overflowed with sizes={list(size)} and "
+                               f"strides={list(stride)}")
+        raise RuntimeError(f"Trying to create tensor with negative dimension {min(size)}: {list(size)}")
     offset = input.storage_offset() if storage_offset is None else int(storage_offset)
     if offset < 0:
         raise RuntimeError(f"Tensor: invalid storage offset {offset}")

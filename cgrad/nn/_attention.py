@@ -6,6 +6,7 @@ import math
 import warnings
 
 import cgrad
+from cgrad._op_support import dtype_cpp_name
 from cgrad.nn import functional as F
 from cgrad.nn._flash_attention import AttentionSpec, attention_math, flash_attention, _grouped
 
@@ -15,13 +16,31 @@ __all__ = ["scaled_dot_product_attention", "multi_head_attention_forward"]
 def _additive_mask(attn_mask, dtype):
     if attn_mask.dtype == cgrad.bool:
         return cgrad.zeros(tuple(attn_mask.shape), dtype=dtype).masked_fill(attn_mask.logical_not(), float("-inf"))
-    return attn_mask
+    # a float32 mask beside half/bfloat16/float64 queries is taken in the query's dtype
+    return attn_mask if attn_mask.dtype == dtype else attn_mask.to(dtype)
+
+
+def _validate_sdpa_input(query, key, value, attn_mask):
+    """ATen's validate_sdpa_input: one dtype for query, key and value, each
+    at least 2-D; a mask of bool, of float32 or of the query's dtype."""
+    if not (query.dtype == key.dtype == value.dtype):
+        raise RuntimeError(f"Expected query, key, and value to have the same dtype, but got query.dtype: "
+                           f"{dtype_cpp_name(query.dtype)} key.dtype: {dtype_cpp_name(key.dtype)} and value.dtype: "
+                           f"{dtype_cpp_name(value.dtype)} instead.")
+    if query.dim() < 2 or key.dim() < 2 or value.dim() < 2:
+        raise RuntimeError(f"Expected query, key, and value to all be  at least 2 dimensional, but got query.dim: "
+                           f"{query.dim()} key.dim: {key.dim()} and value.dim: {value.dim()} instead.")
+    if attn_mask is not None and attn_mask.dtype not in (cgrad.bool, cgrad.float32, query.dtype):
+        raise RuntimeError(f"Expected attn_mask dtype to be bool or float or to match query dtype, but got "
+                           f"attn_mask.dtype: {dtype_cpp_name(attn_mask.dtype)} and  query.dtype: "
+                           f"{dtype_cpp_name(query.dtype)} instead.")
 
 
 def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None,
                                  enable_gqa=False):
     """softmax(q k^T * scale + mask) v, with dropout on the weights."""
     query, key, value, attn_mask = cgrad._C._autocast_args(0, query, key, value, attn_mask)  # CPU autocast
+    _validate_sdpa_input(query, key, value, attn_mask)
     L, S = query.size(-2), key.size(-2)
     # an empty head dimension gives ATen's 1 / sqrt(0) = inf (its products over nothing stay 0)
     scale_factor = (1 / math.sqrt(query.size(-1)) if query.size(-1) else math.inf) if scale is None else scale
@@ -50,7 +69,10 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     spec = AttentionSpec(bias, dead, scale_factor, groups)
     from cgrad.nn.attention import _choose_cpu_kernel      # the backend switches (sdpa_kernel)
     flash_applies = dropout_p == 0.0 and _takes_cpu_flash(query, key, value, attn_mask, dropout_p, enable_gqa)
-    if _choose_cpu_kernel(flash_applies, _why_not_flash(query, key, value)):
+    use_flash = _choose_cpu_kernel(flash_applies, _why_not_flash(query, key, value))
+    if attn_mask is not None:
+        _check_mask_fits(attn_mask, query, key, use_flash)
+    if use_flash:
         return flash_attention(query, key, value, spec)
     if dropout_p == 0.0:
         return attention_math(query, key, value, spec)[0]
@@ -64,6 +86,23 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
         weights = weights.masked_fill(dead, 0.0)
     weights = F.dropout(weights, dropout_p, True)
     return cgrad.matmul(weights, value)
+
+
+def _check_mask_fits(attn_mask, query, key, use_flash):
+    """The mask shapes PyTorch's kernels refuse: the flash kernel reads the
+    mask's size(-2) (a 0-d or 1-d mask is its IndexError); the math path adds
+    the mask into the scores in place, so it may not broadcast them larger."""
+    if use_flash:
+        if attn_mask.dim() == 0:
+            raise IndexError("Dimension specified as -2 but tensor has no dimensions")
+        if attn_mask.dim() == 1:
+            raise IndexError("Dimension out of range (expected to be in range of [-1, 0], but got -2)")
+        return
+    batch = list(cgrad.broadcast_shapes(tuple(query.shape[:-2]), tuple(key.shape[:-2])))
+    scores = batch + [query.size(-2), key.size(-2)]
+    broadcast = list(cgrad.broadcast_shapes(tuple(scores), tuple(attn_mask.shape)))
+    if broadcast != scores:
+        raise RuntimeError(f"output with shape {scores} doesn't match the broadcast shape {broadcast}")
 
 
 def _why_not_flash(query, key, value):

@@ -16,6 +16,7 @@ import warnings
 
 from cgrad import _C
 from cgrad._C import Tensor
+from cgrad._op_support import dtype_cpp_name
 from cgrad.nn._conv_backend import bias_mismatch_message, check_kernel_size, mismatch_message
 
 __all__ = ["conv3d", "conv_transpose3d"]
@@ -35,12 +36,8 @@ def _named(result, name):
     return named(result, name)
 
 
-_CPP_TYPE = {"float32": "float", "float64": "double", "int64": "long int", "bool": "bool", "float16": "c10::Half",
-             "bfloat16": "c10::BFloat16", "int8": "signed char", "int16": "short int", "int32": "int", "uint8": "unsigned char"}
-
-
 def _cpp(t):
-    return _CPP_TYPE.get(str(t.dtype).split(".")[-1], str(t.dtype))
+    return dtype_cpp_name(t.dtype)
 
 
 def _legacy(t):

@@ -123,7 +123,9 @@ class _FlashAttention(Function):
             grad_w = cgrad.matmul(grad_out, _grouped(value, spec.groups).transpose(-2, -1))
             if spec.dead is not None:
                 grad_w.masked_fill_(spec.dead, 0.0)
-            (grad_s,) = _autograd_grad(ctx.probs, ctx.scores, grad_w)
+            # retained: this node may run again (an outer backward with retain_graph=True, gradcheck's
+            # rows); the private softmax node saves only probs, which ctx holds anyway
+            (grad_s,) = _autograd_grad(ctx.probs, ctx.scores, grad_w, retain_graph=True)
             if needs[0]:
                 grad_q = cgrad.matmul(grad_s, _grouped(key, spec.groups)).mul_(spec.scale)
             if needs[1]:

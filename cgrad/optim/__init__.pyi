@@ -5,19 +5,24 @@ from typing import Any, ClassVar, Iterator
 from cgrad.optim import lr_scheduler as lr_scheduler
 from cgrad.optim import swa_utils as swa_utils
 from cgrad.optim.adadelta import Adadelta as Adadelta
-from cgrad.optim.adafactor import Adafactor as Adafactor
 from cgrad.optim.adagrad import Adagrad as Adagrad
 from cgrad.optim.adam import Adam as Adam
-from cgrad.optim.adam import AdamW as AdamW
 from cgrad.optim.adamax import Adamax as Adamax
+from cgrad.optim.adamw import AdamW as AdamW
 from cgrad.optim.asgd import ASGD as ASGD
 from cgrad.optim.lbfgs import LBFGS as LBFGS
-from cgrad.optim.muon import Muon as Muon
 from cgrad.optim.nadam import NAdam as NAdam
 from cgrad.optim.optimizer import Optimizer as Optimizer
+from cgrad.optim.optimizer import Optimizer as _Optimizer
 from cgrad.optim.radam import RAdam as RAdam
 from cgrad.optim.rmsprop import RMSprop as RMSprop
 from cgrad.optim.rprop import Rprop as Rprop
 from cgrad.optim.sgd import SGD as SGD
 
+class Adafactor(_Optimizer):
+    def __init__(self, params: Any, lr: Any = ..., beta2_decay: Any = ..., eps: Any = ..., d: Any = ..., weight_decay: Any = ..., *, foreach: Any = ..., maximize: Any = ...) -> None: ...
+    def step(self, closure: Any = ...) -> Any: ...
+class Muon(_Optimizer):
+    def __init__(self, params: Any, lr: Any = ..., weight_decay: Any = ..., momentum: Any = ..., nesterov: Any = ..., ns_coefficients: Any = ..., eps: Any = ..., ns_steps: Any = ..., adjust_lr_fn: Any = ...) -> None: ...
+    def step(self, closure: Any = ...) -> Any: ...
 __all__ = ['ASGD', 'Adadelta', 'Adafactor', 'Adagrad', 'Adam', 'AdamW', 'Adamax', 'LBFGS', 'Muon', 'NAdam', 'Optimizer', 'RAdam', 'RMSprop', 'Rprop', 'SGD', 'lr_scheduler', 'swa_utils']

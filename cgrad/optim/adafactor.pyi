@@ -2,9 +2,6 @@
 import builtins
 from typing import Any, ClassVar, Iterator
 
-from cgrad.optim.optimizer import Optimizer as _Optimizer
+from cgrad.optim import Adafactor as Adafactor
 
-class Adafactor(_Optimizer):
-    def __init__(self, params: Any, lr: Any = ..., beta2_decay: Any = ..., eps: Any = ..., d: Any = ..., weight_decay: Any = ..., *, foreach: Any = ..., maximize: Any = ...) -> None: ...
-    def step(self, closure: Any = ...) -> Any: ...
 __all__ = ['Adafactor']

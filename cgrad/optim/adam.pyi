@@ -2,11 +2,10 @@
 import builtins
 from typing import Any, ClassVar, Iterator
 
+from cgrad.optim.adamw import AdamW as AdamW
 from cgrad.optim.optimizer import Optimizer as _Optimizer
 
 class Adam(_Optimizer):
     def __init__(self, params: Any, lr: Any = ..., betas: Any = ..., eps: Any = ..., weight_decay: Any = ..., amsgrad: Any = ..., *, foreach: Any = ..., maximize: Any = ..., capturable: Any = ..., differentiable: Any = ..., fused: Any = ..., decoupled_weight_decay: Any = ...) -> None: ...
     def step(self, closure: Any = ...) -> Any: ...
-class AdamW(Adam):
-    def __init__(self, params: Any, lr: Any = ..., betas: Any = ..., eps: Any = ..., weight_decay: Any = ..., amsgrad: Any = ..., *, maximize: Any = ..., foreach: Any = ..., capturable: Any = ..., differentiable: Any = ..., fused: Any = ...) -> None: ...
 __all__ = ['Adam', 'AdamW']

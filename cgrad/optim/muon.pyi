@@ -2,9 +2,6 @@
 import builtins
 from typing import Any, ClassVar, Iterator
 
-from cgrad.optim.optimizer import Optimizer as _Optimizer
+from cgrad.optim import Muon as Muon
 
-class Muon(_Optimizer):
-    def __init__(self, params: Any, lr: Any = ..., weight_decay: Any = ..., momentum: Any = ..., nesterov: Any = ..., ns_coefficients: Any = ..., eps: Any = ..., ns_steps: Any = ..., adjust_lr_fn: Any = ...) -> None: ...
-    def step(self, closure: Any = ...) -> Any: ...
 __all__ = ['Muon']

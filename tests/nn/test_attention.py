@@ -96,6 +96,59 @@ def test_sdpa_dropout_and_errors():
     assert str(ec.value) == str(et.value)
 
 
+# ATen's validate_sdpa_input and the mask shapes its kernels refuse (flash reads the mask's size(-2);
+# the math path adds the mask into the scores in place)
+SDPA_INPUT_CASES = [
+    lambda lib, q: lib.nn.functional.scaled_dot_product_attention(q.double(), q, q),
+    lambda lib, q: lib.nn.functional.scaled_dot_product_attention(q, q.half(), q),
+    lambda lib, q: lib.nn.functional.scaled_dot_product_attention(q, q, q.bfloat16()),
+    lambda lib, q: lib.nn.functional.scaled_dot_product_attention(q, q, q, attn_mask=lib.zeros(3, 3, dtype=lib.int64)),
+    lambda lib, q: lib.nn.functional.scaled_dot_product_attention(q, q, q, attn_mask=lib.zeros(3, 3, dtype=lib.float64)),
+    lambda lib, q: lib.nn.functional.scaled_dot_product_attention(q.double(), q.double(), q.double(),
+                                                                  attn_mask=lib.zeros(3, 3, dtype=lib.uint8)),
+    lambda lib, q: lib.nn.functional.scaled_dot_product_attention(q[0, 0, 0], q[0, 0, 0], q[0, 0, 0]),
+    lambda lib, q: lib.nn.functional.scaled_dot_product_attention(q, q[0, 0, 0], q),
+    lambda lib, q: lib.nn.functional.scaled_dot_product_attention(q, q, q, attn_mask=lib.zeros(3)),
+    lambda lib, q: lib.nn.functional.scaled_dot_product_attention(q, q, q, attn_mask=lib.tensor(0.0)),
+    lambda lib, q: lib.nn.functional.scaled_dot_product_attention(q[0, 0], q[0, 0], q[0, 0], attn_mask=lib.zeros(2, 3, 3)),
+    lambda lib, q: lib.nn.functional.scaled_dot_product_attention(q[0], q[0], q[0], attn_mask=lib.zeros(5, 2, 3, 3)),
+]
+
+
+@requires_torch
+@pytest.mark.parametrize("case", range(len(SDPA_INPUT_CASES)))
+def test_sdpa_input_checks_match_torch(case):
+    q = np.random.RandomState(0).normal(size=(2, 2, 3, 4)).astype(np.float32)
+    outcomes = []
+    for lib in (cgrad, torch):
+        with pytest.raises(Exception) as info:
+            SDPA_INPUT_CASES[case](lib, lib.tensor(q))
+        outcomes.append((type(info.value), str(info.value)))
+    assert outcomes[0] == outcomes[1]
+
+
+@requires_torch
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16", "float64"])
+def test_sdpa_float32_mask_beside_other_query_dtypes(dtype):
+    rng = np.random.RandomState(1)
+    q = rng.normal(size=(2, 2, 3, 4)).astype(np.float32)
+    mask = rng.normal(size=(3, 3)).astype(np.float32)
+    outs = []
+    for lib in (cgrad, torch):
+        t = lib.tensor(q).to(getattr(lib, dtype))
+        out = lib.nn.functional.scaled_dot_product_attention(t, t, t, attn_mask=lib.tensor(mask))
+        assert str(out.dtype).endswith(dtype)
+        outs.append(out.float().numpy())
+    assert_close(outs[0], outs[1], 2e-2 if dtype != "float64" else 1e-6, 2e-2 if dtype != "float64" else 1e-6, dtype)
+
+
+def test_sdpa_float32_mask_with_float64_queries_gradcheck():
+    rng = np.random.RandomState(2)
+    q, k, v = (cgrad.tensor(rng.normal(size=(1, 2, 3, 4)), requires_grad=True) for _ in range(3))
+    mask = cgrad.tensor(rng.normal(size=(3, 3)).astype(np.float32))
+    assert cgrad.autograd.gradcheck(lambda a, b, c: Fc.scaled_dot_product_attention(a, b, c, attn_mask=mask), (q, k, v))
+
+
 @requires_torch
 @pytest.mark.parametrize("shape", [(1, 2, 3, 0), (2, 3, 0)])
 @pytest.mark.parametrize("kw", [dict(), dict(is_causal=True), dict(scale=0.5)])
@@ -359,3 +412,16 @@ def test_transformer_structure_masks_and_errors():
         assert str(ec.value) == str(et.value)
     with pytest.warns(UserWarning, match="enable_nested_tensor is True, but self.use_nested_tensor is False"):
         cgrad.nn.TransformerEncoder(cgrad.nn.TransformerEncoderLayer(8, 2, 16), 1)
+
+
+def test_flash_node_with_a_mask_runs_backward_twice_under_retain_graph():
+    """Its backward differentiated a private softmax node without retaining it: the second backward of a
+    retained graph (gradcheck's rows, a second loss) raised 'Trying to backward through the graph a second time'."""
+    rng = np.random.RandomState(3)
+    q, k, v = (cgrad.tensor(rng.normal(size=(1, 2, 3, 4)), requires_grad=True) for _ in range(3))
+    out = Fc.scaled_dot_product_attention(q, k, v, attn_mask=cgrad.tensor(rng.normal(size=(3, 3))))
+    assert out.grad_fn.name() == "ScaledDotProductFlashAttentionForCpuBackward0"
+    first = cgrad.autograd.grad(out, (q, k, v), cgrad.ones_like(out), retain_graph=True)
+    second = cgrad.autograd.grad(out, (q, k, v), cgrad.ones_like(out))
+    for a, b in zip(first, second):
+        assert np.array_equal(a.numpy(), b.numpy())

@@ -37,3 +37,36 @@ def test_legacy_reduction_is_used_in_forward():
     oc, ot = mc(cgrad.tensor(x), cgrad.tensor(t)), mt(torch.tensor(x), torch.tensor(t))
     assert tuple(oc.shape) == tuple(ot.shape) == (3, 4)
     np.testing.assert_allclose(oc.numpy(), ot.numpy(), rtol=1e-6)
+
+
+def _weighted_loss_facts(lib):
+    from importlib import import_module
+    loss = import_module(lib.__name__ + ".nn.modules.loss")
+
+    class LabelSmoothingLoss(loss._WeightedLoss):       # the way scripts subclass it
+        def forward(self, input, target):
+            return lib.nn.functional.cross_entropy(input, target, weight=self.weight, reduction=self.reduction,
+                                                   label_smoothing=0.1)
+    names = ["BCELoss", "CrossEntropyLoss", "MultiLabelSoftMarginLoss", "MultiMarginLoss", "NLLLoss",
+             "BCEWithLogitsLoss", "MSELoss"]
+    custom = LabelSmoothingLoss(lib.tensor([1.0, 2.0, 3.0]), reduction="sum")
+    value = custom(lib.tensor([[0.5, 1.0, -1.0], [2.0, 0.0, 1.0]]), lib.tensor([2, 0])).item()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        legacy = LabelSmoothingLoss(size_average=False).reduction
+    try:
+        lib.nn.CrossEntropyLoss(weight=[1, 2])
+        refused = None
+    except TypeError as error:
+        refused = str(error).replace("cgrad", "torch")
+    return ([n for n in names if issubclass(getattr(lib.nn, n), loss._WeightedLoss)],
+            [n for n, _ in custom.named_buffers()], round(value, 5), legacy, refused,
+            list(lib.nn.BCEWithLogitsLoss(weight=lib.ones(2), pos_weight=lib.ones(2)).state_dict()))
+
+
+def test_weighted_loss_base_class():
+    got = _weighted_loss_facts(cgrad)
+    assert got[0] == ["BCELoss", "CrossEntropyLoss", "MultiLabelSoftMarginLoss", "MultiMarginLoss", "NLLLoss"]
+    assert got[1] == ["weight"] and got[3] == "sum" and got[5] == ["weight", "pos_weight"]
+    if torch is not None:
+        assert got == _weighted_loss_facts(torch)

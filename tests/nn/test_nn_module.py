@@ -478,3 +478,81 @@ def test_container_methods_match_torch():
             record.append(str(err.value).replace("torch.", "cgrad."))
         out.append(record)
     assert out[0] == out[1]
+
+
+def _registry_reprs(lib):
+    nn = lib.nn
+    model = nn.Sequential(nn.Linear(2, 3), nn.ReLU())
+    model.register_buffer("steps", lib.zeros(1))
+    moduledict = nn.ModuleDict({"a": nn.Linear(1, 1), "b": nn.ReLU()})
+    return [type(model._modules).__name__, type(model._parameters).__name__, type(model._buffers).__name__,
+            type(model[0]._parameters).__name__, type(model._forward_hooks).__name__,
+            repr(moduledict.keys()), type(moduledict.values()).__name__, type(moduledict.items()).__name__,
+            type(model.state_dict()).__name__, list(model._buffers)]
+
+
+def test_module_registries_are_plain_dicts_as_torch():
+    """Parameters, buffers and children live in plain dicts (hooks in OrderedDicts), as PyTorch's Module
+    keeps them: ModuleDict.keys() prints dict_keys([...]), print(model._modules) a dict."""
+    got = _registry_reprs(cgrad)
+    assert got[:8] == ["dict", "dict", "dict", "dict", "OrderedDict", "dict_keys(['a', 'b'])", "dict_values",
+                       "dict_items"]
+    if torch is not None:
+        assert got == _registry_reprs(torch)
+
+
+def _global_hook_trace(lib):
+    """What process-wide forward hooks see and change, beside a module's own hook."""
+    from importlib import import_module
+    hooks = import_module(lib.__name__ + ".nn.modules.module")
+    nn = lib.nn
+    seen = []
+    model = nn.Sequential(nn.Linear(2, 3), nn.ReLU())
+    with lib.no_grad():
+        model[0].weight.copy_(lib.tensor([[1.0, -1.0], [0.5, 2.0], [-2.0, 0.0]]))
+        model[0].bias.zero_()
+    local = model[0].register_forward_hook(lambda mod, args, out: seen.append(("local", type(mod).__name__)))
+    handles = [
+        hooks.register_module_forward_pre_hook(lambda mod, args: seen.append(("pre", type(mod).__name__))),
+        hooks.register_module_forward_hook(lambda mod, args, out: seen.append(("post", type(mod).__name__,
+                                                                               tuple(out.shape)))),
+        hooks.register_module_forward_hook(lambda mod, args, kwargs, out: seen.append(("kw", sorted(kwargs))),
+                                           with_kwargs=True),
+    ]
+    try:
+        model(lib.ones(1, 2))
+    finally:
+        for handle in handles:
+            handle.remove()
+    model(lib.ones(1, 2))                       # removed: only the module's own hook runs
+    doubling = hooks.register_module_forward_pre_hook(lambda mod, args: (args[0] * 2,))
+    zeroing = hooks.register_module_forward_hook(lambda mod, args, out: out * 0 if isinstance(mod, nn.ReLU) else None)
+    try:
+        changed = model[0](lib.ones(1, 2)).tolist(), model(lib.ones(1, 2)).tolist()
+    finally:
+        doubling.remove()
+        zeroing.remove()
+
+    class Failing(nn.Module):
+        def forward(self, x):
+            raise ValueError("boom")
+    always = []
+    handle = hooks.register_module_forward_hook(lambda mod, args, out: always.append(out), always_call=True)
+    try:
+        with pytest.raises(ValueError, match="boom"):
+            Failing()(lib.ones(1))
+    finally:
+        handle.remove()
+    local.remove()
+    return seen, changed, always
+
+
+def test_global_module_forward_hooks():
+    seen, changed, always = _global_hook_trace(cgrad)
+    assert seen == [("pre", "Sequential"), ("pre", "Linear"), ("post", "Linear", (1, 3)), ("kw", []),
+                    ("local", "Linear"), ("pre", "ReLU"), ("post", "ReLU", (1, 3)), ("kw", []),
+                    ("post", "Sequential", (1, 3)), ("kw", []), ("local", "Linear"),
+                    ("local", "Linear"), ("local", "Linear")]
+    assert changed == ([[0.0, 5.0, -4.0]], [[0.0, 0.0, 0.0]]) and always == [None]
+    if torch is not None:
+        assert (seen, changed, always) == _global_hook_trace(torch)

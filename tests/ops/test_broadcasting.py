@@ -274,3 +274,48 @@ def test_gradients_flow_back_through_promotion(name, shapes, da, db, zerodim, se
     }
     # ties (halves) sit on maximum's and where's kinks: no finite differences there
     compare_with_torch(fns[name], a, b, gradcheck=name not in ("maximum", "where"))
+
+
+# broadcast_tensors checks pairwise, left to right, as ATen's infer_size: the error names the shape
+# accumulated so far (a) and the next tensor's (b) at the rightmost mismatching output dim
+BROADCAST_TENSORS_CASES = [
+    [(2, 3, 4), (5,)], [(2, 3), (4, 3), (2, 1)], [(3,), (4,)], [(2, 1), (3, 4, 5)], [(2, 1), (3, 1, 5)],
+    [(0, 1), (3,)], [(0, 1), (2, 3)], [(), (2, 2)], [(2,)], [],
+]
+
+
+@pytest.mark.parametrize("shapes", BROADCAST_TENSORS_CASES)
+def test_broadcast_tensors_shapes_and_errors(shapes):
+    def outcome(lib):
+        try:
+            results = lib.broadcast_tensors(*[lib.ones(s) for s in shapes])
+            return [tuple(r.shape) for r in results]
+        except RuntimeError as error:
+            return str(error)
+    got = outcome(cgrad)
+    expected = {0: "The size of tensor a (4) must match the size of tensor b (5) at non-singleton dimension 2",
+                1: "The size of tensor a (2) must match the size of tensor b (4) at non-singleton dimension 0",
+                4: [(3, 2, 5), (3, 2, 5)]}.get(BROADCAST_TENSORS_CASES.index(shapes))
+    if expected is not None:
+        assert got == expected
+    if torch is not None:
+        assert got == outcome(torch)
+
+
+@requires_torch
+def test_broadcast_tensors_takes_tensors_only():
+    for args in ([cgrad.ones(2), cgrad.ones(3, 1)], (cgrad.ones(2), 3)):
+        outcomes = []
+        for lib, lib_args in ((cgrad, args), (torch, [torch.ones(2), torch.ones(3, 1)] if isinstance(args, list)
+                                              else (torch.ones(2), 3))):
+            with pytest.raises(TypeError) as info:
+                lib.broadcast_tensors(*lib_args) if isinstance(args, tuple) else lib.broadcast_tensors(lib_args)
+            outcomes.append(str(info.value))
+        assert outcomes[0] == outcomes[1]
+
+
+def test_broadcast_tensors_gradients():
+    from cgrad.autograd import gradcheck
+    a = cgrad.tensor(np.random.RandomState(0).normal(size=(2,)), requires_grad=True)
+    b = cgrad.tensor(np.random.RandomState(1).normal(size=(3, 1)), requires_grad=True)
+    assert gradcheck(lambda x, y: sum(t.sin().sum() for t in cgrad.broadcast_tensors(x, y)), (a, b))

@@ -123,6 +123,62 @@ def test_tensordot_error():
     assert errs[0] == errs[1]
 
 
+# ATen's tensordot sums a contracted dim of size 1 on one side away (broadcast) before the mm
+@pytest.mark.parametrize("sa,sb,dims", [((3, 4), (1, 5), ([0], [0])), ((1, 4), (3, 5), ([0], [0])),
+                                        ((2, 1, 4), (3, 4, 5), ([1, 2], [0, 1])), ((2, 3, 4), (4, 5), True),
+                                        ((2, 3, 4), (4, 3, 5), ([-1, -2], [0, 1]))])
+def test_tensordot_broadcast_and_dims_spellings(sa, sb, dims):
+    compare_with_torch(lambda lib, x, y: lib.tensordot(x, y, dims=dims), rand(*sa), rand(*sb, seed=1),
+                       rtol=1e-5, atol=1e-6, check_grad_fn=False)
+    ins = [cgrad.tensor(rand(*s, dtype=np.float64), requires_grad=True) for s in (sa, sb)]
+    assert gradcheck(lambda x, y: cgrad.tensordot(x, y, dims=dims), ins)
+    assert gradgradcheck(lambda x, y: cgrad.tensordot(x, y, dims=dims), ins)
+
+
+def test_tensordot_refuses_repeated_and_out_of_range_dims():
+    """These ran before and returned a wrong result (dims wrapped modulo ndim, a repeated dim permuted twice)."""
+    with pytest.raises(RuntimeError, match="^dim 1 appears multiple times in the list of dims$"):
+        cgrad.tensordot(cgrad.ones(3, 4, 5), cgrad.ones(4, 4, 2), dims=([1, 1], [0, 1]))
+    with pytest.raises(IndexError, match=r"^Dimension out of range \(expected to be in range of \[-3, 2\], but got 7\)$"):
+        cgrad.tensordot(cgrad.ones(3, 4, 5), cgrad.ones(4, 5, 2), dims=([1, 2], [0, 7]))
+    with pytest.raises(RuntimeError, match="first has size 4 in dim -2 and second has size 3 in dim 0$"):
+        cgrad.tensordot(cgrad.ones(3, 4, 5), cgrad.ones(3, 4), dims=2)     # an int counts a's dims from the end
+    assert cgrad.tensordot(cgrad.ones(3, 4), cgrad.ones(1, 5), dims=([0], [0])).tolist() == [[3.0] * 5] * 4
+
+
+TENSORDOT_MISUSE = [
+    lambda lib: lib.tensordot(lib.ones(3, 4, 5), lib.ones(3, 4), dims=2),
+    lambda lib: lib.tensordot(lib.ones(3, 4, 5), lib.ones(3, 4), dims=1),
+    lambda lib: lib.tensordot(lib.ones(3, 4, 5), lib.ones(3, 4), dims=([-2, -1], [0, 1])),
+    lambda lib: lib.tensordot(lib.ones(3, 4, 5), lib.ones(3, 4), dims=lib.tensor(2)),
+    lambda lib: lib.tensordot(lib.ones(3, 4, 5), lib.ones(3, 4), dims=lib.tensor([[1, 2, 0], [0, 1, 0], [1, 1, 1]])),
+    lambda lib: lib.tensordot(lib.ones(3, 4, 5), lib.ones(3, 4), dims=(1, 0)),
+    lambda lib: lib.tensordot(lib.ones(3, 4, 5), lib.ones(3, 4), dims=([1.0], [0])),
+    lambda lib: lib.tensordot(lib.ones(3, 4, 5), lib.ones(3, 4), dims=([True], [0])),
+    lambda lib: lib.tensordot(lib.ones(3, 4, 5), lib.ones(3, 4), dims=(lib.tensor([1]), lib.tensor([0]))),
+    lambda lib: lib.tensordot(lib.ones(3, 4, 5), lib.ones(3, 4), dims=1.5),
+    lambda lib: lib.tensordot(lib.ones(3, 4, 5), lib.ones(3, 4), dims=([1], [0, 1])),
+    lambda lib: lib.tensordot(lib.ones(3, 4, 5), lib.ones(3, 4), dims=([1, 2, 0],)),
+    lambda lib: lib.tensordot(lib.ones(3, 4, 5), lib.ones(4, 4, 2), dims=([1, 1], [0, 1])),
+    lambda lib: lib.tensordot(lib.ones(3, 4, 5), lib.ones(4, 5, 2), dims=([7], [0])),
+    lambda lib: lib.tensordot(lib.ones(3, 4, 5), lib.ones(4, 5, 2), dims=-1),
+    lambda lib: lib.tensordot(lib.ones(3, 4, 5), lib.ones(4, 5, 2), dims=4),
+    lambda lib: lib.tensordot(lib.ones(3, 4), lib.ones(3, 5, dtype=lib.float64), dims=([0], [0])),
+    lambda lib: lib.tensordot(lib.ones(3, 4), lib.ones(3, 5), dims=([0], [0]), out=lib.empty(4, 5, dtype=lib.float64)),
+]
+
+
+@requires_torch
+@pytest.mark.parametrize("case", range(len(TENSORDOT_MISUSE)))
+def test_tensordot_misuse_errors_match_torch(case):
+    outcomes = []
+    for lib in (cgrad, torch):
+        with pytest.raises(Exception) as info:
+            TENSORDOT_MISUSE[case](lib)
+        outcomes.append((type(info.value), str(info.value)))
+    assert outcomes[0] == outcomes[1]
+
+
 @pytest.mark.parametrize("sa,sb", [((2, 3), (4, 5)), ((3,), (2,)), ((2, 3), (4,)), ((2, 1, 3), (3, 2))])
 def test_kron(sa, sb):
     compare_with_torch(lambda lib, x, y: lib.kron(x, y), rand(*sa), rand(*sb, seed=1))

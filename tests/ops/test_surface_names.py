@@ -335,3 +335,16 @@ def test_forward_ad_of_new_ops_matches_torch():
                 d = lib.autograd.forward_ad.make_dual(lib.tensor(x), lib.tensor(t))
                 tangents.append(lib.autograd.forward_ad.unpack_dual(call(lib, d)).tangent.numpy())
         np.testing.assert_allclose(tangents[0], tangents[1], rtol=1e-12)
+
+
+def test_types_module_gives_pytorchs_annotation_aliases():
+    """`from torch.types import Number` in scripts: the aliases resolve to the same kinds of things."""
+    import typing
+    from cgrad.types import Device, FileLike, Number, _Number, _int, _size, _TensorOrTensors  # noqa: F401
+    assert typing.get_args(Number) == (int, float, bool) and _Number == (int, float, bool) and _int is int
+    assert typing.get_args(Device) == (cgrad.device, str, int, type(None))
+    assert cgrad.Size in typing.get_args(_size) and cgrad.Tensor in typing.get_args(_TensorOrTensors)
+    assert cgrad.types.Storage is cgrad.UntypedStorage and cgrad.types._layout is cgrad.layout
+    if torch is not None:
+        assert sorted(cgrad.types.__all__) == sorted(torch.types.__all__)
+        assert typing.get_args(torch.types.Number) == typing.get_args(Number)

@@ -58,6 +58,10 @@ def test_as_strided(size, stride, offset):
 def test_as_strided_errors():
     both_raise(lambda lib: lib.ones(3, 4).as_strided((5, 5), (5, 1)))
     both_raise(lambda lib: lib.ones(3, 4).as_strided((2, 2), (1,)))
+    # strides are checked before sizes; a negative size is the storage-size overflow
+    both_raise(lambda lib: lib.as_strided(lib.arange(24.0), (2, -2), (1, 1)))
+    both_raise(lambda lib: lib.as_strided(lib.arange(24.0), (-1,), (1,)))
+    both_raise(lambda lib: lib.as_strided(lib.arange(24.0), (2, -2), (1, -1)))
 
 
 @pytest.mark.parametrize("dim,size,step", [(1, 2, 1), (1, 2, 2), (0, 3, 1), (-1, 4, 3), (1, 1, 5)])

@@ -3,6 +3,9 @@ fuzzing found missing: a tensor lr (1 element; not with foreach unless
 capturable), Adam's betas (both floats or both 1-element tensors, squeezed
 to 0-dim), and fused with differentiable or foreach. PyTorch's texts and
 exception types; the values of a step with tensor betas against torch."""
+import importlib
+import io
+
 import pytest
 
 import cgrad
@@ -88,3 +91,24 @@ def test_non_contiguous_parameter_steps(name, kwargs):
     if torch is not None:
         theirs, _ = run(torch)
         np.testing.assert_allclose(values, theirs, rtol=1e-6, atol=1e-7)
+
+
+OPTIMIZER_NAMES = ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "NAdam", "RAdam", "Rprop",
+                   "ASGD", "LBFGS", "Adafactor", "Muon"]
+
+
+@pytest.mark.parametrize("name", OPTIMIZER_NAMES)
+def test_optimizer_classes_live_where_torchs_do(name):
+    """type(optimizer) prints the module PyTorch's class lives in (AdamW in optim.adamw, Adafactor and Muon in
+    optim itself), and a pickled optimizer finds its class there."""
+    cls = getattr(cgrad.optim, name)
+    module = cls.__module__.replace("cgrad", "torch")
+    if torch is not None:
+        assert module == getattr(torch.optim, name).__module__
+    assert getattr(importlib.import_module(cls.__module__), name) is cls
+    weight = cgrad.nn.Parameter(cgrad.ones(2, 2))
+    optimizer = cls([weight], lr=0.01)
+    buffer = io.BytesIO()
+    cgrad.save(optimizer, buffer)
+    buffer.seek(0)
+    assert type(cgrad.load(buffer, weights_only=False)) is cls

@@ -115,6 +115,63 @@ def test_composite_errors_match_torch(call):
     assert str(got.value).replace("cgrad", "torch") == str(want.value)
 
 
+REPEAT_INTERLEAVE_CASES = [
+    lambda lib: lib.repeat_interleave(lib.tensor([[1, 2]])),
+    lambda lib: lib.repeat_interleave(lib.tensor(2)),
+    lambda lib: lib.repeat_interleave(lib.tensor([1.0, 2.0])),
+    lambda lib: lib.repeat_interleave(lib.tensor([1, -2])),
+    lambda lib: lib.repeat_interleave(lib.tensor([1, 2], dtype=lib.int32)),
+    lambda lib: lib.repeat_interleave(lib.tensor([1, 2], dtype=lib.int16)),
+    lambda lib: lib.repeat_interleave(lib.tensor([1, 2]), output_size=3),
+    lambda lib: lib.repeat_interleave(lib.tensor([1, 2]), output_size=4),
+    lambda lib: lib.repeat_interleave(lib.ones(4, 5), lib.tensor([[1]]), dim=0),
+    lambda lib: lib.repeat_interleave(lib.ones(4, 5), lib.tensor([2]), dim=0),
+    lambda lib: lib.repeat_interleave(lib.ones(4, 5), lib.tensor(2), dim=1),
+    lambda lib: lib.repeat_interleave(lib.ones(4, 5), lib.tensor([1.0, 2, 1, 1]), dim=0),
+    lambda lib: lib.repeat_interleave(lib.ones(4, 5), lib.tensor([1, 2, 1, 1]), dim=0, output_size=6),
+    lambda lib: lib.repeat_interleave(lib.ones(4, 5), -1),
+    lambda lib: lib.repeat_interleave(lib.ones(4, 5), lib.tensor(-1)),
+    lambda lib: lib.repeat_interleave(lib.ones(4, 5), 2.0),
+    lambda lib: lib.repeat_interleave(lib.ones(4, 5), True),
+    lambda lib: lib.repeat_interleave(lib.ones(4, 5), 2, 1, output_size=3),
+    lambda lib: lib.repeat_interleave(lib.ones(4, 5, requires_grad=True), lib.tensor([2]), dim=0),
+    lambda lib: lib.repeat_interleave(lib.ones(4, 5, requires_grad=True), 2, dim=-1),
+    lambda lib: lib.tensor(3.0).repeat_interleave(lib.tensor([2])),
+    lambda lib: lib.tensor(3.0).repeat_interleave(2, dim=0),
+]
+
+
+def _repeat_outcome(lib, call):
+    try:
+        t = call(lib)
+        return (str(t.dtype).split(".")[-1], t.tolist(), t.grad_fn.name() if t.grad_fn is not None else None)
+    except Exception as error:       # the outcome is what is compared
+        return (type(error).__name__, str(error))
+
+
+@pytest.mark.parametrize("case", range(len(REPEAT_INTERLEAVE_CASES)))
+def test_repeat_interleave_overloads_match_torch(case):
+    got = _repeat_outcome(cgrad, REPEAT_INTERLEAVE_CASES[case])
+    hand = {0: ("RuntimeError", "repeat_interleave only accept 1D vector as repeat"),
+            4: ("int32", [0, 1, 1], None),
+            8: ("RuntimeError", "repeats must be 0-dim or 1-dim tensor"),
+            13: ("RuntimeError", "Repeats must be non-negative"),
+            14: ("RuntimeError", "repeats can not be negative")}
+    if case in hand:
+        assert got == hand[case]
+    if case == 18:
+        assert got[2] == "IndexSelectBackward0"      # one repeat count still goes through index_select
+    if torch is not None:
+        assert got == _repeat_outcome(torch, REPEAT_INTERLEAVE_CASES[case])
+
+
+def test_repeat_interleave_tensor_repeats_gradcheck():
+    from cgrad.autograd import gradcheck
+    x = cgrad.tensor(np.random.RandomState(0).normal(size=(3, 2)), requires_grad=True)
+    assert gradcheck(lambda t: cgrad.repeat_interleave(t, cgrad.tensor([2, 0, 1]), dim=0), (x,))
+    assert gradcheck(lambda t: cgrad.repeat_interleave(t, cgrad.tensor([3]), dim=1), (x,))
+
+
 # --- finfo / iinfo --------------------------------------------------------------------
 
 @pytest.mark.parametrize("name", ["float32", "float64", "float16"])
@@ -537,6 +594,41 @@ def test_integer_helpers_match_torch():
         with pytest.raises(RuntimeError) as got:
             call(cgrad)
         assert str(got.value) == str(want.value)
+
+
+UNRAVEL_CASES = [
+    lambda lib: lib.unravel_index(lib.tensor([12, -1, -11, 25]), (2, 5)),     # wraps around, no range check
+    lambda lib: lib.unravel_index(lib.tensor(7), (2, 5)),
+    lambda lib: lib.unravel_index(lib.tensor([[3, 7], [1, 2]]), (2, 5)),
+    lambda lib: lib.unravel_index(lib.tensor([3]), ()),
+    lambda lib: lib.unravel_index(lib.tensor([3]), (2, 0)),
+    lambda lib: lib.unravel_index(lib.tensor([3]), (2, -1)),
+    lambda lib: lib.unravel_index(lib.tensor([3]), (2, 1.5)),
+    lambda lib: lib.unravel_index(lib.tensor([3]), 4),
+    lambda lib: lib.unravel_index(lib.tensor([3]), 4.0),
+    lambda lib: lib.unravel_index(lib.tensor([3], dtype=lib.int32), lib.Size([2, 2])),
+    lambda lib: lib.unravel_index(lib.tensor([3], dtype=lib.uint8), [2, 2]),
+    lambda lib: lib.unravel_index(lib.tensor([True]), (2, 2)),
+    lambda lib: lib.unravel_index(3, (2, 2)),
+    lambda lib: lib.unravel_index(lib.tensor([], dtype=lib.int64), (2, 2)),
+]
+
+
+def _unravel_outcome(lib, call):
+    try:
+        return [(str(t.dtype).split(".")[-1], t.tolist()) for t in call(lib)]
+    except Exception as error:       # the outcome is what is compared; dtypes print with their module's name
+        return (type(error).__name__, str(error).replace("cgrad.", "torch."))
+
+
+@pytest.mark.parametrize("case", range(len(UNRAVEL_CASES)))
+def test_unravel_index_wraps_and_checks_as_torch(case):
+    got = _unravel_outcome(cgrad, UNRAVEL_CASES[case])
+    hand = {0: [("int64", [0, 1, 1, 1]), ("int64", [2, 4, 4, 0])], 3: [], 4: ("RuntimeError", "ZeroDivisionError")}
+    if case in hand:
+        assert got == hand[case]
+    if torch is not None:
+        assert got == _unravel_outcome(torch, UNRAVEL_CASES[case])
 
 
 # --- nn.utils.weight_norm -------------------------------------------------------------------

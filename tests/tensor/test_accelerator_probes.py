@@ -259,3 +259,71 @@ def test_opt_einsum_refuses_what_it_cannot_do():
     with pytest.raises(ValueError, match="^opt_einsum is not available, so setting `strategy` to greedy"):
         opt_einsum.set_flags(None, "greedy")
     assert opt_einsum.enabled is False
+
+
+# backends.cuda.matmul: what scripts set at their top (nanoGPT's allow_tf32 = True) and read back
+
+def _cublas_sequence(module):
+    """Each step's outcome, starting from the legacy "highest" precision; the
+    state is restored at the end."""
+    matmul = module.backends.cuda.matmul
+    steps = [
+        lambda: matmul.allow_tf32,
+        lambda: matmul.fp32_precision,
+        lambda: module.set_float32_matmul_precision("high"),
+        lambda: (matmul.allow_tf32, matmul.fp32_precision),
+        lambda: module.set_float32_matmul_precision("medium"),
+        lambda: (matmul.allow_tf32, matmul.fp32_precision, module.get_float32_matmul_precision()),
+        # (PyTorch refuses get_float32_matmul_precision once allow_tf32 was set after
+        # set_float32_matmul_precision: "mix of the legacy and new APIs"; cgrad answers)
+        lambda: setattr(matmul, "allow_tf32", False),
+        lambda: (matmul.allow_tf32, matmul.fp32_precision),
+        lambda: setattr(matmul, "allow_tf32", True),
+        lambda: (matmul.allow_tf32, matmul.fp32_precision),
+        lambda: setattr(matmul, "allow_tf32", 1),
+        lambda: setattr(matmul, "allow_tf32", "yes"),
+        lambda: setattr(matmul, "fp32_precision", "fast"),
+        lambda: setattr(matmul, "allow_fp16_accumulation", 1),
+        lambda: matmul.allow_fp16_accumulation,
+        lambda: setattr(matmul, "allow_fp16_reduced_precision_reduction", (False,)),
+        lambda: (matmul.allow_fp16_reduced_precision_reduction,
+                 matmul.allow_fp16_reduced_precision_reduction_split_k),
+        lambda: setattr(matmul, "allow_fp16_reduced_precision_reduction", (True, False)),
+        lambda: setattr(matmul, "allow_bf16_reduced_precision_reduction", 1),
+        lambda: setattr(matmul, "allow_bf16_reduced_precision_reduction", ()),
+        lambda: setattr(matmul, "allow_bf16_reduced_precision_reduction", (True, 1)),
+        lambda: setattr(matmul, "allow_bf16_reduced_precision_reduction", [True, True, True]),
+        lambda: matmul.allow_bf16_reduced_precision_reduction,
+        lambda: setattr(matmul, "allow_tf23", True),
+        lambda: matmul.allow_tf23,
+    ]
+    module.set_float32_matmul_precision("highest")
+    try:
+        return [_outcome(step) for step in steps]
+    finally:
+        module.set_float32_matmul_precision("highest")
+        matmul.allow_fp16_reduced_precision_reduction = True
+
+
+@requires_torch
+def test_cublas_matmul_switches_match_torch():
+    assert _cublas_sequence(cgrad) == _cublas_sequence(torch)
+
+
+def test_cublas_allow_tf32_is_the_matmul_precision():
+    matmul = cgrad.backends.cuda.matmul
+    try:
+        matmul.allow_tf32 = True
+        assert cgrad.get_float32_matmul_precision() == "high" and matmul.fp32_precision == "tf32"
+        cgrad.set_float32_matmul_precision("highest")
+        assert matmul.allow_tf32 is False and matmul.fp32_precision == "ieee"
+        matmul.fp32_precision = "tf32"          # the newer spelling moves the same setting
+        assert cgrad.get_float32_matmul_precision() == "high" and matmul.allow_tf32 is True
+        with pytest.raises(RuntimeError, match="^Unknown precision: fast$"):
+            matmul.fp32_precision = "fast"
+        with pytest.raises(AttributeError, match="^Unknown attribute allow_tf23$"):
+            matmul.allow_tf23 = True            # a misspelling is an error, not a new attribute
+        with pytest.raises(RuntimeError, match="^set_allow_tf32_cublas expects a bool, but got int$"):
+            matmul.allow_tf32 = 1
+    finally:
+        cgrad.set_float32_matmul_precision("highest")

@@ -3,17 +3,18 @@ for attribute registration (__setattr__/__delattr__ rules and error texts),
 traversal (iterative, in PyTorch's orders), train/eval, dtype conversion
 (parameters keep their identity, as PyTorch's .data swap), state_dict /
 load_state_dict (_module_state_dict.py) and forward / backward hooks
-(_hooks.py)."""
+(_hooks.py), including the process-wide forward hooks every module's call
+runs (register_module_forward_pre_hook, register_module_forward_hook)."""
 import warnings
 from collections import OrderedDict
 
 from cgrad._C import Tensor
 from cgrad.nn.modules import _module_state_dict
-from cgrad.nn.modules._hooks import BackwardHook, _WrappedHook, add_hook
+from cgrad.nn.modules._hooks import BackwardHook, RemovableHandle, _WrappedHook, add_hook
 from cgrad.nn.modules._module_state_dict import _IncompatibleKeys  # noqa: F401  (torch.nn.modules.module._IncompatibleKeys)
 from cgrad.nn.parameter import Buffer, Parameter
 
-__all__ = ["Module"]
+__all__ = ["Module", "register_module_forward_pre_hook", "register_module_forward_hook"]
 
 
 def _addindent(s, num_spaces):
@@ -42,6 +43,35 @@ def _check_name(kind, name):
         raise KeyError(f'{kind} name can\'t be empty string ""')
 
 
+
+# Process-wide forward hooks (torch.nn.modules.module.register_module_forward_pre_hook /
+# register_module_forward_hook): they run on every module's call, before the module's own hooks.
+_global_forward_pre_hooks = OrderedDict()
+_global_forward_hooks = OrderedDict()
+_global_forward_hooks_with_kwargs = OrderedDict()
+_global_forward_hooks_always_called = OrderedDict()
+
+
+def register_module_forward_pre_hook(hook):
+    """hook(module, args) before every module's forward; a non-None result
+    replaces the positional arguments."""
+    handle = RemovableHandle(_global_forward_pre_hooks)
+    _global_forward_pre_hooks[handle.id] = hook
+    return handle
+
+
+def register_module_forward_hook(hook, *, with_kwargs=False, always_call=False):
+    """hook(module, args, output) (or hook(module, args, kwargs, output))
+    after every module's forward; a non-None result replaces the output."""
+    handle = RemovableHandle(_global_forward_hooks, extra_dict=_global_forward_hooks_always_called)
+    _global_forward_hooks[handle.id] = hook
+    if with_kwargs:
+        _global_forward_hooks_with_kwargs[handle.id] = True
+    if always_call:
+        _global_forward_hooks_always_called[handle.id] = True
+    return handle
+
+
 class Module:
     """Base class for all neural network modules."""
 
@@ -62,8 +92,10 @@ class Module:
                             "were given")
         setattr_ = object.__setattr__
         setattr_(self, "training", True)
-        setattr_(self, "_parameters", OrderedDict())
-        setattr_(self, "_buffers", OrderedDict())
+        # plain dicts for parameters, buffers and children, OrderedDicts for the hooks, as PyTorch's
+        # (seen in reprs: ModuleDict.keys() is dict_keys, print(model._modules) a dict)
+        setattr_(self, "_parameters", {})
+        setattr_(self, "_buffers", {})
         setattr_(self, "_non_persistent_buffers_set", set())
         setattr_(self, "_backward_pre_hooks", OrderedDict())
         setattr_(self, "_backward_hooks", OrderedDict())
@@ -77,7 +109,7 @@ class Module:
         setattr_(self, "_state_dict_pre_hooks", OrderedDict())
         setattr_(self, "_load_state_dict_pre_hooks", OrderedDict())
         setattr_(self, "_load_state_dict_post_hooks", OrderedDict())
-        setattr_(self, "_modules", OrderedDict())
+        setattr_(self, "_modules", {})
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
@@ -86,13 +118,13 @@ class Module:
         if self._compiled_call_impl is not None:
             return self._compiled_call_impl(*args, **kwargs)
         if not (self._forward_pre_hooks or self._forward_hooks or self._backward_hooks
-                or self._backward_pre_hooks):
+                or self._backward_pre_hooks or _global_forward_pre_hooks or _global_forward_hooks):
             return self.forward(*args, **kwargs)
         return self._call_with_hooks(args, kwargs)
 
     def _call_impl(self, *args, **kwargs):
         if not (self._forward_pre_hooks or self._forward_hooks or self._backward_hooks
-                or self._backward_pre_hooks):
+                or self._backward_pre_hooks or _global_forward_pre_hooks or _global_forward_hooks):
             return self.forward(*args, **kwargs)
         return self._call_with_hooks(args, kwargs)
 
@@ -104,7 +136,7 @@ class Module:
         self._compiled_call_impl = compile_fn(self._call_impl, *args, **kwargs)
 
     def _call_with_hooks(self, args, kwargs):
-        for hook_id, hook in list(self._forward_pre_hooks.items()):
+        for hook_id, hook in (*_global_forward_pre_hooks.items(), *self._forward_pre_hooks.items()):
             if hook_id in self._forward_pre_hooks_with_kwargs:
                 result = hook(self, args, kwargs)
                 if result is not None:
@@ -125,10 +157,10 @@ class Module:
         called_always = set()
         try:
             result = self.forward(*args, **kwargs)
-            for hook_id, hook in list(self._forward_hooks.items()):
-                if hook_id in self._forward_hooks_always_called:
+            for hook_id, hook in (*_global_forward_hooks.items(), *self._forward_hooks.items()):
+                if hook_id in self._forward_hooks_always_called or hook_id in _global_forward_hooks_always_called:
                     called_always.add(hook_id)
-                if hook_id in self._forward_hooks_with_kwargs:
+                if hook_id in self._forward_hooks_with_kwargs or hook_id in _global_forward_hooks_with_kwargs:
                     hook_result = hook(self, args, kwargs, result)
                 else:
                     hook_result = hook(self, args, result)
@@ -136,10 +168,11 @@ class Module:
                     result = hook_result
         except Exception:
             # hooks registered with always_call=True run even when forward raised
-            for hook_id, hook in list(self._forward_hooks.items()):
-                if hook_id in self._forward_hooks_always_called and hook_id not in called_always:
+            for hook_id, hook in (*_global_forward_hooks.items(), *self._forward_hooks.items()):
+                always = hook_id in self._forward_hooks_always_called or hook_id in _global_forward_hooks_always_called
+                if always and hook_id not in called_always:
                     try:
-                        if hook_id in self._forward_hooks_with_kwargs:
+                        if hook_id in self._forward_hooks_with_kwargs or hook_id in _global_forward_hooks_with_kwargs:
                             hook(self, args, kwargs, None)
                         else:
                             hook(self, args, None)
