@@ -65,29 +65,6 @@ cdef bint operand_dense(const Operand* o) noexcept nogil:
     return True
 
 
-cdef bint flat_in_memory_order(int nops, Operand* ops, Py_ssize_t* s, Py_ssize_t numel) noexcept nogil:
-    """Operands that all share the output's dense, permuted strides (an op on
-    a transposed or channels-last tensor, whose result keeps its layout) are
-    walked in memory order in one flat pass, as contiguous ones are: the
-    same element sits at the same offset in each."""
-    cdef const Operand* out = &ops[0]
-    cdef int k, d
-    if out.contiguous or out.strides == NULL or out.numel != numel or not operand_dense(out):
-        return False
-    for k in range(1, nops):
-        if ops[k].numel == 1 or one_element_broadcast(&ops[k]):
-            s[k] = 0
-            continue
-        if ops[k].ndim != out.ndim:
-            return False
-        for d in range(out.ndim):
-            if ops[k].shape[d] != out.shape[d] or (out.shape[d] != 1 and ops[k].strides[d] != out.strides[d]):
-                return False
-        s[k] = 1
-    s[0] = 1
-    return True
-
-
 cdef inline Operand operand_of_scalar(void* value, int itemsize) noexcept:
     cdef Operand o
     o.data = <char*>value
@@ -389,8 +366,6 @@ cdef int run_elementwise(RowFn fn, int nops, Operand* ops, int ndim, const Py_ss
     if numel < GIL_RELEASE_NUMEL:
         run_loops(fn, flat, p, s, nops, ops, ndim, shape, numel, ctx)
         return 0
-    if not flat:
-        flat = flat_in_memory_order(nops, ops, s, numel)
     nthreads = threads_for(numel) if ops[0].numel == numel else 1
     with nogil:
         if nthreads > 1:
@@ -428,7 +403,7 @@ cdef int run_elementwise_holding_gil(RowFn fn, int nops, Operand* ops, int ndim,
 cdef inline void run_loops(RowFn fn, bint flat, char** p, Py_ssize_t* s, int nops, Operand* ops,
                            int ndim, const Py_ssize_t* shape, Py_ssize_t numel, void* ctx) noexcept nogil:
     cdef StridedPlan pl
-    if flat or flat_in_memory_order(nops, ops, s, numel):
+    if flat:
         fn(p, s, numel, ctx)
     else:
         plan_strided(&pl, nops, ops, ndim, shape, numel)
