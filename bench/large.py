@@ -210,6 +210,28 @@ def _expand_cols(lib, s):
     return lambda: a.expand(s.mat, s.mat).contiguous()
 
 
+@row("t_exp", mat_bytes, passes=2)
+def _t_exp(lib, s):
+    """a.t().exp(), M x M: the result keeps the transposed layout, as PyTorch's"""
+    a = matrix(lib, s)
+    return lambda: a.t().exp()
+
+
+@row("t_mul_t", mat_bytes, passes=2)
+def _t_mul_t(lib, s):
+    """a.t() * a.t(), M x M"""
+    a = matrix(lib, s)
+    return lambda: a.t() * a.t()
+
+
+@row("t_add", mat_bytes, passes=3)
+def _t_add(lib, s):
+    """a.t() + b, M x M: a transposed and a contiguous input"""
+    a = matrix(lib, s)
+    b = matrix(lib, s)
+    return lambda: a.t() + b
+
+
 @row("cat0", mat_bytes, passes=4)
 def _cat0(lib, s):
     """cat([a, b], 0), M x M each"""
