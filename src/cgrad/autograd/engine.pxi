@@ -107,7 +107,6 @@ cdef bint obeys_layout_contract(Tensor g, Tensor var) noexcept:
     """PyTorch's gradient layout contract: a leaf's .grad has the leaf's
     strides when the leaf is dense (transposed, channels-last, ...; size-1
     dims aside), else it is contiguous."""
-    cdef Operand o = operand_of(var)
     cdef int d
     if var._ndim != g._ndim:
         return False
@@ -116,7 +115,7 @@ cdef bint obeys_layout_contract(Tensor g, Tensor var) noexcept:
             if g._shape[d] == 1 and g._strides[d] == 0:
                 return False
         return True
-    if not operand_dense(&o):
+    if not strides_dense(var._ndim, var._shape, var._strides):
         return g._contiguous
     for d in range(g._ndim):
         if g._shape[d] != 1:
@@ -131,9 +130,8 @@ cdef Tensor clone_obey_contract(Tensor g, Tensor var):
     """A copy of gradient g laid out for leaf var (PyTorch's
     clone_obey_contract: the leaf's strides when it is dense, recorded as a
     copy_ under create_graph; else a contiguous clone)."""
-    cdef Operand o = operand_of(var)
     cdef Tensor out
-    if not operand_dense(&o):
+    if not strides_dense(var._ndim, var._shape, var._strides):
         return op_clone_contiguous(g)
     out = new_strided(var._ndim, var._shape, var._strides, g._dtype)
     if cgrad_grad_enabled and g._requires_grad:
@@ -181,10 +179,11 @@ new_leaf_accumulator = new_accumulate_grad
 cdef void accumulate_into_leaf(Tensor var, Tensor g, bint engine_owned, int dtype) except *:
     """PyTorch's AccumulateGrad. The gradient is cast to `dtype` (what the
     graph recorded for the leaf). The first gradient becomes .grad: stolen
-    when `engine_owned` (the caller holds the only reference) and it owns its
-    buffer and has the leaf's layout, else copied into that layout. Later ones add in place (cast to .grad's
-    dtype), or out of place while building a graph (create_graph). A leaf
-    that no longer requires grad gets nothing."""
+    when `engine_owned` (the caller holds the only reference), it owns its
+    buffer and it has the leaf's layout (clone_obey_contract), else copied
+    into that layout. Later ones add in place (cast to .grad's dtype), or
+    out of place while building a graph (create_graph). A leaf that no
+    longer requires grad gets nothing."""
     cdef Tensor grad, result
     if var._hooks:     # PyTorch runs them as the node's pre-hooks: always
         g = run_tensor_hooks(var._hooks, g)

@@ -248,13 +248,35 @@ cdef int should_swap(int nd, const Py_ssize_t* shape, PyObject** ins, int nin, i
     return 0
 
 
+cdef bint strides_dense(int nd, const Py_ssize_t* shape, const Py_ssize_t* strides) noexcept nogil:
+    """The elements fill one block of memory with no gaps or overlaps, in
+    some order of the dims (PyTorch's is_non_overlapping_and_dense: a
+    transposed or channels-last tensor is dense)."""
+    cdef int order[MAX_DIMS]
+    cdef Py_ssize_t expected = 1
+    cdef int i, j, d
+    for i in range(nd):
+        order[i] = i
+    for i in range(1, nd):
+        j = i
+        while j > 0 and strides[order[j - 1]] > strides[order[j]]:
+            order[j - 1], order[j] = order[j], order[j - 1]
+            j -= 1
+    for i in range(nd):
+        d = order[i]
+        if shape[d] == 1:
+            continue
+        if strides[d] != expected:
+            return False
+        expected *= shape[d]
+    return True
+
+
 cdef bint same_dense_strides(int nd, const Py_ssize_t* shape, PyObject** ins, int nin) noexcept:
     """Every input has the broadcast shape and the first input's strides, and those
     strides are dense (PyTorch's NON_OVERLAPPING_DENSE fast setup)."""
-    cdef Py_ssize_t order[MAX_DIMS]
-    cdef Py_ssize_t expected = 1
     cdef Tensor first = <Tensor>ins[0], t
-    cdef int i, j, k, d
+    cdef int k, d
     for k in range(nin):
         t = <Tensor>ins[k]
         if t._ndim != nd:
@@ -262,22 +284,7 @@ cdef bint same_dense_strides(int nd, const Py_ssize_t* shape, PyObject** ins, in
         for d in range(nd):
             if t._shape[d] != shape[d] or t._strides[d] != first._strides[d]:
                 return False
-    # dense: the dims, sorted by stride, each step the size of the ones inside it
-    for i in range(nd):
-        order[i] = i
-    for i in range(1, nd):
-        j = i
-        while j > 0 and first._strides[order[j - 1]] > first._strides[order[j]]:
-            order[j - 1], order[j] = order[j], order[j - 1]
-            j -= 1
-    for i in range(nd):
-        d = <int>order[i]
-        if shape[d] == 1:
-            continue
-        if first._strides[d] != expected:
-            return False
-        expected *= shape[d]
-    return True
+    return strides_dense(nd, shape, first._strides)
 
 
 cdef Tensor new_result_like_inputs(int nd, const Py_ssize_t* shape, int dt, Tensor a, Tensor b,

@@ -42,29 +42,6 @@ cdef inline bint one_element_broadcast(const Operand* o) noexcept nogil:
     return True
 
 
-cdef bint operand_dense(const Operand* o) noexcept nogil:
-    """o's elements fill one block of memory with no gaps or overlaps, in
-    some order of its dims (a transposed or channels-last tensor)."""
-    cdef int order[MAX_DIMS]
-    cdef Py_ssize_t expected = 1
-    cdef int i, j, d
-    for i in range(o.ndim):
-        order[i] = i
-    for i in range(1, o.ndim):
-        j = i
-        while j > 0 and o.strides[order[j - 1]] > o.strides[order[j]]:
-            order[j - 1], order[j] = order[j], order[j - 1]
-            j -= 1
-    for i in range(o.ndim):
-        d = order[i]
-        if o.shape[d] == 1:
-            continue
-        if o.strides[d] != expected:
-            return False
-        expected *= o.shape[d]
-    return True
-
-
 cdef inline Operand operand_of_scalar(void* value, int itemsize) noexcept:
     cdef Operand o
     o.data = <char*>value

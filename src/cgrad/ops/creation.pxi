@@ -202,23 +202,6 @@ cdef void cre_warn_ndarray_list() except *:
 # source's stride order (infer_dense_strides).
 
 
-cdef bint cre_non_overlapping_dense(int ndim, const Py_ssize_t* shape, const Py_ssize_t* strides):
-    cdef list perm
-    cdef Py_ssize_t require = 1
-    cdef int i, d
-    if ndim == 1:
-        return shape[0] < 2 or strides[0] == 1
-    perm = sorted(range(ndim), key=lambda d: (shape[d] < 2, strides[d] if shape[d] >= 2 else 0))
-    for i in range(ndim):
-        d = perm[i]
-        if shape[d] < 2:
-            return True
-        if strides[d] != require:
-            return False
-        require *= shape[d]
-    return True
-
-
 cdef void cre_infer_dense_strides(int ndim, const Py_ssize_t* shape, const Py_ssize_t* strides,
                                   Py_ssize_t* out) noexcept:
     cdef int perm[MAX_DIMS]
@@ -269,7 +252,7 @@ cdef Tensor cre_new_preserving(int ndim, const Py_ssize_t* shape, const Py_ssize
     if ndim == 0:
         return t
     if t._numel == 0 or strides_are_contiguous(ndim, shape, strides) or \
-            cre_non_overlapping_dense(ndim, shape, strides):
+            strides_dense(ndim, shape, strides):
         for i in range(ndim):
             t._strides[i] = strides[i]
     else:
