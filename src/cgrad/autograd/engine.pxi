@@ -115,7 +115,7 @@ cdef bint obeys_layout_contract(Tensor g, Tensor var) noexcept:
             if g._shape[d] == 1 and g._strides[d] == 0:
                 return False
         return True
-    if not strides_dense(var._ndim, var._shape, var._strides):
+    if not non_overlapping_and_dense(var._ndim, var._shape, var._strides):
         return g._contiguous
     for d in range(g._ndim):
         if g._shape[d] != 1:
@@ -131,7 +131,7 @@ cdef Tensor clone_obey_contract(Tensor g, Tensor var):
     clone_obey_contract: the leaf's strides when it is dense, recorded as a
     copy_ under create_graph; else a contiguous clone)."""
     cdef Tensor out
-    if not strides_dense(var._ndim, var._shape, var._strides):
+    if not non_overlapping_and_dense(var._ndim, var._shape, var._strides):
         return op_clone_contiguous(g)
     out = new_strided(var._ndim, var._shape, var._strides, g._dtype)
     if cgrad_grad_enabled and g._requires_grad:

@@ -219,6 +219,16 @@ cdef Tensor new_strided(int nd, const Py_ssize_t* shape, const Py_ssize_t* strid
     return t
 
 
+cdef inline bint shape_equals(Tensor a, int ndim, const Py_ssize_t* shape) noexcept:
+    cdef int i
+    if a._ndim != ndim:
+        return False
+    for i in range(ndim):
+        if a._shape[i] != shape[i]:
+            return False
+    return True
+
+
 cdef inline Py_ssize_t iter_stride(Tensor t, int nd, const Py_ssize_t* shape, int d) noexcept:
     """t's stride along dim d of the broadcast shape (0 where t broadcasts)."""
     cdef int od = d - (nd - t._ndim)
@@ -248,28 +258,98 @@ cdef int should_swap(int nd, const Py_ssize_t* shape, PyObject** ins, int nin, i
     return 0
 
 
-cdef bint strides_dense(int nd, const Py_ssize_t* shape, const Py_ssize_t* strides) noexcept nogil:
-    """The elements fill one block of memory with no gaps or overlaps, in
-    some order of the dims (PyTorch's is_non_overlapping_and_dense: a
-    transposed or channels-last tensor is dense)."""
-    cdef int order[MAX_DIMS]
-    cdef Py_ssize_t expected = 1
-    cdef int i, j, d
-    for i in range(nd):
-        order[i] = i
-    for i in range(1, nd):
+# ---------------------------------------------------------------------------
+# Memory layout of copies: PyTorch's preserve_format keeps the strides of a
+# non-overlapping, dense source and otherwise makes dense strides in the
+# source's stride order (infer_dense_strides).
+
+
+cdef bint non_overlapping_and_dense(int ndim, const Py_ssize_t* shape, const Py_ssize_t* strides) noexcept:
+    """PyTorch's is_non_overlapping_and_dense: some permutation of the dims
+    is contiguous."""
+    cdef int perm[MAX_DIMS]
+    cdef int i, j, n = 0, tmp
+    cdef Py_ssize_t require = 1
+    if ndim == 0:
+        return True
+    if ndim == 1:
+        return shape[0] < 2 or strides[0] == 1
+    for i in range(ndim):
+        if shape[i] == 0:
+            return True
+    for i in range(ndim):
+        if shape[i] >= 2:
+            perm[n] = i
+            n += 1
+    for i in range(1, n):       # insertion sort by stride
         j = i
-        while j > 0 and strides[order[j - 1]] > strides[order[j]]:
-            order[j - 1], order[j] = order[j], order[j - 1]
+        while j > 0 and strides[perm[j - 1]] > strides[perm[j]]:
+            tmp = perm[j]
+            perm[j] = perm[j - 1]
+            perm[j - 1] = tmp
             j -= 1
-    for i in range(nd):
-        d = order[i]
-        if shape[d] == 1:
-            continue
-        if strides[d] != expected:
+    for i in range(n):
+        if strides[perm[i]] != require:
             return False
-        expected *= shape[d]
+        require *= shape[perm[i]]
     return True
+
+
+cdef void infer_dense_strides(int nd, const Py_ssize_t* shape, const Py_ssize_t* strides,
+                              Py_ssize_t* out) noexcept:
+    """Dense strides keeping the layout (dim order) of `strides` (PyTorch's
+    infer_dense_strides: TensorIterator's stable ordering, stride-0 dims
+    keep their place)."""
+    cdef int perm[MAX_DIMS]
+    cdef int i, j, dim0, dim1, cmp, t
+    cdef Py_ssize_t s0, s1, cur = 1
+    for i in range(nd):
+        perm[i] = nd - 1 - i
+    for i in range(1, nd):
+        dim1 = i
+        for j in range(1, i + 1):
+            dim0 = i - j
+            s0 = strides[perm[dim0]]
+            s1 = strides[perm[dim1]]
+            if s0 == 0 or s1 == 0:
+                cmp = 0
+            elif s0 < s1:
+                cmp = -1
+            elif s0 > s1:
+                cmp = 1
+            elif shape[perm[dim0]] > shape[perm[dim1]]:
+                cmp = 1
+            else:
+                cmp = 0
+            if cmp > 0:
+                t = perm[dim0]
+                perm[dim0] = perm[dim1]
+                perm[dim1] = t
+                dim1 = dim0
+            elif cmp < 0:
+                break
+    for i in range(nd):
+        out[perm[i]] = cur
+        if shape[perm[i]] > 1:
+            cur *= shape[perm[i]]
+
+
+cdef Tensor new_tensor_preserving(int ndim, const Py_ssize_t* shape, const Py_ssize_t* strides, int dt,
+                                  bint zeroed):
+    """A fresh tensor laid out as PyTorch's preserve_format lays out a copy of
+    a tensor with these shape and strides."""
+    cdef Tensor t = new_tensor(ndim, shape, dt, zeroed)
+    cdef int i
+    if ndim == 0:
+        return t
+    if t._numel == 0 or strides_are_contiguous(ndim, shape, strides) or \
+            non_overlapping_and_dense(ndim, shape, strides):
+        for i in range(ndim):
+            t._strides[i] = strides[i]
+    else:
+        infer_dense_strides(ndim, shape, strides, t._strides)
+    t._contiguous = t._numel == 0 or strides_are_contiguous(ndim, t._shape, t._strides)
+    return t
 
 
 cdef bint same_dense_strides(int nd, const Py_ssize_t* shape, PyObject** ins, int nin) noexcept:
@@ -279,12 +359,12 @@ cdef bint same_dense_strides(int nd, const Py_ssize_t* shape, PyObject** ins, in
     cdef int k, d
     for k in range(nin):
         t = <Tensor>ins[k]
-        if t._ndim != nd:
+        if not shape_equals(t, nd, shape):
             return False
         for d in range(nd):
-            if t._shape[d] != shape[d] or t._strides[d] != first._strides[d]:
+            if t._strides[d] != first._strides[d]:
                 return False
-    return strides_dense(nd, shape, first._strides)
+    return non_overlapping_and_dense(nd, shape, first._strides)
 
 
 cdef Tensor new_result_like_inputs(int nd, const Py_ssize_t* shape, int dt, Tensor a, Tensor b,
@@ -350,16 +430,6 @@ cdef inline bint c_order_input(Tensor t) noexcept:
     return t._contiguous and (t._ndim < 2 or standard_strides(t))
 
 
-cdef inline bint has_shape(Tensor t, int nd, const Py_ssize_t* shape) noexcept:
-    cdef int i
-    if t._ndim != nd:
-        return False
-    for i in range(nd):
-        if t._shape[i] != shape[i]:
-            return False
-    return True
-
-
 cdef inline Tensor new_unary_result(int nd, const Py_ssize_t* shape, int dt, Tensor a):
     """A fresh result of one element-wise input a, laid out as PyTorch's
     TensorIterator lays it out: contiguous when a is, else a's layout
@@ -374,8 +444,8 @@ cdef inline Tensor new_result(int nd, const Py_ssize_t* shape, int dt, Tensor a,
     when they all are and either share the result's shape or have C-order
     strides."""
     if a._contiguous and (b is None or b._contiguous) and (c is None or c._contiguous):
-        if (has_shape(a, nd, shape) and (b is None or has_shape(b, nd, shape))
-                and (c is None or has_shape(c, nd, shape))) or \
+        if (shape_equals(a, nd, shape) and (b is None or shape_equals(b, nd, shape))
+                and (c is None or shape_equals(c, nd, shape))) or \
                 (c_order_input(a) and (b is None or c_order_input(b)) and (c is None or c_order_input(c))):
             return new_tensor(nd, shape, dt)
     return new_result_like_inputs(nd, shape, dt, a, b, c)
@@ -456,16 +526,6 @@ cdef bint same_shape(Tensor a, Tensor b) noexcept:
     cdef int i
     for i in range(a._ndim):
         if a._shape[i] != b._shape[i]:
-            return False
-    return True
-
-
-cdef bint shape_equals(Tensor a, int ndim, const Py_ssize_t* shape) noexcept:
-    if a._ndim != ndim:
-        return False
-    cdef int i
-    for i in range(ndim):
-        if a._shape[i] != shape[i]:
             return False
     return True
 

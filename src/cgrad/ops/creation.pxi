@@ -196,73 +196,8 @@ cdef void cre_warn_ndarray_list() except *:
         "tensor.", UserWarning, stacklevel=4)
 
 
-# ---------------------------------------------------------------------------
-# Memory layout of copies: PyTorch's preserve_format keeps the strides of a
-# non-overlapping, dense source and otherwise makes dense strides in the
-# source's stride order (infer_dense_strides).
-
-
-cdef void cre_infer_dense_strides(int ndim, const Py_ssize_t* shape, const Py_ssize_t* strides,
-                                  Py_ssize_t* out) noexcept:
-    cdef int perm[MAX_DIMS]
-    cdef int i, j, dim0, dim1, tmp, cmp
-    cdef Py_ssize_t s0, s1, cur = 1
-    if ndim == 0:
-        return
-    if ndim == 1:
-        out[0] = 1
-        return
-    for i in range(ndim):
-        perm[i] = ndim - 1 - i
-    for i in range(1, ndim):
-        dim1 = i
-        for j in range(1, i + 1):
-            dim0 = i - j
-            s0 = strides[perm[dim0]]
-            s1 = strides[perm[dim1]]
-            if s0 == 0 or s1 == 0:
-                cmp = 0
-            elif s0 < s1:
-                cmp = -1
-            elif s0 > s1:
-                cmp = 1
-            elif shape[perm[dim0]] > shape[perm[dim1]]:
-                cmp = 1
-            else:
-                cmp = 0
-            if cmp > 0:
-                tmp = perm[dim0]
-                perm[dim0] = perm[dim1]
-                perm[dim1] = tmp
-                dim1 = dim0
-            elif cmp < 0:
-                break
-    for i in range(ndim):
-        out[perm[i]] = cur
-        if shape[perm[i]] > 1:
-            cur *= shape[perm[i]]
-
-
-cdef Tensor cre_new_preserving(int ndim, const Py_ssize_t* shape, const Py_ssize_t* strides, int dt,
-                               bint zeroed):
-    """A fresh tensor laid out as PyTorch's preserve_format lays out a copy of
-    a tensor with these shape and strides."""
-    cdef Tensor t = new_tensor(ndim, shape, dt, zeroed)
-    cdef int i
-    if ndim == 0:
-        return t
-    if t._numel == 0 or strides_are_contiguous(ndim, shape, strides) or \
-            strides_dense(ndim, shape, strides):
-        for i in range(ndim):
-            t._strides[i] = strides[i]
-    else:
-        cre_infer_dense_strides(ndim, shape, strides, t._strides)
-    t._contiguous = t._numel == 0 or strides_are_contiguous(ndim, t._shape, t._strides)
-    return t
-
-
 cdef Tensor cre_copy_preserving(Tensor src, int dt):
-    cdef Tensor t = cre_new_preserving(src._ndim, src._shape, src._strides, dt, False)
+    cdef Tensor t = new_tensor_preserving(src._ndim, src._shape, src._strides, dt, False)
     copy_into(t, src)
     return t
 

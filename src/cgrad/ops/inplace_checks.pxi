@@ -16,37 +16,6 @@ cdef str INTERNAL_OVERLAP_MSG = (
     "location. Please clone() the tensor before performing the operation.")
 
 
-cdef bint non_overlapping_and_dense(int ndim, const Py_ssize_t* shape, const Py_ssize_t* strides) noexcept:
-    """PyTorch's is_non_overlapping_and_dense: some permutation of the dims
-    is contiguous."""
-    cdef int perm[MAX_DIMS]
-    cdef int i, j, n = 0, tmp
-    cdef Py_ssize_t require = 1
-    if ndim == 0:
-        return True
-    if ndim == 1:
-        return shape[0] < 2 or strides[0] == 1
-    for i in range(ndim):
-        if shape[i] == 0:
-            return True
-    for i in range(ndim):
-        if shape[i] >= 2:
-            perm[n] = i
-            n += 1
-    for i in range(1, n):       # insertion sort by stride
-        j = i
-        while j > 0 and strides[perm[j - 1]] > strides[perm[j]]:
-            tmp = perm[j]
-            perm[j] = perm[j - 1]
-            perm[j - 1] = tmp
-            j -= 1
-    for i in range(n):
-        if strides[perm[i]] != require:
-            return False
-        require *= shape[perm[i]]
-    return True
-
-
 cdef bint has_internal_overlap(Tensor t) noexcept:
     cdef int i
     if non_overlapping_and_dense(t._ndim, t._shape, t._strides):

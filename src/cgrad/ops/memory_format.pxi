@@ -104,7 +104,7 @@ cdef Tensor new_in_format(Tensor x, int dt, int code, bint zeroed):
     cdef Tensor t
     check_format_rank(code, x._ndim)
     if code == FMT_PRESERVE:
-        return cre_new_preserving(x._ndim, x._shape, x._strides, dt, zeroed)
+        return new_tensor_preserving(x._ndim, x._shape, x._strides, dt, zeroed)
     return new_tensor_format(x._ndim, x._shape, dt, code, zeroed)
 
 

@@ -238,7 +238,7 @@ cdef Tensor op_to_dtype(Tensor x, int dt):
     if c_order_input(x):
         return record_to_copy(cast_tensor(x, dt), x)
     # PyTorch's preserve_format: a dense input's strides, else its dims' order
-    cdef Tensor out = new_result_like_inputs(x._ndim, x._shape, dt, x, None)
+    cdef Tensor out = new_tensor_preserving(x._ndim, x._shape, x._strides, dt, False)
     copy_into(out, x)
     return record_to_copy(out, x)
 

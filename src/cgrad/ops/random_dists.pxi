@@ -102,7 +102,7 @@ cdef str fmt_double(object v):
 
 cdef Tensor draw_target(Tensor self):
     """A new tensor laid out as self (the draws fill it in self's memory order)."""
-    return cre_new_preserving(self._ndim, self._shape, self._strides, self._dtype, False)
+    return new_tensor_preserving(self._ndim, self._shape, self._strides, self._dtype, False)
 
 
 def _uniform_(Tensor self, from_=0, to=1, generator=None):
@@ -333,7 +333,7 @@ def bernoulli(input, *args, generator=None, out=None, **kwargs):
                         if kwargs and "p" not in kwargs else
                         f"bernoulli() takes from 1 to 2 positional arguments but {1 + len(args)} were given")
     p = args[0] if args else kwargs.get("p")
-    t = cre_new_preserving(x._ndim, x._shape, x._strides, x._dtype, False)
+    t = new_tensor_preserving(x._ndim, x._shape, x._strides, x._dtype, False)
     if p is None:
         need_float(x, "bernoulli_tensor_cpu_p_")
         write_samples(t, bernoulli_draws(t, gen_of(generator, "bernoulli"), bernoulli_probs(t, x), x._dtype, 0.0))
@@ -451,7 +451,7 @@ def poisson(input, generator=None):
     rates = values_view(x).astype(np.float64)
     if rates.size and not (rates >= 0).all():
         raise RuntimeError("invalid Poisson rate, expected rate to be non-negative")
-    t = cre_new_preserving(x._ndim, x._shape, x._strides, x._dtype, False)
+    t = new_tensor_preserving(x._ndim, x._shape, x._strides, x._dtype, False)
     g = gen_of(generator, "poisson")
     n = x._numel
     wide = x._dtype == F64

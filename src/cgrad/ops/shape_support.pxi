@@ -210,45 +210,6 @@ cdef bint view_strides(Tensor x, int nd, const Py_ssize_t* shape, Py_ssize_t* ou
     return view_d == -1
 
 
-cdef void infer_dense_strides(int nd, const Py_ssize_t* shape, const Py_ssize_t* strides,
-                              Py_ssize_t* out) noexcept:
-    """Dense strides keeping the layout (dim order) of `strides` (PyTorch's
-    infer_dense_strides: TensorIterator's stable ordering, stride-0 dims
-    keep their place)."""
-    cdef int perm[MAX_DIMS]
-    cdef int i, j, dim0, dim1, cmp, t
-    cdef Py_ssize_t s0, s1, cur = 1
-    for i in range(nd):
-        perm[i] = nd - 1 - i
-    for i in range(1, nd):
-        dim1 = i
-        for j in range(1, i + 1):
-            dim0 = i - j
-            s0 = strides[perm[dim0]]
-            s1 = strides[perm[dim1]]
-            if s0 == 0 or s1 == 0:
-                cmp = 0
-            elif s0 < s1:
-                cmp = -1
-            elif s0 > s1:
-                cmp = 1
-            elif shape[perm[dim0]] > shape[perm[dim1]]:
-                cmp = 1
-            else:
-                cmp = 0
-            if cmp > 0:
-                t = perm[dim0]
-                perm[dim0] = perm[dim1]
-                perm[dim1] = t
-                dim1 = dim0
-            elif cmp < 0:
-                break
-    for i in range(nd):
-        out[perm[i]] = cur
-        if shape[perm[i]] > 1:
-            cur *= shape[perm[i]]
-
-
 # A copy between layouts whose fastest dims differ (a transpose) walks one
 # side with a large stride; copying in square tiles keeps both sides in
 # cache (PyTorch does the same), several times faster on large tensors.
